@@ -1,0 +1,47 @@
+# Top-level driver. `make run` and `make test` are the README's two commands.
+BUILD      ?= build
+BUILD_SAN  ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all setup build build-asan run test test-normal test-asan bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup
+
+$(BUILD)/Makefile: CMakeLists.txt
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+$(BUILD_SAN)/Makefile: CMakeLists.txt
+	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DMEMVIRT_SANITIZE=ON >/dev/null
+
+build: setup $(BUILD)/Makefile
+	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
+
+build-asan: setup $(BUILD_SAN)/Makefile
+	@cmake --build $(BUILD_SAN) -j $(JOBS) -- --no-print-directory -s
+
+# The main comparison on the embedded default workload.
+run: build
+	@./$(BUILD)/memvirt compare --modes $(MODES) --workload $(WORKLOAD)
+
+MODES    ?= native
+WORKLOAD ?= forkstorm
+
+test: test-normal test-asan
+
+test-normal: build
+	@echo "== tests (normal build) =="
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	@echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer build) =="
+	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@./$(BUILD)/bench_speed
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

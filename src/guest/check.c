@@ -1,0 +1,67 @@
+/* check.c: the guest kernel's own consistency checks (run under --check):
+ * the buddy allocator's invariants, and for every address space that its
+ * page tables agree with its bookkeeping: each table page is a page-table page
+ * of the right level, each mapped frame is an allocated page, and the counts
+ * of table pages and mapped pages match mm->pt_pages and mm->rss. */
+#include "guest/kernel.h"
+#include <stdio.h>
+
+struct walkcount { uint64_t tables, leaves; int bad; char *msg; unsigned len; };
+
+static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned first,
+                        unsigned last, struct walkcount *w)
+{
+    struct page *tp = page_of(k, table);
+    if (!(tp->flags & PG_pgtable) || tp->level != lvl) {
+        if (!w->bad)
+            snprintf(w->msg, w->len, "frame %#llx used as an L%u table is not one (flags %#x level %u)",
+                     (unsigned long long)table, lvl, tp->flags, tp->level);
+        w->bad = 1;
+        return;
+    }
+    w->tables++;
+    for (unsigned i = first; i <= last; i++) {
+        pte_t e = kread_entry(k, table, i);
+        if (!pte_present(e))
+            continue;
+        uint64_t pfn = k->pv->entry_pfn(k, e);
+        if (lvl == 1) {
+            struct page *p = page_of(k, pfn);
+            if (!(p->flags & PG_used) || (p->flags & PG_pgtable) || !p->count) {
+                if (!w->bad)
+                    snprintf(w->msg, w->len, "pte maps frame %#llx which is not a live data page",
+                             (unsigned long long)pfn);
+                w->bad = 1;
+            }
+            w->leaves++;
+        } else {
+            count_level(k, pfn, lvl - 1, 0, 511, w);
+        }
+    }
+}
+
+int kernel_check(struct kernel *k, char *msg, unsigned len)
+{
+    if (buddy_check(&k->buddy, msg, len))
+        return -1;
+    for (unsigned h = 0; h < TASK_HASH; h++) {
+        for (struct task *t = k->tasks[h]; t; t = t->next) {
+            struct mm *mm = t->mm;
+            if (!mm)
+                continue;
+            struct walkcount w = { .msg = msg, .len = len };
+            count_level(k, mm->pgd, 4, 0, 255, &w);
+            if (w.bad)
+                return -1;
+            /* the pgd itself and any backend extras (Xen's user pgd) */
+            uint64_t expect = mm->pt_pages - (mm->user_pgd ? 1 : 0);
+            if (w.tables != expect || w.leaves != mm->rss) {
+                snprintf(msg, len, "pid %u: tables %llu (bookkept %llu), mapped %llu (rss %llu)",
+                         t->pid, (unsigned long long)w.tables, (unsigned long long)expect,
+                         (unsigned long long)w.leaves, (unsigned long long)mm->rss);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

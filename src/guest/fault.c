@@ -1,0 +1,142 @@
+/* fault.c: the guest's page-fault handler (Linux arch/x86/mm/fault.c
+ * do_user_addr_fault, mm/memory.c handle_mm_fault: do_anonymous_page,
+ * do_fault, do_wp_page). Demand-zero, the shared zero page, page-cache pages,
+ * private file COW, and copy-on-write after fork (reuse when the page is ours
+ * alone, copy otherwise). */
+#include "guest/kernel.h"
+#include "guest/pagecache.h"
+#include "lib/err.h"
+#include <errno.h>
+
+static pte_t user_flags(const struct vma *v, int writable)
+{
+    pte_t f = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+    if (writable)
+        f |= _PAGE_RW | _PAGE_DIRTY;
+    if (!(v->flags & VM_EXEC))
+        f |= _PAGE_NX;
+    return f;
+}
+
+static uint64_t file_page(struct kernel *k, const struct vma *v, uint64_t va)
+{
+    uint64_t pgoff = v->pgoff + ((va - v->start) >> PAGE_SHIFT);
+    uint64_t pfn = pagecache_lookup(k->pcache, v->file, pgoff);
+    if (pfn == UINT64_MAX) {
+        /* Read from the file: a page-cache page, referenced by the cache. */
+        pfn = kalloc_page(k, PG_cache);
+        stat_inc(k->st, CNT_page_copy);
+        stat_charge(k->st, CYC_zero_copy, k->cost->page_copy);
+        pagecache_insert(k->pcache, v->file, pgoff, pfn);
+    }
+    return pfn;
+}
+
+/* do_wp_page: a write to a present, read-only PTE of a writable VMA. */
+static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t va,
+                       uint64_t table, unsigned idx, pte_t e)
+{
+    uint64_t old = k->pv->entry_pfn(k, e);
+    struct page *p = page_of(k, old);
+    stat_inc(k->st, CNT_pf_cow);
+    if ((v->flags & VM_SHARED) || ((p->flags & PG_anon) && p->count == 1)) {
+        /* wp_page_shared / wp_page_reuse: a shared mapping, or an anonymous
+         * page that is ours alone: make it writable in place (an upgrade:
+         * no flush, a stale read-only TLB entry just faults spuriously). */
+        set_entry(k, mm, table, 1, idx, e | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
+        return;
+    }
+    /* wp_page_copy */
+    uint64_t new;
+    if (old == k->zero_pfn) {
+        new = kalloc_page(k, PG_anon);
+    } else {
+        new = kalloc_page(k, PG_anon | KALLOC_NOZERO);
+        stat_inc(k->st, CNT_page_copy);
+        stat_charge(k->st, CYC_zero_copy, k->cost->page_copy);
+    }
+    v->flags |= VM_ANONVMA;
+    pte_store_direct(k, table, idx, 0);        /* ptep_clear_flush */
+    flush_tlb_page(k, mm, va);
+    set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, new, user_flags(v, 1)));
+    if (old != k->zero_pfn)
+        page_put(k, old);
+}
+
+int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc)
+{
+    struct vma *v = find_vma(mm, va);
+    if (!v || (acc == ACC_WRITE && !(v->flags & VM_WRITE)) ||
+        (acc == ACC_EXEC && !(v->flags & VM_EXEC)) ||
+        (acc == ACC_READ && !(v->flags & (VM_READ | VM_WRITE | VM_EXEC)))) {
+        stat_inc(k->st, CNT_segv);
+        return -EFAULT;
+    }
+    stat_charge(k->st, CYC_fault, k->cost->fault_handle);
+    uint64_t page_va = va & ~(PAGE_SIZE - 1);
+    uint64_t table = pte_table(k, mm, page_va, 1);
+    unsigned idx = pt_index(page_va, 1);
+    pte_t e = kread_entry(k, table, idx);
+
+    if (pte_present(e)) {
+        if (acc == ACC_WRITE && !(e & _PAGE_RW))
+            do_wp_page(k, mm, v, page_va, table, idx, e);
+        return 0;   /* otherwise: already resolved (spurious) */
+    }
+
+    uint64_t pfn;
+    int writable = 0;
+    if (!v->file) {
+        stat_inc(k->st, CNT_pf_anon);
+        if (acc != ACC_WRITE && k->cfg.zero_page) {
+            pfn = k->zero_pfn;             /* do_anonymous_page: my_zero_pfn */
+        } else {
+            pfn = kalloc_page(k, PG_anon);
+            v->flags |= VM_ANONVMA;
+            writable = (v->flags & VM_WRITE) != 0;
+        }
+    } else {
+        stat_inc(k->st, CNT_pf_file);
+        uint64_t cache = file_page(k, v, page_va);
+        if (acc == ACC_WRITE && !(v->flags & VM_SHARED)) {
+            /* do_cow_fault: a private copy of the file page */
+            pfn = kalloc_page(k, PG_anon | KALLOC_NOZERO);
+            stat_inc(k->st, CNT_page_copy);
+            stat_charge(k->st, CYC_zero_copy, k->cost->page_copy);
+            v->flags |= VM_ANONVMA;
+            writable = 1;
+        } else {
+            pfn = cache;
+            page_get(k, pfn);
+            writable = acc == ACC_WRITE;   /* shared writable: write fault maps RW */
+        }
+    }
+    mm->rss++;
+    set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, pfn, user_flags(v, writable)));
+    return 0;
+}
+
+int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
+{
+    stat_inc(k->st, CNT_guest_pf);
+    stat_charge(k->st, CYC_fault, k->cost->fault_entry);
+    MV_ASSERT(k->current && k->current->mm, "user fault with no current task");
+    enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
+    return handle_mm_fault(k, k->current->mm, va, acc);
+}
+
+int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn)
+{
+    struct cpu *c = this_cpu(k);
+    for (int tries = 0; tries < 4; tries++) {
+        uint32_t pfec = cpu_access(c, va, acc, mfn);
+        if (!pfec)
+            return 0;
+        if (cpu_raise_pf(c, va, pfec))
+            continue;            /* the hypervisor resolved it */
+        if (do_page_fault(k, va, pfec))
+            return -EFAULT;
+    }
+    MV_ASSERT(0, "access to %#llx still faulting after the kernel resolved it", (unsigned long long)va);
+    return -EFAULT;
+}

@@ -1,0 +1,271 @@
+/* kernel.h: the guest kernel: its state, its page metadata, and the paravirt
+ * MMU interface through which it touches page tables and TLBs.
+ *
+ * One guest kernel serves every mode. What differs between bare metal and a
+ * Xen PV guest lives behind struct pv_mmu_ops, a table of function pointers
+ * like Linux's pv_ops.mmu: the native backend (pvops_native.c) does plain
+ * stores and privileged instructions; the Xen backend (pvops_xen.c) batches
+ * hypercalls. Modelled on Linux: mm/memory.c, mm/mmap.c, kernel/fork.c,
+ * fs/exec.c, arch/x86/mm/tlb.c, arch/x86/xen/mmu_pv.c. */
+#ifndef MV_GUEST_KERNEL_H
+#define MV_GUEST_KERNEL_H
+#include "guest/buddy.h"
+#include "hw/cpu.h"
+#include "lib/param.h"
+#include "lib/sparse.h"
+#include <stdint.h>
+
+struct kernel;
+struct mm;
+struct ptcache;
+
+/* Guest kernel configuration (--param guest.*). */
+struct kconfig {
+    uint64_t ram_mb;            /* guest RAM */
+    int      pcid;              /* use PCIDs (6 per CPU, as Linux) where the backend allows */
+    uint64_t flush_ceiling;     /* tlb_single_page_flush_ceiling */
+    uint64_t kernel_pgd_slots;  /* kernel-half pgd entries every address space shares */
+    int      zero_page;         /* read faults on anonymous memory map the shared zero page */
+    int      pt_cache;          /* PiBooster page-table cache enabled at boot */
+    uint64_t pt_cache_ratio;    /* PiBooster shrink threshold: in_pool / in_use (percent) */
+    uint64_t pt_cache_total;    /* PiBooster shrink threshold: in_pool + in_use (pages) */
+};
+extern const struct param_group kconfig_params;
+
+/* struct page: what the guest kernel knows of each of its frames. Kept in a
+ * sparse array, so only frames ever used cost memory. */
+#define PG_used     0x01   /* allocated (not in the buddy allocator) */
+#define PG_pgtable  0x02   /* a page-table page (level in `level`) */
+#define PG_anon     0x04   /* anonymous data */
+#define PG_cache    0x08   /* page-cache page (file data) */
+#define PG_zero     0x10   /* the shared zero page */
+#define PG_ptcache  0x20   /* held by the PiBooster page-table cache (in a pool) */
+#define PG_pinned   0x40   /* Xen PV: pinned (PagePinned) */
+struct page {
+    uint32_t count;        /* references: mappings + page cache + kernel */
+    uint8_t  flags;
+    uint8_t  level;        /* page-table level if PG_pgtable */
+    uint16_t pad;
+};
+
+/* Process address space. */
+#define VM_READ     0x1
+#define VM_WRITE    0x2
+#define VM_EXEC     0x4
+#define VM_SHARED   0x8
+#define VM_GROWSDOWN 0x10
+#define VM_ANONVMA  0x20   /* has (had) anonymous/COW pages: fork must copy its ptes */
+
+struct vma {
+    uint64_t start, end;   /* [start, end), page aligned */
+    uint32_t flags;        /* VM_* */
+    uint32_t file;         /* 0: anonymous; else inode number */
+    uint64_t pgoff;        /* file offset of start, in pages */
+};
+
+#define MAX_CPUS 64
+struct mm {
+    uint64_t id;           /* unique, never reused */
+    uint64_t pgd;          /* guest frame of the L4 */
+    uint64_t user_pgd;     /* Xen PV x86-64: the user-mode L4 (0 if none) */
+    struct vma *vma;       /* sorted, non-overlapping */
+    uint32_t nvma, cap;
+    uint64_t start_brk, brk;
+    uint64_t rss;          /* data pages mapped */
+    uint64_t pt_pages;     /* page-table pages, all levels */
+    uint64_t tlb_gen;      /* bumped by every flush request (PCID bookkeeping) */
+    uint64_t cpumask;      /* CPUs that may hold its translations */
+    uint32_t users;        /* tasks using it */
+    int      pinned;       /* Xen PV: pinned */
+};
+
+struct task {
+    uint32_t pid;
+    uint32_t ppid;
+    struct mm *mm;
+    struct task *next;     /* hash chain */
+};
+
+/* Paravirt MMU operations. The kernel calls these where Linux calls pv_ops. */
+struct pv_mmu_ops {
+    const char *name;
+    /* make_pte / pte_val: entry <-> guest frame */
+    pte_t    (*make_entry)(struct kernel *k, uint64_t pfn, uint64_t flags);
+    uint64_t (*entry_pfn)(struct kernel *k, pte_t e);
+    /* set_pte / set_pmd / set_pud / set_pgd */
+    void (*set_entry)(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl,
+                      unsigned idx, pte_t e);
+    /* pgd_alloc / pgd_free extras (Xen: the user pgd) */
+    void (*pgd_alloc)(struct kernel *k, struct mm *mm);
+    void (*pgd_free)(struct kernel *k, struct mm *mm);
+    /* paravirt_alloc_pte/pmd/pud and paravirt_release_* */
+    void (*alloc_pt)(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl);
+    void (*release_pt)(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl);
+    /* address-space lifecycle hooks (Xen: pin and unpin) */
+    void (*activate_mm)(struct kernel *k, struct mm *prev, struct mm *next);
+    void (*dup_mmap)(struct kernel *k, struct mm *oldmm, struct mm *mm);
+    void (*exit_mmap)(struct kernel *k, struct mm *mm);
+    /* load an address space */
+    void (*write_cr3)(struct kernel *k, struct mm *mm, uint16_t pcid, int noflush);
+    /* TLB maintenance */
+    void (*flush_tlb_one_user)(struct kernel *k, uint64_t va);
+    void (*flush_tlb_local)(struct kernel *k);
+    void (*flush_tlb_multi)(struct kernel *k, uint64_t cpumask, struct mm *mm,
+                            uint64_t start, uint64_t end);
+    /* lazy MMU mode (batching) */
+    void (*lazy_mmu_enter)(struct kernel *k);
+    void (*lazy_mmu_leave)(struct kernel *k);
+    /* PiBooster: tell the hypervisor the cache is on / off, and release
+     * cached pages (clear the flag, map back into the IOMMU, flush). */
+    void (*ptcache_ctl)(struct kernel *k, int enable);
+    void (*ptcache_release)(struct kernel *k, const uint64_t *pfns, unsigned n);
+    /* Can this backend use PCIDs? */
+    int pcid_capable;
+};
+
+extern const struct pv_mmu_ops pv_native_ops;
+
+/* Per-CPU state (arch/x86/mm/tlb.c: cpu_tlbstate). */
+#define NR_ASIDS 6
+struct percpu {
+    struct cpu *cpu;
+    struct mm *loaded_mm;
+    struct { uint64_t mm_id, gen; } asid[NR_ASIDS];
+    unsigned next_asid;
+    unsigned cur_asid;
+};
+
+#define TASK_HASH 1024
+struct kernel {
+    struct kconfig cfg;
+    struct mv_stats *st;
+    const struct cost *cost;
+    struct percpu pcpu[1];       /* one vCPU for now; per-CPU parts stay per-CPU */
+    unsigned ncpus;
+    struct buddy buddy;
+    sparse_t pages;              /* pfn -> struct page */
+    uint64_t nr_pages;
+    const struct pv_mmu_ops *pv;
+    void *pv_ctx;                /* backend state (Xen: multicall buffer ...) */
+    struct ptcache *ptc;         /* PiBooster page-table cache, or NULL */
+    struct mm init_mm;           /* kernel-only address space (swapper_pg_dir) */
+    uint64_t kernel_l3[4];       /* shared kernel-half tables */
+    uint64_t zero_pfn;
+    struct task *tasks[TASK_HASH];
+    uint32_t ntasks;
+    struct task *current;
+    uint64_t next_mm_id;
+    struct pagecache *pcache;
+    int lazy_mmu;
+    uint64_t data_pages;         /* data/page-cache frames in use */
+    /* mmu_gather: pages unmapped or tables unlinked, freed only after the TLB
+     * flush that makes them unreachable (mm/mmu_gather.c). */
+    struct {
+        uint64_t *data;
+        uint64_t nd, capd;
+        struct { uint64_t pfn; unsigned lvl; } *tab;
+        uint64_t nt, capt;
+    } gather;
+};
+
+/* Boot: RAM from cfg, the given paravirt backend, CPU already set up. */
+int  kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,
+                 struct mv_stats *st, const struct cost *cost,
+                 const struct pv_mmu_ops *pv, void *pv_ctx);
+/* Drops the page cache and frees the kernel's structures. Returns the number
+ * of frames still allocated beyond the boot tables and the zero page: every
+ * other frame must be back in the buddy allocator (0 = nothing leaked). */
+uint64_t kernel_shutdown(struct kernel *k);
+
+static inline struct page *page_of(struct kernel *k, uint64_t pfn)
+{
+    return (struct page *)sparse_get(&k->pages, pfn);
+}
+static inline struct cpu *this_cpu(struct kernel *k) { return k->pcpu[0].cpu; }
+
+/* Frames (page_alloc.c). */
+#define KALLOC_NOZERO 0x100                              /* caller fills it (COW copy) */
+uint64_t kalloc_page(struct kernel *k, unsigned flags);  /* zeroed if PG_anon */
+void     page_get(struct kernel *k, uint64_t pfn);
+void     page_put(struct kernel *k, uint64_t pfn);
+
+/* Guest kernel loads of table entries. */
+static inline pte_t kread_entry(struct kernel *k, uint64_t table, unsigned idx)
+{
+    return cpu_load(this_cpu(k), table, idx);
+}
+
+/* Page-table pages and entries (pgtable.c). */
+uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl);
+void     pt_free(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl);
+void     set_entry(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl, unsigned idx, pte_t e);
+/* Find the L1 table covering va, allocating missing levels if alloc. 0 if absent. */
+uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc);
+/* Free page-table pages wholly inside [start, end) that no VMA needs any more. */
+void     free_pgtables(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+int      pgd_alloc(struct kernel *k, struct mm *mm);
+void     pgd_free(struct kernel *k, struct mm *mm);
+void     lazy_mmu_enter(struct kernel *k);
+void     lazy_mmu_leave(struct kernel *k);
+#define  PT_TABLE_FLAGS (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY)
+
+/* TLB flushing (tlbflush.c), where Linux issues them. */
+void flush_tlb_page(struct kernel *k, struct mm *mm, uint64_t va);
+void flush_tlb_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+void flush_tlb_mm(struct kernel *k, struct mm *mm);
+void switch_mm(struct kernel *k, struct mm *prev, struct mm *next);
+
+/* Address spaces (mm.c, vma.c). */
+struct mm *mm_alloc(struct kernel *k);
+void       mmput(struct kernel *k, struct mm *mm);
+struct vma *find_vma(struct mm *mm, uint64_t va);           /* vma containing va, or NULL */
+int  vma_insert(struct kernel *k, struct mm *mm, const struct vma *v); /* -1 if it overlaps */
+void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);
+void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+/* Queue a data page / table page for freeing after the flush; then flush
+ * [start, end) and free everything queued. */
+void tlb_remove_page(struct kernel *k, uint64_t pfn);
+void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl);
+void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+/* A store the kernel makes without a paravirt hook (ptep_get_and_clear,
+ * ptep_set_wrprotect): a plain store, which traps if the table is read-only. */
+void pte_store_direct(struct kernel *k, uint64_t table, unsigned idx, pte_t e);
+/* Resolve a fault at va in mm (also used for get_user_pages on a new mm). */
+int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc);
+
+/* System calls (syscalls.c). Errors are negative errno values. */
+#define PROT_READ  0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC  0x4
+#define MAP_SHARED 0x1
+#define MAP_PRIVATE 0x2
+#define MAP_ANON   0x20
+#define MAP_HUGETLB 0x40000   /* back with 2 MiB pages (THP-like, anonymous only) */
+long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot,
+              unsigned flags, uint32_t file, uint64_t pgoff);
+long sys_munmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len);
+long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot);
+long sys_brk(struct kernel *k, struct task *t, uint64_t brk);
+
+/* Page faults (fault.c): 0 if resolved, -EFAULT (SIGSEGV) otherwise. */
+int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec);
+
+/* Processes (process.c). */
+struct layout;
+struct task *task_find(struct kernel *k, uint32_t pid);
+struct task *kernel_spawn(struct kernel *k, uint32_t pid);     /* init-like task, empty mm */
+long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid);
+long do_execve(struct kernel *k, struct task *t, const struct layout *l);
+void do_exit(struct kernel *k, struct task *t);
+void schedule_to(struct kernel *k, struct task *t);
+
+/* User access on behalf of the current task (the hot path). Returns 0, or
+ * -EFAULT if the fault could not be resolved. *mfn receives the frame. */
+int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn);
+
+/* Consistency of the kernel's own bookkeeping (under --check). */
+int kernel_check(struct kernel *k, char *msg, unsigned len);
+
+#endif

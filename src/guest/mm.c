@@ -1,0 +1,251 @@
+/* mm.c: address spaces: creation, teardown, unmapping and the memory system
+ * calls (Linux kernel/fork.c mm_alloc/mmput, mm/mmap.c exit_mmap, do_munmap,
+ * do_brk, mm/mprotect.c, mm/memory.c zap_pte_range, mm/mmu_gather.c). */
+#include "guest/kernel.h"
+#include "lib/err.h"
+#include <errno.h>
+#include <stdlib.h>
+
+struct mm *mm_alloc(struct kernel *k)
+{
+    struct mm *mm = mv_calloc(1, sizeof *mm);
+    mm->id = k->next_mm_id++;
+    mm->users = 1;
+    pgd_alloc(k, mm);
+    return mm;
+}
+
+void pte_store_direct(struct kernel *k, uint64_t table, unsigned idx, pte_t e)
+{
+    stat_inc(k->st, CNT_pte_writes);
+    stat_charge(k->st, CYC_pgtable, k->cost->pte_write);
+    int rc = cpu_store(this_cpu(k), table, idx, e);
+    MV_ASSERT(rc == 0, "direct page-table store refused (frame %#llx[%u])",
+              (unsigned long long)table, idx);
+}
+
+void tlb_remove_page(struct kernel *k, uint64_t pfn)
+{
+    if (k->gather.nd == k->gather.capd) {
+        k->gather.capd = k->gather.capd ? k->gather.capd * 2 : 256;
+        k->gather.data = mv_realloc(k->gather.data, k->gather.capd * sizeof *k->gather.data);
+    }
+    k->gather.data[k->gather.nd++] = pfn;
+}
+
+void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl)
+{
+    if (k->gather.nt == k->gather.capt) {
+        k->gather.capt = k->gather.capt ? k->gather.capt * 2 : 64;
+        k->gather.tab = mv_realloc(k->gather.tab, k->gather.capt * sizeof *k->gather.tab);
+    }
+    k->gather.tab[k->gather.nt].pfn = pfn;
+    k->gather.tab[k->gather.nt].lvl = lvl;
+    k->gather.nt++;
+}
+
+void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    if (k->gather.nd || k->gather.nt) {
+        if (k->gather.nt)   /* freed tables: paging-structure caches must go too */
+            flush_tlb_mm(k, mm);
+        else
+            flush_tlb_range(k, mm, start, end);
+    }
+    for (uint64_t i = 0; i < k->gather.nd; i++)
+        page_put(k, k->gather.data[i]);
+    for (uint64_t i = 0; i < k->gather.nt; i++)
+        pt_free(k, mm, k->gather.tab[i].pfn, k->gather.tab[i].lvl);
+    k->gather.nd = k->gather.nt = 0;
+}
+
+/* zap_pte_range over [start, end): clear every present PTE and queue its page. */
+void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    for (uint64_t va = start; va < end;) {
+        uint64_t next = (va | ((1ull << level_shift(2)) - 1)) + 1;
+        if (next > end || next == 0)
+            next = end;
+        uint64_t table = pte_table(k, mm, va, 0);
+        if (table) {
+            lazy_mmu_enter(k);
+            for (uint64_t a = va; a < next; a += PAGE_SIZE) {
+                unsigned idx = pt_index(a, 1);
+                pte_t e = kread_entry(k, table, idx);
+                if (!pte_present(e))
+                    continue;
+                pte_store_direct(k, table, idx, 0);
+                uint64_t pfn = k->pv->entry_pfn(k, e);
+                mm->rss--;
+                if (pfn != k->zero_pfn)
+                    tlb_remove_page(k, pfn);
+            }
+            lazy_mmu_leave(k);
+        }
+        va = next;
+    }
+}
+
+/* unmap_region: zap, drop the VMAs, free the tables no VMA needs, flush, free. */
+static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    vma_split_at(k, mm, start);
+    vma_split_at(k, mm, end);
+    for (uint32_t i = 0; i < mm->nvma; i++) {
+        struct vma *v = &mm->vma[i];
+        if (v->end <= start || v->start >= end)
+            continue;
+        zap_range(k, mm, v->start, v->end);
+    }
+    vma_remove_range(k, mm, start, end);
+    free_pgtables(k, mm, start, end);
+    tlb_finish_mmu(k, mm, start, end);
+}
+
+/* exit_mmap: tear the whole user address space down, then the pgd. */
+static void exit_mmap(struct kernel *k, struct mm *mm)
+{
+    if (k->pv->exit_mmap)
+        k->pv->exit_mmap(k, mm);
+    for (uint32_t i = 0; i < mm->nvma; i++)
+        zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
+    for (uint32_t i = 0; i < mm->nvma; i++)
+        stat_charge(k->st, CYC_kernel, k->cost->vma_op);
+    mm->nvma = 0;
+    free_pgtables(k, mm, 0, USER_VA_END);
+    tlb_finish_mmu(k, mm, 0, UINT64_MAX);
+    MV_ASSERT(mm->rss == 0, "exit_mmap left %llu pages mapped", (unsigned long long)mm->rss);
+    pgd_free(k, mm);
+    MV_ASSERT(mm->pt_pages == 0, "exit_mmap left %llu page-table pages", (unsigned long long)mm->pt_pages);
+}
+
+void mmput(struct kernel *k, struct mm *mm)
+{
+    MV_ASSERT(mm->users > 0, "mmput of a dead mm");
+    if (--mm->users)
+        return;
+    MV_ASSERT(k->pcpu[0].loaded_mm != mm, "mmput of the loaded mm");
+    exit_mmap(k, mm);
+    free(mm->vma);
+    free(mm);
+}
+
+static int range_ok(uint64_t addr, uint64_t len)
+{
+    return !(addr & (PAGE_SIZE - 1)) && len && addr + len > addr && addr + len <= USER_VA_END;
+}
+
+static uint64_t page_align(uint64_t len) { return (len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
+
+static uint32_t prot_to_vm(unsigned prot)
+{
+    return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) |
+           (prot & PROT_EXEC ? VM_EXEC : 0);
+}
+
+long sys_munmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len)
+{
+    stat_inc(k->st, CNT_munmap);
+    stat_charge(k->st, CYC_kernel, k->cost->syscall);
+    len = page_align(len);
+    if (!range_ok(addr, len))
+        return -EINVAL;
+    unmap_region(k, t->mm, addr, addr + len);
+    return 0;
+}
+
+long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot,
+              unsigned flags, uint32_t file, uint64_t pgoff)
+{
+    stat_inc(k->st, CNT_mmap);
+    stat_charge(k->st, CYC_kernel, k->cost->syscall);
+    len = page_align(len);
+    if (!range_ok(addr, len) || !(flags & (MAP_SHARED | MAP_PRIVATE)) ||
+        ((flags & MAP_ANON) != 0) != (file == 0))
+        return -EINVAL;
+    /* MAP_FIXED: whatever was there goes first. */
+    unmap_region(k, t->mm, addr, addr + len);
+    struct vma v = { .start = addr, .end = addr + len, .flags = prot_to_vm(prot),
+                     .file = file, .pgoff = pgoff };
+    if (flags & MAP_SHARED)
+        v.flags |= VM_SHARED;
+    int rc = vma_insert(k, t->mm, &v);
+    MV_ASSERT(rc == 0, "mmap range still occupied after unmap");
+    vma_merge_around(k, t->mm, addr, addr + len);
+    return (long)addr;
+}
+
+long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot)
+{
+    stat_inc(k->st, CNT_mprotect);
+    stat_charge(k->st, CYC_kernel, k->cost->syscall);
+    struct mm *mm = t->mm;
+    len = page_align(len);
+    if (!range_ok(addr, len))
+        return -EINVAL;
+    uint64_t end = addr + len;
+    /* Every page of the range must be mapped. */
+    for (uint64_t a = addr; a < end;) {
+        struct vma *v = find_vma(mm, a);
+        if (!v)
+            return -ENOMEM;
+        a = v->end;
+    }
+    vma_split_at(k, mm, addr);
+    vma_split_at(k, mm, end);
+    uint32_t vmf = prot_to_vm(prot);
+    lazy_mmu_enter(k);
+    for (uint32_t i = 0; i < mm->nvma; i++) {
+        struct vma *v = &mm->vma[i];
+        if (v->end <= addr || v->start >= end)
+            continue;
+        v->flags = (v->flags & ~(uint32_t)(VM_READ | VM_WRITE | VM_EXEC)) | vmf;
+        /* change_pte_range: drop write and exec at once; added write is
+         * granted page by page by the write fault (COW-safe). */
+        for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
+            uint64_t table = pte_table(k, mm, a, 0);
+            if (!table) {
+                a |= (1ull << level_shift(2)) - 1;
+                a -= PAGE_SIZE - 1;
+                continue;
+            }
+            unsigned idx = pt_index(a, 1);
+            pte_t e = kread_entry(k, table, idx);
+            if (!pte_present(e))
+                continue;
+            pte_t n = e;
+            if (!(vmf & VM_WRITE))
+                n &= ~_PAGE_RW;
+            n = (vmf & VM_EXEC) ? (n & ~_PAGE_NX) : (n | _PAGE_NX);
+            if (n != e)
+                set_entry(k, mm, table, 1, idx, n);
+        }
+    }
+    lazy_mmu_leave(k);
+    vma_merge_around(k, mm, addr, end);
+    flush_tlb_range(k, mm, addr, end);
+    return 0;
+}
+
+long sys_brk(struct kernel *k, struct task *t, uint64_t brk)
+{
+    struct mm *mm = t->mm;
+    stat_inc(k->st, CNT_brk);
+    stat_charge(k->st, CYC_kernel, k->cost->syscall);
+    if (brk < mm->start_brk || brk >= USER_VA_END)
+        return (long)mm->brk;
+    uint64_t old = page_align(mm->brk), new = page_align(brk);
+    if (new < old) {
+        unmap_region(k, mm, new, old);
+    } else if (new > old) {
+        for (uint64_t a = old; a < new; a += PAGE_SIZE)
+            if (find_vma(mm, a))
+                return (long)mm->brk;
+        struct vma v = { .start = old, .end = new, .flags = VM_READ | VM_WRITE };
+        int rc = vma_insert(k, mm, &v);
+        MV_ASSERT(rc == 0, "brk range occupied");
+        vma_merge_around(k, mm, old, new);
+    }
+    mm->brk = brk;
+    return (long)brk;
+}

@@ -1,0 +1,170 @@
+/* page_alloc.c: guest boot, frame allocation and page reference counts
+ * (Linux mm/page_alloc.c, mm/swap.c put_page). Data pages come from the buddy
+ * allocator one at a time; a page goes back to it when its last reference is
+ * dropped. */
+#include "guest/kernel.h"
+#include "guest/pagecache.h"
+#include "guest/ptcache.h"
+#include "lib/err.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define KP(f, d, lo, hi, doc) PARAM_U64(struct kconfig, f, d, lo, hi, doc)
+static const struct param_def kdefs[] = {
+    KP(ram_mb, "2048", 64, 1 << 20, "guest RAM in MiB (memvirt memory does not grow with it)"),
+    PARAM_BOOL(struct kconfig, pcid, "true", "use PCIDs (6 ASIDs per CPU, as Linux) where the backend can"),
+    KP(flush_ceiling, "33", 0, 1 << 20, "tlb_single_page_flush_ceiling: pages above this flush the whole TLB"),
+    KP(kernel_pgd_slots, "2", 0, 4, "kernel-half pgd entries shared by every address space"),
+    PARAM_BOOL(struct kconfig, zero_page, "true", "read faults on anonymous memory map the shared zero page"),
+    PARAM_BOOL(struct kconfig, pt_cache, "false", "PiBooster: page-table cache enabled at boot (pv-pibooster sets it)"),
+    KP(pt_cache_ratio, "200", 0, 1000000, "PiBooster: shrink when in_pool/in_use exceeds this percentage..."),
+    KP(pt_cache_total, "256", 0, 1 << 30, "PiBooster: ...and in_pool+in_use exceeds this many pages"),
+};
+#undef KP
+const struct param_group kconfig_params = {
+    "guest", kdefs, sizeof kdefs / sizeof kdefs[0], "guest kernel"
+};
+
+/* Frames below this are the kernel image and boot data (16 MiB). */
+#define RESERVED_PFNS 4096
+
+static void buddy_account(struct kernel *k, const struct buddy_stats *before)
+{
+    const struct buddy_stats *now = &k->buddy.st;
+    uint64_t calls = (now->alloc - before->alloc) + (now->free - before->free) + (now->fail - before->fail);
+    uint64_t steps = (now->split - before->split) + (now->merge - before->merge);
+    stat_add(k->st, CNT_buddy_alloc, now->alloc - before->alloc);
+    stat_add(k->st, CNT_buddy_free, now->free - before->free);
+    stat_add(k->st, CNT_buddy_split, now->split - before->split);
+    stat_add(k->st, CNT_buddy_merge, now->merge - before->merge);
+    stat_charge(k->st, CYC_buddy, calls * k->cost->buddy_op + steps * k->cost->buddy_step);
+}
+
+uint64_t buddy_get_page(struct kernel *k)
+{
+    struct buddy_stats before = k->buddy.st;
+    uint64_t pfn = buddy_alloc(&k->buddy, 0);
+    buddy_account(k, &before);
+    if (pfn == UINT64_MAX) {
+        fprintf(stderr, "memvirt: the guest ran out of memory (guest.ram_mb=%llu); "
+                        "raise it with --param guest.ram_mb=N\n", (unsigned long long)k->cfg.ram_mb);
+        exit(3);
+    }
+    return pfn;
+}
+
+void buddy_put_page(struct kernel *k, uint64_t pfn)
+{
+    struct buddy_stats before = k->buddy.st;
+    buddy_free(&k->buddy, pfn, 0);
+    buddy_account(k, &before);
+}
+
+uint64_t kalloc_page(struct kernel *k, unsigned flags)
+{
+    uint64_t pfn = buddy_get_page(k);
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT(!(p->flags & PG_used), "buddy handed out a used page %#llx", (unsigned long long)pfn);
+    *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | (flags & 0xff)) };
+    if ((flags & PG_anon) && !(flags & KALLOC_NOZERO)) {
+        stat_inc(k->st, CNT_page_zero);
+        stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);
+    }
+    stat_inc(k->st, CNT_data_pages_alloc);
+    k->data_pages++;
+    return pfn;
+}
+
+void page_get(struct kernel *k, uint64_t pfn)
+{
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT(p->flags & PG_used, "reference to free page %#llx", (unsigned long long)pfn);
+    p->count++;
+}
+
+void page_put(struct kernel *k, uint64_t pfn)
+{
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT((p->flags & PG_used) && p->count > 0, "put of free page %#llx", (unsigned long long)pfn);
+    if (--p->count)
+        return;
+    MV_ASSERT(!(p->flags & (PG_pgtable | PG_zero)), "last put of a page-table or zero page");
+    p->flags = 0;
+    stat_inc(k->st, CNT_data_pages_free);
+    k->data_pages--;
+    buddy_put_page(k, pfn);
+}
+
+int kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,
+                struct mv_stats *st, const struct cost *cost,
+                const struct pv_mmu_ops *pv, void *pv_ctx)
+{
+    memset(k, 0, sizeof *k);
+    k->cfg = *cfg;
+    k->st = st;
+    k->cost = cost;
+    k->ncpus = 1;
+    k->pcpu[0].cpu = cpu;
+    k->pv = pv;
+    k->pv_ctx = pv_ctx;
+    k->nr_pages = cfg->ram_mb << (20 - PAGE_SHIFT);
+    sparse_init(&k->pages, k->nr_pages, sizeof(struct page));
+    buddy_init(&k->buddy, RESERVED_PFNS, k->nr_pages - RESERVED_PFNS);
+    k->pcache = mv_calloc(1, sizeof *k->pcache);
+    pagecache_init(k->pcache);
+    cpu->pcid_enabled = cfg->pcid && pv->pcid_capable;
+    k->next_mm_id = 1;
+    k->ptc = mv_calloc(1, sizeof *k->ptc);   /* counts in-use tables even while off */
+    if (cfg->pt_cache)
+        ptcache_enable(k);
+
+    /* The shared zero page. */
+    k->zero_pfn = kalloc_page(k, PG_zero);
+
+    /* swapper_pg_dir and the kernel-half tables every pgd shares. */
+    k->init_mm.id = k->next_mm_id++;
+    k->init_mm.users = 1;
+    k->init_mm.pgd = pt_alloc(k, &k->init_mm, 4);
+    for (unsigned i = 0; i < cfg->kernel_pgd_slots; i++) {
+        k->kernel_l3[i] = pt_alloc(k, &k->init_mm, 3);
+        set_entry(k, &k->init_mm, k->init_mm.pgd, 4, 256 + i,
+                  pv->make_entry(k, k->kernel_l3[i], PT_TABLE_FLAGS & ~_PAGE_USER));
+    }
+    if (pv->activate_mm)
+        pv->activate_mm(k, NULL, &k->init_mm);
+    switch_mm(k, NULL, &k->init_mm);
+    return 0;
+}
+
+static void drop_cached(void *arg, uint64_t pfn)
+{
+    page_put(arg, pfn);
+}
+
+uint64_t kernel_shutdown(struct kernel *k)
+{
+    if (k->pcache) {
+        pagecache_for_each(k->pcache, drop_cached, k);
+        pagecache_destroy(k->pcache);
+        free(k->pcache);
+        k->pcache = NULL;
+    }
+    ptcache_destroy(k);
+    uint64_t used = k->buddy.npages - k->buddy.free_pages;
+    uint64_t expected = k->init_mm.pt_pages + 1;   /* boot tables + zero page */
+    uint64_t leaked = used > expected ? used - expected : 0;
+    for (unsigned i = 0; i < TASK_HASH; i++) {
+        struct task *t = k->tasks[i];
+        while (t) {
+            struct task *n = t->next;
+            free(t);
+            t = n;
+        }
+    }
+    buddy_destroy(&k->buddy);
+    sparse_free(&k->pages);
+    free(k->init_mm.vma);
+    free(k->gather.data);
+    free(k->gather.tab);
+    return leaked;
+}

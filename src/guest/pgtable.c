@@ -1,0 +1,187 @@
+/* pgtable.c: page-table pages and entries (Linux mm/memory.c __pte_alloc,
+ * free_pgtables; arch/x86/mm/pgtable.c pgd_alloc/pgd_free).
+ *
+ * Every page-table page comes from pt_alloc and goes back through pt_free, so
+ * the per-level counts and the per-level allocation/freeing time (the
+ * PiBooster paper's measure) are taken in one place. The time includes all
+ * the backend does on the path (hypercalls, validation, IOMMU flushes). */
+#include "guest/kernel.h"
+#include "guest/ptcache.h"
+#include "lib/err.h"
+
+uint64_t buddy_get_page(struct kernel *k);
+void     buddy_put_page(struct kernel *k, uint64_t pfn);
+
+uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
+{
+    uint64_t t0 = k->st->now;
+    uint64_t pfn = UINT64_MAX;
+    int cached = 0;
+    if (k->ptc && k->ptc->enabled) {
+        pfn = ptcache_get(k, lvl);
+        cached = 1;
+    }
+    if (pfn == UINT64_MAX)
+        pfn = buddy_get_page(k);
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT(!(p->flags & PG_used) || (p->flags & PG_ptcache),
+              "page-table page %#llx already in use", (unsigned long long)pfn);
+    p->count = 1;
+    p->level = (uint8_t)lvl;
+    p->flags = (uint8_t)(PG_used | PG_pgtable | ((cached || (p->flags & PG_ptcache)) ? PG_ptcache : 0));
+    if (k->ptc)
+        ptcache_account(k, lvl, +1);
+
+    /* __GFP_ZERO: the guest clears the page before use. */
+    pmem_zero(this_cpu(k)->mem, cpu_gfn_to_mfn(this_cpu(k), pfn));
+    stat_inc(k->st, CNT_page_zero);
+    stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);
+    stat_charge(k->st, CYC_pgtable, k->cost->pt_alloc_path);
+
+    mm->pt_pages++;
+    stat_inc(k->st, CNT_pt_pages_alloc);
+    stat_inc(k->st, (enum mv_counter)(CNT_pt_alloc_l1 + lvl - 1));
+    if (lvl < 4 && k->pv->alloc_pt)
+        k->pv->alloc_pt(k, mm, pfn, lvl);
+    stat_add(k->st, (enum mv_counter)(CNT_pt_alloc_cycles_l1 + lvl - 1), k->st->now - t0);
+    return pfn;
+}
+
+void pt_free(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl)
+{
+    uint64_t t0 = k->st->now;
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT((p->flags & PG_pgtable) && p->level == lvl, "pt_free of %#llx: not an L%u table",
+              (unsigned long long)pfn, lvl);
+    if (lvl < 4 && k->pv->release_pt)
+        k->pv->release_pt(k, mm, pfn, lvl);
+    stat_charge(k->st, CYC_pgtable, k->cost->pt_free_path);
+    mm->pt_pages--;
+    stat_inc(k->st, CNT_pt_pages_free);
+    stat_inc(k->st, (enum mv_counter)(CNT_pt_free_l1 + lvl - 1));
+    if (k->ptc)
+        ptcache_account(k, lvl, -1);
+    if (k->ptc && k->ptc->enabled) {
+        p->flags = PG_used | PG_ptcache;
+        p->count = 0;
+        ptcache_put(k, pfn, lvl);
+    } else {
+        if ((p->flags & PG_ptcache) && k->pv->ptcache_release)
+            k->pv->ptcache_release(k, &pfn, 1);
+        p->flags = 0;
+        p->count = 0;
+        buddy_put_page(k, pfn);
+    }
+    stat_add(k->st, (enum mv_counter)(CNT_pt_free_cycles_l1 + lvl - 1), k->st->now - t0);
+}
+
+void set_entry(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl, unsigned idx, pte_t e)
+{
+    stat_inc(k->st, CNT_pte_writes);
+    k->pv->set_entry(k, mm, table, lvl, idx, e);
+}
+
+void lazy_mmu_enter(struct kernel *k)
+{
+    MV_ASSERT(!k->lazy_mmu, "nested lazy MMU mode");
+    k->lazy_mmu = 1;
+    if (k->pv->lazy_mmu_enter)
+        k->pv->lazy_mmu_enter(k);
+}
+
+void lazy_mmu_leave(struct kernel *k)
+{
+    MV_ASSERT(k->lazy_mmu, "leaving lazy MMU mode not entered");
+    k->lazy_mmu = 0;
+    if (k->pv->lazy_mmu_leave)
+        k->pv->lazy_mmu_leave(k);
+}
+
+uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)
+{
+    uint64_t table = mm->pgd;
+    for (unsigned lvl = 4; lvl > 1; lvl--) {
+        unsigned idx = pt_index(va, lvl);
+        pte_t e = kread_entry(k, table, idx);
+        if (!pte_present(e)) {
+            if (!alloc)
+                return 0;
+            uint64_t child = pt_alloc(k, mm, lvl - 1);
+            set_entry(k, mm, table, lvl, idx, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
+            table = child;
+        } else {
+            MV_ASSERT(!(e & _PAGE_PSE), "large page in a user table at %#llx", (unsigned long long)va);
+            table = k->pv->entry_pfn(k, e);
+        }
+    }
+    return table;
+}
+
+int pgd_alloc(struct kernel *k, struct mm *mm)
+{
+    mm->pgd = pt_alloc(k, mm, 4);
+    /* pgd_ctor: clone the kernel half with plain stores (the page is new). */
+    for (unsigned i = 0; i < k->cfg.kernel_pgd_slots; i++) {
+        int rc = cpu_store(this_cpu(k), mm->pgd, 256 + i,
+                           k->pv->make_entry(k, k->kernel_l3[i], PT_TABLE_FLAGS & ~_PAGE_USER));
+        MV_ASSERT(rc == 0, "pgd_ctor store into a fresh pgd trapped");
+        stat_charge(k->st, CYC_pgtable, k->cost->pte_write);
+    }
+    if (k->pv->pgd_alloc)
+        k->pv->pgd_alloc(k, mm);
+    return 0;
+}
+
+void pgd_free(struct kernel *k, struct mm *mm)
+{
+    if (k->pv->pgd_free)
+        k->pv->pgd_free(k, mm);
+    pt_free(k, mm, mm->pgd, 4);
+    mm->pgd = 0;
+}
+
+/* Does any VMA of mm intersect [start, end)? */
+static int vma_in(struct mm *mm, uint64_t start, uint64_t end)
+{
+    for (uint32_t i = 0; i < mm->nvma; i++)
+        if (mm->vma[i].start < end && mm->vma[i].end > start)
+            return 1;
+    return 0;
+}
+
+/* Free the tables under entry idx of `table` (level lvl) covering a region
+ * with no VMA left; recurse into tables whose regions are partly in use. */
+static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl,
+                      uint64_t base, uint64_t start, uint64_t end)
+{
+    uint64_t span = 1ull << level_shift(lvl);
+    unsigned first = start > base ? (unsigned)((start - base) / span) : 0;
+    unsigned last = (unsigned)((end - 1 - base) / span);
+    if (last > 511)
+        last = 511;
+    if (lvl == 4 && last > 255)
+        last = 255;            /* never the kernel half */
+    int freed = 0;
+    for (unsigned i = first; i <= last; i++) {
+        uint64_t rs = base + i * span, re = rs + span;
+        pte_t e = kread_entry(k, table, i);
+        if (!pte_present(e))
+            continue;
+        uint64_t child = k->pv->entry_pfn(k, e);
+        if (lvl > 2)
+            free_level(k, mm, child, lvl - 1, rs, start > rs ? start : rs, end < re ? end : re);
+        if (!vma_in(mm, rs, re)) {
+            set_entry(k, mm, table, lvl, i, 0);
+            tlb_remove_table(k, child, lvl - 1);
+            freed++;
+        }
+    }
+    return freed;
+}
+
+void free_pgtables(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    if (start >= end)
+        return;
+    free_level(k, mm, mm->pgd, 4, 0, start, end);
+}

@@ -1,0 +1,118 @@
+/* cpu.h: a virtual CPU: its MMU (CR3, PCID, TLBs, walk caches) and its traps.
+ *
+ * A guest reaches a hypervisor only the way real guests do: through traps on
+ * its CPU. A hypervisor installs a table of trap handlers (struct vmm_ops) on
+ * each CPU; with none installed the CPU is bare metal and privileged
+ * operations simply happen. hw/ knows no hypervisor: it only calls the table.
+ *
+ * The user-access path cpu_access() is inline and is the simulator's hot loop:
+ * an L1 TLB hit costs a set lookup and two additions. */
+#ifndef MV_HW_CPU_H
+#define MV_HW_CPU_H
+#include "hw/cost.h"
+#include "hw/pmem.h"
+#include "hw/pwc.h"
+#include "hw/tlb.h"
+#include "hw/walk.h"
+#include "lib/stats.h"
+
+struct cpu;
+
+/* Trap handlers and paging mode of a hypervisor. Every member may be NULL,
+ * meaning "not intercepted": the CPU then does what bare metal does. */
+struct vmm_ops {
+    const char *name;
+    /* Resolve a TLB miss (the paging mode's walk). Returns 0 with *x filled,
+     * or a page-fault error code. Counts and charges its own references. */
+    uint32_t (*tlb_fill)(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
+                         struct tlb_xlate *x);
+    /* A page fault raised for the guest. Return 1 if the hypervisor resolved
+     * it (the access is retried), 0 to deliver it to the guest kernel. */
+    int (*page_fault)(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec);
+    /* The machine frame behind a guest frame, for the guest's own loads and
+     * stores (EPT / p2m); NULL: identity. Returns UINT64_MAX if unmapped. */
+    uint64_t (*g2m)(void *ctx, uint64_t gfn);
+    /* Does a guest store to this frame trap (it is write-protected)? */
+    int (*store_traps)(void *ctx, uint64_t gfn);
+    /* Emulate a trapped store. 0 on success; otherwise the store faults. */
+    int (*store)(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+    /* Privileged instructions. Return 1 if intercepted (the handler did all
+     * there is to do), 0 to let the CPU execute it natively. */
+    int (*write_cr3)(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
+    int (*invlpg)(void *ctx, struct cpu *c, uint64_t va);
+    /* The hypercall instruction. Returns the hypercall's result. */
+    long (*hypercall)(void *ctx, struct cpu *c, unsigned nr, void *arg);
+};
+
+struct cpu {
+    unsigned id;
+    struct pmem *mem;
+    struct mv_stats *st;
+    const struct cost *cost;
+    struct tlb tlb;
+    struct pwc pwc;
+    uint64_t cr3;          /* root frame the guest loaded (its own view) */
+    uint64_t hw_root;      /* root frame the hardware walks natively */
+    uint16_t pcid;
+    int pcid_enabled;
+    int user_mode;         /* accesses come from user mode */
+    const struct vmm_ops *vmm;
+    void *vmm_ctx;
+};
+
+/* Returns -1 if the TLB geometry is invalid (no message). */
+int  cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
+              const struct cost *cost, const struct tlb_config *tc);
+void cpu_destroy(struct cpu *c);
+
+/* l1: index of the L1 4K entry that hit with too few permissions, or -1. */
+uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1);
+
+static inline int tlb_perm_ok(uint8_t f, enum access acc, int user)
+{
+    return (!user || (f & TLB_U)) && (acc != ACC_WRITE || (f & (TLB_W | TLB_D)) == (TLB_W | TLB_D)) &&
+           (acc != ACC_EXEC || !(f & TLB_NX));
+}
+
+/* A memory reference by the guest (user mode unless c->user_mode is 0).
+ * Returns 0 and the machine frame, or the page-fault error code for the
+ * guest kernel to handle. */
+static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame)
+{
+    struct tlb_array *a = &c->tlb.l1[PG_4K];
+    uint64_t vpn = tlb_vpn(va, PG_4K);
+    long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, c->pcid));
+    c->st->cnt[CNT_refs]++;
+    if (__builtin_expect(i >= 0, 1) && tlb_perm_ok(a->flags[i], acc, c->user_mode)) {
+        stat_charge(c->st, CYC_user, c->cost->ref);
+        *frame = a->frame[i];
+        return 0;
+    }
+    return cpu_access_slow(c, va, acc, frame, i);
+}
+
+/* The native 1D walk of hw_root, filling *x; charges walk cycles. */
+uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x);
+
+/* Guest kernel memory: word idx of guest frame gfn. Loads never trap; stores
+ * trap to the hypervisor if it write-protects the frame. */
+uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
+uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
+int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+
+/* Privileged operations (trap if the hypervisor intercepts them). */
+void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
+void cpu_invlpg(struct cpu *c, uint64_t va);
+void cpu_invpcid_single(struct cpu *c, uint16_t pcid);
+void cpu_flush_all(struct cpu *c);   /* toggling CR4.PGE: everything */
+long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
+/* A page fault on the way to the guest: 1 if the hypervisor resolved it. */
+int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec);
+
+/* Hardware-side operations a hypervisor performs on the CPU it runs on (no
+ * trap, no charge for the instruction: the caller charges its own path). */
+void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush);
+void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid);
+void cpu_hw_flush(struct cpu *c, int include_global);
+
+#endif

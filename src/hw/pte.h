@@ -1,0 +1,61 @@
+/* pte.h: the x86-64 4-level paging entry format (Intel SDM vol. 3, ch. 4.5).
+ *
+ * Levels are numbered as Xen numbers them: L4 = PML4 (Linux pgd), L3 = PDPT
+ * (pud), L2 = page directory (pmd), L1 = page table (pte). An entry is 64 bits;
+ * bits 12..51 hold a 4 KiB frame number. PS in an L3 entry maps a 1 GiB page,
+ * in an L2 entry a 2 MiB page. The same format serves CPU page tables, shadow
+ * tables, EPT-as-modelled and VT-d second-level tables (see each user). */
+#ifndef MV_HW_PTE_H
+#define MV_HW_PTE_H
+#include <stdint.h>
+
+typedef uint64_t pte_t;
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1ull << PAGE_SHIFT)
+#define PTRS_PER_TABLE 512
+#define PT_LEVELS 4
+
+#define _PAGE_PRESENT  (1ull << 0)
+#define _PAGE_RW       (1ull << 1)
+#define _PAGE_USER     (1ull << 2)
+#define _PAGE_PWT      (1ull << 3)
+#define _PAGE_PCD      (1ull << 4)
+#define _PAGE_ACCESSED (1ull << 5)
+#define _PAGE_DIRTY    (1ull << 6)
+#define _PAGE_PSE      (1ull << 7)   /* page size, in L2/L3 entries */
+#define _PAGE_GLOBAL   (1ull << 8)
+#define _PAGE_AVAIL0   (1ull << 9)   /* software bits 9..11 */
+#define _PAGE_AVAIL1   (1ull << 10)
+#define _PAGE_AVAIL2   (1ull << 11)
+#define _PAGE_NX       (1ull << 63)
+
+#define PTE_FRAME_MASK 0x000ffffffffff000ull
+#define PTE_FLAGS_MASK (~PTE_FRAME_MASK)
+
+/* Shift of the virtual-address bits that index a table of level `lvl`. */
+static inline unsigned level_shift(unsigned lvl) { return PAGE_SHIFT + 9 * (lvl - 1); }
+static inline unsigned pt_index(uint64_t va, unsigned lvl) { return (va >> level_shift(lvl)) & 511; }
+
+static inline uint64_t pte_frame(pte_t e) { return (e & PTE_FRAME_MASK) >> PAGE_SHIFT; }
+static inline pte_t pte_make(uint64_t frame, uint64_t flags) { return (frame << PAGE_SHIFT) | flags; }
+static inline int pte_present(pte_t e) { return (e & _PAGE_PRESENT) != 0; }
+static inline int pte_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl <= 3 && (e & _PAGE_PSE)); }
+
+/* Canonical 48-bit user half and kernel half. */
+#define VA_BITS 48
+#define USER_VA_END (1ull << 47)
+static inline int va_canonical(uint64_t va)
+{
+    uint64_t top = va >> 47;
+    return top == 0 || top == 0x1ffff;
+}
+
+/* Page sizes a translation can have. */
+enum page_size { PG_4K = 0, PG_2M = 1, PG_1G = 2 };
+static inline unsigned pg_shift(enum page_size s) { return PAGE_SHIFT + 9 * (unsigned)s; }
+
+/* Access kinds checked against entry permissions. */
+enum access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+
+#endif

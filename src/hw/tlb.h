@@ -1,0 +1,144 @@
+/* tlb.h: the CPU's translation lookaside buffers.
+ *
+ * Models an Intel-style hierarchy: first-level data TLBs per page size (4K,
+ * 2M, 1G) backed by a second-level shared TLB (STLB) holding 4K and, if
+ * configured, 2M translations. Each structure is set-associative with true
+ * LRU replacement inside a set. Entries are tagged by PCID; global entries
+ * (G bit) match every PCID. The flush operations are the architectural ones:
+ * INVLPG, INVPCID single-context, all non-global, and all including global.
+ *
+ * Layout is struct-of-arrays so a lookup scans only the tags of one set; the
+ * page size is part of the tag, so 4K and 2M entries sharing the STLB never
+ * alias. Probes of a structure holding no entry of the wanted size, and the
+ * global-entry match when no global entry is cached, are skipped. The L1 4K
+ * probe is inline: it is the hottest path in the simulator. */
+#ifndef MV_HW_TLB_H
+#define MV_HW_TLB_H
+#include "hw/pte.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* Entry flag bits: the effective permissions of the translation. */
+#define TLB_W  0x01   /* writable at every level */
+#define TLB_U  0x02   /* user-accessible at every level */
+#define TLB_NX 0x04   /* not executable */
+#define TLB_G  0x08   /* global: survives CR3 loads, matches every PCID */
+#define TLB_D  0x10   /* the leaf's dirty bit was set when cached */
+
+#define TLB_VA_MASK ((1ull << VA_BITS) - 1)
+
+/* tag == 0: invalid. Otherwise (vpn << 15) | (size << 13) | (pcid << 1) | 1,
+ * vpn = (va & TLB_VA_MASK) >> pg_shift(size) (at most 36 bits). */
+struct tlb_array {
+    uint64_t *tag;       /* sets * ways; set s at [s * ways] */
+    uint64_t *frame;     /* 4 KiB frame number of the page's first frame */
+    uint32_t *lru;       /* stamp of last use; larger is more recent */
+    uint8_t  *flags;     /* TLB_* */
+    uint32_t sets, ways, set_mask;
+    uint32_t stamp;
+    uint32_t nglobal;    /* valid global entries */
+    uint32_t nsize[3];   /* valid entries per page size */
+};
+
+struct tlb_config {
+    uint64_t l1_4k_entries, l1_4k_ways;
+    uint64_t l1_2m_entries, l1_2m_ways;
+    uint64_t l1_1g_entries, l1_1g_ways;
+    uint64_t l2_entries, l2_ways;
+    int      l2_2m;                   /* STLB also caches 2M translations */
+    uint64_t pwc_l4, pwc_l3, pwc_l2;  /* paging-structure cache sizes (see pwc.h) */
+};
+
+struct tlb {
+    struct tlb_array l1[3];   /* indexed by enum page_size */
+    struct tlb_array l2;      /* STLB */
+    int l2_2m;
+};
+
+/* A translation as cached: the 4K frame of the looked-up address's page. */
+struct tlb_xlate {
+    uint64_t frame;   /* frame of the 4 KiB page containing va */
+    uint8_t  flags;   /* TLB_* */
+    uint8_t  size;    /* enum page_size of the mapping */
+};
+
+/* Returns 0 on success, -1 if the geometry is invalid (entries not a multiple
+ * of ways, or the set count not a power of two); no message is printed. An
+ * entry count of 0 makes a structure absent. */
+int  tlb_init(struct tlb *t, const struct tlb_config *c);
+void tlb_destroy(struct tlb *t);
+
+static inline uint64_t tlb_vpn(uint64_t va, unsigned size)
+{
+    return (va & TLB_VA_MASK) >> pg_shift((enum page_size)size);
+}
+
+static inline uint64_t tlb_tag(uint64_t vpn, unsigned size, uint16_t pcid)
+{
+    return (vpn << 15) | ((uint64_t)size << 13) | ((uint64_t)(pcid & 0xfff) << 1) | 1;
+}
+
+/* Index of the entry of set `vpn & set_mask` matching tag (or, if global
+ * entries exist, a global entry for the same page), refreshing its LRU
+ * stamp; -1 on a miss. */
+static inline long tlb_array_find(struct tlb_array *a, uint64_t vpn, uint64_t tag)
+{
+    size_t base = (size_t)(vpn & a->set_mask) * a->ways;
+    const uint64_t *t = &a->tag[base];
+    for (uint32_t w = 0; w < a->ways; w++) {
+        if (t[w] == tag) {
+            a->lru[base + w] = ++a->stamp;
+            return (long)(base + w);
+        }
+    }
+    if (__builtin_expect(a->nglobal != 0, 0)) {
+        for (uint32_t w = 0; w < a->ways; w++) {
+            if (t[w] && (a->flags[base + w] & TLB_G) && !((t[w] ^ tag) >> 13)) {
+                a->lru[base + w] = ++a->stamp;
+                return (long)(base + w);
+            }
+        }
+    }
+    return -1;
+}
+
+/* Look va up below the L1 4K structure: L1 2M and 1G, then the STLB (an STLB
+ * hit is reinstalled in L1). Returns 1 (L1 hit), 2 (STLB hit) or 0. */
+int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+
+/* Look va up. Returns 1 for an L1 hit, 2 for an STLB hit (the entry is then
+ * also installed in L1), 0 for a miss. On a hit, fills *x. */
+static inline int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+{
+    struct tlb_array *a = &t->l1[PG_4K];
+    uint64_t vpn = tlb_vpn(va, PG_4K);
+    long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, pcid));
+    if (i >= 0) {
+        x->frame = a->frame[i];
+        x->flags = a->flags[i];
+        x->size = PG_4K;
+        return 1;
+    }
+    return tlb_lookup_slow(t, va, pcid, x);
+}
+
+/* Install a translation after a walk: into L1 of its size and into the STLB
+ * (4K, and 2M when l2_2m). x->frame is the frame of va's 4 KiB page; the entry
+ * stores the page's base frame. Replaces an entry a lookup would hit, else an
+ * invalid way, else the least recently used way. */
+void tlb_insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x);
+
+/* INVLPG: drop every entry (any size, any level) translating va for pcid, and
+ * every global entry translating va. Returns entries dropped. */
+unsigned tlb_flush_page(struct tlb *t, uint64_t va, uint16_t pcid);
+/* INVPCID single-context: drop the non-global entries of pcid. */
+unsigned tlb_flush_pcid(struct tlb *t, uint16_t pcid);
+/* All non-global entries, every PCID (MOV CR3 with PCIDs off). */
+unsigned tlb_flush_nonglobal(struct tlb *t);
+/* Everything, global entries included. */
+unsigned tlb_flush_all(struct tlb *t);
+
+/* Number of valid entries (tests, statistics). */
+unsigned tlb_count(const struct tlb *t);
+
+#endif

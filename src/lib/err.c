@@ -1,0 +1,70 @@
+/* err.c: error reporting, assertion failure and checked allocation. */
+#include "lib/err.h"
+#include <stdarg.h>
+#include <string.h>
+
+static char last_error[1024];
+static int error_quiet;
+
+void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "memvirt: internal invariant broken at %s:%d: %s: ", file, line, cond);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+int mv_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    if (!error_quiet)
+        fprintf(stderr, "memvirt: %s\n", last_error);
+    return -1;
+}
+
+const char *mv_last_error(void) { return last_error; }
+void mv_error_quiet(int quiet) { error_quiet = quiet; }
+
+static void oom(size_t size)
+{
+    fprintf(stderr, "memvirt: out of memory allocating %zu bytes\n", size);
+    abort();
+}
+
+void *mv_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *mv_malloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        oom(size);
+    return p;
+}
+
+void *mv_realloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        oom(size);
+    return q;
+}
+
+char *mv_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = mv_malloc(n);
+    memcpy(p, s, n);
+    return p;
+}

@@ -1,0 +1,39 @@
+/* err.h: error reporting and internal assertions.
+ *
+ * Two kinds of failure exist. A bad input (option, parameter, trace line) is
+ * the user's: it is reported once with mv_error() naming the input and where it
+ * was, and the command exits non-zero. A broken invariant is ours: MV_ASSERT
+ * reports file, line and the invariant and aborts, in every build type, because
+ * a simulator that silently continues past a broken invariant reports lies. */
+#ifndef MV_LIB_ERR_H
+#define MV_LIB_ERR_H
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define MV_ASSERT(cond, ...)                                                  \
+    do {                                                                      \
+        if (__builtin_expect(!(cond), 0))                                     \
+            mv_assert_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);           \
+    } while (0)
+
+__attribute__((noreturn, format(printf, 4, 5)))
+void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...);
+
+/* Formats "memvirt: <message>" into the process's error buffer and prints it
+ * to stderr. Returns -1 so callers can `return mv_error(...)`. */
+__attribute__((format(printf, 1, 2)))
+int mv_error(const char *fmt, ...);
+
+/* Last message given to mv_error (for tests). */
+const char *mv_last_error(void);
+
+/* When set, mv_error keeps the message but does not print it (tests). */
+void mv_error_quiet(int quiet);
+
+void *mv_calloc(size_t n, size_t size);
+void *mv_malloc(size_t size);
+void *mv_realloc(void *p, size_t size);
+char *mv_strdup(const char *s);
+
+#endif

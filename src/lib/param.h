@@ -1,0 +1,66 @@
+/* param.h: named, documented, typed parameters (the --param k=v registry).
+ *
+ * Every tunable in memvirt (cost profile entries, TLB geometry, guest kernel
+ * knobs, workload knobs) is a field of some config struct described by a table
+ * of param_def. A param_group binds a table to a prefix ("cost", "tlb",
+ * "forkstorm", ...), so `--param tlb.l2_entries=2048` finds its field, parses
+ * and range-checks the value, and stores it. `memvirt list` prints the tables. */
+#ifndef MV_LIB_PARAM_H
+#define MV_LIB_PARAM_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PARAM_STR_MAX 32
+
+enum param_type {
+    P_U64,    /* uint64_t; accepts decimal, 0x hex, and K/M/G/T binary suffixes */
+    P_DBL,    /* double */
+    P_BOOL,   /* int; 0/1/true/false/on/off/yes/no */
+    P_CHOICE, /* char[PARAM_STR_MAX]; one of the '|'-separated choices */
+};
+
+struct param_def {
+    const char *name;
+    enum param_type type;
+    size_t off;            /* offset of the field in the config struct */
+    const char *def;       /* default, as text */
+    double min, max;       /* inclusive range for P_U64 / P_DBL */
+    const char *choices;   /* P_CHOICE: "a|b|c" */
+    const char *doc;       /* one line; say where a figure comes from */
+};
+
+struct param_group {
+    const char *prefix;
+    const struct param_def *defs;
+    size_t n;
+    const char *doc;
+};
+
+#define PARAM_U64(st, f, d, lo, hi, doc) { #f, P_U64, offsetof(st, f), d, lo, hi, NULL, doc }
+#define PARAM_DBL(st, f, d, lo, hi, doc) { #f, P_DBL, offsetof(st, f), d, lo, hi, NULL, doc }
+#define PARAM_BOOL(st, f, d, doc) { #f, P_BOOL, offsetof(st, f), d, 0, 1, NULL, doc }
+#define PARAM_CHOICE(st, f, d, ch, doc) { #f, P_CHOICE, offsetof(st, f), d, 0, 0, ch, doc }
+
+/* Store every default into cfg. Aborts if a default itself does not parse. */
+void param_defaults(const struct param_group *g, void *cfg);
+
+/* Find `name` (without prefix) in g and set it from `value`. `where` names the
+ * input for error messages (e.g. "--param"). Returns 0, or -1 after mv_error. */
+int param_set(const struct param_group *g, void *cfg, const char *name,
+              const char *value, const char *where);
+
+const struct param_def *param_find(const struct param_group *g, const char *name);
+
+/* Parse helpers, shared with the CLI. Return 0 or -1 (no message). */
+int param_parse_u64(const char *s, uint64_t *out);
+int param_parse_dbl(const char *s, double *out);
+int param_parse_bool(const char *s, int *out);
+
+/* Print "prefix.name  default  doc" lines for `memvirt list`. */
+void param_print_group(FILE *f, const struct param_group *g);
+
+/* Print the current values "prefix.name=value" (one per line). */
+void param_print_values(FILE *f, const struct param_group *g, const void *cfg);
+
+#endif

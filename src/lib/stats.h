@@ -1,0 +1,99 @@
+/* stats.h: the event counters and cycle buckets every layer charges into.
+ *
+ * One struct mv_stats per simulated machine. Counters count events; cycle
+ * buckets hold the simulated cycles charged for them, by category, and their sum
+ * is the run's simulated time. Names are part of the output schema
+ * (docs/output.md): add new ones at the end of a list, never rename. */
+#ifndef MV_LIB_STATS_H
+#define MV_LIB_STATS_H
+#include <stdint.h>
+
+#define MV_COUNTERS(X)                                                        \
+    X(refs)             /* simulated memory references by the guest */        \
+    X(tlb_miss)         /* references that missed every TLB level */          \
+    X(stlb_hit)         /* L1 misses that hit the second-level TLB */         \
+    X(walk_refs)        /* memory references made by page walks */            \
+    X(pwc_hit)          /* upper-level walk steps served by walk caches */    \
+    X(spurious_fault)   /* stale, too-restrictive TLB entries refetched */    \
+    X(guest_pf)         /* page faults delivered to the guest kernel */       \
+    X(pf_anon)          /* demand-zero faults */                              \
+    X(pf_file)          /* faults on file-backed pages */                     \
+    X(pf_cow)           /* copy-on-write breaks (copy or reuse) */            \
+    X(segv)             /* faults the kernel could not resolve */             \
+    X(fork)                                                                   \
+    X(exec)                                                                   \
+    X(exit)                                                                   \
+    X(mmap)                                                                   \
+    X(munmap)                                                                 \
+    X(mprotect)                                                               \
+    X(brk)                                                                    \
+    X(ctx_switch)       /* address-space switches (CR3 loads) */              \
+    X(pt_pages_alloc)   /* page-table pages allocated, all levels */          \
+    X(pt_pages_free)                                                          \
+    X(pt_alloc_l1) X(pt_alloc_l2) X(pt_alloc_l3) X(pt_alloc_l4)               \
+    X(pt_free_l1) X(pt_free_l2) X(pt_free_l3) X(pt_free_l4)                   \
+    X(pt_alloc_cycles_l1) X(pt_alloc_cycles_l2)                               \
+    X(pt_alloc_cycles_l3) X(pt_alloc_cycles_l4)                               \
+    X(pt_free_cycles_l1) X(pt_free_cycles_l2)                                 \
+    X(pt_free_cycles_l3) X(pt_free_cycles_l4)                                 \
+    X(data_pages_alloc) /* guest frames allocated for data and page cache */  \
+    X(data_pages_free)                                                        \
+    X(buddy_alloc)      /* buddy allocator calls */                           \
+    X(buddy_free)                                                             \
+    X(buddy_split)                                                            \
+    X(buddy_merge)                                                            \
+    X(page_zero)        /* 4 KiB pages zeroed */                              \
+    X(page_copy)        /* 4 KiB pages copied */                              \
+    X(pte_writes)       /* page-table entry stores by the guest kernel */     \
+    X(tlb_flush_page)   /* invlpg (one page, one address space) */            \
+    X(tlb_flush_all)    /* full flush including global entries */             \
+    X(tlb_flush_nonglobal)                                                    \
+    X(tlb_flush_pcid)                                                         \
+    X(tlb_flush_remote) /* flush requests sent to other CPUs */               \
+    X(vm_exits)                                                               \
+    X(hypercalls)                                                             \
+    X(iotlb_inv_psi)                                                          \
+    X(iotlb_inv_dsi)                                                          \
+    X(iotlb_inv_global)                                                       \
+    X(iotlb_miss)                                                             \
+    X(dma_faults)                                                             \
+    X(oracle_checks)    /* translations verified by --check */
+
+#define MV_CYCLES(X)                                                          \
+    X(user)             /* references that hit the TLB */                     \
+    X(walk)             /* page walks after TLB misses */                     \
+    X(fault)            /* exception entry/exit and fault handling */         \
+    X(kernel)           /* system-call and process-management paths */        \
+    X(pgtable)          /* page-table page allocation and freeing paths */    \
+    X(buddy)            /* buddy allocator work */                            \
+    X(zero_copy)        /* page zeroing and copying */                        \
+    X(tlb_flush)        /* TLB invalidation and refill after it */            \
+    X(ctx_switch)       /* address-space switch */                            \
+    X(hypervisor)       /* guest->hypervisor transitions and handler work */  \
+    X(iommu)            /* IOMMU invalidations and I/O walks */               \
+    X(idle)             /* time the workload spent waiting */
+
+#define MV_ENUM_COUNTER(n) CNT_##n,
+#define MV_ENUM_CYCLES(n) CYC_##n,
+enum mv_counter { MV_COUNTERS(MV_ENUM_COUNTER) CNT__N };
+enum mv_cycles { MV_CYCLES(MV_ENUM_CYCLES) CYC__N };
+
+struct mv_stats {
+    uint64_t cnt[CNT__N];
+    uint64_t cyc[CYC__N];
+    uint64_t now;               /* sum of cyc[]: simulated time in cycles */
+};
+
+extern const char *const mv_counter_names[CNT__N];
+extern const char *const mv_cycle_names[CYC__N];
+
+static inline void stat_inc(struct mv_stats *s, enum mv_counter c) { s->cnt[c]++; }
+static inline void stat_add(struct mv_stats *s, enum mv_counter c, uint64_t n) { s->cnt[c] += n; }
+
+static inline void stat_charge(struct mv_stats *s, enum mv_cycles c, uint64_t cycles)
+{
+    s->cyc[c] += cycles;
+    s->now += cycles;
+}
+
+#endif

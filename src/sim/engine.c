@@ -1,0 +1,290 @@
+/* engine.c: the event loop (see engine.h). It pulls events from the
+ * workload, makes the guest kernel carry them out on the machine, verifies
+ * translations and invariants under --check, and samples the time series. */
+#include "sim/engine.h"
+#include "guest/ptcache.h"
+#include "lib/err.h"
+#include "sim/oracle.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mark { const char *name; uint64_t begin; double sum; uint64_t count; int open; };
+
+struct run {
+    struct machine m;
+    const struct sim_config *cfg;
+    struct run_result *out;
+    uint64_t interval;          /* cycles */
+    uint64_t next_sample;
+    struct mv_stats last;
+    struct mark marks[MAX_METRICS];
+    unsigned nmarks;
+    uint64_t events;
+    double wall0, wall_last;
+    int progress;
+};
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void sample(struct run *r, uint64_t at)
+{
+    struct series *s = &r->out->series;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->t = mv_realloc(s->t, s->cap * sizeof *s->t);
+        s->cnt = mv_realloc(s->cnt, s->cap * CNT__N * sizeof *s->cnt);
+        s->gauge = mv_realloc(s->gauge, s->cap * NGAUGES * sizeof *s->gauge);
+    }
+    s->t[s->n] = (double)at / (r->cfg->cost.clock_ghz * 1e9);
+    for (unsigned i = 0; i < CNT__N; i++)
+        s->cnt[s->n * CNT__N + i] = r->m.st.cnt[i] - r->last.cnt[i];
+    machine_gauges(&r->m, &s->gauge[s->n * NGAUGES]);
+    s->n++;
+    r->last = r->m.st;
+}
+
+static void tick(struct run *r)
+{
+    while (r->m.st.now >= r->next_sample) {
+        sample(r, r->next_sample);
+        r->next_sample += r->interval;
+    }
+}
+
+static void idle_until(struct run *r, uint64_t ns)
+{
+    uint64_t target = (uint64_t)((double)ns * r->cfg->cost.clock_ghz);
+    while (r->m.st.now < target) {
+        uint64_t step = target < r->next_sample ? target : r->next_sample;
+        stat_charge(&r->m.st, CYC_idle, step - r->m.st.now);
+        tick(r);
+    }
+}
+
+static struct mark *mark_of(struct run *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nmarks; i++)
+        if (!strcmp(r->marks[i].name, name))
+            return &r->marks[i];
+    MV_ASSERT(r->nmarks < MAX_METRICS, "too many marks");
+    r->marks[r->nmarks] = (struct mark){ .name = name };
+    return &r->marks[r->nmarks++];
+}
+
+static int full_check(struct run *r)
+{
+    char msg[512];
+    if (kernel_check(&r->m.k, msg, sizeof msg))
+        return mv_error("--check: guest kernel inconsistent after event %llu: %s",
+                        (unsigned long long)r->events, msg);
+    if (r->m.mode->check && r->m.mode->check(&r->m, msg, sizeof msg))
+        return mv_error("--check: hypervisor invariant broken after event %llu: %s",
+                        (unsigned long long)r->events, msg);
+    return 0;
+}
+
+static struct task *task_of(struct run *r, const struct event *ev)
+{
+    struct task *t = task_find(&r->m.k, ev->pid);
+    if (!t)
+        mv_error("workload %s: event %llu names pid %u, which does not exist",
+                 r->cfg->wl->name, (unsigned long long)r->events, ev->pid);
+    return t;
+}
+
+static int do_access(struct run *r, struct task *t, const struct event *ev)
+{
+    struct kernel *k = &r->m.k;
+    for (uint32_t i = 0; i < ev->n; i++) {
+        uint64_t ref = ev->batch[i];
+        uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
+        enum access acc = (ref & REF_WRITE) ? ACC_WRITE : (ref & REF_EXEC) ? ACC_EXEC : ACC_READ;
+        uint64_t mfn;
+        if (user_access(k, va, acc, &mfn))
+            return mv_error("workload %s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
+                            r->cfg->wl->name, t->pid, (unsigned long long)va,
+                            acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read");
+        if (r->cfg->check) {
+            char msg[256];
+            r->m.st.cnt[CNT_oracle_checks]++;
+            if (oracle_check(&r->m, t->mm, va, acc, mfn, msg, sizeof msg))
+                return mv_error("--check: translation oracle: pid %u: %s", t->pid, msg);
+        }
+    }
+    return 0;
+}
+
+static int dispatch(struct run *r, const struct event *ev)
+{
+    struct kernel *k = &r->m.k;
+    struct task *t = NULL;
+    long rc = 0;
+    if (ev->type != EV_SPAWN && ev->type != EV_IDLE_UNTIL && ev->type != EV_MARK_BEGIN &&
+        ev->type != EV_MARK_END && ev->type != EV_CTL) {
+        if (!(t = task_of(r, ev)))
+            return -1;
+        schedule_to(k, t);
+    }
+    switch (ev->type) {
+    case EV_SPAWN:
+        if (task_find(k, ev->pid))
+            return mv_error("workload %s: spawn of pid %u, which exists", r->cfg->wl->name, ev->pid);
+        schedule_to(k, kernel_spawn(k, ev->pid));
+        break;
+    case EV_FORK:
+        rc = do_fork(k, t, ev->child);
+        if (rc < 0)
+            return mv_error("workload %s: fork of pid %u into existing pid %u", r->cfg->wl->name,
+                            ev->pid, ev->child);
+        break;
+    case EV_EXEC:
+        rc = do_execve(k, t, ev->layout);
+        break;
+    case EV_EXIT:
+        do_exit(k, t);
+        break;
+    case EV_MMAP:
+        rc = sys_mmap(k, t, ev->addr, ev->len, ev->prot, ev->flags, ev->file, ev->off);
+        break;
+    case EV_MUNMAP:
+        rc = sys_munmap(k, t, ev->addr, ev->len);
+        break;
+    case EV_MPROTECT:
+        rc = sys_mprotect(k, t, ev->addr, ev->len, ev->prot);
+        break;
+    case EV_BRK:
+        sys_brk(k, t, ev->addr);
+        break;
+    case EV_ACCESS:
+        return do_access(r, t, ev);
+    case EV_IDLE_UNTIL:
+        idle_until(r, ev->ns);
+        break;
+    case EV_MARK_BEGIN: {
+        struct mark *mk = mark_of(r, ev->name);
+        mk->begin = r->m.st.now - r->m.st.cyc[CYC_idle];
+        mk->open = 1;
+        break;
+    }
+    case EV_MARK_END: {
+        struct mark *mk = mark_of(r, ev->name);
+        if (!mk->open)
+            return mv_error("workload %s: end of '%s' without a beginning", r->cfg->wl->name, ev->name);
+        mk->sum += (double)(r->m.st.now - r->m.st.cyc[CYC_idle] - mk->begin);
+        mk->count++;
+        mk->open = 0;
+        break;
+    }
+    case EV_CTL:
+        if (strcmp(ev->name, "ptcache"))
+            return mv_error("workload %s: unknown control '%s'", r->cfg->wl->name, ev->name);
+        if (ev->addr)
+            ptcache_enable(k);
+        else
+            ptcache_disable(k);
+        break;
+    case EV_END:
+        break;
+    }
+    if (rc < 0 && ev->type != EV_FORK)
+        return mv_error("workload %s: event %llu (type %d, pid %u) failed with error %ld",
+                        r->cfg->wl->name, (unsigned long long)r->events, ev->type, ev->pid, rc);
+    return 0;
+}
+
+static void show_progress(struct run *r, void *wl, int final)
+{
+    double now = wall_now();
+    if (!final && (now - r->wall0 < 1.0 || now - r->wall_last < 0.25))
+        return;
+    r->wall_last = now;
+    double frac = r->cfg->wl->progress ? r->cfg->wl->progress(wl) : 0;
+    fprintf(stderr, "\r%-14s %-10s %5.1f%%  sim %.2fs  %llu refs", r->m.mode->name, r->cfg->wl->name,
+            100.0 * (frac > 1 ? 1 : frac), (double)r->m.st.now / (r->cfg->cost.clock_ghz * 1e9),
+            (unsigned long long)r->m.st.cnt[CNT_refs]);
+    if (final)
+        fputs("\r\033[K", stderr);
+}
+
+int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->mode = mode->name;
+    out->workload = cfg->wl->name;
+    struct run *r = mv_calloc(1, sizeof *r);
+    r->cfg = cfg;
+    r->out = out;
+    if (machine_init(&r->m, cfg, mode)) {
+        free(r);
+        return -1;
+    }
+    r->interval = (uint64_t)((double)cfg->sim.series_ms * cfg->cost.clock_ghz * 1e6);
+    if (!r->interval)
+        r->interval = 1;
+    r->next_sample = r->interval;
+    out->series.interval_s = (double)cfg->sim.series_ms / 1000.0;
+    r->progress = !cfg->quiet && isatty(2);
+    r->wall0 = r->wall_last = wall_now();
+
+    void *wl = cfg->wl->create(cfg->wl_cfg, cfg->seed);
+    int rc = 0;
+    for (;;) {
+        struct event ev;
+        cfg->wl->next(wl, &ev);
+        if (ev.type == EV_END)
+            break;
+        r->events++;
+        if ((rc = dispatch(r, &ev)))
+            break;
+        tick(r);
+        if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
+            break;
+        if (r->progress && (r->events & 1023) == 0)
+            show_progress(r, wl, 0);
+    }
+    if (!rc && cfg->check)
+        rc = full_check(r);
+    if (r->progress)
+        show_progress(r, wl, 1);
+    if (!rc) {
+        if (r->m.st.now > r->last.now || out->series.n == 0)
+            sample(r, r->m.st.now);
+        out->st = r->m.st;
+        out->sim_seconds = (double)r->m.st.now / (cfg->cost.clock_ghz * 1e9);
+        for (unsigned i = 0; i < r->nmarks && out->nmetric < MAX_METRICS; i++) {
+            struct metric *mt = &out->metric[out->nmetric++];
+            snprintf(mt->name, sizeof mt->name, "lat_%s_us", r->marks[i].name);
+            mt->value = r->marks[i].count ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0;
+        }
+        struct ptcache *ptc = r->m.k.ptc;
+        if (ptc && (ptc->enabled || ptc->pool[1].max_pool)) {
+            for (unsigned l = 1; l <= 4; l++) {
+                struct metric *mt = &out->metric[out->nmetric++];
+                snprintf(mt->name, sizeof mt->name, "ptcache_max_pool_l%u", l);
+                mt->value = (double)ptc->pool[l].max_pool;
+            }
+        }
+    }
+    cfg->wl->destroy(wl);
+    if (machine_destroy(&r->m) && !rc)
+        rc = -1;
+    free(r);
+    if (rc)
+        run_result_free(out);
+    return rc;
+}
+
+void run_result_free(struct run_result *r)
+{
+    free(r->series.t);
+    free(r->series.cnt);
+    free(r->series.gauge);
+    memset(&r->series, 0, sizeof r->series);
+}

@@ -1,0 +1,229 @@
+/* report.c: table, JSON and CSV output (see report.h, docs/output.md). */
+#include "sim/report.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Rows of the table, in order; a row shows when any run has it non-zero. */
+static const enum mv_counter table_counters[] = {
+    CNT_refs, CNT_tlb_miss, CNT_walk_refs, CNT_guest_pf, CNT_fork, CNT_exec, CNT_exit,
+    CNT_pt_pages_alloc, CNT_pt_pages_free, CNT_ctx_switch, CNT_tlb_flush_page, CNT_tlb_flush_all,
+    CNT_tlb_flush_nonglobal, CNT_tlb_flush_pcid, CNT_vm_exits, CNT_hypercalls, CNT_iotlb_inv_psi,
+    CNT_iotlb_inv_dsi, CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
+};
+
+void report_table(FILE *f, const struct sim_config *cfg, const struct run_result *r, unsigned n)
+{
+    fprintf(f, "workload %s, seed %llu, profile %s%s\n\n", cfg->wl->name, (unsigned long long)cfg->seed,
+            cfg->profile, cfg->check ? ", checked" : "");
+    fprintf(f, "%-28s", "");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, " %16s", r[i].mode);
+    fputc('\n', f);
+
+    fprintf(f, "%-28s", "simulated time (ms)");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, " %16.3f", r[i].sim_seconds * 1e3);
+    fputc('\n', f);
+    fprintf(f, "%-28s", "busy time (ms)");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, " %16.3f", cost_us(&cfg->cost, r[i].st.now - r[i].st.cyc[CYC_idle]) / 1e3);
+    fputc('\n', f);
+
+    for (unsigned c = 0; c < sizeof table_counters / sizeof table_counters[0]; c++) {
+        enum mv_counter id = table_counters[c];
+        int any = 0;
+        for (unsigned i = 0; i < n; i++)
+            any |= r[i].st.cnt[id] != 0;
+        if (!any)
+            continue;
+        fprintf(f, "%-28s", mv_counter_names[id]);
+        for (unsigned i = 0; i < n; i++)
+            fprintf(f, " %16llu", (unsigned long long)r[i].st.cnt[id]);
+        fputc('\n', f);
+    }
+    fprintf(f, "\ncycles by category (Mcycles)\n");
+    for (unsigned c = 0; c < CYC__N; c++) {
+        int any = 0;
+        for (unsigned i = 0; i < n; i++)
+            any |= r[i].st.cyc[c] != 0;
+        if (!any || c == CYC_idle)
+            continue;
+        fprintf(f, "  %-26s", mv_cycle_names[c]);
+        for (unsigned i = 0; i < n; i++)
+            fprintf(f, " %16.3f", (double)r[i].st.cyc[c] / 1e6);
+        fputc('\n', f);
+    }
+    /* metrics: the union of names, in first-seen order */
+    const char *names[MAX_METRICS * 4];
+    unsigned nn = 0;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned m = 0; m < r[i].nmetric; m++) {
+            unsigned j = 0;
+            while (j < nn && strcmp(names[j], r[i].metric[m].name))
+                j++;
+            if (j == nn && nn < MAX_METRICS * 4)
+                names[nn++] = r[i].metric[m].name;
+        }
+    if (nn)
+        fprintf(f, "\nmetrics\n");
+    for (unsigned j = 0; j < nn; j++) {
+        fprintf(f, "  %-26s", names[j]);
+        for (unsigned i = 0; i < n; i++) {
+            const struct metric *mt = NULL;
+            for (unsigned m = 0; m < r[i].nmetric; m++)
+                if (!strcmp(r[i].metric[m].name, names[j]))
+                    mt = &r[i].metric[m];
+            if (mt)
+                fprintf(f, " %16.3f", mt->value);
+            else
+                fprintf(f, " %16s", "-");
+        }
+        fputc('\n', f);
+    }
+}
+
+/* Open path.tmp for writing; the caller commits or aborts. */
+static FILE *open_tmp(const char *path, char *tmp, size_t len)
+{
+    snprintf(tmp, len, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        mv_error("cannot write '%s': %s", path, strerror(errno));
+    return f;
+}
+
+static int commit(FILE *f, const char *tmp, const char *path, int ok)
+{
+    if (fclose(f))
+        ok = 0;
+    if (!ok || rename(tmp, path)) {
+        int e = errno;
+        unlink(tmp);
+        return mv_error("cannot write '%s': %s", path, ok ? strerror(e) : "write failed");
+    }
+    return 0;
+}
+
+static void json_run(struct json *j, const struct run_result *r)
+{
+    json_obj_begin(j);
+    json_key(j, "mode"); json_str(j, r->mode);
+    json_key(j, "workload"); json_str(j, r->workload);
+    json_key(j, "sim_seconds"); json_dbl(j, r->sim_seconds);
+    json_key(j, "counters");
+    json_obj_begin(j);
+    for (unsigned c = 0; c < CNT__N; c++) {
+        json_key(j, mv_counter_names[c]);
+        json_u64(j, r->st.cnt[c]);
+    }
+    json_obj_end(j);
+    json_key(j, "cycles");
+    json_obj_begin(j);
+    for (unsigned c = 0; c < CYC__N; c++) {
+        json_key(j, mv_cycle_names[c]);
+        json_u64(j, r->st.cyc[c]);
+    }
+    json_key(j, "total"); json_u64(j, r->st.now);
+    json_obj_end(j);
+    json_key(j, "metrics");
+    json_obj_begin(j);
+    for (unsigned m = 0; m < r->nmetric; m++) {
+        json_key(j, r->metric[m].name);
+        json_dbl(j, r->metric[m].value);
+    }
+    json_obj_end(j);
+    const struct series *s = &r->series;
+    json_key(j, "series");
+    json_obj_begin(j);
+    json_key(j, "interval_s"); json_dbl(j, s->interval_s);
+    json_key(j, "time_s");
+    json_arr_begin(j);
+    for (uint32_t i = 0; i < s->n; i++)
+        json_dbl(j, s->t[i]);
+    json_arr_end(j);
+    json_key(j, "counters");
+    json_obj_begin(j);
+    for (unsigned c = 0; c < CNT__N; c++) {
+        int any = 0;
+        for (uint32_t i = 0; i < s->n; i++)
+            any |= s->cnt[i * CNT__N + c] != 0;
+        if (!any)
+            continue;
+        json_key(j, mv_counter_names[c]);
+        json_arr_begin(j);
+        for (uint32_t i = 0; i < s->n; i++)
+            json_u64(j, s->cnt[i * CNT__N + c]);
+        json_arr_end(j);
+    }
+    json_obj_end(j);
+    json_key(j, "gauges");
+    json_obj_begin(j);
+    for (unsigned g = 0; g < NGAUGES; g++) {
+        json_key(j, gauge_names[g]);
+        json_arr_begin(j);
+        for (uint32_t i = 0; i < s->n; i++)
+            json_dbl(j, s->gauge[i * NGAUGES + g]);
+        json_arr_end(j);
+    }
+    json_obj_end(j);
+    json_obj_end(j);
+    json_obj_end(j);
+}
+
+int report_json(const char *path, const struct sim_config *cfg, const struct run_result *r, unsigned n)
+{
+    char tmp[4096];
+    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    if (!f)
+        return -1;
+    struct json j;
+    json_init(&j, f);
+    json_obj_begin(&j);
+    json_key(&j, "memvirt"); json_str(&j, "1");
+    json_key(&j, "seed"); json_u64(&j, cfg->seed);
+    json_key(&j, "profile"); json_str(&j, cfg->profile);
+    json_key(&j, "check"); json_bool(&j, cfg->check);
+    json_key(&j, "clock_ghz"); json_dbl(&j, cfg->cost.clock_ghz);
+    json_key(&j, "runs");
+    json_arr_begin(&j);
+    for (unsigned i = 0; i < n; i++)
+        json_run(&j, &r[i]);
+    json_arr_end(&j);
+    json_obj_end(&j);
+    return commit(f, tmp, path, json_finish(&j) == 0);
+}
+
+int report_csv(const char *path, const struct sim_config *cfg, const struct run_result *r, unsigned n)
+{
+    char tmp[4096];
+    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    if (!f)
+        return -1;
+    fprintf(f, "mode,workload,kind,name,time_s,value\n");
+    for (unsigned i = 0; i < n; i++) {
+        const struct run_result *x = &r[i];
+        for (unsigned c = 0; c < CNT__N; c++)
+            fprintf(f, "%s,%s,counter,%s,,%llu\n", x->mode, x->workload, mv_counter_names[c],
+                    (unsigned long long)x->st.cnt[c]);
+        for (unsigned c = 0; c < CYC__N; c++)
+            fprintf(f, "%s,%s,cycles,%s,,%llu\n", x->mode, x->workload, mv_cycle_names[c],
+                    (unsigned long long)x->st.cyc[c]);
+        for (unsigned m = 0; m < x->nmetric; m++)
+            fprintf(f, "%s,%s,metric,%s,,%.9g\n", x->mode, x->workload, x->metric[m].name, x->metric[m].value);
+        for (uint32_t s = 0; s < x->series.n; s++) {
+            for (unsigned c = 0; c < CNT__N; c++)
+                if (x->series.cnt[s * CNT__N + c])
+                    fprintf(f, "%s,%s,series,%s,%.9g,%llu\n", x->mode, x->workload, mv_counter_names[c],
+                            x->series.t[s], (unsigned long long)x->series.cnt[s * CNT__N + c]);
+            for (unsigned g = 0; g < NGAUGES; g++)
+                fprintf(f, "%s,%s,gauge,%s,%.9g,%.9g\n", x->mode, x->workload, gauge_names[g],
+                        x->series.t[s], x->series.gauge[s * NGAUGES + g]);
+        }
+    }
+    (void)cfg;
+    return commit(f, tmp, path, !ferror(f));
+}

@@ -1,0 +1,14 @@
+/* registry.c: the built-in workloads. */
+#include "workload/workload.h"
+#include <string.h>
+
+const struct workload_def *const workloads[] = { &wl_forkstorm, &wl_lmbench, &wl_memwalk };
+const unsigned nworkloads = sizeof workloads / sizeof workloads[0];
+
+const struct workload_def *workload_find(const char *name)
+{
+    for (unsigned i = 0; i < nworkloads; i++)
+        if (!strcmp(workloads[i]->name, name))
+            return workloads[i];
+    return NULL;
+}

@@ -1,0 +1,72 @@
+/* workload.h: where events come from.
+ *
+ * A workload is a stream of events for one guest, pulled one at a time by the
+ * engine: process events (fork, exec with a layout, exit, mmap, munmap, brk,
+ * mprotect), batches of memory accesses, time advances, marks that bracket a
+ * measured operation, and control events. Processes are named by the pids the
+ * workload chooses. Generators are pure functions of their parameters and
+ * seed, so the same workload is replayed identically under every mode. */
+#ifndef MV_WORKLOAD_WORKLOAD_H
+#define MV_WORKLOAD_WORKLOAD_H
+#include "guest/layout.h"
+#include "lib/param.h"
+#include <stddef.h>
+#include <stdint.h>
+
+enum ev_type {
+    EV_END = 0,
+    EV_SPAWN,       /* pid: a first process (init-like) with an empty mm */
+    EV_FORK,        /* pid forks child */
+    EV_EXEC,        /* pid execs layout */
+    EV_EXIT,        /* pid exits */
+    EV_MMAP,        /* pid: addr, len, prot, flags (MAP_*), file, off (pages) */
+    EV_MUNMAP,      /* pid: addr, len */
+    EV_MPROTECT,    /* pid: addr, len, prot */
+    EV_BRK,         /* pid: addr = new break */
+    EV_ACCESS,      /* pid: n references in batch[] */
+    EV_IDLE_UNTIL,  /* nothing to do until simulated time ns */
+    EV_MARK_BEGIN,  /* start timing an operation named name */
+    EV_MARK_END,    /* end timing the operation named name */
+    EV_CTL,         /* control: name = "ptcache", addr = 1 enable / 0 disable */
+};
+
+/* Encoding of one reference in a batch: virtual address with the access kind
+ * in the low bits (references are 8-byte aligned). */
+#define REF_WRITE 0x1
+#define REF_EXEC  0x2
+#define REF_KIND_MASK 0x7
+
+struct event {
+    enum ev_type type;
+    uint32_t pid;
+    uint32_t child;                 /* EV_FORK */
+    uint64_t addr, len;
+    uint32_t prot, flags, file;
+    uint64_t off;
+    uint64_t ns;                    /* EV_IDLE_UNTIL */
+    const struct layout *layout;    /* EV_EXEC */
+    const uint64_t *batch;          /* EV_ACCESS */
+    uint32_t n;
+    const char *name;               /* marks, EV_CTL */
+};
+
+struct workload_def {
+    const char *name;
+    const char *doc;
+    const struct param_group *params;
+    size_t cfg_size;
+    /* New generator state from a filled-in config and the run seed. */
+    void *(*create)(const void *cfg, uint64_t seed);
+    /* Fill *ev with the next event; EV_END when done. */
+    void (*next)(void *state, struct event *ev);
+    /* Fraction done, 0..1 (progress display). */
+    double (*progress)(void *state);
+    void (*destroy)(void *state);
+};
+
+extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk;
+extern const struct workload_def *const workloads[];
+extern const unsigned nworkloads;
+const struct workload_def *workload_find(const char *name);
+
+#endif

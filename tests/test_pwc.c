@@ -1,0 +1,206 @@
+/* test_pwc.c: the paging-structure caches (PML4E / PDPTE / PDE caches). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hw/pwc.h"
+#include "hw/tlb.h"
+
+#define VA 0x00007f1234567000ull
+
+/* Lookup; *table gets ~0 if untouched. */
+static unsigned look(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table)
+{
+    uint64_t t = ~0ull;
+    uint8_t perms = 0xff;
+    unsigned l = pwc_lookup(p, va, pcid, &t, &perms);
+    if (l == 4) {
+        assert_int_equal(t, ~0ull);   /* a miss leaves the outputs alone */
+        assert_int_equal(perms, 0xff);
+    }
+    if (table)
+        *table = t;
+    return l;
+}
+
+static void test_miss(void **state)
+{
+    struct pwc p;
+    pwc_init(&p, 4, 4, 4);
+    assert_int_equal(look(&p, VA, 1, NULL), 4);
+    assert_int_equal(look(&p, 0, 0, NULL), 4);
+    pwc_destroy(&p);
+}
+
+static void test_deepest_wins(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    uint8_t perms;
+    pwc_init(&p, 4, 4, 4);
+    pwc_insert(&p, 4, VA, 1, 100, TLB_W | TLB_U);
+    assert_int_equal(pwc_lookup(&p, VA, 1, &t, &perms), 3);
+    assert_int_equal(t, 100);
+    assert_int_equal(perms, TLB_W | TLB_U);
+    pwc_insert(&p, 3, VA, 1, 200, TLB_W);
+    assert_int_equal(pwc_lookup(&p, VA, 1, &t, &perms), 2);
+    assert_int_equal(t, 200);
+    assert_int_equal(perms, TLB_W);
+    pwc_insert(&p, 2, VA, 1, 300, TLB_U | TLB_NX);
+    assert_int_equal(pwc_lookup(&p, VA, 1, &t, &perms), 1);
+    assert_int_equal(t, 300);
+    assert_int_equal(perms, TLB_U | TLB_NX);
+    pwc_destroy(&p);
+}
+
+static void test_keys(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    pwc_init(&p, 4, 4, 4);
+    pwc_insert(&p, 4, VA, 1, 100, 0);
+    pwc_insert(&p, 3, VA, 1, 200, 0);
+    pwc_insert(&p, 2, VA, 1, 300, 0);
+    /* Same 2M region (any 4K page, any offset): PDE hit. */
+    uint64_t r2m = VA & ~((1ull << 21) - 1);
+    assert_int_equal(look(&p, r2m, 1, &t), 1);
+    assert_int_equal(t, 300);
+    assert_int_equal(look(&p, r2m + (1ull << 21) - 1, 1, &t), 1);
+    /* Another 2M region in the same 1G: PDPTE hit. */
+    assert_int_equal(look(&p, r2m + (1ull << 21), 1, &t), 2);
+    assert_int_equal(t, 200);
+    assert_int_equal(look(&p, VA ^ (1ull << 29), 1, &t), 2);
+    /* Another 1G region in the same 512G: PML4E hit. */
+    assert_int_equal(look(&p, VA ^ (1ull << 30), 1, &t), 3);
+    assert_int_equal(t, 100);
+    assert_int_equal(look(&p, VA ^ (1ull << 38), 1, &t), 3);
+    /* Another 512G region, or the kernel half: miss. */
+    assert_int_equal(look(&p, VA ^ (1ull << 39), 1, NULL), 4);
+    assert_int_equal(look(&p, VA | 0xffff800000000000ull, 1, NULL), 4);
+    /* Kernel-half addresses are cached and keyed like any other. */
+    const uint64_t k = 0xffffffff81234000ull;
+    pwc_insert(&p, 2, k, 1, 400, 0);
+    assert_int_equal(look(&p, k + 0x1000, 1, &t), 1);
+    assert_int_equal(t, 400);
+    assert_int_equal(look(&p, k + (1ull << 21), 1, NULL), 4);
+    pwc_destroy(&p);
+}
+
+static void test_lru_eviction(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    pwc_init(&p, 0, 0, 2);
+#define R(i) ((uint64_t)(i) << 21)
+    pwc_insert(&p, 2, R(0), 1, 10, 0);
+    pwc_insert(&p, 2, R(1), 1, 11, 0);
+    assert_int_equal(look(&p, R(0), 1, &t), 1);    /* R(1) is now LRU */
+    pwc_insert(&p, 2, R(2), 1, 12, 0);
+    assert_int_equal(look(&p, R(1), 1, NULL), 4);
+    assert_int_equal(look(&p, R(0), 1, &t), 1);
+    assert_int_equal(t, 10);
+    assert_int_equal(look(&p, R(2), 1, &t), 1);
+    assert_int_equal(t, 12);
+    /* R(0) is LRU now. */
+    pwc_insert(&p, 2, R(3), 1, 13, 0);
+    assert_int_equal(look(&p, R(0), 1, NULL), 4);
+    assert_int_equal(look(&p, R(2), 1, NULL), 1);
+    assert_int_equal(look(&p, R(3), 1, NULL), 1);
+    pwc_destroy(&p);
+}
+
+static void test_replace_same_tag(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    pwc_init(&p, 0, 0, 2);
+    pwc_insert(&p, 2, R(0), 1, 10, 0);
+    pwc_insert(&p, 2, R(1), 1, 11, 0);
+    assert_int_equal(look(&p, R(0), 1, NULL), 1);     /* R(1) is LRU */
+    pwc_insert(&p, 2, R(0) + 0x5000, 1, 20, TLB_W);   /* same key: updated */
+    assert_int_equal(look(&p, R(0), 1, &t), 1);
+    assert_int_equal(t, 20);
+    assert_int_equal(look(&p, R(1), 1, &t), 1);        /* not evicted */
+    assert_int_equal(t, 11);
+    pwc_destroy(&p);
+}
+
+static void test_pcid_isolation(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    pwc_init(&p, 4, 4, 4);
+    pwc_insert(&p, 2, VA, 1, 300, 0);
+    assert_int_equal(look(&p, VA, 2, NULL), 4);
+    assert_int_equal(look(&p, VA, 0, NULL), 4);
+    pwc_insert(&p, 2, VA, 2, 310, 0);
+    assert_int_equal(look(&p, VA, 1, &t), 1);
+    assert_int_equal(t, 300);
+    assert_int_equal(look(&p, VA, 2, &t), 1);
+    assert_int_equal(t, 310);
+    pwc_destroy(&p);
+}
+
+static void test_flushes(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    pwc_init(&p, 4, 4, 4);
+    for (uint16_t pcid = 1; pcid <= 2; pcid++) {
+        pwc_insert(&p, 4, VA, pcid, 100 * pcid, 0);
+        pwc_insert(&p, 3, VA, pcid, 100 * pcid + 1, 0);
+        pwc_insert(&p, 2, VA, pcid, 100 * pcid + 2, 0);
+    }
+    pwc_flush_pcid(&p, 1);
+    assert_int_equal(look(&p, VA, 1, NULL), 4);       /* every level gone */
+    assert_int_equal(look(&p, VA, 2, &t), 1);
+    assert_int_equal(t, 202);
+    pwc_flush_pcid(&p, 3);                            /* no entries: no effect */
+    assert_int_equal(look(&p, VA, 2, NULL), 1);
+    pwc_flush_all(&p);
+    assert_int_equal(look(&p, VA, 2, NULL), 4);
+    assert_int_equal(look(&p, VA ^ (1ull << 21), 2, NULL), 4);
+    assert_int_equal(look(&p, VA ^ (1ull << 30), 2, NULL), 4);
+    pwc_insert(&p, 3, VA, 2, 7, 0);                   /* usable after a flush */
+    assert_int_equal(look(&p, VA, 2, &t), 2);
+    assert_int_equal(t, 7);
+    pwc_destroy(&p);
+}
+
+static void test_disabled(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    pwc_init(&p, 0, 0, 0);
+    for (unsigned l = 2; l <= 4; l++)
+        pwc_insert(&p, l, VA, 1, l, 0);
+    assert_int_equal(look(&p, VA, 1, NULL), 4);
+    pwc_flush_pcid(&p, 1);
+    pwc_flush_all(&p);
+    pwc_destroy(&p);
+
+    /* Only the PDE cache off: the walk resumes from the PDPTE entry. */
+    pwc_init(&p, 4, 4, 0);
+    for (unsigned l = 2; l <= 4; l++)
+        pwc_insert(&p, l, VA, 1, l, 0);
+    assert_int_equal(look(&p, VA, 1, &t), 2);
+    assert_int_equal(t, 3);
+    pwc_destroy(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_miss),
+        cmocka_unit_test(test_deepest_wins),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_lru_eviction),
+        cmocka_unit_test(test_replace_same_tag),
+        cmocka_unit_test(test_pcid_isolation),
+        cmocka_unit_test(test_flushes),
+        cmocka_unit_test(test_disabled),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
