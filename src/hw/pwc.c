@@ -2,17 +2,17 @@
  *
  * Three small fully associative LRU caches of non-leaf entries: PML4E
  * (va[47:39]), PDPTE (va[47:30]) and PDE (va[47:21]), each PCID-tagged. A hit
- * lets the walker skip the levels above the cached entry. An entry of level
- * lvl has tag ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1; 0 is
- * invalid. */
+ * lets the walker skip the levels above the cached entry. */
 #include "hw/pwc.h"
 #include "hw/pte.h"
 #include "lib/err.h"
+#include <stdlib.h>
 #include <string.h>
 
 static inline uint64_t pwc_tag(unsigned lvl, uint64_t va, uint16_t pcid)
 {
-    return ((va >> level_shift(lvl)) << 13) | ((uint64_t)(pcid & 0xfff) << 1) | 1;
+    return (((va & ((1ull << VA_BITS) - 1)) >> level_shift(lvl)) << 13) |
+           ((uint64_t)(pcid & 0xfff) << 1) | 1;
 }
 
 void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
@@ -20,37 +20,53 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
     memset(p, 0, sizeof *p);
     const uint32_t n[5] = { 0, 0, n_l2, n_l3, n_l4 };
     for (unsigned l = 2; l <= 4; l++) {
-        p->lvl[l].n = n[l];
-        p->lvl[l].e = mv_calloc(n[l], sizeof *p->lvl[l].e);
+        struct pwc_cache *c = &p->lvl[l];
+        c->n = n[l];
+        c->tag = mv_calloc(n[l] ? n[l] : 1, sizeof *c->tag);
+        c->table = mv_calloc(n[l] ? n[l] : 1, sizeof *c->table);
+        c->lru = mv_calloc(n[l] ? n[l] : 1, sizeof *c->lru);
+        c->perms = mv_calloc(n[l] ? n[l] : 1, sizeof *c->perms);
     }
 }
 
 void pwc_destroy(struct pwc *p)
 {
-    for (unsigned l = 2; l <= 4; l++)
-        free(p->lvl[l].e);
+    for (unsigned l = 2; l <= 4; l++) {
+        free(p->lvl[l].tag);
+        free(p->lvl[l].table);
+        free(p->lvl[l].lru);
+        free(p->lvl[l].perms);
+    }
     memset(p, 0, sizeof *p);
+}
+
+static inline long find(const struct pwc_cache *c, uint64_t tag)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->tag[i] == tag)
+            return i;
+    return -1;
 }
 
 unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
 {
     for (unsigned l = 2; l <= 4; l++) {
         struct pwc_cache *c = &p->lvl[l];
-        uint64_t tag = pwc_tag(l, va, pcid);
-        for (uint32_t i = 0; i < c->n; i++) {
-            if (c->e[i].tag == tag) {
-                c->e[i].lru = ++c->stamp;
-                *table = c->e[i].table;
-                *perms = c->e[i].perms;
-                return l - 1;
-            }
+        if (!c->valid)
+            continue;
+        long i = find(c, pwc_tag(l, va, pcid));
+        if (i >= 0) {
+            c->lru[i] = ++c->stamp;
+            *table = c->table[i];
+            *perms = c->perms[i];
+            return l - 1;
         }
     }
     return 4;
 }
 
-/* Same tag, else an invalid slot, else the least recently used (ages modulo
- * 2^32, so a wrapped stamp still picks the right victim). */
+/* Same tag, else an invalid slot (the oldest of all), else the least recently
+ * used (ages modulo 2^32, so a wrapped stamp still picks the right victim). */
 void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
 {
     MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
@@ -58,41 +74,39 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
     if (!c->n)
         return;
     uint64_t tag = pwc_tag(lvl, va, pcid);
-    struct pwc_entry *victim = NULL, *invalid = NULL, *lru = NULL;
-    uint32_t oldest = 0;
-    for (uint32_t i = 0; i < c->n && !victim; i++) {
-        struct pwc_entry *e = &c->e[i];
-        if (e->tag == tag)
-            victim = e;
-        else if (!e->tag) {
-            if (!invalid)
-                invalid = e;
-        } else if (!lru || c->stamp - e->lru > oldest) {
-            lru = e;
-            oldest = c->stamp - e->lru;
+    long v = c->valid ? find(c, tag) : -1;
+    if (v < 0) {
+        uint32_t oldest = 0, best = 0;
+        for (uint32_t i = 0; i < c->n; i++) {
+            uint32_t age = c->tag[i] ? c->stamp - c->lru[i] : UINT32_MAX;
+            if (age > oldest) {
+                oldest = age;
+                best = i;
+            }
         }
+        v = best;
+        if (!c->tag[v])
+            c->valid++;
     }
-    if (!victim)
-        victim = invalid ? invalid : lru;
-    victim->tag = tag;
-    victim->table = table;
-    victim->perms = perms;
-    victim->lru = ++c->stamp;
+    c->tag[v] = tag;
+    c->table[v] = table;
+    c->perms[v] = perms;
+    c->lru[v] = ++c->stamp;
 }
 
-void pwc_flush_pcid(struct pwc *p, uint16_t pcid)
+static void flush(struct pwc *p, int all, uint16_t pcid)
 {
-    for (unsigned l = 2; l <= 4; l++)
-        for (uint32_t i = 0; i < p->lvl[l].n; i++) {
-            struct pwc_entry *e = &p->lvl[l].e[i];
-            if (e->tag && ((e->tag >> 1) & 0xfff) == (pcid & 0xfffu))
-                memset(e, 0, sizeof *e);
-        }
+    for (unsigned l = 2; l <= 4; l++) {
+        struct pwc_cache *c = &p->lvl[l];
+        if (!c->valid)
+            continue;
+        for (uint32_t i = 0; i < c->n; i++)
+            if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
+                c->tag[i] = 0;
+                c->valid--;
+            }
+    }
 }
 
-void pwc_flush_all(struct pwc *p)
-{
-    for (unsigned l = 2; l <= 4; l++)
-        if (p->lvl[l].n)
-            memset(p->lvl[l].e, 0, p->lvl[l].n * sizeof *p->lvl[l].e);
-}
+void pwc_flush_pcid(struct pwc *p, uint16_t pcid) { flush(p, 0, pcid); }
+void pwc_flush_all(struct pwc *p) { flush(p, 1, 0); }

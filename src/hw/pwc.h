@@ -12,16 +12,14 @@
 #define MV_HW_PWC_H
 #include <stdint.h>
 
-struct pwc_entry {
-    uint64_t tag;     /* 0 invalid; else ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1 */
-    uint64_t table;   /* frame of the next-level table */
-    uint32_t lru;
-    uint8_t  perms;   /* TLB_W | TLB_U | TLB_NX accumulated from L4 down */
-};
-
+/* One cache: n entries, struct-of-arrays so a lookup scans only tags.
+ * tag 0 = invalid; else ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1. */
 struct pwc_cache {
-    struct pwc_entry *e;
-    uint32_t n;
+    uint64_t *tag;
+    uint64_t *table;   /* frame of the next-level table */
+    uint32_t *lru;
+    uint8_t  *perms;   /* TLB_W | TLB_U | TLB_NX accumulated from L4 down */
+    uint32_t n, valid;
     uint32_t stamp;
 };
 

@@ -92,23 +92,36 @@ static void install(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t fr
     if (!a->ways)
         return;
     size_t base = (size_t)(vpn & a->set_mask) * a->ways;
-    long victim = -1, invalid = -1, lru = -1;
-    uint32_t oldest = 0;
-    for (uint32_t w = 0; w < a->ways; w++) {
-        uint64_t t = a->tag[base + w];
-        if (!t) {
-            if (invalid < 0)
-                invalid = (long)(base + w);
-        } else if (t == tag || (((a->flags[base + w] | flags) & TLB_G) && !((t ^ tag) >> 13))) {
+    const uint64_t *t = &a->tag[base];
+    long victim = -1;
+    /* An entry a lookup of the new one would hit is replaced in place. */
+    for (uint32_t w = 0; w < a->ways; w++)
+        if (t[w] == tag) {
             victim = (long)(base + w);
             break;
-        } else if (lru < 0 || a->stamp - a->lru[base + w] > oldest) {
-            lru = (long)(base + w);
-            oldest = a->stamp - a->lru[base + w];
         }
+    if (victim < 0 && (a->nglobal || (flags & TLB_G))) {
+        for (uint32_t w = 0; w < a->ways; w++)
+            if (t[w] && ((a->flags[base + w] | flags) & TLB_G) && !((t[w] ^ tag) >> 13)) {
+                victim = (long)(base + w);
+                break;
+            }
     }
-    if (victim < 0)
-        victim = invalid >= 0 ? invalid : lru;
+    if (victim < 0) {
+        /* The least recently used way; an invalid way counts as the oldest
+         * of all (age modulo 2^32, so a wrapped stamp still works). Written
+         * without early exit so the compiler can vectorize it. */
+        const uint32_t *lru = &a->lru[base];
+        uint32_t oldest = 0, best = 0;
+        for (uint32_t w = 0; w < a->ways; w++) {
+            uint32_t age = t[w] ? a->stamp - lru[w] : UINT32_MAX;
+            if (age > oldest) {
+                oldest = age;
+                best = w;
+            }
+        }
+        victim = (long)(base + best);
+    }
     if (a->tag[victim])
         drop(a, (size_t)victim);
     a->tag[victim] = tag;
