@@ -1,18 +1,40 @@
 /* hvconfig.c: hypervisor parameter groups (see hvconfig.h). */
 #include "hv/hvconfig.h"
+#include "lib/err.h"
 #include <stddef.h>
+#include <string.h>
 
-const struct param_group *const hv_groups[] = { NULL };
-const unsigned hv_ngroups = 0;
+static const struct param_def xen_defs[] = {
+    PARAM_CHOICE(struct xenconfig, iommu_profile, "xen-4.2", "xen-4.2|xen-4.17",
+                 "IOMMU sync on type changes: xen-4.2 invalidates on map and unmap; "
+                 "xen-4.17 on unmap only (map too with iommu.caching_mode)"),
+    PARAM_BOOL(struct xenconfig, iommu_sync, "true",
+               "keep the IOMMU in sync with page types (PV guest with a passthrough device)"),
+    PARAM_BOOL(struct xenconfig, linear_pt, "true", "allow linear (same-level) page-table entries (pv-linear-pt)"),
+    PARAM_U64(struct xenconfig, preempt_entries, "0", 0, 1e9,
+              "preempt L2-L4 validation after this many entries (0: never)"),
+    PARAM_U64(struct xenconfig, machine_mb, "0", 0, 1 << 24, "machine RAM in MiB (0: twice the guest RAM)"),
+    PARAM_BOOL(struct xenconfig, user_pgd, "true", "x86-64 PV: a separate user-mode L4 per address space"),
+    PARAM_U64(struct xenconfig, nic_mbps, "0", 0, 1e6, "NIC receive traffic alongside the workload, Mbit/s"),
+    PARAM_U64(struct xenconfig, disk_mbps, "0", 0, 1e6, "disk traffic alongside the workload, Mbit/s"),
+    PARAM_U64(struct xenconfig, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
+};
+const struct param_group xen_params = { "xen", xen_defs, sizeof xen_defs / sizeof xen_defs[0],
+                                        "Xen PV MMU and devices" };
+
+const struct param_group *const hv_groups[] = { &xen_params, &iommu_params };
+const unsigned hv_ngroups = 2;
 
 void *hvconfig_part(struct hvconfig *h, unsigned i)
 {
-    (void)i;
-    return h;
+    return i == 0 ? (void *)&h->xen : (void *)&h->iommu;
 }
 
 int hvconfig_validate(const struct hvconfig *h)
 {
-    (void)h;
+    struct iommu_config c = h->iommu;
+    if (c.iotlb_ways == 0 || c.iotlb_entries % c.iotlb_ways ||
+        ((c.iotlb_entries / c.iotlb_ways) & (c.iotlb_entries / c.iotlb_ways - 1)) || c.qi_entries < 2)
+        return mv_error("--param iommu.*: invalid IOTLB geometry or queue size");
     return 0;
 }

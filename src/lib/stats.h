@@ -57,7 +57,12 @@
     X(iotlb_inv_global)                                                       \
     X(iotlb_miss)                                                             \
     X(dma_faults)                                                             \
-    X(oracle_checks)    /* translations verified by --check */
+    X(oracle_checks)    /* translations verified by --check */                \
+    X(pt_pin_cycles)    /* Xen PV: cycles pinning address spaces */           \
+    X(pt_unpin_cycles)  /* Xen PV: cycles unpinning them */                   \
+    X(multicalls)       /* Xen PV: multicall batches issued */                \
+    X(dma_pages)        /* pages moved by devices */                          \
+    X(dma_bytes)
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \

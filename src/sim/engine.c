@@ -263,6 +263,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             snprintf(mt->name, sizeof mt->name, "lat_%s_us", r->marks[i].name);
             mt->value = r->marks[i].count ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0;
         }
+        if (mode->metrics)
+            mode->metrics(&r->m, out->metric, &out->nmetric, MAX_METRICS);
         struct ptcache *ptc = r->m.k.ptc;
         if (ptc && (ptc->enabled || ptc->pool[1].max_pool)) {
             for (unsigned l = 1; l <= 4; l++) {

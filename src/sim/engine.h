@@ -12,11 +12,7 @@ struct series {
     double *gauge;             /* n x NGAUGES: values at the end of the interval */
 };
 
-#define MAX_METRICS 32
-struct metric {
-    char name[48];
-    double value;
-};
+#define MAX_METRICS 48
 
 struct run_result {
     const char *mode;

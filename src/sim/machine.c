@@ -19,9 +19,10 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
     if (cpu_init(&m->cpu, 0, &m->mem, &m->st, &cfg->cost, &cfg->tlb))
         return mv_error("--param tlb.*: invalid TLB geometry");
     m->pv = &pv_native_ops;
+    m->kcfg = cfg->guest;
     if (mode->setup && mode->setup(m))
         return -1;
-    if (kernel_boot(&m->k, &cfg->guest, &m->cpu, &m->st, &cfg->cost, m->pv, m->pv_ctx))
+    if (kernel_boot(&m->k, &m->kcfg, &m->cpu, &m->st, &cfg->cost, m->pv, m->pv_ctx))
         return -1;
     m->booted = 1;
     /* The run measures the workload: boot work is not counted. */

@@ -9,6 +9,11 @@
 #include "hw/pmem.h"
 #include "sim/config.h"
 
+struct metric {
+    char name[48];
+    double value;
+};
+
 struct machine;
 
 #define NGAUGES 8
@@ -23,8 +28,15 @@ struct mode_def {
     void (*teardown)(struct machine *m);
     /* Hypervisor security invariants (DESIGN.md), under --check. */
     int  (*check)(struct machine *m, char *msg, unsigned len);
-    /* Mode-specific counters and gauges into the results (may be NULL). */
+    /* Mode-specific gauges (may be NULL). */
     void (*gauges)(struct machine *m, double *g);
+    /* Mode-specific metrics at the end of a run (may be NULL). */
+    void (*metrics)(struct machine *m, struct metric *out, unsigned *n, unsigned max);
+    /* Device activity up to simulated time `now` (may be NULL). */
+    void (*devices)(struct machine *m, uint64_t now);
+    /* A DMA transfer of a workload event: device time in cycles (may be NULL:
+     * no devices in this mode). */
+    uint64_t (*dma)(struct machine *m, const char *dev, uint64_t bytes, int write);
 };
 
 struct machine {
@@ -34,6 +46,7 @@ struct machine {
     struct pmem mem;
     struct cpu cpu;
     struct kernel k;
+    struct kconfig kcfg;           /* the guest's configuration (setup may adjust it) */
     const struct pv_mmu_ops *pv;   /* chosen by setup */
     void *pv_ctx;
     void *hv;                      /* the hypervisor, or NULL on bare metal */

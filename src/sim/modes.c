@@ -3,9 +3,9 @@
 #include "sim/machine.h"
 #include <string.h>
 
-extern const struct mode_def mode_native;
+extern const struct mode_def mode_native, mode_pv, mode_pv_pibooster;
 
-const struct mode_def *const modes[] = { &mode_native };
+const struct mode_def *const modes[] = { &mode_native, &mode_pv, &mode_pv_pibooster };
 const unsigned nmodes = sizeof modes / sizeof modes[0];
 
 const struct mode_def *mode_find(const char *name)

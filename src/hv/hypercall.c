@@ -1,0 +1,285 @@
+/* hypercall.c: the PV MMU hypercalls (Xen: do_mmu_update, do_mmuext_op,
+ * do_update_va_mapping, do_multicall) and PiBooster's ptcache_op. Every
+ * argument is checked as Xen checks it; the guest is never trusted. A
+ * hypercall that must be preempted returns -ERESTART having recorded its
+ * progress in the argument block (`done`), and is re-entered. */
+#include "hv/xen.h"
+#include "lib/err.h"
+#include <errno.h>
+
+static int owned(struct xen *x, uint64_t mfn)
+{
+    return mfn < x->nframes && frame(x, mfn)->owner == x->dom.id;
+}
+
+long do_mmu_update(struct xen *x, struct mmu_update_args *a)
+{
+    struct domain *d = &x->dom;
+    for (; a->done < a->count; a->done++) {
+        const struct mmu_update *u = &a->req[a->done];
+        xen_charge(x, x->cost->hc_entry);
+        if ((u->ptr & 7) != MMU_NORMAL_PT_UPDATE)
+            return -ENOSYS;
+        uint64_t mfn = u->ptr >> PAGE_SHIFT;
+        unsigned idx = (unsigned)((u->ptr & (PAGE_SIZE - 1)) >> 3);
+        if (!owned(x, mfn))
+            return -EINVAL;
+        struct page_info *p = frame(x, mfn);
+        int rc;
+        if (pgt_is_table(p->type) && p->type_count && (p->flags & PGF_validated)) {
+            rc = mod_entry(x, d, mfn, p->type, idx, u->val);
+        } else {
+            /* Not a live page table: a checked plain write to a writable page. */
+            rc = get_page_type(x, mfn, PGT_writable);
+            if (!rc) {
+                pmem_write(x->mem, mfn, idx, u->val);
+                put_page_type(x, mfn);
+            }
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void reload_root(struct xen *x)
+{
+    struct domain *d = &x->dom;
+    uint64_t root = d->guest_table_user ? d->guest_table_user : d->guest_table;
+    x->st->cnt[CNT_tlb_flush_nonglobal]++;
+    stat_charge(x->st, CYC_ctx_switch, x->cost->cr3_write);
+    x->cpu->cr3 = mfn_to_pfn(d, d->guest_table);
+    cpu_hw_load_root(x->cpu, root, 0, 0);
+    x->cpu_flush_stamp = ++x->tlbclock;
+}
+
+static int set_baseptr(struct xen *x, uint64_t *slot, uint64_t mfn)
+{
+    struct domain *d = &x->dom;
+    if (mfn) {
+        if (!owned(x, mfn))
+            return -EINVAL;
+        int rc = get_page_and_type(x, mfn, d, PGT_l4);
+        if (rc)
+            return rc == -ERESTART ? -EINVAL : rc;
+    }
+    uint64_t old = *slot;
+    *slot = mfn;
+    if (old)
+        put_page_and_type(x, old);
+    reload_root(x);
+    return 0;
+}
+
+static void local_flush(struct xen *x)
+{
+    x->st->cnt[CNT_tlb_flush_nonglobal]++;
+    stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_flush);
+    cpu_hw_flush(x->cpu, 0);
+    x->cpu_flush_stamp = ++x->tlbclock;
+}
+
+static void local_invlpg(struct xen *x, uint64_t va)
+{
+    x->st->cnt[CNT_tlb_flush_page]++;
+    stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_invlpg);
+    cpu_hw_invlpg(x->cpu, va, x->cpu->pcid);
+}
+
+static int mmuext_one(struct xen *x, const struct mmuext_op *op)
+{
+    struct domain *d = &x->dom;
+    struct page_info *p;
+    int rc;
+    xen_charge(x, x->cost->hc_entry);
+    switch (op->cmd) {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE: {
+        unsigned type = PGT_l1 + (op->cmd - MMUEXT_PIN_L1_TABLE);
+        if (!owned(x, op->mfn))
+            return -EINVAL;
+        p = frame(x, op->mfn);
+        x->preemptible = 1;
+        if (p->flags & PGF_partial) {
+            rc = get_page_type(x, op->mfn, type);      /* resume our validation */
+            if (rc && rc != -ERESTART)
+                put_page(x, op->mfn);
+        } else {
+            rc = get_page_and_type(x, op->mfn, d, type);
+        }
+        x->preemptible = 0;
+        if (rc)
+            return rc;
+        if (p->flags & PGF_pinned) {
+            put_page_and_type(x, op->mfn);
+            return -EINVAL;                            /* already pinned */
+        }
+        p->flags |= PGF_pinned;
+        return 0;
+    }
+    case MMUEXT_UNPIN_TABLE:
+        if (!owned(x, op->mfn))
+            return -EINVAL;
+        p = frame(x, op->mfn);
+        if (!(p->flags & PGF_pinned))
+            return -EINVAL;                            /* not pinned */
+        p->flags &= (uint8_t)~PGF_pinned;
+        put_page_and_type(x, op->mfn);
+        return 0;
+    case MMUEXT_NEW_BASEPTR:
+        if (!op->mfn)
+            return -EINVAL;
+        return set_baseptr(x, &d->guest_table, op->mfn);
+    case MMUEXT_NEW_USER_BASEPTR:
+        return set_baseptr(x, &d->guest_table_user, op->mfn);
+    case MMUEXT_TLB_FLUSH_LOCAL:
+        local_flush(x);
+        return 0;
+    case MMUEXT_INVLPG_LOCAL:
+        local_invlpg(x, op->linear_addr);
+        return 0;
+    case MMUEXT_TLB_FLUSH_MULTI:
+        if (op->vcpumask & 1)
+            local_flush(x);
+        return 0;
+    case MMUEXT_INVLPG_MULTI:
+        if (op->vcpumask & 1)
+            local_invlpg(x, op->linear_addr);
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_mmuext_op(struct xen *x, struct mmuext_args *a)
+{
+    for (; a->done < a->count; a->done++) {
+        int rc = mmuext_one(x, &a->op[a->done]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The L1 table mapping user address va in the current kernel page table. */
+static uint64_t guest_l1_of(struct xen *x, uint64_t va)
+{
+    uint64_t table = x->dom.guest_table;
+    for (unsigned lvl = 4; lvl > 1 && table; lvl--) {
+        pte_t e = pmem_read(x->mem, table, pt_index(va, lvl));
+        if (!pte_present(e) || (e & _PAGE_PSE))
+            return 0;
+        table = pte_frame(e);
+    }
+    return table;
+}
+
+long do_update_va_mapping(struct xen *x, struct update_va_mapping_args *a)
+{
+    struct domain *d = &x->dom;
+    int rc;
+    xen_charge(x, x->cost->hc_entry);
+    if (a->va >= DIRECTMAP_BASE && a->va < DIRECTMAP_BASE + (d->nr_pages << PAGE_SHIFT)) {
+        uint64_t mfn = pfn_to_mfn(d, (a->va - DIRECTMAP_BASE) >> PAGE_SHIFT);
+        if (!pte_present(a->val) || pte_frame(a->val) != mfn)
+            return -EINVAL;                     /* the direct map's layout is fixed */
+        rc = dmap_set(x, d, mfn, (a->val & _PAGE_RW) != 0);
+    } else {
+        if (!va_canonical(a->va) || a->va >= USER_VA_END)
+            return -EINVAL;
+        uint64_t l1 = guest_l1_of(x, a->va);
+        if (!l1 || !owned(x, l1))
+            return -EINVAL;
+        struct page_info *p = frame(x, l1);
+        if (p->type != PGT_l1 || !p->type_count || !(p->flags & PGF_validated))
+            return -EINVAL;
+        rc = mod_entry(x, d, l1, 1, pt_index(a->va, 1), a->val);
+    }
+    if (rc)
+        return rc;
+    if (a->flags & UVMF_TLB_FLUSH)
+        local_flush(x);
+    else if (a->flags & UVMF_INVLPG)
+        local_invlpg(x, a->va);
+    return 0;
+}
+
+long do_ptcache_op(struct xen *x, struct ptcache_op_args *a)
+{
+    struct domain *d = &x->dom;
+    xen_charge(x, x->cost->hc_entry);
+    switch (a->cmd) {
+    case PTCACHE_ENABLE:
+        d->ptcache = 1;
+        return 0;
+    case PTCACHE_DISABLE:
+        d->ptcache = 0;
+        return 0;
+    case PTCACHE_RELEASE: {
+        /* Check every page first: a refused release changes nothing. */
+        for (unsigned i = 0; i < a->count; i++) {
+            if (!owned(x, a->mfn[i]))
+                return -EINVAL;
+            struct page_info *p = frame(x, a->mfn[i]);
+            if (!(p->flags & PGF_ptcache))
+                return -EINVAL;                 /* not a cached page */
+            if (p->type != PGT_writable)
+                return -EBUSY;                  /* still (or again) a page table */
+        }
+        unsigned flags = 0;
+        for (unsigned i = 0; i < a->count; i++) {
+            struct page_info *p = frame(x, a->mfn[i]);
+            xen_charge(x, x->cost->hc_entry);
+            p->flags &= (uint8_t)~PGF_ptcache;
+            if (d->iommu_attached)
+                flags |= vtd_map_page(&d->vtd, a->mfn[i], a->mfn[i], 1);
+            x->released++;
+        }
+        if (a->count == 1)
+            vtd_flush(&d->vtd, a->mfn[0], flags, x->flush_on_map);
+        else if (flags && (x->flush_on_map || x->iommu.cfg.caching_mode || (flags & VTD_MODIFIED)))
+            iommu_invalidate(&x->iommu, INV_DSI, d->id, 0, 0);
+        return 0;
+    }
+    default:
+        return -ENOSYS;
+    }
+}
+
+static long dispatch_restartable(struct xen *x, unsigned nr, void *arg)
+{
+    long rc = xen_dispatch(x, nr, arg);
+    while (rc == -ERESTART) {
+        x->continuations++;
+        xen_charge(x, x->cost->hypercall);
+        rc = xen_dispatch(x, nr, arg);
+    }
+    return rc;
+}
+
+long do_multicall(struct xen *x, struct multicall_args *a)
+{
+    for (unsigned i = 0; i < a->count; i++) {
+        xen_charge(x, x->cost->hc_entry);
+        if (a->call[i].op == __HYPERVISOR_multicall) {
+            a->call[i].result = -EINVAL;       /* no nesting */
+            continue;
+        }
+        a->call[i].result = dispatch_restartable(x, a->call[i].op, a->call[i].args);
+    }
+    return 0;
+}
+
+long xen_dispatch(struct xen *x, unsigned nr, void *arg)
+{
+    switch (nr) {
+    case __HYPERVISOR_mmu_update: return do_mmu_update(x, arg);
+    case __HYPERVISOR_mmuext_op: return do_mmuext_op(x, arg);
+    case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(x, arg);
+    case __HYPERVISOR_multicall: return do_multicall(x, arg);
+    case __HYPERVISOR_ptcache_op: return do_ptcache_op(x, arg);
+    default: return -ENOSYS;
+    }
+}

@@ -1,0 +1,36 @@
+/* iommu_sync.c: keeping the IOMMU in sync with page types, and PiBooster's
+ * cache flag (Xen: the IOMMU block of _get_page_type; REFERENCE.md §1-2).
+ *
+ * For a PV domain with a passthrough device, a frame is DMA-mappable iff its
+ * type is writable: writable -> anything unmaps it (and invalidates the
+ * IOTLB: a synchronous PSI), anything -> writable maps it back (no
+ * invalidation needed on real hardware, but the xen-4.2 profile issues one,
+ * as does caching mode). PiBooster's fine-grained validation: a frame with
+ * the cache flag stays out of the IOMMU in both directions, so its type
+ * changes cost no IOMMU work at all; a frame gets the flag (one unmap and
+ * flush) the first time it becomes a page table while the domain's cache is
+ * on, and loses it only through the release hypercall. */
+#include "hv/xen.h"
+
+void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsigned old,
+                            unsigned new_type)
+{
+    if (!d || !d->iommu_attached || (old == PGT_writable) == (new_type == PGT_writable))
+        return;
+    struct page_info *p = frame(x, mfn);
+    if (p->flags & PGF_ptcache) {
+        x->flag_skips++;
+        return;
+    }
+    unsigned f;
+    if (old == PGT_writable) {
+        f = vtd_unmap_page(&d->vtd, mfn);
+        if (d->ptcache && pgt_is_table(new_type)) {
+            p->flags |= PGF_ptcache;
+            x->flag_set++;
+        }
+    } else {
+        f = vtd_map_page(&d->vtd, mfn, mfn, 1);
+    }
+    vtd_flush(&d->vtd, mfn, f, x->flush_on_map);
+}

@@ -1,0 +1,317 @@
+/* mm.c: Xen's PV page-type system (xen/arch/x86/mm.c: get_page,
+ * _get_page_type, _put_page_type, promote/demote_lN_table, get_page_from_lNe,
+ * mod_lN_entry), the guest's direct map, and the TLB-flush filter on type
+ * changes. See xen.h for the invariants and docs/research for the facts.
+ *
+ * Simplifications (documented in docs/pv.md): one guest domain; Xen's own L4
+ * slots are not modelled (the kernel half holds the guest's shared kernel
+ * tables); preemption (xen.preempt_entries) applies to the table a hypercall
+ * validates, not to nested child validations, which run to completion. */
+#include "hv/xen.h"
+#include "lib/err.h"
+#include <errno.h>
+
+/* Flags a PV guest may not set: cache attributes (PWT, PCD), PAT/PSE in an
+ * L1 (bit 7), and the software/protection-key bits 52..62. Superpages are not
+ * allowed in L2/L3 (no pv superpage support). */
+#define L1_DISALLOW (_PAGE_PWT | _PAGE_PCD | _PAGE_PSE | 0x7ff0000000000000ull)
+#define LN_DISALLOW (_PAGE_PWT | _PAGE_PCD | _PAGE_PSE | 0x7ff0000000000000ull)
+
+static void init_chunk(struct xen *x, uint64_t base)
+{
+    for (uint64_t mfn = base; mfn < base + SPARSE_CHUNK && mfn < x->nframes; mfn++) {
+        struct page_info *p = sparse_peek(&x->frames, mfn);
+        if (mfn_to_pfn(&x->dom, mfn) != UINT64_MAX) {
+            /* A domain frame as the builder leaves it: allocated, mapped
+             * writable by the guest's direct map, in the IOMMU. */
+            p->owner = x->dom.id;
+            p->count = 2;
+            p->type = PGT_writable;
+            p->type_count = 1;
+            p->flags = PGF_validated | PGF_dmap_rw;
+        } else if (mfn < 4096) {
+            p->owner = DOMID_XEN;
+        }
+    }
+}
+
+struct page_info *frame(struct xen *x, uint64_t mfn)
+{
+    struct page_info *p = sparse_peek(&x->frames, mfn);
+    if (p)
+        return p;
+    MV_ASSERT(mfn < x->nframes, "frame %#llx beyond machine memory", (unsigned long long)mfn);
+    uint64_t before = x->frames.nchunks;
+    p = sparse_get(&x->frames, mfn);
+    if (x->frames.nchunks != before)
+        init_chunk(x, mfn & ~(uint64_t)(SPARSE_CHUNK - 1));
+    return p;
+}
+
+static struct domain *owner_of(struct xen *x, struct page_info *p)
+{
+    return p->owner == x->dom.id ? &x->dom : NULL;
+}
+
+int get_page(struct xen *x, uint64_t mfn, struct domain *d)
+{
+    if (mfn >= x->nframes)
+        return -EINVAL;
+    struct page_info *p = frame(x, mfn);
+    if (p->owner != d->id || !p->count)
+        return -EINVAL;
+    p->count++;
+    xen_charge(x, x->cost->pv_ref);
+    return 0;
+}
+
+void put_page(struct xen *x, uint64_t mfn)
+{
+    struct page_info *p = frame(x, mfn);
+    MV_ASSERT(p->count > 1, "put_page would free domain frame %#llx", (unsigned long long)mfn);
+    p->count--;
+    xen_charge(x, x->cost->pv_ref);
+}
+
+static int validate(struct xen *x, uint64_t mfn, unsigned type);
+static void devalidate(struct xen *x, uint64_t mfn, unsigned type, unsigned upto);
+
+/* Xen's tlbflush filter: a CPU may still cache a mapping of this frame if it
+ * has not flushed since the frame's type count last fell to zero. */
+static void tlb_safety(struct xen *x, struct page_info *p)
+{
+    if (p->tlbflush_stamp < x->cpu_flush_stamp)
+        return;
+    x->st->cnt[CNT_tlb_flush_nonglobal]++;
+    stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_flush);
+    cpu_hw_flush(x->cpu, 0);
+    x->cpu_flush_stamp = ++x->tlbclock;
+}
+
+int get_page_type(struct xen *x, uint64_t mfn, unsigned type)
+{
+    struct page_info *p = frame(x, mfn);
+    if (p->type_count == 0) {
+        if (p->type != type) {
+            unsigned old = p->type;
+            tlb_safety(x, p);
+            p->type = (uint8_t)type;
+            p->flags &= (uint8_t)~(PGF_validated | PGF_partial);
+            p->nr_validated = 0;
+            if (type == PGT_writable || type == PGT_shared)
+                p->flags |= PGF_validated;
+            xen_charge(x, x->cost->pv_type_change);
+            iommu_sync_type_change(x, owner_of(x, p), mfn, old, type);
+        }
+        p->type_count = 1;
+    } else if (p->type != type) {
+        return -EINVAL;
+    } else if (!(p->flags & PGF_validated)) {
+        /* Resuming a preempted validation: the count of 1 was left for us. */
+        MV_ASSERT(p->flags & PGF_partial, "type count without validation on %#llx", (unsigned long long)mfn);
+        MV_ASSERT(p->type_count == 1, "partial page with extra type references");
+        p->flags &= (uint8_t)~PGF_partial;
+    } else {
+        p->type_count++;
+        return 0;
+    }
+    if (p->flags & PGF_validated)
+        return 0;
+    int rc = validate(x, mfn, type);
+    if (rc == -ERESTART) {
+        p->flags |= PGF_partial;
+        return rc;
+    }
+    if (rc) {
+        /* Failed: the page is left untyped. */
+        p->type_count = 0;
+        p->nr_validated = 0;
+        p->type = PGT_none;
+        p->tlbflush_stamp = x->tlbclock;
+        return rc;
+    }
+    p->flags |= PGF_validated;
+    return 0;
+}
+
+void put_page_type(struct xen *x, uint64_t mfn)
+{
+    struct page_info *p = frame(x, mfn);
+    MV_ASSERT(p->type_count > 0, "put_page_type of %#llx with no type reference", (unsigned long long)mfn);
+    if (--p->type_count)
+        return;
+    p->tlbflush_stamp = x->tlbclock;
+    if (pgt_is_table(p->type) && (p->flags & (PGF_validated | PGF_partial))) {
+        unsigned upto = (p->flags & PGF_validated) ? PTRS_PER_TABLE : p->nr_validated;
+        p->flags &= (uint8_t)~(PGF_validated | PGF_partial);
+        p->nr_validated = 0;
+        devalidate(x, mfn, p->type, upto);
+    }
+}
+
+int get_page_and_type(struct xen *x, uint64_t mfn, struct domain *d, unsigned type)
+{
+    int rc = get_page(x, mfn, d);
+    if (rc)
+        return rc;
+    rc = get_page_type(x, mfn, type);
+    if (rc && rc != -ERESTART)
+        put_page(x, mfn);
+    return rc;
+}
+
+void put_page_and_type(struct xen *x, uint64_t mfn)
+{
+    put_page_type(x, mfn);
+    put_page(x, mfn);
+}
+
+/* get_page_from_lNe: the references entry e of a level-lvl table holds. */
+static int get_entry_refs(struct xen *x, struct domain *d, pte_t e, unsigned lvl, uint64_t table)
+{
+    uint64_t mfn = pte_frame(e);
+    xen_charge(x, x->cost->pv_validate_entry);
+    if (lvl == 1) {
+        if (e & L1_DISALLOW)
+            return -EINVAL;
+        if (get_page(x, mfn, d))
+            return -EBUSY;            /* not ours, or free */
+        if ((e & _PAGE_RW) && get_page_type(x, mfn, PGT_writable)) {
+            put_page(x, mfn);
+            return -EBUSY;            /* a live page table cannot be mapped writable */
+        }
+        return 0;
+    }
+    if (e & LN_DISALLOW)
+        return -EINVAL;
+    int rc = get_page_and_type(x, mfn, d, lvl - 1);
+    if (rc != -EINVAL)
+        return rc;
+    /* A linear (same-level) entry: read-only, to a validated table of the
+     * same level, only if allowed. A self-map holds no reference. */
+    struct page_info *c = mfn < x->nframes ? frame(x, mfn) : NULL;
+    if (!x->cfg.linear_pt || (e & _PAGE_RW) || !c || c->owner != d->id || c->type != lvl ||
+        !(c->flags & PGF_validated))
+        return -EINVAL;
+    if (mfn == table)
+        return 0;
+    rc = get_page(x, mfn, d);
+    if (rc)
+        return rc;
+    c->type_count++;
+    return 0;
+}
+
+static void put_entry_refs(struct xen *x, pte_t e, unsigned lvl, uint64_t table)
+{
+    uint64_t mfn = pte_frame(e);
+    xen_charge(x, x->cost->pv_ref);
+    if (lvl == 1) {
+        if (e & _PAGE_RW)
+            put_page_type(x, mfn);
+        put_page(x, mfn);
+        return;
+    }
+    if (mfn == table && frame(x, mfn)->type == lvl)
+        return;                        /* linear self-map */
+    put_page_and_type(x, mfn);
+}
+
+static int validate_depth;
+
+/* promote_lN_table: take the references of every present entry; undo them
+ * all on failure. L2-L4 validation of the table being pinned may be
+ * preempted after xen.preempt_entries entries (-ERESTART). */
+static int validate(struct xen *x, uint64_t mfn, unsigned type)
+{
+    struct page_info *p = frame(x, mfn);
+    struct domain *d = owner_of(x, p);
+    if (!d)
+        return -EINVAL;
+    if (type == PGT_seg_desc)
+        return 0;
+    const uint64_t *t = pmem_table_peek(x->mem, mfn);
+    unsigned done_here = 0, i;
+    int rc = 0;
+    validate_depth++;
+    xen_charge(x, PTRS_PER_TABLE);     /* scanning the 512 entries */
+    for (i = p->nr_validated; i < PTRS_PER_TABLE; i++) {
+        pte_t e = t ? t[i] : 0;
+        if (!pte_present(e))
+            continue;
+        if ((rc = get_entry_refs(x, d, e, type, mfn)))
+            break;
+        if (type > 1 && validate_depth == 1 && x->preemptible && x->cfg.preempt_entries &&
+            ++done_here >= x->cfg.preempt_entries && i + 1 < PTRS_PER_TABLE) {
+            p->nr_validated = (uint16_t)(i + 1);
+            validate_depth--;
+            return -ERESTART;
+        }
+    }
+    validate_depth--;
+    if (rc) {
+        for (unsigned j = 0; j < i; j++)
+            if (pte_present(t[j]))
+                put_entry_refs(x, t[j], type, mfn);
+        p->nr_validated = 0;
+        return rc;
+    }
+    p->nr_validated = 0;
+    return 0;
+}
+
+/* demote_lN_table: drop the references the first `upto` entries held. */
+static void devalidate(struct xen *x, uint64_t mfn, unsigned type, unsigned upto)
+{
+    const uint64_t *t = pmem_table_peek(x->mem, mfn);
+    xen_charge(x, PTRS_PER_TABLE);
+    if (!t)
+        return;
+    for (unsigned i = 0; i < upto; i++)
+        if (pte_present(t[i]))
+            put_entry_refs(x, t[i], type, mfn);
+}
+
+/* mod_lN_entry: replace entry idx of a live level-lvl table with val, with
+ * the checks and reference changes of a validated write. */
+int mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, unsigned idx, pte_t val)
+{
+    pte_t old = pmem_read(x->mem, table, idx);
+    xen_charge(x, x->cost->pv_validate_entry);
+    /* Fast path: same frame, same presence and writability: no reference changes. */
+    if (pte_present(old) && pte_present(val) && pte_frame(old) == pte_frame(val) &&
+        ((old ^ val) & _PAGE_RW) == 0) {
+        if (val & (lvl == 1 ? L1_DISALLOW : LN_DISALLOW))
+            return -EINVAL;
+        pmem_write(x->mem, table, idx, val);
+        return 0;
+    }
+    if (pte_present(val)) {
+        int rc = get_entry_refs(x, d, val, lvl, table);
+        if (rc)
+            return rc;
+    }
+    pmem_write(x->mem, table, idx, val);
+    if (pte_present(old))
+        put_entry_refs(x, old, lvl, table);
+    return 0;
+}
+
+/* The guest's direct-map entry for mfn: writable or read-only. A writable
+ * mapping holds a writable type reference (refused for a live page table). */
+int dmap_set(struct xen *x, struct domain *d, uint64_t mfn, int rw)
+{
+    struct page_info *p = frame(x, mfn);
+    if (p->owner != d->id)
+        return -EINVAL;
+    xen_charge(x, x->cost->pv_validate_entry);
+    if (rw && !(p->flags & PGF_dmap_rw)) {
+        if (get_page_type(x, mfn, PGT_writable))
+            return -EBUSY;
+        p->flags |= PGF_dmap_rw;
+    } else if (!rw && (p->flags & PGF_dmap_rw)) {
+        p->flags &= (uint8_t)~PGF_dmap_rw;
+        put_page_type(x, mfn);
+    }
+    return 0;
+}

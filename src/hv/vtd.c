@@ -1,0 +1,162 @@
+/* vtd.c: the hypervisor's VT-d driver for one domain (see vtd.h): it builds
+ * the domain's second-level I/O page tables in machine memory, reports what
+ * each change needs flushed, and turns that into IOTLB invalidations the way
+ * Xen's intel_iommu_map_page / unmap_page / iommu_flush_iotlb do
+ * (docs/research/xen-linux-vtd-notes.md §C4).
+ *
+ * table_pages counts the table frames below the root (allocated by map); the
+ * root frame is held from vtd_domain_init to vtd_domain_destroy. */
+#include "hv/vtd.h"
+#include "lib/err.h"
+#include <string.h>
+
+#define DFN_LIMIT (1ull << 36)   /* 4-level tables: 48-bit device addresses */
+
+int vtd_domain_init(struct vtd_domain *vd, struct iommu *io, uint16_t did,
+                    uint64_t (*alloc_frame)(void *), void (*free_frame)(void *, uint64_t), void *ctx)
+{
+    memset(vd, 0, sizeof *vd);
+    vd->io = io;
+    vd->did = did;
+    vd->alloc_frame = alloc_frame;
+    vd->free_frame = free_frame;
+    vd->frame_ctx = ctx;
+    vd->root = alloc_frame(ctx);
+    if (vd->root == UINT64_MAX)
+        return -1;
+    pmem_zero(io->mem, vd->root);
+    return 0;
+}
+
+static void charge_pte(struct vtd_domain *vd)
+{
+    stat_charge(vd->io->st, CYC_iommu, vd->io->cost->iommu_pte);
+}
+
+/* The L1 table covering dfn, built on the way down when `alloc`; else
+ * UINT64_MAX where a level is missing. */
+static uint64_t l1_table(struct vtd_domain *vd, uint64_t dfn, int alloc)
+{
+    struct pmem *m = vd->io->mem;
+    uint64_t table = vd->root, va = dfn << PAGE_SHIFT;
+    for (unsigned lvl = 4; lvl > 1; lvl--) {
+        pte_t e = pmem_read(m, table, pt_index(va, lvl));
+        if (!pte_present(e)) {
+            if (!alloc)
+                return UINT64_MAX;
+            uint64_t f = vd->alloc_frame(vd->frame_ctx);
+            MV_ASSERT(f != UINT64_MAX, "no machine frame for domain %u's I/O page table", vd->did);
+            pmem_zero(m, f);
+            vd->table_pages++;
+            e = pte_make(f, _PAGE_PRESENT | _PAGE_RW);
+            pmem_write(m, table, pt_index(va, lvl), e);
+            charge_pte(vd);
+        }
+        MV_ASSERT(!pte_leaf(e, lvl), "I/O superpage at level %u: not built by vtd", lvl);
+        table = pte_frame(e);
+    }
+    return table;
+}
+
+unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable)
+{
+    MV_ASSERT(dfn < DFN_LIMIT, "dfn %#llx beyond the I/O address width", (unsigned long long)dfn);
+    uint64_t l1 = l1_table(vd, dfn, 1);
+    unsigned idx = pt_index(dfn << PAGE_SHIFT, 1);
+    pte_t old = pmem_read(vd->io->mem, l1, idx);
+    pte_t e = pte_make(mfn, _PAGE_PRESENT | (writable ? _PAGE_RW : 0));
+    if (old == e)
+        return 0;                   /* Xen: no write, no flush */
+    pmem_write(vd->io->mem, l1, idx, e);
+    charge_pte(vd);
+    if (pte_present(old))
+        return VTD_MODIFIED;
+    vd->mapped++;
+    return VTD_ADDED;
+}
+
+unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn)
+{
+    if (dfn >= DFN_LIMIT)
+        return 0;
+    uint64_t l1 = l1_table(vd, dfn, 0);
+    unsigned idx = pt_index(dfn << PAGE_SHIFT, 1);
+    if (l1 == UINT64_MAX || !pte_present(pmem_read(vd->io->mem, l1, idx)))
+        return 0;
+    pmem_write(vd->io->mem, l1, idx, 0);
+    charge_pte(vd);
+    vd->mapped--;
+    return VTD_MODIFIED;
+}
+
+int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_map)
+{
+    int need = (flags & VTD_MODIFIED) ||
+               ((flags & VTD_ADDED) && (vd->io->cfg.caching_mode || flush_on_map));
+    if (need)
+        iommu_invalidate(vd->io, INV_PSI, vd->did, dfn, 0);
+    return need;
+}
+
+void vtd_assign_device(struct vtd_domain *vd, unsigned dev)
+{
+    iommu_set_context(vd->io, dev, vd->did, vd->root);
+    iommu_invalidate(vd->io, INV_DSI, vd->did, 0, 0);
+}
+
+int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *writable)
+{
+    if (dfn >= DFN_LIMIT)
+        return -1;
+    const struct pmem *m = vd->io->mem;
+    uint64_t table = vd->root, va = dfn << PAGE_SHIFT;
+    int w = 1;
+    for (unsigned lvl = 4;; lvl--) {
+        pte_t e = pmem_read(m, table, pt_index(va, lvl));
+        if (!pte_present(e))
+            return -1;
+        w &= (e & _PAGE_RW) != 0;
+        if (pte_leaf(e, lvl)) {
+            uint64_t span = (1ull << (9 * (lvl - 1))) - 1;
+            *mfn = (pte_frame(e) & ~span) + (dfn & span);
+            *writable = w;
+            return 0;
+        }
+        table = pte_frame(e);
+    }
+}
+
+/* Free the tables below `table` (of level lvl), then table itself. */
+static void free_tree(struct vtd_domain *vd, uint64_t table, unsigned lvl)
+{
+    struct pmem *m = vd->io->mem;
+    for (unsigned i = 0; lvl > 1 && i < PTRS_PER_TABLE; i++) {
+        pte_t e = pmem_read(m, table, i);
+        if (pte_present(e) && !pte_leaf(e, lvl))
+            free_tree(vd, pte_frame(e), lvl - 1);
+    }
+    pmem_zero(m, table);
+    vd->free_frame(vd->frame_ctx, table);
+}
+
+/* Devices still attached are detached first, with the DSI that makes the
+ * unit forget the domain's translations before its tables are reused. */
+void vtd_domain_destroy(struct vtd_domain *vd)
+{
+    if (vd->root == UINT64_MAX)
+        return;
+    int detached = 0;
+    for (unsigned d = 0; d < IOMMU_MAX_DEVICES; d++) {
+        const struct iommu_context *c = &vd->io->ctx[d];
+        if (c->present && c->did == vd->did && c->root == vd->root) {
+            iommu_clear_context(vd->io, d);
+            detached = 1;
+        }
+    }
+    if (detached)
+        iommu_invalidate(vd->io, INV_DSI, vd->did, 0, 0);
+    free_tree(vd, vd->root, 4);
+    vd->root = UINT64_MAX;
+    vd->table_pages = 0;
+    vd->mapped = 0;
+}

@@ -1,0 +1,52 @@
+/* vtd.h: the hypervisor's VT-d driver for one domain: it builds the domain's
+ * second-level I/O page tables in machine memory and decides which IOTLB
+ * invalidation each change needs (Xen: drivers/passthrough/vtd/iommu.c
+ * intel_iommu_map_page / unmap_page / iommu_flush_iotlb; see
+ * docs/research/xen-linux-vtd-notes.md §C).
+ *
+ * map / unmap only change the tables and return flush flags: ADDED when a
+ * not-present entry became present, MODIFIED when a present entry changed or
+ * was cleared; vtd_flush() then turns the flags into an invalidation:
+ * MODIFIED -> PSI of that page; ADDED alone -> nothing, unless the unit
+ * reports caching mode or the caller asks to flush on map (the behaviour of
+ * the xen-4.2 profile, REFERENCE.md §2). */
+#ifndef MV_HV_VTD_H
+#define MV_HV_VTD_H
+#include "hw/iommu.h"
+#include <stdint.h>
+
+#define VTD_ADDED    0x1
+#define VTD_MODIFIED 0x2
+
+struct vtd_domain {
+    struct iommu *io;
+    uint16_t did;
+    uint64_t root;                      /* machine frame of the I/O L4 */
+    uint64_t (*alloc_frame)(void *ctx); /* a zeroed machine frame for a table; UINT64_MAX: none */
+    void (*free_frame)(void *ctx, uint64_t mfn);
+    void *frame_ctx;
+    uint64_t table_pages;               /* I/O page-table frames in use */
+    uint64_t mapped;                    /* present leaf entries */
+};
+
+/* 0, or -1 if no frame could be had for the root. */
+int  vtd_domain_init(struct vtd_domain *vd, struct iommu *io, uint16_t did,
+                     uint64_t (*alloc_frame)(void *), void (*free_frame)(void *, uint64_t), void *ctx);
+/* Free every I/O table frame. */
+void vtd_domain_destroy(struct vtd_domain *vd);
+/* Attach a device to the domain (context entry + DSI). */
+void vtd_assign_device(struct vtd_domain *vd, unsigned dev);
+
+/* Map dfn -> mfn (writable or read-only). Returns flush flags; identical
+ * re-map returns 0. Charges iommu_pte per entry written. */
+unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable);
+/* Unmap dfn. Returns VTD_MODIFIED if a present entry was cleared, else 0. */
+unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn);
+/* Issue the invalidation the flags need (see the file comment). Returns 1 if
+ * an invalidation was issued. */
+int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_map);
+
+/* Software lookup (no caches, no charge): 0 and *mfn / *writable, or -1. */
+int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *writable);
+
+#endif

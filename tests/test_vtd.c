@@ -1,0 +1,297 @@
+/* test_vtd.c: the hypervisor's VT-d driver: building and tearing down a
+ * domain's I/O page tables, the flush flags of map/unmap, and which of them
+ * turn into IOTLB invalidations (Xen's rules, docs/research §C). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hv/vtd.h"
+#include <stdlib.h>
+
+#define DID 5
+#define DEV 2
+
+struct fx {
+    struct pmem mem;
+    struct mv_stats st;
+    struct cost cost;
+    struct iommu_config cfg;
+    struct iommu io;
+    struct vtd_domain vd;
+    uint64_t next_frame, allocs, frees, limit;
+};
+
+static uint64_t alloc_frame(void *ctx)
+{
+    struct fx *f = ctx;
+    if (f->allocs == f->limit)
+        return UINT64_MAX;
+    f->allocs++;
+    return f->next_frame++;
+}
+
+static void free_frame(void *ctx, uint64_t mfn)
+{
+    struct fx *f = ctx;
+    assert_true(mfn >= 0x1000 && mfn < f->next_frame);
+    f->frees++;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    pmem_init(&f->mem, 1 << 20);
+    assert_int_equal(cost_load_profile(&f->cost, "default"), 0);
+    param_defaults(&iommu_params, &f->cfg);
+    assert_int_equal(iommu_init(&f->io, &f->mem, &f->st, &f->cost, &f->cfg), 0);
+    f->next_frame = 0x1000;
+    f->limit = UINT64_MAX;
+    assert_int_equal(vtd_domain_init(&f->vd, &f->io, DID, alloc_frame, free_frame, f), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    vtd_domain_destroy(&f->vd);
+    iommu_destroy(&f->io);
+    pmem_destroy(&f->mem);
+    free(f);
+    return 0;
+}
+
+static uint64_t invs(const struct fx *f)
+{
+    return f->st.cnt[CNT_iotlb_inv_psi] + f->st.cnt[CNT_iotlb_inv_dsi] + f->st.cnt[CNT_iotlb_inv_global];
+}
+
+static void test_init_root(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(f->allocs, 1);
+    assert_int_equal(f->vd.root, 0x1000);
+    assert_int_equal(f->vd.table_pages, 0);
+    assert_int_equal(f->vd.mapped, 0);
+    struct fx g = { .next_frame = 0x1000, .limit = 0 };
+    struct vtd_domain vd;
+    assert_int_equal(vtd_domain_init(&vd, &f->io, DID + 1, alloc_frame, free_frame, &g), -1);
+}
+
+static void test_map_lookup(void **state)
+{
+    struct fx *f = *state;
+    uint64_t mfn;
+    int w;
+    assert_int_equal(vtd_lookup(&f->vd, 0x1234, &mfn, &w), -1);
+    assert_int_equal(vtd_map_page(&f->vd, 0x1234, 0x8000, 1), VTD_ADDED);
+    assert_int_equal(vtd_map_page(&f->vd, 0x1235, 0x8001, 0), VTD_ADDED);
+    assert_int_equal(vtd_lookup(&f->vd, 0x1234, &mfn, &w), 0);
+    assert_int_equal(mfn, 0x8000);
+    assert_int_equal(w, 1);
+    assert_int_equal(vtd_lookup(&f->vd, 0x1235, &mfn, &w), 0);
+    assert_int_equal(mfn, 0x8001);
+    assert_int_equal(w, 0);
+    assert_int_equal(vtd_lookup(&f->vd, 0x1236, &mfn, &w), -1);
+    assert_int_equal(f->vd.mapped, 2);
+    /* the leaf format the hardware reads */
+    uint64_t t = f->vd.root;
+    for (unsigned l = 4; l > 1; l--) {
+        pte_t e = pmem_read(&f->mem, t, pt_index(0x1234ull << PAGE_SHIFT, l));
+        assert_int_equal(e & PTE_FLAGS_MASK, _PAGE_PRESENT | _PAGE_RW);
+        t = pte_frame(e);
+    }
+    assert_int_equal(pmem_read(&f->mem, t, 0x34), pte_make(0x8000, _PAGE_PRESENT | _PAGE_RW));
+    assert_int_equal(pmem_read(&f->mem, t, 0x35), pte_make(0x8001, _PAGE_PRESENT));
+}
+
+static void test_identical_remap(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(vtd_map_page(&f->vd, 7, 0x8000, 1), VTD_ADDED);
+    uint64_t c0 = f->st.cyc[CYC_iommu];
+    assert_int_equal(vtd_map_page(&f->vd, 7, 0x8000, 1), 0);
+    assert_int_equal(f->st.cyc[CYC_iommu], c0);          /* nothing written */
+    assert_int_equal(f->vd.mapped, 1);
+}
+
+static void test_modified(void **state)
+{
+    struct fx *f = *state;
+    uint64_t mfn;
+    int w;
+    vtd_map_page(&f->vd, 7, 0x8000, 1);
+    assert_int_equal(vtd_map_page(&f->vd, 7, 0x8001, 1), VTD_MODIFIED);   /* other frame */
+    assert_int_equal(vtd_map_page(&f->vd, 7, 0x8001, 0), VTD_MODIFIED);   /* permission */
+    assert_int_equal(vtd_lookup(&f->vd, 7, &mfn, &w), 0);
+    assert_int_equal(mfn, 0x8001);
+    assert_int_equal(w, 0);
+    assert_int_equal(f->vd.mapped, 1);
+}
+
+static void test_unmap(void **state)
+{
+    struct fx *f = *state;
+    uint64_t mfn;
+    int w;
+    assert_int_equal(vtd_unmap_page(&f->vd, 7), 0);       /* no tables at all */
+    vtd_map_page(&f->vd, 7, 0x8000, 1);
+    assert_int_equal(vtd_unmap_page(&f->vd, 8), 0);       /* table, empty leaf */
+    uint64_t c0 = f->st.cyc[CYC_iommu];
+    assert_int_equal(vtd_unmap_page(&f->vd, 7), VTD_MODIFIED);
+    assert_int_equal(f->st.cyc[CYC_iommu] - c0, f->cost.iommu_pte);
+    assert_int_equal(vtd_unmap_page(&f->vd, 7), 0);
+    assert_int_equal(vtd_lookup(&f->vd, 7, &mfn, &w), -1);
+    assert_int_equal(f->vd.mapped, 0);
+    assert_int_equal(vtd_map_page(&f->vd, 7, 0x8000, 1), VTD_ADDED);
+}
+
+static void test_table_pages(void **state)
+{
+    struct fx *f = *state;
+    uint64_t c0 = f->st.cyc[CYC_iommu];
+    vtd_map_page(&f->vd, 0, 0x8000, 1);
+    assert_int_equal(f->vd.table_pages, 3);               /* L3, L2, L1 */
+    assert_int_equal(f->allocs, 4);                       /* plus the root */
+    assert_int_equal(f->st.cyc[CYC_iommu] - c0, 4 * f->cost.iommu_pte);  /* 3 links + leaf */
+    vtd_map_page(&f->vd, 1, 0x8001, 1);
+    assert_int_equal(f->vd.table_pages, 3);
+    vtd_map_page(&f->vd, 512, 0x8002, 1);                 /* 2 MiB away: a new L1 */
+    assert_int_equal(f->vd.table_pages, 4);
+    vtd_map_page(&f->vd, 1ull << 18, 0x8003, 1);          /* 1 GiB away: L2 + L1 */
+    assert_int_equal(f->vd.table_pages, 6);
+    vtd_map_page(&f->vd, 1ull << 27, 0x8004, 1);          /* 512 GiB away: L3 + L2 + L1 */
+    assert_int_equal(f->vd.table_pages, 9);
+    assert_int_equal(f->allocs, 10);
+    vtd_unmap_page(&f->vd, 512);                          /* tables are kept */
+    assert_int_equal(f->vd.table_pages, 9);
+}
+
+static void test_destroy_frees_all(void **state)
+{
+    struct fx *f = *state;
+    vtd_map_page(&f->vd, 0, 0x8000, 1);
+    vtd_map_page(&f->vd, 512, 0x8002, 1);
+    vtd_map_page(&f->vd, 1ull << 27, 0x8004, 0);
+    vtd_unmap_page(&f->vd, 512);
+    uint64_t tables = f->vd.table_pages;
+    assert_int_equal(tables, 7);
+    assert_true(f->mem.backed > 0);
+    vtd_domain_destroy(&f->vd);
+    assert_int_equal(f->frees, tables + 1);
+    assert_int_equal(f->frees, f->allocs);
+    assert_int_equal(f->vd.table_pages, 0);
+    assert_int_equal(f->vd.mapped, 0);
+    assert_int_equal(f->mem.backed, 0);                   /* frames handed back zeroed */
+    vtd_domain_destroy(&f->vd);                           /* idempotent (teardown too) */
+    assert_int_equal(f->frees, tables + 1);
+}
+
+static void test_destroy_detaches(void **state)
+{
+    struct fx *f = *state;
+    vtd_map_page(&f->vd, 3, 0x8000, 1);
+    vtd_assign_device(&f->vd, DEV);
+    uint64_t mfn;
+    assert_int_equal(iommu_dma(&f->io, DEV, 3, 1, &mfn), 0);
+    assert_int_equal(iommu_iotlb_count(&f->io), 1);
+    vtd_domain_destroy(&f->vd);
+    assert_false(f->io.ctx[DEV].present);
+    assert_int_equal(iommu_iotlb_count(&f->io), 0);
+    assert_int_equal(iommu_dma(&f->io, DEV, 3, 1, &mfn), -1);
+}
+
+static void test_assign_device(void **state)
+{
+    struct fx *f = *state;
+    vtd_assign_device(&f->vd, DEV);
+    assert_true(f->io.ctx[DEV].present);
+    assert_int_equal(f->io.ctx[DEV].did, DID);
+    assert_int_equal(f->io.ctx[DEV].root, f->vd.root);
+    assert_int_equal(f->st.cnt[CNT_iotlb_inv_dsi], 1);
+    assert_int_equal(invs(f), 1);
+    uint64_t mfn;
+    assert_int_equal(iommu_dma(&f->io, DEV, 3, 0, &mfn), -1);   /* nothing mapped yet */
+    vtd_flush(&f->vd, 3, vtd_map_page(&f->vd, 3, 0x8003, 0), 0);
+    assert_int_equal(iommu_dma(&f->io, DEV, 3, 0, &mfn), 0);
+    assert_int_equal(mfn, 0x8003);
+    assert_int_equal(iommu_dma(&f->io, DEV, 3, 1, &mfn), -1);
+}
+
+static void test_flush_modified(void **state)
+{
+    struct fx *f = *state;
+    vtd_map_page(&f->vd, 7, 0x8000, 1);
+    unsigned fl = vtd_unmap_page(&f->vd, 7);
+    uint64_t c0 = f->st.cyc[CYC_iommu];
+    assert_int_equal(vtd_flush(&f->vd, 7, fl, 0), 1);
+    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 1);
+    assert_int_equal(invs(f), 1);
+    assert_int_equal(f->st.cyc[CYC_iommu] - c0, f->cost.iotlb_inv);
+    assert_int_equal(vtd_flush(&f->vd, 7, VTD_ADDED | VTD_MODIFIED, 0), 1);
+    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 2);
+}
+
+static void test_flush_added_skipped(void **state)
+{
+    struct fx *f = *state;
+    unsigned fl = vtd_map_page(&f->vd, 7, 0x8000, 1);
+    assert_int_equal(fl, VTD_ADDED);
+    assert_int_equal(vtd_flush(&f->vd, 7, fl, 0), 0);
+    assert_int_equal(vtd_flush(&f->vd, 7, 0, 1), 0);      /* no flags: nothing */
+    assert_int_equal(invs(f), 0);
+}
+
+static void test_flush_on_map(void **state)
+{
+    struct fx *f = *state;
+    unsigned fl = vtd_map_page(&f->vd, 7, 0x8000, 1);
+    assert_int_equal(vtd_flush(&f->vd, 7, fl, 1), 1);
+    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 1);
+    assert_int_equal(invs(f), 1);
+}
+
+static void test_flush_caching_mode(void **state)
+{
+    struct fx *f = *state;
+    f->io.cfg.caching_mode = 1;
+    unsigned fl = vtd_map_page(&f->vd, 7, 0x8000, 1);
+    assert_int_equal(vtd_flush(&f->vd, 7, fl, 0), 1);
+    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 1);
+    assert_int_equal(invs(f), 1);
+}
+
+/* The hypervisor's flush is what keeps the device out of an unmapped frame. */
+static void test_unmap_flush_blocks_dma(void **state)
+{
+    struct fx *f = *state;
+    uint64_t mfn;
+    vtd_assign_device(&f->vd, DEV);
+    vtd_flush(&f->vd, 9, vtd_map_page(&f->vd, 9, 0x8009, 1), 0);
+    assert_int_equal(iommu_dma(&f->io, DEV, 9, 1, &mfn), 0);
+    vtd_flush(&f->vd, 9, vtd_unmap_page(&f->vd, 9), 0);
+    assert_int_equal(iommu_dma(&f->io, DEV, 9, 1, &mfn), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_init_root, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identical_remap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_modified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_frees_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_detaches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assign_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_modified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_added_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_on_map, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_caching_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmap_flush_blocks_dma, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

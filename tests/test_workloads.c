@@ -1,0 +1,292 @@
+/* test_workloads.c: every built-in workload run end to end through
+ * engine_run on mode native under --check, with small parameters: the runs
+ * succeed, their counters are consistent (every page-table page freed, every
+ * workload reference checked by the oracle), lmbench's latencies are ordered,
+ * memwalk's patterns differ as they should, runs are a pure function of the
+ * seed, and the JSON report of a run is deterministic. */
+#define _GNU_SOURCE   /* memmem */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "sim/engine.h"
+#include "sim/report.h"
+#include "testutil.h"
+
+#define CNT(r, c) ((r)->st.cnt[CNT_##c])
+
+/* Run workload wl on native with the NULL-terminated params. */
+static int run_cfg(struct sim_config *cfg, struct run_result *out, const char *wl,
+                   const char *const *params, uint64_t seed, int check)
+{
+    assert_int_equal(config_init(cfg, wl), 0);
+    cfg->check = check;
+    cfg->quiet = 1;
+    cfg->seed = seed;
+    for (unsigned i = 0; params && params[i]; i++)
+        assert_int_equal(config_param(cfg, params[i]), 0);
+    assert_int_equal(config_validate(cfg), 0);
+    const struct mode_def *md = mode_find("native");
+    assert_non_null(md);
+    return engine_run(cfg, md, out);
+}
+
+static void run_ok(struct run_result *out, const char *wl, const char *const *params, uint64_t seed)
+{
+    struct sim_config cfg;
+    int rc = run_cfg(&cfg, out, wl, params, seed, 1);
+    config_free(&cfg);
+    if (rc)
+        fail_msg("engine_run(%s) failed: %s", wl, mv_last_error());
+    assert_string_equal(out->mode, "native");
+    assert_string_equal(out->workload, wl);
+    assert_true(out->sim_seconds > 0);
+    /* the simulated time is the sum of the cycle buckets */
+    uint64_t sum = 0;
+    for (unsigned c = 0; c < CYC__N; c++)
+        sum += out->st.cyc[c];
+    assert_int_equal(sum, out->st.now);
+    /* every page-table page allocated during the run was freed */
+    assert_true(CNT(out, pt_pages_alloc) > 0);
+    assert_int_equal(CNT(out, pt_pages_alloc), CNT(out, pt_pages_free));
+    for (unsigned l = 0; l < 4; l++)
+        assert_int_equal(out->st.cnt[CNT_pt_alloc_l1 + l], out->st.cnt[CNT_pt_free_l1 + l]);
+    /* every reference the workload made was checked and none faulted fatally */
+    assert_true(CNT(out, oracle_checks) > 0);
+    assert_true(CNT(out, oracle_checks) <= CNT(out, refs));
+    assert_int_equal(CNT(out, segv), 0);
+    /* a time series was sampled */
+    assert_true(out->series.n >= 1);
+}
+
+static const struct metric *metric(const struct run_result *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nmetric; i++)
+        if (!strcmp(r->metric[i].name, name))
+            return &r->metric[i];
+    fail_msg("metric %s missing", name);
+    return NULL;
+}
+
+/* forkstorm minutes=1, seed 1: run once, shared by the tests below. */
+static const char *const FS_PARAMS[] = { "forkstorm.minutes=1", NULL };
+static struct run_result fs_seed1;
+static int fs_have;
+
+static const struct run_result *forkstorm_seed1(void)
+{
+    if (!fs_have) {
+        run_ok(&fs_seed1, "forkstorm", FS_PARAMS, 1);
+        fs_have = 1;
+    }
+    return &fs_seed1;
+}
+
+static void test_forkstorm(void **state)
+{
+    (void)state;
+    const struct run_result *r = forkstorm_seed1();
+    assert_true(CNT(r, fork) > 0);
+    assert_true(CNT(r, exec) > 0);
+    assert_true(CNT(r, exit) > 0);
+    /* every process exits: the forked ones and the spawned launcher */
+    assert_int_equal(CNT(r, exit), CNT(r, fork) + 1);
+    /* at most one exec per forked process, plus the launcher's */
+    assert_true(CNT(r, exec) <= CNT(r, fork) + 1);
+    /* a minute at ~542/min: hundreds of creations, not a handful */
+    assert_true(CNT(r, fork) > 300 && CNT(r, fork) < 900);
+    assert_true(CNT(r, guest_pf) > 0);
+    assert_true(CNT(r, pf_cow) > 0);
+    assert_true(CNT(r, pf_file) > 0);
+    assert_true(CNT(r, ctx_switch) > 0);
+    /* a minute of simulated time has passed */
+    assert_true(r->sim_seconds >= 60.0 && r->sim_seconds < 61.0);
+    /* no hypervisor, no IOMMU on bare metal */
+    assert_int_equal(CNT(r, vm_exits), 0);
+    assert_int_equal(CNT(r, hypercalls), 0);
+    /* the series covers the run: its counter deltas add up to the totals */
+    uint64_t forks = 0;
+    for (uint32_t i = 0; i < r->series.n; i++)
+        forks += r->series.cnt[i * CNT__N + CNT_fork];
+    assert_int_equal(forks, CNT(r, fork));
+}
+
+static void test_forkstorm_deterministic(void **state)
+{
+    (void)state;
+    const struct run_result *a = forkstorm_seed1();
+    struct run_result b, c;
+    run_ok(&b, "forkstorm", FS_PARAMS, 1);
+    assert_memory_equal(&a->st, &b.st, sizeof a->st);
+    assert_true(a->sim_seconds == b.sim_seconds);
+    assert_int_equal(a->series.n, b.series.n);
+    assert_memory_equal(a->series.cnt, b.series.cnt, (size_t)a->series.n * CNT__N * sizeof *a->series.cnt);
+    assert_memory_equal(a->series.gauge, b.series.gauge, (size_t)a->series.n * NGAUGES * sizeof *a->series.gauge);
+    run_result_free(&b);
+
+    run_ok(&c, "forkstorm", FS_PARAMS, 2);
+    assert_true(memcmp(&a->st, &c.st, sizeof a->st) != 0);
+    assert_true(CNT(&c, fork) > 0);
+    run_result_free(&c);
+}
+
+static void test_lmbench(void **state)
+{
+    (void)state;
+    static const char *const params[] = { "lmbench.iterations=10", NULL };
+    struct run_result r;
+    run_ok(&r, "lmbench", params, 1);
+    /* 3 tests x (10 warm-up + 10 measured) operations */
+    assert_int_equal(CNT(&r, fork), 60);
+    /* lat_proc's own exec, fork+execve: 1 each, fork+sh: 2 each */
+    assert_int_equal(CNT(&r, exec), 1 + 20 + 40);
+    assert_int_equal(CNT(&r, exit), 61);
+    double ex = metric(&r, "lat_fork_exit_us")->value;
+    double ee = metric(&r, "lat_fork_execve_us")->value;
+    double es = metric(&r, "lat_fork_sh_us")->value;
+    assert_true(ex > 0);
+    assert_true(ex < ee);
+    assert_true(ee < es);
+    /* plausible magnitudes for a simulated 2020s machine: tens of us to ms */
+    assert_true(ex > 1 && es < 100000);
+    run_result_free(&r);
+}
+
+static void memwalk(struct run_result *r, const char *pattern, const char *refs, const char *extra)
+{
+    char p[64], n[64];
+    snprintf(p, sizeof p, "memwalk.pattern=%s", pattern);
+    snprintf(n, sizeof n, "memwalk.refs=%s", refs);
+    const char *const params[] = { "memwalk.ws_mb=32", p, n, extra, NULL };
+    run_ok(r, "memwalk", params, 1);
+}
+
+static void test_memwalk_patterns(void **state)
+{
+    (void)state;
+    static const char *const pats[] = { "seq", "stride", "random", "chase" };
+    uint64_t miss[4];
+    struct run_result base;
+    /* the same working set with a single walking reference: the prefault
+     * and the program's own references */
+    memwalk(&base, "seq", "1", NULL);
+    const uint64_t ws_pages = (32ull << 20) >> PAGE_SHIFT;
+    assert_true(CNT(&base, oracle_checks) > ws_pages);
+    for (unsigned i = 0; i < 4; i++) {
+        struct run_result r, r2;
+        memwalk(&r, pats[i], "50000", NULL);
+        assert_true(CNT(&r, tlb_miss) > 0);
+        assert_int_equal(CNT(&r, exit), 1);
+        /* each walking reference is checked exactly once */
+        assert_int_equal(CNT(&r, oracle_checks), CNT(&base, oracle_checks) - 1 + 50000);
+        memwalk(&r2, pats[i], "40000", NULL);
+        assert_int_equal(CNT(&r, oracle_checks) - CNT(&r2, oracle_checks), 10000);
+        /* prefault wrote every page: the walk itself faults nothing */
+        assert_int_equal(CNT(&r, guest_pf), CNT(&base, guest_pf));
+        assert_true(CNT(&r, pf_anon) >= ws_pages);
+        miss[i] = CNT(&r, tlb_miss) - CNT(&base, tlb_miss);
+        run_result_free(&r);
+        run_result_free(&r2);
+    }
+    /* seq touches ~100 pages in order; random roams 8192 pages */
+    assert_true(miss[2] > 0);
+    assert_true(miss[0] * 10 < miss[2]);
+    /* stride 4 KiB and chase touch a new page almost every reference */
+    assert_true(miss[1] > 40000);
+    assert_true(miss[3] > 40000);
+    run_result_free(&base);
+}
+
+static void test_memwalk_remap(void **state)
+{
+    (void)state;
+    struct run_result plain, r;
+    memwalk(&plain, "random", "50000", NULL);
+    memwalk(&r, "random", "50000", "memwalk.remap_every=5000");
+    /* a remap every 5000 of 50000 references: 10 munmap + mmap pairs */
+    assert_int_equal(CNT(&r, munmap), 10);
+    assert_int_equal(CNT(&r, mmap), 11);
+    assert_int_equal(CNT(&plain, munmap), 0);
+    /* the remapped chunks fault in again */
+    assert_true(CNT(&r, guest_pf) > CNT(&plain, guest_pf));
+    assert_true(CNT(&r, data_pages_free) > CNT(&plain, data_pages_free));
+    assert_true(CNT(&r, tlb_flush_page) + CNT(&r, tlb_flush_pcid) > 0);
+    assert_int_equal(CNT(&r, oracle_checks), CNT(&plain, oracle_checks));
+    run_result_free(&plain);
+    run_result_free(&r);
+}
+
+static void test_report_json_deterministic(void **state)
+{
+    (void)state;
+    static const char *const params[] = { "lmbench.iterations=5", NULL };
+    struct sim_config cfg;
+    struct run_result r[2];
+    assert_int_equal(run_cfg(&cfg, &r[0], "lmbench", params, 7, 1), 0);
+    char p1[64], p2[64], p3[64];
+    tu_tmpname(p1, sizeof p1, "json1");
+    tu_tmpname(p2, sizeof p2, "json2");
+    tu_tmpname(p3, sizeof p3, "json3");
+    assert_int_equal(report_json(p1, &cfg, r, 1), 0);
+    assert_int_equal(report_json(p2, &cfg, r, 1), 0);
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    char *b1 = tu_slurp(p1, &n1), *b2 = tu_slurp(p2, &n2);
+    assert_non_null(b1);
+    assert_non_null(b2);
+    assert_true(n1 > 100);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    /* the document names the run */
+    assert_true(b1[0] == '{');
+    assert_non_null(memmem(b1, n1, "\"native\"", 8));
+    assert_non_null(memmem(b1, n1, "\"lat_fork_sh_us\"", 16));
+    assert_non_null(memmem(b1, n1, "\"seed\": 7", 9));
+
+    /* a second, identical run reports identically too */
+    struct sim_config cfg2;
+    assert_int_equal(run_cfg(&cfg2, &r[1], "lmbench", params, 7, 1), 0);
+    assert_int_equal(report_json(p3, &cfg2, &r[1], 1), 0);
+    char *b3 = tu_slurp(p3, &n3);
+    assert_non_null(b3);
+    assert_int_equal(n1, n3);
+    assert_memory_equal(b1, b3, n1);
+
+    /* no temporary file is left next to the output */
+    char tmp[80];
+    snprintf(tmp, sizeof tmp, "%s.tmp", p1);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+
+    free(b1);
+    free(b2);
+    free(b3);
+    unlink(p1);
+    unlink(p2);
+    unlink(p3);
+    run_result_free(&r[0]);
+    run_result_free(&r[1]);
+    config_free(&cfg);
+    config_free(&cfg2);
+}
+
+static int teardown_group(void **state)
+{
+    (void)state;
+    if (fs_have)
+        run_result_free(&fs_seed1);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forkstorm),
+        cmocka_unit_test(test_forkstorm_deterministic),
+        cmocka_unit_test(test_lmbench),
+        cmocka_unit_test(test_memwalk_patterns),
+        cmocka_unit_test(test_memwalk_remap),
+        cmocka_unit_test(test_report_json_deterministic),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown_group);
+}

@@ -1,0 +1,82 @@
+/* testutil.h: helpers shared by the cmocka test programs: booting a real
+ * machine, reading a whole file, and temporary file names. Include after
+ * <cmocka.h>. Everything is static so each test program gets its own copy. */
+#ifndef MV_TESTS_TESTUTIL_H
+#define MV_TESTS_TESTUTIL_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "sim/config.h"
+#include "sim/machine.h"
+
+/* A booted machine with its configuration (heap-allocated: struct machine is
+ * large). */
+struct tmachine {
+    struct sim_config cfg;
+    struct machine m;
+};
+
+/* Boot `mode` with the defaults of workload `wl`, --check on, then apply the
+ * NULL-terminated list of "prefix.name=value" parameters. */
+static inline struct tmachine *tm_boot_params(const char *mode, const char *wl, const char *const *params)
+{
+    struct tmachine *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    assert_int_equal(config_init(&t->cfg, wl), 0);
+    t->cfg.check = 1;
+    t->cfg.quiet = 1;
+    for (unsigned i = 0; params && params[i]; i++)
+        assert_int_equal(config_param(&t->cfg, params[i]), 0);
+    assert_int_equal(config_validate(&t->cfg), 0);
+    const struct mode_def *md = mode_find(mode);
+    assert_non_null(md);
+    assert_int_equal(machine_init(&t->m, &t->cfg, md), 0);
+    return t;
+}
+
+static inline struct tmachine *tm_boot(const char *mode)
+{
+    return tm_boot_params(mode, "memwalk", NULL);
+}
+
+/* Shut down; returns machine_destroy's result (0: no frame leaked). */
+static inline int tm_destroy(struct tmachine *t)
+{
+    int rc = machine_destroy(&t->m);
+    config_free(&t->cfg);
+    free(t);
+    return rc;
+}
+
+/* Whole file into a malloc'd buffer; *len gets its size. NULL if unreadable. */
+static inline char *tu_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* A fresh temporary path (the file exists, empty) in path[len]. */
+static inline void tu_tmpname(char *path, size_t len, const char *tag)
+{
+    snprintf(path, len, "/tmp/memvirt-test-%s-XXXXXX", tag);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+#endif
