@@ -90,16 +90,21 @@ int main(int argc, char **argv)
     const char *mode_arg = NULL, *workload = "forkstorm", *profile = "default", *seed_arg = NULL;
     const char *json = NULL, *csv = NULL;
     const char **params = mv_calloc((size_t)argc, sizeof *params);
+    struct sim_config cfg = { 0 };
+    struct run_result *res = NULL;
+    const struct mode_def *sel[32];
+    unsigned nsel = 0;
+    int rc = 0;
     int nparams = 0, check = 0, quiet = 0, c;
     opterr = 0;
     optind = 2;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case O_MODE:
-            if (compare) { mv_error("compare: use --modes, not --mode"); return EXIT_USAGE; }
+            if (compare) { mv_error("compare: use --modes, not --mode"); { rc = EXIT_USAGE; goto out; } }
             mode_arg = optarg; break;
         case O_MODES:
-            if (!compare) { mv_error("run: use --mode, not --modes"); return EXIT_USAGE; }
+            if (!compare) { mv_error("run: use --mode, not --modes"); { rc = EXIT_USAGE; goto out; } }
             mode_arg = optarg; break;
         case O_WORKLOAD: workload = optarg; break;
         case O_PARAM: params[nparams++] = optarg; break;
@@ -109,40 +114,37 @@ int main(int argc, char **argv)
         case O_JSON: json = optarg; break;
         case O_CSV: csv = optarg; break;
         case O_QUIET: quiet = 1; break;
-        case O_HELP: usage(stdout); return 0;
+        case O_HELP: usage(stdout); goto out;
         default:
             if (optopt)
                 mv_error("%s: option '--%s' needs a value", cmd, argv[optind - 1] + 2);
             else
                 mv_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
-            return EXIT_USAGE;
+            { rc = EXIT_USAGE; goto out; }
         }
     }
     if (optind < argc) {
         mv_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-        return EXIT_USAGE;
+        { rc = EXIT_USAGE; goto out; }
     }
 
-    struct sim_config cfg;
     if (config_init(&cfg, workload))
-        return EXIT_USAGE;
+        { rc = EXIT_USAGE; goto out; }
     cfg.check = check;
     cfg.quiet = quiet;
     if (seed_arg && param_parse_u64(seed_arg, &cfg.seed)) {
         mv_error("--seed: malformed value '%s' (expected a non-negative integer)", seed_arg);
-        return EXIT_USAGE;
+        { rc = EXIT_USAGE; goto out; }
     }
     if (config_profile(&cfg, profile))
-        return EXIT_USAGE;
+        { rc = EXIT_USAGE; goto out; }
     for (int i = 0; i < nparams; i++)
         if (config_param(&cfg, params[i]))
-            return EXIT_USAGE;
+            { rc = EXIT_USAGE; goto out; }
     if (config_validate(&cfg))
-        return EXIT_USAGE;
+        { rc = EXIT_USAGE; goto out; }
 
     /* The modes: one for run (default native), a list for compare (default all). */
-    const struct mode_def *sel[32];
-    unsigned nsel = 0;
     if (!mode_arg) {
         if (compare)
             for (unsigned i = 0; i < nmodes; i++)
@@ -153,25 +155,25 @@ int main(int argc, char **argv)
         char *list_copy = mv_strdup(mode_arg), *save = NULL;
         for (char *tok = strtok_r(list_copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             const struct mode_def *md = mode_find(tok);
-            if (!md) {
-                mv_error("--mode%s: unknown mode '%s' (see 'memvirt list')", compare ? "s" : "", tok);
-                return EXIT_USAGE;
-            }
-            if (nsel == 32) {
-                mv_error("--modes: too many modes");
-                return EXIT_USAGE;
+            if (!md || nsel == 32) {
+                if (!md)
+                    mv_error("--mode%s: unknown mode '%s' (see 'memvirt list')", compare ? "s" : "", tok);
+                else
+                    mv_error("--modes: too many modes");
+                free(list_copy);
+                rc = EXIT_USAGE;
+                goto out;
             }
             sel[nsel++] = md;
         }
         free(list_copy);
         if (!nsel || (!compare && nsel > 1)) {
             mv_error("--mode%s: expected %s", compare ? "s" : "", compare ? "a comma-separated list" : "one mode");
-            return EXIT_USAGE;
+            { rc = EXIT_USAGE; goto out; }
         }
     }
 
-    struct run_result *res = mv_calloc(nsel, sizeof *res);
-    int rc = 0;
+    res = mv_calloc(nsel, sizeof *res);
     for (unsigned i = 0; i < nsel && !rc; i++)
         if (engine_run(&cfg, sel[i], &res[i]))
             rc = 1;
@@ -182,8 +184,9 @@ int main(int argc, char **argv)
         if (!rc && csv && report_csv(csv, &cfg, res, nsel))
             rc = 1;
     }
-    for (unsigned i = 0; i < nsel; i++)
+    for (unsigned i = 0; res && i < nsel; i++)
         run_result_free(&res[i]);
+out:
     free(res);
     free(params);
     config_free(&cfg);

@@ -128,6 +128,7 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
 int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn)
 {
     struct cpu *c = this_cpu(k);
+    c->st->cnt[CNT_refs]++;
     for (int tries = 0; tries < 4; tries++) {
         uint32_t pfec = cpu_access(c, va, acc, mfn);
         if (!pfec)

@@ -160,6 +160,8 @@ struct kernel {
     uint64_t data_pages;         /* data/page-cache frames in use */
     /* mmu_gather: pages unmapped or tables unlinked, freed only after the TLB
      * flush that makes them unreachable (mm/mmu_gather.c). */
+    uint64_t *dma_buf;           /* driver buffers (pfns) */
+    unsigned ndma_buf;
     struct {
         uint64_t *data;
         uint64_t nd, capd;
@@ -264,6 +266,11 @@ void schedule_to(struct kernel *k, struct task *t);
 /* User access on behalf of the current task (the hot path). Returns 0, or
  * -EFAULT if the fault could not be resolved. *mfn receives the frame. */
 int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn);
+
+/* Device drivers (driver.c): n pages of DMA buffers; bus[] receives the
+ * addresses to program the device with (what make_entry puts in an entry:
+ * machine frames under Xen PV, guest frames otherwise). Freed at shutdown. */
+void kernel_dma_buffers(struct kernel *k, unsigned n, uint64_t *bus);
 
 /* Consistency of the kernel's own bookkeeping (under --check). */
 int kernel_check(struct kernel *k, char *msg, unsigned len);

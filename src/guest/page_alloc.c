@@ -150,6 +150,11 @@ uint64_t kernel_shutdown(struct kernel *k)
         k->pcache = NULL;
     }
     ptcache_destroy(k);
+    for (unsigned i = 0; i < k->ndma_buf; i++)
+        page_put(k, k->dma_buf[i]);
+    free(k->dma_buf);
+    k->dma_buf = NULL;
+    k->ndma_buf = 0;
     uint64_t used = k->buddy.npages - k->buddy.free_pages;
     uint64_t expected = k->init_mm.pt_pages + 1;   /* boot tables + zero page */
     uint64_t leaked = used > expected ? used - expected : 0;

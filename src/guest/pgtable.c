@@ -16,19 +16,19 @@ uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
 {
     uint64_t t0 = k->st->now;
     uint64_t pfn = UINT64_MAX;
-    int cached = 0;
-    if (k->ptc && k->ptc->enabled) {
+    int enabled = k->ptc && k->ptc->enabled;
+    if (enabled)
         pfn = ptcache_get(k, lvl);
-        cached = 1;
-    }
     if (pfn == UINT64_MAX)
         pfn = buddy_get_page(k);
     struct page *p = page_of(k, pfn);
-    MV_ASSERT(!(p->flags & PG_used) || (p->flags & PG_ptcache),
-              "page-table page %#llx already in use", (unsigned long long)pfn);
+    MV_ASSERT(!(p->flags & PG_pgtable), "page-table page %#llx already in use", (unsigned long long)pfn);
+    /* PG_ptcache mirrors the hypervisor's cache flag: a page gets it when it
+     * becomes a page table while the cache is on, and keeps it until it is
+     * released back to the buddy allocator. */
     p->count = 1;
     p->level = (uint8_t)lvl;
-    p->flags = (uint8_t)(PG_used | PG_pgtable | ((cached || (p->flags & PG_ptcache)) ? PG_ptcache : 0));
+    p->flags = (uint8_t)(PG_used | PG_pgtable | ((enabled || (p->flags & PG_ptcache)) ? PG_ptcache : 0));
     if (k->ptc)
         ptcache_account(k, lvl, +1);
 
@@ -47,6 +47,20 @@ uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
     return pfn;
 }
 
+/* A page leaves page-table use for good: tell the hypervisor if it holds the
+ * cache flag, drop its contents (memvirt backs only live tables) and give it
+ * back to the buddy allocator. */
+void pt_page_release(struct kernel *k, uint64_t pfn, int hv_done)
+{
+    struct page *p = page_of(k, pfn);
+    if ((p->flags & PG_ptcache) && !hv_done && k->pv->ptcache_release)
+        k->pv->ptcache_release(k, &pfn, 1);
+    p->flags = 0;
+    p->count = 0;
+    pmem_zero(this_cpu(k)->mem, cpu_gfn_to_mfn(this_cpu(k), pfn));
+    buddy_put_page(k, pfn);
+}
+
 void pt_free(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl)
 {
     uint64_t t0 = k->st->now;
@@ -62,15 +76,11 @@ void pt_free(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl)
     if (k->ptc)
         ptcache_account(k, lvl, -1);
     if (k->ptc && k->ptc->enabled) {
-        p->flags = PG_used | PG_ptcache;
+        p->flags = (uint8_t)(PG_used | (p->flags & PG_ptcache));
         p->count = 0;
         ptcache_put(k, pfn, lvl);
     } else {
-        if ((p->flags & PG_ptcache) && k->pv->ptcache_release)
-            k->pv->ptcache_release(k, &pfn, 1);
-        p->flags = 0;
-        p->count = 0;
-        buddy_put_page(k, pfn);
+        pt_page_release(k, pfn, 0);
     }
     stat_add(k->st, (enum mv_counter)(CNT_pt_free_cycles_l1 + lvl - 1), k->st->now - t0);
 }

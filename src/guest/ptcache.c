@@ -4,7 +4,7 @@
 #include "lib/err.h"
 #include <stdlib.h>
 
-void buddy_put_page(struct kernel *k, uint64_t pfn);
+void pt_page_release(struct kernel *k, uint64_t pfn, int hv_done);
 
 void ptcache_enable(struct kernel *k)
 {
@@ -18,19 +18,23 @@ void ptcache_enable(struct kernel *k)
 }
 
 /* Release `n` pages from the bottom of the pool (the coldest) to the buddy
- * allocator: one release hypercall for the batch, then each page goes back. */
+ * allocator: one release hypercall for those the hypervisor flagged (pages
+ * that were tables before the cache was enabled never were), then each page
+ * goes back. */
 static void pool_release(struct kernel *k, struct ptpool *p, uint64_t n)
 {
     if (!n)
         return;
-    if (k->pv->ptcache_release)
-        k->pv->ptcache_release(k, p->pfn, (unsigned)n);
-    for (uint64_t i = 0; i < n; i++) {
-        struct page *pg = page_of(k, p->pfn[i]);
-        pg->flags = 0;
-        pg->count = 0;
-        buddy_put_page(k, p->pfn[i]);
-    }
+    uint64_t *flagged = mv_malloc(n * sizeof *flagged);
+    unsigned nf = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (page_of(k, p->pfn[i])->flags & PG_ptcache)
+            flagged[nf++] = p->pfn[i];
+    if (nf && k->pv->ptcache_release)
+        k->pv->ptcache_release(k, flagged, nf);
+    free(flagged);
+    for (uint64_t i = 0; i < n; i++)
+        pt_page_release(k, p->pfn[i], 1);
     for (uint64_t i = n; i < p->n; i++)
         p->pfn[i - n] = p->pfn[i];
     p->n -= n;

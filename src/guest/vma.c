@@ -71,9 +71,11 @@ void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr)
     stat_charge(k->st, CYC_kernel, k->cost->vma_op);
 }
 
+/* Linux merges anonymous VMAs whose anon_vmas are compatible; here every
+ * anonymous VMA of one mm is compatible, so VM_ANONVMA does not block it. */
 static int can_merge(const struct vma *a, const struct vma *b)
 {
-    if (a->end != b->start || a->flags != b->flags || a->file != b->file)
+    if (a->end != b->start || ((a->flags ^ b->flags) & ~(uint32_t)VM_ANONVMA) || a->file != b->file)
         return 0;
     return !a->file || a->pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->pgoff;
 }
@@ -86,6 +88,7 @@ void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
     while (i + 1 < mm->nvma && mm->vma[i].start <= end) {
         if (can_merge(&mm->vma[i], &mm->vma[i + 1])) {
             mm->vma[i].end = mm->vma[i + 1].end;
+            mm->vma[i].flags |= mm->vma[i + 1].flags & VM_ANONVMA;
             vma_delete_at(mm, i + 1);
             stat_charge(k->st, CYC_kernel, k->cost->vma_op);
         } else {

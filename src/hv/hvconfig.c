@@ -18,6 +18,7 @@ static const struct param_def xen_defs[] = {
     PARAM_U64(struct xenconfig, nic_mbps, "0", 0, 1e6, "NIC receive traffic alongside the workload, Mbit/s"),
     PARAM_U64(struct xenconfig, disk_mbps, "0", 0, 1e6, "disk traffic alongside the workload, Mbit/s"),
     PARAM_U64(struct xenconfig, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
+    PARAM_U64(struct xenconfig, nic_ring, "256", 1, 4096, "NIC receive/transmit ring buffers, 4 KiB each"),
 };
 const struct param_group xen_params = { "xen", xen_defs, sizeof xen_defs / sizeof xen_defs[0],
                                         "Xen PV MMU and devices" };

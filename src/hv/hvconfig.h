@@ -16,6 +16,7 @@ struct xenconfig {
     uint64_t nic_mbps;         /* NIC traffic alongside the workload (0: none) */
     uint64_t disk_mbps;        /* disk traffic alongside the workload (0: none) */
     uint64_t dma_period_us;    /* device activity interval */
+    uint64_t nic_ring;         /* NIC ring buffers (pages) per direction */
 };
 
 struct hvconfig {

@@ -85,6 +85,8 @@ struct xen {
     uint64_t flag_set, flag_skips, released;
     uint64_t continuations;
     int preemptible;         /* the validation under way may be preempted (PIN ops) */
+    uint64_t next_dma;       /* background device traffic: next period */
+    int disk_dir;
 };
 
 /* Build the hypervisor and one PV domain of guest_frames frames, machine

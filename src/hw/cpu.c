@@ -37,7 +37,7 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
 {
     struct tlb_xlate x;
     int user = c->user_mode;
-    int hit;
+    int hit, stale = 0;
     if (l1 >= 0) {
         struct tlb_array *a = &c->tlb.l1[PG_4K];
         x.frame = a->frame[l1];
@@ -58,13 +58,11 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
             return 0;
         }
         /* A write through a clean entry makes the MMU re-walk to set D (a
-         * microcode assist, not a fault). A cached entry more restrictive than
-         * the tables (an upgrade the kernel need not flush) faults spuriously
-         * and the fault drops the entry. Either way the walk below decides. */
-        if (!(acc == ACC_WRITE && (x.flags & TLB_W) && !(x.flags & TLB_D))) {
-            c->st->cnt[CNT_spurious_fault]++;
-            stat_charge(c->st, CYC_fault, c->cost->fault_entry);
-        }
+         * microcode assist, not a fault). Otherwise the entry denies the
+         * access: the walk below decides whether that was a real fault or a
+         * spurious one (an upgrade the kernel need not flush, after which the
+         * fault handler finds nothing to do); either way the entry goes. */
+        stale = !(acc == ACC_WRITE && (x.flags & TLB_W) && !(x.flags & TLB_D));
         tlb_flush_page(&c->tlb, va, c->pcid);
     } else {
         c->st->cnt[CNT_tlb_miss]++;
@@ -77,6 +75,10 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
         pfec = cpu_native_fill(c, va, acc, user, &x);
     if (pfec)
         return pfec;
+    if (stale) {
+        c->st->cnt[CNT_spurious_fault]++;
+        stat_charge(c->st, CYC_fault, c->cost->fault_entry);
+    }
     tlb_insert(&c->tlb, va, c->pcid, &x);
     *frame = x.frame;
     return 0;

@@ -74,15 +74,15 @@ static inline int tlb_perm_ok(uint8_t f, enum access acc, int user)
            (acc != ACC_EXEC || !(f & TLB_NX));
 }
 
-/* A memory reference by the guest (user mode unless c->user_mode is 0).
- * Returns 0 and the machine frame, or the page-fault error code for the
- * guest kernel to handle. */
+/* One attempt of a memory reference by the guest (user mode unless
+ * c->user_mode is 0): an instruction re-executed after a fault makes a new
+ * attempt. Returns 0 and the machine frame, or the page-fault error code for
+ * the guest kernel to handle. References are counted by the caller, once. */
 static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame)
 {
     struct tlb_array *a = &c->tlb.l1[PG_4K];
     uint64_t vpn = tlb_vpn(va, PG_4K);
     long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, c->pcid));
-    c->st->cnt[CNT_refs]++;
     if (__builtin_expect(i >= 0, 1) && tlb_perm_ok(a->flags[i], acc, c->user_mode)) {
         stat_charge(c->st, CYC_user, c->cost->ref);
         *frame = a->frame[i];

@@ -22,6 +22,7 @@ struct run {
     struct mark marks[MAX_METRICS];
     unsigned nmarks;
     uint64_t events;
+    uint64_t dma_busy;          /* device cycles of EV_DMA transfers */
     double wall0, wall_last;
     int progress;
 };
@@ -127,7 +128,7 @@ static int dispatch(struct run *r, const struct event *ev)
     struct task *t = NULL;
     long rc = 0;
     if (ev->type != EV_SPAWN && ev->type != EV_IDLE_UNTIL && ev->type != EV_MARK_BEGIN &&
-        ev->type != EV_MARK_END && ev->type != EV_CTL) {
+        ev->type != EV_MARK_END && ev->type != EV_CTL && ev->type != EV_DMA) {
         if (!(t = task_of(r, ev)))
             return -1;
         schedule_to(k, t);
@@ -190,6 +191,20 @@ static int dispatch(struct run *r, const struct event *ev)
         else
             ptcache_disable(k);
         break;
+    case EV_DMA: {
+        uint64_t busy;
+        if (r->m.mode->dma) {
+            busy = r->m.mode->dma(&r->m, ev->name, ev->len, ev->flags & 1);
+        } else {
+            /* No IOMMU: the device reaches memory directly. */
+            uint64_t pages = (ev->len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+            r->m.st.cnt[CNT_dma_pages] += pages;
+            r->m.st.cnt[CNT_dma_bytes] += ev->len;
+            busy = pages * r->cfg->cost.dma_page;
+        }
+        r->dma_busy += busy;
+        break;
+    }
     case EV_END:
         break;
     }
@@ -243,6 +258,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         r->events++;
         if ((rc = dispatch(r, &ev)))
             break;
+        if (mode->devices)
+            mode->devices(&r->m, r->m.st.now);
         tick(r);
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
             break;
@@ -262,6 +279,19 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             struct metric *mt = &out->metric[out->nmetric++];
             snprintf(mt->name, sizeof mt->name, "lat_%s_us", r->marks[i].name);
             mt->value = r->marks[i].count ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0;
+        }
+        if (r->m.st.cnt[CNT_dma_pages]) {
+            struct metric *mt = &out->metric[out->nmetric++];
+            snprintf(mt->name, sizeof mt->name, "dma_mbps");
+            mt->value = out->sim_seconds > 0 ? (double)r->m.st.cnt[CNT_dma_bytes] * 8 / 1e6 / out->sim_seconds : 0;
+            mt = &out->metric[out->nmetric++];
+            snprintf(mt->name, sizeof mt->name, "iotlb_miss_per_dma_page");
+            mt->value = (double)r->m.st.cnt[CNT_iotlb_miss] / (double)r->m.st.cnt[CNT_dma_pages];
+        }
+        if (r->dma_busy) {
+            struct metric *mt = &out->metric[out->nmetric++];
+            snprintf(mt->name, sizeof mt->name, "dma_device_us_per_page");
+            mt->value = cost_us(&cfg->cost, r->dma_busy) / (double)r->m.st.cnt[CNT_dma_pages];
         }
         if (mode->metrics)
             mode->metrics(&r->m, out->metric, &out->nmetric, MAX_METRICS);

@@ -25,6 +25,8 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
     if (kernel_boot(&m->k, &m->kcfg, &m->cpu, &m->st, &cfg->cost, m->pv, m->pv_ctx))
         return -1;
     m->booted = 1;
+    if (mode->booted)
+        mode->booted(m);
     /* The run measures the workload: boot work is not counted. */
     memset(&m->st, 0, sizeof m->st);
     return 0;

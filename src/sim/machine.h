@@ -32,6 +32,8 @@ struct mode_def {
     void (*gauges)(struct machine *m, double *g);
     /* Mode-specific metrics at the end of a run (may be NULL). */
     void (*metrics)(struct machine *m, struct metric *out, unsigned *n, unsigned max);
+    /* After the guest booted (drivers set up devices) (may be NULL). */
+    void (*booted)(struct machine *m);
     /* Device activity up to simulated time `now` (may be NULL). */
     void (*devices)(struct machine *m, uint64_t now);
     /* A DMA transfer of a workload event: device time in cycles (may be NULL:

@@ -12,6 +12,7 @@
 #include "lib/err.h"
 #include "sim/machine.h"
 #include <stdlib.h>
+#include <string.h>
 
 static int pv_setup_common(struct machine *m)
 {
@@ -52,6 +53,60 @@ static void pv_teardown(struct machine *m)
     m->pv_ctx = NULL;
 }
 
+/* The drivers give each device its buffers: a NIC receive and transmit
+ * ring, a disk request ring. */
+#define DISK_RING 64
+static void pv_booted(struct machine *m)
+{
+    struct xen *x = m->hv;
+    unsigned nic = (unsigned)x->cfg.nic_ring;
+    uint64_t *bus = mv_malloc((nic > DISK_RING ? nic : DISK_RING) * sizeof *bus);
+    kernel_dma_buffers(&m->k, nic, bus);
+    dma_set_ring(&x->nic.rx, bus, nic);
+    kernel_dma_buffers(&m->k, nic, bus);
+    dma_set_ring(&x->nic.tx, bus, nic);
+    kernel_dma_buffers(&m->k, DISK_RING, bus);
+    dma_set_ring(&x->disk.rx, bus, DISK_RING);
+    dma_set_ring(&x->disk.tx, bus, DISK_RING);
+    free(bus);
+    x->next_dma = 0;
+}
+
+static uint64_t transfer(struct machine *m, struct dma_dev *d, uint64_t bytes, int write)
+{
+    uint64_t pages0 = d->pages, bytes0 = d->bytes;
+    uint64_t busy = dma_transfer(d, write ? &d->rx : &d->tx, bytes, write);
+    m->st.cnt[CNT_dma_pages] += d->pages - pages0;
+    m->st.cnt[CNT_dma_bytes] += d->bytes - bytes0;
+    return busy;
+}
+
+static uint64_t pv_dma(struct machine *m, const char *dev, uint64_t bytes, int write)
+{
+    struct xen *x = m->hv;
+    struct dma_dev *d = !strcmp(dev, "disk") ? &x->disk : &x->nic;
+    return transfer(m, d, bytes, write);
+}
+
+/* Background traffic (xen.nic_mbps, xen.disk_mbps): every dma_period_us of
+ * simulated time the NIC receives and the disk reads/writes their share. */
+static void pv_devices(struct machine *m, uint64_t now)
+{
+    struct xen *x = m->hv;
+    if (!x->cfg.nic_mbps && !x->cfg.disk_mbps)
+        return;
+    const struct cost *c = &m->cfg->cost;
+    uint64_t period = (uint64_t)((double)x->cfg.dma_period_us * c->clock_ghz * 1e3);
+    while (x->next_dma + period <= now) {
+        x->next_dma += period;
+        double secs = (double)x->cfg.dma_period_us / 1e6;
+        if (x->cfg.nic_mbps)
+            transfer(m, &x->nic, (uint64_t)((double)x->cfg.nic_mbps * 1e6 / 8 * secs), 1);
+        if (x->cfg.disk_mbps)
+            transfer(m, &x->disk, (uint64_t)((double)x->cfg.disk_mbps * 1e6 / 8 * secs), x->disk_dir ^= 1);
+    }
+}
+
 static int pv_mode_check(struct machine *m, char *msg, unsigned len)
 {
     return pv_check(m->hv, msg, len);
@@ -74,9 +129,16 @@ static void pv_metrics(struct machine *m, struct metric *out, unsigned *n, unsig
     put_metric(out, n, max, "xen_ptcache_released", (double)x->released);
     put_metric(out, n, max, "xen_continuations", (double)x->continuations);
     put_metric(out, n, max, "iommu_table_pages", (double)x->dom.vtd.table_pages);
+    if (x->nic.pages)
+        put_metric(out, n, max, "nic_device_us_per_page", cost_us(&m->cfg->cost, x->nic.busy_cycles) / (double)x->nic.pages);
+    if (x->nic.faults + x->disk.faults)
+        put_metric(out, n, max, "dma_blocked_pages", (double)(x->nic.faults + x->disk.faults));
 }
 
 const struct mode_def mode_pv = {
+    .booted = pv_booted,
+    .dma = pv_dma,
+    .devices = pv_devices,
     .name = "pv",
     .doc = "Xen PV MMU: direct paging, page types, validation, pinning; IOMMU follows page types",
     .setup = pv_setup,
@@ -86,6 +148,9 @@ const struct mode_def mode_pv = {
 };
 
 const struct mode_def mode_pv_pibooster = {
+    .booted = pv_booted,
+    .dma = pv_dma,
+    .devices = pv_devices,
     .name = "pv-pibooster",
     .doc = "pv plus PiBooster: guest page-table cache pools and the hypervisor's cache flag",
     .setup = pibooster_setup,

@@ -28,6 +28,7 @@ enum ev_type {
     EV_MARK_BEGIN,  /* start timing an operation named name */
     EV_MARK_END,    /* end timing the operation named name */
     EV_CTL,         /* control: name = "ptcache", addr = 1 enable / 0 disable */
+    EV_DMA,         /* device `name` moves len bytes (flags 1: into memory) */
 };
 
 /* Encoding of one reference in a batch: virtual address with the access kind
@@ -64,7 +65,7 @@ struct workload_def {
     void (*destroy)(void *state);
 };
 
-extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk;
+extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio;
 extern const struct workload_def *const workloads[];
 extern const unsigned nworkloads;
 const struct workload_def *workload_find(const char *name);

@@ -83,6 +83,7 @@ expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pci
 expect_bad "no '=' in --param"      "tlb.l2_ways"          run --param tlb.l2_ways --json "$J"
 expect_bad "bad choice"             "memwalk.pattern;zigzag" run --workload memwalk --param memwalk.pattern=zigzag --json "$J"
 expect_bad "other workload's param" "lmbench.iterations"   run --workload forkstorm --param lmbench.iterations=5 --json "$J"
+expect_bad "memwalk param, default workload" "memwalk.pattern" run --param memwalk.pattern=zigzag --json "$J"
 expect_bad "negative seed"          "--seed;-3"            run --seed -3 --json "$J"
 expect_bad "malformed seed"         "--seed;12abc"         run --seed 12abc --json "$J"
 expect_bad "invalid TLB geometry"   "tlb"                  run --param tlb.l2_entries=100 --json "$J"
