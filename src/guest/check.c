@@ -25,7 +25,16 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
         if (!pte_present(e))
             continue;
         uint64_t pfn = k->pv->entry_pfn(k, e);
-        if (lvl == 1) {
+        if (lvl == 2 && (e & _PAGE_PSE)) {
+            struct page *p = page_of(k, pfn);
+            if (!(p->flags & PG_huge) || !p->count) {
+                if (!w->bad)
+                    snprintf(w->msg, w->len, "huge pmd maps frame %#llx which is not a live huge page",
+                             (unsigned long long)pfn);
+                w->bad = 1;
+            }
+            w->leaves += 512;
+        } else if (lvl == 1) {
             struct page *p = page_of(k, pfn);
             if (!(p->flags & PG_used) || (p->flags & PG_pgtable) || !p->count) {
                 if (!w->bad)

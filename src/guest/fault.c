@@ -73,6 +73,8 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
         return -EFAULT;
     }
     stat_charge(k->st, CYC_fault, k->cost->fault_handle);
+    if ((v->flags & VM_HUGEPAGE) && do_huge_pmd_fault(k, mm, v, va, acc))
+        return 0;
     uint64_t page_va = va & ~(PAGE_SIZE - 1);
     uint64_t table = pte_table(k, mm, page_va, 1);
     unsigned idx = pt_index(page_va, 1);

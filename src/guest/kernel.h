@@ -41,6 +41,7 @@ extern const struct param_group kconfig_params;
 #define PG_zero     0x10   /* the shared zero page */
 #define PG_ptcache  0x20   /* held by the PiBooster page-table cache (in a pool) */
 #define PG_pinned   0x40   /* Xen PV: pinned (PagePinned) */
+#define PG_huge     0x80   /* head of a 2 MiB anonymous page (512 frames; count on the head) */
 struct page {
     uint32_t count;        /* references: mappings + page cache + kernel */
     uint8_t  flags;
@@ -55,6 +56,7 @@ struct page {
 #define VM_SHARED   0x8
 #define VM_GROWSDOWN 0x10
 #define VM_ANONVMA  0x20   /* has (had) anonymous/COW pages: fork must copy its ptes */
+#define VM_HUGEPAGE 0x40   /* back aligned 2 MiB regions with huge pages (THP) */
 
 struct vma {
     uint64_t start, end;   /* [start, end), page aligned */
@@ -119,8 +121,9 @@ struct pv_mmu_ops {
      * cached pages (clear the flag, map back into the IOMMU, flush). */
     void (*ptcache_ctl)(struct kernel *k, int enable);
     void (*ptcache_release)(struct kernel *k, const uint64_t *pfns, unsigned n);
-    /* Can this backend use PCIDs? */
+    /* Can this backend use PCIDs? 2 MiB pages in user tables? */
     int pcid_capable;
+    int huge_capable;
 };
 
 extern const struct pv_mmu_ops pv_native_ops;
@@ -188,6 +191,7 @@ static inline struct cpu *this_cpu(struct kernel *k) { return k->pcpu[0].cpu; }
 /* Frames (page_alloc.c). */
 #define KALLOC_NOZERO 0x100                              /* caller fills it (COW copy) */
 uint64_t kalloc_page(struct kernel *k, unsigned flags);  /* zeroed if PG_anon */
+uint64_t kalloc_huge(struct kernel *k, unsigned flags);  /* 512 frames, head flagged PG_huge */
 void     page_get(struct kernel *k, uint64_t pfn);
 void     page_put(struct kernel *k, uint64_t pfn);
 
@@ -201,8 +205,18 @@ static inline pte_t kread_entry(struct kernel *k, uint64_t table, unsigned idx)
 uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl);
 void     pt_free(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl);
 void     set_entry(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl, unsigned idx, pte_t e);
-/* Find the L1 table covering va, allocating missing levels if alloc. 0 if absent. */
+/* Find the L1 table covering va, allocating missing levels if alloc. 0 if
+ * absent, or if va is mapped by a huge page (see pmd_entry). */
 uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc);
+/* The L2 table covering va (allocating missing levels if alloc; 0 if absent)
+ * and the index of va's entry in it. */
+uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
+/* Split the huge mapping of va's 2 MiB region into 512 PTEs (thp.c). */
+void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va);
+/* Huge-page faults and copy (thp.c): 1 if handled. */
+int  do_huge_pmd_fault(struct kernel *k, struct mm *mm, struct vma *v, uint64_t va, enum access acc);
+void copy_huge_pmd(struct kernel *k, struct mm *dst, struct mm *src, uint64_t va, int cow);
+#define HPAGE_SIZE (1ull << 21)
 /* Free page-table pages wholly inside [start, end) that no VMA needs any more. */
 void     free_pgtables(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 int      pgd_alloc(struct kernel *k, struct mm *mm);

@@ -66,6 +66,19 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
         uint64_t next = (va | ((1ull << level_shift(2)) - 1)) + 1;
         if (next > end || next == 0)
             next = end;
+        unsigned pi;
+        uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
+        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (pte_present(pe) && (pe & _PAGE_PSE)) {
+            if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
+                pte_store_direct(k, pmd, pi, 0);
+                mm->rss -= 512;
+                tlb_remove_page(k, k->pv->entry_pfn(k, pe));
+                va = next;
+                continue;
+            }
+            split_huge_pmd(k, mm, va);
+        }
         uint64_t table = pte_table(k, mm, va, 0);
         if (table) {
             lazy_mmu_enter(k);
@@ -169,6 +182,12 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
                      .file = file, .pgoff = pgoff };
     if (flags & MAP_SHARED)
         v.flags |= VM_SHARED;
+    if (flags & MAP_HUGETLB) {
+        if (file || (flags & MAP_SHARED))
+            return -EINVAL;                    /* anonymous private memory only */
+        if (k->pv->huge_capable)
+            v.flags |= VM_HUGEPAGE;            /* else THP is unavailable: 4K pages */
+    }
     int rc = vma_insert(k, t->mm, &v);
     MV_ASSERT(rc == 0, "mmap range still occupied after unmap");
     vma_merge_around(k, t->mm, addr, addr + len);
@@ -203,6 +222,25 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
         /* change_pte_range: drop write and exec at once; added write is
          * granted page by page by the write fault (COW-safe). */
         for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
+            if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
+                unsigned pi;
+                uint64_t pmd = pmd_table(k, mm, a, 0, &pi);
+                pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+                if (pte_present(pe) && (pe & _PAGE_PSE)) {
+                    uint64_t hs = a & ~(HPAGE_SIZE - 1);
+                    if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
+                        pte_t n = pe;
+                        if (!(vmf & VM_WRITE))
+                            n &= ~_PAGE_RW;
+                        n = (vmf & VM_EXEC) ? (n & ~_PAGE_NX) : (n | _PAGE_NX);
+                        if (n != pe)
+                            set_entry(k, mm, pmd, 2, pi, n);
+                        a = hs + HPAGE_SIZE - PAGE_SIZE;
+                        continue;
+                    }
+                    split_huge_pmd(k, mm, a);
+                }
+            }
             uint64_t table = pte_table(k, mm, a, 0);
             if (!table) {
                 a |= (1ull << level_shift(2)) - 1;

@@ -40,10 +40,10 @@ static void buddy_account(struct kernel *k, const struct buddy_stats *before)
     stat_charge(k->st, CYC_buddy, calls * k->cost->buddy_op + steps * k->cost->buddy_step);
 }
 
-uint64_t buddy_get_page(struct kernel *k)
+static uint64_t buddy_get_pages(struct kernel *k, unsigned order)
 {
     struct buddy_stats before = k->buddy.st;
-    uint64_t pfn = buddy_alloc(&k->buddy, 0);
+    uint64_t pfn = buddy_alloc(&k->buddy, order);
     buddy_account(k, &before);
     if (pfn == UINT64_MAX) {
         fprintf(stderr, "memvirt: the guest ran out of memory (guest.ram_mb=%llu); "
@@ -53,11 +53,36 @@ uint64_t buddy_get_page(struct kernel *k)
     return pfn;
 }
 
-void buddy_put_page(struct kernel *k, uint64_t pfn)
+uint64_t buddy_get_page(struct kernel *k)
+{
+    return buddy_get_pages(k, 0);
+}
+
+static void buddy_put_pages(struct kernel *k, uint64_t pfn, unsigned order)
 {
     struct buddy_stats before = k->buddy.st;
-    buddy_free(&k->buddy, pfn, 0);
+    buddy_free(&k->buddy, pfn, order);
     buddy_account(k, &before);
+}
+
+void buddy_put_page(struct kernel *k, uint64_t pfn)
+{
+    buddy_put_pages(k, pfn, 0);
+}
+
+uint64_t kalloc_huge(struct kernel *k, unsigned flags)
+{
+    uint64_t pfn = buddy_get_pages(k, 9);
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT(!(p->flags & PG_used), "buddy handed out a used page %#llx", (unsigned long long)pfn);
+    *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | PG_huge | (flags & 0xff)) };
+    if (!(flags & KALLOC_NOZERO)) {          /* clear_huge_page */
+        stat_add(k->st, CNT_page_zero, 512);
+        stat_charge(k->st, CYC_zero_copy, 512 * k->cost->page_zero);
+    }
+    stat_add(k->st, CNT_data_pages_alloc, 512);
+    k->data_pages += 512;
+    return pfn;
 }
 
 uint64_t kalloc_page(struct kernel *k, unsigned flags)
@@ -89,10 +114,11 @@ void page_put(struct kernel *k, uint64_t pfn)
     if (--p->count)
         return;
     MV_ASSERT(!(p->flags & (PG_pgtable | PG_zero)), "last put of a page-table or zero page");
+    unsigned order = (p->flags & PG_huge) ? 9 : 0;
     p->flags = 0;
-    stat_inc(k->st, CNT_data_pages_free);
-    k->data_pages--;
-    buddy_put_page(k, pfn);
+    stat_add(k->st, CNT_data_pages_free, 1ull << order);
+    k->data_pages -= 1ull << order;
+    buddy_put_pages(k, pfn, order);
 }
 
 int kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,

@@ -107,24 +107,44 @@ void lazy_mmu_leave(struct kernel *k)
         k->pv->lazy_mmu_leave(k);
 }
 
-uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)
+uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx)
 {
     uint64_t table = mm->pgd;
-    for (unsigned lvl = 4; lvl > 1; lvl--) {
-        unsigned idx = pt_index(va, lvl);
-        pte_t e = kread_entry(k, table, idx);
+    for (unsigned lvl = 4; lvl > 2; lvl--) {
+        unsigned i = pt_index(va, lvl);
+        pte_t e = kread_entry(k, table, i);
         if (!pte_present(e)) {
             if (!alloc)
                 return 0;
             uint64_t child = pt_alloc(k, mm, lvl - 1);
-            set_entry(k, mm, table, lvl, idx, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
+            set_entry(k, mm, table, lvl, i, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
             table = child;
         } else {
-            MV_ASSERT(!(e & _PAGE_PSE), "large page in a user table at %#llx", (unsigned long long)va);
+            MV_ASSERT(!(e & _PAGE_PSE), "1 GiB page in a user table at %#llx", (unsigned long long)va);
             table = k->pv->entry_pfn(k, e);
         }
     }
+    *idx = pt_index(va, 2);
     return table;
+}
+
+uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)
+{
+    unsigned i;
+    uint64_t pmd = pmd_table(k, mm, va, alloc, &i);
+    if (!pmd)
+        return 0;
+    pte_t e = kread_entry(k, pmd, i);
+    if (pte_present(e)) {
+        if (e & _PAGE_PSE)
+            return 0;                 /* a huge page maps the whole region */
+        return k->pv->entry_pfn(k, e);
+    }
+    if (!alloc)
+        return 0;
+    uint64_t child = pt_alloc(k, mm, 1);
+    set_entry(k, mm, pmd, 2, i, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
+    return child;
 }
 
 int pgd_alloc(struct kernel *k, struct mm *mm)
@@ -175,8 +195,8 @@ static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned 
     for (unsigned i = first; i <= last; i++) {
         uint64_t rs = base + i * span, re = rs + span;
         pte_t e = kread_entry(k, table, i);
-        if (!pte_present(e))
-            continue;
+        if (!pte_present(e) || (e & _PAGE_PSE))
+            continue;                  /* a huge page is zapped, not freed here */
         uint64_t child = k->pv->entry_pfn(k, e);
         if (lvl > 2)
             free_level(k, mm, child, lvl - 1, rs, start > rs ? start : rs, end < re ? end : re);

@@ -69,6 +69,14 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
         uint64_t next = (va | ((1ull << level_shift(2)) - 1)) + 1;
         if (next > v->end)
             next = v->end;
+        unsigned pi;
+        uint64_t pmd = pmd_table(k, src, va, 0, &pi);
+        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (pte_present(pe) && (pe & _PAGE_PSE)) {
+            copy_huge_pmd(k, dst, src, va, cow);
+            va = next;
+            continue;
+        }
         uint64_t st = pte_table(k, src, va, 0);
         if (!st) {
             va = next;

@@ -63,4 +63,5 @@ const struct pv_mmu_ops pv_native_ops = {
     .flush_tlb_local = native_flush_local,
     .flush_tlb_multi = native_flush_multi,
     .pcid_capable = 1,
+    .huge_capable = 1,
 };
