@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench clean
+.PHONY: all setup build build-asan run test test-normal test-asan bench experiments clean
 
 all: build
 
@@ -22,12 +22,12 @@ build: setup $(BUILD)/Makefile
 build-asan: setup $(BUILD_SAN)/Makefile
 	@cmake --build $(BUILD_SAN) -j $(JOBS) -- --no-print-directory -s
 
-# The main comparison on the embedded default workload.
+# The main comparison: every mode on the embedded default workload (the
+# PiBooster paper's process churn, 30 simulated minutes).
+MODES    ?= native,pv,pv-pibooster
+WORKLOAD ?= forkstorm
 run: build
 	@./$(BUILD)/memvirt compare --modes $(MODES) --workload $(WORKLOAD)
-
-MODES    ?= native
-WORKLOAD ?= forkstorm
 
 test: test-normal test-asan
 
@@ -42,6 +42,9 @@ test-asan: build-asan
 
 bench: build
 	@./$(BUILD)/bench_speed
+
+experiments: build
+	@experiments/pibooster.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,4 +1,4 @@
-/* test_spurious_fault_count.c (PENDING: fails against the current src/).
+/* test_spurious_fault_count.c (was pending: failed before the fix it describes).
  *
  * Suspected bug: `spurious_fault` is documented as "stale, too-restrictive
  * TLB entries refetched" (lib/stats.h), but cpu_access_slow() counts it

@@ -1,4 +1,4 @@
-/* test_vma_merge_after_fault.c (PENDING: fails against the current src/;
+/* test_vma_merge_after_fault.c (was pending: failed before the fix it describes;
  * low severity, a fidelity gap rather than a correctness bug).
  *
  * vma.c says VMAs are "split and merged as munmap and mprotect cut them

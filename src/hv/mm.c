@@ -187,18 +187,26 @@ static int get_entry_refs(struct xen *x, struct domain *d, pte_t e, unsigned lvl
     int rc = get_page_and_type(x, mfn, d, lvl - 1);
     if (rc != -EINVAL)
         return rc;
-    /* A linear (same-level) entry: read-only, to a validated table of the
-     * same level, only if allowed. A self-map holds no reference. */
-    struct page_info *c = mfn < x->nframes ? frame(x, mfn) : NULL;
-    if (!x->cfg.linear_pt || (e & _PAGE_RW) || !c || c->owner != d->id || c->type != lvl ||
-        !(c->flags & PGF_validated))
+    /* A linear (same-level) entry: read-only, only if allowed. A self-map
+     * (the table mapping itself, needed to validate a root that maps itself)
+     * holds no reference. Otherwise the target must be a validated table of
+     * the same level, and neither this table nor the target may already play
+     * the other role (Xen's rule against linear chains, XSA-240). */
+    if (!x->cfg.linear_pt || (e & _PAGE_RW) || mfn >= x->nframes)
         return -EINVAL;
     if (mfn == table)
         return 0;
+    struct page_info *c = frame(x, mfn), *t = frame(x, table);
+    if (c->owner != d->id || c->type != lvl || !(c->flags & PGF_validated) ||
+        t->linear_uses || c->linear_entries || c->linear_uses == UINT16_MAX ||
+        t->linear_entries == UINT16_MAX)
+        return -EINVAL;
     rc = get_page(x, mfn, d);
     if (rc)
         return rc;
     c->type_count++;
+    c->linear_uses++;
+    t->linear_entries++;
     return 0;
 }
 
@@ -212,8 +220,13 @@ static void put_entry_refs(struct xen *x, pte_t e, unsigned lvl, uint64_t table)
         put_page(x, mfn);
         return;
     }
-    if (mfn == table && frame(x, mfn)->type == lvl)
+    if (mfn == table)
         return;                        /* linear self-map */
+    struct page_info *c = frame(x, mfn);
+    if (c->type == lvl) {              /* a linear entry */
+        c->linear_uses--;
+        frame(x, table)->linear_entries--;
+    }
     put_page_and_type(x, mfn);
 }
 

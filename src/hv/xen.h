@@ -49,6 +49,10 @@ struct page_info {
     uint8_t  type;           /* enum pgt */
     uint8_t  flags;          /* PGF_* */
     uint8_t  pad[2];
+    /* Linear page tables (XSA-240): a table may contain linear entries or be
+     * the target of them, never both, so linear chains cannot form. */
+    uint16_t linear_entries; /* linear entries this table contains */
+    uint16_t linear_uses;    /* linear entries that point at this table */
 };
 
 struct domain {

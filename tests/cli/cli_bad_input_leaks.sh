@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli_bad_input_leaks.sh (PENDING: fails on the sanitizer build).
+# cli_bad_input_leaks.sh (was pending: failed on the sanitizer build before the fix).
 #
 # The bad-input contract (exit status 2, one "memvirt:" line on stderr) must
 # hold in the sanitizer build too. It does not: main() returns from its error
