@@ -26,6 +26,8 @@ static void usage(FILE *f)
           "       memvirt list\n"
           "options:\n"
           "  --param prefix.name=value   set a parameter (repeatable; see 'memvirt list')\n"
+          "  --at TIME:NAME=VALUE        at simulated TIME (ms, s or m) apply a control:\n"
+          "                              ptcache=on|off, ptcache_ratio=N, ptcache_total=N\n"
           "  --profile P                 cost profile (default: default)\n"
           "  --seed N                    random seed (default 1)\n"
           "  --check                     verify every translation and the invariants\n"
@@ -52,7 +54,7 @@ static void list(void)
     config_list_params(stdout);
 }
 
-enum { O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
+enum { O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
 
 int main(int argc, char **argv)
 {
@@ -85,11 +87,14 @@ int main(int argc, char **argv)
         { "profile", required_argument, 0, O_PROFILE }, { "seed", required_argument, 0, O_SEED },
         { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
         { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
-        { "help", no_argument, 0, O_HELP },            { 0, 0, 0, 0 },
+        { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
+        { 0, 0, 0, 0 },
     };
     const char *mode_arg = NULL, *workload = "forkstorm", *profile = "default", *seed_arg = NULL;
     const char *json = NULL, *csv = NULL;
     const char **params = mv_calloc((size_t)argc, sizeof *params);
+    const char **ats = mv_calloc((size_t)argc, sizeof *ats);
+    int nats = 0;
     struct sim_config cfg = { 0 };
     struct run_result *res = NULL;
     const struct mode_def *sel[32];
@@ -108,6 +113,7 @@ int main(int argc, char **argv)
             mode_arg = optarg; break;
         case O_WORKLOAD: workload = optarg; break;
         case O_PARAM: params[nparams++] = optarg; break;
+        case O_AT: ats[nats++] = optarg; break;
         case O_PROFILE: profile = optarg; break;
         case O_SEED: seed_arg = optarg; break;
         case O_CHECK: check = 1; break;
@@ -140,6 +146,9 @@ int main(int argc, char **argv)
         { rc = EXIT_USAGE; goto out; }
     for (int i = 0; i < nparams; i++)
         if (config_param(&cfg, params[i]))
+            { rc = EXIT_USAGE; goto out; }
+    for (int i = 0; i < nats; i++)
+        if (config_at(&cfg, ats[i]))
             { rc = EXIT_USAGE; goto out; }
     if (config_validate(&cfg))
         { rc = EXIT_USAGE; goto out; }
@@ -189,6 +198,7 @@ int main(int argc, char **argv)
 out:
     free(res);
     free(params);
+    free(ats);
     config_free(&cfg);
     return rc;
 }

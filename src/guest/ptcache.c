@@ -84,9 +84,10 @@ void ptcache_put(struct kernel *k, uint64_t pfn, unsigned lvl)
     if (p->n > p->max_pool)
         p->max_pool = p->n;
     /* Shrink when both thresholds are exceeded: in_pool / in_use above the
-     * ratio and in_pool + in_use above the total. Free in_pool - in_use. */
+     * ratio and in_pool + in_use above the total. Free in_pool - in_use (so
+     * with a ratio under 100% a pool smaller than in_use does not shrink). */
     uint64_t ratio_limit = p->in_use * k->cfg.pt_cache_ratio;   /* percent */
-    if (p->n * 100 > ratio_limit && p->n + p->in_use > k->cfg.pt_cache_total) {
+    if (p->n * 100 > ratio_limit && p->n + p->in_use > k->cfg.pt_cache_total && p->n > p->in_use) {
         p->shrinks++;
         pool_release(k, p, p->n - p->in_use);
     }
@@ -109,4 +110,10 @@ uint64_t ptcache_pool_size(const struct kernel *k, unsigned lvl)
     for (unsigned l = 1; l <= 4; l++)
         n += k->ptc->pool[l].n;
     return n;
+}
+
+void ptcache_set_thresholds(struct kernel *k, uint64_t ratio_pct, uint64_t total)
+{
+    k->cfg.pt_cache_ratio = ratio_pct;
+    k->cfg.pt_cache_total = total;
 }

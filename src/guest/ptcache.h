@@ -40,6 +40,9 @@ uint64_t ptcache_get(struct kernel *k, unsigned lvl);
 void     ptcache_put(struct kernel *k, uint64_t pfn, unsigned lvl);
 /* Account a page-table page of level lvl coming into / going out of use. */
 void     ptcache_account(struct kernel *k, unsigned lvl, int delta);
+/* Change the shrink thresholds at run time (guest.pt_cache_ratio / _total);
+ * pools already above them shrink at their next free. */
+void     ptcache_set_thresholds(struct kernel *k, uint64_t ratio_pct, uint64_t total);
 /* Pages in a pool (lvl 1..4), or all pools with lvl 0. */
 uint64_t ptcache_pool_size(const struct kernel *k, unsigned lvl);
 

@@ -102,6 +102,56 @@ int config_param(struct sim_config *c, const char *kv)
     return mv_error("--param '%s': unknown parameter group '%s' (see 'memvirt list')", kv, prefix);
 }
 
+int config_at(struct sim_config *c, const char *spec)
+{
+    const char *colon = strchr(spec, ':'), *eq = colon ? strchr(colon, '=') : NULL;
+    if (!colon || !eq || eq == colon + 1)
+        return mv_error("--at '%s': expected TIME:NAME=VALUE, e.g. 5m:ptcache=on", spec);
+    char num[32];
+    size_t tl = (size_t)(colon - spec);
+    if (tl == 0 || tl >= sizeof num)
+        return mv_error("--at '%s': missing or malformed time", spec);
+    memcpy(num, spec, tl);
+    num[tl] = 0;
+    double mult = 0;
+    size_t nl = strlen(num);
+    if (nl > 2 && !strcmp(num + nl - 2, "ms")) { mult = 1e6; num[nl - 2] = 0; }
+    else if (nl > 1 && num[nl - 1] == 's') { mult = 1e9; num[nl - 1] = 0; }
+    else if (nl > 1 && num[nl - 1] == 'm') { mult = 60e9; num[nl - 1] = 0; }
+    double t;
+    if (!mult || param_parse_dbl(num, &t) || t < 0)
+        return mv_error("--at '%s': malformed time '%.*s' (a number with unit ms, s or m)",
+                        spec, (int)tl, spec);
+    struct sched_ctl ctl = { .ns = (uint64_t)(t * mult) };
+    size_t kl = (size_t)(eq - colon - 1);
+    if (kl >= sizeof ctl.name)
+        return mv_error("--at '%s': unknown control", spec);
+    memcpy(ctl.name, colon + 1, kl);
+    ctl.name[kl] = 0;
+    const char *val = eq + 1;
+    if (!strcmp(ctl.name, "ptcache")) {
+        int on;
+        if (param_parse_bool(val, &on))
+            return mv_error("--at '%s': ptcache takes on or off, not '%s'", spec, val);
+        ctl.value = (uint64_t)on;
+    } else if (!strcmp(ctl.name, "ptcache_ratio") || !strcmp(ctl.name, "ptcache_total")) {
+        if (param_parse_u64(val, &ctl.value))
+            return mv_error("--at '%s': %s takes a non-negative integer, not '%s'", spec, ctl.name, val);
+    } else {
+        return mv_error("--at '%s': unknown control '%s' (ptcache, ptcache_ratio, ptcache_total)",
+                        spec, ctl.name);
+    }
+    if (c->nat == MAX_SCHED_CTL)
+        return mv_error("--at '%s': at most %d scheduled controls", spec, MAX_SCHED_CTL);
+    unsigned i = c->nat++;
+    while (i > 0 && c->at[i - 1].ns > ctl.ns) {   /* keep sorted, stable */
+        c->at[i] = c->at[i - 1];
+        i--;
+    }
+    c->at[i] = ctl;
+    return 0;
+}
+
 int config_validate(const struct sim_config *c)
 {
     struct tlb t;

@@ -15,7 +15,17 @@ struct simparams {
     uint64_t check_every;   /* under --check: full kernel/hypervisor checks every N events */
 };
 
+/* A control applied at a simulated time (--at TIME:NAME=VALUE). */
+struct sched_ctl {
+    uint64_t ns;
+    char name[PARAM_STR_MAX];
+    uint64_t value;
+};
+#define MAX_SCHED_CTL 32
+
 struct sim_config {
+    struct sched_ctl at[MAX_SCHED_CTL];   /* sorted by time */
+    unsigned nat;
     uint64_t seed;
     int check;
     int quiet;
@@ -39,6 +49,9 @@ void config_free(struct sim_config *c);
 int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);
+/* "TIME:NAME=VALUE", TIME with unit ms, s or m (e.g. 5m:ptcache=on).
+ * Controls: ptcache=on|off, ptcache_ratio=N, ptcache_total=N. -1 after mv_error. */
+int  config_at(struct sim_config *c, const char *spec);
 /* Cross-parameter checks (TLB geometry ...). -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
 /* Every parameter group, for listing. */

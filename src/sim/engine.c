@@ -23,6 +23,7 @@ struct run {
     unsigned nmarks;
     uint64_t events;
     uint64_t dma_busy;          /* device cycles of EV_DMA transfers */
+    unsigned next_at;           /* next --at control to apply */
     double wall0, wall_last;
     int progress;
 };
@@ -89,6 +90,36 @@ static int full_check(struct run *r)
         return mv_error("--check: hypervisor invariant broken after event %llu: %s",
                         (unsigned long long)r->events, msg);
     return 0;
+}
+
+/* Controls from the workload (EV_CTL) or the command line (--at). */
+static int apply_ctl(struct run *r, const char *name, uint64_t value)
+{
+    struct kernel *k = &r->m.k;
+    if (!strcmp(name, "ptcache")) {
+        if (value)
+            ptcache_enable(k);
+        else
+            ptcache_disable(k);
+    } else if (!strcmp(name, "ptcache_ratio")) {
+        ptcache_set_thresholds(k, value, k->cfg.pt_cache_total);
+    } else if (!strcmp(name, "ptcache_total")) {
+        ptcache_set_thresholds(k, k->cfg.pt_cache_ratio, value);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* Apply the --at controls whose time has come. */
+static void scheduled(struct run *r)
+{
+    while (r->next_at < r->cfg->nat &&
+           r->m.st.now >= (uint64_t)((double)r->cfg->at[r->next_at].ns * r->cfg->cost.clock_ghz)) {
+        const struct sched_ctl *c = &r->cfg->at[r->next_at++];
+        int rc = apply_ctl(r, c->name, c->value);
+        MV_ASSERT(rc == 0, "--at control %s was validated", c->name);
+    }
 }
 
 static struct task *task_of(struct run *r, const struct event *ev)
@@ -184,12 +215,8 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     }
     case EV_CTL:
-        if (strcmp(ev->name, "ptcache"))
+        if (apply_ctl(r, ev->name, ev->addr))
             return mv_error("workload %s: unknown control '%s'", r->cfg->wl->name, ev->name);
-        if (ev->addr)
-            ptcache_enable(k);
-        else
-            ptcache_disable(k);
         break;
     case EV_DMA: {
         uint64_t busy;
@@ -256,6 +283,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         if (ev.type == EV_END)
             break;
         r->events++;
+        scheduled(r);
         if ((rc = dispatch(r, &ev)))
             break;
         if (mode->devices)
