@@ -52,56 +52,45 @@ static void stack(struct layout *l, uint64_t len)
     seg(l, STACK_TOP - len, len, PROT_READ | PROT_WRITE, SEG_STACK, 0, 0);
 }
 
-static struct layout L_sh, L_hello, L_latproc, L_browser, L_helper, L_memwalk;
+/* A program: its executable's sizes, its heap, how many GUI libraries it
+ * maps besides libc, libm and ld.so, and its stack. */
+struct program {
+    const char *name;
+    uint32_t inode;
+    uint64_t text, rodata, data, bss;
+    uint64_t heap_gap, heap;      /* the heap starts heap_gap after the image */
+    unsigned gui_libs;
+    uint64_t stack;
+};
+
+static const struct program programs[] = {
+    { "sh", INO_SH, 1000 * KB, 200 * KB, 48 * KB, 40 * KB, 4 * MB, 132 * KB, 0, 132 * KB },
+    { "hello", INO_HELLO, 16 * KB, 4 * KB, 4 * KB, 4 * KB, 4 * MB, 0, 0, 132 * KB },
+    { "lat_proc", INO_LATPROC, 64 * KB, 16 * KB, 8 * KB, 16 * KB, 4 * MB, 132 * KB, 0, 132 * KB },
+    /* a browser: a large main binary, many GUI libraries, a big heap */
+    { "browser", INO_BROWSER, 24 * MB, 6 * MB, 1 * MB, 512 * KB, 32 * MB, 16 * MB, 10, 8 * MB },
+    { "helper", INO_HELPER, 2 * MB, 512 * KB, 128 * KB, 128 * KB, 8 * MB, 2 * MB, 3, 1 * MB },
+    { "memwalk", INO_MEMWALK, 32 * KB, 8 * KB, 8 * KB, 8 * KB, 4 * MB, 0, 0, 8 * MB },
+};
+#define NPROGRAMS (sizeof programs / sizeof programs[0])
+
+static struct layout layouts[NPROGRAMS];
 static int built;
 
 static void build(void)
 {
-    L_sh.name = "sh"; L_hello.name = "hello"; L_latproc.name = "lat_proc";
-    L_browser.name = "browser"; L_helper.name = "helper"; L_memwalk.name = "memwalk";
     const uint64_t pie = 0x555555554000ull, libtop = 0x7ffff8000000ull;
-    uint64_t a;
-
-    L_sh.name = "sh";
-    a = object(&L_sh, pie, INO_SH, 1000 * KB, 200 * KB, 48 * KB, 40 * KB);
-    seg(&L_sh, a + 4 * MB, 132 * KB, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
-    libs_common(&L_sh, libtop);
-    stack(&L_sh, 132 * KB);
-
-    L_hello.name = "hello";
-    a = object(&L_hello, pie, INO_HELLO, 16 * KB, 4 * KB, 4 * KB, 4 * KB);
-    seg(&L_hello, a + 4 * MB, 0, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
-    libs_common(&L_hello, libtop);
-    stack(&L_hello, 132 * KB);
-
-    L_latproc.name = "lat_proc";
-    a = object(&L_latproc, pie, INO_LATPROC, 64 * KB, 16 * KB, 8 * KB, 16 * KB);
-    seg(&L_latproc, a + 4 * MB, 132 * KB, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
-    libs_common(&L_latproc, libtop);
-    stack(&L_latproc, 132 * KB);
-
-    /* A browser: a large main binary, many GUI libraries, a big heap. */
-    L_browser.name = "browser";
-    a = object(&L_browser, pie, INO_BROWSER, 24 * MB, 6 * MB, 1 * MB, 512 * KB);
-    seg(&L_browser, a + 32 * MB, 16 * MB, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
-    a = libs_common(&L_browser, libtop);
-    for (unsigned i = 0; i < 10; i++)
-        object(&L_browser, a - (i + 1) * 4 * MB, INO_LIBGUI + i, 1536 * KB, 512 * KB, 64 * KB, 32 * KB);
-    stack(&L_browser, 8 * MB);
-
-    L_helper.name = "helper";
-    a = object(&L_helper, pie, INO_HELPER, 2 * MB, 512 * KB, 128 * KB, 128 * KB);
-    seg(&L_helper, a + 8 * MB, 2 * MB, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
-    a = libs_common(&L_helper, libtop);
-    for (unsigned i = 0; i < 3; i++)
-        object(&L_helper, a - (i + 1) * 4 * MB, INO_LIBGUI + i, 1536 * KB, 512 * KB, 64 * KB, 32 * KB);
-    stack(&L_helper, 1 * MB);
-
-    L_memwalk.name = "memwalk";
-    a = object(&L_memwalk, pie, INO_MEMWALK, 32 * KB, 8 * KB, 8 * KB, 8 * KB);
-    seg(&L_memwalk, a + 4 * MB, 0, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
-    libs_common(&L_memwalk, libtop);
-    stack(&L_memwalk, 8 * MB);
+    for (unsigned i = 0; i < NPROGRAMS; i++) {
+        const struct program *p = &programs[i];
+        struct layout *l = &layouts[i];
+        l->name = p->name;
+        uint64_t a = object(l, pie, p->inode, p->text, p->rodata, p->data, p->bss);
+        seg(l, a + p->heap_gap, p->heap, PROT_READ | PROT_WRITE, SEG_HEAP, 0, 0);
+        uint64_t libs = libs_common(l, libtop);
+        for (unsigned g = 0; g < p->gui_libs; g++)
+            object(l, libs - (g + 1) * 4 * MB, INO_LIBGUI + g, 1536 * KB, 512 * KB, 64 * KB, 32 * KB);
+        stack(l, p->stack);
+    }
     built = 1;
 }
 
@@ -109,9 +98,8 @@ const struct layout *layout_get(const char *name)
 {
     if (!built)
         build();
-    const struct layout *all[] = { &L_sh, &L_hello, &L_latproc, &L_browser, &L_helper, &L_memwalk };
-    for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(all[i]->name, name))
-            return all[i];
+    for (unsigned i = 0; i < NPROGRAMS; i++)
+        if (!strcmp(layouts[i].name, name))
+            return &layouts[i];
     return NULL;
 }
