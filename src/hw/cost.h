@@ -18,7 +18,8 @@ struct cost {
     uint64_t ref;             /* a reference that hits the L1 TLB */
     uint64_t stlb_hit;        /* extra for an STLB hit */
     uint64_t walk_start;      /* fixed part of a page walk */
-    uint64_t walk_ref;        /* each memory reference of a walk */
+    uint64_t walk_ref;        /* each memory reference of a walk that hits the cache */
+    uint64_t walk_ref_miss;   /* each one that misses it (LLC or DRAM) */
     uint64_t tlb_invlpg;      /* one INVLPG */
     uint64_t tlb_flush;       /* a full or PCID flush */
     uint64_t cr3_write;       /* MOV to CR3 */

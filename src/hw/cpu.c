@@ -3,28 +3,47 @@
 #include "lib/err.h"
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
-             const struct cost *cost, const struct tlb_config *tc)
+             const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)
 {
     *c = (struct cpu){ .id = id, .mem = mem, .st = st, .cost = cost, .user_mode = 1 };
     if (tlb_init(&c->tlb, tc))
         return -1;
+    if (dcache_init(&c->dc, dc)) {
+        tlb_destroy(&c->tlb);
+        return -1;
+    }
     pwc_init(&c->pwc, (uint32_t)tc->pwc_l4, (uint32_t)tc->pwc_l3, (uint32_t)tc->pwc_l2);
     return 0;
 }
 
 void cpu_destroy(struct cpu *c)
 {
+    dcache_destroy(&c->dc);
     tlb_destroy(&c->tlb);
     pwc_destroy(&c->pwc);
+}
+
+void cpu_charge_walk(struct cpu *c, const struct walk_result *r)
+{
+    uint64_t cycles = c->cost->walk_start;
+    for (uint32_t i = 0; i < r->refs && i < 4; i++) {
+        if (dcache_access(&c->dc, r->ref_addr[i])) {
+            cycles += c->cost->walk_ref;
+        } else {
+            c->st->cnt[CNT_walk_cache_miss]++;
+            cycles += c->cost->walk_ref_miss;
+        }
+    }
+    c->st->cnt[CNT_walk_refs] += r->refs;
+    c->st->cnt[CNT_pwc_hit] += 4 - r->pwc_level;
+    stat_charge(c->st, CYC_walk, cycles);
 }
 
 uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
 {
     struct walk_result r;
     uint32_t pfec = walk_1d(c->mem, c->hw_root, va, acc, user, &c->pwc, c->pcid, WALK_SET_AD, &r);
-    c->st->cnt[CNT_walk_refs] += r.refs;
-    c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
-    stat_charge(c->st, CYC_walk, c->cost->walk_start + r.refs * c->cost->walk_ref);
+    cpu_charge_walk(c, &r);
     if (pfec)
         return pfec;
     x->frame = r.frame;

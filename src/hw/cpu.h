@@ -10,6 +10,7 @@
 #ifndef MV_HW_CPU_H
 #define MV_HW_CPU_H
 #include "hw/cost.h"
+#include "hw/dcache.h"
 #include "hw/pmem.h"
 #include "hw/pwc.h"
 #include "hw/tlb.h"
@@ -51,6 +52,7 @@ struct cpu {
     const struct cost *cost;
     struct tlb tlb;
     struct pwc pwc;
+    struct dcache dc;      /* data cache as page walks see it */
     uint64_t cr3;          /* root frame the guest loaded (its own view) */
     uint64_t hw_root;      /* root frame the hardware walks natively */
     uint16_t pcid;
@@ -62,7 +64,9 @@ struct cpu {
 
 /* Returns -1 if the TLB geometry is invalid (no message). */
 int  cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
-              const struct cost *cost, const struct tlb_config *tc);
+              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc);
+/* Charge the references of a walk by where each hits in the data cache. */
+void cpu_charge_walk(struct cpu *c, const struct walk_result *r);
 void cpu_destroy(struct cpu *c);
 
 /* l1: index of the L1 4K entry that hit with too few permissions, or -1. */

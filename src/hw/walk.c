@@ -40,6 +40,7 @@ uint32_t walk_1d(struct pmem *m, uint64_t root, uint64_t va, enum access acc, in
         }
         unsigned idx = pt_index(va, lvl);
         pte_t e = pmem_read(m, table, idx);
+        r->ref_addr[r->refs & 3] = (table << PAGE_SHIFT) | ((uint64_t)idx << 3);
         r->refs++;
         r->level = (uint8_t)lvl;
         r->leaf_table = table;

@@ -28,6 +28,7 @@ struct walk_result {
     uint64_t frame;   /* 4 KiB frame holding va (valid when the walk succeeds) */
     uint64_t leaf_table; /* frame of the table holding the leaf (or faulting) entry */
     uint32_t refs;    /* memory references made */
+    uint64_t ref_addr[4]; /* machine byte address of each reference */
     uint8_t  flags;   /* effective TLB_W / TLB_U / TLB_NX, TLB_G and TLB_D of the leaf */
     uint8_t  size;    /* enum page_size */
     uint8_t  level;   /* level of the leaf or of the entry that faulted */

@@ -62,7 +62,8 @@
     X(pt_unpin_cycles)  /* Xen PV: cycles unpinning them */                   \
     X(multicalls)       /* Xen PV: multicall batches issued */                \
     X(dma_pages)        /* pages moved by devices */                          \
-    X(dma_bytes)
+    X(dma_bytes)                                                              \
+    X(walk_cache_miss)  /* walk references that missed the data cache */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \

@@ -37,6 +37,7 @@ static unsigned groups(struct sim_config *c, struct routed *r)
     unsigned n = 0;
     r[n++] = (struct routed){ &cost_params, &c->cost };
     r[n++] = (struct routed){ &tlb_params, &c->tlb };
+    r[n++] = (struct routed){ &dcache_params, &c->dcache };
     r[n++] = (struct routed){ &kconfig_params, &c->guest };
     r[n++] = (struct routed){ &sim_params, &c->sim };
     for (unsigned i = 0; i < hv_ngroups; i++)
@@ -159,13 +160,18 @@ int config_validate(const struct sim_config *c)
         return mv_error("--param tlb.*: invalid TLB geometry (entries must be a multiple of ways "
                         "and give a power-of-two number of sets)");
     tlb_destroy(&t);
+    struct dcache dc;
+    if (dcache_init(&dc, &c->dcache))
+        return mv_error("--param cache.*: invalid cache geometry (lines must be a multiple of ways "
+                        "and give a power-of-two number of sets)");
+    dcache_destroy(&dc);
     return hvconfig_validate(&c->hv);
 }
 
 void config_list_params(FILE *f)
 {
-    const struct param_group *g[] = { &cost_params, &tlb_params, &kconfig_params, &sim_params };
-    for (unsigned i = 0; i < 4; i++) {
+    const struct param_group *g[] = { &cost_params, &tlb_params, &dcache_params, &kconfig_params, &sim_params };
+    for (unsigned i = 0; i < 5; i++) {
         fprintf(f, "\n%s parameters (%s.*):\n", g[i]->doc, g[i]->prefix);
         param_print_group(f, g[i]);
     }

@@ -32,6 +32,7 @@ struct sim_config {
     char profile[PARAM_STR_MAX];
     struct cost cost;
     struct tlb_config tlb;
+    struct dcache_config dcache;
     struct kconfig guest;
     struct hvconfig hv;
     struct simparams sim;

@@ -16,8 +16,8 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
     m->cfg = cfg;
     uint64_t guest_frames = cfg->guest.ram_mb << (20 - PAGE_SHIFT);
     pmem_init(&m->mem, guest_frames);
-    if (cpu_init(&m->cpu, 0, &m->mem, &m->st, &cfg->cost, &cfg->tlb))
-        return mv_error("--param tlb.*: invalid TLB geometry");
+    if (cpu_init(&m->cpu, 0, &m->mem, &m->st, &cfg->cost, &cfg->tlb, &cfg->dcache))
+        return mv_error("--param tlb.* / cache.*: invalid TLB or cache geometry");
     m->pv = &pv_native_ops;
     m->kcfg = cfg->guest;
     if (mode->setup && mode->setup(m))

@@ -1,0 +1,35 @@
+/* dcache.h: the CPU data caches as page walks see them.
+ *
+ * Page-walk loads are ordinary cacheable loads: an entry read a moment ago
+ * (its 64-byte line holds 8 entries) is cheap; one evicted long ago costs a
+ * trip to the last-level cache or DRAM. memvirt does not model the
+ * program's data accesses, so this is the share of the cache hierarchy that
+ * page-table lines keep: a set-associative LRU cache of 64-byte lines
+ * (cache.ptw_kb, cache.ptw_ways). A walk reference that hits costs
+ * cost.walk_ref, one that misses cost.walk_ref_miss. */
+#ifndef MV_HW_DCACHE_H
+#define MV_HW_DCACHE_H
+#include "lib/param.h"
+#include <stdint.h>
+
+struct dcache_config {
+    uint64_t ptw_kb;     /* capacity in KiB (0: no cache, every reference misses) */
+    uint64_t ptw_ways;
+};
+extern const struct param_group dcache_params;   /* prefix "cache" */
+
+struct dcache {
+    uint64_t *tag;       /* line address + 1; 0 = invalid */
+    uint32_t *lru;
+    uint32_t sets, ways, set_mask, stamp;
+};
+
+/* -1 if the geometry is invalid (no message). */
+int  dcache_init(struct dcache *c, const struct dcache_config *cfg);
+void dcache_destroy(struct dcache *c);
+
+/* Access the line holding machine byte address `addr`; 1 on a hit, 0 on a
+ * miss (the line is then filled, evicting the set's least recently used). */
+int  dcache_access(struct dcache *c, uint64_t addr);
+
+#endif
