@@ -98,7 +98,7 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
         c->st->cnt[CNT_spurious_fault]++;
         stat_charge(c->st, CYC_fault, c->cost->fault_entry);
     }
-    tlb_insert(&c->tlb, va, c->pcid, &x);
+    tlb_insert_missed(&c->tlb, va, c->pcid, &x);
     *frame = x.frame;
     return 0;
 }

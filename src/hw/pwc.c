@@ -26,6 +26,11 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
         c->table = mv_calloc(n[l] ? n[l] : 1, sizeof *c->table);
         c->lru = mv_calloc(n[l] ? n[l] : 1, sizeof *c->lru);
         c->perms = mv_calloc(n[l] ? n[l] : 1, sizeof *c->perms);
+        uint32_t h = 4;
+        while (h < 4 * n[l])
+            h <<= 1;
+        c->hmask = h - 1;
+        c->hidx = mv_calloc(h, sizeof *c->hidx);
     }
 }
 
@@ -36,16 +41,53 @@ void pwc_destroy(struct pwc *p)
         free(p->lvl[l].table);
         free(p->lvl[l].lru);
         free(p->lvl[l].perms);
+        free(p->lvl[l].hidx);
     }
     memset(p, 0, sizeof *p);
 }
 
+static inline uint32_t hslot(const struct pwc_cache *c, uint64_t tag)
+{
+    return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & c->hmask;
+}
+
 static inline long find(const struct pwc_cache *c, uint64_t tag)
 {
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->tag[i] == tag)
-            return i;
-    return -1;
+    for (uint32_t h = hslot(c, tag);; h = (h + 1) & c->hmask) {
+        uint16_t e = c->hidx[h];
+        if (!e)
+            return -1;
+        if (c->tag[e - 1] == tag)
+            return e - 1;
+    }
+}
+
+static void hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot)
+{
+    uint32_t h = hslot(c, tag);
+    while (c->hidx[h])
+        h = (h + 1) & c->hmask;
+    c->hidx[h] = (uint16_t)(slot + 1);
+}
+
+/* Remove tag's index entry; backward-shift the probe run after it. */
+static void hindex_del(struct pwc_cache *c, uint64_t tag)
+{
+    uint32_t h = hslot(c, tag);
+    while (c->hidx[h] && c->tag[c->hidx[h] - 1] != tag)
+        h = (h + 1) & c->hmask;
+    if (!c->hidx[h])
+        return;
+    c->hidx[h] = 0;
+    for (uint32_t j = (h + 1) & c->hmask; c->hidx[j]; j = (j + 1) & c->hmask) {
+        uint32_t home = hslot(c, c->tag[c->hidx[j] - 1]);
+        /* move it to h if h lies cyclically in [home, j) */
+        if (((j - home) & c->hmask) >= ((j - h) & c->hmask)) {
+            c->hidx[h] = c->hidx[j];
+            c->hidx[j] = 0;
+            h = j;
+        }
+    }
 }
 
 unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
@@ -79,14 +121,16 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
         uint32_t oldest = 0, best = 0;
         for (uint32_t i = 0; i < c->n; i++) {
             uint32_t age = c->tag[i] ? c->stamp - c->lru[i] : UINT32_MAX;
-            if (age > oldest) {
-                oldest = age;
-                best = i;
-            }
+            best = age > oldest ? i : best;
+            oldest = age > oldest ? age : oldest;
         }
         v = best;
-        if (!c->tag[v])
+        if (c->tag[v])
+            hindex_del(c, c->tag[v]);
+        else
             c->valid++;
+        c->tag[v] = tag;
+        hindex_add(c, tag, (uint32_t)v);
     }
     c->tag[v] = tag;
     c->table[v] = table;
@@ -102,6 +146,7 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
             continue;
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
+                hindex_del(c, c->tag[i]);
                 c->tag[i] = 0;
                 c->valid--;
             }

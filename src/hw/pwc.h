@@ -21,6 +21,10 @@ struct pwc_cache {
     uint8_t  *perms;   /* TLB_W | TLB_U | TLB_NX accumulated from L4 down */
     uint32_t n, valid;
     uint32_t stamp;
+    /* An index from tag to entry (open addressing, linear probing), so a
+     * lookup does not scan a fully associative cache: slot + 1, 0 empty. */
+    uint16_t *hidx;
+    uint32_t hmask;
 };
 
 /* lvl[4]: PML4E cache, lvl[3]: PDPTE cache, lvl[2]: PDE cache (index = level

@@ -87,38 +87,40 @@ static inline void fill(struct tlb_xlate *x, const struct tlb_array *a, long i, 
     x->size = (uint8_t)size;
 }
 
-static void install(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame, uint8_t flags)
+/* Put an entry into a's set for vpn. Unless `absent` (the caller knows no
+ * entry a lookup of the new one would hit is cached: it just missed, or
+ * flushed the page), such an entry is replaced in place. Otherwise the
+ * victim is an invalid way, else the least recently used one (ages modulo
+ * 2^32, so a wrapped stamp still picks the right victim). */
+static void install(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame, uint8_t flags,
+                    int absent)
 {
     if (!a->ways)
         return;
     size_t base = (size_t)(vpn & a->set_mask) * a->ways;
     const uint64_t *t = &a->tag[base];
     long victim = -1;
-    /* An entry a lookup of the new one would hit is replaced in place. */
-    for (uint32_t w = 0; w < a->ways; w++)
-        if (t[w] == tag) {
-            victim = (long)(base + w);
-            break;
-        }
-    if (victim < 0 && (a->nglobal || (flags & TLB_G))) {
+    if (!absent) {
         for (uint32_t w = 0; w < a->ways; w++)
-            if (t[w] && ((a->flags[base + w] | flags) & TLB_G) && !((t[w] ^ tag) >> 13)) {
+            if (t[w] == tag) {
                 victim = (long)(base + w);
                 break;
             }
+        if (victim < 0 && (a->nglobal || (flags & TLB_G))) {
+            for (uint32_t w = 0; w < a->ways; w++)
+                if (t[w] && ((a->flags[base + w] | flags) & TLB_G) && !((t[w] ^ tag) >> 13)) {
+                    victim = (long)(base + w);
+                    break;
+                }
+        }
     }
     if (victim < 0) {
-        /* The least recently used way; an invalid way counts as the oldest
-         * of all (age modulo 2^32, so a wrapped stamp still works). Written
-         * without early exit so the compiler can vectorize it. */
         const uint32_t *lru = &a->lru[base];
         uint32_t oldest = 0, best = 0;
         for (uint32_t w = 0; w < a->ways; w++) {
             uint32_t age = t[w] ? a->stamp - lru[w] : UINT32_MAX;
-            if (age > oldest) {
-                oldest = age;
-                best = w;
-            }
+            best = age > oldest ? w : best;
+            oldest = age > oldest ? age : oldest;
         }
         victim = (long)(base + best);
     }
@@ -150,20 +152,33 @@ int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate 
     fill(x, &t->l2, i, va);
     unsigned size = x->size;
     uint64_t vpn = tlb_vpn(va, size);
-    install(&t->l1[size], vpn, t->l2.tag[i], t->l2.frame[i], t->l2.flags[i]);
+    install(&t->l1[size], vpn, t->l2.tag[i], t->l2.frame[i], t->l2.flags[i], 1);
     return 2;
 }
 
-void tlb_insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x)
+static void insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x, int absent)
 {
     MV_ASSERT(x->size <= PG_1G, "page size %u", (unsigned)x->size);
     unsigned size = x->size;
     uint64_t vpn = tlb_vpn(va, size);
     uint64_t tag = tlb_tag(vpn, size, pcid);
     uint64_t base = x->frame - ((va >> PAGE_SHIFT) & ((1ull << (9 * size)) - 1));
-    install(&t->l1[size], vpn, tag, base, x->flags);
+    /* a global entry may alias one of another PCID: only skip the search
+     * when the new entry is not global */
+    absent = absent && !(x->flags & TLB_G);
+    install(&t->l1[size], vpn, tag, base, x->flags, absent);
     if (size == PG_4K || (size == PG_2M && t->l2_2m))
-        install(&t->l2, vpn, tag, base, x->flags);
+        install(&t->l2, vpn, tag, base, x->flags, absent);
+}
+
+void tlb_insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x)
+{
+    insert(t, va, pcid, x, 0);
+}
+
+void tlb_insert_missed(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x)
+{
+    insert(t, va, pcid, x, 1);
 }
 
 /* Drop the entries of `size` in a that a lookup of (va, pcid) would hit. */

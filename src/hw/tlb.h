@@ -127,6 +127,10 @@ static inline int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct t
  * stores the page's base frame. Replaces an entry a lookup would hit, else an
  * invalid way, else the least recently used way. */
 void tlb_insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x);
+/* The same, when the caller knows no entry for (va, pcid) is cached (the
+ * lookup just missed, or the page was flushed): skips the search for one to
+ * replace. */
+void tlb_insert_missed(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x);
 
 /* INVLPG: drop every entry (any size, any level) translating va for pcid, and
  * every global entry translating va. Returns entries dropped. */
