@@ -9,7 +9,7 @@
 
 #include "hv/vtd.h"
 #include "hw/dma.h"
-#include <stdlib.h>
+#include "testutil_io.h"
 
 #define DID 1
 #define NIC 4
@@ -17,35 +17,23 @@
 #define BUF0 0x100        /* buffer dfns BUF0..BUF0+7 */
 
 struct fx {
-    struct pmem mem;
-    struct mv_stats st;
-    struct cost cost;
-    struct iommu_config cfg;
-    struct iommu io;
+    struct io_fx hw;      /* the IOMMU unit; its frames back the domain's tables */
     struct vtd_domain vd;
     struct dma_dev nic;
-    uint64_t next_frame;
 };
-
-static uint64_t alloc_frame(void *ctx) { return ((struct fx *)ctx)->next_frame++; }
-static void free_frame(void *ctx, uint64_t mfn) {}
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    pmem_init(&f->mem, 1 << 20);
-    assert_int_equal(cost_load_profile(&f->cost, "default"), 0);
-    param_defaults(&iommu_params, &f->cfg);
-    assert_int_equal(iommu_init(&f->io, &f->mem, &f->st, &f->cost, &f->cfg), 0);
-    f->next_frame = 0x1000;
-    assert_int_equal(vtd_domain_init(&f->vd, &f->io, DID, alloc_frame, free_frame, f), 0);
+    io_fx_init(&f->hw);
+    assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, io_fx_alloc_frame, io_fx_free_frame, &f->hw), 0);
     vtd_assign_device(&f->vd, NIC);
     uint64_t dfns[NBUF];
     for (unsigned i = 0; i < NBUF; i++) {
         dfns[i] = BUF0 + i;
         vtd_map_page(&f->vd, dfns[i], 0x8000 + i, 1);
     }
-    dma_dev_init(&f->nic, &f->io, NIC, "nic");
+    dma_dev_init(&f->nic, &f->hw.io, NIC, "nic");
     dma_set_ring(&f->nic.rx, dfns, NBUF);
     dma_set_ring(&f->nic.tx, dfns, NBUF);
     dfns[0] = 0xdead;                 /* the ring is a copy */
@@ -58,8 +46,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     dma_dev_destroy(&f->nic);
     vtd_domain_destroy(&f->vd);
-    iommu_destroy(&f->io);
-    pmem_destroy(&f->mem);
+    io_fx_destroy(&f->hw);
     free(f);
     return 0;
 }
@@ -74,15 +61,15 @@ static void test_rx_three_pages(void **state)
     assert_int_equal(f->nic.faults, 0);
     assert_int_equal(f->nic.rx.next, 3);
     assert_int_equal(f->nic.tx.next, 0);
-    assert_int_equal(f->st.cnt[CNT_iotlb_miss], 3);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_miss], 3);
     /* first miss walks 4 levels, the next two hit the PDE cache: 1 each */
-    uint64_t walk = 6 * f->cost.io_walk_ref;
-    assert_int_equal(t, 3 * f->cost.dma_page + walk);
+    uint64_t walk = 6 * f->hw.cost.io_walk_ref;
+    assert_int_equal(t, 3 * f->hw.cost.dma_page + walk);
     assert_int_equal(f->nic.busy_cycles, t);
     /* again on the same buffers: all IOTLB hits, no walk time */
     f->nic.rx.next = 0;
-    assert_int_equal(dma_transfer(&f->nic, &f->nic.rx, 3 * 4096, 1), 3 * f->cost.dma_page);
-    assert_int_equal(f->nic.busy_cycles, t + 3 * f->cost.dma_page);
+    assert_int_equal(dma_transfer(&f->nic, &f->nic.rx, 3 * 4096, 1), 3 * f->hw.cost.dma_page);
+    assert_int_equal(f->nic.busy_cycles, t + 3 * f->hw.cost.dma_page);
 }
 
 static void test_wraps_around(void **state)
@@ -113,12 +100,12 @@ static void test_unmapped_slot_faults(void **state)
     vtd_flush(&f->vd, BUF0 + 1, vtd_unmap_page(&f->vd, BUF0 + 1), 0);
     uint64_t t = dma_transfer(&f->nic, &f->nic.rx, 3 * 4096, 1);
     assert_int_equal(f->nic.faults, 1);
-    assert_int_equal(f->st.cnt[CNT_dma_faults], 1);
+    assert_int_equal(f->hw.st.cnt[CNT_dma_faults], 1);
     assert_int_equal(f->nic.pages, 2);
     assert_int_equal(f->nic.bytes, 2 * 4096);
     assert_int_equal(f->nic.rx.next, 3);                  /* the slot is skipped */
     /* walk time of the faulting slot counts as device time, its page does not */
-    assert_int_equal(t, 2 * f->cost.dma_page + 6 * f->cost.io_walk_ref);
+    assert_int_equal(t, 2 * f->hw.cost.dma_page + 6 * f->hw.cost.io_walk_ref);
 }
 
 static void test_direction_vs_permission(void **state)
@@ -126,7 +113,7 @@ static void test_direction_vs_permission(void **state)
     struct fx *f = *state;
     for (unsigned i = 0; i < NBUF; i++)
         vtd_flush(&f->vd, BUF0 + i, vtd_map_page(&f->vd, BUF0 + i, 0x8000 + i, 0), 0);
-    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], NBUF);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_inv_psi], NBUF);
     dma_transfer(&f->nic, &f->nic.tx, 2 * 4096, 0);      /* device reads: fine */
     assert_int_equal(f->nic.pages, 2);
     assert_int_equal(f->nic.faults, 0);
@@ -140,7 +127,7 @@ static void test_no_context(void **state)
 {
     struct fx *f = *state;
     struct dma_dev disk;
-    dma_dev_init(&disk, &f->io, NIC + 1, "disk");
+    dma_dev_init(&disk, &f->hw.io, NIC + 1, "disk");
     uint64_t d = BUF0;
     dma_set_ring(&disk.rx, &d, 1);
     dma_set_ring(&disk.rx, &d, 1);                        /* replacing frees the old copy */

@@ -7,30 +7,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "hw/iommu.h"
-#include <stdlib.h>
+#include "testutil_io.h"
 
 #define DEV 3
 #define DID 7
 #define ROOT 0x100
 
-struct fx {
-    struct pmem mem;
-    struct mv_stats st;
-    struct cost cost;
-    struct iommu_config cfg;
-    struct iommu io;
-    uint64_t next_frame;
-};
-
+/* The fixture is the bare unit (struct io_fx); tables are built from its
+ * next_frame. */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    pmem_init(&f->mem, 1 << 20);
-    assert_int_equal(cost_load_profile(&f->cost, "default"), 0);
-    param_defaults(&iommu_params, &f->cfg);
-    assert_int_equal(iommu_init(&f->io, &f->mem, &f->st, &f->cost, &f->cfg), 0);
-    f->next_frame = 0x1000;
+    struct io_fx *f = calloc(1, sizeof *f);
+    io_fx_init(f);
     iommu_set_context(&f->io, DEV, DID, ROOT);
     *state = f;
     return 0;
@@ -38,15 +26,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    iommu_destroy(&f->io);
-    pmem_destroy(&f->mem);
+    struct io_fx *f = *state;
+    io_fx_destroy(f);
     free(f);
     return 0;
 }
 
 /* Re-create the unit with a changed configuration (context re-set). */
-static void reinit(struct fx *f)
+static void reinit(struct io_fx *f)
 {
     iommu_destroy(&f->io);
     assert_int_equal(iommu_init(&f->io, &f->mem, &f->st, &f->cost, &f->cfg), 0);
@@ -54,7 +41,7 @@ static void reinit(struct fx *f)
 }
 
 /* Write the leaf for dfn in the tables under root, building missing levels. */
-static void map(struct fx *f, uint64_t root, uint64_t dfn, uint64_t mfn, uint64_t flags)
+static void map(struct io_fx *f, uint64_t root, uint64_t dfn, uint64_t mfn, uint64_t flags)
 {
     uint64_t t = root, va = dfn << PAGE_SHIFT;
     for (unsigned l = 4; l > 1; l--) {
@@ -71,7 +58,7 @@ static void map(struct fx *f, uint64_t root, uint64_t dfn, uint64_t mfn, uint64_
 #define RW (_PAGE_PRESENT | _PAGE_RW)
 #define RO _PAGE_PRESENT
 
-static int dma(struct fx *f, uint64_t dfn, int write, uint64_t *mfn)
+static int dma(struct io_fx *f, uint64_t dfn, int write, uint64_t *mfn)
 {
     uint64_t m = ~0ull;
     int rc = iommu_dma(&f->io, DEV, dfn, write, &m);
@@ -82,7 +69,7 @@ static int dma(struct fx *f, uint64_t dfn, int write, uint64_t *mfn)
 
 static void test_config_validation(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     struct iommu io;
     struct iommu_config c = f->cfg;
     assert_int_equal(c.iotlb_entries, 64);
@@ -104,7 +91,7 @@ static void test_config_validation(void **state)
 
 static void test_miss_then_hit(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     uint64_t mfn;
     map(f, ROOT, 0x42, 0x9000, RW);
     assert_int_equal(dma(f, 0x42, 1, &mfn), 0);
@@ -121,7 +108,7 @@ static void test_miss_then_hit(void **state)
 
 static void test_readonly(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     uint64_t mfn;
     map(f, ROOT, 5, 0x9005, RO);
     assert_int_equal(dma(f, 5, 1, &mfn), -1);           /* write on a walk: fault */
@@ -136,7 +123,7 @@ static void test_readonly(void **state)
 
 static void test_readonly_intermediate(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     map(f, ROOT, 5, 0x9005, RW);
     pte_t l4 = pmem_read(&f->mem, ROOT, 0);
     pmem_write(&f->mem, ROOT, 0, l4 & ~_PAGE_RW);       /* W cleared above the leaf */
@@ -146,7 +133,7 @@ static void test_readonly_intermediate(void **state)
 
 static void test_unmapped_faults(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     map(f, ROOT, 5, 0x9005, RW);
     assert_int_equal(dma(f, 6, 0, NULL), -1);           /* empty leaf */
     assert_int_equal(dma(f, 1ull << 27, 0, NULL), -1);  /* empty L4 slot */
@@ -157,7 +144,7 @@ static void test_unmapped_faults(void **state)
 
 static void test_no_context_faults(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     uint64_t mfn;
     map(f, ROOT, 5, 0x9005, RW);
     assert_int_equal(iommu_dma(&f->io, DEV + 1, 5, 0, &mfn), -1);
@@ -172,7 +159,7 @@ static void test_no_context_faults(void **state)
 /* The property the hypervisor's flush protects: the IOTLB really caches. */
 static void test_stale_iotlb_until_psi(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     uint64_t mfn;
     map(f, ROOT, 5, 0x9005, RW);
     assert_int_equal(dma(f, 5, 1, &mfn), 0);
@@ -187,7 +174,7 @@ static void test_stale_iotlb_until_psi(void **state)
 
 static void test_psi_targets_one_page(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     map(f, ROOT, 5, 0x9005, RW);
     map(f, ROOT, 6, 0x9006, RW);
     assert_int_equal(dma(f, 5, 0, NULL), 0);
@@ -203,7 +190,7 @@ static void test_psi_targets_one_page(void **state)
 
 static void test_psi_order_range(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     for (uint64_t d = 0x20; d < 0x30; d++) {
         map(f, ROOT, d, 0x9000 + d, RW);
         assert_int_equal(dma(f, d, 0, NULL), 0);
@@ -226,7 +213,7 @@ static void test_psi_order_range(void **state)
 
 static void test_dsi_per_domain(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     const uint64_t root2 = 0x200;
     iommu_set_context(&f->io, DEV + 1, DID + 1, root2);
     map(f, ROOT, 5, 0x9005, RW);
@@ -249,7 +236,7 @@ static void test_dsi_per_domain(void **state)
 
 static void test_global(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     iommu_set_context(&f->io, DEV + 1, DID + 1, 0x200);
     map(f, ROOT, 5, 0x9005, RW);
     map(f, 0x200, 5, 0xa005, RW);
@@ -266,7 +253,7 @@ static void test_global(void **state)
 
 static void test_psi_fallback_no_psi(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     f->cfg.psi = 0;
     reinit(f);
     map(f, ROOT, 5, 0x9005, RW);
@@ -281,7 +268,7 @@ static void test_psi_fallback_no_psi(void **state)
 
 static void test_psi_fallback_mamv(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     map(f, ROOT, 5, 0x9005, RW);
     map(f, ROOT, 0x10000, 0x9006, RW);                  /* far outside 2^10 pages */
     dma(f, 5, 0, NULL);
@@ -296,7 +283,7 @@ static void test_psi_fallback_mamv(void **state)
 
 static void test_queue_wraps(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     f->cfg.qi_entries = 5;
     reinit(f);
     map(f, ROOT, 5, 0x9005, RW);
@@ -331,7 +318,7 @@ static void test_queue_wraps(void **state)
 
 static void test_register_mode_cost(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     f->cfg.queued = 0;
     reinit(f);
     map(f, ROOT, 5, 0x9005, RW);
@@ -347,7 +334,7 @@ static void test_register_mode_cost(void **state)
 
 static void test_walk_cost_and_psc(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     const uint64_t ref = f->cost.io_walk_ref;
     map(f, ROOT, 0x200, 0x9000, RW);
     map(f, ROOT, 0x201, 0x9001, RW);                    /* same L1 table */
@@ -377,7 +364,7 @@ static void test_walk_cost_and_psc(void **state)
 
 static void test_superpage_l2(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     map(f, ROOT, 0x200, 0x9000, RW);                    /* builds L3, L2 for 0..1G */
     uint64_t l3 = pte_frame(pmem_read(&f->mem, ROOT, 0));
     uint64_t l2 = pte_frame(pmem_read(&f->mem, l3, 0));
@@ -392,7 +379,7 @@ static void test_superpage_l2(void **state)
 
 static void test_lru_eviction(void **state)
 {
-    struct fx *f = *state;
+    struct io_fx *f = *state;
     f->cfg.iotlb_entries = 4;
     f->cfg.iotlb_ways = 2;                              /* 2 sets */
     reinit(f);

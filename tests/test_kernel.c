@@ -82,6 +82,15 @@ static void mmap_anon(struct tmachine *t, struct task *task, uint64_t addr, uint
     mmap_ok(t, task, addr, len, prot, MAP_PRIVATE | MAP_ANON, 0, 0);
 }
 
+/* Switch to task, give it one private writable page at A and write it;
+ * returns the page's frame. */
+static uint64_t switch_and_write_page(struct tmachine *t, struct task *task)
+{
+    schedule_to(K(t), task);
+    mmap_anon(t, task, A, PG, PROT_READ | PROT_WRITE);
+    return acc_ok(t, A, ACC_WRITE);
+}
+
 static void assert_vma(const struct mm *mm, uint32_t i, uint64_t start, uint64_t end)
 {
     assert_true(i < mm->nvma);
@@ -612,12 +621,8 @@ static void test_pcid_switch(void **state)
     assert_true(t->m.cpu.pcid_enabled);
     struct task *a = spawn(t, 1), *b = spawn(t, 2);
 
-    schedule_to(k, a);
-    mmap_anon(t, a, A, PG, PROT_READ | PROT_WRITE);
-    uint64_t fa = acc_ok(t, A, ACC_WRITE);
-    schedule_to(k, b);
-    mmap_anon(t, b, A, PG, PROT_READ | PROT_WRITE);
-    uint64_t fb = acc_ok(t, A, ACC_WRITE);
+    uint64_t fa = switch_and_write_page(t, a);
+    uint64_t fb = switch_and_write_page(t, b);
     assert_int_not_equal(fa, fb);
     assert_int_not_equal(t->m.cpu.pcid, 0);
 
@@ -665,9 +670,7 @@ static void test_no_pcid_switch_flushes(void **state)
     struct kernel *k = K(t);
     assert_false(t->m.cpu.pcid_enabled);
     struct task *a = spawn(t, 1), *b = spawn(t, 2);
-    schedule_to(k, a);
-    mmap_anon(t, a, A, PG, PROT_READ | PROT_WRITE);
-    uint64_t fa = acc_ok(t, A, ACC_WRITE);
+    uint64_t fa = switch_and_write_page(t, a);
     schedule_to(k, b);
     uint64_t fl = CNT(t, tlb_flush_nonglobal), miss = CNT(t, tlb_miss);
     schedule_to(k, a);

@@ -16,67 +16,20 @@
 #include <errno.h>
 
 #include "guest/ptcache.h"
-#include "hv/xen.h"
-#include "testutil.h"
+#include "testutil_pv.h"
 
-#define PAGE_KERNEL    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
-#define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX)
-#define USER_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
-#define USER_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX)
 #define TABLE_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
 
-#define VA0 0x400000ull                       /* L4 0, L3 0, L2 2 */
 #define VA1 (0x40000000ull | 0x400000ull)     /* L4 0, L3 1: another L2 */
-#define NPAGES 4
 
-/* ---- machine, process and hypercall helpers ------------------------------ */
-
-static struct tmachine *boot(const char *mode, const char *extra)
-{
-    const char *const params[] = { "guest.ram_mb=256", extra, NULL };
-    struct tmachine *t = tm_boot_params(mode, "memwalk", params);
-    assert_non_null(t->m.hv);
-    return t;
-}
-
-static struct xen *X(struct tmachine *t) { return t->m.hv; }
-static struct kernel *K(struct tmachine *t) { return &t->m.k; }
-static uint64_t p2m(struct tmachine *t, uint64_t pfn) { return pfn_to_mfn(&X(t)->dom, pfn); }
-
-static void check_inv(struct tmachine *t)
-{
-    char msg[256] = "";
-    if (pv_check(X(t), msg, sizeof msg))
-        fail_msg("pv_check: %s", msg);
-}
+/* ---- process and hypercall helpers (the rest: testutil_pv.h) -------------- */
 
 /* A process with NPAGES anonymous pages at va written (tables exist, pinned). */
 static struct task *proc(struct tmachine *t, uint32_t pid, uint64_t va)
 {
-    struct kernel *k = K(t);
-    struct task *p = kernel_spawn(k, pid);
-    schedule_to(k, p);
-    assert_int_equal(sys_mmap(k, p, va, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
-                     (long)va);
-    for (unsigned i = 0; i < NPAGES; i++) {
-        uint64_t mfn;
-        assert_int_equal(user_access(k, va + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
-    }
+    struct task *p = spawn_proc(t, pid, va, NPAGES);
     assert_true(p->mm->pinned);
     return p;
-}
-
-/* Guest frame of the level-lvl table covering va in mm. */
-static uint64_t table_pfn(struct tmachine *t, struct mm *mm, uint64_t va, unsigned lvl)
-{
-    struct kernel *k = K(t);
-    uint64_t table = mm->pgd;
-    for (unsigned l = 4; l > lvl; l--) {
-        pte_t e = kread_entry(k, table, pt_index(va, l));
-        assert_true(pte_present(e));
-        table = k->pv->entry_pfn(k, e);
-    }
-    return table;
 }
 
 /* Machine frame of the data page mapped at va. */
@@ -87,33 +40,13 @@ static uint64_t data_mfn(struct tmachine *t, struct mm *mm, uint64_t va)
     return pte_frame(e);
 }
 
+/* One mmu_update; the hypercall reports it done exactly when it succeeds. */
 static long hc_mmu(struct tmachine *t, uint64_t table_mfn, unsigned idx, uint64_t val)
 {
-    struct mmu_update u = { (table_mfn << PAGE_SHIFT) | ((uint64_t)idx << 3) | MMU_NORMAL_PT_UPDATE, val };
-    struct mmu_update_args a = { &u, 1, 0 };
-    long rc = cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmu_update, &a);
-    assert_int_equal(a.done, rc ? 0 : 1);
+    unsigned done;
+    long rc = hc_mmu_update(t, table_mfn, idx, val, &done);
+    assert_int_equal(done, rc ? 0 : 1);
     return rc;
-}
-
-static long hc_ext(struct tmachine *t, unsigned cmd, uint64_t mfn)
-{
-    struct mmuext_op op = { .cmd = cmd, .mfn = mfn };
-    struct mmuext_args a = { &op, 1, 0 };
-    return cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmuext_op, &a);
-}
-
-static long hc_uva(struct tmachine *t, uint64_t va, uint64_t val, unsigned flags)
-{
-    struct update_va_mapping_args a = { va, val, flags };
-    return cpu_hypercall(&t->m.cpu, __HYPERVISOR_update_va_mapping, &a);
-}
-
-/* The guest's direct-map alias of pfn made writable or read-only. */
-static long hc_dmap(struct tmachine *t, uint64_t pfn, int rw)
-{
-    return hc_uva(t, DIRECTMAP_BASE + (pfn << PAGE_SHIFT), pte_make(p2m(t, pfn), rw ? PAGE_KERNEL : PAGE_KERNEL_RO),
-                  UVMF_NONE);
 }
 
 static long hc_release(struct tmachine *t, const uint64_t *mfn, unsigned n)
@@ -121,8 +54,6 @@ static long hc_release(struct tmachine *t, const uint64_t *mfn, unsigned n)
     struct ptcache_op_args a = { PTCACHE_RELEASE, mfn, n };
     return cpu_hypercall(&t->m.cpu, __HYPERVISOR_ptcache_op, &a);
 }
-
-static uint64_t cnt(struct tmachine *t, enum mv_counter c) { return t->m.st.cnt[c]; }
 
 /* ---- "nothing changed" ----------------------------------------------------- */
 
@@ -136,16 +67,6 @@ static void same_frame(struct tmachine *t, uint64_t mfn, struct page_info b, con
         fail_msg("%s (mfn %#llx) changed: count %u->%u type %u->%u type_count %u->%u flags %#x->%#x owner %u->%u",
                  what, (unsigned long long)mfn, b.count, a->count, b.type, a->type, b.type_count, a->type_count,
                  b.flags, a->flags, b.owner, a->owner);
-}
-
-static int io_mapped(struct tmachine *t, uint64_t mfn, int *w)
-{
-    uint64_t io_mfn = 0;
-    int wr = 0;
-    int rc = vtd_lookup(&X(t)->dom.vtd, mfn, &io_mfn, &wr);
-    if (w)
-        *w = wr;
-    return rc == 0 && io_mfn == mfn;
 }
 
 /* A machine frame that is neither the domain's nor in Xen's heap. */
@@ -164,15 +85,6 @@ static uint64_t foreign_free_frame(struct tmachine *t)
     }
     fail_msg("no foreign frame in machine memory");
     return 0;
-}
-
-static void finish(struct tmachine *t, struct task **tasks, unsigned n)
-{
-    check_inv(t);
-    for (unsigned i = 0; i < n; i++)
-        do_exit(K(t), tasks[i]);
-    check_inv(t);
-    assert_int_equal(tm_destroy(t), 0);
 }
 
 /* ---- 1. mapping a frame the guest does not own ---------------------------- */

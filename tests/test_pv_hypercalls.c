@@ -12,97 +12,20 @@
 
 #include <errno.h>
 
-#include "hv/xen.h"
 #include "sim/engine.h"
-#include "testutil.h"
+#include "testutil_pv.h"
 
-#define PAGE_KERNEL    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
-#define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX)
-#define USER_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
-#define USER_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX)
-
-#define VA0 0x400000ull
-#define NPAGES 4
-
-/* ---- helpers (as in test_pv_attacks.c) ------------------------------------- */
-
-static struct tmachine *boot(const char *mode, const char *extra)
-{
-    const char *const params[] = { "guest.ram_mb=256", extra, NULL };
-    struct tmachine *t = tm_boot_params(mode, "memwalk", params);
-    assert_non_null(t->m.hv);
-    return t;
-}
-
-static struct xen *X(struct tmachine *t) { return t->m.hv; }
-static struct kernel *K(struct tmachine *t) { return &t->m.k; }
-static uint64_t p2m(struct tmachine *t, uint64_t pfn) { return pfn_to_mfn(&X(t)->dom, pfn); }
-static uint64_t cnt(struct tmachine *t, enum mv_counter c) { return t->m.st.cnt[c]; }
-
-static void check_inv(struct tmachine *t)
-{
-    char msg[256] = "";
-    if (pv_check(X(t), msg, sizeof msg))
-        fail_msg("pv_check: %s", msg);
-}
-
-static struct task *proc(struct tmachine *t, uint32_t pid, uint64_t va, unsigned touch)
-{
-    struct kernel *k = K(t);
-    struct task *p = kernel_spawn(k, pid);
-    schedule_to(k, p);
-    assert_int_equal(sys_mmap(k, p, va, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
-                     (long)va);
-    for (unsigned i = 0; i < touch; i++) {
-        uint64_t mfn;
-        assert_int_equal(user_access(k, va + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
-    }
-    return p;
-}
-
-static uint64_t table_pfn(struct tmachine *t, struct mm *mm, uint64_t va, unsigned lvl)
-{
-    struct kernel *k = K(t);
-    uint64_t table = mm->pgd;
-    for (unsigned l = 4; l > lvl; l--) {
-        pte_t e = kread_entry(k, table, pt_index(va, l));
-        assert_true(pte_present(e));
-        table = k->pv->entry_pfn(k, e);
-    }
-    return table;
-}
+/* ---- helpers (the shared ones: testutil_pv.h) ------------------------------ */
 
 static long hc_mmu(struct tmachine *t, uint64_t table_mfn, unsigned idx, uint64_t val)
 {
-    struct mmu_update u = { (table_mfn << PAGE_SHIFT) | ((uint64_t)idx << 3) | MMU_NORMAL_PT_UPDATE, val };
-    struct mmu_update_args a = { &u, 1, 0 };
-    return cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmu_update, &a);
-}
-
-static long hc_ext(struct tmachine *t, unsigned cmd, uint64_t mfn)
-{
-    struct mmuext_op op = { .cmd = cmd, .mfn = mfn };
-    struct mmuext_args a = { &op, 1, 0 };
-    return cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmuext_op, &a);
-}
-
-static long hc_uva(struct tmachine *t, uint64_t va, uint64_t val, unsigned flags)
-{
-    struct update_va_mapping_args a = { va, val, flags };
-    return cpu_hypercall(&t->m.cpu, __HYPERVISOR_update_va_mapping, &a);
-}
-
-static long hc_dmap(struct tmachine *t, uint64_t pfn, int rw)
-{
-    return hc_uva(t, DIRECTMAP_BASE + (pfn << PAGE_SHIFT), pte_make(p2m(t, pfn), rw ? PAGE_KERNEL : PAGE_KERNEL_RO),
-                  UVMF_NONE);
+    return hc_mmu_update(t, table_mfn, idx, val, NULL);
 }
 
 static int io_mapped_rw(struct tmachine *t, uint64_t mfn)
 {
-    uint64_t io_mfn = 0;
-    int w = 0;
-    return vtd_lookup(&X(t)->dom.vtd, mfn, &io_mfn, &w) == 0 && io_mfn == mfn && w;
+    int w;
+    return io_mapped(t, mfn, &w) && w;
 }
 
 static int io_absent(struct tmachine *t, uint64_t mfn)
@@ -110,15 +33,6 @@ static int io_absent(struct tmachine *t, uint64_t mfn)
     uint64_t io_mfn;
     int w;
     return vtd_lookup(&X(t)->dom.vtd, mfn, &io_mfn, &w) != 0;
-}
-
-static void finish(struct tmachine *t, struct task **tasks, unsigned n)
-{
-    check_inv(t);
-    for (unsigned i = 0; i < n; i++)
-        do_exit(K(t), tasks[i]);
-    check_inv(t);
-    assert_int_equal(tm_destroy(t), 0);
 }
 
 /* ---- pinning a new L1, and the IOMMU per profile ----------------------------- */
@@ -413,7 +327,7 @@ static void test_mmu_update_live_vs_plain(void **state)
 {
     struct tmachine *t = boot("pv", NULL);
     struct xen *x = X(t);
-    struct task *p = proc(t, 1, VA0, NPAGES);
+    struct task *p = spawn_proc(t, 1, VA0, NPAGES);
     uint64_t dp = kalloc_page(K(t), 0), d = p2m(t, dp);
 
     /* a page that is no live table: anything may be written, nothing validated */
@@ -492,7 +406,7 @@ static void test_ptwr_emulation(void **state)
 {
     struct tmachine *t = boot("pv", NULL);
     struct xen *x = X(t);
-    struct task *p = proc(t, 1, VA0, NPAGES);
+    struct task *p = spawn_proc(t, 1, VA0, NPAGES);
     uint64_t l1p = table_pfn(t, p->mm, VA0, 1), l1 = p2m(t, l1p);
     uint64_t dp = kalloc_page(K(t), 0), d = p2m(t, dp);
     struct page_info db = *frame(x, d);
@@ -539,7 +453,7 @@ static void test_update_va_mapping_user(void **state)
 {
     struct tmachine *t = boot("pv", NULL);
     struct xen *x = X(t);
-    struct task *p = proc(t, 1, VA0, NPAGES - 1);          /* the last page stays unmapped */
+    struct task *p = spawn_proc(t, 1, VA0, NPAGES - 1);    /* the last page stays unmapped */
     uint64_t va = VA0 + (NPAGES - 1) * PAGE_SIZE;
     uint64_t l1 = p2m(t, table_pfn(t, p->mm, va, 1));
     unsigned idx = pt_index(va, 1);
@@ -644,7 +558,7 @@ static void test_new_baseptr(void **state)
     struct tmachine *t = boot("pv", NULL);
     struct xen *x = X(t);
     struct kernel *k = K(t);
-    struct task *p = proc(t, 1, VA0, 1);
+    struct task *p = spawn_proc(t, 1, VA0, 1);
     uint64_t pgd = p2m(t, p->mm->pgd), upgd = p2m(t, p->mm->user_pgd), ipgd = p2m(t, k->init_mm.pgd);
     assert_int_equal(x->dom.guest_table, pgd);
     assert_int_equal(x->dom.guest_table_user, upgd);

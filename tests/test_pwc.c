@@ -88,15 +88,23 @@ static void test_keys(void **state)
     pwc_destroy(&p);
 }
 
+#define R(i) ((uint64_t)(i) << 21)
+
+/* A PDE cache of 2 entries only, full: R(0) -> 10 and R(1) -> 11, with R(1)
+ * the least recently used. */
+static void two_pdes_r1_lru(struct pwc *p)
+{
+    pwc_init(p, 0, 0, 2);
+    pwc_insert(p, 2, R(0), 1, 10, 0);
+    pwc_insert(p, 2, R(1), 1, 11, 0);
+    assert_int_equal(look(p, R(0), 1, NULL), 1);      /* R(1) is now LRU */
+}
+
 static void test_lru_eviction(void **state)
 {
     struct pwc p;
     uint64_t t;
-    pwc_init(&p, 0, 0, 2);
-#define R(i) ((uint64_t)(i) << 21)
-    pwc_insert(&p, 2, R(0), 1, 10, 0);
-    pwc_insert(&p, 2, R(1), 1, 11, 0);
-    assert_int_equal(look(&p, R(0), 1, &t), 1);    /* R(1) is now LRU */
+    two_pdes_r1_lru(&p);
     pwc_insert(&p, 2, R(2), 1, 12, 0);
     assert_int_equal(look(&p, R(1), 1, NULL), 4);
     assert_int_equal(look(&p, R(0), 1, &t), 1);
@@ -115,10 +123,7 @@ static void test_replace_same_tag(void **state)
 {
     struct pwc p;
     uint64_t t;
-    pwc_init(&p, 0, 0, 2);
-    pwc_insert(&p, 2, R(0), 1, 10, 0);
-    pwc_insert(&p, 2, R(1), 1, 11, 0);
-    assert_int_equal(look(&p, R(0), 1, NULL), 1);     /* R(1) is LRU */
+    two_pdes_r1_lru(&p);
     pwc_insert(&p, 2, R(0) + 0x5000, 1, 20, TLB_W);   /* same key: updated */
     assert_int_equal(look(&p, R(0), 1, &t), 1);
     assert_int_equal(t, 20);

@@ -43,6 +43,15 @@ static int look(struct tlb *t, uint64_t va, uint16_t pcid, uint64_t *frame)
 
 #define PG(vpn) ((uint64_t)(vpn) << 12)
 
+/* Fill L1 4K set 0 (4 ways), in this order: vpns 0, 4, 8, 12 -> frames 10..13. */
+static void fill_l1_set0(struct tlb *t)
+{
+    ins(t, PG(0), 1, 10, PG_4K, 0);
+    ins(t, PG(4), 1, 11, PG_4K, 0);
+    ins(t, PG(8), 1, 12, PG_4K, 0);
+    ins(t, PG(12), 1, 13, PG_4K, 0);
+}
+
 static void test_init_geometry(void **state)
 {
     struct tlb t;
@@ -149,12 +158,9 @@ static void test_lru_touch_order(void **state)
 {
     struct tlb t;
     mk(&t, &CFG);
-    /* A,B,C,D fill L1 set 0; touching A,B,D leaves C least recent even though
-     * A was inserted first (FIFO would evict A). */
-    ins(&t, PG(0), 1, 10, PG_4K, 0);   /* A */
-    ins(&t, PG(4), 1, 11, PG_4K, 0);   /* B */
-    ins(&t, PG(8), 1, 12, PG_4K, 0);   /* C */
-    ins(&t, PG(12), 1, 13, PG_4K, 0);  /* D */
+    /* A,B,C,D (vpns 0,4,8,12) fill L1 set 0; touching A,B,D leaves C least
+     * recent even though A was inserted first (FIFO would evict A). */
+    fill_l1_set0(&t);
     assert_int_equal(look(&t, PG(0), 1, NULL), 1);
     assert_int_equal(look(&t, PG(4), 1, NULL), 1);
     assert_int_equal(look(&t, PG(12), 1, NULL), 1);
@@ -193,10 +199,7 @@ static void test_lru_stamp_wrap(void **state)
     struct tlb t;
     mk(&t, &CFG);
     t.l1[PG_4K].stamp = UINT32_MAX - 2;               /* wraps mid-sequence */
-    ins(&t, PG(0), 1, 10, PG_4K, 0);
-    ins(&t, PG(4), 1, 11, PG_4K, 0);
-    ins(&t, PG(8), 1, 12, PG_4K, 0);
-    ins(&t, PG(12), 1, 13, PG_4K, 0);
+    fill_l1_set0(&t);
     assert_int_equal(look(&t, PG(0), 1, NULL), 1);    /* vpn 4 is now LRU */
     ins(&t, PG(16), 1, 14, PG_4K, 0);
     assert_int_equal(look(&t, PG(4), 1, NULL), 2);

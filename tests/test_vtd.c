@@ -8,19 +8,15 @@
 #include <cmocka.h>
 
 #include "hv/vtd.h"
-#include <stdlib.h>
+#include "testutil_io.h"
 
 #define DID 5
 #define DEV 2
 
 struct fx {
-    struct pmem mem;
-    struct mv_stats st;
-    struct cost cost;
-    struct iommu_config cfg;
-    struct iommu io;
+    struct io_fx hw;                     /* the IOMMU unit under the driver */
     struct vtd_domain vd;
-    uint64_t next_frame, allocs, frees, limit;
+    uint64_t allocs, frees, limit;       /* the counting frame allocator */
 };
 
 static uint64_t alloc_frame(void *ctx)
@@ -29,26 +25,22 @@ static uint64_t alloc_frame(void *ctx)
     if (f->allocs == f->limit)
         return UINT64_MAX;
     f->allocs++;
-    return f->next_frame++;
+    return f->hw.next_frame++;
 }
 
 static void free_frame(void *ctx, uint64_t mfn)
 {
     struct fx *f = ctx;
-    assert_true(mfn >= 0x1000 && mfn < f->next_frame);
+    assert_true(mfn >= 0x1000 && mfn < f->hw.next_frame);
     f->frees++;
 }
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    pmem_init(&f->mem, 1 << 20);
-    assert_int_equal(cost_load_profile(&f->cost, "default"), 0);
-    param_defaults(&iommu_params, &f->cfg);
-    assert_int_equal(iommu_init(&f->io, &f->mem, &f->st, &f->cost, &f->cfg), 0);
-    f->next_frame = 0x1000;
+    io_fx_init(&f->hw);
     f->limit = UINT64_MAX;
-    assert_int_equal(vtd_domain_init(&f->vd, &f->io, DID, alloc_frame, free_frame, f), 0);
+    assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, alloc_frame, free_frame, f), 0);
     *state = f;
     return 0;
 }
@@ -57,15 +49,14 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     vtd_domain_destroy(&f->vd);
-    iommu_destroy(&f->io);
-    pmem_destroy(&f->mem);
+    io_fx_destroy(&f->hw);
     free(f);
     return 0;
 }
 
 static uint64_t invs(const struct fx *f)
 {
-    return f->st.cnt[CNT_iotlb_inv_psi] + f->st.cnt[CNT_iotlb_inv_dsi] + f->st.cnt[CNT_iotlb_inv_global];
+    return f->hw.st.cnt[CNT_iotlb_inv_psi] + f->hw.st.cnt[CNT_iotlb_inv_dsi] + f->hw.st.cnt[CNT_iotlb_inv_global];
 }
 
 static void test_init_root(void **state)
@@ -75,9 +66,9 @@ static void test_init_root(void **state)
     assert_int_equal(f->vd.root, 0x1000);
     assert_int_equal(f->vd.table_pages, 0);
     assert_int_equal(f->vd.mapped, 0);
-    struct fx g = { .next_frame = 0x1000, .limit = 0 };
+    struct fx g = { .hw.next_frame = 0x1000, .limit = 0 };
     struct vtd_domain vd;
-    assert_int_equal(vtd_domain_init(&vd, &f->io, DID + 1, alloc_frame, free_frame, &g), -1);
+    assert_int_equal(vtd_domain_init(&vd, &f->hw.io, DID + 1, alloc_frame, free_frame, &g), -1);
 }
 
 static void test_map_lookup(void **state)
@@ -99,21 +90,21 @@ static void test_map_lookup(void **state)
     /* the leaf format the hardware reads */
     uint64_t t = f->vd.root;
     for (unsigned l = 4; l > 1; l--) {
-        pte_t e = pmem_read(&f->mem, t, pt_index(0x1234ull << PAGE_SHIFT, l));
+        pte_t e = pmem_read(&f->hw.mem, t, pt_index(0x1234ull << PAGE_SHIFT, l));
         assert_int_equal(e & PTE_FLAGS_MASK, _PAGE_PRESENT | _PAGE_RW);
         t = pte_frame(e);
     }
-    assert_int_equal(pmem_read(&f->mem, t, 0x34), pte_make(0x8000, _PAGE_PRESENT | _PAGE_RW));
-    assert_int_equal(pmem_read(&f->mem, t, 0x35), pte_make(0x8001, _PAGE_PRESENT));
+    assert_int_equal(pmem_read(&f->hw.mem, t, 0x34), pte_make(0x8000, _PAGE_PRESENT | _PAGE_RW));
+    assert_int_equal(pmem_read(&f->hw.mem, t, 0x35), pte_make(0x8001, _PAGE_PRESENT));
 }
 
 static void test_identical_remap(void **state)
 {
     struct fx *f = *state;
     assert_int_equal(vtd_map_page(&f->vd, 7, 0x8000, 1), VTD_ADDED);
-    uint64_t c0 = f->st.cyc[CYC_iommu];
+    uint64_t c0 = f->hw.st.cyc[CYC_iommu];
     assert_int_equal(vtd_map_page(&f->vd, 7, 0x8000, 1), 0);
-    assert_int_equal(f->st.cyc[CYC_iommu], c0);          /* nothing written */
+    assert_int_equal(f->hw.st.cyc[CYC_iommu], c0);       /* nothing written */
     assert_int_equal(f->vd.mapped, 1);
 }
 
@@ -139,9 +130,9 @@ static void test_unmap(void **state)
     assert_int_equal(vtd_unmap_page(&f->vd, 7), 0);       /* no tables at all */
     vtd_map_page(&f->vd, 7, 0x8000, 1);
     assert_int_equal(vtd_unmap_page(&f->vd, 8), 0);       /* table, empty leaf */
-    uint64_t c0 = f->st.cyc[CYC_iommu];
+    uint64_t c0 = f->hw.st.cyc[CYC_iommu];
     assert_int_equal(vtd_unmap_page(&f->vd, 7), VTD_MODIFIED);
-    assert_int_equal(f->st.cyc[CYC_iommu] - c0, f->cost.iommu_pte);
+    assert_int_equal(f->hw.st.cyc[CYC_iommu] - c0, f->hw.cost.iommu_pte);
     assert_int_equal(vtd_unmap_page(&f->vd, 7), 0);
     assert_int_equal(vtd_lookup(&f->vd, 7, &mfn, &w), -1);
     assert_int_equal(f->vd.mapped, 0);
@@ -151,11 +142,11 @@ static void test_unmap(void **state)
 static void test_table_pages(void **state)
 {
     struct fx *f = *state;
-    uint64_t c0 = f->st.cyc[CYC_iommu];
+    uint64_t c0 = f->hw.st.cyc[CYC_iommu];
     vtd_map_page(&f->vd, 0, 0x8000, 1);
     assert_int_equal(f->vd.table_pages, 3);               /* L3, L2, L1 */
     assert_int_equal(f->allocs, 4);                       /* plus the root */
-    assert_int_equal(f->st.cyc[CYC_iommu] - c0, 4 * f->cost.iommu_pte);  /* 3 links + leaf */
+    assert_int_equal(f->hw.st.cyc[CYC_iommu] - c0, 4 * f->hw.cost.iommu_pte);  /* 3 links + leaf */
     vtd_map_page(&f->vd, 1, 0x8001, 1);
     assert_int_equal(f->vd.table_pages, 3);
     vtd_map_page(&f->vd, 512, 0x8002, 1);                 /* 2 MiB away: a new L1 */
@@ -178,13 +169,13 @@ static void test_destroy_frees_all(void **state)
     vtd_unmap_page(&f->vd, 512);
     uint64_t tables = f->vd.table_pages;
     assert_int_equal(tables, 7);
-    assert_true(f->mem.backed > 0);
+    assert_true(f->hw.mem.backed > 0);
     vtd_domain_destroy(&f->vd);
     assert_int_equal(f->frees, tables + 1);
     assert_int_equal(f->frees, f->allocs);
     assert_int_equal(f->vd.table_pages, 0);
     assert_int_equal(f->vd.mapped, 0);
-    assert_int_equal(f->mem.backed, 0);                   /* frames handed back zeroed */
+    assert_int_equal(f->hw.mem.backed, 0);                /* frames handed back zeroed */
     vtd_domain_destroy(&f->vd);                           /* idempotent (teardown too) */
     assert_int_equal(f->frees, tables + 1);
 }
@@ -195,29 +186,29 @@ static void test_destroy_detaches(void **state)
     vtd_map_page(&f->vd, 3, 0x8000, 1);
     vtd_assign_device(&f->vd, DEV);
     uint64_t mfn;
-    assert_int_equal(iommu_dma(&f->io, DEV, 3, 1, &mfn), 0);
-    assert_int_equal(iommu_iotlb_count(&f->io), 1);
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 3, 1, &mfn), 0);
+    assert_int_equal(iommu_iotlb_count(&f->hw.io), 1);
     vtd_domain_destroy(&f->vd);
-    assert_false(f->io.ctx[DEV].present);
-    assert_int_equal(iommu_iotlb_count(&f->io), 0);
-    assert_int_equal(iommu_dma(&f->io, DEV, 3, 1, &mfn), -1);
+    assert_false(f->hw.io.ctx[DEV].present);
+    assert_int_equal(iommu_iotlb_count(&f->hw.io), 0);
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 3, 1, &mfn), -1);
 }
 
 static void test_assign_device(void **state)
 {
     struct fx *f = *state;
     vtd_assign_device(&f->vd, DEV);
-    assert_true(f->io.ctx[DEV].present);
-    assert_int_equal(f->io.ctx[DEV].did, DID);
-    assert_int_equal(f->io.ctx[DEV].root, f->vd.root);
-    assert_int_equal(f->st.cnt[CNT_iotlb_inv_dsi], 1);
+    assert_true(f->hw.io.ctx[DEV].present);
+    assert_int_equal(f->hw.io.ctx[DEV].did, DID);
+    assert_int_equal(f->hw.io.ctx[DEV].root, f->vd.root);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_inv_dsi], 1);
     assert_int_equal(invs(f), 1);
     uint64_t mfn;
-    assert_int_equal(iommu_dma(&f->io, DEV, 3, 0, &mfn), -1);   /* nothing mapped yet */
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 3, 0, &mfn), -1);  /* nothing mapped yet */
     vtd_flush(&f->vd, 3, vtd_map_page(&f->vd, 3, 0x8003, 0), 0);
-    assert_int_equal(iommu_dma(&f->io, DEV, 3, 0, &mfn), 0);
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 3, 0, &mfn), 0);
     assert_int_equal(mfn, 0x8003);
-    assert_int_equal(iommu_dma(&f->io, DEV, 3, 1, &mfn), -1);
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 3, 1, &mfn), -1);
 }
 
 static void test_flush_modified(void **state)
@@ -225,13 +216,13 @@ static void test_flush_modified(void **state)
     struct fx *f = *state;
     vtd_map_page(&f->vd, 7, 0x8000, 1);
     unsigned fl = vtd_unmap_page(&f->vd, 7);
-    uint64_t c0 = f->st.cyc[CYC_iommu];
+    uint64_t c0 = f->hw.st.cyc[CYC_iommu];
     assert_int_equal(vtd_flush(&f->vd, 7, fl, 0), 1);
-    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 1);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_inv_psi], 1);
     assert_int_equal(invs(f), 1);
-    assert_int_equal(f->st.cyc[CYC_iommu] - c0, f->cost.iotlb_inv);
+    assert_int_equal(f->hw.st.cyc[CYC_iommu] - c0, f->hw.cost.iotlb_inv);
     assert_int_equal(vtd_flush(&f->vd, 7, VTD_ADDED | VTD_MODIFIED, 0), 1);
-    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 2);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_inv_psi], 2);
 }
 
 static void test_flush_added_skipped(void **state)
@@ -249,17 +240,17 @@ static void test_flush_on_map(void **state)
     struct fx *f = *state;
     unsigned fl = vtd_map_page(&f->vd, 7, 0x8000, 1);
     assert_int_equal(vtd_flush(&f->vd, 7, fl, 1), 1);
-    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 1);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_inv_psi], 1);
     assert_int_equal(invs(f), 1);
 }
 
 static void test_flush_caching_mode(void **state)
 {
     struct fx *f = *state;
-    f->io.cfg.caching_mode = 1;
+    f->hw.io.cfg.caching_mode = 1;
     unsigned fl = vtd_map_page(&f->vd, 7, 0x8000, 1);
     assert_int_equal(vtd_flush(&f->vd, 7, fl, 0), 1);
-    assert_int_equal(f->st.cnt[CNT_iotlb_inv_psi], 1);
+    assert_int_equal(f->hw.st.cnt[CNT_iotlb_inv_psi], 1);
     assert_int_equal(invs(f), 1);
 }
 
@@ -270,9 +261,9 @@ static void test_unmap_flush_blocks_dma(void **state)
     uint64_t mfn;
     vtd_assign_device(&f->vd, DEV);
     vtd_flush(&f->vd, 9, vtd_map_page(&f->vd, 9, 0x8009, 1), 0);
-    assert_int_equal(iommu_dma(&f->io, DEV, 9, 1, &mfn), 0);
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 9, 1, &mfn), 0);
     vtd_flush(&f->vd, 9, vtd_unmap_page(&f->vd, 9), 0);
-    assert_int_equal(iommu_dma(&f->io, DEV, 9, 1, &mfn), -1);
+    assert_int_equal(iommu_dma(&f->hw.io, DEV, 9, 1, &mfn), -1);
 }
 
 int main(void)

@@ -71,6 +71,14 @@ static void map4k(struct pmem *m, uint64_t leaf)
     map4k_flags(m, TF, TF, TF, leaf);
 }
 
+/* ROOT -> L3T -> L2T -> the 2 MiB page at DATA_2M for VA (a PSE leaf). */
+static void map2m(struct pmem *m)
+{
+    pmem_write(m, ROOT, I4, pte_make(L3T, TF));
+    pmem_write(m, L3T, I3, pte_make(L2T, TF));
+    pmem_write(m, L2T, I2, pte_make(DATA_2M, LF | _PAGE_PSE));
+}
+
 static uint32_t walk(struct pmem *m, uint64_t va, enum access acc, int user, unsigned flags,
                      struct walk_result *r)
 {
@@ -101,9 +109,7 @@ static void test_refs_4k(void **state)
 static void test_refs_2m(void **state)
 {
     struct pmem *m = *state;
-    pmem_write(m, ROOT, I4, pte_make(L3T, TF));
-    pmem_write(m, L3T, I3, pte_make(L2T, TF));
-    pmem_write(m, L2T, I2, pte_make(DATA_2M, LF | _PAGE_PSE));
+    map2m(m);
     struct walk_result r = { 0 };
     assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.refs, 3);
@@ -353,9 +359,7 @@ static void test_accessed_dirty(void **state)
     assert_false(pmem_read(m, L1T, I1) & _PAGE_DIRTY);
 
     /* a 2M leaf gets D; the L3 above it only A */
-    pmem_write(m, ROOT, I4, pte_make(L3T, TF));
-    pmem_write(m, L3T, I3, pte_make(L2T, TF));
-    pmem_write(m, L2T, I2, pte_make(DATA_2M, LF | _PAGE_PSE));
+    map2m(m);
     assert_int_equal(walk(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
     assert_int_equal(pmem_read(m, L2T, I2) & dirty_bits, dirty_bits);
     assert_true(pmem_read(m, L2T, I2) & _PAGE_PSE);
