@@ -6,8 +6,9 @@
  *
  * Bad input (unknown command, option, mode, workload, parameter or a
  * malformed value) gets one message naming it and exit status 2; a run that
- * fails (a check, a workload error) exits 1; output files are only written
- * when everything succeeded. */
+ * fails (a check, a workload error) exits 1; a guest that runs out of memory
+ * exits 3 (guest/page_alloc.c); output files are only written when
+ * everything succeeded. */
 #include "lib/err.h"
 #include "sim/config.h"
 #include "sim/engine.h"

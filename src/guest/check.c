@@ -20,8 +20,9 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
         return;
     }
     w->tables++;
+    const pte_t *t = kmap_table(k, table);
     for (unsigned i = first; i <= last; i++) {
-        pte_t e = kread_entry(k, table, i);
+        pte_t e = t[i];
         if (!pte_present(e))
             continue;
         uint64_t pfn = k->pv->entry_pfn(k, e);

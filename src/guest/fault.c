@@ -90,7 +90,7 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
     int writable = 0;
     if (!v->file) {
         stat_inc(k->st, CNT_pf_anon);
-        if (acc != ACC_WRITE && k->cfg.zero_page) {
+        if (acc != ACC_WRITE && k->cfg.zero_page && !(v->flags & VM_SHARED)) {
             pfn = k->zero_pfn;             /* do_anonymous_page: my_zero_pfn */
         } else {
             pfn = kalloc_page(k, PG_anon);

@@ -170,6 +170,7 @@ struct kernel {
         uint64_t nd, capd;
         struct { uint64_t pfn; unsigned lvl; } *tab;
         uint64_t nt, capt;
+        int need_flush;          /* an entry was cleared: flush even if nothing is freed */
     } gather;
 };
 
@@ -200,6 +201,12 @@ static inline pte_t kread_entry(struct kernel *k, uint64_t table, unsigned idx)
 {
     return cpu_load(this_cpu(k), table, idx);
 }
+
+/* The 512 entries of a table, read-only, for loops over a whole table (one
+ * translation instead of one per entry). Stores to the table (set_entry,
+ * pte_store_direct) show through it; it stays valid while the frame is a
+ * table. */
+const pte_t *kmap_table(struct kernel *k, uint64_t table);
 
 /* Page-table pages and entries (pgtable.c). */
 uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl);
@@ -235,6 +242,7 @@ void switch_mm(struct kernel *k, struct mm *prev, struct mm *next);
 struct mm *mm_alloc(struct kernel *k);
 void       mmput(struct kernel *k, struct mm *mm);
 struct vma *find_vma(struct mm *mm, uint64_t va);           /* vma containing va, or NULL */
+int  vma_intersects(struct mm *mm, uint64_t start, uint64_t end);
 int  vma_insert(struct kernel *k, struct mm *mm, const struct vma *v); /* -1 if it overlaps */
 void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);
 void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
@@ -251,7 +259,7 @@ void pte_store_direct(struct kernel *k, uint64_t table, unsigned idx, pte_t e);
 /* Resolve a fault at va in mm (also used for get_user_pages on a new mm). */
 int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc);
 
-/* System calls (syscalls.c). Errors are negative errno values. */
+/* System calls (mm.c). Errors are negative errno values. */
 #define PROT_READ  0x1
 #define PROT_WRITE 0x2
 #define PROT_EXEC  0x4

@@ -46,7 +46,7 @@ void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl)
 
 void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
-    if (k->gather.nd || k->gather.nt) {
+    if (k->gather.nd || k->gather.nt || k->gather.need_flush) {
         if (k->gather.nt)   /* freed tables: paging-structure caches must go too */
             flush_tlb_mm(k, mm);
         else
@@ -57,6 +57,7 @@ void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t en
     for (uint64_t i = 0; i < k->gather.nt; i++)
         pt_free(k, mm, k->gather.tab[i].pfn, k->gather.tab[i].lvl);
     k->gather.nd = k->gather.nt = 0;
+    k->gather.need_flush = 0;
 }
 
 /* zap_pte_range over [start, end): clear every present PTE and queue its page. */
@@ -72,6 +73,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
         if (pte_present(pe) && (pe & _PAGE_PSE)) {
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
                 pte_store_direct(k, pmd, pi, 0);
+                k->gather.need_flush = 1;
                 mm->rss -= 512;
                 tlb_remove_page(k, k->pv->entry_pfn(k, pe));
                 va = next;
@@ -81,13 +83,15 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
         }
         uint64_t table = pte_table(k, mm, va, 0);
         if (table) {
+            const pte_t *tv = kmap_table(k, table);
             lazy_mmu_enter(k);
             for (uint64_t a = va; a < next; a += PAGE_SIZE) {
                 unsigned idx = pt_index(a, 1);
-                pte_t e = kread_entry(k, table, idx);
+                pte_t e = tv[idx];
                 if (!pte_present(e))
                     continue;
                 pte_store_direct(k, table, idx, 0);
+                k->gather.need_flush = 1;
                 uint64_t pfn = k->pv->entry_pfn(k, e);
                 mm->rss--;
                 if (pfn != k->zero_pfn)
@@ -174,20 +178,17 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
     stat_charge(k->st, CYC_kernel, k->cost->syscall);
     len = page_align(len);
     if (!range_ok(addr, len) || !(flags & (MAP_SHARED | MAP_PRIVATE)) ||
-        ((flags & MAP_ANON) != 0) != (file == 0))
-        return -EINVAL;
+        ((flags & MAP_ANON) != 0) != (file == 0) ||
+        ((flags & MAP_HUGETLB) && (file || (flags & MAP_SHARED))))
+        return -EINVAL;                        /* huge pages: anonymous private memory only */
     /* MAP_FIXED: whatever was there goes first. */
     unmap_region(k, t->mm, addr, addr + len);
     struct vma v = { .start = addr, .end = addr + len, .flags = prot_to_vm(prot),
                      .file = file, .pgoff = pgoff };
     if (flags & MAP_SHARED)
         v.flags |= VM_SHARED;
-    if (flags & MAP_HUGETLB) {
-        if (file || (flags & MAP_SHARED))
-            return -EINVAL;                    /* anonymous private memory only */
-        if (k->pv->huge_capable)
-            v.flags |= VM_HUGEPAGE;            /* else THP is unavailable: 4K pages */
-    }
+    if ((flags & MAP_HUGETLB) && k->pv->huge_capable)
+        v.flags |= VM_HUGEPAGE;                /* else THP is unavailable: 4K pages */
     int rc = vma_insert(k, t->mm, &v);
     MV_ASSERT(rc == 0, "mmap range still occupied after unmap");
     vma_merge_around(k, t->mm, addr, addr + len);
@@ -276,9 +277,8 @@ long sys_brk(struct kernel *k, struct task *t, uint64_t brk)
     if (new < old) {
         unmap_region(k, mm, new, old);
     } else if (new > old) {
-        for (uint64_t a = old; a < new; a += PAGE_SIZE)
-            if (find_vma(mm, a))
-                return (long)mm->brk;
+        if (vma_intersects(mm, old, new))
+            return (long)mm->brk;
         struct vma v = { .start = old, .end = new, .flags = VM_READ | VM_WRITE };
         int rc = vma_insert(k, mm, &v);
         MV_ASSERT(rc == 0, "brk range occupied");

@@ -133,7 +133,8 @@ int kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,
     k->pcpu[0].cpu = cpu;
     k->pv = pv;
     k->pv_ctx = pv_ctx;
-    k->nr_pages = cfg->ram_mb << (20 - PAGE_SHIFT);
+    /* Whole 2 MiB extents, as a hypervisor hands memory out. */
+    k->nr_pages = (cfg->ram_mb << (20 - PAGE_SHIFT)) & ~511ull;
     sparse_init(&k->pages, k->nr_pages, sizeof(struct page));
     buddy_init(&k->buddy, RESERVED_PFNS, k->nr_pages - RESERVED_PFNS);
     k->pcache = mv_calloc(1, sizeof *k->pcache);

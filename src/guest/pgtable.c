@@ -85,6 +85,16 @@ void pt_free(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl)
     stat_add(k->st, (enum mv_counter)(CNT_pt_free_cycles_l1 + lvl - 1), k->st->now - t0);
 }
 
+const pte_t *kmap_table(struct kernel *k, uint64_t table)
+{
+    static const pte_t zero[PTRS_PER_TABLE];
+    struct cpu *c = this_cpu(k);
+    uint64_t mfn = cpu_gfn_to_mfn(c, table);
+    MV_ASSERT(mfn != UINT64_MAX, "table %#llx is not mapped", (unsigned long long)table);
+    const pte_t *t = pmem_table_peek(c->mem, mfn);
+    return t ? t : zero;
+}
+
 void set_entry(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl, unsigned idx, pte_t e)
 {
     stat_inc(k->st, CNT_pte_writes);

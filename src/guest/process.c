@@ -83,9 +83,10 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             continue;
         }
         uint64_t dt = pte_table(k, dst, va, 1);
+        const pte_t *sv = kmap_table(k, st);
         for (uint64_t a = va; a < next; a += PAGE_SIZE) {
             unsigned idx = pt_index(a, 1);
-            pte_t e = kread_entry(k, st, idx);
+            pte_t e = sv[idx];
             if (!pte_present(e))
                 continue;
             stat_charge(k->st, CYC_kernel, k->cost->pte_copy);

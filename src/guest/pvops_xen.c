@@ -53,7 +53,12 @@ struct xen_pv {
 
 static struct xen_pv *X(struct kernel *k) { return k->pv_ctx; }
 
-static uint64_t p2m(struct kernel *k, uint64_t pfn) { return xen_pfn_to_mfn(X(k)->si, pfn); }
+static uint64_t p2m(struct kernel *k, uint64_t pfn)
+{
+    uint64_t mfn = xen_pfn_to_mfn(X(k)->si, pfn);
+    MV_ASSERT(mfn != UINT64_MAX, "guest frame %#llx beyond the domain", (unsigned long long)pfn);
+    return mfn;
+}
 
 static void mc_flush(struct kernel *k)
 {
@@ -126,7 +131,12 @@ static void queue_ext(struct kernel *k, unsigned cmd, uint64_t mfn, uint64_t va,
         s = mc_entry(k, MC_EXT, sizeof(struct mmuext_op));
         s->a.ext.op = &x->ext[x->next];
     }
-    x->ext[x->next++] = (struct mmuext_op){ .cmd = cmd, .mfn = mfn, .linear_addr = va, .vcpumask = mask };
+    struct mmuext_op *op = &x->ext[x->next++];
+    *op = (struct mmuext_op){ .cmd = cmd, .vcpumask = mask };
+    if (cmd == MMUEXT_INVLPG_LOCAL || cmd == MMUEXT_INVLPG_MULTI)
+        op->linear_addr = va;
+    else
+        op->mfn = mfn;
     x->arg_bytes += sizeof(struct mmuext_op);
     s->a.ext.count++;
 }
@@ -234,23 +244,22 @@ static void xen_release_pt(struct kernel *k, struct mm *mm, uint64_t pfn, unsign
 static void walk_tables(struct kernel *k, struct mm *mm, void (*fn)(struct kernel *, uint64_t, unsigned))
 {
     unsigned end = mm == &k->init_mm ? 512 : 256;
+    const pte_t *t4 = kmap_table(k, mm->pgd);
     for (unsigned i = 0; i < end; i++) {
-        pte_t e4 = kread_entry(k, mm->pgd, i);
-        if (!pte_present(e4))
+        if (!pte_present(t4[i]))
             continue;
-        uint64_t l3 = xen_entry_pfn(k, e4);
+        uint64_t l3 = xen_entry_pfn(k, t4[i]);
         fn(k, l3, 3);
+        const pte_t *t3 = kmap_table(k, l3);
         for (unsigned j = 0; j < 512; j++) {
-            pte_t e3 = kread_entry(k, l3, j);
-            if (!pte_present(e3))
+            if (!pte_present(t3[j]))
                 continue;
-            uint64_t l2 = xen_entry_pfn(k, e3);
+            uint64_t l2 = xen_entry_pfn(k, t3[j]);
             fn(k, l2, 2);
-            for (unsigned m = 0; m < 512; m++) {
-                pte_t e2 = kread_entry(k, l2, m);
-                if (pte_present(e2))
-                    fn(k, xen_entry_pfn(k, e2), 1);
-            }
+            const pte_t *t2 = kmap_table(k, l2);
+            for (unsigned m = 0; m < 512; m++)
+                if (pte_present(t2[m]))
+                    fn(k, xen_entry_pfn(k, t2[m]), 1);
         }
     }
 }

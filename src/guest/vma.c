@@ -97,6 +97,12 @@ void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
     }
 }
 
+int vma_intersects(struct mm *mm, uint64_t start, uint64_t end)
+{
+    uint32_t i = vma_index(mm, start);
+    return i < mm->nvma && mm->vma[i].start < end;
+}
+
 void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
     vma_split_at(k, mm, start);

@@ -19,6 +19,28 @@ uint64_t xen_machine_frames(const struct hvconfig *cfg, uint64_t guest_frames)
     return mf < min ? min : mf;
 }
 
+/* Frames the I/O page tables of a 1:1 map of every guest frame take: an L1
+ * per 2 MiB extent, an L2 per GiB of machine memory, the L3s and the root. */
+uint64_t xen_io_table_frames(uint64_t machine_frames, uint64_t guest_extents)
+{
+    return guest_extents + 2 * ((machine_frames >> 18) + 1) + 4;
+}
+
+int xen_check_memory(const struct hvconfig *cfg, uint64_t guest_frames)
+{
+    uint64_t nframes = xen_machine_frames(cfg, guest_frames);
+    uint64_t n_ext = guest_frames >> P2M_EXTENT_SHIFT;
+    uint64_t spare_ext = (nframes >> P2M_EXTENT_SHIFT) - XEN_RESERVED_EXTENTS - n_ext;
+    uint64_t heap_ext = n_ext / 64 + 16 < spare_ext ? n_ext / 64 + 16 : spare_ext;
+    uint64_t need = xen_io_table_frames(nframes, n_ext);
+    if (heap_ext * 512 >= need)
+        return 0;
+    return mv_error("--param xen.machine_mb=%llu: too small for a %llu MiB guest and Xen's I/O page "
+                    "tables (need at least %llu MiB)", (unsigned long long)cfg->xen.machine_mb,
+                    (unsigned long long)(guest_frames >> 8),
+                    (unsigned long long)(((nframes + ((need + 511) / 512 - heap_ext) * 512) >> 8) + 2));
+}
+
 uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn)
 {
     if (pfn >= d->nr_pages)
@@ -113,6 +135,7 @@ static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, 
     struct mmuext_args a = { &op, 1, 0 };
     long rc = do_mmuext_op(x, &a);
     MV_ASSERT(rc == 0, "emulated CR3 load failed (%ld)", rc);
+    xen_return_to_guest(x);
     return 1;
 }
 
@@ -136,6 +159,7 @@ static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
         transition(x, x->cost->hypercall);
         rc = xen_dispatch(x, nr, arg);
     }
+    xen_return_to_guest(x);
     return rc;
 }
 
@@ -198,6 +222,8 @@ int xen_create(struct xen *x, struct pmem *mem, struct cpu *cpu, struct mv_stats
     uint64_t heap_ext = d->n_extent / 64 + 16;
     if (heap_ext > avail - d->n_extent)
         heap_ext = avail - d->n_extent;
+    MV_ASSERT(heap_ext * 512 >= xen_io_table_frames(x->nframes, d->n_extent),
+              "Xen's heap cannot hold the I/O page tables (checked by xen_check_memory)");
     for (uint64_t i = 0; i < heap_ext; i++)
         for (uint64_t f = 0; f < 512; f++)
             heap_free(x, (ext[d->n_extent + i] << P2M_EXTENT_SHIFT) + 511 - f);

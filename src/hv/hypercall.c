@@ -42,11 +42,16 @@ long do_mmu_update(struct xen *x, struct mmu_update_args *a)
     return 0;
 }
 
-static void reload_root(struct xen *x)
+/* On the way back to the guest: if NEW_BASEPTR / NEW_USER_BASEPTR changed
+ * the tables, load the one the guest's user mode runs on (one CR3 load,
+ * which flushes the non-global TLB entries: PV guests use no PCIDs). */
+void xen_return_to_guest(struct xen *x)
 {
     struct domain *d = &x->dom;
+    if (!x->root_dirty)
+        return;
+    x->root_dirty = 0;
     uint64_t root = d->guest_table_user ? d->guest_table_user : d->guest_table;
-    x->st->cnt[CNT_tlb_flush_nonglobal]++;
     stat_charge(x->st, CYC_ctx_switch, x->cost->cr3_write);
     x->cpu->cr3 = mfn_to_pfn(d, d->guest_table);
     cpu_hw_load_root(x->cpu, root, 0, 0);
@@ -67,7 +72,7 @@ static int set_baseptr(struct xen *x, uint64_t *slot, uint64_t mfn)
     *slot = mfn;
     if (old)
         put_page_and_type(x, old);
-    reload_root(x);
+    x->root_dirty = 1;
     return 0;
 }
 
@@ -228,19 +233,17 @@ long do_ptcache_op(struct xen *x, struct ptcache_op_args *a)
             if (p->type != PGT_writable)
                 return -EBUSY;                  /* still (or again) a page table */
         }
-        unsigned flags = 0;
+        /* Each page mapped back and invalidated as any other change is
+         * (Xen >= 4.12 does not batch this path, REFERENCE.md §2). */
         for (unsigned i = 0; i < a->count; i++) {
             struct page_info *p = frame(x, a->mfn[i]);
             xen_charge(x, x->cost->hc_entry);
             p->flags &= (uint8_t)~PGF_ptcache;
             if (d->iommu_attached)
-                flags |= vtd_map_page(&d->vtd, a->mfn[i], a->mfn[i], 1);
+                vtd_flush(&d->vtd, a->mfn[i], vtd_map_page(&d->vtd, a->mfn[i], a->mfn[i], 1),
+                          x->flush_on_map);
             x->released++;
         }
-        if (a->count == 1)
-            vtd_flush(&d->vtd, a->mfn[0], flags, x->flush_on_map);
-        else if (flags && (x->flush_on_map || x->iommu.cfg.caching_mode || (flags & VTD_MODIFIED)))
-            iommu_invalidate(&x->iommu, INV_DSI, d->id, 0, 0);
         return 0;
     }
     default:

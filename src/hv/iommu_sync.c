@@ -15,22 +15,21 @@
 void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsigned old,
                             unsigned new_type)
 {
-    if (!d || !d->iommu_attached || (old == PGT_writable) == (new_type == PGT_writable))
+    if (!d || (old == PGT_writable) == (new_type == PGT_writable))
         return;
     struct page_info *p = frame(x, mfn);
     if (p->flags & PGF_ptcache) {
         x->flag_skips++;
         return;
     }
-    unsigned f;
-    if (old == PGT_writable) {
-        f = vtd_unmap_page(&d->vtd, mfn);
-        if (d->ptcache && pgt_is_table(new_type)) {
-            p->flags |= PGF_ptcache;
-            x->flag_set++;
-        }
-    } else {
-        f = vtd_map_page(&d->vtd, mfn, mfn, 1);
+    /* The flag follows the cache, with or without an IOMMU to keep in sync. */
+    int flag = old == PGT_writable && d->ptcache && pgt_is_table(new_type);
+    if (flag) {
+        p->flags |= PGF_ptcache;
+        x->flag_set++;
     }
+    if (!d->iommu_attached)
+        return;
+    unsigned f = old == PGT_writable ? vtd_unmap_page(&d->vtd, mfn) : vtd_map_page(&d->vtd, mfn, mfn, 1);
     vtd_flush(&d->vtd, mfn, f, x->flush_on_map);
 }

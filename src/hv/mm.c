@@ -247,7 +247,7 @@ static int validate(struct xen *x, uint64_t mfn, unsigned type)
     unsigned done_here = 0, i;
     int rc = 0;
     validate_depth++;
-    xen_charge(x, PTRS_PER_TABLE);     /* scanning the 512 entries */
+    xen_charge(x, x->cost->pv_scan);
     for (i = p->nr_validated; i < PTRS_PER_TABLE; i++) {
         pte_t e = t ? t[i] : 0;
         if (!pte_present(e))
@@ -277,7 +277,7 @@ static int validate(struct xen *x, uint64_t mfn, unsigned type)
 static void devalidate(struct xen *x, uint64_t mfn, unsigned type, unsigned upto)
 {
     const uint64_t *t = pmem_table_peek(x->mem, mfn);
-    xen_charge(x, PTRS_PER_TABLE);
+    xen_charge(x, x->cost->pv_scan);
     if (!t)
         return;
     for (unsigned i = 0; i < upto; i++)

@@ -89,6 +89,7 @@ struct xen {
     uint64_t flag_set, flag_skips, released;
     uint64_t continuations;
     int preemptible;         /* the validation under way may be preempted (PIN ops) */
+    int root_dirty;          /* a base pointer changed: reload on return to the guest */
     uint64_t next_dma;       /* background device traffic: next period */
     int disk_dir;
 };
@@ -100,6 +101,10 @@ int  xen_create(struct xen *x, struct pmem *mem, struct cpu *cpu, struct mv_stat
                 uint64_t seed);
 void xen_destroy(struct xen *x);
 uint64_t xen_machine_frames(const struct hvconfig *cfg, uint64_t guest_frames);
+uint64_t xen_io_table_frames(uint64_t machine_frames, uint64_t guest_extents);
+/* Is machine memory large enough for the guest and Xen's own frames?
+ * -1 after mv_error if not. */
+int      xen_check_memory(const struct hvconfig *cfg, uint64_t guest_frames);
 
 extern const struct vmm_ops xen_pv_vmm_ops;
 
@@ -125,6 +130,7 @@ long do_update_va_mapping(struct xen *x, struct update_va_mapping_args *a);
 long do_multicall(struct xen *x, struct multicall_args *a);
 long do_ptcache_op(struct xen *x, struct ptcache_op_args *a);
 long xen_dispatch(struct xen *x, unsigned nr, void *arg);
+void xen_return_to_guest(struct xen *x);
 
 /* IOMMU coupling (iommu_sync.c). */
 void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsigned old, unsigned new_type);

@@ -35,6 +35,7 @@ static const struct param_def defs[] = {
     C(hypercall, "1000", "PV hypercall round trip (REFERENCE 5: unknown; unverified)"),
     C(hc_entry, "40", "each entry of a batched hypercall (unverified)"),
     C(pv_validate_entry, "15", "validate one page-table entry (REFERENCE 5: unverified)"),
+    C(pv_scan, "512", "scan a table's 512 entries when validating or devalidating it (unverified)"),
     C(pv_ref, "10", "take or drop one page reference (unverified)"),
     C(pv_type_change, "150", "switch a frame's type, incl. TLB-flush filter (unverified)"),
     C(pv_emulate, "1500", "emulate a trapped guest write to a page table (unverified)"),

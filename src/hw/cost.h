@@ -45,6 +45,7 @@ struct cost {
     uint64_t hypercall;       /* PV hypercall round trip (ring transition) */
     uint64_t hc_entry;        /* each entry of a batched hypercall */
     uint64_t pv_validate_entry; /* validate one table entry */
+    uint64_t pv_scan;         /* scan a table's 512 entries (validate / devalidate) */
     uint64_t pv_ref;          /* take or drop one page reference */
     uint64_t pv_type_change;  /* switch a frame's type */
     uint64_t pv_emulate;      /* emulate a trapped write to a page table */

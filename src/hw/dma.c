@@ -36,7 +36,7 @@ uint64_t dma_transfer(struct dma_dev *d, struct dma_ring *r, uint64_t bytes, int
     if (!r->n || !bytes)
         return 0;
     struct iommu *io = d->io;
-    uint64_t walk0 = io->st->cyc[CYC_iommu], moved = 0;
+    uint64_t walk0 = io->dev_cycles, moved = 0;
     for (uint64_t left = bytes; left; ) {
         uint64_t chunk = left < PAGE_SIZE ? left : PAGE_SIZE, mfn;
         uint64_t dfn = r->dfn[r->next];
@@ -50,7 +50,7 @@ uint64_t dma_transfer(struct dma_dev *d, struct dma_ring *r, uint64_t bytes, int
         d->bytes += chunk;
         moved++;
     }
-    uint64_t t = moved * io->cost->dma_page + (io->st->cyc[CYC_iommu] - walk0);
+    uint64_t t = moved * io->cost->dma_page + (io->dev_cycles - walk0);
     d->busy_cycles += t;
     return t;
 }

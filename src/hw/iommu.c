@@ -157,7 +157,9 @@ static int io_walk(struct iommu *io, const struct iommu_context *c, uint64_t dfn
         if (!pmem_valid(io->mem, table))
             return -1;
         pte_t e = pmem_read(io->mem, table, pt_index(va, lvl));
-        stat_charge(io->st, CYC_iommu, io->cost->io_walk_ref);
+        /* device time, not CPU time: the walk stalls the DMA, not a CPU */
+        io->dev_cycles += io->cost->io_walk_ref;
+        io->st->cnt[CNT_io_walk_refs]++;
         if (!pte_present(e))               /* R clear: no access at all */
             return -1;
         if (!(e & _PAGE_RW))

@@ -66,6 +66,7 @@ struct iommu {
     struct qi_desc *queue;
     uint64_t qhead, qtail;          /* hardware consumes at head, software adds at tail */
     uint64_t wait_status;           /* written by a completed wait descriptor */
+    uint64_t dev_cycles;            /* device time spent in I/O walks (not CPU time) */
 };
 
 enum iommu_inv { INV_GLOBAL, INV_DSI, INV_PSI };
@@ -81,8 +82,10 @@ void iommu_set_context(struct iommu *io, unsigned dev, uint16_t did, uint64_t ro
 void iommu_clear_context(struct iommu *io, unsigned dev);
 
 /* A device's access to device frame dfn. 0 and *mfn, or -1: blocked (a
- * DMA-remapping fault, counted in dma_faults). Counts iotlb_miss and charges
- * the I/O walk to CYC_iommu. Reads need R, writes need R and W. */
+ * DMA-remapping fault, counted in dma_faults). Counts iotlb_miss and
+ * io_walk_refs; the walk's time (cost io_walk_ref per reference) is the
+ * device's, added to dev_cycles, since the CPU does not wait for it. Reads
+ * need R, writes need R and W. */
 int iommu_dma(struct iommu *io, unsigned dev, uint64_t dfn, int write, uint64_t *mfn);
 
 /* Invalidate the IOTLB (and PSC) entries of the scope: all, one domain, or

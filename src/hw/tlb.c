@@ -214,6 +214,15 @@ enum flush_kind { FL_PCID, FL_NONGLOBAL, FL_ALL };
 static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pcid)
 {
     size_t n = (size_t)a->sets * a->ways;
+    unsigned valid = a->nsize[0] + a->nsize[1] + a->nsize[2];
+    if (!valid)
+        return 0;
+    if (k == FL_ALL || (k == FL_NONGLOBAL && !a->nglobal)) {   /* everything goes */
+        memset(a->tag, 0, n * sizeof *a->tag);
+        a->nsize[0] = a->nsize[1] = a->nsize[2] = 0;
+        a->nglobal = 0;
+        return valid;
+    }
     unsigned dropped = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t e = a->tag[i];

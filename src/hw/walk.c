@@ -23,6 +23,7 @@ uint32_t walk_1d(struct pmem *m, uint64_t root, uint64_t va, enum access acc, in
     unsigned lvl = 4;
 
     r->refs = 0;
+    r->pwc_level = 4;
     if (!va_canonical(va)) {
         r->level = 4;
         r->leaf_table = root;

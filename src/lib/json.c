@@ -110,7 +110,7 @@ void json_dbl(struct json *j, double v)
     pre(j, 0);
     if (!isfinite(v))
         fputs("null", j->f);
-    else if (v == (double)(int64_t)v && fabs(v) < 1e15)
+    else if (fabs(v) < 1e15 && v == (double)(int64_t)v)
         fprintf(j->f, "%lld", (long long)v);
     else
         fprintf(j->f, "%.9g", v);

@@ -63,7 +63,8 @@
     X(multicalls)       /* Xen PV: multicall batches issued */                \
     X(dma_pages)        /* pages moved by devices */                          \
     X(dma_bytes)                                                              \
-    X(walk_cache_miss)  /* walk references that missed the data cache */
+    X(walk_cache_miss)  /* walk references that missed the data cache */    \
+    X(io_walk_refs)     /* memory references made by IOMMU page walks */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \

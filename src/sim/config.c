@@ -1,5 +1,6 @@
 /* config.c: run configuration and --param routing (see config.h). */
 #include "sim/config.h"
+#include "hv/xen.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,8 @@ int config_validate(const struct sim_config *c)
         return mv_error("--param cache.*: invalid cache geometry (lines must be a multiple of ways "
                         "and give a power-of-two number of sets)");
     dcache_destroy(&dc);
+    if (xen_check_memory(&c->hv, (c->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull))
+        return -1;
     return hvconfig_validate(&c->hv);
 }
 

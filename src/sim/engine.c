@@ -23,10 +23,20 @@ struct run {
     unsigned nmarks;
     uint64_t events;
     uint64_t dma_busy;          /* device cycles of EV_DMA transfers */
+    uint64_t dma_ev_pages;      /* pages those transfers moved */
     unsigned next_at;           /* next --at control to apply */
     double wall0, wall_last;
     int progress;
 };
+
+/* Add a metric if there is room (MAX_METRICS; the rest are dropped). */
+static void put_metric(struct run_result *out, const char *name, double v)
+{
+    if (out->nmetric >= MAX_METRICS)
+        return;
+    snprintf(out->metric[out->nmetric].name, sizeof out->metric[0].name, "%s", name);
+    out->metric[out->nmetric++].value = v;
+}
 
 static double wall_now(void)
 {
@@ -219,7 +229,7 @@ static int dispatch(struct run *r, const struct event *ev)
             return mv_error("workload %s: unknown control '%s'", r->cfg->wl->name, ev->name);
         break;
     case EV_DMA: {
-        uint64_t busy;
+        uint64_t busy, pages0 = r->m.st.cnt[CNT_dma_pages];
         if (r->m.mode->dma) {
             busy = r->m.mode->dma(&r->m, ev->name, ev->len, ev->flags & 1);
         } else {
@@ -230,6 +240,7 @@ static int dispatch(struct run *r, const struct event *ev)
             busy = pages * r->cfg->cost.dma_page;
         }
         r->dma_busy += busy;
+        r->dma_ev_pages += r->m.st.cnt[CNT_dma_pages] - pages0;
         break;
     }
     case EV_END:
@@ -284,6 +295,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             break;
         r->events++;
         scheduled(r);
+        tick(r);
         if ((rc = dispatch(r, &ev)))
             break;
         if (mode->devices)
@@ -303,32 +315,28 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             sample(r, r->m.st.now);
         out->st = r->m.st;
         out->sim_seconds = (double)r->m.st.now / (cfg->cost.clock_ghz * 1e9);
-        for (unsigned i = 0; i < r->nmarks && out->nmetric < MAX_METRICS; i++) {
-            struct metric *mt = &out->metric[out->nmetric++];
-            snprintf(mt->name, sizeof mt->name, "lat_%s_us", r->marks[i].name);
-            mt->value = r->marks[i].count ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0;
+        for (unsigned i = 0; i < r->nmarks; i++) {
+            char name[48];
+            snprintf(name, sizeof name, "lat_%s_us", r->marks[i].name);
+            put_metric(out, name, r->marks[i].count
+                       ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0);
         }
-        if (r->m.st.cnt[CNT_dma_pages]) {
-            struct metric *mt = &out->metric[out->nmetric++];
-            snprintf(mt->name, sizeof mt->name, "dma_mbps");
-            mt->value = out->sim_seconds > 0 ? (double)r->m.st.cnt[CNT_dma_bytes] * 8 / 1e6 / out->sim_seconds : 0;
-            mt = &out->metric[out->nmetric++];
-            snprintf(mt->name, sizeof mt->name, "iotlb_miss_per_dma_page");
-            mt->value = (double)r->m.st.cnt[CNT_iotlb_miss] / (double)r->m.st.cnt[CNT_dma_pages];
+        const uint64_t *c = r->m.st.cnt;
+        if (c[CNT_dma_pages]) {
+            put_metric(out, "dma_mbps", out->sim_seconds > 0
+                       ? (double)c[CNT_dma_bytes] * 8 / 1e6 / out->sim_seconds : 0);
+            put_metric(out, "iotlb_miss_per_dma_page", (double)c[CNT_iotlb_miss] / (double)c[CNT_dma_pages]);
         }
-        if (r->dma_busy) {
-            struct metric *mt = &out->metric[out->nmetric++];
-            snprintf(mt->name, sizeof mt->name, "dma_device_us_per_page");
-            mt->value = cost_us(&cfg->cost, r->dma_busy) / (double)r->m.st.cnt[CNT_dma_pages];
-        }
+        if (r->dma_ev_pages)
+            put_metric(out, "dma_device_us_per_page", cost_us(&cfg->cost, r->dma_busy) / (double)r->dma_ev_pages);
         if (mode->metrics)
             mode->metrics(&r->m, out->metric, &out->nmetric, MAX_METRICS);
         struct ptcache *ptc = r->m.k.ptc;
         if (ptc && (ptc->enabled || ptc->pool[1].max_pool)) {
             for (unsigned l = 1; l <= 4; l++) {
-                struct metric *mt = &out->metric[out->nmetric++];
-                snprintf(mt->name, sizeof mt->name, "ptcache_max_pool_l%u", l);
-                mt->value = (double)ptc->pool[l].max_pool;
+                char name[48];
+                snprintf(name, sizeof name, "ptcache_max_pool_l%u", l);
+                put_metric(out, name, (double)ptc->pool[l].max_pool);
             }
         }
     }

@@ -190,8 +190,11 @@ static void arrival(struct forkstorm *s)
         p->browser = r < s->c.browser_pct;
         evq_push(&s->q, (struct event){ .type = EV_FORK, .pid = 1, .child = pid });
         evq_push(&s->q, (struct event){ .type = EV_EXEC, .pid = pid, .layout = p->layout });
-        touch_plan(&p->plan, p->layout, s->c.touch, p->browser ? 32 : 8,
-                   p->browser ? 4 << 20 : 256 << 10, &s->rng);
+        uint64_t heap = p->browser ? 4 << 20 : 256 << 10;
+        uint64_t brk = touch_heap_brk(p->layout, heap);
+        if (brk)
+            evq_push(&s->q, (struct event){ .type = EV_BRK, .pid = pid, .addr = brk });
+        touch_plan(&p->plan, p->layout, s->c.touch, p->browser ? 32 : 8, heap, &s->rng);
         if (p->browser) {
             if (s->nbrowsers == s->capbrowsers) {
                 s->capbrowsers = s->capbrowsers ? s->capbrowsers * 2 : 16;

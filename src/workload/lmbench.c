@@ -28,6 +28,7 @@ static const struct param_def defs[] = {
 static const struct param_group group = { "lmbench", defs, sizeof defs / sizeof defs[0], "lmbench lat_proc analogs" };
 
 enum { T_FORK_EXIT, T_FORK_EXEC, T_FORK_SH, T__N };
+#define SH_HEAP (16 << 10)      /* heap the shell writes */
 static const char *const tname[T__N] = { "fork_exit", "fork_execve", "fork_sh" };
 
 struct lmbench {
@@ -53,7 +54,7 @@ static void *lm_create(const void *cfg, uint64_t seed)
     s->total = T__N * (s->c.iterations + s->c.warmup);
     touch_plan(&s->parent_plan, layout_get("lat_proc"), s->c.touch, 4, s->c.heap_kb << 10, &s->rng);
     touch_plan(&s->hello_plan, layout_get("hello"), s->c.touch, 2, 0, &s->rng);
-    touch_plan(&s->sh_plan, layout_get("sh"), s->c.touch, 4, 16 << 10, &s->rng);
+    touch_plan(&s->sh_plan, layout_get("sh"), s->c.touch, 4, SH_HEAP, &s->rng);
     return s;
 }
 
@@ -70,11 +71,18 @@ static void push_access(struct evq *q, uint32_t pid, const struct refbuf *b)
     evq_push(q, e);
 }
 
-static void push_exec(struct evq *q, uint32_t pid, const char *layout, const struct refbuf *plan)
+static void push_exec(struct evq *q, uint32_t pid, const char *layout, const struct refbuf *plan,
+                      uint64_t heap_bytes)
 {
     struct event e = ev_of(EV_EXEC, pid);
     e.layout = layout_get(layout);
     evq_push(q, e);
+    uint64_t brk = touch_heap_brk(e.layout, heap_bytes);
+    if (brk) {
+        struct event b = ev_of(EV_BRK, pid);
+        b.addr = brk;
+        evq_push(q, b);
+    }
     push_access(q, pid, plan);
 }
 
@@ -90,10 +98,10 @@ static void push_op(struct lmbench *s, unsigned t, int measured)
     f.child = child;
     evq_push(&s->q, f);
     if (t == T_FORK_EXEC) {
-        push_exec(&s->q, child, "hello", &s->hello_plan);
+        push_exec(&s->q, child, "hello", &s->hello_plan, 0);
     } else if (t == T_FORK_SH) {
-        push_exec(&s->q, child, "sh", &s->sh_plan);
-        push_exec(&s->q, child, "hello", &s->hello_plan);
+        push_exec(&s->q, child, "sh", &s->sh_plan, SH_HEAP);
+        push_exec(&s->q, child, "hello", &s->hello_plan, 0);
     }
     evq_push(&s->q, ev_of(EV_EXIT, child));
     /* the parent returns from wait() and writes its stack */
@@ -116,7 +124,7 @@ static void lm_next(void *st, struct event *ev)
         if (!s->started) {
             s->started = 1;
             evq_push(&s->q, ev_of(EV_SPAWN, 1));
-            push_exec(&s->q, 1, "lat_proc", &s->parent_plan);
+            push_exec(&s->q, 1, "lat_proc", &s->parent_plan, s->c.heap_kb << 10);
             continue;
         }
         if (s->test == T__N) {

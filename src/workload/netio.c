@@ -1,11 +1,9 @@
 /* netio.c: a netperf TCP_STREAM-like receiver. The NIC receives a stream at
  * link_mbps into the driver's ring (DMA through the IOMMU where there is
- * one); every slice the receiving process copies what arrived out of its
- * socket buffer (modelled as reads of its receive buffer, one per 64 bytes
- * of the first KB of each page, plus the page's cache lines touched by the
- * copy in user space). The engine reports the achieved rate (dma_mbps) and
- * IOTLB misses per page; run it alone or change the guest's background with
- * another mode's parameters. */
+ * one); every slice the receiving process copies what arrived into its
+ * receive buffer (modelled as writes to that buffer: 16 references, one per
+ * 64-byte line of the first KiB, per 4 KiB received). The engine reports the
+ * achieved rate (dma_mbps) and IOTLB misses per page. */
 #include "guest/kernel.h"
 #include "lib/err.h"
 #include "workload/evq.h"

@@ -58,8 +58,8 @@ void touch_plan(struct refbuf *b, const struct layout *l, double frac, unsigned 
             touch_range(b, s->start, s->len, frac, REF_WRITE, r);
             break;
         case SEG_HEAP:
-            if (heap_bytes && s->len)
-                touch_range(b, s->start, heap_bytes < s->len ? heap_bytes : s->len, 1.0, REF_WRITE, r);
+            if (heap_bytes)
+                touch_range(b, s->start, heap_bytes, 1.0, REF_WRITE, r);
             break;
         case SEG_STACK: {
             uint64_t n = stack_pages < (s->len >> 12) ? stack_pages : (s->len >> 12);
@@ -69,4 +69,12 @@ void touch_plan(struct refbuf *b, const struct layout *l, double frac, unsigned 
         }
         }
     }
+}
+
+uint64_t touch_heap_brk(const struct layout *l, uint64_t heap_bytes)
+{
+    for (unsigned i = 0; i < l->nseg; i++)
+        if (l->seg[i].kind == SEG_HEAP)
+            return heap_bytes > l->seg[i].len ? l->seg[i].start + heap_bytes : 0;
+    return 0;
 }

@@ -21,8 +21,12 @@ void refbuf_free(struct refbuf *b);
 
 /* Append a plan for layout l: `frac` of each file/anon segment's pages (at
  * least one page each), `stack_pages` at the top of the stack, and `heap_bytes`
- * of the heap (the generator grows the break first). */
+ * of the heap from its start. If heap_bytes is more than the heap the image
+ * starts with, the generator must grow the break first: touch_heap_brk()
+ * says to where. */
 void touch_plan(struct refbuf *b, const struct layout *l, double frac, unsigned stack_pages,
                 uint64_t heap_bytes, rng_t *r);
+/* The break a plan with heap_bytes needs, or 0 if the initial heap is enough. */
+uint64_t touch_heap_brk(const struct layout *l, uint64_t heap_bytes);
 
 #endif

@@ -37,11 +37,13 @@ struct mmu_update_args {
 #define MMUEXT_TLB_FLUSH_MULTI   8
 #define MMUEXT_INVLPG_MULTI      9
 #define MMUEXT_NEW_USER_BASEPTR 15
-struct mmuext_op {
+struct mmuext_op {            /* 24 bytes, as in Xen's ABI */
     unsigned cmd;
-    uint64_t mfn;            /* PIN/UNPIN/BASEPTR */
-    uint64_t linear_addr;    /* INVLPG */
-    uint64_t vcpumask;       /* *_MULTI */
+    union {
+        uint64_t mfn;            /* PIN/UNPIN/BASEPTR */
+        uint64_t linear_addr;    /* INVLPG */
+    };
+    uint64_t vcpumask;           /* *_MULTI */
 };
 struct mmuext_args {
     const struct mmuext_op *op;
@@ -99,8 +101,11 @@ struct xen_start_info {
 };
 #define P2M_EXTENT_SHIFT 9
 
+/* UINT64_MAX for a frame beyond the domain's memory. */
 static inline uint64_t xen_pfn_to_mfn(const struct xen_start_info *si, uint64_t pfn)
 {
+    if (pfn >= si->nr_pages)
+        return UINT64_MAX;
     return si->p2m_extent[pfn >> P2M_EXTENT_SHIFT] + (pfn & ((1u << P2M_EXTENT_SHIFT) - 1));
 }
 
