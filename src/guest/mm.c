@@ -195,6 +195,15 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
     return (long)addr;
 }
 
+/* change_pte_range: drop write and exec at once; added write is granted
+ * page by page by the write fault (COW-safe). */
+static pte_t change_prot(pte_t e, uint32_t vmf)
+{
+    if (!(vmf & VM_WRITE))
+        e &= ~_PAGE_RW;
+    return (vmf & VM_EXEC) ? (e & ~_PAGE_NX) : (e | _PAGE_NX);
+}
+
 long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot)
 {
     stat_inc(k->st, CNT_mprotect);
@@ -220,8 +229,6 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
         if (v->end <= addr || v->start >= end)
             continue;
         v->flags = (v->flags & ~(uint32_t)(VM_READ | VM_WRITE | VM_EXEC)) | vmf;
-        /* change_pte_range: drop write and exec at once; added write is
-         * granted page by page by the write fault (COW-safe). */
         for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
             if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
                 unsigned pi;
@@ -230,10 +237,7 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
                 if (pte_present(pe) && (pe & _PAGE_PSE)) {
                     uint64_t hs = a & ~(HPAGE_SIZE - 1);
                     if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
-                        pte_t n = pe;
-                        if (!(vmf & VM_WRITE))
-                            n &= ~_PAGE_RW;
-                        n = (vmf & VM_EXEC) ? (n & ~_PAGE_NX) : (n | _PAGE_NX);
+                        pte_t n = change_prot(pe, vmf);
                         if (n != pe)
                             set_entry(k, mm, pmd, 2, pi, n);
                         a = hs + HPAGE_SIZE - PAGE_SIZE;
@@ -252,10 +256,7 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             pte_t e = kread_entry(k, table, idx);
             if (!pte_present(e))
                 continue;
-            pte_t n = e;
-            if (!(vmf & VM_WRITE))
-                n &= ~_PAGE_RW;
-            n = (vmf & VM_EXEC) ? (n & ~_PAGE_NX) : (n | _PAGE_NX);
+            pte_t n = change_prot(e, vmf);
             if (n != e)
                 set_entry(k, mm, table, 1, idx, n);
         }
