@@ -118,9 +118,34 @@ static void test_hugetlb_fork_cow(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* Xen refuses PSE in a PV guest's L2 entries: the backend is not
+ * huge-capable, so MAP_HUGETLB falls back to 4 KiB pages. */
+static void test_hugetlb_pv_falls_back(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("pv");
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    uint64_t mfn;
+    assert_int_equal(sys_mmap(k, p, A, HUGE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANON | MAP_HUGETLB, 0, 0), (long)A);
+    uint64_t pf = t->m.st.cnt[CNT_guest_pf];
+    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
+    assert_int_equal(user_access(k, A + PAGE_SIZE, ACC_WRITE, &mfn), 0);
+    assert_int_equal(t->m.st.cnt[CNT_guest_pf], pf + 2);   /* one fault per 4 KiB page */
+    assert_int_equal(p->mm->rss, 2);
+    pte_t pe = pmd_entry_of(k, p->mm, A);
+    assert_true(pte_present(pe));
+    assert_false(pe & _PAGE_PSE);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hugetlb_pv_falls_back),
         cmocka_unit_test(test_hugetlb_split_on_partial_ops),
         cmocka_unit_test(test_hugetlb_fork_cow),
         cmocka_unit_test(test_hugetlb_one_fault_per_2m),

@@ -1,24 +1,10 @@
-/* test_pv_linear_chain.c (was pending: failed before the fix it describes).
- *
- * Suspected bug: src/hv/mm.c, get_entry_refs(), lines 190-202 (the linear
- * page-table path) lacks Xen's XSA-240 rule: a page table may either CONTAIN
- * linear entries or BE USED as the target of linear entries, never both
- * (modern Xen: inc_linear_entries(ptpg) / inc_linear_uses(page) on
- * page_info.linear_pt_count in get_lN_linear_pagetable; the notes'
- * docs/research/xen-linux-vtd-notes.md §A3 lists it: "a table can't both
- * contain linear entries and be used linearly"). Without it a guest can
- * chain L2_1 -> L2_2 -> ... -> L2_n with read-only linear entries (each a
- * type reference), drop every other reference, and unpin L2_1: the model's
- * devalidate() -> put_entry_refs() -> put_page_and_type() -> put_page_type()
- * -> devalidate() recursion (mm.c:144-148, 205-218, 264-273) then runs n
- * levels deep. Evidence: with a chain of 50000 (or 100000) L2s in a guest
- * of 1 GiB (guest.ram_mb=1024; the default guest has 2 GiB), the UNPIN of
- * the head crashes the simulator with SIGSEGV (stack overflow, 8 MiB stack,
- * Debug build without sanitizers; a chain of 20000 survives): a guest
- * crashes the hypervisor,
- * which is exactly XSA-240. Cycles (L2a <-> L2b) also pin both frames
- * forever. With the rule, every chain has length 1 and the recursion depth is
- * bounded.
+/* test_pv_linear_chain.c: Xen's rule against linear page-table chains
+ * (XSA-240): a table may contain linear entries or be the target of them,
+ * never both (docs/research/xen-linux-vtd-notes.md §A3). Regression: without
+ * it a guest could chain L2 -> L2 -> ... with read-only linear entries and,
+ * by unpinning the head, drive the hypervisor's devalidation into recursion
+ * deep enough to overflow the stack (a chain of 50,000 L2s crashed the
+ * simulator).
  *
  * This test checks the rule itself on three pinned L2s. */
 #include <stdarg.h>
@@ -76,7 +62,7 @@ static void test_linear_table_cannot_be_both_user_and_target(void **state)
     /* a -> b: allowed (a contains a linear entry, b is used linearly) */
     assert_int_equal(mmu(m[0], 0, pte_make(m[1], LINEAR_RO)), 0);
     /* b -> c: b is already a linear target: refused */
-    assert_int_equal(mmu(m[1], 0, pte_make(m[2], LINEAR_RO)), -EINVAL);   /* the model: 0 */
+    assert_int_equal(mmu(m[1], 0, pte_make(m[2], LINEAR_RO)), -EINVAL);   /* XSA-240: refused */
     assert_int_equal(pmem_read(&t->m.mem, m[1], 0), 0);
     /* c -> a: a already contains a linear entry: refused */
     assert_int_equal(mmu(m[2], 0, pte_make(m[0], LINEAR_RO)), -EINVAL);

@@ -1,26 +1,9 @@
-/* test_pv_linear_selfmap_pin.c (was pending: failed before the fix it describes).
- *
- * Suspected bug: src/hv/mm.c, get_entry_refs(), lines 190-197. For a linear
- * (same-level) entry the model checks that the target table is already
- * validated (`!(c->flags & PGF_validated)` -> -EINVAL) BEFORE it checks for a
- * self-map (`if (mfn == table) return 0;`). While a table is being validated
- * (pinned, or loaded by NEW_BASEPTR) its own PGF_validated is clear, so a
- * read-only entry mapping the table itself is refused and the pin fails with
- * -EINVAL, even with xen.linear_pt=true.
- *
- * Evidence: Xen's get_##level##_linear_pagetable (xen/arch/x86/mm.c, every
- * version from 3.x to current) returns 1 for a self-map before any other
- * check: `if ( (pfn = level##e_get_pfn(pde)) != pde_pfn ) { ...owner,
- * already-validated and count checks... } return 1;`, and its comment says
- * the self-map rule is "also necessary to allow validation of a root table
- * mapping itself" (the recursive L4 slot Mini-OS/NetBSD-style PV kernels set
- * up before pinning). The model accepts the same entry through mmu_update on
- * an already-validated table (mod_entry), so a table that has a self-map can
- * never be validated again once it is unpinned: observed here, PIN_L4 of an
- * L4 whose only present entry is a read-only self-map returns -EINVAL.
- *
- * Fix direction: in get_entry_refs, test `mfn == table` (self-map: no
- * reference, only the RW/linear_pt checks) before the validated/type checks. */
+/* test_pv_linear_selfmap_pin.c: a root table that maps itself (a read-only
+ * self-map, as Mini-OS or NetBSD PV kernels set up before pinning) can be
+ * pinned: Xen accepts a self-map before any other linear-entry check, "also
+ * necessary to allow validation of a root table mapping itself"
+ * (xen/arch/x86/mm.c get_*_linear_pagetable). Regression: the model checked
+ * "target already validated" first, so such a pin failed with -EINVAL. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,7 +37,7 @@ static void test_pin_l4_with_readonly_selfmap(void **state)
 
     struct mmuext_op pin = { .cmd = MMUEXT_PIN_L4_TABLE, .mfn = mfn };
     struct mmuext_args pa = { &pin, 1, 0 };
-    assert_int_equal(hc(t, __HYPERVISOR_mmuext_op, &pa), 0);      /* the model: -EINVAL */
+    assert_int_equal(hc(t, __HYPERVISOR_mmuext_op, &pa), 0);      /* a self-map validates */
     assert_int_equal(frame(x, mfn)->type, PGT_l4);
     assert_int_equal(frame(x, mfn)->type_count, 1);                /* the self-map holds none */
     assert_int_equal(frame(x, mfn)->count, count0 + 1);

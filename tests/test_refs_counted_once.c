@@ -1,15 +1,8 @@
-/* test_refs_counted_once.c (was pending; fixed: refs now counts each reference once).
- *
- * Suspected bug: the `refs` counter ("simulated memory references by the
- * guest", lib/stats.h) counts a reference once per *attempt*. cpu_access()
- * increments CNT_refs on every call (src/hw/cpu.h:85), and user_access()
- * (src/guest/fault.c:131) calls it again after the page-fault handler has
- * resolved a fault, so every faulting reference is counted twice (and
- * tlb_miss twice too). Evidence: memwalk ws_mb=32 refs=50000 --check gives
- * refs 66685 = oracle_checks 58343 + guest_pf 8342, while the engine checks
- * each workload reference exactly once (oracle_checks).
- * Expected: refs == oracle_checks for a --check run; one user access that
- * faults once counts one reference. Move to tests/ once fixed. */
+/* test_refs_counted_once.c: `refs` counts each workload reference once,
+ * however many attempts a fault makes it take: refs == oracle_checks in a
+ * --check run, and a faulting access is one reference (and two TLB misses:
+ * the faulting attempt and the retried one both walk). Regression: refs once
+ * counted every attempt (cpu_access incremented it on each call). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,14 +1,8 @@
-/* test_spurious_fault_count.c (was pending: failed before the fix it describes).
- *
- * Suspected bug: `spurious_fault` is documented as "stale, too-restrictive
- * TLB entries refetched" (lib/stats.h), but cpu_access_slow() counts it
- * (src/hw/cpu.c:65) as soon as a TLB hit lacks the permission, before the
- * re-walk has shown whether the tables allow the access. A write to a page
- * whose read-only translation is cached and whose PTE is read-only too (the
- * zero page, a COW page, a shared file page before its first write) is a
- * genuine protection fault delivered to the guest (guest_pf counts it), yet
- * it is also counted as spurious. Expected: spurious_fault stays 0 when the
- * re-walk itself faults. Move to tests/ once fixed. */
+/* test_spurious_fault_count.c: a write through a cached read-only entry to a
+ * page whose PTE is read-only too (the zero page, a COW page) is a real
+ * protection fault, not a spurious one: spurious_fault stays 0. Regression:
+ * it was counted before the re-walk had decided. The positive case (an entry
+ * more restrictive than the tables) is in test_cpu.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,16 +1,8 @@
-/* test_vma_merge_after_fault.c (was pending: failed before the fix it describes;
- * low severity, a fidelity gap rather than a correctness bug).
- *
- * vma.c says VMAs are "split and merged as munmap and mprotect cut them
- * (Linux mm/mmap.c __split_vma, vma_merge)". But can_merge()
- * (src/guest/vma.c:74) compares the whole flags word, including the internal
- * VM_ANONVMA bit that the fault handler sets once a VMA has anonymous pages.
- * So a fresh anonymous mapping never merges with a neighbour that has been
- * written: munmap one page in the middle of a written region, mmap it again
- * with the same protection, and the address space keeps three VMAs where
- * Linux (whose vma_merge accepts a VMA without an anon_vma next to one with
- * it) has one. VMA counts, and the vma_op cycles charged, drift from Linux's
- * on workloads that remap (memwalk remap_every). Move to tests/ once fixed. */
+/* test_vma_merge_after_fault.c: an anonymous mapping merges with a
+ * neighbour that has anonymous pages, as Linux's vma_merge allows: munmap
+ * one page in the middle of a written region, mmap it again with the same
+ * protection, and the address space is one VMA again. Regression: the
+ * internal VM_ANONVMA bit once kept them apart (three VMAs). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

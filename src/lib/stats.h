@@ -77,7 +77,8 @@
     X(tlb_flush)        /* TLB invalidation and refill after it */            \
     X(ctx_switch)       /* address-space switch */                            \
     X(hypervisor)       /* guest->hypervisor transitions and handler work */  \
-    X(iommu)            /* IOMMU invalidations and I/O walks */               \
+    X(iommu)            /* IOMMU invalidations and I/O page-table updates (CPU side; \
+                           I/O walks are device time, not charged here) */               \
     X(idle)             /* time the workload spent waiting */
 
 #define MV_ENUM_COUNTER(n) CNT_##n,

@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
-# cli_bad_input_leaks.sh (was pending: failed on the sanitizer build before the fix).
-#
-# The bad-input contract (exit status 2, one "memvirt:" line on stderr) must
-# hold in the sanitizer build too. It does not: main() returns from its error
-# paths without freeing what it allocated, so LeakSanitizer reports the leaks
-# (a multi-line report) and changes the exit status from 2 to 1.
-#   src/cli/main.c:92   params = mv_calloc(...) never freed on the early returns
-#                       (returns at lines 99-169)
-#   src/sim/config.c:54 cfg.wl_cfg (config_init) never config_free'd on them
-#   src/cli/main.c:153  list_copy leaked when a mode in --mode/--modes is unknown
+# cli_bad_input_leaks.sh: the bad-input contract (exit status 2, one
+# "memvirt:" line on stderr) holds in the sanitizer build with leak checking
+# on: main() frees everything on its error paths. Regression: it once
+# returned early without freeing, and LeakSanitizer turned status 2 into 1.
 # Only meaningful when memvirt is built with -DMEMVIRT_SANITIZE=ON.
 #
 # usage: bash cli_bad_input_leaks.sh /path/to/memvirt
