@@ -16,11 +16,12 @@ $(BUILD)/Makefile: CMakeLists.txt
 $(BUILD_SAN)/Makefile: CMakeLists.txt
 	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DMEMVIRT_SANITIZE=ON >/dev/null
 
+# The build's progress goes to a log, shown only if the build fails.
 build: setup $(BUILD)/Makefile
-	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
+	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 
 build-asan: setup $(BUILD_SAN)/Makefile
-	@cmake --build $(BUILD_SAN) -j $(JOBS) -- --no-print-directory -s
+	@cmake --build $(BUILD_SAN) -j $(JOBS) > $(BUILD_SAN)/build.log 2>&1 || { cat $(BUILD_SAN)/build.log; exit 1; }
 
 # The main comparison: every mode on the embedded default workload (the
 # PiBooster paper's process churn, 30 simulated minutes).
