@@ -1,61 +1,36 @@
-/* main.c: the memvirt command.
+/* main.c: the memvirt command: a table of subcommands, each in its own file
+ * (cmd_*.c, declared in cli.h).
  *
- *   memvirt run     --mode M --workload W [options]   one mode
+ *   memvirt run     --mode M --workload W [options]          one mode
  *   memvirt compare --modes a,b,... --workload W [options]   side by side
- *   memvirt list                                        modes, workloads, parameters, profiles
+ *   memvirt list                                             modes, workloads, parameters, profiles
  *
- * Bad input (unknown command, option, mode, workload, parameter or a
- * malformed value) gets one message naming it and exit status 2; a run that
- * fails (a check, a workload error) exits 1; a guest that runs out of memory
- * exits 3 (guest/page_alloc.c); output files are only written when
- * everything succeeded. */
+ * An unknown subcommand is bad input: one message, exit status 2. */
+#include "cli/cli.h"
 #include "lib/err.h"
-#include "sim/config.h"
-#include "sim/engine.h"
-#include "sim/machine.h"
-#include "sim/report.h"
-#include <getopt.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#define EXIT_USAGE 2
+struct subcommand {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+    { "run", cmd_run, "run one mode on a workload" },
+    { "compare", cmd_run, "run several modes side by side on the same workload" },
+    { "list", cmd_list, "modes, workloads, cost profiles and every parameter" },
+};
+#define NSUB (sizeof subcommands / sizeof subcommands[0])
 
 static void usage(FILE *f)
 {
-    fputs("usage: memvirt run     [--mode M] [--workload W] [options]\n"
-          "       memvirt compare [--modes a,b,...] [--workload W] [options]\n"
-          "       memvirt list\n"
-          "options:\n"
-          "  --param prefix.name=value   set a parameter (repeatable; see 'memvirt list')\n"
-          "  --at TIME:NAME=VALUE        at simulated TIME (ms, s or m) apply a control:\n"
-          "                              ptcache=on|off, ptcache_ratio=N, ptcache_total=N\n"
-          "  --profile P                 cost profile (default: default)\n"
-          "  --seed N                    random seed (default 1)\n"
-          "  --check                     verify every translation and the invariants\n"
-          "  --json FILE, --csv FILE     write results (schema: docs/output.md)\n"
-          "  --quiet                     no progress display\n", f);
+    fputs("usage: memvirt COMMAND [options]   (memvirt COMMAND --help for its options)\n"
+          "commands:\n", f);
+    for (unsigned i = 0; i < NSUB; i++)
+        fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
 }
-
-static void list(void)
-{
-    printf("modes:\n");
-    for (unsigned i = 0; i < nmodes; i++)
-        printf("  %-14s %s\n", modes[i]->name, modes[i]->doc);
-    printf("\nworkloads:\n");
-    for (unsigned i = 0; i < nworkloads; i++)
-        printf("  %-14s %s\n", workloads[i]->name, workloads[i]->doc);
-    for (unsigned i = 0; i < nworkloads; i++) {
-        printf("\n%s parameters (%s.*):\n", workloads[i]->name, workloads[i]->params->prefix);
-        param_print_group(stdout, workloads[i]->params);
-    }
-    printf("\ncost profiles (--profile):\n");
-    for (unsigned i = 0; i < cost_nprofiles; i++)
-        printf("  %-14s %s%s%s\n", cost_profiles[i].name, cost_profiles[i].doc,
-               *cost_profiles[i].overrides ? "; sets " : "", cost_profiles[i].overrides);
-    config_list_params(stdout);
-}
-
-enum { O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
 
 int main(int argc, char **argv)
 {
@@ -64,142 +39,13 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "list")) {
-        if (argc > 2) {
-            mv_error("list: unexpected argument '%s'", argv[2]);
-            return EXIT_USAGE;
-        }
-        list();
-        return 0;
-    }
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage(stdout);
-        return 0;
+        return EXIT_OK;
     }
-    int compare = !strcmp(cmd, "compare");
-    if (!compare && strcmp(cmd, "run")) {
-        mv_error("unknown command '%s' (expected run, compare or list)", cmd);
-        return EXIT_USAGE;
-    }
-
-    static const struct option opts[] = {
-        { "mode", required_argument, 0, O_MODE },     { "modes", required_argument, 0, O_MODES },
-        { "workload", required_argument, 0, O_WORKLOAD }, { "param", required_argument, 0, O_PARAM },
-        { "profile", required_argument, 0, O_PROFILE }, { "seed", required_argument, 0, O_SEED },
-        { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
-        { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
-        { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
-        { 0, 0, 0, 0 },
-    };
-    const char *mode_arg = NULL, *workload = "forkstorm", *profile = "default", *seed_arg = NULL;
-    const char *json = NULL, *csv = NULL;
-    const char **params = mv_calloc((size_t)argc, sizeof *params);
-    const char **ats = mv_calloc((size_t)argc, sizeof *ats);
-    int nats = 0;
-    struct sim_config cfg = { 0 };
-    struct run_result *res = NULL;
-    const struct mode_def *sel[32];
-    unsigned nsel = 0;
-    int rc = 0;
-    int nparams = 0, check = 0, quiet = 0, c;
-    opterr = 0;
-    optind = 2;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_MODE:
-            if (compare) { mv_error("compare: use --modes, not --mode"); { rc = EXIT_USAGE; goto out; } }
-            mode_arg = optarg; break;
-        case O_MODES:
-            if (!compare) { mv_error("run: use --mode, not --modes"); { rc = EXIT_USAGE; goto out; } }
-            mode_arg = optarg; break;
-        case O_WORKLOAD: workload = optarg; break;
-        case O_PARAM: params[nparams++] = optarg; break;
-        case O_AT: ats[nats++] = optarg; break;
-        case O_PROFILE: profile = optarg; break;
-        case O_SEED: seed_arg = optarg; break;
-        case O_CHECK: check = 1; break;
-        case O_JSON: json = optarg; break;
-        case O_CSV: csv = optarg; break;
-        case O_QUIET: quiet = 1; break;
-        case O_HELP: usage(stdout); goto out;
-        default:
-            if (optopt)
-                mv_error("%s: option '--%s' needs a value", cmd, argv[optind - 1] + 2);
-            else
-                mv_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
-            { rc = EXIT_USAGE; goto out; }
-        }
-    }
-    if (optind < argc) {
-        mv_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-        { rc = EXIT_USAGE; goto out; }
-    }
-
-    if (config_init(&cfg, workload))
-        { rc = EXIT_USAGE; goto out; }
-    cfg.check = check;
-    cfg.quiet = quiet;
-    if (seed_arg && param_parse_u64(seed_arg, &cfg.seed)) {
-        mv_error("--seed: malformed value '%s' (expected a non-negative integer)", seed_arg);
-        { rc = EXIT_USAGE; goto out; }
-    }
-    if (config_profile(&cfg, profile))
-        { rc = EXIT_USAGE; goto out; }
-    for (int i = 0; i < nparams; i++)
-        if (config_param(&cfg, params[i]))
-            { rc = EXIT_USAGE; goto out; }
-    for (int i = 0; i < nats; i++)
-        if (config_at(&cfg, ats[i]))
-            { rc = EXIT_USAGE; goto out; }
-    if (config_validate(&cfg))
-        { rc = EXIT_USAGE; goto out; }
-
-    /* The modes: one for run (default native), a list for compare (default all). */
-    if (!mode_arg) {
-        if (compare)
-            for (unsigned i = 0; i < nmodes; i++)
-                sel[nsel++] = modes[i];
-        else
-            sel[nsel++] = mode_find("native");
-    } else {
-        char *list_copy = mv_strdup(mode_arg), *save = NULL;
-        for (char *tok = strtok_r(list_copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            const struct mode_def *md = mode_find(tok);
-            if (!md || nsel == 32) {
-                if (!md)
-                    mv_error("--mode%s: unknown mode '%s' (see 'memvirt list')", compare ? "s" : "", tok);
-                else
-                    mv_error("--modes: too many modes");
-                free(list_copy);
-                rc = EXIT_USAGE;
-                goto out;
-            }
-            sel[nsel++] = md;
-        }
-        free(list_copy);
-        if (!nsel || (!compare && nsel > 1)) {
-            mv_error("--mode%s: expected %s", compare ? "s" : "", compare ? "a comma-separated list" : "one mode");
-            { rc = EXIT_USAGE; goto out; }
-        }
-    }
-
-    res = mv_calloc(nsel, sizeof *res);
-    for (unsigned i = 0; i < nsel && !rc; i++)
-        if (engine_run(&cfg, sel[i], &res[i]))
-            rc = 1;
-    if (!rc) {
-        report_table(stdout, &cfg, res, nsel);
-        if (json && report_json(json, &cfg, res, nsel))
-            rc = 1;
-        if (!rc && csv && report_csv(csv, &cfg, res, nsel))
-            rc = 1;
-    }
-    for (unsigned i = 0; res && i < nsel; i++)
-        run_result_free(&res[i]);
-out:
-    free(res);
-    free(params);
-    free(ats);
-    config_free(&cfg);
-    return rc;
+    for (unsigned i = 0; i < NSUB; i++)
+        if (!strcmp(cmd, subcommands[i].name))
+            return subcommands[i].fn(argc - 1, argv + 1);
+    mv_error("unknown command '%s' (see 'memvirt --help')", cmd);
+    return EXIT_USAGE;
 }
