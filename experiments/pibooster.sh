@@ -44,11 +44,11 @@ run fs_ratio400      --mode pv-pibooster "${fs[@]}" --param guest.pt_cache_ratio
 "$mv" compare --quiet --modes native,pv,pv-pibooster --workload netio --param netio.seconds=20 \
     --json "$out/netio.json" > "$out/netio.txt"
 "$mv" compare --quiet --modes native,pv,pv-pibooster --workload netio --param netio.seconds=20 \
-    --param xen.nic_ring=32 --json "$out/netio_ring32.json" > "$out/netio_ring32.txt"
+    --param hv.nic_ring=32 --json "$out/netio_ring32.json" > "$out/netio_ring32.txt"
 for m in pv pv-pibooster; do
-    run fs_nic_$m      --mode $m "${fs[@]}" --param xen.nic_mbps=88
-    run fs_nic32_$m    --mode $m "${fs[@]}" --param xen.nic_mbps=88 --param xen.nic_ring=32
-    run fs_nic32dsi_$m --mode $m "${fs[@]}" --param xen.nic_mbps=88 --param xen.nic_ring=32 --param iommu.psi=false
+    run fs_nic_$m      --mode $m "${fs[@]}" --param hv.nic_mbps=88
+    run fs_nic32_$m    --mode $m "${fs[@]}" --param hv.nic_mbps=88 --param hv.nic_ring=32
+    run fs_nic32dsi_$m --mode $m "${fs[@]}" --param hv.nic_mbps=88 --param hv.nic_ring=32 --param iommu.psi=false
 done
 
 python3 "$here/pibooster_summary.py" "$out" "$on_min"

@@ -118,10 +118,11 @@ static void finish(struct tmachine *t)
     /* every page-table page allocated during the test was freed */
     assert_int_equal(CNT(t, pt_pages_alloc), CNT(t, pt_pages_free));
     assert_int_equal(k->init_mm.pt_pages, 1 + k->cfg.kernel_pgd_slots);
-    double g[NGAUGES];
-    machine_gauges(&t->m, g);
-    assert_true(g[0] == 0);                                     /* tasks */
-    assert_true(g[2] == (double)k->init_mm.pt_pages);           /* pt_pages */
+    const struct mv_instruments *in = &t->m.ins;
+    assert_string_equal(in->gauge[0].name, "tasks");
+    assert_string_equal(in->gauge[2].name, "pt_pages");
+    assert_true(in->gauge[0].read(in->gauge[0].ctx) == 0);
+    assert_true(in->gauge[2].read(in->gauge[2].ctx) == (double)k->init_mm.pt_pages);
     /* data pages left: the page cache and the zero page only */
     assert_int_equal(k->data_pages, k->pcache->used + 1);
     assert_int_equal(CNT(t, data_pages_alloc) - CNT(t, data_pages_free), k->pcache->used);

@@ -16,16 +16,22 @@
 #include <cmocka.h>
 
 #include "guest/ptcache.h"
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "testutil.h"
 #include <string.h>
 
 #define N 20
 
+/* Boot with the cache on: pv-pibooster turns it on at boot; under native
+ * (no hypervisor to offer the cache flag) the guest's pools are exercised
+ * alone, switched on directly. */
 static struct tmachine *boot(const char *mode, const char *ratio, const char *total)
 {
-    const char *const p[] = { "guest.pt_cache=true", ratio, total, NULL };
-    return tm_boot_params(mode, "memwalk", p);
+    const char *const p[] = { ratio, total, NULL };
+    struct tmachine *t = tm_boot_params(mode, "memwalk", p);
+    ptcache_enable(&t->m.k);
+    assert_true(t->m.k.ptc->enabled);
+    return t;
 }
 
 /* Allocate n L1 tables for a scratch address space. */
@@ -162,33 +168,33 @@ static void test_release_through_xen(void **state)
     (void)state;
     struct tmachine *t = boot("pv-pibooster", "guest.pt_cache_ratio=200", "guest.pt_cache_total=16");
     struct kernel *k = &t->m.k;
-    struct xen *x = t->m.hv;
+    struct xen *x = XEN(t->m.hv);
     struct task *task = kernel_spawn(k, 1);      /* a pinned mm: its tables become page tables */
     schedule_to(k, task);
     struct mm *mm = task->mm;
     uint64_t pfn[N];
     alloc_n(k, mm, pfn, N);
     for (unsigned i = 0; i < N; i++) {
-        uint64_t mfn = xen_pfn_to_mfn(&x->si, pfn[i]);
+        uint64_t mfn = xen_pfn_to_mfn(&x->dom->si, pfn[i]);
         assert_true(frame(x, mfn)->flags & PGF_ptcache);
         uint64_t io;
         int w;
-        assert_int_equal(vtd_lookup(&x->dom.vtd, mfn, &io, &w), -1);   /* out of the IOMMU */
+        assert_int_equal(vtd_lookup(&x->dom->vtd, mfn, &io, &w), -1);   /* out of the IOMMU */
     }
     for (unsigned i = 0; i < 14; i++)
         pt_free(k, mm, pfn[i], 1);
     assert_int_equal(k->ptc->pool[1].released, 8);
     assert_int_equal(x->released, 8);
     for (unsigned i = 0; i < 8; i++) {
-        uint64_t mfn = xen_pfn_to_mfn(&x->si, pfn[i]), io;
+        uint64_t mfn = xen_pfn_to_mfn(&x->dom->si, pfn[i]), io;
         int w;
         assert_false(frame(x, mfn)->flags & PGF_ptcache);
-        assert_int_equal(vtd_lookup(&x->dom.vtd, mfn, &io, &w), 0);     /* mapped back */
+        assert_int_equal(vtd_lookup(&x->dom->vtd, mfn, &io, &w), 0);     /* mapped back */
         assert_int_equal(io, mfn);
         assert_true(w);
     }
     for (unsigned i = 8; i < 14; i++)                    /* still pooled: still flagged */
-        assert_true(frame(x, xen_pfn_to_mfn(&x->si, pfn[i]))->flags & PGF_ptcache);
+        assert_true(frame(x, xen_pfn_to_mfn(&x->dom->si, pfn[i]))->flags & PGF_ptcache);
     char msg[256];
     assert_int_equal(pv_check(x, msg, sizeof msg), 0);
     for (unsigned i = 14; i < N; i++)

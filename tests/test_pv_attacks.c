@@ -75,12 +75,12 @@ static uint64_t foreign_free_frame(struct tmachine *t)
     struct xen *x = X(t);
     for (uint64_t e = (x->nframes >> P2M_EXTENT_SHIFT) - 1; e > 8; e--) {
         uint64_t mfn = (e << P2M_EXTENT_SHIFT) + 17;
-        if (mfn_to_pfn(&x->dom, mfn) != UINT64_MAX || frame(x, mfn)->owner != DOMID_NONE)
+        if (mfn_to_pfn(x->dom, mfn) != UINT64_MAX || frame(x, mfn)->owner != DOMID_NONE)
             continue;
         int in_heap = 0;
-        for (uint64_t i = 0; i < x->nheap && !in_heap; i++)
-            in_heap = x->heap[i] == mfn;
-        if (!in_heap && mfn != x->dom.vtd.root)
+        for (uint64_t i = 0; i < x->h->nheap && !in_heap; i++)
+            in_heap = x->h->heap[i] == mfn;
+        if (!in_heap && mfn != x->dom->vtd.root)
             return mfn;
     }
     fail_msg("no foreign frame in machine memory");
@@ -99,12 +99,12 @@ static void test_map_foreign_frame(void **state)
     assert_int_equal(pmem_read(&t->m.mem, l1, idx), 0);
     assert_true(frame(x, l1)->type == PGT_l1 && (frame(x, l1)->flags & PGF_pinned));
 
-    uint64_t heap = x->heap[0];
-    uint64_t ioroot = x->dom.vtd.root;                /* a live I/O page table of Xen's */
+    uint64_t heap = x->h->heap[0];
+    uint64_t ioroot = x->dom->vtd.root;                /* a live I/O page table of Xen's */
     uint64_t other = foreign_free_frame(t);
-    assert_int_equal(mfn_to_pfn(&x->dom, heap), UINT64_MAX);
-    assert_int_equal(mfn_to_pfn(&x->dom, ioroot), UINT64_MAX);
-    assert_int_equal(mfn_to_pfn(&x->dom, other), UINT64_MAX);
+    assert_int_equal(mfn_to_pfn(x->dom, heap), UINT64_MAX);
+    assert_int_equal(mfn_to_pfn(x->dom, ioroot), UINT64_MAX);
+    assert_int_equal(mfn_to_pfn(x->dom, other), UINT64_MAX);
     uint64_t victims[] = { heap, ioroot, other, 100 /* Xen's own image */ };
     struct page_info l1_before = snap(t, l1);
 
@@ -408,7 +408,7 @@ static void test_pibooster_release_refused(void **state)
     assert_int_equal(hc_release(t, mix1, 2), -EINVAL);
     assert_int_equal(hc_release(t, mix2, 2), -EINVAL);
     assert_int_equal(hc_release(t, mix3, 2), -EBUSY);
-    uint64_t foreign = x->heap[0], mix4[] = { pooled, foreign };
+    uint64_t foreign = x->h->heap[0], mix4[] = { pooled, foreign };
     assert_int_equal(hc_release(t, mix4, 2), -EINVAL);
 
     same_frame(t, l1, bl, "live L1");
@@ -443,16 +443,16 @@ static void dma_into_table(const char *mode)
     uint64_t out = 0;
 
     /* control: the process's data page is DMA-writable, 1:1 */
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, d, 1, &out), 0);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, d, 1, &out), 0);
     assert_int_equal(out, d);
 
     uint64_t f0 = cnt(t, CNT_dma_faults);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, l1, 1, &out), -1);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, l1, 1, &out), -1);
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 1);
-    assert_int_equal(iommu_dma(&x->iommu, x->disk.id, l4, 1, &out), -1);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->disk.id, l4, 1, &out), -1);
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 2);
     /* not even readable: page tables are out of the IOMMU altogether */
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, l1, 0, &out), -1);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, l1, 0, &out), -1);
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 3);
     check_inv(t);
     finish(t, &p, 1);
@@ -477,14 +477,14 @@ static void test_dma_write_pooled_page(void **state)
     check_inv(t);
 
     uint64_t out, f0 = cnt(t, CNT_dma_faults);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 1, &out), -1);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 1, &out), -1);
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 1);
 
     ptcache_disable(K(t));
     assert_int_equal(ptcache_pool_size(K(t), 0), 0);
     assert_false(frame(x, mfn)->flags & PGF_ptcache);
     check_inv(t);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 1, &out), 0);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 1, &out), 0);
     assert_int_equal(out, mfn);
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 1);
     finish(t, NULL, 0);
@@ -496,16 +496,16 @@ static void test_dma_read_foreign(void **state)
 {
     struct tmachine *t = boot("pv", NULL);
     struct xen *x = X(t);
-    uint64_t victims[] = { x->heap[0], x->dom.vtd.root, foreign_free_frame(t), 100 };
+    uint64_t victims[] = { x->h->heap[0], x->dom->vtd.root, foreign_free_frame(t), 100 };
     uint64_t out, f0 = cnt(t, CNT_dma_faults);
     for (unsigned i = 0; i < 4; i++) {
-        assert_int_equal(iommu_dma(&x->iommu, x->nic.id, victims[i], 0, &out), -1);
-        assert_int_equal(iommu_dma(&x->iommu, x->disk.id, victims[i], 1, &out), -1);
+        assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, victims[i], 0, &out), -1);
+        assert_int_equal(iommu_dma(&x->h->iommu, x->h->disk.id, victims[i], 1, &out), -1);
     }
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 8);
     /* control: a frame of the domain (in the kernel image) is readable */
     uint64_t mine = p2m(t, 100);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mine, 0, &out), 0);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mine, 0, &out), 0);
     assert_int_equal(out, mine);
     check_inv(t);
     finish(t, NULL, 0);
@@ -520,9 +520,9 @@ static void test_stale_iotlb(void **state)
     struct kernel *k = K(t);
     uint64_t pfn = kalloc_page(k, 0), mfn = p2m(t, pfn), out;
 
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 0, &out), 0);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 0, &out), 0);
     uint64_t miss0 = cnt(t, CNT_iotlb_miss);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 0, &out), 0);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 0, &out), 0);
     assert_int_equal(cnt(t, CNT_iotlb_miss), miss0);        /* served by the IOTLB */
 
     uint64_t psi0 = cnt(t, CNT_iotlb_inv_psi);
@@ -531,13 +531,13 @@ static void test_stale_iotlb(void **state)
     assert_int_equal(cnt(t, CNT_iotlb_inv_psi), psi0 + 1);
     check_inv(t);                                            /* no stale IOTLB entry */
     uint64_t f0 = cnt(t, CNT_dma_faults);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 1, &out), -1);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 0, &out), -1);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 1, &out), -1);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 0, &out), -1);
     assert_int_equal(cnt(t, CNT_dma_faults), f0 + 2);
 
     assert_int_equal(hc_ext(t, MMUEXT_UNPIN_TABLE, mfn), 0);
     assert_int_equal(hc_dmap(t, pfn, 1), 0);
-    assert_int_equal(iommu_dma(&x->iommu, x->nic.id, mfn, 1, &out), 0);
+    assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, mfn, 1, &out), 0);
     page_put(k, pfn);
 
     /* through the guest's own paths: a new process's tables (fresh frames that
@@ -546,7 +546,7 @@ static void test_stale_iotlb(void **state)
     uint64_t tabs[] = { p2m(t, table_pfn(t, p->mm, VA0, 1)), p2m(t, table_pfn(t, p->mm, VA0, 2)),
                         p2m(t, table_pfn(t, p->mm, VA0, 3)), p2m(t, p->mm->pgd) };
     for (unsigned i = 0; i < 4; i++)
-        assert_int_equal(iommu_dma(&x->iommu, x->nic.id, tabs[i], 1, &out), -1);
+        assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, tabs[i], 1, &out), -1);
     check_inv(t);
     finish(t, &p, 1);
 }
@@ -561,7 +561,7 @@ static void test_stale_tlb_flushed_on_retype(void **state)
     uint64_t l1 = p2m(t, table_pfn(t, p->mm, va, 1));
     unsigned idx = pt_index(va, 1);
     pte_t e = pmem_read(&t->m.mem, l1, idx);
-    uint64_t d = pte_frame(e), dpfn = mfn_to_pfn(&X(t)->dom, d), got;
+    uint64_t d = pte_frame(e), dpfn = mfn_to_pfn(X(t)->dom, d), got;
     assert_true(e & _PAGE_RW);
     assert_int_equal(cpu_access(&t->m.cpu, va, ACC_WRITE, &got), 0);    /* TLB filled */
 

@@ -32,7 +32,7 @@ static int io_absent(struct tmachine *t, uint64_t mfn)
 {
     uint64_t io_mfn;
     int w;
-    return vtd_lookup(&X(t)->dom.vtd, mfn, &io_mfn, &w) != 0;
+    return vtd_lookup(&X(t)->dom->vtd, mfn, &io_mfn, &w) != 0;
 }
 
 /* ---- pinning a new L1, and the IOMMU per profile ----------------------------- */
@@ -331,7 +331,7 @@ static void test_mmu_update_live_vs_plain(void **state)
     uint64_t dp = kalloc_page(K(t), 0), d = p2m(t, dp);
 
     /* a page that is no live table: anything may be written, nothing validated */
-    uint64_t pp = kalloc_page(K(t), 0), pm = p2m(t, pp), heap = x->heap[0];
+    uint64_t pp = kalloc_page(K(t), 0), pm = p2m(t, pp), heap = x->h->heap[0];
     struct page_info hb = *frame(x, heap), db = *frame(x, d);
     pte_t junk = pte_make(heap, _PAGE_PRESENT | _PAGE_RW | _PAGE_PCD);
     assert_int_equal(hc_mmu(t, pm, 9, junk), 0);
@@ -422,7 +422,7 @@ static void test_ptwr_emulation(void **state)
 
     /* a foreign frame: refused, memory unchanged */
     e0 = cnt(t, CNT_vm_exits);
-    assert_int_not_equal(cpu_store(&t->m.cpu, l1p, idx, pte_make(x->heap[0], USER_RO)), 0);
+    assert_int_not_equal(cpu_store(&t->m.cpu, l1p, idx, pte_make(x->h->heap[0], USER_RO)), 0);
     assert_int_equal(cnt(t, CNT_vm_exits), e0 + 1);
     assert_int_equal(pmem_read(&t->m.mem, l1, idx), pte_make(d, USER_RW));
     /* a disallowed flag: refused */
@@ -474,7 +474,7 @@ static void test_update_va_mapping_user(void **state)
 
     /* refused updates do not flush */
     pg0 = cnt(t, CNT_tlb_flush_page);
-    assert_int_equal(hc_uva(t, va, pte_make(x->heap[0], USER_RO), UVMF_INVLPG), -EBUSY);
+    assert_int_equal(hc_uva(t, va, pte_make(x->h->heap[0], USER_RO), UVMF_INVLPG), -EBUSY);
     assert_int_equal(hc_uva(t, 0x7f0000000000ull, pte_make(d, USER_RO), UVMF_INVLPG), -EINVAL);  /* no L1 */
     assert_int_equal(hc_uva(t, USER_VA_END, pte_make(d, USER_RO), UVMF_INVLPG), -EINVAL);
     assert_int_equal(cnt(t, CNT_tlb_flush_page), pg0);
@@ -560,8 +560,8 @@ static void test_new_baseptr(void **state)
     struct kernel *k = K(t);
     struct task *p = spawn_proc(t, 1, VA0, 1);
     uint64_t pgd = p2m(t, p->mm->pgd), upgd = p2m(t, p->mm->user_pgd), ipgd = p2m(t, k->init_mm.pgd);
-    assert_int_equal(x->dom.guest_table, pgd);
-    assert_int_equal(x->dom.guest_table_user, upgd);
+    assert_int_equal(x->guest_table, pgd);
+    assert_int_equal(x->guest_table_user, upgd);
     assert_int_equal(t->m.cpu.hw_root, upgd);
     uint64_t l1 = p2m(t, table_pfn(t, p->mm, VA0, 1));
 
@@ -569,11 +569,11 @@ static void test_new_baseptr(void **state)
     uint64_t fp = kalloc_page(k, 0), f = p2m(t, fp), dp = kalloc_page(k, 0);
     assert_int_equal(hc_mmu(t, f, 0, pte_make(p2m(t, dp), PT_TABLE_FLAGS)), 0);
     assert_int_equal(hc_dmap(t, fp, 0), 0);
-    uint64_t bad[] = { f, l1, p2m(t, dp), x->heap[0], 0 };
+    uint64_t bad[] = { f, l1, p2m(t, dp), x->h->heap[0], 0 };
     for (unsigned i = 0; i < 5; i++) {
         uint32_t tc = bad[i] ? frame(x, bad[i])->type_count : 0;
         assert_int_equal(hc_ext(t, MMUEXT_NEW_BASEPTR, bad[i]), -EINVAL);
-        assert_int_equal(x->dom.guest_table, pgd);
+        assert_int_equal(x->guest_table, pgd);
         assert_int_equal(t->m.cpu.hw_root, upgd);
         if (bad[i])
             assert_int_equal(frame(x, bad[i])->type_count, tc);
@@ -585,8 +585,8 @@ static void test_new_baseptr(void **state)
     /* a pinned L4: switches, takes a reference, drops the old ones */
     uint32_t tc_i = frame(x, ipgd)->type_count, tc_p = frame(x, pgd)->type_count, tc_u = frame(x, upgd)->type_count;
     assert_int_equal(baseptr(t, ipgd, 0), 0);
-    assert_int_equal(x->dom.guest_table, ipgd);
-    assert_int_equal(x->dom.guest_table_user, 0);
+    assert_int_equal(x->guest_table, ipgd);
+    assert_int_equal(x->guest_table_user, 0);
     assert_int_equal(t->m.cpu.hw_root, ipgd);
     assert_int_equal(t->m.cpu.cr3, k->init_mm.pgd);
     assert_int_equal(frame(x, ipgd)->type_count, tc_i + 1);

@@ -15,7 +15,7 @@
 
 #include <errno.h>
 
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "testutil.h"
 
 #define PAGE_KERNEL    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
@@ -51,11 +51,11 @@ static void test_linear_table_cannot_be_both_user_and_target(void **state)
 {
     const char *const params[] = { "guest.ram_mb=256", "xen.linear_pt=true", NULL };
     t = tm_boot_params("pv", "memwalk", params);
-    struct xen *x = t->m.hv;
+    struct xen *x = XEN(t->m.hv);
     uint64_t pfn[3], m[3];
     for (unsigned i = 0; i < 3; i++) {
         pfn[i] = kalloc_page(&t->m.k, 0);
-        m[i] = pfn_to_mfn(&x->dom, pfn[i]);
+        m[i] = pfn_to_mfn(x->dom, pfn[i]);
         assert_int_equal(dmap(pfn[i], m[i], 0), 0);
         assert_int_equal(ext(MMUEXT_PIN_L2_TABLE, m[i]), 0);
     }

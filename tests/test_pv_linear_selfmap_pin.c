@@ -12,7 +12,7 @@
 
 #include <errno.h>
 
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "testutil.h"
 
 #define PAGE_KERNEL    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
@@ -24,8 +24,8 @@ static void test_pin_l4_with_readonly_selfmap(void **state)
 {
     const char *const params[] = { "guest.ram_mb=256", "xen.linear_pt=true", NULL };
     struct tmachine *t = tm_boot_params("pv", "memwalk", params);
-    struct xen *x = t->m.hv;
-    uint64_t pfn = kalloc_page(&t->m.k, 0), mfn = pfn_to_mfn(&x->dom, pfn);
+    struct xen *x = XEN(t->m.hv);
+    uint64_t pfn = kalloc_page(&t->m.k, 0), mfn = pfn_to_mfn(x->dom, pfn);
 
     /* the recursive slot, written while the page is plain memory */
     struct mmu_update u = { (mfn << PAGE_SHIFT) | (300 << 3), pte_make(mfn, _PAGE_PRESENT | _PAGE_ACCESSED) };

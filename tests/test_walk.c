@@ -79,7 +79,7 @@ static void map2m(struct pmem *m)
     pmem_write(m, L2T, I2, pte_make(DATA_2M, LF | _PAGE_PSE));
 }
 
-static uint32_t walk(struct pmem *m, uint64_t va, enum access acc, int user, unsigned flags,
+static uint32_t walk4(struct pmem *m, uint64_t va, enum access acc, int user, unsigned flags,
                      struct walk_result *r)
 {
     return walk_1d(m, ROOT, va, acc, user, NULL, 0, flags, r);
@@ -90,7 +90,7 @@ static void test_refs_4k(void **state)
     struct pmem *m = *state;
     map4k(m, LF);
     struct walk_result r = { 0 };
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.refs, 4);
     assert_int_equal(r.frame, DATA);
     assert_int_equal(r.size, PG_4K);
@@ -100,9 +100,9 @@ static void test_refs_4k(void **state)
     assert_int_equal(r.flags & (TLB_W | TLB_U | TLB_NX), TLB_W | TLB_U);
     /* The page offset does not change the frame; another page of the same
      * table is not mapped. */
-    assert_int_equal(walk(m, VA & ~0xfffull, ACC_WRITE, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA & ~0xfffull, ACC_WRITE, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA);
-    assert_int_equal(walk(m, VA + 0x1000, ACC_READ, 1, 0, &r), PFEC_U);
+    assert_int_equal(walk4(m, VA + 0x1000, ACC_READ, 1, 0, &r), PFEC_U);
     assert_int_equal(r.level, 1);
 }
 
@@ -111,7 +111,7 @@ static void test_refs_2m(void **state)
     struct pmem *m = *state;
     map2m(m);
     struct walk_result r = { 0 };
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.refs, 3);
     assert_int_equal(r.size, PG_2M);
     assert_int_equal(r.level, 2);
@@ -119,14 +119,14 @@ static void test_refs_2m(void **state)
     /* VA's 4K index inside the 2M page is I1 */
     assert_int_equal(r.frame, DATA_2M + I1);
     /* first and last 4K page of the 2M page */
-    assert_int_equal(walk(m, va_of(I4, I3, I2, 0, 0), ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, va_of(I4, I3, I2, 0, 0), ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_2M);
-    assert_int_equal(walk(m, va_of(I4, I3, I2, 511, 0xff8), ACC_WRITE, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, va_of(I4, I3, I2, 511, 0xff8), ACC_WRITE, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_2M + 511);
     /* Frame bits below 2M in the entry (bit 12 is PAT for large pages) are
      * not part of the base. */
     pmem_write(m, L2T, I2, pte_make(DATA_2M | 1, LF | _PAGE_PSE));
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_2M + I1);
 }
 
@@ -136,19 +136,19 @@ static void test_refs_1g(void **state)
     pmem_write(m, ROOT, I4, pte_make(L3T, TF));
     pmem_write(m, L3T, I3, pte_make(DATA_1G, LF | _PAGE_PSE));
     struct walk_result r = { 0 };
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.refs, 2);
     assert_int_equal(r.size, PG_1G);
     assert_int_equal(r.level, 3);
     assert_int_equal(r.leaf_table, L3T);
     assert_int_equal(r.frame, DATA_1G + I2 * 512 + I1);
-    assert_int_equal(walk(m, va_of(I4, I3, 511, 511, 0), ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, va_of(I4, I3, 511, 511, 0), ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_1G + 511 * 512 + 511);
-    assert_int_equal(walk(m, va_of(I4, I3, 0, 0, 0), ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, va_of(I4, I3, 0, 0, 0), ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_1G);
     /* low frame bits of a 1G entry are ignored too */
     pmem_write(m, L3T, I3, pte_make(DATA_1G | 0x1ff, LF | _PAGE_PSE));
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_1G + I2 * 512 + I1);
 }
 
@@ -207,38 +207,38 @@ static void test_not_present(void **state)
     struct walk_result r = { 0 };
 
     /* empty root */
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_U);
     assert_int_equal(r.level, 4);
     assert_int_equal(r.refs, 1);
     assert_int_equal(r.leaf_table, ROOT);
 
     pmem_write(m, ROOT, I4, pte_make(L3T, TF));
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), PFEC_W | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), PFEC_W | PFEC_U);
     assert_int_equal(r.level, 3);
     assert_int_equal(r.refs, 2);
     assert_int_equal(r.leaf_table, L3T);
 
     pmem_write(m, L3T, I3, pte_make(L2T, TF));
-    assert_int_equal(walk(m, VA, ACC_EXEC, 0, 0, &r), PFEC_I);
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 0, 0, &r), PFEC_I);
     assert_int_equal(r.level, 2);
     assert_int_equal(r.refs, 3);
     assert_int_equal(r.leaf_table, L2T);
 
     pmem_write(m, L2T, I2, pte_make(L1T, TF));
-    assert_int_equal(walk(m, VA, ACC_WRITE, 0, 0, &r), PFEC_W);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 0, 0, &r), PFEC_W);
     assert_int_equal(r.level, 1);
     assert_int_equal(r.refs, 4);
     assert_int_equal(r.leaf_table, L1T);
 
     /* an entry with a frame but no P bit is not present */
     pmem_write(m, L1T, I1, pte_make(DATA, LF & ~_PAGE_PRESENT));
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_U);
     assert_int_equal(r.level, 1);
     /* not present wins over every permission: no P bit in the code */
-    assert_int_equal(walk(m, VA, ACC_READ, 1, WALK_NOCHECK, &r), PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, WALK_NOCHECK, &r), PFEC_U);
 
     pmem_write(m, L1T, I1, pte_make(DATA, LF));
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
 }
 
 static void test_user_supervisor(void **state)
@@ -246,22 +246,22 @@ static void test_user_supervisor(void **state)
     struct pmem *m = *state;
     struct walk_result r = { 0 };
     map4k(m, LF & ~_PAGE_USER);
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_U);
     assert_int_equal(r.level, 1);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_U | PFEC_W);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_U | PFEC_W);
     /* the kernel may access it */
-    assert_int_equal(walk(m, VA, ACC_READ, 0, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 0, 0, &r), 0);
     assert_int_equal(r.frame, DATA);
     assert_false(r.flags & TLB_U);
 
     /* U clear at an upper level forbids user access as well */
     map4k_flags(m, TF, TF & ~_PAGE_USER, TF, LF);
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_U);
-    assert_int_equal(walk(m, VA, ACC_READ, 0, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_READ, 0, 0, &r), 0);
     map4k_flags(m, TF & ~_PAGE_USER, TF, TF, LF);
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_U);
     map4k(m, LF);
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_true(r.flags & TLB_U);
 }
 
@@ -270,23 +270,23 @@ static void test_read_only(void **state)
     struct pmem *m = *state;
     struct walk_result r = { 0 };
     map4k(m, LF & ~_PAGE_RW);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_W | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_W | PFEC_U);
     assert_int_equal(r.level, 1);
     /* no CR0.WP exemption is modelled: supervisor writes fault as well */
-    assert_int_equal(walk(m, VA, ACC_WRITE, 0, 0, &r), PFEC_P | PFEC_W);
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 0, 0, &r), PFEC_P | PFEC_W);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_false(r.flags & TLB_W);
 
     /* W clear at any upper level forbids writes through a writable leaf */
     for (unsigned lvl = 2; lvl <= 4; lvl++) {
         map4k_flags(m, lvl == 4 ? TF & ~_PAGE_RW : TF, lvl == 3 ? TF & ~_PAGE_RW : TF,
                     lvl == 2 ? TF & ~_PAGE_RW : TF, LF);
-        assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_W | PFEC_U);
-        assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+        assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_W | PFEC_U);
+        assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
         assert_false(r.flags & TLB_W);
     }
     map4k(m, LF);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), 0);
     assert_true(r.flags & TLB_W);
 }
 
@@ -295,18 +295,18 @@ static void test_nx(void **state)
     struct pmem *m = *state;
     struct walk_result r = { 0 };
     map4k(m, LF | _PAGE_NX);
-    assert_int_equal(walk(m, VA, ACC_EXEC, 1, 0, &r), PFEC_P | PFEC_I | PFEC_U);
-    assert_int_equal(walk(m, VA, ACC_EXEC, 0, 0, &r), PFEC_P | PFEC_I);
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 1, 0, &r), PFEC_P | PFEC_I | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 0, 0, &r), PFEC_P | PFEC_I);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_true(r.flags & TLB_NX);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), 0);
 
     /* NX at an upper level makes the whole region non-executable */
     map4k_flags(m, TF, TF | _PAGE_NX, TF, LF);
-    assert_int_equal(walk(m, VA, ACC_EXEC, 1, 0, &r), PFEC_P | PFEC_I | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 1, 0, &r), PFEC_P | PFEC_I | PFEC_U);
 
     map4k(m, LF);
-    assert_int_equal(walk(m, VA, ACC_EXEC, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 1, 0, &r), 0);
     assert_false(r.flags & TLB_NX);
 }
 
@@ -320,8 +320,8 @@ static void test_accessed_dirty(void **state)
     map4k(m, LF);
     pte_t before[4] = { pmem_read(m, ROOT, I4), pmem_read(m, L3T, I3), pmem_read(m, L2T, I2),
                         pmem_read(m, L1T, I1) };
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), 0);
     assert_int_equal(pmem_read(m, ROOT, I4), before[0]);
     assert_int_equal(pmem_read(m, L3T, I3), before[1]);
     assert_int_equal(pmem_read(m, L2T, I2), before[2]);
@@ -329,7 +329,7 @@ static void test_accessed_dirty(void **state)
     assert_false(r.flags & TLB_D);
 
     /* a read with WALK_SET_AD sets A at every level, D nowhere */
-    assert_int_equal(walk(m, VA, ACC_READ, 1, WALK_SET_AD, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, WALK_SET_AD, &r), 0);
     assert_int_equal(pmem_read(m, ROOT, I4) & dirty_bits, _PAGE_ACCESSED);
     assert_int_equal(pmem_read(m, L3T, I3) & dirty_bits, _PAGE_ACCESSED);
     assert_int_equal(pmem_read(m, L2T, I2) & dirty_bits, _PAGE_ACCESSED);
@@ -340,7 +340,7 @@ static void test_accessed_dirty(void **state)
     assert_int_equal(pmem_read(m, ROOT, I4), before[0] | _PAGE_ACCESSED);
 
     /* a write sets D on the leaf only */
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
     assert_int_equal(pmem_read(m, L1T, I1) & dirty_bits, dirty_bits);
     assert_int_equal(pmem_read(m, ROOT, I4) & dirty_bits, _PAGE_ACCESSED);
     assert_int_equal(pmem_read(m, L3T, I3) & dirty_bits, _PAGE_ACCESSED);
@@ -349,18 +349,18 @@ static void test_accessed_dirty(void **state)
 
     /* a write straight after mapping sets A and D together */
     map4k(m, LF);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
     assert_int_equal(pmem_read(m, L1T, I1) & dirty_bits, dirty_bits);
     assert_int_equal(pmem_read(m, L2T, I2) & dirty_bits, _PAGE_ACCESSED);
 
     /* a faulting write sets no D bit */
     map4k(m, LF & ~_PAGE_RW);
-    assert_int_not_equal(walk(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
+    assert_int_not_equal(walk4(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
     assert_false(pmem_read(m, L1T, I1) & _PAGE_DIRTY);
 
     /* a 2M leaf gets D; the L3 above it only A */
     map2m(m);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, WALK_SET_AD, &r), 0);
     assert_int_equal(pmem_read(m, L2T, I2) & dirty_bits, dirty_bits);
     assert_true(pmem_read(m, L2T, I2) & _PAGE_PSE);
     assert_int_equal(pte_frame(pmem_read(m, L2T, I2)), DATA_2M);
@@ -373,10 +373,10 @@ static void test_nocheck(void **state)
     struct walk_result r = { 0 };
     /* supervisor, read-only, non-executable page under a read-only L2 */
     map4k_flags(m, TF, TF, TF & ~_PAGE_RW, (LF & ~(_PAGE_USER | _PAGE_RW)) | _PAGE_NX);
-    assert_int_equal(walk(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_W | PFEC_U);
-    assert_int_equal(walk(m, VA, ACC_EXEC, 1, 0, &r), PFEC_P | PFEC_I | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 1, 0, &r), PFEC_P | PFEC_W | PFEC_U);
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 1, 0, &r), PFEC_P | PFEC_I | PFEC_U);
     for (int acc = ACC_READ; acc <= ACC_EXEC; acc++) {
-        assert_int_equal(walk(m, VA, (enum access)acc, 1, WALK_NOCHECK, &r), 0);
+        assert_int_equal(walk4(m, VA, (enum access)acc, 1, WALK_NOCHECK, &r), 0);
         assert_int_equal(r.frame, DATA);
         assert_int_equal(r.refs, 4);
         /* the effective permissions are still reported */
@@ -392,15 +392,15 @@ static void test_noncanonical(void **state)
     const uint64_t bad[] = { 0x0000800000000000ull, VA | (1ull << 47), 0x8000000000000000ull,
                              0xffff7ffffffff000ull };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        uint32_t pfec = walk(m, bad[i], ACC_READ, 1, 0, &r);
+        uint32_t pfec = walk4(m, bad[i], ACC_READ, 1, 0, &r);
         assert_true(pfec & PFEC_RSVD);
         assert_int_equal(pfec & ~(uint32_t)PFEC_RSVD, PFEC_U);
         assert_int_equal(r.refs, 0);
-        pfec = walk(m, bad[i], ACC_WRITE, 0, WALK_NOCHECK, &r);
+        pfec = walk4(m, bad[i], ACC_WRITE, 0, WALK_NOCHECK, &r);
         assert_int_equal(pfec, PFEC_RSVD | PFEC_W);
     }
     /* the walk of the canonical original is fine */
-    assert_int_equal(walk(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
 }
 
 static void test_table_outside_memory(void **state)
@@ -409,7 +409,7 @@ static void test_table_outside_memory(void **state)
     struct walk_result r = { 0 };
     pmem_write(m, ROOT, I4, pte_make(L3T, TF));
     pmem_write(m, L3T, I3, pte_make(NFRAMES + 5, TF));   /* beyond memory */
-    uint32_t pfec = walk(m, VA, ACC_READ, 1, 0, &r);
+    uint32_t pfec = walk4(m, VA, ACC_READ, 1, 0, &r);
     assert_true(pfec & PFEC_RSVD);
     assert_int_equal(r.level, 2);
     assert_int_equal(r.refs, 2);

@@ -61,11 +61,11 @@ static void run_ok(struct run_result *out, const char *wl, const char *const *pa
     assert_true(out->series.n >= 1);
 }
 
-static const struct metric *metric(const struct run_result *r, const char *name)
+static const struct mv_metric *metric(const struct run_result *r, const char *name)
 {
-    for (unsigned i = 0; i < r->nmetric; i++)
-        if (!strcmp(r->metric[i].name, name))
-            return &r->metric[i];
+    for (unsigned i = 0; i < r->metrics.n; i++)
+        if (!strcmp(r->metrics.m[i].name, name))
+            return &r->metrics.m[i];
     fail_msg("metric %s missing", name);
     return NULL;
 }
@@ -123,7 +123,7 @@ static void test_forkstorm_deterministic(void **state)
     assert_true(a->sim_seconds == b.sim_seconds);
     assert_int_equal(a->series.n, b.series.n);
     assert_memory_equal(a->series.cnt, b.series.cnt, (size_t)a->series.n * CNT__N * sizeof *a->series.cnt);
-    assert_memory_equal(a->series.gauge, b.series.gauge, (size_t)a->series.n * NGAUGES * sizeof *a->series.gauge);
+    assert_memory_equal(a->series.gauge, b.series.gauge, (size_t)a->series.n * a->series.ngauge * sizeof *a->series.gauge);
     run_result_free(&b);
 
     run_ok(&c, "forkstorm", FS_PARAMS, 2);

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "guest/ptcache.h"
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "sim/engine.h"
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +31,16 @@ static void run(const char *mode, const char *wl, const char *const *params, con
     for (unsigned i = 0; ats && ats[i]; i++)
         assert_int_equal(config_at(&cfg, ats[i]), 0);
     assert_int_equal(config_validate(&cfg), 0);
+    assert_int_equal(mode_validate(mode_find(mode), &cfg), 0);
     assert_int_equal(engine_run(&cfg, mode_find(mode), out), 0);
     config_free(&cfg);
 }
 
 static double metric(const struct run_result *r, const char *name)
 {
-    for (unsigned i = 0; i < r->nmetric; i++)
-        if (!strcmp(r->metric[i].name, name))
-            return r->metric[i].value;
+    for (unsigned i = 0; i < r->metrics.n; i++)
+        if (!strcmp(r->metrics.m[i].name, name))
+            return r->metrics.m[i].value;
     return -1;
 }
 
@@ -134,8 +135,8 @@ static void test_netio(void **state)
 static void test_background_dma(void **state)
 {
     (void)state;
-    const char *const p[] = { "forkstorm.minutes=0.2", "xen.nic_mbps=200", "xen.disk_mbps=100",
-                              "xen.nic_ring=32", NULL };
+    const char *const p[] = { "forkstorm.minutes=0.2", "hv.nic_mbps=200", "hv.disk_mbps=100",
+                              "hv.nic_ring=32", NULL };
     for (unsigned m = 0; m < 2; m++) {
         struct run_result r;
         run(pv_modes[m], "forkstorm", p, NULL, &r);
@@ -147,23 +148,34 @@ static void test_background_dma(void **state)
 }
 
 /* The cache switched on, retuned and switched off during one run. */
+static unsigned gauge_index(const struct series *s, const char *name)
+{
+    for (unsigned g = 0; g < s->ngauge; g++)
+        if (!strcmp(s->gauge_name[g], name))
+            return g;
+    fail_msg("gauge %s missing", name);
+    return 0;
+}
+
 static void test_runtime_control(void **state)
 {
     (void)state;
-    const char *const p[] = { "forkstorm.minutes=2", "forkstorm.burst_refs=0", "sim.series_ms=30000", NULL };
+    const char *const p[] = { "forkstorm.minutes=2", "forkstorm.burst_refs=0", "sim.series_ms=30000",
+                              "guest.pt_cache=off", NULL };
     const char *const at[] = { "30s:ptcache=on", "60s:ptcache_ratio=100", "60s:ptcache_total=16",
                                "90s:ptcache=off", NULL };
     struct run_result r;
-    run("pv", "forkstorm", p, at, &r);
+    run("pv-pibooster", "forkstorm", p, at, &r);
     common(&r);
     const struct series *s = &r.series;
+    unsigned g_pool = gauge_index(s, "ptcache_pool"), g_pt = gauge_index(s, "pt_pages");
     assert_true(s->n >= 4);
     uint64_t inv[8] = { 0 };
     double pool[8] = { 0 }, in_use[8] = { 0 };
     for (uint32_t i = 0; i < s->n && i < 8; i++) {
         inv[i] = s->cnt[i * CNT__N + CNT_iotlb_inv_psi] + s->cnt[i * CNT__N + CNT_iotlb_inv_dsi];
-        pool[i] = s->gauge[i * NGAUGES + 7];
-        in_use[i] = s->gauge[i * NGAUGES + 2];
+        pool[i] = s->gauge[i * s->ngauge + g_pool];
+        in_use[i] = s->gauge[i * s->ngauge + g_pt];
     }
     /* 0-30 s: off; 30-60 s: on, the pool fills; 60-90 s: thresholds at
      * ratio 100% and total 16, so after every free a pool holds no more than

@@ -9,7 +9,7 @@
 #define MV_TESTS_TESTUTIL_PV_H
 #include <stdint.h>
 
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "testutil.h"
 
 /* Page flags as the guest kernel uses them: its direct map, user pages. */
@@ -33,9 +33,9 @@ static inline struct tmachine *boot(const char *mode, const char *extra)
     return t;
 }
 
-static inline struct xen *X(struct tmachine *t) { return t->m.hv; }
+static inline struct xen *X(struct tmachine *t) { return XEN(t->m.hv); }
 static inline struct kernel *K(struct tmachine *t) { return &t->m.k; }
-static inline uint64_t p2m(struct tmachine *t, uint64_t pfn) { return pfn_to_mfn(&X(t)->dom, pfn); }
+static inline uint64_t p2m(struct tmachine *t, uint64_t pfn) { return pfn_to_mfn(X(t)->dom, pfn); }
 static inline uint64_t cnt(struct tmachine *t, enum mv_counter c) { return t->m.st.cnt[c]; }
 
 /* The hypervisor's security invariants hold. */
@@ -128,7 +128,7 @@ static inline int io_mapped(struct tmachine *t, uint64_t mfn, int *w)
 {
     uint64_t io_mfn = 0;
     int wr = 0;
-    int rc = vtd_lookup(&X(t)->dom.vtd, mfn, &io_mfn, &wr);
+    int rc = vtd_lookup(&X(t)->dom->vtd, mfn, &io_mfn, &wr);
     if (w)
         *w = wr;
     return rc == 0 && io_mfn == mfn;

@@ -13,8 +13,8 @@ int cmd_list(int argc, char **argv)
         return EXIT_USAGE;
     }
     printf("modes:\n");
-    for (unsigned i = 0; i < nmodes; i++)
-        printf("  %-14s %s\n", modes[i]->name, modes[i]->doc);
+    for (unsigned i = 0; i < mode_count(); i++)
+        printf("  %-14s %s\n", mode_at(i)->name, mode_at(i)->doc);
     printf("\nworkloads:\n");
     for (unsigned i = 0; i < nworkloads; i++)
         printf("  %-14s %s\n", workloads[i]->name, workloads[i]->doc);

@@ -114,8 +114,8 @@ int cmd_run(int argc, char **argv)
     /* The modes: one for run (default native), a list for compare (default all). */
     if (!mode_arg) {
         if (compare)
-            for (unsigned i = 0; i < nmodes; i++)
-                sel[nsel++] = modes[i];
+            for (unsigned i = 0; i < mode_count() && nsel < 32; i++)
+                sel[nsel++] = mode_at(i);
         else
             sel[nsel++] = mode_find("native");
     } else {
@@ -139,6 +139,10 @@ int cmd_run(int argc, char **argv)
             { rc = EXIT_USAGE; goto out; }
         }
     }
+
+    for (unsigned i = 0; i < nsel; i++)
+        if (mode_validate(sel[i], &cfg))
+            { rc = EXIT_USAGE; goto out; }
 
     res = mv_calloc(nsel, sizeof *res);
     for (unsigned i = 0; i < nsel && !rc; i++)

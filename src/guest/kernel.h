@@ -11,6 +11,7 @@
 #define MV_GUEST_KERNEL_H
 #include "guest/buddy.h"
 #include "hw/cpu.h"
+#include "lib/instr.h"
 #include "lib/param.h"
 #include "lib/sparse.h"
 #include <stdint.h>
@@ -26,9 +27,11 @@ struct kconfig {
     uint64_t flush_ceiling;     /* tlb_single_page_flush_ceiling */
     uint64_t kernel_pgd_slots;  /* kernel-half pgd entries every address space shares */
     int      zero_page;         /* read faults on anonymous memory map the shared zero page */
-    int      pt_cache;          /* PiBooster page-table cache enabled at boot */
+    char     pt_cache[PARAM_STR_MAX]; /* PiBooster's cache at boot: auto (on if offered) | on | off */
     uint64_t pt_cache_ratio;    /* PiBooster shrink threshold: in_pool / in_use (percent) */
     uint64_t pt_cache_total;    /* PiBooster shrink threshold: in_pool + in_use (pages) */
+    /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
+    int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */
 };
 extern const struct param_group kconfig_params;
 
@@ -293,6 +296,10 @@ int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn);
  * addresses to program the device with (what make_entry puts in an entry:
  * machine frames under Xen PV, guest frames otherwise). Freed at shutdown. */
 void kernel_dma_buffers(struct kernel *k, unsigned n, uint64_t *bus);
+
+/* The kernel's gauges (tasks, data pages, page-table pages), and PiBooster's
+ * pools, controls and metrics when the hypervisor offers the cache. */
+void kernel_instruments(struct kernel *k, struct mv_instruments *in);
 
 /* Consistency of the kernel's own bookkeeping (under --check). */
 int kernel_check(struct kernel *k, char *msg, unsigned len);

@@ -16,7 +16,9 @@ static const struct param_def kdefs[] = {
     KP(flush_ceiling, "33", 0, 1 << 20, "tlb_single_page_flush_ceiling: pages above this flush the whole TLB"),
     KP(kernel_pgd_slots, "2", 0, 4, "kernel-half pgd entries shared by every address space"),
     PARAM_BOOL(struct kconfig, zero_page, "true", "read faults on anonymous memory map the shared zero page"),
-    PARAM_BOOL(struct kconfig, pt_cache, "false", "PiBooster: page-table cache enabled at boot (pv-pibooster sets it)"),
+    PARAM_CHOICE(struct kconfig, pt_cache, "auto", "auto|on|off",
+                 "PiBooster: page-table cache at boot (auto: on where the hypervisor offers it, "
+                 "pv-pibooster; off: off until the ptcache control turns it on)"),
     KP(pt_cache_ratio, "200", 0, 1000000, "PiBooster: shrink when in_pool/in_use exceeds this percentage..."),
     KP(pt_cache_total, "256", 0, 1 << 30, "PiBooster: ...and in_pool+in_use exceeds this many pages"),
 };
@@ -142,7 +144,7 @@ int kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,
     cpu->pcid_enabled = cfg->pcid && pv->pcid_capable;
     k->next_mm_id = 1;
     k->ptc = mv_calloc(1, sizeof *k->ptc);   /* counts in-use tables even while off */
-    if (cfg->pt_cache)
+    if (cfg->ptcache_offered && strcmp(cfg->pt_cache, "off"))
         ptcache_enable(k);
 
     /* The shared zero page. */

@@ -2,6 +2,7 @@
 #include "guest/ptcache.h"
 #include "guest/kernel.h"
 #include "lib/err.h"
+#include <stdio.h>
 #include <stdlib.h>
 
 void pt_page_release(struct kernel *k, uint64_t pfn, int hv_done);
@@ -116,4 +117,66 @@ void ptcache_set_thresholds(struct kernel *k, uint64_t ratio_pct, uint64_t total
 {
     k->cfg.pt_cache_ratio = ratio_pct;
     k->cfg.pt_cache_total = total;
+}
+
+/* ---- what the cache shows and how it is steered ------------------------ */
+
+const struct mv_control_def ptcache_controls[] = {
+    { "ptcache", CTL_BOOL, "PiBooster's page-table cache on or off" },
+    { "ptcache_ratio", CTL_U64, "shrink threshold in_pool/in_use, percent (guest.pt_cache_ratio)" },
+    { "ptcache_total", CTL_U64, "shrink threshold in_pool+in_use, pages (guest.pt_cache_total)" },
+    { NULL, 0, NULL },
+};
+
+static void ctl_onoff(void *ctx, uint64_t v)
+{
+    if (v)
+        ptcache_enable(ctx);
+    else
+        ptcache_disable(ctx);
+}
+
+static void ctl_ratio(void *ctx, uint64_t v)
+{
+    struct kernel *k = ctx;
+    ptcache_set_thresholds(k, v, k->cfg.pt_cache_total);
+}
+
+static void ctl_total(void *ctx, uint64_t v)
+{
+    struct kernel *k = ctx;
+    ptcache_set_thresholds(k, k->cfg.pt_cache_ratio, v);
+}
+
+static double g_pool(const struct kernel *k, unsigned lvl) { return (double)ptcache_pool_size(k, lvl); }
+static double g_pool_l1(const void *k) { return g_pool(k, 1); }
+static double g_pool_l2(const void *k) { return g_pool(k, 2); }
+static double g_pool_l3(const void *k) { return g_pool(k, 3); }
+static double g_pool_l4(const void *k) { return g_pool(k, 4); }
+static double g_pool_all(const void *k) { return g_pool(k, 0); }
+
+static void ptcache_metrics(const void *ctx, struct mv_metrics *out)
+{
+    const struct kernel *k = ctx;
+    const struct ptcache *ptc = k->ptc;
+    if (!ptc || (!ptc->enabled && !ptc->pool[1].max_pool))
+        return;
+    for (unsigned l = 1; l <= 4; l++) {
+        char name[MV_NAME_MAX];
+        snprintf(name, sizeof name, "ptcache_max_pool_l%u", l);
+        mv_metric_put(out, name, (double)ptc->pool[l].max_pool);
+    }
+}
+
+void ptcache_instruments(struct kernel *k, struct mv_instruments *in)
+{
+    mv_add_gauge(in, "ptcache_pool_l1", g_pool_l1, k);
+    mv_add_gauge(in, "ptcache_pool_l2", g_pool_l2, k);
+    mv_add_gauge(in, "ptcache_pool_l3", g_pool_l3, k);
+    mv_add_gauge(in, "ptcache_pool_l4", g_pool_l4, k);
+    mv_add_gauge(in, "ptcache_pool", g_pool_all, k);
+    mv_add_control(in, &ptcache_controls[0], ctl_onoff, k);
+    mv_add_control(in, &ptcache_controls[1], ctl_ratio, k);
+    mv_add_control(in, &ptcache_controls[2], ctl_total, k);
+    mv_add_metrics(in, ptcache_metrics, k);
 }

@@ -12,6 +12,7 @@
  * mapped back into the IOMMU, flush). */
 #ifndef MV_GUEST_PTCACHE_H
 #define MV_GUEST_PTCACHE_H
+#include "lib/instr.h"
 #include <stdint.h>
 
 struct kernel;
@@ -45,5 +46,9 @@ void     ptcache_account(struct kernel *k, unsigned lvl, int delta);
 void     ptcache_set_thresholds(struct kernel *k, uint64_t ratio_pct, uint64_t total);
 /* Pages in a pool (lvl 1..4), or all pools with lvl 0. */
 uint64_t ptcache_pool_size(const struct kernel *k, unsigned lvl);
+/* The controls the cache offers (NULL-name terminated), and its gauges,
+ * controls and metrics registered for a kernel whose hypervisor offers it. */
+extern const struct mv_control_def ptcache_controls[];
+void     ptcache_instruments(struct kernel *k, struct mv_instruments *in);
 
 #endif

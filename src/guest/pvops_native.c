@@ -33,17 +33,11 @@ static void native_flush_one_user(struct kernel *k, uint64_t va)
     cpu_invlpg(this_cpu(k), va);
 }
 
+/* native_flush_tlb_local: reload CR3 (with PCIDs, that flushes the current
+ * PCID's non-global entries); a hypervisor may intercept it. */
 static void native_flush_local(struct kernel *k)
 {
-    struct cpu *c = this_cpu(k);
-    if (c->pcid_enabled) {
-        cpu_invpcid_single(c, c->pcid);
-    } else {
-        /* native_flush_tlb_local: reload CR3 */
-        c->st->cnt[CNT_tlb_flush_nonglobal]++;
-        stat_charge(c->st, CYC_tlb_flush, c->cost->tlb_flush);
-        cpu_hw_flush(c, 0);
-    }
+    cpu_reload_cr3(this_cpu(k));
 }
 
 static void native_flush_multi(struct kernel *k, uint64_t cpumask, struct mm *mm,

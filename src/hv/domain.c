@@ -1,44 +1,64 @@
-/* domain.c: building the hypervisor and its PV domain (Xen's domain builder
- * and start_info), machine memory, the p2m/m2p maps, the hypervisor's own
- * frame heap, and the trap handlers it installs on the vCPU (x86 PV traps:
- * faults bounced to the guest, writes to read-only page tables emulated,
- * privileged instructions emulated, hypercalls). */
-#include "hv/xen.h"
+/* domain.c: building the hypervisor and its guest domain, the same way for
+ * every paging mode (Xen's domain builder: memory, p2m/m2p, the
+ * hypervisor's frame heap; the IOMMU with the domain's passthrough devices).
+ * Then the paging mode is initialised and its traps installed on the vCPU. */
+#include "hv/hv.h"
+#include "hv/paging.h"
 #include "lib/err.h"
 #include "lib/rng.h"
-#include <errno.h>
+#include "hv/public/xen.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define XEN_RESERVED_EXTENTS 8     /* the first 16 MiB: Xen itself */
-
-uint64_t xen_machine_frames(const struct hvconfig *cfg, uint64_t guest_frames)
-{
-    uint64_t mf = cfg->xen.machine_mb ? cfg->xen.machine_mb << (20 - PAGE_SHIFT) : 2 * guest_frames;
-    uint64_t min = guest_frames + (uint64_t)(XEN_RESERVED_EXTENTS + 16) * 512;
-    return mf < min ? min : mf;
-}
+#define RESERVED_EXTENTS 8     /* the first 16 MiB: the hypervisor itself */
 
 /* Frames the I/O page tables of a 1:1 map of every guest frame take: an L1
  * per 2 MiB extent, an L2 per GiB of machine memory, the L3s and the root. */
-uint64_t xen_io_table_frames(uint64_t machine_frames, uint64_t guest_extents)
+static uint64_t io_table_frames(uint64_t machine_frames, uint64_t guest_extents)
 {
     return guest_extents + 2 * ((machine_frames >> 18) + 1) + 4;
 }
 
-int xen_check_memory(const struct hvconfig *cfg, uint64_t guest_frames)
+static uint64_t heap_need(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t nframes,
+                          uint64_t n_ext)
 {
-    uint64_t nframes = xen_machine_frames(cfg, guest_frames);
+    uint64_t need = pm->heap_frames ? pm->heap_frames(cfg, n_ext << P2M_EXTENT_SHIFT) : 0;
+    if (pm->iommu_attached(cfg))
+        need += io_table_frames(nframes, n_ext);
+    return need;
+}
+
+/* Heap extents: one per 64 guest extents plus 16, or what the mode and the
+ * I/O tables need if that is more; at most what is spare. */
+static uint64_t heap_extents(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t nframes,
+                             uint64_t n_ext)
+{
+    uint64_t spare = (nframes >> P2M_EXTENT_SHIFT) - RESERVED_EXTENTS - n_ext;
+    uint64_t want = n_ext / 64 + 16, need = (heap_need(cfg, pm, nframes, n_ext) + 511) / 512;
+    if (need > want)
+        want = need;
+    return want < spare ? want : spare;
+}
+
+uint64_t hv_machine_frames(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames)
+{
+    uint64_t mf = cfg->hv.machine_mb ? cfg->hv.machine_mb << (20 - PAGE_SHIFT) : 2 * guest_frames;
+    uint64_t min = guest_frames + (uint64_t)(RESERVED_EXTENTS + 16) * 512;
+    return mf < min ? min : mf;
+}
+
+int hv_check_memory(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames)
+{
+    uint64_t nframes = hv_machine_frames(cfg, pm, guest_frames);
     uint64_t n_ext = guest_frames >> P2M_EXTENT_SHIFT;
-    uint64_t spare_ext = (nframes >> P2M_EXTENT_SHIFT) - XEN_RESERVED_EXTENTS - n_ext;
-    uint64_t heap_ext = n_ext / 64 + 16 < spare_ext ? n_ext / 64 + 16 : spare_ext;
-    uint64_t need = xen_io_table_frames(nframes, n_ext);
-    if (heap_ext * 512 >= need)
+    uint64_t need = heap_need(cfg, pm, nframes, n_ext);
+    uint64_t have = heap_extents(cfg, pm, nframes, n_ext) * 512;
+    if (have >= need)
         return 0;
-    return mv_error("--param xen.machine_mb=%llu: too small for a %llu MiB guest and Xen's I/O page "
-                    "tables (need at least %llu MiB)", (unsigned long long)cfg->xen.machine_mb,
-                    (unsigned long long)(guest_frames >> 8),
-                    (unsigned long long)(((nframes + ((need + 511) / 512 - heap_ext) * 512) >> 8) + 2));
+    return mv_error("--param hv.machine_mb=%llu: too small for a %llu MiB guest and the %s hypervisor's "
+                    "own frames (need at least %llu MiB)", (unsigned long long)cfg->hv.machine_mb,
+                    (unsigned long long)(guest_frames >> 8), pm->name,
+                    (unsigned long long)(((nframes + ((need - have + 511) / 512) * 512) >> 8) + 2));
 }
 
 uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn)
@@ -48,12 +68,46 @@ uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn)
     return d->p2m_extent[pfn >> P2M_EXTENT_SHIFT] + (pfn & 511);
 }
 
+/* Heap extents are marked in the m2p with a value no domain extent has. */
+#define M2P_HEAP UINT64_MAX
+
 uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn)
 {
     const uint64_t *e = sparse_peek(&d->m2p, mfn >> P2M_EXTENT_SHIFT);
-    if (!e || !*e)
+    if (!e || !*e || *e == M2P_HEAP)
         return UINT64_MAX;
     return ((*e - 1) << P2M_EXTENT_SHIFT) + (mfn & 511);
+}
+
+/* ---- the hypervisor's frame heap ---------------------------------------- */
+
+uint64_t hv_alloc_frame(struct hv *h)
+{
+    if (!h->nheap)
+        return UINT64_MAX;
+    uint64_t mfn = h->heap[--h->nheap];
+    pmem_zero(h->mem, mfn);
+    if (++h->heap_used > h->heap_max)
+        h->heap_max = h->heap_used;
+    return mfn;
+}
+
+static void heap_put(struct hv *h, uint64_t mfn)
+{
+    if (h->nheap == h->capheap) {
+        h->capheap = h->capheap ? 2 * h->capheap : 1024;
+        h->heap = mv_realloc(h->heap, h->capheap * sizeof *h->heap);
+    }
+    h->heap[h->nheap++] = mfn;
+}
+
+void hv_free_frame(struct hv *h, uint64_t mfn)
+{
+    MV_ASSERT(h->heap_used > 0 && hv_heap_frame(h, mfn), "freeing frame %#llx, not the hypervisor's",
+              (unsigned long long)mfn);
+    pmem_zero(h->mem, mfn);
+    h->heap_used--;
+    heap_put(h, mfn);
 }
 
 static uint64_t si_m2p(const void *ctx, uint64_t mfn)
@@ -61,149 +115,41 @@ static uint64_t si_m2p(const void *ctx, uint64_t mfn)
     return mfn_to_pfn(ctx, mfn);
 }
 
-/* The hypervisor's frame heap (I/O page tables). */
-static uint64_t heap_alloc(void *ctx)
+int hv_heap_frame(const struct hv *h, uint64_t mfn)
 {
-    struct xen *x = ctx;
-    if (!x->nheap)
-        return UINT64_MAX;
-    uint64_t mfn = x->heap[--x->nheap];
-    pmem_zero(x->mem, mfn);
-    frame(x, mfn)->owner = DOMID_XEN;
-    return mfn;
+    const uint64_t *e = sparse_peek(&h->dom.m2p, mfn >> P2M_EXTENT_SHIFT);
+    return e && *e == M2P_HEAP;
 }
 
-static void heap_free(void *ctx, uint64_t mfn)
-{
-    struct xen *x = ctx;
-    pmem_zero(x->mem, mfn);
-    if (x->nheap == x->capheap) {
-        x->capheap = x->capheap ? 2 * x->capheap : 1024;
-        x->heap = mv_realloc(x->heap, x->capheap * sizeof *x->heap);
-    }
-    x->heap[x->nheap++] = mfn;
-}
-
-/* ---- traps ---------------------------------------------------------------- */
-
-static void transition(struct xen *x, uint64_t cycles)
-{
-    x->st->cnt[CNT_vm_exits]++;
-    xen_charge(x, cycles);
-}
-
-static uint64_t pv_g2m(void *ctx, uint64_t gfn)
-{
-    struct xen *x = ctx;
-    return pfn_to_mfn(&x->dom, gfn);
-}
-
-/* A guest store through its direct map traps when that mapping is read-only. */
-static int pv_store_traps(void *ctx, uint64_t gfn)
-{
-    struct xen *x = ctx;
-    uint64_t mfn = pfn_to_mfn(&x->dom, gfn);
-    return mfn != UINT64_MAX && !(frame(x, mfn)->flags & PGF_dmap_rw);
-}
-
-/* ptwr: emulate a write to a read-only L1 with the checks of mmu_update.
- * Writes to other read-only pages are not emulated: the guest faults. */
-static int pv_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
-{
-    struct xen *x = ctx;
-    transition(x, x->cost->pv_emulate);
-    uint64_t mfn = pfn_to_mfn(&x->dom, gfn);
-    struct page_info *p = frame(x, mfn);
-    if (p->type != PGT_l1 || !p->type_count || !(p->flags & PGF_validated))
-        return -EFAULT;
-    return mod_entry(x, &x->dom, mfn, 1, idx, val);
-}
-
-static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec)
-{
-    struct xen *x = ctx;
-    transition(x, x->cost->pv_fault_bounce);   /* #PF -> Xen -> guest's handler */
-    return 0;
-}
-
-/* MOV to CR3 from a PV kernel faults (#GP) and is emulated as NEW_BASEPTR. */
-static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
-{
-    struct xen *x = ctx;
-    transition(x, x->cost->pv_emulate);
-    struct mmuext_op op = { .cmd = MMUEXT_NEW_BASEPTR, .mfn = pfn_to_mfn(&x->dom, root) };
-    struct mmuext_args a = { &op, 1, 0 };
-    long rc = do_mmuext_op(x, &a);
-    MV_ASSERT(rc == 0, "emulated CR3 load failed (%ld)", rc);
-    xen_return_to_guest(x);
-    return 1;
-}
-
-static int pv_invlpg(void *ctx, struct cpu *c, uint64_t va)
-{
-    struct xen *x = ctx;
-    transition(x, x->cost->pv_emulate);
-    cpu_hw_invlpg(c, va, c->pcid);
-    return 1;
-}
-
-static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
-{
-    struct xen *x = ctx;
-    x->st->cnt[CNT_hypercalls]++;
-    transition(x, x->cost->hypercall);
-    long rc = xen_dispatch(x, nr, arg);
-    while (rc == -ERESTART) {
-        /* A hypercall continuation: the guest re-executes the call. */
-        x->continuations++;
-        transition(x, x->cost->hypercall);
-        rc = xen_dispatch(x, nr, arg);
-    }
-    xen_return_to_guest(x);
-    return rc;
-}
-
-const struct vmm_ops xen_pv_vmm_ops = {
-    .name = "xen-pv",
-    .page_fault = pv_page_fault,
-    .g2m = pv_g2m,
-    .store_traps = pv_store_traps,
-    .store = pv_store,
-    .write_cr3 = pv_write_cr3,
-    .invlpg = pv_invlpg,
-    .hypercall = pv_hypercall,
-};
+static uint64_t vtd_alloc(void *ctx) { return hv_alloc_frame(ctx); }
+static void vtd_free(void *ctx, uint64_t mfn) { hv_free_frame(ctx, mfn); }
 
 /* ---- build ---------------------------------------------------------------- */
 
-int xen_create(struct xen *x, struct pmem *mem, struct cpu *cpu, struct mv_stats *st,
-               const struct cost *cost, const struct hvconfig *cfg, uint64_t guest_frames,
-               uint64_t seed)
+int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *st, const struct cost *cost,
+              const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames, uint64_t seed)
 {
-    memset(x, 0, sizeof *x);
-    x->mem = mem;
-    x->st = st;
-    x->cost = cost;
-    x->cpu = cpu;
-    x->cfg = cfg->xen;
-    x->flush_on_map = !strcmp(cfg->xen.iommu_profile, "xen-4.2");
-    x->nframes = mem->nframes;
-    x->tlbclock = 1;
-    x->cpu_flush_stamp = 1;
-    sparse_init(&x->frames, x->nframes, sizeof(struct page_info));
+    memset(h, 0, sizeof *h);
+    h->mem = mem;
+    h->st = st;
+    h->cost = cost;
+    h->cpu = cpu;
+    h->cfg = cfg;
+    h->pm = pm;
+    h->nframes = mem->nframes;
 
     /* Domain memory: 2 MiB machine extents in a seeded random order, so
      * guest-physical and machine frames differ (as on a real host) and a
      * confusion of the two is caught by the oracle. */
-    struct domain *d = &x->dom;
+    struct domain *d = &h->dom;
     d->id = DOMID_GUEST;
     d->nr_pages = guest_frames & ~511ull;
     d->n_extent = d->nr_pages >> P2M_EXTENT_SHIFT;
-    uint64_t total_ext = x->nframes >> P2M_EXTENT_SHIFT;
-    uint64_t avail = total_ext - XEN_RESERVED_EXTENTS;
+    uint64_t total_ext = h->nframes >> P2M_EXTENT_SHIFT;
+    uint64_t avail = total_ext - RESERVED_EXTENTS;
     uint64_t *ext = mv_malloc(avail * sizeof *ext);
     for (uint64_t i = 0; i < avail; i++)
-        ext[i] = XEN_RESERVED_EXTENTS + i;
+        ext[i] = RESERVED_EXTENTS + i;
     rng_t r;
     rng_seed(&r, seed, 0x78656e);
     for (uint64_t i = avail - 1; i > 0; i--) {
@@ -217,56 +163,96 @@ int xen_create(struct xen *x, struct pmem *mem, struct cpu *cpu, struct mv_stats
         d->p2m_extent[i] = ext[i] << P2M_EXTENT_SHIFT;
         *(uint64_t *)sparse_get(&d->m2p, ext[i]) = i + 1;
     }
-    /* Xen's heap: one spare extent's worth of frames per 64 guest extents,
-     * at least 16 extents, taken from the remaining ones. */
-    uint64_t heap_ext = d->n_extent / 64 + 16;
-    if (heap_ext > avail - d->n_extent)
-        heap_ext = avail - d->n_extent;
-    MV_ASSERT(heap_ext * 512 >= xen_io_table_frames(x->nframes, d->n_extent),
-              "Xen's heap cannot hold the I/O page tables (checked by xen_check_memory)");
-    for (uint64_t i = 0; i < heap_ext; i++)
+    uint64_t heap_ext = heap_extents(cfg, pm, h->nframes, d->n_extent);
+    MV_ASSERT(heap_ext * 512 >= heap_need(cfg, pm, h->nframes, d->n_extent),
+              "the hypervisor's heap is too small (checked by hv_check_memory)");
+    for (uint64_t i = 0; i < heap_ext; i++) {
+        *(uint64_t *)sparse_get(&d->m2p, ext[d->n_extent + i]) = M2P_HEAP;
         for (uint64_t f = 0; f < 512; f++)
-            heap_free(x, (ext[d->n_extent + i] << P2M_EXTENT_SHIFT) + 511 - f);
+            heap_put(h, (ext[d->n_extent + i] << P2M_EXTENT_SHIFT) + 511 - f);
+    }
     free(ext);
 
-    /* The IOMMU, the domain's I/O page tables, its two passthrough devices,
-     * and every writable frame mapped 1:1 (iommu_populate_page_table, one
-     * flush at the end). */
-    if (iommu_init(&x->iommu, mem, st, cost, &cfg->iommu))
+    /* The IOMMU, the domain's I/O page tables and its two passthrough
+     * devices; every guest frame mapped (iommu_populate_page_table, one
+     * flush at the end): PV devices see machine addresses (dfn = mfn), HVM
+     * devices guest-physical ones (dfn = gfn). The paging mode may change
+     * the mappings later (PV: with page types). */
+    if (iommu_init(&h->iommu, mem, st, cost, &cfg->iommu))
         return mv_error("--param iommu.*: invalid IOMMU configuration");
-    if (vtd_domain_init(&d->vtd, &x->iommu, d->id, heap_alloc, heap_free, x))
-        return mv_error("xen: no memory for the IOMMU root table");
-    dma_dev_init(&x->nic, &x->iommu, 1, "nic");
-    dma_dev_init(&x->disk, &x->iommu, 2, "disk");
-    vtd_assign_device(&d->vtd, x->nic.id);
-    vtd_assign_device(&d->vtd, x->disk.id);
-    d->iommu_attached = x->cfg.iommu_sync;
+    if (vtd_domain_init(&d->vtd, &h->iommu, d->id, vtd_alloc, vtd_free, h))
+        return mv_error("hv: no memory for the IOMMU root table");
+    dma_dev_init(&h->nic, &h->iommu, 1, "nic");
+    dma_dev_init(&h->disk, &h->iommu, 2, "disk");
+    vtd_assign_device(&d->vtd, h->nic.id);
+    vtd_assign_device(&d->vtd, h->disk.id);
+    d->iommu_attached = pm->iommu_attached(cfg);
     if (d->iommu_attached) {
         for (uint64_t pfn = 0; pfn < d->nr_pages; pfn++) {
             uint64_t mfn = pfn_to_mfn(d, pfn);
-            vtd_map_page(&d->vtd, mfn, mfn, 1);
+            vtd_map_page(&d->vtd, pm->dfn_is_gfn ? pfn : mfn, mfn, 1);
         }
-        iommu_invalidate(&x->iommu, INV_DSI, d->id, 0, 0);
+        iommu_invalidate(&h->iommu, INV_DSI, d->id, 0, 0);
     }
 
-    x->si.nr_pages = d->nr_pages;
-    x->si.p2m_extent = d->p2m_extent;
-    x->si.m2p = si_m2p;
-    x->si.m2p_ctx = d;
-    cpu->vmm = &xen_pv_vmm_ops;
-    cpu->vmm_ctx = x;
-    cpu->pcid_enabled = 0;
+    /* start_info: the guest's size, its p2m, a read-only view of the m2p. */
+    d->si.nr_pages = d->nr_pages;
+    d->si.p2m_extent = d->p2m_extent;
+    d->si.m2p = si_m2p;
+    d->si.m2p_ctx = d;
+
+    if (pm->init && pm->init(h))
+        return -1;
+    cpu->vmm = &pm->traps;
+    cpu->vmm_ctx = h;
     return 0;
 }
 
-void xen_destroy(struct xen *x)
+void hv_destroy(struct hv *h)
 {
-    dma_dev_destroy(&x->nic);
-    dma_dev_destroy(&x->disk);
-    vtd_domain_destroy(&x->dom.vtd);
-    iommu_destroy(&x->iommu);
-    free(x->dom.p2m_extent);
-    sparse_free(&x->dom.m2p);
-    sparse_free(&x->frames);
-    free(x->heap);
+    if (h->pm && h->pm->destroy)
+        h->pm->destroy(h);
+    dma_dev_destroy(&h->nic);
+    dma_dev_destroy(&h->disk);
+    vtd_domain_destroy(&h->dom.vtd);
+    iommu_destroy(&h->iommu);
+    free(h->dom.p2m_extent);
+    sparse_free(&h->dom.m2p);
+    free(h->heap);
+    h->cpu->vmm = NULL;
+    h->cpu->vmm_ctx = NULL;
+}
+
+void hv_booted(struct hv *h)
+{
+    h->next_dma = 0;
+    if (h->pm->booted)
+        h->pm->booted(h);
+}
+
+int hv_check(struct hv *h, char *msg, unsigned len)
+{
+    return h->pm->check ? h->pm->check(h, msg, len) : 0;
+}
+
+static double g_heap_used(const void *ctx) { return (double)((const struct hv *)ctx)->heap_used; }
+
+static void hv_metrics(const void *ctx, struct mv_metrics *out)
+{
+    const struct hv *h = ctx;
+    mv_metric_put(out, "hv_heap_max_frames", (double)h->heap_max);
+    if (h->dom.iommu_attached)
+        mv_metric_put(out, "iommu_table_pages", (double)h->dom.vtd.table_pages);
+    if (h->nic.pages)
+        mv_metric_put(out, "nic_device_us_per_page", cost_us(h->cost, h->nic.busy_cycles) / (double)h->nic.pages);
+    if (h->nic.faults + h->disk.faults)
+        mv_metric_put(out, "dma_blocked_pages", (double)(h->nic.faults + h->disk.faults));
+}
+
+void hv_instruments(struct hv *h, struct mv_instruments *in)
+{
+    mv_add_gauge(in, "hv_heap_frames", g_heap_used, h);
+    if (h->pm->instruments)
+        h->pm->instruments(h, in);
+    mv_add_metrics(in, hv_metrics, h);
 }

@@ -4,6 +4,16 @@
 #include <stddef.h>
 #include <string.h>
 
+static const struct param_def hv_defs[] = {
+    PARAM_U64(struct hvbase, machine_mb, "0", 0, 1 << 24, "machine RAM in MiB (0: twice the guest RAM)"),
+    PARAM_U64(struct hvbase, nic_mbps, "0", 0, 1e6, "NIC receive traffic alongside the workload, Mbit/s"),
+    PARAM_U64(struct hvbase, disk_mbps, "0", 0, 1e6, "disk traffic alongside the workload, Mbit/s"),
+    PARAM_U64(struct hvbase, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
+    PARAM_U64(struct hvbase, nic_ring, "256", 1, 4096, "NIC receive/transmit ring buffers, 4 KiB each"),
+};
+const struct param_group hv_params = { "hv", hv_defs, sizeof hv_defs / sizeof hv_defs[0],
+                                       "the domain: machine memory and passthrough devices" };
+
 static const struct param_def xen_defs[] = {
     PARAM_CHOICE(struct xenconfig, iommu_profile, "xen-4.2", "xen-4.2|xen-4.17",
                  "IOMMU sync on type changes: xen-4.2 invalidates on map and unmap; "
@@ -13,22 +23,60 @@ static const struct param_def xen_defs[] = {
     PARAM_BOOL(struct xenconfig, linear_pt, "true", "allow linear (same-level) page-table entries (pv-linear-pt)"),
     PARAM_U64(struct xenconfig, preempt_entries, "0", 0, 1e9,
               "preempt L2-L4 validation after this many entries (0: never)"),
-    PARAM_U64(struct xenconfig, machine_mb, "0", 0, 1 << 24, "machine RAM in MiB (0: twice the guest RAM)"),
     PARAM_BOOL(struct xenconfig, user_pgd, "true", "x86-64 PV: a separate user-mode L4 per address space"),
-    PARAM_U64(struct xenconfig, nic_mbps, "0", 0, 1e6, "NIC receive traffic alongside the workload, Mbit/s"),
-    PARAM_U64(struct xenconfig, disk_mbps, "0", 0, 1e6, "disk traffic alongside the workload, Mbit/s"),
-    PARAM_U64(struct xenconfig, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
-    PARAM_U64(struct xenconfig, nic_ring, "256", 1, 4096, "NIC receive/transmit ring buffers, 4 KiB each"),
 };
 const struct param_group xen_params = { "xen", xen_defs, sizeof xen_defs / sizeof xen_defs[0],
-                                        "Xen PV MMU and devices" };
+                                        "Xen PV MMU (modes pv, pv-pibooster)" };
 
-const struct param_group *const hv_groups[] = { &xen_params, &iommu_params };
-const unsigned hv_ngroups = 2;
+static const struct param_def shadow_defs[] = {
+    PARAM_U64(struct shadowconfig, pool_permille, "20", 1, 1000,
+              "shadow page pool: pages per 1000 guest frames (KVM's default: 20)"),
+    PARAM_U64(struct shadowconfig, max_roots, "64", 0, 1 << 20,
+              "shadow roots kept in the cache (0: as many as the pool holds)"),
+};
+const struct param_group shadow_params = { "shadow", shadow_defs, sizeof shadow_defs / sizeof shadow_defs[0],
+                                           "shadow paging (modes tsp, ssp)" };
+
+static const struct param_def tsp_defs[] = {
+    PARAM_U64(struct tspconfig, flood_threshold, "3", 1, 1 << 20,
+              "emulated writes to a shadowed table, without a walk using it between, before it is "
+              "unshadowed (KVM's write-flooding count: 3)"),
+    PARAM_BOOL(struct tspconfig, unsync, "false",
+               "KVM's unsync L1 shadows: the first write unprotects, a guest flush resyncs"),
+};
+const struct param_group tsp_params = { "tsp", tsp_defs, sizeof tsp_defs / sizeof tsp_defs[0],
+                                        "traditional shadow paging (mode tsp)" };
+
+static const struct param_def ssp_defs[] = {
+    PARAM_U64(struct sspconfig, rootbuf_entries, "16", 0, 4096,
+              "shadow page-table base address buffer entries (0: none; unverified)"),
+};
+const struct param_group ssp_params = { "ssp", ssp_defs, sizeof ssp_defs / sizeof ssp_defs[0],
+                                        "swift shadow paging (mode ssp)" };
+
+static const struct param_def hap_defs[] = {
+    PARAM_CHOICE(struct hapconfig, ept_page_size, "4k", "4k|2m", "EPT leaf size (host pages)"),
+    PARAM_U64(struct hapconfig, ept_pwc_l4, "2", 0, 4096, "EPT paging-structure cache: PML4 entries (unverified)"),
+    PARAM_U64(struct hapconfig, ept_pwc_l3, "4", 0, 4096, "EPT paging-structure cache: PDPT entries (unverified)"),
+    PARAM_U64(struct hapconfig, ept_pwc_l2, "32", 0, 4096, "EPT paging-structure cache: PD entries (unverified)"),
+    PARAM_U64(struct hapconfig, ntlb_entries, "32", 0, 1 << 16,
+              "nested TLB (guest-physical -> host-physical) entries (0: none; unverified)"),
+    PARAM_U64(struct hapconfig, ntlb_ways, "4", 1, 1 << 16, "nested TLB associativity"),
+    PARAM_BOOL(struct hapconfig, guest_pwc, "true",
+               "the guest dimension uses the paging-structure caches (combined entries)"),
+};
+const struct param_group hap_params = { "hap", hap_defs, sizeof hap_defs / sizeof hap_defs[0],
+                                        "nested paging (mode hap)" };
+
+const struct param_group *const hv_groups[] = {
+    &hv_params, &xen_params, &iommu_params, &shadow_params, &tsp_params, &ssp_params, &hap_params,
+};
+const unsigned hv_ngroups = sizeof hv_groups / sizeof hv_groups[0];
 
 void *hvconfig_part(struct hvconfig *h, unsigned i)
 {
-    return i == 0 ? (void *)&h->xen : (void *)&h->iommu;
+    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap };
+    return i < sizeof part / sizeof part[0] ? part[i] : NULL;
 }
 
 int hvconfig_validate(const struct hvconfig *h)
@@ -37,5 +85,9 @@ int hvconfig_validate(const struct hvconfig *h)
     if (c.iotlb_ways == 0 || c.iotlb_entries % c.iotlb_ways ||
         ((c.iotlb_entries / c.iotlb_ways) & (c.iotlb_entries / c.iotlb_ways - 1)) || c.qi_entries < 2)
         return mv_error("--param iommu.*: invalid IOTLB geometry or queue size");
+    uint64_t ns = h->hap.ntlb_entries / (h->hap.ntlb_ways ? h->hap.ntlb_ways : 1);
+    if (h->hap.ntlb_entries && (h->hap.ntlb_entries % h->hap.ntlb_ways || (ns & (ns - 1))))
+        return mv_error("--param hap.ntlb_*: entries must be a multiple of ways giving a power-of-two "
+                        "number of sets");
     return 0;
 }

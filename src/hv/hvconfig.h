@@ -1,30 +1,61 @@
 /* hvconfig.h: the hypervisor's configuration: one parameter group per
- * hypervisor component, routed by sim/config.c: the Xen PV MMU (xen.*) and
- * the VT-d IOMMU (iommu.*). */
+ * component, routed by sim/config.c: the domain and its devices (hv.*), the
+ * Xen PV MMU (xen.*), the VT-d IOMMU (iommu.*), shadow paging (shadow.*,
+ * with tsp.* and ssp.* for each variant) and nested paging (hap.*). */
 #ifndef MV_HV_HVCONFIG_H
 #define MV_HV_HVCONFIG_H
 #include "hw/iommu.h"
 #include "lib/param.h"
 
-struct xenconfig {
-    char     iommu_profile[PARAM_STR_MAX]; /* xen-4.2 | xen-4.17 */
-    int      iommu_sync;       /* keep the IOMMU in sync with page types (passthrough PV) */
-    int      linear_pt;        /* allow same-level (linear) page-table entries */
-    uint64_t preempt_entries;  /* preempt validation after this many entries (0: never) */
+/* The domain: machine memory and the passthrough devices' traffic. */
+struct hvbase {
     uint64_t machine_mb;       /* machine RAM (0: twice the guest's) */
-    int      user_pgd;         /* x86-64 PV: separate user-mode L4 per address space */
     uint64_t nic_mbps;         /* NIC traffic alongside the workload (0: none) */
     uint64_t disk_mbps;        /* disk traffic alongside the workload (0: none) */
     uint64_t dma_period_us;    /* device activity interval */
     uint64_t nic_ring;         /* NIC ring buffers (pages) per direction */
 };
 
-struct hvconfig {
-    struct xenconfig xen;
-    struct iommu_config iommu;
+struct xenconfig {
+    char     iommu_profile[PARAM_STR_MAX]; /* xen-4.2 | xen-4.17 */
+    int      iommu_sync;       /* keep the IOMMU in sync with page types (passthrough PV) */
+    int      linear_pt;        /* allow same-level (linear) page-table entries */
+    uint64_t preempt_entries;  /* preempt validation after this many entries (0: never) */
+    int      user_pgd;         /* x86-64 PV: separate user-mode L4 per address space */
 };
 
-extern const struct param_group xen_params;
+struct shadowconfig {
+    uint64_t pool_permille;    /* shadow pages: this many per 1000 guest frames (KVM: 20) */
+    uint64_t max_roots;        /* shadow roots kept (0: as many as the pool holds) */
+};
+
+struct tspconfig {
+    uint64_t flood_threshold;  /* emulated writes to a shadowed table before it is unshadowed */
+    int      unsync;           /* KVM's unsync: leave written L1 shadows out of sync until a flush */
+};
+
+struct sspconfig {
+    uint64_t rootbuf_entries;  /* shadow page-table base address buffer (0: none) */
+};
+
+struct hapconfig {
+    char     ept_page_size[PARAM_STR_MAX]; /* 4k | 2m host pages */
+    uint64_t ept_pwc_l4, ept_pwc_l3, ept_pwc_l2;  /* EPT paging-structure caches */
+    uint64_t ntlb_entries, ntlb_ways;             /* nested TLB */
+    int      guest_pwc;        /* guest-dimension paging-structure caches */
+};
+
+struct hvconfig {
+    struct hvbase hv;
+    struct xenconfig xen;
+    struct iommu_config iommu;
+    struct shadowconfig shadow;
+    struct tspconfig tsp;
+    struct sspconfig ssp;
+    struct hapconfig hap;
+};
+
+extern const struct param_group hv_params, xen_params, shadow_params, tsp_params, ssp_params, hap_params;
 extern const struct param_group *const hv_groups[];
 extern const unsigned hv_ngroups;
 void *hvconfig_part(struct hvconfig *h, unsigned i);

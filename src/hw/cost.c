@@ -38,13 +38,20 @@ static const struct param_def defs[] = {
     C(pv_scan, "512", "scan a table's 512 entries when validating or devalidating it (unverified)"),
     C(pv_ref, "10", "take or drop one page reference (unverified)"),
     C(pv_type_change, "150", "switch a frame's type, incl. TLB-flush filter (unverified)"),
-    C(pv_emulate, "1500", "emulate a trapped guest write to a page table (unverified)"),
-    C(pv_fault_bounce, "1000", "PV: bounce a guest page fault through Xen (unverified)"),
+    C(pv_emulate, "500", "PV: emulate a trapped page-table write, MOV CR3 or INVLPG, beyond the "
+                         "trap itself (cost.hypercall) (unverified)"),
+    C(pv_fault_bounce, "0", "PV: bounce a guest page fault to the guest kernel, beyond the trap "
+                            "itself (cost.hypercall; 0: the trap covers it) (unverified)"),
     C(iotlb_inv, "1920", "queued IOTLB invalidation + wait (REFERENCE 5: ~800 ns at 2.4 GHz)"),
     C(iotlb_inv_reg, "2400", "register-based IOTLB invalidation incl. polling (unverified)"),
     C(iommu_pte, "60", "update one I/O page-table entry (unverified)"),
     C(io_walk_ref, "100", "each memory reference of an IOMMU walk (unverified)"),
     C(dma_page, "800", "device time per 4 KiB moved (unverified)"),
+    C(ssp_trap, "300", "SSP: trap to the hardware (RISC-V machine) mode and back (REFERENCE 7: unverified)"),
+    C(shadow_entry, "20", "shadow paging: read one guest entry or write one shadow entry (unverified)"),
+    C(shadow_page, "800", "shadow paging: allocate, clear and hash one shadow page, or drop one (unverified)"),
+    C(shadow_emulate, "500", "TSP: emulate a trapped page-table write, beyond the VM exit (unverified)"),
+    C(ept_fill, "1000", "HAP: handle an EPT violation (walk and fill the EPT), beyond the VM exit (unverified)"),
 };
 #undef C
 

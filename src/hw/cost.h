@@ -48,14 +48,20 @@ struct cost {
     uint64_t pv_scan;         /* scan a table's 512 entries (validate / devalidate) */
     uint64_t pv_ref;          /* take or drop one page reference */
     uint64_t pv_type_change;  /* switch a frame's type */
-    uint64_t pv_emulate;      /* emulate a trapped write to a page table */
-    uint64_t pv_fault_bounce; /* PV: bounce a guest page fault through Xen */
+    uint64_t pv_emulate;      /* PV: emulate a trapped write or instruction, beyond the trap */
+    uint64_t pv_fault_bounce; /* PV: bounce a guest page fault to its kernel, beyond the trap */
     /* IOMMU */
     uint64_t iotlb_inv;       /* queued IOTLB invalidation + wait descriptor */
     uint64_t iotlb_inv_reg;   /* register-based invalidation */
     uint64_t iommu_pte;       /* update one I/O page-table entry */
     uint64_t io_walk_ref;     /* each reference of an I/O page walk */
     uint64_t dma_page;        /* device time to move one 4 KiB page */
+    /* hardware-virtualized paging modes */
+    uint64_t ssp_trap;        /* SSP: trap to the highest-privilege mode and back */
+    uint64_t shadow_entry;    /* shadow paging: read a guest entry or write a shadow entry */
+    uint64_t shadow_page;     /* shadow paging: build (or drop) one shadow page */
+    uint64_t shadow_emulate;  /* TSP: emulate a trapped page-table write, beyond the exit */
+    uint64_t ept_fill;        /* HAP: handle an EPT violation (map the frame), beyond the exit */
 };
 
 extern const struct param_group cost_params;

@@ -13,6 +13,23 @@ int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
         return -1;
     }
     pwc_init(&c->pwc, (uint32_t)tc->pwc_l4, (uint32_t)tc->pwc_l3, (uint32_t)tc->pwc_l2);
+    walk_log_init(&c->log);
+    return 0;
+}
+
+int cpu_enable_nested(struct cpu *c, uint64_t eptp, const struct nested_config *nc)
+{
+    struct nested_mmu *n = &c->nested;
+    const struct tlb_config ntc = { .l1_4k_entries = nc->ntlb_entries, .l1_4k_ways = nc->ntlb_ways,
+                                    .l1_2m_entries = nc->ntlb_entries, .l1_2m_ways = nc->ntlb_ways };
+    if (nc->ntlb_entries && tlb_init(&n->ntlb, &ntc))
+        return -1;
+    n->ntlb_on = nc->ntlb_entries != 0;
+    n->ept_pwc_on = nc->ept_pwc_l4 || nc->ept_pwc_l3 || nc->ept_pwc_l2;
+    pwc_init(&n->ept_pwc, (uint32_t)nc->ept_pwc_l4, (uint32_t)nc->ept_pwc_l3, (uint32_t)nc->ept_pwc_l2);
+    n->guest_pwc = nc->guest_pwc;
+    n->eptp = eptp;
+    n->enabled = 1;
     return 0;
 }
 
@@ -21,29 +38,46 @@ void cpu_destroy(struct cpu *c)
     dcache_destroy(&c->dc);
     tlb_destroy(&c->tlb);
     pwc_destroy(&c->pwc);
+    if (c->nested.enabled) {
+        pwc_destroy(&c->nested.ept_pwc);
+        if (c->nested.ntlb_on)
+            tlb_destroy(&c->nested.ntlb);
+        c->nested.enabled = 0;
+    }
+    walk_log_free(&c->log);
 }
 
-void cpu_charge_walk(struct cpu *c, const struct walk_result *r)
+void cpu_charge_walk(struct cpu *c, int two_d)
 {
+    const struct walk_log *l = &c->log;
     uint64_t cycles = c->cost->walk_start;
-    for (uint32_t i = 0; i < r->refs && i < 4; i++) {
-        if (dcache_access(&c->dc, r->ref_addr[i])) {
+    uint32_t host = 0;
+    for (uint32_t i = 0; i < l->n; i++) {
+        host += l->ref[i].dim == WALK_DIM_HOST;
+        if (dcache_access(&c->dc, l->ref[i].addr)) {
             cycles += c->cost->walk_ref;
         } else {
             c->st->cnt[CNT_walk_cache_miss]++;
             cycles += c->cost->walk_ref_miss;
         }
     }
-    c->st->cnt[CNT_walk_refs] += r->refs;
-    c->st->cnt[CNT_pwc_hit] += 4 - r->pwc_level;
+    c->st->cnt[CNT_walk_refs] += l->n;
+    if (two_d) {
+        c->st->cnt[CNT_walk_refs_guest] += l->n - host;
+        c->st->cnt[CNT_walk_refs_host] += host;
+    }
     stat_charge(c->st, CYC_walk, cycles);
 }
 
 uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
 {
     struct walk_result r;
-    uint32_t pfec = walk_1d(c->mem, c->hw_root, va, acc, user, &c->pwc, c->pcid, WALK_SET_AD, &r);
-    cpu_charge_walk(c, &r);
+    const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD, .pwc = &c->pwc,
+                                   .tag = c->pcid, .log = &c->log, .dim = WALK_DIM_GUEST };
+    c->log.n = 0;
+    uint32_t pfec = walk(c->mem, c->hw_root, va, acc, user, &p, &r);
+    c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
+    cpu_charge_walk(c, 0);
     if (pfec)
         return pfec;
     x->frame = r.frame;
@@ -106,7 +140,7 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)
 {
     if (c->vmm && c->vmm->g2m)
-        return c->vmm->g2m(c->vmm_ctx, gfn);
+        return c->vmm->g2m(c->vmm_ctx, c, gfn);
     return gfn;
 }
 
@@ -158,23 +192,6 @@ void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid)
     pwc_flush_pcid(&c->pwc, pcid);
 }
 
-void cpu_invlpg(struct cpu *c, uint64_t va)
-{
-    c->st->cnt[CNT_tlb_flush_page]++;
-    if (c->vmm && c->vmm->invlpg && c->vmm->invlpg(c->vmm_ctx, c, va))
-        return;
-    stat_charge(c->st, CYC_tlb_flush, c->cost->tlb_invlpg);
-    cpu_hw_invlpg(c, va, c->pcid);
-}
-
-void cpu_invpcid_single(struct cpu *c, uint16_t pcid)
-{
-    c->st->cnt[CNT_tlb_flush_pcid]++;
-    stat_charge(c->st, CYC_tlb_flush, c->cost->tlb_flush);
-    tlb_flush_pcid(&c->tlb, pcid);
-    pwc_flush_pcid(&c->pwc, pcid);
-}
-
 void cpu_hw_flush(struct cpu *c, int include_global)
 {
     if (include_global)
@@ -184,16 +201,87 @@ void cpu_hw_flush(struct cpu *c, int include_global)
     pwc_flush_all(&c->pwc);
 }
 
+void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    switch (kind) {
+    case FLUSH_INVLPG:
+    case FLUSH_INVPCID_ADDR:
+        cpu_hw_invlpg(c, va, pcid);
+        break;
+    case FLUSH_CR3_RELOAD:
+    case FLUSH_INVPCID_SINGLE:
+        if (c->pcid_enabled) {
+            tlb_flush_pcid(&c->tlb, pcid);
+            pwc_flush_pcid(&c->pwc, pcid);
+        } else {
+            cpu_hw_flush(c, 0);
+        }
+        break;
+    case FLUSH_GLOBAL:
+    case FLUSH_INVPCID_ALL:
+        cpu_hw_flush(c, 1);
+        break;
+    case FLUSH_INVPCID_NONGLOBAL:
+        cpu_hw_flush(c, 0);
+        break;
+    }
+}
+
+void cpu_invept(struct cpu *c)
+{
+    if (!c->nested.enabled)
+        return;
+    pwc_flush_all(&c->nested.ept_pwc);
+    if (c->nested.ntlb_on)
+        tlb_flush_all(&c->nested.ntlb);
+}
+
+/* Count a guest flush by what it invalidates, let the hypervisor intercept
+ * it, else do it natively at its native cost. */
+static void guest_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    static const enum mv_counter counter[] = {
+        [FLUSH_INVLPG] = CNT_tlb_flush_page,         [FLUSH_CR3_RELOAD] = CNT_tlb_flush_pcid,
+        [FLUSH_GLOBAL] = CNT_tlb_flush_all,          [FLUSH_INVPCID_ADDR] = CNT_tlb_flush_page,
+        [FLUSH_INVPCID_SINGLE] = CNT_tlb_flush_pcid, [FLUSH_INVPCID_ALL] = CNT_tlb_flush_all,
+        [FLUSH_INVPCID_NONGLOBAL] = CNT_tlb_flush_nonglobal,
+    };
+    enum mv_counter cn = counter[kind];
+    if (kind == FLUSH_CR3_RELOAD && !c->pcid_enabled)
+        cn = CNT_tlb_flush_nonglobal;
+    c->st->cnt[cn]++;
+    if (c->vmm && c->vmm->tlb_flush && c->vmm->tlb_flush(c->vmm_ctx, c, kind, va, pcid))
+        return;
+    int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
+    stat_charge(c->st, CYC_tlb_flush, one_page ? c->cost->tlb_invlpg : c->cost->tlb_flush);
+    cpu_hw_tlb_flush(c, kind, va, pcid);
+}
+
+void cpu_invlpg(struct cpu *c, uint64_t va)
+{
+    guest_flush(c, FLUSH_INVLPG, va, c->pcid);
+}
+
+void cpu_reload_cr3(struct cpu *c)
+{
+    guest_flush(c, FLUSH_CR3_RELOAD, 0, c->pcid);
+}
+
 void cpu_flush_all(struct cpu *c)
 {
-    c->st->cnt[CNT_tlb_flush_all]++;
-    stat_charge(c->st, CYC_tlb_flush, c->cost->tlb_flush);
-    cpu_hw_flush(c, 1);
+    guest_flush(c, FLUSH_GLOBAL, 0, 0);
+}
+
+void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va)
+{
+    MV_ASSERT(kind >= FLUSH_INVPCID_ADDR, "INVPCID of kind %d", (int)kind);
+    guest_flush(c, kind, va, pcid);
 }
 
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
 {
-    MV_ASSERT(c->vmm && c->vmm->hypercall, "hypercall %u on a CPU with no hypervisor", nr);
+    if (!c->vmm || !c->vmm->hypercall)
+        return -38;   /* -ENOSYS: #UD on bare metal; the guest sees the call fail */
     return c->vmm->hypercall(c->vmm_ctx, c, nr, arg);
 }
 

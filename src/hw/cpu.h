@@ -1,9 +1,13 @@
-/* cpu.h: a virtual CPU: its MMU (CR3, PCID, TLBs, walk caches) and its traps.
+/* cpu.h: a virtual CPU: its MMU (CR3, PCID, TLBs, walk caches, and the
+ * nested-paging hardware a hypervisor may turn on) and its traps.
  *
  * A guest reaches a hypervisor only the way real guests do: through traps on
  * its CPU. A hypervisor installs a table of trap handlers (struct vmm_ops) on
  * each CPU; with none installed the CPU is bare metal and privileged
  * operations simply happen. hw/ knows no hypervisor: it only calls the table.
+ * Every form of guest TLB maintenance can be intercepted: INVLPG, a CR3 load
+ * (a switch, or a reload of the same root that flushes), the global flush
+ * (toggling CR4.PGE) and each INVPCID type.
  *
  * The user-access path cpu_access() is inline and is the simulator's hot loop:
  * an L1 TLB hit costs a set lookup and two additions. */
@@ -19,7 +23,19 @@
 
 struct cpu;
 
-/* Trap handlers and paging mode of a hypervisor. Every member may be NULL,
+/* The architectural TLB-maintenance operations (Intel SDM vol. 3, 4.10.4). */
+enum tlb_flush_kind {
+    FLUSH_INVLPG,            /* INVLPG va: one page of the current PCID, global entries too */
+    FLUSH_CR3_RELOAD,        /* MOV CR3 of the loaded root without NOFLUSH: the current
+                                PCID's non-global entries (every PCID's with PCIDs off) */
+    FLUSH_GLOBAL,            /* toggling CR4.PGE: everything, global entries included */
+    FLUSH_INVPCID_ADDR,      /* INVPCID type 0: one address of one PCID */
+    FLUSH_INVPCID_SINGLE,    /* INVPCID type 1: one PCID's non-global entries */
+    FLUSH_INVPCID_ALL,       /* INVPCID type 2: everything, global entries included */
+    FLUSH_INVPCID_NONGLOBAL, /* INVPCID type 3: every PCID's non-global entries */
+};
+
+/* Trap handlers and paging hooks of a hypervisor. Every member may be NULL,
  * meaning "not intercepted": the CPU then does what bare metal does. */
 struct vmm_ops {
     const char *name;
@@ -31,18 +47,42 @@ struct vmm_ops {
      * it (the access is retried), 0 to deliver it to the guest kernel. */
     int (*page_fault)(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec);
     /* The machine frame behind a guest frame, for the guest's own loads and
-     * stores (EPT / p2m); NULL: identity. Returns UINT64_MAX if unmapped. */
-    uint64_t (*g2m)(void *ctx, uint64_t gfn);
+     * stores (p2m or EPT); NULL: identity. UINT64_MAX if the guest does not
+     * own it. */
+    uint64_t (*g2m)(void *ctx, struct cpu *c, uint64_t gfn);
     /* Does a guest store to this frame trap (it is write-protected)? */
     int (*store_traps)(void *ctx, uint64_t gfn);
     /* Emulate a trapped store. 0 on success; otherwise the store faults. */
     int (*store)(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
     /* Privileged instructions. Return 1 if intercepted (the handler did all
-     * there is to do), 0 to let the CPU execute it natively. */
+     * there is to do, including any hardware flush), 0 to let the CPU
+     * execute it natively. write_cr3 returns -1 to refuse the load (#GP):
+     * the CPU keeps its old root. */
     int (*write_cr3)(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
-    int (*invlpg)(void *ctx, struct cpu *c, uint64_t va);
+    int (*tlb_flush)(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
     /* The hypercall instruction. Returns the hypercall's result. */
     long (*hypercall)(void *ctx, struct cpu *c, unsigned nr, void *arg);
+};
+
+/* Nested paging hardware (Intel EPT / AMD NPT), off until a hypervisor
+ * enables it: the EPT root, its paging-structure caches (the "nested walk
+ * cache"), and a TLB of guest-physical -> host-physical translations (Intel's
+ * guest-physical mappings, Bhargava et al.'s nested TLB). Guest flushes
+ * leave both alone: only INVEPT (cpu_invept) clears them. */
+struct nested_mmu {
+    int enabled;
+    uint64_t eptp;        /* machine frame of the EPT L4 */
+    int guest_pwc;        /* the guest dimension uses the CPU's paging-structure caches */
+    int ept_pwc_on;
+    struct pwc ept_pwc;
+    int ntlb_on;
+    struct tlb ntlb;
+};
+
+struct nested_config {
+    uint64_t ept_pwc_l4, ept_pwc_l3, ept_pwc_l2;   /* 0: absent */
+    uint64_t ntlb_entries, ntlb_ways;              /* 0 entries: absent */
+    int guest_pwc;
 };
 
 struct cpu {
@@ -60,14 +100,20 @@ struct cpu {
     int user_mode;         /* accesses come from user mode */
     const struct vmm_ops *vmm;
     void *vmm_ctx;
+    struct nested_mmu nested;
+    struct walk_log log;   /* the references of the walk under way */
 };
 
 /* Returns -1 if the TLB geometry is invalid (no message). */
 int  cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
               const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc);
-/* Charge the references of a walk by where each hits in the data cache. */
-void cpu_charge_walk(struct cpu *c, const struct walk_result *r);
 void cpu_destroy(struct cpu *c);
+/* Turn nested paging on with the EPT rooted at eptp. -1 if the geometry is
+ * invalid (no message). */
+int  cpu_enable_nested(struct cpu *c, uint64_t eptp, const struct nested_config *nc);
+/* Charge the references of c->log by where each hits in the data cache;
+ * count walk_refs (and, for a 2D walk, each dimension's share). */
+void cpu_charge_walk(struct cpu *c, int two_d);
 
 /* l1: index of the L1 4K entry that hit with too few permissions, or -1. */
 uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1);
@@ -107,8 +153,9 @@ int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
 /* Privileged operations (trap if the hypervisor intercepts them). */
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
 void cpu_invlpg(struct cpu *c, uint64_t va);
-void cpu_invpcid_single(struct cpu *c, uint16_t pcid);
+void cpu_reload_cr3(struct cpu *c);  /* MOV CR3 of the loaded root: flush its PCID */
 void cpu_flush_all(struct cpu *c);   /* toggling CR4.PGE: everything */
+void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
 /* A page fault on the way to the guest: 1 if the hypervisor resolved it. */
 int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec);
@@ -118,5 +165,9 @@ int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec);
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush);
 void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid);
 void cpu_hw_flush(struct cpu *c, int include_global);
+/* What the TLB does for one flush kind (no trap, no charge). */
+void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
+/* INVEPT (all contexts): forget every guest-physical translation. */
+void cpu_invept(struct cpu *c);
 
 #endif

@@ -1,13 +1,24 @@
-/* walk.h: the hardware page walker (x86-64 4-level, IA-32e paging).
+/* walk.h: the hardware page walker, written once for every table format.
  *
- * walk_1d() is what the MMU does on a TLB miss: start at the root frame (from
- * the paging-structure caches if they hold a deeper entry), read one entry per
+ * walk() is what the MMU does on a TLB miss: start at the root frame (or at
+ * a deeper table a paging-structure cache remembers), read one entry per
  * level, stop at a leaf (4K, 2M or 1G), accumulate permissions, check the
- * access, set Accessed/Dirty bits, and count every memory reference. The same
- * walker serves every table format memvirt builds (guest tables under native
- * and PV, shadow tables, host tables); the 2D walk of nested paging composes
- * it (walk2d.h). With flags = 0 and no PWC it is also the side-effect-free
- * reference walk the correctness oracle uses. */
+ * access, set Accessed/Dirty bits, and log every memory reference it makes.
+ * Two entry formats share it (struct pt_format): the x86-64 4-level format
+ * of pte.h (native and PV guest tables, shadow tables, VT-d second-level
+ * tables) and Intel's EPT format (nested paging's host dimension).
+ *
+ * Between reading an entry and reading the table it names, the walker calls
+ * a table-fetch step. In a 1D walk it is the identity: entries hold the
+ * machine frames the walker reads. In the guest dimension of a 2D walk
+ * (walk2d.h) entries hold guest-physical frames, and the fetch step
+ * translates each through the EPT, itself a walk of the EPT format whose
+ * references go to the same log, marked as the host dimension. This is the
+ * shape of KVM's paging_tmpl.h (one walker instantiated per format, with
+ * the nested fetch of the guest table frames) without its macros.
+ *
+ * With flags = 0 and no PWC it is also the side-effect-free reference walk
+ * the correctness oracle uses. */
 #ifndef MV_HW_WALK_H
 #define MV_HW_WALK_H
 #include "hw/pmem.h"
@@ -20,22 +31,94 @@
 #define PFEC_U    0x04   /* the access came from user mode */
 #define PFEC_RSVD 0x08   /* reserved bit set / frame outside memory */
 #define PFEC_I    0x10   /* instruction fetch */
+/* Not an x86 bit: the walk stopped because its table-fetch step failed
+ * (nested paging: an EPT violation on a guest table frame). */
+#define WALK_FETCH_FAILED 0x80000000u
 
 #define WALK_SET_AD  0x1  /* set Accessed/Dirty bits like the hardware does */
 #define WALK_NOCHECK 0x2  /* report the translation without checking permissions */
 
-struct walk_result {
-    uint64_t frame;   /* 4 KiB frame holding va (valid when the walk succeeds) */
-    uint64_t leaf_table; /* frame of the table holding the leaf (or faulting) entry */
-    uint32_t refs;    /* memory references made */
-    uint64_t ref_addr[4]; /* machine byte address of each reference */
-    uint8_t  flags;   /* effective TLB_W / TLB_U / TLB_NX, TLB_G and TLB_D of the leaf */
-    uint8_t  size;    /* enum page_size */
-    uint8_t  level;   /* level of the leaf or of the entry that faulted */
-    uint8_t  pwc_level; /* level the walk started from (4 = root) */
+/* Entry formats. */
+enum pt_format {
+    PTF_X86 = 0,   /* IA-32e paging: P, R/W, U/S, A, D, PS, G, NX (pte.h) */
+    PTF_EPT = 1,   /* Intel EPT: R, W, X in bits 0..2, PS in bit 7 (ept.h) */
 };
 
-/* Returns 0 on success, else a page-fault error code (non-zero). */
+/* The dimension a reference belongs to (2D walks log both). */
+enum walk_dim { WALK_DIM_GUEST = 0, WALK_DIM_HOST = 1 };
+
+/* One memory reference of a walk: the machine byte address of the entry
+ * read, its level, and its dimension. */
+struct walk_ref {
+    uint64_t addr;
+    uint8_t  level;
+    uint8_t  dim;
+};
+
+/* The references of one walk, of any length: a 1D walk makes at most 4, a
+ * 2D walk of 4x4 levels 24 (35 with 5 levels); longer logs spill to the heap. */
+#define WALK_LOG_INLINE 40
+struct walk_log {
+    uint32_t n, cap;
+    struct walk_ref *ref;
+    struct walk_ref inline_ref[WALK_LOG_INLINE];
+};
+
+static inline void walk_log_init(struct walk_log *l)
+{
+    l->n = 0;
+    l->cap = WALK_LOG_INLINE;
+    l->ref = l->inline_ref;
+}
+void walk_log_grow(struct walk_log *l);
+void walk_log_free(struct walk_log *l);
+static inline void walk_log_add(struct walk_log *l, uint64_t addr, unsigned level, enum walk_dim dim)
+{
+    if (__builtin_expect(l->n == l->cap, 0))
+        walk_log_grow(l);
+    l->ref[l->n++] = (struct walk_ref){ addr, (uint8_t)level, (uint8_t)dim };
+}
+
+/* The table-fetch step: the machine frame holding the table that an entry
+ * (or the root) names as `frame`. Returns 0 and *mfn, or a non-zero code
+ * that ends the walk (the walker returns WALK_FETCH_FAILED and keeps the
+ * code in walk_result.fetch_code). */
+struct walk_fetch {
+    uint32_t (*fn)(void *ctx, uint64_t frame, uint64_t *mfn);
+    void *ctx;
+};
+
+struct walk_params {
+    enum pt_format fmt;
+    unsigned flags;                 /* WALK_SET_AD, WALK_NOCHECK */
+    struct pwc *pwc;                /* paging-structure caches, or NULL */
+    uint16_t tag;                   /* their tag (PCID; 0 for EPT) */
+    const struct walk_fetch *fetch; /* NULL: entries name machine frames */
+    struct walk_log *log;           /* where references go, or NULL */
+    enum walk_dim dim;              /* the dimension of this walk's own references */
+};
+
+struct walk_result {
+    uint64_t frame;      /* 4 KiB frame holding va, as the leaf names it (valid on success) */
+    uint64_t leaf_table; /* machine frame of the table holding the leaf (or faulting) entry */
+    uint32_t refs;       /* references this walk made in its own dimension */
+    uint32_t fetch_code; /* the fetch step's code when WALK_FETCH_FAILED */
+    uint64_t fetch_frame;/* the frame whose fetch failed */
+    uint8_t  flags;      /* effective TLB_W / TLB_U / TLB_NX, TLB_G and TLB_D of the leaf */
+    uint8_t  size;       /* enum page_size */
+    uint8_t  level;      /* level of the leaf or of the entry that faulted */
+    uint8_t  pwc_level;  /* level the walk started from (4 = root) */
+};
+
+/* Walk the tables under `root` (named as entries name frames: through the
+ * fetch step) for va. Returns 0 on success, else a page-fault error code
+ * (x86 bits; for EPT walks non-zero means an EPT violation, with PFEC_P if
+ * an entry was present but denied the access) or WALK_FETCH_FAILED. */
+uint32_t walk(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
+              const struct walk_params *p, struct walk_result *r);
+
+/* The 1D x86 walk with the CPU's paging-structure caches: references go to
+ * an internal log whose addresses are not kept (r->refs counts them). */
 uint32_t walk_1d(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
                  struct pwc *pwc, uint16_t pcid, unsigned flags, struct walk_result *r);
 

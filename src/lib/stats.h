@@ -64,7 +64,28 @@
     X(dma_pages)        /* pages moved by devices */                          \
     X(dma_bytes)                                                              \
     X(walk_cache_miss)  /* walk references that missed the data cache */    \
-    X(io_walk_refs)     /* memory references made by IOMMU page walks */
+    X(io_walk_refs)     /* memory references made by IOMMU page walks */      \
+    X(walk_refs_guest)  /* 2D walks: references to guest page tables */       \
+    X(walk_refs_host)   /* 2D walks: references to the EPT */                 \
+    X(ntlb_hit)         /* 2D walks: EPT walks saved by the nested TLB */     \
+    X(ept_pwc_hit)      /* 2D walks: EPT walk steps saved by its caches */    \
+    X(vm_exits_pt_write)   /* exits: guest store to a write-protected table */ \
+    X(vm_exits_pf)         /* exits: page faults intercepted */               \
+    X(vm_exits_cr3)        /* exits: address-space switches (MOV CR3) */      \
+    X(vm_exits_invlpg)     /* exits: INVLPG */                                \
+    X(vm_exits_flush)      /* exits: other TLB flushes (CR3 reload, CR4.PGE, INVPCID) */ \
+    X(vm_exits_ept_violation) /* exits: EPT violations */                    \
+    X(vm_exits_hypercall)  /* exits: hypercalls */                            \
+    X(ssp_traps)        /* SSP: traps to the hardware mode (not VM exits) */  \
+    X(shadow_fill)      /* shadow entries filled on a fault, hidden from the guest */ \
+    X(pf_injected)      /* intercepted faults the hypervisor gave to the guest */ \
+    X(shadow_sync)      /* shadow entries compared with the guest's at a flush (SSP) */ \
+    X(shadow_pages_alloc) /* shadow page-table pages built */                \
+    X(shadow_pages_free)  /* shadow page-table pages dropped */              \
+    X(shadow_unprotect) /* guest frames that stopped being write-protected */ \
+    X(shadow_root_evict)  /* shadow roots evicted from the bounded cache */  \
+    X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
+    X(rootbuf_miss)     /* SSP: context switches that missed it */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \
@@ -76,10 +97,11 @@
     X(zero_copy)        /* page zeroing and copying */                        \
     X(tlb_flush)        /* TLB invalidation and refill after it */            \
     X(ctx_switch)       /* address-space switch */                            \
-    X(hypervisor)       /* guest->hypervisor transitions and handler work */  \
+    X(hypervisor)       /* hypervisor handler work (transitions: `exits`) */  \
     X(iommu)            /* IOMMU invalidations and I/O page-table updates (CPU side; \
                            I/O walks are device time, not charged here) */               \
-    X(idle)             /* time the workload spent waiting */
+    X(idle)             /* time the workload spent waiting */                 \
+    X(exits)            /* guest->hypervisor transitions: VM exits, PV traps, SSP traps */
 
 #define MV_ENUM_COUNTER(n) CNT_##n,
 #define MV_ENUM_CYCLES(n) CYC_##n,

@@ -1,6 +1,5 @@
 /* config.c: run configuration and --param routing (see config.h). */
 #include "sim/config.h"
-#include "hv/xen.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -126,23 +125,12 @@ int config_at(struct sim_config *c, const char *spec)
                         spec, (int)tl, spec);
     struct sched_ctl ctl = { .ns = (uint64_t)(t * mult) };
     size_t kl = (size_t)(eq - colon - 1);
-    if (kl >= sizeof ctl.name)
-        return mv_error("--at '%s': unknown control", spec);
+    if (kl >= sizeof ctl.name || strlen(eq + 1) >= sizeof ctl.value || !eq[1])
+        return mv_error("--at '%s': control name or value missing or too long", spec);
     memcpy(ctl.name, colon + 1, kl);
     ctl.name[kl] = 0;
-    const char *val = eq + 1;
-    if (!strcmp(ctl.name, "ptcache")) {
-        int on;
-        if (param_parse_bool(val, &on))
-            return mv_error("--at '%s': ptcache takes on or off, not '%s'", spec, val);
-        ctl.value = (uint64_t)on;
-    } else if (!strcmp(ctl.name, "ptcache_ratio") || !strcmp(ctl.name, "ptcache_total")) {
-        if (param_parse_u64(val, &ctl.value))
-            return mv_error("--at '%s': %s takes a non-negative integer, not '%s'", spec, ctl.name, val);
-    } else {
-        return mv_error("--at '%s': unknown control '%s' (ptcache, ptcache_ratio, ptcache_total)",
-                        spec, ctl.name);
-    }
+    strcpy(ctl.value, eq + 1);
+    snprintf(ctl.text, sizeof ctl.text, "%s", spec);
     if (c->nat == MAX_SCHED_CTL)
         return mv_error("--at '%s': at most %d scheduled controls", spec, MAX_SCHED_CTL);
     unsigned i = c->nat++;
@@ -166,8 +154,6 @@ int config_validate(const struct sim_config *c)
         return mv_error("--param cache.*: invalid cache geometry (lines must be a multiple of ways "
                         "and give a power-of-two number of sets)");
     dcache_destroy(&dc);
-    if (xen_check_memory(&c->hv, (c->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull))
-        return -1;
     return hvconfig_validate(&c->hv);
 }
 

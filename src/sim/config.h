@@ -15,11 +15,14 @@ struct simparams {
     uint64_t check_every;   /* under --check: full kernel/hypervisor checks every N events */
 };
 
-/* A control applied at a simulated time (--at TIME:NAME=VALUE). */
+/* A control applied at a simulated time (--at TIME:NAME=VALUE). The value
+ * is checked against the control's type when a mode is chosen (each mode
+ * offers its own controls: sim/modes.c mode_validate). */
 struct sched_ctl {
     uint64_t ns;
     char name[PARAM_STR_MAX];
-    uint64_t value;
+    char value[PARAM_STR_MAX];
+    char text[96];              /* the option as given, for messages */
 };
 #define MAX_SCHED_CTL 32
 
@@ -51,7 +54,7 @@ int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);
 /* "TIME:NAME=VALUE", TIME with unit ms, s or m (e.g. 5m:ptcache=on).
- * Controls: ptcache=on|off, ptcache_ratio=N, ptcache_total=N. -1 after mv_error. */
+ * Only the form is checked here; -1 after mv_error. */
 int  config_at(struct sim_config *c, const char *spec);
 /* Cross-parameter checks (TLB geometry ...). -1 after mv_error. */
 int  config_validate(const struct sim_config *c);

@@ -2,7 +2,6 @@
  * workload, makes the guest kernel carry them out on the machine, verifies
  * translations and invariants under --check, and samples the time series. */
 #include "sim/engine.h"
-#include "guest/ptcache.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 struct mark { const char *name; uint64_t begin; double sum; uint64_t count; int open; };
+#define MAX_MARKS 48
 
 struct run {
     struct machine m;
@@ -19,7 +19,7 @@ struct run {
     uint64_t interval;          /* cycles */
     uint64_t next_sample;
     struct mv_stats last;
-    struct mark marks[MAX_METRICS];
+    struct mark marks[MAX_MARKS];
     unsigned nmarks;
     uint64_t events;
     uint64_t dma_busy;          /* device cycles of EV_DMA transfers */
@@ -28,15 +28,6 @@ struct run {
     double wall0, wall_last;
     int progress;
 };
-
-/* Add a metric if there is room (MAX_METRICS; the rest are dropped). */
-static void put_metric(struct run_result *out, const char *name, double v)
-{
-    if (out->nmetric >= MAX_METRICS)
-        return;
-    snprintf(out->metric[out->nmetric].name, sizeof out->metric[0].name, "%s", name);
-    out->metric[out->nmetric++].value = v;
-}
 
 static double wall_now(void)
 {
@@ -52,12 +43,14 @@ static void sample(struct run *r, uint64_t at)
         s->cap = s->cap ? s->cap * 2 : 64;
         s->t = mv_realloc(s->t, s->cap * sizeof *s->t);
         s->cnt = mv_realloc(s->cnt, s->cap * CNT__N * sizeof *s->cnt);
-        s->gauge = mv_realloc(s->gauge, s->cap * NGAUGES * sizeof *s->gauge);
+        s->gauge = mv_realloc(s->gauge, s->cap * (s->ngauge ? s->ngauge : 1) * sizeof *s->gauge);
     }
     s->t[s->n] = (double)at / (r->cfg->cost.clock_ghz * 1e9);
     for (unsigned i = 0; i < CNT__N; i++)
         s->cnt[s->n * CNT__N + i] = r->m.st.cnt[i] - r->last.cnt[i];
-    machine_gauges(&r->m, &s->gauge[s->n * NGAUGES]);
+    const struct mv_instruments *in = &r->m.ins;
+    for (unsigned g = 0; g < s->ngauge; g++)
+        s->gauge[s->n * s->ngauge + g] = in->gauge[g].read(in->gauge[g].ctx);
     s->n++;
     r->last = r->m.st;
 }
@@ -85,7 +78,7 @@ static struct mark *mark_of(struct run *r, const char *name)
     for (unsigned i = 0; i < r->nmarks; i++)
         if (!strcmp(r->marks[i].name, name))
             return &r->marks[i];
-    MV_ASSERT(r->nmarks < MAX_METRICS, "too many marks");
+    MV_ASSERT(r->nmarks < MAX_MARKS, "too many marks");
     r->marks[r->nmarks] = (struct mark){ .name = name };
     return &r->marks[r->nmarks++];
 }
@@ -96,39 +89,33 @@ static int full_check(struct run *r)
     if (kernel_check(&r->m.k, msg, sizeof msg))
         return mv_error("--check: guest kernel inconsistent after event %llu: %s",
                         (unsigned long long)r->events, msg);
-    if (r->m.mode->check && r->m.mode->check(&r->m, msg, sizeof msg))
+    if (machine_check(&r->m, msg, sizeof msg))
         return mv_error("--check: hypervisor invariant broken after event %llu: %s",
                         (unsigned long long)r->events, msg);
     return 0;
 }
 
-/* Controls from the workload (EV_CTL) or the command line (--at). */
+/* Controls from the workload (EV_CTL) or the command line (--at), offered
+ * by whichever layer registered them. -1 if the machine has no such control. */
 static int apply_ctl(struct run *r, const char *name, uint64_t value)
 {
-    struct kernel *k = &r->m.k;
-    if (!strcmp(name, "ptcache")) {
-        if (value)
-            ptcache_enable(k);
-        else
-            ptcache_disable(k);
-    } else if (!strcmp(name, "ptcache_ratio")) {
-        ptcache_set_thresholds(k, value, k->cfg.pt_cache_total);
-    } else if (!strcmp(name, "ptcache_total")) {
-        ptcache_set_thresholds(k, k->cfg.pt_cache_ratio, value);
-    } else {
+    const struct mv_control *c = mv_find_control(&r->m.ins, name);
+    if (!c)
         return -1;
-    }
+    c->apply(c->ctx, value);
     return 0;
 }
 
-/* Apply the --at controls whose time has come. */
+/* Apply the --at controls whose time has come (mode_validate checked them). */
 static void scheduled(struct run *r)
 {
     while (r->next_at < r->cfg->nat &&
            r->m.st.now >= (uint64_t)((double)r->cfg->at[r->next_at].ns * r->cfg->cost.clock_ghz)) {
-        const struct sched_ctl *c = &r->cfg->at[r->next_at++];
-        int rc = apply_ctl(r, c->name, c->value);
-        MV_ASSERT(rc == 0, "--at control %s was validated", c->name);
+        const struct sched_ctl *sc = &r->cfg->at[r->next_at++];
+        const struct mv_control *c = mv_find_control(&r->m.ins, sc->name);
+        uint64_t v = 0;
+        MV_ASSERT(c && mv_control_parse(c->def, sc->value, &v) == 0, "--at control %s was validated", sc->name);
+        c->apply(c->ctx, v);
     }
 }
 
@@ -226,19 +213,12 @@ static int dispatch(struct run *r, const struct event *ev)
     }
     case EV_CTL:
         if (apply_ctl(r, ev->name, ev->addr))
-            return mv_error("workload %s: unknown control '%s'", r->cfg->wl->name, ev->name);
+            return mv_error("workload %s: mode %s has no control '%s'", r->cfg->wl->name,
+                            r->m.mode->name, ev->name);
         break;
     case EV_DMA: {
-        uint64_t busy, pages0 = r->m.st.cnt[CNT_dma_pages];
-        if (r->m.mode->dma) {
-            busy = r->m.mode->dma(&r->m, ev->name, ev->len, ev->flags & 1);
-        } else {
-            /* No IOMMU: the device reaches memory directly. */
-            uint64_t pages = (ev->len + PAGE_SIZE - 1) >> PAGE_SHIFT;
-            r->m.st.cnt[CNT_dma_pages] += pages;
-            r->m.st.cnt[CNT_dma_bytes] += ev->len;
-            busy = pages * r->cfg->cost.dma_page;
-        }
+        uint64_t pages0 = r->m.st.cnt[CNT_dma_pages];
+        uint64_t busy = machine_dma(&r->m, ev->name, ev->len, ev->flags & 1);
         r->dma_busy += busy;
         r->dma_ev_pages += r->m.st.cnt[CNT_dma_pages] - pages0;
         break;
@@ -283,6 +263,10 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         r->interval = 1;
     r->next_sample = r->interval;
     out->series.interval_s = (double)cfg->sim.series_ms / 1000.0;
+    out->series.ngauge = r->m.ins.ngauge;
+    out->series.gauge_name = mv_calloc(r->m.ins.ngauge + 1, sizeof *out->series.gauge_name);
+    for (unsigned g = 0; g < r->m.ins.ngauge; g++)
+        out->series.gauge_name[g] = r->m.ins.gauge[g].name;
     r->progress = !cfg->quiet && isatty(2);
     r->wall0 = r->wall_last = wall_now();
 
@@ -298,8 +282,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         tick(r);
         if ((rc = dispatch(r, &ev)))
             break;
-        if (mode->devices)
-            mode->devices(&r->m, r->m.st.now);
+        machine_devices(&r->m, r->m.st.now);
         tick(r);
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
             break;
@@ -316,29 +299,22 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         out->st = r->m.st;
         out->sim_seconds = (double)r->m.st.now / (cfg->cost.clock_ghz * 1e9);
         for (unsigned i = 0; i < r->nmarks; i++) {
-            char name[48];
+            char name[MV_NAME_MAX];
             snprintf(name, sizeof name, "lat_%s_us", r->marks[i].name);
-            put_metric(out, name, r->marks[i].count
-                       ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0);
+            mv_metric_put(&out->metrics, name, r->marks[i].count
+                          ? cost_us(&cfg->cost, 1) * r->marks[i].sum / (double)r->marks[i].count : 0);
         }
         const uint64_t *c = r->m.st.cnt;
         if (c[CNT_dma_pages]) {
-            put_metric(out, "dma_mbps", out->sim_seconds > 0
-                       ? (double)c[CNT_dma_bytes] * 8 / 1e6 / out->sim_seconds : 0);
-            put_metric(out, "iotlb_miss_per_dma_page", (double)c[CNT_iotlb_miss] / (double)c[CNT_dma_pages]);
+            mv_metric_put(&out->metrics, "dma_mbps", out->sim_seconds > 0
+                          ? (double)c[CNT_dma_bytes] * 8 / 1e6 / out->sim_seconds : 0);
+            mv_metric_put(&out->metrics, "iotlb_miss_per_dma_page", (double)c[CNT_iotlb_miss] / (double)c[CNT_dma_pages]);
         }
         if (r->dma_ev_pages)
-            put_metric(out, "dma_device_us_per_page", cost_us(&cfg->cost, r->dma_busy) / (double)r->dma_ev_pages);
-        if (mode->metrics)
-            mode->metrics(&r->m, out->metric, &out->nmetric, MAX_METRICS);
-        struct ptcache *ptc = r->m.k.ptc;
-        if (ptc && (ptc->enabled || ptc->pool[1].max_pool)) {
-            for (unsigned l = 1; l <= 4; l++) {
-                char name[48];
-                snprintf(name, sizeof name, "ptcache_max_pool_l%u", l);
-                put_metric(out, name, (double)ptc->pool[l].max_pool);
-            }
-        }
+            mv_metric_put(&out->metrics, "dma_device_us_per_page", cost_us(&cfg->cost, r->dma_busy) / (double)r->dma_ev_pages);
+        const struct mv_instruments *in = &r->m.ins;
+        for (unsigned i = 0; i < in->nmetrics; i++)
+            in->metrics[i].put(in->metrics[i].ctx, &out->metrics);
     }
     cfg->wl->destroy(wl);
     if (machine_destroy(&r->m) && !rc)
@@ -354,5 +330,7 @@ void run_result_free(struct run_result *r)
     free(r->series.t);
     free(r->series.cnt);
     free(r->series.gauge);
+    free(r->series.gauge_name);
     memset(&r->series, 0, sizeof r->series);
+    mv_metrics_free(&r->metrics);
 }

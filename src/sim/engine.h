@@ -9,10 +9,10 @@ struct series {
     uint32_t n, cap;
     double *t;                 /* end of each interval, simulated seconds */
     uint64_t *cnt;             /* n x CNT__N: counter deltas over the interval */
-    double *gauge;             /* n x NGAUGES: values at the end of the interval */
+    unsigned ngauge;
+    const char **gauge_name;   /* the machine's gauges, in registration order */
+    double *gauge;             /* n x ngauge: values at the end of the interval */
 };
-
-#define MAX_METRICS 48
 
 struct run_result {
     const char *mode;
@@ -20,8 +20,7 @@ struct run_result {
     struct mv_stats st;
     double sim_seconds;
     struct series series;
-    struct metric metric[MAX_METRICS];
-    unsigned nmetric;
+    struct mv_metrics metrics;
 };
 
 /* 0 on success; -1 after mv_error (bad event, check failure). */

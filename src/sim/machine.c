@@ -1,32 +1,59 @@
 /* machine.c: building and tearing down a machine (see machine.h). */
 #include "sim/machine.h"
 #include "guest/ptcache.h"
+#include "guest/pvops_xen.h"
+#include "hv/paging.h"
 #include "lib/err.h"
+#include <stdlib.h>
 #include <string.h>
 
-const char *const gauge_names[NGAUGES] = {
-    "tasks", "data_pages", "pt_pages", "ptcache_pool_l1", "ptcache_pool_l2",
-    "ptcache_pool_l3", "ptcache_pool_l4", "ptcache_pool",
-};
+/* The drivers give each device its buffers: a NIC receive and transmit
+ * ring, a disk request ring. */
+#define DISK_RING 64
+static void give_rings(struct machine *m)
+{
+    unsigned nic = (unsigned)m->cfg->hv.hv.nic_ring;
+    uint64_t *rx = mv_malloc(nic * sizeof *rx), *tx = mv_malloc(nic * sizeof *tx);
+    uint64_t disk[DISK_RING];
+    kernel_dma_buffers(&m->k, nic, rx);
+    kernel_dma_buffers(&m->k, nic, tx);
+    kernel_dma_buffers(&m->k, DISK_RING, disk);
+    hv_set_rings(m->hv, rx, tx, nic, disk, DISK_RING);
+    free(rx);
+    free(tx);
+}
 
 int machine_init(struct machine *m, const struct sim_config *cfg, const struct mode_def *mode)
 {
     memset(m, 0, sizeof *m);
     m->mode = mode;
     m->cfg = cfg;
-    uint64_t guest_frames = cfg->guest.ram_mb << (20 - PAGE_SHIFT);
-    pmem_init(&m->mem, guest_frames);
+    const struct paging_mode *pm = mode->pm;
+    uint64_t guest_frames = (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull;
+    pmem_init(&m->mem, pm ? hv_machine_frames(&cfg->hv, pm, guest_frames) : guest_frames);
     if (cpu_init(&m->cpu, 0, &m->mem, &m->st, &cfg->cost, &cfg->tlb, &cfg->dcache))
         return mv_error("--param tlb.* / cache.*: invalid TLB or cache geometry");
     m->pv = &pv_native_ops;
     m->kcfg = cfg->guest;
-    if (mode->setup && mode->setup(m))
-        return -1;
+    if (pm) {
+        m->hv = mv_calloc(1, sizeof *m->hv);
+        if (hv_create(m->hv, &m->mem, &m->cpu, &m->st, &cfg->cost, &cfg->hv, pm, guest_frames, cfg->seed))
+            return -1;
+        if (pm->features & PM_PV_MMU) {
+            m->pv = &pv_xen_ops;
+            m->pv_ctx = pv_xen_create(&m->hv->dom.si, cfg->hv.xen.user_pgd);
+        }
+        m->kcfg.ptcache_offered = (pm->features & PM_PTCACHE) != 0;
+    }
     if (kernel_boot(&m->k, &m->kcfg, &m->cpu, &m->st, &cfg->cost, m->pv, m->pv_ctx))
         return -1;
     m->booted = 1;
-    if (mode->booted)
-        mode->booted(m);
+    kernel_instruments(&m->k, &m->ins);
+    if (m->hv) {
+        give_rings(m);
+        hv_booted(m->hv);
+        hv_instruments(m->hv, &m->ins);
+    }
     /* The run measures the workload: boot work is not counted. */
     memset(&m->st, 0, sizeof m->st);
     return 0;
@@ -42,27 +69,45 @@ int machine_destroy(struct machine *m)
             rc = mv_error("--check: %llu guest frames were never given back to the allocator",
                           (unsigned long long)leaked);
     }
-    if (m->mode->teardown)
-        m->mode->teardown(m);
+    if (m->hv) {
+        hv_destroy(m->hv);
+        free(m->hv);
+        m->hv = NULL;
+    }
+    if (m->pv_ctx)
+        pv_xen_destroy(m->pv_ctx);
+    m->pv_ctx = NULL;
+    mv_instruments_free(&m->ins);
     cpu_destroy(&m->cpu);
     pmem_destroy(&m->mem);
     return rc;
 }
 
-void machine_gauges(struct machine *m, double *g)
+uint64_t machine_p2m(const struct machine *m, uint64_t gfn)
 {
-    struct kernel *k = &m->k;
-    uint64_t pt = k->init_mm.pt_pages;
-    for (unsigned h = 0; h < TASK_HASH; h++)
-        for (struct task *t = k->tasks[h]; t; t = t->next)
-            if (t->mm)
-                pt += t->mm->pt_pages;   /* an mm shared by tasks is counted per task */
-    g[0] = k->ntasks;
-    g[1] = (double)k->data_pages;
-    g[2] = (double)pt;
-    for (unsigned l = 1; l <= 4; l++)
-        g[2 + l] = (double)ptcache_pool_size(k, l);
-    g[7] = (double)ptcache_pool_size(k, 0);
-    if (m->mode->gauges)
-        m->mode->gauges(m, g);
+    if (!m->hv)
+        return gfn < m->mem.nframes ? gfn : UINT64_MAX;
+    return pfn_to_mfn(&m->hv->dom, gfn);
+}
+
+int machine_check(struct machine *m, char *msg, unsigned len)
+{
+    return m->hv ? hv_check(m->hv, msg, len) : 0;
+}
+
+uint64_t machine_dma(struct machine *m, const char *dev, uint64_t bytes, int write)
+{
+    if (m->hv)
+        return hv_dma(m->hv, dev, bytes, write);
+    /* No IOMMU: the device reaches memory directly. */
+    uint64_t pages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    m->st.cnt[CNT_dma_pages] += pages;
+    m->st.cnt[CNT_dma_bytes] += bytes;
+    return pages * m->cfg->cost.dma_page;
+}
+
+void machine_devices(struct machine *m, uint64_t now)
+{
+    if (m->hv)
+        hv_devices(m->hv, now);
 }

@@ -1,44 +1,24 @@
 /* machine.h: one simulated machine running one mode: memory, a vCPU, the
  * hypervisor of the mode (if any) and the guest kernel, wired together the
- * way the layering allows: the hypervisor installs its trap table on the
- * CPU; the guest kernel gets the paravirt backend the mode names. */
+ * way the layering allows: the hypervisor installs its paging mode's traps
+ * on the CPU; the guest kernel gets the paravirt backend the mode's guest
+ * ABI calls for (the Xen PV hypercall ABI, or native instructions that the
+ * paging mode may intercept). The machine collects what each layer shows
+ * (gauges, metrics, controls) without knowing what they are. */
 #ifndef MV_SIM_MACHINE_H
 #define MV_SIM_MACHINE_H
 #include "guest/kernel.h"
+#include "hv/hv.h"
 #include "hw/cpu.h"
 #include "hw/pmem.h"
+#include "lib/instr.h"
 #include "sim/config.h"
 
-struct metric {
-    char name[48];
-    double value;
-};
-
-struct machine;
-
-#define NGAUGES 8
-extern const char *const gauge_names[NGAUGES];
-
+/* A mode: bare metal, or a hypervisor paging mode (hv/paging.h). */
 struct mode_def {
     const char *name;
     const char *doc;
-    /* Build the hypervisor (if any) before the guest boots: size machine
-     * memory, install trap handlers, choose the paravirt backend. */
-    int  (*setup)(struct machine *m);
-    void (*teardown)(struct machine *m);
-    /* Hypervisor security invariants (DESIGN.md), under --check. */
-    int  (*check)(struct machine *m, char *msg, unsigned len);
-    /* Mode-specific gauges (may be NULL). */
-    void (*gauges)(struct machine *m, double *g);
-    /* Mode-specific metrics at the end of a run (may be NULL). */
-    void (*metrics)(struct machine *m, struct metric *out, unsigned *n, unsigned max);
-    /* After the guest booted (drivers set up devices) (may be NULL). */
-    void (*booted)(struct machine *m);
-    /* Device activity up to simulated time `now` (may be NULL). */
-    void (*devices)(struct machine *m, uint64_t now);
-    /* A DMA transfer of a workload event: device time in cycles (may be NULL:
-     * no devices in this mode). */
-    uint64_t (*dma)(struct machine *m, const char *dev, uint64_t bytes, int write);
+    const struct paging_mode *pm;   /* NULL: native */
 };
 
 struct machine {
@@ -48,21 +28,34 @@ struct machine {
     struct pmem mem;
     struct cpu cpu;
     struct kernel k;
-    struct kconfig kcfg;           /* the guest's configuration (setup may adjust it) */
-    const struct pv_mmu_ops *pv;   /* chosen by setup */
+    struct kconfig kcfg;           /* the guest's configuration, with what the hypervisor offers */
+    const struct pv_mmu_ops *pv;
     void *pv_ctx;
-    void *hv;                      /* the hypervisor, or NULL on bare metal */
+    struct hv *hv;                 /* the hypervisor, or NULL on bare metal */
+    struct mv_instruments ins;     /* every layer's gauges, metrics and controls */
     int booted;
 };
 
-extern const struct mode_def *const modes[];
-extern const unsigned nmodes;
+unsigned mode_count(void);
+const struct mode_def *mode_at(unsigned i);      /* 0 .. mode_count() - 1 */
 const struct mode_def *mode_find(const char *name);
+/* Does the mode offer control `name`? Its definition, or NULL. */
+const struct mv_control_def *mode_control(const struct mode_def *md, const char *name);
+/* Can cfg run under this mode (memory, controls)? -1 after mv_error. */
+int mode_validate(const struct mode_def *md, const struct sim_config *cfg);
 
 int  machine_init(struct machine *m, const struct sim_config *cfg, const struct mode_def *mode);
 /* Shut the guest down and free everything. Under --check, verifies that every
  * guest frame went back to the allocator; -1 (after mv_error) if not. */
 int  machine_destroy(struct machine *m);
-void machine_gauges(struct machine *m, double *g);
+/* The machine frame behind guest frame gfn, from the hypervisor's p2m (the
+ * authoritative map; no side effect, no exit). UINT64_MAX if not the guest's. */
+uint64_t machine_p2m(const struct machine *m, uint64_t gfn);
+/* Hypervisor invariants: 0, or -1 with a message. */
+int  machine_check(struct machine *m, char *msg, unsigned len);
+/* A DMA transfer of a workload event: device time in cycles. */
+uint64_t machine_dma(struct machine *m, const char *dev, uint64_t bytes, int write);
+/* Background device traffic up to simulated time now. */
+void machine_devices(struct machine *m, uint64_t now);
 
 #endif

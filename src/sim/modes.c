@@ -1,17 +1,71 @@
-/* modes.c: the registry of memory-virtualization modes. Each mode lives in
- * its own file (mode_*.c) and is listed here. */
+/* modes.c: the registry of memory-virtualization modes: bare metal, then
+ * every hypervisor paging mode hv/paging.c registers. A new paging mode
+ * appears here, in `memvirt list` and in the default `compare`, by itself. */
 #include "sim/machine.h"
+#include "guest/ptcache.h"
+#include "hv/paging.h"
+#include "lib/err.h"
 #include <string.h>
 
-extern const struct mode_def mode_native, mode_pv, mode_pv_pibooster;
+static const struct mode_def native = { "native", "no hypervisor: the baseline", NULL };
 
-const struct mode_def *const modes[] = { &mode_native, &mode_pv, &mode_pv_pibooster };
-const unsigned nmodes = sizeof modes / sizeof modes[0];
+#define MAX_MODES 32
+
+unsigned mode_count(void)
+{
+    return 1 + npaging_modes;
+}
+
+const struct mode_def *mode_at(unsigned i)
+{
+    static struct mode_def table[MAX_MODES];
+    MV_ASSERT(mode_count() <= MAX_MODES, "too many modes");
+    if (i == 0)
+        return &native;
+    if (i >= mode_count())
+        return NULL;
+    if (!table[i].name)
+        table[i] = (struct mode_def){ paging_modes[i - 1]->name, paging_modes[i - 1]->doc, paging_modes[i - 1] };
+    return &table[i];
+}
 
 const struct mode_def *mode_find(const char *name)
 {
-    for (unsigned i = 0; i < nmodes; i++)
-        if (!strcmp(modes[i]->name, name))
-            return modes[i];
+    for (unsigned i = 0; i < mode_count(); i++)
+        if (!strcmp(mode_at(i)->name, name))
+            return mode_at(i);
     return NULL;
+}
+
+static const struct mv_control_def *find_def(const struct mv_control_def *defs, const char *name)
+{
+    for (; defs && defs->name; defs++)
+        if (!strcmp(defs->name, name))
+            return defs;
+    return NULL;
+}
+
+const struct mv_control_def *mode_control(const struct mode_def *md, const char *name)
+{
+    const struct mv_control_def *d = NULL;
+    if (md->pm && (md->pm->features & PM_PTCACHE))
+        d = find_def(ptcache_controls, name);
+    if (!d && md->pm)
+        d = find_def(md->pm->controls, name);
+    return d;
+}
+
+int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
+{
+    for (unsigned i = 0; i < cfg->nat; i++) {
+        const struct mv_control_def *d = mode_control(md, cfg->at[i].name);
+        if (!d)
+            return mv_error("--at %s: mode %s has no control '%s'", cfg->at[i].text, md->name, cfg->at[i].name);
+        if (mv_control_parse(d, cfg->at[i].value, &(uint64_t){ 0 }))
+            return mv_error("--at %s: control %s takes %s, not '%s'", cfg->at[i].text, d->name,
+                            d->type == CTL_BOOL ? "on or off" : "a non-negative integer", cfg->at[i].value);
+    }
+    if (md->pm && hv_check_memory(&cfg->hv, md->pm, (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull))
+        return -1;
+    return 0;
 }

@@ -9,10 +9,13 @@
 
 /* Rows of the table, in order; a row shows when any run has it non-zero. */
 static const enum mv_counter table_counters[] = {
-    CNT_refs, CNT_tlb_miss, CNT_walk_refs, CNT_guest_pf, CNT_fork, CNT_exec, CNT_exit,
-    CNT_pt_pages_alloc, CNT_pt_pages_free, CNT_ctx_switch, CNT_tlb_flush_page, CNT_tlb_flush_all,
-    CNT_tlb_flush_nonglobal, CNT_tlb_flush_pcid, CNT_vm_exits, CNT_hypercalls, CNT_iotlb_inv_psi,
-    CNT_iotlb_inv_dsi, CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
+    CNT_refs, CNT_tlb_miss, CNT_walk_refs, CNT_walk_refs_guest, CNT_walk_refs_host, CNT_guest_pf,
+    CNT_fork, CNT_exec, CNT_exit, CNT_pt_pages_alloc, CNT_pt_pages_free, CNT_ctx_switch,
+    CNT_tlb_flush_page, CNT_tlb_flush_all, CNT_tlb_flush_nonglobal, CNT_tlb_flush_pcid,
+    CNT_vm_exits, CNT_vm_exits_pt_write, CNT_vm_exits_pf, CNT_vm_exits_cr3, CNT_vm_exits_invlpg,
+    CNT_vm_exits_flush, CNT_vm_exits_ept_violation, CNT_vm_exits_hypercall, CNT_ssp_traps,
+    CNT_hypercalls, CNT_shadow_fill, CNT_pf_injected, CNT_iotlb_inv_psi, CNT_iotlb_inv_dsi,
+    CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
 };
 
 void report_table(FILE *f, const struct sim_config *cfg, const struct run_result *r, unsigned n)
@@ -58,25 +61,28 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
         fputc('\n', f);
     }
     /* metrics: the union of names, in first-seen order */
-    const char *names[MAX_METRICS * 4];
+    unsigned total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += r[i].metrics.n;
+    const char **names = mv_calloc(total + 1, sizeof *names);
     unsigned nn = 0;
     for (unsigned i = 0; i < n; i++)
-        for (unsigned m = 0; m < r[i].nmetric; m++) {
+        for (unsigned m = 0; m < r[i].metrics.n; m++) {
             unsigned j = 0;
-            while (j < nn && strcmp(names[j], r[i].metric[m].name))
+            while (j < nn && strcmp(names[j], r[i].metrics.m[m].name))
                 j++;
-            if (j == nn && nn < MAX_METRICS * 4)
-                names[nn++] = r[i].metric[m].name;
+            if (j == nn)
+                names[nn++] = r[i].metrics.m[m].name;
         }
     if (nn)
         fprintf(f, "\nmetrics\n");
     for (unsigned j = 0; j < nn; j++) {
         fprintf(f, "  %-26s", names[j]);
         for (unsigned i = 0; i < n; i++) {
-            const struct metric *mt = NULL;
-            for (unsigned m = 0; m < r[i].nmetric; m++)
-                if (!strcmp(r[i].metric[m].name, names[j]))
-                    mt = &r[i].metric[m];
+            const struct mv_metric *mt = NULL;
+            for (unsigned m = 0; m < r[i].metrics.n; m++)
+                if (!strcmp(r[i].metrics.m[m].name, names[j]))
+                    mt = &r[i].metrics.m[m];
             if (mt)
                 fprintf(f, " %16.3f", mt->value);
             else
@@ -84,6 +90,7 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
         }
         fputc('\n', f);
     }
+    free(names);
 }
 
 /* Open path.tmp for writing; the caller commits or aborts. */
@@ -131,9 +138,9 @@ static void json_run(struct json *j, const struct run_result *r)
     json_obj_end(j);
     json_key(j, "metrics");
     json_obj_begin(j);
-    for (unsigned m = 0; m < r->nmetric; m++) {
-        json_key(j, r->metric[m].name);
-        json_dbl(j, r->metric[m].value);
+    for (unsigned m = 0; m < r->metrics.n; m++) {
+        json_key(j, r->metrics.m[m].name);
+        json_dbl(j, r->metrics.m[m].value);
     }
     json_obj_end(j);
     const struct series *s = &r->series;
@@ -162,11 +169,11 @@ static void json_run(struct json *j, const struct run_result *r)
     json_obj_end(j);
     json_key(j, "gauges");
     json_obj_begin(j);
-    for (unsigned g = 0; g < NGAUGES; g++) {
-        json_key(j, gauge_names[g]);
+    for (unsigned g = 0; g < s->ngauge; g++) {
+        json_key(j, s->gauge_name[g]);
         json_arr_begin(j);
         for (uint32_t i = 0; i < s->n; i++)
-            json_dbl(j, s->gauge[i * NGAUGES + g]);
+            json_dbl(j, s->gauge[i * s->ngauge + g]);
         json_arr_end(j);
     }
     json_obj_end(j);
@@ -212,16 +219,17 @@ int report_csv(const char *path, const struct sim_config *cfg, const struct run_
         for (unsigned c = 0; c < CYC__N; c++)
             fprintf(f, "%s,%s,cycles,%s,,%llu\n", x->mode, x->workload, mv_cycle_names[c],
                     (unsigned long long)x->st.cyc[c]);
-        for (unsigned m = 0; m < x->nmetric; m++)
-            fprintf(f, "%s,%s,metric,%s,,%.9g\n", x->mode, x->workload, x->metric[m].name, x->metric[m].value);
+        for (unsigned m = 0; m < x->metrics.n; m++)
+            fprintf(f, "%s,%s,metric,%s,,%.9g\n", x->mode, x->workload, x->metrics.m[m].name,
+                    x->metrics.m[m].value);
         for (uint32_t s = 0; s < x->series.n; s++) {
             for (unsigned c = 0; c < CNT__N; c++)
                 if (x->series.cnt[s * CNT__N + c])
                     fprintf(f, "%s,%s,series,%s,%.9g,%llu\n", x->mode, x->workload, mv_counter_names[c],
                             x->series.t[s], (unsigned long long)x->series.cnt[s * CNT__N + c]);
-            for (unsigned g = 0; g < NGAUGES; g++)
-                fprintf(f, "%s,%s,gauge,%s,%.9g,%.9g\n", x->mode, x->workload, gauge_names[g],
-                        x->series.t[s], x->series.gauge[s * NGAUGES + g]);
+            for (unsigned g = 0; g < x->series.ngauge; g++)
+                fprintf(f, "%s,%s,gauge,%s,%.9g,%.9g\n", x->mode, x->workload, x->series.gauge_name[g],
+                        x->series.t[s], x->series.gauge[s * x->series.ngauge + g]);
         }
     }
     (void)cfg;

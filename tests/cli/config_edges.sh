@@ -11,11 +11,11 @@ fail() { echo "config_edges.sh: $*" >&2; exit 1; }
 "$MV" run --quiet --mode pv-pibooster --workload forkstorm --param forkstorm.minutes=0.3 \
     --param xen.iommu_sync=false --param guest.pt_cache_total=0 --check >/dev/null \
     || fail "pv-pibooster without IOMMU sync failed"
-err=$("$MV" run --quiet --mode pv --workload lmbench --param guest.ram_mb=20480 --param xen.machine_mb=20528 2>&1 >/dev/null)
+err=$("$MV" run --quiet --mode pv --workload lmbench --param guest.ram_mb=20480 --param hv.machine_mb=20528 2>&1 >/dev/null)
 rc=$?
-[ "$rc" -eq 2 ] || fail "tight xen.machine_mb: exit status $rc, expected 2 ($err)"
+[ "$rc" -eq 2 ] || fail "tight hv.machine_mb: exit status $rc, expected 2 ($err)"
 case "$err" in
-    "memvirt: --param xen.machine_mb=20528: too small"*) ;;
-    *) fail "tight xen.machine_mb: unexpected message: $err" ;;
+    "memvirt: --param hv.machine_mb=20528: too small"*) ;;
+    *) fail "tight hv.machine_mb: unexpected message: $err" ;;
 esac
 echo "config_edges.sh: all checks passed"

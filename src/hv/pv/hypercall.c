@@ -3,18 +3,19 @@
  * argument is checked as Xen checks it; the guest is never trusted. A
  * hypercall that must be preempted returns -ERESTART having recorded its
  * progress in the argument block (`done`), and is re-entered. */
-#include "hv/xen.h"
+#include "hv/paging.h"
+#include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <errno.h>
 
 static int owned(struct xen *x, uint64_t mfn)
 {
-    return mfn < x->nframes && frame(x, mfn)->owner == x->dom.id;
+    return mfn < x->nframes && frame(x, mfn)->owner == x->dom->id;
 }
 
 long do_mmu_update(struct xen *x, struct mmu_update_args *a)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     for (; a->done < a->count; a->done++) {
         const struct mmu_update *u = &a->req[a->done];
         xen_charge(x, x->cost->hc_entry);
@@ -47,20 +48,20 @@ long do_mmu_update(struct xen *x, struct mmu_update_args *a)
  * which flushes the non-global TLB entries: PV guests use no PCIDs). */
 void xen_return_to_guest(struct xen *x)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     if (!x->root_dirty)
         return;
     x->root_dirty = 0;
-    uint64_t root = d->guest_table_user ? d->guest_table_user : d->guest_table;
+    uint64_t root = x->guest_table_user ? x->guest_table_user : x->guest_table;
     stat_charge(x->st, CYC_ctx_switch, x->cost->cr3_write);
-    x->cpu->cr3 = mfn_to_pfn(d, d->guest_table);
+    x->cpu->cr3 = mfn_to_pfn(d, x->guest_table);
     cpu_hw_load_root(x->cpu, root, 0, 0);
     x->cpu_flush_stamp = ++x->tlbclock;
 }
 
 static int set_baseptr(struct xen *x, uint64_t *slot, uint64_t mfn)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     if (mfn) {
         if (!owned(x, mfn))
             return -EINVAL;
@@ -93,7 +94,7 @@ static void local_invlpg(struct xen *x, uint64_t va)
 
 static int mmuext_one(struct xen *x, const struct mmuext_op *op)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     struct page_info *p;
     int rc;
     xen_charge(x, x->cost->hc_entry);
@@ -136,9 +137,9 @@ static int mmuext_one(struct xen *x, const struct mmuext_op *op)
     case MMUEXT_NEW_BASEPTR:
         if (!op->mfn)
             return -EINVAL;
-        return set_baseptr(x, &d->guest_table, op->mfn);
+        return set_baseptr(x, &x->guest_table, op->mfn);
     case MMUEXT_NEW_USER_BASEPTR:
-        return set_baseptr(x, &d->guest_table_user, op->mfn);
+        return set_baseptr(x, &x->guest_table_user, op->mfn);
     case MMUEXT_TLB_FLUSH_LOCAL:
         local_flush(x);
         return 0;
@@ -171,7 +172,7 @@ long do_mmuext_op(struct xen *x, struct mmuext_args *a)
 /* The L1 table mapping user address va in the current kernel page table. */
 static uint64_t guest_l1_of(struct xen *x, uint64_t va)
 {
-    uint64_t table = x->dom.guest_table;
+    uint64_t table = x->guest_table;
     for (unsigned lvl = 4; lvl > 1 && table; lvl--) {
         pte_t e = pmem_read(x->mem, table, pt_index(va, lvl));
         if (!pte_present(e) || (e & _PAGE_PSE))
@@ -183,7 +184,7 @@ static uint64_t guest_l1_of(struct xen *x, uint64_t va)
 
 long do_update_va_mapping(struct xen *x, struct update_va_mapping_args *a)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     int rc;
     xen_charge(x, x->cost->hc_entry);
     if (a->va >= DIRECTMAP_BASE && a->va < DIRECTMAP_BASE + (d->nr_pages << PAGE_SHIFT)) {
@@ -213,14 +214,14 @@ long do_update_va_mapping(struct xen *x, struct update_va_mapping_args *a)
 
 long do_ptcache_op(struct xen *x, struct ptcache_op_args *a)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     xen_charge(x, x->cost->hc_entry);
     switch (a->cmd) {
     case PTCACHE_ENABLE:
-        d->ptcache = 1;
+        x->ptcache = 1;
         return 0;
     case PTCACHE_DISABLE:
-        d->ptcache = 0;
+        x->ptcache = 0;
         return 0;
     case PTCACHE_RELEASE: {
         /* Check every page first: a refused release changes nothing. */
@@ -282,7 +283,8 @@ long xen_dispatch(struct xen *x, unsigned nr, void *arg)
     case __HYPERVISOR_mmuext_op: return do_mmuext_op(x, arg);
     case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(x, arg);
     case __HYPERVISOR_multicall: return do_multicall(x, arg);
-    case __HYPERVISOR_ptcache_op: return do_ptcache_op(x, arg);
+    case __HYPERVISOR_ptcache_op:   /* PiBooster's hypervisor only */
+        return (x->h->pm->features & PM_PTCACHE) ? do_ptcache_op(x, arg) : -ENOSYS;
     default: return -ENOSYS;
     }
 }

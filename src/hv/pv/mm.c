@@ -7,7 +7,7 @@
  * slots are not modelled (the kernel half holds the guest's shared kernel
  * tables); preemption (xen.preempt_entries) applies to the table a hypercall
  * validates, not to nested child validations, which run to completion. */
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <errno.h>
 
@@ -21,10 +21,10 @@ static void init_chunk(struct xen *x, uint64_t base)
 {
     for (uint64_t mfn = base; mfn < base + SPARSE_CHUNK && mfn < x->nframes; mfn++) {
         struct page_info *p = sparse_peek(&x->frames, mfn);
-        if (mfn_to_pfn(&x->dom, mfn) != UINT64_MAX) {
+        if (mfn_to_pfn(x->dom, mfn) != UINT64_MAX) {
             /* A domain frame as the builder leaves it: allocated, mapped
              * writable by the guest's direct map, in the IOMMU. */
-            p->owner = x->dom.id;
+            p->owner = x->dom->id;
             p->count = 2;
             p->type = PGT_writable;
             p->type_count = 1;
@@ -50,7 +50,7 @@ struct page_info *frame(struct xen *x, uint64_t mfn)
 
 static struct domain *owner_of(struct xen *x, struct page_info *p)
 {
-    return p->owner == x->dom.id ? &x->dom : NULL;
+    return p->owner == x->dom->id ? x->dom : NULL;
 }
 
 int get_page(struct xen *x, uint64_t mfn, struct domain *d)

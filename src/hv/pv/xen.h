@@ -1,4 +1,5 @@
-/* xen.h: the hypervisor's internals for PV guests (Xen: xen/arch/x86/mm.c,
+/* xen.h: Xen's PV paging mode: the frame table and page-type system of a
+ * PV domain (Xen: xen/arch/x86/mm.c,
  * xen/arch/x86/pv/, include/asm-x86/mm.h).
  *
  * Every machine frame has a struct page_info: owner, general reference count,
@@ -14,14 +15,10 @@
  *    its type is writable and it is not PiBooster-flagged.
  * page_info lives in a sparse table initialised a chunk at a time, so frames
  * never touched cost nothing. */
-#ifndef MV_HV_XEN_H
-#define MV_HV_XEN_H
-#include "hv/hvconfig.h"
+#ifndef MV_HV_PV_XEN_H
+#define MV_HV_PV_XEN_H
+#include "hv/hv.h"
 #include "hv/public/xen.h"
-#include "hv/vtd.h"
-#include "hw/cpu.h"
-#include "hw/dma.h"
-#include "hw/iommu.h"
 #include "lib/sparse.h"
 
 enum pgt {
@@ -35,10 +32,6 @@ static inline int pgt_is_table(unsigned t) { return t >= PGT_l1 && t <= PGT_l4; 
 #define PGF_partial   0x04
 #define PGF_ptcache   0x08   /* PiBooster: held by the guest's cache, never DMA-accessible */
 #define PGF_dmap_rw   0x10   /* the guest's direct map maps it writable (holds refs) */
-
-#define DOMID_NONE 0
-#define DOMID_GUEST 1
-#define DOMID_XEN 0x7ff0
 
 struct page_info {
     uint32_t count;          /* general references */
@@ -55,63 +48,35 @@ struct page_info {
     uint16_t linear_uses;    /* linear entries that point at this table */
 };
 
-struct domain {
-    uint16_t id;
-    uint64_t nr_pages;
-    uint64_t *p2m_extent;    /* pfn >> 9 -> machine frame of the extent */
-    uint64_t n_extent;
-    sparse_t m2p;            /* mfn -> pfn + 1 (0: not this domain's) */
-    int ptcache;             /* PiBooster: the guest's page-table cache is on */
-    uint64_t guest_table;    /* L4 loaded for kernel mode (NEW_BASEPTR), 0 none */
-    uint64_t guest_table_user;
-    struct vtd_domain vtd;
-    int iommu_attached;
-};
-
+/* The PV paging mode's state, one per domain (Xen: struct domain's PV MMU
+ * parts, the vCPU's guest_table, and the global frame table). */
 struct xen {
-    struct pmem *mem;
+    struct hv *h;
+    struct pmem *mem;        /* h's, for brevity */
     struct mv_stats *st;
     const struct cost *cost;
     struct cpu *cpu;
+    struct domain *dom;
     struct xenconfig cfg;
     int flush_on_map;        /* profile xen-4.2 */
     sparse_t frames;         /* mfn -> struct page_info */
     uint64_t nframes;
     uint32_t tlbclock;       /* bumped on every full TLB flush */
     uint32_t cpu_flush_stamp;
-    /* the hypervisor's own frames (I/O page tables) */
-    uint64_t *heap, nheap, capheap;
-    struct domain dom;
-    struct iommu iommu;
-    struct dma_dev nic, disk;
-    struct xen_start_info si;
+    int ptcache;             /* PiBooster: the guest's page-table cache is on */
+    uint64_t guest_table;    /* L4 loaded for kernel mode (NEW_BASEPTR), 0 none */
+    uint64_t guest_table_user;
     /* statistics of PiBooster's hypervisor side */
     uint64_t flag_set, flag_skips, released;
     uint64_t continuations;
     int preemptible;         /* the validation under way may be preempted (PIN ops) */
     int root_dirty;          /* a base pointer changed: reload on return to the guest */
-    uint64_t next_dma;       /* background device traffic: next period */
-    int disk_dir;
 };
 
-/* Build the hypervisor and one PV domain of guest_frames frames, machine
- * memory sized from cfg; install the trap handlers on cpu. -1 after mv_error. */
-int  xen_create(struct xen *x, struct pmem *mem, struct cpu *cpu, struct mv_stats *st,
-                const struct cost *cost, const struct hvconfig *cfg, uint64_t guest_frames,
-                uint64_t seed);
-void xen_destroy(struct xen *x);
-uint64_t xen_machine_frames(const struct hvconfig *cfg, uint64_t guest_frames);
-uint64_t xen_io_table_frames(uint64_t machine_frames, uint64_t guest_extents);
-/* Is machine memory large enough for the guest and Xen's own frames?
- * -1 after mv_error if not. */
-int      xen_check_memory(const struct hvconfig *cfg, uint64_t guest_frames);
-
-extern const struct vmm_ops xen_pv_vmm_ops;
+static inline struct xen *XEN(struct hv *h) { return h->mode; }
 
 /* Frame table. */
 struct page_info *frame(struct xen *x, uint64_t mfn);
-uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn);    /* UINT64_MAX if out of range */
-uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn);    /* UINT64_MAX if not the domain's */
 
 /* The type system (mm.c). Errors are negative errno values. */
 int  get_page(struct xen *x, uint64_t mfn, struct domain *d);

@@ -8,7 +8,7 @@
  *  3. no page-table frame and no PiBooster-flagged frame is DMA-writable
  *     through the IOMMU tables, and no IOTLB entry grants such access;
  *     a writable, unflagged frame is mapped (the IOMMU is in sync). */
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static int live_table(const struct page_info *p)
 
 int pv_check(struct xen *x, char *msg, unsigned len)
 {
-    struct domain *d = &x->dom;
+    struct domain *d = x->dom;
     /* Writable mappings per frame, counted from the tables themselves. */
     sparse_t wr;
     sparse_init(&wr, x->nframes, sizeof(uint32_t));
@@ -94,7 +94,7 @@ int pv_check(struct xen *x, char *msg, unsigned len)
         }
     }
     /* No IOTLB entry may grant write access to a protected frame. */
-    struct iommu *io = &x->iommu;
+    struct iommu *io = &x->h->iommu;
     for (uint64_t i = 0; !bad && i < (uint64_t)io->tlb_sets * io->tlb_ways; i++) {
         if (!io->tlb_tag[i] || !io->tlb_w[i])
             continue;

@@ -10,7 +10,7 @@
  * changes cost no IOMMU work at all; a frame gets the flag (one unmap and
  * flush) the first time it becomes a page table while the domain's cache is
  * on, and loses it only through the release hypercall. */
-#include "hv/xen.h"
+#include "hv/pv/xen.h"
 
 void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsigned old,
                             unsigned new_type)
@@ -23,7 +23,7 @@ void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsig
         return;
     }
     /* The flag follows the cache, with or without an IOMMU to keep in sync. */
-    int flag = old == PGT_writable && d->ptcache && pgt_is_table(new_type);
+    int flag = old == PGT_writable && x->ptcache && pgt_is_table(new_type);
     if (flag) {
         p->flags |= PGF_ptcache;
         x->flag_set++;

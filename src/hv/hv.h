@@ -1,0 +1,127 @@
+/* hv.h: the hypervisor core every paging mode shares (Xen's common code:
+ * the domain builder, the p2m, the hypervisor's own frame heap, the IOMMU
+ * and passthrough devices, and the exit path; KVM's vcpu_enter_guest /
+ * handle_exit loop in one function).
+ *
+ * A domain (guest memory scattered over machine memory in 2 MiB extents,
+ * its p2m and m2p, its VT-d context and its devices) is built the same way
+ * for every mode; what differs is the paging mode (paging.h), a table of
+ * functions the hypervisor installs on the vCPU.
+ *
+ * Every guest->hypervisor transition goes through hv_exit(): it counts the
+ * exit by reason and charges the transition once, from the cost profile:
+ * cost.vm_exit for a hardware VM exit, cost.hypercall for a PV guest's ring
+ * transition (a hypercall or a trap into Xen), cost.ssp_trap for SSP's trap
+ * to the highest-privilege mode (counted as ssp_traps, not as a VM exit).
+ * The handler's own work is charged to the `hypervisor` bucket by the
+ * handler; transitions go to the `exits` bucket. */
+#ifndef MV_HV_HV_H
+#define MV_HV_HV_H
+#include "hv/hvconfig.h"
+#include "hv/public/xen.h"
+#include "hv/vtd.h"
+#include "hw/cpu.h"
+#include "hw/dma.h"
+#include "hw/iommu.h"
+#include "lib/instr.h"
+#include "lib/sparse.h"
+
+struct paging_mode;
+
+enum exit_reason {
+    EXIT_PT_WRITE,       /* a store to a write-protected page table, emulated */
+    EXIT_PF,             /* a page fault the hypervisor intercepts */
+    EXIT_CR3,            /* MOV to CR3 switching address spaces */
+    EXIT_INVLPG,
+    EXIT_FLUSH,          /* other TLB flushes: CR3 reload, CR4.PGE, INVPCID */
+    EXIT_EPT_VIOLATION,
+    EXIT_HYPERCALL,
+    EXIT__N
+};
+
+enum hv_transition {
+    HV_VMEXIT,           /* hardware VM exit and VM entry */
+    HV_PV_TRAP,          /* PV: ring transition into the hypervisor and back */
+    HV_SSP_TRAP,         /* SSP: trap to the highest-privilege mode and back */
+};
+
+#define DOMID_NONE 0
+#define DOMID_GUEST 1
+#define DOMID_XEN 0x7ff0
+
+/* A guest domain: its memory and what reaches it. */
+struct domain {
+    uint16_t id;
+    uint64_t nr_pages;
+    uint64_t *p2m_extent;    /* gfn >> 9 -> machine frame of the 2 MiB extent */
+    uint64_t n_extent;
+    sparse_t m2p;            /* mfn >> 9 -> (gfn >> 9) + 1 (0: not this domain's) */
+    struct vtd_domain vtd;
+    int iommu_attached;      /* devices reach memory through the domain's I/O tables */
+    struct xen_start_info si;/* what the builder hands a PV guest */
+};
+
+struct hv {
+    struct pmem *mem;
+    struct mv_stats *st;
+    const struct cost *cost;
+    struct cpu *cpu;
+    const struct hvconfig *cfg;
+    uint64_t nframes;        /* machine frames */
+    struct domain dom;
+    /* the hypervisor's own frames (I/O page tables, shadow pages, the EPT) */
+    uint64_t *heap, nheap, capheap, heap_used, heap_max;
+    struct iommu iommu;
+    struct dma_dev nic, disk;
+    uint64_t next_dma;       /* background device traffic: next period */
+    int disk_dir;
+    const struct paging_mode *pm;
+    void *mode;              /* the paging mode's state */
+};
+
+/* Machine frames for a guest of guest_frames frames under paging mode pm
+ * (hv.machine_mb, or twice the guest's). */
+uint64_t hv_machine_frames(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames);
+/* Is machine memory large enough for the guest and the hypervisor's frames?
+ * -1 after mv_error if not. */
+int      hv_check_memory(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames);
+
+/* Build the domain of guest_frames frames in machine memory mem, then the
+ * paging mode, and install its traps on cpu. -1 after mv_error. */
+int  hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *st, const struct cost *cost,
+               const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames, uint64_t seed);
+void hv_destroy(struct hv *h);
+/* After the guest booted: forget what booting counted. */
+void hv_booted(struct hv *h);
+/* The paging mode's security invariants: 0, or -1 with a message. */
+int  hv_check(struct hv *h, char *msg, unsigned len);
+/* Register the hypervisor's gauges, metrics and controls. */
+void hv_instruments(struct hv *h, struct mv_instruments *in);
+
+/* The exit path: count one transition by reason and charge it. */
+void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r);
+
+/* Hypervisor work, charged to the `hypervisor` bucket. */
+static inline void hv_charge(struct hv *h, uint64_t cycles) { stat_charge(h->st, CYC_hypervisor, cycles); }
+
+/* The domain's p2m (authoritative, side-effect free): UINT64_MAX outside it. */
+uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn);
+uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn);
+static inline int hv_owns(const struct hv *h, uint64_t mfn) { return mfn_to_pfn(&h->dom, mfn) != UINT64_MAX; }
+
+/* A zeroed frame from the hypervisor's heap (UINT64_MAX: none left), and
+ * back. The heap is bounded; heap_used counts frames out. */
+uint64_t hv_alloc_frame(struct hv *h);
+void     hv_free_frame(struct hv *h, uint64_t mfn);
+/* Is mfn one of the hypervisor's heap frames (handed out or free)? */
+int      hv_heap_frame(const struct hv *h, uint64_t mfn);
+
+/* Devices: a DMA of `bytes` by device "nic" or "disk" (device time in
+ * cycles), and background traffic (hv.nic_mbps, hv.disk_mbps) up to now. */
+uint64_t hv_dma(struct hv *h, const char *dev, uint64_t bytes, int write);
+void     hv_devices(struct hv *h, uint64_t now);
+/* The drivers gave the devices their buffers (bus addresses). */
+void     hv_set_rings(struct hv *h, const uint64_t *nic_rx, const uint64_t *nic_tx, unsigned nic,
+                      const uint64_t *disk, unsigned ndisk);
+
+#endif

@@ -1,0 +1,199 @@
+/* pv.c: Xen's PV paging modes, pv and pv-pibooster: the traps a PV guest
+ * takes into Xen (x86 PV: faults bounced to the guest, writes to read-only
+ * page tables emulated as ptwr, privileged instructions emulated,
+ * hypercalls), the mode's state, invariants and statistics.
+ *
+ *   pv            the guest's page tables hold machine frames and are
+ *                 validated by Xen (types, pinning, hypercalls); with a
+ *                 passthrough device the IOMMU follows page types.
+ *   pv-pibooster  pv plus PiBooster's hypervisor side: the cache flag and
+ *                 the ptcache_op hypercall (the guest runs its page-table
+ *                 cache when the hypervisor offers it).
+ *
+ * Every trap is a ring transition into Xen: hv_exit(HV_PV_TRAP, reason). */
+#include "hv/paging.h"
+#include "hv/pv/xen.h"
+#include "lib/err.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- traps ---------------------------------------------------------------- */
+
+static uint64_t pv_g2m(void *ctx, struct cpu *c, uint64_t gfn)
+{
+    struct hv *h = ctx;
+    return pfn_to_mfn(&h->dom, gfn);
+}
+
+/* A guest store through its direct map traps when that mapping is read-only. */
+static int pv_store_traps(void *ctx, uint64_t gfn)
+{
+    struct xen *x = XEN(ctx);
+    uint64_t mfn = pfn_to_mfn(x->dom, gfn);
+    return mfn != UINT64_MAX && !(frame(x, mfn)->flags & PGF_dmap_rw);
+}
+
+/* ptwr: emulate a write to a read-only L1 with the checks of mmu_update.
+ * Writes to other read-only pages are not emulated: the guest faults. */
+static int pv_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    struct xen *x = XEN(ctx);
+    hv_exit(x->h, HV_PV_TRAP, EXIT_PT_WRITE);
+    xen_charge(x, x->cost->pv_emulate);
+    uint64_t mfn = pfn_to_mfn(x->dom, gfn);
+    struct page_info *p = frame(x, mfn);
+    if (p->type != PGT_l1 || !p->type_count || !(p->flags & PGF_validated))
+        return -EFAULT;
+    return mod_entry(x, x->dom, mfn, 1, idx, val);
+}
+
+static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec)
+{
+    struct xen *x = XEN(ctx);
+    hv_exit(x->h, HV_PV_TRAP, EXIT_PF);     /* #PF -> Xen -> guest's handler */
+    xen_charge(x, x->cost->pv_fault_bounce);
+    return 0;
+}
+
+/* MOV to CR3 from a PV kernel faults (#GP) and is emulated as NEW_BASEPTR;
+ * a frame that cannot be an L4 fails the emulation: #GP to the guest. */
+static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
+{
+    struct xen *x = XEN(ctx);
+    hv_exit(x->h, HV_PV_TRAP, EXIT_CR3);
+    xen_charge(x, x->cost->pv_emulate);
+    uint64_t mfn = pfn_to_mfn(x->dom, root);
+    if (mfn == UINT64_MAX)
+        return -1;
+    struct mmuext_op op = { .cmd = MMUEXT_NEW_BASEPTR, .mfn = mfn };
+    struct mmuext_args a = { &op, 1, 0 };
+    long rc = do_mmuext_op(x, &a);
+    xen_return_to_guest(x);
+    return rc ? -1 : 1;
+}
+
+/* Privileged TLB maintenance from a PV kernel is emulated; PV Linux uses
+ * hypercalls instead (MMUEXT_INVLPG_LOCAL, MMUEXT_TLB_FLUSH_LOCAL). */
+static int pv_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    struct xen *x = XEN(ctx);
+    int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
+    hv_exit(x->h, HV_PV_TRAP, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
+    xen_charge(x, x->cost->pv_emulate);
+    cpu_hw_tlb_flush(c, kind, va, c->pcid);
+    if (!one_page)
+        x->cpu_flush_stamp = ++x->tlbclock;
+    return 1;
+}
+
+static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
+{
+    struct xen *x = XEN(ctx);
+    x->st->cnt[CNT_hypercalls]++;
+    hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
+    long rc = xen_dispatch(x, nr, arg);
+    while (rc == -ERESTART) {
+        /* A hypercall continuation: the guest re-executes the call. */
+        x->continuations++;
+        hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
+        rc = xen_dispatch(x, nr, arg);
+    }
+    xen_return_to_guest(x);
+    return rc;
+}
+
+/* ---- the mode -------------------------------------------------------------- */
+
+static int pv_iommu_attached(const struct hvconfig *cfg)
+{
+    return cfg->xen.iommu_sync;
+}
+
+static int pv_init(struct hv *h)
+{
+    struct xen *x = mv_calloc(1, sizeof *x);
+    h->mode = x;
+    x->h = h;
+    x->mem = h->mem;
+    x->st = h->st;
+    x->cost = h->cost;
+    x->cpu = h->cpu;
+    x->dom = &h->dom;
+    x->cfg = h->cfg->xen;
+    x->flush_on_map = !strcmp(x->cfg.iommu_profile, "xen-4.2");
+    x->nframes = h->nframes;
+    x->tlbclock = 1;
+    x->cpu_flush_stamp = 1;
+    sparse_init(&x->frames, x->nframes, sizeof(struct page_info));
+    return 0;
+}
+
+static void pv_destroy(struct hv *h)
+{
+    struct xen *x = h->mode;
+    if (!x)
+        return;
+    sparse_free(&x->frames);
+    free(x);
+    h->mode = NULL;
+}
+
+static void pv_booted(struct hv *h)
+{
+    struct xen *x = h->mode;
+    x->flag_set = x->flag_skips = x->released = x->continuations = 0;
+}
+
+static int pv_mode_check(struct hv *h, char *msg, unsigned len)
+{
+    return pv_check(h->mode, msg, len);
+}
+
+static void pv_metrics(const void *ctx, struct mv_metrics *out)
+{
+    const struct xen *x = ctx;
+    mv_metric_put(out, "xen_ptcache_flag_set", (double)x->flag_set);
+    mv_metric_put(out, "xen_ptcache_flag_skips", (double)x->flag_skips);
+    mv_metric_put(out, "xen_ptcache_released", (double)x->released);
+    mv_metric_put(out, "xen_continuations", (double)x->continuations);
+}
+
+static void pv_instruments(struct hv *h, struct mv_instruments *in)
+{
+    mv_add_metrics(in, pv_metrics, h->mode);
+}
+
+#define PV_TRAPS                                                            \
+    {                                                                       \
+        .name = "xen-pv", .page_fault = pv_page_fault, .g2m = pv_g2m,       \
+        .store_traps = pv_store_traps, .store = pv_store,                   \
+        .write_cr3 = pv_write_cr3, .tlb_flush = pv_tlb_flush,               \
+        .hypercall = pv_hypercall,                                          \
+    }
+
+const struct paging_mode pm_pv = {
+    .name = "pv",
+    .doc = "Xen PV MMU: direct paging, page types, validation, pinning; IOMMU follows page types",
+    .features = PM_PV_MMU,
+    .iommu_attached = pv_iommu_attached,
+    .init = pv_init,
+    .destroy = pv_destroy,
+    .booted = pv_booted,
+    .check = pv_mode_check,
+    .instruments = pv_instruments,
+    .traps = PV_TRAPS,
+};
+
+const struct paging_mode pm_pv_pibooster = {
+    .name = "pv-pibooster",
+    .doc = "pv plus PiBooster: guest page-table cache pools and the hypervisor's cache flag",
+    .features = PM_PV_MMU | PM_PTCACHE,
+    .iommu_attached = pv_iommu_attached,
+    .init = pv_init,
+    .destroy = pv_destroy,
+    .booted = pv_booted,
+    .check = pv_mode_check,
+    .instruments = pv_instruments,
+    .traps = PV_TRAPS,
+};
