@@ -131,11 +131,14 @@ int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn)
 {
     struct cpu *c = this_cpu(k);
     c->st->cnt[CNT_refs]++;
-    for (int tries = 0; tries < 4; tries++) {
+    for (int tries = 0; tries < 8; tries++) {
         uint32_t pfec = cpu_access(c, va, acc, mfn);
         if (!pfec)
             return 0;
-        if (cpu_raise_pf(c, va, pfec))
+        int hv = cpu_raise_pf(c, va, pfec, mfn);
+        if (hv == 2)
+            return 0;            /* the hypervisor emulated the access */
+        if (hv)
             continue;            /* the hypervisor resolved it */
         if (do_page_fault(k, va, pfec))
             return -EFAULT;

@@ -37,6 +37,6 @@ extern const struct paging_mode *const paging_modes[];
 extern const unsigned npaging_modes;
 const struct paging_mode *paging_mode_find(const char *name);
 
-extern const struct paging_mode pm_pv, pm_pv_pibooster;
+extern const struct paging_mode pm_pv, pm_pv_pibooster, pm_tsp, pm_ssp, pm_hap;
 
 #endif

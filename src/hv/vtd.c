@@ -69,6 +69,7 @@ unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int wri
         return 0;                   /* Xen: no write, no flush */
     pmem_write(vd->io->mem, l1, idx, e);
     charge_pte(vd);
+    vd->gen++;
     if (pte_present(old))
         return VTD_MODIFIED;
     vd->mapped++;
@@ -86,6 +87,7 @@ unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn)
     pmem_write(vd->io->mem, l1, idx, 0);
     charge_pte(vd);
     vd->mapped--;
+    vd->gen++;
     return VTD_MODIFIED;
 }
 
@@ -124,6 +126,26 @@ int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *wr
         }
         table = pte_frame(e);
     }
+}
+
+static void leaves(const struct vtd_domain *vd, uint64_t table, unsigned lvl, uint64_t base,
+                   void (*fn)(void *, uint64_t, pte_t), void *ctx)
+{
+    const uint64_t *t = pmem_table_peek(vd->io->mem, table);
+    for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++) {
+        if (!pte_present(t[i]))
+            continue;
+        uint64_t dfn = base + ((uint64_t)i << (9 * (lvl - 1)));
+        if (lvl == 1)
+            fn(ctx, dfn, t[i]);
+        else
+            leaves(vd, pte_frame(t[i]), lvl - 1, dfn, fn, ctx);
+    }
+}
+
+void vtd_for_each_leaf(const struct vtd_domain *vd, void (*fn)(void *ctx, uint64_t dfn, pte_t e), void *ctx)
+{
+    leaves(vd, vd->root, 4, 0, fn, ctx);
 }
 
 /* Free the tables below `table` (of level lvl), then table itself. */

@@ -27,6 +27,7 @@ struct vtd_domain {
     void *frame_ctx;
     uint64_t table_pages;               /* I/O page-table frames in use */
     uint64_t mapped;                    /* present leaf entries */
+    uint64_t gen;                       /* bumped by every change to the tables */
 };
 
 /* 0, or -1 if no frame could be had for the root. */
@@ -48,5 +49,7 @@ int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_
 
 /* Software lookup (no caches, no charge): 0 and *mfn / *writable, or -1. */
 int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *writable);
+/* Visit every present leaf (4 KiB; the driver builds no superpages). */
+void vtd_for_each_leaf(const struct vtd_domain *vd, void (*fn)(void *ctx, uint64_t dfn, pte_t e), void *ctx);
 
 #endif

@@ -285,7 +285,9 @@ long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
     return c->vmm->hypercall(c->vmm_ctx, c, nr, arg);
 }
 
-int cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec)
+int cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
-    return c->vmm && c->vmm->page_fault && c->vmm->page_fault(c->vmm_ctx, c, va, pfec);
+    if (!c->vmm || !c->vmm->page_fault)
+        return 0;
+    return c->vmm->page_fault(c->vmm_ctx, c, va, pfec, mfn);
 }

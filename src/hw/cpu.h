@@ -44,8 +44,9 @@ struct vmm_ops {
     uint32_t (*tlb_fill)(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
                          struct tlb_xlate *x);
     /* A page fault raised for the guest. Return 1 if the hypervisor resolved
-     * it (the access is retried), 0 to deliver it to the guest kernel. */
-    int (*page_fault)(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec);
+     * it (the access is retried), 2 if it emulated the access (it completed,
+     * on machine frame *mfn), 0 to deliver it to the guest kernel. */
+    int (*page_fault)(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
     /* The machine frame behind a guest frame, for the guest's own loads and
      * stores (p2m or EPT); NULL: identity. UINT64_MAX if the guest does not
      * own it. */
@@ -157,8 +158,9 @@ void cpu_reload_cr3(struct cpu *c);  /* MOV CR3 of the loaded root: flush its PC
 void cpu_flush_all(struct cpu *c);   /* toggling CR4.PGE: everything */
 void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
-/* A page fault on the way to the guest: 1 if the hypervisor resolved it. */
-int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec);
+/* A page fault on the way to the guest: 1 if the hypervisor resolved it
+ * (retry), 2 if it emulated the access (*mfn), 0 if the guest must handle it. */
+int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
 
 /* Hardware-side operations a hypervisor performs on the CPU it runs on (no
  * trap, no charge for the instruction: the caller charges its own path). */

@@ -85,7 +85,8 @@
     X(shadow_unprotect) /* guest frames that stopped being write-protected */ \
     X(shadow_root_evict)  /* shadow roots evicted from the bounded cache */  \
     X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
-    X(rootbuf_miss)     /* SSP: context switches that missed it */
+    X(rootbuf_miss)     /* SSP: context switches that missed it */          \
+    X(hv_tlb_flush)     /* full TLB flushes the hypervisor issued itself (shadows dropped) */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \

@@ -13,7 +13,7 @@ uint32_t oracle_translate(struct machine *m, struct mm *mm, uint64_t va, enum ac
     uint64_t table = mm->pgd;
     int w = 1, u = 1, nx = 0;
     for (unsigned lvl = 4; lvl >= 1; lvl--) {
-        uint64_t tm = cpu_gfn_to_mfn(&m->cpu, table);
+        uint64_t tm = machine_p2m(m, table);
         if (tm == UINT64_MAX)
             return pfec | PFEC_RSVD;
         pte_t e = pmem_read(&m->mem, tm, pt_index(va, lvl));
@@ -28,7 +28,7 @@ uint32_t oracle_translate(struct machine *m, struct mm *mm, uint64_t va, enum ac
                 return pfec | PFEC_P;
             unsigned size = lvl - 1;
             uint64_t off = (va >> PAGE_SHIFT) & ((1ull << (9 * size)) - 1);
-            *mfn = cpu_gfn_to_mfn(&m->cpu, gfn + off);
+            *mfn = machine_p2m(m, gfn + off);
             return *mfn == UINT64_MAX ? (pfec | PFEC_RSVD) : 0;
         }
         table = gfn;

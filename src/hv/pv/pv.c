@@ -48,7 +48,7 @@ static int pv_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64
     return mod_entry(x, x->dom, mfn, 1, idx, val);
 }
 
-static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec)
+static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     struct xen *x = XEN(ctx);
     hv_exit(x->h, HV_PV_TRAP, EXIT_PF);     /* #PF -> Xen -> guest's handler */

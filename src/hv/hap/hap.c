@@ -1,0 +1,162 @@
+/* hap.c: hardware-assisted nested paging, mode hap (Xen: xen/arch/x86/mm/hap/;
+ * KVM's TDP MMU, arch/x86/kvm/mmu/tdp_mmu.c; Intel EPT, AMD NPT).
+ *
+ * The guest owns its page tables outright: they hold guest-physical frames,
+ * the guest kernel uses the native paravirt backend, and its page faults,
+ * page-table stores, CR3 writes and TLB flushes never exit. The hypervisor
+ * keeps one EPT per domain, filled lazily: the first touch of a guest frame
+ * (by a user access, a walk of a guest table, or the guest kernel's own
+ * load or store) is an EPT violation, which exits; the handler maps the
+ * frame (or, with hap.ept_page_size=2m, its whole 2 MiB extent) and the
+ * access is retried. A TLB miss is a 2D walk (hw/walk2d.c) helped by the
+ * structures hap.* configures.
+ *
+ * Simplification: the guest's data pages are not written by the guest
+ * kernel in memvirt (only their use is modelled), so a data page's first
+ * EPT violation happens at the first user access after the fault that
+ * mapped it, where a real guest would take it while zeroing the page; the
+ * number of violations is the same. */
+#include "hv/hap/ept.h"
+#include "hv/hvm.h"
+#include "hv/paging.h"
+#include "hw/ept.h"
+#include "hw/walk2d.h"
+#include "lib/err.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hap {
+    struct ept ept;
+    uint64_t io_checked;
+};
+
+static struct hap *HAP(void *h) { return ((struct hv *)h)->mode; }
+
+/* An EPT violation on gfn: exit, map, return. -1 if the guest named a
+ * frame it does not have (the access cannot be completed). */
+static int ept_violation(struct hv *h, uint64_t gfn)
+{
+    hv_exit(h, HV_VMEXIT, EXIT_EPT_VIOLATION);
+    hv_charge(h, h->cost->ept_fill);
+    return ept_map(&HAP(h)->ept, gfn) < 0 ? -1 : 0;
+}
+
+static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
+                             struct tlb_xlate *x)
+{
+    struct hv *h = ctx;
+    for (;;) {
+        uint64_t gfn;
+        uint32_t pfec = walk2d(c, va, acc, user, x, &gfn);
+        if (pfec != WALK_FETCH_FAILED)
+            return pfec;
+        if (ept_violation(h, gfn))
+            return pfec_of(acc, user) | PFEC_RSVD;   /* not guest memory: the access faults */
+    }
+}
+
+/* The guest kernel's own loads and stores go through the EPT too. */
+static uint64_t hap_g2m(void *ctx, struct cpu *c, uint64_t gfn)
+{
+    struct hv *h = ctx;
+    uint64_t mfn = ept_lookup(&HAP(h)->ept, gfn);
+    if (mfn != UINT64_MAX)
+        return mfn;
+    if (pfn_to_mfn(&h->dom, gfn) == UINT64_MAX || ept_violation(h, gfn))
+        return UINT64_MAX;
+    return ept_lookup(&HAP(h)->ept, gfn);
+}
+
+/* EPT table frames: an L1 per 2 MiB of guest memory (none with 2 MiB
+ * leaves), an L2 per GiB, the L3s and the root. */
+static uint64_t hap_heap_frames(const struct hvconfig *cfg, uint64_t guest_frames)
+{
+    uint64_t ext = guest_frames >> 9;
+    return ext + ext / 512 + 8;
+}
+
+static int hap_init(struct hv *h)
+{
+    struct hap *a = mv_calloc(1, sizeof *a);
+    h->mode = a;
+    const struct hapconfig *hc = &h->cfg->hap;
+    if (ept_init(&a->ept, h, !strcmp(hc->ept_page_size, "2m")))
+        return mv_error("hap: no hypervisor frame left for the EPT root");
+    const struct nested_config nc = {
+        .ept_pwc_l4 = hc->ept_pwc_l4, .ept_pwc_l3 = hc->ept_pwc_l3, .ept_pwc_l2 = hc->ept_pwc_l2,
+        .ntlb_entries = hc->ntlb_entries, .ntlb_ways = hc->ntlb_ways, .guest_pwc = hc->guest_pwc,
+    };
+    if (cpu_enable_nested(h->cpu, a->ept.root, &nc))
+        return mv_error("--param hap.ntlb_*: invalid nested TLB geometry");
+    return 0;
+}
+
+static void hap_destroy(struct hv *h)
+{
+    struct hap *a = h->mode;
+    if (!a)
+        return;
+    ept_destroy(&a->ept);
+    free(a);
+    h->mode = NULL;
+}
+
+/* ---- invariants ------------------------------------------------------------ */
+
+struct ept_scan {
+    struct hv *h;
+    char *msg;
+    unsigned len;
+    int bad;
+};
+
+/* Every EPT leaf maps guest memory to the domain's own frames, as its p2m
+ * says, and never to a frame of the hypervisor's. */
+static void ept_leaf_ok(void *ctx, uint64_t gfn, unsigned lvl, pte_t e)
+{
+    struct ept_scan *s = ctx;
+    if (s->bad)
+        return;
+    uint64_t n = 1ull << (9 * (lvl - 1));
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t mfn = pte_frame(e) + i, want = pfn_to_mfn(&s->h->dom, gfn + i);
+        if (mfn != want) {
+            snprintf(s->msg, s->len, "EPT maps gfn %#llx to frame %#llx%s (the domain's frame is %#llx)",
+                     (unsigned long long)(gfn + i), (unsigned long long)mfn,
+                     hv_owns(s->h, mfn) ? "" : ", which the domain does not own",
+                     (unsigned long long)want);
+            s->bad = 1;
+            return;
+        }
+    }
+}
+
+static int hap_check(struct hv *h, char *msg, unsigned len)
+{
+    struct ept_scan s = { h, msg, len, 0 };
+    ept_for_each_leaf(&HAP(h)->ept, ept_leaf_ok, &s);
+    if (s.bad)
+        return -1;
+    return hvm_check(h, &HAP(h)->io_checked, msg, len);
+}
+
+static double g_ept_pages(const void *ctx) { return (double)((const struct hap *)ctx)->ept.table_pages; }
+
+static void hap_instruments(struct hv *h, struct mv_instruments *in)
+{
+    mv_add_gauge(in, "ept_pages", g_ept_pages, h->mode);
+}
+
+const struct paging_mode pm_hap = {
+    .name = "hap",
+    .doc = "nested paging (EPT/NPT): 2D walks; guest page-table work never exits",
+    .dfn_is_gfn = 1,
+    .iommu_attached = hvm_iommu_attached,
+    .heap_frames = hap_heap_frames,
+    .init = hap_init,
+    .destroy = hap_destroy,
+    .check = hap_check,
+    .instruments = hap_instruments,
+    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .g2m = hap_g2m },
+};

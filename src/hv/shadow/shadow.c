@@ -1,0 +1,421 @@
+/* shadow.c: shadow pages: their hash, their frames from the pool, links
+ * between them, zapping, write-protection bookkeeping and the root cache
+ * (see shadow.h; KVM: kvm_mmu_get_page, kvm_mmu_prepare_zap_page,
+ * mmu_page_add_parent_pte; Xen: sh_make_shadow, shadow_prealloc). */
+#include "hv/shadow/shadow.h"
+#include "lib/err.h"
+#include <stdlib.h>
+#include <string.h>
+
+static inline uint64_t hslot(const struct shadow *s, uint64_t gfn, unsigned level)
+{
+    return ((gfn * 4 + level) * 0x9e3779b97f4a7c15ull >> 20) & s->hmask;
+}
+
+struct shadow_page *sp_find(const struct shadow *s, uint64_t gfn, unsigned level)
+{
+    for (struct shadow_page *sp = s->hash[hslot(s, gfn, level)]; sp; sp = sp->hnext)
+        if (sp->gfn == gfn && sp->level == level)
+            return sp;
+    return NULL;
+}
+
+struct shadow_page *sp_of_smfn(const struct shadow *s, uint64_t smfn)
+{
+    struct shadow_page *const *p = sparse_peek(&s->by_smfn, smfn);
+    return p ? *p : NULL;
+}
+
+static struct shadow_gfn *gfn_state(struct shadow *s, uint64_t gfn)
+{
+    return sparse_get(&s->gfns, gfn);
+}
+
+int shadow_protected(const struct shadow *s, uint64_t gfn)
+{
+    if (!s->protect)
+        return 0;
+    const struct shadow_gfn *g = sparse_peek(&s->gfns, gfn);
+    return g && g->synced;
+}
+
+static void hash_grow(struct shadow *s)
+{
+    uint64_t n = (s->hmask + 1) * 2;
+    struct shadow_page **h = mv_calloc(n, sizeof *h);
+    struct shadow_page **old = s->hash;
+    uint64_t oldn = s->hmask + 1;
+    s->hash = h;
+    s->hmask = n - 1;
+    for (uint64_t i = 0; i < oldn; i++)
+        for (struct shadow_page *sp = old[i], *next; sp; sp = next) {
+            next = sp->hnext;
+            uint64_t j = hslot(s, sp->gfn, sp->level);
+            sp->hnext = h[j];
+            h[j] = sp;
+        }
+    free(old);
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+static int is_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl == 2 && (e & _PAGE_PSE)); }
+
+/* Writable leaves per target frame (2 MiB leaves per extent base), so that
+ * write-protecting a frame knows whether some leaf must be downgraded. */
+static void count_writable(struct shadow *s, pte_t e, unsigned lvl, int delta)
+{
+    if (!pte_present(e) || !(e & _PAGE_RW) || !is_leaf(e, lvl))
+        return;
+    uint64_t gfn = mfn_to_pfn(&s->h->dom, pte_frame(e));
+    if (gfn == UINT64_MAX)
+        return;
+    if (lvl == 2)
+        gfn_state(s, gfn & ~511ull)->wr_huge += (uint32_t)delta;
+    else
+        gfn_state(s, gfn)->wr_maps += (uint32_t)delta;
+}
+
+void sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v)
+{
+    pte_t old = pmem_read(s->h->mem, sp->smfn, idx);
+    if (old == v)
+        return;
+    if (s->protect) {
+        count_writable(s, old, sp->level, -1);
+        count_writable(s, v, sp->level, +1);
+    }
+    pmem_write(s->h->mem, sp->smfn, idx, v);
+    hv_charge(s->h, s->h->cost->shadow_entry);
+}
+
+/* A leaf that maps gfn writable while gfn is being write-protected loses
+ * write access (KVM: rmap_write_protect). Rare: only a guest mapping its
+ * own page table writable does this, so a scan of all leaves suffices. */
+static void write_protect_leaves(struct shadow *s, uint64_t gfn)
+{
+    struct shadow_gfn *g = gfn_state(s, gfn), *gh = gfn_state(s, gfn & ~511ull);
+    if (!g->wr_maps && !gh->wr_huge)
+        return;
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        for (struct shadow_page *sp = s->hash[b]; sp; sp = sp->hnext) {
+            if (sp->level > 2)
+                continue;
+            for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
+                pte_t e = pmem_read(s->h->mem, sp->smfn, i);
+                if (!pte_present(e) || !(e & _PAGE_RW) || !is_leaf(e, sp->level))
+                    continue;
+                uint64_t t = mfn_to_pfn(&s->h->dom, pte_frame(e));
+                if (t == gfn || (sp->level == 2 && t == (gfn & ~511ull)))
+                    sp_set(s, sp, i, e & ~(pte_t)_PAGE_RW);
+            }
+        }
+    s->need_flush = 1;
+}
+
+/* In-sync shadow pages of a frame: with write protection the frame is
+ * protected while there is one. */
+static void gfn_synced(struct shadow *s, uint64_t gfn, int delta)
+{
+    struct shadow_gfn *g = gfn_state(s, gfn);
+    if (delta > 0) {
+        if (g->synced++ == 0 && s->protect)
+            write_protect_leaves(s, gfn);
+    } else {
+        MV_ASSERT(g->synced > 0, "shadow: synced count of gfn %#llx underflows", (unsigned long long)gfn);
+        if (--g->synced == 0 && s->protect)
+            s->h->st->cnt[CNT_shadow_unprotect]++;
+    }
+}
+
+void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync)
+{
+    struct shadow_gfn *g = gfn_state(s, sp->gfn);
+    if (unsync && !(sp->flags & SP_UNSYNC)) {
+        sp->flags |= SP_UNSYNC;
+        g->unsync++;
+        gfn_synced(s, sp->gfn, -1);
+    } else if (!unsync && (sp->flags & SP_UNSYNC)) {
+        sp->flags &= (uint8_t)~SP_UNSYNC;
+        g->unsync--;
+        gfn_synced(s, sp->gfn, +1);
+    }
+}
+
+/* ---- pages ------------------------------------------------------------------ */
+
+struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level)
+{
+    uint64_t smfn = hv_alloc_frame(s->h);
+    MV_ASSERT(smfn != UINT64_MAX, "shadow pool: no frame after prealloc");
+    struct shadow_page *sp = mv_calloc(1, sizeof *sp);
+    sp->gfn = gfn;
+    sp->smfn = smfn;
+    sp->level = (uint8_t)level;
+    sp->sync_gen = s->sync_gen;
+    uint64_t j = hslot(s, gfn, level);
+    sp->hnext = s->hash[j];
+    s->hash[j] = sp;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, smfn) = sp;
+    if (++s->npages > s->max_pages)
+        s->max_pages = s->npages;
+    if (s->npages > s->hmask + 1)
+        hash_grow(s);
+    gfn_synced(s, gfn, +1);
+    s->h->st->cnt[CNT_shadow_pages_alloc]++;
+    hv_charge(s->h, s->h->cost->shadow_page);
+    return sp;
+}
+
+static void parent_add(struct shadow_page *sp, uint64_t smfn, unsigned idx)
+{
+    if (sp->nparent == sp->capparent) {
+        sp->capparent = sp->capparent ? 2 * sp->capparent : 2;
+        sp->parent = mv_realloc(sp->parent, sp->capparent * sizeof *sp->parent);
+    }
+    sp->parent[sp->nparent++] = (struct sp_parent){ smfn, (uint16_t)idx };
+}
+
+static void parent_del(struct shadow_page *sp, uint64_t smfn, unsigned idx)
+{
+    for (uint32_t i = 0; i < sp->nparent; i++)
+        if (sp->parent[i].smfn == smfn && sp->parent[i].idx == idx) {
+            sp->parent[i] = sp->parent[--sp->nparent];
+            return;
+        }
+    MV_ASSERT(0, "shadow page %#llx has no parent %#llx[%u]", (unsigned long long)sp->smfn,
+              (unsigned long long)smfn, idx);
+}
+
+/* Clear entry idx of sp; a child shadow left with no parent (and not a
+ * cached root) goes too. */
+void sp_unlink(struct shadow *s, struct shadow_page *sp, unsigned idx)
+{
+    pte_t e = pmem_read(s->h->mem, sp->smfn, idx);
+    if (!pte_present(e))
+        return;
+    sp_set(s, sp, idx, 0);
+    if (is_leaf(e, sp->level))
+        return;
+    struct shadow_page *child = sp_of_smfn(s, pte_frame(e));
+    MV_ASSERT(child, "shadow entry %#llx[%u] points to no shadow page", (unsigned long long)sp->smfn, idx);
+    parent_del(child, sp->smfn, idx);
+    if (!child->nparent && !(child->flags & SP_ROOT))
+        sp_zap(s, child);
+}
+
+/* Link entry idx of sp to child with the permissions of guest entry g. */
+void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shadow_page *child, pte_t g)
+{
+    sp_set(s, sp, idx, pte_make(child->smfn, _PAGE_PRESENT | _PAGE_ACCESSED | (g & (_PAGE_RW | _PAGE_USER | _PAGE_NX))));
+    parent_add(child, sp->smfn, idx);
+}
+
+void sp_zap(struct shadow *s, struct shadow_page *sp)
+{
+    for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
+        sp_unlink(s, sp, i);
+    while (sp->nparent) {
+        struct sp_parent p = sp->parent[--sp->nparent];
+        struct shadow_page *parent = sp_of_smfn(s, p.smfn);
+        MV_ASSERT(parent, "shadow parent %#llx vanished", (unsigned long long)p.smfn);
+        sp_set(s, parent, p.idx, 0);
+    }
+    if (sp->flags & SP_ROOT)
+        s->nroots--;
+    if (s->cur_root == sp)
+        s->cur_root = NULL;
+    if (sp->flags & SP_UNSYNC)
+        gfn_state(s, sp->gfn)->unsync--;
+    else
+        gfn_synced(s, sp->gfn, -1);
+    struct shadow_page **pp = &s->hash[hslot(s, sp->gfn, sp->level)];
+    while (*pp != sp)
+        pp = &(*pp)->hnext;
+    *pp = sp->hnext;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, sp->smfn) = NULL;
+    hv_free_frame(s->h, sp->smfn);
+    free(sp->parent);
+    free(sp);
+    s->npages--;
+    s->need_flush = 1;
+    s->h->st->cnt[CNT_shadow_pages_free]++;
+    hv_charge(s->h, s->h->cost->shadow_page);
+}
+
+void shadow_unshadow(struct shadow *s, uint64_t gfn)
+{
+    for (unsigned lvl = 1; lvl <= 4; lvl++) {
+        struct shadow_page *sp = sp_find(s, gfn, lvl);
+        if (sp && sp != s->cur_root)
+            sp_zap(s, sp);
+    }
+}
+
+/* ---- roots and the pool ------------------------------------------------------ */
+
+static struct shadow_page *lru_root(struct shadow *s, const struct shadow_page *keep)
+{
+    struct shadow_page *best = NULL;
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        for (struct shadow_page *sp = s->hash[b]; sp; sp = sp->hnext)
+            if ((sp->flags & SP_ROOT) && sp != s->cur_root && sp != keep && (!best || sp->lru < best->lru))
+                best = sp;
+    return best;
+}
+
+static void evict_root(struct shadow *s, struct shadow_page *root)
+{
+    root->flags &= (uint8_t)~SP_ROOT;
+    s->nroots--;
+    s->h->st->cnt[CNT_shadow_root_evict]++;
+    if (!root->nparent)
+        sp_zap(s, root);
+}
+
+/* Make room for n more shadow pages (Xen's shadow_prealloc): evict the
+ * least recently used roots, and as a last resort every subtree of the
+ * current root. */
+static void prealloc_keep(struct shadow *s, unsigned n, const struct shadow_page *keep)
+{
+    while (s->npages + n > s->pool_max || s->h->nheap < n) {
+        struct shadow_page *victim = lru_root(s, keep);
+        if (victim) {
+            evict_root(s, victim);
+            continue;
+        }
+        MV_ASSERT(s->cur_root || keep, "shadow pool of %llu pages cannot hold %u more",
+                  (unsigned long long)s->pool_max, n);
+        struct shadow_page *r = s->cur_root ? s->cur_root : (struct shadow_page *)keep;
+        for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
+            sp_unlink(s, r, i);
+        MV_ASSERT(s->npages + n <= s->pool_max && s->h->nheap >= n,
+                  "shadow pool of %llu pages cannot hold %u more", (unsigned long long)s->pool_max, n);
+    }
+}
+
+void shadow_prealloc(struct shadow *s, unsigned n)
+{
+    prealloc_keep(s, n, NULL);
+}
+
+struct shadow_page *shadow_get_root(struct shadow *s, uint64_t gfn)
+{
+    if (pfn_to_mfn(&s->h->dom, gfn) == UINT64_MAX)
+        return NULL;
+    struct shadow_page *sp = sp_find(s, gfn, 4);
+    if (!sp) {
+        prealloc_keep(s, 1, NULL);
+        sp = sp_alloc(s, gfn, 4);
+    }
+    if (!(sp->flags & SP_ROOT)) {
+        sp->flags |= SP_ROOT;
+        s->nroots++;
+    }
+    sp->lru = ++s->root_clock;
+    while (s->max_roots && s->nroots > s->max_roots) {
+        struct shadow_page *victim = lru_root(s, sp);
+        if (!victim)
+            break;
+        evict_root(s, victim);
+    }
+    return sp;
+}
+
+void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
+                      uint16_t pcid, int noflush)
+{
+    s->cur_root = root;
+    c->cr3 = gfn;
+    stat_charge(c->st, CYC_ctx_switch, c->cost->cr3_write);
+    cpu_hw_load_root(c, root->smfn, pcid, noflush);
+}
+
+void shadow_flush_hw(struct shadow *s, struct cpu *c)
+{
+    if (!s->need_flush)
+        return;
+    s->need_flush = 0;
+    c->st->cnt[CNT_hv_tlb_flush]++;
+    hv_charge(s->h, s->h->cost->tlb_flush);
+    cpu_hw_flush(c, 1);
+}
+
+/* ---- life ------------------------------------------------------------------- */
+
+uint64_t shadow_pool_frames(const struct hvconfig *cfg, uint64_t guest_frames)
+{
+    uint64_t n = guest_frames * cfg->shadow.pool_permille / 1000;
+    return n < 64 ? 64 : n;
+}
+
+int shadow_init(struct shadow *s, struct hv *h)
+{
+    memset(s, 0, sizeof *s);
+    s->h = h;
+    s->pool_max = shadow_pool_frames(h->cfg, h->dom.nr_pages);
+    s->max_roots = h->cfg->shadow.max_roots;
+    s->hmask = 255;
+    s->hash = mv_calloc(s->hmask + 1, sizeof *s->hash);
+    sparse_init(&s->by_smfn, h->nframes, sizeof(struct shadow_page *));
+    sparse_init(&s->gfns, h->dom.nr_pages, sizeof(struct shadow_gfn));
+    return 0;
+}
+
+void shadow_destroy(struct shadow *s)
+{
+    s->cur_root = NULL;
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        while (s->hash[b]) {
+            struct shadow_page *sp = s->hash[b];
+            sp->flags &= (uint8_t)~SP_ROOT;
+            while (sp->nparent) {              /* detach from parents without recursing */
+                struct sp_parent p = sp->parent[--sp->nparent];
+                sp_set(s, sp_of_smfn(s, p.smfn), p.idx, 0);
+            }
+            sp_zap(s, sp);
+        }
+    free(s->hash);
+    sparse_free(&s->by_smfn);
+    sparse_free(&s->gfns);
+}
+
+static double g_pages(const void *ctx) { return (double)((const struct shadow *)ctx)->npages; }
+static double g_roots(const void *ctx) { return (double)((const struct shadow *)ctx)->nroots; }
+
+static void shadow_metrics(const void *ctx, struct mv_metrics *out)
+{
+    const struct shadow *s = ctx;
+    mv_metric_put(out, "shadow_max_pages", (double)s->max_pages);
+    mv_metric_put(out, "shadow_pool_pages", (double)s->pool_max);
+}
+
+void shadow_instruments(struct shadow *s, struct mv_instruments *in)
+{
+    mv_add_gauge(in, "shadow_pages", g_pages, s);
+    mv_add_gauge(in, "shadow_roots", g_roots, s);
+    mv_add_metrics(in, shadow_metrics, s);
+}
+
+/* ---- what a shadow entry for a guest entry is --------------------------------- */
+
+pte_t shadow_entry_of(struct shadow *s, pte_t g, unsigned lvl)
+{
+    uint64_t gfn = pte_frame(g);
+    if (lvl == 2)
+        gfn &= ~511ull;
+    uint64_t mfn = pfn_to_mfn(&s->h->dom, gfn);
+    if (mfn == UINT64_MAX || (lvl == 2 && pfn_to_mfn(&s->h->dom, gfn + 511) != mfn + 511))
+        return 0;
+    pte_t e = pte_make(mfn, _PAGE_PRESENT | _PAGE_ACCESSED | (g & (_PAGE_USER | _PAGE_NX | _PAGE_GLOBAL)));
+    if (lvl == 2)
+        e |= _PAGE_PSE;
+    if ((g & _PAGE_RW) && (g & _PAGE_DIRTY) && !shadow_protected(s, gfn)) {
+        int prot = 0;
+        for (uint64_t i = 1; lvl == 2 && s->protect && i < 512 && !prot; i++)
+            prot = shadow_protected(s, gfn + i);
+        if (!prot)
+            e |= _PAGE_RW | _PAGE_DIRTY;
+    }
+    return e;
+}

@@ -1,0 +1,157 @@
+/* shadow.h: shadow page tables, the machinery the shadow paging modes share
+ * (KVM: arch/x86/kvm/mmu/mmu.c and paging_tmpl.h; Xen: xen/arch/x86/mm/shadow/).
+ *
+ * The guest's page tables hold guest-physical frames and the hardware never
+ * walks them: it walks shadow tables the hypervisor builds from them, which
+ * map guest-virtual addresses straight to machine frames. A shadow page
+ * (struct shadow_page) shadows one guest table at one level and is keyed by
+ * (guest frame, level), so every parent that points to a guest table shares
+ * its shadow (KVM's gfn/role hash). Shadows are filled lazily: a shadow
+ * entry is created when a fault walks the guest's tables through it (a
+ * hidden fault), and a shadow entry copies the permission bits of its guest
+ * entry, so the hardware combines permissions exactly as the guest's walk
+ * would. A leaf is writable in the shadow only when the guest entry is
+ * writable and dirty (the first write faults and sets the guest's D bit, as
+ * KVM does) and, under write protection, its frame is not a shadowed table.
+ *
+ * How shadows follow the guest differs by mode:
+ *  - tsp: every shadowed guest table is write-protected; a guest store to it
+ *    exits and is emulated and propagated (shadow_write). A table written
+ *    flood_threshold times without a fault walking through it is unshadowed
+ *    (KVM's write-flooding heuristic), which is how freed and reused table
+ *    pages stop costing exits. With tsp.unsync an L1 shadow is left out of
+ *    sync at its first write instead, and resynced at the guest's next flush.
+ *  - ssp: nothing is write-protected; every shadow may be stale and is
+ *    resynced when the guest flushes its TLB (shadow_sync_va, shadow_sync_root).
+ *
+ * Roots (shadows of guest L4s) are cached, least recently used first out,
+ * at most shadow.max_roots of them, in a pool of at most
+ * shadow.pool_permille / 1000 of guest memory; before a fault fills shadow
+ * pages the pool is made to hold enough free pages (Xen's shadow_prealloc),
+ * evicting old roots and, as a last resort, the current root's subtrees.
+ * Zapping a shadow page flushes the hardware TLB and paging-structure caches
+ * before its frame is reused.
+ *
+ * Simplification: a guest 1 GiB page is not shadowed (its fault is given to
+ * the guest with PFEC_RSVD); memvirt's guest kernel never maps one. */
+#ifndef MV_HV_SHADOW_SHADOW_H
+#define MV_HV_SHADOW_SHADOW_H
+#include "hv/hv.h"
+
+#define SP_ROOT    0x1   /* a cached root (shadow of a guest L4 loaded in CR3) */
+#define SP_UNSYNC  0x2   /* tsp.unsync: written without write protection, resync at a flush */
+
+struct sp_parent {
+    uint64_t smfn;       /* the parent shadow page's frame */
+    uint16_t idx;        /* the entry in it that points here */
+};
+
+struct shadow_page {
+    uint64_t gfn;        /* the guest table it shadows */
+    uint64_t smfn;       /* machine frame of the shadow table */
+    uint8_t  level;
+    uint8_t  flags;      /* SP_* */
+    uint16_t flood;      /* emulated writes since a fault last walked through it */
+    uint32_t sync_gen;   /* last resync pass that visited it */
+    uint64_t lru;        /* roots: stamp of the last CR3 load */
+    struct sp_parent *parent;
+    uint32_t nparent, capparent;
+    struct shadow_page *hnext;   /* hash chain */
+};
+
+/* Per guest frame. */
+struct shadow_gfn {
+    uint16_t synced;     /* shadow pages of this frame that are in sync (tsp: protected iff > 0) */
+    uint16_t unsync;     /* its out-of-sync shadow pages */
+    uint32_t wr_maps;    /* writable 4 KiB shadow leaves mapping this frame */
+    uint32_t wr_huge;    /* writable 2 MiB shadow leaves mapping the extent this frame begins */
+};
+
+struct shadow_stats {
+    uint64_t pages, max_pages, roots;
+};
+
+struct shadow {
+    struct hv *h;
+    int protect;                 /* tsp: write-protect shadowed tables */
+    int unsync;                  /* tsp.unsync */
+    uint64_t flood_threshold;
+    uint64_t pool_max, max_roots;
+    /* (gfn, level) -> shadow page */
+    struct shadow_page **hash;
+    uint64_t hmask, npages;
+    sparse_t by_smfn;            /* shadow frame -> struct shadow_page * */
+    sparse_t gfns;               /* guest frame -> struct shadow_gfn */
+    uint64_t nroots, root_clock;
+    struct shadow_page *cur_root;
+    uint32_t sync_gen;
+    int need_flush;              /* a shadow page went away: flush before re-entry */
+    uint64_t max_pages;
+    uint64_t io_checked;
+};
+
+int  shadow_init(struct shadow *s, struct hv *h);
+void shadow_destroy(struct shadow *s);
+/* Shadow pool pages for a guest of guest_frames frames. */
+uint64_t shadow_pool_frames(const struct hvconfig *cfg, uint64_t guest_frames);
+
+/* Shadow pages. */
+struct shadow_page *sp_find(const struct shadow *s, uint64_t gfn, unsigned level);
+/* A new shadow page of guest table gfn (call shadow_prealloc first). */
+struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level);
+/* Entry idx of sp points to child, with guest entry g's permissions. */
+void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shadow_page *child, pte_t g);
+/* Clear entry idx of sp; a child left with no parent (not a root) is zapped. */
+void sp_unlink(struct shadow *s, struct shadow_page *sp, unsigned idx);
+/* tsp.unsync: take sp out of sync (its frame stops being write-protected
+ * when no in-sync shadow of it is left) or back in. */
+void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync);
+/* Make room in the pool for n more pages (evicting old roots). */
+void shadow_prealloc(struct shadow *s, unsigned n);
+struct shadow_page *sp_of_smfn(const struct shadow *s, uint64_t smfn);
+/* Drop a shadow page and everything only it reaches. */
+void sp_zap(struct shadow *s, struct shadow_page *sp);
+/* Zap every shadow page of guest frame gfn (it stops being a table). */
+void shadow_unshadow(struct shadow *s, uint64_t gfn);
+/* Is guest frame gfn write-protected (tsp: it has an in-sync shadow)? */
+int  shadow_protected(const struct shadow *s, uint64_t gfn);
+
+/* The shadow root for guest root gfn, built if need be (MRU now). NULL if
+ * gfn is not guest memory. */
+struct shadow_page *shadow_get_root(struct shadow *s, uint64_t gfn);
+/* Load root for the guest's CR3 write (root gfn) on the CPU. */
+void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
+                      uint16_t pcid, int noflush);
+
+/* A page fault the hypervisor intercepted: 1 if it filled the shadow (a
+ * hidden fault: the access is retried), 2 if it emulated the access (done,
+ * machine frame in *mfn), 0 to give it to the guest. */
+int  shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
+
+/* tsp: a trapped guest store of val to entry idx of guest table gfn:
+ * emulate it and bring the shadows along. */
+void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val);
+
+/* Resync with the guest's tables: the path of va under root, a whole
+ * root's tree, every root; tsp.unsync: every out-of-sync page. */
+void shadow_sync_va(struct shadow *s, struct shadow_page *root, uint64_t va);
+/* Before an existing shadow page is linked into a tree: resync it (and what
+ * it points to) unless write protection kept it in sync (KVM does this in
+ * kvm_mmu_get_page for unsync pages). */
+void shadow_sync_page(struct shadow *s, struct shadow_page *sp);
+void shadow_sync_root(struct shadow *s, struct shadow_page *root);
+void shadow_sync_all(struct shadow *s);
+void shadow_sync_unsync(struct shadow *s);
+
+/* Flush the hardware if a shadow page went away since the last call. */
+void shadow_flush_hw(struct shadow *s, struct cpu *c);
+
+/* Invariants (shadow_check.c): 0, or -1 with a message. */
+int  shadow_check(struct shadow *s, char *msg, unsigned len);
+void shadow_instruments(struct shadow *s, struct mv_instruments *in);
+
+/* Entries. */
+pte_t shadow_entry_of(struct shadow *s, pte_t g, unsigned lvl);  /* 0: cannot map */
+void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
+
+#endif

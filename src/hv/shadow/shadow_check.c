@@ -1,0 +1,161 @@
+/* shadow_check.c: the invariants of shadow paging, recomputed from the
+ * shadow and guest tables themselves (under --check):
+ *  1. structure: every shadow page lives in a hypervisor frame, its
+ *     pointers lead to shadow pages of the next level that list the pointer
+ *     as a parent;
+ *  2. ownership: every shadow leaf maps a frame the domain owns (never a
+ *     hypervisor frame, never another domain's);
+ *  3. no shadow grants more than the guest's tables: an entry points to the
+ *     shadow of the table the guest entry names, or maps the frame the guest
+ *     entry maps, with no permission the guest entry lacks. Shadows that
+ *     must be in sync are checked: under write protection (tsp) every
+ *     in-sync shadow page; under lazy sync (ssp, tsp.unsync) those reachable
+ *     from the loaded root, which the guest's flushes have synced (a guest
+ *     must flush after narrowing a translation it uses; shadows of address
+ *     spaces not loaded may be stale until their next load flushes them);
+ *  4. write protection (tsp): a frame is protected exactly when it has an
+ *     in-sync shadow, and no writable leaf maps a protected frame.
+ * Then the I/O invariants every HVM mode shares (hv/hvm.c). */
+#include "hv/hvm.h"
+#include "hv/shadow/shadow.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+static int is_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl == 2 && (e & _PAGE_PSE)); }
+
+/* The permissions of s are within those of g. */
+static int within(pte_t s, pte_t g)
+{
+    return (!(s & _PAGE_RW) || (g & _PAGE_RW)) && (!(s & _PAGE_USER) || (g & _PAGE_USER)) &&
+           (!(g & _PAGE_NX) || (s & _PAGE_NX));
+}
+
+/* 0, or -1 with a message: entry i of sp against the guest's entry. */
+static int entry_matches_guest(struct shadow *s, const struct shadow_page *sp, unsigned i, pte_t se,
+                               char *msg, unsigned len)
+{
+    const struct domain *d = &s->h->dom;
+    pte_t g = pmem_read(s->h->mem, pfn_to_mfn(d, sp->gfn), i);
+    const char *why = NULL;
+    if (!pte_present(g)) {
+        why = "the guest entry is not present";
+    } else if (!within(se, g)) {
+        why = "it grants a permission the guest entry does not";
+    } else if (!is_leaf(se, sp->level)) {
+        const struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
+        if (is_leaf(g, sp->level) || !child || child->gfn != pte_frame(g))
+            why = "it points to the shadow of another guest table";
+    } else {
+        uint64_t gfn = pte_frame(g) & (sp->level == 2 ? ~511ull : ~0ull);
+        if (!is_leaf(g, sp->level) || pfn_to_mfn(d, gfn) != pte_frame(se))
+            why = "it maps another frame than the guest entry";
+    }
+    if (!why)
+        return 0;
+    snprintf(msg, len, "shadow of guest L%u table %#llx, entry %u (%#llx; guest %#llx): %s",
+             sp->level, (unsigned long long)sp->gfn, i, (unsigned long long)se, (unsigned long long)g, why);
+    return -1;
+}
+
+static int check_page(struct shadow *s, struct shadow_page *sp, int vs_guest, char *msg, unsigned len)
+{
+    const struct hv *h = s->h;
+    if (!hv_heap_frame(h, sp->smfn) || sp_of_smfn(s, sp->smfn) != sp) {
+        snprintf(msg, len, "shadow page of gfn %#llx in frame %#llx, not a hypervisor frame it owns",
+                 (unsigned long long)sp->gfn, (unsigned long long)sp->smfn);
+        return -1;
+    }
+    const uint64_t *t = pmem_table_peek(h->mem, sp->smfn);
+    for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++) {
+        pte_t se = t[i];
+        if (!pte_present(se))
+            continue;
+        if (!is_leaf(se, sp->level)) {
+            const struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
+            int listed = 0;
+            for (uint32_t p = 0; child && p < child->nparent; p++)
+                listed |= child->parent[p].smfn == sp->smfn && child->parent[p].idx == i;
+            if (!child || child->level != sp->level - 1 || !listed) {
+                snprintf(msg, len, "shadow L%u page %#llx entry %u points to %#llx, not a linked shadow page",
+                         sp->level, (unsigned long long)sp->smfn, i, (unsigned long long)pte_frame(se));
+                return -1;
+            }
+        } else {
+            uint64_t mfn = pte_frame(se);
+            if (!hv_owns(h, mfn) || hv_heap_frame(h, mfn)) {
+                snprintf(msg, len, "shadow leaf of guest L%u table %#llx entry %u maps frame %#llx, which the "
+                         "domain does not own", sp->level, (unsigned long long)sp->gfn, i, (unsigned long long)mfn);
+                return -1;
+            }
+            uint64_t gfn = mfn_to_pfn(&h->dom, mfn);
+            if ((se & _PAGE_RW) && (shadow_protected(s, gfn) ||
+                                    (sp->level == 2 && s->protect && shadow_protected(s, gfn)))) {
+                snprintf(msg, len, "a writable shadow leaf maps write-protected guest table %#llx",
+                         (unsigned long long)gfn);
+                return -1;
+            }
+        }
+        if (vs_guest && entry_matches_guest(s, sp, i, se, msg, len))
+            return -1;
+    }
+    return 0;
+}
+
+/* The loaded root's tree, each page once. */
+static int check_reachable(struct shadow *s, struct shadow_page *sp, char *msg, unsigned len)
+{
+    if (sp->sync_gen == s->sync_gen)
+        return 0;
+    sp->sync_gen = s->sync_gen;
+    if (check_page(s, sp, 1, msg, len))
+        return -1;
+    const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
+    for (unsigned i = 0; t && sp->level > 1 && i < PTRS_PER_TABLE; i++)
+        if (pte_present(t[i]) && !is_leaf(t[i], sp->level) &&
+            check_reachable(s, sp_of_smfn(s, pte_frame(t[i])), msg, len))
+            return -1;
+    return 0;
+}
+
+int shadow_check(struct shadow *s, char *msg, unsigned len)
+{
+    sparse_t synced;
+    sparse_init(&synced, s->h->dom.nr_pages, sizeof(uint16_t));
+    int bad = 0;
+    uint64_t n = 0;
+    for (uint64_t b = 0; b <= s->hmask && !bad; b++)
+        for (struct shadow_page *sp = s->hash[b]; sp && !bad; sp = sp->hnext) {
+            n++;
+            int in_sync = !(sp->flags & SP_UNSYNC);
+            if (in_sync)
+                (*(uint16_t *)sparse_get(&synced, sp->gfn))++;
+            bad = check_page(s, sp, s->protect && in_sync, msg, len) != 0;
+        }
+    if (!bad && n != s->npages) {
+        snprintf(msg, len, "%llu shadow pages hashed, %llu counted", (unsigned long long)n,
+                 (unsigned long long)s->npages);
+        bad = 1;
+    }
+    /* the protection state follows the in-sync shadows */
+    for (uint64_t c = 0; !bad && c < s->gfns.ndir; c++) {
+        if (!s->gfns.dir[c])
+            continue;
+        for (uint64_t gfn = c * SPARSE_CHUNK; gfn < (c + 1) * SPARSE_CHUNK && !bad; gfn++) {
+            const struct shadow_gfn *g = sparse_peek(&s->gfns, gfn);
+            const uint16_t *cnt = sparse_peek(&synced, gfn);
+            if (g->synced != (cnt ? *cnt : 0)) {
+                snprintf(msg, len, "guest frame %#llx: %u in-sync shadows counted, %u exist",
+                         (unsigned long long)gfn, g->synced, cnt ? *cnt : 0);
+                bad = 1;
+            }
+        }
+    }
+    sparse_free(&synced);
+    if (!bad && s->cur_root) {
+        s->sync_gen++;
+        bad = check_reachable(s, s->cur_root, msg, len) != 0;
+    }
+    if (bad)
+        return -1;
+    return hvm_check(s->h, &s->io_checked, msg, len);
+}

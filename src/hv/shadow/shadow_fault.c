@@ -1,0 +1,146 @@
+/* shadow_fault.c: a page fault under shadow paging (KVM: FNAME(page_fault),
+ * FNAME(walk_addr) and FNAME(fetch) in paging_tmpl.h; Xen: sh_page_fault).
+ *
+ * The hypervisor walks the guest's own tables for the faulting address in
+ * software. If they do not allow the access, the fault is the guest's and
+ * is given to it. Otherwise the shadow was merely incomplete or behind: the
+ * path is built or fixed level by level (sharing the shadow of each guest
+ * table), the guest's Accessed and Dirty bits are set as the hardware would
+ * have set them, the leaf is written, and the access is retried: a fault
+ * hidden from the guest. A write to a frame that is itself a write-protected
+ * guest table is emulated instead (the access completes without a writable
+ * mapping) and, when that frame is not one of the tables the walk used, the
+ * frame is unshadowed (KVM: kvm_mmu_unprotect_page). */
+#include "hv/shadow/shadow.h"
+#include "lib/err.h"
+
+struct gwalk {
+    uint64_t table[5];   /* guest frame of the table read at each level */
+    pte_t e[5];          /* the entry read at each level */
+    unsigned leaf;       /* level of the leaf */
+};
+
+/* 0, or the error code of a fault that is the guest's. */
+static uint32_t guest_walk(struct shadow *s, uint64_t root, uint64_t va, enum access acc, int user,
+                           struct gwalk *w)
+{
+    uint32_t pfec = pfec_of(acc, user);
+    int wr = 1, us = 1, nx = 0;
+    uint64_t table = root;
+    if (!va_canonical(va))
+        return pfec | PFEC_RSVD;
+    for (unsigned lvl = 4; lvl >= 1; lvl--) {
+        uint64_t mfn = pfn_to_mfn(&s->h->dom, table);
+        if (mfn == UINT64_MAX)
+            return pfec | PFEC_RSVD;
+        pte_t e = pmem_read(s->h->mem, mfn, pt_index(va, lvl));
+        hv_charge(s->h, s->h->cost->shadow_entry);
+        w->table[lvl] = table;
+        w->e[lvl] = e;
+        if (!pte_present(e))
+            return pfec;
+        if ((e & _PAGE_PSE) && (lvl == 4 || lvl == 3))
+            return pfec | PFEC_RSVD;   /* 1 GiB pages are not shadowed (shadow.h) */
+        wr &= !!(e & _PAGE_RW);
+        us &= !!(e & _PAGE_USER);
+        nx |= !!(e & _PAGE_NX);
+        if (lvl == 1 || (e & _PAGE_PSE)) {
+            w->leaf = lvl;
+            if ((user && !us) || (acc == ACC_WRITE && !wr) || (acc == ACC_EXEC && nx))
+                return pfec | PFEC_P;
+            return 0;
+        }
+        table = pte_frame(e);
+    }
+    return pfec | PFEC_RSVD;
+}
+
+/* Set the Accessed bits the hardware would have set on the way down, and
+ * Dirty on a written leaf, in the guest's entries. */
+static void guest_set_ad(struct shadow *s, struct gwalk *w, uint64_t va, enum access acc)
+{
+    for (unsigned lvl = 4; lvl >= w->leaf; lvl--) {
+        pte_t e = w->e[lvl] | _PAGE_ACCESSED;
+        if (lvl == w->leaf && acc == ACC_WRITE)
+            e |= _PAGE_DIRTY;
+        if (e != w->e[lvl]) {
+            pmem_write(s->h->mem, pfn_to_mfn(&s->h->dom, w->table[lvl]), pt_index(va, lvl), e);
+            w->e[lvl] = e;
+        }
+    }
+}
+
+static int perms_of(pte_t e) { return (int)(e & (_PAGE_RW | _PAGE_USER | _PAGE_NX)); }
+
+/* Build or fix the shadow path of va under root from the guest walk w. */
+static struct shadow_page *fill_path(struct shadow *s, struct shadow_page *root, uint64_t va,
+                                     const struct gwalk *w)
+{
+    struct shadow_page *sp = root;
+    for (unsigned lvl = 4; lvl > w->leaf; lvl--) {
+        sp->flood = 0;
+        unsigned idx = pt_index(va, lvl);
+        pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
+        uint64_t want = pte_frame(w->e[lvl]);
+        struct shadow_page *child = NULL;
+        if (pte_present(se)) {
+            child = sp_of_smfn(s, pte_frame(se));
+            if (!child || child->gfn != want || child->level != lvl - 1 ||
+                perms_of(se) != perms_of(w->e[lvl])) {
+                sp_unlink(s, sp, idx);
+                child = NULL;
+            }
+        }
+        if (!child) {
+            child = sp_find(s, want, lvl - 1);
+            if (child)
+                shadow_sync_page(s, child);   /* it may be stale: shadows of another tree */
+            else
+                child = sp_alloc(s, want, lvl - 1);
+            sp_link(s, sp, idx, child, w->e[lvl]);
+        }
+        sp = child;
+    }
+    sp->flood = 0;
+    return sp;
+}
+
+int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
+{
+    enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
+    int user = (pfec & PFEC_U) != 0;
+    struct gwalk w = { .leaf = 1 };
+    if (guest_walk(s, c->cr3, va, acc, user, &w)) {
+        s->h->st->cnt[CNT_pf_injected]++;
+        return 0;
+    }
+    if (!s->cur_root) {            /* the root was dropped to make room: reload it */
+        struct shadow_page *r = shadow_get_root(s, c->cr3);
+        shadow_load_root(s, c, r, c->cr3, c->pcid, 1);
+    }
+    guest_set_ad(s, &w, va, acc);
+    shadow_prealloc(s, 4);
+    struct shadow_page *leaf = fill_path(s, s->cur_root, va, &w);
+    /* A write to a write-protected guest table through a user mapping. */
+    uint64_t target = pte_frame(w.e[w.leaf]) + (w.leaf == 2 ? pt_index(va, 1) : 0);
+    if (acc == ACC_WRITE && shadow_protected(s, target)) {
+        int on_path = 0;
+        for (unsigned lvl = 4; lvl >= w.leaf; lvl--)
+            on_path |= w.table[lvl] == target;
+        *mfn = pfn_to_mfn(&s->h->dom, target);
+        if (!on_path)
+            shadow_unshadow(s, target);
+        shadow_flush_hw(s, c);
+        return 2;
+    }
+    pte_t spte = shadow_entry_of(s, w.e[w.leaf], w.leaf);
+    if (!spte) {                   /* the guest maps a frame it does not have */
+        s->h->st->cnt[CNT_pf_injected]++;
+        shadow_flush_hw(s, c);
+        return 0;
+    }
+    sp_set(s, leaf, pt_index(va, w.leaf), spte);
+    s->h->st->cnt[CNT_shadow_fill]++;
+    shadow_flush_hw(s, c);
+    return 1;
+}

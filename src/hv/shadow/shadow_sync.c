@@ -1,0 +1,155 @@
+/* shadow_sync.c: keeping shadows in step with the guest's tables.
+ *
+ * shadow_write() is traditional shadow paging's path (KVM:
+ * kvm_mmu_pte_write; Xen: sh_validate_guest_entry): a guest store to a
+ * write-protected table was trapped; it is performed, and every shadow of
+ * that table follows: a leaf is rewritten from the new guest entry (Xen
+ * propagates it at once), a pointer to a lower table is relinked to that
+ * table's shadow if one exists, else cleared for a fault to refill. A table
+ * written flood_threshold times without a fault walking through it is
+ * unshadowed (KVM's write-flooding detection); with tsp.unsync an L1 shadow
+ * is instead left out of sync at its first trapped write and stops being
+ * write-protected until the guest's next flush resyncs it.
+ *
+ * The resync functions are swift shadow paging's (and unsync's) path: at a
+ * guest TLB flush the shadow entries in its scope are compared with the
+ * guest's entries and fixed: a leaf rewritten or cleared, a pointer to a
+ * shadow of a table the guest no longer points to cleared. */
+#include "hv/shadow/shadow.h"
+#include "lib/err.h"
+
+static int is_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl == 2 && (e & _PAGE_PSE)); }
+static int perms_of(pte_t e) { return (int)(e & (_PAGE_RW | _PAGE_USER | _PAGE_NX)); }
+
+static pte_t guest_entry(struct shadow *s, uint64_t gfn, unsigned idx)
+{
+    hv_charge(s->h, s->h->cost->shadow_entry);
+    return pmem_read(s->h->mem, pfn_to_mfn(&s->h->dom, gfn), idx);
+}
+
+/* Bring entry idx of sp in line with guest entry g. Returns the child
+ * shadow page the entry still points to (non-leaf entries), or NULL. */
+static struct shadow_page *resync_entry(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t g)
+{
+    pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
+    unsigned lvl = sp->level;
+    int g_leaf = pte_present(g) && is_leaf(g, lvl);
+    int g_table = pte_present(g) && !g_leaf && !(lvl >= 3 && (g & _PAGE_PSE));
+    if (pte_present(se) && !is_leaf(se, lvl)) {
+        struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
+        if (g_table && child && child->gfn == pte_frame(g) && perms_of(se) == perms_of(g))
+            return child;
+        sp_unlink(s, sp, idx);
+        se = 0;
+    }
+    if (g_leaf) {
+        /* a leaf the guest has not used yet (A clear) is left to a fault */
+        sp_set(s, sp, idx, (g & _PAGE_ACCESSED) ? shadow_entry_of(s, g, lvl) : 0);
+        return NULL;
+    }
+    if (g_table && !pte_present(se)) {
+        struct shadow_page *child = sp_find(s, pte_frame(g), lvl - 1);
+        if (child) {
+            shadow_sync_page(s, child);
+            sp_link(s, sp, idx, child, g);
+            return child;
+        }
+    }
+    if (!g_table && pte_present(se))
+        sp_set(s, sp, idx, 0);
+    return NULL;
+}
+
+/* ---- tsp: a trapped store ---------------------------------------------------- */
+
+void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    uint64_t mfn = pfn_to_mfn(&s->h->dom, gfn);
+    MV_ASSERT(mfn != UINT64_MAX, "shadow write to gfn %#llx outside the guest", (unsigned long long)gfn);
+    pmem_write(s->h->mem, mfn, idx, val);
+    for (unsigned lvl = 1; lvl <= 4; lvl++) {
+        struct shadow_page *sp = sp_find(s, gfn, lvl);
+        if (!sp || (sp->flags & SP_UNSYNC))
+            continue;
+        if (s->unsync && lvl == 1) {
+            sp_mark_unsync(s, sp, 1);
+            continue;
+        }
+        if (++sp->flood >= s->flood_threshold && sp != s->cur_root) {
+            sp_zap(s, sp);
+            continue;
+        }
+        resync_entry(s, sp, idx, val);
+    }
+}
+
+/* ---- resync at a flush --------------------------------------------------------- */
+
+static void sync_page(struct shadow *s, struct shadow_page *sp)
+{
+    for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
+        pte_t se = pmem_read(s->h->mem, sp->smfn, i);
+        if (!pte_present(se))
+            continue;
+        s->h->st->cnt[CNT_shadow_sync]++;
+        struct shadow_page *child = resync_entry(s, sp, i, guest_entry(s, sp->gfn, i));
+        if (child && child->sync_gen != s->sync_gen) {
+            child->sync_gen = s->sync_gen;
+            sync_page(s, child);
+        }
+    }
+}
+
+void shadow_sync_page(struct shadow *s, struct shadow_page *sp)
+{
+    if (s->protect && !(sp->flags & SP_UNSYNC))
+        return;                     /* write protection kept it in sync */
+    sp->sync_gen = ++s->sync_gen;
+    sync_page(s, sp);
+    if (sp->flags & SP_UNSYNC)
+        sp_mark_unsync(s, sp, 0);
+}
+
+void shadow_sync_root(struct shadow *s, struct shadow_page *root)
+{
+    if (!root)
+        return;
+    root->sync_gen = ++s->sync_gen;
+    sync_page(s, root);
+}
+
+void shadow_sync_all(struct shadow *s)
+{
+    ++s->sync_gen;
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        for (struct shadow_page *sp = s->hash[b]; sp; sp = sp->hnext)
+            if ((sp->flags & SP_ROOT) && sp->sync_gen != s->sync_gen) {
+                sp->sync_gen = s->sync_gen;
+                sync_page(s, sp);
+                b = (uint64_t)-1;   /* the hash may have changed: start over, visited roots skip */
+                break;
+            }
+}
+
+void shadow_sync_va(struct shadow *s, struct shadow_page *root, uint64_t va)
+{
+    struct shadow_page *sp = root;
+    for (unsigned lvl = 4; sp && lvl >= 1; lvl--) {
+        unsigned idx = pt_index(va, lvl);
+        if (!pte_present(pmem_read(s->h->mem, sp->smfn, idx)))
+            return;
+        s->h->st->cnt[CNT_shadow_sync]++;
+        sp = resync_entry(s, sp, idx, guest_entry(s, sp->gfn, idx));
+    }
+}
+
+void shadow_sync_unsync(struct shadow *s)
+{
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        for (struct shadow_page *sp = s->hash[b]; sp; sp = sp->hnext) {
+            if (!(sp->flags & SP_UNSYNC))
+                continue;
+            sync_page(s, sp);
+            sp_mark_unsync(s, sp, 0);
+        }
+}

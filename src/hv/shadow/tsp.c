@@ -1,0 +1,115 @@
+/* tsp.c: traditional shadow paging, mode tsp (KVM's shadow MMU with EPT off;
+ * Xen's shadow mode for HVM guests; REFERENCE.md §1, §7).
+ *
+ * Every guest frame with a shadow is write-protected: a guest store to it
+ * exits (pt_write) and is emulated and propagated to the shadows
+ * (shadow_write). Every page fault exits (pf): it is either a hidden fault
+ * that fills the shadow or the guest's own, injected. MOV CR3 exits (cr3)
+ * to load the shadow of the new root; INVLPG (invlpg), a CR3 reload,
+ * CR4.PGE and INVPCID (flush) exit to flush the hardware (and, with
+ * tsp.unsync, to resync the out-of-sync L1 shadows first, as KVM does). */
+#include "hv/hvm.h"
+#include "hv/paging.h"
+#include "hv/shadow/shadow.h"
+#include "lib/err.h"
+#include <stdlib.h>
+
+static struct shadow *SH(void *h) { return ((struct hv *)h)->mode; }
+
+static uint64_t tsp_g2m(void *ctx, struct cpu *c, uint64_t gfn)
+{
+    return pfn_to_mfn(&((struct hv *)ctx)->dom, gfn);
+}
+
+static int tsp_store_traps(void *ctx, uint64_t gfn)
+{
+    return shadow_protected(SH(ctx), gfn);
+}
+
+static int tsp_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    struct hv *h = ctx;
+    hv_exit(h, HV_VMEXIT, EXIT_PT_WRITE);
+    hv_charge(h, h->cost->shadow_emulate);
+    shadow_write(SH(h), gfn, idx, val);
+    shadow_flush_hw(SH(h), c);
+    return 0;
+}
+
+static int tsp_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
+{
+    struct hv *h = ctx;
+    hv_exit(h, HV_VMEXIT, EXIT_PF);
+    return shadow_page_fault(SH(h), c, va, pfec, mfn);
+}
+
+static int tsp_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
+{
+    struct hv *h = ctx;
+    struct shadow *s = SH(h);
+    hv_exit(h, HV_VMEXIT, EXIT_CR3);
+    struct shadow_page *sp = shadow_get_root(s, root);
+    if (!sp)
+        return -1;                          /* not guest memory: #GP */
+    if (s->unsync && !noflush)
+        shadow_sync_unsync(s);
+    shadow_load_root(s, c, sp, root, pcid, noflush);
+    shadow_flush_hw(s, c);
+    return 1;
+}
+
+static int tsp_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    struct hv *h = ctx;
+    struct shadow *s = SH(h);
+    hv_exit(h, HV_VMEXIT, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
+    if (s->unsync)
+        shadow_sync_unsync(s);
+    cpu_hw_tlb_flush(c, kind, va, pcid);
+    shadow_flush_hw(s, c);
+    return 1;
+}
+
+static uint64_t tsp_heap_frames(const struct hvconfig *cfg, uint64_t guest_frames)
+{
+    return shadow_pool_frames(cfg, guest_frames);
+}
+
+static int tsp_init(struct hv *h)
+{
+    struct shadow *s = mv_calloc(1, sizeof *s);
+    h->mode = s;
+    shadow_init(s, h);
+    s->protect = 1;
+    s->unsync = h->cfg->tsp.unsync;
+    s->flood_threshold = h->cfg->tsp.flood_threshold;
+    return 0;
+}
+
+static void tsp_destroy(struct hv *h)
+{
+    if (!h->mode)
+        return;
+    shadow_destroy(h->mode);
+    free(h->mode);
+    h->mode = NULL;
+}
+
+static int tsp_check(struct hv *h, char *msg, unsigned len) { return shadow_check(h->mode, msg, len); }
+static void tsp_instruments(struct hv *h, struct mv_instruments *in) { shadow_instruments(h->mode, in); }
+
+const struct paging_mode pm_tsp = {
+    .name = "tsp",
+    .doc = "traditional shadow paging: guest tables write-protected, shadows synced on every write",
+    .dfn_is_gfn = 1,
+    .iommu_attached = hvm_iommu_attached,
+    .heap_frames = tsp_heap_frames,
+    .init = tsp_init,
+    .destroy = tsp_destroy,
+    .check = tsp_check,
+    .instruments = tsp_instruments,
+    .traps = {
+        .name = "tsp", .g2m = tsp_g2m, .store_traps = tsp_store_traps, .store = tsp_store,
+        .page_fault = tsp_page_fault, .write_cr3 = tsp_write_cr3, .tlb_flush = tsp_tlb_flush,
+    },
+};
