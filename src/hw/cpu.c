@@ -161,18 +161,30 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
     return 0;
 }
 
+static inline void observe(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    if (c->obs)
+        c->obs->flush(c->obs->ctx, kind, va, pcid);
+}
+
+/* The current PCID's non-global entries. */
+static void hw_flush_pcid(struct cpu *c, uint16_t pcid)
+{
+    tlb_flush_pcid(&c->tlb, pcid);
+    pwc_flush_pcid(&c->pwc, pcid);
+    observe(c, FLUSH_INVPCID_SINGLE, 0, pcid);
+}
+
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush)
 {
     c->hw_root = hw_root;
     c->pcid = c->pcid_enabled ? pcid : 0;
     if (!c->pcid_enabled) {
         c->st->cnt[CNT_tlb_flush_nonglobal]++;
-        tlb_flush_nonglobal(&c->tlb);
-        pwc_flush_all(&c->pwc);
+        cpu_hw_flush(c, 0);
     } else if (!noflush) {
         c->st->cnt[CNT_tlb_flush_pcid]++;
-        tlb_flush_pcid(&c->tlb, c->pcid);
-        pwc_flush_pcid(&c->pwc, c->pcid);
+        hw_flush_pcid(c, c->pcid);
     }
 }
 
@@ -190,6 +202,7 @@ void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid)
 {
     tlb_flush_page(&c->tlb, va, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
+    observe(c, FLUSH_INVLPG, va, pcid);
 }
 
 void cpu_hw_flush(struct cpu *c, int include_global)
@@ -199,6 +212,7 @@ void cpu_hw_flush(struct cpu *c, int include_global)
     else
         tlb_flush_nonglobal(&c->tlb);
     pwc_flush_all(&c->pwc);
+    observe(c, include_global ? FLUSH_INVPCID_ALL : FLUSH_INVPCID_NONGLOBAL, 0, 0);
 }
 
 void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
@@ -210,12 +224,10 @@ void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint
         break;
     case FLUSH_CR3_RELOAD:
     case FLUSH_INVPCID_SINGLE:
-        if (c->pcid_enabled) {
-            tlb_flush_pcid(&c->tlb, pcid);
-            pwc_flush_pcid(&c->pwc, pcid);
-        } else {
+        if (c->pcid_enabled)
+            hw_flush_pcid(c, pcid);
+        else
             cpu_hw_flush(c, 0);
-        }
         break;
     case FLUSH_GLOBAL:
     case FLUSH_INVPCID_ALL:

@@ -80,6 +80,15 @@ struct nested_mmu {
     struct tlb ntlb;
 };
 
+/* Someone watching the CPU's TLB invalidations, whoever issues them (the
+ * correctness oracle). kind is what was invalidated: FLUSH_INVLPG (va,
+ * pcid), FLUSH_INVPCID_SINGLE (pcid), FLUSH_INVPCID_NONGLOBAL or
+ * FLUSH_INVPCID_ALL (every PCID). */
+struct tlb_observer {
+    void (*flush)(void *ctx, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
+    void *ctx;
+};
+
 struct nested_config {
     uint64_t ept_pwc_l4, ept_pwc_l3, ept_pwc_l2;   /* 0: absent */
     uint64_t ntlb_entries, ntlb_ways;              /* 0 entries: absent */
@@ -103,6 +112,7 @@ struct cpu {
     void *vmm_ctx;
     struct nested_mmu nested;
     struct walk_log log;   /* the references of the walk under way */
+    const struct tlb_observer *obs;   /* NULL: nobody watches */
 };
 
 /* Returns -1 if the TLB geometry is invalid (no message). */

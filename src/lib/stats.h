@@ -86,7 +86,8 @@
     X(shadow_root_evict)  /* shadow roots evicted from the bounded cache */  \
     X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
     X(rootbuf_miss)     /* SSP: context switches that missed it */          \
-    X(hv_tlb_flush)     /* full TLB flushes the hypervisor issued itself (shadows dropped) */
+    X(hv_tlb_flush)     /* full TLB flushes the hypervisor issued itself (shadows dropped) */ \
+    X(oracle_stale)     /* --check: references that used an unflushed, superseded translation */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \

@@ -27,6 +27,7 @@ struct run {
     unsigned next_at;           /* next --at control to apply */
     double wall0, wall_last;
     int progress;
+    struct oracle *oracle;      /* under --check */
 };
 
 static double wall_now(void)
@@ -143,7 +144,7 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         if (r->cfg->check) {
             char msg[256];
             r->m.st.cnt[CNT_oracle_checks]++;
-            if (oracle_check(&r->m, t->mm, va, acc, mfn, msg, sizeof msg))
+            if (oracle_check(r->oracle, t->mm, va, acc, mfn, msg, sizeof msg))
                 return mv_error("--check: translation oracle: pid %u: %s", t->pid, msg);
         }
     }
@@ -258,6 +259,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         free(r);
         return -1;
     }
+    if (cfg->check)
+        r->oracle = oracle_create(&r->m);
     r->interval = (uint64_t)((double)cfg->sim.series_ms * cfg->cost.clock_ghz * 1e6);
     if (!r->interval)
         r->interval = 1;
@@ -317,6 +320,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             in->metrics[i].put(in->metrics[i].ctx, &out->metrics);
     }
     cfg->wl->destroy(wl);
+    oracle_destroy(r->oracle);
     if (machine_destroy(&r->m) && !rc)
         rc = -1;
     free(r);

@@ -1,25 +1,40 @@
 /* oracle.h: the correctness oracle (DESIGN.md). Every translation the
- * simulated hardware produces must equal the reference: walk the guest's own
- * page tables (as the guest wrote them) to a guest frame, then the
- * hypervisor's guest-to-machine map to a machine frame.
+ * simulated hardware produces, through a TLB, a shadow table or a 2D walk,
+ * must equal the reference: walk the guest's own page tables (as the guest
+ * wrote them) to a guest frame, then the hypervisor's p2m to a machine
+ * frame.
  *
- * The window in which a stale translation is architecturally allowed (between
- * a PTE change and the flush the guest must issue) never spans a user
- * reference here: the kernel's operations run to completion, flushes
- * included, before the workload's next reference. So at a reference, any
- * difference is a bug, except a TLB entry more restrictive than the tables,
- * which the hardware refetches (counted as a spurious fault) and which never
- * reaches the oracle. */
+ * Stale translations are allowed exactly where the architecture allows
+ * them: between a change to the guest's tables and the flush that covers
+ * it, the translation in effect before the change may still be used. The
+ * oracle keeps its own architectural TLB of unlimited size: every
+ * translation in effect at a checked reference is remembered, per PCID and
+ * at the guest's page size, until a TLB invalidation covering it executes
+ * on the CPU (INVLPG, a PCID or full flush, a CR3 load that flushes: it
+ * watches the CPU's invalidations, whoever issues them). A hardware answer
+ * that differs from the reference is accepted only if it is such a
+ * remembered translation allowing the access (counted as oracle_stale).
+ * Simplification: translations a walk could build from stale
+ * paging-structure-cache entries without ever having been in effect at a
+ * reference are not allowed (a guest must not rely on them either). */
 #ifndef MV_SIM_ORACLE_H
 #define MV_SIM_ORACLE_H
 #include "sim/machine.h"
+
+struct oracle;
 
 /* Reference translation of va in mm for an access. 0 and *mfn, or a
  * page-fault error code if the guest's tables do not allow it. */
 uint32_t oracle_translate(struct machine *m, struct mm *mm, uint64_t va, enum access acc, uint64_t *mfn);
 
-/* 0 if the hardware's answer (mfn) matches; else -1 with a message. */
-int oracle_check(struct machine *m, struct mm *mm, uint64_t va, enum access acc, uint64_t mfn,
+/* An oracle for machine m, watching its CPU's TLB invalidations. */
+struct oracle *oracle_create(struct machine *m);
+void oracle_destroy(struct oracle *o);
+
+/* 0 if the hardware's answer (mfn) for va in mm, the loaded address space,
+ * is the reference or a translation still allowed to be cached; else -1
+ * with a message. */
+int oracle_check(struct oracle *o, struct mm *mm, uint64_t va, enum access acc, uint64_t mfn,
                  char *msg, unsigned len);
 
 #endif
