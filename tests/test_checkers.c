@@ -1,0 +1,385 @@
+/* test_checkers.c: every checker catches the breakage it exists for. Each
+ * test builds a correct state, sees the checker accept it, breaks the state
+ * on purpose the way a bug would, and expects the checker to report it:
+ *  - the translation oracle: a TLB entry the guest never flushed, a stale
+ *    shadow entry after the flush that should have synced it (and the
+ *    stale translation allowed before that flush);
+ *  - the guest kernel's self-check: bookkeeping that disagrees with the
+ *    tables;
+ *  - the PV invariants: a writable guest mapping of a live page table, a
+ *    DMA-writable page-table frame, a stale IOTLB entry;
+ *  - nested paging: an EPT entry to a frame the domain does not own;
+ *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
+ *    permissive than the guest, a writable leaf on a protected table, a
+ *    broken link, wrong protection bookkeeping;
+ *  - the HVM I/O invariants: the IOMMU mapping a hypervisor frame;
+ *  - and the engine: a run whose invariants break fails under --check. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hv/hap/ept.h"
+#include "hv/paging.h"
+#include "hv/pv/xen.h"
+#include "hv/shadow/shadow.h"
+#include "hw/ept.h"
+#include "sim/engine.h"
+#include "sim/oracle.h"
+#include "testutil.h"
+
+#define A 0x400000ull
+#define B (A + PAGE_SIZE)
+
+static struct tmachine *boot(const char *mode)
+{
+    const char *const p[] = { "guest.ram_mb=256", NULL };
+    return tm_boot_params(mode, "memwalk", p);
+}
+
+static struct task *proc(struct tmachine *t)
+{
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, A, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
+    uint64_t mfn;
+    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
+    assert_int_equal(user_access(k, B, ACC_WRITE, &mfn), 0);
+    return p;
+}
+
+/* Guest frame of the level-lvl table covering va in the current mm. */
+static uint64_t guest_table(struct tmachine *t, uint64_t va, unsigned lvl)
+{
+    struct kernel *k = &t->m.k;
+    uint64_t table = k->current->mm->pgd;
+    for (unsigned l = 4; l > lvl; l--)
+        table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(va, l)));
+    return table;
+}
+
+/* The hardware's leaf for va (machine frame of its table, index). */
+static uint64_t hw_leaf_table(struct tmachine *t, uint64_t va)
+{
+    uint64_t table = t->m.cpu.hw_root;
+    for (unsigned l = 4; l > 1; l--)
+        table = pte_frame(pmem_read(&t->m.mem, table, pt_index(va, l)));
+    return table;
+}
+
+static int hv_ok(struct tmachine *t)
+{
+    char msg[512] = "";
+    int rc = machine_check(&t->m, msg, sizeof msg);
+    if (rc)
+        print_message("    (checker: %s)\n", msg);
+    return rc == 0;
+}
+
+/* ---- the oracle --------------------------------------------------------------- */
+
+/* Native: a PTE changed. Before the flush the old translation may be used
+ * (allowed, counted stale); a TLB entry that survives the flush is a bug. */
+static void test_oracle_tlb_entry_not_flushed(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("native");
+    struct oracle *o = oracle_create(&t->m);
+    struct kernel *k = &t->m.k;
+    struct cpu *c = &t->m.cpu;
+    struct task *p = proc(t);
+    char msg[512];
+    uint64_t a, b;
+    assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
+    assert_int_equal(user_access(k, B, ACC_READ, &b), 0);
+    assert_int_equal(oracle_check(o, p->mm, B, ACC_READ, b, msg, sizeof msg), 0);
+    /* the guest points A at B's frame, not yet flushed */
+    uint64_t l1 = guest_table(t, A, 1);
+    pte_t old = kread_entry(k, l1, pt_index(A, 1));
+    pte_store_direct(k, l1, pt_index(A, 1), pte_make(pte_frame(kread_entry(k, l1, pt_index(B, 1))), old & PTE_FLAGS_MASK));
+    uint64_t got;
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);                                   /* the TLB still has it */
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);   /* allowed */
+    assert_int_equal(t->m.st.cnt[CNT_oracle_stale], 1);
+    /* an unrelated flush does not end the window */
+    cpu_invlpg(c, B);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
+    /* the flush covering A does: after it, the old frame is a bug */
+    cpu_invlpg(c, A);
+    struct tlb_xlate x = { .frame = a, .flags = TLB_U | TLB_W | TLB_D | TLB_NX, .size = PG_4K };
+    tlb_insert(&c->tlb, A, c->pcid, &x);                         /* the bug: the entry survives */
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), -1);
+    /* and the right answer passes */
+    tlb_flush_page(&c->tlb, A, c->pcid);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, b);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
+    pte_store_direct(k, l1, pt_index(A, 1), old);
+    cpu_invlpg(c, A);
+    do_exit(k, p);
+    oracle_destroy(o);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ssp: the shadow is stale until the guest flushes (allowed); a stale
+ * shadow entry after the flush is caught by the oracle and by the checker. */
+static void test_oracle_stale_shadow_after_flush(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("ssp");
+    struct oracle *o = oracle_create(&t->m);
+    struct kernel *k = &t->m.k;
+    struct cpu *c = &t->m.cpu;
+    struct task *p = proc(t);
+    char msg[512];
+    uint64_t a, b, got;
+    assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
+    assert_int_equal(user_access(k, B, ACC_READ, &b), 0);
+    uint64_t l1 = guest_table(t, A, 1);
+    pte_t old = kread_entry(k, l1, pt_index(A, 1));
+    uint64_t exits = t->m.st.cnt[CNT_vm_exits];
+    pte_store_direct(k, l1, pt_index(A, 1), pte_make(pte_frame(kread_entry(k, l1, pt_index(B, 1))), old & PTE_FLAGS_MASK));
+    assert_int_equal(t->m.st.cnt[CNT_vm_exits], exits);          /* no write protection */
+    /* the TLB loses the entry (capacity, not a flush): the walk uses the
+     * shadow, which is stale: still allowed before the guest flushes */
+    tlb_flush_all(&c->tlb);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
+    /* (the shadow invariants are checked between events, when the guest owes
+     * no flush; inside this window they would rightly report the stale leaf) */
+    /* the guest flushes: a trap resyncs the shadow */
+    uint64_t traps = t->m.st.cnt[CNT_ssp_traps];
+    cpu_invlpg(c, A);
+    assert_int_equal(t->m.st.cnt[CNT_ssp_traps], traps + 1);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, b);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
+    /* the bug: the shadow leaf still maps the old frame after the flush */
+    uint64_t st = hw_leaf_table(t, A);
+    pte_t se = pmem_read(&t->m.mem, st, pt_index(A, 1));
+    pmem_write(&t->m.mem, st, pt_index(A, 1), pte_make(a, se & PTE_FLAGS_MASK));
+    tlb_flush_all(&c->tlb);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), -1);
+    assert_false(hv_ok(t));                                     /* shadow grants what the guest does not */
+    pmem_write(&t->m.mem, st, pt_index(A, 1), se);
+    assert_true(hv_ok(t));
+    pte_store_direct(k, l1, pt_index(A, 1), old);
+    cpu_invlpg(c, A);
+    do_exit(k, p);
+    oracle_destroy(o);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- the guest kernel's self-check ----------------------------------------- */
+
+static void test_kernel_check(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    char msg[256];
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    p->mm->rss++;                                               /* bookkeeping disagrees */
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    p->mm->rss--;
+    p->mm->pt_pages++;
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    p->mm->pt_pages--;
+    /* a PTE that maps a page-table frame instead of a data page */
+    uint64_t l1 = guest_table(t, A, 1);
+    pte_t e = kread_entry(k, l1, pt_index(A, 1));
+    pmem_write(&t->m.mem, l1, pt_index(A, 1), pte_make(l1, e & PTE_FLAGS_MASK));
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    pmem_write(&t->m.mem, l1, pt_index(A, 1), e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- Xen PV ---------------------------------------------------------------------- */
+
+static void test_pv_check(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv");
+    struct xen *x = XEN(t->m.hv);
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    assert_true(hv_ok(t));
+    uint64_t l1 = pfn_to_mfn(x->dom, guest_table(t, A, 1));
+    assert_true(pgt_is_table(frame(x, l1)->type) && frame(x, l1)->type_count);
+    /* a writable guest mapping of a live page table (written behind Xen's back) */
+    unsigned free_idx = pt_index(A, 1) + 100;
+    pmem_write(&t->m.mem, l1, free_idx, pte_make(l1, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER));
+    assert_false(hv_ok(t));
+    pmem_write(&t->m.mem, l1, free_idx, 0);
+    assert_true(hv_ok(t));
+    /* an entry to a frame the domain does not own */
+    pmem_write(&t->m.mem, l1, free_idx, pte_make(t->m.hv->heap[0], _PAGE_PRESENT | _PAGE_USER));
+    assert_false(hv_ok(t));
+    pmem_write(&t->m.mem, l1, free_idx, 0);
+    /* the page table made DMA-writable in the IOMMU */
+    vtd_map_page(&x->dom->vtd, l1, l1, 1);
+    assert_false(hv_ok(t));
+    vtd_unmap_page(&x->dom->vtd, l1);
+    assert_true(hv_ok(t));
+    /* a stale IOTLB entry granting DMA write to it */
+    struct iommu *io = &t->m.hv->iommu;
+    io->tlb_tag[0] = (l1 << 17) | ((uint64_t)x->dom->id << 1) | 1;
+    io->tlb_mfn[0] = l1;
+    io->tlb_w[0] = 1;
+    assert_false(hv_ok(t));
+    io->tlb_tag[0] = 0;
+    /* a writable type count that does not match the mappings */
+    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, guest_table(t, A, 1), pt_index(A, 1))));
+    frame(x, data)->type_count++;
+    assert_false(hv_ok(t));
+    frame(x, data)->type_count--;
+    assert_true(hv_ok(t));
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- nested paging ----------------------------------------------------------------- */
+
+static void test_hap_check(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("hap");
+    struct task *p = proc(t);
+    struct hv *h = t->m.hv;
+    assert_true(hv_ok(t));
+    /* the EPT leaf of A's data frame pointed elsewhere: a frame not the domain's */
+    uint64_t gfn = t->m.k.pv->entry_pfn(&t->m.k, kread_entry(&t->m.k, guest_table(t, A, 1), pt_index(A, 1)));
+    struct ept *e = h->mode;   /* struct hap begins with its struct ept */
+    uint64_t table = e->root, gpa = gfn << PAGE_SHIFT;
+    for (unsigned l = 4; l > 1; l--)
+        table = pte_frame(pmem_read(&t->m.mem, table, pt_index(gpa, l)));
+    pte_t old = pmem_read(&t->m.mem, table, pt_index(gpa, 1));
+    pmem_write(&t->m.mem, table, pt_index(gpa, 1), ept_make(h->heap[0], EPT_RWX));
+    assert_false(hv_ok(t));
+    /* ... or another of the domain's frames than the p2m's */
+    pmem_write(&t->m.mem, table, pt_index(gpa, 1), ept_make(pfn_to_mfn(&h->dom, gfn + 1), EPT_RWX));
+    assert_false(hv_ok(t));
+    pmem_write(&t->m.mem, table, pt_index(gpa, 1), old);
+    assert_true(hv_ok(t));
+    /* the IOMMU mapping a hypervisor frame into the guest's device space */
+    vtd_map_page(&h->dom.vtd, 7, h->heap[1], 1);
+    assert_false(hv_ok(t));
+    vtd_map_page(&h->dom.vtd, 7, pfn_to_mfn(&h->dom, 7), 1);
+    assert_true(hv_ok(t));
+    do_exit(&t->m.k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- shadow paging ------------------------------------------------------------------ */
+
+static void shadow_corruptions(const char *mode)
+{
+    struct tmachine *t = boot(mode);
+    struct task *p = proc(t);
+    struct shadow *s = t->m.hv->mode;
+    struct pmem *m = &t->m.mem;
+    assert_true(hv_ok(t));
+    uint64_t st = hw_leaf_table(t, A);
+    unsigned i = pt_index(A, 1);
+    pte_t se = pmem_read(m, st, i);
+    assert_true(pte_present(se));
+    /* a leaf to a frame the domain does not own */
+    pmem_write(m, st, i, pte_make(t->m.hv->heap[0], se & PTE_FLAGS_MASK));
+    assert_false(hv_ok(t));
+    /* a leaf granting write where the guest entry does not */
+    uint64_t l1 = guest_table(t, A, 1);
+    pte_t g = kread_entry(&t->m.k, l1, i);
+    pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g & ~(pte_t)_PAGE_RW);
+    pmem_write(m, st, i, se | _PAGE_RW);
+    assert_false(hv_ok(t));
+    pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g);
+    pmem_write(m, st, i, se);
+    assert_true(hv_ok(t));
+    /* a pointer to a frame that is no linked shadow page */
+    uint64_t l2s = t->m.cpu.hw_root;
+    for (unsigned l = 4; l > 2; l--)
+        l2s = pte_frame(pmem_read(m, l2s, pt_index(A, l)));
+    pte_t pe = pmem_read(m, l2s, pt_index(A, 2));
+    pmem_write(m, l2s, pt_index(A, 2), pte_make(t->m.hv->heap[2], pe & PTE_FLAGS_MASK));
+    assert_false(hv_ok(t));
+    pmem_write(m, l2s, pt_index(A, 2), pe);
+    /* protection bookkeeping that disagrees with the shadows */
+    struct shadow_gfn *sg = sparse_get(&s->gfns, l1);
+    sg->synced++;
+    assert_false(hv_ok(t));
+    sg->synced--;
+    assert_true(hv_ok(t));
+    if (s->protect) {
+        /* a writable leaf on a write-protected guest table */
+        assert_true(shadow_protected(s, l1));
+        pmem_write(m, st, i + 3, pte_make(pfn_to_mfn(&t->m.hv->dom, l1),
+                                          _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_DIRTY));
+        assert_false(hv_ok(t));
+        pmem_write(m, st, i + 3, 0);
+        assert_true(hv_ok(t));
+    }
+    do_exit(&t->m.k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+static void test_shadow_check_tsp(void **state) { (void)state; shadow_corruptions("tsp"); }
+static void test_shadow_check_ssp(void **state) { (void)state; shadow_corruptions("ssp"); }
+
+/* ---- the engine ------------------------------------------------------------------- */
+
+/* A mode whose invariants break in the middle of a --check run fails it. */
+static int broken_check(struct hv *h, char *msg, unsigned len)
+{
+    (void)h;
+    snprintf(msg, len, "broken on purpose");
+    return -1;
+}
+
+static void test_engine_fails_on_broken_invariant(void **state)
+{
+    (void)state;
+    struct sim_config cfg;
+    assert_int_equal(config_init(&cfg, "lmbench"), 0);
+    cfg.check = 1;
+    cfg.quiet = 1;
+    assert_int_equal(config_param(&cfg, "lmbench.iterations=2"), 0);
+    struct paging_mode broken = pm_hap;
+    broken.check = broken_check;
+    struct mode_def md = { "hap-broken", "test", &broken };
+    struct run_result r;
+    assert_int_equal(engine_run(&cfg, &md, &r), -1);
+    assert_non_null(strstr(mv_last_error(), "broken on purpose"));
+    cfg.check = 0;                                  /* without --check nobody looks */
+    assert_int_equal(engine_run(&cfg, &md, &r), 0);
+    run_result_free(&r);
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    mv_error_quiet(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oracle_tlb_entry_not_flushed),
+        cmocka_unit_test(test_oracle_stale_shadow_after_flush),
+        cmocka_unit_test(test_kernel_check),
+        cmocka_unit_test(test_pv_check),
+        cmocka_unit_test(test_hap_check),
+        cmocka_unit_test(test_shadow_check_tsp),
+        cmocka_unit_test(test_shadow_check_ssp),
+        cmocka_unit_test(test_engine_fails_on_broken_invariant),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

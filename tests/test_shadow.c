@@ -1,0 +1,279 @@
+/* test_shadow.c: what the shadow paging modes do, mechanism by mechanism.
+ *  tsp: a shadowed guest table is write-protected and a store to it exits
+ *       and reaches the shadow at once; a table written over and over
+ *       without being walked is unshadowed (write flooding); tsp.unsync
+ *       unprotects an L1 at its first write and resyncs it at the flush.
+ *  ssp: guest stores never exit; the shadow follows at the flush, through
+ *       a trap, not an exit; the shadow-root buffer makes NOFLUSH context
+ *       switches free and a miss an exit.
+ *  both: faults hidden from the guest vs injected; a small pool evicts old
+ *       roots and still translates right. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "hv/shadow/shadow.h"
+#include "sim/oracle.h"
+#include "testutil.h"
+
+#define A 0x400000ull
+
+static struct tmachine *boot(const char *mode, const char *extra)
+{
+    const char *const p[] = { "guest.ram_mb=256", extra, NULL };
+    return tm_boot_params(mode, "memwalk", p);
+}
+
+static uint64_t cnt(struct tmachine *t, enum mv_counter c) { return t->m.st.cnt[c]; }
+static struct shadow *SH(struct tmachine *t) { return t->m.hv->mode; }
+
+static struct task *proc(struct tmachine *t, uint32_t pid, unsigned touch)
+{
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, pid);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, A, 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
+    uint64_t mfn;
+    for (unsigned i = 0; i < touch; i++)
+        assert_int_equal(user_access(k, A + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
+    return p;
+}
+
+static uint64_t l1_of(struct tmachine *t, struct mm *mm, uint64_t va)
+{
+    struct kernel *k = &t->m.k;
+    uint64_t table = mm->pgd;
+    for (unsigned l = 4; l > 1; l--)
+        table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(va, l)));
+    return table;
+}
+
+/* The shadow leaf the hardware would use for va. */
+static pte_t shadow_leaf(struct tmachine *t, uint64_t va)
+{
+    uint64_t table = t->m.cpu.hw_root;
+    for (unsigned l = 4; l > 1; l--) {
+        pte_t e = pmem_read(&t->m.mem, table, pt_index(va, l));
+        if (!pte_present(e))
+            return 0;
+        table = pte_frame(e);
+    }
+    return pmem_read(&t->m.mem, table, pt_index(va, 1));
+}
+
+static void finish(struct tmachine *t, struct task **p, unsigned n)
+{
+    char msg[512] = "";
+    if (machine_check(&t->m, msg, sizeof msg))
+        fail_msg("invariants: %s", msg);
+    for (unsigned i = 0; i < n; i++)
+        do_exit(&t->m.k, p[i]);
+    if (machine_check(&t->m, msg, sizeof msg))
+        fail_msg("invariants after exit: %s", msg);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+static void test_tsp_store_to_shadowed_table_exits_and_propagates(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp", NULL);
+    struct task *p = proc(t, 1, 2);
+    struct kernel *k = &t->m.k;
+    uint64_t l1 = l1_of(t, p->mm, A);
+    assert_true(shadow_protected(SH(t), l1));
+    assert_true(shadow_leaf(t, A) & _PAGE_RW);
+    uint64_t exits = cnt(t, CNT_vm_exits_pt_write);
+    /* mprotect read-only: the kernel rewrites both PTEs; each store exits */
+    assert_int_equal(sys_mprotect(k, p, A, 2 * PAGE_SIZE, PROT_READ), 0);
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 2);
+    assert_false(shadow_leaf(t, A) & _PAGE_RW);       /* the shadow followed at once */
+    uint64_t mfn;
+    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), -EFAULT);
+    assert_int_equal(user_access(k, A, ACC_READ, &mfn), 0);
+    /* a store to a table that has no shadow does not exit */
+    struct mm scratch = { .id = 999 };
+    uint64_t fresh = pt_alloc(k, &scratch, 1);
+    exits = cnt(t, CNT_vm_exits);
+    pte_store_direct(k, fresh, 3, 0);
+    assert_int_equal(cnt(t, CNT_vm_exits), exits);
+    pt_free(k, &scratch, fresh, 1);
+    finish(t, &p, 1);
+}
+
+static void test_tsp_write_flooding_unshadows(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp", NULL);
+    struct task *p = proc(t, 1, 1);
+    struct kernel *k = &t->m.k;
+    uint64_t l1 = l1_of(t, p->mm, A);
+    uint64_t exits = cnt(t, CNT_vm_exits_pt_write), unprot = cnt(t, CNT_shadow_unprotect);
+    /* stores to unused entries of the same table, no fault walking through it */
+    for (unsigned i = 0; i < 3; i++)
+        pte_store_direct(k, l1, 300 + i, 0);
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 3);
+    assert_int_equal(cnt(t, CNT_shadow_unprotect), unprot + 1);   /* the third store unshadowed it */
+    assert_false(shadow_protected(SH(t), l1));
+    pte_store_direct(k, l1, 310, 0);
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 3);   /* free from now on */
+    /* the next fault through it shadows and protects it again */
+    uint64_t mfn;
+    assert_int_equal(user_access(k, A, ACC_READ, &mfn), 0);
+    cpu_hw_flush(&t->m.cpu, 1);
+    assert_int_equal(user_access(k, A, ACC_READ, &mfn), 0);
+    assert_true(shadow_protected(SH(t), l1));
+    finish(t, &p, 1);
+}
+
+static void test_tsp_unsync_until_flush(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp", "tsp.unsync=true");
+    struct task *p = proc(t, 1, 1);          /* its PTE was written before the L1 was shadowed */
+    struct kernel *k = &t->m.k;
+    uint64_t l1 = l1_of(t, p->mm, A), mfn;
+    assert_true(shadow_protected(SH(t), l1));
+    uint64_t exits = cnt(t, CNT_vm_exits_pt_write);
+    assert_int_equal(user_access(k, A + PAGE_SIZE, ACC_WRITE, &mfn), 0);  /* its PTE store unsyncs it */
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 1);
+    assert_false(shadow_protected(SH(t), l1));
+    exits = cnt(t, CNT_vm_exits_pt_write);
+    flush_tlb_mm(k, p->mm);                  /* a flush brings it back in sync and protected */
+    assert_true(shadow_protected(SH(t), l1));
+    pte_t e = kread_entry(k, l1, pt_index(A, 1));
+    pte_store_direct(k, l1, pt_index(A, 1), e & ~(pte_t)_PAGE_RW);   /* first store: exits, unsyncs */
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 1);
+    assert_false(shadow_protected(SH(t), l1));
+    pte_store_direct(k, l1, pt_index(A, 1) + 1, kread_entry(k, l1, pt_index(A, 1) + 1) & ~(pte_t)_PAGE_RW);
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 1);      /* later stores are free */
+    assert_true(shadow_leaf(t, A) & _PAGE_RW);                       /* the shadow is behind */
+    flush_tlb_range(k, p->mm, A, A + 2 * PAGE_SIZE);                  /* the guest's flush resyncs */
+    assert_false(shadow_leaf(t, A) & _PAGE_RW);
+    assert_true(shadow_protected(SH(t), l1));
+    finish(t, &p, 1);
+}
+
+static void test_ssp_stores_never_exit_flush_traps(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("ssp", NULL);
+    struct task *p = proc(t, 1, 2);
+    struct kernel *k = &t->m.k;
+    uint64_t exits = cnt(t, CNT_vm_exits), traps = cnt(t, CNT_ssp_traps);
+    assert_false(shadow_protected(SH(t), l1_of(t, p->mm, A)));
+    /* mprotect: two plain stores, then the flush of the range (two INVLPGs) */
+    assert_int_equal(sys_mprotect(k, p, A, 2 * PAGE_SIZE, PROT_READ), 0);
+    assert_int_equal(cnt(t, CNT_vm_exits), exits);
+    assert_int_equal(cnt(t, CNT_ssp_traps), traps + 2);
+    assert_false(shadow_leaf(t, A) & _PAGE_RW);
+    assert_false(shadow_leaf(t, A + PAGE_SIZE) & _PAGE_RW);
+    assert_int_equal(cnt(t, CNT_vm_exits_invlpg), 0);
+    finish(t, &p, 1);
+}
+
+static void test_faults_hidden_or_injected(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m < 2; m++) {
+        struct tmachine *t = boot(m ? "ssp" : "tsp", NULL);
+        struct task *p = proc(t, 1, 1);
+        struct kernel *k = &t->m.k;
+        uint64_t mfn;
+        /* a page the guest maps, missing from the shadow: hidden */
+        cpu_hw_flush(&t->m.cpu, 1);
+        uint64_t pf = cnt(t, CNT_guest_pf), fill = cnt(t, CNT_shadow_fill), inj = cnt(t, CNT_pf_injected);
+        struct shadow_page *leaf = sp_find(SH(t), l1_of(t, p->mm, A), 1);
+        assert_non_null(leaf);
+        sp_set(SH(t), leaf, pt_index(A, 1), 0);
+        assert_int_equal(user_access(k, A, ACC_READ, &mfn), 0);
+        assert_int_equal(cnt(t, CNT_guest_pf), pf);
+        assert_int_equal(cnt(t, CNT_shadow_fill), fill + 1);
+        assert_int_equal(cnt(t, CNT_pf_injected), inj);
+        /* a page the guest does not map yet: injected, then filled */
+        assert_int_equal(user_access(k, A + 5 * PAGE_SIZE, ACC_WRITE, &mfn), 0);
+        assert_int_equal(cnt(t, CNT_guest_pf), pf + 1);
+        assert_int_equal(cnt(t, CNT_pf_injected), inj + 1);
+        /* the guest's A and D bits were set as hardware would have */
+        pte_t g = kread_entry(k, l1_of(t, p->mm, A), pt_index(A + 5 * PAGE_SIZE, 1));
+        assert_true((g & _PAGE_ACCESSED) && (g & _PAGE_DIRTY));
+        finish(t, &p, 1);
+    }
+}
+
+/* Context switches between two address spaces with PCIDs (NOFLUSH once
+ * each has its ASID slot): buffered roots switch with no trap and no exit. */
+static void test_ssp_root_buffer(void **state)
+{
+    (void)state;
+    for (unsigned entries = 0; entries <= 16; entries += 16) {
+        char param[64];
+        snprintf(param, sizeof param, "ssp.rootbuf_entries=%u", entries);
+        struct tmachine *t = boot("ssp", param);
+        struct task *p[2] = { proc(t, 1, 1), NULL };
+        p[1] = kernel_spawn(&t->m.k, 2);
+        schedule_to(&t->m.k, p[1]);
+        schedule_to(&t->m.k, p[0]);
+        uint64_t cr3 = cnt(t, CNT_vm_exits_cr3), hit = cnt(t, CNT_rootbuf_hit), traps = cnt(t, CNT_ssp_traps);
+        for (unsigned i = 0; i < 10; i++) {
+            schedule_to(&t->m.k, p[1]);
+            schedule_to(&t->m.k, p[0]);
+        }
+        if (entries) {
+            assert_int_equal(cnt(t, CNT_rootbuf_hit), hit + 20);
+            assert_int_equal(cnt(t, CNT_vm_exits_cr3), cr3);
+            assert_int_equal(cnt(t, CNT_ssp_traps), traps);
+        } else {
+            assert_int_equal(cnt(t, CNT_vm_exits_cr3), cr3 + 20);
+        }
+        finish(t, p, 2);
+    }
+}
+
+/* A pool of a few pages and two roots: every switch evicts, translations
+ * stay right (the oracle checks each access). */
+static void test_small_pool_evicts_and_stays_correct(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m < 2; m++) {
+        const char *const params[] = { "guest.ram_mb=64", "shadow.pool_permille=1", "shadow.max_roots=2", NULL };
+        struct tmachine *t = tm_boot_params(m ? "ssp" : "tsp", "memwalk", params);
+        struct oracle *o = oracle_create(&t->m);
+        struct kernel *k = &t->m.k;
+        struct task *p[4];
+        for (unsigned i = 0; i < 4; i++)
+            p[i] = proc(t, 1 + i, 8);
+        char msg[512];
+        for (unsigned round = 0; round < 5; round++)
+            for (unsigned i = 0; i < 4; i++) {
+                schedule_to(k, p[i]);
+                for (unsigned j = 0; j < 64; j++) {
+                    uint64_t mfn, va = A + j * PAGE_SIZE;
+                    assert_int_equal(user_access(k, va, ACC_WRITE, &mfn), 0);
+                    if (oracle_check(o, p[i]->mm, va, ACC_WRITE, mfn, msg, sizeof msg))
+                        fail_msg("%s", msg);
+                }
+            }
+        assert_true(cnt(t, CNT_shadow_root_evict) > 0);
+        assert_true(SH(t)->npages <= SH(t)->pool_max);
+        oracle_destroy(o);
+        finish(t, p, 4);
+    }
+}
+
+int main(void)
+{
+    mv_error_quiet(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tsp_store_to_shadowed_table_exits_and_propagates),
+        cmocka_unit_test(test_tsp_write_flooding_unshadows),
+        cmocka_unit_test(test_tsp_unsync_until_flush),
+        cmocka_unit_test(test_ssp_stores_never_exit_flush_traps),
+        cmocka_unit_test(test_faults_hidden_or_injected),
+        cmocka_unit_test(test_ssp_root_buffer),
+        cmocka_unit_test(test_small_pool_evicts_and_stays_correct),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
