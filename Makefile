@@ -24,8 +24,8 @@ build-asan: setup $(BUILD_SAN)/Makefile
 	@cmake --build $(BUILD_SAN) -j $(JOBS) > $(BUILD_SAN)/build.log 2>&1 || { cat $(BUILD_SAN)/build.log; exit 1; }
 
 # The main comparison: every mode on the embedded default workload (the
-# PiBooster paper's process churn, 30 simulated minutes).
-MODES    ?= native,pv,pv-pibooster
+# PiBooster paper's process churn, 30 simulated minutes). MODES=a,b picks some.
+MODES    ?= native,pv,pv-pibooster,tsp,ssp,hap
 WORKLOAD ?= forkstorm
 run: build
 	@./$(BUILD)/memvirt compare --modes $(MODES) --workload $(WORKLOAD)

@@ -29,10 +29,11 @@ static void run_usage(FILE *f)
           "  --seed N                    random seed (default 1)\n"
           "  --check                     verify every translation and the invariants\n"
           "  --json FILE, --csv FILE     write results (schema: docs/output.md)\n"
+          "  --jobs N                    runs at once (compare; default: the CPUs online)\n"
           "  --quiet                     no progress display\n", f);
 }
 
-enum { O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
+enum { O_JOBS = 101, O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
 
 int cmd_run(int argc, char **argv)
 {
@@ -46,10 +47,12 @@ int cmd_run(int argc, char **argv)
         { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
         { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
         { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
+        { "jobs", required_argument, 0, O_JOBS },
         { 0, 0, 0, 0 },
     };
     const char *mode_arg = NULL, *workload = "forkstorm", *profile = "default", *seed_arg = NULL;
-    const char *json = NULL, *csv = NULL;
+    const char *json = NULL, *csv = NULL, *jobs_arg = NULL;
+    unsigned jobs = engine_default_jobs();
     const char **params = mv_calloc((size_t)argc, sizeof *params);
     const char **ats = mv_calloc((size_t)argc, sizeof *ats);
     int nats = 0;
@@ -72,6 +75,7 @@ int cmd_run(int argc, char **argv)
         case O_WORKLOAD: workload = optarg; break;
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
+        case O_JOBS: jobs_arg = optarg; break;
         case O_PROFILE: profile = optarg; break;
         case O_SEED: seed_arg = optarg; break;
         case O_CHECK: check = 1; break;
@@ -99,6 +103,14 @@ int cmd_run(int argc, char **argv)
     if (seed_arg && param_parse_u64(seed_arg, &cfg.seed)) {
         mv_error("--seed: malformed value '%s' (expected a non-negative integer)", seed_arg);
         { rc = EXIT_USAGE; goto out; }
+    }
+    if (jobs_arg) {
+        uint64_t j;
+        if (param_parse_u64(jobs_arg, &j) || j < 1 || j > 1024) {
+            mv_error("--jobs: malformed value '%s' (expected an integer from 1 to 1024)", jobs_arg);
+            { rc = EXIT_USAGE; goto out; }
+        }
+        jobs = (unsigned)j;
     }
     if (config_profile(&cfg, profile))
         { rc = EXIT_USAGE; goto out; }
@@ -145,17 +157,16 @@ int cmd_run(int argc, char **argv)
             { rc = EXIT_USAGE; goto out; }
 
     res = mv_calloc(nsel, sizeof *res);
-    for (unsigned i = 0; i < nsel && !rc; i++)
-        if (engine_run(&cfg, sel[i], &res[i]))
-            rc = 1;
-    if (!rc) {
-        report_table(stdout, &cfg, res, nsel);
-        if (json && report_json(json, &cfg, res, nsel))
-            rc = 1;
-        if (!rc && csv && report_csv(csv, &cfg, res, nsel))
-            rc = 1;
+    if (engine_run_all(&cfg, sel, nsel, res, jobs)) {
+        rc = 1;
+        goto out;
     }
-    for (unsigned i = 0; res && i < nsel; i++)
+    report_table(stdout, &cfg, res, nsel);
+    if (json && report_json(json, &cfg, res, nsel))
+        rc = 1;
+    if (!rc && csv && report_csv(csv, &cfg, res, nsel))
+        rc = 1;
+    for (unsigned i = 0; i < nsel; i++)
         run_result_free(&res[i]);
 out:
     free(res);

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-static char last_error[1024];
+static _Thread_local char last_error[1024];   /* each run thread keeps its own */
 static int error_quiet;
 
 void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)

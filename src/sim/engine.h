@@ -25,6 +25,12 @@ struct run_result {
 
 /* 0 on success; -1 after mv_error (bad event, check failure). */
 int  engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out);
+/* Each of modes[0..n-1] into out[i], up to `jobs` runs at a time in threads;
+ * the results are those of runs one after another. -1 if any run failed
+ * (each reported; then no result is kept). */
+int  engine_run_all(const struct sim_config *cfg, const struct mode_def *const *modes, unsigned n,
+                    struct run_result *out, unsigned jobs);
+unsigned engine_default_jobs(void);   /* CPUs online */
 void run_result_free(struct run_result *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include "guest/ptcache.h"
 #include "hv/paging.h"
 #include "lib/err.h"
+#include <pthread.h>
 #include <string.h>
 
 static const struct mode_def native = { "native", "no hypervisor: the baseline", NULL };
@@ -16,17 +17,21 @@ unsigned mode_count(void)
     return 1 + npaging_modes;
 }
 
+static struct mode_def table[MAX_MODES];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_build(void)
+{
+    MV_ASSERT(mode_count() <= MAX_MODES, "too many modes");
+    table[0] = native;
+    for (unsigned i = 1; i < mode_count(); i++)
+        table[i] = (struct mode_def){ paging_modes[i - 1]->name, paging_modes[i - 1]->doc, paging_modes[i - 1] };
+}
+
 const struct mode_def *mode_at(unsigned i)
 {
-    static struct mode_def table[MAX_MODES];
-    MV_ASSERT(mode_count() <= MAX_MODES, "too many modes");
-    if (i == 0)
-        return &native;
-    if (i >= mode_count())
-        return NULL;
-    if (!table[i].name)
-        table[i] = (struct mode_def){ paging_modes[i - 1]->name, paging_modes[i - 1]->doc, paging_modes[i - 1] };
-    return &table[i];
+    pthread_once(&table_once, table_build);
+    return i < mode_count() ? &table[i] : NULL;
 }
 
 const struct mode_def *mode_find(const char *name)

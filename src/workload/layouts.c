@@ -2,6 +2,7 @@
 #include "workload/layouts.h"
 #include "guest/kernel.h"
 #include "lib/err.h"
+#include <pthread.h>
 #include <string.h>
 
 #define KB 1024ull
@@ -75,7 +76,7 @@ static const struct program programs[] = {
 #define NPROGRAMS (sizeof programs / sizeof programs[0])
 
 static struct layout layouts[NPROGRAMS];
-static int built;
+static pthread_once_t built = PTHREAD_ONCE_INIT;   /* runs may start in parallel threads */
 
 static void build(void)
 {
@@ -91,13 +92,11 @@ static void build(void)
             object(l, libs - (g + 1) * 4 * MB, INO_LIBGUI + g, 1536 * KB, 512 * KB, 64 * KB, 32 * KB);
         stack(l, p->stack);
     }
-    built = 1;
 }
 
 const struct layout *layout_get(const char *name)
 {
-    if (!built)
-        build();
+    pthread_once(&built, build);
     for (unsigned i = 0; i < NPROGRAMS; i++)
         if (!strcmp(layouts[i].name, name))
             return &layouts[i];

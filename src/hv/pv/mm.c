@@ -230,8 +230,6 @@ static void put_entry_refs(struct xen *x, pte_t e, unsigned lvl, uint64_t table)
     put_page_and_type(x, mfn);
 }
 
-static int validate_depth;
-
 /* promote_lN_table: take the references of every present entry; undo them
  * all on failure. L2-L4 validation of the table being pinned may be
  * preempted after xen.preempt_entries entries (-ERESTART). */
@@ -246,7 +244,7 @@ static int validate(struct xen *x, uint64_t mfn, unsigned type)
     const uint64_t *t = pmem_table_peek(x->mem, mfn);
     unsigned done_here = 0, i;
     int rc = 0;
-    validate_depth++;
+    x->validate_depth++;
     xen_charge(x, x->cost->pv_scan);
     for (i = p->nr_validated; i < PTRS_PER_TABLE; i++) {
         pte_t e = t ? t[i] : 0;
@@ -254,14 +252,14 @@ static int validate(struct xen *x, uint64_t mfn, unsigned type)
             continue;
         if ((rc = get_entry_refs(x, d, e, type, mfn)))
             break;
-        if (type > 1 && validate_depth == 1 && x->preemptible && x->cfg.preempt_entries &&
+        if (type > 1 && x->validate_depth == 1 && x->preemptible && x->cfg.preempt_entries &&
             ++done_here >= x->cfg.preempt_entries && i + 1 < PTRS_PER_TABLE) {
             p->nr_validated = (uint16_t)(i + 1);
-            validate_depth--;
+            x->validate_depth--;
             return -ERESTART;
         }
     }
-    validate_depth--;
+    x->validate_depth--;
     if (rc) {
         for (unsigned j = 0; j < i; j++)
             if (pte_present(t[j]))

@@ -70,6 +70,7 @@ struct xen {
     uint64_t flag_set, flag_skips, released;
     uint64_t continuations;
     int preemptible;         /* the validation under way may be preempted (PIN ops) */
+    int validate_depth;      /* nesting of validations (only the outermost is preempted) */
     int root_dirty;          /* a base pointer changed: reload on return to the guest */
 };
 
