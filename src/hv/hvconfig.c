@@ -50,6 +50,9 @@ const struct param_group tsp_params = { "tsp", tsp_defs, sizeof tsp_defs / sizeo
 static const struct param_def ssp_defs[] = {
     PARAM_U64(struct sspconfig, rootbuf_entries, "16", 0, 4096,
               "shadow page-table base address buffer entries (0: none; unverified)"),
+    PARAM_BOOL(struct sspconfig, fault_trap, "false",
+               "page faults (shadow fills, injection) handled in the hardware-mode trap like the "
+               "flushes, as a software-refilled TLB allows, instead of by a VM exit (unverified)"),
 };
 const struct param_group ssp_params = { "ssp", ssp_defs, sizeof ssp_defs / sizeof ssp_defs[0],
                                         "swift shadow paging (mode ssp)" };

@@ -36,6 +36,7 @@ struct tspconfig {
 
 struct sspconfig {
     uint64_t rootbuf_entries;  /* shadow page-table base address buffer (0: none) */
+    int      fault_trap;       /* page faults handled in the hardware-mode trap, not by a VM exit */
 };
 
 struct hapconfig {

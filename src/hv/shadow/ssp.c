@@ -9,7 +9,10 @@
  * (cost.ssp_trap, counted as ssp_traps). INVLPG resyncs the path of its
  * address; a CR3 reload or INVPCID of one PCID the root loaded with it; a
  * global flush every cached root. A shadow-not-present or narrower-shadow
- * fault exits and fills the shadow from the guest's tables, as in tsp.
+ * fault exits and fills the shadow from the guest's tables, as in tsp (the
+ * paper does not say which of its exits remain; with ssp.fault_trap the
+ * faults take the hardware-mode trap as well, as a processor whose TLB is
+ * refilled by software, like Sunway's, would allow).
  *
  * A shadow page-table base address buffer (ssp.rootbuf_entries) maps guest
  * roots to shadow roots in hardware: a CR3 write with NOFLUSH to a buffered
@@ -42,7 +45,7 @@ static uint64_t ssp_g2m(void *ctx, struct cpu *c, uint64_t gfn)
 static int ssp_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     struct hv *h = ctx;
-    hv_exit(h, HV_VMEXIT, EXIT_PF);
+    hv_exit(h, h->cfg->ssp.fault_trap ? HV_SSP_TRAP : HV_VMEXIT, EXIT_PF);
     return shadow_page_fault(&SSP(h)->s, c, va, pfec, mfn);
 }
 
