@@ -273,16 +273,30 @@ int sweep_one(const char *dir, const char *index)
     av[ac++] = json;
     av[ac] = NULL;
     snprintf(tmp, sizeof tmp, "%s.tmp", txt);
-    fflush(stdout);
-    if (!freopen(tmp, "w", stdout)) {
-        mv_error("sweep one: cannot write '%s': %s", tmp, strerror(errno));
+    /* the run in a child: a guest out of memory exits from deep inside it,
+     * and its table must not stay behind half-written */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
         free(av);
         free(args);
+        mv_error("sweep one: fork: %s", strerror(errno));
         return EXIT_FAIL;
     }
-    int rc = cmd_run(ac, av);
-    if (fflush(stdout) || ferror(stdout))
-        rc = rc ? rc : EXIT_FAIL;
+    if (pid == 0) {
+        if (!freopen(tmp, "w", stdout)) {
+            mv_error("sweep one: cannot write '%s': %s", tmp, strerror(errno));
+            _exit(EXIT_FAIL);
+        }
+        int st = cmd_run(ac, av);
+        if (fflush(stdout) || ferror(stdout))
+            st = st ? st : EXIT_FAIL;
+        exit(st);
+    }
+    int st, rc;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (rc == EXIT_OK)
         rename(tmp, txt);
     else

@@ -85,10 +85,17 @@ def label_runs(runs):
     keys = [k for k, _ in parts(runs[0])] + [k for d in allp for k in d if k not in dict(parts(runs[0]))]
     seen = []
     for k in keys:
-        if k not in seen and len({repr(d.get(k)) for d in allp}) > 1:
+        if k not in seen and k != "file" and len({repr(d.get(k)) for d in allp}) > 1:
             seen.append(k)
-    for r, d in zip(runs, allp):
-        r.label = ", ".join(str(d[k]) for k in seen if d.get(k) is not None) or r.r["mode"]
+
+    def make(keys_):
+        return [", ".join(str(d[k]) for k in keys_ if d.get(k) is not None) or r.r["mode"]
+                for r, d in zip(runs, allp)]
+    labels = make(seen)
+    if len(set(labels)) < len(labels) and len({d["file"] for d in allp}) > 1:
+        labels = make(seen + ["file"])   # the file tells them apart
+    for r, lab in zip(runs, labels):
+        r.label = lab
     count = {}
     for r in runs:
         count[r.label] = count.get(r.label, 0) + 1

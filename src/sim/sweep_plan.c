@@ -198,9 +198,9 @@ static int expand_values(const struct ctx *c, struct axis *a, const struct axis 
         if (!r)
             axis_push(a, t->text);
         for (unsigned i = first; i < a->nvals; i++) {
-            mv_error_quiet(1);
+            int quiet = mv_error_quiet(1);
             int bad = check_value(a, wl, a->vals[i]);
-            mv_error_quiet(0);
+            mv_error_quiet(quiet);
             if (bad) {
                 char m[600];
                 snprintf(m, sizeof m, "%s", last_msg());
@@ -263,7 +263,7 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     struct sim_config cfg;
     const char *wl = val[1];
     int rc = config_init(&cfg, wl);
-    mv_error_quiet(1);
+    int quiet = mv_error_quiet(1);
     for (unsigned i = 0; i < nax && !rc; i++)
         if (val[i] && ax[i].kind == K_PROFILE)
             rc = config_profile(&cfg, val[i]);
@@ -282,7 +282,7 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     }
     if (!rc)
         rc = config_validate(&cfg);
-    mv_error_quiet(0);
+    mv_error_quiet(quiet);
     config_free(&cfg);
     if (!rc)
         return 0;
