@@ -105,8 +105,8 @@ def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy
         if stacked:
             bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_xticks(range(len(categories)))
-    ax.set_xticklabels(categories, rotation=30 if max((len(c) for c in categories), default=0) > 8 else 0,
-                       ha="right" if max((len(c) for c in categories), default=0) > 8 else "center")
+    long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
+    ax.set_xticklabels(categories, rotation=30 if long_ else 0, ha="right" if long_ else "center")
     if logy:
         ax.set_yscale("symlog", linthresh=1)
     ax.set_title(title)
