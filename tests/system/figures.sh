@@ -24,7 +24,7 @@ modes=$("$MV" list | awk '/^modes:/ { on = 1; next } on && NF == 0 { exit } on {
 for need in selective '*cluster*'; do
     # shellcheck disable=SC2254
     if ! printf '%s\n' $modes | grep -qx "$(printf '%s' "$need" | sed 's/\*/.*/g')"; then
-        grep -q "skipped, no mode matches '$need'" "$tmp/err" || die "no skip message for '$need': $(cat "$tmp/err")"
+        grep -qF "skipped, no mode matches '$need'" "$tmp/err" || die "no skip message for '$need': $(cat "$tmp/err")"
     fi
 done
 # deterministic: the same runs draw the same bytes
