@@ -199,13 +199,15 @@ class Report:
         differ = [k for k in keys if len({repr(r.config.get(k)) for r in runs}) > 1]
         same = [k for k in keys if k not in differ]
         h = ['<section id="config"><h2>Configuration</h2>']
-        has_config = any(k.startswith("config.") for k in keys)
+        # the effective configuration, under whichever key the files keep it
+        has_config = any(k.startswith(("config.", "params.")) for k in keys)
         h.append("<p>Inputs: " + ", ".join(f"<code>{esc(os.path.basename(p))}</code> ({n} run{'s' * (n != 1)})"
                                            for p, n in self.inputs) + ". ")
-        h.append("Settings from each file's <code>config</code> section and top-level keys."
+        h.append("Settings from each file's effective configuration (<code>config</code> or <code>params</code>) "
+                 "and its other top-level keys, and each run's mode, workload and swept values."
                  if has_config else
-                 "The files have no <code>config</code> section: shown are their top-level keys and each "
-                 "run's mode, workload and swept values.")
+                 "The files have no <code>config</code> or <code>params</code> section: shown are their top-level "
+                 "keys and each run's mode, workload and swept values.")
         h.append("</p>")
         head = [r.label for r in runs]
         if differ:

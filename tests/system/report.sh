@@ -86,7 +86,7 @@ json.dump(d, open('cfg.json', 'w'))
 d['config']['guest']['pt_cache_ratio'] = 400
 json.dump(d, open('cfg2.json', 'w'))"
 "$MV" report cfg.json cfg2.json -o c.html 2>err || die "report with config failed: $(cat err)"
-grep -q "each file's <code>config</code> section" c.html || die "config section not announced"
+grep -q "each file's effective configuration" c.html || die "config section not announced"
 grep -q '<tr class="diff"><th>config.guest.pt_cache_ratio</th><td>200</td>' c.html || die "differing config row missing"
 grep -q '<th>config.version</th><td>9.9</td>' c.html || die "common config row missing"
 
