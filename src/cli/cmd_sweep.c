@@ -202,9 +202,12 @@ int cmd_sweep(int argc, char **argv)
     }
     char runs_dir[PATH_MAX + 8];
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", dir);
-    if (mkdir_p(runs_dir) || !realpath(dir, abs_dir)) {
-        if (!mv_last_error()[0])
-            mv_error("sweep: cannot resolve '%s': %s", dir, strerror(errno));
+    if (mkdir_p(runs_dir)) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    if (!realpath(dir, abs_dir)) {
+        mv_error("sweep: cannot resolve '%s': %s", dir, strerror(errno));
         rc = EXIT_FAIL;
         goto done;
     }

@@ -52,9 +52,11 @@ int cli_exec_python(const char *cmd, const char *script, int argc, char **argv)
         beside[0] = 0;
     if (!try_dir(path, sizeof path, getenv("MEMVIRT_PYDIR"), script) &&
         !try_dir(path, sizeof path, beside, script) &&
-        !try_dir(path, sizeof path, MEMVIRT_SOURCE_DIR "/src/py", script))
-        return mv_error("%s: cannot find %s (looked in $MEMVIRT_PYDIR, %s and %s/src/py)", cmd, script,
-                        beside, MEMVIRT_SOURCE_DIR), EXIT_USAGE;
+        !try_dir(path, sizeof path, MEMVIRT_SOURCE_DIR "/src/py", script)) {
+        mv_error("%s: cannot find %s (looked in $MEMVIRT_PYDIR, %s and %s/src/py)", cmd, script, beside,
+                 MEMVIRT_SOURCE_DIR);
+        return EXIT_USAGE;
+    }
     const char *py = getenv("MEMVIRT_PYTHON");
     if (!py || !*py)
         py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";

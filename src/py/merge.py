@@ -18,7 +18,7 @@ import re
 import sys
 
 import mvresults
-from mvcommon import EXIT_FAIL, InputError, Parser, die, write_atomic
+from mvcommon import EXIT_FAIL, InputError, Parser, die, write_all_atomic
 
 CMD = "sweep merge"
 MAGIC = "# memvirt sweep manifest"
@@ -120,8 +120,8 @@ def main(argv):
     csv_path = a.csv or os.path.join(a.dir, "merged.csv")
     json_path = a.json or os.path.join(a.dir, "merged.json")
     try:
-        write_atomic(json_path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-        write_atomic(csv_path, out.getvalue())
+        write_all_atomic([(json_path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n"),
+                          (csv_path, out.getvalue())])
     except OSError as e:
         die(CMD, str(e), EXIT_FAIL)
     print(f"sweep merge: {len(merged)} of {len(runs)} runs: {json_path}, {csv_path}", file=sys.stderr)

@@ -46,6 +46,26 @@ def write_atomic(path, data):
         raise OSError(f"cannot write '{path}': {e.strerror}") from e
 
 
+def write_all_atomic(files):
+    """Write every (path, text) to path.tmp, then rename them all: a failure
+    leaves none of them changed."""
+    done = []
+    try:
+        for path, data in files:
+            with open(f"{path}.tmp", "w", encoding="utf-8", newline="") as f:
+                f.write(data)
+            done.append(path)
+        for path in done:
+            os.replace(f"{path}.tmp", path)
+    except OSError as e:
+        for path in done + [p for p, _ in files[len(done):len(done) + 1]]:
+            try:
+                os.unlink(f"{path}.tmp")
+            except OSError:
+                pass
+        raise OSError(f"cannot write '{e.filename or files[len(done)][0]}': {e.strerror}") from e
+
+
 def source_dir():
     """The source tree these scripts live in (src/py/..)."""
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -100,6 +100,8 @@ rm "$first"
 [ "$(wc -l < s.runs/merged.csv)" -eq 4 ] || die "partial merge should have 3 rows"
 "$MV" sweep s.sweep -j 1 2>err || die "resumed sweep failed: $(cat err)"
 grep -q '1 finished now, 3 before' err || die "resumed summary: $(cat err)"
+"$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 1 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
+ls s.runs/merged.json s.runs/*.tmp >/dev/null 2>&1 && die "a failed merge left merged.json or a temporary file"
 "$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
 head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
     || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"
