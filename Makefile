@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench experiments clean
+.PHONY: all setup build build-asan run test test-normal test-asan bench experiments figures fuzz clean
 
 all: build
 
@@ -47,5 +47,19 @@ bench: build
 experiments: build
 	@experiments/pibooster.sh
 
+# Every figure of docs/figures.md, drawn from fresh runs (a few minutes).
+figures: build
+	@/usr/bin/python3 src/py/figures.py --memvirt ./$(BUILD)/memvirt --runs $(BUILD)/figures --out docs/figures
+
+# libFuzzer on the sweep spec reader (clang, ASan, UBSan) for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+CORE_SRC = $(shell find src/lib src/hw src/guest src/hv src/sim src/workload -name '*.c')
+fuzz:
+	@bash scripts/setup fuzz
+	@mkdir -p build-fuzz/corpus
+	@clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DMEMVIRT_LIBFUZZER -Isrc \
+	  tests/fuzz/fuzz_sweep_spec.c $(CORE_SRC) -lm -o build-fuzz/fuzz_sweep_spec
+	@./build-fuzz/fuzz_sweep_spec -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus tests/fuzz/corpus
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -12,5 +12,7 @@
 
 int cmd_run(int argc, char **argv);       /* run and compare */
 int cmd_list(int argc, char **argv);
+int cmd_report(int argc, char **argv);    /* HTML report of result files */
+int cmd_sweep(int argc, char **argv);     /* parameter sweeps, locally or on Slurm */
 
 #endif

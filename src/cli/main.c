@@ -4,6 +4,8 @@
  *   memvirt run     --mode M --workload W [options]          one mode
  *   memvirt compare --modes a,b,... --workload W [options]   side by side
  *   memvirt list                                             modes, workloads, parameters, profiles
+ *   memvirt report RESULT.json... -o report.html             one self-contained HTML page
+ *   memvirt sweep SPEC [-j N | --slurm]                      a parameter sweep (docs/sweeps.md)
  *
  * An unknown subcommand is bad input: one message, exit status 2. */
 #include "cli/cli.h"
@@ -21,6 +23,8 @@ static const struct subcommand subcommands[] = {
     { "run", cmd_run, "run one mode on a workload" },
     { "compare", cmd_run, "run several modes side by side on the same workload" },
     { "list", cmd_list, "modes, workloads, cost profiles and every parameter" },
+    { "report", cmd_report, "one self-contained HTML page from result files" },
+    { "sweep", cmd_sweep, "a parameter sweep: runs through GNU parallel or a Slurm job array, merge" },
 };
 #define NSUB (sizeof subcommands / sizeof subcommands[0])
 

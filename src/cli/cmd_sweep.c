@@ -1,0 +1,250 @@
+/* cmd_sweep.c: `memvirt sweep`: a parameter sweep from a spec file
+ * (docs/sweeps.md), expanded into independent runs of `memvirt run`.
+ *
+ *   memvirt sweep SPEC [--out DIR] [-j N] [--set KEY=VALUES]... [--list]
+ *   memvirt sweep SPEC --slurm [--sbatch OPTION]... [--wait] [--no-submit]
+ *   memvirt sweep merge DIR [--csv FILE] [--json FILE] [--partial]
+ *   memvirt sweep one DIR INDEX
+ *
+ * The runs go to GNU parallel (local, -j N) or into a Slurm job array; runs
+ * whose result is already in DIR are skipped. A bad spec gets one message
+ * naming file, line and column, exit status 2, and nothing is written. */
+#include "cli/cli.h"
+#include "cli/pyexec.h"
+#include "cli/sweep.h"
+#include "lib/err.h"
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void sweep_usage(FILE *f)
+{
+    fputs("usage: memvirt sweep SPEC [--out DIR] [-j N] [--set KEY=VALUES]... [--list]\n"
+          "       memvirt sweep SPEC --slurm [--out DIR] [--sbatch OPTION]... [--wait] [--no-submit]\n"
+          "       memvirt sweep merge DIR [--csv FILE] [--json FILE] [--partial]\n"
+          "       memvirt sweep one DIR INDEX\n"
+          "options:\n"
+          "  --out DIR          where the manifest and results go (default: SPEC's name without\n"
+          "                     its extension, plus .runs, in the current directory)\n"
+          "  -j N               run N at a time through GNU parallel (default: one per core)\n"
+          "  --set KEY=VALUES   replace or add an axis, as a spec line would (repeatable)\n"
+          "  --list             print the runs (index, id, done or pending, arguments); run nothing\n"
+          "  --slurm            write DIR/sweep.sbatch, a job array of the pending runs, and sbatch it\n"
+          "  --sbatch OPTION    an extra #SBATCH option (repeatable), e.g. --sbatch --partition=short\n"
+          "  --wait             wait for the array to finish (sbatch --wait)\n"
+          "  --no-submit        write the batch script only\n"
+          "spec format and examples: docs/sweeps.md\n", f);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mv_error("sweep: cannot read '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = mv_malloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            if (cap >= (16u << 20)) {
+                mv_error("sweep: '%s' is larger than 16 MiB: not a spec", path);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap *= 2;
+            buf = mv_realloc(buf, cap);
+        }
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        mv_error("sweep: cannot read '%s'", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return mv_error("sweep: path too long: '%s'", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return mv_error("sweep: cannot create '%s': %s", buf, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return mv_error("sweep: cannot create '%s': %s", buf, strerror(errno));
+    return 0;
+}
+
+/* SPEC's name without directory and extension, plus .runs */
+static void default_dir(const char *spec, char *out, size_t len)
+{
+    const char *base = strrchr(spec, '/');
+    base = base ? base + 1 : spec;
+    const char *dot = strrchr(base, '.');
+    int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+    snprintf(out, len, "%.*s.runs", n, base);
+}
+
+enum { O_OUT = 1, O_SET, O_LIST, O_SLURM, O_SBATCH, O_WAIT, O_NOSUBMIT, O_HELP };
+
+int cmd_sweep(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "merge"))
+        return cli_exec_python("sweep merge", "merge.py", argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "one")) {
+        if (argc != 4) {
+            mv_error("sweep one: expected DIR INDEX");
+            return EXIT_USAGE;
+        }
+        return sweep_one(argv[2], argv[3]);
+    }
+    static const struct option opts[] = {
+        { "out", required_argument, 0, O_OUT },     { "set", required_argument, 0, O_SET },
+        { "list", no_argument, 0, O_LIST },          { "slurm", no_argument, 0, O_SLURM },
+        { "sbatch", required_argument, 0, O_SBATCH }, { "wait", no_argument, 0, O_WAIT },
+        { "no-submit", no_argument, 0, O_NOSUBMIT }, { "help", no_argument, 0, O_HELP },
+        { 0, 0, 0, 0 },
+    };
+    const char *out = NULL, *jobs = NULL;
+    const char **sets = mv_calloc((size_t)argc, sizeof *sets);
+    struct sweep_opts o = { .sbatch = mv_calloc((size_t)argc, sizeof(char *)), .submit = 1 };
+    int nsets = 0, list = 0, slurm = 0, c, rc = EXIT_USAGE;
+    struct sweep_spec spec = { 0 };
+    struct sweep_plan plan = { 0 };
+    unsigned *pending = NULL;
+    char *text = NULL;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': jobs = optarg; break;
+        case O_OUT: out = optarg; break;
+        case O_SET: sets[nsets++] = optarg; break;
+        case O_LIST: list = 1; break;
+        case O_SLURM: slurm = 1; break;
+        case O_SBATCH: o.sbatch[o.nsbatch++] = optarg; break;
+        case O_WAIT: o.wait = 1; break;
+        case O_NOSUBMIT: o.submit = 0; break;
+        case O_HELP: sweep_usage(stdout); rc = EXIT_OK; goto done;
+        default:
+            if (optopt == 'j')
+                mv_error("sweep: option '-j' needs a value");
+            else if (optopt)
+                mv_error("sweep: option '--%s' needs a value", argv[optind - 1] + 2);
+            else
+                mv_error("sweep: unknown option '%s'", argv[optind - 1]);
+            goto done;
+        }
+    }
+    if (optind != argc - 1) {
+        if (optind == argc)
+            mv_error("sweep: expected a spec file (see 'memvirt sweep --help')");
+        else
+            mv_error("sweep: unexpected argument '%s'", argv[optind + 1]);
+        goto done;
+    }
+    if (jobs && (strspn(jobs, "0123456789") != strlen(jobs) || !*jobs || atoi(jobs) < 1)) {
+        mv_error("sweep: -j '%s': expected a positive integer", jobs);
+        goto done;
+    }
+    if (jobs && slurm) {
+        mv_error("sweep: -j is for local runs; Slurm decides how many array tasks run at once");
+        goto done;
+    }
+    if (!slurm && (o.nsbatch || o.wait || !o.submit)) {
+        mv_error("sweep: --sbatch, --wait and --no-submit need --slurm");
+        goto done;
+    }
+    const char *path = argv[optind];
+    size_t len;
+    if (!(text = read_file(path, &len)))
+        goto done;
+    if (sweep_spec_parse(&spec, path, text, len))
+        goto done;
+    for (int i = 0; i < nsets; i++) {
+        char where[32];
+        snprintf(where, sizeof where, "--set #%d", i + 1);
+        if (sweep_spec_set(&spec, where, sets[i]))
+            goto done;
+    }
+    if (sweep_plan_build(&spec, &plan))
+        goto done;
+
+    char dir[PATH_MAX], abs_dir[PATH_MAX];
+    if (out)
+        snprintf(dir, sizeof dir, "%s", out);
+    else
+        default_dir(path, dir, sizeof dir);
+    if (list) {
+        for (unsigned r = 0; r < plan.nruns; r++)
+            printf("%u\t%s\t%s\t%s\n", r, plan.runs[r].id,
+                   access(sweep_result_path(dir, plan.runs[r].id, "json"), F_OK) ? "pending" : "done",
+                   plan.runs[r].args);
+        rc = EXIT_OK;
+        goto done;
+    }
+    char runs_dir[PATH_MAX + 8];
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", dir);
+    if (mkdir_p(runs_dir)) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    if (!realpath(dir, abs_dir)) {
+        mv_error("sweep: cannot resolve '%s': %s", dir, strerror(errno));
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    o.dir = abs_dir;
+    o.jobs = jobs;
+    char manifest[PATH_MAX + 16];
+    snprintf(manifest, sizeof manifest, "%s/sweep.tsv", abs_dir);
+    if (sweep_manifest_write(&plan, manifest)) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    pending = mv_calloc(plan.nruns ? plan.nruns : 1, sizeof *pending);
+    unsigned npend = sweep_pending(&plan, abs_dir, pending);
+    unsigned before = plan.nruns - npend;
+    if (!npend) {
+        fprintf(stderr, "sweep: all %u runs already finished in %s; merge with 'memvirt sweep merge %s'\n",
+                plan.nruns, dir, dir);
+        rc = EXIT_OK;
+        goto done;
+    }
+    rc = slurm ? sweep_exec_slurm(&o, &plan, pending, npend) : sweep_exec_local(&o, pending, npend);
+    if (rc != EXIT_USAGE && (!slurm || (o.wait && o.submit))) {
+        unsigned left = sweep_pending(&plan, abs_dir, pending);
+        if (left)
+            fprintf(stderr, "sweep: %u runs: %u finished now, %u before, %u without a result (see the messages above)\n",
+                    plan.nruns, plan.nruns - left - before, before, left);
+        else
+            fprintf(stderr, "sweep: %u runs: %u finished now, %u before; merge with 'memvirt sweep merge %s'\n",
+                    plan.nruns, plan.nruns - before, before, dir);
+        rc = left ? EXIT_FAIL : EXIT_OK;
+    }
+done:
+    free(pending);
+    free(text);
+    sweep_plan_free(&plan);
+    sweep_spec_free(&spec);
+    free(sets);
+    free(o.sbatch);
+    return rc;
+}

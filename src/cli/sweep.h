@@ -1,0 +1,28 @@
+/* sweep.h: the pieces of `memvirt sweep` (cmd_sweep.c): running the pending
+ * runs of a planned sweep through GNU parallel or a Slurm job array
+ * (sweep_exec.c), and one run by its manifest index (what each parallel job
+ * and array task executes). */
+#ifndef MV_CLI_SWEEP_H
+#define MV_CLI_SWEEP_H
+#include "sim/sweep_plan.h"
+
+struct sweep_opts {
+    const char *dir;        /* absolute */
+    const char *jobs;       /* -j for GNU parallel, or NULL: its default (one per core) */
+    const char **sbatch;    /* extra #SBATCH options */
+    unsigned nsbatch;
+    int wait;               /* sbatch --wait */
+    int submit;             /* 0: write the batch script only */
+};
+
+/* Indices (first of each id) of runs without a result yet. */
+unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out);
+/* Path of run id's result: DIR/runs/ID.json (static buffer). */
+const char *sweep_result_path(const char *dir, const char *id, const char *ext);
+
+int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsigned n);
+int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, const unsigned *pending, unsigned n);
+/* `memvirt sweep one DIR INDEX`. */
+int sweep_one(const char *dir, const char *index);
+
+#endif

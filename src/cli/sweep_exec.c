@@ -1,0 +1,307 @@
+/* sweep_exec.c: runs a sweep's pending runs (see sweep.h): locally through
+ * GNU parallel, or as a Slurm job array submitted with sbatch. Both start
+ * `memvirt sweep one DIR INDEX` per run; no scheduling of our own. */
+#include "cli/cli.h"
+#include "cli/pyexec.h"
+#include "cli/sweep.h"
+#include "lib/err.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *sweep_result_path(const char *dir, const char *id, const char *ext)
+{
+    static char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/runs/%s.%s", dir, id, ext);
+    return path;
+}
+
+static const struct sweep_plan *sort_plan;
+static int by_id(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    int c = strcmp(sort_plan->runs[x].id, sort_plan->runs[y].id);
+    return c ? c : (x > y) - (x < y);
+}
+static int by_index(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out)
+{
+    unsigned n = 0;
+    for (unsigned r = 0; r < p->nruns; r++)
+        if (access(sweep_result_path(dir, p->runs[r].id, "json"), F_OK))
+            out[n++] = r;
+    /* the same run listed twice (two groups) runs once: keep its first index */
+    sort_plan = p;
+    qsort(out, n, sizeof *out, by_id);
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (!m || strcmp(p->runs[out[i]].id, p->runs[out[m - 1]].id))
+            out[m++] = out[i];
+    qsort(out, m, sizeof *out, by_index);
+    return m;
+}
+
+/* Is prog on the PATH? */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[PATH_MAX];
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
+        if (n && access(buf, X_OK) == 0)
+            return 1;
+        p += n + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+/* fork, exec argv, wait: its exit status, or -1 after mv_error. */
+static int spawn(char *const *argv)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return mv_error("sweep: fork: %s", strerror(errno));
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "memvirt: sweep: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return mv_error("sweep: waitpid: %s", strerror(errno));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return mv_error("sweep: cannot write '%s': %s", path, strerror(errno));
+    fputs(text, f);
+    if (fclose(f))
+        return mv_error("sweep: cannot write '%s'", path);
+    return 0;
+}
+
+int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsigned n)
+{
+    if (!on_path("parallel")) {
+        mv_error("sweep: GNU parallel is not installed (scripts/setup installs Debian's 'parallel')");
+        return EXIT_USAGE;
+    }
+    char list[PATH_MAX + 32], joblog[PATH_MAX + 32];
+    snprintf(list, sizeof list, "%s/pending.txt", o->dir);
+    snprintf(joblog, sizeof joblog, "%s/joblog.txt", o->dir);
+    FILE *f = fopen(list, "w");
+    if (!f) {
+        mv_error("sweep: cannot write '%s': %s", list, strerror(errno));
+        return EXIT_USAGE;
+    }
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "%u\n", pending[i]);
+    if (fclose(f)) {
+        mv_error("sweep: cannot write '%s'", list);
+        return EXIT_USAGE;
+    }
+    char *argv[20];
+    int a = 0;
+    argv[a++] = "parallel";
+    argv[a++] = "--will-cite";   /* no citation notice on every run */
+    argv[a++] = "--tag";         /* a failed run's messages start with its index */
+    argv[a++] = "-q";            /* the command's words as they are (paths may hold spaces) */
+    if (o->jobs) {
+        argv[a++] = "-j";
+        argv[a++] = (char *)o->jobs;
+    }
+    argv[a++] = "--joblog";
+    argv[a++] = joblog;
+    argv[a++] = (char *)cli_self();
+    argv[a++] = "sweep";
+    argv[a++] = "one";
+    argv[a++] = (char *)o->dir;
+    argv[a++] = "{}";
+    argv[a++] = "::::";
+    argv[a++] = list;
+    argv[a] = NULL;
+    int st = spawn(argv);
+    if (st < 0 || st == 127)
+        return EXIT_USAGE;
+    return st ? EXIT_FAIL : EXIT_OK;
+}
+
+/* "0-3,5,7-9" */
+static char *array_spec(const unsigned *ix, unsigned n)
+{
+    size_t cap = 64, len = 0;
+    char *s = mv_malloc(cap);
+    s[0] = 0;
+    for (unsigned i = 0; i < n;) {
+        unsigned j = i;
+        while (j + 1 < n && ix[j + 1] == ix[j] + 1)
+            j++;
+        if (len + 32 > cap) {
+            cap = 2 * cap + 32;
+            s = mv_realloc(s, cap);
+        }
+        if (j > i)
+            len += (size_t)sprintf(s + len, "%s%u-%u", len ? "," : "", ix[i], ix[j]);
+        else
+            len += (size_t)sprintf(s + len, "%s%u", len ? "," : "", ix[i]);
+        i = j + 1;
+    }
+    return s;
+}
+
+/* 'text' with ' as '\'' */
+static void sh_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
+}
+
+int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, const unsigned *pending, unsigned n)
+{
+    for (const char *c = o->dir; *c; c++)
+        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '%') {
+            mv_error("sweep: --slurm: the directory '%s' has a space or '%%', which #SBATCH lines cannot hold",
+                     o->dir);
+            return EXIT_USAGE;
+        }
+    char script[PATH_MAX + 32], logs[PATH_MAX + 32];
+    snprintf(script, sizeof script, "%s/sweep.sbatch", o->dir);
+    snprintf(logs, sizeof logs, "%s/slurm", o->dir);
+    if (mkdir(logs, 0777) && errno != EEXIST) {
+        mv_error("sweep: cannot create '%s': %s", logs, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char *arr = array_spec(pending, n);
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *f = open_memstream(&text, &tlen);
+    fprintf(f, "#!/bin/sh\n# memvirt sweep of %s: a Slurm job array of the %u runs without a result (of %u).\n"
+               "# Each task runs one line of sweep.tsv; written by 'memvirt sweep --slurm'.\n",
+            p->spec, n, p->nruns);
+    fprintf(f, "#SBATCH --job-name=memvirt-sweep\n#SBATCH --array=%s\n#SBATCH --ntasks=1\n"
+               "#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/%%A_%%a.out\n", arr, logs);
+    for (unsigned i = 0; i < o->nsbatch; i++)
+        fprintf(f, "#SBATCH %s\n", o->sbatch[i]);
+    fputs("exec ", f);
+    sh_quote(f, cli_self());
+    fputs(" sweep one ", f);
+    sh_quote(f, o->dir);
+    fputs(" \"$SLURM_ARRAY_TASK_ID\"\n", f);
+    fclose(f);
+    free(arr);
+    int rc = write_text(script, text);
+    free(text);
+    if (rc)
+        return EXIT_USAGE;
+    if (!o->submit) {
+        fprintf(stderr, "sweep: wrote %s (a job array of %u runs); submit it with: sbatch %s\n", script, n, script);
+        return EXIT_OK;
+    }
+    if (!on_path("sbatch")) {
+        mv_error("sweep: --slurm: sbatch is not installed (Debian's slurm-client), or use -j for a local run");
+        return EXIT_USAGE;
+    }
+    char *argv[4];
+    int a = 0;
+    argv[a++] = "sbatch";
+    if (o->wait)
+        argv[a++] = "--wait";
+    argv[a++] = script;
+    argv[a] = NULL;
+    int st = spawn(argv);
+    if (st < 0 || st == 127)
+        return EXIT_USAGE;
+    if (st && !o->wait) {
+        mv_error("sweep: sbatch failed (exit status %d) for %s", st, script);
+        return EXIT_FAIL;
+    }
+    return st ? EXIT_FAIL : EXIT_OK;
+}
+
+int sweep_one(const char *dir, const char *index)
+{
+    char *end;
+    errno = 0;
+    unsigned long ix = strtoul(index, &end, 10);
+    if (!*index || *end || errno || index[0] == '-') {
+        mv_error("sweep one: INDEX '%s': expected a non-negative integer", index);
+        return EXIT_USAGE;
+    }
+    char manifest[PATH_MAX + 16], id[17];
+    snprintf(manifest, sizeof manifest, "%s/sweep.tsv", dir);
+    char *args;
+    unsigned long nruns;
+    if (sweep_manifest_read(manifest, ix, id, &args, &nruns))
+        return EXIT_USAGE;
+    char json[PATH_MAX + 64], txt[PATH_MAX + 64], tmp[PATH_MAX + 72];
+    snprintf(json, sizeof json, "%s", sweep_result_path(dir, id, "json"));
+    snprintf(txt, sizeof txt, "%s", sweep_result_path(dir, id, "txt"));
+    if (access(json, F_OK) == 0) {
+        free(args);
+        return EXIT_OK;   /* finished before: resubmitted sweeps skip it */
+    }
+    /* argv of `memvirt run`: its words, then where the results go */
+    char **av = mv_calloc(strlen(args) / 2 + 8, sizeof *av);
+    int ac = 0;
+    av[ac++] = "run";
+    for (char *save = NULL, *w = strtok_r(args, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        av[ac++] = w;
+    av[ac++] = "--quiet";
+    av[ac++] = "--json";
+    av[ac++] = json;
+    av[ac] = NULL;
+    snprintf(tmp, sizeof tmp, "%s.tmp", txt);
+    /* the run in a child: a guest out of memory exits from deep inside it,
+     * and its table must not stay behind half-written */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        free(av);
+        free(args);
+        mv_error("sweep one: fork: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    if (pid == 0) {
+        if (!freopen(tmp, "w", stdout)) {
+            mv_error("sweep one: cannot write '%s': %s", tmp, strerror(errno));
+            _exit(EXIT_FAIL);
+        }
+        int st = cmd_run(ac, av);
+        if (fflush(stdout) || ferror(stdout))
+            st = st ? st : EXIT_FAIL;
+        exit(st);
+    }
+    int st, rc;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (rc == EXIT_OK)
+        rename(tmp, txt);
+    else
+        unlink(tmp);
+    free(av);
+    free(args);
+    return rc;
+}

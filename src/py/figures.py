@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""figures.py: `make figures`: runs the experiments of
+experiments/figures/*.sweep through `memvirt sweep` (GNU parallel), merges
+them, and draws every figure of docs/figures.md with matplotlib into
+docs/figures/NAME.svg.
+
+  figures.py --memvirt BIN --runs DIR --out DIR [--quick] [-j N]
+
+An experiment whose spec says `# requires-mode: PATTERN` is run only when a
+mode of `memvirt list` matches the pattern, and its figures are skipped (with
+a message) otherwise. Figures iterate over whatever modes, workloads,
+counters and gauges the results hold. --quick shrinks every run (for the
+test); the same results give byte-identical figures."""
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import mvplot
+import mvresults
+from mvcommon import Parser, die, source_dir
+
+CMD = "figures"
+QUICK = ["forkstorm.minutes=1", "lmbench.iterations=20", "memwalk.refs=100000", "netio.seconds=1"]
+
+
+def listed_modes(memvirt):
+    out = subprocess.run([memvirt, "list"], check=True, capture_output=True, text=True).stdout
+    modes, on = [], False
+    for line in out.splitlines():
+        if line.strip() == "modes:":
+            on = True
+        elif on and not line.strip():
+            break
+        elif on:
+            modes.append(line.split()[0])
+    return modes
+
+
+def requirement(spec):
+    with open(spec, encoding="utf-8") as f:
+        m = re.search(r"^#\s*requires-mode:\s*(\S+)", f.read(), re.M)
+    return m.group(1) if m else None
+
+
+def run_sweep(a, name, spec):
+    out = os.path.join(a.runs, name)
+    cmd = [a.memvirt, "sweep", spec, "--out", out] + [x for s in (QUICK if a.quick else []) for x in ("--set", s)]
+    if a.jobs:
+        cmd += ["-j", str(a.jobs)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        die(CMD, f"sweep {spec} failed: {r.stderr.strip()}", 1)
+    r = subprocess.run([a.memvirt, "sweep", "merge", out], capture_output=True, text=True)
+    if r.returncode:
+        die(CMD, f"merge of {out} failed: {r.stderr.strip()}", 1)
+    return mvresults.load(os.path.join(out, "merged.json"))["runs"]
+
+
+def label(r, keys):
+    return ", ".join(str(r["sweep"][k]) for k in keys if r["sweep"].get(k) is not None)
+
+
+def minutes(r):
+    return [t / 60 for t in r["series"]["time_s"]]
+
+
+def series(r, name):
+    s = r["series"]
+    return s["counters"].get(name, s["gauges"].get(name, [0] * len(s["time_s"])))
+
+
+def modes_of(runs):
+    out = []
+    for r in runs:
+        if r["mode"] not in out:
+            out.append(r["mode"])
+    return out
+
+
+def by_workload(runs):
+    out = {}
+    for r in runs:
+        out.setdefault(r["workload"], []).append(r)
+    return out
+
+
+# -- the figures: each takes the merged runs of its experiment and returns
+#    [(file name, matplotlib figure)] --
+
+def fig_iotlb_per_minute(runs):
+    lines = []
+    for r in runs:
+        inv = [sum(v) for v in zip(*[series(r, k) for k in r["series"]["counters"] if k.startswith("iotlb_inv_")]
+                                   or [[0] * len(r["series"]["time_s"])])]
+        lines.append((label(r, ["group"]), minutes(r), inv))
+    fig = mvplot.lines("IOTLB invalidations per simulated minute (forkstorm)", "simulated minutes",
+                       "invalidations per minute", lines, logy=True, partial_last=True)
+    return [("iotlb_per_minute", fig)]
+
+
+def fig_thresholds(runs):
+    ratios = sorted({r["sweep"]["guest.pt_cache_ratio"] for r in runs})
+    totals = sorted({r["sweep"]["guest.pt_cache_total"] for r in runs})
+    pick = {(r["sweep"]["guest.pt_cache_ratio"], r["sweep"]["guest.pt_cache_total"]): r for r in runs}
+    fig, (a, b) = mvplot.grid(2, 2, panel=(3.4, 2.5))
+    inv = [(f"total {t}", ratios, [sum(v for k, v in pick[(x, t)]["counters"].items() if k.startswith("iotlb_inv_"))
+                                   for x in ratios]) for t in totals]
+    mvplot.lines("IOTLB invalidations in the run", "guest.pt_cache_ratio (%)", "invalidations", inv, ax=a,
+                 legend=False)
+    pool = [(f"guest.pt_cache_total={t}", ratios,
+             [sum(pick[(x, t)]["series"]["gauges"]["ptcache_pool"]) / len(pick[(x, t)]["series"]["time_s"])
+              for x in ratios]) for t in totals]
+    mvplot.lines("Mean pool size (per-minute samples)", "guest.pt_cache_ratio (%)", "pages", pool, ax=b)
+    fig.tight_layout()
+    over = [(f"ratio {r['sweep']['guest.pt_cache_ratio']}, total {r['sweep']['guest.pt_cache_total']}",
+             minutes(r), series(r, "ptcache_pool")) for r in runs]
+    fig2 = mvplot.lines("PiBooster pool size over time, every threshold setting", "simulated minutes",
+                        "pages in all pools", over, partial_last=True)
+    return [("sweep_thresholds", fig), ("pool_sizes", fig2)]
+
+
+def fig_modes(runs):
+    out = []
+    wl = by_workload(runs)
+    fs = wl.get("forkstorm", [])
+    if fs:
+        fig, axs = mvplot.grid(2, 2, panel=(3.6, 2.5))
+        levels = sorted({int(k[-1]) for r in fs for k in r["counters"] if re.fullmatch(r"pt_alloc_l\d", k)})
+        for ax, kind in zip(axs, ("alloc", "free")):
+            groups = [(r["mode"], [r["counters"].get(f"pt_{kind}_cycles_l{n}", 0) / max(1, r["counters"].get(
+                f"pt_{kind}_l{n}", 0)) for n in levels]) for r in fs]
+            mvplot.bars(f"page-table {kind} path, forkstorm", [f"L{n}" for n in levels], groups,
+                        "cycles per page", ax=ax, legend=kind == "free")
+        fig.tight_layout()
+        out.append(("pt_alloc_per_level", fig))
+    lm = wl.get("lmbench", [])
+    if lm:
+        names = [k for k in lm[0]["metrics"] if k.startswith("lat_")]
+        fig = mvplot.bars("lmbench process creation and exit", [n[4:-3].replace("_", "+") for n in names],
+                          [(r["mode"], [r["metrics"].get(n, 0) for n in names]) for r in lm], "simulated µs")
+        out.append(("lmbench_latency", fig))
+    wls = list(wl)
+    fig, axs = mvplot.grid(len(wls), 2, panel=(3.6, 2.5))
+    for ax, w in zip(axs, wls):
+        rs = wl[w]
+        reasons = [k for k in rs[0]["counters"] if k.startswith("vm_exits_")] or ["vm_exits"]
+        mvplot.bars(f"{w}: VM exits{' by reason' if reasons != ['vm_exits'] else ' (no per-reason counters)'}",
+                    [r["mode"] for r in rs], [(k, [r["counters"].get(k, 0) for r in rs]) for k in reasons],
+                    "VM exits", stacked=True, ax=ax, legend=len(reasons) > 1)
+    fig.tight_layout()
+    out.append(("exits_by_reason", fig))
+    fig, ax = mvplot.grid(1, 1, panel=(6.4, 2.6))
+    mvplot.bars("Walk references per TLB miss", wls,
+                [(m, [next((r["counters"]["walk_refs"] / r["counters"]["tlb_miss"] for r in wl[w]
+                            if r["mode"] == m and r["counters"].get("tlb_miss")), 0) for w in wls])
+                 for m in modes_of(runs)], "references per miss", ax=ax[0])
+    out.append(("walk_refs_per_miss", fig))
+    return out
+
+
+def fig_selective(runs):
+    out = []
+    for r in runs:
+        s = r["series"]
+        names = [k for k in ("vm_exits", "tlb_miss", "walk_refs") if k in s["counters"]]
+        names += [k for k in s["counters"] if k.startswith("vm_exits_")]
+        names += [k for k, v in s["gauges"].items() if len(set(v)) > 1]
+        fig, axs = mvplot.grid(len(names), 2, panel=(3.6, 2.2))
+        for ax, n in zip(axs, names):
+            mvplot.lines(n, "simulated minutes", "per interval" if n in s["counters"] else "value",
+                         [(r["mode"], minutes(r), series(r, n))], ax=ax, legend=False, partial_last=True)
+        fig.suptitle(f"{r['mode']} on {r['workload']}: timeline")
+        fig.tight_layout()
+        out.append((f"selective_timeline_{r['workload']}", fig))
+    return out
+
+
+def fig_clustering(runs):
+    wl = by_workload(runs)
+    fig, axs = mvplot.grid(2, 2, panel=(3.8, 2.6))
+    ws = list(wl)
+    ms = modes_of(runs)
+    def val(w, m, f):
+        return next((f(r) for r in wl[w] if r["mode"] == m), 0)
+    mvplot.bars("VM exits per 1000 references", ws,
+                [(m, [val(w, m, lambda r: 1000 * r["counters"].get("vm_exits", 0) / max(1, r["counters"]["refs"]))
+                      for w in ws]) for m in ms], "exits", ax=axs[0], legend=False)
+    mvplot.bars("Busy time", ws, [(m, [val(w, m, lambda r: mvresults.busy_cycles(r) / 1e6) for w in ws]) for m in ms],
+                "Mcycles", ax=axs[1], logy=True)
+    fig.tight_layout()
+    return [("clustering", fig)]
+
+
+FIGURES = {"pibooster_fig7": fig_iotlb_per_minute, "pibooster_thresholds": fig_thresholds,
+           "modes": fig_modes, "selective_timeline": fig_selective, "clustering": fig_clustering}
+
+
+def main(argv):
+    p = Parser(CMD, description="run the figure experiments and draw docs/figures")
+    p.add_argument("--memvirt", required=True)
+    p.add_argument("--runs", required=True, help="where the sweeps run (emptied first: a fresh run)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--quick", action="store_true", help="tiny runs, for the test")
+    p.add_argument("-j", "--jobs", type=int)
+    p.add_argument("--keep", action="store_true", help="keep earlier results in --runs")
+    p.add_argument("--specs", default=os.path.join(source_dir(), "experiments", "figures"),
+                   help="the experiments' sweep specs (default: experiments/figures)")
+    a = p.parse_args(argv)
+    specs = a.specs
+    if not a.keep:
+        shutil.rmtree(a.runs, ignore_errors=True)
+    os.makedirs(a.runs, exist_ok=True)
+    os.makedirs(a.out, exist_ok=True)
+    modes = listed_modes(a.memvirt)
+    for name in sorted(f[:-6] for f in os.listdir(specs) if f.endswith(".sweep")):
+        spec = os.path.join(specs, f"{name}.sweep")
+        need = requirement(spec)
+        if need and not fnmatch.filter(modes, need):
+            print(f"figures: {name}: skipped, no mode matches '{need}' in 'memvirt list'", file=sys.stderr)
+            continue
+        if name not in FIGURES:
+            die(CMD, f"{spec}: no figure is drawn from this experiment (add it to figures.py)", 1)
+        runs = run_sweep(a, name, spec)
+        for fname, fig in FIGURES[name](runs):
+            path = os.path.join(a.out, f"{fname}.svg")
+            mvplot.save(fig, path)
+            print(f"figures: {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

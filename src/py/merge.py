@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""merge.py: `memvirt sweep merge DIR [--csv FILE] [--json FILE]
+[--partial]`: every result of a sweep (DIR/sweep.tsv lists the runs,
+DIR/runs/ID.json holds each result) in one JSON file and one CSV file, with
+the swept values as columns (docs/sweeps.md).
+
+The JSON keeps the result schema (docs/output.md), so `memvirt report`
+reads it: each run gains "index", "id", "sweep" (the swept values) and
+"header" (its result file's top-level keys). The CSV has one row per run:
+index, id, the swept values, sim_seconds, then counter.NAME, cycles.NAME and
+metric.NAME for every name any run has. Output depends only on the results,
+so a sweep run locally and one run on Slurm merge to identical files."""
+import csv
+import io
+import json
+import os
+import re
+import sys
+
+import mvresults
+from mvcommon import EXIT_FAIL, InputError, Parser, die, write_all_atomic
+
+CMD = "sweep merge"
+MAGIC = "# memvirt sweep manifest"
+
+
+def typed(text):
+    """A swept value as JSON: integers and decimals as numbers, '' as null."""
+    if text == "":
+        return None
+    if re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", text):
+        return int(text)
+    if re.fullmatch(r"-?[0-9]+\.[0-9]+([eE][-+]?[0-9]+)?", text):
+        return float(text)
+    return text
+
+
+def read_manifest(path):
+    """(spec, columns, [(index, id, {col: value})])"""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror} (run 'memvirt sweep SPEC' first)") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text: not a sweep manifest") from None
+    if not lines[0].startswith(MAGIC):
+        raise InputError(f"{path}:1: not a sweep manifest (it starts '{MAGIC}')")
+    m = re.match(re.escape(MAGIC) + r" of (.*): \d+ runs;", lines[0])
+    spec = m.group(1) if m else ""
+    if len(lines) < 2 or not lines[1].startswith("index\tid\t") or not lines[1].endswith("\targs"):
+        raise InputError(f"{path}:2: expected the header 'index, id, ..., args'")
+    cols = lines[1].split("\t")[2:-1]
+    runs = []
+    for n, line in enumerate(lines[2:], start=3):
+        if line == "" and n == len(lines):
+            break
+        f = line.split("\t")
+        if len(f) != len(cols) + 3:
+            raise InputError(f"{path}:{n}: {len(f)} fields, the header has {len(cols) + 3}")
+        if f[0] != str(len(runs)) or not re.fullmatch(r"[0-9a-f]{16}", f[1]):
+            raise InputError(f"{path}:{n}: malformed index or run id")
+        runs.append((len(runs), f[1], {c: typed(v) for c, v in zip(cols, f[2:-1])}))
+    return os.path.basename(spec), cols, runs
+
+
+def cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def main(argv):
+    p = Parser(CMD, description="one CSV and one JSON file of every result of a sweep")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--csv", metavar="FILE", help="default: DIR/merged.csv")
+    p.add_argument("--json", metavar="FILE", help="default: DIR/merged.json")
+    p.add_argument("--partial", action="store_true", help="merge the runs that have a result, skip the rest")
+    a = p.parse_args(argv)
+    try:
+        spec, cols, runs = read_manifest(os.path.join(a.dir, "sweep.tsv"))
+        missing = [(i, rid) for i, rid, _ in runs
+                   if not os.path.exists(os.path.join(a.dir, "runs", f"{rid}.json"))]
+        if missing and not a.partial:
+            die(CMD, f"{a.dir}: {len(missing)} of {len(runs)} runs have no result yet (first: index {missing[0][0]}, "
+                     f"id {missing[0][1]}): run the sweep again, or merge with --partial", EXIT_FAIL)
+        done = [r for r in runs if (r[0], r[1]) not in set(missing)]
+        if not done:
+            die(CMD, f"{a.dir}: none of the {len(runs)} runs has a result yet", EXIT_FAIL)
+        merged = []
+        for index, rid, values in done:
+            path = os.path.join(a.dir, "runs", f"{rid}.json")
+            doc = mvresults.load(path)
+            if len(doc["runs"]) != 1:
+                raise InputError(f"{path}: {len(doc['runs'])} runs, a sweep's result has one")
+            run = dict(doc["runs"][0])
+            run["index"], run["id"], run["sweep"] = index, rid, values
+            run["header"] = {k: v for k, v in doc.items() if k != "runs"}
+            merged.append(run)
+    except InputError as e:
+        die(CMD, str(e))
+
+    doc = {"memvirt": "1", "sweep": {"spec": spec, "columns": cols, "runs": len(runs), "merged": len(merged)},
+           "runs": merged}
+    names = {part: [] for part in ("counters", "cycles", "metrics")}
+    for run in merged:
+        for part, lst in names.items():
+            for k in run[part]:
+                if k not in lst:
+                    lst.append(k)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["index", "id"] + cols + ["sim_seconds"] + [f"counter.{k}" for k in names["counters"]]
+               + [f"cycles.{k}" for k in names["cycles"]] + [f"metric.{k}" for k in names["metrics"]])
+    for run in merged:
+        w.writerow([run["index"], run["id"]] + [cell(run["sweep"].get(c)) for c in cols] + [cell(run["sim_seconds"])]
+                   + [cell(run[part].get(k)) for part in ("counters", "cycles", "metrics") for k in names[part]])
+    csv_path = a.csv or os.path.join(a.dir, "merged.csv")
+    json_path = a.json or os.path.join(a.dir, "merged.json")
+    try:
+        write_all_atomic([(json_path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n"),
+                          (csv_path, out.getvalue())])
+    except OSError as e:
+        die(CMD, str(e), EXIT_FAIL)
+    print(f"sweep merge: {len(merged)} of {len(runs)} runs: {json_path}, {csv_path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

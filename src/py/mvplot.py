@@ -1,0 +1,128 @@
+"""mvplot.py: the few chart shapes memvirt's report and figures use, drawn
+by matplotlib (Debian's python3-matplotlib) to SVG. Output is deterministic:
+no date in the file and a fixed salt for matplotlib's element ids, so the same
+data gives byte-identical figures."""
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams.update({
+    "svg.hashsalt": "memvirt",
+    "svg.fonttype": "none",      # text stays text: small files, sharp at any zoom
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.fontsize": 7,
+    "figure.dpi": 100,
+})
+
+
+def colors(n):
+    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def svg(fig):
+    """The figure as SVG bytes; closes it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches=None if getattr(fig, "_mv_fixed", False) else "tight",
+                metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def save(fig, path):
+    with open(path, "wb") as f:
+        f.write(svg(fig))
+
+
+def _legend(ax, n):
+    if n > 1:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False,
+                  ncol=1 if n <= 16 else 2)
+
+
+def fixed_layout(fig, labels, plot_w=3.9, plot_h=1.7, bottom=0.5):
+    """Margins set by hand, room on the right for a legend of these labels:
+    about twice as fast as bbox_inches='tight', which draws twice."""
+    cols = 1 if len(labels) <= 16 else 2
+    legend_w = (0.35 + 0.052 * max((len(x) for x in labels), default=0)) * cols if len(labels) > 1 else 0.1
+    left, top = 0.75, 0.3
+    w, h = left + plot_w + 0.15 + legend_w, bottom + plot_h + top
+    fig.set_size_inches(w, h)
+    fig.subplots_adjust(left=left / w, right=(left + plot_w) / w, bottom=bottom / h, top=(bottom + plot_h) / h)
+    fig._mv_fixed = True
+
+
+STYLES = ["-", "--", ":", "-."]
+
+
+def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, legend=True, partial_last=False):
+    """series: [(label, xs, ys)]; one line each, colours in order, and line
+    styles and widths that keep equal lines visible on top of each other.
+    partial_last: the last point covers a shorter interval (the end of a
+    run): drawn as an unconnected marker."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+    n = len(series)
+    for i, ((label, xs, ys), c) in enumerate(zip(series, colors(n))):
+        cut = len(xs) - 1 if partial_last and len(xs) > 1 else len(xs)
+        ax.plot(xs[:cut], ys[:cut], label=label, color=c, linestyle=STYLES[i % len(STYLES)],
+                linewidth=max(0.8, 2.2 - 1.4 * i / max(1, n - 1)), marker="." if cut <= 40 and n <= 6 else None,
+                markersize=3)
+        if cut < len(xs):
+            ax.plot(xs[cut:], ys[cut:], color=c, linestyle="none", marker="x", markersize=4)
+    if logy:
+        ax.set_yscale("symlog", linthresh=1)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if legend:
+        _legend(ax, len(series))
+    if fig is not None:
+        fixed_layout(fig, [label for label, _, _ in series])
+    return fig
+
+
+def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy=False, ax=None,
+         legend=True):
+    """categories along x; groups: [(label, [value per category])], side by
+    side (or stacked)."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+    n = max(1, len(groups))
+    width = 0.8 if stacked else 0.8 / n
+    bottom = [0.0] * len(categories)
+    for i, ((label, values), c) in enumerate(zip(groups, colors(len(groups)))):
+        xs = [j + (0 if stacked else (i - (n - 1) / 2) * width) for j in range(len(categories))]
+        ax.bar(xs, values, width=width, label=label, color=c, bottom=bottom if stacked else None)
+        if stacked:
+            bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_xticks(range(len(categories)))
+    long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
+    ax.set_xticklabels(categories, rotation=30 if long_ else 0, ha="right" if long_ else "center")
+    if logy:
+        ax.set_yscale("symlog", linthresh=1)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    if legend:
+        _legend(ax, len(groups))
+    return fig
+
+
+def grid(n, ncols=2, panel=(3.6, 2.4)):
+    """A figure of n panels; returns (fig, [axes])."""
+    ncols = min(ncols, n) or 1
+    nrows = (n + ncols - 1) // ncols
+    fig, axs = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False)
+    flat = [a for row in axs for a in row]
+    for a in flat[n:]:
+        a.set_visible(False)
+    return fig, flat[:n]

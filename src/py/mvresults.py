@@ -1,0 +1,141 @@
+"""mvresults.py: reads memvirt result files (the JSON of `memvirt run
+--json`, `memvirt compare --json` and `memvirt sweep merge`; schema in
+docs/output.md) and checks their shape, generically: whatever counters,
+cycle categories, metrics, gauges and modes a run has are taken as they
+come. A malformed file raises InputError naming the file and the place:
+FILE:LINE:COL for bad JSON, FILE: runs[1].series.counters.fork for a bad
+value."""
+import json
+import math
+
+from mvcommon import InputError
+
+
+def _no_constants(name):
+    raise ValueError(f"'{name}' is not a JSON number")
+
+
+def _pairs(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise ValueError(f"duplicate key '{k}'")
+        d[k] = v
+    return d
+
+
+def _is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _num(v, where):
+    if not _is_num(v):
+        raise InputError(f"{where}: expected a number, found {json.dumps(v)[:40]}")
+    return v
+
+
+def _obj(v, where):
+    if not isinstance(v, dict):
+        raise InputError(f"{where}: expected an object, found {type(v).__name__ if v is not None else 'null'}")
+    return v
+
+
+def _str(v, where):
+    if not isinstance(v, str) or not v:
+        raise InputError(f"{where}: expected a non-empty string")
+    return v
+
+
+def _check_run(run, where):
+    _obj(run, where)
+    for key in ("mode", "workload"):
+        if key not in run:
+            raise InputError(f"{where}: no '{key}'")
+        _str(run[key], f"{where}.{key}")
+    if "sim_seconds" not in run:
+        raise InputError(f"{where}: no 'sim_seconds'")
+    _num(run["sim_seconds"], f"{where}.sim_seconds")
+    for part in ("counters", "cycles", "metrics"):
+        if part not in run:
+            raise InputError(f"{where}: no '{part}'")
+        for k, v in _obj(run[part], f"{where}.{part}").items():
+            _num(v, f"{where}.{part}.{k}")
+            if part == "counters" and (not isinstance(v, int) or v < 0):
+                raise InputError(f"{where}.{part}.{k}: expected a non-negative integer")
+    s = _obj(run.get("series", {"time_s": []}), f"{where}.series")
+    t = s.get("time_s", [])
+    if not isinstance(t, list):
+        raise InputError(f"{where}.series.time_s: expected an array")
+    for i, v in enumerate(t):
+        _num(v, f"{where}.series.time_s[{i}]")
+    for part in ("counters", "gauges"):
+        for k, arr in _obj(s.get(part, {}), f"{where}.series.{part}").items():
+            w = f"{where}.series.{part}.{k}"
+            if not isinstance(arr, list) or len(arr) != len(t):
+                raise InputError(f"{w}: expected an array of {len(t)} numbers (as many as time_s)")
+            for i, v in enumerate(arr):
+                _num(v, f"{w}[{i}]")
+    sw = run.get("sweep", {})
+    for k, v in _obj(sw, f"{where}.sweep").items():
+        if v is not None and not isinstance(v, (str, int, float)):
+            raise InputError(f"{where}.sweep.{k}: expected a string, number or null")
+    _obj(run.get("header", {}), f"{where}.header")
+
+
+def parse(path, raw):
+    """The checked document in raw (bytes) read from path."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except ValueError as e:
+        raise InputError(f"{path}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise InputError(f"{path}: invalid JSON: nested too deeply") from None
+    _obj(doc, path)
+    if "runs" not in doc:
+        raise InputError(f"{path}: no 'runs': not a memvirt result file")
+    if not isinstance(doc["runs"], list) or not doc["runs"]:
+        raise InputError(f"{path}: 'runs' is not a non-empty array")
+    for i, run in enumerate(doc["runs"]):
+        _check_run(run, f"{path}: runs[{i}]")
+    return doc
+
+
+def load(path):
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    return parse(path, raw)
+
+
+def flatten(value, prefix=""):
+    """{"a": {"b": 1}} -> {"a.b": 1}; arrays as JSON text."""
+    out = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(value, list):
+        out[prefix] = json.dumps(value)
+    else:
+        out[prefix] = value
+    return out
+
+
+def busy_cycles(run):
+    c = run["cycles"]
+    total = c.get("total", sum(v for k, v in c.items() if k != "total"))
+    return total - c.get("idle", 0)
+
+
+def cycles_per_second(run):
+    """Simulated cycles per simulated second, from the run itself."""
+    c = run["cycles"]
+    total = c.get("total", sum(v for k, v in c.items() if k != "total"))
+    return total / run["sim_seconds"] if run["sim_seconds"] > 0 else None

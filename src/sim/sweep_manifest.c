@@ -1,0 +1,138 @@
+/* sweep_manifest.c: the list of a sweep's runs, DIR/sweep.tsv (see
+ * sweep_plan.h, docs/sweeps.md). One tab-separated line per run: index, id,
+ * the swept values (empty where not set), and the arguments of `memvirt run`.
+ * Each GNU parallel job and Slurm array task reads its own line by index;
+ * `memvirt sweep merge` reads the swept values from it. */
+#include "lib/err.h"
+#include "sim/sweep_plan.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MANIFEST_MAGIC "# memvirt sweep manifest"
+
+int sweep_manifest_write(const struct sweep_plan *p, const char *path)
+{
+    size_t n = strlen(path) + 5;
+    char *tmp = mv_malloc(n);
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        int e = errno;
+        free(tmp);
+        return mv_error("cannot write '%s': %s", path, strerror(e));
+    }
+    fprintf(f, "%s of ", MANIFEST_MAGIC);
+    for (const char *s = p->spec; *s; s++)
+        fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+    fprintf(f, ": %u runs; index, id, swept values, arguments of 'memvirt run'\nindex\tid", p->nruns);
+    for (unsigned i = 0; i < p->ncols; i++)
+        fprintf(f, "\t%s", p->cols[i]);
+    fputs("\targs\n", f);
+    for (unsigned r = 0; r < p->nruns; r++) {
+        fprintf(f, "%u\t%s", r, p->runs[r].id);
+        for (unsigned i = 0; i < p->ncols; i++)
+            fprintf(f, "\t%s", p->runs[r].vals[i] ? p->runs[r].vals[i] : "");
+        fprintf(f, "\t%s\n", p->runs[r].args);
+    }
+    int ok = !ferror(f);
+    if (fclose(f))
+        ok = 0;
+    if (!ok || rename(tmp, path)) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return mv_error("cannot write '%s': %s", path, ok ? strerror(e) : "write failed");
+    }
+    free(tmp);
+    return 0;
+}
+
+static int count_fields(const char *s)
+{
+    int n = 1;
+    for (; *s; s++)
+        n += *s == '\t';
+    return n;
+}
+
+int sweep_manifest_read(const char *path, unsigned long index, char id[17], char **args, unsigned long *nruns)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return mv_error("cannot read '%s': %s (run 'memvirt sweep SPEC' first)", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0, runs = 0;
+    int fields = 0, rc = 0, found = 0;
+    *args = NULL;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (len && line[len - 1] == '\n')
+            line[--len] = 0;
+        if ((size_t)len != strlen(line)) {
+            rc = mv_error("%s:%lu: NUL byte: not a sweep manifest", path, lineno);
+            break;
+        }
+        if (lineno == 1) {
+            if (strncmp(line, MANIFEST_MAGIC, strlen(MANIFEST_MAGIC))) {
+                rc = mv_error("%s:1: not a sweep manifest (it starts '%s')", path, MANIFEST_MAGIC);
+                break;
+            }
+            continue;
+        }
+        if (lineno == 2) {
+            fields = count_fields(line);
+            if (strncmp(line, "index\tid\t", 9) || fields < 4) {
+                rc = mv_error("%s:2: expected the header 'index, id, ..., args'", path);
+                break;
+            }
+            continue;
+        }
+        if (count_fields(line) != fields) {
+            rc = mv_error("%s:%lu: %d fields, the header has %d", path, lineno, count_fields(line), fields);
+            break;
+        }
+        char *tab = strchr(line, '\t');
+        *tab = 0;
+        char *end;
+        errno = 0;
+        unsigned long ix = strtoul(line, &end, 10);
+        if (*end || end == line || errno || ix != runs) {
+            rc = mv_error("%s:%lu: index '%s', expected %lu", path, lineno, line, runs);
+            break;
+        }
+        char *idf = tab + 1, *idend = strchr(idf, '\t');
+        if (idend - idf != 16 || strspn(idf, "0123456789abcdef") != 16) {
+            rc = mv_error("%s:%lu: malformed run id", path, lineno);
+            break;
+        }
+        if (ix == index) {
+            memcpy(id, idf, 16);
+            id[16] = 0;
+            const char *a = strrchr(idend, '\t') + 1;
+            if (!*a) {
+                rc = mv_error("%s:%lu: no arguments", path, lineno);
+                break;
+            }
+            *args = mv_strdup(a);
+            found = 1;
+        }
+        runs++;
+    }
+    if (!rc && lineno < 2)
+        rc = mv_error("%s: not a sweep manifest (%s)", path, lineno ? "no header" : "empty");
+    if (!rc && !found)
+        rc = mv_error("%s: no run %lu (it lists %lu)", path, index, runs);
+    free(line);
+    fclose(f);
+    if (rc) {
+        free(*args);
+        *args = NULL;
+    }
+    *nruns = runs;
+    return rc;
+}

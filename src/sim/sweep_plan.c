@@ -1,0 +1,472 @@
+/* sweep_plan.c: checks a parsed sweep spec against the mode, workload and
+ * parameter registries and expands each group into the cartesian product of
+ * its axes (see sweep_plan.h, docs/sweeps.md).
+ *
+ * Values are checked one by one with the same functions `memvirt run` uses
+ * (config_param, config_at, config_profile), so a bad one is reported at its
+ * line and column; then every expanded run is checked as a whole
+ * (config_validate: cross-parameter rules such as TLB geometry). */
+#include "sim/sweep_plan.h"
+#include "lib/err.h"
+#include "lib/param.h"
+#include "sim/config.h"
+#include "sim/machine.h"
+#include <fnmatch.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_kind { K_MODE, K_WORKLOAD, K_SEED, K_PROFILE, K_AT, K_PARAM };
+
+/* One axis of one group, resolved: its values (NULL for '-': not set). */
+struct axis {
+    const struct sweep_axis *src;
+    enum key_kind kind;
+    const char *wl;       /* K_PARAM of a workload's group: that workload; else NULL */
+    const char **vals;    /* point into src tokens or registry names; NULL: not set */
+    char **owned;         /* range expansions, freed with the axis */
+    unsigned nvals, nowned;
+    int col;
+};
+
+struct ctx {
+    const struct sweep_spec *s;
+    struct sweep_plan *p;
+    const struct sweep_group *g;
+};
+
+static int tok_err(const struct ctx *c, const struct sweep_tok *t, const char *msg)
+{
+    return mv_error("%s:%u:%u: %s", c->s->file, t->line, t->col, msg);
+}
+
+/* The last mv_error text without the option name `memvirt run` puts first. */
+static const char *last_msg(void)
+{
+    const char *m = mv_last_error();
+    static const char *const prefixes[] = { "--param: ", "--profile: ", "--workload: " };
+    for (unsigned i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (!strncmp(m, prefixes[i], strlen(prefixes[i])))
+            return m + strlen(prefixes[i]);
+    return m;
+}
+
+static void axis_push(struct axis *a, const char *v)
+{
+    a->vals = mv_realloc(a->vals, (a->nvals + 1) * sizeof *a->vals);
+    a->vals[a->nvals++] = v;
+}
+
+static void axis_free(struct axis *a)
+{
+    for (unsigned i = 0; i < a->nowned; i++)
+        free(a->owned[i]);
+    free(a->owned);
+    free(a->vals);
+}
+
+static int key_kind(const struct ctx *c, const struct sweep_axis *sa, enum key_kind *k, const char **wl)
+{
+    const char *key = sa->key.text;
+    static const char *const names[] = { "mode", "workload", "seed", "profile", "at" };
+    *wl = NULL;
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(key, names[i])) {
+            *k = (enum key_kind)i;
+            return 0;
+        }
+    const char *dot = strchr(key, '.');
+    if (!dot || dot == key || !dot[1]) {
+        char m[200];
+        snprintf(m, sizeof m, "unknown key '%.60s' (mode, workload, seed, profile, at, or a parameter "
+                 "prefix.name; see 'memvirt list')", key);
+        return tok_err(c, &sa->key, m);
+    }
+    *k = K_PARAM;
+    for (unsigned i = 0; i < nworkloads; i++)
+        if (strlen(workloads[i]->params->prefix) == (size_t)(dot - key) &&
+            !strncmp(workloads[i]->params->prefix, key, (size_t)(dot - key)))
+            *wl = workloads[i]->name;
+    return 0;
+}
+
+static int has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
+
+/* mode or workload values: names or globs over the registry. */
+static int expand_names(const struct ctx *c, struct axis *a)
+{
+    const char *what = a->kind == K_MODE ? "mode" : "workload";
+    unsigned n = a->kind == K_MODE ? nmodes : nworkloads;
+    for (unsigned v = 0; v < a->src->nvals; v++) {
+        const struct sweep_tok *t = &a->src->vals[v];
+        int found = 0;
+        for (unsigned i = 0; i < n; i++) {
+            const char *name = a->kind == K_MODE ? modes[i]->name : workloads[i]->name;
+            if (has_glob(t->text) ? !fnmatch(t->text, name, 0) : !strcmp(t->text, name)) {
+                axis_push(a, name);
+                found = 1;
+            }
+        }
+        if (!found) {
+            char m[200];
+            snprintf(m, sizeof m, has_glob(t->text) ? "no %s matches '%.60s' (see 'memvirt list')"
+                                                    : "unknown %s '%.60s' (see 'memvirt list')", what, t->text);
+            return tok_err(c, t, m);
+        }
+    }
+    return 0;
+}
+
+/* "A..B" with decimal A <= B: push A, A+1, ..., B. 1 if it was a range, -1 on error. */
+static int expand_range(const struct ctx *c, struct axis *a, const struct sweep_tok *t)
+{
+    const char *dots = strstr(t->text, "..");
+    size_t ll = dots ? (size_t)(dots - t->text) : 0;
+    if (!dots || !ll || !dots[2] || strspn(t->text, "0123456789") != ll ||
+        strspn(dots + 2, "0123456789") != strlen(dots + 2))
+        return 0;
+    char lo_s[32];
+    uint64_t lo = 0, hi = 0;
+    int bad = ll >= sizeof lo_s;
+    if (!bad) {
+        memcpy(lo_s, t->text, ll);
+        lo_s[ll] = 0;
+        bad = param_parse_u64(lo_s, &lo) || param_parse_u64(dots + 2, &hi) || hi < lo ||
+              hi - lo >= SWEEP_MAX_VALUES || a->nvals + (hi - lo) >= SWEEP_MAX_VALUES;
+    }
+    if (bad) {
+        char m[160];
+        snprintf(m, sizeof m, "bad range '%.40s' (A..B with A <= B and at most %d values)", t->text,
+                 SWEEP_MAX_VALUES);
+        return tok_err(c, t, m);
+    }
+    for (uint64_t x = lo; x <= hi; x++) {
+        char *v = mv_malloc(24);
+        snprintf(v, 24, "%llu", (unsigned long long)x);
+        a->owned = mv_realloc(a->owned, (a->nowned + 1) * sizeof *a->owned);
+        a->owned[a->nowned++] = v;
+        axis_push(a, v);
+    }
+    return 1;
+}
+
+/* Check one value the way `memvirt run` would take it, for workload wl. */
+static int check_value(const struct axis *a, const char *wl, const char *v)
+{
+    struct sim_config cfg;
+    int rc = 0;
+    if (a->kind == K_SEED) {
+        uint64_t x;
+        if (param_parse_u64(v, &x))
+            return mv_error("malformed seed '%s' (expected a non-negative integer)", v);
+        return 0;
+    }
+    if (config_init(&cfg, wl))
+        return -1;
+    if (a->kind == K_PROFILE)
+        rc = config_profile(&cfg, v);
+    else if (a->kind == K_AT)
+        rc = config_at(&cfg, v);
+    else {
+        size_t n = strlen(a->src->key.text) + strlen(v) + 2;
+        char *kv = mv_malloc(n);
+        snprintf(kv, n, "%s=%s", a->src->key.text, v);
+        rc = config_param(&cfg, kv);
+        free(kv);
+    }
+    config_free(&cfg);
+    return rc;
+}
+
+static int expand_values(const struct ctx *c, struct axis *a, const struct axis *wlaxis)
+{
+    if (a->kind == K_MODE || a->kind == K_WORKLOAD)
+        return expand_names(c, a);
+    /* the workload to check against: the parameter's own, or any the group runs */
+    const char *wl = a->wl ? a->wl : wlaxis->vals[0];
+    for (unsigned v = 0; v < a->src->nvals; v++) {
+        const struct sweep_tok *t = &a->src->vals[v];
+        if (!strcmp(t->text, "-")) {
+            axis_push(a, NULL);
+            continue;
+        }
+        unsigned first = a->nvals;
+        int r = (a->kind == K_SEED || a->kind == K_PARAM) ? expand_range(c, a, t) : 0;
+        if (r < 0)
+            return -1;
+        if (!r)
+            axis_push(a, t->text);
+        for (unsigned i = first; i < a->nvals; i++) {
+            int quiet = mv_error_quiet(1);
+            int bad = check_value(a, wl, a->vals[i]);
+            mv_error_quiet(quiet);
+            if (bad) {
+                char m[600];
+                snprintf(m, sizeof m, "%s", last_msg());
+                /* an unknown parameter is the key's fault, not the value's */
+                return tok_err(c, strstr(m, "unknown parameter") ? &a->src->key : t, m);
+            }
+        }
+        if (a->nvals > SWEEP_MAX_VALUES)
+            return tok_err(c, t, "too many values");
+    }
+    return 0;
+}
+
+static int col_index(struct sweep_plan *p, const char *key)
+{
+    for (unsigned i = 0; i < p->ncols; i++)
+        if (!strcmp(p->cols[i], key))
+            return (int)i;
+    p->cols = mv_realloc(p->cols, (p->ncols + 1) * sizeof *p->cols);
+    p->cols[p->ncols] = mv_strdup(key);
+    return (int)p->ncols++;
+}
+
+static void add_run(struct ctx *c, const struct axis *ax, unsigned nax, const char *const *val)
+{
+    struct sweep_plan *p = c->p;
+    p->runs = mv_realloc(p->runs, (p->nruns + 1) * sizeof *p->runs);
+    struct sweep_run *r = &p->runs[p->nruns++];
+    memset(r, 0, sizeof *r);
+    r->vals = mv_calloc(p->ncols, sizeof *r->vals);
+    if (c->g->name.text)
+        r->vals[0] = mv_strdup(c->g->name.text);
+    size_t cap = 256, len = 0;
+    char *args = mv_malloc(cap);
+    args[0] = 0;
+    static const char *const flag[] = { "--mode", "--workload", "--seed", "--profile", "--at", "--param" };
+    for (unsigned i = 0; i < nax; i++) {
+        if (!val[i])
+            continue;
+        r->vals[ax[i].col] = mv_strdup(val[i]);
+        const char *key = ax[i].kind == K_PARAM ? ax[i].src->key.text : "";
+        size_t need = len + strlen(flag[ax[i].kind]) + strlen(key) + strlen(val[i]) + 4;
+        if (need > cap) {
+            cap = need * 2;
+            args = mv_realloc(args, cap);
+        }
+        len += (size_t)sprintf(args + len, "%s%s %s%s%s", len ? " " : "", flag[ax[i].kind], key,
+                               ax[i].kind == K_PARAM ? "=" : "", val[i]);
+    }
+    r->args = args;
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a 64 */
+    for (const char *s = args; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    snprintf(r->id, sizeof r->id, "%016llx", (unsigned long long)h);
+}
+
+/* Check a whole run as `memvirt run` will (cross-parameter rules). */
+static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, const char *const *val)
+{
+    struct sim_config cfg;
+    const char *wl = val[1];
+    int rc = config_init(&cfg, wl);
+    int quiet = mv_error_quiet(1);
+    for (unsigned i = 0; i < nax && !rc; i++)
+        if (val[i] && ax[i].kind == K_PROFILE)
+            rc = config_profile(&cfg, val[i]);
+    for (unsigned i = 0; i < nax && !rc; i++) {
+        if (!val[i])
+            continue;
+        if (ax[i].kind == K_PARAM) {
+            size_t n = strlen(ax[i].src->key.text) + strlen(val[i]) + 2;
+            char *kv = mv_malloc(n);
+            snprintf(kv, n, "%s=%s", ax[i].src->key.text, val[i]);
+            rc = config_param(&cfg, kv);
+            free(kv);
+        } else if (ax[i].kind == K_AT) {
+            rc = config_at(&cfg, val[i]);
+        }
+    }
+    if (!rc)
+        rc = config_validate(&cfg);
+    mv_error_quiet(quiet);
+    config_free(&cfg);
+    if (!rc)
+        return 0;
+    char why[600];
+    snprintf(why, sizeof why, "%s", last_msg());
+    char desc[400];
+    size_t n = 0;
+    for (unsigned i = 0; i < nax && n < sizeof desc - 1; i++)
+        if (val[i])
+            n += (size_t)snprintf(desc + n, sizeof desc - n, "%s%s=%s", n ? " " : "", ax[i].src->key.text, val[i]);
+    if (c->g->name.text)
+        return mv_error("%s:%u: group [%s], the run %s: %s", c->s->file, c->g->name.line, c->g->name.text, desc,
+                        why);
+    return mv_error("%s: the run %s: %s", c->s->file, desc, why);
+}
+
+/* The cartesian product of ax[i..]: a workload's parameter takes its values
+ * only in runs of that workload. */
+static int product(struct ctx *c, const struct axis *ax, unsigned nax, unsigned i, const char **val)
+{
+    if (i == nax) {
+        if (check_run(c, ax, nax, val))
+            return -1;
+        if (c->p->nruns == SWEEP_MAX_RUNS)
+            return mv_error("%s: more than %d runs", c->s->file, SWEEP_MAX_RUNS);
+        add_run(c, ax, nax, val);
+        return 0;
+    }
+    if (ax[i].wl && strcmp(ax[i].wl, val[1])) {
+        val[i] = NULL;
+        return product(c, ax, nax, i + 1, val);
+    }
+    for (unsigned v = 0; v < ax[i].nvals; v++) {
+        val[i] = ax[i].vals[v];
+        if (product(c, ax, nax, i + 1, val))
+            return -1;
+    }
+    return 0;
+}
+
+/* The axes of group g: the common ones, overridden or extended by g's own,
+ * ordered mode, workload, seed, then as they appear. */
+static int expand_group(struct ctx *c)
+{
+    const struct sweep_group *g = c->g;
+    const struct sweep_axis *src[2 * SWEEP_MAX_AXES];
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->s->common.naxes; i++)
+        src[n++] = &c->s->common.axes[i];
+    for (unsigned i = 0; g != &c->s->common && i < g->naxes; i++) {
+        unsigned j = 0;
+        while (j < n && strcmp(src[j]->key.text, g->axes[i].key.text))
+            j++;
+        src[j] = &g->axes[i];
+        if (j == n)
+            n++;
+    }
+    struct axis ax[2 * SWEEP_MAX_AXES + 1];
+    unsigned nax = 0;
+    int rc = 0;
+    memset(ax, 0, sizeof ax);
+    /* mode, workload, seed first (a seed axis is added when absent: the default) */
+    for (int want = K_MODE; want <= K_SEED; want++) {
+        for (unsigned i = 0; i < n && !rc; i++) {
+            enum key_kind k;
+            const char *wl;
+            if (key_kind(c, src[i], &k, &wl))
+                rc = -1;
+            else if ((int)k == want)
+                ax[nax++] = (struct axis){ .src = src[i], .kind = k };
+        }
+        if (rc)
+            goto out;
+        if ((int)nax == want) {
+            if (want == K_SEED) {
+                static const struct sweep_axis none = { .key = { (char *)"seed", 0, 0 } };
+                ax[nax] = (struct axis){ .src = &none, .kind = K_SEED };
+                axis_push(&ax[nax++], NULL);
+                continue;
+            }
+            const char *what = want == K_MODE ? "mode" : "workload";
+            if (g->name.text)
+                rc = mv_error("%s:%u: group [%s] has no '%s' line, and the common lines give none", c->s->file,
+                              g->name.line, g->name.text, what);
+            else
+                rc = mv_error("%s: no '%s' line (every spec names its %ss)", c->s->file, what, what);
+            goto out;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        enum key_kind k;
+        const char *wl;
+        key_kind(c, src[i], &k, &wl);
+        if (k <= K_SEED)
+            continue;
+        ax[nax++] = (struct axis){ .src = src[i], .kind = k, .wl = wl };
+    }
+    for (unsigned i = 0; i < nax && !rc; i++) {
+        ax[i].col = col_index(c->p, ax[i].src->key.text);
+        rc = expand_values(c, &ax[i], &ax[1]);
+    }
+    if (rc)
+        goto out;
+    /* a workload's parameters need that workload in the group (except from --set) */
+    for (unsigned i = 3; i < nax; i++) {
+        if (!ax[i].wl)
+            continue;
+        int runs = 0;
+        for (unsigned w = 0; w < ax[1].nvals; w++)
+            runs |= !strcmp(ax[1].vals[w], ax[i].wl);
+        if (runs)
+            continue;
+        if (ax[i].src->lenient) {
+            ax[i].nvals = 0;
+            axis_push(&ax[i], NULL);
+            continue;
+        }
+        char m[200];
+        snprintf(m, sizeof m, "'%.60s' is a parameter of workload %s, which %s does not run", ax[i].src->key.text,
+                 ax[i].wl, g->name.text ? "this group" : "this sweep");
+        rc = tok_err(c, &ax[i].src->key, m);
+        goto out;
+    }
+    const char *val[2 * SWEEP_MAX_AXES + 1];
+    /* the number of runs, before making them */
+    double total = 0;
+    for (unsigned w = 0; w < ax[1].nvals; w++) {
+        double runs = 1;
+        for (unsigned i = 0; i < nax; i++)
+            if (i != 1 && !(ax[i].wl && strcmp(ax[i].wl, ax[1].vals[w])))
+                runs *= ax[i].nvals;
+        total += runs;
+    }
+    if (total + c->p->nruns > SWEEP_MAX_RUNS) {
+        rc = mv_error("%s: %.0f runs, more than %d", c->s->file, total + c->p->nruns, SWEEP_MAX_RUNS);
+        goto out;
+    }
+    rc = product(c, ax, nax, 0, val);
+out:
+    for (unsigned i = 0; i < nax; i++)
+        axis_free(&ax[i]);
+    return rc;
+}
+
+void sweep_plan_free(struct sweep_plan *p)
+{
+    for (unsigned r = 0; r < p->nruns; r++) {
+        for (unsigned i = 0; i < p->ncols; i++)
+            free(p->runs[r].vals[i]);
+        free(p->runs[r].vals);
+        free(p->runs[r].args);
+    }
+    free(p->runs);
+    for (unsigned i = 0; i < p->ncols; i++)
+        free(p->cols[i]);
+    free(p->cols);
+    free(p->spec);
+    memset(p, 0, sizeof *p);
+}
+
+int sweep_plan_build(const struct sweep_spec *s, struct sweep_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->spec = mv_strdup(s->file);
+    struct ctx c = { s, p, &s->common };
+    if (s->ngroups)
+        col_index(p, "group");
+    col_index(p, "mode");
+    col_index(p, "workload");
+    col_index(p, "seed");
+    /* every column before any run, so each run's values have a slot for each */
+    for (unsigned i = 0; i < s->common.naxes; i++)
+        col_index(p, s->common.axes[i].key.text);
+    for (unsigned g = 0; g < s->ngroups; g++)
+        for (unsigned i = 0; i < s->groups[g].naxes; i++)
+            col_index(p, s->groups[g].axes[i].key.text);
+    int rc = 0;
+    if (!s->ngroups)
+        rc = expand_group(&c);
+    for (unsigned g = 0; g < s->ngroups && !rc; g++) {
+        c.g = &s->groups[g];
+        rc = expand_group(&c);
+    }
+    if (rc)
+        sweep_plan_free(p);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* sweep_plan.h: a sweep spec checked against the registries and expanded
+ * into independent runs of `memvirt run`, and the manifest file that lists
+ * them (DIR/sweep.tsv) for GNU parallel jobs and Slurm array tasks.
+ *
+ * A run's id is a hash of its arguments, so a result (DIR/runs/ID.json) is
+ * found again whatever its position in the spec: a resubmitted or edited
+ * sweep skips every run whose result is already there. */
+#ifndef MV_SIM_SWEEP_PLAN_H
+#define MV_SIM_SWEEP_PLAN_H
+#include "sim/sweep_spec.h"
+
+struct sweep_run {
+    char id[17];          /* 16 hex digits: FNV-1a 64 of args */
+    char **vals;          /* one per column; NULL where not set (default, or not this workload's) */
+    char *args;           /* the arguments of `memvirt run`, words separated by single spaces */
+};
+
+struct sweep_plan {
+    char *spec;           /* the spec's name, for the manifest's first line */
+    char **cols;          /* swept keys: [group,] mode, workload, seed, then the spec's keys */
+    unsigned ncols;
+    struct sweep_run *runs;
+    unsigned nruns;
+};
+
+/* Check every key and value (messages "FILE:LINE:COL: ..."), then expand.
+ * 0, or -1 after one mv_error. */
+int  sweep_plan_build(const struct sweep_spec *s, struct sweep_plan *p);
+void sweep_plan_free(struct sweep_plan *p);
+
+/* Write the manifest atomically (path.tmp, then rename). 0 or -1 after mv_error. */
+int  sweep_manifest_write(const struct sweep_plan *p, const char *path);
+/* Read run `index` (0-based) of a manifest: its id and arguments (malloc'd).
+ * 0, or -1 after mv_error naming the file and line. *nruns gets the count. */
+int  sweep_manifest_read(const char *path, unsigned long index, char id[17], char **args, unsigned long *nruns);
+
+#endif

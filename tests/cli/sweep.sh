@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# sweep.sh: `memvirt sweep`: spec errors are one line naming file, line and
+# column (exit 2, nothing written); axes expand into the right runs (groups,
+# ranges, globs, a workload's parameters only for its runs); GNU parallel runs
+# them; finished runs are skipped; the merge has the swept values as columns
+# and is deterministic.
+#
+# usage: bash sweep.sh /path/to/memvirt
+set -u
+MV=${1:?usage: sweep.sh /path/to/memvirt}
+[ -x "$MV" ] || { echo "sweep.sh: '$MV' is not an executable" >&2; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-sweep.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+die() { echo "FAIL: $*" >&2; exit 1; }
+cd "$tmp" || exit 1
+
+# bad spec -> expected "file:line:col" (or "file:" for whole-spec errors) and a word of the message
+bad() {
+    printf '%b' "$1" > bad.sweep
+    "$MV" sweep bad.sweep --out badout >out 2>err
+    rc=$?
+    [ "$rc" -eq 2 ] || die "spec $(printf %q "$1"): exit $rc, expected 2"
+    [ "$(wc -l < err)" -eq 1 ] || die "spec $(printf %q "$1"): expected one error line, got: $(cat err)"
+    grep -q "^memvirt: bad.sweep$2: .*$3" err || die "spec $(printf %q "$1"): expected 'bad.sweep$2: ...$3', got: $(cat err)"
+    [ ! -e badout ] || die "spec $(printf %q "$1"): a bad spec left $tmp/badout behind"
+}
+ok='mode = native\nworkload = lmbench\n'
+bad 'mode = nope\nworkload = lmbench\n'                  ':1:8' "unknown mode 'nope'"
+bad 'mode = zz*\nworkload = lmbench\n'                   ':1:8' "no mode matches"
+bad 'mode = native\nworkload = lmbench, x\n'             ':2:21' "unknown workload 'x'"
+bad "${ok}lmbench.iterations = 5, abc\n"                 ':3:25' "malformed value 'abc'"
+bad "${ok}lmbench.iterationz = 3\n"                      ':3:1' "unknown parameter"
+bad "${ok}memwalk.refs = 5\n"                            ':3:1' "parameter of workload memwalk"
+bad "${ok}foo = 1\n"                                     ':3:1' "unknown key 'foo'"
+bad "${ok}seed = 5..2\n"                                 ':3:8' "bad range"
+bad "${ok}seed = x\n"                                    ':3:8' "malformed seed"
+bad "${ok}profile = fast\n"                              ':3:11' "unknown profile"
+bad "${ok}at = 5x:ptcache=on\n"                          ':3:6' "malformed time"
+bad 'mode native\n'                                      ':1:6' "expected '='"
+bad 'mode =\n'                                           ':1:7' "expected a value"
+bad 'mode = a b\n'                                       ':1:10' "expected ','"
+bad 'mode = a,,b\n'                                      ':1:10' "empty value"
+bad 'mode = native\nmode = pv\n'                         ':2:1' "given twice"
+bad '[g\n'                                               ':1:3' "expected ']'"
+bad '[]\n'                                               ':1:2' "empty group name"
+bad '[a]\nmode = native\n[a]\n'                          ':3:2' "group 'a' given twice"
+bad 'mode = native\n  = 3\n'                             ':2:3' "expected KEY"
+bad 'mode = na\001tive\n'                                ':1:10' "control character"
+bad 'workload = lmbench\n'                               '' "no 'mode' line"
+bad 'workload = lmbench\n[a]\nseed = 1\n'                ':2' "group \\[a\\] has no 'mode'"
+bad "${ok}tlb.l2_entries = 1000\n"                       '' "invalid TLB geometry"
+printf 'mode = native\0\n' > nul.sweep
+"$MV" sweep nul.sweep 2>err; [ $? -eq 2 ] && grep -q 'nul.sweep:1:14: NUL byte' err || die "NUL byte: $(cat err)"
+"$MV" sweep missing.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot read 'missing.sweep'" err || die "missing spec: $(cat err)"
+"$MV" sweep 2>err; [ $? -eq 2 ] || die "no spec: exit status"
+printf "$ok" > ok.sweep
+"$MV" sweep ok.sweep -j 0 2>err; [ $? -eq 2 ] && grep -q -- "-j '0'" err || die "-j 0: $(cat err)"
+"$MV" sweep ok.sweep --wait 2>err; [ $? -eq 2 ] && grep -q -- "need --slurm" err || die "--wait without --slurm: $(cat err)"
+"$MV" sweep ok.sweep --set 'seed = 1 2' 2>err; [ $? -eq 2 ] && grep -q -- "--set #1:1:10" err || die "--set error: $(cat err)"
+"$MV" sweep one . x 2>err; [ $? -eq 2 ] || die "sweep one with a bad index"
+"$MV" sweep one . 0 2>err; [ $? -eq 2 ] && grep -q "sweep.tsv" err || die "sweep one without a manifest: $(cat err)"
+
+# expansion: groups, a range, a glob, a workload's parameter only in its runs
+cat > g.sweep <<'EOF'
+workload = lmbench, netio     # common to both groups
+lmbench.iterations = 3
+netio.seconds = 1
+[bare]
+mode = native
+seed = 1..2
+[xen]
+mode = pv*
+EOF
+"$MV" sweep g.sweep --list >list 2>err || die "--list failed: $(cat err)"
+[ "$(wc -l < list)" -eq 8 ] || die "expected 8 runs (2 seeds x 2 workloads + 2 modes x 2 workloads): $(cat list)"
+grep -q $'\t--mode native --workload lmbench --seed 2 --param lmbench.iterations=3$' list || die "seeded lmbench run: $(cat list)"
+grep -q $'\t--mode pv-pibooster --workload netio --param netio.seconds=1$' list || die "glob pv* or netio run: $(cat list)"
+grep -q 'netio --.*lmbench\.\|lmbench --.*netio\.' list && die "a workload's parameter reached another workload's run"
+[ ! -e g.runs ] || die "--list wrote files"
+# --set replaces an axis everywhere, and may name a workload the sweep does not run
+"$MV" sweep g.sweep --list --set seed=7 --set memwalk.refs=10 >list2 2>err || die "--set: $(cat err)"
+[ "$(wc -l < list2)" -eq 6 ] && [ "$(grep -c -- '--seed 7 ' list2)" -eq 6 ] || die "--set seed=7 did not replace the seed axis everywhere: $(cat list2)"
+
+# a local run through GNU parallel, then skipping and merging
+cat > s.sweep <<'EOF'
+mode = native, pv
+workload = lmbench
+lmbench.iterations = 3, 6
+EOF
+"$MV" sweep s.sweep -j 2 2>err || die "sweep failed: $(cat err)"
+grep -q '4 runs: 4 finished now, 0 before' err || die "summary: $(cat err)"
+[ "$(ls s.runs/runs/*.json | wc -l)" -eq 4 ] || die "expected 4 results"
+"$MV" sweep s.sweep 2>err || die "second sweep failed"
+grep -q 'all 4 runs already finished' err || die "finished runs not skipped: $(cat err)"
+first=$(ls s.runs/runs/*.json | head -1)
+rm "$first"
+"$MV" sweep merge s.runs 2>err; [ $? -eq 1 ] && grep -q '1 of 4 runs have no result' err || die "merge with a missing result: $(cat err)"
+[ ! -e s.runs/merged.csv ] || die "a failed merge wrote merged.csv"
+"$MV" sweep merge s.runs --partial 2>err || die "merge --partial: $(cat err)"
+[ "$(wc -l < s.runs/merged.csv)" -eq 4 ] || die "partial merge should have 3 rows"
+"$MV" sweep s.sweep -j 1 2>err || die "resumed sweep failed: $(cat err)"
+grep -q '1 finished now, 3 before' err || die "resumed summary: $(cat err)"
+"$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 1 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
+ls s.runs/merged.json s.runs/*.tmp >/dev/null 2>&1 && die "a failed merge left merged.json or a temporary file"
+"$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
+head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
+    || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"
+python3 - s.runs/merged.json <<'EOF' || die "merged JSON content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+runs = d["runs"]
+assert [(r["sweep"]["mode"], r["sweep"]["lmbench.iterations"]) for r in runs] == \
+    [("native", 3), ("native", 6), ("pv", 3), ("pv", 6)], runs
+assert all(r["mode"] == r["sweep"]["mode"] for r in runs)
+assert all(r["sweep"]["seed"] is None for r in runs)
+assert runs[0]["counters"]["fork"] < runs[1]["counters"]["fork"]   # 3 vs 6 iterations
+assert d["sweep"]["columns"] == ["mode", "workload", "seed", "lmbench.iterations"]
+EOF
+# the same sweep elsewhere merges to identical bytes
+"$MV" sweep s.sweep --out again 2>/dev/null && "$MV" sweep merge again 2>/dev/null || die "second copy"
+cmp s.runs/merged.json again/merged.json && cmp s.runs/merged.csv again/merged.csv || die "merge is not deterministic"
+
+# a failing run (the guest runs out of memory): its message is shown, tagged
+# with its index, the others finish, and the sweep exits 1
+cat > f.sweep <<'EOF'
+mode = native
+workload = memwalk
+memwalk.ws_mb = 128
+memwalk.refs = 1000
+guest.ram_mb = 64, 512
+EOF
+"$MV" sweep f.sweep -j 2 >out 2>err; rc=$?
+[ "$rc" -eq 1 ] || die "a sweep with a failed run exited $rc: $(cat out err)"
+grep -q '^0.*ran out of memory' out err || die "the failed run's message is not tagged with its index: $(cat out err)"
+grep -q '2 runs: 1 finished now, 0 before, 1 without a result' err || die "failure summary: $(cat err)"
+ls f.runs/runs/*.tmp >/dev/null 2>&1 && die "a failed run left a temporary file"
+
+# corrupt manifests are reported by line
+printf 'garbage\n' > s.runs/sweep.tsv
+"$MV" sweep one s.runs 0 2>err; [ $? -eq 2 ] && grep -q 'sweep.tsv:1: not a sweep manifest' err || die "bad manifest: $(cat err)"
+"$MV" sweep merge s.runs 2>err; [ $? -eq 2 ] && grep -q 'sweep.tsv:1: not a sweep manifest' err || die "merge of a bad manifest: $(cat err)"
+echo "sweep.sh: all checks passed"

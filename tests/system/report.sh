@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# report.sh: `memvirt report` off the browser: bad input is one line naming
+# the file and the place (exit 2, no output left), the page is the same bytes
+# for the same inputs, it has a row for every non-zero counter and a plot for
+# every series, a "config" section is shown when a file has one, and every
+# name the simulator writes is explained in docs/output.md. The JSON reader
+# is fuzzed with mutated result files.
+#
+# usage: bash report.sh /path/to/memvirt [ARTIFACTS_DIR]
+set -u
+MV=${1:?usage: report.sh /path/to/memvirt}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+die() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-report.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+"$MV" compare --quiet --modes native,pv,pv-pibooster --workload forkstorm --param forkstorm.minutes=1 \
+    --param sim.series_ms=15000 --json fs.json >/dev/null || die "compare failed"
+"$MV" compare --quiet --modes native,pv --workload lmbench --param lmbench.iterations=3 --json lm.json \
+    >/dev/null || die "lmbench compare failed"
+
+# bad input: one line, exit 2, no page
+bad() {   # expected-message-regex args...
+    local re=$1; shift
+    rm -f out.html
+    "$MV" report "$@" >out 2>err
+    local rc=$?
+    [ "$rc" -eq 2 ] || die "report $*: exit $rc, expected 2 ($(cat err))"
+    [ "$(wc -l < err)" -eq 1 ] || die "report $*: expected one error line, got: $(cat err)"
+    grep -Eq "^memvirt: report: $re" err || die "report $*: expected '$re', got: $(cat err)"
+    [ ! -e out.html ] && [ ! -e out.html.tmp ] || die "report $*: left a page behind"
+}
+printf '{"runs": [\n  {"mode": "x",,}\n]}\n' > syntax.json
+python3 -c "
+import json; d = json.load(open('fs.json')); d['runs'][1]['counters']['refs'] = 'many'
+json.dump(d, open('type.json', 'w'))
+d = json.load(open('fs.json')); d['runs'][0]['series']['gauges']['tasks'].pop()
+json.dump(d, open('short.json', 'w'))
+d = json.load(open('fs.json')); del d['runs'][2]['cycles']
+json.dump(d, open('nocycles.json', 'w'))"
+printf '{"runs": [{"mode": "a", "mode": "b"}]}' > dup.json
+printf '\xff\xfe' > binary.json
+printf '{"runs": [], "x": NaN}' > nan.json
+bad "missing.json: cannot read" missing.json -o out.html
+bad "syntax.json:2:16: invalid JSON" syntax.json -o out.html
+bad "type.json: runs\[1\].counters.refs: expected a number" type.json -o out.html
+bad "short.json: runs\[0\].series.gauges.tasks: expected an array of [0-9]+ numbers" short.json -o out.html
+bad "nocycles.json: runs\[2\]: no 'cycles'" nocycles.json -o out.html
+bad "dup.json: invalid JSON: duplicate key 'mode'" dup.json -o out.html
+bad "binary.json: not UTF-8" binary.json -o out.html
+bad "nan.json: invalid JSON: 'NaN'" nan.json -o out.html
+bad "the following arguments are required: -o" fs.json
+bad "--baseline 'hap': no run" fs.json -o out.html --baseline hap
+"$MV" report fs.json -o /nonexistent/dir/r.html 2>err; [ $? -eq 1 ] && grep -q "cannot write" err \
+    || die "unwritable output: $(cat err)"
+
+# the page: deterministic, complete
+"$MV" report fs.json -o a.html --baseline pv 2>err || die "report failed: $(cat err)"
+"$MV" report lm.json -o b1.html && "$MV" report lm.json -o b2.html || die "lmbench report failed"
+cmp b1.html b2.html || die "the same inputs gave different pages"
+python3 - a.html fs.json <<'EOF' || die "page content"
+import json, re, sys
+page, doc = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+assert "<h2>Relative to pv</h2>" in page
+for r in doc["runs"]:
+    assert f"<th>{r['mode']}</th>" in page, r["mode"]
+names = set()
+for r in doc["runs"]:
+    for k, v in r["counters"].items():
+        if v:
+            assert f'id="g-counter-{k}"' in page, f"no explanation entry for counter {k}"
+            assert f">{k}</a></th>" in page, f"no table row for counter {k}"
+    names |= {("counter", k) for k in r["series"]["counters"]} | {("gauge", k) for k in r["series"]["gauges"]}
+plots = page.count('<img class="plot"')
+assert plots == len(names) + 1, (plots, len(names))
+assert 'class="undocumented"' not in page, re.findall(r'<dt id="g-([^"]+)"><code>[^<]*</code></dt><dd class="undoc', page)
+assert "http://" not in page and "https://" not in page
+EOF
+
+# a "config" section (the effective configuration), shown generically
+python3 -c "
+import json; d = json.load(open('lm.json'))
+d['config'] = {'version': '9.9', 'guest': {'pt_cache_ratio': 200, 'pt_cache_total': 256}}
+json.dump(d, open('cfg.json', 'w'))
+d['config']['guest']['pt_cache_ratio'] = 400
+json.dump(d, open('cfg2.json', 'w'))"
+"$MV" report cfg.json cfg2.json -o c.html 2>err || die "report with config failed: $(cat err)"
+grep -q "each file's effective configuration" c.html || die "config section not announced"
+grep -q '<tr class="diff"><th>config.guest.pt_cache_ratio</th><td>200</td>' c.html || die "differing config row missing"
+grep -q '<th>config.version</th><td>9.9</td>' c.html || die "common config row missing"
+
+# every counter, cycle category, metric and gauge of every mode and workload
+# is explained in docs/output.md (run briefly through a sweep, globbing all)
+cat > all.sweep <<'EOF'
+mode = *
+workload = *
+forkstorm.minutes = 1
+lmbench.iterations = 3
+memwalk.refs = 20000
+memwalk.ws_mb = 8
+netio.seconds = 1
+EOF
+"$MV" sweep all.sweep --out all -j 2 2>err >/dev/null || die "all-modes sweep failed: $(cat err)"
+"$MV" sweep merge all 2>/dev/null || die "merge failed"
+/usr/bin/python3 - "$SRC/src/py" all/merged.json <<'EOF' || die "names without an explanation in docs/output.md"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import mvdocs
+docs = mvdocs.load()
+missing = set()
+for r in json.load(open(sys.argv[2]))["runs"]:
+    for kind, names in (("counter", r["counters"]), ("cycles", r["cycles"]), ("metric", r["metrics"]),
+                        ("gauge", r["series"]["gauges"])):
+        missing |= {f"{kind} {n}" for n in names if not mvdocs.explain(docs, kind, n)}
+assert not missing, sorted(missing)
+# the check catches a row taken out, a range and a <word> pattern work
+text = open(mvdocs.os.path.join(mvdocs.source_dir(), "docs", "output.md")).read()
+cut = mvdocs.parse(text.replace("| `refs` |", "| `nothing` |"))
+assert mvdocs.explain(cut, "counter", "refs") is None
+assert mvdocs.explain(docs, "counter", "pt_alloc_cycles_l3")
+pat = mvdocs.parse("### Counters\n| name | meaning |\n|---|---|\n| `vm_exits_<reason>` | by reason |\n")
+assert mvdocs.explain(pat, "counter", "vm_exits_cr3") == "by reason"
+assert mvdocs.explain(pat, "counter", "vm_exits") is None
+EOF
+"$MV" report all/merged.json -o all.html 2>err || die "report of a merged sweep failed: $(cat err)"
+
+# the readers of outside input, fuzzed: mutated result files and manifests
+# give InputError (one line) or a document, never another exception
+/usr/bin/python3 - "$SRC/src/py" fs.json all/sweep.tsv <<'EOF' || die "fuzzing the JSON reader"
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import merge, mvresults
+from mvcommon import InputError
+raw = open(sys.argv[2], "rb").read()[:20000]
+tsv = open(sys.argv[3], "rb").read()
+rng = random.Random(11)
+def mutate(b):
+    b = bytearray(b)
+    for _ in range(rng.randint(1, 8)):
+        if not b:
+            break
+        op, i = rng.randrange(4), rng.randrange(len(b))
+        if op == 0: b[i] = rng.randrange(256)
+        elif op == 1: del b[i:i + rng.randint(1, 50)]
+        elif op == 2: b[i:i] = rng.choice([b"{", b"]", b'"', b"1e999", b"null", b"-", b",", b"\x00"])
+        else: b = b[:i]
+    return bytes(b)
+for n in range(400):
+    try:
+        mvresults.parse("m.json", mutate(raw))
+    except InputError as e:
+        assert str(e).startswith("m.json") and "\n" not in str(e), str(e)
+for n in range(200):
+    open("m.tsv", "wb").write(mutate(tsv))
+    try:
+        merge.read_manifest("m.tsv")
+    except InputError as e:
+        assert str(e).startswith("m.tsv") and "\n" not in str(e), str(e)
+EOF
+echo "report.sh: all checks passed"
