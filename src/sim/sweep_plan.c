@@ -97,12 +97,12 @@ static int has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 static int expand_names(const struct ctx *c, struct axis *a)
 {
     const char *what = a->kind == K_MODE ? "mode" : "workload";
-    unsigned n = a->kind == K_MODE ? nmodes : nworkloads;
+    unsigned n = a->kind == K_MODE ? mode_count() : nworkloads;
     for (unsigned v = 0; v < a->src->nvals; v++) {
         const struct sweep_tok *t = &a->src->vals[v];
         int found = 0;
         for (unsigned i = 0; i < n; i++) {
-            const char *name = a->kind == K_MODE ? modes[i]->name : workloads[i]->name;
+            const char *name = a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name;
             if (has_glob(t->text) ? !fnmatch(t->text, name, 0) : !strcmp(t->text, name)) {
                 axis_push(a, name);
                 found = 1;
