@@ -32,7 +32,7 @@ fs=(--workload forkstorm --param forkstorm.minutes=$minutes)
 # 1-3: forkstorm with the cache disabled, enabled at boot, enabled at run time
 run fs_pv            --mode pv "${fs[@]}"
 run fs_pibooster     --mode pv-pibooster "${fs[@]}"
-run fs_on_at         --mode pv "${fs[@]}" --param forkstorm.ptcache_on_min=$on_min
+run fs_on_at         --mode pv-pibooster "${fs[@]}" --param guest.pt_cache=off --param forkstorm.ptcache_on_min=$on_min
 run fs_pv417         --mode pv "${fs[@]}" --param xen.iommu_profile=xen-4.17
 # 3: the shrink thresholds' effect on pool size and flushes
 run fs_ratio100      --mode pv-pibooster "${fs[@]}" --param guest.pt_cache_ratio=100 --param guest.pt_cache_total=64

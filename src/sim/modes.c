@@ -70,6 +70,12 @@ int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
             return mv_error("--at %s: control %s takes %s, not '%s'", cfg->at[i].text, d->name,
                             d->type == CTL_BOOL ? "on or off" : "a non-negative integer", cfg->at[i].value);
     }
+    for (unsigned i = 0; cfg->wl->control && cfg->wl->control(cfg->wl_cfg, i); i++) {
+        const char *name = cfg->wl->control(cfg->wl_cfg, i);
+        if (!mode_control(md, name))
+            return mv_error("workload %s: its parameters send control '%s', which mode %s does not offer",
+                            cfg->wl->name, name, md->name);
+    }
     if (md->pm && hv_check_memory(&cfg->hv, md->pm, (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull))
         return -1;
     return 0;

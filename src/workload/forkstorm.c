@@ -311,6 +311,12 @@ static void fs_destroy(void *st)
     free(s);
 }
 
+static const char *fs_control(const void *cfg, unsigned i)
+{
+    const struct forkstorm_cfg *c = cfg;
+    return i == 0 && (c->ptcache_on_min >= 0 || c->ptcache_off_min >= 0) ? "ptcache" : NULL;
+}
+
 const struct workload_def wl_forkstorm = {
     .name = "forkstorm",
     .doc = "steady process churn: ~542 creations/exits per simulated minute (PiBooster busy setting)",
@@ -320,4 +326,5 @@ const struct workload_def wl_forkstorm = {
     .next = fs_next,
     .progress = fs_progress,
     .destroy = fs_destroy,
+    .control = fs_control,
 };

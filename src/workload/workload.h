@@ -63,6 +63,10 @@ struct workload_def {
     /* Fraction done, 0..1 (progress display). */
     double (*progress)(void *state);
     void (*destroy)(void *state);
+    /* The controls (EV_CTL names) this configuration will send, i = 0, 1,
+     * ... until NULL, so a mode lacking one is refused before the run (may
+     * be NULL: none). */
+    const char *(*control)(const void *cfg, unsigned i);
 };
 
 extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# controls.sh: each mode offers its own run-time controls. A control the
+# mode does not offer, from --at or from a workload parameter, is bad input
+# (exit 2, one message naming it) before anything runs; in a compare, one
+# mode lacking it is enough. The controls the mode offers work.
+set -u
+MV=${1:?usage: controls.sh /path/to/memvirt}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "controls.sh: $*" >&2; exit 1; }
+fs=(--quiet --workload forkstorm --param forkstorm.minutes=0.2)
+
+bad() {   # bad "what" "needle" args...
+    local what=$1 needle=$2; shift 2
+    "$MV" "$@" --json "$tmp/out.json" >/dev/null 2>"$tmp/err"; local rc=$?
+    [ "$rc" -eq 2 ] || fail "$what: exit status $rc, expected 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$what: expected one line, got: $(cat "$tmp/err")"
+    grep -q -- "$needle" "$tmp/err" || fail "$what: message does not say '$needle': $(cat "$tmp/err")"
+    [ ! -e "$tmp/out.json" ] || fail "$what: an output file was written"
+}
+bad "--at ptcache under pv"           "no control 'ptcache'"  run --mode pv "${fs[@]}" --at 5s:ptcache=on
+bad "--at ptcache under native"       "no control 'ptcache'"  run --mode native "${fs[@]}" --at 5s:ptcache=on
+bad "--at in a compare with pv"       "mode pv has no control" compare --modes pv-pibooster,pv "${fs[@]}" --at 5s:ptcache=on
+bad "--at ptcache under tsp"          "no control 'ptcache'"  run --mode tsp "${fs[@]}" --at 5s:ptcache=on
+bad "workload control under pv"       "does not offer"         run --mode pv "${fs[@]}" --param forkstorm.ptcache_on_min=0.1
+bad "unknown control"                 "no control 'bogus'"     run --mode pv-pibooster "${fs[@]}" --at 5s:bogus=1
+bad "bad control value"               "on or off"              run --mode pv-pibooster "${fs[@]}" --at 5s:ptcache=maybe
+
+# the controls pv-pibooster offers: off at boot, on at 6 s, the pool grows after
+"$MV" run --mode pv-pibooster "${fs[@]}" --param guest.pt_cache=off --param sim.series_ms=6000 \
+    --at 6s:ptcache=on --json "$tmp/on.json" >/dev/null || fail "pv-pibooster with --at ptcache=on failed"
+python3 - "$tmp/on.json" <<'PY' || fail "the cache did not come on at 6 s"
+import json, sys
+g = json.load(open(sys.argv[1]))["runs"][0]["series"]["gauges"]["ptcache_pool"]
+sys.exit(0 if g[0] == 0 and max(g[1:]) > 0 else 1)
+PY
+echo "controls.sh: all checks passed"
