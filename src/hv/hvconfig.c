@@ -31,6 +31,20 @@ void *hvconfig_part(struct hvconfig *h, unsigned i)
     return i == 0 ? (void *)&h->xen : (void *)&h->iommu;
 }
 
+/* The least machine memory hv/domain.c builds a PV domain in: the guest's
+ * frames plus 24 extents of 2 MiB (Xen's first 16 MiB and 32 MiB of heap). */
+#define XEN_MIN_EXTRA_MB 48
+
+int hvconfig_validate_memory(const struct hvconfig *h, uint64_t guest_mb)
+{
+    if (h->xen.machine_mb && h->xen.machine_mb < guest_mb + XEN_MIN_EXTRA_MB)
+        return mv_error("--param xen.machine_mb=%llu: too small: machine memory must hold the guest's RAM "
+                        "(guest.ram_mb=%llu) and %d MiB for Xen (need at least %llu MiB)",
+                        (unsigned long long)h->xen.machine_mb, (unsigned long long)guest_mb, XEN_MIN_EXTRA_MB,
+                        (unsigned long long)(guest_mb + XEN_MIN_EXTRA_MB));
+    return 0;
+}
+
 int hvconfig_validate(const struct hvconfig *h)
 {
     struct iommu_config c = h->iommu;

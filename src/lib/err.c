@@ -29,7 +29,12 @@ int mv_error(const char *fmt, ...)
 }
 
 const char *mv_last_error(void) { return last_error; }
-void mv_error_quiet(int quiet) { error_quiet = quiet; }
+int mv_error_quiet(int quiet)
+{
+    int old = error_quiet;
+    error_quiet = quiet;
+    return old;
+}
 
 static void oom(size_t size)
 {

@@ -28,8 +28,9 @@ int mv_error(const char *fmt, ...);
 /* Last message given to mv_error (for tests). */
 const char *mv_last_error(void);
 
-/* When set, mv_error keeps the message but does not print it (tests). */
-void mv_error_quiet(int quiet);
+/* When set, mv_error keeps the message but does not print it (tests, and
+ * callers that add context before reporting). Returns the previous setting. */
+int mv_error_quiet(int quiet);
 
 void *mv_calloc(size_t n, size_t size);
 void *mv_malloc(size_t size);

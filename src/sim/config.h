@@ -42,6 +42,12 @@ struct sim_config {
 
 extern const struct param_group tlb_params, sim_params;
 
+/* A parameter group and the part of a sim_config it sets. */
+struct config_group { const struct param_group *g; void *cfg; };
+#define CONFIG_MAX_GROUPS 16
+/* Every parameter group of c, the workload's last (none if c->wl is NULL). */
+unsigned config_groups(const struct sim_config *c, struct config_group *out);
+
 /* Defaults for everything; the workload by name. -1 after mv_error if the
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
@@ -50,10 +56,14 @@ void config_free(struct sim_config *c);
 int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);
-/* "TIME:NAME=VALUE", TIME with unit ms, s or m (e.g. 5m:ptcache=on).
+/* "TIME:NAME=VALUE", TIME a decimal number with unit ns, us, ms, s or m
+ * (e.g. 5m:ptcache=on, 1.5s:ptcache_ratio=100), a whole number of ns.
  * Controls: ptcache=on|off, ptcache_ratio=N, ptcache_total=N. -1 after mv_error. */
 int  config_at(struct sim_config *c, const char *spec);
-/* Cross-parameter checks (TLB geometry ...). -1 after mv_error. */
+/* A control as config_at reads it back, in the largest exact time unit. */
+void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len);
+/* Cross-parameter checks (TLB geometry, memory sizes, the workload's own
+ * checks, control times). -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
 /* Every parameter group, for listing. */
 void config_list_params(FILE *f);

@@ -314,6 +314,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         if (r->m.st.now > r->last.now || out->series.n == 0)
             sample(r, r->m.st.now);
         out->st = r->m.st;
+        out->at_applied = r->next_at;
         out->sim_seconds = (double)r->m.st.now / (cfg->cost.clock_ghz * 1e9);
         for (unsigned i = 0; i < r->nmarks; i++) {
             char name[48];

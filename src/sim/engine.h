@@ -22,6 +22,7 @@ struct run_result {
     struct series series;
     struct metric metric[MAX_METRICS];
     unsigned nmetric;
+    unsigned at_applied;       /* --at controls applied (cfg->at[0..at_applied-1]) */
 };
 
 /* 0 on success; -1 after mv_error (bad event, check failure). */

@@ -39,6 +39,9 @@ struct mode_def {
     /* A DMA transfer of a workload event: device time in cycles (may be NULL:
      * no devices in this mode). */
     uint64_t (*dma)(struct machine *m, const char *dev, uint64_t bytes, int write);
+    /* Reject a configuration that would make this mode another (may be
+     * NULL). -1 after mv_error. */
+    int (*validate)(const struct sim_config *cfg);
 };
 
 struct machine {

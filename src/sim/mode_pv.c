@@ -137,7 +137,16 @@ static void pv_metrics(struct machine *m, struct metric *out, unsigned *n, unsig
         put_metric(out, n, max, "dma_blocked_pages", (double)(x->nic.faults + x->disk.faults));
 }
 
+/* guest.pt_cache under pv would be pv-pibooster without the hypervisor's half. */
+static int pv_validate(const struct sim_config *cfg)
+{
+    if (cfg->guest.pt_cache)
+        return mv_error("--param guest.pt_cache=true: mode pv has no page-table cache (only pv-pibooster sets it)");
+    return 0;
+}
+
 const struct mode_def mode_pv = {
+    .validate = pv_validate,
     .booted = pv_booted,
     .dma = pv_dma,
     .devices = pv_devices,
