@@ -117,7 +117,7 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     case P_U64: {
         uint64_t v;
         if (param_parse_u64(value, &v))
-            return mv_error("%s: %s.%s: malformed value '%s' (expected a non-negative integer)",
+            return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal integer such as 12 or 4K)",
                             where, g->prefix, d->name, value);
         if ((double)v < d->min || (double)v > d->max)
             return mv_error("%s: %s.%s: value %s out of range [%.0f, %.0f]",
@@ -128,7 +128,7 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     case P_DBL: {
         double v;
         if (param_parse_dbl(value, &v))
-            return mv_error("%s: %s.%s: malformed value '%s' (expected a number)",
+            return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal number such as 0.5 or 2e-3)",
                             where, g->prefix, d->name, value);
         if (v < d->min || v > d->max)
             return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
