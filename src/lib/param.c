@@ -2,7 +2,6 @@
 #include "lib/param.h"
 #include "lib/err.h"
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,10 +64,9 @@ int param_parse_dbl(const char *s, double *out)
     }
     if (*p)
         return -1;
-    errno = 0;
     char *end;
-    double v = strtod(s, &end);
-    if (end != p || !isfinite(v) || (errno == ERANGE && v != 0))
+    double v = strtod(s, &end);   /* rounds; underflow gives a denormal or 0 */
+    if (end != p || !isfinite(v))
         return -1;
     *out = v;
     return 0;
