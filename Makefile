@@ -3,7 +3,10 @@ BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench experiments clean
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all setup build build-asan run test test-normal test-asan bench experiments clean fuzz-rerun
 
 all: build
 
@@ -47,5 +50,18 @@ bench: build
 experiments: build
 	@experiments/pibooster.sh
 
+# libFuzzer on what `memvirt rerun` reads (tests/fuzz/fuzz_rerun.c), for
+# FUZZ_SECONDS, from a copy of the seed corpus; a crash leaves its input in
+# $(BUILD_FUZZ)/ (keep it as a regression test).
+$(BUILD_FUZZ)/Makefile: CMakeLists.txt
+	@bash scripts/setup fuzz
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DMEMVIRT_FUZZ=ON >/dev/null
+
+fuzz-rerun: $(BUILD_FUZZ)/Makefile
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_rerun > $(BUILD_FUZZ)/build.log 2>&1 || { cat $(BUILD_FUZZ)/build.log; exit 1; }
+	@mkdir -p $(BUILD_FUZZ)/corpus_rerun && cp -n tests/fuzz/corpus_rerun/* $(BUILD_FUZZ)/corpus_rerun/
+	@cd $(BUILD_FUZZ) && ./fuzz_rerun -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=./ \
+	  -dict=../tests/fuzz/rerun.dict corpus_rerun 2>fuzz_rerun.log; rc=$$?; tail -n 3 fuzz_rerun.log; exit $$rc
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

@@ -50,7 +50,8 @@ static void run_usage(FILE *f, int compare)
           "                           FILE '-' is standard output, and the table goes to standard error\n"
           "  --quiet                  no progress display (it is shown only on a terminal anyway)\n"
           "  --help                   this text\n"
-          "Options that take one value may be repeated only with the same value.\n\n",
+          "An option that takes one value (and a --param name) may be repeated only with the same\n"
+          "value; --mode and --modes may be given once.\n\n",
           (long long)INT64_MAX);
     fputs(EXIT_STATUS_HELP, f);
     if (compare)
