@@ -50,6 +50,10 @@ static int mw_validate(const void *cfg, const struct kconfig *guest)
     if (c->remap_every && c->remap_kb > c->ws_mb << 10)
         return mv_error("--param memwalk.remap_kb=%llu: the remapped chunk is larger than the working set "
                         "(memwalk.ws_mb=%llu)", (unsigned long long)c->remap_kb, (unsigned long long)c->ws_mb);
+    unsigned page_kb = !strcmp(c->page_size, "2m") ? 2048 : 4;
+    if (c->remap_every && c->remap_kb % page_kb)
+        return mv_error("--param memwalk.remap_kb=%llu: not a whole number of pages (memwalk.page_size=%s: "
+                        "a multiple of %u)", (unsigned long long)c->remap_kb, c->page_size, page_kb);
     return 0;
 }
 

@@ -57,6 +57,12 @@ expect_ok  "working set within guest RAM" run --workload memwalk --param guest.r
     --param memwalk.refs=1000 --quiet
 expect_bad "remap chunk past the working set" "memwalk.remap_kb=2048;memwalk.ws_mb=1" \
     run --workload memwalk --param memwalk.ws_mb=1 --param memwalk.remap_every=100 --param memwalk.remap_kb=2048 --json "$J"
+expect_bad "remap chunk not whole huge pages" "memwalk.remap_kb=512;2048" \
+    run --workload memwalk --param memwalk.page_size=2m --param memwalk.remap_every=100 --param memwalk.remap_kb=512 --json "$J"
+expect_bad "remap chunk not whole pages" "memwalk.remap_kb=6;multiple of 4" \
+    run --workload memwalk --param memwalk.remap_every=100 --param memwalk.remap_kb=6 --json "$J"
+expect_ok  "remap chunk of whole huge pages" run --workload memwalk --param memwalk.page_size=2m --param memwalk.ws_mb=8 \
+    --param memwalk.remap_every=100 --param memwalk.remap_kb=4096 --param memwalk.refs=1000 --quiet
 expect_bad "lmbench heap past guest RAM" "lmbench.heap_kb;guest.ram_mb=64" \
     run --workload lmbench --param guest.ram_mb=64 --param lmbench.heap_kb=65537 --json "$J"
 expect_bad "netio buffer past guest RAM" "netio.buf_kb;guest.ram_mb=64" \
