@@ -170,8 +170,8 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
                 if (res[i].at_applied <= c) {
                     char spec[96];
                     config_at_format(&cfg->at[c], spec, sizeof spec);
-                    fprintf(stderr, "memvirt: warning: --at %s was never applied: the run of %s ended first, "
-                            "at %.3f simulated seconds\n", spec, res[i].mode, res[i].sim_seconds);
+                    mv_warn("--at %s was never applied: the run of %s ended first, at %.3f simulated seconds",
+                            spec, res[i].mode, res[i].sim_seconds);
                     break;
                 }
         report_table(report_files_use_stdout(&rf) ? stderr : stdout, cfg, res, nsel);

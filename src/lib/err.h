@@ -25,6 +25,11 @@ void mv_assert_fail(const char *file, int line, const char *cond, const char *fm
 __attribute__((format(printf, 1, 2)))
 int mv_error(const char *fmt, ...);
 
+/* Prints "memvirt: warning: <message>" to stderr (not when quiet): something
+ * the user should know that does not stop the command. */
+__attribute__((format(printf, 1, 2)))
+void mv_warn(const char *fmt, ...);
+
 /* Last message given to mv_error (for tests). */
 const char *mv_last_error(void);
 

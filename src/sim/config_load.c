@@ -191,8 +191,8 @@ static int load(const char *name, json_t *root, struct sim_config *c, const stru
         return rethrow(name, "configuration");
 
     if (strcmp(version, mv_version()) || strcmp(revision, mv_revision()) || !strcmp(revision, "unknown"))
-        fprintf(stderr, "memvirt: warning: rerun: %s was written by memvirt %s (revision %s), this is %s "
-                "(revision %s): the results may differ\n", name, version, revision, mv_version(), mv_revision());
+        mv_warn("rerun: %s was written by memvirt %s (revision %s), this is %s (revision %s): the results "
+                "may differ", name, version, revision, mv_version(), mv_revision());
     return 0;
 }
 
