@@ -139,6 +139,8 @@ int outset_add(struct outset *s, const char *opt, const char *path)
     struct stat st;
     if (!*path)
         return mv_error("%s: empty file name (use '-' for standard output)", opt);
+    if (path[strlen(path) - 1] == '/')
+        return mv_error("%s '%s': cannot write: it names a directory", opt, path);
     if (!strcmp(path, "-")) {
         o->kind = OUTFILE_STDOUT;
         if (!fstat(STDOUT_FILENO, &st)) {

@@ -124,6 +124,7 @@ expect_bad "stdout twice"     "'-';same file"              "${DOOMED[@]}" --json
 expect_bad "missing directory" "nosuchdir;No such file"   "${DOOMED[@]}" --json "$W/nosuchdir/out.json"
 expect_bad "a directory"       "--csv;directory"          "${DOOMED[@]}" --csv "$W/sub"
 expect_bad "empty path"        "--json;empty"             "${DOOMED[@]}" --json ""
+expect_bad "trailing slash"    "new/;directory"           "${DOOMED[@]}" --json "$W/new/"
 expect_bad "file as directory" "reg.json/x.json"          "${DOOMED[@]}" --json "$W/reg.json/x.json"
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$W/sock"
 expect_bad "a socket"          "sock;not a regular file"  "${DOOMED[@]}" --json "$W/sock"
