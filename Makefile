@@ -3,6 +3,9 @@ BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
 .PHONY: all setup build build-asan run test test-normal test-asan bench experiments figures fuzz clean
 
 all: build
@@ -51,15 +54,11 @@ experiments: build
 figures: build
 	@/usr/bin/python3 src/py/figures.py --memvirt ./$(BUILD)/memvirt --runs $(BUILD)/figures --out docs/figures
 
-# libFuzzer on the sweep spec reader (clang, ASan, UBSan) for FUZZ_SECONDS.
-FUZZ_SECONDS ?= 60
-CORE_SRC = $(shell find src/lib src/hw src/guest src/hv src/sim src/workload -name '*.c')
+# libFuzzer (clang, ASan, UBSan) on every target tests/fuzz/fuzz_*.c, each for
+# FUZZ_SECONDS, from a copy of its seed corpus; FUZZ=NAME runs one. A crash
+# leaves its input in $(BUILD_FUZZ)/ (keep it as a regression test).
 fuzz:
-	@bash scripts/setup fuzz
-	@mkdir -p build-fuzz/corpus
-	@clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DMEMVIRT_LIBFUZZER -Isrc \
-	  tests/fuzz/fuzz_sweep_spec.c $(CORE_SRC) -lm -o build-fuzz/fuzz_sweep_spec
-	@./build-fuzz/fuzz_sweep_spec -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus tests/fuzz/corpus
+	@bash scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

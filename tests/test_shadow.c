@@ -238,7 +238,8 @@ static void test_small_pool_evicts_and_stays_correct(void **state)
 {
     (void)state;
     for (unsigned m = 0; m < 2; m++) {
-        const char *const params[] = { "guest.ram_mb=64", "shadow.pool_permille=1", "shadow.max_roots=2", NULL };
+        const char *const params[] = { "guest.ram_mb=64", "memwalk.ws_mb=16", "shadow.pool_permille=1",
+                                       "shadow.max_roots=2", NULL };
         struct tmachine *t = tm_boot_params(m ? "ssp" : "tsp", "memwalk", params);
         struct oracle *o = oracle_create(&t->m);
         struct kernel *k = &t->m.k;

@@ -105,7 +105,7 @@ static void test_memwalk(void **state)
     for (unsigned m = 0; m < 2; m++)
         for (unsigned i = 0; i < 2; i++) {
             const char *const p[] = { "memwalk.refs=30000", "memwalk.ws_mb=16", pats[i],
-                                      "memwalk.remap_every=5000", "memwalk.remap_kb=256",
+                                      "memwalk.remap_every=5000", "memwalk.remap_kb=2048",
                                       "memwalk.page_size=2m", NULL };
             struct run_result r;
             run(pv_modes[m], "memwalk", p, NULL, &r);

@@ -3,16 +3,35 @@
  * argv[0] = its own name and returns the process's exit status. */
 #ifndef MV_CLI_CLI_H
 #define MV_CLI_CLI_H
+#include <getopt.h>
 
 /* Exit statuses shared by every subcommand. */
 #define EXIT_OK 0
-#define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error) */
+#define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error, an output not written) */
 #define EXIT_USAGE 2     /* bad input: one message naming it */
 /* 3: the guest ran out of memory (guest/page_alloc.c exits directly) */
+#define EXIT_STATUS_HELP                                                                           \
+    "exit status:\n"                                                                               \
+    "  0  success\n"                                                                               \
+    "  1  a run failed: a --check violation, a workload error, an output that could not be written\n" \
+    "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
+    "  3  the simulated guest ran out of memory (raise guest.ram_mb)\n"
 
 int cmd_run(int argc, char **argv);       /* run and compare */
+int cmd_rerun(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_report(int argc, char **argv);    /* HTML report of result files */
 int cmd_sweep(int argc, char **argv);     /* parameter sweeps, locally or on Slurm */
+
+struct sim_config;
+struct mode_def;
+/* Run the modes on cfg (already validated), warn about --at controls that
+ * never fired, print the table and write the outputs. Returns the exit status. */
+int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, unsigned nsel, const char *json,
+                  const char *csv, unsigned jobs);
+/* After getopt_long returned '?' (opterr 0): one message for the bad option
+ * argv[optind - 1]: unknown, missing its value, or given a value it does not
+ * take. Returns -1. */
+int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
 
 #endif

@@ -1,175 +1,277 @@
 /* cmd_run.c: `memvirt run` (one mode) and `memvirt compare` (several modes
- * side by side on the same workload, seed and parameters).
+ * side by side on the same workload, seed and parameters), and the part they
+ * share with `memvirt rerun`: run the modes and write the outputs.
  *
- * Bad input (unknown option, mode, workload, parameter or a malformed value)
- * gets one message naming it and exit status 2; a run that fails (a check, a
- * workload error) exits 1; a guest that runs out of memory exits 3
- * (guest/page_alloc.c); output files are only written when everything
- * succeeded. */
+ * Bad input (unknown option, mode, workload, parameter, a malformed value, a
+ * contradiction such as an option given twice with different values, an
+ * output path that cannot be written) gets one message naming it and exit
+ * status 2 before anything runs; a run that fails (a check, a workload error,
+ * an output that could not be written after all) exits 1; a guest that runs
+ * out of memory exits 3 (guest/page_alloc.c). Output files are written only
+ * when everything succeeded, all of them or none. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "sim/config.h"
+#include "sim/config_file.h"
 #include "sim/engine.h"
 #include "sim/machine.h"
 #include "sim/report.h"
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void run_usage(FILE *f)
+static void run_usage(FILE *f, int compare)
 {
-    fputs("usage: memvirt run     [--mode M] [--workload W] [options]\n"
-          "       memvirt compare [--modes a,b,...] [--workload W] [options]\n"
-          "       memvirt list\n"
-          "options:\n"
-          "  --param prefix.name=value   set a parameter (repeatable; see 'memvirt list')\n"
-          "  --at TIME:NAME=VALUE        at simulated TIME (ms, s or m) apply a control:\n"
-          "                              ptcache=on|off, ptcache_ratio=N, ptcache_total=N\n"
-          "  --profile P                 cost profile (default: default)\n"
-          "  --seed N                    random seed (default 1)\n"
-          "  --check                     verify every translation and the invariants\n"
-          "  --json FILE, --csv FILE     write results (schema: docs/output.md)\n"
-          "  --jobs N                    runs at once (compare; default: the CPUs online)\n"
-          "  --quiet                     no progress display\n", f);
+    if (compare) {
+        fputs("usage: memvirt compare [--modes a,b,...] [--workload W] [options]\n"
+              "Runs several modes on the same workload, seed and parameters and prints them side by side.\n\n"
+              "  --modes a,b,...          the modes, each once (default: every mode:", f);
+        for (unsigned i = 0; i < mode_count(); i++)
+            fprintf(f, "%s%s", i ? "," : " ", mode_at(i)->name);
+        fputs(")\n", f);
+    } else {
+        fputs("usage: memvirt run [--mode M] [--workload W] [options]\n"
+              "Runs one mode on a workload and prints its counters, cycles and metrics.\n\n"
+              "  --mode M                 the mode (default: native; 'memvirt list' shows them)\n", f);
+    }
+    fprintf(f,
+          "  --workload W             the workload (default: forkstorm)\n"
+          "  --param prefix.name=V    set a parameter (repeatable; 'memvirt list' shows each default\n"
+          "                           and valid range); numbers are decimal, integers may end in K, M, G, T\n"
+          "  --at TIME:NAME=VALUE     at simulated TIME (a decimal number with unit ns, us, ms, s or m)\n"
+          "                           apply a control the mode offers ('memvirt list' shows them; e.g.\n"
+          "                           pv-pibooster: ptcache=on|off, ptcache_ratio=N, ptcache_total=N)\n"
+          "                           (repeatable; one that the run ends before gets a warning)\n"
+          "  --profile P              cost profile (default: default; 'memvirt list' shows them)\n"
+          "  --seed N                 random seed, 0 to %lld (default: 1)\n"
+          "  --check                  verify every translation and the invariants (default: off)\n"
+          "  --json FILE, --csv FILE  write every result and the configuration that reproduces it\n"
+          "                           (docs/output.md; 'memvirt rerun FILE.json' repeats the run).\n"
+          "                           FILE '-' is standard output, and the table goes to standard error\n"
+          "  --jobs N                 runs at once, in threads (default: the CPUs online); the output\n"
+          "                           does not depend on it\n"
+          "  --quiet                  no progress display (it is shown only on a terminal anyway)\n"
+          "  --help                   this text\n"
+          "An option that takes one value (and a --param name) may be repeated only with the same\n"
+          "value; --mode and --modes may be given once.\n\n",
+          (long long)INT64_MAX);
+    fputs(EXIT_STATUS_HELP, f);
+    if (compare)
+        fputs("\nexample:\n  memvirt compare --modes native,pv,pv-pibooster --workload lmbench "
+              "--param lmbench.iterations=50 --json lm.json\n", f);
+    else
+        fputs("\nexample:\n  memvirt run --mode pv --workload memwalk --param memwalk.ws_mb=64 "
+              "--param memwalk.refs=1M --json pv.json\n", f);
 }
 
-enum { O_JOBS = 101, O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
+enum {
+    O_MODE = 256, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET,
+    O_HELP, O_AT, O_JOBS,
+};
+
+static const struct option run_opts[] = {
+    { "mode", required_argument, 0, O_MODE },     { "modes", required_argument, 0, O_MODES },
+    { "workload", required_argument, 0, O_WORKLOAD }, { "param", required_argument, 0, O_PARAM },
+    { "profile", required_argument, 0, O_PROFILE }, { "seed", required_argument, 0, O_SEED },
+    { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
+    { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
+    { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
+    { "jobs", required_argument, 0, O_JOBS },
+    { 0, 0, 0, 0 },
+};
+
+int cli_bad_option(const char *cmd, const struct option *opts, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    for (const struct option *o = opts; o->name; o++)
+        if (o->val == optopt && optopt) {
+            if (o->has_arg == no_argument)
+                return mv_error("%s: option '--%s' takes no value", cmd, o->name);
+            return mv_error("%s: option '--%s' needs a value", cmd, o->name);
+        }
+    return mv_error("%s: unknown option '%s' (see 'memvirt %s --help')", cmd, arg, cmd);
+}
+
+/* An option that takes one value, given again: only with the same value. */
+static int set_once(const char **slot, const char *value, const char *opt)
+{
+    if (*slot && strcmp(*slot, value))
+        return mv_error("%s given twice with different values ('%s' and '%s')", opt, *slot, value);
+    *slot = value;
+    return 0;
+}
+
+/* --param k=v given twice for the same k: only with the same value. */
+static int params_agree(const char **params, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(params[i], '=');
+        if (!eq)
+            continue;
+        size_t kl = (size_t)(eq - params[i]);
+        for (int k = 0; k < i; k++)
+            if (!strncmp(params[k], params[i], kl + 1) && strcmp(params[k], params[i]))
+                return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
+                                params[i], strchr(params[k], '=') + 1, eq + 1);
+    }
+    return 0;
+}
+
+/* --modes a,b,c: every entry a known mode, none empty, none twice. */
+static int parse_modes(const char *list, int compare, const struct mode_def **sel, unsigned *nsel)
+{
+    const char *opt = compare ? "--modes" : "--mode";
+    if (!compare && strchr(list, ','))
+        return mv_error("--mode '%s': run takes one mode (compare --modes takes a list)", list);
+    const char *p = list;
+    for (unsigned pos = 1;; pos++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0)
+            return mv_error("%s '%s': entry %u is empty", opt, list, pos);
+        const struct mode_def *md = NULL;
+        for (unsigned i = 0; i < mode_count(); i++)
+            if (strlen(mode_at(i)->name) == len && !strncmp(mode_at(i)->name, p, len))
+                md = mode_at(i);
+        if (!md)
+            return mv_error("%s: unknown mode '%.*s' (see 'memvirt list')", opt, (int)len, p);
+        for (unsigned i = 0; i < *nsel; i++)
+            if (sel[i] == md)
+                return mv_error("%s '%s': mode '%s' given twice", opt, list, md->name);
+        if (*nsel == CONFIG_MAX_MODES)
+            return mv_error("%s: at most %d modes", opt, CONFIG_MAX_MODES);
+        sel[(*nsel)++] = md;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, unsigned nsel, const char *json,
+                  const char *csv, unsigned jobs)
+{
+    struct report_files rf;
+    for (unsigned i = 0; i < nsel; i++)
+        if (mode_validate(sel[i], cfg))
+            return EXIT_USAGE;
+    if (report_files_open(&rf, json, csv)) {
+        report_files_close(&rf);
+        return EXIT_USAGE;
+    }
+    struct run_result *res = mv_calloc(nsel, sizeof *res);
+    int rc = engine_run_all(cfg, sel, nsel, res, jobs) ? EXIT_FAIL : EXIT_OK;
+    if (rc == EXIT_OK) {
+        /* A control the run ended before never acted: say so, once each. */
+        for (unsigned c = 0; c < cfg->nat; c++)
+            for (unsigned i = 0; i < nsel; i++)
+                if (res[i].at_applied <= c) {
+                    char spec[96];
+                    config_at_format(&cfg->at[c], spec, sizeof spec);
+                    mv_warn("--at %s was never applied: the run of %s ended first, at %.3f simulated seconds",
+                            spec, res[i].mode, res[i].sim_seconds);
+                    break;
+                }
+        report_table(report_files_use_stdout(&rf) ? stderr : stdout, cfg, res, nsel);
+        if (report_files_commit(&rf, cfg, res, nsel))
+            rc = EXIT_FAIL;
+    }
+    for (unsigned i = 0; rc == EXIT_OK && i < nsel; i++)
+        run_result_free(&res[i]);
+    free(res);
+    report_files_close(&rf);
+    return rc;
+}
 
 int cmd_run(int argc, char **argv)
 {
     const char *cmd = argv[0];
     int compare = !strcmp(cmd, "compare");
-
-    static const struct option opts[] = {
-        { "mode", required_argument, 0, O_MODE },     { "modes", required_argument, 0, O_MODES },
-        { "workload", required_argument, 0, O_WORKLOAD }, { "param", required_argument, 0, O_PARAM },
-        { "profile", required_argument, 0, O_PROFILE }, { "seed", required_argument, 0, O_SEED },
-        { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
-        { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
-        { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
-        { "jobs", required_argument, 0, O_JOBS },
-        { 0, 0, 0, 0 },
-    };
-    const char *mode_arg = NULL, *workload = "forkstorm", *profile = "default", *seed_arg = NULL;
+    const char *mode_arg = NULL, *workload = NULL, *profile = NULL, *seed_arg = NULL;
     const char *json = NULL, *csv = NULL, *jobs_arg = NULL;
-    unsigned jobs = engine_default_jobs();
     const char **params = mv_calloc((size_t)argc, sizeof *params);
     const char **ats = mv_calloc((size_t)argc, sizeof *ats);
-    int nats = 0;
+    int nats = 0, nparams = 0, check = 0, quiet = 0, c, rc = EXIT_USAGE;
     struct sim_config cfg = { 0 };
-    struct run_result *res = NULL;
-    const struct mode_def *sel[32];
+    const struct mode_def *sel[CONFIG_MAX_MODES];
     unsigned nsel = 0;
-    int rc = 0;
-    int nparams = 0, check = 0, quiet = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
         switch (c) {
         case O_MODE:
-            if (compare) { mv_error("compare: use --modes, not --mode"); { rc = EXIT_USAGE; goto out; } }
-            mode_arg = optarg; break;
         case O_MODES:
-            if (!compare) { mv_error("run: use --mode, not --modes"); { rc = EXIT_USAGE; goto out; } }
-            mode_arg = optarg; break;
-        case O_WORKLOAD: workload = optarg; break;
+            if (compare != (c == O_MODES)) {
+                mv_error(compare ? "compare: use --modes, not --mode" : "run: use --mode, not --modes");
+                goto out;
+            }
+            if (mode_arg) {
+                mv_error("%s given twice (%s)", compare ? "--modes" : "--mode",
+                         compare ? "give every mode in one list" : "run takes one mode; compare --modes a list");
+                goto out;
+            }
+            mode_arg = optarg;
+            break;
+        case O_WORKLOAD: if (set_once(&workload, optarg, "--workload")) goto out; break;
+        case O_PROFILE: if (set_once(&profile, optarg, "--profile")) goto out; break;
+        case O_SEED: if (set_once(&seed_arg, optarg, "--seed")) goto out; break;
+        case O_JSON: if (set_once(&json, optarg, "--json")) goto out; break;
+        case O_CSV: if (set_once(&csv, optarg, "--csv")) goto out; break;
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
-        case O_JOBS: jobs_arg = optarg; break;
-        case O_PROFILE: profile = optarg; break;
-        case O_SEED: seed_arg = optarg; break;
+        case O_JOBS: if (set_once(&jobs_arg, optarg, "--jobs")) goto out; break;
         case O_CHECK: check = 1; break;
-        case O_JSON: json = optarg; break;
-        case O_CSV: csv = optarg; break;
         case O_QUIET: quiet = 1; break;
-        case O_HELP: run_usage(stdout); goto out;
-        default:
-            if (optopt)
-                mv_error("%s: option '--%s' needs a value", cmd, argv[optind - 1] + 2);
-            else
-                mv_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
-            { rc = EXIT_USAGE; goto out; }
+        case O_HELP: run_usage(stdout, compare); rc = EXIT_OK; goto out;
+        default: cli_bad_option(cmd, run_opts, argv); goto out;
         }
     }
     if (optind < argc) {
         mv_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-        { rc = EXIT_USAGE; goto out; }
+        goto out;
     }
 
-    if (config_init(&cfg, workload))
-        { rc = EXIT_USAGE; goto out; }
-    cfg.check = check;
-    cfg.quiet = quiet;
-    if (seed_arg && param_parse_u64(seed_arg, &cfg.seed)) {
-        mv_error("--seed: malformed value '%s' (expected a non-negative integer)", seed_arg);
-        { rc = EXIT_USAGE; goto out; }
-    }
+    unsigned jobs = engine_default_jobs();
     if (jobs_arg) {
         uint64_t j;
         if (param_parse_u64(jobs_arg, &j) || j < 1 || j > 1024) {
-            mv_error("--jobs: malformed value '%s' (expected an integer from 1 to 1024)", jobs_arg);
-            { rc = EXIT_USAGE; goto out; }
+            mv_error("--jobs: malformed value '%s' (expected a decimal integer from 1 to 1024)", jobs_arg);
+            goto out;
         }
         jobs = (unsigned)j;
     }
-    if (config_profile(&cfg, profile))
-        { rc = EXIT_USAGE; goto out; }
-    for (int i = 0; i < nparams; i++)
-        if (config_param(&cfg, params[i]))
-            { rc = EXIT_USAGE; goto out; }
-    for (int i = 0; i < nats; i++)
-        if (config_at(&cfg, ats[i]))
-            { rc = EXIT_USAGE; goto out; }
-    if (config_validate(&cfg))
-        { rc = EXIT_USAGE; goto out; }
-
-    /* The modes: one for run (default native), a list for compare (default all). */
-    if (!mode_arg) {
-        if (compare)
-            for (unsigned i = 0; i < mode_count() && nsel < 32; i++)
-                sel[nsel++] = mode_at(i);
-        else
-            sel[nsel++] = mode_find("native");
-    } else {
-        char *list_copy = mv_strdup(mode_arg), *save = NULL;
-        for (char *tok = strtok_r(list_copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            const struct mode_def *md = mode_find(tok);
-            if (!md || nsel == 32) {
-                if (!md)
-                    mv_error("--mode%s: unknown mode '%s' (see 'memvirt list')", compare ? "s" : "", tok);
-                else
-                    mv_error("--modes: too many modes");
-                free(list_copy);
-                rc = EXIT_USAGE;
-                goto out;
-            }
-            sel[nsel++] = md;
-        }
-        free(list_copy);
-        if (!nsel || (!compare && nsel > 1)) {
-            mv_error("--mode%s: expected %s", compare ? "s" : "", compare ? "a comma-separated list" : "one mode");
-            { rc = EXIT_USAGE; goto out; }
-        }
-    }
-
-    for (unsigned i = 0; i < nsel; i++)
-        if (mode_validate(sel[i], &cfg))
-            { rc = EXIT_USAGE; goto out; }
-
-    res = mv_calloc(nsel, sizeof *res);
-    if (engine_run_all(&cfg, sel, nsel, res, jobs)) {
-        rc = 1;
+    if (config_init(&cfg, workload ? workload : "forkstorm"))
+        goto out;
+    cfg.check = check;
+    cfg.quiet = quiet;
+    if (seed_arg && (param_parse_u64(seed_arg, &cfg.seed) || cfg.seed > INT64_MAX)) {
+        mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", seed_arg,
+                 (long long)INT64_MAX);
         goto out;
     }
-    report_table(stdout, &cfg, res, nsel);
-    if (json && report_json(json, &cfg, res, nsel))
-        rc = 1;
-    if (!rc && csv && report_csv(csv, &cfg, res, nsel))
-        rc = 1;
-    for (unsigned i = 0; i < nsel; i++)
-        run_result_free(&res[i]);
+    if (config_profile(&cfg, profile ? profile : "default") || params_agree(params, nparams))
+        goto out;
+    for (int i = 0; i < nparams; i++)
+        if (config_param(&cfg, params[i]))
+            goto out;
+    for (int i = 0; i < nats; i++)
+        if (config_at(&cfg, ats[i]))
+            goto out;
+    if (config_validate(&cfg))
+        goto out;
+
+    /* The modes: one for run (default native), a list for compare (default all). */
+    if (mode_arg) {
+        if (parse_modes(mode_arg, compare, sel, &nsel))
+            goto out;
+    } else if (compare) {
+        for (unsigned i = 0; i < mode_count() && nsel < CONFIG_MAX_MODES; i++)
+            sel[nsel++] = mode_at(i);
+    } else {
+        sel[nsel++] = mode_find("native");
+    }
+    rc = cli_run_modes(&cfg, sel, nsel, json, csv, jobs);
 out:
-    free(res);
     free(params);
     free(ats);
     config_free(&cfg);

@@ -38,7 +38,12 @@ static void sweep_usage(FILE *f)
           "  --sbatch OPTION    an extra #SBATCH option (repeatable), e.g. --sbatch --partition=short\n"
           "  --wait             wait for the array to finish (sbatch --wait)\n"
           "  --no-submit        write the batch script only\n"
-          "spec format and examples: docs/sweeps.md\n", f);
+          "spec format and more examples: docs/sweeps.md\n\n", f);
+    fputs(EXIT_STATUS_HELP, f);
+    fputs("\nexample (a spec of --set axes alone; /dev/null is an empty spec file):\n"
+          "  memvirt sweep /dev/null --set mode=native,pv --set workload=lmbench "
+          "--set lmbench.iterations=2 --out study.runs -j 2\n"
+          "  memvirt sweep merge study.runs\n", f);
 }
 
 static char *read_file(const char *path, size_t *len)

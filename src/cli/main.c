@@ -3,13 +3,16 @@
  *
  *   memvirt run     --mode M --workload W [options]          one mode
  *   memvirt compare --modes a,b,... --workload W [options]   side by side
+ *   memvirt rerun FILE.json [--json OUT] [--csv OUT]         repeat a run from its result
  *   memvirt list                                             modes, workloads, parameters, profiles
  *   memvirt report RESULT.json... -o report.html             one self-contained HTML page
  *   memvirt sweep SPEC [-j N | --slurm]                      a parameter sweep (docs/sweeps.md)
+ *   memvirt --version                                        version and source revision
  *
  * An unknown subcommand is bad input: one message, exit status 2. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/version.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +25,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     { "run", cmd_run, "run one mode on a workload" },
     { "compare", cmd_run, "run several modes side by side on the same workload" },
+    { "rerun", cmd_rerun, "repeat a run from its JSON result, byte for byte" },
     { "list", cmd_list, "modes, workloads, cost profiles and every parameter" },
     { "report", cmd_report, "one self-contained HTML page from result files" },
     { "sweep", cmd_sweep, "a parameter sweep: runs through GNU parallel or a Slurm job array, merge" },
@@ -31,20 +35,26 @@ static const struct subcommand subcommands[] = {
 static void usage(FILE *f)
 {
     fputs("usage: memvirt COMMAND [options]   (memvirt COMMAND --help for its options)\n"
+          "       memvirt --version\n"
           "commands:\n", f);
     for (unsigned i = 0; i < NSUB; i++)
         fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fputs("\n" EXIT_STATUS_HELP "\nexample:\n  memvirt compare --workload lmbench --param lmbench.iterations=50\n", f);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        mv_error("which command? (see 'memvirt --help')");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("memvirt %s (revision %s)\n", mv_version(), mv_revision());
         return EXIT_OK;
     }
     for (unsigned i = 0; i < NSUB; i++)

@@ -82,6 +82,21 @@ void *hvconfig_part(struct hvconfig *h, unsigned i)
     return i < sizeof part / sizeof part[0] ? part[i] : NULL;
 }
 
+/* The least machine memory hv/domain.c builds a domain in: the guest's
+ * frames plus 24 extents of 2 MiB (the hypervisor's first 16 MiB and 32 MiB
+ * of heap); a mode needing more heap is checked by hv_check_memory. */
+#define HV_MIN_EXTRA_MB 48
+
+int hvconfig_validate_memory(const struct hvconfig *h, uint64_t guest_mb)
+{
+    if (h->hv.machine_mb && h->hv.machine_mb < guest_mb + HV_MIN_EXTRA_MB)
+        return mv_error("--param hv.machine_mb=%llu: too small: machine memory must hold the guest's RAM "
+                        "(guest.ram_mb=%llu) and %d MiB for the hypervisor (need at least %llu MiB)",
+                        (unsigned long long)h->hv.machine_mb, (unsigned long long)guest_mb, HV_MIN_EXTRA_MB,
+                        (unsigned long long)(guest_mb + HV_MIN_EXTRA_MB));
+    return 0;
+}
+
 int hvconfig_validate(const struct hvconfig *h)
 {
     struct iommu_config c = h->iommu;

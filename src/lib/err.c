@@ -28,6 +28,18 @@ int mv_error(const char *fmt, ...)
     return -1;
 }
 
+void mv_warn(const char *fmt, ...)
+{
+    if (error_quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("memvirt: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 const char *mv_last_error(void) { return last_error; }
 int mv_error_quiet(int quiet)
 {

@@ -25,11 +25,16 @@ void mv_assert_fail(const char *file, int line, const char *cond, const char *fm
 __attribute__((format(printf, 1, 2)))
 int mv_error(const char *fmt, ...);
 
+/* Prints "memvirt: warning: <message>" to stderr (not when quiet): something
+ * the user should know that does not stop the command. */
+__attribute__((format(printf, 1, 2)))
+void mv_warn(const char *fmt, ...);
+
 /* Last message given to mv_error (for tests). */
 const char *mv_last_error(void);
 
 /* When set, mv_error keeps the message but does not print it (tests, and
- * checks that report a message of their own). Returns the previous setting. */
+ * callers that add context before reporting). Returns the previous setting. */
 int mv_error_quiet(int quiet);
 
 void *mv_calloc(size_t n, size_t size);

@@ -104,6 +104,7 @@ void json_u64(struct json *j, uint64_t v) { pre(j, 0); fprintf(j->f, "%llu", (un
 void json_i64(struct json *j, int64_t v) { pre(j, 0); fprintf(j->f, "%lld", (long long)v); }
 void json_bool(struct json *j, int v) { pre(j, 0); fputs(v ? "true" : "false", j->f); }
 void json_null(struct json *j) { pre(j, 0); fputs("null", j->f); }
+void json_raw(struct json *j, const char *number) { pre(j, 0); fputs(number, j->f); }
 
 void json_dbl(struct json *j, double v)
 {

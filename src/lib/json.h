@@ -27,6 +27,8 @@ void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);
 void json_dbl(struct json *j, double v);   /* %.9g; NaN and infinities as null */
 void json_bool(struct json *j, int v);
+/* A value already formatted as a JSON number (e.g. by param_format). */
+void json_raw(struct json *j, const char *number);
 void json_null(struct json *j);
 /* 0 if the document is complete and balanced and the stream had no error. */
 int  json_finish(struct json *j);

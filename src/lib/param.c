@@ -2,45 +2,71 @@
 #include "lib/param.h"
 #include "lib/err.h"
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* Decimal digits only: no sign, no leading zero (except "0" itself), no
+ * hex; a K/M/G/T suffix multiplies by 2^10..2^40. Overflow is an error. */
 int param_parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+    if (!s || !isdigit((unsigned char)*s) || (s[0] == '0' && isdigit((unsigned char)s[1])))
         return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s)
-        return -1;
+    uint64_t v = 0;
+    for (; isdigit((unsigned char)*s); s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
     unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
+    switch (*s) {
+    case 'k': case 'K': shift = 10; s++; break;
+    case 'm': case 'M': shift = 20; s++; break;
+    case 'g': case 'G': shift = 30; s++; break;
+    case 't': case 'T': shift = 40; s++; break;
     default: break;
     }
-    if (*end)
+    if (*s || (shift && v > (UINT64_MAX >> shift)))
         return -1;
-    if (shift && v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
+    *out = v << shift;
     return 0;
 }
 
+/* A decimal number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (no '+', no hex, no leading zeros, no inf/nan), finite as a double. */
 int param_parse_dbl(const char *s, double *out)
 {
-    if (!s || !*s || isspace((unsigned char)*s))
+    if (!s)
         return -1;
-    errno = 0;
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1])))
+        return -1;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p)
+        return -1;
     char *end;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
+    double v = strtod(s, &end);   /* rounds; underflow gives a denormal or 0 */
+    if (end != p || !isfinite(v))
         return -1;
     *out = v;
     return 0;
@@ -89,7 +115,7 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     case P_U64: {
         uint64_t v;
         if (param_parse_u64(value, &v))
-            return mv_error("%s: %s.%s: malformed value '%s' (expected a non-negative integer)",
+            return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal integer such as 12 or 4K)",
                             where, g->prefix, d->name, value);
         if ((double)v < d->min || (double)v > d->max)
             return mv_error("%s: %s.%s: value %s out of range [%.0f, %.0f]",
@@ -100,7 +126,7 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     case P_DBL: {
         double v;
         if (param_parse_dbl(value, &v))
-            return mv_error("%s: %s.%s: malformed value '%s' (expected a number)",
+            return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal number such as 0.5 or 2e-3)",
                             where, g->prefix, d->name, value);
         if (v < d->min || v > d->max)
             return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
@@ -144,30 +170,45 @@ void param_defaults(const struct param_group *g, void *cfg)
     }
 }
 
+void param_format_dbl(double v, char *buf, size_t len)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+void param_format(const struct param_def *d, const void *cfg, char *buf, size_t len)
+{
+    const char *field = (const char *)cfg + d->off;
+    switch (d->type) {
+    case P_U64: { uint64_t v; memcpy(&v, field, sizeof v); snprintf(buf, len, "%llu", (unsigned long long)v); return; }
+    case P_DBL: { double v; memcpy(&v, field, sizeof v); param_format_dbl(v, buf, len); return; }
+    case P_BOOL: { int v; memcpy(&v, field, sizeof v); snprintf(buf, len, "%s", v ? "true" : "false"); return; }
+    case P_CHOICE: snprintf(buf, len, "%s", field); return;
+    }
+    snprintf(buf, len, "?");
+}
+
+void param_range(const struct param_def *d, char *buf, size_t len)
+{
+    switch (d->type) {
+    case P_U64: snprintf(buf, len, "[%.0f, %.0f]", d->min, d->max); return;
+    case P_DBL: snprintf(buf, len, "[%g, %g]", d->min, d->max); return;
+    case P_BOOL: snprintf(buf, len, "true|false"); return;
+    case P_CHOICE: snprintf(buf, len, "%s", d->choices); return;
+    }
+    snprintf(buf, len, "?");
+}
+
 void param_print_group(FILE *f, const struct param_group *g)
 {
     for (size_t i = 0; i < g->n; i++) {
         const struct param_def *d = &g->defs[i];
-        char name[96];
+        char name[96], range[64];
         snprintf(name, sizeof name, "%s.%s", g->prefix, d->name);
-        fprintf(f, "  %-34s %-10s %s", name, d->def, d->doc);
-        if (d->type == P_CHOICE)
-            fprintf(f, " (%s)", d->choices);
-        fputc('\n', f);
-    }
-}
-
-void param_print_values(FILE *f, const struct param_group *g, const void *cfg)
-{
-    for (size_t i = 0; i < g->n; i++) {
-        const struct param_def *d = &g->defs[i];
-        const char *field = (const char *)cfg + d->off;
-        fprintf(f, "%s.%s=", g->prefix, d->name);
-        switch (d->type) {
-        case P_U64: { uint64_t v; memcpy(&v, field, sizeof v); fprintf(f, "%llu\n", (unsigned long long)v); break; }
-        case P_DBL: { double v; memcpy(&v, field, sizeof v); fprintf(f, "%.17g\n", v); break; }
-        case P_BOOL: { int v; memcpy(&v, field, sizeof v); fprintf(f, "%s\n", v ? "true" : "false"); break; }
-        case P_CHOICE: fprintf(f, "%s\n", field); break;
-        }
+        param_range(d, range, sizeof range);
+        fprintf(f, "  %-34s %-10s %-22s %s\n", name, d->def, range, d->doc);
     }
 }

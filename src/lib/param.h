@@ -14,8 +14,8 @@
 #define PARAM_STR_MAX 32
 
 enum param_type {
-    P_U64,    /* uint64_t; accepts decimal, 0x hex, and K/M/G/T binary suffixes */
-    P_DBL,    /* double */
+    P_U64,    /* uint64_t; decimal digits, optional K/M/G/T binary suffix */
+    P_DBL,    /* double; decimal as JSON writes it (-1.5, 2e-3) */
     P_BOOL,   /* int; 0/1/true/false/on/off/yes/no */
     P_CHOICE, /* char[PARAM_STR_MAX]; one of the '|'-separated choices */
 };
@@ -57,10 +57,15 @@ int param_parse_u64(const char *s, uint64_t *out);
 int param_parse_dbl(const char *s, double *out);
 int param_parse_bool(const char *s, int *out);
 
-/* Print "prefix.name  default  doc" lines for `memvirt list`. */
-void param_print_group(FILE *f, const struct param_group *g);
+/* The value of d in cfg as text that param_set reads back to the same value
+ * (shortest exact form for doubles). */
+void param_format(const struct param_def *d, const void *cfg, char *buf, size_t len);
+void param_format_dbl(double v, char *buf, size_t len);
 
-/* Print the current values "prefix.name=value" (one per line). */
-void param_print_values(FILE *f, const struct param_group *g, const void *cfg);
+/* The valid values of d: "[min, max]", "true|false" or the choices. */
+void param_range(const struct param_def *d, char *buf, size_t len);
+
+/* Print "prefix.name  default  valid-values  doc" lines for `memvirt list`. */
+void param_print_group(FILE *f, const struct param_group *g);
 
 #endif

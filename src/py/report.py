@@ -10,6 +10,7 @@ matplotlib and embedded as data: URIs, the style and the script are inline.
 Everything is taken generically from the files: a new mode, counter, gauge or
 metric shows up without a change here. The same inputs give a byte-identical
 page."""
+import argparse
 import base64
 import html
 import os
@@ -398,8 +399,21 @@ window.addEventListener('load', function () {
 """
 
 
+EPILOG = """exit status:
+  0  success: the page is written
+  1  the page could not be written
+  2  bad input: one 'memvirt: ...' line names it (a missing or malformed result file); no page is written
+  3  (not used by report)
+
+example:
+  memvirt compare --quiet --modes native,hap --workload lmbench --param lmbench.iterations=2 --json lm.json
+  memvirt report lm.json -o report.html
+"""
+
+
 def main(argv):
-    p = Parser(CMD, description="one self-contained HTML page from memvirt result files")
+    p = Parser(CMD, description="one self-contained HTML page from memvirt result files",
+               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("results", nargs="+", metavar="RESULT.json")
     p.add_argument("-o", "--output", required=True, metavar="report.html")
     p.add_argument("--baseline", metavar="RUN", help="label, mode or column number of the baseline column "

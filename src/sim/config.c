@@ -30,19 +30,20 @@ static const struct param_def sim_defs[] = {
 };
 const struct param_group sim_params = { "sim", sim_defs, sizeof sim_defs / sizeof sim_defs[0], "engine" };
 
-struct routed { const struct param_group *g; void *cfg; };
-
-static unsigned groups(struct sim_config *c, struct routed *r)
+unsigned config_groups(const struct sim_config *cc, struct config_group *r)
 {
+    struct sim_config *c = (struct sim_config *)cc;   /* the caller decides what may change */
     unsigned n = 0;
-    r[n++] = (struct routed){ &cost_params, &c->cost };
-    r[n++] = (struct routed){ &tlb_params, &c->tlb };
-    r[n++] = (struct routed){ &dcache_params, &c->dcache };
-    r[n++] = (struct routed){ &kconfig_params, &c->guest };
-    r[n++] = (struct routed){ &sim_params, &c->sim };
+    r[n++] = (struct config_group){ &cost_params, &c->cost };
+    r[n++] = (struct config_group){ &tlb_params, &c->tlb };
+    r[n++] = (struct config_group){ &dcache_params, &c->dcache };
+    r[n++] = (struct config_group){ &kconfig_params, &c->guest };
+    r[n++] = (struct config_group){ &sim_params, &c->sim };
     for (unsigned i = 0; i < hv_ngroups; i++)
-        r[n++] = (struct routed){ hv_groups[i], hvconfig_part(&c->hv, i) };
-    r[n++] = (struct routed){ c->wl->params, c->wl_cfg };
+        r[n++] = (struct config_group){ hv_groups[i], hvconfig_part(&c->hv, i) };
+    if (c->wl)
+        r[n++] = (struct config_group){ c->wl->params, c->wl_cfg };
+    MV_ASSERT(n <= CONFIG_MAX_GROUPS, "raise CONFIG_MAX_GROUPS");
     return n;
 }
 
@@ -55,8 +56,8 @@ int config_init(struct sim_config *c, const char *workload)
     c->wl_cfg = mv_calloc(1, c->wl->cfg_size);
     c->seed = 1;
     strcpy(c->profile, "default");
-    struct routed r[16];
-    unsigned n = groups(c, r);
+    struct config_group r[CONFIG_MAX_GROUPS];
+    unsigned n = config_groups(c, r);
     for (unsigned i = 0; i < n; i++)
         param_defaults(r[i].g, r[i].cfg);
     return 0;
@@ -92,8 +93,8 @@ int config_param(struct sim_config *c, const char *kv)
     prefix[pl] = 0;
     memcpy(name, dot + 1, nl);
     name[nl] = 0;
-    struct routed r[16];
-    unsigned n = groups(c, r);
+    struct config_group r[CONFIG_MAX_GROUPS];
+    unsigned n = config_groups(c, r);
     for (unsigned i = 0; i < n; i++)
         if (!strcmp(r[i].g->prefix, prefix))
             return param_set(r[i].g, r[i].cfg, name, eq + 1, "--param");
@@ -103,34 +104,100 @@ int config_param(struct sim_config *c, const char *kv)
     return mv_error("--param '%s': unknown parameter group '%s' (see 'memvirt list')", kv, prefix);
 }
 
+static const struct { const char *unit; uint64_t ns; } time_units[] = {
+    { "m", 60000000000ull }, { "s", 1000000000ull }, { "ms", 1000000ull }, { "us", 1000ull }, { "ns", 1 },
+};
+
+/* "DIGITS[.DIGITS]UNIT" to nanoseconds, exactly: -1 (no message) if malformed
+ * (sign, exponent, leading zero, unknown unit), -2 if not a whole number of
+ * nanoseconds, -3 if it does not fit in 64 bits. */
+static int parse_time(const char *s, size_t len, uint64_t *ns)
+{
+    size_t i = 0;
+    unsigned __int128 whole = 0, frac = 0, scale = 1;
+    if (!len || s[0] < '0' || s[0] > '9' || (s[0] == '0' && len > 1 && s[1] >= '0' && s[1] <= '9'))
+        return -1;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        whole = whole * 10 + (unsigned)(s[i] - '0');
+        if (whole > UINT64_MAX)
+            return -3;
+    }
+    if (i < len && s[i] == '.') {
+        if (++i == len || s[i] < '0' || s[i] > '9')
+            return -1;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (scale > UINT64_MAX)
+                return -2;   /* more than 19 decimals: finer than any unit's nanosecond */
+            frac = frac * 10 + (unsigned)(s[i] - '0');
+            scale *= 10;
+        }
+    }
+    for (unsigned u = 0; u < sizeof time_units / sizeof time_units[0]; u++) {
+        if (strlen(time_units[u].unit) != len - i || memcmp(s + i, time_units[u].unit, len - i))
+            continue;
+        unsigned __int128 mult = time_units[u].ns, fns = frac * mult;
+        if (fns % scale)
+            return -2;
+        unsigned __int128 t = whole * mult + fns / scale;
+        if (t > UINT64_MAX)
+            return -3;
+        *ns = (uint64_t)t;
+        return 0;
+    }
+    return -1;
+}
+
+void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len)
+{
+    unsigned u = 0;
+    while (ctl->ns % time_units[u].ns)
+        u++;
+    char val[32];
+    const struct mv_control_def *def = control_def_find(ctl->name);
+    if (def && def->type == CTL_BOOL)
+        snprintf(val, sizeof val, "%s", ctl->value ? "on" : "off");
+    else
+        snprintf(val, sizeof val, "%llu", (unsigned long long)ctl->value);
+    snprintf(buf, len, "%llu%s:%s=%s", (unsigned long long)(ctl->ns / time_units[u].ns),
+             time_units[u].unit, ctl->name, val);
+}
+
 int config_at(struct sim_config *c, const char *spec)
 {
     const char *colon = strchr(spec, ':'), *eq = colon ? strchr(colon, '=') : NULL;
     if (!colon || !eq || eq == colon + 1)
         return mv_error("--at '%s': expected TIME:NAME=VALUE, e.g. 5m:ptcache=on", spec);
-    char num[32];
     size_t tl = (size_t)(colon - spec);
-    if (tl == 0 || tl >= sizeof num)
-        return mv_error("--at '%s': missing or malformed time", spec);
-    memcpy(num, spec, tl);
-    num[tl] = 0;
-    double mult = 0;
-    size_t nl = strlen(num);
-    if (nl > 2 && !strcmp(num + nl - 2, "ms")) { mult = 1e6; num[nl - 2] = 0; }
-    else if (nl > 1 && num[nl - 1] == 's') { mult = 1e9; num[nl - 1] = 0; }
-    else if (nl > 1 && num[nl - 1] == 'm') { mult = 60e9; num[nl - 1] = 0; }
-    double t;
-    if (!mult || param_parse_dbl(num, &t) || t < 0)
-        return mv_error("--at '%s': malformed time '%.*s' (a number with unit ms, s or m)",
-                        spec, (int)tl, spec);
-    struct sched_ctl ctl = { .ns = (uint64_t)(t * mult) };
+    struct sched_ctl ctl = { 0 };
+    int trc = parse_time(spec, tl, &ctl.ns);
+    if (trc == -2)
+        return mv_error("--at '%s': time '%.*s' is not a whole number of nanoseconds", spec, (int)tl, spec);
+    if (trc == -3)
+        return mv_error("--at '%s': time '%.*s' is too large (at most %llu ns)", spec, (int)tl, spec,
+                        (unsigned long long)UINT64_MAX);
+    if (trc)
+        return mv_error("--at '%s': missing or malformed time '%.*s' (a decimal number with unit "
+                        "ns, us, ms, s or m)", spec, (int)tl, spec);
     size_t kl = (size_t)(eq - colon - 1);
-    if (kl >= sizeof ctl.name || strlen(eq + 1) >= sizeof ctl.value || !eq[1])
-        return mv_error("--at '%s': control name or value missing or too long", spec);
+    if (kl >= sizeof ctl.name)
+        return mv_error("--at '%s': unknown control", spec);
     memcpy(ctl.name, colon + 1, kl);
     ctl.name[kl] = 0;
-    strcpy(ctl.value, eq + 1);
-    snprintf(ctl.text, sizeof ctl.text, "%s", spec);
+    const char *val = eq + 1;
+    /* Which modes offer it is checked when the modes are known
+     * (mode_validate); here, that some layer defines it, and its value. */
+    const struct mv_control_def *def = control_def_find(ctl.name);
+    if (!def)
+        return mv_error("--at '%s': unknown control '%s' (see 'memvirt list')", spec, ctl.name);
+    if (mv_control_parse(def, val, &ctl.value))
+        return mv_error("--at '%s': %s takes %s, not '%s'", spec, ctl.name,
+                        def->type == CTL_BOOL ? "on or off" : "a non-negative decimal integer", val);
+    for (unsigned i = 0; i < c->nat; i++)
+        if (c->at[i].ns == ctl.ns && !strcmp(c->at[i].name, ctl.name) && c->at[i].value != ctl.value) {
+            char other[96];
+            config_at_format(&c->at[i], other, sizeof other);
+            return mv_error("--at '%s': contradicts --at '%s' at the same time", spec, other);
+        }
     if (c->nat == MAX_SCHED_CTL)
         return mv_error("--at '%s': at most %d scheduled controls", spec, MAX_SCHED_CTL);
     unsigned i = c->nat++;
@@ -154,18 +221,30 @@ int config_validate(const struct sim_config *c)
         return mv_error("--param cache.*: invalid cache geometry (lines must be a multiple of ways "
                         "and give a power-of-two number of sets)");
     dcache_destroy(&dc);
-    return hvconfig_validate(&c->hv);
+    /* The engine converts control times to cycles at the clock rate. */
+    for (unsigned i = 0; i < c->nat; i++)
+        if ((double)c->at[i].ns * c->cost.clock_ghz >= 0x1p64) {
+            char spec[96];
+            config_at_format(&c->at[i], spec, sizeof spec);
+            return mv_error("--at '%s': time too large: %.0f cycles at %g GHz do not fit in 64 bits",
+                            spec, (double)c->at[i].ns * c->cost.clock_ghz, c->cost.clock_ghz);
+        }
+    if (hvconfig_validate_memory(&c->hv, c->guest.ram_mb))
+        return -1;
+    if (hvconfig_validate(&c->hv))
+        return -1;
+    if (c->wl && c->wl->validate && c->wl->validate(c->wl_cfg, &c->guest))
+        return -1;
+    return 0;
 }
 
 void config_list_params(FILE *f)
 {
-    const struct param_group *g[] = { &cost_params, &tlb_params, &dcache_params, &kconfig_params, &sim_params };
-    for (unsigned i = 0; i < 5; i++) {
-        fprintf(f, "\n%s parameters (%s.*):\n", g[i]->doc, g[i]->prefix);
-        param_print_group(f, g[i]);
-    }
-    for (unsigned i = 0; i < hv_ngroups; i++) {
-        fprintf(f, "\n%s parameters (%s.*):\n", hv_groups[i]->doc, hv_groups[i]->prefix);
-        param_print_group(f, hv_groups[i]);
+    struct sim_config none = { 0 };   /* no workload: its group is listed with it */
+    struct config_group r[CONFIG_MAX_GROUPS];
+    unsigned n = config_groups(&none, r);
+    for (unsigned i = 0; i < n; i++) {
+        fprintf(f, "\n%s parameters (%s.*):\n", r[i].g->doc, r[i].g->prefix);
+        param_print_group(f, r[i].g);
     }
 }

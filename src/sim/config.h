@@ -21,8 +21,7 @@ struct simparams {
 struct sched_ctl {
     uint64_t ns;
     char name[PARAM_STR_MAX];
-    char value[PARAM_STR_MAX];
-    char text[96];              /* the option as given, for messages */
+    uint64_t value;             /* as the control's type reads it (on/off: 1/0) */
 };
 #define MAX_SCHED_CTL 32
 
@@ -45,6 +44,12 @@ struct sim_config {
 
 extern const struct param_group tlb_params, sim_params;
 
+/* A parameter group and the part of a sim_config it sets. */
+struct config_group { const struct param_group *g; void *cfg; };
+#define CONFIG_MAX_GROUPS 16
+/* Every parameter group of c, the workload's last (none if c->wl is NULL). */
+unsigned config_groups(const struct sim_config *c, struct config_group *out);
+
 /* Defaults for everything; the workload by name. -1 after mv_error if the
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
@@ -53,10 +58,19 @@ void config_free(struct sim_config *c);
 int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);
-/* "TIME:NAME=VALUE", TIME with unit ms, s or m (e.g. 5m:ptcache=on).
- * Only the form is checked here; -1 after mv_error. */
+/* "TIME:NAME=VALUE", TIME a decimal number with unit ns, us, ms, s or m
+ * (e.g. 5m:ptcache=on, 1.5s:ptcache_ratio=100), a whole number of ns.
+ * The control must be one some layer defines (control_def_find), its value
+ * of the control's type; which modes offer it is checked per mode
+ * (mode_validate). -1 after mv_error. */
 int  config_at(struct sim_config *c, const char *spec);
-/* Cross-parameter checks (TLB geometry ...). -1 after mv_error. */
+/* The definition of a control some layer offers (the guest's PiBooster
+ * cache, a paging mode), or NULL (sim/modes.c). */
+const struct mv_control_def *control_def_find(const char *name);
+/* A control as config_at reads it back, in the largest exact time unit. */
+void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len);
+/* Cross-parameter checks (TLB geometry, memory sizes, the workload's own
+ * checks, control times). -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
 /* Every parameter group, for listing. */
 void config_list_params(FILE *f);

@@ -114,9 +114,8 @@ static void scheduled(struct run *r)
            r->m.st.now >= (uint64_t)((double)r->cfg->at[r->next_at].ns * r->cfg->cost.clock_ghz)) {
         const struct sched_ctl *sc = &r->cfg->at[r->next_at++];
         const struct mv_control *c = mv_find_control(&r->m.ins, sc->name);
-        uint64_t v = 0;
-        MV_ASSERT(c && mv_control_parse(c->def, sc->value, &v) == 0, "--at control %s was validated", sc->name);
-        c->apply(c->ctx, v);
+        MV_ASSERT(c, "--at control %s was validated", sc->name);
+        c->apply(c->ctx, sc->value);
     }
 }
 
@@ -300,6 +299,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         if (r->m.st.now > r->last.now || out->series.n == 0)
             sample(r, r->m.st.now);
         out->st = r->m.st;
+        out->at_applied = r->next_at;
         out->sim_seconds = (double)r->m.st.now / (cfg->cost.clock_ghz * 1e9);
         for (unsigned i = 0; i < r->nmarks; i++) {
             char name[MV_NAME_MAX];

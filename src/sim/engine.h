@@ -21,6 +21,7 @@ struct run_result {
     double sim_seconds;
     struct series series;
     struct mv_metrics metrics;
+    unsigned at_applied;       /* --at controls applied (cfg->at[0..at_applied-1]) */
 };
 
 /* 0 on success; -1 after mv_error (bad event, check failure). */

@@ -60,16 +60,26 @@ const struct mv_control_def *mode_control(const struct mode_def *md, const char 
     return d;
 }
 
+const struct mv_control_def *control_def_find(const char *name)
+{
+    const struct mv_control_def *d = find_def(ptcache_controls, name);
+    for (unsigned i = 0; !d && i < npaging_modes; i++)
+        d = find_def(paging_modes[i]->controls, name);
+    return d;
+}
+
 int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
 {
     for (unsigned i = 0; i < cfg->nat; i++) {
-        const struct mv_control_def *d = mode_control(md, cfg->at[i].name);
-        if (!d)
-            return mv_error("--at %s: mode %s has no control '%s'", cfg->at[i].text, md->name, cfg->at[i].name);
-        if (mv_control_parse(d, cfg->at[i].value, &(uint64_t){ 0 }))
-            return mv_error("--at %s: control %s takes %s, not '%s'", cfg->at[i].text, d->name,
-                            d->type == CTL_BOOL ? "on or off" : "a non-negative integer", cfg->at[i].value);
+        if (!mode_control(md, cfg->at[i].name)) {
+            char spec[96];
+            config_at_format(&cfg->at[i], spec, sizeof spec);
+            return mv_error("--at %s: mode %s has no control '%s'", spec, md->name, cfg->at[i].name);
+        }
     }
+    if (!strcmp(cfg->guest.pt_cache, "on") && !(md->pm && (md->pm->features & PM_PTCACHE)))
+        return mv_error("--param guest.pt_cache=on: mode %s offers no page-table cache (pv-pibooster does)",
+                        md->name);
     for (unsigned i = 0; cfg->wl->control && cfg->wl->control(cfg->wl_cfg, i); i++) {
         const char *name = cfg->wl->control(cfg->wl_cfg, i);
         if (!mode_control(md, name))

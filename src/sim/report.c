@@ -2,6 +2,7 @@
 #include "sim/report.h"
 #include "lib/err.h"
 #include "lib/json.h"
+#include "sim/config_file.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,28 +94,6 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
     free(names);
 }
 
-/* Open path.tmp for writing; the caller commits or aborts. */
-static FILE *open_tmp(const char *path, char *tmp, size_t len)
-{
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        mv_error("cannot write '%s': %s", path, strerror(errno));
-    return f;
-}
-
-static int commit(FILE *f, const char *tmp, const char *path, int ok)
-{
-    if (fclose(f))
-        ok = 0;
-    if (!ok || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return mv_error("cannot write '%s': %s", path, ok ? strerror(e) : "write failed");
-    }
-    return 0;
-}
-
 static void json_run(struct json *j, const struct run_result *r)
 {
     json_obj_begin(j);
@@ -181,36 +160,38 @@ static void json_run(struct json *j, const struct run_result *r)
     json_obj_end(j);
 }
 
-int report_json(const char *path, const struct sim_config *cfg, const struct run_result *r, unsigned n)
+/* The modes of the runs, in order. */
+static unsigned run_modes(const struct run_result *r, unsigned n, const char **names)
 {
-    char tmp[4096];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
-    if (!f)
-        return -1;
+    for (unsigned i = 0; i < n; i++)
+        names[i] = r[i].mode;
+    return n;
+}
+
+int report_json(FILE *f, const struct sim_config *cfg, const struct run_result *r, unsigned n)
+{
+    const char **names = mv_calloc(n, sizeof *names);
     struct json j;
     json_init(&j, f);
     json_obj_begin(&j);
     json_key(&j, "memvirt"); json_str(&j, "1");
-    json_key(&j, "seed"); json_u64(&j, cfg->seed);
-    json_key(&j, "profile"); json_str(&j, cfg->profile);
-    json_key(&j, "check"); json_bool(&j, cfg->check);
-    json_key(&j, "clock_ghz"); json_dbl(&j, cfg->cost.clock_ghz);
+    config_json_write(&j, cfg, names, run_modes(r, n, names));
     json_key(&j, "runs");
     json_arr_begin(&j);
     for (unsigned i = 0; i < n; i++)
         json_run(&j, &r[i]);
     json_arr_end(&j);
     json_obj_end(&j);
-    return commit(f, tmp, path, json_finish(&j) == 0);
+    free(names);
+    return json_finish(&j);
 }
 
-int report_csv(const char *path, const struct sim_config *cfg, const struct run_result *r, unsigned n)
+int report_csv(FILE *f, const struct sim_config *cfg, const struct run_result *r, unsigned n)
 {
-    char tmp[4096];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
-    if (!f)
-        return -1;
+    const char **names = mv_calloc(n, sizeof *names);
     fprintf(f, "mode,workload,kind,name,time_s,value\n");
+    config_csv_write(f, cfg, names, run_modes(r, n, names));
+    free(names);
     for (unsigned i = 0; i < n; i++) {
         const struct run_result *x = &r[i];
         for (unsigned c = 0; c < CNT__N; c++)
@@ -232,6 +213,42 @@ int report_csv(const char *path, const struct sim_config *cfg, const struct run_
                         x->series.t[s], x->series.gauge[s * x->series.ngauge + g]);
         }
     }
-    (void)cfg;
-    return commit(f, tmp, path, !ferror(f));
+    return ferror(f) ? -1 : 0;
+}
+
+int report_files_open(struct report_files *rf, const char *json, const char *csv)
+{
+    memset(rf, 0, sizeof *rf);
+    rf->json = rf->csv = -1;
+    if (json) {
+        if (outset_add(&rf->set, "--json", json))
+            return -1;
+        rf->json = (int)rf->set.n - 1;
+    }
+    if (csv) {
+        if (outset_add(&rf->set, "--csv", csv))
+            return -1;
+        rf->csv = (int)rf->set.n - 1;
+    }
+    return 0;
+}
+
+int report_files_use_stdout(const struct report_files *rf)
+{
+    return outset_uses_stdout(&rf->set);
+}
+
+int report_files_commit(struct report_files *rf, const struct sim_config *cfg, const struct run_result *r,
+                        unsigned n)
+{
+    if (rf->json >= 0 && report_json(outset_stream(&rf->set, (unsigned)rf->json), cfg, r, n))
+        return mv_error("--json: internal error formatting the document");
+    if (rf->csv >= 0 && report_csv(outset_stream(&rf->set, (unsigned)rf->csv), cfg, r, n))
+        return mv_error("--csv: internal error formatting the rows");
+    return outset_commit(&rf->set);
+}
+
+void report_files_close(struct report_files *rf)
+{
+    outset_free(&rf->set);
 }

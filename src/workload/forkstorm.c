@@ -51,6 +51,17 @@ static const struct param_def defs[] = {
 static const struct param_group group = { "forkstorm", defs, sizeof defs / sizeof defs[0],
                                           "process churn (PiBooster busy setting)" };
 
+static int fs_validate(const void *cfg, const struct kconfig *guest)
+{
+    const struct forkstorm_cfg *c = cfg;
+    (void)guest;
+    if (c->browser_pct + c->helper_pct > 100)
+        return mv_error("--param forkstorm.browser_pct=%llu, forkstorm.helper_pct=%llu: they are shares "
+                        "of the same fork+exec creations and sum past 100",
+                        (unsigned long long)c->browser_pct, (unsigned long long)c->helper_pct);
+    return 0;
+}
+
 enum { IT_ARRIVAL, IT_EXIT, IT_BURST, IT_CTL_ON, IT_CTL_OFF, IT_END };
 
 struct item { uint64_t t, seq; uint32_t kind, pid; };
@@ -322,6 +333,7 @@ const struct workload_def wl_forkstorm = {
     .doc = "steady process churn: ~542 creations/exits per simulated minute (PiBooster busy setting)",
     .params = &group,
     .cfg_size = sizeof(struct forkstorm_cfg),
+    .validate = fs_validate,
     .create = fs_create,
     .next = fs_next,
     .progress = fs_progress,

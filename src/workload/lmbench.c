@@ -5,6 +5,7 @@
  *   fork+sh      the child execs a shell, which execs the tiny program.
  * Each operation is bracketed by marks; the engine reports the mean latency
  * of each in simulated microseconds (metrics lat_<name>_us). */
+#include "guest/kernel.h"
 #include "lib/err.h"
 #include "lib/rng.h"
 #include "workload/evq.h"
@@ -26,6 +27,15 @@ static const struct param_def defs[] = {
     PARAM_U64(struct lmbench_cfg, heap_kb, "128", 0, 1 << 20, "heap the parent has written before forking"),
 };
 static const struct param_group group = { "lmbench", defs, sizeof defs / sizeof defs[0], "lmbench lat_proc analogs" };
+
+static int lm_validate(const void *cfg, const struct kconfig *guest)
+{
+    const struct lmbench_cfg *c = cfg;
+    if (c->heap_kb > guest->ram_mb << 10)
+        return mv_error("--param lmbench.heap_kb=%llu: the heap is larger than the guest's RAM (guest.ram_mb=%llu)",
+                        (unsigned long long)c->heap_kb, (unsigned long long)guest->ram_mb);
+    return 0;
+}
 
 enum { T_FORK_EXIT, T_FORK_EXEC, T_FORK_SH, T__N };
 #define SH_HEAP (16 << 10)      /* heap the shell writes */
@@ -166,6 +176,7 @@ const struct workload_def wl_lmbench = {
     .doc = "lat_proc analogs: fork+exit, fork+execve, fork+sh; mean latency of each",
     .params = &group,
     .cfg_size = sizeof(struct lmbench_cfg),
+    .validate = lm_validate,
     .create = lm_create,
     .next = lm_next,
     .progress = lm_progress,

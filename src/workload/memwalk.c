@@ -41,6 +41,22 @@ static const struct param_def defs[] = {
 };
 static const struct param_group group = { "memwalk", defs, sizeof defs / sizeof defs[0], "memory access kernels" };
 
+static int mw_validate(const void *cfg, const struct kconfig *guest)
+{
+    const struct memwalk_cfg *c = cfg;
+    if (c->ws_mb > guest->ram_mb)
+        return mv_error("--param memwalk.ws_mb=%llu: the working set is larger than the guest's RAM "
+                        "(guest.ram_mb=%llu)", (unsigned long long)c->ws_mb, (unsigned long long)guest->ram_mb);
+    if (c->remap_every && c->remap_kb > c->ws_mb << 10)
+        return mv_error("--param memwalk.remap_kb=%llu: the remapped chunk is larger than the working set "
+                        "(memwalk.ws_mb=%llu)", (unsigned long long)c->remap_kb, (unsigned long long)c->ws_mb);
+    unsigned page_kb = !strcmp(c->page_size, "2m") ? 2048 : 4;
+    if (c->remap_every && c->remap_kb % page_kb)
+        return mv_error("--param memwalk.remap_kb=%llu: not a whole number of pages (memwalk.page_size=%s: "
+                        "a multiple of %u)", (unsigned long long)c->remap_kb, c->page_size, page_kb);
+    return 0;
+}
+
 #define WS_BASE 0x100000000000ull   /* 16 TiB: far from the image */
 #define BATCH 4096
 
@@ -202,6 +218,7 @@ const struct workload_def wl_memwalk = {
     .doc = "access kernels (seq, stride, random, chase) over a working set; TLB- or fault-heavy",
     .params = &group,
     .cfg_size = sizeof(struct memwalk_cfg),
+    .validate = mw_validate,
     .create = mw_create,
     .next = mw_next,
     .progress = mw_progress,

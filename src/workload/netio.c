@@ -26,6 +26,15 @@ static const struct param_def defs[] = {
 };
 static const struct param_group group = { "netio", defs, sizeof defs / sizeof defs[0], "network stream receiver" };
 
+static int nio_validate(const void *cfg, const struct kconfig *guest)
+{
+    const struct netio_cfg *c = cfg;
+    if (c->buf_kb > guest->ram_mb << 10)
+        return mv_error("--param netio.buf_kb=%llu: the buffer is larger than the guest's RAM (guest.ram_mb=%llu)",
+                        (unsigned long long)c->buf_kb, (unsigned long long)guest->ram_mb);
+    return 0;
+}
+
 #define RECV_BUF 0x7f0000000000ull
 
 struct netio {
@@ -111,6 +120,7 @@ const struct workload_def wl_netio = {
     .doc = "netperf TCP_STREAM-like receiver: NIC DMA through the IOMMU at link rate",
     .params = &group,
     .cfg_size = sizeof(struct netio_cfg),
+    .validate = nio_validate,
     .create = net_create,
     .next = net_next,
     .progress = net_progress,

@@ -51,11 +51,17 @@ struct event {
     const char *name;               /* marks, EV_CTL */
 };
 
+struct kconfig;
+
 struct workload_def {
     const char *name;
     const char *doc;
     const struct param_group *params;
     size_t cfg_size;
+    /* Checks across the workload's parameters and the guest's (percentages
+     * that must not sum past 100, sizes that must fit in guest RAM). -1 after
+     * mv_error (may be NULL). */
+    int (*validate)(const void *cfg, const struct kconfig *guest);
     /* New generator state from a filled-in config and the run seed. */
     void *(*create)(const void *cfg, uint64_t seed);
     /* Fill *ev with the next event; EV_END when done. */

@@ -33,6 +33,21 @@ check run --seed -3
 check run --param tlb.l2_entries=100
 check run --profile nosuch
 check run --param
+check compare --modes native,,pv
+check run --seed 1 --seed 2
+check run --check=yes
+check run --workload memwalk --param memwalk.ws_mb=4096
+check run --json "$tmp/nosuchdir/x.json"
+check run --json "$tmp/x.json" --csv "$tmp/x.json"
+echo '{"memvirt": "1", "seed": tru' >"$tmp/bad.json"
+check rerun "$tmp/bad.json"
+"$MV" run --quiet --workload lmbench --param lmbench.iterations=1 --json "$tmp/good.json" >/dev/null 2>&1
+sed 's/"tlb.l2_ways": 12/"tlb.l2_ways": 0/' "$tmp/good.json" >"$tmp/range.json"
+check rerun "$tmp/range.json"
+sed 's/"profile": "default"/"profile": "fast"/' "$tmp/good.json" >"$tmp/profile.json"
+check rerun "$tmp/profile.json"
+sed 's/"lmbench.heap_kb": 128/"lmbench.heap_kb": 99999999/' "$tmp/good.json" >"$tmp/heap.json"
+check rerun "$tmp/heap.json"
 
 [ "$failures" -eq 0 ] || { echo "cli_bad_input_leaks.sh: $failures failed" >&2; exit 1; }
 echo "cli_bad_input_leaks.sh: all checks passed"

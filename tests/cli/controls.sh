@@ -23,7 +23,7 @@ bad "--at ptcache under native"       "no control 'ptcache'"  run --mode native 
 bad "--at in a compare with pv"       "mode pv has no control" compare --modes pv-pibooster,pv "${fs[@]}" --at 5s:ptcache=on
 bad "--at ptcache under tsp"          "no control 'ptcache'"  run --mode tsp "${fs[@]}" --at 5s:ptcache=on
 bad "workload control under pv"       "does not offer"         run --mode pv "${fs[@]}" --param forkstorm.ptcache_on_min=0.1
-bad "unknown control"                 "no control 'bogus'"     run --mode pv-pibooster "${fs[@]}" --at 5s:bogus=1
+bad "unknown control"                 "unknown control 'bogus'"     run --mode pv-pibooster "${fs[@]}" --at 5s:bogus=1
 bad "bad control value"               "on or off"              run --mode pv-pibooster "${fs[@]}" --at 5s:ptcache=maybe
 
 # the controls pv-pibooster offers: off at boot, on at 6 s, the pool grows after

@@ -124,9 +124,8 @@ cmp s.runs/merged.json again/merged.json && cmp s.runs/merged.csv again/merged.c
 # with its index, the others finish, and the sweep exits 1
 cat > f.sweep <<'EOF'
 mode = native
-workload = memwalk
-memwalk.ws_mb = 128
-memwalk.refs = 1000
+workload = forkstorm
+forkstorm.minutes = 0.05
 guest.ram_mb = 64, 512
 EOF
 "$MV" sweep f.sweep -j 2 >out 2>err; rc=$?

@@ -3,8 +3,8 @@
  * and checked without a crash, a leak or undefined behaviour, and a spec
  * that is accepted expands into runs whose arguments `memvirt run` takes.
  *
- *   make fuzz                  clang -fsanitize=fuzzer,address,undefined, a timed run
- *   fuzz_sweep_spec FILE...    (without libFuzzer) replays files: the corpus in make test */
+ *   make fuzz FUZZ=sweep_spec  under libFuzzer for FUZZ_SECONDS
+ *   fuzz_sweep_spec FILE...    (the replay build) replays files: the corpus in make test */
 #include "lib/err.h"
 #include "sim/sweep_plan.h"
 #include <stdint.h>
@@ -34,23 +34,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
-
-#ifndef MEMVIRT_LIBFUZZER
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            fprintf(stderr, "fuzz_sweep_spec: cannot read %s\n", argv[i]);
-            return 1;
-        }
-        char *buf = malloc(1 << 20);
-        size_t n = fread(buf, 1, 1 << 20, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput((const uint8_t *)buf, n);
-        free(buf);
-    }
-    printf("fuzz_sweep_spec: %d inputs replayed\n", argc - 1);
-    return 0;
-}
-#endif

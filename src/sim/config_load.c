@@ -1,0 +1,236 @@
+/* config_load.c: reading the effective configuration back from a JSON
+ * result for `memvirt rerun` (see config_file.h). JSON is parsed by jansson,
+ * strictly: duplicate keys, trailing commas and trailing garbage are errors,
+ * with the line and column; everything after parsing names the key. */
+#include "lib/err.h"
+#include "lib/version.h"
+#include "sim/config_file.h"
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static const char *const top_keys[] = {
+    "memvirt", "version", "revision", "seed", "profile", "check", "clock_ghz",
+    "workload", "modes", "at", "params", "runs",
+};
+
+/* Report an error a config_* call kept quiet, with the file and key before it. */
+static int rethrow(const char *name, const char *key)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", mv_last_error());
+    return mv_error("rerun: %s: %s: %s", name, key, msg);
+}
+
+static const char *get_str(const char *name, json_t *root, const char *key)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v) {
+        mv_error("rerun: %s: no '%s' (not a memvirt result?)", name, key);
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        mv_error("rerun: %s: %s: expected a string", name, key);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static int load_params(const char *name, json_t *params, struct sim_config *c)
+{
+    char where[1024];
+    snprintf(where, sizeof where, "rerun: %s: params", name);
+    struct config_group g[CONFIG_MAX_GROUPS];
+    unsigned ng = config_groups(c, g);
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v) {
+        const char *dot = strchr(key, '.');
+        const struct param_def *d = NULL;
+        unsigned gi = 0;
+        for (; dot && gi < ng; gi++)
+            if (strlen(g[gi].g->prefix) == (size_t)(dot - key) && !strncmp(g[gi].g->prefix, key, (size_t)(dot - key))) {
+                d = param_find(g[gi].g, dot + 1);
+                break;
+            }
+        if (!d)
+            return mv_error("%s: unknown parameter '%s' (for workload %s)", where, key, c->wl->name);
+        char text[64];
+        switch (d->type) {
+        case P_U64:
+            if (!json_is_integer(v) || json_integer_value(v) < 0)
+                return mv_error("%s: %s: expected a non-negative integer", where, key);
+            snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+            break;
+        case P_DBL:
+            if (json_is_integer(v))
+                snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+            else if (json_is_real(v))
+                param_format_dbl(json_real_value(v), text, sizeof text);
+            else
+                return mv_error("%s: %s: expected a number", where, key);
+            break;
+        case P_BOOL:
+            if (!json_is_boolean(v))
+                return mv_error("%s: %s: expected true or false", where, key);
+            snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
+            break;
+        case P_CHOICE:
+            if (!json_is_string(v))
+                return mv_error("%s: %s: expected a string", where, key);
+            if (param_set(g[gi].g, g[gi].cfg, d->name, json_string_value(v), where))
+                return -1;
+            continue;
+        }
+        if (param_set(g[gi].g, g[gi].cfg, d->name, text, where))
+            return -1;
+    }
+    /* Every parameter must be there: a missing one would silently be the default. */
+    for (unsigned i = 0; i < ng; i++)
+        for (size_t k = 0; k < g[i].g->n; k++) {
+            char full[96];
+            snprintf(full, sizeof full, "%s.%s", g[i].g->prefix, g[i].g->defs[k].name);
+            if (!json_object_get(params, full))
+                return mv_error("%s: no value for '%s'", where, full);
+        }
+    return 0;
+}
+
+static int load(const char *name, json_t *root, struct sim_config *c, const struct mode_def **sel,
+                unsigned *nsel)
+{
+    if (!json_is_object(root))
+        return mv_error("rerun: %s: expected a JSON object (a memvirt result)", name);
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        unsigned i = 0;
+        while (i < sizeof top_keys / sizeof top_keys[0] && strcmp(top_keys[i], key))
+            i++;
+        if (i == sizeof top_keys / sizeof top_keys[0])
+            return mv_error("rerun: %s: unknown key '%s'", name, key);
+    }
+    const char *schema = get_str(name, root, "memvirt");
+    if (!schema)
+        return -1;
+    if (strcmp(schema, "1"))
+        return mv_error("rerun: %s: memvirt: schema '%s' is not one this memvirt reads ('1')", name, schema);
+    const char *version = get_str(name, root, "version"), *revision = get_str(name, root, "revision");
+    const char *workload = get_str(name, root, "workload"), *profile = get_str(name, root, "profile");
+    if (!version || !revision || !workload || !profile)
+        return -1;
+
+    if (!workload_find(workload))
+        return mv_error("rerun: %s: workload: unknown workload '%s'", name, workload);
+    config_init(c, workload);
+    int q = mv_error_quiet(1);
+    int rc = config_profile(c, profile);
+    mv_error_quiet(q);
+    if (rc)
+        return rethrow(name, "profile");
+
+    json_t *seed = json_object_get(root, "seed"), *check = json_object_get(root, "check");
+    if (!seed || !json_is_integer(seed) || json_integer_value(seed) < 0)
+        return mv_error("rerun: %s: seed: expected a non-negative integer", name);
+    c->seed = (uint64_t)json_integer_value(seed);
+    if (!check || !json_is_boolean(check))
+        return mv_error("rerun: %s: check: expected true or false", name);
+    c->check = json_is_true(check);
+
+    json_t *params = json_object_get(root, "params");
+    if (!params || !json_is_object(params))
+        return mv_error("rerun: %s: params: expected an object of every parameter's value", name);
+    if (load_params(name, params, c))
+        return -1;
+    /* clock_ghz repeats cost.clock_ghz as json_dbl writes it (9 digits) */
+    json_t *clock = json_object_get(root, "clock_ghz");
+    char nine[32];
+    snprintf(nine, sizeof nine, "%.9g", c->cost.clock_ghz);
+    if (!clock || !json_is_number(clock) || json_number_value(clock) != strtod(nine, NULL))
+        return mv_error("rerun: %s: clock_ghz: does not match params cost.clock_ghz", name);
+
+    json_t *at = json_object_get(root, "at"), *x;
+    size_t i;
+    if (!at || !json_is_array(at))
+        return mv_error("rerun: %s: at: expected an array of controls", name);
+    json_array_foreach(at, i, x) {
+        char where[32];
+        snprintf(where, sizeof where, "at[%zu]", i);
+        if (!json_is_string(x))
+            return mv_error("rerun: %s: %s: expected a string TIME:NAME=VALUE", name, where);
+        q = mv_error_quiet(1);
+        rc = config_at(c, json_string_value(x));
+        mv_error_quiet(q);
+        if (rc)
+            return rethrow(name, where);
+    }
+
+    json_t *ml = json_object_get(root, "modes");
+    if (!ml || !json_is_array(ml) || json_array_size(ml) == 0 || json_array_size(ml) > CONFIG_MAX_MODES)
+        return mv_error("rerun: %s: modes: expected an array of 1 to %d modes", name, CONFIG_MAX_MODES);
+    *nsel = 0;
+    json_array_foreach(ml, i, x) {
+        const struct mode_def *md = json_is_string(x) ? mode_find(json_string_value(x)) : NULL;
+        if (!md)
+            return mv_error("rerun: %s: modes[%zu]: not a known mode", name, i);
+        for (unsigned k = 0; k < *nsel; k++)
+            if (sel[k] == md)
+                return mv_error("rerun: %s: modes[%zu]: '%s' given twice", name, i, md->name);
+        sel[(*nsel)++] = md;
+    }
+
+    q = mv_error_quiet(1);
+    rc = config_validate(c);
+    for (unsigned k = 0; !rc && k < *nsel; k++)
+        rc = mode_validate(sel[k], c);
+    mv_error_quiet(q);
+    if (rc)
+        return rethrow(name, "configuration");
+
+    if (strcmp(version, mv_version()) || strcmp(revision, mv_revision()) || !strcmp(revision, "unknown"))
+        mv_warn("rerun: %s was written by memvirt %s (revision %s), this is %s (revision %s): the results "
+                "may differ", name, version, revision, mv_version(), mv_revision());
+    return 0;
+}
+
+int config_load_json(const char *name, const char *buf, size_t len, struct sim_config *c,
+                     const struct mode_def **sel, unsigned *nsel)
+{
+    memset(c, 0, sizeof *c);
+    json_error_t err;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        return mv_error("rerun: %s:%d:%d: %s", name, err.line, err.column, err.text);
+    int rc = load(name, root, c, sel, nsel);
+    json_decref(root);
+    return rc;
+}
+
+int config_load_json_file(const char *path, struct sim_config *c, const struct mode_def **sel,
+                          unsigned *nsel)
+{
+    memset(c, 0, sizeof *c);
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f)
+        return mv_error("rerun: cannot read '%s': %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap)
+            buf = mv_realloc(buf, cap = cap ? cap * 2 : 1 << 16);
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int bad = ferror(f);
+    int e = errno;
+    if (f != stdin)
+        fclose(f);
+    int rc = bad ? mv_error("rerun: cannot read '%s': %s", path, strerror(e))
+                 : config_load_json(path, buf, len, c, sel, nsel);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# contradictions.sh: inputs that contradict themselves or another input are
+# bad input (exit 2, one message naming them, nothing written), never silently
+# rewritten; numbers are decimal; a control the run ends before gets a
+# one-line warning. Each case has a passing neighbour, so the check is shown
+# to reject exactly what it should.
+#
+# usage: bash contradictions.sh /path/to/memvirt
+set -u
+MV=${1:?usage: contradictions.sh /path/to/memvirt}
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/expect.sh"
+
+LM=(--workload lmbench --param lmbench.iterations=2 --quiet)
+# expect_ok DESC ARGS...: exit 0 and nothing on stderr
+expect_ok() {
+    local desc=$1
+    shift
+    "$MV" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+    local rc=$?
+    [ "$rc" -eq 0 ] || fail "$desc: exit status $rc (memvirt $*): $(head -c 300 "$tmp/stderr")"
+    [ -s "$tmp/stderr" ] && fail "$desc: unexpected stderr: $(head -c 300 "$tmp/stderr")"
+}
+
+# --modes and --mode
+expect_bad "empty entry in --modes"   "--modes;native,,pv;empty"  compare --modes native,,pv "${LM[@]}" --json "$J"
+expect_bad "trailing comma"           "--modes;empty"            compare --modes native, "${LM[@]}" --json "$J"
+expect_bad "leading comma"            "--modes;empty"            compare --modes ,pv "${LM[@]}" --json "$J"
+expect_bad "empty --modes"            "--modes;empty"            compare --modes "" "${LM[@]}" --json "$J"
+expect_bad "duplicate in --modes"     "--modes;pv;twice"         compare --modes pv,pv "${LM[@]}" --json "$J"
+expect_bad "duplicate, apart"         "--modes;native;twice"     compare --modes native,pv,native "${LM[@]}" --json "$J"
+expect_bad "repeated --mode"          "--mode;twice"             run --mode pv --mode native "${LM[@]}" --json "$J"
+expect_bad "repeated --mode, same"    "--mode;twice"             run --mode pv --mode pv "${LM[@]}" --json "$J"
+expect_bad "repeated --modes"         "--modes;twice"            compare --modes pv --modes native "${LM[@]}" --json "$J"
+expect_ok  "distinct --modes"         compare --modes native,pv "${LM[@]}"
+
+# single-valued options repeated with different values
+expect_bad "two workloads"            "--workload;lmbench;memwalk" run --workload lmbench --workload memwalk --json "$J"
+expect_bad "two seeds"                "--seed;'1';'2'"           run "${LM[@]}" --seed 1 --seed 2 --json "$J"
+expect_bad "two profiles"             "--profile;nested"         run "${LM[@]}" --profile default --profile nested --json "$J"
+expect_bad "two --json"               "--json"                   run "${LM[@]}" --json "$J" --json "$out/other.json"
+expect_bad "a parameter twice"        "--param;tlb.l2_ways;'12';'6'" run "${LM[@]}" --param tlb.l2_ways=12 --param tlb.l2_ways=6 --json "$J"
+expect_bad "a control twice"          "--at;ptcache_ratio=100;ptcache_ratio=200" run "${LM[@]}" --at 1s:ptcache_ratio=100 --at 1000ms:ptcache_ratio=200 --json "$J"
+expect_ok  "same seed twice"          run "${LM[@]}" --seed 3 --seed 3
+expect_ok  "same parameter twice"     run "${LM[@]}" --param tlb.l2_ways=12 --param tlb.l2_ways=12
+
+# percentages that sum past 100, sizes that do not fit
+expect_bad "forkstorm shares past 100" "forkstorm.browser_pct;forkstorm.helper_pct;100" \
+    run --param forkstorm.browser_pct=70 --param forkstorm.helper_pct=31 --json "$J"
+expect_ok  "forkstorm shares at 100"  run --param forkstorm.browser_pct=70 --param forkstorm.helper_pct=30 \
+    --param forkstorm.minutes=0.02 --quiet
+expect_bad "working set past guest RAM" "memwalk.ws_mb=129;guest.ram_mb=128" \
+    run --workload memwalk --param guest.ram_mb=128 --param memwalk.ws_mb=129 --json "$J"
+expect_ok  "working set within guest RAM" run --workload memwalk --param guest.ram_mb=128 --param memwalk.ws_mb=100 \
+    --param memwalk.refs=1000 --quiet
+expect_bad "remap chunk past the working set" "memwalk.remap_kb=2048;memwalk.ws_mb=1" \
+    run --workload memwalk --param memwalk.ws_mb=1 --param memwalk.remap_every=100 --param memwalk.remap_kb=2048 --json "$J"
+expect_bad "remap chunk not whole huge pages" "memwalk.remap_kb=512;2048" \
+    run --workload memwalk --param memwalk.page_size=2m --param memwalk.remap_every=100 --param memwalk.remap_kb=512 --json "$J"
+expect_bad "remap chunk not whole pages" "memwalk.remap_kb=6;multiple of 4" \
+    run --workload memwalk --param memwalk.remap_every=100 --param memwalk.remap_kb=6 --json "$J"
+expect_ok  "remap chunk of whole huge pages" run --workload memwalk --param memwalk.page_size=2m --param memwalk.ws_mb=8 \
+    --param memwalk.remap_every=100 --param memwalk.remap_kb=4096 --param memwalk.refs=1000 --quiet
+expect_bad "lmbench heap past guest RAM" "lmbench.heap_kb;guest.ram_mb=64" \
+    run --workload lmbench --param guest.ram_mb=64 --param lmbench.heap_kb=65537 --json "$J"
+expect_bad "netio buffer past guest RAM" "netio.buf_kb;guest.ram_mb=64" \
+    run --workload netio --param guest.ram_mb=64 --param netio.buf_kb=65537 --json "$J"
+expect_bad "machine memory below the guest's" "hv.machine_mb=100;guest.ram_mb=128;176" \
+    run --mode pv "${LM[@]}" --param guest.ram_mb=128 --param hv.machine_mb=100 --json "$J"
+expect_bad "machine memory without the hypervisor's 48 MiB" "hv.machine_mb=175;need at least 176" \
+    run --mode pv "${LM[@]}" --param guest.ram_mb=128 --param hv.machine_mb=175 --json "$J"
+expect_ok  "machine memory at the minimum" run --mode pv "${LM[@]}" --param guest.ram_mb=128 --param hv.machine_mb=176
+
+# a parameter that would turn a mode into another
+expect_bad "page-table cache under pv" "guest.pt_cache;pv;pv-pibooster" \
+    run --mode pv "${LM[@]}" --param guest.pt_cache=on --json "$J"
+expect_bad "page-table cache under native" "guest.pt_cache;native" \
+    compare --modes pv-pibooster,native "${LM[@]}" --param guest.pt_cache=on --json "$J"
+expect_ok  "page-table cache under pv-pibooster" run --mode pv-pibooster "${LM[@]}" --param guest.pt_cache=on
+
+# numbers are decimal
+expect_bad "octal-looking integer"  "tlb.l2_ways;'012'"    run "${LM[@]}" --param tlb.l2_ways=012 --json "$J"
+expect_bad "hex integer"            "tlb.l2_ways;0xc"      run "${LM[@]}" --param tlb.l2_ways=0xc --json "$J"
+expect_bad "signed integer"         "tlb.l2_ways;+12"      run "${LM[@]}" --param tlb.l2_ways=+12 --json "$J"
+expect_bad "integer with space"     "tlb.l2_ways"          run "${LM[@]}" --param "tlb.l2_ways= 12" --json "$J"
+expect_bad "integer overflow"       "lmbench.iterations"   run "${LM[@]}" --param lmbench.iterations=18446744073709551616 --json "$J"
+expect_bad "suffix overflow"        "lmbench.iterations"   run "${LM[@]}" --param lmbench.iterations=17179869184G --json "$J"
+expect_bad "hex float"              "lmbench.touch;0x1p-2" run "${LM[@]}" --param lmbench.touch=0x1p-2 --json "$J"
+expect_bad "signed float"           "lmbench.touch;+0.5"   run "${LM[@]}" --param lmbench.touch=+0.5 --json "$J"
+expect_bad "float without digit"    "lmbench.touch;.5"     run "${LM[@]}" --param lmbench.touch=.5 --json "$J"
+expect_bad "float leading zero"     "lmbench.touch;00.5"   run "${LM[@]}" --param lmbench.touch=00.5 --json "$J"
+expect_bad "infinite float"         "lmbench.touch;inf"    run "${LM[@]}" --param lmbench.touch=inf --json "$J"
+expect_bad "octal-looking seed"     "--seed;'07'"          run "${LM[@]}" --seed 07 --json "$J"
+expect_bad "seed past 2^63-1"       "--seed;9223372036854775808" run "${LM[@]}" --seed 9223372036854775808 --json "$J"
+expect_ok  "decimal forms"          run "${LM[@]}" --seed 9223372036854775807 --param tlb.l2_ways=12 \
+    --param lmbench.touch=0.5 --param lmbench.heap_kb=1K --param cost.clock_ghz=2.4e0
+expect_ok  "negative float where allowed" run --param forkstorm.ptcache_on_min=-1 --param forkstorm.minutes=0.02 --quiet
+
+# --at times: exact, decimal, representable
+expect_bad "--at time past 64 bits"    "--at;too large"     run "${LM[@]}" --at 18446744073709551616ns:ptcache=on --json "$J"
+expect_bad "--at minutes past 64 bits" "--at;too large"     run "${LM[@]}" --at 307445734561825861m:ptcache=on --json "$J"
+expect_bad "--at cycles past 64 bits"  "--at;too large;cycles" run "${LM[@]}" --at 18446744073709551615ns:ptcache=on --json "$J"
+expect_bad "--at exponent"             "--at;1e3s"          run "${LM[@]}" --at 1e3s:ptcache=on --json "$J"
+expect_bad "--at leading zero"         "--at;01s"           run "${LM[@]}" --at 01s:ptcache=on --json "$J"
+expect_bad "--at below a nanosecond"   "--at;nanoseconds"   run "${LM[@]}" --at 0.5ns:ptcache=on --json "$J"
+expect_bad "--at negative"             "--at;-1s"           run "${LM[@]}" --at -1s:ptcache=on --json "$J"
+
+# a flag that takes no value
+expect_bad "--check=yes"   "--check;takes no value"  run "${LM[@]}" --check=yes --json "$J"
+expect_bad "--quiet=1"     "--quiet;takes no value"  compare "${LM[@]}" --quiet=1 --json "$J"
+expect_bad "--help=x"      "--help;takes no value"   run --help=x
+expect_bad "--json alone"  "--json;needs a value"    run "${LM[@]}" --json
+
+# a control the run ends before: one warning line naming it, the run succeeds
+"$MV" run --mode pv-pibooster "${LM[@]}" --at 10ms:ptcache_ratio=100 --at 90m:ptcache=off --json "$J" \
+    >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+[ "$rc" -eq 0 ] || fail "late control: exit status $rc: $(cat "$tmp/stderr")"
+[ "$(wc -l <"$tmp/stderr")" -eq 1 ] || fail "late control: expected one warning line, got: $(cat "$tmp/stderr")"
+grep -q '^memvirt: warning: --at 90m:ptcache=off was never applied' "$tmp/stderr" \
+    || fail "late control: warning does not name it: $(cat "$tmp/stderr")"
+[ -s "$J" ] || fail "late control: no JSON written"
+# one that does fire gets no warning
+"$MV" run --mode pv-pibooster "${LM[@]}" --at 1ms:ptcache=off >/dev/null 2>"$tmp/stderr" \
+    || fail "early control: run failed"
+[ -s "$tmp/stderr" ] && fail "early control: unexpected warning: $(cat "$tmp/stderr")"
+
+finish contradictions.sh

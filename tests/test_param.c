@@ -1,0 +1,187 @@
+/* test_param.c: numbers on the command line and in result files are decimal
+ * (lib/param.c), a parameter's canonical text reads back to the same value,
+ * --at times are exact and bounded, and a control's canonical form reads back
+ * to the same control (sim/config.c): what `memvirt rerun` relies on. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "lib/param.h"
+#include "lib/rng.h"
+#include "testutil.h"
+
+static void test_u64_decimal_only(void **state)
+{
+    (void)state;
+    static const struct { const char *s; uint64_t v; } ok[] = {
+        { "0", 0 }, { "7", 7 }, { "10", 10 }, { "4K", 4096 }, { "2m", 2u << 20 }, { "1G", 1u << 30 },
+        { "3T", 3ull << 40 }, { "0K", 0 }, { "18446744073709551615", UINT64_MAX }, { "16777215T", 16777215ull << 40 },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        uint64_t v = 12345;
+        assert_int_equal(param_parse_u64(ok[i].s, &v), 0);
+        assert_true(v == ok[i].v);
+    }
+    static const char *const bad[] = {
+        "", "010", "00", "0x10", "0X1", "+7", "-1", " 7", "7 ", "7KB", "K", "1.5", "1e3",
+        "18446744073709551616", "99999999999999999999", "16777216T", "17179869184G", "0b1", "1_000",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t v = 12345;
+        assert_int_equal(param_parse_u64(bad[i], &v), -1);
+        assert_true(v == 12345);   /* untouched */
+    }
+}
+
+static void test_dbl_decimal_only(void **state)
+{
+    (void)state;
+    static const struct { const char *s; double v; } ok[] = {
+        { "0", 0 }, { "-1", -1 }, { "0.5", 0.5 }, { "2.4", 2.4 }, { "1e3", 1e3 }, { "2E-3", 2e-3 },
+        { "1e+06", 1e6 }, { "-0.25", -0.25 }, { "10.0", 10 },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        double v = 99;
+        assert_int_equal(param_parse_dbl(ok[i].s, &v), 0);
+        assert_true(v == ok[i].v);
+    }
+    static const char *const bad[] = {
+        "", "+1", ".5", "5.", "00.5", "01", "0x1p3", "inf", "nan", "1e", "1e+", "- 1", "1,5", "1e400", " 1", "--1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v = 99;
+        assert_int_equal(param_parse_dbl(bad[i], &v), -1);
+        assert_true(v == 99);
+    }
+}
+
+/* The shortest text param_format gives reads back to the very same double,
+ * for random bit patterns and awkward values. */
+static void test_dbl_format_round_trip(void **state)
+{
+    (void)state;
+    rng_t r;
+    rng_seed(&r, 1, 77);
+    double awkward[] = { 0.1, 2.123456789123, 1.0 / 3, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, 1e15, 123456789012345678.0 };
+    for (int i = 0; i < 100000 + (int)(sizeof awkward / sizeof awkward[0]); i++) {
+        double v;
+        if (i < (int)(sizeof awkward / sizeof awkward[0])) {
+            v = awkward[i];
+        } else {
+            uint64_t bits = rng_next(&r);
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+        }
+        char buf[64];
+        param_format_dbl(v, buf, sizeof buf);
+        double back;
+        assert_int_equal(param_parse_dbl(buf, &back), 0);
+        assert_memory_equal(&back, &v, sizeof v);
+    }
+    char buf[64];
+    param_format_dbl(0.1, buf, sizeof buf);
+    assert_string_equal(buf, "0.1");   /* shortest, not 0.10000000000000001 */
+}
+
+/* Every parameter of every group formats to text that param_set reads back
+ * to the same bytes: the effective configuration in a result is exact. */
+static void test_every_param_round_trips(void **state)
+{
+    (void)state;
+    struct sim_config a, b;
+    assert_int_equal(config_init(&a, "memwalk"), 0);
+    assert_int_equal(config_init(&b, "memwalk"), 0);
+    assert_int_equal(config_param(&a, "cost.clock_ghz=2.123456789123"), 0);
+    assert_int_equal(config_param(&a, "memwalk.pattern=chase"), 0);
+    assert_int_equal(config_param(&a, "guest.pcid=false"), 0);
+    struct config_group ga[CONFIG_MAX_GROUPS], gb[CONFIG_MAX_GROUPS];
+    unsigned n = config_groups(&a, ga), nb = config_groups(&b, gb), count = 0;
+    assert_int_equal(n, nb);
+    assert_string_equal(ga[n - 1].g->prefix, "memwalk");   /* the workload's group is there */
+    for (unsigned i = 0; i < n; i++)
+        for (size_t k = 0; k < ga[i].g->n; k++, count++) {
+            const struct param_def *d = &ga[i].g->defs[k];
+            char text[64];
+            param_format(d, ga[i].cfg, text, sizeof text);
+            assert_int_equal(param_set(gb[i].g, gb[i].cfg, d->name, text, "test"), 0);
+            size_t size = d->type == P_U64 ? 8 : d->type == P_DBL ? 8 : d->type == P_BOOL ? sizeof(int) : PARAM_STR_MAX;
+            assert_memory_equal((char *)ga[i].cfg + d->off, (char *)gb[i].cfg + d->off,
+                                d->type == P_CHOICE ? strlen(text) + 1 : size);
+        }
+    assert_true(count > 80);
+    config_free(&a);
+    config_free(&b);
+}
+
+static void test_at_times_exact(void **state)
+{
+    (void)state;
+    static const struct { const char *spec; uint64_t ns; const char *canon; } ok[] = {
+        { "5m:ptcache=on", 300000000000ull, "5m:ptcache=on" },
+        { "1.5m:ptcache=off", 90000000000ull, "90s:ptcache=off" },
+        { "0.000000001s:ptcache=true", 1, "1ns:ptcache=on" },
+        { "1500ms:ptcache_ratio=100", 1500000000ull, "1500ms:ptcache_ratio=100" },
+        { "2.5us:ptcache_total=4K", 2500, "2500ns:ptcache_total=4096" },
+        { "0s:ptcache=on", 0, "0m:ptcache=on" },
+        { "18446744073709551615ns:ptcache=on", UINT64_MAX, "18446744073709551615ns:ptcache=on" },
+        { "307445734m:ptcache=on", 307445734ull * 60000000000ull, "307445734m:ptcache=on" },
+    };
+    mv_error_quiet(1);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct sim_config c;
+        assert_int_equal(config_init(&c, "lmbench"), 0);
+        assert_int_equal(config_at(&c, ok[i].spec), 0);
+        assert_true(c.at[0].ns == ok[i].ns);
+        char buf[96];
+        config_at_format(&c.at[0], buf, sizeof buf);
+        assert_string_equal(buf, ok[i].canon);
+        /* the canonical form reads back to the same control */
+        struct sim_config d;
+        assert_int_equal(config_init(&d, "lmbench"), 0);
+        assert_int_equal(config_at(&d, buf), 0);
+        assert_memory_equal(&d.at[0], &c.at[0], sizeof c.at[0]);
+        config_free(&c);
+        config_free(&d);
+    }
+    static const char *const bad[] = {
+        "18446744073709551616ns:ptcache=on", "307445735m:ptcache=on", "0.5ns:ptcache=on", "1e3s:ptcache=on",
+        "01s:ptcache=on", "-1s:ptcache=on", "+1s:ptcache=on", "1.s:ptcache=on", ".5s:ptcache=on", "1h:ptcache=on",
+        "1 s:ptcache=on", "s:ptcache=on", "1s:ptcache_ratio=0x10", "1s:ptcache_ratio=010",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct sim_config c;
+        assert_int_equal(config_init(&c, "lmbench"), 0);
+        assert_int_equal(config_at(&c, bad[i]), -1);
+        assert_int_equal(c.nat, 0);
+        config_free(&c);
+    }
+    /* representable in ns but not in cycles at the clock: refused by validation */
+    struct sim_config c;
+    assert_int_equal(config_init(&c, "lmbench"), 0);
+    assert_int_equal(config_at(&c, "7686143364045646848ns:ptcache=on"), 0);   /* 2^64 / 2.4 */
+    assert_int_equal(config_validate(&c), -1);
+    assert_non_null(strstr(mv_last_error(), "too large"));
+    config_free(&c);
+    assert_int_equal(config_init(&c, "lmbench"), 0);
+    assert_int_equal(config_at(&c, "7686143364045645824ns:ptcache=on"), 0);   /* just below */
+    assert_int_equal(config_validate(&c), 0);
+    config_free(&c);
+    mv_error_quiet(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_u64_decimal_only),
+        cmocka_unit_test(test_dbl_decimal_only),
+        cmocka_unit_test(test_dbl_format_round_trip),
+        cmocka_unit_test(test_every_param_round_trips),
+        cmocka_unit_test(test_at_times_exact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
