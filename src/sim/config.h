@@ -22,6 +22,7 @@ struct sched_ctl {
     uint64_t value;
 };
 #define MAX_SCHED_CTL 32
+#define CONFIG_PROFILE_MAX 1024
 
 struct sim_config {
     struct sched_ctl at[MAX_SCHED_CTL];   /* sorted by time */
@@ -29,7 +30,7 @@ struct sim_config {
     uint64_t seed;
     int check;
     int quiet;
-    char profile[PARAM_STR_MAX];
+    char profile[CONFIG_PROFILE_MAX];   /* a built-in profile's name or a profile file's path */
     struct cost cost;
     struct tlb_config tlb;
     struct dcache_config dcache;
@@ -46,7 +47,8 @@ extern const struct param_group tlb_params, sim_params;
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
 void config_free(struct sim_config *c);
-/* Load a cost profile (resets cost.* to the profile's values). */
+/* Load a cost profile (resets cost.* to the profile's values): a built-in
+ * profile by name, otherwise a profile file (sim/profile.h). */
 int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);
