@@ -1,9 +1,10 @@
 # Top-level driver. `make run` and `make test` are the README's two commands.
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench experiments clean
+.PHONY: all setup build build-asan run test test-normal test-asan bench experiments fuzz clean
 
 all: build
 
@@ -47,5 +48,24 @@ bench: build
 experiments: build
 	@experiments/pibooster.sh
 
+# Fuzzing: every tests/fuzz/fuzz_*.c target, built with clang's libFuzzer
+# (plus ASan/UBSan), runs FUZZ_SECONDS each from its seed corpus
+# tests/fuzz/corpus/<name>/; new inputs go to $(BUILD_FUZZ)/corpus/<name>/,
+# crashes to $(BUILD_FUZZ)/crash-*.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/setup --fuzz
+	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DMEMVIRT_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) > $(BUILD_FUZZ)/build.log 2>&1 || { cat $(BUILD_FUZZ)/build.log; exit 1; }
+	@set -e; for src in tests/fuzz/fuzz_*.c; do \
+	  name=$$(basename $$src .c); mkdir -p $(BUILD_FUZZ)/corpus/$$name; \
+	  seeds=; [ -d tests/fuzz/corpus/$$name ] && seeds=tests/fuzz/corpus/$$name; \
+	  echo "== $$name: $(FUZZ_SECONDS) s =="; \
+	  log=$(BUILD_FUZZ)/$$name.log; \
+	  ( cd $(BUILD_FUZZ) && ./$${name}_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      corpus/$$name $${seeds:+../$$seeds} ) > $$log 2>&1 || { tail -n 40 $$log; exit 1; }; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $$log || tail -n 3 $$log; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)
