@@ -4,7 +4,7 @@ BUILD_SAN  ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench experiments fuzz clean
+.PHONY: all setup build build-asan run test test-normal test-asan bench experiments fuzz calibrate clean
 
 all: build
 
@@ -66,6 +66,11 @@ fuzz:
 	      corpus/$$name $${seeds:+../$$seeds} ) > $$log 2>&1 || { tail -n 40 $$log; exit 1; }; \
 	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $$log || tail -n 3 $$log; \
 	done
+
+# Measure this host's costs into a profile (docs/cost-model.md).
+PROFILE ?= profiles/this-host.profile
+calibrate: build
+	@./$(BUILD)/memvirt calibrate -o $(PROFILE)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

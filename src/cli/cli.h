@@ -12,5 +12,6 @@
 
 int cmd_run(int argc, char **argv);       /* run and compare */
 int cmd_list(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv); /* measure this host into a cost profile; --verify one */
 
 #endif
