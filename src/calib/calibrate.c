@@ -304,6 +304,10 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
                  "a walk reference that hits the cache page walks see", (unsigned long long)ptw_kb);
         measured(r, "walk_ref", "measured", &near, 1, buf, NULL);
     }
+    struct calib_stat mid;
+    if (!bench_load_latency(c, 16ull << 20, &mid))
+        raw(r, "measured.load_latency_16mb_ns", mid.med, "ns", &mid,
+            "dependent loads over every line of 16 MiB on huge pages: within a 32 MiB last-level cache");
     if (!bench_load_latency(c, 512ull << 20, &far))
         raw(r, "measured.load_latency_512mb_ns", far.med, "ns", &far,
             "dependent loads over every line of 512 MiB on huge pages: a load that misses every cache");

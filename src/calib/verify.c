@@ -29,6 +29,10 @@ static const char *const fault_base[] = { "memwalk.ws_mb=64", MW_REFS, NULL };
 static const char *const tlb_heavy[] = { "memwalk.ws_mb=1024", "memwalk.pattern=chase", MW_REFS, NULL };
 static const char *const tlb_base[] = { "memwalk.ws_mb=1024", "memwalk.pattern=chase", "memwalk.page_size=2m",
                                         MW_REFS, NULL };
+static const char *const chase_heavy[] = { "memwalk.ws_mb=1024", "memwalk.pattern=chase", "memwalk.write_pct=0",
+                                           MW_REFS, NULL };
+static const char *const chase_base[] = { "memwalk.ws_mb=1024", "memwalk.pattern=chase", "memwalk.write_pct=0",
+                                          "memwalk.page_size=2m", MW_REFS, NULL };
 
 struct replay_arg { const char *const *params; };
 
@@ -43,8 +47,8 @@ static double replay_rep(const struct calib *c, void *arg)
 /* Host: median over repetitions of (run a - run b), alternating. */
 static int host_diff(struct calib *c, const char *const *a, const char *const *b, struct calib_stat *out)
 {
-    unsigned reps = c->reps < 5 ? c->reps : 5;   /* each run takes a while */
-    double v[5];
+    unsigned reps = c->reps < 7 ? c->reps : 7;   /* each run takes a while */
+    double v[7];
     struct replay_arg ra = { a }, rb = { b };
     replay_rep(c, &ra);                          /* warm-up */
     for (unsigned i = 0; i < reps; i++) {
@@ -60,7 +64,7 @@ static int host_diff(struct calib *c, const char *const *a, const char *const *b
 static void row(const char *name, const char *what, double pred, const struct calib_stat *m)
 {
     double err = m->med != 0 ? (pred - m->med) / fabs(m->med) * 100 : NAN;
-    printf("| %-22s | %-34s | %12.1f | %12.1f | %9.1f..%-9.1f | %+7.1f%% |\n", name, what, pred, m->med, m->lo, m->hi, err);
+    printf("| %-24s | %-34s | %12.1f | %12.1f | %9.1f..%-9.1f | %+7.1f%% |\n", name, what, pred, m->med, m->lo, m->hi, err);
 }
 
 int calibrate_verify(struct calib *c, const char *path)
@@ -77,9 +81,9 @@ int calibrate_verify(struct calib *c, const char *path)
         calib_log(c, "warning: the profile was measured on another CPU model\n");
     const struct cost *cost = &p.cost;
 
-    printf("| %-22s | %-34s | %12s | %12s | %-20s | %8s |\n", "workload", "quantity (ns)", "predicted", "measured",
+    printf("| %-24s | %-34s | %12s | %12s | %-20s | %8s |\n", "workload", "quantity (ns)", "predicted", "measured",
            "measured spread", "error");
-    printf("|%s|%s|%s|%s|%s|%s|\n", "------------------------", "------------------------------------",
+    printf("|%s|%s|%s|%s|%s|%s|\n", "--------------------------", "------------------------------------",
            "-------------:", "-------------:", "----------------------", "--------:");
     fflush(stdout);
     calib_log(c, "lmbench on the host ...\n");
@@ -104,8 +108,14 @@ int calibrate_verify(struct calib *c, const char *path)
         double pred = (model_memwalk_ns(tlb_heavy, cost) - model_memwalk_ns(tlb_base, cost)) / MW_REFS_N;
         row("memwalk TLB-heavy", "per reference, 4 KiB minus 2 MiB", pred, &m);
     }
-    printf("\nfault-heavy: %s; base: %s\nTLB-heavy: %s; base: %s\n", "ws_mb=64 remap_every=2000 remap_kb=512",
-           "the same without remapping", "ws_mb=1024 pattern=chase", "page_size=2m");
+    calib_log(c, "memwalk TLB-heavy, loads only, on the host ...\n");
+    if (!host_diff(c, chase_heavy, chase_base, &m)) {
+        double pred = (model_memwalk_ns(chase_heavy, cost) - model_memwalk_ns(chase_base, cost)) / MW_REFS_N;
+        row("memwalk TLB-heavy, loads", "per reference, 4 KiB minus 2 MiB", pred, &m);
+    }
+    printf("\nfault-heavy: %s; base: %s\nTLB-heavy: %s (20%% writes); base: %s\n"
+           "TLB-heavy, loads: the same with memwalk.write_pct=0\n", "ws_mb=64 remap_every=2000 remap_kb=512",
+           "the same without remapping", "ws_mb=1024 pattern=chase", "the same on 2 MiB pages");
     printf("memwalk rows: refs=2000000, seed 1; the host replays memwalk's own events (src/calib/replay.c).\n");
     profile_free(&p);
     return 0;

@@ -46,6 +46,11 @@ m = lambda j: j["runs"][0]["metrics"]["lat_fork_exit_us"]
 assert abs((m(d) - m(f)) - 59000 / 2400) < 1e-6, (m(d), m(f))
 PY
 
+# The profile of this project's machine in the repository loads and runs.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+"$MV" run "${lm[@]}" --profile "$repo/profiles/this-host.profile" >"$tmp/host.txt" \
+    || fail "profiles/this-host.profile does not load"
+
 printf 'memvirt-cost-profile 1\ncost.syscall = fast\n' >"$tmp/bad.profile"
 expect_bad "malformed profile value" "$tmp/bad.profile:2:16: cost.syscall: malformed value 'fast'" \
     run "${lm[@]}" --profile "$tmp/bad.profile" --json "$tmp/out.json"
