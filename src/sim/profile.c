@@ -345,11 +345,11 @@ int profile_load(struct profile *p, const char *path)
             buf = mv_realloc(buf, cap *= 2);
         }
     }
-    int bad = ferror(f);
+    int bad = ferror(f), err = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        return mv_error("%s: cannot read profile: read error", path);
+        return mv_error("%s: cannot read profile: %s", path, strerror(err));
     }
     int rc = profile_parse(p, path, buf, n);
     free(buf);
