@@ -279,7 +279,7 @@ static double eval_fork_slope(const struct model_q *q, const struct cost *cost)
 {
     (void)q;
     const struct model_q plain = { "fork", eval_lmbench, 0 }, heap = { "fork", eval_lmbench, 1 };
-    return (eval_lmbench(&heap, cost) - eval_lmbench(&plain, cost)) / HEAP_PAGES;
+    return (eval_lmbench(&heap, cost) - eval_lmbench(&plain, cost)) / (HEAP_PAGES - 128 / 4);   /* over 128 KiB */
 }
 
 const struct model_q MQ_READ_FAULT = { "read_fault", eval_loop, LOOP_READ };
