@@ -248,9 +248,9 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     struct page_result pg;
     bench_page(c, &pg);
     measured(r, "page_zero", "measured", &pg.clear_cold, 1,
-             "rep stosb over 4 KiB (clear_page_erms), cache-cold: each page of 256 MiB once per pass", NULL);
+             "rep stosb over 4 KiB (clear_page_erms), cache-cold: 1 MiB of a 256 MiB area per sample, the next 1 MiB each time", NULL);
     measured(r, "page_copy", "measured", &pg.copy_cold, 1,
-             "rep movsb of 4 KiB, cache-cold: 128 MiB copied page by page", NULL);
+             "rep movsb of 4 KiB, cache-cold: 1 MiB per sample, through 128 MiB", NULL);
     raw(r, "measured.page_zero_hot", pg.clear_hot.med * c->core_ghz, "cycles", &pg.clear_hot, "the same page again and again");
     raw(r, "measured.page_copy_hot", pg.copy_hot.med * c->core_ghz, "cycles", &pg.copy_hot, "the same page again and again");
 
@@ -340,7 +340,7 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     fitted(r, "stlb_hit", &q4, &ch_stlb.diff,
            "the model's TLB overhead of memwalk's chase over 4 MiB (within STLB reach) equals the host's (4 KiB minus 2 MiB pages)",
            NULL);
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 2; pass++) {   /* the second pass's "before" is the first pass's result */
         fitted(r, "walk_start", &q64, &ch_walk.diff,
                "the model's TLB overhead of memwalk's chase over 64 MiB (beyond STLB reach, page tables in the walk cache) "
                "equals the host's",

@@ -54,7 +54,7 @@ static unsigned amd_l2_ways(unsigned code, unsigned entries)
 static void tlb_geometry(char *buf, size_t size, int amd)
 {
     unsigned a, b, cx, d;
-    if (!amd || __get_cpuid_max(0x80000000, NULL) < 0x80000006) {
+    if (!amd || (unsigned)__get_cpuid_max(0x80000000, NULL) < 0x80000006u) {
         snprintf(buf, size, "not decoded (only AMD's CPUID leaves 0x80000005/6 are read)");
         return;
     }
