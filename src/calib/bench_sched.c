@@ -42,29 +42,43 @@ static double trips(const struct calib *c, struct pipes *p)
     return calib_ns(c, calib_tsc() - t0) / TRIPS;
 }
 
+static void close_pipes(struct pipes *p)
+{
+    close(p->ab[0]);
+    close(p->ab[1]);
+    close(p->ba[0]);
+    close(p->ba[1]);
+}
+
 static double one_rep(const struct calib *c, int threads)
 {
     struct pipes p;
-    if (pipe(p.ab) || pipe(p.ba))
+    if (pipe(p.ab))
         return -1;
+    if (pipe(p.ba)) {
+        close(p.ab[0]);
+        close(p.ab[1]);
+        return -1;
+    }
     pthread_t th;
     pid_t pid = -1;
-    if (threads) {
-        if (pthread_create(&th, NULL, echo_thread, &p))
-            return -1;
-    } else if ((pid = fork()) == 0) {
+    if (threads ? pthread_create(&th, NULL, echo_thread, &p) != 0 : (pid = fork()) < 0) {
+        close_pipes(&p);
+        return -1;
+    }
+    if (pid == 0) {
         echo(&p);
         _exit(0);
     }
-    double ns = pid < 0 && !threads ? -1 : trips(c, &p);
-    char stop = 0;
+    double ns = trips(c, &p);
+    char stop = 0;   /* ends the partner's loop */
     if (write(p.ab[1], &stop, 1) != 1 && pid > 0)
         kill(pid, SIGKILL);
     if (threads)
         pthread_join(th, NULL);
-    else if (pid > 0)
+    else
         waitpid(pid, NULL, 0);
-    close(p.ab[0]); close(p.ab[1]); close(p.ba[0]); close(p.ba[1]);
+    close_pipes(&p);
     return ns;
 }
 
