@@ -1,12 +1,13 @@
 # Top-level driver. `make run` and `make test` are the README's two commands.
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench experiments figures fuzz clean
+.PHONY: all setup build build-asan run test test-normal test-asan bench experiments figures fuzz calibrate clean
 
 all: build
 
@@ -59,6 +60,11 @@ figures: build
 # leaves its input in $(BUILD_FUZZ)/ (keep it as a regression test).
 fuzz:
 	@bash scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
+
+# Measure this host's costs into a profile (docs/cost-model.md).
+PROFILE ?= profiles/this-host.profile
+calibrate: build
+	@./$(BUILD)/memvirt calibrate -o $(PROFILE)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

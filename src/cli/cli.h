@@ -22,6 +22,7 @@ int cmd_rerun(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_report(int argc, char **argv);    /* HTML report of result files */
 int cmd_sweep(int argc, char **argv);     /* parameter sweeps, locally or on Slurm */
+int cmd_calibrate(int argc, char **argv); /* measure this host into a cost profile; --verify one */
 
 struct sim_config;
 struct mode_def;

@@ -46,6 +46,7 @@ int cmd_list(int argc, char **argv)
     for (unsigned i = 0; i < cost_nprofiles; i++)
         printf("  %-14s %s%s%s\n", cost_profiles[i].name, cost_profiles[i].doc,
                *cost_profiles[i].overrides ? "; sets " : "", cost_profiles[i].overrides);
+    printf("  %-14s %s\n", "FILE", "a profile file, e.g. one `memvirt calibrate` wrote (docs/cost-model.md)");
     config_list_params(stdout);
     return EXIT_OK;
 }

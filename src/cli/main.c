@@ -8,6 +8,7 @@
  *   memvirt report RESULT.json... -o report.html             one self-contained HTML page
  *   memvirt sweep SPEC [-j N | --slurm]                      a parameter sweep (docs/sweeps.md)
  *   memvirt --version                                        version and source revision
+ *   memvirt calibrate [-o PROFILE] | --verify PROFILE         this host's costs (src/calib/)
  *
  * An unknown subcommand is bad input: one message, exit status 2. */
 #include "cli/cli.h"
@@ -29,6 +30,7 @@ static const struct subcommand subcommands[] = {
     { "list", cmd_list, "modes, workloads, cost profiles and every parameter" },
     { "report", cmd_report, "one self-contained HTML page from result files" },
     { "sweep", cmd_sweep, "a parameter sweep: runs through GNU parallel or a Slurm job array, merge" },
+    { "calibrate", cmd_calibrate, "measure this host's costs into a profile file (--verify: check one)" },
 };
 #define NSUB (sizeof subcommands / sizeof subcommands[0])
 

@@ -69,12 +69,19 @@ const struct cost_profile_def cost_profiles[] = {
 };
 const unsigned cost_nprofiles = sizeof cost_profiles / sizeof cost_profiles[0];
 
+int cost_profile_find(const char *name)
+{
+    for (unsigned i = 0; i < cost_nprofiles; i++)
+        if (!strcmp(cost_profiles[i].name, name))
+            return (int)i;
+    return -1;
+}
+
 int cost_load_profile(struct cost *c, const char *profile)
 {
     param_defaults(&cost_params, c);
-    for (unsigned i = 0; i < cost_nprofiles; i++) {
-        if (strcmp(cost_profiles[i].name, profile))
-            continue;
+    int i = cost_profile_find(profile);
+    if (i >= 0) {
         char buf[256];
         snprintf(buf, sizeof buf, "%s", cost_profiles[i].overrides);
         for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {

@@ -75,6 +75,9 @@ struct cost_profile_def {
 extern const struct cost_profile_def cost_profiles[];
 extern const unsigned cost_nprofiles;
 
+/* Index of the built-in profile called `name`, or -1 (no message). */
+int cost_profile_find(const char *name);
+
 /* Defaults, then the named profile's overrides. -1 (after mv_error) if the
  * profile is unknown. */
 int cost_load_profile(struct cost *c, const char *profile);

@@ -1,8 +1,10 @@
 /* config.c: run configuration and --param routing (see config.h). */
 #include "sim/config.h"
 #include "lib/err.h"
+#include "sim/profile.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T(f, d, lo, hi, doc) PARAM_U64(struct tlb_config, f, d, lo, hi, doc)
 static const struct param_def tlb_defs[] = {
@@ -72,9 +74,25 @@ void config_free(struct sim_config *c)
 int config_profile(struct sim_config *c, const char *profile)
 {
     if (strlen(profile) >= sizeof c->profile)
-        return mv_error("--profile: unknown profile '%s' (see 'memvirt list')", profile);
-    if (cost_load_profile(&c->cost, profile))
-        return -1;
+        return mv_error("--profile: name longer than %zu bytes", sizeof c->profile - 1);
+    if (cost_profile_find(profile) >= 0) {
+        if (cost_load_profile(&c->cost, profile))
+            return -1;
+    } else {
+        if (access(profile, F_OK)) {
+            char names[256] = "";
+            for (unsigned i = 0; i < cost_nprofiles; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         i ? ", " : "", cost_profiles[i].name);
+            return mv_error("--profile: '%s' is neither a built-in profile (%s) nor a profile file",
+                            profile, names);
+        }
+        struct profile p;
+        if (profile_load(&p, profile))
+            return -1;
+        c->cost = p.cost;
+        profile_free(&p);
+    }
     strcpy(c->profile, profile);
     return 0;
 }

@@ -24,6 +24,7 @@ struct sched_ctl {
     uint64_t value;             /* as the control's type reads it (on/off: 1/0) */
 };
 #define MAX_SCHED_CTL 32
+#define CONFIG_PROFILE_MAX 1024
 
 struct sim_config {
     struct sched_ctl at[MAX_SCHED_CTL];   /* sorted by time */
@@ -31,7 +32,7 @@ struct sim_config {
     uint64_t seed;
     int check;
     int quiet;
-    char profile[PARAM_STR_MAX];
+    char profile[CONFIG_PROFILE_MAX];   /* a built-in profile's name or a profile file's path */
     struct cost cost;
     struct tlb_config tlb;
     struct dcache_config dcache;
@@ -54,7 +55,8 @@ unsigned config_groups(const struct sim_config *c, struct config_group *out);
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
 void config_free(struct sim_config *c);
-/* Load a cost profile (resets cost.* to the profile's values). */
+/* Load a cost profile (resets cost.* to the profile's values): a built-in
+ * profile by name, otherwise a profile file (sim/profile.h). */
 int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);

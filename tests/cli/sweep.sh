@@ -34,7 +34,7 @@ bad "${ok}memwalk.refs = 5\n"                            ':3:1' "parameter of wo
 bad "${ok}foo = 1\n"                                     ':3:1' "unknown key 'foo'"
 bad "${ok}seed = 5..2\n"                                 ':3:8' "bad range"
 bad "${ok}seed = x\n"                                    ':3:8' "malformed seed"
-bad "${ok}profile = fast\n"                              ':3:11' "unknown profile"
+bad "${ok}profile = fast\n"                              ':3:11' "neither a built-in profile"
 bad "${ok}at = 5x:ptcache=on\n"                          ':3:6' "malformed time"
 bad 'mode native\n'                                      ':1:6' "expected '='"
 bad 'mode =\n'                                           ':1:7' "expected a value"

@@ -1,30 +1,68 @@
-/* replay.c: the driver a fuzz target is linked with outside libFuzzer: it
- * feeds each file named on the command line to LLVMFuzzerTestOneInput, so
- * `make test` replays every target's seed corpus (and any crash input kept
- * as a regression) under the normal and the sanitizer builds. */
+/* replay.c: runs a fuzz target (tests/fuzz/fuzz_*.c) over files without
+ * libFuzzer: each argument is a file or a directory of files (a seed
+ * corpus), fed once to LLVMFuzzerTestOneInput. The normal and sanitizer
+ * builds run every target over its corpus this way as a test; `make fuzz`
+ * links the same targets with libFuzzer to search for new inputs. */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int run_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "replay: cannot read %s\n", path);
+        return -1;
+    }
+    size_t cap = 4096, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0)
+        if ((n += got) == cap)
+            buf = realloc(buf, cap *= 2);
+    fclose(f);
+    if (!buf)
+        return -1;
+    LLVMFuzzerTestOneInput(buf, n);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    unsigned files = 0;
     for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            fprintf(stderr, "%s: cannot read %s\n", argv[0], argv[i]);
+        struct stat st;
+        if (stat(argv[i], &st)) {
+            fprintf(stderr, "replay: no such file or directory: %s\n", argv[i]);
             return 1;
         }
-        size_t cap = 1 << 16, n = 0, got;
-        uint8_t *buf = malloc(cap);
-        while ((got = fread(buf + n, 1, cap - n, f)) > 0)
-            if ((n += got) == cap)
-                buf = realloc(buf, cap *= 2);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-        free(buf);
+        if (!S_ISDIR(st.st_mode)) {
+            if (run_file(argv[i]))
+                return 1;
+            files++;
+            continue;
+        }
+        DIR *d = opendir(argv[i]);
+        if (!d)
+            return 1;
+        for (struct dirent *e; (e = readdir(d));) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
+            if (run_file(path)) {
+                closedir(d);
+                return 1;
+            }
+            files++;
+        }
+        closedir(d);
     }
-    printf("%s: %d inputs replayed\n", argv[0], argc - 1);
-    return 0;
+    printf("replay: %u inputs, no failure\n", files);
+    return files ? 0 : 1;
 }

@@ -1,0 +1,155 @@
+/* bench_proc.c: process creation and exit, and mapping (the fits of
+ * cost.fork_fixed, cost.exit_fixed, cost.exec_fixed, cost.pte_copy and
+ * cost.vma_op), as lmbench's lat_proc times them:
+ *   fork_only    the parent's fork() alone (the child exits at once);
+ *   fork_heap    the same with MODEL_HEAP pages of written heap, whose page
+ *                table entries fork copies;
+ *   fork_exit    fork, the child's exit, the parent's wait;
+ *   fork_exec    the same with the child exec'ing the tiny static program
+ *                (src/calib/hello/hello.c);
+ *   fork_sh      the child runs /bin/sh -c PROGRAM (for --verify);
+ *   mmap_munmap  mapping and unmapping one untouched anonymous page at a
+ *                fixed, isolated address (no merging with neighbours).
+ * All tasks stay on the pinned CPU, as memvirt's single vCPU: the child runs
+ * when the parent waits. Time is CPU time, the parent thread's and the
+ * child's (from wait4), so that other processes sharing the CPU while the
+ * parent waits are not counted. */
+#define _GNU_SOURCE
+#include "calib/calib.h"
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum op { FORK_ONLY, FORK_EXIT, FORK_EXEC, FORK_SH, MMAP_MUNMAP };
+
+struct job {
+    enum op op;
+    const char *hello;
+    int devnull;
+    int failed;
+};
+
+/* Wait for the child; *cpu_ns gets the CPU time it (and what it waited
+ * for) used. */
+static int reap(pid_t pid, uint64_t *cpu_ns)
+{
+    int st;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
+        return -1;
+    *cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+              ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static pid_t child(const struct job *j)
+{
+    pid_t pid = fork();
+    if (pid)
+        return pid;
+    if (j->op == FORK_EXEC || j->op == FORK_SH) {
+        dup2(j->devnull, 1);
+        if (j->op == FORK_EXEC)
+            execl(j->hello, "hello", (char *)NULL);
+        else
+            execl("/bin/sh", "sh", "-c", j->hello, (char *)NULL);
+        _exit(127);
+    }
+    _exit(0);
+}
+
+static double one_rep(const struct calib *c, void *arg)
+{
+    struct job *j = arg;
+    /* per sample: well under a millisecond or one exec */
+    int n = j->op == MMAP_MUNMAP ? 50 : j->op == FORK_EXEC || j->op == FORK_SH ? 1 : 4;
+    uint64_t ns = 0, child_ns = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t t0 = calib_cpu_ns();
+        if (j->op == MMAP_MUNMAP) {
+            void *p = mmap((void *)MODEL_MMAP_ADDR, 4096, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (p != (void *)MODEL_MMAP_ADDR || munmap(p, 4096))
+                j->failed = 1;
+            ns += calib_cpu_ns() - t0;
+            continue;
+        }
+        pid_t pid = child(j);
+        if (j->op == FORK_ONLY) {
+            ns += calib_cpu_ns() - t0;
+            j->failed |= reap(pid, &child_ns) != 0;
+        } else {
+            j->failed |= reap(pid, &child_ns) != 0;
+            ns += calib_cpu_ns() - t0 + child_ns;
+        }
+    }
+    (void)c;
+    return (double)ns / n;
+}
+
+static void address_space(long *vmas, long *rss_kb)
+{
+    *vmas = 0;
+    *rss_kb = 0;
+    char line[512];
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            ++*vmas;
+        fclose(f);
+    }
+    f = fopen("/proc/self/status", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "VmRSS: %ld", rss_kb) == 1)
+                break;
+        fclose(f);
+    }
+}
+
+void bench_proc(const struct calib *c, struct proc_result *out, int with_sh)
+{
+    memset(out, 0, sizeof *out);
+    struct job j = { .hello = c->hello, .devnull = open("/dev/null", O_WRONLY | O_CLOEXEC) };
+    address_space(&out->vmas, &out->rss_kb);
+    j.op = FORK_ONLY;
+    calib_repeat(c, one_rep, &j, &out->fork_only);
+    j.op = FORK_EXIT;
+    calib_repeat(c, one_rep, &j, &out->fork_exit);
+    int bad = j.failed;
+    j.op = FORK_EXEC;
+    j.failed = 0;
+    if (c->hello && !access(c->hello, X_OK)) {
+        calib_repeat(c, one_rep, &j, &out->fork_exec);
+        out->exec_ok = !j.failed;
+        if (with_sh) {
+            j.op = FORK_SH;
+            j.failed = 0;
+            calib_repeat(c, one_rep, &j, &out->fork_sh);
+            out->sh_ok = !j.failed;
+        }
+    }
+    j.op = MMAP_MUNMAP;
+    j.failed = 0;
+    calib_repeat(c, one_rep, &j, &out->mmap_munmap);
+    if (j.failed)
+        out->mmap_munmap = (struct calib_stat){ 0 };
+    if (bad)
+        out->fork_exit = out->fork_only = (struct calib_stat){ 0 };
+
+    /* fork with a written heap: its entries are what copy_pte_range copies */
+    out->heap_pages = model_heap_pages();
+    size_t len = out->heap_pages * 4096;
+    char *heap = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (heap != MAP_FAILED) {
+        madvise(heap, len, MADV_NOHUGEPAGE);
+        memset(heap, 1, len);
+        j.op = FORK_ONLY;
+        calib_repeat(c, one_rep, &j, &out->fork_heap);
+        munmap(heap, len);
+    }
+    close(j.devnull);
+}

@@ -1,0 +1,148 @@
+/* calib.h: `memvirt calibrate`'s micro-benchmarks of the host and the fits
+ * that turn them into a cost profile (docs/cost-model.md, "Calibration").
+ *
+ * This folder is used only by the memvirt command (src/cli/cmd_calibrate.c),
+ * never by the simulator core: it is the one place in memvirt that reads
+ * clocks. Each benchmark file measures one kind of host event and reports
+ * nanoseconds per event as a median over repetitions with its spread; the
+ * profile stores cycles at the measured core clock. */
+#ifndef MV_CALIB_CALIB_H
+#define MV_CALIB_CALIB_H
+#include "sim/config.h"
+#include "sim/profile.h"
+#include <stdint.h>
+#include <stdio.h>
+
+/* One measured quantity: nanoseconds per event. med is the median over the
+ * repetitions, lo..hi the 10th..90th percentile of them. */
+struct calib_stat {
+    double med, lo, hi;
+    unsigned reps;
+};
+
+struct calib {
+    int cpu;                /* the CPU the benchmarks are pinned to, -1: none */
+    int ncpus;              /* CPUs this process may use */
+    int other_cpu;          /* another of them, -1: none */
+    unsigned reps;          /* repetitions of each measurement */
+    double tsc_ghz;         /* TSC ticks per nanosecond */
+    double core_ghz;        /* the core's clock: cycles per nanosecond */
+    struct calib_stat tsc, core;
+    const char *hello;      /* the static program fork+execve runs */
+    FILE *log;              /* progress and findings (stderr) */
+};
+
+static inline uint64_t calib_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) :: "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline double calib_ns(const struct calib *c, uint64_t ticks) { return (double)ticks / c->tsc_ghz; }
+/* This thread's CPU time (user and kernel) in ns. Where a loop sleeps or
+ * waits for a child, the wall clock would also count other processes'
+ * time on the CPU; benchmarks of kernel paths (faults, fork, mprotect) use
+ * this clock instead, so a busy machine slows them less. */
+uint64_t calib_cpu_ns(void);
+static inline double calib_cycles(const struct calib *c, double ns) { return ns * c->core_ghz; }
+
+/* timing.c: clocks, pinning, statistics. */
+int  calib_init(struct calib *c, int cpu, unsigned reps);
+void calib_stats(double *v, unsigned n, struct calib_stat *out);
+/* Run fn `reps` times after one warm-up run; each run returns ns per event. */
+void calib_repeat(const struct calib *c, double (*fn)(const struct calib *, void *), void *arg,
+                  struct calib_stat *out);
+void calib_log(const struct calib *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* host.c: what the machine is. */
+struct calib_host {
+    char cpu[160];          /* model name, family/model/stepping */
+    char kernel[160];       /* uname */
+    int  virtual_cpu;       /* CPUID.1:ECX[31], the hypervisor bit */
+    char hypervisor[16];    /* CPUID 0x40000000 signature */
+    char kvm[64];           /* the /dev/kvm provider: kvm_intel, kvm_amd, kvm_pvm ... */
+    char thp[32];           /* transparent_hugepage/enabled, the selected choice */
+    char tlb[160];          /* TLB geometry from CPUID, where the CPU reports it */
+};
+void calib_host(struct calib_host *h);
+
+/* bench_*.c: one kind of host event each (ns per event). */
+void bench_syscall(const struct calib *c, struct calib_stat *out);
+struct sched_result { struct calib_stat proc_rt, thread_rt; int ok; };
+void bench_sched(const struct calib *c, struct sched_result *out);
+struct page_result { struct calib_stat clear_hot, clear_cold, copy_hot, copy_cold; };
+void bench_page(const struct calib *c, struct page_result *out);
+struct fault_result { struct calib_stat read_zero, write_anon, write_new_pte, cow_zero; };
+void bench_fault(const struct calib *c, struct fault_result *out);
+struct proc_result {
+    struct calib_stat fork_only, fork_heap, fork_exit, fork_exec, fork_sh, mmap_munmap;
+    uint64_t heap_pages;    /* touched heap pages for fork_heap */
+    long vmas, rss_kb;      /* the parent's address space when forking */
+    int exec_ok, sh_ok;
+};
+void bench_proc(const struct calib *c, struct proc_result *out, int with_sh);
+/* The page walk. bench_chase: a pointer chase over `ws` bytes, one cache
+ * line per 4 KiB page in a random cyclic order, on 4 KiB pages and on
+ * 2 MiB pages (THP), alternating repetitions; diff is 4 KiB minus 2 MiB per
+ * load: what translation adds. huge_share: the share of the 2 MiB area the
+ * kernel really backed with huge pages. bench_load_latency: dependent loads
+ * over every line of a compact footprint on huge pages: the latency of the
+ * cache level that holds it, with no TLB misses. 0 or -1 (no memory). */
+struct chase_result { struct calib_stat small, huge, diff; double huge_share; };
+int  bench_chase(const struct calib *c, uint64_t ws, struct chase_result *out);
+int  bench_load_latency(const struct calib *c, uint64_t footprint, struct calib_stat *out);
+struct flush_result {
+    struct calib_stat one, one_absent, many, many_absent, more, more_absent, remote;   /* 1, 64, 128 pages */
+    int remote_ok;
+};
+void bench_tlbflush(const struct calib *c, struct flush_result *out);
+struct kvm_result {
+    int ok;                      /* a guest ran */
+    int native;                  /* guest code runs natively (not emulated) */
+    char why[160];               /* when !ok: why not */
+    struct calib_stat loop;      /* one iteration of a 2-instruction loop in the guest */
+    struct calib_stat cpuid;     /* one CPUID round trip, timed in the guest */
+    struct calib_stat pio;       /* port I/O exit to user space and back */
+};
+void bench_kvm(const struct calib *c, struct kvm_result *out);
+
+/* model.c: memvirt's own `native` model of the same loops, run in-process
+ * with a candidate cost table. A quantity is ns per event, as the host's. */
+struct model_q {
+    const char *name;
+    double (*eval)(const struct model_q *q, const struct cost *cost);
+    unsigned arg;           /* a working set in MiB, where one matters */
+};
+static inline double model_eval(const struct model_q *q, const struct cost *cost) { return q->eval(q, cost); }
+extern const struct model_q MQ_READ_FAULT, MQ_WRITE_FAULT, MQ_WRITE_FAULT_NEW_PTE, MQ_MMAP_MUNMAP,
+    MQ_FORK, MQ_FORK_HEAP_SLOPE, MQ_FORK_EXIT, MQ_FORK_EXEC, MQ_FORK_SH;
+/* TLB overhead per reference of memwalk's chase over q->arg MiB: 4 KiB pages
+ * minus 2 MiB pages. */
+double model_chase_overhead(const struct model_q *q, const struct cost *cost);
+/* Busy ns of a memwalk run's walk phase (a run with refs=1 subtracted), with
+ * the given "memwalk.x=y" parameters (NULL-terminated). */
+double model_memwalk_ns(const char *const *params, const struct cost *cost);
+uint64_t model_heap_pages(void);   /* the heap MQ_FORK_HEAP's parent has written, in pages */
+#define MODEL_FAULT_PAGES 4096     /* pages the model's fault loops touch (host: 512 per sample) */
+#define MODEL_MMAP_ADDR 0x200000000000ull   /* where both mmap/munmap loops map */
+
+/* replay.c: memwalk's events carried out on the host (--verify); ns of the
+ * walk phase, the span model_memwalk_ns marks. 0 or -1 after mv_error. */
+int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns);
+
+/* fit.c: set one cost entry so that the model reproduces a host figure. */
+struct fit_result {
+    double value;                       /* the entry, cycles */
+    int clamped;                        /* it would have been negative: set to 0 */
+    double slope;                       /* model ns per cycle of the entry */
+    double model_before, model_after;   /* the model's figure before and after, ns */
+};
+int fit_entry(const char *entry, const struct model_q *q, double host_ns, struct cost *cost,
+              struct fit_result *out);
+
+/* calibrate.c and verify.c: the two commands. */
+int calibrate_run(struct calib *c, const char *out_path, const char *cmdline);
+int calibrate_verify(struct calib *c, const char *profile_path);
+
+#endif

@@ -1,0 +1,156 @@
+/* cmd_calibrate.c: `memvirt calibrate`: measure this host's costs into a
+ * profile file, or check a profile against this host (src/calib/,
+ * docs/cost-model.md "Calibration").
+ *
+ *   memvirt calibrate [-o PROFILE] [--cpu N] [--reps N] [--hello PATH]
+ *   memvirt calibrate --verify PROFILE [--cpu N] [--reps N]
+ *
+ * Bad options exit 2 before anything is measured (an output path that
+ * cannot be written included); the profile is written atomically at the
+ * end, so an interrupted run leaves nothing behind. */
+#define _GNU_SOURCE
+#include "calib/calib.h"
+#include "cli/cli.h"
+#include "lib/err.h"
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: memvirt calibrate [-o PROFILE] [options]     measure this host into a profile\n"
+          "       memvirt calibrate --verify PROFILE [options] the native model against this host\n"
+          "options:\n"
+          "  -o, --output PROFILE   where to write the profile (default: this-host.profile)\n"
+          "  --verify PROFILE       run the native model with PROFILE next to the same operations here\n"
+          "  --cpu N                the CPU to pin to (default: the highest-numbered one allowed)\n"
+          "  --reps N               samples of each measurement (default 41; median and spread)\n"
+          "  --hello PATH           the static program fork+execve runs (default: memvirt-hello\n"
+          "                         beside this binary)\n"
+          "Takes a few minutes; close other work for steadier figures.\n\n", f);
+    fputs(EXIT_STATUS_HELP, f);
+    fputs("\nexample (a quick, rough calibration, then a run under it):\n"
+          "  memvirt calibrate --reps 3 -o quick.profile\n"
+          "  memvirt run --profile quick.profile --workload lmbench --param lmbench.iterations=2\n", f);
+}
+
+/* Fail now, not after minutes of measuring, if `path` cannot be written. */
+static int writable(const char *path)
+{
+    size_t n = strlen(path);
+    char *tmp = mv_malloc(n + 16);
+    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    int err = errno;
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    if (fd < 0)
+        return mv_error("calibrate: -o %s: cannot write there: %s", path, strerror(err));
+    return 0;
+}
+
+static char *default_hello(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = 0;
+    const char *dir = dirname(exe);
+    size_t len = strlen(dir) + 32;
+    char *p = mv_malloc(len);
+    snprintf(p, len, "%s/memvirt-hello", dir);
+    return p;
+}
+
+enum { O_VERIFY = 100, O_CPU, O_REPS, O_HELLO, O_HELP };
+
+int cmd_calibrate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, 0, 'o' }, { "verify", required_argument, 0, O_VERIFY },
+        { "cpu", required_argument, 0, O_CPU },  { "reps", required_argument, 0, O_REPS },
+        { "hello", required_argument, 0, O_HELLO }, { "help", no_argument, 0, O_HELP },
+        { 0, 0, 0, 0 },
+    };
+    const char *out = NULL, *verify = NULL, *hello = NULL;
+    uint64_t reps = 41;
+    int cpu = -1, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case O_VERIFY: verify = optarg; break;
+        case O_HELLO: hello = optarg; break;
+        case O_CPU:
+            if (param_parse_u64(optarg, &v) || v > 4095) {
+                mv_error("calibrate: --cpu: malformed CPU number '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            cpu = (int)v;
+            break;
+        case O_REPS:
+            if (param_parse_u64(optarg, &reps) || reps < 3 || reps > 1000) {
+                mv_error("calibrate: --reps: expected an integer from 3 to 1000, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_HELP: usage(stdout); return EXIT_OK;
+        default:
+            if (optopt)
+                mv_error("calibrate: option '%s' needs a value", argv[optind - 1]);
+            else
+                mv_error("calibrate: unknown option '%s'", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        mv_error("calibrate: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (verify && out) {
+        mv_error("calibrate: --verify reads a profile, -o writes one: give one of them");
+        return EXIT_USAGE;
+    }
+    if (verify) {   /* a bad profile is bad input: refuse it before measuring */
+        struct profile p;
+        if (profile_load(&p, verify))
+            return EXIT_USAGE;
+        profile_free(&p);
+    } else {
+        if (!out)
+            out = "this-host.profile";
+        if (writable(out))
+            return EXIT_USAGE;
+    }
+
+    struct calib cal = { .log = stderr };
+    if (calib_init(&cal, cpu, (unsigned)reps))
+        return EXIT_USAGE;
+    char *def_hello = hello ? NULL : default_hello();
+    cal.hello = hello ? hello : def_hello;
+    if (!cal.hello || access(cal.hello, X_OK))
+        calib_log(&cal, "note: %s is not an executable; fork+execve will not be measured\n",
+                  cal.hello ? cal.hello : "memvirt-hello");
+
+    int rc;
+    if (verify) {
+        rc = calibrate_verify(&cal, verify);
+    } else {
+        char cmdline[1024] = "memvirt";   /* argv[0] is "calibrate" */
+        for (int i = 0; i < argc; i++)
+            snprintf(cmdline + strlen(cmdline), sizeof cmdline - strlen(cmdline), " %s", argv[i]);
+        rc = calibrate_run(&cal, out, cmdline);
+    }
+    free(def_hello);
+    return rc ? EXIT_FAIL : EXIT_OK;
+}

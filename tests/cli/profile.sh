@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# profile.sh: --profile FILE and the calibrate command's input checks.
+#  - a profile file loads, changes the results as it says, and is named in
+#    the table and the JSON;
+#  - a malformed or unreadable profile is bad input: exit 2, one line naming
+#    file, line and column, no output file;
+#  - calibrate refuses bad options, an unwritable -o and a bad --verify
+#    profile before measuring anything (exit 2, nothing written).
+# No timing: calibrate itself is never run to completion here.
+set -u
+MV=${1:?usage: profile.sh /path/to/memvirt}
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-profile.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect_bad DESCRIPTION NEEDLE ARGS...: exit 2, one stderr line with NEEDLE, no stdout, no $tmp/out.*
+expect_bad() {
+    local desc=$1 needle=$2
+    shift 2
+    rm -f "$tmp"/out.*
+    "$MV" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+    local rc=$? err
+    err=$(cat "$tmp/stderr")
+    [ "$rc" -eq 2 ] || { fail "$desc: exit status $rc, expected 2; stderr: $err"; return; }
+    [ "$(wc -l <"$tmp/stderr")" -eq 1 ] || fail "$desc: expected one line on stderr: $err"
+    case "$err" in "memvirt: "*"$needle"*) ;; *) fail "$desc: message lacks '$needle': $err" ;; esac
+    [ -s "$tmp/stdout" ] && fail "$desc: wrote to stdout"
+    ls "$tmp"/out.* >/dev/null 2>&1 && fail "$desc: left an output file: $(ls "$tmp"/out.*)"
+}
+
+lm=(--workload lmbench --param lmbench.iterations=10 --param lmbench.warmup=1 --quiet)
+P="$tmp/fast.profile"
+printf '# test\nmemvirt-cost-profile 1\nhost.cpu = "test"\ncost.fork_fixed = 1000 status=fitted\n' >"$P"
+
+"$MV" run "${lm[@]}" --json "$tmp/default.json" >"$tmp/default.txt" || fail "run with the default profile"
+"$MV" run "${lm[@]}" --profile "$P" --json "$tmp/file.json" >"$tmp/file.txt" || fail "run with a profile file"
+grep -q "profile $P" "$tmp/file.txt" || fail "the table does not name the profile file"
+python3 - "$tmp/default.json" "$tmp/file.json" "$P" <<'PY' || fail "the profile file did not change fork latency as it says"
+import json, sys
+d, f = (json.load(open(p)) for p in sys.argv[1:3])
+assert f["profile"] == sys.argv[3], f["profile"]
+m = lambda j: j["runs"][0]["metrics"]["lat_fork_exit_us"]
+# fork_fixed 60000 -> 1000 cycles at 2.4 GHz: 24.583 us less per fork+exit
+assert abs((m(d) - m(f)) - 59000 / 2400) < 1e-6, (m(d), m(f))
+PY
+
+# The profile of this project's machine in the repository loads and runs.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+"$MV" run "${lm[@]}" --profile "$repo/profiles/this-host.profile" >"$tmp/host.txt" \
+    || fail "profiles/this-host.profile does not load"
+
+printf 'memvirt-cost-profile 1\ncost.syscall = fast\n' >"$tmp/bad.profile"
+expect_bad "malformed profile value" "$tmp/bad.profile:2:16: cost.syscall: malformed value 'fast'" \
+    run "${lm[@]}" --profile "$tmp/bad.profile" --json "$tmp/out.json"
+printf 'memvirt-cost-profile 1\ncost.nosuch = 1\n' >"$tmp/bad2.profile"
+expect_bad "unknown cost entry" "$tmp/bad2.profile:2:1: unknown cost entry 'cost.nosuch'" \
+    run "${lm[@]}" --profile "$tmp/bad2.profile" --json "$tmp/out.json"
+printf 'syscall 12\n' >"$tmp/bad3.profile"
+expect_bad "not a profile" "$tmp/bad3.profile:1:1: expected the header 'memvirt-cost-profile 1'" \
+    run "${lm[@]}" --profile "$tmp/bad3.profile" --json "$tmp/out.json"
+mkdir "$tmp/dir.profile"
+expect_bad "a directory" "$tmp/dir.profile: cannot read profile: Is a directory" \
+    run "${lm[@]}" --profile "$tmp/dir.profile" --json "$tmp/out.json"
+expect_bad "no such profile" "'$tmp/none.profile' is neither a built-in profile" \
+    run "${lm[@]}" --profile "$tmp/none.profile" --json "$tmp/out.json"
+
+expect_bad "calibrate: unknown option" "unknown option '--bogus'" calibrate --bogus -o "$tmp/out.profile"
+expect_bad "calibrate: stray argument" "unexpected argument 'stray'" calibrate -o "$tmp/out.profile" stray
+expect_bad "calibrate: too few reps" "--reps" calibrate --reps 2 -o "$tmp/out.profile"
+expect_bad "calibrate: malformed cpu" "--cpu: malformed CPU number 'x'" calibrate --cpu x -o "$tmp/out.profile"
+expect_bad "calibrate: a CPU not ours" "--cpu 4000: not a CPU" calibrate --cpu 4000 -o "$tmp/out.profile"
+expect_bad "calibrate: missing -o value" "needs a value" calibrate -o
+expect_bad "calibrate: unwritable -o" "-o $tmp/no/such/dir.profile: cannot write there" \
+    calibrate -o "$tmp/no/such/dir.profile"
+expect_bad "calibrate: -o and --verify" "give one of them" calibrate -o "$tmp/out.profile" --verify "$P"
+expect_bad "calibrate --verify: no file" "$tmp/none.profile: cannot read profile" calibrate --verify "$tmp/none.profile"
+expect_bad "calibrate --verify: malformed" "$tmp/bad.profile:2:16" calibrate --verify "$tmp/bad.profile"
+[ -e "$tmp/no" ] && fail "calibrate created a directory"
+"$MV" calibrate --help >"$tmp/help" 2>&1 || fail "calibrate --help failed"
+grep -q -- "--verify PROFILE" "$tmp/help" || fail "calibrate --help does not describe --verify"
+"$MV" --help | grep -q calibrate || fail "memvirt --help does not list calibrate"
+
+[ "$failures" -eq 0 ] || { echo "profile.sh: $failures check(s) failed" >&2; exit 1; }
+echo "profile.sh: all checks passed"
