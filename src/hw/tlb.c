@@ -1,6 +1,6 @@
-/* tlb.c: Intel-style TLB hierarchy: set-associative arrays with true LRU,
- * PCID tags and global entries; the INVLPG / INVPCID / CR3 flush kinds
- * (Intel SDM vol. 3, 4.10). See tlb.h for the layout. */
+/* tlb.c: Intel-style TLB hierarchy: set-associative arrays with true LRU
+ * (hw/lru.h), PCID tags and global entries; the INVLPG / INVPCID / CR3
+ * flush kinds (Intel SDM vol. 3, 4.10). See tlb.h for the layout. */
 #include "hw/tlb.h"
 #include "lib/err.h"
 #include <stdlib.h>
@@ -25,8 +25,15 @@ static int array_init(struct tlb_array *a, uint64_t entries, uint64_t ways)
     size_t n = (size_t)a->sets * a->ways;
     a->tag = mv_calloc(n ? n : 1, sizeof *a->tag);
     a->frame = mv_calloc(n ? n : 1, sizeof *a->frame);
-    a->lru = mv_calloc(n ? n : 1, sizeof *a->lru);
     a->flags = mv_calloc(n ? n : 1, sizeof *a->flags);
+    if (a->ways <= LRU_ORDER_WAYS) {
+        a->order = mv_calloc(a->sets, sizeof *a->order);
+        a->valid = mv_calloc(a->sets, sizeof *a->valid);
+        for (uint32_t i = 0; i < a->sets; i++)
+            a->order[i] = LRU_ORDER_INIT;
+    } else {
+        a->used = mv_calloc(n, sizeof *a->used);
+    }
     return 0;
 }
 
@@ -34,8 +41,10 @@ static void array_destroy(struct tlb_array *a)
 {
     free(a->tag);
     free(a->frame);
-    free(a->lru);
     free(a->flags);
+    free(a->order);
+    free(a->valid);
+    free(a->used);
     memset(a, 0, sizeof *a);
 }
 
@@ -62,12 +71,37 @@ int tlb_init(struct tlb *t, const struct tlb_config *c)
 
 static inline unsigned tag_size(uint64_t tag) { return (tag >> 13) & 3; }
 
-static void drop(struct tlb_array *a, size_t i)
+long tlb_array_find_set(struct tlb_array *a, uint64_t vpn, uint64_t tag)
+{
+    uint64_t s = vpn & a->set_mask;
+    size_t base = (size_t)s * a->ways;
+    const uint64_t *t = &a->tag[base];
+    for (uint32_t w = 0; w < a->ways; w++) {
+        if (t[w] == tag) {
+            tlb_array_touch(a, s, w, base + w);
+            return (long)(base + w);
+        }
+    }
+    if (__builtin_expect(a->nglobal != 0, 0)) {
+        for (uint32_t w = 0; w < a->ways; w++) {
+            if (t[w] && (a->flags[base + w] & TLB_G) && !((t[w] ^ tag) >> 13)) {
+                tlb_array_touch(a, s, w, base + w);
+                return (long)(base + w);
+            }
+        }
+    }
+    return -1;
+}
+
+/* Drop entry i, way w of set s. */
+static void drop(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
 {
     a->nsize[tag_size(a->tag[i])]--;
     if (a->flags[i] & TLB_G)
         a->nglobal--;
     a->tag[i] = 0;
+    if (a->valid)
+        a->valid[s] &= ~(1u << w);
 }
 
 /* Probe a for (va, size); -1 if the array holds no entry of that size. */
@@ -87,49 +121,65 @@ static inline void fill(struct tlb_xlate *x, const struct tlb_array *a, long i, 
     x->size = (uint8_t)size;
 }
 
+/* The way an entry for a new translation goes to in set s: the lowest
+ * empty way, else the least recently used. */
+static uint32_t victim(const struct tlb_array *a, uint64_t s, size_t base)
+{
+    if (a->valid) {
+        uint32_t v = a->valid[s];
+        if (v != (uint32_t)((1ull << a->ways) - 1))
+            return (uint32_t)__builtin_ctz(~v);
+        return lru_order_oldest(a->order[s], a->ways);
+    }
+    const uint64_t *t = &a->tag[base], *used = &a->used[base];
+    uint32_t best = 0;
+    for (uint32_t w = 0; w < a->ways; w++) {
+        if (!t[w])
+            return w;
+        if (used[w] < used[best])
+            best = w;
+    }
+    return best;
+}
+
 /* Put an entry into a's set for vpn. Unless `absent` (the caller knows no
  * entry a lookup of the new one would hit is cached: it just missed, or
  * flushed the page), such an entry is replaced in place. Otherwise the
- * victim is an invalid way, else the least recently used one (ages modulo
- * 2^32, so a wrapped stamp still picks the right victim). */
+ * victim is the lowest empty way, else the least recently used one. */
 static void install(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame, uint8_t flags,
                     int absent)
 {
     if (!a->ways)
         return;
-    size_t base = (size_t)(vpn & a->set_mask) * a->ways;
+    uint64_t s = vpn & a->set_mask;
+    size_t base = (size_t)s * a->ways;
     const uint64_t *t = &a->tag[base];
-    long victim = -1;
+    long w = -1;
     if (!absent) {
-        for (uint32_t w = 0; w < a->ways; w++)
-            if (t[w] == tag) {
-                victim = (long)(base + w);
+        for (uint32_t i = 0; i < a->ways; i++)
+            if (t[i] == tag) {
+                w = i;
                 break;
             }
-        if (victim < 0 && (a->nglobal || (flags & TLB_G))) {
-            for (uint32_t w = 0; w < a->ways; w++)
-                if (t[w] && ((a->flags[base + w] | flags) & TLB_G) && !((t[w] ^ tag) >> 13)) {
-                    victim = (long)(base + w);
+        if (w < 0 && (a->nglobal || (flags & TLB_G))) {
+            for (uint32_t i = 0; i < a->ways; i++)
+                if (t[i] && ((a->flags[base + i] | flags) & TLB_G) && !((t[i] ^ tag) >> 13)) {
+                    w = i;
                     break;
                 }
         }
     }
-    if (victim < 0) {
-        const uint32_t *lru = &a->lru[base];
-        uint32_t oldest = 0, best = 0;
-        for (uint32_t w = 0; w < a->ways; w++) {
-            uint32_t age = t[w] ? a->stamp - lru[w] : UINT32_MAX;
-            best = age > oldest ? w : best;
-            oldest = age > oldest ? age : oldest;
-        }
-        victim = (long)(base + best);
-    }
-    if (a->tag[victim])
-        drop(a, (size_t)victim);
-    a->tag[victim] = tag;
-    a->frame[victim] = frame;
-    a->flags[victim] = flags;
-    a->lru[victim] = ++a->stamp;
+    if (w < 0)
+        w = victim(a, s, base);
+    size_t i = base + (size_t)w;
+    if (a->tag[i])
+        drop(a, s, (uint32_t)w, i);
+    a->tag[i] = tag;
+    a->frame[i] = frame;
+    a->flags[i] = flags;
+    if (a->valid)
+        a->valid[s] |= 1u << w;
+    tlb_array_touch(a, s, (uint32_t)w, i);
     a->nsize[tag_size(tag)]++;
     if (flags & TLB_G)
         a->nglobal++;
@@ -187,12 +237,13 @@ static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, u
     if (!a->nsize[size])
         return 0;
     uint64_t vpn = tlb_vpn(va, size), tag = tlb_tag(vpn, size, pcid);
-    size_t base = (size_t)(vpn & a->set_mask) * a->ways;
+    uint64_t s = vpn & a->set_mask;
+    size_t base = (size_t)s * a->ways;
     unsigned n = 0;
     for (uint32_t w = 0; w < a->ways; w++) {
         uint64_t e = a->tag[base + w];
         if (e && (e == tag || ((a->flags[base + w] & TLB_G) && !((e ^ tag) >> 13)))) {
-            drop(a, base + w);
+            drop(a, s, w, base + w);
             n++;
         }
     }
@@ -219,19 +270,24 @@ static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pci
         return 0;
     if (k == FL_ALL || (k == FL_NONGLOBAL && !a->nglobal)) {   /* everything goes */
         memset(a->tag, 0, n * sizeof *a->tag);
+        if (a->valid)
+            memset(a->valid, 0, a->sets * sizeof *a->valid);
         a->nsize[0] = a->nsize[1] = a->nsize[2] = 0;
         a->nglobal = 0;
         return valid;
     }
     unsigned dropped = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t e = a->tag[i];
-        if (!e)
-            continue;
-        int global = (a->flags[i] & TLB_G) != 0;
-        if (k == FL_ALL || (!global && (k == FL_NONGLOBAL || ((e >> 1) & 0xfff) == (pcid & 0xfffu)))) {
-            drop(a, i);
-            dropped++;
+    for (uint64_t s = 0; s < a->sets; s++) {
+        for (uint32_t w = 0; w < a->ways; w++) {
+            size_t i = (size_t)s * a->ways + w;
+            uint64_t e = a->tag[i];
+            if (!e)
+                continue;
+            int global = (a->flags[i] & TLB_G) != 0;
+            if (!global && (k == FL_NONGLOBAL || ((e >> 1) & 0xfff) == (pcid & 0xfffu))) {
+                drop(a, s, w, i);
+                dropped++;
+            }
         }
     }
     return dropped;
