@@ -1,5 +1,6 @@
 /* dcache.c: a set-associative LRU cache of 64-byte lines (see dcache.h). */
 #include "hw/dcache.h"
+#include "hw/lru.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ int dcache_init(struct dcache *c, const struct dcache_config *cfg)
     uint64_t lines = cfg->ptw_kb * 1024 / 64;
     if (lines == 0)
         return 0;                         /* no cache */
-    if (!cfg->ptw_ways || lines % cfg->ptw_ways)
+    if (!cfg->ptw_ways || cfg->ptw_ways > 255 || lines % cfg->ptw_ways)
         return -1;
     uint64_t sets = lines / cfg->ptw_ways;
     if (sets & (sets - 1))
@@ -27,15 +28,33 @@ int dcache_init(struct dcache *c, const struct dcache_config *cfg)
     c->ways = (uint32_t)cfg->ptw_ways;
     c->set_mask = c->sets - 1;
     c->tag = mv_calloc(lines, sizeof *c->tag);
-    c->lru = mv_calloc(lines, sizeof *c->lru);
+    c->nvalid = mv_calloc(sets, sizeof *c->nvalid);
+    if (c->ways <= LRU_ORDER_WAYS) {
+        c->order = mv_calloc(sets, sizeof *c->order);
+        for (uint64_t i = 0; i < sets; i++)
+            c->order[i] = LRU_ORDER_INIT;
+    } else {
+        c->used = mv_calloc(lines, sizeof *c->used);
+    }
     return 0;
 }
 
 void dcache_destroy(struct dcache *c)
 {
     free(c->tag);
-    free(c->lru);
+    free(c->order);
+    free(c->nvalid);
+    free(c->used);
     memset(c, 0, sizeof *c);
+}
+
+static inline void touch(struct dcache *c, uint64_t s, uint32_t w, size_t i)
+{
+    c->mru = (uint32_t)i;
+    if (c->order)
+        c->order[s] = lru_order_touch(c->order[s], w);
+    else
+        c->used[i] = ++c->clock;
 }
 
 int dcache_access(struct dcache *c, uint64_t addr)
@@ -43,26 +62,35 @@ int dcache_access(struct dcache *c, uint64_t addr)
     if (!c->sets)
         return 0;
     uint64_t line = addr >> 6;
+    if (c->tag[c->mru] == line + 1)
+        return 1;                         /* the most recent line of its set */
     /* spread consecutive frames' lines over the sets */
     uint64_t h = line ^ (line >> 13);
-    size_t base = (size_t)(h & c->set_mask) * c->ways;
+    uint64_t s = h & c->set_mask;
+    size_t base = (size_t)s * c->ways;
     uint64_t *t = &c->tag[base];
-    uint32_t *lru = &c->lru[base];
-    for (uint32_t w = 0; w < c->ways; w++) {
+    uint32_t n = c->nvalid[s];
+    for (uint32_t w = 0; w < n; w++) {
         if (t[w] == line + 1) {
-            lru[w] = ++c->stamp;
+            touch(c, s, w, base + w);
             return 1;
         }
     }
-    uint32_t victim = 0, oldest = 0;
-    for (uint32_t w = 0; w < c->ways; w++) {
-        uint32_t age = t[w] ? c->stamp - lru[w] : UINT32_MAX;
-        if (age > oldest) {
-            oldest = age;
-            victim = w;
-        }
+    /* a miss: the lowest empty way, else the least recently used */
+    uint32_t victim;
+    if (n < c->ways) {
+        victim = n;
+        c->nvalid[s] = (uint8_t)(n + 1);
+    } else if (c->order) {
+        victim = lru_order_oldest(c->order[s], c->ways);
+    } else {
+        const uint64_t *used = &c->used[base];
+        victim = 0;
+        for (uint32_t w = 1; w < c->ways; w++)
+            if (used[w] < used[victim])
+                victim = w;
     }
     t[victim] = line + 1;
-    lru[victim] = ++c->stamp;
+    touch(c, s, victim, base + victim);
     return 0;
 }

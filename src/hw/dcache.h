@@ -18,10 +18,18 @@ struct dcache_config {
 };
 extern const struct param_group dcache_params;   /* prefix "cache" */
 
+/* True LRU per set (hw/lru.h): up to 16 ways a recency order per set,
+ * wider a 64-bit use stamp per line. Lines are never invalidated, so a
+ * set's empty ways are always its last ones and the count of valid ways is
+ * enough to find the lowest. */
 struct dcache {
     uint64_t *tag;       /* line address + 1; 0 = invalid */
-    uint32_t *lru;
-    uint32_t sets, ways, set_mask, stamp;
+    uint64_t *order;     /* per set (ways <= 16), else NULL */
+    uint8_t  *nvalid;    /* per set: ways holding a line (ways 0..nvalid-1) */
+    uint64_t *used;      /* per line (ways > 16): stamp of last use */
+    uint64_t clock;
+    uint32_t sets, ways, set_mask;
+    uint32_t mru;        /* the line touched last, the most recent of its set */
 };
 
 /* -1 if the geometry is invalid (no message). */
