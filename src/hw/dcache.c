@@ -1,6 +1,7 @@
 /* dcache.c: a set-associative LRU cache of 64-byte lines (see dcache.h). */
 #include "hw/dcache.h"
 #include "hw/lru.h"
+#include "hw/simd.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ int dcache_init(struct dcache *c, const struct dcache_config *cfg)
     c->sets = (uint32_t)sets;
     c->ways = (uint32_t)cfg->ptw_ways;
     c->set_mask = c->sets - 1;
-    c->tag = mv_calloc(lines, sizeof *c->tag);
+    c->tag = mv_calloc(lines + HW_SIMD_PAD, sizeof *c->tag);   /* set scans may read past the end */
     c->nvalid = mv_calloc(sets, sizeof *c->nvalid);
     if (c->ways <= LRU_ORDER_WAYS) {
         c->order = mv_calloc(sets, sizeof *c->order);
@@ -57,10 +58,9 @@ static inline void touch(struct dcache *c, uint64_t s, uint32_t w, size_t i)
         c->used[i] = ++c->clock;
 }
 
-int dcache_access(struct dcache *c, uint64_t addr)
+/* Compiled twice (simd.h): simd is a constant in each copy. */
+static inline __attribute__((always_inline)) int access_body(struct dcache *c, uint64_t addr, const int simd)
 {
-    if (!c->sets)
-        return 0;
     uint64_t line = addr >> 6;
     if (c->tag[c->mru] == line + 1)
         return 1;                         /* the most recent line of its set */
@@ -70,10 +70,18 @@ int dcache_access(struct dcache *c, uint64_t addr)
     size_t base = (size_t)s * c->ways;
     uint64_t *t = &c->tag[base];
     uint32_t n = c->nvalid[s];
-    for (uint32_t w = 0; w < n; w++) {
-        if (t[w] == line + 1) {
-            touch(c, s, w, base + w);
+    if (c->order) {
+        uint32_t m = TAGS_MATCH(simd, t, c->ways, line + 1);
+        if (m) {
+            touch(c, s, (uint32_t)__builtin_ctz(m), base + (uint32_t)__builtin_ctz(m));
             return 1;
+        }
+    } else {
+        for (uint32_t w = 0; w < n; w++) {
+            if (t[w] == line + 1) {
+                touch(c, s, w, base + w);
+                return 1;
+            }
         }
     }
     /* a miss: the lowest empty way, else the least recently used */
@@ -93,4 +101,14 @@ int dcache_access(struct dcache *c, uint64_t addr)
     t[victim] = line + 1;
     touch(c, s, victim, base + victim);
     return 0;
+}
+
+static HW_SIMD_TARGET int access_avx2(struct dcache *c, uint64_t addr) { return access_body(c, addr, 1); }
+static int access_scalar(struct dcache *c, uint64_t addr) { return access_body(c, addr, 0); }
+
+int dcache_access(struct dcache *c, uint64_t addr)
+{
+    if (!c->sets)
+        return 0;
+    return hw_simd ? access_avx2(c, addr) : access_scalar(c, addr);
 }

@@ -45,6 +45,7 @@ struct tlb_array {
     uint64_t *used;      /* per entry (ways > 16): stamp of last use */
     uint64_t clock;      /* the last stamp given (ways > 16) */
     uint32_t sets, ways, set_mask;
+    uint32_t full;       /* valid[] of a full set (ways <= 16) */
     uint32_t mru;        /* the entry touched last, the most recent of its set */
     uint32_t nglobal;    /* valid global entries */
     uint32_t nsize[3];   /* valid entries per page size */
