@@ -15,6 +15,7 @@
  * Wall-clock and CPU timing belong here, never in unit tests.
  *
  *   bench_speed [--reps N] [--scale F] [--minutes M] [--rows seq,rand64,rand1g,hap,forkstorm]
+ *   bench_speed --refloop PATTERN WS_MB REFS   (the reference loop alone, for callgrind)
  */
 #include "lib/err.h"
 #include "refloop.h"
@@ -191,6 +192,13 @@ int main(int argc, char **argv)
     unsigned reps = 3;
     double scale = 1, minutes = 1;
     const char *rows = "seq,rand64,rand1g,hap,forkstorm";
+    if (argc == 5 && !strcmp(argv[1], "--refloop")) {
+        const struct stream s = { "refloop", argv[2], (unsigned)atoi(argv[3]), strtoull(argv[4], NULL, 10) };
+        struct refloop_counts n;
+        run_ref(&s, s.refs, &n);
+        printf("%llu references, %llu walks\n", (unsigned long long)n.refs, (unsigned long long)n.walks);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = (unsigned)atoi(argv[++i]);
