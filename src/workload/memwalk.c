@@ -100,32 +100,58 @@ static void *mw_create(const void *cfg, uint64_t seed)
     return s;
 }
 
-static uint64_t next_addr(struct memwalk *s)
+/* Whether the next reference writes: a draw per reference, as the stream
+ * has always made it. */
+static inline uint64_t write_bit(rng_t *r, uint64_t pct)
 {
-    uint64_t off;
+    return pct && rng_below(r, 100) < pct ? REF_WRITE : 0;
+}
+
+/* The next n references of the walk. One loop per pattern, the generator's
+ * state in locals: seq and stride advance an offset instead of dividing
+ * (the same offsets as (pos * step) % ws while pos * step fits in 64 bits,
+ * and the division itself once it would not). */
+static void walk_batch(struct memwalk *s, uint64_t *buf, uint32_t n)
+{
+    rng_t r = s->rng;
+    const uint64_t pct = s->c.write_pct, ws = s->ws;
+    uint64_t pos = s->pos;
     switch (s->pat) {
     case PAT_SEQ:
-        off = (s->pos * 8) % s->ws;
-        s->pos++;
-        break;
-    case PAT_STRIDE:
-        off = (s->pos * s->c.stride) % s->ws;
-        s->pos++;
-        break;
-    case PAT_RANDOM:
-        off = rng_below(&s->rng, s->ws) & ~7ull;
-        break;
-    default: /* PAT_CHASE */
-        do
-            s->pos = (s->pos * s->chase_a + s->chase_c) & s->chase_mask;
-        while (s->pos >= s->pages);
-        off = (s->pos << 12) | ((s->pos * 0x9e3779b97f4a7c15ull >> 52) & 0xff8);
+    case PAT_STRIDE: {
+        uint64_t step = s->pat == PAT_SEQ ? 8 : s->c.stride;
+        if (pos + n > UINT64_MAX / step) {   /* pos * step would wrap: the formula itself */
+            for (uint32_t i = 0; i < n; i++, pos++)
+                buf[i] = (WS_BASE + (pos * step) % ws) | write_bit(&r, pct);
+            break;
+        }
+        uint64_t off = (pos * step) % ws, inc = step % ws;
+        for (uint32_t i = 0; i < n; i++) {
+            buf[i] = (WS_BASE + off) | write_bit(&r, pct);
+            off += inc;
+            off -= off >= ws ? ws : 0;
+        }
+        pos += n;
         break;
     }
-    uint64_t ref = WS_BASE + off;
-    if (s->c.write_pct && rng_below(&s->rng, 100) < s->c.write_pct)
-        ref |= REF_WRITE;
-    return ref;
+    case PAT_RANDOM:
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t off = rng_below(&r, ws) & ~7ull;
+            buf[i] = (WS_BASE + off) | write_bit(&r, pct);
+        }
+        break;
+    default: /* PAT_CHASE */
+        for (uint32_t i = 0; i < n; i++) {
+            do
+                pos = (pos * s->chase_a + s->chase_c) & s->chase_mask;
+            while (pos >= s->pages);
+            uint64_t off = (pos << 12) | ((pos * 0x9e3779b97f4a7c15ull >> 52) & 0xff8);
+            buf[i] = (WS_BASE + off) | write_bit(&r, pct);
+        }
+        break;
+    }
+    s->pos = pos;
+    s->rng = r;
 }
 
 static void push_ws_map(struct memwalk *s, uint64_t addr, uint64_t len)
@@ -168,8 +194,7 @@ static void mw_next(void *st, struct event *ev)
             uint32_t n = want < BATCH ? (uint32_t)want : BATCH;
             if (s->c.remap_every && s->c.remap_every - s->since_remap < n)
                 n = (uint32_t)(s->c.remap_every - s->since_remap);
-            for (uint32_t i = 0; i < n; i++)
-                s->buf[i] = next_addr(s);
+            walk_batch(s, s->buf, n);
             s->done += n;
             s->since_remap += n;
             *ev = (struct event){ .type = EV_ACCESS, .pid = 1, .batch = s->buf, .n = n };
