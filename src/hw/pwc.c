@@ -144,6 +144,28 @@ unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, 
     return 4;
 }
 
+/* Put tag into the lowest empty slot, else the least recently used one. */
+static inline long place(struct pwc_cache *c, uint64_t tag)
+{
+    long v;
+    if (c->valid < c->n) {
+        uint32_t w = 0;
+        while (!c->empty[w])
+            w++;
+        v = w * 64 + __builtin_ctzll(c->empty[w]);
+        c->empty[w] &= c->empty[w] - 1;
+        c->valid++;
+    } else {
+        v = c->prev[c->n];   /* the least recently used */
+        list_unlink(c, (uint32_t)v);
+        hindex_del(c, c->tag[v]);
+    }
+    c->tag[v] = tag;
+    hindex_add(c, tag, (uint32_t)v);
+    list_push_head(c, (uint32_t)v);
+    return v;
+}
+
 /* Same tag, else the lowest empty slot, else the least recently used. */
 void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
 {
@@ -153,25 +175,21 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
         return;
     uint64_t tag = pwc_tag(lvl, va, pcid);
     long v = c->valid ? find(c, tag) : -1;
-    if (v >= 0) {
+    if (v >= 0)
         touch(c, (uint32_t)v);
-    } else {
-        if (c->valid < c->n) {
-            uint32_t w = 0;
-            while (!c->empty[w])
-                w++;
-            v = w * 64 + __builtin_ctzll(c->empty[w]);
-            c->empty[w] &= c->empty[w] - 1;
-            c->valid++;
-        } else {
-            v = c->prev[c->n];   /* the least recently used */
-            list_unlink(c, (uint32_t)v);
-            hindex_del(c, c->tag[v]);
-        }
-        c->tag[v] = tag;
-        hindex_add(c, tag, (uint32_t)v);
-        list_push_head(c, (uint32_t)v);
-    }
+    else
+        v = place(c, tag);
+    c->table[v] = table;
+    c->perms[v] = perms;
+}
+
+void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
+{
+    MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
+    struct pwc_cache *c = &p->lvl[lvl];
+    if (!c->n)
+        return;
+    long v = place(c, pwc_tag(lvl, va, pcid));
     c->table[v] = table;
     c->perms[v] = perms;
 }

@@ -47,6 +47,10 @@ unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, 
 
 /* Cache the entry of level lvl (2..4) for va: it points to `table`. */
 void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms);
+/* The same, when the caller knows the cache holds no entry for (lvl, va,
+ * pcid): a pwc_lookup just stopped above lvl, and nothing changed the
+ * cache since. Skips the search for one to replace. */
+void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms);
 
 void pwc_flush_pcid(struct pwc *p, uint16_t pcid);
 void pwc_flush_all(struct pwc *p);

@@ -310,11 +310,14 @@ static inline void install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t
 
 void tlb_insert_missed(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x)
 {
-    struct tlb_array *l1 = &t->l1[PG_4K];
-    if (x->size == PG_4K && !(x->flags & TLB_G) && l1->valid && l1->ways && t->l2.valid && t->l2.ways) {
+    struct tlb_array *l1 = &t->l1[PG_4K], *l2 = &t->l2;
+    /* an absent structure (no ways) has valid[] too, and takes nothing */
+    if (x->size == PG_4K && !(x->flags & TLB_G) && l1->valid && l2->valid) {
         uint64_t vpn = tlb_vpn(va, PG_4K), tag = tlb_tag(vpn, PG_4K, pcid);
-        install_missed_4k(l1, vpn, tag, x->frame, x->flags);
-        install_missed_4k(&t->l2, vpn, tag, x->frame, x->flags);
+        if (l1->ways)
+            install_missed_4k(l1, vpn, tag, x->frame, x->flags);
+        if (l2->ways)
+            install_missed_4k(l2, vpn, tag, x->frame, x->flags);
         return;
     }
     hw_simd ? insert_avx2(t, va, pcid, x, 1) : insert_scalar(t, va, pcid, x, 1);
