@@ -24,6 +24,12 @@ struct pmem {
     sparse_t frames;      /* frame -> slot: uint64_t * (512 words), linear first | 1, or 0 */
     uint64_t backed;      /* frames currently backed */
     uint64_t linear;      /* frames currently linear */
+    /* Backing comes from chunks of host pages, each frame's words in a
+     * host page of its own (one host TLB entry per table a walk reads),
+     * freed ones on a list for reuse. */
+    void *free_pages;     /* a freed page holds the next one's address */
+    uint64_t **chunks;
+    uint32_t nchunks, capchunks, chunk_used;
 };
 
 void pmem_init(struct pmem *m, uint64_t nframes);
