@@ -103,12 +103,5 @@ static inline __attribute__((always_inline)) int access_body(struct dcache *c, u
     return 0;
 }
 
-static HW_SIMD_TARGET int access_avx2(struct dcache *c, uint64_t addr) { return access_body(c, addr, 1); }
-static int access_scalar(struct dcache *c, uint64_t addr) { return access_body(c, addr, 0); }
-
-int dcache_access(struct dcache *c, uint64_t addr)
-{
-    if (!c->sets)
-        return 0;
-    return hw_simd ? access_avx2(c, addr) : access_scalar(c, addr);
-}
+HW_SIMD_TARGET int dcache_access_avx2(struct dcache *c, uint64_t addr) { return access_body(c, addr, 1); }
+int dcache_access_scalar(struct dcache *c, uint64_t addr) { return access_body(c, addr, 0); }

@@ -9,6 +9,7 @@
  * cost.walk_ref, one that misses cost.walk_ref_miss. */
 #ifndef MV_HW_DCACHE_H
 #define MV_HW_DCACHE_H
+#include "hw/simd.h"
 #include "lib/param.h"
 #include <stdint.h>
 
@@ -37,7 +38,15 @@ int  dcache_init(struct dcache *c, const struct dcache_config *cfg);
 void dcache_destroy(struct dcache *c);
 
 /* Access the line holding machine byte address `addr`; 1 on a hit, 0 on a
- * miss (the line is then filled, evicting the set's least recently used). */
-int  dcache_access(struct dcache *c, uint64_t addr);
+ * miss (the line is then filled, evicting the set's least recently used).
+ * Two copies (simd.h), called directly. */
+int dcache_access_avx2(struct dcache *c, uint64_t addr);
+int dcache_access_scalar(struct dcache *c, uint64_t addr);
+static inline int dcache_access(struct dcache *c, uint64_t addr)
+{
+    if (!c->sets)
+        return 0;
+    return hw_simd ? dcache_access_avx2(c, addr) : dcache_access_scalar(c, addr);
+}
 
 #endif

@@ -252,11 +252,11 @@ static long find_set_scalar(struct tlb_array *a, uint64_t vpn, uint64_t tag)
 {
     return find_set_body(a, vpn, tag, 0);
 }
-static HW_SIMD_TARGET int lookup_slow_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+HW_SIMD_TARGET int tlb_lookup_slow_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
 {
     return lookup_slow_body(t, va, pcid, x, 1);
 }
-static int lookup_slow_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+int tlb_lookup_slow_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
 {
     return lookup_slow_body(t, va, pcid, x, 0);
 }
@@ -273,11 +273,6 @@ static void insert_scalar(struct tlb *t, uint64_t va, uint16_t pcid, const struc
 long tlb_array_find_set(struct tlb_array *a, uint64_t vpn, uint64_t tag)
 {
     return hw_simd ? find_set_avx2(a, vpn, tag) : find_set_scalar(a, vpn, tag);
-}
-
-int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
-{
-    return hw_simd ? lookup_slow_avx2(t, va, pcid, x) : lookup_slow_scalar(t, va, pcid, x);
 }
 
 void tlb_insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x)

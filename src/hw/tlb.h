@@ -20,6 +20,7 @@
 #define MV_HW_TLB_H
 #include "hw/lru.h"
 #include "hw/pte.h"
+#include "hw/simd.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,8 +123,14 @@ static inline long tlb_array_find(struct tlb_array *a, uint64_t vpn, uint64_t ta
 }
 
 /* Look va up below the L1 4K structure: L1 2M and 1G, then the STLB (an STLB
- * hit is reinstalled in L1). Returns 1 (L1 hit), 2 (STLB hit) or 0. */
-int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+ * hit is reinstalled in L1). Returns 1 (L1 hit), 2 (STLB hit) or 0. Two
+ * copies (simd.h), called directly to save a call on the miss path. */
+int tlb_lookup_slow_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+int tlb_lookup_slow_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+static inline int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+{
+    return hw_simd ? tlb_lookup_slow_avx2(t, va, pcid, x) : tlb_lookup_slow_scalar(t, va, pcid, x);
+}
 
 /* Look va up. Returns 1 for an L1 hit, 2 for an STLB hit (the entry is then
  * also installed in L1), 0 for a miss. On a hit, fills *x. */
