@@ -145,6 +145,10 @@ static inline int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct t
         x->size = PG_4K;
         return 1;
     }
+    /* nothing below the L1 4K structure to probe (the nested TLB of 4K
+     * EPT leaves, say): a miss without a call */
+    if (!(t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | t->l2.nsize[PG_4K] | t->l2.nsize[PG_2M]))
+        return 0;
     return tlb_lookup_slow(t, va, pcid, x);
 }
 
