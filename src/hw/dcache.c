@@ -91,6 +91,10 @@ static inline __attribute__((always_inline)) int access_body(struct dcache *c, u
         c->nvalid[s] = (uint8_t)(n + 1);
     } else if (c->order) {
         victim = lru_order_oldest(c->order[s], c->ways);
+        t[victim] = line + 1;
+        c->mru = (uint32_t)(base + victim);
+        c->order[s] = lru_order_touch_oldest(c->order[s], victim);
+        return 0;
     } else {
         const uint64_t *used = &c->used[base];
         victim = 0;

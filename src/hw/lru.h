@@ -36,6 +36,11 @@ static inline uint64_t lru_order_touch(uint64_t o, unsigned w)
     return (o & ~((below << 4) | 0xf)) | ((o & below) << 4) | w;
 }
 
+/* Make the least recently used way w (at position ways-1) the most recent:
+ * every other way moves down one position, w goes to the bottom. Nibbles
+ * beyond position ways-1 are never looked at (the lowest match wins). */
+static inline uint64_t lru_order_touch_oldest(uint64_t o, unsigned w) { return (o << 4) | w; }
+
 static inline unsigned lru_order_oldest(uint64_t o, unsigned ways)
 {
     return (unsigned)(o >> (4 * (ways - 1))) & 0xf;

@@ -288,15 +288,21 @@ static inline void install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t
     uint64_t s = vpn & a->set_mask;
     uint32_t v = a->valid[s];
     uint64_t o = a->order[s];
-    uint32_t w = v != a->full ? (uint32_t)__builtin_ctz(~v) : lru_order_oldest(o, a->ways);
-    size_t i = (size_t)s * a->ways + w;
-    if (v & (1u << w)) {
+    uint32_t w;
+    size_t i;
+    if (v != a->full) {                 /* the lowest empty way */
+        w = (uint32_t)__builtin_ctz(~v);
+        i = (size_t)s * a->ways + w;
+        a->valid[s] = v | (1u << w);
+        a->order[s] = lru_order_touch(o, w);
+    } else {                            /* the least recently used */
+        w = lru_order_oldest(o, a->ways);
+        i = (size_t)s * a->ways + w;
         a->nsize[tag_size(a->tag[i])]--;
         a->nglobal -= (a->flags[i] & TLB_G) != 0;
+        a->order[s] = lru_order_touch_oldest(o, w);
     }
     a->nsize[PG_4K]++;
-    a->valid[s] = v | (1u << w);
-    a->order[s] = lru_order_touch(o, w);
     a->mru = (uint32_t)i;
     a->tag[i] = tag;
     a->frame[i] = frame;
