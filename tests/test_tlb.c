@@ -459,6 +459,34 @@ static void test_flush_all(void **state)
     tlb_destroy(&t);
 }
 
+/* A whole flush clears the valid bits and leaves the tags: nothing stale
+ * may match, be flushed again, count, or take a way from a new entry. */
+static void test_flush_all_leaves_nothing(void **state)
+{
+    struct tlb t;
+    mk(&t, &CFG);
+    fill_l1_set0(&t);                                 /* vpns 0, 4, 8, 12 in L1 set 0 */
+    assert_int_equal(look(&t, PG(8), 1, NULL), 1);    /* the entry touched last */
+    assert_int_equal(tlb_flush_all(&t), 8);
+    for (unsigned v = 0; v <= 12; v += 4) {
+        assert_int_equal(look(&t, PG(v), 1, NULL), 0);
+        assert_int_equal(tlb_flush_page(&t, PG(v), 1), 0);
+    }
+    assert_int_equal(tlb_count(&t), 0);
+    assert_int_equal(tlb_flush_pcid(&t, 1), 0);
+    /* fresh entries fill the set from way 0, and the LRU order is theirs */
+    ins(&t, PG(16), 1, 20, PG_4K, 0);
+    ins(&t, PG(20), 1, 21, PG_4K, 0);
+    ins(&t, PG(24), 1, 22, PG_4K, 0);
+    ins(&t, PG(28), 1, 23, PG_4K, 0);
+    assert_int_equal(tlb_count(&t), 8);
+    assert_int_equal(look(&t, PG(16), 1, NULL), 1);
+    ins(&t, PG(32), 1, 24, PG_4K, 0);                 /* evicts vpn 20 from L1 */
+    assert_int_equal(look(&t, PG(20), 1, NULL), 2);
+    assert_int_equal(look(&t, PG(8), 1, NULL), 0);    /* the old entry stays gone */
+    tlb_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_flush_pcid),
         cmocka_unit_test(test_flush_nonglobal),
         cmocka_unit_test(test_flush_all),
+        cmocka_unit_test(test_flush_all_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

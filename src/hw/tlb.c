@@ -27,6 +27,7 @@ static int array_init(struct tlb_array *a, uint64_t entries, uint64_t ways)
     a->tag = mv_calloc(n + 1 + HW_SIMD_PAD, sizeof *a->tag);   /* set scans may read past the end */
     a->frame = mv_calloc(n ? n : 1, sizeof *a->frame);
     a->flags = mv_calloc(n ? n : 1, sizeof *a->flags);
+    a->mru = (uint32_t)n;        /* the slot whose tag stays 0 */
     a->full = (uint32_t)((1ull << (a->ways <= LRU_ORDER_WAYS ? a->ways : 0)) - 1);
     if (a->ways <= LRU_ORDER_WAYS) {
         a->order = mv_calloc(a->sets, sizeof *a->order);
@@ -73,7 +74,13 @@ int tlb_init(struct tlb *t, const struct tlb_config *c)
 
 static inline unsigned tag_size(uint64_t tag) { return (tag >> 13) & 3; }
 
-/* Drop entry i, way w of set s. */
+/* Is entry i (way w of set s) valid? */
+static inline int entry_valid(const struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
+{
+    return a->valid ? (a->valid[s] >> w) & 1 : a->tag[i] != 0;
+}
+
+/* Drop entry i, way w of set s (valid). */
 static inline void drop(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
 {
     a->nsize[tag_size(a->tag[i])]--;
@@ -99,11 +106,11 @@ static inline void fill(struct tlb_xlate *x, const struct tlb_array *a, long i, 
 #define BODY static inline __attribute__((always_inline))
 
 /* The way of set s (at base) whose tag is tag, or -1. */
-BODY long match_way(const struct tlb_array *a, size_t base, uint64_t tag, const int simd)
+BODY long match_way(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, const int simd)
 {
     const uint64_t *t = &a->tag[base];
     if (a->ways <= LRU_ORDER_WAYS) {
-        uint32_t m = TAGS_MATCH(simd, t, a->ways, tag);
+        uint32_t m = TAGS_MATCH(simd, t, a->ways, tag) & a->valid[s];
         return m ? __builtin_ctz(m) : -1;
     }
     for (uint32_t w = 0; w < a->ways; w++)
@@ -114,11 +121,11 @@ BODY long match_way(const struct tlb_array *a, size_t base, uint64_t tag, const 
 
 /* A cached global entry for the same page as tag (any PCID), or -1. With
  * g set, any entry for the page if it or the new entry is global. */
-BODY long match_global(const struct tlb_array *a, size_t base, uint64_t tag, uint8_t g)
+BODY long match_global(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, uint8_t g)
 {
     const uint64_t *t = &a->tag[base];
     for (uint32_t w = 0; w < a->ways; w++)
-        if (t[w] && ((a->flags[base + w] | g) & TLB_G) && !((t[w] ^ tag) >> 13))
+        if (entry_valid(a, s, w, base + w) && ((a->flags[base + w] | g) & TLB_G) && !((t[w] ^ tag) >> 13))
             return w;
     return -1;
 }
@@ -127,9 +134,9 @@ BODY long find_set_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, const i
 {
     uint64_t s = vpn & a->set_mask;
     size_t base = (size_t)s * a->ways;
-    long w = match_way(a, base, tag, simd);
+    long w = match_way(a, s, base, tag, simd);
     if (w < 0 && __builtin_expect(a->nglobal != 0, 0))
-        w = match_global(a, base, tag, 0);
+        w = match_global(a, s, base, tag, 0);
     if (w < 0)
         return -1;
     tlb_array_touch(a, s, (uint32_t)w, base + (size_t)w);
@@ -174,16 +181,15 @@ BODY void install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t
     uint32_t *valid = a->valid;
     long w = -1;
     if (!absent) {
-        w = match_way(a, base, tag, simd);
+        w = match_way(a, s, base, tag, simd);
         if (w < 0 && (a->nglobal || (flags & TLB_G)))
-            w = match_global(a, base, tag, flags);
+            w = match_global(a, s, base, tag, flags);
     }
     if (w < 0)
         w = victim(a, s, base);
     size_t i = base + (size_t)w;
-    uint64_t old = tags[i];
-    if (old) {
-        a->nsize[tag_size(old)]--;
+    if (entry_valid(a, s, (uint32_t)w, i)) {
+        a->nsize[tag_size(tags[i])]--;
         a->nglobal -= (fl[i] & TLB_G) != 0;
     }
     a->nsize[tag_size(tag)]++;
@@ -335,7 +341,8 @@ static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, u
     unsigned n = 0;
     for (uint32_t w = 0; w < a->ways; w++) {
         uint64_t e = a->tag[base + w];
-        if (e && (e == tag || ((a->flags[base + w] & TLB_G) && !((e ^ tag) >> 13)))) {
+        if (entry_valid(a, s, w, base + w) &&
+            (e == tag || ((a->flags[base + w] & TLB_G) && !((e ^ tag) >> 13)))) {
             drop(a, s, w, base + w);
             n++;
         }
@@ -362,9 +369,11 @@ static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pci
     if (!valid)
         return 0;
     if (k == FL_ALL || (k == FL_NONGLOBAL && !a->nglobal)) {   /* everything goes */
-        memset(a->tag, 0, n * sizeof *a->tag);
-        if (a->valid)
+        if (a->valid)   /* the valid bits say it all: the tags may stay */
             memset(a->valid, 0, a->sets * sizeof *a->valid);
+        else
+            memset(a->tag, 0, n * sizeof *a->tag);
+        a->mru = (uint32_t)n;
         a->nsize[0] = a->nsize[1] = a->nsize[2] = 0;
         a->nglobal = 0;
         return valid;
@@ -374,7 +383,7 @@ static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pci
         for (uint32_t w = 0; w < a->ways; w++) {
             size_t i = (size_t)s * a->ways + w;
             uint64_t e = a->tag[i];
-            if (!e)
+            if (!entry_valid(a, s, w, i))
                 continue;
             int global = (a->flags[i] & TLB_G) != 0;
             if (!global && (k == FL_NONGLOBAL || ((e >> 1) & 0xfff) == (pcid & 0xfffu))) {

@@ -33,10 +33,13 @@
 
 #define TLB_VA_MASK ((1ull << VA_BITS) - 1)
 
-/* tag == 0: invalid. Otherwise (vpn << 15) | (size << 13) | (pcid << 1) | 1,
- * vpn = (va & TLB_VA_MASK) >> pg_shift(size) (at most 36 bits). Replacement
- * state (lru.h): up to 16 ways, a recency order and a bit per valid way per
- * set; wider, a 64-bit use stamp per entry. */
+/* A tag is (vpn << 15) | (size << 13) | (pcid << 1) | 1, vpn = (va &
+ * TLB_VA_MASK) >> pg_shift(size) (at most 36 bits). Replacement state
+ * (lru.h): up to 16 ways, a recency order and a bit per valid way per set
+ * (valid[]), which alone says which entries are valid, so a whole flush
+ * clears valid[] and leaves the tags; wider, a 64-bit use stamp per entry
+ * and tag 0 for an invalid entry. Slot sets * ways holds tag 0 always: mru
+ * points there when no entry was touched since a flush. */
 struct tlb_array {
     uint64_t *tag;       /* sets * ways; set s at [s * ways] */
     uint64_t *frame;     /* 4 KiB frame number of the page's first frame */
@@ -113,7 +116,12 @@ static inline long tlb_array_find(struct tlb_array *a, uint64_t vpn, uint64_t ta
     if (__builtin_expect(a->ways == 4 && !a->nglobal, 1)) {   /* the common L1 geometry */
         uint64_t s = vpn & a->set_mask;
         const uint64_t *t = &a->tag[s * 4];
-        uint32_t w = t[0] == tag ? 0 : t[1] == tag ? 1 : t[2] == tag ? 2 : t[3] == tag ? 3 : 4;
+        uint32_t v = a->valid[s];
+        uint32_t w = (t[0] == tag && (v & 1))   ? 0
+                     : (t[1] == tag && (v & 2)) ? 1
+                     : (t[2] == tag && (v & 4)) ? 2
+                     : (t[3] == tag && (v & 8)) ? 3
+                                                : 4;
         if (w == 4)
             return -1;
         tlb_array_touch(a, s, w, s * 4 + w);
