@@ -213,8 +213,8 @@ void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shad
 
 void sp_zap(struct shadow *s, struct shadow_page *sp)
 {
-    /* only present entries need unlinking; an unbacked table has none
-     * (unlinking only ever clears entries, so none appears meanwhile) */
+    /* only present entries need unlinking (an unbacked table has none);
+     * sp's frame stays sp's, and backed, until the end of its zap */
     const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
     for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++)
         if (pte_present(t[i]))
