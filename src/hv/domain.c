@@ -251,6 +251,7 @@ static void hv_metrics(const void *ctx, struct mv_metrics *out)
 
 void hv_instruments(struct hv *h, struct mv_instruments *in)
 {
+    h->timeline = &in->timeline;
     mv_add_gauge(in, "hv_heap_frames", g_heap_used, h);
     if (h->pm->instruments)
         h->pm->instruments(h, in);

@@ -77,6 +77,7 @@ struct hv {
     int disk_dir;
     const struct paging_mode *pm;
     void *mode;              /* the paging mode's state */
+    struct mv_timeline *timeline;   /* where decisions are recorded (set by hv_instruments) */
 };
 
 /* Machine frames for a guest of guest_frames frames under paging mode pm
@@ -117,9 +118,13 @@ void     hv_free_frame(struct hv *h, uint64_t mfn);
 int      hv_heap_frame(const struct hv *h, uint64_t mfn);
 
 /* Devices: a DMA of `bytes` by device "nic" or "disk" (device time in
- * cycles), and background traffic (hv.nic_mbps, hv.disk_mbps) up to now. */
+ * cycles). */
 uint64_t hv_dma(struct hv *h, const char *dev, uint64_t bytes, int write);
-void     hv_devices(struct hv *h, uint64_t now);
+/* Simulated time has advanced to `now`: background device traffic
+ * (hv.nic_mbps, hv.disk_mbps) and the paging mode's periodic work. */
+void     hv_tick(struct hv *h, uint64_t now);
+/* Seconds of simulated time at cycle `now`. */
+static inline double hv_seconds(const struct hv *h, uint64_t now) { return (double)now / (h->cost->clock_ghz * 1e9); }
 /* The drivers gave the devices their buffers (bus addresses). */
 void     hv_set_rings(struct hv *h, const uint64_t *nic_rx, const uint64_t *nic_tx, unsigned nic,
                       const uint64_t *disk, unsigned ndisk);

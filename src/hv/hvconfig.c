@@ -71,14 +71,36 @@ static const struct param_def hap_defs[] = {
 const struct param_group hap_params = { "hap", hap_defs, sizeof hap_defs / sizeof hap_defs[0],
                                         "nested paging (mode hap)" };
 
+#define S(f, d, lo, hi, doc) PARAM_DBL(struct selconfig, f, d, lo, hi, doc)
+static const struct param_def sel_defs[] = {
+    PARAM_CHOICE(struct selconfig, policy, "dynamic", "dynamic|hap|shadow|alternate",
+                 "dynamic: VEE'11's rules; hap, shadow: stay; alternate: a forced round trip to the other "
+                 "mode every alternate_ms"),
+    PARAM_CHOICE(struct selconfig, start, "hap", "hap|shadow", "the mode the guest starts in"),
+    S(sample_ms, "5000", 0.001, 1e9, "sampling period, simulated ms (VEE'11: 5 s)"),
+    PARAM_U64(struct selconfig, history, "3", 1, 64, "samples kept as history (VEE'11: 3)"),
+    S(pf_upper, "5000e-7", 0, 1e9, "guest page faults per 1,000 instructions: upper bound (VEE'11)"),
+    S(pf_lower, "100e-7", 0, 1e9, "guest page faults per 1,000 instructions: lower bound (VEE'11)"),
+    S(tlb_upper, "10", 0, 1e9, "TLB misses per 1,000 instructions: upper bound (VEE'11)"),
+    S(tlb_lower, "0.1", 0, 1e9, "TLB misses per 1,000 instructions: lower bound (VEE'11)"),
+    S(ratio_upper, "200e-7", 0, 1e9, "page faults per TLB miss: upper bound (VEE'11)"),
+    S(ratio_lower, "150e-7", 0, 1e9, "page faults per TLB miss: lower bound (VEE'11)"),
+    S(alternate_ms, "1000", 0.001, 1e9, "policy=alternate: a round trip to the other mode this often"),
+    S(dwell_ms, "0", 0, 1e9, "policy=alternate: time spent in the other mode (0: straight back)"),
+};
+#undef S
+const struct param_group selective_params = { "selective", sel_defs, sizeof sel_defs / sizeof sel_defs[0],
+                                              "selective paging between nested and shadow (mode selective)" };
+
 const struct param_group *const hv_groups[] = {
     &hv_params, &xen_params, &iommu_params, &shadow_params, &tsp_params, &ssp_params, &hap_params,
+    &selective_params,
 };
 const unsigned hv_ngroups = sizeof hv_groups / sizeof hv_groups[0];
 
 void *hvconfig_part(struct hvconfig *h, unsigned i)
 {
-    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap };
+    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap, &h->selective };
     return i < sizeof part / sizeof part[0] ? part[i] : NULL;
 }
 

@@ -46,6 +46,16 @@ struct hapconfig {
     int      guest_pwc;        /* guest-dimension paging-structure caches */
 };
 
+/* selective: VEE'11's policy and its thresholds (per 1,000 instructions). */
+struct selconfig {
+    char     policy[PARAM_STR_MAX];  /* dynamic | hap | shadow | alternate */
+    char     start[PARAM_STR_MAX];   /* hap | shadow */
+    double   sample_ms;
+    uint64_t history;
+    double   pf_upper, pf_lower, tlb_upper, tlb_lower, ratio_upper, ratio_lower;
+    double   alternate_ms, dwell_ms;   /* policy=alternate: a round trip every alternate_ms */
+};
+
 struct hvconfig {
     struct hvbase hv;
     struct xenconfig xen;
@@ -54,9 +64,11 @@ struct hvconfig {
     struct tspconfig tsp;
     struct sspconfig ssp;
     struct hapconfig hap;
+    struct selconfig selective;
 };
 
-extern const struct param_group hv_params, xen_params, shadow_params, tsp_params, ssp_params, hap_params;
+extern const struct param_group hv_params, xen_params, shadow_params, tsp_params, ssp_params, hap_params,
+    selective_params;
 extern const struct param_group *const hv_groups[];
 extern const unsigned hv_ngroups;
 void *hvconfig_part(struct hvconfig *h, unsigned i);

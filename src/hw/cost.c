@@ -7,6 +7,8 @@
 #define C(f, d, doc) PARAM_U64(struct cost, f, d, 0, 1e9, doc)
 static const struct param_def defs[] = {
     PARAM_DBL(struct cost, clock_ghz, "2.4", 0.1, 10, "clock rate in GHz (cycles -> time)"),
+    PARAM_DBL(struct cost, cpi, "1", 0, 100, "cycles per instruction of a program's work between its "
+              "references (compute; workloads say how many instructions a reference stands for; unverified)"),
     C(ref, "1", "reference that hits the L1 TLB"),
     C(stlb_hit, "7", "extra cycles for an STLB hit (unverified)"),
     C(walk_start, "10", "fixed part of a page walk (unverified)"),

@@ -14,6 +14,7 @@
 
 struct cost {
     double   clock_ghz;
+    double   cpi;             /* cycles per instruction of a program's work between references */
     /* CPU translation */
     uint64_t ref;             /* a reference that hits the L1 TLB */
     uint64_t stlb_hit;        /* extra for an STLB hit */

@@ -87,7 +87,8 @@
     X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
     X(rootbuf_miss)     /* SSP: context switches that missed it */          \
     X(hv_tlb_flush)     /* full TLB flushes the hypervisor issued itself (shadows dropped) */ \
-    X(oracle_stale)     /* --check: references that used an unflushed, superseded translation */
+    X(oracle_stale)     /* --check: references that used an unflushed, superseded translation */ \
+    X(instructions)     /* retired user instructions: references x the workload's instructions per reference */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \
@@ -103,7 +104,8 @@
     X(iommu)            /* IOMMU invalidations and I/O page-table updates (CPU side; \
                            I/O walks are device time, not charged here) */               \
     X(idle)             /* time the workload spent waiting */                 \
-    X(exits)            /* guest->hypervisor transitions: VM exits, PV traps, SSP traps */
+    X(exits)            /* guest->hypervisor transitions: VM exits, PV traps, SSP traps */ \
+    X(compute)          /* the program's instructions besides its references (cost.cpi each) */
 
 #define MV_ENUM_COUNTER(n) CNT_##n,
 #define MV_ENUM_CYCLES(n) CYC_##n,

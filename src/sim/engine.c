@@ -28,6 +28,8 @@ struct run {
     double wall0, wall_last;
     int progress;
     struct oracle *oracle;      /* under --check */
+    void *wl;                   /* the workload's generator */
+    double instr, compute;      /* exact running totals (counters and cycles take their integer parts) */
 };
 
 static double wall_now(void)
@@ -147,6 +149,16 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
                 return mv_error("--check: translation oracle: pid %u: %s", t->pid, msg);
         }
     }
+    /* The program's instructions: each reference and the work it stands
+     * for; the work beyond the reference itself costs cost.cpi each. */
+    double ipr = r->cfg->wl->instr_per_ref ? r->cfg->wl->instr_per_ref(r->wl) : 1.0;
+    r->instr += (double)ev->n * ipr;
+    r->m.st.cnt[CNT_instructions] = (uint64_t)r->instr;
+    if (ipr > 1) {
+        uint64_t before = (uint64_t)r->compute;
+        r->compute += (double)ev->n * (ipr - 1) * r->cfg->cost.cpi;
+        stat_charge(&r->m.st, CYC_compute, (uint64_t)r->compute - before);
+    }
     return 0;
 }
 
@@ -260,6 +272,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     }
     if (cfg->check)
         r->oracle = oracle_create(&r->m);
+
     r->interval = (uint64_t)((double)cfg->sim.series_ms * cfg->cost.clock_ghz * 1e6);
     if (!r->interval)
         r->interval = 1;
@@ -273,6 +286,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     r->wall0 = r->wall_last = wall_now();
 
     void *wl = cfg->wl->create(cfg->wl_cfg, cfg->seed);
+    r->wl = wl;
     int rc = 0;
     for (;;) {
         struct event ev;
@@ -315,9 +329,11 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         }
         if (r->dma_ev_pages)
             mv_metric_put(&out->metrics, "dma_device_us_per_page", cost_us(&cfg->cost, r->dma_busy) / (double)r->dma_ev_pages);
-        const struct mv_instruments *in = &r->m.ins;
+        struct mv_instruments *in = &r->m.ins;
         for (unsigned i = 0; i < in->nmetrics; i++)
             in->metrics[i].put(in->metrics[i].ctx, &out->metrics);
+        out->timeline = in->timeline;              /* the result keeps it */
+        in->timeline = (struct mv_timeline){ 0 };
     }
     cfg->wl->destroy(wl);
     oracle_destroy(r->oracle);
@@ -337,4 +353,5 @@ void run_result_free(struct run_result *r)
     free(r->series.gauge_name);
     memset(&r->series, 0, sizeof r->series);
     mv_metrics_free(&r->metrics);
+    mv_timeline_free(&r->timeline);
 }

@@ -109,5 +109,5 @@ uint64_t machine_dma(struct machine *m, const char *dev, uint64_t bytes, int wri
 void machine_devices(struct machine *m, uint64_t now)
 {
     if (m->hv)
-        hv_devices(m->hv, now);
+        hv_tick(m->hv, now);
 }

@@ -122,6 +122,16 @@ static void json_run(struct json *j, const struct run_result *r)
         json_dbl(j, r->metrics.m[m].value);
     }
     json_obj_end(j);
+    json_key(j, "timeline");
+    json_arr_begin(j);
+    for (unsigned e = 0; e < r->timeline.n; e++) {
+        json_obj_begin(j);
+        json_key(j, "t"); json_dbl(j, r->timeline.e[e].t);
+        json_key(j, "what"); json_str(j, r->timeline.e[e].what);
+        json_key(j, "why"); json_str(j, r->timeline.e[e].why);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
     const struct series *s = &r->series;
     json_key(j, "series");
     json_obj_begin(j);
@@ -203,6 +213,13 @@ int report_csv(FILE *f, const struct sim_config *cfg, const struct run_result *r
         for (unsigned m = 0; m < x->metrics.n; m++)
             fprintf(f, "%s,%s,metric,%s,,%.9g\n", x->mode, x->workload, x->metrics.m[m].name,
                     x->metrics.m[m].value);
+        for (unsigned e = 0; e < x->timeline.n; e++) {
+            fprintf(f, "%s,%s,event,%s,%.9g,\"", x->mode, x->workload, x->timeline.e[e].what,
+                    x->timeline.e[e].t);
+            for (const char *p = x->timeline.e[e].why; *p; p++)
+                fputs(*p == '"' ? "\"\"" : (char[2]){ *p, 0 }, f);
+            fputs("\"\n", f);
+        }
         for (uint32_t s = 0; s < x->series.n; s++) {
             for (unsigned c = 0; c < CNT__N; c++)
                 if (x->series.cnt[s * CNT__N + c])

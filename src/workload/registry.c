@@ -2,7 +2,9 @@
 #include "workload/workload.h"
 #include <string.h>
 
-const struct workload_def *const workloads[] = { &wl_forkstorm, &wl_lmbench, &wl_memwalk, &wl_netio };
+const struct workload_def *const workloads[] = {
+    &wl_forkstorm, &wl_lmbench, &wl_memwalk, &wl_netio, &wl_memwalk_gcc, &wl_memwalk_mcf, &wl_memwalk_phases,
+};
 const unsigned nworkloads = sizeof workloads / sizeof workloads[0];
 
 const struct workload_def *workload_find(const char *name)

@@ -73,9 +73,14 @@ struct workload_def {
      * ... until NULL, so a mode lacking one is refused before the run (may
      * be NULL: none). */
     const char *(*control)(const void *cfg, unsigned i);
+    /* Retired instructions one reference of the events just pulled stands
+     * for (the reference itself and the work around it; it may change
+     * between phases); NULL: 1, every instruction a reference. */
+    double (*instr_per_ref)(void *state);
 };
 
 extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio;
+extern const struct workload_def wl_memwalk_gcc, wl_memwalk_mcf, wl_memwalk_phases;
 extern const struct workload_def *const workloads[];
 extern const unsigned nworkloads;
 const struct workload_def *workload_find(const char *name);

@@ -92,6 +92,9 @@ struct shadow {
 
 int  shadow_init(struct shadow *s, struct hv *h);
 void shadow_destroy(struct shadow *s);
+/* Drop every shadow page, roots included (the next CR3 load or fault
+ * builds anew); every frame stops being write-protected. */
+void shadow_drop_all(struct shadow *s);
 /* Shadow pool pages for a guest of guest_frames frames. */
 uint64_t shadow_pool_frames(const struct hvconfig *cfg, uint64_t guest_frames);
 
