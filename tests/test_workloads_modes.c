@@ -4,7 +4,8 @@
  * mode's invariants every few events and at the end, no frame leaked. Then
  * the same under the configurations that change the paging modes' paths
  * most: no PCIDs, 2 MiB EPT leaves, tsp.unsync, no shadow-root buffer, a
- * shadow pool small enough to evict all the time. */
+ * shadow pool small enough to evict all the time. And exit clustering in
+ * every mode with VM exits. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +23,23 @@ static const struct wl wls[] = {
     { "memwalk", { "memwalk.refs=60000", "memwalk.ws_mb=8", "memwalk.remap_every=3000", "memwalk.remap_kb=256", NULL } },
     { "memwalk", { "memwalk.refs=60000", "memwalk.ws_mb=16", "memwalk.page_size=2m", "memwalk.pattern=chase", NULL } },
     { "netio", { "netio.seconds=0.2", NULL } },
+    { "memwalk-gcc", { "memwalk-gcc.refs=60000", "memwalk-gcc.remap_every=5000", NULL } },
+    { "memwalk-mcf", { "memwalk-mcf.refs=60000", "memwalk-mcf.ws_mb=16", NULL } },
+    { "memwalk-phases", { "memwalk-phases.refs=80000", "memwalk-phases.phase_refs=15000",
+                          "memwalk-phases.b_phase_refs=5000", "memwalk-phases.b_ws_mb=8",
+                          "selective.sample_ms=0.05", NULL } },
 };
 
-static void run_all(const char *const *extra)
+/* Every mode (or, vmexit_only, every mode with hardware VM exits) on every
+ * workload, with the extra parameters. Returns the VM exits that exit
+ * clustering avoided, summed. */
+static uint64_t run_modes(const char *const *extra, int vmexit_only)
 {
+    uint64_t avoided = 0;
     for (unsigned m = 0; m < mode_count(); m++) {
         const struct mode_def *md = mode_at(m);
+        if (vmexit_only && !mode_has_vmexits(md))
+            continue;
         for (unsigned w = 0; w < sizeof wls / sizeof wls[0]; w++) {
             struct sim_config cfg;
             assert_int_equal(config_init(&cfg, wls[w].name), 0);
@@ -46,11 +58,15 @@ static void run_all(const char *const *extra)
                 fail_msg("mode %s, workload %s: %s", md->name, wls[w].name, mv_last_error());
             assert_int_equal(r.st.cnt[CNT_oracle_checks], r.st.cnt[CNT_refs]);
             assert_true(r.st.cnt[CNT_refs] > 0);
+            avoided += r.st.cnt[CNT_cluster_exits_avoided];
             run_result_free(&r);
             config_free(&cfg);
         }
     }
+    return avoided;
 }
+
+static void run_all(const char *const *extra) { run_modes(extra, 0); }
 
 static void test_every_mode_every_workload(void **state)
 {
@@ -67,12 +83,24 @@ static void test_every_mode_unusual_configurations(void **state)
     run_all(extra);
 }
 
+/* Exit clustering in every mode that has VM exits, on every workload,
+ * with a translation cache small enough to evict. */
+static void test_every_hvm_mode_clustering(void **state)
+{
+    (void)state;
+    const char *const extra[] = { "clustering.enable=true", "clustering.cache_sites=3", NULL };
+    assert_true(run_modes(extra, 1) > 0);
+    const char *const other[] = { "clustering.enable=true", "tsp.unsync=true", "shadow.max_roots=2", NULL };
+    assert_true(run_modes(other, 1) > 0);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_mode_every_workload),
         cmocka_unit_test(test_every_mode_unusual_configurations),
+        cmocka_unit_test(test_every_hvm_mode_clustering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

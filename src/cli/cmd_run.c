@@ -47,6 +47,8 @@ static void run_usage(FILE *f, int compare)
           "                           profile file from 'memvirt calibrate' (default: default)\n"
           "  --seed N                 random seed, 0 to %lld (default: 1)\n"
           "  --check                  verify every translation and the invariants (default: off)\n"
+          "  --clustering             exit clustering in the hardware-virtualized modes (the same as\n"
+          "                           --param clustering.enable=true; compare's default modes become those)\n"
           "  --json FILE, --csv FILE  write every result and the configuration that reproduces it\n"
           "                           (docs/output.md; 'memvirt rerun FILE.json' repeats the run).\n"
           "                           FILE '-' is standard output, and the table goes to standard error\n"
@@ -68,7 +70,7 @@ static void run_usage(FILE *f, int compare)
 
 enum {
     O_MODE = 256, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET,
-    O_HELP, O_AT, O_JOBS,
+    O_HELP, O_AT, O_JOBS, O_CLUSTERING,
 };
 
 static const struct option run_opts[] = {
@@ -78,7 +80,7 @@ static const struct option run_opts[] = {
     { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
     { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
     { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
-    { "jobs", required_argument, 0, O_JOBS },
+    { "jobs", required_argument, 0, O_JOBS },     { "clustering", no_argument, 0, O_CLUSTERING },
     { 0, 0, 0, 0 },
 };
 
@@ -116,6 +118,16 @@ static int params_agree(const char **params, int n)
                 return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
                                 params[i], strchr(params[k], '=') + 1, eq + 1);
     }
+    return 0;
+}
+
+/* Was --param NAME=... given? */
+static int param_given(const char **params, int n, const char *name)
+{
+    size_t len = strlen(name);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(params[i], name, len) && params[i][len] == '=')
+            return 1;
     return 0;
 }
 
@@ -192,7 +204,7 @@ int cmd_run(int argc, char **argv)
     const char *json = NULL, *csv = NULL, *jobs_arg = NULL;
     const char **params = mv_calloc((size_t)argc, sizeof *params);
     const char **ats = mv_calloc((size_t)argc, sizeof *ats);
-    int nats = 0, nparams = 0, check = 0, quiet = 0, c, rc = EXIT_USAGE;
+    int nats = 0, nparams = 0, check = 0, quiet = 0, clustering = 0, c, rc = EXIT_USAGE;
     struct sim_config cfg = { 0 };
     const struct mode_def *sel[CONFIG_MAX_MODES];
     unsigned nsel = 0;
@@ -222,6 +234,7 @@ int cmd_run(int argc, char **argv)
         case O_AT: ats[nats++] = optarg; break;
         case O_JOBS: if (set_once(&jobs_arg, optarg, "--jobs")) goto out; break;
         case O_CHECK: check = 1; break;
+        case O_CLUSTERING: clustering = 1; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: run_usage(stdout, compare); rc = EXIT_OK; goto out;
         default: cli_bad_option(cmd, run_opts, argv); goto out;
@@ -255,6 +268,13 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < nparams; i++)
         if (config_param(&cfg, params[i]))
             goto out;
+    if (clustering) {
+        if (!cfg.hv.clustering.enable && param_given(params, nparams, "clustering.enable")) {
+            mv_error("--clustering contradicts --param clustering.enable=false");
+            goto out;
+        }
+        cfg.hv.clustering.enable = 1;
+    }
     for (int i = 0; i < nats; i++)
         if (config_at(&cfg, ats[i]))
             goto out;
@@ -266,8 +286,10 @@ int cmd_run(int argc, char **argv)
         if (parse_modes(mode_arg, compare, sel, &nsel))
             goto out;
     } else if (compare) {
+        /* Every mode; with clustering, every mode it applies to. */
         for (unsigned i = 0; i < mode_count() && nsel < CONFIG_MAX_MODES; i++)
-            sel[nsel++] = mode_at(i);
+            if (!cfg.hv.clustering.enable || mode_has_vmexits(mode_at(i)))
+                sel[nsel++] = mode_at(i);
     } else {
         sel[nsel++] = mode_find("native");
     }

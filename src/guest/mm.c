@@ -2,6 +2,7 @@
  * calls (Linux kernel/fork.c mm_alloc/mmput, mm/mmap.c exit_mmap, do_munmap,
  * do_brk, mm/mprotect.c, mm/memory.c zap_pte_range, mm/mmu_gather.c). */
 #include "guest/kernel.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
         pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
         if (pte_present(pe) && (pe & _PAGE_PSE)) {
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
+                guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, pmd, pi, 0);
                 k->gather.need_flush = 1;
                 mm->rss -= 512;
@@ -90,6 +92,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
                 pte_t e = tv[idx];
                 if (!pte_present(e))
                     continue;
+                guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, table, idx, 0);
                 k->gather.need_flush = 1;
                 uint64_t pfn = k->pv->entry_pfn(k, e);
@@ -238,8 +241,10 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
                     uint64_t hs = a & ~(HPAGE_SIZE - 1);
                     if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
                         pte_t n = change_prot(pe, vmf);
-                        if (n != pe)
+                        if (n != pe) {
+                            guest_site(this_cpu(k), SITE_MPROTECT_PTE);
                             set_entry(k, mm, pmd, 2, pi, n);
+                        }
                         a = hs + HPAGE_SIZE - PAGE_SIZE;
                         continue;
                     }
@@ -257,8 +262,10 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             if (!pte_present(e))
                 continue;
             pte_t n = change_prot(e, vmf);
-            if (n != e)
+            if (n != e) {
+                guest_site(this_cpu(k), SITE_MPROTECT_PTE);
                 set_entry(k, mm, table, 1, idx, n);
+            }
         }
     }
     lazy_mmu_leave(k);

@@ -6,6 +6,7 @@
  * the scheduler's work and a switch_mm. */
 #include "guest/kernel.h"
 #include "guest/layout.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -92,12 +93,14 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             stat_charge(k->st, CYC_kernel, k->cost->pte_copy);
             if (cow && (e & _PAGE_RW)) {
                 e &= ~_PAGE_RW;
+                guest_site(this_cpu(k), SITE_FORK_WRPROTECT);
                 pte_store_direct(k, st, idx, e);     /* ptep_set_wrprotect */
             }
             uint64_t pfn = k->pv->entry_pfn(k, e);
             if (pfn != k->zero_pfn)
                 page_get(k, pfn);
             dst->rss++;
+            guest_site(this_cpu(k), SITE_FORK_COPY_PTE);
             set_entry(k, dst, dt, 1, idx, e);       /* set_pte_at */
         }
         va = next;

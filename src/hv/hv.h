@@ -14,9 +14,13 @@
  * transition (a hypercall or a trap into Xen), cost.ssp_trap for SSP's trap
  * to the highest-privilege mode (counted as ssp_traps, not as a VM exit).
  * The handler's own work is charged to the `hypervisor` bucket by the
- * handler; transitions go to the `exits` bucket. */
+ * handler; transitions go to the `exits` bucket. With exit clustering
+ * (cluster.h), a VM exit at a guest code site may instead join the cluster
+ * the previous exit opened: the handler still runs, the transition is not
+ * taken or charged. */
 #ifndef MV_HV_HV_H
 #define MV_HV_HV_H
+#include "hv/cluster.h"
 #include "hv/hvconfig.h"
 #include "hv/public/xen.h"
 #include "hv/vtd.h"
@@ -78,6 +82,7 @@ struct hv {
     const struct paging_mode *pm;
     void *mode;              /* the paging mode's state */
     struct mv_timeline *timeline;   /* where decisions are recorded (set by hv_instruments) */
+    struct hv_cluster cl;    /* exit clustering (cfg->clustering.enable) */
 };
 
 /* Machine frames for a guest of guest_frames frames under paging mode pm
@@ -99,8 +104,11 @@ int  hv_check(struct hv *h, char *msg, unsigned len);
 /* Register the hypervisor's gauges, metrics and controls. */
 void hv_instruments(struct hv *h, struct mv_instruments *in);
 
-/* The exit path: count one transition by reason and charge it. */
+/* The exit path: count one transition by reason and charge it, unless an
+ * open cluster takes the operation in (cluster.h). */
 void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r);
+/* The guest's names for its code sites (reports only). */
+void hv_set_site_names(struct hv *h, const char *const *names, unsigned n);
 
 /* Hypervisor work, charged to the `hypervisor` bucket. */
 static inline void hv_charge(struct hv *h, uint64_t cycles) { stat_charge(h->st, CYC_hypervisor, cycles); }

@@ -92,15 +92,28 @@ static const struct param_def sel_defs[] = {
 const struct param_group selective_params = { "selective", sel_defs, sizeof sel_defs / sizeof sel_defs[0],
                                               "selective paging between nested and shadow (mode selective)" };
 
+static const struct param_def cl_defs[] = {
+    PARAM_BOOL(struct clusterconfig, enable, "false",
+               "exit clustering in hardware-virtualized modes (--clustering sets it)"),
+    PARAM_U64(struct clusterconfig, window, "1000", 0, 1e12,
+              "an exiting operation this many guest cycles or fewer after the previous one joins its "
+              "cluster (unverified)"),
+    PARAM_U64(struct clusterconfig, cache_sites, "32", 1, 4096,
+              "translated clusters kept, one per guest code site, least recently used evicted"),
+};
+const struct param_group clustering_params = { "clustering", cl_defs, sizeof cl_defs / sizeof cl_defs[0],
+                                               "exit clustering (modes tsp, ssp, hap, selective)" };
+
 const struct param_group *const hv_groups[] = {
     &hv_params, &xen_params, &iommu_params, &shadow_params, &tsp_params, &ssp_params, &hap_params,
-    &selective_params,
+    &selective_params, &clustering_params,
 };
 const unsigned hv_ngroups = sizeof hv_groups / sizeof hv_groups[0];
 
 void *hvconfig_part(struct hvconfig *h, unsigned i)
 {
-    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap, &h->selective };
+    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap, &h->selective,
+                              &h->clustering };
     return i < sizeof part / sizeof part[0] ? part[i] : NULL;
 }
 

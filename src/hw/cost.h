@@ -63,6 +63,9 @@ struct cost {
     uint64_t shadow_page;     /* shadow paging: build (or drop) one shadow page */
     uint64_t shadow_emulate;  /* TSP: emulate a trapped page-table write, beyond the exit */
     uint64_t ept_fill;        /* HAP: handle an EPT violation (map the frame), beyond the exit */
+    /* exit clustering */
+    uint64_t bt_translate;    /* inspect and translate the guest code at one site, once */
+    double   bt_slowdown;     /* guest code run translated inside a cluster: this many times slower */
 };
 
 extern const struct param_group cost_params;

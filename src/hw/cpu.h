@@ -113,6 +113,7 @@ struct cpu {
     struct nested_mmu nested;
     struct walk_log log;   /* the references of the walk under way */
     const struct tlb_observer *obs;   /* NULL: nobody watches */
+    uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
 };
 
 /* Returns -1 if the TLB geometry is invalid (no message). */

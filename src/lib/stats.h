@@ -88,7 +88,10 @@
     X(rootbuf_miss)     /* SSP: context switches that missed it */          \
     X(hv_tlb_flush)     /* full TLB flushes the hypervisor issued itself (shadows dropped) */ \
     X(oracle_stale)     /* --check: references that used an unflushed, superseded translation */ \
-    X(instructions)     /* retired user instructions: references x the workload's instructions per reference */
+    X(instructions)     /* retired user instructions: references x the workload's instructions per reference */ \
+    X(cluster_exits_avoided) /* exit clustering: exiting operations handled inside a cluster, without a transition */ \
+    X(clusters)         /* exit clustering: transitions that handled two or more exiting operations */ \
+    X(bt_translations)  /* exit clustering: guest code sites inspected and translated */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \
@@ -105,7 +108,8 @@
                            I/O walks are device time, not charged here) */               \
     X(idle)             /* time the workload spent waiting */                 \
     X(exits)            /* guest->hypervisor transitions: VM exits, PV traps, SSP traps */ \
-    X(compute)          /* the program's instructions besides its references (cost.cpi each) */
+    X(compute)          /* the program's instructions besides its references (cost.cpi each) */ \
+    X(bt)               /* exit clustering: translating guest code and running it translated */
 
 #define MV_ENUM_COUNTER(n) CNT_##n,
 #define MV_ENUM_CYCLES(n) CYC_##n,

@@ -2,6 +2,7 @@
 #include "sim/machine.h"
 #include "guest/ptcache.h"
 #include "guest/pvops_xen.h"
+#include "guest/sites.h"
 #include "hv/paging.h"
 #include "lib/err.h"
 #include <stdlib.h>
@@ -39,6 +40,7 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
         m->hv = mv_calloc(1, sizeof *m->hv);
         if (hv_create(m->hv, &m->mem, &m->cpu, &m->st, &cfg->cost, &cfg->hv, pm, guest_frames, cfg->seed))
             return -1;
+        hv_set_site_names(m->hv, guest_site_names, SITE__N);
         if (pm->features & PM_PV_MMU) {
             m->pv = &pv_xen_ops;
             m->pv_ctx = pv_xen_create(&m->hv->dom.si, cfg->hv.xen.user_pgd);
