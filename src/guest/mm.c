@@ -119,6 +119,11 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
     tlb_finish_mmu(k, mm, start, end);
 }
 
+void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    unmap_region(k, mm, start, end);
+}
+
 /* exit_mmap: tear the whole user address space down, then the pgd. */
 static void exit_mmap(struct kernel *k, struct mm *mm)
 {

@@ -125,15 +125,25 @@ static struct mm *dup_mm(struct kernel *k, struct mm *old)
     return mm;
 }
 
-long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid)
+long do_clone(struct kernel *k, struct task *parent, uint32_t child_pid, unsigned long flags)
 {
     if (task_find(k, child_pid))
         return -EEXIST;
     stat_inc(k->st, CNT_fork);
     stat_charge(k->st, CYC_kernel, k->cost->syscall + k->cost->fork_fixed);
     struct task *c = task_new(k, child_pid, parent->pid);
-    c->mm = dup_mm(k, parent->mm);
+    if (flags & CLONE_VM) {          /* copy_mm: share, take a user reference */
+        c->mm = parent->mm;
+        c->mm->users++;
+    } else {
+        c->mm = dup_mm(k, parent->mm);
+    }
     return child_pid;
+}
+
+long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid)
+{
+    return do_clone(k, parent, child_pid, 0);
 }
 
 static unsigned seg_prot_vm(unsigned prot)

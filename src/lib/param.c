@@ -122,6 +122,12 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
                             where, g->prefix, d->name, value, d->choices);
         strcpy(field, value);
         return 0;
+    case P_STR:
+        if (strlen(value) >= (size_t)d->max)
+            return mv_error("%s: %s.%s: value too long (at most %.0f characters)",
+                            where, g->prefix, d->name, d->max - 1);
+        strcpy(field, value);
+        return 0;
     }
     return mv_error("%s: %s.%s: unknown parameter type", where, g->prefix, d->name);
 }
@@ -150,7 +156,7 @@ void param_print_group(FILE *f, const struct param_group *g)
         const struct param_def *d = &g->defs[i];
         char name[96];
         snprintf(name, sizeof name, "%s.%s", g->prefix, d->name);
-        fprintf(f, "  %-34s %-10s %s", name, d->def, d->doc);
+        fprintf(f, "  %-34s %-10s %s", name, *d->def ? d->def : "\"\"", d->doc);
         if (d->type == P_CHOICE)
             fprintf(f, " (%s)", d->choices);
         fputc('\n', f);
@@ -167,7 +173,7 @@ void param_print_values(FILE *f, const struct param_group *g, const void *cfg)
         case P_U64: { uint64_t v; memcpy(&v, field, sizeof v); fprintf(f, "%llu\n", (unsigned long long)v); break; }
         case P_DBL: { double v; memcpy(&v, field, sizeof v); fprintf(f, "%.17g\n", v); break; }
         case P_BOOL: { int v; memcpy(&v, field, sizeof v); fprintf(f, "%s\n", v ? "true" : "false"); break; }
-        case P_CHOICE: fprintf(f, "%s\n", field); break;
+        case P_CHOICE: case P_STR: fprintf(f, "%s\n", field); break;
         }
     }
 }

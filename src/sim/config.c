@@ -168,7 +168,9 @@ int config_validate(const struct sim_config *c)
     dcache_destroy(&dc);
     if (xen_check_memory(&c->hv, (c->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull))
         return -1;
-    return hvconfig_validate(&c->hv);
+    if (hvconfig_validate(&c->hv))
+        return -1;
+    return c->wl->validate ? c->wl->validate(c->wl_cfg) : 0;
 }
 
 void config_list_params(FILE *f)
