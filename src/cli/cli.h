@@ -12,5 +12,15 @@
 
 int cmd_run(int argc, char **argv);       /* run and compare */
 int cmd_list(int argc, char **argv);
+int cmd_trace(int argc, char **argv);          /* trace record|import|info */
+int cmd_trace_record(int argc, char **argv);
+int cmd_trace_import(int argc, char **argv);
+int cmd_trace_info(int argc, char **argv);
+/* Until called again: on SIGINT/SIGTERM/SIGHUP unlink tmp_path and kill the
+ * process group `group` (0: none), then die of the signal (cmd_trace.c). */
+#include <sys/types.h>
+void cli_guard_output(const char *tmp_path, pid_t group);
+int  cli_interrupted(void);       /* the signal caught while a group was guarded, or 0 */
+void cli_die_of_signal(void);
 
 #endif

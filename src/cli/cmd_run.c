@@ -22,6 +22,7 @@ static void run_usage(FILE *f)
           "       memvirt compare [--modes a,b,...] [--workload W] [options]\n"
           "       memvirt list\n"
           "options:\n"
+          "  --trace FILE                replay a recorded trace (the workload trace, trace.file=FILE)\n"
           "  --param prefix.name=value   set a parameter (repeatable; see 'memvirt list')\n"
           "  --at TIME:NAME=VALUE        at simulated TIME (ms, s or m) apply a control:\n"
           "                              ptcache=on|off, ptcache_ratio=N, ptcache_total=N\n"
@@ -32,7 +33,8 @@ static void run_usage(FILE *f)
           "  --quiet                     no progress display\n", f);
 }
 
-enum { O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP };
+enum { O_AT = 100, O_MODE = 1, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET, O_HELP,
+       O_TRACE };
 
 int cmd_run(int argc, char **argv)
 {
@@ -46,10 +48,13 @@ int cmd_run(int argc, char **argv)
         { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
         { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
         { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
+        { "trace", required_argument, 0, O_TRACE },
         { 0, 0, 0, 0 },
     };
     const char *mode_arg = NULL, *workload = "forkstorm", *profile = "default", *seed_arg = NULL;
-    const char *json = NULL, *csv = NULL;
+    const char *json = NULL, *csv = NULL, *trace = NULL;
+    char *trace_kv = NULL;
+    int workload_set = 0;
     const char **params = mv_calloc((size_t)argc, sizeof *params);
     const char **ats = mv_calloc((size_t)argc, sizeof *ats);
     int nats = 0;
@@ -69,7 +74,8 @@ int cmd_run(int argc, char **argv)
         case O_MODES:
             if (!compare) { mv_error("run: use --mode, not --modes"); { rc = EXIT_USAGE; goto out; } }
             mode_arg = optarg; break;
-        case O_WORKLOAD: workload = optarg; break;
+        case O_WORKLOAD: workload = optarg; workload_set = 1; break;
+        case O_TRACE: trace = optarg; break;
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
         case O_PROFILE: profile = optarg; break;
@@ -92,6 +98,17 @@ int cmd_run(int argc, char **argv)
         { rc = EXIT_USAGE; goto out; }
     }
 
+    /* --trace FILE: the trace workload with its file parameter */
+    if (trace) {
+        if (workload_set && strcmp(workload, "trace")) {
+            mv_error("%s: --trace replays a trace; it does not go with --workload %s", cmd, workload);
+            { rc = EXIT_USAGE; goto out; }
+        }
+        workload = "trace";
+        trace_kv = mv_malloc(strlen(trace) + 16);
+        sprintf(trace_kv, "trace.file=%s", trace);
+        params[nparams++] = trace_kv;
+    }
     if (config_init(&cfg, workload))
         { rc = EXIT_USAGE; goto out; }
     cfg.check = check;
@@ -156,6 +173,7 @@ int cmd_run(int argc, char **argv)
 out:
     free(res);
     free(params);
+    free(trace_kv);
     free(ats);
     config_free(&cfg);
     return rc;

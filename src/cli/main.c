@@ -4,6 +4,7 @@
  *   memvirt run     --mode M --workload W [options]          one mode
  *   memvirt compare --modes a,b,... --workload W [options]   side by side
  *   memvirt list                                             modes, workloads, parameters, profiles
+ *   memvirt trace record|import|info ...                     real programs as workloads
  *
  * An unknown subcommand is bad input: one message, exit status 2. */
 #include "cli/cli.h"
@@ -21,6 +22,7 @@ static const struct subcommand subcommands[] = {
     { "run", cmd_run, "run one mode on a workload" },
     { "compare", cmd_run, "run several modes side by side on the same workload" },
     { "list", cmd_list, "modes, workloads, cost profiles and every parameter" },
+    { "trace", cmd_trace, "record, import and inspect traces of real programs" },
 };
 #define NSUB (sizeof subcommands / sizeof subcommands[0])
 
