@@ -39,7 +39,7 @@ struct build {
     struct bimage *img;
     uint64_t nimg, capimg;
     uint64_t t0, last;
-    int have_t0;
+    int have_t0, implicit;
     uint64_t cnt[BC__N];
 };
 
@@ -53,6 +53,7 @@ static const char *const counter_doc[BC__N] = {
     "processes started under a live pid (the old one was ended)",
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",
+    "pages outside every traced mapping given an implicit mapping",
 };
 
 struct build *build_new(struct trace_writer *w)
@@ -104,6 +105,8 @@ static struct btask *task_of(struct build *b, uint32_t pid)
             return t;
     return NULL;
 }
+
+void build_implicit(struct build *b, int on) { b->implicit = on; }
 
 int build_known(const struct build *b, uint32_t pid) { return task_of((struct build *)b, pid) != NULL; }
 
@@ -532,6 +535,15 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
             b->cnt[BC_STACK_GROW]++;
             struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = g.start,
                                    .len = g.end - g.start, .prot = g.prot, .flags = TRM_ANON };
+            if (put(b, &r))
+                return -1;
+            v = vfind(mm, addr);
+        } else if (b->implicit) {
+            struct bvma g = { pg, pg + PAGE, 7, TRM_ANON, 0, 0, 0 };
+            vmap(mm, &g);
+            b->cnt[BC_IMPLICIT]++;
+            struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = pg, .len = PAGE, .prot = 7,
+                                   .flags = TRM_ANON };
             if (put(b, &r))
                 return -1;
             v = vfind(mm, addr);

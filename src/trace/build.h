@@ -24,6 +24,7 @@ enum build_counter {
     BC_PID_REUSED,        /* a new process under a pid still live: the old one ended */
     BC_LAYOUT_TRIMMED,    /* exec mappings beyond the format's limit, written as mmaps */
     BC_NO_STACK,          /* execs with no stack mapping: a default stack was given */
+    BC_IMPLICIT,          /* pages given an implicit mapping (build_implicit) */
     BC__N
 };
 
@@ -56,6 +57,10 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
 int build_ptinfo(struct build *b, uint32_t pid, uint64_t start_stack, uint32_t at, uint64_t bytes);
 
 int  build_known(const struct build *b, uint32_t pid);
+/* From now on a reference outside every mapping maps its page (anonymous,
+ * read-write-execute) instead of being dropped: for sources that do not show
+ * what exec mapped (valgrind loads the program itself). */
+void build_implicit(struct build *b, int on);
 uint64_t build_count(const struct build *b, enum build_counter c);
 /* One line per non-zero counter, to f, each prefixed with `who`. */
 void build_report(const struct build *b, FILE *f, const char *who);
