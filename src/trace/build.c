@@ -182,8 +182,10 @@ static void vunmap(struct bmm *mm, uint64_t s, uint64_t e)
     uint32_t i = vidx(mm, s), j = i;
     while (j < mm->n && mm->v[j].end <= e)
         j++;
-    memmove(&mm->v[i], &mm->v[j], (mm->n - j) * sizeof *mm->v);
-    mm->n -= j - i;
+    if (j > i) {
+        memmove(&mm->v[i], &mm->v[j], (mm->n - j) * sizeof *mm->v);
+        mm->n -= j - i;
+    }
 }
 
 static void vmap(struct bmm *mm, const struct bvma *v)
@@ -221,7 +223,8 @@ static struct bmm *mm_copy(const struct bmm *o)
     struct bmm *mm = mm_new();
     mm->n = mm->cap = o->n;
     mm->v = mv_malloc((o->n ? o->n : 1) * sizeof *mm->v);
-    memcpy(mm->v, o->v, o->n * sizeof *mm->v);
+    if (o->n)
+        memcpy(mm->v, o->v, o->n * sizeof *mm->v);
     mm->start_brk = o->start_brk;
     mm->brk = o->brk;
     return mm;

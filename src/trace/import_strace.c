@@ -229,6 +229,8 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
             c->first = p->tid;
         if (!build_known(c->b, p->tid) && build_spawn(c->b, t, p->tid))
             return -1;
+        if (build_known(c->b, (uint32_t)r))
+            return 0;                               /* forked when the child first spoke */
         struct stid *ch = stid_of(c, (uint32_t)r);
         if (p->fd && !(flags & TRF_THREAD)) {
             for (unsigned f = 0; f < MAXFD; f++)
@@ -292,6 +294,28 @@ static int line(struct sctx *c, struct import_line *l)
         c->first = (int64_t)tid;
     struct stid *p = stid_of(c, (uint32_t)tid);
     const char *s = l->p;
+    /* A child may speak before its parent's clone returns: it is the child
+     * of the task whose clone/fork is still unfinished. */
+    if (c->first != (int64_t)tid && !build_known(c->b, (uint32_t)tid)) {
+        for (unsigned h = 0; h < NH; h++)
+            for (struct stid *q = c->h[h]; q; q = q->next) {
+                static const char *const forks[] = { "clone(", "clone3(", "fork(", "vfork(" };
+                for (unsigned k = 0; q->pending && k < 4; k++)
+                    if (!strncmp(q->pending, forks[k], strlen(forks[k])) && build_known(c->b, q->tid)) {
+                        uint32_t fl = k == 3 ? TRF_VM | TRF_VFORK
+                                      : k == 2 ? 0
+                                               : (strstr(q->pending, "CLONE_VM") ? TRF_VM : 0) |
+                                                     (strstr(q->pending, "CLONE_VFORK") ? TRF_VFORK : 0) |
+                                                     (strstr(q->pending, "CLONE_THREAD") ? TRF_THREAD : 0);
+                        if (build_fork(c->b, q->pending_t, q->tid, (uint32_t)tid, fl))
+                            return -1;
+                        h = NH - 1;
+                        break;
+                    }
+                if (build_known(c->b, (uint32_t)tid))
+                    break;
+            }
+    }
     if (!strncmp(s, "+++ ", 4)) {
         if (strstr(s, "exited with") || strstr(s, "killed by"))
             return build_exit(c->b, t, (uint32_t)tid);
