@@ -17,33 +17,44 @@ static int range_ok(uint64_t addr, uint64_t len)
     return !(addr & (PAGE_SIZE - 1)) && len && addr + len > addr && addr + len <= USER_VA_END;
 }
 
-/* move_ptes: every present entry of [old, old + len) to the same offset at new. */
+/* move_page_tables: every present entry of [old, old + len) to the same
+ * offset at new, one L1's worth at a time: the destination table is found
+ * or allocated first, then the entries move in lazy MMU mode (Linux
+ * allocates with alloc_new_pmd before move_ptes enters lazy mode: a Xen
+ * guest batches its table writes there, so a table allocated inside would
+ * not yet be linked when the next entry looks for it). */
 static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint64_t new, uint64_t len)
 {
-    lazy_mmu_enter(k);
-    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        uint64_t va = old + off;
-        if ((va & (HPAGE_SIZE - 1)) == 0 || off == 0) {
-            unsigned pi;
-            uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
-            pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-            if (pte_present(pe) && (pe & _PAGE_PSE))
-                split_huge_pmd(k, mm, va);    /* moved page by page below */
-        }
-        uint64_t st = pte_table(k, mm, va, 0);
+    for (uint64_t off = 0; off < len;) {
+        uint64_t o = old + off, n = new + off;
+        uint64_t end = len;
+        uint64_t bo = ((o | (HPAGE_SIZE - 1)) + 1) - old, bn = ((n | (HPAGE_SIZE - 1)) + 1) - old;
+        if (bo < end)
+            end = bo;
+        if (bn < end)
+            end = bn;
+        unsigned pi;
+        uint64_t pmd = pmd_table(k, mm, o, 0, &pi);
+        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (pte_present(pe) && (pe & _PAGE_PSE))
+            split_huge_pmd(k, mm, o);          /* moved page by page below */
+        uint64_t st = pte_table(k, mm, o, 0);
         if (!st) {
-            off = ((va | (HPAGE_SIZE - 1)) + 1) - old - PAGE_SIZE;   /* the next L1 */
+            off = end;
             continue;
         }
-        unsigned si = pt_index(va, 1);
-        pte_t e = kread_entry(k, st, si);
-        if (!pte_present(e))
-            continue;
-        pte_store_direct(k, st, si, 0);          /* ptep_get_and_clear */
-        uint64_t dt = pte_table(k, mm, new + off, 1);
-        set_entry(k, mm, dt, 1, pt_index(new + off, 1), e);
+        uint64_t dt = pte_table(k, mm, n, 1);
+        lazy_mmu_enter(k);
+        for (; off < end; off += PAGE_SIZE) {
+            unsigned si = pt_index(old + off, 1);
+            pte_t e = kread_entry(k, st, si);
+            if (!pte_present(e))
+                continue;
+            pte_store_direct(k, st, si, 0);    /* ptep_get_and_clear */
+            set_entry(k, mm, dt, 1, pt_index(new + off, 1), e);
+        }
+        lazy_mmu_leave(k);
     }
-    lazy_mmu_leave(k);
     flush_tlb_range(k, mm, old, old + len);
 }
 

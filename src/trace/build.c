@@ -27,6 +27,7 @@ struct bmm {
 
 struct btask {
     uint32_t pid, seq;
+    uint64_t stack_lo, stack_hi;   /* the initial stack of its current image */
     struct bmm *mm;
     struct btask *next;
 };
@@ -128,6 +129,15 @@ static void task_del(struct build *b, struct btask *t)
     *pp = t->next;
     mm_put(t->mm);
     free(t);
+}
+
+static void add_image(struct build *b, uint32_t pid, uint32_t seq, uint64_t lo, uint64_t hi)
+{
+    if (b->nimg == b->capimg) {
+        b->capimg = b->capimg ? b->capimg * 2 : 64;
+        b->img = mv_realloc(b->img, b->capimg * sizeof *b->img);
+    }
+    b->img[b->nimg++] = (struct bimage){ pid, seq, lo, hi };
 }
 
 /* ---- the VMA model: a sorted array of non-overlapping ranges ---- */
@@ -283,7 +293,11 @@ int build_fork(struct build *b, uint64_t t, uint32_t parent, uint32_t child, uin
     } else {
         mm = mm_copy(p->mm);
     }
-    task_add(b, child, mm);
+    struct btask *c = task_add(b, child, mm);
+    c->stack_lo = p->stack_lo;
+    c->stack_hi = p->stack_hi;
+    if (!(flags & TRF_THREAD) && p->stack_hi)
+        add_image(b, child, 0, p->stack_lo, p->stack_hi);   /* a copy (or, after vfork, the same) */
     struct trace_rec r = { .kind = TR_FORK, .t = t, .pid = parent, .child = child, .flags = flags };
     return put(b, &r);
 }
@@ -346,15 +360,12 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
             .shared = (v->flags & TRM_SHARED) != 0, .dev = v->dev, .ino = v->ino, .pgoff = v->pgoff };
     }
     b->cnt[BC_LAYOUT_TRIMMED] += nextra;
-    struct bimage im = { pid, tk->seq + 1, mm->v[stack].start, mm->v[stack].end };
     mm_put(tk->mm);
     tk->mm = mm;
     tk->seq++;
-    if (b->nimg == b->capimg) {
-        b->capimg = b->capimg ? b->capimg * 2 : 64;
-        b->img = mv_realloc(b->img, b->capimg * sizeof *b->img);
-    }
-    b->img[b->nimg++] = im;
+    tk->stack_lo = mm->v[stack].start;
+    tk->stack_hi = mm->v[stack].end;
+    add_image(b, pid, tk->seq, tk->stack_lo, tk->stack_hi);
 
     struct trace_rec r = { .kind = TR_EXEC, .t = t, .pid = pid, .path = path ? path : "",
                            .seg = out, .nseg = nout, .start_brk = mm->start_brk };
