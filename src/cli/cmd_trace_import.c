@@ -107,6 +107,8 @@ int cmd_trace_import(int argc, char **argv)
             irc = -1;
     }
     free(fs);
+    if (!irc)
+        irc = build_finish(b);
     if (irc) {
         trace_writer_abort(w);
         cli_guard_output(NULL, 0);

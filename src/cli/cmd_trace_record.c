@@ -310,6 +310,8 @@ int cmd_trace_record(int argc, char **argv)
             fprintf(stderr, "memvirt: trace record: VmPTE read for %llu process images\n",
                     (unsigned long long)matched);
     }
+    if (!irc)
+        irc = build_finish(b);
     if (irc) {
         trace_writer_abort(tw);
         build_free(b);

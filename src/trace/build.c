@@ -55,6 +55,7 @@ static const char *const counter_doc[BC__N] = {
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",
     "pages outside every traced mapping given an implicit mapping",
+    "processes still running where the input ends (made to exit there)",
 };
 
 struct build *build_new(struct trace_writer *w)
@@ -587,6 +588,35 @@ int build_ptinfo(struct build *b, uint32_t pid, uint64_t start_stack, uint32_t a
         }
     }
     return 1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int build_finish(struct build *b)
+{
+    uint32_t *pids = NULL;
+    uint64_t n = 0, cap = 0;
+    for (unsigned h = 0; h < NHASH; h++)
+        for (struct btask *t = b->tasks[h]; t; t = t->next) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                pids = mv_realloc(pids, cap * sizeof *pids);
+            }
+            pids[n++] = t->pid;
+        }
+    if (n)
+        qsort(pids, n, sizeof *pids, cmp_u32);
+    int rc = 0;
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        b->cnt[BC_LEFT_RUNNING]++;
+        rc = end_task(b, b->last, task_of(b, pids[i]));
+    }
+    free(pids);
+    return rc;
 }
 
 uint64_t build_count(const struct build *b, enum build_counter c) { return b->cnt[c]; }

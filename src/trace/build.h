@@ -25,6 +25,7 @@ enum build_counter {
     BC_LAYOUT_TRIMMED,    /* exec mappings beyond the format's limit, written as mmaps */
     BC_NO_STACK,          /* execs with no stack mapping: a default stack was given */
     BC_IMPLICIT,          /* pages given an implicit mapping (build_implicit) */
+    BC_LEFT_RUNNING,      /* processes still alive where the input ends (ended by build_finish) */
     BC__N
 };
 
@@ -56,6 +57,9 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
  * matched (not written). */
 int build_ptinfo(struct build *b, uint32_t pid, uint64_t start_stack, uint32_t at, uint64_t bytes);
 
+/* The end of the input: every process still alive exits (in pid order), so
+ * the trace ends with nothing running, as a finished recording does. */
+int  build_finish(struct build *b);
 int  build_known(const struct build *b, uint32_t pid);
 /* From now on a reference outside every mapping maps its page (anonymous,
  * read-write-execute) instead of being dropped: for sources that do not show

@@ -278,7 +278,8 @@ static int line(struct sctx *c, struct import_line *l)
     const char *ts = l->p;
     if (import_dec(l, &sec) || !import_lit(l, ".")) {
         l->p = ts;
-        if (*l->p >= 'a' && *l->p <= 'z')
+        size_t w = strspn(l->p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        if (w && l->p[w] == '(')                    /* a call without its time */
             return import_malformed(l, "a timestamp (record with strace -f -ttt)");
         import_unknown(c->st, l);
         return 0;

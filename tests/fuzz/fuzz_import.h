@@ -25,6 +25,8 @@ static inline void fuzz_import(const uint8_t *data, size_t size, importer_fn fn,
     struct build *b = build_new(w);
     struct import_stats st = { 0 };
     int rc = fn(b, f, "fuzz", o, &st);
+    if (!rc)
+        rc = build_finish(b);
     fclose(f);
     build_free(b);
     unsigned char *buf;
