@@ -344,6 +344,47 @@ static void test_builder_filters(void **state)
     free(buf);
 }
 
+/* `trace info` compares the guest's page-table pages with the recorded
+ * VmPTE, and says so when they differ: one image whose real count is right
+ * (6: an L3, L2 and L1 for the program and again for the stack), one wrong. */
+static void test_info_compares(void **state)
+{
+    (void)state;
+    const char *mv = getenv("MEMVIRT");
+    if (!mv)
+        skip();
+    char path[64];
+    tu_tmpname(path, sizeof path, "info");
+    struct trace_writer *w = trace_writer_open(path, K, V, 2);
+    struct trace_seg seg[2] = {
+        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    uint64_t refs[2] = { 0x400000 | TRR_EXEC, 0x7fffffffe000ull | TRR_WRITE };
+    for (uint32_t pid = 1; pid <= 2; pid++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = pid },
+            { .kind = TR_EXEC, .pid = pid, .path = pid == 1 ? "/right" : "/wrong", .seg = seg, .nseg = 2 },
+            { .kind = TR_REFS, .pid = pid, .ref = refs, .nref = 2 },
+            { .kind = TR_EXIT, .pid = pid },
+            { .kind = TR_PTINFO, .pid = pid, .pt = { 1, 0, pid == 1 ? 6 * 4096 : 9 * 4096 } },
+        };
+        for (unsigned i = 0; i < 5; i++)
+            assert_int_equal(trace_write(w, &r[i]), 0);
+    }
+    assert_int_equal(trace_writer_commit(w), 0);
+    char cmd[512], out[8192];
+    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    unlink(path);
+    assert_non_null(strstr(out, "within one page: 1 of 2 images"));
+    assert_non_null(strstr(out, "        6         6     +0  /right"));
+    assert_non_null(strstr(out, "        9         6     -3  /wrong"));
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -352,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_every_flipped_byte_is_caught), cmocka_unit_test(test_version_magic_empty),
         cmocka_unit_test(test_bad_layout_refused),  cmocka_unit_test(test_large_trace_streams),
         cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
+        cmocka_unit_test(test_info_compares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

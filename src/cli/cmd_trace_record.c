@@ -208,7 +208,7 @@ int cmd_trace_record(int argc, char **argv)
         for (size_t k = 0; k < sizeof vg / sizeof vg[0]; k++)
             av[n++] = vg[k];
     } else {
-        const char *pre[] = { "perf", "record", "-q", "-m", "4096", "-o", perfdata };
+        const char *pre[] = { "perf", "record", "-q", "-B", "-N", "--no-bpf-event", "-m", "1024", "-o", perfdata };
         for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++)
             av[n++] = pre[k];
         for (size_t k = 0; k < sizeof perf_events / sizeof perf_events[0]; k++)
