@@ -318,11 +318,18 @@ static void test_builder_filters(void **state)
     assert_int_equal(build_mmap(b, 109, 6, 0x700000, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
     assert_int_equal(build_ref(b, 110, 5, 0x700000, TRR_WRITE), 0);           /* shared mm: mapped for 5 */
     assert_int_equal(build_ref(b, 111, 42, 0x700000, TRR_WRITE), 0);          /* unknown pid */
+    /* an exec that does not know its heap start: the first break is the
+     * start, growth becomes an anonymous mapping (not a heap from 0) */
+    assert_int_equal(build_exec(b, 112, 9, "/bin/y", seg, 3, 0), 0);
+    assert_int_equal(build_brk(b, 113, 9, 0x650000), 0);
+    assert_int_equal(build_brk(b, 114, 9, 0x652000), 0);
+    assert_int_equal(build_ref(b, 115, 9, 0x651000, TRR_WRITE), 0);           /* in the heap */
+    assert_int_equal(build_ref(b, 116, 9, 0x500000, TRR_WRITE), 0);           /* below it: nothing */
     assert_int_equal(build_ptinfo(b, 5, 0x7fffffffe000ull, 0, 8192), 0);
     assert_int_equal(build_ptinfo(b, 5, 0x100000, 0, 8192), 1);               /* no such image */
-    assert_int_equal(build_count(b, BC_REFS), 4);
+    assert_int_equal(build_count(b, BC_REFS), 5);
     assert_int_equal(build_count(b, BC_REF_PROT), 1);
-    assert_int_equal(build_count(b, BC_REF_UNMAPPED), 1);
+    assert_int_equal(build_count(b, BC_REF_UNMAPPED), 2);
     assert_int_equal(build_count(b, BC_STACK_GROW), 1);
     assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);
     assert_int_equal(build_count(b, BC_UNKNOWN_PID), 1);

@@ -467,6 +467,36 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
     if (!tk)
         return 0;
     struct bmm *mm = tk->mm;
+    if (!mm->start_brk) {
+        /* The exec did not say where the heap starts: the first break seen
+         * is the start, and the heap is written as the mappings brk makes
+         * (the guest kernel, not knowing the start either, could not place
+         * it: it would take everything below the break for the heap). */
+        if (!mm->brk || brk >= TRACE_USER_END) {
+            mm->brk = brk < TRACE_USER_END ? brk : 0;
+            return 0;
+        }
+        uint64_t oa = page_up(mm->brk), na = page_up(brk);
+        struct trace_rec r = { .t = t, .pid = pid };
+        if (na > oa) {
+            if (vintersects(mm, oa, na))
+                return 0;
+            struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
+            vmap(mm, &v);
+            r.kind = TR_MMAP;
+            r.prot = TRP_READ | TRP_WRITE;
+            r.flags = TRM_ANON;
+        } else if (na < oa) {
+            vunmap(mm, na, oa);
+            r.kind = TR_MUNMAP;
+        }
+        mm->brk = brk;
+        if (na == oa)
+            return 0;
+        r.addr = na > oa ? oa : na;
+        r.len = na > oa ? na - oa : oa - na;
+        return put(b, &r);
+    }
     if (brk < mm->start_brk || brk >= TRACE_USER_END || brk == mm->brk)
         return 0;                                  /* the kernel leaves the break as it is */
     uint64_t oa = page_up(mm->brk), na = page_up(brk);
