@@ -8,8 +8,10 @@
  * `memvirt run|compare --trace FILE`. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -43,8 +45,6 @@ int cmd_trace(int argc, char **argv)
 /* Interrupted (SIGINT, SIGTERM, SIGHUP): while programs we started run, stop
  * them and let the caller clean up (cli_interrupted); otherwise remove the
  * half-written output and die of the same signal. */
-#include <signal.h>
-#include <unistd.h>
 static const char *volatile guarded_path;
 static volatile pid_t guarded_group;
 static volatile sig_atomic_t caught;
