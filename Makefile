@@ -58,8 +58,10 @@ FUZZ_SECONDS ?= 60
 $(BUILD_FUZZ)/Makefile: CMakeLists.txt
 	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMVIRT_FUZZ=ON >/dev/null
 
+FUZZ_TARGETS = $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 fuzz: setup $(BUILD_FUZZ)/Makefile
-	@cmake --build $(BUILD_FUZZ) -j $(JOBS) > $(BUILD_FUZZ)/build.log 2>&1 || { cat $(BUILD_FUZZ)/build.log; exit 1; }
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(FUZZ_TARGETS) > $(BUILD_FUZZ)/build.log 2>&1 \
+	  || { cat $(BUILD_FUZZ)/build.log; exit 1; }
 	@mkdir -p $(BUILD_FUZZ)/findings
 	@for src in tests/fuzz/fuzz_*.c; do \
 	  t=$$(basename $$src .c); n=$${t#fuzz_}; \
