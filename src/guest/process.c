@@ -71,7 +71,12 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             next = v->end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, src, va, 0, &pi);
-        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (!pmd) {                                 /* nothing in this 1 GiB */
+            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
+            va = next > v->end || next == 0 ? v->end : next;
+            continue;
+        }
+        pte_t pe = kread_entry(k, pmd, pi);
         if (pte_present(pe) && (pe & _PAGE_PSE)) {
             copy_huge_pmd(k, dst, src, va, cow);
             va = next;
