@@ -37,6 +37,8 @@ static void run_usage(FILE *f, int compare)
     }
     fprintf(f,
           "  --workload W             the workload (default: forkstorm)\n"
+          "  --trace FILE             replay a recorded trace (the workload trace with trace.file=FILE;\n"
+          "                           docs/traces.md)\n"
           "  --param prefix.name=V    set a parameter (repeatable; 'memvirt list' shows each default\n"
           "                           and valid range); numbers are decimal, integers may end in K, M, G, T\n"
           "  --at TIME:NAME=VALUE     at simulated TIME (a decimal number with unit ns, us, ms, s or m)\n"
@@ -70,7 +72,7 @@ static void run_usage(FILE *f, int compare)
 
 enum {
     O_MODE = 256, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET,
-    O_HELP, O_AT, O_JOBS, O_CLUSTERING,
+    O_HELP, O_AT, O_JOBS, O_CLUSTERING, O_TRACE,
 };
 
 static const struct option run_opts[] = {
@@ -81,6 +83,7 @@ static const struct option run_opts[] = {
     { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
     { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
     { "jobs", required_argument, 0, O_JOBS },     { "clustering", no_argument, 0, O_CLUSTERING },
+    { "trace", required_argument, 0, O_TRACE },
     { 0, 0, 0, 0 },
 };
 
@@ -201,7 +204,8 @@ int cmd_run(int argc, char **argv)
     const char *cmd = argv[0];
     int compare = !strcmp(cmd, "compare");
     const char *mode_arg = NULL, *workload = NULL, *profile = NULL, *seed_arg = NULL;
-    const char *json = NULL, *csv = NULL, *jobs_arg = NULL;
+    const char *json = NULL, *csv = NULL, *jobs_arg = NULL, *trace = NULL;
+    char *trace_kv = NULL;
     const char **params = mv_calloc((size_t)argc, sizeof *params);
     const char **ats = mv_calloc((size_t)argc, sizeof *ats);
     int nats = 0, nparams = 0, check = 0, quiet = 0, clustering = 0, c, rc = EXIT_USAGE;
@@ -233,6 +237,7 @@ int cmd_run(int argc, char **argv)
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
         case O_JOBS: if (set_once(&jobs_arg, optarg, "--jobs")) goto out; break;
+        case O_TRACE: if (set_once(&trace, optarg, "--trace")) goto out; break;
         case O_CHECK: check = 1; break;
         case O_CLUSTERING: clustering = 1; break;
         case O_QUIET: quiet = 1; break;
@@ -253,6 +258,17 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         jobs = (unsigned)j;
+    }
+    /* --trace FILE: the workload trace, with its file parameter. */
+    if (trace) {
+        if (workload && strcmp(workload, "trace")) {
+            mv_error("%s: --trace replays a trace; it does not go with --workload %s", cmd, workload);
+            goto out;
+        }
+        workload = "trace";
+        trace_kv = mv_malloc(strlen(trace) + 16);
+        sprintf(trace_kv, "trace.file=%s", trace);
+        params[nparams++] = trace_kv;
     }
     if (config_init(&cfg, workload ? workload : "forkstorm"))
         goto out;
@@ -296,6 +312,7 @@ int cmd_run(int argc, char **argv)
     rc = cli_run_modes(&cfg, sel, nsel, json, csv, jobs);
 out:
     free(params);
+    free(trace_kv);
     free(ats);
     config_free(&cfg);
     return rc;

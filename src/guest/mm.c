@@ -70,7 +70,12 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             next = end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
-        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (!pmd) {                                 /* pud_none: nothing in this 1 GiB */
+            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
+            va = next > end || next == 0 ? end : next;
+            continue;
+        }
+        pte_t pe = kread_entry(k, pmd, pi);
         if (pte_present(pe) && (pe & _PAGE_PSE)) {
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
@@ -120,6 +125,11 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
     vma_remove_range(k, mm, start, end);
     free_pgtables(k, mm, start, end);
     tlb_finish_mmu(k, mm, start, end);
+}
+
+void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    unmap_region(k, mm, start, end);
 }
 
 /* exit_mmap: tear the whole user address space down, then the pgd. */
@@ -253,7 +263,9 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             }
             uint64_t table = pte_table(k, mm, a, 0);
             if (!table) {
-                a |= (1ull << level_shift(2)) - 1;
+                unsigned pi;
+                /* skip what has no table: the rest of the 2 MiB, or of the 1 GiB */
+                a |= (1ull << level_shift(pmd_table(k, mm, a, 0, &pi) ? 2 : 3)) - 1;
                 a -= PAGE_SIZE - 1;
                 continue;
             }

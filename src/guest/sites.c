@@ -16,4 +16,5 @@ const char *const guest_site_names[SITE__N] = {
     [SITE_SWITCH_MM] = "switch_mm",
     [SITE_FLUSH_LOCAL] = "flush_local",
     [SITE_INVLPG] = "invlpg",
+    [SITE_MREMAP_PTE] = "mremap_pte",
 };

@@ -25,6 +25,7 @@ enum guest_site {
     SITE_SWITCH_MM,       /* switch_mm: MOV CR3 */
     SITE_FLUSH_LOCAL,     /* flush_tlb_local: CR3 reload */
     SITE_INVLPG,          /* flush_tlb_mm_range: the INVLPG loop */
+    SITE_MREMAP_PTE,      /* move_ptes: clear the old entry, set the new one */
     SITE__N
 };
 

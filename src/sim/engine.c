@@ -168,7 +168,7 @@ static int dispatch(struct run *r, const struct event *ev)
     struct task *t = NULL;
     long rc = 0;
     if (ev->type != EV_SPAWN && ev->type != EV_IDLE_UNTIL && ev->type != EV_MARK_BEGIN &&
-        ev->type != EV_MARK_END && ev->type != EV_CTL && ev->type != EV_DMA) {
+        ev->type != EV_MARK_END && ev->type != EV_CTL && ev->type != EV_DMA && ev->type != EV_ERROR) {
         if (!(t = task_of(r, ev)))
             return -1;
         schedule_to(k, t);
@@ -180,7 +180,7 @@ static int dispatch(struct run *r, const struct event *ev)
         schedule_to(k, kernel_spawn(k, ev->pid));
         break;
     case EV_FORK:
-        rc = do_fork(k, t, ev->child);
+        rc = do_clone(k, t, ev->child, ev->flags);
         if (rc < 0)
             return mv_error("workload %s: fork of pid %u into existing pid %u", r->cfg->wl->name,
                             ev->pid, ev->child);
@@ -199,6 +199,9 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     case EV_MPROTECT:
         rc = sys_mprotect(k, t, ev->addr, ev->len, ev->prot);
+        break;
+    case EV_MREMAP:
+        rc = sys_mremap(k, t, ev->addr, ev->len, ev->new_addr, ev->new_len);
         break;
     case EV_BRK:
         sys_brk(k, t, ev->addr);
@@ -236,6 +239,7 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     }
     case EV_END:
+    case EV_ERROR:
         break;
     }
     if (rc < 0 && ev->type != EV_FORK)
@@ -287,15 +291,21 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
 
     void *wl = cfg->wl->create(cfg->wl_cfg, cfg->seed);
     r->wl = wl;
-    int rc = 0;
-    for (;;) {
+    int rc = wl ? 0 : -1;
+    for (; wl;) {
         struct event ev;
         cfg->wl->next(wl, &ev);
         if (ev.type == EV_END)
             break;
+        if (ev.type == EV_ERROR) {
+            rc = -1;
+            break;
+        }
         r->events++;
         scheduled(r);
         tick(r);
+        if (cfg->observe)
+            cfg->observe(cfg->observe_ctx, &r->m.k, &ev);
         if ((rc = dispatch(r, &ev)))
             break;
         machine_devices(&r->m, r->m.st.now);
@@ -307,7 +317,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     }
     if (!rc && cfg->check)
         rc = full_check(r);
-    if (r->progress)
+    if (r->progress && wl)
         show_progress(r, wl, 1);
     if (!rc) {
         if (r->m.st.now > r->last.now || out->series.n == 0)
@@ -335,7 +345,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         out->timeline = in->timeline;              /* the result keeps it */
         in->timeline = (struct mv_timeline){ 0 };
     }
-    cfg->wl->destroy(wl);
+    if (wl)
+        cfg->wl->destroy(wl);
     oracle_destroy(r->oracle);
     if (machine_destroy(&r->m) && !rc)
         rc = -1;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# trace_record.sh: `memvirt trace record` on real programs: a shell running
+# two commands, and a Python program with a thread and a realloc that
+# mremaps; each trace replays under every mode with --check, and `trace
+# info` finds memvirt's page-table pages within one page of the real
+# kernel's VmPTE for every process image. --refs all (valgrind lackey) on a
+# small program. Interrupted, record removes what it wrote and stops the
+# program. Skips (exit 77) only if perf or strace truly cannot run here.
+#
+# usage: bash trace_record.sh /path/to/memvirt
+set -u
+MV=${1:?usage: trace_record.sh /path/to/memvirt}
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-rec.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+if ! perf record -q -e page-faults -c 1 -d -e exceptions:page_fault_user -o "$tmp/probe.data" true >/dev/null 2>"$tmp/probe.err"; then
+    echo "SKIP: perf cannot record page faults here: $(head -c 300 "$tmp/probe.err")"
+    exit 77
+fi
+if ! strace -f --seccomp-bpf -o /dev/null true 2>"$tmp/probe.err"; then
+    echo "SKIP: strace cannot trace here: $(head -c 300 "$tmp/probe.err")"
+    exit 77
+fi
+modes=$("$MV" list | awk '/^modes:/{m=1; next} /^$/{m=0} m{print $1}')
+
+check_trace() {   # check_trace NAME FILE
+    local name=$1 f=$2
+    for m in $modes; do
+        "$MV" run --mode "$m" --trace "$f" --check --quiet >/dev/null 2>"$tmp/err" \
+            || fail "$name under $m: $(head -c 300 "$tmp/err")"
+    done
+    "$MV" trace info "$f" >"$tmp/info" 2>&1 || fail "trace info $name: $(cat "$tmp/info")"
+    local line n of
+    line=$(grep '^within one page:' "$tmp/info")
+    n=$(echo "$line" | awk '{print $4}'); of=$(echo "$line" | awk '{print $6}')
+    if [ -z "$line" ] || [ "$n" != "$of" ] || [ "${of:-0}" -lt 1 ]; then
+        fail "$name: page-table pages not within one page for every image: ${line:-none compared}"
+        cat "$tmp/info" >&2
+    fi
+}
+
+# 1. a shell and its children
+export TMPDIR="$tmp/t"; mkdir -p "$TMPDIR"
+"$MV" trace record -o "$tmp/sh.mvt" -- /bin/sh -c 'ls / >/dev/null; /bin/cat /dev/null' 2>"$tmp/err" \
+    || fail "record sh: $(cat "$tmp/err")"
+[ -s "$tmp/sh.mvt" ] && check_trace sh "$tmp/sh.mvt"
+grep -q "processes  3 " "$tmp/info" || fail "sh: expected 3 processes: $(grep processes "$tmp/info")"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "record left files in TMPDIR: $(ls "$TMPDIR")"
+
+# 2. threads (clone with CLONE_VM) and mremap
+"$MV" trace record -o "$tmp/py.mvt" -- /usr/bin/python3 -c '
+import threading
+b = bytearray(1 << 20); b.extend(bytearray(1 << 21))
+t = threading.Thread(target=lambda: sum(range(1000))); t.start(); t.join()' 2>"$tmp/err" \
+    || fail "record python: $(cat "$tmp/err")"
+[ -s "$tmp/py.mvt" ] && check_trace python "$tmp/py.mvt"
+grep -q "and [1-9][0-9]* threads" "$tmp/info" || fail "python: no thread in the trace: $(grep processes "$tmp/info")"
+grep -q "mremap [1-9]" "$tmp/info" || fail "python: no mremap in the trace: $(grep 'by kind' "$tmp/info")"
+
+# 3. every reference, from valgrind's lackey, sampled
+if command -v valgrind >/dev/null; then
+    "$MV" trace record --refs all --sample 4 -o "$tmp/all.mvt" -- /bin/true 2>"$tmp/err" \
+        || fail "record --refs all: $(cat "$tmp/err")"
+    for m in $modes; do
+        "$MV" run --mode "$m" --trace "$tmp/all.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
+            || fail "--refs all trace under $m: $(head -c 300 "$tmp/err")"
+    done
+else
+    fail "valgrind is missing (scripts/setup installs it)"
+fi
+
+# 4. interrupted: nothing half-written, the program stopped
+"$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25 2>"$tmp/err" &
+rec=$!
+sleep 2
+kill -INT "$rec"
+wait "$rec"
+rc=$?
+[ "$rc" -ne 0 ] || fail "an interrupted record exited 0"
+[ -e "$tmp/int.mvt" ] && fail "an interrupted record left its output"
+ls "$tmp" | grep -q '^int.mvt.' && fail "an interrupted record left a temporary file"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record left its logs: $(ls "$TMPDIR")"
+sleep 0.5
+pgrep -f "sleep 7.25" >/dev/null && fail "the recorded program still runs after the interrupt"
+
+# 5. bad input
+"$MV" trace record -o "$tmp/x.mvt" 2>"$tmp/err"; [ $? -eq 2 ] || fail "record without a program: not exit 2"
+"$MV" trace record --refs bogus -- true 2>"$tmp/err"; [ $? -eq 2 ] || fail "--refs bogus: not exit 2"
+grep -q "bogus" "$tmp/err" || fail "--refs bogus: message does not name it"
+
+if [ "$failures" -ne 0 ]; then
+    echo "trace_record.sh: $failures failure(s)" >&2
+    exit 1
+fi
+echo "trace_record.sh: all checks passed"
