@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-mv="$root/build/memvirt"
+mv="${MEMVIRT:-$root/build/memvirt}"
 out="$here/out-sc"
 quick=0
 fs_min=2
