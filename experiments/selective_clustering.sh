@@ -62,8 +62,8 @@ for w in "forkstorm --param forkstorm.minutes=$fs_min" "lmbench --param lmbench.
          "memwalk-mcf"; do
     n=${w%% *}
     # shellcheck disable=SC2086,SC2046
-    for k in "stay_hap:selective.policy=hap" "alt_hap:selective.policy=alternate --param selective.start=hap" \
-             "stay_shadow:selective.policy=shadow" "alt_shadow:selective.policy=alternate --param selective.start=shadow"; do
+    for k in "stay_hap:selective.policy=fixed" "alt_hap:selective.policy=alternate --param selective.start=hap" \
+             "stay_shadow:selective.policy=fixed --param selective.start=shadow" "alt_shadow:selective.policy=alternate --param selective.start=shadow"; do
         bg "switch_${n}_${k%%:*}" --modes selective --workload $w --param ${k#*:} $(q "$n")
     done
 done

@@ -9,13 +9,14 @@ import sys
 def load(d, name):
     with open(os.path.join(d, name + ".json")) as f:
         doc = json.load(f)
+    for r in doc["runs"]:
+        r["clock_ghz"] = doc["clock_ghz"]     # the run's own clock (a profile may change it)
     return {r["mode"]: r for r in doc["runs"]}
 
 
 def busy_ms(r):
     c = r["cycles"]
-    ghz = 2.4
-    return (c["total"] - c["idle"]) / (ghz * 1e6)
+    return (c["total"] - c["idle"]) / (r["clock_ghz"] * 1e6)
 
 
 def pct(a, b):

@@ -153,6 +153,12 @@ static void test_oracle_stale_shadow_after_flush(void **state)
     assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
     assert_int_equal(got, a);
     assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
+    /* a flush the hypervisor makes for its own reasons does not end the
+     * window either: only the guest's own invalidation does */
+    cpu_hw_flush(c, 1);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
     /* (the shadow invariants are checked between events, when the guest owes
      * no flush; inside this window they would rightly report the stale leaf) */
     /* the guest flushes: a trap resyncs the shadow */
@@ -368,6 +374,72 @@ static void test_engine_fails_on_broken_invariant(void **state)
     config_free(&cfg);
 }
 
+/* tsp: a writable 2 MiB shadow leaf covering a write-protected guest table
+ * anywhere in its 512 frames (not only the first) is caught. */
+static void test_shadow_writable_huge_leaf(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    uint64_t l2 = guest_table(t, A, 2), l1 = guest_table(t, A, 1);
+    struct shadow *sh = t->m.hv->mode;
+    assert_true(shadow_protected(sh, l1));
+    assert_true((l1 & 511) != 0);                  /* not the extent's first frame */
+    uint64_t s2 = t->m.cpu.hw_root;
+    for (unsigned l = 4; l > 2; l--)
+        s2 = pte_frame(pmem_read(&t->m.mem, s2, pt_index(A, l)));
+    unsigned j = pt_index(A, 2) + 5;
+    pte_t fl = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
+    uint64_t ext = l1 & ~511ull;
+    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, pte_make(ext, fl));
+    assert_true(hv_ok(t));                         /* the guest's entry alone: no shadow yet */
+    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(&t->m.hv->dom, ext), fl));
+    assert_false(hv_ok(t));
+    assert_int_equal(shadow_entry_of(sh, pte_make(ext, fl), 2) & _PAGE_RW, 0);   /* what the mechanism gives */
+    pmem_write(&t->m.mem, s2, j, 0);
+    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, 0);
+    assert_true(hv_ok(t));
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* A hypervisor that drops the guest's TLB flushes (takes the trap, does
+ * nothing): translations the guest invalidated stay in use, and --check
+ * says so. (tsp flushes whenever it changes a shadow, so dropping the
+ * guest's flushes leaves it correct: not a case.) */
+static int drop_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    return 1;
+}
+
+static void test_oracle_catches_dropped_flushes(void **state)
+{
+    (void)state;
+    const char *const modes[] = { "ssp", "hap" };
+    for (unsigned i = 0; i < 2; i++) {
+        struct sim_config cfg;
+        assert_int_equal(config_init(&cfg, "memwalk"), 0);
+        cfg.check = 1;
+        cfg.quiet = 1;
+        const char *const p[] = { "memwalk.ws_mb=16", "memwalk.remap_every=3000", "memwalk.remap_kb=256",
+                                  "memwalk.refs=100000", "guest.ram_mb=256", NULL };
+        for (unsigned k = 0; p[k]; k++)
+            assert_int_equal(config_param(&cfg, p[k]), 0);
+        assert_int_equal(config_validate(&cfg), 0);
+        const struct mode_def *real = mode_find(modes[i]);
+        struct paging_mode broken = *real->pm;
+        broken.traps.tlb_flush = drop_flush;
+        struct mode_def md = { "dropped-flushes", "test", &broken };
+        struct run_result r;
+        assert_int_equal(engine_run(&cfg, real, &r), 0);      /* the real mode passes */
+        run_result_free(&r);
+        assert_int_equal(engine_run(&cfg, &md, &r), -1);
+        if (!strstr(mv_last_error(), "oracle")) fail_msg("%s: %s", modes[i], mv_last_error());
+        config_free(&cfg);
+    }
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -380,6 +452,8 @@ int main(void)
         cmocka_unit_test(test_shadow_check_tsp),
         cmocka_unit_test(test_shadow_check_ssp),
         cmocka_unit_test(test_engine_fails_on_broken_invariant),
+        cmocka_unit_test(test_oracle_catches_dropped_flushes),
+        cmocka_unit_test(test_shadow_writable_huge_leaf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

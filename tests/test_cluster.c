@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "guest/sites.h"
 #include "hv/hv.h"
 #include "sim/engine.h"
 #include "testutil.h"
@@ -254,6 +255,59 @@ static void test_same_work_fewer_transitions(void **state)
     run_result_free(&b);
 }
 
+static struct run_result run_tsp(const char *wl, const char *param, int clustering)
+{
+    struct sim_config cfg;
+    assert_int_equal(config_init(&cfg, wl), 0);
+    cfg.check = 1;
+    cfg.quiet = 1;
+    assert_int_equal(config_param(&cfg, param), 0);
+    assert_int_equal(config_param(&cfg, "guest.ram_mb=256"), 0);
+    if (clustering)
+        assert_int_equal(config_param(&cfg, "clustering.enable=true"), 0);
+    assert_int_equal(config_validate(&cfg), 0);
+    struct run_result r;
+    if (engine_run(&cfg, mode_find("tsp"), &r))
+        fail_msg("%s", mv_last_error());
+    config_free(&cfg);
+    return r;
+}
+
+/* Every exiting operation is attributed to the site of the guest code that
+ * made it: by site, the exits taken plus those avoided add up to the exits
+ * of the reason only those sites cause, as counted without clustering. */
+static void test_sites_match_reasons(void **state)
+{
+    (void)state;
+    const char *const wls[][2] = { { "lmbench", "lmbench.iterations=5" }, { "forkstorm", "forkstorm.minutes=0.1" } };
+    for (unsigned w = 0; w < 2; w++) {
+        struct run_result a = run_tsp(wls[w][0], wls[w][1], 0), b = run_tsp(wls[w][0], wls[w][1], 1);
+        double by_site[SITE__N] = { 0 };
+        for (unsigned i = 0; i < b.metrics.n; i++)
+            for (unsigned k = 0; k < SITE__N; k++) {
+                char e[MV_NAME_MAX], v[MV_NAME_MAX];
+                snprintf(e, sizeof e, "clustering_exits_%s", guest_site_names[k]);
+                snprintf(v, sizeof v, "clustering_avoided_%s", guest_site_names[k]);
+                if (!strcmp(b.metrics.m[i].name, e) || !strcmp(b.metrics.m[i].name, v))
+                    by_site[k] += b.metrics.m[i].value;
+            }
+        const uint64_t *c = a.st.cnt;
+        assert_true(b.st.cnt[CNT_cluster_exits_avoided] > 0);
+        assert_true(by_site[SITE_SWITCH_MM] == (double)c[CNT_vm_exits_cr3]);
+        assert_true(by_site[SITE_INVLPG] == (double)c[CNT_vm_exits_invlpg]);
+        assert_true(by_site[SITE_FLUSH_LOCAL] == (double)c[CNT_vm_exits_flush]);
+        assert_true(by_site[SITE_NONE] == 0);
+        double stores = 0;
+        for (unsigned k = 0; k < SITE__N; k++)
+            if (k != SITE_SWITCH_MM && k != SITE_INVLPG && k != SITE_FLUSH_LOCAL)
+                stores += by_site[k];
+        assert_true(stores == (double)c[CNT_vm_exits_pt_write]);
+        assert_true(c[CNT_vm_exits_cr3] > 0 && c[CNT_vm_exits_pt_write] > 0);
+        run_result_free(&a);
+        run_result_free(&b);
+    }
+}
+
 /* Clustering is refused where there is no VM exit to cluster. */
 static void test_refused_without_vm_exits(void **state)
 {
@@ -281,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_translation_cache_lru),
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_same_work_fewer_transitions),
+        cmocka_unit_test(test_sites_match_reasons),
         cmocka_unit_test(test_refused_without_vm_exits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,10 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
     stat_inc(k->st, CNT_guest_pf);
     stat_charge(k->st, CYC_fault, k->cost->fault_entry);
     MV_ASSERT(k->current && k->current->mm, "user fault with no current task");
+    if (pfec & PFEC_RSVD) {      /* a corrupt table (Linux: pgtable_bad, the task killed) */
+        stat_inc(k->st, CNT_segv);
+        return -EFAULT;
+    }
     enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
     return handle_mm_fault(k, k->current->mm, va, acc);
 }
@@ -145,7 +149,7 @@ int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn)
             return 0;            /* the hypervisor emulated the access */
         if (hv)
             continue;            /* the hypervisor resolved it */
-        if (do_page_fault(k, va, pfec))
+        if (do_page_fault(k, va, c->inject_pfec))
             return -EFAULT;
     }
     MV_ASSERT(0, "access to %#llx still faulting after the kernel resolved it", (unsigned long long)va);

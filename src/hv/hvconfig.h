@@ -54,6 +54,7 @@ struct selconfig {
     double   sample_ms;
     uint64_t history;
     double   pf_upper, pf_lower, tlb_upper, tlb_lower, ratio_upper, ratio_lower;
+    double   bound_share;      /* rules 1-2: the other rate under this share of its upper bound */
     double   alternate_ms, dwell_ms;   /* policy=alternate: a round trip every alternate_ms */
 };
 

@@ -67,12 +67,11 @@ const struct param_group cost_params = {
 
 const struct cost_profile_def cost_profiles[] = {
     { "default", "a 2.4 GHz x86-64 server; VM exit from REFERENCE 5 (AMD SVM round trip)", "" },
-    { "nested", "the guest's hypervisor itself runs in a VM: every transition into it (VM exit, "
-                "PV trap or hypercall, SSP trap) is emulated by the outer VMM (REFERENCE 5: 18,890 cycles, "
-                "KVM on Hyper-V)",
-      "vm_exit=18890,hypercall=18890,ssp_trap=18890" },
-    { "enlightened", "nested with enlightened VMCS (REFERENCE 5: 8,304 cycles)",
-      "vm_exit=8304,hypercall=8304,ssp_trap=8304" },
+    { "nested", "the guest's hypervisor itself runs in a VM (REFERENCE 5: 18,890 cycles, KVM on Hyper-V): each "
+                "VM exit and SSP trap is emulated by the outer VMM; a PV guest's traps and hypercalls are ring "
+                "transitions inside that VM and keep their cost",
+      "vm_exit=18890,ssp_trap=18890" },
+    { "enlightened", "nested with enlightened VMCS (REFERENCE 5: 8,304 cycles)", "vm_exit=8304,ssp_trap=8304" },
 };
 const unsigned cost_nprofiles = sizeof cost_profiles / sizeof cost_profiles[0];
 

@@ -161,7 +161,7 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
     return 0;
 }
 
-static inline void observe(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
 {
     if (c->obs)
         c->obs->flush(c->obs->ctx, kind, va, pcid);
@@ -172,7 +172,6 @@ static void hw_flush_pcid(struct cpu *c, uint16_t pcid)
 {
     tlb_flush_pcid(&c->tlb, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
-    observe(c, FLUSH_INVPCID_SINGLE, 0, pcid);
 }
 
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush)
@@ -191,6 +190,13 @@ void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflus
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 {
     c->st->cnt[CNT_ctx_switch]++;
+    /* MOV CR3 invalidates, architecturally: with PCIDs the new PCID's
+     * non-global entries unless bit 63 says not to; without, every
+     * non-global entry. */
+    if (!c->pcid_enabled)
+        cpu_arch_flush(c, FLUSH_INVPCID_NONGLOBAL, 0, 0);
+    else if (!noflush)
+        cpu_arch_flush(c, FLUSH_INVPCID_SINGLE, 0, pcid);
     if (c->vmm && c->vmm->write_cr3 && c->vmm->write_cr3(c->vmm_ctx, c, root, pcid, noflush))
         return;
     stat_charge(c->st, CYC_ctx_switch, c->cost->cr3_write);
@@ -202,7 +208,6 @@ void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid)
 {
     tlb_flush_page(&c->tlb, va, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
-    observe(c, FLUSH_INVLPG, va, pcid);
 }
 
 void cpu_hw_flush(struct cpu *c, int include_global)
@@ -212,7 +217,6 @@ void cpu_hw_flush(struct cpu *c, int include_global)
     else
         tlb_flush_nonglobal(&c->tlb);
     pwc_flush_all(&c->pwc);
-    observe(c, include_global ? FLUSH_INVPCID_ALL : FLUSH_INVPCID_NONGLOBAL, 0, 0);
 }
 
 void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
@@ -262,6 +266,7 @@ static void guest_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, ui
     if (kind == FLUSH_CR3_RELOAD && !c->pcid_enabled)
         cn = CNT_tlb_flush_nonglobal;
     c->st->cnt[cn]++;
+    cpu_arch_flush(c, kind, va, pcid);
     if (c->vmm && c->vmm->tlb_flush && c->vmm->tlb_flush(c->vmm_ctx, c, kind, va, pcid))
         return;
     int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
@@ -299,6 +304,7 @@ long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
 
 int cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
+    c->inject_pfec = pfec;
     if (!c->vmm || !c->vmm->page_fault)
         return 0;
     return c->vmm->page_fault(c->vmm_ctx, c, va, pfec, mfn);

@@ -348,6 +348,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     if (wl)
         cfg->wl->destroy(wl);
     oracle_destroy(r->oracle);
+    r->m.failed = rc != 0;
     if (machine_destroy(&r->m) && !rc)
         rc = -1;
     free(r);

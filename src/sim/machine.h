@@ -34,6 +34,7 @@ struct machine {
     struct hv *hv;                 /* the hypervisor, or NULL on bare metal */
     struct mv_instruments ins;     /* every layer's gauges, metrics and controls */
     int booted;
+    int failed;                    /* the run failed: machine_destroy does not check for leaks */
 };
 
 unsigned mode_count(void);

@@ -60,6 +60,15 @@ uint64_t hap_translate(struct hv *h, struct hap *a, uint64_t gfn)
     return ept_lookup(&a->ept, gfn);
 }
 
+uint64_t hap_translate_hv(struct hv *h, struct hap *a, uint64_t gfn)
+{
+    uint64_t mfn = ept_lookup(&a->ept, gfn);
+    if (mfn != UINT64_MAX || pfn_to_mfn(&h->dom, gfn) == UINT64_MAX)
+        return mfn;
+    hv_charge(h, h->cost->ept_fill);        /* already in the hypervisor: no exit */
+    return ept_map(&a->ept, gfn) < 0 ? UINT64_MAX : ept_lookup(&a->ept, gfn);
+}
+
 static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
                              struct tlb_xlate *x)
 {

@@ -17,6 +17,9 @@ uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum 
                   struct tlb_xlate *x);
 /* The guest kernel's own access to gfn through the EPT (a violation maps it). */
 uint64_t hap_translate(struct hv *h, struct hap *a, uint64_t gfn);
+/* The same from inside the hypervisor (no VM exit: it fills the EPT entry
+ * itself, charging cost.ept_fill). */
+uint64_t hap_translate_hv(struct hv *h, struct hap *a, uint64_t gfn);
 int      hap_check_state(struct hv *h, struct hap *a, char *msg, unsigned len);
 void     hap_state_instruments(struct hap *a, struct mv_instruments *in);
 /* EPT table frames: an L1 per 2 MiB of guest memory (none with 2 MiB

@@ -16,9 +16,9 @@ struct sel_sample sel_sample_of(uint64_t tlb_misses, uint64_t faults, uint64_t i
 enum sel_mode sel_decide(const struct selconfig *c, const struct sel_sample *cur, const struct sel_sample *hist,
                          enum sel_mode now, enum sel_rule *rule)
 {
-    if (cur->tlb > c->tlb_upper && cur->pf < 0.8 * c->pf_upper)
+    if (cur->tlb > c->tlb_upper && cur->pf < c->bound_share * c->pf_upper)
         return *rule = RULE_TLB_HIGH, SEL_SHADOW;
-    if (cur->pf > c->pf_upper && cur->tlb < 0.8 * c->tlb_upper)
+    if (cur->pf > c->pf_upper && cur->tlb < c->bound_share * c->tlb_upper)
         return *rule = RULE_PF_HIGH, SEL_HAP;
     if (cur->tlb < c->tlb_lower && cur->pf < c->pf_lower)
         return *rule = RULE_BOTH_LOW, now;

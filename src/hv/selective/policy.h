@@ -6,6 +6,7 @@
  * mean of the previous `history` samples. The rules, in order:
  *  1. TLB rate high and fault rate under 80% of its upper bound -> shadow;
  *  2. fault rate high and TLB rate under 80% of its upper bound -> nested;
+ *     (80%: selective.bound_share)
  *  3. both under their lower bounds                               -> stay;
  *  4. the historic or the current TLB rate zero                  -> nested;
  *  5. historic and current faults-per-miss ratio above its upper -> nested;

@@ -21,34 +21,17 @@
  *
  * policy=alternate forces a round trip to the other mode every
  * alternate_ms (staying dwell_ms), for measuring what switching costs;
- * policy=hap or shadow stays put. The control `shadow` (on/off) switches at
+ * policy=fixed stays in the start mode. The control `shadow` (on/off) switches at
  * a given time. Every switch is in the run's timeline, with its reason. */
 #include "hv/hap/hap.h"
 #include "hv/hvm.h"
 #include "hv/paging.h"
-#include "hv/selective/policy.h"
+#include "hv/selective/selective.h"
 #include "hv/shadow/shadow.h"
 #include "lib/err.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_HIST 64
-
-struct selective {
-    struct hap hap;          /* first: the EPT is found where hap keeps it */
-    struct shadow sh;
-    struct hv *h;
-    enum sel_mode mode;
-    enum { POL_DYNAMIC, POL_HAP, POL_SHADOW, POL_ALTERNATE } policy;
-    uint64_t sample_cycles, next_sample;
-    uint64_t alt_cycles, dwell_cycles, next_alt, back_at;
-    uint64_t last_tlb, last_pf, last_instr;
-    struct sel_sample hist[MAX_HIST];
-    unsigned nhist, hist_pos;
-    uint64_t to_shadow, to_hap, samples;
-    uint64_t mode_since, shadow_cycles;
-};
 
 static struct selective *SEL(void *h) { return ((struct hv *)h)->mode; }
 
@@ -78,7 +61,7 @@ static void switch_to(struct selective *s, enum sel_mode to, const char *why)
     } else {
         shadow_drop_all(&s->sh);
         s->sh.need_flush = 0;              /* the flush below covers it */
-        c->hw_root = hap_translate(h, &s->hap, c->cr3);
+        c->hw_root = hap_translate_hv(h, &s->hap, c->cr3);
         s->to_hap++;
     }
     s->mode = to;
@@ -182,50 +165,31 @@ static int sel_store_traps(void *ctx, uint64_t gfn)
 
 static int sel_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
-    struct hv *h = ctx;
-    struct selective *s = SEL(h);
-    hv_exit(h, HV_VMEXIT, EXIT_PT_WRITE);
-    hv_charge(h, h->cost->shadow_emulate);
-    shadow_write(&s->sh, gfn, idx, val);
-    shadow_flush_hw(&s->sh, c);
-    return 0;
+    return tsp_handle_store(ctx, &SEL(ctx)->sh, c, gfn, idx, val);   /* only shadowed frames trap */
 }
 
 static int sel_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
-    struct hv *h = ctx;
-    struct selective *s = SEL(h);
+    struct selective *s = SEL(ctx);
     if (s->mode != SEL_SHADOW)
         return 0;                          /* nested paging: the guest's own */
-    hv_exit(h, HV_VMEXIT, EXIT_PF);
-    return shadow_page_fault(&s->sh, c, va, pfec, mfn);
+    return tsp_handle_page_fault(ctx, &s->sh, c, va, pfec, mfn);
 }
 
 static int sel_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 {
-    struct hv *h = ctx;
-    struct selective *s = SEL(h);
+    struct selective *s = SEL(ctx);
     if (s->mode != SEL_SHADOW)
         return 0;
-    hv_exit(h, HV_VMEXIT, EXIT_CR3);
-    struct shadow_page *sp = shadow_get_root(&s->sh, root);
-    if (!sp)
-        return -1;
-    shadow_load_root(&s->sh, c, sp, root, pcid, noflush);
-    shadow_flush_hw(&s->sh, c);
-    return 1;
+    return tsp_handle_write_cr3(ctx, &s->sh, c, root, pcid, noflush);
 }
 
 static int sel_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
 {
-    struct hv *h = ctx;
-    struct selective *s = SEL(h);
+    struct selective *s = SEL(ctx);
     if (s->mode != SEL_SHADOW)
         return 0;
-    hv_exit(h, HV_VMEXIT, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
-    cpu_hw_tlb_flush(c, kind, va, pcid);
-    shadow_flush_hw(&s->sh, c);
-    return 1;
+    return tsp_handle_tlb_flush(ctx, &s->sh, c, kind, va, pcid);
 }
 
 /* ---- the mode ---------------------------------------------------------------------- */
@@ -249,11 +213,10 @@ static int sel_init(struct hv *h)
     if (hap_state_init(h, &s->hap))
         return -1;
     shadow_init(&s->sh, h);
-    s->sh.protect = 1;
-    s->sh.flood_threshold = h->cfg->tsp.flood_threshold;
+    tsp_shadow_config(&s->sh, h->cfg);           /* tsp.* applies while shadowed */
     const struct selconfig *c = &h->cfg->selective;
-    static const char *const pol[] = { "dynamic", "hap", "shadow", "alternate" };
-    for (unsigned i = 0; i < 4; i++)
+    static const char *const pol[] = { "dynamic", "fixed", "alternate" };
+    for (unsigned i = 0; i < 3; i++)
         if (!strcmp(c->policy, pol[i]))
             s->policy = i;
     s->mode = SEL_HAP;
@@ -267,8 +230,7 @@ static int sel_init(struct hv *h)
 static void sel_booted(struct hv *h)
 {
     struct selective *s = SEL(h);
-    const char *start = s->policy == POL_SHADOW ? "shadow" : s->policy == POL_HAP ? "hap" : h->cfg->selective.start;
-    if (!strcmp(start, "shadow"))
+    if (!strcmp(h->cfg->selective.start, "shadow"))
         switch_to(s, SEL_SHADOW, "start");
     s->to_shadow = s->to_hap = s->samples = s->shadow_cycles = 0;
     s->next_sample = s->sample_cycles;
