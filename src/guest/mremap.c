@@ -29,7 +29,7 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
     for (uint64_t off = 0; off < len;) {
         uint64_t o = old + off, n = new + off;
         uint64_t end = len;
-        uint64_t bo = ((o | (HPAGE_SIZE - 1)) + 1) - old, bn = ((n | (HPAGE_SIZE - 1)) + 1) - old;
+        uint64_t bo = ((o | (HPAGE_SIZE - 1)) + 1) - old, bn = ((n | (HPAGE_SIZE - 1)) + 1) - new;
         if (bo < end)
             end = bo;
         if (bn < end)
