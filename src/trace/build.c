@@ -42,6 +42,7 @@ struct build {
     uint64_t t0, last;
     int have_t0, implicit;
     uint64_t cnt[BC__N];
+    uint64_t execs;                  /* exec records written */
 };
 
 static const char *const counter_doc[BC__N] = {
@@ -371,6 +372,7 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
     struct trace_rec r = { .kind = TR_EXEC, .t = t, .pid = pid, .path = path ? path : "",
                            .seg = out, .nseg = nout, .start_brk = mm->start_brk };
     int rc = put(b, &r);
+    b->execs++;
     for (uint32_t i = 0; i < nextra && !rc; i++) {
         struct trace_rec m = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = extra[i].start,
                                .len = extra[i].end - extra[i].start, .prot = extra[i].prot,
@@ -650,6 +652,8 @@ int build_finish(struct build *b)
 }
 
 uint64_t build_count(const struct build *b, enum build_counter c) { return b->cnt[c]; }
+
+uint64_t build_execs(const struct build *b) { return b->execs; }
 
 void build_report(const struct build *b, FILE *f, const char *who)
 {

@@ -66,6 +66,8 @@ int  build_known(const struct build *b, uint32_t pid);
  * what exec mapped (valgrind loads the program itself). */
 void build_implicit(struct build *b, int on);
 uint64_t build_count(const struct build *b, enum build_counter c);
+/* Exec records written: 0 if no program image ever ran. */
+uint64_t build_execs(const struct build *b);
 /* One line per non-zero counter, to f, each prefixed with `who`. */
 void build_report(const struct build *b, FILE *f, const char *who);
 

@@ -4,8 +4,13 @@
 # mremaps; each trace replays under every mode with --check, and `trace
 # info` finds memvirt's page-table pages within one page of the real
 # kernel's VmPTE for every process image. --refs all (valgrind lackey) on a
-# small program. Interrupted, record removes what it wrote and stops the
-# program. Skips (exit 77) only if perf or strace truly cannot run here.
+# small program and on a shell pipeline (a process tree: forks, not
+# threads, each child with its exec). Interrupted while the program runs
+# or while its logs are imported, record removes what it wrote (output and
+# logs) and stops the program. A program that never ran, an output that
+# cannot be written (found before the program runs) and sampling options
+# without --refs all are errors. Skips (exit 77) only if perf or strace
+# truly cannot run here.
 #
 # usage: bash trace_record.sh /path/to/memvirt
 set -u
@@ -68,6 +73,19 @@ if command -v valgrind >/dev/null; then
         "$MV" run --mode "$m" --trace "$tmp/all.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
             || fail "--refs all trace under $m: $(head -c 300 "$tmp/err")"
     done
+    # a process tree under valgrind: sh forks twice, each child execs
+    "$MV" trace record --refs all --sample 16 -o "$tmp/pipe.mvt" -- /bin/sh -c '/bin/echo a | /bin/cat' \
+        >"$tmp/out" 2>"$tmp/err" || fail "record --refs all pipeline: $(cat "$tmp/err")"
+    grep -qx a "$tmp/out" || fail "the pipeline's output is not the program's: $(cat "$tmp/out")"
+    "$MV" trace info "$tmp/pipe.mvt" >"$tmp/info" 2>&1 || fail "trace info pipeline: $(cat "$tmp/info")"
+    grep -q "spawn 1 fork 2 exec 3 exit 3 " "$tmp/info" \
+        || fail "pipeline: expected one root, two forks, three execs: $(grep 'by kind' "$tmp/info")"
+    grep -q "processes  3 (and 0 threads)" "$tmp/info" || fail "pipeline: $(grep processes "$tmp/info")"
+    for p in /bin/sh /bin/echo /bin/cat; do
+        grep -q " $p\$" "$tmp/info" || fail "pipeline: no image of $p: $(cat "$tmp/info")"
+    done
+    "$MV" compare --trace "$tmp/pipe.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
+        || fail "--refs all pipeline replay: $(head -c 300 "$tmp/err")"
 else
     fail "valgrind is missing (scripts/setup installs it)"
 fi
@@ -86,7 +104,46 @@ ls "$tmp" | grep -q '^int.mvt.' && fail "an interrupted record left a temporary 
 sleep 0.5
 pgrep -f "sleep 7.25" >/dev/null && fail "the recorded program still runs after the interrupt"
 
+# 4b. interrupted while importing (perf script runs as record's child):
+# the output's temporary file and the recorders' logs go too
+"$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)" 2>"$tmp/err" &
+rec=$!
+seen=0
+for _ in $(seq 1 1500); do
+    if pgrep -P "$rec" -f '^perf script' >/dev/null; then
+        seen=1; break
+    fi
+    kill -0 "$rec" 2>/dev/null || break
+    sleep 0.01
+done
+[ $seen = 1 ] && kill -INT "$rec"
+wait "$rec"
+rc=$?
+if [ $seen = 1 ]; then
+    [ "$rc" -ne 0 ] || fail "a record interrupted while importing exited 0"
+    [ -e "$tmp/int2.mvt" ] && fail "a record interrupted while importing left its output"
+    ls "$tmp" | grep -q '^int2.mvt.' && fail "a record interrupted while importing left a temporary file"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "a record interrupted while importing left its logs: $(ls "$TMPDIR")"
+else
+    fail "never saw record importing (perf script) to interrupt it (exit $rc): $(cat "$tmp/err")"
+fi
+
 # 5. bad input
+"$MV" trace record -o "$tmp/ne.mvt" -- /nonexistent/prog 2>"$tmp/err"
+rc=$?
+[ $rc -ne 0 ] || fail "record of a program that does not exist exited 0"
+grep -q "never ran" "$tmp/err" || fail "record of a missing program: $(cat "$tmp/err")"
+[ -e "$tmp/ne.mvt" ] && fail "record of a missing program left a trace"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "record of a missing program left its logs: $(ls "$TMPDIR")"
+"$MV" trace record -o "$tmp/nodir/x.mvt" -- /bin/sh -c "touch '$tmp/ran'" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "record to an unwritable output: not exit 2"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nodir/x.mvt" "$tmp/err" || fail "unwritable output: $(cat "$tmp/err")"
+[ -e "$tmp/ran" ] && fail "record ran the program although its output cannot be written"
+for opt in "--sample 4" "--window 1:10"; do
+    "$MV" trace record $opt -o "$tmp/x.mvt" -- /bin/true 2>"$tmp/err"
+    [ $? -eq 2 ] || fail "record $opt with --refs faults: not exit 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--refs all" "$tmp/err" || fail "record $opt: $(cat "$tmp/err")"
+done
 "$MV" trace record -o "$tmp/x.mvt" 2>"$tmp/err"; [ $? -eq 2 ] || fail "record without a program: not exit 2"
 "$MV" trace record --refs bogus -- true 2>"$tmp/err"; [ $? -eq 2 ] || fail "--refs bogus: not exit 2"
 grep -q "bogus" "$tmp/err" || fail "--refs bogus: message does not name it"
