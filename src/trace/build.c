@@ -10,6 +10,7 @@
 
 #define PAGE 4096ull
 #define BV_STACK 0x100            /* part of the stack (grows down) */
+#define BV_GROWSDOWN 0x200        /* the stack exec made (the guest's VM_GROWSDOWN VMA) */
 #define STACK_MAX (8ull << 20)    /* RLIMIT_STACK default: how far a stack may grow */
 #define NHASH 4096
 
@@ -206,6 +207,40 @@ static void vmap(struct bmm *mm, const struct bvma *v)
     vins_at(mm, vidx(mm, v->start), v);
 }
 
+/* vma_merge: neighbours that Linux (and the guest kernel, guest/vma.c)
+ * would make one VMA: contiguous, the same protection, sharing, file and
+ * stack kind, and for a file contiguous offsets. Merged as the guest merges
+ * them, after the calls that merge there (mmap, mprotect, mremap, brk,
+ * exec), so a later call over the whole range is accepted here exactly
+ * when the guest accepts it. The stack exec made never merges (the guest's
+ * is VM_GROWSDOWN); what the builder adds below it merges only with more
+ * of the same (the guest would merge it with any anonymous neighbour: here
+ * less is merged than there, never more). */
+static int vmergeable(const struct bvma *a, const struct bvma *b)
+{
+    if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || (a->flags & BV_GROWSDOWN))
+        return 0;
+    if (a->flags & TRM_ANON)
+        return 1;
+    return a->dev == b->dev && a->ino == b->ino && a->pgoff + (a->end - a->start) / PAGE == b->pgoff;
+}
+
+static void vmerge(struct bmm *mm, uint64_t s, uint64_t e)
+{
+    uint32_t i = vidx(mm, s);
+    if (i > 0)
+        i--;
+    while (i + 1 < mm->n && mm->v[i].start <= e) {
+        if (vmergeable(&mm->v[i], &mm->v[i + 1])) {
+            mm->v[i].end = mm->v[i + 1].end;
+            memmove(&mm->v[i + 1], &mm->v[i + 2], (mm->n - i - 2) * sizeof *mm->v);
+            mm->n--;
+        } else {
+            i++;
+        }
+    }
+}
+
 static int vintersects(const struct bmm *mm, uint64_t s, uint64_t e)
 {
     uint32_t i = vidx(mm, s);
@@ -362,11 +397,14 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
             .shared = (v->flags & TRM_SHARED) != 0, .dev = v->dev, .ino = v->ino, .pgoff = v->pgoff };
     }
     b->cnt[BC_LAYOUT_TRIMMED] += nextra;
+    mm->v[stack].flags |= BV_GROWSDOWN;
+    uint64_t slo = mm->v[stack].start, shi = mm->v[stack].end;
+    vmerge(mm, 0, TRACE_USER_END);          /* as do_execve merges what it mapped */
     mm_put(tk->mm);
     tk->mm = mm;
     tk->seq++;
-    tk->stack_lo = mm->v[stack].start;
-    tk->stack_hi = mm->v[stack].end;
+    tk->stack_lo = slo;
+    tk->stack_hi = shi;
     add_image(b, pid, tk->seq, tk->stack_lo, tk->stack_hi);
 
     struct trace_rec r = { .kind = TR_EXEC, .t = t, .pid = pid, .path = path ? path : "",
@@ -422,6 +460,7 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
         dev = ino = pgoff = 0;
     struct bvma v = { addr, addr + len, prot & 7, flags, dev, ino, pgoff };
     vmap(tk->mm, &v);
+    vmerge(tk->mm, addr, addr + len);
     struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = addr, .len = len, .prot = prot & 7,
                            .flags = flags, .dev = dev, .ino = ino, .pgoff = pgoff };
     return put(b, &r);
@@ -458,6 +497,7 @@ int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uin
     vsplit(tk->mm, addr + len);
     for (uint32_t i = vidx(tk->mm, addr); i < tk->mm->n && tk->mm->v[i].start < addr + len; i++)
         tk->mm->v[i].prot = prot & 7;
+    vmerge(tk->mm, addr, addr + len);
     struct trace_rec r = { .kind = TR_MPROTECT, .t = t, .pid = pid, .addr = addr, .len = len, .prot = prot & 7 };
     return put(b, &r);
 }
@@ -485,6 +525,7 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
                 return 0;
             struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
             vmap(mm, &v);
+            vmerge(mm, oa, na);
             r.kind = TR_MMAP;
             r.prot = TRP_READ | TRP_WRITE;
             r.flags = TRM_ANON;
@@ -509,6 +550,7 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
             return 0;
         struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
         vmap(mm, &v);
+        vmerge(mm, oa, na);
     }
     mm->brk = brk;
     struct trace_rec r = { .kind = TR_BRK, .t = t, .pid = pid, .addr = brk };
@@ -545,6 +587,7 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
             if (!(nv.flags & TRM_ANON))
                 nv.pgoff = v->pgoff + (nv.start - v->start) / PAGE;
             vmap(mm, &nv);
+            vmerge(mm, addr, addr + new_len);
         }
     } else {
         nv.start = new_addr;
@@ -553,6 +596,7 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
             nv.pgoff = v->pgoff + (addr - v->start) / PAGE;
         vunmap(mm, addr, addr + len);
         vmap(mm, &nv);
+        vmerge(mm, new_addr, new_addr + new_len);
     }
     struct trace_rec r = { .kind = TR_MREMAP, .t = t, .pid = pid, .addr = addr, .len = len,
                            .new_addr = new_addr, .new_len = new_len };
@@ -579,6 +623,7 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
             !(i > 0 && mm->v[i - 1].end > pg)) {
             struct bvma g = { pg, mm->v[i].start, TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
             vmap(mm, &g);
+            vmerge(mm, g.start, g.end);
             b->cnt[BC_STACK_GROW]++;
             struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = g.start,
                                    .len = g.end - g.start, .prot = g.prot, .flags = TRM_ANON };
@@ -588,6 +633,7 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
         } else if (b->implicit) {
             struct bvma g = { pg, pg + PAGE, 7, TRM_ANON, 0, 0, 0 };
             vmap(mm, &g);
+            vmerge(mm, g.start, g.end);
             b->cnt[BC_IMPLICIT]++;
             struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = pg, .len = PAGE, .prot = 7,
                                    .flags = TRM_ANON };

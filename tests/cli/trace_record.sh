@@ -65,6 +65,47 @@ t = threading.Thread(target=lambda: sum(range(1000))); t.start(); t.join()' 2>"$
 grep -q "and [1-9][0-9]* threads" "$tmp/info" || fail "python: no thread in the trace: $(grep processes "$tmp/info")"
 grep -q "mremap [1-9]" "$tmp/info" || fail "python: no mremap in the trace: $(grep 'by kind' "$tmp/info")"
 
+# 2b. realloc moving and growing with mremap (glibc: blocks over 128 KiB
+# are mmapped): a move across a 2 MiB boundary at another offset (1.5 MiB
+# then 3 MiB, something mapped after it), and growth in place followed by
+# moves of the grown block (the builder merges the grown pieces as Linux
+# does, so no mremap is dropped)
+cat >"$tmp/rl1.c" <<'EOC'
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+    char *p = malloc(1536 << 10);
+    memset(p, 1, 1536 << 10);
+    char *q = malloc(64 << 10);
+    memset(q, 1, 64 << 10);
+    p = realloc(p, 3 << 20);
+    memset(p, 2, 3 << 20);
+    return p[5] != 2 || q[0] != 1;
+}
+EOC
+cat >"$tmp/rl.c" <<'EOC'
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+    size_t n = 300000;
+    char *p = malloc(n);
+    memset(p, 1, n);
+    for (int i = 0; i < 6; i++) { n = n * 3 / 2; p = realloc(p, n); memset(p, 2, n); }
+    return p[n - 1] != 2;
+}
+EOC
+for prog in rl1 rl; do
+    if ! cc -O1 -o "$tmp/$prog" "$tmp/$prog.c" 2>"$tmp/err"; then
+        fail "cannot compile $prog.c: $(cat "$tmp/err")"; continue
+    fi
+    "$MV" trace record -o "$tmp/$prog.mvt" -- "$tmp/$prog" 2>"$tmp/err" || fail "record $prog: $(cat "$tmp/err")"
+    [ -s "$tmp/$prog.mvt" ] && check_trace "$prog" "$tmp/$prog.mvt"
+done
+grep -q "mremap 6 " "$tmp/info" || fail "rl: expected its 6 mremaps: $(grep 'by kind' "$tmp/info")"
+grep -q "mremap/.*dropped" "$tmp/err" && fail "rl: mremaps dropped: $(cat "$tmp/err")"
+
 # 3. every reference, from valgrind's lackey, sampled
 if command -v valgrind >/dev/null; then
     "$MV" trace record --refs all --sample 4 -o "$tmp/all.mvt" -- /bin/true 2>"$tmp/err" \
