@@ -153,6 +153,28 @@ static void mremap_move(const char *mode, uint64_t src, uint64_t dst, unsigned n
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* A file mapping reaches at most FILE_PAGES_MAX pages into its file (the
+ * page cache's key): mmap past it fails with EOVERFLOW, mremap growing past
+ * it with EINVAL, and up to it works (its last page is read). */
+static void test_file_offset_limit(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct task *p = kernel_spawn(K(t), 1);
+    schedule_to(K(t), p);
+    const uint64_t last = FILE_PAGES_MAX - 2;
+    assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, last + 1), -EOVERFLOW);
+    assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, FILE_PAGES_MAX + 9), -EOVERFLOW);
+    assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, last), (long)A);
+    acc_ok(t, A + PG, ACC_READ);
+    assert_int_equal(sys_mremap(K(t), p, A, 2 * PG, A, 3 * PG), -EINVAL);
+    assert_int_equal(sys_mremap(K(t), p, A + PG, PG, A + 64 * PG, 2 * PG), -EINVAL);
+    assert_int_equal(sys_mremap(K(t), p, A, 2 * PG, A + 64 * PG, 2 * PG), (long)(A + 64 * PG));
+    kcheck(t);
+    do_exit(K(t), p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 static void test_mremap(void **state)
 {
     (void)state;
@@ -172,6 +194,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clone_vm),
         cmocka_unit_test(test_mremap),
+        cmocka_unit_test(test_file_offset_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
+#include <zstd.h>
 #include "trace/build.h"
 #include "trace/reader.h"
 #include "trace/writer.h"
@@ -226,6 +227,47 @@ static void test_version_magic_empty(void **state)
     assert_non_null(strstr(mv_last_error(), "cannot open"));
 }
 
+/* A well-formed zstd frame without its content checksum is refused: the
+ * format requires one (libzstd would read it happily and nothing would
+ * guard the records). The same records with the checksum read back. */
+static void test_frame_without_checksum(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    unsigned long long raw_len = ZSTD_getFrameContentSize(buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE);
+    assert_true(raw_len != ZSTD_CONTENTSIZE_ERROR && raw_len != ZSTD_CONTENTSIZE_UNKNOWN);
+    unsigned char *raw = malloc(raw_len);
+    assert_int_equal(ZSTD_decompress(raw, raw_len, buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE), raw_len);
+    for (int ck = 0; ck <= 1; ck++) {
+        size_t cap = TRACE_PREAMBLE + ZSTD_compressBound(raw_len);
+        unsigned char *out = malloc(cap);
+        memcpy(out, buf, TRACE_PREAMBLE);
+        ZSTD_CCtx *cz = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, ck);
+        size_t n = ZSTD_compress2(cz, out + TRACE_PREAMBLE, cap - TRACE_PREAMBLE, raw, raw_len);
+        assert_false(ZSTD_isError(n));
+        ZSTD_freeCCtx(cz);
+        struct trace_reader *r = trace_open_mem(out, TRACE_PREAMBLE + n, "nock.mvt");
+        if (!ck) {
+            assert_null(r);
+            assert_non_null(strstr(mv_last_error(), "no content checksum"));
+            assert_non_null(strstr(mv_last_error(), "nock.mvt"));
+        } else {
+            assert_non_null(r);
+            struct trace_rec x;
+            int rc;
+            while ((rc = trace_next(r, &x)) == 1)
+                ;
+            assert_int_equal(rc, 0);
+            trace_close(r);
+        }
+        free(out);
+    }
+    free(raw);
+    free(buf);
+}
+
 /* The reader refuses an exec layout the guest kernel could not load. */
 static void test_bad_layout_refused(void **state)
 {
@@ -394,6 +436,12 @@ static void test_builder_merges(void **state)
     assert_int_equal(build_mmap(b, 18, 5, 0x7ffffffdd000ull, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
     assert_int_equal(build_mremap(b, 19, 5, 0x7ffffffdd000ull, 0x2000, A + 0x800000, 0x2000), 0);
     assert_int_equal(build_count(b, BC_CALL_REFUSED), 2);
+    /* a file mapping past 2^32 pages of its file: the reader would refuse it */
+    assert_int_equal(build_mmap(b, 20, 5, F, 0x2000, 1, 0, 7, 9, TRACE_FILE_PAGES - 1), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 3);
+    assert_int_equal(build_mmap(b, 21, 5, F, 0x2000, 1, 0, 7, 9, TRACE_FILE_PAGES - 2), 0);
+    assert_int_equal(build_mremap(b, 22, 5, F, 0x2000, F, 0x3000), 0);          /* would pass it */
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 4);
     build_free(b);
     size_t len;
     free(finish(w, &len));
@@ -448,7 +496,7 @@ int main(void)
         cmocka_unit_test(test_every_flipped_byte_is_caught), cmocka_unit_test(test_version_magic_empty),
         cmocka_unit_test(test_bad_layout_refused),  cmocka_unit_test(test_large_trace_streams),
         cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
-        cmocka_unit_test(test_builder_merges),
+        cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
         cmocka_unit_test(test_info_compares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,8 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
     struct vma *v = find_vma(mm, addr);
     if (!v || addr + old_len > v->end)
         return -EFAULT;
+    if (v->file && v->pgoff + ((addr - v->start) >> PAGE_SHIFT) + (new_len >> PAGE_SHIFT) > FILE_PAGES_MAX)
+        return -EINVAL;                           /* past the largest file offset */
     if (new_addr == addr) {
         if (new_len < old_len)
             {

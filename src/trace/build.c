@@ -52,7 +52,7 @@ static const char *const counter_doc[BC__N] = {
     "references the mapping's protection forbids dropped",
     "stack expansions below the stack mapping",
     "events of processes not seen starting dropped",
-    "mprotect/mremap calls a kernel would refuse dropped",
+    "mmap/mprotect/mremap calls (or exec mappings) a kernel would refuse dropped",
     "processes started under a live pid (the old one was ended)",
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",
@@ -359,8 +359,11 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
     for (uint32_t i = 0; i < n; i++) {
         const struct trace_seg *s = &segs[i];
         uint64_t len = page_up(s->len);
-        if (!range_ok(s->start, len))
+        if (!range_ok(s->start, len) ||
+            (s->kind == TRS_FILE && (s->pgoff > TRACE_FILE_PAGES || len / PAGE > TRACE_FILE_PAGES - s->pgoff))) {
+            b->cnt[BC_CALL_REFUSED]++;
             continue;
+        }
         struct bvma v = { s->start, s->start + len, s->prot & 7, seg_flags(s), s->dev, s->ino, s->pgoff };
         if (v.flags & TRM_ANON)
             v.dev = v.ino = v.pgoff = 0;
@@ -451,7 +454,8 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
     len = page_up(len);
     if (!tk)
         return 0;
-    if (!range_ok(addr, len) || pgoff > (1ull << 40)) {
+    if (!range_ok(addr, len) || (!(flags & TRM_ANON) && (pgoff > TRACE_FILE_PAGES ||
+                                                          len / PAGE > TRACE_FILE_PAGES - pgoff))) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
     }
@@ -573,6 +577,8 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
         ok = addr + len == v->end && !vintersects(mm, addr + len, addr + new_len);
     if (ok && new_addr != addr)
         ok = !(new_addr < addr + len && addr < new_addr + new_len);
+    if (ok && !(v->flags & TRM_ANON))
+        ok = v->pgoff + (addr - v->start) / PAGE + new_len / PAGE <= TRACE_FILE_PAGES;
     if (!ok) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;

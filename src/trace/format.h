@@ -62,6 +62,7 @@ enum { TRS_FILE = 0, TRS_ANON = 1, TRS_STACK = 2 };
 #define TRACE_MAX_REFS 4096                /* per TR_REFS record */
 #define TRACE_MAX_STR 4096                 /* strings: paths, header values */
 #define TRACE_MAX_HDR 32                   /* header entries */
+#define TRACE_FILE_PAGES (1ull << 32)      /* a file mapping ends within 2^32 pages (16 TiB) of its file */
 
 struct trace_seg {
     uint64_t start, len;                   /* page aligned */
