@@ -292,6 +292,23 @@ static void test_bad_layout_refused(void **state)
     assert_int_equal(read_all(buf, len), -1);
     assert_non_null(strstr(mv_last_error(), "stack"));
     free(buf);
+    seg[1].kind = TRS_STACK;
+    seg[1].prot = TRP_READ;                                   /* exec could not write the arguments */
+    w = trace_writer_mem(K, V, 2);
+    assert_int_equal(trace_write(w, &r), 0);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), -1);
+    assert_non_null(strstr(mv_last_error(), "stack not readable and writable"));
+    free(buf);
+    /* the builder gives such an exec a default stack instead */
+    w = trace_writer_mem(K, V, 2);
+    struct build *b = build_new(w);
+    assert_int_equal(build_exec(b, 1, 1, "x", seg, 2, 0), 0);
+    assert_int_equal(build_count(b, BC_NO_STACK), 1);
+    build_free(b);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), 0);
+    free(buf);
 }
 
 /* Many times the reader's window: streamed through, every reference intact. */

@@ -126,8 +126,8 @@ int cmd_trace_import(int argc, char **argv)
     if (!irc)
         irc = build_finish(b);
     if (irc) {
+        cli_guard_output(NULL, 0);        /* before the path it names is freed */
         trace_writer_abort(w);
-        cli_guard_output(NULL, 0);
         build_free(b);
         goto done;
     }
@@ -135,8 +135,8 @@ int cmd_trace_import(int argc, char **argv)
     build_report(b, stderr, "memvirt: trace import");
     uint64_t n = trace_writer_count(w);
     build_free(b);
-    rc = trace_writer_commit(w) ? EXIT_FAIL : EXIT_OK;
     cli_guard_output(NULL, 0);
+    rc = trace_writer_commit(w) ? EXIT_FAIL : EXIT_OK;
     if (!rc)
         fprintf(stderr, "memvirt: trace import: %llu records written to %s\n", (unsigned long long)n, out);
 done:

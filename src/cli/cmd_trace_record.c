@@ -215,6 +215,7 @@ int cmd_trace_record(int argc, char **argv)
     free(command);
     if (!tw)
         return EXIT_USAGE;
+    cli_guard_output(trace_writer_tmp_path(tw), 0);   /* an interrupt from here on removes it */
 
     char dir[] = "/tmp/memvirt-record.XXXXXX";
     const char *td = getenv("TMPDIR");
@@ -224,9 +225,12 @@ int cmd_trace_record(int argc, char **argv)
     if (!tmpdir)
         tmpdir = mkdtemp(dir);
     if (!tmpdir) {
+        cli_guard_output(NULL, 0);
         trace_writer_abort(tw);
         return mv_error("trace record: cannot create a temporary directory: %s", strerror(errno)), EXIT_FAIL;
     }
+    if (!getenv("MEMVIRT_KEEP_LOGS"))
+        cli_guard_dir(tmpdir);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     /* Run the program under the recorders. */
@@ -271,6 +275,7 @@ int cmd_trace_record(int argc, char **argv)
     int rc = EXIT_FAIL;
     if (cli_interrupted()) {
         ptwatch_free(w);
+        cli_guard_output(NULL, 0);
         trace_writer_abort(tw);
         rm_dir(tmpdir);
         cli_die_of_signal();
@@ -359,6 +364,7 @@ int cmd_trace_record(int argc, char **argv)
     uint64_t nrec = trace_writer_count(tw);
     build_free(b);
     b = NULL;
+    cli_guard_output(NULL, 0);
     int crc = trace_writer_commit(tw);
     tw = NULL;
     if (crc)
@@ -368,6 +374,7 @@ int cmd_trace_record(int argc, char **argv)
     rc = EXIT_OK;
     goto out;
 fail:
+    cli_guard_output(NULL, 0);
     trace_writer_abort(tw);
     build_free(b);
 out:

@@ -369,10 +369,11 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
             v.dev = v.ino = v.pgoff = 0;
         vmap(mm, &v);
     }
-    /* One stack: the highest piece flagged as stack; else a default one. */
+    /* One stack: the highest piece flagged as stack that can take the
+     * arguments (read-write); else a default one. */
     int stack = -1;
     for (uint32_t i = 0; i < mm->n; i++)
-        if (mm->v[i].flags & BV_STACK)
+        if ((mm->v[i].flags & BV_STACK) && (mm->v[i].prot & (TRP_READ | TRP_WRITE)) == (TRP_READ | TRP_WRITE))
             stack = (int)i;
     if (stack < 0) {
         b->cnt[BC_NO_STACK]++;

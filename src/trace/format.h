@@ -103,7 +103,8 @@ struct trace_rec {
 const char *trace_kind_name(enum trace_kind k);
 
 /* Checks the layout of an exec as the guest kernel needs it: page-aligned,
- * sorted, non-overlapping segments inside the user half, exactly one stack.
+ * sorted, non-overlapping segments inside the user half, exactly one stack,
+ * readable and writable.
  * 0, or -1 with the reason in why. */
 int trace_layout_check(const struct trace_seg *s, uint32_t n, const char **why);
 

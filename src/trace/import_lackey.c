@@ -56,7 +56,7 @@ static int scan(struct lfile *lf, struct import_stats *st)
 {
     char *buf = NULL;
     size_t cap = 0, len;
-    while (import_getline(lf->f, &buf, &cap, &len)) {
+    while (import_getline(lf->f, &buf, &cap, &len, NULL)) {
         const char *p;
         if (buf[0] == '=' && buf[1] == '=') {
             unsigned long pid = strtoul(buf + 2, NULL, 10);
@@ -219,7 +219,7 @@ static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref, struct fdtab
     uint32_t threads[64];
     unsigned nthreads = 0;
     struct import_line l = { lf->name, 0, NULL, NULL };
-    while (!rc && import_getline(lf->f, &buf, &cap, &len)) {
+    while (!rc && import_getline(lf->f, &buf, &cap, &len, c->st)) {
         l.lineno++;
         c->st->lines++;
         l.text = l.p = buf;

@@ -184,6 +184,10 @@ int trace_layout_check(const struct trace_seg *s, uint32_t n, const char **why)
             return -1;
         }
         stacks += s[i].kind == TRS_STACK;
+        if (s[i].kind == TRS_STACK && (s[i].prot & (TRP_READ | TRP_WRITE)) != (TRP_READ | TRP_WRITE)) {
+            *why = "exec stack not readable and writable (exec writes the arguments there)";
+            return -1;
+        }
     }
     if (stacks != 1) {
         *why = "exec layout without exactly one stack";

@@ -112,6 +112,13 @@ printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\nsom
 "$MV" trace import --from strace "$tmp/odd.strace" -o "$tmp/odd.mvt" 2>"$tmp/err" || fail "import with an odd line failed"
 grep -q "1 of 2 lines not understood" "$tmp/err" || fail "the odd line was not reported: $(cat "$tmp/err")"
 
+# a line over 1 MiB is read as its first 1 MiB, and that is reported
+{ printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n100 1700000000.000002 getcwd("'
+  head -c 2097152 /dev/zero | tr '\0' x; printf '", 4096) = 10\n'; } >"$tmp/long.strace"
+"$MV" trace import --from strace "$tmp/long.strace" -o "$tmp/long.mvt" 2>"$tmp/err" || fail "import with a long line failed"
+grep -q "1 lines longer than 1 MiB were read as their first 1 MiB" "$tmp/err" \
+    || fail "the cut line was not reported: $(cat "$tmp/err")"
+
 # many threads the log never saw starting (300k lines over 30k tids): each
 # line of an unknown tid looks only at the unfinished forks, not at every
 # task (it took 10 s here, and 0.13 s since; the limit is far from both)
