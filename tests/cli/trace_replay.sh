@@ -56,6 +56,7 @@ imp() {   # imp SOURCE FILE...
 for f in "$SRC"/tests/fuzz/corpus/strace/*.txt; do imp strace "$f"; done
 imp perf "$SRC/tests/fuzz/corpus/perf/record_head.txt"
 imp lackey "$SRC/tests/fuzz/corpus/lackey/sh.log"
+imp lackey "$SRC/tests/fuzz/corpus/lackey/fork.log"     # a shell forking twice
 grep -q "not understood" "$tmp/err" 2>/dev/null || true
 
 # 3. bad input: one line naming it, exit 2, nothing written
