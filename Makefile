@@ -51,15 +51,43 @@ experiments: build
 figures: build
 	@/usr/bin/python3 src/py/figures.py --memvirt ./$(BUILD)/memvirt --runs $(BUILD)/figures --out docs/figures
 
-# libFuzzer on the sweep spec reader (clang, ASan, UBSan) for FUZZ_SECONDS.
+# Fuzzing: every tests/fuzz/fuzz_<name>.c is a libFuzzer target (clang, ASan,
+# UBSan), run FUZZ_SECONDS each. The core is compiled once, with coverage, into
+# build-fuzz/obj. Each target's working corpus build-fuzz/corpus/<name> starts
+# from its seeds, tests/fuzz/corpus/<name>/ (or the flat tests/fuzz/corpus/
+# files); a failure's input lands in build-fuzz/ (crash-*, leak-*, timeout-*):
+# fix it and keep it as a named regression test.
 FUZZ_SECONDS ?= 60
-CORE_SRC = $(shell find src/lib src/hw src/guest src/hv src/sim src/workload -name '*.c')
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
+               -fno-sanitize-recover=all -DMEMVIRT_LIBFUZZER -Isrc -MMD -MP
+CORE_SRC     = $(shell find src/lib src/hw src/guest src/hv src/sim src/workload -name '*.c')
+FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(CORE_SRC))
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+-include $(FUZZ_OBJ:.o=.d)
+.SECONDARY: $(FUZZ_OBJ)
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -lm -lpthread -o $@
+
 fuzz:
 	@bash scripts/setup fuzz
-	@mkdir -p build-fuzz/corpus
-	@clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -DMEMVIRT_LIBFUZZER -Isrc \
-	  tests/fuzz/fuzz_sweep_spec.c $(CORE_SRC) -lm -o build-fuzz/fuzz_sweep_spec
-	@./build-fuzz/fuzz_sweep_spec -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory -j $(JOBS) $(FUZZ_TARGETS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  n=$${t#build-fuzz/fuzz_}; seeds=tests/fuzz/corpus/$$n; work=build-fuzz/corpus/$$n; \
+	  mkdir -p $$work; \
+	  if [ -d $$seeds ]; then cp -n $$seeds/* $$work/ 2>/dev/null || true; \
+	  else find tests/fuzz/corpus -maxdepth 1 -type f -exec cp -n {} $$work/ \; ; fi; \
+	  echo "== fuzz_$$n: $(FUZZ_SECONDS) s =="; \
+	  ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+	    $$work > build-fuzz/fuzz_$$n.log 2>&1 || { tail -n 40 build-fuzz/fuzz_$$n.log; exit 1; }; \
+	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' build-fuzz/fuzz_$$n.log; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz
