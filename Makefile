@@ -55,7 +55,8 @@ figures: build
 # UBSan), run FUZZ_SECONDS each. The core is compiled once, with coverage, into
 # build-fuzz/obj. Each target's working corpus build-fuzz/corpus/<name> starts
 # from its seeds, tests/fuzz/corpus/<name>/ (or the flat tests/fuzz/corpus/
-# files); a failure's input lands in build-fuzz/ (crash-*, leak-*, timeout-*):
+# files), with the extra libFuzzer flags of tests/fuzz/fuzz_<name>.options if
+# any; a failure's input lands in build-fuzz/ (crash-*, leak-*, timeout-*):
 # fix it and keep it as a named regression test.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -84,7 +85,8 @@ fuzz:
 	  if [ -d $$seeds ]; then cp -n $$seeds/* $$work/ 2>/dev/null || true; \
 	  else find tests/fuzz/corpus -maxdepth 1 -type f -exec cp -n {} $$work/ \; ; fi; \
 	  echo "== fuzz_$$n: $(FUZZ_SECONDS) s =="; \
-	  ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+	  opts=$$(cat tests/fuzz/fuzz_$$n.options 2>/dev/null || true); \
+	  ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$opts -print_final_stats=1 -artifact_prefix=build-fuzz/ \
 	    $$work > build-fuzz/fuzz_$$n.log 2>&1 || { tail -n 40 build-fuzz/fuzz_$$n.log; exit 1; }; \
 	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' build-fuzz/fuzz_$$n.log; \
 	done

@@ -318,6 +318,12 @@ static void test_pv_check_refcounts(void **state)
     expect_pv_report(t, "general count");
     frame(x, base)->count++;
     assert_true(hv_ok(t));
+    /* a reference to a frame that is not the domain's (Xen's heap) */
+    uint64_t heap = t->m.hv->heap[0];
+    frame(x, heap)->count++;
+    expect_pv_report(t, "not the domain's");
+    frame(x, heap)->count--;
+    assert_true(hv_ok(t));
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
 }

@@ -9,6 +9,7 @@
  *     from the tables themselves (each present entry of a validated table, or
  *     of the validated part of a partial one), the pins, the base pointers,
  *     the direct map and the partial validations (Xen's get_page_light);
+ *     a frame the domain does not own holds no reference at all;
  *  4. no page-table frame and no PiBooster-flagged frame is DMA-writable
  *     through the IOMMU tables, and no IOTLB entry grants such access;
  *     a writable, unflagged frame is mapped (the IOMMU is in sync). */
@@ -169,8 +170,16 @@ int pv_check(struct xen *x, char *msg, unsigned len)
     }
     /* Compare, and check the IOMMU, frame by frame. */
     FOR_EACH_FRAME(x, mfn, p) {
-        if (bad || p->owner != d->id)
+        if (bad)
             continue;
+        if (p->owner != d->id) {
+            if (p->count || p->type_count) {
+                snprintf(msg, len, "frame %#llx, not the domain's, holds %u general and %u type references",
+                         (unsigned long long)mfn, p->count, p->type_count);
+                bad = 1;
+            }
+            continue;
+        }
         bad = check_counts(x, mfn, p, sparse_peek(&r, mfn), msg, len);
         if (!bad && d->iommu_attached)
             bad = check_iommu(x, mfn, p, msg, len);
