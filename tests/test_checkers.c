@@ -7,8 +7,9 @@
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
  *    tables;
  *  - the PV invariants: a writable guest mapping of a live page table, a
- *    DMA-writable page-table frame, a stale IOTLB entry, and every kind of
- *    general, type and linear reference count that disagrees with the tables;
+ *    DMA-writable page-table frame, a stale IOTLB entry, a stale TLB or
+ *    paging-structure cache entry, and every kind of general, type and
+ *    linear reference count that disagrees with the tables;
  *  - nested paging: an EPT entry to a frame the domain does not own;
  *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
  *    permissive than the guest, a writable leaf on a protected table, a
@@ -317,6 +318,17 @@ static void test_pv_check_refcounts(void **state)
     frame(x, base)->count--;
     expect_pv_report(t, "general count");
     frame(x, base)->count++;
+    assert_true(hv_ok(t));
+    /* a TLB entry granting write to a page table (a type change Xen did not
+     * flush for), and a paging-structure cache entry naming a data page */
+    struct tlb_xlate w = { .frame = l1, .flags = TLB_W | TLB_U | TLB_D, .size = PG_4K };
+    tlb_insert_missed(&t->m.cpu.tlb, 0x7000000000ull, 0, &w);
+    expect_pv_report(t, "stale TLB entry");
+    cpu_hw_flush(&t->m.cpu, 1);
+    assert_true(hv_ok(t));
+    pwc_insert(&t->m.cpu.pwc, 2, 0x7000000000ull, 0, data, TLB_W | TLB_U);
+    expect_pv_report(t, "paging-structure cache");
+    cpu_hw_flush(&t->m.cpu, 1);
     assert_true(hv_ok(t));
     /* a reference to a frame that is not the domain's (Xen's heap) */
     uint64_t heap = t->m.hv->heap[0];

@@ -227,11 +227,21 @@ static int setup(struct fz *f, struct in *in)
         add_mfn(f, p2m(f, f->tree[i]));
         add_gfn(f, f->tree[i]);
     }
-    uint64_t kl3 = pte_frame(pmem_read(&f->m.mem, ipgd, 256));
+    /* the kernel's tables: its L4 and, below slot 256, the first table of
+     * each level there is (validated tables of other levels, for linear
+     * entries); always three, the last one found standing in for the rest,
+     * so the sets keep their layout (tests/fuzz/gen_pv_seeds.py) */
     add_mfn(f, ipgd);
-    add_mfn(f, kl3);
     add_gfn(f, k->init_mm.pgd);
-    add_gfn(f, mfn_to_pfn(f->x->dom, kl3));
+    uint64_t table = ipgd;
+    for (unsigned lvl = 4, i = 256; lvl > 1; lvl--, i = 0) {
+        for (; i < PTRS_PER_TABLE && !pte_present(pmem_read(&f->m.mem, table, i)); i++)
+            ;
+        if (i < PTRS_PER_TABLE)
+            table = pte_frame(pmem_read(&f->m.mem, table, i));
+        add_mfn(f, table);
+        add_gfn(f, mfn_to_pfn(f->x->dom, table));
+    }
     const uint64_t invalid = PTE_FRAME_MASK >> PAGE_SHIFT;
     uint64_t io_l4e = pmem_read(&f->m.mem, f->x->dom->vtd.root, 0);
     const uint64_t special[] = { f->x->nframes, f->x->nframes + 77, invalid, invalid - 1, 0, 0x20, 0x800,

@@ -14,9 +14,9 @@ import struct
 # indices into the harness's frame sets (setup(): pool, tree, kernel, special)
 POOL = list(range(8))
 L4, L3, L2, L1, D0, D1 = range(8, 14)
-KPGD, KL3 = 14, 15
-BEYOND, BEYOND77, INVALID, INVALID1, ZERO, DOMIO, XENIMG, HEAP0, HEAPN, IOROOT, IOL3, FOREIGN = range(16, 28)
-GBEYOND = 16
+KPGD, KL3, KL2, KL1 = 14, 15, 16, 17    # the kernel's tables below slot 256 (or the last one there is)
+BEYOND, BEYOND77, INVALID, INVALID1, ZERO, DOMIO, XENIMG, HEAP0, HEAPN, IOROOT, IOL3, FOREIGN = range(18, 30)
+GBEYOND = 18
 
 # flag presets (pick_val): TABLE_RW, TABLE_RO, USER_RW, USER_RO, KERNEL_RW, KERNEL_RO
 TABLE_RW, TABLE_RO, USER_RW, USER_RO, KERNEL_RW, KERNEL_RO = range(6)
@@ -104,12 +104,12 @@ SEEDS = {
     + ptcache(3, [1, 2, 3]) + ptcache(2, []) + ptcache(3, [1]) + ptcache(1, []),
     "dma-everywhere": header() + dma([BEYOND, HEAP0, IOROOT, L1]) + dma([DOMIO, XENIMG, FOREIGN, POOL[0]])
     + dma([L4, INVALID, ZERO, D0]),
-    "cr3-anything": header() + b"".join(cr3(g) for g in list(range(0, 21)) + [0xff] + [0] * 8),
+    "cr3-anything": header() + b"".join(cr3(g) for g in list(range(0, 23)) + [0xff] + [0] * 8),
     "ptwr": header(linear=False) + store(L1, 3, val(D1, USER_RW)) + store(L1, 4, val(L2, USER_RW))
     + store(L1, 4, val(L2, USER_RO)) + store(L1, 5, val(BEYOND, USER_RO)) + store(L2, 0, val(D0, TABLE_RW))
     + access(0, 1) + access(8, 0) + store(L1, 4, bytes([0])),
-    "linear": header() + mmu((L2, 3, val(L2, TABLE_RO)), (L2, 4, val(L2, TABLE_RW)))
-    + access(0, 0) + mmu((L2, 3, bytes([0]))),
+    "linear": header() + mmu((L2, 3, val(L2, TABLE_RO)), (L2, 5, val(KL2, TABLE_RO)), (L2, 4, val(L2, TABLE_RW)))
+    + access(0, 0) + mmu((KL2, 5, val(L2, TABLE_RO))) + mmu((L2, 3, bytes([0])), (L2, 5, bytes([0]))),
 }
 
 

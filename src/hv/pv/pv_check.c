@@ -12,7 +12,11 @@
  *     a frame the domain does not own holds no reference at all;
  *  4. no page-table frame and no PiBooster-flagged frame is DMA-writable
  *     through the IOMMU tables, and no IOTLB entry grants such access;
- *     a writable, unflagged frame is mapped (the IOMMU is in sync). */
+ *     a writable, unflagged frame is mapped (the IOMMU is in sync);
+ *  5. the CPU caches nothing stale that matters (Xen's TLB-flush filter on
+ *     type changes): no TLB entry grants write to a frame whose type is not
+ *     writable, and every paging-structure cache entry names a frame of the
+ *     domain that is (still) typed as a page table. */
 #include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <stdio.h>
@@ -145,6 +149,40 @@ static int check_iommu(struct xen *x, uint64_t mfn, const struct page_info *p, c
     return 0;
 }
 
+/* 5: the vCPU's TLBs and paging-structure caches. */
+static int check_cpu_caches(struct xen *x, char *msg, unsigned len)
+{
+    struct tlb *tlb = &x->cpu->tlb;
+    const struct tlb_array *arrays[] = { &tlb->l1[PG_4K], &tlb->l1[PG_2M], &tlb->l1[PG_1G], &tlb->l2 };
+    for (unsigned a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
+        const struct tlb_array *t = arrays[a];
+        for (uint64_t i = 0; t->tag && i < (uint64_t)t->sets * t->ways; i++) {
+            if (!t->tag[i] || !(t->flags[i] & TLB_W))
+                continue;
+            uint64_t mfn = t->frame[i];
+            if (mfn >= x->nframes || frame(x, mfn)->type != PGT_writable) {
+                snprintf(msg, len, "a stale TLB entry grants write to frame %#llx (type %u)", (unsigned long long)mfn,
+                         mfn < x->nframes ? frame(x, mfn)->type : 0);
+                return -1;
+            }
+        }
+    }
+    for (unsigned lvl = 2; lvl <= 4; lvl++) {
+        const struct pwc_cache *c = &x->cpu->pwc.lvl[lvl];
+        for (uint32_t i = 0; i < c->n; i++) {
+            if (!c->tag[i])
+                continue;
+            uint64_t mfn = c->table[i];
+            if (mfn >= x->nframes || frame(x, mfn)->owner != x->dom->id || !pgt_is_table(frame(x, mfn)->type)) {
+                snprintf(msg, len, "a stale paging-structure cache entry (level %u) names frame %#llx, no page table",
+                         lvl, (unsigned long long)mfn);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int pv_check(struct xen *x, char *msg, unsigned len)
 {
     struct domain *d = x->dom;
@@ -197,6 +235,8 @@ int pv_check(struct xen *x, char *msg, unsigned len)
             bad = 1;
         }
     }
+    if (!bad)
+        bad = check_cpu_caches(x, msg, len);
     sparse_free(&r);
     return bad ? -1 : 0;
 }
