@@ -6,6 +6,7 @@
  * base pointer), then reads the rest of the input as a sequence of guest
  * operations on its vCPU:
  *   mmu_update, mmuext_op (every command, and unknown ones), update_va_mapping,
+ *   a kernel's building of a new table chain (plain writes, read-only, pin),
  *   multicall (nested too), ptcache_op, a re-issue of a call that was
  *   preempted and returned to the guest, stores (ptwr) and loads, MOV CR3,
  *   user accesses and the page faults they raise, TLB-flush instructions,
@@ -491,13 +492,53 @@ static void check(struct fz *f)
 
 /* ---- one operation ----------------------------------------------------------------- */
 
+/* What a kernel does to give a process new tables: a chain of 1-4 pool
+ * frames, each table's entries k and k + 1 naming the next (the last an L1
+ * mapping a pool page writable), written as plain memory; then, as the
+ * input says, made read-only in the direct map and pinned at the chain's
+ * level (a PIN that may be preempted and wait for a re-issue). Every step is
+ * an ordinary, checked request, refused or not as the frames' state says. */
+static long build_chain(struct fz *f, struct in *in)
+{
+    uint8_t b = u8(in);
+    unsigned levels = 1 + b % 4;
+    uint64_t chain[4];
+    for (unsigned i = 0; i < levels; i++)
+        chain[i] = f->pool[u8(in) % NPOOL];
+    uint64_t data = f->pool[u8(in) % NPOOL];
+    unsigned k = u8(in) % 4;
+    for (unsigned i = 0; i < levels; i++) {
+        uint64_t next = i + 1 < levels ? p2m(f, chain[i + 1]) : p2m(f, data);
+        uint64_t flags = i + 1 < levels ? TABLE_RW : USER_RW;
+        (void)mmu1(f, p2m(f, chain[i]), k, pte_make(next, flags));
+        (void)mmu1(f, p2m(f, chain[i]), k + 1, pte_make(next, flags));
+    }
+    if (b & 0x10)
+        for (unsigned i = 0; i < levels; i++)
+            (void)dmap(f, chain[i], 0);
+    if (!(b & 0x20))
+        return 0;
+    struct call *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    c->op[0] = (struct mmuext_op){ .cmd = MMUEXT_PIN_L1_TABLE + levels - 1, .mfn = p2m(f, chain[0]) };
+    c->me = (struct mmuext_args){ c->op, 1, 0 };
+    c->nr = __HYPERVISOR_mmuext_op;
+    c->arg = &c->me;
+    return issue(f, c);
+}
+
 static void op(struct fz *f, struct in *in)
 {
     uint8_t o = u8(in);
     long rc = 0;
     const char *what;
     switch (o % 16) {
-    case 0: case 1: case 2: case 3: case 4: case 5: {
+    case 5:                                        /* a table chain, from the pool */
+        rc = build_chain(f, in);
+        what = "build";
+        break;
+    case 0: case 1: case 2: case 3: case 4: {
         struct call *c = gen_call(f, in, 0);
         unsigned nr = c->nr;
         rc = issue(f, c);
