@@ -169,11 +169,15 @@ static void add_gfn(struct fz *f, uint64_t gfn)
 static int setup(struct fz *f, struct in *in)
 {
     uint8_t h0 = u8(in), h1 = u8(in);
-    static const char *const preempt[] = { "xen.preempt_entries=0", "xen.preempt_entries=1",
-                                           "xen.preempt_entries=2", "xen.preempt_entries=5" };
+    /* preemption: never, after 1 or 2 entries, or after 1-64 (a third byte) */
+    char preempt[48];
+    unsigned every = (h0 >> 1) & 3;
+    if (every == 3)
+        every = 1 + u8(in) % 64;
+    snprintf(preempt, sizeof preempt, "xen.preempt_entries=%u", every);
     const char *params[] = {
         "hv.nic_ring=8",
-        preempt[(h0 >> 1) & 3],
+        preempt,
         (h0 & 0x08) ? "xen.linear_pt=false" : "xen.linear_pt=true",
         (h0 & 0x10) ? "xen.iommu_profile=xen-4.17" : "xen.iommu_profile=xen-4.2",
         (h0 & 0x20) ? "xen.iommu_sync=false" : "xen.iommu_sync=true",

@@ -26,6 +26,7 @@ UNPIN, BASE, UBASE, FLUSH, INVLPG = 8, 10, 11, 14, 15
 
 
 def header(pibooster=False, preempt=0, linear=True, xen417=False, sync=True, caching=False, window=False):
+    # preempt: 0, 1, 2 entries a slice (3 would need a third byte: 1-64)
     h0 = int(pibooster) | (preempt << 1) | (0 if linear else 8) | (16 if xen417 else 0) | (0 if sync else 32)
     h1 = int(caching) | (2 if window else 0)
     return bytes([h0, h1])
