@@ -269,8 +269,10 @@ static void put_entry_refs(struct xen *x, pte_t e, unsigned lvl, uint64_t table)
 }
 
 /* promote_lN_table: take the references of every present entry; undo them
- * all on failure. L2-L4 validation of the table being pinned may be
- * preempted after xen.preempt_entries entries (-ERESTART). */
+ * all (earlier slices included) on failure. The L2-L4 validation a
+ * preemptible hypercall asks for (a PIN, a base pointer, the table under a
+ * new L3/L4 entry) may be preempted after xen.preempt_entries entries
+ * (-ERESTART, with nr_validated saved); get_page_type keeps the state. */
 static int validate(struct xen *x, uint64_t mfn, unsigned type)
 {
     struct page_info *p = frame(x, mfn);
