@@ -78,7 +78,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 fuzz:
 	@bash scripts/setup fuzz
-	@$(MAKE) --no-print-directory -j $(JOBS) $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory -s -j $(JOBS) $(FUZZ_TARGETS)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  n=$${t#build-fuzz/fuzz_}; seeds=tests/fuzz/corpus/$$n; work=build-fuzz/corpus/$$n; \
 	  mkdir -p $$work; \
