@@ -7,7 +7,9 @@
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
  *    tables, a PTE outside every VMA or granting more than its VMA allows;
  *  - the PV invariants: a writable guest mapping of a live page table, a
- *    DMA-writable page-table frame, a stale IOTLB entry;
+ *    DMA-writable page-table frame, a stale IOTLB entry, a stale TLB or
+ *    paging-structure cache entry, and every kind of general, type and
+ *    linear reference count that disagrees with the tables;
  *  - nested paging: an EPT entry to a frame the domain does not own;
  *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
  *    permissive than the guest, a writable leaf on a protected table, a
@@ -296,6 +298,93 @@ static void test_pv_check(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* pv_check's recount of general and type references, broken one count at a
+ * time: each must be reported, naming what is wrong. */
+static void expect_pv_report(struct tmachine *t, const char *what)
+{
+    char msg[512] = "";
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    if (!strstr(msg, what))
+        fail_msg("pv_check reported \"%s\", expected a message about \"%s\"", msg, what);
+}
+
+static void test_pv_check_refcounts(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv");
+    struct xen *x = XEN(t->m.hv);
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    assert_true(hv_ok(t));
+    uint64_t l1 = pfn_to_mfn(x->dom, guest_table(t, A, 1));
+    uint64_t l2 = pfn_to_mfn(x->dom, guest_table(t, A, 2));
+    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, guest_table(t, A, 1), pt_index(A, 1))));
+    struct page_info *d = frame(x, data), *p1 = frame(x, l1), *p2 = frame(x, l2);
+
+    /* a general reference too many (a leak), too few (a premature free) */
+    d->count++;
+    expect_pv_report(t, "general count");
+    d->count -= 2;
+    expect_pv_report(t, "general count");
+    d->count++;
+    assert_true(hv_ok(t));
+    /* a table's type count off by one either way */
+    p2->type_count++;
+    expect_pv_report(t, "type count");
+    p2->type_count -= 2;
+    expect_pv_report(t, "type count");
+    p2->type_count++;
+    assert_true(hv_ok(t));
+    /* a pin without its references; a pin's references without the pin */
+    assert_false(p2->flags & PGF_pinned);
+    p2->flags |= PGF_pinned;
+    expect_pv_report(t, "count");
+    p2->flags &= (uint8_t)~PGF_pinned;
+    assert_true(p1->flags & PGF_pinned);
+    p1->flags &= (uint8_t)~PGF_pinned;
+    expect_pv_report(t, "count");
+    p1->flags |= PGF_pinned;
+    assert_true(hv_ok(t));
+    /* a partial validation without its own general reference */
+    p1->flags = (uint8_t)((p1->flags & ~PGF_validated) | PGF_partial);
+    p1->nr_validated = PTRS_PER_TABLE - 1;
+    p1->type_count--;
+    expect_pv_report(t, "general count");
+    p1->flags = (uint8_t)((p1->flags & ~PGF_partial) | PGF_validated);
+    p1->nr_validated = 0;
+    p1->type_count++;
+    assert_true(hv_ok(t));
+    /* linear-entry bookkeeping that no entry backs */
+    p2->linear_uses++;
+    expect_pv_report(t, "linear");
+    p2->linear_uses--;
+    /* a base pointer whose references are gone */
+    uint64_t base = x->guest_table;
+    frame(x, base)->count--;
+    expect_pv_report(t, "general count");
+    frame(x, base)->count++;
+    assert_true(hv_ok(t));
+    /* a TLB entry granting write to a page table (a type change Xen did not
+     * flush for), and a paging-structure cache entry naming a data page */
+    struct tlb_xlate w = { .frame = l1, .flags = TLB_W | TLB_U | TLB_D, .size = PG_4K };
+    tlb_insert_missed(&t->m.cpu.tlb, 0x7000000000ull, 0, &w);
+    expect_pv_report(t, "stale TLB entry");
+    cpu_hw_flush(&t->m.cpu, 1);
+    assert_true(hv_ok(t));
+    pwc_insert(&t->m.cpu.pwc, 2, 0x7000000000ull, 0, data, TLB_W | TLB_U);
+    expect_pv_report(t, "paging-structure cache");
+    cpu_hw_flush(&t->m.cpu, 1);
+    assert_true(hv_ok(t));
+    /* a reference to a frame that is not the domain's (Xen's heap) */
+    uint64_t heap = t->m.hv->heap[0];
+    frame(x, heap)->count++;
+    expect_pv_report(t, "not the domain's");
+    frame(x, heap)->count--;
+    assert_true(hv_ok(t));
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 /* ---- nested paging ----------------------------------------------------------------- */
 
 static void test_hap_check(void **state)
@@ -488,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_kernel_check),
         cmocka_unit_test(test_kernel_check_vma),
         cmocka_unit_test(test_pv_check),
+        cmocka_unit_test(test_pv_check_refcounts),
         cmocka_unit_test(test_hap_check),
         cmocka_unit_test(test_shadow_check_tsp),
         cmocka_unit_test(test_shadow_check_ssp),

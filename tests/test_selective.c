@@ -120,20 +120,11 @@ static struct run_result run(const char *wl, const char *const *params)
     return r;
 }
 
-static double metric(const struct run_result *r, const char *name)
-{
-    for (unsigned i = 0; i < r->metrics.n; i++)
-        if (!strcmp(r->metrics.m[i].name, name))
-            return r->metrics.m[i].value;
-    fail_msg("no metric %s", name);
-    return 0;
-}
-
 /* Every switch is in the timeline, alternating, with a reason. */
 static void timeline_matches(const struct run_result *r, int start_shadow)
 {
     unsigned n = r->timeline.n;
-    assert_int_equal(n, (unsigned)(metric(r, "selective_to_shadow") + metric(r, "selective_to_nested")));
+    assert_int_equal(n, (unsigned)(tu_metric(r, "selective_to_shadow") + tu_metric(r, "selective_to_nested")));
     for (unsigned i = 0; i < n; i++) {
         int to_shadow = strstr(r->timeline.e[i].what, "to shadow") != NULL;
         assert_int_equal(to_shadow, (i & 1) == (unsigned)start_shadow);
@@ -153,9 +144,9 @@ static void test_dynamic_both_ways(void **state)
                               "memwalk-phases.b_phase_refs=40000", "memwalk-phases.b_ws_mb=8",
                               "memwalk-phases.remap_every=10000", "selective.sample_ms=0.05", NULL };
     struct run_result r = run("memwalk-phases", p);
-    assert_true(metric(&r, "selective_to_shadow") >= 1);
-    assert_true(metric(&r, "selective_to_nested") >= 1);
-    double share = metric(&r, "selective_shadow_share");
+    assert_true(tu_metric(&r, "selective_to_shadow") >= 1);
+    assert_true(tu_metric(&r, "selective_to_nested") >= 1);
+    double share = tu_metric(&r, "selective_shadow_share");
     assert_true(share > 0 && share < 1);
     timeline_matches(&r, 0);
     run_result_free(&r);
@@ -173,7 +164,7 @@ static void test_alternate_from_either_mode(void **state)
                                       "selective.dwell_ms=0.3",
                                       start_shadow ? "selective.start=shadow" : "selective.start=hap", NULL };
             struct run_result r = run(wls[w][0], p);
-            double to_s = metric(&r, "selective_to_shadow"), to_n = metric(&r, "selective_to_nested");
+            double to_s = tu_metric(&r, "selective_to_shadow"), to_n = tu_metric(&r, "selective_to_nested");
             assert_true(to_s >= 2 && to_n >= 2);
             /* a round trip ends where it started */
             assert_true(start_shadow ? to_s == to_n || to_s == to_n - 1 : to_s == to_n || to_s == to_n + 1);
@@ -188,8 +179,8 @@ static void test_control_and_fixed(void **state)
     (void)state;
     const char *const p[] = { "lmbench.iterations=6", "selective.policy=fixed", "selective.start=shadow", NULL };
     struct run_result r = run("lmbench", p);
-    assert_true(metric(&r, "selective_to_shadow") == 0 && metric(&r, "selective_to_nested") == 0);
-    assert_true(metric(&r, "selective_shadow_share") > 0.999);
+    assert_true(tu_metric(&r, "selective_to_shadow") == 0 && tu_metric(&r, "selective_to_nested") == 0);
+    assert_true(tu_metric(&r, "selective_shadow_share") > 0.999);
     assert_true(r.st.cnt[CNT_vm_exits_pt_write] > 0);        /* shadow paging all along */
     run_result_free(&r);
 
@@ -205,7 +196,7 @@ static void test_control_and_fixed(void **state)
     assert_int_equal(mode_validate(md, &cfg), 0);
     if (engine_run(&cfg, md, &r))
         fail_msg("%s", mv_last_error());
-    assert_true(metric(&r, "selective_to_shadow") == 1);
+    assert_true(tu_metric(&r, "selective_to_shadow") == 1);
     assert_int_equal(r.timeline.n, 1);
     assert_true(r.timeline.e[0].t >= 0.002 && r.timeline.e[0].t < 0.0021);
     run_result_free(&r);

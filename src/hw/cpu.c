@@ -144,19 +144,30 @@ uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)
     return gfn;
 }
 
+/* A frame the guest does not have (beyond its memory, or beyond the
+ * machine's): nothing answers a load (all ones), a store faults. */
+static int guest_frame_ok(const struct cpu *c, uint64_t mfn, unsigned idx)
+{
+    return mfn < c->mem->nframes && idx < PTRS_PER_TABLE;
+}
+
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx)
 {
     uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
-    MV_ASSERT(mfn != UINT64_MAX, "guest load from unmapped frame %#llx", (unsigned long long)gfn);
+    if (!guest_frame_ok(c, mfn, idx))
+        return UINT64_MAX;
     return pmem_read(c->mem, mfn, idx);
 }
 
 int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
+    if (idx >= PTRS_PER_TABLE)
+        return -1;
     if (c->vmm && c->vmm->store_traps && c->vmm->store_traps(c->vmm_ctx, gfn))
         return c->vmm->store(c->vmm_ctx, c, gfn, idx, val);
     uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
-    MV_ASSERT(mfn != UINT64_MAX, "guest store to unmapped frame %#llx", (unsigned long long)gfn);
+    if (!guest_frame_ok(c, mfn, idx))
+        return -1;
     pmem_write(c->mem, mfn, idx, val);
     return 0;
 }
@@ -289,10 +300,12 @@ void cpu_flush_all(struct cpu *c)
     guest_flush(c, FLUSH_GLOBAL, 0, 0);
 }
 
-void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va)
+int cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va)
 {
-    MV_ASSERT(kind >= FLUSH_INVPCID_ADDR, "INVPCID of kind %d", (int)kind);
+    if (kind < FLUSH_INVPCID_ADDR || kind > FLUSH_INVPCID_NONGLOBAL)
+        return -1;                          /* an invalid INVPCID type: #GP */
     guest_flush(c, kind, va, pcid);
+    return 0;
 }
 
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)

@@ -163,8 +163,10 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
 /* The native 1D walk of hw_root, filling *x; charges walk cycles. */
 uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x);
 
-/* Guest kernel memory: word idx of guest frame gfn. Loads never trap; stores
- * trap to the hypervisor if it write-protects the frame. */
+/* Guest kernel memory: word idx (< 512) of guest frame gfn. Loads never
+ * trap; stores trap to the hypervisor if it write-protects the frame. A
+ * frame the guest does not have reads as all ones and a store to it faults
+ * (returns non-zero), as does a store the hypervisor refuses. */
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
@@ -174,7 +176,7 @@ void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
 void cpu_invlpg(struct cpu *c, uint64_t va);
 void cpu_reload_cr3(struct cpu *c);  /* MOV CR3 of the loaded root: flush its PCID */
 void cpu_flush_all(struct cpu *c);   /* toggling CR4.PGE: everything */
-void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);
+int  cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);  /* -1: #GP (bad type) */
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
 /* A page fault on the way to the guest: 1 if the hypervisor resolved it
  * (retry), 2 if it emulated the access (*mfn), 0 if the guest must handle it

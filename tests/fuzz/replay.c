@@ -47,21 +47,24 @@ int main(int argc, char **argv)
             files++;
             continue;
         }
-        DIR *d = opendir(argv[i]);
-        if (!d)
+        struct dirent **names;            /* in name order: the same run each time */
+        int n = scandir(argv[i], &names, NULL, alphasort);
+        if (n < 0)
             return 1;
-        for (struct dirent *e; (e = readdir(d));) {
-            if (e->d_name[0] == '.')
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
-            if (run_file(path)) {
-                closedir(d);
-                return 1;
+        int rc = 0;
+        for (int e = 0; e < n; e++) {
+            if (!rc && names[e]->d_name[0] != '.') {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", argv[i], names[e]->d_name);
+                if (run_file(path))
+                    rc = 1;
+                files++;
             }
-            files++;
+            free(names[e]);
         }
-        closedir(d);
+        free(names);
+        if (rc)
+            return 1;
     }
     printf("replay: %u inputs, no failure\n", files);
     return files ? 0 : 1;
