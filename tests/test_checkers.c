@@ -5,7 +5,7 @@
  *    shadow entry after the flush that should have synced it (and the
  *    stale translation allowed before that flush);
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
- *    tables;
+ *    tables, a PTE outside every VMA or granting more than its VMA allows;
  *  - the PV invariants: a writable guest mapping of a live page table, a
  *    DMA-writable page-table frame, a stale IOTLB entry, a stale TLB or
  *    paging-structure cache entry, and every kind of general, type and
@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "hv/hap/ept.h"
 #include "hv/paging.h"
@@ -210,6 +211,44 @@ static void test_kernel_check(void **state)
     pmem_write(&t->m.mem, l1, pt_index(A, 1), pte_make(l1, e & PTE_FLAGS_MASK));
     assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
     pmem_write(&t->m.mem, l1, pt_index(A, 1), e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* The kernel's self-check against the VMAs: a PTE moved to an address no
+ * VMA covers (what a mremap that fills the wrong table slots leaves, the
+ * counts unchanged), a PTE writable where the VMA forbids writes, one
+ * executable where the VMA forbids execution. */
+static void test_kernel_check_vma(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    char msg[256];
+    uint64_t l1 = guest_table(t, A, 1);
+    unsigned ia = pt_index(A, 1), out = pt_index(A + 16 * PAGE_SIZE, 1);   /* beyond the 8-page VMA */
+    pte_t e = kread_entry(k, l1, ia);
+    pmem_write(&t->m.mem, l1, ia, 0);
+    pmem_write(&t->m.mem, l1, out, e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "outside every VMA"));
+    pmem_write(&t->m.mem, l1, out, 0);
+    pmem_write(&t->m.mem, l1, ia, e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    /* read-only VMA: its PTEs lose write; one given it back is caught */
+    assert_int_equal(sys_mprotect(k, p, A, 8 * PAGE_SIZE, PROT_READ), 0);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    e = kread_entry(k, l1, ia);
+    assert_false(e & _PAGE_RW);
+    pmem_write(&t->m.mem, l1, ia, e | _PAGE_RW);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "without VM_WRITE"));
+    pmem_write(&t->m.mem, l1, ia, e & ~_PAGE_NX);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "without VM_EXEC"));
+    pmem_write(&t->m.mem, l1, ia, e);
     assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
@@ -536,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_oracle_tlb_entry_not_flushed),
         cmocka_unit_test(test_oracle_stale_shadow_after_flush),
         cmocka_unit_test(test_kernel_check),
+        cmocka_unit_test(test_kernel_check_vma),
         cmocka_unit_test(test_pv_check),
         cmocka_unit_test(test_pv_check_refcounts),
         cmocka_unit_test(test_hap_check),

@@ -3,7 +3,9 @@
  * vfork children share the address space (a write by one is seen by the
  * other through the same frame; the mm lives until its last user exits), and
  * mremap shrinks, grows in place and moves mappings carrying the pages (the
- * frame at the new address is the frame that was at the old one). */
+ * frame at the new address is the frame that was at the old one), also
+ * across a 2 MiB boundary that falls at another offset in the target than
+ * in the source (each page-table page is filled up to its own boundary). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,11 +126,66 @@ static void mremap_cases(const char *mode)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* Move npg written pages from src to dst: every page arrives at its own
+ * offset with its own frame, nothing stays at the source, the kernel's
+ * bookkeeping and the mode's invariants hold, and exit frees everything. */
+static void mremap_move(const char *mode, uint64_t src, uint64_t dst, unsigned npg)
+{
+    struct tmachine *t = tm_boot(mode);
+    struct task *p = kernel_spawn(K(t), 1);
+    schedule_to(K(t), p);
+    assert_int_equal(sys_mmap(K(t), p, src, npg * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                     (long)src);
+    uint64_t f[8];
+    for (unsigned i = 0; i < npg; i++)
+        f[i] = acc_ok(t, src + i * PG, ACC_WRITE);
+    assert_int_equal(sys_mremap(K(t), p, src, npg * PG, dst, npg * PG), (long)dst);
+    kcheck(t);
+    for (unsigned i = 0; i < npg; i++)
+        if (acc_ok(t, dst + i * PG, ACC_READ) != f[i])
+            fail_msg("%s: page %u moved from %#llx to %#llx lost its frame", mode, i,
+                     (unsigned long long)(src + i * PG), (unsigned long long)(dst + i * PG));
+    uint64_t m;
+    assert_int_equal(user_access(K(t), src, ACC_READ, &m), -EFAULT);
+    assert_int_equal(p->mm->rss, npg);
+    kcheck(t);
+    do_exit(K(t), p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* A file mapping reaches at most FILE_PAGES_MAX pages into its file (the
+ * page cache's key): mmap past it fails with EOVERFLOW, mremap growing past
+ * it with EINVAL, and up to it works (its last page is read). */
+static void test_file_offset_limit(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct task *p = kernel_spawn(K(t), 1);
+    schedule_to(K(t), p);
+    const uint64_t last = FILE_PAGES_MAX - 2;
+    assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, last + 1), -EOVERFLOW);
+    assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, FILE_PAGES_MAX + 9), -EOVERFLOW);
+    assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, last), (long)A);
+    acc_ok(t, A + PG, ACC_READ);
+    assert_int_equal(sys_mremap(K(t), p, A, 2 * PG, A, 3 * PG), -EINVAL);
+    assert_int_equal(sys_mremap(K(t), p, A + PG, PG, A + 64 * PG, 2 * PG), -EINVAL);
+    assert_int_equal(sys_mremap(K(t), p, A, 2 * PG, A + 64 * PG, 2 * PG), (long)(A + 64 * PG));
+    kcheck(t);
+    do_exit(K(t), p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 static void test_mremap(void **state)
 {
     (void)state;
-    for (unsigned i = 0; i < mode_count(); i++)
-        mremap_cases(mode_at(i)->name);
+    for (unsigned i = 0; i < mode_count(); i++) {
+        const char *m = mode_at(i)->name;
+        mremap_cases(m);
+        mremap_move(m, A + 0x1ff000, 0x30000000ull, 2);            /* the source straddles 2 MiB */
+        mremap_move(m, A, 0x30000000ull + 0x1ff000, 2);            /* the target straddles */
+        mremap_move(m, 0x40000000ull, A + 0x1fe000, 4);            /* target below the source, straddles */
+        mremap_move(m, A + 0x1fd000, 0x30000000ull + 0x1ff000, 5); /* both straddle, at other offsets */
+    }
 }
 
 int main(void)
@@ -137,6 +194,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clone_vm),
         cmocka_unit_test(test_mremap),
+        cmocka_unit_test(test_file_offset_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

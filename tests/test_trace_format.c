@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
+#include <zstd.h>
 #include "trace/build.h"
 #include "trace/reader.h"
 #include "trace/writer.h"
@@ -226,6 +227,47 @@ static void test_version_magic_empty(void **state)
     assert_non_null(strstr(mv_last_error(), "cannot open"));
 }
 
+/* A well-formed zstd frame without its content checksum is refused: the
+ * format requires one (libzstd would read it happily and nothing would
+ * guard the records). The same records with the checksum read back. */
+static void test_frame_without_checksum(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    unsigned long long raw_len = ZSTD_getFrameContentSize(buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE);
+    assert_true(raw_len != ZSTD_CONTENTSIZE_ERROR && raw_len != ZSTD_CONTENTSIZE_UNKNOWN);
+    unsigned char *raw = malloc(raw_len);
+    assert_int_equal(ZSTD_decompress(raw, raw_len, buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE), raw_len);
+    for (int ck = 0; ck <= 1; ck++) {
+        size_t cap = TRACE_PREAMBLE + ZSTD_compressBound(raw_len);
+        unsigned char *out = malloc(cap);
+        memcpy(out, buf, TRACE_PREAMBLE);
+        ZSTD_CCtx *cz = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, ck);
+        size_t n = ZSTD_compress2(cz, out + TRACE_PREAMBLE, cap - TRACE_PREAMBLE, raw, raw_len);
+        assert_false(ZSTD_isError(n));
+        ZSTD_freeCCtx(cz);
+        struct trace_reader *r = trace_open_mem(out, TRACE_PREAMBLE + n, "nock.mvt");
+        if (!ck) {
+            assert_null(r);
+            assert_non_null(strstr(mv_last_error(), "no content checksum"));
+            assert_non_null(strstr(mv_last_error(), "nock.mvt"));
+        } else {
+            assert_non_null(r);
+            struct trace_rec x;
+            int rc;
+            while ((rc = trace_next(r, &x)) == 1)
+                ;
+            assert_int_equal(rc, 0);
+            trace_close(r);
+        }
+        free(out);
+    }
+    free(raw);
+    free(buf);
+}
+
 /* The reader refuses an exec layout the guest kernel could not load. */
 static void test_bad_layout_refused(void **state)
 {
@@ -249,6 +291,23 @@ static void test_bad_layout_refused(void **state)
     buf = finish(w, &len);
     assert_int_equal(read_all(buf, len), -1);
     assert_non_null(strstr(mv_last_error(), "stack"));
+    free(buf);
+    seg[1].kind = TRS_STACK;
+    seg[1].prot = TRP_READ;                                   /* exec could not write the arguments */
+    w = trace_writer_mem(K, V, 2);
+    assert_int_equal(trace_write(w, &r), 0);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), -1);
+    assert_non_null(strstr(mv_last_error(), "stack not readable and writable"));
+    free(buf);
+    /* the builder gives such an exec a default stack instead */
+    w = trace_writer_mem(K, V, 2);
+    struct build *b = build_new(w);
+    assert_int_equal(build_exec(b, 1, 1, "x", seg, 2, 0), 0);
+    assert_int_equal(build_count(b, BC_NO_STACK), 1);
+    build_free(b);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), 0);
     free(buf);
 }
 
@@ -351,6 +410,60 @@ static void test_builder_filters(void **state)
     free(buf);
 }
 
+/* The builder merges neighbouring VMAs as Linux and the guest do: a
+ * mapping grown in place, then moved whole, is one VMA (realloc does this);
+ * file mappings merge only with contiguous offsets; the exec'd stack never
+ * merges. */
+static void test_builder_merges(void **state)
+{
+    (void)state;
+    struct trace_writer *w = trace_writer_mem(K, V, 2);
+    struct build *b = build_new(w);
+    struct trace_seg seg[] = {
+        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    const uint64_t A = 0x7f0000000000ull, B = 0x7f1000000000ull, F = 0x7f2000000000ull;
+    assert_int_equal(build_exec(b, 1, 5, "/bin/x", seg, 2, 0x600000), 0);
+    assert_int_equal(build_mmap(b, 2, 5, A, 0x2000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 3, 5, A, 0x2000, A, 0x4000), 0);           /* grows in place */
+    assert_int_equal(build_mremap(b, 4, 5, A, 0x4000, B, 0x8000), 0);           /* the whole: one VMA */
+    assert_int_equal(build_mremap(b, 5, 5, B, 0x8000, B, 0x10000), 0);         /* and again */
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 0);
+    /* two mmaps side by side with the same protection are one VMA */
+    assert_int_equal(build_mmap(b, 6, 5, A, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mmap(b, 7, 5, A + 0x1000, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 8, 5, A, 0x2000, A + 0x100000, 0x2000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 0);
+    /* file pages 0-1 and 2-3 of one file merge; 5 after 3 does not */
+    assert_int_equal(build_mmap(b, 9, 5, F, 0x2000, 1, 0, 7, 8, 0), 0);
+    assert_int_equal(build_mmap(b, 10, 5, F + 0x2000, 0x2000, 1, 0, 7, 8, 2), 0);
+    assert_int_equal(build_mmap(b, 11, 5, F + 0x4000, 0x1000, 1, 0, 7, 8, 5), 0);
+    assert_int_equal(build_mremap(b, 12, 5, F, 0x4000, F + 0x100000, 0x4000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 0);
+    assert_int_equal(build_mremap(b, 13, 5, F + 0x100000, 0x4000, F, 0x4000), 0);
+    assert_int_equal(build_mremap(b, 14, 5, F, 0x5000, F + 0x200000, 0x5000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);                        /* offsets 0-3 and 5 */
+    /* mprotect then back: split, then merged again */
+    assert_int_equal(build_mprotect(b, 15, 5, B + 0x4000, 0x1000, 1), 0);
+    assert_int_equal(build_mprotect(b, 16, 5, B + 0x4000, 0x1000, 3), 0);
+    assert_int_equal(build_mremap(b, 17, 5, B, 0x10000, A + 0x400000, 0x10000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);
+    /* the stack exec made and an anonymous mapping right below it stay two */
+    assert_int_equal(build_mmap(b, 18, 5, 0x7ffffffdd000ull, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 19, 5, 0x7ffffffdd000ull, 0x2000, A + 0x800000, 0x2000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 2);
+    /* a file mapping past 2^32 pages of its file: the reader would refuse it */
+    assert_int_equal(build_mmap(b, 20, 5, F, 0x2000, 1, 0, 7, 9, TRACE_FILE_PAGES - 1), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 3);
+    assert_int_equal(build_mmap(b, 21, 5, F, 0x2000, 1, 0, 7, 9, TRACE_FILE_PAGES - 2), 0);
+    assert_int_equal(build_mremap(b, 22, 5, F, 0x2000, F, 0x3000), 0);          /* would pass it */
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 4);
+    build_free(b);
+    size_t len;
+    free(finish(w, &len));
+}
+
 /* `trace info` compares the guest's page-table pages with the recorded
  * VmPTE, and says so when they differ: one image whose real count is right
  * (6: an L3, L2 and L1 for the program and again for the stack), one wrong. */
@@ -400,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_every_flipped_byte_is_caught), cmocka_unit_test(test_version_magic_empty),
         cmocka_unit_test(test_bad_layout_refused),  cmocka_unit_test(test_large_trace_streams),
         cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
+        cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
         cmocka_unit_test(test_info_compares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

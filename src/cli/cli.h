@@ -42,6 +42,9 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
  * process group `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>
 void cli_guard_output(const char *tmp_path, pid_t group);
+/* Until called again (NULL: no more): on those signals also remove dir and
+ * the files it holds now. */
+void cli_guard_dir(const char *dir);
 int  cli_interrupted(void);       /* the signal caught while a group was guarded, or 0 */
 void cli_die_of_signal(void);
 

@@ -8,8 +8,10 @@
  * `memvirt run|compare --trace FILE`. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +58,11 @@ int cmd_trace(int argc, char **argv)
 static const char *volatile guarded_path;
 static volatile pid_t guarded_group;
 static volatile sig_atomic_t caught;
+/* A directory to remove with its files (listed beforehand: the handler may
+ * only unlink and rmdir, which are async-signal-safe). */
+static char *volatile guarded_dir;
+static char **volatile guarded_files;
+static volatile unsigned nguarded_files;
 
 static void on_signal(int sig)
 {
@@ -66,16 +73,19 @@ static void on_signal(int sig)
     }
     if (guarded_path)
         unlink(guarded_path);
+    if (guarded_dir) {
+        for (unsigned i = 0; i < nguarded_files; i++)
+            unlink(guarded_files[i]);
+        rmdir(guarded_dir);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-void cli_guard_output(const char *tmp_path, pid_t group)
+static void install(void)
 {
-    guarded_path = tmp_path;
-    guarded_group = group;
     static int installed;
-    if (!installed && (tmp_path || group)) {
+    if (!installed) {
         struct sigaction sa = { 0 };
         sa.sa_handler = on_signal;
         sigaction(SIGINT, &sa, NULL);
@@ -83,6 +93,51 @@ void cli_guard_output(const char *tmp_path, pid_t group)
         sigaction(SIGHUP, &sa, NULL);
         installed = 1;
     }
+}
+
+static void unguard_dir(void)
+{
+    char **f = guarded_files;
+    unsigned n = nguarded_files;
+    char *d = guarded_dir;
+    guarded_dir = NULL;                   /* the handler no longer looks */
+    nguarded_files = 0;
+    guarded_files = NULL;
+    for (unsigned i = 0; i < n; i++)
+        free(f[i]);
+    free(f);
+    free(d);
+}
+
+void cli_guard_dir(const char *dir)
+{
+    unguard_dir();
+    if (!dir)
+        return;
+    char **files = NULL;
+    unsigned n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            files = mv_realloc(files, (n + 1) * sizeof *files);
+            files[n] = mv_malloc(strlen(dir) + strlen(e->d_name) + 2);
+            sprintf(files[n++], "%s/%s", dir, e->d_name);
+        }
+    if (d)
+        closedir(d);
+    guarded_files = files;
+    nguarded_files = n;
+    guarded_dir = mv_strdup(dir);
+    install();
+}
+
+void cli_guard_output(const char *tmp_path, pid_t group)
+{
+    guarded_path = tmp_path;
+    guarded_group = group;
+    if (tmp_path || group)
+        install();
 }
 
 int cli_interrupted(void) { return caught; }

@@ -30,6 +30,7 @@ int cmd_trace_import(int argc, char **argv)
     const char **files = mv_calloc((size_t)argc, sizeof *files);
     unsigned nfiles = 0;
     struct import_opts o = { .sample = 1 };
+    const char *sampling = NULL;          /* --sample or --window, given */
     int rc = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -39,11 +40,13 @@ int cmd_trace_import(int argc, char **argv)
         } else if (!strcmp(a, "-o") && more) {
             out = argv[++i];
         } else if (!strcmp(a, "--sample") && more) {
+            sampling = a;
             if (param_parse_u64(argv[++i], &o.sample) || !o.sample) {
                 mv_error("--sample '%s': expected a positive integer", argv[i]);
                 goto done;
             }
         } else if (!strcmp(a, "--window") && more) {
+            sampling = a;
             if (cli_parse_window(argv[++i], &o))
                 goto done;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -69,6 +72,11 @@ int cmd_trace_import(int argc, char **argv)
     if (!from || (strcmp(from, "strace") && strcmp(from, "perf") && strcmp(from, "lackey"))) {
         mv_error("trace import: --from strace, perf or lackey is required%s%s", from ? ", not " : "",
                  from ? from : "");
+        goto done;
+    }
+    if (sampling && strcmp(from, "lackey")) {
+        mv_error("trace import: %s chooses among every reference: it goes with --from lackey, not --from %s",
+                 sampling, from);
         goto done;
     }
     if (!nfiles) {
@@ -118,8 +126,8 @@ int cmd_trace_import(int argc, char **argv)
     if (!irc)
         irc = build_finish(b);
     if (irc) {
+        cli_guard_output(NULL, 0);        /* before the path it names is freed */
         trace_writer_abort(w);
-        cli_guard_output(NULL, 0);
         build_free(b);
         goto done;
     }
@@ -127,8 +135,8 @@ int cmd_trace_import(int argc, char **argv)
     build_report(b, stderr, "memvirt: trace import");
     uint64_t n = trace_writer_count(w);
     build_free(b);
-    rc = trace_writer_commit(w) ? EXIT_FAIL : EXIT_OK;
     cli_guard_output(NULL, 0);
+    rc = trace_writer_commit(w) ? EXIT_FAIL : EXIT_OK;
     if (!rc)
         fprintf(stderr, "memvirt: trace import: %llu records written to %s\n", (unsigned long long)n, out);
 done:

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/param.h"
+#include "lib/reap.h"
 #include "trace/import.h"
 #include "trace/ptwatch.h"
 #include <dirent.h>
@@ -93,9 +94,12 @@ static pid_t find_tracer(pid_t perf)
     return found;
 }
 
-/* Run argv in its own process group; poll w (if any) until it ends. The
- * exit status, or -1 if it could not run. */
-static int run_tool(char *const *argv, struct ptwatch **w, int watch)
+/* Run argv in its own process group; poll w (if any) until it ends, reaping
+ * the orphans that come to us as subreaper on the way (reap_children keeps
+ * the status of argv's own process if one of those waits returns it). An
+ * interrupt (the handler has killed the group) ends the wait too. The exit
+ * status, or -1 if it could not run. */
+static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -108,15 +112,10 @@ static int run_tool(char *const *argv, struct ptwatch **w, int watch)
         _exit(127);
     }
     setpgid(pid, pid);
-    cli_guard_output(NULL, pid);
+    cli_guard_output(tmp_path, pid);
     pid_t tracer = 0;
     int status = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            break;
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;                                  /* orphans reparented to us (subreaper) */
+    while (!reap_children(pid, &status) && !cli_interrupted()) {
         if (watch) {
             if (!tracer && (tracer = find_tracer(pid)))
                 *w = ptwatch_new(tracer);
@@ -126,7 +125,9 @@ static int run_tool(char *const *argv, struct ptwatch **w, int watch)
         struct timespec ts = { 0, watch ? 500000 : 5000000 };
         nanosleep(&ts, NULL);
     }
-    cli_guard_output(NULL, 0);
+    if (logdir)
+        cli_guard_dir(logdir);             /* the logs are whole: an interrupt from now on removes them */
+    cli_guard_output(tmp_path, 0);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -148,6 +149,7 @@ int cmd_trace_record(int argc, char **argv)
     const char *out = "memvirt.mvt", *refs = "faults";
     uint64_t hold_ms = 20;
     struct import_opts o = { .sample = 1 };
+    const char *sampling = NULL;          /* --sample or --window, given */
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--"); i++) {
         const char *a = argv[i];
@@ -162,9 +164,11 @@ int cmd_trace_record(int argc, char **argv)
             if (param_parse_u64(argv[++i], &hold_ms) || !hold_ms || hold_ms > 10000)
                 return mv_error("--hold-ms '%s': expected 1 to 10000", argv[i]), EXIT_USAGE;
         } else if (!strcmp(a, "--sample") && more) {
+            sampling = a;
             if (param_parse_u64(argv[++i], &o.sample) || !o.sample)
                 return mv_error("--sample '%s': expected a positive integer", argv[i]), EXIT_USAGE;
         } else if (!strcmp(a, "--window") && more) {
+            sampling = a;
             if (cli_parse_window(argv[++i], &o))
                 return EXIT_USAGE;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -190,6 +194,28 @@ int cmd_trace_record(int argc, char **argv)
                EXIT_USAGE;
     char *const *cmd = argv + i + 1;
     int all = !strcmp(refs, "all");
+    if (sampling && !all)
+        return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
+                        sampling, refs), EXIT_USAGE;
+
+    /* The output first: a trace that cannot be written is known before the
+     * program runs. The header says what is recorded, and when it started. */
+    struct utsname u;
+    uname(&u);
+    char *command = join(cmd), kernel[600], when[64];
+    snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    const char *keys[] = { "command", "host", "kernel", "refs", "recorder", "recorded" };
+    const char *vals[] = { command, u.nodename, kernel, refs,
+                           all ? "valgrind lackey (--trace-mem=yes --trace-syscalls=yes)"
+                               : "perf record (page faults, mmap and task records, memory syscalls) + strace holds",
+                           when };
+    struct trace_writer *tw = trace_writer_open(out, keys, vals, 6);
+    free(command);
+    if (!tw)
+        return EXIT_USAGE;
+    cli_guard_output(trace_writer_tmp_path(tw), 0);   /* an interrupt from here on removes it */
 
     char dir[] = "/tmp/memvirt-record.XXXXXX";
     const char *td = getenv("TMPDIR");
@@ -198,8 +224,13 @@ int cmd_trace_record(int argc, char **argv)
     char *tmpdir = mkdtemp(dirbuf);
     if (!tmpdir)
         tmpdir = mkdtemp(dir);
-    if (!tmpdir)
+    if (!tmpdir) {
+        cli_guard_output(NULL, 0);
+        trace_writer_abort(tw);
         return mv_error("trace record: cannot create a temporary directory: %s", strerror(errno)), EXIT_FAIL;
+    }
+    if (!getenv("MEMVIRT_KEEP_LOGS"))
+        cli_guard_dir(tmpdir);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     /* Run the program under the recorders. */
@@ -213,8 +244,10 @@ int cmd_trace_record(int argc, char **argv)
     const char **av = mv_calloc(64 + ncmd, sizeof *av);
     size_t n = 0;
     if (all) {
+        /* not -q: the logs' "Command:" and "Parent PID:" lines tie the
+         * process images together (import_lackey.c) */
         const char *vg[] = { "valgrind", "--tool=lackey", "--trace-mem=yes", "--trace-syscalls=yes",
-                             "--trace-children=yes", logpat, "-q" };
+                             "--trace-children=yes", logpat };
         for (size_t k = 0; k < sizeof vg / sizeof vg[0]; k++)
             av[n++] = vg[k];
     } else {
@@ -234,41 +267,30 @@ int cmd_trace_record(int argc, char **argv)
     for (size_t k = 0; k < ncmd; k++)
         av[n++] = cmd[k];
     struct ptwatch *w = NULL;
-    int status = run_tool((char *const *)av, &w, !all);
+    int status = run_tool((char *const *)av, trace_writer_tmp_path(tw),
+                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, !all);
     if (!all)
         free((char *)av[n - ncmd - 2]);
     free(av);
     int rc = EXIT_FAIL;
     if (cli_interrupted()) {
         ptwatch_free(w);
+        cli_guard_output(NULL, 0);
+        trace_writer_abort(tw);
         rm_dir(tmpdir);
         cli_die_of_signal();
     }
+    struct build *b = NULL;
     if (status < 0) {
         mv_error("trace record: the recorder (%s) could not run '%s'", all ? "valgrind" : "perf and strace", cmd[0]);
-        goto out;
+        goto fail;
     }
 
-    /* Import what they wrote. */
-    struct utsname u;
-    uname(&u);
-    char *command = join(cmd), kernel[600], holdns[32], when[64];
-    snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
-    snprintf(holdns, sizeof holdns, "%llu", (unsigned long long)hold_ms * 1000000ull);
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    const char *keys[] = { "command", "host", "kernel", "refs", "recorder", "recorded" };
-    const char *vals[] = { command, u.nodename, kernel, refs,
-                           all ? "valgrind lackey (--trace-mem=yes --trace-syscalls=yes)"
-                               : "perf record (page faults, mmap and task records, memory syscalls) + strace holds",
-                           when };
-    struct trace_writer *tw = trace_writer_open(out, keys, vals, 6);
-    free(command);
-    if (!tw)
-        goto out;
-    cli_guard_output(trace_writer_tmp_path(tw), 0);
-    struct build *b = build_new(tw);
+    /* Import what they wrote (an interrupt now removes the output's
+     * temporary file and the recorders' logs: run_tool guarded both). */
+    b = build_new(tw);
     struct import_stats st = { 0 };
+    uint64_t matched = 0;                  /* images whose VmPTE was read */
     int irc = -1;
     if (all) {
         DIR *d = opendir(tmpdir);
@@ -290,8 +312,19 @@ int cmd_trace_record(int argc, char **argv)
             }
         if (d)
             closedir(d);
+        /* readdir's order is the file system's: sort for the same trace
+         * from the same logs */
+        for (unsigned x = 1; x < nf; x++)
+            for (unsigned y = x; y > 0 && strcmp(names[y - 1], names[y]) > 0; y--) {
+                char *tn = names[y];
+                names[y] = names[y - 1];
+                names[y - 1] = tn;
+                FILE *tf = fs[y];
+                fs[y] = fs[y - 1];
+                fs[y - 1] = tf;
+            }
         irc = nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
-                 : mv_error("trace record: valgrind wrote no log");
+                 : mv_error("trace record: valgrind wrote no log (exit status %d; see its messages above)", status);
         for (unsigned k = 0; k < nf; k++) {
             fclose(fs[k]);
             free(names[k]);
@@ -308,7 +341,7 @@ int cmd_trace_record(int argc, char **argv)
             if (import_close(f) && !irc)
                 irc = -1;
         }
-        uint64_t ns = 0, matched = 0;
+        uint64_t ns = 0;
         const struct ptsnap *s = w ? ptwatch_snaps(w, &ns) : NULL;
         for (uint64_t k = 0; k < ns && !irc; k++) {
             int m = build_ptinfo(b, s[k].pid, s[k].start_stack, s[k].at, s[k].bytes);
@@ -316,26 +349,34 @@ int cmd_trace_record(int argc, char **argv)
                 irc = -1;
             matched += m == 0;
         }
-        if (!irc)
-            fprintf(stderr, "memvirt: trace record: VmPTE read for %llu process images\n",
-                    (unsigned long long)matched);
     }
     if (!irc)
         irc = build_finish(b);
-    if (irc) {
-        trace_writer_abort(tw);
-        build_free(b);
-        goto out;
-    }
+    if (!irc && !build_execs(b))
+        irc = mv_error("trace record: '%s' never ran: no process image was recorded (exit status %d; see the "
+                       "messages above)", cmd[0], status);
+    if (irc)
+        goto fail;
+    if (!all)
+        fprintf(stderr, "memvirt: trace record: VmPTE read for %llu process images\n", (unsigned long long)matched);
     import_report(&st, stderr, "memvirt: trace record");
     build_report(b, stderr, "memvirt: trace record");
     uint64_t nrec = trace_writer_count(tw);
     build_free(b);
-    if (trace_writer_commit(tw))
+    b = NULL;
+    cli_guard_output(NULL, 0);
+    int crc = trace_writer_commit(tw);
+    tw = NULL;
+    if (crc)
         goto out;
     fprintf(stderr, "memvirt: trace record: %llu records written to %s%s\n", (unsigned long long)nrec, out,
             status ? " (the program exited with a non-zero status)" : "");
     rc = EXIT_OK;
+    goto out;
+fail:
+    cli_guard_output(NULL, 0);
+    trace_writer_abort(tw);
+    build_free(b);
 out:
     cli_guard_output(NULL, 0);
     ptwatch_free(w);
@@ -343,5 +384,6 @@ out:
         fprintf(stderr, "memvirt: trace record: logs kept in %s\n", tmpdir);
     else
         rm_dir(tmpdir);
+    cli_guard_dir(NULL);
     return rc;
 }

@@ -194,6 +194,8 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
         ((flags & MAP_ANON) != 0) != (file == 0) ||
         ((flags & MAP_HUGETLB) && (file || (flags & MAP_SHARED))))
         return -EINVAL;                        /* huge pages: anonymous private memory only */
+    if (file && (pgoff > FILE_PAGES_MAX || (len >> PAGE_SHIFT) > FILE_PAGES_MAX - pgoff))
+        return -EOVERFLOW;
     /* MAP_FIXED: whatever was there goes first. */
     unmap_region(k, t->mm, addr, addr + len);
     struct vma v = { .start = addr, .end = addr + len, .flags = prot_to_vm(prot),

@@ -29,7 +29,7 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
     for (uint64_t off = 0; off < len;) {
         uint64_t o = old + off, n = new + off;
         uint64_t end = len;
-        uint64_t bo = ((o | (HPAGE_SIZE - 1)) + 1) - old, bn = ((n | (HPAGE_SIZE - 1)) + 1) - old;
+        uint64_t bo = ((o | (HPAGE_SIZE - 1)) + 1) - old, bn = ((n | (HPAGE_SIZE - 1)) + 1) - new;
         if (bo < end)
             end = bo;
         if (bn < end)
@@ -73,6 +73,8 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
     struct vma *v = find_vma(mm, addr);
     if (!v || addr + old_len > v->end)
         return -EFAULT;
+    if (v->file && v->pgoff + ((addr - v->start) >> PAGE_SHIFT) + (new_len >> PAGE_SHIFT) > FILE_PAGES_MAX)
+        return -EINVAL;                           /* past the largest file offset */
     if (new_addr == addr) {
         if (new_len < old_len)
             {

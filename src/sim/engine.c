@@ -18,6 +18,7 @@ struct run {
     struct run_result *out;
     uint64_t interval;          /* cycles */
     uint64_t next_sample;
+    int series_end;             /* next_sample would pass 2^64 cycles */
     struct mv_stats last;
     struct mark marks[MAX_MARKS];
     unsigned nmarks;
@@ -60,17 +61,21 @@ static void sample(struct run *r, uint64_t at)
 
 static void tick(struct run *r)
 {
-    while (r->m.st.now >= r->next_sample) {
+    while (r->m.st.now >= r->next_sample && !r->series_end) {
         sample(r, r->next_sample);
+        if (r->next_sample > UINT64_MAX - r->interval)
+            r->series_end = 1;                 /* the clock is at its end: no later sample */
         r->next_sample += r->interval;
     }
 }
 
 static void idle_until(struct run *r, uint64_t ns)
 {
-    uint64_t target = (uint64_t)((double)ns * r->cfg->cost.clock_ghz);
+    /* saturated: a double at or past 2^64 has no uint64_t (undefined) */
+    double x = (double)ns * r->cfg->cost.clock_ghz;
+    uint64_t target = x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
     while (r->m.st.now < target) {
-        uint64_t step = target < r->next_sample ? target : r->next_sample;
+        uint64_t step = target < r->next_sample || r->series_end ? target : r->next_sample;
         stat_charge(&r->m.st, CYC_idle, step - r->m.st.now);
         tick(r);
     }
@@ -121,12 +126,23 @@ static void scheduled(struct run *r)
     }
 }
 
+/* Where the event being handled came from, for an error: the workload's
+ * own position (a trace: file and record) or the count of events. */
+static const char *where(struct run *r, char *buf, size_t len)
+{
+    if (r->cfg->wl->where && r->wl)
+        r->cfg->wl->where(r->wl, buf, len);
+    else
+        snprintf(buf, len, "workload %s: event %llu", r->cfg->wl->name, (unsigned long long)r->events);
+    return buf;
+}
+
 static struct task *task_of(struct run *r, const struct event *ev)
 {
     struct task *t = task_find(&r->m.k, ev->pid);
+    char w[4200];
     if (!t)
-        mv_error("workload %s: event %llu names pid %u, which does not exist",
-                 r->cfg->wl->name, (unsigned long long)r->events, ev->pid);
+        mv_error("%s: pid %u does not exist", where(r, w, sizeof w), ev->pid);
     return t;
 }
 
@@ -138,9 +154,10 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
         enum access acc = (ref & REF_WRITE) ? ACC_WRITE : (ref & REF_EXEC) ? ACC_EXEC : ACC_READ;
         uint64_t mfn;
+        char w[4200];
         if (user_access(k, va, acc, &mfn))
-            return mv_error("workload %s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
-                            r->cfg->wl->name, t->pid, (unsigned long long)va,
+            return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
+                            where(r, w, sizeof w), t->pid, (unsigned long long)va,
                             acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read");
         if (r->cfg->check) {
             char msg[256];
@@ -167,6 +184,7 @@ static int dispatch(struct run *r, const struct event *ev)
     struct kernel *k = &r->m.k;
     struct task *t = NULL;
     long rc = 0;
+    char w[4200];
     if (ev->type != EV_SPAWN && ev->type != EV_IDLE_UNTIL && ev->type != EV_MARK_BEGIN &&
         ev->type != EV_MARK_END && ev->type != EV_CTL && ev->type != EV_DMA && ev->type != EV_ERROR) {
         if (!(t = task_of(r, ev)))
@@ -176,14 +194,14 @@ static int dispatch(struct run *r, const struct event *ev)
     switch (ev->type) {
     case EV_SPAWN:
         if (task_find(k, ev->pid))
-            return mv_error("workload %s: spawn of pid %u, which exists", r->cfg->wl->name, ev->pid);
+            return mv_error("%s: spawn of pid %u, which exists", where(r, w, sizeof w), ev->pid);
         schedule_to(k, kernel_spawn(k, ev->pid));
         break;
     case EV_FORK:
         rc = do_clone(k, t, ev->child, ev->flags);
         if (rc < 0)
-            return mv_error("workload %s: fork of pid %u into existing pid %u", r->cfg->wl->name,
-                            ev->pid, ev->child);
+            return mv_error("%s: fork of pid %u into existing pid %u", where(r, w, sizeof w), ev->pid,
+                            ev->child);
         break;
     case EV_EXEC:
         rc = do_execve(k, t, ev->layout);
@@ -220,7 +238,7 @@ static int dispatch(struct run *r, const struct event *ev)
     case EV_MARK_END: {
         struct mark *mk = mark_of(r, ev->name);
         if (!mk->open)
-            return mv_error("workload %s: end of '%s' without a beginning", r->cfg->wl->name, ev->name);
+            return mv_error("%s: end of '%s' without a beginning", where(r, w, sizeof w), ev->name);
         mk->sum += (double)(r->m.st.now - r->m.st.cyc[CYC_idle] - mk->begin);
         mk->count++;
         mk->open = 0;
@@ -228,8 +246,8 @@ static int dispatch(struct run *r, const struct event *ev)
     }
     case EV_CTL:
         if (apply_ctl(r, ev->name, ev->addr))
-            return mv_error("workload %s: mode %s has no control '%s'", r->cfg->wl->name,
-                            r->m.mode->name, ev->name);
+            return mv_error("%s: mode %s has no control '%s'", where(r, w, sizeof w), r->m.mode->name,
+                            ev->name);
         break;
     case EV_DMA: {
         uint64_t pages0 = r->m.st.cnt[CNT_dma_pages];
@@ -243,8 +261,8 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     }
     if (rc < 0 && ev->type != EV_FORK)
-        return mv_error("workload %s: event %llu (type %d, pid %u) failed with error %ld",
-                        r->cfg->wl->name, (unsigned long long)r->events, ev->type, ev->pid, rc);
+        return mv_error("%s: event of type %d, pid %u, failed with error %ld", where(r, w, sizeof w), ev->type,
+                        ev->pid, rc);
     return 0;
 }
 

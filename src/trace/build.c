@@ -10,6 +10,7 @@
 
 #define PAGE 4096ull
 #define BV_STACK 0x100            /* part of the stack (grows down) */
+#define BV_GROWSDOWN 0x200        /* the stack exec made (the guest's VM_GROWSDOWN VMA) */
 #define STACK_MAX (8ull << 20)    /* RLIMIT_STACK default: how far a stack may grow */
 #define NHASH 4096
 
@@ -42,6 +43,7 @@ struct build {
     uint64_t t0, last;
     int have_t0, implicit;
     uint64_t cnt[BC__N];
+    uint64_t execs;                  /* exec records written */
 };
 
 static const char *const counter_doc[BC__N] = {
@@ -50,7 +52,7 @@ static const char *const counter_doc[BC__N] = {
     "references the mapping's protection forbids dropped",
     "stack expansions below the stack mapping",
     "events of processes not seen starting dropped",
-    "mprotect/mremap calls a kernel would refuse dropped",
+    "mmap/mprotect/mremap calls (or exec mappings) a kernel would refuse dropped",
     "processes started under a live pid (the old one was ended)",
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",
@@ -205,6 +207,40 @@ static void vmap(struct bmm *mm, const struct bvma *v)
     vins_at(mm, vidx(mm, v->start), v);
 }
 
+/* vma_merge: neighbours that Linux (and the guest kernel, guest/vma.c)
+ * would make one VMA: contiguous, the same protection, sharing, file and
+ * stack kind, and for a file contiguous offsets. Merged as the guest merges
+ * them, after the calls that merge there (mmap, mprotect, mremap, brk,
+ * exec), so a later call over the whole range is accepted here exactly
+ * when the guest accepts it. The stack exec made never merges (the guest's
+ * is VM_GROWSDOWN); what the builder adds below it merges only with more
+ * of the same (the guest would merge it with any anonymous neighbour: here
+ * less is merged than there, never more). */
+static int vmergeable(const struct bvma *a, const struct bvma *b)
+{
+    if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || (a->flags & BV_GROWSDOWN))
+        return 0;
+    if (a->flags & TRM_ANON)
+        return 1;
+    return a->dev == b->dev && a->ino == b->ino && a->pgoff + (a->end - a->start) / PAGE == b->pgoff;
+}
+
+static void vmerge(struct bmm *mm, uint64_t s, uint64_t e)
+{
+    uint32_t i = vidx(mm, s);
+    if (i > 0)
+        i--;
+    while (i + 1 < mm->n && mm->v[i].start <= e) {
+        if (vmergeable(&mm->v[i], &mm->v[i + 1])) {
+            mm->v[i].end = mm->v[i + 1].end;
+            memmove(&mm->v[i + 1], &mm->v[i + 2], (mm->n - i - 2) * sizeof *mm->v);
+            mm->n--;
+        } else {
+            i++;
+        }
+    }
+}
+
 static int vintersects(const struct bmm *mm, uint64_t s, uint64_t e)
 {
     uint32_t i = vidx(mm, s);
@@ -323,17 +359,21 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
     for (uint32_t i = 0; i < n; i++) {
         const struct trace_seg *s = &segs[i];
         uint64_t len = page_up(s->len);
-        if (!range_ok(s->start, len))
+        if (!range_ok(s->start, len) ||
+            (s->kind == TRS_FILE && (s->pgoff > TRACE_FILE_PAGES || len / PAGE > TRACE_FILE_PAGES - s->pgoff))) {
+            b->cnt[BC_CALL_REFUSED]++;
             continue;
+        }
         struct bvma v = { s->start, s->start + len, s->prot & 7, seg_flags(s), s->dev, s->ino, s->pgoff };
         if (v.flags & TRM_ANON)
             v.dev = v.ino = v.pgoff = 0;
         vmap(mm, &v);
     }
-    /* One stack: the highest piece flagged as stack; else a default one. */
+    /* One stack: the highest piece flagged as stack that can take the
+     * arguments (read-write); else a default one. */
     int stack = -1;
     for (uint32_t i = 0; i < mm->n; i++)
-        if (mm->v[i].flags & BV_STACK)
+        if ((mm->v[i].flags & BV_STACK) && (mm->v[i].prot & (TRP_READ | TRP_WRITE)) == (TRP_READ | TRP_WRITE))
             stack = (int)i;
     if (stack < 0) {
         b->cnt[BC_NO_STACK]++;
@@ -361,16 +401,20 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
             .shared = (v->flags & TRM_SHARED) != 0, .dev = v->dev, .ino = v->ino, .pgoff = v->pgoff };
     }
     b->cnt[BC_LAYOUT_TRIMMED] += nextra;
+    mm->v[stack].flags |= BV_GROWSDOWN;
+    uint64_t slo = mm->v[stack].start, shi = mm->v[stack].end;
+    vmerge(mm, 0, TRACE_USER_END);          /* as do_execve merges what it mapped */
     mm_put(tk->mm);
     tk->mm = mm;
     tk->seq++;
-    tk->stack_lo = mm->v[stack].start;
-    tk->stack_hi = mm->v[stack].end;
+    tk->stack_lo = slo;
+    tk->stack_hi = shi;
     add_image(b, pid, tk->seq, tk->stack_lo, tk->stack_hi);
 
     struct trace_rec r = { .kind = TR_EXEC, .t = t, .pid = pid, .path = path ? path : "",
                            .seg = out, .nseg = nout, .start_brk = mm->start_brk };
     int rc = put(b, &r);
+    b->execs++;
     for (uint32_t i = 0; i < nextra && !rc; i++) {
         struct trace_rec m = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = extra[i].start,
                                .len = extra[i].end - extra[i].start, .prot = extra[i].prot,
@@ -411,7 +455,8 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
     len = page_up(len);
     if (!tk)
         return 0;
-    if (!range_ok(addr, len) || pgoff > (1ull << 40)) {
+    if (!range_ok(addr, len) || (!(flags & TRM_ANON) && (pgoff > TRACE_FILE_PAGES ||
+                                                          len / PAGE > TRACE_FILE_PAGES - pgoff))) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
     }
@@ -420,6 +465,7 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
         dev = ino = pgoff = 0;
     struct bvma v = { addr, addr + len, prot & 7, flags, dev, ino, pgoff };
     vmap(tk->mm, &v);
+    vmerge(tk->mm, addr, addr + len);
     struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = addr, .len = len, .prot = prot & 7,
                            .flags = flags, .dev = dev, .ino = ino, .pgoff = pgoff };
     return put(b, &r);
@@ -456,6 +502,7 @@ int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uin
     vsplit(tk->mm, addr + len);
     for (uint32_t i = vidx(tk->mm, addr); i < tk->mm->n && tk->mm->v[i].start < addr + len; i++)
         tk->mm->v[i].prot = prot & 7;
+    vmerge(tk->mm, addr, addr + len);
     struct trace_rec r = { .kind = TR_MPROTECT, .t = t, .pid = pid, .addr = addr, .len = len, .prot = prot & 7 };
     return put(b, &r);
 }
@@ -483,6 +530,7 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
                 return 0;
             struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
             vmap(mm, &v);
+            vmerge(mm, oa, na);
             r.kind = TR_MMAP;
             r.prot = TRP_READ | TRP_WRITE;
             r.flags = TRM_ANON;
@@ -507,6 +555,7 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
             return 0;
         struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
         vmap(mm, &v);
+        vmerge(mm, oa, na);
     }
     mm->brk = brk;
     struct trace_rec r = { .kind = TR_BRK, .t = t, .pid = pid, .addr = brk };
@@ -529,6 +578,8 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
         ok = addr + len == v->end && !vintersects(mm, addr + len, addr + new_len);
     if (ok && new_addr != addr)
         ok = !(new_addr < addr + len && addr < new_addr + new_len);
+    if (ok && !(v->flags & TRM_ANON))
+        ok = v->pgoff + (addr - v->start) / PAGE + new_len / PAGE <= TRACE_FILE_PAGES;
     if (!ok) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
@@ -543,6 +594,7 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
             if (!(nv.flags & TRM_ANON))
                 nv.pgoff = v->pgoff + (nv.start - v->start) / PAGE;
             vmap(mm, &nv);
+            vmerge(mm, addr, addr + new_len);
         }
     } else {
         nv.start = new_addr;
@@ -551,6 +603,7 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
             nv.pgoff = v->pgoff + (addr - v->start) / PAGE;
         vunmap(mm, addr, addr + len);
         vmap(mm, &nv);
+        vmerge(mm, new_addr, new_addr + new_len);
     }
     struct trace_rec r = { .kind = TR_MREMAP, .t = t, .pid = pid, .addr = addr, .len = len,
                            .new_addr = new_addr, .new_len = new_len };
@@ -577,6 +630,7 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
             !(i > 0 && mm->v[i - 1].end > pg)) {
             struct bvma g = { pg, mm->v[i].start, TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
             vmap(mm, &g);
+            vmerge(mm, g.start, g.end);
             b->cnt[BC_STACK_GROW]++;
             struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = g.start,
                                    .len = g.end - g.start, .prot = g.prot, .flags = TRM_ANON };
@@ -586,6 +640,7 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
         } else if (b->implicit) {
             struct bvma g = { pg, pg + PAGE, 7, TRM_ANON, 0, 0, 0 };
             vmap(mm, &g);
+            vmerge(mm, g.start, g.end);
             b->cnt[BC_IMPLICIT]++;
             struct trace_rec r = { .kind = TR_MMAP, .t = t, .pid = pid, .addr = pg, .len = PAGE, .prot = 7,
                                    .flags = TRM_ANON };
@@ -650,6 +705,8 @@ int build_finish(struct build *b)
 }
 
 uint64_t build_count(const struct build *b, enum build_counter c) { return b->cnt[c]; }
+
+uint64_t build_execs(const struct build *b) { return b->execs; }
 
 void build_report(const struct build *b, FILE *f, const char *who)
 {

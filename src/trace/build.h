@@ -20,7 +20,7 @@ enum build_counter {
     BC_REF_PROT,          /* references the mapping's protection forbids (dropped) */
     BC_STACK_GROW,        /* stack expansions below the stack mapping */
     BC_UNKNOWN_PID,       /* events of processes not seen starting (dropped) */
-    BC_CALL_REFUSED,      /* mprotect/mremap a kernel would refuse (dropped) */
+    BC_CALL_REFUSED,      /* mmap/mprotect/mremap (or exec mapping) a kernel would refuse (dropped) */
     BC_PID_REUSED,        /* a new process under a pid still live: the old one ended */
     BC_LAYOUT_TRIMMED,    /* exec mappings beyond the format's limit, written as mmaps */
     BC_NO_STACK,          /* execs with no stack mapping: a default stack was given */
@@ -66,6 +66,8 @@ int  build_known(const struct build *b, uint32_t pid);
  * what exec mapped (valgrind loads the program itself). */
 void build_implicit(struct build *b, int on);
 uint64_t build_count(const struct build *b, enum build_counter c);
+/* Exec records written: 0 if no program image ever ran. */
+uint64_t build_execs(const struct build *b);
 /* One line per non-zero counter, to f, each prefixed with `who`. */
 void build_report(const struct build *b, FILE *f, const char *who);
 

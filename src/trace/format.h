@@ -62,6 +62,7 @@ enum { TRS_FILE = 0, TRS_ANON = 1, TRS_STACK = 2 };
 #define TRACE_MAX_REFS 4096                /* per TR_REFS record */
 #define TRACE_MAX_STR 4096                 /* strings: paths, header values */
 #define TRACE_MAX_HDR 32                   /* header entries */
+#define TRACE_FILE_PAGES (1ull << 32)      /* a file mapping ends within 2^32 pages (16 TiB) of its file */
 
 struct trace_seg {
     uint64_t start, len;                   /* page aligned */
@@ -102,7 +103,8 @@ struct trace_rec {
 const char *trace_kind_name(enum trace_kind k);
 
 /* Checks the layout of an exec as the guest kernel needs it: page-aligned,
- * sorted, non-overlapping segments inside the user half, exactly one stack.
+ * sorted, non-overlapping segments inside the user half, exactly one stack,
+ * readable and writable.
  * 0, or -1 with the reason in why. */
 int trace_layout_check(const struct trace_seg *s, uint32_t n, const char **why);
 

@@ -23,6 +23,7 @@ struct import_opts {
 
 struct import_stats {
     uint64_t lines, unknown, lost;
+    uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
     uint64_t first_unknown_line;
     char first_unknown[120];
     char first_unknown_file[256];
@@ -51,7 +52,9 @@ struct import_line {
     uint64_t lineno;
     const char *text, *p;    /* the line and the cursor */
 };
-int  import_getline(FILE *f, char **buf, size_t *cap, size_t *len);
+/* The next line (without its newline) into *buf; 0 at the end. A line over
+ * 1 MiB keeps its first 1 MiB, and is counted in st->cut (st may be NULL). */
+int  import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st);
 void import_unknown(struct import_stats *st, const struct import_line *l);
 int  import_malformed(const struct import_line *l, const char *expected);
 void import_skip_space(struct import_line *l);

@@ -1,8 +1,8 @@
 /* import_lackey.c: valgrind lackey logs into a trace (import.h).
  *
  * Recorded with `valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes
- * --trace-children=yes --log-file=DIR/lackey.%p.%n`: one log per process
- * image, holding every instruction fetch ("I"), load ("L"), store ("S") and
+ * --trace-children=yes --log-file=DIR/lackey.%p.%n` (not -q, which drops the
+ * header lines used here): one log per process image, holding every instruction fetch ("I"), load ("L"), store ("S") and
  * modify ("M") in program order, interleaved with valgrind's own trace of
  * the system calls ("SYSCALL[pid,tid](nr) sys_name ( args ) --> result"),
  * and headed by "==pid== Command:" and "Parent PID:" lines.
@@ -13,14 +13,17 @@
  * traced mapping get an implicit mapping (build_implicit), and the address
  * space is the one the program had under valgrind. Threads share their
  * process's log, so their references are the process's. Files are named by
- * path (dev 0, a hash of the path). --sample N keeps one reference in N,
+ * path (dev 0, a hash of the path), each process keeping its own descriptor
+ * table (trace/fdtab.h). valgrind prints clone's flags in hex without "0x";
+ * every other number it prints without "0x" is decimal. --sample N keeps one reference in N,
  * --window START:LEN the LEN references after the first START, per process. */
 #include "lib/err.h"
+#include "trace/fdtab.h"
 #include "trace/import.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXFD 1024
+#define O_CLOEXEC_BIT 0x80000       /* x86-64 O_CLOEXEC */
 
 struct lfile {
     FILE *f;
@@ -37,16 +40,7 @@ struct lctx {
     struct lfile *lf;
     unsigned n;
     uint64_t t;
-    char *path[MAXFD];            /* fd -> path of the process being read */
 };
-
-static uint64_t path_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h ? h : 1;
-}
 
 static char *first_word(const char *s)
 {
@@ -62,7 +56,7 @@ static int scan(struct lfile *lf, struct import_stats *st)
 {
     char *buf = NULL;
     size_t cap = 0, len;
-    while (import_getline(lf->f, &buf, &cap, &len)) {
+    while (import_getline(lf->f, &buf, &cap, &len, NULL)) {
         const char *p;
         if (buf[0] == '=' && buf[1] == '=') {
             unsigned long pid = strtoul(buf + 2, NULL, 10);
@@ -130,11 +124,20 @@ static int result(const char *s, uint64_t *r)
     return import_hex(&l, r) ? -1 : 1;
 }
 
-static int process(struct lctx *c, uint32_t pid);
+static int process(struct lctx *c, uint32_t pid, struct fdtab *fds);
+
+/* A child of pid starts: it runs to its end here, with a copy of pid's
+ * descriptors. */
+static int child(struct lctx *c, uint64_t t, uint32_t pid, uint32_t ch, uint32_t flags, struct fdtab *fds)
+{
+    if (build_fork(c->b, t, pid, ch, flags))
+        return -1;
+    return process(c, ch, fdtab_copy(fds)) || build_exit(c->b, ++c->t, ch);
+}
 
 /* A complete system call of pid: text holds "sys_name ( args ) ... --> result". */
 static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, unsigned nr, const char *text,
-                        uint32_t *threads, unsigned *nthreads)
+                        uint32_t *threads, unsigned *nthreads, struct fdtab *fds)
 {
     uint64_t a[8] = { 0 }, r = 0;
     const char *path = NULL;
@@ -146,10 +149,7 @@ static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, uns
         const char *p = strstr(text, "created child ");
         if (!p)
             return import_malformed(l, "fork: process P created child C");
-        uint32_t child = (uint32_t)strtoul(p + 14, NULL, 10);
-        if (build_fork(c->b, t, pid, child, 0))
-            return -1;
-        return process(c, child) || build_exit(c->b, ++c->t, child);
+        return child(c, t, pid, (uint32_t)strtoul(p + 14, NULL, 10), 0, fds);
     }
     if (res < 0 && nr != 231 && nr != 60 && nr != 59)
         return import_malformed(l, "--> Success(...) or Failure(...)");
@@ -163,11 +163,12 @@ static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, uns
             return build_mmap(c->b, t, pid, r, a[1], (uint32_t)a[2] & 7, TRM_ANON | (a[3] & 1 ? TRM_SHARED : 0),
                               0, 0, 0);
         {
-            const char *fp = a[4] < MAXFD ? c->path[a[4]] : NULL;
-            char tmp[32];
-            size_t fl = fp ? strlen(fp) : (size_t)snprintf(tmp, sizeof tmp, "fd:%llu", (unsigned long long)a[4]);
+            const char *fp = fdtab_path(fds, a[4]);
+            char tmp[48];
+            size_t fl = fp ? strlen(fp)
+                           : (size_t)snprintf(tmp, sizeof tmp, "fd:%u:%llu", pid, (unsigned long long)a[4]);
             return build_mmap(c->b, t, pid, r, a[1], (uint32_t)a[2] & 7, a[3] & 1 ? TRM_SHARED : 0, 0,
-                              path_hash(fp ? fp : tmp, fl), a[5] >> 12);
+                              import_path_hash(fp ? fp : tmp, fl), a[5] >> 12);
         }
     case 10:
         return na == 3 ? build_mprotect(c->b, t, pid, a[0], a[1], (uint32_t)a[2] & 7)
@@ -179,25 +180,29 @@ static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, uns
     case 25:
         return na >= 3 ? build_mremap(c->b, t, pid, a[0], a[1], r, a[2])
                        : import_malformed(l, "sys_mremap ( addr, old_len, new_len, ... )");
-    case 56:
-        if (na < 1 || r > UINT32_MAX)
-            return import_malformed(l, "sys_clone ( flags, ... ) --> Success(tid)");
-        if (a[0] & 0x10000) {                          /* CLONE_THREAD */
+    case 56: {
+        /* "sys_clone ( 1200011, ..." is hex: the flags as %lx */
+        uint64_t fl;
+        struct import_line fls = { l->name, l->lineno, l->text, strstr(text, " ( ") };
+        if (fls.p)
+            fls.p += 3;
+        if (na < 1 || r > UINT32_MAX || !fls.p || import_hex(&fls, &fl))
+            return import_malformed(l, "sys_clone ( FLAGS, ... ) --> Success(tid), FLAGS in hex");
+        if (fl & 0x10000) {                            /* CLONE_THREAD */
             if (*nthreads < 64)
                 threads[(*nthreads)++] = (uint32_t)r;
             return build_fork(c->b, t, pid, (uint32_t)r, TRF_THREAD | TRF_VM);
         }
-        if (build_fork(c->b, t, pid, (uint32_t)r, a[0] & 0x100 ? TRF_VM : 0))
-            return -1;
-        return process(c, (uint32_t)r) || build_exit(c->b, ++c->t, (uint32_t)r);
-    case 2:
-    case 257:
-        if (path && r < MAXFD) {
-            free(c->path[r]);
-            c->path[r] = mv_malloc(plen + 1);
-            memcpy(c->path[r], path, plen);
-            c->path[r][plen] = 0;
-        }
+        return child(c, t, pid, (uint32_t)r, (fl & 0x100 ? TRF_VM : 0) | (fl & 0x4000 ? TRF_VFORK : 0), fds);
+    }
+    case 2:                                            /* open ( path, flags, mode ) */
+    case 257:                                          /* openat ( dirfd, path, flags, mode ) */
+        if (path && na >= (nr == 2 ? 2 : 3))
+            fdtab_open(fds, r, path, plen, (a[nr == 2 ? 1 : 2] & O_CLOEXEC_BIT) != 0);
+        return 0;
+    case 3:
+        if (na >= 1)
+            fdtab_close(fds, a[0]);
         return 0;
     default:
         return 0;
@@ -205,7 +210,7 @@ static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, uns
 }
 
 /* Replay one log: references and system calls, in order. */
-static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref)
+static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref, struct fdtab *fds)
 {
     char *buf = NULL, *pending = NULL;
     unsigned pending_nr = 0;
@@ -214,7 +219,7 @@ static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref)
     uint32_t threads[64];
     unsigned nthreads = 0;
     struct import_line l = { lf->name, 0, NULL, NULL };
-    while (!rc && import_getline(lf->f, &buf, &cap, &len)) {
+    while (!rc && import_getline(lf->f, &buf, &cap, &len, c->st)) {
         l.lineno++;
         c->st->lines++;
         l.text = l.p = buf;
@@ -242,30 +247,32 @@ static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref)
                     size_t a = strlen(pending);
                     char *full = mv_malloc(a + strlen(l.p) + 2);
                     sprintf(full, "%s %s", pending, strstr(l.p, "--> "));
-                    rc = syscall_line(c, &l, lf->pid, (unsigned)nr, full, threads, &nthreads);
+                    rc = syscall_line(c, &l, lf->pid, (unsigned)nr, full, threads, &nthreads, fds);
                     free(full);
                     free(pending);
                     pending = NULL;
                 }
             } else if (strstr(l.p, "--> [async]") || !strstr(l.p, "--> ")) {
                 if (nr == 57 || nr == 58)
-                    rc = syscall_line(c, &l, lf->pid, (unsigned)nr, l.p, threads, &nthreads);
+                    rc = syscall_line(c, &l, lf->pid, (unsigned)nr, l.p, threads, &nthreads, fds);
                 else {
                     free(pending);
                     pending = mv_strdup(l.p);           /* its result comes later */
                     pending_nr = (unsigned)nr;
                 }
             } else {
-                rc = syscall_line(c, &l, lf->pid, (unsigned)nr, l.p, threads, &nthreads);
+                rc = syscall_line(c, &l, lf->pid, (unsigned)nr, l.p, threads, &nthreads, fds);
             }
         } else if (!strncmp(buf, " --> ", 5) && pending) {
             size_t a = strlen(pending);
             char *full = mv_malloc(a + len + 2);
             sprintf(full, "%s %s", pending, buf + 1);
-            rc = syscall_line(c, &l, lf->pid, pending_nr, full, threads, &nthreads);
+            rc = syscall_line(c, &l, lf->pid, pending_nr, full, threads, &nthreads, fds);
             free(full);
             free(pending);
             pending = NULL;
+        } else if (!strncmp(buf, " --> ", 5)) {
+            continue;                                   /* a child's return from the fork in its parent's log */
         } else if (buf[0] == '=' && buf[1] == '=') {
             continue;                                   /* valgrind's own messages */
         } else if (len) {
@@ -280,8 +287,8 @@ static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref)
     return rc;
 }
 
-/* All images of pid, in exec order. */
-static int process(struct lctx *c, uint32_t pid)
+/* All images of pid, in exec order, with its descriptors fds (freed here). */
+static int process(struct lctx *c, uint32_t pid, struct fdtab *fds)
 {
     uint64_t nref = 0;
     char *want = NULL;      /* the image an execve went to */
@@ -316,14 +323,12 @@ static int process(struct lctx *c, uint32_t pid)
         if (!next)
             break;
         next->done = 1;
-        for (unsigned f = 0; f < MAXFD; f++) {
-            free(c->path[f]);
-            c->path[f] = NULL;
-        }
+        if (!first)
+            fdtab_exec(fds);
         if (!first || !build_known(c->b, pid))
             rc = build_exec(c->b, ++c->t, pid, next->cmd ? next->cmd : "", NULL, 0, 0);
         if (!rc)
-            rc = replay(c, next, &nref);
+            rc = replay(c, next, &nref, fds);
         if (rc)
             break;
         first = 0;
@@ -331,13 +336,14 @@ static int process(struct lctx *c, uint32_t pid)
         if (!want)
             break;
     }
+    fdtab_free(fds);
     return rc;
 }
 
 int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned n, const struct import_opts *o,
                   struct import_stats *st)
 {
-    struct lctx c = { b, o, st, mv_calloc(n ? n : 1, sizeof *c.lf), n, 0, { 0 } };
+    struct lctx c = { b, o, st, mv_calloc(n ? n : 1, sizeof *c.lf), n, 0 };
     int rc = 0;
     for (unsigned i = 0; i < n && !rc; i++) {
         c.lf[i].f = f[i];
@@ -357,7 +363,7 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
                 root &= c.lf[j].pid != lf->ppid;
             if (!root && !pass)
                 continue;
-            rc = process(&c, lf->pid);
+            rc = process(&c, lf->pid, fdtab_new());
             if (!rc && build_known(b, lf->pid))
                 rc = build_exit(b, ++c.t, lf->pid);
         }
@@ -365,8 +371,6 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
         free(c.lf[i].cmd);
         free(c.lf[i].exec_to);
     }
-    for (unsigned f2 = 0; f2 < MAXFD; f2++)
-        free(c.path[f2]);
     free(c.lf);
     return rc;
 }

@@ -465,7 +465,7 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     size_t cap = 0, len;
     int rc = 0;
     struct import_line l = { name, 0, NULL, NULL };
-    while (!rc && import_getline(f, &buf, &cap, &len)) {
+    while (!rc && import_getline(f, &buf, &cap, &len, st)) {
         l.lineno++;
         st->lines++;
         l.text = l.p = buf;

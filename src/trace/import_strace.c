@@ -7,31 +7,69 @@
  * strace alone has the calls, the heap and the libraries, and each exec gets
  * a default stack. Files are named by path (-y, or the path an earlier
  * open/openat returned the descriptor for): dev 0 and a hash of the path
- * stand for the file's identity. An interrupted call ("<unfinished ...>") is
- * taken up again at its "<... resumed>" line; its time is the entry's. */
+ * stand for the file's identity (trace/fdtab.h). An interrupted call
+ * ("<unfinished ...>") is taken up again at its "<... resumed>" line; its
+ * time is the entry's. A child may speak before its parent's clone returns:
+ * it is then the child of a task whose clone, fork or vfork is unfinished,
+ * found on the list of those (not by a scan of every task seen). */
 #include "lib/err.h"
+#include "trace/fdtab.h"
 #include "trace/import.h"
 #include <stdlib.h>
 #include <string.h>
 
 #define NH 4096
-#define MAXFD 1024
 #define MAXARGS 8
 
 struct stid {
     uint32_t tid;
     char *pending;            /* "name(args" of an unfinished call */
     uint64_t pending_t;
-    char **fd;                /* fd -> path (MAXFD), shared by none: copied on fork */
+    struct fdtab *fd;         /* its descriptors (NULL: none known); copied on fork */
     struct stid *next;
+    struct stid *fprev, *fnext;   /* on the list of unfinished forks */
+    int forking;
 };
 
 struct sctx {
     struct build *b;
     struct import_stats *st;
     struct stid *h[NH];
+    struct stid *forks, *forks_tail;   /* tasks whose clone/fork/vfork is unfinished, oldest first */
     int64_t first;            /* the first pid seen: spawned */
 };
+
+static const char *const fork_calls[] = { "clone(", "clone3(", "fork(", "vfork(" };
+
+static int fork_call(const char *text)
+{
+    for (unsigned k = 0; k < 4; k++)
+        if (!strncmp(text, fork_calls[k], strlen(fork_calls[k])))
+            return (int)k;
+    return -1;
+}
+
+/* p's pending call changed: keep the list of unfinished forks in step. */
+static void pending_set(struct sctx *c, struct stid *p, char *text, uint64_t t)
+{
+    free(p->pending);
+    p->pending = text;
+    p->pending_t = t;
+    int f = text && fork_call(text) >= 0;
+    if (f == p->forking)
+        return;
+    if (f) {
+        p->fprev = c->forks_tail;
+        p->fnext = NULL;
+        *(c->forks_tail ? &c->forks_tail->fnext : &c->forks) = p;
+        c->forks_tail = p;
+    } else {
+        *(p->fprev ? &p->fprev->fnext : &c->forks) = p->fnext;
+        *(p->fnext ? &p->fnext->fprev : &c->forks_tail) = p->fprev;
+        p->fprev = p->fnext = NULL;
+    }
+    p->forking = f;
+}
 
 static struct stid *stid_of(struct sctx *c, uint32_t tid)
 {
@@ -46,38 +84,15 @@ static struct stid *stid_of(struct sctx *c, uint32_t tid)
     return p;
 }
 
-static void fd_set_path(struct stid *p, uint64_t fd, const char *path, size_t n)
-{
-    if (fd >= MAXFD)
-        return;
-    if (!p->fd)
-        p->fd = mv_calloc(MAXFD, sizeof *p->fd);
-    free(p->fd[fd]);
-    p->fd[fd] = mv_malloc(n + 1);
-    memcpy(p->fd[fd], path, n);
-    p->fd[fd][n] = 0;
-}
-
 static void free_all(struct sctx *c)
 {
     for (unsigned i = 0; i < NH; i++)
         for (struct stid *p = c->h[i], *n; p; p = n) {
             n = p->next;
-            if (p->fd)
-                for (unsigned f = 0; f < MAXFD; f++)
-                    free(p->fd[f]);
-            free(p->fd);
+            fdtab_free(p->fd);
             free(p->pending);
             free(p);
         }
-}
-
-static uint64_t path_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;          /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h ? h : 1;
 }
 
 /* Split "a, b, {c, d}, "e,f"" at top-level commas. Returns the count. */
@@ -151,9 +166,8 @@ static int fd_path(struct stid *p, const char *arg, const char **path, size_t *n
         return 0;
     }
     uint64_t fd;
-    if (num(arg, &fd) || fd >= MAXFD || !p->fd || !p->fd[fd])
+    if (num(arg, &fd) || !(*path = fdtab_path(p->fd, fd)))
         return -1;
-    *path = p->fd[fd];
     *n = strlen(*path);
     return 0;
 }
@@ -182,9 +196,9 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
                 NEED(!num(a[4], &fd), "a file descriptor");
                 char buf[32];
                 n = (size_t)snprintf(buf, sizeof buf, "fd:%u:%llu", p->tid, (unsigned long long)fd);
-                ino = path_hash(buf, n);
+                ino = import_path_hash(buf, n);
             } else {
-                ino = path_hash(path, n);
+                ino = import_path_hash(path, n);
             }
         }
         return build_mmap(c->b, t, p->tid, r, v[1], prot_of(a[2]),
@@ -209,10 +223,12 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
     }
     if (!strcmp(name, "openat") || !strcmp(name, "open")) {
         const char *pa = a[!strcmp(name, "openat") ? 1 : 0];
-        if (ok && na >= 2 && *pa == '"' && r < MAXFD) {
+        if (ok && na >= 2 && *pa == '"') {
             const char *q = strrchr(pa + 1, '"');
+            if (!p->fd)
+                p->fd = fdtab_new();
             if (q)
-                fd_set_path(p, r, pa + 1, (size_t)(q - pa - 1));
+                fdtab_open(p->fd, r, pa + 1, (size_t)(q - pa - 1), 0);
         }
         return 0;
     }
@@ -232,11 +248,8 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
         if (build_known(c->b, (uint32_t)r))
             return 0;                               /* forked when the child first spoke */
         struct stid *ch = stid_of(c, (uint32_t)r);
-        if (p->fd && !(flags & TRF_THREAD)) {
-            for (unsigned f = 0; f < MAXFD; f++)
-                if (p->fd[f])
-                    fd_set_path(ch, f, p->fd[f], strlen(p->fd[f]));
-        }
+        if (p->fd && !(flags & TRF_THREAD) && !ch->fd)
+            ch->fd = fdtab_copy(p->fd);
         return build_fork(c->b, t, p->tid, (uint32_t)r, flags);
     }
     if (!strcmp(name, "execve") || !strcmp(name, "execveat")) {
@@ -298,24 +311,19 @@ static int line(struct sctx *c, struct import_line *l)
     /* A child may speak before its parent's clone returns: it is the child
      * of the task whose clone/fork is still unfinished. */
     if (c->first != (int64_t)tid && !build_known(c->b, (uint32_t)tid)) {
-        for (unsigned h = 0; h < NH; h++)
-            for (struct stid *q = c->h[h]; q; q = q->next) {
-                static const char *const forks[] = { "clone(", "clone3(", "fork(", "vfork(" };
-                for (unsigned k = 0; q->pending && k < 4; k++)
-                    if (!strncmp(q->pending, forks[k], strlen(forks[k])) && build_known(c->b, q->tid)) {
-                        uint32_t fl = k == 3 ? TRF_VM | TRF_VFORK
-                                      : k == 2 ? 0
-                                               : (strstr(q->pending, "CLONE_VM") ? TRF_VM : 0) |
-                                                     (strstr(q->pending, "CLONE_VFORK") ? TRF_VFORK : 0) |
-                                                     (strstr(q->pending, "CLONE_THREAD") ? TRF_THREAD : 0);
-                        if (build_fork(c->b, q->pending_t, q->tid, (uint32_t)tid, fl))
-                            return -1;
-                        h = NH - 1;
-                        break;
-                    }
-                if (build_known(c->b, (uint32_t)tid))
-                    break;
-            }
+        for (struct stid *q = c->forks; q; q = q->fnext) {
+            int k = fork_call(q->pending);
+            if (!build_known(c->b, q->tid))
+                continue;
+            uint32_t fl = k == 3 ? TRF_VM | TRF_VFORK
+                          : k == 2 ? 0
+                                   : (strstr(q->pending, "CLONE_VM") ? TRF_VM : 0) |
+                                         (strstr(q->pending, "CLONE_VFORK") ? TRF_VFORK : 0) |
+                                         (strstr(q->pending, "CLONE_THREAD") ? TRF_THREAD : 0);
+            if (build_fork(c->b, q->pending_t, q->tid, (uint32_t)tid, fl))
+                return -1;
+            break;
+        }
     }
     if (!strncmp(s, "+++ ", 4)) {
         if (strstr(s, "exited with") || strstr(s, "killed by"))
@@ -340,8 +348,7 @@ static int line(struct sctx *c, struct import_line *l)
         memcpy(text, p->pending, a);
         memcpy(text + a, res + 9, b + 1);
         tcall = p->pending_t;
-        free(p->pending);
-        p->pending = NULL;
+        pending_set(c, p, NULL, 0);
     } else {
         text = mv_strdup(s);
     }
@@ -356,9 +363,7 @@ static int line(struct sctx *c, struct import_line *l)
     char *unf = strstr(text, " <unfinished ...>");
     if (unf) {
         *unf = 0;
-        free(p->pending);
-        p->pending = text;
-        p->pending_t = t;
+        pending_set(c, p, text, t);
         return 0;
     }
     /* the arguments end at the last ") = " (or ") " before "= ?") */
@@ -410,7 +415,7 @@ int import_strace(struct build *b, FILE *f, const char *name, const struct impor
     size_t cap = 0, len;
     int rc = 0;
     struct import_line l = { name, 0, NULL, NULL };
-    while (!rc && import_getline(f, &buf, &cap, &len)) {
+    while (!rc && import_getline(f, &buf, &cap, &len, st)) {
         l.lineno++;
         st->lines++;
         l.text = l.p = buf;

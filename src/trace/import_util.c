@@ -8,10 +8,10 @@
 
 #define LINE_MAX_LEN (1u << 20)
 
-int import_getline(FILE *f, char **buf, size_t *cap, size_t *len)
+int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st)
 {
     size_t n = 0;
-    int c;
+    int c, cut = 0;
     while ((c = getc(f)) != EOF && c != '\n') {
         if (n + 2 > *cap) {
             *cap = *cap ? *cap * 2 : 256;
@@ -19,7 +19,11 @@ int import_getline(FILE *f, char **buf, size_t *cap, size_t *len)
         }
         if (n < LINE_MAX_LEN)
             (*buf)[n++] = (char)(c ? c : ' ');      /* a NUL byte would end the line early */
+        else
+            cut = 1;
     }
+    if (cut && st)
+        st->cut++;
     if (c == EOF && n == 0)
         return 0;
     if (!*buf) {
@@ -136,6 +140,9 @@ void import_report(const struct import_stats *st, FILE *out, const char *who)
         fprintf(out, "%s: %llu of %llu lines not understood and skipped (the first, %s:%llu: %s)\n", who,
                 (unsigned long long)st->unknown, (unsigned long long)st->lines, st->first_unknown_file,
                 (unsigned long long)st->first_unknown_line, st->first_unknown);
+    if (st->cut)
+        fprintf(out, "%s: %llu lines longer than 1 MiB were read as their first 1 MiB\n", who,
+                (unsigned long long)st->cut);
     if (st->lost)
         fprintf(out, "%s: perf lost %llu events: the trace misses what they recorded\n", who,
                 (unsigned long long)st->lost);

@@ -30,6 +30,7 @@ struct trace_reader {
     size_t lo, hi;
     uint64_t base;                  /* stream offset of buf[0] */
     uint64_t nrec, t;
+    uint64_t last_off;              /* decompressed offset of the last record returned */
     int ended;
     unsigned nhdr;
     char *hkey[TRACE_MAX_HDR], *hval[TRACE_MAX_HDR];
@@ -183,6 +184,10 @@ int trace_layout_check(const struct trace_seg *s, uint32_t n, const char **why)
             return -1;
         }
         stacks += s[i].kind == TRS_STACK;
+        if (s[i].kind == TRS_STACK && (s[i].prot & (TRP_READ | TRP_WRITE)) != (TRP_READ | TRP_WRITE)) {
+            *why = "exec stack not readable and writable (exec writes the arguments there)";
+            return -1;
+        }
     }
     if (stacks != 1) {
         *why = "exec layout without exactly one stack";
@@ -218,7 +223,7 @@ static void parse_exec(struct cur *c, struct trace_rec *rec)
         if (s->kind == TRS_FILE) {
             s->dev = get(c, UINT64_MAX, "");
             s->ino = get(c, UINT64_MAX, "");
-            s->pgoff = get(c, 1ull << 40, "file offset too large");
+            s->pgoff = get(c, TRACE_FILE_PAGES - (s->len >> 12), "file mapping beyond 2^32 pages of its file");
         }
     }
     rec->seg = r->seg;
@@ -247,7 +252,7 @@ static void parse_body(struct cur *c, struct trace_rec *rec)
         if (!(rec->flags & TRM_ANON)) {
             rec->dev = get(c, UINT64_MAX, "");
             rec->ino = get(c, UINT64_MAX, "");
-            rec->pgoff = get(c, 1ull << 40, "file offset too large");
+            rec->pgoff = get(c, TRACE_FILE_PAGES - (rec->len >> 12), "file mapping beyond 2^32 pages of its file");
         }
         break;
     case TR_MUNMAP:
@@ -347,6 +352,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec)
     rec->t = r->t;
     r->lo = (size_t)(c.p - r->buf);
     r->nrec++;
+    r->last_off = off;
     return 1;
 }
 
@@ -389,6 +395,27 @@ static struct trace_reader *start(struct trace_reader *r)
     r->buf = mv_malloc(WIN_CAP);
     r->seg = mv_malloc(TRACE_MAX_SEGS * sizeof *r->seg);
     r->refs = mv_malloc(TRACE_MAX_REFS * sizeof *r->refs);
+    /* The frame header (RFC 8878 3.1.1): the magic number, then the frame
+     * header descriptor, whose bit 2 says the frame ends with a content
+     * checksum. libzstd verifies one only if the frame has it: a frame
+     * without is refused here, since nothing else would guard the records. */
+    if (read_input(r))
+        goto bad;
+    if (r->inlen >= 5) {
+        const unsigned char *h = r->in;
+        uint32_t magic = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+        if (magic != 0xFD2FB528u) {
+            mv_error("trace '%s': corrupted: no zstd frame at byte %d (magic %#x)", r->name, TRACE_PREAMBLE,
+                     magic);
+            goto bad;
+        }
+        if (!(h[4] & 0x04)) {
+            mv_error("trace '%s': corrupted: the zstd frame at byte %d has no content checksum (the format "
+                     "requires one: its frame header descriptor at byte %d lacks the checksum flag)",
+                     r->name, TRACE_PREAMBLE, TRACE_PREAMBLE + 4);
+            goto bad;
+        }
+    }
     if (fill(r))
         goto bad;
     if (r->lo == r->hi || r->buf[r->lo] != TR_HEADER) {
@@ -406,7 +433,8 @@ static struct trace_reader *start(struct trace_reader *r)
         for (unsigned i = 0; i < r->nhdr; i++)
             if (!r->hkey[i] || !r->hval[i])
                 r->nhdr = i;
-        mv_error("trace '%s': header: %s", r->name, c.why);
+        mv_error("trace '%s': header (record 0) at byte %llu of the decompressed stream: %s", r->name,
+                 (unsigned long long)(c.p - r->buf), c.why);
         goto bad;
     }
     r->lo = (size_t)(c.p - r->buf);
@@ -463,6 +491,9 @@ void trace_close(struct trace_reader *r)
 }
 
 unsigned trace_header_count(const struct trace_reader *r) { return r->nhdr; }
+const char *trace_name(const struct trace_reader *r) { return r->name; }
+uint64_t trace_record_number(const struct trace_reader *r) { return r->nrec; }
+uint64_t trace_record_offset(const struct trace_reader *r) { return r->last_off; }
 const char *trace_header_key(const struct trace_reader *r, unsigned i) { return r->hkey[i]; }
 const char *trace_header_value(const struct trace_reader *r, unsigned i) { return r->hval[i]; }
 

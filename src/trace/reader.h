@@ -20,6 +20,13 @@ void trace_close(struct trace_reader *r);
  * the end record (the checksum verified), or -1 after mv_error. */
 int trace_next(struct trace_reader *r, struct trace_rec *rec);
 
+/* The last record trace_next returned: its number (the header is record 0,
+ * as in the reader's errors) and its byte offset in the decompressed
+ * stream; and the file's name. For errors found while replaying it. */
+uint64_t    trace_record_number(const struct trace_reader *r);
+uint64_t    trace_record_offset(const struct trace_reader *r);
+const char *trace_name(const struct trace_reader *r);
+
 /* Header entries. */
 unsigned    trace_header_count(const struct trace_reader *r);
 const char *trace_header_key(const struct trace_reader *r, unsigned i);

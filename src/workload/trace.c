@@ -8,13 +8,25 @@
  * file, so mappings of the same file share page-cache frames. With
  * trace.idle, the guest idles until each record's recorded time, so
  * simulated time follows the recording when the guest is faster than the
- * real machine was. */
+ * real machine was. A trace whose records span more than TRACE_SPAN_MAX of
+ * recorded time is refused before any run (the time series grows with
+ * simulated time). Processes still running where the trace ends exit
+ * there, in pid order (as the importers end theirs), so the guest ends with
+ * every frame given back. Errors found while replaying name the file and
+ * the record (tr_where). */
 #include "guest/kernel.h"
 #include "lib/err.h"
 #include "trace/reader.h"
 #include "workload/evq.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The longest recorded time a trace may span: a week. Recordings are
+ * seconds to hours; a span of months or more is a damaged or hostile file,
+ * and replaying it would keep a sample of every counter per time-series
+ * interval (by default a simulated minute) for all of it. */
+#define TRACE_SPAN_MAX (7ull * 24 * 3600 * 1000000000ull)
 
 struct trace_cfg {
     char file[4096];
@@ -40,7 +52,75 @@ struct trace_state {
     char *name;
     struct fileid *files;
     uint32_t nfiles, capfiles;
+    uint64_t *live;                 /* pid + 1 of those running (open addressing; 0 empty, ~0 deleted) */
+    uint32_t nlive, caplive, usedlive;
+    int ended;                      /* the end record was read: the rest are the exits */
 };
+
+#define LIVE_DEL UINT64_MAX
+
+static uint32_t pid_slot(uint64_t key, uint32_t cap) { return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1); }
+
+/* pid + 1 is stored, so pid 0 (a valid thread id in a trace) fits. */
+static void live_add(struct trace_state *s, uint32_t pid)
+{
+    if (2 * (s->usedlive + 1) > s->caplive) {
+        uint32_t ncap = s->caplive ? s->caplive * 2 : 64;
+        uint64_t *nl = mv_calloc(ncap, sizeof *nl);
+        for (uint32_t i = 0; i < s->caplive; i++)
+            if (s->live[i] && s->live[i] != LIVE_DEL) {
+                uint32_t j = pid_slot(s->live[i], ncap);
+                while (nl[j])
+                    j = (j + 1) & (ncap - 1);
+                nl[j] = s->live[i];
+            }
+        free(s->live);
+        s->live = nl;
+        s->caplive = ncap;
+        s->usedlive = s->nlive;
+    }
+    uint64_t k = (uint64_t)pid + 1;
+    uint32_t j = pid_slot(k, s->caplive);
+    for (; s->live[j]; j = (j + 1) & (s->caplive - 1))
+        if (s->live[j] == k)
+            return;
+    s->live[j] = k;
+    s->nlive++;
+    s->usedlive++;
+}
+
+static void live_del(struct trace_state *s, uint32_t pid)
+{
+    if (!s->caplive)
+        return;
+    uint64_t k = (uint64_t)pid + 1;
+    for (uint32_t j = pid_slot(k, s->caplive); s->live[j]; j = (j + 1) & (s->caplive - 1))
+        if (s->live[j] == k) {
+            s->live[j] = LIVE_DEL;
+            s->nlive--;
+            return;
+        }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The trace has ended: queue an exit for every process still running. */
+static void exit_live(struct trace_state *s)
+{
+    uint32_t *p = mv_malloc((s->nlive ? s->nlive : 1) * sizeof *p), n = 0;
+    for (uint32_t i = 0; i < s->caplive; i++)
+        if (s->live[i] && s->live[i] != LIVE_DEL)
+            p[n++] = (uint32_t)(s->live[i] - 1);
+    qsort(p, n, sizeof *p, cmp_u32);
+    for (uint32_t i = 0; i < n; i++)
+        evq_push(&s->q, (struct event){ .type = EV_EXIT, .pid = p[i] });
+    free(p);
+    s->nlive = 0;
+}
 
 static uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -83,7 +163,22 @@ static int tr_validate(const void *cfg, const struct kconfig *guest)
     const struct trace_cfg *c = cfg;
     if (!c->file[0])
         return mv_error("workload trace: no trace file given (--trace FILE or --param trace.file=FILE)");
-    return trace_verify(c->file);
+    struct trace_reader *r = trace_open(c->file);
+    if (!r)
+        return -1;
+    struct trace_rec rec;
+    int rc;
+    while ((rc = trace_next(r, &rec)) == 1)
+        if (rec.t > TRACE_SPAN_MAX) {
+            rc = mv_error("trace '%s': record %llu at byte %llu of the decompressed stream: its time, %.0f s "
+                          "after the first, is past the longest span memvirt replays (%llu s, a week)",
+                          c->file, (unsigned long long)trace_record_number(r),
+                          (unsigned long long)trace_record_offset(r), (double)rec.t / 1e9,
+                          TRACE_SPAN_MAX / 1000000000ull);
+            break;
+        }
+    trace_close(r);
+    return rc;
 }
 
 static void *tr_create(const void *cfg, uint64_t seed)
@@ -161,11 +256,20 @@ static void tr_next(void *st, struct event *ev)
     for (;;) {
         if (evq_pop(&s->q, ev))
             return;
+        if (s->ended) {
+            *ev = ev_of(EV_END, 0);
+            return;
+        }
         struct trace_rec rec;
         int rc = trace_next(s->r, &rec);
-        if (rc <= 0) {
-            *ev = ev_of(rc < 0 ? EV_ERROR : EV_END, 0);
+        if (rc < 0) {
+            *ev = ev_of(EV_ERROR, 0);
             return;
+        }
+        if (rc == 0) {
+            s->ended = 1;
+            exit_live(s);
+            continue;
         }
         if (s->c.idle) {
             struct event i = ev_of(EV_IDLE_UNTIL, 0);
@@ -176,10 +280,12 @@ static void tr_next(void *st, struct event *ev)
         switch (rec.kind) {
         case TR_SPAWN:
             e.type = EV_SPAWN;
+            live_add(s, rec.pid);
             break;
         case TR_FORK:
             e.type = EV_FORK;
             e.child = rec.child;
+            live_add(s, rec.child);
             e.flags = (rec.flags & TRF_VM) ? CLONE_VM : 0;
             break;
         case TR_EXEC:
@@ -187,6 +293,7 @@ static void tr_next(void *st, struct event *ev)
             continue;
         case TR_EXIT:
             e.type = EV_EXIT;
+            live_del(s, rec.pid);
             break;
         case TR_MMAP:
             e = mmap_ev(s, rec.pid, rec.addr, rec.len, rec.prot, rec.flags & TRM_SHARED,
@@ -228,6 +335,19 @@ static void tr_next(void *st, struct event *ev)
     }
 }
 
+/* Where the replay is, for an error: the file and the record the current
+ * event came from (a record's events are all queued before the next is
+ * read; the exits at the end come from the end record). */
+static void tr_where(void *st, char *buf, size_t len)
+{
+    struct trace_state *s = st;
+    if (s->ended)
+        snprintf(buf, len, "trace '%s': at its end", trace_name(s->r));
+    else
+        snprintf(buf, len, "trace '%s': record %llu at byte %llu of the decompressed stream", trace_name(s->r),
+                 (unsigned long long)trace_record_number(s->r), (unsigned long long)trace_record_offset(s->r));
+}
+
 static double tr_progress(void *st)
 {
     return trace_progress(((struct trace_state *)st)->r);
@@ -239,6 +359,7 @@ static void tr_destroy(void *st)
     trace_close(s->r);
     evq_free(&s->q);
     free(s->files);
+    free(s->live);
     free(s->name);
     free(s);
 }
@@ -253,5 +374,6 @@ const struct workload_def wl_trace = {
     .create = tr_create,
     .next = tr_next,
     .progress = tr_progress,
+    .where = tr_where,
     .destroy = tr_destroy,
 };

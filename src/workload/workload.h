@@ -74,6 +74,9 @@ struct workload_def {
     void (*next)(void *state, struct event *ev);
     /* Fraction done, 0..1 (progress display). */
     double (*progress)(void *state);
+    /* Where the event last pulled came from, for an error about it (a
+     * trace: its file and record); NULL: the engine counts events. */
+    void (*where)(void *state, char *buf, size_t len);
     void (*destroy)(void *state);
     /* The controls (EV_CTL names) this configuration will send, i = 0, 1,
      * ... until NULL, so a mode lacking one is refused before the run (may

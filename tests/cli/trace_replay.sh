@@ -56,6 +56,7 @@ imp() {   # imp SOURCE FILE...
 for f in "$SRC"/tests/fuzz/corpus/strace/*.txt; do imp strace "$f"; done
 imp perf "$SRC/tests/fuzz/corpus/perf/record_head.txt"
 imp lackey "$SRC/tests/fuzz/corpus/lackey/sh.log"
+imp lackey "$SRC/tests/fuzz/corpus/lackey/fork.log"     # a shell forking twice
 grep -q "not understood" "$tmp/err" 2>/dev/null || true
 
 # 3. bad input: one line naming it, exit 2, nothing written
@@ -103,12 +104,31 @@ bad "malformed lackey line" "bad.lackey:2:" trace import --from lackey "$tmp/bad
 [ -e "$tmp/x.mvt" ] && fail "a failed import left its output"
 ls "$tmp" | grep -q 'x.mvt.' && fail "a failed import left a temporary file"
 bad "import without --from" "--from" trace import "$tmp/bad.perf" -o "$tmp/x.mvt"
+bad "import --sample from strace" "--from lackey" trace import --from strace --sample 4 "$tmp/odd.strace" -o "$tmp/x.mvt"
+bad "import --window from perf" "--from lackey" trace import --from perf --window 1:5 "$tmp/bad.perf" -o "$tmp/x.mvt"
 bad "unknown trace action" "frob" trace frob
 
 # lines an importer does not use are counted and reported, not dropped silently
 printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\nsomething else entirely\n' >"$tmp/odd.strace"
 "$MV" trace import --from strace "$tmp/odd.strace" -o "$tmp/odd.mvt" 2>"$tmp/err" || fail "import with an odd line failed"
 grep -q "1 of 2 lines not understood" "$tmp/err" || fail "the odd line was not reported: $(cat "$tmp/err")"
+
+# a line over 1 MiB is read as its first 1 MiB, and that is reported
+{ printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n100 1700000000.000002 getcwd("'
+  head -c 2097152 /dev/zero | tr '\0' x; printf '", 4096) = 10\n'; } >"$tmp/long.strace"
+"$MV" trace import --from strace "$tmp/long.strace" -o "$tmp/long.mvt" 2>"$tmp/err" || fail "import with a long line failed"
+grep -q "1 lines longer than 1 MiB were read as their first 1 MiB" "$tmp/err" \
+    || fail "the cut line was not reported: $(cat "$tmp/err")"
+
+# many threads the log never saw starting (300k lines over 30k tids): each
+# line of an unknown tid looks only at the unfinished forks, not at every
+# task (it took 10 s here, and 0.13 s since; the limit is far from both)
+awk 'BEGIN { print "1 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7f /* 1 var */) = 0";
+             for (i = 0; i < 30000; i++) for (j = 0; j < 10; j++)
+                 printf "%d 1700000001.%06d getpid() = %d\n", 1000 + i, (i * 10 + j) % 1000000, 1000 + i }' \
+    >"$tmp/tids.strace"
+timeout 6 "$MV" trace import --from strace "$tmp/tids.strace" -o "$tmp/tids.mvt" 2>"$tmp/err" \
+    || fail "import of 30k unknown tids failed or took over 6 s: $(tail -c 300 "$tmp/err")"
 
 if [ "$failures" -ne 0 ]; then
     echo "trace_replay.sh: $failures failure(s)" >&2
