@@ -1,10 +1,10 @@
 # Top-level driver. `make run` and `make test` are the README's two commands.
+SHELL := /bin/bash
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all setup build build-asan run test test-normal test-asan bench golden experiments figures fuzz calibrate clean
@@ -28,11 +28,12 @@ build-asan: setup $(BUILD_SAN)/Makefile
 	@cmake --build $(BUILD_SAN) -j $(JOBS) > $(BUILD_SAN)/build.log 2>&1 || { cat $(BUILD_SAN)/build.log; exit 1; }
 
 # The main comparison: every mode on the embedded default workload (the
-# PiBooster paper's process churn, 30 simulated minutes). MODES=a,b picks some.
-MODES    ?= native,pv,pv-pibooster,tsp,ssp,hap
+# PiBooster paper's process churn, 30 simulated minutes). MODES=a,b picks some
+# (default: every mode in the registry, so a new mode joins by itself).
+MODES    ?=
 WORKLOAD ?= forkstorm
 run: build
-	@./$(BUILD)/memvirt compare --modes $(MODES) --workload $(WORKLOAD)
+	@./$(BUILD)/memvirt compare $(if $(MODES),--modes $(MODES)) --workload $(WORKLOAD)
 
 test: test-normal test-asan
 
@@ -61,8 +62,9 @@ figures: build
 	@/usr/bin/python3 src/py/figures.py --memvirt ./$(BUILD)/memvirt --runs $(BUILD)/figures --out docs/figures
 
 # libFuzzer (clang, ASan, UBSan) on every target tests/fuzz/fuzz_*.c, each for
-# FUZZ_SECONDS, from a copy of its seed corpus; FUZZ=NAME runs one. A crash
-# leaves its input in $(BUILD_FUZZ)/ (keep it as a regression test).
+# FUZZ_SECONDS, from a copy of its seed corpus and kept findings; FUZZ=NAME runs
+# one. A crash leaves its input in $(BUILD_FUZZ)/findings/: fix it, then keep it
+# in tests/fuzz/regressions/NAME/ (make test replays those).
 fuzz:
 	@bash scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
 

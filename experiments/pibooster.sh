@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-mv="$root/build/memvirt"
+mv="${MEMVIRT:-$root/build/memvirt}"
 out="$here/out"
 minutes=30
 lm_iter=500

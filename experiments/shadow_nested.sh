@@ -10,7 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-mv="$root/build/memvirt"
+mv="${MEMVIRT:-$root/build/memvirt}"
 out="$here/out-sn"
 fs_min=5
 lm_iter=100
@@ -29,16 +29,20 @@ cmp() { local name=$1; shift; "$mv" compare --quiet --json "$out/$name.json" "$@
 
 # 1. the 2D walk: what each nested-walk structure saves (random references
 #    over 256 MiB, then a TLB-miss-bound pointer chase over 1 GiB)
-none=(--param tlb.pwc_l4=0 --param tlb.pwc_l3=0 --param tlb.pwc_l2=0 --param hap.guest_pwc=false
-      --param hap.ept_pwc_l4=0 --param hap.ept_pwc_l3=0 --param hap.ept_pwc_l2=0 --param hap.ntlb_entries=0)
+gpwc_off=(--param tlb.pwc_l4=0 --param tlb.pwc_l3=0 --param tlb.pwc_l2=0 --param hap.guest_pwc=false)
+eptpwc_off=(--param hap.ept_pwc_l4=0 --param hap.ept_pwc_l3=0 --param hap.ept_pwc_l2=0)
+ntlb_off=(--param hap.ntlb_entries=0)
+none=("${gpwc_off[@]}" "${eptpwc_off[@]}" "${ntlb_off[@]}")
 rnd=(--workload memwalk --param memwalk.ws_mb=256 --param memwalk.refs=5000000)
 cmp walk_all      --modes native,hap "${rnd[@]}"
 cmp walk_none     --modes hap "${rnd[@]}" "${none[@]}"
-cmp walk_gpwc     --modes hap "${rnd[@]}" "${none[@]}" --param tlb.pwc_l4=2 --param tlb.pwc_l3=4 \
-                  --param tlb.pwc_l2=32 --param hap.guest_pwc=true
-cmp walk_eptpwc   --modes hap "${rnd[@]}" "${none[@]}" --param hap.ept_pwc_l4=2 --param hap.ept_pwc_l3=4 \
-                  --param hap.ept_pwc_l2=32
-cmp walk_ntlb     --modes hap "${rnd[@]}" "${none[@]}" --param hap.ntlb_entries=32
+cmp walk_gpwc     --modes hap "${rnd[@]}" "${eptpwc_off[@]}" "${ntlb_off[@]}"
+cmp walk_eptpwc   --modes hap "${rnd[@]}" "${gpwc_off[@]}" "${ntlb_off[@]}"
+cmp walk_ntlb     --modes hap "${rnd[@]}" "${gpwc_off[@]}" "${eptpwc_off[@]}"
+# each structure's own share: everything on but it
+cmp walk_no_gpwc   --modes hap "${rnd[@]}" "${gpwc_off[@]}"
+cmp walk_no_eptpwc --modes hap "${rnd[@]}" "${eptpwc_off[@]}"
+cmp walk_no_ntlb   --modes hap "${rnd[@]}" "${ntlb_off[@]}"
 cmp walk_all_2m   --modes hap "${rnd[@]}" --param hap.ept_page_size=2m
 cmp walk_none_2m  --modes hap "${rnd[@]}" "${none[@]}" --param hap.ept_page_size=2m
 
@@ -52,6 +56,13 @@ cmp tlb    --modes $modes --workload memwalk --param memwalk.ws_mb=1024 --param 
            --param memwalk.refs=$tlb_refs
 cmp tlb_2m --modes hap --workload memwalk --param memwalk.ws_mb=1024 --param memwalk.pattern=chase \
            --param memwalk.refs=$tlb_refs --param hap.ept_page_size=2m
+# tsp as modern KVM (L1 shadows unsync instead of flooding), and without flooding
+for v in "unsync:tsp.unsync=true" "noflood:tsp.flood_threshold=1048576"; do
+    cmp "fs_${v%%:*}"    --modes tsp --workload forkstorm --param forkstorm.minutes=$fs_min --param "${v#*:}"
+    cmp "lm_${v%%:*}"    --modes tsp --workload lmbench --param lmbench.iterations=$lm_iter --param "${v#*:}"
+    cmp "fault_${v%%:*}" --modes tsp --workload memwalk --param memwalk.ws_mb=64 --param memwalk.remap_every=2000 \
+                         --param memwalk.remap_kb=512 --param memwalk.refs=2000000 --param "${v#*:}"
+done
 # ssp with its faults in the hardware-mode trap too
 cmp fs_ft  --modes ssp --workload forkstorm --param forkstorm.minutes=$fs_min --param ssp.fault_trap=true
 cmp lm_ft  --modes ssp --workload lmbench --param lmbench.iterations=$lm_iter --param ssp.fault_trap=true

@@ -5,9 +5,11 @@
  *    shadow entry after the flush that should have synced it (and the
  *    stale translation allowed before that flush);
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
- *    tables;
+ *    tables, a PTE outside every VMA or granting more than its VMA allows;
  *  - the PV invariants: a writable guest mapping of a live page table, a
- *    DMA-writable page-table frame, a stale IOTLB entry;
+ *    DMA-writable page-table frame, a stale IOTLB entry, a stale TLB or
+ *    paging-structure cache entry, and every kind of general, type and
+ *    linear reference count that disagrees with the tables;
  *  - nested paging: an EPT entry to a frame the domain does not own;
  *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
  *    permissive than the guest, a writable leaf on a protected table, a
@@ -19,6 +21,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "hv/hap/ept.h"
 #include "hv/paging.h"
@@ -153,6 +156,12 @@ static void test_oracle_stale_shadow_after_flush(void **state)
     assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
     assert_int_equal(got, a);
     assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
+    /* a flush the hypervisor makes for its own reasons does not end the
+     * window either: only the guest's own invalidation does */
+    cpu_hw_flush(c, 1);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
     /* (the shadow invariants are checked between events, when the guest owes
      * no flush; inside this window they would rightly report the stale leaf) */
     /* the guest flushes: a trap resyncs the shadow */
@@ -207,6 +216,44 @@ static void test_kernel_check(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* The kernel's self-check against the VMAs: a PTE moved to an address no
+ * VMA covers (what a mremap that fills the wrong table slots leaves, the
+ * counts unchanged), a PTE writable where the VMA forbids writes, one
+ * executable where the VMA forbids execution. */
+static void test_kernel_check_vma(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    char msg[256];
+    uint64_t l1 = guest_table(t, A, 1);
+    unsigned ia = pt_index(A, 1), out = pt_index(A + 16 * PAGE_SIZE, 1);   /* beyond the 8-page VMA */
+    pte_t e = kread_entry(k, l1, ia);
+    pmem_write(&t->m.mem, l1, ia, 0);
+    pmem_write(&t->m.mem, l1, out, e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "outside every VMA"));
+    pmem_write(&t->m.mem, l1, out, 0);
+    pmem_write(&t->m.mem, l1, ia, e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    /* read-only VMA: its PTEs lose write; one given it back is caught */
+    assert_int_equal(sys_mprotect(k, p, A, 8 * PAGE_SIZE, PROT_READ), 0);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    e = kread_entry(k, l1, ia);
+    assert_false(e & _PAGE_RW);
+    pmem_write(&t->m.mem, l1, ia, e | _PAGE_RW);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "without VM_WRITE"));
+    pmem_write(&t->m.mem, l1, ia, e & ~_PAGE_NX);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "without VM_EXEC"));
+    pmem_write(&t->m.mem, l1, ia, e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 /* ---- Xen PV ---------------------------------------------------------------------- */
 
 static void test_pv_check(void **state)
@@ -246,6 +293,93 @@ static void test_pv_check(void **state)
     frame(x, data)->type_count++;
     assert_false(hv_ok(t));
     frame(x, data)->type_count--;
+    assert_true(hv_ok(t));
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* pv_check's recount of general and type references, broken one count at a
+ * time: each must be reported, naming what is wrong. */
+static void expect_pv_report(struct tmachine *t, const char *what)
+{
+    char msg[512] = "";
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    if (!strstr(msg, what))
+        fail_msg("pv_check reported \"%s\", expected a message about \"%s\"", msg, what);
+}
+
+static void test_pv_check_refcounts(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv");
+    struct xen *x = XEN(t->m.hv);
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    assert_true(hv_ok(t));
+    uint64_t l1 = pfn_to_mfn(x->dom, guest_table(t, A, 1));
+    uint64_t l2 = pfn_to_mfn(x->dom, guest_table(t, A, 2));
+    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, guest_table(t, A, 1), pt_index(A, 1))));
+    struct page_info *d = frame(x, data), *p1 = frame(x, l1), *p2 = frame(x, l2);
+
+    /* a general reference too many (a leak), too few (a premature free) */
+    d->count++;
+    expect_pv_report(t, "general count");
+    d->count -= 2;
+    expect_pv_report(t, "general count");
+    d->count++;
+    assert_true(hv_ok(t));
+    /* a table's type count off by one either way */
+    p2->type_count++;
+    expect_pv_report(t, "type count");
+    p2->type_count -= 2;
+    expect_pv_report(t, "type count");
+    p2->type_count++;
+    assert_true(hv_ok(t));
+    /* a pin without its references; a pin's references without the pin */
+    assert_false(p2->flags & PGF_pinned);
+    p2->flags |= PGF_pinned;
+    expect_pv_report(t, "count");
+    p2->flags &= (uint8_t)~PGF_pinned;
+    assert_true(p1->flags & PGF_pinned);
+    p1->flags &= (uint8_t)~PGF_pinned;
+    expect_pv_report(t, "count");
+    p1->flags |= PGF_pinned;
+    assert_true(hv_ok(t));
+    /* a partial validation without its own general reference */
+    p1->flags = (uint8_t)((p1->flags & ~PGF_validated) | PGF_partial);
+    p1->nr_validated = PTRS_PER_TABLE - 1;
+    p1->type_count--;
+    expect_pv_report(t, "general count");
+    p1->flags = (uint8_t)((p1->flags & ~PGF_partial) | PGF_validated);
+    p1->nr_validated = 0;
+    p1->type_count++;
+    assert_true(hv_ok(t));
+    /* linear-entry bookkeeping that no entry backs */
+    p2->linear_uses++;
+    expect_pv_report(t, "linear");
+    p2->linear_uses--;
+    /* a base pointer whose references are gone */
+    uint64_t base = x->guest_table;
+    frame(x, base)->count--;
+    expect_pv_report(t, "general count");
+    frame(x, base)->count++;
+    assert_true(hv_ok(t));
+    /* a TLB entry granting write to a page table (a type change Xen did not
+     * flush for), and a paging-structure cache entry naming a data page */
+    struct tlb_xlate w = { .frame = l1, .flags = TLB_W | TLB_U | TLB_D, .size = PG_4K };
+    tlb_insert_missed(&t->m.cpu.tlb, 0x7000000000ull, 0, &w);
+    expect_pv_report(t, "stale TLB entry");
+    cpu_hw_flush(&t->m.cpu, 1);
+    assert_true(hv_ok(t));
+    pwc_insert(&t->m.cpu.pwc, 2, 0x7000000000ull, 0, data, TLB_W | TLB_U);
+    expect_pv_report(t, "paging-structure cache");
+    cpu_hw_flush(&t->m.cpu, 1);
+    assert_true(hv_ok(t));
+    /* a reference to a frame that is not the domain's (Xen's heap) */
+    uint64_t heap = t->m.hv->heap[0];
+    frame(x, heap)->count++;
+    expect_pv_report(t, "not the domain's");
+    frame(x, heap)->count--;
     assert_true(hv_ok(t));
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
@@ -368,6 +502,72 @@ static void test_engine_fails_on_broken_invariant(void **state)
     config_free(&cfg);
 }
 
+/* tsp: a writable 2 MiB shadow leaf covering a write-protected guest table
+ * anywhere in its 512 frames (not only the first) is caught. */
+static void test_shadow_writable_huge_leaf(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    uint64_t l2 = guest_table(t, A, 2), l1 = guest_table(t, A, 1);
+    struct shadow *sh = t->m.hv->mode;
+    assert_true(shadow_protected(sh, l1));
+    assert_true((l1 & 511) != 0);                  /* not the extent's first frame */
+    uint64_t s2 = t->m.cpu.hw_root;
+    for (unsigned l = 4; l > 2; l--)
+        s2 = pte_frame(pmem_read(&t->m.mem, s2, pt_index(A, l)));
+    unsigned j = pt_index(A, 2) + 5;
+    pte_t fl = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
+    uint64_t ext = l1 & ~511ull;
+    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, pte_make(ext, fl));
+    assert_true(hv_ok(t));                         /* the guest's entry alone: no shadow yet */
+    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(&t->m.hv->dom, ext), fl));
+    assert_false(hv_ok(t));
+    assert_int_equal(shadow_entry_of(sh, pte_make(ext, fl), 2) & _PAGE_RW, 0);   /* what the mechanism gives */
+    pmem_write(&t->m.mem, s2, j, 0);
+    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, 0);
+    assert_true(hv_ok(t));
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* A hypervisor that drops the guest's TLB flushes (takes the trap, does
+ * nothing): translations the guest invalidated stay in use, and --check
+ * says so. (tsp flushes whenever it changes a shadow, so dropping the
+ * guest's flushes leaves it correct: not a case.) */
+static int drop_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    return 1;
+}
+
+static void test_oracle_catches_dropped_flushes(void **state)
+{
+    (void)state;
+    const char *const modes[] = { "ssp", "hap" };
+    for (unsigned i = 0; i < 2; i++) {
+        struct sim_config cfg;
+        assert_int_equal(config_init(&cfg, "memwalk"), 0);
+        cfg.check = 1;
+        cfg.quiet = 1;
+        const char *const p[] = { "memwalk.ws_mb=16", "memwalk.remap_every=3000", "memwalk.remap_kb=256",
+                                  "memwalk.refs=100000", "guest.ram_mb=256", NULL };
+        for (unsigned k = 0; p[k]; k++)
+            assert_int_equal(config_param(&cfg, p[k]), 0);
+        assert_int_equal(config_validate(&cfg), 0);
+        const struct mode_def *real = mode_find(modes[i]);
+        struct paging_mode broken = *real->pm;
+        broken.traps.tlb_flush = drop_flush;
+        struct mode_def md = { "dropped-flushes", "test", &broken };
+        struct run_result r;
+        assert_int_equal(engine_run(&cfg, real, &r), 0);      /* the real mode passes */
+        run_result_free(&r);
+        assert_int_equal(engine_run(&cfg, &md, &r), -1);
+        if (!strstr(mv_last_error(), "oracle")) fail_msg("%s: %s", modes[i], mv_last_error());
+        config_free(&cfg);
+    }
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -375,11 +575,15 @@ int main(void)
         cmocka_unit_test(test_oracle_tlb_entry_not_flushed),
         cmocka_unit_test(test_oracle_stale_shadow_after_flush),
         cmocka_unit_test(test_kernel_check),
+        cmocka_unit_test(test_kernel_check_vma),
         cmocka_unit_test(test_pv_check),
+        cmocka_unit_test(test_pv_check_refcounts),
         cmocka_unit_test(test_hap_check),
         cmocka_unit_test(test_shadow_check_tsp),
         cmocka_unit_test(test_shadow_check_ssp),
         cmocka_unit_test(test_engine_fails_on_broken_invariant),
+        cmocka_unit_test(test_oracle_catches_dropped_flushes),
+        cmocka_unit_test(test_shadow_writable_huge_leaf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

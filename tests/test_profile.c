@@ -273,15 +273,6 @@ static void test_config_profile(void **state)
     unlink(path);
 }
 
-static double metric(const struct run_result *r, const char *name)
-{
-    for (unsigned i = 0; i < r->metrics.n; i++)
-        if (!strcmp(r->metrics.m[i].name, name))
-            return r->metrics.m[i].value;
-    fail_msg("no metric %s", name);
-    return 0;
-}
-
 static void run_with(const char *wl, const char *profile_text, const char *const *params, struct run_result *r)
 {
     char path[64];
@@ -313,11 +304,11 @@ static void test_profile_changes_results(void **state)
     run_with("lmbench", "memvirt-cost-profile 1\ncost.fork_fixed = 84000\ncost.exec_fixed = 174000\n", lm, &b);
     run_with("lmbench", "memvirt-cost-profile 1\ncost.clock_ghz = 4.8\n", lm, &c);
     const double us = 1.0 / 2400.0;   /* one cycle at the default 2.4 GHz, in µs */
-    assert_true(fabs(metric(&b, "lat_fork_exit_us") - metric(&a, "lat_fork_exit_us") - 24000 * us) < 1e-6);
-    assert_true(fabs(metric(&b, "lat_fork_execve_us") - metric(&a, "lat_fork_execve_us") - 48000 * us) < 1e-6);
-    assert_true(fabs(metric(&b, "lat_fork_sh_us") - metric(&a, "lat_fork_sh_us") - 72000 * us) < 1e-6);
+    assert_true(fabs(tu_metric(&b, "lat_fork_exit_us") - tu_metric(&a, "lat_fork_exit_us") - 24000 * us) < 1e-6);
+    assert_true(fabs(tu_metric(&b, "lat_fork_execve_us") - tu_metric(&a, "lat_fork_execve_us") - 48000 * us) < 1e-6);
+    assert_true(fabs(tu_metric(&b, "lat_fork_sh_us") - tu_metric(&a, "lat_fork_sh_us") - 72000 * us) < 1e-6);
     assert_int_equal(c.st.now, a.st.now);
-    assert_true(fabs(metric(&c, "lat_fork_exit_us") * 2 - metric(&a, "lat_fork_exit_us")) < 1e-9);
+    assert_true(fabs(tu_metric(&c, "lat_fork_exit_us") * 2 - tu_metric(&a, "lat_fork_exit_us")) < 1e-9);
     assert_true(fabs(c.sim_seconds * 2 - a.sim_seconds) < 1e-12);
     run_result_free(&a);
     run_result_free(&b);

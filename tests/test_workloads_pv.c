@@ -11,6 +11,7 @@
 #include "guest/ptcache.h"
 #include "hv/pv/xen.h"
 #include "sim/engine.h"
+#include "testutil.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,14 +35,6 @@ static void run(const char *mode, const char *wl, const char *const *params, con
     assert_int_equal(mode_validate(mode_find(mode), &cfg), 0);
     assert_int_equal(engine_run(&cfg, mode_find(mode), out), 0);
     config_free(&cfg);
-}
-
-static double metric(const struct run_result *r, const char *name)
-{
-    for (unsigned i = 0; i < r->metrics.n; i++)
-        if (!strcmp(r->metrics.m[i].name, name))
-            return r->metrics.m[i].value;
-    return -1;
 }
 
 static void common(const struct run_result *r)
@@ -76,7 +69,7 @@ static void test_forkstorm(void **state)
     uint64_t inv_pb = r[1].st.cnt[CNT_iotlb_inv_psi] + r[1].st.cnt[CNT_iotlb_inv_dsi];
     assert_true(inv_pv > 1000);
     assert_true(inv_pb * 10 < inv_pv);
-    assert_true(metric(&r[1], "xen_ptcache_flag_skips") > 0);
+    assert_true(tu_metric(&r[1], "xen_ptcache_flag_skips") > 0);
     run_result_free(&r[0]);
     run_result_free(&r[1]);
 }
@@ -89,11 +82,11 @@ static void test_lmbench(void **state)
     for (unsigned m = 0; m < 2; m++) {
         run(pv_modes[m], "lmbench", p, NULL, &r[m]);
         common(&r[m]);
-        assert_true(metric(&r[m], "lat_fork_exit_us") > 0);
-        assert_true(metric(&r[m], "lat_fork_exit_us") < metric(&r[m], "lat_fork_execve_us"));
+        assert_true(tu_metric(&r[m], "lat_fork_exit_us") > 0);
+        assert_true(tu_metric(&r[m], "lat_fork_exit_us") < tu_metric(&r[m], "lat_fork_execve_us"));
     }
     /* PiBooster makes process creation and exit cheaper. */
-    assert_true(metric(&r[1], "lat_fork_exit_us") < metric(&r[0], "lat_fork_exit_us"));
+    assert_true(tu_metric(&r[1], "lat_fork_exit_us") < tu_metric(&r[0], "lat_fork_exit_us"));
     run_result_free(&r[0]);
     run_result_free(&r[1]);
 }
@@ -126,7 +119,7 @@ static void test_netio(void **state)
         common(&r);
         assert_true(r.st.cnt[CNT_dma_pages] >= 600);
         assert_true(r.st.cnt[CNT_iotlb_miss] > 0);
-        assert_true(metric(&r, "dma_mbps") > 90);
+        assert_true(tu_metric(&r, "dma_mbps") > 90);
         run_result_free(&r);
     }
 }
@@ -187,7 +180,7 @@ static void test_runtime_control(void **state)
     assert_int_equal(pool[3], 0);
     assert_true(inv[1] < inv[0]);
     assert_true(inv[3] > inv[1]);
-    assert_true(metric(&r, "xen_ptcache_released") > 0);
+    assert_true(tu_metric(&r, "xen_ptcache_released") > 0);
     run_result_free(&r);
 }
 

@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "sim/config.h"
+#include "sim/engine.h"
 #include "sim/machine.h"
 
 /* A booted machine with its configuration (heap-allocated: struct machine is
@@ -68,6 +69,16 @@ static inline char *tu_slurp(const char *path, size_t *len)
     fclose(f);
     *len = n;
     return buf;
+}
+
+/* A run's metric called name (the test fails if it has none). */
+static inline double tu_metric(const struct run_result *r, const char *name)
+{
+    for (unsigned i = 0; i < r->metrics.n; i++)
+        if (!strcmp(r->metrics.m[i].name, name))
+            return r->metrics.m[i].value;
+    fail_msg("no metric %s", name);
+    return 0;
 }
 
 /* A fresh temporary path (the file exists, empty) in path[len]. */

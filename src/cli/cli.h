@@ -23,6 +23,10 @@ int cmd_list(int argc, char **argv);
 int cmd_report(int argc, char **argv);    /* HTML report of result files */
 int cmd_sweep(int argc, char **argv);     /* parameter sweeps, locally or on Slurm */
 int cmd_calibrate(int argc, char **argv); /* measure this host into a cost profile; --verify one */
+int cmd_trace(int argc, char **argv);          /* trace record|import|info */
+int cmd_trace_record(int argc, char **argv);
+int cmd_trace_import(int argc, char **argv);
+int cmd_trace_info(int argc, char **argv);
 
 struct sim_config;
 struct mode_def;
@@ -34,5 +38,14 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
  * argv[optind - 1]: unknown, missing its value, or given a value it does not
  * take. Returns -1. */
 int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
+/* Until called again: on SIGINT/SIGTERM/SIGHUP unlink tmp_path and kill the
+ * process group `group` (0: none), then die of the signal (cmd_trace.c). */
+#include <sys/types.h>
+void cli_guard_output(const char *tmp_path, pid_t group);
+/* Until called again (NULL: no more): on those signals also remove dir and
+ * the files it holds now. */
+void cli_guard_dir(const char *dir);
+int  cli_interrupted(void);       /* the signal caught while a group was guarded, or 0 */
+void cli_die_of_signal(void);
 
 #endif

@@ -37,6 +37,8 @@ static void run_usage(FILE *f, int compare)
     }
     fprintf(f,
           "  --workload W             the workload (default: forkstorm)\n"
+          "  --trace FILE             replay a recorded trace (the workload trace with trace.file=FILE;\n"
+          "                           docs/traces.md)\n"
           "  --param prefix.name=V    set a parameter (repeatable; 'memvirt list' shows each default\n"
           "                           and valid range); numbers are decimal, integers may end in K, M, G, T\n"
           "  --at TIME:NAME=VALUE     at simulated TIME (a decimal number with unit ns, us, ms, s or m)\n"
@@ -47,6 +49,8 @@ static void run_usage(FILE *f, int compare)
           "                           profile file from 'memvirt calibrate' (default: default)\n"
           "  --seed N                 random seed, 0 to %lld (default: 1)\n"
           "  --check                  verify every translation and the invariants (default: off)\n"
+          "  --clustering             exit clustering in the hardware-virtualized modes (the same as\n"
+          "                           --param clustering.enable=true; compare's default modes become those)\n"
           "  --json FILE, --csv FILE  write every result and the configuration that reproduces it\n"
           "                           (docs/output.md; 'memvirt rerun FILE.json' repeats the run).\n"
           "                           FILE '-' is standard output, and the table goes to standard error\n"
@@ -68,7 +72,7 @@ static void run_usage(FILE *f, int compare)
 
 enum {
     O_MODE = 256, O_MODES, O_WORKLOAD, O_PARAM, O_PROFILE, O_SEED, O_CHECK, O_JSON, O_CSV, O_QUIET,
-    O_HELP, O_AT, O_JOBS,
+    O_HELP, O_AT, O_JOBS, O_CLUSTERING, O_TRACE,
 };
 
 static const struct option run_opts[] = {
@@ -78,7 +82,8 @@ static const struct option run_opts[] = {
     { "check", no_argument, 0, O_CHECK },          { "json", required_argument, 0, O_JSON },
     { "csv", required_argument, 0, O_CSV },        { "quiet", no_argument, 0, O_QUIET },
     { "help", no_argument, 0, O_HELP },            { "at", required_argument, 0, O_AT },
-    { "jobs", required_argument, 0, O_JOBS },
+    { "jobs", required_argument, 0, O_JOBS },     { "clustering", no_argument, 0, O_CLUSTERING },
+    { "trace", required_argument, 0, O_TRACE },
     { 0, 0, 0, 0 },
 };
 
@@ -116,6 +121,16 @@ static int params_agree(const char **params, int n)
                 return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
                                 params[i], strchr(params[k], '=') + 1, eq + 1);
     }
+    return 0;
+}
+
+/* Was --param NAME=... given? */
+static int param_given(const char **params, int n, const char *name)
+{
+    size_t len = strlen(name);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(params[i], name, len) && params[i][len] == '=')
+            return 1;
     return 0;
 }
 
@@ -189,10 +204,11 @@ int cmd_run(int argc, char **argv)
     const char *cmd = argv[0];
     int compare = !strcmp(cmd, "compare");
     const char *mode_arg = NULL, *workload = NULL, *profile = NULL, *seed_arg = NULL;
-    const char *json = NULL, *csv = NULL, *jobs_arg = NULL;
+    const char *json = NULL, *csv = NULL, *jobs_arg = NULL, *trace = NULL;
+    char *trace_kv = NULL;
     const char **params = mv_calloc((size_t)argc, sizeof *params);
     const char **ats = mv_calloc((size_t)argc, sizeof *ats);
-    int nats = 0, nparams = 0, check = 0, quiet = 0, c, rc = EXIT_USAGE;
+    int nats = 0, nparams = 0, check = 0, quiet = 0, clustering = 0, c, rc = EXIT_USAGE;
     struct sim_config cfg = { 0 };
     const struct mode_def *sel[CONFIG_MAX_MODES];
     unsigned nsel = 0;
@@ -221,7 +237,9 @@ int cmd_run(int argc, char **argv)
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
         case O_JOBS: if (set_once(&jobs_arg, optarg, "--jobs")) goto out; break;
+        case O_TRACE: if (set_once(&trace, optarg, "--trace")) goto out; break;
         case O_CHECK: check = 1; break;
+        case O_CLUSTERING: clustering = 1; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: run_usage(stdout, compare); rc = EXIT_OK; goto out;
         default: cli_bad_option(cmd, run_opts, argv); goto out;
@@ -241,6 +259,17 @@ int cmd_run(int argc, char **argv)
         }
         jobs = (unsigned)j;
     }
+    /* --trace FILE: the workload trace, with its file parameter. */
+    if (trace) {
+        if (workload && strcmp(workload, "trace")) {
+            mv_error("%s: --trace replays a trace; it does not go with --workload %s", cmd, workload);
+            goto out;
+        }
+        workload = "trace";
+        trace_kv = mv_malloc(strlen(trace) + 16);
+        sprintf(trace_kv, "trace.file=%s", trace);
+        params[nparams++] = trace_kv;
+    }
     if (config_init(&cfg, workload ? workload : "forkstorm"))
         goto out;
     cfg.check = check;
@@ -255,6 +284,13 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < nparams; i++)
         if (config_param(&cfg, params[i]))
             goto out;
+    if (clustering) {
+        if (!cfg.hv.clustering.enable && param_given(params, nparams, "clustering.enable")) {
+            mv_error("--clustering contradicts --param clustering.enable=false");
+            goto out;
+        }
+        cfg.hv.clustering.enable = 1;
+    }
     for (int i = 0; i < nats; i++)
         if (config_at(&cfg, ats[i]))
             goto out;
@@ -266,14 +302,17 @@ int cmd_run(int argc, char **argv)
         if (parse_modes(mode_arg, compare, sel, &nsel))
             goto out;
     } else if (compare) {
+        /* Every mode; with clustering, every mode it applies to. */
         for (unsigned i = 0; i < mode_count() && nsel < CONFIG_MAX_MODES; i++)
-            sel[nsel++] = mode_at(i);
+            if (!cfg.hv.clustering.enable || mode_has_vmexits(mode_at(i)))
+                sel[nsel++] = mode_at(i);
     } else {
         sel[nsel++] = mode_find("native");
     }
     rc = cli_run_modes(&cfg, sel, nsel, json, csv, jobs);
 out:
     free(params);
+    free(trace_kv);
     free(ats);
     config_free(&cfg);
     return rc;

@@ -9,6 +9,7 @@
  *   memvirt sweep SPEC [-j N | --slurm]                      a parameter sweep (docs/sweeps.md)
  *   memvirt --version                                        version and source revision
  *   memvirt calibrate [-o PROFILE] | --verify PROFILE         this host's costs (src/calib/)
+ *   memvirt trace record|import|info ...                     real programs as workloads
  *
  * An unknown subcommand is bad input: one message, exit status 2. */
 #include "cli/cli.h"
@@ -31,6 +32,7 @@ static const struct subcommand subcommands[] = {
     { "report", cmd_report, "one self-contained HTML page from result files" },
     { "sweep", cmd_sweep, "a parameter sweep: runs through GNU parallel or a Slurm job array, merge" },
     { "calibrate", cmd_calibrate, "measure this host's costs into a profile file (--verify: check one)" },
+    { "trace", cmd_trace, "record, import and inspect traces of real programs" },
 };
 #define NSUB (sizeof subcommands / sizeof subcommands[0])
 

@@ -1,15 +1,38 @@
 /* check.c: the guest kernel's own consistency checks (run under --check):
  * the buddy allocator's invariants, and for every address space that its
  * page tables agree with its bookkeeping: each table page is a page-table page
- * of the right level, each mapped frame is an allocated page, and the counts
- * of table pages and mapped pages match mm->pt_pages and mm->rss. */
+ * of the right level, each mapped frame is an allocated page, every present
+ * user leaf lies inside a VMA whose protection allows what the entry grants
+ * (a write only where VM_WRITE, an instruction fetch only where VM_EXEC: an
+ * entry moved to the wrong address, or left behind by an unmap, shows here),
+ * and the counts of table pages and mapped pages match mm->pt_pages and
+ * mm->rss. */
 #include "guest/kernel.h"
 #include <stdio.h>
 
-struct walkcount { uint64_t tables, leaves; int bad; char *msg; unsigned len; };
+struct walkcount { struct mm *mm; uint64_t tables, leaves; int bad; char *msg; unsigned len; };
+
+/* The leaf mapping [va, va + size) with entry e: inside one VMA that allows
+ * what e grants. */
+static void check_leaf(struct walkcount *w, uint64_t va, uint64_t size, pte_t e)
+{
+    struct vma *v = find_vma(w->mm, va);
+    const char *why = NULL;
+    if (!v || va + size > v->end)
+        why = "outside every VMA";
+    else if ((e & _PAGE_RW) && !(v->flags & VM_WRITE))
+        why = "writable in a VMA without VM_WRITE";
+    else if (!(e & _PAGE_NX) && !(v->flags & VM_EXEC))
+        why = "executable in a VMA without VM_EXEC";
+    if (why && !w->bad)
+        snprintf(w->msg, w->len, "%s at %#llx (entry %#llx) is %s", size > PAGE_SIZE ? "huge pmd" : "pte",
+                 (unsigned long long)va, (unsigned long long)e, why);
+    if (why)
+        w->bad = 1;
+}
 
 static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned first,
-                        unsigned last, struct walkcount *w)
+                        unsigned last, uint64_t base, struct walkcount *w)
 {
     struct page *tp = page_of(k, table);
     if (!(tp->flags & PG_pgtable) || tp->level != lvl) {
@@ -25,6 +48,7 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
         pte_t e = t[i];
         if (!pte_present(e))
             continue;
+        uint64_t va = base + ((uint64_t)i << level_shift(lvl));
         uint64_t pfn = k->pv->entry_pfn(k, e);
         if (lvl == 2 && (e & _PAGE_PSE)) {
             struct page *p = page_of(k, pfn);
@@ -35,6 +59,7 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
                 w->bad = 1;
             }
             w->leaves += 512;
+            check_leaf(w, va, HPAGE_SIZE, e);
         } else if (lvl == 1) {
             struct page *p = page_of(k, pfn);
             if (!(p->flags & PG_used) || (p->flags & PG_pgtable) || !p->count) {
@@ -44,8 +69,9 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
                 w->bad = 1;
             }
             w->leaves++;
+            check_leaf(w, va, PAGE_SIZE, e);
         } else {
-            count_level(k, pfn, lvl - 1, 0, 511, w);
+            count_level(k, pfn, lvl - 1, 0, 511, va, w);
         }
     }
 }
@@ -59,10 +85,14 @@ int kernel_check(struct kernel *k, char *msg, unsigned len)
             struct mm *mm = t->mm;
             if (!mm)
                 continue;
-            struct walkcount w = { .msg = msg, .len = len };
-            count_level(k, mm->pgd, 4, 0, 255, &w);
-            if (w.bad)
+            struct walkcount w = { .mm = mm, .msg = msg, .len = len };
+            count_level(k, mm->pgd, 4, 0, 255, 0, &w);
+            if (w.bad) {
+                char detail[256];
+                snprintf(detail, sizeof detail, "%s", msg);
+                snprintf(msg, len, "pid %u: %s", t->pid, detail);
                 return -1;
+            }
             /* the pgd itself and any backend extras (Xen's user pgd) */
             uint64_t expect = mm->pt_pages - (mm->user_pgd ? 1 : 0);
             if (w.tables != expect || w.leaves != mm->rss) {

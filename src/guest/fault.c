@@ -5,6 +5,7 @@
  * alone, copy otherwise). */
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
 
@@ -43,6 +44,7 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
         /* wp_page_shared / wp_page_reuse: a shared mapping, or an anonymous
          * page that is ours alone: make it writable in place (an upgrade:
          * no flush, a stale read-only TLB entry just faults spuriously). */
+        guest_site(this_cpu(k), SITE_WP_PTE);
         set_entry(k, mm, table, 1, idx, e | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
         return;
     }
@@ -56,8 +58,10 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
         stat_charge(k->st, CYC_zero_copy, k->cost->page_copy);
     }
     v->flags |= VM_ANONVMA;
+    guest_site(this_cpu(k), SITE_WP_PTE);
     pte_store_direct(k, table, idx, 0);        /* ptep_clear_flush */
     flush_tlb_page(k, mm, va);
+    guest_site(this_cpu(k), SITE_WP_PTE);
     set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, new, user_flags(v, 1)));
     if (old != k->zero_pfn)
         page_put(k, old);
@@ -114,6 +118,7 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
         }
     }
     mm->rss++;
+    guest_site(this_cpu(k), SITE_FAULT_SET_PTE);
     set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, pfn, user_flags(v, writable)));
     return 0;
 }
@@ -123,6 +128,10 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
     stat_inc(k->st, CNT_guest_pf);
     stat_charge(k->st, CYC_fault, k->cost->fault_entry);
     MV_ASSERT(k->current && k->current->mm, "user fault with no current task");
+    if (pfec & PFEC_RSVD) {      /* a corrupt table (Linux: pgtable_bad, the task killed) */
+        stat_inc(k->st, CNT_segv);
+        return -EFAULT;
+    }
     enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
     return handle_mm_fault(k, k->current->mm, va, acc);
 }
@@ -138,7 +147,7 @@ int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *
             return 0;            /* the hypervisor emulated the access */
         if (hv)
             continue;            /* the hypervisor resolved it */
-        if (do_page_fault(k, va, pfec))
+        if (do_page_fault(k, va, c->inject_pfec))
             return -EFAULT;
     }
     MV_ASSERT(0, "access to %#llx still faulting after the kernel resolved it", (unsigned long long)va);

@@ -270,11 +270,21 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
 #define MAP_PRIVATE 0x2
 #define MAP_ANON   0x20
 #define MAP_HUGETLB 0x40000   /* back with 2 MiB pages (THP-like, anonymous only) */
+/* The page cache keys a file page by a 32-bit offset: a mapping reaches at
+ * most this far into its file (16 TiB), else mmap fails with EOVERFLOW and
+ * mremap with EINVAL, as Linux's do past MAX_LFS_FILESIZE. */
+#define FILE_PAGES_MAX (1ull << 32)
 long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot,
               unsigned flags, uint32_t file, uint64_t pgoff);
 long sys_munmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len);
 long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot);
 long sys_brk(struct kernel *k, struct task *t, uint64_t brk);
+/* mremap to a known result (mremap.c): new_addr == addr shrinks or grows in
+ * place, another address moves the mapping. new_addr or a negative errno. */
+long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_len,
+                uint64_t new_addr, uint64_t new_len);
+/* Unmap [start, end) in mm without the system call's accounting (do_munmap). */
+void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 
 /* Page faults (fault.c): 0 if resolved, -EFAULT (SIGSEGV) otherwise. */
 int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec);
@@ -284,6 +294,10 @@ struct layout;
 struct task *task_find(struct kernel *k, uint32_t pid);
 struct task *kernel_spawn(struct kernel *k, uint32_t pid);     /* init-like task, empty mm */
 long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid);
+/* clone: with CLONE_VM the child shares the parent's address space (threads,
+ * vfork, posix_spawn); without it, a fork. */
+#define CLONE_VM 0x100
+long do_clone(struct kernel *k, struct task *parent, uint32_t child_pid, unsigned long flags);
 long do_execve(struct kernel *k, struct task *t, const struct layout *l);
 void do_exit(struct kernel *k, struct task *t);
 void schedule_to(struct kernel *k, struct task *t);

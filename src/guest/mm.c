@@ -2,6 +2,7 @@
  * calls (Linux kernel/fork.c mm_alloc/mmput, mm/mmap.c exit_mmap, do_munmap,
  * do_brk, mm/mprotect.c, mm/memory.c zap_pte_range, mm/mmu_gather.c). */
 #include "guest/kernel.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -69,9 +70,15 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             next = end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
-        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (!pmd) {                                 /* pud_none: nothing in this 1 GiB */
+            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
+            va = next > end || next == 0 ? end : next;
+            continue;
+        }
+        pte_t pe = kread_entry(k, pmd, pi);
         if (pte_present(pe) && (pe & _PAGE_PSE)) {
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
+                guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, pmd, pi, 0);
                 k->gather.need_flush = 1;
                 mm->rss -= 512;
@@ -90,6 +97,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
                 pte_t e = tv[idx];
                 if (!pte_present(e))
                     continue;
+                guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, table, idx, 0);
                 k->gather.need_flush = 1;
                 uint64_t pfn = k->pv->entry_pfn(k, e);
@@ -117,6 +125,11 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
     vma_remove_range(k, mm, start, end);
     free_pgtables(k, mm, start, end);
     tlb_finish_mmu(k, mm, start, end);
+}
+
+void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    unmap_region(k, mm, start, end);
 }
 
 /* exit_mmap: tear the whole user address space down, then the pgd. */
@@ -181,6 +194,8 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
         ((flags & MAP_ANON) != 0) != (file == 0) ||
         ((flags & MAP_HUGETLB) && (file || (flags & MAP_SHARED))))
         return -EINVAL;                        /* huge pages: anonymous private memory only */
+    if (file && (pgoff > FILE_PAGES_MAX || (len >> PAGE_SHIFT) > FILE_PAGES_MAX - pgoff))
+        return -EOVERFLOW;
     /* MAP_FIXED: whatever was there goes first. */
     unmap_region(k, t->mm, addr, addr + len);
     struct vma v = { .start = addr, .end = addr + len, .flags = prot_to_vm(prot),
@@ -238,8 +253,10 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
                     uint64_t hs = a & ~(HPAGE_SIZE - 1);
                     if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
                         pte_t n = change_prot(pe, vmf);
-                        if (n != pe)
+                        if (n != pe) {
+                            guest_site(this_cpu(k), SITE_MPROTECT_PTE);
                             set_entry(k, mm, pmd, 2, pi, n);
+                        }
                         a = hs + HPAGE_SIZE - PAGE_SIZE;
                         continue;
                     }
@@ -248,7 +265,9 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             }
             uint64_t table = pte_table(k, mm, a, 0);
             if (!table) {
-                a |= (1ull << level_shift(2)) - 1;
+                unsigned pi;
+                /* skip what has no table: the rest of the 2 MiB, or of the 1 GiB */
+                a |= (1ull << level_shift(pmd_table(k, mm, a, 0, &pi) ? 2 : 3)) - 1;
                 a -= PAGE_SIZE - 1;
                 continue;
             }
@@ -257,8 +276,10 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             if (!pte_present(e))
                 continue;
             pte_t n = change_prot(e, vmf);
-            if (n != e)
+            if (n != e) {
+                guest_site(this_cpu(k), SITE_MPROTECT_PTE);
                 set_entry(k, mm, table, 1, idx, n);
+            }
         }
     }
     lazy_mmu_leave(k);

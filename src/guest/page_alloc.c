@@ -191,6 +191,12 @@ uint64_t kernel_shutdown(struct kernel *k)
         struct task *t = k->tasks[i];
         while (t) {
             struct task *n = t->next;
+            /* a run that failed leaves tasks: their frames count as leaked
+             * above; the host memory of their mm goes with them */
+            if (t->mm && !--t->mm->users) {
+                free(t->mm->vma);
+                free(t->mm);
+            }
             free(t);
             t = n;
         }

@@ -7,6 +7,7 @@
  * the backend does on the path (hypercalls, validation, IOMMU flushes). */
 #include "guest/kernel.h"
 #include "guest/ptcache.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 
 uint64_t buddy_get_page(struct kernel *k);
@@ -127,6 +128,7 @@ uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsi
             if (!alloc)
                 return 0;
             uint64_t child = pt_alloc(k, mm, lvl - 1);
+            guest_site(this_cpu(k), SITE_PT_POPULATE);
             set_entry(k, mm, table, lvl, i, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
             table = child;
         } else {
@@ -153,6 +155,7 @@ uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)
     if (!alloc)
         return 0;
     uint64_t child = pt_alloc(k, mm, 1);
+    guest_site(this_cpu(k), SITE_PT_POPULATE);
     set_entry(k, mm, pmd, 2, i, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
     return child;
 }
@@ -162,6 +165,7 @@ int pgd_alloc(struct kernel *k, struct mm *mm)
     mm->pgd = pt_alloc(k, mm, 4);
     /* pgd_ctor: clone the kernel half with plain stores (the page is new). */
     for (unsigned i = 0; i < k->cfg.kernel_pgd_slots; i++) {
+        guest_site(this_cpu(k), SITE_PGD_CTOR);
         int rc = cpu_store(this_cpu(k), mm->pgd, 256 + i,
                            k->pv->make_entry(k, k->kernel_l3[i], PT_TABLE_FLAGS & ~_PAGE_USER));
         MV_ASSERT(rc == 0, "pgd_ctor store into a fresh pgd trapped");
@@ -211,6 +215,7 @@ static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned 
         if (lvl > 2)
             free_level(k, mm, child, lvl - 1, rs, start > rs ? start : rs, end < re ? end : re);
         if (!vma_in(mm, rs, re)) {
+            guest_site(this_cpu(k), SITE_FREE_PGTABLES);
             set_entry(k, mm, table, lvl, i, 0);
             tlb_remove_table(k, child, lvl - 1);
             freed++;

@@ -6,6 +6,7 @@
  * the scheduler's work and a switch_mm. */
 #include "guest/kernel.h"
 #include "guest/layout.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -71,7 +72,12 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             next = v->end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, src, va, 0, &pi);
-        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        if (!pmd) {                                 /* nothing in this 1 GiB */
+            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
+            va = next > v->end || next == 0 ? v->end : next;
+            continue;
+        }
+        pte_t pe = kread_entry(k, pmd, pi);
         if (pte_present(pe) && (pe & _PAGE_PSE)) {
             copy_huge_pmd(k, dst, src, va, cow);
             va = next;
@@ -92,12 +98,14 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             stat_charge(k->st, CYC_kernel, k->cost->pte_copy);
             if (cow && (e & _PAGE_RW)) {
                 e &= ~_PAGE_RW;
+                guest_site(this_cpu(k), SITE_FORK_WRPROTECT);
                 pte_store_direct(k, st, idx, e);     /* ptep_set_wrprotect */
             }
             uint64_t pfn = k->pv->entry_pfn(k, e);
             if (pfn != k->zero_pfn)
                 page_get(k, pfn);
             dst->rss++;
+            guest_site(this_cpu(k), SITE_FORK_COPY_PTE);
             set_entry(k, dst, dt, 1, idx, e);       /* set_pte_at */
         }
         va = next;
@@ -125,15 +133,25 @@ static struct mm *dup_mm(struct kernel *k, struct mm *old)
     return mm;
 }
 
-long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid)
+long do_clone(struct kernel *k, struct task *parent, uint32_t child_pid, unsigned long flags)
 {
     if (task_find(k, child_pid))
         return -EEXIST;
     stat_inc(k->st, CNT_fork);
     stat_charge(k->st, CYC_kernel, k->cost->syscall + k->cost->fork_fixed);
     struct task *c = task_new(k, child_pid, parent->pid);
-    c->mm = dup_mm(k, parent->mm);
+    if (flags & CLONE_VM) {          /* copy_mm: share, take a user reference */
+        c->mm = parent->mm;
+        c->mm->users++;
+    } else {
+        c->mm = dup_mm(k, parent->mm);
+    }
     return child_pid;
+}
+
+long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid)
+{
+    return do_clone(k, parent, child_pid, 0);
 }
 
 static unsigned seg_prot_vm(unsigned prot)

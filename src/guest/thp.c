@@ -9,6 +9,7 @@
  * space its own copy (Linux can map parts of a shared compound page), then
  * splits the private page into 512 ordinary pages. */
 #include "guest/kernel.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 
 static pte_t huge_flags(const struct vma *v, int writable)
@@ -32,8 +33,10 @@ static uint64_t huge_copy(struct kernel *k)
 /* Replace the huge entry at pmd[i] (pmdp_huge_clear_flush + set_pmd_at). */
 static void replace_pmd(struct kernel *k, struct mm *mm, uint64_t pmd, unsigned i, uint64_t hs, pte_t e)
 {
+    guest_site(this_cpu(k), SITE_THP);
     pte_store_direct(k, pmd, i, 0);
     flush_tlb_range(k, mm, hs, hs + HPAGE_SIZE);
+    guest_site(this_cpu(k), SITE_THP);
     set_entry(k, mm, pmd, 2, i, e);
 }
 
@@ -50,6 +53,7 @@ int do_huge_pmd_fault(struct kernel *k, struct mm *mm, struct vma *v, uint64_t v
         v->flags |= VM_ANONVMA;
         mm->rss += 512;
         stat_inc(k->st, CNT_pf_anon);
+        guest_site(this_cpu(k), SITE_THP);
         set_entry(k, mm, pmd, 2, i, k->pv->make_entry(k, head, huge_flags(v, (v->flags & VM_WRITE) != 0)));
         return 1;
     }
@@ -59,6 +63,7 @@ int do_huge_pmd_fault(struct kernel *k, struct mm *mm, struct vma *v, uint64_t v
         uint64_t old = k->pv->entry_pfn(k, e);
         stat_inc(k->st, CNT_pf_cow);
         if (page_of(k, old)->count == 1) {
+            guest_site(this_cpu(k), SITE_THP);
             set_entry(k, mm, pmd, 2, i, e | _PAGE_RW | _PAGE_DIRTY);
         } else {
             uint64_t n = huge_copy(k);
@@ -76,11 +81,13 @@ void copy_huge_pmd(struct kernel *k, struct mm *dst, struct mm *src, uint64_t va
     pte_t e = kread_entry(k, spmd, si);
     if (cow && (e & _PAGE_RW)) {
         e &= ~_PAGE_RW;
+        guest_site(this_cpu(k), SITE_THP);
         pte_store_direct(k, spmd, si, e);           /* pmdp_set_wrprotect */
     }
     uint64_t dpmd = pmd_table(k, dst, va, 1, &di);
     page_get(k, k->pv->entry_pfn(k, e));
     dst->rss += 512;
+    guest_site(this_cpu(k), SITE_THP);
     set_entry(k, dst, dpmd, 2, di, e);
 }
 
@@ -111,6 +118,7 @@ void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va)
     int own_lazy = !k->lazy_mmu;     /* mprotect calls us in lazy mode already */
     if (own_lazy)
         lazy_mmu_enter(k);
+    guest_site(this_cpu(k), SITE_THP);
     for (unsigned j = 0; j < 512; j++)
         set_entry(k, mm, l1, 1, j, k->pv->make_entry(k, head + j, flags));
     if (own_lazy)

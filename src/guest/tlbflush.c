@@ -7,6 +7,7 @@
  * slot is current needs no flush; a flush request for an mm not loaded here
  * only bumps its generation, and the flush happens when it is next loaded. */
 #include "guest/kernel.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 
 static int pcid_on(struct kernel *k) { return this_cpu(k)->pcid_enabled; }
@@ -17,9 +18,11 @@ static void local_flush(struct kernel *k, uint64_t start, uint64_t end)
     if (start == 0 && end == UINT64_MAX)
         pages = UINT64_MAX;
     if (pages > k->cfg.flush_ceiling) {
+        guest_site(this_cpu(k), SITE_FLUSH_LOCAL);
         k->pv->flush_tlb_local(k);
         return;
     }
+    guest_site(this_cpu(k), SITE_INVLPG);
     for (uint64_t va = start; va < end; va += PAGE_SIZE)
         k->pv->flush_tlb_one_user(k, va);
 }
@@ -82,5 +85,6 @@ void switch_mm(struct kernel *k, struct mm *prev, struct mm *next)
         prev->cpumask &= ~(1ull << this_cpu(k)->id);
     next->cpumask |= 1ull << this_cpu(k)->id;
     pc->loaded_mm = next;
+    guest_site(this_cpu(k), SITE_SWITCH_MM);
     k->pv->write_cr3(k, next, pcid, noflush);
 }

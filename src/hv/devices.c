@@ -1,8 +1,10 @@
 /* devices.c: the domain's passthrough devices at work: DMA transfers of
  * workload events, and background traffic (hv.nic_mbps, hv.disk_mbps)
- * every hv.dma_period_us of simulated time. Every page a device touches is
+ * every hv.dma_period_us of simulated time; and the clock tick that lets a
+ * paging mode do periodic work. Every page a device touches is
  * translated by the IOMMU (hw/dma.c, hw/iommu.c). */
 #include "hv/hv.h"
+#include "hv/paging.h"
 #include <string.h>
 
 static uint64_t transfer(struct hv *h, struct dma_dev *d, uint64_t bytes, int write)
@@ -19,7 +21,7 @@ uint64_t hv_dma(struct hv *h, const char *dev, uint64_t bytes, int write)
     return transfer(h, !strcmp(dev, "disk") ? &h->disk : &h->nic, bytes, write);
 }
 
-void hv_devices(struct hv *h, uint64_t now)
+static void devices(struct hv *h, uint64_t now)
 {
     const struct hvbase *c = &h->cfg->hv;
     if (!c->nic_mbps && !c->disk_mbps)
@@ -33,6 +35,13 @@ void hv_devices(struct hv *h, uint64_t now)
         if (c->disk_mbps)
             transfer(h, &h->disk, (uint64_t)((double)c->disk_mbps * 1e6 / 8 * secs), h->disk_dir ^= 1);
     }
+}
+
+void hv_tick(struct hv *h, uint64_t now)
+{
+    devices(h, now);
+    if (h->pm->tick)
+        h->pm->tick(h, now);
 }
 
 void hv_set_rings(struct hv *h, const uint64_t *nic_rx, const uint64_t *nic_tx, unsigned nic,

@@ -203,6 +203,7 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
     d->si.m2p = si_m2p;
     d->si.m2p_ctx = d;
 
+    cluster_init(&h->cl, &cfg->clustering);
     if (pm->init && pm->init(h))
         return -1;
     cpu->vmm = &pm->traps;
@@ -221,6 +222,7 @@ void hv_destroy(struct hv *h)
     free(h->dom.p2m_extent);
     sparse_free(&h->dom.m2p);
     free(h->heap);
+    cluster_destroy(&h->cl);
     h->cpu->vmm = NULL;
     h->cpu->vmm_ctx = NULL;
 }
@@ -230,10 +232,13 @@ void hv_booted(struct hv *h)
     h->next_dma = 0;
     if (h->pm->booted)
         h->pm->booted(h);
+    cluster_reset(&h->cl);   /* the run's counters start now */
 }
 
 int hv_check(struct hv *h, char *msg, unsigned len)
 {
+    if (h->cfg->clustering.enable && cluster_check(&h->cl, h->st, msg, len))
+        return -1;
     return h->pm->check ? h->pm->check(h, msg, len) : 0;
 }
 
@@ -253,8 +258,11 @@ static void hv_metrics(const void *ctx, struct mv_metrics *out)
 
 void hv_instruments(struct hv *h, struct mv_instruments *in)
 {
+    h->timeline = &in->timeline;
     mv_add_gauge(in, "hv_heap_frames", g_heap_used, h);
     if (h->pm->instruments)
         h->pm->instruments(h, in);
     mv_add_metrics(in, hv_metrics, h);
+    if (h->cfg->clustering.enable)
+        cluster_instruments(&h->cl, in);
 }

@@ -2,7 +2,8 @@
  * It counts the exit by reason and charges the transition once, by kind:
  * a hardware VM exit (cost.vm_exit), a PV guest's trap or hypercall into
  * the hypervisor (cost.hypercall), or SSP's trap to the highest-privilege
- * mode (cost.ssp_trap, counted in ssp_traps: it is not a VM exit). */
+ * mode (cost.ssp_trap, counted in ssp_traps: it is not a VM exit). With
+ * clustering on, a VM exit at a guest code site goes to the cluster first. */
 #include "hv/hv.h"
 #include "lib/err.h"
 
@@ -16,9 +17,25 @@ static const enum mv_counter exit_counter[EXIT__N] = {
     [EXIT_HYPERCALL] = CNT_vm_exits_hypercall,
 };
 
+/* Exits at a guest code site the monitor can handle inside a translated
+ * cluster; the others (faults, EPT violations, hypercalls) end it. */
+static int clusterable(enum exit_reason r)
+{
+    return r == EXIT_PT_WRITE || r == EXIT_CR3 || r == EXIT_INVLPG || r == EXIT_FLUSH;
+}
+
 void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r)
 {
     MV_ASSERT(r < EXIT__N, "exit reason %d", (int)r);
+    int cluster = t == HV_VMEXIT && h->cfg->clustering.enable;
+    if (cluster) {
+        if (!clusterable(r)) {
+            cluster_close(&h->cl);
+            cluster = 0;
+        } else if (cluster_join(&h->cl, h->st, h->cost, h->cpu->site)) {
+            return;
+        }
+    }
     uint64_t cycles;
     switch (t) {
     case HV_SSP_TRAP:
@@ -37,4 +54,12 @@ void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r)
         break;
     }
     stat_charge(h->st, CYC_exits, cycles);
+    if (cluster)
+        cluster_open(&h->cl, h->st, h->cost, h->cpu->site);
+}
+
+void hv_set_site_names(struct hv *h, const char *const *names, unsigned n)
+{
+    h->cl.site_names = names;
+    h->cl.nsite_names = n;
 }

@@ -14,9 +14,13 @@
  * transition (a hypercall or a trap into Xen), cost.ssp_trap for SSP's trap
  * to the highest-privilege mode (counted as ssp_traps, not as a VM exit).
  * The handler's own work is charged to the `hypervisor` bucket by the
- * handler; transitions go to the `exits` bucket. */
+ * handler; transitions go to the `exits` bucket. With exit clustering
+ * (cluster.h), a VM exit at a guest code site may instead join the cluster
+ * the previous exit opened: the handler still runs, the transition is not
+ * taken or charged. */
 #ifndef MV_HV_HV_H
 #define MV_HV_HV_H
+#include "hv/cluster.h"
 #include "hv/hvconfig.h"
 #include "hv/public/xen.h"
 #include "hv/vtd.h"
@@ -77,6 +81,8 @@ struct hv {
     int disk_dir;
     const struct paging_mode *pm;
     void *mode;              /* the paging mode's state */
+    struct mv_timeline *timeline;   /* where decisions are recorded (set by hv_instruments) */
+    struct hv_cluster cl;    /* exit clustering (cfg->clustering.enable) */
 };
 
 /* Machine frames for a guest of guest_frames frames under paging mode pm
@@ -98,8 +104,11 @@ int  hv_check(struct hv *h, char *msg, unsigned len);
 /* Register the hypervisor's gauges, metrics and controls. */
 void hv_instruments(struct hv *h, struct mv_instruments *in);
 
-/* The exit path: count one transition by reason and charge it. */
+/* The exit path: count one transition by reason and charge it, unless an
+ * open cluster takes the operation in (cluster.h). */
 void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r);
+/* The guest's names for its code sites (reports only). */
+void hv_set_site_names(struct hv *h, const char *const *names, unsigned n);
 
 /* Hypervisor work, charged to the `hypervisor` bucket. */
 static inline void hv_charge(struct hv *h, uint64_t cycles) { stat_charge(h->st, CYC_hypervisor, cycles); }
@@ -117,9 +126,13 @@ void     hv_free_frame(struct hv *h, uint64_t mfn);
 int      hv_heap_frame(const struct hv *h, uint64_t mfn);
 
 /* Devices: a DMA of `bytes` by device "nic" or "disk" (device time in
- * cycles), and background traffic (hv.nic_mbps, hv.disk_mbps) up to now. */
+ * cycles). */
 uint64_t hv_dma(struct hv *h, const char *dev, uint64_t bytes, int write);
-void     hv_devices(struct hv *h, uint64_t now);
+/* Simulated time has advanced to `now`: background device traffic
+ * (hv.nic_mbps, hv.disk_mbps) and the paging mode's periodic work. */
+void     hv_tick(struct hv *h, uint64_t now);
+/* Seconds of simulated time at cycle `now`. */
+static inline double hv_seconds(const struct hv *h, uint64_t now) { return (double)now / (h->cost->clock_ghz * 1e9); }
 /* The drivers gave the devices their buffers (bus addresses). */
 void     hv_set_rings(struct hv *h, const uint64_t *nic_rx, const uint64_t *nic_tx, unsigned nic,
                       const uint64_t *disk, unsigned ndisk);

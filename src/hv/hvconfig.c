@@ -71,14 +71,52 @@ static const struct param_def hap_defs[] = {
 const struct param_group hap_params = { "hap", hap_defs, sizeof hap_defs / sizeof hap_defs[0],
                                         "nested paging (mode hap)" };
 
+#define S(f, d, lo, hi, doc) PARAM_DBL(struct selconfig, f, d, lo, hi, doc)
+static const struct param_def sel_defs[] = {
+    PARAM_CHOICE(struct selconfig, policy, "dynamic", "dynamic|fixed|alternate",
+                 "dynamic: VEE'11's rules; fixed: stay in the start mode; alternate: a forced round trip "
+                 "from the start mode to the other every alternate_ms"),
+    PARAM_CHOICE(struct selconfig, start, "hap", "hap|shadow",
+                 "the mode the guest starts in (and, policy=fixed, stays in)"),
+    S(sample_ms, "5000", 0.001, 1e9, "sampling period, simulated ms (VEE'11: 5 s)"),
+    PARAM_U64(struct selconfig, history, "3", 1, 64, "samples kept as history (VEE'11: 3)"),
+    S(pf_upper, "5000e-7", 0, 1e9, "guest page faults per 1,000 instructions: upper bound (VEE'11)"),
+    S(pf_lower, "100e-7", 0, 1e9, "guest page faults per 1,000 instructions: lower bound (VEE'11)"),
+    S(tlb_upper, "10", 0, 1e9, "TLB misses per 1,000 instructions: upper bound (VEE'11)"),
+    S(tlb_lower, "0.1", 0, 1e9, "TLB misses per 1,000 instructions: lower bound (VEE'11)"),
+    S(ratio_upper, "200e-7", 0, 1e9, "page faults per TLB miss: upper bound (VEE'11)"),
+    S(ratio_lower, "150e-7", 0, 1e9, "page faults per TLB miss: lower bound (VEE'11)"),
+    S(bound_share, "0.8", 0, 1, "rules 1-2: one rate high switches only if the other is under this share of "
+      "its upper bound (VEE'11: 80%)"),
+    S(alternate_ms, "1000", 0.001, 1e9, "policy=alternate: a round trip to the other mode this often"),
+    S(dwell_ms, "0", 0, 1e9, "policy=alternate: time spent in the other mode (0: straight back)"),
+};
+#undef S
+const struct param_group selective_params = { "selective", sel_defs, sizeof sel_defs / sizeof sel_defs[0],
+                                              "selective paging between nested and shadow (mode selective)" };
+
+static const struct param_def cl_defs[] = {
+    PARAM_BOOL(struct clusterconfig, enable, "false",
+               "exit clustering in hardware-virtualized modes (--clustering sets it)"),
+    PARAM_U64(struct clusterconfig, window, "1000", 0, 1e12,
+              "an exiting operation this many guest cycles or fewer after the previous one joins its "
+              "cluster (unverified)"),
+    PARAM_U64(struct clusterconfig, cache_sites, "32", 1, 4096,
+              "translated clusters kept, one per guest code site, least recently used evicted"),
+};
+const struct param_group clustering_params = { "clustering", cl_defs, sizeof cl_defs / sizeof cl_defs[0],
+                                               "exit clustering (modes tsp, ssp, hap, selective)" };
+
 const struct param_group *const hv_groups[] = {
     &hv_params, &xen_params, &iommu_params, &shadow_params, &tsp_params, &ssp_params, &hap_params,
+    &selective_params, &clustering_params,
 };
 const unsigned hv_ngroups = sizeof hv_groups / sizeof hv_groups[0];
 
 void *hvconfig_part(struct hvconfig *h, unsigned i)
 {
-    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap };
+    void *const part[] = { &h->hv, &h->xen, &h->iommu, &h->shadow, &h->tsp, &h->ssp, &h->hap, &h->selective,
+                              &h->clustering };
     return i < sizeof part / sizeof part[0] ? part[i] : NULL;
 }
 
@@ -107,5 +145,9 @@ int hvconfig_validate(const struct hvconfig *h)
     if (h->hap.ntlb_entries && (h->hap.ntlb_entries % h->hap.ntlb_ways || (ns & (ns - 1))))
         return mv_error("--param hap.ntlb_*: entries must be a multiple of ways giving a power-of-two "
                         "number of sets");
+    if (!strcmp(h->selective.policy, "alternate") && h->selective.dwell_ms >= h->selective.alternate_ms)
+        return mv_error("--param selective.dwell_ms=%g: the time away must be shorter than "
+                        "selective.alternate_ms=%g (a round trip starts every alternate_ms)",
+                        h->selective.dwell_ms, h->selective.alternate_ms);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* hvconfig.h: the hypervisor's configuration: one parameter group per
  * component, routed by sim/config.c: the domain and its devices (hv.*), the
  * Xen PV MMU (xen.*), the VT-d IOMMU (iommu.*), shadow paging (shadow.*,
- * with tsp.* and ssp.* for each variant) and nested paging (hap.*). */
+ * with tsp.* and ssp.* for each variant), nested paging (hap.*), selective
+ * switching between them (selective.*) and exit clustering (clustering.*). */
 #ifndef MV_HV_HVCONFIG_H
 #define MV_HV_HVCONFIG_H
 #include "hw/iommu.h"
@@ -46,6 +47,25 @@ struct hapconfig {
     int      guest_pwc;        /* guest-dimension paging-structure caches */
 };
 
+/* selective: VEE'11's policy and its thresholds (per 1,000 instructions). */
+struct selconfig {
+    char     policy[PARAM_STR_MAX];  /* dynamic | hap | shadow | alternate */
+    char     start[PARAM_STR_MAX];   /* hap | shadow */
+    double   sample_ms;
+    uint64_t history;
+    double   pf_upper, pf_lower, tlb_upper, tlb_lower, ratio_upper, ratio_lower;
+    double   bound_share;      /* rules 1-2: the other rate under this share of its upper bound */
+    double   alternate_ms, dwell_ms;   /* policy=alternate: a round trip every alternate_ms */
+};
+
+/* Exit clustering (Agesen et al., USENIX ATC'12): VM exits at guest code
+ * sites handled together in one transition, under binary translation. */
+struct clusterconfig {
+    int      enable;           /* --clustering */
+    uint64_t window;           /* the next exiting operation within this many guest cycles joins the cluster */
+    uint64_t cache_sites;      /* translations kept, one per site (LRU) */
+};
+
 struct hvconfig {
     struct hvbase hv;
     struct xenconfig xen;
@@ -54,9 +74,12 @@ struct hvconfig {
     struct tspconfig tsp;
     struct sspconfig ssp;
     struct hapconfig hap;
+    struct selconfig selective;
+    struct clusterconfig clustering;
 };
 
-extern const struct param_group hv_params, xen_params, shadow_params, tsp_params, ssp_params, hap_params;
+extern const struct param_group hv_params, xen_params, shadow_params, tsp_params, ssp_params, hap_params,
+    selective_params, clustering_params;
 extern const struct param_group *const hv_groups[];
 extern const unsigned hv_ngroups;
 void *hvconfig_part(struct hvconfig *h, unsigned i);

@@ -1,5 +1,6 @@
-/* hvm.c: what the hardware-virtualized paging modes share. Security invariants every hardware-virtualized paging mode
- * (hap, tsp, ssp) shares, recomputed from the tables themselves:
+/* hvm.c: what the hardware-virtualized paging modes (hap, tsp, ssp,
+ * selective) share: devices see guest-physical addresses, and the security
+ * invariants of their I/O side, recomputed from the tables themselves:
  *  - the domain's I/O page tables map only its own frames, each guest frame
  *    at its own guest-physical address (dfn = gfn -> p2m(gfn)): no device
  *    reaches a hypervisor frame (EPT, shadow or I/O tables) or another

@@ -4,7 +4,7 @@
 #include <string.h>
 
 const struct paging_mode *const paging_modes[] = {
-    &pm_pv, &pm_pv_pibooster, &pm_tsp, &pm_ssp, &pm_hap,
+    &pm_pv, &pm_pv_pibooster, &pm_tsp, &pm_ssp, &pm_hap, &pm_selective,
 };
 const unsigned npaging_modes = sizeof paging_modes / sizeof paging_modes[0];
 

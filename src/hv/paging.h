@@ -29,6 +29,9 @@ struct paging_mode {
     void (*booted)(struct hv *h);          /* after boot: reset the mode's statistics */
     int  (*check)(struct hv *h, char *msg, unsigned len);
     void (*instruments)(struct hv *h, struct mv_instruments *in);
+    /* Simulated time has advanced to `now` (cycles): periodic work such as
+     * sampling (may be NULL). */
+    void (*tick)(struct hv *h, uint64_t now);
     const struct mv_control_def *controls; /* offered controls, NULL-name terminated (may be NULL) */
     struct vmm_ops traps;                  /* installed on the vCPU */
 };
@@ -37,6 +40,6 @@ extern const struct paging_mode *const paging_modes[];
 extern const unsigned npaging_modes;
 const struct paging_mode *paging_mode_find(const char *name);
 
-extern const struct paging_mode pm_pv, pm_pv_pibooster, pm_tsp, pm_ssp, pm_hap;
+extern const struct paging_mode pm_pv, pm_pv_pibooster, pm_tsp, pm_ssp, pm_hap, pm_selective;
 
 #endif

@@ -7,6 +7,8 @@
 #define C(f, d, doc) PARAM_U64(struct cost, f, d, 0, 1e9, doc)
 static const struct param_def defs[] = {
     PARAM_DBL(struct cost, clock_ghz, "2.4", 0.1, 10, "clock rate in GHz (cycles -> time)"),
+    PARAM_DBL(struct cost, cpi, "1", 0, 100, "cycles per instruction of a program's work between its "
+              "references (compute; workloads say how many instructions a reference stands for; unverified)"),
     C(ref, "1", "reference that hits the L1 TLB"),
     C(stlb_hit, "7", "extra cycles for an STLB hit (unverified)"),
     C(walk_start, "10", "fixed part of a page walk (unverified)"),
@@ -52,6 +54,10 @@ static const struct param_def defs[] = {
     C(shadow_page, "800", "shadow paging: allocate, clear and hash one shadow page, or drop one (unverified)"),
     C(shadow_emulate, "500", "TSP: emulate a trapped page-table write, beyond the VM exit (unverified)"),
     C(ept_fill, "1000", "HAP: handle an EPT violation (walk and fill the EPT), beyond the VM exit (unverified)"),
+    C(bt_translate, "20000", "exit clustering: inspect and translate the guest code at one site, once per "
+                             "cached translation (unverified)"),
+    PARAM_DBL(struct cost, bt_slowdown, "1.5", 1, 100, "exit clustering: guest code between the exits of a "
+              "cluster runs translated, this many times slower than directly (unverified)"),
 };
 #undef C
 
@@ -61,11 +67,11 @@ const struct param_group cost_params = {
 
 const struct cost_profile_def cost_profiles[] = {
     { "default", "a 2.4 GHz x86-64 server; VM exit from REFERENCE 5 (AMD SVM round trip)", "" },
-    { "nested", "the guest's hypervisor itself runs in a VM: each exit is emulated by the "
-                "outer VMM (REFERENCE 5: 18,890 cycles, KVM on Hyper-V)",
-      "vm_exit=18890,hypercall=18890" },
-    { "enlightened", "nested with enlightened VMCS (REFERENCE 5: 8,304 cycles)",
-      "vm_exit=8304,hypercall=8304" },
+    { "nested", "the guest's hypervisor itself runs in a VM (REFERENCE 5: 18,890 cycles, KVM on Hyper-V): each "
+                "VM exit and SSP trap is emulated by the outer VMM; a PV guest's traps and hypercalls are ring "
+                "transitions inside that VM and keep their cost",
+      "vm_exit=18890,ssp_trap=18890" },
+    { "enlightened", "nested with enlightened VMCS (REFERENCE 5: 8,304 cycles)", "vm_exit=8304,ssp_trap=8304" },
 };
 const unsigned cost_nprofiles = sizeof cost_profiles / sizeof cost_profiles[0];
 

@@ -14,6 +14,7 @@
 
 struct cost {
     double   clock_ghz;
+    double   cpi;             /* cycles per instruction of a program's work between references */
     /* CPU translation */
     uint64_t ref;             /* a reference that hits the L1 TLB */
     uint64_t stlb_hit;        /* extra for an STLB hit */
@@ -62,6 +63,9 @@ struct cost {
     uint64_t shadow_page;     /* shadow paging: build (or drop) one shadow page */
     uint64_t shadow_emulate;  /* TSP: emulate a trapped page-table write, beyond the exit */
     uint64_t ept_fill;        /* HAP: handle an EPT violation (map the frame), beyond the exit */
+    /* exit clustering */
+    uint64_t bt_translate;    /* inspect and translate the guest code at one site, once */
+    double   bt_slowdown;     /* guest code run translated inside a cluster: this many times slower */
 };
 
 extern const struct param_group cost_params;

@@ -144,24 +144,35 @@ uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)
     return gfn;
 }
 
+/* A frame the guest does not have (beyond its memory, or beyond the
+ * machine's): nothing answers a load (all ones), a store faults. */
+static int guest_frame_ok(const struct cpu *c, uint64_t mfn, unsigned idx)
+{
+    return mfn < c->mem->nframes && idx < PTRS_PER_TABLE;
+}
+
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx)
 {
     uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
-    MV_ASSERT(mfn != UINT64_MAX, "guest load from unmapped frame %#llx", (unsigned long long)gfn);
+    if (!guest_frame_ok(c, mfn, idx))
+        return UINT64_MAX;
     return pmem_read(c->mem, mfn, idx);
 }
 
 int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
+    if (idx >= PTRS_PER_TABLE)
+        return -1;
     if (c->vmm && c->vmm->store_traps && c->vmm->store_traps(c->vmm_ctx, gfn))
         return c->vmm->store(c->vmm_ctx, c, gfn, idx, val);
     uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
-    MV_ASSERT(mfn != UINT64_MAX, "guest store to unmapped frame %#llx", (unsigned long long)gfn);
+    if (!guest_frame_ok(c, mfn, idx))
+        return -1;
     pmem_write(c->mem, mfn, idx, val);
     return 0;
 }
 
-static inline void observe(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
 {
     if (c->obs)
         c->obs->flush(c->obs->ctx, kind, va, pcid);
@@ -172,7 +183,6 @@ static void hw_flush_pcid(struct cpu *c, uint16_t pcid)
 {
     tlb_flush_pcid(&c->tlb, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
-    observe(c, FLUSH_INVPCID_SINGLE, 0, pcid);
 }
 
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush)
@@ -191,6 +201,13 @@ void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflus
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 {
     c->st->cnt[CNT_ctx_switch]++;
+    /* MOV CR3 invalidates, architecturally: with PCIDs the new PCID's
+     * non-global entries unless bit 63 says not to; without, every
+     * non-global entry. */
+    if (!c->pcid_enabled)
+        cpu_arch_flush(c, FLUSH_INVPCID_NONGLOBAL, 0, 0);
+    else if (!noflush)
+        cpu_arch_flush(c, FLUSH_INVPCID_SINGLE, 0, pcid);
     if (c->vmm && c->vmm->write_cr3 && c->vmm->write_cr3(c->vmm_ctx, c, root, pcid, noflush))
         return;
     stat_charge(c->st, CYC_ctx_switch, c->cost->cr3_write);
@@ -202,7 +219,6 @@ void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid)
 {
     tlb_flush_page(&c->tlb, va, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
-    observe(c, FLUSH_INVLPG, va, pcid);
 }
 
 void cpu_hw_flush(struct cpu *c, int include_global)
@@ -212,7 +228,6 @@ void cpu_hw_flush(struct cpu *c, int include_global)
     else
         tlb_flush_nonglobal(&c->tlb);
     pwc_flush_all(&c->pwc);
-    observe(c, include_global ? FLUSH_INVPCID_ALL : FLUSH_INVPCID_NONGLOBAL, 0, 0);
 }
 
 void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
@@ -262,6 +277,7 @@ static void guest_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, ui
     if (kind == FLUSH_CR3_RELOAD && !c->pcid_enabled)
         cn = CNT_tlb_flush_nonglobal;
     c->st->cnt[cn]++;
+    cpu_arch_flush(c, kind, va, pcid);
     if (c->vmm && c->vmm->tlb_flush && c->vmm->tlb_flush(c->vmm_ctx, c, kind, va, pcid))
         return;
     int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
@@ -284,10 +300,12 @@ void cpu_flush_all(struct cpu *c)
     guest_flush(c, FLUSH_GLOBAL, 0, 0);
 }
 
-void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va)
+int cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va)
 {
-    MV_ASSERT(kind >= FLUSH_INVPCID_ADDR, "INVPCID of kind %d", (int)kind);
+    if (kind < FLUSH_INVPCID_ADDR || kind > FLUSH_INVPCID_NONGLOBAL)
+        return -1;                          /* an invalid INVPCID type: #GP */
     guest_flush(c, kind, va, pcid);
+    return 0;
 }
 
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
@@ -299,6 +317,7 @@ long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
 
 int cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
+    c->inject_pfec = pfec;
     if (!c->vmm || !c->vmm->page_fault)
         return 0;
     return c->vmm->page_fault(c->vmm_ctx, c, va, pfec, mfn);

@@ -80,10 +80,15 @@ struct nested_mmu {
     struct tlb ntlb;
 };
 
-/* Someone watching the CPU's TLB invalidations, whoever issues them (the
- * correctness oracle). kind is what was invalidated: FLUSH_INVLPG (va,
- * pcid), FLUSH_INVPCID_SINGLE (pcid), FLUSH_INVPCID_NONGLOBAL or
- * FLUSH_INVPCID_ALL (every PCID). */
+/* Someone watching the guest's architectural TLB invalidations (the
+ * correctness oracle): its INVLPG, CR3 writes, CR4.PGE toggles and INVPCID,
+ * and the flushes a PV guest asks its hypervisor for (cpu_arch_flush).
+ * Until the guest invalidates a translation it changed, it may still see
+ * the old one; the hardware flushes that carry an invalidation out, and
+ * those a hypervisor makes for its own reasons, do not end that window and
+ * are not reported. kind: FLUSH_INVLPG or FLUSH_INVPCID_ADDR (va, pcid),
+ * FLUSH_CR3_RELOAD or FLUSH_INVPCID_SINGLE (pcid), FLUSH_INVPCID_NONGLOBAL
+ * or FLUSH_GLOBAL / FLUSH_INVPCID_ALL (every PCID). */
 struct tlb_observer {
     void (*flush)(void *ctx, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
     void *ctx;
@@ -113,6 +118,9 @@ struct cpu {
     struct nested_mmu nested;
     struct walk_log log;   /* the references of the walk under way */
     const struct tlb_observer *obs;   /* NULL: nobody watches */
+    uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
+    uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
+                              to the hardware's; a hypervisor injecting the fault may change it) */
 };
 
 /* Returns -1 if the TLB geometry is invalid (no message). */
@@ -169,8 +177,10 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
 /* The native 1D walk of hw_root, filling *x; charges walk cycles. */
 uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x);
 
-/* Guest kernel memory: word idx of guest frame gfn. Loads never trap; stores
- * trap to the hypervisor if it write-protects the frame. */
+/* Guest kernel memory: word idx (< 512) of guest frame gfn. Loads never
+ * trap; stores trap to the hypervisor if it write-protects the frame. A
+ * frame the guest does not have reads as all ones and a store to it faults
+ * (returns non-zero), as does a store the hypervisor refuses. */
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
@@ -180,11 +190,17 @@ void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
 void cpu_invlpg(struct cpu *c, uint64_t va);
 void cpu_reload_cr3(struct cpu *c);  /* MOV CR3 of the loaded root: flush its PCID */
 void cpu_flush_all(struct cpu *c);   /* toggling CR4.PGE: everything */
-void cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);
+int  cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);  /* -1: #GP (bad type) */
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
 /* A page fault on the way to the guest: 1 if the hypervisor resolved it
- * (retry), 2 if it emulated the access (*mfn), 0 if the guest must handle it. */
+ * (retry), 2 if it emulated the access (*mfn), 0 if the guest must handle it
+ * (with error code c->inject_pfec). */
 int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
+
+/* The guest invalidated these translations architecturally (for a
+ * hypervisor carrying out a flush a PV guest asked for; the guest's own
+ * flush instructions report themselves): tells the observer. */
+void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
 
 /* Hardware-side operations a hypervisor performs on the CPU it runs on (no
  * trap, no charge for the instruction: the caller charges its own path). */

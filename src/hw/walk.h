@@ -5,8 +5,10 @@
  * level, stop at a leaf (4K, 2M or 1G), accumulate permissions, check the
  * access, set Accessed/Dirty bits, and log every memory reference it makes.
  * Two entry formats share it (struct pt_format): the x86-64 4-level format
- * of pte.h (native and PV guest tables, shadow tables, VT-d second-level
- * tables) and Intel's EPT format (nested paging's host dimension).
+ * of pte.h (native and PV guest tables, shadow tables) and Intel's EPT
+ * format (nested paging's host dimension). The IOMMU's walk of VT-d tables
+ * (hw/iommu.c) and the oracle's reference walk (sim/oracle.c) are written
+ * apart on purpose: the oracle must not share the code it checks.
  *
  * Between reading an entry and reading the table it names, the walker calls
  * a table-fetch step. In a 1D walk it is the identity: entries hold the
@@ -16,9 +18,7 @@
  * references go to the same log, marked as the host dimension. This is the
  * shape of KVM's paging_tmpl.h (one walker instantiated per format, with
  * the nested fetch of the guest table frames) without its macros.
- *
- * With flags = 0 and no PWC it is also the side-effect-free reference walk
- * the correctness oracle uses. */
+ */
 #ifndef MV_HW_WALK_H
 #define MV_HW_WALK_H
 #include "hw/pmem.h"

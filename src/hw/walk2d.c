@@ -7,6 +7,8 @@ uint32_t ept_translate(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *m
     struct nested_mmu *n = &c->nested;
     uint64_t gpa = gfn << PAGE_SHIFT;
     struct tlb_xlate x;
+    if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))   /* beyond what a 4-level EPT translates: a violation */
+        return 1;
     if (n->ntlb_on && tlb_lookup(&n->ntlb, gpa, 0, &x)) {
         c->st->cnt[CNT_ntlb_hit]++;
         *mfn = x.frame;

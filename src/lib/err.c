@@ -5,6 +5,9 @@
 
 static _Thread_local char last_error[1024];   /* each run thread keeps its own */
 static int error_quiet;
+static _Thread_local int deferring;           /* keep this thread's messages for later */
+static _Thread_local char *deferred;
+static _Thread_local size_t ndeferred;
 
 void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -23,9 +26,26 @@ int mv_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    if (!error_quiet)
+    if (error_quiet)
+        return -1;
+    if (deferring) {
+        size_t n = strlen(last_error) + 10;
+        deferred = mv_realloc(deferred, ndeferred + n + 1);
+        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s\n", last_error);
+    } else {
         fprintf(stderr, "memvirt: %s\n", last_error);
+    }
     return -1;
+}
+
+void mv_error_defer(int on) { deferring = on; }
+
+char *mv_error_take(void)
+{
+    char *m = deferred;
+    deferred = NULL;
+    ndeferred = 0;
+    return m;
 }
 
 void mv_warn(const char *fmt, ...)

@@ -37,6 +37,13 @@ const char *mv_last_error(void);
  * callers that add context before reporting). Returns the previous setting. */
 int mv_error_quiet(int quiet);
 
+/* For the calling thread: while on, mv_error collects its lines
+ * ("memvirt: ...\n") instead of printing them; mv_error_take hands them over
+ * (NULL if none; the caller frees) so that runs of several modes can print
+ * an error they share once. */
+void  mv_error_defer(int on);
+char *mv_error_take(void);
+
 void *mv_calloc(size_t n, size_t size);
 void *mv_malloc(size_t size);
 void *mv_realloc(void *p, size_t size);

@@ -67,8 +67,24 @@ const struct mv_control *mv_find_control(const struct mv_instruments *in, const 
     return NULL;
 }
 
+void mv_event_add(struct mv_timeline *tl, double t, const char *what, const char *why)
+{
+    GROW(tl->e, tl->n, tl->cap);
+    struct mv_event *e = &tl->e[tl->n++];
+    e->t = t;
+    snprintf(e->what, sizeof e->what, "%s", what);
+    snprintf(e->why, sizeof e->why, "%s", why);
+}
+
+void mv_timeline_free(struct mv_timeline *tl)
+{
+    free(tl->e);
+    *tl = (struct mv_timeline){ 0 };
+}
+
 void mv_instruments_free(struct mv_instruments *in)
 {
+    mv_timeline_free(&in->timeline);
     free(in->gauge);
     free(in->control);
     free(in->metrics);

@@ -51,6 +51,20 @@ struct mv_metric_source {
     const void *ctx;
 };
 
+/* A timeline: what a layer decided, when and why (the selective mode's
+ * switches), in the order it happened. */
+struct mv_event {
+    double t;                 /* simulated seconds */
+    char what[MV_NAME_MAX];
+    char why[160];
+};
+struct mv_timeline {
+    struct mv_event *e;
+    unsigned n, cap;
+};
+void mv_event_add(struct mv_timeline *tl, double t, const char *what, const char *why);
+void mv_timeline_free(struct mv_timeline *tl);
+
 struct mv_instruments {
     struct mv_gauge *gauge;
     unsigned ngauge, capgauge;
@@ -58,6 +72,7 @@ struct mv_instruments {
     unsigned ncontrol, capcontrol;
     struct mv_metric_source *metrics;
     unsigned nmetrics, capmetrics;
+    struct mv_timeline timeline;
 };
 
 void mv_add_gauge(struct mv_instruments *in, const char *name, double (*read)(const void *), const void *ctx);

@@ -148,6 +148,12 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
                             where, g->prefix, d->name, value, d->choices);
         strcpy(field, value);
         return 0;
+    case P_STR:
+        if (strlen(value) >= (size_t)d->max)
+            return mv_error("%s: %s.%s: value too long (at most %.0f characters)",
+                            where, g->prefix, d->name, d->max - 1);
+        strcpy(field, value);
+        return 0;
     }
     return mv_error("%s: %s.%s: unknown parameter type", where, g->prefix, d->name);
 }
@@ -186,7 +192,7 @@ void param_format(const struct param_def *d, const void *cfg, char *buf, size_t 
     case P_U64: { uint64_t v; memcpy(&v, field, sizeof v); snprintf(buf, len, "%llu", (unsigned long long)v); return; }
     case P_DBL: { double v; memcpy(&v, field, sizeof v); param_format_dbl(v, buf, len); return; }
     case P_BOOL: { int v; memcpy(&v, field, sizeof v); snprintf(buf, len, "%s", v ? "true" : "false"); return; }
-    case P_CHOICE: snprintf(buf, len, "%s", field); return;
+    case P_CHOICE: case P_STR: snprintf(buf, len, "%s", field); return;
     }
     snprintf(buf, len, "?");
 }
@@ -198,6 +204,7 @@ void param_range(const struct param_def *d, char *buf, size_t len)
     case P_DBL: snprintf(buf, len, "[%g, %g]", d->min, d->max); return;
     case P_BOOL: snprintf(buf, len, "true|false"); return;
     case P_CHOICE: snprintf(buf, len, "%s", d->choices); return;
+    case P_STR: snprintf(buf, len, "text"); return;
     }
     snprintf(buf, len, "?");
 }
@@ -209,6 +216,6 @@ void param_print_group(FILE *f, const struct param_group *g)
         char name[96], range[64];
         snprintf(name, sizeof name, "%s.%s", g->prefix, d->name);
         param_range(d, range, sizeof range);
-        fprintf(f, "  %-34s %-10s %-22s %s\n", name, d->def, range, d->doc);
+        fprintf(f, "  %-34s %-10s %-22s %s\n", name, *d->def ? d->def : "\"\"", range, d->doc);
     }
 }

@@ -18,6 +18,7 @@ enum param_type {
     P_DBL,    /* double; decimal as JSON writes it (-1.5, 2e-3) */
     P_BOOL,   /* int; 0/1/true/false/on/off/yes/no */
     P_CHOICE, /* char[PARAM_STR_MAX]; one of the '|'-separated choices */
+    P_STR,    /* char[max]: free text such as a file name (max = the buffer's size) */
 };
 
 struct param_def {
@@ -41,6 +42,9 @@ struct param_group {
 #define PARAM_DBL(st, f, d, lo, hi, doc) { #f, P_DBL, offsetof(st, f), d, lo, hi, NULL, doc }
 #define PARAM_BOOL(st, f, d, doc) { #f, P_BOOL, offsetof(st, f), d, 0, 1, NULL, doc }
 #define PARAM_CHOICE(st, f, d, ch, doc) { #f, P_CHOICE, offsetof(st, f), d, 0, 0, ch, doc }
+/* The longest formatted value (param_format): a P_STR of up to 4095 bytes. */
+#define PARAM_VALUE_MAX 4096
+#define PARAM_STR(st, f, d, doc) { #f, P_STR, offsetof(st, f), d, 0, sizeof(((st *)0)->f), NULL, doc }
 
 /* Store every default into cfg. Aborts if a default itself does not parse. */
 void param_defaults(const struct param_group *g, void *cfg);

@@ -87,7 +87,11 @@
     X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
     X(rootbuf_miss)     /* SSP: context switches that missed it */          \
     X(hv_tlb_flush)     /* full TLB flushes the hypervisor issued itself (shadows dropped) */ \
-    X(oracle_stale)     /* --check: references that used an unflushed, superseded translation */
+    X(oracle_stale)     /* --check: references that used an unflushed, superseded translation */ \
+    X(instructions)     /* retired user instructions: references x the workload's instructions per reference */ \
+    X(cluster_exits_avoided) /* exit clustering: exiting operations handled inside a cluster, without a transition */ \
+    X(clusters)         /* exit clustering: transitions that handled two or more exiting operations */ \
+    X(bt_translations)  /* exit clustering: guest code sites inspected and translated */
 
 #define MV_CYCLES(X)                                                          \
     X(user)             /* references that hit the TLB */                     \
@@ -103,7 +107,9 @@
     X(iommu)            /* IOMMU invalidations and I/O page-table updates (CPU side; \
                            I/O walks are device time, not charged here) */               \
     X(idle)             /* time the workload spent waiting */                 \
-    X(exits)            /* guest->hypervisor transitions: VM exits, PV traps, SSP traps */
+    X(exits)            /* guest->hypervisor transitions: VM exits, PV traps, SSP traps */ \
+    X(compute)          /* the program's instructions besides its references (cost.cpi each) */ \
+    X(bt)               /* exit clustering: translating guest code and running it translated */
 
 #define MV_ENUM_COUNTER(n) CNT_##n,
 #define MV_ENUM_CYCLES(n) CYC_##n,

@@ -23,7 +23,9 @@ import mvresults
 from mvcommon import Parser, die, source_dir
 
 CMD = "figures"
-QUICK = ["forkstorm.minutes=1", "lmbench.iterations=20", "memwalk.refs=100000", "netio.seconds=1"]
+QUICK = ["forkstorm.minutes=1", "lmbench.iterations=20", "memwalk.refs=100000", "netio.seconds=1",
+         "memwalk-gcc.refs=100000", "memwalk-mcf.refs=100000", "memwalk-phases.refs=200000",
+         "memwalk-phases.phase_refs=40000", "memwalk-phases.b_phase_refs=10000"]
 
 
 def listed_modes(memvirt):
@@ -179,17 +181,41 @@ def fig_selective(runs):
 
 
 def fig_clustering(runs):
+    """Exit clustering: for each workload and mode, the share of VM exits it
+    avoided, and the speed-up (busy time without over busy time with) under
+    each cost profile the sweep ran."""
+    def on(r):
+        return str(r["sweep"].get("clustering.enable")).lower() in ("true", "1", "on", "yes")
+
+    def prof(r):
+        return r["sweep"].get("profile") or "default"
     wl = by_workload(runs)
-    fig, axs = mvplot.grid(2, 2, panel=(3.8, 2.6))
-    ws = list(wl)
-    ms = modes_of(runs)
-    def val(w, m, f):
-        return next((f(r) for r in wl[w] if r["mode"] == m), 0)
-    mvplot.bars("VM exits per 1000 references", ws,
-                [(m, [val(w, m, lambda r: 1000 * r["counters"].get("vm_exits", 0) / max(1, r["counters"]["refs"]))
-                      for w in ws]) for m in ms], "exits", ax=axs[0], legend=False)
-    mvplot.bars("Busy time", ws, [(m, [val(w, m, lambda r: mvresults.busy_cycles(r) / 1e6) for w in ws]) for m in ms],
-                "Mcycles", ax=axs[1], logy=True)
+    ws, ms = list(wl), modes_of(runs)
+    profiles = []
+    for r in runs:
+        if prof(r) not in profiles:
+            profiles.append(prof(r))
+
+    def pick(w, m, c, p):
+        return next((r for r in wl[w] if r["mode"] == m and on(r) == c and prof(r) == p), None)
+
+    def share(w, m):
+        r = pick(w, m, True, profiles[0])
+        if not r:
+            return 0
+        c = r["counters"]
+        avoided = c.get("cluster_exits_avoided", 0)
+        return 100 * avoided / max(1, avoided + c.get("vm_exits", 0))
+
+    def speedup(w, m, p):
+        a, b = pick(w, m, False, p), pick(w, m, True, p)
+        return mvresults.busy_cycles(a) / max(1, mvresults.busy_cycles(b)) if a and b else 0
+    fig, axs = mvplot.grid(1 + len(profiles), 3, panel=(3.8, 2.6))
+    mvplot.bars(f"VM exits avoided ({profiles[0]})", ws, [(m, [share(w, m) for w in ws]) for m in ms],
+                "% of exits", ax=axs[0], legend=False)
+    for i, p in enumerate(profiles):
+        mvplot.bars(f"Speed-up, profile {p}", ws, [(m, [speedup(w, m, p) for w in ws]) for m in ms],
+                    "busy time off / on", ax=axs[1 + i], legend=i == len(profiles) - 1)
     fig.tight_layout()
     return [("clustering", fig)]
 

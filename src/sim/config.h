@@ -41,6 +41,10 @@ struct sim_config {
     struct simparams sim;
     const struct workload_def *wl;
     void *wl_cfg;
+    /* Optional: called with each event before the kernel carries it out
+     * (`memvirt trace info` reads page-table counts per process here). */
+    void (*observe)(void *ctx, struct kernel *k, const struct event *ev);
+    void *observe_ctx;
 };
 
 extern const struct param_group tlb_params, sim_params;

@@ -35,7 +35,7 @@ void config_json_write(struct json *j, const struct sim_config *c, const char *c
     for (unsigned i = 0; i < ng; i++)
         for (size_t k = 0; k < g[i].g->n; k++) {
             const struct param_def *d = &g[i].g->defs[k];
-            char name[96], val[64];
+            char name[96], val[PARAM_VALUE_MAX];
             snprintf(name, sizeof name, "%s.%s", g[i].g->prefix, d->name);
             param_format(d, g[i].cfg, val, sizeof val);
             json_key(j, name);
@@ -97,7 +97,7 @@ void config_csv_write(FILE *f, const struct sim_config *c, const char *const *mo
     for (unsigned i = 0; i < ng; i++)
         for (size_t k = 0; k < g[i].g->n; k++) {
             const struct param_def *d = &g[i].g->defs[k];
-            char name[96], val[64];
+            char name[96], val[PARAM_VALUE_MAX];
             snprintf(name, sizeof name, "%s.%s", g[i].g->prefix, d->name);
             param_format(d, g[i].cfg, val, sizeof val);
             csv_row(f, c, name, val);

@@ -78,6 +78,7 @@ static int load_params(const char *name, json_t *params, struct sim_config *c)
             snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
             break;
         case P_CHOICE:
+        case P_STR:
             if (!json_is_string(v))
                 return mv_error("%s: %s: expected a string", where, key);
             if (param_set(g[gi].g, g[gi].cfg, d->name, json_string_value(v), where))

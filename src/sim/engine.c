@@ -18,6 +18,7 @@ struct run {
     struct run_result *out;
     uint64_t interval;          /* cycles */
     uint64_t next_sample;
+    int series_end;             /* next_sample would pass 2^64 cycles */
     struct mv_stats last;
     struct mark marks[MAX_MARKS];
     unsigned nmarks;
@@ -28,6 +29,8 @@ struct run {
     double wall0, wall_last;
     int progress;
     struct oracle *oracle;      /* under --check */
+    void *wl;                   /* the workload's generator */
+    double instr, compute;      /* exact running totals (counters and cycles take their integer parts) */
 };
 
 static double wall_now(void)
@@ -58,17 +61,21 @@ static void sample(struct run *r, uint64_t at)
 
 static void tick(struct run *r)
 {
-    while (r->m.st.now >= r->next_sample) {
+    while (r->m.st.now >= r->next_sample && !r->series_end) {
         sample(r, r->next_sample);
+        if (r->next_sample > UINT64_MAX - r->interval)
+            r->series_end = 1;                 /* the clock is at its end: no later sample */
         r->next_sample += r->interval;
     }
 }
 
 static void idle_until(struct run *r, uint64_t ns)
 {
-    uint64_t target = (uint64_t)((double)ns * r->cfg->cost.clock_ghz);
+    /* saturated: a double at or past 2^64 has no uint64_t (undefined) */
+    double x = (double)ns * r->cfg->cost.clock_ghz;
+    uint64_t target = x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
     while (r->m.st.now < target) {
-        uint64_t step = target < r->next_sample ? target : r->next_sample;
+        uint64_t step = target < r->next_sample || r->series_end ? target : r->next_sample;
         stat_charge(&r->m.st, CYC_idle, step - r->m.st.now);
         tick(r);
     }
@@ -119,12 +126,23 @@ static void scheduled(struct run *r)
     }
 }
 
+/* Where the event being handled came from, for an error: the workload's
+ * own position (a trace: file and record) or the count of events. */
+static const char *where(struct run *r, char *buf, size_t len)
+{
+    if (r->cfg->wl->where && r->wl)
+        r->cfg->wl->where(r->wl, buf, len);
+    else
+        snprintf(buf, len, "workload %s: event %llu", r->cfg->wl->name, (unsigned long long)r->events);
+    return buf;
+}
+
 static struct task *task_of(struct run *r, const struct event *ev)
 {
     struct task *t = task_find(&r->m.k, ev->pid);
+    char w[4200];
     if (!t)
-        mv_error("workload %s: event %llu names pid %u, which does not exist",
-                 r->cfg->wl->name, (unsigned long long)r->events, ev->pid);
+        mv_error("%s: pid %u does not exist", where(r, w, sizeof w), ev->pid);
     return t;
 }
 
@@ -138,9 +156,10 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
         enum access acc = acc_of[ref & (REF_WRITE | REF_EXEC)];
         uint64_t mfn;
+        char w[4200];
         if (user_access(k, va, acc, &mfn))
-            return mv_error("workload %s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
-                            r->cfg->wl->name, t->pid, (unsigned long long)va,
+            return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
+                            where(r, w, sizeof w), t->pid, (unsigned long long)va,
                             acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read");
         if (r->cfg->check) {
             char msg[256];
@@ -148,6 +167,16 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
             if (oracle_check(r->oracle, t->mm, va, acc, mfn, msg, sizeof msg))
                 return mv_error("--check: translation oracle: pid %u: %s", t->pid, msg);
         }
+    }
+    /* The program's instructions: each reference and the work it stands
+     * for; the work beyond the reference itself costs cost.cpi each. */
+    double ipr = r->cfg->wl->instr_per_ref ? r->cfg->wl->instr_per_ref(r->wl) : 1.0;
+    r->instr += (double)ev->n * ipr;
+    r->m.st.cnt[CNT_instructions] = (uint64_t)r->instr;
+    if (ipr > 1) {
+        uint64_t before = (uint64_t)r->compute;
+        r->compute += (double)ev->n * (ipr - 1) * r->cfg->cost.cpi;
+        stat_charge(&r->m.st, CYC_compute, (uint64_t)r->compute - before);
     }
     return 0;
 }
@@ -157,8 +186,9 @@ static int dispatch(struct run *r, const struct event *ev)
     struct kernel *k = &r->m.k;
     struct task *t = NULL;
     long rc = 0;
+    char w[4200];
     if (ev->type != EV_SPAWN && ev->type != EV_IDLE_UNTIL && ev->type != EV_MARK_BEGIN &&
-        ev->type != EV_MARK_END && ev->type != EV_CTL && ev->type != EV_DMA) {
+        ev->type != EV_MARK_END && ev->type != EV_CTL && ev->type != EV_DMA && ev->type != EV_ERROR) {
         if (!(t = task_of(r, ev)))
             return -1;
         schedule_to(k, t);
@@ -166,14 +196,14 @@ static int dispatch(struct run *r, const struct event *ev)
     switch (ev->type) {
     case EV_SPAWN:
         if (task_find(k, ev->pid))
-            return mv_error("workload %s: spawn of pid %u, which exists", r->cfg->wl->name, ev->pid);
+            return mv_error("%s: spawn of pid %u, which exists", where(r, w, sizeof w), ev->pid);
         schedule_to(k, kernel_spawn(k, ev->pid));
         break;
     case EV_FORK:
-        rc = do_fork(k, t, ev->child);
+        rc = do_clone(k, t, ev->child, ev->flags);
         if (rc < 0)
-            return mv_error("workload %s: fork of pid %u into existing pid %u", r->cfg->wl->name,
-                            ev->pid, ev->child);
+            return mv_error("%s: fork of pid %u into existing pid %u", where(r, w, sizeof w), ev->pid,
+                            ev->child);
         break;
     case EV_EXEC:
         rc = do_execve(k, t, ev->layout);
@@ -189,6 +219,9 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     case EV_MPROTECT:
         rc = sys_mprotect(k, t, ev->addr, ev->len, ev->prot);
+        break;
+    case EV_MREMAP:
+        rc = sys_mremap(k, t, ev->addr, ev->len, ev->new_addr, ev->new_len);
         break;
     case EV_BRK:
         sys_brk(k, t, ev->addr);
@@ -207,7 +240,7 @@ static int dispatch(struct run *r, const struct event *ev)
     case EV_MARK_END: {
         struct mark *mk = mark_of(r, ev->name);
         if (!mk->open)
-            return mv_error("workload %s: end of '%s' without a beginning", r->cfg->wl->name, ev->name);
+            return mv_error("%s: end of '%s' without a beginning", where(r, w, sizeof w), ev->name);
         mk->sum += (double)(r->m.st.now - r->m.st.cyc[CYC_idle] - mk->begin);
         mk->count++;
         mk->open = 0;
@@ -215,8 +248,8 @@ static int dispatch(struct run *r, const struct event *ev)
     }
     case EV_CTL:
         if (apply_ctl(r, ev->name, ev->addr))
-            return mv_error("workload %s: mode %s has no control '%s'", r->cfg->wl->name,
-                            r->m.mode->name, ev->name);
+            return mv_error("%s: mode %s has no control '%s'", where(r, w, sizeof w), r->m.mode->name,
+                            ev->name);
         break;
     case EV_DMA: {
         uint64_t pages0 = r->m.st.cnt[CNT_dma_pages];
@@ -226,11 +259,12 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     }
     case EV_END:
+    case EV_ERROR:
         break;
     }
     if (rc < 0 && ev->type != EV_FORK)
-        return mv_error("workload %s: event %llu (type %d, pid %u) failed with error %ld",
-                        r->cfg->wl->name, (unsigned long long)r->events, ev->type, ev->pid, rc);
+        return mv_error("%s: event of type %d, pid %u, failed with error %ld", where(r, w, sizeof w), ev->type,
+                        ev->pid, rc);
     return 0;
 }
 
@@ -262,6 +296,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     }
     if (cfg->check)
         r->oracle = oracle_create(&r->m);
+
     r->interval = (uint64_t)((double)cfg->sim.series_ms * cfg->cost.clock_ghz * 1e6);
     if (!r->interval)
         r->interval = 1;
@@ -275,15 +310,22 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     r->wall0 = r->wall_last = wall_now();
 
     void *wl = cfg->wl->create(cfg->wl_cfg, cfg->seed);
-    int rc = 0;
-    for (;;) {
+    r->wl = wl;
+    int rc = wl ? 0 : -1;
+    for (; wl;) {
         struct event ev;
         cfg->wl->next(wl, &ev);
         if (ev.type == EV_END)
             break;
+        if (ev.type == EV_ERROR) {
+            rc = -1;
+            break;
+        }
         r->events++;
         scheduled(r);
         tick(r);
+        if (cfg->observe)
+            cfg->observe(cfg->observe_ctx, &r->m.k, &ev);
         if ((rc = dispatch(r, &ev)))
             break;
         machine_devices(&r->m, r->m.st.now);
@@ -295,7 +337,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     }
     if (!rc && cfg->check)
         rc = full_check(r);
-    if (r->progress)
+    if (r->progress && wl)
         show_progress(r, wl, 1);
     if (!rc) {
         if (r->m.st.now > r->last.now || out->series.n == 0)
@@ -317,12 +359,16 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         }
         if (r->dma_ev_pages)
             mv_metric_put(&out->metrics, "dma_device_us_per_page", cost_us(&cfg->cost, r->dma_busy) / (double)r->dma_ev_pages);
-        const struct mv_instruments *in = &r->m.ins;
+        struct mv_instruments *in = &r->m.ins;
         for (unsigned i = 0; i < in->nmetrics; i++)
             in->metrics[i].put(in->metrics[i].ctx, &out->metrics);
+        out->timeline = in->timeline;              /* the result keeps it */
+        in->timeline = (struct mv_timeline){ 0 };
     }
-    cfg->wl->destroy(wl);
+    if (wl)
+        cfg->wl->destroy(wl);
     oracle_destroy(r->oracle);
+    r->m.failed = rc != 0;
     if (machine_destroy(&r->m) && !rc)
         rc = -1;
     free(r);
@@ -339,4 +385,5 @@ void run_result_free(struct run_result *r)
     free(r->series.gauge_name);
     memset(&r->series, 0, sizeof r->series);
     mv_metrics_free(&r->metrics);
+    mv_timeline_free(&r->timeline);
 }

@@ -21,6 +21,7 @@ struct run_result {
     double sim_seconds;
     struct series series;
     struct mv_metrics metrics;
+    struct mv_timeline timeline;   /* decisions layers recorded (the selective mode's switches) */
     unsigned at_applied;       /* --at controls applied (cfg->at[0..at_applied-1]) */
 };
 

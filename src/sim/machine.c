@@ -2,6 +2,7 @@
 #include "sim/machine.h"
 #include "guest/ptcache.h"
 #include "guest/pvops_xen.h"
+#include "guest/sites.h"
 #include "hv/paging.h"
 #include "lib/err.h"
 #include <stdlib.h>
@@ -39,6 +40,7 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
         m->hv = mv_calloc(1, sizeof *m->hv);
         if (hv_create(m->hv, &m->mem, &m->cpu, &m->st, &cfg->cost, &cfg->hv, pm, guest_frames, cfg->seed))
             return -1;
+        hv_set_site_names(m->hv, guest_site_names, SITE__N);
         if (pm->features & PM_PV_MMU) {
             m->pv = &pv_xen_ops;
             m->pv_ctx = pv_xen_create(&m->hv->dom.si, cfg->hv.xen.user_pgd);
@@ -65,7 +67,7 @@ int machine_destroy(struct machine *m)
     if (m->booted) {
         ptcache_disable(&m->k);
         uint64_t leaked = kernel_shutdown(&m->k);
-        if (leaked && m->cfg->check)
+        if (leaked && m->cfg->check && !m->failed)   /* after a failure, the first error stands */
             rc = mv_error("--check: %llu guest frames were never given back to the allocator",
                           (unsigned long long)leaked);
     }
@@ -109,5 +111,5 @@ uint64_t machine_dma(struct machine *m, const char *dev, uint64_t bytes, int wri
 void machine_devices(struct machine *m, uint64_t now)
 {
     if (m->hv)
-        hv_devices(m->hv, now);
+        hv_tick(m->hv, now);
 }

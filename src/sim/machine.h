@@ -34,6 +34,7 @@ struct machine {
     struct hv *hv;                 /* the hypervisor, or NULL on bare metal */
     struct mv_instruments ins;     /* every layer's gauges, metrics and controls */
     int booted;
+    int failed;                    /* the run failed: machine_destroy does not check for leaks */
 };
 
 unsigned mode_count(void);
@@ -43,6 +44,9 @@ const struct mode_def *mode_find(const char *name);
 const struct mv_control_def *mode_control(const struct mode_def *md, const char *name);
 /* Can cfg run under this mode (memory, controls)? -1 after mv_error. */
 int mode_validate(const struct mode_def *md, const struct sim_config *cfg);
+/* Does the mode run the guest hardware-virtualized, with VM exits (what
+ * exit clustering needs)? */
+int mode_has_vmexits(const struct mode_def *md);
 
 int  machine_init(struct machine *m, const struct sim_config *cfg, const struct mode_def *mode);
 /* Shut the guest down and free everything. Under --check, verifies that every

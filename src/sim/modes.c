@@ -68,6 +68,11 @@ const struct mv_control_def *control_def_find(const char *name)
     return d;
 }
 
+int mode_has_vmexits(const struct mode_def *md)
+{
+    return md->pm && !(md->pm->features & PM_PV_MMU);
+}
+
 int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
 {
     for (unsigned i = 0; i < cfg->nat; i++) {
@@ -80,6 +85,15 @@ int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
     if (!strcmp(cfg->guest.pt_cache, "on") && !(md->pm && (md->pm->features & PM_PTCACHE)))
         return mv_error("--param guest.pt_cache=on: mode %s offers no page-table cache (pv-pibooster does)",
                         md->name);
+    if (cfg->hv.clustering.enable && !mode_has_vmexits(md)) {
+        char list[256] = "";
+        for (unsigned i = 0; i < mode_count(); i++)
+            if (mode_has_vmexits(mode_at(i)) && strlen(list) + strlen(mode_at(i)->name) + 3 < sizeof list)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "",
+                         mode_at(i)->name);
+        return mv_error("--clustering: mode %s has no hardware VM exits to cluster (the hardware-virtualized "
+                        "modes have: %s)", md->name, list);
+    }
     for (unsigned i = 0; cfg->wl->control && cfg->wl->control(cfg->wl_cfg, i); i++) {
         const char *name = cfg->wl->control(cfg->wl_cfg, i);
         if (!mode_control(md, name))

@@ -2,12 +2,16 @@
  * thread per run, as many at a time as asked (compare --jobs, default: the
  * CPUs online). Runs share nothing but read-only configuration, so each
  * result is the one a run alone would give: output does not depend on the
- * number of threads or their timing. */
+ * number of threads or their timing. The runs' error lines are printed
+ * after them, in mode order, each distinct line once: a fault of the
+ * workload itself (a bad trace record) fails every mode the same way and
+ * is said once, while a mode's own failure still shows. */
 #include "sim/engine.h"
 #include "lib/err.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct pool {
@@ -15,6 +19,7 @@ struct pool {
     const struct mode_def *const *modes;
     struct run_result *out;
     int *rc;
+    char **msg;                     /* each run's error lines (NULL: printed as they come) */
     unsigned n;
     atomic_uint next;
 };
@@ -22,9 +27,31 @@ struct pool {
 static void *worker(void *arg)
 {
     struct pool *p = arg;
-    for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->n;)
+    for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
+        mv_error_defer(p->msg != NULL);
         p->rc[i] = engine_run(p->cfg, p->modes[i], &p->out[i]);
+        if (p->msg)
+            p->msg[i] = mv_error_take();
+        mv_error_defer(0);
+    }
     return NULL;
+}
+
+/* Print the runs' lines in order, a line already printed once skipped. */
+static void print_once(char **msg, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        for (char *l = msg[i], *e; l && *l; l = e + 1) {
+            e = strchr(l, '\n');
+            int seen = 0;
+            for (unsigned j = 0; j <= i && !seen; j++)
+                for (char *m = msg[j], *f; m && *m && !seen && (j < i || m < l); m = f + 1) {
+                    f = strchr(m, '\n');
+                    seen = f - m == e - l && !memcmp(m, l, (size_t)(e - l));
+                }
+            if (!seen)
+                fwrite(l, 1, (size_t)(e - l + 1), stderr);
+        }
 }
 
 unsigned engine_default_jobs(void)
@@ -38,7 +65,8 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
 {
     int *rc = mv_calloc(n ? n : 1, sizeof *rc);
     struct sim_config quiet = *cfg;
-    struct pool p = { cfg, modes, out, rc, n, 0 };
+    char **msg = n > 1 ? mv_calloc(n, sizeof *msg) : NULL;
+    struct pool p = { cfg, modes, out, rc, msg, n, 0 };
     if (jobs > n)
         jobs = n;
     if (jobs <= 1) {
@@ -53,6 +81,12 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
         for (unsigned i = 0; i < jobs; i++)
             pthread_join(t[i], NULL);
         free(t);
+    }
+    if (msg) {
+        print_once(msg, n);
+        for (unsigned i = 0; i < n; i++)
+            free(msg[i]);
+        free(msg);
     }
     int failed = 0;
     for (unsigned i = 0; i < n; i++)

@@ -10,11 +10,12 @@
 
 /* Rows of the table, in order; a row shows when any run has it non-zero. */
 static const enum mv_counter table_counters[] = {
-    CNT_refs, CNT_tlb_miss, CNT_walk_refs, CNT_walk_refs_guest, CNT_walk_refs_host, CNT_guest_pf,
+    CNT_refs, CNT_instructions, CNT_tlb_miss, CNT_walk_refs, CNT_walk_refs_guest, CNT_walk_refs_host, CNT_guest_pf,
     CNT_fork, CNT_exec, CNT_exit, CNT_pt_pages_alloc, CNT_pt_pages_free, CNT_ctx_switch,
     CNT_tlb_flush_page, CNT_tlb_flush_all, CNT_tlb_flush_nonglobal, CNT_tlb_flush_pcid,
     CNT_vm_exits, CNT_vm_exits_pt_write, CNT_vm_exits_pf, CNT_vm_exits_cr3, CNT_vm_exits_invlpg,
-    CNT_vm_exits_flush, CNT_vm_exits_ept_violation, CNT_vm_exits_hypercall, CNT_ssp_traps,
+    CNT_vm_exits_flush, CNT_vm_exits_ept_violation, CNT_vm_exits_hypercall, CNT_cluster_exits_avoided,
+    CNT_clusters, CNT_ssp_traps,
     CNT_hypercalls, CNT_shadow_fill, CNT_pf_injected, CNT_iotlb_inv_psi, CNT_iotlb_inv_dsi,
     CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
 };
@@ -122,6 +123,16 @@ static void json_run(struct json *j, const struct run_result *r)
         json_dbl(j, r->metrics.m[m].value);
     }
     json_obj_end(j);
+    json_key(j, "timeline");
+    json_arr_begin(j);
+    for (unsigned e = 0; e < r->timeline.n; e++) {
+        json_obj_begin(j);
+        json_key(j, "t"); json_dbl(j, r->timeline.e[e].t);
+        json_key(j, "what"); json_str(j, r->timeline.e[e].what);
+        json_key(j, "why"); json_str(j, r->timeline.e[e].why);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
     const struct series *s = &r->series;
     json_key(j, "series");
     json_obj_begin(j);
@@ -203,6 +214,13 @@ int report_csv(FILE *f, const struct sim_config *cfg, const struct run_result *r
         for (unsigned m = 0; m < x->metrics.n; m++)
             fprintf(f, "%s,%s,metric,%s,,%.9g\n", x->mode, x->workload, x->metrics.m[m].name,
                     x->metrics.m[m].value);
+        for (unsigned e = 0; e < x->timeline.n; e++) {
+            fprintf(f, "%s,%s,event,%s,%.9g,\"", x->mode, x->workload, x->timeline.e[e].what,
+                    x->timeline.e[e].t);
+            for (const char *p = x->timeline.e[e].why; *p; p++)
+                fputs(*p == '"' ? "\"\"" : (char[2]){ *p, 0 }, f);
+            fputs("\"\n", f);
+        }
         for (uint32_t s = 0; s < x->series.n; s++) {
             for (unsigned c = 0; c < CNT__N; c++)
                 if (x->series.cnt[s * CNT__N + c])

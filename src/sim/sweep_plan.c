@@ -103,6 +103,9 @@ static int expand_names(const struct ctx *c, struct axis *a)
         int found = 0;
         for (unsigned i = 0; i < n; i++) {
             const char *name = a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name;
+            /* A workload that replays a file runs only when named (with its file). */
+            if (has_glob(t->text) && a->kind != K_MODE && workloads[i]->replays_input)
+                continue;
             if (has_glob(t->text) ? !fnmatch(t->text, name, 0) : !strcmp(t->text, name)) {
                 axis_push(a, name);
                 found = 1;

@@ -1,4 +1,4 @@
-/* memwalk.c: memory access kernels over a working set.
+/* memwalk.c: memory access kernels over a working set (see memwalk.h).
  *
  * One process maps an anonymous working set and walks it with one of four
  * patterns: seq (8-byte steps), stride (fixed stride, wrapping), random
@@ -6,97 +6,152 @@
  * order over the pages, each visited once per lap). Knobs give a TLB-heavy
  * program like mcf (a large working set, random or chase) or a fault-heavy
  * one like gcc (remap: every remap_every references a random chunk is
- * unmapped and mapped afresh, so it faults in again). */
+ * unmapped and mapped afresh, so it faults in again). With phase_refs set,
+ * the program alternates between two such kernels (phase A: the plain
+ * parameters; phase B: the b_ ones), each over its own working set. */
 #include "guest/kernel.h"
 #include "lib/err.h"
 #include "lib/rng.h"
 #include "workload/evq.h"
 #include "workload/layouts.h"
+#include "workload/memwalk.h"
 #include "workload/touch.h"
 #include <stdlib.h>
 #include <string.h>
 
-struct memwalk_cfg {
-    uint64_t ws_mb;
-    char     pattern[PARAM_STR_MAX];
-    uint64_t stride;
-    uint64_t refs;
-    uint64_t write_pct;
-    char     page_size[PARAM_STR_MAX];
-    uint64_t remap_every;
-    uint64_t remap_kb;
-    int      prefault;
-};
-
 static const struct param_def defs[] = {
-    PARAM_U64(struct memwalk_cfg, ws_mb, "256", 1, 1 << 22, "working set in MiB"),
-    PARAM_CHOICE(struct memwalk_cfg, pattern, "random", "seq|stride|random|chase", "access pattern"),
-    PARAM_U64(struct memwalk_cfg, stride, "4096", 8, 1ull << 30, "stride in bytes (pattern=stride)"),
-    PARAM_U64(struct memwalk_cfg, refs, "20000000", 1, 1e12, "references to make"),
-    PARAM_U64(struct memwalk_cfg, write_pct, "20", 0, 100, "percent of references that write"),
-    PARAM_CHOICE(struct memwalk_cfg, page_size, "4k", "4k|2m", "page size of the working set (2m: huge pages)"),
-    PARAM_U64(struct memwalk_cfg, remap_every, "0", 0, 1e12, "references between remaps of a chunk (0: never)"),
-    PARAM_U64(struct memwalk_cfg, remap_kb, "1024", 4, 1 << 30, "size of a remapped chunk in KiB"),
-    PARAM_BOOL(struct memwalk_cfg, prefault, "true", "write every page of the working set before walking it"),
+    MEMWALK_PARAMS("256", "random", "20000000", "20", "4k", "0", "1024", "1"),
 };
 static const struct param_group group = { "memwalk", defs, sizeof defs / sizeof defs[0], "memory access kernels" };
 
-static int mw_validate(const void *cfg, const struct kconfig *guest)
+static int check_phase(const char *prefix, const char *p, uint64_t ws_mb, uint64_t remap_every, uint64_t remap_kb,
+                       const char *page_size, const struct kconfig *guest)
 {
-    const struct memwalk_cfg *c = cfg;
-    if (c->ws_mb > guest->ram_mb)
-        return mv_error("--param memwalk.ws_mb=%llu: the working set is larger than the guest's RAM "
-                        "(guest.ram_mb=%llu)", (unsigned long long)c->ws_mb, (unsigned long long)guest->ram_mb);
-    if (c->remap_every && c->remap_kb > c->ws_mb << 10)
-        return mv_error("--param memwalk.remap_kb=%llu: the remapped chunk is larger than the working set "
-                        "(memwalk.ws_mb=%llu)", (unsigned long long)c->remap_kb, (unsigned long long)c->ws_mb);
-    unsigned page_kb = !strcmp(c->page_size, "2m") ? 2048 : 4;
-    if (c->remap_every && c->remap_kb % page_kb)
-        return mv_error("--param memwalk.remap_kb=%llu: not a whole number of pages (memwalk.page_size=%s: "
-                        "a multiple of %u)", (unsigned long long)c->remap_kb, c->page_size, page_kb);
+    if (ws_mb > guest->ram_mb)
+        return mv_error("--param %s.%sws_mb=%llu: the working set is larger than the guest's RAM "
+                        "(guest.ram_mb=%llu)", prefix, p, (unsigned long long)ws_mb,
+                        (unsigned long long)guest->ram_mb);
+    if (remap_every && remap_kb > ws_mb << 10)
+        return mv_error("--param %s.%sremap_kb=%llu: the remapped chunk is larger than the working set "
+                        "(%s.%sws_mb=%llu)", prefix, p, (unsigned long long)remap_kb, prefix, p,
+                        (unsigned long long)ws_mb);
+    unsigned page_kb = !strcmp(page_size, "2m") ? 2048 : 4;
+    if (remap_every && remap_kb % page_kb)
+        return mv_error("--param %s.%sremap_kb=%llu: not a whole number of pages (%s.page_size=%s: "
+                        "a multiple of %u)", prefix, p, (unsigned long long)remap_kb, prefix, page_size, page_kb);
     return 0;
 }
 
-#define WS_BASE 0x100000000000ull   /* 16 TiB: far from the image */
+int memwalk_check(const struct memwalk_cfg *c, const struct kconfig *guest, const char *prefix)
+{
+    if (check_phase(prefix, "", c->ws_mb, c->remap_every, c->remap_kb, c->page_size, guest))
+        return -1;
+    if (!c->phase_refs)
+        return 0;
+    if (check_phase(prefix, "b_", c->b_ws_mb, c->b_remap_every, c->b_remap_kb, c->page_size, guest))
+        return -1;
+    if (c->ws_mb + c->b_ws_mb > guest->ram_mb)
+        return mv_error("--param %s.ws_mb=%llu and %s.b_ws_mb=%llu: the two working sets are larger than the "
+                        "guest's RAM (guest.ram_mb=%llu)", prefix, (unsigned long long)c->ws_mb, prefix,
+                        (unsigned long long)c->b_ws_mb, (unsigned long long)guest->ram_mb);
+    uint64_t a_end = c->base_gb + ((c->ws_mb + 1023) >> 10), b_end = c->b_base_gb + ((c->b_ws_mb + 1023) >> 10);
+    if (c->base_gb < b_end && c->b_base_gb < a_end)
+        return mv_error("--param %s.b_base_gb=%llu: phase B's working set overlaps phase A's", prefix,
+                        (unsigned long long)c->b_base_gb);
+    return 0;
+}
+
+static int mw_validate(const void *cfg, const struct kconfig *guest)
+{
+    return memwalk_check(cfg, guest, "memwalk");
+}
+
 #define BATCH 4096
 
 enum { PAT_SEQ, PAT_STRIDE, PAT_RANDOM, PAT_CHASE };
 
+/* One kernel: a pattern over a working set, its own random stream. */
+struct walker {
+    rng_t rng;
+    unsigned pat;
+    uint64_t base, ws, pages, pos, stride;
+    uint64_t chase_mask, chase_a, chase_c;
+    uint64_t remap_every, remap_kb, since_remap, write_pct;
+    uint64_t phase_refs;      /* references before the other phase's turn (0: no phases) */
+    double ipr;
+};
+
 struct memwalk {
     struct memwalk_cfg c;
-    rng_t rng;
     struct evq q;
-    unsigned pat;
-    uint64_t ws, pages, done, pos;
-    uint64_t chase_mask, chase_a, chase_c;
-    uint64_t since_remap;
+    struct walker w[2];
+    unsigned nw, cur;
+    uint64_t done, in_phase;
+    double batch_ipr;         /* instructions per reference of the last batch */
     uint64_t buf[BATCH];
     uint64_t prefault_page;
+    unsigned prefault_w;
+    int huge;
     int stage;   /* 0 start, 1 prefault, 2 walk, 3 exit, 4 end */
     struct refbuf plan;
 };
 
-static void *mw_create(const void *cfg, uint64_t seed)
+static unsigned pattern_of(const char *name)
+{
+    static const char *const pats[] = { "seq", "stride", "random", "chase" };
+    for (unsigned i = 0; i < 4; i++)
+        if (!strcmp(name, pats[i]))
+            return i;
+    return PAT_RANDOM;
+}
+
+/* chase: an LCG with full period over the next power of two >= pages,
+ * skipping values beyond the working set (cycle walking). */
+static void walker_init(struct walker *w, unsigned pat, uint64_t base_gb, uint64_t ws_mb)
+{
+    w->pat = pat;
+    w->base = base_gb << 30;
+    w->ws = ws_mb << 20;
+    w->pages = w->ws >> 12;
+    w->chase_mask = 1;
+    while (w->chase_mask < w->pages)
+        w->chase_mask <<= 1;
+    w->chase_mask--;
+    w->chase_a = (rng_next(&w->rng) & ~3ull) | 1;   /* a = 1 mod 4 */
+    w->chase_c = rng_next(&w->rng) | 1;             /* c odd */
+    w->pos = rng_below(&w->rng, w->pages);
+}
+
+void *memwalk_create(const void *cfg, uint64_t seed)
 {
     struct memwalk *s = mv_calloc(1, sizeof *s);
     s->c = *(const struct memwalk_cfg *)cfg;
-    rng_seed(&s->rng, seed, 0x4d57);
-    static const char *const pats[] = { "seq", "stride", "random", "chase" };
-    for (unsigned i = 0; i < 4; i++)
-        if (!strcmp(s->c.pattern, pats[i]))
-            s->pat = i;
-    s->ws = s->c.ws_mb << 20;
-    s->pages = s->ws >> 12;
-    /* chase: an LCG with full period over the next power of two >= pages,
-     * skipping values beyond the working set (cycle walking). */
-    s->chase_mask = 1;
-    while (s->chase_mask < s->pages)
-        s->chase_mask <<= 1;
-    s->chase_mask--;
-    s->chase_a = (rng_next(&s->rng) & ~3ull) | 1;   /* a = 1 mod 4 */
-    s->chase_c = rng_next(&s->rng) | 1;             /* c odd */
-    s->pos = rng_below(&s->rng, s->pages);
-    touch_plan(&s->plan, layout_get("memwalk"), 0.2, 4, 0, &s->rng);
+    const struct memwalk_cfg *c = &s->c;
+    s->huge = !strcmp(c->page_size, "2m");
+    struct walker *a = &s->w[0];
+    rng_seed(&a->rng, seed, 0x4d57);
+    walker_init(a, pattern_of(c->pattern), c->base_gb, c->ws_mb);
+    a->stride = c->stride;
+    a->remap_every = c->remap_every;
+    a->remap_kb = c->remap_kb;
+    a->write_pct = c->write_pct;
+    a->phase_refs = c->phase_refs;
+    a->ipr = c->instr_per_ref;
+    s->batch_ipr = a->ipr;
+    touch_plan(&s->plan, layout_get("memwalk"), 0.2, 4, 0, &a->rng);
+    s->nw = 1;
+    if (c->phase_refs) {
+        struct walker *b = &s->w[1];
+        rng_seed(&b->rng, seed, 0x4d58);
+        walker_init(b, pattern_of(c->b_pattern), c->b_base_gb, c->b_ws_mb);
+        b->stride = c->stride;
+        b->remap_every = c->b_remap_every;
+        b->remap_kb = c->b_remap_kb;
+        b->write_pct = c->b_write_pct;
+        b->phase_refs = c->b_phase_refs;
+        b->ipr = c->b_instr_per_ref;
+        s->nw = 2;
+    }
     return s;
 }
 
@@ -107,27 +162,27 @@ static inline uint64_t write_bit(rng_t *r, uint64_t pct)
     return pct && rng_below(r, 100) < pct ? REF_WRITE : 0;
 }
 
-/* The next n references of the walk. One loop per pattern, the generator's
+/* The next n references of walker w. One loop per pattern, the generator's
  * state in locals: seq and stride advance an offset instead of dividing
  * (the same offsets as (pos * step) % ws while pos * step fits in 64 bits,
  * and the division itself once it would not). */
-static void walk_batch(struct memwalk *s, uint64_t *buf, uint32_t n)
+static void walk_batch(struct walker *w, uint64_t *buf, uint32_t n)
 {
-    rng_t r = s->rng;
-    const uint64_t pct = s->c.write_pct, ws = s->ws;
-    uint64_t pos = s->pos;
-    switch (s->pat) {
+    rng_t r = w->rng;
+    const uint64_t pct = w->write_pct, ws = w->ws, base = w->base;
+    uint64_t pos = w->pos;
+    switch (w->pat) {
     case PAT_SEQ:
     case PAT_STRIDE: {
-        uint64_t step = s->pat == PAT_SEQ ? 8 : s->c.stride;
+        uint64_t step = w->pat == PAT_SEQ ? 8 : w->stride;
         if (pos + n > UINT64_MAX / step) {   /* pos * step would wrap: the formula itself */
             for (uint32_t i = 0; i < n; i++, pos++)
-                buf[i] = (WS_BASE + (pos * step) % ws) | write_bit(&r, pct);
+                buf[i] = (base + (pos * step) % ws) | write_bit(&r, pct);
             break;
         }
         uint64_t off = (pos * step) % ws, inc = step % ws;
         for (uint32_t i = 0; i < n; i++) {
-            buf[i] = (WS_BASE + off) | write_bit(&r, pct);
+            buf[i] = (base + off) | write_bit(&r, pct);
             off += inc;
             off -= off >= ws ? ws : 0;
         }
@@ -137,32 +192,49 @@ static void walk_batch(struct memwalk *s, uint64_t *buf, uint32_t n)
     case PAT_RANDOM:
         for (uint32_t i = 0; i < n; i++) {
             uint64_t off = rng_below(&r, ws) & ~7ull;
-            buf[i] = (WS_BASE + off) | write_bit(&r, pct);
+            buf[i] = (base + off) | write_bit(&r, pct);
         }
         break;
     default: /* PAT_CHASE */
         for (uint32_t i = 0; i < n; i++) {
             do
-                pos = (pos * s->chase_a + s->chase_c) & s->chase_mask;
-            while (pos >= s->pages);
+                pos = (pos * w->chase_a + w->chase_c) & w->chase_mask;
+            while (pos >= w->pages);
             uint64_t off = (pos << 12) | ((pos * 0x9e3779b97f4a7c15ull >> 52) & 0xff8);
-            buf[i] = (WS_BASE + off) | write_bit(&r, pct);
+            buf[i] = (base + off) | write_bit(&r, pct);
         }
         break;
     }
-    s->pos = pos;
-    s->rng = r;
+    w->pos = pos;
+    w->rng = r;
+}
 }
 
 static void push_ws_map(struct memwalk *s, uint64_t addr, uint64_t len)
 {
     evq_push(&s->q, (struct event){ .type = EV_MMAP, .pid = 1, .addr = addr, .len = len,
                                     .prot = PROT_READ | PROT_WRITE,
-                                    .flags = MAP_PRIVATE | MAP_ANON |
-                                             (!strcmp(s->c.page_size, "2m") ? MAP_HUGETLB : 0) });
+                                    .flags = MAP_PRIVATE | MAP_ANON | (s->huge ? MAP_HUGETLB : 0) });
 }
 
-static void mw_next(void *st, struct event *ev)
+/* Every remap_every references of a walker, a random chunk goes and comes
+ * back empty. */
+static void remap(struct memwalk *s, struct walker *w)
+{
+    w->since_remap = 0;
+    uint64_t chunk = w->remap_kb << 10;
+    if (chunk > w->ws)
+        chunk = w->ws;
+    uint64_t align = s->huge ? (2ull << 20) : 4096;
+    chunk = (chunk + align - 1) & ~(align - 1);
+    if (chunk > w->ws)
+        chunk = w->ws;
+    uint64_t at = w->base + (rng_below(&w->rng, (w->ws - chunk) / align + 1) * align);
+    evq_push(&s->q, (struct event){ .type = EV_MUNMAP, .pid = 1, .addr = at, .len = chunk });
+    push_ws_map(s, at, chunk);
+}
+
+void memwalk_next(void *st, struct event *ev)
 {
     struct memwalk *s = st;
     for (;;) {
@@ -173,15 +245,20 @@ static void mw_next(void *st, struct event *ev)
             evq_push(&s->q, (struct event){ .type = EV_SPAWN, .pid = 1 });
             evq_push(&s->q, (struct event){ .type = EV_EXEC, .pid = 1, .layout = layout_get("memwalk") });
             evq_push(&s->q, (struct event){ .type = EV_ACCESS, .pid = 1, .batch = s->plan.ref, .n = s->plan.n });
-            push_ws_map(s, WS_BASE, s->ws);
+            for (unsigned i = 0; i < s->nw; i++)
+                push_ws_map(s, s->w[i].base, s->w[i].ws);
             s->stage = s->c.prefault ? 1 : 2;
             continue;
         case 1: {
+            struct walker *w = &s->w[s->prefault_w];
             uint32_t n = 0;
-            while (n < BATCH && s->prefault_page < s->pages)
-                s->buf[n++] = (WS_BASE + (s->prefault_page++ << 12)) | REF_WRITE;
-            if (s->prefault_page == s->pages)
-                s->stage = 2;
+            while (n < BATCH && s->prefault_page < w->pages)
+                s->buf[n++] = (w->base + (s->prefault_page++ << 12)) | REF_WRITE;
+            if (s->prefault_page == w->pages) {
+                s->prefault_page = 0;
+                if (++s->prefault_w == s->nw)
+                    s->stage = 2;
+            }
             *ev = (struct event){ .type = EV_ACCESS, .pid = 1, .batch = s->buf, .n = n };
             return;
         }
@@ -190,27 +267,25 @@ static void mw_next(void *st, struct event *ev)
                 s->stage = 3;
                 continue;
             }
+            if (s->nw == 2 && s->in_phase >= s->w[s->cur].phase_refs) {
+                s->cur ^= 1;             /* the other phase's turn */
+                s->in_phase = 0;
+            }
+            struct walker *w = &s->w[s->cur];
+            s->batch_ipr = w->ipr;
             uint64_t want = s->c.refs - s->done;
             uint32_t n = want < BATCH ? (uint32_t)want : BATCH;
-            if (s->c.remap_every && s->c.remap_every - s->since_remap < n)
-                n = (uint32_t)(s->c.remap_every - s->since_remap);
-            walk_batch(s, s->buf, n);
+            if (w->remap_every && w->remap_every - w->since_remap < n)
+                n = (uint32_t)(w->remap_every - w->since_remap);
+            if (w->phase_refs && w->phase_refs - s->in_phase < n)
+                n = (uint32_t)(w->phase_refs - s->in_phase);
+            walk_batch(w, s->buf, n);
             s->done += n;
-            s->since_remap += n;
+            w->since_remap += n;
+            s->in_phase += n;
             *ev = (struct event){ .type = EV_ACCESS, .pid = 1, .batch = s->buf, .n = n };
-            if (s->c.remap_every && s->since_remap >= s->c.remap_every) {
-                s->since_remap = 0;
-                uint64_t chunk = s->c.remap_kb << 10;
-                if (chunk > s->ws)
-                    chunk = s->ws;
-                uint64_t align = !strcmp(s->c.page_size, "2m") ? (2ull << 20) : 4096;
-                chunk = (chunk + align - 1) & ~(align - 1);
-                if (chunk > s->ws)
-                    chunk = s->ws;
-                uint64_t at = WS_BASE + (rng_below(&s->rng, (s->ws - chunk) / align + 1) * align);
-                evq_push(&s->q, (struct event){ .type = EV_MUNMAP, .pid = 1, .addr = at, .len = chunk });
-                push_ws_map(s, at, chunk);
-            }
+            if (w->remap_every && w->since_remap >= w->remap_every)
+                remap(s, w);
             return;
         }
         case 3:
@@ -224,13 +299,20 @@ static void mw_next(void *st, struct event *ev)
     }
 }
 
-static double mw_progress(void *st)
+/* The references just handed out stand for the instructions of the phase
+ * they came from (the image and the prefault: phase A's). */
+double memwalk_instr_per_ref(void *st)
+{
+    return ((struct memwalk *)st)->batch_ipr;
+}
+
+double memwalk_progress(void *st)
 {
     struct memwalk *s = st;
     return (double)s->done / (double)s->c.refs;
 }
 
-static void mw_destroy(void *st)
+void memwalk_destroy(void *st)
 {
     struct memwalk *s = st;
     evq_free(&s->q);
@@ -244,8 +326,9 @@ const struct workload_def wl_memwalk = {
     .params = &group,
     .cfg_size = sizeof(struct memwalk_cfg),
     .validate = mw_validate,
-    .create = mw_create,
-    .next = mw_next,
-    .progress = mw_progress,
-    .destroy = mw_destroy,
+    .create = memwalk_create,
+    .next = memwalk_next,
+    .progress = memwalk_progress,
+    .destroy = memwalk_destroy,
+    .instr_per_ref = memwalk_instr_per_ref,
 };

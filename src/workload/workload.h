@@ -16,7 +16,7 @@
 enum ev_type {
     EV_END = 0,
     EV_SPAWN,       /* pid: a first process (init-like) with an empty mm */
-    EV_FORK,        /* pid forks child */
+    EV_FORK,        /* pid forks child; flags CLONE_VM: the child shares the mm (thread, vfork) */
     EV_EXEC,        /* pid execs layout */
     EV_EXIT,        /* pid exits */
     EV_MMAP,        /* pid: addr, len, prot, flags (MAP_*), file, off (pages) */
@@ -29,6 +29,8 @@ enum ev_type {
     EV_MARK_END,    /* end timing the operation named name */
     EV_CTL,         /* control: name = "ptcache", addr = 1 enable / 0 disable */
     EV_DMA,         /* device `name` moves len bytes (flags 1: into memory) */
+    EV_MREMAP,      /* pid: [addr, addr + len) becomes [new_addr, new_addr + new_len) */
+    EV_ERROR,       /* the workload failed (a bad trace); it has said why with mv_error */
 };
 
 /* Encoding of one reference in a batch: virtual address with the access kind
@@ -49,6 +51,7 @@ struct event {
     const uint64_t *batch;          /* EV_ACCESS */
     uint32_t n;
     const char *name;               /* marks, EV_CTL */
+    uint64_t new_addr, new_len;     /* EV_MREMAP: where the mapping [addr, addr + len) ends up */
 };
 
 struct kconfig;
@@ -56,26 +59,37 @@ struct kconfig;
 struct workload_def {
     const char *name;
     const char *doc;
+    int replays_input;   /* replays a file it must be given (trace): no glob matches it */
     const struct param_group *params;
     size_t cfg_size;
     /* Checks across the workload's parameters and the guest's (percentages
-     * that must not sum past 100, sizes that must fit in guest RAM). -1 after
-     * mv_error (may be NULL). */
+     * that must not sum past 100, sizes that must fit in guest RAM, a trace
+     * file that exists and is sound), before any run. -1 after mv_error:
+     * bad input (may be NULL). */
     int (*validate)(const void *cfg, const struct kconfig *guest);
-    /* New generator state from a filled-in config and the run seed. */
+    /* New generator state from a filled-in config and the run seed; NULL
+     * after mv_error. */
     void *(*create)(const void *cfg, uint64_t seed);
     /* Fill *ev with the next event; EV_END when done. */
     void (*next)(void *state, struct event *ev);
     /* Fraction done, 0..1 (progress display). */
     double (*progress)(void *state);
+    /* Where the event last pulled came from, for an error about it (a
+     * trace: its file and record); NULL: the engine counts events. */
+    void (*where)(void *state, char *buf, size_t len);
     void (*destroy)(void *state);
     /* The controls (EV_CTL names) this configuration will send, i = 0, 1,
      * ... until NULL, so a mode lacking one is refused before the run (may
      * be NULL: none). */
     const char *(*control)(const void *cfg, unsigned i);
+    /* Retired instructions one reference of the events just pulled stands
+     * for (the reference itself and the work around it; it may change
+     * between phases); NULL: 1, every instruction a reference. */
+    double (*instr_per_ref)(void *state);
 };
 
-extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio;
+extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio, wl_trace;
+extern const struct workload_def wl_memwalk_gcc, wl_memwalk_mcf, wl_memwalk_phases;
 extern const struct workload_def *const workloads[];
 extern const unsigned nworkloads;
 const struct workload_def *workload_find(const char *name);

@@ -5,7 +5,7 @@
  * result or one error, never a crash, leak or undefined behaviour; and what
  * parses must survive the round trip the result files rely on (canonical
  * text reads back to the same value). `make fuzz-rerun` runs it, seeded with
- * real results (tests/fuzz/corpus_rerun/). */
+ * real results (tests/fuzz/corpus/rerun/). */
 #include "lib/err.h"
 #include "lib/param.h"
 #include "sim/config_file.h"

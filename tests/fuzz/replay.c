@@ -1,8 +1,10 @@
 /* replay.c: runs a fuzz target (tests/fuzz/fuzz_*.c) over files without
  * libFuzzer: each argument is a file or a directory of files (a seed
- * corpus), fed once to LLVMFuzzerTestOneInput. The normal and sanitizer
- * builds run every target over its corpus this way as a test; `make fuzz`
- * links the same targets with libFuzzer to search for new inputs. */
+ * corpus, kept findings), fed once to LLVMFuzzerTestOneInput. The normal
+ * and sanitizer builds run every target over its corpus and findings this
+ * way as a test; `make fuzz` links the same targets with libFuzzer to
+ * search for new inputs. A missing argument is skipped (a target with no
+ * kept findings); no input at all is a failure. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,31 +39,32 @@ int main(int argc, char **argv)
     unsigned files = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st)) {
-            fprintf(stderr, "replay: no such file or directory: %s\n", argv[i]);
-            return 1;
-        }
+        if (stat(argv[i], &st))
+            continue;
         if (!S_ISDIR(st.st_mode)) {
             if (run_file(argv[i]))
                 return 1;
             files++;
             continue;
         }
-        DIR *d = opendir(argv[i]);
-        if (!d)
+        struct dirent **names;            /* in name order: the same run each time */
+        int n = scandir(argv[i], &names, NULL, alphasort);
+        if (n < 0)
             return 1;
-        for (struct dirent *e; (e = readdir(d));) {
-            if (e->d_name[0] == '.')
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
-            if (run_file(path)) {
-                closedir(d);
-                return 1;
+        int rc = 0;
+        for (int e = 0; e < n; e++) {
+            if (!rc && names[e]->d_name[0] != '.') {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", argv[i], names[e]->d_name);
+                if (run_file(path))
+                    rc = 1;
+                files++;
             }
-            files++;
+            free(names[e]);
         }
-        closedir(d);
+        free(names);
+        if (rc)
+            return 1;
     }
     printf("replay: %u inputs, no failure\n", files);
     return files ? 0 : 1;

@@ -99,6 +99,10 @@ forkstorm.minutes = 1
 lmbench.iterations = 3
 memwalk.refs = 20000
 memwalk.ws_mb = 8
+memwalk-gcc.refs = 20000
+memwalk-mcf.refs = 20000
+memwalk-mcf.ws_mb = 8
+memwalk-phases.refs = 20000
 netio.seconds = 1
 EOF
 "$MV" sweep all.sweep --out all -j 2 2>err >/dev/null || die "all-modes sweep failed: $(cat err)"

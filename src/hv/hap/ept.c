@@ -67,6 +67,8 @@ uint64_t ept_lookup(const struct ept *e, uint64_t gfn)
 {
     const struct pmem *m = e->h->mem;
     uint64_t gpa = gfn << PAGE_SHIFT, table = e->root;
+    if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))
+        return UINT64_MAX;
     for (unsigned lvl = 4;; lvl--) {
         pte_t x = pmem_read(m, table, pt_index(gpa, lvl));
         if (!ept_present(x))

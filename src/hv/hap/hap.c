@@ -16,7 +16,7 @@
  * EPT violation happens at the first user access after the fault that
  * mapped it, where a real guest would take it while zeroing the page; the
  * number of violations is the same. */
-#include "hv/hap/ept.h"
+#include "hv/hap/hap.h"
 #include "hv/hvm.h"
 #include "hv/paging.h"
 #include "hw/ept.h"
@@ -26,60 +26,69 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct hap {
-    struct ept ept;
-    uint64_t io_checked;
-};
-
 static struct hap *HAP(void *h) { return ((struct hv *)h)->mode; }
 
 /* An EPT violation on gfn: exit, map, return. -1 if the guest named a
  * frame it does not have (the access cannot be completed). */
-static int ept_violation(struct hv *h, uint64_t gfn)
+static int ept_violation(struct hv *h, struct hap *a, uint64_t gfn)
 {
     hv_exit(h, HV_VMEXIT, EXIT_EPT_VIOLATION);
     hv_charge(h, h->cost->ept_fill);
-    return ept_map(&HAP(h)->ept, gfn) < 0 ? -1 : 0;
+    return ept_map(&a->ept, gfn) < 0 ? -1 : 0;
 }
 
-static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
-                             struct tlb_xlate *x)
+uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum access acc, int user,
+                  struct tlb_xlate *x)
 {
-    struct hv *h = ctx;
     for (;;) {
         uint64_t gfn;
         uint32_t pfec = walk2d(c, va, acc, user, x, &gfn);
         if (pfec != WALK_FETCH_FAILED)
             return pfec;
-        if (ept_violation(h, gfn))
+        if (ept_violation(h, a, gfn))
             return pfec_of(acc, user) | PFEC_RSVD;   /* not guest memory: the access faults */
     }
+}
+
+uint64_t hap_translate(struct hv *h, struct hap *a, uint64_t gfn)
+{
+    uint64_t mfn = ept_lookup(&a->ept, gfn);
+    if (mfn != UINT64_MAX)
+        return mfn;
+    if (pfn_to_mfn(&h->dom, gfn) == UINT64_MAX || ept_violation(h, a, gfn))
+        return UINT64_MAX;
+    return ept_lookup(&a->ept, gfn);
+}
+
+uint64_t hap_translate_hv(struct hv *h, struct hap *a, uint64_t gfn)
+{
+    uint64_t mfn = ept_lookup(&a->ept, gfn);
+    if (mfn != UINT64_MAX || pfn_to_mfn(&h->dom, gfn) == UINT64_MAX)
+        return mfn;
+    hv_charge(h, h->cost->ept_fill);        /* already in the hypervisor: no exit */
+    return ept_map(&a->ept, gfn) < 0 ? UINT64_MAX : ept_lookup(&a->ept, gfn);
+}
+
+static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
+                             struct tlb_xlate *x)
+{
+    return hap_fill(ctx, HAP(ctx), c, va, acc, user, x);
 }
 
 /* The guest kernel's own loads and stores go through the EPT too. */
 static uint64_t hap_g2m(void *ctx, struct cpu *c, uint64_t gfn)
 {
-    struct hv *h = ctx;
-    uint64_t mfn = ept_lookup(&HAP(h)->ept, gfn);
-    if (mfn != UINT64_MAX)
-        return mfn;
-    if (pfn_to_mfn(&h->dom, gfn) == UINT64_MAX || ept_violation(h, gfn))
-        return UINT64_MAX;
-    return ept_lookup(&HAP(h)->ept, gfn);
+    return hap_translate(ctx, HAP(ctx), gfn);
 }
 
-/* EPT table frames: an L1 per 2 MiB of guest memory (none with 2 MiB
- * leaves), an L2 per GiB, the L3s and the root. */
-static uint64_t hap_heap_frames(const struct hvconfig *cfg, uint64_t guest_frames)
+uint64_t hap_heap_frames(const struct hvconfig *cfg, uint64_t guest_frames)
 {
     uint64_t ext = guest_frames >> 9;
     return ext + ext / 512 + 8;
 }
 
-static int hap_init(struct hv *h)
+int hap_state_init(struct hv *h, struct hap *a)
 {
-    struct hap *a = mv_calloc(1, sizeof *a);
-    h->mode = a;
     const struct hapconfig *hc = &h->cfg->hap;
     if (ept_init(&a->ept, h, !strcmp(hc->ept_page_size, "2m")))
         return mv_error("hap: no hypervisor frame left for the EPT root");
@@ -90,6 +99,13 @@ static int hap_init(struct hv *h)
     if (cpu_enable_nested(h->cpu, a->ept.root, &nc))
         return mv_error("--param hap.ntlb_*: invalid nested TLB geometry");
     return 0;
+}
+
+static int hap_init(struct hv *h)
+{
+    struct hap *a = mv_calloc(1, sizeof *a);
+    h->mode = a;
+    return hap_state_init(h, a);
 }
 
 static void hap_destroy(struct hv *h)
@@ -132,20 +148,30 @@ static void ept_leaf_ok(void *ctx, uint64_t gfn, unsigned lvl, pte_t e)
     }
 }
 
-static int hap_check(struct hv *h, char *msg, unsigned len)
+int hap_check_state(struct hv *h, struct hap *a, char *msg, unsigned len)
 {
     struct ept_scan s = { h, msg, len, 0 };
-    ept_for_each_leaf(&HAP(h)->ept, ept_leaf_ok, &s);
+    ept_for_each_leaf(&a->ept, ept_leaf_ok, &s);
     if (s.bad)
         return -1;
-    return hvm_check(h, &HAP(h)->io_checked, msg, len);
+    return hvm_check(h, &a->io_checked, msg, len);
+}
+
+static int hap_check(struct hv *h, char *msg, unsigned len)
+{
+    return hap_check_state(h, HAP(h), msg, len);
 }
 
 static double g_ept_pages(const void *ctx) { return (double)((const struct hap *)ctx)->ept.table_pages; }
 
+void hap_state_instruments(struct hap *a, struct mv_instruments *in)
+{
+    mv_add_gauge(in, "ept_pages", g_ept_pages, a);
+}
+
 static void hap_instruments(struct hv *h, struct mv_instruments *in)
 {
-    mv_add_gauge(in, "ept_pages", g_ept_pages, h->mode);
+    hap_state_instruments(h->mode, in);
 }
 
 const struct paging_mode pm_hap = {

@@ -28,7 +28,11 @@ long do_mmu_update(struct xen *x, struct mmu_update_args *a)
         struct page_info *p = frame(x, mfn);
         int rc;
         if (pgt_is_table(p->type) && p->type_count && (p->flags & PGF_validated)) {
+            /* An L3 or L4 entry validates an L2 or L3 below it: preemptible
+             * (Xen's get_page_from_l3e/l4e); the request is re-done. */
+            x->preemptible = p->type >= PGT_l3;
             rc = mod_entry(x, d, mfn, p->type, idx, u->val);
+            x->preemptible = 0;
         } else {
             /* Not a live page table: a checked plain write to a writable page. */
             rc = get_page_type(x, mfn, PGT_writable);
@@ -55,19 +59,25 @@ void xen_return_to_guest(struct xen *x)
     uint64_t root = x->guest_table_user ? x->guest_table_user : x->guest_table;
     stat_charge(x->st, CYC_ctx_switch, x->cost->cr3_write);
     x->cpu->cr3 = mfn_to_pfn(d, x->guest_table);
+    cpu_arch_flush(x->cpu, FLUSH_INVPCID_NONGLOBAL, 0, 0);   /* the guest's new base: a CR3 load */
     cpu_hw_load_root(x->cpu, root, 0, 0);
     x->cpu_flush_stamp = ++x->tlbclock;
 }
 
+/* NEW_BASEPTR / NEW_USER_BASEPTR (Xen's new_guest_cr3): the slot holds its
+ * own references to the L4; validating it may be preempted, as in Xen, and
+ * the continuation resumes it. */
 static int set_baseptr(struct xen *x, uint64_t *slot, uint64_t mfn)
 {
     struct domain *d = x->dom;
     if (mfn) {
         if (!owned(x, mfn))
             return -EINVAL;
+        x->preemptible = 1;
         int rc = get_page_and_type(x, mfn, d, PGT_l4);
+        x->preemptible = 0;
         if (rc)
-            return rc == -ERESTART ? -EINVAL : rc;
+            return rc;
     }
     uint64_t old = *slot;
     *slot = mfn;
@@ -81,6 +91,7 @@ static void local_flush(struct xen *x)
 {
     x->st->cnt[CNT_tlb_flush_nonglobal]++;
     stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_flush);
+    cpu_arch_flush(x->cpu, FLUSH_INVPCID_NONGLOBAL, 0, 0);   /* asked for by the guest */
     cpu_hw_flush(x->cpu, 0);
     x->cpu_flush_stamp = ++x->tlbclock;
 }
@@ -89,6 +100,7 @@ static void local_invlpg(struct xen *x, uint64_t va)
 {
     x->st->cnt[CNT_tlb_flush_page]++;
     stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_invlpg);
+    cpu_arch_flush(x->cpu, FLUSH_INVLPG, va, x->cpu->pcid);  /* asked for by the guest */
     cpu_hw_invlpg(x->cpu, va, x->cpu->pcid);
 }
 
@@ -106,18 +118,14 @@ static int mmuext_one(struct xen *x, const struct mmuext_op *op)
         unsigned type = PGT_l1 + (op->cmd - MMUEXT_PIN_L1_TABLE);
         if (!owned(x, op->mfn))
             return -EINVAL;
-        p = frame(x, op->mfn);
+        /* The pin's own references; a preempted validation keeps its state
+         * (and its reference) in the frame, and the re-issued PIN resumes it. */
         x->preemptible = 1;
-        if (p->flags & PGF_partial) {
-            rc = get_page_type(x, op->mfn, type);      /* resume our validation */
-            if (rc && rc != -ERESTART)
-                put_page(x, op->mfn);
-        } else {
-            rc = get_page_and_type(x, op->mfn, d, type);
-        }
+        rc = get_page_and_type(x, op->mfn, d, type);
         x->preemptible = 0;
         if (rc)
             return rc;
+        p = frame(x, op->mfn);
         if (p->flags & PGF_pinned) {
             put_page_and_type(x, op->mfn);
             return -EINVAL;                            /* already pinned */
@@ -189,7 +197,7 @@ long do_update_va_mapping(struct xen *x, struct update_va_mapping_args *a)
     xen_charge(x, x->cost->hc_entry);
     if (a->va >= DIRECTMAP_BASE && a->va < DIRECTMAP_BASE + (d->nr_pages << PAGE_SHIFT)) {
         uint64_t mfn = pfn_to_mfn(d, (a->va - DIRECTMAP_BASE) >> PAGE_SHIFT);
-        if (!pte_present(a->val) || pte_frame(a->val) != mfn)
+        if (!pte_present(a->val) || pte_frame(a->val) != mfn || (a->val & pte_disallowed(x, 1)))
             return -EINVAL;                     /* the direct map's layout is fixed */
         rc = dmap_set(x, d, mfn, (a->val & _PAGE_RW) != 0);
     } else {
@@ -252,26 +260,33 @@ long do_ptcache_op(struct xen *x, struct ptcache_op_args *a)
     }
 }
 
-static long dispatch_restartable(struct xen *x, unsigned nr, void *arg)
-{
-    long rc = xen_dispatch(x, nr, arg);
-    while (rc == -ERESTART) {
-        x->continuations++;
-        xen_charge(x, x->cost->hypercall);
-        rc = xen_dispatch(x, nr, arg);
-    }
-    return rc;
-}
-
+/* A batch of hypercalls. A call that is preempted is re-entered at once,
+ * unless the guest is to run before it is re-issued (xen.h: restart_to_guest):
+ * then the multicall returns -ERESTART with its arguments advanced to the
+ * preempted call, as Xen's continuation rewrites the guest's call_list and
+ * nr_calls (the preempted call's own progress is in its arguments). */
 long do_multicall(struct xen *x, struct multicall_args *a)
 {
     for (unsigned i = 0; i < a->count; i++) {
+        struct multicall_entry *c = &a->call[i];
         xen_charge(x, x->cost->hc_entry);
-        if (a->call[i].op == __HYPERVISOR_multicall) {
-            a->call[i].result = -EINVAL;       /* no nesting */
+        if (c->op == __HYPERVISOR_multicall) {
+            c->result = -EINVAL;               /* no nesting */
             continue;
         }
-        a->call[i].result = dispatch_restartable(x, a->call[i].op, a->call[i].args);
+        long rc = xen_dispatch(x, c->op, c->args);
+        while (rc == -ERESTART && !x->restart_to_guest) {
+            /* the multicall's continuation: the guest re-issues it, a transition */
+            x->continuations++;
+            hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
+            rc = xen_dispatch(x, c->op, c->args);
+        }
+        if (rc == -ERESTART) {
+            a->call += i;
+            a->count -= i;
+            return rc;
+        }
+        c->result = rc;
     }
     return 0;
 }

@@ -11,11 +11,23 @@
 #include "lib/err.h"
 #include <errno.h>
 
-/* Flags a PV guest may not set: cache attributes (PWT, PCD), PAT/PSE in an
- * L1 (bit 7), and the software/protection-key bits 52..62. Superpages are not
- * allowed in L2/L3 (no pv superpage support). */
-#define L1_DISALLOW (_PAGE_PWT | _PAGE_PCD | _PAGE_PSE | 0x7ff0000000000000ull)
-#define LN_DISALLOW (_PAGE_PWT | _PAGE_PCD | _PAGE_PSE | 0x7ff0000000000000ull)
+/* The flags a PV guest may set (Xen's base_disallow_mask, arch_init_memory):
+ * present, RW, user, accessed, dirty, the software bits 9-11 and 52-62, NX.
+ * Global only in an L1; the cache attributes (PWT, PCD, PAT) only in an L1
+ * and only for a domain with passthrough devices (l1_disallow_mask); no
+ * superpages (PSE) in an L2/L3: no PV superpage support. */
+#define PTE_AVAIL_HIGH 0x7ff0000000000000ull
+#define PTE_GUEST_FLAGS (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | \
+                         _PAGE_AVAIL0 | _PAGE_AVAIL1 | _PAGE_AVAIL2 | PTE_AVAIL_HIGH | _PAGE_NX)
+#define PTE_CACHE_ATTRS (_PAGE_PWT | _PAGE_PCD | _PAGE_PSE /* PAT, in an L1 */)
+
+uint64_t pte_disallowed(const struct xen *x, unsigned lvl)
+{
+    uint64_t allowed = PTE_GUEST_FLAGS;
+    if (lvl == 1)
+        allowed |= _PAGE_GLOBAL | (x->dom->iommu_attached ? PTE_CACHE_ATTRS : 0);
+    return PTE_FLAGS_MASK & ~allowed;
+}
 
 static void init_chunk(struct xen *x, uint64_t base)
 {
@@ -29,6 +41,8 @@ static void init_chunk(struct xen *x, uint64_t base)
             p->type = PGT_writable;
             p->type_count = 1;
             p->flags = PGF_validated | PGF_dmap_rw;
+        } else if (mfn < 256) {
+            p->owner = DOMID_IO;        /* the first MiB: I/O space, as in Xen */
         } else if (mfn < 4096) {
             p->owner = DOMID_XEN;
         }
@@ -58,7 +72,7 @@ int get_page(struct xen *x, uint64_t mfn, struct domain *d)
     if (mfn >= x->nframes)
         return -EINVAL;
     struct page_info *p = frame(x, mfn);
-    if (p->owner != d->id || !p->count)
+    if (p->owner != d->id || !p->count || p->count == UINT32_MAX)
         return -EINVAL;
     p->count++;
     xen_charge(x, x->cost->pv_ref);
@@ -88,9 +102,19 @@ static void tlb_safety(struct xen *x, struct page_info *p)
     x->cpu_flush_stamp = ++x->tlbclock;
 }
 
+/* _get_page_type. A preempted validation leaves the frame partial: its type
+ * count stays at 1 and the partial state holds a general reference of its
+ * own (Xen's get_page_light in validate_page), so that whoever took the
+ * references for the operation that got preempted drops them as after any
+ * failure, and the frame cannot go away while half validated. Whoever asks
+ * for the same type next resumes the validation and takes the type count
+ * over; when the frame stops being partial (validated, or failed), the
+ * partial state's general reference is dropped. A request for another type
+ * fails and changes nothing. */
 int get_page_type(struct xen *x, uint64_t mfn, unsigned type)
 {
     struct page_info *p = frame(x, mfn);
+    int resumed = 0;
     if (p->type_count == 0) {
         if (p->type != type) {
             unsigned old = p->type;
@@ -107,10 +131,14 @@ int get_page_type(struct xen *x, uint64_t mfn, unsigned type)
     } else if (p->type != type) {
         return -EINVAL;
     } else if (!(p->flags & PGF_validated)) {
-        /* Resuming a preempted validation: the count of 1 was left for us. */
+        /* Resuming a preempted validation: the count of 1 was left for us.
+         * (One vCPU: nobody else can be validating it right now.) */
         MV_ASSERT(p->flags & PGF_partial, "type count without validation on %#llx", (unsigned long long)mfn);
         MV_ASSERT(p->type_count == 1, "partial page with extra type references");
         p->flags &= (uint8_t)~PGF_partial;
+        resumed = 1;
+    } else if (p->type_count == UINT32_MAX) {
+        return -EINVAL;                    /* type count overflow */
     } else {
         p->type_count++;
         return 0;
@@ -120,8 +148,12 @@ int get_page_type(struct xen *x, uint64_t mfn, unsigned type)
     int rc = validate(x, mfn, type);
     if (rc == -ERESTART) {
         p->flags |= PGF_partial;
+        if (!resumed)
+            p->count++;                    /* the partial state's own reference */
         return rc;
     }
+    if (resumed)
+        put_page(x, mfn);                  /* no longer partial */
     if (rc) {
         /* Failed: the page is left untyped. */
         p->type_count = 0;
@@ -138,24 +170,26 @@ void put_page_type(struct xen *x, uint64_t mfn)
 {
     struct page_info *p = frame(x, mfn);
     MV_ASSERT(p->type_count > 0, "put_page_type of %#llx with no type reference", (unsigned long long)mfn);
+    MV_ASSERT(!(p->flags & PGF_partial), "put_page_type of partial page %#llx", (unsigned long long)mfn);
     if (--p->type_count)
         return;
     p->tlbflush_stamp = x->tlbclock;
-    if (pgt_is_table(p->type) && (p->flags & (PGF_validated | PGF_partial))) {
-        unsigned upto = (p->flags & PGF_validated) ? PTRS_PER_TABLE : p->nr_validated;
-        p->flags &= (uint8_t)~(PGF_validated | PGF_partial);
+    if (pgt_is_table(p->type) && (p->flags & PGF_validated)) {
+        p->flags &= (uint8_t)~PGF_validated;
         p->nr_validated = 0;
-        devalidate(x, mfn, p->type, upto);
+        devalidate(x, mfn, p->type, PTRS_PER_TABLE);
     }
 }
 
+/* The caller's general and type references; on any failure, including a
+ * preempted validation (-ERESTART), the caller holds neither. */
 int get_page_and_type(struct xen *x, uint64_t mfn, struct domain *d, unsigned type)
 {
     int rc = get_page(x, mfn, d);
     if (rc)
         return rc;
     rc = get_page_type(x, mfn, type);
-    if (rc && rc != -ERESTART)
+    if (rc)
         put_page(x, mfn);
     return rc;
 }
@@ -171,9 +205,15 @@ static int get_entry_refs(struct xen *x, struct domain *d, pte_t e, unsigned lvl
 {
     uint64_t mfn = pte_frame(e);
     xen_charge(x, x->cost->pv_validate_entry);
+    if (e & pte_disallowed(x, lvl))
+        return -EINVAL;
     if (lvl == 1) {
-        if (e & L1_DISALLOW)
-            return -EINVAL;
+        /* Beyond RAM, or I/O space (Xen's dom_io): the domain has no I/O
+         * memory capability, so -EPERM (-EINVAL for INVALID_MFN itself). */
+        if (mfn >= x->nframes)
+            return mfn == PTE_FRAME_MASK >> PAGE_SHIFT ? -EINVAL : -EPERM;
+        if (frame(x, mfn)->owner == DOMID_IO)
+            return -EPERM;
         if (get_page(x, mfn, d))
             return -EBUSY;            /* not ours, or free */
         if ((e & _PAGE_RW) && get_page_type(x, mfn, PGT_writable)) {
@@ -182,8 +222,6 @@ static int get_entry_refs(struct xen *x, struct domain *d, pte_t e, unsigned lvl
         }
         return 0;
     }
-    if (e & LN_DISALLOW)
-        return -EINVAL;
     int rc = get_page_and_type(x, mfn, d, lvl - 1);
     if (rc != -EINVAL)
         return rc;
@@ -199,7 +237,7 @@ static int get_entry_refs(struct xen *x, struct domain *d, pte_t e, unsigned lvl
     struct page_info *c = frame(x, mfn), *t = frame(x, table);
     if (c->owner != d->id || c->type != lvl || !(c->flags & PGF_validated) ||
         t->linear_uses || c->linear_entries || c->linear_uses == UINT16_MAX ||
-        t->linear_entries == UINT16_MAX)
+        t->linear_entries == UINT16_MAX || c->type_count == UINT32_MAX)
         return -EINVAL;
     rc = get_page(x, mfn, d);
     if (rc)
@@ -231,8 +269,10 @@ static void put_entry_refs(struct xen *x, pte_t e, unsigned lvl, uint64_t table)
 }
 
 /* promote_lN_table: take the references of every present entry; undo them
- * all on failure. L2-L4 validation of the table being pinned may be
- * preempted after xen.preempt_entries entries (-ERESTART). */
+ * all (earlier slices included) on failure. The L2-L4 validation a
+ * preemptible hypercall asks for (a PIN, a base pointer, the table under a
+ * new L3/L4 entry) may be preempted after xen.preempt_entries entries
+ * (-ERESTART, with nr_validated saved); get_page_type keeps the state. */
 static int validate(struct xen *x, uint64_t mfn, unsigned type)
 {
     struct page_info *p = frame(x, mfn);
@@ -292,7 +332,7 @@ int mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, uns
     /* Fast path: same frame, same presence and writability: no reference changes. */
     if (pte_present(old) && pte_present(val) && pte_frame(old) == pte_frame(val) &&
         ((old ^ val) & _PAGE_RW) == 0) {
-        if (val & (lvl == 1 ? L1_DISALLOW : LN_DISALLOW))
+        if (val & pte_disallowed(x, lvl))
             return -EINVAL;
         pmem_write(x->mem, table, idx, val);
         return 0;

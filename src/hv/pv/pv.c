@@ -69,6 +69,13 @@ static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, 
     struct mmuext_op op = { .cmd = MMUEXT_NEW_BASEPTR, .mfn = mfn };
     struct mmuext_args a = { &op, 1, 0 };
     long rc = do_mmuext_op(x, &a);
+    while (rc == -ERESTART) {
+        /* Preempted validation of the new L4: Xen's emulation retries, the
+         * guest executes the MOV again (another trap) and it resumes. */
+        x->continuations++;
+        hv_exit(x->h, HV_PV_TRAP, EXIT_CR3);
+        rc = do_mmuext_op(x, &a);
+    }
     xen_return_to_guest(x);
     return rc ? -1 : 1;
 }
@@ -94,8 +101,11 @@ static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
     hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
     long rc = xen_dispatch(x, nr, arg);
     while (rc == -ERESTART) {
-        /* A hypercall continuation: the guest re-executes the call. */
+        /* A hypercall continuation: the guest re-executes the call, at once
+         * (or, under the restart_to_guest hook, when it chooses to). */
         x->continuations++;
+        if (x->restart_to_guest)
+            break;
         hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
         rc = xen_dispatch(x, nr, arg);
     }

@@ -33,6 +33,8 @@ static inline int pgt_is_table(unsigned t) { return t >= PGT_l1 && t <= PGT_l4; 
 #define PGF_ptcache   0x08   /* PiBooster: held by the guest's cache, never DMA-accessible */
 #define PGF_dmap_rw   0x10   /* the guest's direct map maps it writable (holds refs) */
 
+#define DOMID_IO 0x7ff1      /* Xen's owner of I/O space (the first MiB, holes) */
+
 struct page_info {
     uint32_t count;          /* general references */
     uint32_t type_count;
@@ -72,6 +74,12 @@ struct xen {
     int preemptible;         /* the validation under way may be preempted (PIN ops) */
     int validate_depth;      /* nesting of validations (only the outermost is preempted) */
     int root_dirty;          /* a base pointer changed: reload on return to the guest */
+    /* Test hook (tests, tests/fuzz): a preempted hypercall returns -ERESTART
+     * to the guest, its progress recorded in its arguments, instead of being
+     * re-entered at once. The guest runs before it re-issues the call, as
+     * when Xen returns to a guest with an event pending and the continuation
+     * set up (XSA-296's window), and may issue other operations meanwhile. */
+    int restart_to_guest;
 };
 
 static inline struct xen *XEN(struct hv *h) { return h->mode; }
@@ -86,6 +94,8 @@ int  get_page_type(struct xen *x, uint64_t mfn, unsigned type);
 void put_page_type(struct xen *x, uint64_t mfn);
 int  get_page_and_type(struct xen *x, uint64_t mfn, struct domain *d, unsigned type);
 void put_page_and_type(struct xen *x, uint64_t mfn);
+/* The flags an entry of a level-lvl table may not have. */
+uint64_t pte_disallowed(const struct xen *x, unsigned lvl);
 int  mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, unsigned idx, pte_t val);
 int  dmap_set(struct xen *x, struct domain *d, uint64_t mfn, int rw);
 

@@ -366,19 +366,27 @@ int shadow_init(struct shadow *s, struct hv *h)
     return 0;
 }
 
-void shadow_destroy(struct shadow *s)
+void shadow_drop_all(struct shadow *s)
 {
     s->cur_root = NULL;
     for (uint64_t b = 0; b <= s->hmask; b++)
         while (s->hash[b]) {
             struct shadow_page *sp = s->hash[b];
-            sp->flags &= (uint8_t)~SP_ROOT;
+            if (sp->flags & SP_ROOT) {
+                sp->flags &= (uint8_t)~SP_ROOT;
+                s->nroots--;
+            }
             while (sp->nparent) {              /* detach from parents without recursing */
                 struct sp_parent p = sp->parent[--sp->nparent];
                 sp_set(s, sp_of_smfn(s, p.smfn), p.idx, 0);
             }
             sp_zap(s, sp);
         }
+}
+
+void shadow_destroy(struct shadow *s)
+{
+    shadow_drop_all(s);
     free(s->hash);
     sparse_free(&s->by_smfn);
     sparse_free(&s->gfns);

@@ -92,6 +92,9 @@ struct shadow {
 
 int  shadow_init(struct shadow *s, struct hv *h);
 void shadow_destroy(struct shadow *s);
+/* Drop every shadow page, roots included (the next CR3 load or fault
+ * builds anew); every frame stops being write-protected. */
+void shadow_drop_all(struct shadow *s);
 /* Shadow pool pages for a guest of guest_frames frames. */
 uint64_t shadow_pool_frames(const struct hvconfig *cfg, uint64_t guest_frames);
 
@@ -153,5 +156,16 @@ void shadow_instruments(struct shadow *s, struct mv_instruments *in);
 /* Entries. */
 pte_t shadow_entry_of(struct shadow *s, pte_t g, unsigned lvl);  /* 0: cannot map */
 void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
+
+/* Traditional shadow paging (tsp.c) on a shadow s: the tsp.* configuration,
+ * and the trap handlers of a guest store to a protected table, a page
+ * fault, MOV CR3 and a TLB flush. Mode tsp runs them on its shadow, mode
+ * selective on its own while the guest is shadowed. */
+void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg);
+int  tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+int  tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
+int  tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
+int  tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va,
+                          uint16_t pcid);
 
 #endif

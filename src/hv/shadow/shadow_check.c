@@ -88,12 +88,14 @@ static int check_page(struct shadow *s, struct shadow_page *sp, int vs_guest, ch
                 return -1;
             }
             uint64_t gfn = mfn_to_pfn(&h->dom, mfn);
-            if ((se & _PAGE_RW) && (shadow_protected(s, gfn) ||
-                                    (sp->level == 2 && s->protect && shadow_protected(s, gfn)))) {
-                snprintf(msg, len, "a writable shadow leaf maps write-protected guest table %#llx",
-                         (unsigned long long)gfn);
-                return -1;
-            }
+            /* a writable leaf may cover no write-protected table: a 2 MiB
+             * leaf none of its 512 frames */
+            for (unsigned f = 0; (se & _PAGE_RW) && f < (sp->level == 2 ? 512u : 1u); f++)
+                if (shadow_protected(s, gfn + f)) {
+                    snprintf(msg, len, "a writable shadow leaf maps write-protected guest table %#llx",
+                             (unsigned long long)(gfn + f));
+                    return -1;
+                }
         }
         if (vs_guest && entry_matches_guest(s, sp, i, se, msg, len))
             return -1;

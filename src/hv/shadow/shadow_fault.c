@@ -134,8 +134,9 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
         return 2;
     }
     pte_t spte = shadow_entry_of(s, w.e[w.leaf], w.leaf);
-    if (!spte) {                   /* the guest maps a frame it does not have */
+    if (!spte) {                   /* the guest maps a frame it does not have: a reserved-bit fault */
         s->h->st->cnt[CNT_pf_injected]++;
+        c->inject_pfec = pfec | PFEC_RSVD;
         shadow_flush_hw(s, c);
         return 0;
     }

@@ -42,6 +42,10 @@ static struct shadow_page *resync_entry(struct shadow *s, struct shadow_page *sp
         sp_unlink(s, sp, idx);
         se = 0;
     }
+    if (pte_present(se) && !g_leaf) {     /* a shadow leaf the guest replaced (by a table, or nothing) */
+        sp_set(s, sp, idx, 0);
+        se = 0;
+    }
     if (g_leaf) {
         /* a leaf the guest has not used yet (A clear) is left to a fault */
         sp_set(s, sp, idx, (g & _PAGE_ACCESSED) ? shadow_entry_of(s, g, lvl) : 0);

@@ -26,27 +26,31 @@ static int tsp_store_traps(void *ctx, uint64_t gfn)
     return shadow_protected(SH(ctx), gfn);
 }
 
-static int tsp_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg)
 {
-    struct hv *h = ctx;
+    s->protect = 1;
+    s->unsync = cfg->tsp.unsync;
+    s->flood_threshold = cfg->tsp.flood_threshold;
+}
+
+/* The handlers, on a shadow s: mode tsp's, and selective's while shadowed. */
+int tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
     hv_exit(h, HV_VMEXIT, EXIT_PT_WRITE);
     hv_charge(h, h->cost->shadow_emulate);
-    shadow_write(SH(h), gfn, idx, val);
-    shadow_flush_hw(SH(h), c);
+    shadow_write(s, gfn, idx, val);
+    shadow_flush_hw(s, c);
     return 0;
 }
 
-static int tsp_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
+int tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
-    struct hv *h = ctx;
     hv_exit(h, HV_VMEXIT, EXIT_PF);
-    return shadow_page_fault(SH(h), c, va, pfec, mfn);
+    return shadow_page_fault(s, c, va, pfec, mfn);
 }
 
-static int tsp_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
+int tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 {
-    struct hv *h = ctx;
-    struct shadow *s = SH(h);
     hv_exit(h, HV_VMEXIT, EXIT_CR3);
     struct shadow_page *sp = shadow_get_root(s, root);
     if (!sp)
@@ -58,16 +62,35 @@ static int tsp_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid,
     return 1;
 }
 
-static int tsp_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+int tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va,
+                         uint16_t pcid)
 {
-    struct hv *h = ctx;
-    struct shadow *s = SH(h);
     hv_exit(h, HV_VMEXIT, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
     if (s->unsync)
         shadow_sync_unsync(s);
     cpu_hw_tlb_flush(c, kind, va, pcid);
     shadow_flush_hw(s, c);
     return 1;
+}
+
+static int tsp_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    return tsp_handle_store(ctx, SH(ctx), c, gfn, idx, val);
+}
+
+static int tsp_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
+{
+    return tsp_handle_page_fault(ctx, SH(ctx), c, va, pfec, mfn);
+}
+
+static int tsp_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
+{
+    return tsp_handle_write_cr3(ctx, SH(ctx), c, root, pcid, noflush);
+}
+
+static int tsp_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    return tsp_handle_tlb_flush(ctx, SH(ctx), c, kind, va, pcid);
 }
 
 static uint64_t tsp_heap_frames(const struct hvconfig *cfg, uint64_t guest_frames)
@@ -80,9 +103,7 @@ static int tsp_init(struct hv *h)
     struct shadow *s = mv_calloc(1, sizeof *s);
     h->mode = s;
     shadow_init(s, h);
-    s->protect = 1;
-    s->unsync = h->cfg->tsp.unsync;
-    s->flood_threshold = h->cfg->tsp.flood_threshold;
+    tsp_shadow_config(s, h->cfg);
     return 0;
 }
 

@@ -1,0 +1,145 @@
+/* cmd_trace_import.c: `memvirt trace import --from strace|perf|lackey FILE...
+ * [-o FILE] [--sample N] [--window START:LEN]`: logs recorded elsewhere into a
+ * memvirt trace. Lines the importer does not use are counted and reported on
+ * stderr; a malformed line is bad input (exit 2, file:line:column); the
+ * output appears only when the import succeeded. */
+#include "cli/cli.h"
+#include "lib/err.h"
+#include "lib/param.h"
+#include "trace/import.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_parse_window(const char *s, struct import_opts *o)
+{
+    const char *colon = strchr(s, ':');
+    char a[32];
+    if (!colon || (size_t)(colon - s) >= sizeof a)
+        return mv_error("--window '%s': expected START:LEN (references, e.g. 1M:100k)", s);
+    memcpy(a, s, (size_t)(colon - s));
+    a[colon - s] = 0;
+    if (param_parse_u64(a, &o->window_start) || param_parse_u64(colon + 1, &o->window_len) || !o->window_len)
+        return mv_error("--window '%s': expected START:LEN with LEN > 0 (e.g. 1M:100k)", s);
+    return 0;
+}
+
+int cmd_trace_import(int argc, char **argv)
+{
+    const char *from = NULL, *out = "memvirt.mvt";
+    const char **files = mv_calloc((size_t)argc, sizeof *files);
+    unsigned nfiles = 0;
+    struct import_opts o = { .sample = 1 };
+    const char *sampling = NULL;          /* --sample or --window, given */
+    int rc = EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--from") && more) {
+            from = argv[++i];
+        } else if (!strcmp(a, "-o") && more) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--sample") && more) {
+            sampling = a;
+            if (param_parse_u64(argv[++i], &o.sample) || !o.sample) {
+                mv_error("--sample '%s': expected a positive integer", argv[i]);
+                goto done;
+            }
+        } else if (!strcmp(a, "--window") && more) {
+            sampling = a;
+            if (cli_parse_window(argv[++i], &o))
+                goto done;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs("usage: memvirt trace import --from strace|perf|lackey FILE... [-o FILE] [options]\n"
+                  "Turns the logs of a tool into a trace (docs/traces.md says how to make each log).\n\n"
+                  "  --from T             strace (strace -f -ttt), perf (perf script of syscall tracepoints\n"
+                  "                       and page faults) or lackey (valgrind --tool=lackey)\n"
+                  "  -o FILE              the trace to write (default: memvirt.mvt); written only whole\n"
+                  "  --sample N           lackey: keep every Nth reference (default: 1, all)\n"
+                  "  --window START:LEN   lackey: keep LEN references from the START-th (e.g. 1M:100k)\n"
+                  "  --help               this text\n\n", stdout);
+            fputs(EXIT_STATUS_HELP, stdout);
+            fputs("\nexample:\n  memvirt trace import --from strace ls.strace -o ls.mvt\n", stdout);
+            rc = EXIT_OK;
+            goto done;
+        } else if (a[0] == '-' && a[1]) {
+            mv_error("trace import: unknown option '%s'%s", a, more ? "" : " (or it needs a value)");
+            goto done;
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    if (!from || (strcmp(from, "strace") && strcmp(from, "perf") && strcmp(from, "lackey"))) {
+        mv_error("trace import: --from strace, perf or lackey is required%s%s", from ? ", not " : "",
+                 from ? from : "");
+        goto done;
+    }
+    if (sampling && strcmp(from, "lackey")) {
+        mv_error("trace import: %s chooses among every reference: it goes with --from lackey, not --from %s",
+                 sampling, from);
+        goto done;
+    }
+    if (!nfiles) {
+        mv_error("trace import: no input file");
+        goto done;
+    }
+    FILE **fs = mv_calloc(nfiles, sizeof *fs);
+    for (unsigned i = 0; i < nfiles; i++) {
+        fs[i] = !strcmp(from, "perf") ? import_open_perf(files[i]) : fopen(files[i], "r");
+        if (!fs[i]) {
+            if (strcmp(from, "perf"))
+                mv_error("cannot open '%s': %s", files[i], strerror(errno));
+            for (unsigned j = 0; j < i; j++)
+                import_close(fs[j]);
+            free(fs);
+            goto done;
+        }
+    }
+    char command[512];
+    snprintf(command, sizeof command, "memvirt trace import --from %s %s%s", from, files[0],
+             nfiles > 1 ? " ..." : "");
+    const char *keys[] = { "command", "source" };
+    const char *vals[] = { command, from };
+    struct trace_writer *w = trace_writer_open(out, keys, vals, 2);
+    if (!w) {
+        for (unsigned i = 0; i < nfiles; i++)
+            import_close(fs[i]);
+        free(fs);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    cli_guard_output(trace_writer_tmp_path(w), 0);
+    struct build *b = build_new(w);
+    struct import_stats st = { 0 };
+    int irc = 0;
+    if (!strcmp(from, "lackey"))
+        irc = import_lackey(b, fs, files, nfiles, &o, &st);
+    for (unsigned i = 0; i < nfiles; i++) {
+        if (!irc && !strcmp(from, "perf"))
+            irc = import_perf(b, fs[i], files[i], &o, &st);
+        else if (!irc && !strcmp(from, "strace"))
+            irc = import_strace(b, fs[i], files[i], &o, &st);
+        if (import_close(fs[i]) && !irc)
+            irc = -1;
+    }
+    free(fs);
+    if (!irc)
+        irc = build_finish(b);
+    if (irc) {
+        cli_guard_output(NULL, 0);        /* before the path it names is freed */
+        trace_writer_abort(w);
+        build_free(b);
+        goto done;
+    }
+    import_report(&st, stderr, "memvirt: trace import");
+    build_report(b, stderr, "memvirt: trace import");
+    uint64_t n = trace_writer_count(w);
+    build_free(b);
+    cli_guard_output(NULL, 0);
+    rc = trace_writer_commit(w) ? EXIT_FAIL : EXIT_OK;
+    if (!rc)
+        fprintf(stderr, "memvirt: trace import: %llu records written to %s\n", (unsigned long long)n, out);
+done:
+    free(files);
+    return rc;
+}

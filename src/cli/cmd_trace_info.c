@@ -1,0 +1,276 @@
+/* cmd_trace_info.c: `memvirt trace info FILE`: what a trace holds (header,
+ * records by kind, processes, threads, time span, pages touched) and, for
+ * each process image, the page-table pages its real kernel used (VmPTE,
+ * captured by `trace record`) next to what memvirt's guest kernel allocates
+ * for it when the trace is replayed (native mode, counted at the same
+ * points: the exit, or the exec that replaced the image).
+ *
+ * VmPTE is mm->pgtables_bytes: PTE, PMD and PUD pages, not the PGD; the
+ * guest's count is taken the same way (its pt_pages less the pgd). */
+#include "cli/cli.h"
+#include "guest/kernel.h"
+#include "lib/err.h"
+#include "sim/config.h"
+#include "sim/engine.h"
+#include "sim/machine.h"
+#include "trace/reader.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* A u64 -> u64 map (open addressing; key 0 unused: keys get bit 63 set). */
+struct map { uint64_t *k, *v; uint64_t n, cap; };
+
+static uint64_t *map_slot(struct map *m, uint64_t key, int add)
+{
+    key |= 1ull << 63;
+    if (add && 2 * (m->n + 1) > m->cap) {
+        struct map o = *m;
+        m->cap = o.cap ? o.cap * 2 : 1024;
+        m->k = mv_calloc(m->cap, sizeof *m->k);
+        m->v = mv_calloc(m->cap, sizeof *m->v);
+        m->n = 0;
+        for (uint64_t i = 0; i < o.cap; i++)
+            if (o.k[i])
+                *map_slot(m, o.k[i] & ~(1ull << 63), 1) = o.v[i];
+        free(o.k);
+        free(o.v);
+    }
+    if (!m->cap)
+        return NULL;
+    uint64_t h = (key * 0x9e3779b97f4a7c15ull) >> 17;
+    for (uint64_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->k[i] == key)
+            return &m->v[i];
+        if (!m->k[i]) {
+            if (!add)
+                return NULL;
+            m->k[i] = key;
+            m->n++;
+            return &m->v[i];
+        }
+    }
+}
+
+static void map_free(struct map *m)
+{
+    free(m->k);
+    free(m->v);
+}
+
+/* One process image: what the trace and the replay say of it. */
+struct image {
+    uint32_t pid, seq;
+    char *path;
+    int64_t real[2], guest[2];          /* [at]: pages, -1 unknown */
+};
+
+struct info {
+    struct image *im;
+    uint64_t nim, capim;
+    struct map idx;                     /* pid<<32|seq -> image index + 1 */
+    struct map seq;                     /* pid -> current image (trace side / replay side) */
+};
+
+static struct image *image(struct info *in, uint32_t pid, uint32_t seq, int add)
+{
+    uint64_t *s = map_slot(&in->idx, (uint64_t)pid << 32 | seq, add);
+    if (!s)
+        return NULL;
+    if (!*s) {
+        if (in->nim == in->capim) {
+            in->capim = in->capim ? in->capim * 2 : 64;
+            in->im = mv_realloc(in->im, in->capim * sizeof *in->im);
+        }
+        in->im[in->nim] = (struct image){ pid, seq, NULL, { -1, -1 }, { -1, -1 } };
+        *s = ++in->nim;
+    }
+    return &in->im[*s - 1];
+}
+
+struct observer { struct info *in; struct map seq; };
+
+static void observe(void *ctx, struct kernel *k, const struct event *ev)
+{
+    struct observer *o = ctx;
+    struct task *t = task_find(k, ev->pid);
+    uint64_t *s;
+    switch (ev->type) {
+    case EV_SPAWN:
+        *map_slot(&o->seq, ev->pid, 1) = 0;
+        break;
+    case EV_FORK:
+        *map_slot(&o->seq, ev->child, 1) = 0;
+        break;
+    case EV_EXEC:
+    case EV_EXIT:
+        if (!t || !t->mm)
+            break;
+        s = map_slot(&o->seq, ev->pid, 1);
+        struct image *im = image(o->in, ev->pid, (uint32_t)*s, 0);
+        if (im) {
+            int at = ev->type == EV_EXEC;
+            int64_t pages = (int64_t)(t->mm->pt_pages - 1 - (t->mm->user_pgd ? 1 : 0));
+            if (pages > im->guest[at])
+                im->guest[at] = pages;
+        }
+        if (ev->type == EV_EXEC)
+            ++*s;
+        break;
+    default:
+        break;
+    }
+}
+
+static int replay(const char *path, struct info *in)
+{
+    struct sim_config cfg;
+    char kv[4200];
+    if (config_init(&cfg, "trace"))
+        return -1;
+    snprintf(kv, sizeof kv, "trace.file=%s", path);
+    struct observer o = { in, { 0 } };
+    int rc = config_param(&cfg, kv) || config_param(&cfg, "trace.idle=false");
+    cfg.quiet = 1;
+    cfg.observe = observe;
+    cfg.observe_ctx = &o;
+    struct run_result res;
+    if (!rc)
+        rc = engine_run(&cfg, mode_find("native"), &res);
+    if (!rc)
+        run_result_free(&res);
+    config_free(&cfg);
+    map_free(&o.seq);
+    return rc;
+}
+
+static void show_pages(int64_t v)
+{
+    if (v < 0)
+        printf(" %9s", "-");
+    else
+        printf(" %9lld", (long long)v);
+}
+
+int cmd_trace_info(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs("usage: memvirt trace info FILE\n"
+              "Shows a trace's header, its events by kind, processes and threads, time span, pages\n"
+              "touched, and for each process image the page-table pages the real kernel reported\n"
+              "(VmPTE) beside memvirt's count on replay (docs/traces.md).\n\n", stdout);
+        fputs(EXIT_STATUS_HELP, stdout);
+        fputs("\nexample:\n  memvirt trace info ls.mvt\n", stdout);
+        return EXIT_OK;
+    }
+    if (argc != 2) {
+        mv_error("trace info: expected one trace file");
+        return EXIT_USAGE;
+    }
+    const char *path = argv[1];
+    struct trace_reader *r = trace_open(path);
+    if (!r)
+        return EXIT_USAGE;
+    printf("trace %s (format version %d)\n", path, TRACE_VERSION);
+    for (unsigned i = 0; i < trace_header_count(r); i++)
+        printf("  %-10s %s\n", trace_header_key(r, i), trace_header_value(r, i));
+
+    uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
+    struct map pages = { 0 };
+    struct info in = { 0 };
+    struct trace_rec rec;
+    int rc;
+    while ((rc = trace_next(r, &rec)) == 1) {
+        nrec++;
+        kinds[rec.kind]++;
+        last_t = rec.t;
+        uint64_t *s;
+        switch (rec.kind) {
+        case TR_SPAWN:
+            procs++;
+            *map_slot(&in.seq, rec.pid, 1) = 0;
+            image(&in, rec.pid, 0, 1);
+            break;
+        case TR_FORK:
+            if (rec.flags & TRF_THREAD)
+                threads++;
+            else
+                procs++;
+            *map_slot(&in.seq, rec.child, 1) = 0;
+            if (!(rec.flags & TRF_THREAD))
+                image(&in, rec.child, 0, 1);
+            break;
+        case TR_EXEC: {
+            s = map_slot(&in.seq, rec.pid, 1);
+            struct image *im = image(&in, rec.pid, (uint32_t)++*s, 1);
+            free(im->path);
+            im->path = mv_strdup(rec.path);
+            break;
+        }
+        case TR_REFS:
+            for (uint32_t i = 0; i < rec.nref; i++) {
+                refs[TRACE_REF_KIND(rec.ref[i])]++;
+                *map_slot(&pages, (uint64_t)rec.pid << 36 | TRACE_REF_ADDR(rec.ref[i]) >> 12, 1) = 1;
+            }
+            break;
+        case TR_PTINFO: {
+            struct image *im = image(&in, rec.pid, rec.pt.seq, 1);
+            im->real[rec.pt.at] = (int64_t)(rec.pt.bytes / 4096);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    trace_close(r);
+    int ret = EXIT_OK;
+    if (rc < 0) {
+        map_free(&pages);
+        ret = EXIT_USAGE;
+        goto out;
+    }
+    printf("\nrecords    %llu over %.3f s (recorded time)\n", (unsigned long long)nrec, (double)last_t / 1e9);
+    printf("by kind   ");
+    for (unsigned k = TR_SPAWN; k < TR__N; k++)
+        if (kinds[k])
+            printf(" %s %llu", trace_kind_name((enum trace_kind)k), (unsigned long long)kinds[k]);
+    printf("\nprocesses  %llu (and %llu threads)\n", (unsigned long long)procs, (unsigned long long)threads);
+    printf("references %llu (read %llu, write %llu, fetch %llu)\n",
+           (unsigned long long)(refs[0] + refs[1] + refs[2]), (unsigned long long)refs[0],
+           (unsigned long long)refs[1], (unsigned long long)refs[2]);
+    printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
+    map_free(&pages);
+
+    rc = replay(path, &in);
+    if (rc)
+        ret = EXIT_FAIL;
+    printf("\npage-table pages per process image (PTE+PMD+PUD; VmPTE / 4 KiB on the real kernel)\n");
+    printf("%9s %4s %9s %9s %6s  %s\n", "pid", "img", "real", "memvirt", "diff", "program (at exit, or * at the exec that ended it)");
+    uint64_t compared = 0, within = 0;
+    for (uint64_t i = 0; i < in.nim; i++) {
+        struct image *im = &in.im[i];
+        int at = im->real[0] >= 0 || im->guest[0] >= 0 ? 0 : 1;
+        if (im->real[at] < 0 && im->guest[at] < 0)
+            continue;
+        printf("%9u %4u", im->pid, im->seq);
+        show_pages(im->real[at]);
+        show_pages(rc ? -1 : im->guest[at]);
+        if (im->real[at] >= 0 && im->guest[at] >= 0 && !rc) {
+            int64_t d = im->guest[at] - im->real[at];
+            printf(" %+6lld", (long long)d);
+            compared++;
+            within += d >= -1 && d <= 1;
+        } else {
+            printf(" %6s", "");
+        }
+        printf("  %s%s\n", at ? "*" : "", im->path ? im->path : "(forked, no exec)");
+    }
+    if (compared)
+        printf("within one page: %llu of %llu images\n", (unsigned long long)within, (unsigned long long)compared);
+out:
+    for (uint64_t i = 0; i < in.nim; i++)
+        free(in.im[i].path);
+    free(in.im);
+    map_free(&in.idx);
+    map_free(&in.seq);
+    return ret;
+}

@@ -1,0 +1,389 @@
+/* cmd_trace_record.c: `memvirt trace record [-o FILE] [--refs faults|all]
+ * [--hold-ms N] [--sample N] [--window START:LEN] -- CMD ARGS...`: runs a
+ * real program and every process it creates, and writes a memvirt trace.
+ *
+ * --refs faults (default) runs
+ *   perf record -e page-faults -c 1 -d (+ the page-fault and memory syscall
+ *   tracepoints, the task and mmap records) -- strace -f --seccomp-bpf
+ *   -e inject=execve,exit_group:delay_enter=HOLD -- CMD ARGS
+ * perf gives the whole recording in one clock and one order; strace only
+ * holds each process at execve and exit_group so that the /proc watcher
+ * (trace/ptwatch.c) reads its VmPTE there. The holds are taken out of the
+ * recorded time again (trace/import_perf.c).
+ * --refs all runs CMD under valgrind's lackey (--trace-mem=yes
+ * --trace-syscalls=yes --trace-children=yes), one log per process image,
+ * with --sample / --window choosing which references to keep.
+ *
+ * The logs go to a temporary directory that is removed afterwards; the
+ * trace appears under its name only once complete. Interrupted, it removes
+ * what it wrote and stops the programs it started. */
+#include "cli/cli.h"
+#include "lib/err.h"
+#include "lib/param.h"
+#include "lib/reap.h"
+#include "trace/import.h"
+#include "trace/ptwatch.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_parse_window(const char *s, struct import_opts *o);
+
+static const char *const perf_events[] = {
+    "-e", "page-faults", "-c", "1", "-d",
+    "-e", "exceptions:page_fault_user", "-e", "exceptions:page_fault_kernel",
+    "-e", "syscalls:sys_enter_mmap,syscalls:sys_exit_mmap,syscalls:sys_enter_munmap,"
+          "syscalls:sys_exit_munmap,syscalls:sys_enter_mprotect,syscalls:sys_exit_mprotect,"
+          "syscalls:sys_enter_brk,syscalls:sys_exit_brk,syscalls:sys_enter_mremap,syscalls:sys_exit_mremap,"
+          "syscalls:sys_enter_clone,syscalls:sys_enter_clone3,syscalls:sys_enter_vfork,"
+          "syscalls:sys_enter_execve,syscalls:sys_exit_execve,syscalls:sys_enter_exit_group",
+};
+
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char p[4200];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+                unlink(p);
+            }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* The child strace of perf (the tracer to watch), once it exists. */
+static pid_t find_tracer(pid_t perf)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    pid_t found = 0;
+    while (!found && (e = readdir(d))) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        const char *rp = strrchr(buf, ')');
+        int ppid;
+        char st;
+        if (rp && sscanf(rp + 1, " %c %d", &st, &ppid) == 2 && ppid == perf && strstr(buf, "(strace)"))
+            found = (pid_t)atoi(e->d_name);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Run argv in its own process group; poll w (if any) until it ends, reaping
+ * the orphans that come to us as subreaper on the way (reap_children keeps
+ * the status of argv's own process if one of those waits returns it). An
+ * interrupt (the handler has killed the group) ends the wait too. The exit
+ * status, or -1 if it could not run. */
+static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return mv_error("trace record: cannot fork: %s", strerror(errno));
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        execvp(argv[0], argv);
+        fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    cli_guard_output(tmp_path, pid);
+    pid_t tracer = 0;
+    int status = 0;
+    while (!reap_children(pid, &status) && !cli_interrupted()) {
+        if (watch) {
+            if (!tracer && (tracer = find_tracer(pid)))
+                *w = ptwatch_new(tracer);
+            if (*w)
+                ptwatch_poll(*w);
+        }
+        struct timespec ts = { 0, watch ? 500000 : 5000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (logdir)
+        cli_guard_dir(logdir);             /* the logs are whole: an interrupt from now on removes them */
+    cli_guard_output(tmp_path, 0);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static char *join(char *const *argv)
+{
+    size_t n = 1;
+    for (char *const *a = argv; *a; a++)
+        n += strlen(*a) + 1;
+    char *s = mv_calloc(1, n), *p = s;
+    for (char *const *a = argv; *a; a++)
+        p += sprintf(p, "%s%s", a == argv ? "" : " ", *a);
+    return s;
+}
+
+int cmd_trace_record(int argc, char **argv)
+{
+    const char *out = "memvirt.mvt", *refs = "faults";
+    uint64_t hold_ms = 20;
+    struct import_opts o = { .sample = 1 };
+    const char *sampling = NULL;          /* --sample or --window, given */
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--"); i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "-o") && more) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--refs") && more) {
+            refs = argv[++i];
+            if (strcmp(refs, "faults") && strcmp(refs, "all"))
+                return mv_error("trace record: --refs takes faults or all, not '%s'", refs), EXIT_USAGE;
+        } else if (!strcmp(a, "--hold-ms") && more) {
+            if (param_parse_u64(argv[++i], &hold_ms) || !hold_ms || hold_ms > 10000)
+                return mv_error("--hold-ms '%s': expected 1 to 10000", argv[i]), EXIT_USAGE;
+        } else if (!strcmp(a, "--sample") && more) {
+            sampling = a;
+            if (param_parse_u64(argv[++i], &o.sample) || !o.sample)
+                return mv_error("--sample '%s': expected a positive integer", argv[i]), EXIT_USAGE;
+        } else if (!strcmp(a, "--window") && more) {
+            sampling = a;
+            if (cli_parse_window(argv[++i], &o))
+                return EXIT_USAGE;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs("usage: memvirt trace record [-o FILE] [--refs faults|all] [options] -- CMD ARGS...\n"
+                  "Runs CMD under perf and strace (docs/traces.md) and writes its trace.\n\n"
+                  "  -o FILE              the trace to write (default: memvirt.mvt); written only whole\n"
+                  "  --refs faults|all    faults: page faults and the kernel's exec layouts (default);\n"
+                  "                       all: every reference, through valgrind's lackey (slow)\n"
+                  "  --hold-ms N          hold each process this long at execve and exit to read its\n"
+                  "                       page-table size (VmPTE) (default: 20; 1 to 10000)\n"
+                  "  --sample N           --refs all: keep every Nth reference (default: 1)\n"
+                  "  --window START:LEN   --refs all: keep LEN references from the START-th\n"
+                  "  --help               this text\n\n", stdout);
+            fputs(EXIT_STATUS_HELP, stdout);
+            fputs("\nexample:\n  memvirt trace record -o ls.mvt -- ls -l /\n", stdout);
+            return EXIT_OK;
+        } else {
+            return mv_error("trace record: unknown option '%s' (the program goes after --)", a), EXIT_USAGE;
+        }
+    }
+    if (i + 1 >= argc)
+        return mv_error("trace record: no program given (memvirt trace record [options] -- CMD ARGS...)"),
+               EXIT_USAGE;
+    char *const *cmd = argv + i + 1;
+    int all = !strcmp(refs, "all");
+    if (sampling && !all)
+        return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
+                        sampling, refs), EXIT_USAGE;
+
+    /* The output first: a trace that cannot be written is known before the
+     * program runs. The header says what is recorded, and when it started. */
+    struct utsname u;
+    uname(&u);
+    char *command = join(cmd), kernel[600], when[64];
+    snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    const char *keys[] = { "command", "host", "kernel", "refs", "recorder", "recorded" };
+    const char *vals[] = { command, u.nodename, kernel, refs,
+                           all ? "valgrind lackey (--trace-mem=yes --trace-syscalls=yes)"
+                               : "perf record (page faults, mmap and task records, memory syscalls) + strace holds",
+                           when };
+    struct trace_writer *tw = trace_writer_open(out, keys, vals, 6);
+    free(command);
+    if (!tw)
+        return EXIT_USAGE;
+    cli_guard_output(trace_writer_tmp_path(tw), 0);   /* an interrupt from here on removes it */
+
+    char dir[] = "/tmp/memvirt-record.XXXXXX";
+    const char *td = getenv("TMPDIR");
+    char dirbuf[4096];
+    snprintf(dirbuf, sizeof dirbuf, "%s/memvirt-record.XXXXXX", td && *td ? td : "/tmp");
+    char *tmpdir = mkdtemp(dirbuf);
+    if (!tmpdir)
+        tmpdir = mkdtemp(dir);
+    if (!tmpdir) {
+        cli_guard_output(NULL, 0);
+        trace_writer_abort(tw);
+        return mv_error("trace record: cannot create a temporary directory: %s", strerror(errno)), EXIT_FAIL;
+    }
+    if (!getenv("MEMVIRT_KEEP_LOGS"))
+        cli_guard_dir(tmpdir);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    /* Run the program under the recorders. */
+    char perfdata[4200], logpat[4200], hold[64];
+    snprintf(perfdata, sizeof perfdata, "%s/perf.data", tmpdir);
+    snprintf(logpat, sizeof logpat, "--log-file=%s/lackey.%%p.%%n", tmpdir);
+    snprintf(hold, sizeof hold, "execve,exit_group:delay_enter=%llums", (unsigned long long)hold_ms);
+    size_t ncmd = 0;
+    while (cmd[ncmd])
+        ncmd++;
+    const char **av = mv_calloc(64 + ncmd, sizeof *av);
+    size_t n = 0;
+    if (all) {
+        /* not -q: the logs' "Command:" and "Parent PID:" lines tie the
+         * process images together (import_lackey.c) */
+        const char *vg[] = { "valgrind", "--tool=lackey", "--trace-mem=yes", "--trace-syscalls=yes",
+                             "--trace-children=yes", logpat };
+        for (size_t k = 0; k < sizeof vg / sizeof vg[0]; k++)
+            av[n++] = vg[k];
+    } else {
+        const char *pre[] = { "perf", "record", "-q", "-B", "-N", "--no-bpf-event", "-m", "1024", "-o", perfdata };
+        for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++)
+            av[n++] = pre[k];
+        for (size_t k = 0; k < sizeof perf_events / sizeof perf_events[0]; k++)
+            av[n++] = perf_events[k];
+        const char *st[] = { "--", "strace", "-f", "-qq", "--seccomp-bpf", "-o", "/dev/null",
+                             "-e", "trace=execve,exit_group", "-e", "inject=", "--" };
+        for (size_t k = 0; k < sizeof st / sizeof st[0]; k++)
+            av[n++] = st[k];
+        char *inj = mv_malloc(strlen(hold) + 16);
+        sprintf(inj, "inject=%s", hold);
+        av[n - 2] = inj;
+    }
+    for (size_t k = 0; k < ncmd; k++)
+        av[n++] = cmd[k];
+    struct ptwatch *w = NULL;
+    int status = run_tool((char *const *)av, trace_writer_tmp_path(tw),
+                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, !all);
+    if (!all)
+        free((char *)av[n - ncmd - 2]);
+    free(av);
+    int rc = EXIT_FAIL;
+    if (cli_interrupted()) {
+        ptwatch_free(w);
+        cli_guard_output(NULL, 0);
+        trace_writer_abort(tw);
+        rm_dir(tmpdir);
+        cli_die_of_signal();
+    }
+    struct build *b = NULL;
+    if (status < 0) {
+        mv_error("trace record: the recorder (%s) could not run '%s'", all ? "valgrind" : "perf and strace", cmd[0]);
+        goto fail;
+    }
+
+    /* Import what they wrote (an interrupt now removes the output's
+     * temporary file and the recorders' logs: run_tool guarded both). */
+    b = build_new(tw);
+    struct import_stats st = { 0 };
+    uint64_t matched = 0;                  /* images whose VmPTE was read */
+    int irc = -1;
+    if (all) {
+        DIR *d = opendir(tmpdir);
+        char **names = NULL;
+        FILE **fs = NULL;
+        unsigned nf = 0;
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (!strncmp(e->d_name, "lackey.", 7)) {
+                names = mv_realloc(names, (nf + 1) * sizeof *names);
+                fs = mv_realloc(fs, (nf + 1) * sizeof *fs);
+                names[nf] = mv_malloc(strlen(tmpdir) + strlen(e->d_name) + 2);
+                sprintf(names[nf], "%s/%s", tmpdir, e->d_name);
+                fs[nf] = fopen(names[nf], "r");
+                if (fs[nf])
+                    nf++;
+                else
+                    free(names[nf]);
+            }
+        if (d)
+            closedir(d);
+        /* readdir's order is the file system's: sort for the same trace
+         * from the same logs */
+        for (unsigned x = 1; x < nf; x++)
+            for (unsigned y = x; y > 0 && strcmp(names[y - 1], names[y]) > 0; y--) {
+                char *tn = names[y];
+                names[y] = names[y - 1];
+                names[y - 1] = tn;
+                FILE *tf = fs[y];
+                fs[y] = fs[y - 1];
+                fs[y - 1] = tf;
+            }
+        irc = nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
+                 : mv_error("trace record: valgrind wrote no log (exit status %d; see its messages above)", status);
+        for (unsigned k = 0; k < nf; k++) {
+            fclose(fs[k]);
+            free(names[k]);
+        }
+        free(names);
+        free(fs);
+    } else {
+        FILE *f = access(perfdata, R_OK) ? NULL : import_open_perf(perfdata);
+        if (!f && access(perfdata, R_OK))
+            mv_error("trace record: perf recorded nothing (exit status %d; see its messages above)", status);
+        struct import_opts po = { .delay_ns = hold_ms * 1000000ull, .skip_root = 1 };
+        if (f) {
+            irc = import_perf(b, f, perfdata, &po, &st);
+            if (import_close(f) && !irc)
+                irc = -1;
+        }
+        uint64_t ns = 0;
+        const struct ptsnap *s = w ? ptwatch_snaps(w, &ns) : NULL;
+        for (uint64_t k = 0; k < ns && !irc; k++) {
+            int m = build_ptinfo(b, s[k].pid, s[k].start_stack, s[k].at, s[k].bytes);
+            if (m < 0)
+                irc = -1;
+            matched += m == 0;
+        }
+    }
+    if (!irc)
+        irc = build_finish(b);
+    if (!irc && !build_execs(b))
+        irc = mv_error("trace record: '%s' never ran: no process image was recorded (exit status %d; see the "
+                       "messages above)", cmd[0], status);
+    if (irc)
+        goto fail;
+    if (!all)
+        fprintf(stderr, "memvirt: trace record: VmPTE read for %llu process images\n", (unsigned long long)matched);
+    import_report(&st, stderr, "memvirt: trace record");
+    build_report(b, stderr, "memvirt: trace record");
+    uint64_t nrec = trace_writer_count(tw);
+    build_free(b);
+    b = NULL;
+    cli_guard_output(NULL, 0);
+    int crc = trace_writer_commit(tw);
+    tw = NULL;
+    if (crc)
+        goto out;
+    fprintf(stderr, "memvirt: trace record: %llu records written to %s%s\n", (unsigned long long)nrec, out,
+            status ? " (the program exited with a non-zero status)" : "");
+    rc = EXIT_OK;
+    goto out;
+fail:
+    cli_guard_output(NULL, 0);
+    trace_writer_abort(tw);
+    build_free(b);
+out:
+    cli_guard_output(NULL, 0);
+    ptwatch_free(w);
+    if (getenv("MEMVIRT_KEEP_LOGS"))           /* debugging: keep the recorders' raw logs */
+        fprintf(stderr, "memvirt: trace record: logs kept in %s\n", tmpdir);
+    else
+        rm_dir(tmpdir);
+    cli_guard_dir(NULL);
+    return rc;
+}

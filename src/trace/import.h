@@ -1,0 +1,68 @@
+/* import.h: the importers: other tools' logs into a trace, through the
+ * builder (build.h). Each reads text line by line:
+ *   perf    `perf script` output of a recording made as docs/traces.md says
+ *           (page faults, the mmap/task records and the memory syscall
+ *           tracepoints); a perf.data file is run through `perf script`;
+ *   strace  `strace -f -ttt` output (with or without -y);
+ *   lackey  valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes logs.
+ * A line of a kind the importer does not use is counted (import_report says
+ * how many, and shows the first); a line of a kind it uses whose fields do
+ * not parse is an error naming the file, line and column. */
+#ifndef MV_TRACE_IMPORT_H
+#define MV_TRACE_IMPORT_H
+#include "trace/build.h"
+#include <stdio.h>
+
+struct import_opts {
+    uint64_t delay_ns;      /* perf: strace held each execve and exit_group this long (record) */
+    int skip_root;          /* perf: the first process is the recorder's helper, its children the roots */
+    uint64_t sample;        /* lackey: keep one data reference in `sample` (1: all) */
+    uint64_t window_start;  /* lackey: skip this many references per process ... */
+    uint64_t window_len;    /* ... then keep at most this many (0: no limit) */
+};
+
+struct import_stats {
+    uint64_t lines, unknown, lost;
+    uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
+    uint64_t first_unknown_line;
+    char first_unknown[120];
+    char first_unknown_file[256];
+};
+
+int import_perf(struct build *b, FILE *f, const char *name, const struct import_opts *o,
+                struct import_stats *st);
+int import_strace(struct build *b, FILE *f, const char *name, const struct import_opts *o,
+                  struct import_stats *st);
+/* One lackey log per process; files are replayed in the order the processes
+ * started (a child runs to its end where its parent forked it). */
+int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned n,
+                  const struct import_opts *o, struct import_stats *st);
+
+/* Open a perf input: a `perf script` text file, or a perf.data file piped
+ * through `perf script` with the fields the importer reads. NULL after
+ * mv_error; close with import_close. */
+FILE *import_open_perf(const char *path);
+int   import_close(FILE *f);
+
+void import_report(const struct import_stats *st, FILE *out, const char *who);
+
+/* Helpers shared by the importers (import_util.c). */
+struct import_line {
+    const char *name;        /* file */
+    uint64_t lineno;
+    const char *text, *p;    /* the line and the cursor */
+};
+/* The next line (without its newline) into *buf; 0 at the end. A line over
+ * 1 MiB keeps its first 1 MiB, and is counted in st->cut (st may be NULL). */
+int  import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st);
+void import_unknown(struct import_stats *st, const struct import_line *l);
+int  import_malformed(const struct import_line *l, const char *expected);
+void import_skip_space(struct import_line *l);
+int  import_hex(struct import_line *l, uint64_t *v);           /* [0x]hex */
+int  import_dec(struct import_line *l, uint64_t *v);
+int  import_lit(struct import_line *l, const char *s);         /* consume s if it is there */
+/* Find "key" followed by a value (after '=' or ': '); parse it as hex or
+ * decimal (0x prefix); 1 found, 0 absent, -1 malformed. */
+int  import_field(const char *from, const char *key, uint64_t *v);
+
+#endif

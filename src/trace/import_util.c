@@ -1,0 +1,149 @@
+/* import_util.c: line reading, number parsing and error reporting shared by
+ * the importers (import.h). */
+#include "trace/import.h"
+#include "lib/err.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINE_MAX_LEN (1u << 20)
+
+int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st)
+{
+    size_t n = 0;
+    int c, cut = 0;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (n + 2 > *cap) {
+            *cap = *cap ? *cap * 2 : 256;
+            *buf = mv_realloc(*buf, *cap);
+        }
+        if (n < LINE_MAX_LEN)
+            (*buf)[n++] = (char)(c ? c : ' ');      /* a NUL byte would end the line early */
+        else
+            cut = 1;
+    }
+    if (cut && st)
+        st->cut++;
+    if (c == EOF && n == 0)
+        return 0;
+    if (!*buf) {
+        *cap = 16;
+        *buf = mv_malloc(*cap);
+    }
+    if (n && (*buf)[n - 1] == '\r')
+        n--;
+    (*buf)[n] = 0;
+    *len = n;
+    return 1;
+}
+
+void import_unknown(struct import_stats *st, const struct import_line *l)
+{
+    if (!st->unknown++) {
+        st->first_unknown_line = l->lineno;
+        snprintf(st->first_unknown, sizeof st->first_unknown, "%.100s", l->text);
+        snprintf(st->first_unknown_file, sizeof st->first_unknown_file, "%s", l->name);
+    }
+}
+
+int import_malformed(const struct import_line *l, const char *expected)
+{
+    return mv_error("%s:%llu:%llu: malformed line: expected %s", l->name, (unsigned long long)l->lineno,
+                    (unsigned long long)(l->p - l->text) + 1, expected);
+}
+
+void import_skip_space(struct import_line *l)
+{
+    while (*l->p == ' ' || *l->p == '\t')
+        l->p++;
+}
+
+int import_hex(struct import_line *l, uint64_t *v)
+{
+    const char *p = l->p;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        p += 2;
+    uint64_t x = 0;
+    unsigned n = 0;
+    for (; isxdigit((unsigned char)*p); p++, n++) {
+        if (n == 16)
+            return -1;
+        x = x << 4 | (uint64_t)(isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
+    }
+    if (!n)
+        return -1;
+    l->p = p;
+    *v = x;
+    return 0;
+}
+
+int import_dec(struct import_line *l, uint64_t *v)
+{
+    const char *p = l->p;
+    uint64_t x = 0;
+    unsigned n = 0;
+    for (; isdigit((unsigned char)*p); p++, n++) {
+        if (x > (UINT64_MAX - 9) / 10)
+            return -1;
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    if (!n)
+        return -1;
+    l->p = p;
+    *v = x;
+    return 0;
+}
+
+int import_lit(struct import_line *l, const char *s)
+{
+    size_t n = strlen(s);
+    if (strncmp(l->p, s, n))
+        return 0;
+    l->p += n;
+    return 1;
+}
+
+int import_field(const char *from, const char *key, uint64_t *v)
+{
+    size_t kl = strlen(key);
+    for (const char *p = strstr(from, key); p; p = strstr(p + 1, key)) {
+        if (p != from && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+            continue;
+        const char *q = p + kl;
+        if (*q == '=')
+            q++;
+        else if (q[0] == ':' && q[1] == ' ')
+            q += 2;
+        else
+            continue;
+        while (*q == ' ')
+            q++;
+        struct import_line l = { "", 0, q, q };
+        int neg = 0;
+        if (*l.p == '-') {
+            neg = 1;
+            l.p++;
+        }
+        int rc = (l.p[0] == '0' && (l.p[1] == 'x' || l.p[1] == 'X')) ? import_hex(&l, v) : import_dec(&l, v);
+        if (rc)
+            return -1;
+        if (neg)
+            *v = (uint64_t)-(int64_t)*v;
+        return 1;
+    }
+    return 0;
+}
+
+void import_report(const struct import_stats *st, FILE *out, const char *who)
+{
+    if (st->unknown)
+        fprintf(out, "%s: %llu of %llu lines not understood and skipped (the first, %s:%llu: %s)\n", who,
+                (unsigned long long)st->unknown, (unsigned long long)st->lines, st->first_unknown_file,
+                (unsigned long long)st->first_unknown_line, st->first_unknown);
+    if (st->cut)
+        fprintf(out, "%s: %llu lines longer than 1 MiB were read as their first 1 MiB\n", who,
+                (unsigned long long)st->cut);
+    if (st->lost)
+        fprintf(out, "%s: perf lost %llu events: the trace misses what they recorded\n", who,
+                (unsigned long long)st->lost);
+}

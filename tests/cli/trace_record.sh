@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# trace_record.sh: `memvirt trace record` on real programs: a shell running
+# two commands, and a Python program with a thread and a realloc that
+# mremaps; each trace replays under every mode with --check, and `trace
+# info` finds memvirt's page-table pages within one page of the real
+# kernel's VmPTE for every process image. --refs all (valgrind lackey) on a
+# small program and on a shell pipeline (a process tree: forks, not
+# threads, each child with its exec). Interrupted while the program runs
+# or while its logs are imported, record removes what it wrote (output and
+# logs) and stops the program. A program that never ran, an output that
+# cannot be written (found before the program runs) and sampling options
+# without --refs all are errors. Skips (exit 77) only if perf or strace
+# truly cannot run here.
+#
+# usage: bash trace_record.sh /path/to/memvirt
+set -u
+MV=${1:?usage: trace_record.sh /path/to/memvirt}
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-rec.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+if ! perf record -q -e page-faults -c 1 -d -e exceptions:page_fault_user -o "$tmp/probe.data" true >/dev/null 2>"$tmp/probe.err"; then
+    echo "SKIP: perf cannot record page faults here: $(head -c 300 "$tmp/probe.err")"
+    exit 77
+fi
+if ! strace -f --seccomp-bpf -o /dev/null true 2>"$tmp/probe.err"; then
+    echo "SKIP: strace cannot trace here: $(head -c 300 "$tmp/probe.err")"
+    exit 77
+fi
+modes=$("$MV" list | awk '/^modes:/{m=1; next} /^$/{m=0} m{print $1}')
+
+check_trace() {   # check_trace NAME FILE
+    local name=$1 f=$2
+    for m in $modes; do
+        "$MV" run --mode "$m" --trace "$f" --check --quiet >/dev/null 2>"$tmp/err" \
+            || fail "$name under $m: $(head -c 300 "$tmp/err")"
+    done
+    "$MV" trace info "$f" >"$tmp/info" 2>&1 || fail "trace info $name: $(cat "$tmp/info")"
+    local line n of
+    line=$(grep '^within one page:' "$tmp/info")
+    n=$(echo "$line" | awk '{print $4}'); of=$(echo "$line" | awk '{print $6}')
+    if [ -z "$line" ] || [ "$n" != "$of" ] || [ "${of:-0}" -lt 1 ]; then
+        fail "$name: page-table pages not within one page for every image: ${line:-none compared}"
+        cat "$tmp/info" >&2
+    fi
+}
+
+# 1. a shell and its children
+export TMPDIR="$tmp/t"; mkdir -p "$TMPDIR"
+"$MV" trace record -o "$tmp/sh.mvt" -- /bin/sh -c 'ls / >/dev/null; /bin/cat /dev/null' 2>"$tmp/err" \
+    || fail "record sh: $(cat "$tmp/err")"
+[ -s "$tmp/sh.mvt" ] && check_trace sh "$tmp/sh.mvt"
+grep -q "processes  3 " "$tmp/info" || fail "sh: expected 3 processes: $(grep processes "$tmp/info")"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "record left files in TMPDIR: $(ls "$TMPDIR")"
+
+# 2. threads (clone with CLONE_VM) and mremap
+"$MV" trace record -o "$tmp/py.mvt" -- /usr/bin/python3 -c '
+import threading
+b = bytearray(1 << 20); b.extend(bytearray(1 << 21))
+t = threading.Thread(target=lambda: sum(range(1000))); t.start(); t.join()' 2>"$tmp/err" \
+    || fail "record python: $(cat "$tmp/err")"
+[ -s "$tmp/py.mvt" ] && check_trace python "$tmp/py.mvt"
+grep -q "and [1-9][0-9]* threads" "$tmp/info" || fail "python: no thread in the trace: $(grep processes "$tmp/info")"
+grep -q "mremap [1-9]" "$tmp/info" || fail "python: no mremap in the trace: $(grep 'by kind' "$tmp/info")"
+
+# 2b. realloc moving and growing with mremap (glibc: blocks over 128 KiB
+# are mmapped): a move across a 2 MiB boundary at another offset (1.5 MiB
+# then 3 MiB, something mapped after it), and growth in place followed by
+# moves of the grown block (the builder merges the grown pieces as Linux
+# does, so no mremap is dropped)
+cat >"$tmp/rl1.c" <<'EOC'
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+    char *p = malloc(1536 << 10);
+    memset(p, 1, 1536 << 10);
+    char *q = malloc(64 << 10);
+    memset(q, 1, 64 << 10);
+    p = realloc(p, 3 << 20);
+    memset(p, 2, 3 << 20);
+    return p[5] != 2 || q[0] != 1;
+}
+EOC
+cat >"$tmp/rl.c" <<'EOC'
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+    size_t n = 300000;
+    char *p = malloc(n);
+    memset(p, 1, n);
+    for (int i = 0; i < 6; i++) { n = n * 3 / 2; p = realloc(p, n); memset(p, 2, n); }
+    return p[n - 1] != 2;
+}
+EOC
+for prog in rl1 rl; do
+    if ! cc -O1 -o "$tmp/$prog" "$tmp/$prog.c" 2>"$tmp/err"; then
+        fail "cannot compile $prog.c: $(cat "$tmp/err")"; continue
+    fi
+    "$MV" trace record -o "$tmp/$prog.mvt" -- "$tmp/$prog" 2>"$tmp/err" || fail "record $prog: $(cat "$tmp/err")"
+    [ -s "$tmp/$prog.mvt" ] && check_trace "$prog" "$tmp/$prog.mvt"
+done
+grep -q "mremap 6 " "$tmp/info" || fail "rl: expected its 6 mremaps: $(grep 'by kind' "$tmp/info")"
+grep -q "a kernel would refuse dropped" "$tmp/err" && fail "rl: mremaps dropped: $(cat "$tmp/err")"
+
+# 3. every reference, from valgrind's lackey, sampled
+if command -v valgrind >/dev/null; then
+    "$MV" trace record --refs all --sample 4 -o "$tmp/all.mvt" -- /bin/true 2>"$tmp/err" \
+        || fail "record --refs all: $(cat "$tmp/err")"
+    for m in $modes; do
+        "$MV" run --mode "$m" --trace "$tmp/all.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
+            || fail "--refs all trace under $m: $(head -c 300 "$tmp/err")"
+    done
+    # a process tree under valgrind: sh forks twice, each child execs
+    "$MV" trace record --refs all --sample 16 -o "$tmp/pipe.mvt" -- /bin/sh -c '/bin/echo a | /bin/cat' \
+        >"$tmp/out" 2>"$tmp/err" || fail "record --refs all pipeline: $(cat "$tmp/err")"
+    grep -qx a "$tmp/out" || fail "the pipeline's output is not the program's: $(cat "$tmp/out")"
+    "$MV" trace info "$tmp/pipe.mvt" >"$tmp/info" 2>&1 || fail "trace info pipeline: $(cat "$tmp/info")"
+    grep -q "spawn 1 fork 2 exec 3 exit 3 " "$tmp/info" \
+        || fail "pipeline: expected one root, two forks, three execs: $(grep 'by kind' "$tmp/info")"
+    grep -q "processes  3 (and 0 threads)" "$tmp/info" || fail "pipeline: $(grep processes "$tmp/info")"
+    for p in /bin/sh /bin/echo /bin/cat; do
+        grep -q " $p\$" "$tmp/info" || fail "pipeline: no image of $p: $(cat "$tmp/info")"
+    done
+    "$MV" compare --trace "$tmp/pipe.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
+        || fail "--refs all pipeline replay: $(head -c 300 "$tmp/err")"
+else
+    fail "valgrind is missing (scripts/setup installs it)"
+fi
+
+# 4. interrupted: nothing half-written, the program stopped
+"$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25 2>"$tmp/err" &
+rec=$!
+sleep 2
+kill -INT "$rec"
+wait "$rec"
+rc=$?
+[ "$rc" -ne 0 ] || fail "an interrupted record exited 0"
+[ -e "$tmp/int.mvt" ] && fail "an interrupted record left its output"
+ls "$tmp" | grep -q '^int.mvt.' && fail "an interrupted record left a temporary file"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record left its logs: $(ls "$TMPDIR")"
+sleep 0.5
+pgrep -f "sleep 7.25" >/dev/null && fail "the recorded program still runs after the interrupt"
+
+# 4b. interrupted while importing (perf script runs as record's child):
+# the output's temporary file and the recorders' logs go too
+"$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)" 2>"$tmp/err" &
+rec=$!
+seen=0
+for _ in $(seq 1 1500); do
+    if pgrep -P "$rec" -f '^perf script' >/dev/null; then
+        seen=1; break
+    fi
+    kill -0 "$rec" 2>/dev/null || break
+    sleep 0.01
+done
+[ $seen = 1 ] && kill -INT "$rec"
+wait "$rec"
+rc=$?
+if [ $seen = 1 ]; then
+    [ "$rc" -ne 0 ] || fail "a record interrupted while importing exited 0"
+    [ -e "$tmp/int2.mvt" ] && fail "a record interrupted while importing left its output"
+    ls "$tmp" | grep -q '^int2.mvt.' && fail "a record interrupted while importing left a temporary file"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "a record interrupted while importing left its logs: $(ls "$TMPDIR")"
+else
+    fail "never saw record importing (perf script) to interrupt it (exit $rc): $(cat "$tmp/err")"
+fi
+
+# 5. bad input
+"$MV" trace record -o "$tmp/ne.mvt" -- /nonexistent/prog 2>"$tmp/err"
+rc=$?
+[ $rc -ne 0 ] || fail "record of a program that does not exist exited 0"
+grep -q "never ran" "$tmp/err" || fail "record of a missing program: $(cat "$tmp/err")"
+[ -e "$tmp/ne.mvt" ] && fail "record of a missing program left a trace"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "record of a missing program left its logs: $(ls "$TMPDIR")"
+"$MV" trace record -o "$tmp/nodir/x.mvt" -- /bin/sh -c "touch '$tmp/ran'" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "record to an unwritable output: not exit 2"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nodir/x.mvt" "$tmp/err" || fail "unwritable output: $(cat "$tmp/err")"
+[ -e "$tmp/ran" ] && fail "record ran the program although its output cannot be written"
+for opt in "--sample 4" "--window 1:10"; do
+    "$MV" trace record $opt -o "$tmp/x.mvt" -- /bin/true 2>"$tmp/err"
+    [ $? -eq 2 ] || fail "record $opt with --refs faults: not exit 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--refs all" "$tmp/err" || fail "record $opt: $(cat "$tmp/err")"
+done
+"$MV" trace record -o "$tmp/x.mvt" 2>"$tmp/err"; [ $? -eq 2 ] || fail "record without a program: not exit 2"
+"$MV" trace record --refs bogus -- true 2>"$tmp/err"; [ $? -eq 2 ] || fail "--refs bogus: not exit 2"
+grep -q "bogus" "$tmp/err" || fail "--refs bogus: message does not name it"
+
+if [ "$failures" -ne 0 ]; then
+    echo "trace_record.sh: $failures failure(s)" >&2
+    exit 1
+fi
+echo "trace_record.sh: all checks passed"

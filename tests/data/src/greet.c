@@ -1,0 +1,3 @@
+/* greet.c: part of the small build recorded for tests/data/make.mvt. */
+#include <stdio.h>
+void greet(const char *who) { printf("hello, %s\n", who); }

@@ -1,0 +1,149 @@
+/* test_importers.c: the importers on small logs written here, read back
+ * record by record:
+ *  - lackey: a fork is a fork (valgrind prints clone's flags in hex without
+ *    0x: read as decimal, 1200011 has CLONE_VM's bit), the child starts with
+ *    a copy of its parent's descriptors, and the parent keeps its own after
+ *    the child has run (a file it mmaps later is still known by its path);
+ *  - strace: a child that speaks before its parent's clone returns is the
+ *    child of the task whose fork is unfinished (the list of those), and a
+ *    task whose clone has returned is no longer on it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/err.h"
+#include "trace/fdtab.h"
+#include "trace/import.h"
+#include "trace/reader.h"
+
+static const char *K[] = { "source" }, *V[] = { "test" };
+
+/* Import with fn, then read the records back into recs (up to max). */
+struct got { struct trace_rec rec[64]; unsigned n; };
+
+static void read_back(struct trace_writer *w, struct got *g)
+{
+    unsigned char *buf;
+    size_t len;
+    assert_int_equal(trace_writer_commit_mem(w, &buf, &len), 0);
+    struct trace_reader *r = trace_open_mem(buf, len, "test");
+    assert_non_null(r);
+    struct trace_rec x;
+    int rc;
+    g->n = 0;
+    while ((rc = trace_next(r, &x)) == 1)
+        if (g->n < 64) {
+            x.path = NULL, x.seg = NULL, x.ref = NULL;     /* the reader's, gone after close */
+            g->rec[g->n++] = x;
+        }
+    assert_int_equal(rc, 0);
+    trace_close(r);
+    free(buf);
+}
+
+static const struct trace_rec *find(const struct got *g, enum trace_kind k, uint32_t pid, unsigned nth)
+{
+    for (unsigned i = 0; i < g->n; i++)
+        if (g->rec[i].kind == k && g->rec[i].pid == pid && !nth--)
+            return &g->rec[i];
+    return NULL;
+}
+
+static const char parent_log[] =
+    "==100== Command: /bin/sh -c x\n"
+    "==100== Parent PID: 99\n"
+    "SYSCALL[100,1](257) sys_openat ( 4294967196, 0x4034bb0(/lib/libx.so), 0 ) --> [async] ... \n"
+    "SYSCALL[100,1](257) ... [async] --> Success(0x3) \n"
+    "SYSCALL[100,1](56) sys_clone ( 1200011, 0x0, 0x0, 0x4a29a10, 0x0 )   clone(fork): process 100 created child 101\n"
+    " --> [pre-success] Success(0x65) \n"
+    "SYSCALL[100,1](9) sys_mmap ( 0x0, 8192, 1, 2, 3, 0 ) --> [pre-success] Success(0x4835000) \n"
+    "SYSCALL[100,1](231) exit_group( 0 ) --> [pre-success] Success(0x0) \n";
+static const char child_log[] =
+    "==101== Command: /bin/sh -c x\n"
+    "==101== Parent PID: 100\n"
+    " --> [pre-success] Success(0x0) \n"
+    "SYSCALL[101,1](9) sys_mmap ( 0x0, 4096, 1, 2, 3, 4096 ) --> [pre-success] Success(0x4900000) \n"
+    "SYSCALL[101,1](3) sys_close ( 3 )[sync] --> Success(0x0) \n"
+    "SYSCALL[101,1](9) sys_mmap ( 0x0, 4096, 1, 2, 3, 0 ) --> [pre-success] Success(0x4a00000) \n"
+    "SYSCALL[101,1](231) exit_group( 0 ) --> [pre-success] Success(0x0) \n";
+
+static void test_lackey_fork(void **state)
+{
+    (void)state;
+    FILE *f[2] = { fmemopen((void *)parent_log, sizeof parent_log - 1, "r"),
+                   fmemopen((void *)child_log, sizeof child_log - 1, "r") };
+    const char *names[2] = { "lackey.100.1", "lackey.101.1" };
+    struct trace_writer *w = trace_writer_mem(K, V, 1);
+    struct build *b = build_new(w);
+    struct import_opts o = { .sample = 1 };
+    struct import_stats st = { 0 };
+    assert_int_equal(import_lackey(b, f, names, 2, &o, &st), 0);
+    assert_int_equal(build_finish(b), 0);
+    assert_int_equal(st.unknown, 0);               /* the child's " --> " line is the fork's return */
+    build_free(b);
+    fclose(f[0]);
+    fclose(f[1]);
+    struct got g;
+    read_back(w, &g);
+    const struct trace_rec *fk = find(&g, TR_FORK, 100, 0);
+    assert_non_null(fk);
+    assert_int_equal(fk->child, 101);
+    assert_int_equal(fk->flags, 0);                /* a fork: 0x1200011 has no CLONE_VM */
+    uint64_t lib = import_path_hash("/lib/libx.so", strlen("/lib/libx.so"));
+    const struct trace_rec *cm = find(&g, TR_MMAP, 101, 0), *cm2 = find(&g, TR_MMAP, 101, 1);
+    const struct trace_rec *pm = find(&g, TR_MMAP, 100, 0);
+    assert_non_null(cm);
+    assert_non_null(cm2);
+    assert_non_null(pm);
+    assert_int_equal(cm->ino, lib);                /* inherited descriptor */
+    assert_int_not_equal(cm2->ino, lib);           /* closed in the child ... */
+    assert_int_equal(pm->ino, lib);                /* ... but still the parent's, after the child ran */
+    assert_true(pm->t > cm2->t);
+}
+
+static const char strace_log[] =
+    "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+    "200 1700000000.000002 vfork( <unfinished ...>\n"          /* a task never seen starting */
+    "100 1700000000.000003 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>\n"
+    "101 1700000000.000004 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000\n"
+    "100 1700000000.000005 <... clone resumed>) = 101\n"
+    "102 1700000000.000006 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000\n";
+
+static void test_strace_early_child(void **state)
+{
+    (void)state;
+    FILE *f = fmemopen((void *)strace_log, sizeof strace_log - 1, "r");
+    struct trace_writer *w = trace_writer_mem(K, V, 1);
+    struct build *b = build_new(w);
+    struct import_opts o = { .sample = 1 };
+    struct import_stats st = { 0 };
+    assert_int_equal(import_strace(b, f, "t.strace", &o, &st), 0);
+    assert_int_equal(build_finish(b), 0);
+    fclose(f);
+    build_free(b);
+    struct got g;
+    read_back(w, &g);
+    const struct trace_rec *fk = find(&g, TR_FORK, 100, 0);
+    assert_non_null(fk);
+    assert_int_equal(fk->child, 101);              /* 101 spoke first: 100's unfinished clone made it,
+                                                      not 200's older vfork (200 is unknown) */
+    assert_int_equal(fk->flags, 0);
+    assert_null(find(&g, TR_FORK, 100, 1));        /* the resumed clone does not fork it again */
+    assert_null(find(&g, TR_FORK, 200, 0));        /* 200 never started: its vfork is nobody's */
+    assert_non_null(find(&g, TR_MMAP, 101, 0));
+    assert_null(find(&g, TR_MMAP, 102, 0));        /* 100's clone has returned: 102 is unknown */
+}
+
+int main(void)
+{
+    mv_error_quiet(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lackey_fork),
+        cmocka_unit_test(test_strace_early_child),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

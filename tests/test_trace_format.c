@@ -1,0 +1,520 @@
+/* test_trace_format.c: the trace format (src/trace/writer.c, reader.c) and
+ * the importers' builder (src/trace/build.c): every record kind survives a
+ * round trip; truncated, corrupted, wrong-version, wrong-magic and empty
+ * inputs each give one clean error (every prefix and every single flipped
+ * byte of a real trace is tried); a layout the guest could not load is
+ * refused; a trace far larger than the reader's window streams through; and
+ * the builder keeps out what a kernel would refuse, counting it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+#include <zstd.h>
+#include "trace/build.h"
+#include "trace/reader.h"
+#include "trace/writer.h"
+#include "testutil.h"
+
+static const char *K[] = { "command", "host" }, *V[] = { "sh -c true", "testhost" };
+
+static unsigned char *finish(struct trace_writer *w, size_t *len)
+{
+    unsigned char *buf;
+    assert_int_equal(trace_writer_commit_mem(w, &buf, len), 0);
+    return buf;
+}
+
+/* A trace with one record of every kind. */
+static unsigned char *sample(size_t *len)
+{
+    struct trace_writer *w = trace_writer_mem(K, V, 2);
+    struct trace_seg seg[3] = {
+        { 0x555555554000ull, 0x3000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 0xfe00, 1234, 0 },
+        { 0x555555557000ull, 0x1000, TRP_READ | TRP_WRITE, TRS_ANON, 0, 0, 0, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    uint64_t refs[3] = { 0x555555554008ull | TRR_EXEC, 0x555555557010ull | TRR_WRITE, 0x7fffffffe000ull };
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .t = 10, .pid = 7 },
+        { .kind = TR_EXEC, .t = 20, .pid = 7, .path = "/bin/true", .seg = seg, .nseg = 3, .start_brk = 0x555555560000ull },
+        { .kind = TR_MMAP, .t = 30, .pid = 7, .addr = 0x7f0000000000ull, .len = 0x2000, .prot = 3,
+          .flags = TRM_SHARED, .dev = 9, .ino = 99, .pgoff = 4 },
+        { .kind = TR_REFS, .t = 35, .pid = 7, .ref = refs, .nref = 3 },
+        { .kind = TR_MPROTECT, .t = 40, .pid = 7, .addr = 0x7f0000000000ull, .len = 0x1000, .prot = 1 },
+        { .kind = TR_MREMAP, .t = 45, .pid = 7, .addr = 0x7f0000000000ull, .len = 0x2000,
+          .new_addr = 0x7f1000000000ull, .new_len = 0x4000 },
+        { .kind = TR_BRK, .t = 50, .pid = 7, .addr = 0x555555581234ull },
+        { .kind = TR_FORK, .t = 60, .pid = 7, .child = 8, .flags = TRF_VM | TRF_VFORK },
+        { .kind = TR_MUNMAP, .t = 70, .pid = 7, .addr = 0x7f1000000000ull, .len = 0x4000 },
+        { .kind = TR_EXIT, .t = 80, .pid = 8 },
+        { .kind = TR_PTINFO, .t = 80, .pid = 7, .pt = { 1, 0, 40960 } },
+        { .kind = TR_EXIT, .t = 90, .pid = 7 },
+    };
+    for (unsigned i = 0; i < sizeof r / sizeof r[0]; i++)
+        assert_int_equal(trace_write(w, &r[i]), 0);
+    return finish(w, len);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    struct trace_reader *r = trace_open_mem(buf, len, "sample");
+    assert_non_null(r);
+    assert_string_equal(trace_header_get(r, "command"), "sh -c true");
+    assert_string_equal(trace_header_get(r, "host"), "testhost");
+    assert_null(trace_header_get(r, "nope"));
+    struct trace_rec x;
+    enum trace_kind want[] = { TR_SPAWN, TR_EXEC, TR_MMAP, TR_REFS, TR_MPROTECT, TR_MREMAP, TR_BRK, TR_FORK,
+                               TR_MUNMAP, TR_EXIT, TR_PTINFO, TR_EXIT };
+    for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(trace_next(r, &x), 1);
+        assert_int_equal(x.kind, want[i]);
+        switch (x.kind) {
+        case TR_EXEC:
+            assert_string_equal(x.path, "/bin/true");
+            assert_int_equal(x.nseg, 3);
+            assert_int_equal(x.seg[0].ino, 1234);
+            assert_int_equal(x.seg[0].dev, 0xfe00);
+            assert_int_equal(x.seg[2].kind, TRS_STACK);
+            assert_int_equal(x.seg[2].len, 0x21000);
+            assert_int_equal(x.start_brk, 0x555555560000ull);
+            assert_int_equal(x.t, 20);
+            break;
+        case TR_MMAP:
+            assert_int_equal(x.addr, 0x7f0000000000ull);
+            assert_int_equal(x.len, 0x2000);
+            assert_int_equal(x.flags, TRM_SHARED);
+            assert_int_equal(x.ino, 99);
+            assert_int_equal(x.pgoff, 4);
+            break;
+        case TR_REFS:
+            assert_int_equal(x.nref, 3);
+            assert_int_equal(x.ref[0], 0x555555554008ull | TRR_EXEC);
+            assert_int_equal(x.ref[1], 0x555555557010ull | TRR_WRITE);
+            assert_int_equal(x.ref[2], 0x7fffffffe000ull);
+            break;
+        case TR_MREMAP:
+            assert_int_equal(x.new_addr, 0x7f1000000000ull);
+            assert_int_equal(x.new_len, 0x4000);
+            break;
+        case TR_BRK:
+            assert_int_equal(x.addr, 0x555555581234ull);
+            break;
+        case TR_FORK:
+            assert_int_equal(x.child, 8);
+            assert_int_equal(x.flags, TRF_VM | TRF_VFORK);
+            break;
+        case TR_PTINFO:
+            assert_int_equal(x.pt.seq, 1);
+            assert_int_equal(x.pt.bytes, 40960);
+            break;
+        default:
+            break;
+        }
+    }
+    assert_int_equal(trace_next(r, &x), 0);
+    assert_int_equal(trace_next(r, &x), 0);
+    trace_close(r);
+    free(buf);
+}
+
+static int read_all(const unsigned char *buf, size_t len)
+{
+    struct trace_reader *r = trace_open_mem(buf, len, "t");
+    if (!r)
+        return -1;
+    struct trace_rec x;
+    int rc;
+    while ((rc = trace_next(r, &x)) == 1)
+        ;
+    trace_close(r);
+    return rc;
+}
+
+static void test_every_prefix_is_an_error(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    assert_int_equal(read_all(buf, len), 0);
+    for (size_t n = 0; n < len; n++) {
+        if (read_all(buf, n) != -1)
+            fail_msg("a %zu-byte prefix of a %zu-byte trace was accepted", n, len);
+        const char *e = mv_last_error();
+        if (n == 0)
+            assert_non_null(strstr(e, "empty file"));
+        else if (n >= TRACE_PREAMBLE)
+            assert_true(strstr(e, "truncated") || strstr(e, "corrupted"));
+    }
+    free(buf);
+}
+
+/* A digest of everything the records say (FNV-1a over their fields). */
+static uint64_t digest(const unsigned char *buf, size_t len, int *rc)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 0x100000001b3ull)
+    struct trace_reader *r = trace_open_mem(buf, len, "t");
+    *rc = -1;
+    if (!r)
+        return 0;
+    struct trace_rec x;
+    while ((*rc = trace_next(r, &x)) == 1) {
+        MIX(x.kind); MIX(x.t); MIX(x.pid); MIX(x.child); MIX(x.flags); MIX(x.addr); MIX(x.len);
+        MIX(x.new_addr); MIX(x.new_len); MIX(x.prot); MIX(x.dev); MIX(x.ino); MIX(x.pgoff);
+        MIX(x.start_brk); MIX(x.pt.bytes); MIX(x.nseg); MIX(x.nref);
+        for (uint32_t i = 0; i < x.nseg; i++) {
+            MIX(x.seg[i].start); MIX(x.seg[i].len); MIX(x.seg[i].prot); MIX(x.seg[i].ino);
+        }
+        for (uint32_t i = 0; i < x.nref; i++)
+            MIX(x.ref[i]);
+    }
+    trace_close(r);
+#undef MIX
+    return h;
+}
+
+/* zstd's content checksum guards what the trace says: every flipped bit is
+ * an error, unless it changed no record at all (a bit the decoder ignores). */
+static void test_every_flipped_byte_is_caught(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    int rc;
+    uint64_t good = digest(buf, len, &rc);
+    assert_int_equal(rc, 0);
+    unsigned harmless = 0, caught = 0;
+    for (size_t i = 0; i < len; i++)
+        for (unsigned bit = 0; bit < 8; bit++) {
+            buf[i] ^= (unsigned char)(1u << bit);
+            uint64_t d = digest(buf, len, &rc);
+            if (rc == 0 && d != good)
+                fail_msg("flipping bit %u of byte %zu changed the records unnoticed", bit, i);
+            harmless += rc == 0;
+            caught += rc != 0;
+            buf[i] ^= (unsigned char)(1u << bit);
+        }
+    assert_true(caught > 20 * harmless);
+    /* where it says so */
+    buf[len - 1] ^= 0x40;                 /* the frame's checksum */
+    assert_int_equal(read_all(buf, len), -1);
+    assert_non_null(strstr(mv_last_error(), "checksum"));
+    free(buf);
+}
+
+static void test_version_magic_empty(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    buf[8] = 2;
+    assert_null(trace_open_mem(buf, len, "v2.mvt"));
+    assert_non_null(strstr(mv_last_error(), "version 2"));
+    assert_non_null(strstr(mv_last_error(), "v2.mvt"));
+    buf[8] = TRACE_VERSION;
+    buf[0] = 'X';
+    assert_null(trace_open_mem(buf, len, "m.mvt"));
+    assert_non_null(strstr(mv_last_error(), "not a memvirt trace"));
+    assert_null(trace_open_mem(buf, 0, "e.mvt"));
+    assert_non_null(strstr(mv_last_error(), "empty file"));
+    free(buf);
+    assert_null(trace_open("/nonexistent/dir/x.mvt"));
+    assert_non_null(strstr(mv_last_error(), "cannot open"));
+}
+
+/* A well-formed zstd frame without its content checksum is refused: the
+ * format requires one (libzstd would read it happily and nothing would
+ * guard the records). The same records with the checksum read back. */
+static void test_frame_without_checksum(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    unsigned long long raw_len = ZSTD_getFrameContentSize(buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE);
+    assert_true(raw_len != ZSTD_CONTENTSIZE_ERROR && raw_len != ZSTD_CONTENTSIZE_UNKNOWN);
+    unsigned char *raw = malloc(raw_len);
+    assert_int_equal(ZSTD_decompress(raw, raw_len, buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE), raw_len);
+    for (int ck = 0; ck <= 1; ck++) {
+        size_t cap = TRACE_PREAMBLE + ZSTD_compressBound(raw_len);
+        unsigned char *out = malloc(cap);
+        memcpy(out, buf, TRACE_PREAMBLE);
+        ZSTD_CCtx *cz = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, ck);
+        size_t n = ZSTD_compress2(cz, out + TRACE_PREAMBLE, cap - TRACE_PREAMBLE, raw, raw_len);
+        assert_false(ZSTD_isError(n));
+        ZSTD_freeCCtx(cz);
+        struct trace_reader *r = trace_open_mem(out, TRACE_PREAMBLE + n, "nock.mvt");
+        if (!ck) {
+            assert_null(r);
+            assert_non_null(strstr(mv_last_error(), "no content checksum"));
+            assert_non_null(strstr(mv_last_error(), "nock.mvt"));
+        } else {
+            assert_non_null(r);
+            struct trace_rec x;
+            int rc;
+            while ((rc = trace_next(r, &x)) == 1)
+                ;
+            assert_int_equal(rc, 0);
+            trace_close(r);
+        }
+        free(out);
+    }
+    free(raw);
+    free(buf);
+}
+
+/* The reader refuses an exec layout the guest kernel could not load. */
+static void test_bad_layout_refused(void **state)
+{
+    (void)state;
+    struct trace_seg seg[2] = {
+        { 0x400000, 0x3000, 5, TRS_FILE, 0, 1, 2, 0 },
+        { 0x401000, 0x1000, 3, TRS_STACK, 0, 0, 0, 0 },       /* overlaps the first */
+    };
+    struct trace_writer *w = trace_writer_mem(K, V, 2);
+    struct trace_rec r = { .kind = TR_EXEC, .pid = 1, .path = "x", .seg = seg, .nseg = 2 };
+    assert_int_equal(trace_write(w, &r), 0);
+    size_t len;
+    unsigned char *buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), -1);
+    assert_non_null(strstr(mv_last_error(), "overlap"));
+    free(buf);
+    seg[1].start = 0x500000;
+    seg[1].kind = TRS_ANON;                                   /* no stack */
+    w = trace_writer_mem(K, V, 2);
+    assert_int_equal(trace_write(w, &r), 0);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), -1);
+    assert_non_null(strstr(mv_last_error(), "stack"));
+    free(buf);
+    seg[1].kind = TRS_STACK;
+    seg[1].prot = TRP_READ;                                   /* exec could not write the arguments */
+    w = trace_writer_mem(K, V, 2);
+    assert_int_equal(trace_write(w, &r), 0);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), -1);
+    assert_non_null(strstr(mv_last_error(), "stack not readable and writable"));
+    free(buf);
+    /* the builder gives such an exec a default stack instead */
+    w = trace_writer_mem(K, V, 2);
+    struct build *b = build_new(w);
+    assert_int_equal(build_exec(b, 1, 1, "x", seg, 2, 0), 0);
+    assert_int_equal(build_count(b, BC_NO_STACK), 1);
+    build_free(b);
+    buf = finish(w, &len);
+    assert_int_equal(read_all(buf, len), 0);
+    free(buf);
+}
+
+/* Many times the reader's window: streamed through, every reference intact. */
+static void test_large_trace_streams(void **state)
+{
+    (void)state;
+    char path[64];
+    tu_tmpname(path, sizeof path, "trace");
+    struct trace_writer *w = trace_writer_open(path, K, V, 2);
+    assert_non_null(w);
+    const uint64_t n = 3000000;
+    for (uint64_t i = 0; i < n; i++)
+        assert_int_equal(trace_write_ref(w, i, (uint32_t)(1 + i / 100000), ((i * 2654435761ull) % (1ull << 40)) << 3), 0);
+    assert_int_equal(trace_writer_commit(w), 0);
+    struct trace_reader *r = trace_open(path);
+    assert_non_null(r);
+    struct trace_rec x;
+    uint64_t i = 0;
+    while (trace_next(r, &x) == 1)
+        for (uint32_t k = 0; k < x.nref; k++, i++)
+            if (x.ref[k] != ((i * 2654435761ull) % (1ull << 40)) << 3)
+                fail_msg("reference %llu differs", (unsigned long long)i);
+    assert_int_equal(i, n);
+    trace_close(r);
+    assert_int_equal(trace_verify(path), 0);
+    unlink(path);
+}
+
+/* An aborted writer leaves nothing; a committed one leaves exactly the file. */
+static void test_abort_leaves_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/memvirt-test-abort-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.mvt", dir);
+    struct trace_writer *w = trace_writer_open(path, K, V, 2);
+    assert_non_null(w);
+    struct trace_rec r = { .kind = TR_SPAWN, .pid = 1 };
+    assert_int_equal(trace_write(w, &r), 0);
+    trace_writer_abort(w);
+    assert_int_equal(rmdir(dir), 0);          /* empty: no temporary file left */
+}
+
+/* The builder: what a kernel would refuse stays out, and is counted. */
+static void test_builder_filters(void **state)
+{
+    (void)state;
+    struct trace_writer *w = trace_writer_mem(K, V, 2);
+    struct build *b = build_new(w);
+    struct trace_seg seg[] = {
+        { 0x400000, 0x2000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x401000, 0x1000, TRP_READ, TRS_FILE, 0, 1, 2, 1 },     /* replaces part of the first */
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    assert_int_equal(build_exec(b, 100, 5, "/bin/x", seg, 3, 0x600000), 0);
+    assert_true(build_known(b, 5));
+    assert_int_equal(build_ref(b, 101, 5, 0x400010, TRR_EXEC), 0);
+    assert_int_equal(build_ref(b, 102, 5, 0x401010, TRR_EXEC), 0);    /* now r-- */
+    assert_int_equal(build_ref(b, 103, 5, 0x900000, TRR_READ), 0);    /* nothing there */
+    assert_int_equal(build_ref(b, 104, 5, 0x7ffffffdd010ull, TRR_WRITE), 0);   /* the stack grows */
+    assert_int_equal(build_mprotect(b, 105, 5, 0x800000, 0x1000, 1), 0);      /* unmapped: refused */
+    assert_int_equal(build_brk(b, 106, 5, 0x610000), 0);
+    assert_int_equal(build_ref(b, 107, 5, 0x608000, TRR_WRITE), 0);           /* the heap */
+    assert_int_equal(build_fork(b, 108, 5, 6, TRF_VM | TRF_VFORK), 0);
+    assert_int_equal(build_mmap(b, 109, 6, 0x700000, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_ref(b, 110, 5, 0x700000, TRR_WRITE), 0);           /* shared mm: mapped for 5 */
+    assert_int_equal(build_ref(b, 111, 42, 0x700000, TRR_WRITE), 0);          /* unknown pid */
+    /* an exec that does not know its heap start: the first break is the
+     * start, growth becomes an anonymous mapping (not a heap from 0) */
+    assert_int_equal(build_exec(b, 112, 9, "/bin/y", seg, 3, 0), 0);
+    assert_int_equal(build_brk(b, 113, 9, 0x650000), 0);
+    assert_int_equal(build_brk(b, 114, 9, 0x652000), 0);
+    assert_int_equal(build_ref(b, 115, 9, 0x651000, TRR_WRITE), 0);           /* in the heap */
+    assert_int_equal(build_ref(b, 116, 9, 0x500000, TRR_WRITE), 0);           /* below it: nothing */
+    assert_int_equal(build_ptinfo(b, 5, 0x7fffffffe000ull, 0, 8192), 0);
+    assert_int_equal(build_ptinfo(b, 5, 0x100000, 0, 8192), 1);               /* no such image */
+    assert_int_equal(build_count(b, BC_REFS), 5);
+    assert_int_equal(build_count(b, BC_REF_PROT), 1);
+    assert_int_equal(build_count(b, BC_REF_UNMAPPED), 2);
+    assert_int_equal(build_count(b, BC_STACK_GROW), 1);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);
+    assert_int_equal(build_count(b, BC_UNKNOWN_PID), 1);
+    build_free(b);
+    size_t len;
+    unsigned char *buf = finish(w, &len);
+    struct trace_reader *r = trace_open_mem(buf, len, "b");
+    struct trace_rec x;
+    assert_int_equal(trace_next(r, &x), 1);
+    assert_int_equal(x.kind, TR_SPAWN);
+    assert_int_equal(x.t, 0);                 /* time starts at the first event */
+    assert_int_equal(trace_next(r, &x), 1);
+    assert_int_equal(x.kind, TR_EXEC);
+    assert_int_equal(x.nseg, 3);              /* r-x, r--, stack: the overlap resolved */
+    assert_int_equal(x.seg[0].len, 0x1000);
+    assert_int_equal(x.seg[1].prot, TRP_READ);
+    assert_int_equal(x.seg[1].pgoff, 1);
+    trace_close(r);
+    free(buf);
+}
+
+/* The builder merges neighbouring VMAs as Linux and the guest do: a
+ * mapping grown in place, then moved whole, is one VMA (realloc does this);
+ * file mappings merge only with contiguous offsets; the exec'd stack never
+ * merges. */
+static void test_builder_merges(void **state)
+{
+    (void)state;
+    struct trace_writer *w = trace_writer_mem(K, V, 2);
+    struct build *b = build_new(w);
+    struct trace_seg seg[] = {
+        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    const uint64_t A = 0x7f0000000000ull, B = 0x7f1000000000ull, F = 0x7f2000000000ull;
+    assert_int_equal(build_exec(b, 1, 5, "/bin/x", seg, 2, 0x600000), 0);
+    assert_int_equal(build_mmap(b, 2, 5, A, 0x2000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 3, 5, A, 0x2000, A, 0x4000), 0);           /* grows in place */
+    assert_int_equal(build_mremap(b, 4, 5, A, 0x4000, B, 0x8000), 0);           /* the whole: one VMA */
+    assert_int_equal(build_mremap(b, 5, 5, B, 0x8000, B, 0x10000), 0);         /* and again */
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 0);
+    /* two mmaps side by side with the same protection are one VMA */
+    assert_int_equal(build_mmap(b, 6, 5, A, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mmap(b, 7, 5, A + 0x1000, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 8, 5, A, 0x2000, A + 0x100000, 0x2000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 0);
+    /* file pages 0-1 and 2-3 of one file merge; 5 after 3 does not */
+    assert_int_equal(build_mmap(b, 9, 5, F, 0x2000, 1, 0, 7, 8, 0), 0);
+    assert_int_equal(build_mmap(b, 10, 5, F + 0x2000, 0x2000, 1, 0, 7, 8, 2), 0);
+    assert_int_equal(build_mmap(b, 11, 5, F + 0x4000, 0x1000, 1, 0, 7, 8, 5), 0);
+    assert_int_equal(build_mremap(b, 12, 5, F, 0x4000, F + 0x100000, 0x4000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 0);
+    assert_int_equal(build_mremap(b, 13, 5, F + 0x100000, 0x4000, F, 0x4000), 0);
+    assert_int_equal(build_mremap(b, 14, 5, F, 0x5000, F + 0x200000, 0x5000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);                        /* offsets 0-3 and 5 */
+    /* mprotect then back: split, then merged again */
+    assert_int_equal(build_mprotect(b, 15, 5, B + 0x4000, 0x1000, 1), 0);
+    assert_int_equal(build_mprotect(b, 16, 5, B + 0x4000, 0x1000, 3), 0);
+    assert_int_equal(build_mremap(b, 17, 5, B, 0x10000, A + 0x400000, 0x10000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);
+    /* the stack exec made and an anonymous mapping right below it stay two */
+    assert_int_equal(build_mmap(b, 18, 5, 0x7ffffffdd000ull, 0x1000, 3, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 19, 5, 0x7ffffffdd000ull, 0x2000, A + 0x800000, 0x2000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 2);
+    /* a file mapping past 2^32 pages of its file: the reader would refuse it */
+    assert_int_equal(build_mmap(b, 20, 5, F, 0x2000, 1, 0, 7, 9, TRACE_FILE_PAGES - 1), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 3);
+    assert_int_equal(build_mmap(b, 21, 5, F, 0x2000, 1, 0, 7, 9, TRACE_FILE_PAGES - 2), 0);
+    assert_int_equal(build_mremap(b, 22, 5, F, 0x2000, F, 0x3000), 0);          /* would pass it */
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 4);
+    build_free(b);
+    size_t len;
+    free(finish(w, &len));
+}
+
+/* `trace info` compares the guest's page-table pages with the recorded
+ * VmPTE, and says so when they differ: one image whose real count is right
+ * (6: an L3, L2 and L1 for the program and again for the stack), one wrong. */
+static void test_info_compares(void **state)
+{
+    (void)state;
+    const char *mv = getenv("MEMVIRT");
+    if (!mv)
+        skip();
+    char path[64];
+    tu_tmpname(path, sizeof path, "info");
+    struct trace_writer *w = trace_writer_open(path, K, V, 2);
+    struct trace_seg seg[2] = {
+        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    uint64_t refs[2] = { 0x400000 | TRR_EXEC, 0x7fffffffe000ull | TRR_WRITE };
+    for (uint32_t pid = 1; pid <= 2; pid++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = pid },
+            { .kind = TR_EXEC, .pid = pid, .path = pid == 1 ? "/right" : "/wrong", .seg = seg, .nseg = 2 },
+            { .kind = TR_REFS, .pid = pid, .ref = refs, .nref = 2 },
+            { .kind = TR_EXIT, .pid = pid },
+            { .kind = TR_PTINFO, .pid = pid, .pt = { 1, 0, pid == 1 ? 6 * 4096 : 9 * 4096 } },
+        };
+        for (unsigned i = 0; i < 5; i++)
+            assert_int_equal(trace_write(w, &r[i]), 0);
+    }
+    assert_int_equal(trace_writer_commit(w), 0);
+    char cmd[512], out[8192];
+    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    unlink(path);
+    assert_non_null(strstr(out, "within one page: 1 of 2 images"));
+    assert_non_null(strstr(out, "        6         6     +0  /right"));
+    assert_non_null(strstr(out, "        9         6     -3  /wrong"));
+}
+
+int main(void)
+{
+    mv_error_quiet(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),          cmocka_unit_test(test_every_prefix_is_an_error),
+        cmocka_unit_test(test_every_flipped_byte_is_caught), cmocka_unit_test(test_version_magic_empty),
+        cmocka_unit_test(test_bad_layout_refused),  cmocka_unit_test(test_large_trace_streams),
+        cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
+        cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
+        cmocka_unit_test(test_info_compares),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

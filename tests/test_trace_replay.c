@@ -1,0 +1,211 @@
+/* test_trace_replay.c: replaying traces that are well formed but unusual,
+ * through the command as a user runs it ($MEMVIRT) and through the engine:
+ *  - processes still running where the trace ends exit there: --check
+ *    finds every guest frame given back;
+ *  - an error found while replaying names the file, the record and its
+ *    byte offset, is said once by compare (not once per mode), and is not
+ *    followed by a leak report;
+ *  - a trace spanning more than a week of recorded time is refused before
+ *    any run; a huge time gap no longer overflows the conversion to cycles
+ *    (the engine run directly, past that check: the sanitizer build aborts
+ *    on the undefined conversion) nor makes the time series sample for
+ *    ever once the clock is at 2^64 cycles;
+ *  - file offsets: the last page of the largest file a mapping may reach
+ *    replays, one page further is refused by the reader. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "sim/config.h"
+#include "sim/engine.h"
+#include "trace/writer.h"
+#include "testutil.h"
+
+static const char *K[] = { "command" }, *V[] = { "test" };
+static const struct trace_seg SEG[2] = {
+    { 0x400000, 0x2000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+    { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+};
+static uint64_t REF[2] = { 0x400000 | TRR_EXEC, 0x7fffffffe000ull | TRR_WRITE };
+
+static void write_trace(const char *path, const struct trace_rec *r, unsigned n)
+{
+    struct trace_writer *w = trace_writer_open(path, K, V, 1);
+    assert_non_null(w);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(trace_write(w, &r[i]), 0);
+    assert_int_equal(trace_writer_commit(w), 0);
+}
+
+/* Run the command line; its stderr in err, its exit status returned. */
+static int cli(const char *args, char *err, size_t len)
+{
+    const char *mv = getenv("MEMVIRT");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 '%s' %s 2>&1 >/dev/null", mv, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static unsigned lines(const char *s)
+{
+    unsigned n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_live_at_end(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "live");
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 1 },
+        { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+        { .kind = TR_REFS, .pid = 1, .ref = REF, .nref = 2 },
+        { .kind = TR_FORK, .pid = 1, .child = 0 },                  /* thread id 0 is a pid too */
+        { .kind = TR_FORK, .pid = 1, .child = UINT32_MAX },
+        { .kind = TR_REFS, .pid = UINT32_MAX, .ref = REF, .nref = 2 },
+        { .kind = TR_FORK, .pid = 1, .child = 7, .flags = TRF_VM | TRF_THREAD },
+    };
+    write_trace(path, r, sizeof r / sizeof r[0]);
+    snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
+    int rc = cli(args, err, sizeof err);
+    unlink(path);
+    if (rc || *err)
+        fail_msg("exit %d: %s", rc, err);
+}
+
+static void test_error_named_once(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096], want[160];
+    tu_tmpname(path, sizeof path, "err");
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 1 },
+        { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+        { .kind = TR_REFS, .pid = 1, .ref = REF, .nref = 2 },
+        { .kind = TR_FORK, .pid = 1, .child = 2 },
+        { .kind = TR_EXIT, .pid = 1 },
+        { .kind = TR_REFS, .pid = 1, .ref = REF, .nref = 2 },          /* record 6: pid 1 is gone */
+    };
+    write_trace(path, r, sizeof r / sizeof r[0]);
+    snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
+    int rc = cli(args, err, sizeof err);
+    snprintf(args, sizeof args, "compare --trace %s --check --quiet --jobs 1", path);
+    char err1[4096];
+    int rc1 = cli(args, err1, sizeof err1);
+    unlink(path);
+    assert_int_equal(rc, 1);
+    assert_int_equal(rc1, 1);
+    snprintf(want, sizeof want, "memvirt: trace '%s': record 6 at byte ", path);
+    if (lines(err) != 1 || strncmp(err, want, strlen(want)) || !strstr(err, "pid 1 does not exist"))
+        fail_msg("expected one line '%s...pid 1 does not exist': %s", want, err);
+    assert_string_equal(err, err1);
+    assert_null(strstr(err, "never given back"));
+}
+
+static void test_span_refused(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "span");
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 1 },
+        { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+        { .kind = TR_REFS, .t = 10000000000000000ull, .pid = 1, .ref = REF, .nref = 2 },   /* 1e16 ns */
+        { .kind = TR_EXIT, .t = 10000000000000000ull, .pid = 1 },
+    };
+    write_trace(path, r, sizeof r / sizeof r[0]);
+    snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
+    int rc = cli(args, err, sizeof err);
+    unlink(path);
+    assert_int_equal(rc, 2);
+    if (lines(err) != 1 || !strstr(err, "record 3 at byte") || !strstr(err, "longest span"))
+        fail_msg("expected one line naming record 3 and the span: %s", err);
+}
+
+/* Straight to the engine (no validation): a gap of 2^63 ns at 2+ GHz is
+ * past 2^64 cycles; with the time series at its longest interval the idle
+ * takes a few steps to the saturated target. */
+static void test_huge_gap_saturates(void **state)
+{
+    (void)state;
+    char path[64], kv[128];
+    tu_tmpname(path, sizeof path, "gap");
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 1 },
+        { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+        { .kind = TR_REFS, .t = 1ull << 63, .pid = 1, .ref = REF, .nref = 2 },
+    };
+    write_trace(path, r, sizeof r / sizeof r[0]);
+    struct sim_config cfg;
+    snprintf(kv, sizeof kv, "trace.file=%s", path);
+    assert_int_equal(config_init(&cfg, "trace"), 0);
+    assert_int_equal(config_param(&cfg, kv), 0);
+    assert_int_equal(config_param(&cfg, "sim.series_ms=1000000000000"), 0);
+    cfg.quiet = 1;
+    struct run_result res;
+    assert_int_equal(engine_run(&cfg, mode_find("native"), &res), 0);
+    assert_true(res.st.cyc[CYC_idle] > (1ull << 63));
+    assert_true(res.series.n < 32);             /* the series stops at the clock's end */
+    run_result_free(&res);
+    config_free(&cfg);
+    unlink(path);
+}
+
+static void test_file_offsets(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "pgoff");
+    const uint64_t A = 0x7f0000000000ull;
+    uint64_t ref[2] = { A, A + 0x1000 };
+    for (int over = 0; over <= 1; over++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = 1 },
+            { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+            { .kind = TR_MMAP, .pid = 1, .addr = A, .len = 0x2000, .prot = TRP_READ, .dev = 3, .ino = 4,
+              .pgoff = (1ull << 32) - 2 + over },
+            { .kind = TR_REFS, .pid = 1, .ref = ref, .nref = 2 },
+            { .kind = TR_EXIT, .pid = 1 },
+        };
+        write_trace(path, r, sizeof r / sizeof r[0]);
+        snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
+        int rc = cli(args, err, sizeof err);
+        if (!over && (rc || *err))
+            fail_msg("the last page of the largest file: exit %d: %s", rc, err);
+        if (over && (rc != 2 || lines(err) != 1 || !strstr(err, "record 3 at byte") ||
+                     !strstr(err, "beyond 2^32 pages")))
+            fail_msg("one page further: exit %d: %s", rc, err);
+    }
+    unlink(path);
+}
+
+int main(void)
+{
+    mv_error_quiet(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_live_at_end),        cmocka_unit_test(test_error_named_once),
+        cmocka_unit_test(test_span_refused),       cmocka_unit_test(test_huge_gap_saturates),
+        cmocka_unit_test(test_file_offsets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
