@@ -208,7 +208,6 @@ static void walk_batch(struct walker *w, uint64_t *buf, uint32_t n)
     w->pos = pos;
     w->rng = r;
 }
-}
 
 static void push_ws_map(struct memwalk *s, uint64_t addr, uint64_t len)
 {
