@@ -83,6 +83,14 @@ struct tlb_xlate {
 int  tlb_init(struct tlb *t, const struct tlb_config *c);
 void tlb_destroy(struct tlb *t);
 
+/* Is slot i (0 <= i < sets * ways) a valid entry? The tag alone does not
+ * say so for sets of up to 16 ways (a whole flush leaves the tags). For
+ * checkers that scan every slot. */
+static inline int tlb_slot_valid(const struct tlb_array *a, size_t i)
+{
+    return a->valid ? (a->valid[i / a->ways] >> (i % a->ways)) & 1 : a->tag[i] != 0;
+}
+
 static inline uint64_t tlb_vpn(uint64_t va, unsigned size)
 {
     return (va & TLB_VA_MASK) >> pg_shift((enum page_size)size);
