@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build build-asan run test test-normal test-asan bench experiments figures fuzz calibrate clean
+.PHONY: all setup build build-asan run test test-normal test-asan bench golden experiments figures fuzz calibrate clean
 
 all: build
 
@@ -48,6 +48,11 @@ test-asan: build-asan
 
 bench: build
 	@./$(BUILD)/bench_speed
+
+# Rewrite the golden results (tests/golden/) that keep statistics exact.
+# Only on purpose, when a change is meant to alter results: never automatic.
+golden: build
+	@scripts/golden regenerate ./$(BUILD)/memvirt
 
 experiments: build
 	@experiments/pibooster.sh

@@ -119,6 +119,21 @@ static void test_lru_eviction(void **state)
     pwc_destroy(&p);
 }
 
+/* pwc_insert_missed: what pwc_insert does when the entry is not cached. */
+static void test_insert_missed(void **state)
+{
+    struct pwc p;
+    uint64_t t;
+    two_pdes_r1_lru(&p);
+    pwc_insert_missed(&p, 2, R(2), 1, 12, 0);         /* evicts R(1), the LRU */
+    assert_int_equal(look(&p, R(1), 1, NULL), 4);
+    assert_int_equal(look(&p, R(2), 1, &t), 1);
+    assert_int_equal(t, 12);
+    assert_int_equal(look(&p, R(0), 1, &t), 1);
+    assert_int_equal(t, 10);
+    pwc_destroy(&p);
+}
+
 static void test_replace_same_tag(void **state)
 {
     struct pwc p;
@@ -202,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_deepest_wins),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_lru_eviction),
+        cmocka_unit_test(test_insert_missed),
         cmocka_unit_test(test_replace_same_tag),
         cmocka_unit_test(test_pcid_isolation),
         cmocka_unit_test(test_flushes),

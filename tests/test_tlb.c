@@ -194,15 +194,38 @@ static void test_lru_touch_order(void **state)
     tlb_destroy(&t);
 }
 
-static void test_lru_stamp_wrap(void **state)
+/* Sets wider than 16 ways keep 64-bit stamps: the same true LRU. */
+static void test_lru_wide_set(void **state)
+{
+    struct tlb t;
+    struct tlb_config c = CFG;
+    c.l1_4k_entries = 32;
+    c.l1_4k_ways = 32;                                /* one set of 32 ways */
+    mk(&t, &c);
+    for (unsigned i = 0; i < 32; i++)
+        ins(&t, PG(i), 1, 100 + i, PG_4K, 0);
+    assert_int_equal(look(&t, PG(0), 1, NULL), 1);    /* vpn 1 is now LRU */
+    ins(&t, PG(40), 1, 140, PG_4K, 0);
+    assert_int_equal(look(&t, PG(0), 1, NULL), 1);
+    assert_int_equal(look(&t, PG(2), 1, NULL), 1);
+    assert_int_equal(look(&t, PG(1), 1, NULL), 2);    /* from the STLB */
+    tlb_destroy(&t);
+}
+
+/* A hit on the entry touched last skips the LRU update; that must never
+ * change which entry is evicted. */
+static void test_lru_repeat_hit(void **state)
 {
     struct tlb t;
     mk(&t, &CFG);
-    t.l1[PG_4K].stamp = UINT32_MAX - 2;               /* wraps mid-sequence */
     fill_l1_set0(&t);
-    assert_int_equal(look(&t, PG(0), 1, NULL), 1);    /* vpn 4 is now LRU */
-    ins(&t, PG(16), 1, 14, PG_4K, 0);
-    assert_int_equal(look(&t, PG(4), 1, NULL), 2);
+    assert_int_equal(look(&t, PG(0), 1, NULL), 1);
+    assert_int_equal(look(&t, PG(0), 1, NULL), 1);    /* the same page again */
+    assert_int_equal(look(&t, PG(4), 1, NULL), 1);
+    assert_int_equal(look(&t, PG(4), 1, NULL), 1);
+    ins(&t, PG(16), 1, 14, PG_4K, 0);                 /* evicts vpn 8 */
+    assert_int_equal(look(&t, PG(8), 1, NULL), 2);
+    assert_int_equal(look(&t, PG(0), 1, NULL), 1);
     tlb_destroy(&t);
 }
 
@@ -436,6 +459,34 @@ static void test_flush_all(void **state)
     tlb_destroy(&t);
 }
 
+/* A whole flush clears the valid bits and leaves the tags: nothing stale
+ * may match, be flushed again, count, or take a way from a new entry. */
+static void test_flush_all_leaves_nothing(void **state)
+{
+    struct tlb t;
+    mk(&t, &CFG);
+    fill_l1_set0(&t);                                 /* vpns 0, 4, 8, 12 in L1 set 0 */
+    assert_int_equal(look(&t, PG(8), 1, NULL), 1);    /* the entry touched last */
+    assert_int_equal(tlb_flush_all(&t), 8);
+    for (unsigned v = 0; v <= 12; v += 4) {
+        assert_int_equal(look(&t, PG(v), 1, NULL), 0);
+        assert_int_equal(tlb_flush_page(&t, PG(v), 1), 0);
+    }
+    assert_int_equal(tlb_count(&t), 0);
+    assert_int_equal(tlb_flush_pcid(&t, 1), 0);
+    /* fresh entries fill the set from way 0, and the LRU order is theirs */
+    ins(&t, PG(16), 1, 20, PG_4K, 0);
+    ins(&t, PG(20), 1, 21, PG_4K, 0);
+    ins(&t, PG(24), 1, 22, PG_4K, 0);
+    ins(&t, PG(28), 1, 23, PG_4K, 0);
+    assert_int_equal(tlb_count(&t), 8);
+    assert_int_equal(look(&t, PG(16), 1, NULL), 1);
+    ins(&t, PG(32), 1, 24, PG_4K, 0);                 /* evicts vpn 20 from L1 */
+    assert_int_equal(look(&t, PG(20), 1, NULL), 2);
+    assert_int_equal(look(&t, PG(8), 1, NULL), 0);    /* the old entry stays gone */
+    tlb_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,7 +495,8 @@ int main(void)
         cmocka_unit_test(test_l1_hit),
         cmocka_unit_test(test_stlb_refill),
         cmocka_unit_test(test_lru_touch_order),
-        cmocka_unit_test(test_lru_stamp_wrap),
+        cmocka_unit_test(test_lru_wide_set),
+        cmocka_unit_test(test_lru_repeat_hit),
         cmocka_unit_test(test_insert_replaces),
         cmocka_unit_test(test_pcid_and_global),
         cmocka_unit_test(test_large_pages),
@@ -453,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_flush_pcid),
         cmocka_unit_test(test_flush_nonglobal),
         cmocka_unit_test(test_flush_all),
+        cmocka_unit_test(test_flush_all_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,6 +266,116 @@ static void test_unmap_flush_blocks_dma(void **state)
     assert_int_equal(iommu_dma(&f->hw.io, DEV, 9, 1, &mfn), -1);
 }
 
+/* ---- the 1:1 map built an extent at a time (vtd_map_extent) ---- */
+
+/* Three extents: two in one GiB, one in another, as hv_create maps them. */
+static const uint64_t EXT_DFN[3] = { 0x200, 0x400, (1ull << 18) + 0x600 };
+static const uint64_t EXT_MFN[3] = { 0x40000, 0x40a00, 0x41200 };
+
+struct leafsum { uint64_t n, sum; };
+static void leaf_sum(void *ctx, uint64_t dfn, pte_t e)
+{
+    struct leafsum *l = ctx;
+    l->n++;
+    l->sum += dfn * 31 + e;
+}
+
+/* The same tables, charges, counts and translations as page by page, with
+ * each L1 table held as a linear frame: no backing. */
+static void test_map_extent_equals_pages(void **state)
+{
+    struct fx *a = *state, *b;
+    setup((void **)&b);
+    for (unsigned x = 0; x < 3; x++) {
+        vtd_map_extent(&a->vd, EXT_DFN[x], EXT_MFN[x], 1);
+        for (unsigned i = 0; i < 512; i++)
+            vtd_map_page(&b->vd, EXT_DFN[x] + i, EXT_MFN[x] + i, 1);
+    }
+    assert_int_equal(a->vd.table_pages, b->vd.table_pages);
+    assert_int_equal(a->allocs, b->allocs);
+    assert_int_equal(a->vd.mapped, b->vd.mapped);
+    assert_int_equal(a->vd.mapped, 3 * 512);
+    assert_int_equal(a->vd.gen, b->vd.gen);
+    assert_int_equal(a->hw.st.cyc[CYC_iommu], b->hw.st.cyc[CYC_iommu]);
+    assert_int_equal(a->hw.mem.linear, 3);
+    assert_int_equal(a->hw.mem.backed + 3, b->hw.mem.backed);
+    for (unsigned x = 0; x < 3; x++)
+        for (uint64_t d = EXT_DFN[x] - 2; d < EXT_DFN[x] + 514; d++) {
+            uint64_t ma = 0, mb = 0;
+            int wa = -1, wb = -1;
+            assert_int_equal(vtd_lookup(&a->vd, d, &ma, &wa), vtd_lookup(&b->vd, d, &mb, &wb));
+            assert_int_equal(ma, mb);
+            assert_int_equal(wa, wb);
+        }
+    struct leafsum la = { 0 }, lb = { 0 };
+    vtd_for_each_leaf(&a->vd, leaf_sum, &la);
+    vtd_for_each_leaf(&b->vd, leaf_sum, &lb);
+    assert_int_equal(la.n, 3 * 512);
+    assert_int_equal(la.n, lb.n);
+    assert_int_equal(la.sum, lb.sum);
+    assert_int_equal(a->hw.mem.linear, 3);          /* visiting the leaves backs nothing */
+    /* DMA: the same translations, IOTLB misses and I/O walk references */
+    vtd_assign_device(&a->vd, DEV);
+    vtd_assign_device(&b->vd, DEV);
+    for (unsigned x = 0; x < 3; x++)
+        for (uint64_t i = 0; i < 512; i += 37) {
+            uint64_t ma, mb;
+            assert_int_equal(iommu_dma(&a->hw.io, DEV, EXT_DFN[x] + i, 1, &ma), 0);
+            assert_int_equal(iommu_dma(&b->hw.io, DEV, EXT_DFN[x] + i, 1, &mb), 0);
+            assert_int_equal(ma, EXT_MFN[x] + i);
+            assert_int_equal(ma, mb);
+        }
+    assert_int_equal(a->hw.st.cnt[CNT_iotlb_miss], b->hw.st.cnt[CNT_iotlb_miss]);
+    assert_int_equal(a->hw.st.cnt[CNT_io_walk_refs], b->hw.st.cnt[CNT_io_walk_refs]);
+    teardown((void **)&b);
+}
+
+/* A change to one entry makes its L1 table a real one; the rest stays. */
+static void test_map_extent_then_change(void **state)
+{
+    struct fx *f = *state;
+    uint64_t mfn;
+    int w;
+    vtd_map_extent(&f->vd, EXT_DFN[0], EXT_MFN[0], 1);
+    vtd_map_extent(&f->vd, EXT_DFN[1], EXT_MFN[1], 1);
+    uint64_t backed = f->hw.mem.backed;
+    assert_int_equal(vtd_unmap_page(&f->vd, EXT_DFN[0] + 7), VTD_MODIFIED);
+    assert_int_equal(vtd_map_page(&f->vd, EXT_DFN[0] + 8, EXT_MFN[0] + 8, 0), VTD_MODIFIED);
+    assert_int_equal(f->hw.mem.linear, 1);
+    assert_int_equal(f->hw.mem.backed, backed + 1);
+    assert_int_equal(f->vd.mapped, 2 * 512 - 1);
+    assert_int_equal(vtd_lookup(&f->vd, EXT_DFN[0] + 7, &mfn, &w), -1);
+    assert_int_equal(vtd_lookup(&f->vd, EXT_DFN[0] + 8, &mfn, &w), 0);
+    assert_int_equal(mfn, EXT_MFN[0] + 8);
+    assert_int_equal(w, 0);
+    assert_int_equal(vtd_lookup(&f->vd, EXT_DFN[0] + 9, &mfn, &w), 0);
+    assert_int_equal(mfn, EXT_MFN[0] + 9);
+    assert_int_equal(w, 1);
+    assert_int_equal(vtd_map_page(&f->vd, EXT_DFN[1] + 3, EXT_MFN[1] + 3, 1), 0);   /* identical: no write */
+    assert_int_equal(f->hw.mem.linear, 1);
+    vtd_domain_destroy(&f->vd);
+    assert_int_equal(f->hw.mem.linear, 0);
+    assert_int_equal(f->hw.mem.backed, 0);
+    assert_int_equal(f->frees, f->allocs);
+}
+
+/* An extent whose L1 table exists already is mapped page by page. */
+static void test_map_extent_over_mapped(void **state)
+{
+    struct fx *f = *state;
+    uint64_t mfn;
+    int w;
+    vtd_map_page(&f->vd, EXT_DFN[0] + 5, 0x9999, 0);
+    uint64_t c0 = f->hw.st.cyc[CYC_iommu];
+    vtd_map_extent(&f->vd, EXT_DFN[0], EXT_MFN[0], 1);
+    assert_int_equal(f->hw.mem.linear, 0);
+    assert_int_equal(f->vd.mapped, 512);
+    assert_int_equal(f->hw.st.cyc[CYC_iommu] - c0, 512 * f->hw.cost.iommu_pte);   /* 511 added, 1 modified */
+    assert_int_equal(vtd_lookup(&f->vd, EXT_DFN[0] + 5, &mfn, &w), 0);
+    assert_int_equal(mfn, EXT_MFN[0] + 5);
+    assert_int_equal(w, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +393,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flush_on_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_caching_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmap_flush_blocks_dma, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_extent_equals_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_extent_then_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_extent_over_mapped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

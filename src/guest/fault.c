@@ -136,13 +136,11 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
     return handle_mm_fault(k, k->current->mm, va, acc);
 }
 
-int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn)
+int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn, uint32_t pfec)
 {
     struct cpu *c = this_cpu(k);
-    c->st->cnt[CNT_refs]++;
     for (int tries = 0; tries < 8; tries++) {
-        uint32_t pfec = cpu_access(c, va, acc, mfn);
-        if (!pfec)
+        if (tries && !(pfec = cpu_access(c, va, acc, mfn)))
             return 0;
         int hv = cpu_raise_pf(c, va, pfec, mfn);
         if (hv == 2)

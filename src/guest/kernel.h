@@ -302,9 +302,17 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l);
 void do_exit(struct kernel *k, struct task *t);
 void schedule_to(struct kernel *k, struct task *t);
 
-/* User access on behalf of the current task (the hot path). Returns 0, or
- * -EFAULT if the fault could not be resolved. *mfn receives the frame. */
-int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn);
+/* User access on behalf of the current task (the hot path, inline). Returns
+ * 0, or -EFAULT if the fault could not be resolved. *mfn receives the frame.
+ * user_access_fault() is the rest of it once the first attempt faulted. */
+int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn, uint32_t pfec);
+static inline int user_access(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn)
+{
+    struct cpu *c = this_cpu(k);
+    c->st->cnt[CNT_refs]++;
+    uint32_t pfec = cpu_access(c, va, acc, mfn);
+    return __builtin_expect(!pfec, 1) ? 0 : user_access_fault(k, va, acc, mfn, pfec);
+}
 
 /* Device drivers (driver.c): n pages of DMA buffers; bus[] receives the
  * addresses to program the device with (what make_entry puts in an entry:

@@ -188,9 +188,11 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
     vtd_assign_device(&d->vtd, h->disk.id);
     d->iommu_attached = pm->iommu_attached(cfg);
     if (d->iommu_attached) {
-        for (uint64_t pfn = 0; pfn < d->nr_pages; pfn++) {
+        /* extent by extent, in pfn order: the tables are built as a page
+         * by page map would, but each L1 stays unbacked until it changes */
+        for (uint64_t pfn = 0; pfn < d->nr_pages; pfn += 512) {
             uint64_t mfn = pfn_to_mfn(d, pfn);
-            vtd_map_page(&d->vtd, pm->dfn_is_gfn ? pfn : mfn, mfn, 1);
+            vtd_map_extent(&d->vtd, pm->dfn_is_gfn ? pfn : mfn, mfn, 1);
         }
         iommu_invalidate(&h->iommu, INV_DSI, d->id, 0, 0);
     }

@@ -5,7 +5,9 @@
  * (docs/research/xen-linux-vtd-notes.md §C4).
  *
  * table_pages counts the table frames below the root (allocated by map); the
- * root frame is held from vtd_domain_init to vtd_domain_destroy. */
+ * root frame is held from vtd_domain_init to vtd_domain_destroy. An L1 table
+ * that vtd_map_extent fills whole is a linear frame (hw/pmem.h): it costs no
+ * memory until a change to one of its entries writes it. */
 #include "hv/vtd.h"
 #include "lib/err.h"
 #include <string.h>
@@ -34,11 +36,14 @@ static void charge_pte(struct vtd_domain *vd)
 }
 
 /* The L1 table covering dfn, built on the way down when `alloc`; else
- * UINT64_MAX where a level is missing. */
-static uint64_t l1_table(struct vtd_domain *vd, uint64_t dfn, int alloc)
+ * UINT64_MAX where a level is missing. *fresh (if not NULL) says whether the
+ * L1 table itself was just built (all its entries absent). */
+static uint64_t l1_table(struct vtd_domain *vd, uint64_t dfn, int alloc, int *fresh)
 {
     struct pmem *m = vd->io->mem;
     uint64_t table = vd->root, va = dfn << PAGE_SHIFT;
+    if (fresh)
+        *fresh = 0;
     for (unsigned lvl = 4; lvl > 1; lvl--) {
         pte_t e = pmem_read(m, table, pt_index(va, lvl));
         if (!pte_present(e)) {
@@ -51,6 +56,8 @@ static uint64_t l1_table(struct vtd_domain *vd, uint64_t dfn, int alloc)
             e = pte_make(f, _PAGE_PRESENT | _PAGE_RW);
             pmem_write(m, table, pt_index(va, lvl), e);
             charge_pte(vd);
+            if (fresh && lvl == 2)
+                *fresh = 1;
         }
         MV_ASSERT(!pte_leaf(e, lvl), "I/O superpage at level %u: not built by vtd", lvl);
         table = pte_frame(e);
@@ -61,7 +68,7 @@ static uint64_t l1_table(struct vtd_domain *vd, uint64_t dfn, int alloc)
 unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable)
 {
     MV_ASSERT(dfn < DFN_LIMIT, "dfn %#llx beyond the I/O address width", (unsigned long long)dfn);
-    uint64_t l1 = l1_table(vd, dfn, 1);
+    uint64_t l1 = l1_table(vd, dfn, 1, NULL);
     unsigned idx = pt_index(dfn << PAGE_SHIFT, 1);
     pte_t old = pmem_read(vd->io->mem, l1, idx);
     pte_t e = pte_make(mfn, _PAGE_PRESENT | (writable ? _PAGE_RW : 0));
@@ -80,7 +87,7 @@ unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn)
 {
     if (dfn >= DFN_LIMIT)
         return 0;
-    uint64_t l1 = l1_table(vd, dfn, 0);
+    uint64_t l1 = l1_table(vd, dfn, 0, NULL);
     unsigned idx = pt_index(dfn << PAGE_SHIFT, 1);
     if (l1 == UINT64_MAX || !pte_present(pmem_read(vd->io->mem, l1, idx)))
         return 0;
@@ -89,6 +96,24 @@ unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn)
     vd->mapped--;
     vd->gen++;
     return VTD_MODIFIED;
+}
+
+void vtd_map_extent(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable)
+{
+    MV_ASSERT(!(dfn & 511) && !(mfn & 511) && dfn + 511 < DFN_LIMIT, "extent dfn %#llx -> mfn %#llx",
+              (unsigned long long)dfn, (unsigned long long)mfn);
+    int fresh;
+    uint64_t l1 = l1_table(vd, dfn, 1, &fresh);
+    if (!fresh) {                   /* some of it is mapped already: page by page */
+        for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
+            vtd_map_page(vd, dfn + i, mfn + i, writable);
+        return;
+    }
+    /* what 512 vtd_map_page calls on an empty L1 table write and charge */
+    pmem_set_linear(vd->io->mem, l1, pte_make(mfn, _PAGE_PRESENT | (writable ? _PAGE_RW : 0)));
+    stat_charge(vd->io->st, CYC_iommu, PTRS_PER_TABLE * vd->io->cost->iommu_pte);
+    vd->mapped += PTRS_PER_TABLE;
+    vd->gen += PTRS_PER_TABLE;
 }
 
 int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_map)
@@ -131,15 +156,18 @@ int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *wr
 static void leaves(const struct vtd_domain *vd, uint64_t table, unsigned lvl, uint64_t base,
                    void (*fn)(void *, uint64_t, pte_t), void *ctx)
 {
-    const uint64_t *t = pmem_table_peek(vd->io->mem, table);
-    for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++) {
-        if (!pte_present(t[i]))
+    const struct pmem *m = vd->io->mem;
+    if (!pmem_slot(m, table))
+        return;
+    for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
+        pte_t e = pmem_read(m, table, i);   /* not pmem_table_peek: a linear L1 stays unbacked */
+        if (!pte_present(e))
             continue;
         uint64_t dfn = base + ((uint64_t)i << (9 * (lvl - 1)));
         if (lvl == 1)
-            fn(ctx, dfn, t[i]);
+            fn(ctx, dfn, e);
         else
-            leaves(vd, pte_frame(t[i]), lvl - 1, dfn, fn, ctx);
+            leaves(vd, pte_frame(e), lvl - 1, dfn, fn, ctx);
     }
 }
 

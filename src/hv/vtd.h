@@ -41,6 +41,11 @@ void vtd_assign_device(struct vtd_domain *vd, unsigned dev);
 /* Map dfn -> mfn (writable or read-only). Returns flush flags; identical
  * re-map returns 0. Charges iommu_pte per entry written. */
 unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable);
+/* Map the 512 pages of a 2 MiB extent, dfn..dfn+511 -> mfn..mfn+511 (both
+ * aligned): the same tables, charges and counts as vtd_map_page on each
+ * page in turn, but an L1 table it fills whole stays unbacked (a linear
+ * frame) until one of its entries changes. */
+void vtd_map_extent(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable);
 /* Unmap dfn. Returns VTD_MODIFIED if a present entry was cleared, else 0. */
 unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn);
 /* Issue the invalidation the flags need (see the file comment). Returns 1 if

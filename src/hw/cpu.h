@@ -137,21 +137,35 @@ void cpu_charge_walk(struct cpu *c, int two_d);
 /* l1: index of the L1 4K entry that hit with too few permissions, or -1. */
 uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1);
 
+/* Does an entry with flags f allow the access? user: U; write: W and D (a
+ * clean entry is re-walked to set D); exec: not NX. As one mask and
+ * compare: (f & tlb_perm_mask[user][acc]) == tlb_perm_want[user][acc]. */
+static const uint8_t tlb_perm_mask[2][3] = {
+    { 0, TLB_W | TLB_D, TLB_NX },
+    { TLB_U, TLB_U | TLB_W | TLB_D, TLB_U | TLB_NX },
+};
+static const uint8_t tlb_perm_want[2][3] = {
+    { 0, TLB_W | TLB_D, 0 },
+    { TLB_U, TLB_U | TLB_W | TLB_D, TLB_U },
+};
 static inline int tlb_perm_ok(uint8_t f, enum access acc, int user)
 {
-    return (!user || (f & TLB_U)) && (acc != ACC_WRITE || (f & (TLB_W | TLB_D)) == (TLB_W | TLB_D)) &&
-           (acc != ACC_EXEC || !(f & TLB_NX));
+    return (f & tlb_perm_mask[user != 0][acc]) == tlb_perm_want[user != 0][acc];
 }
 
 /* One attempt of a memory reference by the guest (user mode unless
  * c->user_mode is 0): an instruction re-executed after a fault makes a new
  * attempt. Returns 0 and the machine frame, or the page-fault error code for
- * the guest kernel to handle. References are counted by the caller, once. */
+ * the guest kernel to handle. References are counted by the caller, once.
+ * The entry the L1 4K TLB touched last (the same page again, the usual
+ * case) is checked first: a hit on it needs no set scan and no LRU update. */
 static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame)
 {
     struct tlb_array *a = &c->tlb.l1[PG_4K];
     uint64_t vpn = tlb_vpn(va, PG_4K);
-    long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, c->pcid));
+    uint64_t tag = tlb_tag(vpn, PG_4K, c->pcid);
+    uint32_t m = a->mru;
+    long i = a->tag[m] == tag ? (long)m : tlb_array_find(a, vpn, tag);
     if (__builtin_expect(i >= 0, 1) && tlb_perm_ok(a->flags[i], acc, c->user_mode)) {
         stat_charge(c->st, CYC_user, c->cost->ref);
         *frame = a->frame[i];

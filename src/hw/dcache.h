@@ -9,6 +9,7 @@
  * cost.walk_ref, one that misses cost.walk_ref_miss. */
 #ifndef MV_HW_DCACHE_H
 #define MV_HW_DCACHE_H
+#include "hw/simd.h"
 #include "lib/param.h"
 #include <stdint.h>
 
@@ -18,10 +19,18 @@ struct dcache_config {
 };
 extern const struct param_group dcache_params;   /* prefix "cache" */
 
+/* True LRU per set (hw/lru.h): up to 16 ways a recency order per set,
+ * wider a 64-bit use stamp per line. Lines are never invalidated, so a
+ * set's empty ways are always its last ones and the count of valid ways is
+ * enough to find the lowest. */
 struct dcache {
     uint64_t *tag;       /* line address + 1; 0 = invalid */
-    uint32_t *lru;
-    uint32_t sets, ways, set_mask, stamp;
+    uint64_t *order;     /* per set (ways <= 16), else NULL */
+    uint8_t  *nvalid;    /* per set: ways holding a line (ways 0..nvalid-1) */
+    uint64_t *used;      /* per line (ways > 16): stamp of last use */
+    uint64_t clock;
+    uint32_t sets, ways, set_mask;
+    uint32_t mru;        /* the line touched last, the most recent of its set */
 };
 
 /* -1 if the geometry is invalid (no message). */
@@ -29,7 +38,15 @@ int  dcache_init(struct dcache *c, const struct dcache_config *cfg);
 void dcache_destroy(struct dcache *c);
 
 /* Access the line holding machine byte address `addr`; 1 on a hit, 0 on a
- * miss (the line is then filled, evicting the set's least recently used). */
-int  dcache_access(struct dcache *c, uint64_t addr);
+ * miss (the line is then filled, evicting the set's least recently used).
+ * Two copies (simd.h), called directly. */
+int dcache_access_avx2(struct dcache *c, uint64_t addr);
+int dcache_access_scalar(struct dcache *c, uint64_t addr);
+static inline int dcache_access(struct dcache *c, uint64_t addr)
+{
+    if (!c->sets)
+        return 0;
+    return hw_simd ? dcache_access_avx2(c, addr) : dcache_access_scalar(c, addr);
+}
 
 #endif

@@ -5,8 +5,13 @@
  * backing bytes, allocated the first time they are written; reading an
  * unbacked frame gives zeros. Data pages are never backed: memvirt models
  * where data lives, not what it holds. So a 64 GiB machine costs nothing until
- * tables are built in it. Each backed frame also has a per-frame tag word that
- * the owning layer may use (hw leaves it alone). */
+ * tables are built in it.
+ *
+ * A frame may also be *linear*: word i reads as first + i * 4096, the 512
+ * consecutive 4 KiB mappings of one identity-mapped extent (the IOMMU's 1:1
+ * tables), held in its slot with no backing until something writes it, when
+ * the words are filled in. A slot holds a pointer to the frame's words
+ * (bit 0 clear), or first (bit 0 set: first is a present entry), or 0. */
 #ifndef MV_HW_PMEM_H
 #define MV_HW_PMEM_H
 #include "hw/pte.h"
@@ -16,17 +21,37 @@
 
 struct pmem {
     uint64_t nframes;
-    sparse_t frames;      /* frame -> uint64_t * (512 words), or NULL */
+    sparse_t frames;      /* frame -> slot: uint64_t * (512 words), linear first | 1, or 0 */
     uint64_t backed;      /* frames currently backed */
+    uint64_t linear;      /* frames currently linear */
+    /* Backing comes from chunks of host pages, each frame's words in a
+     * host page of its own (one host TLB entry per table a walk reads),
+     * freed ones on a list for reuse. */
+    void *free_pages;     /* a freed page holds the next one's address */
+    uint64_t **chunks;
+    uint32_t nchunks, capchunks, chunk_used;
 };
 
 void pmem_init(struct pmem *m, uint64_t nframes);
 void pmem_destroy(struct pmem *m);
 
+static inline uint64_t pmem_slot(const struct pmem *m, uint64_t frame)
+{
+    const uint64_t *slot = (const uint64_t *)sparse_peek(&m->frames, frame);
+    return slot ? *slot : 0;
+}
+
+/* Back a linear frame with its words (the slot then points to them). */
+uint64_t *pmem_fill_linear(struct pmem *m, uint64_t frame);
+
+/* The frame's 512 words, or NULL if it has none (reads as zeros). A linear
+ * frame gets its words filled in. */
 static inline uint64_t *pmem_table_peek(const struct pmem *m, uint64_t frame)
 {
-    uint64_t **slot = (uint64_t **)sparse_peek(&m->frames, frame);
-    return slot ? *slot : NULL;
+    uint64_t s = pmem_slot(m, frame);
+    if (__builtin_expect(s & 1, 0))
+        return pmem_fill_linear((struct pmem *)m, frame);
+    return (uint64_t *)(uintptr_t)s;
 }
 
 uint64_t *pmem_table_slow(struct pmem *m, uint64_t frame);
@@ -34,14 +59,16 @@ uint64_t *pmem_table_slow(struct pmem *m, uint64_t frame);
 /* The frame's 512 words, backed on first use. */
 static inline uint64_t *pmem_table(struct pmem *m, uint64_t frame)
 {
-    uint64_t *t = pmem_table_peek(m, frame);
-    return t ? t : pmem_table_slow(m, frame);
+    uint64_t s = pmem_slot(m, frame);
+    return s && !(s & 1) ? (uint64_t *)(uintptr_t)s : pmem_table_slow(m, frame);
 }
 
 static inline uint64_t pmem_read(const struct pmem *m, uint64_t frame, unsigned idx)
 {
-    const uint64_t *t = pmem_table_peek(m, frame);
-    return t ? t[idx] : 0;
+    uint64_t s = pmem_slot(m, frame);
+    if (__builtin_expect(s & 1, 0))
+        return s + ((uint64_t)idx << PAGE_SHIFT);   /* s is the first entry, present */
+    return s ? ((const uint64_t *)(uintptr_t)s)[idx] : 0;
 }
 
 static inline void pmem_write(struct pmem *m, uint64_t frame, unsigned idx, uint64_t v)
@@ -49,7 +76,12 @@ static inline void pmem_write(struct pmem *m, uint64_t frame, unsigned idx, uint
     pmem_table(m, frame)[idx] = v;
 }
 
-/* Zero a frame: drops its backing, since an unbacked frame reads as zeros. */
+/* Make an unbacked frame linear: word i reads first + i * 4096. first must
+ * be a present entry (bit 0 set) and the last word must not overflow. */
+void pmem_set_linear(struct pmem *m, uint64_t frame, uint64_t first);
+
+/* Zero a frame: drops its backing (or linear content), since an unbacked
+ * frame reads as zeros. */
 void pmem_zero(struct pmem *m, uint64_t frame);
 
 /* Copy a frame's contents (both frames become backed if src is). */

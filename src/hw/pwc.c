@@ -2,7 +2,9 @@
  *
  * Three small fully associative LRU caches of non-leaf entries: PML4E
  * (va[47:39]), PDPTE (va[47:30]) and PDE (va[47:21]), each PCID-tagged. A hit
- * lets the walker skip the levels above the cached entry. */
+ * lets the walker skip the levels above the cached entry. A hash index finds
+ * an entry and a recency list keeps true LRU, so nothing scans the cache
+ * except a flush. */
 #include "hw/pwc.h"
 #include "hw/pte.h"
 #include "lib/err.h"
@@ -21,11 +23,17 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
     const uint32_t n[5] = { 0, 0, n_l2, n_l3, n_l4 };
     for (unsigned l = 2; l <= 4; l++) {
         struct pwc_cache *c = &p->lvl[l];
+        MV_ASSERT(n[l] <= PWC_MAX, "pwc of %u entries", n[l]);
         c->n = n[l];
         c->tag = mv_calloc(n[l] ? n[l] : 1, sizeof *c->tag);
         c->table = mv_calloc(n[l] ? n[l] : 1, sizeof *c->table);
-        c->lru = mv_calloc(n[l] ? n[l] : 1, sizeof *c->lru);
         c->perms = mv_calloc(n[l] ? n[l] : 1, sizeof *c->perms);
+        c->prev = mv_calloc(n[l] + 1, sizeof *c->prev);
+        c->next = mv_calloc(n[l] + 1, sizeof *c->next);
+        c->prev[n[l]] = c->next[n[l]] = (uint16_t)n[l];   /* the sentinel alone */
+        c->empty = mv_calloc(n[l] / 64 + 1, sizeof *c->empty);
+        for (uint32_t i = 0; i < n[l]; i++)
+            c->empty[i / 64] |= 1ull << (i % 64);
         uint32_t h = 4;
         while (h < 4 * n[l])
             h <<= 1;
@@ -39,8 +47,10 @@ void pwc_destroy(struct pwc *p)
     for (unsigned l = 2; l <= 4; l++) {
         free(p->lvl[l].tag);
         free(p->lvl[l].table);
-        free(p->lvl[l].lru);
         free(p->lvl[l].perms);
+        free(p->lvl[l].prev);
+        free(p->lvl[l].next);
+        free(p->lvl[l].empty);
         free(p->lvl[l].hidx);
     }
     memset(p, 0, sizeof *p);
@@ -90,6 +100,33 @@ static void hindex_del(struct pwc_cache *c, uint64_t tag)
     }
 }
 
+/* ---- the recency list --------------------------------------------------- */
+
+static inline void list_unlink(struct pwc_cache *c, uint32_t i)
+{
+    uint16_t pv = c->prev[i], nx = c->next[i];
+    c->next[pv] = nx;
+    c->prev[nx] = pv;
+}
+
+static inline void list_push_head(struct pwc_cache *c, uint32_t i)
+{
+    uint16_t s = (uint16_t)c->n, h = c->next[s];
+    c->prev[i] = s;
+    c->next[i] = h;
+    c->prev[h] = (uint16_t)i;
+    c->next[s] = (uint16_t)i;
+}
+
+/* Make slot i the most recently used. */
+static inline void touch(struct pwc_cache *c, uint32_t i)
+{
+    if (c->next[c->n] != i) {
+        list_unlink(c, i);
+        list_push_head(c, i);
+    }
+}
+
 unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
 {
     for (unsigned l = 2; l <= 4; l++) {
@@ -98,7 +135,7 @@ unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, 
             continue;
         long i = find(c, pwc_tag(l, va, pcid));
         if (i >= 0) {
-            c->lru[i] = ++c->stamp;
+            touch(c, (uint32_t)i);
             *table = c->table[i];
             *perms = c->perms[i];
             return l - 1;
@@ -107,8 +144,29 @@ unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, 
     return 4;
 }
 
-/* Same tag, else an invalid slot (the oldest of all), else the least recently
- * used (ages modulo 2^32, so a wrapped stamp still picks the right victim). */
+/* Put tag into the lowest empty slot, else the least recently used one. */
+static inline long place(struct pwc_cache *c, uint64_t tag)
+{
+    long v;
+    if (c->valid < c->n) {
+        uint32_t w = 0;
+        while (!c->empty[w])
+            w++;
+        v = w * 64 + __builtin_ctzll(c->empty[w]);
+        c->empty[w] &= c->empty[w] - 1;
+        c->valid++;
+    } else {
+        v = c->prev[c->n];   /* the least recently used */
+        list_unlink(c, (uint32_t)v);
+        hindex_del(c, c->tag[v]);
+    }
+    c->tag[v] = tag;
+    hindex_add(c, tag, (uint32_t)v);
+    list_push_head(c, (uint32_t)v);
+    return v;
+}
+
+/* Same tag, else the lowest empty slot, else the least recently used. */
 void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
 {
     MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
@@ -117,25 +175,23 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
         return;
     uint64_t tag = pwc_tag(lvl, va, pcid);
     long v = c->valid ? find(c, tag) : -1;
-    if (v < 0) {
-        uint32_t oldest = 0, best = 0;
-        for (uint32_t i = 0; i < c->n; i++) {
-            uint32_t age = c->tag[i] ? c->stamp - c->lru[i] : UINT32_MAX;
-            best = age > oldest ? i : best;
-            oldest = age > oldest ? age : oldest;
-        }
-        v = best;
-        if (c->tag[v])
-            hindex_del(c, c->tag[v]);
-        else
-            c->valid++;
-        c->tag[v] = tag;
-        hindex_add(c, tag, (uint32_t)v);
-    }
-    c->tag[v] = tag;
+    if (v >= 0)
+        touch(c, (uint32_t)v);
+    else
+        v = place(c, tag);
     c->table[v] = table;
     c->perms[v] = perms;
-    c->lru[v] = ++c->stamp;
+}
+
+void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
+{
+    MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
+    struct pwc_cache *c = &p->lvl[lvl];
+    if (!c->n)
+        return;
+    long v = place(c, pwc_tag(lvl, va, pcid));
+    c->table[v] = table;
+    c->perms[v] = perms;
 }
 
 static void flush(struct pwc *p, int all, uint16_t pcid)
@@ -147,7 +203,9 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
                 hindex_del(c, c->tag[i]);
+                list_unlink(c, i);
                 c->tag[i] = 0;
+                c->empty[i / 64] |= 1ull << (i % 64);
                 c->valid--;
             }
     }

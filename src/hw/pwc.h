@@ -13,19 +13,23 @@
 #include <stdint.h>
 
 /* One cache: n entries, struct-of-arrays so a lookup scans only tags.
- * tag 0 = invalid; else ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1. */
+ * tag 0 = invalid; else ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1.
+ * True LRU in O(1): the valid entries on a circular doubly linked list
+ * through a sentinel (slot n), most recent first; a bitmap of empty slots
+ * gives the lowest one. */
 struct pwc_cache {
     uint64_t *tag;
     uint64_t *table;   /* frame of the next-level table */
-    uint32_t *lru;
     uint8_t  *perms;   /* TLB_W | TLB_U | TLB_NX accumulated from L4 down */
+    uint16_t *prev, *next;   /* the recency list: n + 1 links, next[n] the most recent */
+    uint64_t *empty;   /* bit i: slot i holds no entry */
     uint32_t n, valid;
-    uint32_t stamp;
     /* An index from tag to entry (open addressing, linear probing), so a
      * lookup does not scan a fully associative cache: slot + 1, 0 empty. */
     uint16_t *hidx;
     uint32_t hmask;
 };
+#define PWC_MAX 4096u
 
 /* lvl[4]: PML4E cache, lvl[3]: PDPTE cache, lvl[2]: PDE cache (index = level
  * of the cached entry). lvl[0], lvl[1] unused. */
@@ -43,6 +47,10 @@ unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, 
 
 /* Cache the entry of level lvl (2..4) for va: it points to `table`. */
 void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms);
+/* The same, when the caller knows the cache holds no entry for (lvl, va,
+ * pcid): a pwc_lookup just stopped above lvl, and nothing changed the
+ * cache since. Skips the search for one to replace. */
+void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms);
 
 void pwc_flush_pcid(struct pwc *p, uint16_t pcid);
 void pwc_flush_all(struct pwc *p);

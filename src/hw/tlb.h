@@ -3,18 +3,24 @@
  * Models an Intel-style hierarchy: first-level data TLBs per page size (4K,
  * 2M, 1G) backed by a second-level shared TLB (STLB) holding 4K and, if
  * configured, 2M translations. Each structure is set-associative with true
- * LRU replacement inside a set. Entries are tagged by PCID; global entries
- * (G bit) match every PCID. The flush operations are the architectural ones:
- * INVLPG, INVPCID single-context, all non-global, and all including global.
+ * LRU replacement inside a set (hw/lru.h: exact, O(1)). Entries are tagged
+ * by PCID; global entries (G bit) match every PCID. The flush operations are
+ * the architectural ones: INVLPG, INVPCID single-context, all non-global,
+ * and all including global.
  *
  * Layout is struct-of-arrays so a lookup scans only the tags of one set; the
  * page size is part of the tag, so 4K and 2M entries sharing the STLB never
  * alias. Probes of a structure holding no entry of the wanted size, and the
- * global-entry match when no global entry is cached, are skipped. The L1 4K
- * probe is inline: it is the hottest path in the simulator. */
+ * global-entry match when no global entry is cached, are skipped. Each
+ * structure remembers the entry it touched last, which is the most recent
+ * of its set: a lookup that hits it again (the next reference to the same
+ * page) needs no set scan and no LRU update. The L1 4K probe is inline: it
+ * is the hottest path in the simulator. */
 #ifndef MV_HW_TLB_H
 #define MV_HW_TLB_H
+#include "hw/lru.h"
 #include "hw/pte.h"
+#include "hw/simd.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,15 +33,24 @@
 
 #define TLB_VA_MASK ((1ull << VA_BITS) - 1)
 
-/* tag == 0: invalid. Otherwise (vpn << 15) | (size << 13) | (pcid << 1) | 1,
- * vpn = (va & TLB_VA_MASK) >> pg_shift(size) (at most 36 bits). */
+/* A tag is (vpn << 15) | (size << 13) | (pcid << 1) | 1, vpn = (va &
+ * TLB_VA_MASK) >> pg_shift(size) (at most 36 bits). Replacement state
+ * (lru.h): up to 16 ways, a recency order and a bit per valid way per set
+ * (valid[]), which alone says which entries are valid, so a whole flush
+ * clears valid[] and leaves the tags; wider, a 64-bit use stamp per entry
+ * and tag 0 for an invalid entry. Slot sets * ways holds tag 0 always: mru
+ * points there when no entry was touched since a flush. */
 struct tlb_array {
     uint64_t *tag;       /* sets * ways; set s at [s * ways] */
     uint64_t *frame;     /* 4 KiB frame number of the page's first frame */
-    uint32_t *lru;       /* stamp of last use; larger is more recent */
     uint8_t  *flags;     /* TLB_* */
+    uint64_t *order;     /* per set (ways <= 16), else NULL */
+    uint32_t *valid;     /* per set (ways <= 16): bit w = way w holds an entry */
+    uint64_t *used;      /* per entry (ways > 16): stamp of last use */
+    uint64_t clock;      /* the last stamp given (ways > 16) */
     uint32_t sets, ways, set_mask;
-    uint32_t stamp;
+    uint32_t full;       /* valid[] of a full set (ways <= 16) */
+    uint32_t mru;        /* the entry touched last, the most recent of its set */
     uint32_t nglobal;    /* valid global entries */
     uint32_t nsize[3];   /* valid entries per page size */
 };
@@ -68,6 +83,14 @@ struct tlb_xlate {
 int  tlb_init(struct tlb *t, const struct tlb_config *c);
 void tlb_destroy(struct tlb *t);
 
+/* Is slot i (0 <= i < sets * ways) a valid entry? The tag alone does not
+ * say so for sets of up to 16 ways (a whole flush leaves the tags). For
+ * checkers that scan every slot. */
+static inline int tlb_slot_valid(const struct tlb_array *a, size_t i)
+{
+    return a->valid ? (a->valid[i / a->ways] >> (i % a->ways)) & 1 : a->tag[i] != 0;
+}
+
 static inline uint64_t tlb_vpn(uint64_t va, unsigned size)
 {
     return (va & TLB_VA_MASK) >> pg_shift((enum page_size)size);
@@ -78,33 +101,52 @@ static inline uint64_t tlb_tag(uint64_t vpn, unsigned size, uint16_t pcid)
     return (vpn << 15) | ((uint64_t)size << 13) | ((uint64_t)(pcid & 0xfff) << 1) | 1;
 }
 
+/* Make entry i (way w of set s) the most recent of its set. */
+static inline void tlb_array_touch(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
+{
+    a->mru = (uint32_t)i;
+    if (__builtin_expect(a->order != NULL, 1))
+        a->order[s] = lru_order_touch(a->order[s], w);
+    else
+        a->used[i] = ++a->clock;
+}
+
+long tlb_array_find_set(struct tlb_array *a, uint64_t vpn, uint64_t tag);
+
 /* Index of the entry of set `vpn & set_mask` matching tag (or, if global
- * entries exist, a global entry for the same page), refreshing its LRU
- * stamp; -1 on a miss. */
+ * entries exist, a global entry for the same page), making it the most
+ * recent of its set; -1 on a miss. The entry touched last is already the
+ * most recent of its set: a hit on it changes nothing. */
 static inline long tlb_array_find(struct tlb_array *a, uint64_t vpn, uint64_t tag)
 {
-    size_t base = (size_t)(vpn & a->set_mask) * a->ways;
-    const uint64_t *t = &a->tag[base];
-    for (uint32_t w = 0; w < a->ways; w++) {
-        if (t[w] == tag) {
-            a->lru[base + w] = ++a->stamp;
-            return (long)(base + w);
-        }
+    if (a->tag[a->mru] == tag)
+        return a->mru;
+    if (__builtin_expect(a->ways == 4 && !a->nglobal, 1)) {   /* the common L1 geometry */
+        uint64_t s = vpn & a->set_mask;
+        const uint64_t *t = &a->tag[s * 4];
+        uint32_t v = a->valid[s];
+        uint32_t w = (t[0] == tag && (v & 1))   ? 0
+                     : (t[1] == tag && (v & 2)) ? 1
+                     : (t[2] == tag && (v & 4)) ? 2
+                     : (t[3] == tag && (v & 8)) ? 3
+                                                : 4;
+        if (w == 4)
+            return -1;
+        tlb_array_touch(a, s, w, s * 4 + w);
+        return (long)(s * 4 + w);
     }
-    if (__builtin_expect(a->nglobal != 0, 0)) {
-        for (uint32_t w = 0; w < a->ways; w++) {
-            if (t[w] && (a->flags[base + w] & TLB_G) && !((t[w] ^ tag) >> 13)) {
-                a->lru[base + w] = ++a->stamp;
-                return (long)(base + w);
-            }
-        }
-    }
-    return -1;
+    return tlb_array_find_set(a, vpn, tag);
 }
 
 /* Look va up below the L1 4K structure: L1 2M and 1G, then the STLB (an STLB
- * hit is reinstalled in L1). Returns 1 (L1 hit), 2 (STLB hit) or 0. */
-int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+ * hit is reinstalled in L1). Returns 1 (L1 hit), 2 (STLB hit) or 0. Two
+ * copies (simd.h), called directly to save a call on the miss path. */
+int tlb_lookup_slow_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+int tlb_lookup_slow_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
+static inline int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+{
+    return hw_simd ? tlb_lookup_slow_avx2(t, va, pcid, x) : tlb_lookup_slow_scalar(t, va, pcid, x);
+}
 
 /* Look va up. Returns 1 for an L1 hit, 2 for an STLB hit (the entry is then
  * also installed in L1), 0 for a miss. On a hit, fills *x. */
@@ -119,6 +161,10 @@ static inline int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct t
         x->size = PG_4K;
         return 1;
     }
+    /* nothing below the L1 4K structure to probe (the nested TLB of 4K
+     * EPT leaves, say): a miss without a call */
+    if (!(t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | t->l2.nsize[PG_4K] | t->l2.nsize[PG_2M]))
+        return 0;
     return tlb_lookup_slow(t, va, pcid, x);
 }
 

@@ -132,8 +132,8 @@ uint32_t walk(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int u
             return WALK_FETCH_FAILED;
         }
         table = next;
-        if (p->pwc)
-            pwc_insert(p->pwc, lvl, va, p->tag, table, perms);
+        if (p->pwc)   /* the lookup above missed at this level and below */
+            pwc_insert_missed(p->pwc, lvl, va, p->tag, table, perms);
     }
 }
 

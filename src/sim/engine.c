@@ -149,10 +149,12 @@ static struct task *task_of(struct run *r, const struct event *ev)
 static int do_access(struct run *r, struct task *t, const struct event *ev)
 {
     struct kernel *k = &r->m.k;
+    /* the kind of a reference: a write if REF_WRITE, else an exec if REF_EXEC */
+    static const enum access acc_of[4] = { ACC_READ, ACC_WRITE, ACC_EXEC, ACC_WRITE };
     for (uint32_t i = 0; i < ev->n; i++) {
         uint64_t ref = ev->batch[i];
         uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
-        enum access acc = (ref & REF_WRITE) ? ACC_WRITE : (ref & REF_EXEC) ? ACC_EXEC : ACC_READ;
+        enum access acc = acc_of[ref & (REF_WRITE | REF_EXEC)];
         uint64_t mfn;
         char w[4200];
         if (user_access(k, va, acc, &mfn))

@@ -155,32 +155,58 @@ void *memwalk_create(const void *cfg, uint64_t seed)
     return s;
 }
 
-static uint64_t next_addr(struct walker *w)
+/* Whether the next reference writes: a draw per reference, as the stream
+ * has always made it. */
+static inline uint64_t write_bit(rng_t *r, uint64_t pct)
 {
-    uint64_t off;
+    return pct && rng_below(r, 100) < pct ? REF_WRITE : 0;
+}
+
+/* The next n references of walker w. One loop per pattern, the generator's
+ * state in locals: seq and stride advance an offset instead of dividing
+ * (the same offsets as (pos * step) % ws while pos * step fits in 64 bits,
+ * and the division itself once it would not). */
+static void walk_batch(struct walker *w, uint64_t *buf, uint32_t n)
+{
+    rng_t r = w->rng;
+    const uint64_t pct = w->write_pct, ws = w->ws, base = w->base;
+    uint64_t pos = w->pos;
     switch (w->pat) {
     case PAT_SEQ:
-        off = (w->pos * 8) % w->ws;
-        w->pos++;
-        break;
-    case PAT_STRIDE:
-        off = (w->pos * w->stride) % w->ws;
-        w->pos++;
-        break;
-    case PAT_RANDOM:
-        off = rng_below(&w->rng, w->ws) & ~7ull;
-        break;
-    default: /* PAT_CHASE */
-        do
-            w->pos = (w->pos * w->chase_a + w->chase_c) & w->chase_mask;
-        while (w->pos >= w->pages);
-        off = (w->pos << 12) | ((w->pos * 0x9e3779b97f4a7c15ull >> 52) & 0xff8);
+    case PAT_STRIDE: {
+        uint64_t step = w->pat == PAT_SEQ ? 8 : w->stride;
+        if (pos + n > UINT64_MAX / step) {   /* pos * step would wrap: the formula itself */
+            for (uint32_t i = 0; i < n; i++, pos++)
+                buf[i] = (base + (pos * step) % ws) | write_bit(&r, pct);
+            break;
+        }
+        uint64_t off = (pos * step) % ws, inc = step % ws;
+        for (uint32_t i = 0; i < n; i++) {
+            buf[i] = (base + off) | write_bit(&r, pct);
+            off += inc;
+            off -= off >= ws ? ws : 0;
+        }
+        pos += n;
         break;
     }
-    uint64_t ref = w->base + off;
-    if (w->write_pct && rng_below(&w->rng, 100) < w->write_pct)
-        ref |= REF_WRITE;
-    return ref;
+    case PAT_RANDOM:
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t off = rng_below(&r, ws) & ~7ull;
+            buf[i] = (base + off) | write_bit(&r, pct);
+        }
+        break;
+    default: /* PAT_CHASE */
+        for (uint32_t i = 0; i < n; i++) {
+            do
+                pos = (pos * w->chase_a + w->chase_c) & w->chase_mask;
+            while (pos >= w->pages);
+            uint64_t off = (pos << 12) | ((pos * 0x9e3779b97f4a7c15ull >> 52) & 0xff8);
+            buf[i] = (base + off) | write_bit(&r, pct);
+        }
+        break;
+    }
+    w->pos = pos;
+    w->rng = r;
 }
 
 static void push_ws_map(struct memwalk *s, uint64_t addr, uint64_t len)
@@ -252,8 +278,7 @@ void memwalk_next(void *st, struct event *ev)
                 n = (uint32_t)(w->remap_every - w->since_remap);
             if (w->phase_refs && w->phase_refs - s->in_phase < n)
                 n = (uint32_t)(w->phase_refs - s->in_phase);
-            for (uint32_t i = 0; i < n; i++)
-                s->buf[i] = next_addr(w);
+            walk_batch(w, s->buf, n);
             s->done += n;
             w->since_remap += n;
             s->in_phase += n;

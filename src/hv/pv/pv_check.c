@@ -157,7 +157,7 @@ static int check_cpu_caches(struct xen *x, char *msg, unsigned len)
     for (unsigned a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
         const struct tlb_array *t = arrays[a];
         for (uint64_t i = 0; t->tag && i < (uint64_t)t->sets * t->ways; i++) {
-            if (!t->tag[i] || !(t->flags[i] & TLB_W))
+            if (!tlb_slot_valid(t, i) || !(t->flags[i] & TLB_W))
                 continue;
             uint64_t mfn = t->frame[i];
             if (mfn >= x->nframes || frame(x, mfn)->type != PGT_writable) {

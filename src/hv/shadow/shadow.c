@@ -213,8 +213,12 @@ void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shad
 
 void sp_zap(struct shadow *s, struct shadow_page *sp)
 {
-    for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
-        sp_unlink(s, sp, i);
+    /* only present entries need unlinking (an unbacked table has none);
+     * sp's frame stays sp's, and backed, until the end of its zap */
+    const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
+    for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++)
+        if (pte_present(t[i]))
+            sp_unlink(s, sp, i);
     while (sp->nparent) {
         struct sp_parent p = sp->parent[--sp->nparent];
         struct shadow_page *parent = sp_of_smfn(s, p.smfn);

@@ -92,9 +92,14 @@ void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val)
 static void sync_page(struct shadow *s, struct shadow_page *sp)
 {
     for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
-        pte_t se = pmem_read(s->h->mem, sp->smfn, i);
-        if (!pte_present(se))
-            continue;
+        /* on to the next present entry of the table as it is now (skipping
+         * one changes nothing; a resync may, so the table is looked up
+         * again each time round) */
+        const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
+        while (t && i < PTRS_PER_TABLE && !pte_present(t[i]))
+            i++;
+        if (!t || i == PTRS_PER_TABLE)
+            break;
         s->h->st->cnt[CNT_shadow_sync]++;
         struct shadow_page *child = resync_entry(s, sp, i, guest_entry(s, sp->gfn, i));
         if (child && child->sync_gen != s->sync_gen) {
