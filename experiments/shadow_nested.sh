@@ -2,11 +2,14 @@
 # shadow_nested.sh: the shadow and nested paging claims on memvirt
 # (docs/shadow-nested.md explains them and records one run's results).
 #
-#   experiments/shadow_nested.sh [--quick] [--out DIR]
+#   experiments/shadow_nested.sh [--quick] [--out DIR] [--profile P]
 #
 # Runs the simulator (build it first: make), keeps every JSON result in DIR
 # (default: experiments/out-sn), and prints the summary tables (markdown).
 # --quick: shorter runs (for a smoke test), not the documented figures.
+# --profile P: every run under cost profile P (a name or a file, as
+# `memvirt compare --profile`; docs/shadow-nested.md's calibrated column used
+# profiles/this-host.profile).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -15,17 +18,19 @@ out="$here/out-sn"
 fs_min=5
 lm_iter=100
 tlb_refs=30000000
+prof=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) fs_min=0.5; lm_iter=10; tlb_refs=2000000 ;;
         --out) out="$2"; shift ;;
-        *) echo "usage: $0 [--quick] [--out DIR]" >&2; exit 2 ;;
+        --profile) prof=(--profile "$2"); shift ;;
+        *) echo "usage: $0 [--quick] [--out DIR] [--profile P]" >&2; exit 2 ;;
     esac
     shift
 done
 [ -x "$mv" ] || { echo "build memvirt first: make" >&2; exit 1; }
 mkdir -p "$out"
-cmp() { local name=$1; shift; "$mv" compare --quiet --json "$out/$name.json" "$@" > "$out/$name.txt"; }
+cmp() { local name=$1; shift; "$mv" compare --quiet --json "$out/$name.json" "${prof[@]}" "$@" > "$out/$name.txt"; }
 
 # 1. the 2D walk: what each nested-walk structure saves (random references
 #    over 256 MiB, then a TLB-miss-bound pointer chase over 1 GiB)
