@@ -18,12 +18,14 @@
 /* ---- temporaries removed by a signal ---------------------------------- */
 
 static char *volatile temps[MAX_TEMPS];
+static volatile pid_t temp_pid[MAX_TEMPS];   /* the process that made it (a forked child leaves it be) */
 
 void outfile_unlink_temps(void)
 {
+    pid_t me = getpid();
     for (unsigned i = 0; i < MAX_TEMPS; i++) {
         char *t = temps[i];
-        if (t)
+        if (t && temp_pid[i] == me)
             unlink(t);
     }
 }
@@ -35,13 +37,15 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-/* Our handler, where nobody (a caller's handler, an inherited SIG_IGN) has one. */
+/* Our handler, where nobody (a caller's handler, an inherited SIG_IGN) has
+ * one; and at exit (a guest out of memory exits from deep inside a run). */
 static void install(void)
 {
     static int done;
     if (done)
         return;
     done = 1;
+    atexit(outfile_unlink_temps);
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old, sa = { 0 };
@@ -56,6 +60,7 @@ static int track(char *name)
 {
     for (unsigned i = 0; i < MAX_TEMPS; i++)
         if (!temps[i]) {
+            temp_pid[i] = getpid();
             temps[i] = name;
             install();
             return 0;

@@ -11,7 +11,7 @@
 #   long names          a 250-character file name works (temporary name cut short)
 #   -o twice, -o -      refused
 #   SIGTERM             during a commit blocked on a FIFO without a reader:
-#                       no temporary file left
+#                       no temporary file left; nor after a guest out of memory
 #   rerun               from the JSON alone: the profile file deleted, another
 #                       directory; a changed trace refused, a relative trace
 #                       found beside the result
@@ -129,6 +129,14 @@ bg=
 [ "$rc" -eq 143 ] || fail "SIGTERM: exit status $rc, expected 143 (died of SIGTERM)"
 no_tmp_left "$W/sig" "SIGTERM during a FIFO commit"
 [ -e "$W/sig/out.csv" ] && fail "SIGTERM: out.csv was written"
+
+# --- a run that exits from deep inside (the guest out of memory, exit 3) ----
+mkdir -p "$W/oom"
+"$MV" run --workload memwalk --param guest.ram_mb=64 --param memwalk.ws_mb=60 --quiet \
+    --json "$W/oom/a.json" --csv "$W/oom/a.csv" >/dev/null 2>&1
+rc=$?
+[ "$rc" -eq 3 ] || fail "out of memory: exit status $rc, expected 3"
+[ -z "$(ls -A "$W/oom")" ] || fail "out of memory: files left: $(ls -A "$W/oom")"
 
 # --- rerun from the JSON alone ----------------------------------------------
 # a profile file: deleted, and from another directory
