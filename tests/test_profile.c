@@ -230,7 +230,7 @@ static void test_save(void **state)
     snprintf(bad, sizeof bad, "%s/missing/x.profile", dir);
     mv_error_quiet(1);
     assert_int_equal(profile_save(bad, &p, NULL), -1);
-    assert_non_null(strstr(mv_last_error(), "missing/x.profile: cannot write profile: "));
+    assert_non_null(strstr(mv_last_error(), "missing/x.profile': cannot write: "));
     assert_int_equal(profile_load(&q, bad), -1);
     assert_non_null(strstr(mv_last_error(), "x.profile: cannot read profile: No such file or directory"));
     mv_error_quiet(0);

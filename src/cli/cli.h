@@ -31,9 +31,11 @@ int cmd_trace_info(int argc, char **argv);
 struct sim_config;
 struct mode_def;
 /* Run the modes on cfg (already validated), warn about --at controls that
- * never fired, print the table and write the outputs. Returns the exit status. */
+ * never fired, print the table and write the outputs. inputs: the files the
+ * command read, as option/path pairs ending in NULL (the workload's input
+ * file is added): no output may be one of them. Returns the exit status. */
 int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, unsigned nsel, const char *json,
-                  const char *csv, unsigned jobs);
+                  const char *csv, const char *const *inputs, unsigned jobs);
 /* After getopt_long returned '?' (opterr 0): one message for the bad option
  * argv[optind - 1]: unknown, missing its value, or given a value it does not
  * take. Returns -1. */

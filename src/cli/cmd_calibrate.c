@@ -12,6 +12,7 @@
 #include "calib/calib.h"
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -38,22 +39,17 @@ static void usage(FILE *f)
           "  memvirt run --profile quick.profile --workload lmbench --param lmbench.iterations=2\n", f);
 }
 
-/* Fail now, not after minutes of measuring, if `path` cannot be written. */
+/* Fail now, not after minutes of measuring, if `path` cannot be written:
+ * lib/outfile checks it as profile_save will write it (the trial output is
+ * discarded at once). */
 static int writable(const char *path)
 {
-    size_t n = strlen(path);
-    char *tmp = mv_malloc(n + 16);
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    int err = errno;
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    free(tmp);
-    if (fd < 0)
-        return mv_error("calibrate: -o %s: cannot write there: %s", path, strerror(err));
-    return 0;
+    if (!strcmp(path, "-"))
+        return mv_error("calibrate: -o '-': calibrate loads the profile back from its file: give a file name");
+    struct outset set = { 0 };
+    int rc = outset_add(&set, "-o", path);
+    outset_free(&set);
+    return rc;
 }
 
 static char *default_hello(void)
@@ -88,7 +84,13 @@ int cmd_calibrate(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         uint64_t v;
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o':
+            if (out) {
+                mv_error("calibrate: -o given twice ('%s' and '%s'): one profile per calibration", out, optarg);
+                return EXIT_USAGE;
+            }
+            out = optarg;
+            break;
         case O_VERIFY: verify = optarg; break;
         case O_HELLO: hello = optarg; break;
         case O_CPU:

@@ -71,7 +71,9 @@ int cmd_rerun(int argc, char **argv)
     int rc = EXIT_USAGE;
     if (!config_load_json_file(in, &cfg, sel, &nsel)) {
         cfg.quiet = quiet;
-        rc = cli_run_modes(&cfg, sel, nsel, json, csv, engine_default_jobs());
+        /* the result being repeated must survive its repetition */
+        const char *inputs[] = { "rerun", in, NULL };
+        rc = cli_run_modes(&cfg, sel, nsel, json, csv, inputs, engine_default_jobs());
     }
     config_free(&cfg);
     return rc;

@@ -165,13 +165,19 @@ static int parse_modes(const char *list, int compare, const struct mode_def **se
 }
 
 int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, unsigned nsel, const char *json,
-                  const char *csv, unsigned jobs)
+                  const char *csv, const char *const *inputs, unsigned jobs)
 {
     struct report_files rf;
     for (unsigned i = 0; i < nsel; i++)
         if (mode_validate(sel[i], cfg))
             return EXIT_USAGE;
-    if (report_files_open(&rf, json, csv)) {
+    int bad = report_files_open(&rf, json, csv);
+    for (unsigned i = 0; !bad && inputs && inputs[i]; i += 2)
+        bad = outset_input(&rf.set, inputs[i], inputs[i + 1]);
+    const char *wl_in = cfg->wl->input_path ? cfg->wl->input_path(cfg->wl_cfg) : NULL;
+    if (!bad && wl_in)
+        bad = outset_input(&rf.set, "--trace", wl_in);
+    if (bad) {
         report_files_close(&rf);
         return EXIT_USAGE;
     }
@@ -294,6 +300,8 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < nats; i++)
         if (config_at(&cfg, ats[i]))
             goto out;
+    if (cfg.wl->input_seal && cfg.wl->input_seal(cfg.wl_cfg, NULL))
+        goto out;
     if (config_validate(&cfg))
         goto out;
 
@@ -309,7 +317,9 @@ int cmd_run(int argc, char **argv)
     } else {
         sel[nsel++] = mode_find("native");
     }
-    rc = cli_run_modes(&cfg, sel, nsel, json, csv, jobs);
+    /* a profile file is an input (a built-in profile's name is not a file) */
+    const char *inputs[] = { "--profile", profile && cost_profile_find(profile) < 0 ? profile : NULL, NULL };
+    rc = cli_run_modes(&cfg, sel, nsel, json, csv, inputs[1] ? inputs : NULL, jobs);
 out:
     free(params);
     free(trace_kv);

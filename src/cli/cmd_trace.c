@@ -8,6 +8,7 @@
  * `memvirt run|compare --trace FILE`. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ static void on_signal(int sig)
     }
     if (guarded_path)
         unlink(guarded_path);
+    outfile_unlink_temps();
     if (guarded_dir) {
         for (unsigned i = 0; i < nguarded_files; i++)
             unlink(guarded_files[i]);

@@ -5,6 +5,7 @@
  * output appears only when the import succeeded. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include "lib/param.h"
 #include "trace/import.h"
 #include <errno.h>
@@ -26,7 +27,8 @@ int cli_parse_window(const char *s, struct import_opts *o)
 
 int cmd_trace_import(int argc, char **argv)
 {
-    const char *from = NULL, *out = "memvirt.mvt";
+    const char *from = NULL, *out = NULL;
+    struct outset set = { 0 };
     const char **files = mv_calloc((size_t)argc, sizeof *files);
     unsigned nfiles = 0;
     struct import_opts o = { .sample = 1 };
@@ -38,6 +40,10 @@ int cmd_trace_import(int argc, char **argv)
         if (!strcmp(a, "--from") && more) {
             from = argv[++i];
         } else if (!strcmp(a, "-o") && more) {
+            if (out) {
+                mv_error("trace import: -o given twice ('%s' and '%s'): one trace per import", out, argv[i + 1]);
+                goto done;
+            }
             out = argv[++i];
         } else if (!strcmp(a, "--sample") && more) {
             sampling = a;
@@ -83,6 +89,19 @@ int cmd_trace_import(int argc, char **argv)
         mv_error("trace import: no input file");
         goto done;
     }
+    /* the output is checked (and its temporary file made) before the work;
+     * it may not be one of the logs */
+    if (!out)
+        out = "memvirt.mvt";
+    if (!strcmp(out, "-")) {
+        mv_error("trace import: -o '-': a trace is binary: give it a file name (or /dev/stdout for a pipe)");
+        goto done;
+    }
+    for (unsigned i = 0; i < nfiles; i++)
+        if (outset_input(&set, "the log", files[i]))
+            goto done;
+    if (outset_add(&set, "-o", out))
+        goto done;
     FILE **fs = mv_calloc(nfiles, sizeof *fs);
     for (unsigned i = 0; i < nfiles; i++) {
         fs[i] = !strcmp(from, "perf") ? import_open_perf(files[i]) : fopen(files[i], "r");
@@ -100,7 +119,7 @@ int cmd_trace_import(int argc, char **argv)
              nfiles > 1 ? " ..." : "");
     const char *keys[] = { "command", "source" };
     const char *vals[] = { command, from };
-    struct trace_writer *w = trace_writer_open(out, keys, vals, 2);
+    struct trace_writer *w = trace_writer_open_set(&set, 0, keys, vals, 2);
     if (!w) {
         for (unsigned i = 0; i < nfiles; i++)
             import_close(fs[i]);
@@ -140,6 +159,7 @@ int cmd_trace_import(int argc, char **argv)
     if (!rc)
         fprintf(stderr, "memvirt: trace import: %llu records written to %s\n", (unsigned long long)n, out);
 done:
+    outset_free(&set);
     free(files);
     return rc;
 }

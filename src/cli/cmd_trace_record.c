@@ -146,7 +146,7 @@ static char *join(char *const *argv)
 
 int cmd_trace_record(int argc, char **argv)
 {
-    const char *out = "memvirt.mvt", *refs = "faults";
+    const char *out = NULL, *refs = "faults";
     uint64_t hold_ms = 20;
     struct import_opts o = { .sample = 1 };
     const char *sampling = NULL;          /* --sample or --window, given */
@@ -155,6 +155,9 @@ int cmd_trace_record(int argc, char **argv)
         const char *a = argv[i];
         int more = i + 1 < argc;
         if (!strcmp(a, "-o") && more) {
+            if (out)
+                return mv_error("trace record: -o given twice ('%s' and '%s'): one trace per recording", out,
+                                argv[i + 1]), EXIT_USAGE;
             out = argv[++i];
         } else if (!strcmp(a, "--refs") && more) {
             refs = argv[++i];
@@ -193,6 +196,8 @@ int cmd_trace_record(int argc, char **argv)
         return mv_error("trace record: no program given (memvirt trace record [options] -- CMD ARGS...)"),
                EXIT_USAGE;
     char *const *cmd = argv + i + 1;
+    if (!out)
+        out = "memvirt.mvt";
     int all = !strcmp(refs, "all");
     if (sampling && !all)
         return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",

@@ -272,15 +272,25 @@ int sweep_one(const char *dir, const char *index)
     av[ac++] = "--json";
     av[ac++] = json;
     av[ac] = NULL;
-    snprintf(tmp, sizeof tmp, "%s.tmp", txt);
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", txt);   /* unique: an existing X.tmp is not ours */
+    int tfd = mkstemp(tmp);
+    if (tfd < 0) {
+        free(av);
+        free(args);
+        mv_error("sweep one: cannot write beside '%s': %s", txt, strerror(errno));
+        return EXIT_FAIL;
+    }
+    fchmod(tfd, 0644);
+    close(tfd);
     /* the run in a child: a guest out of memory exits from deep inside it,
      * and its table must not stay behind half-written */
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        mv_error("sweep one: fork: %s", strerror(errno));
+        unlink(tmp);
         free(av);
         free(args);
-        mv_error("sweep one: fork: %s", strerror(errno));
         return EXIT_FAIL;
     }
     if (pid == 0) {

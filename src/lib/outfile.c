@@ -1,4 +1,5 @@
 /* outfile.c: checking and committing output files (see outfile.h). */
+#define _GNU_SOURCE   /* mkostemp */
 #include "lib/outfile.h"
 #include "lib/err.h"
 #include <errno.h>
@@ -12,6 +13,69 @@
 #include <unistd.h>
 
 #define MAX_LINKS 40   /* as the kernel's MAXSYMLINKS */
+#define MAX_TEMPS 32   /* temporary files alive at once, over every set */
+
+/* ---- temporaries removed by a signal ---------------------------------- */
+
+static char *volatile temps[MAX_TEMPS];
+static volatile pid_t temp_pid[MAX_TEMPS];   /* the process that made it (a forked child leaves it be) */
+
+void outfile_unlink_temps(void)
+{
+    pid_t me = getpid();
+    for (unsigned i = 0; i < MAX_TEMPS; i++) {
+        char *t = temps[i];
+        if (t && temp_pid[i] == me)
+            unlink(t);
+    }
+}
+
+static void on_signal(int sig)
+{
+    outfile_unlink_temps();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Our handler, where nobody (a caller's handler, an inherited SIG_IGN) has
+ * one; and at exit (a guest out of memory exits from deep inside a run). */
+static void install(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    atexit(outfile_unlink_temps);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa = { 0 };
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        if (!sigaction(sigs[i], NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static int track(char *name)
+{
+    for (unsigned i = 0; i < MAX_TEMPS; i++)
+        if (!temps[i]) {
+            temp_pid[i] = getpid();
+            temps[i] = name;
+            install();
+            return 0;
+        }
+    return -1;
+}
+
+static void untrack(const char *name)
+{
+    for (unsigned i = 0; i < MAX_TEMPS; i++)
+        if (temps[i] == name)
+            temps[i] = NULL;
+}
+
+/* ---- names -------------------------------------------------------------- */
 
 static char *dir_of(const char *path)
 {
@@ -29,34 +93,24 @@ static char *base_of(const char *path)
     return b;
 }
 
-/* Follow symbolic links from `path`. Returns the final name (malloc'd) and
- * whether it exists (with *st filled), or NULL after mv_error. */
-static char *resolve(const struct outfile *o, const char *path, struct stat *st, int *exists)
+static char *join(const char *d, const char *b)
+{
+    char *p = mv_malloc(strlen(d) + strlen(b) + 2);
+    sprintf(p, "%s%s%s", d, strcmp(d, "/") ? "/" : "", b);
+    return p;
+}
+
+/* A name that does not exist: if it is a dangling symbolic link, the name its
+ * chain of links ends in (what writing through it creates). NULL after mv_error. */
+static char *follow_dangling(const char *opt, const char *path)
 {
     char *p = mv_strdup(path);
-    for (int hops = 0;; hops++) {
-        if (lstat(p, st)) {
-            if (errno == ENOENT) {
-                *exists = 0;
-                return p;
-            }
-            mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
-            free(p);
-            return NULL;
-        }
-        if (!S_ISLNK(st->st_mode)) {
-            *exists = 1;
-            return p;
-        }
-        if (hops == MAX_LINKS) {
-            mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(ELOOP));
-            free(p);
-            return NULL;
-        }
+    struct stat st;
+    for (int hops = 0; !lstat(p, &st) && S_ISLNK(st.st_mode); hops++) {
         char link[PATH_MAX];
-        ssize_t n = readlink(p, link, sizeof link - 1);
+        ssize_t n = hops < MAX_LINKS ? readlink(p, link, sizeof link - 1) : -1;
         if (n < 0) {
-            mv_error("%s '%s': cannot read the link '%s': %s", o->opt, o->path, p, strerror(errno));
+            mv_error("%s '%s': cannot write: %s", opt, path, strerror(hops < MAX_LINKS ? errno : ELOOP));
             free(p);
             return NULL;
         }
@@ -66,76 +120,139 @@ static char *resolve(const struct outfile *o, const char *path, struct stat *st,
             next = mv_strdup(link);
         } else {
             char *d = dir_of(p);
-            next = mv_malloc(strlen(d) + strlen(link) + 2);
-            sprintf(next, "%s/%s", d, link);
+            next = join(d, link);
             free(d);
         }
         free(p);
         p = next;
     }
+    return p;
 }
 
-/* The directory a new or replaced file goes to must exist and be writable. */
-static int check_dir(const struct outfile *o, const char *target)
+/* The canonical name of a file that does not exist: its directory's real path
+ * and its name. NULL after mv_error (the directory is missing). */
+static char *canonical_new(const char *opt, const char *shown, const char *path)
 {
-    char *d = dir_of(target);
-    struct stat st;
-    int rc = 0;
-    if (stat(d, &st))
-        rc = mv_error("%s '%s': cannot write: directory '%s': %s", o->opt, o->path, d, strerror(errno));
-    else if (!S_ISDIR(st.st_mode))
-        rc = mv_error("%s '%s': cannot write: '%s' is not a directory", o->opt, o->path, d);
-    else if (access(d, W_OK | X_OK))
-        rc = mv_error("%s '%s': cannot write: directory '%s': %s", o->opt, o->path, d, strerror(errno));
-    free(d);
-    return rc;
-}
-
-/* A new file's identity: its directory's canonical path and its name. */
-static char *new_ident(const char *target)
-{
-    char *d = dir_of(target), *b = base_of(target);
+    char *d = dir_of(path), *b = base_of(path);
     char *real = realpath(d, NULL);
-    char *id = mv_malloc(strlen(real ? real : d) + strlen(b) + 2);
-    sprintf(id, "%s/%s", real ? real : d, b);
+    char *id = NULL;
+    struct stat st;
+    if (!real)
+        mv_error("%s '%s': cannot write: directory '%s': %s", opt, shown, d, strerror(errno));
+    else if (stat(real, &st) || !S_ISDIR(st.st_mode))
+        mv_error("%s '%s': cannot write: '%s' is not a directory", opt, shown, d);
+    else
+        id = join(real, b);
     free(real);
     free(d);
     free(b);
     return id;
 }
 
-static int same_file(const struct outfile *a, const struct outfile *b)
+/* ---- inputs ------------------------------------------------------------- */
+
+static int same(int ea, dev_t da, ino_t ia, const char *ida, int eb, dev_t db, ino_t ib, const char *idb)
 {
-    if (a->kind == OUTFILE_STDOUT && b->kind == OUTFILE_STDOUT)
-        return 1;
-    if (a->exists && b->exists)
-        return a->dev == b->dev && a->ino == b->ino;
-    if (a->ident && b->ident)
-        return !strcmp(a->ident, b->ident);
+    if (ea && eb)
+        return da == db && ia == ib;
+    return ida && idb && !strcmp(ida, idb);
+}
+
+static int clash_in(const struct outin *in, const struct outfile *o)
+{
+    if (!same(in->exists, in->dev, in->ino, in->ident, o->exists, o->dev, o->ino, o->ident))
+        return 0;
+    return mv_error("%s '%s' is %s '%s', an input of this command: it would be overwritten (give the "
+                    "output another name)", o->opt, o->path, in->opt, in->path);
+}
+
+int outset_input(struct outset *s, const char *opt, const char *path)
+{
+    MV_ASSERT(s->nin < OUTSET_MAX, "too many inputs");
+    if (!path || !*path || !strcmp(path, "-"))
+        return 0;
+    struct outin *in = &s->in[s->nin];
+    memset(in, 0, sizeof *in);
+    in->opt = opt;
+    in->path = path;
+    struct stat st;
+    if (!stat(path, &st)) {
+        in->exists = 1;
+        in->dev = st.st_dev;
+        in->ino = st.st_ino;
+    } else {
+        int q = mv_error_quiet(1);
+        char *t = follow_dangling(opt, path);
+        in->ident = t ? canonical_new(opt, path, t) : NULL;
+        mv_error_quiet(q);
+        free(t);
+    }
+    s->nin++;
+    for (unsigned i = 0; i < s->n; i++)
+        if (clash_in(in, &s->f[i]))
+            return -1;
+    return 0;
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+/* Create o's temporary file beside its target: ".NAME.XXXXXX", NAME cut
+ * short so that the whole stays within NAME_MAX. */
+static int make_tmp(struct outfile *o)
+{
+    char *d = dir_of(o->target), *b = base_of(o->target);
+    size_t room = NAME_MAX - 8;   /* '.', '.', XXXXXX */
+    if (strlen(b) > room)
+        b[room] = 0;
+    o->tmp = mv_malloc(strlen(d) + strlen(b) + 12);
+    sprintf(o->tmp, "%s%s.%s.XXXXXX", d, strcmp(d, "/") ? "/" : "", b);
+    free(d);
+    free(b);
+    int fd = mkostemp(o->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        free(o->tmp);
+        o->tmp = NULL;
+        return mv_error("%s '%s': cannot write: cannot create a file in its directory: %s", o->opt, o->path,
+                        strerror(e));
+    }
+    if (track(o->tmp)) {
+        close(fd);
+        unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+        return mv_error("%s '%s': too many output files at once", o->opt, o->path);
+    }
+    o->out = fchmod(fd, o->mode) ? NULL : fdopen(fd, "w");
+    if (!o->out) {
+        int e = errno;
+        close(fd);
+        return mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(e));
+    }
     return 0;
 }
 
 static void outfile_free(struct outfile *o)
 {
-    if (o->mem)
-        fclose(o->mem);
+    if (o->out)
+        fclose(o->out);
+    if (o->fd > 0 && o->fd != STDOUT_FILENO)
+        close(o->fd);
     free(o->buf);
     free(o->target);
     free(o->ident);
     if (o->tmp) {
+        untrack(o->tmp);
         unlink(o->tmp);
         free(o->tmp);
     }
     memset(o, 0, sizeof *o);
 }
 
-int outset_add(struct outset *s, const char *opt, const char *path)
+/* Fill in o's kind, identity and target from its path. -1 after mv_error. */
+static int classify(struct outfile *o)
 {
-    MV_ASSERT(s->n < OUTSET_MAX, "too many outputs");
-    struct outfile *o = &s->f[s->n];
-    memset(o, 0, sizeof *o);
-    o->opt = opt;
-    o->path = path;
+    const char *opt = o->opt, *path = o->path;
     struct stat st;
     if (!*path)
         return mv_error("%s: empty file name (use '-' for standard output)", opt);
@@ -148,50 +265,83 @@ int outset_add(struct outset *s, const char *opt, const char *path)
             o->dev = st.st_dev;
             o->ino = st.st_ino;
         }
-    } else {
-        o->target = resolve(o, path, &st, &o->exists);
-        if (!o->target)
-            goto bad;
-        if (o->exists) {
-            o->dev = st.st_dev;
-            o->ino = st.st_ino;
-            if (S_ISDIR(st.st_mode)) {
-                mv_error("%s '%s': cannot write: it is a directory", opt, path);
-                goto bad;
-            }
-            if (S_ISREG(st.st_mode)) {
-                o->kind = OUTFILE_REPLACE;
-                o->mode = st.st_mode & 0777;
-                if (check_dir(o, o->target))
-                    goto bad;
-            } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-                o->kind = OUTFILE_STREAM;
-            } else {
-                mv_error("%s '%s': cannot write: not a regular file, device or FIFO", opt, path);
-                goto bad;
-            }
-            if (access(o->target, W_OK)) {
-                mv_error("%s '%s': cannot write: %s", opt, path, strerror(errno));
-                goto bad;
-            }
-        } else {
-            o->kind = OUTFILE_REPLACE;
-            mode_t mask = umask(0);
-            umask(mask);
-            o->mode = 0666 & ~mask;
-            if (check_dir(o, o->target))
-                goto bad;
-            o->ident = new_ident(o->target);
-        }
+        return 0;
     }
+    if (!stat(path, &st)) {   /* it exists: what the kernel finds there, links followed */
+        o->exists = 1;
+        o->dev = st.st_dev;
+        o->ino = st.st_ino;
+        if (S_ISDIR(st.st_mode))
+            return mv_error("%s '%s': cannot write: it is a directory", opt, path);
+        if (S_ISREG(st.st_mode)) {
+            o->kind = OUTFILE_REPLACE;
+            o->mode = st.st_mode & 07777;
+            o->target = realpath(path, NULL);
+            if (!o->target)
+                return mv_error("%s '%s': cannot write: %s", opt, path, strerror(errno));
+        } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+            o->kind = OUTFILE_STREAM;
+        } else {
+            struct stat so;
+            /* a socket cannot be opened by name; standard output may be one */
+            if (fstat(STDOUT_FILENO, &so) || so.st_dev != st.st_dev || so.st_ino != st.st_ino)
+                return mv_error("%s '%s': cannot write: not a regular file, device or FIFO", opt, path);
+            o->kind = OUTFILE_STREAM;
+        }
+        if (access(path, W_OK))
+            return mv_error("%s '%s': cannot write: %s", opt, path, strerror(errno));
+        return 0;
+    }
+    if (errno != ENOENT)
+        return mv_error("%s '%s': cannot write: %s", opt, path, strerror(errno));
+    char *t = follow_dangling(opt, path);
+    if (!t)
+        return -1;
+    o->ident = canonical_new(opt, path, t);
+    free(t);
+    if (!o->ident)
+        return -1;
+    o->target = mv_strdup(o->ident);
+    o->kind = OUTFILE_REPLACE;
+    mode_t mask = umask(0);
+    umask(mask);
+    o->mode = 0666 & ~mask;
+    return 0;
+}
+
+static int same_file(const struct outfile *a, const struct outfile *b)
+{
+    if (a->kind == OUTFILE_STDOUT && b->kind == OUTFILE_STDOUT)
+        return 1;
+    return same(a->exists, a->dev, a->ino, a->ident, b->exists, b->dev, b->ino, b->ident);
+}
+
+int outset_add(struct outset *s, const char *opt, const char *path)
+{
+    MV_ASSERT(s->n < OUTSET_MAX, "too many outputs");
+    struct outfile *o = &s->f[s->n];
+    memset(o, 0, sizeof *o);
+    o->opt = opt;
+    o->path = path;
+    o->fd = -1;
+    if (classify(o))
+        goto bad;
     for (unsigned i = 0; i < s->n; i++)
         if (same_file(&s->f[i], o)) {
             mv_error("%s '%s' and %s '%s' are the same file: give each output its own", s->f[i].opt,
                      s->f[i].path, opt, path);
             goto bad;
         }
-    o->mem = open_memstream(&o->buf, &o->len);
-    MV_ASSERT(o->mem, "open_memstream: %s", strerror(errno));
+    for (unsigned i = 0; i < s->nin; i++)
+        if (clash_in(&s->in[i], o))
+            goto bad;
+    if (o->kind == OUTFILE_REPLACE) {
+        if (make_tmp(o))
+            goto bad;
+    } else {
+        o->out = open_memstream(&o->buf, &o->len);
+        MV_ASSERT(o->out, "open_memstream: %s", strerror(errno));
+    }
     s->n++;
     return 0;
 bad:
@@ -202,7 +352,18 @@ bad:
 FILE *outset_stream(struct outset *s, unsigned i)
 {
     MV_ASSERT(i < s->n, "no output %u", i);
-    return s->f[i].mem;
+    return s->f[i].out;
+}
+
+const char *outset_tmp_path(const struct outset *s, unsigned i)
+{
+    MV_ASSERT(i < s->n, "no output %u", i);
+    return s->f[i].tmp;
+}
+
+static int is_stdout(const struct outfile *o, const struct stat *so)
+{
+    return o->kind == OUTFILE_STDOUT || (o->exists && o->dev == so->st_dev && o->ino == so->st_ino);
 }
 
 int outset_uses_stdout(const struct outset *s)
@@ -215,7 +376,7 @@ int outset_uses_stdout(const struct outset *s)
             return 1;
         /* stdout redirected to the same pipe or file: keep them apart (a
          * terminal is shared without harm) */
-        if (have && o->exists && o->dev == st.st_dev && o->ino == st.st_ino && !S_ISCHR(st.st_mode))
+        if (have && is_stdout(o, &st) && !S_ISCHR(st.st_mode))
             return 1;
     }
     return 0;
@@ -235,92 +396,90 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Write a regular file's content to a fresh temporary file beside it. */
-static int write_tmp(struct outfile *o)
+/* Open a stream output (a FIFO waits for its reader). Standard output, by
+ * '-' or by a name for the same file (/dev/stdout, a socket), is fd 1. */
+static int open_stream(struct outfile *o)
 {
-    char *d = dir_of(o->target), *b = base_of(o->target);
-    o->tmp = mv_malloc(strlen(d) + strlen(b) + 16);
-    sprintf(o->tmp, "%s/.%s.XXXXXX", d, b);
-    free(d);
-    free(b);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        return mv_error("%s '%s': cannot create a temporary file beside it: %s", o->opt, o->path, strerror(e));
+    struct stat st;
+    if (!fstat(STDOUT_FILENO, &st) && is_stdout(o, &st)) {
+        if (fflush(stdout))
+            return mv_error("%s '%s': cannot write to standard output: %s", o->opt, o->path, strerror(errno));
+        o->fd = STDOUT_FILENO;
+        return 0;
     }
-    int rc = fchmod(fd, o->mode) || write_all(fd, o->buf, o->len);
-    int e = errno;
-    if (close(fd) && !rc) {
-        rc = 1;
-        e = errno;
-    }
-    if (rc)
-        return mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(e));
+    int fd;
+    while ((fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (fd < 0)
+        return mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
+    o->fd = fd;
+    if (fstat(fd, &st) || st.st_dev != o->dev || st.st_ino != o->ino)
+        return mv_error("%s '%s': the file changed during the run", o->opt, o->path);
     return 0;
 }
 
-static int write_stream(struct outfile *o)
+/* Finish a temporary file: its content flushed to the disk. */
+static int finish_tmp(struct outfile *o)
 {
-    if (o->kind == OUTFILE_STDOUT) {
-        if (fflush(stdout) || write_all(STDOUT_FILENO, o->buf, o->len))
-            return mv_error("%s '-': cannot write to standard output: %s", o->opt, strerror(errno));
-        return 0;
-    }
-    int fd = open(o->target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
-    struct stat st;
-    int rc = 0, e = 0;
-    if (fstat(fd, &st) || st.st_dev != o->dev || st.st_ino != o->ino) {
-        close(fd);
-        return mv_error("%s '%s': the file changed during the run", o->opt, o->path);
-    }
-    if (write_all(fd, o->buf, o->len)) {
-        rc = -1;
+    int rc = fflush(o->out) || ferror(o->out) || fsync(fileno(o->out));
+    int e = errno;
+    if (fclose(o->out) && !rc) {
+        rc = 1;
         e = errno;
     }
-    if (close(fd) && !rc) {
-        rc = -1;
-        e = errno;
-    }
+    o->out = NULL;
     if (rc)
-        return mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(e));
+        return mv_error("%s '%s': cannot write: %s", o->opt, o->path, e ? strerror(e) : "write error");
     return 0;
 }
 
 int outset_commit(struct outset *s)
 {
-    for (unsigned i = 0; i < s->n; i++) {
-        struct outfile *o = &s->f[i];
-        if (fclose(o->mem)) {
-            o->mem = NULL;
-            return mv_error("%s '%s': out of memory formatting the output", o->opt, o->path);
-        }
-        o->mem = NULL;
-    }
     /* A reader that went away must give an error, not kill us mid-commit. */
     struct sigaction ign = { .sa_handler = SIG_IGN }, old;
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, &old);
     int rc = 0;
-    for (unsigned i = 0; i < s->n && !rc; i++)
-        if (s->f[i].kind == OUTFILE_REPLACE)
-            rc = write_tmp(&s->f[i]);
+    for (unsigned i = 0; i < s->n && !rc; i++) {
+        struct outfile *o = &s->f[i];
+        if (o->kind == OUTFILE_REPLACE)
+            continue;
+        if (fclose(o->out))
+            rc = mv_error("%s '%s': out of memory formatting the output", o->opt, o->path);
+        o->out = NULL;
+    }
     for (unsigned i = 0; i < s->n && !rc; i++)
         if (s->f[i].kind != OUTFILE_REPLACE)
-            rc = write_stream(&s->f[i]);
+            rc = open_stream(&s->f[i]);
+    for (unsigned i = 0; i < s->n && !rc; i++)
+        if (s->f[i].kind == OUTFILE_REPLACE)
+            rc = finish_tmp(&s->f[i]);
+    for (unsigned i = 0; i < s->n && !rc; i++) {
+        struct outfile *o = &s->f[i];
+        if (o->kind != OUTFILE_REPLACE && write_all(o->fd, o->buf, o->len))
+            rc = mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
+    }
+    char done[1024] = "";
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];
         if (o->kind != OUTFILE_REPLACE)
             continue;
-        if (rename(o->tmp, o->target))
-            rc = mv_error("%s '%s': cannot replace it: %s", o->opt, o->path, strerror(errno));
-        else {
-            free(o->tmp);
-            o->tmp = NULL;
+        if (rename(o->tmp, o->target)) {
+            rc = mv_error("%s '%s': cannot replace it: %s%s%s", o->opt, o->path, strerror(errno),
+                          *done ? "; already replaced: " : "", done);
+            break;
         }
+        untrack(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+        snprintf(done + strlen(done), sizeof done - strlen(done), "%s%s '%s'", *done ? ", " : "", o->opt,
+                 o->path);
+    }
+    for (unsigned i = 0; i < s->n; i++) {
+        struct outfile *o = &s->f[i];
+        if (o->fd > 0 && o->fd != STDOUT_FILENO && close(o->fd) && !rc)
+            rc = mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
+        o->fd = -1;
     }
     sigaction(SIGPIPE, &old, NULL);
     return rc ? -1 : 0;   /* temporary files left are removed by outset_free */
@@ -330,5 +489,7 @@ void outset_free(struct outset *s)
 {
     for (unsigned i = 0; i < s->n; i++)
         outfile_free(&s->f[i]);
-    s->n = 0;
+    for (unsigned i = 0; i < s->nin; i++)
+        free(s->in[i].ident);
+    s->n = s->nin = 0;
 }

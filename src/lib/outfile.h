@@ -1,22 +1,36 @@
-/* outfile.h: the output files of one command (--json, --csv), checked before
- * the run and committed together after it, whatever kind of path each is.
+/* outfile.h: the output files of one command (--json, --csv, a trace's or a
+ * profile's -o), checked before the work and committed together after it,
+ * whatever kind of path each is. The one implementation of output writing:
+ * every writer of a file goes through it.
  *
  *   "-"                    standard output
- *   an existing device,    written through (opened for writing, not replaced):
- *   FIFO                   /dev/null stays a device, a FIFO's reader gets the data
- *   a symbolic link        followed: what it points to is written (a chain of
- *                          links too, and a dangling link creates its target)
- *   a regular file, or     replaced atomically: written to a uniquely named
- *   a new name             temporary file (mkstemp) in the same directory and
- *                          renamed over it, keeping an existing file's mode
+ *   an existing device,    written through (opened by the name given, not
+ *   FIFO, pipe             replaced): /dev/null stays a device, a FIFO's reader
+ *                          gets the data, /dev/stdout into a pipe works
+ *   a symbolic link        followed as the kernel follows it (stat): what it
+ *                          points to is written; a dangling link creates its target
+ *   a regular file, or     replaced atomically: a uniquely named temporary
+ *   a new name             file (mkstemp) is created in the same directory
+ *                          (found with realpath) when the output is added,
+ *                          written at commit, fsync'd and renamed over it,
+ *                          keeping an existing file's mode
  *
- * outset_add checks a path at once (its directory exists and is writable, a
- * file is writable, it is not a directory or socket) and rejects a path that is
- * the same file as another output (the same name, or the same device and
- * inode through other names, links or standard output). The caller writes each
- * output's content into outset_stream(); outset_commit then writes every
- * temporary file, then the streams, then renames: if anything fails before the
- * renames, no output is changed and no temporary file is left. */
+ * outset_add checks a path at once (the temporary file is created then, so an
+ * unwritable place is found before the work) and rejects a path that is the
+ * same file as another output (the same name, or the same device and inode
+ * through other names, links or standard output). outset_input names an input
+ * of the command: an output that is the same file is rejected (an input that
+ * does not exist yet: the same name). Either order works.
+ *
+ * The caller writes each output's content into outset_stream(); outset_commit
+ * then opens the streams (a FIFO waits for its reader here), finishes every
+ * temporary file, writes the streams, and renames the temporaries in the
+ * order the outputs were added. If anything fails before the first rename,
+ * no output is changed and no temporary file is left. A rename itself
+ * failing after an earlier one succeeded (the disk removed, the directory
+ * made read-only mid-commit) cannot be undone: the message names the
+ * outputs already replaced. SIGINT, SIGTERM and SIGHUP remove every
+ * temporary file before the process dies of the signal. */
 #ifndef MV_LIB_OUTFILE_H
 #define MV_LIB_OUTFILE_H
 #include <stdio.h>
@@ -30,32 +44,51 @@ struct outfile {
     const char *opt;          /* the option that named it ("--json"), for messages */
     const char *path;         /* as given */
     enum outfile_kind kind;
-    char *target;             /* STREAM / REPLACE: the file, links resolved */
-    char *ident;              /* REPLACE of a new file: canonical directory + name */
+    char *target;             /* REPLACE: the file, links and directory resolved */
+    char *ident;              /* a new file: canonical directory + name */
     int exists;
     dev_t dev;
     ino_t ino;
     mode_t mode;              /* REPLACE: mode of the new file */
-    FILE *mem;                /* content, written by the caller */
-    char *buf;
+    FILE *out;                /* content: the temporary file, or memory */
+    char *buf;                /* memory content (STDOUT, STREAM) */
     size_t len;
-    char *tmp;                /* REPLACE: the temporary file during commit */
+    char *tmp;                /* REPLACE: the temporary file */
+    int fd;                   /* STREAM during commit: the open file */
+};
+
+struct outin {
+    const char *opt, *path;
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    char *ident;              /* canonical name, when it does not exist */
 };
 
 struct outset {
     struct outfile f[OUTSET_MAX];
     unsigned n;
+    struct outin in[OUTSET_MAX];
+    unsigned nin;
 };
 
 /* Check `path` (named by option `opt`) and add it. -1 after mv_error. */
 int  outset_add(struct outset *s, const char *opt, const char *path);
+/* `path` (option `opt`) is read by the command. -1 after mv_error (an
+ * output is the same file). */
+int  outset_input(struct outset *s, const char *opt, const char *path);
 /* The stream to write output i's content into. */
 FILE *outset_stream(struct outset *s, unsigned i);
+/* Output i's temporary file (NULL if it has none). */
+const char *outset_tmp_path(const struct outset *s, unsigned i);
 /* 1 if an output goes to standard output (the caller keeps stdout for it). */
 int  outset_uses_stdout(const struct outset *s);
 /* Write every output, all or none. -1 after mv_error. */
 int  outset_commit(struct outset *s);
 /* Free everything; an uncommitted output is discarded. */
 void outset_free(struct outset *s);
+/* Unlink every temporary file of every output set (async-signal-safe: for a
+ * signal handler of the caller's own). */
+void outfile_unlink_temps(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include "sim/config_file.h"
 #include <errno.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ static int load_params(const char *name, json_t *params, struct sim_config *c)
     return 0;
 }
 
-static int load(const char *name, json_t *root, struct sim_config *c, const struct mode_def **sel,
+static int load(const char *name, const char *base, json_t *root, struct sim_config *c, const struct mode_def **sel,
                 unsigned *nsel)
 {
     if (!json_is_object(root))
@@ -126,8 +127,17 @@ static int load(const char *name, json_t *root, struct sim_config *c, const stru
     if (!workload_find(workload))
         return mv_error("rerun: %s: workload: unknown workload '%s'", name, workload);
     config_init(c, workload);
-    int q = mv_error_quiet(1);
-    int rc = config_profile(c, profile);
+    /* A built-in profile is loaded by name. A profile file is not read: every
+     * value it gave is a cost.* parameter, all of which follow and override
+     * it, so the result alone reproduces the run (the file may be gone, or
+     * relative to another directory); its name stays as the label. */
+    int q = mv_error_quiet(1), rc = 0;
+    if (cost_profile_find(profile) >= 0)
+        rc = config_profile(c, profile);
+    else if (strlen(profile) >= sizeof c->profile || !*profile)
+        rc = mv_error("'%s': not a profile name or file name memvirt writes", profile);
+    else
+        strcpy(c->profile, profile);
     mv_error_quiet(q);
     if (rc)
         return rethrow(name, "profile");
@@ -183,6 +193,11 @@ static int load(const char *name, json_t *root, struct sim_config *c, const stru
     }
 
     q = mv_error_quiet(1);
+    rc = c->wl->input_seal ? c->wl->input_seal(c->wl_cfg, base) : 0;
+    mv_error_quiet(q);
+    if (rc)
+        return rethrow(name, "params");
+    q = mv_error_quiet(1);
     rc = config_validate(c);
     for (unsigned k = 0; !rc && k < *nsel; k++)
         rc = mode_validate(sel[k], c);
@@ -196,17 +211,23 @@ static int load(const char *name, json_t *root, struct sim_config *c, const stru
     return 0;
 }
 
-int config_load_json(const char *name, const char *buf, size_t len, struct sim_config *c,
-                     const struct mode_def **sel, unsigned *nsel)
+static int load_buf(const char *name, const char *base, const char *buf, size_t len, struct sim_config *c,
+                    const struct mode_def **sel, unsigned *nsel)
 {
     memset(c, 0, sizeof *c);
     json_error_t err;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     if (!root)
         return mv_error("rerun: %s:%d:%d: %s", name, err.line, err.column, err.text);
-    int rc = load(name, root, c, sel, nsel);
+    int rc = load(name, base, root, c, sel, nsel);
     json_decref(root);
     return rc;
+}
+
+int config_load_json(const char *name, const char *buf, size_t len, struct sim_config *c,
+                     const struct mode_def **sel, unsigned *nsel)
+{
+    return load_buf(name, NULL, buf, len, c, sel, nsel);
 }
 
 int config_load_json_file(const char *path, struct sim_config *c, const struct mode_def **sel,
@@ -228,10 +249,14 @@ int config_load_json_file(const char *path, struct sim_config *c, const struct m
     }
     int bad = ferror(f);
     int e = errno;
+    /* a relative input (a trace) is looked for beside the result too */
+    char *copy = f != stdin ? mv_strdup(path) : NULL;
+    const char *base = copy ? dirname(copy) : NULL;
     if (f != stdin)
         fclose(f);
     int rc = bad ? mv_error("rerun: cannot read '%s': %s", path, strerror(e))
-                 : config_load_json(path, buf, len, c, sel, nsel);
+                 : load_buf(path, base, buf, len, c, sel, nsel);
     free(buf);
+    free(copy);
     return rc;
 }

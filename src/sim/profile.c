@@ -6,6 +6,7 @@
  * fuzzed (tests/fuzz/fuzz_profile.c). */
 #include "sim/profile.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -462,31 +463,13 @@ void profile_write(FILE *f, const struct profile *p, const char *comment)
 
 int profile_save(const char *path, const struct profile *p, const char *comment)
 {
-    size_t n = strlen(path);
-    char *tmp = mv_malloc(n + 16);
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        return mv_error("%s: cannot write profile: %s", path, strerror(err));
+    struct outset set = { 0 };
+    int rc = outset_add(&set, "-o", path);
+    if (!rc) {
+        FILE *f = outset_stream(&set, 0);
+        profile_write(f, p, comment);
+        rc = ferror(f) ? mv_error("%s: cannot write profile: write error", path) : outset_commit(&set);
     }
-    FILE *f = fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return mv_error("%s: cannot write profile", path);
-    }
-    profile_write(f, p, comment);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        int err = errno;
-        unlink(tmp);
-        free(tmp);
-        return mv_error("%s: cannot write profile: %s", path, bad ? "write error" : strerror(err));
-    }
-    free(tmp);
-    return 0;
+    outset_free(&set);
+    return rc;
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,12 +16,17 @@
 
 int sweep_manifest_write(const struct sweep_plan *p, const char *path)
 {
-    size_t n = strlen(path) + 5;
+    size_t n = strlen(path) + 8;
     char *tmp = mv_malloc(n);
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    snprintf(tmp, n, "%s.XXXXXX", path);   /* unique: an existing X.tmp is not ours to destroy */
+    int fd = mkstemp(tmp);
+    FILE *f = fd < 0 || fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
     if (!f) {
         int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         free(tmp);
         return mv_error("cannot write '%s': %s", path, strerror(e));
     }

@@ -1,9 +1,11 @@
 /* writer.c: encodes records (format.h, docs/trace-format.md) and compresses
  * them with libzstd's streaming API into one frame with a content checksum.
- * Output goes to a temporary file beside the target (mkstemp) and is renamed
- * into place only by trace_writer_commit. */
+ * A file is written through lib/outfile (a temporary file beside the target,
+ * renamed into place only by trace_writer_commit; devices and FIFOs written
+ * through). */
 #include "trace/writer.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include "trace/varint.h"
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +19,10 @@
 #define REC_MAX (64u << 10)    /* the largest encoded record */
 
 struct trace_writer {
-    char *path, *tmp;          /* file mode */
+    char *path;                /* file mode: output idx of set (lib/outfile) */
+    struct outset *set;
+    unsigned idx;
+    int own;                   /* set is the writer's own */
     FILE *f;
     unsigned char *mem;        /* memory mode */
     size_t memlen, memcap;
@@ -131,24 +136,38 @@ static struct trace_writer *start(struct trace_writer *w, const char *const *key
     return w;
 }
 
+static struct trace_writer *open_in(struct outset *set, int own, unsigned i, const char *const *keys,
+                                    const char *const *values, unsigned n)
+{
+    struct trace_writer *w = mv_calloc(1, sizeof *w);
+    w->set = set;
+    w->own = own;
+    w->idx = i;
+    w->path = mv_strdup(set->f[i].path);
+    w->f = outset_stream(set, i);
+    return start(w, keys, values, n);
+}
+
 struct trace_writer *trace_writer_open(const char *path, const char *const *keys,
                                        const char *const *values, unsigned n)
 {
-    struct trace_writer *w = mv_calloc(1, sizeof *w);
-    w->path = mv_strdup(path);
-    w->tmp = mv_malloc(strlen(path) + 16);
-    sprintf(w->tmp, "%s.XXXXXX", path);
-    int fd = mkstemp(w->tmp);
-    if (fd < 0) {
-        mv_error("cannot create '%s': %s", path, strerror(errno));
-        free(w->tmp);
-        w->tmp = NULL;
-        trace_writer_abort(w);
+    if (!strcmp(path, "-")) {
+        mv_error("-o '-': a trace is binary: give it a file name (or /dev/stdout to send it down a pipe)");
         return NULL;
     }
-    fchmod(fd, 0644);
-    w->f = fdopen(fd, "wb");
-    return start(w, keys, values, n);
+    struct outset *set = mv_calloc(1, sizeof *set);
+    if (outset_add(set, "-o", path)) {
+        outset_free(set);
+        free(set);
+        return NULL;
+    }
+    return open_in(set, 1, 0, keys, values, n);
+}
+
+struct trace_writer *trace_writer_open_set(struct outset *set, unsigned i, const char *const *keys,
+                                           const char *const *values, unsigned n)
+{
+    return open_in(set, 0, i, keys, values, n);
 }
 
 struct trace_writer *trace_writer_mem(const char *const *keys, const char *const *values, unsigned n)
@@ -285,7 +304,10 @@ int trace_write(struct trace_writer *w, const struct trace_rec *r)
 }
 
 uint64_t trace_writer_count(const struct trace_writer *w) { return w->count + (w->nrefs ? 1 : 0); }
-const char *trace_writer_tmp_path(const struct trace_writer *w) { return w->tmp; }
+const char *trace_writer_tmp_path(const struct trace_writer *w)
+{
+    return w->set ? outset_tmp_path(w->set, w->idx) : NULL;
+}
 
 static int finish(struct trace_writer *w)
 {
@@ -306,8 +328,11 @@ static void release(struct trace_writer *w)
     free(w->out);
     free(w->refs);
     free(w->path);
-    free(w->tmp);
     free(w->mem);
+    if (w->own) {
+        outset_free(w->set);   /* an uncommitted output is discarded */
+        free(w->set);
+    }
     free(w);
 }
 
@@ -315,15 +340,11 @@ int trace_writer_commit(struct trace_writer *w)
 {
     MV_ASSERT(w->f, "trace_writer_commit on an in-memory writer");
     int rc = finish(w);
-    if (fflush(w->f) || fsync(fileno(w->f)))
-        rc = rc ? rc : mv_error("cannot write '%s': %s", w->path, strerror(errno));
-    if (fclose(w->f) && !rc)
+    if (!rc && (fflush(w->f) || ferror(w->f)))
         rc = mv_error("cannot write '%s': %s", w->path, strerror(errno));
-    w->f = NULL;
-    if (!rc && rename(w->tmp, w->path))
-        rc = mv_error("cannot write '%s': %s", w->path, strerror(errno));
-    if (rc)
-        unlink(w->tmp);
+    w->f = NULL;   /* the output set's own stream */
+    if (!rc)
+        rc = outset_commit(w->set);
     release(w);
     return rc;
 }
@@ -343,9 +364,5 @@ void trace_writer_abort(struct trace_writer *w)
 {
     if (!w)
         return;
-    if (w->f)
-        fclose(w->f);
-    if (w->tmp)
-        unlink(w->tmp);
-    release(w);
+    release(w);   /* the caller's set, if it is one, discards the output when freed */
 }

@@ -1,6 +1,7 @@
-/* writer.h: writes a memvirt trace (format.h) through zstd, to a temporary
- * file beside the target that only trace_writer_commit renames into place,
- * so a failed or interrupted recording leaves nothing half-written. */
+/* writer.h: writes a memvirt trace (format.h) through zstd, into an output
+ * of lib/outfile (a temporary file beside the target that only
+ * trace_writer_commit renames into place), so a failed or interrupted
+ * recording leaves nothing half-written. */
 #ifndef MV_TRACE_WRITER_H
 #define MV_TRACE_WRITER_H
 #include "trace/format.h"
@@ -8,10 +9,15 @@
 
 struct trace_writer;
 
-/* Open for writing to path ("-" is refused: the format is binary). The
- * header is given as key/value pairs. NULL after mv_error. */
+struct outset;
+/* Open for writing to path ("-" is refused: the format is binary), an output
+ * set of its own. The header is given as key/value pairs. NULL after mv_error. */
 struct trace_writer *trace_writer_open(const char *path, const char *const *keys,
                                        const char *const *values, unsigned n);
+/* The same, into output i of the caller's set (its inputs checked there):
+ * trace_writer_commit commits the set; the caller frees it. */
+struct trace_writer *trace_writer_open_set(struct outset *set, unsigned i, const char *const *keys,
+                                           const char *const *values, unsigned n);
 /* The same, into memory (tests and fuzz seeds): trace_writer_commit then
  * hands the bytes over with trace_writer_take. */
 struct trace_writer *trace_writer_mem(const char *const *keys, const char *const *values, unsigned n);
@@ -27,8 +33,8 @@ uint64_t trace_writer_count(const struct trace_writer *w);
 /* Path of the temporary file (signal handlers unlink it); NULL in memory. */
 const char *trace_writer_tmp_path(const struct trace_writer *w);
 
-/* Finish the frame and move the file into place. Frees w. -1 after mv_error
- * (the temporary file is removed). */
+/* Finish the frame and commit the output (outset_commit). Frees w. -1 after
+ * mv_error (no output changed). */
 int  trace_writer_commit(struct trace_writer *w);
 /* Drop everything written; frees w. */
 void trace_writer_abort(struct trace_writer *w);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The longest recorded time a trace may span: a week. Recordings are
  * seconds to hours; a span of months or more is a damaged or hostile file,
@@ -30,11 +31,15 @@
 
 struct trace_cfg {
     char file[4096];
+    char digest[64];
     int  idle;
+    char open[4096];   /* not a parameter: where a rerun found file (tr_seal), if elsewhere */
 };
 
 static const struct param_def defs[] = {
     PARAM_STR(struct trace_cfg, file, "", "the trace to replay (memvirt run --trace FILE sets it)"),
+    PARAM_STR(struct trace_cfg, digest, "", "the file's size and FNV-1a hash, BYTES:fnv1a64:HEX; a run fills it "
+                                            "in, a different file is refused"),
     PARAM_BOOL(struct trace_cfg, idle, "true", "idle until each record's recorded time"),
 };
 static const struct param_group group = { "trace", defs, sizeof defs / sizeof defs[0],
@@ -158,12 +163,69 @@ static uint32_t file_id(struct trace_state *s, uint64_t dev, uint64_t ino)
     return s->nfiles;
 }
 
+/* The file replayed: the one named, or where a rerun found it. */
+static const char *tr_path(const struct trace_cfg *c) { return c->open[0] ? c->open : c->file; }
+
+/* "BYTES:fnv1a64:HEX" of the file's bytes; -1 if it cannot be read. */
+static int digest_of(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    uint64_t h = 0xcbf29ce484222325ull, n = 0;   /* FNV-1a, 64 bits */
+    unsigned char buf[1 << 16];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+        for (size_t i = 0; i < k; i++)
+            h = (h ^ buf[i]) * 0x100000001b3ull;
+        n += k;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return -1;
+    snprintf(out, len, "%llu:fnv1a64:%016llx", (unsigned long long)n, (unsigned long long)h);
+    return 0;
+}
+
+/* Which file, and is it the one the run recorded (workload.h). A file that
+ * cannot be read is left to tr_validate to report. */
+static int tr_seal(void *cfg, const char *base)
+{
+    struct trace_cfg *c = cfg;
+    c->open[0] = 0;
+    if (!c->file[0])
+        return 0;
+    if (base && c->file[0] != '/' && access(c->file, F_OK)) {
+        char p[sizeof c->open];
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", base, c->file) < sizeof p && !access(p, F_OK))
+            strcpy(c->open, p);
+    }
+    char now[sizeof c->digest];
+    if (digest_of(tr_path(c), now, sizeof now))
+        return 0;
+    if (!c->digest[0]) {
+        strcpy(c->digest, now);
+        return 0;
+    }
+    if (strcmp(c->digest, now))
+        return mv_error("trace '%s': not the file the run replayed: trace.digest is %s, the file's is %s "
+                        "(BYTES:fnv1a64:HASH)", tr_path(c), c->digest, now);
+    return 0;
+}
+
+static const char *tr_input_path(const void *cfg)
+{
+    const struct trace_cfg *c = cfg;
+    return c->file[0] ? tr_path(c) : NULL;
+}
+
 static int tr_validate(const void *cfg, const struct kconfig *guest)
 {
     const struct trace_cfg *c = cfg;
     if (!c->file[0])
         return mv_error("workload trace: no trace file given (--trace FILE or --param trace.file=FILE)");
-    struct trace_reader *r = trace_open(c->file);
+    struct trace_reader *r = trace_open(tr_path(c));
     if (!r)
         return -1;
     struct trace_rec rec;
@@ -172,7 +234,7 @@ static int tr_validate(const void *cfg, const struct kconfig *guest)
         if (rec.t > TRACE_SPAN_MAX) {
             rc = mv_error("trace '%s': record %llu at byte %llu of the decompressed stream: its time, %.0f s "
                           "after the first, is past the longest span memvirt replays (%llu s, a week)",
-                          c->file, (unsigned long long)trace_record_number(r),
+                          tr_path(c), (unsigned long long)trace_record_number(r),
                           (unsigned long long)trace_record_offset(r), (double)rec.t / 1e9,
                           TRACE_SPAN_MAX / 1000000000ull);
             break;
@@ -185,7 +247,7 @@ static void *tr_create(const void *cfg, uint64_t seed)
 {
     struct trace_state *s = mv_calloc(1, sizeof *s);
     s->c = *(const struct trace_cfg *)cfg;
-    s->r = trace_open(s->c.file);
+    s->r = trace_open(tr_path(&s->c));
     if (!s->r) {
         free(s);
         return NULL;
@@ -376,4 +438,6 @@ const struct workload_def wl_trace = {
     .progress = tr_progress,
     .where = tr_where,
     .destroy = tr_destroy,
+    .input_path = tr_input_path,
+    .input_seal = tr_seal,
 };

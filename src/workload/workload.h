@@ -86,6 +86,15 @@ struct workload_def {
      * for (the reference itself and the work around it; it may change
      * between phases); NULL: 1, every instruction a reference. */
     double (*instr_per_ref)(void *state);
+    /* A workload that replays an input file (replays_input); NULL for the
+     * others. input_path: the file it reads (outputs must not overwrite it).
+     * input_seal, before validate: with base NULL (a run) fill in the file's
+     * recorded identity (a digest) if none was given; with base a directory
+     * (a rerun: the result's), look a relative path up there when it is not
+     * found from the working directory; then a recorded identity the file
+     * no longer has is an error. -1 after mv_error: bad input. */
+    const char *(*input_path)(const void *cfg);
+    int (*input_seal)(void *cfg, const char *base);
 };
 
 extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio, wl_trace;

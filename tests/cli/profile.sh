@@ -72,7 +72,7 @@ expect_bad "calibrate: too few reps" "--reps" calibrate --reps 2 -o "$tmp/out.pr
 expect_bad "calibrate: malformed cpu" "--cpu: malformed CPU number 'x'" calibrate --cpu x -o "$tmp/out.profile"
 expect_bad "calibrate: a CPU not ours" "--cpu 4000: not a CPU" calibrate --cpu 4000 -o "$tmp/out.profile"
 expect_bad "calibrate: missing -o value" "needs a value" calibrate -o
-expect_bad "calibrate: unwritable -o" "-o $tmp/no/such/dir.profile: cannot write there" \
+expect_bad "calibrate: unwritable -o" "-o '$tmp/no/such/dir.profile': cannot write" \
     calibrate -o "$tmp/no/such/dir.profile"
 expect_bad "calibrate: -o and --verify" "give one of them" calibrate -o "$tmp/out.profile" --verify "$P"
 expect_bad "calibrate --verify: no file" "$tmp/none.profile: cannot read profile" calibrate --verify "$tmp/none.profile"
