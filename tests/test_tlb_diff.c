@@ -667,6 +667,15 @@ static int dcache_diff_one(rng_t *g, unsigned nops, unsigned geom)
 
 typedef int (*diff_fn)(rng_t *g, unsigned nops, unsigned geom);
 
+/* Operations per geometry: fewer in the unoptimised sanitizer build (it
+ * checks memory safety, which every geometry exercises), so make test
+ * stays quick there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define OPS 400
+#else
+#define OPS 2500
+#endif
+
 /* ngeom geometries of nops operations each; the number that differed. */
 static unsigned run_diff(diff_fn f, uint64_t seed, unsigned ngeom, unsigned nops)
 {
@@ -708,26 +717,27 @@ static void test_tlb_matches_reference(void **state)
 {
     (void)state;
     memset(&seen, 0, sizeof seen);
-    both_scans(tlb_diff_one, 10, 300, 2500);
+    both_scans(tlb_diff_one, 10, 300, OPS);
     print_message("lookups: L1 hits 4K %lu 2M %lu 1G %lu, STLB hits 4K %lu 2M %lu, misses %lu; global hits under"
                   " another PCID %lu; evictions %lu; dropped by INVLPG %lu, by INVPCID %lu\n",
                   seen.hit_l1[0], seen.hit_l1[1], seen.hit_l1[2], seen.hit_stlb[0], seen.hit_stlb[1], seen.miss,
                   seen.global_other_pcid, seen.full_sets, seen.dropped_page, seen.dropped_pcid);
     /* the cases the review found untested did occur */
-    assert_true(seen.hit_l1[PG_1G] > 1000 && seen.hit_stlb[PG_2M] > 1000 && seen.global_other_pcid > 1000);
-    assert_true(seen.full_sets > 1000 && seen.dropped_page > 1000 && seen.dropped_pcid > 1000);
+    unsigned long least = OPS / 2;
+    assert_true(seen.hit_l1[PG_1G] > least && seen.hit_stlb[PG_2M] > least && seen.global_other_pcid > least);
+    assert_true(seen.full_sets > least && seen.dropped_page > least && seen.dropped_pcid > least);
 }
 
 static void test_pwc_matches_reference(void **state)
 {
     (void)state;
-    both_scans(pwc_diff_one, 11, 150, 2500);
+    both_scans(pwc_diff_one, 11, 150, OPS);
 }
 
 static void test_dcache_matches_reference(void **state)
 {
     (void)state;
-    both_scans(dcache_diff_one, 12, 150, 2500);
+    both_scans(dcache_diff_one, 12, 150, OPS);
 }
 
 /* The comparison bites: against a FIFO reference, every driver reports
@@ -738,9 +748,9 @@ static void test_wrong_reference_is_caught(void **state)
     (void)state;
     ref_fifo = 1;
     verbose = 0;
-    unsigned t = run_diff(tlb_diff_one, 10, 60, 2500);
-    unsigned p = run_diff(pwc_diff_one, 11, 60, 2500);
-    unsigned d = run_diff(dcache_diff_one, 12, 60, 2500);
+    unsigned t = run_diff(tlb_diff_one, 10, 60, OPS);
+    unsigned p = run_diff(pwc_diff_one, 11, 60, OPS);
+    unsigned d = run_diff(dcache_diff_one, 12, 60, OPS);
     ref_fifo = 0;
     verbose = 1;
     print_message("FIFO reference: %u/60 TLB, %u/60 pwc, %u/60 dcache geometries differ\n", t, p, d);
