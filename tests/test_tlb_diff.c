@@ -673,7 +673,7 @@ typedef int (*diff_fn)(rng_t *g, unsigned nops, unsigned geom);
 #if defined(__SANITIZE_ADDRESS__)
 #define OPS 400
 #else
-#define OPS 2500
+#define OPS 2000
 #endif
 
 /* ngeom geometries of nops operations each; the number that differed. */
