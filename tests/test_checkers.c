@@ -273,7 +273,7 @@ static void test_pv_check(void **state)
     pmem_write(&t->m.mem, l1, free_idx, 0);
     assert_true(hv_ok(t));
     /* an entry to a frame the domain does not own */
-    pmem_write(&t->m.mem, l1, free_idx, pte_make(t->m.hv->heap[0], _PAGE_PRESENT | _PAGE_USER));
+    pmem_write(&t->m.mem, l1, free_idx, pte_make(hv_heap_free_frame(t->m.hv, 0), _PAGE_PRESENT | _PAGE_USER));
     assert_false(hv_ok(t));
     pmem_write(&t->m.mem, l1, free_idx, 0);
     /* the page table made DMA-writable in the IOMMU */
@@ -376,7 +376,7 @@ static void test_pv_check_refcounts(void **state)
     cpu_hw_flush(&t->m.cpu, 1);
     assert_true(hv_ok(t));
     /* a reference to a frame that is not the domain's (Xen's heap) */
-    uint64_t heap = t->m.hv->heap[0];
+    uint64_t heap = hv_heap_free_frame(t->m.hv, 0);
     frame(x, heap)->count++;
     expect_pv_report(t, "not the domain's");
     frame(x, heap)->count--;
@@ -401,7 +401,7 @@ static void test_hap_check(void **state)
     for (unsigned l = 4; l > 1; l--)
         table = pte_frame(pmem_read(&t->m.mem, table, pt_index(gpa, l)));
     pte_t old = pmem_read(&t->m.mem, table, pt_index(gpa, 1));
-    pmem_write(&t->m.mem, table, pt_index(gpa, 1), ept_make(h->heap[0], EPT_RWX));
+    pmem_write(&t->m.mem, table, pt_index(gpa, 1), ept_make(hv_heap_free_frame(h, 0), EPT_RWX));
     assert_false(hv_ok(t));
     /* ... or another of the domain's frames than the p2m's */
     pmem_write(&t->m.mem, table, pt_index(gpa, 1), ept_make(pfn_to_mfn(&h->dom, gfn + 1), EPT_RWX));
@@ -409,7 +409,7 @@ static void test_hap_check(void **state)
     pmem_write(&t->m.mem, table, pt_index(gpa, 1), old);
     assert_true(hv_ok(t));
     /* the IOMMU mapping a hypervisor frame into the guest's device space */
-    vtd_map_page(&h->dom.vtd, 7, h->heap[1], 1);
+    vtd_map_page(&h->dom.vtd, 7, hv_heap_free_frame(h, 1), 1);
     assert_false(hv_ok(t));
     vtd_map_page(&h->dom.vtd, 7, pfn_to_mfn(&h->dom, 7), 1);
     assert_true(hv_ok(t));
@@ -431,7 +431,7 @@ static void shadow_corruptions(const char *mode)
     pte_t se = pmem_read(m, st, i);
     assert_true(pte_present(se));
     /* a leaf to a frame the domain does not own */
-    pmem_write(m, st, i, pte_make(t->m.hv->heap[0], se & PTE_FLAGS_MASK));
+    pmem_write(m, st, i, pte_make(hv_heap_free_frame(t->m.hv, 0), se & PTE_FLAGS_MASK));
     assert_false(hv_ok(t));
     /* a leaf granting write where the guest entry does not */
     uint64_t l1 = guest_table(t, A, 1);
@@ -447,7 +447,7 @@ static void shadow_corruptions(const char *mode)
     for (unsigned l = 4; l > 2; l--)
         l2s = pte_frame(pmem_read(m, l2s, pt_index(A, l)));
     pte_t pe = pmem_read(m, l2s, pt_index(A, 2));
-    pmem_write(m, l2s, pt_index(A, 2), pte_make(t->m.hv->heap[2], pe & PTE_FLAGS_MASK));
+    pmem_write(m, l2s, pt_index(A, 2), pte_make(hv_heap_free_frame(t->m.hv, 2), pe & PTE_FLAGS_MASK));
     assert_false(hv_ok(t));
     pmem_write(m, l2s, pt_index(A, 2), pe);
     /* protection bookkeeping that disagrees with the shadows */

@@ -79,7 +79,7 @@ static uint64_t foreign_free_frame(struct tmachine *t)
             continue;
         int in_heap = 0;
         for (uint64_t i = 0; i < x->h->nheap && !in_heap; i++)
-            in_heap = x->h->heap[i] == mfn;
+            in_heap = hv_heap_free_frame(x->h, i) == mfn;
         if (!in_heap && mfn != x->dom->vtd.root)
             return mfn;
     }
@@ -99,7 +99,7 @@ static void test_map_foreign_frame(void **state)
     assert_int_equal(pmem_read(&t->m.mem, l1, idx), 0);
     assert_true(frame(x, l1)->type == PGT_l1 && (frame(x, l1)->flags & PGF_pinned));
 
-    uint64_t heap = x->h->heap[0];
+    uint64_t heap = hv_heap_free_frame(x->h, 0);
     uint64_t ioroot = x->dom->vtd.root;                /* a live I/O page table of Xen's */
     uint64_t other = foreign_free_frame(t);
     assert_int_equal(mfn_to_pfn(x->dom, heap), UINT64_MAX);
@@ -412,7 +412,7 @@ static void test_pibooster_release_refused(void **state)
     assert_int_equal(hc_release(t, mix1, 2), -EINVAL);
     assert_int_equal(hc_release(t, mix2, 2), -EINVAL);
     assert_int_equal(hc_release(t, mix3, 2), -EBUSY);
-    uint64_t foreign = x->h->heap[0], mix4[] = { pooled, foreign };
+    uint64_t foreign = hv_heap_free_frame(x->h, 0), mix4[] = { pooled, foreign };
     assert_int_equal(hc_release(t, mix4, 2), -EINVAL);
 
     same_frame(t, l1, bl, "live L1");
@@ -500,7 +500,7 @@ static void test_dma_read_foreign(void **state)
 {
     struct tmachine *t = boot("pv", NULL);
     struct xen *x = X(t);
-    uint64_t victims[] = { x->h->heap[0], x->dom->vtd.root, foreign_free_frame(t), 100 };
+    uint64_t victims[] = { hv_heap_free_frame(x->h, 0), x->dom->vtd.root, foreign_free_frame(t), 100 };
     uint64_t out, f0 = cnt(t, CNT_dma_faults);
     for (unsigned i = 0; i < 4; i++) {
         assert_int_equal(iommu_dma(&x->h->iommu, x->h->nic.id, victims[i], 0, &out), -1);

@@ -187,7 +187,7 @@ static void test_error_codes(void **state)
         { PTE_FRAME_MASK >> PAGE_SHIFT, -EINVAL, -EINVAL },        /* INVALID_MFN */
         { 0x20, -EPERM, -EINVAL },                                 /* the first MiB: dom_io */
         { 0x800, -EBUSY, -EINVAL },                                /* Xen's own, not allocated to anyone */
-        { x->h->heap[0], -EBUSY, -EINVAL },                        /* Xen's heap */
+        { hv_heap_free_frame(x->h, 0), -EBUSY, -EINVAL },          /* Xen's heap */
         { x->dom->vtd.root, -EBUSY, -EINVAL },                     /* the IOMMU root */
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -228,7 +228,7 @@ static void test_dma_rings_beyond_memory(void **state)
     struct xen *x = X(t);
     struct hv *h = x->h;
     uint64_t mine_pfn = kalloc_page(K(t), 0), mine = p2m(t, mine_pfn);
-    const uint64_t ring[] = { x->nframes, x->nframes + 999, UINT64_MAX, 1ull << 36, h->heap[0],
+    const uint64_t ring[] = { x->nframes, x->nframes + 999, UINT64_MAX, 1ull << 36, hv_heap_free_frame(h, 0),
                               x->dom->vtd.root, 0x20, mine };
     unsigned n = sizeof ring / sizeof ring[0];
     hv_set_rings(h, ring, ring, n, ring, n);

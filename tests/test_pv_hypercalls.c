@@ -331,7 +331,7 @@ static void test_mmu_update_live_vs_plain(void **state)
     uint64_t dp = kalloc_page(K(t), 0), d = p2m(t, dp);
 
     /* a page that is no live table: anything may be written, nothing validated */
-    uint64_t pp = kalloc_page(K(t), 0), pm = p2m(t, pp), heap = x->h->heap[0];
+    uint64_t pp = kalloc_page(K(t), 0), pm = p2m(t, pp), heap = hv_heap_free_frame(x->h, 0);
     struct page_info hb = *frame(x, heap), db = *frame(x, d);
     pte_t junk = pte_make(heap, _PAGE_PRESENT | _PAGE_RW | _PAGE_PCD);
     assert_int_equal(hc_mmu(t, pm, 9, junk), 0);
@@ -417,7 +417,7 @@ static void test_ptwr_emulation(void **state)
 
     /* a foreign frame: refused, memory unchanged */
     e0 = cnt(t, CNT_vm_exits);
-    assert_int_not_equal(cpu_store(&t->m.cpu, l1p, idx, pte_make(x->h->heap[0], USER_RO)), 0);
+    assert_int_not_equal(cpu_store(&t->m.cpu, l1p, idx, pte_make(hv_heap_free_frame(x->h, 0), USER_RO)), 0);
     assert_int_equal(cnt(t, CNT_vm_exits), e0 + 1);
     assert_int_equal(pmem_read(&t->m.mem, l1, idx), pte_make(d, USER_RW));
     /* a frame beyond memory: refused */
@@ -469,7 +469,7 @@ static void test_update_va_mapping_user(void **state)
 
     /* refused updates do not flush */
     pg0 = cnt(t, CNT_tlb_flush_page);
-    assert_int_equal(hc_uva(t, va, pte_make(x->h->heap[0], USER_RO), UVMF_INVLPG), -EBUSY);
+    assert_int_equal(hc_uva(t, va, pte_make(hv_heap_free_frame(x->h, 0), USER_RO), UVMF_INVLPG), -EBUSY);
     assert_int_equal(hc_uva(t, 0x7f0000000000ull, pte_make(d, USER_RO), UVMF_INVLPG), -EINVAL);  /* no L1 */
     assert_int_equal(hc_uva(t, USER_VA_END, pte_make(d, USER_RO), UVMF_INVLPG), -EINVAL);
     assert_int_equal(cnt(t, CNT_tlb_flush_page), pg0);
@@ -564,7 +564,7 @@ static void test_new_baseptr(void **state)
     uint64_t fp = kalloc_page(k, 0), f = p2m(t, fp), dp = kalloc_page(k, 0);
     assert_int_equal(hc_mmu(t, f, 0, pte_make(p2m(t, dp), PT_TABLE_FLAGS)), 0);
     assert_int_equal(hc_dmap(t, fp, 0), 0);
-    uint64_t bad[] = { f, l1, p2m(t, dp), x->h->heap[0], 0 };
+    uint64_t bad[] = { f, l1, p2m(t, dp), hv_heap_free_frame(x->h, 0), 0 };
     for (unsigned i = 0; i < 5; i++) {
         uint32_t tc = bad[i] ? frame(x, bad[i])->type_count : 0;
         assert_int_equal(hc_ext(t, MMUEXT_NEW_BASEPTR, bad[i]), -EINVAL);

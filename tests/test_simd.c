@@ -1,6 +1,8 @@
 /* test_simd.c: the AVX2 set scans give the same answers as the scalar ones
- * on every set width they serve, and MEMVIRT_SIMD=scalar really selects the
- * scalar code (the program runs itself again under it to see). */
+ * on every set width they serve, and MEMVIRT_SIMD selects the code: scalar
+ * and avx2 do, a mistyped value gets one warning naming it and the choice
+ * made (the program runs itself again under each value to see), avx2 on a
+ * host without AVX2 warns and falls back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,20 +60,93 @@ static void test_default_uses_simd(void **state)
 #endif
 }
 
-static void test_env_selects_scalar(void **state)
+/* Run this program again with MEMVIRT_SIMD = value (NULL: unset); its
+ * choice (10: scalar, 11: SIMD) is returned, its standard error in err. */
+static int child_choice(const char *value, char *err, size_t n)
 {
-    (void)state;
+    char path[] = "/tmp/test_simd_errXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        setenv("MEMVIRT_SIMD", "scalar", 1);
+        if (value)
+            setenv("MEMVIRT_SIMD", value, 1);
+        else
+            unsetenv("MEMVIRT_SIMD");
+        dup2(fd, 2);
         execl(self, self, "--report-simd", (char *)NULL);
         _exit(127);
     }
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 10);      /* 10: scalar, 11: SIMD */
+    ssize_t got = pread(fd, err, n - 1, 0);
+    assert_true(got >= 0);
+    err[got] = '\0';
+    close(fd);
+    unlink(path);
+    return WEXITSTATUS(status);
+}
+
+static int host_avx2(void)
+{
+#if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+    return 0;
+#endif
+}
+
+static void test_env_selects_scalar(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_int_equal(child_choice("scalar", err, sizeof err), 10);
+    assert_string_equal(err, "");
+}
+
+static void test_env_values(void **state)
+{
+    (void)state;
+    char err[512];
+    int best = host_avx2() ? 11 : 10;
+    assert_int_equal(child_choice(NULL, err, sizeof err), best);
+    assert_string_equal(err, "");
+    assert_int_equal(child_choice("", err, sizeof err), best);
+    assert_string_equal(err, "");
+    assert_int_equal(child_choice("avx2", err, sizeof err), best);
+    if (best == 11)
+        assert_string_equal(err, "");
+    else
+        assert_non_null(strstr(err, "MEMVIRT_SIMD=avx2"));
+    /* a typo: one line naming the variable, the value and the choice */
+    assert_int_equal(child_choice("scaler", err, sizeof err), best);
+    assert_non_null(strstr(err, "memvirt: warning: MEMVIRT_SIMD='scaler'"));
+    assert_non_null(strstr(err, best == 11 ? "using the AVX2 scans" : "using the scalar scans"));
+    assert_non_null(strchr(err, '\n'));
+    assert_int_equal(strchr(err, '\n')[1], '\0');
+}
+
+/* The rule itself, for a host with and without AVX2. */
+static void test_choose(void **state)
+{
+    (void)state;
+    char w[200];
+    assert_int_equal(hw_simd_choose(NULL, 1, w, sizeof w), 1);
+    assert_string_equal(w, "");
+    assert_int_equal(hw_simd_choose("", 0, w, sizeof w), 0);
+    assert_string_equal(w, "");
+    assert_int_equal(hw_simd_choose("scalar", 1, w, sizeof w), 0);
+    assert_string_equal(w, "");
+    assert_int_equal(hw_simd_choose("avx2", 1, w, sizeof w), 1);
+    assert_string_equal(w, "");
+    assert_int_equal(hw_simd_choose("avx2", 0, w, sizeof w), 0);   /* falls back, and says so */
+    assert_string_equal(w, "MEMVIRT_SIMD=avx2, but this host (or build) has no AVX2: using the scalar scans");
+    assert_int_equal(hw_simd_choose("AVX2", 0, w, sizeof w), 0);
+    assert_string_equal(w, "MEMVIRT_SIMD='AVX2' is not 'scalar' or 'avx2': ignored, using the scalar scans");
+    assert_int_equal(hw_simd_choose("scalar ", 1, w, sizeof w), 1);
+    assert_string_equal(w, "MEMVIRT_SIMD='scalar ' is not 'scalar' or 'avx2': ignored, using the AVX2 scans");
 }
 
 int main(int argc, char **argv)
@@ -83,6 +158,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_avx2_equals_scalar),
         cmocka_unit_test(test_default_uses_simd),
         cmocka_unit_test(test_env_selects_scalar),
+        cmocka_unit_test(test_env_values),
+        cmocka_unit_test(test_choose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

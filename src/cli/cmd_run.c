@@ -54,7 +54,7 @@ static void run_usage(FILE *f, int compare)
           "  --json FILE, --csv FILE  write every result and the configuration that reproduces it\n"
           "                           (docs/output.md; 'memvirt rerun FILE.json' repeats the run).\n"
           "                           FILE '-' is standard output, and the table goes to standard error\n"
-          "  --jobs N                 runs at once, in threads (default: the CPUs online); the output\n"
+          "  -j N, --jobs N           runs at once, in threads (default: the CPUs online); the output\n"
           "                           does not depend on it\n"
           "  --quiet                  no progress display (it is shown only on a terminal anyway)\n"
           "  --help                   this text\n"
@@ -220,7 +220,7 @@ int cmd_run(int argc, char **argv)
     unsigned nsel = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:", run_opts, NULL)) != -1) {
         switch (c) {
         case O_MODE:
         case O_MODES:
@@ -242,13 +242,19 @@ int cmd_run(int argc, char **argv)
         case O_CSV: if (set_once(&csv, optarg, "--csv")) goto out; break;
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
+        case 'j':   /* -j N, as sweep has it */
         case O_JOBS: if (set_once(&jobs_arg, optarg, "--jobs")) goto out; break;
         case O_TRACE: if (set_once(&trace, optarg, "--trace")) goto out; break;
         case O_CHECK: check = 1; break;
         case O_CLUSTERING: clustering = 1; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: run_usage(stdout, compare); rc = EXIT_OK; goto out;
-        default: cli_bad_option(cmd, run_opts, argv); goto out;
+        default:
+            if (optopt == 'j')
+                mv_error("%s: option '-j' needs a value", cmd);
+            else
+                cli_bad_option(cmd, run_opts, argv);
+            goto out;
         }
     }
     if (optind < argc) {

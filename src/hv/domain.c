@@ -85,20 +85,41 @@ uint64_t hv_alloc_frame(struct hv *h)
 {
     if (!h->nheap)
         return UINT64_MAX;
-    uint64_t mfn = h->heap[--h->nheap];
+    struct hv_heap_run *top = &h->heap[h->nruns - 1];
+    uint64_t mfn = top->first++;
+    if (!--top->n)
+        h->nruns--;
+    h->nheap--;
     pmem_zero(h->mem, mfn);
     if (++h->heap_used > h->heap_max)
         h->heap_max = h->heap_used;
     return mfn;
 }
 
+/* Push mfn: it is handed out next. The frame just below the top run's
+ * first joins that run (the order frames come out in is the same). */
 static void heap_put(struct hv *h, uint64_t mfn)
 {
-    if (h->nheap == h->capheap) {
-        h->capheap = h->capheap ? 2 * h->capheap : 1024;
-        h->heap = mv_realloc(h->heap, h->capheap * sizeof *h->heap);
+    h->nheap++;
+    if (h->nruns && h->heap[h->nruns - 1].first == mfn + 1) {
+        h->heap[h->nruns - 1].first = mfn;
+        h->heap[h->nruns - 1].n++;
+        return;
     }
-    h->heap[h->nheap++] = mfn;
+    if (h->nruns == h->capruns) {
+        h->capruns = h->capruns ? 2 * h->capruns : 64;
+        h->heap = mv_realloc(h->heap, h->capruns * sizeof *h->heap);
+    }
+    h->heap[h->nruns++] = (struct hv_heap_run){ mfn, 1 };
+}
+
+uint64_t hv_heap_free_frame(const struct hv *h, uint64_t i)
+{
+    MV_ASSERT(i < h->nheap, "free heap frame %llu of %llu", (unsigned long long)i, (unsigned long long)h->nheap);
+    const struct hv_heap_run *r = h->heap;
+    while (i >= r->n)
+        i -= r++->n;
+    return r->first + r->n - 1 - i;   /* a run's bottom frame is its last */
 }
 
 void hv_free_frame(struct hv *h, uint64_t mfn)

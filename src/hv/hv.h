@@ -73,8 +73,12 @@ struct hv {
     const struct hvconfig *cfg;
     uint64_t nframes;        /* machine frames */
     struct domain dom;
-    /* the hypervisor's own frames (I/O page tables, shadow pages, the EPT) */
-    uint64_t *heap, nheap, capheap, heap_used, heap_max;
+    /* the hypervisor's own frames (I/O page tables, shadow pages, the EPT):
+     * the free ones (nheap) a stack of runs, the top run's first frame
+     * handed out next, so a heap of whole extents costs a run per extent,
+     * not a word per frame */
+    struct hv_heap_run { uint64_t first, n; } *heap;
+    uint64_t nheap, nruns, capruns, heap_used, heap_max;
     struct iommu iommu;
     struct dma_dev nic, disk;
     uint64_t next_dma;       /* background device traffic: next period */
@@ -122,6 +126,9 @@ static inline int hv_owns(const struct hv *h, uint64_t mfn) { return mfn_to_pfn(
  * back. The heap is bounded; heap_used counts frames out. */
 uint64_t hv_alloc_frame(struct hv *h);
 void     hv_free_frame(struct hv *h, uint64_t mfn);
+/* The i-th free heap frame counting from the bottom of the stack (i <
+ * nheap; nheap - 1 is the one handed out next). For tests. */
+uint64_t hv_heap_free_frame(const struct hv *h, uint64_t i);
 /* Is mfn one of the hypervisor's heap frames (handed out or free)? */
 int      hv_heap_frame(const struct hv *h, uint64_t mfn);
 

@@ -5,14 +5,23 @@
  * compare per four ways and a bit mask, with no branch per way. The choice
  * is made once, when the program starts: AVX2 if the host has it, unless
  * the environment says MEMVIRT_SIMD=scalar (to test the fallback, or to
- * compare the two). Both give the same results to the bit; only speed
- * differs. Code that uses the AVX2 scans is compiled twice, under
- * HW_SIMD_TARGET and plainly, and picks one with hw_simd. */
+ * compare the two); any other value but avx2 is warned about (simd.c).
+ * Both give the same results to the bit; only speed differs. Code that
+ * uses the AVX2 scans is compiled twice, under HW_SIMD_TARGET and plainly,
+ * and picks one with hw_simd. */
 #ifndef MV_HW_SIMD_H
 #define MV_HW_SIMD_H
+#include <stddef.h>
 #include <stdint.h>
 
 extern int hw_simd;   /* 1: the AVX2 set scans are in use */
+
+/* The choice for MEMVIRT_SIMD = env (NULL: unset) on a host that has AVX2
+ * (host_avx2) or not: 1 for the AVX2 scans. A value other than empty,
+ * "scalar" or "avx2", or "avx2" on a host without it, leaves a one-line
+ * warning (without the "memvirt: warning: " prefix) in warning[n], else an
+ * empty string. The program's choice is this, made once at start. */
+int hw_simd_choose(const char *env, int host_avx2, char *warning, size_t n);
 
 #if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
 #include <immintrin.h>

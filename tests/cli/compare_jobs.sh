@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compare_jobs.sh: compare runs its modes in parallel threads (--jobs) and
 # the output is byte-identical whatever the number of threads; a failing
-# run fails the whole compare with no output file; --jobs checks its value.
+# run fails the whole compare with no output file; --jobs checks its value;
+# -j N is the same option (as in sweep).
 set -u
 MV=${1:?usage: compare_jobs.sh /path/to/memvirt}
 tmp=$(mktemp -d)
@@ -18,4 +19,21 @@ for bad in 0 -1 x 2000; do
     [ "$rc" -eq 2 ] || fail "--jobs $bad: exit status $rc, expected 2"
     grep -q -- "--jobs" "$tmp/err" || fail "--jobs $bad: message does not name the option: $(cat "$tmp/err")"
 done
+"$MV" "${args[@]}" -j 2 --json "$tmp/j.json" >"$tmp/j.txt" || fail "-j 2 failed: $(cat "$tmp/j.txt")"
+cmp -s "$tmp/1.json" "$tmp/j.json" || fail "JSON differs between --jobs 1 and -j 2"
+"$MV" "${args[@]}" -j2 --json "$tmp/j2.json" >/dev/null || fail "-j2 failed"
+cmp -s "$tmp/1.json" "$tmp/j2.json" || fail "JSON differs between --jobs 1 and -j2"
+"$MV" "${args[@]}" -j 2 --jobs 2 >/dev/null || fail "-j 2 --jobs 2 (the same value twice) refused"
+"$MV" "${args[@]}" -j 2 --jobs 3 >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] || fail "-j 2 --jobs 3: exit status $rc, expected 2"
+grep -q -- "--jobs given twice" "$tmp/err" || fail "-j 2 --jobs 3: $(cat "$tmp/err")"
+for bad in 0 x; do
+    "$MV" "${args[@]}" -j "$bad" >/dev/null 2>"$tmp/err"; rc=$?
+    [ "$rc" -eq 2 ] || fail "-j $bad: exit status $rc, expected 2"
+    grep -q -- "--jobs" "$tmp/err" || fail "-j $bad: message does not name the option: $(cat "$tmp/err")"
+done
+"$MV" compare -j >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] || fail "-j without a value: exit status $rc, expected 2"
+grep -q -- "'-j' needs a value" "$tmp/err" || fail "-j without a value: $(cat "$tmp/err")"
+"$MV" compare --help | grep -q -- "-j N, --jobs N" || fail "compare --help does not show -j"
 echo "compare_jobs.sh: all checks passed"

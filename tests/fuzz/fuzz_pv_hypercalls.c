@@ -249,7 +249,8 @@ static int setup(struct fz *f, struct in *in)
     const uint64_t invalid = PTE_FRAME_MASK >> PAGE_SHIFT;
     uint64_t io_l4e = pmem_read(&f->m.mem, f->x->dom->vtd.root, 0);
     const uint64_t special[] = { f->x->nframes, f->x->nframes + 77, invalid, invalid - 1, 0, 0x20, 0x800,
-                                 f->h->heap[0], f->h->heap[f->h->nheap - 1], f->x->dom->vtd.root,
+                                 hv_heap_free_frame(f->h, 0), hv_heap_free_frame(f->h, f->h->nheap - 1),
+                                 f->x->dom->vtd.root,
                                  pte_present(io_l4e) ? pte_frame(io_l4e) : 1, foreign_frame(f) };
     for (unsigned i = 0; i < sizeof special / sizeof special[0]; i++)
         add_mfn(f, special[i]);
