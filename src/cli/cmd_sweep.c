@@ -33,7 +33,7 @@ static void sweep_usage(FILE *f)
           "                     its extension, plus .runs, in the current directory)\n"
           "  -j N               run N at a time through GNU parallel (default: one per core)\n"
           "  --set KEY=VALUES   replace or add an axis, as a spec line would (repeatable)\n"
-          "  --list             print the runs (index, id, done or pending, arguments); run nothing\n"
+          "  --list             print the runs (index, id, done, stale or pending, arguments); run nothing\n"
           "  --slurm            write DIR/sweep.sbatch, a job array of the pending runs, and sbatch it\n"
           "  --sbatch OPTION    an extra #SBATCH option (repeatable), e.g. --sbatch --partition=short\n"
           "  --wait             wait for the array to finish (sbatch --wait)\n"
@@ -200,7 +200,8 @@ int cmd_sweep(int argc, char **argv)
     if (list) {
         for (unsigned r = 0; r < plan.nruns; r++)
             printf("%u\t%s\t%s\t%s\n", r, plan.runs[r].id,
-                   access(sweep_result_path(dir, plan.runs[r].id, "json"), F_OK) ? "pending" : "done",
+                   sweep_result_current(dir, &plan.runs[r], 0) ? "done"
+                   : access(sweep_result_path(dir, plan.runs[r].id, "json"), F_OK) ? "pending" : "stale",
                    plan.runs[r].args);
         rc = EXIT_OK;
         goto done;
@@ -225,7 +226,7 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     pending = mv_calloc(plan.nruns ? plan.nruns : 1, sizeof *pending);
-    unsigned npend = sweep_pending(&plan, abs_dir, pending);
+    unsigned npend = sweep_pending(&plan, abs_dir, pending, 1);
     unsigned before = plan.nruns - npend;
     if (!npend) {
         fprintf(stderr, "sweep: all %u runs already finished in %s; merge with 'memvirt sweep merge %s'\n",
@@ -235,7 +236,7 @@ int cmd_sweep(int argc, char **argv)
     }
     rc = slurm ? sweep_exec_slurm(&o, &plan, pending, npend) : sweep_exec_local(&o, pending, npend);
     if (rc != EXIT_USAGE && (!slurm || (o.wait && o.submit))) {
-        unsigned left = sweep_pending(&plan, abs_dir, pending);
+        unsigned left = sweep_pending(&plan, abs_dir, pending, 0);
         if (left)
             fprintf(stderr, "sweep: %u runs: %u finished now, %u before, %u without a result (see the messages above)\n",
                     plan.nruns, plan.nruns - left - before, before, left);

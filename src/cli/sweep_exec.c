@@ -34,12 +34,16 @@ static int by_index(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out)
+unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out, int say)
 {
     unsigned n = 0;
-    for (unsigned r = 0; r < p->nruns; r++)
-        if (access(sweep_result_path(dir, p->runs[r].id, "json"), F_OK))
+    for (unsigned r = 0; r < p->nruns; r++) {
+        int dup = 0;   /* the same id earlier in the plan: checked (and said) once */
+        for (unsigned i = 0; i < n && !dup; i++)
+            dup = !strcmp(p->runs[out[i]].id, p->runs[r].id);
+        if (dup || !sweep_result_current(dir, &p->runs[r], say))
             out[n++] = r;
+    }
     /* the same run listed twice (two groups) runs once: keep its first index */
     sort_plan = p;
     qsort(out, n, sizeof *out, by_id);
@@ -258,9 +262,11 @@ int sweep_one(const char *dir, const char *index)
     char json[PATH_MAX + 64], txt[PATH_MAX + 64], tmp[PATH_MAX + 72];
     snprintf(json, sizeof json, "%s", sweep_result_path(dir, id, "json"));
     snprintf(txt, sizeof txt, "%s", sweep_result_path(dir, id, "txt"));
-    if (access(json, F_OK) == 0) {
+    struct sweep_run planned = { .args = args };
+    snprintf(planned.id, sizeof planned.id, "%s", id);
+    if (sweep_result_current(dir, &planned, 0)) {
         free(args);
-        return EXIT_OK;   /* finished before: resubmitted sweeps skip it */
+        return EXIT_OK;   /* finished before, and still current: resubmitted sweeps skip it */
     }
     /* argv of `memvirt run`: its words, then where the results go */
     char **av = mv_calloc(strlen(args) / 2 + 8, sizeof *av);

@@ -120,6 +120,38 @@ EOF
 "$MV" sweep s.sweep --out again 2>/dev/null && "$MV" sweep merge again 2>/dev/null || die "second copy"
 cmp s.runs/merged.json again/merged.json && cmp s.runs/merged.csv again/merged.csv || die "merge is not deterministic"
 
+# a stale result is not re-used: edit the profile file a sweep names
+# between two sweeps (same path, same run ids), and the runs under it run
+# again, saying why; a result written by another memvirt revision too
+printf 'memvirt-cost-profile 1\ncost.fork_fixed = 1000 status=fitted\n' > p.profile
+cat > p.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 3
+profile = p.profile
+EOF
+"$MV" sweep p.sweep -j 1 2>err || die "profile sweep failed: $(cat err)"
+pres=$(ls p.runs/runs/*.json)
+lat() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["metrics"]["lat_fork_exit_us"])' "$pres"; }
+old=$(lat)
+"$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "unchanged profile: not skipped: $(cat err)"
+printf 'memvirt-cost-profile 1\ncost.fork_fixed = 2000 status=fitted\n' > p.profile
+"$MV" sweep p.sweep --list > list || die "--list failed"
+grep -q 'stale' list || die "--list does not call the result stale: $(cat list)"
+"$MV" sweep p.sweep -j 1 2>err || die "sweep after the profile changed failed: $(cat err)"
+grep -q "is stale: its parameters differ from the planned run's (first: cost.fork_fixed" err \
+    || die "the stale result is not named: $(cat err)"
+grep -q '1 runs: 1 finished now, 0 before' err || die "the stale run did not run again: $(cat err)"
+new=$(lat)
+python3 -c "assert abs(($new - $old) - 1000 / 2400) < 1e-6, ($old, $new)" \
+    || die "the re-run result does not reflect the new profile: $old -> $new"
+sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
+"$MV" sweep one p.runs 0 2>err || die "sweep one of a stale run failed: $(cat err)"
+grep -q '"revision": "0000000-other"' "$pres" && die "sweep one re-used a result of another revision"
+"$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "after sweep one: $(cat err)"
+sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
+"$MV" sweep p.sweep 2>err && grep -q "written by memvirt revision 0000000-other" err || die "revision: $(cat err)"
+
 # a failing run (the guest runs out of memory): its message is shown, tagged
 # with its index, the others finish, and the sweep exits 1
 cat > f.sweep <<'EOF'
