@@ -34,10 +34,12 @@ static void sweep_usage(FILE *f)
           "  -j N               run N at a time through GNU parallel (default: one per core)\n"
           "  --set KEY=VALUES   replace or add an axis, as a spec line would (repeatable)\n"
           "  --list             print the runs (index, id, done, stale or pending, arguments); run nothing\n"
-          "  --slurm            write DIR/sweep.sbatch, a job array of the pending runs, and sbatch it\n"
+          "  --slurm            write DIR/sweep-K.sbatch, job arrays of the pending runs (each below the\n"
+          "                     cluster's MaxArraySize, default 1001), and DIR/merge.sbatch, which runs\n"
+          "                     'sweep merge' after them all; sbatch them\n"
           "  --sbatch OPTION    an extra #SBATCH option (repeatable), e.g. --sbatch --partition=short\n"
-          "  --wait             wait for the array to finish (sbatch --wait)\n"
-          "  --no-submit        write the batch script only\n"
+          "  --wait             wait for the arrays and the merge to finish (sbatch --wait)\n"
+          "  --no-submit        write the batch scripts only\n"
           "spec format and more examples: docs/sweeps.md\n\n", f);
     fputs(EXIT_STATUS_HELP, f);
     fputs("\nexample (a spec of --set axes alone; /dev/null is an empty spec file):\n"
@@ -144,7 +146,15 @@ int cmd_sweep(int argc, char **argv)
         case O_SET: sets[nsets++] = optarg; break;
         case O_LIST: list = 1; break;
         case O_SLURM: slurm = 1; break;
-        case O_SBATCH: o.sbatch[o.nsbatch++] = optarg; break;
+        case O_SBATCH:
+            if (strpbrk(optarg, "\r\n")) {   /* it would become more lines of the batch script */
+                mv_error("sweep: --sbatch option #%u: a line break in '%.*s...': one #SBATCH option per --sbatch",
+                         o.nsbatch + 1, (int)strcspn(optarg, "\r\n"), optarg);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            o.sbatch[o.nsbatch++] = optarg;
+            break;
         case O_WAIT: o.wait = 1; break;
         case O_NOSUBMIT: o.submit = 0; break;
         case O_HELP: sweep_usage(stdout); rc = EXIT_OK; goto done;

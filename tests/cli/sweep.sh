@@ -3,7 +3,9 @@
 # column (exit 2, nothing written); axes expand into the right runs (groups,
 # ranges, globs, a workload's parameters only for its runs); GNU parallel runs
 # them; finished runs are skipped; the merge has the swept values as columns
-# and is deterministic.
+# and is deterministic; a stale result (profile edited, another revision)
+# runs again; --slurm splits arrays below MaxArraySize (scripts only, no
+# Slurm here); sweep one takes digits only, --sbatch one line.
 #
 # usage: bash sweep.sh /path/to/memvirt
 set -u
@@ -151,6 +153,66 @@ grep -q '"revision": "0000000-other"' "$pres" && die "sweep one re-used a result
 "$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "after sweep one: $(cat err)"
 sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
 "$MV" sweep p.sweep 2>err && grep -q "written by memvirt revision 0000000-other" err || die "revision: $(cat err)"
+
+# --slurm without a Slurm: the job arrays it writes. Slurm refuses array
+# indices at or above MaxArraySize (default 1001), so 1500 pending runs
+# become two arrays (1001 and 499 tasks), each task running line
+# OFFSET+TASK of the manifest, and a merge job after both.
+cat > big.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 1..1500
+EOF
+# covered RUNS_DIR: every manifest line the arrays' tasks run, sorted
+covered() {
+    for s in "$1"/sweep-*.sbatch; do
+        off=$(sed -n 's/^OFFSET=//p' "$s")
+        spec=$(sed -n 's/^#SBATCH --array=//p' "$s")
+        grep -q '"$((OFFSET + SLURM_ARRAY_TASK_ID))"$' "$s" || die "$s: the task does not run OFFSET+TASK: $(cat "$s")"
+        for r in ${spec//,/ }; do
+            a=${r%-*}; b=${r#*-}
+            [ "$b" -lt "$2" ] || die "$s: index $b is not below MaxArraySize $2"
+            seq $((off + a)) $((off + b))
+        done
+    done | sort -n
+}
+PATH_NO_SLURM=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -x "$d/scontrol" ] || printf '%s:' "$d"; done)
+PATH="$PATH_NO_SLURM" "$MV" sweep big.sweep --slurm --no-submit 2>err || die "--slurm --no-submit of 1500 runs: $(cat err)"
+grep -q 'wrote 2 job array scripts (1500 runs' err || die "1500 runs: $(cat err)"
+grep -qx '#SBATCH --array=0-1000' big.runs/sweep-0.sbatch && grep -qx 'OFFSET=0' big.runs/sweep-0.sbatch \
+    || die "first array: $(grep -e array -e OFFSET big.runs/sweep-0.sbatch)"
+grep -qx '#SBATCH --array=0-498' big.runs/sweep-1.sbatch && grep -qx 'OFFSET=1001' big.runs/sweep-1.sbatch \
+    || die "second array: $(grep -e array -e OFFSET big.runs/sweep-1.sbatch)"
+[ "$(covered big.runs 1001 | tr '\n' ' ')" = "$(seq 0 1499 | tr '\n' ' ')" ] || die "the arrays do not cover runs 0..1499 once each"
+grep -q "sweep merge '$PWD/big.runs'" big.runs/merge.sbatch || die "merge job: $(cat big.runs/merge.sbatch)"
+# a cluster with a smaller MaxArraySize (a stand-in scontrol reports it), and
+# sparse pending runs: every pending line once, none finished
+mkdir -p bin
+printf '#!/bin/sh\necho "MaxArraySize            = 3"\n' > bin/scontrol && chmod +x bin/scontrol
+cat > small.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 1..8
+EOF
+PATH="$PWD/bin:$PATH" "$MV" sweep small.sweep --slurm --no-submit 2>err || die "small sweep: $(cat err)"
+grep -q 'wrote 3 job array scripts (8 runs' err || die "MaxArraySize 3, 8 pending: $(cat err)"
+SLURM_ARRAY_TASK_ID=1 sh small.runs/sweep-1.sbatch 2>err || die "running task 1 of array 2 failed: $(cat err)"
+id4=$(awk -F'\t' '$1 == "4" { print $2 }' small.runs/sweep.tsv)
+[ -s "small.runs/runs/$id4.json" ] || die "task 1 of the array at OFFSET 3 did not run manifest line 4"
+PATH="$PWD/bin:$PATH" "$MV" sweep small.sweep --slurm --no-submit 2>err || die "MaxArraySize 3: $(cat err)"
+grep -q 'wrote 3 job array scripts (7 runs' err || die "MaxArraySize 3, 7 pending: $(cat err)"
+grep -qx '#SBATCH --array=0,2' small.runs/sweep-1.sbatch && grep -qx 'OFFSET=3' small.runs/sweep-1.sbatch \
+    || die "the array around the finished run: $(grep -e array -e OFFSET small.runs/sweep-1.sbatch)"
+[ "$(covered small.runs 3 | tr '\n' ' ')" = "0 1 2 3 5 6 7 " ] || die "MaxArraySize 3: $(covered small.runs 3 | tr '\n' ' ')"
+
+# sweep one takes digits only; --sbatch takes one line
+for bad in +1 ' 1' -0 1x ''; do
+    "$MV" sweep one s.runs "$bad" 2>err; [ $? -eq 2 ] && grep -q "INDEX '$bad': expected a non-negative integer" err \
+        || die "sweep one '$bad': $(cat err)"
+done
+"$MV" sweep s.sweep --slurm --no-submit --sbatch "$(printf -- '--time=5\nhostname')" 2>err; [ $? -eq 2 ] \
+    && grep -q -- "--sbatch option #1: a line break in '--time=5...'" err || die "--sbatch with a newline: $(cat err)"
+grep -q hostname s.runs/sweep-*.sbatch 2>/dev/null && die "--sbatch with a newline reached a batch script"
 
 # a failing run (the guest runs out of memory): its message is shown, tagged
 # with its index, the others finish, and the sweep exits 1
