@@ -128,8 +128,13 @@ uint64_t model_heap_pages(void);   /* the heap MQ_FORK_HEAP's parent has written
 #define MODEL_MMAP_ADDR 0x200000000000ull   /* where both mmap/munmap loops map */
 
 /* replay.c: memwalk's events carried out on the host (--verify); ns of the
- * walk phase, the span model_memwalk_ns marks. 0 or -1 after mv_error. */
-int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns);
+ * walk phase, the span model_memwalk_ns marks, and the share of the working
+ * set the kernel backed with huge pages at the end of the walk (-1: not
+ * known). 0 or -1 after mv_error. */
+int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns, double *huge_share);
+/* This process's anonymous memory on transparent huge pages, KiB
+ * (/proc/self/smaps_rollup), or -1. bench_walk.c. */
+long calib_anon_huge_kb(void);
 
 /* fit.c: set one cost entry so that the model reproduces a host figure. */
 struct fit_result {
