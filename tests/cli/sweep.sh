@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sweep.sh: `memvirt sweep`: spec errors are one line naming file, line and
 # column (exit 2, nothing written); axes expand into the right runs (groups,
-# ranges, globs, a workload's parameters only for its runs); GNU parallel runs
+# ranges, globs, exclusions, @vmexits, a workload's parameters only for its runs); GNU parallel runs
 # them; finished runs are skipped; the merge has the swept values as columns
 # and is deterministic; a stale result (profile edited, another revision)
 # runs again; --slurm splits arrays below MaxArraySize (scripts only, no
@@ -79,6 +79,28 @@ grep -q $'\t--mode native --workload lmbench --seed 2 --param lmbench.iterations
 grep -q $'\t--mode pv-pibooster --workload netio --param netio.seconds=1$' list || die "glob pv* or netio run: $(cat list)"
 grep -q 'netio --.*lmbench\.\|lmbench --.*netio\.' list && die "a workload's parameter reached another workload's run"
 [ ! -e g.runs ] || die "--list wrote files"
+# exclusions and the @vmexits set: every mode but the excluded, generically
+printf 'mode = *, !pv*\nworkload = lmbench\n' > x.sweep
+"$MV" sweep x.sweep --list 2>err | sed 's/.*--mode \([^ ]*\) .*/\1/' > got || die "exclusion: $(cat err)"
+"$MV" list | sed -n '/^modes:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p' | grep -v '^pv' > want
+[ -s want ] && cmp -s got want || die "'*, !pv*' gave $(tr '\n' ' ' < got), expected $(tr '\n' ' ' < want)"
+printf 'mode = !native\nworkload = lmbench\n' > x.sweep
+"$MV" sweep x.sweep --list | sed 's/.*--mode \([^ ]*\) .*/\1/' > got
+"$MV" list | sed -n '/^modes:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p' | grep -vx native > want
+cmp -s got want || die "'!native' alone gave $(tr '\n' ' ' < got)"
+printf 'mode = @vmexits\nworkload = lmbench\n' > x.sweep
+"$MV" sweep x.sweep --list > got 2>err || die "@vmexits: $(cat err)"
+grep -q -- '--mode hap ' got && ! grep -q -- '--mode native \|--mode pv ' got || die "@vmexits: $(cat got)"
+printf 'mode = @vmexits\nworkload = lmbench\nclustering.enable = true\n' > x.sweep
+"$MV" sweep x.sweep --list >/dev/null 2>err || die "@vmexits does not all take --clustering: $(cat err)"
+expect_bad() { printf '%b' "$2" > x.sweep; "$MV" sweep x.sweep --list >/dev/null 2>err; [ $? -eq 2 ] && grep -q -- "$3" err \
+    && [ "$(wc -l < err)" -eq 1 ] || die "$1: $(cat err)"; }
+expect_bad "a typo in an exclusion" 'mode = *, !nativ\nworkload = lmbench\n' "x.sweep:1:11: '!nativ' excludes no mode"
+expect_bad "excluding everything" 'mode = pv, !p*\nworkload = lmbench\n' "x.sweep:1:12: '!p\*' leaves no mode"
+expect_bad "a bare '!'" 'mode = *, !\nworkload = lmbench\n' "x.sweep:1:11: expected a name or a glob after '!'"
+expect_bad "an unknown set" 'mode = @exits\nworkload = lmbench\n' "x.sweep:1:8: unknown mode set '@exits'"
+expect_bad "a workload set" 'mode = native\nworkload = @vmexits\n' "x.sweep:2:12: unknown workload set"
+
 # --set replaces an axis everywhere, and may name a workload the sweep does not run
 "$MV" sweep g.sweep --list --set seed=7 --set memwalk.refs=10 >list2 2>err || die "--set: $(cat err)"
 [ "$(wc -l < list2)" -eq 6 ] && [ "$(grep -c -- '--seed 7 ' list2)" -eq 6 ] || die "--set seed=7 did not replace the seed axis everywhere: $(cat list2)"
