@@ -135,7 +135,8 @@ int calibrate_verify(struct calib *c, const char *path)
         row("lmbench fork+sh", "latency", model_eval(&MQ_FORK_SH, cost), &pr.fork_sh);
     else
         not_measured(&missing, "lmbench fork+sh", "latency", model_eval(&MQ_FORK_SH, cost),
-                     "/bin/sh -c could not be run");
+                     pr.exec_ok ? "/bin/sh -c running the static test program failed"
+                                : "it runs the static test program (--hello) through /bin/sh, and that could not be run");
     fflush(stdout);
 
     double huge_tlb, huge_chase, huge_fault;
