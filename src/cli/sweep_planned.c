@@ -22,10 +22,10 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
         if (v && !strcmp(w, "--workload"))
             workload = v;
     }
-    free(copy);
     struct sim_config cfg;
     int quiet = mv_error_quiet(1);
     int rc = config_init(&cfg, workload);
+    free(copy);   /* workload pointed into it */
     /* in the order check_run applies them: the profile, then the rest */
     for (int pass = 0; pass < 2 && !rc; pass++) {
         char *c2 = mv_strdup(args), *s2 = NULL;
