@@ -21,7 +21,7 @@
 
 struct area { char *raw, *p; size_t rawlen, len; };
 
-static long anon_huge_kb(void)
+long calib_anon_huge_kb(void)
 {
     FILE *f = fopen("/proc/self/smaps_rollup", "r");
     if (!f)
@@ -104,12 +104,12 @@ int bench_chase(const struct calib *c, uint64_t ws, struct chase_result *out)
     memset(out, 0, sizeof *out);
     if (area_map(&small, ws, 0))
         return -1;
-    long before = anon_huge_kb();
+    long before = calib_anon_huge_kb();
     if (area_map(&huge, ws, 1)) {
         area_unmap(&small);
         return -1;
     }
-    long after = anon_huge_kb();
+    long after = calib_anon_huge_kb();
     out->huge_share = before >= 0 && after >= 0 ? (double)(after - before) * 1024 / (double)huge.len : -1;
     size_t pages = ws / 4096;
     void *s4 = link_cycle(small.p, pages, 4096, 1), *s2 = link_cycle(huge.p, pages, 4096, 1);

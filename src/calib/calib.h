@@ -128,8 +128,13 @@ uint64_t model_heap_pages(void);   /* the heap MQ_FORK_HEAP's parent has written
 #define MODEL_MMAP_ADDR 0x200000000000ull   /* where both mmap/munmap loops map */
 
 /* replay.c: memwalk's events carried out on the host (--verify); ns of the
- * walk phase, the span model_memwalk_ns marks. 0 or -1 after mv_error. */
-int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns);
+ * walk phase, the span model_memwalk_ns marks, and the share of the working
+ * set the kernel backed with huge pages at the end of the walk (-1: not
+ * known). 0 or -1 after mv_error. */
+int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns, double *huge_share);
+/* This process's anonymous memory on transparent huge pages, KiB
+ * (/proc/self/smaps_rollup), or -1. bench_walk.c. */
+long calib_anon_huge_kb(void);
 
 /* fit.c: set one cost entry so that the model reproduces a host figure. */
 struct fit_result {
@@ -140,6 +145,37 @@ struct fit_result {
 };
 int fit_entry(const char *entry, const struct model_q *q, double host_ns, struct cost *cost,
               struct fit_result *out);
+
+/* host.c: how busy the machine is: the 1-minute load average
+ * (/proc/loadavg) and the CPU time all CPUs spent, with its steal part
+ * (/proc/stat's "cpu" line; steal: time a virtual CPU was ready but its
+ * hypervisor ran something else). ok: both files were read. */
+struct calib_load { int ok; double load1; unsigned long long total, steal; long online; };
+void calib_load_read(struct calib_load *l);
+/* A header comment describing the load between `a` and `b` into buf. */
+void calib_load_note(const struct calib_load *a, const struct calib_load *b, char *buf, size_t size);
+/* A warning on stderr when l's load average exceeds the online CPUs
+ * (CPU-time timing does not hide that); `when`: "at the start" ... */
+void calib_load_warn(const struct calib_load *l, const char *when);
+
+/* One cost entry as calibrate found it. status NULL: not measured, the
+ * compiled default applies (note, if set, says why). */
+struct calib_entry {
+    const char *status;     /* measured, fitted, bound */
+    double cycles;          /* the entry's value */
+    double lo, hi;          /* its spread (cycles), lo > hi: none */
+    double ns;              /* the host figure it comes from */
+    unsigned reps;
+    char method[PROFILE_VALUE_MAX];
+    char note[PROFILE_VALUE_MAX];
+};
+/* Write the profile at `path` (atomically): `out`'s lines, then a cost.*
+ * line for each entry of rec[] (cost_params.n of them, in cost_params'
+ * order) that has a status; the others, and `header`, go into the comment
+ * block as "cost.NAME = VALUE status=default (not measured; ...)". Loads
+ * the file back and checks it gives `cost`. 0 or -1 after mv_error. */
+int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
+                        const struct calib_entry *rec, const char *header);
 
 /* calibrate.c and verify.c: the two commands. */
 int calibrate_run(struct calib *c, const char *out_path, const char *cmdline);

@@ -14,25 +14,15 @@
 #include <math.h>
 #include <string.h>
 
-struct rec {
-    const char *status;
-    double cycles;          /* the entry's value */
-    double lo, hi;          /* its spread (cycles), lo > hi: none */
-    double ns;              /* the host figure it comes from */
-    unsigned reps;
-    char method[PROFILE_VALUE_MAX];
-    char note[PROFILE_VALUE_MAX];
-};
-
 struct calrun {
     struct calib *c;
     struct calib_host host;
     struct cost cost;                   /* the profile being built */
-    struct rec rec[64];                 /* by index in cost_params */
+    struct calib_entry rec[64];          /* by index in cost_params */
     struct profile out;
 };
 
-static struct rec *rec_of(struct calrun *r, const char *entry)
+static struct calib_entry *rec_of(struct calrun *r, const char *entry)
 {
     const struct param_def *d = param_find(&cost_params, entry);
     MV_ASSERT(d, "calibrate: no cost entry %s", entry);
@@ -57,9 +47,9 @@ static void set_cost(struct calrun *r, const char *entry, double cycles)
 static void measured(struct calrun *r, const char *entry, const char *status, const struct calib_stat *s,
                      double scale, const char *method, const char *note)
 {
-    struct rec *x = rec_of(r, entry);
+    struct calib_entry *x = rec_of(r, entry);
     double g = r->c->core_ghz * scale;
-    *x = (struct rec){ .status = status, .cycles = s->med * g, .lo = s->lo * g, .hi = s->hi * g,
+    *x = (struct calib_entry){ .status = status, .cycles = s->med * g, .lo = s->lo * g, .hi = s->hi * g,
                        .ns = s->med * scale, .reps = s->reps };
     snprintf(x->method, sizeof x->method, "%s", method);
     snprintf(x->note, sizeof x->note, "%s", note ? note : "");
@@ -70,7 +60,7 @@ static void measured(struct calrun *r, const char *entry, const char *status, co
 static void fitted(struct calrun *r, const char *entry, const struct model_q *q, const struct calib_stat *s,
                    const char *method, const char *note)
 {
-    struct rec *x = rec_of(r, entry);
+    struct calib_entry *x = rec_of(r, entry);
     struct fit_result f;
     calib_log(r->c, "  fit %-14s to the host's %s (%.1f ns) ...", entry, q->name, s->med);
     if (!s->reps || fit_entry(entry, q, s->med, &r->cost, &f)) {
@@ -79,7 +69,7 @@ static void fitted(struct calrun *r, const char *entry, const struct model_q *q,
         snprintf(x->note, sizeof x->note, "the host figure (%s) was not measured", q->name);
         return;
     }
-    *x = (struct rec){ .status = "fitted", .cycles = f.value, .ns = s->med, .reps = s->reps };
+    *x = (struct calib_entry){ .status = "fitted", .cycles = f.value, .ns = s->med, .reps = s->reps };
     x->lo = fmax(0, f.value + (s->lo - s->med) / f.slope);
     x->hi = fmax(0, f.value + (s->hi - s->med) / f.slope);
     snprintf(x->method, sizeof x->method, "%s; the native model gives %.1f ns with it (%.1f before)", method,
@@ -123,6 +113,11 @@ static const char *default_reason(const char *name)
         { "io_walk", "an IOMMU page walk; not visible from user space" },
         { "dma", "device DMA time; no device here to time" },
         { "vm_exit", "no hardware VM exit to time (see measured.vm_*)" },
+        { "cpi", "the work between a program's references depends on the program, not on the host's memory system" },
+        { "ssp_trap", "a trap to a RISC-V machine mode; no such hardware here" },
+        { "shadow_", "shadow-paging hypervisor work; no shadow-paging hypervisor here" },
+        { "ept_fill", "a hypervisor's EPT violation handling; not visible from a guest or from user space" },
+        { "bt_", "binary translation of guest code; no binary translator here" },
     };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         if (!strncmp(name, reasons[i].prefix, strlen(reasons[i].prefix)))
@@ -130,28 +125,35 @@ static const char *default_reason(const char *name)
     return "not measured by calibrate";
 }
 
-static void write_entries(struct calrun *r)
+/* The cost.* lines of every entry calibrate set (measured, fitted, bound)
+ * into `out`; every other entry becomes a comment line in `comment`, which
+ * names the value the compiled default has today but is never loaded: a
+ * later change of a default reaches runs under this profile. */
+static void write_entries(const struct cost *cost, const struct calib_entry *rec, struct profile *out,
+                          FILE *comment)
 {
+    int first = 1;
     for (size_t i = 0; i < cost_params.n; i++) {
         const struct param_def *d = &cost_params.defs[i];
-        struct rec *x = &r->rec[i];
+        const struct calib_entry *x = &rec[i];
         char key[PROFILE_KEY_MAX], val[64];
         snprintf(key, sizeof key, "cost.%s", d->name);
-        if (d->type == P_DBL) {
-            double v;
-            memcpy(&v, (char *)&r->cost + d->off, sizeof v);
-            snprintf(val, sizeof val, "%.3f", v);
-        } else {
-            uint64_t v;
-            memcpy(&v, (char *)&r->cost + d->off, sizeof v);
-            snprintf(val, sizeof val, "%llu", (unsigned long long)v);
-        }
-        struct profile_line *l = profile_add(&r->out, key, val);
+        param_format(d, cost, val, sizeof val);
         if (!x->status) {
-            profile_attr(l, "status", "default");
-            profile_attr(l, "method", "%s", x->note[0] ? x->note : default_reason(d->name));
+            if (first)
+                fputs("\nEntries not measured here: the compiled default of the memvirt that loads this\n"
+                      "profile applies to each (shown as a comment, never loaded):", comment);
+            first = 0;
+            fprintf(comment, "\n%s = %s status=default (not measured; the compiled default applies): %s", key, val,
+                    x->note[0] ? x->note : default_reason(d->name));
             continue;
         }
+        if (d->type == P_DBL) {
+            double v;
+            memcpy(&v, (const char *)cost + d->off, sizeof v);
+            snprintf(val, sizeof val, "%.3f", v);
+        }
+        struct profile_line *l = profile_add(out, key, val);
         profile_attr(l, "status", "%s", x->status);
         if (x->ns > 0)
             profile_attr(l, "ns", "%.1f", x->ns);
@@ -168,6 +170,29 @@ static void write_entries(struct calrun *r)
     }
 }
 
+int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
+                        const struct calib_entry *rec, const char *header)
+{
+    char *comment = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&comment, &len);
+    MV_ASSERT(f, "calibrate: open_memstream");
+    fputs(header, f);
+    write_entries(cost, rec, out, f);
+    fclose(f);
+    int rc = profile_save(path, out, comment);
+    free(comment);
+    struct profile back;
+    if (!rc && profile_load(&back, path) == 0) {   /* what we wrote must load, and give these costs */
+        if (memcmp(&back.cost, cost, sizeof back.cost))
+            rc = mv_error("calibrate: %s does not load back to the costs calibrate chose", path);
+        profile_free(&back);
+    } else if (!rc) {
+        rc = -1;
+    }
+    return rc;
+}
+
 static void diff_stat(const struct calib_stat *a, const struct calib_stat *b, double div, struct calib_stat *out)
 {
     /* a - b per `div`; the spread combines both ends conservatively */
@@ -180,6 +205,9 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     struct calrun *r = mv_calloc(1, sizeof *r);
     r->c = c;
     param_defaults(&cost_params, &r->cost);
+    struct calib_load load0, load1;
+    calib_load_read(&load0);
+    calib_load_warn(&load0, "at the start");
     calib_host(&r->host);
     const struct calib_host *h = &r->host;
     calib_log(c, "host: %s; %s\n", h->cpu, h->kernel);
@@ -412,22 +440,16 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
         }
     }
 
-    write_entries(r);
-    char comment[1024];
-    snprintf(comment, sizeof comment,
+    calib_load_read(&load1);
+    calib_load_warn(&load1, "at the end");
+    char load_note[512], header[2048];
+    calib_load_note(&load0, &load1, load_note, sizeof load_note);
+    snprintf(header, sizeof header,
              "memvirt cost profile of this host, measured by:\n  %s\n"
              "Format and the meaning of each entry: docs/cost-model.md. Values are cycles at cost.clock_ghz;\n"
              "ns= is the host figure an entry comes from (median), spread= its 10th..90th percentile\n"
-             "over reps= repetitions, in the entry's unit.", cmdline);
-    int rc = profile_save(out_path, &r->out, comment);
-    struct profile back;
-    if (!rc && profile_load(&back, out_path) == 0) {   /* what we wrote must load, and give these costs */
-        if (memcmp(&back.cost, &r->cost, sizeof back.cost))
-            rc = mv_error("calibrate: %s does not load back to the costs calibrate chose", out_path);
-        profile_free(&back);
-    } else if (!rc) {
-        rc = -1;
-    }
+             "over reps= repetitions, in the entry's unit.\n%s", cmdline, load_note);
+    int rc = calib_write_profile(out_path, &r->out, &r->cost, r->rec, header);
     if (!rc)
         calib_log(c, "wrote %s\n", out_path);
     profile_free(&r->out);

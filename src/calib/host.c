@@ -5,6 +5,7 @@
  * them so that a reader knows what its figures stand for. */
 #define _GNU_SOURCE
 #include "calib/calib.h"
+#include "lib/err.h"
 #include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,4 +119,43 @@ void calib_host(struct calib_host *h)
     snprintf(h->thp, sizeof h->thp, "%.*s", l && r ? (int)(r - l - 1) : 7, l && r ? l + 1 : "unknown");
 
     tlb_geometry(h->tlb, sizeof h->tlb, !strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine"));
+}
+
+void calib_load_read(struct calib_load *l)
+{
+    *l = (struct calib_load){ .online = sysconf(_SC_NPROCESSORS_ONLN) };
+    char buf[512];
+    read_line("/proc/loadavg", buf, sizeof buf);
+    int ok = sscanf(buf, "%lf", &l->load1) == 1;
+    read_line("/proc/stat", buf, sizeof buf);
+    unsigned long long v[8] = { 0 };   /* user nice system idle iowait irq softirq steal */
+    ok &= sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                 &v[6], &v[7]) == 8;
+    for (int i = 0; i < 8; i++)
+        l->total += v[i];
+    l->steal = v[7];
+    l->ok = ok;
+}
+
+void calib_load_note(const struct calib_load *a, const struct calib_load *b, char *buf, size_t size)
+{
+    if (!a->ok || !b->ok) {
+        snprintf(buf, size, "Load: /proc/loadavg or /proc/stat could not be read.");
+        return;
+    }
+    unsigned long long dt = b->total - a->total, ds = b->steal - a->steal;
+    snprintf(buf, size,
+             "Load: 1-minute load average %.2f at the start, %.2f at the end, on %ld online CPUs;\n"
+             "steal time (/proc/stat) during calibration: %.1f%% of all CPUs' time.%s",
+             a->load1, b->load1, a->online, dt ? 100.0 * (double)ds / (double)dt : 0.0,
+             a->load1 > (double)a->online || b->load1 > (double)b->online
+                 ? "\nThe load exceeded the CPUs: other work shared them, and kernel-path figures may be inflated." : "");
+}
+
+void calib_load_warn(const struct calib_load *l, const char *when)
+{
+    if (l->ok && l->load1 > (double)l->online)
+        mv_warn("calibrate: the 1-minute load average %s (%.2f) exceeds the %ld online CPUs: other work shares "
+                "them, and figures of kernel paths (fork, faults, mprotect) can come out several times too high "
+                "even with CPU-time timing", when, l->load1, l->online);
 }

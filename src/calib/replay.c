@@ -62,8 +62,10 @@ static uint64_t access_batch(const struct event *e, const struct ws *ws, int dep
     return sum;
 }
 
-int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns)
+int replay_memwalk(const struct calib *c, const char *const *params, double *walk_ns, double *huge_share)
 {
+    *huge_share = -1;
+    long huge_before = calib_anon_huge_kb();
     struct sim_config cfg;
     if (config_init(&cfg, "memwalk"))
         return -1;
@@ -103,6 +105,10 @@ int replay_memwalk(const struct calib *c, const char *const *params, double *wal
             break;
         case EV_EXIT:
             walking = 0;
+            if (ws.len && huge_before >= 0) {   /* how much of it THP really backed */
+                long now = calib_anon_huge_kb();
+                *huge_share = now >= 0 ? (double)(now - huge_before) * 1024 / (double)ws.len : -1;
+            }
             if (ws.len)
                 munmap((void *)ws.lo, ws.len);
             ws.len = 0;

@@ -34,30 +34,42 @@ static const char *const chase_heavy[] = { "memwalk.ws_mb=1024", "memwalk.patter
 static const char *const chase_base[] = { "memwalk.ws_mb=1024", "memwalk.pattern=chase", "memwalk.write_pct=0",
                                           "memwalk.page_size=2m", MW_REFS, NULL };
 
-struct replay_arg { const char *const *params; };
+struct replay_arg { const char *const *params; double huge; };
 
 static double replay_rep(const struct calib *c, void *arg)
 {
-    double ns;
-    if (replay_memwalk(c, ((struct replay_arg *)arg)->params, &ns))
+    struct replay_arg *ra = arg;
+    double ns, huge;
+    if (replay_memwalk(c, ra->params, &ns, &huge))
         return -1;
+    if (huge >= 0 && (ra->huge < 0 || huge < ra->huge))
+        ra->huge = huge;   /* the least covered run */
     return ns / MW_REFS_N;
 }
 
-/* Host: median over repetitions of (run a - run b), alternating. */
-static int host_diff(struct calib *c, const char *const *a, const char *const *b, struct calib_stat *out)
+/* Host: median over repetitions of (run a - run b), alternating; b_huge:
+ * the least share of b's working set on huge pages over its runs (-1: not
+ * known). -1 (why[] says why) if a replay failed. */
+static int host_diff(struct calib *c, const char *const *a, const char *const *b, struct calib_stat *out,
+                     double *b_huge, char *why, size_t n)
 {
     unsigned reps = c->reps < 7 ? c->reps : 7;   /* each run takes a while */
     double v[7];
-    struct replay_arg ra = { a }, rb = { b };
-    replay_rep(c, &ra);                          /* warm-up */
-    for (unsigned i = 0; i < reps; i++) {
+    struct replay_arg ra = { a, -1 }, rb = { b, -1 };
+    int quiet = mv_error_quiet(1);   /* the reason goes into the row */
+    int bad = replay_rep(c, &ra) < 0;              /* warm-up */
+    for (unsigned i = 0; i < reps && !bad; i++) {
         double x = replay_rep(c, &ra), y = replay_rep(c, &rb);
-        if (x < 0 || y < 0)
-            return -1;
+        bad = x < 0 || y < 0;
         v[i] = x - y;
     }
+    mv_error_quiet(quiet);
+    if (bad) {
+        snprintf(why, n, "%s", mv_last_error());
+        return -1;
+    }
     calib_stats(v, reps, out);
+    *b_huge = rb.huge;
     return 0;
 }
 
@@ -65,6 +77,29 @@ static void row(const char *name, const char *what, double pred, const struct ca
 {
     double err = m->med != 0 ? (pred - m->med) / fabs(m->med) * 100 : NAN;
     printf("| %-24s | %-34s | %12.1f | %12.1f | %9.1f..%-9.1f | %+7.1f%% |\n", name, what, pred, m->med, m->lo, m->hi, err);
+}
+
+/* A row the host could not give: said in its place, and counted. */
+static void not_measured(unsigned *missing, const char *name, const char *what, double pred, const char *why)
+{
+    printf("| %-24s | %-34s | %12.1f | not measured: %s | | |\n", name, what, pred, why);
+    ++*missing;
+}
+
+/* One memwalk row: the host's a minus b against the model's; the 2 MiB
+ * baseline's huge-page coverage into huge[]. */
+static void memwalk_row(struct calib *c, unsigned *missing, const char *name, const char *what,
+                        const char *const *a, const char *const *b, const struct cost *cost, double *huge)
+{
+    struct calib_stat m;
+    char why[600];
+    double pred = (model_memwalk_ns(a, cost) - model_memwalk_ns(b, cost)) / MW_REFS_N;
+    *huge = -1;
+    if (host_diff(c, a, b, &m, huge, why, sizeof why))
+        not_measured(missing, name, what, pred, why);
+    else
+        row(name, what, pred, &m);
+    fflush(stdout);
 }
 
 int calibrate_verify(struct calib *c, const char *path)
@@ -86,37 +121,57 @@ int calibrate_verify(struct calib *c, const char *path)
     printf("|%s|%s|%s|%s|%s|%s|\n", "--------------------------", "------------------------------------",
            "-------------:", "-------------:", "----------------------", "--------:");
     fflush(stdout);
+    unsigned missing = 0;
     calib_log(c, "lmbench on the host ...\n");
     struct proc_result pr;
     bench_proc(c, &pr, 1);
     row("lmbench fork+exit", "latency", model_eval(&MQ_FORK_EXIT, cost), &pr.fork_exit);
     if (pr.exec_ok)
         row("lmbench fork+execve", "latency", model_eval(&MQ_FORK_EXEC, cost), &pr.fork_exec);
+    else
+        not_measured(&missing, "lmbench fork+execve", "latency", model_eval(&MQ_FORK_EXEC, cost),
+                     "the static test program (--hello, memvirt-hello) could not be run");
     if (pr.sh_ok)
         row("lmbench fork+sh", "latency", model_eval(&MQ_FORK_SH, cost), &pr.fork_sh);
+    else
+        not_measured(&missing, "lmbench fork+sh", "latency", model_eval(&MQ_FORK_SH, cost),
+                     pr.exec_ok ? "/bin/sh -c running the static test program failed"
+                                : "it runs the static test program (--hello) through /bin/sh, and that could not be run");
     fflush(stdout);
 
+    double huge_tlb, huge_chase, huge_fault;
     calib_log(c, "memwalk fault-heavy on the host ...\n");
-    struct calib_stat m;
-    if (!host_diff(c, fault_heavy, fault_base, &m)) {
-        double pred = (model_memwalk_ns(fault_heavy, cost) - model_memwalk_ns(fault_base, cost)) / MW_REFS_N;
-        row("memwalk fault-heavy", "per reference, minus no remapping", pred, &m);
-    }
-    fflush(stdout);
+    memwalk_row(c, &missing, "memwalk fault-heavy", "per reference, minus no remapping", fault_heavy, fault_base,
+                cost, &huge_fault);
     calib_log(c, "memwalk TLB-heavy on the host ...\n");
-    if (!host_diff(c, tlb_heavy, tlb_base, &m)) {
-        double pred = (model_memwalk_ns(tlb_heavy, cost) - model_memwalk_ns(tlb_base, cost)) / MW_REFS_N;
-        row("memwalk TLB-heavy", "per reference, 4 KiB minus 2 MiB", pred, &m);
-    }
+    memwalk_row(c, &missing, "memwalk TLB-heavy", "per reference, 4 KiB minus 2 MiB", tlb_heavy, tlb_base, cost,
+                &huge_tlb);
     calib_log(c, "memwalk TLB-heavy, loads only, on the host ...\n");
-    if (!host_diff(c, chase_heavy, chase_base, &m)) {
-        double pred = (model_memwalk_ns(chase_heavy, cost) - model_memwalk_ns(chase_base, cost)) / MW_REFS_N;
-        row("memwalk TLB-heavy, loads", "per reference, 4 KiB minus 2 MiB", pred, &m);
-    }
+    memwalk_row(c, &missing, "memwalk TLB-heavy, loads", "per reference, 4 KiB minus 2 MiB", chase_heavy,
+                chase_base, cost, &huge_chase);
     printf("\nfault-heavy: %s; base: %s\nTLB-heavy: %s (20%% writes); base: %s\n"
            "TLB-heavy, loads: the same with memwalk.write_pct=0\n", "ws_mb=64 remap_every=2000 remap_kb=512",
            "the same without remapping", "ws_mb=1024 pattern=chase", "the same on 2 MiB pages");
     printf("memwalk rows: refs=2000000, seed 1; the host replays memwalk's own events (src/calib/replay.c).\n");
+    /* The 2 MiB baselines hold only if the kernel gave huge pages (THP may
+     * fall back to 4 KiB pages, e.g. when memory is fragmented). */
+    const double hs[] = { huge_tlb, huge_chase };
+    const char *const hn[] = { "TLB-heavy", "TLB-heavy, loads" };
+    for (unsigned i = 0; i < 2; i++) {
+        if (hs[i] < 0) {
+            printf("%s: the 2 MiB baseline's huge-page coverage is not known (no /proc/self/smaps_rollup, "
+                   "or the row was not measured)\n", hn[i]);
+            continue;
+        }
+        printf("%s: the 2 MiB baseline had %.0f%% of its working set on huge pages (the least of its runs)\n",
+               hn[i], hs[i] * 100);
+        if (hs[i] < 0.9)
+            calib_log(c, "warning: %s: only %.0f%% of the 2 MiB baseline was on huge pages: the row understates "
+                         "what translation costs\n", hn[i], hs[i] * 100);
+    }
+    (void)huge_fault;
+    if (missing)
+        mv_error("calibrate --verify: %u row%s not measured (see the table)", missing, missing == 1 ? "" : "s");
     profile_free(&p);
-    return 0;
+    return missing ? -1 : 0;
 }

@@ -33,11 +33,13 @@ static void sweep_usage(FILE *f)
           "                     its extension, plus .runs, in the current directory)\n"
           "  -j N               run N at a time through GNU parallel (default: one per core)\n"
           "  --set KEY=VALUES   replace or add an axis, as a spec line would (repeatable)\n"
-          "  --list             print the runs (index, id, done or pending, arguments); run nothing\n"
-          "  --slurm            write DIR/sweep.sbatch, a job array of the pending runs, and sbatch it\n"
+          "  --list             print the runs (index, id, done, stale or pending, arguments); run nothing\n"
+          "  --slurm            write DIR/sweep-K.sbatch, job arrays of the pending runs (each below the\n"
+          "                     cluster's MaxArraySize, default 1001), and DIR/merge.sbatch, which runs\n"
+          "                     'sweep merge' after them all; sbatch them\n"
           "  --sbatch OPTION    an extra #SBATCH option (repeatable), e.g. --sbatch --partition=short\n"
-          "  --wait             wait for the array to finish (sbatch --wait)\n"
-          "  --no-submit        write the batch script only\n"
+          "  --wait             wait for the arrays and the merge to finish (sbatch --wait)\n"
+          "  --no-submit        write the batch scripts only\n"
           "spec format and more examples: docs/sweeps.md\n\n", f);
     fputs(EXIT_STATUS_HELP, f);
     fputs("\nexample (a spec of --set axes alone; /dev/null is an empty spec file):\n"
@@ -144,7 +146,15 @@ int cmd_sweep(int argc, char **argv)
         case O_SET: sets[nsets++] = optarg; break;
         case O_LIST: list = 1; break;
         case O_SLURM: slurm = 1; break;
-        case O_SBATCH: o.sbatch[o.nsbatch++] = optarg; break;
+        case O_SBATCH:
+            if (strpbrk(optarg, "\r\n")) {   /* it would become more lines of the batch script */
+                mv_error("sweep: --sbatch option #%u: a line break in '%.*s...': one #SBATCH option per --sbatch",
+                         o.nsbatch + 1, (int)strcspn(optarg, "\r\n"), optarg);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            o.sbatch[o.nsbatch++] = optarg;
+            break;
         case O_WAIT: o.wait = 1; break;
         case O_NOSUBMIT: o.submit = 0; break;
         case O_HELP: sweep_usage(stdout); rc = EXIT_OK; goto done;
@@ -200,7 +210,8 @@ int cmd_sweep(int argc, char **argv)
     if (list) {
         for (unsigned r = 0; r < plan.nruns; r++)
             printf("%u\t%s\t%s\t%s\n", r, plan.runs[r].id,
-                   access(sweep_result_path(dir, plan.runs[r].id, "json"), F_OK) ? "pending" : "done",
+                   sweep_result_current(dir, &plan.runs[r], 0) ? "done"
+                   : access(sweep_result_path(dir, plan.runs[r].id, "json"), F_OK) ? "pending" : "stale",
                    plan.runs[r].args);
         rc = EXIT_OK;
         goto done;
@@ -225,7 +236,7 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     pending = mv_calloc(plan.nruns ? plan.nruns : 1, sizeof *pending);
-    unsigned npend = sweep_pending(&plan, abs_dir, pending);
+    unsigned npend = sweep_pending(&plan, abs_dir, pending, 1);
     unsigned before = plan.nruns - npend;
     if (!npend) {
         fprintf(stderr, "sweep: all %u runs already finished in %s; merge with 'memvirt sweep merge %s'\n",
@@ -235,7 +246,7 @@ int cmd_sweep(int argc, char **argv)
     }
     rc = slurm ? sweep_exec_slurm(&o, &plan, pending, npend) : sweep_exec_local(&o, pending, npend);
     if (rc != EXIT_USAGE && (!slurm || (o.wait && o.submit))) {
-        unsigned left = sweep_pending(&plan, abs_dir, pending);
+        unsigned left = sweep_pending(&plan, abs_dir, pending, 0);
         if (left)
             fprintf(stderr, "sweep: %u runs: %u finished now, %u before, %u without a result (see the messages above)\n",
                     plan.nruns, plan.nruns - left - before, before, left);

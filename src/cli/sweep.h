@@ -15,8 +15,17 @@ struct sweep_opts {
     int submit;             /* 0: write the batch script only */
 };
 
-/* Indices (first of each id) of runs without a result yet. */
-unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out);
+/* Indices (first of each id) of runs without a current result (none yet,
+ * or a stale one: sweep_result_current). say: name the stale ones on stderr. */
+unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out, int say);
+/* 1 if run r has a result in dir that is current: its JSON's "revision" is
+ * this memvirt's and its "params" are what r's arguments give now (a profile
+ * file's contents included); 0 if none or a stale one (say: print why on
+ * stderr, and that it runs again). sweep_stale.c. */
+int sweep_result_current(const char *dir, const struct sweep_run *r, int say);
+/* The configuration run arguments give today, as JSON text the way a
+ * result records it (malloc'd), or NULL with why[] filled. sweep_planned.c. */
+char *sweep_planned_json(const char *args, char *why, size_t n);
 /* Path of run id's result: DIR/runs/ID.json (static buffer). */
 const char *sweep_result_path(const char *dir, const char *id, const char *ext);
 

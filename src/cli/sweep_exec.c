@@ -34,12 +34,16 @@ static int by_index(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out)
+unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out, int say)
 {
     unsigned n = 0;
-    for (unsigned r = 0; r < p->nruns; r++)
-        if (access(sweep_result_path(dir, p->runs[r].id, "json"), F_OK))
+    for (unsigned r = 0; r < p->nruns; r++) {
+        int dup = 0;   /* the same id earlier in the plan: checked (and said) once */
+        for (unsigned i = 0; i < n && !dup; i++)
+            dup = !strcmp(p->runs[out[i]].id, p->runs[r].id);
+        if (dup || !sweep_result_current(dir, &p->runs[r], say))
             out[n++] = r;
+    }
     /* the same run listed twice (two groups) runs once: keep its first index */
     sort_plan = p;
     qsort(out, n, sizeof *out, by_id);
@@ -178,6 +182,72 @@ static void sh_quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+/* Slurm's MaxArraySize (`scontrol show config`): array indices must stay
+ * below it. 1001, Slurm's default, when scontrol is not there to ask. */
+static unsigned max_array_size(void)
+{
+    unsigned n = 1001;
+    if (!on_path("scontrol"))
+        return n;
+    fflush(NULL);
+    FILE *f = popen("scontrol show config 2>/dev/null", "r");
+    if (!f)
+        return n;
+    char line[512];
+    unsigned v;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MaxArraySize = %u", &v) == 1 && v > 0)
+            n = v;
+    pclose(f);
+    return n;
+}
+
+/* sbatch --parsable ARGS: 0 and the job id in id[], or the exit status
+ * (-1 after mv_error). */
+static int sbatch(char *const *argv, char *id, size_t size)
+{
+    int fd[2];
+    if (pipe(fd))
+        return mv_error("sweep: pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return mv_error("sweep: fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        execvp(argv[0], argv);
+        fprintf(stderr, "memvirt: sweep: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < size && ((got = read(fd[0], id + n, size - 1 - n)) > 0 || (got < 0 && errno == EINTR)))
+        n += got > 0 ? (size_t)got : 0;
+    id[n] = 0;
+    id[strcspn(id, ";\n")] = 0;   /* "JOBID" or "JOBID;CLUSTER" */
+    close(fd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return mv_error("sweep: waitpid: %s", strerror(errno));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void script_head(FILE *f, const struct sweep_opts *o, const char *what, const char *job, const char *out)
+{
+    fprintf(f, "#!/bin/sh\n# %s\n# Written by 'memvirt sweep --slurm'.\n", what);
+    fprintf(f, "#SBATCH --job-name=%s\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/slurm/%s\n",
+            job, o->dir, out);
+    for (unsigned i = 0; i < o->nsbatch; i++)
+        fprintf(f, "#SBATCH %s\n", o->sbatch[i]);
+}
+
 int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, const unsigned *pending, unsigned n)
 {
     for (const char *c = o->dir; *c; c++)
@@ -186,57 +256,124 @@ int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, con
                      o->dir);
             return EXIT_USAGE;
         }
-    char script[PATH_MAX + 32], logs[PATH_MAX + 32];
-    snprintf(script, sizeof script, "%s/sweep.sbatch", o->dir);
+    char logs[PATH_MAX + 32];
     snprintf(logs, sizeof logs, "%s/slurm", o->dir);
     if (mkdir(logs, 0777) && errno != EEXIST) {
         mv_error("sweep: cannot create '%s': %s", logs, strerror(errno));
         return EXIT_USAGE;
     }
-    char *arr = array_spec(pending, n);
+    /* Arrays of the pending indices (ascending), each spanning fewer than
+     * MaxArraySize manifest lines: task T of an array starting at OFFSET
+     * runs line OFFSET+T. */
+    unsigned max = max_array_size(), narr = 0;
+    unsigned *first = mv_calloc(n + 1, sizeof *first);   /* index into pending[] where array k starts */
+    for (unsigned i = 0; i < n; i++)
+        if (!i || pending[i] - pending[first[narr - 1]] >= max)
+            first[narr++] = i;
+    first[narr] = n;
+    char (*script)[PATH_MAX + 32] = mv_calloc(narr + 1, sizeof *script);
+    /* scripts of an earlier submission with more arrays would mislead */
+    for (unsigned k = narr;; k++) {
+        char old[PATH_MAX + 32];
+        snprintf(old, sizeof old, "%s/sweep-%u.sbatch", o->dir, k);
+        if (unlink(old))
+            break;
+    }
+    int rc = EXIT_OK;
+    for (unsigned k = 0; k < narr && rc == EXIT_OK; k++) {
+        unsigned lo = first[k], hi = first[k + 1], off = pending[lo];
+        unsigned *rel = mv_calloc(hi - lo, sizeof *rel);
+        for (unsigned i = lo; i < hi; i++)
+            rel[i - lo] = pending[i] - off;
+        char *arr = array_spec(rel, hi - lo);
+        free(rel);
+        char *text = NULL, what[512];
+        size_t tlen = 0;
+        FILE *f = open_memstream(&text, &tlen);
+        snprintf(what, sizeof what, "memvirt sweep of %s: Slurm job array %u of %u, %u of the %u runs without a "
+                 "result (of %u);\n# task T runs line %u+T of sweep.tsv", p->spec, k + 1, narr, hi - lo, n,
+                 p->nruns, off);
+        script_head(f, o, what, "memvirt-sweep", "%A_%a.out");
+        fprintf(f, "#SBATCH --array=%s\nOFFSET=%u\nexec ", arr, off);
+        sh_quote(f, cli_self());
+        fputs(" sweep one ", f);
+        sh_quote(f, o->dir);
+        fputs(" \"$((OFFSET + SLURM_ARRAY_TASK_ID))\"\n", f);
+        fclose(f);
+        free(arr);
+        snprintf(script[k], sizeof script[k], "%s/sweep-%u.sbatch", o->dir, k);
+        if (write_text(script[k], text))
+            rc = EXIT_USAGE;
+        free(text);
+    }
+    /* the merge, once every array has finished (whatever became of its tasks) */
     char *text = NULL;
     size_t tlen = 0;
     FILE *f = open_memstream(&text, &tlen);
-    fprintf(f, "#!/bin/sh\n# memvirt sweep of %s: a Slurm job array of the %u runs without a result (of %u).\n"
-               "# Each task runs one line of sweep.tsv; written by 'memvirt sweep --slurm'.\n",
-            p->spec, n, p->nruns);
-    fprintf(f, "#SBATCH --job-name=memvirt-sweep\n#SBATCH --array=%s\n#SBATCH --ntasks=1\n"
-               "#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/%%A_%%a.out\n", arr, logs);
-    for (unsigned i = 0; i < o->nsbatch; i++)
-        fprintf(f, "#SBATCH %s\n", o->sbatch[i]);
+    char what[512];
+    snprintf(what, sizeof what, "memvirt sweep of %s: merge the results once the %u arrays have finished", p->spec,
+             narr);
+    script_head(f, o, what, "memvirt-sweep-merge", "merge_%j.out");
     fputs("exec ", f);
     sh_quote(f, cli_self());
-    fputs(" sweep one ", f);
+    fputs(" sweep merge ", f);
     sh_quote(f, o->dir);
-    fputs(" \"$SLURM_ARRAY_TASK_ID\"\n", f);
+    fputc('\n', f);
     fclose(f);
-    free(arr);
-    int rc = write_text(script, text);
+    snprintf(script[narr], sizeof script[narr], "%s/merge.sbatch", o->dir);
+    if (rc == EXIT_OK && write_text(script[narr], text))
+        rc = EXIT_USAGE;
     free(text);
-    if (rc)
-        return EXIT_USAGE;
-    if (!o->submit) {
-        fprintf(stderr, "sweep: wrote %s (a job array of %u runs); submit it with: sbatch %s\n", script, n, script);
-        return EXIT_OK;
+    free(first);
+    if (rc != EXIT_OK || !o->submit) {
+        if (rc == EXIT_OK)
+            fprintf(stderr, "sweep: wrote %u job array script%s (%u runs: %s/sweep-0.sbatch ...) and %s; submit "
+                            "each array with sbatch, then the merge with sbatch "
+                            "--dependency=afterany:JOBID:JOBID... %s\n",
+                    narr, narr == 1 ? "" : "s", n, o->dir, script[narr], script[narr]);
+        free(script);
+        return rc;
     }
     if (!on_path("sbatch")) {
+        free(script);
         mv_error("sweep: --slurm: sbatch is not installed (Debian's slurm-client), or use -j for a local run");
         return EXIT_USAGE;
     }
-    char *argv[4];
+    size_t dcap = 32 + 24 * (size_t)narr;
+    char *dep = mv_malloc(dcap), id[64];
+    size_t dlen = (size_t)snprintf(dep, dcap, "--dependency=afterany");
+    for (unsigned k = 0; k < narr; k++) {
+        char *argv[] = { "sbatch", "--parsable", script[k], NULL };
+        int st = sbatch(argv, id, sizeof id);
+        if (st || !id[0]) {
+            if (st >= 0)
+                mv_error("sweep: sbatch failed (exit status %d) for %s", st, script[k]);
+            free(dep);
+            free(script);
+            return st < 0 || st == 127 ? EXIT_USAGE : EXIT_FAIL;
+        }
+        dlen += (size_t)snprintf(dep + dlen, dcap - dlen, ":%.20s", id);
+        printf("Submitted batch job %s (%s)\n", id, script[k]);
+        fflush(stdout);
+    }
+    char *argv[6];
     int a = 0;
     argv[a++] = "sbatch";
+    argv[a++] = "--parsable";
     if (o->wait)
         argv[a++] = "--wait";
-    argv[a++] = script;
+    argv[a++] = dep;
+    argv[a++] = script[narr];
     argv[a] = NULL;
-    int st = spawn(argv);
+    int st = sbatch(argv, id, sizeof id);
+    if (id[0])
+        printf("Submitted batch job %s (%s, after the arrays)\n", id, script[narr]);
+    if (st && st >= 0 && !o->wait)
+        mv_error("sweep: sbatch failed (exit status %d) for %s", st, script[narr]);
+    free(dep);
+    free(script);
     if (st < 0 || st == 127)
         return EXIT_USAGE;
-    if (st && !o->wait) {
-        mv_error("sweep: sbatch failed (exit status %d) for %s", st, script);
-        return EXIT_FAIL;
-    }
     return st ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -245,7 +382,7 @@ int sweep_one(const char *dir, const char *index)
     char *end;
     errno = 0;
     unsigned long ix = strtoul(index, &end, 10);
-    if (!*index || *end || errno || index[0] == '-') {
+    if (!*index || *end || errno || strspn(index, "0123456789") != strlen(index)) {   /* no sign, no space */
         mv_error("sweep one: INDEX '%s': expected a non-negative integer", index);
         return EXIT_USAGE;
     }
@@ -258,9 +395,11 @@ int sweep_one(const char *dir, const char *index)
     char json[PATH_MAX + 64], txt[PATH_MAX + 64], tmp[PATH_MAX + 72];
     snprintf(json, sizeof json, "%s", sweep_result_path(dir, id, "json"));
     snprintf(txt, sizeof txt, "%s", sweep_result_path(dir, id, "txt"));
-    if (access(json, F_OK) == 0) {
+    struct sweep_run planned = { .args = args };
+    snprintf(planned.id, sizeof planned.id, "%s", id);
+    if (sweep_result_current(dir, &planned, 0)) {
         free(args);
-        return EXIT_OK;   /* finished before: resubmitted sweeps skip it */
+        return EXIT_OK;   /* finished before, and still current: resubmitted sweeps skip it */
     }
     /* argv of `memvirt run`: its words, then where the results go */
     char **av = mv_calloc(strlen(args) / 2 + 8, sizeof *av);

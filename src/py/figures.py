@@ -69,6 +69,17 @@ def minutes(r):
     return [t / 60 for t in r["series"]["time_s"]]
 
 
+def time_axis(r):
+    """The series' sample times in the unit its span reads best in: (label,
+    values). 5 ms samples over a few tenths of a second are ms, not
+    thousandths of a minute."""
+    t = r["series"]["time_s"]
+    span = (max(t) - min(t)) if t else 0
+    for limit, unit, scale in ((120, "minutes", 1 / 60), (2, "seconds", 1), (0, "ms", 1000)):
+        if span >= limit:
+            return f"simulated {unit}", [x * scale for x in t]
+
+
 def series(r, name):
     s = r["series"]
     return s["counters"].get(name, s["gauges"].get(name, [0] * len(s["time_s"])))
@@ -171,11 +182,13 @@ def fig_selective(runs):
         names += [k for k in s["counters"] if k.startswith("vm_exits_")]
         names += [k for k, v in s["gauges"].items() if len(set(v)) > 1]
         fig, axs = mvplot.grid(len(names), 2, panel=(3.6, 2.2))
+        label, t = time_axis(r)
         for ax, n in zip(axs, names):
-            mvplot.lines(n, "simulated minutes", "per interval" if n in s["counters"] else "value",
-                         [(r["mode"], minutes(r), series(r, n))], ax=ax, legend=False, partial_last=True)
+            mvplot.lines(n, label, "per interval" if n in s["counters"] else "value",
+                         [(r["mode"], t, series(r, n))], ax=ax, legend=False, partial_last=True)
         fig.suptitle(f"{r['mode']} on {r['workload']}: timeline")
-        fig.tight_layout()
+        # leave the suptitle its own band above the panels' titles
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
         out.append((f"selective_timeline_{r['workload']}", fig))
     return out
 

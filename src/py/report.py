@@ -122,7 +122,7 @@ def pick_baseline(runs, sel):
     if sel.isdigit() and 1 <= int(sel) <= len(runs):
         return int(sel) - 1
     raise InputError(f"--baseline '{sel}': no run has that label or mode, and it is not a column "
-                     f"number 1..{len(runs)} (labels: {', '.join(r.label for r in runs)})")
+                     f"number 1..{len(runs)} (labels, which may hold commas: {'; '.join(r.label for r in runs)})")
 
 
 def union(runs, get):

@@ -240,8 +240,25 @@ static int parse_entry(struct profile *p, const struct pctx *c, const char *s)
             return perr(c, val_at, "%s: expected a number, not a string", l.key);
         char where[sizeof buf + 64];
         snprintf(where, sizeof where, "%s:%u:%zu", c->name, c->line, (size_t)(val_at - c->s) + 1);
-        if (param_set(&cost_params, &p->cost, name, l.value, where))
+        const char *status = profile_line_attr(&l, "status");
+        if (status && !strcmp(status, "default")) {
+            /* Not a measurement: the compiled default applies, whatever
+             * value the line froze when it was written. */
+            struct cost dflt, seen;
+            param_defaults(&cost_params, &dflt);
+            seen = dflt;
+            if (param_set(&cost_params, &seen, name, l.value, where))
+                return -1;
+            if (memcmp(&seen, &dflt, sizeof seen)) {
+                char now[64];
+                param_format(param_find(&cost_params, name), &dflt, now, sizeof now);
+                mv_warn("%s: %s = %s is marked status=default but the compiled default is now %s: "
+                        "the line is ignored and %s applies (recalibrate, or delete the line)",
+                        where, l.key, l.value, now, now);
+            }
+        } else if (param_set(&cost_params, &p->cost, name, l.value, where)) {
             return -1;
+        }
     } else if (!strncmp(l.key, "measured.", 9) && l.key[9]) {
         if (check_number(c, val_at, l.key, l.value, NULL))
             return -1;

@@ -13,7 +13,10 @@
  * --param cost.NAME); entries the file does not name keep their defaults.
  * host.NAME records where the profile was measured; measured.NAME records a
  * raw figure that is not a cost entry. Attributes document a value; they
- * never change what is loaded. Anything malformed is one error naming the
+ * never change what is loaded, with one exception: a cost.NAME line marked
+ * status=default is not a measurement and is not applied (the compiled
+ * default is; a warning says so when the line's value differs from it).
+ * calibrate writes such entries as '#' comments. Anything malformed is one error naming the
  * file, line and column. */
 #ifndef MV_SIM_PROFILE_H
 #define MV_SIM_PROFILE_H

@@ -93,28 +93,81 @@ static int key_kind(const struct ctx *c, const struct sweep_axis *sa, enum key_k
 
 static int has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
-/* mode or workload values: names or globs over the registry. */
+/* Does registry entry i (a mode or a workload) match value text? Globs
+ * leave out workloads that replay a file (they run only when named, with
+ * their file); "@vmexits" is every mode with hardware VM exits (the modes
+ * that take --clustering). */
+static int name_matches(const struct axis *a, unsigned i, const char *text)
+{
+    const char *name = a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name;
+    if (a->kind == K_MODE && !strcmp(text, "@vmexits"))
+        return mode_has_vmexits(mode_at(i));
+    if (has_glob(text) && a->kind != K_MODE && workloads[i]->replays_input)
+        return 0;
+    return has_glob(text) ? !fnmatch(text, name, 0) : !strcmp(text, name);
+}
+
+/* mode or workload values: names, globs over the registry, "@vmexits" (modes),
+ * and exclusions "!NAME" or "!GLOB", which take matching names out of what
+ * the other values gave (of everything, the glob '*', if there are none). */
 static int expand_names(const struct ctx *c, struct axis *a)
 {
     const char *what = a->kind == K_MODE ? "mode" : "workload";
-    unsigned n = a->kind == K_MODE ? mode_count() : nworkloads;
+    unsigned n = a->kind == K_MODE ? mode_count() : nworkloads, nincl = 0;
     for (unsigned v = 0; v < a->src->nvals; v++) {
         const struct sweep_tok *t = &a->src->vals[v];
+        char m[200];
+        if (t->text[0] == '@' && (a->kind != K_MODE || strcmp(t->text, "@vmexits"))) {
+            snprintf(m, sizeof m, "unknown %s set '%.60s' (%s)", what, t->text,
+                     a->kind == K_MODE ? "the one set is @vmexits: every mode with hardware VM exits"
+                                       : "sets are for modes only");
+            return tok_err(c, t, m);
+        }
+        if (t->text[0] == '!')
+            continue;
+        nincl++;
         int found = 0;
-        for (unsigned i = 0; i < n; i++) {
-            const char *name = a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name;
-            /* A workload that replays a file runs only when named (with its file). */
-            if (has_glob(t->text) && a->kind != K_MODE && workloads[i]->replays_input)
-                continue;
-            if (has_glob(t->text) ? !fnmatch(t->text, name, 0) : !strcmp(t->text, name)) {
-                axis_push(a, name);
+        for (unsigned i = 0; i < n; i++)
+            if (name_matches(a, i, t->text)) {
+                axis_push(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name);
                 found = 1;
             }
-        }
         if (!found) {
-            char m[200];
-            snprintf(m, sizeof m, has_glob(t->text) ? "no %s matches '%.60s' (see 'memvirt list')"
+            snprintf(m, sizeof m, has_glob(t->text) || t->text[0] == '@' ? "no %s matches '%.60s' (see 'memvirt list')"
                                                     : "unknown %s '%.60s' (see 'memvirt list')", what, t->text);
+            return tok_err(c, t, m);
+        }
+    }
+    if (!nincl)
+        for (unsigned i = 0; i < n; i++)
+            if (name_matches(a, i, "*"))
+                axis_push(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name);
+    for (unsigned v = 0; v < a->src->nvals; v++) {
+        const struct sweep_tok *t = &a->src->vals[v];
+        if (t->text[0] != '!')
+            continue;
+        char m[200];
+        const char *x = t->text + 1;
+        if (!*x || *x == '!' || *x == '@')
+            return tok_err(c, t, "expected a name or a glob after '!'");
+        int known = 0;   /* a typo must not silently exclude nothing */
+        for (unsigned i = 0; i < n; i++)
+            known |= name_matches(a, i, x);
+        if (!known) {
+            snprintf(m, sizeof m, "'%.60s' excludes no %s (see 'memvirt list')", t->text, what);
+            return tok_err(c, t, m);
+        }
+        unsigned k = 0;
+        for (unsigned j = 0; j < a->nvals; j++) {
+            unsigned i = 0;
+            while (i < n && strcmp(a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name, a->vals[j]))
+                i++;
+            if (i == n || !name_matches(a, i, x))
+                a->vals[k++] = a->vals[j];
+        }
+        a->nvals = k;
+        if (!k) {
+            snprintf(m, sizeof m, "'%.60s' leaves no %s on this axis", t->text, what);
             return tok_err(c, t, m);
         }
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # profile.sh: --profile FILE and the calibrate command's input checks.
 #  - a profile file loads, changes the results as it says, and is named in
-#    the table and the JSON;
+#    the table and the JSON; a status=default line does not change them;
+#  - the committed profiles/this-host.profile names every cost entry;
 #  - a malformed or unreadable profile is bad input: exit 2, one line naming
 #    file, line and column, no output file;
 #  - calibrate refuses bad options, an unwritable -o and a bad --verify
@@ -46,10 +47,35 @@ m = lambda j: j["runs"][0]["metrics"]["lat_fork_exit_us"]
 assert abs((m(d) - m(f)) - 59000 / 2400) < 1e-6, (m(d), m(f))
 PY
 
-# The profile of this project's machine in the repository loads and runs.
+# A status=default line is not a measurement: an old profile that froze a
+# default at a value since changed must not change results (the compiled
+# default applies), and the loader says so once on stderr.
+printf 'memvirt-cost-profile 1\ncost.fork_fixed = 1000 status=default method="old"\n' >"$tmp/stale.profile"
+"$MV" run "${lm[@]}" --profile "$tmp/stale.profile" --json "$tmp/stale.json" >/dev/null 2>"$tmp/stale.err" \
+    || fail "a profile with a stale status=default line does not load"
+grep -q "^memvirt: warning: $tmp/stale.profile:2:19: cost.fork_fixed = 1000 is marked status=default but the compiled default is now 60000" \
+    "$tmp/stale.err" || fail "no warning for the stale default line: $(cat "$tmp/stale.err")"
+python3 - "$tmp/default.json" "$tmp/stale.json" <<'PY' || fail "a stale status=default line changed the results"
+import json, sys
+d, s = (json.load(open(p)) for p in sys.argv[1:3])
+assert d["runs"][0]["metrics"] == s["runs"][0]["metrics"]
+PY
+
+# The profile of this project's machine in the repository loads and runs,
+# without warnings (its default entries are comments), and names every entry
+# of the cost registry: set, or as a status=default comment.
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-"$MV" run "${lm[@]}" --profile "$repo/profiles/this-host.profile" >"$tmp/host.txt" \
+"$MV" run "${lm[@]}" --profile "$repo/profiles/this-host.profile" >"$tmp/host.txt" 2>"$tmp/host.err" \
     || fail "profiles/this-host.profile does not load"
+[ -s "$tmp/host.err" ] && fail "profiles/this-host.profile gives warnings: $(cat "$tmp/host.err")"
+"$MV" list | sed -n 's/^ *cost\.\([a-z0-9_]*\) .*/\1/p' >"$tmp/entries"
+[ -s "$tmp/entries" ] || fail "memvirt list shows no cost entries"
+while read -r e; do
+    grep -Eq "^(# )?cost\.$e = " "$repo/profiles/this-host.profile" \
+        || fail "profiles/this-host.profile does not name cost.$e"
+    grep -Eq "^cost\.$e = .*status=default" "$repo/profiles/this-host.profile" \
+        && fail "profiles/this-host.profile sets cost.$e at a frozen default"
+done <"$tmp/entries"
 
 printf 'memvirt-cost-profile 1\ncost.syscall = fast\n' >"$tmp/bad.profile"
 expect_bad "malformed profile value" "$tmp/bad.profile:2:16: cost.syscall: malformed value 'fast'" \

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # sweep.sh: `memvirt sweep`: spec errors are one line naming file, line and
 # column (exit 2, nothing written); axes expand into the right runs (groups,
-# ranges, globs, a workload's parameters only for its runs); GNU parallel runs
+# ranges, globs, exclusions, @vmexits, a workload's parameters only for its runs); GNU parallel runs
 # them; finished runs are skipped; the merge has the swept values as columns
-# and is deterministic.
+# and is deterministic; a stale result (profile edited, another revision)
+# runs again; --slurm splits arrays below MaxArraySize (scripts only, no
+# Slurm here); sweep one takes digits only, --sbatch one line.
 #
 # usage: bash sweep.sh /path/to/memvirt
 set -u
@@ -77,6 +79,28 @@ grep -q $'\t--mode native --workload lmbench --seed 2 --param lmbench.iterations
 grep -q $'\t--mode pv-pibooster --workload netio --param netio.seconds=1$' list || die "glob pv* or netio run: $(cat list)"
 grep -q 'netio --.*lmbench\.\|lmbench --.*netio\.' list && die "a workload's parameter reached another workload's run"
 [ ! -e g.runs ] || die "--list wrote files"
+# exclusions and the @vmexits set: every mode but the excluded, generically
+printf 'mode = *, !pv*\nworkload = lmbench\n' > x.sweep
+"$MV" sweep x.sweep --list 2>err | sed 's/.*--mode \([^ ]*\) .*/\1/' > got || die "exclusion: $(cat err)"
+"$MV" list | sed -n '/^modes:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p' | grep -v '^pv' > want
+[ -s want ] && cmp -s got want || die "'*, !pv*' gave $(tr '\n' ' ' < got), expected $(tr '\n' ' ' < want)"
+printf 'mode = !native\nworkload = lmbench\n' > x.sweep
+"$MV" sweep x.sweep --list | sed 's/.*--mode \([^ ]*\) .*/\1/' > got
+"$MV" list | sed -n '/^modes:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p' | grep -vx native > want
+cmp -s got want || die "'!native' alone gave $(tr '\n' ' ' < got)"
+printf 'mode = @vmexits\nworkload = lmbench\n' > x.sweep
+"$MV" sweep x.sweep --list > got 2>err || die "@vmexits: $(cat err)"
+grep -q -- '--mode hap ' got && ! grep -q -- '--mode native \|--mode pv ' got || die "@vmexits: $(cat got)"
+printf 'mode = @vmexits\nworkload = lmbench\nclustering.enable = true\n' > x.sweep
+"$MV" sweep x.sweep --list >/dev/null 2>err || die "@vmexits does not all take --clustering: $(cat err)"
+expect_bad() { printf '%b' "$2" > x.sweep; "$MV" sweep x.sweep --list >/dev/null 2>err; [ $? -eq 2 ] && grep -q -- "$3" err \
+    && [ "$(wc -l < err)" -eq 1 ] || die "$1: $(cat err)"; }
+expect_bad "a typo in an exclusion" 'mode = *, !nativ\nworkload = lmbench\n' "x.sweep:1:11: '!nativ' excludes no mode"
+expect_bad "excluding everything" 'mode = pv, !p*\nworkload = lmbench\n' "x.sweep:1:12: '!p\*' leaves no mode"
+expect_bad "a bare '!'" 'mode = *, !\nworkload = lmbench\n' "x.sweep:1:11: expected a name or a glob after '!'"
+expect_bad "an unknown set" 'mode = @exits\nworkload = lmbench\n' "x.sweep:1:8: unknown mode set '@exits'"
+expect_bad "a workload set" 'mode = native\nworkload = @vmexits\n' "x.sweep:2:12: unknown workload set"
+
 # --set replaces an axis everywhere, and may name a workload the sweep does not run
 "$MV" sweep g.sweep --list --set seed=7 --set memwalk.refs=10 >list2 2>err || die "--set: $(cat err)"
 [ "$(wc -l < list2)" -eq 6 ] && [ "$(grep -c -- '--seed 7 ' list2)" -eq 6 ] || die "--set seed=7 did not replace the seed axis everywhere: $(cat list2)"
@@ -119,6 +143,98 @@ EOF
 # the same sweep elsewhere merges to identical bytes
 "$MV" sweep s.sweep --out again 2>/dev/null && "$MV" sweep merge again 2>/dev/null || die "second copy"
 cmp s.runs/merged.json again/merged.json && cmp s.runs/merged.csv again/merged.csv || die "merge is not deterministic"
+
+# a stale result is not re-used: edit the profile file a sweep names
+# between two sweeps (same path, same run ids), and the runs under it run
+# again, saying why; a result written by another memvirt revision too
+printf 'memvirt-cost-profile 1\ncost.fork_fixed = 1000 status=fitted\n' > p.profile
+cat > p.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 3
+profile = p.profile
+EOF
+"$MV" sweep p.sweep -j 1 2>err || die "profile sweep failed: $(cat err)"
+pres=$(ls p.runs/runs/*.json)
+lat() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["metrics"]["lat_fork_exit_us"])' "$pres"; }
+old=$(lat)
+"$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "unchanged profile: not skipped: $(cat err)"
+printf 'memvirt-cost-profile 1\ncost.fork_fixed = 2000 status=fitted\n' > p.profile
+"$MV" sweep p.sweep --list > list || die "--list failed"
+grep -q 'stale' list || die "--list does not call the result stale: $(cat list)"
+"$MV" sweep p.sweep -j 1 2>err || die "sweep after the profile changed failed: $(cat err)"
+grep -q "is stale: its parameters differ from the planned run's (first: cost.fork_fixed" err \
+    || die "the stale result is not named: $(cat err)"
+grep -q '1 runs: 1 finished now, 0 before' err || die "the stale run did not run again: $(cat err)"
+new=$(lat)
+python3 -c "assert abs(($new - $old) - 1000 / 2400) < 1e-6, ($old, $new)" \
+    || die "the re-run result does not reflect the new profile: $old -> $new"
+sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
+"$MV" sweep one p.runs 0 2>err || die "sweep one of a stale run failed: $(cat err)"
+grep -q '"revision": "0000000-other"' "$pres" && die "sweep one re-used a result of another revision"
+"$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "after sweep one: $(cat err)"
+sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
+"$MV" sweep p.sweep 2>err && grep -q "written by memvirt revision 0000000-other" err || die "revision: $(cat err)"
+
+# --slurm without a Slurm: the job arrays it writes. Slurm refuses array
+# indices at or above MaxArraySize (default 1001), so 1500 pending runs
+# become two arrays (1001 and 499 tasks), each task running line
+# OFFSET+TASK of the manifest, and a merge job after both.
+cat > big.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 1..1500
+EOF
+# covered RUNS_DIR: every manifest line the arrays' tasks run, sorted
+covered() {
+    for s in "$1"/sweep-*.sbatch; do
+        off=$(sed -n 's/^OFFSET=//p' "$s")
+        spec=$(sed -n 's/^#SBATCH --array=//p' "$s")
+        grep -q '"$((OFFSET + SLURM_ARRAY_TASK_ID))"$' "$s" || die "$s: the task does not run OFFSET+TASK: $(cat "$s")"
+        for r in ${spec//,/ }; do
+            a=${r%-*}; b=${r#*-}
+            [ "$b" -lt "$2" ] || die "$s: index $b is not below MaxArraySize $2"
+            seq $((off + a)) $((off + b))
+        done
+    done | sort -n
+}
+PATH_NO_SLURM=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -x "$d/scontrol" ] || printf '%s:' "$d"; done)
+PATH="$PATH_NO_SLURM" "$MV" sweep big.sweep --slurm --no-submit 2>err || die "--slurm --no-submit of 1500 runs: $(cat err)"
+grep -q 'wrote 2 job array scripts (1500 runs' err || die "1500 runs: $(cat err)"
+grep -qx '#SBATCH --array=0-1000' big.runs/sweep-0.sbatch && grep -qx 'OFFSET=0' big.runs/sweep-0.sbatch \
+    || die "first array: $(grep -e array -e OFFSET big.runs/sweep-0.sbatch)"
+grep -qx '#SBATCH --array=0-498' big.runs/sweep-1.sbatch && grep -qx 'OFFSET=1001' big.runs/sweep-1.sbatch \
+    || die "second array: $(grep -e array -e OFFSET big.runs/sweep-1.sbatch)"
+[ "$(covered big.runs 1001 | tr '\n' ' ')" = "$(seq 0 1499 | tr '\n' ' ')" ] || die "the arrays do not cover runs 0..1499 once each"
+grep -q "sweep merge '$PWD/big.runs'" big.runs/merge.sbatch || die "merge job: $(cat big.runs/merge.sbatch)"
+# a cluster with a smaller MaxArraySize (a stand-in scontrol reports it), and
+# sparse pending runs: every pending line once, none finished
+mkdir -p bin
+printf '#!/bin/sh\necho "MaxArraySize            = 3"\n' > bin/scontrol && chmod +x bin/scontrol
+cat > small.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 1..8
+EOF
+PATH="$PWD/bin:$PATH" "$MV" sweep small.sweep --slurm --no-submit 2>err || die "small sweep: $(cat err)"
+grep -q 'wrote 3 job array scripts (8 runs' err || die "MaxArraySize 3, 8 pending: $(cat err)"
+SLURM_ARRAY_TASK_ID=1 sh small.runs/sweep-1.sbatch 2>err || die "running task 1 of array 2 failed: $(cat err)"
+id4=$(awk -F'\t' '$1 == "4" { print $2 }' small.runs/sweep.tsv)
+[ -s "small.runs/runs/$id4.json" ] || die "task 1 of the array at OFFSET 3 did not run manifest line 4"
+PATH="$PWD/bin:$PATH" "$MV" sweep small.sweep --slurm --no-submit 2>err || die "MaxArraySize 3: $(cat err)"
+grep -q 'wrote 3 job array scripts (7 runs' err || die "MaxArraySize 3, 7 pending: $(cat err)"
+grep -qx '#SBATCH --array=0,2' small.runs/sweep-1.sbatch && grep -qx 'OFFSET=3' small.runs/sweep-1.sbatch \
+    || die "the array around the finished run: $(grep -e array -e OFFSET small.runs/sweep-1.sbatch)"
+[ "$(covered small.runs 3 | tr '\n' ' ')" = "0 1 2 3 5 6 7 " ] || die "MaxArraySize 3: $(covered small.runs 3 | tr '\n' ' ')"
+
+# sweep one takes digits only; --sbatch takes one line
+for bad in +1 ' 1' -0 1x ''; do
+    "$MV" sweep one s.runs "$bad" 2>err; [ $? -eq 2 ] && grep -q "INDEX '$bad': expected a non-negative integer" err \
+        || die "sweep one '$bad': $(cat err)"
+done
+"$MV" sweep s.sweep --slurm --no-submit --sbatch "$(printf -- '--time=5\nhostname')" 2>err; [ $? -eq 2 ] \
+    && grep -q -- "--sbatch option #1: a line break in '--time=5...'" err || die "--sbatch with a newline: $(cat err)"
+grep -q hostname s.runs/sweep-*.sbatch 2>/dev/null && die "--sbatch with a newline reached a batch script"
 
 # a failing run (the guest runs out of memory): its message is shown, tagged
 # with its index, the others finish, and the sweep exits 1

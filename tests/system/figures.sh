@@ -37,4 +37,16 @@ sed 's/^# requires-mode: no-such-mode\*/# requires-mode: p*/; s/^mode = selectiv
 fig --specs "$tmp/specs2" --runs "$tmp/runs3" --out "$tmp/d" 2>"$tmp/err" || die "timeline failed: $(cat "$tmp/err")"
 [ -s "$tmp/d/selective_timeline_forkstorm.svg" ] && [ -s "$tmp/d/selective_timeline_memwalk-phases.svg" ] \
     || die "no timeline figures once the mode exists: $(ls "$tmp/d")"
+# the timeline's time axis reads in the unit of its span (5 ms samples in ms,
+# not thousandths of a minute)
+MPLBACKEND=Agg /usr/bin/python3 - "$SRC/src/py" <<'PY' || die "time_axis picks the wrong unit"
+import sys
+sys.path.insert(0, sys.argv[1])
+from figures import time_axis
+def ax(ts): return time_axis({"series": {"time_s": ts}})
+assert ax([0.005 * i for i in range(1, 100)])[0] == "simulated ms", ax([0.005, 0.01])
+assert abs(ax([0.005, 0.010])[1][1] - 10) < 1e-9
+assert ax([1.0 * i for i in range(30)])[0] == "simulated seconds"
+assert ax([60.0 * i for i in range(30)]) == ("simulated minutes", [float(i) for i in range(30)])
+PY
 echo "figures.sh: all checks passed"

@@ -51,7 +51,7 @@ bad "dup.json: invalid JSON: duplicate key 'mode'" dup.json -o out.html
 bad "binary.json: not UTF-8" binary.json -o out.html
 bad "nan.json: invalid JSON: 'NaN'" nan.json -o out.html
 bad "the following arguments are required: -o" fs.json
-bad "--baseline 'hap': no run" fs.json -o out.html --baseline hap
+bad "--baseline 'hap': no run.*\(labels, which may hold commas: [^;]*; [^;]*; " fs.json -o out.html --baseline hap
 "$MV" report fs.json -o /nonexistent/dir/r.html 2>err; [ $? -eq 1 ] && grep -q "cannot write" err \
     || die "unwritable output: $(cat err)"
 

@@ -90,8 +90,10 @@ cd "$tmp" || exit 1
 
 "$MV" sweep s.sweep --slurm --wait --out slurm >sb.out 2>sb.err || die "slurm sweep failed: $(cat sb.out sb.err)"
 grep -q '^Submitted batch job' sb.out || die "no job submitted: $(cat sb.out sb.err)"
-grep -q '^#SBATCH --array=0-5$' slurm/sweep.sbatch || die "array is not 0-5: $(grep array slurm/sweep.sbatch)"
-[ "$(ls slurm/slurm/*.out | wc -l)" -eq 6 ] || die "expected 6 array task logs, found: $(ls slurm/slurm)"
+grep -q '^#SBATCH --array=0-5$' slurm/sweep-0.sbatch || die "array is not 0-5: $(grep array slurm/sweep-0.sbatch)"
+[ "$(ls slurm/slurm/[0-9]*_*.out | wc -l)" -eq 6 ] || die "expected 6 array task logs, found: $(ls slurm/slurm)"
+[ "$(ls slurm/slurm/merge_*.out | wc -l)" -eq 1 ] || die "expected the merge job's log, found: $(ls slurm/slurm)"
+cmp local/merged.json slurm/merged.json || die "the merge job's JSON differs from GNU parallel's"
 "$MV" sweep merge slurm 2>/dev/null || die "slurm merge failed"
 cmp local/merged.json slurm/merged.json || die "merged JSON differs between Slurm and GNU parallel"
 cmp local/merged.csv slurm/merged.csv || die "merged CSV differs between Slurm and GNU parallel"
@@ -107,7 +109,8 @@ id=$(awk -F'\t' '$1 == "4" { print $2 }' slurm/sweep.tsv)
 [ -n "$id" ] || die "no run 4 in the manifest"
 rm "slurm/runs/$id.json"
 "$MV" sweep s.sweep --slurm --wait --out slurm >sb3.out 2>sb3.err || die "partial resubmission failed: $(cat sb3.err)"
-grep -q '^#SBATCH --array=4$' slurm/sweep.sbatch || die "resubmitted array is not just 4: $(grep array slurm/sweep.sbatch)"
+grep -q '^#SBATCH --array=0$' slurm/sweep-0.sbatch && grep -q '^OFFSET=4$' slurm/sweep-0.sbatch \
+    || die "resubmitted array is not just 4: $(grep -e array -e OFFSET slurm/sweep-0.sbatch)"
 grep -q '1 finished now, 5 before' sb3.err || die "summary: $(cat sb3.err)"
 "$MV" sweep merge slurm 2>/dev/null || die "merge after resubmission failed"
 cmp local/merged.json slurm/merged.json || die "merged JSON differs after resubmission"

@@ -1,0 +1,67 @@
+/* sweep_planned.c: the effective configuration a sweep run's arguments give
+ * today, as its result's JSON would record it (config_json_write): what
+ * sweep_stale.c compares a finished result with. Apart from sweep_stale.c
+ * because memvirt's JSON writer and jansson (the reader) share names. */
+#define _GNU_SOURCE
+#include "cli/sweep.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "sim/config_file.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* The configuration the run's arguments give ("--workload W --param k=v
+ * ..."), as the JSON of its result would record it (malloc'd text), or
+ * NULL with why[] filled. */
+char *sweep_planned_json(const char *args, char *why, size_t n)
+{
+    char *copy = mv_strdup(args), *save = NULL, *w;
+    const char *workload = NULL;
+    for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *v = strtok_r(NULL, " ", &save);
+        if (v && !strcmp(w, "--workload"))
+            workload = v;
+    }
+    struct sim_config cfg;
+    int quiet = mv_error_quiet(1);
+    int rc = config_init(&cfg, workload);
+    free(copy);   /* workload pointed into it */
+    /* in the order check_run applies them: the profile, then the rest */
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        char *c2 = mv_strdup(args), *s2 = NULL;
+        for (w = strtok_r(c2, " ", &s2); w && !rc; w = strtok_r(NULL, " ", &s2)) {
+            char *v = strtok_r(NULL, " ", &s2);
+            if (!v)
+                break;
+            if (pass == 0 && !strcmp(w, "--profile"))
+                rc = config_profile(&cfg, v);
+            else if (pass == 1 && !strcmp(w, "--param"))
+                rc = config_param(&cfg, v);
+            else if (pass == 1 && !strcmp(w, "--at"))
+                rc = config_at(&cfg, v);
+            else if (pass == 1 && !strcmp(w, "--seed"))
+                cfg.seed = strtoull(v, NULL, 10);
+        }
+        free(c2);
+    }
+    mv_error_quiet(quiet);
+    if (rc) {
+        snprintf(why, n, "the planned run cannot be configured: %s", mv_last_error());
+        config_free(&cfg);
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    MV_ASSERT(f, "sweep: open_memstream");
+    struct json j;
+    json_init(&j, f);
+    json_obj_begin(&j);
+    config_json_write(&j, &cfg, NULL, 0);
+    json_obj_end(&j);
+    int bad = json_finish(&j);
+    fclose(f);
+    config_free(&cfg);
+    MV_ASSERT(!bad, "sweep: the planned configuration's JSON is malformed");
+    return text;
+}
