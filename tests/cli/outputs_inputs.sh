@@ -140,11 +140,11 @@ rc=$?
 
 # --- rerun from the JSON alone ----------------------------------------------
 # a profile file: deleted, and from another directory
-sed 's/^cost.vm_exit = [0-9]*/cost.vm_exit = 12345/' p.orig >q.profile
-grep -q '^cost.vm_exit = 12345' q.profile || fail "test setup: q.profile has no cost.vm_exit to change"
+sed 's/^cost.syscall = [0-9]*/cost.syscall = 12345/' p.orig >q.profile
+grep -q '^cost.syscall = 12345' q.profile || fail "test setup: q.profile has no cost.syscall to change"
 "$MV" run --mode pv --workload lmbench --param lmbench.iterations=2 --quiet --profile q.profile \
     --json prof.json >/dev/null 2>&1 || fail "run --profile q.profile failed"
-grep -q '"cost.vm_exit": 12345' prof.json || fail "the profile's value is not in params"
+grep -q '"cost.syscall": 12345' prof.json || fail "the profile's value is not in params"
 rm q.profile
 "$MV" rerun prof.json --quiet --json re1.json >/dev/null 2>&1 || fail "rerun with the profile deleted failed"
 same_doc prof.json re1.json || fail "rerun with the profile deleted: a different document"
