@@ -9,10 +9,8 @@
  * mremap moving PTEs, a fork of a thread, an exec over a shared mm. A bad
  * trace may fail the run (an unknown pid, a reference to nothing mapped);
  * a broken --check invariant or a crash is a finding. */
+#include "fuzz_checked_replay.h"
 #include "lib/err.h"
-#include "sim/config.h"
-#include "sim/engine.h"
-#include "sim/machine.h"
 #include "trace/format.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,25 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < size; i++)
         h = (h ^ data[i]) * 0x100000001b3ull;
-    struct sim_config cfg;
-    char kv[128];
-    snprintf(kv, sizeof kv, "trace.file=%s", path);
-    if (config_init(&cfg, "trace") || config_param(&cfg, kv) || config_param(&cfg, "trace.idle=false") ||
-        config_param(&cfg, "sim.check_every=1"))
-        abort();
-    cfg.check = 1;
-    cfg.quiet = 1;
     const struct mode_def *mode = mode_at((unsigned)(h % mode_count()));
-    struct run_result res;
-    if (engine_run(&cfg, mode, &res)) {
-        if (!strncmp(mv_last_error(), "--check", 7)) {
-            fprintf(stderr, "replay under %s broke an invariant: %s\n", mode->name, mv_last_error());
-            abort();
-        }
-    } else {
-        run_result_free(&res);
+    if (fuzz_checked_replay(path, mode) && !strncmp(mv_last_error(), "--check", 7)) {
+        fprintf(stderr, "replay under %s broke an invariant: %s\n", mode->name, mv_last_error());
+        abort();
     }
-    config_free(&cfg);
     unlink(path);
     return 0;
 }

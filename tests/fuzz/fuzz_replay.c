@@ -4,10 +4,8 @@
  * error, since the builder keeps out everything the guest kernel would
  * refuse. A difference between the builder's model of an address space and
  * the guest's is a finding. */
+#include "fuzz_checked_replay.h"
 #include "lib/err.h"
-#include "sim/config.h"
-#include "sim/engine.h"
-#include "sim/machine.h"
 #include "trace/import.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,21 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (trace_writer_commit(w))
         abort();
-    struct sim_config cfg;
-    char kv[128];
-    snprintf(kv, sizeof kv, "trace.file=%s", path);
-    if (config_init(&cfg, "trace") || config_param(&cfg, kv) || config_param(&cfg, "trace.idle=false") ||
-        config_param(&cfg, "sim.check_every=1"))
-        abort();
-    cfg.check = 1;
-    cfg.quiet = 1;
-    struct run_result res;
-    if (engine_run(&cfg, mode_find("native"), &res)) {
+    if (fuzz_checked_replay(path, mode_find("native"))) {
         fprintf(stderr, "replay failed: %s\n", mv_last_error());
         abort();
     }
-    run_result_free(&res);
-    config_free(&cfg);
     unlink(path);
     return 0;
 }

@@ -1,0 +1,29 @@
+/* fuzz_checked_replay.h: replay a trace file in one mode under --check,
+ * checking after every event (sim.check_every=1), as the trace fuzz targets
+ * do. Returns engine_run's status: 0, or -1 with mv_last_error() set. */
+#ifndef FUZZ_CHECKED_REPLAY_H
+#define FUZZ_CHECKED_REPLAY_H
+#include "sim/config.h"
+#include "sim/engine.h"
+#include "sim/machine.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+static inline int fuzz_checked_replay(const char *path, const struct mode_def *mode)
+{
+    struct sim_config cfg;
+    char kv[128];
+    snprintf(kv, sizeof kv, "trace.file=%s", path);
+    if (config_init(&cfg, "trace") || config_param(&cfg, kv) || config_param(&cfg, "trace.idle=false") ||
+        config_param(&cfg, "sim.check_every=1"))
+        abort();
+    cfg.check = 1;
+    cfg.quiet = 1;
+    struct run_result res;
+    int rc = engine_run(&cfg, mode, &res);
+    if (!rc)
+        run_result_free(&res);
+    config_free(&cfg);
+    return rc;
+}
+#endif
