@@ -44,6 +44,10 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
         }
         free(c2);
     }
+    /* as the run itself does (cmd_run.c): a workload's input file sealed
+     * into its parameters (the trace's digest) */
+    if (!rc && cfg.wl->input_seal)
+        rc = cfg.wl->input_seal(cfg.wl_cfg, NULL);
     mv_error_quiet(quiet);
     if (rc) {
         snprintf(why, n, "the planned run cannot be configured: %s", mv_last_error());
