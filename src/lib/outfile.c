@@ -75,6 +75,9 @@ static void untrack(const char *name)
             temps[i] = NULL;
 }
 
+int outfile_track_temp(char *name) { return track(name); }
+void outfile_untrack_temp(const char *name) { untrack(name); }
+
 /* ---- names -------------------------------------------------------------- */
 
 static char *dir_of(const char *path)
@@ -168,9 +171,12 @@ static int clash_in(const struct outin *in, const struct outfile *o)
 
 int outset_input(struct outset *s, const char *opt, const char *path)
 {
-    MV_ASSERT(s->nin < OUTSET_MAX, "too many inputs");
     if (!path || !*path || !strcmp(path, "-"))
         return 0;
+    if (s->nin == s->in_cap) {
+        s->in_cap = s->in_cap ? 2 * s->in_cap : 8;
+        s->in = mv_realloc(s->in, s->in_cap * sizeof *s->in);
+    }
     struct outin *in = &s->in[s->nin];
     memset(in, 0, sizeof *in);
     in->opt = opt;
@@ -249,6 +255,25 @@ static void outfile_free(struct outfile *o)
     memset(o, 0, sizeof *o);
 }
 
+/* Would rename() over `target` (a regular file, st) fail for the sticky
+ * bit of its directory? In a sticky directory only the file's owner, the
+ * directory's owner or a privileged process (CAP_FOWNER; taken here as
+ * euid 0) may remove or replace an entry. */
+static int sticky_denies(const char *target, const struct stat *st)
+{
+    uid_t me = geteuid();
+    if (me == 0 || st->st_uid == me)
+        return 0;
+    char *dir = mv_strdup(target);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    struct stat ds;
+    int deny = !stat(slash ? dir : ".", &ds) && (ds.st_mode & S_ISVTX) && ds.st_uid != me;
+    free(dir);
+    return deny;
+}
+
 /* Fill in o's kind, identity and target from its path. -1 after mv_error. */
 static int classify(struct outfile *o)
 {
@@ -279,6 +304,9 @@ static int classify(struct outfile *o)
             o->target = realpath(path, NULL);
             if (!o->target)
                 return mv_error("%s '%s': cannot write: %s", opt, path, strerror(errno));
+            if (sticky_denies(o->target, &st))
+                return mv_error("%s '%s': cannot replace it: its directory is sticky (as /tmp is) and neither "
+                                "the file nor the directory is yours", opt, path);
         } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
             o->kind = OUTFILE_STREAM;
         } else {
@@ -491,5 +519,7 @@ void outset_free(struct outset *s)
         outfile_free(&s->f[i]);
     for (unsigned i = 0; i < s->nin; i++)
         free(s->in[i].ident);
-    s->n = s->nin = 0;
+    free(s->in);
+    s->in = NULL;
+    s->n = s->nin = s->in_cap = 0;
 }

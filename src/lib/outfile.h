@@ -68,8 +68,8 @@ struct outin {
 struct outset {
     struct outfile f[OUTSET_MAX];
     unsigned n;
-    struct outin in[OUTSET_MAX];
-    unsigned nin;
+    struct outin *in;         /* grown as inputs are added (an import reads any number of logs) */
+    unsigned nin, in_cap;
 };
 
 /* Check `path` (named by option `opt`) and add it. -1 after mv_error. */
@@ -90,5 +90,10 @@ void outset_free(struct outset *s);
 /* Unlink every temporary file of every output set (async-signal-safe: for a
  * signal handler of the caller's own). */
 void outfile_unlink_temps(void);
+/* A temporary file made outside an outset (name must stay valid until
+ * untracked): removed like the outsets' on SIGINT, SIGTERM, SIGHUP and at
+ * exit, by this process only. track: -1 when the table is full. */
+int  outfile_track_temp(char *name);
+void outfile_untrack_temp(const char *name);
 
 #endif
