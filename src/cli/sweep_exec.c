@@ -5,11 +5,14 @@
 #include "cli/pyexec.h"
 #include "cli/sweep.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -421,18 +424,26 @@ int sweep_one(const char *dir, const char *index)
     }
     fchmod(tfd, 0644);
     close(tfd);
+    outfile_track_temp(tmp);   /* a signal to this process removes it (Slurm's scancel, a time limit) */
     /* the run in a child: a guest out of memory exits from deep inside it,
      * and its table must not stay behind half-written */
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         mv_error("sweep one: fork: %s", strerror(errno));
+        outfile_untrack_temp(tmp);
         unlink(tmp);
         free(av);
         free(args);
         return EXIT_FAIL;
     }
     if (pid == 0) {
+        /* the run ends with this process: a TERM to it alone (kill PID)
+         * must not leave the run going as an orphan */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(EXIT_FAIL);
         if (!freopen(tmp, "w", stdout)) {
             mv_error("sweep one: cannot write '%s': %s", tmp, strerror(errno));
             _exit(EXIT_FAIL);
@@ -450,6 +461,7 @@ int sweep_one(const char *dir, const char *index)
         rename(tmp, txt);
     else
         unlink(tmp);
+    outfile_untrack_temp(tmp);
     free(av);
     free(args);
     return rc;
