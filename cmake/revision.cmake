@@ -1,7 +1,8 @@
 # revision.cmake: run at every build (cmake -P) to record memvirt's version
 # and the source revision it is built from in mv_revision.h, so that every
 # result file names the code that produced it. The revision is `git describe`
-# of the source tree (with -dirty for uncommitted changes), or "unknown" when
+# of the source tree (with -dirty and a hash of the tracked changes for
+# uncommitted ones: files git does not track yet are not in it), or "unknown" when
 # the sources are not a git checkout of their own. The header is rewritten only
 # when it changes, so an unchanged tree recompiles nothing.
 #   cmake -DSRC=<source dir> -DOUT=<header> -DVERSION=<x.y.z> -P revision.cmake
@@ -17,6 +18,18 @@ if(GIT_FOUND)
                     OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
     if(rc EQUAL 0 AND out MATCHES "^[A-Za-z0-9._+-]+$")
       set(rev "${out}")
+      # two different uncommitted states of one commit must not share a
+      # revision (sweeps re-use a result only of the same revision): -dirty
+      # gains a hash of the tracked changes
+      if(rev MATCHES "-dirty$")
+        execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SRC}" diff HEAD --binary
+                        OUTPUT_VARIABLE diff RESULT_VARIABLE rc ERROR_QUIET)
+        if(rc EQUAL 0)
+          string(SHA1 h "${diff}")
+          string(SUBSTRING "${h}" 0 10 h)
+          set(rev "${rev}-${h}")
+        endif()
+      endif()
     endif()
   endif()
 endif()

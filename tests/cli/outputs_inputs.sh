@@ -166,5 +166,38 @@ cp "$W/t.orig" "$W/tr/t.mvt" && printf 'x' >>"$W/tr/t.mvt"
 expect_bad "rerun, the trace grown" "not the file the run replayed" rerun ../tr/tr.json --json "$J"
 expect_bad "run, a given digest" "not the file the run replayed" \
     run --trace "$W/tr/t.mvt" --param trace.digest=1:fnv1a64:0000000000000000 --json "$J"
+# another file of the trace's name in the working directory: the one beside
+# the result, whose digest matches, is replayed
+cp "$W/t.orig" "$W/tr/t.mvt"
+cp "$src/tests/data/make.mvt" "$W/else/t.mvt"
+"$MV" rerun ../tr/tr.json --quiet --json "$W/tr_re2.json" >/dev/null 2>"$W/err" ||
+    fail "rerun with another t.mvt in the working directory: $(cat "$W/err")"
+same_doc "$W/tr/tr.json" "$W/tr_re2.json" || fail "rerun beside the result: a different document"
+cd "$W" || exit 1
+
+# --- any number of inputs: an import of twelve logs -------------------------
+logs=()
+for i in $(seq 1 12); do cp "$src/tests/fuzz/corpus/strace/sh.txt" "$W/l$i.txt"; logs+=("$W/l$i.txt"); done
+"$MV" trace import --from strace "${logs[@]}" -o "$W/many.mvt" >/dev/null 2>"$W/err"
+rc=$?
+[ $rc -le 2 ] || fail "trace import of twelve logs: exit $rc ($(head -1 "$W/err"))"
+grep -q "internal invariant" "$W/err" && fail "trace import of twelve logs: $(head -1 "$W/err")"
+expect_bad "import over its 12th log" "the log" trace import --from strace "${logs[@]}" -o "$W/l12.txt"
+
+# --- another user's file in a sticky directory: refused before the run ------
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p "$W/sticky" && chmod 1777 "$W/sticky" && chmod 755 "$W" "$tmp"
+    echo old >"$W/sticky/r.json" && chmod 666 "$W/sticky/r.json"
+    t0=$(date +%s)
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$MV" "${LONG[@]}" --json "$W/sticky/r.json" \
+        >/dev/null 2>"$W/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "sticky directory, another user's file: exit $rc, want 2 ($(head -1 "$W/err"))"
+    grep -q "sticky" "$W/err" || fail "sticky directory: the message does not say why: $(head -1 "$W/err")"
+    [ $(( $(date +%s) - t0 )) -le 5 ] || fail "sticky directory: refused only after the run"
+    [ "$(cat "$W/sticky/r.json")" = old ] || fail "sticky directory: the file changed"
+else
+    echo "outputs_inputs.sh: not root or no setpriv: the sticky-directory case is skipped"
+fi
 
 finish outputs_inputs.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # revision.sh: cmake/revision.cmake, which records the source revision at
-# build time, gives `git describe` of a checkout of its own (with -dirty for
-# uncommitted changes) and "unknown" for sources that are not one, even
+# build time, gives `git describe` of a checkout of its own (with -dirty and
+# a hash of the changes for uncommitted ones, different for different changes) and "unknown" for sources that are not one, even
 # inside another repository. The binary's --version agrees with the header
 # it was built with.
 #
@@ -32,11 +32,17 @@ if command -v git >/dev/null; then
     h=$(git -C "$g" rev-parse --short=12 HEAD)
     [ "$(rev_of "$g")" = "$h" ] || fail "clean checkout: '$(rev_of "$g")', expected $h"
     echo b >"$g/f"
-    [ "$(rev_of "$g")" = "$h-dirty" ] || fail "dirty checkout: '$(rev_of "$g")', expected $h-dirty"
+    d1=$(rev_of "$g")
+    [[ "$d1" =~ ^$h-dirty-[0-9a-f]{10}$ ]] || fail "dirty checkout: '$d1', expected $h-dirty-HASH"
+    [ "$(rev_of "$g")" = "$d1" ] || fail "dirty checkout: the same changes gave another revision"
+    echo c >"$g/f"
+    d2=$(rev_of "$g")
+    [[ "$d2" =~ ^$h-dirty-[0-9a-f]{10}$ ]] && [ "$d2" != "$d1" ] ||
+        fail "another uncommitted change: '$d2', expected $h-dirty-HASH other than '$d1'"
     # a folder inside someone else's checkout is not a checkout of its own
     [ "$(rev_of "$g/sub")" = unknown ] || fail "subfolder of a checkout: '$(rev_of "$g/sub")'"
 fi
 
-"$MV" --version | grep -Eq '^memvirt [0-9.]+ \(revision ([0-9a-f]{7,}(-dirty)?|unknown|.*-g[0-9a-f]+(-dirty)?)\)$' \
+"$MV" --version | grep -Eq '^memvirt [0-9.]+ \(revision ([0-9a-f]{7,}(-dirty-[0-9a-f]{10})?|unknown|.*-g[0-9a-f]+(-dirty-[0-9a-f]{10})?)\)$' \
     || fail "--version: $("$MV" --version)"
 finish revision.sh

@@ -11,6 +11,8 @@
 set -u
 MV=${1:?usage: sweep.sh /path/to/memvirt}
 [ -x "$MV" ] || { echo "sweep.sh: '$MV' is not an executable" >&2; exit 1; }
+MV=$(cd "$(dirname "$MV")" && pwd)/$(basename "$MV")
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-sweep.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 die() { echo "FAIL: $*" >&2; exit 1; }
@@ -226,6 +228,30 @@ grep -q 'wrote 3 job array scripts (7 runs' err || die "MaxArraySize 3, 7 pendin
 grep -qx '#SBATCH --array=0,2' small.runs/sweep-1.sbatch && grep -qx 'OFFSET=3' small.runs/sweep-1.sbatch \
     || die "the array around the finished run: $(grep -e array -e OFFSET small.runs/sweep-1.sbatch)"
 [ "$(covered small.runs 3 | tr '\n' ' ')" = "0 1 2 3 5 6 7 " ] || die "MaxArraySize 3: $(covered small.runs 3 | tr '\n' ' ')"
+
+# a sweep over a trace: its result is current (the planned run seals the
+# trace's digest as the run does), so a second sweep skips it
+cp "$SRCDIR/tests/data/shloop.mvt" t.mvt
+"$MV" sweep /dev/null --set mode=native --set workload=trace --set trace.file=t.mvt --out tr.runs -j 1 2>err \
+    || die "trace sweep failed: $(cat err)"
+"$MV" sweep /dev/null --set mode=native --set workload=trace --set trace.file=t.mvt --out tr.runs -j 1 2>err &&
+    grep -q 'all 1 runs already finished' err || die "a finished trace run is not current: $(cat err)"
+
+# sweep one killed by a TERM to itself alone (kill PID): its run (a child)
+# ends too, and no temporary is left beside the results
+printf 'mode = native\nworkload = lmbench\nlmbench.iterations = 10000000\n' > long.sweep
+"$MV" sweep long.sweep --slurm --no-submit >/dev/null 2>&1 || die "long sweep: --slurm --no-submit failed"
+"$MV" sweep one long.runs 0 2>/dev/null &
+one=$!
+sleep 1
+child=$(pgrep -P "$one" | head -1)
+[ -n "$child" ] || die "sweep one started no child run"
+kill -TERM "$one"
+wait "$one" 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$child" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$child" 2>/dev/null && { kill -KILL "$child"; die "sweep one's run outlived it (orphaned)"; }
+left=$(find long.runs/runs -name '*.txt.*' -o -name '.*.json.*' | head -3)
+[ -z "$left" ] || die "sweep one killed: temporaries left: $left"
 
 # sweep one takes digits only; --sbatch takes one line
 for bad in +1 ' 1' -0 1x ''; do
