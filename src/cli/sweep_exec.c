@@ -267,7 +267,7 @@ int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, con
     }
     /* Arrays of the pending indices (ascending), each spanning fewer than
      * MaxArraySize manifest lines: task T of an array starting at OFFSET
-     * runs line OFFSET+T. */
+     * runs the run of index OFFSET+T (a sparse array skips finished ones). */
     unsigned max = max_array_size(), narr = 0;
     unsigned *first = mv_calloc(n + 1, sizeof *first);   /* index into pending[] where array k starts */
     for (unsigned i = 0; i < n; i++)
@@ -294,7 +294,7 @@ int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, con
         size_t tlen = 0;
         FILE *f = open_memstream(&text, &tlen);
         snprintf(what, sizeof what, "memvirt sweep of %s: Slurm job array %u of %u, %u of the %u runs without a "
-                 "result (of %u);\n# task T runs line %u+T of sweep.tsv", p->spec, k + 1, narr, hi - lo, n,
+                 "result (of %u);\n# task T runs the run of index %u+T (sweep one DIR INDEX)", p->spec, k + 1, narr, hi - lo, n,
                  p->nruns, off);
         script_head(f, o, what, "memvirt-sweep", "%A_%a.out");
         fprintf(f, "#SBATCH --array=%s\nOFFSET=%u\nexec ", arr, off);
