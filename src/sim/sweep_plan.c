@@ -58,6 +58,16 @@ static void axis_push(struct axis *a, const char *v)
     a->vals[a->nvals++] = v;
 }
 
+/* A mode or workload name once: overlapping values ("*, pv", "@vmexits,
+ * tsp") must not list one run twice in the manifest. */
+static void axis_push_name(struct axis *a, const char *v)
+{
+    for (unsigned i = 0; i < a->nvals; i++)
+        if (!strcmp(a->vals[i], v))
+            return;
+    axis_push(a, v);
+}
+
 static void axis_free(struct axis *a)
 {
     for (unsigned i = 0; i < a->nowned; i++)
@@ -129,7 +139,7 @@ static int expand_names(const struct ctx *c, struct axis *a)
         int found = 0;
         for (unsigned i = 0; i < n; i++)
             if (name_matches(a, i, t->text)) {
-                axis_push(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name);
+                axis_push_name(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name);
                 found = 1;
             }
         if (!found) {

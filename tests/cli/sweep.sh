@@ -229,6 +229,14 @@ grep -qx '#SBATCH --array=0,2' small.runs/sweep-1.sbatch && grep -qx 'OFFSET=3' 
     || die "the array around the finished run: $(grep -e array -e OFFSET small.runs/sweep-1.sbatch)"
 [ "$(covered small.runs 3 | tr '\n' ' ')" = "0 1 2 3 5 6 7 " ] || die "MaxArraySize 3: $(covered small.runs 3 | tr '\n' ' ')"
 
+# overlapping values list each run once: '*, pv' is every mode, once each
+nm=$("$MV" list | awk '/^modes:/{m=1;next} m&&/^$/{exit} m{print $1}' | wc -l)
+nl=$("$MV" sweep /dev/null --set 'mode=*,pv' --set workload=lmbench --list | wc -l)
+[ "$nl" -eq "$nm" ] || die "mode = *, pv lists $nl runs for $nm modes"
+nl=$("$MV" sweep /dev/null --set 'mode=@vmexits,@vmexits' --set workload=lmbench,lmbench --list | wc -l)
+nv=$("$MV" sweep /dev/null --set 'mode=@vmexits' --set workload=lmbench --list | wc -l)
+[ "$nl" -eq "$nv" ] || die "mode = @vmexits twice lists $nl runs, once $nv"
+
 # a sweep over a trace: its result is current (the planned run seals the
 # trace's digest as the run does), so a second sweep skips it
 cp "$SRCDIR/tests/data/shloop.mvt" t.mvt
