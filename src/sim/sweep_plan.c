@@ -38,7 +38,7 @@ struct ctx {
 
 static int tok_err(const struct ctx *c, const struct sweep_tok *t, const char *msg)
 {
-    return mv_error("%s:%u:%u: %s", c->s->file, t->line, t->col, msg);
+    return mv_error("%s:%u:%u: %s", t->where ? t->where : c->s->file, t->line, t->col, msg);
 }
 
 /* The last mv_error text without the option name `memvirt run` puts first. */

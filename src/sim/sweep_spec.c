@@ -56,6 +56,7 @@ static void axis_free(struct sweep_axis *a)
     for (unsigned i = 0; i < a->nvals; i++)
         free(a->vals[i].text);
     free(a->vals);
+    free(a->where);
 }
 
 static void group_free(struct sweep_group *g)
@@ -119,7 +120,7 @@ static int parse_axis(const struct cursor *c, const char *line, size_t len, stru
                         show(line[i], b));
         return perr(c, (unsigned)i + 1, "expected '=' and values after key '%.*s'", (int)(k1 - k0), line + k0);
     }
-    out->key = (struct sweep_tok){ dup_n(line + k0, k1 - k0), c->line, (unsigned)k0 + 1 };
+    out->key = (struct sweep_tok){ dup_n(line + k0, k1 - k0), c->line, (unsigned)k0 + 1, NULL };
     i++;   /* past '=' */
     for (;;) {
         while (i < len && is_space(line[i]))
@@ -149,7 +150,7 @@ static int parse_axis(const struct cursor *c, const char *line, size_t len, stru
             return perr(c, (unsigned)v0 + 1, "more than %d values", SWEEP_MAX_VALUES);
         }
         out->vals = mv_realloc(out->vals, (out->nvals + 1) * sizeof *out->vals);
-        out->vals[out->nvals++] = (struct sweep_tok){ dup_n(line + v0, v1 - v0), c->line, (unsigned)v0 + 1 };
+        out->vals[out->nvals++] = (struct sweep_tok){ dup_n(line + v0, v1 - v0), c->line, (unsigned)v0 + 1, NULL };
         if (i == len)
             return 0;
         i++;   /* past ',' */
@@ -259,6 +260,10 @@ int sweep_spec_set(struct sweep_spec *s, const char *where, const char *kv)
     if (parse_axis(&c, kv, strlen(kv), &a))
         return -1;
     a.lenient = 1;
+    a.where = mv_strdup(where);   /* the plan reports a bad value where it was given */
+    a.key.where = a.where;
+    for (unsigned i = 0; i < a.nvals; i++)
+        a.vals[i].where = a.where;
     group_remove(&s->common, a.key.text);
     for (unsigned g = 0; g < s->ngroups; g++)
         group_remove(&s->groups[g], a.key.text);

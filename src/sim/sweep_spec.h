@@ -13,6 +13,7 @@
 struct sweep_tok {
     char *text;
     unsigned line, col;          /* 1-based; col counts bytes */
+    const char *where;           /* what line and col are in: NULL the spec file, else a --set (its axis's) */
 };
 
 struct sweep_axis {
@@ -20,6 +21,7 @@ struct sweep_axis {
     struct sweep_tok *vals;
     unsigned nvals;
     int lenient;                 /* from --set: a workload's parameter may name a workload not run */
+    char *where;                 /* from --set: which one ("--set #2"), for messages; else NULL */
 };
 
 struct sweep_group {

@@ -61,6 +61,9 @@ printf "$ok" > ok.sweep
 "$MV" sweep ok.sweep -j 0 2>err; [ $? -eq 2 ] && grep -q -- "-j '0'" err || die "-j 0: $(cat err)"
 "$MV" sweep ok.sweep --wait 2>err; [ $? -eq 2 ] && grep -q -- "need --slurm" err || die "--wait without --slurm: $(cat err)"
 "$MV" sweep ok.sweep --set 'seed = 1 2' 2>err; [ $? -eq 2 ] && grep -q -- "--set #1:1:10" err || die "--set error: $(cat err)"
+# a bad value given by --set is reported at that --set, not in the spec file
+"$MV" sweep /dev/null --set mode=native --set workload=forkstorm --set 'forkstorm.minutes=1,x' 2>err
+[ $? -eq 2 ] && grep -q -- "--set #3:1:21: forkstorm.minutes: malformed value 'x'" err || die "--set value error: $(cat err)"
 "$MV" sweep one . x 2>err; [ $? -eq 2 ] || die "sweep one with a bad index"
 "$MV" sweep one . 0 2>err; [ $? -eq 2 ] && grep -q "sweep.tsv" err || die "sweep one without a manifest: $(cat err)"
 
