@@ -424,7 +424,7 @@ static int expand_group(struct ctx *c)
             goto out;
         if ((int)nax == want) {
             if (want == K_SEED) {
-                static const struct sweep_axis none = { .key = { (char *)"seed", 0, 0 } };
+                static const struct sweep_axis none = { .key = { .text = (char *)"seed" } };
                 ax[nax] = (struct axis){ .src = &none, .kind = K_SEED };
                 axis_push(&ax[nax++], NULL);
                 continue;

@@ -205,7 +205,7 @@ static int parse_header(const struct cursor *c, struct sweep_spec *s, const char
     if (s->ngroups == SWEEP_MAX_GROUPS)
         return perr(c, (unsigned)start + 1, "more than %d groups", SWEEP_MAX_GROUPS);
     s->groups = mv_realloc(s->groups, (s->ngroups + 1) * sizeof *s->groups);
-    s->groups[s->ngroups++] = (struct sweep_group){ .name = { dup_n(line + n0, n1 - n0), c->line, (unsigned)n0 + 1 } };
+    s->groups[s->ngroups++] = (struct sweep_group){ .name = { dup_n(line + n0, n1 - n0), c->line, (unsigned)n0 + 1, NULL } };
     return 0;
 }
 
