@@ -171,6 +171,7 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
     for (unsigned i = 0; i < nsel; i++)
         if (mode_validate(sel[i], cfg))
             return EXIT_USAGE;
+    config_warn_unused(cfg, sel, nsel);
     int bad = report_files_open(&rf, json, csv);
     for (unsigned i = 0; !bad && inputs && inputs[i]; i += 2)
         bad = outset_input(&rf.set, inputs[i], inputs[i + 1]);

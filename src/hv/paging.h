@@ -33,6 +33,10 @@ struct paging_mode {
      * sampling (may be NULL). */
     void (*tick)(struct hv *h, uint64_t now);
     const struct mv_control_def *controls; /* offered controls, NULL-name terminated (may be NULL) */
+    /* The parameter groups (prefixes) that only modes listing them read,
+     * NULL-terminated (may be NULL): a run none of whose modes reads a
+     * group given a non-default value says so (sim/config_unused.c). */
+    const char *const *params;
     struct vmm_ops traps;                  /* installed on the vCPU */
 };
 

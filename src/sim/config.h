@@ -78,6 +78,10 @@ void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len);
 /* Cross-parameter checks (TLB geometry, memory sizes, the workload's own
  * checks, control times). -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
+/* Warn (stderr) about each parameter set away from its default in a group
+ * that no mode of sel[] reads (config_unused.c); the run is unchanged. */
+struct mode_def;
+void config_warn_unused(const struct sim_config *c, const struct mode_def *const *sel, unsigned nsel);
 /* Every parameter group, for listing. */
 void config_list_params(FILE *f);
 

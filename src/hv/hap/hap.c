@@ -174,6 +174,8 @@ static void hap_instruments(struct hv *h, struct mv_instruments *in)
     hap_state_instruments(h->mode, in);
 }
 
+static const char *const hap_groups[] = { "hap", NULL };
+
 const struct paging_mode pm_hap = {
     .name = "hap",
     .doc = "nested paging (EPT/NPT): 2D walks; guest page-table work never exits",
@@ -185,4 +187,5 @@ const struct paging_mode pm_hap = {
     .check = hap_check,
     .instruments = hap_instruments,
     .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .g2m = hap_g2m },
+    .params = hap_groups,
 };

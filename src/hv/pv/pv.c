@@ -182,6 +182,8 @@ static void pv_instruments(struct hv *h, struct mv_instruments *in)
         .hypercall = pv_hypercall,                                          \
     }
 
+static const char *const xen_only[] = { "xen", NULL };   /* parameters only PV reads */
+
 const struct paging_mode pm_pv = {
     .name = "pv",
     .doc = "Xen PV MMU: direct paging, page types, validation, pinning; IOMMU follows page types",
@@ -193,6 +195,7 @@ const struct paging_mode pm_pv = {
     .check = pv_mode_check,
     .instruments = pv_instruments,
     .traps = PV_TRAPS,
+    .params = xen_only,
 };
 
 const struct paging_mode pm_pv_pibooster = {
@@ -206,4 +209,5 @@ const struct paging_mode pm_pv_pibooster = {
     .check = pv_mode_check,
     .instruments = pv_instruments,
     .traps = PV_TRAPS,
+    .params = xen_only,
 };

@@ -290,6 +290,9 @@ static void sel_instruments(struct hv *h, struct mv_instruments *in)
     mv_add_metrics(in, sel_metrics, s);
 }
 
+/* selective runs tsp's shadow paging and hap's nested paging in turn */
+static const char *const sel_groups[] = { "selective", "shadow", "tsp", "hap", NULL };
+
 const struct paging_mode pm_selective = {
     .name = "selective",
     .doc = "switches between nested (hap) and shadow (tsp) paging at run time with VEE'11's policy",
@@ -307,4 +310,5 @@ const struct paging_mode pm_selective = {
         .name = "selective", .tlb_fill = sel_tlb_fill, .g2m = sel_g2m, .store_traps = sel_store_traps,
         .store = sel_store, .page_fault = sel_page_fault, .write_cr3 = sel_write_cr3, .tlb_flush = sel_tlb_flush,
     },
+    .params = sel_groups,
 };

@@ -180,6 +180,8 @@ static void ssp_destroy(struct hv *h)
 static int ssp_check(struct hv *h, char *msg, unsigned len) { return shadow_check(h->mode, msg, len); }
 static void ssp_instruments(struct hv *h, struct mv_instruments *in) { shadow_instruments(h->mode, in); }
 
+static const char *const ssp_groups[] = { "shadow", "ssp", NULL };
+
 const struct paging_mode pm_ssp = {
     .name = "ssp",
     .doc = "swift shadow paging: no write protection, shadows synced at guest TLB flushes, root buffer",
@@ -194,4 +196,5 @@ const struct paging_mode pm_ssp = {
         .name = "ssp", .g2m = ssp_g2m, .page_fault = ssp_page_fault, .write_cr3 = ssp_write_cr3,
         .tlb_flush = ssp_tlb_flush,
     },
+    .params = ssp_groups,
 };

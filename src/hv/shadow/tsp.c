@@ -119,6 +119,8 @@ static void tsp_destroy(struct hv *h)
 static int tsp_check(struct hv *h, char *msg, unsigned len) { return shadow_check(h->mode, msg, len); }
 static void tsp_instruments(struct hv *h, struct mv_instruments *in) { shadow_instruments(h->mode, in); }
 
+static const char *const tsp_groups[] = { "shadow", "tsp", NULL };   /* parameters only shadow modes read */
+
 const struct paging_mode pm_tsp = {
     .name = "tsp",
     .doc = "traditional shadow paging: guest tables write-protected, shadows synced on every write",
@@ -133,4 +135,5 @@ const struct paging_mode pm_tsp = {
         .name = "tsp", .g2m = tsp_g2m, .store_traps = tsp_store_traps, .store = tsp_store,
         .page_fault = tsp_page_fault, .write_cr3 = tsp_write_cr3, .tlb_flush = tsp_tlb_flush,
     },
+    .params = tsp_groups,
 };
