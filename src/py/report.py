@@ -305,7 +305,24 @@ class Report:
                                  "Busy time of each run, by the category its cycles were charged to."))
         h.append("<h3>Time series</h3><p>Counters are the change over each interval, gauges the value at its "
                  "end. A cross marks the last sample, the end of the run, whose interval is shorter. Runs "
-                 "with equal values overlap: the lines differ in width and dash.</p><div class=\"plots\">")
+                 "with equal values overlap: the lines differ in width and dash. Runs of different "
+                 "workloads are plotted apart, each on its own time axis.</p>")
+        by_wl = {}
+        for r in runs:
+            by_wl.setdefault(r.r.get("workload", ""), []).append(r)
+        for wl, group in by_wl.items():
+            if len(by_wl) > 1:
+                h.append(f"<h4>{esc(wl)}</h4>")
+            h.append('<div class="plots">')
+            h.extend(self.series_plots(group, f" ({wl})" if len(by_wl) > 1 else ""))
+            h.append("</div>")
+        h.append("</section>")
+        return "".join(h)
+
+    def series_plots(self, runs, suffix):
+        """One plot per time series of these runs (of one workload)."""
+        import mvplot
+        out = []
         tmax = max((max(r.r.get("series", {}).get("time_s", []) or [0]) for r in runs), default=0)
         scale, unit = (60.0, "simulated minutes") if tmax > 180 else (1.0, "simulated seconds")
         for kind, part in (("counter", "counters"), ("gauge", "gauges")):
@@ -325,13 +342,12 @@ class Report:
                 if not lines:
                     continue
                 self.use(kind, n)
-                fig = mvplot.lines(n, unit, "per interval" if kind == "counter" else "value", lines,
+                fig = mvplot.lines(n + suffix, unit, "per interval" if kind == "counter" else "value", lines,
                                    partial_last=True)
                 text = mvdocs.explain(self.docs, kind, n) or "not documented in docs/output.md"
-                h.append(self.figure(mvplot.svg(fig), n, f"{named(kind, n, self.docs)} ({kind}): {esc(text)}",
-                                     raw=True))
-        h.append("</div></section>")
-        return "".join(h)
+                out.append(self.figure(mvplot.svg(fig), n, f"{named(kind, n, self.docs)} ({kind}): {esc(text)}",
+                                       raw=True))
+        return out
 
     def figure(self, svg_bytes, alt, caption, raw=False):
         self.plots += 1

@@ -39,17 +39,19 @@ external() { grep -oE '(src|href)="[^"#][^"]{0,40}' "$1" | grep -v '="data:' ; g
 "$MV" compare --quiet --modes native,pv --workload lmbench --param lmbench.iterations=5 --json lm.json \
     >/dev/null || die "lmbench compare failed"
 "$MV" report fs.json lm.json -o r.html 2>err || die "report failed: $(cat err)"
-# one plot per time series name in the inputs, and the busy-time chart
+# one plot per time series name of each workload's runs (workloads are
+# plotted apart), and the busy-time chart
 want=$(python3 - fs.json lm.json <<'EOF'
 import json, sys
 names = set()
 for p in sys.argv[1:]:
     for r in json.load(open(p))["runs"]:
         s = r["series"]
-        names |= {("c", k) for k in s["counters"]} | {("g", k) for k in s["gauges"]}
+        names |= {(r["workload"], "c", k) for k in s["counters"]} | {(r["workload"], "g", k) for k in s["gauges"]}
 print(len(names) + 1)
 EOF
 )
+grep -q '<h4>forkstorm</h4>' r.html && grep -q '<h4>lmbench</h4>' r.html || die "no heading per workload"
 
 [ -z "$(external r.html)" ] || die "the page refers to something outside itself: $(external r.html)"
 load r.html
