@@ -18,9 +18,11 @@
 #include "lib/err.h"
 #include "trace/reader.h"
 #include "workload/evq.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The longest recorded time a trace may span: a week. Recordings are
@@ -166,24 +168,67 @@ static uint32_t file_id(struct trace_state *s, uint64_t dev, uint64_t ino)
 /* The file replayed: the one named, or where a rerun found it. */
 static const char *tr_path(const struct trace_cfg *c) { return c->open[0] ? c->open : c->file; }
 
+/* Digests already computed, by file identity and modification time: a
+ * sweep plans every run over the same trace, and a trace can be large. */
+#define DIGEST_MEMO 8
+static struct digest_memo {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    uint64_t h;
+} memo[DIGEST_MEMO];
+static unsigned nmemo;
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct digest_memo *memo_find(const struct stat *st)
+{
+    for (unsigned i = 0; i < nmemo; i++)
+        if (memo[i].dev == st->st_dev && memo[i].ino == st->st_ino && memo[i].size == st->st_size &&
+            memo[i].mtime.tv_sec == st->st_mtim.tv_sec && memo[i].mtime.tv_nsec == st->st_mtim.tv_nsec)
+            return &memo[i];
+    return NULL;
+}
+
 /* "BYTES:fnv1a64:HEX" of the file's bytes; -1 if it cannot be read. */
 static int digest_of(const char *path, char *out, size_t len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
+    struct stat st;
+    int known = !fstat(fileno(f), &st);
     uint64_t h = 0xcbf29ce484222325ull, n = 0;   /* FNV-1a, 64 bits */
-    unsigned char buf[1 << 16];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
-        for (size_t i = 0; i < k; i++)
-            h = (h ^ buf[i]) * 0x100000001b3ull;
-        n += k;
+    pthread_mutex_lock(&memo_lock);
+    const struct digest_memo *m = known ? memo_find(&st) : NULL;
+    int hit = m != NULL;
+    if (hit) {
+        h = m->h;
+        n = (uint64_t)m->size;
     }
-    int bad = ferror(f);
+    pthread_mutex_unlock(&memo_lock);
+    int bad = 0;
+    if (!hit) {
+        unsigned char buf[1 << 16];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+            for (size_t i = 0; i < k; i++)
+                h = (h ^ buf[i]) * 0x100000001b3ull;
+            n += k;
+        }
+        bad = ferror(f);
+    }
     fclose(f);
     if (bad)
         return -1;
+    if (!hit && known && n == (uint64_t)st.st_size) {
+        pthread_mutex_lock(&memo_lock);
+        if (!memo_find(&st)) {
+            struct digest_memo *e = &memo[nmemo < DIGEST_MEMO ? nmemo++ : 0];
+            *e = (struct digest_memo){ st.st_dev, st.st_ino, st.st_size, st.st_mtim, h };
+        }
+        pthread_mutex_unlock(&memo_lock);
+    }
     snprintf(out, len, "%llu:fnv1a64:%016llx", (unsigned long long)n, (unsigned long long)h);
     return 0;
 }
