@@ -1,5 +1,8 @@
 /* cpu.c: the vCPU's MMU slow paths and privileged operations (see cpu.h). */
 #include "hw/cpu.h"
+#include "hw/dcache_body.h"
+#include "hw/tlb_body.h"
+#include "hw/walk_tmpl.h"
 #include "lib/err.h"
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
@@ -47,14 +50,21 @@ void cpu_destroy(struct cpu *c)
     walk_log_free(&c->log);
 }
 
-void cpu_charge_walk(struct cpu *c, int two_d)
+/* ---- the miss path ---------------------------------------------------------
+ * A TLB miss is the simulator's second-hottest path. Its parts (the TLB
+ * lookups and installs, the walk and its caches, the data-cache model) are
+ * inline bodies compiled into it, twice like every user of the AVX2 set
+ * scans (simd.h), so that a miss makes no call it need not make. */
+#define CPU_BODY static inline __attribute__((always_inline))
+
+CPU_BODY void charge_walk_body(struct cpu *c, int two_d, const int simd)
 {
     const struct walk_log *l = &c->log;
     uint64_t cycles = c->cost->walk_start;
     uint32_t host = 0;
     for (uint32_t i = 0; i < l->n; i++) {
         host += l->ref[i].dim == WALK_DIM_HOST;
-        if (dcache_access(&c->dc, l->ref[i].addr)) {
+        if (c->dc.sets && dcache_access_body(&c->dc, l->ref[i].addr, simd)) {
             cycles += c->cost->walk_ref;
         } else {
             c->st->cnt[CNT_walk_cache_miss]++;
@@ -69,15 +79,16 @@ void cpu_charge_walk(struct cpu *c, int two_d)
     stat_charge(c->st, CYC_walk, cycles);
 }
 
-uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
+CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
+                                   const int simd)
 {
-    struct walk_result r;
+    struct walk_result r = { .frame = 0 };   /* (gcc cannot see every path that returns 0 sets it) */
     const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD, .pwc = &c->pwc,
                                    .tag = c->pcid, .log = &c->log, .dim = WALK_DIM_GUEST };
     c->log.n = 0;
-    uint32_t pfec = walk(c->mem, c->hw_root, va, acc, user, &p, &r);
+    uint32_t pfec = walk_tmpl(c->mem, c->hw_root, va, acc, user, &p, &r);
     c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
-    cpu_charge_walk(c, 0);
+    charge_walk_body(c, 0, simd);
     if (pfec)
         return pfec;
     x->frame = r.frame;
@@ -86,7 +97,8 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
     return 0;
 }
 
-uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
+CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                   const int simd)
 {
     struct tlb_xlate x;
     int user = c->user_mode;
@@ -98,7 +110,7 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
         x.size = PG_4K;
         hit = 1;
     } else {
-        hit = tlb_lookup_slow(&c->tlb, va, c->pcid, &x);
+        hit = tlb_lookup_slow_body(&c->tlb, va, c->pcid, &x, simd);
     }
     if (hit) {
         if (hit == 2) {
@@ -125,16 +137,46 @@ uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *
     if (c->vmm && c->vmm->tlb_fill)
         pfec = c->vmm->tlb_fill(c->vmm_ctx, c, va, acc, user, &x);
     else
-        pfec = cpu_native_fill(c, va, acc, user, &x);
+        pfec = native_fill_body(c, va, acc, user, &x, simd);
     if (pfec)
         return pfec;
     if (stale) {
         c->st->cnt[CNT_spurious_fault]++;
         stat_charge(c->st, CYC_fault, c->cost->fault_entry);
     }
-    tlb_insert_missed(&c->tlb, va, c->pcid, &x);
+    tlb_insert_missed_body(&c->tlb, va, c->pcid, &x, simd);
     *frame = x.frame;
     return 0;
+}
+
+static HW_SIMD_TARGET void charge_walk_avx2(struct cpu *c, int two_d) { charge_walk_body(c, two_d, 1); }
+static void charge_walk_scalar(struct cpu *c, int two_d) { charge_walk_body(c, two_d, 0); }
+void cpu_charge_walk(struct cpu *c, int two_d)
+{
+    hw_simd ? charge_walk_avx2(c, two_d) : charge_walk_scalar(c, two_d);
+}
+
+static HW_SIMD_TARGET uint32_t native_fill_avx2(struct cpu *c, uint64_t va, enum access acc, int user,
+                                                struct tlb_xlate *x)
+{
+    return native_fill_body(c, va, acc, user, x, 1);
+}
+static uint32_t native_fill_scalar(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
+{
+    return native_fill_body(c, va, acc, user, x, 0);
+}
+uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
+{
+    return hw_simd ? native_fill_avx2(c, va, acc, user, x) : native_fill_scalar(c, va, acc, user, x);
+}
+
+HW_SIMD_TARGET uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
+{
+    return access_slow_body(c, va, acc, frame, l1, 1);
+}
+uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
+{
+    return access_slow_body(c, va, acc, frame, l1, 0);
 }
 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)

@@ -1,7 +1,6 @@
 /* dcache.c: a set-associative LRU cache of 64-byte lines (see dcache.h). */
 #include "hw/dcache.h"
-#include "hw/lru.h"
-#include "hw/simd.h"
+#include "hw/dcache_body.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -49,63 +48,5 @@ void dcache_destroy(struct dcache *c)
     memset(c, 0, sizeof *c);
 }
 
-static inline void touch(struct dcache *c, uint64_t s, uint32_t w, size_t i)
-{
-    c->mru = (uint32_t)i;
-    if (c->order)
-        c->order[s] = lru_order_touch(c->order[s], w);
-    else
-        c->used[i] = ++c->clock;
-}
-
-/* Compiled twice (simd.h): simd is a constant in each copy. */
-static inline __attribute__((always_inline)) int access_body(struct dcache *c, uint64_t addr, const int simd)
-{
-    uint64_t line = addr >> 6;
-    if (c->tag[c->mru] == line + 1)
-        return 1;                         /* the most recent line of its set */
-    /* spread consecutive frames' lines over the sets */
-    uint64_t h = line ^ (line >> 13);
-    uint64_t s = h & c->set_mask;
-    size_t base = (size_t)s * c->ways;
-    uint64_t *t = &c->tag[base];
-    uint32_t n = c->nvalid[s];
-    if (c->order) {
-        uint32_t m = TAGS_MATCH(simd, t, c->ways, line + 1);
-        if (m) {
-            touch(c, s, (uint32_t)__builtin_ctz(m), base + (uint32_t)__builtin_ctz(m));
-            return 1;
-        }
-    } else {
-        for (uint32_t w = 0; w < n; w++) {
-            if (t[w] == line + 1) {
-                touch(c, s, w, base + w);
-                return 1;
-            }
-        }
-    }
-    /* a miss: the lowest empty way, else the least recently used */
-    uint32_t victim;
-    if (n < c->ways) {
-        victim = n;
-        c->nvalid[s] = (uint8_t)(n + 1);
-    } else if (c->order) {
-        victim = lru_order_oldest(c->order[s], c->ways);
-        t[victim] = line + 1;
-        c->mru = (uint32_t)(base + victim);
-        c->order[s] = lru_order_touch_oldest(c->order[s], victim);
-        return 0;
-    } else {
-        const uint64_t *used = &c->used[base];
-        victim = 0;
-        for (uint32_t w = 1; w < c->ways; w++)
-            if (used[w] < used[victim])
-                victim = w;
-    }
-    t[victim] = line + 1;
-    touch(c, s, victim, base + victim);
-    return 0;
-}
-
-HW_SIMD_TARGET int dcache_access_avx2(struct dcache *c, uint64_t addr) { return access_body(c, addr, 1); }
-int dcache_access_scalar(struct dcache *c, uint64_t addr) { return access_body(c, addr, 0); }
+HW_SIMD_TARGET int dcache_access_avx2(struct dcache *c, uint64_t addr) { return dcache_access_body(c, addr, 1); }
+int dcache_access_scalar(struct dcache *c, uint64_t addr) { return dcache_access_body(c, addr, 0); }

@@ -11,12 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint64_t pwc_tag(unsigned lvl, uint64_t va, uint16_t pcid)
-{
-    return (((va & ((1ull << VA_BITS) - 1)) >> level_shift(lvl)) << 13) |
-           ((uint64_t)(pcid & 0xfff) << 1) | 1;
-}
-
 void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
 {
     memset(p, 0, sizeof *p);
@@ -56,41 +50,25 @@ void pwc_destroy(struct pwc *p)
     memset(p, 0, sizeof *p);
 }
 
-static inline uint32_t hslot(const struct pwc_cache *c, uint64_t tag)
+void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot)
 {
-    return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & c->hmask;
-}
-
-static inline long find(const struct pwc_cache *c, uint64_t tag)
-{
-    for (uint32_t h = hslot(c, tag);; h = (h + 1) & c->hmask) {
-        uint16_t e = c->hidx[h];
-        if (!e)
-            return -1;
-        if (c->tag[e - 1] == tag)
-            return e - 1;
-    }
-}
-
-static void hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot)
-{
-    uint32_t h = hslot(c, tag);
+    uint32_t h = pwc_hslot(c, tag);
     while (c->hidx[h])
         h = (h + 1) & c->hmask;
     c->hidx[h] = (uint16_t)(slot + 1);
 }
 
 /* Remove tag's index entry; backward-shift the probe run after it. */
-static void hindex_del(struct pwc_cache *c, uint64_t tag)
+void pwc_hindex_del(struct pwc_cache *c, uint64_t tag)
 {
-    uint32_t h = hslot(c, tag);
+    uint32_t h = pwc_hslot(c, tag);
     while (c->hidx[h] && c->tag[c->hidx[h] - 1] != tag)
         h = (h + 1) & c->hmask;
     if (!c->hidx[h])
         return;
     c->hidx[h] = 0;
     for (uint32_t j = (h + 1) & c->hmask; c->hidx[j]; j = (j + 1) & c->hmask) {
-        uint32_t home = hslot(c, c->tag[c->hidx[j] - 1]);
+        uint32_t home = pwc_hslot(c, c->tag[c->hidx[j] - 1]);
         /* move it to h if h lies cyclically in [home, j) */
         if (((j - home) & c->hmask) >= ((j - h) & c->hmask)) {
             c->hidx[h] = c->hidx[j];
@@ -98,72 +76,6 @@ static void hindex_del(struct pwc_cache *c, uint64_t tag)
             h = j;
         }
     }
-}
-
-/* ---- the recency list --------------------------------------------------- */
-
-static inline void list_unlink(struct pwc_cache *c, uint32_t i)
-{
-    uint16_t pv = c->prev[i], nx = c->next[i];
-    c->next[pv] = nx;
-    c->prev[nx] = pv;
-}
-
-static inline void list_push_head(struct pwc_cache *c, uint32_t i)
-{
-    uint16_t s = (uint16_t)c->n, h = c->next[s];
-    c->prev[i] = s;
-    c->next[i] = h;
-    c->prev[h] = (uint16_t)i;
-    c->next[s] = (uint16_t)i;
-}
-
-/* Make slot i the most recently used. */
-static inline void touch(struct pwc_cache *c, uint32_t i)
-{
-    if (c->next[c->n] != i) {
-        list_unlink(c, i);
-        list_push_head(c, i);
-    }
-}
-
-unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
-{
-    for (unsigned l = 2; l <= 4; l++) {
-        struct pwc_cache *c = &p->lvl[l];
-        if (!c->valid)
-            continue;
-        long i = find(c, pwc_tag(l, va, pcid));
-        if (i >= 0) {
-            touch(c, (uint32_t)i);
-            *table = c->table[i];
-            *perms = c->perms[i];
-            return l - 1;
-        }
-    }
-    return 4;
-}
-
-/* Put tag into the lowest empty slot, else the least recently used one. */
-static inline long place(struct pwc_cache *c, uint64_t tag)
-{
-    long v;
-    if (c->valid < c->n) {
-        uint32_t w = 0;
-        while (!c->empty[w])
-            w++;
-        v = w * 64 + __builtin_ctzll(c->empty[w]);
-        c->empty[w] &= c->empty[w] - 1;
-        c->valid++;
-    } else {
-        v = c->prev[c->n];   /* the least recently used */
-        list_unlink(c, (uint32_t)v);
-        hindex_del(c, c->tag[v]);
-    }
-    c->tag[v] = tag;
-    hindex_add(c, tag, (uint32_t)v);
-    list_push_head(c, (uint32_t)v);
-    return v;
 }
 
 /* Same tag, else the lowest empty slot, else the least recently used. */
@@ -174,22 +86,11 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
     if (!c->n)
         return;
     uint64_t tag = pwc_tag(lvl, va, pcid);
-    long v = c->valid ? find(c, tag) : -1;
+    long v = c->valid ? pwc_find(c, tag) : -1;
     if (v >= 0)
-        touch(c, (uint32_t)v);
+        pwc_touch(c, (uint32_t)v);
     else
-        v = place(c, tag);
-    c->table[v] = table;
-    c->perms[v] = perms;
-}
-
-void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
-{
-    MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
-    struct pwc_cache *c = &p->lvl[lvl];
-    if (!c->n)
-        return;
-    long v = place(c, pwc_tag(lvl, va, pcid));
+        v = pwc_place(c, tag);
     c->table[v] = table;
     c->perms[v] = perms;
 }
@@ -202,8 +103,8 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
             continue;
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
-                hindex_del(c, c->tag[i]);
-                list_unlink(c, i);
+                pwc_hindex_del(c, c->tag[i]);
+                pwc_list_unlink(c, i);
                 c->tag[i] = 0;
                 c->empty[i / 64] |= 1ull << (i % 64);
                 c->valid--;

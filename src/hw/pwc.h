@@ -10,6 +10,8 @@
  * disables a cache. */
 #ifndef MV_HW_PWC_H
 #define MV_HW_PWC_H
+#include "hw/pte.h"
+#include "lib/err.h"
 #include <stdint.h>
 
 /* One cache: n entries, struct-of-arrays so a lookup scans only tags.
@@ -43,16 +45,120 @@ void pwc_destroy(struct pwc *p);
 /* Find the deepest cached entry for va. Returns the level of the table the
  * walk continues from (1 after a PDE hit, 2 after a PDPTE hit, 3 after a PML4E
  * hit) with *table and *perms set; returns 4 on a complete miss (start at CR3). */
-unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms);
+static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms);
 
 /* Cache the entry of level lvl (2..4) for va: it points to `table`. */
 void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms);
 /* The same, when the caller knows the cache holds no entry for (lvl, va,
  * pcid): a pwc_lookup just stopped above lvl, and nothing changed the
  * cache since. Skips the search for one to replace. */
-void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms);
+static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table,
+                                     uint8_t perms);
 
 void pwc_flush_pcid(struct pwc *p, uint16_t pcid);
 void pwc_flush_all(struct pwc *p);
+
+/* ---- the hot paths, inline (walk_tmpl.h instantiates them) ------------- */
+
+static inline uint64_t pwc_tag(unsigned lvl, uint64_t va, uint16_t pcid)
+{
+    return (((va & ((1ull << VA_BITS) - 1)) >> level_shift(lvl)) << 13) |
+           ((uint64_t)(pcid & 0xfff) << 1) | 1;
+}
+
+static inline uint32_t pwc_hslot(const struct pwc_cache *c, uint64_t tag)
+{
+    return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & c->hmask;
+}
+
+static inline long pwc_find(const struct pwc_cache *c, uint64_t tag)
+{
+    for (uint32_t h = pwc_hslot(c, tag);; h = (h + 1) & c->hmask) {
+        uint16_t e = c->hidx[h];
+        if (!e)
+            return -1;
+        if (c->tag[e - 1] == tag)
+            return e - 1;
+    }
+}
+
+/* The index from tag to slot, out of line (the insert and eviction paths). */
+void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot);
+void pwc_hindex_del(struct pwc_cache *c, uint64_t tag);
+
+static inline void pwc_list_unlink(struct pwc_cache *c, uint32_t i)
+{
+    uint16_t pv = c->prev[i], nx = c->next[i];
+    c->next[pv] = nx;
+    c->prev[nx] = pv;
+}
+
+static inline void pwc_list_push_head(struct pwc_cache *c, uint32_t i)
+{
+    uint16_t s = (uint16_t)c->n, h = c->next[s];
+    c->prev[i] = s;
+    c->next[i] = h;
+    c->prev[h] = (uint16_t)i;
+    c->next[s] = (uint16_t)i;
+}
+
+/* Make slot i the most recently used. */
+static inline void pwc_touch(struct pwc_cache *c, uint32_t i)
+{
+    if (c->next[c->n] != i) {
+        pwc_list_unlink(c, i);
+        pwc_list_push_head(c, i);
+    }
+}
+
+static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
+{
+    for (unsigned l = 2; l <= 4; l++) {
+        struct pwc_cache *c = &p->lvl[l];
+        if (!c->valid)
+            continue;
+        long i = pwc_find(c, pwc_tag(l, va, pcid));
+        if (i >= 0) {
+            pwc_touch(c, (uint32_t)i);
+            *table = c->table[i];
+            *perms = c->perms[i];
+            return l - 1;
+        }
+    }
+    return 4;
+}
+
+/* Put tag into the lowest empty slot, else the least recently used one. */
+static inline long pwc_place(struct pwc_cache *c, uint64_t tag)
+{
+    long v;
+    if (c->valid < c->n) {
+        uint32_t w = 0;
+        while (!c->empty[w])
+            w++;
+        v = w * 64 + __builtin_ctzll(c->empty[w]);
+        c->empty[w] &= c->empty[w] - 1;
+        c->valid++;
+    } else {
+        v = c->prev[c->n];   /* the least recently used */
+        pwc_list_unlink(c, (uint32_t)v);
+        pwc_hindex_del(c, c->tag[v]);
+    }
+    c->tag[v] = tag;
+    pwc_hindex_add(c, tag, (uint32_t)v);
+    pwc_list_push_head(c, (uint32_t)v);
+    return v;
+}
+
+static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
+{
+    MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
+    struct pwc_cache *c = &p->lvl[lvl];
+    if (!c->n)
+        return;
+    long v = pwc_place(c, pwc_tag(lvl, va, pcid));
+    c->table[v] = table;
+    c->perms[v] = perms;
+}
 
 #endif

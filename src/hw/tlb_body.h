@@ -1,0 +1,234 @@
+/* tlb_body.h: the TLB's set scans and installs as inline bodies (see
+ * tlb.h). tlb.c compiles them into its exported functions; the CPU's miss
+ * path (cpu.c) compiles them into itself, twice like every user of the
+ * AVX2 scans (simd.h), so that a TLB miss makes no call to look up or fill
+ * the TLB. Nothing here is part of the TLB's interface. */
+#ifndef MV_HW_TLB_BODY_H
+#define MV_HW_TLB_BODY_H
+#include "hw/tlb.h"
+#include "lib/err.h"
+
+static inline unsigned tlb_tag_size(uint64_t tag) { return (tag >> 13) & 3; }
+
+/* Is entry i (way w of set s) valid? */
+static inline int tlb_entry_valid(const struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
+{
+    return a->valid ? (a->valid[s] >> w) & 1 : a->tag[i] != 0;
+}
+
+/* Drop entry i, way w of set s (valid). */
+static inline void tlb_drop(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
+{
+    a->nsize[tlb_tag_size(a->tag[i])]--;
+    if (a->flags[i] & TLB_G)
+        a->nglobal--;
+    a->tag[i] = 0;
+    if (a->valid)
+        a->valid[s] &= ~(1u << w);
+}
+
+static inline void tlb_fill_x(struct tlb_xlate *x, const struct tlb_array *a, long i, uint64_t va)
+{
+    unsigned size = tlb_tag_size(a->tag[i]);
+    x->frame = a->frame[i] + ((va >> PAGE_SHIFT) & ((1ull << (9 * size)) - 1));
+    x->flags = a->flags[i];
+    x->size = (uint8_t)size;
+}
+
+/* ---- set scans and installs, compiled twice (simd.h) ---------------------
+ * Each *_body is inlined into an AVX2 copy and a scalar copy, with simd a
+ * constant in each; the exported functions call one by hw_simd. */
+
+#define TLB_BODY static inline __attribute__((always_inline))
+
+/* The way of set s (at base) whose tag is tag, or -1. */
+TLB_BODY long tlb_match_way(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, const int simd)
+{
+    const uint64_t *t = &a->tag[base];
+    if (a->ways <= LRU_ORDER_WAYS) {
+        uint32_t m = TAGS_MATCH(simd, t, a->ways, tag) & a->valid[s];
+        return m ? __builtin_ctz(m) : -1;
+    }
+    for (uint32_t w = 0; w < a->ways; w++)
+        if (t[w] == tag)
+            return w;
+    return -1;
+}
+
+/* A cached global entry for the same page as tag (any PCID), or -1. With
+ * g set, any entry for the page if it or the new entry is global. */
+TLB_BODY long tlb_match_global(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, uint8_t g)
+{
+    const uint64_t *t = &a->tag[base];
+    for (uint32_t w = 0; w < a->ways; w++)
+        if (tlb_entry_valid(a, s, w, base + w) && ((a->flags[base + w] | g) & TLB_G) && !((t[w] ^ tag) >> 13))
+            return w;
+    return -1;
+}
+
+TLB_BODY long tlb_find_set_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, const int simd)
+{
+    uint64_t s = vpn & a->set_mask;
+    size_t base = (size_t)s * a->ways;
+    long w = tlb_match_way(a, s, base, tag, simd);
+    if (w < 0 && __builtin_expect(a->nglobal != 0, 0))
+        w = tlb_match_global(a, s, base, tag, 0);
+    if (w < 0)
+        return -1;
+    tlb_array_touch(a, s, (uint32_t)w, base + (size_t)w);
+    return (long)(base + (size_t)w);
+}
+
+/* The way an entry for a new translation goes to in set s: the lowest
+ * empty way, else the least recently used. */
+TLB_BODY uint32_t tlb_victim(const struct tlb_array *a, uint64_t s, size_t base)
+{
+    if (a->valid) {
+        uint32_t v = a->valid[s];
+        if (v != a->full)
+            return (uint32_t)__builtin_ctz(~v);
+        return lru_order_oldest(a->order[s], a->ways);
+    }
+    const uint64_t *t = &a->tag[base], *used = &a->used[base];
+    uint32_t best = 0;
+    for (uint32_t w = 0; w < a->ways; w++) {
+        if (!t[w])
+            return w;
+        if (used[w] < used[best])
+            best = w;
+    }
+    return best;
+}
+
+/* Put an entry into a's set for vpn. Unless `absent` (the caller knows no
+ * entry a lookup of the new one would hit is cached: it just missed, or
+ * flushed the page), such an entry is replaced in place. Otherwise the
+ * victim is the lowest empty way, else the least recently used one. */
+TLB_BODY void tlb_install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame, uint8_t flags,
+                       int absent, const int simd)
+{
+    const uint32_t ways = a->ways;
+    if (!ways)
+        return;
+    uint64_t s = vpn & a->set_mask;
+    size_t base = (size_t)s * ways;
+    uint64_t *tags = a->tag;
+    uint8_t *fl = a->flags;
+    uint32_t *valid = a->valid;
+    long w = -1;
+    if (!absent) {
+        w = tlb_match_way(a, s, base, tag, simd);
+        if (w < 0 && (a->nglobal || (flags & TLB_G)))
+            w = tlb_match_global(a, s, base, tag, flags);
+    }
+    if (w < 0)
+        w = tlb_victim(a, s, base);
+    size_t i = base + (size_t)w;
+    if (tlb_entry_valid(a, s, (uint32_t)w, i)) {
+        a->nsize[tlb_tag_size(tags[i])]--;
+        a->nglobal -= (fl[i] & TLB_G) != 0;
+    }
+    a->nsize[tlb_tag_size(tag)]++;
+    a->nglobal += (flags & TLB_G) != 0;
+    tlb_array_touch(a, s, (uint32_t)w, i);
+    if (valid)
+        valid[s] |= 1u << w;
+    tags[i] = tag;
+    a->frame[i] = frame;
+    fl[i] = flags;
+}
+
+/* Probe a for (va, size); -1 if the array holds no entry of that size. */
+TLB_BODY long tlb_probe(struct tlb_array *a, uint64_t va, unsigned size, uint16_t pcid, const int simd)
+{
+    if (!a->nsize[size])
+        return -1;
+    uint64_t vpn = tlb_vpn(va, size), tag = tlb_tag(vpn, size, pcid);
+    if (a->tag[a->mru] == tag)
+        return a->mru;
+    return tlb_find_set_body(a, vpn, tag, simd);
+}
+
+TLB_BODY int tlb_lookup_slow_body(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd)
+{
+    long i;
+    for (unsigned s = PG_2M; s <= PG_1G; s++) {
+        if ((i = tlb_probe(&t->l1[s], va, s, pcid, simd)) >= 0) {
+            tlb_fill_x(x, &t->l1[s], i, va);
+            return 1;
+        }
+    }
+    i = tlb_probe(&t->l2, va, PG_4K, pcid, simd);
+    if (i < 0)
+        i = tlb_probe(&t->l2, va, PG_2M, pcid, simd);
+    if (i < 0)
+        return 0;
+    tlb_fill_x(x, &t->l2, i, va);
+    unsigned size = x->size;
+    uint64_t vpn = tlb_vpn(va, size);
+    tlb_install_body(&t->l1[size], vpn, t->l2.tag[i], t->l2.frame[i], t->l2.flags[i], 1, simd);
+    return 2;
+}
+
+TLB_BODY void tlb_insert_body(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x, int absent,
+                      const int simd)
+{
+    MV_ASSERT(x->size <= PG_1G, "page size %u", (unsigned)x->size);
+    unsigned size = x->size;
+    uint64_t vpn = tlb_vpn(va, size);
+    uint64_t tag = tlb_tag(vpn, size, pcid);
+    uint64_t base = x->frame - ((va >> PAGE_SHIFT) & ((1ull << (9 * size)) - 1));
+    /* a global entry may alias one of another PCID: only skip the search
+     * when the new entry is not global */
+    absent = absent && !(x->flags & TLB_G);
+    tlb_install_body(&t->l1[size], vpn, tag, base, x->flags, absent, simd);
+    if (size == PG_4K || (size == PG_2M && t->l2_2m))
+        tlb_install_body(&t->l2, vpn, tag, base, x->flags, absent, simd);
+}
+
+/* The usual install after a miss: a 4K, non-global entry into a set of at
+ * most 16 ways, none of which can hold it: no search, an O(1) victim. */
+TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame,
+                                     uint8_t flags)
+{
+    uint64_t s = vpn & a->set_mask;
+    uint32_t v = a->valid[s];
+    uint64_t o = a->order[s];
+    uint32_t w;
+    size_t i;
+    if (v != a->full) {                 /* the lowest empty way */
+        w = (uint32_t)__builtin_ctz(~v);
+        i = (size_t)s * a->ways + w;
+        a->valid[s] = v | (1u << w);
+        a->order[s] = lru_order_touch(o, w);
+    } else {                            /* the least recently used */
+        w = lru_order_oldest(o, a->ways);
+        i = (size_t)s * a->ways + w;
+        a->nsize[tlb_tag_size(a->tag[i])]--;
+        a->nglobal -= (a->flags[i] & TLB_G) != 0;
+        a->order[s] = lru_order_touch_oldest(o, w);
+    }
+    a->nsize[PG_4K]++;
+    a->mru = (uint32_t)i;
+    a->tag[i] = tag;
+    a->frame[i] = frame;
+    a->flags[i] = flags;
+}
+
+TLB_BODY void tlb_insert_missed_body(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x,
+                                 const int simd)
+{
+    struct tlb_array *l1 = &t->l1[PG_4K], *l2 = &t->l2;
+    /* an absent structure (no ways) has valid[] too, and takes nothing */
+    if (x->size == PG_4K && !(x->flags & TLB_G) && l1->valid && l2->valid) {
+        uint64_t vpn = tlb_vpn(va, PG_4K), tag = tlb_tag(vpn, PG_4K, pcid);
+        if (l1->ways)
+            tlb_install_missed_4k(l1, vpn, tag, x->frame, x->flags);
+        if (l2->ways)
+            tlb_install_missed_4k(l2, vpn, tag, x->frame, x->flags);
+        return;
+    }
+    tlb_insert_body(t, va, pcid, x, 1, simd);
+}
+
+#endif

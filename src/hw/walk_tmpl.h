@@ -1,0 +1,127 @@
+/* walk_tmpl.h: the body of the page walker (walk.h), inline.
+ *
+ * walk() is this body compiled once with its parameters unknown. A caller
+ * on a hot path whose parameters are constants (the format, whether there
+ * is a fetch step, a log) includes this file and calls walk_tmpl() with a
+ * constant struct walk_params: the compiler then drops the branches of the
+ * other formats, as KVM's paging_tmpl.h is instantiated once per format.
+ * One walker, written once; only where it is compiled differs. */
+#ifndef MV_HW_WALK_TMPL_H
+#define MV_HW_WALK_TMPL_H
+#include "hw/ept.h"
+#include "hw/tlb.h"
+#include "hw/walk.h"
+
+/* ---- the formats ---------------------------------------------------------- */
+
+static inline int fmt_present(enum pt_format f, pte_t e)
+{
+    return f == PTF_EPT ? ept_present(e) : pte_present(e);
+}
+
+static inline int fmt_leaf(enum pt_format f, pte_t e, unsigned lvl)
+{
+    return f == PTF_EPT ? ept_leaf(e, lvl) : pte_leaf(e, lvl);
+}
+
+/* An entry's permissions as TLB_W / TLB_U / TLB_NX bits. EPT has no user
+ * bit (both privilege levels get what R/W/X grant). */
+static inline uint8_t fmt_perms(enum pt_format f, pte_t e)
+{
+    if (f == PTF_EPT)
+        return (uint8_t)(((e & EPT_W) ? TLB_W : 0) | TLB_U | ((e & EPT_X) ? 0 : TLB_NX));
+    return (uint8_t)(((e & _PAGE_RW) ? TLB_W : 0) | ((e & _PAGE_USER) ? TLB_U : 0) |
+                     ((e & _PAGE_NX) ? TLB_NX : 0));
+}
+
+/* Permissions combine as W and U intersect, NX unites. */
+static inline uint8_t perms_combine(uint8_t acc, uint8_t e)
+{
+    return (uint8_t)((acc & e & (TLB_W | TLB_U)) | ((acc | e) & TLB_NX));
+}
+
+/* ---- the walk --------------------------------------------------------------- */
+
+static inline __attribute__((always_inline)) uint32_t
+walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user, const struct walk_params *p,
+          struct walk_result *r)
+{
+    const enum pt_format fmt = p->fmt;
+    uint32_t pfec = fmt == PTF_EPT ? 1 : pfec_of(acc, user);
+    uint8_t perms = TLB_W | TLB_U;
+    unsigned lvl = 4;
+    uint64_t table;
+
+    r->refs = 0;
+    r->pwc_level = 4;
+    r->fetch_code = 0;
+    if (fmt == PTF_X86 && !va_canonical(va)) {
+        r->level = 4;
+        r->leaf_table = root;
+        return pfec | PFEC_RSVD;
+    }
+    if (p->pwc && (lvl = pwc_lookup(p->pwc, va, p->tag, &table, &perms)) < 4) {
+        /* the cache holds the machine frame of a deeper table */
+    } else {
+        lvl = 4;
+        table = root;
+        if (p->fetch && (r->fetch_code = p->fetch->fn(p->fetch->ctx, root, &table))) {
+            r->level = 4;
+            r->fetch_frame = root;
+            return WALK_FETCH_FAILED;
+        }
+    }
+    r->pwc_level = (uint8_t)lvl;
+
+    for (;; lvl--) {
+        if (!pmem_valid(m, table)) {
+            r->level = (uint8_t)lvl;
+            r->leaf_table = table;
+            return pfec | PFEC_RSVD;
+        }
+        unsigned idx = pt_index(va, lvl);
+        pte_t e = pmem_read(m, table, idx);
+        if (p->log)
+            walk_log_add(p->log, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), lvl, p->dim);
+        r->refs++;
+        r->level = (uint8_t)lvl;
+        r->leaf_table = table;
+        if (!fmt_present(fmt, e))
+            return pfec;
+        perms = perms_combine(perms, fmt_perms(fmt, e));
+        if (fmt_leaf(fmt, e, lvl)) {
+            if (!(p->flags & WALK_NOCHECK)) {
+                if ((user && !(perms & TLB_U)) || (acc == ACC_WRITE && !(perms & TLB_W)) ||
+                    (acc == ACC_EXEC && (perms & TLB_NX)) ||
+                    (fmt == PTF_EPT && acc == ACC_READ && !(e & EPT_R)))
+                    return pfec | PFEC_P;
+            }
+            unsigned size = lvl - 1;
+            uint64_t base = pte_frame(e);
+            if (size) /* large page: frame bits below the page size must be zero */
+                base &= ~((1ull << (9 * size)) - 1);
+            if (fmt == PTF_X86 && (p->flags & WALK_SET_AD) &&
+                (!(e & _PAGE_ACCESSED) || (acc == ACC_WRITE && !(e & _PAGE_DIRTY)))) {
+                e |= _PAGE_ACCESSED | (acc == ACC_WRITE ? _PAGE_DIRTY : 0);
+                pmem_write(m, table, idx, e);
+            }
+            r->frame = base + ((va >> PAGE_SHIFT) & ((1ull << (9 * size)) - 1));
+            r->size = (uint8_t)size;
+            r->flags = (uint8_t)(perms | (fmt == PTF_X86 && (e & _PAGE_GLOBAL) ? TLB_G : 0) |
+                                 (fmt == PTF_EPT || (e & _PAGE_DIRTY) ? TLB_D : 0));
+            return 0;
+        }
+        if (fmt == PTF_X86 && (p->flags & WALK_SET_AD) && !(e & _PAGE_ACCESSED))
+            pmem_write(m, table, idx, e | _PAGE_ACCESSED);
+        uint64_t next = pte_frame(e);
+        if (p->fetch && (r->fetch_code = p->fetch->fn(p->fetch->ctx, next, &next))) {
+            r->fetch_frame = pte_frame(e);
+            return WALK_FETCH_FAILED;
+        }
+        table = next;
+        if (p->pwc)   /* the lookup above missed at this level and below */
+            pwc_insert_missed(p->pwc, lvl, va, p->tag, table, perms);
+    }
+}
+
+#endif
