@@ -33,6 +33,7 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
             h <<= 1;
         c->hmask = h - 1;
         c->hidx = mv_calloc(h, sizeof *c->hidx);
+        c->hnext = mv_calloc(n[l] ? n[l] : 1, sizeof *c->hnext);
     }
 }
 
@@ -46,36 +47,9 @@ void pwc_destroy(struct pwc *p)
         free(p->lvl[l].next);
         free(p->lvl[l].empty);
         free(p->lvl[l].hidx);
+        free(p->lvl[l].hnext);
     }
     memset(p, 0, sizeof *p);
-}
-
-void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot)
-{
-    uint32_t h = pwc_hslot(c, tag);
-    while (c->hidx[h])
-        h = (h + 1) & c->hmask;
-    c->hidx[h] = (uint16_t)(slot + 1);
-}
-
-/* Remove tag's index entry; backward-shift the probe run after it. */
-void pwc_hindex_del(struct pwc_cache *c, uint64_t tag)
-{
-    uint32_t h = pwc_hslot(c, tag);
-    while (c->hidx[h] && c->tag[c->hidx[h] - 1] != tag)
-        h = (h + 1) & c->hmask;
-    if (!c->hidx[h])
-        return;
-    c->hidx[h] = 0;
-    for (uint32_t j = (h + 1) & c->hmask; c->hidx[j]; j = (j + 1) & c->hmask) {
-        uint32_t home = pwc_hslot(c, c->tag[c->hidx[j] - 1]);
-        /* move it to h if h lies cyclically in [home, j) */
-        if (((j - home) & c->hmask) >= ((j - h) & c->hmask)) {
-            c->hidx[h] = c->hidx[j];
-            c->hidx[j] = 0;
-            h = j;
-        }
-    }
 }
 
 /* Same tag, else the lowest empty slot, else the least recently used. */
@@ -103,7 +77,7 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
             continue;
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
-                pwc_hindex_del(c, c->tag[i]);
+                pwc_hindex_del(c, i);
                 pwc_list_unlink(c, i);
                 c->tag[i] = 0;
                 c->empty[i / 64] |= 1ull << (i % 64);

@@ -26,9 +26,12 @@ struct pwc_cache {
     uint16_t *prev, *next;   /* the recency list: n + 1 links, next[n] the most recent */
     uint64_t *empty;   /* bit i: slot i holds no entry */
     uint32_t n, valid;
-    /* An index from tag to entry (open addressing, linear probing), so a
-     * lookup does not scan a fully associative cache: slot + 1, 0 empty. */
-    uint16_t *hidx;
+    /* An index from tag to entry, so a lookup does not scan a fully
+     * associative cache: a hash table of at least 4n buckets, each a chain
+     * of slots (slot + 1; 0 ends a chain): hidx[] the first of each
+     * bucket, hnext[] the next after each slot. An entry leaves its chain
+     * in a few steps, however full the table. */
+    uint16_t *hidx, *hnext;
     uint32_t hmask;
 };
 #define PWC_MAX 4096u
@@ -73,18 +76,27 @@ static inline uint32_t pwc_hslot(const struct pwc_cache *c, uint64_t tag)
 
 static inline long pwc_find(const struct pwc_cache *c, uint64_t tag)
 {
-    for (uint32_t h = pwc_hslot(c, tag);; h = (h + 1) & c->hmask) {
-        uint16_t e = c->hidx[h];
-        if (!e)
-            return -1;
+    for (uint16_t e = c->hidx[pwc_hslot(c, tag)]; e; e = c->hnext[e - 1])
         if (c->tag[e - 1] == tag)
             return e - 1;
-    }
+    return -1;
 }
 
-/* The index from tag to slot, out of line (the insert and eviction paths). */
-void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot);
-void pwc_hindex_del(struct pwc_cache *c, uint64_t tag);
+static inline void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot)
+{
+    uint16_t *head = &c->hidx[pwc_hslot(c, tag)];
+    c->hnext[slot] = *head;
+    *head = (uint16_t)(slot + 1);
+}
+
+/* Take slot (indexed under its tag) out of its chain. */
+static inline void pwc_hindex_del(struct pwc_cache *c, uint32_t slot)
+{
+    uint16_t *pp = &c->hidx[pwc_hslot(c, c->tag[slot])];
+    while (*pp != slot + 1)
+        pp = &c->hnext[*pp - 1];
+    *pp = c->hnext[slot];
+}
 
 static inline void pwc_list_unlink(struct pwc_cache *c, uint32_t i)
 {
@@ -142,7 +154,7 @@ static inline long pwc_place(struct pwc_cache *c, uint64_t tag)
     } else {
         v = c->prev[c->n];   /* the least recently used */
         pwc_list_unlink(c, (uint32_t)v);
-        pwc_hindex_del(c, c->tag[v]);
+        pwc_hindex_del(c, (uint32_t)v);
     }
     c->tag[v] = tag;
     pwc_hindex_add(c, tag, (uint32_t)v);
