@@ -1,30 +1,54 @@
-/* walk2d.c: the 2D walk of nested paging (see walk2d.h). */
+/* walk2d.c: the 2D walk of nested paging (see walk2d.h).
+ *
+ * The walk is walk_tmpl.h instantiated twice, for the guest format with
+ * the EPT translation as its table-fetch step and for the EPT format; with
+ * the nested TLB's lookup and install (tlb_body.h) they are compiled into
+ * one function, once per set-scan kind (simd.h), so that a 2D walk makes no
+ * call it need not. */
 #include "hw/walk2d.h"
 #include "hw/ept.h"
+#include "hw/tlb_body.h"
+#include "hw/walk_tmpl.h"
 
-uint32_t ept_translate(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn, unsigned *size)
+#define W2D_BODY static inline __attribute__((always_inline))
+
+W2D_BODY uint32_t ept_translate_body(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn,
+                                     unsigned *size, const int simd)
 {
     struct nested_mmu *n = &c->nested;
     uint64_t gpa = gfn << PAGE_SHIFT;
     struct tlb_xlate x;
     if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))   /* beyond what a 4-level EPT translates: a violation */
         return 1;
-    if (n->ntlb_on && tlb_lookup(&n->ntlb, gpa, 0, &x)) {
-        c->st->cnt[CNT_ntlb_hit]++;
-        *mfn = x.frame;
-        *size = x.size;
-        return 0;
+    if (n->ntlb_on) {
+        struct tlb_array *a = &n->ntlb.l1[PG_4K];
+        uint64_t vpn = tlb_vpn(gpa, PG_4K);
+        long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, 0));
+        int hit = i >= 0;
+        if (hit) {
+            x.frame = a->frame[i];
+            x.size = PG_4K;
+        } else if (n->ntlb.l1[PG_2M].nsize[PG_2M] | n->ntlb.l1[PG_1G].nsize[PG_1G] | n->ntlb.l2.nsize[PG_4K] |
+                   n->ntlb.l2.nsize[PG_2M]) {
+            hit = tlb_lookup_slow_body(&n->ntlb, gpa, 0, &x, simd) != 0;
+        }
+        if (hit) {
+            c->st->cnt[CNT_ntlb_hit]++;
+            *mfn = x.frame;
+            *size = x.size;
+            return 0;
+        }
     }
     const struct walk_params p = { .fmt = PTF_EPT, .pwc = n->ept_pwc_on ? &n->ept_pwc : NULL,
                                    .log = &c->log, .dim = WALK_DIM_HOST };
-    struct walk_result r;
-    uint32_t e = walk(c->mem, n->eptp, gpa, acc, 0, &p, &r);
+    struct walk_result r = { .frame = 0 };
+    uint32_t e = walk_tmpl(c->mem, n->eptp, gpa, acc, 0, &p, &r);
     c->st->cnt[CNT_ept_pwc_hit] += 4 - r.pwc_level;
     if (e)
         return e;
     x = (struct tlb_xlate){ .frame = r.frame, .flags = r.flags, .size = r.size };
     if (n->ntlb_on)
-        tlb_insert_missed(&n->ntlb, gpa, 0, &x);
+        tlb_insert_missed_body(&n->ntlb, gpa, 0, &x, simd);
     *mfn = r.frame;
     *size = r.size;
     return 0;
@@ -32,30 +56,35 @@ uint32_t ept_translate(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *m
 
 /* The guest dimension's table-fetch step: guest table frames are read
  * through the EPT (a read: EPT A/D flags are not modelled). */
-static uint32_t fetch_table(void *ctx, uint64_t gfn, uint64_t *mfn)
+static HW_SIMD_TARGET uint32_t fetch_table_avx2(void *ctx, uint64_t gfn, uint64_t *mfn)
 {
     unsigned size;
-    return ept_translate(ctx, gfn, ACC_READ, mfn, &size);
+    return ept_translate_body(ctx, gfn, ACC_READ, mfn, &size, 1);
+}
+static uint32_t fetch_table_scalar(void *ctx, uint64_t gfn, uint64_t *mfn)
+{
+    unsigned size;
+    return ept_translate_body(ctx, gfn, ACC_READ, mfn, &size, 0);
 }
 
-uint32_t walk2d(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
-                uint64_t *viol_gfn)
+W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
+                              uint64_t *viol_gfn, const int simd)
 {
     struct nested_mmu *n = &c->nested;
-    const struct walk_fetch fetch = { fetch_table, c };
+    const struct walk_fetch fetch = { simd ? fetch_table_avx2 : fetch_table_scalar, c };
     const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD,
                                    .pwc = n->guest_pwc ? &c->pwc : NULL, .tag = c->pcid,
                                    .fetch = &fetch, .log = &c->log, .dim = WALK_DIM_GUEST };
-    struct walk_result r;
+    struct walk_result r = { .frame = 0 };
     c->log.n = 0;
-    uint32_t pfec = walk(c->mem, c->cr3, va, acc, user, &p, &r);
+    uint32_t pfec = walk_tmpl(c->mem, c->cr3, va, acc, user, &p, &r);
     c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
     if (pfec == WALK_FETCH_FAILED) {
         *viol_gfn = r.fetch_frame;
     } else if (!pfec) {
         uint64_t mfn;
         unsigned esize;
-        if (ept_translate(c, r.frame, acc, &mfn, &esize)) {
+        if (ept_translate_body(c, r.frame, acc, &mfn, &esize, simd)) {
             *viol_gfn = r.frame;
             pfec = WALK_FETCH_FAILED;
         } else {
@@ -66,4 +95,33 @@ uint32_t walk2d(struct cpu *c, uint64_t va, enum access acc, int user, struct tl
     }
     cpu_charge_walk(c, 1);
     return pfec;
+}
+
+static HW_SIMD_TARGET uint32_t ept_translate_avx2(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn,
+                                                  unsigned *size)
+{
+    return ept_translate_body(c, gfn, acc, mfn, size, 1);
+}
+static uint32_t ept_translate_scalar(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn, unsigned *size)
+{
+    return ept_translate_body(c, gfn, acc, mfn, size, 0);
+}
+uint32_t ept_translate(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn, unsigned *size)
+{
+    return hw_simd ? ept_translate_avx2(c, gfn, acc, mfn, size) : ept_translate_scalar(c, gfn, acc, mfn, size);
+}
+
+static HW_SIMD_TARGET uint32_t walk2d_avx2(struct cpu *c, uint64_t va, enum access acc, int user,
+                                           struct tlb_xlate *x, uint64_t *viol_gfn)
+{
+    return walk2d_body(c, va, acc, user, x, viol_gfn, 1);
+}
+static uint32_t walk2d_scalar(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
+                              uint64_t *viol_gfn)
+{
+    return walk2d_body(c, va, acc, user, x, viol_gfn, 0);
+}
+uint32_t walk2d(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x, uint64_t *viol_gfn)
+{
+    return hw_simd ? walk2d_avx2(c, va, acc, user, x, viol_gfn) : walk2d_scalar(c, va, acc, user, x, viol_gfn);
 }
