@@ -60,17 +60,16 @@ void cpu_destroy(struct cpu *c)
 CPU_BODY void charge_walk_body(struct cpu *c, int two_d, const int simd)
 {
     const struct walk_log *l = &c->log;
-    uint64_t cycles = c->cost->walk_start;
-    uint32_t host = 0;
+    const int cached = c->dc.sets != 0;
+    uint32_t host = 0, miss = 0;
     for (uint32_t i = 0; i < l->n; i++) {
-        host += l->ref[i].dim == WALK_DIM_HOST;
-        if (c->dc.sets && dcache_access_body(&c->dc, l->ref[i].addr, simd)) {
-            cycles += c->cost->walk_ref;
-        } else {
-            c->st->cnt[CNT_walk_cache_miss]++;
-            cycles += c->cost->walk_ref_miss;
-        }
+        if (two_d)
+            host += l->ref[i].dim == WALK_DIM_HOST;
+        miss += !(cached && dcache_access_body(&c->dc, l->ref[i].addr, simd));
     }
+    uint64_t cycles = c->cost->walk_start + (uint64_t)(l->n - miss) * c->cost->walk_ref +
+                      (uint64_t)miss * c->cost->walk_ref_miss;
+    c->st->cnt[CNT_walk_cache_miss] += miss;
     c->st->cnt[CNT_walk_refs] += l->n;
     if (two_d) {
         c->st->cnt[CNT_walk_refs_guest] += l->n - host;

@@ -40,6 +40,13 @@ static inline uint8_t perms_combine(uint8_t acc, uint8_t e)
     return (uint8_t)((acc & e & (TLB_W | TLB_U)) | ((acc | e) & TLB_NX));
 }
 
+/* The error code of a fault: the access's x86 bits, or 1 (an EPT violation);
+ * made only when the walk faults. */
+static inline uint32_t walk_fault(enum pt_format f, enum access acc, int user)
+{
+    return f == PTF_EPT ? 1 : pfec_of(acc, user);
+}
+
 /* ---- the walk --------------------------------------------------------------- */
 
 static inline __attribute__((always_inline)) uint32_t
@@ -47,7 +54,6 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
           struct walk_result *r)
 {
     const enum pt_format fmt = p->fmt;
-    uint32_t pfec = fmt == PTF_EPT ? 1 : pfec_of(acc, user);
     uint8_t perms = TLB_W | TLB_U;
     unsigned lvl = 4;
     uint64_t table;
@@ -58,7 +64,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
     if (fmt == PTF_X86 && !va_canonical(va)) {
         r->level = 4;
         r->leaf_table = root;
-        return pfec | PFEC_RSVD;
+        return walk_fault(fmt, acc, user) | PFEC_RSVD;
     }
     if (p->pwc && (lvl = pwc_lookup(p->pwc, va, p->tag, &table, &perms)) < 4) {
         /* the cache holds the machine frame of a deeper table */
@@ -77,7 +83,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         if (!pmem_valid(m, table)) {
             r->level = (uint8_t)lvl;
             r->leaf_table = table;
-            return pfec | PFEC_RSVD;
+            return walk_fault(fmt, acc, user) | PFEC_RSVD;
         }
         unsigned idx = pt_index(va, lvl);
         pte_t e = pmem_read(m, table, idx);
@@ -87,14 +93,14 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         r->level = (uint8_t)lvl;
         r->leaf_table = table;
         if (!fmt_present(fmt, e))
-            return pfec;
+            return walk_fault(fmt, acc, user);
         perms = perms_combine(perms, fmt_perms(fmt, e));
         if (fmt_leaf(fmt, e, lvl)) {
             if (!(p->flags & WALK_NOCHECK)) {
                 if ((user && !(perms & TLB_U)) || (acc == ACC_WRITE && !(perms & TLB_W)) ||
                     (acc == ACC_EXEC && (perms & TLB_NX)) ||
                     (fmt == PTF_EPT && acc == ACC_READ && !(e & EPT_R)))
-                    return pfec | PFEC_P;
+                    return walk_fault(fmt, acc, user) | PFEC_P;
             }
             unsigned size = lvl - 1;
             uint64_t base = pte_frame(e);
