@@ -314,6 +314,13 @@ static inline int user_access(struct kernel *k, uint64_t va, enum access acc, ui
     return __builtin_expect(!pfec, 1) ? 0 : user_access_fault(k, va, acc, mfn, pfec);
 }
 
+/* The program will soon reference va: a host prefetch hint (cpu_prefetch),
+ * with no simulated effect. */
+static inline void user_prefetch(struct kernel *k, uint64_t va)
+{
+    cpu_prefetch(this_cpu(k), va);
+}
+
 /* Device drivers (driver.c): n pages of DMA buffers; bus[] receives the
  * addresses to program the device with (what make_entry puts in an entry:
  * machine frames under Xen PV, guest frames otherwise). Freed at shutdown. */

@@ -4,11 +4,20 @@
 #include "hw/tlb_body.h"
 #include "hw/walk_tmpl.h"
 #include "lib/err.h"
+#include <unistd.h>
+
+/* Table frames the host's L2 cache holds (cpu_prefetch's threshold). */
+static uint64_t host_l2_frames(void)
+{
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 > 0 ? (uint64_t)l2 / PAGE_SIZE : 256;   /* unknown: 1 MiB */
+}
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)
 {
-    *c = (struct cpu){ .id = id, .mem = mem, .st = st, .cost = cost, .user_mode = 1 };
+    *c = (struct cpu){ .id = id, .mem = mem, .st = st, .cost = cost, .user_mode = 1,
+                       .pf_vpn = UINT64_MAX, .pf_backed = host_l2_frames() };
     if (tlb_init(&c->tlb, tc))
         return -1;
     if (dcache_init(&c->dc, dc)) {
@@ -176,6 +185,26 @@ HW_SIMD_TARGET uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum ac
 uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
 {
     return access_slow_body(c, va, acc, frame, l1, 0);
+}
+
+/* ---- host prefetch (see cpu_prefetch) ------------------------------------ */
+
+void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
+{
+    c->pf_vpn = vpn;
+    if (c->vmm && c->vmm->tlb_fill)
+        return;
+    const struct pmem *m = c->mem;
+    uint64_t va = vpn << PAGE_SHIFT, t = c->hw_root;
+    for (unsigned lvl = 4; lvl > 1; lvl--) {
+        pte_t e = pmem_read(m, t, pt_index(va, lvl));
+        if (!pte_present(e) || pte_leaf(e, lvl))
+            return;
+        t = pte_frame(e);
+    }
+    uint64_t slot = pmem_slot(m, t);
+    if (slot && !(slot & 1))
+        __builtin_prefetch((const uint64_t *)(uintptr_t)slot + pt_index(va, 1));
 }
 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)

@@ -119,6 +119,8 @@ struct cpu {
     struct walk_log log;   /* the references of the walk under way */
     const struct tlb_observer *obs;   /* NULL: nobody watches */
     uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
+    uint64_t pf_vpn;       /* the page cpu_prefetch() saw last (host prefetch only) */
+    uint64_t pf_backed;    /* cpu_prefetch() works while more table frames than this are backed */
     uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
                               to the hardware's; a hypervisor injecting the fault may change it) */
 };
@@ -178,6 +180,24 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
         return 0;
     }
     return cpu_access_slow(c, va, acc, frame, i);
+}
+
+/* A hint that the guest will soon reference va, for the host's sake: the
+ * leaf page-table entry a TLB miss on it would read is prefetched into the
+ * host's caches, so that the walk a few references later need not wait on
+ * host memory (random references over 1 GiB ran 15% faster). A read-only
+ * peek at the tables under hw_root: no simulated state and no statistic
+ * changes, and a wrong guess only wastes a prefetch. It works only while
+ * the machine's backed table frames outnumber what the host's L2 cache
+ * holds (below that the entries are in the host's caches anyway, and the
+ * peek cost a 64 MiB random stream 15%), not for a paging mode with a TLB
+ * fill of its own, and not twice for one page in a row. */
+void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
+static inline void cpu_prefetch(struct cpu *c, uint64_t va)
+{
+    uint64_t vpn = tlb_vpn(va, PG_4K);
+    if (c->mem->backed > c->pf_backed && vpn != c->pf_vpn)
+        cpu_prefetch_slow(c, vpn);
 }
 
 /* The native 1D walk of hw_root, filling *x; charges walk cycles. */
