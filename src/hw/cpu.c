@@ -111,6 +111,7 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
     struct tlb_xlate x;
     int user = c->user_mode;
     int hit, stale = 0;
+    const uint64_t vpn = tlb_vpn(va, PG_4K), tag = tlb_tag(vpn, PG_4K, c->pcid);
     if (l1 >= 0) {
         struct tlb_array *a = &c->tlb.l1[PG_4K];
         x.frame = a->frame[l1];
@@ -118,7 +119,7 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
         x.size = PG_4K;
         hit = 1;
     } else {
-        hit = tlb_lookup_slow_body(&c->tlb, va, c->pcid, &x, simd);
+        hit = tlb_lookup_slow_4k_body(&c->tlb, va, vpn, tag, c->pcid, &x, simd);
     }
     if (hit) {
         if (hit == 2) {
@@ -152,7 +153,7 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
         c->st->cnt[CNT_spurious_fault]++;
         stat_charge(c->st, CYC_fault, c->cost->fault_entry);
     }
-    tlb_insert_missed_body(&c->tlb, va, c->pcid, &x, simd);
+    tlb_insert_missed_4k_body(&c->tlb, va, vpn, tag, c->pcid, &x, simd);
     *frame = x.frame;
     return 0;
 }
