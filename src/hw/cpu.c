@@ -66,6 +66,16 @@ void cpu_destroy(struct cpu *c)
  * scans (simd.h), so that a miss makes no call it need not make. */
 #define CPU_BODY static inline __attribute__((always_inline))
 
+/* A walk of n references, miss of them missing the data cache. */
+CPU_BODY void charge_refs(struct cpu *c, uint32_t n, uint32_t miss)
+{
+    uint64_t cycles = c->cost->walk_start + (uint64_t)(n - miss) * c->cost->walk_ref +
+                      (uint64_t)miss * c->cost->walk_ref_miss;
+    c->st->cnt[CNT_walk_cache_miss] += miss;
+    c->st->cnt[CNT_walk_refs] += n;
+    stat_charge(c->st, CYC_walk, cycles);
+}
+
 CPU_BODY void charge_walk_body(struct cpu *c, int two_d, const int simd)
 {
     const struct walk_log *l = &c->log;
@@ -76,27 +86,24 @@ CPU_BODY void charge_walk_body(struct cpu *c, int two_d, const int simd)
             host += l->ref[i].dim == WALK_DIM_HOST;
         miss += !(cached && dcache_access_body(&c->dc, l->ref[i].addr, simd));
     }
-    uint64_t cycles = c->cost->walk_start + (uint64_t)(l->n - miss) * c->cost->walk_ref +
-                      (uint64_t)miss * c->cost->walk_ref_miss;
-    c->st->cnt[CNT_walk_cache_miss] += miss;
-    c->st->cnt[CNT_walk_refs] += l->n;
+    charge_refs(c, l->n, miss);
     if (two_d) {
         c->st->cnt[CNT_walk_refs_guest] += l->n - host;
         c->st->cnt[CNT_walk_refs_host] += host;
     }
-    stat_charge(c->st, CYC_walk, cycles);
 }
 
 CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                                    const int simd)
 {
     struct walk_result r = { .frame = 0 };   /* (gcc cannot see every path that returns 0 sets it) */
-    const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD, .pwc = &c->pwc,
-                                   .tag = c->pcid, .log = &c->log, .dim = WALK_DIM_GUEST };
-    c->log.n = 0;
+    /* each reference goes through the data cache as the walk makes it: the
+     * same order as charge_walk_body() over a log, without the log */
+    const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD, .pwc = &c->pwc, .tag = c->pcid,
+                                   .dc = &c->dc, .simd = simd, .dim = WALK_DIM_GUEST };
     uint32_t pfec = walk_tmpl(c->mem, c->hw_root, va, acc, user, &p, &r);
     c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
-    charge_walk_body(c, 0, simd);
+    charge_refs(c, r.refs, r.dc_miss);
     if (pfec)
         return pfec;
     x->frame = r.frame;

@@ -21,6 +21,7 @@
  */
 #ifndef MV_HW_WALK_H
 #define MV_HW_WALK_H
+#include "hw/dcache.h"
 #include "hw/pmem.h"
 #include "hw/pwc.h"
 #include <stdint.h>
@@ -95,6 +96,9 @@ struct walk_params {
     uint16_t tag;                   /* their tag (PCID; 0 for EPT) */
     const struct walk_fetch *fetch; /* NULL: entries name machine frames */
     struct walk_log *log;           /* where references go, or NULL */
+    struct dcache *dc;              /* or: the data cache each reference goes through, counting
+                                       its misses in walk_result.dc_miss (walk_tmpl.h only) */
+    int simd;                       /* the set scans dc uses (a constant where instantiated) */
     enum walk_dim dim;              /* the dimension of this walk's own references */
 };
 
@@ -102,6 +106,7 @@ struct walk_result {
     uint64_t frame;      /* 4 KiB frame holding va, as the leaf names it (valid on success) */
     uint64_t leaf_table; /* machine frame of the table holding the leaf (or faulting) entry */
     uint32_t refs;       /* references this walk made in its own dimension */
+    uint32_t dc_miss;    /* of them, misses in walk_params.dc */
     uint32_t fetch_code; /* the fetch step's code when WALK_FETCH_FAILED */
     uint64_t fetch_frame;/* the frame whose fetch failed */
     uint8_t  flags;      /* effective TLB_W / TLB_U / TLB_NX, TLB_G and TLB_D of the leaf */

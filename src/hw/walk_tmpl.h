@@ -8,6 +8,7 @@
  * One walker, written once; only where it is compiled differs. */
 #ifndef MV_HW_WALK_TMPL_H
 #define MV_HW_WALK_TMPL_H
+#include "hw/dcache_body.h"
 #include "hw/ept.h"
 #include "hw/tlb.h"
 #include "hw/walk.h"
@@ -59,6 +60,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
     uint64_t table;
 
     r->refs = 0;
+    r->dc_miss = 0;
     r->pwc_level = 4;
     r->fetch_code = 0;
     if (fmt == PTF_X86 && !va_canonical(va)) {
@@ -89,6 +91,9 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         pte_t e = pmem_read(m, table, idx);
         if (p->log)
             walk_log_add(p->log, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), lvl, p->dim);
+        if (p->dc)
+            r->dc_miss += !(p->dc->sets &&
+                            dcache_access_body(p->dc, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), p->simd));
         r->refs++;
         r->level = (uint8_t)lvl;
         r->leaf_table = table;
