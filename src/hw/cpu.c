@@ -113,12 +113,12 @@ CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, 
 }
 
 CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
-                                   const int simd)
+                                   const uint64_t tag, const int simd)
 {
     struct tlb_xlate x;
     int user = c->user_mode;
     int hit, stale = 0;
-    const uint64_t vpn = tlb_vpn(va, PG_4K), tag = tlb_tag(vpn, PG_4K, c->pcid);
+    const uint64_t vpn = tlb_tag_vpn(tag);
     if (l1 >= 0) {
         struct tlb_array *a = &c->tlb.l1[PG_4K];
         x.frame = a->frame[l1];
@@ -186,13 +186,15 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
     return hw_simd ? native_fill_avx2(c, va, acc, user, x) : native_fill_scalar(c, va, acc, user, x);
 }
 
-HW_SIMD_TARGET uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
+HW_SIMD_TARGET uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                             uint64_t tag)
 {
-    return access_slow_body(c, va, acc, frame, l1, 1);
+    return access_slow_body(c, va, acc, frame, l1, tag, 1);
 }
-uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
+uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                uint64_t tag)
 {
-    return access_slow_body(c, va, acc, frame, l1, 0);
+    return access_slow_body(c, va, acc, frame, l1, tag, 0);
 }
 
 /* ---- host prefetch (see cpu_prefetch) ------------------------------------ */

@@ -136,13 +136,18 @@ int  cpu_enable_nested(struct cpu *c, uint64_t eptp, const struct nested_config 
  * count walk_refs (and, for a 2D walk, each dimension's share). */
 void cpu_charge_walk(struct cpu *c, int two_d);
 
-/* l1: index of the L1 4K entry that hit with too few permissions, or -1.
- * Two copies (simd.h), called directly. */
-uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1);
-uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1);
-static inline uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1)
+/* l1: index of the L1 4K entry that hit with too few permissions, or -1;
+ * tag: va's 4K TLB tag under the current PCID. Two copies (simd.h), called
+ * directly. */
+uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                              uint64_t tag);
+uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                uint64_t tag);
+static inline uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                       uint64_t tag)
 {
-    return hw_simd ? cpu_access_slow_avx2(c, va, acc, frame, l1) : cpu_access_slow_scalar(c, va, acc, frame, l1);
+    return hw_simd ? cpu_access_slow_avx2(c, va, acc, frame, l1, tag)
+                   : cpu_access_slow_scalar(c, va, acc, frame, l1, tag);
 }
 
 /* Does an entry with flags f allow the access? user: U; write: W and D (a
@@ -179,7 +184,7 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
         *frame = a->frame[i];
         return 0;
     }
-    return cpu_access_slow(c, va, acc, frame, i);
+    return cpu_access_slow(c, va, acc, frame, i, tag);
 }
 
 /* A hint that the guest will soon reference va, for the host's sake: the

@@ -101,6 +101,8 @@ static inline uint64_t tlb_tag(uint64_t vpn, unsigned size, uint16_t pcid)
     return (vpn << 15) | ((uint64_t)size << 13) | ((uint64_t)(pcid & 0xfff) << 1) | 1;
 }
 
+static inline uint64_t tlb_tag_vpn(uint64_t tag) { return tag >> 15; }
+
 /* Make entry i (way w of set s) the most recent of its set. */
 static inline void tlb_array_touch(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
 {

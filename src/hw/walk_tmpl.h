@@ -102,9 +102,10 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         perms = perms_combine(perms, fmt_perms(fmt, e));
         if (fmt_leaf(fmt, e, lvl)) {
             if (!(p->flags & WALK_NOCHECK)) {
-                if ((user && !(perms & TLB_U)) || (acc == ACC_WRITE && !(perms & TLB_W)) ||
-                    (acc == ACC_EXEC && (perms & TLB_NX)) ||
-                    (fmt == PTF_EPT && acc == ACC_READ && !(e & EPT_R)))
+                /* user needs U, a write W, an exec no NX: one mask and compare */
+                const uint8_t need = (uint8_t)((user ? TLB_U : 0) | (acc == ACC_WRITE ? TLB_W : 0));
+                const uint8_t look = (uint8_t)(need | (acc == ACC_EXEC ? TLB_NX : 0));
+                if ((perms & look) != need || (fmt == PTF_EPT && acc == ACC_READ && !(e & EPT_R)))
                     return walk_fault(fmt, acc, user) | PFEC_P;
             }
             unsigned size = lvl - 1;
