@@ -25,7 +25,6 @@ int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
         return -1;
     }
     pwc_init(&c->pwc, (uint32_t)tc->pwc_l4, (uint32_t)tc->pwc_l3, (uint32_t)tc->pwc_l2);
-    walk_log_init(&c->log);
     return 0;
 }
 
@@ -56,54 +55,25 @@ void cpu_destroy(struct cpu *c)
             tlb_destroy(&c->nested.ntlb);
         c->nested.enabled = 0;
     }
-    walk_log_free(&c->log);
 }
 
 /* ---- the miss path ---------------------------------------------------------
  * A TLB miss is the simulator's second-hottest path. Its parts (the TLB
- * lookups and installs, the walk and its caches, the data-cache model) are
- * inline bodies compiled into it, twice like every user of the AVX2 set
- * scans (simd.h), so that a miss makes no call it need not make. */
+ * lookups and installs, the walk and its caches, the data-cache model each
+ * walk reference goes through) are inline bodies compiled into it, twice
+ * like every user of the AVX2 set scans (simd.h), so that a miss makes no
+ * call it need not make. */
 #define CPU_BODY static inline __attribute__((always_inline))
-
-/* A walk of n references, miss of them missing the data cache. */
-CPU_BODY void charge_refs(struct cpu *c, uint32_t n, uint32_t miss)
-{
-    uint64_t cycles = c->cost->walk_start + (uint64_t)(n - miss) * c->cost->walk_ref +
-                      (uint64_t)miss * c->cost->walk_ref_miss;
-    c->st->cnt[CNT_walk_cache_miss] += miss;
-    c->st->cnt[CNT_walk_refs] += n;
-    stat_charge(c->st, CYC_walk, cycles);
-}
-
-CPU_BODY void charge_walk_body(struct cpu *c, int two_d, const int simd)
-{
-    const struct walk_log *l = &c->log;
-    const int cached = c->dc.sets != 0;
-    uint32_t host = 0, miss = 0;
-    for (uint32_t i = 0; i < l->n; i++) {
-        if (two_d)
-            host += l->ref[i].dim == WALK_DIM_HOST;
-        miss += !(cached && dcache_access_body(&c->dc, l->ref[i].addr, simd));
-    }
-    charge_refs(c, l->n, miss);
-    if (two_d) {
-        c->st->cnt[CNT_walk_refs_guest] += l->n - host;
-        c->st->cnt[CNT_walk_refs_host] += host;
-    }
-}
 
 CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                                    const int simd)
 {
     struct walk_result r = { .frame = 0 };   /* (gcc cannot see every path that returns 0 sets it) */
-    /* each reference goes through the data cache as the walk makes it: the
-     * same order as charge_walk_body() over a log, without the log */
     const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD, .pwc = &c->pwc, .tag = c->pcid,
-                                   .dc = &c->dc, .simd = simd, .dim = WALK_DIM_GUEST };
+                                   .dc = &c->dc, .simd = simd };
     uint32_t pfec = walk_tmpl(c->mem, c->hw_root, va, acc, user, &p, &r);
     c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
-    charge_refs(c, r.refs, r.dc_miss);
+    cpu_charge_walk(c, r.refs, r.dc_miss);
     if (pfec)
         return pfec;
     x->frame = r.frame;
@@ -163,13 +133,6 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
     tlb_insert_missed_4k_body(&c->tlb, va, vpn, tag, c->pcid, &x, simd);
     *frame = x.frame;
     return 0;
-}
-
-static HW_SIMD_TARGET void charge_walk_avx2(struct cpu *c, int two_d) { charge_walk_body(c, two_d, 1); }
-static void charge_walk_scalar(struct cpu *c, int two_d) { charge_walk_body(c, two_d, 0); }
-void cpu_charge_walk(struct cpu *c, int two_d)
-{
-    hw_simd ? charge_walk_avx2(c, two_d) : charge_walk_scalar(c, two_d);
 }
 
 static HW_SIMD_TARGET uint32_t native_fill_avx2(struct cpu *c, uint64_t va, enum access acc, int user,

@@ -78,6 +78,9 @@ struct nested_mmu {
     struct pwc ept_pwc;
     int ntlb_on;
     struct tlb ntlb;
+    /* The host-dimension references of the 2D walk under way, and how many
+     * of them missed the data cache (walk2d.c). */
+    uint32_t host_refs, host_miss;
 };
 
 /* Someone watching the guest's architectural TLB invalidations (the
@@ -116,7 +119,6 @@ struct cpu {
     const struct vmm_ops *vmm;
     void *vmm_ctx;
     struct nested_mmu nested;
-    struct walk_log log;   /* the references of the walk under way */
     const struct tlb_observer *obs;   /* NULL: nobody watches */
     uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
     uint64_t pf_vpn;       /* the page cpu_prefetch() saw last (host prefetch only) */
@@ -132,9 +134,16 @@ void cpu_destroy(struct cpu *c);
 /* Turn nested paging on with the EPT rooted at eptp. -1 if the geometry is
  * invalid (no message). */
 int  cpu_enable_nested(struct cpu *c, uint64_t eptp, const struct nested_config *nc);
-/* Charge the references of c->log by where each hits in the data cache;
- * count walk_refs (and, for a 2D walk, each dimension's share). */
-void cpu_charge_walk(struct cpu *c, int two_d);
+/* Charge a walk of n references of which miss missed the data cache (each
+ * went through it as the walk made it: walk_params.dc), and count them. */
+static inline void cpu_charge_walk(struct cpu *c, uint32_t n, uint32_t miss)
+{
+    uint64_t cycles = c->cost->walk_start + (uint64_t)(n - miss) * c->cost->walk_ref +
+                      (uint64_t)miss * c->cost->walk_ref_miss;
+    c->st->cnt[CNT_walk_cache_miss] += miss;
+    c->st->cnt[CNT_walk_refs] += n;
+    stat_charge(c->st, CYC_walk, cycles);
+}
 
 /* l1: index of the L1 4K entry that hit with too few permissions, or -1;
  * tag: va's 4K TLB tag under the current PCID. Two copies (simd.h), called

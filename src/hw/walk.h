@@ -3,7 +3,8 @@
  * walk() is what the MMU does on a TLB miss: start at the root frame (or at
  * a deeper table a paging-structure cache remembers), read one entry per
  * level, stop at a leaf (4K, 2M or 1G), accumulate permissions, check the
- * access, set Accessed/Dirty bits, and log every memory reference it makes.
+ * access, set Accessed/Dirty bits, and count the memory references it makes
+ * (and, given the CPU's data cache, send each through it as it is made).
  * Two entry formats share it (struct pt_format): the x86-64 4-level format
  * of pte.h (native and PV guest tables, shadow tables) and Intel's EPT
  * format (nested paging's host dimension). The IOMMU's walk of VT-d tables
@@ -15,9 +16,10 @@
  * machine frames the walker reads. In the guest dimension of a 2D walk
  * (walk2d.h) entries hold guest-physical frames, and the fetch step
  * translates each through the EPT, itself a walk of the EPT format whose
- * references go to the same log, marked as the host dimension. This is the
- * shape of KVM's paging_tmpl.h (one walker instantiated per format, with
- * the nested fetch of the guest table frames) without its macros.
+ * references are the host dimension's. This is the shape of KVM's
+ * paging_tmpl.h (one walker instantiated per format, with the nested fetch
+ * of the guest table frames) without its macros: the body is in
+ * walk_tmpl.h, and hot callers instantiate it with constant parameters.
  */
 #ifndef MV_HW_WALK_H
 #define MV_HW_WALK_H
@@ -45,41 +47,6 @@ enum pt_format {
     PTF_EPT = 1,   /* Intel EPT: R, W, X in bits 0..2, PS in bit 7 (ept.h) */
 };
 
-/* The dimension a reference belongs to (2D walks log both). */
-enum walk_dim { WALK_DIM_GUEST = 0, WALK_DIM_HOST = 1 };
-
-/* One memory reference of a walk: the machine byte address of the entry
- * read, its level, and its dimension. */
-struct walk_ref {
-    uint64_t addr;
-    uint8_t  level;
-    uint8_t  dim;
-};
-
-/* The references of one walk, of any length: a 1D walk makes at most 4, a
- * 2D walk of 4x4 levels 24 (35 with 5 levels); longer logs spill to the heap. */
-#define WALK_LOG_INLINE 40
-struct walk_log {
-    uint32_t n, cap;
-    struct walk_ref *ref;
-    struct walk_ref inline_ref[WALK_LOG_INLINE];
-};
-
-static inline void walk_log_init(struct walk_log *l)
-{
-    l->n = 0;
-    l->cap = WALK_LOG_INLINE;
-    l->ref = l->inline_ref;
-}
-void walk_log_grow(struct walk_log *l);
-void walk_log_free(struct walk_log *l);
-static inline void walk_log_add(struct walk_log *l, uint64_t addr, unsigned level, enum walk_dim dim)
-{
-    if (__builtin_expect(l->n == l->cap, 0))
-        walk_log_grow(l);
-    l->ref[l->n++] = (struct walk_ref){ addr, (uint8_t)level, (uint8_t)dim };
-}
-
 /* The table-fetch step: the machine frame holding the table that an entry
  * (or the root) names as `frame`. Returns 0 and *mfn, or a non-zero code
  * that ends the walk (the walker returns WALK_FETCH_FAILED and keeps the
@@ -95,11 +62,10 @@ struct walk_params {
     struct pwc *pwc;                /* paging-structure caches, or NULL */
     uint16_t tag;                   /* their tag (PCID; 0 for EPT) */
     const struct walk_fetch *fetch; /* NULL: entries name machine frames */
-    struct walk_log *log;           /* where references go, or NULL */
-    struct dcache *dc;              /* or: the data cache each reference goes through, counting
-                                       its misses in walk_result.dc_miss (walk_tmpl.h only) */
-    int simd;                       /* the set scans dc uses (a constant where instantiated) */
-    enum walk_dim dim;              /* the dimension of this walk's own references */
+    struct dcache *dc;              /* the data cache each reference goes through, in the order
+                                       the walk makes them, its misses counted in
+                                       walk_result.dc_miss; NULL: none */
+    int simd;                       /* the set scans dc uses (hw_simd; a constant in an instance) */
 };
 
 struct walk_result {
@@ -122,8 +88,8 @@ struct walk_result {
 uint32_t walk(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
               const struct walk_params *p, struct walk_result *r);
 
-/* The 1D x86 walk with the CPU's paging-structure caches: references go to
- * an internal log whose addresses are not kept (r->refs counts them). */
+/* The 1D x86 walk with the given paging-structure caches and no data
+ * cache (r->refs counts its references). */
 uint32_t walk_1d(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
                  struct pwc *pwc, uint16_t pcid, unsigned flags, struct walk_result *r);
 

@@ -40,10 +40,12 @@ W2D_BODY uint32_t ept_translate_body(struct cpu *c, uint64_t gfn, enum access ac
         }
     }
     const struct walk_params p = { .fmt = PTF_EPT, .pwc = n->ept_pwc_on ? &n->ept_pwc : NULL,
-                                   .log = &c->log, .dim = WALK_DIM_HOST };
+                                   .dc = &c->dc, .simd = simd };
     struct walk_result r = { .frame = 0 };
     uint32_t e = walk_tmpl(c->mem, n->eptp, gpa, acc, 0, &p, &r);
     c->st->cnt[CNT_ept_pwc_hit] += 4 - r.pwc_level;
+    n->host_refs += r.refs;
+    n->host_miss += r.dc_miss;
     if (e)
         return e;
     x = (struct tlb_xlate){ .frame = r.frame, .flags = r.flags, .size = r.size };
@@ -74,9 +76,9 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
     const struct walk_fetch fetch = { simd ? fetch_table_avx2 : fetch_table_scalar, c };
     const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD,
                                    .pwc = n->guest_pwc ? &c->pwc : NULL, .tag = c->pcid,
-                                   .fetch = &fetch, .log = &c->log, .dim = WALK_DIM_GUEST };
+                                   .fetch = &fetch, .dc = &c->dc, .simd = simd };
     struct walk_result r = { .frame = 0 };
-    c->log.n = 0;
+    n->host_refs = n->host_miss = 0;
     uint32_t pfec = walk_tmpl(c->mem, c->cr3, va, acc, user, &p, &r);
     c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
     if (pfec == WALK_FETCH_FAILED) {
@@ -93,22 +95,12 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
             x->size = (uint8_t)(esize < r.size ? esize : r.size);
         }
     }
-    cpu_charge_walk(c, 1);
+    /* every reference went through the data cache as it was made, the
+     * guest's and the EPT walks' interleaved as the walk made them */
+    cpu_charge_walk(c, r.refs + n->host_refs, r.dc_miss + n->host_miss);
+    c->st->cnt[CNT_walk_refs_guest] += r.refs;
+    c->st->cnt[CNT_walk_refs_host] += n->host_refs;
     return pfec;
-}
-
-static HW_SIMD_TARGET uint32_t ept_translate_avx2(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn,
-                                                  unsigned *size)
-{
-    return ept_translate_body(c, gfn, acc, mfn, size, 1);
-}
-static uint32_t ept_translate_scalar(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn, unsigned *size)
-{
-    return ept_translate_body(c, gfn, acc, mfn, size, 0);
-}
-uint32_t ept_translate(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn, unsigned *size)
-{
-    return hw_simd ? ept_translate_avx2(c, gfn, acc, mfn, size) : ept_translate_scalar(c, gfn, acc, mfn, size);
 }
 
 static HW_SIMD_TARGET uint32_t walk2d_avx2(struct cpu *c, uint64_t va, enum access acc, int user,

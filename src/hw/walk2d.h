@@ -22,13 +22,9 @@
 /* Resolve va under nested paging. Returns 0 with *x filled, a guest
  * page-fault error code, or WALK_FETCH_FAILED for an EPT violation on the
  * guest-physical frame *viol_gfn (the hypervisor must handle it and the
- * access is retried). References are logged in c->log and charged. */
+ * access is retried). Its references, the guest's and the EPT walks',
+ * go through the data cache as they are made and are charged. */
 uint32_t walk2d(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                 uint64_t *viol_gfn);
-
-/* The guest-physical -> host-physical translation the 2D walk uses for one
- * guest frame (nested TLB, EPT caches, EPT walk; references logged in the
- * host dimension, not charged). 0 and *mfn, or non-zero: an EPT violation. */
-uint32_t ept_translate(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn, unsigned *size);
 
 #endif

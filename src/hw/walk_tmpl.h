@@ -2,7 +2,7 @@
  *
  * walk() is this body compiled once with its parameters unknown. A caller
  * on a hot path whose parameters are constants (the format, whether there
- * is a fetch step, a log) includes this file and calls walk_tmpl() with a
+ * is a fetch step, a data cache, the set scans) includes this file and calls walk_tmpl() with a
  * constant struct walk_params: the compiler then drops the branches of the
  * other formats, as KVM's paging_tmpl.h is instantiated once per format.
  * One walker, written once; only where it is compiled differs. */
@@ -89,8 +89,6 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         }
         unsigned idx = pt_index(va, lvl);
         pte_t e = pmem_read(m, table, idx);
-        if (p->log)
-            walk_log_add(p->log, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), lvl, p->dim);
         if (p->dc)
             r->dc_miss += !(p->dc->sets &&
                             dcache_access_body(p->dc, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), p->simd));
