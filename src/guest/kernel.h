@@ -315,7 +315,8 @@ static inline int user_access(struct kernel *k, uint64_t va, enum access acc, ui
 }
 
 /* The program will soon reference va: a host prefetch hint (cpu_prefetch),
- * with no simulated effect. */
+ * with no simulated effect, worth giving while user_prefetching() says so. */
+static inline int user_prefetching(struct kernel *k) { return cpu_prefetching(this_cpu(k)); }
 static inline void user_prefetch(struct kernel *k, uint64_t va)
 {
     cpu_prefetch(this_cpu(k), va);

@@ -165,8 +165,6 @@ uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uin
 void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
 {
     c->pf_vpn = vpn;
-    if (c->vmm && c->vmm->tlb_fill)
-        return;
     const struct pmem *m = c->mem;
     uint64_t va = vpn << PAGE_SHIFT, t = c->hw_root;
     for (unsigned lvl = 4; lvl > 1; lvl--) {

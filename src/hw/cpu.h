@@ -201,16 +201,21 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
  * host's caches, so that the walk a few references later need not wait on
  * host memory (random references over 1 GiB ran 15% faster). A read-only
  * peek at the tables under hw_root: no simulated state and no statistic
- * changes, and a wrong guess only wastes a prefetch. It works only while
- * the machine's backed table frames outnumber what the host's L2 cache
- * holds (below that the entries are in the host's caches anyway, and the
- * peek cost a 64 MiB random stream 15%), not for a paging mode with a TLB
- * fill of its own, and not twice for one page in a row. */
+ * changes, and a wrong guess only wastes a prefetch. Not twice for one
+ * page in a row. Worth calling only while cpu_prefetching() says so: the
+ * machine's backed table frames outnumber what the host's L2 cache holds
+ * (below that the entries are in the host's caches anyway, and the peek
+ * cost a 64 MiB random stream 15%), and the paging mode walks hw_root
+ * (not one with a TLB fill of its own). */
 void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
+static inline int cpu_prefetching(const struct cpu *c)
+{
+    return c->mem->backed > c->pf_backed && !(c->vmm && c->vmm->tlb_fill);
+}
 static inline void cpu_prefetch(struct cpu *c, uint64_t va)
 {
     uint64_t vpn = tlb_vpn(va, PG_4K);
-    if (c->mem->backed > c->pf_backed && vpn != c->pf_vpn)
+    if (vpn != c->pf_vpn)
         cpu_prefetch_slow(c, vpn);
 }
 

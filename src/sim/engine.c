@@ -157,9 +157,10 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
     struct kernel *k = &r->m.k;
     /* the kind of a reference: a write if REF_WRITE, else an exec if REF_EXEC */
     static const enum access acc_of[4] = { ACC_READ, ACC_WRITE, ACC_EXEC, ACC_WRITE };
+    const int prefetch = user_prefetching(k);   /* asked once a batch: it is only a hint */
     for (uint32_t i = 0; i < ev->n; i++) {
         uint64_t ref = ev->batch[i];
-        if (i + PREFETCH_AHEAD < ev->n)
+        if (prefetch && i + PREFETCH_AHEAD < ev->n)
             user_prefetch(k, ev->batch[i + PREFETCH_AHEAD] & ~(uint64_t)REF_KIND_MASK);
         uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
         enum access acc = acc_of[ref & (REF_WRITE | REF_EXEC)];
