@@ -89,12 +89,14 @@ static inline void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t sl
     *head = (uint16_t)(slot + 1);
 }
 
-/* Take slot (indexed under its tag) out of its chain. */
+/* Take slot (indexed under its tag: every valid slot is) out of its chain. */
 static inline void pwc_hindex_del(struct pwc_cache *c, uint32_t slot)
 {
     uint16_t *pp = &c->hidx[pwc_hslot(c, c->tag[slot])];
-    while (*pp != slot + 1)
+    while (*pp != slot + 1) {
+        MV_ASSERT(*pp, "pwc slot %u missing from its index chain", slot);
         pp = &c->hnext[*pp - 1];
+    }
     *pp = c->hnext[slot];
 }
 
@@ -162,7 +164,8 @@ static inline long pwc_place(struct pwc_cache *c, uint64_t tag)
     return v;
 }
 
-static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table, uint8_t perms)
+static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table,
+                                     uint8_t perms)
 {
     MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
     struct pwc_cache *c = &p->lvl[lvl];
