@@ -96,7 +96,7 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
         x.size = PG_4K;
         hit = 1;
     } else {
-        hit = tlb_lookup_slow_4k_body(&c->tlb, va, vpn, tag, c->pcid, &x, simd);
+        hit = tlb_lookup_slow_4k_body(&c->tlb, va, vpn, tag, &x, simd);
     }
     if (hit) {
         if (hit == 2) {
@@ -130,7 +130,7 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
         c->st->cnt[CNT_spurious_fault]++;
         stat_charge(c->st, CYC_fault, c->cost->fault_entry);
     }
-    tlb_insert_missed_4k_body(&c->tlb, va, vpn, tag, c->pcid, &x, simd);
+    tlb_insert_missed_4k_body(&c->tlb, va, vpn, tag, &x, simd);
     *frame = x.frame;
     return 0;
 }

@@ -78,9 +78,6 @@ struct nested_mmu {
     struct pwc ept_pwc;
     int ntlb_on;
     struct tlb ntlb;
-    /* The host-dimension references of the 2D walk under way, and how many
-     * of them missed the data cache (walk2d.c). */
-    uint32_t host_refs, host_miss;
 };
 
 /* Someone watching the guest's architectural TLB invalidations (the

@@ -170,15 +170,31 @@ TLB_BODY int tlb_lookup_slow_body(struct tlb *t, uint64_t va, uint16_t pcid, str
     return 2;
 }
 
-/* tlb_lookup_slow_body() for a caller that has va's 4K vpn and tag: with
- * no 2M or 1G entry cached (the usual case) it is the STLB's 4K probe
- * alone, and an STLB hit goes into the L1 4K structure. */
-TLB_BODY int tlb_lookup_slow_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag, uint16_t pcid,
-                                     struct tlb_xlate *x, const int simd)
+/* tlb_lookup() (tlb.h) as a body. */
+TLB_BODY int tlb_lookup_body(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd)
+{
+    struct tlb_array *a = &t->l1[PG_4K];
+    long i = tlb_probe(a, va, PG_4K, pcid, simd);
+    if (i >= 0) {
+        x->frame = a->frame[i];
+        x->flags = a->flags[i];
+        x->size = PG_4K;
+        return 1;
+    }
+    if (!(t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | t->l2.nsize[PG_4K] | t->l2.nsize[PG_2M]))
+        return 0;
+    return tlb_lookup_slow_body(t, va, pcid, x, simd);
+}
+
+/* tlb_lookup_slow_body() for a caller that has va's 4K tag (of its PCID)
+ * and vpn: with no 2M or 1G entry cached (the usual case) it is the STLB's
+ * 4K probe alone, and an STLB hit goes into the L1 4K structure. */
+TLB_BODY int tlb_lookup_slow_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag, struct tlb_xlate *x,
+                                     const int simd)
 {
     struct tlb_array *a = &t->l2;
     if (t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | a->nsize[PG_2M])
-        return tlb_lookup_slow_body(t, va, pcid, x, simd);
+        return tlb_lookup_slow_body(t, va, tlb_tag_pcid(tag), x, simd);
     if (!a->nsize[PG_4K])
         return 0;
     long i = a->tag[a->mru] == tag ? (long)a->mru : tlb_find_set_body(a, vpn, tag, simd);
@@ -237,11 +253,11 @@ TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t 
 }
 
 
-/* tlb_insert_missed() for a caller that has va's 4K vpn and tag (pcid's).
- * The usual install, a 4K non-global entry into sets of at most 16 ways,
- * searches nothing; an absent structure (no ways) has valid[] too, and
- * takes nothing. */
-TLB_BODY void tlb_insert_missed_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag, uint16_t pcid,
+/* tlb_insert_missed() for a caller that has va's 4K tag (of its PCID) and
+ * vpn. The usual install, a 4K non-global entry into sets of at most 16
+ * ways, searches nothing; an absent structure (no ways) has valid[] too,
+ * and takes nothing. */
+TLB_BODY void tlb_insert_missed_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag,
                                         const struct tlb_xlate *x, const int simd)
 {
     struct tlb_array *l1 = &t->l1[PG_4K], *l2 = &t->l2;
@@ -252,14 +268,14 @@ TLB_BODY void tlb_insert_missed_4k_body(struct tlb *t, uint64_t va, uint64_t vpn
             tlb_install_missed_4k(l2, vpn, tag, x->frame, x->flags);
         return;
     }
-    tlb_insert_body(t, va, pcid, x, 1, simd);
+    tlb_insert_body(t, va, tlb_tag_pcid(tag), x, 1, simd);
 }
 
 TLB_BODY void tlb_insert_missed_body(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x,
                                       const int simd)
 {
     uint64_t vpn = tlb_vpn(va, PG_4K);
-    tlb_insert_missed_4k_body(t, va, vpn, tlb_tag(vpn, PG_4K, pcid), pcid, x, simd);
+    tlb_insert_missed_4k_body(t, va, vpn, tlb_tag(vpn, PG_4K, pcid), x, simd);
 }
 
 #endif

@@ -12,40 +12,37 @@
 
 #define W2D_BODY static inline __attribute__((always_inline))
 
-W2D_BODY uint32_t ept_translate_body(struct cpu *c, uint64_t gfn, enum access acc, uint64_t *mfn,
+/* A 2D walk under way: its CPU, and its host-dimension references so far
+ * (the EPT walks') with how many of them missed the data cache. */
+struct walk2d {
+    struct cpu *c;
+    uint32_t host_refs, host_miss;
+};
+
+/* gfn's machine frame through the nested TLB, else an EPT walk (its
+ * references counted in w). 0 and *mfn, *size; non-zero: an EPT violation. */
+W2D_BODY uint32_t ept_translate_body(struct walk2d *w, uint64_t gfn, enum access acc, uint64_t *mfn,
                                      unsigned *size, const int simd)
 {
+    struct cpu *c = w->c;
     struct nested_mmu *n = &c->nested;
     uint64_t gpa = gfn << PAGE_SHIFT;
     struct tlb_xlate x;
     if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))   /* beyond what a 4-level EPT translates: a violation */
         return 1;
-    if (n->ntlb_on) {
-        struct tlb_array *a = &n->ntlb.l1[PG_4K];
-        uint64_t vpn = tlb_vpn(gpa, PG_4K);
-        long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, 0));
-        int hit = i >= 0;
-        if (hit) {
-            x.frame = a->frame[i];
-            x.size = PG_4K;
-        } else if (n->ntlb.l1[PG_2M].nsize[PG_2M] | n->ntlb.l1[PG_1G].nsize[PG_1G] | n->ntlb.l2.nsize[PG_4K] |
-                   n->ntlb.l2.nsize[PG_2M]) {
-            hit = tlb_lookup_slow_body(&n->ntlb, gpa, 0, &x, simd) != 0;
-        }
-        if (hit) {
-            c->st->cnt[CNT_ntlb_hit]++;
-            *mfn = x.frame;
-            *size = x.size;
-            return 0;
-        }
+    if (n->ntlb_on && tlb_lookup_body(&n->ntlb, gpa, 0, &x, simd)) {
+        c->st->cnt[CNT_ntlb_hit]++;
+        *mfn = x.frame;
+        *size = x.size;
+        return 0;
     }
     const struct walk_params p = { .fmt = PTF_EPT, .pwc = n->ept_pwc_on ? &n->ept_pwc : NULL,
                                    .dc = &c->dc, .simd = simd };
     struct walk_result r = { .frame = 0 };
     uint32_t e = walk_tmpl(c->mem, n->eptp, gpa, acc, 0, &p, &r);
     c->st->cnt[CNT_ept_pwc_hit] += 4 - r.pwc_level;
-    n->host_refs += r.refs;
-    n->host_miss += r.dc_miss;
+    w->host_refs += r.refs;
+    w->host_miss += r.dc_miss;
     if (e)
         return e;
     x = (struct tlb_xlate){ .frame = r.frame, .flags = r.flags, .size = r.size };
@@ -73,12 +70,12 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
                               uint64_t *viol_gfn, const int simd)
 {
     struct nested_mmu *n = &c->nested;
-    const struct walk_fetch fetch = { simd ? fetch_table_avx2 : fetch_table_scalar, c };
+    struct walk2d w = { .c = c };
+    const struct walk_fetch fetch = { simd ? fetch_table_avx2 : fetch_table_scalar, &w };
     const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD,
                                    .pwc = n->guest_pwc ? &c->pwc : NULL, .tag = c->pcid,
                                    .fetch = &fetch, .dc = &c->dc, .simd = simd };
     struct walk_result r = { .frame = 0 };
-    n->host_refs = n->host_miss = 0;
     uint32_t pfec = walk_tmpl(c->mem, c->cr3, va, acc, user, &p, &r);
     c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
     if (pfec == WALK_FETCH_FAILED) {
@@ -86,7 +83,7 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
     } else if (!pfec) {
         uint64_t mfn;
         unsigned esize;
-        if (ept_translate_body(c, r.frame, acc, &mfn, &esize, simd)) {
+        if (ept_translate_body(&w, r.frame, acc, &mfn, &esize, simd)) {
             *viol_gfn = r.frame;
             pfec = WALK_FETCH_FAILED;
         } else {
@@ -97,9 +94,9 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
     }
     /* every reference went through the data cache as it was made, the
      * guest's and the EPT walks' interleaved as the walk made them */
-    cpu_charge_walk(c, r.refs + n->host_refs, r.dc_miss + n->host_miss);
+    cpu_charge_walk(c, r.refs + w.host_refs, r.dc_miss + w.host_miss);
     c->st->cnt[CNT_walk_refs_guest] += r.refs;
-    c->st->cnt[CNT_walk_refs_host] += n->host_refs;
+    c->st->cnt[CNT_walk_refs_host] += w.host_refs;
     return pfec;
 }
 
