@@ -82,6 +82,24 @@ static void test_real_fault_not_spurious(void **state)
     teardown(f);
 }
 
+/* MEMVIRT_PREFETCH: auto (the host's L2 in frames), on (always), off
+ * (never), anything else a warning naming it and auto. */
+static void test_prefetch_choice(void **state)
+{
+    (void)state;
+    char w[200];
+    assert_int_equal(cpu_prefetch_choose(NULL, 256, w, sizeof w), 256);
+    assert_string_equal(w, "");
+    assert_int_equal(cpu_prefetch_choose("", 512, w, sizeof w), 512);
+    assert_int_equal(cpu_prefetch_choose("auto", 512, w, sizeof w), 512);
+    assert_string_equal(w, "");
+    assert_int_equal(cpu_prefetch_choose("on", 512, w, sizeof w), 0);
+    assert_int_equal(cpu_prefetch_choose("off", 512, w, sizeof w), UINT64_MAX);
+    assert_string_equal(w, "");
+    assert_int_equal(cpu_prefetch_choose("yes", 512, w, sizeof w), 512);
+    assert_non_null(strstr(w, "MEMVIRT_PREFETCH='yes'"));
+}
+
 static void test_dirty_assist_not_a_fault(void **state)
 {
     (void)state;
@@ -102,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_spurious_after_upgrade),
         cmocka_unit_test(test_real_fault_not_spurious),
         cmocka_unit_test(test_dirty_assist_not_a_fault),
+        cmocka_unit_test(test_prefetch_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include "hw/dcache.h"
 #include "hw/pte.h"
 #include "hw/pwc.h"
+#include "hw/tlb_body.h"
 #include "hw/simd.h"
 #include "hw/tlb.h"
 #include "lib/rng.h"
@@ -326,6 +327,28 @@ static int tlb_diff_one(rng_t *g, unsigned nops, unsigned geom)
             random_xlate(g, va, &xn);
             tlb_insert(&t, va, (uint16_t)pcid, &xn);
             ref_insert(&r, va, pcid & 0xfff, &xn);
+        } else if (kind < 75) {
+            /* the CPU's miss path (hw/cpu.c): the L1 4K probe, then the
+             * probe below it and the install, both given the 4K tag */
+            what = "cpu miss path";
+            uint64_t vpn = tlb_vpn(va, PG_4K), tag = tlb_tag(vpn, PG_4K, (uint16_t)pcid);
+            struct tlb_array *l1 = &t.l1[PG_4K];
+            long i = l1->ways ? tlb_array_find(l1, vpn, tag) : -1;
+            int a = 1;
+            if (i >= 0)
+                xt = (struct tlb_xlate){ .frame = l1->frame[i], .flags = l1->flags[i], .size = PG_4K };
+            else
+                a = tlb_lookup_slow_4k_body(&t, va, vpn, tag, &xt, hw_simd);
+            int b = ref_lookup(&r, va, pcid & 0xfff, &xr);
+            if (a != b || !xlate_eq(a, &xt, &xr)) {
+                say("geometry %u op %u: cpu lookup va %#llx pcid %u: tlb %d, reference %d\n", geom, op,
+                    (unsigned long long)va, pcid, a, b);
+                bad = 1;
+            } else if (!a) {
+                random_xlate(g, va, &xn);
+                tlb_insert_missed_4k_body(&t, va, vpn, tag, &xn, hw_simd);
+                ref_insert(&r, va, pcid & 0xfff, &xn);
+            }
         } else if (kind < 85) {
             /* the walker's sequence: a lookup, and after a miss an install
              * that skips the search */

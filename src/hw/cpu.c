@@ -4,20 +4,44 @@
 #include "hw/tlb_body.h"
 #include "hw/walk_tmpl.h"
 #include "lib/err.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-/* Table frames the host's L2 cache holds (cpu_prefetch's threshold). */
-static uint64_t host_l2_frames(void)
+/* cpu_prefetch's threshold, chosen once at start (cpu.h). */
+static uint64_t prefetch_backed;
+
+uint64_t cpu_prefetch_choose(const char *env, uint64_t l2_frames, char *warning, size_t n)
+{
+    if (n)
+        warning[0] = '\0';
+    if (!env || !*env || !strcmp(env, "auto"))
+        return l2_frames;
+    if (!strcmp(env, "on"))
+        return 0;
+    if (!strcmp(env, "off"))
+        return UINT64_MAX;
+    snprintf(warning, n, "MEMVIRT_PREFETCH='%s' is not 'auto', 'on' or 'off': ignored, using auto", env);
+    return l2_frames;
+}
+
+__attribute__((constructor)) static void prefetch_select(void)
 {
     long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return l2 > 0 ? (uint64_t)l2 / PAGE_SIZE : 256;   /* unknown: 1 MiB */
+    char warning[200];
+    prefetch_backed = cpu_prefetch_choose(getenv("MEMVIRT_PREFETCH"),
+                                          l2 > 0 ? (uint64_t)l2 / PAGE_SIZE : 256,   /* unknown: 1 MiB */
+                                          warning, sizeof warning);
+    if (warning[0])
+        fprintf(stderr, "memvirt: warning: %s\n", warning);
 }
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)
 {
     *c = (struct cpu){ .id = id, .mem = mem, .st = st, .cost = cost, .user_mode = 1,
-                       .pf_vpn = UINT64_MAX, .pf_backed = host_l2_frames() };
+                       .pf_vpn = UINT64_MAX, .pf_backed = prefetch_backed };
     if (tlb_init(&c->tlb, tc))
         return -1;
     if (dcache_init(&c->dc, dc)) {

@@ -205,6 +205,13 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
  * cost a 64 MiB random stream 15%), and the paging mode walks hw_root
  * (not one with a TLB fill of its own). */
 void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
+/* The environment may say otherwise, read once at start: MEMVIRT_PREFETCH
+ * unset, empty or "auto" is the above; "on" prefetches whatever the
+ * tables' size, "off" never (to test the hint, or to time without it); any
+ * other value warns and means auto. Results never depend on it. Returns
+ * the number of backed frames above which prefetching works, for a host
+ * whose L2 holds l2_frames; warning[] gets a one-line warning or "". */
+uint64_t cpu_prefetch_choose(const char *env, uint64_t l2_frames, char *warning, size_t n);
 static inline int cpu_prefetching(const struct cpu *c)
 {
     return c->mem->backed > c->pf_backed && !(c->vmm && c->vmm->tlb_fill);
