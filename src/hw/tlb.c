@@ -81,13 +81,17 @@ static long find_set_scalar(struct tlb_array *a, uint64_t vpn, uint64_t tag)
 {
     return tlb_find_set_body(a, vpn, tag, 0);
 }
-HW_SIMD_TARGET int tlb_lookup_slow_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+static HW_SIMD_TARGET int lookup_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
 {
-    return tlb_lookup_slow_body(t, va, pcid, x, 1);
+    return tlb_lookup_body(t, va, pcid, x, 1);
 }
-int tlb_lookup_slow_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+static int lookup_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
 {
-    return tlb_lookup_slow_body(t, va, pcid, x, 0);
+    return tlb_lookup_body(t, va, pcid, x, 0);
+}
+int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
+{
+    return hw_simd ? lookup_avx2(t, va, pcid, x) : lookup_scalar(t, va, pcid, x);
 }
 static HW_SIMD_TARGET void insert_avx2(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x,
                                        int absent)

@@ -141,35 +141,11 @@ static inline long tlb_array_find(struct tlb_array *a, uint64_t vpn, uint64_t ta
     return tlb_array_find_set(a, vpn, tag);
 }
 
-/* Look va up below the L1 4K structure: L1 2M and 1G, then the STLB (an STLB
- * hit is reinstalled in L1). Returns 1 (L1 hit), 2 (STLB hit) or 0. Two
- * copies (simd.h), called directly to save a call on the miss path. */
-int tlb_lookup_slow_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
-int tlb_lookup_slow_scalar(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
-static inline int tlb_lookup_slow(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
-{
-    return hw_simd ? tlb_lookup_slow_avx2(t, va, pcid, x) : tlb_lookup_slow_scalar(t, va, pcid, x);
-}
-
-/* Look va up. Returns 1 for an L1 hit, 2 for an STLB hit (the entry is then
- * also installed in L1), 0 for a miss. On a hit, fills *x. */
-static inline int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
-{
-    struct tlb_array *a = &t->l1[PG_4K];
-    uint64_t vpn = tlb_vpn(va, PG_4K);
-    long i = tlb_array_find(a, vpn, tlb_tag(vpn, PG_4K, pcid));
-    if (i >= 0) {
-        x->frame = a->frame[i];
-        x->flags = a->flags[i];
-        x->size = PG_4K;
-        return 1;
-    }
-    /* nothing below the L1 4K structure to probe (the nested TLB of 4K
-     * EPT leaves, say): a miss without a call */
-    if (!(t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | t->l2.nsize[PG_4K] | t->l2.nsize[PG_2M]))
-        return 0;
-    return tlb_lookup_slow(t, va, pcid, x);
-}
+/* Look va up: the L1 4K structure, then L1 2M and 1G, then the STLB (an
+ * STLB hit is reinstalled in L1). Returns 1 for an L1 hit, 2 for an STLB
+ * hit, 0 for a miss. On a hit, fills *x. (The CPU's miss path compiles the
+ * same body, tlb_body.h, into itself.) */
+int tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x);
 
 /* Install a translation after a walk: into L1 of its size and into the STLB
  * (4K, and 2M when l2_2m). x->frame is the frame of va's 4 KiB page; the entry
