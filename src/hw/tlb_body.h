@@ -138,15 +138,21 @@ TLB_BODY void tlb_install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, 
     fl[i] = flags;
 }
 
-/* Probe a for (va, size); -1 if the array holds no entry of that size. */
-TLB_BODY long tlb_probe(struct tlb_array *a, uint64_t va, unsigned size, uint16_t pcid, const int simd)
+/* Probe a for (va, size) (tlb_probe_tag: for a caller that has its vpn and
+ * tag); -1 if the array holds no entry of that size. */
+TLB_BODY long tlb_probe_tag(struct tlb_array *a, uint64_t vpn, uint64_t tag, unsigned size, const int simd)
 {
     if (!a->nsize[size])
         return -1;
-    uint64_t vpn = tlb_vpn(va, size), tag = tlb_tag(vpn, size, pcid);
     if (a->tag[a->mru] == tag)
         return a->mru;
     return tlb_find_set_body(a, vpn, tag, simd);
+}
+
+TLB_BODY long tlb_probe(struct tlb_array *a, uint64_t va, unsigned size, uint16_t pcid, const int simd)
+{
+    uint64_t vpn = tlb_vpn(va, size);
+    return tlb_probe_tag(a, vpn, tlb_tag(vpn, size, pcid), size, simd);
 }
 
 TLB_BODY int tlb_lookup_slow_body(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd)
@@ -195,9 +201,7 @@ TLB_BODY int tlb_lookup_slow_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, u
     struct tlb_array *a = &t->l2;
     if (t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | a->nsize[PG_2M])
         return tlb_lookup_slow_body(t, va, tlb_tag_pcid(tag), x, simd);
-    if (!a->nsize[PG_4K])
-        return 0;
-    long i = a->tag[a->mru] == tag ? (long)a->mru : tlb_find_set_body(a, vpn, tag, simd);
+    long i = tlb_probe_tag(a, vpn, tag, PG_4K, simd);
     if (i < 0)
         return 0;
     x->frame = a->frame[i];

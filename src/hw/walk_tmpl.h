@@ -2,10 +2,11 @@
  *
  * walk() is this body compiled once with its parameters unknown. A caller
  * on a hot path whose parameters are constants (the format, whether there
- * is a fetch step, a data cache, the set scans) includes this file and calls walk_tmpl() with a
- * constant struct walk_params: the compiler then drops the branches of the
- * other formats, as KVM's paging_tmpl.h is instantiated once per format.
- * One walker, written once; only where it is compiled differs. */
+ * is a fetch step, a data cache, the set scans) includes this file and
+ * calls walk_tmpl() with a constant struct walk_params: the compiler then
+ * drops the branches of the other formats, as KVM's paging_tmpl.h is
+ * instantiated once per format. One walker, written once; only where it is
+ * compiled differs. */
 #ifndef MV_HW_WALK_TMPL_H
 #define MV_HW_WALK_TMPL_H
 #include "hw/dcache_body.h"

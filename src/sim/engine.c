@@ -148,7 +148,7 @@ static struct task *task_of(struct run *r, const struct event *ev)
 
 /* How many references ahead of the one being simulated the host prefetches
  * the page-table entry a TLB miss on it would read (user_prefetch: a host
- * speed knob with no simulated effect; 8 measured best of 8 and 16 on
+ * speed knob with no simulated effect; 8 ran faster than 4 and 16 on
  * random references over 1 GiB). */
 #define PREFETCH_AHEAD 8
 
