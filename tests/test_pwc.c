@@ -7,6 +7,10 @@
 
 #include "hw/pwc.h"
 #include "hw/tlb.h"
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define VA 0x00007f1234567000ull
 
@@ -189,6 +193,35 @@ static void test_flushes(void **state)
     pwc_destroy(&p);
 }
 
+/* Every valid slot is in its tag's index chain (pwc.h). A slot taken out
+ * of its chain behind the cache's back must stop the program at the next
+ * eviction or flush that looks for it (an assertion), not walk off the
+ * chain. In a child, since the assertion aborts. */
+static void test_broken_index_chain_is_caught(void **state)
+{
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);   /* the assertion's message */
+        struct pwc p;
+        pwc_init(&p, 0, 0, 4);
+        pwc_insert(&p, 2, VA, 1, 100, 0);
+        struct pwc_cache *c = &p.lvl[2];
+        long i = pwc_find(c, pwc_tag(2, VA, 1));
+        if (i < 0)
+            _exit(3);                          /* the set-up itself failed */
+        c->hidx[pwc_hslot(c, c->tag[i])] = c->hnext[i];   /* unlink it */
+        pwc_flush_all(&p);                     /* looks for it in its chain */
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
 static void test_disabled(void **state)
 {
     struct pwc p;
@@ -222,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_pcid_isolation),
         cmocka_unit_test(test_flushes),
         cmocka_unit_test(test_disabled),
+        cmocka_unit_test(test_broken_index_chain_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
