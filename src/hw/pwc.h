@@ -125,20 +125,31 @@ static inline void pwc_touch(struct pwc_cache *c, uint32_t i)
     }
 }
 
+/* One level of pwc_lookup, for a constant l (the lookup is unrolled, so
+ * that each level's tag shift is a constant). */
+static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p, unsigned l, uint64_t va,
+                                                                  uint16_t pcid, uint64_t *table, uint8_t *perms)
+{
+    struct pwc_cache *c = &p->lvl[l];
+    if (!c->valid)
+        return 0;
+    long i = pwc_find(c, pwc_tag(l, va, pcid));
+    if (i < 0)
+        return 0;
+    pwc_touch(c, (uint32_t)i);
+    *table = c->table[i];
+    *perms = c->perms[i];
+    return 1;
+}
+
 static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
 {
-    for (unsigned l = 2; l <= 4; l++) {
-        struct pwc_cache *c = &p->lvl[l];
-        if (!c->valid)
-            continue;
-        long i = pwc_find(c, pwc_tag(l, va, pcid));
-        if (i >= 0) {
-            pwc_touch(c, (uint32_t)i);
-            *table = c->table[i];
-            *perms = c->perms[i];
-            return l - 1;
-        }
-    }
+    if (pwc_lookup_level(p, 2, va, pcid, table, perms))
+        return 1;
+    if (pwc_lookup_level(p, 3, va, pcid, table, perms))
+        return 2;
+    if (pwc_lookup_level(p, 4, va, pcid, table, perms))
+        return 3;
     return 4;
 }
 
