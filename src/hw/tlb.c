@@ -70,6 +70,7 @@ int tlb_init(struct tlb *t, const struct tlb_config *c)
         return -1;
     }
     t->l2_2m = c->l2_2m;
+    t->fast4k = t->l1[PG_4K].valid && t->l2.valid;
     return 0;
 }
 

@@ -68,6 +68,9 @@ struct tlb {
     struct tlb_array l1[3];   /* indexed by enum page_size */
     struct tlb_array l2;      /* STLB */
     int l2_2m;
+    int fast4k;               /* neither the L1 4K structure nor the STLB has more than 16 ways
+                                 (an absent one has none): a missed 4K entry goes in with no
+                                 search (tlb_body.h) */
 };
 
 /* A translation as cached: the 4K frame of the looked-up address's page. */

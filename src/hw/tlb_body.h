@@ -242,14 +242,19 @@ TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t 
         i = (size_t)s * a->ways + w;
         a->valid[s] = v | (1u << w);
         a->order[s] = lru_order_touch(o, w);
+        a->nsize[PG_4K]++;
     } else {                            /* the least recently used */
         w = lru_order_oldest(o, a->ways);
         i = (size_t)s * a->ways + w;
-        a->nsize[tlb_tag_size(a->tag[i])]--;
-        a->nglobal -= (a->flags[i] & TLB_G) != 0;
+        unsigned old = tlb_tag_size(a->tag[i]);
+        if (old != PG_4K) {             /* (a 4K entry replacing a 4K one changes no count) */
+            a->nsize[old]--;
+            a->nsize[PG_4K]++;
+        }
+        if (a->flags[i] & TLB_G)
+            a->nglobal--;
         a->order[s] = lru_order_touch_oldest(o, w);
     }
-    a->nsize[PG_4K]++;
     a->mru = (uint32_t)i;
     a->tag[i] = tag;
     a->frame[i] = frame;
@@ -259,17 +264,16 @@ TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t 
 
 /* tlb_insert_missed() for a caller that has va's 4K tag (of its PCID) and
  * vpn. The usual install, a 4K non-global entry into sets of at most 16
- * ways, searches nothing; an absent structure (no ways) has valid[] too,
- * and takes nothing. */
+ * ways (t->fast4k), searches nothing (an absent structure takes nothing);
+ * any other goes the general way, which picks the same victims. */
 TLB_BODY void tlb_insert_missed_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag,
                                         const struct tlb_xlate *x, const int simd)
 {
-    struct tlb_array *l1 = &t->l1[PG_4K], *l2 = &t->l2;
-    if (x->size == PG_4K && !(x->flags & TLB_G) && l1->valid && l2->valid) {
-        if (l1->ways)
-            tlb_install_missed_4k(l1, vpn, tag, x->frame, x->flags);
-        if (l2->ways)
-            tlb_install_missed_4k(l2, vpn, tag, x->frame, x->flags);
+    if (x->size == PG_4K && !(x->flags & TLB_G) && t->fast4k) {
+        if (t->l1[PG_4K].ways)
+            tlb_install_missed_4k(&t->l1[PG_4K], vpn, tag, x->frame, x->flags);
+        if (t->l2.ways)
+            tlb_install_missed_4k(&t->l2, vpn, tag, x->frame, x->flags);
         return;
     }
     tlb_insert_body(t, va, tlb_tag_pcid(tag), x, 1, simd);
