@@ -41,7 +41,7 @@ int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)
 {
     *c = (struct cpu){ .id = id, .mem = mem, .st = st, .cost = cost, .user_mode = 1,
-                       .pf_vpn = UINT64_MAX, .pf_backed = prefetch_backed };
+                       .pf_vpn = UINT64_MAX, .pf_backed = prefetch_backed, .pf_pd_key = UINT64_MAX };
     if (tlb_init(&c->tlb, tc))
         return -1;
     if (dcache_init(&c->dc, dc)) {
@@ -191,13 +191,26 @@ void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
     c->pf_vpn = vpn;
     const struct pmem *m = c->mem;
     uint64_t va = vpn << PAGE_SHIFT, t = c->hw_root;
-    for (unsigned lvl = 4; lvl > 1; lvl--) {
-        pte_t e = pmem_read(m, t, pt_index(va, lvl));
-        if (!pte_present(e) || pte_leaf(e, lvl))
+    const uint64_t *pd = c->pf_pd;
+    if (va >> 30 != c->pf_pd_key || t != c->pf_pd_root) {
+        for (unsigned lvl = 4; lvl > 2; lvl--) {
+            pte_t e = pmem_read(m, t, pt_index(va, lvl));
+            if (!pte_present(e) || pte_leaf(e, lvl))
+                return;
+            t = pte_frame(e);
+        }
+        uint64_t slot = pmem_slot(m, t);
+        if (!slot || (slot & 1))
             return;
-        t = pte_frame(e);
+        pd = (const uint64_t *)(uintptr_t)slot;
+        c->pf_pd = pd;
+        c->pf_pd_key = va >> 30;
+        c->pf_pd_root = c->hw_root;
     }
-    uint64_t slot = pmem_slot(m, t);
+    pte_t e = pd[pt_index(va, 2)];
+    if (!pte_present(e) || pte_leaf(e, 2))
+        return;
+    uint64_t slot = pmem_slot(m, pte_frame(e));
     if (slot && !(slot & 1))
         __builtin_prefetch((const uint64_t *)(uintptr_t)slot + pt_index(va, 1));
 }
@@ -246,6 +259,7 @@ void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16
 /* The current PCID's non-global entries. */
 static void hw_flush_pcid(struct cpu *c, uint16_t pcid)
 {
+    c->pf_pd_key = UINT64_MAX;
     tlb_flush_pcid(&c->tlb, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
 }
@@ -282,12 +296,14 @@ void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 
 void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid)
 {
+    c->pf_pd_key = UINT64_MAX;
     tlb_flush_page(&c->tlb, va, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
 }
 
 void cpu_hw_flush(struct cpu *c, int include_global)
 {
+    c->pf_pd_key = UINT64_MAX;
     if (include_global)
         tlb_flush_all(&c->tlb);
     else

@@ -119,6 +119,15 @@ struct cpu {
     const struct tlb_observer *obs;   /* NULL: nobody watches */
     uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
     uint64_t pf_vpn;       /* the page cpu_prefetch() saw last (host prefetch only) */
+    /* cpu_prefetch()'s memo: the host words of the level-2 table its last
+     * peek went through, for the 1 GiB region pf_pd_key under root
+     * pf_pd_root (pf_pd_key UINT64_MAX: none). Every flush of the
+     * paging-structure caches clears it. It can outlive the table (pmem
+     * reuses a freed table's host page but never frees it while the
+     * machine lives): a stale memo reads another table's words, which only
+     * misdirects a prefetch. */
+    const uint64_t *pf_pd;
+    uint64_t pf_pd_key, pf_pd_root;
     uint64_t pf_backed;    /* cpu_prefetch() works while more table frames than this are backed */
     uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
                               to the hardware's; a hypervisor injecting the fault may change it) */
