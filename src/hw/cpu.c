@@ -4,44 +4,15 @@
 #include "hw/tlb_body.h"
 #include "hw/walk_tmpl.h"
 #include "lib/err.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* cpu_prefetch's threshold, chosen once at start (cpu.h). */
-static uint64_t prefetch_backed;
-
-uint64_t cpu_prefetch_choose(const char *env, uint64_t l2_frames, char *warning, size_t n)
-{
-    if (n)
-        warning[0] = '\0';
-    if (!env || !*env || !strcmp(env, "auto"))
-        return l2_frames;
-    if (!strcmp(env, "on"))
-        return 0;
-    if (!strcmp(env, "off"))
-        return UINT64_MAX;
-    snprintf(warning, n, "MEMVIRT_PREFETCH='%s' is not 'auto', 'on' or 'off': ignored, using auto", env);
-    return l2_frames;
-}
-
-__attribute__((constructor)) static void prefetch_select(void)
-{
-    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    char warning[200];
-    prefetch_backed = cpu_prefetch_choose(getenv("MEMVIRT_PREFETCH"),
-                                          l2 > 0 ? (uint64_t)l2 / PAGE_SIZE : 256,   /* unknown: 1 MiB */
-                                          warning, sizeof warning);
-    if (warning[0])
-        fprintf(stderr, "memvirt: warning: %s\n", warning);
-}
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)
 {
     *c = (struct cpu){ .id = id, .mem = mem, .st = st, .cost = cost, .user_mode = 1,
-                       .pf_vpn = UINT64_MAX, .pf_backed = prefetch_backed, .pf_pd_key = UINT64_MAX };
+                       .pf = { .vpn = UINT64_MAX, .backed = cpu_prefetch_threshold() } };
+    cpu_prefetch_walk(c, CPU_WALK_NONE);   /* no memo */
     if (tlb_init(&c->tlb, tc))
         return -1;
     if (dcache_init(&c->dc, dc)) {
@@ -184,37 +155,6 @@ uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uin
     return access_slow_body(c, va, acc, frame, l1, tag, 0);
 }
 
-/* ---- host prefetch (see cpu_prefetch) ------------------------------------ */
-
-void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
-{
-    c->pf_vpn = vpn;
-    const struct pmem *m = c->mem;
-    uint64_t va = vpn << PAGE_SHIFT, t = c->hw_root;
-    const uint64_t *pd = c->pf_pd;
-    if (va >> 30 != c->pf_pd_key || t != c->pf_pd_root) {
-        for (unsigned lvl = 4; lvl > 2; lvl--) {
-            pte_t e = pmem_read(m, t, pt_index(va, lvl));
-            if (!pte_present(e) || pte_leaf(e, lvl))
-                return;
-            t = pte_frame(e);
-        }
-        uint64_t slot = pmem_slot(m, t);
-        if (!slot || (slot & 1))
-            return;
-        pd = (const uint64_t *)(uintptr_t)slot;
-        c->pf_pd = pd;
-        c->pf_pd_key = va >> 30;
-        c->pf_pd_root = c->hw_root;
-    }
-    pte_t e = pd[pt_index(va, 2)];
-    if (!pte_present(e) || pte_leaf(e, 2))
-        return;
-    uint64_t slot = pmem_slot(m, pte_frame(e));
-    if (slot && !(slot & 1))
-        __builtin_prefetch((const uint64_t *)(uintptr_t)slot + pt_index(va, 1));
-}
-
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)
 {
     if (c->vmm && c->vmm->g2m)
@@ -259,7 +199,7 @@ void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16
 /* The current PCID's non-global entries. */
 static void hw_flush_pcid(struct cpu *c, uint16_t pcid)
 {
-    c->pf_pd_key = UINT64_MAX;
+    cpu_prefetch_forget(c->pf.g);
     tlb_flush_pcid(&c->tlb, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
 }
@@ -296,14 +236,14 @@ void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 
 void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid)
 {
-    c->pf_pd_key = UINT64_MAX;
+    cpu_prefetch_forget(c->pf.g);
     tlb_flush_page(&c->tlb, va, pcid);
     pwc_flush_pcid(&c->pwc, pcid);
 }
 
 void cpu_hw_flush(struct cpu *c, int include_global)
 {
-    c->pf_pd_key = UINT64_MAX;
+    cpu_prefetch_forget(c->pf.g);
     if (include_global)
         tlb_flush_all(&c->tlb);
     else
@@ -339,6 +279,7 @@ void cpu_invept(struct cpu *c)
 {
     if (!c->nested.enabled)
         return;
+    cpu_prefetch_forget(c->pf.e);
     pwc_flush_all(&c->nested.ept_pwc);
     if (c->nested.ntlb_on)
         tlb_flush_all(&c->nested.ntlb);

@@ -23,6 +23,10 @@
 
 struct cpu;
 
+/* The walk a TLB miss makes (for cpu_prefetch): none that the CPU knows,
+ * the native walk of hw_root, or the 2D walk of cr3 through the EPT. */
+enum cpu_walk { CPU_WALK_NONE, CPU_WALK_1D, CPU_WALK_2D };
+
 /* The architectural TLB-maintenance operations (Intel SDM vol. 3, 4.10.4). */
 enum tlb_flush_kind {
     FLUSH_INVLPG,            /* INVLPG va: one page of the current PCID, global entries too */
@@ -63,6 +67,36 @@ struct vmm_ops {
     int (*tlb_flush)(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
     /* The hypercall instruction. Returns the hypercall's result. */
     long (*hypercall)(void *ctx, struct cpu *c, unsigned nr, void *arg);
+    /* Which walk a TLB miss takes now, for the host prefetch only
+     * (cpu_prefetch). NULL: CPU_WALK_1D without tlb_fill, else CPU_WALK_NONE. */
+    enum cpu_walk (*walk_kind)(void *ctx);
+};
+
+/* cpu_prefetch()'s state, which means nothing to the simulation. A memo
+ * is the host words of the level-2 table that the last peek went through,
+ * for the 1 GiB region `key` of the space under `root` (key UINT64_MAX:
+ * none). The guest's is forgotten at every flush of the paging-structure
+ * caches, the EPT's at INVEPT. A memo, or a pending entry, can outlive its
+ * table: pmem reuses a freed table's host page but never frees it while
+ * the machine lives, so a stale one reads another table's words, which
+ * only misdirects a prefetch. */
+struct pf_memo {
+    const uint64_t *pd;
+    uint64_t key, root;
+};
+#define PF_PENDING 4   /* 2D: references between a guest entry's prefetch and the read of it */
+#define PF_MEMOS 4     /* memos per space, one per 1 GiB region (key % 4): a working set
+                          may straddle regions, and guest tables and data lie apart */
+struct cpu_pf {
+    uint64_t vpn;          /* the page cpu_prefetch() saw last */
+    uint64_t backed;       /* prefetch while more table frames than this are backed */
+    enum cpu_walk walk;    /* what the pages are peeked for, set by cpu_prefetching() */
+    struct pf_memo g[PF_MEMOS];   /* the guest's tables (or hw_root's) */
+    struct pf_memo e[PF_MEMOS];   /* the EPT's */
+    /* 2D: the guest leaf entries prefetched for the last PF_PENDING pages,
+     * whose EPT entries are prefetched once they have arrived */
+    const uint64_t *pending[PF_PENDING];
+    unsigned next;
 };
 
 /* Nested paging hardware (Intel EPT / AMD NPT), off until a hypervisor
@@ -118,17 +152,7 @@ struct cpu {
     struct nested_mmu nested;
     const struct tlb_observer *obs;   /* NULL: nobody watches */
     uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
-    uint64_t pf_vpn;       /* the page cpu_prefetch() saw last (host prefetch only) */
-    /* cpu_prefetch()'s memo: the host words of the level-2 table its last
-     * peek went through, for the 1 GiB region pf_pd_key under root
-     * pf_pd_root (pf_pd_key UINT64_MAX: none). Every flush of the
-     * paging-structure caches clears it. It can outlive the table (pmem
-     * reuses a freed table's host page but never frees it while the
-     * machine lives): a stale memo reads another table's words, which only
-     * misdirects a prefetch. */
-    const uint64_t *pf_pd;
-    uint64_t pf_pd_key, pf_pd_root;
-    uint64_t pf_backed;    /* cpu_prefetch() works while more table frames than this are backed */
+    struct cpu_pf pf;      /* host prefetch only (cpu_prefetch) */
     uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
                               to the hardware's; a hypervisor injecting the fault may change it) */
 };
@@ -203,16 +227,15 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
 }
 
 /* A hint that the guest will soon reference va, for the host's sake: the
- * leaf page-table entry a TLB miss on it would read is prefetched into the
+ * page-table entries a TLB miss on it would read are prefetched into the
  * host's caches, so that the walk a few references later need not wait on
- * host memory (random references over 1 GiB ran 15% faster). A read-only
- * peek at the tables under hw_root: no simulated state and no statistic
- * changes, and a wrong guess only wastes a prefetch. Not twice for one
- * page in a row. Worth calling only while cpu_prefetching() says so: the
- * machine's backed table frames outnumber what the host's L2 cache holds
- * (below that the entries are in the host's caches anyway, and the peek
- * cost a 64 MiB random stream 15%), and the paging mode walks hw_root
- * (not one with a TLB fill of its own). */
+ * host memory. A read-only peek at the tables (hw/prefetch.c): no
+ * simulated state and no statistic changes, and a wrong guess only wastes
+ * a prefetch. Not twice for one page in a row. Worth calling only while
+ * cpu_prefetching() says so: the machine's backed table frames outnumber
+ * what the host's L2 cache holds (below that the entries are in the host's
+ * caches anyway, and the peek cost a 64 MiB random stream 15%), and the
+ * paging mode's walk is one the CPU knows (struct vmm_ops, walk_kind). */
 void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
 /* The environment may say otherwise, read once at start: MEMVIRT_PREFETCH
  * unset, empty or "auto" is the above; "on" prefetches whatever the
@@ -221,14 +244,35 @@ void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
  * the number of backed frames above which prefetching works, for a host
  * whose L2 holds l2_frames; warning[] gets a one-line warning or "". */
 uint64_t cpu_prefetch_choose(const char *env, uint64_t l2_frames, char *warning, size_t n);
-static inline int cpu_prefetching(const struct cpu *c)
+uint64_t cpu_prefetch_threshold(void);   /* the choice made at start */
+/* Asked once for a batch of references: it also settles which walk the
+ * pages are peeked for. */
+void cpu_prefetch_walk(struct cpu *c, enum cpu_walk w);
+static inline void cpu_prefetch_forget(struct pf_memo *memo)
 {
-    return c->mem->backed > c->pf_backed && !(c->vmm && c->vmm->tlb_fill);
+    for (unsigned i = 0; i < PF_MEMOS; i++)
+        memo[i].key = UINT64_MAX;
 }
+static inline int cpu_prefetching(struct cpu *c)
+{
+    if (c->mem->backed <= c->pf.backed)
+        return 0;
+    enum cpu_walk w = CPU_WALK_1D;
+    if (c->vmm && c->vmm->tlb_fill)
+        w = c->vmm->walk_kind ? c->vmm->walk_kind(c->vmm_ctx) : CPU_WALK_NONE;
+    if (w != c->pf.walk)
+        cpu_prefetch_walk(c, w);
+    return w != CPU_WALK_NONE;
+}
+/* What cpu_prefetch() finds for va, as it finds it (the memos used and
+ * filled), for tests: *leaf the leaf entry (1D: under hw_root; 2D: the
+ * guest's), and, 2D, *ept the EPT entry of the frame that entry maps; NULL
+ * where the peek finds none. cpu_prefetching() must have said yes. */
+void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept);
 static inline void cpu_prefetch(struct cpu *c, uint64_t va)
 {
     uint64_t vpn = tlb_vpn(va, PG_4K);
-    if (vpn != c->pf_vpn)
+    if (vpn != c->pf.vpn)
         cpu_prefetch_slow(c, vpn);
 }
 

@@ -75,6 +75,8 @@ static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access 
     return hap_fill(ctx, HAP(ctx), c, va, acc, user, x);
 }
 
+static enum cpu_walk hap_walk_kind(void *ctx) { return CPU_WALK_2D; }
+
 /* The guest kernel's own loads and stores go through the EPT too. */
 static uint64_t hap_g2m(void *ctx, struct cpu *c, uint64_t gfn)
 {
@@ -186,6 +188,6 @@ const struct paging_mode pm_hap = {
     .destroy = hap_destroy,
     .check = hap_check,
     .instruments = hap_instruments,
-    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .g2m = hap_g2m },
+    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .g2m = hap_g2m, .walk_kind = hap_walk_kind },
     .params = hap_groups,
 };

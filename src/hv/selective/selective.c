@@ -149,6 +149,11 @@ static uint32_t sel_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access 
     return hap_fill(ctx, &s->hap, c, va, acc, user, x);
 }
 
+static enum cpu_walk sel_walk_kind(void *ctx)
+{
+    return SEL(ctx)->mode == SEL_SHADOW ? CPU_WALK_1D : CPU_WALK_2D;
+}
+
 static uint64_t sel_g2m(void *ctx, struct cpu *c, uint64_t gfn)
 {
     struct selective *s = SEL(ctx);
@@ -307,7 +312,7 @@ const struct paging_mode pm_selective = {
     .tick = sel_tick,
     .controls = sel_controls,
     .traps = {
-        .name = "selective", .tlb_fill = sel_tlb_fill, .g2m = sel_g2m, .store_traps = sel_store_traps,
+        .name = "selective", .tlb_fill = sel_tlb_fill, .walk_kind = sel_walk_kind, .g2m = sel_g2m, .store_traps = sel_store_traps,
         .store = sel_store, .page_fault = sel_page_fault, .write_cr3 = sel_write_cr3, .tlb_flush = sel_tlb_flush,
     },
     .params = sel_groups,

@@ -1,0 +1,186 @@
+/* prefetch.c: the host prefetch hint (cpu_prefetch, cpu.h), a speed aid of
+ * the simulator's own with no hardware counterpart.
+ *
+ * A TLB miss over a large working set reads page-table entries that are in
+ * no host cache: the simulator stalls where the simulated MMU would. A few
+ * references ahead of the one being simulated, the engine names the page
+ * it will reference; the peek here finds, read-only, the host words the
+ * walk will read and prefetches them, so that they have arrived when the
+ * walk comes. Nothing simulated is read through the caches the model keeps
+ * (TLBs, walk caches, data cache), nothing is counted, nothing is written.
+ *
+ *  - 1D (native, PV and shadow paging: the walk of hw_root): the leaf
+ *    entry. Its table is found from the level-2 table of the page's 1 GiB
+ *    region, remembered between peeks (struct pf_memo).
+ *  - 2D (nested paging: the guest's tables through the EPT): the guest's
+ *    leaf entry, then, PF_PENDING references later, when that entry has
+ *    arrived and can be read without a stall, the EPT entry of the frame it
+ *    maps. The upper levels are found as in 1D, in both dimensions.
+ */
+#include "hw/cpu.h"
+#include "hw/ept.h"
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The threshold, chosen once at start. */
+static uint64_t prefetch_backed;
+
+uint64_t cpu_prefetch_choose(const char *env, uint64_t l2_frames, char *warning, size_t n)
+{
+    if (n)
+        warning[0] = '\0';
+    if (!env || !*env || !strcmp(env, "auto"))
+        return l2_frames;
+    if (!strcmp(env, "on"))
+        return 0;
+    if (!strcmp(env, "off"))
+        return UINT64_MAX;
+    snprintf(warning, n, "MEMVIRT_PREFETCH='%s' is not 'auto', 'on' or 'off': ignored, using auto", env);
+    return l2_frames;
+}
+
+__attribute__((constructor)) static void prefetch_select(void)
+{
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    char warning[200];
+    prefetch_backed = cpu_prefetch_choose(getenv("MEMVIRT_PREFETCH"),
+                                          l2 > 0 ? (uint64_t)l2 / PAGE_SIZE : 256,   /* unknown: 1 MiB */
+                                          warning, sizeof warning);
+    if (warning[0])
+        fprintf(stderr, "memvirt: warning: %s\n", warning);
+}
+
+uint64_t cpu_prefetch_threshold(void) { return prefetch_backed; }
+
+void cpu_prefetch_walk(struct cpu *c, enum cpu_walk w)
+{
+    c->pf.walk = w;
+    c->pf.vpn = UINT64_MAX;
+    cpu_prefetch_forget(c->pf.g);
+    cpu_prefetch_forget(c->pf.e);
+    memset(c->pf.pending, 0, sizeof c->pf.pending);
+}
+
+/* The host words of a backed table frame, or NULL. */
+static const uint64_t *words(const struct pmem *m, uint64_t frame)
+{
+    uint64_t s = pmem_slot(m, frame);
+    return s && !(s & 1) ? (const uint64_t *)(uintptr_t)s : NULL;
+}
+
+/* The EPT entry that maps gfn: in its leaf table (4K), or in the level-2
+ * table (a 2M page); NULL if the EPT has none the peek can find. */
+static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cpu *c, uint64_t gfn)
+{
+    const struct pmem *m = c->mem;
+    uint64_t gpa = gfn << PAGE_SHIFT, t = c->nested.eptp;
+    if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))
+        return NULL;
+    struct pf_memo *mo = &c->pf.e[(gpa >> 30) % PF_MEMOS];
+    if (gpa >> 30 != mo->key || t != mo->root) {
+        for (unsigned lvl = 4; lvl > 2; lvl--) {
+            pte_t e = pmem_read(m, t, pt_index(gpa, lvl));
+            if (!ept_present(e) || ept_leaf(e, lvl))
+                return NULL;
+            t = pte_frame(e);
+        }
+        if (!(mo->pd = words(m, t)))
+            return NULL;
+        mo->key = gpa >> 30;
+        mo->root = c->nested.eptp;
+    }
+    const uint64_t *e2 = &mo->pd[pt_index(gpa, 2)];
+    if (!ept_present(*e2))
+        return NULL;
+    if (ept_leaf(*e2, 2))
+        return e2;
+    const uint64_t *leaf = words(m, pte_frame(*e2));
+    return leaf ? leaf + pt_index(gpa, 1) : NULL;
+}
+
+/* The machine frame the EPT maps gfn to, or UINT64_MAX. */
+static uint64_t ept_frame(struct cpu *c, uint64_t gfn)
+{
+    const uint64_t *p = ept_entry(c, gfn);
+    if (!p || !ept_present(*p))
+        return UINT64_MAX;
+    return pte_frame(*p) + ((*p & EPT_PS) ? gfn & (PTRS_PER_TABLE - 1) : 0);
+}
+
+/* A table frame of the walked space as the walk reads it: a machine frame
+ * (1D), or a guest frame translated through the EPT (2D). */
+static inline uint64_t table_frame(struct cpu *c, uint64_t f, const enum cpu_walk walk)
+{
+    return walk == CPU_WALK_2D ? ept_frame(c, f) : f;
+}
+
+/* The host address of va's leaf entry in the tables under root, or NULL.
+ * Inlined into each caller, with walk a constant. */
+static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct cpu *c, uint64_t root, uint64_t va,
+                                                                        const enum cpu_walk walk)
+{
+    const struct pmem *m = c->mem;
+    struct pf_memo *mo = &c->pf.g[(va >> 30) % PF_MEMOS];
+    if (va >> 30 != mo->key || root != mo->root) {
+        uint64_t t = root;
+        for (unsigned lvl = 4; lvl > 2; lvl--) {
+            uint64_t mfn = table_frame(c, t, walk);
+            if (mfn == UINT64_MAX || mfn >= m->nframes)
+                return NULL;
+            pte_t e = pmem_read(m, mfn, pt_index(va, lvl));
+            if (!pte_present(e) || pte_leaf(e, lvl))
+                return NULL;
+            t = pte_frame(e);
+        }
+        uint64_t mfn = table_frame(c, t, walk);
+        if (mfn == UINT64_MAX || !(mo->pd = words(m, mfn)))
+            return NULL;
+        mo->key = va >> 30;
+        mo->root = root;
+    }
+    pte_t e = mo->pd[pt_index(va, 2)];
+    if (!pte_present(e) || pte_leaf(e, 2))
+        return NULL;
+    uint64_t mfn = table_frame(c, pte_frame(e), walk);
+    const uint64_t *leaf = mfn == UINT64_MAX ? NULL : words(m, mfn);
+    return leaf ? leaf + pt_index(va, 1) : NULL;
+}
+
+void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
+{
+    c->pf.vpn = vpn;
+    uint64_t va = vpn << PAGE_SHIFT;
+    if (c->pf.walk != CPU_WALK_2D) {
+        const uint64_t *p = leaf_entry(c, c->hw_root, va, CPU_WALK_1D);
+        if (p)
+            __builtin_prefetch(p);
+        return;
+    }
+    /* the guest entry prefetched PF_PENDING pages ago has arrived: the EPT
+     * entry of the frame it maps is next */
+    const uint64_t *g = c->pf.pending[c->pf.next];
+    if (g && pte_present(*g)) {
+        const uint64_t *p = ept_entry(c, pte_frame(*g));
+        if (p)
+            __builtin_prefetch(p);
+    }
+    g = leaf_entry(c, c->cr3, va, CPU_WALK_2D);
+    if (g)
+        __builtin_prefetch(g);
+    c->pf.pending[c->pf.next] = g;
+    c->pf.next = (c->pf.next + 1) % PF_PENDING;
+}
+
+void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept)
+{
+    *ept = NULL;
+    if (c->pf.walk != CPU_WALK_2D) {
+        *leaf = leaf_entry(c, c->hw_root, va, CPU_WALK_1D);
+        return;
+    }
+    *leaf = leaf_entry(c, c->cr3, va, CPU_WALK_2D);
+    if (*leaf && pte_present(**leaf))
+        *ept = ept_entry(c, pte_frame(**leaf));
+}

@@ -1,0 +1,163 @@
+/* test_prefetch.c: the host prefetch hint (hw/prefetch.c) finds the entries
+ * the walk will read. A wrong peek changes no result, only the speed, so
+ * nothing else would notice one: here each target is compared with the
+ * entry found by walking the tables independently, for the native walk and
+ * for nested paging (4K and 2M EPT pages), and a stale memo is shown to be
+ * forgotten at a TLB flush. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "guest/kernel.h"
+#include "hw/ept.h"
+#include "hw/walk.h"
+
+#define A 0x40000000ull            /* 1 GiB: the region straddles no boundary */
+#define PAGES 1024u                /* 4 MiB: two leaf tables */
+
+static struct task *touch_all(struct tmachine *t)
+{
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, A, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                     (long)A);
+    uint64_t mfn;
+    for (unsigned i = 0; i < PAGES; i++)
+        assert_int_equal(user_access(k, A + (uint64_t)i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
+    return p;
+}
+
+static void finish(struct tmachine *t, struct task *p)
+{
+    do_exit(&t->m.k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* The 1D walk's leaf entry for va, found by walk(). */
+static const uint64_t *leaf_1d(struct cpu *c, uint64_t va)
+{
+    struct walk_result r;
+    assert_int_equal(walk_1d(c->mem, c->hw_root, va, ACC_READ, 1, NULL, 0, 0, &r), 0);
+    assert_int_equal(r.level, 1);
+    return pmem_table_peek(c->mem, r.leaf_table) + pt_index(va, 1);
+}
+
+static void test_native_peek_finds_the_leaf_entry(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", NULL };
+    struct tmachine *t = tm_boot_params("native", "memwalk", params);
+    struct task *p = touch_all(t);
+    struct cpu *c = this_cpu(&t->m.k);
+    c->pf.backed = 0;                      /* whatever the host's L2 */
+    assert_true(cpu_prefetching(c));
+    assert_int_equal(c->pf.walk, CPU_WALK_1D);
+    for (unsigned i = 0; i < PAGES; i += 37) {
+        uint64_t va = A + (uint64_t)i * PAGE_SIZE;
+        const uint64_t *leaf, *ept;
+        cpu_prefetch_targets(c, va, &leaf, &ept);
+        assert_ptr_equal(leaf, leaf_1d(c, va));
+        assert_null(ept);
+    }
+    /* an unmapped region has no leaf entry to find */
+    const uint64_t *leaf, *ept;
+    cpu_prefetch_targets(c, 0x7f0000000000ull, &leaf, &ept);
+    assert_null(leaf);
+    finish(t, p);
+}
+
+/* A memo that went stale (here: pointed at words that are no table of
+ * this space) is forgotten at the next TLB flush, as a table freed under
+ * it would be followed by one. */
+static void test_flush_forgets_the_memo(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", NULL };
+    struct tmachine *t = tm_boot_params("native", "memwalk", params);
+    struct task *p = touch_all(t);
+    struct cpu *c = this_cpu(&t->m.k);
+    c->pf.backed = 0;
+    assert_true(cpu_prefetching(c));
+    const uint64_t *leaf, *ept;
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, leaf_1d(c, A));
+    static const uint64_t junk[PTRS_PER_TABLE];   /* no entry present */
+    struct pf_memo *mo = &c->pf.g[(A >> 30) % PF_MEMOS];
+    assert_int_equal(mo->key, A >> 30);
+    mo->pd = junk;
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_null(leaf);                     /* the stale memo misdirects the peek */
+    flush_tlb_mm(&t->m.k, p->mm);
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, leaf_1d(c, A));
+    finish(t, p);
+}
+
+/* The EPT entry mapping gfn, found by walk() over the EPT. */
+static const uint64_t *ept_entry_of(struct cpu *c, uint64_t gfn)
+{
+    const struct walk_params wp = { .fmt = PTF_EPT, .flags = WALK_NOCHECK };
+    struct walk_result r;
+    uint64_t gpa = gfn << PAGE_SHIFT;
+    assert_int_equal(walk(c->mem, c->nested.eptp, gpa, ACC_READ, 0, &wp, &r), 0);
+    return pmem_table_peek(c->mem, r.leaf_table) + pt_index(gpa, r.level);
+}
+
+static void nested(const char *ept_page_size)
+{
+    char eps[64];
+    snprintf(eps, sizeof eps, "hap.ept_page_size=%s", ept_page_size);
+    const char *const params[] = { "guest.ram_mb=256", eps, NULL };
+    struct tmachine *t = tm_boot_params("hap", "memwalk", params);
+    struct task *p = touch_all(t);
+    struct cpu *c = this_cpu(&t->m.k);
+    c->pf.backed = 0;
+    assert_true(cpu_prefetching(c));
+    assert_int_equal(c->pf.walk, CPU_WALK_2D);
+    for (unsigned i = 0; i < PAGES; i += 37) {
+        uint64_t va = A + (uint64_t)i * PAGE_SIZE;
+        /* the guest's leaf entry: its tables name guest frames, each read
+         * through the EPT */
+        uint64_t gfn = c->cr3;
+        for (unsigned lvl = 4; lvl > 1; lvl--) {
+            pte_t e = pmem_read(c->mem, pte_frame(*ept_entry_of(c, gfn)) + (gfn & 511) * (ept_page_size[0] == '2'),
+                                pt_index(va, lvl));
+            assert_true(pte_present(e));
+            gfn = pte_frame(e);
+        }
+        uint64_t mfn = pte_frame(*ept_entry_of(c, gfn)) + (gfn & 511) * (ept_page_size[0] == '2');
+        const uint64_t *want = pmem_table_peek(c->mem, mfn) + pt_index(va, 1);
+        const uint64_t *leaf, *ept;
+        cpu_prefetch_targets(c, va, &leaf, &ept);
+        assert_ptr_equal(leaf, want);
+        assert_ptr_equal(ept, ept_entry_of(c, pte_frame(*want)));
+    }
+    finish(t, p);
+}
+
+static void test_nested_peek_finds_guest_and_ept_entries(void **state)
+{
+    (void)state;
+    nested("4k");
+}
+
+static void test_nested_peek_with_2m_ept_pages(void **state)
+{
+    (void)state;
+    nested("2m");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_native_peek_finds_the_leaf_entry),
+        cmocka_unit_test(test_flush_forgets_the_memo),
+        cmocka_unit_test(test_nested_peek_finds_guest_and_ept_entries),
+        cmocka_unit_test(test_nested_peek_with_2m_ept_pages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
