@@ -129,8 +129,20 @@ rm "$first"
 [ "$(wc -l < s.runs/merged.csv)" -eq 4 ] || die "partial merge should have 3 rows"
 "$MV" sweep s.sweep -j 1 2>err || die "resumed sweep failed: $(cat err)"
 grep -q '1 finished now, 3 before' err || die "resumed summary: $(cat err)"
-"$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 1 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
+"$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 2 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
 ls s.runs/merged.json s.runs/*.tmp >/dev/null 2>&1 && die "a failed merge left merged.json or a temporary file"
+# an output that is one of merge's inputs (the manifest, a result) is refused, not overwritten
+cp s.runs/sweep.tsv manifest.keep
+"$MV" sweep merge s.runs --csv s.runs/sweep.tsv 2>err; [ $? -eq 2 ] && grep -q "is the input 's.runs/sweep.tsv'" err \
+    || die "merge --csv onto the manifest: $(cat err)"
+cmp -s manifest.keep s.runs/sweep.tsv || die "merge overwrote its manifest"
+"$MV" sweep merge s.runs --json m.json --csv m.json 2>err; [ $? -eq 2 ] && grep -q "are the same file" err \
+    || die "merge --json and --csv one file: $(cat err)"
+# a device is written through, never replaced; a write that fails is exit 1 and leaves no file
+"$MV" sweep merge s.runs --json /dev/full --csv m.csv 2>err; [ $? -eq 1 ] && grep -q "cannot write '/dev/full'" err \
+    || die "merge --json /dev/full: $(cat err)"
+[ -c /dev/full ] && [ ! -e m.csv ] || die "merge --json /dev/full replaced the device or wrote the CSV"
+ls -A s.runs | grep -q '^\.' && die "a failed merge left a temporary file: $(ls -A s.runs)"
 "$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
 head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
     || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"
