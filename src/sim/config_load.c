@@ -119,9 +119,10 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
         return -1;
     if (strcmp(schema, "1"))
         return mv_error("rerun: %s: memvirt: schema '%s' is not one this memvirt reads ('1')", name, schema);
-    const char *version = get_str(name, root, "version"), *revision = get_str(name, root, "revision");
-    const char *workload = get_str(name, root, "workload"), *profile = get_str(name, root, "profile");
-    if (!version || !revision || !workload || !profile)
+    /* one at a time: the first one missing is the one error reported */
+    const char *version, *revision, *workload, *profile;
+    if (!(version = get_str(name, root, "version")) || !(revision = get_str(name, root, "revision")) ||
+        !(workload = get_str(name, root, "workload")) || !(profile = get_str(name, root, "profile")))
         return -1;
 
     if (!workload_find(workload))
