@@ -59,6 +59,14 @@ printf 'mode = native\0\n' > nul.sweep
 "$MV" sweep 2>err; [ $? -eq 2 ] || die "no spec: exit status"
 printf "$ok" > ok.sweep
 "$MV" sweep ok.sweep -j 0 2>err; [ $? -eq 2 ] && grep -q -- "-j '0'" err || die "-j 0: $(cat err)"
+"$MV" sweep ok.sweep -j 4294967297 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j '4294967297'" err || die "-j 2^32+1: $(cat err)"
+"$MV" sweep ok.sweep -j 1 -j 2 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j given twice" err || die "-j twice: $(cat err)"
+"$MV" sweep ok.sweep --out a.runs --out b.runs --list 2>err; [ $? -eq 2 ] && grep -q -- "--out given twice" err \
+    || die "--out twice: $(cat err)"
+# --out '' made the sweep in /runs; a directory that cannot be made is bad input, before any run
+"$MV" sweep ok.sweep --out '' --list 2>err; [ $? -eq 2 ] && grep -q -- "--out: empty" err || die "--out '': $(cat err)"
+"$MV" sweep ok.sweep --out ok.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot create 'ok.sweep/runs'" err \
+    || die "--out onto a file: $(cat err)"
 "$MV" sweep ok.sweep --wait 2>err; [ $? -eq 2 ] && grep -q -- "need --slurm" err || die "--wait without --slurm: $(cat err)"
 "$MV" sweep ok.sweep --set 'seed = 1 2' 2>err; [ $? -eq 2 ] && grep -q -- "--set #1:1:10" err || die "--set error: $(cat err)"
 # a bad value given by --set is reported at that --set, not in the spec file
