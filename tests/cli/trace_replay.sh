@@ -113,6 +113,19 @@ printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\nsom
 "$MV" trace import --from strace "$tmp/odd.strace" -o "$tmp/odd.mvt" 2>"$tmp/err" || fail "import with an odd line failed"
 grep -q "1 of 2 lines not understood" "$tmp/err" || fail "the odd line was not reported: $(cat "$tmp/err")"
 
+# an option that takes one value given twice with different values is refused
+# (the last --from won); logs with no line of the tool's (empty, or the wrong
+# --from) are bad input, not an empty trace
+bad "import --from twice" "--from given twice with different values ('strace' and 'perf')" trace import --from strace --from perf "$tmp/odd.strace" -o "$tmp/x.mvt"
+bad "import --sample twice" "--sample given twice" trace import --from lackey --sample 2 --sample 3 "$tmp/bad.lackey" -o "$tmp/x.mvt"
+bad "import --window twice" "--window given twice" trace import --from lackey --window 0:5 --window 1:5 "$tmp/bad.lackey" -o "$tmp/x.mvt"
+: >"$tmp/empty.log"
+bad "import an empty strace log" "empty.log: empty" trace import --from strace "$tmp/empty.log" -o "$tmp/x.mvt"
+bad "import an empty lackey log" "empty.log: empty" trace import --from lackey "$tmp/empty.log" -o "$tmp/x.mvt"
+bad "import strace as perf" "none of the 2 lines read is a perf log line.*--from perf right" trace import --from perf "$tmp/odd.strace" -o "$tmp/x.mvt"
+bad "import strace as lackey" "none of the 2 lines read is a lackey log line" trace import --from lackey "$tmp/odd.strace" -o "$tmp/x.mvt"
+[ -e "$tmp/x.mvt" ] && fail "a refused import left its output"
+
 # a line over 1 MiB is read as its first 1 MiB, and that is reported
 { printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n100 1700000000.000002 getcwd("'
   head -c 2097152 /dev/zero | tr '\0' x; printf '", 4096) = 10\n'; } >"$tmp/long.strace"
