@@ -91,6 +91,13 @@ for cmd in run info; do
     done
 done
 bad "run --trace missing" "cannot open" run --trace "$tmp/nonexistent.mvt" --json "$tmp/o.json"
+# a run reads its trace more than once: a device or FIFO is refused at once
+# (/dev/zero was read forever for its digest), a directory is not "empty"
+timeout 30 "$MV" run --trace /dev/zero --json "$tmp/o.json" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "'/dev/zero': not a regular file" "$tmp/err" || fail "run --trace /dev/zero: exit or message: $(cat "$tmp/err")"
+mkdir -p "$tmp/dir.mvt"
+bad "run --trace DIR" "not a regular file (a directory)" run --trace "$tmp/dir.mvt" --json "$tmp/o.json"
+bad "trace info DIR" "dir.mvt': cannot read: Is a directory" trace info "$tmp/dir.mvt"
 bad "trace workload without a file" "no trace file" run --workload trace --json "$tmp/o.json"
 bad "--trace with another workload" "--trace" run --trace "$good" --workload lmbench --json "$tmp/o.json"
 
