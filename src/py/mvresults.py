@@ -106,13 +106,26 @@ def parse(path, raw):
     return doc
 
 
+RESULT_MAX = 1 << 30   # bytes of a result file read, at most (as rerun)
+
+
 def load(path):
+    """An endless or binary input (/dev/zero) is refused as it is read: JSON
+    text holds no NUL byte, and a result is far below RESULT_MAX."""
+    chunks, size = [], 0
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            while chunk := f.read(1 << 20):
+                nul = chunk.find(b"\0")
+                if nul >= 0:
+                    raise InputError(f"{path}: NUL byte at byte {size + nul}: not a JSON result")
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > RESULT_MAX:
+                    raise InputError(f"{path}: larger than {RESULT_MAX >> 20} MiB: not a memvirt result")
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    return parse(path, raw)
+    return parse(path, b"".join(chunks))
 
 
 def flatten(value, prefix=""):

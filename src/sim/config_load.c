@@ -12,6 +12,8 @@
 #include <string.h>
 
 
+#define RESULT_MAX (1024 << 20)   /* bytes of a result file rerun reads, at most */
+
 static const char *const top_keys[] = {
     "memvirt", "version", "revision", "seed", "profile", "check", "clock_ghz",
     "workload", "modes", "at", "params", "runs",
@@ -238,18 +240,30 @@ int config_load_json_file(const char *path, struct sim_config *c, const struct m
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f)
         return mv_error("rerun: cannot read '%s': %s", path, strerror(errno));
-    char *buf = NULL;
+    /* JSON text holds no NUL byte, and a result is far below the cap: an
+     * endless or binary input (/dev/zero, /dev/urandom) is refused as it is
+     * read, not taken into memory until the allocation fails */
+    char *buf = NULL, *nul = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
         if (len == cap)
             buf = mv_realloc(buf, cap = cap ? cap * 2 : 1 << 16);
         size_t n = fread(buf + len, 1, cap - len, f);
+        nul = memchr(buf + len, 0, n);
         len += n;
-        if (n == 0)
+        if (n == 0 || nul || len > RESULT_MAX)
             break;
     }
     int bad = ferror(f);
     int e = errno;
+    if (!bad && (nul || len > RESULT_MAX)) {
+        size_t at = nul ? (size_t)(nul - buf) : 0;
+        if (f != stdin)
+            fclose(f);
+        free(buf);
+        return nul ? mv_error("rerun: %s: NUL byte at byte %zu: not a JSON result", path, at)
+                   : mv_error("rerun: %s: larger than %d MiB: not a memvirt result", path, RESULT_MAX >> 20);
+    }
     /* a relative input (a trace) is looked for beside the result too */
     char *copy = f != stdin ? mv_strdup(path) : NULL;
     const char *base = copy ? dirname(copy) : NULL;

@@ -135,6 +135,12 @@ expect_bad "duplicate key"        "dupkey.json:1:;duplicate"           rerun "$t
 expect_bad "empty file"           "empty.json"                         rerun "$tmp/empty.json" --json "$J"
 expect_bad "keys missing"         "schema_only.json;'version'"         rerun "$tmp/schema_only.json" --json "$J"
 expect_bad "no such file"         "nosuch.json"                        rerun "$tmp/nosuch.json" --json "$J"
+# an endless or binary input is refused as it is read (rerun /dev/zero took
+# memory until the allocation failed, then aborted); a finite stream of it here
+head -c 3000000 /dev/zero >"$tmp/zeros"
+expect_bad "binary input"         "-: NUL byte at byte 0"              rerun - --json "$J" <"$tmp/zeros"
+printf '{"memvirt": "1"\0}' >"$tmp/nul.json"
+expect_bad "a NUL byte"           "nul.json;NUL byte at byte 15"       rerun "$tmp/nul.json" --json "$J"
 expect_bad "no file"              "rerun"                              rerun --json "$J"
 expect_bad "two files"            "rerun;extra.json"                   rerun "$tmp/good.json" extra.json --json "$J"
 expect_bad "a CSV given"          "plain.csv"                          rerun "$R/plain.csv" --json "$J"

@@ -43,6 +43,8 @@ printf '{"runs": [{"mode": "a", "mode": "b"}]}' > dup.json
 printf '\xff\xfe' > binary.json
 printf '{"runs": [], "x": NaN}' > nan.json
 bad "missing.json: cannot read" missing.json -o out.html
+# an endless or binary input is refused as it is read, not taken into memory
+( ulimit -v 4000000; bad "/dev/zero: NUL byte at byte 0" /dev/zero -o out.html ) || exit 1
 bad "syntax.json:2:16: invalid JSON" syntax.json -o out.html
 bad "type.json: runs\[1\].counters.refs: expected a number" type.json -o out.html
 bad "short.json: runs\[0\].series.gauges.tasks: expected an array of [0-9]+ numbers" short.json -o out.html
