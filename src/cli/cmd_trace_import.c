@@ -1,8 +1,9 @@
 /* cmd_trace_import.c: `memvirt trace import --from strace|perf|lackey FILE...
  * [-o FILE] [--sample N] [--window START:LEN]`: logs recorded elsewhere into a
  * memvirt trace. Lines the importer does not use are counted and reported on
- * stderr; a malformed line is bad input (exit 2, file:line:column); the
- * output appears only when the import succeeded. */
+ * stderr; a malformed line, or logs that give no event at all, are bad input
+ * (exit 2, file:line:column); the output appears only when the import
+ * succeeded. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
@@ -166,6 +167,10 @@ int cmd_trace_import(int argc, char **argv)
     }
     if (!irc)
         irc = build_finish(b);
+    if (!irc && !trace_writer_count(w))   /* lines, some understood, but not one event: nothing to replay */
+        irc = mv_error("trace import: %s%s: no event to import from its %llu lines (%llu not understood): is "
+                       "--from %s right?", files[0], nfiles > 1 ? " ..." : "", (unsigned long long)st.lines,
+                       (unsigned long long)st.unknown, from);
     if (irc) {
         cli_guard_output(NULL, 0);        /* before the path it names is freed */
         trace_writer_abort(w);

@@ -131,6 +131,9 @@ bad "import an empty strace log" "empty.log: empty" trace import --from strace "
 bad "import an empty lackey log" "empty.log: empty" trace import --from lackey "$tmp/empty.log" -o "$tmp/x.mvt"
 bad "import strace as perf" "none of the 2 lines read is a perf log line.*--from perf right" trace import --from perf "$tmp/odd.strace" -o "$tmp/x.mvt"
 bad "import strace as lackey" "none of the 2 lines read is a lackey log line" trace import --from lackey "$tmp/odd.strace" -o "$tmp/x.mvt"
+printf '\n\nnot a log line\n' >"$tmp/blank.log"   # blank lines are not "not understood", yet give no event
+bad "import no event" "blank.log: no event to import from its 3 lines" trace import --from strace "$tmp/blank.log" -o "$tmp/x.mvt"
+bad "import binary as perf" "is --from perf right" trace import --from perf "$tmp/empty.mvt" "$tmp/trunc.mvt" -o "$tmp/x.mvt"
 [ -e "$tmp/x.mvt" ] && fail "a refused import left its output"
 
 # a line over 1 MiB is read as its first 1 MiB, and that is reported
