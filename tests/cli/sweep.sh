@@ -67,6 +67,17 @@ printf "$ok" > ok.sweep
 "$MV" sweep ok.sweep --out '' --list 2>err; [ $? -eq 2 ] && grep -q -- "--out: empty" err || die "--out '': $(cat err)"
 "$MV" sweep ok.sweep --out ok.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot create 'ok.sweep/runs'" err \
     || die "--out onto a file: $(cat err)"
+# every run is checked against its mode before anything runs (these ran, and
+# failed one by one with exit 1): a control the mode does not offer,
+# guest.pt_cache=on without the cache, clustering without VM exits
+printf 'workload = memwalk\n[a]\nmode = pv-pibooster\nat = 5m:ptcache=on\n[b]\nmode = pv\nat = 5m:ptcache=on\n' > ctl.sweep
+"$MV" sweep ctl.sweep --out ctl.runs 2>err; [ $? -eq 2 ] && grep -q "ctl.sweep:5: group \[b\], the run mode=pv .*mode pv has no control 'ptcache'" err \
+    || die "a control the mode lacks: $(cat err)"
+[ -e ctl.runs ] && die "a refused sweep made its directory"
+"$MV" sweep /dev/null --set mode=native --set workload=memwalk --set guest.pt_cache=on --list 2>err; [ $? -eq 2 ] \
+    && grep -q "mode native offers no page-table cache" err || die "guest.pt_cache=on under native: $(cat err)"
+"$MV" sweep /dev/null --set mode=native,hap --set workload=memwalk --set clustering.enable=true --list 2>err; [ $? -eq 2 ] \
+    && grep -q "mode native has no hardware VM exits" err || die "clustering under native: $(cat err)"
 "$MV" sweep ok.sweep --wait 2>err; [ $? -eq 2 ] && grep -q -- "need --slurm" err || die "--wait without --slurm: $(cat err)"
 "$MV" sweep ok.sweep --set 'seed = 1 2' 2>err; [ $? -eq 2 ] && grep -q -- "--set #1:1:10" err || die "--set error: $(cat err)"
 # a bad value given by --set is reported at that --set, not in the spec file
