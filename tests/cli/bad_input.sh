@@ -33,6 +33,9 @@ expect_bad "--at bad time unit"     "--at;5x"              run --at 5x:ptcache=o
 expect_bad "--at unknown control"   "--at;frobnicate"      run --at 5m:frobnicate=1 --json "$J"
 expect_bad "--at bad on/off"        "--at;maybe"           run --at 5m:ptcache=maybe --json "$J"
 expect_bad "--at bad number"        "--at;ptcache_ratio"   run --at 5m:ptcache_ratio=-4 --json "$J"
+# a control's value keeps to its parameter's range (in_use * ratio wrapped past 2^64)
+expect_bad "--at number past range" "--at;ptcache_ratio;0 to 1000000" run --at 5m:ptcache_ratio=99999999999999999 --json "$J"
+expect_bad "--at total past range"  "--at;ptcache_total;1073741825" run --at 5m:ptcache_total=1073741825 --json "$J"
 expect_bad "malformed integer"      "tlb.l2_ways;abc"      run --param tlb.l2_ways=abc --json "$J"
 expect_bad "out-of-range integer"   "tlb.l2_ways"          run --param tlb.l2_ways=0 --json "$J"
 expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pcid=maybe --json "$J"
