@@ -51,6 +51,10 @@ expect_bad "missing --param value"  "--param"              run --json "$J" --par
 expect_bad "missing --mode value"   "--mode"               run --json "$J" --mode
 expect_bad "stray argument"         "stray"                run --json "$J" stray
 expect_bad "list with an argument"  "extra"                list extra
+expect_bad "trace without action"   "trace;which action"   trace
+expect_bad "trace info option"      "trace info;--bogus"   trace info --bogus
+expect_bad "record --refs twice"    "--refs given twice"   trace record --refs all --refs faults -o "$J" -- /bin/true
+expect_bad "record --hold-ms twice" "--hold-ms given twice" trace record --hold-ms 5 --hold-ms 6 -o "$J" -- /bin/true
 
 # list: succeeds, quietly, and names what exists
 "$MV" list >"$tmp/list" 2>"$tmp/list.err"
