@@ -108,6 +108,10 @@ printf '  100/100  12.000000001: page-faults:     zz\n' >"$tmp/bad.perf"
 bad "malformed perf line" "bad.perf:1:" trace import --from perf "$tmp/bad.perf" -o "$tmp/x.mvt"
 printf '==1== Command: /bin/x\nI  zz,4\n' >"$tmp/bad.lackey"
 bad "malformed lackey line" "bad.lackey:2:" trace import --from lackey "$tmp/bad.lackey" -o "$tmp/x.mvt"
+# execveat with one argument: its path was read from an argument slot never
+# filled (under ASan, a use after free of the previous line)
+printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n100 1700000000.000002 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f14dedbf000\n100 1700000000.000003 execveat(AT_FDCWD) = 0\n' >"$tmp/execveat.strace"
+bad "execveat without its path" "execveat.strace:3:.*execveat(dirfd, path" trace import --from strace "$tmp/execveat.strace" -o "$tmp/x.mvt"
 [ -e "$tmp/x.mvt" ] && fail "a failed import left its output"
 ls "$tmp" | grep -q 'x.mvt.' && fail "a failed import left a temporary file"
 bad "import without --from" "--from" trace import "$tmp/bad.perf" -o "$tmp/x.mvt"
