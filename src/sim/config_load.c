@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 
-#define RESULT_MAX (1024 << 20)   /* bytes of a result file rerun reads, at most */
+#define RESULT_MAX (1024 << 20)   /* bytes rerun reads from a pipe or device, at most */
 
 static const char *const top_keys[] = {
     "memvirt", "version", "revision", "seed", "profile", "check", "clock_ghz",
@@ -240,9 +242,12 @@ int config_load_json_file(const char *path, struct sim_config *c, const struct m
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f)
         return mv_error("rerun: cannot read '%s': %s", path, strerror(errno));
-    /* JSON text holds no NUL byte, and a result is far below the cap: an
-     * endless or binary input (/dev/zero, /dev/urandom) is refused as it is
+    /* JSON text holds no NUL byte, and only a regular file is surely finite
+     * (a result with a fine time series can pass 1 GiB): an endless or
+     * binary input (/dev/zero, /dev/urandom, a pipe) is refused as it is
      * read, not taken into memory until the allocation fails */
+    struct stat st;
+    size_t max = !fstat(fileno(f), &st) && S_ISREG(st.st_mode) ? SIZE_MAX : RESULT_MAX;
     char *buf = NULL, *nul = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -251,18 +256,19 @@ int config_load_json_file(const char *path, struct sim_config *c, const struct m
         size_t n = fread(buf + len, 1, cap - len, f);
         nul = memchr(buf + len, 0, n);
         len += n;
-        if (n == 0 || nul || len > RESULT_MAX)
+        if (n == 0 || nul || len > max)
             break;
     }
     int bad = ferror(f);
     int e = errno;
-    if (!bad && (nul || len > RESULT_MAX)) {
+    if (!bad && (nul || len > max)) {
         size_t at = nul ? (size_t)(nul - buf) : 0;
         if (f != stdin)
             fclose(f);
         free(buf);
         return nul ? mv_error("rerun: %s: NUL byte at byte %zu: not a JSON result", path, at)
-                   : mv_error("rerun: %s: larger than %d MiB: not a memvirt result", path, RESULT_MAX >> 20);
+                   : mv_error("rerun: %s: more than %d MiB from a pipe or device: not a memvirt result", path,
+                              RESULT_MAX >> 20);
     }
     /* a relative input (a trace) is looked for beside the result too */
     char *copy = f != stdin ? mv_strdup(path) : NULL;
