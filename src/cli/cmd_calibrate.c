@@ -77,13 +77,25 @@ int cmd_calibrate(int argc, char **argv)
         { "hello", required_argument, 0, O_HELLO }, { "help", no_argument, 0, O_HELP },
         { 0, 0, 0, 0 },
     };
-    const char *out = NULL, *verify = NULL, *hello = NULL;
+    const char *out = NULL, *verify = NULL, *hello = NULL, *cpu_arg = NULL, *reps_arg = NULL;
     uint64_t reps = 41;
     int cpu = -1, c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         uint64_t v;
+        /* an option that takes one value, given again: only with the same value */
+        const char **once = c == O_VERIFY ? &verify : c == O_HELLO ? &hello : c == O_CPU ? &cpu_arg
+                          : c == O_REPS ? &reps_arg : NULL;
+        if (once && *once && strcmp(*once, optarg)) {
+            const struct option *o = opts;
+            while (o->val != c)
+                o++;
+            mv_error("calibrate: --%s given twice with different values ('%s' and '%s')", o->name, *once, optarg);
+            return EXIT_USAGE;
+        }
+        if (once)
+            *once = optarg;
         switch (c) {
         case 'o':
             if (out) {
@@ -92,8 +104,8 @@ int cmd_calibrate(int argc, char **argv)
             }
             out = optarg;
             break;
-        case O_VERIFY: verify = optarg; break;
-        case O_HELLO: hello = optarg; break;
+        case O_VERIFY:
+        case O_HELLO: break;   /* kept above */
         case O_CPU:
             if (param_parse_u64(optarg, &v) || v > 4095) {
                 mv_error("calibrate: --cpu: malformed CPU number '%s'", optarg);
@@ -118,6 +130,10 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (optind < argc) {
         mv_error("calibrate: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (hello && access(hello, X_OK)) {   /* the program asked for, not the default: bad input */
+        mv_error("calibrate: --hello '%s': cannot run it: %s", hello, strerror(errno));
         return EXIT_USAGE;
     }
     if (verify && out) {

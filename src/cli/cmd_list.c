@@ -1,5 +1,5 @@
-/* cmd_list.c: `memvirt list`: modes, workloads, cost profiles and every
- * parameter with its default and valid values. */
+/* cmd_list.c: `memvirt list`: modes, their controls, workloads, cost
+ * profiles and every parameter with its default and valid values. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "sim/config.h"
@@ -10,9 +10,10 @@
 static void list_usage(FILE *f)
 {
     fputs("usage: memvirt list\n"
-          "Lists the modes, the workloads, the cost profiles and every parameter (--param prefix.name=V)\n"
-          "with its default, its valid values (an inclusive [min, max] range, true|false, or the\n"
-          "choices) and what it means. It takes no options but --help.\n\n", f);
+          "Lists the modes and the controls each offers (--at TIME:NAME=VALUE), the workloads, the\n"
+          "cost profiles and every parameter (--param prefix.name=V) with its default, its valid\n"
+          "values (an inclusive [min, max] range, true|false, or the choices) and what it means.\n"
+          "It takes no options but --help.\n\n", f);
     fputs(EXIT_STATUS_HELP, f);
     fputs("\nexample:\n  memvirt list | grep '^  memwalk\\.'\n", f);
 }
@@ -34,6 +35,20 @@ int cmd_list(int argc, char **argv)
     printf("modes:\n");
     for (unsigned i = 0; i < mode_count(); i++)
         printf("  %-14s %s\n", mode_at(i)->name, mode_at(i)->doc);
+    printf("\ncontrols (--at TIME:NAME=VALUE), by the modes that offer them:\n");
+    for (unsigned i = 0; i < mode_count(); i++) {
+        const struct mv_control_def *d;
+        for (unsigned k = 0; (d = mode_control_at(mode_at(i), k)); k++) {
+            char form[64];
+            if (d->type == CTL_BOOL)
+                snprintf(form, sizeof form, "%s=on|off", d->name);
+            else if (d->max)
+                snprintf(form, sizeof form, "%s=0..%llu", d->name, (unsigned long long)d->max);
+            else
+                snprintf(form, sizeof form, "%s=N", d->name);
+            printf("  %-14s %-28s %s\n", k ? "" : mode_at(i)->name, form, d->doc);
+        }
+    }
     printf("\nworkloads:\n");
     for (unsigned i = 0; i < nworkloads; i++)
         printf("  %-14s %s\n", workloads[i]->name, workloads[i]->doc);

@@ -13,6 +13,7 @@
 #include "cli/pyexec.h"
 #include "cli/sweep.h"
 #include "lib/err.h"
+#include "lib/param.h"
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -141,8 +142,17 @@ int cmd_sweep(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': jobs = optarg; break;
-        case O_OUT: out = optarg; break;
+        case 'j':
+        case O_OUT: {   /* one value each: given again, only with the same one */
+            const char **slot = c == 'j' ? &jobs : &out;
+            if (*slot && strcmp(*slot, optarg)) {
+                mv_error("sweep: %s given twice with different values ('%s' and '%s')", c == 'j' ? "-j" : "--out",
+                         *slot, optarg);
+                goto done;
+            }
+            *slot = optarg;
+            break;
+        }
         case O_SET: sets[nsets++] = optarg; break;
         case O_LIST: list = 1; break;
         case O_SLURM: slurm = 1; break;
@@ -175,8 +185,13 @@ int cmd_sweep(int argc, char **argv)
             mv_error("sweep: unexpected argument '%s'", argv[optind + 1]);
         goto done;
     }
-    if (jobs && (strspn(jobs, "0123456789") != strlen(jobs) || !*jobs || atoi(jobs) < 1)) {
-        mv_error("sweep: -j '%s': expected a positive integer", jobs);
+    uint64_t njobs;
+    if (jobs && (param_parse_u64(jobs, &njobs) || njobs < 1 || njobs > 1024)) {
+        mv_error("sweep: -j '%s': expected an integer from 1 to 1024", jobs);
+        goto done;
+    }
+    if (out && !*out) {   /* "" would make the sweep in /runs */
+        mv_error("sweep: --out: empty directory name");
         goto done;
     }
     if (jobs && slurm) {
@@ -218,13 +233,10 @@ int cmd_sweep(int argc, char **argv)
     }
     char runs_dir[PATH_MAX + 8];
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", dir);
-    if (mkdir_p(runs_dir)) {
-        rc = EXIT_FAIL;
+    if (mkdir_p(runs_dir))   /* an output directory that cannot be made: bad input, nothing has run */
         goto done;
-    }
     if (!realpath(dir, abs_dir)) {
         mv_error("sweep: cannot resolve '%s': %s", dir, strerror(errno));
-        rc = EXIT_FAIL;
         goto done;
     }
     o.dir = abs_dir;

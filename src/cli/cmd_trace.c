@@ -35,7 +35,7 @@ static void usage(FILE *f)
 int cmd_trace(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        mv_error("trace: which action? record, import or info (see 'memvirt trace --help')");
         return EXIT_USAGE;
     }
     const char *act = argv[1];

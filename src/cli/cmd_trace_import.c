@@ -1,8 +1,9 @@
 /* cmd_trace_import.c: `memvirt trace import --from strace|perf|lackey FILE...
  * [-o FILE] [--sample N] [--window START:LEN]`: logs recorded elsewhere into a
  * memvirt trace. Lines the importer does not use are counted and reported on
- * stderr; a malformed line is bad input (exit 2, file:line:column); the
- * output appears only when the import succeeded. */
+ * stderr; a malformed line, or logs that give no event at all, are bad input
+ * (exit 2, file:line:column); the output appears only when the import
+ * succeeded. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
@@ -33,10 +34,20 @@ int cmd_trace_import(int argc, char **argv)
     unsigned nfiles = 0;
     struct import_opts o = { .sample = 1 };
     const char *sampling = NULL;          /* --sample or --window, given */
+    const char *sample_arg = NULL, *window_arg = NULL;
     int rc = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
+        /* an option that takes one value, given again: only with the same value */
+        const char **once = !more ? NULL : !strcmp(a, "--from") ? &from : !strcmp(a, "--sample") ? &sample_arg
+                          : !strcmp(a, "--window") ? &window_arg : NULL;
+        if (once && *once && strcmp(*once, argv[i + 1])) {
+            mv_error("trace import: %s given twice with different values ('%s' and '%s')", a, *once, argv[i + 1]);
+            goto done;
+        }
+        if (once)
+            *once = argv[i + 1];
         if (!strcmp(a, "--from") && more) {
             from = argv[++i];
         } else if (!strcmp(a, "-o") && more) {
@@ -142,8 +153,24 @@ int cmd_trace_import(int argc, char **argv)
             irc = -1;
     }
     free(fs);
+    /* nothing read was a line of that tool's log (an empty file, the wrong
+     * --from): bad input, not an empty trace */
+    if (!irc && st.unknown == st.lines) {
+        if (st.lines)
+            mv_error("trace import: none of the %llu lines read is a %s log line (the first, %s:%llu: %s): is "
+                     "--from %s right?", (unsigned long long)st.lines, from, st.first_unknown_file,
+                     (unsigned long long)st.first_unknown_line, st.first_unknown, from);
+        else
+            mv_error("trace import: %s%s: empty: no %s log line to import", files[0], nfiles > 1 ? " ..." : "",
+                     from);
+        irc = -1;
+    }
     if (!irc)
         irc = build_finish(b);
+    if (!irc && !trace_writer_count(w))   /* lines, some understood, but not one event: nothing to replay */
+        irc = mv_error("trace import: %s%s: no event to import from its %llu lines (%llu not understood): is "
+                       "--from %s right?", files[0], nfiles > 1 ? " ..." : "", (unsigned long long)st.lines,
+                       (unsigned long long)st.unknown, from);
     if (irc) {
         cli_guard_output(NULL, 0);        /* before the path it names is freed */
         trace_writer_abort(w);

@@ -162,6 +162,10 @@ int cmd_trace_info(int argc, char **argv)
         fputs("\nexample:\n  memvirt trace info ls.mvt\n", stdout);
         return EXIT_OK;
     }
+    if (argc == 2 && argv[1][0] == '-' && argv[1][1]) {   /* ./-name for a file named so */
+        mv_error("trace info: unknown option '%s' (see 'memvirt trace info --help')", argv[1]);
+        return EXIT_USAGE;
+    }
     if (argc != 2) {
         mv_error("trace info: expected one trace file");
         return EXIT_USAGE;

@@ -150,10 +150,19 @@ int cmd_trace_record(int argc, char **argv)
     uint64_t hold_ms = 20;
     struct import_opts o = { .sample = 1 };
     const char *sampling = NULL;          /* --sample or --window, given */
+    const char *refs_arg = NULL, *hold_arg = NULL, *sample_arg = NULL, *window_arg = NULL;
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--"); i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
+        /* an option that takes one value, given again: only with the same value */
+        const char **once = !more ? NULL : !strcmp(a, "--refs") ? &refs_arg : !strcmp(a, "--hold-ms") ? &hold_arg
+                          : !strcmp(a, "--sample") ? &sample_arg : !strcmp(a, "--window") ? &window_arg : NULL;
+        if (once && *once && strcmp(*once, argv[i + 1]))
+            return mv_error("trace record: %s given twice with different values ('%s' and '%s')", a, *once,
+                            argv[i + 1]), EXIT_USAGE;
+        if (once)
+            *once = argv[i + 1];
         if (!strcmp(a, "-o") && more) {
             if (out)
                 return mv_error("trace record: -o given twice ('%s' and '%s'): one trace per recording", out,

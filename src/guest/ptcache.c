@@ -122,10 +122,11 @@ void ptcache_set_thresholds(struct kernel *k, uint64_t ratio_pct, uint64_t total
 /* ---- what the cache shows and how it is steered ------------------------ */
 
 const struct mv_control_def ptcache_controls[] = {
-    { "ptcache", CTL_BOOL, "PiBooster's page-table cache on or off" },
-    { "ptcache_ratio", CTL_U64, "shrink threshold in_pool/in_use, percent (guest.pt_cache_ratio)" },
-    { "ptcache_total", CTL_U64, "shrink threshold in_pool+in_use, pages (guest.pt_cache_total)" },
-    { NULL, 0, NULL },
+    { "ptcache", CTL_BOOL, "PiBooster's page-table cache on or off", 0 },
+    /* as their parameters' ranges (page_alloc.c): in_use * ratio must not wrap */
+    { "ptcache_ratio", CTL_U64, "shrink threshold in_pool/in_use, percent (guest.pt_cache_ratio)", 1000000 },
+    { "ptcache_total", CTL_U64, "shrink threshold in_pool+in_use, pages (guest.pt_cache_total)", 1 << 30 },
+    { NULL, 0, NULL, 0 },
 };
 
 static void ctl_onoff(void *ctx, uint64_t v)

@@ -36,7 +36,7 @@ int mv_control_parse(const struct mv_control_def *d, const char *text, uint64_t 
         *value = (uint64_t)on;
         return 0;
     }
-    return param_parse_u64(text, value);
+    return param_parse_u64(text, value) || (d->max && *value > d->max) ? -1 : 0;
 }
 
 void mv_add_gauge(struct mv_instruments *in, const char *name, double (*read)(const void *), const void *ctx)

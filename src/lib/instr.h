@@ -31,9 +31,10 @@ struct mv_control_def {
     const char *name;
     enum mv_ctl_type type;
     const char *doc;
+    uint64_t max;   /* CTL_U64: the largest value (its parameter's range); 0: any */
 };
 /* Parse a control's value as its type wants ("on"/"off" ..., or a decimal
- * integer). 0, or -1 (no message). */
+ * integer up to max). 0, or -1 (no message). */
 int mv_control_parse(const struct mv_control_def *d, const char *text, uint64_t *value);
 
 struct mv_gauge {

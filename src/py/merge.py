@@ -18,7 +18,7 @@ import re
 import sys
 
 import mvresults
-from mvcommon import EXIT_FAIL, InputError, Parser, die, write_all_atomic
+from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, write_all_atomic
 
 CMD = "sweep merge"
 MAGIC = "# memvirt sweep manifest"
@@ -80,7 +80,11 @@ def main(argv):
     p.add_argument("--partial", action="store_true", help="merge the runs that have a result, skip the rest")
     a = p.parse_args(argv)
     try:
-        spec, cols, runs = read_manifest(os.path.join(a.dir, "sweep.tsv"))
+        manifest = os.path.join(a.dir, "sweep.tsv")
+        spec, cols, runs = read_manifest(manifest)
+        check_outputs([("--json", a.json or os.path.join(a.dir, "merged.json")),
+                       ("--csv", a.csv or os.path.join(a.dir, "merged.csv"))],
+                      [manifest] + [os.path.join(a.dir, "runs", f"{rid}.json") for _, rid, _ in runs])
         missing = [(i, rid) for i, rid, _ in runs
                    if not os.path.exists(os.path.join(a.dir, "runs", f"{rid}.json"))]
         if missing and not a.partial:

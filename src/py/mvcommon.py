@@ -1,10 +1,13 @@
 """mvcommon.py: what memvirt's Python commands share: one-line errors with
 exit status 2 for bad input (as the C commands give), an argument parser
-that reports that way, and files written under a temporary name and renamed
-into place, so a failed command leaves no half-written output."""
+that reports that way, output paths checked before any work, and files
+written under a temporary name and renamed into place, so a failed command
+leaves no half-written output."""
 import argparse
 import os
+import stat
 import sys
+import tempfile
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -30,40 +33,104 @@ class Parser(argparse.ArgumentParser):
         die(self.cmd, message)
 
 
-def write_atomic(path, data):
-    """Write bytes or text to path.tmp, then rename it to path."""
-    tmp = f"{path}.tmp"
-    mode = "wb" if isinstance(data, bytes) else "w"
+def _stat(path):
     try:
-        with open(tmp, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as e:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _is_stream(st):
+    return st is not None and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode))
+
+
+def check_outputs(outputs, inputs=()):
+    """Check every (option, path) output before any work, as the C commands
+    check theirs (src/lib/outfile.c): a directory, a missing or unwritable
+    directory, anything but a regular file, device or FIFO, two outputs that
+    are one file, or an output that is one of the inputs is bad input
+    (InputError naming the option and the path)."""
+    seen = []
+    for opt, path in outputs:
+        if not path:
+            raise InputError(f"{opt}: empty file name")
+        if path.endswith("/"):
+            raise InputError(f"{opt} '{path}': cannot write: it names a directory")
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise OSError(f"cannot write '{path}': {e.strerror}") from e
+            st = _stat(path)
+        except OSError as e:
+            raise InputError(f"{opt} '{path}': cannot write: {e.strerror}") from None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{opt} '{path}': cannot write: it is a directory")
+        if st is not None and not stat.S_ISREG(st.st_mode) and not _is_stream(st):
+            raise InputError(f"{opt} '{path}': cannot write: not a regular file, device or FIFO")
+        if st is not None and not os.access(path, os.W_OK):
+            raise InputError(f"{opt} '{path}': cannot write: Permission denied")
+        target = os.path.realpath(path)   # a new name through a dangling link: where the link leads
+        if not _is_stream(st):
+            try:   # what the write will do: a temporary file beside the target
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".memvirt.")
+                os.close(fd)
+                os.unlink(tmp)
+            except OSError as e:
+                raise InputError(f"{opt} '{path}': cannot write: cannot create a file in its directory: "
+                                 f"{e.strerror}") from None
+        ident = (st.st_dev, st.st_ino) if st is not None else target
+        for other_opt, other_path, other in seen:
+            if other == ident:
+                raise InputError(f"{other_opt} '{other_path}' and {opt} '{path}' are the same file: "
+                                 "give each output its own")
+        seen.append((opt, path, ident))
+        for in_path in inputs:
+            try:
+                ist = _stat(in_path)
+            except OSError:
+                ist = None
+            if (ist is not None and (ist.st_dev, ist.st_ino) == ident) or os.path.realpath(in_path) == ident:
+                raise InputError(f"{opt} '{path}' is the input '{in_path}': it would be overwritten "
+                                 "(give the output another name)")
+
+
+def write_atomic(path, data):
+    """Write bytes or text to path as write_all_atomic does."""
+    write_all_atomic([(path, data)])
 
 
 def write_all_atomic(files):
-    """Write every (path, text) to path.tmp, then rename them all: a failure
-    leaves none of them changed."""
-    done = []
+    """Write every (path, data), bytes or text: a regular file (or a new
+    name) to a temporary file beside it, renamed over it once all are
+    written; a device or FIFO is written through, never replaced; symbolic
+    links are followed. A failure leaves no regular file changed and no
+    temporary behind, and raises OSError naming the path."""
+    staged, streams = [], []
+    path = files[0][0] if files else ""
+    mask = os.umask(0)
+    os.umask(mask)
     try:
         for path, data in files:
-            with open(f"{path}.tmp", "w", encoding="utf-8", newline="") as f:
-                f.write(data)
-            done.append(path)
-        for path in done:
-            os.replace(f"{path}.tmp", path)
+            st = _stat(path)
+            if _is_stream(st):
+                streams.append((path, data))
+                continue
+            target = os.path.realpath(path)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)[:200]}.")
+            staged.append((tmp, target))
+            os.fchmod(fd, (st.st_mode & 0o7777) if st is not None else 0o666 & ~mask)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        for path, data in streams:
+            with open(path, "wb") as f:
+                f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        for tmp, target in staged:
+            path = target
+            os.replace(tmp, target)
     except OSError as e:
-        for path in done + [p for p, _ in files[len(done):len(done) + 1]]:
+        for tmp, _ in staged:
             try:
-                os.unlink(f"{path}.tmp")
+                os.unlink(tmp)
             except OSError:
                 pass
-        raise OSError(f"cannot write '{e.filename or files[len(done)][0]}': {e.strerror}") from e
+        raise OSError(f"cannot write '{path}': {e.strerror}") from e
 
 
 def source_dir():

@@ -7,6 +7,8 @@ FILE:LINE:COL for bad JSON, FILE: runs[1].series.counters.fork for a bad
 value."""
 import json
 import math
+import os
+import stat
 
 from mvcommon import InputError
 
@@ -106,13 +108,28 @@ def parse(path, raw):
     return doc
 
 
+RESULT_MAX = 1 << 30   # bytes read from a pipe or device, at most (as rerun)
+
+
 def load(path):
+    """An endless or binary input (/dev/zero) is refused as it is read: JSON
+    text holds no NUL byte, and only a regular file is surely finite."""
+    chunks, size = [], 0
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            limit = float("inf") if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else RESULT_MAX
+            while chunk := f.read(1 << 20):
+                nul = chunk.find(b"\0")
+                if nul >= 0:
+                    raise InputError(f"{path}: NUL byte at byte {size + nul}: not a JSON result")
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise InputError(f"{path}: more than {RESULT_MAX >> 20} MiB from a pipe or device: "
+                                     "not a memvirt result")
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    return parse(path, raw)
+    return parse(path, b"".join(chunks))
 
 
 def flatten(value, prefix=""):

@@ -18,7 +18,7 @@ import sys
 
 import mvdocs
 import mvresults
-from mvcommon import EXIT_FAIL, InputError, Parser, die, write_atomic
+from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, write_atomic
 
 CMD = "report"
 
@@ -417,8 +417,9 @@ window.addEventListener('load', function () {
 
 EPILOG = """exit status:
   0  success: the page is written
-  1  the page could not be written
-  2  bad input: one 'memvirt: ...' line names it (a missing or malformed result file); no page is written
+  1  the page could not be written (a write that failed after the page was made)
+  2  bad input: one 'memvirt: ...' line names it (a missing or malformed result file, an output path
+     that cannot be written or that is one of the results); no page is written
   3  (not used by report)
 
 example:
@@ -438,6 +439,7 @@ def main(argv):
     a = p.parse_args(argv)
     runs, inputs = [], []
     try:
+        check_outputs([("-o", a.output)], a.results)
         for path in a.results:
             doc = mvresults.load(path)
             inputs.append((path, len(doc["runs"])))

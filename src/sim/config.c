@@ -207,9 +207,13 @@ int config_at(struct sim_config *c, const char *spec)
     const struct mv_control_def *def = control_def_find(ctl.name);
     if (!def)
         return mv_error("--at '%s': unknown control '%s' (see 'memvirt list')", spec, ctl.name);
-    if (mv_control_parse(def, val, &ctl.value))
-        return mv_error("--at '%s': %s takes %s, not '%s'", spec, ctl.name,
-                        def->type == CTL_BOOL ? "on or off" : "a non-negative decimal integer", val);
+    if (mv_control_parse(def, val, &ctl.value)) {
+        char what[64] = "on or off";
+        if (def->type == CTL_U64)
+            snprintf(what, sizeof what, "a decimal integer from 0 to %llu", (unsigned long long)(def->max ? def->max
+                                                                                              : UINT64_MAX));
+        return mv_error("--at '%s': %s takes %s, not '%s'", spec, ctl.name, what, val);
+    }
     for (unsigned i = 0; i < c->nat; i++)
         if (c->at[i].ns == ctl.ns && !strcmp(c->at[i].name, ctl.name) && c->at[i].value != ctl.value) {
             char other[96];

@@ -8,9 +8,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+
+#define RESULT_MAX (1024 << 20)   /* bytes rerun reads from a pipe or device, at most */
 
 static const char *const top_keys[] = {
     "memvirt", "version", "revision", "seed", "profile", "check", "clock_ghz",
@@ -119,9 +123,10 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
         return -1;
     if (strcmp(schema, "1"))
         return mv_error("rerun: %s: memvirt: schema '%s' is not one this memvirt reads ('1')", name, schema);
-    const char *version = get_str(name, root, "version"), *revision = get_str(name, root, "revision");
-    const char *workload = get_str(name, root, "workload"), *profile = get_str(name, root, "profile");
-    if (!version || !revision || !workload || !profile)
+    /* one at a time: the first one missing is the one error reported */
+    const char *version, *revision, *workload, *profile;
+    if (!(version = get_str(name, root, "version")) || !(revision = get_str(name, root, "revision")) ||
+        !(workload = get_str(name, root, "workload")) || !(profile = get_str(name, root, "profile")))
         return -1;
 
     if (!workload_find(workload))
@@ -237,18 +242,34 @@ int config_load_json_file(const char *path, struct sim_config *c, const struct m
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f)
         return mv_error("rerun: cannot read '%s': %s", path, strerror(errno));
-    char *buf = NULL;
+    /* JSON text holds no NUL byte, and only a regular file is surely finite
+     * (a result with a fine time series can pass 1 GiB): an endless or
+     * binary input (/dev/zero, /dev/urandom, a pipe) is refused as it is
+     * read, not taken into memory until the allocation fails */
+    struct stat st;
+    size_t max = !fstat(fileno(f), &st) && S_ISREG(st.st_mode) ? SIZE_MAX : RESULT_MAX;
+    char *buf = NULL, *nul = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
         if (len == cap)
             buf = mv_realloc(buf, cap = cap ? cap * 2 : 1 << 16);
         size_t n = fread(buf + len, 1, cap - len, f);
+        nul = memchr(buf + len, 0, n);
         len += n;
-        if (n == 0)
+        if (n == 0 || nul || len > max)
             break;
     }
     int bad = ferror(f);
     int e = errno;
+    if (!bad && (nul || len > max)) {
+        size_t at = nul ? (size_t)(nul - buf) : 0;
+        if (f != stdin)
+            fclose(f);
+        free(buf);
+        return nul ? mv_error("rerun: %s: NUL byte at byte %zu: not a JSON result", path, at)
+                   : mv_error("rerun: %s: more than %d MiB from a pipe or device: not a memvirt result", path,
+                              RESULT_MAX >> 20);
+    }
     /* a relative input (a trace) is looked for beside the result too */
     char *copy = f != stdin ? mv_strdup(path) : NULL;
     const char *base = copy ? dirname(copy) : NULL;

@@ -42,6 +42,8 @@ const struct mode_def *mode_at(unsigned i);      /* 0 .. mode_count() - 1 */
 const struct mode_def *mode_find(const char *name);
 /* Does the mode offer control `name`? Its definition, or NULL. */
 const struct mv_control_def *mode_control(const struct mode_def *md, const char *name);
+/* The i-th control the mode offers (0 ..), or NULL past the last. */
+const struct mv_control_def *mode_control_at(const struct mode_def *md, unsigned i);
 /* Can cfg run under this mode (memory, controls)? -1 after mv_error. */
 int mode_validate(const struct mode_def *md, const struct sim_config *cfg);
 /* Does the mode run the guest hardware-virtualized, with VM exits (what

@@ -60,6 +60,19 @@ const struct mv_control_def *mode_control(const struct mode_def *md, const char 
     return d;
 }
 
+const struct mv_control_def *mode_control_at(const struct mode_def *md, unsigned i)
+{
+    const struct mv_control_def *sets[2] = {
+        md->pm && (md->pm->features & PM_PTCACHE) ? ptcache_controls : NULL,
+        md->pm ? md->pm->controls : NULL,
+    };
+    for (unsigned k = 0; k < 2; k++)
+        for (const struct mv_control_def *d = sets[k]; d && d->name; d++)
+            if (!i--)
+                return d;
+    return NULL;
+}
+
 const struct mv_control_def *control_def_find(const char *name)
 {
     const struct mv_control_def *d = find_def(ptcache_controls, name);

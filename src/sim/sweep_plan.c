@@ -323,7 +323,8 @@ static void add_run(struct ctx *c, const struct axis *ax, unsigned nax, const ch
     snprintf(r->id, sizeof r->id, "%016llx", (unsigned long long)h);
 }
 
-/* Check a whole run as `memvirt run` will (cross-parameter rules). */
+/* Check a whole run as `memvirt run` will (cross-parameter rules, and those
+ * of its mode). */
 static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, const char *const *val)
 {
     struct sim_config cfg;
@@ -348,6 +349,11 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     }
     if (!rc)
         rc = config_validate(&cfg);
+    /* and against its mode (axes are ordered mode, workload, ...): a control
+     * it does not offer, guest.pt_cache=on, clustering without VM exits */
+    const struct mode_def *md = mode_find(val[0]);
+    if (!rc && md)
+        rc = mode_validate(md, &cfg);
     mv_error_quiet(quiet);
     config_free(&cfg);
     if (!rc)

@@ -178,7 +178,7 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
 {
     uint64_t r;
     int ok = ret && !num(ret, &r) && !(r >= (uint64_t)-4095);
-    char *a[MAXARGS];
+    char *a[MAXARGS] = { 0 };   /* the slots past na stay NULL, never a previous line's */
     unsigned na = split_args(args, a, MAXARGS);
     uint64_t v[5];
 #define NEED(cond, what) do { if (!(cond)) return import_malformed(l, what); } while (0)
@@ -255,7 +255,9 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
     if (!strcmp(name, "execve") || !strcmp(name, "execveat")) {
         if (!ok || r != 0)
             return 0;
-        const char *pa = na ? a[!strcmp(name, "execveat") ? 1 : 0] : "";
+        int at = !strcmp(name, "execveat");   /* its path is the second argument */
+        NEED(!at || na >= 2, "execveat(dirfd, path, argv, envp, flags)");
+        const char *pa = na ? a[at] : "";
         char path[512] = "";
         if (*pa == '"') {
             const char *q = strrchr(pa + 1, '"');

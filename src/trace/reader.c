@@ -368,7 +368,10 @@ static struct trace_reader *start(struct trace_reader *r)
         got = fread(pre, 1, sizeof pre, r->f);
     }
     if (got == 0) {
-        mv_error("trace '%s': empty file", r->name);
+        if (!r->mem && ferror(r->f))   /* a directory, say: not "empty" */
+            mv_error("trace '%s': cannot read: %s", r->name, strerror(errno));
+        else
+            mv_error("trace '%s': empty file", r->name);
         goto bad;
     }
     if (got < 8 || memcmp(pre, TRACE_MAGIC, 8)) {

@@ -33,6 +33,9 @@ expect_bad "--at bad time unit"     "--at;5x"              run --at 5x:ptcache=o
 expect_bad "--at unknown control"   "--at;frobnicate"      run --at 5m:frobnicate=1 --json "$J"
 expect_bad "--at bad on/off"        "--at;maybe"           run --at 5m:ptcache=maybe --json "$J"
 expect_bad "--at bad number"        "--at;ptcache_ratio"   run --at 5m:ptcache_ratio=-4 --json "$J"
+# a control's value keeps to its parameter's range (in_use * ratio wrapped past 2^64)
+expect_bad "--at number past range" "--at;ptcache_ratio;0 to 1000000" run --at 5m:ptcache_ratio=99999999999999999 --json "$J"
+expect_bad "--at total past range"  "--at;ptcache_total;1073741825" run --at 5m:ptcache_total=1073741825 --json "$J"
 expect_bad "malformed integer"      "tlb.l2_ways;abc"      run --param tlb.l2_ways=abc --json "$J"
 expect_bad "out-of-range integer"   "tlb.l2_ways"          run --param tlb.l2_ways=0 --json "$J"
 expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pcid=maybe --json "$J"
@@ -48,6 +51,10 @@ expect_bad "missing --param value"  "--param"              run --json "$J" --par
 expect_bad "missing --mode value"   "--mode"               run --json "$J" --mode
 expect_bad "stray argument"         "stray"                run --json "$J" stray
 expect_bad "list with an argument"  "extra"                list extra
+expect_bad "trace without action"   "trace;which action"   trace
+expect_bad "trace info option"      "trace info;--bogus"   trace info --bogus
+expect_bad "record --refs twice"    "--refs given twice"   trace record --refs all --refs faults -o "$J" -- /bin/true
+expect_bad "record --hold-ms twice" "--hold-ms given twice" trace record --hold-ms 5 --hold-ms 6 -o "$J" -- /bin/true
 
 # list: succeeds, quietly, and names what exists
 "$MV" list >"$tmp/list" 2>"$tmp/list.err"

@@ -26,6 +26,13 @@ bad "workload control under pv"       "does not offer"         run --mode pv "${
 bad "unknown control"                 "unknown control 'bogus'"     run --mode pv-pibooster "${fs[@]}" --at 5s:bogus=1
 bad "bad control value"               "on or off"              run --mode pv-pibooster "${fs[@]}" --at 5s:ptcache=maybe
 
+# `memvirt list`, where the messages and --help send the reader, shows each
+# mode's controls (it showed none)
+"$MV" list >"$tmp/list" || fail "list failed"
+sed -n '/^controls/,/^$/p' "$tmp/list" >"$tmp/controls"
+grep -Eq '^  pv-pibooster +ptcache=on\|off ' "$tmp/controls" || fail "list does not show pv-pibooster's ptcache"
+grep -Eq '^ +ptcache_ratio=0\.\.1000000 ' "$tmp/controls" || fail "list does not show ptcache_ratio and its range"
+grep -Eq '^  selective +shadow=on\|off ' "$tmp/controls" || fail "list does not show selective's shadow"
 # the controls pv-pibooster offers: off at boot, on at 6 s, the pool grows after
 "$MV" run --mode pv-pibooster "${fs[@]}" --param guest.pt_cache=off --param sim.series_ms=6000 \
     --at 6s:ptcache=on --json "$tmp/on.json" >/dev/null || fail "pv-pibooster with --at ptcache=on failed"

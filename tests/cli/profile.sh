@@ -103,6 +103,15 @@ expect_bad "calibrate: unwritable -o" "-o '$tmp/no/such/dir.profile': cannot wri
 expect_bad "calibrate: -o and --verify" "give one of them" calibrate -o "$tmp/out.profile" --verify "$P"
 expect_bad "calibrate --verify: no file" "$tmp/none.profile: cannot read profile" calibrate --verify "$tmp/none.profile"
 expect_bad "calibrate --verify: malformed" "$tmp/bad.profile:2:16" calibrate --verify "$tmp/bad.profile"
+# an option that takes one value given twice with different values is refused
+# (the first --verify was silently dropped); a --hello program that cannot be
+# run is bad input before any measuring (it was a note, and a profile without
+# fork+execve measured)
+expect_bad "calibrate: --verify twice" "--verify given twice with different values" \
+    calibrate --verify "$tmp/none.profile" --verify "$tmp/bad.profile"
+expect_bad "calibrate: --reps twice" "--reps given twice" calibrate --reps 5 --reps 7 --verify "$tmp/bad.profile"
+expect_bad "calibrate: --hello not a program" "--hello '$tmp/no-hello': cannot run it" \
+    calibrate --hello "$tmp/no-hello" --verify "$tmp/bad.profile"
 [ -e "$tmp/no" ] && fail "calibrate created a directory"
 "$MV" calibrate --help >"$tmp/help" 2>&1 || fail "calibrate --help failed"
 grep -q -- "--verify PROFILE" "$tmp/help" || fail "calibrate --help does not describe --verify"

@@ -109,6 +109,7 @@ alter not_object    'd = [d]'
 printf '{\n  "memvirt": "1",\n  "seed": tru\n}\n' >"$tmp/syntax.json"
 printf '{"memvirt": "1", "memvirt": "1"}' >"$tmp/dupkey.json"
 printf '' >"$tmp/empty.json"
+printf '{"memvirt": "1"}' >"$tmp/schema_only.json"   # four keys missing: one line, for the first
 expect_bad "unknown key"          "unknown_key.json;speed"                 rerun "$tmp/unknown_key.json" --json "$J"
 expect_bad "unknown parameter"    "unknown_param.json;tlb.l3_entries"  rerun "$tmp/unknown_param.json" --json "$J"
 expect_bad "other workload's"     "other_wl.json;memwalk.ws_mb"        rerun "$tmp/other_wl.json" --json "$J"
@@ -132,7 +133,14 @@ expect_bad "not an object"        "not_object.json;object"             rerun "$t
 expect_bad "syntax error"         "syntax.json:3:"                     rerun "$tmp/syntax.json" --json "$J"
 expect_bad "duplicate key"        "dupkey.json:1:;duplicate"           rerun "$tmp/dupkey.json" --json "$J"
 expect_bad "empty file"           "empty.json"                         rerun "$tmp/empty.json" --json "$J"
+expect_bad "keys missing"         "schema_only.json;'version'"         rerun "$tmp/schema_only.json" --json "$J"
 expect_bad "no such file"         "nosuch.json"                        rerun "$tmp/nosuch.json" --json "$J"
+# an endless or binary input is refused as it is read (rerun /dev/zero took
+# memory until the allocation failed, then aborted); a finite stream of it here
+head -c 3000000 /dev/zero >"$tmp/zeros"
+expect_bad "binary input"         "-: NUL byte at byte 0"              rerun - --json "$J" <"$tmp/zeros"
+printf '{"memvirt": "1"\0}' >"$tmp/nul.json"
+expect_bad "a NUL byte"           "nul.json;NUL byte at byte 15"       rerun "$tmp/nul.json" --json "$J"
 expect_bad "no file"              "rerun"                              rerun --json "$J"
 expect_bad "two files"            "rerun;extra.json"                   rerun "$tmp/good.json" extra.json --json "$J"
 expect_bad "a CSV given"          "plain.csv"                          rerun "$R/plain.csv" --json "$J"

@@ -59,6 +59,25 @@ printf 'mode = native\0\n' > nul.sweep
 "$MV" sweep 2>err; [ $? -eq 2 ] || die "no spec: exit status"
 printf "$ok" > ok.sweep
 "$MV" sweep ok.sweep -j 0 2>err; [ $? -eq 2 ] && grep -q -- "-j '0'" err || die "-j 0: $(cat err)"
+"$MV" sweep ok.sweep -j 4294967297 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j '4294967297'" err || die "-j 2^32+1: $(cat err)"
+"$MV" sweep ok.sweep -j 1 -j 2 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j given twice" err || die "-j twice: $(cat err)"
+"$MV" sweep ok.sweep --out a.runs --out b.runs --list 2>err; [ $? -eq 2 ] && grep -q -- "--out given twice" err \
+    || die "--out twice: $(cat err)"
+# --out '' made the sweep in /runs; a directory that cannot be made is bad input, before any run
+"$MV" sweep ok.sweep --out '' --list 2>err; [ $? -eq 2 ] && grep -q -- "--out: empty" err || die "--out '': $(cat err)"
+"$MV" sweep ok.sweep --out ok.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot create 'ok.sweep/runs'" err \
+    || die "--out onto a file: $(cat err)"
+# every run is checked against its mode before anything runs (these ran, and
+# failed one by one with exit 1): a control the mode does not offer,
+# guest.pt_cache=on without the cache, clustering without VM exits
+printf 'workload = memwalk\n[a]\nmode = pv-pibooster\nat = 5m:ptcache=on\n[b]\nmode = pv\nat = 5m:ptcache=on\n' > ctl.sweep
+"$MV" sweep ctl.sweep --out ctl.runs 2>err; [ $? -eq 2 ] && grep -q "ctl.sweep:5: group \[b\], the run mode=pv .*mode pv has no control 'ptcache'" err \
+    || die "a control the mode lacks: $(cat err)"
+[ -e ctl.runs ] && die "a refused sweep made its directory"
+"$MV" sweep /dev/null --set mode=native --set workload=memwalk --set guest.pt_cache=on --list 2>err; [ $? -eq 2 ] \
+    && grep -q "mode native offers no page-table cache" err || die "guest.pt_cache=on under native: $(cat err)"
+"$MV" sweep /dev/null --set mode=native,hap --set workload=memwalk --set clustering.enable=true --list 2>err; [ $? -eq 2 ] \
+    && grep -q "mode native has no hardware VM exits" err || die "clustering under native: $(cat err)"
 "$MV" sweep ok.sweep --wait 2>err; [ $? -eq 2 ] && grep -q -- "need --slurm" err || die "--wait without --slurm: $(cat err)"
 "$MV" sweep ok.sweep --set 'seed = 1 2' 2>err; [ $? -eq 2 ] && grep -q -- "--set #1:1:10" err || die "--set error: $(cat err)"
 # a bad value given by --set is reported at that --set, not in the spec file
@@ -129,8 +148,20 @@ rm "$first"
 [ "$(wc -l < s.runs/merged.csv)" -eq 4 ] || die "partial merge should have 3 rows"
 "$MV" sweep s.sweep -j 1 2>err || die "resumed sweep failed: $(cat err)"
 grep -q '1 finished now, 3 before' err || die "resumed summary: $(cat err)"
-"$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 1 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
+"$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 2 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
 ls s.runs/merged.json s.runs/*.tmp >/dev/null 2>&1 && die "a failed merge left merged.json or a temporary file"
+# an output that is one of merge's inputs (the manifest, a result) is refused, not overwritten
+cp s.runs/sweep.tsv manifest.keep
+"$MV" sweep merge s.runs --csv s.runs/sweep.tsv 2>err; [ $? -eq 2 ] && grep -q "is the input 's.runs/sweep.tsv'" err \
+    || die "merge --csv onto the manifest: $(cat err)"
+cmp -s manifest.keep s.runs/sweep.tsv || die "merge overwrote its manifest"
+"$MV" sweep merge s.runs --json m.json --csv m.json 2>err; [ $? -eq 2 ] && grep -q "are the same file" err \
+    || die "merge --json and --csv one file: $(cat err)"
+# a device is written through, never replaced; a write that fails is exit 1 and leaves no file
+"$MV" sweep merge s.runs --json /dev/full --csv m.csv 2>err; [ $? -eq 1 ] && grep -q "cannot write '/dev/full'" err \
+    || die "merge --json /dev/full: $(cat err)"
+[ -c /dev/full ] && [ ! -e m.csv ] || die "merge --json /dev/full replaced the device or wrote the CSV"
+ls -A s.runs | grep -q '^\.' && die "a failed merge left a temporary file: $(ls -A s.runs)"
 "$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
 head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
     || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"

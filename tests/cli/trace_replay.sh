@@ -91,6 +91,13 @@ for cmd in run info; do
     done
 done
 bad "run --trace missing" "cannot open" run --trace "$tmp/nonexistent.mvt" --json "$tmp/o.json"
+# a run reads its trace more than once: a device or FIFO is refused at once
+# (/dev/zero was read forever for its digest), a directory is not "empty"
+timeout 30 "$MV" run --trace /dev/zero --json "$tmp/o.json" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "'/dev/zero': not a regular file" "$tmp/err" || fail "run --trace /dev/zero: exit or message: $(cat "$tmp/err")"
+mkdir -p "$tmp/dir.mvt"
+bad "run --trace DIR" "not a regular file (a directory)" run --trace "$tmp/dir.mvt" --json "$tmp/o.json"
+bad "trace info DIR" "dir.mvt': cannot read: Is a directory" trace info "$tmp/dir.mvt"
 bad "trace workload without a file" "no trace file" run --workload trace --json "$tmp/o.json"
 bad "--trace with another workload" "--trace" run --trace "$good" --workload lmbench --json "$tmp/o.json"
 
@@ -101,6 +108,10 @@ printf '  100/100  12.000000001: page-faults:     zz\n' >"$tmp/bad.perf"
 bad "malformed perf line" "bad.perf:1:" trace import --from perf "$tmp/bad.perf" -o "$tmp/x.mvt"
 printf '==1== Command: /bin/x\nI  zz,4\n' >"$tmp/bad.lackey"
 bad "malformed lackey line" "bad.lackey:2:" trace import --from lackey "$tmp/bad.lackey" -o "$tmp/x.mvt"
+# execveat with one argument: its path was read from an argument slot never
+# filled (under ASan, a use after free of the previous line)
+printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n100 1700000000.000002 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f14dedbf000\n100 1700000000.000003 execveat(AT_FDCWD) = 0\n' >"$tmp/execveat.strace"
+bad "execveat without its path" "execveat.strace:3:.*execveat(dirfd, path" trace import --from strace "$tmp/execveat.strace" -o "$tmp/x.mvt"
 [ -e "$tmp/x.mvt" ] && fail "a failed import left its output"
 ls "$tmp" | grep -q 'x.mvt.' && fail "a failed import left a temporary file"
 bad "import without --from" "--from" trace import "$tmp/bad.perf" -o "$tmp/x.mvt"
@@ -112,6 +123,22 @@ bad "unknown trace action" "frob" trace frob
 printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\nsomething else entirely\n' >"$tmp/odd.strace"
 "$MV" trace import --from strace "$tmp/odd.strace" -o "$tmp/odd.mvt" 2>"$tmp/err" || fail "import with an odd line failed"
 grep -q "1 of 2 lines not understood" "$tmp/err" || fail "the odd line was not reported: $(cat "$tmp/err")"
+
+# an option that takes one value given twice with different values is refused
+# (the last --from won); logs with no line of the tool's (empty, or the wrong
+# --from) are bad input, not an empty trace
+bad "import --from twice" "--from given twice with different values ('strace' and 'perf')" trace import --from strace --from perf "$tmp/odd.strace" -o "$tmp/x.mvt"
+bad "import --sample twice" "--sample given twice" trace import --from lackey --sample 2 --sample 3 "$tmp/bad.lackey" -o "$tmp/x.mvt"
+bad "import --window twice" "--window given twice" trace import --from lackey --window 0:5 --window 1:5 "$tmp/bad.lackey" -o "$tmp/x.mvt"
+: >"$tmp/empty.log"
+bad "import an empty strace log" "empty.log: empty" trace import --from strace "$tmp/empty.log" -o "$tmp/x.mvt"
+bad "import an empty lackey log" "empty.log: empty" trace import --from lackey "$tmp/empty.log" -o "$tmp/x.mvt"
+bad "import strace as perf" "none of the 2 lines read is a perf log line.*--from perf right" trace import --from perf "$tmp/odd.strace" -o "$tmp/x.mvt"
+bad "import strace as lackey" "none of the 2 lines read is a lackey log line" trace import --from lackey "$tmp/odd.strace" -o "$tmp/x.mvt"
+printf '\n\nnot a log line\n' >"$tmp/blank.log"   # blank lines are not "not understood", yet give no event
+bad "import no event" "blank.log: no event to import from its 3 lines" trace import --from strace "$tmp/blank.log" -o "$tmp/x.mvt"
+bad "import binary as perf" "is --from perf right" trace import --from perf "$tmp/empty.mvt" "$tmp/trunc.mvt" -o "$tmp/x.mvt"
+[ -e "$tmp/x.mvt" ] && fail "a refused import left its output"
 
 # a line over 1 MiB is read as its first 1 MiB, and that is reported
 { printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n100 1700000000.000002 getcwd("'

@@ -43,6 +43,8 @@ printf '{"runs": [{"mode": "a", "mode": "b"}]}' > dup.json
 printf '\xff\xfe' > binary.json
 printf '{"runs": [], "x": NaN}' > nan.json
 bad "missing.json: cannot read" missing.json -o out.html
+# an endless or binary input is refused as it is read, not taken into memory
+( ulimit -v 4000000; bad "/dev/zero: NUL byte at byte 0" /dev/zero -o out.html ) || exit 1
 bad "syntax.json:2:16: invalid JSON" syntax.json -o out.html
 bad "type.json: runs\[1\].counters.refs: expected a number" type.json -o out.html
 bad "short.json: runs\[0\].series.gauges.tasks: expected an array of [0-9]+ numbers" short.json -o out.html
@@ -52,8 +54,22 @@ bad "binary.json: not UTF-8" binary.json -o out.html
 bad "nan.json: invalid JSON: 'NaN'" nan.json -o out.html
 bad "the following arguments are required: -o" fs.json
 bad "--baseline 'hap': no run.*\(labels, which may hold commas: [^;]*; [^;]*; " fs.json -o out.html --baseline hap
-"$MV" report fs.json -o /nonexistent/dir/r.html 2>err; [ $? -eq 1 ] && grep -q "cannot write" err \
-    || die "unwritable output: $(cat err)"
+bad "-o '/nonexistent/dir/r.html': cannot write" fs.json -o /nonexistent/dir/r.html
+bad "-o '.': cannot write: it is a directory" fs.json -o .
+# the output is never one of the results (it was overwritten with the page), by any name
+cp lm.json in.json && ln -s in.json in-link.json
+bad "-o 'in.json' is the input 'in.json'" fs.json in.json -o in.json
+bad "-o 'in-link.json' is the input 'in.json'" in.json -o in-link.json
+cmp -s lm.json in.json || die "report overwrote its input"
+# a device is written through, not replaced by a regular file (as root, /dev/full
+# itself became one); a write that fails after the page is made is exit 1
+"$MV" report fs.json -o /dev/full 2>err; [ $? -eq 1 ] && grep -q "cannot write '/dev/full'" err \
+    || die "report -o /dev/full: exit status or message: $(cat err)"
+[ -c /dev/full ] || die "report -o /dev/full replaced the device"
+mkfifo fifo && { timeout 120 cat fifo > fifo.out & }
+"$MV" report fs.json -o fifo 2>err || die "report -o FIFO: $(cat err)"
+wait
+[ -p fifo ] && grep -q '</html>' fifo.out || die "report -o FIFO: the FIFO was replaced or the page not written through"
 
 # the page: deterministic, complete
 "$MV" report fs.json -o a.html --baseline pv 2>err || die "report failed: $(cat err)"

@@ -281,8 +281,8 @@ static void sel_metrics(const void *ctx, struct mv_metrics *out)
 }
 
 static const struct mv_control_def sel_controls[] = {
-    { "shadow", CTL_BOOL, "selective: switch to shadow paging (on) or nested paging (off) now" },
-    { NULL, 0, NULL },
+    { "shadow", CTL_BOOL, "selective: switch to shadow paging (on) or nested paging (off) now", 0 },
+    { NULL, 0, NULL, 0 },
 };
 
 static void sel_instruments(struct hv *h, struct mv_instruments *in)
