@@ -3,7 +3,10 @@
 # callgrind (repeatable to the instruction, unlike wall-clock time on a
 # shared machine). Runs memwalk twice under valgrind, with N references and
 # with 1, and prints (Ir(N) - Ir(1)) / (N - 1): the set-up and the prefault
-# cancel out.
+# cancel out. Valgrind tells the program its L2 cache is 256 KiB, so
+# MEMVIRT_PREFETCH=auto prefetches under it where a real run on a host
+# with a bigger L2 would not: pass MEMVIRT_PREFETCH=off (or on) in the
+# environment to count what a real run does.
 #
 #   bench/instr_per_ref.sh MEMVIRT MODE N [--param k=v ...]
 # e.g. bench/instr_per_ref.sh build/memvirt native 300000 --param memwalk.ws_mb=64

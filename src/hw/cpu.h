@@ -245,14 +245,16 @@ void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
  * whose L2 holds l2_frames; warning[] gets a one-line warning or "". */
 uint64_t cpu_prefetch_choose(const char *env, uint64_t l2_frames, char *warning, size_t n);
 uint64_t cpu_prefetch_threshold(void);   /* the choice made at start */
-/* Asked once for a batch of references: it also settles which walk the
- * pages are peeked for. */
-void cpu_prefetch_walk(struct cpu *c, enum cpu_walk w);
+/* Forget the memos (at a flush of what they were read through). */
 static inline void cpu_prefetch_forget(struct pf_memo *memo)
 {
     for (unsigned i = 0; i < PF_MEMOS; i++)
         memo[i].key = UINT64_MAX;
 }
+/* Peek for walk w from now on (the memos and pending entries forgotten). */
+void cpu_prefetch_walk(struct cpu *c, enum cpu_walk w);
+/* Asked once for a batch of references: it also settles which walk the
+ * pages are peeked for. */
 static inline int cpu_prefetching(struct cpu *c)
 {
     if (c->mem->backed <= c->pf.backed)
