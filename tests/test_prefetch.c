@@ -97,6 +97,47 @@ static void test_flush_forgets_the_memo(void **state)
     finish(t, p);
 }
 
+/* A level-3 entry naming a level-2 table that holds nothing yet (linked,
+ * never written: pmem backs it at its first write) leaves the memo of its
+ * slot as it was: the peek of another region in the same slot once made
+ * the memo hold no table under the old region's key, and the next peek
+ * there read through a null pointer. */
+static void empty_pd(const char *mode)
+{
+    const char *const params[] = { "guest.ram_mb=256", NULL };
+    struct tmachine *t = tm_boot_params(mode, "memwalk", params);
+    struct task *p = touch_all(t);
+    struct kernel *k = &t->m.k;
+    struct cpu *c = this_cpu(k);
+    c->pf.backed = 0;
+    assert_true(cpu_prefetching(c));
+    const uint64_t B = A + ((uint64_t)PF_MEMOS << 30);   /* B's region shares A's memo */
+    const uint64_t *leaf, *ept, *want;
+    cpu_prefetch_targets(c, A, &want, &ept);
+    assert_non_null(want);
+    unsigned idx;
+    assert_int_not_equal(pmd_table(k, p->mm, B, 1, &idx), 0);
+    cpu_prefetch_targets(c, B, &leaf, &ept);
+    assert_null(leaf);
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, want);
+    user_prefetch(k, B + PAGE_SIZE);
+    user_prefetch(k, A + PAGE_SIZE);
+    finish(t, p);
+}
+
+static void test_empty_level2_table_native(void **state)
+{
+    (void)state;
+    empty_pd("native");
+}
+
+static void test_empty_level2_table_nested(void **state)
+{
+    (void)state;
+    empty_pd("hap");
+}
+
 /* The EPT entry mapping gfn, found by walk() over the EPT. */
 static const uint64_t *ept_entry_of(struct cpu *c, uint64_t gfn)
 {
@@ -156,6 +197,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_native_peek_finds_the_leaf_entry),
         cmocka_unit_test(test_flush_forgets_the_memo),
+        cmocka_unit_test(test_empty_level2_table_native),
+        cmocka_unit_test(test_empty_level2_table_nested),
         cmocka_unit_test(test_nested_peek_finds_guest_and_ept_entries),
         cmocka_unit_test(test_nested_peek_with_2m_ept_pages),
     };

@@ -280,6 +280,7 @@ void cpu_invept(struct cpu *c)
     if (!c->nested.enabled)
         return;
     cpu_prefetch_forget(c->pf.e);
+    cpu_prefetch_forget(c->pf.g);   /* a 2D peek found the guest's through the EPT */
     pwc_flush_all(&c->nested.ept_pwc);
     if (c->nested.ntlb_on)
         tlb_flush_all(&c->nested.ntlb);

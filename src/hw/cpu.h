@@ -75,8 +75,9 @@ struct vmm_ops {
 /* cpu_prefetch()'s state, which means nothing to the simulation. A memo
  * is the host words of the level-2 table that the last peek went through,
  * for the 1 GiB region `key` of the space under `root` (key UINT64_MAX:
- * none). The guest's is forgotten at every flush of the paging-structure
- * caches, the EPT's at INVEPT. A memo, or a pending entry, can outlive its
+ * none). The guest's are forgotten at every flush of the paging-structure
+ * caches and at INVEPT (a 2D peek found them through the EPT), the EPT's
+ * at INVEPT. A memo is taken only for a table that holds something. A memo, or a pending entry, can outlive its
  * table: pmem reuses a freed table's host page but never frees it while
  * the machine lives, so a stale one reads another table's words, which
  * only misdirects a prefetch. */

@@ -86,10 +86,10 @@ static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cp
                 return NULL;
             t = pte_frame(e);
         }
-        if (!(mo->pd = words(m, t)))
+        const uint64_t *pd = words(m, t);
+        if (!pd)                 /* an empty table: the memo keeps what it had */
             return NULL;
-        mo->key = gpa >> 30;
-        mo->root = c->nested.eptp;
+        *mo = (struct pf_memo){ .pd = pd, .key = gpa >> 30, .root = c->nested.eptp };
     }
     const uint64_t *e2 = &mo->pd[pt_index(gpa, 2)];
     if (!ept_present(*e2))
@@ -135,10 +135,10 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
             t = pte_frame(e);
         }
         uint64_t mfn = table_frame(c, t, walk);
-        if (mfn == UINT64_MAX || !(mo->pd = words(m, mfn)))
+        const uint64_t *pd = mfn == UINT64_MAX ? NULL : words(m, mfn);
+        if (!pd)                 /* an empty table: the memo keeps what it had */
             return NULL;
-        mo->key = va >> 30;
-        mo->root = root;
+        *mo = (struct pf_memo){ .pd = pd, .key = va >> 30, .root = root };
     }
     pte_t e = mo->pd[pt_index(va, 2)];
     if (!pte_present(e) || pte_leaf(e, 2))
