@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -68,6 +69,20 @@ static char *default_hello(void)
 }
 
 enum { O_VERIFY = 100, O_CPU, O_REPS, O_HELLO, O_HELP };
+
+/* Can path be executed: a regular file we may run (a directory passes
+ * access(X_OK) too)? Else errno says why. */
+static int runnable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st))
+        return 0;
+    if (!S_ISREG(st.st_mode)) {
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+        return 0;
+    }
+    return !access(path, X_OK);
+}
 
 int cmd_calibrate(int argc, char **argv)
 {
@@ -132,7 +147,7 @@ int cmd_calibrate(int argc, char **argv)
         mv_error("calibrate: unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    if (hello && access(hello, X_OK)) {   /* the program asked for, not the default: bad input */
+    if (hello && !runnable(hello)) {   /* the program asked for, not the default: bad input */
         mv_error("calibrate: --hello '%s': cannot run it: %s", hello, strerror(errno));
         return EXIT_USAGE;
     }
@@ -157,7 +172,7 @@ int cmd_calibrate(int argc, char **argv)
         return EXIT_USAGE;
     char *def_hello = hello ? NULL : default_hello();
     cal.hello = hello ? hello : def_hello;
-    if (!cal.hello || access(cal.hello, X_OK))
+    if (!cal.hello || !runnable(cal.hello))
         calib_log(&cal, "note: %s is not an executable; fork+execve will not be measured\n",
                   cal.hello ? cal.hello : "memvirt-hello");
 

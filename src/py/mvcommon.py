@@ -44,16 +44,37 @@ def _is_stream(st):
     return st is not None and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode))
 
 
+def _sticky_denies(target, st):
+    """Would replacing target (a regular file) fail for the sticky bit of its
+    directory? There only the file's owner, the directory's owner or root
+    may replace an entry (as lib/outfile.c's sticky_denies)."""
+    me = os.geteuid()
+    if me == 0 or st.st_uid == me:
+        return False
+    try:
+        ds = os.stat(os.path.dirname(target) or ".")
+    except OSError:
+        return False
+    return bool(ds.st_mode & stat.S_ISVTX) and ds.st_uid != me
+
+
 def check_outputs(outputs, inputs=()):
     """Check every (option, path) output before any work, as the C commands
     check theirs (src/lib/outfile.c): a directory, a missing or unwritable
-    directory, anything but a regular file, device or FIFO, two outputs that
-    are one file, or an output that is one of the inputs is bad input
-    (InputError naming the option and the path)."""
+    directory, anything but a regular file, device or FIFO, a file in a
+    sticky directory that neither it nor the directory is ours, two outputs
+    that are one file, or an output that is one of the inputs is bad input
+    (InputError naming the option and the path). '-' is standard output."""
     seen = []
     for opt, path in outputs:
         if not path:
-            raise InputError(f"{opt}: empty file name")
+            raise InputError(f"{opt}: empty file name (use '-' for standard output)")
+        if path == "-":
+            for other_opt, other_path, other in seen:
+                if other == "-":
+                    raise InputError(f"{other_opt} '-' and {opt} '-' are the same file: give each output its own")
+            seen.append((opt, path, "-"))
+            continue
         if path.endswith("/"):
             raise InputError(f"{opt} '{path}': cannot write: it names a directory")
         try:
@@ -67,6 +88,9 @@ def check_outputs(outputs, inputs=()):
         if st is not None and not os.access(path, os.W_OK):
             raise InputError(f"{opt} '{path}': cannot write: Permission denied")
         target = os.path.realpath(path)   # a new name through a dangling link: where the link leads
+        if st is not None and stat.S_ISREG(st.st_mode) and _sticky_denies(target, st):
+            raise InputError(f"{opt} '{path}': cannot replace it: its directory is sticky (as /tmp is) and "
+                             "neither the file nor the directory is yours")
         if not _is_stream(st):
             try:   # what the write will do: a temporary file beside the target
                 fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".memvirt.")
@@ -99,17 +123,18 @@ def write_atomic(path, data):
 def write_all_atomic(files):
     """Write every (path, data), bytes or text: a regular file (or a new
     name) to a temporary file beside it, renamed over it once all are
-    written; a device or FIFO is written through, never replaced; symbolic
-    links are followed. A failure leaves no regular file changed and no
-    temporary behind, and raises OSError naming the path."""
+    written; a device or FIFO is written through, never replaced; '-' is
+    standard output; symbolic links are followed. A failure leaves no
+    regular file changed and no temporary behind, and raises OSError naming
+    the path."""
     staged, streams = [], []
     path = files[0][0] if files else ""
     mask = os.umask(0)
     os.umask(mask)
     try:
         for path, data in files:
-            st = _stat(path)
-            if _is_stream(st):
+            st = None if path == "-" else _stat(path)
+            if path == "-" or _is_stream(st):
                 streams.append((path, data))
                 continue
             target = os.path.realpath(path)
@@ -119,8 +144,14 @@ def write_all_atomic(files):
             with os.fdopen(fd, "wb") as f:
                 f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         for path, data in streams:
+            raw = data if isinstance(data, bytes) else data.encode("utf-8")
+            if path == "-":
+                sys.stdout.flush()
+                sys.stdout.buffer.write(raw)
+                sys.stdout.buffer.flush()
+                continue
             with open(path, "wb") as f:
-                f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+                f.write(raw)
         for tmp, target in staged:
             path = target
             os.replace(tmp, target)

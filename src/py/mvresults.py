@@ -117,7 +117,13 @@ def load(path):
     chunks, size = [], 0
     try:
         with open(path, "rb") as f:
-            limit = float("inf") if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else RESULT_MAX
+            if stat.S_ISREG(os.fstat(f.fileno()).st_mode):   # finite: read it once, hold it once
+                raw = f.read()
+                nul = raw.find(b"\0")
+                if nul >= 0:
+                    raise InputError(f"{path}: NUL byte at byte {nul}: not a JSON result")
+                return parse(path, raw)
+            limit = RESULT_MAX
             while chunk := f.read(1 << 20):
                 nul = chunk.find(b"\0")
                 if nul >= 0:

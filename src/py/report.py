@@ -432,7 +432,7 @@ def main(argv):
     p = Parser(CMD, description="one self-contained HTML page from memvirt result files",
                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("results", nargs="+", metavar="RESULT.json")
-    p.add_argument("-o", "--output", required=True, metavar="report.html")
+    p.add_argument("-o", "--output", required=True, metavar="report.html", help="the page ('-': standard output)")
     p.add_argument("--baseline", metavar="RUN", help="label, mode or column number of the baseline column "
                    "(default: the first native run, else the first run)")
     p.add_argument("--title", default="memvirt report")

@@ -112,6 +112,9 @@ expect_bad "calibrate: --verify twice" "--verify given twice with different valu
 expect_bad "calibrate: --reps twice" "--reps given twice" calibrate --reps 5 --reps 7 --verify "$tmp/bad.profile"
 expect_bad "calibrate: --hello not a program" "--hello '$tmp/no-hello': cannot run it" \
     calibrate --hello "$tmp/no-hello" --verify "$tmp/bad.profile"
+# a directory passes access(X_OK) but cannot be run either
+expect_bad "calibrate: --hello a directory" "--hello '$tmp': cannot run it: Is a directory" \
+    calibrate --hello "$tmp" --verify "$tmp/bad.profile"
 [ -e "$tmp/no" ] && fail "calibrate created a directory"
 "$MV" calibrate --help >"$tmp/help" 2>&1 || fail "calibrate --help failed"
 grep -q -- "--verify PROFILE" "$tmp/help" || fail "calibrate --help does not describe --verify"

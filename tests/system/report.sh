@@ -70,6 +70,19 @@ mkfifo fifo && { timeout 120 cat fifo > fifo.out & }
 "$MV" report fs.json -o fifo 2>err || die "report -o FIFO: $(cat err)"
 wait
 [ -p fifo ] && grep -q '</html>' fifo.out || die "report -o FIFO: the FIFO was replaced or the page not written through"
+# '-' is standard output, as for the C commands (it was a file named '-')
+"$MV" report fs.json -o - >stdout.html 2>err || die "report -o -: $(cat err)"
+[ ! -e ./- ] && grep -q '</html>' stdout.html || die "report -o -: the page did not go to standard output"
+# another user's file in a sticky directory cannot be replaced: refused before
+# the page is made (exit 2), as the C commands refuse it
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p sticky && chmod 1777 sticky && chmod o+rx . "$tmp" && chmod o+r fs.json
+    echo old >sticky/r.html && chmod 666 sticky/r.html
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$MV" report fs.json -o sticky/r.html 2>err
+    rc=$?
+    [ $rc -eq 2 ] && grep -q "sticky" err || die "report into a sticky directory: exit $rc: $(cat err)"
+    [ "$(cat sticky/r.html)" = old ] || die "report into a sticky directory: the file changed"
+fi
 
 # the page: deterministic, complete
 "$MV" report fs.json -o a.html --baseline pv 2>err || die "report failed: $(cat err)"
