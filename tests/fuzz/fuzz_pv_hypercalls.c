@@ -9,7 +9,8 @@
  *   a kernel's building of a new table chain (plain writes, read-only, pin),
  *   multicall (nested too), ptcache_op, a re-issue of a call that was
  *   preempted and returned to the guest, stores (ptwr) and loads, MOV CR3,
- *   user accesses and the page faults they raise, TLB-flush instructions,
+ *   user accesses (each after the host prefetch's peek at the tables) and
+ *   the page faults they raise, TLB-flush instructions,
  *   DMA by the NIC and the disk with rings the guest programmed,
  * with machine frames drawn from sets that matter (the guest's own frames,
  * its live tables, the kernel's, frames beyond memory, INVALID_MFN, I/O
@@ -200,6 +201,7 @@ static int setup(struct fz *f, struct in *in)
     f->h = f->m.hv;
     f->x = XEN(f->h);
     f->c = &f->m.cpu;
+    f->c->pf.backed = 0;   /* the host prefetch on, whatever the tables' size */
     struct kernel *k = &f->m.k;
 
     for (unsigned i = 0; i < NPOOL; i++)
@@ -582,6 +584,8 @@ static void op(struct fz *f, struct in *in)
     case 10: case 11: {                            /* a user access, and its fault */
         uint64_t va = pick_va(f, in), mfn;
         enum access acc = (enum access)(u8(in) % 3);
+        if (cpu_prefetching(f->c))   /* the host prefetch peeks at the hostile tables first */
+            cpu_prefetch(f->c, va);
         uint32_t pfec = cpu_access(f->c, va, acc, &mfn);
         if (pfec)
             rc = cpu_raise_pf(f->c, va, pfec, &mfn);
