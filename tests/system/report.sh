@@ -78,7 +78,10 @@ wait
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     mkdir -p sticky && chmod 1777 sticky && chmod o+rx . "$tmp" && chmod o+r fs.json
     echo old >sticky/r.html && chmod 666 sticky/r.html
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$MV" report fs.json -o sticky/r.html 2>err
+    # the scripts from where that user can read them (the checkout may be private)
+    mkdir -p py && cp -r "$SRC/src/py/." py/ && chmod -R o+rX py
+    MEMVIRT_PYDIR="$tmp/py" setpriv --reuid=65534 --regid=65534 --clear-groups "$MV" report fs.json \
+        -o sticky/r.html 2>err
     rc=$?
     [ $rc -eq 2 ] && grep -q "sticky" err || die "report into a sticky directory: exit $rc: $(cat err)"
     [ "$(cat sticky/r.html)" = old ] || die "report into a sticky directory: the file changed"
