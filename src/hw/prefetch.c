@@ -20,8 +20,8 @@
 #include "hw/cpu.h"
 #include "hw/ept.h"
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* The threshold, chosen once at start. */
