@@ -191,12 +191,36 @@ static void test_flushes(void **state)
     assert_int_equal(look(&p, VA, 2, &t), 2);
     assert_int_equal(t, 7);
     pwc_destroy(&p);
+
+    /* a flush of everything leaves the cache as new: filled again, it
+     * takes the lowest slots and evicts in recency order (70 entries: the
+     * empty-slot bitmap's second word too) */
+    pwc_init(&p, 0, 0, 70);
+    for (int round = 0; round < 2; round++) {
+        for (uint64_t i = 0; i < 70; i++)
+            pwc_insert(&p, 2, VA + (i << 21), 1, 1000 + i, 0);
+        for (uint64_t i = 0; i < 70; i++) {
+            assert_int_equal(look(&p, VA + (i << 21), 1, &t), 1);
+            assert_int_equal(t, 1000 + i);
+            assert_int_equal(pwc_find(&p.lvl[2], pwc_tag(2, VA + (i << 21), 1)), (long)i);
+        }
+        pwc_insert(&p, 2, VA + (70ull << 21), 1, 2000, 0);   /* evicts the least recent: entry 0 */
+        assert_int_equal(look(&p, VA, 1, NULL), 4);
+        assert_int_equal(look(&p, VA + (70ull << 21), 1, &t), 1);
+        assert_int_equal(p.lvl[2].valid, 70);
+        pwc_flush_all(&p);
+        assert_int_equal(p.lvl[2].valid, 0);
+        for (uint64_t i = 0; i <= 70; i++)
+            assert_int_equal(look(&p, VA + (i << 21), 1, NULL), 4);
+    }
+    pwc_destroy(&p);
 }
 
 /* Every valid slot is in its tag's index chain (pwc.h). A slot taken out
  * of its chain behind the cache's back must stop the program at the next
- * eviction or flush that looks for it (an assertion), not walk off the
- * chain. In a child, since the assertion aborts. */
+ * eviction or PCID flush that looks for it (an assertion), not walk off
+ * the chain. (A flush of everything empties the index at once and looks
+ * for nothing.) In a child, since the assertion aborts. */
 static void test_broken_index_chain_is_caught(void **state)
 {
     (void)state;
@@ -213,7 +237,7 @@ static void test_broken_index_chain_is_caught(void **state)
         if (i < 0)
             _exit(3);                          /* the set-up itself failed */
         c->hidx[pwc_hslot(c, c->tag[i])] = c->hnext[i];   /* unlink it */
-        pwc_flush_all(&p);                     /* looks for it in its chain */
+        pwc_flush_pcid(&p, 1);                 /* looks for it in its chain */
         _exit(0);
     }
     int st;

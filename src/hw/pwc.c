@@ -69,12 +69,28 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
     c->perms[v] = perms;
 }
 
+/* Empty c at once, as pwc_init leaves it: no tag, empty chains, the
+ * recency list the sentinel alone, every slot empty. */
+static void reset(struct pwc_cache *c)
+{
+    memset(c->tag, 0, c->n * sizeof *c->tag);
+    memset(c->hidx, 0, (c->hmask + 1) * sizeof *c->hidx);
+    c->prev[c->n] = c->next[c->n] = (uint16_t)c->n;
+    for (uint32_t i = 0; i < c->n; i += 64)
+        c->empty[i / 64] = c->n - i >= 64 ? ~0ull : (1ull << (c->n - i)) - 1;
+    c->valid = 0;
+}
+
 static void flush(struct pwc *p, int all, uint16_t pcid)
 {
     for (unsigned l = 2; l <= 4; l++) {
         struct pwc_cache *c = &p->lvl[l];
         if (!c->valid)
             continue;
+        if (all) {
+            reset(c);
+            continue;
+        }
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
                 pwc_hindex_del(c, i);
