@@ -442,6 +442,14 @@ static void shadow_corruptions(const char *mode)
     pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g);
     pmem_write(m, st, i, se);
     assert_true(hv_ok(t));
+    /* a present-entry count that disagrees with the shadow table (sp_zap
+     * stops its scan by it) */
+    struct shadow_page *ssp = sp_of_smfn(s, st);
+    assert_non_null(ssp);
+    ssp->npresent++;
+    assert_false(hv_ok(t));
+    ssp->npresent--;
+    assert_true(hv_ok(t));
     /* a pointer to a frame that is no linked shadow page */
     uint64_t l2s = t->m.cpu.hw_root;
     for (unsigned l = 4; l > 2; l--)

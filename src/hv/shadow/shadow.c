@@ -81,6 +81,7 @@ void sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v)
     pte_t old = pmem_read(s->h->mem, sp->smfn, idx);
     if (old == v)
         return;
+    sp->npresent = sp->npresent + (uint32_t)pte_present(v) - (uint32_t)pte_present(old);
     if (s->protect) {
         count_writable(s, old, sp->level, -1);
         count_writable(s, v, sp->level, +1);
@@ -213,12 +214,13 @@ void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shad
 
 void sp_zap(struct shadow *s, struct shadow_page *sp)
 {
-    /* only present entries need unlinking (an unbacked table has none);
-     * sp's frame stays sp's, and backed, until the end of its zap. Eight
-     * entries at a time are passed over when none is present (an unlink
-     * only ever clears entries, so none of them can become present). */
+    /* only present entries need unlinking (an unbacked table has none),
+     * and the scan stops at the last of them; sp's frame stays sp's, and
+     * backed, until the end of its zap. Eight entries at a time are passed
+     * over when none is present (an unlink only ever clears entries, so
+     * none of them can become present). */
     const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
-    for (unsigned i = 0; t && i < PTRS_PER_TABLE; i += 8) {
+    for (unsigned i = 0; t && sp->npresent && i < PTRS_PER_TABLE; i += 8) {
         if (!((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) &
               _PAGE_PRESENT))
             continue;
@@ -226,6 +228,8 @@ void sp_zap(struct shadow *s, struct shadow_page *sp)
             if (pte_present(t[j]))
                 sp_unlink(s, sp, j);
     }
+    MV_ASSERT(!sp->npresent, "shadow page %#llx: %u present entries left after its zap",
+              (unsigned long long)sp->smfn, sp->npresent);
     while (sp->nparent) {
         struct sp_parent p = sp->parent[--sp->nparent];
         struct shadow_page *parent = sp_of_smfn(s, p.smfn);

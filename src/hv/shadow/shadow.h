@@ -56,6 +56,8 @@ struct shadow_page {
     uint64_t lru;        /* roots: stamp of the last CR3 load */
     struct sp_parent *parent;
     uint32_t nparent, capparent;
+    uint32_t npresent;   /* present entries in the shadow table: sp_set keeps the count (the
+                            MMU's A/D updates never change presence); shadow_check verifies it */
     struct shadow_page *hnext;   /* hash chain */
 };
 

@@ -66,6 +66,14 @@ static int check_page(struct shadow *s, struct shadow_page *sp, int vs_guest, ch
         return -1;
     }
     const uint64_t *t = pmem_table_peek(h->mem, sp->smfn);
+    uint32_t present = 0;
+    for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++)
+        present += pte_present(t[i]);
+    if (present != sp->npresent) {
+        snprintf(msg, len, "shadow L%u page %#llx holds %u present entries, its count says %u", sp->level,
+                 (unsigned long long)sp->smfn, present, sp->npresent);
+        return -1;
+    }
     for (unsigned i = 0; t && i < PTRS_PER_TABLE; i++) {
         pte_t se = t[i];
         if (!pte_present(se))
