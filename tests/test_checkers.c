@@ -448,7 +448,22 @@ static void shadow_corruptions(const char *mode)
     assert_non_null(ssp);
     ssp->npresent++;
     assert_false(hv_ok(t));
-    ssp->npresent--;
+    ssp->npresent -= 2;                 /* too few: a zap would stop early */
+    assert_false(hv_ok(t));
+    ssp->npresent++;
+    assert_true(hv_ok(t));
+    /* a parent record that does not point back (a zap unlinks by them),
+     * beside the right one, so that every parent entry is still listed */
+    assert_true(ssp->nparent > 0);
+    if (ssp->capparent <= ssp->nparent) {
+        ssp->parent = realloc(ssp->parent, (ssp->nparent + 1) * sizeof *ssp->parent);
+        assert_non_null(ssp->parent);
+        ssp->capparent = ssp->nparent + 1;
+    }
+    ssp->parent[ssp->nparent] = (struct sp_parent){ ssp->parent[0].smfn, (uint16_t)(ssp->parent[0].idx ^ 1) };
+    ssp->nparent++;
+    assert_false(hv_ok(t));
+    ssp->nparent--;
     assert_true(hv_ok(t));
     /* a pointer to a frame that is no linked shadow page */
     uint64_t l2s = t->m.cpu.hw_root;

@@ -210,6 +210,8 @@ static void test_flushes(void **state)
         assert_int_equal(p.lvl[2].valid, 70);
         pwc_flush_all(&p);
         assert_int_equal(p.lvl[2].valid, 0);
+        for (uint32_t b = 0; b <= p.lvl[2].hmask; b++)   /* every index chain empty */
+            assert_int_equal(p.lvl[2].hidx[b], 0);
         for (uint64_t i = 0; i <= 70; i++)
             assert_int_equal(look(&p, VA + (i << 21), 1, NULL), 4);
     }

@@ -41,6 +41,12 @@ static inline uint64_t pte_frame(pte_t e) { return (e & PTE_FRAME_MASK) >> PAGE_
 static inline pte_t pte_make(uint64_t frame, uint64_t flags) { return (frame << PAGE_SHIFT) | flags; }
 static inline int pte_present(pte_t e) { return (e & _PAGE_PRESENT) != 0; }
 static inline int pte_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl <= 3 && (e & _PAGE_PSE)); }
+/* Is none of the eight entries t[0..7] present? (scans that pass over
+ * empty stretches of a table eight entries at a time) */
+static inline int pte_none_present8(const pte_t *t)
+{
+    return !pte_present(t[0] | t[1] | t[2] | t[3] | t[4] | t[5] | t[6] | t[7]);
+}
 
 /* Canonical 48-bit user half and kernel half. */
 #define VA_BITS 48

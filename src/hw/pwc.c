@@ -92,7 +92,7 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
             continue;
         }
         for (uint32_t i = 0; i < c->n; i++)
-            if (c->tag[i] && (all || ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu))) {
+            if (c->tag[i] && ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu)) {
                 pwc_hindex_del(c, i);
                 pwc_list_unlink(c, i);
                 c->tag[i] = 0;

@@ -215,14 +215,14 @@ void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shad
 void sp_zap(struct shadow *s, struct shadow_page *sp)
 {
     /* only present entries need unlinking (an unbacked table has none),
-     * and the scan stops at the last of them; sp's frame stays sp's, and
-     * backed, until the end of its zap. Eight entries at a time are passed
-     * over when none is present (an unlink only ever clears entries, so
-     * none of them can become present). */
+     * and the scan stops once the count of them is down to 0 (at the end
+     * of that block of eight); sp's frame stays sp's, and backed, until the
+     * end of its zap. Eight entries at a time are passed over when none is
+     * present (an unlink only ever clears entries, so none of them can
+     * become present). */
     const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
     for (unsigned i = 0; t && sp->npresent && i < PTRS_PER_TABLE; i += 8) {
-        if (!((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) &
-              _PAGE_PRESENT))
+        if (pte_none_present8(&t[i]))
             continue;
         for (unsigned j = i; j < i + 8; j++)
             if (pte_present(t[j]))

@@ -97,8 +97,7 @@ static void sync_page(struct shadow *s, struct shadow_page *sp)
          * again each time round), eight at a time where none is */
         const uint64_t *t = pmem_table_peek(s->h->mem, sp->smfn);
         while (t && i < PTRS_PER_TABLE && !pte_present(t[i])) {
-            if (!(i & 7) && !((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) &
-                              _PAGE_PRESENT))
+            if (!(i & 7) && pte_none_present8(&t[i]))
                 i += 8;
             else
                 i++;
