@@ -78,9 +78,9 @@ static int check_page(struct shadow *s, struct shadow_page *sp, int vs_guest, ch
      * entry points here (a zap unlinks by them) */
     for (uint32_t p = 0; p < sp->nparent; p++) {
         const struct shadow_page *parent = sp_of_smfn(s, sp->parent[p].smfn);
-        pte_t pe = parent ? pmem_read(h->mem, parent->smfn, sp->parent[p].idx) : 0;
-        if (!parent || parent->level != sp->level + 1 || sp->parent[p].idx >= PTRS_PER_TABLE ||
-            !pte_present(pe) || pte_frame(pe) != sp->smfn) {
+        unsigned idx = sp->parent[p].idx;   /* checked before it indexes the parent's table */
+        pte_t pe = parent && idx < PTRS_PER_TABLE ? pmem_read(h->mem, parent->smfn, idx) : 0;
+        if (!parent || parent->level != sp->level + 1 || !pte_present(pe) || pte_frame(pe) != sp->smfn) {
             snprintf(msg, len, "shadow L%u page %#llx: parent record %u (%#llx entry %u) does not point to it",
                      sp->level, (unsigned long long)sp->smfn, p, (unsigned long long)sp->parent[p].smfn,
                      sp->parent[p].idx);
