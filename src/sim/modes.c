@@ -52,12 +52,11 @@ static const struct mv_control_def *find_def(const struct mv_control_def *defs, 
 
 const struct mv_control_def *mode_control(const struct mode_def *md, const char *name)
 {
-    const struct mv_control_def *d = NULL;
-    if (md->pm && (md->pm->features & PM_PTCACHE))
-        d = find_def(ptcache_controls, name);
-    if (!d && md->pm)
-        d = find_def(md->pm->controls, name);
-    return d;
+    const struct mv_control_def *d;
+    for (unsigned i = 0; (d = mode_control_at(md, i)); i++)
+        if (!strcmp(d->name, name))
+            return d;
+    return NULL;
 }
 
 const struct mv_control_def *mode_control_at(const struct mode_def *md, unsigned i)
