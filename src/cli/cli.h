@@ -40,6 +40,11 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
  * argv[optind - 1]: unknown, missing its value, or given a value it does not
  * take. Returns -1. */
 int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
+/* An option that takes one value (opt, as the user writes it), given
+ * again: taken only with the same value. 0 with *slot = value, or -1 after
+ * one message ("CMD: OPT given twice with different values ...", without
+ * the prefix when cmd is NULL). */
+int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value);
 /* Until called again: on SIGINT/SIGTERM/SIGHUP unlink tmp_path and kill the
  * process group `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>

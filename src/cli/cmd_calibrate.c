@@ -102,15 +102,15 @@ int cmd_calibrate(int argc, char **argv)
         /* an option that takes one value, given again: only with the same value */
         const char **once = c == O_VERIFY ? &verify : c == O_HELLO ? &hello : c == O_CPU ? &cpu_arg
                           : c == O_REPS ? &reps_arg : NULL;
-        if (once && *once && strcmp(*once, optarg)) {
+        if (once) {
             const struct option *o = opts;
             while (o->val != c)
                 o++;
-            mv_error("calibrate: --%s given twice with different values ('%s' and '%s')", o->name, *once, optarg);
-            return EXIT_USAGE;
+            char opt[32];
+            snprintf(opt, sizeof opt, "--%s", o->name);
+            if (cli_set_once("calibrate", opt, once, optarg))
+                return EXIT_USAGE;
         }
-        if (once)
-            *once = optarg;
         switch (c) {
         case 'o':
             if (out) {

@@ -99,13 +99,18 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv)
     return mv_error("%s: unknown option '%s' (see 'memvirt %s --help')", cmd, arg, cmd);
 }
 
-/* An option that takes one value, given again: only with the same value. */
-static int set_once(const char **slot, const char *value, const char *opt)
+int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value)
 {
     if (*slot && strcmp(*slot, value))
-        return mv_error("%s given twice with different values ('%s' and '%s')", opt, *slot, value);
+        return mv_error("%s%s%s given twice with different values ('%s' and '%s')", cmd ? cmd : "", cmd ? ": " : "",
+                        opt, *slot, value);
     *slot = value;
     return 0;
+}
+
+static int set_once(const char **slot, const char *value, const char *opt)
+{
+    return cli_set_once(NULL, opt, slot, value);
 }
 
 /* --param k=v given twice for the same k: only with the same value. */

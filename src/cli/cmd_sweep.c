@@ -143,16 +143,10 @@ int cmd_sweep(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
-        case O_OUT: {   /* one value each: given again, only with the same one */
-            const char **slot = c == 'j' ? &jobs : &out;
-            if (*slot && strcmp(*slot, optarg)) {
-                mv_error("sweep: %s given twice with different values ('%s' and '%s')", c == 'j' ? "-j" : "--out",
-                         *slot, optarg);
+        case O_OUT:   /* one value each: given again, only with the same one */
+            if (cli_set_once("sweep", c == 'j' ? "-j" : "--out", c == 'j' ? &jobs : &out, optarg))
                 goto done;
-            }
-            *slot = optarg;
             break;
-        }
         case O_SET: sets[nsets++] = optarg; break;
         case O_LIST: list = 1; break;
         case O_SLURM: slurm = 1; break;

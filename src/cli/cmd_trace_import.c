@@ -42,12 +42,8 @@ int cmd_trace_import(int argc, char **argv)
         /* an option that takes one value, given again: only with the same value */
         const char **once = !more ? NULL : !strcmp(a, "--from") ? &from : !strcmp(a, "--sample") ? &sample_arg
                           : !strcmp(a, "--window") ? &window_arg : NULL;
-        if (once && *once && strcmp(*once, argv[i + 1])) {
-            mv_error("trace import: %s given twice with different values ('%s' and '%s')", a, *once, argv[i + 1]);
+        if (once && cli_set_once("trace import", a, once, argv[i + 1]))
             goto done;
-        }
-        if (once)
-            *once = argv[i + 1];
         if (!strcmp(a, "--from") && more) {
             from = argv[++i];
         } else if (!strcmp(a, "-o") && more) {

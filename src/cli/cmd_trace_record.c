@@ -158,11 +158,8 @@ int cmd_trace_record(int argc, char **argv)
         /* an option that takes one value, given again: only with the same value */
         const char **once = !more ? NULL : !strcmp(a, "--refs") ? &refs_arg : !strcmp(a, "--hold-ms") ? &hold_arg
                           : !strcmp(a, "--sample") ? &sample_arg : !strcmp(a, "--window") ? &window_arg : NULL;
-        if (once && *once && strcmp(*once, argv[i + 1]))
-            return mv_error("trace record: %s given twice with different values ('%s' and '%s')", a, *once,
-                            argv[i + 1]), EXIT_USAGE;
-        if (once)
-            *once = argv[i + 1];
+        if (once && cli_set_once("trace record", a, once, argv[i + 1]))
+            return EXIT_USAGE;
         if (!strcmp(a, "-o") && more) {
             if (out)
                 return mv_error("trace record: -o given twice ('%s' and '%s'): one trace per recording", out,
