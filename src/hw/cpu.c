@@ -4,8 +4,6 @@
 #include "hw/tlb_body.h"
 #include "hw/walk_tmpl.h"
 #include "lib/err.h"
-#include <stdlib.h>
-#include <string.h>
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)

@@ -77,10 +77,10 @@ struct vmm_ops {
  * for the 1 GiB region `key` of the space under `root` (key UINT64_MAX:
  * none). The guest's are forgotten at every flush of the paging-structure
  * caches and at INVEPT (a 2D peek found them through the EPT), the EPT's
- * at INVEPT. A memo is taken only for a table that holds something. A memo, or a pending entry, can outlive its
- * table: pmem reuses a freed table's host page but never frees it while
- * the machine lives, so a stale one reads another table's words, which
- * only misdirects a prefetch. */
+ * at INVEPT. A memo is taken only for a table that holds something. A
+ * memo, or a pending entry, can outlive its table: pmem reuses a freed
+ * table's host page but never frees it while the machine lives, so a stale
+ * one reads another table's words, which only misdirects a prefetch. */
 struct pf_memo {
     const uint64_t *pd;
     uint64_t key, root;

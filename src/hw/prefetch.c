@@ -63,7 +63,8 @@ void cpu_prefetch_walk(struct cpu *c, enum cpu_walk w)
     memset(c->pf.pending, 0, sizeof c->pf.pending);
 }
 
-/* The host words of a backed table frame, or NULL. */
+/* The host words of a backed table frame, or NULL (any frame number,
+ * UINT64_MAX too: pmem's frame index is bounds-checked, as pmem_read's). */
 static const uint64_t *words(const struct pmem *m, uint64_t frame)
 {
     uint64_t s = pmem_slot(m, frame);
@@ -126,16 +127,12 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
     if (va >> 30 != mo->key || root != mo->root) {
         uint64_t t = root;
         for (unsigned lvl = 4; lvl > 2; lvl--) {
-            uint64_t mfn = table_frame(c, t, walk);
-            if (mfn == UINT64_MAX || mfn >= m->nframes)
-                return NULL;
-            pte_t e = pmem_read(m, mfn, pt_index(va, lvl));
+            pte_t e = pmem_read(m, table_frame(c, t, walk), pt_index(va, lvl));
             if (!pte_present(e) || pte_leaf(e, lvl))
                 return NULL;
             t = pte_frame(e);
         }
-        uint64_t mfn = table_frame(c, t, walk);
-        const uint64_t *pd = mfn == UINT64_MAX ? NULL : words(m, mfn);
+        const uint64_t *pd = words(m, table_frame(c, t, walk));
         if (!pd)                 /* an empty table: the memo keeps what it had */
             return NULL;
         *mo = (struct pf_memo){ .pd = pd, .key = va >> 30, .root = root };
@@ -143,8 +140,7 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
     pte_t e = mo->pd[pt_index(va, 2)];
     if (!pte_present(e) || pte_leaf(e, 2))
         return NULL;
-    uint64_t mfn = table_frame(c, pte_frame(e), walk);
-    const uint64_t *leaf = mfn == UINT64_MAX ? NULL : words(m, mfn);
+    const uint64_t *leaf = words(m, table_frame(c, pte_frame(e), walk));
     return leaf ? leaf + pt_index(va, 1) : NULL;
 }
 

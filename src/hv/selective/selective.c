@@ -312,8 +312,8 @@ const struct paging_mode pm_selective = {
     .tick = sel_tick,
     .controls = sel_controls,
     .traps = {
-        .name = "selective", .tlb_fill = sel_tlb_fill, .walk_kind = sel_walk_kind, .g2m = sel_g2m, .store_traps = sel_store_traps,
-        .store = sel_store, .page_fault = sel_page_fault, .write_cr3 = sel_write_cr3, .tlb_flush = sel_tlb_flush,
+        .name = "selective", .tlb_fill = sel_tlb_fill, .walk_kind = sel_walk_kind, .g2m = sel_g2m,
+        .store_traps = sel_store_traps, .store = sel_store, .page_fault = sel_page_fault, .write_cr3 = sel_write_cr3, .tlb_flush = sel_tlb_flush,
     },
     .params = sel_groups,
 };
