@@ -251,8 +251,12 @@ int config_load_json_file(const char *path, struct sim_config *c, const struct m
     char *buf = NULL, *nul = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
-        if (len == cap)
-            buf = mv_realloc(buf, cap = cap ? cap * 2 : 1 << 16);
+        if (len == cap) {   /* doubling, but past the cap by one byte at most: that byte refuses the input */
+            size_t want = cap ? cap * 2 : (size_t)1 << 16;
+            if (max != SIZE_MAX && want > max + 1)
+                want = max + 1;
+            buf = mv_realloc(buf, cap = want);
+        }
         size_t n = fread(buf + len, 1, cap - len, f);
         nul = memchr(buf + len, 0, n);
         len += n;
