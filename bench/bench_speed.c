@@ -1,21 +1,27 @@
 /* bench_speed.c: simulation speed, `make bench`.
  *
  * For each stream, memvirt (engine_run, as `memvirt run` does) and the
- * reference loop (refloop.h: the least a TLB simulator must do) consume the
- * same references: the reference loop takes them from memwalk's own
+ * reference loops (refloop.h: the least a TLB simulator must do, and the
+ * least one that also models walk caches and a data cache must do) consume
+ * the same references: the reference loops take them from memwalk's own
  * generator, with the same parameters and seed. Each is timed in CPU time
  * of this process (other users of the machine's cores do not count), the
  * set-up (mapping and prefaulting the working set) excluded by subtracting
  * a one-reference run. Each row is measured --reps times, the two loops one
  * after the other, and the medians of the rates and of the per-repetition
  * ratios are printed. Rows:
- *   seq, random 64 MiB, random 1 GiB (native memvirt against the reference);
- *   hap on random 64 MiB and 1 GiB (hap against native memvirt: the 2D walk);
+ *   seq, random 64 MiB, random 1 GiB (native memvirt against both
+ *   reference loops, with the walk counts of each, so that the work
+ *   compared is seen to be the same);
+ *   hap on random 64 MiB and 1 GiB (hap against native memvirt: the 2D
+ *   walk; and the nested reference loop against the 1D one with walk
+ *   caches, the same ratio for a plain simulator of the same structures);
  *   forkstorm: CPU seconds per simulated minute, every registered mode.
  * Wall-clock and CPU timing belong here, never in unit tests.
  *
  *   bench_speed [--reps N] [--scale F] [--minutes M] [--rows seq,rand64,rand1g,hap,forkstorm]
- *   bench_speed --refloop PATTERN WS_MB REFS   (the reference loop alone, for callgrind)
+ *   bench_speed --refloop PATTERN WS_MB REFS [plain|walk-caches|2d]
+ *       (a reference loop alone, for callgrind; plain by default)
  */
 #include "lib/err.h"
 #include "refloop.h"
@@ -62,8 +68,8 @@ static void stream_config(struct sim_config *cfg, const struct stream *s, uint64
     config(cfg, "memwalk", kv);
 }
 
-/* memvirt on the stream: CPU seconds; *miss gets the TLB misses. */
-static double run_memvirt(const struct stream *s, uint64_t refs, const char *mode, uint64_t *miss)
+/* memvirt on the stream: CPU seconds; *n gets the walk counts. */
+static double run_memvirt(const struct stream *s, uint64_t refs, const char *mode, struct refloop_counts *n)
 {
     struct sim_config cfg;
     struct run_result res;
@@ -72,19 +78,21 @@ static double run_memvirt(const struct stream *s, uint64_t refs, const char *mod
     if (engine_run(&cfg, mode_find(mode), &res))
         exit(1);
     double t = cpu_now() - t0;
-    *miss = res.st.cnt[CNT_tlb_miss];
+    *n = (struct refloop_counts){ .refs = res.st.cnt[CNT_refs], .walks = res.st.cnt[CNT_tlb_miss],
+                                  .walk_refs = res.st.cnt[CNT_walk_refs],
+                                  .walk_cache_misses = res.st.cnt[CNT_walk_cache_miss] };
     run_result_free(&res);
     config_free(&cfg);
     return t;
 }
 
-/* The reference loop on the same references, from memwalk's generator. */
-static double run_ref(const struct stream *s, uint64_t refs, struct refloop_counts *n)
+/* A reference loop on the same references, from memwalk's generator. */
+static double run_ref(const struct stream *s, uint64_t refs, enum refloop_kind kind, struct refloop_counts *n)
 {
     struct sim_config cfg;
     stream_config(&cfg, s, refs);
     double t0 = cpu_now();
-    struct refloop *r = refloop_new();
+    struct refloop *r = refloop_new(kind);
     void *wl = cfg.wl->create(cfg.wl_cfg, cfg.seed);
     for (;;) {
         struct event ev;
@@ -116,41 +124,74 @@ static double median(double *v, unsigned n)
 
 #define MAX_REPS 15
 
-/* memvirt (mode) against the reference loop on one stream. */
+/* counts(refs) - counts(1): what the stream itself did. */
+static struct refloop_counts counts_sub(struct refloop_counts a, struct refloop_counts b)
+{
+    return (struct refloop_counts){ .refs = a.refs - b.refs, .walks = a.walks - b.walks,
+                                    .walk_refs = a.walk_refs - b.walk_refs,
+                                    .walk_cache_misses = a.walk_cache_misses - b.walk_cache_misses };
+}
+
+/* Native memvirt against both reference loops on one stream. */
 static void row_ref(const struct stream *s, unsigned reps)
 {
-    double rr[MAX_REPS], mr[MAX_REPS], q[MAX_REPS];
-    uint64_t miss1, missn;
-    struct refloop_counts c1, cn;
-    for (unsigned i = 0; i < reps; i++) {
-        double r = run_ref(s, s->refs, &cn) - run_ref(s, 1, &c1);
-        double m = run_memvirt(s, s->refs, "native", &missn) - run_memvirt(s, 1, "native", &miss1);
-        rr[i] = (double)(s->refs - 1) / r;
-        mr[i] = (double)(s->refs - 1) / m;
-        q[i] = mr[i] / rr[i];
-    }
+    double rr[MAX_REPS], cr[MAX_REPS], mr[MAX_REPS], q[MAX_REPS], qc[MAX_REPS];
+    struct refloop_counts a, b, rn, cn, mn;
     double n = (double)(s->refs - 1);
-    printf("| %-22s | %5.1f%% | %5.1f%% | %7.1f M/s | %7.1f M/s | %5.2f |\n", s->name,
-           100.0 * (double)(missn - miss1) / n, 100.0 * (double)(cn.walks - c1.walks) / n,
-           median(rr, reps) / 1e6, median(mr, reps) / 1e6, median(q, reps));
+    for (unsigned i = 0; i < reps; i++) {
+        double r = run_ref(s, s->refs, REFLOOP_PLAIN, &a) - run_ref(s, 1, REFLOOP_PLAIN, &b);
+        rn = counts_sub(a, b);
+        double c = run_ref(s, s->refs, REFLOOP_WALK_CACHES, &a) - run_ref(s, 1, REFLOOP_WALK_CACHES, &b);
+        cn = counts_sub(a, b);
+        double m = run_memvirt(s, s->refs, "native", &a) - run_memvirt(s, 1, "native", &b);
+        mn = counts_sub(a, b);
+        rr[i] = n / r;
+        cr[i] = n / c;
+        mr[i] = n / m;
+        q[i] = mr[i] / rr[i];
+        qc[i] = mr[i] / cr[i];
+    }
+    printf("| %-15s | %5.1f%% | %5.1f%% | %4.2f | %4.2f | %5.1f%% | %5.1f%% | %6.1f M/s | %6.1f M/s | %6.1f M/s "
+           "| %4.2f | %4.2f |\n",
+           s->name, 100.0 * (double)mn.walks / n, 100.0 * (double)rn.walks / n,
+           mn.walks ? (double)mn.walk_refs / (double)mn.walks : 0,
+           cn.walks ? (double)cn.walk_refs / (double)cn.walks : 0,
+           mn.walk_refs ? 100.0 * (double)mn.walk_cache_misses / (double)mn.walk_refs : 0,
+           cn.walk_refs ? 100.0 * (double)cn.walk_cache_misses / (double)cn.walk_refs : 0,
+           median(rr, reps) / 1e6, median(cr, reps) / 1e6, median(mr, reps) / 1e6, median(q, reps),
+           median(qc, reps));
     fflush(stdout);
 }
 
-/* hap against native memvirt on one stream. */
+/* hap against native memvirt on one stream, and the nested reference loop
+ * against the loop with walk caches (the same structures, written plainly). */
 static void row_hap(const struct stream *s, unsigned reps)
 {
-    double nr[MAX_REPS], hr[MAX_REPS], q[MAX_REPS];
-    uint64_t m1, mn;
+    double nr[MAX_REPS], hr[MAX_REPS], q[MAX_REPS], cr[MAX_REPS], dr[MAX_REPS], qr[MAX_REPS];
+    struct refloop_counts a, b, hn = { 0 }, dn = { 0 };
+    double n = (double)(s->refs - 1);
     for (unsigned i = 0; i < reps; i++) {
-        double t_n = run_memvirt(s, s->refs, "native", &mn) - run_memvirt(s, 1, "native", &m1);
-        double t_h = run_memvirt(s, s->refs, "hap", &mn) - run_memvirt(s, 1, "hap", &m1);
-        nr[i] = (double)(s->refs - 1) / t_n;
-        hr[i] = (double)(s->refs - 1) / t_h;
+        double t_n = run_memvirt(s, s->refs, "native", &a) - run_memvirt(s, 1, "native", &b);
+        double t_h = run_memvirt(s, s->refs, "hap", &a) - run_memvirt(s, 1, "hap", &b);
+        hn = counts_sub(a, b);
+        double t_c = run_ref(s, s->refs, REFLOOP_WALK_CACHES, &a) - run_ref(s, 1, REFLOOP_WALK_CACHES, &b);
+        double t_d = run_ref(s, s->refs, REFLOOP_2D, &a) - run_ref(s, 1, REFLOOP_2D, &b);
+        dn = counts_sub(a, b);
+        nr[i] = n / t_n;
+        hr[i] = n / t_h;
         q[i] = hr[i] / nr[i];
+        cr[i] = n / t_c;
+        dr[i] = n / t_d;
+        qr[i] = dr[i] / cr[i];
     }
-    printf("| %-22s | %5.1f%% | %7.1f M/s | %7.1f M/s | %5.2f |\n", s->name,
-           100.0 * (double)(mn - m1) / (double)(s->refs - 1), median(nr, reps) / 1e6,
-           median(hr, reps) / 1e6, median(q, reps));
+    printf("| %-15s | %5.1f%% | %4.2f | %4.2f | %5.1f%% | %5.1f%% | %6.1f M/s | %6.1f M/s | %4.2f "
+           "| %6.1f M/s | %6.1f M/s | %4.2f |\n",
+           s->name, 100.0 * (double)hn.walks / n, hn.walks ? (double)hn.walk_refs / (double)hn.walks : 0,
+           dn.walks ? (double)dn.walk_refs / (double)dn.walks : 0,
+           hn.walk_refs ? 100.0 * (double)hn.walk_cache_misses / (double)hn.walk_refs : 0,
+           dn.walk_refs ? 100.0 * (double)dn.walk_cache_misses / (double)dn.walk_refs : 0,
+           median(nr, reps) / 1e6, median(hr, reps) / 1e6, median(q, reps), median(cr, reps) / 1e6,
+           median(dr, reps) / 1e6, median(qr, reps));
     fflush(stdout);
 }
 
@@ -192,11 +233,24 @@ int main(int argc, char **argv)
     unsigned reps = 3;
     double scale = 1, minutes = 1;
     const char *rows = "seq,rand64,rand1g,hap,forkstorm";
-    if (argc == 5 && !strcmp(argv[1], "--refloop")) {
+    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "--refloop")) {
         const struct stream s = { "refloop", argv[2], (unsigned)atoi(argv[3]), strtoull(argv[4], NULL, 10) };
+        enum refloop_kind kind = REFLOOP_PLAIN;
+        if (argc == 6 && !strcmp(argv[5], "walk-caches"))
+            kind = REFLOOP_WALK_CACHES;
+        else if (argc == 6 && !strcmp(argv[5], "2d"))
+            kind = REFLOOP_2D;
+        else if (argc == 6 && strcmp(argv[5], "plain")) {
+            fprintf(stderr, "bench_speed: --refloop ... '%s': plain, walk-caches or 2d\n", argv[5]);
+            return 2;
+        }
         struct refloop_counts n;
-        run_ref(&s, s.refs, &n);
-        printf("%llu references, %llu walks\n", (unsigned long long)n.refs, (unsigned long long)n.walks);
+        run_ref(&s, s.refs, kind, &n);
+        printf("%llu references, %llu walks", (unsigned long long)n.refs, (unsigned long long)n.walks);
+        if (kind != REFLOOP_PLAIN)
+            printf(", %llu walk loads, %llu of them data-cache misses", (unsigned long long)n.walk_refs,
+                   (unsigned long long)n.walk_cache_misses);
+        printf("\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -226,9 +280,14 @@ int main(int argc, char **argv)
     const struct stream h1g = { "random, 1 GiB", "random", 1024, REFS(4e6) };
     printf("CPU time of this process; medians of %u repetitions; set-up excluded.\n\n", reps);
     if (want(rows, "seq") || want(rows, "rand64") || want(rows, "rand1g")) {
-        printf("memvirt (native) against the reference loop, same references:\n\n");
-        printf("| stream                 | memvirt TLB miss | ref. walks | reference loop | memvirt | ratio |\n");
-        printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        printf("memvirt (native) against the reference loops, same references. Walks and\n"
+               "their loads, per reference: memvirt's TLB misses and the loops' walks; loads a\n"
+               "walk made, and the share that missed the data cache, in memvirt and in the loop\n"
+               "with walk caches. Rates: the plain loop, the loop with walk caches and data\n"
+               "cache, memvirt; memvirt's rate over each loop's:\n\n");
+        printf("| stream | memvirt miss | loop walks | loads/walk | loop+ | load miss | loop+ "
+               "| loop | loop+ | memvirt | /loop | /loop+ |\n");
+        printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         if (want(rows, "seq"))
             row_ref(&seq, reps);
         if (want(rows, "rand64"))
@@ -238,9 +297,14 @@ int main(int argc, char **argv)
         printf("\n");
     }
     if (want(rows, "hap")) {
-        printf("hap (2D walks) against native memvirt, same references:\n\n");
-        printf("| stream                 | hap TLB miss | native | hap | ratio |\n");
-        printf("| --- | ---: | ---: | ---: | ---: |\n");
+        printf("hap (2D walks) against native memvirt, same references; and the nested\n"
+               "reference loop against the loop with walk caches (the same structures, written\n"
+               "plainly). Loads a walk made and the share that missed the data cache, in hap and\n"
+               "in the nested loop; the rates, and hap's (the nested loop's) over native's\n"
+               "(the 1D loop's):\n\n");
+        printf("| stream | hap miss | loads/walk | loop 2D | load miss | loop 2D | native | hap | hap/native "
+               "| loop+ | loop 2D | 2D/1D |\n");
+        printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         row_hap(&h64, reps);
         row_hap(&h1g, reps);
         printf("\n");
