@@ -205,12 +205,14 @@ int report_csv(FILE *f, const struct sim_config *cfg, const struct run_result *r
     free(names);
     for (unsigned i = 0; i < n; i++) {
         const struct run_result *x = &r[i];
+        fprintf(f, "%s,%s,run,sim_seconds,,%.9g\n", x->mode, x->workload, x->sim_seconds);
         for (unsigned c = 0; c < CNT__N; c++)
             fprintf(f, "%s,%s,counter,%s,,%llu\n", x->mode, x->workload, mv_counter_names[c],
                     (unsigned long long)x->st.cnt[c]);
         for (unsigned c = 0; c < CYC__N; c++)
             fprintf(f, "%s,%s,cycles,%s,,%llu\n", x->mode, x->workload, mv_cycle_names[c],
                     (unsigned long long)x->st.cyc[c]);
+        fprintf(f, "%s,%s,cycles,total,,%llu\n", x->mode, x->workload, (unsigned long long)x->st.now);
         for (unsigned m = 0; m < x->metrics.n; m++)
             fprintf(f, "%s,%s,metric,%s,,%.9g\n", x->mode, x->workload, x->metrics.m[m].name,
                     x->metrics.m[m].value);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_json.sh: `memvirt run ... --check --json F` succeeds and writes a valid
 # JSON document with the documented shape and counter names; two identical
-# runs give byte-identical files; --csv writes the documented header.
+# runs give byte-identical files; --csv writes the documented header and
+# the same run totals.
 #
 # usage: bash run_json.sh /path/to/memvirt
 set -u
@@ -76,10 +77,28 @@ header=$(head -n 1 "$tmp/b.csv")
 [ "$header" = "mode,workload,kind,name,time_s,value" ] || die "CSV header is '$header'"
 awk -F, 'NR > 1 && NF != 6 { bad = 1; print "line " NR ": " $0 > "/dev/stderr" } END { exit bad }' "$tmp/b.csv" \
     || die "CSV rows without 6 fields"
-# the CSV's fork counter agrees with the JSON
-csv_fork=$(awk -F, '$1 == "native" && $3 == "counter" && $4 == "fork" { print $6 }' "$tmp/b.csv")
-json_fork=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["counters"]["fork"])' "$tmp/b.json")
-[ -n "$csv_fork" ] && [ "$csv_fork" = "$json_fork" ] || die "CSV fork '$csv_fork' != JSON fork '$json_fork'"
+# the CSV holds every run total of the JSON, with the same values: each
+# counter, each cycle bucket and their total, each metric, and sim_seconds
+python3 - "$tmp/b.json" "$tmp/b.csv" <<'PY' || die "the CSV's run totals do not match the JSON's"
+import csv, json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+rows = {}
+for row in csv.DictReader(open(sys.argv[2])):
+    if row["mode"] == "native" and row["kind"] in ("run", "counter", "cycles", "metric"):
+        rows[(row["kind"], row["name"])] = row["value"]
+want = {("run", "sim_seconds"): r["sim_seconds"]}
+want.update({("counter", k): v for k, v in r["counters"].items()})
+want.update({("cycles", k): v for k, v in r["cycles"].items()})
+want.update({("metric", k): v for k, v in r["metrics"].items()})
+bad = [f"{k}: CSV {rows.get(k)!r}, JSON {v!r}" for k, v in want.items()
+       if k not in rows or float(rows[k]) != float(v)]
+bad += [f"{k}: in the CSV only" for k in rows if k not in want]
+if ("cycles", "total") not in want:
+    bad.append("the JSON has no cycles total")
+for b in bad[:10]:
+    print(b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 
 # The document records the seed and the workload; a different seed gives
 # different results (forkstorm's arrivals are random).

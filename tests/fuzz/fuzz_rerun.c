@@ -4,7 +4,7 @@
  * number parsers (lib/param.c, sim/config.c). Any input must give either a
  * result or one error, never a crash, leak or undefined behaviour; and what
  * parses must survive the round trip the result files rely on (canonical
- * text reads back to the same value). `make fuzz-rerun` runs it, seeded with
+ * text reads back to the same value). `make fuzz FUZZ=rerun` runs it, seeded with
  * real results (tests/fuzz/corpus/rerun/). */
 #include "lib/err.h"
 #include "lib/param.h"
