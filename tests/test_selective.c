@@ -232,6 +232,34 @@ static void test_check_catches(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* Under nested paging a MOV CR3 does not exit, so the guest may load a
+ * frame it does not have; a switch to shadow paging then has no root to
+ * build and leaves the guest nested (it crashed here once), and a later
+ * switch, with CR3 back in guest memory, goes through. */
+static void test_switch_with_cr3_outside_memory(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot_params("selective", "lmbench", (const char *const[]){ "guest.ram_mb=64", NULL });
+    struct selective *s = t->m.hv->mode;
+    struct cpu *c = &t->m.cpu;
+    char msg[512];
+    uint64_t good = c->cr3;
+    cpu_write_cr3(c, t->m.k.nr_pages + 5, c->pcid, 0);          /* no exit under hap: accepted */
+    assert_int_equal(c->cr3, t->m.k.nr_pages + 5);
+    const struct mv_control *ctl = mv_find_control(&t->m.ins, "shadow");
+    assert_non_null(ctl);
+    ctl->apply(ctl->ctx, 1);
+    assert_int_equal(s->mode, SEL_HAP);
+    assert_int_equal(s->to_shadow, 0);
+    assert_int_equal(s->sh.npages, 0);
+    cpu_write_cr3(c, good, c->pcid, 0);
+    ctl->apply(ctl->ctx, 1);
+    assert_int_equal(s->mode, SEL_SHADOW);
+    assert_int_equal(s->to_shadow, 1);
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -243,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_alternate_from_either_mode),
         cmocka_unit_test(test_control_and_fixed),
         cmocka_unit_test(test_check_catches),
+        cmocka_unit_test(test_switch_with_cr3_outside_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,11 +51,22 @@ static void switch_to(struct selective *s, enum sel_mode to, const char *why)
     if (to == s->mode)
         return;
     uint64_t now = h->st->now;
+    struct shadow_page *root = NULL;
+    if (to == SEL_SHADOW && !(root = shadow_get_root(&s->sh, c->cr3))) {
+        /* Under nested paging MOV CR3 does not exit, so the guest may have
+         * loaded a frame it does not have (its walks fault on it). Shadow
+         * paging has no root to build from it: the guest stays nested, as
+         * KVM's mmu_check_root refuses such a root, until a later decision
+         * finds a CR3 in guest memory. */
+        if (h->timeline)
+            mv_event_add(h->timeline, hv_seconds(h, now), "selective: stays nested",
+                         "to shadow refused: CR3 is not guest memory");
+        return;
+    }
     if (s->mode == SEL_SHADOW)
         s->shadow_cycles += now - s->mode_since;
     s->mode_since = now;
     if (to == SEL_SHADOW) {
-        struct shadow_page *root = shadow_get_root(&s->sh, c->cr3);
         shadow_load_root(&s->sh, c, root, c->cr3, c->pcid, 0);
         s->to_shadow++;
     } else {
