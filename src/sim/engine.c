@@ -18,7 +18,9 @@ struct run {
     struct run_result *out;
     uint64_t interval;          /* cycles */
     uint64_t next_sample;
-    int series_end;             /* next_sample would pass 2^64 cycles */
+    int series_end;             /* next_sample would pass 2^64 cycles, or the series is full */
+    int series_full;            /* the series holds series_max samples: the run fails */
+    uint32_t series_max;
     struct mv_stats last;
     struct mark marks[MAX_MARKS];
     unsigned nmarks;
@@ -59,9 +61,18 @@ static void sample(struct run *r, uint64_t at)
     r->last = r->m.st;
 }
 
+/* The most memory a run's time series may take: a sample holds every
+ * counter and gauge, so a fine sim.series_ms over a long simulated time
+ * (a trace spanning days, at 1 ms) would otherwise grow without bound. */
+#define SERIES_MAX_BYTES (128u << 20)
+
 static void tick(struct run *r)
 {
     while (r->m.st.now >= r->next_sample && !r->series_end) {
+        if (r->out->series.n >= r->series_max) {
+            r->series_full = r->series_end = 1;   /* engine_run fails the run */
+            break;
+        }
         sample(r, r->next_sample);
         if (r->next_sample > UINT64_MAX - r->interval)
             r->series_end = 1;                 /* the clock is at its end: no later sample */
@@ -312,6 +323,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     r->next_sample = r->interval;
     out->series.interval_s = (double)cfg->sim.series_ms / 1000.0;
     out->series.ngauge = r->m.ins.ngauge;
+    r->series_max = (uint32_t)(SERIES_MAX_BYTES / ((1 + CNT__N + (r->m.ins.ngauge ? r->m.ins.ngauge : 1)) *
+                                                   sizeof(uint64_t)));
     out->series.gauge_name = mv_calloc(r->m.ins.ngauge + 1, sizeof *out->series.gauge_name);
     for (unsigned g = 0; g < r->m.ins.ngauge; g++)
         out->series.gauge_name[g] = r->m.ins.gauge[g].name;
@@ -339,6 +352,13 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             break;
         machine_devices(&r->m, r->m.st.now);
         tick(r);
+        if (r->series_full) {
+            rc = mv_error("the time series reached %u samples (%u MiB) at %.6g simulated seconds: "
+                          "sim.series_ms=%llu is too fine for this run; raise it", r->series_max,
+                          SERIES_MAX_BYTES >> 20, (double)r->next_sample / (cfg->cost.clock_ghz * 1e9),
+                          (unsigned long long)cfg->sim.series_ms);
+            break;
+        }
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
             break;
         if (r->progress && (r->events & 1023) == 0)

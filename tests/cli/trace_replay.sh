@@ -157,6 +157,21 @@ awk 'BEGIN { print "1 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7f /* 1 va
 timeout 6 "$MV" trace import --from strace "$tmp/tids.strace" -o "$tmp/tids.mvt" 2>"$tmp/err" \
     || fail "import of 30k unknown tids failed or took over 6 s: $(tail -c 300 "$tmp/err")"
 
+# a trace spanning six days at a 1 ms time series: the series stops at its
+# memory cap and the run fails with one line naming sim.series_ms, quickly
+# and within bounded memory (it ran out of memory before the cap)
+span="$SRC/tests/data/span/six-days.mvt"
+/usr/bin/time -f %M -o "$tmp/rss" timeout 30 "$MV" run --trace "$span" --quiet --param sim.series_ms=1 \
+    >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "six-day trace at sim.series_ms=1: exit $rc, expected 1"
+[ "$(grep -c . "$tmp/err")" -eq 1 ] && grep -q "time series reached .* sim.series_ms=1 is too fine" "$tmp/err" \
+    || fail "six-day trace at sim.series_ms=1: $(head -c 300 "$tmp/err")"
+rss=$(tail -n 1 "$tmp/rss" 2>/dev/null)
+[ "${rss:-0}" -lt 1000000 ] || fail "six-day trace: max RSS $rss KB"   # it grew past 3 GB before the cap
+"$MV" run --trace "$span" --quiet --param sim.series_ms=60000 >/dev/null 2>"$tmp/err" \
+    || fail "six-day trace at the default series: $(head -c 300 "$tmp/err")"
+
 if [ "$failures" -ne 0 ]; then
     echo "trace_replay.sh: $failures failure(s)" >&2
     exit 1
