@@ -292,11 +292,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     cfg.check = check;
     cfg.quiet = quiet;
-    if (seed_arg && (param_parse_u64(seed_arg, &cfg.seed) || cfg.seed > INT64_MAX)) {
-        mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", seed_arg,
-                 (long long)INT64_MAX);
+    if (seed_arg && config_seed(seed_arg, &cfg.seed))
         goto out;
-    }
     if (config_profile(&cfg, profile ? profile : "default") || params_agree(params, nparams))
         goto out;
     for (int i = 0; i < nparams; i++)

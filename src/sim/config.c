@@ -65,6 +65,16 @@ int config_init(struct sim_config *c, const char *workload)
     return 0;
 }
 
+int config_seed(const char *text, uint64_t *seed)
+{
+    uint64_t v;
+    if (param_parse_u64(text, &v) || v > INT64_MAX)
+        return mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", text,
+                        (long long)INT64_MAX);
+    *seed = v;
+    return 0;
+}
+
 void config_free(struct sim_config *c)
 {
     free(c->wl_cfg);

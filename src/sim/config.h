@@ -58,6 +58,9 @@ unsigned config_groups(const struct sim_config *c, struct config_group *out);
 /* Defaults for everything; the workload by name. -1 after mv_error if the
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
+/* A --seed value as `memvirt run` takes it (a decimal integer from 0 to
+ * INT64_MAX) into *seed; -1 after mv_error ("--seed: malformed value ..."). */
+int  config_seed(const char *text, uint64_t *seed);
 void config_free(struct sim_config *c);
 /* Load a cost profile (resets cost.* to the profile's values): a built-in
  * profile by name, otherwise a profile file (sim/profile.h). */
