@@ -12,6 +12,7 @@
 #define MV_TRACE_IMPORT_H
 #include "trace/build.h"
 #include <stdio.h>
+#include <sys/types.h>
 
 struct import_opts {
     uint64_t delay_ns;      /* perf: strace held each execve and exit_group this long (record) */
@@ -39,10 +40,15 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
                   const struct import_opts *o, struct import_stats *st);
 
 /* Open a perf input: a `perf script` text file, or a perf.data file piped
- * through `perf script` with the fields the importer reads. NULL after
- * mv_error; close with import_close. */
-FILE *import_open_perf(const char *path);
-int   import_close(FILE *f);
+ * through `perf script` with the fields the importer reads (*child: its
+ * pid; 0 for a text file). NULL after mv_error; close with import_close. */
+FILE *import_open_perf(const char *path, pid_t *child);
+/* Close f (any input: child 0 for a plain file) and reap its perf script
+ * child. report: the input was read to its end, so the child's exit status
+ * is its verdict: 0, or -1 after one mv_error naming path. !report (an
+ * error came first, the input was left unread): the child is stopped and
+ * reaped, and nothing is said. */
+int   import_close(FILE *f, pid_t child, const char *path, int report);
 
 void import_report(const struct import_stats *st, FILE *out, const char *who);
 
