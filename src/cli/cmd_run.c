@@ -44,7 +44,8 @@ static void run_usage(FILE *f, int compare)
           "  --at TIME:NAME=VALUE     at simulated TIME (a decimal number with unit ns, us, ms, s or m)\n"
           "                           apply a control the mode offers ('memvirt list' shows them; e.g.\n"
           "                           pv-pibooster: ptcache=on|off, ptcache_ratio=N, ptcache_total=N)\n"
-          "                           (repeatable; one that the run ends before gets a warning)\n"
+          "                           (repeatable, at most %d times; one that the run ends before gets\n"
+          "                           a warning)\n"
           "  --profile P              cost profile: a built-in name ('memvirt list' shows them) or a\n"
           "                           profile file from 'memvirt calibrate' (default: default)\n"
           "  --seed N                 random seed, 0 to %lld (default: 1)\n"
@@ -60,7 +61,7 @@ static void run_usage(FILE *f, int compare)
           "  --help                   this text\n"
           "An option that takes one value (and a --param name) may be repeated only with the same\n"
           "value; --mode and --modes may be given once.\n\n",
-          (long long)INT64_MAX);
+          MAX_SCHED_CTL, (long long)INT64_MAX);
     fputs(EXIT_STATUS_HELP, f);
     if (compare)
         fputs("\nexample:\n  memvirt compare --modes native,pv,pv-pibooster --workload lmbench "
@@ -194,10 +195,8 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         for (unsigned c = 0; c < cfg->nat; c++)
             for (unsigned i = 0; i < nsel; i++)
                 if (res[i].at_applied <= c) {
-                    char spec[96];
-                    config_at_format(&cfg->at[c], spec, sizeof spec);
                     mv_warn("--at %s was never applied: the run of %s ended first, at %.3f simulated seconds",
-                            spec, res[i].mode, res[i].sim_seconds);
+                            cfg->at[c].text, res[i].mode, res[i].sim_seconds);
                     break;
                 }
         report_table(report_files_use_stdout(&rf) ? stderr : stdout, cfg, res, nsel);

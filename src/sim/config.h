@@ -22,8 +22,9 @@ struct sched_ctl {
     uint64_t ns;
     char name[PARAM_STR_MAX];
     uint64_t value;             /* as the control's type reads it (on/off: 1/0) */
+    char text[96];              /* as the user wrote it, for messages (cut with "..." if longer) */
 };
-#define MAX_SCHED_CTL 32
+#define MAX_SCHED_CTL 32        /* --at controls per run (run --help and README say it) */
 #define CONFIG_PROFILE_MAX 1024
 
 struct sim_config {
