@@ -180,6 +180,7 @@ int cmd_trace_import(int argc, char **argv)
         goto done;
     }
     import_report(&st, stderr, "memvirt: trace import");
+    import_warn_window(&st, &o, window_arg, "trace import");
     build_report(b, stderr, "memvirt: trace import");
     uint64_t n = trace_writer_count(w);
     build_free(b);

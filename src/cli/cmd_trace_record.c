@@ -372,6 +372,7 @@ int cmd_trace_record(int argc, char **argv)
     if (!all)
         fprintf(stderr, "memvirt: trace record: VmPTE read for %llu process images\n", (unsigned long long)matched);
     import_report(&st, stderr, "memvirt: trace record");
+    import_warn_window(&st, &o, window_arg, "trace record");
     build_report(b, stderr, "memvirt: trace record");
     uint64_t nrec = trace_writer_count(tw);
     build_free(b);

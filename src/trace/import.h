@@ -24,6 +24,8 @@ struct import_opts {
 
 struct import_stats {
     uint64_t lines, unknown, lost;
+    uint64_t refs, refs_kept;     /* lackey: references read, and kept by --sample/--window */
+    uint64_t refs_most;           /* lackey: the most references one process made */
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
     uint64_t first_unknown_line;
     char first_unknown[120];
@@ -51,6 +53,11 @@ FILE *import_open_perf(const char *path, pid_t *child);
 int   import_close(FILE *f, pid_t child, const char *path, int report);
 
 void import_report(const struct import_stats *st, FILE *out, const char *who);
+/* A --window (its text: window) that kept no reference of the st->refs
+ * read: one warning (mv_warn) from who; the trace is still written, its
+ * process events are meaningful. Nothing when one was kept, or none read. */
+void import_warn_window(const struct import_stats *st, const struct import_opts *o, const char *window,
+                        const char *who);
 
 /* Helpers shared by the importers (import_util.c). */
 struct import_line {
