@@ -109,6 +109,20 @@ int cli_set_once(const char *cmd, const char *opt, const char **slot, const char
     return 0;
 }
 
+int cli_parse_jobs(const char *text, unsigned *jobs)
+{
+    unsigned v = 0;
+    size_t n = strspn(text, "0123456789");
+    if (!n || text[n] || text[0] == '0' || n > 4)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(text[i] - '0');
+    if (v > CLI_MAX_JOBS)
+        return -1;
+    *jobs = v;
+    return 0;
+}
+
 static int set_once(const char **slot, const char *value, const char *opt)
 {
     return cli_set_once(NULL, opt, slot, value);
@@ -268,13 +282,9 @@ int cmd_run(int argc, char **argv)
     }
 
     unsigned jobs = engine_default_jobs();
-    if (jobs_arg) {
-        uint64_t j;
-        if (param_parse_u64(jobs_arg, &j) || j < 1 || j > 1024) {
-            mv_error("--jobs: malformed value '%s' (expected a decimal integer from 1 to 1024)", jobs_arg);
-            goto out;
-        }
-        jobs = (unsigned)j;
+    if (jobs_arg && cli_parse_jobs(jobs_arg, &jobs)) {
+        mv_error("--jobs: malformed value '%s' (expected a decimal integer from 1 to %d)", jobs_arg, CLI_MAX_JOBS);
+        goto out;
     }
     /* --trace FILE: the workload trace, with its file parameter. */
     if (trace) {

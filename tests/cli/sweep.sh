@@ -60,6 +60,11 @@ printf 'mode = native\0\n' > nul.sweep
 printf "$ok" > ok.sweep
 "$MV" sweep ok.sweep -j 0 2>err; [ $? -eq 2 ] && grep -q -- "-j '0'" err || die "-j 0: $(cat err)"
 "$MV" sweep ok.sweep -j 4294967297 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j '4294967297'" err || die "-j 2^32+1: $(cat err)"
+# only what the message says it takes (1k, a parameter's size suffix, was taken as 1024)
+for j in 1k 1K 01 +2 ' 2' 1025; do
+    "$MV" sweep ok.sweep -j "$j" --list 2>err; [ $? -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] \
+        && grep -q -- "sweep: -j '$j': expected a decimal integer from 1 to 1024" err || die "-j '$j': $(cat err)"
+done
 "$MV" sweep ok.sweep -j 1 -j 2 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j given twice" err || die "-j twice: $(cat err)"
 "$MV" sweep ok.sweep --out a.runs --out b.runs --list 2>err; [ $? -eq 2 ] && grep -q -- "--out given twice" err \
     || die "--out twice: $(cat err)"
