@@ -11,7 +11,10 @@
  *    on the undefined conversion) nor makes the time series sample for
  *    ever once the clock is at 2^64 cycles;
  *  - file offsets: the last page of the largest file a mapping may reach
- *    replays, one page further is refused by the reader. */
+ *    replays, one page further is refused by the reader;
+ *  - a system call the guest kernel refuses (mprotect over a hole: ENOMEM,
+ *    as Linux) is named with its pid, address and length and the error's
+ *    text, not as "event of type 7 ... error -12". */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -199,13 +202,46 @@ static void test_file_offsets(void **state)
     unlink(path);
 }
 
+static void test_syscall_error_named(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "sysfail");
+    static const struct {
+        struct trace_rec rec;
+        const char *want;
+    } cases[] = {
+        { { .kind = TR_MPROTECT, .pid = 1, .addr = 0x10000000, .len = 0x2000, .prot = TRP_READ },
+          "pid 1: mprotect at 0x10000000, length 0x2000, failed: Cannot allocate memory (ENOMEM)" },
+        { { .kind = TR_MREMAP, .pid = 1, .addr = 0x20000000, .len = 0x1000, .new_addr = 0x30000000,
+            .new_len = 0x2000 },
+          "pid 1: mremap at 0x20000000, length 0x1000, to 0x30000000, length 0x2000, failed: " },
+    };
+    for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = 1 },
+            { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+            cases[c].rec,
+            { .kind = TR_EXIT, .pid = 1 },
+        };
+        write_trace(path, r, sizeof r / sizeof r[0]);
+        snprintf(args, sizeof args, "run --trace %s --quiet", path);
+        int rc = cli(args, err, sizeof err);
+        if (rc != 1 || lines(err) != 1 || !strstr(err, "record 3 at byte") || !strstr(err, cases[c].want))
+            fail_msg("expected exit 1 and one line naming record 3 and '%s': exit %d: %s", cases[c].want, rc, err);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_at_end),        cmocka_unit_test(test_error_named_once),
         cmocka_unit_test(test_span_refused),       cmocka_unit_test(test_huge_gap_saturates),
-        cmocka_unit_test(test_file_offsets),
+        cmocka_unit_test(test_file_offsets),       cmocka_unit_test(test_syscall_error_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,11 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
  * one message ("CMD: OPT given twice with different values ...", without
  * the prefix when cmd is NULL). */
 int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value);
+/* A -j/--jobs value: a decimal integer from 1 to CLI_MAX_JOBS, digits only
+ * (no sign, space, leading zero or size suffix). 0 with *jobs set, or -1
+ * (no message: each command words its own). */
+#define CLI_MAX_JOBS 1024
+int cli_parse_jobs(const char *text, unsigned *jobs);
 /* Until called again: on SIGINT/SIGTERM/SIGHUP unlink tmp_path and kill the
  * process group `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>

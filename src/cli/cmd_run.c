@@ -44,7 +44,8 @@ static void run_usage(FILE *f, int compare)
           "  --at TIME:NAME=VALUE     at simulated TIME (a decimal number with unit ns, us, ms, s or m)\n"
           "                           apply a control the mode offers ('memvirt list' shows them; e.g.\n"
           "                           pv-pibooster: ptcache=on|off, ptcache_ratio=N, ptcache_total=N)\n"
-          "                           (repeatable; one that the run ends before gets a warning)\n"
+          "                           (repeatable, at most %d times; one that the run ends before gets\n"
+          "                           a warning)\n"
           "  --profile P              cost profile: a built-in name ('memvirt list' shows them) or a\n"
           "                           profile file from 'memvirt calibrate' (default: default)\n"
           "  --seed N                 random seed, 0 to %lld (default: 1)\n"
@@ -60,7 +61,7 @@ static void run_usage(FILE *f, int compare)
           "  --help                   this text\n"
           "An option that takes one value (and a --param name) may be repeated only with the same\n"
           "value; --mode and --modes may be given once.\n\n",
-          (long long)INT64_MAX);
+          MAX_SCHED_CTL, (long long)INT64_MAX);
     fputs(EXIT_STATUS_HELP, f);
     if (compare)
         fputs("\nexample:\n  memvirt compare --modes native,pv,pv-pibooster --workload lmbench "
@@ -105,6 +106,20 @@ int cli_set_once(const char *cmd, const char *opt, const char **slot, const char
         return mv_error("%s%s%s given twice with different values ('%s' and '%s')", cmd ? cmd : "", cmd ? ": " : "",
                         opt, *slot, value);
     *slot = value;
+    return 0;
+}
+
+int cli_parse_jobs(const char *text, unsigned *jobs)
+{
+    unsigned v = 0;
+    size_t n = strspn(text, "0123456789");
+    if (!n || text[n] || text[0] == '0' || n > 4)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(text[i] - '0');
+    if (v > CLI_MAX_JOBS)
+        return -1;
+    *jobs = v;
     return 0;
 }
 
@@ -194,10 +209,8 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         for (unsigned c = 0; c < cfg->nat; c++)
             for (unsigned i = 0; i < nsel; i++)
                 if (res[i].at_applied <= c) {
-                    char spec[96];
-                    config_at_format(&cfg->at[c], spec, sizeof spec);
                     mv_warn("--at %s was never applied: the run of %s ended first, at %.3f simulated seconds",
-                            spec, res[i].mode, res[i].sim_seconds);
+                            cfg->at[c].text, res[i].mode, res[i].sim_seconds);
                     break;
                 }
         report_table(report_files_use_stdout(&rf) ? stderr : stdout, cfg, res, nsel);
@@ -269,13 +282,9 @@ int cmd_run(int argc, char **argv)
     }
 
     unsigned jobs = engine_default_jobs();
-    if (jobs_arg) {
-        uint64_t j;
-        if (param_parse_u64(jobs_arg, &j) || j < 1 || j > 1024) {
-            mv_error("--jobs: malformed value '%s' (expected a decimal integer from 1 to 1024)", jobs_arg);
-            goto out;
-        }
-        jobs = (unsigned)j;
+    if (jobs_arg && cli_parse_jobs(jobs_arg, &jobs)) {
+        mv_error("--jobs: malformed value '%s' (expected a decimal integer from 1 to %d)", jobs_arg, CLI_MAX_JOBS);
+        goto out;
     }
     /* --trace FILE: the workload trace, with its file parameter. */
     if (trace) {
@@ -292,11 +301,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     cfg.check = check;
     cfg.quiet = quiet;
-    if (seed_arg && (param_parse_u64(seed_arg, &cfg.seed) || cfg.seed > INT64_MAX)) {
-        mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", seed_arg,
-                 (long long)INT64_MAX);
+    if (seed_arg && config_seed(seed_arg, &cfg.seed))
         goto out;
-    }
     if (config_profile(&cfg, profile ? profile : "default") || params_agree(params, nparams))
         goto out;
     for (int i = 0; i < nparams; i++)

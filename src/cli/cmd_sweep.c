@@ -179,9 +179,9 @@ int cmd_sweep(int argc, char **argv)
             mv_error("sweep: unexpected argument '%s'", argv[optind + 1]);
         goto done;
     }
-    uint64_t njobs;
-    if (jobs && (param_parse_u64(jobs, &njobs) || njobs < 1 || njobs > 1024)) {
-        mv_error("sweep: -j '%s': expected an integer from 1 to 1024", jobs);
+    unsigned njobs;
+    if (jobs && cli_parse_jobs(jobs, &njobs)) {   /* what GNU parallel gets: a plain count */
+        mv_error("sweep: -j '%s': expected a decimal integer from 1 to %d", jobs, CLI_MAX_JOBS);
         goto done;
     }
     if (out && !*out) {   /* "" would make the sweep in /runs */

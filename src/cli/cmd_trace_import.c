@@ -110,14 +110,16 @@ int cmd_trace_import(int argc, char **argv)
     if (outset_add(&set, "-o", out))
         goto done;
     FILE **fs = mv_calloc(nfiles, sizeof *fs);
+    pid_t *child = mv_calloc(nfiles, sizeof *child);   /* each perf.data's perf script */
     for (unsigned i = 0; i < nfiles; i++) {
-        fs[i] = !strcmp(from, "perf") ? import_open_perf(files[i]) : fopen(files[i], "r");
+        fs[i] = !strcmp(from, "perf") ? import_open_perf(files[i], &child[i]) : fopen(files[i], "r");
         if (!fs[i]) {
             if (strcmp(from, "perf"))
                 mv_error("cannot open '%s': %s", files[i], strerror(errno));
             for (unsigned j = 0; j < i; j++)
-                import_close(fs[j]);
+                import_close(fs[j], child[j], files[j], 0);
             free(fs);
+            free(child);
             goto done;
         }
     }
@@ -129,8 +131,9 @@ int cmd_trace_import(int argc, char **argv)
     struct trace_writer *w = trace_writer_open_set(&set, 0, keys, vals, 2);
     if (!w) {
         for (unsigned i = 0; i < nfiles; i++)
-            import_close(fs[i]);
+            import_close(fs[i], child[i], files[i], 0);
         free(fs);
+        free(child);
         rc = EXIT_FAIL;
         goto done;
     }
@@ -145,10 +148,13 @@ int cmd_trace_import(int argc, char **argv)
             irc = import_perf(b, fs[i], files[i], &o, &st);
         else if (!irc && !strcmp(from, "strace"))
             irc = import_strace(b, fs[i], files[i], &o, &st);
-        if (import_close(fs[i]) && !irc)
+        /* read to its end unless an error came first: then its perf script's
+         * status is the verdict on that file (the first failure is the one said) */
+        if (import_close(fs[i], child[i], files[i], !irc))
             irc = -1;
     }
     free(fs);
+    free(child);
     /* nothing read was a line of that tool's log (an empty file, the wrong
      * --from): bad input, not an empty trace */
     if (!irc && st.unknown == st.lines) {
@@ -174,6 +180,7 @@ int cmd_trace_import(int argc, char **argv)
         goto done;
     }
     import_report(&st, stderr, "memvirt: trace import");
+    import_warn_window(&st, &o, window_arg, "trace import");
     build_report(b, stderr, "memvirt: trace import");
     uint64_t n = trace_writer_count(w);
     build_free(b);

@@ -343,13 +343,14 @@ int cmd_trace_record(int argc, char **argv)
         free(names);
         free(fs);
     } else {
-        FILE *f = access(perfdata, R_OK) ? NULL : import_open_perf(perfdata);
+        pid_t child = 0;
+        FILE *f = access(perfdata, R_OK) ? NULL : import_open_perf(perfdata, &child);
         if (!f && access(perfdata, R_OK))
             mv_error("trace record: perf recorded nothing (exit status %d; see its messages above)", status);
         struct import_opts po = { .delay_ns = hold_ms * 1000000ull, .skip_root = 1 };
         if (f) {
             irc = import_perf(b, f, perfdata, &po, &st);
-            if (import_close(f) && !irc)
+            if (import_close(f, child, perfdata, !irc))
                 irc = -1;
         }
         uint64_t ns = 0;
@@ -371,6 +372,7 @@ int cmd_trace_record(int argc, char **argv)
     if (!all)
         fprintf(stderr, "memvirt: trace record: VmPTE read for %llu process images\n", (unsigned long long)matched);
     import_report(&st, stderr, "memvirt: trace record");
+    import_warn_window(&st, &o, window_arg, "trace record");
     build_report(b, stderr, "memvirt: trace record");
     uint64_t nrec = trace_writer_count(tw);
     build_free(b);

@@ -15,6 +15,12 @@
  * NULL with why[] filled. */
 char *sweep_planned_json(const char *args, char *why, size_t n)
 {
+    /* pairs FLAG VALUE with a --workload (a manifest's line may be edited) */
+    char unusable[200];
+    if (sweep_args_check(args, unusable, sizeof unusable)) {
+        snprintf(why, n, "the planned run's arguments are unusable: %s", unusable);
+        return NULL;
+    }
     char *copy = mv_strdup(args), *save = NULL, *w;
     const char *workload = NULL;
     for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
@@ -40,7 +46,7 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
             else if (pass == 1 && !strcmp(w, "--at"))
                 rc = config_at(&cfg, v);
             else if (pass == 1 && !strcmp(w, "--seed"))
-                cfg.seed = strtoull(v, NULL, 10);
+                rc = config_seed(v, &cfg.seed);
         }
         free(c2);
     }

@@ -11,6 +11,7 @@ mode of `memvirt list` matches the pattern, and its figures are skipped (with
 a message) otherwise. Figures iterate over whatever modes, workloads,
 counters and gauges the results hold. --quick shrinks every run (for the
 test); the same results give byte-identical figures."""
+import argparse
 import fnmatch
 import os
 import re
@@ -237,13 +238,21 @@ FIGURES = {"pibooster_fig7": fig_iotlb_per_minute, "pibooster_thresholds": fig_t
            "modes": fig_modes, "selective_timeline": fig_selective, "clustering": fig_clustering}
 
 
+def jobs(text):
+    """-j N as memvirt sweep takes it: a decimal integer from 1 to 1024
+    (checked here, before --runs is emptied)."""
+    if not re.fullmatch(r"[1-9][0-9]{0,3}", text) or int(text) > 1024:
+        raise argparse.ArgumentTypeError(f"'{text}': expected a decimal integer from 1 to 1024")
+    return int(text)
+
+
 def main(argv):
     p = Parser(CMD, description="run the figure experiments and draw docs/figures")
     p.add_argument("--memvirt", required=True)
     p.add_argument("--runs", required=True, help="where the sweeps run (emptied first: a fresh run)")
     p.add_argument("--out", required=True)
     p.add_argument("--quick", action="store_true", help="tiny runs, for the test")
-    p.add_argument("-j", "--jobs", type=int)
+    p.add_argument("-j", "--jobs", type=jobs)
     p.add_argument("--keep", action="store_true", help="keep earlier results in --runs")
     p.add_argument("--specs", default=os.path.join(source_dir(), "experiments", "figures"),
                    help="the experiments' sweep specs (default: experiments/figures)")

@@ -65,6 +65,16 @@ int config_init(struct sim_config *c, const char *workload)
     return 0;
 }
 
+int config_seed(const char *text, uint64_t *seed)
+{
+    uint64_t v;
+    if (param_parse_u64(text, &v) || v > INT64_MAX)
+        return mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", text,
+                        (long long)INT64_MAX);
+    *seed = v;
+    return 0;
+}
+
 void config_free(struct sim_config *c)
 {
     free(c->wl_cfg);
@@ -216,12 +226,15 @@ int config_at(struct sim_config *c, const char *spec)
     }
     for (unsigned i = 0; i < c->nat; i++)
         if (c->at[i].ns == ctl.ns && !strcmp(c->at[i].name, ctl.name) && c->at[i].value != ctl.value) {
-            char other[96];
-            config_at_format(&c->at[i], other, sizeof other);
-            return mv_error("--at '%s': contradicts --at '%s' at the same time", spec, other);
+            return mv_error("--at '%s': contradicts --at '%s' at the same time", spec, c->at[i].text);
         }
     if (c->nat == MAX_SCHED_CTL)
-        return mv_error("--at '%s': at most %d scheduled controls", spec, MAX_SCHED_CTL);
+        return mv_error("--at '%s': more than %d --at controls (a run takes at most %d)", spec, MAX_SCHED_CTL,
+                        MAX_SCHED_CTL);
+    if (strlen(spec) < sizeof ctl.text)
+        strcpy(ctl.text, spec);
+    else
+        snprintf(ctl.text, sizeof ctl.text, "%.*s...", (int)sizeof ctl.text - 4, spec);
     unsigned i = c->nat++;
     while (i > 0 && c->at[i - 1].ns > ctl.ns) {   /* keep sorted, stable */
         c->at[i] = c->at[i - 1];
@@ -245,12 +258,9 @@ int config_validate(const struct sim_config *c)
     dcache_destroy(&dc);
     /* The engine converts control times to cycles at the clock rate. */
     for (unsigned i = 0; i < c->nat; i++)
-        if ((double)c->at[i].ns * c->cost.clock_ghz >= 0x1p64) {
-            char spec[96];
-            config_at_format(&c->at[i], spec, sizeof spec);
+        if ((double)c->at[i].ns * c->cost.clock_ghz >= 0x1p64)
             return mv_error("--at '%s': time too large: %.0f cycles at %g GHz do not fit in 64 bits",
-                            spec, (double)c->at[i].ns * c->cost.clock_ghz, c->cost.clock_ghz);
-        }
+                            c->at[i].text, (double)c->at[i].ns * c->cost.clock_ghz, c->cost.clock_ghz);
     if (hvconfig_validate_memory(&c->hv, c->guest.ram_mb))
         return -1;
     if (hvconfig_validate(&c->hv))

@@ -22,8 +22,9 @@ struct sched_ctl {
     uint64_t ns;
     char name[PARAM_STR_MAX];
     uint64_t value;             /* as the control's type reads it (on/off: 1/0) */
+    char text[96];              /* as the user wrote it, for messages (cut with "..." if longer) */
 };
-#define MAX_SCHED_CTL 32
+#define MAX_SCHED_CTL 32        /* --at controls per run (run --help and README say it) */
 #define CONFIG_PROFILE_MAX 1024
 
 struct sim_config {
@@ -58,6 +59,9 @@ unsigned config_groups(const struct sim_config *c, struct config_group *out);
 /* Defaults for everything; the workload by name. -1 after mv_error if the
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
+/* A --seed value as `memvirt run` takes it (a decimal integer from 0 to
+ * INT64_MAX) into *seed; -1 after mv_error ("--seed: malformed value ..."). */
+int  config_seed(const char *text, uint64_t *seed);
 void config_free(struct sim_config *c);
 /* Load a cost profile (resets cost.* to the profile's values): a built-in
  * profile by name, otherwise a profile file (sim/profile.h). */

@@ -1,6 +1,7 @@
 /* engine.c: the event loop (see engine.h). It pulls events from the
  * workload, makes the guest kernel carry them out on the machine, verifies
  * translations and invariants under --check, and samples the time series. */
+#define _GNU_SOURCE   /* strerrorname_np */
 #include "sim/engine.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
@@ -201,6 +202,54 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
     return 0;
 }
 
+/* An event as an error names it: the system call and the arguments that
+ * locate it (address and length). */
+static const char *event_desc(const struct event *ev, char *buf, size_t len)
+{
+    static const char *const names[] = {
+        [EV_END] = "end", [EV_SPAWN] = "spawn", [EV_FORK] = "fork", [EV_EXEC] = "exec", [EV_EXIT] = "exit",
+        [EV_MMAP] = "mmap", [EV_MUNMAP] = "munmap", [EV_MPROTECT] = "mprotect", [EV_BRK] = "brk",
+        [EV_ACCESS] = "access", [EV_IDLE_UNTIL] = "idle", [EV_MARK_BEGIN] = "mark begin",
+        [EV_MARK_END] = "mark end", [EV_CTL] = "control", [EV_DMA] = "dma", [EV_MREMAP] = "mremap",
+        [EV_ERROR] = "error",
+    };
+    const char *name = (unsigned)ev->type < sizeof names / sizeof names[0] && names[ev->type] ? names[ev->type]
+                                                                                               : "event";
+    switch (ev->type) {
+    case EV_MMAP:
+    case EV_MUNMAP:
+    case EV_MPROTECT:
+        snprintf(buf, len, "%s at %#llx, length %#llx", name, (unsigned long long)ev->addr,
+                 (unsigned long long)ev->len);
+        break;
+    case EV_MREMAP:
+        snprintf(buf, len, "%s at %#llx, length %#llx, to %#llx, length %#llx", name, (unsigned long long)ev->addr,
+                 (unsigned long long)ev->len, (unsigned long long)ev->new_addr, (unsigned long long)ev->new_len);
+        break;
+    case EV_BRK:
+        snprintf(buf, len, "%s to %#llx", name, (unsigned long long)ev->addr);
+        break;
+    default:
+        snprintf(buf, len, "%s", name);
+        break;
+    }
+    return buf;
+}
+
+/* A guest kernel's -errno as the C library says it: "Cannot allocate
+ * memory (ENOMEM)". */
+static const char *errno_text(long rc)
+{
+    static _Thread_local char buf[128];
+    int e = rc < 0 && rc > -4096 ? (int)-rc : 0;
+    const char *sym = e ? strerrorname_np(e) : NULL;
+    if (sym)
+        snprintf(buf, sizeof buf, "%s (%s)", strerror(e), sym);
+    else
+        snprintf(buf, sizeof buf, "error %ld", rc);
+    return buf;
+}
+
 static int dispatch(struct run *r, const struct event *ev)
 {
     struct kernel *k = &r->m.k;
@@ -282,9 +331,11 @@ static int dispatch(struct run *r, const struct event *ev)
     case EV_ERROR:
         break;
     }
-    if (rc < 0 && ev->type != EV_FORK)
-        return mv_error("%s: event of type %d, pid %u, failed with error %ld", where(r, w, sizeof w), ev->type,
-                        ev->pid, rc);
+    if (rc < 0 && ev->type != EV_FORK) {
+        char what[160];
+        return mv_error("%s: pid %u: %s, failed: %s", where(r, w, sizeof w), ev->pid,
+                        event_desc(ev, what, sizeof what), errno_text(rc));
+    }
     return 0;
 }
 

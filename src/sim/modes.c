@@ -88,11 +88,8 @@ int mode_has_vmexits(const struct mode_def *md)
 int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
 {
     for (unsigned i = 0; i < cfg->nat; i++) {
-        if (!mode_control(md, cfg->at[i].name)) {
-            char spec[96];
-            config_at_format(&cfg->at[i], spec, sizeof spec);
-            return mv_error("--at %s: mode %s has no control '%s'", spec, md->name, cfg->at[i].name);
-        }
+        if (!mode_control(md, cfg->at[i].name))
+            return mv_error("--at '%s': mode %s has no control '%s'", cfg->at[i].text, md->name, cfg->at[i].name);
     }
     if (!strcmp(cfg->guest.pt_cache, "on") && !(md->pm && (md->pm->features & PM_PTCACHE)))
         return mv_error("--param guest.pt_cache=on: mode %s offers no page-table cache (pv-pibooster does)",

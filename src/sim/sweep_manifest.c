@@ -4,6 +4,8 @@
  * Each GNU parallel job and Slurm array task reads its own line by index;
  * `memvirt sweep merge` reads the swept values from it. */
 #include "lib/err.h"
+#include "sim/config.h"
+#include "sim/machine.h"
 #include "sim/sweep_plan.h"
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +56,40 @@ int sweep_manifest_write(const struct sweep_plan *p, const char *path)
     }
     free(tmp);
     return 0;
+}
+
+int sweep_args_check(const char *args, char *why, size_t n)
+{
+    static const char *const flags[] = { "--mode", "--workload", "--seed", "--profile", "--at", "--param" };
+    enum { F_MODE, F_WORKLOAD, F_SEED, F_PROFILE, F_AT, F_PARAM, F_N };
+    unsigned seen[F_N] = { 0 };
+    char *copy = mv_strdup(args), *save = NULL, *w, *v;
+    why[0] = 0;
+    for (w = strtok_r(copy, " ", &save); w && !why[0]; w = strtok_r(NULL, " ", &save)) {
+        unsigned f = 0;
+        while (f < F_N && strcmp(w, flags[f]))
+            f++;
+        uint64_t seed;
+        int quiet = mv_error_quiet(1);
+        if (f == F_N)
+            snprintf(why, n, "'%.60s' is not an argument of a sweep's run (--mode, --workload, --seed, "
+                     "--profile, --at or --param, each with a value)", w);
+        else if (!(v = strtok_r(NULL, " ", &save)))
+            snprintf(why, n, "'%s' without a value", w);
+        else if (f <= F_PROFILE && seen[f]++)
+            snprintf(why, n, "%s given twice", w);
+        else if (f == F_MODE && !mode_find(v))
+            snprintf(why, n, "unknown mode '%.60s' (see 'memvirt list')", v);
+        else if (f == F_WORKLOAD && !workload_find(v))
+            snprintf(why, n, "unknown workload '%.60s' (see 'memvirt list')", v);
+        else if (f == F_SEED && config_seed(v, &seed))
+            snprintf(why, n, "%s", mv_last_error());
+        mv_error_quiet(quiet);
+    }
+    if (!why[0] && (!seen[F_MODE] || !seen[F_WORKLOAD]))
+        snprintf(why, n, "no %s (a sweep's run names its mode and workload)", seen[F_MODE] ? "--workload" : "--mode");
+    free(copy);
+    return why[0] ? -1 : 0;
 }
 
 static int count_fields(const char *s)
@@ -122,6 +158,11 @@ int sweep_manifest_read(const char *path, unsigned long index, char id[17], char
             const char *a = strrchr(idend, '\t') + 1;
             if (!*a) {
                 rc = mv_error("%s:%lu: no arguments", path, lineno);
+                break;
+            }
+            char why[200];
+            if (sweep_args_check(a, why, sizeof why)) {
+                rc = mv_error("%s:%lu: run %lu: %s", path, lineno, ix, why);
                 break;
             }
             *args = mv_strdup(a);

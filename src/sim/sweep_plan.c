@@ -224,8 +224,9 @@ static int check_value(const struct axis *a, const char *wl, const char *v)
     int rc = 0;
     if (a->kind == K_SEED) {
         uint64_t x;
-        if (param_parse_u64(v, &x))
-            return mv_error("malformed seed '%s' (expected a non-negative integer)", v);
+        if (param_parse_u64(v, &x) || x > INT64_MAX)   /* as `memvirt run` takes it (config_seed) */
+            return mv_error("malformed seed '%s' (expected a decimal integer from 0 to %lld)", v,
+                            (long long)INT64_MAX);
         return 0;
     }
     if (config_init(&cfg, wl))

@@ -30,8 +30,16 @@ void sweep_plan_free(struct sweep_plan *p);
 
 /* Write the manifest atomically (path.tmp, then rename). 0 or -1 after mv_error. */
 int  sweep_manifest_write(const struct sweep_plan *p, const char *path);
-/* Read run `index` (0-based) of a manifest: its id and arguments (malloc'd).
- * 0, or -1 after mv_error naming the file and line. *nruns gets the count. */
+/* Read run `index` (0-based) of a manifest: its id and arguments (malloc'd),
+ * which sweep_args_check has passed. 0, or -1 after mv_error naming the file
+ * and line. *nruns gets the count. */
 int  sweep_manifest_read(const char *path, unsigned long index, char id[17], char **args, unsigned long *nruns);
+
+/* Are args (a manifest's last field, which a user may edit) arguments of
+ * `memvirt run` as a sweep writes them: pairs FLAG VALUE of --mode and
+ * --workload (once each, known names), --seed and --profile (at most once;
+ * the seed as run takes it), --at and --param? 0, or -1 with why[] filled
+ * (no mv_error). */
+int  sweep_args_check(const char *args, char *why, size_t n);
 
 #endif

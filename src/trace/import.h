@@ -12,6 +12,7 @@
 #define MV_TRACE_IMPORT_H
 #include "trace/build.h"
 #include <stdio.h>
+#include <sys/types.h>
 
 struct import_opts {
     uint64_t delay_ns;      /* perf: strace held each execve and exit_group this long (record) */
@@ -23,6 +24,8 @@ struct import_opts {
 
 struct import_stats {
     uint64_t lines, unknown, lost;
+    uint64_t refs, refs_kept;     /* lackey: references read, and kept by --sample/--window */
+    uint64_t refs_most;           /* lackey: the most references one process made */
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
     uint64_t first_unknown_line;
     char first_unknown[120];
@@ -39,12 +42,22 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
                   const struct import_opts *o, struct import_stats *st);
 
 /* Open a perf input: a `perf script` text file, or a perf.data file piped
- * through `perf script` with the fields the importer reads. NULL after
- * mv_error; close with import_close. */
-FILE *import_open_perf(const char *path);
-int   import_close(FILE *f);
+ * through `perf script` with the fields the importer reads (*child: its
+ * pid; 0 for a text file). NULL after mv_error; close with import_close. */
+FILE *import_open_perf(const char *path, pid_t *child);
+/* Close f (any input: child 0 for a plain file) and reap its perf script
+ * child. report: the input was read to its end, so the child's exit status
+ * is its verdict: 0, or -1 after one mv_error naming path. !report (an
+ * error came first, the input was left unread): the child is stopped and
+ * reaped, and nothing is said. */
+int   import_close(FILE *f, pid_t child, const char *path, int report);
 
 void import_report(const struct import_stats *st, FILE *out, const char *who);
+/* A --window (its text: window) that kept no reference of the st->refs
+ * read: one warning (mv_warn) from who; the trace is still written, its
+ * process events are meaningful. Nothing when one was kept, or none read. */
+void import_warn_window(const struct import_stats *st, const struct import_opts *o, const char *window,
+                        const char *who);
 
 /* Helpers shared by the importers (import_util.c). */
 struct import_line {

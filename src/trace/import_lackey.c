@@ -231,9 +231,13 @@ static int replay(struct lctx *c, struct lfile *lf, uint64_t *nref, struct fdtab
             if (import_hex(&l, &addr) || !import_lit(&l, ",") || import_dec(&l, &size))
                 rc = import_malformed(&l, "ADDRESS,SIZE");
             uint64_t i = (*nref)++;
+            c->st->refs++;
+            if (*nref > c->st->refs_most)
+                c->st->refs_most = *nref;
             if (rc || i < c->o->window_start || (c->o->window_len && i - c->o->window_start >= c->o->window_len) ||
                 (i - c->o->window_start) % c->o->sample)
                 continue;
+            c->st->refs_kept++;
             unsigned kind = k0 == 'I' ? TRR_EXEC : (k1 == 'L' ? TRR_READ : TRR_WRITE);
             rc = build_ref(c->b, ++c->t, lf->pid, addr, kind);
         } else if (!strncmp(buf, "SYSCALL[", 8)) {

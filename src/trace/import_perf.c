@@ -13,10 +13,12 @@
  * Fields read: `perf script --ns --show-task-events --show-mmap-events
  * --show-lost-events -F pid,tid,time,event,addr,trace` (import_open_perf
  * runs exactly that on a perf.data file). */
+#define _GNU_SOURCE   /* pipe2 */
 #include "lib/err.h"
 #include "trace/import.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -480,11 +482,9 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     return rc;
 }
 
-/* The `perf script` child behind a FILE import_open_perf returned. */
-static struct { FILE *f; pid_t pid; } children[4];
-
-FILE *import_open_perf(const char *path)
+FILE *import_open_perf(const char *path, pid_t *child)
 {
+    *child = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         mv_error("cannot open '%s': %s", path, strerror(errno));
@@ -497,14 +497,14 @@ FILE *import_open_perf(const char *path)
         return f;
     }
     fclose(f);
+    /* close-on-exec: a later file's perf script must not hold this pipe
+     * open (closed early, this child then blocked on a full pipe forever) */
     int fd[2];
-    if (pipe(fd))
+    if (pipe2(fd, O_CLOEXEC))
         return mv_error("cannot run perf script on '%s': %s", path, strerror(errno)), NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
+        dup2(fd[1], 1);                     /* the copy is not close-on-exec */
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2(null, 2);                  /* perf's notes on ignored fields */
@@ -512,32 +512,48 @@ FILE *import_open_perf(const char *path)
                "--show-lost-events", "-F", "pid,tid,time,event,addr,trace", (char *)NULL);
         _exit(127);
     }
+    int e = errno;
     close(fd[1]);
     if (pid < 0) {
         close(fd[0]);
-        return mv_error("cannot run perf script on '%s': %s", path, strerror(errno)), NULL;
+        return mv_error("cannot run perf script on '%s': %s", path, strerror(e)), NULL;
     }
-    f = fdopen(fd[0], "r");
-    for (unsigned i = 0; i < 4; i++)
-        if (!children[i].f) {
-            children[i].f = f;
-            children[i].pid = pid;
-            break;
-        }
+    if (!(f = fdopen(fd[0], "r"))) {
+        e = errno;
+        close(fd[0]);
+        kill(pid, SIGTERM);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return mv_error("cannot run perf script on '%s': %s", path, strerror(e)), NULL;
+    }
+    *child = pid;
     return f;
 }
 
-int import_close(FILE *f)
+int import_close(FILE *f, pid_t child, const char *path, int report)
 {
     if (!f)
         return 0;
     fclose(f);
-    for (unsigned i = 0; i < 4; i++)
-        if (children[i].f == f) {
-            int status = 0;
-            children[i].f = NULL;
-            if (waitpid(children[i].pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-                return mv_error("perf script failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        }
+    if (!child)
+        return 0;
+    if (!report)
+        kill(child, SIGTERM);               /* not read to its end: stop it (it may be writing) */
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+        ;
+    if (!report)
+        return 0;
+    if (r < 0)
+        return mv_error("perf script on '%s': waitpid: %s", path, strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return mv_error("perf script on '%s' failed: cannot run perf (scripts/setup installs Debian's linux-perf)",
+                        path);
+    if (WIFEXITED(status) && WEXITSTATUS(status))
+        return mv_error("perf script on '%s' failed (exit status %d): not a perf.data it can read (run "
+                        "'perf script -i %s' to see why)", path, WEXITSTATUS(status), path);
+    if (WIFSIGNALED(status))
+        return mv_error("perf script on '%s' was killed by signal %d", path, WTERMSIG(status));
     return 0;
 }

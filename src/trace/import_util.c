@@ -134,6 +134,16 @@ int import_field(const char *from, const char *key, uint64_t *v)
     return 0;
 }
 
+void import_warn_window(const struct import_stats *st, const struct import_opts *o, const char *window,
+                        const char *who)
+{
+    if (window && st->refs && !st->refs_kept)
+        mv_warn("%s: --window %s selects no reference: no process made more than %llu (the most: %llu of the "
+                "%llu read); the trace has the processes' other events only", who, window,
+                (unsigned long long)o->window_start, (unsigned long long)st->refs_most,
+                (unsigned long long)st->refs);
+}
+
 void import_report(const struct import_stats *st, FILE *out, const char *who)
 {
     if (st->unknown)

@@ -14,11 +14,15 @@ args=(compare --quiet --modes native,pv,tsp,ssp,hap --workload lmbench --param l
 cmp -s "$tmp/1.json" "$tmp/4.json" || fail "JSON differs between --jobs 1 and --jobs 4"
 cmp -s "$tmp/1.csv" "$tmp/4.csv" || fail "CSV differs between --jobs 1 and --jobs 4"
 cmp -s "$tmp/1.txt" "$tmp/4.txt" || fail "table differs between --jobs 1 and --jobs 4"
-for bad in 0 -1 x 2000; do
+# only what the message says it takes: a decimal integer from 1 to 1024 (1k,
+# a parameter's size suffix, was taken as 1024)
+for bad in 0 -1 x 2000 1025 1k 1K 01 +2 ' 2' '2 ' 0x2 1.0; do
     "$MV" "${args[@]}" --jobs "$bad" >/dev/null 2>"$tmp/err"; rc=$?
-    [ "$rc" -eq 2 ] || fail "--jobs $bad: exit status $rc, expected 2"
-    grep -q -- "--jobs" "$tmp/err" || fail "--jobs $bad: message does not name the option: $(cat "$tmp/err")"
+    [ "$rc" -eq 2 ] || fail "--jobs '$bad': exit status $rc, expected 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--jobs: malformed value '$bad' (expected a decimal integer from 1 to 1024)" "$tmp/err" \
+        || fail "--jobs '$bad': expected one line naming the option and value: $(cat "$tmp/err")"
 done
+"$MV" "${args[@]}" --jobs 1024 >/dev/null 2>"$tmp/err" || fail "--jobs 1024 refused: $(cat "$tmp/err")"
 "$MV" "${args[@]}" -j 2 --json "$tmp/j.json" >"$tmp/j.txt" || fail "-j 2 failed: $(cat "$tmp/j.txt")"
 cmp -s "$tmp/1.json" "$tmp/j.json" || fail "JSON differs between --jobs 1 and -j 2"
 "$MV" "${args[@]}" -j2 --json "$tmp/j2.json" >/dev/null || fail "-j2 failed"
@@ -27,7 +31,7 @@ cmp -s "$tmp/1.json" "$tmp/j2.json" || fail "JSON differs between --jobs 1 and -
 "$MV" "${args[@]}" -j 2 --jobs 3 >/dev/null 2>"$tmp/err"; rc=$?
 [ "$rc" -eq 2 ] || fail "-j 2 --jobs 3: exit status $rc, expected 2"
 grep -q -- "--jobs given twice" "$tmp/err" || fail "-j 2 --jobs 3: $(cat "$tmp/err")"
-for bad in 0 x; do
+for bad in 0 x 1k; do
     "$MV" "${args[@]}" -j "$bad" >/dev/null 2>"$tmp/err"; rc=$?
     [ "$rc" -eq 2 ] || fail "-j $bad: exit status $rc, expected 2"
     grep -q -- "--jobs" "$tmp/err" || fail "-j $bad: message does not name the option: $(cat "$tmp/err")"

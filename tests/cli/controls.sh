@@ -25,6 +25,23 @@ bad "--at ptcache under tsp"          "no control 'ptcache'"  run --mode tsp "${
 bad "workload control under pv"       "does not offer"         run --mode pv "${fs[@]}" --param forkstorm.ptcache_on_min=0.1
 bad "unknown control"                 "unknown control 'bogus'"     run --mode pv-pibooster "${fs[@]}" --at 5s:bogus=1
 bad "bad control value"               "on or off"              run --mode pv-pibooster "${fs[@]}" --at 5s:ptcache=maybe
+# a message about an --at echoes the user's own text (it echoed a reformatted
+# one: 0ns:shadow=on as 0m:shadow=on)
+bad "--at a control the mode lacks"   "^memvirt: --at '0ns:shadow=on': mode pv-pibooster has no control 'shadow'\$" \
+    run --mode pv-pibooster "${fs[@]}" --at 0ns:shadow=on
+bad "--at contradicting another"      "^memvirt: --at '1000ms:ptcache=off': contradicts --at '1s:ptcache=on' at the same time\$" \
+    run --mode pv-pibooster "${fs[@]}" --at 1s:ptcache=on --at 1000ms:ptcache=off
+"$MV" run --mode pv-pibooster "${fs[@]}" --at 3600000ms:ptcache=off >/dev/null 2>"$tmp/err" || fail "a late --at: $(cat "$tmp/err")"
+grep -q "^memvirt: warning: --at 3600000ms:ptcache=off was never applied" "$tmp/err" \
+    || fail "a late --at: the warning does not echo it: $(cat "$tmp/err")"
+# at most 32 scheduled controls: said in --help, and the 33rd is one clear error
+ats=(); for i in $(seq 1 33); do ats+=(--at "${i}ms:ptcache_ratio=$i"); done
+"$MV" run --mode pv-pibooster "${fs[@]}" "${ats[@]:0:64}" >/dev/null 2>"$tmp/err" || fail "32 --at: $(cat "$tmp/err")"
+bad "33 --at"                         "^memvirt: --at '33ms:ptcache_ratio=33': more than 32 --at controls (a run takes at most 32)\$" \
+    run --mode pv-pibooster "${fs[@]}" "${ats[@]}"
+for c in run compare; do
+    "$MV" $c --help | grep -A4 -- '--at TIME' | grep -q 'at most 32' || fail "$c --help does not say --at's limit of 32"
+done
 
 # `memvirt list`, where the messages and --help send the reader, shows each
 # mode's controls (it showed none)

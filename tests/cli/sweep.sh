@@ -60,6 +60,11 @@ printf 'mode = native\0\n' > nul.sweep
 printf "$ok" > ok.sweep
 "$MV" sweep ok.sweep -j 0 2>err; [ $? -eq 2 ] && grep -q -- "-j '0'" err || die "-j 0: $(cat err)"
 "$MV" sweep ok.sweep -j 4294967297 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j '4294967297'" err || die "-j 2^32+1: $(cat err)"
+# only what the message says it takes (1k, a parameter's size suffix, was taken as 1024)
+for j in 1k 1K 01 +2 ' 2' 1025; do
+    "$MV" sweep ok.sweep -j "$j" --list 2>err; [ $? -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] \
+        && grep -q -- "sweep: -j '$j': expected a decimal integer from 1 to 1024" err || die "-j '$j': $(cat err)"
+done
 "$MV" sweep ok.sweep -j 1 -j 2 --list 2>err; [ $? -eq 2 ] && grep -q -- "-j given twice" err || die "-j twice: $(cat err)"
 "$MV" sweep ok.sweep --out a.runs --out b.runs --list 2>err; [ $? -eq 2 ] && grep -q -- "--out given twice" err \
     || die "--out twice: $(cat err)"
@@ -317,6 +322,34 @@ EOF
 grep -q '^0.*ran out of memory' out err || die "the failed run's message is not tagged with its index: $(cat out err)"
 grep -q '2 runs: 1 finished now, 0 before, 1 without a result' err || die "failure summary: $(cat err)"
 ls f.runs/runs/*.tmp >/dev/null 2>&1 && die "a failed run left a temporary file"
+
+# a manifest line edited by hand (sweep.tsv is text) into arguments a run
+# cannot take is a manifest error naming file and line (no --workload, or
+# "--help", crashed 'sweep one' once its run had a result); an edit a run
+# can take still runs
+cp -r s.runs m.runs && cp m.runs/sweep.tsv m.tsv
+edited() { cp m.tsv m.runs/sweep.tsv; sed -i "3s$1" m.runs/sweep.tsv; }
+bad_line() {
+    edited "$1"
+    "$MV" sweep one m.runs 0 >out 2>err; rc=$?
+    [ "$rc" -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] && grep -q "^memvirt: m.runs/sweep.tsv:3: .*$2" err \
+        || die "manifest line 3 edited with s$1: exit $rc, expected 2 and one line naming m.runs/sweep.tsv:3 and '$2': $(cat err)"
+}
+bad_line '|--workload lmbench ||'                  'no --workload'
+bad_line '|\t--mode [^\t]*$|\t--help|'           "'--help' is not"
+bad_line '|\t--mode [^\t]*$|\t|'                  'no arguments'
+bad_line '|--mode native |--mode native --mode pv |' '--mode given twice'
+bad_line '|--mode native|--mode nosuch|'           "unknown mode 'nosuch'"
+bad_line '|--workload lmbench|--workload nosuch|'  "unknown workload 'nosuch'"
+bad_line '|$| --param|'                            "'--param' without a value"
+bad_line '|$| --seed x|'                           "--seed: malformed value 'x'"
+bad_line '|$| --seed 9223372036854775808|'         "--seed: malformed value '9223372036854775808'"
+bad_line '|$| --json x.json|'                      "'--json' is not"
+edited '|$| --seed 7|'
+"$MV" sweep one m.runs 0 2>err || die "a manifest line edited to another seed: $(cat err)"
+# the spec takes the seeds a run takes (a seed above 2^63-1 planned, then every run of it failed)
+"$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=9223372036854775808 --list 2>err; [ $? -eq 2 ] \
+    && grep -q -- "--set #3:1:6: malformed seed '9223372036854775808'" err || die "seed 2^63: $(cat err)"
 
 # corrupt manifests are reported by line
 printf 'garbage\n' > s.runs/sweep.tsv

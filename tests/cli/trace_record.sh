@@ -114,6 +114,12 @@ if command -v valgrind >/dev/null; then
         "$MV" run --mode "$m" --trace "$tmp/all.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
             || fail "--refs all trace under $m: $(head -c 300 "$tmp/err")"
     done
+    # a window past every process's references: the trace, and one warning naming it
+    "$MV" trace record --refs all --window 1T:10 -o "$tmp/win.mvt" -- /bin/true 2>"$tmp/err" \
+        || fail "record --refs all --window 1T:10: $(cat "$tmp/err")"
+    [ -s "$tmp/win.mvt" ] && [ "$(grep -c warning "$tmp/err")" -eq 1 ] \
+        && grep -q '^memvirt: warning: trace record: --window 1T:10 selects no reference' "$tmp/err" \
+        || fail "record --window 1T:10: expected a trace and one warning: $(cat "$tmp/err")"
     # a process tree under valgrind: sh forks twice, each child execs
     "$MV" trace record --refs all --sample 16 -o "$tmp/pipe.mvt" -- /bin/sh -c '/bin/echo a | /bin/cat' \
         >"$tmp/out" 2>"$tmp/err" || fail "record --refs all pipeline: $(cat "$tmp/err")"

@@ -58,6 +58,18 @@ imp perf "$SRC/tests/fuzz/corpus/perf/record_head.txt"
 imp lackey "$SRC/tests/fuzz/corpus/lackey/sh.log"
 imp lackey "$SRC/tests/fuzz/corpus/lackey/fork.log"     # a shell forking twice
 grep -q "not understood" "$tmp/err" 2>/dev/null || true
+# a --window that selects no reference (each process makes fewer) still
+# writes the trace (its process events replay), with one warning naming it;
+# it was silent, a trace of 0 references and exit 0
+"$MV" trace import --from lackey --window 1G:10 "$SRC/tests/fuzz/corpus/lackey/fork.log" -o "$tmp/w.mvt" 2>"$tmp/err" \
+    || fail "import --window 1G:10: $(cat "$tmp/err")"
+[ -s "$tmp/w.mvt" ] || fail "import --window 1G:10 wrote no trace"
+[ "$(grep -c 'warning' "$tmp/err")" -eq 1 ] \
+    && grep -q "^memvirt: warning: trace import: --window 1G:10 selects no reference: no process made more than 1073741824 (the most: [0-9]* of the [0-9]* read)" "$tmp/err" \
+    || fail "import --window 1G:10: expected one warning naming the window: $(cat "$tmp/err")"
+"$MV" trace import --from lackey --window 2:10 "$SRC/tests/fuzz/corpus/lackey/fork.log" -o "$tmp/w.mvt" 2>"$tmp/err" \
+    || fail "import --window 2:10: $(cat "$tmp/err")"
+grep -q "warning" "$tmp/err" && fail "import --window 2:10 selects references, yet: $(cat "$tmp/err")"
 
 # 3. bad input: one line naming it, exit 2, nothing written
 bad() {   # bad DESC NEEDLE ARGS...

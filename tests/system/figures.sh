@@ -14,6 +14,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-figures.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fig() { /usr/bin/python3 "$SRC/src/py/figures.py" --memvirt "$MV" --quick -j 2 "$@"; }
 
+# -j takes what memvirt sweep takes, checked before --runs is emptied (0 was
+# ignored, a sign or a space passed on)
+mkdir "$tmp/nospecs"
+for j in 0 1k ' 2' +2 1_0 1025; do
+    /usr/bin/python3 "$SRC/src/py/figures.py" --memvirt "$MV" --specs "$tmp/nospecs" --runs "$tmp/jr" --out "$tmp/jo" \
+        -j "$j" 2>"$tmp/err"; rc=$?
+    [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] \
+        && grep -q -- "-j/--jobs: '$j': expected a decimal integer from 1 to 1024" "$tmp/err" \
+        || die "figures -j '$j': exit $rc, expected 2 and one line: $(cat "$tmp/err")"
+    [ ! -e "$tmp/jr" ] || die "figures -j '$j' made --runs"
+done
+
 fig --runs "$tmp/runs" --out "$tmp/a" 2>"$tmp/err" || die "figures failed: $(cat "$tmp/err")"
 for f in iotlb_per_minute sweep_thresholds pool_sizes pt_alloc_per_level lmbench_latency exits_by_reason \
          walk_refs_per_miss selective_timeline_memwalk-phases selective_timeline_forkstorm clustering; do
