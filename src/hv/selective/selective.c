@@ -55,9 +55,13 @@ static void switch_to(struct selective *s, enum sel_mode to, const char *why)
     if (to == SEL_SHADOW && !(root = shadow_get_root(&s->sh, c->cr3))) {
         /* Under nested paging MOV CR3 does not exit, so the guest may have
          * loaded a frame it does not have (its walks fault on it). Shadow
-         * paging has no root to build from it: the guest stays nested, as
-         * KVM's mmu_check_root refuses such a root, until a later decision
-         * finds a CR3 in guest memory. */
+         * paging has no root to build from it. KVM's mmu_check_root shut
+         * such a guest down (a triple fault); since 2023 KVM gives it a
+         * dummy root backed by the zero page, so its accesses fault. memvirt
+         * keeps it nested instead, where its accesses fault too: a choice of
+         * its own, not KVM's. The switch happens at the next decision that
+         * finds CR3 in guest memory (the dynamic policy's next sample, or
+         * the control applied again); a refused one is not retried. */
         if (h->timeline)
             mv_event_add(h->timeline, hv_seconds(h, now), "selective: stays nested",
                          "to shadow refused: CR3 is not guest memory");
