@@ -2,6 +2,7 @@
 #include "refloop.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define L1_SETS 16
 #define L1_WAYS 4
@@ -16,6 +17,7 @@ struct tlbset_l2 { uint64_t tag[L2_WAYS], frame[L2_WAYS], used[L2_WAYS]; };
  * data cache of the walk's loads. */
 #define PWC_MAX 32
 struct pwcache { uint64_t tag[PWC_MAX], table[PWC_MAX], used[PWC_MAX]; unsigned n; };
+#define ARENA_TABLES 65536   /* 256 MiB reserved: the tables of a 32 GiB working set */
 #define DC_SETS 256   /* 256 KiB / 64-byte lines / 16 ways */
 #define DC_WAYS 16
 struct dcset { uint64_t tag[DC_WAYS], used[DC_WAYS]; };
@@ -37,8 +39,11 @@ struct refloop {
     /* REFLOOP_2D: the EPT and its walk caches, the nested TLB, and the
      * guest frames (the guest's root is frame 0) */
     uint64_t *ept_root, next_gfn, root_gfn;
-    uint64_t **tables;       /* every table walk_cached or new_gfn made */
-    size_t ntables, cap;
+    /* not REFLOOP_PLAIN: every table, page-aligned in one reserved range,
+     * so that a load's data-cache line is its offset there (as memvirt's
+     * is a machine address): the same lines, sets and counts every run */
+    char *arena;
+    size_t ntables;
     struct pwcache epwc[5];
     struct ntlbset ntlb[NTLB_SETS];
 };
@@ -49,9 +54,19 @@ static uint64_t new_gfn(struct refloop *r, uint64_t host);
 struct refloop *refloop_new(enum refloop_kind kind)
 {
     struct refloop *r = calloc(1, sizeof *r);
-    if (!r || !(r->root = calloc(512, sizeof *r->root)))
+    if (!r)
         abort();
     r->kind = kind;
+    if (kind == REFLOOP_PLAIN) {
+        if (!(r->root = calloc(512, sizeof *r->root)))
+            abort();
+    } else {
+        r->arena = mmap(NULL, ARENA_TABLES * 4096, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (r->arena == MAP_FAILED)
+            abort();
+        r->root = new_table(r);
+    }
     r->pwc[4].n = r->epwc[4].n = 2;
     r->pwc[3].n = r->epwc[3].n = 4;
     r->pwc[2].n = r->epwc[2].n = 32;
@@ -73,14 +88,10 @@ static void free_table(uint64_t *t, int lvl)
 
 void refloop_free(struct refloop *r)
 {
-    if (r->kind == REFLOOP_PLAIN) {
+    if (r->kind == REFLOOP_PLAIN)
         free_table(r->root, 4);
-    } else {
-        for (size_t i = 0; i < r->ntables; i++)
-            free(r->tables[i]);
-        free(r->tables);
-        free(r->root);
-    }
+    else
+        munmap(r->arena, ARENA_TABLES * 4096);
     free(r);
 }
 
@@ -120,7 +131,7 @@ static uint64_t walk(struct refloop *r, uint64_t vpn)
 /* The walk's load of entry e through the data cache: 1 on a miss. */
 static int dc_load(struct refloop *r, const uint64_t *e)
 {
-    uint64_t line = (uint64_t)(uintptr_t)e >> 6, tag = line + 1;
+    uint64_t line = (uint64_t)((const char *)e - r->arena) >> 6, tag = line + 1;
     struct dcset *s = &r->dc[(line ^ (line >> 13)) % DC_SETS];
     for (unsigned w = 0; w < DC_WAYS; w++)
         if (s->tag[w] == tag) {
@@ -164,18 +175,13 @@ enum dim { DIM_1D, DIM_GUEST, DIM_EPT };
 
 static uint64_t ept_xlate(struct refloop *r, uint64_t gfn);
 
-/* A table of the walks with caches, kept on r's list to be freed. */
+/* A table of the walks with caches: the next page of the arena (zero, as
+ * the kernel maps it). */
 static uint64_t *new_table(struct refloop *r)
 {
-    uint64_t *t = calloc(512, sizeof *t);
-    if (r->ntables == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 1024;
-        r->tables = realloc(r->tables, r->cap * sizeof *r->tables);
-    }
-    if (!t || !r->tables)
+    if (r->ntables == ARENA_TABLES)
         abort();
-    r->tables[r->ntables++] = t;
-    return t;
+    return (uint64_t *)(void *)(r->arena + 4096 * r->ntables++);
 }
 
 /* The walk of key (a virtual page, or a guest frame for the EPT) from the
