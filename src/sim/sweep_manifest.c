@@ -60,8 +60,9 @@ int sweep_manifest_write(const struct sweep_plan *p, const char *path)
 
 int sweep_args_check(const char *args, char *why, size_t n)
 {
-    static const char *const flags[] = { "--mode", "--workload", "--seed", "--profile", "--at", "--param" };
-    enum { F_MODE, F_WORKLOAD, F_SEED, F_PROFILE, F_AT, F_PARAM, F_N };
+    const char *const *flags = sweep_run_flags;
+    enum { F_MODE = SWEEP_MODE, F_WORKLOAD = SWEEP_WORKLOAD, F_SEED = SWEEP_SEED, F_PROFILE = SWEEP_PROFILE,
+           F_AT = SWEEP_AT, F_PARAM = SWEEP_PARAM, F_N = SWEEP_NFLAGS };
     unsigned seen[F_N] = { 0 };
     char *copy = mv_strdup(args), *save = NULL, *w, *v;
     why[0] = 0;

@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_kind { K_MODE, K_WORKLOAD, K_SEED, K_PROFILE, K_AT, K_PARAM };
+enum key_kind { K_MODE = SWEEP_MODE, K_WORKLOAD = SWEEP_WORKLOAD, K_SEED = SWEEP_SEED, K_PROFILE = SWEEP_PROFILE,
+                K_AT = SWEEP_AT, K_PARAM = SWEEP_PARAM };
+
+const char *const sweep_run_flags[SWEEP_NFLAGS] = { "--mode", "--workload", "--seed", "--profile", "--at", "--param" };
 
 /* One axis of one group, resolved: its values (NULL for '-': not set). */
 struct axis {
@@ -303,18 +306,17 @@ static void add_run(struct ctx *c, const struct axis *ax, unsigned nax, const ch
     size_t cap = 256, len = 0;
     char *args = mv_malloc(cap);
     args[0] = 0;
-    static const char *const flag[] = { "--mode", "--workload", "--seed", "--profile", "--at", "--param" };
     for (unsigned i = 0; i < nax; i++) {
         if (!val[i])
             continue;
         r->vals[ax[i].col] = mv_strdup(val[i]);
         const char *key = ax[i].kind == K_PARAM ? ax[i].src->key.text : "";
-        size_t need = len + strlen(flag[ax[i].kind]) + strlen(key) + strlen(val[i]) + 4;
+        size_t need = len + strlen(sweep_run_flags[ax[i].kind]) + strlen(key) + strlen(val[i]) + 4;
         if (need > cap) {
             cap = need * 2;
             args = mv_realloc(args, cap);
         }
-        len += (size_t)sprintf(args + len, "%s%s %s%s%s", len ? " " : "", flag[ax[i].kind], key,
+        len += (size_t)sprintf(args + len, "%s%s %s%s%s", len ? " " : "", sweep_run_flags[ax[i].kind], key,
                                ax[i].kind == K_PARAM ? "=" : "", val[i]);
     }
     r->args = args;

@@ -42,4 +42,9 @@ int  sweep_manifest_read(const char *path, unsigned long index, char id[17], cha
  * (no mv_error). */
 int  sweep_args_check(const char *args, char *why, size_t n);
 
+/* The flags a run's arguments are made of, in this order: what the
+ * planner writes and what sweep_args_check takes. */
+enum sweep_run_flag { SWEEP_MODE, SWEEP_WORKLOAD, SWEEP_SEED, SWEEP_PROFILE, SWEEP_AT, SWEEP_PARAM, SWEEP_NFLAGS };
+extern const char *const sweep_run_flags[SWEEP_NFLAGS];
+
 #endif
