@@ -404,10 +404,11 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         machine_devices(&r->m, r->m.st.now);
         tick(r);
         if (r->series_full) {
-            rc = mv_error("the time series reached %u samples (%u MiB) at %.6g simulated seconds: "
-                          "sim.series_ms=%llu is too fine for this run; raise it", r->series_max,
+            rc = mv_error("the time series reached %u samples (%u MiB, its limit) at %.6g simulated seconds: "
+                          "sim.series_ms=%llu is too fine for this run; each ms of it holds %.6g simulated "
+                          "seconds of series (`memvirt trace info` gives a trace's span)", r->series_max,
                           SERIES_MAX_BYTES >> 20, (double)r->next_sample / (cfg->cost.clock_ghz * 1e9),
-                          (unsigned long long)cfg->sim.series_ms);
+                          (unsigned long long)cfg->sim.series_ms, (double)r->series_max / 1000.0);
             break;
         }
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
