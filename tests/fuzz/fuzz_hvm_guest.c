@@ -30,6 +30,7 @@
 #include "guest/kernel.h"
 #include "hv/hv.h"
 #include "hw/pte.h"
+#include "fuzz_input.h"
 #include "lib/err.h"
 #include "sim/config.h"
 #include "sim/machine.h"
@@ -38,31 +39,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- the input ------------------------------------------------------------ */
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-/* Little-endian, a byte a statement (the order of reads never depends on
- * the compiler). */
-static uint64_t u64(struct in *in)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 8; i++)
-        v |= (uint64_t)u8(in) << (8 * i);
-    return v;
-}
 
 /* ---- the machine ---------------------------------------------------------- */
 

@@ -27,6 +27,7 @@
 #include "guest/ptcache.h"
 #include "hv/paging.h"
 #include "hv/pv/xen.h"
+#include "fuzz_input.h"
 #include "lib/err.h"
 #include "sim/config.h"
 #include "sim/machine.h"
@@ -36,42 +37,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- the input ------------------------------------------------------------ */
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-/* Little-endian; every read is its own statement, so the order in which the
- * input is consumed never depends on the compiler (argument and operand
- * evaluation order is unspecified in C). */
-static uint16_t u16(struct in *in)
-{
-    uint16_t lo = u8(in);
-    return (uint16_t)(lo | (u8(in) << 8));
-}
-
-static uint32_t u32(struct in *in)
-{
-    uint32_t lo = u16(in);
-    return lo | ((uint32_t)u16(in) << 16);
-}
-
-static uint64_t u64(struct in *in)
-{
-    uint64_t lo = u32(in);
-    return lo | ((uint64_t)u32(in) << 32);
-}
 
 /* ---- the machine and what the hostile kernel holds --------------------------- */
 
