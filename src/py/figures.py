@@ -258,6 +258,8 @@ def main(argv):
                    help="the experiments' sweep specs (default: experiments/figures)")
     a = p.parse_args(argv)
     specs = a.specs
+    if not os.path.isdir(specs):          # checked before --runs is emptied
+        die(CMD, f"--specs '{specs}': not a directory of sweep specs", 2)
     if not a.keep:
         shutil.rmtree(a.runs, ignore_errors=True)
     os.makedirs(a.runs, exist_ok=True)

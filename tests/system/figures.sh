@@ -26,6 +26,14 @@ for j in 0 1k ' 2' +2 1_0 1025; do
     [ ! -e "$tmp/jr" ] || die "figures -j '$j' made --runs"
 done
 
+# a --specs that is not a directory: one line, exit 2, --runs left alone
+mkdir "$tmp/keepme"
+/usr/bin/python3 "$SRC/src/py/figures.py" --memvirt "$MV" --specs "$tmp/none" --runs "$tmp/keepme" --out "$tmp/jo" \
+    2>"$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--specs '$tmp/none': not a directory" "$tmp/err" \
+    || die "figures --specs missing: exit $rc, expected 2 and one line: $(cat "$tmp/err")"
+[ -d "$tmp/keepme" ] || die "figures with a missing --specs emptied --runs"
+
 fig --runs "$tmp/runs" --out "$tmp/a" 2>"$tmp/err" || die "figures failed: $(cat "$tmp/err")"
 for f in iotlb_per_minute sweep_thresholds pool_sizes pt_alloc_per_level lmbench_latency exits_by_reason \
          walk_refs_per_miss selective_timeline_memwalk-phases selective_timeline_forkstorm clustering; do
