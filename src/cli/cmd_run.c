@@ -123,11 +123,6 @@ int cli_parse_jobs(const char *text, unsigned *jobs)
     return 0;
 }
 
-static int set_once(const char **slot, const char *value, const char *opt)
-{
-    return cli_set_once(NULL, opt, slot, value);
-}
-
 /* --param k=v given twice for the same k: only with the same value. */
 static int params_agree(const char **params, int n)
 {
@@ -254,16 +249,16 @@ int cmd_run(int argc, char **argv)
             }
             mode_arg = optarg;
             break;
-        case O_WORKLOAD: if (set_once(&workload, optarg, "--workload")) goto out; break;
-        case O_PROFILE: if (set_once(&profile, optarg, "--profile")) goto out; break;
-        case O_SEED: if (set_once(&seed_arg, optarg, "--seed")) goto out; break;
-        case O_JSON: if (set_once(&json, optarg, "--json")) goto out; break;
-        case O_CSV: if (set_once(&csv, optarg, "--csv")) goto out; break;
+        case O_WORKLOAD: if (cli_set_once(NULL, "--workload", &workload, optarg)) goto out; break;
+        case O_PROFILE: if (cli_set_once(NULL, "--profile", &profile, optarg)) goto out; break;
+        case O_SEED: if (cli_set_once(NULL, "--seed", &seed_arg, optarg)) goto out; break;
+        case O_JSON: if (cli_set_once(NULL, "--json", &json, optarg)) goto out; break;
+        case O_CSV: if (cli_set_once(NULL, "--csv", &csv, optarg)) goto out; break;
         case O_PARAM: params[nparams++] = optarg; break;
         case O_AT: ats[nats++] = optarg; break;
         case 'j':   /* -j N, as sweep has it */
-        case O_JOBS: if (set_once(&jobs_arg, optarg, "--jobs")) goto out; break;
-        case O_TRACE: if (set_once(&trace, optarg, "--trace")) goto out; break;
+        case O_JOBS: if (cli_set_once(NULL, "--jobs", &jobs_arg, optarg)) goto out; break;
+        case O_TRACE: if (cli_set_once(NULL, "--trace", &trace, optarg)) goto out; break;
         case O_CHECK: check = 1; break;
         case O_CLUSTERING: clustering = 1; break;
         case O_QUIET: quiet = 1; break;

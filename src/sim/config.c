@@ -65,13 +65,20 @@ int config_init(struct sim_config *c, const char *workload)
     return 0;
 }
 
-int config_seed(const char *text, uint64_t *seed)
+int config_seed_valid(const char *text, uint64_t *seed)
 {
     uint64_t v;
     if (param_parse_u64(text, &v) || v > INT64_MAX)
+        return 0;
+    *seed = v;
+    return 1;
+}
+
+int config_seed(const char *text, uint64_t *seed)
+{
+    if (!config_seed_valid(text, seed))
         return mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", text,
                         (long long)INT64_MAX);
-    *seed = v;
     return 0;
 }
 

@@ -62,6 +62,8 @@ int  config_init(struct sim_config *c, const char *workload);
 /* A --seed value as `memvirt run` takes it (a decimal integer from 0 to
  * INT64_MAX) into *seed; -1 after mv_error ("--seed: malformed value ..."). */
 int  config_seed(const char *text, uint64_t *seed);
+/* The same rule, without a message: 1 and *seed set if text is one. */
+int  config_seed_valid(const char *text, uint64_t *seed);
 void config_free(struct sim_config *c);
 /* Load a cost profile (resets cost.* to the profile's values): a built-in
  * profile by name, otherwise a profile file (sim/profile.h). */

@@ -238,15 +238,14 @@ static const char *event_desc(const struct event *ev, char *buf, size_t len)
 
 /* A guest kernel's -errno as the C library says it: "Cannot allocate
  * memory (ENOMEM)". */
-static const char *errno_text(long rc)
+static const char *errno_text(long rc, char *buf, size_t len)
 {
-    static _Thread_local char buf[128];
     int e = rc < 0 && rc > -4096 ? (int)-rc : 0;
     const char *sym = e ? strerrorname_np(e) : NULL;
     if (sym)
-        snprintf(buf, sizeof buf, "%s (%s)", strerror(e), sym);
+        snprintf(buf, len, "%s (%s)", strerror(e), sym);
     else
-        snprintf(buf, sizeof buf, "error %ld", rc);
+        snprintf(buf, len, "error %ld", rc);
     return buf;
 }
 
@@ -332,9 +331,9 @@ static int dispatch(struct run *r, const struct event *ev)
         break;
     }
     if (rc < 0 && ev->type != EV_FORK) {
-        char what[160];
+        char what[160], why[128];
         return mv_error("%s: pid %u: %s, failed: %s", where(r, w, sizeof w), ev->pid,
-                        event_desc(ev, what, sizeof what), errno_text(rc));
+                        event_desc(ev, what, sizeof what), errno_text(rc, why, sizeof why));
     }
     return 0;
 }

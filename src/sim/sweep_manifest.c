@@ -60,35 +60,32 @@ int sweep_manifest_write(const struct sweep_plan *p, const char *path)
 
 int sweep_args_check(const char *args, char *why, size_t n)
 {
-    const char *const *flags = sweep_run_flags;
-    enum { F_MODE = SWEEP_MODE, F_WORKLOAD = SWEEP_WORKLOAD, F_SEED = SWEEP_SEED, F_PROFILE = SWEEP_PROFILE,
-           F_AT = SWEEP_AT, F_PARAM = SWEEP_PARAM, F_N = SWEEP_NFLAGS };
-    unsigned seen[F_N] = { 0 };
+    unsigned seen[SWEEP_NFLAGS] = { 0 };
     char *copy = mv_strdup(args), *save = NULL, *w, *v;
     why[0] = 0;
     for (w = strtok_r(copy, " ", &save); w && !why[0]; w = strtok_r(NULL, " ", &save)) {
         unsigned f = 0;
-        while (f < F_N && strcmp(w, flags[f]))
+        while (f < SWEEP_NFLAGS && strcmp(w, sweep_run_flags[f]))
             f++;
         uint64_t seed;
         int quiet = mv_error_quiet(1);
-        if (f == F_N)
+        if (f == SWEEP_NFLAGS)
             snprintf(why, n, "'%.60s' is not an argument of a sweep's run (--mode, --workload, --seed, "
                      "--profile, --at or --param, each with a value)", w);
         else if (!(v = strtok_r(NULL, " ", &save)))
             snprintf(why, n, "'%s' without a value", w);
-        else if (f <= F_PROFILE && seen[f]++)
+        else if (f <= SWEEP_PROFILE && seen[f]++)
             snprintf(why, n, "%s given twice", w);
-        else if (f == F_MODE && !mode_find(v))
+        else if (f == SWEEP_MODE && !mode_find(v))
             snprintf(why, n, "unknown mode '%.60s' (see 'memvirt list')", v);
-        else if (f == F_WORKLOAD && !workload_find(v))
+        else if (f == SWEEP_WORKLOAD && !workload_find(v))
             snprintf(why, n, "unknown workload '%.60s' (see 'memvirt list')", v);
-        else if (f == F_SEED && config_seed(v, &seed))
+        else if (f == SWEEP_SEED && config_seed(v, &seed))
             snprintf(why, n, "%s", mv_last_error());
         mv_error_quiet(quiet);
     }
-    if (!why[0] && (!seen[F_MODE] || !seen[F_WORKLOAD]))
-        snprintf(why, n, "no %s (a sweep's run names its mode and workload)", seen[F_MODE] ? "--workload" : "--mode");
+    if (!why[0] && (!seen[SWEEP_MODE] || !seen[SWEEP_WORKLOAD]))
+        snprintf(why, n, "no %s (a sweep's run names its mode and workload)", seen[SWEEP_MODE] ? "--workload" : "--mode");
     free(copy);
     return why[0] ? -1 : 0;
 }

@@ -227,7 +227,7 @@ static int check_value(const struct axis *a, const char *wl, const char *v)
     int rc = 0;
     if (a->kind == K_SEED) {
         uint64_t x;
-        if (param_parse_u64(v, &x) || x > INT64_MAX)   /* as `memvirt run` takes it (config_seed) */
+        if (!config_seed_valid(v, &x))   /* as `memvirt run` takes it */
             return mv_error("malformed seed '%s' (expected a decimal integer from 0 to %lld)", v,
                             (long long)INT64_MAX);
         return 0;
