@@ -123,14 +123,13 @@ def load(path):
                 if nul >= 0:
                     raise InputError(f"{path}: NUL byte at byte {nul}: not a JSON result")
                 return parse(path, raw)
-            limit = RESULT_MAX
             while chunk := f.read(1 << 20):
                 nul = chunk.find(b"\0")
                 if nul >= 0:
                     raise InputError(f"{path}: NUL byte at byte {size + nul}: not a JSON result")
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > limit:
+                if size > RESULT_MAX:
                     raise InputError(f"{path}: more than {RESULT_MAX >> 20} MiB from a pipe or device: "
                                      "not a memvirt result")
     except OSError as e:
