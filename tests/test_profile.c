@@ -12,6 +12,9 @@
 #include "sim/profile.h"
 #include <dirent.h>
 #include <math.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 static int parse(struct profile *p, const char *text)
@@ -239,6 +242,51 @@ static void test_save(void **state)
     profile_free(&p);
 }
 
+/* A write that fails (a full disk; here a file-size limit, EFBIG, with
+ * SIGXFSZ ignored) names the file and the system's reason, and leaves the
+ * old profile and no temporary file. */
+static void test_save_write_fails(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/memvirt-test-profile-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/full.profile", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("old\n", f);
+    fclose(f);
+    struct profile p = { 0 };
+    param_defaults(&cost_params, &p.cost);
+    char comment[9000];   /* more than a stdio buffer: the failure comes while writing */
+    memset(comment, 'x', sizeof comment - 1);
+    comment[sizeof comment - 1] = 0;
+    struct rlimit old, lim = { 1024, 1024 };
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim.rlim_max = old.rlim_max;
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    mv_error_quiet(1);
+    int rc = profile_save(path, &p, comment);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+    assert_int_equal(rc, -1);
+    char want[300];
+    snprintf(want, sizeof want, "-o '%s': cannot write: %s", path, strerror(EFBIG));
+    assert_string_equal(mv_last_error(), want);
+    mv_error_quiet(0);
+    char buf[8] = "";
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "old\n");
+    assert_int_equal(count_entries(dir, ""), 3);   /* ., .. and the profile */
+    unlink(path);
+    rmdir(dir);
+    profile_free(&p);
+}
+
 /* --profile: built-in names first, then files; an unknown name says both. */
 static void test_config_profile(void **state)
 {
@@ -336,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_save),
+        cmocka_unit_test(test_save_write_fails),
         cmocka_unit_test(test_config_profile),
         cmocka_unit_test(test_profile_changes_results),
     };

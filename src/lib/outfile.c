@@ -383,6 +383,13 @@ FILE *outset_stream(struct outset *s, unsigned i)
     return s->f[i].out;
 }
 
+int outset_stream_failed(const struct outset *s, unsigned i)
+{
+    int e = errno;
+    MV_ASSERT(i < s->n, "no output %u", i);
+    return mv_error("%s '%s': cannot write: %s", s->f[i].opt, s->f[i].path, e ? strerror(e) : "write error");
+}
+
 const char *outset_tmp_path(const struct outset *s, unsigned i)
 {
     MV_ASSERT(i < s->n, "no output %u", i);

@@ -79,6 +79,10 @@ int  outset_add(struct outset *s, const char *opt, const char *path);
 int  outset_input(struct outset *s, const char *opt, const char *path);
 /* The stream to write output i's content into. */
 FILE *outset_stream(struct outset *s, unsigned i);
+/* The error for output i when a write to its stream failed (ferror): one
+ * line naming the option, the path and the system's reason, as the failed
+ * write left it in errno (a full disk, a file-size limit). Returns -1. */
+int  outset_stream_failed(const struct outset *s, unsigned i);
 /* Output i's temporary file (NULL if it has none). */
 const char *outset_tmp_path(const struct outset *s, unsigned i);
 /* 1 if an output goes to standard output (the caller keeps stdout for it). */

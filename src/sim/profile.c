@@ -485,7 +485,7 @@ int profile_save(const char *path, const struct profile *p, const char *comment)
     if (!rc) {
         FILE *f = outset_stream(&set, 0);
         profile_write(f, p, comment);
-        rc = ferror(f) ? mv_error("%s: cannot write profile: write error", path) : outset_commit(&set);
+        rc = ferror(f) ? outset_stream_failed(&set, 0) : outset_commit(&set);
     }
     outset_free(&set);
     return rc;

@@ -261,10 +261,15 @@ int report_files_use_stdout(const struct report_files *rf)
 int report_files_commit(struct report_files *rf, const struct sim_config *cfg, const struct run_result *r,
                         unsigned n)
 {
+    /* a stream in error is a write that failed (a full disk): its reason,
+     * not a formatting error */
     if (rf->json >= 0 && report_json(outset_stream(&rf->set, (unsigned)rf->json), cfg, r, n))
-        return mv_error("--json: internal error formatting the document");
+        return ferror(outset_stream(&rf->set, (unsigned)rf->json))
+                   ? outset_stream_failed(&rf->set, (unsigned)rf->json)
+                   : mv_error("--json: internal error formatting the document");
     if (rf->csv >= 0 && report_csv(outset_stream(&rf->set, (unsigned)rf->csv), cfg, r, n))
-        return mv_error("--csv: internal error formatting the rows");
+        return ferror(outset_stream(&rf->set, (unsigned)rf->csv)) ? outset_stream_failed(&rf->set, (unsigned)rf->csv)
+                                                                  : mv_error("--csv: internal error formatting the rows");
     return outset_commit(&rf->set);
 }
 

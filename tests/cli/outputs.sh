@@ -11,6 +11,8 @@
 #                     directory or file (as an unprivileged user): rejected
 #                     before the run (exit 2 although the run would fail)
 #   all or none       a CSV that cannot be written leaves no JSON behind
+#   a write that fails a regular file on a full disk (here a file-size limit, EFBIG):
+#                     exit 1, the system's reason named, the old file kept
 #
 # usage: bash outputs.sh /path/to/memvirt
 set -u
@@ -62,6 +64,25 @@ if [ -c /dev/full ]; then
     [ "$(cat "$W/keep.json")" = old ] || fail "a failed CSV replaced the existing JSON"
     no_tmp_left "$W" "failed CSV"
 fi
+
+# a write to a regular file that fails (a full disk; here a file-size
+# limit, EFBIG, with SIGXFSZ ignored) names the file and the reason; the old
+# file is kept and no temporary file is left (it said "internal error
+# formatting the document")
+wfail() {   # wfail OPT: OPT's file written under the limit
+    echo old >"$W/limited.$2"
+    ( trap '' XFSZ; ulimit -f 4; exec "$MV" "${RUN[@]}" "$1" "$W/limited.$2" ) >/dev/null 2>"$W/stderr"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "$1 over a file-size limit: exit status $rc, expected 1"
+    grep -qx "memvirt: $1 '$W/limited.$2': cannot write: File too large" "$W/stderr" ||
+        fail "$1 over a file-size limit: message: $(cat "$W/stderr")"
+    [ "$(cat "$W/limited.$2")" = old ] || fail "$1 over a file-size limit: the old file was replaced"
+    no_tmp_left "$W" "$1 over a file-size limit"
+}
+[ "$(stat -c %s "$W/ref.json")" -gt 8192 ] && [ "$(stat -c %s "$W/ref.csv")" -gt 8192 ] ||
+    fail "the reference outputs are too small to pass a 4 KiB limit"
+wfail --json json
+wfail --csv csv
 
 # a FIFO's reader gets the document
 mkfifo "$W/fifo"
