@@ -16,6 +16,7 @@ import fnmatch
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -48,6 +49,18 @@ def requirement(spec):
     return m.group(1) if m else None
 
 
+def why(r):
+    """What a failed memvirt said, or the signal that killed it (it says
+    nothing then: a file-size limit, the OOM killer)."""
+    if r.returncode < 0:
+        try:
+            sig = signal.Signals(-r.returncode).name
+        except ValueError:
+            sig = f"signal {-r.returncode}"
+        return f"killed by {sig}" + (f"; {r.stderr.strip()}" if r.stderr.strip() else "")
+    return r.stderr.strip() or f"exit status {r.returncode}, no message"
+
+
 def run_sweep(a, name, spec):
     out = os.path.join(a.runs, name)
     cmd = [a.memvirt, "sweep", spec, "--out", out] + [x for s in (QUICK if a.quick else []) for x in ("--set", s)]
@@ -55,10 +68,10 @@ def run_sweep(a, name, spec):
         cmd += ["-j", str(a.jobs)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
-        die(CMD, f"sweep {spec} failed: {r.stderr.strip()}", 1)
+        die(CMD, f"sweep {spec} failed: {why(r)}", 1)
     r = subprocess.run([a.memvirt, "sweep", "merge", out], capture_output=True, text=True)
     if r.returncode:
-        die(CMD, f"merge of {out} failed: {r.stderr.strip()}", 1)
+        die(CMD, f"merge of {out} failed: {why(r)}", 1)
     return mvresults.load(os.path.join(out, "merged.json"))["runs"]
 
 

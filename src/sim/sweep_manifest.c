@@ -45,14 +45,16 @@ int sweep_manifest_write(const struct sweep_plan *p, const char *path)
             fprintf(f, "\t%s", p->runs[r].vals[i] ? p->runs[r].vals[i] : "");
         fprintf(f, "\t%s\n", p->runs[r].args);
     }
-    int ok = !ferror(f);
-    if (fclose(f))
-        ok = 0;
-    if (!ok || rename(tmp, path)) {
-        int e = errno;
+    /* the reason a write failed is in errno as the failed write left it */
+    int e = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) && !e)
+        e = errno ? errno : EIO;
+    if (!e && rename(tmp, path))
+        e = errno;
+    if (e) {
         unlink(tmp);
         free(tmp);
-        return mv_error("cannot write '%s': %s", path, ok ? strerror(e) : "write failed");
+        return mv_error("cannot write '%s': %s", path, strerror(e));
     }
     free(tmp);
     return 0;

@@ -3,7 +3,8 @@
 # the experiments is drawn as SVG, twice to the same bytes; an experiment
 # that needs a mode memvirt does not have is skipped with a message, and it
 # is drawn as soon as a mode matches (shown with specs that ask for a
-# missing mode and for an existing one).
+# missing mode and for an existing one). A memvirt killed by a signal is
+# named as such.
 #
 # usage: bash figures.sh /path/to/memvirt
 set -u
@@ -33,6 +34,16 @@ mkdir "$tmp/keepme"
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--specs '$tmp/none': not a directory" "$tmp/err" \
     || die "figures --specs missing: exit $rc, expected 2 and one line: $(cat "$tmp/err")"
 [ -d "$tmp/keepme" ] || die "figures with a missing --specs emptied --runs"
+
+# a memvirt killed by a signal says nothing: the message names the signal
+# (it ended "failed: " with no reason)
+printf '#!/bin/sh\n[ "$1" = sweep ] && kill -KILL $$\nexec "%s" "$@"\n' "$MV" >"$tmp/killed"
+chmod +x "$tmp/killed"
+cp "$SRC/experiments/figures/clustering.sweep" "$tmp/nospecs/"
+/usr/bin/python3 "$SRC/src/py/figures.py" --memvirt "$tmp/killed" --specs "$tmp/nospecs" --runs "$tmp/kr" \
+    --out "$tmp/ko" 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "clustering.sweep failed: killed by SIGKILL$" "$tmp/err" \
+    || die "figures with memvirt killed: exit $rc, expected 1 and the signal: $(cat "$tmp/err")"
 
 fig --runs "$tmp/runs" --out "$tmp/a" 2>"$tmp/err" || die "figures failed: $(cat "$tmp/err")"
 for f in iotlb_per_minute sweep_thresholds pool_sizes pt_alloc_per_level lmbench_latency exits_by_reason \
