@@ -142,6 +142,14 @@ lmbench.iterations = 3, 6
 EOF
 "$MV" sweep s.sweep -j 2 2>err || die "sweep failed: $(cat err)"
 grep -q '4 runs: 4 finished now, 0 before' err || die "summary: $(cat err)"
+# a manifest that cannot be written (a full disk; here a file-size limit)
+# names the reason (it said "write failed") and leaves no temporary file
+# (the limit holds for err too: it is 1 KiB, the manifest of 16 runs more)
+printf 'mode = native, pv\nworkload = lmbench\nlmbench.iterations = 1..8\n' >limited.sweep
+( trap '' XFSZ; ulimit -f 1; exec "$MV" sweep limited.sweep --out limited.runs ) 2>err; rc=$?
+[ "$rc" -eq 1 ] && grep -qx "memvirt: cannot write '.*/limited.runs/sweep.tsv': File too large" err \
+    || die "manifest over a file-size limit: exit $rc: $(cat err)"
+[ -z "$(ls -A limited.runs | grep -v '^runs$')" ] || die "manifest over a file-size limit left: $(ls -A limited.runs)"
 [ "$(ls s.runs/runs/*.json | wc -l)" -eq 4 ] || die "expected 4 results"
 "$MV" sweep s.sweep 2>err || die "second sweep failed"
 grep -q 'all 4 runs already finished' err || die "finished runs not skipped: $(cat err)"
