@@ -11,10 +11,12 @@
  *   memvirt calibrate [-o PROFILE] | --verify PROFILE         this host's costs (src/calib/)
  *   memvirt trace record|import|info ...                     real programs as workloads
  *
- * An unknown subcommand is bad input: one message, exit status 2. */
+ * An unknown subcommand is bad input: one message, exit status 2. A write to
+ * standard output that failed is exit status 1. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/version.h"
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,7 +48,21 @@ static void usage(FILE *f)
     fputs("\n" EXIT_STATUS_HELP "\nexample:\n  memvirt compare --workload lmbench --param lmbench.iterations=50\n", f);
 }
 
-int main(int argc, char **argv)
+/* Tables and listings go to standard output. A write there that failed (a
+ * full disk, a closed descriptor, EPIPE when SIGPIPE is ignored) is an
+ * error of the command, as coreutils' close_stdout makes it: exit status 1
+ * unless the command already failed. */
+static int stdout_checked(int rc)
+{
+    errno = 0;
+    if (!fflush(stdout) && !ferror(stdout))
+        return rc;
+    int e = errno;
+    mv_error("standard output: cannot write: %s", e ? strerror(e) : "write error");
+    return rc ? rc : EXIT_FAIL;
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         mv_error("which command? (see 'memvirt --help')");
@@ -66,4 +82,9 @@ int main(int argc, char **argv)
             return subcommands[i].fn(argc - 1, argv + 1);
     mv_error("unknown command '%s' (see 'memvirt --help')", cmd);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    return stdout_checked(run(argc, argv));
 }

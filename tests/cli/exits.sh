@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # exits.sh: exit statuses other than bad input, and cost profiles.
 #  - a guest that runs out of memory: status 3, one message, no output file;
-#  - --profile changes what time is charged, not what happens.
+#  - --profile changes what time is charged, not what happens;
+#  - a table or listing that cannot be written to standard output (a full
+#    disk, a closed descriptor): status 1 and one message (it was 0).
 set -u
 MV=$1
 tmp=$(mktemp -d)
@@ -17,6 +19,26 @@ rc=$?
 grep -q "ran out of memory" "$tmp/err" || fail "guest out of memory: message: $(cat "$tmp/err")"
 [ ! -e "$tmp/oom.json" ] && [ ! -e "$tmp/oom.json.tmp" ] && [ ! -e "$tmp/oom.csv" ] \
     || fail "guest out of memory left an output file"
+
+# standard output that cannot be written
+stdout_fails() {   # stdout_fails WHAT REASON CMD...: CMD with stdout redirected by the caller
+    local what=$1 reason=$2 rc
+    shift 2
+    "$@" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -qx "memvirt: standard output: cannot write: $reason" "$tmp/err" ||
+        fail "$what: exit status $rc, expected 1 and one line: $(cat "$tmp/err")"
+}
+if [ -c /dev/full ]; then
+    stdout_fails "run >/dev/full" "No space left on device" \
+        "$MV" run --quiet --workload lmbench --param lmbench.iterations=2 >/dev/full
+    stdout_fails "list >/dev/full" "No space left on device" "$MV" list >/dev/full
+    stdout_fails "--help >/dev/full" "No space left on device" "$MV" compare --help >/dev/full
+fi
+stdout_fails "list >&-" "Bad file descriptor" "$MV" list >&-
+"$MV" run --quiet --workload lmbench --param lmbench.iterations=2 >/dev/null 2>"$tmp/err" && [ ! -s "$tmp/err" ] ||
+    fail "run >/dev/null: failed or said something: $(cat "$tmp/err")"
 
 # The nested profiles make each VM exit dearer (tsp: more latency, the same
 # exits), and leave a PV guest's ring transitions alone (pv: the same).
