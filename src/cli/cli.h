@@ -7,13 +7,15 @@
 
 /* Exit statuses shared by every subcommand. */
 #define EXIT_OK 0
-#define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error, an output not written) */
+#define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error, an output not written,
+                            the host out of memory: lib/err.c exits directly) */
 #define EXIT_USAGE 2     /* bad input: one message naming it */
 /* 3: the guest ran out of memory (guest/page_alloc.c exits directly) */
 #define EXIT_STATUS_HELP                                                                           \
     "exit status:\n"                                                                               \
     "  0  success\n"                                                                               \
-    "  1  a run failed: a --check violation, a workload error, an output that could not be written\n" \
+    "  1  a run failed: a --check violation, a workload error, an output that could not be\n"    \
+    "     written (standard output too), the host out of memory\n"                                \
     "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
     "  3  the simulated guest ran out of memory (raise guest.ram_mb)\n"
 

@@ -17,6 +17,7 @@
 #include "lib/err.h"
 #include "lib/version.h"
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,5 +87,12 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Past a file-size limit a write fails with EFBIG, which every writer
+     * reports with the file's name, instead of SIGXFSZ ending the process
+     * (as Python and coreutils' sort do). A parent's choice to catch it is
+     * not ours to change: only the default is replaced. */
+    struct sigaction old;
+    if (!sigaction(SIGXFSZ, NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+        signal(SIGXFSZ, SIG_IGN);
     return stdout_checked(run(argc, argv));
 }

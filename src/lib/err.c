@@ -1,6 +1,7 @@
 /* err.c: error reporting, assertion failure and checked allocation. */
 #include "lib/err.h"
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static _Thread_local char last_error[1024];   /* each run thread keeps its own */
@@ -68,10 +69,14 @@ int mv_error_quiet(int quiet)
     return old;
 }
 
+/* The host has no memory left for the simulator: not a bug, so no core
+ * dump; exit status 1 (a run failed) at once, from whatever thread, with
+ * the output files' temporaries removed (lib/outfile.c's quick-exit
+ * handler). */
 static void oom(size_t size)
 {
     fprintf(stderr, "memvirt: out of memory allocating %zu bytes\n", size);
-    abort();
+    quick_exit(1);
 }
 
 void *mv_calloc(size_t n, size_t size)

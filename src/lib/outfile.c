@@ -38,7 +38,12 @@ static void on_signal(int sig)
 }
 
 /* Our handler, where nobody (a caller's handler, an inherited SIG_IGN) has
- * one; and at exit (a guest out of memory exits from deep inside a run). */
+ * one; and at exit (a guest out of memory exits from deep inside a run) and
+ * quick exit (the host out of memory, lib/err.c). The signals are those
+ * that end the process by default: asked to stop, a reader gone (SIGPIPE),
+ * a file-size limit (SIGXFSZ, where it is not ignored), an abort (a broken
+ * invariant) and a crash; each is raised again once the temporaries are
+ * gone, so the process ends as it would have. */
 static void install(void)
 {
     static int done;
@@ -46,7 +51,8 @@ static void install(void)
         return;
     done = 1;
     atexit(outfile_unlink_temps);
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    at_quick_exit(outfile_unlink_temps);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ, SIGABRT, SIGSEGV, SIGBUS };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old, sa = { 0 };
         sa.sa_handler = on_signal;

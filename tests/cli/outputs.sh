@@ -11,7 +11,7 @@
 #                     directory or file (as an unprivileged user): rejected
 #                     before the run (exit 2 although the run would fail)
 #   all or none       a CSV that cannot be written leaves no JSON behind
-#   a write that fails a regular file on a full disk (here a file-size limit, EFBIG):
+#   a write that fails a regular file on a full disk (here a file-size limit: EFBIG):
 #                     exit 1, the system's reason named, the old file kept
 #
 # usage: bash outputs.sh /path/to/memvirt
@@ -66,12 +66,13 @@ if [ -c /dev/full ]; then
 fi
 
 # a write to a regular file that fails (a full disk; here a file-size
-# limit, EFBIG, with SIGXFSZ ignored) names the file and the reason; the old
-# file is kept and no temporary file is left (it said "internal error
-# formatting the document")
+# limit: memvirt ignores SIGXFSZ, so the write fails with EFBIG) names the
+# file and the reason; the old file is kept and no temporary file is left
+# (it said "internal error formatting the document", and SIGXFSZ killed it
+# with its temporaries left)
 wfail() {   # wfail OPT: OPT's file written under the limit
     echo old >"$W/limited.$2"
-    ( trap '' XFSZ; ulimit -f 4; exec "$MV" "${RUN[@]}" "$1" "$W/limited.$2" ) >/dev/null 2>"$W/stderr"
+    ( ulimit -f 4; exec "$MV" "${RUN[@]}" "$1" "$W/limited.$2" ) >/dev/null 2>"$W/stderr"
     rc=$?
     [ "$rc" -eq 1 ] || fail "$1 over a file-size limit: exit status $rc, expected 1"
     grep -qx "memvirt: $1 '$W/limited.$2': cannot write: File too large" "$W/stderr" ||
