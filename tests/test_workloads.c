@@ -3,7 +3,10 @@
  * succeed, their counters are consistent (every page-table page freed, every
  * workload reference checked by the oracle), lmbench's latencies are ordered,
  * memwalk's patterns differ as they should, runs are a pure function of the
- * seed, and the JSON report of a run is deterministic. */
+ * seed, and the JSON report of a run is deterministic. Generators are also
+ * read directly, event by event, for what the review of them found: a
+ * memwalk stride that is not a multiple of 8 must not reach a reference's
+ * kind bits. */
 #define _GNU_SOURCE   /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +222,87 @@ static void test_memwalk_remap(void **state)
     run_result_free(&r);
 }
 
+/* A generator of workload wl with the NULL-terminated params, seed 1, read
+ * directly (no engine): gen_next gives its events one by one. */
+struct gen {
+    struct sim_config cfg;
+    void *st;
+};
+
+static void gen_open(struct gen *g, const char *wl, const char *const *params)
+{
+    assert_int_equal(config_init(&g->cfg, wl), 0);
+    for (unsigned i = 0; params[i]; i++)
+        assert_int_equal(config_param(&g->cfg, params[i]), 0);
+    assert_int_equal(config_validate(&g->cfg), 0);
+    g->st = g->cfg.wl->create(g->cfg.wl_cfg, 1);
+    assert_non_null(g->st);
+}
+
+static void gen_next(struct gen *g, struct event *ev)
+{
+    g->cfg.wl->next(g->st, ev);
+}
+
+static void gen_close(struct gen *g)
+{
+    g->cfg.wl->destroy(g->st);
+    config_free(&g->cfg);
+}
+
+/* memwalk.stride is in bytes and may be any of them: the reference's
+ * address is the 8-byte word the byte falls in, and the stride never
+ * reaches the kind bits (stride 9 made every eighth read an exec of the
+ * working set, and the run died "not mapped"; strides 1-3 mod 8 made reads
+ * writes and execs). */
+static void test_memwalk_byte_stride(void **state)
+{
+    (void)state;
+    for (uint64_t stride = 9; stride <= 16; stride++) {
+        char sp[64];
+        snprintf(sp, sizeof sp, "memwalk.stride=%llu", (unsigned long long)stride);
+        const char *const params[] = { "memwalk.ws_mb=4", "memwalk.refs=1000", "memwalk.pattern=stride",
+                                       "memwalk.write_pct=0", "memwalk.prefault=false", sp, NULL };
+        /* the stream: after the image's references, the walk's, in order:
+         * reads, of the words holding bytes off, off + stride, ... (off
+         * is where the walk starts, a random one of the word's 8 bytes) */
+        struct gen g;
+        gen_open(&g, "memwalk", params);
+        const uint64_t base = 16384ull << 30, ws = 4ull << 20;
+        uint64_t walk[1000], walked = 0;
+        struct event ev;
+        for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+            if (ev.type != EV_ACCESS || (ev.batch[0] & ~7ull) - base >= ws)
+                continue;                       /* the image's references */
+            for (uint32_t i = 0; i < ev.n; i++) {
+                assert_true(walked < 1000);
+                walk[walked++] = ev.batch[i];
+            }
+        }
+        assert_int_equal(walked, 1000);
+        unsigned starts = 0;
+        for (uint64_t off = (walk[0] & ~7ull) - base; off < (walk[0] & ~7ull) - base + 8; off++) {
+            uint64_t i = 0;
+            while (i < walked && walk[i] == ((base + (off + i * stride) % ws) & ~7ull))
+                i++;
+            starts += i == walked;
+        }
+        if (!starts)
+            for (uint64_t i = 0; i < walked; i++)
+                if (walk[i] & 7)
+                    fail_msg("stride %llu: reference %llu is %#llx: kind bits %llu in a read",
+                             (unsigned long long)stride, (unsigned long long)i,
+                             (unsigned long long)walk[i], (unsigned long long)(walk[i] & 7));
+        assert_true(starts > 0);
+        assert_int_equal(walked, 1000);
+        gen_close(&g);
+        /* and the run: every reference mapped and checked */
+        struct run_result r;
+        run_ok(&r, "memwalk", params, 1);
+        run_result_free(&r);
+    }
+}
+
 /* Write r's JSON document to path the way the CLI does (lib/outfile). */
 static int write_json(const char *path, const struct sim_config *cfg, const struct run_result *r)
 {
@@ -292,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_lmbench),
         cmocka_unit_test(test_memwalk_patterns),
         cmocka_unit_test(test_memwalk_remap),
+        cmocka_unit_test(test_memwalk_byte_stride),
         cmocka_unit_test(test_report_json_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_group);

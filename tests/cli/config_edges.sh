@@ -2,7 +2,9 @@
 # config_edges.sh: configurations that once crashed the simulator.
 #  - a PV guest whose RAM is not a multiple of 2 MiB (read past the p2m);
 #  - pv-pibooster without IOMMU sync (Xen did not flag, the guest released);
-#  - machine memory too small for Xen's I/O page tables (abort, not an error).
+#  - machine memory too small for Xen's I/O page tables (abort, not an error);
+#  - a memwalk stride that is not a multiple of 8 (it reached the reference's
+#    kind bits: a read became an exec, "not mapped").
 set -u
 MV=$1
 fail() { echo "config_edges.sh: $*" >&2; exit 1; }
@@ -18,4 +20,6 @@ case "$err" in
     "memvirt: --param hv.machine_mb=20528: too small"*) ;;
     *) fail "tight hv.machine_mb: unexpected message: $err" ;;
 esac
+"$MV" run --quiet --mode native --workload memwalk --param memwalk.ws_mb=4 --param memwalk.refs=1000 \
+    --param memwalk.pattern=stride --param memwalk.stride=9 >/dev/null || fail "memwalk.stride=9 failed"
 echo "config_edges.sh: all checks passed"
