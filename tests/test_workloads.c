@@ -6,7 +6,8 @@
  * seed, and the JSON report of a run is deterministic. Generators are also
  * read directly, event by event, for what the review of them found: a
  * memwalk stride that is not a multiple of 8 must not reach a reference's
- * kind bits. */
+ * kind bits, and a netio slice of 2^32 references must make all of them
+ * (in batches of bounded size). */
 #define _GNU_SOURCE   /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,6 +304,49 @@ static void test_memwalk_byte_stride(void **state)
     }
 }
 
+/* netio: a slice makes 16 references per 4 KiB received, however many that
+ * is, handed out in batches of at most 4096. At 1 Tbit/s a slice of
+ * 8.796093 s receives 1099511625000 bytes, 2^28 pages: 2^32 references (a
+ * 32-bit count of them wrapped to 16, and a smaller slice allocated a
+ * buffer for all of them at once: 3.9 GB for one of a second). */
+static void test_netio_large_slice(void **state)
+{
+    (void)state;
+    const char *const params[] = { "netio.seconds=0.001", "netio.link_mbps=1000000",
+                                   "netio.slice_us=8796093", NULL };
+    struct gen g;
+    gen_open(&g, "netio", params);
+    struct event ev;
+    uint64_t refs = 0, dma = 0, idle = 0, batches = 0;
+    for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+        switch (ev.type) {
+        case EV_DMA:
+            assert_int_equal(ev.len, 1099511625000ull);
+            assert_int_equal(refs, 0);          /* the NIC delivers, then the copy */
+            dma++;
+            break;
+        case EV_ACCESS:
+            assert_int_equal(dma, 1);
+            assert_int_equal(idle, 0);
+            assert_true(ev.n > 0 && ev.n <= 4096);
+            refs += ev.n;
+            batches++;
+            break;
+        case EV_IDLE_UNTIL:
+            idle++;
+            break;
+        default:
+            break;
+        }
+    }
+    /* one slice covers the 1 ms run */
+    assert_int_equal(dma, 1);
+    assert_int_equal(idle, 1);
+    assert_int_equal(refs, 1ull << 32);
+    assert_int_equal(batches, (1ull << 32) / 4096);
+    gen_close(&g);
+}
+
 /* Write r's JSON document to path the way the CLI does (lib/outfile). */
 static int write_json(const char *path, const struct sim_config *cfg, const struct run_result *r)
 {
@@ -377,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_memwalk_patterns),
         cmocka_unit_test(test_memwalk_remap),
         cmocka_unit_test(test_memwalk_byte_stride),
+        cmocka_unit_test(test_netio_large_slice),
         cmocka_unit_test(test_report_json_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_group);
