@@ -6,8 +6,9 @@
  * seed, and the JSON report of a run is deterministic. Generators are also
  * read directly, event by event, for what the review of them found: a
  * memwalk stride that is not a multiple of 8 must not reach a reference's
- * kind bits, and a netio slice of 2^32 references must make all of them
- * (in batches of bounded size). */
+ * kind bits, a netio slice of 2^32 references must make all of them (in
+ * batches of bounded size), and a forkstorm burst larger than its
+ * buffer must make as many references as asked. */
 #define _GNU_SOURCE   /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
@@ -347,6 +348,58 @@ static void test_netio_large_slice(void **state)
     gen_close(&g);
 }
 
+/* forkstorm: a burst of burst_refs references makes that many, in events of
+ * at most 4096 one after another (it was capped at 4096 whatever was asked).
+ * A burst begins right after the time advance to it and is every access
+ * event of one process until another event. */
+static void test_forkstorm_large_burst(void **state)
+{
+    (void)state;
+    static const char *const sizes[] = { "4096", "8192", "10000" };
+    static const uint64_t want[] = { 4096, 8192, 10000 };
+    for (unsigned k = 0; k < 3; k++) {
+        char bp[64];
+        snprintf(bp, sizeof bp, "forkstorm.burst_refs=%s", sizes[k]);
+        const char *const params[] = { "forkstorm.minutes=0.05", "forkstorm.burst_ms=100", bp, NULL };
+        struct gen g;
+        gen_open(&g, "forkstorm", params);
+        struct event ev;
+        enum ev_type prev = EV_END;
+        uint32_t pid = 0;
+        uint64_t in_burst = 0, bursts = 0;
+        int open = 0;
+        for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+            if (open && (ev.type != EV_ACCESS || ev.pid != pid)) {
+                assert_int_equal(in_burst, want[k]);
+                bursts++;
+                open = 0;
+            }
+            if (ev.type == EV_ACCESS && !open && prev == EV_IDLE_UNTIL) {
+                open = 1;
+                pid = ev.pid;
+                in_burst = 0;
+            }
+            if (ev.type == EV_ACCESS && open) {
+                assert_true(ev.n <= 4096);
+                in_burst += ev.n;
+            }
+            prev = ev.type;
+        }
+        if (open) {
+            assert_int_equal(in_burst, want[k]);
+            bursts++;
+        }
+        assert_true(bursts > 20);
+        gen_close(&g);
+    }
+    /* and a run of such bursts, every reference checked */
+    const char *const params[] = { "forkstorm.minutes=0.05", "forkstorm.burst_ms=100",
+                                   "forkstorm.burst_refs=8192", NULL };
+    struct run_result r;
+    run_ok(&r, "forkstorm", params, 1);
+    run_result_free(&r);
+}
+
 /* Write r's JSON document to path the way the CLI does (lib/outfile). */
 static int write_json(const char *path, const struct sim_config *cfg, const struct run_result *r)
 {
@@ -422,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_memwalk_remap),
         cmocka_unit_test(test_memwalk_byte_stride),
         cmocka_unit_test(test_netio_large_slice),
+        cmocka_unit_test(test_forkstorm_large_burst),
         cmocka_unit_test(test_report_json_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_group);
