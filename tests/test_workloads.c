@@ -3,7 +3,12 @@
  * succeed, their counters are consistent (every page-table page freed, every
  * workload reference checked by the oracle), lmbench's latencies are ordered,
  * memwalk's patterns differ as they should, runs are a pure function of the
- * seed, and the JSON report of a run is deterministic. */
+ * seed, and the JSON report of a run is deterministic. Generators are also
+ * read directly, event by event, for what the review of them found: a
+ * memwalk stride that is not a multiple of 8 must not reach a reference's
+ * kind bits, a netio slice of 2^32 references must make all of them (in
+ * batches of bounded size), and a forkstorm burst larger than its
+ * buffer must make as many references as asked. */
 #define _GNU_SOURCE   /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +224,182 @@ static void test_memwalk_remap(void **state)
     run_result_free(&r);
 }
 
+/* A generator of workload wl with the NULL-terminated params, seed 1, read
+ * directly (no engine): gen_next gives its events one by one. */
+struct gen {
+    struct sim_config cfg;
+    void *st;
+};
+
+static void gen_open(struct gen *g, const char *wl, const char *const *params)
+{
+    assert_int_equal(config_init(&g->cfg, wl), 0);
+    for (unsigned i = 0; params[i]; i++)
+        assert_int_equal(config_param(&g->cfg, params[i]), 0);
+    assert_int_equal(config_validate(&g->cfg), 0);
+    g->st = g->cfg.wl->create(g->cfg.wl_cfg, 1);
+    assert_non_null(g->st);
+}
+
+static void gen_next(struct gen *g, struct event *ev)
+{
+    g->cfg.wl->next(g->st, ev);
+}
+
+static void gen_close(struct gen *g)
+{
+    g->cfg.wl->destroy(g->st);
+    config_free(&g->cfg);
+}
+
+/* memwalk.stride is in bytes and may be any of them: the reference's
+ * address is the 8-byte word the byte falls in, and the stride never
+ * reaches the kind bits (stride 9 made every eighth read an exec of the
+ * working set, and the run died "not mapped"; strides 1-3 mod 8 made reads
+ * writes and execs). */
+static void test_memwalk_byte_stride(void **state)
+{
+    (void)state;
+    for (uint64_t stride = 9; stride <= 16; stride++) {
+        char sp[64];
+        snprintf(sp, sizeof sp, "memwalk.stride=%llu", (unsigned long long)stride);
+        const char *const params[] = { "memwalk.ws_mb=4", "memwalk.refs=1000", "memwalk.pattern=stride",
+                                       "memwalk.write_pct=0", "memwalk.prefault=false", sp, NULL };
+        /* the stream: after the image's references, the walk's, in order:
+         * reads, of the words holding bytes off, off + stride, ... (off
+         * is where the walk starts, a random one of the word's 8 bytes) */
+        struct gen g;
+        gen_open(&g, "memwalk", params);
+        const uint64_t base = 16384ull << 30, ws = 4ull << 20;
+        uint64_t walk[1000], walked = 0;
+        struct event ev;
+        for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+            if (ev.type != EV_ACCESS || (ev.batch[0] & ~7ull) - base >= ws)
+                continue;                       /* the image's references */
+            for (uint32_t i = 0; i < ev.n; i++) {
+                assert_true(walked < 1000);
+                walk[walked++] = ev.batch[i];
+            }
+        }
+        assert_int_equal(walked, 1000);
+        unsigned starts = 0;
+        for (uint64_t off = (walk[0] & ~7ull) - base; off < (walk[0] & ~7ull) - base + 8; off++) {
+            uint64_t i = 0;
+            while (i < walked && walk[i] == ((base + (off + i * stride) % ws) & ~7ull))
+                i++;
+            starts += i == walked;
+        }
+        if (!starts)
+            for (uint64_t i = 0; i < walked; i++)
+                if (walk[i] & 7)
+                    fail_msg("stride %llu: reference %llu is %#llx: kind bits %llu in a read",
+                             (unsigned long long)stride, (unsigned long long)i,
+                             (unsigned long long)walk[i], (unsigned long long)(walk[i] & 7));
+        assert_true(starts > 0);
+        assert_int_equal(walked, 1000);
+        gen_close(&g);
+        /* and the run: every reference mapped and checked */
+        struct run_result r;
+        run_ok(&r, "memwalk", params, 1);
+        run_result_free(&r);
+    }
+}
+
+/* netio: a slice makes 16 references per 4 KiB received, however many that
+ * is, handed out in batches of at most 4096. At 1 Tbit/s a slice of
+ * 8.796093 s receives 1099511625000 bytes, 2^28 pages: 2^32 references (a
+ * 32-bit count of them wrapped to 16, and a smaller slice allocated a
+ * buffer for all of them at once: 3.9 GB for one of a second). */
+static void test_netio_large_slice(void **state)
+{
+    (void)state;
+    const char *const params[] = { "netio.seconds=0.001", "netio.link_mbps=1000000",
+                                   "netio.slice_us=8796093", NULL };
+    struct gen g;
+    gen_open(&g, "netio", params);
+    struct event ev;
+    uint64_t refs = 0, dma = 0, idle = 0, batches = 0;
+    for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+        switch (ev.type) {
+        case EV_DMA:
+            assert_int_equal(ev.len, 1099511625000ull);
+            assert_int_equal(refs, 0);          /* the NIC delivers, then the copy */
+            dma++;
+            break;
+        case EV_ACCESS:
+            assert_int_equal(dma, 1);
+            assert_int_equal(idle, 0);
+            assert_true(ev.n > 0 && ev.n <= 4096);
+            refs += ev.n;
+            batches++;
+            break;
+        case EV_IDLE_UNTIL:
+            idle++;
+            break;
+        default:
+            break;
+        }
+    }
+    /* one slice covers the 1 ms run */
+    assert_int_equal(dma, 1);
+    assert_int_equal(idle, 1);
+    assert_int_equal(refs, 1ull << 32);
+    assert_int_equal(batches, (1ull << 32) / 4096);
+    gen_close(&g);
+}
+
+/* forkstorm: a burst of burst_refs references makes that many, in events of
+ * at most 4096 one after another (it was capped at 4096 whatever was asked).
+ * A burst begins right after the time advance to it and is every access
+ * event of one process until another event. */
+static void test_forkstorm_large_burst(void **state)
+{
+    (void)state;
+    static const char *const sizes[] = { "4096", "8192", "10000" };
+    static const uint64_t want[] = { 4096, 8192, 10000 };
+    for (unsigned k = 0; k < 3; k++) {
+        char bp[64];
+        snprintf(bp, sizeof bp, "forkstorm.burst_refs=%s", sizes[k]);
+        const char *const params[] = { "forkstorm.minutes=0.05", "forkstorm.burst_ms=100", bp, NULL };
+        struct gen g;
+        gen_open(&g, "forkstorm", params);
+        struct event ev;
+        enum ev_type prev = EV_END;
+        uint32_t pid = 0;
+        uint64_t in_burst = 0, bursts = 0;
+        int open = 0;
+        for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+            if (open && (ev.type != EV_ACCESS || ev.pid != pid)) {
+                assert_int_equal(in_burst, want[k]);
+                bursts++;
+                open = 0;
+            }
+            if (ev.type == EV_ACCESS && !open && prev == EV_IDLE_UNTIL) {
+                open = 1;
+                pid = ev.pid;
+                in_burst = 0;
+            }
+            if (ev.type == EV_ACCESS && open) {
+                assert_true(ev.n <= 4096);
+                in_burst += ev.n;
+            }
+            prev = ev.type;
+        }
+        if (open) {
+            assert_int_equal(in_burst, want[k]);
+            bursts++;
+        }
+        assert_true(bursts > 20);
+        gen_close(&g);
+    }
+    /* and a run of such bursts, every reference checked */
+    const char *const params[] = { "forkstorm.minutes=0.05", "forkstorm.burst_ms=100",
+                                   "forkstorm.burst_refs=8192", NULL };
+    struct run_result r;
+    run_ok(&r, "forkstorm", params, 1);
+    run_result_free(&r);
+}
+
 /* Write r's JSON document to path the way the CLI does (lib/outfile). */
 static int write_json(const char *path, const struct sim_config *cfg, const struct run_result *r)
 {
@@ -292,6 +473,9 @@ int main(void)
         cmocka_unit_test(test_lmbench),
         cmocka_unit_test(test_memwalk_patterns),
         cmocka_unit_test(test_memwalk_remap),
+        cmocka_unit_test(test_memwalk_byte_stride),
+        cmocka_unit_test(test_netio_large_slice),
+        cmocka_unit_test(test_forkstorm_large_burst),
         cmocka_unit_test(test_report_json_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_group);

@@ -7,6 +7,8 @@
  * browser (zygote-style renderers that share its image copy-on-write). Each
  * process touches part of its image, runs in bursts of references every
  * burst_ms while it lives (exponentially distributed lifetime), and exits.
+ * A burst larger than the generator's buffer is several access events, one
+ * after another, before anything else happens.
  * At the end every process exits, so every page-table page is freed.
  * Optional control events switch the PiBooster cache on or off at a minute. */
 #include "lib/err.h"
@@ -64,6 +66,8 @@ static int fs_validate(const void *cfg, const struct kconfig *guest)
 
 enum { IT_ARRIVAL, IT_EXIT, IT_BURST, IT_CTL_ON, IT_CTL_OFF, IT_END };
 
+#define BURST_BATCH 4096   /* references per access event of a burst, at most */
+
 struct item { uint64_t t, seq; uint32_t kind, pid; };
 
 struct proc {
@@ -85,7 +89,11 @@ struct forkstorm {
     uint32_t *browsers;     /* live browser pids */
     uint32_t nbrowsers, capbrowsers;
     uint64_t end_ns, now_ns;
-    uint64_t burstbuf[4096];
+    uint64_t burstbuf[BURST_BATCH];
+    /* the burst under way: references still to make, by whom, and the
+     * cluster of its plan they are drawn from */
+    uint64_t burst_left;
+    uint32_t burst_pid, burst_base, burst_span;
     int finished, started;
     struct refbuf launcher_plan;
 };
@@ -240,21 +248,36 @@ static void proc_exit(struct forkstorm *s, uint32_t pid)
     refbuf_free(&p->plan);
 }
 
+/* The next access event of the burst under way (at most BURST_BATCH of its
+ * references, drawn as one burst draws them all); at its last, the
+ * process's next burst is due. The event is handed out before the buffer
+ * is filled again, and nothing else happens until the burst is done. */
+static void burst_chunk(struct forkstorm *s)
+{
+    struct proc *p = &s->procs[s->burst_pid];
+    uint32_t n = s->burst_left < BURST_BATCH ? (uint32_t)s->burst_left : BURST_BATCH;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t ref = p->plan.ref[s->burst_base + rng_below(&s->rng, s->burst_span)];
+        s->burstbuf[i] = (ref & ~0xfffull) | (rng_below(&s->rng, 512) << 3) | (ref & REF_KIND_MASK);
+    }
+    s->burst_left -= n;
+    evq_push(&s->q, (struct event){ .type = EV_ACCESS, .pid = s->burst_pid, .batch = s->burstbuf, .n = n });
+    if (!s->burst_left)
+        heap_push(s, s->now_ns + s->c.burst_ms * 1000000ull, IT_BURST, s->burst_pid);
+}
+
 static void burst(struct forkstorm *s, uint32_t pid)
 {
     struct proc *p = &s->procs[pid];
     if (!p->alive || !p->plan.n)
         return;
-    uint32_t n = s->c.burst_refs < 4096 ? (uint32_t)s->c.burst_refs : 4096;
     /* A burst works on a cluster of the pages the process uses. */
     uint32_t span = p->plan.n < 64 ? p->plan.n : 64;
-    uint32_t base = (uint32_t)rng_below(&s->rng, p->plan.n - span + 1);
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t ref = p->plan.ref[base + rng_below(&s->rng, span)];
-        s->burstbuf[i] = (ref & ~0xfffull) | (rng_below(&s->rng, 512) << 3) | (ref & REF_KIND_MASK);
-    }
-    evq_push(&s->q, (struct event){ .type = EV_ACCESS, .pid = pid, .batch = s->burstbuf, .n = n });
-    heap_push(s, s->now_ns + s->c.burst_ms * 1000000ull, IT_BURST, pid);
+    s->burst_pid = pid;
+    s->burst_span = span;
+    s->burst_base = (uint32_t)rng_below(&s->rng, p->plan.n - span + 1);
+    s->burst_left = s->c.burst_refs;
+    burst_chunk(s);
 }
 
 static void fs_next(void *st, struct event *ev)
@@ -266,6 +289,10 @@ static void fs_next(void *st, struct event *ev)
         if (!s->started) {
             s->started = 1;
             start_launcher(s);
+            continue;
+        }
+        if (s->burst_left) {
+            burst_chunk(s);
             continue;
         }
         if (s->finished || !s->nheap) {

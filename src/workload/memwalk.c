@@ -1,7 +1,8 @@
 /* memwalk.c: memory access kernels over a working set (see memwalk.h).
  *
  * One process maps an anonymous working set and walks it with one of four
- * patterns: seq (8-byte steps), stride (fixed stride, wrapping), random
+ * patterns: seq (8-byte steps), stride (fixed stride in bytes, wrapping;
+ * each reference is to the 8-byte word holding the byte), random
  * (independent uniform addresses) or chase (a pointer chase: a random cyclic
  * order over the pages, each visited once per lap). Knobs give a TLB-heavy
  * program like mcf (a large working set, random or chase) or a fault-heavy
@@ -162,6 +163,14 @@ static inline uint64_t write_bit(rng_t *r, uint64_t pct)
     return pct && rng_below(r, 100) < pct ? REF_WRITE : 0;
 }
 
+/* The reference to the byte at va: the 8-byte word it falls in (a stride
+ * is in bytes, any number of them; the low bits of a reference are its
+ * kind, workload.h). */
+static inline uint64_t word_of(uint64_t va)
+{
+    return va & ~(uint64_t)REF_KIND_MASK;
+}
+
 /* The next n references of walker w. One loop per pattern, the generator's
  * state in locals: seq and stride advance an offset instead of dividing
  * (the same offsets as (pos * step) % ws while pos * step fits in 64 bits,
@@ -177,12 +186,12 @@ static void walk_batch(struct walker *w, uint64_t *buf, uint32_t n)
         uint64_t step = w->pat == PAT_SEQ ? 8 : w->stride;
         if (pos + n > UINT64_MAX / step) {   /* pos * step would wrap: the formula itself */
             for (uint32_t i = 0; i < n; i++, pos++)
-                buf[i] = (base + (pos * step) % ws) | write_bit(&r, pct);
+                buf[i] = word_of(base + (pos * step) % ws) | write_bit(&r, pct);
             break;
         }
         uint64_t off = (pos * step) % ws, inc = step % ws;
         for (uint32_t i = 0; i < n; i++) {
-            buf[i] = (base + off) | write_bit(&r, pct);
+            buf[i] = word_of(base + off) | write_bit(&r, pct);
             off += inc;
             off -= off >= ws ? ws : 0;
         }

@@ -2,7 +2,8 @@
  * memwalk workload (memwalk.c) and its named presets (presets.c).
  *
  * One process maps an anonymous working set and walks it with one of four
- * patterns: seq (8-byte steps), stride (fixed stride, wrapping), random
+ * patterns: seq (8-byte steps), stride (fixed stride in bytes, wrapping;
+ * each reference is to the 8-byte word holding the byte), random
  * (independent uniform addresses) or chase (a pointer chase: a random cyclic
  * order over the pages, each visited once per lap). Knobs give a TLB-heavy
  * program like mcf (a large working set, random or chase) or a fault-heavy
