@@ -28,12 +28,22 @@ static void test_u64_decimal_only(void **state)
     }
     static const char *const bad[] = {
         "", "010", "00", "0x10", "0X1", "+7", "-1", " 7", "7 ", "7KB", "K", "1.5", "1e3",
-        "18446744073709551616", "99999999999999999999", "16777216T", "17179869184G", "0b1", "1_000",
+        "0b1", "1_000", "99999999999999999999x", "16777216TB",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t v = 12345;
         assert_int_equal(param_parse_u64(bad[i], &v), -1);
         assert_true(v == 12345);   /* untouched */
+    }
+    /* well formed but past 2^64 - 1: told apart, so the message can say
+     * "out of range" rather than "malformed" */
+    static const char *const big[] = {
+        "18446744073709551616", "99999999999999999999", "16777216T", "17179869184G", "18014398509481984K",
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        uint64_t v = 12345;
+        assert_int_equal(param_parse_u64(big[i], &v), PARAM_TOO_BIG);
+        assert_true(v == 12345);
     }
 }
 
@@ -50,11 +60,18 @@ static void test_dbl_decimal_only(void **state)
         assert_true(v == ok[i].v);
     }
     static const char *const bad[] = {
-        "", "+1", ".5", "5.", "00.5", "01", "0x1p3", "inf", "nan", "1e", "1e+", "- 1", "1,5", "1e400", " 1", "--1",
+        "", "+1", ".5", "5.", "00.5", "01", "0x1p3", "inf", "nan", "1e", "1e+", "- 1", "1,5", " 1", "--1",
+        "1e400x",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v = 99;
         assert_int_equal(param_parse_dbl(bad[i], &v), -1);
+        assert_true(v == 99);
+    }
+    static const char *const big[] = { "1e400", "1e309", "-1e309", "1.8e308" };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        double v = 99;
+        assert_int_equal(param_parse_dbl(big[i], &v), PARAM_TOO_BIG);
         assert_true(v == 99);
     }
 }

@@ -8,17 +8,20 @@
 #include <strings.h>
 
 /* Decimal digits only: no sign, no leading zero (except "0" itself), no
- * hex; a K/M/G/T suffix multiplies by 2^10..2^40. Overflow is an error. */
+ * hex; a K/M/G/T suffix multiplies by 2^10..2^40. A well-formed number past
+ * 2^64 - 1 (digits or suffix) is PARAM_TOO_BIG, told apart from bad syntax. */
 int param_parse_u64(const char *s, uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s) || (s[0] == '0' && isdigit((unsigned char)s[1])))
         return -1;
     uint64_t v = 0;
+    int big = 0;   /* the digits alone overflow: still read the rest, so syntax errors come first */
     for (; isdigit((unsigned char)*s); s++) {
         unsigned d = (unsigned)(*s - '0');
         if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
+            big = 1;
+        else
+            v = v * 10 + d;
     }
     unsigned shift = 0;
     switch (*s) {
@@ -28,14 +31,17 @@ int param_parse_u64(const char *s, uint64_t *out)
     case 't': case 'T': shift = 40; s++; break;
     default: break;
     }
-    if (*s || (shift && v > (UINT64_MAX >> shift)))
+    if (*s)
         return -1;
+    if (big || (shift && v > (UINT64_MAX >> shift)))
+        return PARAM_TOO_BIG;
     *out = v << shift;
     return 0;
 }
 
 /* A decimal number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
- * (no '+', no hex, no leading zeros, no inf/nan), finite as a double. */
+ * (no '+', no hex, no leading zeros, no inf/nan), finite as a double; one
+ * beyond the largest double (1e309) is PARAM_TOO_BIG. */
 int param_parse_dbl(const char *s, double *out)
 {
     if (!s)
@@ -66,8 +72,10 @@ int param_parse_dbl(const char *s, double *out)
         return -1;
     char *end;
     double v = strtod(s, &end);   /* rounds; underflow gives a denormal or 0 */
-    if (end != p || !isfinite(v))
+    if (end != p)
         return -1;
+    if (!isfinite(v))
+        return PARAM_TOO_BIG;
     *out = v;
     return 0;
 }
@@ -114,7 +122,11 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     switch (d->type) {
     case P_U64: {
         uint64_t v;
-        if (param_parse_u64(value, &v))
+        int prc = param_parse_u64(value, &v);
+        if (prc == PARAM_TOO_BIG)
+            return mv_error("%s: %s.%s: value %s out of range [%.0f, %.0f]",
+                            where, g->prefix, d->name, value, d->min, d->max);
+        if (prc)
             return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal integer such as 12 or 4K)",
                             where, g->prefix, d->name, value);
         if ((double)v < d->min || (double)v > d->max)
@@ -125,7 +137,11 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     }
     case P_DBL: {
         double v;
-        if (param_parse_dbl(value, &v))
+        int prc = param_parse_dbl(value, &v);
+        if (prc == PARAM_TOO_BIG)
+            return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
+                            where, g->prefix, d->name, value, d->min, d->max);
+        if (prc)
             return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal number such as 0.5 or 2e-3)",
                             where, g->prefix, d->name, value);
         if (v < d->min || v > d->max)

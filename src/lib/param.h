@@ -56,7 +56,11 @@ int param_set(const struct param_group *g, void *cfg, const char *name,
 
 const struct param_def *param_find(const struct param_group *g, const char *name);
 
-/* Parse helpers, shared with the CLI. Return 0 or -1 (no message). */
+/* Parse helpers, shared with the CLI. Return 0, -1 if the text is not a
+ * number of the form, or PARAM_TOO_BIG if it is one too large for the type
+ * (u64: past 2^64 - 1, digits or suffix; dbl: past the largest double). No
+ * message; *out is untouched unless 0 is returned. */
+#define PARAM_TOO_BIG (-2)
 int param_parse_u64(const char *s, uint64_t *out);
 int param_parse_dbl(const char *s, double *out);
 int param_parse_bool(const char *s, int *out);

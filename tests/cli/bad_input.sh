@@ -38,6 +38,15 @@ expect_bad "--at number past range" "--at;ptcache_ratio;0 to 1000000" run --at 5
 expect_bad "--at total past range"  "--at;ptcache_total;1073741825" run --at 5m:ptcache_total=1073741825 --json "$J"
 expect_bad "malformed integer"      "tlb.l2_ways;abc"      run --param tlb.l2_ways=abc --json "$J"
 expect_bad "out-of-range integer"   "tlb.l2_ways"          run --param tlb.l2_ways=0 --json "$J"
+# a well-formed number too large for its type is out of range, not malformed
+expect_bad "integer past 2^64"      "memwalk.refs;value 18446744073709551616 out of range [1, 1000000000000]" \
+    run --workload memwalk --param memwalk.refs=18446744073709551616 --json "$J"
+expect_bad "suffix past 2^64"       "memwalk.refs;value 16777216T out of range [1, 1000000000000]" \
+    run --workload memwalk --param memwalk.refs=16777216T --json "$J"
+expect_bad "number past a double"   "forkstorm.minutes;value 1e309 out of range [0.01, 10000]" \
+    run --param forkstorm.minutes=1e309 --json "$J"
+expect_bad "malformed, not big"     "memwalk.refs;malformed value '18446744073709551616x'" \
+    run --workload memwalk --param memwalk.refs=18446744073709551616x --json "$J"
 expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pcid=maybe --json "$J"
 expect_bad "no '=' in --param"      "tlb.l2_ways"          run --param tlb.l2_ways --json "$J"
 expect_bad "bad choice"             "memwalk.pattern;zigzag" run --workload memwalk --param memwalk.pattern=zigzag --json "$J"
