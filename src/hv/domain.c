@@ -164,6 +164,7 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
      * confusion of the two is caught by the oracle. */
     struct domain *d = &h->dom;
     d->id = DOMID_GUEST;
+    d->vtd.root = UINT64_MAX;   /* no I/O tables yet: hv_destroy after a build that failed skips them */
     d->nr_pages = guest_frames & ~511ull;
     d->n_extent = d->nr_pages >> P2M_EXTENT_SHIFT;
     uint64_t total_ext = h->nframes >> P2M_EXTENT_SHIFT;
@@ -200,7 +201,7 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
      * devices guest-physical ones (dfn = gfn). The paging mode may change
      * the mappings later (PV: with page types). */
     if (iommu_init(&h->iommu, mem, st, cost, &cfg->iommu))
-        return mv_error("--param iommu.*: invalid IOMMU configuration");
+        return hvconfig_validate_iommu(&cfg->iommu) ? -1 : mv_error("--param iommu.*: invalid IOMMU configuration");
     if (vtd_domain_init(&d->vtd, &h->iommu, d->id, vtd_alloc, vtd_free, h))
         return mv_error("hv: no memory for the IOMMU root table");
     dma_dev_init(&h->nic, &h->iommu, 1, "nic");

@@ -135,16 +135,29 @@ int hvconfig_validate_memory(const struct hvconfig *h, uint64_t guest_mb)
     return 0;
 }
 
+int hvconfig_validate_iommu(const struct iommu_config *c)
+{
+    if (!c->iotlb_entries)
+        return mv_error("--param iommu.iotlb_entries=0: the IOTLB needs at least one entry");
+    if (param_check_sets("iommu.iotlb_entries", c->iotlb_entries, c->iotlb_entries, "entries", "iommu.iotlb_ways",
+                         c->iotlb_ways))
+        return -1;
+    if (c->qi_entries < 2)
+        return mv_error("--param iommu.qi_entries=%llu: the invalidation queue needs at least 2 descriptors "
+                        "(an invalidation and its wait)", (unsigned long long)c->qi_entries);
+    return 0;
+}
+
+int hvconfig_validate_ntlb(const struct hapconfig *c)
+{
+    return param_check_sets("hap.ntlb_entries", c->ntlb_entries, c->ntlb_entries, "entries", "hap.ntlb_ways",
+                            c->ntlb_ways);
+}
+
 int hvconfig_validate(const struct hvconfig *h)
 {
-    struct iommu_config c = h->iommu;
-    if (c.iotlb_ways == 0 || c.iotlb_entries % c.iotlb_ways ||
-        ((c.iotlb_entries / c.iotlb_ways) & (c.iotlb_entries / c.iotlb_ways - 1)) || c.qi_entries < 2)
-        return mv_error("--param iommu.*: invalid IOTLB geometry or queue size");
-    uint64_t ns = h->hap.ntlb_entries / (h->hap.ntlb_ways ? h->hap.ntlb_ways : 1);
-    if (h->hap.ntlb_entries && (h->hap.ntlb_entries % h->hap.ntlb_ways || (ns & (ns - 1))))
-        return mv_error("--param hap.ntlb_*: entries must be a multiple of ways giving a power-of-two "
-                        "number of sets");
+    if (hvconfig_validate_iommu(&h->iommu) || hvconfig_validate_ntlb(&h->hap))
+        return -1;
     if (!strcmp(h->selective.policy, "alternate") && h->selective.dwell_ms >= h->selective.alternate_ms)
         return mv_error("--param selective.dwell_ms=%g: the time away must be shorter than "
                         "selective.alternate_ms=%g (a round trip starts every alternate_ms)",

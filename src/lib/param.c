@@ -235,3 +235,38 @@ void param_print_group(FILE *f, const struct param_group *g)
         fprintf(f, "  %-34s %-10s %-22s %s\n", name, *d->def ? d->def : "\"\"", range, d->doc);
     }
 }
+
+int param_check_sets(const char *entries_key, uint64_t entries, uint64_t n, const char *unit, const char *ways_key,
+                     uint64_t ways)
+{
+    char what[160];   /* "tlb.l2_entries=1536" or "cache.ptw_kb=256 (4096 64-byte lines)" */
+    if (n == entries)
+        snprintf(what, sizeof what, "%s=%llu", entries_key, (unsigned long long)entries);
+    else
+        snprintf(what, sizeof what, "%s=%llu (%llu %s)", entries_key, (unsigned long long)entries,
+                 (unsigned long long)n, unit);
+    if (n == 0)
+        return 0;   /* absent */
+    if (ways == 0)
+        return mv_error("--param %s=0: a structure of %s needs at least one way", ways_key, what);
+    if (ways > n)
+        return mv_error("--param %s=%llu is more than %s: the number of %s must be a multiple of the ways",
+                        ways_key, (unsigned long long)ways, what, unit);
+    if (n % ways)
+        return mv_error("--param %s=%llu does not divide %s: the number of %s must be a multiple of the ways",
+                        ways_key, (unsigned long long)ways, what, unit);
+    uint64_t sets = n / ways;
+    if (sets & (sets - 1)) {
+        uint64_t lo = 1;
+        while (lo * 2 < sets)
+            lo *= 2;
+        char hint[96] = "";
+        if (n == entries)   /* the next valid counts below and above, at these ways */
+            snprintf(hint, sizeof hint, " (%s=%llu or %llu would do)", entries_key, (unsigned long long)(lo * ways),
+                     (unsigned long long)(2 * lo * ways));
+        return mv_error("--param %s with %s=%llu gives %llu sets, not a power of two: the number of sets "
+                        "(%s / ways) must be 1, 2, 4, 8 ...%s", what, ways_key, (unsigned long long)ways,
+                        (unsigned long long)sets, unit, hint);
+    }
+    return 0;
+}

@@ -73,6 +73,16 @@ void param_format_dbl(double v, char *buf, size_t len);
 /* The valid values of d: "[min, max]", "true|false" or the choices. */
 void param_range(const struct param_def *d, char *buf, size_t len);
 
+/* A set-associative structure (TLB, cache) of n entries in sets of `ways`
+ * ways, as parameters give it: entries_key=entries (n itself, or a size n
+ * is derived from, as cache.ptw_kb gives lines; `unit` names what n counts)
+ * and ways_key=ways. n must be a multiple of ways and n / ways a power of
+ * two; n = 0 is an absent structure. 0 if so, else -1 after one message
+ * naming both parameters, their values and the rule broken, e.g.
+ * "--param tlb.l1_4k_ways=3 does not divide tlb.l1_4k_entries=64: ...". */
+int param_check_sets(const char *entries_key, uint64_t entries, uint64_t n, const char *unit, const char *ways_key,
+                     uint64_t ways);
+
 /* Print "prefix.name  default  valid-values  doc" lines for `memvirt list`. */
 void param_print_group(FILE *f, const struct param_group *g);
 
