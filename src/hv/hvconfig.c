@@ -2,6 +2,7 @@
 #include "hv/hvconfig.h"
 #include "lib/err.h"
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct param_def hv_defs[] = {
@@ -133,6 +134,16 @@ int hvconfig_validate_memory(const struct hvconfig *h, uint64_t guest_mb)
                         (unsigned long long)h->hv.machine_mb, (unsigned long long)guest_mb, HV_MIN_EXTRA_MB,
                         (unsigned long long)(guest_mb + HV_MIN_EXTRA_MB));
     return 0;
+}
+
+void hvconfig_heap_setting(const struct hvconfig *h, const char *group, char *setting, size_t slen, char *doc,
+                           size_t dlen)
+{
+    if (!strcmp(group, "shadow")) {
+        snprintf(setting, slen, "shadow.pool_permille=%llu", (unsigned long long)h->shadow.pool_permille);
+        snprintf(doc, dlen, "the shadow pool of %llu pages per 1000 guest frames (shadow.pool_permille)",
+                 (unsigned long long)h->shadow.pool_permille);
+    }
 }
 
 int hvconfig_validate_iommu(const struct iommu_config *c)
