@@ -5,6 +5,7 @@
 #include "sim/engine.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +80,25 @@ static void tick(struct run *r)
             r->series_end = 1;                 /* the clock is at its end: no later sample */
         r->next_sample += r->interval;
     }
+}
+
+/* The series is full and the run goes on: say what sim.series_ms covers and
+ * what this run needs. The run's full span is not known yet; the time it
+ * reached is a lower bound. A trace's recorded span is one command away. */
+static int series_full_error(const struct run *r)
+{
+    const struct sim_config *cfg = r->cfg;
+    double hz = cfg->cost.clock_ghz * 1e9, reached_s = (double)r->m.st.now / hz;
+    double covers_s = (double)r->series_max * (double)cfg->sim.series_ms / 1000.0;
+    uint64_t need = (uint64_t)(reached_s * 1000.0 / r->series_max) + 1;   /* covers past the time reached */
+    char hint[PATH_MAX + 96] = "";
+    if (cfg->wl->replays_input && cfg->wl->input_path)
+        snprintf(hint, sizeof hint, "; `memvirt trace info %s` gives the trace's span", cfg->wl->input_path(cfg->wl_cfg));
+    return mv_error("sim.series_ms=%llu is too fine for this run: the time series holds at most %u samples (%u MiB), "
+                    "so it covers at most %.6g simulated seconds, and the run went on past %.6g s; sim.series_ms "
+                    "must be at least the run's simulated span in ms / %u (here at least %llu, more the longer "
+                    "the run)%s", (unsigned long long)cfg->sim.series_ms, r->series_max, SERIES_MAX_BYTES >> 20,
+                    covers_s, reached_s, r->series_max, (unsigned long long)need, hint);
 }
 
 static void idle_until(struct run *r, uint64_t ns)
@@ -403,11 +423,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         machine_devices(&r->m, r->m.st.now);
         tick(r);
         if (r->series_full) {
-            rc = mv_error("the time series reached %u samples (%u MiB, its limit) at %.6g simulated seconds: "
-                          "sim.series_ms=%llu is too fine for this run; each ms of it holds %.6g simulated "
-                          "seconds of series (`memvirt trace info` gives a trace's span)", r->series_max,
-                          SERIES_MAX_BYTES >> 20, (double)r->next_sample / (cfg->cost.clock_ghz * 1e9),
-                          (unsigned long long)cfg->sim.series_ms, (double)r->series_max / 1000.0);
+            rc = series_full_error(r);
             break;
         }
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
