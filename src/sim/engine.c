@@ -184,6 +184,30 @@ static struct task *task_of(struct run *r, const struct event *ev)
  * random references over 1 GiB). */
 #define PREFETCH_AHEAD 8
 
+/* A reference the guest kernel answered with SIGSEGV, said as its reason
+ * (k->segv_code): no mapping, a mapping that forbids the access, or a
+ * corrupt page table. */
+static int segv_error(struct run *r, struct task *t, uint64_t va, enum access acc)
+{
+    char w[4200];
+    const char *kind = acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read";
+    const struct vma *v = r->m.k.segv_code == KSEGV_ACCERR ? find_vma(t->mm, va) : NULL;
+    if (v) {
+        const char *what = acc == ACC_WRITE ? "writes to a read-only mapping"
+                         : acc == ACC_EXEC ? "executes a non-executable mapping"
+                                           : "reads a mapping with no access (PROT_NONE)";
+        return mv_error("%s: pid %u: reference to %#llx (%s) %s (%#llx-%#llx %c%c%c): segmentation fault",
+                        where(r, w, sizeof w), t->pid, (unsigned long long)va, kind, what,
+                        (unsigned long long)v->start, (unsigned long long)v->end, v->flags & VM_READ ? 'r' : '-',
+                        v->flags & VM_WRITE ? 'w' : '-', v->flags & VM_EXEC ? 'x' : '-');
+    }
+    if (r->m.k.segv_code == KSEGV_PTBAD)
+        return mv_error("%s: pid %u: reference to %#llx (%s) met a page-table entry with a reserved bit set: "
+                        "segmentation fault", where(r, w, sizeof w), t->pid, (unsigned long long)va, kind);
+    return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
+                    where(r, w, sizeof w), t->pid, (unsigned long long)va, kind);
+}
+
 static int do_access(struct run *r, struct task *t, const struct event *ev)
 {
     struct kernel *k = &r->m.k;
@@ -197,11 +221,8 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
         enum access acc = acc_of[ref & (REF_WRITE | REF_EXEC)];
         uint64_t mfn;
-        char w[4200];
         if (user_access(k, va, acc, &mfn))
-            return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
-                            where(r, w, sizeof w), t->pid, (unsigned long long)va,
-                            acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read");
+            return segv_error(r, t, va, acc);
         if (r->cfg->check) {
             char msg[256];
             r->m.st.cnt[CNT_oracle_checks]++;
