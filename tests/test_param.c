@@ -28,12 +28,22 @@ static void test_u64_decimal_only(void **state)
     }
     static const char *const bad[] = {
         "", "010", "00", "0x10", "0X1", "+7", "-1", " 7", "7 ", "7KB", "K", "1.5", "1e3",
-        "18446744073709551616", "99999999999999999999", "16777216T", "17179869184G", "0b1", "1_000",
+        "0b1", "1_000", "99999999999999999999x", "16777216TB",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t v = 12345;
         assert_int_equal(param_parse_u64(bad[i], &v), -1);
         assert_true(v == 12345);   /* untouched */
+    }
+    /* well formed but past 2^64 - 1: told apart, so the message can say
+     * "out of range" rather than "malformed" */
+    static const char *const big[] = {
+        "18446744073709551616", "99999999999999999999", "16777216T", "17179869184G", "18014398509481984K",
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        uint64_t v = 12345;
+        assert_int_equal(param_parse_u64(big[i], &v), PARAM_TOO_BIG);
+        assert_true(v == 12345);
     }
 }
 
@@ -50,11 +60,18 @@ static void test_dbl_decimal_only(void **state)
         assert_true(v == ok[i].v);
     }
     static const char *const bad[] = {
-        "", "+1", ".5", "5.", "00.5", "01", "0x1p3", "inf", "nan", "1e", "1e+", "- 1", "1,5", "1e400", " 1", "--1",
+        "", "+1", ".5", "5.", "00.5", "01", "0x1p3", "inf", "nan", "1e", "1e+", "- 1", "1,5", " 1", "--1",
+        "1e400x",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v = 99;
         assert_int_equal(param_parse_dbl(bad[i], &v), -1);
+        assert_true(v == 99);
+    }
+    static const char *const big[] = { "1e400", "1e309", "-1e309", "1.8e308" };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        double v = 99;
+        assert_int_equal(param_parse_dbl(big[i], &v), PARAM_TOO_BIG);
         assert_true(v == 99);
     }
 }
@@ -178,6 +195,34 @@ static void test_at_times_exact(void **state)
     mv_error_quiet(0);
 }
 
+/* A bad geometry is named by its parameters even where the machine itself
+ * finds it (a configuration that skipped config_validate): the TLB, the
+ * IOTLB when the domain is built, the nested TLB when hap starts. */
+static void test_geometry_named_by_machine(void **state)
+{
+    (void)state;
+    static const struct { const char *mode, *param, *msg; } cases[] = {
+        { "native", "tlb.l2_entries=1000", "--param tlb.l2_ways=12 does not divide tlb.l2_entries=1000" },
+        { "native", "cache.ptw_kb=48", "cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 gives 48 sets" },
+        { "pv", "iommu.iotlb_entries=96", "iommu.iotlb_entries=96 with iommu.iotlb_ways=4 gives 24 sets" },
+        { "hap", "hap.ntlb_entries=48", "hap.ntlb_entries=48 with hap.ntlb_ways=4 gives 12 sets" },
+    };
+    mv_error_quiet(1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tmachine *t = calloc(1, sizeof *t);
+        assert_non_null(t);
+        assert_int_equal(config_init(&t->cfg, "memwalk"), 0);
+        t->cfg.quiet = 1;
+        assert_int_equal(config_param(&t->cfg, cases[i].param), 0);
+        assert_int_equal(machine_init(&t->m, &t->cfg, mode_find(cases[i].mode)), -1);
+        if (!strstr(mv_last_error(), cases[i].msg))
+            fail_msg("%s: got '%s'", cases[i].param, mv_last_error());
+        t->m.failed = 1;
+        tm_destroy(t);
+    }
+    mv_error_quiet(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_dbl_format_round_trip),
         cmocka_unit_test(test_every_param_round_trips),
         cmocka_unit_test(test_at_times_exact),
+        cmocka_unit_test(test_geometry_named_by_machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

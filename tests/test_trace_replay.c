@@ -14,7 +14,10 @@
  *    replays, one page further is refused by the reader;
  *  - a system call the guest kernel refuses (mprotect over a hole: ENOMEM,
  *    as Linux) is named with its pid, address and length and the error's
- *    text, not as "event of type 7 ... error -12". */
+ *    text, not as "event of type 7 ... error -12";
+ *  - a reference the guest kernel answers with SIGSEGV is named by its
+ *    reason: no mapping there, or a mapping whose protection forbids it
+ *    (a write to a read-only one, an exec of a non-executable one). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -235,6 +238,45 @@ static void test_syscall_error_named(void **state)
     unlink(path);
 }
 
+static void test_segv_reason(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "segv");
+    static const struct {
+        uint64_t ref;
+        const char *want;
+    } cases[] = {
+        { 0x400000 | TRR_WRITE,
+          "pid 1: reference to 0x400000 (write) writes to a read-only mapping (0x400000-0x402000 r-x): "
+          "segmentation fault" },
+        { 0x7fffffffe000ull | TRR_EXEC,
+          "pid 1: reference to 0x7fffffffe000 (exec) executes a non-executable mapping "
+          "(0x7ffffffde000-0x7ffffffff000 rw-): segmentation fault" },
+        { 0x10000000, "pid 1: reference to 0x10000000 (read) reads a mapping with no access (PROT_NONE) "
+                      "(0x10000000-0x10001000 ---): segmentation fault" },
+        { 0x20000000 | TRR_WRITE, "pid 1: reference to 0x20000000 (write) is not mapped: segmentation fault" },
+    };
+    for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint64_t ref[1] = { cases[c].ref };
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = 1 },
+            { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+            { .kind = TR_MMAP, .pid = 1, .addr = 0x10000000, .len = 0x1000, .prot = 0, .flags = TRM_ANON },
+            { .kind = TR_REFS, .pid = 1, .ref = ref, .nref = 1 },
+            { .kind = TR_EXIT, .pid = 1 },
+        };
+        write_trace(path, r, sizeof r / sizeof r[0]);
+        snprintf(args, sizeof args, "run --trace %s --quiet", path);
+        int rc = cli(args, err, sizeof err);
+        if (rc != 1 || lines(err) != 1 || !strstr(err, "record 4 at byte") || !strstr(err, cases[c].want))
+            fail_msg("expected exit 1 and one line naming record 4 and '%s': exit %d: %s", cases[c].want, rc, err);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -242,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_live_at_end),        cmocka_unit_test(test_error_named_once),
         cmocka_unit_test(test_span_refused),       cmocka_unit_test(test_huge_gap_saturates),
         cmocka_unit_test(test_file_offsets),       cmocka_unit_test(test_syscall_error_named),
+        cmocka_unit_test(test_segv_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

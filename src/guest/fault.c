@@ -73,6 +73,7 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
     if (!v || (acc == ACC_WRITE && !(v->flags & VM_WRITE)) ||
         (acc == ACC_EXEC && !(v->flags & VM_EXEC)) ||
         (acc == ACC_READ && !(v->flags & (VM_READ | VM_WRITE | VM_EXEC)))) {
+        k->segv_code = v ? KSEGV_ACCERR : KSEGV_MAPERR;   /* bad_area / bad_area_access_error */
         stat_inc(k->st, CNT_segv);
         return -EFAULT;
     }
@@ -129,6 +130,7 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
     stat_charge(k->st, CYC_fault, k->cost->fault_entry);
     MV_ASSERT(k->current && k->current->mm, "user fault with no current task");
     if (pfec & PFEC_RSVD) {      /* a corrupt table (Linux: pgtable_bad, the task killed) */
+        k->segv_code = KSEGV_PTBAD;
         stat_inc(k->st, CNT_segv);
         return -EFAULT;
     }

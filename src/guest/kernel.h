@@ -164,6 +164,7 @@ struct kernel {
     struct pagecache *pcache;
     int lazy_mmu;
     uint64_t data_pages;         /* data/page-cache frames in use */
+    int segv_code;               /* why the last fault gave SIGSEGV: KSEGV_*, as Linux's si_code (SEGV_MAPERR, SEGV_ACCERR) */
     /* mmu_gather: pages unmapped or tables unlinked, freed only after the TLB
      * flush that makes them unreachable (mm/mmu_gather.c). */
     uint64_t *dma_buf;           /* driver buffers (pfns) */
@@ -286,7 +287,11 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
 /* Unmap [start, end) in mm without the system call's accounting (do_munmap). */
 void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 
-/* Page faults (fault.c): 0 if resolved, -EFAULT (SIGSEGV) otherwise. */
+/* Page faults (fault.c): 0 if resolved, -EFAULT (SIGSEGV) otherwise, the
+ * reason then in k->segv_code, as Linux gives it in siginfo's si_code. */
+#define KSEGV_MAPERR 1   /* no VMA at the address */
+#define KSEGV_ACCERR 2   /* a VMA whose protection forbids the access */
+#define KSEGV_PTBAD  3   /* a page-table entry with a reserved bit set (Linux: pgtable_bad) */
 int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec);
 
 /* Processes (process.c). */

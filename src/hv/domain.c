@@ -47,18 +47,51 @@ uint64_t hv_machine_frames(const struct hvconfig *cfg, const struct paging_mode 
     return mf < min ? min : mf;
 }
 
-int hv_check_memory(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames)
+static int memory_fits(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames)
 {
     uint64_t nframes = hv_machine_frames(cfg, pm, guest_frames);
     uint64_t n_ext = guest_frames >> P2M_EXTENT_SHIFT;
-    uint64_t need = heap_need(cfg, pm, nframes, n_ext);
-    uint64_t have = heap_extents(cfg, pm, nframes, n_ext) * 512;
-    if (have >= need)
+    return heap_extents(cfg, pm, nframes, n_ext) * 512 >= heap_need(cfg, pm, nframes, n_ext);
+}
+
+static uint64_t mib_up(uint64_t frames) { return (frames + 255) >> 8; }
+
+int hv_check_memory(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames)
+{
+    if (memory_fits(cfg, pm, guest_frames))
         return 0;
-    return mv_error("--param hv.machine_mb=%llu: too small for a %llu MiB guest and the %s hypervisor's "
-                    "own frames (need at least %llu MiB)", (unsigned long long)cfg->hv.machine_mb,
-                    (unsigned long long)(guest_frames >> 8), pm->name,
-                    (unsigned long long)(((nframes + ((need - have + 511) / 512) * 512) >> 8) + 2));
+    uint64_t nframes = hv_machine_frames(cfg, pm, guest_frames);
+    uint64_t n_ext = guest_frames >> P2M_EXTENT_SHIFT;
+    /* The least machine that holds it: the reserved extents, the guest's
+     * and the heap's (the I/O tables grow with the machine, so again until
+     * it fits). */
+    struct hvconfig c = *cfg;
+    c.hv.machine_mb = 2 * (RESERVED_EXTENTS + n_ext + (heap_need(cfg, pm, nframes, n_ext) + 511) / 512);
+    while (!memory_fits(&c, pm, guest_frames))
+        c.hv.machine_mb += 2;
+    uint64_t mframes = c.hv.machine_mb << (20 - PAGE_SHIFT);
+    uint64_t own = pm->heap_frames ? pm->heap_frames(cfg, n_ext << P2M_EXTENT_SHIFT) : 0;
+    uint64_t io = heap_need(&c, pm, mframes, n_ext) - own;
+    /* What sizes the mode's own frames, among the parameters it reads */
+    char setting[96] = "", sdoc[128] = "", parts[512];
+    for (const char *const *g = pm->params; g && *g && !*setting; g++)
+        hvconfig_heap_setting(cfg, *g, setting, sizeof setting, sdoc, sizeof sdoc);
+    int n = snprintf(parts, sizeof parts, "%llu MiB for the guest (guest.ram_mb), %d MiB for the hypervisor itself",
+                     (unsigned long long)(guest_frames >> 8), RESERVED_EXTENTS * 2);
+    if (own)
+        n += snprintf(parts + n, sizeof parts - (size_t)n, ", %llu MiB for the %s hypervisor's own frames%s%s",
+                      (unsigned long long)mib_up(own), pm->name, *sdoc ? ", among them " : "", sdoc);
+    if (io)
+        snprintf(parts + n, sizeof parts - (size_t)n, ", %llu MiB for I/O page tables", (unsigned long long)mib_up(io));
+    if (cfg->hv.machine_mb)   /* the user's machine size is the one at fault */
+        return mv_error("--param hv.machine_mb=%llu: too small: the machine needs at least %llu MiB: %s",
+                        (unsigned long long)cfg->hv.machine_mb, (unsigned long long)c.hv.machine_mb, parts);
+    /* the machine is sized automatically: what made the mode's share too large is at fault */
+    return mv_error("--param %s: the machine needs at least %llu MiB: %s; hv.machine_mb=0 gives only %llu MiB "
+                    "(0: twice the guest's RAM): give hv.machine_mb=%llu or more%s%.*s",
+                    *setting ? setting : "hv.machine_mb=0", (unsigned long long)c.hv.machine_mb, parts,
+                    (unsigned long long)(nframes >> 8), (unsigned long long)c.hv.machine_mb,
+                    *setting ? ", or a smaller " : "", (int)strcspn(setting, "="), setting);
 }
 
 uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn)
@@ -164,6 +197,7 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
      * confusion of the two is caught by the oracle. */
     struct domain *d = &h->dom;
     d->id = DOMID_GUEST;
+    d->vtd.root = UINT64_MAX;   /* no I/O tables yet: hv_destroy after a build that failed skips them */
     d->nr_pages = guest_frames & ~511ull;
     d->n_extent = d->nr_pages >> P2M_EXTENT_SHIFT;
     uint64_t total_ext = h->nframes >> P2M_EXTENT_SHIFT;
@@ -200,7 +234,7 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
      * devices guest-physical ones (dfn = gfn). The paging mode may change
      * the mappings later (PV: with page types). */
     if (iommu_init(&h->iommu, mem, st, cost, &cfg->iommu))
-        return mv_error("--param iommu.*: invalid IOMMU configuration");
+        return hvconfig_validate_iommu(&cfg->iommu) ? -1 : mv_error("--param iommu.*: invalid IOMMU configuration");
     if (vtd_domain_init(&d->vtd, &h->iommu, d->id, vtd_alloc, vtd_free, h))
         return mv_error("hv: no memory for the IOMMU root table");
     dma_dev_init(&h->nic, &h->iommu, 1, "nic");

@@ -93,7 +93,10 @@ struct hv {
  * (hv.machine_mb, or twice the guest's). */
 uint64_t hv_machine_frames(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames);
 /* Is machine memory large enough for the guest and the hypervisor's frames?
- * -1 after mv_error if not. */
+ * -1 after mv_error if not: the least machine that is, and what it holds
+ * (the guest, the hypervisor, the mode's own frames and the parameter that
+ * sizes them, the I/O tables); the input blamed is hv.machine_mb when given,
+ * else (machine sized automatically) that parameter. */
 int      hv_check_memory(const struct hvconfig *cfg, const struct paging_mode *pm, uint64_t guest_frames);
 
 /* Build the domain of guest_frames frames in machine memory mem, then the

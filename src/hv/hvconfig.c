@@ -2,6 +2,7 @@
 #include "hv/hvconfig.h"
 #include "lib/err.h"
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct param_def hv_defs[] = {
@@ -135,16 +136,39 @@ int hvconfig_validate_memory(const struct hvconfig *h, uint64_t guest_mb)
     return 0;
 }
 
+void hvconfig_heap_setting(const struct hvconfig *h, const char *group, char *setting, size_t slen, char *doc,
+                           size_t dlen)
+{
+    if (!strcmp(group, "shadow")) {
+        snprintf(setting, slen, "shadow.pool_permille=%llu", (unsigned long long)h->shadow.pool_permille);
+        snprintf(doc, dlen, "the shadow pool of %llu pages per 1000 guest frames (shadow.pool_permille)",
+                 (unsigned long long)h->shadow.pool_permille);
+    }
+}
+
+int hvconfig_validate_iommu(const struct iommu_config *c)
+{
+    if (!c->iotlb_entries)
+        return mv_error("--param iommu.iotlb_entries=0: the IOTLB needs at least one entry");
+    if (param_check_sets("iommu.iotlb_entries", c->iotlb_entries, c->iotlb_entries, "entries", "iommu.iotlb_ways",
+                         c->iotlb_ways))
+        return -1;
+    if (c->qi_entries < 2)
+        return mv_error("--param iommu.qi_entries=%llu: the invalidation queue needs at least 2 descriptors "
+                        "(an invalidation and its wait)", (unsigned long long)c->qi_entries);
+    return 0;
+}
+
+int hvconfig_validate_ntlb(const struct hapconfig *c)
+{
+    return param_check_sets("hap.ntlb_entries", c->ntlb_entries, c->ntlb_entries, "entries", "hap.ntlb_ways",
+                            c->ntlb_ways);
+}
+
 int hvconfig_validate(const struct hvconfig *h)
 {
-    struct iommu_config c = h->iommu;
-    if (c.iotlb_ways == 0 || c.iotlb_entries % c.iotlb_ways ||
-        ((c.iotlb_entries / c.iotlb_ways) & (c.iotlb_entries / c.iotlb_ways - 1)) || c.qi_entries < 2)
-        return mv_error("--param iommu.*: invalid IOTLB geometry or queue size");
-    uint64_t ns = h->hap.ntlb_entries / (h->hap.ntlb_ways ? h->hap.ntlb_ways : 1);
-    if (h->hap.ntlb_entries && (h->hap.ntlb_entries % h->hap.ntlb_ways || (ns & (ns - 1))))
-        return mv_error("--param hap.ntlb_*: entries must be a multiple of ways giving a power-of-two "
-                        "number of sets");
+    if (hvconfig_validate_iommu(&h->iommu) || hvconfig_validate_ntlb(&h->hap))
+        return -1;
     if (!strcmp(h->selective.policy, "alternate") && h->selective.dwell_ms >= h->selective.alternate_ms)
         return mv_error("--param selective.dwell_ms=%g: the time away must be shorter than "
                         "selective.alternate_ms=%g (a round trip starts every alternate_ms)",

@@ -84,6 +84,16 @@ extern const struct param_group *const hv_groups[];
 extern const unsigned hv_ngroups;
 void *hvconfig_part(struct hvconfig *h, unsigned i);
 int   hvconfig_validate(const struct hvconfig *h);
+/* The parameter of group `group` that sizes the hypervisor's own frames
+ * (the shadow pool's shadow.pool_permille), if the group has one: its
+ * setting ("shadow.pool_permille=20") into setting, what it sizes into doc;
+ * else both are left as they are. For the message of a machine too small. */
+void  hvconfig_heap_setting(const struct hvconfig *h, const char *group, char *setting, size_t slen, char *doc,
+                            size_t dlen);
+/* Its IOMMU (IOTLB geometry, queue size) and nested-TLB parts, each a bad
+ * value named by its parameters; -1 after mv_error. */
+int   hvconfig_validate_iommu(const struct iommu_config *c);
+int   hvconfig_validate_ntlb(const struct hapconfig *c);
 /* xen.machine_mb, when given, must hold the guest's RAM plus Xen's own 48 MiB
  * (its image and heap: hv/domain.c). -1 after mv_error. */
 int   hvconfig_validate_memory(const struct hvconfig *h, uint64_t guest_mb);

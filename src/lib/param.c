@@ -8,17 +8,20 @@
 #include <strings.h>
 
 /* Decimal digits only: no sign, no leading zero (except "0" itself), no
- * hex; a K/M/G/T suffix multiplies by 2^10..2^40. Overflow is an error. */
+ * hex; a K/M/G/T suffix multiplies by 2^10..2^40. A well-formed number past
+ * 2^64 - 1 (digits or suffix) is PARAM_TOO_BIG, told apart from bad syntax. */
 int param_parse_u64(const char *s, uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s) || (s[0] == '0' && isdigit((unsigned char)s[1])))
         return -1;
     uint64_t v = 0;
+    int big = 0;   /* the digits alone overflow: still read the rest, so syntax errors come first */
     for (; isdigit((unsigned char)*s); s++) {
         unsigned d = (unsigned)(*s - '0');
         if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
+            big = 1;
+        else
+            v = v * 10 + d;
     }
     unsigned shift = 0;
     switch (*s) {
@@ -28,14 +31,17 @@ int param_parse_u64(const char *s, uint64_t *out)
     case 't': case 'T': shift = 40; s++; break;
     default: break;
     }
-    if (*s || (shift && v > (UINT64_MAX >> shift)))
+    if (*s)
         return -1;
+    if (big || (shift && v > (UINT64_MAX >> shift)))
+        return PARAM_TOO_BIG;
     *out = v << shift;
     return 0;
 }
 
 /* A decimal number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
- * (no '+', no hex, no leading zeros, no inf/nan), finite as a double. */
+ * (no '+', no hex, no leading zeros, no inf/nan), finite as a double; one
+ * beyond the largest double (1e309) is PARAM_TOO_BIG. */
 int param_parse_dbl(const char *s, double *out)
 {
     if (!s)
@@ -66,8 +72,10 @@ int param_parse_dbl(const char *s, double *out)
         return -1;
     char *end;
     double v = strtod(s, &end);   /* rounds; underflow gives a denormal or 0 */
-    if (end != p || !isfinite(v))
+    if (end != p)
         return -1;
+    if (!isfinite(v))
+        return PARAM_TOO_BIG;
     *out = v;
     return 0;
 }
@@ -114,7 +122,11 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     switch (d->type) {
     case P_U64: {
         uint64_t v;
-        if (param_parse_u64(value, &v))
+        int prc = param_parse_u64(value, &v);
+        if (prc == PARAM_TOO_BIG)
+            return mv_error("%s: %s.%s: value %s out of range [%.0f, %.0f]",
+                            where, g->prefix, d->name, value, d->min, d->max);
+        if (prc)
             return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal integer such as 12 or 4K)",
                             where, g->prefix, d->name, value);
         if ((double)v < d->min || (double)v > d->max)
@@ -125,7 +137,11 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     }
     case P_DBL: {
         double v;
-        if (param_parse_dbl(value, &v))
+        int prc = param_parse_dbl(value, &v);
+        if (prc == PARAM_TOO_BIG)
+            return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
+                            where, g->prefix, d->name, value, d->min, d->max);
+        if (prc)
             return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal number such as 0.5 or 2e-3)",
                             where, g->prefix, d->name, value);
         if (v < d->min || v > d->max)
@@ -218,4 +234,39 @@ void param_print_group(FILE *f, const struct param_group *g)
         param_range(d, range, sizeof range);
         fprintf(f, "  %-34s %-10s %-22s %s\n", name, *d->def ? d->def : "\"\"", range, d->doc);
     }
+}
+
+int param_check_sets(const char *entries_key, uint64_t entries, uint64_t n, const char *unit, const char *ways_key,
+                     uint64_t ways)
+{
+    char what[160];   /* "tlb.l2_entries=1536" or "cache.ptw_kb=256 (4096 64-byte lines)" */
+    if (n == entries)
+        snprintf(what, sizeof what, "%s=%llu", entries_key, (unsigned long long)entries);
+    else
+        snprintf(what, sizeof what, "%s=%llu (%llu %s)", entries_key, (unsigned long long)entries,
+                 (unsigned long long)n, unit);
+    if (n == 0)
+        return 0;   /* absent */
+    if (ways == 0)
+        return mv_error("--param %s=0: a structure of %s needs at least one way", ways_key, what);
+    if (ways > n)
+        return mv_error("--param %s=%llu is more than %s: the number of %s must be a multiple of the ways",
+                        ways_key, (unsigned long long)ways, what, unit);
+    if (n % ways)
+        return mv_error("--param %s=%llu does not divide %s: the number of %s must be a multiple of the ways",
+                        ways_key, (unsigned long long)ways, what, unit);
+    uint64_t sets = n / ways;
+    if (sets & (sets - 1)) {
+        uint64_t lo = 1;
+        while (lo * 2 < sets)
+            lo *= 2;
+        char hint[96] = "";
+        if (n == entries)   /* the next valid counts below and above, at these ways */
+            snprintf(hint, sizeof hint, " (%s=%llu or %llu would do)", entries_key, (unsigned long long)(lo * ways),
+                     (unsigned long long)(2 * lo * ways));
+        return mv_error("--param %s with %s=%llu gives %llu sets, not a power of two: the number of sets "
+                        "(%s / ways) must be 1, 2, 4, 8 ...%s", what, ways_key, (unsigned long long)ways,
+                        (unsigned long long)sets, unit, hint);
+    }
+    return 0;
 }

@@ -56,7 +56,11 @@ int param_set(const struct param_group *g, void *cfg, const char *name,
 
 const struct param_def *param_find(const struct param_group *g, const char *name);
 
-/* Parse helpers, shared with the CLI. Return 0 or -1 (no message). */
+/* Parse helpers, shared with the CLI. Return 0, -1 if the text is not a
+ * number of the form, or PARAM_TOO_BIG if it is one too large for the type
+ * (u64: past 2^64 - 1, digits or suffix; dbl: past the largest double). No
+ * message; *out is untouched unless 0 is returned. */
+#define PARAM_TOO_BIG (-2)
 int param_parse_u64(const char *s, uint64_t *out);
 int param_parse_dbl(const char *s, double *out);
 int param_parse_bool(const char *s, int *out);
@@ -68,6 +72,16 @@ void param_format_dbl(double v, char *buf, size_t len);
 
 /* The valid values of d: "[min, max]", "true|false" or the choices. */
 void param_range(const struct param_def *d, char *buf, size_t len);
+
+/* A set-associative structure (TLB, cache) of n entries in sets of `ways`
+ * ways, as parameters give it: entries_key=entries (n itself, or a size n
+ * is derived from, as cache.ptw_kb gives lines; `unit` names what n counts)
+ * and ways_key=ways. n must be a multiple of ways and n / ways a power of
+ * two; n = 0 is an absent structure. 0 if so, else -1 after one message
+ * naming both parameters, their values and the rule broken, e.g.
+ * "--param tlb.l1_4k_ways=3 does not divide tlb.l1_4k_entries=64: ...". */
+int param_check_sets(const char *entries_key, uint64_t entries, uint64_t n, const char *unit, const char *ways_key,
+                     uint64_t ways);
 
 /* Print "prefix.name  default  valid-values  doc" lines for `memvirt list`. */
 void param_print_group(FILE *f, const struct param_group *g);

@@ -251,18 +251,36 @@ int config_at(struct sim_config *c, const char *spec)
     return 0;
 }
 
-int config_validate(const struct sim_config *c)
+int config_validate_caches(const struct sim_config *c)
 {
-    struct tlb t;
-    if (tlb_init(&t, &c->tlb))
-        return mv_error("--param tlb.*: invalid TLB geometry (entries must be a multiple of ways "
-                        "and give a power-of-two number of sets)");
-    tlb_destroy(&t);
+    const struct tlb_config *t = &c->tlb;
+    if (param_check_sets("tlb.l1_4k_entries", t->l1_4k_entries, t->l1_4k_entries, "entries", "tlb.l1_4k_ways",
+                         t->l1_4k_ways) ||
+        param_check_sets("tlb.l1_2m_entries", t->l1_2m_entries, t->l1_2m_entries, "entries", "tlb.l1_2m_ways",
+                         t->l1_2m_ways) ||
+        param_check_sets("tlb.l1_1g_entries", t->l1_1g_entries, t->l1_1g_entries, "entries", "tlb.l1_1g_ways",
+                         t->l1_1g_ways) ||
+        param_check_sets("tlb.l2_entries", t->l2_entries, t->l2_entries, "entries", "tlb.l2_ways", t->l2_ways) ||
+        param_check_sets("cache.ptw_kb", c->dcache.ptw_kb, c->dcache.ptw_kb * 1024 / 64, "64-byte lines",
+                         "cache.ptw_ways", c->dcache.ptw_ways))
+        return -1;
+    /* what the hardware itself refuses beyond that (sizes the parameters' ranges already bound) */
+    struct tlb tl;
+    if (tlb_init(&tl, t))
+        return mv_error("--param tlb.*: TLB geometry the hardware model refuses (see 'memvirt list' for the ranges)");
+    tlb_destroy(&tl);
     struct dcache dc;
     if (dcache_init(&dc, &c->dcache))
-        return mv_error("--param cache.*: invalid cache geometry (lines must be a multiple of ways "
-                        "and give a power-of-two number of sets)");
+        return mv_error("--param cache.*: cache geometry the hardware model refuses (see 'memvirt list' for the "
+                        "ranges)");
     dcache_destroy(&dc);
+    return 0;
+}
+
+int config_validate(const struct sim_config *c)
+{
+    if (config_validate_caches(c))
+        return -1;
     /* The engine converts control times to cycles at the clock rate. */
     for (unsigned i = 0; i < c->nat; i++)
         if ((double)c->at[i].ns * c->cost.clock_ghz >= 0x1p64)

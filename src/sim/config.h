@@ -84,6 +84,8 @@ void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len);
 /* Cross-parameter checks (TLB geometry, memory sizes, the workload's own
  * checks, control times). -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
+/* Its TLB and data-cache part: a bad geometry named by its parameters. */
+int  config_validate_caches(const struct sim_config *c);
 /* Warn (stderr) about each parameter set away from its default in a group
  * that no mode of sel[] reads (config_unused.c); the run is unchanged. */
 struct mode_def;

@@ -5,6 +5,7 @@
 #include "sim/engine.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +80,25 @@ static void tick(struct run *r)
             r->series_end = 1;                 /* the clock is at its end: no later sample */
         r->next_sample += r->interval;
     }
+}
+
+/* The series is full and the run goes on: say what sim.series_ms covers and
+ * what this run needs. The run's full span is not known yet; the time it
+ * reached is a lower bound. A trace's recorded span is one command away. */
+static int series_full_error(const struct run *r)
+{
+    const struct sim_config *cfg = r->cfg;
+    double hz = cfg->cost.clock_ghz * 1e9, reached_s = (double)r->m.st.now / hz;
+    double covers_s = (double)r->series_max * (double)cfg->sim.series_ms / 1000.0;
+    uint64_t need = (uint64_t)(reached_s * 1000.0 / r->series_max) + 1;   /* covers past the time reached */
+    char hint[PATH_MAX + 96] = "";
+    if (cfg->wl->replays_input && cfg->wl->input_path)
+        snprintf(hint, sizeof hint, "; `memvirt trace info %s` gives the trace's span", cfg->wl->input_path(cfg->wl_cfg));
+    return mv_error("sim.series_ms=%llu is too fine for this run: the time series holds at most %u samples (%u MiB), "
+                    "so it covers at most %.6g simulated seconds, and the run went on past %.6g s; sim.series_ms "
+                    "must be at least the run's simulated span in ms / %u (here at least %llu, more the longer "
+                    "the run)%s", (unsigned long long)cfg->sim.series_ms, r->series_max, SERIES_MAX_BYTES >> 20,
+                    covers_s, reached_s, r->series_max, (unsigned long long)need, hint);
 }
 
 static void idle_until(struct run *r, uint64_t ns)
@@ -164,6 +184,30 @@ static struct task *task_of(struct run *r, const struct event *ev)
  * random references over 1 GiB). */
 #define PREFETCH_AHEAD 8
 
+/* A reference the guest kernel answered with SIGSEGV, said as its reason
+ * (k->segv_code): no mapping, a mapping that forbids the access, or a
+ * corrupt page table. */
+static int segv_error(struct run *r, struct task *t, uint64_t va, enum access acc)
+{
+    char w[4200];
+    const char *kind = acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read";
+    const struct vma *v = r->m.k.segv_code == KSEGV_ACCERR ? find_vma(t->mm, va) : NULL;
+    if (v) {
+        const char *what = acc == ACC_WRITE ? "writes to a read-only mapping"
+                         : acc == ACC_EXEC ? "executes a non-executable mapping"
+                                           : "reads a mapping with no access (PROT_NONE)";
+        return mv_error("%s: pid %u: reference to %#llx (%s) %s (%#llx-%#llx %c%c%c): segmentation fault",
+                        where(r, w, sizeof w), t->pid, (unsigned long long)va, kind, what,
+                        (unsigned long long)v->start, (unsigned long long)v->end, v->flags & VM_READ ? 'r' : '-',
+                        v->flags & VM_WRITE ? 'w' : '-', v->flags & VM_EXEC ? 'x' : '-');
+    }
+    if (r->m.k.segv_code == KSEGV_PTBAD)
+        return mv_error("%s: pid %u: reference to %#llx (%s) met a page-table entry with a reserved bit set: "
+                        "segmentation fault", where(r, w, sizeof w), t->pid, (unsigned long long)va, kind);
+    return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
+                    where(r, w, sizeof w), t->pid, (unsigned long long)va, kind);
+}
+
 static int do_access(struct run *r, struct task *t, const struct event *ev)
 {
     struct kernel *k = &r->m.k;
@@ -177,11 +221,8 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         uint64_t va = ref & ~(uint64_t)REF_KIND_MASK;
         enum access acc = acc_of[ref & (REF_WRITE | REF_EXEC)];
         uint64_t mfn;
-        char w[4200];
         if (user_access(k, va, acc, &mfn))
-            return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
-                            where(r, w, sizeof w), t->pid, (unsigned long long)va,
-                            acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read");
+            return segv_error(r, t, va, acc);
         if (r->cfg->check) {
             char msg[256];
             r->m.st.cnt[CNT_oracle_checks]++;
@@ -403,11 +444,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         machine_devices(&r->m, r->m.st.now);
         tick(r);
         if (r->series_full) {
-            rc = mv_error("the time series reached %u samples (%u MiB, its limit) at %.6g simulated seconds: "
-                          "sim.series_ms=%llu is too fine for this run; each ms of it holds %.6g simulated "
-                          "seconds of series (`memvirt trace info` gives a trace's span)", r->series_max,
-                          SERIES_MAX_BYTES >> 20, (double)r->next_sample / (cfg->cost.clock_ghz * 1e9),
-                          (unsigned long long)cfg->sim.series_ms, (double)r->series_max / 1000.0);
+            rc = series_full_error(r);
             break;
         }
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))

@@ -33,7 +33,7 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
     uint64_t guest_frames = (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull;
     pmem_init(&m->mem, pm ? hv_machine_frames(&cfg->hv, pm, guest_frames) : guest_frames);
     if (cpu_init(&m->cpu, 0, &m->mem, &m->st, &cfg->cost, &cfg->tlb, &cfg->dcache))
-        return mv_error("--param tlb.* / cache.*: invalid TLB or cache geometry");
+        return config_validate_caches(cfg) ? -1 : mv_error("--param tlb.* / cache.*: invalid TLB or cache geometry");
     m->pv = &pv_native_ops;
     m->kcfg = cfg->guest;
     if (pm) {

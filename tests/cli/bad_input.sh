@@ -38,6 +38,15 @@ expect_bad "--at number past range" "--at;ptcache_ratio;0 to 1000000" run --at 5
 expect_bad "--at total past range"  "--at;ptcache_total;1073741825" run --at 5m:ptcache_total=1073741825 --json "$J"
 expect_bad "malformed integer"      "tlb.l2_ways;abc"      run --param tlb.l2_ways=abc --json "$J"
 expect_bad "out-of-range integer"   "tlb.l2_ways"          run --param tlb.l2_ways=0 --json "$J"
+# a well-formed number too large for its type is out of range, not malformed
+expect_bad "integer past 2^64"      "memwalk.refs;value 18446744073709551616 out of range [1, 1000000000000]" \
+    run --workload memwalk --param memwalk.refs=18446744073709551616 --json "$J"
+expect_bad "suffix past 2^64"       "memwalk.refs;value 16777216T out of range [1, 1000000000000]" \
+    run --workload memwalk --param memwalk.refs=16777216T --json "$J"
+expect_bad "number past a double"   "forkstorm.minutes;value 1e309 out of range [0.01, 10000]" \
+    run --param forkstorm.minutes=1e309 --json "$J"
+expect_bad "malformed, not big"     "memwalk.refs;malformed value '18446744073709551616x'" \
+    run --workload memwalk --param memwalk.refs=18446744073709551616x --json "$J"
 expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pcid=maybe --json "$J"
 expect_bad "no '=' in --param"      "tlb.l2_ways"          run --param tlb.l2_ways --json "$J"
 expect_bad "bad choice"             "memwalk.pattern;zigzag" run --workload memwalk --param memwalk.pattern=zigzag --json "$J"
@@ -45,7 +54,25 @@ expect_bad "other workload's param" "lmbench.iterations"   run --workload forkst
 expect_bad "memwalk param, default workload" "memwalk.pattern" run --param memwalk.pattern=zigzag --json "$J"
 expect_bad "negative seed"          "--seed;-3"            run --seed -3 --json "$J"
 expect_bad "malformed seed"         "--seed;12abc"         run --seed 12abc --json "$J"
-expect_bad "invalid TLB geometry"   "tlb"                  run --param tlb.l2_entries=100 --json "$J"
+# a bad geometry names the parameters at fault, their values and the rule
+expect_bad "invalid TLB geometry"   "--param tlb.l2_ways=12 does not divide tlb.l2_entries=100;multiple of the ways" \
+    run --param tlb.l2_entries=100 --json "$J"
+expect_bad "TLB ways past entries"  "tlb.l1_4k_ways=128 is more than tlb.l1_4k_entries=64" \
+    run --param tlb.l1_4k_ways=128 --json "$J"
+expect_bad "TLB sets not 2^n"       "tlb.l1_2m_entries=24 with tlb.l1_2m_ways=4 gives 6 sets, not a power of two;tlb.l1_2m_entries=16 or 32" \
+    run --param tlb.l1_2m_entries=24 --json "$J"
+expect_bad "cache ways"             "cache.ptw_ways=3 does not divide cache.ptw_kb=256 (4096 64-byte lines)" \
+    run --param cache.ptw_ways=3 --json "$J"
+expect_bad "cache sets not 2^n"     "cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 gives 48 sets, not a power of two" \
+    run --param cache.ptw_kb=48 --json "$J"
+expect_bad "IOTLB ways"             "iommu.iotlb_ways=3 does not divide iommu.iotlb_entries=64" \
+    run --mode pv --param iommu.iotlb_ways=3 --json "$J"
+expect_bad "IOTLB sets not 2^n"     "iommu.iotlb_entries=96 with iommu.iotlb_ways=4 gives 24 sets, not a power of two" \
+    run --mode pv --param iommu.iotlb_entries=96 --json "$J"
+expect_bad "nested TLB ways"        "hap.ntlb_ways=3 does not divide hap.ntlb_entries=32" \
+    run --mode hap --param hap.ntlb_ways=3 --json "$J"
+expect_bad "nested TLB sets"        "hap.ntlb_entries=48 with hap.ntlb_ways=4 gives 12 sets, not a power of two" \
+    run --mode hap --param hap.ntlb_entries=48 --json "$J"
 expect_bad "unknown profile"        "nosuch;profile"       run --profile nosuch --json "$J"
 expect_bad "missing --param value"  "--param"              run --json "$J" --param
 expect_bad "missing --mode value"   "--mode"               run --json "$J" --mode

@@ -72,6 +72,15 @@ expect_bad "machine memory below the guest's" "hv.machine_mb=100;guest.ram_mb=12
 expect_bad "machine memory without the hypervisor's 48 MiB" "hv.machine_mb=175;need at least 176" \
     run --mode pv "${LM[@]}" --param guest.ram_mb=128 --param hv.machine_mb=175 --json "$J"
 expect_ok  "machine memory at the minimum" run --mode pv "${LM[@]}" --param guest.ram_mb=128 --param hv.machine_mb=176
+# a machine too small for the hypervisor's own frames names what fills it; with
+# the machine sized automatically (hv.machine_mb=0), the setting that grew them
+expect_bad "shadow pool past the automatic machine" \
+    "--param shadow.pool_permille=1000: the machine needs at least 4118 MiB;2048 MiB for the guest (guest.ram_mb);16 MiB for the hypervisor itself;2048 MiB for the tsp hypervisor's own frames, among them the shadow pool of 1000 pages per 1000 guest frames;hv.machine_mb=0 gives only 4096 MiB;give hv.machine_mb=4118 or more, or a smaller shadow.pool_permille" \
+    run --mode tsp "${LM[@]}" --param shadow.pool_permille=1000 --json "$J"
+expect_bad "machine given too small for the shadow pool" \
+    "--param hv.machine_mb=4116: too small: the machine needs at least 4118 MiB;shadow.pool_permille" \
+    run --mode tsp "${LM[@]}" --param shadow.pool_permille=1000 --param hv.machine_mb=4116 --json "$J"
+expect_ok  "machine holding the shadow pool" run --mode tsp "${LM[@]}" --param shadow.pool_permille=1000 --param hv.machine_mb=4118
 
 # a parameter that would turn a mode into another
 expect_bad "page-table cache under pv" "guest.pt_cache;pv;pv-pibooster" \

@@ -52,7 +52,7 @@ bad 'mode = native\n  = 3\n'                             ':2:3' "expected KEY"
 bad 'mode = na\001tive\n'                                ':1:10' "control character"
 bad 'workload = lmbench\n'                               '' "no 'mode' line"
 bad 'workload = lmbench\n[a]\nseed = 1\n'                ':2' "group \\[a\\] has no 'mode'"
-bad "${ok}tlb.l2_entries = 1000\n"                       '' "invalid TLB geometry"
+bad "${ok}tlb.l2_entries = 1000\n"                       '' "tlb.l2_ways=12 does not divide tlb.l2_entries=1000"
 printf 'mode = native\0\n' > nul.sweep
 "$MV" sweep nul.sweep 2>err; [ $? -eq 2 ] && grep -q 'nul.sweep:1:14: NUL byte' err || die "NUL byte: $(cat err)"
 "$MV" sweep missing.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot read 'missing.sweep'" err || die "missing spec: $(cat err)"

@@ -177,8 +177,20 @@ span="$SRC/tests/data/span/six-days.mvt"
     >/dev/null 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 1 ] || fail "six-day trace at sim.series_ms=1: exit $rc, expected 1"
-[ "$(grep -c . "$tmp/err")" -eq 1 ] && grep -q "time series reached .* sim.series_ms=1 is too fine" "$tmp/err" \
-    || fail "six-day trace at sim.series_ms=1: $(head -c 300 "$tmp/err")"
+# it says what the setting covers and what the run needs (the trace's six
+# days: 518400000 ms / 172960 samples), and where a trace's span is found
+[ "$(grep -c . "$tmp/err")" -eq 1 ] \
+    && grep -q "^memvirt: sim.series_ms=1 is too fine for this run: the time series holds at most 172960 samples (128 MiB), so it covers at most 172.96 simulated seconds" "$tmp/err" \
+    && grep -q "sim.series_ms must be at least the run's simulated span in ms / 172960 (here at least 2998," "$tmp/err" \
+    && grep -q "memvirt trace info $span. gives the trace's span" "$tmp/err" \
+    || fail "six-day trace at sim.series_ms=1: $(head -c 600 "$tmp/err")"
+# a built-in workload gets the same rule, and no word of traces
+"$MV" run --quiet --param forkstorm.minutes=10 --param sim.series_ms=1 >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(grep -c . "$tmp/err")" -eq 1 ] \
+    && grep -q "^memvirt: sim.series_ms=1 is too fine for this run: .* covers at most 172.96 simulated seconds, and the run went on past 172.9[0-9]* s; .* (here at least 2, more the longer the run)$" "$tmp/err" \
+    && ! grep -q trace "$tmp/err" \
+    || fail "forkstorm at sim.series_ms=1: exit $rc: $(head -c 600 "$tmp/err")"
 rss=$(tail -n 1 "$tmp/rss" 2>/dev/null)
 [ "${rss:-0}" -lt 1000000 ] || fail "six-day trace: max RSS $rss KB"   # it grew past 3 GB before the cap
 "$MV" run --trace "$span" --quiet --param sim.series_ms=60000 >/dev/null 2>"$tmp/err" \

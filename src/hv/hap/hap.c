@@ -99,7 +99,7 @@ int hap_state_init(struct hv *h, struct hap *a)
         .ntlb_entries = hc->ntlb_entries, .ntlb_ways = hc->ntlb_ways, .guest_pwc = hc->guest_pwc,
     };
     if (cpu_enable_nested(h->cpu, a->ept.root, &nc))
-        return mv_error("--param hap.ntlb_*: invalid nested TLB geometry");
+        return hvconfig_validate_ntlb(hc) ? -1 : mv_error("--param hap.ntlb_*: invalid nested TLB geometry");
     return 0;
 }
 
