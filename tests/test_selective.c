@@ -124,7 +124,10 @@ static struct run_result run(const char *wl, const char *const *params)
 static void timeline_matches(const struct run_result *r, int start_shadow)
 {
     unsigned n = r->timeline.n;
-    assert_int_equal(n, (unsigned)(tu_metric(r, "selective_to_shadow") + tu_metric(r, "selective_to_nested")));
+    assert_true(n <= MV_TIMELINE_MAX);
+    assert_true(!r->timeline.dropped || n == MV_TIMELINE_MAX);
+    assert_int_equal(n + r->timeline.dropped,
+                     (uint64_t)(tu_metric(r, "selective_to_shadow") + tu_metric(r, "selective_to_nested")));
     for (unsigned i = 0; i < n; i++) {
         int to_shadow = strstr(r->timeline.e[i].what, "to shadow") != NULL;
         assert_int_equal(to_shadow, (i & 1) == (unsigned)start_shadow);
@@ -171,6 +174,23 @@ static void test_alternate_from_either_mode(void **state)
             timeline_matches(&r, start_shadow);
             run_result_free(&r);
         }
+}
+
+/* A policy that switches every millisecond keeps the timeline's first
+ * MV_TIMELINE_MAX decisions and counts the rest: memory no longer grows
+ * with every switch (it took 89 MB for 3 simulated minutes, and without
+ * bound for longer). */
+static void test_timeline_capped(void **state)
+{
+    (void)state;
+    const char *const p[] = { "forkstorm.minutes=0.1", "selective.policy=alternate", "selective.alternate_ms=1",
+                              "sim.check_every=100000", NULL };
+    struct run_result r = run("forkstorm", p);
+    assert_int_equal(r.timeline.n, MV_TIMELINE_MAX);
+    assert_true(r.timeline.dropped > 0);
+    assert_true(r.timeline.cap <= 2 * MV_TIMELINE_MAX);
+    timeline_matches(&r, 0);
+    run_result_free(&r);
 }
 
 /* The control switches at a given time; policy=fixed stays put. */
@@ -269,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_sample_rates),
         cmocka_unit_test(test_dynamic_both_ways),
         cmocka_unit_test(test_alternate_from_either_mode),
+        cmocka_unit_test(test_timeline_capped),
         cmocka_unit_test(test_control_and_fixed),
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_switch_with_cr3_outside_memory),

@@ -49,16 +49,25 @@ char *mv_error_take(void)
     return m;
 }
 
+/* Deferred like an error in a thread that defers them (a run among
+ * parallel ones), so that its warnings come out with its other messages, in
+ * the same place whatever -j. */
 void mv_warn(const char *fmt, ...)
 {
     if (error_quiet)
         return;
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("memvirt: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (deferring) {
+        size_t n = strlen(msg) + 20;
+        deferred = mv_realloc(deferred, ndeferred + n + 1);
+        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: warning: %s\n", msg);
+    } else {
+        fprintf(stderr, "memvirt: warning: %s\n", msg);
+    }
 }
 
 const char *mv_last_error(void) { return last_error; }

@@ -69,6 +69,10 @@ const struct mv_control *mv_find_control(const struct mv_instruments *in, const 
 
 void mv_event_add(struct mv_timeline *tl, double t, const char *what, const char *why)
 {
+    if (tl->n >= MV_TIMELINE_MAX) {
+        tl->dropped++;
+        return;
+    }
     GROW(tl->e, tl->n, tl->cap);
     struct mv_event *e = &tl->e[tl->n++];
     e->t = t;

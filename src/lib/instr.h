@@ -53,7 +53,11 @@ struct mv_metric_source {
 };
 
 /* A timeline: what a layer decided, when and why (the selective mode's
- * switches), in the order it happened. */
+ * switches), in the order it happened. It keeps the first MV_TIMELINE_MAX
+ * decisions and counts the rest in `dropped`: a policy that switches every
+ * millisecond would otherwise grow it by 200 bytes a switch for as long as
+ * the run lasts (its counters keep every switch). */
+#define MV_TIMELINE_MAX 10000u
 struct mv_event {
     double t;                 /* simulated seconds */
     char what[MV_NAME_MAX];
@@ -61,7 +65,8 @@ struct mv_event {
 };
 struct mv_timeline {
     struct mv_event *e;
-    unsigned n, cap;
+    unsigned n, cap;          /* n <= MV_TIMELINE_MAX */
+    uint64_t dropped;         /* decisions made after the first MV_TIMELINE_MAX */
 };
 void mv_event_add(struct mv_timeline *tl, double t, const char *what, const char *why);
 void mv_timeline_free(struct mv_timeline *tl);

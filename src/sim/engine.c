@@ -481,6 +481,11 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             in->metrics[i].put(in->metrics[i].ctx, &out->metrics);
         out->timeline = in->timeline;              /* the result keeps it */
         in->timeline = (struct mv_timeline){ 0 };
+        if (out->timeline.dropped)
+            mv_warn("%s: the timeline keeps the first %u decisions; %llu more were made after %.6g simulated "
+                    "seconds (timeline_dropped in the results; the counters count every one)", mode->name,
+                    MV_TIMELINE_MAX, (unsigned long long)out->timeline.dropped,
+                    out->timeline.e[MV_TIMELINE_MAX - 1].t);
     }
     if (wl)
         cfg->wl->destroy(wl);

@@ -133,6 +133,10 @@ static void json_run(struct json *j, const struct run_result *r)
         json_obj_end(j);
     }
     json_arr_end(j);
+    if (r->timeline.dropped) {   /* only then: results without it stay as they were */
+        json_key(j, "timeline_dropped");
+        json_u64(j, r->timeline.dropped);
+    }
     const struct series *s = &r->series;
     json_key(j, "series");
     json_obj_begin(j);
@@ -206,6 +210,9 @@ int report_csv(FILE *f, const struct sim_config *cfg, const struct run_result *r
     for (unsigned i = 0; i < n; i++) {
         const struct run_result *x = &r[i];
         fprintf(f, "%s,%s,run,sim_seconds,,%.9g\n", x->mode, x->workload, x->sim_seconds);
+        if (x->timeline.dropped)
+            fprintf(f, "%s,%s,run,timeline_dropped,,%llu\n", x->mode, x->workload,
+                    (unsigned long long)x->timeline.dropped);
         for (unsigned c = 0; c < CNT__N; c++)
             fprintf(f, "%s,%s,counter,%s,,%llu\n", x->mode, x->workload, mv_counter_names[c],
                     (unsigned long long)x->st.cnt[c]);
