@@ -65,19 +65,28 @@ int config_init(struct sim_config *c, const char *workload)
     return 0;
 }
 
-int config_seed_valid(const char *text, uint64_t *seed)
+const char *config_seed_problem(const char *text, uint64_t *seed)
 {
     uint64_t v;
-    if (param_parse_u64(text, &v) || v > INT64_MAX)
-        return 0;
+    int rc = param_parse_u64(text, &v);
+    if (rc == PARAM_TOO_BIG || (!rc && v > INT64_MAX))
+        return "out of range";
+    if (rc)
+        return "malformed";
     *seed = v;
-    return 1;
+    return NULL;
+}
+
+int config_seed_valid(const char *text, uint64_t *seed)
+{
+    return !config_seed_problem(text, seed);
 }
 
 int config_seed(const char *text, uint64_t *seed)
 {
-    if (!config_seed_valid(text, seed))
-        return mv_error("--seed: malformed value '%s' (expected a decimal integer from 0 to %lld)", text,
+    const char *why = config_seed_problem(text, seed);
+    if (why)
+        return mv_error("--seed: value '%s' %s (expected a decimal integer from 0 to %lld)", text, why,
                         (long long)INT64_MAX);
     return 0;
 }

@@ -60,9 +60,12 @@ unsigned config_groups(const struct sim_config *c, struct config_group *out);
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
 /* A --seed value as `memvirt run` takes it (a decimal integer from 0 to
- * INT64_MAX) into *seed; -1 after mv_error ("--seed: malformed value ..."). */
+ * INT64_MAX) into *seed; -1 after mv_error ("--seed: value 'x' malformed
+ * ..." or "... out of range ..."). */
 int  config_seed(const char *text, uint64_t *seed);
-/* The same rule, without a message: 1 and *seed set if text is one. */
+/* The same rule, without a message: NULL and *seed set if text is one, else
+ * what is wrong ("malformed", "out of range"). config_seed_valid: 1 if it is. */
+const char *config_seed_problem(const char *text, uint64_t *seed);
 int  config_seed_valid(const char *text, uint64_t *seed);
 void config_free(struct sim_config *c);
 /* Load a cost profile (resets cost.* to the profile's values): a built-in

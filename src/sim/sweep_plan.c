@@ -227,8 +227,9 @@ static int check_value(const struct axis *a, const char *wl, const char *v)
     int rc = 0;
     if (a->kind == K_SEED) {
         uint64_t x;
-        if (!config_seed_valid(v, &x))   /* as `memvirt run` takes it */
-            return mv_error("malformed seed '%s' (expected a decimal integer from 0 to %lld)", v,
+        const char *why = config_seed_problem(v, &x);   /* as `memvirt run` takes it */
+        if (why)
+            return mv_error("seed '%s' %s (expected a decimal integer from 0 to %lld)", v, why,
                             (long long)INT64_MAX);
         return 0;
     }

@@ -54,6 +54,8 @@ expect_bad "other workload's param" "lmbench.iterations"   run --workload forkst
 expect_bad "memwalk param, default workload" "memwalk.pattern" run --param memwalk.pattern=zigzag --json "$J"
 expect_bad "negative seed"          "--seed;-3"            run --seed -3 --json "$J"
 expect_bad "malformed seed"         "--seed;12abc"         run --seed 12abc --json "$J"
+expect_bad "seed out of range"      "--seed;'9223372036854775808' out of range" run --seed 9223372036854775808 --json "$J"
+expect_bad "seed past 2^64"         "--seed;'18446744073709551616' out of range" run --seed 18446744073709551616 --json "$J"
 # a bad geometry names the parameters at fault, their values and the rule
 expect_bad "invalid TLB geometry"   "--param tlb.l2_ways=12 does not divide tlb.l2_entries=100;multiple of the ways" \
     run --param tlb.l2_entries=100 --json "$J"

@@ -37,7 +37,7 @@ bad "${ok}lmbench.iterationz = 3\n"                      ':3:1' "unknown paramet
 bad "${ok}memwalk.refs = 5\n"                            ':3:1' "parameter of workload memwalk"
 bad "${ok}foo = 1\n"                                     ':3:1' "unknown key 'foo'"
 bad "${ok}seed = 5..2\n"                                 ':3:8' "bad range"
-bad "${ok}seed = x\n"                                    ':3:8' "malformed seed"
+bad "${ok}seed = x\n"                                    ':3:8' "seed 'x' malformed"
 bad "${ok}profile = fast\n"                              ':3:11' "neither a built-in profile"
 bad "${ok}at = 5x:ptcache=on\n"                          ':3:6' "malformed time"
 bad 'mode native\n'                                      ':1:6' "expected '='"
@@ -350,14 +350,14 @@ bad_line '|--mode native |--mode native --mode pv |' '--mode given twice'
 bad_line '|--mode native|--mode nosuch|'           "unknown mode 'nosuch'"
 bad_line '|--workload lmbench|--workload nosuch|'  "unknown workload 'nosuch'"
 bad_line '|$| --param|'                            "'--param' without a value"
-bad_line '|$| --seed x|'                           "--seed: malformed value 'x'"
-bad_line '|$| --seed 9223372036854775808|'         "--seed: malformed value '9223372036854775808'"
+bad_line '|$| --seed x|'                           "--seed: value 'x' malformed"
+bad_line '|$| --seed 9223372036854775808|'         "--seed: value '9223372036854775808' out of range"
 bad_line '|$| --json x.json|'                      "'--json' is not"
 edited '|$| --seed 7|'
 "$MV" sweep one m.runs 0 2>err || die "a manifest line edited to another seed: $(cat err)"
 # the spec takes the seeds a run takes (a seed above 2^63-1 planned, then every run of it failed)
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=9223372036854775808 --list 2>err; [ $? -eq 2 ] \
-    && grep -q -- "--set #3:1:6: malformed seed '9223372036854775808'" err || die "seed 2^63: $(cat err)"
+    && grep -q -- "--set #3:1:6: seed '9223372036854775808' out of range" err || die "seed 2^63: $(cat err)"
 
 # corrupt manifests are reported by line
 printf 'garbage\n' > s.runs/sweep.tsv
