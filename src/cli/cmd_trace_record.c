@@ -18,6 +18,7 @@
  * trace appears under its name only once complete. Interrupted, it removes
  * what it wrote and stops the programs it started. */
 #include "cli/cli.h"
+#include "lib/outfile.h"
 #include "lib/err.h"
 #include "lib/param.h"
 #include "lib/reap.h"
@@ -107,6 +108,7 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
     if (pid == 0) {
         setpgid(0, 0);
         signal(SIGINT, SIG_DFL);
+        outfile_exec_signals();
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);

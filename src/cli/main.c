@@ -15,6 +15,7 @@
  * standard output that failed is exit status 1. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include "lib/version.h"
 #include <errno.h>
 #include <signal.h>
@@ -87,12 +88,6 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    /* Past a file-size limit a write fails with EFBIG, which every writer
-     * reports with the file's name, instead of SIGXFSZ ending the process
-     * (as Python and coreutils' sort do). A parent's choice to catch it is
-     * not ours to change: only the default is replaced. */
-    struct sigaction old;
-    if (!sigaction(SIGXFSZ, NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
-        signal(SIGXFSZ, SIG_IGN);
+    outfile_ignore_sigxfsz();   /* a file-size limit is a write error each writer reports */
     return stdout_checked(run(argc, argv));
 }

@@ -7,6 +7,7 @@
  * $MEMVIRT_PYTHON, else Debian's /usr/bin/python3 (which sees Debian's
  * python3-matplotlib), else python3 on the PATH. */
 #include "cli/pyexec.h"
+#include "lib/outfile.h"
 #include "cli/cli.h"
 #include "lib/err.h"
 #include <errno.h>
@@ -68,6 +69,7 @@ int cli_exec_python(const char *cmd, const char *script, int argc, char **argv)
     /* the scripts name the binary for the runs they start */
     setenv("MEMVIRT_BIN", cli_self(), 1);
     fflush(NULL);
+    outfile_exec_signals();
     execvp(py, av);
     int e = errno;
     free(av);

@@ -82,6 +82,7 @@ static int spawn(char *const *argv)
     if (pid < 0)
         return mv_error("sweep: fork: %s", strerror(errno));
     if (pid == 0) {
+        outfile_exec_signals();
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: sweep: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -223,6 +224,7 @@ static int sbatch(char *const *argv, char *id, size_t size)
         dup2(fd[1], STDOUT_FILENO);
         close(fd[0]);
         close(fd[1]);
+        outfile_exec_signals();
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: sweep: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);

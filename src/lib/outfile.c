@@ -62,6 +62,23 @@ static void install(void)
     }
 }
 
+static int xfsz_ignored;   /* by outfile_ignore_sigxfsz: its default was SIG_DFL */
+
+void outfile_ignore_sigxfsz(void)
+{
+    struct sigaction old;
+    if (!sigaction(SIGXFSZ, NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) {
+        signal(SIGXFSZ, SIG_IGN);
+        xfsz_ignored = 1;
+    }
+}
+
+void outfile_exec_signals(void)
+{
+    if (xfsz_ignored)
+        signal(SIGXFSZ, SIG_DFL);
+}
+
 static int track(char *name)
 {
     for (unsigned i = 0; i < MAX_TEMPS; i++)

@@ -77,6 +77,15 @@ int  outset_add(struct outset *s, const char *opt, const char *path);
 /* `path` (option `opt`) is read by the command. -1 after mv_error (an
  * output is the same file). */
 int  outset_input(struct outset *s, const char *opt, const char *path);
+/* Past a file-size limit a write fails with EFBIG, which every writer
+ * reports with the file's name, instead of SIGXFSZ ending the process (as
+ * Python and coreutils' sort do): outfile_ignore_sigxfsz() ignores SIGXFSZ
+ * where it has its default action (a parent's choice to catch it is not
+ * changed). A program memvirt starts must find it as memvirt did: a child
+ * calls outfile_exec_signals() between fork and exec (an ignored signal
+ * stays ignored across exec). */
+void outfile_ignore_sigxfsz(void);
+void outfile_exec_signals(void);
 /* The stream to write output i's content into. */
 FILE *outset_stream(struct outset *s, unsigned i);
 /* The error for output i when a write to its stream failed (ferror): one

@@ -15,6 +15,7 @@
  * runs exactly that on a perf.data file). */
 #define _GNU_SOURCE   /* pipe2 */
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include "trace/import.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -508,6 +509,7 @@ FILE *import_open_perf(const char *path, pid_t *child)
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2(null, 2);                  /* perf's notes on ignored fields */
+        outfile_exec_signals();
         execlp("perf", "perf", "script", "-i", path, "--ns", "--show-task-events", "--show-mmap-events",
                "--show-lost-events", "-F", "pid,tid,time,event,addr,trace", (char *)NULL);
         _exit(127);
