@@ -6,6 +6,7 @@
 #include "cli/sweep.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
+#include "lib/text.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -74,14 +75,22 @@ static int on_path(const char *prog)
     return 0;
 }
 
-/* fork, exec argv, wait: its exit status, or -1 after mv_error. */
+/* fork, exec argv (GNU parallel), wait: its exit status, or -1 after
+ * mv_error. The child is told of our death (PR_SET_PDEATHSIG): a TERM to
+ * memvirt alone (kill PID) must not leave parallel running the sweep as an
+ * orphan; on TERM parallel starts no new run, and each run's own child is
+ * tied to its `sweep one` the same way. */
 static int spawn(char *const *argv)
 {
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return mv_error("sweep: fork: %s", strerror(errno));
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
         outfile_exec_signals();
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: sweep: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -137,15 +146,23 @@ int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsign
     }
     argv[a++] = "--joblog";
     argv[a++] = joblog;
-    argv[a++] = (char *)cli_self();
-    argv[a++] = "sweep";
-    argv[a++] = "one";
-    argv[a++] = (char *)o->dir;
+    /* The command is a template in which parallel replaces {}, {.}, {=perl=}
+     * and the like: memvirt's path and the directory (the user's text) stay
+     * out of it, in the environment, or a directory named '{=...=}' would
+     * run Perl. */
+    argv[a++] = "sh";
+    argv[a++] = "-c";
+    argv[a++] = "exec \"$MEMVIRT_SWEEP_BIN\" sweep one \"$MEMVIRT_SWEEP_DIR\" \"$1\"";
+    argv[a++] = "sh";
     argv[a++] = "{}";
     argv[a++] = "::::";
     argv[a++] = list;
     argv[a] = NULL;
+    setenv("MEMVIRT_SWEEP_BIN", cli_self(), 1);
+    setenv("MEMVIRT_SWEEP_DIR", o->dir, 1);
     int st = spawn(argv);
+    unsetenv("MEMVIRT_SWEEP_BIN");
+    unsetenv("MEMVIRT_SWEEP_DIR");
     if (st < 0 || st == 127)
         return EXIT_USAGE;
     return st ? EXIT_FAIL : EXIT_OK;
@@ -244,9 +261,15 @@ static int sbatch(char *const *argv, char *id, size_t size)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void script_head(FILE *f, const struct sweep_opts *o, const char *what, const char *job, const char *out)
+/* The script's first lines: a comment saying what it is (of the spec
+ * `spec`, its name made one safe line: a newline in it would end the
+ * comment and run the rest), then its #SBATCH options. */
+static void script_head(FILE *f, const struct sweep_opts *o, const char *spec, const char *what, const char *job,
+                        const char *out)
 {
-    fprintf(f, "#!/bin/sh\n# %s\n# Written by 'memvirt sweep --slurm'.\n", what);
+    fputs("#!/bin/sh\n# memvirt sweep of ", f);
+    text_put_line_safe(f, spec);
+    fprintf(f, ": %s\n# Written by 'memvirt sweep --slurm'.\n", what);
     fprintf(f, "#SBATCH --job-name=%s\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/slurm/%s\n",
             job, o->dir, out);
     for (unsigned i = 0; i < o->nsbatch; i++)
@@ -295,10 +318,9 @@ int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, con
         char *text = NULL, what[512];
         size_t tlen = 0;
         FILE *f = open_memstream(&text, &tlen);
-        snprintf(what, sizeof what, "memvirt sweep of %s: Slurm job array %u of %u, %u of the %u runs without a "
-                 "result (of %u);\n# task T runs the run of index %u+T (sweep one DIR INDEX)", p->spec, k + 1, narr, hi - lo, n,
-                 p->nruns, off);
-        script_head(f, o, what, "memvirt-sweep", "%A_%a.out");
+        snprintf(what, sizeof what, "Slurm job array %u of %u, %u of the %u runs without a result (of %u);\n"
+                 "# task T runs the run of index %u+T (sweep one DIR INDEX)", k + 1, narr, hi - lo, n, p->nruns, off);
+        script_head(f, o, p->spec, what, "memvirt-sweep", "%A_%a.out");
         fprintf(f, "#SBATCH --array=%s\nOFFSET=%u\nexec ", arr, off);
         sh_quote(f, cli_self());
         fputs(" sweep one ", f);
@@ -316,9 +338,8 @@ int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, con
     size_t tlen = 0;
     FILE *f = open_memstream(&text, &tlen);
     char what[512];
-    snprintf(what, sizeof what, "memvirt sweep of %s: merge the results once the %u arrays have finished", p->spec,
-             narr);
-    script_head(f, o, what, "memvirt-sweep-merge", "merge_%j.out");
+    snprintf(what, sizeof what, "merge the results once the %u arrays have finished", narr);
+    script_head(f, o, p->spec, what, "memvirt-sweep-merge", "merge_%j.out");
     fputs("exec ", f);
     sh_quote(f, cli_self());
     fputs(" sweep merge ", f);

@@ -3,6 +3,7 @@
  * the swept values (empty where not set), and the arguments of `memvirt run`.
  * Each GNU parallel job and Slurm array task reads its own line by index;
  * `memvirt sweep merge` reads the swept values from it. */
+#include "lib/text.h"
 #include "lib/err.h"
 #include "sim/config.h"
 #include "sim/machine.h"
@@ -33,8 +34,7 @@ int sweep_manifest_write(const struct sweep_plan *p, const char *path)
         return mv_error("cannot write '%s': %s", path, strerror(e));
     }
     fprintf(f, "%s of ", MANIFEST_MAGIC);
-    for (const char *s = p->spec; *s; s++)
-        fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+    text_put_line_safe(f, p->spec);   /* a comment: the spec's name need not be kept exactly */
     fprintf(f, ": %u runs; index, id, swept values, arguments of 'memvirt run'\nindex\tid", p->nruns);
     for (unsigned i = 0; i < p->ncols; i++)
         fprintf(f, "\t%s", p->cols[i]);

@@ -308,6 +308,34 @@ kill -0 "$child" 2>/dev/null && { kill -KILL "$child"; die "sweep one's run outl
 left=$(find long.runs/runs -name '*.txt.*' -o -name '.*.json.*' | head -3)
 [ -z "$left" ] || die "sweep one killed: temporaries left: $left"
 
+# the sweep itself killed by a TERM to it alone: GNU parallel (its child)
+# stops too, with every run it started (it ran the rest of the sweep as an
+# orphan)
+"$MV" sweep long.sweep --set seed=1..4 --out orphan.runs -j 2 2>/dev/null &
+sw=$!
+for _ in $(seq 50); do pgrep -f "sweep one .*orphan.runs" >/dev/null && break; sleep 0.1; done
+pgrep -f "sweep one .*orphan.runs" >/dev/null || die "the sweep started no run (test broken?)"
+kill -TERM "$sw"
+wait "$sw" 2>/dev/null
+for _ in $(seq 50); do pgrep -f "orphan.runs" >/dev/null || break; sleep 0.2; done
+if pgrep -f "orphan.runs" >/dev/null; then
+    pkill -KILL -f "orphan.runs"
+    die "a TERM to the sweep left parallel or its runs going (orphaned)"
+fi
+
+# hostile names stay data: a directory holding parallel's replacement
+# strings ({}, {= perl =}) is not a template, and a spec named with a
+# newline does not break out of the Slurm scripts' comment line
+"$MV" sweep /dev/null --set mode=native --set workload=lmbench --set lmbench.iterations=2 \
+    --out 'z{=qx(touch PWNED);$_="ok"=}' -j 1 2>err || die "sweep into a '{=...=}' directory: $(cat err)"
+[ ! -e PWNED ] && [ ! -e zok ] && ls 'z{=qx(touch PWNED);$_="ok"=}'/runs/*.json >/dev/null 2>&1 ||
+    die "a '{=...=}' directory was taken as a template: $(ls)"
+cp long.sweep $'nl\ntouch PWNED\n\xe9.sweep'
+"$MV" sweep $'nl\ntouch PWNED\n\xe9.sweep' --out nl.runs --slurm --no-submit 2>err || die "newline spec: $(cat err)"
+grep -qx 'touch PWNED' nl.runs/*.sbatch && die "a spec's name broke out of a Slurm script's comment"
+grep -q '^# memvirt sweep of nl?touch PWNED??.sweep: ' nl.runs/merge.sbatch || die "spec name: $(head -2 nl.runs/merge.sbatch)"
+head -1 nl.runs/sweep.tsv | iconv -f UTF-8 -t UTF-8 >/dev/null || die "the manifest's header is not UTF-8"
+
 # sweep one takes digits only; --sbatch takes one line
 for bad in +1 ' 1' -0 1x ''; do
     "$MV" sweep one s.runs "$bad" 2>err; [ $? -eq 2 ] && grep -q "INDEX '$bad': expected a non-negative integer" err \
