@@ -32,31 +32,27 @@ static int by_id(const void *a, const void *b)
     int c = strcmp(sort_plan->runs[x].id, sort_plan->runs[y].id);
     return c ? c : (x > y) - (x < y);
 }
-static int by_index(const void *a, const void *b)
-{
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-    return (x > y) - (x < y);
-}
 
 unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *out, int say)
 {
-    unsigned n = 0;
-    for (unsigned r = 0; r < p->nruns; r++) {
-        int dup = 0;   /* the same id earlier in the plan: checked (and said) once */
-        for (unsigned i = 0; i < n && !dup; i++)
-            dup = !strcmp(p->runs[out[i]].id, p->runs[r].id);
-        if (dup || !sweep_result_current(dir, &p->runs[r], say))
-            out[n++] = r;
-    }
-    /* the same run listed twice (two groups) runs once: keep its first index */
+    /* The same run listed twice (two groups) is checked, said and run once,
+     * under its first index: the indices sorted by id (then index) find
+     * each id's first in O(n log n) (a scan per run took 10 s for 70,000). */
+    unsigned *ix = mv_calloc(p->nruns + 1, sizeof *ix);
+    unsigned char *first = mv_calloc(p->nruns + 1, 1);
+    for (unsigned r = 0; r < p->nruns; r++)
+        ix[r] = r;
     sort_plan = p;
-    qsort(out, n, sizeof *out, by_id);
-    unsigned m = 0;
-    for (unsigned i = 0; i < n; i++)
-        if (!m || strcmp(p->runs[out[i]].id, p->runs[out[m - 1]].id))
-            out[m++] = out[i];
-    qsort(out, m, sizeof *out, by_index);
-    return m;
+    qsort(ix, p->nruns, sizeof *ix, by_id);
+    for (unsigned i = 0; i < p->nruns; i++)
+        first[ix[i]] = !i || strcmp(p->runs[ix[i]].id, p->runs[ix[i - 1]].id);
+    unsigned n = 0;
+    for (unsigned r = 0; r < p->nruns; r++)   /* in the plan's order, as its messages are said */
+        if (first[r] && !sweep_result_current(dir, &p->runs[r], say))
+            out[n++] = r;
+    free(ix);
+    free(first);
+    return n;
 }
 
 /* Is prog on the PATH? */
