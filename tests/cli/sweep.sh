@@ -308,6 +308,12 @@ kill -0 "$child" 2>/dev/null && { kill -KILL "$child"; die "sweep one's run outl
 left=$(find long.runs/runs -name '*.txt.*' -o -name '.*.json.*' | head -3)
 [ -z "$left" ] || die "sweep one killed: temporaries left: $left"
 
+# a run in two groups runs once, under its first index
+printf 'mode = native\nworkload = lmbench\n[a]\nlmbench.iterations = 2\n[b]\nlmbench.iterations = 2, 3\n' >dup.sweep
+"$MV" sweep dup.sweep -j 1 2>err || die "sweep with a run in two groups: $(cat err)"
+[ "$(tr '\n' ' ' <dup.runs/pending.txt)" = "0 2 " ] && [ "$(ls dup.runs/runs/*.json | wc -l)" -eq 2 ] \
+    || die "a run in two groups: pending $(cat dup.runs/pending.txt), results $(ls dup.runs/runs)"
+
 # the sweep itself killed by a TERM to it alone: GNU parallel (its child)
 # stops too, with every run it started (it ran the rest of the sweep as an
 # orphan)
