@@ -22,16 +22,17 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
         return NULL;
     }
     char *copy = mv_strdup(args), *save = NULL, *w;
-    const char *workload = NULL;
+    const char *workload = NULL, *mode = NULL;
     for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
         char *v = strtok_r(NULL, " ", &save);
         if (v && !strcmp(w, "--workload"))
             workload = v;
+        if (v && !strcmp(w, "--mode"))
+            mode = v;
     }
     struct sim_config cfg;
     int quiet = mv_error_quiet(1);
     int rc = config_init(&cfg, workload);
-    free(copy);   /* workload pointed into it */
     /* in the order check_run applies them: the profile, then the rest */
     for (int pass = 0; pass < 2 && !rc; pass++) {
         char *c2 = mv_strdup(args), *s2 = NULL;
@@ -58,6 +59,7 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
     if (rc) {
         snprintf(why, n, "the planned run cannot be configured: %s", mv_last_error());
         config_free(&cfg);
+        free(copy);
         return NULL;
     }
     char *text = NULL;
@@ -67,11 +69,12 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
     struct json j;
     json_init(&j, f);
     json_obj_begin(&j);
-    config_json_write(&j, &cfg, NULL, 0);
+    config_json_write(&j, &cfg, &mode, 1);
     json_obj_end(&j);
     int bad = json_finish(&j);
     fclose(f);
     config_free(&cfg);
+    free(copy);   /* workload and mode pointed into it */
     MV_ASSERT(!bad, "sweep: the planned configuration's JSON is malformed");
     return text;
 }

@@ -3,8 +3,9 @@
  * by path, or memvirt itself, can change under the same id. So a result is
  * re-used only when its JSON's "revision" (the memvirt that wrote it) and
  * "params" (every effective parameter, the cost table a profile file gave
- * included) equal what the planned run would use today; otherwise the run is
- * run again. What a build system does with a target's inputs, applied to the
+ * included) equal what the planned run would use today, and so does the rest
+ * of its configuration (mode, workload, seed, profile, controls: a manifest
+ * line edited by hand keeps its id); otherwise the run is run again. What a build system does with a target's inputs, applied to the
  * inputs that decide a simulation's outcome. */
 #define _GNU_SOURCE
 #include "cli/sweep.h"
@@ -53,6 +54,17 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
                     first = key;
             snprintf(why, sizeof why, "its parameters differ from the planned run's (first: %s; a profile "
                      "file or a default changed)", first ? first : "a parameter it has and the plan has not");
+        } else {
+            /* the rest of the run's configuration (mode, workload, seed,
+             * profile, controls, --check): a manifest line edited by hand
+             * keeps its id, and the result under it must be of the line */
+            const char *key;
+            json_t *v;
+            json_object_foreach(plan, key, v)
+                if (!why[0] && strcmp(key, "version") && strcmp(key, "revision") && strcmp(key, "params") &&
+                    !json_equal(v, json_object_get(done, key)))
+                    snprintf(why, sizeof why, "its '%s' differs from the planned run's (the manifest line was "
+                             "edited?)", key);
         }
     }
     json_decref(done);

@@ -389,6 +389,15 @@ bad_line '|$| --seed 9223372036854775808|'         "--seed: value '9223372036854
 bad_line '|$| --json x.json|'                      "'--json' is not"
 edited '|$| --seed 7|'
 "$MV" sweep one m.runs 0 2>err || die "a manifest line edited to another seed: $(cat err)"
+# ... and its result is of the edited line, also when one was there before
+# under the same id (it was kept as current: only revision and params were
+# compared)
+idx0=$(sed -n 3p m.runs/sweep.tsv | cut -f2)
+grep -q '"seed": 7,' "m.runs/runs/$idx0.json" || die "the edited line's result is not of seed 7"
+cp m.tsv m.runs/sweep.tsv && sed -i "3s/--mode native/--mode pv/" m.runs/sweep.tsv
+"$MV" sweep one m.runs 0 2>err || die "a manifest line edited to another mode: $(cat err)"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["modes"]==["pv"] and d["seed"]!=7, d["modes"]' \
+    "m.runs/runs/$idx0.json" || die "a line edited to another mode kept the old result: $(cat err)"
 # the spec takes the seeds a run takes (a seed above 2^63-1 planned, then every run of it failed)
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=9223372036854775808 --list 2>err; [ $? -eq 2 ] \
     && grep -q -- "--set #3:1:6: seed '9223372036854775808' out of range" err || die "seed 2^63: $(cat err)"
