@@ -15,11 +15,13 @@
 #include "lib/err.h"
 #include "lib/param.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +140,7 @@ int cmd_sweep(int argc, char **argv)
     struct sweep_plan plan = { 0 };
     unsigned *pending = NULL;
     char *text = NULL;
+    int lock_fd = -1;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
@@ -235,6 +238,24 @@ int cmd_sweep(int argc, char **argv)
     }
     o.dir = abs_dir;
     o.jobs = jobs;
+    /* One sweep at a time in a directory: a second one rewrote the manifest
+     * and the pending list under the first, whose runs then read the wrong
+     * lines. The lock is the kernel's (flock), released however we end. */
+    char lock[PATH_MAX + 16];
+    snprintf(lock, sizeof lock, "%s/sweep.lock", abs_dir);
+    lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) {
+        mv_error("sweep: cannot create '%s': %s", lock, strerror(errno));
+        goto done;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB)) {
+        if (errno == EWOULDBLOCK)
+            mv_error("sweep: another sweep is running in '%s' (it holds %s): wait for it to end, or give "
+                     "another --out", dir, lock);
+        else
+            mv_error("sweep: cannot lock '%s': %s", lock, strerror(errno));
+        goto done;
+    }
     char manifest[PATH_MAX + 16];
     snprintf(manifest, sizeof manifest, "%s/sweep.tsv", abs_dir);
     if (sweep_manifest_write(&plan, manifest)) {
@@ -262,6 +283,8 @@ int cmd_sweep(int argc, char **argv)
         rc = left ? EXIT_FAIL : EXIT_OK;
     }
 done:
+    if (lock_fd >= 0)
+        close(lock_fd);
     free(pending);
     free(text);
     sweep_plan_free(&plan);

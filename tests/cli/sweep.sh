@@ -149,7 +149,7 @@ printf 'mode = native, pv\nworkload = lmbench\nlmbench.iterations = 1..8\n' >lim
 ( trap '' XFSZ; ulimit -f 1; exec "$MV" sweep limited.sweep --out limited.runs ) 2>err; rc=$?
 [ "$rc" -eq 1 ] && grep -qx "memvirt: cannot write '.*/limited.runs/sweep.tsv': File too large" err \
     || die "manifest over a file-size limit: exit $rc: $(cat err)"
-[ -z "$(ls -A limited.runs | grep -v '^runs$')" ] || die "manifest over a file-size limit left: $(ls -A limited.runs)"
+[ -z "$(ls -A limited.runs | grep -v -e '^runs$' -e '^sweep.lock$')" ] || die "manifest over a file-size limit left: $(ls -A limited.runs)"
 [ "$(ls s.runs/runs/*.json | wc -l)" -eq 4 ] || die "expected 4 results"
 "$MV" sweep s.sweep 2>err || die "second sweep failed"
 grep -q 'all 4 runs already finished' err || die "finished runs not skipped: $(cat err)"
@@ -321,6 +321,11 @@ printf 'mode = native\nworkload = lmbench\n[a]\nlmbench.iterations = 2\n[b]\nlmb
 sw=$!
 for _ in $(seq 50); do pgrep -f "sweep one .*orphan.runs" >/dev/null && break; sleep 0.1; done
 pgrep -f "sweep one .*orphan.runs" >/dev/null || die "the sweep started no run (test broken?)"
+# a second sweep into the same directory meanwhile is refused (it rewrote
+# the manifest and the pending list under the first)
+"$MV" sweep long.sweep --set seed=1..4 --out orphan.runs -j 1 2>err; rc=$?
+[ "$rc" -eq 2 ] && grep -q "another sweep is running in 'orphan.runs'" err \
+    || die "a second sweep into a busy directory: exit $rc: $(cat err)"
 kill -TERM "$sw"
 wait "$sw" 2>/dev/null
 for _ in $(seq 50); do pgrep -f "orphan.runs" >/dev/null || break; sleep 0.2; done
