@@ -90,14 +90,17 @@ static const struct option run_opts[] = {
 
 int cli_bad_option(const char *cmd, const struct option *opts, char **argv)
 {
-    const char *arg = argv[optind - 1];
     for (const struct option *o = opts; o->name; o++)
         if (o->val == optopt && optopt) {
             if (o->has_arg == no_argument)
                 return mv_error("%s: option '--%s' takes no value", cmd, o->name);
             return mv_error("%s: option '--%s' needs a value", cmd, o->name);
         }
-    return mv_error("%s: unknown option '%s' (see 'memvirt %s --help')", cmd, arg, cmd);
+    /* An unknown short option is optopt, and may stand inside a group
+     * ('-zq'), where argv[optind - 1] is still the word before it. */
+    if (optopt > ' ' && optopt < 127)
+        return mv_error("%s: unknown option '-%c' (see 'memvirt %s --help')", cmd, optopt, cmd);
+    return mv_error("%s: unknown option '%s' (see 'memvirt %s --help')", cmd, argv[optind - 1], cmd);
 }
 
 int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value)

@@ -168,10 +168,8 @@ int cmd_sweep(int argc, char **argv)
         default:
             if (optopt == 'j')
                 mv_error("sweep: option '-j' needs a value");
-            else if (optopt)
-                mv_error("sweep: option '--%s' needs a value", argv[optind - 1] + 2);
             else
-                mv_error("sweep: unknown option '%s'", argv[optind - 1]);
+                cli_bad_option("sweep", opts, argv);
             goto done;
         }
     }

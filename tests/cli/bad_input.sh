@@ -54,6 +54,12 @@ expect_bad "other workload's param" "lmbench.iterations"   run --workload forkst
 expect_bad "memwalk param, default workload" "memwalk.pattern" run --param memwalk.pattern=zigzag --json "$J"
 expect_bad "negative seed"          "--seed;-3"            run --seed -3 --json "$J"
 expect_bad "malformed seed"         "--seed;12abc"         run --seed 12abc --json "$J"
+# an unknown short option names itself, also inside a group (it named the
+# word before it: 'unknown option run'; sweep said "option '--' needs a value")
+expect_bad "unknown short option"   "unknown option '-z'"  run -zq --json "$J"
+expect_bad "unknown short, compare" "unknown option '-z'"  compare -zz --json "$J"
+expect_bad "unknown short, sweep"   "sweep: unknown option '-x'" sweep /dev/null -x --out "$out/sw"
+expect_bad "unknown short, sweep 2" "sweep: unknown option '-z'" sweep /dev/null -zq --out "$out/sw"
 expect_bad "seed out of range"      "--seed;'9223372036854775808' out of range" run --seed 9223372036854775808 --json "$J"
 expect_bad "seed past 2^64"         "--seed;'18446744073709551616' out of range" run --seed 18446744073709551616 --json "$J"
 # a bad geometry names the parameters at fault, their values and the rule
