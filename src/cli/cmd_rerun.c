@@ -63,6 +63,12 @@ int cmd_rerun(int argc, char **argv)
         default: cli_bad_option("rerun", opts, argv); return EXIT_USAGE;
         }
     }
+    /* after '--' (getopt stops there): the file, whatever its name ('-r.json') */
+    for (; optind < argc; optind++) {
+        if (in)
+            return mv_error("rerun: unexpected argument '%s' (one result file)", argv[optind]), EXIT_USAGE;
+        in = argv[optind];
+    }
     if (!in)
         return mv_error("rerun: which result? (usage: memvirt rerun FILE.json [--json OUT] [--csv OUT])"), EXIT_USAGE;
     struct sim_config cfg;

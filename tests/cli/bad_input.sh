@@ -57,6 +57,7 @@ expect_bad "malformed seed"         "--seed;12abc"         run --seed 12abc --js
 # an unknown short option names itself, also inside a group (it named the
 # word before it: 'unknown option run'; sweep said "option '--' needs a value")
 expect_bad "unknown short option"   "unknown option '-z'"  run -zq --json "$J"
+expect_bad "rerun: two files after --" "unexpected argument 'b.json'" rerun -- a.json b.json
 expect_bad "unknown short, compare" "unknown option '-z'"  compare -zz --json "$J"
 expect_bad "unknown short, sweep"   "sweep: unknown option '-x'" sweep /dev/null -x --out "$out/sw"
 expect_bad "unknown short, sweep 2" "sweep: unknown option '-z'" sweep /dev/null -zq --out "$out/sw"

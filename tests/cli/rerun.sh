@@ -31,6 +31,12 @@ same_run() {
 }
 
 same_run plain run --workload lmbench --param lmbench.iterations=3
+# a result file whose name starts with '-' is given after '--' (it was
+# dropped: "which result?")
+cp "$R/plain.json" "$R/-dash.json"
+(cd "$R" && "$MV" rerun --quiet --json plain.3.json -- -dash.json >/dev/null 2>"$R/dash.err") ||
+    fail "rerun -- -dash.json: $(cat "$R/dash.err")"
+cmp -s "$R/plain.json" "$R/plain.3.json" || fail "rerun -- -dash.json: not the same result"
 same_run full compare --modes pv-pibooster --workload forkstorm --seed 42 --profile nested --check \
     --param forkstorm.minutes=0.05 --param forkstorm.rate_per_min=1000.5 \
     --param cost.clock_ghz=2.123456789123 --param guest.pt_cache_ratio=150 --param tlb.l2_ways=6 \
