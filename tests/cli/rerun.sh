@@ -34,7 +34,8 @@ same_run plain run --workload lmbench --param lmbench.iterations=3
 # a result file whose name starts with '-' is given after '--' (it was
 # dropped: "which result?")
 cp "$R/plain.json" "$R/-dash.json"
-(cd "$R" && "$MV" rerun --quiet --json plain.3.json -- -dash.json >/dev/null 2>"$R/dash.err") ||
+mv_abs=$(cd "$(dirname "$MV")" && pwd)/$(basename "$MV")
+(cd "$R" && "$mv_abs" rerun --quiet --json plain.3.json -- -dash.json >/dev/null 2>"$R/dash.err") ||
     fail "rerun -- -dash.json: $(cat "$R/dash.err")"
 cmp -s "$R/plain.json" "$R/plain.3.json" || fail "rerun -- -dash.json: not the same result"
 same_run full compare --modes pv-pibooster --workload forkstorm --seed 42 --profile nested --check \
