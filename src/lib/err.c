@@ -21,21 +21,28 @@ void mv_assert_fail(const char *file, int line, const char *cond, const char *fm
     abort();
 }
 
+/* One message line, "memvirt: KIND" then msg: on stderr, or kept for
+ * later in a thread that defers them (a run among parallel ones), so that
+ * a run's messages come out together, in the same place whatever -j. */
+static void say(const char *kind, const char *msg)
+{
+    if (deferring) {
+        size_t n = strlen(kind) + strlen(msg) + 11;
+        deferred = mv_realloc(deferred, ndeferred + n + 1);
+        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s%s\n", kind, msg);
+    } else {
+        fprintf(stderr, "memvirt: %s%s\n", kind, msg);
+    }
+}
+
 int mv_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    if (error_quiet)
-        return -1;
-    if (deferring) {
-        size_t n = strlen(last_error) + 10;
-        deferred = mv_realloc(deferred, ndeferred + n + 1);
-        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s\n", last_error);
-    } else {
-        fprintf(stderr, "memvirt: %s\n", last_error);
-    }
+    if (!error_quiet)
+        say("", last_error);
     return -1;
 }
 
@@ -49,9 +56,6 @@ char *mv_error_take(void)
     return m;
 }
 
-/* Deferred like an error in a thread that defers them (a run among
- * parallel ones), so that its warnings come out with its other messages, in
- * the same place whatever -j. */
 void mv_warn(const char *fmt, ...)
 {
     if (error_quiet)
@@ -61,13 +65,7 @@ void mv_warn(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (deferring) {
-        size_t n = strlen(msg) + 20;
-        deferred = mv_realloc(deferred, ndeferred + n + 1);
-        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: warning: %s\n", msg);
-    } else {
-        fprintf(stderr, "memvirt: warning: %s\n", msg);
-    }
+    say("warning: ", msg);
 }
 
 const char *mv_last_error(void) { return last_error; }
