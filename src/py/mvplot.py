@@ -18,6 +18,9 @@ plt.rcParams.update({
     "grid.alpha": 0.3,
     "legend.fontsize": 7,
     "figure.dpi": 100,
+    # labels (modes, profiles, swept values) are drawn as written: '$x$' is not
+    # math text, and '$\frac$' is not a parse error
+    "text.parse_math": False,
 })
 
 

@@ -122,6 +122,20 @@ grep -q "each file's effective configuration" c.html || die "config section not 
 grep -q '<tr class="diff"><th>config.guest.pt_cache_ratio</th><td>200</td>' c.html || die "differing config row missing"
 grep -q '<th>config.version</th><td>9.9</td>' c.html || die "common config row missing"
 
+# labels are drawn as written, never as matplotlib math text: '$\frac$' (a
+# mode, or a profile in a merged sweep) raised a traceback, '$x$' came out italic
+/usr/bin/python3 -c "
+import json; d = json.load(open('lm.json'))
+d['runs'][0]['mode'] = r'\$\frac\$'; d['runs'][1]['mode'] = '\$x\$'
+json.dump(d, open('math.json', 'w'))"
+"$MV" report math.json -o math.html 2>err || die "report of math-text labels failed: $(cat err)"
+[ ! -s err ] || die "report of math-text labels said: $(cat err)"
+/usr/bin/python3 - math.html <<'EOF' || die "math-text labels were not drawn literally"
+import base64, re, sys
+svgs = [base64.b64decode(s).decode() for s in re.findall(r'base64,([A-Za-z0-9+/=]+)"', open(sys.argv[1]).read())]
+assert svgs and any("$x$" in s for s in svgs) and any(r"$\frac$" in s for s in svgs)
+EOF
+
 # every counter, cycle category, metric and gauge of every mode and workload
 # is explained in docs/output.md (run briefly through a sweep, globbing all)
 cat > all.sweep <<'EOF'
