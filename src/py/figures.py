@@ -22,7 +22,7 @@ import sys
 
 import mvplot
 import mvresults
-from mvcommon import Parser, die, source_dir
+from mvcommon import Parser, die, run, say, source_dir
 
 CMD = "figures"
 QUICK = ["forkstorm.minutes=1", "lmbench.iterations=20", "memwalk.refs=100000", "netio.seconds=1",
@@ -282,7 +282,7 @@ def main(argv):
         spec = os.path.join(specs, f"{name}.sweep")
         need = requirement(spec)
         if need and not fnmatch.filter(modes, need):
-            print(f"figures: {name}: skipped, no mode matches '{need}' in 'memvirt list'", file=sys.stderr)
+            say(f"figures: {name}: skipped, no mode matches '{need}' in 'memvirt list'")
             continue
         if name not in FIGURES:
             die(CMD, f"{spec}: no figure is drawn from this experiment (add it to figures.py)", 1)
@@ -290,8 +290,8 @@ def main(argv):
         for fname, fig in FIGURES[name](runs):
             path = os.path.join(a.out, f"{fname}.svg")
             mvplot.save(fig, path)
-            print(f"figures: {path}", file=sys.stderr)
+            say(f"figures: {path}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run(main, sys.argv[1:])
