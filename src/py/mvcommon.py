@@ -55,12 +55,39 @@ def run(main, argv):
         sys.exit(130)
 
 
+class _Once(argparse._StoreAction):
+    """An option's value, given once: given again with another value it is an
+    error (as the C commands: 'given twice with different values'), not the
+    last one silently taken (docs/output.md)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = parser._mv_given
+        if self.dest in given and given[self.dest][1] != values:
+            first_opt, first = given[self.dest]
+            parser.error(f"{option_string} given twice with different values ('{first}' and '{values}')"
+                         if first_opt == option_string else
+                         f"{first_opt} and {option_string} given with different values ('{first}' and '{values}')")
+        given[self.dest] = (option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with memvirt's error style: one line, exit status 2."""
+    """argparse with memvirt's error style: one line, exit status 2; an
+    option given twice with different values is an error."""
 
     def __init__(self, cmd, **kw):
         super().__init__(prog=f"memvirt {cmd}", **kw)
         self.cmd = cmd
+        self._mv_given = {}
+
+    def add_argument(self, *args, **kw):
+        if args and args[0].startswith("-") and kw.get("action", "store") == "store" and kw.get("nargs") is None:
+            kw["action"] = _Once
+        return super().add_argument(*args, **kw)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._mv_given = {}
+        return super().parse_known_args(args, namespace)
 
     def error(self, message):
         die(self.cmd, message)

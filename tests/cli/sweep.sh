@@ -175,6 +175,10 @@ cmp -s manifest.keep s.runs/sweep.tsv || die "merge overwrote its manifest"
     || die "merge --json /dev/full: $(cat err)"
 [ -c /dev/full ] && [ ! -e m.csv ] || die "merge --json /dev/full replaced the device or wrote the CSV"
 ls -A s.runs | grep -q '^\.' && die "a failed merge left a temporary file: $(ls -A s.runs)"
+# an option given twice with different values is an error (the last was taken)
+"$MV" sweep merge s.runs --json a.json --json b.json 2>err; [ $? -eq 2 ] \
+    && grep -qx "memvirt: sweep merge: --json given twice with different values ('a.json' and 'b.json')" err \
+    && [ ! -e a.json ] && [ ! -e b.json ] || die "merge --json twice: $(cat err)"
 "$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
 head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
     || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"

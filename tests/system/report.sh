@@ -53,6 +53,10 @@ bad "dup.json: invalid JSON: duplicate key 'mode'" dup.json -o out.html
 bad "binary.json: not UTF-8" binary.json -o out.html
 bad "nan.json: invalid JSON: 'NaN'" nan.json -o out.html
 bad "the following arguments are required: -o" fs.json
+# an option given twice with different values is an error, not the last taken
+bad "-o given twice with different values \\('a.html' and 'out.html'\\)" fs.json -o a.html -o out.html
+bad "-o and --output given with different values" fs.json -o out.html --output b.html
+[ ! -e a.html ] && [ ! -e b.html ] || die "report -o twice wrote a page"
 bad "--baseline 'hap': no run.*\(labels, which may hold commas: [^;]*; [^;]*; " fs.json -o out.html --baseline hap
 bad "-o '/nonexistent/dir/r.html': cannot write" fs.json -o /nonexistent/dir/r.html
 bad "-o '.': cannot write: it is a directory" fs.json -o .
