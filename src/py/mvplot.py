@@ -39,8 +39,9 @@ def svg(fig):
 
 
 def save(fig, path):
-    with open(path, "wb") as f:
-        f.write(svg(fig))
+    """The figure to path, whole or not at all (mvcommon.write_atomic)."""
+    from mvcommon import write_atomic
+    write_atomic(path, svg(fig))
 
 
 def _legend(ax, n):
