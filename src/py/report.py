@@ -421,6 +421,7 @@ EPILOG = """exit status:
   2  bad input: one 'memvirt: ...' line names it (a missing or malformed result file, an output path
      that cannot be written or that is one of the results); no page is written
   3  (not used by report)
+  130  interrupted (Ctrl-C): no page is written
 
 example:
   memvirt compare --quiet --modes native,hap --workload lmbench --param lmbench.iterations=2 --json lm.json
