@@ -22,7 +22,7 @@ import sys
 
 import mvplot
 import mvresults
-from mvcommon import Parser, die, source_dir
+from mvcommon import InputError, Parser, die, run, say, source_dir, write_atomic
 
 CMD = "figures"
 QUICK = ["forkstorm.minutes=1", "lmbench.iterations=20", "memwalk.refs=100000", "netio.seconds=1",
@@ -30,8 +30,14 @@ QUICK = ["forkstorm.minutes=1", "lmbench.iterations=20", "memwalk.refs=100000", 
          "memwalk-phases.phase_refs=40000", "memwalk-phases.b_phase_refs=10000"]
 
 
+MARK = ".memvirt-figures"   # in --runs: figures.py made it, and may empty it
+
+
 def listed_modes(memvirt):
-    out = subprocess.run([memvirt, "list"], check=True, capture_output=True, text=True).stdout
+    r = subprocess.run([memvirt, "list"], capture_output=True, text=True)
+    if r.returncode:
+        die(CMD, f"{memvirt} list failed: {why(r)}", 1)
+    out = r.stdout
     modes, on = [], False
     for line in out.splitlines():
         if line.strip() == "modes:":
@@ -72,7 +78,10 @@ def run_sweep(a, name, spec):
     r = subprocess.run([a.memvirt, "sweep", "merge", out], capture_output=True, text=True)
     if r.returncode:
         die(CMD, f"merge of {out} failed: {why(r)}", 1)
-    return mvresults.load(os.path.join(out, "merged.json"))["runs"]
+    try:
+        return mvresults.load(os.path.join(out, "merged.json"))["runs"]
+    except InputError as e:
+        die(CMD, str(e), 1)
 
 
 def label(r, keys):
@@ -262,7 +271,8 @@ def jobs(text):
 def main(argv):
     p = Parser(CMD, description="run the figure experiments and draw docs/figures")
     p.add_argument("--memvirt", required=True)
-    p.add_argument("--runs", required=True, help="where the sweeps run (emptied first: a fresh run)")
+    p.add_argument("--runs", required=True, help="where the sweeps run: each experiment's NAME/ in it is emptied "
+                   "first (a fresh run); a non-empty directory figures.py did not make is refused")
     p.add_argument("--out", required=True)
     p.add_argument("--quick", action="store_true", help="tiny runs, for the test")
     p.add_argument("-j", "--jobs", type=jobs)
@@ -270,28 +280,76 @@ def main(argv):
     p.add_argument("--specs", default=os.path.join(source_dir(), "experiments", "figures"),
                    help="the experiments' sweep specs (default: experiments/figures)")
     a = p.parse_args(argv)
+    names, ours = check_args(a)
+    try:
+        os.makedirs(a.runs, exist_ok=True)
+        if not a.keep:   # only what an earlier figures.py made: each experiment's own directory
+            for name in names:
+                shutil.rmtree(os.path.join(a.runs, name), ignore_errors=True)
+        if ours:   # not in a directory of the user's taken with --keep
+            with open(os.path.join(a.runs, MARK), "w") as f:
+                f.write("made by memvirt's figures.py: it empties this directory's experiments on each run\n")
+        os.makedirs(a.out, exist_ok=True)
+    except OSError as e:
+        die(CMD, f"cannot make '{e.filename}': {e.strerror}", 1)
+    try:
+        draw(a, names)
+    except OSError as e:   # a memvirt that vanished, a write that failed
+        die(CMD, str(e) if e.filename is None else f"'{e.filename}': {e.strerror}", 1)
+
+
+def _inside(path, top):
+    """Is path top or under it (as the file system resolves them)?"""
+    path, top = os.path.realpath(path), os.path.realpath(top)
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def check_args(a):
+    """Everything that can be known wrong before any work, checked before
+    anything in --runs is removed (exit 2, one line); the experiments' names."""
+    if not os.path.isdir(a.specs):
+        die(CMD, f"--specs '{a.specs}': not a directory of sweep specs", 2)
+    if not (os.path.isfile(a.memvirt) and os.access(a.memvirt, os.X_OK)):
+        die(CMD, f"--memvirt '{a.memvirt}': not an executable file", 2)
+    for opt, path in (("--runs", a.runs), ("--out", a.out)):
+        if os.path.exists(path) and not os.path.isdir(path):
+            die(CMD, f"{opt} '{path}': not a directory", 2)
+    for opt, path in (("--specs", a.specs), ("--out", a.out)):
+        if _inside(path, a.runs):
+            die(CMD, f"--runs '{a.runs}' holds {opt} '{path}': figures.py empties --runs, give it a directory of its own", 2)
+    if _inside(a.runs, a.out):
+        die(CMD, f"--runs '{a.runs}' is inside --out '{a.out}': give each a directory of its own", 2)
+    try:
+        names = sorted(f[:-6] for f in os.listdir(a.specs)   # NAME/ in --runs is emptied: never '' or '.'
+                       if f.endswith(".sweep") and not f.startswith(".") and f != ".sweep")
+        leftover = os.listdir(a.runs) if os.path.isdir(a.runs) else []
+    except OSError as e:
+        die(CMD, f"'{e.filename}': {e.strerror}", 2)
+    # ours: made by figures.py, marked, or (made before the mark) only experiments' directories
+    ours = not leftover or MARK in leftover or set(leftover) <= set(names)
+    if not ours and not a.keep:
+        die(CMD, f"--runs '{a.runs}': not empty and not made by figures.py (no {MARK} in it): "
+                 "give a new or empty directory, or --keep to run in it as it is", 2)
+    return names, ours
+
+
+def draw(a, names):
     specs = a.specs
-    if not os.path.isdir(specs):          # checked before --runs is emptied
-        die(CMD, f"--specs '{specs}': not a directory of sweep specs", 2)
-    if not a.keep:
-        shutil.rmtree(a.runs, ignore_errors=True)
-    os.makedirs(a.runs, exist_ok=True)
-    os.makedirs(a.out, exist_ok=True)
     modes = listed_modes(a.memvirt)
-    for name in sorted(f[:-6] for f in os.listdir(specs) if f.endswith(".sweep")):
+    for name in names:
         spec = os.path.join(specs, f"{name}.sweep")
         need = requirement(spec)
         if need and not fnmatch.filter(modes, need):
-            print(f"figures: {name}: skipped, no mode matches '{need}' in 'memvirt list'", file=sys.stderr)
+            say(f"figures: {name}: skipped, no mode matches '{need}' in 'memvirt list'")
             continue
         if name not in FIGURES:
             die(CMD, f"{spec}: no figure is drawn from this experiment (add it to figures.py)", 1)
         runs = run_sweep(a, name, spec)
         for fname, fig in FIGURES[name](runs):
             path = os.path.join(a.out, f"{fname}.svg")
-            mvplot.save(fig, path)
-            print(f"figures: {path}", file=sys.stderr)
+            write_atomic(path, mvplot.svg(fig))   # whole or not at all: a full disk keeps the old figure
+            say(f"figures: {path}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run(main, sys.argv[1:])

@@ -17,17 +17,77 @@ class InputError(Exception):
     """Bad input: the message names the input and where in it."""
 
 
+def raw(text):
+    """text as bytes for the terminal or a file: a file name that is not UTF-8
+    (its bytes carried as surrogates, as os hands them over) comes out as the
+    same bytes the user typed; any other character UTF-8 cannot hold as '?'."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
+
+
+def shown(name):
+    """A file name (or any text from the command line) as text that UTF-8 can
+    hold, for a page or a JSON file: bytes that are not UTF-8 become U+FFFD."""
+    return raw(name).decode("utf-8", "replace")
+
+
+def say(line):
+    """One line on standard error, whatever bytes the names in it hold."""
+    sys.stderr.flush()
+    sys.stderr.buffer.write(raw(line) + b"\n")
+    sys.stderr.buffer.flush()
+
+
 def die(cmd, msg, status=EXIT_USAGE):
-    print(f"memvirt: {cmd}: {msg}", file=sys.stderr)
+    say(f"memvirt: {cmd}: {msg}")
     sys.exit(status)
 
 
+def run(main, argv):
+    """main(argv) as a command: Ctrl-C ends it with exit status 130 (as a shell
+    reports SIGINT) and no traceback; whatever it was writing is cleaned up
+    on the way out (write_all_atomic's finally)."""
+    try:
+        main(argv)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+class _Once(argparse._StoreAction):
+    """An option's value, given once: given again with another value it is an
+    error (as the C commands: 'given twice with different values'), not the
+    last one silently taken (docs/output.md)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = parser._mv_given
+        if self.dest in given and given[self.dest][1] != values:
+            first_opt, first = given[self.dest]
+            parser.error(f"{option_string} given twice with different values ('{first}' and '{values}')"
+                         if first_opt == option_string else
+                         f"{first_opt} and {option_string} given with different values ('{first}' and '{values}')")
+        given[self.dest] = (option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with memvirt's error style: one line, exit status 2."""
+    """argparse with memvirt's error style: one line, exit status 2; an
+    option given twice with different values is an error."""
 
     def __init__(self, cmd, **kw):
         super().__init__(prog=f"memvirt {cmd}", **kw)
         self.cmd = cmd
+        self._mv_given = {}
+
+    def add_argument(self, *args, **kw):
+        if args and args[0].startswith("-") and kw.get("action", "store") == "store" and kw.get("nargs") is None:
+            kw["action"] = _Once
+        return super().add_argument(*args, **kw)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._mv_given = {}
+        return super().parse_known_args(args, namespace)
 
     def error(self, message):
         die(self.cmd, message)
@@ -124,9 +184,11 @@ def write_all_atomic(files):
     """Write every (path, data), bytes or text: a regular file (or a new
     name) to a temporary file beside it, renamed over it once all are
     written; a device or FIFO is written through, never replaced; '-' is
-    standard output; symbolic links are followed. A failure leaves no
-    regular file changed and no temporary behind, and raises OSError naming
-    the path."""
+    standard output; symbolic links are followed. A failure (or Ctrl-C)
+    leaves no regular file changed and no temporary behind, and an OSError
+    is raised again naming the path. Text is encoded before any file is
+    made: a character UTF-8 cannot hold (a lone surrogate) becomes '?'."""
+    files = [(p, d if isinstance(d, bytes) else d.encode("utf-8", "replace")) for p, d in files]
     staged, streams = [], []
     path = files[0][0] if files else ""
     mask = os.umask(0)
@@ -139,29 +201,31 @@ def write_all_atomic(files):
                 continue
             target = os.path.realpath(path)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)[:200]}.")
-            staged.append((tmp, target))
-            os.fchmod(fd, (st.st_mode & 0o7777) if st is not None else 0o666 & ~mask)
+            staged.append([tmp, target])
             with os.fdopen(fd, "wb") as f:
-                f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+                os.fchmod(f.fileno(), (st.st_mode & 0o7777) if st is not None else 0o666 & ~mask)
+                f.write(data)
         for path, data in streams:
-            raw = data if isinstance(data, bytes) else data.encode("utf-8")
             if path == "-":
                 sys.stdout.flush()
-                sys.stdout.buffer.write(raw)
+                sys.stdout.buffer.write(data)
                 sys.stdout.buffer.flush()
                 continue
             with open(path, "wb") as f:
-                f.write(raw)
-        for tmp, target in staged:
-            path = target
-            os.replace(tmp, target)
+                f.write(data)
+        for entry in staged:
+            path = entry[1]
+            os.replace(entry[0], entry[1])
+            entry[0] = None   # renamed: nothing left to remove
     except OSError as e:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
         raise OSError(f"cannot write '{path}': {e.strerror}") from e
+    finally:
+        for tmp, _ in staged:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
 
 
 def source_dir():

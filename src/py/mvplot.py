@@ -18,6 +18,9 @@ plt.rcParams.update({
     "grid.alpha": 0.3,
     "legend.fontsize": 7,
     "figure.dpi": 100,
+    # labels (modes, profiles, swept values) are drawn as written: '$x$' is not
+    # math text, and '$\frac$' is not a parse error
+    "text.parse_math": False,
 })
 
 
@@ -36,8 +39,9 @@ def svg(fig):
 
 
 def save(fig, path):
-    with open(path, "wb") as f:
-        f.write(svg(fig))
+    """The figure to path, whole or not at all (mvcommon.write_atomic)."""
+    from mvcommon import write_atomic
+    write_atomic(path, svg(fig))
 
 
 def _legend(ax, n):

@@ -8,6 +8,7 @@ value."""
 import json
 import math
 import os
+import re
 import stat
 
 from mvcommon import InputError
@@ -98,6 +99,12 @@ def parse(path, raw):
         raise InputError(f"{path}: invalid JSON: {e}") from None
     except RecursionError:
         raise InputError(f"{path}: invalid JSON: nested too deeply") from None
+    if re.search(r"\\u[dD][89a-fA-F]", text):   # a \uD800 escape: only a pair of them is Unicode text
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"{path}: invalid JSON: a string holds a lone surrogate (\\uD800-\\uDFFF "
+                             "not in a pair): not Unicode text") from None
     _obj(doc, path)
     if "runs" not in doc:
         raise InputError(f"{path}: no 'runs': not a memvirt result file")

@@ -18,7 +18,7 @@ import sys
 
 import mvdocs
 import mvresults
-from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, write_atomic
+from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, run, shown, write_atomic
 
 CMD = "report"
 
@@ -80,7 +80,7 @@ def label_runs(runs):
         for k, v in r.r.get("sweep", {}).items():
             if k not in ("group", "mode", "workload"):
                 p.append((k, f"{k.rsplit('.', 1)[-1]}={v}" if v is not None else None))
-        p.append(("file", os.path.splitext(os.path.basename(r.path))[0]))
+        p.append(("file", shown(os.path.splitext(os.path.basename(r.path))[0])))
         return p
     allp = [dict(parts(r)) for r in runs]
     keys = [k for k, _ in parts(runs[0])] + [k for d in allp for k in d if k not in dict(parts(runs[0]))]
@@ -114,7 +114,7 @@ def pick_baseline(runs, sel):
                 return i
         return 0
     for i, r in enumerate(runs):
-        if r.label == sel:
+        if r.label == shown(sel):
             return i
     for i, r in enumerate(runs):
         if r.r["mode"] == sel:
@@ -202,7 +202,7 @@ class Report:
         h = ['<section id="config"><h2>Configuration</h2>']
         # the effective configuration, under whichever key the files keep it
         has_config = any(k.startswith(("config.", "params.")) for k in keys)
-        h.append("<p>Inputs: " + ", ".join(f"<code>{esc(os.path.basename(p))}</code> ({n} run{'s' * (n != 1)})"
+        h.append("<p>Inputs: " + ", ".join(f"<code>{esc(shown(os.path.basename(p)))}</code> ({n} run{'s' * (n != 1)})"
                                            for p, n in self.inputs) + ". ")
         h.append("Settings from each file's effective configuration (<code>config</code> or <code>params</code>) "
                  "and its other top-level keys, and each run's mode, workload and swept values."
@@ -421,6 +421,7 @@ EPILOG = """exit status:
   2  bad input: one 'memvirt: ...' line names it (a missing or malformed result file, an output path
      that cannot be written or that is one of the results); no page is written
   3  (not used by report)
+  130  interrupted (Ctrl-C): no page is written
 
 example:
   memvirt compare --quiet --modes native,hap --workload lmbench --param lmbench.iterations=2 --json lm.json
@@ -448,7 +449,7 @@ def main(argv):
         base = pick_baseline(runs, a.baseline)
     except InputError as e:
         die(CMD, str(e))
-    rep = Report(runs, base, mvdocs.load(), a.title, inputs)
+    rep = Report(runs, base, mvdocs.load(), shown(a.title), inputs)
     page = rep.page()
     try:
         write_atomic(a.output, page)
@@ -457,4 +458,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run(main, sys.argv[1:])

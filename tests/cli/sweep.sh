@@ -175,6 +175,10 @@ cmp -s manifest.keep s.runs/sweep.tsv || die "merge overwrote its manifest"
     || die "merge --json /dev/full: $(cat err)"
 [ -c /dev/full ] && [ ! -e m.csv ] || die "merge --json /dev/full replaced the device or wrote the CSV"
 ls -A s.runs | grep -q '^\.' && die "a failed merge left a temporary file: $(ls -A s.runs)"
+# an option given twice with different values is an error (the last was taken)
+"$MV" sweep merge s.runs --json a.json --json b.json 2>err; [ $? -eq 2 ] \
+    && grep -qx "memvirt: sweep merge: --json given twice with different values ('a.json' and 'b.json')" err \
+    && [ ! -e a.json ] && [ ! -e b.json ] || die "merge --json twice: $(cat err)"
 "$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
 head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
     || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"
@@ -192,6 +196,31 @@ EOF
 # the same sweep elsewhere merges to identical bytes
 "$MV" sweep s.sweep --out again 2>/dev/null && "$MV" sweep merge again 2>/dev/null || die "second copy"
 cmp s.runs/merged.json again/merged.json && cmp s.runs/merged.csv again/merged.csv || die "merge is not deterministic"
+# a manifest whose spec name (or a swept value) is not UTF-8 merges, the
+# bytes shown as U+FFFD (it was "not UTF-8 text: not a sweep manifest")
+cp -r again e9.runs && rm -f e9.runs/merged.*
+python3 - e9.runs/sweep.tsv <<'EOF' || die "could not make the manifest"
+import re, sys
+b = open(sys.argv[1], "rb").read()
+b, n = re.subn(rb"^(# memvirt sweep manifest of [^:]*)s\.sweep:", lambda m: m.group(1) + b"s\xe9.sweep:", b)
+assert n == 1, b[:200]
+open(sys.argv[1], "wb").write(b)
+EOF
+"$MV" sweep merge e9.runs 2>err || die "merge of a manifest with a 0xe9 byte: $(cat err)"
+grep -q '"spec": "s'$'\xef\xbf\xbd''.sweep"' e9.runs/merged.json || die "merged spec name: $(grep spec e9.runs/merged.json)"
+# --partial over many runs is linear (it rebuilt the set of missing runs for
+# each run: 70,000 runs took more than a minute)
+mkdir -p many.runs/runs
+python3 - s.runs/sweep.tsv many.runs/sweep.tsv <<'EOF' || die "could not make the big manifest"
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+first = lines[2].split("\t")
+out = lines[:3] + ["\t".join([str(i), f"{i:016x}"] + first[2:]) for i in range(1, 50000)]
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+EOF
+cp "s.runs/runs/$(sed -n 3p s.runs/sweep.tsv | cut -f2).json" many.runs/runs/
+timeout 20 "$MV" sweep merge many.runs --partial 2>err; rc=$?
+[ $rc -eq 0 ] && grep -q "1 of 50000 runs" err || die "merge --partial of 50000 runs: exit $rc: $(cat err)"
 
 # a stale result is not re-used: edit the profile file a sweep names
 # between two sweeps (same path, same run ids), and the runs under it run

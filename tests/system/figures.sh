@@ -35,6 +35,31 @@ mkdir "$tmp/keepme"
     || die "figures --specs missing: exit $rc, expected 2 and one line: $(cat "$tmp/err")"
 [ -d "$tmp/keepme" ] || die "figures with a missing --specs emptied --runs"
 
+# --runs is never removed whole: one that holds --specs or --out, or is not a
+# directory, or a --memvirt or --out that cannot be, is one line, exit 2,
+# before any work (--runs danger --specs danger/specs deleted both; the
+# others were tracebacks); a non-empty --runs figures.py did not make is
+# refused unless --keep, and an option given twice is an error
+mkdir -p "$tmp/danger/specs" && echo mine >"$tmp/danger/notes" && cp "$SRC/experiments/figures/clustering.sweep" "$tmp/danger/specs/"
+echo afile >"$tmp/afile"
+refused() {   # expected-message args...
+    local re=$1; shift
+    /usr/bin/python3 "$SRC/src/py/figures.py" "$@" 2>"$tmp/err"; local rc=$?
+    [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "^memvirt: figures: $re" "$tmp/err" \
+        || die "figures $*: exit $rc, expected 2 and one line '$re': $(cat "$tmp/err")"
+    [ -f "$tmp/danger/notes" ] && [ -f "$tmp/danger/specs/clustering.sweep" ] && [ "$(cat "$tmp/afile")" = afile ] \
+        || die "figures $*: removed the user's files"
+}
+refused "--runs '$tmp/danger' holds --specs" --memvirt "$MV" --runs "$tmp/danger" --specs "$tmp/danger/specs" --out "$tmp/o1"
+refused "--runs '$tmp/danger/specs' holds --specs" --memvirt "$MV" --runs "$tmp/danger/specs" --specs "$tmp/danger/specs" --out "$tmp/o1"
+refused "--runs '$tmp/danger' holds --out" --memvirt "$MV" --runs "$tmp/danger" --specs "$tmp/nospecs" --out "$tmp/danger/o"
+refused "--runs '$tmp/danger': not empty and not made by figures.py" --memvirt "$MV" --runs "$tmp/danger" --specs "$tmp/nospecs" --out "$tmp/o1"
+refused "--runs '$tmp/afile': not a directory" --memvirt "$MV" --runs "$tmp/afile" --specs "$tmp/nospecs" --out "$tmp/o1"
+refused "--out '/proc/version': not a directory" --memvirt "$MV" --runs "$tmp/r1" --specs "$tmp/nospecs" --out /proc/version
+refused "--memvirt '/nonexistent': not an executable" --memvirt /nonexistent --runs "$tmp/r1" --specs "$tmp/nospecs" --out "$tmp/o1"
+refused "--out given twice with different values" --memvirt "$MV" --runs "$tmp/r1" --specs "$tmp/nospecs" --out "$tmp/o1" --out "$tmp/o2"
+[ ! -e "$tmp/r1" ] && [ ! -e "$tmp/o1" ] || die "a refused figures made --runs or --out"
+
 # a memvirt killed by a signal says nothing: the message names the signal
 # (it ended "failed: " with no reason)
 printf '#!/bin/sh\n[ "$1" = sweep ] && kill -KILL $$\nexec "%s" "$@"\n' "$MV" >"$tmp/killed"
@@ -54,6 +79,12 @@ done
 # deterministic: the same runs draw the same bytes
 fig --runs "$tmp/runs" --keep --out "$tmp/b" 2>/dev/null || die "second drawing failed"
 for f in "$tmp"/a/*.svg; do cmp "$f" "$tmp/b/$(basename "$f")" || die "$(basename "$f") differs between drawings"; done
+# a figure that cannot be written is one line naming it, exit 1 (it was a
+# traceback); a figure is written whole or not at all, so the one before stays
+mkdir "$tmp/full" && ln -s /dev/full "$tmp/full/clustering.svg"
+fig --runs "$tmp/runs" --keep --out "$tmp/full" 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "^memvirt: figures: cannot write '$tmp/full/clustering.svg': No space left on device$" "$tmp/err" \
+    && ! grep -q Traceback "$tmp/err" || die "figures onto /dev/full: exit $rc: $(cat "$tmp/err")"
 
 # a spec that needs a missing mode is skipped with a message; pointed at an
 # existing mode, its figures appear

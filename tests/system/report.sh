@@ -52,7 +52,14 @@ bad "nocycles.json: runs\[2\]: no 'cycles'" nocycles.json -o out.html
 bad "dup.json: invalid JSON: duplicate key 'mode'" dup.json -o out.html
 bad "binary.json: not UTF-8" binary.json -o out.html
 bad "nan.json: invalid JSON: 'NaN'" nan.json -o out.html
+# a lone surrogate escape is not text (it was a traceback drawing the label)
+printf '{"runs": [{"mode": "a\\ud800", "workload": "w"}]}' > surrogate.json
+bad "surrogate.json: invalid JSON: a string holds a lone surrogate" surrogate.json -o out.html
 bad "the following arguments are required: -o" fs.json
+# an option given twice with different values is an error, not the last taken
+bad "-o given twice with different values \\('a.html' and 'out.html'\\)" fs.json -o a.html -o out.html
+bad "-o and --output given with different values" fs.json -o out.html --output b.html
+[ ! -e a.html ] && [ ! -e b.html ] || die "report -o twice wrote a page"
 bad "--baseline 'hap': no run.*\(labels, which may hold commas: [^;]*; [^;]*; " fs.json -o out.html --baseline hap
 bad "-o '/nonexistent/dir/r.html': cannot write" fs.json -o /nonexistent/dir/r.html
 bad "-o '.': cannot write: it is a directory" fs.json -o .
@@ -121,6 +128,62 @@ json.dump(d, open('cfg2.json', 'w'))"
 grep -q "each file's effective configuration" c.html || die "config section not announced"
 grep -q '<tr class="diff"><th>config.guest.pt_cache_ratio</th><td>200</td>' c.html || die "differing config row missing"
 grep -q '<th>config.version</th><td>9.9</td>' c.html || die "common config row missing"
+
+# labels are drawn as written, never as matplotlib math text: '$\frac$' (a
+# mode, or a profile in a merged sweep) raised a traceback, '$x$' came out italic
+/usr/bin/python3 -c "
+import json; d = json.load(open('lm.json'))
+d['runs'][0]['mode'] = r'\$\frac\$'; d['runs'][1]['mode'] = '\$x\$'
+json.dump(d, open('math.json', 'w'))"
+"$MV" report math.json -o math.html 2>err || die "report of math-text labels failed: $(cat err)"
+[ ! -s err ] || die "report of math-text labels said: $(cat err)"
+/usr/bin/python3 - math.html <<'EOF' || die "math-text labels were not drawn literally"
+import base64, re, sys
+svgs = [base64.b64decode(s).decode() for s in re.findall(r'base64,([A-Za-z0-9+/=]+)"', open(sys.argv[1]).read())]
+assert svgs and any("$x$" in s for s in svgs) and any(r"$\frac$" in s for s in svgs)
+EOF
+
+# file names that are not UTF-8: the page is written (the name shown with
+# U+FFFD), a message names the file by the bytes given (it was a
+# UnicodeEncodeError traceback and an empty temporary left behind)
+cp lm.json $'r\xe9.json'
+"$MV" report $'r\xe9.json' -o $'r\xe9.html' --title $'t\xe9' 2>err || die "report of r\\xe9.json failed: $(cat err)"
+grep -q "<code>r"$'\xef\xbf\xbd'".json</code>" $'r\xe9.html' && grep -q "<h1>t"$'\xef\xbf\xbd'"</h1>" $'r\xe9.html' \
+    || die "report of r\\xe9.json: the names are not on the page"
+[ -z "$(find . -name '.r*.html.*')" ] || die "report of r\\xe9.json left a temporary: $(find . -name '.r*')"
+bad "nox"$'\xe9'".json: cannot read" $'nox\xe9.json' -o out.html
+
+# Ctrl-C: exit status 130, no traceback (held reading its input, a FIFO), and
+# the writer leaves no temporary when interrupted
+mkfifo held
+/usr/bin/python3 - "$MV" <<'EOF' || die "report interrupted"
+import os, signal, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1], "report", "held", "-o", "int.html"], stderr=subprocess.PIPE)
+for _ in range(3000):   # until report opens the FIFO to read it
+    try:
+        w = os.open("held", os.O_WRONLY | os.O_NONBLOCK)
+        break
+    except OSError:
+        time.sleep(0.01)
+time.sleep(0.2)
+p.send_signal(signal.SIGINT)
+err = p.communicate(timeout=60)[1].decode()
+assert p.returncode == 130 and "Traceback" not in err, (p.returncode, err)
+assert not os.path.exists("int.html")
+EOF
+/usr/bin/python3 - "$SRC/src/py" <<'EOF' || die "write_all_atomic interrupted left a temporary"
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import mvcommon
+def interrupted(*a):
+    raise KeyboardInterrupt
+mvcommon.os.replace = interrupted
+try:
+    mvcommon.write_all_atomic([("w1.txt", "a"), ("w2.txt", b"b")])
+except KeyboardInterrupt:
+    pass
+assert not [f for f in os.listdir(".") if f.startswith((".w1", ".w2", "w1", "w2"))], os.listdir(".")
+EOF
 
 # every counter, cycle category, metric and gauge of every mode and workload
 # is explained in docs/output.md (run briefly through a sweep, globbing all)
