@@ -114,6 +114,28 @@ static void default_dir(const char *spec, char *out, size_t len)
 
 enum { O_OUT = 1, O_SET, O_LIST, O_SLURM, O_SBATCH, O_WAIT, O_NOSUBMIT, O_HELP };
 
+/* The merge command for dir, as a shell would take it: quoted when it holds
+ * anything but safe characters, after '--' when it starts with '-' (as
+ * `--out -dash`: 'memvirt sweep merge -dash' was taken as an option). */
+static void merge_hint(const char *dir)
+{
+    fputs("memvirt sweep merge ", stderr);
+    if (dir[0] == '-')
+        fputs("-- ", stderr);
+    if (dir[strspn(dir, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./+,:@%=-")]) {
+        fputc('\'', stderr);
+        for (const char *c = dir; *c; c++)
+            if (*c == '\'')
+                fputs("'\\''", stderr);
+            else
+                fputc(*c, stderr);
+        fputc('\'', stderr);
+    } else {
+        fputs(dir, stderr);
+    }
+    fputc('\n', stderr);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "merge"))
@@ -264,8 +286,8 @@ int cmd_sweep(int argc, char **argv)
     unsigned npend = sweep_pending(&plan, abs_dir, pending, 1);
     unsigned before = plan.nruns - npend;
     if (!npend) {
-        fprintf(stderr, "sweep: all %u runs already finished in %s; merge with 'memvirt sweep merge %s'\n",
-                plan.nruns, dir, dir);
+        fprintf(stderr, "sweep: all %u runs already finished in %s; merge with: ", plan.nruns, dir);
+        merge_hint(dir);
         rc = EXIT_OK;
         goto done;
     }
@@ -276,8 +298,11 @@ int cmd_sweep(int argc, char **argv)
             fprintf(stderr, "sweep: %u runs: %u finished now, %u before, %u without a result (see the messages above)\n",
                     plan.nruns, plan.nruns - left - before, before, left);
         else
-            fprintf(stderr, "sweep: %u runs: %u finished now, %u before; merge with 'memvirt sweep merge %s'\n",
-                    plan.nruns, plan.nruns - before, before, dir);
+        {
+            fprintf(stderr, "sweep: %u runs: %u finished now, %u before; merge with: ", plan.nruns,
+                    plan.nruns - before, before);
+            merge_hint(dir);
+        }
         rc = left ? EXIT_FAIL : EXIT_OK;
     }
 done:

@@ -370,6 +370,11 @@ fi
     --out 'z{=qx(touch PWNED);$_="ok"=}' -j 1 2>err || die "sweep into a '{=...=}' directory: $(cat err)"
 [ ! -e PWNED ] && [ ! -e zok ] && ls 'z{=qx(touch PWNED);$_="ok"=}'/runs/*.json >/dev/null 2>&1 ||
     die "a '{=...=}' directory was taken as a template: $(ls)"
+# the merge hint is a command a shell takes as it is shown
+"$MV" sweep /dev/null --set mode=native --set workload=lmbench --set lmbench.iterations=2 --out -dash -j 1 2>err \
+    && grep -q "merge with: memvirt sweep merge -- -dash$" err || die "merge hint for -dash: $(cat err)"
+"$MV" sweep /dev/null --set mode=native --set workload=lmbench --set lmbench.iterations=2 --out "it's" -j 1 2>err \
+    && grep -q "merge with: memvirt sweep merge 'it'\\\\''s'$" err || die "merge hint for it's: $(cat err)"
 cp long.sweep $'nl\ntouch PWNED\n\xe9.sweep'
 "$MV" sweep $'nl\ntouch PWNED\n\xe9.sweep' --out nl.runs --slurm --no-submit 2>err || die "newline spec: $(cat err)"
 grep -qx 'touch PWNED' nl.runs/*.sbatch && die "a spec's name broke out of a Slurm script's comment"
