@@ -12,7 +12,9 @@
  * recorded time again (trace/import_perf.c).
  * --refs all runs CMD under valgrind's lackey (--trace-mem=yes
  * --trace-syscalls=yes --trace-children=yes), one log per process image,
- * with --sample / --window choosing which references to keep.
+ * with --sample / --window choosing which references to keep; every log is
+ * opened at once (the soft limit on open files is raised to the hard one
+ * for that; the program keeps its own), and one that cannot be is an error.
  *
  * The logs go to a temporary directory that is removed afterwards; the
  * trace appears under its name only once complete. Interrupted, it removes
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -95,6 +98,22 @@ static pid_t find_tracer(pid_t perf)
     return found;
 }
 
+/* The open-file limit memvirt was started with: record raises its own soft
+ * limit to the hard one (--refs all opens every process's log at once), and
+ * the recorders and the program get the original back. */
+static struct rlimit nofile_orig;
+static int nofile_raised;
+
+static void raise_nofile(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
+        return;
+    nofile_orig = r;
+    r.rlim_cur = r.rlim_max;
+    nofile_raised = !setrlimit(RLIMIT_NOFILE, &r);
+}
+
 /* Run argv in its own process group; poll w (if any) until it ends, reaping
  * the orphans that come to us as subreaper on the way (reap_children keeps
  * the status of argv's own process if one of those waits returns it). An
@@ -107,6 +126,8 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         return mv_error("trace record: cannot fork: %s", strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
+        if (nofile_raised)
+            setrlimit(RLIMIT_NOFILE, &nofile_orig);
         signal(SIGINT, SIG_DFL);
         outfile_exec_signals();
         execvp(argv[0], argv);
@@ -133,6 +154,13 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* For a message naming a file in the recorders' temporary directory, which
+ * is gone by the time it is read. */
+static const char *keep_logs_hint(void)
+{
+    return getenv("MEMVIRT_KEEP_LOGS") ? "" : " (the logs are removed: rerun with MEMVIRT_KEEP_LOGS=1 to keep them)";
 }
 
 static char *join(char *const *argv)
@@ -210,6 +238,8 @@ int cmd_trace_record(int argc, char **argv)
     if (sampling && !all)
         return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
                         sampling, refs), EXIT_USAGE;
+
+    raise_nofile();
 
     /* The output first: a trace that cannot be written is known before the
      * program runs. The header says what is recorded, and when it started. */
@@ -310,18 +340,26 @@ int cmd_trace_record(int argc, char **argv)
         char **names = NULL;
         FILE **fs = NULL;
         unsigned nf = 0;
+        int bad = 0;
         struct dirent *e;
-        while (d && (e = readdir(d)))
+        if (!d)
+            bad = mv_error("trace record: cannot read the logs' directory '%s': %s", tmpdir, strerror(errno));
+        /* every log, or none: a process whose log cannot be opened would be
+         * missing from the trace (too many open files, say) */
+        while (d && !bad && (e = readdir(d)))
             if (!strncmp(e->d_name, "lackey.", 7)) {
                 names = mv_realloc(names, (nf + 1) * sizeof *names);
                 fs = mv_realloc(fs, (nf + 1) * sizeof *fs);
                 names[nf] = mv_malloc(strlen(tmpdir) + strlen(e->d_name) + 2);
                 sprintf(names[nf], "%s/%s", tmpdir, e->d_name);
                 fs[nf] = fopen(names[nf], "r");
-                if (fs[nf])
+                if (fs[nf]) {
                     nf++;
-                else
+                } else {
+                    bad = mv_error("trace record: cannot open valgrind's log '%s': %s%s", names[nf],
+                                   strerror(errno), keep_logs_hint());
                     free(names[nf]);
+                }
             }
         if (d)
             closedir(d);
@@ -336,7 +374,7 @@ int cmd_trace_record(int argc, char **argv)
                 fs[y] = fs[y - 1];
                 fs[y - 1] = tf;
             }
-        irc = nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
+        irc = bad ? -1 : nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
                  : mv_error("trace record: valgrind wrote no log (exit status %d; see its messages above)", status);
         for (unsigned k = 0; k < nf; k++) {
             fclose(fs[k]);

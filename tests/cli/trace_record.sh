@@ -5,7 +5,8 @@
 # info` finds memvirt's page-table pages within one page of the real
 # kernel's VmPTE for every process image. --refs all (valgrind lackey) on a
 # small program and on a shell pipeline (a process tree: forks, not
-# threads, each child with its exec). Interrupted while the program runs
+# threads, each child with its exec), and on 15 processes with few
+# open files allowed (every process is in the trace, or it is an error). Interrupted while the program runs
 # or while its logs are imported, record removes what it wrote (output and
 # logs) and stops the program. A program that never ran, an output that
 # cannot be written (found before the program runs) and sampling options
@@ -133,6 +134,24 @@ if command -v valgrind >/dev/null; then
     done
     "$MV" compare --trace "$tmp/pipe.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
         || fail "--refs all pipeline replay: $(head -c 300 "$tmp/err")"
+    # one log per process, all open at once: record raises its soft limit
+    # on open files to the hard one (the program keeps its own: 16), and a
+    # log it still cannot open is an error naming it, not a process left
+    # out of the trace (with a limit of 16, 12 of 15 images were missing)
+    trues() { echo "for i in $(echo $(seq "$1")); do /bin/true; done"; }
+    (ulimit -Sn 16; "$MV" trace record --refs all --sample 1000 -o "$tmp/nf.mvt" -- /bin/sh -c "$(trues 14); ulimit -n" \
+        >"$tmp/out" 2>"$tmp/err") || fail "record --refs all with ulimit -Sn 16: $(cat "$tmp/err")"
+    [ "$(cat "$tmp/out")" = 16 ] || fail "ulimit -Sn 16: the program's limit is not its own: $(cat "$tmp/out")"
+    "$MV" trace info "$tmp/nf.mvt" 2>&1 | grep -q "spawn 1 fork 14 exec 15 exit 15 " \
+        || fail "ulimit -Sn 16: expected 15 processes, each with its exec: $("$MV" trace info "$tmp/nf.mvt" 2>&1 | grep 'by kind')"
+    (ulimit -n 20; "$MV" trace record --refs all --sample 1000 -o "$tmp/nf2.mvt" -- /bin/sh -c "$(trues 14)" \
+        >/dev/null 2>"$tmp/err")
+    rc=$?
+    [ $rc -eq 1 ] || fail "record --refs all with ulimit -n 20 (too few for the logs): exit $rc, expected 1"
+    grep -q "^memvirt: trace record: cannot open valgrind's log '.*/lackey\.[0-9.]*': Too many open files (.*MEMVIRT_KEEP_LOGS=1" \
+        "$tmp/err" || fail "ulimit -n 20: expected an error naming the log: $(tail -3 "$tmp/err")"
+    [ -e "$tmp/nf2.mvt" ] && fail "ulimit -n 20: a trace was written"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "ulimit -n 20: logs left: $(ls "$TMPDIR")"
 else
     fail "valgrind is missing (scripts/setup installs it)"
 fi
