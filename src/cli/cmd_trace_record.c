@@ -128,7 +128,14 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         setpgid(0, 0);
         if (nofile_raised)
             setrlimit(RLIMIT_NOFILE, &nofile_orig);
-        signal(SIGINT, SIG_DFL);
+        /* our handlers back to the default (exec would do it, but a signal
+         * before it would run them here); an ignored signal stays ignored */
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        for (unsigned k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+            struct sigaction old;
+            if (!sigaction(sigs[k], NULL, &old) && old.sa_handler != SIG_IGN)
+                signal(sigs[k], SIG_DFL);
+        }
         outfile_exec_signals();
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[0], strerror(errno));

@@ -8,7 +8,8 @@
 # threads, each child with its exec), and on 15 processes with few
 # open files allowed (every process is in the trace, or it is an error). Interrupted while the program runs
 # or while its logs are imported, record removes what it wrote (output and
-# logs) and stops the program. A program that never ran, an output that
+# logs) and stops the program; the program gets the signal dispositions
+# record was given (an ignored SIGHUP, SIGXFSZ not ignored). A program that never ran, an output that
 # cannot be written (found before the program runs) and sampling options
 # without --refs all are errors. Skips (exit 77) only if perf or strace
 # truly cannot run here.
@@ -156,8 +157,10 @@ else
     fail "valgrind is missing (scripts/setup installs it)"
 fi
 
-# 4. interrupted: nothing half-written, the program stopped
-"$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25 2>"$tmp/err" &
+# 4. interrupted: nothing half-written, the program stopped (a background
+# job of a shell without job control starts with SIGINT ignored, which
+# record respects: trap - INT gives it the default a terminal's job has)
+(trap - INT; exec "$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25) 2>"$tmp/err" &
 rec=$!
 sleep 2
 kill -INT "$rec"
@@ -172,7 +175,7 @@ pgrep -f "sleep 7.25" >/dev/null && fail "the recorded program still runs after 
 
 # 4b. interrupted while importing (perf script runs as record's child):
 # the output's temporary file and the recorders' logs go too
-"$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)" 2>"$tmp/err" &
+(trap - INT; exec "$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)") 2>"$tmp/err" &
 rec=$!
 seen=0
 for _ in $(seq 1 1500); do
@@ -192,6 +195,25 @@ if [ $seen = 1 ]; then
     [ -z "$(ls -A "$TMPDIR")" ] || fail "a record interrupted while importing left its logs: $(ls "$TMPDIR")"
 else
     fail "never saw record importing (perf script) to interrupt it (exit $rc): $(cat "$tmp/err")"
+fi
+
+# 4c. the program starts with the signal dispositions record was given:
+# SIGXFSZ not ignored (memvirt ignores it for itself), SIGHUP ignored where
+# record's was (nohup): a hangup then leaves the recording be (it killed it)
+(trap '' HUP; exec "$MV" trace record -o "$tmp/sig.mvt" -- /bin/sh -c 'grep ^SigIgn: /proc/self/status; sleep 2') \
+    >"$tmp/out" 2>"$tmp/err" &
+rec=$!
+sleep 1
+kill -HUP "$rec"
+wait "$rec"
+rc=$?
+[ $rc -eq 0 ] || fail "record with SIGHUP ignored, sent a SIGHUP: exit $rc, expected 0: $(tail -3 "$tmp/err")"
+mask=$(awk '/^SigIgn:/{print $2}' "$tmp/out")
+if [ -z "$mask" ]; then
+    fail "no SigIgn line from the recorded program: $(cat "$tmp/out")"
+else
+    (( 0x$mask & 0x1000000 )) && fail "the recorded program inherits an ignored SIGXFSZ (SigIgn $mask)"
+    (( 0x$mask & 0x1 )) || fail "the recorded program does not inherit record's ignored SIGHUP (SigIgn $mask)"
 fi
 
 # 5. bad input
