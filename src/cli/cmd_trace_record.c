@@ -17,7 +17,9 @@
  * for that; the program keeps its own), and one that cannot be is an error.
  *
  * The logs go to a temporary directory that is removed afterwards; the
- * trace appears under its name only once complete. Interrupted, it removes
+ * trace appears under its name only once complete. A trace written to
+ * standard output (-o /dev/stdout) has it to itself: the program's output
+ * goes to standard error. Interrupted, it removes
  * what it wrote and stops the programs it started. */
 #include "cli/cli.h"
 #include "lib/outfile.h"
@@ -119,7 +121,8 @@ static void raise_nofile(void)
  * the status of argv's own process if one of those waits returns it). An
  * interrupt (the handler has killed the group) ends the wait too. The exit
  * status, or -1 if it could not run. */
-static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch)
+static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch,
+                    int out_on_stdout)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -137,6 +140,8 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
                 signal(sigs[k], SIG_DFL);
         }
         outfile_exec_signals();
+        if (out_on_stdout)
+            dup2(STDERR_FILENO, STDOUT_FILENO);
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -261,10 +266,26 @@ int cmd_trace_record(int argc, char **argv)
                            all ? "valgrind lackey (--trace-mem=yes --trace-syscalls=yes)"
                                : "perf record (page faults, mmap and task records, memory syscalls) + strace holds",
                            when };
-    struct trace_writer *tw = trace_writer_open(out, keys, vals, 6);
-    free(command);
-    if (!tw)
+    if (!strcmp(out, "-")) {
+        free(command);
+        return mv_error("trace record: -o '-': a trace is binary: give it a file name (or /dev/stdout to send "
+                        "it down a pipe)"), EXIT_USAGE;
+    }
+    struct outset set = { 0 };
+    if (outset_add(&set, "-o", out)) {
+        free(command);
+        outset_free(&set);
         return EXIT_USAGE;
+    }
+    struct trace_writer *tw = trace_writer_open_set(&set, 0, keys, vals, 6);
+    free(command);
+    if (!tw) {
+        outset_free(&set);
+        return EXIT_FAIL;
+    }
+    /* the trace goes to standard output (-o /dev/stdout into a pipe): the
+     * program's and the recorders' own output goes to standard error */
+    int out_on_stdout = outset_uses_stdout(&set);
     cli_guard_output(trace_writer_tmp_path(tw), 0);   /* an interrupt from here on removes it */
 
     char dir[] = "/tmp/memvirt-record.XXXXXX";
@@ -277,6 +298,7 @@ int cmd_trace_record(int argc, char **argv)
     if (!tmpdir) {
         cli_guard_output(NULL, 0);
         trace_writer_abort(tw);
+        outset_free(&set);
         return mv_error("trace record: cannot create a temporary directory: %s", strerror(errno)), EXIT_FAIL;
     }
     if (!getenv("MEMVIRT_KEEP_LOGS"))
@@ -318,7 +340,7 @@ int cmd_trace_record(int argc, char **argv)
         av[n++] = cmd[k];
     struct ptwatch *w = NULL;
     int status = run_tool((char *const *)av, trace_writer_tmp_path(tw),
-                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, !all);
+                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, !all, out_on_stdout);
     if (!all)
         free((char *)av[n - ncmd - 2]);
     free(av);
@@ -445,5 +467,6 @@ out:
     else
         rm_dir(tmpdir);
     cli_guard_dir(NULL);
+    outset_free(&set);
     return rc;
 }

@@ -9,7 +9,8 @@
 # open files allowed (every process is in the trace, or it is an error). Interrupted while the program runs
 # or while its logs are imported, record removes what it wrote (output and
 # logs) and stops the program; the program gets the signal dispositions
-# record was given (an ignored SIGHUP, SIGXFSZ not ignored). A program that never ran, an output that
+# record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
+# on standard output, the program writes to standard error. A program that never ran, an output that
 # cannot be written (found before the program runs) and sampling options
 # without --refs all are errors. Skips (exit 77) only if perf or strace
 # truly cannot run here.
@@ -215,6 +216,13 @@ else
     (( 0x$mask & 0x1000000 )) && fail "the recorded program inherits an ignored SIGXFSZ (SigIgn $mask)"
     (( 0x$mask & 0x1 )) || fail "the recorded program does not inherit record's ignored SIGHUP (SigIgn $mask)"
 fi
+
+# 4d. the trace down a pipe (-o /dev/stdout): the program's output goes to
+# standard error, not into the trace (it began with "hello", exit 0)
+"$MV" trace record -o /dev/stdout -- /bin/echo hello 2>"$tmp/err" | cat >"$tmp/pipe-out.mvt"
+"$MV" trace info "$tmp/pipe-out.mvt" >/dev/null 2>"$tmp/err2" \
+    || fail "-o /dev/stdout into a pipe: not a trace: $(head -c 100 "$tmp/pipe-out.mvt" | tr -cd '[:print:]') $(cat "$tmp/err2")"
+grep -qx hello "$tmp/err" || fail "-o /dev/stdout: the program's output is not on standard error: $(cat "$tmp/err")"
 
 # 5. bad input
 "$MV" trace record -o "$tmp/ne.mvt" -- /nonexistent/prog 2>"$tmp/err"
