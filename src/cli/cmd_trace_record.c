@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -175,6 +176,32 @@ static const char *keep_logs_hint(void)
     return getenv("MEMVIRT_KEEP_LOGS") ? "" : " (the logs are removed: rerun with MEMVIRT_KEEP_LOGS=1 to keep them)";
 }
 
+/* The file execvp would run for name (searching PATH when it has no '/'),
+ * or NULL if there is none: an input of the command, which -o must not
+ * overwrite. */
+static char *find_program(const char *name)
+{
+    if (!*name)
+        return NULL;
+    if (strchr(name, '/'))
+        return mv_strdup(name);
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";             /* execvp's default (confstr _CS_PATH) */
+    for (const char *p = path;; ) {
+        size_t n = strcspn(p, ":");
+        char *f = mv_malloc(n + strlen(name) + 3);
+        sprintf(f, "%.*s%s%s", (int)n, p, n ? "/" : "./", name);   /* an empty entry: the working directory */
+        struct stat st;
+        if (!stat(f, &st) && S_ISREG(st.st_mode) && !access(f, X_OK))
+            return f;
+        free(f);
+        if (!p[n])
+            return NULL;
+        p += n + 1;
+    }
+}
+
 static char *join(char *const *argv)
 {
     size_t n = 1;
@@ -272,15 +299,19 @@ int cmd_trace_record(int argc, char **argv)
                         "it down a pipe)"), EXIT_USAGE;
     }
     struct outset set = { 0 };
-    if (outset_add(&set, "-o", out)) {
+    char *prog = find_program(cmd[0]);
+    int clash = prog && outset_input(&set, "the program", prog);
+    if (clash || outset_add(&set, "-o", out)) {
         free(command);
         outset_free(&set);
+        free(prog);
         return EXIT_USAGE;
     }
     struct trace_writer *tw = trace_writer_open_set(&set, 0, keys, vals, 6);
     free(command);
     if (!tw) {
         outset_free(&set);
+        free(prog);
         return EXIT_FAIL;
     }
     /* the trace goes to standard output (-o /dev/stdout into a pipe): the
@@ -299,6 +330,7 @@ int cmd_trace_record(int argc, char **argv)
         cli_guard_output(NULL, 0);
         trace_writer_abort(tw);
         outset_free(&set);
+        free(prog);
         return mv_error("trace record: cannot create a temporary directory: %s", strerror(errno)), EXIT_FAIL;
     }
     if (!getenv("MEMVIRT_KEEP_LOGS"))
@@ -468,5 +500,6 @@ out:
         rm_dir(tmpdir);
     cli_guard_dir(NULL);
     outset_free(&set);
+    free(prog);
     return rc;
 }

@@ -8,7 +8,7 @@
 # threads, each child with its exec), and on 15 processes with few
 # open files allowed (every process is in the trace, or it is an error). Interrupted while the program runs
 # or while its logs are imported, record removes what it wrote (output and
-# logs) and stops the program; the program gets the signal dispositions
+# logs) and stops the program; -o may not be the program; the program gets the signal dispositions
 # record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
 # on standard output, the program writes to standard error. A program that never ran, an output that
 # cannot be written (found before the program runs) and sampling options
@@ -235,6 +235,17 @@ grep -q "never ran" "$tmp/err" || fail "record of a missing program: $(cat "$tmp
 [ $? -eq 2 ] || fail "record to an unwritable output: not exit 2"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nodir/x.mvt" "$tmp/err" || fail "unwritable output: $(cat "$tmp/err")"
 [ -e "$tmp/ran" ] && fail "record ran the program although its output cannot be written"
+# the output may not be the program recorded (it replaced the binary),
+# named by its path or found on PATH; refused before anything runs
+cp /bin/true "$tmp/prog"
+for how in "$tmp/prog" prog; do
+    PATH="$tmp:$PATH" "$MV" trace record -o "$tmp/prog" -- "$how" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "record -o PROG -- $how: exit $rc, expected 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "is the program '.*prog'" "$tmp/err" \
+        || fail "record -o PROG -- $how: $(cat "$tmp/err")"
+    cmp -s /bin/true "$tmp/prog" || { fail "record -o PROG -- $how overwrote the program"; cp /bin/true "$tmp/prog"; }
+done
 for opt in "--sample 4" "--window 1:10"; do
     "$MV" trace record $opt -o "$tmp/x.mvt" -- /bin/true 2>"$tmp/err"
     [ $? -eq 2 ] || fail "record $opt with --refs faults: not exit 2"
