@@ -60,6 +60,9 @@ void cli_guard_output(const char *tmp_path, pid_t group);
  * the files it holds now. */
 void cli_guard_dir(const char *dir);
 int  cli_interrupted(void);       /* the signal caught while a group was guarded, or 0 */
+/* The group was interrupted from the terminal it had (Ctrl-C went to it, not
+ * to us): from now on as if sig had been caught. */
+void cli_interrupt(int sig);
 void cli_die_of_signal(void);
 
 #endif

@@ -151,6 +151,7 @@ void cli_guard_output(const char *tmp_path, pid_t group)
 }
 
 int cli_interrupted(void) { return caught; }
+void cli_interrupt(int sig) { caught = sig; }
 
 void cli_die_of_signal(void)
 {

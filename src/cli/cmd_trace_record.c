@@ -19,7 +19,8 @@
  * The logs go to a temporary directory that is removed afterwards; the
  * trace appears under its name only once complete. A trace written to
  * standard output (-o /dev/stdout) has it to itself: the program's output
- * goes to standard error. Interrupted, it removes
+ * goes to standard error. On a terminal, the program's process group has
+ * it while it runs (Ctrl-C there is an interrupt of the recording). Interrupted, it removes
  * what it wrote and stops the programs it started. */
 #include "cli/cli.h"
 #include "lib/outfile.h"
@@ -122,14 +123,32 @@ static void raise_nofile(void)
  * the status of argv's own process if one of those waits returns it). An
  * interrupt (the handler has killed the group) ends the wait too. The exit
  * status, or -1 if it could not run. */
+/* The terminal's foreground group to pgrp (SIGTTOU blocked: we may be in
+ * the background of it by then). */
+static void give_terminal(pid_t pgrp)
+{
+    sigset_t ttou, old;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &old);
+    tcsetpgrp(STDIN_FILENO, pgrp);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch,
                     int out_on_stdout)
 {
+    /* On the terminal, in the foreground: the program's group gets the
+     * terminal while it runs (one that reads it was stopped by SIGTTIN in
+     * the background, and record waited forever), and we take it back. */
+    int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     pid_t pid = fork();
     if (pid < 0)
         return mv_error("trace record: cannot fork: %s", strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
+        if (tty)
+            give_terminal(getpid());        /* before exec: the parent's may come too late */
         if (nofile_raised)
             setrlimit(RLIMIT_NOFILE, &nofile_orig);
         /* our handlers back to the default (exec would do it, but a signal
@@ -148,6 +167,8 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         _exit(127);
     }
     setpgid(pid, pid);
+    if (tty)
+        give_terminal(pid);
     cli_guard_output(tmp_path, pid);
     pid_t tracer = 0;
     int status = 0;
@@ -160,6 +181,14 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         }
         struct timespec ts = { 0, watch ? 500000 : 5000000 };
         nanosleep(&ts, NULL);
+    }
+    if (tty) {
+        give_terminal(getpgrp());
+        /* Ctrl-C or Ctrl-\ went to the group that had the terminal (perf
+         * and valgrind die of it once they have finished): we were
+         * interrupted as much as it was */
+        if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGQUIT))
+            cli_interrupt(WTERMSIG(status));
     }
     if (logdir)
         cli_guard_dir(logdir);             /* the logs are whole: an interrupt from now on removes them */

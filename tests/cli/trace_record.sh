@@ -10,7 +10,8 @@
 # or while its logs are imported, record removes what it wrote (output and
 # logs) and stops the program; -o may not be the program; the program gets the signal dispositions
 # record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
-# on standard output, the program writes to standard error. A program that never ran, an output that
+# on standard output, the program writes to standard error; on a terminal
+# the program can read it and Ctrl-C interrupts the recording. A program that never ran, an output that
 # cannot be written (found before the program runs) and sampling options
 # without --refs all are errors. Skips (exit 77) only if perf or strace
 # truly cannot run here.
@@ -223,6 +224,25 @@ fi
 "$MV" trace info "$tmp/pipe-out.mvt" >/dev/null 2>"$tmp/err2" \
     || fail "-o /dev/stdout into a pipe: not a trace: $(head -c 100 "$tmp/pipe-out.mvt" | tr -cd '[:print:]') $(cat "$tmp/err2")"
 grep -qx hello "$tmp/err" || fail "-o /dev/stdout: the program's output is not on standard error: $(cat "$tmp/err")"
+
+# 4e. on a terminal (script gives one): the program's group has it while it
+# runs (cat reading the terminal was stopped by SIGTTIN: record waited
+# forever), and Ctrl-C there interrupts the recording as it would record
+if command -v script >/dev/null; then
+    printf 'hello\n\004' | timeout 60 script -qec "'$MV' trace record -o '$tmp/tty.mvt' -- cat" /dev/null \
+        >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] || fail "record of cat on a terminal: exit $rc (124: it hung): $(tr -d '\r' <"$tmp/out")"
+    [ -s "$tmp/tty.mvt" ] || fail "record of cat on a terminal: no trace"
+    (sleep 2.5; printf '\003'; sleep 2) | timeout 60 script -qec "'$MV' trace record -o '$tmp/tty2.mvt' -- sleep 6.25" \
+        /dev/null >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 130 ] || fail "record on a terminal, Ctrl-C: exit $rc, expected 130: $(tr -d '\r' <"$tmp/out")"
+    [ -e "$tmp/tty2.mvt" ] && fail "record on a terminal, Ctrl-C: a trace was written"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "record on a terminal, Ctrl-C: logs left: $(ls "$TMPDIR")"
+else
+    echo "trace_record.sh: script (util-linux) is missing: the terminal checks are skipped"
+fi
 
 # 5. bad input
 "$MV" trace record -o "$tmp/ne.mvt" -- /nonexistent/prog 2>"$tmp/err"
