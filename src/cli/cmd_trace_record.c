@@ -198,11 +198,27 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-/* For a message naming a file in the recorders' temporary directory, which
- * is gone by the time it is read. */
-static const char *keep_logs_hint(void)
+/* Print the errors deferred while the logs were imported; one naming a file
+ * of the recorders' temporary directory, which is gone by the time it is
+ * read, says how to keep it. */
+static void say_errors(const char *tmpdir)
 {
-    return getenv("MEMVIRT_KEEP_LOGS") ? "" : " (the logs are removed: rerun with MEMVIRT_KEEP_LOGS=1 to keep them)";
+    char *m = mv_error_take();
+    if (!m)
+        return;
+    const char *hint = getenv("MEMVIRT_KEEP_LOGS") ? ""
+                     : " (the recorders' logs are removed: rerun with MEMVIRT_KEEP_LOGS=1 to keep them)";
+    for (char *line = m, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            nl = line + strlen(line);
+        char c = *nl;
+        *nl = 0;
+        fprintf(stderr, "%s%s\n", line, strstr(line, tmpdir) ? hint : "");
+        if (!c)
+            break;
+    }
+    free(m);
 }
 
 /* The file execvp would run for name (searching PATH when it has no '/'),
@@ -258,6 +274,10 @@ int cmd_trace_record(int argc, char **argv)
                           : !strcmp(a, "--sample") ? &sample_arg : !strcmp(a, "--window") ? &window_arg : NULL;
         if (once && cli_set_once("trace record", a, once, argv[i + 1]))
             return EXIT_USAGE;
+        int takes_value = !strcmp(a, "-o") || !strcmp(a, "--refs") || !strcmp(a, "--hold-ms") ||
+                          !strcmp(a, "--sample") || !strcmp(a, "--window");
+        if (takes_value && (!more || !strcmp(argv[i + 1], "--")))
+            return mv_error("trace record: %s needs a value (memvirt trace record --help)", a), EXIT_USAGE;
         if (!strcmp(a, "-o") && more) {
             if (out)
                 return mv_error("trace record: -o given twice ('%s' and '%s'): one trace per recording", out,
@@ -300,8 +320,15 @@ int cmd_trace_record(int argc, char **argv)
         return mv_error("trace record: no program given (memvirt trace record [options] -- CMD ARGS...)"),
                EXIT_USAGE;
     char *const *cmd = argv + i + 1;
+    if (cmd[0][0] == '-')
+        return mv_error("trace record: the program '%s' starts with '-': valgrind, perf or strace would take it "
+                        "as an option of theirs (a file of that name: give its path, ./%s)", cmd[0], cmd[0]),
+               EXIT_USAGE;
     if (!out)
         out = "memvirt.mvt";
+    if (!*out)
+        return mv_error("trace record: -o '': an empty file name (give a file name, or /dev/stdout to send the "
+                        "trace down a pipe)"), EXIT_USAGE;
     int all = !strcmp(refs, "all");
     if (sampling && !all)
         return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
@@ -420,7 +447,9 @@ int cmd_trace_record(int argc, char **argv)
     }
 
     /* Import what they wrote (an interrupt now removes the output's
-     * temporary file and the recorders' logs: run_tool guarded both). */
+     * temporary file and the recorders' logs: run_tool guarded both). The
+     * errors wait for say_errors. */
+    mv_error_defer(1);
     b = build_new(tw);
     struct import_stats st = { 0 };
     uint64_t matched = 0;                  /* images whose VmPTE was read */
@@ -446,8 +475,8 @@ int cmd_trace_record(int argc, char **argv)
                 if (fs[nf]) {
                     nf++;
                 } else {
-                    bad = mv_error("trace record: cannot open valgrind's log '%s': %s%s", names[nf],
-                                   strerror(errno), keep_logs_hint());
+                    bad = mv_error("trace record: cannot open valgrind's log '%s': %s", names[nf],
+                                   strerror(errno));
                     free(names[nf]);
                 }
             }
@@ -497,6 +526,8 @@ int cmd_trace_record(int argc, char **argv)
     if (!irc && !build_execs(b))
         irc = mv_error("trace record: '%s' never ran: no process image was recorded (exit status %d; see the "
                        "messages above)", cmd[0], status);
+    mv_error_defer(0);
+    say_errors(tmpdir);
     if (irc)
         goto fail;
     if (!all)

@@ -12,8 +12,9 @@
 # record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
 # on standard output, the program writes to standard error; on a terminal
 # the program can read it and Ctrl-C interrupts the recording. A program that never ran, an output that
-# cannot be written (found before the program runs) and sampling options
-# without --refs all are errors. Skips (exit 77) only if perf or strace
+# cannot be written (found before the program runs), sampling options
+# without --refs all, an option without its value, -o '' and a program
+# starting with '-' are errors; one naming a removed log says how to keep it. Skips (exit 77) only if perf or strace
 # truly cannot run here.
 #
 # usage: bash trace_record.sh /path/to/memvirt
@@ -270,6 +271,41 @@ for opt in "--sample 4" "--window 1:10"; do
     "$MV" trace record $opt -o "$tmp/x.mvt" -- /bin/true 2>"$tmp/err"
     [ $? -eq 2 ] || fail "record $opt with --refs faults: not exit 2"
     [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--refs all" "$tmp/err" || fail "record $opt: $(cat "$tmp/err")"
+done
+# messages: a log named in an error is gone (say how to keep it); an
+# option without its value; -o '' (not suggesting '-', refused too); a
+# program that would be taken as the recorders' option
+kill_perf='kill -9 $(ps -o ppid= -p $PPID)'     # the program's parent is strace, strace's perf
+"$MV" trace record -o "$tmp/k.mvt" -- /bin/sh -c "$kill_perf" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "perf script on '.*perf.data' failed.*rerun with MEMVIRT_KEEP_LOGS=1 to keep them" "$tmp/err" \
+    || fail "perf killed: exit $rc, expected 1 and an error saying how to keep the logs: $(cat "$tmp/err")"
+MEMVIRT_KEEP_LOGS=1 "$MV" trace record -o "$tmp/k.mvt" -- /bin/sh -c "$kill_perf" 2>"$tmp/err"
+grep -q "MEMVIRT_KEEP_LOGS=1 to keep" "$tmp/err" && fail "perf killed, logs kept: still says how to keep them: $(cat "$tmp/err")"
+grep -q "^memvirt: trace record: logs kept in $TMPDIR/memvirt-record" "$tmp/err" \
+    || fail "perf killed, MEMVIRT_KEEP_LOGS=1: $(cat "$tmp/err")"
+rm -rf "$TMPDIR"/memvirt-record.*      # (this test's own TMPDIR)
+for args in "-o" "-o --" "--refs all --window"; do
+    "$MV" trace record $args 2>"$tmp/err"
+    rc=$?
+    opt=$(echo $args | awk '{print $NF == "--" ? $(NF-1) : $NF}')
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "^memvirt: trace record: $opt needs a value" "$tmp/err" \
+        || fail "record $args: exit $rc: $(cat "$tmp/err")"
+done
+"$MV" trace record -o '' -- /bin/true 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "empty file name" "$tmp/err" && ! grep -q "'-'" "$tmp/err" \
+    || fail "record -o '': exit $rc: $(cat "$tmp/err")"
+"$MV" trace import --from strace /dev/null -o '' 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "empty file name" "$tmp/err" && ! grep -q "'-'" "$tmp/err" \
+    || fail "import -o '': exit $rc: $(cat "$tmp/err")"
+for refs in faults all; do
+    "$MV" trace record --refs $refs -o "$tmp/dash.mvt" -- --tool=memcheck /bin/true >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "the program '--tool=memcheck' starts with '-'" "$tmp/err" \
+        || fail "record --refs $refs -- --tool=memcheck: exit $rc: $(cat "$tmp/err")"
+    [ -e "$tmp/dash.mvt" ] && fail "record --refs $refs -- --tool=memcheck: wrote a trace"
 done
 "$MV" trace record -o "$tmp/x.mvt" 2>"$tmp/err"; [ $? -eq 2 ] || fail "record without a program: not exit 2"
 "$MV" trace record --refs bogus -- true 2>"$tmp/err"; [ $? -eq 2 ] || fail "--refs bogus: not exit 2"
