@@ -20,8 +20,9 @@
  * trace appears under its name only once complete. A trace written to
  * standard output (-o /dev/stdout) has it to itself: the program's output
  * goes to standard error. On a terminal, the program's process group has
- * it while it runs (Ctrl-C there is an interrupt of the recording). Interrupted, it removes
- * what it wrote and stops the programs it started. */
+ * it while it runs (Ctrl-C there is an interrupt of the recording).
+ * Interrupted, it removes what it wrote and stops the programs it started.
+ * The output may not be the program's own file. */
 #include "cli/cli.h"
 #include "lib/outfile.h"
 #include "lib/err.h"
@@ -118,11 +119,6 @@ static void raise_nofile(void)
     nofile_raised = !setrlimit(RLIMIT_NOFILE, &r);
 }
 
-/* Run argv in its own process group; poll w (if any) until it ends, reaping
- * the orphans that come to us as subreaper on the way (reap_children keeps
- * the status of argv's own process if one of those waits returns it). An
- * interrupt (the handler has killed the group) ends the wait too. The exit
- * status, or -1 if it could not run. */
 /* The terminal's foreground group to pgrp (SIGTTOU blocked: we may be in
  * the background of it by then). */
 static void give_terminal(pid_t pgrp)
@@ -134,6 +130,13 @@ static void give_terminal(pid_t pgrp)
     tcsetpgrp(STDIN_FILENO, pgrp);
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
+
+/* Run argv in its own process group; poll w (if any) until it ends, reaping
+ * the orphans that come to us as subreaper on the way (reap_children keeps
+ * the status of argv's own process if one of those waits returns it). An
+ * interrupt (the handler has killed the group) ends the wait too. The exit
+ * status, or -1 if it could not run. With out_on_stdout, the child's
+ * standard output is our standard error. */
 
 static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch,
                     int out_on_stdout)
