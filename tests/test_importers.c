@@ -4,6 +4,8 @@
  *    0x: read as decimal, 1200011 has CLONE_VM's bit), the child starts with
  *    a copy of its parent's descriptors, and the parent keeps its own after
  *    the child has run (a file it mmaps later is still known by its path);
+ *    a thread's clone (flags 3d0f00, hex digits that are not decimal ones)
+ *    is read and makes a thread;
  *  - strace: a child that speaks before its parent's clone returns is the
  *    child of the task whose fork is unfinished (the list of those), and a
  *    task whose clone has returned is no longer on it. */
@@ -105,6 +107,35 @@ static void test_lackey_fork(void **state)
     assert_true(pm->t > cm2->t);
 }
 
+/* what valgrind 3.19 logs for pthread_create's clone */
+static const char thread_log[] =
+    "==100== Command: /usr/bin/python3 -c x\n"
+    "==100== Parent PID: 99\n"
+    "SYSCALL[100,1](56) sys_clone ( 3d0f00, 0x5a5e0b0, 0x5a5e9d0, 0x5a5e9d0, 0x5a5e6c0 ) --> [pre-success] "
+    "Success(0x65) \n"
+    "SYSCALL[100,1](231) exit_group( 0 ) --> [pre-success] Success(0x0) \n";
+
+static void test_lackey_thread(void **state)
+{
+    (void)state;
+    FILE *f[1] = { fmemopen((void *)thread_log, sizeof thread_log - 1, "r") };
+    const char *names[1] = { "lackey.100.1" };
+    struct trace_writer *w = trace_writer_mem(K, V, 1);
+    struct build *b = build_new(w);
+    struct import_opts o = { .sample = 1 };
+    struct import_stats st = { 0 };
+    assert_int_equal(import_lackey(b, f, names, 1, &o, &st), 0);   /* was: malformed line at "d0f00" */
+    assert_int_equal(build_finish(b), 0);
+    build_free(b);
+    fclose(f[0]);
+    struct got g;
+    read_back(w, &g);
+    const struct trace_rec *fk = find(&g, TR_FORK, 100, 0);
+    assert_non_null(fk);
+    assert_int_equal(fk->child, 101);
+    assert_int_equal(fk->flags, TRF_THREAD | TRF_VM);
+}
+
 static const char strace_log[] =
     "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
     "200 1700000000.000002 vfork( <unfinished ...>\n"          /* a task never seen starting */
@@ -143,6 +174,7 @@ int main(void)
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lackey_fork),
+        cmocka_unit_test(test_lackey_thread),
         cmocka_unit_test(test_strace_early_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

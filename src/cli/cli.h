@@ -52,14 +52,18 @@ int cli_set_once(const char *cmd, const char *opt, const char **slot, const char
  * (no message: each command words its own). */
 #define CLI_MAX_JOBS 1024
 int cli_parse_jobs(const char *text, unsigned *jobs);
-/* Until called again: on SIGINT/SIGTERM/SIGHUP unlink tmp_path and kill the
- * process group `group` (0: none), then die of the signal (cmd_trace.c). */
+/* Until called again: on SIGINT/SIGTERM/SIGHUP (each unless memvirt was
+ * started with it ignored) unlink tmp_path and kill the process group
+ * `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>
 void cli_guard_output(const char *tmp_path, pid_t group);
 /* Until called again (NULL: no more): on those signals also remove dir and
  * the files it holds now. */
 void cli_guard_dir(const char *dir);
 int  cli_interrupted(void);       /* the signal caught while a group was guarded, or 0 */
+/* The group was interrupted from the terminal it had (Ctrl-C went to it, not
+ * to us): from now on as if sig had been caught. */
+void cli_interrupt(int sig);
 void cli_die_of_signal(void);
 
 #endif

@@ -84,15 +84,23 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Not where the signal is ignored, as lib/outfile.c does: a signal memvirt
+ * was started with ignored (nohup's SIGHUP, a background job's SIGINT)
+ * stays ignored, for memvirt and for the programs it runs. Otherwise the
+ * handler is the default or lib/outfile's own, which this one supersedes
+ * (it unlinks the same temporaries). */
 static void install(void)
 {
     static int installed;
     if (!installed) {
-        struct sigaction sa = { 0 };
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+            struct sigaction old, sa = { 0 };
+            sa.sa_handler = on_signal;
+            sigemptyset(&sa.sa_mask);
+            if (!sigaction(sigs[i], NULL, &old) && (old.sa_flags & SA_SIGINFO || old.sa_handler != SIG_IGN))
+                sigaction(sigs[i], &sa, NULL);
+        }
         installed = 1;
     }
 }
@@ -143,6 +151,7 @@ void cli_guard_output(const char *tmp_path, pid_t group)
 }
 
 int cli_interrupted(void) { return caught; }
+void cli_interrupt(int sig) { caught = sig; }
 
 void cli_die_of_signal(void)
 {

@@ -100,6 +100,11 @@ int cmd_trace_import(int argc, char **argv)
      * it may not be one of the logs */
     if (!out)
         out = "memvirt.mvt";
+    if (!*out) {
+        mv_error("trace import: -o '': an empty file name (give a file name, or /dev/stdout to send the trace "
+                 "down a pipe)");
+        goto done;
+    }
     if (!strcmp(out, "-")) {
         mv_error("trace import: -o '-': a trace is binary: give it a file name (or /dev/stdout for a pipe)");
         goto done;

@@ -12,11 +12,17 @@
  * recorded time again (trace/import_perf.c).
  * --refs all runs CMD under valgrind's lackey (--trace-mem=yes
  * --trace-syscalls=yes --trace-children=yes), one log per process image,
- * with --sample / --window choosing which references to keep.
+ * with --sample / --window choosing which references to keep; every log is
+ * opened at once (the soft limit on open files is raised to the hard one
+ * for that; the program keeps its own), and one that cannot be is an error.
  *
  * The logs go to a temporary directory that is removed afterwards; the
- * trace appears under its name only once complete. Interrupted, it removes
- * what it wrote and stops the programs it started. */
+ * trace appears under its name only once complete. A trace written to
+ * standard output (-o /dev/stdout) has it to itself: the program's output
+ * goes to standard error. On a terminal, the program's process group has
+ * it while it runs (Ctrl-C there is an interrupt of the recording).
+ * Interrupted, it removes what it wrote and stops the programs it started.
+ * The output may not be the program's own file. */
 #include "cli/cli.h"
 #include "lib/outfile.h"
 #include "lib/err.h"
@@ -31,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -95,25 +103,75 @@ static pid_t find_tracer(pid_t perf)
     return found;
 }
 
+/* The open-file limit memvirt was started with: record raises its own soft
+ * limit to the hard one (--refs all opens every process's log at once), and
+ * the recorders and the program get the original back. */
+static struct rlimit nofile_orig;
+static int nofile_raised;
+
+static void raise_nofile(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
+        return;
+    nofile_orig = r;
+    r.rlim_cur = r.rlim_max;
+    nofile_raised = !setrlimit(RLIMIT_NOFILE, &r);
+}
+
+/* The terminal's foreground group to pgrp (SIGTTOU blocked: we may be in
+ * the background of it by then). */
+static void give_terminal(pid_t pgrp)
+{
+    sigset_t ttou, old;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &old);
+    tcsetpgrp(STDIN_FILENO, pgrp);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Run argv in its own process group; poll w (if any) until it ends, reaping
  * the orphans that come to us as subreaper on the way (reap_children keeps
  * the status of argv's own process if one of those waits returns it). An
  * interrupt (the handler has killed the group) ends the wait too. The exit
- * status, or -1 if it could not run. */
-static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch)
+ * status, or -1 if it could not run. With out_on_stdout, the child's
+ * standard output is our standard error. */
+
+static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, int watch,
+                    int out_on_stdout)
 {
+    /* On the terminal, in the foreground: the program's group gets the
+     * terminal while it runs (one that reads it was stopped by SIGTTIN in
+     * the background, and record waited forever), and we take it back. */
+    int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     pid_t pid = fork();
     if (pid < 0)
         return mv_error("trace record: cannot fork: %s", strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
-        signal(SIGINT, SIG_DFL);
+        if (tty)
+            give_terminal(getpid());        /* before exec: the parent's may come too late */
+        if (nofile_raised)
+            setrlimit(RLIMIT_NOFILE, &nofile_orig);
+        /* our handlers back to the default (exec would do it, but a signal
+         * before it would run them here); an ignored signal stays ignored */
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        for (unsigned k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+            struct sigaction old;
+            if (!sigaction(sigs[k], NULL, &old) && old.sa_handler != SIG_IGN)
+                signal(sigs[k], SIG_DFL);
+        }
         outfile_exec_signals();
+        if (out_on_stdout)
+            dup2(STDERR_FILENO, STDOUT_FILENO);
         execvp(argv[0], argv);
         fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     setpgid(pid, pid);
+    if (tty)
+        give_terminal(pid);
     cli_guard_output(tmp_path, pid);
     pid_t tracer = 0;
     int status = 0;
@@ -127,12 +185,69 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         struct timespec ts = { 0, watch ? 500000 : 5000000 };
         nanosleep(&ts, NULL);
     }
+    if (tty) {
+        give_terminal(getpgrp());
+        /* Ctrl-C or Ctrl-\ went to the group that had the terminal (perf
+         * and valgrind die of it once they have finished): we were
+         * interrupted as much as it was */
+        if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGQUIT))
+            cli_interrupt(WTERMSIG(status));
+    }
     if (logdir)
         cli_guard_dir(logdir);             /* the logs are whole: an interrupt from now on removes them */
     cli_guard_output(tmp_path, 0);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* Print the errors deferred while the logs were imported; one naming a file
+ * of the recorders' temporary directory, which is gone by the time it is
+ * read, says how to keep it. */
+static void say_errors(const char *tmpdir)
+{
+    char *m = mv_error_take();
+    if (!m)
+        return;
+    const char *hint = getenv("MEMVIRT_KEEP_LOGS") ? ""
+                     : " (the recorders' logs are removed: rerun with MEMVIRT_KEEP_LOGS=1 to keep them)";
+    for (char *line = m, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            nl = line + strlen(line);
+        char c = *nl;
+        *nl = 0;
+        fprintf(stderr, "%s%s\n", line, strstr(line, tmpdir) ? hint : "");
+        if (!c)
+            break;
+    }
+    free(m);
+}
+
+/* The file execvp would run for name (searching PATH when it has no '/'),
+ * or NULL if there is none: an input of the command, which -o must not
+ * overwrite. */
+static char *find_program(const char *name)
+{
+    if (!*name)
+        return NULL;
+    if (strchr(name, '/'))
+        return mv_strdup(name);
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";             /* execvp's default (confstr _CS_PATH) */
+    for (const char *p = path;; ) {
+        size_t n = strcspn(p, ":");
+        char *f = mv_malloc(n + strlen(name) + 3);
+        sprintf(f, "%.*s%s%s", (int)n, p, n ? "/" : "./", name);   /* an empty entry: the working directory */
+        struct stat st;
+        if (!stat(f, &st) && S_ISREG(st.st_mode) && !access(f, X_OK))
+            return f;
+        free(f);
+        if (!p[n])
+            return NULL;
+        p += n + 1;
+    }
 }
 
 static char *join(char *const *argv)
@@ -162,6 +277,10 @@ int cmd_trace_record(int argc, char **argv)
                           : !strcmp(a, "--sample") ? &sample_arg : !strcmp(a, "--window") ? &window_arg : NULL;
         if (once && cli_set_once("trace record", a, once, argv[i + 1]))
             return EXIT_USAGE;
+        int takes_value = !strcmp(a, "-o") || !strcmp(a, "--refs") || !strcmp(a, "--hold-ms") ||
+                          !strcmp(a, "--sample") || !strcmp(a, "--window");
+        if (takes_value && (!more || !strcmp(argv[i + 1], "--")))
+            return mv_error("trace record: %s needs a value (memvirt trace record --help)", a), EXIT_USAGE;
         if (!strcmp(a, "-o") && more) {
             if (out)
                 return mv_error("trace record: -o given twice ('%s' and '%s'): one trace per recording", out,
@@ -204,12 +323,21 @@ int cmd_trace_record(int argc, char **argv)
         return mv_error("trace record: no program given (memvirt trace record [options] -- CMD ARGS...)"),
                EXIT_USAGE;
     char *const *cmd = argv + i + 1;
+    if (cmd[0][0] == '-')
+        return mv_error("trace record: the program '%s' starts with '-': valgrind, perf or strace would take it "
+                        "as an option of theirs (a file of that name: give its path, ./%s)", cmd[0], cmd[0]),
+               EXIT_USAGE;
     if (!out)
         out = "memvirt.mvt";
+    if (!*out)
+        return mv_error("trace record: -o '': an empty file name (give a file name, or /dev/stdout to send the "
+                        "trace down a pipe)"), EXIT_USAGE;
     int all = !strcmp(refs, "all");
     if (sampling && !all)
         return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
                         sampling, refs), EXIT_USAGE;
+
+    raise_nofile();
 
     /* The output first: a trace that cannot be written is known before the
      * program runs. The header says what is recorded, and when it started. */
@@ -224,10 +352,30 @@ int cmd_trace_record(int argc, char **argv)
                            all ? "valgrind lackey (--trace-mem=yes --trace-syscalls=yes)"
                                : "perf record (page faults, mmap and task records, memory syscalls) + strace holds",
                            when };
-    struct trace_writer *tw = trace_writer_open(out, keys, vals, 6);
-    free(command);
-    if (!tw)
+    if (!strcmp(out, "-")) {
+        free(command);
+        return mv_error("trace record: -o '-': a trace is binary: give it a file name (or /dev/stdout to send "
+                        "it down a pipe)"), EXIT_USAGE;
+    }
+    struct outset set = { 0 };
+    char *prog = find_program(cmd[0]);
+    int clash = prog && outset_input(&set, "the program", prog);
+    if (clash || outset_add(&set, "-o", out)) {
+        free(command);
+        outset_free(&set);
+        free(prog);
         return EXIT_USAGE;
+    }
+    struct trace_writer *tw = trace_writer_open_set(&set, 0, keys, vals, 6);
+    free(command);
+    if (!tw) {
+        outset_free(&set);
+        free(prog);
+        return EXIT_FAIL;
+    }
+    /* the trace goes to standard output (-o /dev/stdout into a pipe): the
+     * program's and the recorders' own output goes to standard error */
+    int out_on_stdout = outset_uses_stdout(&set);
     cli_guard_output(trace_writer_tmp_path(tw), 0);   /* an interrupt from here on removes it */
 
     char dir[] = "/tmp/memvirt-record.XXXXXX";
@@ -240,6 +388,8 @@ int cmd_trace_record(int argc, char **argv)
     if (!tmpdir) {
         cli_guard_output(NULL, 0);
         trace_writer_abort(tw);
+        outset_free(&set);
+        free(prog);
         return mv_error("trace record: cannot create a temporary directory: %s", strerror(errno)), EXIT_FAIL;
     }
     if (!getenv("MEMVIRT_KEEP_LOGS"))
@@ -281,7 +431,7 @@ int cmd_trace_record(int argc, char **argv)
         av[n++] = cmd[k];
     struct ptwatch *w = NULL;
     int status = run_tool((char *const *)av, trace_writer_tmp_path(tw),
-                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, !all);
+                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, !all, out_on_stdout);
     if (!all)
         free((char *)av[n - ncmd - 2]);
     free(av);
@@ -300,7 +450,9 @@ int cmd_trace_record(int argc, char **argv)
     }
 
     /* Import what they wrote (an interrupt now removes the output's
-     * temporary file and the recorders' logs: run_tool guarded both). */
+     * temporary file and the recorders' logs: run_tool guarded both). The
+     * errors wait for say_errors. */
+    mv_error_defer(1);
     b = build_new(tw);
     struct import_stats st = { 0 };
     uint64_t matched = 0;                  /* images whose VmPTE was read */
@@ -310,18 +462,26 @@ int cmd_trace_record(int argc, char **argv)
         char **names = NULL;
         FILE **fs = NULL;
         unsigned nf = 0;
+        int bad = 0;
         struct dirent *e;
-        while (d && (e = readdir(d)))
+        if (!d)
+            bad = mv_error("trace record: cannot read the logs' directory '%s': %s", tmpdir, strerror(errno));
+        /* every log, or none: a process whose log cannot be opened would be
+         * missing from the trace (too many open files, say) */
+        while (d && !bad && (e = readdir(d)))
             if (!strncmp(e->d_name, "lackey.", 7)) {
                 names = mv_realloc(names, (nf + 1) * sizeof *names);
                 fs = mv_realloc(fs, (nf + 1) * sizeof *fs);
                 names[nf] = mv_malloc(strlen(tmpdir) + strlen(e->d_name) + 2);
                 sprintf(names[nf], "%s/%s", tmpdir, e->d_name);
                 fs[nf] = fopen(names[nf], "r");
-                if (fs[nf])
+                if (fs[nf]) {
                     nf++;
-                else
+                } else {
+                    bad = mv_error("trace record: cannot open valgrind's log '%s': %s", names[nf],
+                                   strerror(errno));
                     free(names[nf]);
+                }
             }
         if (d)
             closedir(d);
@@ -336,7 +496,7 @@ int cmd_trace_record(int argc, char **argv)
                 fs[y] = fs[y - 1];
                 fs[y - 1] = tf;
             }
-        irc = nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
+        irc = bad ? -1 : nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
                  : mv_error("trace record: valgrind wrote no log (exit status %d; see its messages above)", status);
         for (unsigned k = 0; k < nf; k++) {
             fclose(fs[k]);
@@ -369,6 +529,8 @@ int cmd_trace_record(int argc, char **argv)
     if (!irc && !build_execs(b))
         irc = mv_error("trace record: '%s' never ran: no process image was recorded (exit status %d; see the "
                        "messages above)", cmd[0], status);
+    mv_error_defer(0);
+    say_errors(tmpdir);
     if (irc)
         goto fail;
     if (!all)
@@ -400,5 +562,7 @@ out:
     else
         rm_dir(tmpdir);
     cli_guard_dir(NULL);
+    outset_free(&set);
+    free(prog);
     return rc;
 }

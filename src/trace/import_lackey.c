@@ -82,8 +82,10 @@ static int scan(struct lfile *lf, struct import_stats *st)
     return 0;
 }
 
-/* "( a, b, c )" -> numbers; a "0x..(path)" argument gives its path too. */
-static int args(const char *s, uint64_t *v, unsigned max, const char **path, size_t *plen)
+/* "( a, b, c )" -> numbers; a "0x..(path)" argument gives its path too.
+ * With hex_first, the first argument is hex even without 0x (valgrind
+ * prints clone's flags as %lx: a thread's are 3d0f00). */
+static int args(const char *s, uint64_t *v, unsigned max, const char **path, size_t *plen, int hex_first)
 {
     const char *p = strstr(s, " ( ");
     if (!p)
@@ -92,7 +94,7 @@ static int args(const char *s, uint64_t *v, unsigned max, const char **path, siz
     unsigned n = 0;
     while (*p && *p != ')' && n < max) {
         struct import_line l = { "", 0, p, p };
-        if ((p[0] == '0' && p[1] == 'x' ? import_hex(&l, &v[n]) : import_dec(&l, &v[n])))
+        if (((p[0] == '0' && p[1] == 'x') || (hex_first && !n) ? import_hex(&l, &v[n]) : import_dec(&l, &v[n])))
             return -1;
         p = l.p;
         if (*p == '(') {
@@ -142,7 +144,7 @@ static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, uns
     uint64_t a[8] = { 0 }, r = 0;
     const char *path = NULL;
     size_t plen = 0;
-    int na = args(text, a, 8, &path, &plen);
+    int na = args(text, a, 8, &path, &plen, nr == 56);
     int res = result(text, &r);
     uint64_t t = ++c->t;
     if (nr == 57 || nr == 58) {                       /* valgrind turns vfork into fork */
@@ -181,12 +183,9 @@ static int syscall_line(struct lctx *c, struct import_line *l, uint32_t pid, uns
         return na >= 3 ? build_mremap(c->b, t, pid, a[0], a[1], r, a[2])
                        : import_malformed(l, "sys_mremap ( addr, old_len, new_len, ... )");
     case 56: {
-        /* "sys_clone ( 1200011, ..." is hex: the flags as %lx */
-        uint64_t fl;
-        struct import_line fls = { l->name, l->lineno, l->text, strstr(text, " ( ") };
-        if (fls.p)
-            fls.p += 3;
-        if (na < 1 || r > UINT32_MAX || !fls.p || import_hex(&fls, &fl))
+        /* "sys_clone ( 1200011, ..." is hex: the flags as %lx (args read them so) */
+        uint64_t fl = a[0];
+        if (na < 1 || r > UINT32_MAX)
             return import_malformed(l, "sys_clone ( FLAGS, ... ) --> Success(tid), FLAGS in hex");
         if (fl & 0x10000) {                            /* CLONE_THREAD */
             if (*nthreads < 64)

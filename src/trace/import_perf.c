@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -496,6 +497,15 @@ FILE *import_open_perf(const char *path, pid_t *child)
     if (n < 8 || memcmp(magic, "PERFILE2", 8)) {
         rewind(f);
         return f;
+    }
+    /* perf script opens the file again by its name: a FIFO or a pipe has
+     * given us its first bytes already (perf then waited forever) */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        mv_error("'%s': a perf.data must be a regular file (perf script reads it by name; not a FIFO, pipe or "
+                 "device)", path);
+        return NULL;
     }
     fclose(f);
     /* close-on-exec: a later file's perf script must not hold this pipe

@@ -5,7 +5,8 @@
 # corrupt 5th file gave a trace and exit 0); the first failure is the one
 # error line, naming its file, and nothing is written; a later file that
 # cannot be opened is one line too (a perf script left unread added "exit
-# status -1"), and does not hang on perf scripts with more to write.
+# status -1"), and does not hang on perf scripts with more to write. A
+# perf.data on a FIFO is refused (perf script, reopening it, hung).
 # Skips (exit 77) only if perf truly cannot record here.
 #
 # usage: bash trace_import_perf.sh /path/to/memvirt
@@ -52,6 +53,24 @@ bad "a corrupt 1st file"           "$msg" bad.data p1.data p2.data
 bad "a corrupt 1st of large files" "$msg" bad.data big.data big.data
 bad "a missing 2nd file"           "cannot open 'missing.data'" p1.data missing.data
 bad "a missing 3rd file after large ones" "cannot open 'missing.data'" big.data big.data missing.data
+
+# a perf.data on a FIFO: perf script would open it again by name (it waited
+# forever, and was left behind): refused, one line
+mkfifo fifo.data
+cat p1.data > fifo.data 2>/dev/null &
+writer=$!
+timeout 20 "$MV" trace import --from perf "$tmp/fifo.data" -o out.mvt >out 2>err
+rc=$?
+[ "$rc" -eq 2 ] || fail "a perf.data on a FIFO: exit $rc, expected 2: $(cat err)"
+[ "$(wc -l < err)" -eq 1 ] && grep -q "'$tmp/fifo.data': a perf.data must be a regular file" err \
+    || fail "a perf.data on a FIFO: $(cat err)"
+[ ! -e out.mvt ] || fail "a perf.data on a FIFO: wrote out.mvt"
+sleep 0.2
+# (the path is this test's own: no other process matches it)
+pgrep -f "perf script -i $tmp/fifo.data" >/dev/null \
+    && { fail "a perf.data on a FIFO: perf script left behind"; pkill -f "perf script -i $tmp/fifo.data"; }
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+rm -f fifo.data
 
 # five and more good files import whole
 "$MV" trace import --from perf p1.data p2.data p3.data p4.data p5.data big.data -o six.mvt 2>err \

@@ -5,11 +5,16 @@
 # info` finds memvirt's page-table pages within one page of the real
 # kernel's VmPTE for every process image. --refs all (valgrind lackey) on a
 # small program and on a shell pipeline (a process tree: forks, not
-# threads, each child with its exec). Interrupted while the program runs
+# threads, each child with its exec), and on 15 processes with few
+# open files allowed (every process is in the trace, or it is an error). Interrupted while the program runs
 # or while its logs are imported, record removes what it wrote (output and
-# logs) and stops the program. A program that never ran, an output that
-# cannot be written (found before the program runs) and sampling options
-# without --refs all are errors. Skips (exit 77) only if perf or strace
+# logs) and stops the program; -o may not be the program; the program gets the signal dispositions
+# record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
+# on standard output, the program writes to standard error; on a terminal
+# the program can read it and Ctrl-C interrupts the recording. A program that never ran, an output that
+# cannot be written (found before the program runs), sampling options
+# without --refs all, an option without its value, -o '' and a program
+# starting with '-' are errors; one naming a removed log says how to keep it. Skips (exit 77) only if perf or strace
 # truly cannot run here.
 #
 # usage: bash trace_record.sh /path/to/memvirt
@@ -133,12 +138,32 @@ if command -v valgrind >/dev/null; then
     done
     "$MV" compare --trace "$tmp/pipe.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
         || fail "--refs all pipeline replay: $(head -c 300 "$tmp/err")"
+    # one log per process, all open at once: record raises its soft limit
+    # on open files to the hard one (the program keeps its own: 16), and a
+    # log it still cannot open is an error naming it, not a process left
+    # out of the trace (with a limit of 16, 12 of 15 images were missing)
+    trues() { echo "for i in $(echo $(seq "$1")); do /bin/true; done"; }
+    (ulimit -Sn 16; "$MV" trace record --refs all --sample 1000 -o "$tmp/nf.mvt" -- /bin/sh -c "$(trues 14); ulimit -n" \
+        >"$tmp/out" 2>"$tmp/err") || fail "record --refs all with ulimit -Sn 16: $(cat "$tmp/err")"
+    [ "$(cat "$tmp/out")" = 16 ] || fail "ulimit -Sn 16: the program's limit is not its own: $(cat "$tmp/out")"
+    "$MV" trace info "$tmp/nf.mvt" 2>&1 | grep -q "spawn 1 fork 14 exec 15 exit 15 " \
+        || fail "ulimit -Sn 16: expected 15 processes, each with its exec: $("$MV" trace info "$tmp/nf.mvt" 2>&1 | grep 'by kind')"
+    (ulimit -n 20; "$MV" trace record --refs all --sample 1000 -o "$tmp/nf2.mvt" -- /bin/sh -c "$(trues 14)" \
+        >/dev/null 2>"$tmp/err")
+    rc=$?
+    [ $rc -eq 1 ] || fail "record --refs all with ulimit -n 20 (too few for the logs): exit $rc, expected 1"
+    grep -q "^memvirt: trace record: cannot open valgrind's log '.*/lackey\.[0-9.]*': Too many open files (.*MEMVIRT_KEEP_LOGS=1" \
+        "$tmp/err" || fail "ulimit -n 20: expected an error naming the log: $(tail -3 "$tmp/err")"
+    [ -e "$tmp/nf2.mvt" ] && fail "ulimit -n 20: a trace was written"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "ulimit -n 20: logs left: $(ls "$TMPDIR")"
 else
     fail "valgrind is missing (scripts/setup installs it)"
 fi
 
-# 4. interrupted: nothing half-written, the program stopped
-"$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25 2>"$tmp/err" &
+# 4. interrupted: nothing half-written, the program stopped (a background
+# job of a shell without job control starts with SIGINT ignored, which
+# record respects: trap - INT gives it the default a terminal's job has)
+(trap - INT; exec "$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25) 2>"$tmp/err" &
 rec=$!
 sleep 2
 kill -INT "$rec"
@@ -153,7 +178,7 @@ pgrep -f "sleep 7.25" >/dev/null && fail "the recorded program still runs after 
 
 # 4b. interrupted while importing (perf script runs as record's child):
 # the output's temporary file and the recorders' logs go too
-"$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)" 2>"$tmp/err" &
+(trap - INT; exec "$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)") 2>"$tmp/err" &
 rec=$!
 seen=0
 for _ in $(seq 1 1500); do
@@ -175,6 +200,51 @@ else
     fail "never saw record importing (perf script) to interrupt it (exit $rc): $(cat "$tmp/err")"
 fi
 
+# 4c. the program starts with the signal dispositions record was given:
+# SIGXFSZ not ignored (memvirt ignores it for itself), SIGHUP ignored where
+# record's was (nohup): a hangup then leaves the recording be (it killed it)
+(trap '' HUP; exec "$MV" trace record -o "$tmp/sig.mvt" -- /bin/sh -c 'grep ^SigIgn: /proc/self/status; sleep 2') \
+    >"$tmp/out" 2>"$tmp/err" &
+rec=$!
+sleep 1
+kill -HUP "$rec"
+wait "$rec"
+rc=$?
+[ $rc -eq 0 ] || fail "record with SIGHUP ignored, sent a SIGHUP: exit $rc, expected 0: $(tail -3 "$tmp/err")"
+mask=$(awk '/^SigIgn:/{print $2}' "$tmp/out")
+if [ -z "$mask" ]; then
+    fail "no SigIgn line from the recorded program: $(cat "$tmp/out")"
+else
+    (( 0x$mask & 0x1000000 )) && fail "the recorded program inherits an ignored SIGXFSZ (SigIgn $mask)"
+    (( 0x$mask & 0x1 )) || fail "the recorded program does not inherit record's ignored SIGHUP (SigIgn $mask)"
+fi
+
+# 4d. the trace down a pipe (-o /dev/stdout): the program's output goes to
+# standard error, not into the trace (it began with "hello", exit 0)
+"$MV" trace record -o /dev/stdout -- /bin/echo hello 2>"$tmp/err" | cat >"$tmp/pipe-out.mvt"
+"$MV" trace info "$tmp/pipe-out.mvt" >/dev/null 2>"$tmp/err2" \
+    || fail "-o /dev/stdout into a pipe: not a trace: $(head -c 100 "$tmp/pipe-out.mvt" | tr -cd '[:print:]') $(cat "$tmp/err2")"
+grep -qx hello "$tmp/err" || fail "-o /dev/stdout: the program's output is not on standard error: $(cat "$tmp/err")"
+
+# 4e. on a terminal (script gives one): the program's group has it while it
+# runs (cat reading the terminal was stopped by SIGTTIN: record waited
+# forever), and Ctrl-C there interrupts the recording as it would record
+if command -v script >/dev/null; then
+    printf 'hello\n\004' | timeout 60 script -qec "'$MV' trace record -o '$tmp/tty.mvt' -- cat" /dev/null \
+        >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] || fail "record of cat on a terminal: exit $rc (124: it hung): $(tr -d '\r' <"$tmp/out")"
+    [ -s "$tmp/tty.mvt" ] || fail "record of cat on a terminal: no trace"
+    (sleep 2.5; printf '\003'; sleep 2) | timeout 60 script -qec "'$MV' trace record -o '$tmp/tty2.mvt' -- sleep 6.25" \
+        /dev/null >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 130 ] || fail "record on a terminal, Ctrl-C: exit $rc, expected 130: $(tr -d '\r' <"$tmp/out")"
+    [ -e "$tmp/tty2.mvt" ] && fail "record on a terminal, Ctrl-C: a trace was written"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "record on a terminal, Ctrl-C: logs left: $(ls "$TMPDIR")"
+else
+    echo "trace_record.sh: script (util-linux) is missing: the terminal checks are skipped"
+fi
+
 # 5. bad input
 "$MV" trace record -o "$tmp/ne.mvt" -- /nonexistent/prog 2>"$tmp/err"
 rc=$?
@@ -186,10 +256,56 @@ grep -q "never ran" "$tmp/err" || fail "record of a missing program: $(cat "$tmp
 [ $? -eq 2 ] || fail "record to an unwritable output: not exit 2"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nodir/x.mvt" "$tmp/err" || fail "unwritable output: $(cat "$tmp/err")"
 [ -e "$tmp/ran" ] && fail "record ran the program although its output cannot be written"
+# the output may not be the program recorded (it replaced the binary),
+# named by its path or found on PATH; refused before anything runs
+cp /bin/true "$tmp/prog"
+for how in "$tmp/prog" prog; do
+    PATH="$tmp:$PATH" "$MV" trace record -o "$tmp/prog" -- "$how" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "record -o PROG -- $how: exit $rc, expected 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "is the program '.*prog'" "$tmp/err" \
+        || fail "record -o PROG -- $how: $(cat "$tmp/err")"
+    cmp -s /bin/true "$tmp/prog" || { fail "record -o PROG -- $how overwrote the program"; cp /bin/true "$tmp/prog"; }
+done
 for opt in "--sample 4" "--window 1:10"; do
     "$MV" trace record $opt -o "$tmp/x.mvt" -- /bin/true 2>"$tmp/err"
     [ $? -eq 2 ] || fail "record $opt with --refs faults: not exit 2"
     [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--refs all" "$tmp/err" || fail "record $opt: $(cat "$tmp/err")"
+done
+# messages: a log named in an error is gone (say how to keep it); an
+# option without its value; -o '' (not suggesting '-', refused too); a
+# program that would be taken as the recorders' option
+kill_perf='kill -9 $(ps -o ppid= -p $PPID)'     # the program's parent is strace, strace's perf
+"$MV" trace record -o "$tmp/k.mvt" -- /bin/sh -c "$kill_perf" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "perf script on '.*perf.data' failed.*rerun with MEMVIRT_KEEP_LOGS=1 to keep them" "$tmp/err" \
+    || fail "perf killed: exit $rc, expected 1 and an error saying how to keep the logs: $(cat "$tmp/err")"
+MEMVIRT_KEEP_LOGS=1 "$MV" trace record -o "$tmp/k.mvt" -- /bin/sh -c "$kill_perf" 2>"$tmp/err"
+grep -q "MEMVIRT_KEEP_LOGS=1 to keep" "$tmp/err" && fail "perf killed, logs kept: still says how to keep them: $(cat "$tmp/err")"
+grep -q "^memvirt: trace record: logs kept in $TMPDIR/memvirt-record" "$tmp/err" \
+    || fail "perf killed, MEMVIRT_KEEP_LOGS=1: $(cat "$tmp/err")"
+rm -rf "$TMPDIR"/memvirt-record.*      # (this test's own TMPDIR)
+for args in "-o" "-o --" "--refs all --window"; do
+    "$MV" trace record $args 2>"$tmp/err"
+    rc=$?
+    opt=$(echo $args | awk '{print $NF == "--" ? $(NF-1) : $NF}')
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "^memvirt: trace record: $opt needs a value" "$tmp/err" \
+        || fail "record $args: exit $rc: $(cat "$tmp/err")"
+done
+"$MV" trace record -o '' -- /bin/true 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "empty file name" "$tmp/err" && ! grep -q "'-'" "$tmp/err" \
+    || fail "record -o '': exit $rc: $(cat "$tmp/err")"
+"$MV" trace import --from strace /dev/null -o '' 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "empty file name" "$tmp/err" && ! grep -q "'-'" "$tmp/err" \
+    || fail "import -o '': exit $rc: $(cat "$tmp/err")"
+for refs in faults all; do
+    "$MV" trace record --refs $refs -o "$tmp/dash.mvt" -- --tool=memcheck /bin/true >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "the program '--tool=memcheck' starts with '-'" "$tmp/err" \
+        || fail "record --refs $refs -- --tool=memcheck: exit $rc: $(cat "$tmp/err")"
+    [ -e "$tmp/dash.mvt" ] && fail "record --refs $refs -- --tool=memcheck: wrote a trace"
 done
 "$MV" trace record -o "$tmp/x.mvt" 2>"$tmp/err"; [ $? -eq 2 ] || fail "record without a program: not exit 2"
 "$MV" trace record --refs bogus -- true 2>"$tmp/err"; [ $? -eq 2 ] || fail "--refs bogus: not exit 2"
