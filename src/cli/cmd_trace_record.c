@@ -176,7 +176,31 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
     cli_guard_output(tmp_path, pid);
     pid_t tracer = 0;
     int status = 0;
-    while (!reap_children(pid, &status) && !cli_interrupted()) {
+    for (;;) {
+        if (tty) {
+            /* Ctrl-Z stopped the program's group, which has the terminal:
+             * stop with it as a shell's job does (we are the job the shell
+             * knows), and when the shell continues us, hand the terminal
+             * back and continue the group. (Where our group is orphaned,
+             * as under `script -c`, the kernel drops our stop and the
+             * group goes on at once.) Without this the terminal stayed
+             * with a stopped group and record waited forever. */
+            int st;
+            pid_t q = waitpid(pid, &st, WNOHANG | WUNTRACED);
+            if (q == pid && WIFSTOPPED(st)) {
+                give_terminal(getpgrp());
+                raise(SIGTSTP);
+                give_terminal(pid);
+                kill(-pid, SIGCONT);
+                continue;
+            }
+            if (q == pid) {
+                status = st;
+                break;
+            }
+        }
+        if (reap_children(pid, &status) || cli_interrupted())
+            break;
         if (watch_ns) {
             if (!tracer && (tracer = find_tracer(pid)))
                 *w = ptwatch_new(tracer);
@@ -446,6 +470,7 @@ int cmd_trace_record(int argc, char **argv)
         ptwatch_free(w);
         cli_guard_output(NULL, 0);
         trace_writer_abort(tw);
+        outset_free(&set);                 /* the output's temporary: the set owns it */
         rm_dir(tmpdir);
         cli_die_of_signal();
     }

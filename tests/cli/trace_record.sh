@@ -163,7 +163,9 @@ fi
 # 4. interrupted: nothing half-written, the program stopped (a background
 # job of a shell without job control starts with SIGINT ignored, which
 # record respects: trap - INT gives it the default a terminal's job has)
-(trap - INT; exec "$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep 7.25) 2>"$tmp/err" &
+# (a sleep of a length no other process here has: this test's own)
+nap=7.$$
+(trap - INT; exec "$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep "$nap") 2>"$tmp/err" &
 rec=$!
 sleep 2
 kill -INT "$rec"
@@ -171,10 +173,10 @@ wait "$rec"
 rc=$?
 [ "$rc" -ne 0 ] || fail "an interrupted record exited 0"
 [ -e "$tmp/int.mvt" ] && fail "an interrupted record left its output"
-ls "$tmp" | grep -q '^int.mvt.' && fail "an interrupted record left a temporary file"
+ls -A "$tmp" | grep -q '^\.int\.mvt\.' && fail "an interrupted record left a temporary file"
 [ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record left its logs: $(ls "$TMPDIR")"
 sleep 0.5
-pgrep -f "sleep 7.25" >/dev/null && fail "the recorded program still runs after the interrupt"
+pgrep -f "sleep $nap\$" >/dev/null && fail "the recorded program still runs after the interrupt"
 
 # 4b. interrupted while importing (perf script runs as record's child):
 # the output's temporary file and the recorders' logs go too
@@ -194,7 +196,7 @@ rc=$?
 if [ $seen = 1 ]; then
     [ "$rc" -ne 0 ] || fail "a record interrupted while importing exited 0"
     [ -e "$tmp/int2.mvt" ] && fail "a record interrupted while importing left its output"
-    ls "$tmp" | grep -q '^int2.mvt.' && fail "a record interrupted while importing left a temporary file"
+    ls -A "$tmp" | grep -q '^\.int2\.mvt\.' && fail "a record interrupted while importing left a temporary file"
     [ -z "$(ls -A "$TMPDIR")" ] || fail "a record interrupted while importing left its logs: $(ls "$TMPDIR")"
 else
     fail "never saw record importing (perf script) to interrupt it (exit $rc): $(cat "$tmp/err")"
@@ -240,6 +242,16 @@ if command -v script >/dev/null; then
     rc=$?
     [ $rc -eq 130 ] || fail "record on a terminal, Ctrl-C: exit $rc, expected 130: $(tr -d '\r' <"$tmp/out")"
     [ -e "$tmp/tty2.mvt" ] && fail "record on a terminal, Ctrl-C: a trace was written"
+    ls -A "$tmp" | grep -q '^\.tty2\.mvt\.' && fail "record on a terminal, Ctrl-C: a temporary file was left"
+    # Ctrl-Z stops the program's group, which has the terminal: record
+    # stops with it (here, where script's session orphans our group, the
+    # kernel drops that stop) and continues it; it hung with the terminal
+    # held by a stopped group
+    (sleep 2.5; printf '\032'; sleep 4) | timeout 40 script -qec "'$MV' trace record -o '$tmp/tty3.mvt' -- sleep 5" \
+        /dev/null >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && [ -s "$tmp/tty3.mvt" ] ||
+        fail "record on a terminal, Ctrl-Z: exit $rc (124: it hung): $(tr -d '\r' <"$tmp/out")"
     [ -z "$(ls -A "$TMPDIR")" ] || fail "record on a terminal, Ctrl-C: logs left: $(ls "$TMPDIR")"
 else
     echo "trace_record.sh: script (util-linux) is missing: the terminal checks are skipped"
