@@ -56,12 +56,16 @@ static void usage(FILE *f)
  * unless the command already failed. */
 static int stdout_checked(int rc)
 {
+    if (rc) {               /* the command failed and said why (a --json - that failed too) */
+        fflush(stdout);
+        return rc;
+    }
     errno = 0;
     if (!fflush(stdout) && !ferror(stdout))
         return rc;
     int e = errno;
     mv_error("standard output: cannot write: %s", e ? strerror(e) : "write error");
-    return rc ? rc : EXIT_FAIL;
+    return EXIT_FAIL;
 }
 
 static int run(int argc, char **argv)

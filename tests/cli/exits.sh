@@ -37,6 +37,12 @@ if [ -c /dev/full ]; then
     stdout_fails "--help >/dev/full" "No space left on device" "$MV" compare --help >/dev/full
 fi
 stdout_fails "list >&-" "Bad file descriptor" "$MV" list >&-
+# a command that failed on standard output already said so: one line
+if [ -c /dev/full ]; then
+    "$MV" run --quiet --workload lmbench --param lmbench.iterations=2 --csv /dev/stdout >/dev/full 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--csv /dev/stdout >/dev/full: exit $rc: $(cat "$tmp/err")"
+fi
 "$MV" run --quiet --workload lmbench --param lmbench.iterations=2 >/dev/null 2>"$tmp/err" && [ ! -s "$tmp/err" ] ||
     fail "run >/dev/null: failed or said something: $(cat "$tmp/err")"
 
