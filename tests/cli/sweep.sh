@@ -348,8 +348,10 @@ printf 'mode = native\nworkload = lmbench\n[a]\nlmbench.iterations = 2\n[b]\nlmb
 # orphan)
 "$MV" sweep long.sweep --set seed=1..4 --out orphan.runs -j 2 2>/dev/null &
 sw=$!
-for _ in $(seq 50); do pgrep -f "sweep one .*orphan.runs" >/dev/null && break; sleep 0.1; done
-pgrep -f "sweep one .*orphan.runs" >/dev/null || die "the sweep started no run (test broken?)"
+# (patterns hold this test's own directory: another sweep.sh may run beside)
+orphans="$tmp/orphan.runs"
+for _ in $(seq 50); do pgrep -f "sweep one $orphans" >/dev/null && break; sleep 0.1; done
+pgrep -f "sweep one $orphans" >/dev/null || die "the sweep started no run (test broken?)"
 # a second sweep into the same directory meanwhile is refused (it rewrote
 # the manifest and the pending list under the first)
 "$MV" sweep long.sweep --set seed=1..4 --out orphan.runs -j 1 2>err; rc=$?
@@ -357,9 +359,9 @@ pgrep -f "sweep one .*orphan.runs" >/dev/null || die "the sweep started no run (
     || die "a second sweep into a busy directory: exit $rc: $(cat err)"
 kill -TERM "$sw"
 wait "$sw" 2>/dev/null
-for _ in $(seq 50); do pgrep -f "orphan.runs" >/dev/null || break; sleep 0.2; done
-if pgrep -f "orphan.runs" >/dev/null; then
-    pkill -KILL -f "orphan.runs"
+for _ in $(seq 100); do pgrep -f "$orphans" >/dev/null || break; sleep 0.2; done
+if pgrep -f "$orphans" >/dev/null; then
+    pkill -KILL -f "$orphans"
     die "a TERM to the sweep left parallel or its runs going (orphaned)"
 fi
 
