@@ -105,7 +105,8 @@ static pid_t find_tracer(pid_t perf)
 
 /* The open-file limit memvirt was started with: record raises its own soft
  * limit to the hard one (--refs all opens every process's log at once), and
- * the recorders and the program get the original back. */
+ * the recorders and the program get the original back (perf script, which
+ * reads one file, runs with the raised one: harmless). */
 static struct rlimit nofile_orig;
 static int nofile_raised;
 
