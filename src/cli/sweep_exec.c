@@ -99,15 +99,29 @@ static int spawn(char *const *argv)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Close f, written to path since errno was cleared: 0, or -1 after an
+ * error naming the reason a write or the close failed. */
+static int close_checked(FILE *f, const char *path)
+{
+    int bad = ferror(f), e = errno;
+    if (fclose(f)) {
+        bad = 1;
+        if (!e)
+            e = errno;
+    }
+    if (bad)
+        return mv_error("sweep: cannot write '%s': %s", path, strerror(e ? e : EIO));
+    return 0;
+}
+
 static int write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return mv_error("sweep: cannot write '%s': %s", path, strerror(errno));
+    errno = 0;
     fputs(text, f);
-    if (fclose(f))
-        return mv_error("sweep: cannot write '%s'", path);
-    return 0;
+    return close_checked(f, path);
 }
 
 int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsigned n)
@@ -124,12 +138,11 @@ int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsign
         mv_error("sweep: cannot write '%s': %s", list, strerror(errno));
         return EXIT_USAGE;
     }
+    errno = 0;
     for (unsigned i = 0; i < n; i++)
         fprintf(f, "%u\n", pending[i]);
-    if (fclose(f)) {
-        mv_error("sweep: cannot write '%s'", list);
+    if (close_checked(f, list))
         return EXIT_USAGE;
-    }
     char *argv[20];
     int a = 0;
     argv[a++] = "parallel";

@@ -33,6 +33,7 @@ int sweep_manifest_write(const struct sweep_plan *p, const char *path)
         free(tmp);
         return mv_error("cannot write '%s': %s", path, strerror(e));
     }
+    errno = 0;   /* what a failed write leaves is its reason */
     fprintf(f, "%s of ", MANIFEST_MAGIC);
     text_put_line_safe(f, p->spec);   /* a comment: the spec's name need not be kept exactly */
     fprintf(f, ": %u runs; index, id, swept values, arguments of 'memvirt run'\nindex\tid", p->nruns);
