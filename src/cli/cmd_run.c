@@ -201,8 +201,9 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         return EXIT_USAGE;
     }
     struct run_result *res = mv_calloc(nsel, sizeof *res);
-    int rc = engine_run_all(cfg, sel, nsel, res, jobs) ? EXIT_FAIL : EXIT_OK;
-    if (rc == EXIT_OK) {
+    int ran = !engine_run_all(cfg, sel, nsel, res, jobs);   /* failed: no result is kept */
+    int rc = ran ? EXIT_OK : EXIT_FAIL;
+    if (ran) {
         /* A control the run ended before never acted: say so, once each. */
         for (unsigned c = 0; c < cfg->nat; c++)
             for (unsigned i = 0; i < nsel; i++)
@@ -215,7 +216,7 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         if (report_files_commit(&rf, cfg, res, nsel))
             rc = EXIT_FAIL;
     }
-    for (unsigned i = 0; rc == EXIT_OK && i < nsel; i++)
+    for (unsigned i = 0; ran && i < nsel; i++)   /* also when an output failed */
         run_result_free(&res[i]);
     free(res);
     report_files_close(&rf);
