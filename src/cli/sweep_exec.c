@@ -476,6 +476,13 @@ int sweep_one(const char *dir, const char *index)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(EXIT_FAIL);
+        /* what the run says names the manifest line it comes from (a value
+         * edited into it that the run refuses); run ix is on line ix + 3:
+         * the reader takes only consecutive indices after the two header
+         * lines */
+        char where[PATH_MAX + 64];
+        snprintf(where, sizeof where, "%s:%lu: run %lu: ", manifest, ix + 3, ix);
+        mv_error_context(where);
         if (!freopen(tmp, "w", stdout)) {
             mv_error("sweep one: cannot write '%s': %s", tmp, strerror(errno));
             _exit(EXIT_FAIL);

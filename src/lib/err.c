@@ -9,6 +9,7 @@ static int error_quiet;
 static _Thread_local int deferring;           /* keep this thread's messages for later */
 static _Thread_local char *deferred;
 static _Thread_local size_t ndeferred;
+static char context[512];                      /* mv_error_context: the whole process's */
 
 void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -27,13 +28,15 @@ void mv_assert_fail(const char *file, int line, const char *cond, const char *fm
 static void say(const char *kind, const char *msg)
 {
     if (deferring) {
-        size_t n = strlen(kind) + strlen(msg) + 11;
+        size_t n = strlen(context) + strlen(kind) + strlen(msg) + 11;
         deferred = mv_realloc(deferred, ndeferred + n + 1);
-        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s%s\n", kind, msg);
+        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s%s%s\n", context, kind, msg);
     } else {
-        fprintf(stderr, "memvirt: %s%s\n", kind, msg);
+        fprintf(stderr, "memvirt: %s%s%s\n", context, kind, msg);
     }
 }
+
+void mv_error_context(const char *ctx) { snprintf(context, sizeof context, "%s", ctx ? ctx : ""); }
 
 int mv_error(const char *fmt, ...)
 {

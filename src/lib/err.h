@@ -42,6 +42,11 @@ int mv_error_quiet(int quiet);
  * (NULL if none; the caller frees) so that runs of several modes can print
  * an error they share once. */
 void  mv_error_defer(int on);
+/* Text put before every message this process prints from now on (errors
+ * and warnings, every thread), after "memvirt: ": where the work comes from
+ * when it is not the command line (a sweep's run names its manifest line).
+ * NULL or "" for none. */
+void  mv_error_context(const char *ctx);
 char *mv_error_take(void);
 
 void *mv_calloc(size_t n, size_t size);

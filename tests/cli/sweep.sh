@@ -428,6 +428,11 @@ bad_line '|$| --param|'                            "'--param' without a value"
 bad_line '|$| --seed x|'                           "--seed: value 'x' malformed"
 bad_line '|$| --seed 9223372036854775808|'         "--seed: value '9223372036854775808' out of range"
 bad_line '|$| --json x.json|'                      "'--json' is not"
+# a value the run itself refuses names the line too (it came without one)
+edited '|$| --at zz|'
+"$MV" sweep one m.runs 0 2>err; rc=$?
+[ "$rc" -eq 2 ] && grep -q "^memvirt: m.runs/sweep.tsv:3: run 0: --at 'zz': " err \
+    || die "a manifest line edited to a bad --at: exit $rc: $(cat err)"
 edited '|$| --seed 7|'
 "$MV" sweep one m.runs 0 2>err || die "a manifest line edited to another seed: $(cat err)"
 # ... and its result is of the edited line, also when one was there before
