@@ -40,6 +40,7 @@ def read_manifest(path):
     try:   # a spec name or swept value that is not UTF-8 (the sweep writes it as given, or '?') is shown as U+FFFD
         with open(path, encoding="utf-8", errors="replace") as f:
             lines = f.read().split("\n")
+        lines = [x[:-1] if x.endswith("\r") else x for x in lines]   # saved with CRLF line ends (an editor)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror} (run 'memvirt sweep SPEC' first)") from None
     if not lines[0].startswith(MAGIC):

@@ -116,6 +116,8 @@ int sweep_manifest_read(const char *path, unsigned long index, char id[17], char
         lineno++;
         if (len && line[len - 1] == '\n')
             line[--len] = 0;
+        if (len && line[len - 1] == '\r')   /* saved with CRLF line ends (an editor): the same line */
+            line[--len] = 0;
         if ((size_t)len != strlen(line)) {
             rc = mv_error("%s:%lu: NUL byte: not a sweep manifest", path, lineno);
             break;

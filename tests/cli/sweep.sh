@@ -428,6 +428,12 @@ bad_line '|$| --param|'                            "'--param' without a value"
 bad_line '|$| --seed x|'                           "--seed: value 'x' malformed"
 bad_line '|$| --seed 9223372036854775808|'         "--seed: value '9223372036854775808' out of range"
 bad_line '|$| --json x.json|'                      "'--json' is not"
+# a manifest saved with CRLF line ends (an editor) reads as the same lines
+# (sweep one said "lmbench.iterations: malformed value '1'", the merge
+# "expected the header")
+cp -r s.runs crlf.runs && sed -i 's/$/\r/' crlf.runs/sweep.tsv
+"$MV" sweep one crlf.runs 0 2>err || die "sweep one with a CRLF manifest: $(cat err)"
+"$MV" sweep merge crlf.runs 2>err || die "merge of a CRLF manifest: $(cat err)"
 # a value the run itself refuses names the line too (it came without one)
 edited '|$| --at zz|'
 "$MV" sweep one m.runs 0 2>err; rc=$?
