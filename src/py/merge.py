@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 
 import mvresults
@@ -71,6 +72,34 @@ def cell(v):
     return str(v)
 
 
+def this_revision():
+    """The revision of the memvirt that runs this merge (MEMVIRT_BIN, which
+    `memvirt sweep merge` sets), or None."""
+    mv = os.environ.get("MEMVIRT_BIN")
+    if not mv:
+        return None
+    try:
+        out = subprocess.run([mv, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"\(revision ([^)]*)\)", out)
+    return m.group(1) if m else None
+
+
+def warn_stale(merged):
+    """Results written by another memvirt would be run again by a sweep
+    (sweep_stale.c); merging them is allowed, but said."""
+    now = this_revision()
+    revs = [r["header"].get("revision") for r in merged]
+    if now is not None:
+        other = [v for v in revs if v != now]
+        if other:
+            say(f"memvirt: warning: sweep merge: {len(other)} of {len(merged)} results were written by another "
+                f"memvirt (revision {other[0]}; this is {now}): 'memvirt sweep' would run them again")
+    elif len(set(revs)) > 1:
+        say(f"memvirt: warning: sweep merge: the results come from {len(set(revs))} memvirt revisions")
+
+
 def main(argv):
     p = Parser(CMD, description="one CSV and one JSON file of every result of a sweep")
     p.add_argument("dir", metavar="DIR")
@@ -105,6 +134,7 @@ def main(argv):
             merged.append(run)
     except InputError as e:
         die(CMD, str(e))
+    warn_stale(merged)
 
     doc = {"memvirt": "1", "sweep": {"spec": spec, "columns": cols, "runs": len(runs), "merged": len(merged)},
            "runs": merged}

@@ -248,6 +248,9 @@ new=$(lat)
 python3 -c "assert abs(($new - $old) - 1000 / 2400) < 1e-6, ($old, $new)" \
     || die "the re-run result does not reflect the new profile: $old -> $new"
 sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
+# a merge of it says so (it merged stale results without a word)
+"$MV" sweep merge p.runs 2>err && grep -q "warning: sweep merge: 1 of 1 results were written by another memvirt (revision 0000000-other" err \
+    || die "merge of a result of another revision: $(cat err)"
 "$MV" sweep one p.runs 0 2>err || die "sweep one of a stale run failed: $(cat err)"
 grep -q '"revision": "0000000-other"' "$pres" && die "sweep one re-used a result of another revision"
 "$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "after sweep one: $(cat err)"
