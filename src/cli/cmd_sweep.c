@@ -295,8 +295,11 @@ int cmd_sweep(int argc, char **argv)
     if (rc != EXIT_USAGE && (!slurm || (o.wait && o.submit))) {
         unsigned left = sweep_pending(&plan, abs_dir, pending, 0);
         if (left)
-            fprintf(stderr, "sweep: %u runs: %u finished now, %u before, %u without a result (see the messages above)\n",
-                    plan.nruns, plan.nruns - left - before, before, left);
+            /* a run killed by a signal (the OOM killer, scancel) says
+             * nothing: where its exit status is kept */
+            fprintf(stderr, "sweep: %u runs: %u finished now, %u before, %u without a result (see the messages "
+                            "above; each run's exit status is in %s/%s)\n",
+                    plan.nruns, plan.nruns - left - before, before, left, dir, slurm ? "slurm/" : "joblog.txt");
         else
         {
             fprintf(stderr, "sweep: %u runs: %u finished now, %u before; merge with: ", plan.nruns,

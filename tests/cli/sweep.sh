@@ -406,7 +406,8 @@ EOF
 "$MV" sweep f.sweep -j 2 >out 2>err; rc=$?
 [ "$rc" -eq 1 ] || die "a sweep with a failed run exited $rc: $(cat out err)"
 grep -q '^0.*ran out of memory' out err || die "the failed run's message is not tagged with its index: $(cat out err)"
-grep -q '2 runs: 1 finished now, 0 before, 1 without a result' err || die "failure summary: $(cat err)"
+grep -q '2 runs: 1 finished now, 0 before, 1 without a result (see the messages above; each run.s exit status is in f.runs/joblog.txt)' err \
+    || die "failure summary: $(cat err)"
 ls f.runs/runs/*.tmp >/dev/null 2>&1 && die "a failed run left a temporary file"
 
 # a manifest line edited by hand (sweep.tsv is text) into arguments a run
