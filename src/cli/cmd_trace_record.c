@@ -24,6 +24,7 @@
  * Interrupted, it removes what it wrote and stops the programs it started.
  * The output may not be the program's own file. */
 #include "cli/cli.h"
+#include "cli/pyexec.h"
 #include "lib/outfile.h"
 #include "lib/err.h"
 #include "lib/param.h"
@@ -250,32 +251,6 @@ static void say_errors(const char *tmpdir)
     free(m);
 }
 
-/* The file execvp would run for name (searching PATH when it has no '/'),
- * or NULL if there is none: an input of the command, which -o must not
- * overwrite. */
-static char *find_program(const char *name)
-{
-    if (!*name)
-        return NULL;
-    if (strchr(name, '/'))
-        return mv_strdup(name);
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/bin:/usr/bin";             /* execvp's default (confstr _CS_PATH) */
-    for (const char *p = path;; ) {
-        size_t n = strcspn(p, ":");
-        char *f = mv_malloc(n + strlen(name) + 3);
-        sprintf(f, "%.*s%s%s", (int)n, p, n ? "/" : "./", name);   /* an empty entry: the working directory */
-        struct stat st;
-        if (!stat(f, &st) && S_ISREG(st.st_mode) && !access(f, X_OK))
-            return f;
-        free(f);
-        if (!p[n])
-            return NULL;
-        p += n + 1;
-    }
-}
-
 static char *join(char *const *argv)
 {
     size_t n = 1;
@@ -384,7 +359,7 @@ int cmd_trace_record(int argc, char **argv)
                         "it down a pipe)"), EXIT_USAGE;
     }
     struct outset set = { 0 };
-    char *prog = find_program(cmd[0]);
+    char *prog = cli_find_program(cmd[0]);   /* an input: -o must not overwrite it */
     int clash = prog && outset_input(&set, "the program", prog);
     if (clash || outset_add(&set, "-o", out)) {
         free(command);

@@ -1,4 +1,5 @@
-/* pyexec.c: find and run memvirt's Python parts (see pyexec.h).
+/* pyexec.c: find and run memvirt's Python parts (see pyexec.h), and find
+ * the other programs memvirt runs on the PATH.
  *
  * The scripts are looked for, in order, in $MEMVIRT_PYDIR, in ../src/py
  * beside the binary (a build directory inside the source tree: build/,
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef MEMVIRT_SOURCE_DIR
@@ -75,4 +77,27 @@ int cli_exec_python(const char *cmd, const char *script, int argc, char **argv)
     free(av);
     mv_error("%s: cannot run %s: %s (scripts/setup installs python3)", cmd, py, strerror(e));
     return EXIT_USAGE;
+}
+
+char *cli_find_program(const char *name)
+{
+    if (!*name)
+        return NULL;
+    if (strchr(name, '/'))
+        return mv_strdup(name);
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";             /* execvp's default (confstr _CS_PATH) */
+    for (const char *p = path;; ) {
+        size_t n = strcspn(p, ":");
+        char *f = mv_malloc(n + strlen(name) + 3);
+        sprintf(f, "%.*s%s%s", (int)n, p, n ? "/" : "./", name);   /* an empty entry: the working directory */
+        struct stat st;
+        if (!stat(f, &st) && S_ISREG(st.st_mode) && !access(f, X_OK))
+            return f;
+        free(f);
+        if (!p[n])
+            return NULL;
+        p += n + 1;
+    }
 }

@@ -58,17 +58,10 @@ unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *ou
 /* Is prog on the PATH? */
 static int on_path(const char *prog)
 {
-    const char *path = getenv("PATH");
-    char buf[PATH_MAX];
-    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
-        if (n && access(buf, X_OK) == 0)
-            return 1;
-        p += n + (end ? 1 : 0);
-    }
-    return 0;
+    char *f = cli_find_program(prog);
+    int found = f != NULL;
+    free(f);
+    return found;
 }
 
 /* fork, exec argv (GNU parallel), wait: its exit status, or -1 after
