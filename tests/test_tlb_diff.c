@@ -664,8 +664,12 @@ static int dcache_diff_one(rng_t *g, unsigned nops, unsigned geom)
             bad = 1;
         }
         unsigned nv = 0, nr = 0;
-        for (unsigned i = 0; i < sets; i++)
-            nv += d.nvalid[i];
+        if (d.nvalid)   /* wider than 16 ways: a count per set; else the tags say */
+            for (unsigned i = 0; i < sets; i++)
+                nv += d.nvalid[i];
+        else
+            for (size_t i = 0; i < (size_t)sets * ways; i++)
+                nv += d.tag[i] != 0;
         for (size_t i = 0; i < (size_t)sets * ways; i++)
             nr += e[i].valid != 0;
         for (size_t i = 0; i < (size_t)sets * ways && !bad; i++)

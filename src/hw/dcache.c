@@ -27,13 +27,13 @@ int dcache_init(struct dcache *c, const struct dcache_config *cfg)
     c->sets = (uint32_t)sets;
     c->ways = (uint32_t)cfg->ptw_ways;
     c->set_mask = c->sets - 1;
-    c->tag = mv_calloc(lines + HW_SIMD_PAD, sizeof *c->tag);   /* set scans may read past the end */
-    c->nvalid = mv_calloc(sets, sizeof *c->nvalid);
+    c->tag = mv_calloc_lines(lines + HW_SIMD_PAD, sizeof *c->tag);   /* set scans may read past the end */
     if (c->ways <= LRU_ORDER_WAYS) {
         c->order = mv_calloc(sets, sizeof *c->order);
         for (uint64_t i = 0; i < sets; i++)
             c->order[i] = LRU_ORDER_INIT;
     } else {
+        c->nvalid = mv_calloc(sets, sizeof *c->nvalid);
         c->used = mv_calloc(lines, sizeof *c->used);
     }
     return 0;

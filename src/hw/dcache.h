@@ -21,12 +21,12 @@ extern const struct param_group dcache_params;   /* prefix "cache" */
 
 /* True LRU per set (hw/lru.h): up to 16 ways a recency order per set,
  * wider a 64-bit use stamp per line. Lines are never invalidated, so a
- * set's empty ways are always its last ones and the count of valid ways is
- * enough to find the lowest. */
+ * set's empty ways are always its last ones: the lowest is found from the
+ * set's tags (up to 16 ways) or its count of valid ways (wider). */
 struct dcache {
     uint64_t *tag;       /* line address + 1; 0 = invalid */
     uint64_t *order;     /* per set (ways <= 16), else NULL */
-    uint8_t  *nvalid;    /* per set: ways holding a line (ways 0..nvalid-1) */
+    uint8_t  *nvalid;    /* per set (ways > 16): ways holding a line (ways 0..nvalid-1) */
     uint64_t *used;      /* per line (ways > 16): stamp of last use */
     uint64_t clock;
     uint32_t sets, ways, set_mask;

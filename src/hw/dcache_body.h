@@ -27,38 +27,45 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
     uint64_t s = h & c->set_mask;
     size_t base = (size_t)s * c->ways;
     uint64_t *t = &c->tag[base];
-    uint32_t n = c->nvalid[s];
+    uint32_t victim;
     if (c->order) {
         uint32_t m = TAGS_MATCH(simd, t, c->ways, line + 1);
         if (m) {
             dcache_touch(c, s, (uint32_t)__builtin_ctz(m), base + (uint32_t)__builtin_ctz(m));
             return 1;
         }
+        /* a miss: the lowest empty way, else the least recently used.
+         * Lines are never invalidated, so a set's empty ways are its last
+         * ones: the set is full when its last way holds a line (a tag in
+         * the line the scan just read, where a count would be a load from
+         * another array). */
+        if (__builtin_expect(t[c->ways - 1] != 0, 1)) {
+            victim = lru_order_oldest(c->order[s], c->ways);
+            t[victim] = line + 1;
+            c->mru = (uint32_t)(base + victim);
+            c->order[s] = lru_order_touch_oldest(c->order[s], victim);
+            return 0;
+        }
+        victim = (uint32_t)__builtin_ctz(TAGS_MATCH(simd, t, c->ways, 0));
     } else {
+        uint32_t n = c->nvalid[s];
         for (uint32_t w = 0; w < n; w++) {
             if (t[w] == line + 1) {
                 dcache_touch(c, s, w, base + w);
                 return 1;
             }
         }
-    }
-    /* a miss: the lowest empty way, else the least recently used */
-    uint32_t victim;
-    if (n < c->ways) {
-        victim = n;
-        c->nvalid[s] = (uint8_t)(n + 1);
-    } else if (c->order) {
-        victim = lru_order_oldest(c->order[s], c->ways);
-        t[victim] = line + 1;
-        c->mru = (uint32_t)(base + victim);
-        c->order[s] = lru_order_touch_oldest(c->order[s], victim);
-        return 0;
-    } else {
-        const uint64_t *used = &c->used[base];
-        victim = 0;
-        for (uint32_t w = 1; w < c->ways; w++)
-            if (used[w] < used[victim])
-                victim = w;
+        /* a miss: the lowest empty way, else the least recently used */
+        if (n < c->ways) {
+            victim = n;
+            c->nvalid[s] = (uint8_t)(n + 1);
+        } else {
+            const uint64_t *used = &c->used[base];
+            victim = 0;
+            for (uint32_t w = 1; w < c->ways; w++)
+                if (used[w] < used[victim])
+                    victim = w;
+        }
     }
     t[victim] = line + 1;
     dcache_touch(c, s, victim, base + victim);

@@ -25,7 +25,7 @@ static int array_init(struct tlb_array *a, uint64_t entries, uint64_t ways)
     }
     a->set_mask = a->sets - 1;
     size_t n = (size_t)a->sets * a->ways;
-    a->tag = mv_calloc(n + 1 + HW_SIMD_PAD, sizeof *a->tag);   /* set scans may read past the end */
+    a->tag = mv_calloc_lines(n + 1 + HW_SIMD_PAD, sizeof *a->tag);   /* set scans may read past the end */
     a->frame = mv_calloc(n ? n : 1, sizeof *a->frame);
     a->flags = mv_calloc(n ? n : 1, sizeof *a->flags);
     a->mru = (uint32_t)n;        /* the slot whose tag stays 0 */

@@ -1,6 +1,7 @@
 /* err.c: error reporting, assertion failure and checked allocation. */
 #include "lib/err.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,21 @@ void *mv_calloc(size_t n, size_t size)
     if (!p)
         oom(n * size);
     return p;
+}
+
+/* Zeroed, its start on a host cache line: an array scanned a set at a
+ * time (a TLB's or a cache's tags) then touches no more host lines than
+ * its set's size needs, and no vector load of it crosses a line. */
+void *mv_calloc_lines(size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &bytes) || bytes > SIZE_MAX - 63)
+        oom(SIZE_MAX);
+    bytes = (bytes + 63) & ~(size_t)63;   /* aligned_alloc wants a multiple of the alignment */
+    void *p = aligned_alloc(64, bytes);
+    if (!p)
+        oom(bytes);
+    return memset(p, 0, bytes);
 }
 
 void *mv_malloc(size_t size)

@@ -50,6 +50,7 @@ void  mv_error_context(const char *ctx);
 char *mv_error_take(void);
 
 void *mv_calloc(size_t n, size_t size);
+void *mv_calloc_lines(size_t n, size_t size);   /* mv_calloc, 64-byte aligned */
 void *mv_malloc(size_t size);
 void *mv_realloc(void *p, size_t size);
 char *mv_strdup(const char *s);
