@@ -2,7 +2,8 @@
  *  tsp: a shadowed guest table is write-protected and a store to it exits
  *       and reaches the shadow at once; a table written over and over
  *       without being walked is unshadowed (write flooding); tsp.unsync
- *       unprotects an L1 at its first write and resyncs it at the flush.
+ *       unprotects an L1 at its first write; INVLPG resyncs one entry of
+ *       it, a flush of its address space the whole of it.
  *  ssp: guest stores never exit; the shadow follows at the flush, through
  *       a trap, not an exit; the shadow-root buffer makes NOFLUSH context
  *       switches free and a miss an exit.
@@ -150,10 +151,46 @@ static void test_tsp_unsync_until_flush(void **state)
     pte_store_direct(k, l1, pt_index(A, 1) + 1, kread_entry(k, l1, pt_index(A, 1) + 1) & ~(pte_t)_PAGE_RW);
     assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 1);      /* later stores are free */
     assert_true(shadow_leaf(t, A) & _PAGE_RW);                       /* the shadow is behind */
-    flush_tlb_range(k, p->mm, A, A + 2 * PAGE_SIZE);                  /* the guest's flush resyncs */
+    assert_true(shadow_leaf(t, A + PAGE_SIZE) & _PAGE_RW);
+    /* INVLPG resyncs its one entry, as KVM's kvm_mmu_invalidate_addr: the
+     * neighbour the guest has not flushed stays behind (as its TLB entry
+     * may), and the table stays out of sync, its stores free */
+    flush_tlb_page(k, p->mm, A);
     assert_false(shadow_leaf(t, A) & _PAGE_RW);
+    assert_true(shadow_leaf(t, A + PAGE_SIZE) & _PAGE_RW);
+    assert_false(shadow_protected(SH(t), l1));
+    pte_store_direct(k, l1, pt_index(A, 1) + 2, kread_entry(k, l1, pt_index(A, 1) + 2));
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 1);
+    flush_tlb_mm(k, p->mm);                  /* a flush of the address space resyncs it whole */
+    assert_false(shadow_leaf(t, A + PAGE_SIZE) & _PAGE_RW);
     assert_true(shadow_protected(SH(t), l1));
     finish(t, &p, 1);
+}
+
+/* A CR3 load that flushes resyncs the out-of-sync shadows the new root
+ * reaches, not another address space's (KVM: kvm_mmu_sync_roots on the
+ * current root). */
+static void test_tsp_unsync_cr3_load_resyncs_its_root(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", "tsp.unsync=true", "guest.pcid=false", NULL };
+    struct tmachine *t = tm_boot_params("tsp", "memwalk", params);   /* every CR3 load flushes */
+    struct task *ps[2] = { proc(t, 1, 1), NULL };   /* its PTE written before its L1 was shadowed */
+    struct kernel *k = &t->m.k;
+    uint64_t l1 = l1_of(t, ps[0]->mm, A);
+    assert_true(shadow_protected(SH(t), l1));
+    ps[1] = proc(t, 2, 1);                   /* the current address space now */
+    assert_true(shadow_protected(SH(t), l1));
+    uint64_t exits = cnt(t, CNT_vm_exits_pt_write);
+    pte_store_direct(k, l1, pt_index(A, 1), kread_entry(k, l1, pt_index(A, 1)) & ~(pte_t)_PAGE_RW);
+    assert_int_equal(cnt(t, CNT_vm_exits_pt_write), exits + 1);
+    assert_false(shadow_protected(SH(t), l1));
+    flush_tlb_mm(k, ps[1]->mm);              /* the other address space's flush leaves it */
+    assert_false(shadow_protected(SH(t), l1));
+    schedule_to(k, ps[0]);                   /* loading its root resyncs it */
+    assert_true(shadow_protected(SH(t), l1));
+    assert_false(shadow_leaf(t, A) & _PAGE_RW);
+    finish(t, ps, 2);
 }
 
 static void test_ssp_stores_never_exit_flush_traps(void **state)
@@ -271,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_tsp_store_to_shadowed_table_exits_and_propagates),
         cmocka_unit_test(test_tsp_write_flooding_unshadows),
         cmocka_unit_test(test_tsp_unsync_until_flush),
+        cmocka_unit_test(test_tsp_unsync_cr3_load_resyncs_its_root),
         cmocka_unit_test(test_ssp_stores_never_exit_flush_traps),
         cmocka_unit_test(test_faults_hidden_or_injected),
         cmocka_unit_test(test_ssp_root_buffer),

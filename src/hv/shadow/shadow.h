@@ -138,7 +138,7 @@ int  shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pf
 void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val);
 
 /* Resync with the guest's tables: the path of va under root, a whole
- * root's tree, every root; tsp.unsync: every out-of-sync page. */
+ * root's tree, every root. */
 void shadow_sync_va(struct shadow *s, struct shadow_page *root, uint64_t va);
 /* Before an existing shadow page is linked into a tree: resync it (and what
  * it points to) unless write protection kept it in sync (KVM does this in
@@ -146,6 +146,15 @@ void shadow_sync_va(struct shadow *s, struct shadow_page *root, uint64_t va);
 void shadow_sync_page(struct shadow *s, struct shadow_page *sp);
 void shadow_sync_root(struct shadow *s, struct shadow_page *root);
 void shadow_sync_all(struct shadow *s);
+/* tsp.unsync, as KVM (kvm_mmu_invalidate_addr, kvm_mmu_sync_roots): at
+ * INVLPG, the entry for va of an out-of-sync L1 shadow on va's path under
+ * root, if present, is resynced and the shadow stays out of sync (its
+ * other entries may stay stale, as the guest's TLB may); at a flush of
+ * root's address space (a CR3 load, or reload, that flushes), every
+ * out-of-sync shadow root reaches is resynced and back in sync; at a flush
+ * beyond one address space, every out-of-sync shadow. */
+void shadow_sync_unsync_va(struct shadow *s, struct shadow_page *root, uint64_t va);
+void shadow_sync_unsync_root(struct shadow *s, struct shadow_page *root);
 void shadow_sync_unsync(struct shadow *s);
 
 /* Flush the hardware if a shadow page went away since the last call. */

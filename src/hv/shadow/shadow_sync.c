@@ -156,6 +156,52 @@ void shadow_sync_va(struct shadow *s, struct shadow_page *root, uint64_t va)
     }
 }
 
+/* Is sp reachable from root through the shadows' parent links? Levels
+ * rise at each step, so the recursion is at most three deep. */
+static int sp_under(const struct shadow *s, const struct shadow_page *sp, const struct shadow_page *root)
+{
+    if (sp == root)
+        return 1;
+    for (uint32_t i = 0; i < sp->nparent; i++) {
+        const struct shadow_page *p = sp_of_smfn(s, sp->parent[i].smfn);
+        if (p && p->level > sp->level && sp_under(s, p, root))
+            return 1;
+    }
+    return 0;
+}
+
+void shadow_sync_unsync_va(struct shadow *s, struct shadow_page *root, uint64_t va)
+{
+    struct shadow_page *sp = root;
+    for (unsigned lvl = 4; sp && lvl >= 1; lvl--) {
+        unsigned idx = pt_index(va, lvl);
+        pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
+        if (!pte_present(se))
+            return;                     /* a fault fills it from the guest's tables */
+        if (sp->flags & SP_UNSYNC) {    /* only L1 shadows go out of sync: the last step */
+            s->h->st->cnt[CNT_shadow_sync]++;
+            resync_entry(s, sp, idx, guest_entry(s, sp->gfn, idx));
+            return;
+        }
+        if (is_leaf(se, lvl))
+            return;
+        sp = sp_of_smfn(s, pte_frame(se));
+    }
+}
+
+void shadow_sync_unsync_root(struct shadow *s, struct shadow_page *root)
+{
+    if (!root)
+        return;
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        for (struct shadow_page *sp = s->hash[b]; sp; sp = sp->hnext) {
+            if (!(sp->flags & SP_UNSYNC) || !sp_under(s, sp, root))
+                continue;
+            sync_page(s, sp);
+            sp_mark_unsync(s, sp, 0);
+        }
+}
+
 void shadow_sync_unsync(struct shadow *s)
 {
     for (uint64_t b = 0; b <= s->hmask; b++)

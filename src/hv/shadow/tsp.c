@@ -7,7 +7,8 @@
  * that fills the shadow or the guest's own, injected. MOV CR3 exits (cr3)
  * to load the shadow of the new root; INVLPG (invlpg), a CR3 reload,
  * CR4.PGE and INVPCID (flush) exit to flush the hardware (and, with
- * tsp.unsync, to resync the out-of-sync L1 shadows first, as KVM does). */
+ * tsp.unsync, to resync out-of-sync L1 shadows first, as KVM does: INVLPG
+ * the one entry, a flush of the address space what its root reaches). */
 #include "hv/hvm.h"
 #include "hv/paging.h"
 #include "hv/shadow/shadow.h"
@@ -56,7 +57,7 @@ int tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t
     if (!sp)
         return -1;                          /* not guest memory: #GP */
     if (s->unsync && !noflush)
-        shadow_sync_unsync(s);
+        shadow_sync_unsync_root(s, sp);     /* KVM: KVM_REQ_MMU_SYNC, on the new root */
     shadow_load_root(s, c, sp, root, pcid, noflush);
     shadow_flush_hw(s, c);
     return 1;
@@ -66,8 +67,22 @@ int tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb
                          uint16_t pcid)
 {
     hv_exit(h, HV_VMEXIT, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
-    if (s->unsync)
-        shadow_sync_unsync(s);
+    if (s->unsync) {
+        /* as KVM: INVLPG resyncs one entry, a flush of the current address
+         * space what its root reaches (kvm_mmu_sync_roots). A flush of
+         * another PCID or of every one resyncs every out-of-sync shadow:
+         * KVM resyncs what the current and its three previous roots
+         * reach, or drops those of another PCID, while memvirt keeps up to
+         * shadow.max_roots roots loadable without a resync. memvirt's
+         * guest kernels give tsp none of these. */
+        int cur = kind == FLUSH_INVLPG || kind == FLUSH_CR3_RELOAD || pcid == c->pcid;
+        if (cur && (kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR))
+            shadow_sync_unsync_va(s, s->cur_root, va);
+        else if (cur && (kind == FLUSH_CR3_RELOAD || kind == FLUSH_INVPCID_SINGLE))
+            shadow_sync_unsync_root(s, s->cur_root);
+        else
+            shadow_sync_unsync(s);
+    }
     cpu_hw_tlb_flush(c, kind, va, pcid);
     shadow_flush_hw(s, c);
     return 1;
