@@ -120,6 +120,8 @@ struct mv_stats {
     uint64_t cnt[CNT__N];
     uint64_t cyc[CYC__N];
     uint64_t now;               /* sum of cyc[]: simulated time in cycles */
+    uint64_t wrapped;           /* non-zero once now passed 2^64 - 1 (every cyc[] is at most now,
+                                   so none wrapped before it): the run's times are void */
 };
 
 extern const char *const mv_counter_names[CNT__N];
@@ -131,7 +133,7 @@ static inline void stat_add(struct mv_stats *s, enum mv_counter c, uint64_t n) {
 static inline void stat_charge(struct mv_stats *s, enum mv_cycles c, uint64_t cycles)
 {
     s->cyc[c] += cycles;
-    s->now += cycles;
+    s->wrapped |= __builtin_add_overflow(s->now, cycles, &s->now);
 }
 
 #endif

@@ -101,6 +101,18 @@ static int series_full_error(const struct run *r)
                     covers_s, reached_s, r->series_max, (unsigned long long)need, hint);
 }
 
+/* Cycle counts are 64-bit: a run whose simulated time passes 2^64 - 1
+ * cycles (legal costs and lengths can get there) stops rather than report
+ * times that wrapped. */
+static int wrapped_error(const struct run *r)
+{
+    const struct sim_config *cfg = r->cfg;
+    return mv_error("the run's simulated time passed 2^64 cycles (%.6g s at cost.clock_ghz=%g) at event %llu: "
+                    "memvirt's cycle counts would wrap; shorten the run or lower the profile's costs",
+                    18446744073709551616.0 / (cfg->cost.clock_ghz * 1e9), cfg->cost.clock_ghz,
+                    (unsigned long long)r->events);
+}
+
 static void idle_until(struct run *r, uint64_t ns)
 {
     /* saturated: a double at or past 2^64 has no uint64_t (undefined) */
@@ -443,6 +455,10 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             break;
         machine_devices(&r->m, r->m.st.now);
         tick(r);
+        if (r->m.st.wrapped) {
+            rc = wrapped_error(r);
+            break;
+        }
         if (r->series_full) {
             rc = series_full_error(r);
             break;
