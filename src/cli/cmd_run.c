@@ -16,6 +16,7 @@
 #include "sim/engine.h"
 #include "sim/machine.h"
 #include "sim/report.h"
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -212,9 +213,16 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
                             cfg->at[c].text, res[i].mode, res[i].sim_seconds);
                     break;
                 }
-        report_table(report_files_use_stdout(&rf) ? stderr : stdout, cfg, res, nsel);
-        if (report_files_commit(&rf, cfg, res, nsel))
+        FILE *table = report_files_use_stdout(&rf) ? stderr : stdout;
+        report_table(table, cfg, res, nsel);
+        errno = 0;
+        if (table == stdout && (fflush(stdout) || ferror(stdout))) {
+            /* the table is lost: no output file either (all or none) */
+            mv_error("standard output: cannot write: %s", errno ? strerror(errno) : "write error");
             rc = EXIT_FAIL;
+        } else if (report_files_commit(&rf, cfg, res, nsel)) {
+            rc = EXIT_FAIL;
+        }
     }
     for (unsigned i = 0; ran && i < nsel; i++)   /* also when an output failed */
         run_result_free(&res[i]);

@@ -92,6 +92,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    outfile_guard_stdio();      /* before anything opens a file */
     outfile_ignore_sigxfsz();   /* a file-size limit is a write error each writer reports */
     return stdout_checked(run(argc, argv));
 }

@@ -19,8 +19,7 @@ static uint64_t *page_alloc(struct pmem *m)
             m->capchunks = m->capchunks ? 2 * m->capchunks : 16;
             m->chunks = mv_realloc(m->chunks, m->capchunks * sizeof *m->chunks);
         }
-        uint64_t *c = aligned_alloc(PAGE_SIZE, CHUNK_PAGES * PAGE_SIZE);
-        MV_ASSERT(c, "out of memory for page-table backing");
+        uint64_t *c = mv_aligned_alloc(PAGE_SIZE, CHUNK_PAGES * PAGE_SIZE);
         m->chunks[m->nchunks++] = c;
         m->chunk_used = 0;
     }

@@ -84,11 +84,16 @@ int mv_error_quiet(int quiet)
  * dump; exit status 1 (a run failed) at once, from whatever thread, with
  * the output files' temporaries removed (lib/outfile.c's quick-exit
  * handler). */
-static void oom(size_t size)
+_Noreturn void mv_out_of_memory(size_t size)
 {
-    fprintf(stderr, "memvirt: out of memory allocating %zu bytes\n", size);
+    if (size)
+        fprintf(stderr, "memvirt: out of memory allocating %zu bytes\n", size);
+    else
+        fprintf(stderr, "memvirt: out of memory\n");
     quick_exit(1);
 }
+
+static void oom(size_t size) { mv_out_of_memory(size); }
 
 void *mv_calloc(size_t n, size_t size)
 {
@@ -101,16 +106,23 @@ void *mv_calloc(size_t n, size_t size)
 /* Zeroed, its start on a host cache line: an array scanned a set at a
  * time (a TLB's or a cache's tags) then touches no more host lines than
  * its set's size needs, and no vector load of it crosses a line. */
+void *mv_aligned_alloc(size_t align, size_t size)
+{
+    if (size > SIZE_MAX - align)
+        oom(size);
+    size = size ? (size + align - 1) & ~(align - 1) : align;   /* aligned_alloc wants a multiple of the alignment */
+    void *p = aligned_alloc(align, size);
+    if (!p)
+        oom(size);
+    return p;
+}
+
 void *mv_calloc_lines(size_t n, size_t size)
 {
     size_t bytes;
-    if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &bytes) || bytes > SIZE_MAX - 63)
+    if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &bytes))
         oom(SIZE_MAX);
-    bytes = (bytes + 63) & ~(size_t)63;   /* aligned_alloc wants a multiple of the alignment */
-    void *p = aligned_alloc(64, bytes);
-    if (!p)
-        oom(bytes);
-    return memset(p, 0, bytes);
+    return memset(mv_aligned_alloc(64, bytes), 0, (bytes + 63) & ~(size_t)63);
 }
 
 void *mv_malloc(size_t size)

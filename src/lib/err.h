@@ -51,6 +51,10 @@ char *mv_error_take(void);
 
 void *mv_calloc(size_t n, size_t size);
 void *mv_calloc_lines(size_t n, size_t size);   /* mv_calloc, 64-byte aligned */
+void *mv_aligned_alloc(size_t align, size_t size);   /* align: a power of two; not zeroed */
+/* The host is out of memory: one line, the temporaries removed, exit 1
+ * (size 0: unknown). */
+_Noreturn void mv_out_of_memory(size_t size);
 void *mv_malloc(size_t size);
 void *mv_realloc(void *p, size_t size);
 char *mv_strdup(const char *s);

@@ -40,10 +40,11 @@ static void on_signal(int sig)
 /* Our handler, where nobody (a caller's handler, an inherited SIG_IGN) has
  * one; and at exit (a guest out of memory exits from deep inside a run) and
  * quick exit (the host out of memory, lib/err.c). The signals are those
- * that end the process by default: asked to stop, a reader gone (SIGPIPE),
- * a file-size limit (SIGXFSZ, where it is not ignored), an abort (a broken
- * invariant) and a crash; each is raised again once the temporaries are
- * gone, so the process ends as it would have. */
+ * that end the process by default: asked to stop or quit, a reader gone
+ * (SIGPIPE), a file-size or CPU-time limit (SIGXFSZ where it is not
+ * ignored, SIGXCPU), a timer or user signal nobody handles, an abort (a
+ * broken invariant) and a crash; each is raised again once the temporaries
+ * are gone, so the process ends as it would have. */
 static void install(void)
 {
     static int done;
@@ -52,7 +53,9 @@ static void install(void)
     done = 1;
     atexit(outfile_unlink_temps);
     at_quick_exit(outfile_unlink_temps);
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ, SIGABRT, SIGSEGV, SIGBUS };
+    static const int sigs[] = { SIGINT,  SIGTERM, SIGHUP,  SIGPIPE, SIGXFSZ, SIGXCPU, SIGQUIT,  SIGALRM,
+                                SIGVTALRM, SIGPROF, SIGUSR1, SIGUSR2, SIGIO,   SIGPWR,  SIGSYS,   SIGTRAP,
+                                SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old, sa = { 0 };
         sa.sa_handler = on_signal;
@@ -77,6 +80,34 @@ void outfile_exec_signals(void)
 {
     if (xfsz_ignored)
         signal(SIGXFSZ, SIG_DFL);
+}
+
+static int stdio_closed[3];   /* by outfile_guard_stdio */
+
+void outfile_guard_stdio(void)
+{
+    for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        /* open the other way round: reading or writing it fails as on a
+         * closed descriptor (EBADF), and no file opened later gets its
+         * number (the lowest free one) */
+        int n = open("/dev/null", (fd == STDIN_FILENO ? O_WRONLY : O_RDONLY) | O_NOCTTY);
+        if (n == fd)
+            stdio_closed[fd] = 1;
+        else if (n >= 0)
+            close(n);
+    }
+}
+
+/* fstat of standard output or error, as not there when it was closed. */
+static int stdio_stat(int fd, struct stat *st)
+{
+    if (stdio_closed[fd]) {
+        errno = EBADF;
+        return -1;
+    }
+    return fstat(fd, st);
 }
 
 static int track(char *name)
@@ -265,7 +296,7 @@ static void outfile_free(struct outfile *o)
 {
     if (o->out)
         fclose(o->out);
-    if (o->fd > 0 && o->fd != STDOUT_FILENO)
+    if (o->fd > STDERR_FILENO)
         close(o->fd);
     free(o->buf);
     free(o->target);
@@ -308,7 +339,7 @@ static int classify(struct outfile *o)
         return mv_error("%s '%s': cannot write: it names a directory", opt, path);
     if (!strcmp(path, "-")) {
         o->kind = OUTFILE_STDOUT;
-        if (!fstat(STDOUT_FILENO, &st)) {
+        if (!stdio_stat(STDOUT_FILENO, &st)) {
             o->exists = 1;
             o->dev = st.st_dev;
             o->ino = st.st_ino;
@@ -321,7 +352,16 @@ static int classify(struct outfile *o)
         o->ino = st.st_ino;
         if (S_ISDIR(st.st_mode))
             return mv_error("%s '%s': cannot write: it is a directory", opt, path);
-        if (S_ISREG(st.st_mode)) {
+        struct stat so, se;
+        if (S_ISREG(st.st_mode) && ((!stdio_stat(STDOUT_FILENO, &so) && so.st_dev == st.st_dev &&
+                                     so.st_ino == st.st_ino) ||
+                                    (!stdio_stat(STDERR_FILENO, &se) && se.st_dev == st.st_dev &&
+                                     se.st_ino == st.st_ino))) {
+            /* the file standard output or error is (/dev/stdout, or a log
+             * both go to): written at its offset as they are, not replaced
+             * under them */
+            o->kind = OUTFILE_STREAM;
+        } else if (S_ISREG(st.st_mode)) {
             o->kind = OUTFILE_REPLACE;
             o->mode = st.st_mode & 07777;
             o->target = realpath(path, NULL);
@@ -333,9 +373,8 @@ static int classify(struct outfile *o)
         } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
             o->kind = OUTFILE_STREAM;
         } else {
-            struct stat so;
             /* a socket cannot be opened by name; standard output may be one */
-            if (fstat(STDOUT_FILENO, &so) || so.st_dev != st.st_dev || so.st_ino != st.st_ino)
+            if (stdio_stat(STDOUT_FILENO, &so) || so.st_dev != st.st_dev || so.st_ino != st.st_ino)
                 return mv_error("%s '%s': cannot write: not a regular file, device or FIFO", opt, path);
             o->kind = OUTFILE_STREAM;
         }
@@ -391,7 +430,8 @@ int outset_add(struct outset *s, const char *opt, const char *path)
             goto bad;
     } else {
         o->out = open_memstream(&o->buf, &o->len);
-        MV_ASSERT(o->out, "open_memstream: %s", strerror(errno));
+        if (!o->out)
+            mv_out_of_memory(0);   /* its only failure */
     }
     s->n++;
     return 0;
@@ -424,10 +464,17 @@ static int is_stdout(const struct outfile *o, const struct stat *so)
     return o->kind == OUTFILE_STDOUT || (o->exists && o->dev == so->st_dev && o->ino == so->st_ino);
 }
 
+static int is_stderr(const struct outfile *o)
+{
+    struct stat se;
+    return o->kind == OUTFILE_STREAM && o->exists && !stdio_stat(STDERR_FILENO, &se) && o->dev == se.st_dev &&
+           o->ino == se.st_ino;
+}
+
 int outset_uses_stdout(const struct outset *s)
 {
     struct stat st;
-    int have = !fstat(STDOUT_FILENO, &st);
+    int have = !stdio_stat(STDOUT_FILENO, &st);
     for (unsigned i = 0; i < s->n; i++) {
         const struct outfile *o = &s->f[i];
         if (o->kind == OUTFILE_STDOUT)
@@ -459,10 +506,15 @@ static int write_all(int fd, const char *buf, size_t len)
 static int open_stream(struct outfile *o)
 {
     struct stat st;
-    if (!fstat(STDOUT_FILENO, &st) && is_stdout(o, &st)) {
+    if ((o->kind == OUTFILE_STDOUT || !stdio_stat(STDOUT_FILENO, &st)) && is_stdout(o, &st)) {
         if (fflush(stdout))
             return mv_error("%s '%s': cannot write to standard output: %s", o->opt, o->path, strerror(errno));
         o->fd = STDOUT_FILENO;
+        return 0;
+    }
+    if (is_stderr(o)) {
+        fflush(stderr);
+        o->fd = STDERR_FILENO;
         return 0;
     }
     int fd;
@@ -493,10 +545,6 @@ static int finish_tmp(struct outfile *o)
 
 int outset_commit(struct outset *s)
 {
-    /* A reader that went away must give an error, not kill us mid-commit. */
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &old);
     int rc = 0;
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];
@@ -512,11 +560,18 @@ int outset_commit(struct outset *s)
     for (unsigned i = 0; i < s->n && !rc; i++)
         if (s->f[i].kind == OUTFILE_REPLACE)
             rc = finish_tmp(&s->f[i]);
+    /* A reader that went away must give an error, not kill us mid-commit;
+     * only while writing: a signal while a FIFO's reader is awaited ends
+     * the process as it would have (its temporaries removed). */
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];
         if (o->kind != OUTFILE_REPLACE && write_all(o->fd, o->buf, o->len))
             rc = mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
     }
+    sigaction(SIGPIPE, &old, NULL);
     char done[1024] = "";
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];
@@ -535,11 +590,10 @@ int outset_commit(struct outset *s)
     }
     for (unsigned i = 0; i < s->n; i++) {
         struct outfile *o = &s->f[i];
-        if (o->fd > 0 && o->fd != STDOUT_FILENO && close(o->fd) && !rc)
+        if (o->fd > STDERR_FILENO && close(o->fd) && !rc)
             rc = mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
         o->fd = -1;
     }
-    sigaction(SIGPIPE, &old, NULL);
     return rc ? -1 : 0;   /* temporary files left are removed by outset_free */
 }
 

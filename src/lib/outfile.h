@@ -85,6 +85,12 @@ int  outset_input(struct outset *s, const char *opt, const char *path);
  * calls outfile_exec_signals() between fork and exec (an ignored signal
  * stays ignored across exec). */
 void outfile_ignore_sigxfsz(void);
+/* At start: a standard descriptor (0, 1, 2) the process was started
+ * without is opened on /dev/null the other way round, so that using it
+ * still fails (EBADF) as a closed one does, while no file opened later can
+ * take its number and receive what is meant for standard output or error.
+ * Outputs treat such a standard output as absent. */
+void outfile_guard_stdio(void);
 void outfile_exec_signals(void);
 /* The stream to write output i's content into. */
 FILE *outset_stream(struct outset *s, unsigned i);

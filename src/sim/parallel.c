@@ -75,10 +75,14 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
         quiet.quiet = 1;                 /* one progress line cannot show several runs */
         p.cfg = &quiet;
         pthread_t *t = mv_calloc(jobs, sizeof *t);
-        for (unsigned i = 0; i < jobs; i++)
-            if (pthread_create(&t[i], NULL, worker, &p))
-                MV_ASSERT(0, "cannot start a run thread");
-        for (unsigned i = 0; i < jobs; i++)
+        unsigned started = 0;
+        /* the threads the host lets us start (a process or memory limit
+         * may refuse some); this one works too, so there is always one,
+         * and the runs are taken from the pool whoever runs them */
+        while (started + 1 < jobs && !pthread_create(&t[started], NULL, worker, &p))
+            started++;
+        worker(&p);
+        for (unsigned i = 0; i < started; i++)
             pthread_join(t[i], NULL);
         free(t);
     }

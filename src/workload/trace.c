@@ -209,14 +209,16 @@ static int digest_of(const char *path, char *out, size_t len)
     pthread_mutex_unlock(&memo_lock);
     int bad = 0;
     if (!hit) {
-        unsigned char buf[1 << 16];
+        enum { BUF = 1 << 16 };
+        unsigned char *buf = mv_malloc(BUF);   /* not on the stack: a small stack limit would crash */
         size_t k;
-        while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+        while ((k = fread(buf, 1, BUF, f)) > 0) {
             for (size_t i = 0; i < k; i++)
                 h = (h ^ buf[i]) * 0x100000001b3ull;
             n += k;
         }
         bad = ferror(f);
+        free(buf);
     }
     fclose(f);
     if (bad)

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# outputs_stdio.sh: outputs and the standard descriptors, and the process's
+# end by a signal or a host limit (lib/outfile.c, cli/cmd_run.c,
+# sim/parallel.c).
+#   closed stderr     a warning cannot land in --json's temporary (which would
+#                     take descriptor 2): the document is the reference
+#   closed stdout     exit 1, no output written (the table is lost: all or none)
+#   stdout /dev/full  exit 1, the old file kept
+#   /dev/stdout, /dev/stderr as --json when they are a log file: the document
+#                     is appended there, the log not replaced
+#   SIGXCPU           (a CPU-time limit) ends the run with no temporary left
+#   SIGPIPE           while a FIFO's reader is awaited ends the process
+#   threads           refused by a process limit: the runs go on in fewer
+#                     threads, the same output
+#
+# usage: bash outputs_stdio.sh /path/to/memvirt
+set -u
+MV=${1:?usage: outputs_stdio.sh /path/to/memvirt}
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-stdio.XXXXXX") || exit 1
+chmod 755 "$tmp"
+pid=
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/expect.sh"
+W="$tmp/w"
+mkdir -p "$W"
+
+# A run with a warning (its --at control comes after the run's end).
+WARN=(run --mode pv-pibooster --workload forkstorm --param forkstorm.minutes=0.05 --at 100m:ptcache=on --quiet)
+"$MV" "${WARN[@]}" --json "$W/ref.json" >/dev/null 2>"$W/ref.err" || fail "reference run failed"
+grep -q "was never applied" "$W/ref.err" || fail "the reference run gave no warning: $(cat "$W/ref.err")"
+same_doc() { cmp -s <(grep -v '"revision"' "$1") <(grep -v '"revision"' "$2"); }
+
+# closed stderr: the warning is lost, the document is not touched by it
+echo old >"$W/a.json"
+"$MV" "${WARN[@]}" --json "$W/a.json" >/dev/null 2>&-
+rc=$?
+[ "$rc" -eq 0 ] || fail "closed stderr: exit $rc"
+same_doc "$W/a.json" "$W/ref.json" || fail "closed stderr: the document differs: $(head -c 200 "$W/a.json")"
+
+# closed stdout: exit 1, one line, nothing written
+CMP=(compare --workload forkstorm --param forkstorm.minutes=0.05 --quiet)
+echo old >"$W/a.json"
+"$MV" "${CMP[@]}" --json "$W/a.json" >&- 2>"$W/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "closed stdout: exit $rc, expected 1"
+grep -q "^memvirt: standard output: cannot write: Bad file descriptor$" "$W/err" ||
+    fail "closed stdout: message: $(cat "$W/err")"
+[ "$(cat "$W/a.json")" = old ] || fail "closed stdout: the old file was replaced: $(head -c 100 "$W/a.json")"
+[ -z "$(find "$W" -name '.*' ! -name . | head -1)" ] || fail "closed stdout: temporaries left"
+
+# standard output on a full device: the same
+echo old >"$W/a.json"
+"$MV" "${CMP[@]}" --json "$W/a.json" >/dev/full 2>"$W/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "stdout /dev/full: exit $rc, expected 1"
+[ "$(cat "$W/a.json")" = old ] || fail "stdout /dev/full: the old file was replaced"
+[ "$(wc -l <"$W/err")" -eq 1 ] || fail "stdout /dev/full: expected one line: $(cat "$W/err")"
+
+# --json /dev/stdout (and /dev/stderr) when that is a log file: appended
+echo "previous line" >"$W/log"
+"$MV" "${WARN[@]}" --json /dev/stdout >>"$W/log" 2>/dev/null
+rc=$?
+[ "$rc" -eq 0 ] || fail "/dev/stdout as a log: exit $rc"
+[ "$(head -1 "$W/log")" = "previous line" ] || fail "/dev/stdout as a log: the log was replaced"
+tail -n +2 "$W/log" >"$W/appended.json"
+same_doc "$W/appended.json" "$W/ref.json" || fail "/dev/stdout as a log: the document differs"
+echo "previous line" >"$W/log2"
+"$MV" "${CMP[@]}" --json /dev/stderr >/dev/null 2>>"$W/log2"
+rc=$?
+[ "$rc" -eq 0 ] || fail "/dev/stderr as a log: exit $rc"
+[ "$(head -1 "$W/log2")" = "previous line" ] || fail "/dev/stderr as a log: the log was replaced"
+grep -q '"memvirt": "1"' "$W/log2" || fail "/dev/stderr as a log: no document in it"
+
+# a CPU-time limit ends a long run: its temporary goes with it
+mkdir -p "$W/x"
+( (ulimit -S -t 1 && exec "$MV" run --workload memwalk --param memwalk.refs=1000000000000 --quiet \
+    --json "$W/x/a.json") >/dev/null 2>&1; echo $? >"$W/rc") 2>/dev/null   # no job message from bash
+rc=$(cat "$W/rc")
+[ "$rc" -eq $((128 + 24)) ] || fail "SIGXCPU: exit $rc, expected 152"
+[ -z "$(ls -A "$W/x")" ] || fail "SIGXCPU: left $(ls -A "$W/x")"
+
+# SIGPIPE while the run waits for a FIFO's reader ends the process
+mkfifo "$W/fifo"
+"$MV" run --workload lmbench --param lmbench.iterations=2 --quiet --json "$W/fifo" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 200); do   # until it waits in open() for a reader
+    grep -q fifo "/proc/$pid/wchan" 2>/dev/null && break
+    sleep 0.05
+done
+kill -PIPE "$pid" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+    fail "SIGPIPE while a FIFO's reader is awaited: the process is still there"
+else
+    wait "$pid"
+    rc=$?
+    [ "$rc" -eq $((128 + 13)) ] || fail "SIGPIPE while a FIFO's reader is awaited: exit $rc, expected 141"
+fi
+pid=
+
+# threads a process limit refuses (as an unprivileged user: root is not
+# limited): the runs go on, with the same output as one thread's
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$MV" --version >/dev/null 2>&1; then
+    THR=(compare --modes native,pv,hap --workload forkstorm --param forkstorm.minutes=0.05 --quiet)
+    "$MV" "${THR[@]}" -j 1 >"$W/one.txt" 2>&1 || fail "threads: the serial compare failed"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c 'ulimit -u 1 && exec "$@"' sh \
+        "$MV" "${THR[@]}" -j 3 >"$W/limited.txt" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "threads refused: exit $rc: $(tail -2 "$W/limited.txt")"
+    cmp -s "$W/one.txt" "$W/limited.txt" || fail "threads refused: the output differs from one thread's"
+fi
+
+finish outputs_stdio.sh
