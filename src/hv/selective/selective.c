@@ -123,12 +123,29 @@ static void sample(struct selective *s)
     }
 }
 
+/* The first deadline of a period-long timer after now (saturated). */
+static uint64_t period_after(uint64_t deadline, uint64_t period, uint64_t now)
+{
+    uint64_t next;
+    if (__builtin_mul_overflow((now - deadline) / period + 1, period, &next) ||
+        __builtin_add_overflow(deadline, next, &next))
+        return UINT64_MAX;
+    return next;
+}
+
 static void sel_tick(struct hv *h, uint64_t now)
 {
     struct selective *s = SEL(h);
     if (s->policy == POL_DYNAMIC) {
         while (now >= s->next_sample) {
-            s->next_sample += s->sample_cycles;
+            if (h->st->cnt[CNT_instructions] == s->last_instr) {
+                /* nothing ran since the last sample (an idle gap): every
+                 * period up to now would only take the counters, which one
+                 * sample does for them all */
+                s->next_sample = period_after(s->next_sample, s->sample_cycles, now);
+            } else {
+                s->next_sample += s->sample_cycles;
+            }
             sample(s);
         }
     } else if (s->policy == POL_ALTERNATE) {
@@ -137,8 +154,14 @@ static void sel_tick(struct hv *h, uint64_t now)
             s->back_at = 0;
             switch_to(s, home, "policy alternate: back");
         }
-        while (now >= s->next_alt) {
-            s->next_alt += s->alt_cycles;
+        if (now >= s->next_alt) {
+            /* a periodic timer fires once however many periods went by (an
+             * event or an idle gap longer than alternate_ms, or round trips
+             * that cost more than it), as Linux's hrtimer_forward skips the
+             * missed ones: making them up at one instant would switch for
+             * nothing, and round trips dearer than the period would owe
+             * more each time, without end */
+            s->next_alt = period_after(s->next_alt, s->alt_cycles, now);
             switch_to(s, home == SEL_HAP ? SEL_SHADOW : SEL_HAP, "policy alternate: away");
             if (s->dwell_cycles)
                 s->back_at = now + s->dwell_cycles;
