@@ -28,12 +28,25 @@ void mv_assert_fail(const char *file, int line, const char *cond, const char *fm
  * a run's messages come out together, in the same place whatever -j. */
 static void say(const char *kind, const char *msg)
 {
+    /* one line whatever a name in it holds: control bytes (a newline in a
+     * file name) shown escaped, as \n, \t, \r or \xHH */
+    char raw[sizeof context + 1024 + 32], line[4 * sizeof raw + 16];
+    snprintf(raw, sizeof raw, "%s%s%s", context, kind, msg);
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f)
+            line[k++] = (char)*p;
+        else if (*p == '\n' || *p == '\t' || *p == '\r')
+            k += (size_t)sprintf(line + k, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
+        else
+            k += (size_t)sprintf(line + k, "\\x%02x", *p);
+    }
+    line[k] = 0;
     if (deferring) {
-        size_t n = strlen(context) + strlen(kind) + strlen(msg) + 11;
-        deferred = mv_realloc(deferred, ndeferred + n + 1);
-        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s%s%s\n", context, kind, msg);
+        deferred = mv_realloc(deferred, ndeferred + k + 12);
+        ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s\n", line);
     } else {
-        fprintf(stderr, "memvirt: %s%s%s\n", context, kind, msg);
+        fprintf(stderr, "memvirt: %s\n", line);
     }
 }
 

@@ -196,7 +196,9 @@ static char *canonical_new(const char *opt, const char *shown, const char *path)
     struct stat st;
     if (!real)
         mv_error("%s '%s': cannot write: directory '%s': %s", opt, shown, d, strerror(errno));
-    else if (stat(real, &st) || !S_ISDIR(st.st_mode))
+    else if (stat(real, &st))   /* ENAMETOOLONG: a working directory deeper than PATH_MAX */
+        mv_error("%s '%s': cannot write: directory '%s': %s", opt, shown, d, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
         mv_error("%s '%s': cannot write: '%s' is not a directory", opt, shown, d);
     else
         id = join(real, b);

@@ -23,6 +23,9 @@ expect_bad "unknown option"         "--bogus"              run --bogus --json "$
 expect_bad "unknown option (compare)" "--frobnicate"       compare --frobnicate --json "$J"
 expect_bad "unknown mode"           "nosuch;mode"          run --mode nosuch --json "$J"
 expect_bad "unknown mode in list"   "nosuch"               compare --modes native,nosuch --json "$J"
+# a name with control bytes in it is shown escaped: the message stays one line
+expect_bad "newline in a name"      "'no\\nsuch\\x01'"      run --profile $'no\nsuch\x01' --json "$J"
+expect_bad "newline in a mode"      "n\\no"                   run --mode $'n\no' --json "$J"
 expect_bad "two modes for run"      "--mode;one mode"      run --mode native,pv --json "$J"
 expect_bad "--mode with compare"    "--mode"               compare --mode native --json "$J"
 expect_bad "unknown workload"       "nosuch;workload"      run --workload nosuch --json "$J"
