@@ -101,7 +101,20 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv)
      * ('-zq'), where argv[optind - 1] is still the word before it. */
     if (optopt > ' ' && optopt < 127)
         return mv_error("%s: unknown option '-%c' (see 'memvirt %s --help')", cmd, optopt, cmd);
-    return mv_error("%s: unknown option '%s' (see 'memvirt %s --help')", cmd, argv[optind - 1], cmd);
+    /* A long option: its name without any '=value'; a prefix of several
+     * (getopt takes an unambiguous prefix) is ambiguous, not unknown. */
+    const char *word = argv[optind - 1];
+    int len = (int)strcspn(word, "=");
+    if (!strncmp(word, "--", 2) && len > 2) {
+        char which[256] = "";
+        int n = 0;
+        for (const struct option *o = opts; o->name; o++)
+            if (!strncmp(o->name, word + 2, (size_t)len - 2) && strlen(which) + strlen(o->name) + 8 < sizeof which)
+                snprintf(which + strlen(which), sizeof which - strlen(which), "%s--%s", n++ ? ", " : "", o->name);
+        if (n > 1)
+            return mv_error("%s: option '%.*s' is ambiguous: %s", cmd, len, word, which);
+    }
+    return mv_error("%s: unknown option '%.*s' (see 'memvirt %s --help')", cmd, len, word, cmd);
 }
 
 int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value)

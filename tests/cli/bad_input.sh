@@ -21,6 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 expect_bad "unknown command"        "bogus"                bogus --json "$J"
 expect_bad "unknown option"         "--bogus"              run --bogus --json "$J"
 expect_bad "unknown option (compare)" "--frobnicate"       compare --frobnicate --json "$J"
+expect_bad "unknown option, a value" "unknown option '--bogus'" run --bogus=3 --json "$J"
+expect_bad "ambiguous prefix"       "'--mo' is ambiguous;--mode, --modes" run --mo native --json "$J"
+expect_bad "ambiguous prefix, value" "'--mod' is ambiguous" run --mod=native --json "$J"
 expect_bad "unknown mode"           "nosuch;mode"          run --mode nosuch --json "$J"
 expect_bad "unknown mode in list"   "nosuch"               compare --modes native,nosuch --json "$J"
 # a name with control bytes in it is shown escaped: the message stays one line
