@@ -108,7 +108,8 @@ struct kvm_result {
 void bench_kvm(const struct calib *c, struct kvm_result *out);
 
 /* model.c: memvirt's own `native` model of the same loops, run in-process
- * with a candidate cost table. A quantity is ns per event, as the host's. */
+ * with a candidate cost table. A quantity is ns per event, as the host's;
+ * NaN if a run of the model failed (after mv_error). */
 struct model_q {
     const char *name;
     double (*eval)(const struct model_q *q, const struct cost *cost);
@@ -177,8 +178,15 @@ struct calib_entry {
 int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
                         const struct calib_entry *rec, const char *header);
 
+/* verify.c: the native model's figure for each row of --verify under a
+ * profile's costs, found before anything is measured: a profile under which
+ * the model cannot run (the engine fails) is bad input. -1 after one
+ * mv_error naming `path`, the row and the engine's reason. */
+struct verify_pred { double fork_exit, fork_exec, fork_sh, fault, tlb, chase; };
+int verify_predict(const struct cost *cost, const char *path, struct verify_pred *out);
+
 /* calibrate.c and verify.c: the two commands. */
 int calibrate_run(struct calib *c, const char *out_path, const char *cmdline);
-int calibrate_verify(struct calib *c, const char *profile_path);
+int calibrate_verify(struct calib *c, const char *profile_path, const struct verify_pred *pred);
 
 #endif

@@ -66,7 +66,11 @@ static void fitted(struct calrun *r, const char *entry, const struct model_q *q,
     if (!s->reps || fit_entry(entry, q, s->med, &r->cost, &f)) {
         calib_log(r->c, " not possible: kept the default\n");
         x->status = NULL;
-        snprintf(x->note, sizeof x->note, "the host figure (%s) was not measured", q->name);
+        if (s->reps)   /* measured: the model's run failed (its error is in the log) */
+            snprintf(x->note, sizeof x->note, "the native model could not be run to fit it to the host's %s",
+                     q->name);
+        else
+            snprintf(x->note, sizeof x->note, "the host figure (%s) was not measured", q->name);
         return;
     }
     *x = (struct calib_entry){ .status = "fitted", .cycles = f.value, .ns = s->med, .reps = s->reps };

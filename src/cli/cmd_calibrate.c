@@ -155,11 +155,15 @@ int cmd_calibrate(int argc, char **argv)
         mv_error("calibrate: --verify reads a profile, -o writes one: give one of them");
         return EXIT_USAGE;
     }
+    struct verify_pred pred;
     if (verify) {   /* a bad profile is bad input: refuse it before measuring */
         struct profile p;
         if (profile_load(&p, verify))
             return EXIT_USAGE;
+        int bad = verify_predict(&p.cost, verify, &pred);
         profile_free(&p);
+        if (bad)
+            return EXIT_USAGE;
     } else {
         if (!out)
             out = "this-host.profile";
@@ -178,7 +182,7 @@ int cmd_calibrate(int argc, char **argv)
 
     int rc;
     if (verify) {
-        rc = calibrate_verify(&cal, verify);
+        rc = calibrate_verify(&cal, verify, &pred);
     } else {
         char cmdline[1024] = "memvirt";   /* argv[0] is "calibrate" */
         for (int i = 0; i < argc; i++)
