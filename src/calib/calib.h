@@ -173,8 +173,9 @@ struct calib_entry {
 /* Write the profile at `path` (atomically): `out`'s lines, then a cost.*
  * line for each entry of rec[] (cost_params.n of them, in cost_params'
  * order) that has a status; the others, and `header`, go into the comment
- * block as "cost.NAME = VALUE status=default (not measured; ...)". Loads
- * the file back and checks it gives `cost`. 0 or -1 after mv_error. */
+ * block as "cost.NAME = VALUE status=default (not measured; ...)". The
+ * text must parse and give `cost` before it is written; `path` must be a
+ * regular file or a new name. 0 or -1 after mv_error (nothing written). */
 int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
                         const struct calib_entry *rec, const char *header);
 

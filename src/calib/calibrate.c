@@ -11,6 +11,7 @@
  * The order of the fits matters: each uses the entries fitted before it. */
 #include "calib/calib.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <math.h>
 #include <string.h>
 
@@ -174,26 +175,52 @@ static void write_entries(const struct cost *cost, const struct calib_entry *rec
     }
 }
 
+/* `text` into `path`, atomically. Only a regular file (or a new name): a
+ * device or FIFO is not a profile anyone can load (and /dev/stdout into a
+ * pipe would take the progress log's place). */
+static int save_text(const char *path, const char *text, size_t len)
+{
+    struct outset set = { 0 };
+    int rc = outset_add(&set, "-o", path);
+    if (!rc && set.f[0].kind != OUTFILE_REPLACE)
+        rc = mv_error("calibrate: -o '%s': not a regular file: calibrate writes the profile into a file", path);
+    if (!rc) {
+        FILE *f = outset_stream(&set, 0);
+        fwrite(text, 1, len, f);
+        rc = ferror(f) ? outset_stream_failed(&set, 0) : outset_commit(&set);
+    }
+    outset_free(&set);
+    return rc;
+}
+
 int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
                         const struct calib_entry *rec, const char *header)
 {
-    char *comment = NULL;
+    char *comment = NULL, *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&comment, &len);
     MV_ASSERT(f, "calibrate: open_memstream");
     fputs(header, f);
     write_entries(cost, rec, out, f);
     fclose(f);
-    int rc = profile_save(path, out, comment);
+    f = open_memstream(&text, &len);
+    MV_ASSERT(f, "calibrate: open_memstream");
+    profile_write(f, out, comment);
+    fclose(f);
     free(comment);
+    /* What is written must load, and give these costs: the text is checked
+     * before the file is touched, so a failed check leaves nothing (reading
+     * the file back left it, and hung on a FIFO). */
     struct profile back;
-    if (!rc && profile_load(&back, path) == 0) {   /* what we wrote must load, and give these costs */
+    int rc = profile_parse(&back, path, text, len);
+    if (!rc) {
         if (memcmp(&back.cost, cost, sizeof back.cost))
-            rc = mv_error("calibrate: %s does not load back to the costs calibrate chose", path);
+            rc = mv_error("calibrate: %s would not load back to the costs calibrate chose", path);
         profile_free(&back);
-    } else if (!rc) {
-        rc = -1;
     }
+    if (!rc)
+        rc = save_text(path, text, len);
+    free(text);
     return rc;
 }
 
