@@ -41,13 +41,19 @@ static void usage(FILE *f)
           "  memvirt run --profile quick.profile --workload lmbench --param lmbench.iterations=2\n", f);
 }
 
-/* Fail now, not after minutes of measuring, if `path` cannot be written:
- * lib/outfile checks it as profile_save will write it (the trial output is
- * discarded at once). */
+/* Fail now, not after minutes of measuring, if `path` cannot take the
+ * profile: lib/outfile checks it as calib_write_profile will write it (the
+ * trial output is discarded at once). It must be a regular file or a new
+ * name (a device or FIFO is no profile to load: the write to a FIFO blocked). */
 static int writable(const char *path)
 {
+    if (!*path)   /* outfile's message suggests '-', which calibrate refuses */
+        return mv_error("calibrate: -o: empty file name");
     if (!strcmp(path, "-"))
-        return mv_error("calibrate: -o '-': calibrate loads the profile back from its file: give a file name");
+        return mv_error("calibrate: -o '-': calibrate writes the profile into a file: give a file name");
+    struct stat st;
+    if (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))   /* outfile names a directory */
+        return mv_error("calibrate: -o '%s': not a regular file: calibrate writes the profile into a file", path);
     struct outset set = { 0 };
     int rc = outset_add(&set, "-o", path);
     outset_free(&set);
