@@ -6,8 +6,8 @@
 #  - a malformed or unreadable profile is bad input: exit 2, one line naming
 #    file, line and column, no output file;
 #  - calibrate refuses bad options, an unwritable -o (or one not a regular
-#    file) and a bad --verify profile before measuring anything (exit 2,
-#    nothing written).
+#    file, or one of its inputs) and a bad --verify profile before measuring
+#    anything (exit 2, nothing written).
 # No timing: calibrate itself is never run to completion here.
 set -u
 MV=${1:?usage: profile.sh /path/to/memvirt}
@@ -132,6 +132,16 @@ rc=${PIPESTATUS[0]}
     || fail "calibrate -o /dev/stdout into a pipe: exit $rc, $(cat "$tmp/stderr")"
 expect_bad "calibrate: -o ''" "calibrate: -o: empty file name" calibrate -o ''
 grep -q "use '-'" "$tmp/stderr" && fail "calibrate -o '': suggests '-', which calibrate refuses"
+# nor one of its inputs: the running binary, the program fork+execve runs
+mkdir "$tmp/bin2"
+cp "$MV" "$(dirname "$MV")/memvirt-hello" "$tmp/bin2/"
+for o in memvirt memvirt-hello; do
+    MV="$tmp/bin2/memvirt" expect_bad "calibrate: -o its own $o" "an input of this command" \
+        calibrate --reps 3 -o "$tmp/bin2/$o"
+    cmp -s "$tmp/bin2/$o" "$(dirname "$MV")/$o" || fail "calibrate -o overwrote $o"
+done
+expect_bad "calibrate: -o the --hello program" "is --hello '$tmp/bin2/memvirt-hello', an input" \
+    calibrate --reps 3 --hello "$tmp/bin2/memvirt-hello" -o "$tmp/bin2/memvirt-hello"
 "$MV" calibrate --help >"$tmp/help" 2>&1 || fail "calibrate --help failed"
 grep -q -- "--verify PROFILE" "$tmp/help" || fail "calibrate --help does not describe --verify"
 "$MV" --help | grep -q calibrate || fail "memvirt --help does not list calibrate"
