@@ -7,7 +7,8 @@
  *   fork_exit    fork, the child's exit, the parent's wait;
  *   fork_exec    the same with the child exec'ing the tiny static program
  *                (src/calib/hello/hello.c);
- *   fork_sh      the child runs /bin/sh -c PROGRAM (for --verify);
+ *   fork_sh      the child runs /bin/sh, which execs PROGRAM (for --verify:
+ *                lmbench's fork+sh, the shell's start-up and exec timed);
  *   mmap_munmap  mapping and unmapping one untouched anonymous page at a
  *                fixed, isolated address (no merging with neighbours).
  * All tasks stay on the pinned CPU, as memvirt's single vCPU: the child runs
@@ -16,7 +17,10 @@
  * parent waits are not counted. */
 #define _GNU_SOURCE
 #include "calib/calib.h"
+#include "lib/err.h"
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -28,6 +32,7 @@ enum op { FORK_ONLY, FORK_EXIT, FORK_EXEC, FORK_SH, MMAP_MUNMAP };
 struct job {
     enum op op;
     const char *hello;
+    char *sh_hello;          /* hello as the shell's $0: "./" before a relative path */
     int devnull;
     int failed;
 };
@@ -54,8 +59,8 @@ static pid_t child(const struct job *j)
         dup2(j->devnull, 1);
         if (j->op == FORK_EXEC)
             execl(j->hello, "hello", (char *)NULL);
-        else
-            execl("/bin/sh", "sh", "-c", j->hello, (char *)NULL);
+        else   /* the path is an argument, never shell text (a space, a ';') */
+            execl("/bin/sh", "sh", "-c", "exec \"$0\"", j->sh_hello, (char *)NULL);
         _exit(127);
     }
     _exit(0);
@@ -114,6 +119,10 @@ void bench_proc(const struct calib *c, struct proc_result *out, int with_sh)
 {
     memset(out, 0, sizeof *out);
     struct job j = { .hello = c->hello, .devnull = open("/dev/null", O_WRONLY | O_CLOEXEC) };
+    if (c->hello) {   /* a bare name is a file here, not a command for exec to look up in PATH */
+        j.sh_hello = mv_malloc(strlen(c->hello) + 3);
+        sprintf(j.sh_hello, "%s%s", c->hello[0] == '/' ? "" : "./", c->hello);
+    }
     address_space(&out->vmas, &out->rss_kb);
     j.op = FORK_ONLY;
     calib_repeat(c, one_rep, &j, &out->fork_only);
@@ -152,4 +161,5 @@ void bench_proc(const struct calib *c, struct proc_result *out, int with_sh)
         munmap(heap, len);
     }
     close(j.devnull);
+    free(j.sh_hello);
 }
