@@ -29,6 +29,7 @@ struct calib {
     double core_ghz;        /* the core's clock: cycles per nanosecond */
     struct calib_stat tsc, core;
     const char *hello;      /* the static program fork+execve runs */
+    unsigned hello_limit_s; /* how long it may take to exit (calib_init: CALIB_HELLO_LIMIT_S) */
     FILE *log;              /* progress and findings (stderr) */
 };
 
@@ -80,8 +81,14 @@ struct proc_result {
     uint64_t heap_pages;    /* touched heap pages for fork_heap */
     long vmas, rss_kb;      /* the parent's address space when forking */
     int exec_ok, sh_ok;
+    int hung;               /* c->hello did not exit within c->hello_limit_s: killed */
 };
+/* The program timed must exit at once; one that does not (/usr/bin/yes as
+ * --hello) is killed after this long, and calibrate fails saying so. */
+#define CALIB_HELLO_LIMIT_S 10
 void bench_proc(const struct calib *c, struct proc_result *out, int with_sh);
+/* The error for proc_result.hung: one line naming c->hello. Returns -1. */
+int  calib_hello_hung(const struct calib *c);
 /* The page walk. bench_chase: a pointer chase over `ws` bytes, one cache
  * line per 4 KiB page in a random cyclic order, on 4 KiB pages and on
  * 2 MiB pages (THP), alternating repetitions; diff is 4 KiB minus 2 MiB per

@@ -276,6 +276,11 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     calib_log(c, "fork, exec, exit, mmap ...\n");
     struct proc_result pr;
     bench_proc(c, &pr, 0);
+    if (pr.hung) {   /* no profile: its exec entry would be missing for a reason the user must fix */
+        profile_free(&r->out);
+        free(r);
+        return calib_hello_hung(c);
+    }
     raw(r, "measured.fork_ns", pr.fork_only.med, "ns", &pr.fork_only, "the parent's fork(), the child exits at once");
     raw(r, "measured.fork_exit_ns", pr.fork_exit.med, "ns", &pr.fork_exit, "fork, child _exit(0), waitpid");
     if (pr.exec_ok)

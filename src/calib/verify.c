@@ -157,6 +157,10 @@ int calibrate_verify(struct calib *c, const char *path, const struct verify_pred
     calib_log(c, "lmbench on the host ...\n");
     struct proc_result pr;
     bench_proc(c, &pr, 1);
+    if (pr.hung) {
+        profile_free(&p);
+        return calib_hello_hung(c);
+    }
     row("lmbench fork+exit", "latency", pred->fork_exit, &pr.fork_exit);
     if (pr.exec_ok)
         row("lmbench fork+execve", "latency", pred->fork_exec, &pr.fork_exec);
