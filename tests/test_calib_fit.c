@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "calib/calib.h"
+#include "lib/err.h"
 #include <math.h>
 #include <string.h>
 
@@ -114,6 +115,27 @@ static void test_walk_phase(void **state)
     assert_true(model_memwalk_ns(nopf, &c) > ns + 256 * 100000 / 2.4);   /* its 256 faults are inside */
 }
 
+/* A slow clock and a costly reference make a run longer than the default
+ * sim.series_ms can cover (172,960 samples of a minute): the model's run
+ * failed and calibrate --verify aborted on a profile `run` accepts. The
+ * model keeps no time series; a run that fails all the same gives NaN,
+ * never an abort. */
+static void test_long_simulated_run(void **state)
+{
+    (void)state;
+    struct cost c = defaults();
+    c.clock_ghz = 0.1;
+    c.ref = 1000000000;   /* 10 simulated seconds a reference */
+    const char *const p[] = { "memwalk.ws_mb=1", "memwalk.pattern=seq", "memwalk.refs=2000000", NULL };
+    double ns = model_memwalk_ns(p, &c);
+    assert_true(isfinite(ns) && ns >= 2e6 * 1e10);
+    const char *const series[] = { "memwalk.ws_mb=1", "memwalk.pattern=seq", "memwalk.refs=2000000",
+                                   "sim.series_ms=60000", NULL };
+    int q = mv_error_quiet(1);
+    assert_true(isnan(model_memwalk_ns(series, &c)));
+    mv_error_quiet(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_chase_overhead),
         cmocka_unit_test(test_walk_phase),
+        cmocka_unit_test(test_long_simulated_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #include "calib/calib.h"
 #include "lib/err.h"
+#include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,6 +83,74 @@ static void test_every_entry_written(void **state)
     unlink(path);
 }
 
+static struct calib_entry *entries_clock_measured(struct cost *cost)
+{
+    param_defaults(&cost_params, cost);
+    struct calib_entry *rec = calloc(cost_params.n, sizeof *rec);
+    rec[param_find(&cost_params, "clock_ghz") - cost_params.defs] =
+        (struct calib_entry){ .status = "measured", .cycles = cost->clock_ghz, .method = "test" };
+    return rec;
+}
+
+static int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* The header holds calibrate's command line, which may hold any byte of a
+ * file name: a control byte is written as a space, and the profile loads
+ * (it ran to the end, then refused its own file and left it there). */
+static void test_header_control_bytes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/memvirt-test-calib-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a\x01" "b", dir);
+    struct cost cost;
+    struct calib_entry *rec = entries_clock_measured(&cost);
+    struct profile out = { 0 };
+    assert_int_equal(calib_write_profile(path, &out, &cost, rec, "memvirt calibrate -o a\x01" "b\n"), 0);
+    struct profile back;
+    assert_int_equal(profile_load(&back, path), 0);
+    profile_free(&back);
+    unlink(path);
+    rmdir(dir);
+    free(rec);
+}
+
+/* The written text is checked before it reaches the file: a profile that
+ * would not load back (here a clock the format cannot hold) leaves nothing
+ * behind, and an output that is not a regular file (a device, a FIFO: it
+ * cannot be read back, or blocks) is refused with a message that says so. */
+static void test_check_before_writing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/memvirt-test-calib-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/nan.profile", dir);
+    struct cost cost;
+    struct calib_entry *rec = entries_clock_measured(&cost);
+    cost.clock_ghz = NAN;
+    struct profile out = { 0 };
+    int q = mv_error_quiet(1);
+    assert_int_equal(calib_write_profile(path, &out, &cost, rec, "test\n"), -1);
+    assert_int_equal(dir_entries(dir), 0);
+    param_defaults(&cost_params, &cost);
+    profile_free(&out);   /* the call added its lines */
+    assert_int_equal(calib_write_profile("/dev/null", &out, &cost, rec, "test\n"), -1);
+    assert_non_null(strstr(mv_last_error(), "-o '/dev/null': not a regular file"));
+    mv_error_quiet(q);
+    profile_free(&out);
+    rmdir(dir);
+    free(rec);
+}
+
 /* An old profile's status=default line with a stale value: ignored, the
  * compiled default applies; a measured line next to it still loads. */
 static void test_stale_default_ignored(void **state)
@@ -114,6 +184,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_entry_written),
         cmocka_unit_test(test_stale_default_ignored),
+        cmocka_unit_test(test_header_control_bytes),
+        cmocka_unit_test(test_check_before_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,6 +242,31 @@ static void test_save(void **state)
     profile_free(&p);
 }
 
+/* A comment is free text (calibrate's holds its command line, with any
+ * bytes a file name may have): control bytes, which the loader refuses,
+ * are written as spaces, and the file loads. */
+static void test_save_comment_control_bytes(void **state)
+{
+    (void)state;
+    char path[64];
+    tu_tmpname(path, sizeof path, "profile");
+    struct profile p = { 0 };
+    param_defaults(&cost_params, &p.cost);
+    assert_int_equal(profile_save(path, &p, "memvirt calibrate -o a\x01" "b\r\nnext\tline\x1b[0m\x7f"), 0);
+    struct profile q;
+    assert_int_equal(profile_load(&q, path), 0);
+    profile_free(&q);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[128];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "# memvirt calibrate -o a b \n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "# next line [0m \n");
+    fclose(f);
+    unlink(path);
+}
+
 /* A write that fails (a full disk; here a file-size limit, EFBIG, with
  * SIGXFSZ ignored) names the file and the system's reason, and leaves the
  * old profile and no temporary file. */
@@ -385,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_save),
         cmocka_unit_test(test_save_write_fails),
+        cmocka_unit_test(test_save_comment_control_bytes),
         cmocka_unit_test(test_config_profile),
         cmocka_unit_test(test_profile_changes_results),
     };

@@ -7,18 +7,26 @@
  *   fork_exit    fork, the child's exit, the parent's wait;
  *   fork_exec    the same with the child exec'ing the tiny static program
  *                (src/calib/hello/hello.c);
- *   fork_sh      the child runs /bin/sh -c PROGRAM (for --verify);
+ *   fork_sh      the child runs /bin/sh, which execs PROGRAM (for --verify:
+ *                lmbench's fork+sh, the shell's start-up and exec timed);
  *   mmap_munmap  mapping and unmapping one untouched anonymous page at a
  *                fixed, isolated address (no merging with neighbours).
  * All tasks stay on the pinned CPU, as memvirt's single vCPU: the child runs
  * when the parent waits. Time is CPU time, the parent thread's and the
  * child's (from wait4), so that other processes sharing the CPU while the
- * parent waits are not counted. */
+ * parent waits are not counted. The program runs on /dev/null (input and
+ * output), dies with calibrate, and is killed if it has not exited after
+ * c->hello_limit_s (proc_result.hung: calibrate fails). */
 #define _GNU_SOURCE
 #include "calib/calib.h"
+#include "lib/err.h"
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,9 +36,27 @@ enum op { FORK_ONLY, FORK_EXIT, FORK_EXEC, FORK_SH, MMAP_MUNMAP };
 struct job {
     enum op op;
     const char *hello;
+    char *sh_hello;          /* hello as the shell's $0: "./" before a relative path */
     int devnull;
+    pid_t parent;
     int failed;
+    int hung;                /* a child outlived c->hello_limit_s: killed */
 };
+
+/* A program that does not exit (/usr/bin/yes as --hello) held calibrate for
+ * ever. An alarm, armed and disarmed outside the timed span, kills the
+ * child after c->hello_limit_s; the handler kills it itself, so the alarm
+ * cannot come between a check and the wait. SA_RESTART: the wait goes on
+ * and reaps it. */
+static volatile sig_atomic_t limit_pid, limit_hit;
+
+static void on_limit(int sig)
+{
+    (void)sig;
+    limit_hit = 1;
+    if (limit_pid > 0)
+        kill((pid_t)limit_pid, SIGKILL);
+}
 
 /* Wait for the child; *cpu_ns gets the CPU time it (and what it waited
  * for) used. */
@@ -51,11 +77,16 @@ static pid_t child(const struct job *j)
     if (pid)
         return pid;
     if (j->op == FORK_EXEC || j->op == FORK_SH) {
+        /* calibrate killed (TERM) must not leave the program running */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != j->parent)
+            _exit(127);
+        dup2(j->devnull, 0);   /* not calibrate's input: /bin/cat as --hello waited on it */
         dup2(j->devnull, 1);
         if (j->op == FORK_EXEC)
             execl(j->hello, "hello", (char *)NULL);
-        else
-            execl("/bin/sh", "sh", "-c", j->hello, (char *)NULL);
+        else   /* the path is an argument, never shell text (a space, a ';') */
+            execl("/bin/sh", "sh", "-c", "exec \"$0\"", j->sh_hello, (char *)NULL);
         _exit(127);
     }
     _exit(0);
@@ -66,8 +97,15 @@ static double one_rep(const struct calib *c, void *arg)
     struct job *j = arg;
     /* per sample: well under a millisecond or one exec */
     int n = j->op == MMAP_MUNMAP ? 50 : j->op == FORK_EXEC || j->op == FORK_SH ? 1 : 4;
+    int limited = j->op == FORK_EXEC || j->op == FORK_SH;
     uint64_t ns = 0, child_ns = 0;
+    if (j->hung)
+        return -1;   /* once is enough: calibrate fails (proc_result.hung) */
     for (int i = 0; i < n; i++) {
+        if (limited) {
+            limit_hit = 0;
+            alarm(c->hello_limit_s);
+        }
         uint64_t t0 = calib_cpu_ns();
         if (j->op == MMAP_MUNMAP) {
             void *p = mmap((void *)MODEL_MMAP_ADDR, 4096, PROT_READ | PROT_WRITE,
@@ -78,6 +116,9 @@ static double one_rep(const struct calib *c, void *arg)
             continue;
         }
         pid_t pid = child(j);
+        limit_pid = pid;
+        if (limit_hit && pid > 0)   /* the alarm came before the pid was known */
+            kill(pid, SIGKILL);
         if (j->op == FORK_ONLY) {
             ns += calib_cpu_ns() - t0;
             j->failed |= reap(pid, &child_ns) != 0;
@@ -85,8 +126,15 @@ static double one_rep(const struct calib *c, void *arg)
             j->failed |= reap(pid, &child_ns) != 0;
             ns += calib_cpu_ns() - t0 + child_ns;
         }
+        if (limited) {
+            alarm(0);
+            limit_pid = 0;
+            if (limit_hit) {
+                j->failed = j->hung = 1;
+                return -1;
+            }
+        }
     }
-    (void)c;
     return (double)ns / n;
 }
 
@@ -113,7 +161,14 @@ static void address_space(long *vmas, long *rss_kb)
 void bench_proc(const struct calib *c, struct proc_result *out, int with_sh)
 {
     memset(out, 0, sizeof *out);
-    struct job j = { .hello = c->hello, .devnull = open("/dev/null", O_WRONLY | O_CLOEXEC) };
+    struct job j = { .hello = c->hello, .devnull = open("/dev/null", O_RDWR | O_CLOEXEC), .parent = getpid() };
+    struct sigaction sa = { .sa_handler = on_limit, .sa_flags = SA_RESTART }, old_sa;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old_sa);
+    if (c->hello) {   /* a bare name is a file here, not a command for exec to look up in PATH */
+        j.sh_hello = mv_malloc(strlen(c->hello) + 3);
+        sprintf(j.sh_hello, "%s%s", c->hello[0] == '/' ? "" : "./", c->hello);
+    }
     address_space(&out->vmas, &out->rss_kb);
     j.op = FORK_ONLY;
     calib_repeat(c, one_rep, &j, &out->fork_only);
@@ -125,7 +180,7 @@ void bench_proc(const struct calib *c, struct proc_result *out, int with_sh)
     if (c->hello && !access(c->hello, X_OK)) {
         calib_repeat(c, one_rep, &j, &out->fork_exec);
         out->exec_ok = !j.failed;
-        if (with_sh) {
+        if (with_sh && !j.hung) {
             j.op = FORK_SH;
             j.failed = 0;
             calib_repeat(c, one_rep, &j, &out->fork_sh);
@@ -152,4 +207,13 @@ void bench_proc(const struct calib *c, struct proc_result *out, int with_sh)
         munmap(heap, len);
     }
     close(j.devnull);
+    free(j.sh_hello);
+    sigaction(SIGALRM, &old_sa, NULL);
+    out->hung = j.hung;
+}
+
+int calib_hello_hung(const struct calib *c)
+{
+    return mv_error("calibrate: --hello '%s' did not exit within %u s: the program timed must exit at once "
+                    "(it was killed)", c->hello, c->hello_limit_s);
 }

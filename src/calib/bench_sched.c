@@ -11,6 +11,7 @@
 #include "calib/calib.h"
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,12 +62,20 @@ static double one_rep(const struct calib *c, int threads)
         return -1;
     }
     pthread_t th;
-    pid_t pid = -1;
+    pid_t pid = -1, parent = getpid();
     if (threads ? pthread_create(&th, NULL, echo_thread, &p) != 0 : (pid = fork()) < 0) {
         close_pipes(&p);
         return -1;
     }
     if (pid == 0) {
+        /* calibrate killed (TERM) must not leave this child blocked for ever
+         * in read: it holds only its own ends, so the read sees EOF, and it
+         * dies with calibrate in any case */
+        close(p.ab[1]);
+        close(p.ba[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
         echo(&p);
         _exit(0);
     }

@@ -29,6 +29,7 @@ struct calib {
     double core_ghz;        /* the core's clock: cycles per nanosecond */
     struct calib_stat tsc, core;
     const char *hello;      /* the static program fork+execve runs */
+    unsigned hello_limit_s; /* how long it may take to exit (calib_init: CALIB_HELLO_LIMIT_S) */
     FILE *log;              /* progress and findings (stderr) */
 };
 
@@ -80,8 +81,14 @@ struct proc_result {
     uint64_t heap_pages;    /* touched heap pages for fork_heap */
     long vmas, rss_kb;      /* the parent's address space when forking */
     int exec_ok, sh_ok;
+    int hung;               /* c->hello did not exit within c->hello_limit_s: killed */
 };
+/* The program timed must exit at once; one that does not (/usr/bin/yes as
+ * --hello) is killed after this long, and calibrate fails saying so. */
+#define CALIB_HELLO_LIMIT_S 10
 void bench_proc(const struct calib *c, struct proc_result *out, int with_sh);
+/* The error for proc_result.hung: one line naming c->hello. Returns -1. */
+int  calib_hello_hung(const struct calib *c);
 /* The page walk. bench_chase: a pointer chase over `ws` bytes, one cache
  * line per 4 KiB page in a random cyclic order, on 4 KiB pages and on
  * 2 MiB pages (THP), alternating repetitions; diff is 4 KiB minus 2 MiB per
@@ -108,7 +115,8 @@ struct kvm_result {
 void bench_kvm(const struct calib *c, struct kvm_result *out);
 
 /* model.c: memvirt's own `native` model of the same loops, run in-process
- * with a candidate cost table. A quantity is ns per event, as the host's. */
+ * with a candidate cost table. A quantity is ns per event, as the host's;
+ * NaN if a run of the model failed (after mv_error). */
 struct model_q {
     const char *name;
     double (*eval)(const struct model_q *q, const struct cost *cost);
@@ -172,13 +180,21 @@ struct calib_entry {
 /* Write the profile at `path` (atomically): `out`'s lines, then a cost.*
  * line for each entry of rec[] (cost_params.n of them, in cost_params'
  * order) that has a status; the others, and `header`, go into the comment
- * block as "cost.NAME = VALUE status=default (not measured; ...)". Loads
- * the file back and checks it gives `cost`. 0 or -1 after mv_error. */
+ * block as "cost.NAME = VALUE status=default (not measured; ...)". The
+ * text must parse and give `cost` before it is written; `path` must be a
+ * regular file or a new name. 0 or -1 after mv_error (nothing written). */
 int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
                         const struct calib_entry *rec, const char *header);
 
+/* verify.c: the native model's figure for each row of --verify under a
+ * profile's costs, found before anything is measured: a profile under which
+ * the model cannot run (the engine fails) is bad input. -1 after one
+ * mv_error naming `path`, the row and the engine's reason. */
+struct verify_pred { double fork_exit, fork_exec, fork_sh, fault, tlb, chase; };
+int verify_predict(const struct cost *cost, const char *path, struct verify_pred *out);
+
 /* calibrate.c and verify.c: the two commands. */
 int calibrate_run(struct calib *c, const char *out_path, const char *cmdline);
-int calibrate_verify(struct calib *c, const char *profile_path);
+int calibrate_verify(struct calib *c, const char *profile_path, const struct verify_pred *pred);
 
 #endif

@@ -11,6 +11,7 @@
  * The order of the fits matters: each uses the entries fitted before it. */
 #include "calib/calib.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <math.h>
 #include <string.h>
 
@@ -66,7 +67,11 @@ static void fitted(struct calrun *r, const char *entry, const struct model_q *q,
     if (!s->reps || fit_entry(entry, q, s->med, &r->cost, &f)) {
         calib_log(r->c, " not possible: kept the default\n");
         x->status = NULL;
-        snprintf(x->note, sizeof x->note, "the host figure (%s) was not measured", q->name);
+        if (s->reps)   /* measured: the model's run failed (its error is in the log) */
+            snprintf(x->note, sizeof x->note, "the native model could not be run to fit it to the host's %s",
+                     q->name);
+        else
+            snprintf(x->note, sizeof x->note, "the host figure (%s) was not measured", q->name);
         return;
     }
     *x = (struct calib_entry){ .status = "fitted", .cycles = f.value, .ns = s->med, .reps = s->reps };
@@ -170,26 +175,52 @@ static void write_entries(const struct cost *cost, const struct calib_entry *rec
     }
 }
 
+/* `text` into `path`, atomically. Only a regular file (or a new name): a
+ * device or FIFO is not a profile anyone can load (and /dev/stdout into a
+ * pipe would take the progress log's place). */
+static int save_text(const char *path, const char *text, size_t len)
+{
+    struct outset set = { 0 };
+    int rc = outset_add(&set, "-o", path);
+    if (!rc && set.f[0].kind != OUTFILE_REPLACE)
+        rc = mv_error("calibrate: -o '%s': not a regular file: calibrate writes the profile into a file", path);
+    if (!rc) {
+        FILE *f = outset_stream(&set, 0);
+        fwrite(text, 1, len, f);
+        rc = ferror(f) ? outset_stream_failed(&set, 0) : outset_commit(&set);
+    }
+    outset_free(&set);
+    return rc;
+}
+
 int calib_write_profile(const char *path, struct profile *out, const struct cost *cost,
                         const struct calib_entry *rec, const char *header)
 {
-    char *comment = NULL;
+    char *comment = NULL, *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&comment, &len);
     MV_ASSERT(f, "calibrate: open_memstream");
     fputs(header, f);
     write_entries(cost, rec, out, f);
     fclose(f);
-    int rc = profile_save(path, out, comment);
+    f = open_memstream(&text, &len);
+    MV_ASSERT(f, "calibrate: open_memstream");
+    profile_write(f, out, comment);
+    fclose(f);
     free(comment);
+    /* What is written must load, and give these costs: the text is checked
+     * before the file is touched, so a failed check leaves nothing (reading
+     * the file back left it, and hung on a FIFO). */
     struct profile back;
-    if (!rc && profile_load(&back, path) == 0) {   /* what we wrote must load, and give these costs */
+    int rc = profile_parse(&back, path, text, len);
+    if (!rc) {
         if (memcmp(&back.cost, cost, sizeof back.cost))
-            rc = mv_error("calibrate: %s does not load back to the costs calibrate chose", path);
+            rc = mv_error("calibrate: %s would not load back to the costs calibrate chose", path);
         profile_free(&back);
-    } else if (!rc) {
-        rc = -1;
     }
+    if (!rc)
+        rc = save_text(path, text, len);
+    free(text);
     return rc;
 }
 
@@ -245,6 +276,11 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     calib_log(c, "fork, exec, exit, mmap ...\n");
     struct proc_result pr;
     bench_proc(c, &pr, 0);
+    if (pr.hung) {   /* no profile: its exec entry would be missing for a reason the user must fix */
+        profile_free(&r->out);
+        free(r);
+        return calib_hello_hung(c);
+    }
     raw(r, "measured.fork_ns", pr.fork_only.med, "ns", &pr.fork_only, "the parent's fork(), the child exits at once");
     raw(r, "measured.fork_exit_ns", pr.fork_exit.med, "ns", &pr.fork_exit, "fork, child _exit(0), waitpid");
     if (pr.exec_ok)

@@ -7,7 +7,7 @@
  * checks it. An entry cannot go below zero: if the other entries already
  * predict more than the host took (or the host figure, a difference of two
  * measurements, is not above zero), the entry is set to 0 and the result
- * says so. */
+ * says so. A model run that fails (NaN) is no fit: -1, *cost unchanged. */
 #include "calib/calib.h"
 #include "lib/err.h"
 #include <math.h>
@@ -52,6 +52,8 @@ int fit_entry(const char *entry, const struct model_q *q, double host_ns, struct
     out->slope = slope;
     out->model_before = m0;
     out->model_after = model_eval(q, &c);
+    if (!isfinite(out->model_after))   /* the model's run failed (model.c) */
+        return -1;
     *cost = c;
     return 0;
 }

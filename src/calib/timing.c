@@ -121,6 +121,7 @@ int calib_init(struct calib *c, int cpu, unsigned reps)
         return mv_error("calibrate: cannot read the CPU affinity");
     c->ncpus = CPU_COUNT(&set);
     c->reps = reps;
+    c->hello_limit_s = CALIB_HELLO_LIMIT_S;
     if (cpu < 0) {          /* default: the highest-numbered CPU allowed */
         for (int i = CPU_SETSIZE - 1; i >= 0 && cpu < 0; i--)
             if (CPU_ISSET(i, &set))

@@ -86,14 +86,47 @@ static void not_measured(unsigned *missing, const char *name, const char *what, 
     ++*missing;
 }
 
-/* One memwalk row: the host's a minus b against the model's; the 2 MiB
- * baseline's huge-page coverage into huge[]. */
+static double memwalk_pred(const char *const *a, const char *const *b, const struct cost *cost)
+{
+    return (model_memwalk_ns(a, cost) - model_memwalk_ns(b, cost)) / MW_REFS_N;
+}
+
+/* Row i's model figure (the order of verify_pred). */
+static double predict(unsigned i, const struct cost *cost)
+{
+    switch (i) {
+    case 0: return model_eval(&MQ_FORK_EXIT, cost);
+    case 1: return model_eval(&MQ_FORK_EXEC, cost);
+    case 2: return model_eval(&MQ_FORK_SH, cost);
+    case 3: return memwalk_pred(fault_heavy, fault_base, cost);
+    case 4: return memwalk_pred(tlb_heavy, tlb_base, cost);
+    default: return memwalk_pred(chase_heavy, chase_base, cost);
+    }
+}
+
+int verify_predict(const struct cost *cost, const char *path, struct verify_pred *out)
+{
+    static const char *const rows[] = { "lmbench fork+exit", "lmbench fork+execve", "lmbench fork+sh",
+                                        "memwalk fault-heavy", "memwalk TLB-heavy", "memwalk TLB-heavy, loads" };
+    double *v[] = { &out->fork_exit, &out->fork_exec, &out->fork_sh, &out->fault, &out->tlb, &out->chase };
+    int quiet = mv_error_quiet(1);   /* the engine's reason goes into our one line */
+    unsigned i = 0;
+    while (i < 6 && isfinite(*v[i] = predict(i, cost)))
+        i++;
+    mv_error_quiet(quiet);
+    if (i < 6)
+        return mv_error("calibrate --verify: %s: the native model cannot run under this profile (row '%s'): %s",
+                        path, rows[i], mv_last_error());
+    return 0;
+}
+
+/* One memwalk row: the host's a minus b against the model's `pred`; the
+ * 2 MiB baseline's huge-page coverage into huge[]. */
 static void memwalk_row(struct calib *c, unsigned *missing, const char *name, const char *what,
-                        const char *const *a, const char *const *b, const struct cost *cost, double *huge)
+                        const char *const *a, const char *const *b, double pred, double *huge)
 {
     struct calib_stat m;
     char why[600];
-    double pred = (model_memwalk_ns(a, cost) - model_memwalk_ns(b, cost)) / MW_REFS_N;
     *huge = -1;
     if (host_diff(c, a, b, &m, huge, why, sizeof why))
         not_measured(missing, name, what, pred, why);
@@ -102,7 +135,7 @@ static void memwalk_row(struct calib *c, unsigned *missing, const char *name, co
     fflush(stdout);
 }
 
-int calibrate_verify(struct calib *c, const char *path)
+int calibrate_verify(struct calib *c, const char *path, const struct verify_pred *pred)
 {
     struct profile p;
     if (profile_load(&p, path))
@@ -114,7 +147,6 @@ int calibrate_verify(struct calib *c, const char *path)
            cpu ? cpu->value : "not recorded", h.cpu, c->cpu, c->core_ghz);
     if (cpu && strcmp(cpu->value, h.cpu))
         calib_log(c, "warning: the profile was measured on another CPU model\n");
-    const struct cost *cost = &p.cost;
 
     printf("| %-24s | %-34s | %12s | %12s | %-20s | %8s |\n", "workload", "quantity (ns)", "predicted", "measured",
            "measured spread", "error");
@@ -125,16 +157,20 @@ int calibrate_verify(struct calib *c, const char *path)
     calib_log(c, "lmbench on the host ...\n");
     struct proc_result pr;
     bench_proc(c, &pr, 1);
-    row("lmbench fork+exit", "latency", model_eval(&MQ_FORK_EXIT, cost), &pr.fork_exit);
+    if (pr.hung) {
+        profile_free(&p);
+        return calib_hello_hung(c);
+    }
+    row("lmbench fork+exit", "latency", pred->fork_exit, &pr.fork_exit);
     if (pr.exec_ok)
-        row("lmbench fork+execve", "latency", model_eval(&MQ_FORK_EXEC, cost), &pr.fork_exec);
+        row("lmbench fork+execve", "latency", pred->fork_exec, &pr.fork_exec);
     else
-        not_measured(&missing, "lmbench fork+execve", "latency", model_eval(&MQ_FORK_EXEC, cost),
+        not_measured(&missing, "lmbench fork+execve", "latency", pred->fork_exec,
                      "the static test program (--hello, memvirt-hello) could not be run");
     if (pr.sh_ok)
-        row("lmbench fork+sh", "latency", model_eval(&MQ_FORK_SH, cost), &pr.fork_sh);
+        row("lmbench fork+sh", "latency", pred->fork_sh, &pr.fork_sh);
     else
-        not_measured(&missing, "lmbench fork+sh", "latency", model_eval(&MQ_FORK_SH, cost),
+        not_measured(&missing, "lmbench fork+sh", "latency", pred->fork_sh,
                      pr.exec_ok ? "/bin/sh -c running the static test program failed"
                                 : "it runs the static test program (--hello) through /bin/sh, and that could not be run");
     fflush(stdout);
@@ -142,13 +178,13 @@ int calibrate_verify(struct calib *c, const char *path)
     double huge_tlb, huge_chase, huge_fault;
     calib_log(c, "memwalk fault-heavy on the host ...\n");
     memwalk_row(c, &missing, "memwalk fault-heavy", "per reference, minus no remapping", fault_heavy, fault_base,
-                cost, &huge_fault);
+                pred->fault, &huge_fault);
     calib_log(c, "memwalk TLB-heavy on the host ...\n");
-    memwalk_row(c, &missing, "memwalk TLB-heavy", "per reference, 4 KiB minus 2 MiB", tlb_heavy, tlb_base, cost,
-                &huge_tlb);
+    memwalk_row(c, &missing, "memwalk TLB-heavy", "per reference, 4 KiB minus 2 MiB", tlb_heavy, tlb_base,
+                pred->tlb, &huge_tlb);
     calib_log(c, "memwalk TLB-heavy, loads only, on the host ...\n");
     memwalk_row(c, &missing, "memwalk TLB-heavy, loads", "per reference, 4 KiB minus 2 MiB", chase_heavy,
-                chase_base, cost, &huge_chase);
+                chase_base, pred->chase, &huge_chase);
     printf("\nfault-heavy: %s; base: %s\nTLB-heavy: %s (20%% writes); base: %s\n"
            "TLB-heavy, loads: the same with memwalk.write_pct=0\n", "ws_mb=64 remap_every=2000 remap_kb=512",
            "the same without remapping", "ws_mb=1024 pattern=chase", "the same on 2 MiB pages");

@@ -41,15 +41,28 @@ static void usage(FILE *f)
           "  memvirt run --profile quick.profile --workload lmbench --param lmbench.iterations=2\n", f);
 }
 
-/* Fail now, not after minutes of measuring, if `path` cannot be written:
- * lib/outfile checks it as profile_save will write it (the trial output is
- * discarded at once). */
-static int writable(const char *path)
+/* Fail now, not after minutes of measuring, if `path` cannot take the
+ * profile: lib/outfile checks it as calib_write_profile will write it (the
+ * trial output is discarded at once). It must be a regular file or a new
+ * name (a device or FIFO is no profile to load: the write to a FIFO blocked),
+ * and none of calibrate's inputs: the running binary and `hello`, the
+ * program fork+execve runs (`calibrate -o memvirt` replaced its binary). */
+static int writable(const char *path, const char *hello)
 {
+    if (!*path)   /* outfile's message suggests '-', which calibrate refuses */
+        return mv_error("calibrate: -o: empty file name");
     if (!strcmp(path, "-"))
-        return mv_error("calibrate: -o '-': calibrate loads the profile back from its file: give a file name");
+        return mv_error("calibrate: -o '-': calibrate writes the profile into a file: give a file name");
+    struct stat st;
+    if (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))   /* outfile names a directory */
+        return mv_error("calibrate: -o '%s': not a regular file: calibrate writes the profile into a file", path);
+    char exe[PATH_MAX] = "/proc/self/exe";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0)
+        exe[n] = 0;
     struct outset set = { 0 };
-    int rc = outset_add(&set, "-o", path);
+    int rc = outset_input(&set, "the memvirt binary", exe) || outset_input(&set, "--hello", hello) ||
+             outset_add(&set, "-o", path) ? -1 : 0;
     outset_free(&set);
     return rc;
 }
@@ -155,30 +168,33 @@ int cmd_calibrate(int argc, char **argv)
         mv_error("calibrate: --verify reads a profile, -o writes one: give one of them");
         return EXIT_USAGE;
     }
+    struct verify_pred pred;
     if (verify) {   /* a bad profile is bad input: refuse it before measuring */
         struct profile p;
         if (profile_load(&p, verify))
             return EXIT_USAGE;
+        int bad = verify_predict(&p.cost, verify, &pred);
         profile_free(&p);
-    } else {
-        if (!out)
-            out = "this-host.profile";
-        if (writable(out))
+        if (bad)
             return EXIT_USAGE;
     }
-
-    struct calib cal = { .log = stderr };
-    if (calib_init(&cal, cpu, (unsigned)reps))
-        return EXIT_USAGE;
     char *def_hello = hello ? NULL : default_hello();
-    cal.hello = hello ? hello : def_hello;
+    struct calib cal = { .log = stderr, .hello = hello ? hello : def_hello };
+    if (!verify && writable(out = out ? out : "this-host.profile", cal.hello)) {
+        free(def_hello);
+        return EXIT_USAGE;
+    }
+    if (calib_init(&cal, cpu, (unsigned)reps)) {
+        free(def_hello);
+        return EXIT_USAGE;
+    }
     if (!cal.hello || !runnable(cal.hello))
         calib_log(&cal, "note: %s is not an executable; fork+execve will not be measured\n",
                   cal.hello ? cal.hello : "memvirt-hello");
 
     int rc;
     if (verify) {
-        rc = calibrate_verify(&cal, verify);
+        rc = calibrate_verify(&cal, verify, &pred);
     } else {
         char cmdline[1024] = "memvirt";   /* argv[0] is "calibrate" */
         for (int i = 0; i < argc; i++)

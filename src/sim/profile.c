@@ -381,14 +381,20 @@ void profile_free(struct profile *p)
     p->n = p->cap = 0;
 }
 
+/* A byte as a profile can hold it: a control byte (which the loader
+ * refuses) becomes a space. */
+static char clean_char(char c)
+{
+    unsigned char ch = (unsigned char)c;
+    return (ch < 0x20 || ch == 0x7f) ? ' ' : c;
+}
+
 /* Copy text, replacing what a profile cannot hold (control bytes). */
 static void clean_copy(char *dst, size_t size, const char *src)
 {
     size_t i = 0;
-    for (; src[i] && i + 1 < size; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[i] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-    }
+    for (; src[i] && i + 1 < size; i++)
+        dst[i] = clean_char(src[i]);
     dst[i] = 0;
 }
 
@@ -452,7 +458,10 @@ void profile_write(FILE *f, const struct profile *p, const char *comment)
     for (const char *s = comment; s && *s;) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        fprintf(f, "#%s%.*s\n", n ? " " : "", (int)n, s);
+        fputs(n ? "# " : "#", f);
+        for (size_t i = 0; i < n; i++)   /* free text (calibrate's command line): cleaned as values are */
+            fputc(clean_char(s[i]), f);
+        fputc('\n', f);
         s = nl ? nl + 1 : s + n;
     }
     fprintf(f, "%s %d\n", PROFILE_MAGIC, PROFILE_VERSION);

@@ -68,7 +68,7 @@ const struct profile_line *profile_find(const struct profile *p, const char *key
 const char *profile_line_attr(const struct profile_line *l, const char *name);
 
 /* Write the profile: `comment` (may be NULL; each of its lines becomes a
- * '#' line), the header, then every line. */
+ * '#' line, control bytes written as spaces), the header, then every line. */
 void profile_write(FILE *f, const struct profile *p, const char *comment);
 /* The same into `path`, atomically (a temporary file renamed into place):
  * nothing is left at `path` on failure. -1 after mv_error. */

@@ -5,8 +5,9 @@
 #  - the committed profiles/this-host.profile names every cost entry;
 #  - a malformed or unreadable profile is bad input: exit 2, one line naming
 #    file, line and column, no output file;
-#  - calibrate refuses bad options, an unwritable -o and a bad --verify
-#    profile before measuring anything (exit 2, nothing written).
+#  - calibrate refuses bad options, an unwritable -o (or one not a regular
+#    file, or one of its inputs) and a bad --verify profile before measuring
+#    anything (exit 2, nothing written).
 # No timing: calibrate itself is never run to completion here.
 set -u
 MV=${1:?usage: profile.sh /path/to/memvirt}
@@ -116,6 +117,31 @@ expect_bad "calibrate: --hello not a program" "--hello '$tmp/no-hello': cannot r
 expect_bad "calibrate: --hello a directory" "--hello '$tmp': cannot run it: Is a directory" \
     calibrate --hello "$tmp" --verify "$tmp/bad.profile"
 [ -e "$tmp/no" ] && fail "calibrate created a directory"
+# -o must be a file calibrate can write and load back, checked before
+# measuring: a FIFO or /dev/stdout into a pipe hung for ever, /dev/null
+# failed after the whole measurement. (timeout: a hang fails the test.)
+printf '#!/bin/sh\nexec timeout 120 "%s" "$@"\n' "$MV" >"$tmp/mv-timeout"
+chmod +x "$tmp/mv-timeout"
+mkfifo "$tmp/fifo"
+for o in /dev/null "$tmp/fifo"; do
+    MV="$tmp/mv-timeout" expect_bad "calibrate: -o $o" "-o '$o': not a regular file" calibrate --reps 3 -o "$o"
+done
+timeout 120 "$MV" calibrate --reps 3 -o /dev/stdout 2>"$tmp/stderr" | cat >"$tmp/stdout"
+rc=${PIPESTATUS[0]}
+[ "$rc" -eq 2 ] && grep -q "^memvirt: .*-o '/dev/stdout': not a regular file" "$tmp/stderr" \
+    || fail "calibrate -o /dev/stdout into a pipe: exit $rc, $(cat "$tmp/stderr")"
+expect_bad "calibrate: -o ''" "calibrate: -o: empty file name" calibrate -o ''
+grep -q "use '-'" "$tmp/stderr" && fail "calibrate -o '': suggests '-', which calibrate refuses"
+# nor one of its inputs: the running binary, the program fork+execve runs
+mkdir "$tmp/bin2"
+cp "$MV" "$(dirname "$MV")/memvirt-hello" "$tmp/bin2/"
+for o in memvirt memvirt-hello; do
+    MV="$tmp/bin2/memvirt" expect_bad "calibrate: -o its own $o" "an input of this command" \
+        calibrate --reps 3 -o "$tmp/bin2/$o"
+    cmp -s "$tmp/bin2/$o" "$(dirname "$MV")/$o" || fail "calibrate -o overwrote $o"
+done
+expect_bad "calibrate: -o the --hello program" "is --hello '$tmp/bin2/memvirt-hello', an input" \
+    calibrate --reps 3 --hello "$tmp/bin2/memvirt-hello" -o "$tmp/bin2/memvirt-hello"
 "$MV" calibrate --help >"$tmp/help" 2>&1 || fail "calibrate --help failed"
 grep -q -- "--verify PROFILE" "$tmp/help" || fail "calibrate --help does not describe --verify"
 "$MV" --help | grep -q calibrate || fail "memvirt --help does not list calibrate"
