@@ -4,6 +4,7 @@ that reports that way, output paths checked before any work, and files
 written under a temporary name and renamed into place, so a failed command
 leaves no half-written output."""
 import argparse
+import errno
 import os
 import stat
 import sys
@@ -175,6 +176,21 @@ def check_outputs(outputs, inputs=()):
                                  "(give the output another name)")
 
 
+def write_stdout(data):
+    """data (bytes) to standard output, every byte or an OSError: a loop of
+    os.write on fd 1, as lib/outfile.c's write_all. (sys.stdout.buffer.write
+    returned a short count, unchecked, when the reader went away part way:
+    the page was cut short and the command said nothing.)"""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    view = memoryview(data)
+    while view:
+        n = os.write(1, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "write error (nothing written)")
+        view = view[n:]
+
+
 def write_atomic(path, data):
     """Write bytes or text to path as write_all_atomic does."""
     write_all_atomic([(path, data)])
@@ -207,9 +223,7 @@ def write_all_atomic(files):
                 f.write(data)
         for path, data in streams:
             if path == "-":
-                sys.stdout.flush()
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
+                write_stdout(data)
                 continue
             with open(path, "wb") as f:
                 f.write(data)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# py_edges.sh: memvirt's Python commands (report, sweep merge) at the edges
+# the C commands already handle: a reader of standard output that goes away
+# part way through is an error (one line, exit 1), not a page cut short and
+# exit status 0.
+#
+# usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
+set -u
+MV=${1:?usage: py_edges.sh /path/to/memvirt}
+die() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-pyedges.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+"$MV" run --mode native --workload lmbench --param lmbench.iterations=20 --json lm.json >/dev/null \
+    || die "run failed"
+# a sweep of 24 small runs: its merged JSON is ~200 kB
+printf 'mode = native\nworkload = lmbench\nlmbench.iterations = 2\nseed = 1..24\n' > s.sweep
+"$MV" sweep s.sweep --out s -j 2 >/dev/null 2>&1 || die "sweep failed"
+
+# one line on stderr matching a pattern, and the exit status expected
+one_line() {   # what status regex
+    local what=$1 want=$2 re=$3 rc=$4
+    [ "$rc" -eq "$want" ] || die "$what: exit $rc, expected $want ($(cat err))"
+    [ "$(wc -l < err)" -eq 1 ] || die "$what: expected one line on stderr, got: $(cat err)"
+    grep -Eq "$re" err || die "$what: expected '$re', got: $(cat err)"
+}
+
+# a reader that takes part of the page and goes: the page is ~700 kB, the
+# pipe holds 64 kB, so the write is cut short (it was exit 0, nothing said)
+"$MV" report lm.json -o - 2>err | head -c 70000 >/dev/null
+one_line "report -o - | head -c 70000" 1 "^memvirt: report: cannot write '-': Broken pipe$" "${PIPESTATUS[0]}"
+"$MV" sweep merge s --json - --csv m.csv 2>err | head -c 10000 >/dev/null
+one_line "sweep merge --json - | head -c 10000" 1 "^memvirt: sweep merge: cannot write '-': Broken pipe$" "${PIPESTATUS[0]}"
+[ ! -e m.csv ] && [ -z "$(ls -A | grep '^\.m\.csv')" ] || die "sweep merge --json - | head: the CSV was written or its temporary left"
+
+echo "py_edges.sh: all checks passed"
