@@ -35,10 +35,17 @@ def shown(name):
 
 
 def say(line):
-    """One line on standard error, whatever bytes the names in it hold."""
-    sys.stderr.flush()
-    sys.stderr.buffer.write(raw(line) + b"\n")
-    sys.stderr.buffer.flush()
+    """One line on standard error, whatever bytes the names in it hold. A
+    closed or full standard error loses the line, not the exit status (as
+    the C commands' mv_error)."""
+    if sys.stderr is None:
+        return
+    try:
+        sys.stderr.flush()
+        sys.stderr.buffer.write(raw(line) + b"\n")
+        sys.stderr.buffer.flush()
+    except OSError:
+        pass
 
 
 def die(cmd, msg, status=EXIT_USAGE):
@@ -46,14 +53,37 @@ def die(cmd, msg, status=EXIT_USAGE):
     sys.exit(status)
 
 
+_command = None   # the command's name, as its Parser was given it
+
+
+def command():
+    """The running command's name ('report', 'sweep merge'), for messages
+    given outside its main."""
+    if _command:
+        return _command
+    name = os.path.splitext(os.path.basename(sys.argv[0] if sys.argv else ""))[0]
+    return "sweep merge" if name == "merge" else name or "python"
+
+
+class StdoutError(Exception):
+    """A write to standard output that failed (str: why, as strerror)."""
+
+
 def run(main, argv):
     """main(argv) as a command: Ctrl-C ends it with exit status 130 (as a shell
     reports SIGINT) and no traceback; whatever it was writing is cleaned up
-    on the way out (write_all_atomic's finally)."""
+    on the way out (write_all_atomic's finally). Standard output that is
+    full or closed (the help written there) is one line and exit status 1,
+    as the C commands give it: 'standard output: cannot write: ...'; so is
+    any other OSError no one caught, never a traceback."""
     try:
         main(argv)
     except KeyboardInterrupt:
         sys.exit(130)
+    except StdoutError as e:
+        die(command(), f"standard output: cannot write: {e}", EXIT_FAIL)
+    except OSError as e:
+        die(command(), f"'{shown(str(e.filename))}': {e.strerror}" if e.filename and e.strerror else str(e), EXIT_FAIL)
 
 
 class _Once(argparse._StoreAction):
@@ -77,9 +107,21 @@ class Parser(argparse.ArgumentParser):
     option given twice with different values is an error."""
 
     def __init__(self, cmd, **kw):
+        global _command
         super().__init__(prog=f"memvirt {cmd}", **kw)
-        self.cmd = cmd
+        self.cmd = _command = cmd
         self._mv_given = {}
+
+    def print_help(self, file=None):
+        """--help to standard output through write_stdout: a failed write is
+        StdoutError (argparse wrote to sys.stderr when sys.stdout was closed,
+        and, newer, drops an OSError silently)."""
+        if file is not None:
+            return super().print_help(file)
+        try:
+            write_stdout(raw(self.format_help()))
+        except OSError as e:
+            raise StdoutError(e.strerror or str(e)) from None
 
     def add_argument(self, *args, **kw):
         if args and args[0].startswith("-") and kw.get("action", "store") == "store" and kw.get("nargs") is None:
@@ -181,8 +223,9 @@ def write_stdout(data):
     os.write on fd 1, as lib/outfile.c's write_all. (sys.stdout.buffer.write
     returned a short count, unchecked, when the reader went away part way:
     the page was cut short and the command said nothing.)"""
-    if sys.stdout is not None:
-        sys.stdout.flush()
+    if sys.stdout is None:   # closed when Python started: fd 1 may since be another file
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    sys.stdout.flush()
     view = memoryview(data)
     while view:
         n = os.write(1, view)

@@ -2,7 +2,9 @@
 # py_edges.sh: memvirt's Python commands (report, sweep merge) at the edges
 # the C commands already handle: a reader of standard output that goes away
 # part way through is an error (one line, exit 1), not a page cut short and
-# exit status 0.
+# exit status 0; a standard output that is full or closed is one line and
+# exit 1, never a traceback; a closed standard error does not turn bad input
+# (exit 2) into exit 1.
 #
 # usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
 set -u
@@ -33,5 +35,31 @@ one_line "report -o - | head -c 70000" 1 "^memvirt: report: cannot write '-': Br
 "$MV" sweep merge s --json - --csv m.csv 2>err | head -c 10000 >/dev/null
 one_line "sweep merge --json - | head -c 10000" 1 "^memvirt: sweep merge: cannot write '-': Broken pipe$" "${PIPESTATUS[0]}"
 [ ! -e m.csv ] && [ -z "$(ls -A | grep '^\.m\.csv')" ] || die "sweep merge --json - | head: the CSV was written or its temporary left"
+
+# standard output full or closed: one line, exit 1, as the C commands
+# ('memvirt: standard output: cannot write: ...'); the help went to standard
+# error with exit 0 when it was closed, and was an OSError traceback when full
+for cmd in report "sweep merge"; do
+    $MV $cmd --help >/dev/full 2>err
+    one_line "$cmd --help >/dev/full" 1 "^memvirt: $cmd: standard output: cannot write: No space left on device$" $?
+    $MV $cmd --help >&- 2>err
+    one_line "$cmd --help >&-" 1 "^memvirt: $cmd: standard output: cannot write: Bad file descriptor$" $?
+done
+"$MV" report lm.json -o - >&- 2>err   # it was an AttributeError traceback
+one_line "report -o - >&-" 1 "^memvirt: report: cannot write '-': Bad file descriptor$" $?
+"$MV" sweep merge s --json - --csv m.csv >&- 2>err
+one_line "sweep merge --json - >&-" 1 "^memvirt: sweep merge: cannot write '-': Bad file descriptor$" $?
+[ ! -e m.csv ] || die "sweep merge --json - >&-: the CSV was written"
+"$MV" report lm.json -o - >/dev/full 2>err
+one_line "report -o - >/dev/full" 1 "^memvirt: report: cannot write '-': No space left on device$" $?
+# a page to a file, standard output closed: nothing to write there, no error
+"$MV" report lm.json -o closed.html >&- 2>err || die "report -o FILE >&-: exit $?: $(cat err)"
+[ ! -s err ] && grep -q '</html>' closed.html || die "report -o FILE >&-: $(cat err)"
+# bad input with standard error closed or full is still exit 2 (it was 1)
+for redir in "2>&-" "2>/dev/full"; do
+    eval '"$MV" report missing.json -o x.html' "$redir"
+    rc=$?
+    [ $rc -eq 2 ] || die "report missing.json $redir: exit $rc, expected 2"
+done
 
 echo "py_edges.sh: all checks passed"
