@@ -3,11 +3,21 @@ by matplotlib (Debian's python3-matplotlib) to SVG. Output is deterministic:
 no date in the file and a fixed salt for matplotlib's element ids, so the same
 data gives byte-identical figures."""
 import io
+import os
+import sys
 
-import matplotlib
+from mvcommon import EXIT_FAIL, command, die
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a venv): one line, not a traceback
+    given = os.environ.get("MEMVIRT_PYTHON")
+    die(command(), f"cannot import matplotlib ({e}) in {sys.executable or 'python3'}"
+        + (f" (MEMVIRT_PYTHON={given})" if given else "")
+        + ": run scripts/setup, which installs Debian's python3-matplotlib for /usr/bin/python3"
+        + (", and unset MEMVIRT_PYTHON" if given else ""), EXIT_FAIL)
 
 plt.rcParams.update({
     "svg.hashsalt": "memvirt",

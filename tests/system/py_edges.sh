@@ -2,9 +2,9 @@
 # py_edges.sh: memvirt's Python commands (report, sweep merge) at the edges
 # the C commands already handle: a reader of standard output that goes away
 # part way through is an error (one line, exit 1), not a page cut short and
-# exit status 0; a standard output that is full or closed is one line and
-# exit 1, never a traceback; a closed standard error does not turn bad input
-# (exit 2) into exit 1.
+# exit status 0; a standard output that is full or closed, and a Python
+# without matplotlib, are one line and exit 1, never a traceback; a closed
+# standard error does not turn bad input (exit 2) into exit 1.
 #
 # usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
 set -u
@@ -61,5 +61,19 @@ for redir in "2>&-" "2>/dev/full"; do
     rc=$?
     [ $rc -eq 2 ] || die "report missing.json $redir: exit $rc, expected 2"
 done
+
+# a Python without matplotlib: one line naming the interpreter and the setup
+# script, exit 1, no page (it was a 16-line ModuleNotFoundError traceback)
+mkdir -p nompl
+cat > nompl/python3 <<EOF
+#!/bin/sh
+exec /usr/bin/python3 -c 'import os, runpy, sys; sys.modules["matplotlib"] = None; sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(sys.argv[0])); runpy.run_path(sys.argv[0], run_name="__main__")' "\$@"
+EOF
+chmod +x nompl/python3
+MEMVIRT_PYTHON="$tmp/nompl/python3" "$MV" report lm.json -o nompl.html 2>err
+one_line "report with a Python without matplotlib" 1 \
+    "^memvirt: report: cannot import matplotlib .*/usr/bin/python3.*MEMVIRT_PYTHON=$tmp/nompl/python3.*scripts/setup" $?
+[ ! -e nompl.html ] && [ -z "$(ls -A | grep '^\.nompl')" ] || die "report without matplotlib left a page"
 
 echo "py_edges.sh: all checks passed"
