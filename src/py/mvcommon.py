@@ -4,8 +4,10 @@ that reports that way, output paths checked before any work, and files
 written under a temporary name and renamed into place, so a failed command
 leaves no half-written output."""
 import argparse
+import contextlib
 import errno
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -69,21 +71,102 @@ class StdoutError(Exception):
     """A write to standard output that failed (str: why, as strerror)."""
 
 
+class Signalled(BaseException):
+    """SIGTERM or SIGHUP arrived: raised where the command was, so that every
+    finally (write_all_atomic's) cleans up on the way out to run()."""
+
+    def __init__(self, sig):
+        super().__init__(signal.Signals(sig).name)
+        self.sig = sig
+
+
+_deferred = 0     # > 0: a signal is noted in _pending, not raised (a cleanup under way)
+_pending = []
+
+
+def _raise_for(sig):
+    if sig == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Signalled(sig)
+
+
+def _on_signal(sig, frame):
+    if _deferred:
+        _pending.append(sig)
+    else:
+        _raise_for(sig)
+
+
+def _catch_signals():
+    """SIGINT, SIGTERM and SIGHUP raise where the command is, where they
+    would have ended it (Python's own SIGINT handler, or the default): one
+    ignored from the start (nohup's SIGHUP) stays ignored, as the C side
+    (lib/outfile.c's install)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, _on_signal)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """A cleanup that a signal must not cut short: one that arrives in it is
+    raised once it is done."""
+    global _deferred
+    _deferred += 1
+    try:
+        yield
+    finally:
+        _deferred -= 1
+    if not _deferred and _pending:
+        _raise_for(_pending.pop(0))
+
+
+def _die_of(sig):
+    """End as the signal would have (the C commands raise it again once
+    their temporaries are gone): the parent sees the signal, a shell 128+N."""
+    signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)
+
+
 def run(main, argv):
     """main(argv) as a command: Ctrl-C ends it with exit status 130 (as a shell
-    reports SIGINT) and no traceback; whatever it was writing is cleaned up
-    on the way out (write_all_atomic's finally). Standard output that is
+    reports SIGINT) and no traceback; SIGTERM and SIGHUP end it as they end
+    the C commands, dying of the signal; whatever it was writing is cleaned
+    up on the way out (write_all_atomic's finally). Standard output that is
     full or closed (the help written there) is one line and exit status 1,
     as the C commands give it: 'standard output: cannot write: ...'; so is
     any other OSError no one caught, never a traceback."""
+    global _deferred
+    status, sig = 0, None
     try:
-        main(argv)
+        try:
+            _catch_signals()
+            main(argv)
+        finally:
+            _deferred += 1   # from here a signal is noted, not raised
+    except SystemExit as e:
+        status = e.code
     except KeyboardInterrupt:
-        sys.exit(130)
+        status = 130
+    except Signalled as e:
+        sig = e.sig
     except StdoutError as e:
-        die(command(), f"standard output: cannot write: {e}", EXIT_FAIL)
+        say(f"memvirt: {command()}: standard output: cannot write: {e}")
+        status = EXIT_FAIL
     except OSError as e:
-        die(command(), f"'{shown(str(e.filename))}': {e.strerror}" if e.filename and e.strerror else str(e), EXIT_FAIL)
+        say(f"memvirt: {command()}: " + (f"'{shown(str(e.filename))}': {e.strerror}"
+                                         if e.filename and e.strerror else str(e)))
+        status = EXIT_FAIL
+    late = [p for p in _pending if p != signal.SIGINT]
+    if sig is None and late:
+        sig = late[0]
+    if sig is not None:
+        _die_of(sig)
+    if signal.SIGINT in _pending:
+        status = 130
+    sys.exit(status)
 
 
 class _Once(argparse._StoreAction):
@@ -243,9 +326,9 @@ def write_all_atomic(files):
     """Write every (path, data), bytes or text: a regular file (or a new
     name) to a temporary file beside it, renamed over it once all are
     written; a device or FIFO is written through, never replaced; '-' is
-    standard output; symbolic links are followed. A failure (or Ctrl-C)
-    leaves no regular file changed and no temporary behind, and an OSError
-    is raised again naming the path. Text is encoded before any file is
+    standard output; symbolic links are followed. A failure (or Ctrl-C,
+    SIGTERM, SIGHUP: see run) leaves no regular file changed and no
+    temporary behind, and an OSError is raised again naming the path. Text is encoded before any file is
     made: a character UTF-8 cannot hold (a lone surrogate) becomes '?'."""
     files = [(p, d if isinstance(d, bytes) else d.encode("utf-8", "replace")) for p, d in files]
     staged, streams = [], []
@@ -277,12 +360,13 @@ def write_all_atomic(files):
     except OSError as e:
         raise OSError(f"cannot write '{path}': {e.strerror}") from e
     finally:
-        for tmp, _ in staged:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+        with signals_deferred():
+            for tmp, _ in staged:
+                if tmp is not None:
+                    try:
+                        os.unlink(tmp)
+                    except OSError:
+                        pass
 
 
 def source_dir():

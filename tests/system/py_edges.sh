@@ -4,7 +4,8 @@
 # part way through is an error (one line, exit 1), not a page cut short and
 # exit status 0; a standard output that is full or closed, and a Python
 # without matplotlib, are one line and exit 1, never a traceback; a closed
-# standard error does not turn bad input (exit 2) into exit 1.
+# standard error does not turn bad input (exit 2) into exit 1; SIGTERM and
+# SIGHUP leave no temporary behind.
 #
 # usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
 set -u
@@ -75,5 +76,31 @@ MEMVIRT_PYTHON="$tmp/nompl/python3" "$MV" report lm.json -o nompl.html 2>err
 one_line "report with a Python without matplotlib" 1 \
     "^memvirt: report: cannot import matplotlib .*/usr/bin/python3.*MEMVIRT_PYTHON=$tmp/nompl/python3.*scripts/setup" $?
 [ ! -e nompl.html ] && [ -z "$(ls -A | grep '^\.nompl')" ] || die "report without matplotlib left a page"
+
+# SIGTERM or SIGHUP while an output is written: its temporary is removed and
+# the command dies of the signal, as the C commands (lib/outfile.c); the
+# temporary was left behind. sweep merge stages the JSON under a temporary
+# name, then waits for a reader of the FIFO given as --csv: signalled there.
+mkfifo csv.fifo
+/usr/bin/python3 - "$MV" <<'EOF' || die "sweep merge signalled"
+import os, signal, subprocess, sys, time
+for sig in (signal.SIGTERM, signal.SIGHUP):
+    p = subprocess.Popen([sys.argv[1], "sweep", "merge", "s", "--json", "sig.json", "--csv", "csv.fifo"],
+                         stderr=subprocess.PIPE)
+    for _ in range(3000):
+        if any(f.startswith(".sig.json.") for f in os.listdir(".")):
+            break
+        time.sleep(0.01)
+    else:
+        sys.exit(f"sweep merge made no temporary: {os.listdir('.')}")
+    time.sleep(0.2)   # in open() of the FIFO
+    p.send_signal(sig)
+    err = p.communicate(timeout=60)[1].decode()
+    assert p.returncode == -sig, (sig.name, p.returncode, err)
+    assert "Traceback" not in err, err
+    left = [f for f in os.listdir(".") if f.startswith((".sig.json", "sig.json", ".csv.fifo"))]
+    assert not left, (sig.name, left)
+EOF
+[ -p csv.fifo ] || die "sweep merge signalled: the FIFO was replaced"
 
 echo "py_edges.sh: all checks passed"
