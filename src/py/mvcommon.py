@@ -213,7 +213,32 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         self._mv_given = {}
-        return super().parse_known_args(args, namespace)
+        return super().parse_known_args(self._glue_values(sys.argv[1:] if args is None else args), namespace)
+
+    def _glue_values(self, args):
+        """getopt's rule, the C commands': an option that takes a value takes
+        the next word, whatever it begins with (-o -r2.html, --title -x);
+        argparse took a word beginning with '-' for an option. Given as
+        OPT=VALUE, argparse takes it so. Nothing after '--' is touched."""
+        takes = {o for a in self._actions if isinstance(a, argparse._StoreAction) and a.nargs is None
+                 for o in a.option_strings}
+        out, i = [], 0
+        while i < len(args):
+            w = args[i]
+            if w == "--":
+                out.extend(args[i:])
+                break
+            opt = w
+            if w.startswith("--") and "=" not in w and w not in self._option_string_actions and self.allow_abbrev:
+                longs = [o for o in self._option_string_actions if o.startswith(w)]
+                opt = longs[0] if len(longs) == 1 else None   # an unknown or ambiguous one: argparse says so
+            if opt in takes and i + 1 < len(args):
+                out.append(f"{w}={args[i + 1]}")
+                i += 2
+            else:
+                out.append(w)
+                i += 1
+        return out
 
     def error(self, message):
         die(self.cmd, message)

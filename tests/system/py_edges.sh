@@ -5,7 +5,7 @@
 # exit status 0; a standard output that is full or closed, and a Python
 # without matplotlib, are one line and exit 1, never a traceback; a closed
 # standard error does not turn bad input (exit 2) into exit 1; SIGTERM and
-# SIGHUP leave no temporary behind.
+# SIGHUP leave no temporary behind; an option's value may begin with '-'.
 #
 # usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
 set -u
@@ -102,5 +102,15 @@ for sig in (signal.SIGTERM, signal.SIGHUP):
     assert not left, (sig.name, left)
 EOF
 [ -p csv.fifo ] || die "sweep merge signalled: the FIFO was replaced"
+
+# an option's value is the next word whatever it begins with, as the C
+# commands take --json -x.json (getopt): -o -r2.html was "expected one argument"
+"$MV" report lm.json -o -r2.html 2>err && [ -s ./-r2.html ] || die "report -o -r2.html: $(cat err)"
+"$MV" report lm.json --out -r3.html --title -o 2>err && grep -q '<title>-o</title>' ./-r3.html \
+    || die "report --out -r3.html --title -o: $(cat err)"
+"$MV" report lm.json -o 2>err
+one_line "report lm.json -o" 2 "^memvirt: report: argument -o/--output: expected one argument$" $?
+"$MV" sweep merge s --json -m.json --csv -m.csv 2>err && [ -s ./-m.json ] && [ -s ./-m.csv ] \
+    || die "sweep merge --json -m.json --csv -m.csv: $(cat err)"
 
 echo "py_edges.sh: all checks passed"
