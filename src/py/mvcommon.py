@@ -4,6 +4,7 @@ that reports that way, output paths checked before any work, and files
 written under a temporary name and renamed into place, so a failed command
 leaves no half-written output."""
 import argparse
+import atexit
 import contextlib
 import errno
 import os
@@ -130,6 +131,26 @@ def _die_of(sig):
     os._exit(128 + sig)
 
 
+_cleanups = []   # what is removed at the end, whatever the end (at_end)
+
+
+def at_end(fn):
+    """fn() when the command ends: by run() (also before it dies of a
+    signal, which skips atexit), else at exit."""
+    _cleanups.append(fn)
+
+
+def _clean_up():
+    while _cleanups:
+        try:
+            _cleanups.pop()()
+        except OSError:
+            pass
+
+
+atexit.register(_clean_up)
+
+
 def run(main, argv):
     """main(argv) as a command: Ctrl-C ends it with exit status 130 (as a shell
     reports SIGINT) and no traceback; SIGTERM and SIGHUP end it as they end
@@ -159,6 +180,7 @@ def run(main, argv):
         say(f"memvirt: {command()}: " + (f"'{shown(str(e.filename))}': {e.strerror}"
                                          if e.filename and e.strerror else str(e)))
         status = EXIT_FAIL
+    _clean_up()
     late = [p for p in _pending if p != signal.SIGINT]
     if sig is None and late:
         sig = late[0]

@@ -4,10 +4,39 @@ no date in the file and a fixed salt for matplotlib's element ids, so the same
 data gives byte-identical figures."""
 import io
 import os
+import shutil
 import sys
+import tempfile
 
-from mvcommon import EXIT_FAIL, command, die
+from mvcommon import EXIT_FAIL, at_end, command, die
 
+
+def _config_dir():
+    """Where matplotlib cannot keep its configuration and cache (a HOME that
+    is missing or not ours), a private temporary directory as MPLCONFIGDIR,
+    removed at the end: matplotlib made one itself, with a five-line warning
+    on standard error (matplotlib's _get_config_or_cache_dir, whose checks
+    these are)."""
+    def usable(d):
+        try:
+            os.makedirs(d, exist_ok=True)
+        except OSError:
+            return False
+        return os.path.isdir(d) and os.access(d, os.W_OK)
+    try:
+        dirs = [os.environ["MPLCONFIGDIR"]] if os.environ.get("MPLCONFIGDIR") else [
+            os.path.join(os.environ.get(var) or os.path.join(os.path.expanduser("~"), sub), "matplotlib")
+            for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"))]
+    except (KeyError, RuntimeError):
+        dirs = []
+    if dirs and all(usable(d) for d in dirs):
+        return
+    tmp = tempfile.mkdtemp(prefix="memvirt-matplotlib.")
+    at_end(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    os.environ["MPLCONFIGDIR"] = tmp
+
+
+_config_dir()
 try:
     import matplotlib
     matplotlib.use("Agg")

@@ -5,7 +5,8 @@
 # exit status 0; a standard output that is full or closed, and a Python
 # without matplotlib, are one line and exit 1, never a traceback; a closed
 # standard error does not turn bad input (exit 2) into exit 1; SIGTERM and
-# SIGHUP leave no temporary behind; an option's value may begin with '-'.
+# SIGHUP leave no temporary behind; an option's value may begin with '-';
+# an unwritable HOME is no warning.
 #
 # usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
 set -u
@@ -112,5 +113,14 @@ EOF
 one_line "report lm.json -o" 2 "^memvirt: report: argument -o/--output: expected one argument$" $?
 "$MV" sweep merge s --json -m.json --csv -m.csv 2>err && [ -s ./-m.json ] && [ -s ./-m.csv ] \
     || die "sweep merge --json -m.json --csv -m.csv: $(cat err)"
+
+# a home where matplotlib cannot keep its configuration and cache: no
+# warning (it was matplotlib's "created a temporary config/cache directory"),
+# and the private directory used instead is gone at the end
+touch notadir && mkdir -p t
+env -u MPLCONFIGDIR -u XDG_CONFIG_HOME -u XDG_CACHE_HOME HOME="$tmp/notadir/home" TMPDIR="$tmp/t" \
+    "$MV" report lm.json -o home.html 2>err || die "report with an unwritable HOME: $(cat err)"
+[ ! -s err ] && [ -s home.html ] || die "report with an unwritable HOME said: $(cat err)"
+[ -z "$(ls -A t)" ] || die "report with an unwritable HOME left $(ls -A t) in TMPDIR"
 
 echo "py_edges.sh: all checks passed"
