@@ -63,6 +63,22 @@ plt.rcParams.update({
 })
 
 
+# Beyond this (or not finite) a value is not drawn: matplotlib cannot lay out
+# an axis near the largest double (a RuntimeWarning on standard error, an
+# IndexError from its tick locator). Result files hold nothing beyond it
+# (mvresults.NUM_MAX), but what is drawn is derived: a value in cycles over
+# cycles per second.
+DRAW_MAX = 1e300
+NOT_DRAWN = " (values beyond ±1e300 not drawn)"
+
+
+def _drawable(values):
+    """values with those that cannot be drawn as NaN (a gap, no bar), and
+    whether there were any."""
+    out = [v if -DRAW_MAX <= v <= DRAW_MAX else float("nan") for v in values]
+    return out, any(v != v for v in out)
+
+
 def colors(n):
     cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
     return [cmap(i % cmap.N) for i in range(n)]
@@ -113,7 +129,10 @@ def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, l
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
     n = len(series)
+    dropped = False
     for i, ((label, xs, ys), c) in enumerate(zip(series, colors(n))):
+        (xs, dx), (ys, dy) = _drawable(xs), _drawable(ys)
+        dropped = dropped or dx or dy
         cut = len(xs) - 1 if partial_last and len(xs) > 1 else len(xs)
         ax.plot(xs[:cut], ys[:cut], label=label, color=c, linestyle=STYLES[i % len(STYLES)],
                 linewidth=max(0.8, 2.2 - 1.4 * i / max(1, n - 1)), marker="." if cut <= 40 and n <= 6 else None,
@@ -122,7 +141,7 @@ def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, l
             ax.plot(xs[cut:], ys[cut:], color=c, linestyle="none", marker="x", markersize=4)
     if logy:
         ax.set_yscale("symlog", linthresh=1)
-    ax.set_title(title)
+    ax.set_title(title + (NOT_DRAWN if dropped else ""))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if legend:
@@ -142,17 +161,22 @@ def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy
     n = max(1, len(groups))
     width = 0.8 if stacked else 0.8 / n
     bottom = [0.0] * len(categories)
+    dropped = False
     for i, ((label, values), c) in enumerate(zip(groups, colors(len(groups)))):
         xs = [j + (0 if stacked else (i - (n - 1) / 2) * width) for j in range(len(categories))]
+        if stacked:   # the top of the stack within range too
+            values = [v if -DRAW_MAX <= b + v <= DRAW_MAX else float("inf") for b, v in zip(bottom, values)]
+        values, d = _drawable(values)
+        dropped = dropped or d
         ax.bar(xs, values, width=width, label=label, color=c, bottom=bottom if stacked else None)
         if stacked:
-            bottom = [b + v for b, v in zip(bottom, values)]
+            bottom = [b + v if v == v else b for b, v in zip(bottom, values)]
     ax.set_xticks(range(len(categories)))
     long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
     ax.set_xticklabels(categories, rotation=30 if long_ else 0, ha="right" if long_ else "center")
     if logy:
         ax.set_yscale("symlog", linthresh=1)
-    ax.set_title(title)
+    ax.set_title(title + (NOT_DRAWN if dropped else ""))
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
     if legend:

@@ -6,11 +6,13 @@
 # without matplotlib, are one line and exit 1, never a traceback; a closed
 # standard error does not turn bad input (exit 2) into exit 1; SIGTERM and
 # SIGHUP leave no temporary behind; an option's value may begin with '-';
-# an unwritable HOME is no warning.
+# an unwritable HOME is no warning; numbers too large to draw are no
+# traceback or warning.
 #
 # usage: bash py_edges.sh /path/to/memvirt [ARTIFACTS_DIR]
 set -u
 MV=${1:?usage: py_edges.sh /path/to/memvirt}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 die() { echo "FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-pyedges.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -122,5 +124,46 @@ env -u MPLCONFIGDIR -u XDG_CONFIG_HOME -u XDG_CACHE_HOME HOME="$tmp/notadir/home
     "$MV" report lm.json -o home.html 2>err || die "report with an unwritable HOME: $(cat err)"
 [ ! -s err ] && [ -s home.html ] || die "report with an unwritable HOME said: $(cat err)"
 [ -z "$(ls -A t)" ] || die "report with an unwritable HOME left $(ls -A t) in TMPDIR"
+
+# numbers no memvirt run writes, so large that the report's sums and plots
+# overflow: cycles 1e308 was a matplotlib RuntimeWarning (exit 0), a series
+# value 1e308 an IndexError traceback, an integer beyond a double an
+# OverflowError traceback. Now bad input, as any malformed value.
+/usr/bin/python3 - <<'EOF'
+import json
+def make(name, f):
+    d = json.load(open("lm.json"))
+    f(d["runs"][0])
+    json.dump(d, open(name, "w"))
+make("huge_cycles.json", lambda r: r["cycles"].update(user=1e308))
+make("huge_series.json", lambda r: r["series"]["counters"]["refs"].__setitem__(0, 1e308))
+make("huge_int.json", lambda r: r["cycles"].update(user=10 ** 400))
+# within range, but the busy-time bar (cycles / (total / sim_seconds)) is not
+make("huge_bar.json", lambda r: r["cycles"].update(user=1e300, total=1e-300))
+EOF
+"$MV" report huge_cycles.json -o huge.html 2>err
+one_line "report of cycles 1e308" 2 "^memvirt: report: huge_cycles.json: runs\[0\]\.cycles\.user: 1e\+308 is out of range" $?
+"$MV" report huge_series.json -o huge.html 2>err
+one_line "report of a series value 1e308" 2 "^memvirt: report: huge_series.json: runs\[0\]\.series\.counters\.refs\[0\]: 1e\+308 is out of range" $?
+"$MV" report huge_int.json -o huge.html 2>err
+one_line "report of an integer of 401 digits" 2 "^memvirt: report: huge_int.json: runs\[0\]\.cycles\.user: 1000000000.* is out of range" $?
+[ ! -e huge.html ] || die "report of out-of-range numbers wrote a page"
+"$MV" report huge_bar.json -o huge.html 2>err && [ ! -s err ] && [ -s huge.html ] \
+    || die "report of a bar beyond what a plot can draw: exit or stderr: $(cat err)"
+# what matplotlib cannot lay out (IndexError, RuntimeWarnings) is left out of the plot, said in its title
+/usr/bin/python3 -W error - "$SRC/src/py" <<'EOF' || die "plots of values beyond what matplotlib can draw"
+import sys
+sys.path.insert(0, sys.argv[1])
+import mvplot
+for v in (1.7e308, -1.7e308, 8e307, float("inf"), float("nan")):
+    for fig in (mvplot.lines("t", "x", "y", [("a", [0], [v])], partial_last=True),
+                mvplot.lines("t", "x", "y", [("a", [0, 1, 2], [-1e307, v, 1]), ("b", [0, 1, 2], [1, 2, 3])]),
+                mvplot.lines("t", "x", "y", [("a", [0, v], [1, 2])]),
+                mvplot.bars("t", ["a", "b"], [("c", [v, 1]), ("d", [v, 2])], "y", stacked=True),
+                mvplot.bars("t", ["a", "b"], [("c", [v, 1]), ("d", [1, 2])], "y", logy=True)):
+        title = fig.axes[0].get_title()
+        assert "not drawn" in title, (v, title)
+        mvplot.svg(fig)
+EOF
 
 echo "py_edges.sh: all checks passed"
