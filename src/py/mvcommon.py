@@ -4,7 +4,11 @@ that reports that way, output paths checked before any work, and files
 written under a temporary name and renamed into place, so a failed command
 leaves no half-written output."""
 import argparse
+import atexit
+import contextlib
+import errno
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -34,10 +38,17 @@ def shown(name):
 
 
 def say(line):
-    """One line on standard error, whatever bytes the names in it hold."""
-    sys.stderr.flush()
-    sys.stderr.buffer.write(raw(line) + b"\n")
-    sys.stderr.buffer.flush()
+    """One line on standard error, whatever bytes the names in it hold. A
+    closed or full standard error loses the line, not the exit status (as
+    the C commands' mv_error)."""
+    if sys.stderr is None:
+        return
+    try:
+        sys.stderr.flush()
+        sys.stderr.buffer.write(raw(line) + b"\n")
+        sys.stderr.buffer.flush()
+    except OSError:
+        pass
 
 
 def die(cmd, msg, status=EXIT_USAGE):
@@ -45,14 +56,139 @@ def die(cmd, msg, status=EXIT_USAGE):
     sys.exit(status)
 
 
+_command = None   # the command's name, as its Parser was given it
+
+
+def command():
+    """The running command's name ('report', 'sweep merge'), for messages
+    given outside its main."""
+    if _command:
+        return _command
+    name = os.path.splitext(os.path.basename(sys.argv[0] if sys.argv else ""))[0]
+    return "sweep merge" if name == "merge" else name or "python"
+
+
+class StdoutError(Exception):
+    """A write to standard output that failed (str: why, as strerror)."""
+
+
+class Signalled(BaseException):
+    """SIGTERM or SIGHUP arrived: raised where the command was, so that every
+    finally (write_all_atomic's) cleans up on the way out to run()."""
+
+    def __init__(self, sig):
+        super().__init__(signal.Signals(sig).name)
+        self.sig = sig
+
+
+_deferred = 0     # > 0: a signal is noted in _pending, not raised (a cleanup under way)
+_pending = []
+
+
+def _raise_for(sig):
+    if sig == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Signalled(sig)
+
+
+def _on_signal(sig, frame):
+    if _deferred:
+        _pending.append(sig)
+    else:
+        _raise_for(sig)
+
+
+def _catch_signals():
+    """SIGINT, SIGTERM and SIGHUP raise where the command is, where they
+    would have ended it (Python's own SIGINT handler, or the default): one
+    ignored from the start (nohup's SIGHUP) stays ignored, as the C side
+    (lib/outfile.c's install)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, _on_signal)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """A cleanup that a signal must not cut short: one that arrives in it is
+    raised once it is done."""
+    global _deferred
+    _deferred += 1
+    try:
+        yield
+    finally:
+        _deferred -= 1
+    if not _deferred and _pending:
+        _raise_for(_pending.pop(0))
+
+
+def _die_of(sig):
+    """End as the signal would have (the C commands raise it again once
+    their temporaries are gone): the parent sees the signal, a shell 128+N."""
+    signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)
+
+
+_cleanups = []   # what is removed at the end, whatever the end (at_end)
+
+
+def at_end(fn):
+    """fn() when the command ends: by run() (also before it dies of a
+    signal, which skips atexit), else at exit."""
+    _cleanups.append(fn)
+
+
+def _clean_up():
+    while _cleanups:
+        try:
+            _cleanups.pop()()
+        except OSError:
+            pass
+
+
+atexit.register(_clean_up)
+
+
 def run(main, argv):
     """main(argv) as a command: Ctrl-C ends it with exit status 130 (as a shell
-    reports SIGINT) and no traceback; whatever it was writing is cleaned up
-    on the way out (write_all_atomic's finally)."""
+    reports SIGINT) and no traceback; SIGTERM and SIGHUP end it as they end
+    the C commands, dying of the signal; whatever it was writing is cleaned
+    up on the way out (write_all_atomic's finally). Standard output that is
+    full or closed (the help written there) is one line and exit status 1,
+    as the C commands give it: 'standard output: cannot write: ...'; so is
+    any other OSError no one caught, never a traceback."""
+    global _deferred
+    status, sig = 0, None
     try:
-        main(argv)
+        try:
+            _catch_signals()
+            main(argv)
+        finally:
+            _deferred += 1   # from here a signal is noted, not raised
+    except SystemExit as e:
+        status = e.code
     except KeyboardInterrupt:
-        sys.exit(130)
+        status = 130
+    except Signalled as e:
+        sig = e.sig
+    except StdoutError as e:
+        say(f"memvirt: {command()}: standard output: cannot write: {e}")
+        status = EXIT_FAIL
+    except OSError as e:
+        say(f"memvirt: {command()}: " + (f"'{shown(str(e.filename))}': {e.strerror}"
+                                         if e.filename and e.strerror else str(e)))
+        status = EXIT_FAIL
+    _clean_up()
+    late = [p for p in _pending if p != signal.SIGINT]
+    if sig is None and late:
+        sig = late[0]
+    if sig is not None:
+        _die_of(sig)
+    if signal.SIGINT in _pending:
+        status = 130
+    sys.exit(status)
 
 
 class _Once(argparse._StoreAction):
@@ -76,9 +212,21 @@ class Parser(argparse.ArgumentParser):
     option given twice with different values is an error."""
 
     def __init__(self, cmd, **kw):
+        global _command
         super().__init__(prog=f"memvirt {cmd}", **kw)
-        self.cmd = cmd
+        self.cmd = _command = cmd
         self._mv_given = {}
+
+    def print_help(self, file=None):
+        """--help to standard output through write_stdout: a failed write is
+        StdoutError (argparse wrote to sys.stderr when sys.stdout was closed,
+        and, newer, drops an OSError silently)."""
+        if file is not None:
+            return super().print_help(file)
+        try:
+            write_stdout(raw(self.format_help()))
+        except OSError as e:
+            raise StdoutError(e.strerror or str(e)) from None
 
     def add_argument(self, *args, **kw):
         if args and args[0].startswith("-") and kw.get("action", "store") == "store" and kw.get("nargs") is None:
@@ -87,7 +235,32 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         self._mv_given = {}
-        return super().parse_known_args(args, namespace)
+        return super().parse_known_args(self._glue_values(sys.argv[1:] if args is None else args), namespace)
+
+    def _glue_values(self, args):
+        """getopt's rule, the C commands': an option that takes a value takes
+        the next word, whatever it begins with (-o -r2.html, --title -x);
+        argparse took a word beginning with '-' for an option. Given as
+        OPT=VALUE, argparse takes it so. Nothing after '--' is touched."""
+        takes = {o for a in self._actions if isinstance(a, argparse._StoreAction) and a.nargs is None
+                 for o in a.option_strings}
+        out, i = [], 0
+        while i < len(args):
+            w = args[i]
+            if w == "--":
+                out.extend(args[i:])
+                break
+            opt = w
+            if w.startswith("--") and "=" not in w and w not in self._option_string_actions and self.allow_abbrev:
+                longs = [o for o in self._option_string_actions if o.startswith(w)]
+                opt = longs[0] if len(longs) == 1 else None   # an unknown or ambiguous one: argparse says so
+            if opt in takes and i + 1 < len(args):
+                out.append(f"{w}={args[i + 1]}")
+                i += 2
+            else:
+                out.append(w)
+                i += 1
+        return out
 
     def error(self, message):
         die(self.cmd, message)
@@ -175,6 +348,22 @@ def check_outputs(outputs, inputs=()):
                                  "(give the output another name)")
 
 
+def write_stdout(data):
+    """data (bytes) to standard output, every byte or an OSError: a loop of
+    os.write on fd 1, as lib/outfile.c's write_all. (sys.stdout.buffer.write
+    returned a short count, unchecked, when the reader went away part way:
+    the page was cut short and the command said nothing.)"""
+    if sys.stdout is None:   # closed when Python started: fd 1 may since be another file
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    sys.stdout.flush()
+    view = memoryview(data)
+    while view:
+        n = os.write(1, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "write error (nothing written)")
+        view = view[n:]
+
+
 def write_atomic(path, data):
     """Write bytes or text to path as write_all_atomic does."""
     write_all_atomic([(path, data)])
@@ -184,9 +373,9 @@ def write_all_atomic(files):
     """Write every (path, data), bytes or text: a regular file (or a new
     name) to a temporary file beside it, renamed over it once all are
     written; a device or FIFO is written through, never replaced; '-' is
-    standard output; symbolic links are followed. A failure (or Ctrl-C)
-    leaves no regular file changed and no temporary behind, and an OSError
-    is raised again naming the path. Text is encoded before any file is
+    standard output; symbolic links are followed. A failure (or Ctrl-C,
+    SIGTERM, SIGHUP: see run) leaves no regular file changed and no
+    temporary behind, and an OSError is raised again naming the path. Text is encoded before any file is
     made: a character UTF-8 cannot hold (a lone surrogate) becomes '?'."""
     files = [(p, d if isinstance(d, bytes) else d.encode("utf-8", "replace")) for p, d in files]
     staged, streams = [], []
@@ -207,9 +396,7 @@ def write_all_atomic(files):
                 f.write(data)
         for path, data in streams:
             if path == "-":
-                sys.stdout.flush()
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
+                write_stdout(data)
                 continue
             with open(path, "wb") as f:
                 f.write(data)
@@ -220,12 +407,13 @@ def write_all_atomic(files):
     except OSError as e:
         raise OSError(f"cannot write '{path}': {e.strerror}") from e
     finally:
-        for tmp, _ in staged:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+        with signals_deferred():
+            for tmp, _ in staged:
+                if tmp is not None:
+                    try:
+                        os.unlink(tmp)
+                    except OSError:
+                        pass
 
 
 def source_dir():

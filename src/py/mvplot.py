@@ -3,11 +3,50 @@ by matplotlib (Debian's python3-matplotlib) to SVG. Output is deterministic:
 no date in the file and a fixed salt for matplotlib's element ids, so the same
 data gives byte-identical figures."""
 import io
+import os
+import shutil
+import sys
+import tempfile
 
-import matplotlib
+from mvcommon import EXIT_FAIL, at_end, command, die
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+
+def _config_dir():
+    """Where matplotlib cannot keep its configuration and cache (a HOME that
+    is missing or not ours), a private temporary directory as MPLCONFIGDIR,
+    removed at the end: matplotlib made one itself, with a five-line warning
+    on standard error (matplotlib's _get_config_or_cache_dir, whose checks
+    these are)."""
+    def usable(d):
+        try:
+            os.makedirs(d, exist_ok=True)
+        except OSError:
+            return False
+        return os.path.isdir(d) and os.access(d, os.W_OK)
+    try:
+        dirs = [os.environ["MPLCONFIGDIR"]] if os.environ.get("MPLCONFIGDIR") else [
+            os.path.join(os.environ.get(var) or os.path.join(os.path.expanduser("~"), sub), "matplotlib")
+            for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"))]
+    except (KeyError, RuntimeError):
+        dirs = []
+    if dirs and all(usable(d) for d in dirs):
+        return
+    tmp = tempfile.mkdtemp(prefix="memvirt-matplotlib.")
+    at_end(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    os.environ["MPLCONFIGDIR"] = tmp
+
+
+_config_dir()
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a venv): one line, not a traceback
+    given = os.environ.get("MEMVIRT_PYTHON")
+    die(command(), f"cannot import matplotlib ({e}) in {sys.executable or 'python3'}"
+        + (f" (MEMVIRT_PYTHON={given})" if given else "")
+        + ": run scripts/setup, which installs Debian's python3-matplotlib for /usr/bin/python3"
+        + (", and unset MEMVIRT_PYTHON" if given else ""), EXIT_FAIL)
 
 plt.rcParams.update({
     "svg.hashsalt": "memvirt",
@@ -22,6 +61,22 @@ plt.rcParams.update({
     # math text, and '$\frac$' is not a parse error
     "text.parse_math": False,
 })
+
+
+# Beyond this (or not finite) a value is not drawn: matplotlib cannot lay out
+# an axis near the largest double (a RuntimeWarning on standard error, an
+# IndexError from its tick locator). Result files hold nothing beyond it
+# (mvresults.NUM_MAX), but what is drawn is derived: a value in cycles over
+# cycles per second.
+DRAW_MAX = 1e300
+NOT_DRAWN = " (values beyond ±1e300 not drawn)"
+
+
+def _drawable(values):
+    """values with those that cannot be drawn as NaN (a gap, no bar), and
+    whether there were any."""
+    out = [v if -DRAW_MAX <= v <= DRAW_MAX else float("nan") for v in values]
+    return out, any(v != v for v in out)
 
 
 def colors(n):
@@ -74,7 +129,10 @@ def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, l
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
     n = len(series)
+    dropped = False
     for i, ((label, xs, ys), c) in enumerate(zip(series, colors(n))):
+        (xs, dx), (ys, dy) = _drawable(xs), _drawable(ys)
+        dropped = dropped or dx or dy
         cut = len(xs) - 1 if partial_last and len(xs) > 1 else len(xs)
         ax.plot(xs[:cut], ys[:cut], label=label, color=c, linestyle=STYLES[i % len(STYLES)],
                 linewidth=max(0.8, 2.2 - 1.4 * i / max(1, n - 1)), marker="." if cut <= 40 and n <= 6 else None,
@@ -83,7 +141,7 @@ def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, l
             ax.plot(xs[cut:], ys[cut:], color=c, linestyle="none", marker="x", markersize=4)
     if logy:
         ax.set_yscale("symlog", linthresh=1)
-    ax.set_title(title)
+    ax.set_title(title + (NOT_DRAWN if dropped else ""))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if legend:
@@ -103,17 +161,22 @@ def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy
     n = max(1, len(groups))
     width = 0.8 if stacked else 0.8 / n
     bottom = [0.0] * len(categories)
+    dropped = False
     for i, ((label, values), c) in enumerate(zip(groups, colors(len(groups)))):
         xs = [j + (0 if stacked else (i - (n - 1) / 2) * width) for j in range(len(categories))]
+        if stacked:   # the top of the stack within range too
+            values = [v if -DRAW_MAX <= b + v <= DRAW_MAX else float("inf") for b, v in zip(bottom, values)]
+        values, d = _drawable(values)
+        dropped = dropped or d
         ax.bar(xs, values, width=width, label=label, color=c, bottom=bottom if stacked else None)
         if stacked:
-            bottom = [b + v for b, v in zip(bottom, values)]
+            bottom = [b + v if v == v else b for b, v in zip(bottom, values)]
     ax.set_xticks(range(len(categories)))
     long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
     ax.set_xticklabels(categories, rotation=30 if long_ else 0, ha="right" if long_ else "center")
     if logy:
         ax.set_yscale("symlog", linthresh=1)
-    ax.set_title(title)
+    ax.set_title(title + (NOT_DRAWN if dropped else ""))
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
     if legend:

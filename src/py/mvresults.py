@@ -6,7 +6,6 @@ come. A malformed file raises InputError naming the file and the place:
 FILE:LINE:COL for bad JSON, FILE: runs[1].series.counters.fork for a bad
 value."""
 import json
-import math
 import os
 import re
 import stat
@@ -27,12 +26,23 @@ def _pairs(pairs):
     return d
 
 
+# The largest magnitude taken: memvirt writes nothing near it (its counts are
+# below 2^64), and the report's sums, ratios and plots of numbers beyond it
+# overflow (an integer beyond a double was an OverflowError traceback, 1e308
+# matplotlib's RuntimeWarning or IndexError).
+NUM_MAX = 1e300
+
+
 def _is_num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and -NUM_MAX <= v <= NUM_MAX
 
 
 def _num(v, where):
     if not _is_num(v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:   # 1e400 is read as inf
+            text = f"{v:g}" if isinstance(v, float) else (str(v)[:20] + f"... ({len(str(v))} digits)"
+                                                          if len(str(v)) > 20 else str(v))
+            raise InputError(f"{where}: {text} is out of range (beyond ±{NUM_MAX:g}: no memvirt run writes it)")
         raise InputError(f"{where}: expected a number, found {json.dumps(v)[:40]}")
     return v
 
