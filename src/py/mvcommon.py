@@ -43,6 +43,10 @@ def say(line):
     the C commands' mv_error)."""
     if sys.stderr is None:
         return
+    # control bytes (a newline in a file name) shown escaped, as the C
+    # commands do (lib/err.c): the message stays one line
+    line = "".join(c if c >= " " and c != "\x7f" else
+                   {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, "\\x%02x" % ord(c)) for c in line)
     try:
         sys.stderr.flush()
         sys.stderr.buffer.write(raw(line) + b"\n")

@@ -32,6 +32,10 @@ one_line() {   # what status regex
     grep -Eq "$re" err || die "$what: expected '$re', got: $(cat err)"
 }
 
+# a file name with a newline in it: the message stays one line, escaped
+"$MV" report $'no\nsuch\x01.json' -o r.html 2>err
+one_line "report of a name with a newline" 2 '^memvirt: report: no\\nsuch\\x01\.json: cannot read' $?
+
 # a reader that takes part of the page and goes: the page is ~700 kB, the
 # pipe holds 64 kB, so the write is cut short (it was exit 0, nothing said)
 "$MV" report lm.json -o - 2>err | head -c 70000 >/dev/null
