@@ -246,6 +246,7 @@ void switch_mm(struct kernel *k, struct mm *prev, struct mm *next);
 struct mm *mm_alloc(struct kernel *k);
 void       mmput(struct kernel *k, struct mm *mm);
 struct vma *find_vma(struct mm *mm, uint64_t va);           /* vma containing va, or NULL */
+uint32_t vma_index(const struct mm *mm, uint64_t va);       /* first vma with end > va */
 int  vma_intersects(struct mm *mm, uint64_t start, uint64_t end);
 int  vma_insert(struct kernel *k, struct mm *mm, const struct vma *v); /* -1 if it overlaps */
 void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);

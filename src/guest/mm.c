@@ -116,12 +116,8 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
 {
     vma_split_at(k, mm, start);
     vma_split_at(k, mm, end);
-    for (uint32_t i = 0; i < mm->nvma; i++) {
-        struct vma *v = &mm->vma[i];
-        if (v->end <= start || v->start >= end)
-            continue;
-        zap_range(k, mm, v->start, v->end);
-    }
+    for (uint32_t i = vma_index(mm, start); i < mm->nvma && mm->vma[i].start < end; i++)
+        zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
     vma_remove_range(k, mm, start, end);
     free_pgtables(k, mm, start, end);
     tlb_finish_mmu(k, mm, start, end);
@@ -239,10 +235,8 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
     vma_split_at(k, mm, end);
     uint32_t vmf = prot_to_vm(prot);
     lazy_mmu_enter(k);
-    for (uint32_t i = 0; i < mm->nvma; i++) {
+    for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
         struct vma *v = &mm->vma[i];
-        if (v->end <= addr || v->start >= end)
-            continue;
         v->flags = (v->flags & ~(uint32_t)(VM_READ | VM_WRITE | VM_EXEC)) | vmf;
         for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
             if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
