@@ -505,6 +505,51 @@ static void test_info_compares(void **state)
     assert_non_null(strstr(out, "        9         6     -3  /wrong"));
 }
 
+/* `trace info` counts pages per process: pids whose keys once collided
+ * (pid << 36 lost bits 28 and up and shared bit 63 with the map's marker:
+ * 1, 1 + 2^27, 1 + 2^28 and 1 + 2^31 were one process) each count their own
+ * page; a page touched twice counts once, a neighbour in the same 64-page
+ * word of the bitmap counts too. */
+static void test_info_pages_per_process(void **state)
+{
+    (void)state;
+    const char *mv = getenv("MEMVIRT");
+    if (!mv)
+        skip();
+    char path[64];
+    tu_tmpname(path, sizeof path, "pages");
+    struct trace_writer *w = trace_writer_open(path, K, V, 2);
+    struct trace_seg seg[2] = {
+        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    uint64_t one[1] = { 0x7fffffffe000ull | TRR_WRITE };
+    uint64_t three[3] = { 0x7fffffffe000ull | TRR_WRITE, 0x7fffffffd000ull | TRR_WRITE,
+                          0x7fffffffe008ull | TRR_READ };
+    const uint32_t pids[] = { 1, 1 + (1u << 27), 1 + (1u << 28), 1 + (1u << 31) };
+    for (unsigned j = 0; j < 4; j++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = pids[j] },
+            { .kind = TR_EXEC, .pid = pids[j], .path = "/x", .seg = seg, .nseg = 2 },
+            { .kind = TR_REFS, .pid = pids[j], .ref = j ? one : three, .nref = j ? 1 : 3 },
+            { .kind = TR_EXIT, .pid = pids[j] },
+        };
+        for (unsigned i = 0; i < 4; i++)
+            assert_int_equal(trace_write(w, &r[i]), 0);
+    }
+    assert_int_equal(trace_writer_commit(w), 0);
+    char cmd[512], out[8192];
+    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    unlink(path);
+    assert_non_null(strstr(out, "references 6 (read 1, write 5, fetch 0)"));
+    if (!strstr(out, "pages touched 5 "))
+        fail_msg("expected 5 pages touched:\n%s", out);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -514,7 +559,7 @@ int main(void)
         cmocka_unit_test(test_bad_layout_refused),  cmocka_unit_test(test_large_trace_streams),
         cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
         cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
-        cmocka_unit_test(test_info_compares),
+        cmocka_unit_test(test_info_compares),       cmocka_unit_test(test_info_pages_per_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,27 @@ static void map_free(struct map *m)
     free(m->v);
 }
 
+/* Pages touched, counted per process: a sparse bitmap of (pid, page), one
+ * bit per page, kept as 64-bit words in a map keyed by (pid, page / 64), so
+ * a run of touched pages costs a few bits each (a 16-byte entry, at most
+ * half the map full, per 64 pages), and a lone page no more than the exact
+ * set's entry did. The key keeps every bit of both: pid (32 bits) above
+ * page / 64 (29 bits: pages lie below 2^35), below the map's marker bit. */
+#define PAGESET_WORD_SHIFT 29
+_Static_assert(TRACE_USER_END >> 12 >> 6 <= 1ull << PAGESET_WORD_SHIFT, "page / 64 fits its field");
+_Static_assert(32 + PAGESET_WORD_SHIFT < 63, "pid and page / 64 fit below the marker bit");
+struct pageset { struct map words; uint64_t n; };
+
+static void pageset_add(struct pageset *s, uint32_t pid, uint64_t addr)
+{
+    uint64_t page = addr >> 12, bit = 1ull << (page & 63);
+    uint64_t *w = map_slot(&s->words, (uint64_t)pid << PAGESET_WORD_SHIFT | page >> 6, 1);
+    if (!(*w & bit)) {
+        *w |= bit;
+        s->n++;
+    }
+}
+
 /* One process image: what the trace and the replay say of it. */
 struct image {
     uint32_t pid, seq;
@@ -179,7 +200,7 @@ int cmd_trace_info(int argc, char **argv)
         printf("  %-10s %s\n", trace_header_key(r, i), trace_header_value(r, i));
 
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
-    struct map pages = { 0 };
+    struct pageset pages = { { 0 }, 0 };
     struct info in = { 0 };
     struct trace_rec rec;
     int rc;
@@ -213,7 +234,7 @@ int cmd_trace_info(int argc, char **argv)
         case TR_REFS:
             for (uint32_t i = 0; i < rec.nref; i++) {
                 refs[TRACE_REF_KIND(rec.ref[i])]++;
-                *map_slot(&pages, (uint64_t)rec.pid << 36 | TRACE_REF_ADDR(rec.ref[i]) >> 12, 1) = 1;
+                pageset_add(&pages, rec.pid, TRACE_REF_ADDR(rec.ref[i]));
             }
             break;
         case TR_PTINFO: {
@@ -228,7 +249,7 @@ int cmd_trace_info(int argc, char **argv)
     trace_close(r);
     int ret = EXIT_OK;
     if (rc < 0) {
-        map_free(&pages);
+        map_free(&pages.words);
         ret = EXIT_USAGE;
         goto out;
     }
@@ -242,7 +263,7 @@ int cmd_trace_info(int argc, char **argv)
            (unsigned long long)(refs[0] + refs[1] + refs[2]), (unsigned long long)refs[0],
            (unsigned long long)refs[1], (unsigned long long)refs[2]);
     printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
-    map_free(&pages);
+    map_free(&pages.words);
 
     rc = replay(path, &in);
     if (rc)

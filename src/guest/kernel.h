@@ -30,10 +30,15 @@ struct kconfig {
     char     pt_cache[PARAM_STR_MAX]; /* PiBooster's cache at boot: auto (on if offered) | on | off */
     uint64_t pt_cache_ratio;    /* PiBooster shrink threshold: in_pool / in_use (percent) */
     uint64_t pt_cache_total;    /* PiBooster shrink threshold: in_pool + in_use (pages) */
+    /* vm.max_map_count (Linux mm/mmap.c sysctl_max_map_count): VMAs one
+     * address space may have; 0 at boot means DEFAULT_MAX_MAP_COUNT. Not yet
+     * a --param: a new parameter adds a line to every golden result. */
+    uint64_t max_map_count;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
     int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */
 };
 extern const struct param_group kconfig_params;
+#define DEFAULT_MAX_MAP_COUNT 65530   /* Linux include/linux/mm.h: USHRT_MAX - MAPCOUNT_ELF_CORE_MARGIN */
 
 /* struct page: what the guest kernel knows of each of its frames. Kept in a
  * sparse array, so only frames ever used cost memory. */
@@ -246,6 +251,7 @@ void switch_mm(struct kernel *k, struct mm *prev, struct mm *next);
 struct mm *mm_alloc(struct kernel *k);
 void       mmput(struct kernel *k, struct mm *mm);
 struct vma *find_vma(struct mm *mm, uint64_t va);           /* vma containing va, or NULL */
+uint32_t vma_index(const struct mm *mm, uint64_t va);       /* first vma with end > va */
 int  vma_intersects(struct mm *mm, uint64_t start, uint64_t end);
 int  vma_insert(struct kernel *k, struct mm *mm, const struct vma *v); /* -1 if it overlaps */
 void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);
@@ -286,6 +292,7 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
                 uint64_t new_addr, uint64_t new_len);
 /* Unmap [start, end) in mm without the system call's accounting (do_munmap). */
 void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+int  munmap_over_map_count(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 
 /* Page faults (fault.c): 0 if resolved, -EFAULT (SIGSEGV) otherwise, the
  * reason then in k->segv_code, as Linux gives it in siginfo's si_code. */

@@ -116,15 +116,21 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
 {
     vma_split_at(k, mm, start);
     vma_split_at(k, mm, end);
-    for (uint32_t i = 0; i < mm->nvma; i++) {
-        struct vma *v = &mm->vma[i];
-        if (v->end <= start || v->start >= end)
-            continue;
-        zap_range(k, mm, v->start, v->end);
-    }
+    for (uint32_t i = vma_index(mm, start); i < mm->nvma && mm->vma[i].start < end; i++)
+        zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
     vma_remove_range(k, mm, start, end);
     free_pgtables(k, mm, start, end);
     tlb_finish_mmu(k, mm, start, end);
+}
+
+/* vm.max_map_count for an unmap of [start, end) (Linux do_vmi_align_munmap):
+ * only a hole strictly inside one VMA adds one, and it is refused when the
+ * count is already at the limit; cutting a head or a tail may pass the
+ * limit for a moment, as Linux lets it, "to help free resources". */
+int munmap_over_map_count(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+    const struct vma *v = find_vma(mm, start);
+    return v && v->start < start && end < v->end && mm->nvma >= k->cfg.max_map_count;
 }
 
 void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
@@ -180,6 +186,8 @@ long sys_munmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len)
     len = page_align(len);
     if (!range_ok(addr, len))
         return -EINVAL;
+    if (munmap_over_map_count(k, t->mm, addr, addr + len))
+        return -ENOMEM;
     unmap_region(k, t->mm, addr, addr + len);
     return 0;
 }
@@ -196,7 +204,13 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
         return -EINVAL;                        /* huge pages: anonymous private memory only */
     if (file && (pgoff > FILE_PAGES_MAX || (len >> PAGE_SHIFT) > FILE_PAGES_MAX - pgoff))
         return -EOVERFLOW;
-    /* MAP_FIXED: whatever was there goes first. */
+    /* Too many mappings? (do_mmap: ">", so the count may reach max + 1) */
+    if (t->mm->nvma > k->cfg.max_map_count)
+        return -ENOMEM;
+    /* MAP_FIXED: whatever was there goes first (mmap_region's munmap, with
+     * its own limit). */
+    if (munmap_over_map_count(k, t->mm, addr, addr + len))
+        return -ENOMEM;
     unmap_region(k, t->mm, addr, addr + len);
     struct vma v = { .start = addr, .end = addr + len, .flags = prot_to_vm(prot),
                      .file = file, .pgoff = pgoff };
@@ -235,14 +249,26 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             return -ENOMEM;
         a = v->end;
     }
+    /* vm.max_map_count: mprotect_fixup splits a VMA at a boundary inside it
+     * whose protection changes, and split_vma refuses when the count is at
+     * the limit (checked for each split in turn; here both before anything
+     * changes). A split Linux's vma_merge would avoid by extending the
+     * neighbour is counted too: at the limit this refuses a little early. */
+    uint32_t vmf = prot_to_vm(prot), splits = 0;
+    const uint32_t rwx = VM_READ | VM_WRITE | VM_EXEC;
+    const struct vma *sv = find_vma(mm, addr);
+    if (sv->start < addr && (sv->flags & rwx) != vmf)
+        splits++;
+    sv = find_vma(mm, end);
+    if (sv && sv->start < end && (sv->flags & rwx) != vmf)
+        splits++;
+    if (splits && mm->nvma + splits - 1 >= k->cfg.max_map_count)
+        return -ENOMEM;
     vma_split_at(k, mm, addr);
     vma_split_at(k, mm, end);
-    uint32_t vmf = prot_to_vm(prot);
     lazy_mmu_enter(k);
-    for (uint32_t i = 0; i < mm->nvma; i++) {
+    for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
         struct vma *v = &mm->vma[i];
-        if (v->end <= addr || v->start >= end)
-            continue;
         v->flags = (v->flags & ~(uint32_t)(VM_READ | VM_WRITE | VM_EXEC)) | vmf;
         for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
             if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
@@ -297,9 +323,12 @@ long sys_brk(struct kernel *k, struct task *t, uint64_t brk)
         return (long)mm->brk;
     uint64_t old = page_align(mm->brk), new = page_align(brk);
     if (new < old) {
+        if (munmap_over_map_count(k, mm, new, old))
+            return (long)mm->brk;
         unmap_region(k, mm, new, old);
     } else if (new > old) {
-        if (vma_intersects(mm, old, new))
+        /* do_brk_flags: too many mappings, or the range is taken */
+        if (mm->nvma > k->cfg.max_map_count || vma_intersects(mm, old, new))
             return (long)mm->brk;
         struct vma v = { .start = old, .end = new, .flags = VM_READ | VM_WRITE };
         int rc = vma_insert(k, mm, &v);

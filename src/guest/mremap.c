@@ -76,8 +76,9 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
     if (v->file && v->pgoff + ((addr - v->start) >> PAGE_SHIFT) + (new_len >> PAGE_SHIFT) > FILE_PAGES_MAX)
         return -EINVAL;                           /* past the largest file offset */
     if (new_addr == addr) {
-        if (new_len < old_len)
-            {
+        if (new_len < old_len) {
+            if (munmap_over_map_count(k, mm, addr + new_len, addr + old_len))
+                return -ENOMEM;
             do_munmap(k, mm, addr + new_len, addr + old_len);
             return (long)addr;
         }
@@ -98,6 +99,10 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
     /* move_vma */
     if (new_addr < addr + old_len && addr < new_addr + new_len)
         return -EINVAL;                           /* overlapping source and target */
+    /* move_vma: "avoid failure later on in do_munmap: which may split one
+     * vma into three before unmapping" (vm.max_map_count) */
+    if (mm->nvma + 3 >= k->cfg.max_map_count)
+        return -ENOMEM;
     if (new_len < old_len) {
         do_munmap(k, mm, addr + new_len, addr + old_len);
         old_len = new_len;

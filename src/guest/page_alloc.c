@@ -129,6 +129,8 @@ int kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,
 {
     memset(k, 0, sizeof *k);
     k->cfg = *cfg;
+    if (!k->cfg.max_map_count)
+        k->cfg.max_map_count = DEFAULT_MAX_MAP_COUNT;
     k->st = st;
     k->cost = cost;
     k->ncpus = 1;

@@ -184,15 +184,6 @@ void pgd_free(struct kernel *k, struct mm *mm)
     mm->pgd = 0;
 }
 
-/* Does any VMA of mm intersect [start, end)? */
-static int vma_in(struct mm *mm, uint64_t start, uint64_t end)
-{
-    for (uint32_t i = 0; i < mm->nvma; i++)
-        if (mm->vma[i].start < end && mm->vma[i].end > start)
-            return 1;
-    return 0;
-}
-
 /* Free the tables under entry idx of `table` (level lvl) covering a region
  * with no VMA left; recurse into tables whose regions are partly in use. */
 static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl,
@@ -214,7 +205,7 @@ static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned 
         uint64_t child = k->pv->entry_pfn(k, e);
         if (lvl > 2)
             free_level(k, mm, child, lvl - 1, rs, start > rs ? start : rs, end < re ? end : re);
-        if (!vma_in(mm, rs, re)) {
+        if (!vma_intersects(mm, rs, re)) {
             guest_site(this_cpu(k), SITE_FREE_PGTABLES);
             set_entry(k, mm, table, lvl, i, 0);
             tlb_remove_table(k, child, lvl - 1);

@@ -1,12 +1,13 @@
 /* vma.c: the VMA list of an address space: sorted, non-overlapping
  * [start, end) ranges, split and merged as munmap and mprotect cut them
  * (Linux mm/mmap.c __split_vma, vma_merge). A sorted array stands in for the
- * maple tree: address spaces here hold tens of VMAs. */
+ * maple tree: a syscall visits only the VMAs its range meets (vma_index, a
+ * binary search), never the whole list. */
 #include "guest/kernel.h"
 #include "lib/err.h"
 #include <string.h>
 
-static uint32_t vma_index(const struct mm *mm, uint64_t va)
+uint32_t vma_index(const struct mm *mm, uint64_t va)
 {
     /* first vma with end > va */
     uint32_t lo = 0, hi = mm->nvma;
@@ -37,12 +38,6 @@ static void vma_insert_at(struct mm *mm, uint32_t i, const struct vma *v)
     memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
     mm->vma[i] = *v;
     mm->nvma++;
-}
-
-static void vma_delete_at(struct mm *mm, uint32_t i)
-{
-    memmove(&mm->vma[i], &mm->vma[i + 1], (mm->nvma - i - 1) * sizeof *mm->vma);
-    mm->nvma--;
 }
 
 int vma_insert(struct kernel *k, struct mm *mm, const struct vma *v)
@@ -85,15 +80,25 @@ void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
     uint32_t i = vma_index(mm, start);
     if (i > 0)
         i--;
-    while (i + 1 < mm->nvma && mm->vma[i].start <= end) {
-        if (can_merge(&mm->vma[i], &mm->vma[i + 1])) {
-            mm->vma[i].end = mm->vma[i + 1].end;
-            mm->vma[i].flags |= mm->vma[i + 1].flags & VM_ANONVMA;
-            vma_delete_at(mm, i + 1);
+    if (i >= mm->nvma)
+        return;
+    /* One compacting pass: vma[w] absorbs or keeps vma[r]; the tail moves
+     * once at the end, not once per merge (which made a range of n
+     * mergeable VMAs cost O(n * nvma)). */
+    uint32_t w = i, r = i + 1;
+    while (r < mm->nvma && mm->vma[w].start <= end) {
+        if (can_merge(&mm->vma[w], &mm->vma[r])) {
+            mm->vma[w].end = mm->vma[r].end;
+            mm->vma[w].flags |= mm->vma[r].flags & VM_ANONVMA;
             stat_charge(k->st, CYC_kernel, k->cost->vma_op);
-        } else {
-            i++;
+        } else if (++w != r) {
+            mm->vma[w] = mm->vma[r];
         }
+        r++;
+    }
+    if (w + 1 < r) {
+        memmove(&mm->vma[w + 1], &mm->vma[r], (mm->nvma - r) * sizeof *mm->vma);
+        mm->nvma -= r - (w + 1);
     }
 }
 
@@ -107,10 +112,13 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 {
     vma_split_at(k, mm, start);
     vma_split_at(k, mm, end);
-    uint32_t i = vma_index(mm, start);
-    while (i < mm->nvma && mm->vma[i].end <= end) {
-        MV_ASSERT(mm->vma[i].start >= start, "vma straddles a split point");
-        vma_delete_at(mm, i);
+    uint32_t i = vma_index(mm, start), j = i;
+    while (j < mm->nvma && mm->vma[j].end <= end) {
+        MV_ASSERT(mm->vma[j].start >= start, "vma straddles a split point");
         stat_charge(k->st, CYC_kernel, k->cost->vma_op);
+        j++;
     }
+    /* one move for the whole run, not one per VMA */
+    memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
+    mm->nvma -= j - i;
 }
