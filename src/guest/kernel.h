@@ -31,8 +31,8 @@ struct kconfig {
     uint64_t pt_cache_ratio;    /* PiBooster shrink threshold: in_pool / in_use (percent) */
     uint64_t pt_cache_total;    /* PiBooster shrink threshold: in_pool + in_use (pages) */
     /* vm.max_map_count (Linux mm/mmap.c sysctl_max_map_count): VMAs one
-     * address space may have; 0 at boot means DEFAULT_MAX_MAP_COUNT. Not yet
-     * a --param: a new parameter adds a line to every golden result. */
+     * address space may have (guest.max_map_count); 0 at boot, in a
+     * kconfig made by hand, means DEFAULT_MAX_MAP_COUNT. */
     uint64_t max_map_count;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
     int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */

@@ -21,6 +21,8 @@ static const struct param_def kdefs[] = {
                  "pv-pibooster; off: off until the ptcache control turns it on)"),
     KP(pt_cache_ratio, "200", 0, 1000000, "PiBooster: shrink when in_pool/in_use exceeds this percentage..."),
     KP(pt_cache_total, "256", 0, 1 << 30, "PiBooster: ...and in_pool+in_use exceeds this many pages"),
+    KP(max_map_count, "65530", 1, 2147483647, "vm.max_map_count: mappings an address space may hold (Linux's "
+       "default); past it mmap and the splits of munmap, mprotect and mremap fail with ENOMEM"),
 };
 #undef KP
 const struct param_group kconfig_params = {
