@@ -49,7 +49,9 @@ struct page {
     uint32_t count;        /* references: mappings + page cache + kernel */
     uint8_t  flags;
     uint8_t  level;        /* page-table level if PG_pgtable */
-    uint16_t pad;
+    uint8_t  dirty;        /* PG_cache: written through a shared mapping (no writeback is
+                              modelled: it stays dirty, so reclaim never takes it) */
+    uint8_t  pad;
 };
 
 /* Process address space. */
