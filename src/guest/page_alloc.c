@@ -91,6 +91,8 @@ static uint64_t buddy_get_pages(struct kernel *k, unsigned order)
         if (!shrink_page_cache(k, want > SWAP_CLUSTER_MAX ? want : SWAP_CLUSTER_MAX))
             break;
     }
+    if (k->oom)
+        longjmp(*k->oom, 1);
     fprintf(stderr, "memvirt: the guest ran out of memory (guest.ram_mb=%llu); "
                     "raise it with --param guest.ram_mb=N\n", (unsigned long long)k->cfg.ram_mb);
     exit(3);
@@ -220,6 +222,11 @@ uint64_t kernel_shutdown(struct kernel *k)
         k->pcache = NULL;
     }
     ptcache_destroy(k);
+    if (k->mm_new) {             /* a run that failed while building it */
+        free(k->mm_new->vma);
+        free(k->mm_new);
+        k->mm_new = NULL;
+    }
     for (unsigned i = 0; i < k->ndma_buf; i++)
         page_put(k, k->dma_buf[i]);
     free(k->dma_buf);
