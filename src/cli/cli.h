@@ -10,7 +10,7 @@
 #define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error, an output not written,
                             the host out of memory: lib/err.c exits directly) */
 #define EXIT_USAGE 2     /* bad input: one message naming it */
-/* 3: the guest ran out of memory (guest/page_alloc.c exits directly) */
+#define EXIT_GUEST_OOM 3 /* the guest ran out of memory: every failed run did (engine_run_all) */
 #define EXIT_STATUS_HELP                                                                           \
     "exit status:\n"                                                                               \
     "  0  success\n"                                                                               \

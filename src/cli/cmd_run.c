@@ -215,8 +215,9 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         return EXIT_USAGE;
     }
     struct run_result *res = mv_calloc(nsel, sizeof *res);
-    int ran = !engine_run_all(cfg, sel, nsel, res, jobs);   /* failed: no result is kept */
-    int rc = ran ? EXIT_OK : EXIT_FAIL;
+    int erc = engine_run_all(cfg, sel, nsel, res, jobs);   /* failed: no result is kept */
+    int ran = !erc;
+    int rc = ran ? EXIT_OK : erc == ENGINE_GUEST_OOM ? EXIT_GUEST_OOM : EXIT_FAIL;
     if (ran) {
         /* A control the run ended before never acted: say so, once each. */
         for (unsigned c = 0; c < cfg->nat; c++)

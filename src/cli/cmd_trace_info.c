@@ -267,7 +267,7 @@ int cmd_trace_info(int argc, char **argv)
 
     rc = replay(path, &in);
     if (rc)
-        ret = EXIT_FAIL;
+        ret = rc == ENGINE_GUEST_OOM ? EXIT_GUEST_OOM : EXIT_FAIL;
     printf("\npage-table pages per process image (PTE+PMD+PUD; VmPTE / 4 KiB on the real kernel)\n");
     printf("%9s %4s %9s %9s %6s  %s\n", "pid", "img", "real", "memvirt", "diff", "program (at exit, or * at the exec that ended it)");
     uint64_t compared = 0, within = 0;

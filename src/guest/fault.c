@@ -44,6 +44,8 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
         /* wp_page_shared / wp_page_reuse: a shared mapping, or an anonymous
          * page that is ours alone: make it writable in place (an upgrade:
          * no flush, a stale read-only TLB entry just faults spuriously). */
+        if (p->flags & PG_cache)
+            p->dirty = 1;                      /* set_page_dirty */
         guest_site(this_cpu(k), SITE_WP_PTE);
         set_entry(k, mm, table, 1, idx, e | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
         return;
@@ -116,6 +118,8 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
             pfn = cache;
             page_get(k, pfn);
             writable = acc == ACC_WRITE;   /* shared writable: write fault maps RW */
+            if (writable)
+                page_of(k, pfn)->dirty = 1;   /* set_page_dirty */
         }
     }
     mm->rss++;

@@ -14,6 +14,7 @@
 #include "lib/instr.h"
 #include "lib/param.h"
 #include "lib/sparse.h"
+#include <setjmp.h>
 #include <stdint.h>
 
 struct kernel;
@@ -54,7 +55,9 @@ struct page {
     uint32_t count;        /* references: mappings + page cache + kernel */
     uint8_t  flags;
     uint8_t  level;        /* page-table level if PG_pgtable */
-    uint16_t pad;
+    uint8_t  dirty;        /* PG_cache: written through a shared mapping (no writeback is
+                              modelled: it stays dirty, so reclaim never takes it) */
+    uint8_t  pad;
 };
 
 /* Process address space. */
@@ -167,6 +170,12 @@ struct kernel {
     struct task *current;
     uint64_t next_mm_id;
     struct pagecache *pcache;
+    /* Out of memory (page_alloc.c, after reclaim): where the kernel's caller
+     * set up to be returned to (longjmp), abandoning the operation under
+     * way: the run is over, the kernel is only shut down after it. NULL:
+     * one message and exit(3). */
+    jmp_buf *oom;
+    struct mm *mm_new;           /* an mm being built (exec, fork), not yet a task's: shutdown frees it */
     int lazy_mmu;
     uint64_t data_pages;         /* data/page-cache frames in use */
     int segv_code;               /* why the last fault gave SIGSEGV: KSEGV_*, as Linux's si_code (SEGV_MAPERR, SEGV_ACCERR) */

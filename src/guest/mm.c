@@ -10,6 +10,7 @@
 struct mm *mm_alloc(struct kernel *k)
 {
     struct mm *mm = mv_calloc(1, sizeof *mm);
+    k->mm_new = mm;              /* the caller clears it once a task holds mm */
     mm->id = k->next_mm_id++;
     mm->users = 1;
     pgd_alloc(k, mm);

@@ -44,17 +44,60 @@ static void buddy_account(struct kernel *k, const struct buddy_stats *before)
     stat_charge(k->st, CYC_buddy, calls * k->cost->buddy_op + steps * k->cost->buddy_step);
 }
 
+/* Reclaim (Linux mm/vmscan.c, much reduced): when the buddy allocator has
+ * no block for a request, the page cache gives back pages that only it
+ * holds (no mapping, no mmu_gather or driver reference) and that are clean,
+ * oldest first, SWAP_CLUSTER_MAX at a time, until the request is met or
+ * nothing more can go; only then is the guest out of memory.
+ * Simplifications: one LRU list of cache pages (Linux's inactive file list:
+ * no active list, no second chance, no anonymous or page-table pages); a
+ * cache page still mapped is rotated to the young end, as a referenced one;
+ * a page written through a shared mapping stays dirty (no writeback is
+ * modelled) and is never taken; reclaim runs only where an allocation would
+ * fail (direct reclaim at the last moment: no kswapd, no watermarks), so a
+ * workload that fits in memory is unaffected.
+ * Cost: each page looked at is a buddy_step, each page taken a buddy_op
+ * (removing it from the cache and the LRU: the closest cost the model has)
+ * besides the buddy free every freed page is charged. */
+#define SWAP_CLUSTER_MAX 32
+
+static int reclaim_one(void *arg, uint64_t pfn)
+{
+    struct kernel *k = arg;
+    struct page *p = page_of(k, pfn);
+    MV_ASSERT((p->flags & PG_cache) && p->count > 0, "page-cache page %#llx is not one", (unsigned long long)pfn);
+    if (p->count != 1 || p->dirty)
+        return 0;
+    page_put(k, pfn);      /* the cache's reference, the last */
+    return 1;
+}
+
+static uint64_t shrink_page_cache(struct kernel *k, uint64_t nr)
+{
+    uint64_t scanned = 0, freed = 0;
+    if (k->pcache)
+        freed = pagecache_reclaim(k->pcache, nr, reclaim_one, k, &scanned);
+    stat_charge(k->st, CYC_buddy, scanned * k->cost->buddy_step + freed * k->cost->buddy_op);
+    return freed;
+}
+
 static uint64_t buddy_get_pages(struct kernel *k, unsigned order)
 {
-    struct buddy_stats before = k->buddy.st;
-    uint64_t pfn = buddy_alloc(&k->buddy, order);
-    buddy_account(k, &before);
-    if (pfn == UINT64_MAX) {
-        fprintf(stderr, "memvirt: the guest ran out of memory (guest.ram_mb=%llu); "
-                        "raise it with --param guest.ram_mb=N\n", (unsigned long long)k->cfg.ram_mb);
-        exit(3);
+    for (;;) {
+        struct buddy_stats before = k->buddy.st;
+        uint64_t pfn = buddy_alloc(&k->buddy, order);
+        buddy_account(k, &before);
+        if (pfn != UINT64_MAX)
+            return pfn;
+        uint64_t want = 1ull << order;
+        if (!shrink_page_cache(k, want > SWAP_CLUSTER_MAX ? want : SWAP_CLUSTER_MAX))
+            break;
     }
-    return pfn;
+    if (k->oom)
+        longjmp(*k->oom, 1);
+    fprintf(stderr, "memvirt: the guest ran out of memory (guest.ram_mb=%llu); "
+                    "raise it with --param guest.ram_mb=N\n", (unsigned long long)k->cfg.ram_mb);
+    exit(3);
 }
 
 uint64_t buddy_get_page(struct kernel *k)
@@ -183,6 +226,11 @@ uint64_t kernel_shutdown(struct kernel *k)
         k->pcache = NULL;
     }
     ptcache_destroy(k);
+    if (k->mm_new) {             /* a run that failed while building it */
+        free(k->mm_new->vma);
+        free(k->mm_new);
+        k->mm_new = NULL;
+    }
     for (unsigned i = 0; i < k->ndma_buf; i++)
         page_put(k, k->dma_buf[i]);
     free(k->dma_buf);

@@ -56,6 +56,7 @@ struct task *kernel_spawn(struct kernel *k, uint32_t pid)
 {
     struct task *t = task_new(k, pid, 0);
     t->mm = mm_alloc(k);
+    k->mm_new = NULL;
     if (k->pv->activate_mm)
         k->pv->activate_mm(k, k->pcpu[0].loaded_mm, t->mm);
     return t;
@@ -145,6 +146,7 @@ long do_clone(struct kernel *k, struct task *parent, uint32_t child_pid, unsigne
         c->mm->users++;
     } else {
         c->mm = dup_mm(k, parent->mm);
+        k->mm_new = NULL;
     }
     return child_pid;
 }
@@ -185,6 +187,7 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l)
     if (k->pv->activate_mm)
         k->pv->activate_mm(k, old, mm);
     t->mm = mm;
+    k->mm_new = NULL;
     if (k->current == t)
         switch_mm(k, k->pcpu[0].loaded_mm, mm);
     if (old)

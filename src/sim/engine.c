@@ -6,6 +6,7 @@
 #include "lib/err.h"
 #include "sim/oracle.h"
 #include <limits.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -391,6 +392,35 @@ static int dispatch(struct run *r, const struct event *ev)
     return 0;
 }
 
+/* One event, with the guest kernel's out-of-memory path returning here: the
+ * operation under way is abandoned (the kernel is only shut down after it)
+ * and the run fails with the mode and the event named, through mv_error
+ * like every other run error (so compare defers it as the others). */
+static int step(struct run *r, const struct event *ev)
+{
+    jmp_buf oom;
+    if (setjmp(oom)) {
+        char w[4200];
+        r->m.k.oom = NULL;
+        mv_error("%s: the guest ran out of memory under %s (guest.ram_mb=%llu); raise it with "
+                 "--param guest.ram_mb=N", where(r, w, sizeof w), r->m.mode->name,
+                 (unsigned long long)r->m.k.cfg.ram_mb);
+        return ENGINE_GUEST_OOM;
+    }
+    r->m.k.oom = &oom;
+    scheduled(r);
+    tick(r);
+    if (r->cfg->observe)
+        r->cfg->observe(r->cfg->observe_ctx, &r->m.k, ev);
+    int rc = dispatch(r, ev);
+    if (!rc) {
+        machine_devices(&r->m, r->m.st.now);
+        tick(r);
+    }
+    r->m.k.oom = NULL;
+    return rc;
+}
+
 static void show_progress(struct run *r, void *wl, int final)
 {
     double now = wall_now();
@@ -447,14 +477,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
             break;
         }
         r->events++;
-        scheduled(r);
-        tick(r);
-        if (cfg->observe)
-            cfg->observe(cfg->observe_ctx, &r->m.k, &ev);
-        if ((rc = dispatch(r, &ev)))
+        if ((rc = step(r, &ev)))
             break;
-        machine_devices(&r->m, r->m.st.now);
-        tick(r);
         if (r->m.st.wrapped) {
             rc = wrapped_error(r);
             break;

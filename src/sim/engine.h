@@ -25,11 +25,14 @@ struct run_result {
     unsigned at_applied;       /* --at controls applied (cfg->at[0..at_applied-1]) */
 };
 
-/* 0 on success; -1 after mv_error (bad event, check failure). */
+/* 0 on success; -1 after mv_error (bad event, check failure);
+ * ENGINE_GUEST_OOM after mv_error when the guest ran out of memory. */
+#define ENGINE_GUEST_OOM (-3)
 int  engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out);
 /* Each of modes[0..n-1] into out[i], up to `jobs` runs at a time in threads;
  * the results are those of runs one after another. -1 if any run failed
- * (each reported; then no result is kept). */
+ * (each reported; then no result is kept), ENGINE_GUEST_OOM if every run
+ * that failed ran the guest out of memory. */
 int  engine_run_all(const struct sim_config *cfg, const struct mode_def *const *modes, unsigned n,
                     struct run_result *out, unsigned jobs);
 unsigned engine_default_jobs(void);   /* CPUs online */

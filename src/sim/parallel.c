@@ -92,13 +92,15 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
             free(msg[i]);
         free(msg);
     }
-    int failed = 0;
-    for (unsigned i = 0; i < n; i++)
+    int failed = 0, other = 0;
+    for (unsigned i = 0; i < n; i++) {
         failed |= rc[i] != 0;
+        other |= rc[i] != 0 && rc[i] != ENGINE_GUEST_OOM;
+    }
     if (failed)   /* a failed run freed its own result; free the others' */
         for (unsigned i = 0; i < n; i++)
             if (!rc[i])
                 run_result_free(&out[i]);
     free(rc);
-    return failed ? -1 : 0;
+    return !failed ? 0 : other ? -1 : ENGINE_GUEST_OOM;
 }
