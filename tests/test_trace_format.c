@@ -464,6 +464,25 @@ static void test_builder_merges(void **state)
     free(finish(w, &len));
 }
 
+/* The layout every `trace info` test execs: a page of program, a stack. */
+static const struct trace_seg INFO_SEG[2] = {
+    { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+    { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+};
+
+/* `memvirt trace info PATH` into out (it must exit 0); PATH removed. */
+static void trace_info(const char *mv, const char *path, char *out, size_t len)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    unlink(path);
+}
+
 /* `trace info` compares the guest's page-table pages with the recorded
  * VmPTE, and says so when they differ: one image whose real count is right
  * (6: an L3, L2 and L1 for the program and again for the stack), one wrong. */
@@ -476,15 +495,11 @@ static void test_info_compares(void **state)
     char path[64];
     tu_tmpname(path, sizeof path, "info");
     struct trace_writer *w = trace_writer_open(path, K, V, 2);
-    struct trace_seg seg[2] = {
-        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
-        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
-    };
     uint64_t refs[2] = { 0x400000 | TRR_EXEC, 0x7fffffffe000ull | TRR_WRITE };
     for (uint32_t pid = 1; pid <= 2; pid++) {
         struct trace_rec r[] = {
             { .kind = TR_SPAWN, .pid = pid },
-            { .kind = TR_EXEC, .pid = pid, .path = pid == 1 ? "/right" : "/wrong", .seg = seg, .nseg = 2 },
+            { .kind = TR_EXEC, .pid = pid, .path = pid == 1 ? "/right" : "/wrong", .seg = INFO_SEG, .nseg = 2 },
             { .kind = TR_REFS, .pid = pid, .ref = refs, .nref = 2 },
             { .kind = TR_EXIT, .pid = pid },
             { .kind = TR_PTINFO, .pid = pid, .pt = { 1, 0, pid == 1 ? 6 * 4096 : 9 * 4096 } },
@@ -493,13 +508,8 @@ static void test_info_compares(void **state)
             assert_int_equal(trace_write(w, &r[i]), 0);
     }
     assert_int_equal(trace_writer_commit(w), 0);
-    char cmd[512], out[8192];
-    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    assert_int_equal(pclose(p), 0);
-    unlink(path);
+    char out[8192];
+    trace_info(mv, path, out, sizeof out);
     assert_non_null(strstr(out, "within one page: 1 of 2 images"));
     assert_non_null(strstr(out, "        6         6     +0  /right"));
     assert_non_null(strstr(out, "        9         6     -3  /wrong"));
@@ -519,10 +529,6 @@ static void test_info_pages_per_process(void **state)
     char path[64];
     tu_tmpname(path, sizeof path, "pages");
     struct trace_writer *w = trace_writer_open(path, K, V, 2);
-    struct trace_seg seg[2] = {
-        { 0x400000, 0x1000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
-        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
-    };
     uint64_t one[1] = { 0x7fffffffe000ull | TRR_WRITE };
     uint64_t three[3] = { 0x7fffffffe000ull | TRR_WRITE, 0x7fffffffd000ull | TRR_WRITE,
                           0x7fffffffe008ull | TRR_READ };
@@ -530,7 +536,7 @@ static void test_info_pages_per_process(void **state)
     for (unsigned j = 0; j < 4; j++) {
         struct trace_rec r[] = {
             { .kind = TR_SPAWN, .pid = pids[j] },
-            { .kind = TR_EXEC, .pid = pids[j], .path = "/x", .seg = seg, .nseg = 2 },
+            { .kind = TR_EXEC, .pid = pids[j], .path = "/x", .seg = INFO_SEG, .nseg = 2 },
             { .kind = TR_REFS, .pid = pids[j], .ref = j ? one : three, .nref = j ? 1 : 3 },
             { .kind = TR_EXIT, .pid = pids[j] },
         };
@@ -538,13 +544,8 @@ static void test_info_pages_per_process(void **state)
             assert_int_equal(trace_write(w, &r[i]), 0);
     }
     assert_int_equal(trace_writer_commit(w), 0);
-    char cmd[512], out[8192];
-    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    assert_int_equal(pclose(p), 0);
-    unlink(path);
+    char out[8192];
+    trace_info(mv, path, out, sizeof out);
     assert_non_null(strstr(out, "references 6 (read 1, write 5, fetch 0)"));
     if (!strstr(out, "pages touched 5 "))
         fail_msg("expected 5 pages touched:\n%s", out);
