@@ -52,6 +52,18 @@ static uint64_t l1_of(struct tmachine *t, struct mm *mm, uint64_t va)
     return table;
 }
 
+/* The shadow leaf for va under the shadow root at table. */
+static pte_t shadow_leaf_under(struct tmachine *t, uint64_t table, uint64_t va)
+{
+    for (unsigned l = 4; l > 1; l--) {
+        pte_t e = pmem_read(&t->m.mem, table, pt_index(va, l));
+        if (!pte_present(e))
+            return 0;
+        table = pte_frame(e);
+    }
+    return pmem_read(&t->m.mem, table, pt_index(va, 1));
+}
+
 /* The shadow leaf the hardware would use for va. */
 static pte_t shadow_leaf(struct tmachine *t, uint64_t va)
 {
@@ -193,6 +205,29 @@ static void test_tsp_unsync_cr3_load_resyncs_its_root(void **state)
     finish(t, ps, 2);
 }
 
+/* INVLPG resyncs its address under the previous roots too, as KVM's
+ * (KVM_MMU_ROOTS_ALL): an out-of-sync L1 of the address space left
+ * behind follows the guest's entry without waiting for its next load. */
+static void test_tsp_unsync_invlpg_previous_roots(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp", "tsp.unsync=true");
+    struct task *ps[2] = { proc(t, 1, 1), NULL };   /* its PTE written before its L1 was shadowed */
+    struct kernel *k = &t->m.k;
+    uint64_t l1 = l1_of(t, ps[0]->mm, A);
+    struct shadow_page *root1 = sp_find(SH(t), ps[0]->mm->pgd, 4);
+    assert_non_null(root1);
+    ps[1] = proc(t, 2, 1);                   /* the current address space now; 1's root a previous one */
+    assert_true(shadow_leaf_under(t, root1->smfn, A) & _PAGE_RW);
+    pte_store_direct(k, l1, pt_index(A, 1), kread_entry(k, l1, pt_index(A, 1)) & ~(pte_t)_PAGE_RW);
+    assert_false(shadow_protected(SH(t), l1));                    /* out of sync, its shadow behind */
+    assert_true(shadow_leaf_under(t, root1->smfn, A) & _PAGE_RW);
+    cpu_invlpg(&t->m.cpu, A);
+    assert_false(shadow_leaf_under(t, root1->smfn, A) & _PAGE_RW);
+    assert_false(shadow_protected(SH(t), l1));                    /* and still out of sync */
+    finish(t, ps, 2);
+}
+
 static void test_ssp_stores_never_exit_flush_traps(void **state)
 {
     (void)state;
@@ -309,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_tsp_write_flooding_unshadows),
         cmocka_unit_test(test_tsp_unsync_until_flush),
         cmocka_unit_test(test_tsp_unsync_cr3_load_resyncs_its_root),
+        cmocka_unit_test(test_tsp_unsync_invlpg_previous_roots),
         cmocka_unit_test(test_ssp_stores_never_exit_flush_traps),
         cmocka_unit_test(test_faults_hidden_or_injected),
         cmocka_unit_test(test_ssp_root_buffer),

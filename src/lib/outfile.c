@@ -91,8 +91,9 @@ void outfile_guard_stdio(void)
             continue;
         /* open the other way round: reading or writing it fails as on a
          * closed descriptor (EBADF), and no file opened later gets its
-         * number (the lowest free one) */
-        int n = open("/dev/null", (fd == STDIN_FILENO ? O_WRONLY : O_RDONLY) | O_NOCTTY);
+         * number (the lowest free one); closed again at exec, so the
+         * programs memvirt starts find it as memvirt did */
+        int n = open("/dev/null", (fd == STDIN_FILENO ? O_WRONLY : O_RDONLY) | O_NOCTTY | O_CLOEXEC);
         if (n == fd)
             stdio_closed[fd] = 1;
         else if (n >= 0)

@@ -88,8 +88,9 @@ void outfile_ignore_sigxfsz(void);
 /* At start: a standard descriptor (0, 1, 2) the process was started
  * without is opened on /dev/null the other way round, so that using it
  * still fails (EBADF) as a closed one does, while no file opened later can
- * take its number and receive what is meant for standard output or error.
- * Outputs treat such a standard output as absent. */
+ * take its number and receive what is meant for standard output or error
+ * (close-on-exec: programs memvirt starts find it closed). Outputs treat
+ * such a standard output as absent. */
 void outfile_guard_stdio(void);
 void outfile_exec_signals(void);
 /* The stream to write output i's content into. */

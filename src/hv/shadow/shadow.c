@@ -340,6 +340,18 @@ struct shadow_page *shadow_get_root(struct shadow *s, uint64_t gfn)
 void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
                       uint16_t pcid, int noflush)
 {
+    /* the previous roots: the one left first (if another is loaded), then
+     * the others in order, neither it nor the one loaded twice; the oldest
+     * falls off */
+    uint64_t left = s->cur_root && s->cur_root != root ? s->cur_root->gfn + 1 : 0, keep[SHADOW_PREV_ROOTS];
+    unsigned n = 0;
+    if (left)
+        keep[n++] = left;
+    for (unsigned i = 0; i < SHADOW_PREV_ROOTS && n < SHADOW_PREV_ROOTS; i++)
+        if (s->prev_root[i] && s->prev_root[i] != left && s->prev_root[i] != gfn + 1)
+            keep[n++] = s->prev_root[i];
+    for (unsigned i = 0; i < SHADOW_PREV_ROOTS; i++)
+        s->prev_root[i] = i < n ? keep[i] : 0;
     s->cur_root = root;
     c->cr3 = gfn;
     stat_charge(c->st, CYC_ctx_switch, c->cost->cr3_write);

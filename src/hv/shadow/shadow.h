@@ -38,6 +38,7 @@
 #define MV_HV_SHADOW_SHADOW_H
 #include "hv/hv.h"
 
+#define SHADOW_PREV_ROOTS 3   /* KVM_MMU_NUM_PREV_ROOTS */
 #define SP_ROOT    0x1   /* a cached root (shadow of a guest L4 loaded in CR3) */
 #define SP_UNSYNC  0x2   /* tsp.unsync: written without write protection, resync at a flush */
 
@@ -86,6 +87,11 @@ struct shadow {
     sparse_t gfns;               /* guest frame -> struct shadow_gfn */
     uint64_t nroots, root_clock;
     struct shadow_page *cur_root;
+    /* The guest roots loaded before the current one, most recent first
+     * (gfn + 1; 0: none): KVM's prev_roots, which its INVLPG resyncs
+     * besides the current root (tsp.unsync). Kept by guest frame, so a
+     * root evicted since is simply not found. */
+    uint64_t prev_root[SHADOW_PREV_ROOTS];
     uint32_t sync_gen;
     int need_flush;              /* a shadow page went away: flush before re-entry */
     uint64_t max_pages;
@@ -148,12 +154,13 @@ void shadow_sync_root(struct shadow *s, struct shadow_page *root);
 void shadow_sync_all(struct shadow *s);
 /* tsp.unsync, as KVM (kvm_mmu_invalidate_addr, kvm_mmu_sync_roots): at
  * INVLPG, the entry for va of an out-of-sync L1 shadow on va's path under
- * root, if present, is resynced and the shadow stays out of sync (its
- * other entries may stay stale, as the guest's TLB may); at a flush of
- * root's address space (a CR3 load, or reload, that flushes), every
- * out-of-sync shadow root reaches is resynced and back in sync; at a flush
- * beyond one address space, every out-of-sync shadow. */
-void shadow_sync_unsync_va(struct shadow *s, struct shadow_page *root, uint64_t va);
+ * the current root and the previous ones (KVM_MMU_ROOTS_ALL), if present,
+ * is resynced and the shadow stays out of sync (its other entries may stay
+ * stale, as the guest's TLB may); at a flush of root's address space (a
+ * CR3 load, or reload, that flushes), every out-of-sync shadow root
+ * reaches is resynced and back in sync; at a flush beyond one address
+ * space, every out-of-sync shadow. */
+void shadow_sync_unsync_va(struct shadow *s, uint64_t va);
 void shadow_sync_unsync_root(struct shadow *s, struct shadow_page *root);
 void shadow_sync_unsync(struct shadow *s);
 

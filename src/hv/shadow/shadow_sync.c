@@ -170,7 +170,7 @@ static int sp_under(const struct shadow *s, const struct shadow_page *sp, const 
     return 0;
 }
 
-void shadow_sync_unsync_va(struct shadow *s, struct shadow_page *root, uint64_t va)
+static void sync_unsync_path(struct shadow *s, struct shadow_page *root, uint64_t va)
 {
     struct shadow_page *sp = root;
     for (unsigned lvl = 4; sp && lvl >= 1; lvl--) {
@@ -186,6 +186,16 @@ void shadow_sync_unsync_va(struct shadow *s, struct shadow_page *root, uint64_t 
         if (is_leaf(se, lvl))
             return;
         sp = sp_of_smfn(s, pte_frame(se));
+    }
+}
+
+void shadow_sync_unsync_va(struct shadow *s, uint64_t va)
+{
+    sync_unsync_path(s, s->cur_root, va);
+    for (unsigned i = 0; i < SHADOW_PREV_ROOTS; i++) {
+        struct shadow_page *r = s->prev_root[i] ? sp_find(s, s->prev_root[i] - 1, 4) : NULL;
+        if (r && (r->flags & SP_ROOT) && r != s->cur_root)
+            sync_unsync_path(s, r, va);
     }
 }
 

@@ -68,8 +68,9 @@ int tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb
 {
     hv_exit(h, HV_VMEXIT, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
     if (s->unsync) {
-        /* as KVM: INVLPG resyncs one entry, a flush of the current address
-         * space what its root reaches (kvm_mmu_sync_roots). A flush of
+        /* as KVM: INVLPG resyncs one entry, under the current root and
+         * the three previous ones, a flush of the current address space
+         * what its root reaches (kvm_mmu_sync_roots). A flush of
          * another PCID or of every one resyncs every out-of-sync shadow:
          * KVM resyncs what the current and its three previous roots
          * reach, or drops those of another PCID, while memvirt keeps up to
@@ -77,7 +78,7 @@ int tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb
          * guest kernels give tsp none of these. */
         int cur = kind == FLUSH_INVLPG || kind == FLUSH_CR3_RELOAD || pcid == c->pcid;
         if (cur && (kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR))
-            shadow_sync_unsync_va(s, s->cur_root, va);
+            shadow_sync_unsync_va(s, va);
         else if (cur && (kind == FLUSH_CR3_RELOAD || kind == FLUSH_INVPCID_SINGLE))
             shadow_sync_unsync_root(s, s->cur_root);
         else
