@@ -108,8 +108,12 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
         stat_inc(k->st, CNT_pf_file);
         uint64_t cache = file_page(k, v, page_va);
         if (acc == ACC_WRITE && !(v->flags & VM_SHARED)) {
-            /* do_cow_fault: a private copy of the file page */
+            /* do_cow_fault: a private copy of the file page, held while
+             * the copy is allocated (reclaim may run there, and would
+             * otherwise take the page being copied) */
+            page_get(k, cache);
             pfn = kalloc_page(k, PG_anon | KALLOC_NOZERO);
+            page_put(k, cache);
             stat_inc(k->st, CNT_page_copy);
             stat_charge(k->st, CYC_zero_copy, k->cost->page_copy);
             v->flags |= VM_ANONVMA;
