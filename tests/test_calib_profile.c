@@ -116,6 +116,7 @@ static void test_header_control_bytes(void **state)
     struct calib_entry *rec = entries_clock_measured(&cost);
     struct profile out = { 0 };
     assert_int_equal(calib_write_profile(path, &out, &cost, rec, "memvirt calibrate -o a\x01" "b\n"), 0);
+    profile_free(&out);
     struct profile back;
     assert_int_equal(profile_load(&back, path), 0);
     profile_free(&back);

@@ -118,7 +118,10 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
         stat_charge(k->st, CYC_kernel, k->cost->vma_op);
         j++;
     }
-    /* one move for the whole run, not one per VMA */
-    memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
-    mm->nvma -= j - i;
+    /* one move for the whole run, not one per VMA (none when nothing
+     * goes: the array may not exist yet) */
+    if (j > i) {
+        memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
+        mm->nvma -= j - i;
+    }
 }
