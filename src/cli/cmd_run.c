@@ -140,18 +140,26 @@ int cli_parse_jobs(const char *text, unsigned *jobs)
     return 0;
 }
 
-/* --param k=v given twice for the same k: only with the same value. */
-static int params_agree(const char **params, int n)
+/* --param k=v given twice for the same k: only with the same value, as
+ * memvirt reads it ('true' and '1' agree; a value that does not parse is
+ * left to config_param to name). */
+static int params_agree(const struct sim_config *cfg, const char **params, int n)
 {
     for (int i = 0; i < n; i++) {
         const char *eq = strchr(params[i], '=');
         if (!eq)
             continue;
         size_t kl = (size_t)(eq - params[i]);
-        for (int k = 0; k < i; k++)
-            if (!strncmp(params[k], params[i], kl + 1) && strcmp(params[k], params[i]))
-                return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
-                                params[i], strchr(params[k], '=') + 1, eq + 1);
+        for (int k = 0; k < i; k++) {
+            if (strncmp(params[k], params[i], kl + 1) || !strcmp(params[k], params[i]))
+                continue;
+            char a[PARAM_STR_MAX + 4096], b[sizeof a];
+            if (!config_param_canon(cfg, params[k], a, sizeof a) && !config_param_canon(cfg, params[i], b, sizeof b) &&
+                !strcmp(a, b))
+                continue;
+            return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
+                            params[i], strchr(params[k], '=') + 1, eq + 1);
+        }
     }
     return 0;
 }
@@ -277,7 +285,14 @@ int cmd_run(int argc, char **argv)
             break;
         case O_WORKLOAD: if (cli_set_once(NULL, "--workload", &workload, optarg)) goto out; break;
         case O_PROFILE: if (cli_set_once(NULL, "--profile", &profile, optarg)) goto out; break;
-        case O_SEED: if (cli_set_once(NULL, "--seed", &seed_arg, optarg)) goto out; break;
+        case O_SEED: {   /* twice: only the same seed, however written (1 and 01 agree) */
+            uint64_t a, b;
+            if (seed_arg && config_seed_valid(seed_arg, &a) && config_seed_valid(optarg, &b) && a == b)
+                break;
+            if (cli_set_once(NULL, "--seed", &seed_arg, optarg))
+                goto out;
+            break;
+        }
         case O_JSON: if (cli_set_once(NULL, "--json", &json, optarg)) goto out; break;
         case O_CSV: if (cli_set_once(NULL, "--csv", &csv, optarg)) goto out; break;
         case O_PARAM: params[nparams++] = optarg; break;
@@ -324,7 +339,7 @@ int cmd_run(int argc, char **argv)
     cfg.quiet = quiet;
     if (seed_arg && config_seed(seed_arg, &cfg.seed))
         goto out;
-    if (config_profile(&cfg, profile ? profile : "default") || params_agree(params, nparams))
+    if (config_profile(&cfg, profile ? profile : "default") || params_agree(&cfg, params, nparams))
         goto out;
     for (int i = 0; i < nparams; i++)
         if (config_param(&cfg, params[i]))

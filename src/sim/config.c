@@ -123,6 +123,38 @@ int config_profile(struct sim_config *c, const char *profile)
     return 0;
 }
 
+int config_param_canon(const struct sim_config *c, const char *kv, char *buf, size_t len)
+{
+    const char *eq = strchr(kv, '='), *dot = strchr(kv, '.');
+    if (!eq || !dot || dot > eq)
+        return -1;
+    char prefix[64], name[64];
+    size_t pl = (size_t)(dot - kv), nl = (size_t)(eq - dot - 1);
+    if (pl >= sizeof prefix || nl >= sizeof name)
+        return -1;
+    memcpy(prefix, kv, pl);
+    prefix[pl] = 0;
+    memcpy(name, dot + 1, nl);
+    name[nl] = 0;
+    struct config_group r[CONFIG_MAX_GROUPS];
+    unsigned n = config_groups(c, r);
+    for (unsigned i = 0; i < n; i++) {
+        const struct param_def *d = strcmp(r[i].g->prefix, prefix) ? NULL : param_find(r[i].g, name);
+        if (!d)
+            continue;
+        /* set into a scratch struct as large as the field needs, and format */
+        char *scratch = mv_calloc(1, d->off + PARAM_STR_MAX + 8192);
+        int quiet = mv_error_quiet(1);
+        int rc = param_set(r[i].g, scratch, name, eq + 1, "--param");
+        mv_error_quiet(quiet);
+        if (!rc)
+            param_format(d, scratch, buf, len);
+        free(scratch);
+        return rc ? -1 : 0;
+    }
+    return -1;
+}
+
 int config_param(struct sim_config *c, const char *kv)
 {
     const char *eq = strchr(kv, '=');

@@ -73,6 +73,10 @@ void config_free(struct sim_config *c);
 int  config_profile(struct sim_config *c, const char *profile);
 /* "prefix.name=value". -1 after mv_error. */
 int  config_param(struct sim_config *c, const char *kv);
+/* The value kv (prefix.name=value) would set, written as memvirt writes it
+ * (so 'true' and '1', '4K' and '4096' agree), into buf; -1 with no message
+ * if kv does not parse (config_param says why). */
+int  config_param_canon(const struct sim_config *c, const char *kv, char *buf, size_t len);
 /* "TIME:NAME=VALUE", TIME a decimal number with unit ns, us, ms, s or m
  * (e.g. 5m:ptcache=on, 1.5s:ptcache_ratio=100), a whole number of ns.
  * The control must be one some layer defines (control_def_find), its value

@@ -96,6 +96,16 @@ expect_bad "list with an argument"  "extra"                list extra
 expect_bad "trace without action"   "trace;which action"   trace
 expect_bad "trace info option"      "trace info;--bogus"   trace info --bogus
 expect_bad "record --refs twice"    "--refs given twice"   trace record --refs all --refs faults -o "$J" -- /bin/true
+expect_bad "--param twice, other values" "clustering.enable given twice" run --mode tsp --param clustering.enable=true \
+    --param clustering.enable=0 --json "$J"
+expect_bad "--seed twice, other values" "--seed given twice" run --seed 1 --seed 2 --json "$J"
+# the same value written two ways is the same value
+TWICE=(run --mode tsp --workload lmbench --param lmbench.iterations=2 --quiet)
+"$MV" "${TWICE[@]}" --param clustering.enable=true --param clustering.enable=1 >/dev/null 2>"$tmp/err" ||
+    fail "--param true and 1 refused: $(cat "$tmp/err")"
+"$MV" "${TWICE[@]}" --param guest.ram_mb=4K --param guest.ram_mb=4096 >/dev/null 2>"$tmp/err" ||
+    fail "--param 4K and 4096 refused: $(cat "$tmp/err")"
+"$MV" "${TWICE[@]}" --seed 1K --seed 1024 >/dev/null 2>"$tmp/err" || fail "--seed 1K and 1024 refused: $(cat "$tmp/err")"
 expect_bad "record --hold-ms twice" "--hold-ms given twice" trace record --hold-ms 5 --hold-ms 6 -o "$J" -- /bin/true
 
 # list: succeeds, quietly, and names what exists
