@@ -65,17 +65,7 @@ static pte_t shadow_leaf_under(struct tmachine *t, uint64_t table, uint64_t va)
 }
 
 /* The shadow leaf the hardware would use for va. */
-static pte_t shadow_leaf(struct tmachine *t, uint64_t va)
-{
-    uint64_t table = t->m.cpu.hw_root;
-    for (unsigned l = 4; l > 1; l--) {
-        pte_t e = pmem_read(&t->m.mem, table, pt_index(va, l));
-        if (!pte_present(e))
-            return 0;
-        table = pte_frame(e);
-    }
-    return pmem_read(&t->m.mem, table, pt_index(va, 1));
-}
+static pte_t shadow_leaf(struct tmachine *t, uint64_t va) { return shadow_leaf_under(t, t->m.cpu.hw_root, va); }
 
 static void finish(struct tmachine *t, struct task **p, unsigned n)
 {

@@ -285,7 +285,7 @@ int cmd_run(int argc, char **argv)
             break;
         case O_WORKLOAD: if (cli_set_once(NULL, "--workload", &workload, optarg)) goto out; break;
         case O_PROFILE: if (cli_set_once(NULL, "--profile", &profile, optarg)) goto out; break;
-        case O_SEED: {   /* twice: only the same seed, however written (1 and 01 agree) */
+        case O_SEED: {   /* twice: only the same seed, however written (1K and 1024 agree) */
             uint64_t a, b;
             if (seed_arg && config_seed_valid(seed_arg, &a) && config_seed_valid(optarg, &b) && a == b)
                 break;

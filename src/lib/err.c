@@ -106,35 +106,33 @@ _Noreturn void mv_out_of_memory(size_t size)
     quick_exit(1);
 }
 
-static void oom(size_t size) { mv_out_of_memory(size); }
-
 void *mv_calloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        oom(n * size);
+        mv_out_of_memory(n * size);
+    return p;
+}
+
+void *mv_aligned_alloc(size_t align, size_t size)
+{
+    if (size > SIZE_MAX - align)
+        mv_out_of_memory(size);
+    size = size ? (size + align - 1) & ~(align - 1) : align;   /* aligned_alloc wants a multiple of the alignment */
+    void *p = aligned_alloc(align, size);
+    if (!p)
+        mv_out_of_memory(size);
     return p;
 }
 
 /* Zeroed, its start on a host cache line: an array scanned a set at a
  * time (a TLB's or a cache's tags) then touches no more host lines than
  * its set's size needs, and no vector load of it crosses a line. */
-void *mv_aligned_alloc(size_t align, size_t size)
-{
-    if (size > SIZE_MAX - align)
-        oom(size);
-    size = size ? (size + align - 1) & ~(align - 1) : align;   /* aligned_alloc wants a multiple of the alignment */
-    void *p = aligned_alloc(align, size);
-    if (!p)
-        oom(size);
-    return p;
-}
-
 void *mv_calloc_lines(size_t n, size_t size)
 {
     size_t bytes;
     if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &bytes))
-        oom(SIZE_MAX);
+        mv_out_of_memory(SIZE_MAX);
     return memset(mv_aligned_alloc(64, bytes), 0, (bytes + 63) & ~(size_t)63);
 }
 
@@ -142,7 +140,7 @@ void *mv_malloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     if (!p)
-        oom(size);
+        mv_out_of_memory(size);
     return p;
 }
 
@@ -150,7 +148,7 @@ void *mv_realloc(void *p, size_t size)
 {
     void *q = realloc(p, size ? size : 1);
     if (!q)
-        oom(size);
+        mv_out_of_memory(size);
     return q;
 }
 

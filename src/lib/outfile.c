@@ -111,6 +111,13 @@ static int stdio_stat(int fd, struct stat *st)
     return fstat(fd, st);
 }
 
+/* Is (dev, ino) the file standard descriptor fd is open on? */
+static int is_stdio(int fd, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    return !stdio_stat(fd, &st) && st.st_dev == dev && st.st_ino == ino;
+}
+
 static int track(char *name)
 {
     for (unsigned i = 0; i < MAX_TEMPS; i++)
@@ -355,11 +362,8 @@ static int classify(struct outfile *o)
         o->ino = st.st_ino;
         if (S_ISDIR(st.st_mode))
             return mv_error("%s '%s': cannot write: it is a directory", opt, path);
-        struct stat so, se;
-        if (S_ISREG(st.st_mode) && ((!stdio_stat(STDOUT_FILENO, &so) && so.st_dev == st.st_dev &&
-                                     so.st_ino == st.st_ino) ||
-                                    (!stdio_stat(STDERR_FILENO, &se) && se.st_dev == st.st_dev &&
-                                     se.st_ino == st.st_ino))) {
+        if (S_ISREG(st.st_mode) &&
+            (is_stdio(STDOUT_FILENO, st.st_dev, st.st_ino) || is_stdio(STDERR_FILENO, st.st_dev, st.st_ino))) {
             /* the file standard output or error is (/dev/stdout, or a log
              * both go to): written at its offset as they are, not replaced
              * under them */
@@ -377,7 +381,7 @@ static int classify(struct outfile *o)
             o->kind = OUTFILE_STREAM;
         } else {
             /* a socket cannot be opened by name; standard output may be one */
-            if (stdio_stat(STDOUT_FILENO, &so) || so.st_dev != st.st_dev || so.st_ino != st.st_ino)
+            if (!is_stdio(STDOUT_FILENO, st.st_dev, st.st_ino))
                 return mv_error("%s '%s': cannot write: not a regular file, device or FIFO", opt, path);
             o->kind = OUTFILE_STREAM;
         }
@@ -469,9 +473,7 @@ static int is_stdout(const struct outfile *o, const struct stat *so)
 
 static int is_stderr(const struct outfile *o)
 {
-    struct stat se;
-    return o->kind == OUTFILE_STREAM && o->exists && !stdio_stat(STDERR_FILENO, &se) && o->dev == se.st_dev &&
-           o->ino == se.st_ino;
+    return o->kind == OUTFILE_STREAM && o->exists && is_stdio(STDERR_FILENO, o->dev, o->ino);
 }
 
 int outset_uses_stdout(const struct outset *s)

@@ -123,19 +123,30 @@ int config_profile(struct sim_config *c, const char *profile)
     return 0;
 }
 
-int config_param_canon(const struct sim_config *c, const char *kv, char *buf, size_t len)
+/* kv's "prefix.name=value" into prefix[64] and name[64]; *value points
+ * into kv. -1 if it has no such shape, -2 if a part is too long. */
+static int split_kv(const char *kv, char *prefix, char *name, const char **value)
 {
     const char *eq = strchr(kv, '='), *dot = strchr(kv, '.');
-    if (!eq || !dot || dot > eq)
+    if (!eq || !dot || dot > eq || dot == kv || eq == dot + 1)
         return -1;
-    char prefix[64], name[64];
     size_t pl = (size_t)(dot - kv), nl = (size_t)(eq - dot - 1);
-    if (pl >= sizeof prefix || nl >= sizeof name)
-        return -1;
+    if (pl >= 64 || nl >= 64)
+        return -2;
     memcpy(prefix, kv, pl);
     prefix[pl] = 0;
     memcpy(name, dot + 1, nl);
     name[nl] = 0;
+    *value = eq + 1;
+    return 0;
+}
+
+int config_param_canon(const struct sim_config *c, const char *kv, char *buf, size_t len)
+{
+    char prefix[64], name[64];
+    const char *value;
+    if (split_kv(kv, prefix, name, &value))
+        return -1;
     struct config_group r[CONFIG_MAX_GROUPS];
     unsigned n = config_groups(c, r);
     for (unsigned i = 0; i < n; i++) {
@@ -145,7 +156,7 @@ int config_param_canon(const struct sim_config *c, const char *kv, char *buf, si
         /* set into a scratch struct as large as the field needs, and format */
         char *scratch = mv_calloc(1, d->off + PARAM_STR_MAX + 8192);
         int quiet = mv_error_quiet(1);
-        int rc = param_set(r[i].g, scratch, name, eq + 1, "--param");
+        int rc = param_set(r[i].g, scratch, name, value, "--param");
         mv_error_quiet(quiet);
         if (!rc)
             param_format(d, scratch, buf, len);
@@ -157,23 +168,18 @@ int config_param_canon(const struct sim_config *c, const char *kv, char *buf, si
 
 int config_param(struct sim_config *c, const char *kv)
 {
-    const char *eq = strchr(kv, '=');
-    const char *dot = strchr(kv, '.');
-    if (!eq || !dot || dot > eq || dot == kv || eq == dot + 1)
-        return mv_error("--param '%s': expected prefix.name=value (see 'memvirt list')", kv);
     char prefix[64], name[64];
-    size_t pl = (size_t)(dot - kv), nl = (size_t)(eq - dot - 1);
-    if (pl >= sizeof prefix || nl >= sizeof name)
+    const char *value;
+    int shape = split_kv(kv, prefix, name, &value);
+    if (shape == -1)
+        return mv_error("--param '%s': expected prefix.name=value (see 'memvirt list')", kv);
+    if (shape)
         return mv_error("--param '%s': name too long", kv);
-    memcpy(prefix, kv, pl);
-    prefix[pl] = 0;
-    memcpy(name, dot + 1, nl);
-    name[nl] = 0;
     struct config_group r[CONFIG_MAX_GROUPS];
     unsigned n = config_groups(c, r);
     for (unsigned i = 0; i < n; i++)
         if (!strcmp(r[i].g->prefix, prefix))
-            return param_set(r[i].g, r[i].cfg, name, eq + 1, "--param");
+            return param_set(r[i].g, r[i].cfg, name, value, "--param");
     if (workload_find(prefix))
         return mv_error("--param '%s': parameters of workload '%s' do not apply to workload '%s'",
                         kv, prefix, c->wl->name);
