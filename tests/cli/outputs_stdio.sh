@@ -101,12 +101,15 @@ pid=
 
 # threads a process limit refuses (as an unprivileged user: root is not
 # limited): the runs go on, with the same output as one thread's
+# (a copy of the binary in this test's directory, which that user can
+# reach: the checkout may be in a private one)
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "$1" sh "${@:2}"; }
+cp "$MV" "$tmp/memvirt" && chmod 755 "$tmp/memvirt"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
-    setpriv --reuid=nobody --regid=nogroup --clear-groups "$MV" --version >/dev/null 2>&1; then
+    as_nobody 'exec "$@"' "$tmp/memvirt" --version >/dev/null 2>&1; then
     THR=(compare --modes native,pv,hap --workload forkstorm --param forkstorm.minutes=0.05 --quiet)
     "$MV" "${THR[@]}" -j 1 >"$W/one.txt" 2>&1 || fail "threads: the serial compare failed"
-    setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c 'ulimit -u 1 && exec "$@"' sh \
-        "$MV" "${THR[@]}" -j 3 >"$W/limited.txt" 2>&1
+    as_nobody 'ulimit -u 1 && exec "$@"' "$tmp/memvirt" "${THR[@]}" -j 3 >"$W/limited.txt" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] || fail "threads refused: exit $rc: $(tail -2 "$W/limited.txt")"
     cmp -s "$W/one.txt" "$W/limited.txt" || fail "threads refused: the output differs from one thread's"
