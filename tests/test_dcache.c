@@ -15,13 +15,37 @@ static void test_geometry(void **state)
     (void)state;
     struct dcache c;
     struct dcache_config ok = { 256, 16 }, bad_ways = { 256, 12 }, none = { 0, 16 };
-    assert_int_equal(dcache_init(&c, &ok), 0);
+    assert_int_equal(dcache_init(&c, &ok, 1 << 20), 0);
     assert_int_equal(c.sets, 256);      /* 4096 lines / 16 ways */
     dcache_destroy(&c);
-    assert_int_equal(dcache_init(&c, &bad_ways), -1);   /* 4096 % 12 != 0 */
-    assert_int_equal(dcache_init(&c, &none), 0);
+    assert_int_equal(dcache_init(&c, &bad_ways, 1 << 20), -1);   /* 4096 % 12 != 0 */
+    assert_int_equal(dcache_init(&c, &none, 1 << 20), 0);
     assert_int_equal(dcache_access(&c, 0x1000), 0);     /* no cache: always a miss */
     assert_int_equal(dcache_access(&c, 0x1000), 0);
+    dcache_destroy(&c);
+}
+
+/* Tags are 32 bits: a geometry needs enough sets that the machine's last
+ * line, shifted by the set bits, still has a tag. */
+static void test_tag_width(void **state)
+{
+    (void)state;
+    struct dcache c;
+    struct dcache_config one_set = { 1, 16 }, many = { 1 << 20, 16 };   /* 1 set; 65536 sets */
+    assert_int_equal(dcache_min_sets(1ull << 20), 1);                    /* 4 GiB: 2^26 lines */
+    assert_int_equal(dcache_min_sets(1ull << 26), 2);                    /* 256 GiB: 2^32 lines */
+    assert_int_equal(dcache_min_sets((1ull << 26) - 1), 1);
+    assert_int_equal(dcache_min_sets(1ull << 32), 128);                  /* 16 TiB: 2^38 lines */
+    assert_int_equal(dcache_init(&c, &one_set, 1ull << 25), 0);
+    dcache_destroy(&c);
+    assert_int_equal(dcache_init(&c, &one_set, 1ull << 26), -2);
+    assert_int_equal(dcache_init(&c, &many, 1ull << 32), 0);
+    /* a 16 TiB machine's last line and its first are cached and told apart */
+    uint64_t last = ((1ull << 32) << 12) - 64;
+    assert_int_equal(dcache_access(&c, last), 0);
+    assert_int_equal(dcache_access(&c, 0), 0);
+    assert_int_equal(dcache_access(&c, last), 1);
+    assert_int_equal(dcache_access(&c, 0), 1);
     dcache_destroy(&c);
 }
 
@@ -30,7 +54,7 @@ static void test_hit_same_line(void **state)
     (void)state;
     struct dcache c;
     struct dcache_config cfg = { 64, 4 };
-    assert_int_equal(dcache_init(&c, &cfg), 0);
+    assert_int_equal(dcache_init(&c, &cfg, 1 << 20), 0);
     assert_int_equal(dcache_access(&c, 0x12340), 0);
     assert_int_equal(dcache_access(&c, 0x12378), 1);    /* same 64-byte line */
     assert_int_equal(dcache_access(&c, 0x12380), 0);    /* next line */
@@ -42,7 +66,7 @@ static void test_lru_eviction(void **state)
     (void)state;
     struct dcache c;
     struct dcache_config cfg = { 1, 16 };               /* 16 lines, one set */
-    assert_int_equal(dcache_init(&c, &cfg), 0);
+    assert_int_equal(dcache_init(&c, &cfg, 1 << 20), 0);
     assert_int_equal(c.sets, 1);
     for (uint64_t i = 0; i < 16; i++)
         assert_int_equal(dcache_access(&c, i * 64), 0);
@@ -94,6 +118,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_geometry),
+        cmocka_unit_test(test_tag_width),
         cmocka_unit_test(test_hit_same_line),
         cmocka_unit_test(test_lru_eviction),
         cmocka_unit_test(test_walk_charge),

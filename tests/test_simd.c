@@ -24,6 +24,10 @@ static HW_SIMD_TARGET uint32_t match_avx2(const uint64_t *t, uint32_t ways, uint
 {
     return tags_match_avx2(t, ways, key);
 }
+static HW_SIMD_TARGET uint32_t match32_avx2(const uint32_t *t, uint32_t ways, uint32_t key)
+{
+    return tags32_match_avx2(t, ways, key);
+}
 #endif
 
 static void test_avx2_equals_scalar(void **state)
@@ -41,6 +45,14 @@ static void test_avx2_equals_scalar(void **state)
             t[w] = rng_below(&r, 6);                 /* few values: many matches, zeros too */
         uint64_t key = rng_below(&r, 6);
         assert_int_equal(match_avx2(t, ways, key), tags_match_scalar(t, ways, key));
+    }
+    uint32_t t32[16 + HW_SIMD_PAD32];   /* the data cache's 32-bit tags */
+    for (unsigned n = 0; n < 20000; n++) {
+        uint32_t ways = 1 + (uint32_t)rng_below(&r, 16);
+        for (unsigned w = 0; w < 16 + HW_SIMD_PAD32; w++)
+            t32[w] = (uint32_t)rng_below(&r, 6) * 0x55555555u;   /* high bits too */
+        uint32_t key = (uint32_t)rng_below(&r, 6) * 0x55555555u;
+        assert_int_equal(match32_avx2(t32, ways, key), tags32_match_scalar(t32, ways, key));
     }
 #else
     skip();

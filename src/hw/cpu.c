@@ -13,7 +13,7 @@ int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
     cpu_prefetch_walk(c, CPU_WALK_NONE);   /* no memo */
     if (tlb_init(&c->tlb, tc))
         return -1;
-    if (dcache_init(&c->dc, dc)) {
+    if (dcache_init(&c->dc, dc, mem->nframes)) {
         tlb_destroy(&c->tlb);
         return -1;
     }

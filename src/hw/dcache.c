@@ -1,6 +1,7 @@
 /* dcache.c: a set-associative LRU cache of 64-byte lines (see dcache.h). */
 #include "hw/dcache.h"
 #include "hw/dcache_body.h"
+#include "hw/pte.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,15 @@ static const struct param_def defs[] = {
 const struct param_group dcache_params = { "cache", defs, sizeof defs / sizeof defs[0],
                                            "data cache as page walks see it" };
 
-int dcache_init(struct dcache *c, const struct dcache_config *cfg)
+uint64_t dcache_min_sets(uint64_t max_frames)
+{
+    uint64_t lines = max_frames << (PAGE_SHIFT - 6), sets = 1;
+    while (lines / sets >= UINT32_MAX)   /* the last line's tag, (lines - 1) / sets + 1, must be < 2^32 - 1 */
+        sets <<= 1;
+    return sets;
+}
+
+int dcache_init(struct dcache *c, const struct dcache_config *cfg, uint64_t max_frames)
 {
     memset(c, 0, sizeof *c);
     uint64_t lines = cfg->ptw_kb * 1024 / 64;
@@ -24,10 +33,13 @@ int dcache_init(struct dcache *c, const struct dcache_config *cfg)
     uint64_t sets = lines / cfg->ptw_ways;
     if (sets & (sets - 1))
         return -1;
+    if (sets < dcache_min_sets(max_frames))
+        return -2;
     c->sets = (uint32_t)sets;
+    c->set_bits = (uint32_t)__builtin_ctzll(sets);
     c->ways = (uint32_t)cfg->ptw_ways;
     c->set_mask = c->sets - 1;
-    c->tag = mv_calloc_lines(lines + HW_SIMD_PAD, sizeof *c->tag);   /* set scans may read past the end */
+    c->tag = mv_calloc_lines(lines + HW_SIMD_PAD32, sizeof *c->tag);   /* set scans may read past the end */
     if (c->ways <= LRU_ORDER_WAYS) {
         c->order = mv_calloc(sets, sizeof *c->order);
         for (uint64_t i = 0; i < sets; i++)

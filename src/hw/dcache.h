@@ -22,19 +22,29 @@ extern const struct param_group dcache_params;   /* prefix "cache" */
 /* True LRU per set (hw/lru.h): up to 16 ways a recency order per set,
  * wider a 64-bit use stamp per line. Lines are never invalidated, so a
  * set's empty ways are always its last ones: the lowest is found from the
- * set's tags (up to 16 ways) or its count of valid ways (wider). */
+ * set's tags (up to 16 ways) or its count of valid ways (wider).
+ *
+ * A tag is the line address shifted right by the set bits, plus one (0: an
+ * invalid way), in 32 bits: a set of 16 ways is one 64-byte host line.
+ * The set a line goes in is a bijection of its low bits (dcache_set), so
+ * the tag and the set name the line exactly. It fits while the machine's
+ * line addresses, shifted, stay below 2^32 - 1: dcache_init refuses a
+ * geometry with too few sets for the machine (dcache_min_sets). */
 struct dcache {
-    uint64_t *tag;       /* line address + 1; 0 = invalid */
+    uint32_t *tag;       /* (line >> set_bits) + 1; 0 = invalid */
     uint64_t *order;     /* per set (ways <= 16), else NULL */
     uint8_t  *nvalid;    /* per set (ways > 16): ways holding a line (ways 0..nvalid-1) */
     uint64_t *used;      /* per line (ways > 16): stamp of last use */
     uint64_t clock;
-    uint32_t sets, ways, set_mask;
-    uint32_t mru;        /* the line touched last, the most recent of its set */
+    uint64_t mru_line;   /* line + 1 touched last, the most recent of its set; 0: none */
+    uint32_t sets, ways, set_mask, set_bits;
 };
 
-/* -1 if the geometry is invalid (no message). */
-int  dcache_init(struct dcache *c, const struct dcache_config *cfg);
+/* -1 if the geometry is invalid, -2 if it has too few sets to tag the
+ * lines of a machine of max_frames 4 KiB frames (no message). */
+int  dcache_init(struct dcache *c, const struct dcache_config *cfg, uint64_t max_frames);
+/* The fewest sets that tag the lines of max_frames frames in 32 bits. */
+uint64_t dcache_min_sets(uint64_t max_frames);
 void dcache_destroy(struct dcache *c);
 
 /* Access the line holding machine byte address `addr`; 1 on a hit, 0 on a

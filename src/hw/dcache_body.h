@@ -7,9 +7,18 @@
 #include "hw/lru.h"
 #include "hw/simd.h"
 
-static inline void dcache_touch(struct dcache *c, uint64_t s, uint32_t w, size_t i)
+/* The set of a line: its low bits mixed with higher ones, to spread
+ * consecutive frames' lines over the sets. x ^ (x >> 13) is a bijection of
+ * 64-bit x, so the set and the bits above the set bits give the line back:
+ * the tag need not hold the set bits. */
+static inline uint64_t dcache_set(const struct dcache *c, uint64_t line)
 {
-    c->mru = (uint32_t)i;
+    return (line ^ (line >> 13)) & c->set_mask;
+}
+
+static inline void dcache_touch(struct dcache *c, uint64_t s, uint32_t w, size_t i, uint64_t line)
+{
+    c->mru_line = line + 1;
     if (c->order)
         c->order[s] = lru_order_touch(c->order[s], w);
     else
@@ -20,18 +29,17 @@ static inline void dcache_touch(struct dcache *c, uint64_t s, uint32_t w, size_t
 static inline __attribute__((always_inline)) int dcache_access_body(struct dcache *c, uint64_t addr, const int simd)
 {
     uint64_t line = addr >> 6;
-    if (c->tag[c->mru] == line + 1)
+    if (c->mru_line == line + 1)
         return 1;                         /* the most recent line of its set */
-    /* spread consecutive frames' lines over the sets */
-    uint64_t h = line ^ (line >> 13);
-    uint64_t s = h & c->set_mask;
+    uint64_t s = dcache_set(c, line);
+    uint32_t key = (uint32_t)(line >> c->set_bits) + 1;
     size_t base = (size_t)s * c->ways;
-    uint64_t *t = &c->tag[base];
+    uint32_t *t = &c->tag[base];
     uint32_t victim;
     if (c->order) {
-        uint32_t m = TAGS_MATCH(simd, t, c->ways, line + 1);
+        uint32_t m = TAGS32_MATCH(simd, t, c->ways, key);
         if (m) {
-            dcache_touch(c, s, (uint32_t)__builtin_ctz(m), base + (uint32_t)__builtin_ctz(m));
+            dcache_touch(c, s, (uint32_t)__builtin_ctz(m), base + (uint32_t)__builtin_ctz(m), line);
             return 1;
         }
         /* a miss: the lowest empty way, else the least recently used.
@@ -41,17 +49,17 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
          * another array). */
         if (__builtin_expect(t[c->ways - 1] != 0, 1)) {
             victim = lru_order_oldest(c->order[s], c->ways);
-            t[victim] = line + 1;
-            c->mru = (uint32_t)(base + victim);
+            t[victim] = key;
+            c->mru_line = line + 1;
             c->order[s] = lru_order_touch_oldest(c->order[s], victim);
             return 0;
         }
-        victim = (uint32_t)__builtin_ctz(TAGS_MATCH(simd, t, c->ways, 0));
+        victim = (uint32_t)__builtin_ctz(TAGS32_MATCH(simd, t, c->ways, 0));
     } else {
         uint32_t n = c->nvalid[s];
         for (uint32_t w = 0; w < n; w++) {
-            if (t[w] == line + 1) {
-                dcache_touch(c, s, w, base + w);
+            if (t[w] == key) {
+                dcache_touch(c, s, w, base + w, line);
                 return 1;
             }
         }
@@ -67,8 +75,8 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
                     victim = w;
         }
     }
-    t[victim] = line + 1;
-    dcache_touch(c, s, victim, base + victim);
+    t[victim] = key;
+    dcache_touch(c, s, victim, base + victim, line);
     return 0;
 }
 

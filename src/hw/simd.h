@@ -51,8 +51,34 @@ static inline HW_SIMD_TARGET uint32_t tags_match_avx2(const uint64_t *t, uint32_
     default: return tags_match_avx2_n(t, ways, key);
     }
 }
+/* The same over 32-bit tags, 8 ways a compare: the array must be readable
+ * 7 tags past the set. */
+static inline HW_SIMD_TARGET uint32_t tags32_match_avx2_n(const uint32_t *t, uint32_t ways, uint32_t key)
+{
+    __m256i k = _mm256_set1_epi32((int)key);
+    uint32_t m = 0;
+    for (uint32_t w = 0; w < ways; w += 8) {
+        __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(t + w)), k);
+        m |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(e)) << w;
+    }
+    return m & (uint32_t)((1ull << ways) - 1);
+}
+
+static inline HW_SIMD_TARGET uint32_t tags32_match_avx2(const uint32_t *t, uint32_t ways, uint32_t key)
+{
+    switch (ways) {
+    case 8: return tags32_match_avx2_n(t, 8, key);
+    case 16: return tags32_match_avx2_n(t, 16, key);
+    default: return tags32_match_avx2_n(t, ways, key);
+    }
+}
 #else
 #define HW_SIMD_TARGET
+static inline uint32_t tags32_match_avx2(const uint32_t *t, uint32_t ways, uint32_t key)
+{
+    (void)t, (void)ways, (void)key;
+    __builtin_unreachable();
+}
 static inline uint32_t tags_match_avx2(const uint64_t *t, uint32_t ways, uint64_t key)
 {
     (void)t, (void)ways, (void)key;
@@ -69,11 +95,22 @@ static inline uint32_t tags_match_scalar(const uint64_t *t, uint32_t ways, uint6
     return m;
 }
 
+static inline uint32_t tags32_match_scalar(const uint32_t *t, uint32_t ways, uint32_t key)
+{
+    uint32_t m = 0;
+    for (uint32_t w = 0; w < ways; w++)
+        m |= (uint32_t)(t[w] == key) << w;
+    return m;
+}
+
 /* In code compiled twice: simd is a constant in each copy. */
 #define TAGS_MATCH(simd, t, ways, key) \
     ((simd) ? tags_match_avx2((t), (ways), (key)) : tags_match_scalar((t), (ways), (key)))
+#define TAGS32_MATCH(simd, t, ways, key) \
+    ((simd) ? tags32_match_avx2((t), (ways), (key)) : tags32_match_scalar((t), (ways), (key)))
 
-/* Tags a set scan may read past an array's last set. */
+/* Tags a set scan may read past an array's last set: 64-bit, 32-bit. */
 #define HW_SIMD_PAD 3
+#define HW_SIMD_PAD32 7
 
 #endif

@@ -317,7 +317,7 @@ int config_validate_caches(const struct sim_config *c)
         return mv_error("--param tlb.*: TLB geometry the hardware model refuses (see 'memvirt list' for the ranges)");
     tlb_destroy(&tl);
     struct dcache dc;
-    if (dcache_init(&dc, &c->dcache))
+    if (dcache_init(&dc, &c->dcache, 0))   /* the machine's size is checked per mode (modes.c) */
         return mv_error("--param cache.*: cache geometry the hardware model refuses (see 'memvirt list' for the "
                         "ranges)");
     dcache_destroy(&dc);

@@ -24,6 +24,12 @@ static void give_rings(struct machine *m)
     free(tx);
 }
 
+uint64_t machine_frames(const struct sim_config *cfg, const struct mode_def *mode)
+{
+    uint64_t guest_frames = (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull;
+    return mode->pm ? hv_machine_frames(&cfg->hv, mode->pm, guest_frames) : guest_frames;
+}
+
 int machine_init(struct machine *m, const struct sim_config *cfg, const struct mode_def *mode)
 {
     memset(m, 0, sizeof *m);
@@ -31,7 +37,7 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
     m->cfg = cfg;
     const struct paging_mode *pm = mode->pm;
     uint64_t guest_frames = (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull;
-    pmem_init(&m->mem, pm ? hv_machine_frames(&cfg->hv, pm, guest_frames) : guest_frames);
+    pmem_init(&m->mem, machine_frames(cfg, mode));
     if (cpu_init(&m->cpu, 0, &m->mem, &m->st, &cfg->cost, &cfg->tlb, &cfg->dcache))
         return config_validate_caches(cfg) ? -1 : mv_error("--param tlb.* / cache.*: invalid TLB or cache geometry");
     m->pv = &pv_native_ops;

@@ -51,6 +51,9 @@ int mode_validate(const struct mode_def *md, const struct sim_config *cfg);
 int mode_has_vmexits(const struct mode_def *md);
 
 int  machine_init(struct machine *m, const struct sim_config *cfg, const struct mode_def *mode);
+/* The machine frames a run of mode under cfg has (the guest's RAM for
+ * native, the hypervisor's machine otherwise). */
+uint64_t machine_frames(const struct sim_config *cfg, const struct mode_def *mode);
 /* Shut the guest down and free everything. Under --check, verifies that every
  * guest frame went back to the allocator; -1 (after mv_error) if not. */
 int  machine_destroy(struct machine *m);
