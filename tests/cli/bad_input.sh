@@ -80,6 +80,8 @@ expect_bad "cache ways"             "cache.ptw_ways=3 does not divide cache.ptw_
     run --param cache.ptw_ways=3 --json "$J"
 expect_bad "cache sets not 2^n"     "cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 gives 48 sets, not a power of two" \
     run --param cache.ptw_kb=48 --json "$J"
+expect_bad "cache tags too narrow"  "cache.ptw_kb=1, cache.ptw_ways=16: too few sets (1) to tag the lines of mode pv's 1048576 MiB machine;it needs at least 8" \
+    run --mode pv --param cache.ptw_kb=1 --param hv.machine_mb=1048576 --json "$J"
 expect_bad "IOTLB ways"             "iommu.iotlb_ways=3 does not divide iommu.iotlb_entries=64" \
     run --mode pv --param iommu.iotlb_ways=3 --json "$J"
 expect_bad "IOTLB sets not 2^n"     "iommu.iotlb_entries=96 with iommu.iotlb_ways=4 gives 24 sets, not a power of two" \
