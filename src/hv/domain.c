@@ -116,7 +116,7 @@ uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn)
 
 uint64_t hv_alloc_frame(struct hv *h)
 {
-    if (!h->nheap)
+    if (h->nheap <= h->heap_reserved)
         return UINT64_MAX;
     struct hv_heap_run *top = &h->heap[h->nruns - 1];
     uint64_t mfn = top->first++;
@@ -127,6 +127,33 @@ uint64_t hv_alloc_frame(struct hv *h)
     if (++h->heap_used > h->heap_max)
         h->heap_max = h->heap_used;
     return mfn;
+}
+
+int hv_reserve_frames(struct hv *h, uint64_t n)
+{
+    if (h->nheap - h->heap_reserved < n)
+        return -1;
+    h->heap_reserved += n;
+    h->heap_used += n;
+    if (h->heap_used > h->heap_max)
+        h->heap_max = h->heap_used;
+    return 0;
+}
+
+uint64_t hv_alloc_reserved_frame(struct hv *h)
+{
+    if (!h->heap_reserved)
+        return UINT64_MAX;
+    hv_unreserve_frames(h, 1);     /* counted again as hv_alloc_frame takes it */
+    return hv_alloc_frame(h);
+}
+
+void hv_unreserve_frames(struct hv *h, uint64_t n)
+{
+    MV_ASSERT(n <= h->heap_reserved, "unreserving %llu heap frames of %llu", (unsigned long long)n,
+              (unsigned long long)h->heap_reserved);
+    h->heap_reserved -= n;
+    h->heap_used -= n;
 }
 
 /* Push mfn: it is handed out next. The frame just below the top run's

@@ -79,6 +79,7 @@ struct hv {
      * not a word per frame */
     struct hv_heap_run { uint64_t first, n; } *heap;
     uint64_t nheap, nruns, capruns, heap_used, heap_max;
+    uint64_t heap_reserved;  /* of heap_used, frames promised but not taken yet (hv_reserve_frames) */
     struct iommu iommu;
     struct dma_dev nic, disk;
     uint64_t next_dma;       /* background device traffic: next period */
@@ -129,6 +130,14 @@ static inline int hv_owns(const struct hv *h, uint64_t mfn) { return mfn_to_pfn(
  * back. The heap is bounded; heap_used counts frames out. */
 uint64_t hv_alloc_frame(struct hv *h);
 void     hv_free_frame(struct hv *h, uint64_t mfn);
+/* A structure that exists in full from the domain's build but is written
+ * on first need (the EPT under hap.ept_populate=boot) holds n frames it has
+ * not taken yet: they count as handed out (heap_used), and no one else may
+ * take them. hv_alloc_reserved_frame takes one of them; hv_unreserve_frames
+ * gives n back. -1 / UINT64_MAX if the heap has not that many. */
+int      hv_reserve_frames(struct hv *h, uint64_t n);
+uint64_t hv_alloc_reserved_frame(struct hv *h);
+void     hv_unreserve_frames(struct hv *h, uint64_t n);
 /* The i-th free heap frame counting from the bottom of the stack (i <
  * nheap; nheap - 1 is the one handed out next). For tests. */
 uint64_t hv_heap_free_frame(const struct hv *h, uint64_t i);

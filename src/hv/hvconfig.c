@@ -60,6 +60,10 @@ const struct param_group ssp_params = { "ssp", ssp_defs, sizeof ssp_defs / sizeo
 
 static const struct param_def hap_defs[] = {
     PARAM_CHOICE(struct hapconfig, ept_page_size, "4k", "4k|2m", "EPT leaf size (host pages)"),
+    PARAM_CHOICE(struct hapconfig, ept_populate, "fault", "fault|boot",
+                 "fault: KVM's TDP MMU, each frame (or 2 MiB extent) mapped on its first EPT violation; "
+                 "boot: Xen, the EPT is the p2m and maps all guest RAM when the domain is built (no "
+                 "violation, exit or cost.ept_fill for guest RAM)"),
     PARAM_U64(struct hapconfig, ept_pwc_l4, "2", 0, 4096, "EPT paging-structure cache: PML4 entries (unverified)"),
     PARAM_U64(struct hapconfig, ept_pwc_l3, "4", 0, 4096, "EPT paging-structure cache: PDPT entries (unverified)"),
     PARAM_U64(struct hapconfig, ept_pwc_l2, "32", 0, 4096, "EPT paging-structure cache: PD entries (unverified)"),

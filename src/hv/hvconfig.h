@@ -42,6 +42,7 @@ struct sspconfig {
 
 struct hapconfig {
     char     ept_page_size[PARAM_STR_MAX]; /* 4k | 2m host pages */
+    char     ept_populate[PARAM_STR_MAX];  /* fault (KVM: on EPT violations) | boot (Xen: when built) */
     uint64_t ept_pwc_l4, ept_pwc_l3, ept_pwc_l2;  /* EPT paging-structure caches */
     uint64_t ntlb_entries, ntlb_ways;             /* nested TLB */
     int      guest_pwc;        /* guest-dimension paging-structure caches */

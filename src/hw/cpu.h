@@ -113,6 +113,12 @@ struct nested_mmu {
     struct pwc ept_pwc;
     int ntlb_on;
     struct tlb ntlb;
+    /* Not hardware: an EPT that exists in full from the domain's build but
+     * is written on first need (hap.ept_populate=boot) is asked for gfn's
+     * entry before an EPT walk reads it, so that the walk finds it present
+     * as it would have been all along. NULL: the EPT is walked as it is. */
+    void (*prebuilt)(void *ctx, uint64_t gfn);
+    void *prebuilt_ctx;
 };
 
 /* Someone watching the guest's architectural TLB invalidations (the

@@ -36,6 +36,8 @@ W2D_BODY uint32_t ept_translate_body(struct walk2d *w, uint64_t gfn, enum access
         *size = x.size;
         return 0;
     }
+    if (n->prebuilt)
+        n->prebuilt(n->prebuilt_ctx, gfn);
     const struct walk_params p = { .fmt = PTF_EPT, .pwc = n->ept_pwc_on ? &n->ept_pwc : NULL,
                                    .dc = &c->dc, .simd = simd };
     struct walk_result r = { .frame = 0 };

@@ -56,6 +56,7 @@ expect_bad "malformed, not big"     "memwalk.refs;malformed value '1844674407370
 expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pcid=maybe --json "$J"
 expect_bad "no '=' in --param"      "tlb.l2_ways"          run --param tlb.l2_ways --json "$J"
 expect_bad "bad choice"             "memwalk.pattern;zigzag" run --workload memwalk --param memwalk.pattern=zigzag --json "$J"
+expect_bad "bad EPT population"     "hap.ept_populate;lazy;fault|boot" run --mode hap --param hap.ept_populate=lazy --json "$J"
 expect_bad "other workload's param" "lmbench.iterations"   run --workload forkstorm --param lmbench.iterations=5 --json "$J"
 expect_bad "memwalk param, default workload" "memwalk.pattern" run --param memwalk.pattern=zigzag --json "$J"
 expect_bad "negative seed"          "--seed;-3"            run --seed -3 --json "$J"

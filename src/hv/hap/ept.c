@@ -3,13 +3,27 @@
 #include "hw/ept.h"
 #include "lib/err.h"
 
-int ept_init(struct ept *e, struct hv *h, int huge)
+uint64_t ept_full_tables(uint64_t guest_frames, int huge)
+{
+    uint64_t n = 1;   /* the root */
+    for (unsigned shift = huge ? 18 : 9; shift <= 27; shift += 9)
+        n += (guest_frames + (1ull << shift) - 1) >> shift;
+    return n;
+}
+
+int ept_init(struct ept *e, struct hv *h, int huge, int prebuilt)
 {
     *e = (struct ept){ .h = h, .huge = huge };
     e->root = hv_alloc_frame(h);
     if (e->root == UINT64_MAX)
         return -1;
     e->table_pages = 1;
+    if (prebuilt) {
+        uint64_t n = ept_full_tables(h->dom.nr_pages, huge) - 1;
+        if (hv_reserve_frames(h, n))
+            return -1;
+        e->unbuilt = n;
+    }
     return 0;
 }
 
@@ -27,8 +41,10 @@ void ept_destroy(struct ept *e)
 {
     if (e->root && e->root != UINT64_MAX)
         free_tree(e, e->root, 4);
+    if (e->unbuilt)
+        hv_unreserve_frames(e->h, e->unbuilt);
     e->root = 0;
-    e->table_pages = e->leaves = 0;
+    e->table_pages = e->leaves = e->unbuilt = 0;
 }
 
 int ept_map(struct ept *e, uint64_t gfn)
@@ -44,9 +60,10 @@ int ept_map(struct ept *e, uint64_t gfn)
         unsigned idx = pt_index(gpa, lvl);
         pte_t x = pmem_read(m, table, idx);
         if (!ept_present(x)) {
-            uint64_t f = hv_alloc_frame(e->h);
+            uint64_t f = e->unbuilt ? hv_alloc_reserved_frame(e->h) : hv_alloc_frame(e->h);
             if (f == UINT64_MAX)
                 return -1;
+            e->unbuilt -= e->unbuilt != 0;
             e->table_pages++;
             x = ept_make(f, EPT_RWX);
             pmem_write(m, table, idx, x);

@@ -3,7 +3,15 @@
  * table in machine memory (format hw/ept.h) mapping guest-physical frames
  * to the machine frames of the domain's p2m, with 4 KiB or 2 MiB leaves.
  * Table frames come from the hypervisor's heap. Entries are only ever added
- * (the guest's memory never moves), so no INVEPT is needed. */
+ * (the guest's memory never moves), so no INVEPT is needed.
+ *
+ * A prebuilt EPT (Xen's, which is the p2m: every frame of guest RAM mapped
+ * when the domain is built) is written on first need all the same, so that
+ * memvirt's memory follows what the guest uses, not its RAM: the table
+ * frames a full EPT has are reserved from the heap at ept_init and counted
+ * as the EPT's, and each is taken when an entry under it is first written.
+ * Simplification: the tables' machine frames follow first use, not gfn
+ * order. */
 #ifndef MV_HV_HAP_EPT_H
 #define MV_HV_HAP_EPT_H
 #include "hv/hv.h"
@@ -12,12 +20,16 @@ struct ept {
     struct hv *h;
     uint64_t root;        /* machine frame of the EPT L4 */
     int huge;             /* 2 MiB leaves */
-    uint64_t table_pages; /* table frames, root included */
+    uint64_t table_pages; /* table frames written, root included */
     uint64_t leaves;      /* present leaf entries */
+    uint64_t unbuilt;     /* prebuilt: table frames of the full EPT not written yet (reserved) */
 };
 
-/* 0, or -1 if no heap frame is left for the root. */
-int  ept_init(struct ept *e, struct hv *h, int huge);
+/* Table frames of an EPT mapping guest frames 0..guest_frames-1, root included. */
+uint64_t ept_full_tables(uint64_t guest_frames, int huge);
+/* 0, or -1 if no heap frame is left for the root (prebuilt: for the full
+ * EPT of the domain's RAM). */
+int  ept_init(struct ept *e, struct hv *h, int huge, int prebuilt);
 void ept_destroy(struct ept *e);
 /* Map gfn (and, with 2 MiB leaves, its whole extent) to the p2m's frame.
  * Returns the number of entries written (0: already mapped), or -1 if gfn

@@ -4,16 +4,29 @@
  * The guest owns its page tables outright: they hold guest-physical frames,
  * the guest kernel uses the native paravirt backend, and its page faults,
  * page-table stores, CR3 writes and TLB flushes never exit. The hypervisor
- * keeps one EPT per domain, filled lazily: the first touch of a guest frame
- * (by a user access, a walk of a guest table, or the guest kernel's own
- * load or store) is an EPT violation, which exits; the handler maps the
- * frame (or, with hap.ept_page_size=2m, its whole 2 MiB extent) and the
- * access is retried. A TLB miss is a 2D walk (hw/walk2d.c) helped by the
- * structures hap.* configures.
+ * keeps one EPT per domain, populated as hap.ept_populate says:
+ *  - fault (KVM's TDP MMU): filled lazily. The first touch of a guest frame
+ *    (by a user access, a walk of a guest table, or the guest kernel's own
+ *    load or store) is an EPT violation, which exits; the handler maps the
+ *    frame (or, with hap.ept_page_size=2m, its whole 2 MiB extent) and the
+ *    access is retried.
+ *  - boot (Xen: the EPT is the p2m, p2m-ept.c, written as memory is given
+ *    to the domain, common/memory.c populate_physmap ->
+ *    guest_physmap_add_page): all guest RAM is mapped when the domain is
+ *    built, and only a frame that is not guest RAM takes a violation.
+ *    Simplification: so that memvirt's memory follows what the guest uses,
+ *    not its RAM, an entry is written on first need, free and without an
+ *    exit, just before anything reads it (the 2D walk asks through
+ *    nested_mmu.prebuilt; the guest kernel's accesses and the hypervisor's
+ *    through hap_translate*), so every walk finds it present. The full
+ *    EPT's table frames are reserved and counted from the start (ept.h);
+ *    their machine placement follows first use.
+ * A TLB miss is a 2D walk (hw/walk2d.c) helped by the structures hap.*
+ * configures.
  *
- * Simplification: the guest's data pages are not written by the guest
- * kernel in memvirt (only their use is modelled), so a data page's first
- * EPT violation happens at the first user access after the fault that
+ * Simplification (fault): the guest's data pages are not written by the
+ * guest kernel in memvirt (only their use is modelled), so a data page's
+ * first EPT violation happens at the first user access after the fault that
  * mapped it, where a real guest would take it while zeroing the page; the
  * number of violations is the same. */
 #include "hv/hap/hap.h"
@@ -55,7 +68,9 @@ uint64_t hap_translate(struct hv *h, struct hap *a, uint64_t gfn)
     uint64_t mfn = ept_lookup(&a->ept, gfn);
     if (mfn != UINT64_MAX)
         return mfn;
-    if (pfn_to_mfn(&h->dom, gfn) == UINT64_MAX || ept_violation(h, a, gfn))
+    if (pfn_to_mfn(&h->dom, gfn) == UINT64_MAX)
+        return UINT64_MAX;
+    if (a->prebuilt ? ept_map(&a->ept, gfn) < 0 : ept_violation(h, a, gfn) != 0)
         return UINT64_MAX;
     return ept_lookup(&a->ept, gfn);
 }
@@ -65,8 +80,17 @@ uint64_t hap_translate_hv(struct hv *h, struct hap *a, uint64_t gfn)
     uint64_t mfn = ept_lookup(&a->ept, gfn);
     if (mfn != UINT64_MAX || pfn_to_mfn(&h->dom, gfn) == UINT64_MAX)
         return mfn;
-    hv_charge(h, h->cost->ept_fill);        /* already in the hypervisor: no exit */
+    if (!a->prebuilt)
+        hv_charge(h, h->cost->ept_fill);    /* already in the hypervisor: no exit */
     return ept_map(&a->ept, gfn) < 0 ? UINT64_MAX : ept_lookup(&a->ept, gfn);
+}
+
+/* nested_mmu.prebuilt: the entry of a guest RAM frame, as the domain's
+ * build wrote it (ept_map writes nothing if it is there, and refuses a
+ * frame that is not guest RAM, whose walk then takes its violation). */
+static void hap_prebuilt_entry(void *ctx, uint64_t gfn)
+{
+    ept_map(&((struct hap *)ctx)->ept, gfn);
 }
 
 static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
@@ -92,14 +116,20 @@ uint64_t hap_heap_frames(const struct hvconfig *cfg, uint64_t guest_frames)
 int hap_state_init(struct hv *h, struct hap *a)
 {
     const struct hapconfig *hc = &h->cfg->hap;
-    if (ept_init(&a->ept, h, !strcmp(hc->ept_page_size, "2m")))
-        return mv_error("hap: no hypervisor frame left for the EPT root");
+    a->prebuilt = !strcmp(hc->ept_populate, "boot");
+    if (ept_init(&a->ept, h, !strcmp(hc->ept_page_size, "2m"), a->prebuilt))
+        return mv_error(a->prebuilt ? "hap: no hypervisor frames left for the EPT of the guest's RAM"
+                                    : "hap: no hypervisor frame left for the EPT root");
     const struct nested_config nc = {
         .ept_pwc_l4 = hc->ept_pwc_l4, .ept_pwc_l3 = hc->ept_pwc_l3, .ept_pwc_l2 = hc->ept_pwc_l2,
         .ntlb_entries = hc->ntlb_entries, .ntlb_ways = hc->ntlb_ways, .guest_pwc = hc->guest_pwc,
     };
     if (cpu_enable_nested(h->cpu, a->ept.root, &nc))
         return hvconfig_validate_ntlb(hc) ? -1 : mv_error("--param hap.ntlb_*: invalid nested TLB geometry");
+    if (a->prebuilt) {
+        h->cpu->nested.prebuilt = hap_prebuilt_entry;
+        h->cpu->nested.prebuilt_ctx = a;
+    }
     return 0;
 }
 
@@ -152,6 +182,15 @@ static void ept_leaf_ok(void *ctx, uint64_t gfn, unsigned lvl, pte_t e)
 
 int hap_check_state(struct hv *h, struct hap *a, char *msg, unsigned len)
 {
+    const struct ept *e = &a->ept;
+    /* prebuilt: the tables written and those reserved are a full EPT's */
+    uint64_t full = ept_full_tables(h->dom.nr_pages, e->huge);
+    if (a->prebuilt && e->table_pages + e->unbuilt != full) {
+        snprintf(msg, len, "EPT of guest RAM: %llu table frames written and %llu reserved, not the %llu a "
+                 "full EPT has", (unsigned long long)e->table_pages, (unsigned long long)e->unbuilt,
+                 (unsigned long long)full);
+        return -1;
+    }
     struct ept_scan s = { h, msg, len, 0 };
     ept_for_each_leaf(&a->ept, ept_leaf_ok, &s);
     if (s.bad)
@@ -164,7 +203,12 @@ static int hap_check(struct hv *h, char *msg, unsigned len)
     return hap_check_state(h, HAP(h), msg, len);
 }
 
-static double g_ept_pages(const void *ctx) { return (double)((const struct hap *)ctx)->ept.table_pages; }
+/* EPT table frames: prebuilt, the full EPT's from the start */
+static double g_ept_pages(const void *ctx)
+{
+    const struct ept *e = &((const struct hap *)ctx)->ept;
+    return (double)(e->table_pages + e->unbuilt);
+}
 
 void hap_state_instruments(struct hap *a, struct mv_instruments *in)
 {

@@ -13,7 +13,8 @@
  *    write-protected as it is shadowed;
  *  - to nested: every shadow page is dropped (every guest table stops being
  *    protected), and the EPT, kept all along, serves the 2D walks again;
- *    frames first touched while shadowed take their EPT violations now.
+ *    with hap.ept_populate=fault, frames first touched while shadowed take
+ *    their EPT violations now (boot: the EPT maps all guest RAM already).
  * Both flush the TLB and the paging-structure caches, whose entries point
  * into the other mode's tables. The switch happens at a sampling point,
  * between guest operations; the exit that brings the hypervisor there (the
