@@ -587,6 +587,56 @@ static void test_release_batch_in_order(void **state)
         release_as_singles(c[i].which, c[i].n, c[i].rc, c[i].done);
 }
 
+/* mmuext_op and mmu_update take each request whole before the next (check
+ * and apply in one step), so a request named twice in one batch acts as two
+ * calls: a second PIN or UNPIN is refused and stops the batch, and an entry
+ * written twice holds one reference. */
+static void test_batch_duplicates(void **state)
+{
+    struct tmachine *t = boot("pv", NULL);
+    struct task *p = proc(t, 1, VA0);
+    uint64_t fp = kalloc_page(K(t), 0), f = p2m(t, fp);
+    assert_int_equal(hc_dmap(t, fp, 0), 0);
+    const struct page_info *fi = frame(X(t), f);
+
+    struct mmuext_op pin[2] = { { .cmd = MMUEXT_PIN_L1_TABLE, .mfn = f }, { .cmd = MMUEXT_PIN_L1_TABLE, .mfn = f } };
+    struct mmuext_args pa = { pin, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmuext_op, &pa), -EINVAL);
+    assert_int_equal(pa.done, 1);
+    assert_true(fi->flags & PGF_pinned);
+    assert_int_equal(fi->type, PGT_l1);
+    assert_int_equal(fi->type_count, 1);                /* the one pin */
+    check_inv(t);
+    struct mmuext_op unpin[2] = { { .cmd = MMUEXT_UNPIN_TABLE, .mfn = f }, { .cmd = MMUEXT_UNPIN_TABLE, .mfn = f } };
+    struct mmuext_args ua = { unpin, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmuext_op, &ua), -EINVAL);
+    assert_int_equal(ua.done, 1);
+    assert_false(fi->flags & PGF_pinned);
+    assert_int_equal(fi->type_count, 0);
+    assert_int_equal(hc_dmap(t, fp, 1), 0);
+    check_inv(t);
+
+    uint64_t l1 = p2m(t, table_pfn(t, p->mm, VA0, 1));
+    unsigned idx = pt_index(VA0, 1) + 100;              /* an empty slot of a live L1 */
+    assert_int_equal(pmem_read(&t->m.mem, l1, idx), 0);
+    uint64_t ptr = (l1 << PAGE_SHIFT) | ((uint64_t)idx << 3) | MMU_NORMAL_PT_UPDATE;
+    struct mmu_update set[2] = { { ptr, pte_make(f, USER_RW) }, { ptr, pte_make(f, USER_RW) } };
+    struct mmu_update_args sa = { set, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmu_update, &sa), 0);
+    assert_int_equal(sa.done, 2);
+    assert_int_equal(fi->type, PGT_writable);
+    assert_int_equal(fi->type_count, 2);                /* the direct map and one entry */
+    check_inv(t);
+    struct mmu_update clr[2] = { { ptr, 0 }, { ptr, 0 } };
+    struct mmu_update_args ca = { clr, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmu_update, &ca), 0);
+    assert_int_equal(ca.done, 2);
+    assert_int_equal(fi->type_count, 1);
+    check_inv(t);
+    page_put(K(t), fp);
+    finish(t, &p, 1);
+}
+
 /* ---- 9. DMA writes into a page table ---------------------------------------- */
 
 static void dma_into_table(const char *mode)
@@ -756,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_pibooster_release_refused),
         cmocka_unit_test(test_release_duplicates),
         cmocka_unit_test(test_release_batch_in_order),
+        cmocka_unit_test(test_batch_duplicates),
         cmocka_unit_test(test_dma_write_table_pv),
         cmocka_unit_test(test_dma_write_table_pibooster),
         cmocka_unit_test(test_dma_write_pooled_page),
