@@ -49,10 +49,25 @@ static long hc_mmu(struct tmachine *t, uint64_t table_mfn, unsigned idx, uint64_
     return rc;
 }
 
+/* PiBooster's release of n pages; *done (when done is not NULL) gets the
+ * count of pages the hypercall reports released. */
+static long hc_release_done(struct tmachine *t, const uint64_t *mfn, unsigned n, unsigned *done)
+{
+    struct ptcache_op_args a = { PTCACHE_RELEASE, mfn, n, 0 };
+    long rc = cpu_hypercall(&t->m.cpu, __HYPERVISOR_ptcache_op, &a);
+    if (done)
+        *done = a.done;
+    return rc;
+}
+
+/* A release that changes nothing when refused: it reports none done. */
 static long hc_release(struct tmachine *t, const uint64_t *mfn, unsigned n)
 {
-    struct ptcache_op_args a = { PTCACHE_RELEASE, mfn, n };
-    return cpu_hypercall(&t->m.cpu, __HYPERVISOR_ptcache_op, &a);
+    unsigned done;
+    long rc = hc_release_done(t, mfn, n, &done);
+    if (rc)
+        assert_int_equal(done, 0);
+    return rc;
 }
 
 /* ---- "nothing changed" ----------------------------------------------------- */
@@ -406,14 +421,15 @@ static void test_pibooster_release_refused(void **state)
     struct page_info bl = snap(t, l1), bp = snap(t, pooled), bd = snap(t, d);
     uint64_t rel0 = x->released, psi0 = cnt(t, CNT_iotlb_inv_psi), dsi0 = cnt(t, CNT_iotlb_inv_dsi);
 
+    /* a batch stops at its first refusal (a refusal after a good page:
+     * test_release_batch_in_order) */
     assert_int_equal(hc_release(t, &l1, 1), -EBUSY);
     assert_int_equal(hc_release(t, &d, 1), -EINVAL);
-    uint64_t mix1[] = { pooled, d }, mix2[] = { d, pooled }, mix3[] = { pooled, l1 };
+    uint64_t foreign = hv_heap_free_frame(x->h, 0);
+    uint64_t mix1[] = { d, pooled }, mix2[] = { l1, pooled }, mix3[] = { foreign, pooled };
     assert_int_equal(hc_release(t, mix1, 2), -EINVAL);
-    assert_int_equal(hc_release(t, mix2, 2), -EINVAL);
-    assert_int_equal(hc_release(t, mix3, 2), -EBUSY);
-    uint64_t foreign = hv_heap_free_frame(x->h, 0), mix4[] = { pooled, foreign };
-    assert_int_equal(hc_release(t, mix4, 2), -EINVAL);
+    assert_int_equal(hc_release(t, mix2, 2), -EBUSY);
+    assert_int_equal(hc_release(t, mix3, 2), -EINVAL);
 
     same_frame(t, l1, bl, "live L1");
     same_frame(t, pooled, bp, "pooled page");
@@ -432,6 +448,193 @@ static void test_pibooster_release_refused(void **state)
     assert_true(x->released > rel0);
     assert_true(io_mapped(t, pooled, NULL));
     finish(t, &live, 1);
+}
+
+/* ---- 8b. a release batch is the same requests made one at a time --------------- */
+
+/* A guest page the hypervisor has flagged behind the guest's page-table cache:
+ * a buddy page remapped read-only, pinned as L1 (flagged, out of the IOMMU),
+ * unpinned and remapped writable. The guest's pools do not know it. */
+static uint64_t flagged_page(struct tmachine *t)
+{
+    uint64_t pfn = kalloc_page(K(t), 0), mfn = p2m(t, pfn);
+    assert_int_equal(hc_dmap(t, pfn, 0), 0);
+    assert_int_equal(hc_ext(t, MMUEXT_PIN_L1_TABLE, mfn), 0);
+    assert_int_equal(hc_ext(t, MMUEXT_UNPIN_TABLE, mfn), 0);
+    assert_int_equal(hc_dmap(t, pfn, 1), 0);
+    const struct page_info *p = frame(X(t), mfn);
+    assert_true(p->flags & PGF_ptcache);
+    assert_int_equal(p->type, PGT_writable);
+    assert_false(io_mapped(t, mfn, NULL));
+    return pfn;
+}
+
+/* {m, m, m}: the first releases m (mapped back into the IOMMU, counted
+ * once); the second finds m no longer cached and stops the batch, as a
+ * second release of m alone does. */
+static void test_release_duplicates(void **state)
+{
+    struct tmachine *t = boot("pv-pibooster", NULL);
+    struct xen *x = X(t);
+    uint64_t pfn = flagged_page(t), m = p2m(t, pfn);
+    uint64_t rel0 = x->released, psi0 = cnt(t, CNT_iotlb_inv_psi);
+    const uint64_t batch[] = { m, m, m };
+    unsigned done = 99;
+    assert_int_equal(hc_release_done(t, batch, 3, &done), -EINVAL);
+    assert_int_equal(done, 1);
+    assert_int_equal(x->released, rel0 + 1);
+    assert_int_equal(cnt(t, CNT_iotlb_inv_psi), psi0 + 1);  /* xen-4.2: the map-back flushes once */
+    assert_false(frame(x, m)->flags & PGF_ptcache);
+    assert_true(io_mapped(t, m, NULL));
+    assert_int_equal(hc_release(t, &m, 1), -EINVAL);
+    assert_int_equal(x->released, rel0 + 1);
+    check_inv(t);
+    page_put(K(t), pfn);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* The frames a release batch names, built alike on every boot: three pages
+ * flagged behind the guest's cache, a data page (never cached), a live
+ * flagged L1 and a frame that is not the domain's. */
+enum { R_M, R_N, R_O, R_DATA, R_L1, R_FOREIGN, R_NR };
+struct rel_env {
+    struct tmachine *t;
+    struct task *p;
+    uint64_t pfn[3];
+    uint64_t mfn[R_NR];
+};
+
+static void rel_env_boot(struct rel_env *e)
+{
+    e->t = boot("pv-pibooster", NULL);
+    e->p = proc(e->t, 1, VA0);
+    for (unsigned i = 0; i < 3; i++) {
+        e->pfn[i] = flagged_page(e->t);
+        e->mfn[R_M + i] = p2m(e->t, e->pfn[i]);
+    }
+    e->mfn[R_DATA] = data_mfn(e->t, e->p->mm, VA0);
+    e->mfn[R_L1] = p2m(e->t, table_pfn(e->t, e->p->mm, VA0, 1));
+    assert_true(frame(X(e->t), e->mfn[R_L1])->flags & PGF_ptcache);
+    e->mfn[R_FOREIGN] = hv_heap_free_frame(X(e->t)->h, 0);
+}
+
+/* Release what the batch left flagged, give the pages back, shut down. */
+static void rel_env_finish(struct rel_env *e)
+{
+    for (unsigned i = 0; i < 3; i++) {
+        if (frame(X(e->t), e->mfn[R_M + i])->flags & PGF_ptcache)
+            assert_int_equal(hc_release(e->t, &e->mfn[R_M + i], 1), 0);
+        page_put(K(e->t), e->pfn[i]);
+    }
+    finish(e->t, &e->p, 1);
+}
+
+/* One batch on one machine and the same pages one at a time (up to the first
+ * refusal) on another: the same answer, the same count done, and the same
+ * frames, IOMMU mappings, invalidations and statistics afterwards. */
+static void release_as_singles(const unsigned *which, unsigned n, long want_rc, unsigned want_done)
+{
+    struct rel_env a, b;
+    rel_env_boot(&a);
+    rel_env_boot(&b);
+    uint64_t batch[8];
+    for (unsigned i = 0; i < n; i++) {
+        assert_int_equal(a.mfn[which[i]], b.mfn[which[i]]);
+        batch[i] = a.mfn[which[i]];
+    }
+    uint64_t rel0 = X(a.t)->released;
+    unsigned done = 99;
+    long rc = hc_release_done(a.t, batch, n, &done);
+    assert_int_equal(rc, want_rc);
+    assert_int_equal(done, want_done);
+    assert_int_equal(X(a.t)->released, rel0 + want_done);
+
+    long rc1 = 0;
+    unsigned done1 = 0;
+    for (; done1 < n && !(rc1 = hc_release(b.t, &batch[done1], 1)); done1++)
+        ;
+    assert_int_equal(rc, rc1);
+    assert_int_equal(done, done1);
+    assert_int_equal(X(a.t)->released, X(b.t)->released);
+    for (unsigned f = 0; f < R_NR; f++) {
+        same_frame(a.t, a.mfn[f], snap(b.t, b.mfn[f]), "a frame of the batch");
+        assert_int_equal(io_mapped(a.t, a.mfn[f], NULL), io_mapped(b.t, b.mfn[f], NULL));
+    }
+    assert_int_equal(cnt(a.t, CNT_iotlb_inv_psi), cnt(b.t, CNT_iotlb_inv_psi));
+    assert_int_equal(cnt(a.t, CNT_iotlb_inv_dsi), cnt(b.t, CNT_iotlb_inv_dsi));
+    check_inv(a.t);
+    check_inv(b.t);
+    rel_env_finish(&a);
+    rel_env_finish(&b);
+}
+
+static void test_release_batch_in_order(void **state)
+{
+    static const struct {
+        unsigned which[4], n;
+        long rc;
+        unsigned done;
+    } c[] = {
+        { { R_M, R_N, R_O }, 3, 0, 3 },
+        { { R_M, R_M, R_M }, 3, -EINVAL, 1 },
+        { { R_M, R_N, R_M, R_O }, 4, -EINVAL, 2 },
+        { { R_M, R_DATA, R_N }, 3, -EINVAL, 1 },     /* a bad page in the middle */
+        { { R_M, R_L1, R_N }, 3, -EBUSY, 1 },
+        { { R_M, R_N, R_FOREIGN, R_O }, 4, -EINVAL, 2 },
+        { { R_DATA, R_M }, 2, -EINVAL, 0 },
+    };
+    for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++)
+        release_as_singles(c[i].which, c[i].n, c[i].rc, c[i].done);
+}
+
+/* mmuext_op and mmu_update take each request whole before the next (check
+ * and apply in one step), so a request named twice in one batch acts as two
+ * calls: a second PIN or UNPIN is refused and stops the batch, and an entry
+ * written twice holds one reference. */
+static void test_batch_duplicates(void **state)
+{
+    struct tmachine *t = boot("pv", NULL);
+    struct task *p = proc(t, 1, VA0);
+    uint64_t fp = kalloc_page(K(t), 0), f = p2m(t, fp);
+    assert_int_equal(hc_dmap(t, fp, 0), 0);
+    const struct page_info *fi = frame(X(t), f);
+
+    struct mmuext_op pin[2] = { { .cmd = MMUEXT_PIN_L1_TABLE, .mfn = f }, { .cmd = MMUEXT_PIN_L1_TABLE, .mfn = f } };
+    struct mmuext_args pa = { pin, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmuext_op, &pa), -EINVAL);
+    assert_int_equal(pa.done, 1);
+    assert_true(fi->flags & PGF_pinned);
+    assert_int_equal(fi->type, PGT_l1);
+    assert_int_equal(fi->type_count, 1);                /* the one pin */
+    check_inv(t);
+    struct mmuext_op unpin[2] = { { .cmd = MMUEXT_UNPIN_TABLE, .mfn = f }, { .cmd = MMUEXT_UNPIN_TABLE, .mfn = f } };
+    struct mmuext_args ua = { unpin, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmuext_op, &ua), -EINVAL);
+    assert_int_equal(ua.done, 1);
+    assert_false(fi->flags & PGF_pinned);
+    assert_int_equal(fi->type_count, 0);
+    assert_int_equal(hc_dmap(t, fp, 1), 0);
+    check_inv(t);
+
+    uint64_t l1 = p2m(t, table_pfn(t, p->mm, VA0, 1));
+    unsigned idx = pt_index(VA0, 1) + 100;              /* an empty slot of a live L1 */
+    assert_int_equal(pmem_read(&t->m.mem, l1, idx), 0);
+    uint64_t ptr = (l1 << PAGE_SHIFT) | ((uint64_t)idx << 3) | MMU_NORMAL_PT_UPDATE;
+    struct mmu_update set[2] = { { ptr, pte_make(f, USER_RW) }, { ptr, pte_make(f, USER_RW) } };
+    struct mmu_update_args sa = { set, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmu_update, &sa), 0);
+    assert_int_equal(sa.done, 2);
+    assert_int_equal(fi->type, PGT_writable);
+    assert_int_equal(fi->type_count, 2);                /* the direct map and one entry */
+    check_inv(t);
+    struct mmu_update clr[2] = { { ptr, 0 }, { ptr, 0 } };
+    struct mmu_update_args ca = { clr, 2, 0 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_mmu_update, &ca), 0);
+    assert_int_equal(ca.done, 2);
+    assert_int_equal(fi->type_count, 1);
+    check_inv(t);
+    page_put(K(t), fp);
+    finish(t, &p, 1);
 }
 
 /* ---- 9. DMA writes into a page table ---------------------------------------- */
@@ -601,6 +804,9 @@ int main(void)
         cmocka_unit_test(test_unpin_not_pinned),
         cmocka_unit_test(test_pin_twice),
         cmocka_unit_test(test_pibooster_release_refused),
+        cmocka_unit_test(test_release_duplicates),
+        cmocka_unit_test(test_release_batch_in_order),
+        cmocka_unit_test(test_batch_duplicates),
         cmocka_unit_test(test_dma_write_table_pv),
         cmocka_unit_test(test_dma_write_table_pibooster),
         cmocka_unit_test(test_dma_write_pooled_page),

@@ -371,7 +371,7 @@ static void xen_lazy_leave(struct kernel *k)
 static void xen_ptcache_ctl(struct kernel *k, int enable)
 {
     mc_flush(k);
-    struct ptcache_op_args a = { enable ? PTCACHE_ENABLE : PTCACHE_DISABLE, NULL, 0 };
+    struct ptcache_op_args a = { enable ? PTCACHE_ENABLE : PTCACHE_DISABLE, NULL, 0, 0 };
     long rc = cpu_hypercall(this_cpu(k), __HYPERVISOR_ptcache_op, &a);
     MV_ASSERT(rc == 0, "ptcache_op refused (%ld)", rc);
 }
@@ -382,7 +382,7 @@ static void xen_ptcache_release(struct kernel *k, const uint64_t *pfns, unsigned
     uint64_t *mfn = mv_malloc(n * sizeof *mfn);
     for (unsigned i = 0; i < n; i++)
         mfn[i] = p2m(k, pfns[i]);
-    struct ptcache_op_args a = { PTCACHE_RELEASE, mfn, n };
+    struct ptcache_op_args a = { PTCACHE_RELEASE, mfn, n, 0 };
     long rc = cpu_hypercall(this_cpu(k), __HYPERVISOR_ptcache_op, &a);
     MV_ASSERT(rc == 0, "ptcache release refused (%ld)", rc);
     free(mfn);

@@ -17,8 +17,10 @@ const struct param_group hv_params = { "hv", hv_defs, sizeof hv_defs / sizeof hv
 
 static const struct param_def xen_defs[] = {
     PARAM_CHOICE(struct xenconfig, iommu_profile, "xen-4.2", "xen-4.2|xen-4.17",
-                 "IOMMU sync on type changes: xen-4.2 invalidates on map and unmap; "
-                 "xen-4.17 on unmap only (map too with iommu.caching_mode)"),
+                 "IOMMU sync on type changes: xen-4.2 invalidates on map and unmap, the paper's "
+                 "account of 4.2.1 (the 4.2.2 source flushes in neither direction without "
+                 "caching mode, a stale-IOTLB hole fixed later); xen-4.17 on unmap only "
+                 "(map too with iommu.caching_mode)"),
     PARAM_BOOL(struct xenconfig, iommu_sync, "true",
                "keep the IOMMU in sync with page types (PV guest with a passthrough device)"),
     PARAM_BOOL(struct xenconfig, linear_pt, "true", "allow linear (same-level) page-table entries (pv-linear-pt)"),

@@ -74,7 +74,7 @@ struct multicall_args {
 
 /* PiBooster (Zhang, Cheng et al., 2016): enable/disable the domain's page-table
  * cache, and release cached pages (clear the cache flag, map them back into
- * the IOMMU, flush). */
+ * the IOMMU, flush), in order, stopping at the first page refused. */
 #define PTCACHE_ENABLE  1
 #define PTCACHE_DISABLE 2
 #define PTCACHE_RELEASE 3
@@ -82,6 +82,7 @@ struct ptcache_op_args {
     unsigned cmd;
     const uint64_t *mfn;
     unsigned count;
+    unsigned done;     /* out: pages released (RELEASE) */
 };
 
 /* The guest kernel's direct map of all its memory (Linux PAGE_OFFSET with

@@ -231,30 +231,29 @@ long do_ptcache_op(struct xen *x, struct ptcache_op_args *a)
     case PTCACHE_DISABLE:
         x->ptcache = 0;
         return 0;
-    case PTCACHE_RELEASE: {
-        /* Check every page first: a refused release changes nothing. */
-        for (unsigned i = 0; i < a->count; i++) {
-            if (!owned(x, a->mfn[i]))
+    case PTCACHE_RELEASE:
+        /* In order, stopping at the first refusal, as Xen's batched
+         * hypercalls do: the batch does what the same releases made one at
+         * a time would, and `done` tells the guest how far it got. A page
+         * named twice is released once; the second finds it uncached. Each
+         * page is mapped back and invalidated as any other change is
+         * (Xen >= 4.12 does not batch this path, REFERENCE.md §2). */
+        for (; a->done < a->count; a->done++) {
+            uint64_t mfn = a->mfn[a->done];
+            if (!owned(x, mfn))
                 return -EINVAL;
-            struct page_info *p = frame(x, a->mfn[i]);
+            struct page_info *p = frame(x, mfn);
             if (!(p->flags & PGF_ptcache))
                 return -EINVAL;                 /* not a cached page */
             if (p->type != PGT_writable)
                 return -EBUSY;                  /* still (or again) a page table */
-        }
-        /* Each page mapped back and invalidated as any other change is
-         * (Xen >= 4.12 does not batch this path, REFERENCE.md §2). */
-        for (unsigned i = 0; i < a->count; i++) {
-            struct page_info *p = frame(x, a->mfn[i]);
             xen_charge(x, x->cost->hc_entry);
             p->flags &= (uint8_t)~PGF_ptcache;
             if (d->iommu_attached)
-                vtd_flush(&d->vtd, a->mfn[i], vtd_map_page(&d->vtd, a->mfn[i], a->mfn[i], 1),
-                          x->flush_on_map);
+                vtd_flush(&d->vtd, mfn, vtd_map_page(&d->vtd, mfn, mfn, 1), x->flush_on_map);
             x->released++;
         }
         return 0;
-    }
     default:
         return -ENOSYS;
     }
