@@ -358,6 +358,13 @@ void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root,
     cpu_hw_load_root(c, root->smfn, pcid, noflush);
 }
 
+void shadow_do_guest_flush(struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
+    hv_charge(s->h, one_page ? s->h->cost->tlb_invlpg : s->h->cost->tlb_flush);
+    cpu_hw_tlb_flush(c, kind, va, pcid);
+}
+
 void shadow_flush_hw(struct shadow *s, struct cpu *c)
 {
     if (!s->need_flush)
