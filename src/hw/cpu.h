@@ -310,6 +310,9 @@ void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16
 /* Hardware-side operations a hypervisor performs on the CPU it runs on (no
  * trap, no charge for the instruction: the caller charges its own path). */
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush);
+/* Point the hardware at a root with no invalidation and no guest counter:
+ * for a hypervisor that loads a root of its own accord and flushes itself. */
+void cpu_hw_set_root(struct cpu *c, uint64_t hw_root, uint16_t pcid);
 void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid);
 void cpu_hw_flush(struct cpu *c, int include_global);
 /* What the TLB does for one flush kind (no trap, no charge). */

@@ -140,6 +140,12 @@ void shadow_do_guest_flush(struct shadow *s, struct cpu *c, enum tlb_flush_kind 
 /* Load root for the guest's CR3 write (root gfn) on the CPU. */
 void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
                       uint16_t pcid, int noflush);
+/* Load root, the shadow of the guest's current CR3, of the hypervisor's own
+ * accord (a switch to shadow paging, a root rebuilt after eviction): its
+ * MOV CR3 is hypervisor time (cost.cr3_write), not the guest's context
+ * switch, and invalidates nothing the guest would count: the caller
+ * flushes what must go (KVM: kvm_mmu_reload, then the pending flush). */
+void shadow_load_root_hv(struct shadow *s, struct cpu *c, struct shadow_page *root);
 
 /* A page fault the hypervisor intercepted: 1 if it filled the shadow (a
  * hidden fault: the access is retried), 2 if it emulated the access (done,
