@@ -349,6 +349,7 @@ static int dispatch(struct run *r, const struct event *ev)
         sys_brk(k, t, ev->addr);
         break;
     case EV_ACCESS:
+        kernel_exit_to_user(k);            /* back to the program (from the switch to it, if any) */
         return do_access(r, t, ev);
     case EV_IDLE_UNTIL:
         idle_until(r, ev->ns);
@@ -384,6 +385,8 @@ static int dispatch(struct run *r, const struct event *ev)
     case EV_ERROR:
         break;
     }
+    if (t && ev->type != EV_EXIT)
+        kernel_exit_to_user(k);            /* the system call returns (SYSRET) */
     if (rc < 0 && ev->type != EV_FORK) {
         char what[160], why[128];
         return mv_error("%s: pid %u: %s, failed: %s", where(r, w, sizeof w), ev->pid,
