@@ -244,7 +244,11 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         }
     }
     /* The program's instructions: each reference and the work it stands
-     * for; the work beyond the reference itself costs cost.cpi each. */
+     * for; the work beyond the reference itself costs cost.cpi each. The
+     * guest kernel's are not counted (its work is charged in cycles), where
+     * a hardware retired-instruction counter would count them: a
+     * simplification of selective's rates, measured small enough to keep
+     * (docs/selective-clustering.md, "Simplifications"). */
     double ipr = r->cfg->wl->instr_per_ref ? r->cfg->wl->instr_per_ref(r->wl) : 1.0;
     r->instr += (double)ev->n * ipr;
     r->m.st.cnt[CNT_instructions] = (uint64_t)r->instr;

@@ -6,7 +6,9 @@
  * tables, shadows synced on every write), and the hypervisor switches
  * between them at run time. With selective.policy=dynamic it samples, every
  * selective.sample_ms, the TLB misses and guest page faults per 1,000
- * retired instructions and applies VEE'11's rules (policy.c). A switch does
+ * retired instructions and applies VEE'11's rules (policy.c); retired
+ * instructions are the program's user instructions only, a simplification
+ * (docs/selective-clustering.md). A switch does
  * the real work, and costs what that work costs:
  *  - to shadow: the shadow of the current root is built, empty, and loaded
  *    (the hypervisor's own MOV CR3: its time, not a guest context switch
