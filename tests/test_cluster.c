@@ -2,7 +2,8 @@
  * (hv_exit): pairs of exits at close sites take one transition, the window
  * is exact, an exit the monitor cannot handle in a translation ends the
  * cluster, translations are cached per site (LRU), the translated stretch
- * is charged its slowdown, only hardware VM exits are clustered; the
+ * is charged its slowdown, only hardware VM exits are clustered, a return
+ * to user mode ends the cluster; the
  * checker catches a broken state; and on a whole machine, clustering
  * changes the transitions, not the work. */
 #include <stdarg.h>
@@ -218,6 +219,59 @@ static void test_check_catches(void **state)
     env_free(e);
 }
 
+/* A return to user mode between two exiting operations ends the cluster,
+ * however close they are: the translation cannot follow SYSRET or IRET into
+ * user code. */
+static void test_return_to_user_ends_cluster(void **state)
+{
+    (void)state;
+    struct env *e = env_new(500, 32);
+    guest_then_exit(e, 10000, 1, HV_VMEXIT, EXIT_PT_WRITE);
+    guest_then_exit(e, 10, 2, HV_VMEXIT, EXIT_INVLPG);     /* in the same kernel entry: joins */
+    assert_int_equal(e->st.cnt[CNT_vm_exits], 1);
+    cpu_return_to_user(&e->cpu);                           /* SYSRET; the next system call ... */
+    guest_then_exit(e, 10, 1, HV_VMEXIT, EXIT_PT_WRITE);   /* ... exits, 10 cycles later */
+    assert_int_equal(e->st.cnt[CNT_vm_exits], 2);
+    guest_then_exit(e, 10, 2, HV_VMEXIT, EXIT_INVLPG);     /* the new cluster takes its flush */
+    assert_int_equal(e->st.cnt[CNT_vm_exits], 2);
+    assert_int_equal(e->st.cnt[CNT_cluster_exits_avoided], 2);
+    assert_int_equal(e->st.cnt[CNT_clusters], 2);
+    env_free(e);
+}
+
+/* The same on a machine, through the guest kernel: two munmaps whose
+ * exits are all well inside an unbounded window cluster within each system
+ * call, not across the return to user between them. (The old code took
+ * the second munmap's exits into the first one's cluster: 0 transitions.) */
+static void test_system_calls_cluster_apart(void **state)
+{
+    (void)state;
+    const char *const p[] = { "guest.ram_mb=256", "clustering.enable=true", "clustering.window=1000000000000",
+                              NULL };
+    struct tmachine *t = tm_boot_params("tsp", "lmbench", p);
+    struct kernel *k = &t->m.k;
+    struct task *pr = kernel_spawn(k, 1);
+    schedule_to(k, pr);
+    const uint64_t a = 0x400000ull;
+    assert_int_equal(sys_mmap(k, pr, a, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                     (long)a);
+    uint64_t mfn;
+    for (unsigned i = 0; i < 8; i++)
+        assert_int_equal(user_access(k, a + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
+    uint64_t x0 = t->m.st.cnt[CNT_vm_exits];
+    assert_int_equal(sys_munmap(k, pr, a, PAGE_SIZE), 0);
+    uint64_t x1 = t->m.st.cnt[CNT_vm_exits];
+    assert_true(x1 > x0);
+    kernel_exit_to_user(k);
+    assert_int_equal(sys_munmap(k, pr, a + 4 * PAGE_SIZE, PAGE_SIZE), 0);
+    assert_int_equal(t->m.st.cnt[CNT_vm_exits] - x1, 1);   /* one transition, the rest clustered */
+    assert_true(t->m.st.cnt[CNT_cluster_exits_avoided] > 0);
+    char msg[256] = "";
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    do_exit(k, pr);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 static struct run_result run_lmbench(const char *mode, int clustering)
 {
     struct sim_config cfg;
@@ -334,6 +388,8 @@ int main(void)
         cmocka_unit_test(test_only_vm_exits_cluster),
         cmocka_unit_test(test_translation_cache_lru),
         cmocka_unit_test(test_check_catches),
+        cmocka_unit_test(test_return_to_user_ends_cluster),
+        cmocka_unit_test(test_system_calls_cluster_apart),
         cmocka_unit_test(test_same_work_fewer_transitions),
         cmocka_unit_test(test_sites_match_reasons),
         cmocka_unit_test(test_refused_without_vm_exits),

@@ -125,11 +125,16 @@ static void test_boot_no_violation_and_every_walk_completes(void **state)
         assert_int_equal(b.refs, 256 * (4 + 4 * L + 4 + 5 * L) - (2 + 2 * L));
         assert_int_equal(b.refs_guest, 256 * (4 + 4) - 2);
         assert_int_equal(b.refs_host, 256 * (4 * L + 5 * L) - 2 * L);
-        /* fault: the same misses and faults, plus the violations' exits and
-         * the references of the walks they cut short */
+        /* fault: the same faults, plus the violations' exits, the
+         * references of the walks they cut short, and a TLB miss for each
+         * walk made again (the instruction re-executed after the exit) */
         assert_true(huge || f.violations > 0);           /* 2 MiB: the extents may be mapped already */
         assert_int_equal(f.exits, f.violations);
-        assert_int_equal(f.tlb_miss, b.tlb_miss);
+        /* a walk meets each data page's violation (4K: one a page); the
+         * guest kernel's own stores into new tables meet the rest, no walk */
+        if (!huge)
+            assert_int_equal(f.tlb_miss, b.tlb_miss + 256);
+        assert_true(f.tlb_miss <= b.tlb_miss + f.violations);
         assert_int_equal(f.guest_pf, b.guest_pf);
         assert_true(f.violations ? f.refs > b.refs && f.hv_cycles > 0 : f.refs == b.refs);
     }

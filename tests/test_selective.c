@@ -281,6 +281,41 @@ static void test_switch_with_cr3_outside_memory(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* A switch is the hypervisor's work: the guest counts no flush and no
+ * context switch, the MOV CR3 that loads the shadow root is charged as
+ * hypervisor time, and the switch's one full flush is counted as the
+ * hypervisor's, with PCIDs and without. Shadow-building is priced at 0 so
+ * the switch to shadow costs exactly cost.cr3_write + cost.tlb_flush.
+ * (The old code counted a guest tlb_flush_pcid and charged ctx_switch.) */
+static void test_switch_counts_no_guest_flush(void **state)
+{
+    (void)state;
+    for (int pcid = 0; pcid < 2; pcid++) {
+        const char *const p[] = { "guest.ram_mb=256", "cost.shadow_page=0", "cost.shadow_entry=0",
+                                  pcid ? "guest.pcid=true" : "guest.pcid=false", NULL };
+        struct tmachine *t = tm_boot_params("selective", "lmbench", p);
+        assert_int_equal(t->m.cpu.pcid_enabled, pcid);
+        struct mv_stats before = t->m.st;
+        const struct mv_control *ctl = mv_find_control(&t->m.ins, "shadow");
+        ctl->apply(ctl->ctx, 1);
+        assert_int_equal(((struct selective *)t->m.hv->mode)->mode, SEL_SHADOW);
+        const struct mv_stats *st = &t->m.st;
+        static const enum mv_counter guest[] = { CNT_tlb_flush_page, CNT_tlb_flush_all, CNT_tlb_flush_nonglobal,
+                                                 CNT_tlb_flush_pcid, CNT_ctx_switch };
+        for (unsigned i = 0; i < sizeof guest / sizeof guest[0]; i++)
+            assert_int_equal(st->cnt[guest[i]], before.cnt[guest[i]]);
+        assert_int_equal(st->cnt[CNT_hv_tlb_flush], before.cnt[CNT_hv_tlb_flush] + 1);
+        assert_int_equal(st->cyc[CYC_ctx_switch], before.cyc[CYC_ctx_switch]);
+        assert_int_equal(st->cyc[CYC_tlb_flush], before.cyc[CYC_tlb_flush]);
+        assert_int_equal(st->cyc[CYC_hypervisor] - before.cyc[CYC_hypervisor],
+                         t->cfg.cost.cr3_write + t->cfg.cost.tlb_flush);
+        assert_int_equal(t->m.cpu.hw_root, ((struct selective *)t->m.hv->mode)->sh.cur_root->smfn);
+        char msg[512];
+        assert_int_equal(machine_check(&t->m, msg, sizeof msg), 0);
+        assert_int_equal(tm_destroy(t), 0);
+    }
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -294,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_control_and_fixed),
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_switch_with_cr3_outside_memory),
+        cmocka_unit_test(test_switch_counts_no_guest_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,6 +159,7 @@ int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *
             continue;            /* the hypervisor resolved it */
         if (do_page_fault(k, va, c->inject_pfec))
             return -EFAULT;
+        kernel_exit_to_user(k);  /* IRET: the access is retried in user mode */
     }
     MV_ASSERT(0, "access to %#llx still faulting after the kernel resolved it", (unsigned long long)va);
     return -EFAULT;

@@ -323,6 +323,10 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l);
 void do_exit(struct kernel *k, struct task *t);
 void schedule_to(struct kernel *k, struct task *t);
 
+/* Back to the current task's user code (Linux: syscall_exit_to_user_mode,
+ * irqentry_exit_to_user_mode): SYSRET or IRET on its vCPU. */
+static inline void kernel_exit_to_user(struct kernel *k) { cpu_return_to_user(this_cpu(k)); }
+
 /* User access on behalf of the current task (the hot path, inline). Returns
  * 0, or -EFAULT if the fault could not be resolved. *mfn receives the frame.
  * user_access_fault() is the rest of it once the first attempt faulted. */

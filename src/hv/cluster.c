@@ -33,12 +33,13 @@ uint64_t cluster_guest_time(const struct mv_stats *st)
 
 static unsigned site_id(unsigned site) { return site < CLUSTER_SITES ? site : 0; }
 
-int cluster_join(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site)
+int cluster_join(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site,
+                 uint64_t user_entries)
 {
     if (!c->open)
         return 0;
     uint64_t now = cluster_guest_time(st), gap = now - c->last;
-    if (gap > c->cfg->window) {
+    if (gap > c->cfg->window || user_entries != c->user_entries) {
         cluster_close(c);
         return 0;
     }
@@ -72,8 +73,10 @@ static void translate(struct hv_cluster *c, struct mv_stats *st, const struct co
     c->cache[0] = site;
 }
 
-void cluster_open(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site)
+void cluster_open(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site,
+                  uint64_t user_entries)
 {
+    c->user_entries = user_entries;
     site = site_id(site);
     c->site[site].exits++;
     translate(c, st, cost, (uint16_t)site);

@@ -17,8 +17,11 @@
  * guest ran at most clustering.window cycles since the previous operation
  * of the cluster; those cycles ran translated, cost.bt_slowdown times
  * slower. A cluster ends at an exit the monitor cannot take inside the
- * translation (a page fault, an EPT violation, a hypercall), or when the
- * next exiting operation is too far. Simplifications (docs/selective-
+ * translation (a page fault, an EPT violation, a hypercall), when the
+ * guest returned to user mode since the cluster's latest operation (the
+ * translator, working from the exiting instruction through the guest
+ * kernel's code, stops at the SYSRET or IRET: user code is not in the
+ * translation), or when the next exiting operation is too far. Simplifications (docs/selective-
  * clustering.md): distance is measured in guest cycles rather than
  * instructions, and the decision that a static inspection would make is
  * taken from the operation that actually comes next. SSP's traps go to the
@@ -47,6 +50,7 @@ struct hv_cluster {
     uint16_t head;             /* the site whose exit opened the cluster */
     uint64_t joined;
     uint64_t last;             /* guest time (cluster_guest_time) of its latest operation */
+    uint64_t user_entries;     /* the vCPU's returns to user mode (cpu.user_entries) then */
     /* Cached translations, most recent first; ncache <= cfg->cache_sites
      * and each site appears at most once. */
     uint16_t *cache;
@@ -64,11 +68,14 @@ void cluster_reset(struct hv_cluster *c);
 /* The guest's own time: simulated time less what the monitor spent. */
 uint64_t cluster_guest_time(const struct mv_stats *st);
 
-/* A clusterable VM exit at `site`: 1 if the open cluster takes it in (no
- * transition), 0 if it must exit. */
-int  cluster_join(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site);
+/* A clusterable VM exit at `site`, the vCPU having returned to user mode
+ * user_entries times: 1 if the open cluster takes it in (no transition), 0
+ * if it must exit. */
+int  cluster_join(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site,
+                  uint64_t user_entries);
 /* After a clusterable exit at `site` was taken: open a cluster there. */
-void cluster_open(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site);
+void cluster_open(struct hv_cluster *c, struct mv_stats *st, const struct cost *cost, unsigned site,
+                  uint64_t user_entries);
 /* An exit the translation cannot handle: the open cluster, if any, ends. */
 void cluster_close(struct hv_cluster *c);
 

@@ -32,7 +32,7 @@ void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r)
         if (!clusterable(r)) {
             cluster_close(&h->cl);
             cluster = 0;
-        } else if (cluster_join(&h->cl, h->st, h->cost, h->cpu->site)) {
+        } else if (cluster_join(&h->cl, h->st, h->cost, h->cpu->site, h->cpu->user_entries)) {
             return;
         }
     }
@@ -55,7 +55,7 @@ void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r)
     }
     stat_charge(h->st, CYC_exits, cycles);
     if (cluster)
-        cluster_open(&h->cl, h->st, h->cost, h->cpu->site);
+        cluster_open(&h->cl, h->st, h->cost, h->cpu->site, h->cpu->user_entries);
 }
 
 void hv_set_site_names(struct hv *h, const char *const *names, unsigned n)

@@ -204,8 +204,7 @@ static void hw_flush_pcid(struct cpu *c, uint16_t pcid)
 
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush)
 {
-    c->hw_root = hw_root;
-    c->pcid = c->pcid_enabled ? pcid : 0;
+    cpu_hw_set_root(c, hw_root, pcid);
     if (!c->pcid_enabled) {
         c->st->cnt[CNT_tlb_flush_nonglobal]++;
         cpu_hw_flush(c, 0);
@@ -213,6 +212,12 @@ void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflus
         c->st->cnt[CNT_tlb_flush_pcid]++;
         hw_flush_pcid(c, c->pcid);
     }
+}
+
+void cpu_hw_set_root(struct cpu *c, uint64_t hw_root, uint16_t pcid)
+{
+    c->hw_root = hw_root;
+    c->pcid = c->pcid_enabled ? pcid : 0;
 }
 
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush)

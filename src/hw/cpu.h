@@ -159,10 +159,16 @@ struct cpu {
     struct nested_mmu nested;
     const struct tlb_observer *obs;   /* NULL: nobody watches */
     uint16_t site;         /* the guest code site of the operation under way (its RIP, in effect) */
+    uint64_t user_entries; /* returns to user mode so far (SYSRET, IRET to CPL 3): cpu_return_to_user */
     struct cpu_pf pf;      /* host prefetch only (cpu_prefetch) */
     uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
                               to the hardware's; a hypervisor injecting the fault may change it) */
 };
+
+/* The guest kernel returns to user mode (SYSRET after a system call, IRET
+ * after a fault or interrupt). A monitor translating guest kernel code
+ * cannot follow it there (hv/cluster.h). */
+static inline void cpu_return_to_user(struct cpu *c) { c->user_entries++; }
 
 /* Returns -1 if the TLB geometry is invalid (no message). */
 int  cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
@@ -316,6 +322,9 @@ void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16
 /* Hardware-side operations a hypervisor performs on the CPU it runs on (no
  * trap, no charge for the instruction: the caller charges its own path). */
 void cpu_hw_load_root(struct cpu *c, uint64_t hw_root, uint16_t pcid, int noflush);
+/* Point the hardware at a root with no invalidation and no guest counter:
+ * for a hypervisor that loads a root of its own accord and flushes itself. */
+void cpu_hw_set_root(struct cpu *c, uint64_t hw_root, uint16_t pcid);
 void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid);
 void cpu_hw_flush(struct cpu *c, int include_global);
 /* What the TLB does for one flush kind (no trap, no charge). */

@@ -10,7 +10,8 @@
 
 #define MV_COUNTERS(X)                                                        \
     X(refs)             /* simulated memory references by the guest */        \
-    X(tlb_miss)         /* references that missed every TLB level */          \
+    X(tlb_miss)         /* reference attempts that missed every TLB level: one \
+                           retried after a page fault or EPT violation misses again */ \
     X(stlb_hit)         /* L1 misses that hit the second-level TLB */         \
     X(walk_refs)        /* memory references made by page walks */            \
     X(pwc_hit)          /* upper-level walk steps served by walk caches */    \

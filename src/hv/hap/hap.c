@@ -9,7 +9,7 @@
  *    (by a user access, a walk of a guest table, or the guest kernel's own
  *    load or store) is an EPT violation, which exits; the handler maps the
  *    frame (or, with hap.ept_page_size=2m, its whole 2 MiB extent) and the
- *    access is retried.
+ *    access is retried: a new TLB miss and a new walk.
  *  - boot (Xen: the EPT is the p2m, p2m-ept.c, written as memory is given
  *    to the domain, common/memory.c populate_physmap ->
  *    guest_physmap_add_page): all guest RAM is mapped when the domain is
@@ -60,6 +60,12 @@ uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum 
             return pfec;
         if (ept_violation(h, a, gfn))
             return pfec_of(acc, user) | PFEC_RSVD;   /* not guest memory: the access faults */
+        /* VM entry resumes the guest at the instruction that exited: it
+         * makes its reference again, misses the TLB again (nothing was
+         * installed) and walks afresh, counted and charged as the retry
+         * after a page fault is (cpu_access_slow). */
+        c->st->cnt[CNT_tlb_miss]++;
+        stat_charge(c->st, CYC_user, c->cost->ref);
     }
 }
 

@@ -6,9 +6,13 @@
  * tables, shadows synced on every write), and the hypervisor switches
  * between them at run time. With selective.policy=dynamic it samples, every
  * selective.sample_ms, the TLB misses and guest page faults per 1,000
- * retired instructions and applies VEE'11's rules (policy.c). A switch does
+ * retired instructions and applies VEE'11's rules (policy.c); retired
+ * instructions are the program's user instructions only, a simplification
+ * (docs/selective-clustering.md). A switch does
  * the real work, and costs what that work costs:
- *  - to shadow: the shadow of the current root is built, empty, and loaded;
+ *  - to shadow: the shadow of the current root is built, empty, and loaded
+ *    (the hypervisor's own MOV CR3: its time, not a guest context switch
+ *    nor a guest flush);
  *    shadows then fill lazily through faults, each guest table becoming
  *    write-protected as it is shadowed;
  *  - to nested: every shadow page is dropped (every guest table stops being
@@ -72,7 +76,7 @@ static void switch_to(struct selective *s, enum sel_mode to, const char *why)
         s->shadow_cycles += now - s->mode_since;
     s->mode_since = now;
     if (to == SEL_SHADOW) {
-        shadow_load_root(&s->sh, c, root, c->cr3, c->pcid, 0);
+        shadow_load_root_hv(&s->sh, c, root);   /* flushed below */
         s->to_shadow++;
     } else {
         shadow_drop_all(&s->sh);

@@ -337,8 +337,9 @@ struct shadow_page *shadow_get_root(struct shadow *s, uint64_t gfn)
     return sp;
 }
 
-void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
-                      uint16_t pcid, int noflush)
+/* root becomes the current root (for guest root gfn), the one it replaces
+ * the most recent previous root. */
+static void set_cur_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn)
 {
     /* the previous roots: the one left first (if another is loaded), then
      * the others in order, neither it nor the one loaded twice; the oldest
@@ -354,8 +355,28 @@ void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root,
         s->prev_root[i] = i < n ? keep[i] : 0;
     s->cur_root = root;
     c->cr3 = gfn;
+}
+
+void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
+                      uint16_t pcid, int noflush)
+{
+    set_cur_root(s, c, root, gfn);
     stat_charge(c->st, CYC_ctx_switch, c->cost->cr3_write);
     cpu_hw_load_root(c, root->smfn, pcid, noflush);
+}
+
+void shadow_load_root_hv(struct shadow *s, struct cpu *c, struct shadow_page *root)
+{
+    set_cur_root(s, c, root, c->cr3);
+    hv_charge(s->h, s->h->cost->cr3_write);
+    cpu_hw_set_root(c, root->smfn, c->pcid);
+}
+
+void shadow_do_guest_flush(struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
+{
+    int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
+    hv_charge(s->h, one_page ? s->h->cost->tlb_invlpg : s->h->cost->tlb_flush);
+    cpu_hw_tlb_flush(c, kind, va, pcid);
 }
 
 void shadow_flush_hw(struct shadow *s, struct cpu *c)

@@ -130,9 +130,22 @@ int  shadow_protected(const struct shadow *s, uint64_t gfn);
 /* The shadow root for guest root gfn, built if need be (MRU now). NULL if
  * gfn is not guest memory. */
 struct shadow_page *shadow_get_root(struct shadow *s, uint64_t gfn);
+/* The invalidation an intercepted guest flush asked for, done by the
+ * hypervisor on the guest's behalf and charged to it at the native price
+ * (cost.tlb_invlpg for one address, else cost.tlb_flush): KVM's shadow MMU
+ * answers INVLPG with kvm_mmu_invlpg, whose flush_tlb_gva is an INVVPID of
+ * the address, and a CR3 reload or INVPCID with a flush of the vCPU's
+ * translations (kvm_vcpu_flush_tlb_current). */
+void shadow_do_guest_flush(struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
 /* Load root for the guest's CR3 write (root gfn) on the CPU. */
 void shadow_load_root(struct shadow *s, struct cpu *c, struct shadow_page *root, uint64_t gfn,
                       uint16_t pcid, int noflush);
+/* Load root, the shadow of the guest's current CR3, of the hypervisor's own
+ * accord (a switch to shadow paging, a root rebuilt after eviction): its
+ * MOV CR3 is hypervisor time (cost.cr3_write), not the guest's context
+ * switch, and invalidates nothing the guest would count: the caller
+ * flushes what must go (KVM: kvm_mmu_reload, then the pending flush). */
+void shadow_load_root_hv(struct shadow *s, struct cpu *c, struct shadow_page *root);
 
 /* A page fault the hypervisor intercepted: 1 if it filled the shadow (a
  * hidden fault: the access is retried), 2 if it emulated the access (done,

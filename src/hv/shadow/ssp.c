@@ -143,7 +143,7 @@ static int ssp_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uin
         shadow_sync_all(s);
         break;
     }
-    cpu_hw_tlb_flush(c, kind, va, pcid);
+    shadow_do_guest_flush(s, c, kind, va, pcid);
     shadow_flush_hw(s, c);
     return 1;
 }

@@ -84,7 +84,7 @@ int tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb
         else
             shadow_sync_unsync(s);
     }
-    cpu_hw_tlb_flush(c, kind, va, pcid);
+    shadow_do_guest_flush(s, c, kind, va, pcid);
     shadow_flush_hw(s, c);
     return 1;
 }
