@@ -15,7 +15,8 @@
  *  - an L2, L3 or L4 entry naming a frame the domain does not own;
  *  - linear-entry counts that disagree with the tables;
  *  - a stale writable TLB entry for a table frame in the L1 2M and 1G TLBs
- *    and in the STLB (not only the L1 4K TLB). */
+ *    and in the STLB (not only the L1 4K TLB), and a writable 2M entry
+ *    whose first frame is plain memory but which covers tables. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -255,6 +256,33 @@ static void test_stale_tlb_l1_1g(void **state) { (void)state; stale_tlb_entry(NU
 /* no L1 4K array: a 4K translation lives in the STLB alone */
 static void test_stale_tlb_stlb(void **state) { (void)state; stale_tlb_entry("tlb.l1_4k_entries=0", PG_4K, stlb); }
 
+/* A writable 2M entry whose first frame is plain memory but which covers
+ * live tables further in (A's L1 at least): a write through it reaches them
+ * all the same. */
+static void test_stale_tlb_2m_covers_table(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv", "tlb.l2_2m=false");
+    struct task *p = spawn_proc(t, 1, VA0, NPAGES);
+    uint64_t l1 = p2m(t, table_pfn(t, p->mm, VA0, 1)), base = l1 & ~511ull;
+    assert_true(l1 != base);
+    assert_int_equal(frame(X(t), base)->type, PGT_writable);
+    check_inv(t);
+    cpu_hw_flush(&t->m.cpu, 1);
+    struct tlb_xlate w = { .frame = base, .flags = TLB_W | TLB_U | TLB_D, .size = PG_2M };
+    tlb_insert_missed(&t->m.cpu.tlb, 0x7000000000ull, 0, &w);
+    uint64_t f = base;                              /* the first table it covers: l1 or before */
+    while (frame(X(t), f)->type == PGT_writable)
+        f++;
+    assert_true(f > base && f <= l1 && pgt_is_table(frame(X(t), f)->type));
+    char what[96];
+    snprintf(what, sizeof what, "a stale TLB entry grants write to frame %#llx (type %u)", (unsigned long long)f,
+             frame(X(t), f)->type);
+    expect_report(t, what);
+    cpu_hw_flush(&t->m.cpu, 1);
+    finish(t, &p, 1);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -268,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_stale_tlb_l1_2m),
         cmocka_unit_test(test_stale_tlb_l1_1g),
         cmocka_unit_test(test_stale_tlb_stlb),
+        cmocka_unit_test(test_stale_tlb_2m_covers_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
