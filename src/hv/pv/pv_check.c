@@ -15,7 +15,7 @@
  *     a writable, unflagged frame is mapped (the IOMMU is in sync);
  *  5. the CPU caches nothing stale that matters (Xen's TLB-flush filter on
  *     type changes): no TLB entry grants write to a frame whose type is not
- *     writable, and every paging-structure cache entry names a frame of the
+ *     writable (a 2M or 1G entry: to any frame it covers), and every paging-structure cache entry names a frame of the
  *     domain that is (still) typed as a page table. */
 #include "hv/pv/xen.h"
 #include "lib/err.h"
@@ -159,11 +159,17 @@ static int check_cpu_caches(struct xen *x, char *msg, unsigned len)
         for (uint64_t i = 0; t->tag && i < (uint64_t)t->sets * t->ways; i++) {
             if (!tlb_slot_valid(t, i) || !(t->flags[i] & TLB_W))
                 continue;
-            uint64_t mfn = t->frame[i];
-            if (mfn >= x->nframes || frame(x, mfn)->type != PGT_writable) {
-                snprintf(msg, len, "a stale TLB entry grants write to frame %#llx (type %u)", (unsigned long long)mfn,
-                         mfn < x->nframes ? frame(x, mfn)->type : 0);
-                return -1;
+            /* a 2M or 1G entry grants write to every frame it covers (a PV
+             * guest has no superpages: any such entry is stale) */
+            unsigned size = (unsigned)(t->tag[i] >> 13) & 3;
+            uint64_t span = 1ull << (pg_shift((enum page_size)size) - PAGE_SHIFT);
+            for (uint64_t mfn = t->frame[i]; mfn < t->frame[i] + span; mfn++) {
+                const struct page_info *p = mfn < x->nframes ? sparse_peek(&x->frames, mfn) : NULL;
+                if (!p || p->type != PGT_writable) {
+                    snprintf(msg, len, "a stale TLB entry grants write to frame %#llx (type %u)",
+                             (unsigned long long)mfn, p ? p->type : 0);
+                    return -1;
+                }
             }
         }
     }

@@ -1,0 +1,165 @@
+/* test_guest_check.c: conditions of the guest kernel's self-check
+ * (src/guest/check.c) broken on purpose and caught, each by its own
+ * condition, named in its message. A native machine runs a process with real
+ * page tables; the check accepts it; one property is broken through the
+ * kernel's own structures (a table page's struct page, a page-table entry,
+ * a huge page's struct page); the report is expected; the repair passes
+ * again. These are the conditions an attack review found could be switched
+ * off with every other test still passing (tests/test_checkers.c covers the
+ * rest):
+ *  - a page-table page used at another level than the one it was allocated
+ *    for: its struct page says another level, or an entry one level up
+ *    names it;
+ *  - a huge pmd mapping a page that is not a live huge page: the head lost
+ *    its PG_huge flag, or its references, or the pmd names a 4 KiB page. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "guest/kernel.h"
+#include "testutil.h"
+
+#define A 0x400000ull              /* 4 KiB pages: L4 0, L3 0, L2 2 */
+#define H 0x40000000ull            /* a huge page: L4 0, L3 1 */
+#define HUGE (2ull << 20)
+
+static void expect_ok(struct kernel *k)
+{
+    char msg[512] = "";
+    if (kernel_check(k, msg, sizeof msg))
+        fail_msg("kernel_check failed: %s", msg);
+}
+
+/* kernel_check reports, and its message contains what. */
+static void expect_report(struct kernel *k, const char *what)
+{
+    char msg[512] = "";
+    if (!kernel_check(k, msg, sizeof msg))
+        fail_msg("kernel_check passed; expected a report about \"%s\"", what);
+    if (!strstr(msg, what))
+        fail_msg("kernel_check reported \"%s\"; expected a report about \"%s\"", msg, what);
+}
+
+/* A running process: two 4 KiB pages written at A, one huge page at H. */
+static struct task *proc(struct tmachine *t)
+{
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    uint64_t mfn;
+    assert_int_equal(sys_mmap(k, p, A, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
+    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
+    assert_int_equal(user_access(k, A + PAGE_SIZE, ACC_WRITE, &mfn), 0);
+    assert_int_equal(sys_mmap(k, p, H, HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON | MAP_HUGETLB, 0, 0),
+                     (long)H);
+    assert_int_equal(user_access(k, H, ACC_WRITE, &mfn), 0);
+    return p;
+}
+
+/* Guest frame of the level-lvl table covering va in the current mm. */
+static uint64_t table_of(struct kernel *k, uint64_t va, unsigned lvl)
+{
+    uint64_t table = k->current->mm->pgd;
+    for (unsigned l = 4; l > lvl; l--) {
+        pte_t e = kread_entry(k, table, pt_index(va, l));
+        assert_true(pte_present(e) && !(e & _PAGE_PSE));
+        table = k->pv->entry_pfn(k, e);
+    }
+    return table;
+}
+
+/* ---- table pages at their level ------------------------------------------------- */
+
+/* The L1 table of A whose struct page says L2: every count still agrees. */
+static void test_table_page_level_wrong(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    struct page *tp = page_of(k, table_of(k, A, 1));
+    assert_true((tp->flags & PG_pgtable) && tp->level == 1);
+    expect_ok(k);
+    tp->level = 2;
+    expect_report(k, "used as an L1 table is not one");
+    tp->level = 1;
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* A free pud entry names A's L1 table: the walk reaches it as an L2. */
+static void test_table_linked_at_wrong_level(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    uint64_t l3 = table_of(k, A, 3), l1 = table_of(k, A, 1);
+    unsigned i = pt_index(A, 3) + 7;
+    assert_false(pte_present(kread_entry(k, l3, i)));
+    pte_t up = kread_entry(k, l3, pt_index(A, 3));
+    expect_ok(k);
+    pte_store_direct(k, l3, i, k->pv->make_entry(k, l1, up & PTE_FLAGS_MASK));
+    char what[96];
+    snprintf(what, sizeof what, "frame %#llx used as an L2 table is not one", (unsigned long long)l1);
+    expect_report(k, what);
+    pte_store_direct(k, l3, i, 0);
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- huge pmds map live huge pages ------------------------------------------------ */
+
+static void test_huge_pmd_not_live_huge_page(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    uint64_t l2 = table_of(k, H, 2);
+    unsigned i = pt_index(H, 2);
+    pte_t pe = kread_entry(k, l2, i);
+    assert_true(pte_present(pe) && (pe & _PAGE_PSE));
+    uint64_t head = k->pv->entry_pfn(k, pe);
+    struct page *hp = page_of(k, head);
+    assert_true((hp->flags & PG_huge) && hp->count);
+    char what[96];
+    snprintf(what, sizeof what, "huge pmd maps frame %#llx which is not a live huge page", (unsigned long long)head);
+    expect_ok(k);
+    /* the head no longer flagged huge */
+    hp->flags &= (uint8_t)~PG_huge;
+    expect_report(k, what);
+    hp->flags |= PG_huge;
+    expect_ok(k);
+    /* the head without references: freed under the mapping */
+    uint32_t c = hp->count;
+    hp->count = 0;
+    expect_report(k, what);
+    hp->count = c;
+    expect_ok(k);
+    /* the pmd naming a 4 KiB data page (A's) */
+    uint64_t small = k->pv->entry_pfn(k, kread_entry(k, table_of(k, A, 1), pt_index(A, 1)));
+    pte_store_direct(k, l2, i, k->pv->make_entry(k, small, pe & PTE_FLAGS_MASK));
+    snprintf(what, sizeof what, "huge pmd maps frame %#llx which is not a live huge page", (unsigned long long)small);
+    expect_report(k, what);
+    pte_store_direct(k, l2, i, pe);
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+int main(void)
+{
+    mv_error_quiet(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_page_level_wrong),
+        cmocka_unit_test(test_table_linked_at_wrong_level),
+        cmocka_unit_test(test_huge_pmd_not_live_huge_page),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
