@@ -23,6 +23,7 @@ int ept_init(struct ept *e, struct hv *h, int huge, int prebuilt)
         if (hv_reserve_frames(h, n))
             return -1;
         e->unbuilt = n;
+        sparse_init(&e->written, (h->dom.nr_pages + 63) / 64, sizeof(uint64_t));
     }
     return 0;
 }
@@ -43,6 +44,7 @@ void ept_destroy(struct ept *e)
         free_tree(e, e->root, 4);
     if (e->unbuilt)
         hv_unreserve_frames(e->h, e->unbuilt);
+    sparse_free(&e->written);
     e->root = 0;
     e->table_pages = e->leaves = e->unbuilt = 0;
 }
@@ -78,6 +80,16 @@ int ept_map(struct ept *e, uint64_t gfn)
     pmem_write(m, table, idx, x);
     e->leaves++;
     return written + 1;
+}
+
+void ept_ensure(struct ept *e, uint64_t gfn)
+{
+    const uint64_t *w = sparse_peek(&e->written, gfn / 64);
+    if (w && (*w >> (gfn % 64)) & 1)
+        return;
+    /* a frame that is not guest RAM is refused, and its walk violates */
+    if (ept_map(e, gfn) >= 0 && gfn / 64 < e->written.ndir * SPARSE_CHUNK)
+        *(uint64_t *)sparse_get(&e->written, gfn / 64) |= 1ull << (gfn % 64);
 }
 
 uint64_t ept_lookup(const struct ept *e, uint64_t gfn)

@@ -15,6 +15,7 @@
 #ifndef MV_HV_HAP_EPT_H
 #define MV_HV_HAP_EPT_H
 #include "hv/hv.h"
+#include "lib/sparse.h"
 
 struct ept {
     struct hv *h;
@@ -23,6 +24,10 @@ struct ept {
     uint64_t table_pages; /* table frames written, root included */
     uint64_t leaves;      /* present leaf entries */
     uint64_t unbuilt;     /* prebuilt: table frames of the full EPT not written yet (reserved) */
+    /* prebuilt: a bit per guest frame whose entry is known written (entries
+     * are never removed), so that ept_ensure need not walk the table again;
+     * a 64-bit word per 64 frames, in chunks allocated as frames are used */
+    sparse_t written;
 };
 
 /* Table frames of an EPT mapping guest frames 0..guest_frames-1, root included. */
@@ -35,6 +40,10 @@ void ept_destroy(struct ept *e);
  * Returns the number of entries written (0: already mapped), or -1 if gfn
  * is not the domain's or no heap frame is left. */
 int  ept_map(struct ept *e, uint64_t gfn);
+/* A prebuilt EPT's entry for gfn, written if it is not yet (ept_map): what
+ * a walk of the EPT built at boot finds. Not the simulated hardware: the
+ * simulator's bookkeeping, which costs nothing simulated. */
+void ept_ensure(struct ept *e, uint64_t gfn);
 /* Software lookup: the machine frame of gfn, or UINT64_MAX if unmapped. */
 uint64_t ept_lookup(const struct ept *e, uint64_t gfn);
 

@@ -96,7 +96,7 @@ uint64_t hap_translate_hv(struct hv *h, struct hap *a, uint64_t gfn)
  * frame that is not guest RAM, whose walk then takes its violation). */
 static void hap_prebuilt_entry(void *ctx, uint64_t gfn)
 {
-    ept_map(&((struct hap *)ctx)->ept, gfn);
+    ept_ensure(&((struct hap *)ctx)->ept, gfn);
 }
 
 static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
