@@ -140,7 +140,7 @@ def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, l
         if cut < len(xs):
             ax.plot(xs[cut:], ys[cut:], color=c, linestyle="none", marker="x", markersize=4)
     if logy:
-        ax.set_yscale("symlog", linthresh=1)
+        _symlog(ax)
     ax.set_title(title + (NOT_DRAWN if dropped else ""))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -149,6 +149,14 @@ def lines(title, xlabel, ylabel, series, size=(5.2, 2.3), logy=False, ax=None, l
     if fig is not None:
         fixed_layout(fig, [label for label, _, _ in series])
     return fig
+
+
+def _symlog(ax):
+    """A log y axis that also takes 0, its ticks labelled as plain numbers:
+    matplotlib's own labels are math text ('$10^{3}$'), which text.parse_math
+    off would print as written."""
+    ax.set_yscale("symlog", linthresh=1)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:g}"))
 
 
 def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy=False, ax=None,
@@ -175,7 +183,7 @@ def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy
     long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
     ax.set_xticklabels(categories, rotation=30 if long_ else 0, ha="right" if long_ else "center")
     if logy:
-        ax.set_yscale("symlog", linthresh=1)
+        _symlog(ax)
     ax.set_title(title + (NOT_DRAWN if dropped else ""))
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)

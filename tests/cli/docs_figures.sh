@@ -4,7 +4,8 @@
 # docs/figures/, and each figure drawn over every mode (experiments/figures/
 # specs with `mode = *`) names every mode `memvirt list` prints: a mode added
 # without `make figures` leaves the docs behind the code, and this fails.
-# The SVGs keep their text as <text> (figures.py: svg.fonttype none).
+# The SVGs keep their text as <text> (figures.py: svg.fonttype none), and
+# no label is math-text source.
 #
 # usage: bash docs_figures.sh /path/to/memvirt
 set -u
@@ -29,6 +30,13 @@ for f in exits_by_reason lmbench_latency pt_alloc_per_level walk_refs_per_miss; 
     for m in $modes; do
         grep -q ">$m<\|>$m (" "$svg" || bad "docs/figures/$f.svg does not show mode $m (make figures)"
     done
+done
+
+# 3. no label drawn as unparsed math text (labels are drawn literally,
+# text.parse_math off, so matplotlib's own '$10^{3}$' tick labels would
+# show as written: mvplot.py gives log axes plain labels)
+for svg in "$SRC"/docs/figures/*.svg; do
+    grep -q '>\$[^<]*\$<' "$svg" && bad "$(basename "$svg") has a label drawn as math text source (make figures)"
 done
 [ $fail -eq 0 ] && echo "docs_figures.sh: all checks passed"
 exit $fail
