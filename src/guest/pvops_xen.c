@@ -60,6 +60,50 @@ static uint64_t p2m(struct kernel *k, uint64_t pfn)
     return mfn;
 }
 
+/* The TLB invalidations a PV guest asks for are its architectural flushes
+ * (it may not execute INVLPG or reload CR3 itself): it reports them to the
+ * CPU's observer as it issues the request, before the hypervisor acts on
+ * it, so that a hypervisor that drops or shortens a flush cannot hide that
+ * from the oracle. NEW_BASEPTR and NEW_USER_BASEPTR are its CR3 loads
+ * (without PCIDs: every non-global entry); an mmuext *_MULTI op or
+ * update_va_mapping flag flushes this vCPU only if its mask names it. */
+static void report_flushes(struct cpu *c, const struct mc_slot *s)
+{
+    if (s->kind == MC_UVA) {
+        if (s->a.uva.flags & UVMF_TLB_FLUSH)
+            cpu_arch_flush(c, FLUSH_INVPCID_NONGLOBAL, 0, 0);
+        else if (s->a.uva.flags & UVMF_INVLPG)
+            cpu_arch_flush(c, FLUSH_INVLPG, s->a.uva.va, c->pcid);
+        return;
+    }
+    if (s->kind != MC_EXT)
+        return;
+    const uint64_t me = 1ull << c->id;
+    for (unsigned i = 0; i < s->a.ext.count; i++) {
+        const struct mmuext_op *op = &s->a.ext.op[i];
+        switch (op->cmd) {
+        case MMUEXT_NEW_BASEPTR:
+        case MMUEXT_NEW_USER_BASEPTR:
+        case MMUEXT_TLB_FLUSH_LOCAL:
+            cpu_arch_flush(c, FLUSH_INVPCID_NONGLOBAL, 0, 0);
+            break;
+        case MMUEXT_TLB_FLUSH_MULTI:
+            if (op->vcpumask & me)
+                cpu_arch_flush(c, FLUSH_INVPCID_NONGLOBAL, 0, 0);
+            break;
+        case MMUEXT_INVLPG_LOCAL:
+            cpu_arch_flush(c, FLUSH_INVLPG, op->linear_addr, c->pcid);
+            break;
+        case MMUEXT_INVLPG_MULTI:
+            if (op->vcpumask & me)
+                cpu_arch_flush(c, FLUSH_INVLPG, op->linear_addr, c->pcid);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 static void mc_flush(struct kernel *k)
 {
     struct xen_pv *x = X(k);
@@ -68,6 +112,7 @@ static void mc_flush(struct kernel *k)
     struct cpu *c = this_cpu(k);
     for (unsigned i = 0; i < x->n; i++) {
         struct mc_slot *s = &x->slot[i];
+        report_flushes(c, s);
         x->mc[i].op = s->kind == MC_MMU ? __HYPERVISOR_mmu_update
                     : s->kind == MC_EXT ? __HYPERVISOR_mmuext_op : __HYPERVISOR_update_va_mapping;
         x->mc[i].args = &s->a;

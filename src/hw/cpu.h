@@ -123,7 +123,8 @@ struct nested_mmu {
 
 /* Someone watching the guest's architectural TLB invalidations (the
  * correctness oracle): its INVLPG, CR3 writes, CR4.PGE toggles and INVPCID,
- * and the flushes a PV guest asks its hypervisor for (cpu_arch_flush).
+ * and the flushes a PV guest asks its hypervisor for (reported by the
+ * guest as it asks, cpu_arch_flush).
  * Until the guest invalidates a translation it changed, it may still see
  * the old one; the hardware flushes that carry an invalidation out, and
  * those a hypervisor makes for its own reasons, do not end that window and
@@ -314,9 +315,10 @@ long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
  * (with error code c->inject_pfec). */
 int  cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
 
-/* The guest invalidated these translations architecturally (for a
- * hypervisor carrying out a flush a PV guest asked for; the guest's own
- * flush instructions report themselves): tells the observer. */
+/* The guest invalidated these translations architecturally: tells the
+ * observer. A PV guest calls it for each flush it asks its hypervisor for,
+ * as it issues the hypercall (so a hypervisor that drops the request cannot
+ * hide it); the guest's own flush instructions report themselves. */
 void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
 
 /* Hardware-side operations a hypervisor performs on the CPU it runs on (no

@@ -28,7 +28,7 @@ const struct param_group tlb_params = { "tlb", tlb_defs, sizeof tlb_defs / sizeo
 static const struct param_def sim_defs[] = {
     PARAM_U64(struct simparams, series_ms, "60000", 1, 1e12, "time-series interval in simulated ms"),
     PARAM_U64(struct simparams, check_every, "2000", 1, 1e12,
-              "under --check, full kernel and hypervisor checks every N events"),
+              "under --check, kernel and hypervisor invariants after every N-th event (1: each) and at the end"),
 };
 const struct param_group sim_params = { "sim", sim_defs, sizeof sim_defs / sizeof sim_defs[0], "engine" };
 

@@ -237,10 +237,10 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         if (user_access(k, va, acc, &mfn))
             return segv_error(r, t, va, acc);
         if (r->cfg->check) {
-            char msg[256];
+            char msg[512];
             r->m.st.cnt[CNT_oracle_checks]++;
             if (oracle_check(r->oracle, t->mm, va, acc, mfn, msg, sizeof msg))
-                return mv_error("--check: translation oracle: pid %u: %s", t->pid, msg);
+                return mv_error("--check: translation oracle: mode %s: pid %u: %s", r->out->mode, t->pid, msg);
         }
     }
     /* The program's instructions: each reference and the work it stands
@@ -454,8 +454,12 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         free(r);
         return -1;
     }
-    if (cfg->check)
+    if (cfg->check) {
+        /* strict: the guest kernel flushes before the next reference, so a
+         * workload run may never use a superseded translation (oracle.h) */
         r->oracle = oracle_create(&r->m);
+        oracle_set_strict(r->oracle, 1);
+    }
 
     r->interval = (uint64_t)((double)cfg->sim.series_ms * cfg->cost.clock_ghz * 1e6);
     if (!r->interval)

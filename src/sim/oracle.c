@@ -27,6 +27,7 @@ struct oracle {
     uint64_t mask, used;   /* slots in use, deleted ones included */
     uint32_t all_gen;
     uint32_t pcid_gen[NPCID];
+    int strict;            /* a superseded, unflushed translation is an error too */
 };
 
 static uint64_t key_of(uint16_t pcid, unsigned size, uint64_t va)
@@ -131,6 +132,11 @@ struct oracle *oracle_create(struct machine *m)
     return o;
 }
 
+void oracle_set_strict(struct oracle *o, int strict)
+{
+    o->strict = strict;
+}
+
 void oracle_destroy(struct oracle *o)
 {
     if (!o)
@@ -198,16 +204,26 @@ int oracle_check(struct oracle *o, struct mm *mm, uint64_t va, enum access acc, 
     }
     /* Not the reference: still allowed if the guest may be using a
      * translation it has not flushed yet. */
+    const char *what = acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read";
     const struct atlb_entry *x = lookup(o, pcid, va);
     if (x) {
         unsigned sz = (unsigned)(((x->key - 2) >> 38) & 3);
         uint64_t span = (1ull << (9 * sz)) - 1;
         if (x->base + ((va >> PAGE_SHIFT) & span) == mfn && tlb_perm_ok(x->perms | TLB_D, acc, 1)) {
             m->st.cnt[CNT_oracle_stale]++;
-            return 0;
+            if (!o->strict)
+                return 0;
+            char now[64];
+            if (pfec)
+                snprintf(now, sizeof now, "refuse the access (error code %#x)", pfec);
+            else
+                snprintf(now, sizeof now, "give frame %#llx", (unsigned long long)ref);
+            snprintf(msg, len, "va %#llx (%s): hardware used a stale translation to frame %#llx (the guest's "
+                     "tables now %s) that the guest had not flushed before this reference: a flush the guest "
+                     "kernel skipped", (unsigned long long)va, what, (unsigned long long)mfn, now);
+            return -1;
         }
     }
-    const char *what = acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read";
     if (pfec)
         snprintf(msg, len, "va %#llx (%s): hardware translated to frame %#llx but the guest's tables "
                  "do not allow the access (error code %#x) and no unflushed translation does",

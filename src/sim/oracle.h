@@ -14,6 +14,12 @@
  * watches the CPU's invalidations, whoever issues them). A hardware answer
  * that differs from the reference is accepted only if it is such a
  * remembered translation allowing the access (counted as oracle_stale).
+ * In a strict oracle (oracle_set_strict, what a workload run uses) even
+ * that is an error: memvirt's guest kernel finishes every operation,
+ * flushes included, before the program's next reference, so a superseded
+ * translation used at a reference is a flush the guest skipped (or reported
+ * without making). Tests that step between a change and its flush leave it
+ * off, and the window then bounds the staleness.
  * Simplification: translations a walk could build from stale
  * paging-structure-cache entries without ever having been in effect at a
  * reference are not allowed (a guest must not rely on them either). */
@@ -31,9 +37,13 @@ uint32_t oracle_translate(struct machine *m, struct mm *mm, uint64_t va, enum ac
 struct oracle *oracle_create(struct machine *m);
 void oracle_destroy(struct oracle *o);
 
+/* Strict (1) or not (0, the default): see above. */
+void oracle_set_strict(struct oracle *o, int strict);
+
 /* 0 if the hardware's answer (mfn) for va in mm, the loaded address space,
- * is the reference or a translation still allowed to be cached; else -1
- * with a message. */
+ * is the reference or (not strict) a translation still allowed to be
+ * cached; else -1 with a one-line message naming va, the frames and whether
+ * the translation was one the guest had not flushed yet. */
 int oracle_check(struct oracle *o, struct mm *mm, uint64_t va, enum access acc, uint64_t mfn,
                  char *msg, unsigned len);
 

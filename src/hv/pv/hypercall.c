@@ -59,7 +59,6 @@ void xen_return_to_guest(struct xen *x)
     uint64_t root = x->guest_table_user ? x->guest_table_user : x->guest_table;
     stat_charge(x->st, CYC_ctx_switch, x->cost->cr3_write);
     x->cpu->cr3 = mfn_to_pfn(d, x->guest_table);
-    cpu_arch_flush(x->cpu, FLUSH_INVPCID_NONGLOBAL, 0, 0);   /* the guest's new base: a CR3 load */
     cpu_hw_load_root(x->cpu, root, 0, 0);
     x->cpu_flush_stamp = ++x->tlbclock;
 }
@@ -91,7 +90,6 @@ static void local_flush(struct xen *x)
 {
     x->st->cnt[CNT_tlb_flush_nonglobal]++;
     stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_flush);
-    cpu_arch_flush(x->cpu, FLUSH_INVPCID_NONGLOBAL, 0, 0);   /* asked for by the guest */
     cpu_hw_flush(x->cpu, 0);
     x->cpu_flush_stamp = ++x->tlbclock;
 }
@@ -100,7 +98,6 @@ static void local_invlpg(struct xen *x, uint64_t va)
 {
     x->st->cnt[CNT_tlb_flush_page]++;
     stat_charge(x->st, CYC_tlb_flush, x->cost->tlb_invlpg);
-    cpu_arch_flush(x->cpu, FLUSH_INVLPG, va, x->cpu->pcid);  /* asked for by the guest */
     cpu_hw_invlpg(x->cpu, va, x->cpu->pcid);
 }
 
