@@ -60,25 +60,6 @@ static struct task *proc(struct tmachine *t)
     return p;
 }
 
-/* Guest frame of the level-lvl table covering va in the current mm. */
-static uint64_t guest_table(struct tmachine *t, uint64_t va, unsigned lvl)
-{
-    struct kernel *k = &t->m.k;
-    uint64_t table = k->current->mm->pgd;
-    for (unsigned l = 4; l > lvl; l--)
-        table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(va, l)));
-    return table;
-}
-
-/* The hardware's leaf for va (machine frame of its table, index). */
-static uint64_t hw_leaf_table(struct tmachine *t, uint64_t va)
-{
-    uint64_t table = t->m.cpu.hw_root;
-    for (unsigned l = 4; l > 1; l--)
-        table = pte_frame(pmem_read(&t->m.mem, table, pt_index(va, l)));
-    return table;
-}
-
 static int hv_ok(struct tmachine *t)
 {
     char msg[512] = "";
@@ -107,7 +88,7 @@ static void test_oracle_tlb_entry_not_flushed(void **state)
     assert_int_equal(user_access(k, B, ACC_READ, &b), 0);
     assert_int_equal(oracle_check(o, p->mm, B, ACC_READ, b, msg, sizeof msg), 0);
     /* the guest points A at B's frame, not yet flushed */
-    uint64_t l1 = guest_table(t, A, 1);
+    uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t old = kread_entry(k, l1, pt_index(A, 1));
     pte_store_direct(k, l1, pt_index(A, 1), pte_make(pte_frame(kread_entry(k, l1, pt_index(B, 1))), old & PTE_FLAGS_MASK));
     uint64_t got;
@@ -152,7 +133,7 @@ static void test_oracle_stale_shadow_after_flush(void **state)
     assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
     assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
     assert_int_equal(user_access(k, B, ACC_READ, &b), 0);
-    uint64_t l1 = guest_table(t, A, 1);
+    uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t old = kread_entry(k, l1, pt_index(A, 1));
     uint64_t exits = t->m.st.cnt[CNT_vm_exits];
     pte_store_direct(k, l1, pt_index(A, 1), pte_make(pte_frame(kread_entry(k, l1, pt_index(B, 1))), old & PTE_FLAGS_MASK));
@@ -179,7 +160,7 @@ static void test_oracle_stale_shadow_after_flush(void **state)
     assert_int_equal(got, b);
     assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);
     /* the bug: the shadow leaf still maps the old frame after the flush */
-    uint64_t st = hw_leaf_table(t, A);
+    uint64_t st = tm_hw_l1(t, A);
     pte_t se = pmem_read(&t->m.mem, st, pt_index(A, 1));
     pmem_write(&t->m.mem, st, pt_index(A, 1), pte_make(a, se & PTE_FLAGS_MASK));
     tlb_flush_all(&c->tlb);
@@ -213,7 +194,7 @@ static void test_kernel_check(void **state)
     assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
     p->mm->pt_pages--;
     /* a PTE that maps a page-table frame instead of a data page */
-    uint64_t l1 = guest_table(t, A, 1);
+    uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t e = kread_entry(k, l1, pt_index(A, 1));
     pmem_write(&t->m.mem, l1, pt_index(A, 1), pte_make(l1, e & PTE_FLAGS_MASK));
     assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
@@ -234,7 +215,7 @@ static void test_kernel_check_vma(void **state)
     struct kernel *k = &t->m.k;
     struct task *p = proc(t);
     char msg[256];
-    uint64_t l1 = guest_table(t, A, 1);
+    uint64_t l1 = tm_guest_table(t, A, 1);
     unsigned ia = pt_index(A, 1), out = pt_index(A + 16 * PAGE_SIZE, 1);   /* beyond the 8-page VMA */
     pte_t e = kread_entry(k, l1, ia);
     pmem_write(&t->m.mem, l1, ia, 0);
@@ -271,7 +252,7 @@ static void test_pv_check(void **state)
     struct kernel *k = &t->m.k;
     struct task *p = proc(t);
     assert_true(hv_ok(t));
-    uint64_t l1 = pfn_to_mfn(x->dom, guest_table(t, A, 1));
+    uint64_t l1 = pfn_to_mfn(x->dom, tm_guest_table(t, A, 1));
     assert_true(pgt_is_table(frame(x, l1)->type) && frame(x, l1)->type_count);
     /* a writable guest mapping of a live page table (written behind Xen's back) */
     unsigned free_idx = pt_index(A, 1) + 100;
@@ -296,7 +277,7 @@ static void test_pv_check(void **state)
     assert_false(hv_ok(t));
     io->tlb_tag[0] = 0;
     /* a writable type count that does not match the mappings */
-    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, guest_table(t, A, 1), pt_index(A, 1))));
+    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, tm_guest_table(t, A, 1), pt_index(A, 1))));
     frame(x, data)->type_count++;
     assert_false(hv_ok(t));
     frame(x, data)->type_count--;
@@ -323,9 +304,9 @@ static void test_pv_check_refcounts(void **state)
     struct kernel *k = &t->m.k;
     struct task *p = proc(t);
     assert_true(hv_ok(t));
-    uint64_t l1 = pfn_to_mfn(x->dom, guest_table(t, A, 1));
-    uint64_t l2 = pfn_to_mfn(x->dom, guest_table(t, A, 2));
-    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, guest_table(t, A, 1), pt_index(A, 1))));
+    uint64_t l1 = pfn_to_mfn(x->dom, tm_guest_table(t, A, 1));
+    uint64_t l2 = pfn_to_mfn(x->dom, tm_guest_table(t, A, 2));
+    uint64_t data = pfn_to_mfn(x->dom, k->pv->entry_pfn(k, kread_entry(k, tm_guest_table(t, A, 1), pt_index(A, 1))));
     struct page_info *d = frame(x, data), *p1 = frame(x, l1), *p2 = frame(x, l2);
 
     /* a general reference too many (a leak), too few (a premature free) */
@@ -402,7 +383,7 @@ static void test_hap_check(void **state)
     struct hv *h = t->m.hv;
     assert_true(hv_ok(t));
     /* the EPT leaf of A's data frame pointed elsewhere: a frame not the domain's */
-    uint64_t gfn = t->m.k.pv->entry_pfn(&t->m.k, kread_entry(&t->m.k, guest_table(t, A, 1), pt_index(A, 1)));
+    uint64_t gfn = t->m.k.pv->entry_pfn(&t->m.k, kread_entry(&t->m.k, tm_guest_table(t, A, 1), pt_index(A, 1)));
     struct ept *e = h->mode;   /* struct hap begins with its struct ept */
     uint64_t table = e->root, gpa = gfn << PAGE_SHIFT;
     for (unsigned l = 4; l > 1; l--)
@@ -433,7 +414,7 @@ static void shadow_corruptions(const char *mode)
     struct shadow *s = t->m.hv->mode;
     struct pmem *m = &t->m.mem;
     assert_true(hv_ok(t));
-    uint64_t st = hw_leaf_table(t, A);
+    uint64_t st = tm_hw_l1(t, A);
     unsigned i = pt_index(A, 1);
     pte_t se = pmem_read(m, st, i);
     assert_true(pte_present(se));
@@ -441,7 +422,7 @@ static void shadow_corruptions(const char *mode)
     pmem_write(m, st, i, pte_make(hv_heap_free_frame(t->m.hv, 0), se & PTE_FLAGS_MASK));
     assert_false(hv_ok(t));
     /* a leaf granting write where the guest entry does not */
-    uint64_t l1 = guest_table(t, A, 1);
+    uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t g = kread_entry(&t->m.k, l1, i);
     pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g & ~(pte_t)_PAGE_RW);
     pmem_write(m, st, i, se | _PAGE_RW);
@@ -540,7 +521,7 @@ static void test_shadow_writable_huge_leaf(void **state)
     struct tmachine *t = boot("tsp");
     struct kernel *k = &t->m.k;
     struct task *p = proc(t);
-    uint64_t l2 = guest_table(t, A, 2), l1 = guest_table(t, A, 1);
+    uint64_t l2 = tm_guest_table(t, A, 2), l1 = tm_guest_table(t, A, 1);
     struct shadow *sh = t->m.hv->mode;
     assert_true(shadow_protected(sh, l1));
     assert_true((l1 & 511) != 0);                  /* not the extent's first frame */
@@ -724,7 +705,7 @@ static void test_oracle_strict(void **state)
     assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
     assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
     assert_int_equal(user_access(k, B, ACC_READ, &b), 0);
-    uint64_t l1 = guest_table(t, A, 1);
+    uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t old = kread_entry(k, l1, pt_index(A, 1));
     pte_store_direct(k, l1, pt_index(A, 1), pte_make(pte_frame(kread_entry(k, l1, pt_index(B, 1))), old & PTE_FLAGS_MASK));
     assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
@@ -771,7 +752,7 @@ static void test_oracle_window_ends_at_full_flush(void **state)
         assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
         assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
         assert_int_equal(user_access(k, B, ACC_READ, &b), 0);
-        uint64_t l1 = guest_table(t, A, 1);
+        uint64_t l1 = tm_guest_table(t, A, 1);
         pte_t old = kread_entry(k, l1, pt_index(A, 1));
         pte_store_direct(k, l1, pt_index(A, 1), pte_make(pte_frame(kread_entry(k, l1, pt_index(B, 1))), old & PTE_FLAGS_MASK));
         assert_int_equal(user_access(k, A, ACC_READ, &got), 0);

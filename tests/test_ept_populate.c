@@ -42,17 +42,7 @@ static uint64_t cyc(struct tmachine *t, enum mv_cycles c) { return t->m.st.cyc[c
 static struct hap *hap_of(struct tmachine *t) { return t->m.hv->mode; }   /* selective keeps it first too */
 
 /* A process that has written page A. */
-static struct task *proc(struct tmachine *t)
-{
-    struct kernel *k = &t->m.k;
-    struct task *p = kernel_spawn(k, 1);
-    schedule_to(k, p);
-    assert_int_equal(sys_mmap(k, p, A, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
-                     (long)A);
-    uint64_t mfn;
-    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
-    return p;
-}
+static struct task *proc(struct tmachine *t) { return tm_spawn_touching(t, A, 16); }
 
 /* Map `pages` fresh pages at base (a new 1 GiB region: new guest tables). */
 static void map_fresh(struct tmachine *t, uint64_t base, unsigned pages)

@@ -56,25 +56,6 @@ static void done(struct tmachine *t, struct task *p)
     assert_int_equal(tm_destroy(t), 0);
 }
 
-/* Guest frame of the level-1 table covering va in the current mm. */
-static uint64_t guest_l1(struct tmachine *t, uint64_t va)
-{
-    struct kernel *k = &t->m.k;
-    uint64_t table = k->current->mm->pgd;
-    for (unsigned l = 4; l > 1; l--)
-        table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(va, l)));
-    return table;
-}
-
-/* Machine frame of the shadow L1 the hardware walks for va. */
-static uint64_t shadow_l1(struct tmachine *t, uint64_t va)
-{
-    uint64_t table = t->m.cpu.hw_root;
-    for (unsigned l = 4; l > 1; l--)
-        table = pte_frame(pmem_read(&t->m.mem, table, pt_index(va, l)));
-    return table;
-}
-
 static void expect_ok(struct tmachine *t)
 {
     char msg[512] = "";
@@ -100,9 +81,9 @@ static void shadow_exec_where_guest_nx(const char *mode)
     struct tmachine *t = boot(mode);
     struct task *p = proc(t);
     struct pmem *m = &t->m.mem;
-    uint64_t st = shadow_l1(t, A);
+    uint64_t st = tm_hw_l1(t, A);
     unsigned i = pt_index(A, 1);
-    pte_t se = pmem_read(m, st, i), g = kread_entry(&t->m.k, guest_l1(t, A), i);
+    pte_t se = pmem_read(m, st, i), g = kread_entry(&t->m.k, tm_guest_table(t, A, 1), i);
     assert_true(pte_present(se) && (se & _PAGE_NX) && (g & _PAGE_NX));
     expect_ok(t);
     pmem_write(m, st, i, se & ~(pte_t)_PAGE_NX);
@@ -119,7 +100,7 @@ static void shadow_user_where_guest_not(const char *mode)
     struct tmachine *t = boot(mode);
     struct task *p = proc(t);
     struct pmem *m = &t->m.mem;
-    uint64_t st = shadow_l1(t, A), gl1 = pfn_to_mfn(&t->m.hv->dom, guest_l1(t, A));
+    uint64_t st = tm_hw_l1(t, A), gl1 = pfn_to_mfn(&t->m.hv->dom, tm_guest_table(t, A, 1));
     unsigned i = pt_index(A, 1);
     pte_t se = pmem_read(m, st, i), g = pmem_read(m, gl1, i);
     assert_true(pte_present(se) && (se & _PAGE_USER) && (g & _PAGE_USER));
@@ -150,7 +131,7 @@ static void test_shadow_leaf_maps_shadow_table(void **state)
     struct task *p = proc(t);
     struct pmem *m = &t->m.mem;
     struct hv *h = t->m.hv;
-    uint64_t st = shadow_l1(t, A);
+    uint64_t st = tm_hw_l1(t, A);
     unsigned i = pt_index(A, 1);
     pte_t se = pmem_read(m, st, i);
     assert_true(hv_heap_frame(h, st));

@@ -43,17 +43,7 @@ static uint64_t cnt(struct tmachine *t, enum mv_counter c) { return t->m.st.cnt[
 
 /* A process that has written page A (so its tables and the page are in
  * the EPT, and every A/D bit is set). */
-static struct task *proc(struct tmachine *t)
-{
-    struct kernel *k = &t->m.k;
-    struct task *p = kernel_spawn(k, 1);
-    schedule_to(k, p);
-    assert_int_equal(sys_mmap(k, p, A, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
-                     (long)A);
-    uint64_t mfn;
-    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
-    return p;
-}
+static struct task *proc(struct tmachine *t) { return tm_spawn_touching(t, A, 16); }
 
 /* References of one TLB miss on A, after `forget` dropped what it drops. */
 static void one_miss(struct tmachine *t, uint64_t *total, uint64_t *guest, uint64_t *host)

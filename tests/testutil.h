@@ -53,6 +53,41 @@ static inline int tm_destroy(struct tmachine *t)
 }
 
 /* Whole file into a malloc'd buffer; *len gets its size. NULL if unreadable. */
+/* A new process, made current, with npages of anonymous memory mapped at
+ * va, its first page written (its tables and the page exist). */
+static inline struct task *tm_spawn_touching(struct tmachine *t, uint64_t va, unsigned npages)
+{
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, va, (uint64_t)npages * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANON, 0, 0),
+                     (long)va);
+    uint64_t mfn;
+    assert_int_equal(user_access(k, va, ACC_WRITE, &mfn), 0);
+    return p;
+}
+
+/* Guest frame of the level-lvl table covering va in the current mm. */
+static inline uint64_t tm_guest_table(struct tmachine *t, uint64_t va, unsigned lvl)
+{
+    struct kernel *k = &t->m.k;
+    uint64_t table = k->current->mm->pgd;
+    for (unsigned l = 4; l > lvl; l--)
+        table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(va, l)));
+    return table;
+}
+
+/* Machine frame of the L1 table the hardware walks for va (under hw_root:
+ * the guest's own, or its shadow). */
+static inline uint64_t tm_hw_l1(struct tmachine *t, uint64_t va)
+{
+    uint64_t table = t->m.cpu.hw_root;
+    for (unsigned l = 4; l > 1; l--)
+        table = pte_frame(pmem_read(&t->m.mem, table, pt_index(va, l)));
+    return table;
+}
+
 static inline char *tu_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
