@@ -40,13 +40,9 @@ static struct tmachine *boot(const char *mode)
 /* A running process with two pages at A written. */
 static struct task *proc(struct tmachine *t)
 {
-    struct kernel *k = &t->m.k;
-    struct task *p = kernel_spawn(k, 1);
-    schedule_to(k, p);
-    assert_int_equal(sys_mmap(k, p, A, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
+    struct task *p = tm_spawn_touching(t, A, 8);
     uint64_t mfn;
-    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
-    assert_int_equal(user_access(k, A + PAGE_SIZE, ACC_WRITE, &mfn), 0);
+    assert_int_equal(user_access(&t->m.k, A + PAGE_SIZE, ACC_WRITE, &mfn), 0);
     return p;
 }
 
