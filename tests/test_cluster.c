@@ -15,6 +15,7 @@
 #include "guest/sites.h"
 #include "hv/hv.h"
 #include "sim/engine.h"
+#include "trace/writer.h"
 #include "testutil.h"
 
 struct env {
@@ -272,6 +273,77 @@ static void test_system_calls_cluster_apart(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* Exits tsp avoided on the trace r[0..n-1], clustered with an unbounded
+ * window. */
+static uint64_t trace_avoided(const struct trace_rec *r, unsigned n)
+{
+    static const char *K[] = { "command" }, *V[] = { "test" };
+    char path[64], kv[96];
+    tu_tmpname(path, sizeof path, "cluster");
+    struct trace_writer *w = trace_writer_open(path, K, V, 1);
+    assert_non_null(w);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(trace_write(w, &r[i]), 0);
+    assert_int_equal(trace_writer_commit(w), 0);
+    struct sim_config cfg;
+    assert_int_equal(config_init(&cfg, "trace"), 0);
+    cfg.check = 1;
+    cfg.quiet = 1;
+    snprintf(kv, sizeof kv, "trace.file=%s", path);
+    const char *const p[] = { kv, "guest.ram_mb=256", "clustering.enable=true", "clustering.window=1000000000000" };
+    for (unsigned i = 0; i < sizeof p / sizeof p[0]; i++)
+        assert_int_equal(config_param(&cfg, p[i]), 0);
+    assert_int_equal(config_validate(&cfg), 0);
+    const struct mode_def *md = mode_find("tsp");
+    assert_int_equal(mode_validate(md, &cfg), 0);
+    struct run_result res;
+    if (engine_run(&cfg, md, &res))
+        fail_msg("%s", mv_last_error());
+    unlink(path);
+    config_free(&cfg);
+    uint64_t avoided = res.st.cnt[CNT_cluster_exits_avoided];
+    run_result_free(&res);
+    return avoided;
+}
+
+/* A system call is made from user mode, so a cluster never spans the
+ * return to user that comes before one, even when the kernel's previous
+ * work (another process's exit) ended in no return of its own: the exits
+ * of process 2's exit and of process 1's munmap after it cluster apart,
+ * exactly as when process 1 makes a system call that does nothing (brk(0))
+ * in between, whose return to user ends the cluster for certain. */
+static void test_cluster_ends_before_a_system_call(void **state)
+{
+    (void)state;
+    static const struct trace_seg seg[2] = {
+        { 0x400000, 0x2000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
+        { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
+    };
+    static uint64_t data[4];
+    for (unsigned i = 0; i < 4; i++)
+        data[i] = (0x10000000ull + i * PAGE_SIZE) | TRR_WRITE;
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 1 },
+        { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = seg, .nseg = 2 },
+        { .kind = TR_MMAP, .pid = 1, .addr = 0x10000000, .len = 4 * PAGE_SIZE, .prot = TRP_READ | TRP_WRITE,
+          .flags = TRM_ANON },
+        { .kind = TR_REFS, .pid = 1, .ref = data, .nref = 4 },
+        { .kind = TR_FORK, .pid = 1, .child = 2 },
+        { .kind = TR_REFS, .pid = 2, .ref = data, .nref = 4 },   /* copy-on-write faults */
+        { .kind = TR_EXIT, .pid = 2 },
+        { .kind = TR_BRK, .pid = 1, .addr = 0 },                 /* left out of the first trace */
+        { .kind = TR_MUNMAP, .pid = 1, .addr = 0x10000000, .len = 4 * PAGE_SIZE },
+        { .kind = TR_EXIT, .pid = 1 },
+    };
+    const unsigned n = sizeof r / sizeof r[0];
+    struct trace_rec direct[sizeof r / sizeof r[0] - 1];
+    memcpy(direct, r, 7 * sizeof r[0]);
+    memcpy(direct + 7, r + 8, (n - 8) * sizeof r[0]);
+    uint64_t a = trace_avoided(direct, n - 1), b = trace_avoided(r, n);
+    assert_true(b > 0);
+    assert_int_equal(a, b);
+}
+
 static struct run_result run_lmbench(const char *mode, int clustering)
 {
     struct sim_config cfg;
@@ -390,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_return_to_user_ends_cluster),
         cmocka_unit_test(test_system_calls_cluster_apart),
+        cmocka_unit_test(test_cluster_ends_before_a_system_call),
         cmocka_unit_test(test_same_work_fewer_transitions),
         cmocka_unit_test(test_sites_match_reasons),
         cmocka_unit_test(test_refused_without_vm_exits),
