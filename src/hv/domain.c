@@ -116,7 +116,7 @@ uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn)
 
 uint64_t hv_alloc_frame(struct hv *h)
 {
-    if (h->nheap <= h->heap_reserved)
+    if (!hv_heap_available(h))
         return UINT64_MAX;
     struct hv_heap_run *top = &h->heap[h->nruns - 1];
     uint64_t mfn = top->first++;
@@ -131,7 +131,7 @@ uint64_t hv_alloc_frame(struct hv *h)
 
 int hv_reserve_frames(struct hv *h, uint64_t n)
 {
-    if (h->nheap - h->heap_reserved < n)
+    if (hv_heap_available(h) < n)
         return -1;
     h->heap_reserved += n;
     h->heap_used += n;

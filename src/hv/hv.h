@@ -126,6 +126,10 @@ uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn);
 uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn);
 static inline int hv_owns(const struct hv *h, uint64_t mfn) { return mfn_to_pfn(&h->dom, mfn) != UINT64_MAX; }
 
+/* Heap frames free for anyone to take: those not promised to a
+ * reservation (hv_reserve_frames). */
+static inline uint64_t hv_heap_available(const struct hv *h) { return h->nheap - h->heap_reserved; }
+
 /* A zeroed frame from the hypervisor's heap (UINT64_MAX: none left), and
  * back. The heap is bounded; heap_used counts frames out. */
 uint64_t hv_alloc_frame(struct hv *h);

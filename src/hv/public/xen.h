@@ -22,7 +22,7 @@ struct mmu_update {
 struct mmu_update_args {
     const struct mmu_update *req;
     unsigned count;
-    unsigned done;     /* out: requests completed */
+    unsigned done;     /* in: where to start (0); out: requests completed */
 };
 
 /* mmuext_op commands */
@@ -82,7 +82,7 @@ struct ptcache_op_args {
     unsigned cmd;
     const uint64_t *mfn;
     unsigned count;
-    unsigned done;     /* out: pages released (RELEASE) */
+    unsigned done;     /* in: where to start (0); out: pages released (RELEASE) */
 };
 
 /* The guest kernel's direct map of all its memory (Linux PAGE_OFFSET with

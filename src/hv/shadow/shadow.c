@@ -293,7 +293,7 @@ static void evict_root(struct shadow *s, struct shadow_page *root)
  * current root. */
 static void prealloc_keep(struct shadow *s, unsigned n, const struct shadow_page *keep)
 {
-    while (s->npages + n > s->pool_max || s->h->nheap < n) {
+    while (s->npages + n > s->pool_max || hv_heap_available(s->h) < n) {
         struct shadow_page *victim = lru_root(s, keep);
         if (victim) {
             evict_root(s, victim);
@@ -304,7 +304,7 @@ static void prealloc_keep(struct shadow *s, unsigned n, const struct shadow_page
         struct shadow_page *r = s->cur_root ? s->cur_root : (struct shadow_page *)keep;
         for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
             sp_unlink(s, r, i);
-        MV_ASSERT(s->npages + n <= s->pool_max && s->h->nheap >= n,
+        MV_ASSERT(s->npages + n <= s->pool_max && hv_heap_available(s->h) >= n,
                   "shadow pool of %llu pages cannot hold %u more", (unsigned long long)s->pool_max, n);
     }
 }
