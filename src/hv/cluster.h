@@ -21,10 +21,11 @@
  * guest returned to user mode since the cluster's latest operation (the
  * translator, working from the exiting instruction through the guest
  * kernel's code, stops at the SYSRET or IRET: user code is not in the
- * translation), or when the next exiting operation is too far. Simplifications (docs/selective-
- * clustering.md): distance is measured in guest cycles rather than
- * instructions, and the decision that a static inspection would make is
- * taken from the operation that actually comes next. SSP's traps go to the
+ * translation), or when the next exiting operation is too far.
+ * Simplifications (docs/selective-clustering.md): distance is measured in
+ * guest cycles rather than instructions, and the decision that a static
+ * inspection would make is taken from the operation that actually comes
+ * next. SSP's traps go to the
  * hardware mode, not to the monitor, and are not clustered. */
 #ifndef MV_HV_CLUSTER_H
 #define MV_HV_CLUSTER_H

@@ -106,6 +106,7 @@ static inline uint64_t tlb_tag(uint64_t vpn, unsigned size, uint16_t pcid)
 
 static inline uint64_t tlb_tag_vpn(uint64_t tag) { return tag >> 15; }
 static inline uint16_t tlb_tag_pcid(uint64_t tag) { return (uint16_t)((tag >> 1) & 0xfff); }
+static inline unsigned tlb_tag_size(uint64_t tag) { return (tag >> 13) & 3; }
 
 /* Make entry i (way w of set s) the most recent of its set. */
 static inline void tlb_array_touch(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)

@@ -8,7 +8,6 @@
 #include "hw/tlb.h"
 #include "lib/err.h"
 
-static inline unsigned tlb_tag_size(uint64_t tag) { return (tag >> 13) & 3; }
 
 /* Is entry i (way w of set s) valid? */
 static inline int tlb_entry_valid(const struct tlb_array *a, uint64_t s, uint32_t w, size_t i)

@@ -318,12 +318,12 @@ static int dispatch(struct run *r, const struct event *ev)
         if (!(t = task_of(r, ev)))
             return -1;
         schedule_to(k, t);
-        /* A task's system call is made from user mode: whatever the kernel
-         * did before it (another task's exit, a switch), the CPU returned
-         * to user mode in between (SYSRET or IRET to CPL 3). Counted here
-         * as well as at the call's return, which an exit has not. */
-        if (ev->type != EV_ACCESS)
-            kernel_exit_to_user(k);
+        /* A task's system call, like its references, is made from user
+         * mode: whatever the kernel did before it (another task's exit, a
+         * switch), the CPU returned to user mode in between (SYSRET or IRET
+         * to CPL 3). Counted here as well as at the call's return, which an
+         * exit has not. */
+        kernel_exit_to_user(k);
     }
     switch (ev->type) {
     case EV_SPAWN:
@@ -359,7 +359,6 @@ static int dispatch(struct run *r, const struct event *ev)
         sys_brk(k, t, ev->addr);
         break;
     case EV_ACCESS:
-        kernel_exit_to_user(k);            /* back to the program (from the switch to it, if any) */
         return do_access(r, t, ev);
     case EV_IDLE_UNTIL:
         idle_until(r, ev->ns);

@@ -5,11 +5,12 @@
  * type is writable: writable -> anything unmaps it (and invalidates the
  * IOTLB: a synchronous PSI), anything -> writable maps it back (no
  * invalidation needed on real hardware, but the xen-4.2 profile issues one,
- * as the paper describes its Xen 4.2.1, and so does caching mode). PiBooster's fine-grained validation: a frame with
- * the cache flag stays out of the IOMMU in both directions, so its type
- * changes cost no IOMMU work at all; a frame gets the flag (one unmap and
- * flush) the first time it becomes a page table while the domain's cache is
- * on, and loses it only through the release hypercall. */
+ * as the paper describes its Xen 4.2.1, and so does caching mode).
+ * PiBooster's fine-grained validation: a frame with the cache flag stays
+ * out of the IOMMU in both directions, so its type changes cost no IOMMU
+ * work at all; a frame gets the flag (one unmap and flush) the first time
+ * it becomes a page table while the domain's cache is on, and loses it only
+ * through the release hypercall. */
 #include "hv/pv/xen.h"
 
 void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsigned old,

@@ -15,8 +15,9 @@
  *     a writable, unflagged frame is mapped (the IOMMU is in sync);
  *  5. the CPU caches nothing stale that matters (Xen's TLB-flush filter on
  *     type changes): no TLB entry grants write to a frame whose type is not
- *     writable (a 2M or 1G entry: to any frame it covers), and every paging-structure cache entry names a frame of the
- *     domain that is (still) typed as a page table. */
+ *     writable (a 2M or 1G entry: to any frame it covers), and every
+ *     paging-structure cache entry names a frame of the domain that is
+ *     (still) typed as a page table. */
 #include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <stdio.h>
@@ -161,7 +162,7 @@ static int check_cpu_caches(struct xen *x, char *msg, unsigned len)
                 continue;
             /* a 2M or 1G entry grants write to every frame it covers (a PV
              * guest has no superpages: any such entry is stale) */
-            unsigned size = (unsigned)(t->tag[i] >> 13) & 3;
+            unsigned size = tlb_tag_size(t->tag[i]);
             uint64_t span = 1ull << (pg_shift((enum page_size)size) - PAGE_SHIFT);
             for (uint64_t mfn = t->frame[i]; mfn < t->frame[i] + span; mfn++) {
                 const struct page_info *p = mfn < x->nframes ? sparse_peek(&x->frames, mfn) : NULL;

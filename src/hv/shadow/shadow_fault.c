@@ -114,9 +114,10 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
         s->h->st->cnt[CNT_pf_injected]++;
         return 0;
     }
-    if (!s->cur_root) {            /* the root was dropped to make room: reload it (the */
-        struct shadow_page *r = shadow_get_root(s, c->cr3);   /* drop set need_flush) */
-        shadow_load_root_hv(s, c, r);
+    if (!s->cur_root) {
+        /* the root was dropped to make room: reload it (the drop set
+         * need_flush, so the flush follows) */
+        shadow_load_root_hv(s, c, shadow_get_root(s, c->cr3));
     }
     guest_set_ad(s, &w, va, acc);
     shadow_prealloc(s, 4);
