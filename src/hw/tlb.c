@@ -129,8 +129,9 @@ void tlb_insert_missed(struct tlb *t, uint64_t va, uint16_t pcid, const struct t
     hw_simd ? insert_missed_avx2(t, va, pcid, x) : insert_missed_scalar(t, va, pcid, x);
 }
 
-/* Drop the entries of `size` in a that a lookup of (va, pcid) would hit. */
-static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, unsigned size)
+/* Drop the entries of `size` in a that a lookup of (va, pcid) would hit
+ * and whose flags include `need`. */
+static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, unsigned size, uint8_t need)
 {
     if (!a->nsize[size])
         return 0;
@@ -140,7 +141,7 @@ static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, u
     unsigned n = 0;
     for (uint32_t w = 0; w < a->ways; w++) {
         uint64_t e = a->tag[base + w];
-        if (tlb_entry_valid(a, s, w, base + w) &&
+        if (tlb_entry_valid(a, s, w, base + w) && (a->flags[base + w] & need) == need &&
             (e == tag || ((a->flags[base + w] & TLB_G) && !((e ^ tag) >> 13)))) {
             tlb_drop(a, s, w, base + w);
             n++;
@@ -153,9 +154,16 @@ unsigned tlb_flush_page(struct tlb *t, uint64_t va, uint16_t pcid)
 {
     unsigned n = 0;
     for (unsigned s = PG_4K; s <= PG_1G; s++)
-        n += flush_page_in(&t->l1[s], va, pcid, s);
-    n += flush_page_in(&t->l2, va, pcid, PG_4K);
-    n += flush_page_in(&t->l2, va, pcid, PG_2M);
+        n += flush_page_in(&t->l1[s], va, pcid, s, 0);
+    n += flush_page_in(&t->l2, va, pcid, PG_4K, 0);
+    n += flush_page_in(&t->l2, va, pcid, PG_2M, 0);
+    if (t->frac) {
+        uint64_t base = va & ~((1ull << level_shift(2)) - 1);
+        for (uint64_t p = base; p < base + (1ull << level_shift(2)); p += PAGE_SIZE) {
+            n += flush_page_in(&t->l1[PG_4K], p, pcid, PG_4K, TLB_FRAC);
+            n += flush_page_in(&t->l2, p, pcid, PG_4K, TLB_FRAC);
+        }
+    }
     return n;
 }
 
@@ -197,6 +205,8 @@ static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pci
 static unsigned flush_kind(struct tlb *t, enum flush_kind k, uint16_t pcid)
 {
     unsigned n = 0;
+    if (k == FL_ALL)
+        t->frac = 0;
     for (unsigned s = 0; s < 3; s++)
         n += flush_array(&t->l1[s], k, pcid);
     return n + flush_array(&t->l2, k, pcid);

@@ -30,6 +30,8 @@
 #define TLB_NX 0x04   /* not executable */
 #define TLB_G  0x08   /* global: survives CR3 loads, matches every PCID */
 #define TLB_D  0x10   /* the leaf's dirty bit was set when cached */
+#define TLB_FRAC 0x20 /* a 4 KiB piece of a 2 MiB guest page (a 2D walk ended at a 4 KiB
+                         EPT leaf): INVLPG of any address in the guest page drops it */
 
 #define TLB_VA_MASK ((1ull << VA_BITS) - 1)
 
@@ -68,6 +70,7 @@ struct tlb {
     struct tlb_array l1[3];   /* indexed by enum page_size */
     struct tlb_array l2;      /* STLB */
     int l2_2m;
+    int frac;                 /* a TLB_FRAC entry may be cached: INVLPG searches the whole 2 MiB */
     int fast4k;               /* neither the L1 4K structure nor the STLB has more than 16 ways
                                  (an absent one has none): a missed 4K entry goes in with no
                                  search (tlb_body.h) */
@@ -162,7 +165,9 @@ void tlb_insert(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlat
 void tlb_insert_missed(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x);
 
 /* INVLPG: drop every entry (any size, any level) translating va for pcid, and
- * every global entry translating va. Returns entries dropped. */
+ * every global entry translating va; and, as the SDM requires of a page
+ * the TLB holds in pieces (4.10.2.3), every TLB_FRAC piece of the 2 MiB
+ * guest page holding va. Returns entries dropped. */
 unsigned tlb_flush_page(struct tlb *t, uint64_t va, uint16_t pcid);
 /* INVPCID single-context: drop the non-global entries of pcid. */
 unsigned tlb_flush_pcid(struct tlb *t, uint16_t pcid);

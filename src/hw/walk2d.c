@@ -95,6 +95,10 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
             x->frame = mfn;
             x->flags = r.flags;
             x->size = (uint8_t)(esize < r.size ? esize : r.size);
+            if (x->size < r.size) {     /* the TLB will hold the guest's page in pieces */
+                x->flags |= TLB_FRAC;
+                c->tlb.frac = 1;
+            }
         }
     }
     /* every reference went through the data cache as it was made, the
