@@ -149,6 +149,18 @@ struct percpu {
     unsigned cur_asid;
 };
 
+/* The addresses a batch of page-table changes leaves stale, as Linux's
+ * mmu_gather keeps them (include/asm-generic/tlb.h: start, end, cleared_*):
+ * [start, end) grows by each cleared or narrowed leaf (a page, or a huge
+ * page's 2 MiB) and by one page at the address of each freed table;
+ * `cleared` has bit lvl-1 set for each level changed (a freed table clears
+ * an entry of the level above it), and the smallest gives the stride of the
+ * flush (tlb_get_unmap_shift). Empty (end == 0): nothing to flush. */
+struct tlb_span {
+    uint64_t start, end;
+    unsigned cleared;
+};
+
 #define TASK_HASH 1024
 struct kernel {
     struct kconfig cfg;
@@ -188,7 +200,7 @@ struct kernel {
         uint64_t nd, capd;
         struct { uint64_t pfn; unsigned lvl; } *tab;
         uint64_t nt, capt;
-        int need_flush;          /* an entry was cleared: flush even if nothing is freed */
+        struct tlb_span span;    /* what the flush at the end must cover */
     } gather;
 };
 
@@ -254,6 +266,10 @@ void     lazy_mmu_leave(struct kernel *k);
 void flush_tlb_page(struct kernel *k, struct mm *mm, uint64_t va);
 void flush_tlb_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 void flush_tlb_mm(struct kernel *k, struct mm *mm);
+/* Grow span by [addr, addr + size) for an entry of level lvl (1: a PTE, 2: a
+ * PMD ...); flush what it covers (nothing if empty) and empty it. */
+void tlb_span_add(struct tlb_span *s, uint64_t addr, uint64_t size, unsigned lvl);
+void tlb_span_flush(struct kernel *k, struct mm *mm, struct tlb_span *s);
 void switch_mm(struct kernel *k, struct mm *prev, struct mm *next);
 
 /* Address spaces (mm.c, vma.c). */
@@ -267,11 +283,13 @@ void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);
 void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
-/* Queue a data page / table page for freeing after the flush; then flush
- * [start, end) and free everything queued. */
+/* Queue a data page / a level-lvl table page that mapped the region at
+ * addr for freeing after the flush; then flush what the gather's span
+ * covers (fullmm: the whole address space, as exit_mmap) and free
+ * everything queued. */
 void tlb_remove_page(struct kernel *k, uint64_t pfn);
-void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl);
-void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl, uint64_t addr);
+void tlb_finish_mmu(struct kernel *k, struct mm *mm, int fullmm);
 /* A store the kernel makes without a paravirt hook (ptep_get_and_clear,
  * ptep_set_wrprotect): a plain store, which traps if the table is read-only. */
 void pte_store_direct(struct kernel *k, uint64_t table, unsigned idx, pte_t e);

@@ -35,8 +35,12 @@ void tlb_remove_page(struct kernel *k, uint64_t pfn)
     k->gather.data[k->gather.nd++] = pfn;
 }
 
-void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl)
+/* pte_free_tlb, pmd_free_tlb, pud_free_tlb: the entry that pointed to the
+ * table is cleared, so the flush covers one page at the address of the
+ * region it mapped (tlb_flush_pmd_range(tlb, address, PAGE_SIZE) ...). */
+void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl, uint64_t addr)
 {
+    tlb_span_add(&k->gather.span, addr, PAGE_SIZE, lvl + 1);
     if (k->gather.nt == k->gather.capt) {
         k->gather.capt = k->gather.capt ? k->gather.capt * 2 : 64;
         k->gather.tab = mv_realloc(k->gather.tab, k->gather.capt * sizeof *k->gather.tab);
@@ -46,20 +50,25 @@ void tlb_remove_table(struct kernel *k, uint64_t pfn, unsigned lvl)
     k->gather.nt++;
 }
 
-void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+/* tlb_finish_mmu: flush what the gather's span covers, as x86's
+ * tlb_flush does (a freed table needs no more than the page flush at its
+ * address: INVLPG drops the paging-structure caches too; which other CPUs
+ * must hear of it, Linux's freed_tables, does not arise with one vCPU);
+ * fullmm (exit_mmap) flushes the whole address space. Nothing cleared,
+ * nothing freed: no flush. Then free what was queued. */
+void tlb_finish_mmu(struct kernel *k, struct mm *mm, int fullmm)
 {
-    if (k->gather.nd || k->gather.nt || k->gather.need_flush) {
-        if (k->gather.nt)   /* freed tables: paging-structure caches must go too */
-            flush_tlb_mm(k, mm);
-        else
-            flush_tlb_range(k, mm, start, end);
+    if (fullmm && k->gather.span.end) {
+        flush_tlb_mm(k, mm);
+        k->gather.span = (struct tlb_span){ 0 };
+    } else {
+        tlb_span_flush(k, mm, &k->gather.span);
     }
     for (uint64_t i = 0; i < k->gather.nd; i++)
         page_put(k, k->gather.data[i]);
     for (uint64_t i = 0; i < k->gather.nt; i++)
         pt_free(k, mm, k->gather.tab[i].pfn, k->gather.tab[i].lvl);
     k->gather.nd = k->gather.nt = 0;
-    k->gather.need_flush = 0;
 }
 
 /* zap_pte_range over [start, end): clear every present PTE and queue its page. */
@@ -81,7 +90,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, pmd, pi, 0);
-                k->gather.need_flush = 1;
+                tlb_span_add(&k->gather.span, va, HPAGE_SIZE, 2);   /* tlb_remove_pmd_tlb_entry */
                 mm->rss -= 512;
                 tlb_remove_page(k, k->pv->entry_pfn(k, pe));
                 va = next;
@@ -100,7 +109,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
                     continue;
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, table, idx, 0);
-                k->gather.need_flush = 1;
+                tlb_span_add(&k->gather.span, a, PAGE_SIZE, 1);    /* tlb_remove_tlb_entry */
                 uint64_t pfn = k->pv->entry_pfn(k, e);
                 mm->rss--;
                 if (pfn != k->zero_pfn)
@@ -121,7 +130,7 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
         zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
     vma_remove_range(k, mm, start, end);
     free_pgtables(k, mm, start, end);
-    tlb_finish_mmu(k, mm, start, end);
+    tlb_finish_mmu(k, mm, 0);
 }
 
 /* vm.max_map_count for an unmap of [start, end) (Linux do_vmi_align_munmap):
@@ -150,7 +159,7 @@ static void exit_mmap(struct kernel *k, struct mm *mm)
         stat_charge(k->st, CYC_kernel, k->cost->vma_op);
     mm->nvma = 0;
     free_pgtables(k, mm, 0, USER_VA_END);
-    tlb_finish_mmu(k, mm, 0, UINT64_MAX);
+    tlb_finish_mmu(k, mm, 1);
     MV_ASSERT(mm->rss == 0, "exit_mmap left %llu pages mapped", (unsigned long long)mm->rss);
     pgd_free(k, mm);
     MV_ASSERT(mm->pt_pages == 0, "exit_mmap left %llu page-table pages", (unsigned long long)mm->pt_pages);
@@ -234,6 +243,72 @@ static pte_t change_prot(pte_t e, uint32_t vmf)
     return (vmf & VM_EXEC) ? (e & ~_PAGE_NX) : (e | _PAGE_NX);
 }
 
+/* pte_needs_flush (arch/x86/include/asm/tlbflush.h), for a present entry
+ * rewritten: a new frame, a cleared present or dirty bit, a set NX, or any
+ * change of the bits that shape the translation needs the old one flushed;
+ * a widening (NX cleared) does not: a stale entry then only faults
+ * spuriously, and the fault drops it. The accessed bit is ignored, as
+ * mprotect asks. */
+static int pte_needs_flush(pte_t old, pte_t new)
+{
+    if (pte_frame(old) != pte_frame(new))
+        return 1;
+    pte_t diff = (old ^ new) & ~_PAGE_ACCESSED;
+    const pte_t on_clear = _PAGE_PRESENT | _PAGE_DIRTY, on_set = _PAGE_NX,
+                on_change = _PAGE_RW | _PAGE_USER | _PAGE_PWT | _PAGE_PCD | _PAGE_PSE | _PAGE_GLOBAL;
+    return (diff & old & on_clear) || (diff & new & on_set) || (diff & on_change);
+}
+
+/* change_protection over one VMA whose flags changed: rewrite each present
+ * entry whose protection changes, and add to span those whose old
+ * translation must go (change_pte_range, change_huge_pmd; a huge page the
+ * VMA covers only in part is split first, as change_pmd_range does). */
+static void change_protection(struct kernel *k, struct mm *mm, const struct vma *v, uint32_t vmf,
+                              struct tlb_span *span)
+{
+    for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
+        if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
+            unsigned pi;
+            uint64_t pmd = pmd_table(k, mm, a, 0, &pi);
+            pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+            if (pte_present(pe) && (pe & _PAGE_PSE)) {
+                uint64_t hs = a & ~(HPAGE_SIZE - 1);
+                if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
+                    pte_t n = change_prot(pe, vmf);
+                    if (n != pe) {
+                        guest_site(this_cpu(k), SITE_MPROTECT_PTE);
+                        set_entry(k, mm, pmd, 2, pi, n);
+                        if (pte_needs_flush(pe, n))
+                            tlb_span_add(span, hs, HPAGE_SIZE, 2);
+                    }
+                    a = hs + HPAGE_SIZE - PAGE_SIZE;
+                    continue;
+                }
+                split_huge_pmd(k, mm, a);
+            }
+        }
+        uint64_t table = pte_table(k, mm, a, 0);
+        if (!table) {
+            unsigned pi;
+            /* skip what has no table: the rest of the 2 MiB, or of the 1 GiB */
+            a |= (1ull << level_shift(pmd_table(k, mm, a, 0, &pi) ? 2 : 3)) - 1;
+            a -= PAGE_SIZE - 1;
+            continue;
+        }
+        unsigned idx = pt_index(a, 1);
+        pte_t e = kread_entry(k, table, idx);
+        if (!pte_present(e))
+            continue;
+        pte_t n = change_prot(e, vmf);
+        if (n != e) {
+            guest_site(this_cpu(k), SITE_MPROTECT_PTE);
+            set_entry(k, mm, table, 1, idx, n);
+            if (pte_needs_flush(e, n))
+                tlb_span_add(span, a, PAGE_SIZE, 1);           /* tlb_flush_pte_range */
+        }
+    }
+}
+
 long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot)
 {
     stat_inc(k->st, CNT_mprotect);
@@ -265,53 +340,29 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
         splits++;
     if (splits && mm->nvma + splits - 1 >= k->cfg.max_map_count)
         return -ENOMEM;
-    vma_split_at(k, mm, addr);
-    vma_split_at(k, mm, end);
+    /* do_mprotect_pkey: each VMA in turn; one whose flags stay as they are
+     * is left alone, unsplit and unwalked (mprotect_fixup's early return);
+     * the flush at the end covers only the entries that needed it. */
+    struct tlb_span span = { 0 };
+    int changed = 0;
     lazy_mmu_enter(k);
-    for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
-        struct vma *v = &mm->vma[i];
-        v->flags = (v->flags & ~(uint32_t)(VM_READ | VM_WRITE | VM_EXEC)) | vmf;
-        for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
-            if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
-                unsigned pi;
-                uint64_t pmd = pmd_table(k, mm, a, 0, &pi);
-                pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-                if (pte_present(pe) && (pe & _PAGE_PSE)) {
-                    uint64_t hs = a & ~(HPAGE_SIZE - 1);
-                    if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
-                        pte_t n = change_prot(pe, vmf);
-                        if (n != pe) {
-                            guest_site(this_cpu(k), SITE_MPROTECT_PTE);
-                            set_entry(k, mm, pmd, 2, pi, n);
-                        }
-                        a = hs + HPAGE_SIZE - PAGE_SIZE;
-                        continue;
-                    }
-                    split_huge_pmd(k, mm, a);
-                }
-            }
-            uint64_t table = pte_table(k, mm, a, 0);
-            if (!table) {
-                unsigned pi;
-                /* skip what has no table: the rest of the 2 MiB, or of the 1 GiB */
-                a |= (1ull << level_shift(pmd_table(k, mm, a, 0, &pi) ? 2 : 3)) - 1;
-                a -= PAGE_SIZE - 1;
-                continue;
-            }
-            unsigned idx = pt_index(a, 1);
-            pte_t e = kread_entry(k, table, idx);
-            if (!pte_present(e))
-                continue;
-            pte_t n = change_prot(e, vmf);
-            if (n != e) {
-                guest_site(this_cpu(k), SITE_MPROTECT_PTE);
-                set_entry(k, mm, table, 1, idx, n);
-            }
+    for (uint64_t a = addr; a < end;) {
+        struct vma *v = find_vma(mm, a);
+        uint64_t ve = v->end < end ? v->end : end;
+        if ((v->flags & rwx) != vmf) {
+            vma_split_at(k, mm, a);
+            vma_split_at(k, mm, ve);
+            v = find_vma(mm, a);
+            v->flags = (v->flags & ~rwx) | vmf;
+            change_protection(k, mm, v, vmf, &span);
+            changed = 1;
         }
+        a = ve;
     }
     lazy_mmu_leave(k);
-    vma_merge_around(k, mm, addr, end);
-    flush_tlb_range(k, mm, addr, end);
+    if (changed)
+        vma_merge_around(k, mm, addr, end);
+    tlb_span_flush(k, mm, &span);
     return 0;
 }
 

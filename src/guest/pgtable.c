@@ -208,7 +208,7 @@ static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned 
         if (!vma_intersects(mm, rs, re)) {
             guest_site(this_cpu(k), SITE_FREE_PGTABLES);
             set_entry(k, mm, table, lvl, i, 0);
-            tlb_remove_table(k, child, lvl - 1);
+            tlb_remove_table(k, child, lvl - 1, rs);
             freed++;
         }
     }

@@ -222,7 +222,12 @@ void do_exit(struct kernel *k, struct task *t)
     stat_charge(k->st, CYC_kernel, k->cost->exit_fixed);
     struct mm *mm = t->mm;
     t->mm = NULL;
-    if (k->pcpu[0].loaded_mm == mm)   /* leave it for the kernel's own tables */
+    /* exit_mm only drops this task's use. The last user's exit tears the
+     * address space down, so the CPU leaves it for the kernel's own tables
+     * first; while a thread or a vfork parent still uses it, CR3 stays: the
+     * next task to run loads its own mm, which is no switch at all if it
+     * is this one (switch_mm_irqs_off to the loaded mm). */
+    if (k->pcpu[0].loaded_mm == mm && mm->users == 1)
         switch_mm(k, mm, &k->init_mm);
     if (k->current == t)
         k->current = NULL;

@@ -12,27 +12,33 @@
 
 static int pcid_on(struct kernel *k) { return this_cpu(k)->pcid_enabled; }
 
-static void local_flush(struct kernel *k, uint64_t start, uint64_t end)
+/* INVLPG every 2^stride_shift bytes of [start, end) (one per page, or
+ * per huge page when only PMDs changed: INVLPG drops the translation of
+ * any size that holds its address, and every paging-structure-cache entry
+ * of the PCID, SDM 4.10.4.1, so a freed table needs one), or a whole
+ * flush past the ceiling (flush_tlb_func). */
+static void local_flush(struct kernel *k, uint64_t start, uint64_t end, unsigned stride_shift)
 {
-    uint64_t pages = (end - start) >> PAGE_SHIFT;
+    uint64_t n = (end - start) >> stride_shift;
     if (start == 0 && end == UINT64_MAX)
-        pages = UINT64_MAX;
-    if (pages > k->cfg.flush_ceiling) {
+        n = UINT64_MAX;
+    if (n > k->cfg.flush_ceiling) {
         guest_site(this_cpu(k), SITE_FLUSH_LOCAL);
         k->pv->flush_tlb_local(k);
         return;
     }
     guest_site(this_cpu(k), SITE_INVLPG);
-    for (uint64_t va = start; va < end; va += PAGE_SIZE)
+    for (uint64_t va = start; va < end; va += 1ull << stride_shift)
         k->pv->flush_tlb_one_user(k, va);
 }
 
-static void flush_tlb_mm_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+static void flush_tlb_mm_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end,
+                               unsigned stride_shift)
 {
     struct percpu *pc = &k->pcpu[0];
     mm->tlb_gen++;
     if (pc->loaded_mm == mm) {
-        local_flush(k, start, end);
+        local_flush(k, start, end, stride_shift);
         if (pcid_on(k))
             pc->asid[pc->cur_asid].gen = mm->tlb_gen;
     }
@@ -45,17 +51,38 @@ static void flush_tlb_mm_range(struct kernel *k, struct mm *mm, uint64_t start, 
 
 void flush_tlb_page(struct kernel *k, struct mm *mm, uint64_t va)
 {
-    flush_tlb_mm_range(k, mm, va, va + PAGE_SIZE);
+    flush_tlb_mm_range(k, mm, va, va + PAGE_SIZE, PAGE_SHIFT);
 }
 
 void flush_tlb_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
-    flush_tlb_mm_range(k, mm, start, end);
+    flush_tlb_mm_range(k, mm, start, end, PAGE_SHIFT);
 }
 
 void flush_tlb_mm(struct kernel *k, struct mm *mm)
 {
-    flush_tlb_mm_range(k, mm, 0, UINT64_MAX);
+    flush_tlb_mm_range(k, mm, 0, UINT64_MAX, PAGE_SHIFT);
+}
+
+/* __tlb_adjust_range plus the cleared_* bit of the entry's level. */
+void tlb_span_add(struct tlb_span *s, uint64_t addr, uint64_t size, unsigned lvl)
+{
+    if (!s->end || addr < s->start)
+        s->start = addr;
+    if (addr + size > s->end)
+        s->end = addr + size;
+    s->cleared |= 1u << (lvl - 1);
+}
+
+/* tlb_flush (arch/x86/include/asm/tlb.h): the span, at the stride of the
+ * smallest level changed (tlb_get_unmap_shift); nothing if it is empty. */
+void tlb_span_flush(struct kernel *k, struct mm *mm, struct tlb_span *s)
+{
+    if (s->end) {
+        unsigned lvl = (unsigned)__builtin_ctz(s->cleared) + 1;
+        flush_tlb_mm_range(k, mm, s->start, s->end, level_shift(lvl));
+    }
+    *s = (struct tlb_span){ 0 };
 }
 
 void switch_mm(struct kernel *k, struct mm *prev, struct mm *next)
