@@ -167,7 +167,7 @@ void tlb_insert_missed(struct tlb *t, uint64_t va, uint16_t pcid, const struct t
 /* INVLPG: drop every entry (any size, any level) translating va for pcid, and
  * every global entry translating va; and, as the SDM requires of a page
  * the TLB holds in pieces (4.10.2.3), every TLB_FRAC piece of the 2 MiB
- * guest page holding va. Returns entries dropped. */
+ * guest page holding va (4.10.4.1). Returns entries dropped. */
 unsigned tlb_flush_page(struct tlb *t, uint64_t va, uint16_t pcid);
 /* INVPCID single-context: drop the non-global entries of pcid. */
 unsigned tlb_flush_pcid(struct tlb *t, uint16_t pcid);
