@@ -38,17 +38,23 @@ static const struct param_def shadow_defs[] = {
               "shadow roots kept in the cache (0: as many as the pool holds)"),
 };
 const struct param_group shadow_params = { "shadow", shadow_defs, sizeof shadow_defs / sizeof shadow_defs[0],
-                                           "shadow paging (modes tsp, ssp)" };
+                                           "shadow paging (modes tsp, ssp, selective)" };
 
 static const struct param_def tsp_defs[] = {
     PARAM_U64(struct tspconfig, flood_threshold, "3", 1, 1 << 20,
-              "emulated writes to a shadowed table, without a walk using it between, before it is "
-              "unshadowed (KVM's write-flooding count: 3)"),
+              "counted writes before a shadowed table is unshadowed (KVM's write-flooding count: 3); "
+              "what counts is tsp.flood_detector's"),
+    PARAM_CHOICE(struct tspconfig, flood_detector, "auto", "auto|vcpu|page",
+                 "vcpu: KVM before 3.3, one count per vCPU of consecutive trapped writes to the same "
+                 "frame, restarted by a write to another frame or one whose last propagated PTE was "
+                 "since used, reset by a page fault injected or not a page-table write; page: KVM 3.3 "
+                 "on, a count per shadow page reset only by a fault walking through it; auto: vcpu, "
+                 "page with tsp.unsync (today's KVM, whose unsync L1s never count)"),
     PARAM_BOOL(struct tspconfig, unsync, "false",
                "KVM's unsync L1 shadows: the first write unprotects, a guest flush resyncs"),
 };
 const struct param_group tsp_params = { "tsp", tsp_defs, sizeof tsp_defs / sizeof tsp_defs[0],
-                                        "traditional shadow paging (mode tsp)" };
+                                        "traditional shadow paging (modes tsp, selective)" };
 
 static const struct param_def ssp_defs[] = {
     PARAM_U64(struct sspconfig, rootbuf_entries, "16", 0, 4096,
@@ -76,7 +82,7 @@ static const struct param_def hap_defs[] = {
                "the guest dimension uses the paging-structure caches (combined entries)"),
 };
 const struct param_group hap_params = { "hap", hap_defs, sizeof hap_defs / sizeof hap_defs[0],
-                                        "nested paging (mode hap)" };
+                                        "nested paging (modes hap, selective)" };
 
 #define S(f, d, lo, hi, doc) PARAM_DBL(struct selconfig, f, d, lo, hi, doc)
 static const struct param_def sel_defs[] = {

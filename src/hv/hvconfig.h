@@ -31,7 +31,8 @@ struct shadowconfig {
 };
 
 struct tspconfig {
-    uint64_t flood_threshold;  /* emulated writes to a shadowed table before it is unshadowed */
+    uint64_t flood_threshold;  /* counted writes to a shadowed table before it is unshadowed */
+    char     flood_detector[PARAM_STR_MAX]; /* auto | vcpu (KVM before 3.3) | page (KVM 3.3 on) */
     int      unsync;           /* KVM's unsync: leave written L1 shadows out of sync until a flush */
 };
 

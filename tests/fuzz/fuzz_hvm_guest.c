@@ -3,8 +3,9 @@
  * under a hostile guest kernel. Each input boots one of them (with or
  * without clustering, unsync shadows, SSP's fault trap, a single shadow
  * root, 2M EPT pages, selective starting in either mode, no shadow-root
- * buffer, flooding at the first write, the smallest shadow pool, the EPT
- * populated on violations or from the domain's build), builds
+ * buffer, flooding at the first write, either flood detector, the
+ * smallest shadow pool, the EPT populated on violations or from the
+ * domain's build), builds
  * a small process address space with plain stores, loads it, then reads
  * the rest of the input as up to 300 guest operations on its vCPU:
  *   stores of any value into any of its frames (its tables included),
@@ -75,6 +76,7 @@ static int boot(struct fz *f, uint8_t h0, uint8_t h1)
         (h1 & 4) ? "tsp.flood_threshold=1" : "tsp.flood_threshold=3",
         (h1 & 8) ? "shadow.pool_permille=1" : "shadow.pool_permille=20",
         (h1 & 16) ? "hap.ept_populate=boot" : "hap.ept_populate=fault",
+        (h1 & 32) ? "tsp.flood_detector=page" : "tsp.flood_detector=vcpu",
         "memwalk.ws_mb=4", "guest.ram_mb=64", NULL,
     };
     if (config_init(&f->cfg, "memwalk"))

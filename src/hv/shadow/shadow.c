@@ -249,6 +249,8 @@ void sp_zap(struct shadow *s, struct shadow_page *sp)
         pp = &(*pp)->hnext;
     *pp = sp->hnext;
     *(struct shadow_page **)sparse_get(&s->by_smfn, sp->smfn) = NULL;
+    if (s->fv.pte_smfn == sp->smfn)
+        s->fv.pte_smfn = UINT64_MAX;   /* kvm_mmu_reset_last_pte_updated */
     hv_free_frame(s->h, sp->smfn);
     free(sp->parent);
     free(sp);
@@ -401,6 +403,7 @@ int shadow_init(struct shadow *s, struct hv *h)
 {
     memset(s, 0, sizeof *s);
     s->h = h;
+    s->fv.gfn = s->fv.pte_smfn = UINT64_MAX;
     s->pool_max = shadow_pool_frames(h->cfg, h->dom.nr_pages);
     s->max_roots = h->cfg->shadow.max_roots;
     s->hmask = 255;

@@ -16,11 +16,13 @@
  *
  * How shadows follow the guest differs by mode:
  *  - tsp: every shadowed guest table is write-protected; a guest store to it
- *    exits and is emulated and propagated (shadow_write). A table written
- *    flood_threshold times without a fault walking through it is unshadowed
- *    (KVM's write-flooding heuristic), which is how freed and reused table
- *    pages stop costing exits. With tsp.unsync an L1 shadow is left out of
- *    sync at its first write instead, and resynced at the guest's next flush.
+ *    exits and is emulated and propagated (shadow_write). A table found to
+ *    be written flood_threshold times is unshadowed (KVM's write-flooding
+ *    heuristic), which is how freed and reused table pages stop costing
+ *    exits; how the writes are counted is tsp.flood_detector's (struct
+ *    flood_vcpu below, or struct shadow_page's flood). With tsp.unsync an L1
+ *    shadow is left out of sync at its first write instead, and resynced at
+ *    the guest's next flush.
  *  - ssp: nothing is write-protected; every shadow may be stale and is
  *    resynced when the guest flushes its TLB (shadow_sync_va, shadow_sync_root).
  *
@@ -52,7 +54,7 @@ struct shadow_page {
     uint64_t smfn;       /* machine frame of the shadow table */
     uint8_t  level;
     uint8_t  flags;      /* SP_* */
-    uint16_t flood;      /* emulated writes since a fault last walked through it */
+    uint16_t flood;      /* tsp.flood_detector=page: emulated writes since a fault last walked through it */
     uint32_t sync_gen;   /* last resync pass that visited it */
     uint64_t lru;        /* roots: stamp of the last CR3 load */
     struct sp_parent *parent;
@@ -74,11 +76,29 @@ struct shadow_stats {
     uint64_t pages, max_pages, roots;
 };
 
+/* tsp.flood_detector=vcpu: KVM's write-flooding detector before 3.3, one
+ * per vCPU (struct kvm_vcpu_arch's last_pt_write_gfn, last_pt_write_count,
+ * last_pte_updated; kvm_mmu_pte_write). Only consecutive trapped writes to
+ * the same guest frame count; a write to another frame, or one made after
+ * the shadow leaf the previous write to this frame propagated was used (its
+ * Accessed bit set by the MMU: last_updated_pte_accessed), starts the count
+ * again at 1; a page fault given to the guest, or one that was not a write
+ * to a page table, resets it to 0 (FNAME(page_fault)'s "reset fork
+ * detector"). memvirt's guest has one vCPU, so the shadow holds one. */
+struct flood_vcpu {
+    uint64_t gfn;                /* last_pt_write_gfn (UINT64_MAX: none yet) */
+    uint64_t count;              /* last_pt_write_count */
+    uint64_t pte_smfn;           /* last_pte_updated: shadow frame and entry (UINT64_MAX: none) */
+    unsigned pte_idx;
+};
+
 struct shadow {
     struct hv *h;
     int protect;                 /* tsp: write-protect shadowed tables */
     int unsync;                  /* tsp.unsync */
     uint64_t flood_threshold;
+    int flood_per_vcpu;          /* tsp.flood_detector resolved: 1 vcpu, 0 page */
+    struct flood_vcpu fv;
     uint64_t pool_max, max_roots;
     /* (gfn, level) -> shadow page */
     struct shadow_page **hash;
@@ -155,6 +175,9 @@ int  shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pf
 /* tsp: a trapped guest store of val to entry idx of guest table gfn:
  * emulate it and bring the shadows along. */
 void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val);
+/* tsp.flood_detector=vcpu: a page fault was given to the guest or was not
+ * a write to a page table: the count starts again (FNAME(page_fault)). */
+void shadow_flood_fault_reset(struct shadow *s);
 
 /* Resync with the guest's tables: the path of va under root, a whole
  * root's tree, every root. */

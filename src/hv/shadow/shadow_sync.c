@@ -6,10 +6,14 @@
  * that table follows: a leaf is rewritten from the new guest entry (Xen
  * propagates it at once), a pointer to a lower table is relinked to that
  * table's shadow if one exists, else cleared for a fault to refill. A table
- * written flood_threshold times without a fault walking through it is
- * unshadowed (KVM's write-flooding detection); with tsp.unsync an L1 shadow
- * is instead left out of sync at its first trapped write and stops being
- * write-protected until the guest's next flush resyncs it.
+ * the write-flooding detector finds written flood_threshold times is
+ * unshadowed: with tsp.flood_detector=vcpu KVM's detector before 3.3
+ * (consecutive writes to one frame, struct flood_vcpu in shadow.h), with
+ * page KVM's since 3.3 (detect_write_flooding: writes to a shadow page
+ * since a fault last walked through it). With tsp.unsync an L1 shadow is
+ * instead left out of sync at its first trapped write and stops being
+ * write-protected until the guest's next flush resyncs it; it never counts
+ * (KVM 3.3 on skips last-level pages for that reason).
  *
  * The resync functions are swift shadow paging's (and unsync's) path: at a
  * guest TLB flush the shadow entries in its scope are compared with the
@@ -28,8 +32,12 @@ static pte_t guest_entry(struct shadow *s, uint64_t gfn, unsigned idx)
 }
 
 /* Bring entry idx of sp in line with guest entry g. Returns the child
- * shadow page the entry still points to (non-leaf entries), or NULL. */
-static struct shadow_page *resync_entry(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t g)
+ * shadow page the entry still points to (non-leaf entries), or NULL. A
+ * speculative leaf (one a trapped write propagates, not one an access
+ * asked for) is written with Accessed clear, for the MMU to set at its
+ * first use, as KVM's mmu_set_spte does for a speculative spte. */
+static struct shadow_page *resync_entry_spec(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t g,
+                                             int speculative)
 {
     pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
     unsigned lvl = sp->level;
@@ -48,7 +56,10 @@ static struct shadow_page *resync_entry(struct shadow *s, struct shadow_page *sp
     }
     if (g_leaf) {
         /* a leaf the guest has not used yet (A clear) is left to a fault */
-        sp_set(s, sp, idx, (g & _PAGE_ACCESSED) ? shadow_entry_of(s, g, lvl) : 0);
+        pte_t v = (g & _PAGE_ACCESSED) ? shadow_entry_of(s, g, lvl) : 0;
+        if (speculative)
+            v &= ~_PAGE_ACCESSED;
+        sp_set(s, sp, idx, v);
         return NULL;
     }
     if (g_table && !pte_present(se)) {
@@ -64,13 +75,43 @@ static struct shadow_page *resync_entry(struct shadow *s, struct shadow_page *sp
     return NULL;
 }
 
+static struct shadow_page *resync_entry(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t g)
+{
+    return resync_entry_spec(s, sp, idx, g, 0);
+}
+
 /* ---- tsp: a trapped store ---------------------------------------------------- */
+
+/* last_updated_pte_accessed: has the MMU used the leaf the last counted
+ * write propagated since? */
+static int flood_last_pte_accessed(const struct shadow *s)
+{
+    return s->fv.pte_smfn != UINT64_MAX && (pmem_read(s->h->mem, s->fv.pte_smfn, s->fv.pte_idx) & _PAGE_ACCESSED);
+}
+
+/* tsp.flood_detector=vcpu: count a trapped write to gfn; 1 if it floods. */
+static int flood_vcpu_count(struct shadow *s, uint64_t gfn)
+{
+    struct flood_vcpu *f = &s->fv;
+    if (gfn == f->gfn && !flood_last_pte_accessed(s))
+        return ++f->count >= s->flood_threshold;
+    f->gfn = gfn;
+    f->count = 1;
+    f->pte_smfn = UINT64_MAX;
+    return f->count >= s->flood_threshold;
+}
+
+void shadow_flood_fault_reset(struct shadow *s)
+{
+    s->fv.count = 0;
+}
 
 void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val)
 {
     uint64_t mfn = pfn_to_mfn(&s->h->dom, gfn);
     MV_ASSERT(mfn != UINT64_MAX, "shadow write to gfn %#llx outside the guest", (unsigned long long)gfn);
     pmem_write(s->h->mem, mfn, idx, val);
+    int flooded = s->flood_per_vcpu && flood_vcpu_count(s, gfn);
     for (unsigned lvl = 1; lvl <= 4; lvl++) {
         struct shadow_page *sp = sp_find(s, gfn, lvl);
         if (!sp || (sp->flags & SP_UNSYNC))
@@ -79,11 +120,17 @@ void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val)
             sp_mark_unsync(s, sp, 1);
             continue;
         }
-        if (++sp->flood >= s->flood_threshold && sp != s->cur_root) {
+        if (!s->flood_per_vcpu)
+            flooded = ++sp->flood >= s->flood_threshold;
+        if (flooded && sp != s->cur_root) {
             sp_zap(s, sp);
             continue;
         }
-        resync_entry(s, sp, idx, val);
+        resync_entry_spec(s, sp, idx, val, s->flood_per_vcpu);
+        if (s->flood_per_vcpu && pte_present(pmem_read(s->h->mem, sp->smfn, idx)) && is_leaf(val, lvl)) {
+            s->fv.pte_smfn = sp->smfn;   /* mmu_set_spte(speculative): last_pte_updated */
+            s->fv.pte_idx = idx;
+        }
     }
 }
 

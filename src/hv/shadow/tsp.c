@@ -14,6 +14,7 @@
 #include "hv/shadow/shadow.h"
 #include "lib/err.h"
 #include <stdlib.h>
+#include <string.h>
 
 static struct shadow *SH(void *h) { return ((struct hv *)h)->mode; }
 
@@ -32,6 +33,8 @@ void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg)
     s->protect = 1;
     s->unsync = cfg->tsp.unsync;
     s->flood_threshold = cfg->tsp.flood_threshold;
+    s->flood_per_vcpu = !strcmp(cfg->tsp.flood_detector, "vcpu") ||
+                        (!strcmp(cfg->tsp.flood_detector, "auto") && !cfg->tsp.unsync);
 }
 
 /* The handlers, on a shadow s: mode tsp's, and selective's while shadowed. */
@@ -47,7 +50,10 @@ int tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn
 int tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     hv_exit(h, HV_VMEXIT, EXIT_PF);
-    return shadow_page_fault(s, c, va, pfec, mfn);
+    int r = shadow_page_fault(s, c, va, pfec, mfn);
+    if (r != 2)                 /* given to the guest, or not a write to a page table */
+        shadow_flood_fault_reset(s);
+    return r;
 }
 
 int tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
