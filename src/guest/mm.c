@@ -62,7 +62,8 @@ void tlb_finish_mmu(struct kernel *k, struct mm *mm, uint64_t start, uint64_t en
     k->gather.need_flush = 0;
 }
 
-/* zap_pte_range over [start, end): clear every present PTE and queue its page. */
+/* zap_pte_range over [start, end): clear every present or PROTNONE PTE and
+ * queue its page. */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
     for (uint64_t va = start; va < end;) {
@@ -77,7 +78,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             continue;
         }
         pte_t pe = kread_entry(k, pmd, pi);
-        if (pte_present(pe) && (pe & _PAGE_PSE)) {
+        if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, pmd, pi, 0);
@@ -96,7 +97,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             for (uint64_t a = va; a < next; a += PAGE_SIZE) {
                 unsigned idx = pt_index(a, 1);
                 pte_t e = tv[idx];
-                if (!pte_present(e))
+                if (!pte_mapped(e))
                     continue;
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, table, idx, 0);
@@ -226,9 +227,15 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
 }
 
 /* change_pte_range: drop write and exec at once; added write is granted
- * page by page by the write fault (COW-safe). */
+ * page by page by the write fault (COW-safe). No access at all makes the
+ * entry PROTNONE (pte_modify with PAGE_NONE): not present, frame kept; any
+ * access back makes it present again. */
 static pte_t change_prot(pte_t e, uint32_t vmf)
 {
+    if (!(vmf & (VM_READ | VM_WRITE | VM_EXEC)))
+        return (e & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE | _PAGE_NX;
+    if (pte_protnone(e))
+        e = (e & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
     if (!(vmf & VM_WRITE))
         e &= ~_PAGE_RW;
     return (vmf & VM_EXEC) ? (e & ~_PAGE_NX) : (e | _PAGE_NX);
@@ -276,7 +283,7 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
                 unsigned pi;
                 uint64_t pmd = pmd_table(k, mm, a, 0, &pi);
                 pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-                if (pte_present(pe) && (pe & _PAGE_PSE)) {
+                if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
                     uint64_t hs = a & ~(HPAGE_SIZE - 1);
                     if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
                         pte_t n = change_prot(pe, vmf);
@@ -300,7 +307,7 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             }
             unsigned idx = pt_index(a, 1);
             pte_t e = kread_entry(k, table, idx);
-            if (!pte_present(e))
+            if (!pte_mapped(e))
                 continue;
             pte_t n = change_prot(e, vmf);
             if (n != e) {

@@ -37,7 +37,7 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, o, 0, &pi);
         pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-        if (pte_present(pe) && (pe & _PAGE_PSE))
+        if (pte_mapped(pe) && (pe & _PAGE_PSE))
             split_huge_pmd(k, mm, o);          /* moved page by page below */
         uint64_t st = pte_table(k, mm, o, 0);
         if (!st) {
@@ -49,7 +49,7 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
         for (; off < end; off += PAGE_SIZE) {
             unsigned si = pt_index(old + off, 1);
             pte_t e = kread_entry(k, st, si);
-            if (!pte_present(e))
+            if (!pte_mapped(e))
                 continue;
             guest_site(this_cpu(k), SITE_MREMAP_PTE);
             pte_store_direct(k, st, si, 0);    /* ptep_get_and_clear */
