@@ -35,6 +35,9 @@ struct kconfig {
      * address space may have (guest.max_map_count); 0 at boot, in a
      * kconfig made by hand, means DEFAULT_MAX_MAP_COUNT. */
     uint64_t max_map_count;
+    /* vm.mmap_min_addr (Linux mm/util.c, security/min_addr.c): no user
+     * mapping starts below it (guest.mmap_min_addr; Debian's 65536). */
+    uint64_t mmap_min_addr;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
     int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */
 };

@@ -209,6 +209,10 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
     /* Too many mappings? (do_mmap: ">", so the count may reach max + 1) */
     if (t->mm->nvma > k->cfg.max_map_count)
         return -ENOMEM;
+    /* get_unmapped_area's security_mmap_addr: below vm.mmap_min_addr
+     * (no CAP_SYS_RAWIO in the guest's processes) */
+    if (addr < k->cfg.mmap_min_addr)
+        return -EPERM;
     /* MAP_FIXED: whatever was there goes first (mmap_region's munmap, with
      * its own limit). */
     if (munmap_over_map_count(k, t->mm, addr, addr + len))
@@ -335,8 +339,9 @@ long sys_brk(struct kernel *k, struct task *t, uint64_t brk)
             return (long)mm->brk;
         unmap_region(k, mm, new, old);
     } else if (new > old) {
-        /* do_brk_flags: too many mappings, or the range is taken */
-        if (mm->nvma > k->cfg.max_map_count || vma_intersects(mm, old, new))
+        /* check_brk_limits (below vm.mmap_min_addr), do_brk_flags: too many
+         * mappings, or the range is taken */
+        if (old < k->cfg.mmap_min_addr || mm->nvma > k->cfg.max_map_count || vma_intersects(mm, old, new))
             return (long)mm->brk;
         struct vma v = { .start = old, .end = new, .flags = VM_READ | VM_WRITE };
         int rc = vma_insert(k, mm, &v);

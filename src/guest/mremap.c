@@ -99,6 +99,8 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
     /* move_vma */
     if (new_addr < addr + old_len && addr < new_addr + new_len)
         return -EINVAL;                           /* overlapping source and target */
+    if (new_addr < k->cfg.mmap_min_addr)
+        return -EPERM;                            /* mremap_to: get_unmapped_area, vm.mmap_min_addr */
     /* move_vma: "avoid failure later on in do_munmap: which may split one
      * vma into three before unmapping" (vm.max_map_count) */
     if (mm->nvma + 3 >= k->cfg.max_map_count)

@@ -166,6 +166,13 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l)
 {
     stat_inc(k->st, CNT_exec);
     stat_charge(k->st, CYC_kernel, k->cost->syscall + k->cost->exec_fixed);
+    /* load_elf_binary's elf_map (vm_mmap) and the stack's setup refuse a
+     * segment below vm.mmap_min_addr with EPERM. Linux finds it after the
+     * point of no return and kills the task; here it is found before
+     * anything changes and the exec fails (a replay stops there). */
+    for (unsigned i = 0; i < l->nseg; i++)
+        if (l->seg[i].start < k->cfg.mmap_min_addr && (l->seg[i].len || l->seg[i].kind != SEG_HEAP))
+            return -EPERM;
     struct mm *mm = mm_alloc(k);
     const struct segment *stack = NULL;
 
