@@ -11,7 +11,7 @@
  *  - the drivers' ring buffers come out of guest RAM in every mode, so the
  *    same guest.ram_mb leaves the workload the same free memory.
  * The replays of the review's traces (through $MEMVIRT) check how a run
- * reports each. */
+ * reports each, and a PROTNONE round trip replays under --check. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -328,6 +328,53 @@ static void test_replays(void **state)
     unlink(path);
 }
 
+/* A PROTNONE round trip replayed in every mode under --check after every
+ * event: 8 pages written, PROT_NONE, fork, half made readable and read in
+ * the parent, the other half moved by mremap while PROTNONE, then written;
+ * the child makes all 8 writable again and writes them, unmaps two, and
+ * both exit: no check fails and every frame comes back. */
+static void test_protnone_replay_checked(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "pn");
+    uint64_t w8[8], r4[4], w4[4];
+    for (unsigned i = 0; i < 8; i++)
+        w8[i] = (A + i * PAGE_SIZE) | TRR_WRITE;
+    for (unsigned i = 0; i < 4; i++) {
+        r4[i] = A + i * PAGE_SIZE;
+        w4[i] = (A + 0x100000 + i * PAGE_SIZE) | TRR_WRITE;
+    }
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 100 },
+        { .kind = TR_EXEC, .pid = 100, .path = "/x", .seg = SEG, .nseg = 2 },
+        { .kind = TR_MMAP, .pid = 100, .addr = A, .len = 8 * PAGE_SIZE, .prot = TRP_READ | TRP_WRITE,
+          .flags = TRM_ANON },
+        { .kind = TR_REFS, .pid = 100, .ref = w8, .nref = 8 },
+        { .kind = TR_MPROTECT, .pid = 100, .addr = A, .len = 8 * PAGE_SIZE, .prot = 0 },
+        { .kind = TR_FORK, .pid = 100, .child = 101 },
+        { .kind = TR_MPROTECT, .pid = 100, .addr = A, .len = 4 * PAGE_SIZE, .prot = TRP_READ },
+        { .kind = TR_REFS, .pid = 100, .ref = r4, .nref = 4 },
+        { .kind = TR_MREMAP, .pid = 100, .addr = A + 4 * PAGE_SIZE, .len = 4 * PAGE_SIZE, .new_addr = A + 0x100000,
+          .new_len = 4 * PAGE_SIZE },
+        { .kind = TR_MPROTECT, .pid = 100, .addr = A + 0x100000, .len = 4 * PAGE_SIZE, .prot = TRP_READ | TRP_WRITE },
+        { .kind = TR_REFS, .pid = 100, .ref = w4, .nref = 4 },
+        { .kind = TR_MPROTECT, .pid = 101, .addr = A, .len = 8 * PAGE_SIZE, .prot = TRP_READ | TRP_WRITE },
+        { .kind = TR_REFS, .pid = 101, .ref = w8, .nref = 8 },
+        { .kind = TR_MUNMAP, .pid = 101, .addr = A, .len = 2 * PAGE_SIZE },
+        { .kind = TR_EXIT, .pid = 101 },
+        { .kind = TR_EXIT, .pid = 100 },
+    };
+    write_trace(path, r, sizeof r / sizeof r[0]);
+    snprintf(args, sizeof args, "compare --trace %s --check --param sim.check_every=1 --quiet", path);
+    int rc = cli(args, err, sizeof err);
+    unlink(path);
+    if (rc || *err)
+        fail_msg("exit %d: %s", rc, err);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -335,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_protnone_touched_faults), cmocka_unit_test(test_protnone_fork_mremap_unmap),
         cmocka_unit_test(test_protnone_huge),           cmocka_unit_test(test_mmap_min_addr),
         cmocka_unit_test(test_rings_in_every_mode),     cmocka_unit_test(test_replays),
+        cmocka_unit_test(test_protnone_replay_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
