@@ -89,7 +89,8 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
 
     /* Linux's do_numa_page aside (not modelled), mprotect keeps a PROTNONE
      * entry only in a VMA with no access, which faulted above. */
-    MV_ASSERT(!pte_protnone(e), "fault on a PROTNONE pte at %#llx of an accessible VMA", (unsigned long long)va);
+    MV_ASSERT(!pte_protnone(e), "fault on a PROTNONE pte at %#llx of an accessible VMA",
+              (unsigned long long)va);
     if (pte_present(e)) {
         if (acc == ACC_WRITE && !(e & _PAGE_RW))
             do_wp_page(k, mm, v, page_va, table, idx, e);
