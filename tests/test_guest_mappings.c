@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "guest/kernel.h"
+#include "trace/build.h"
 #include "trace/writer.h"
 #include "testutil.h"
 
@@ -375,6 +376,45 @@ static void test_protnone_replay_checked(void **state)
         fail_msg("exit %d: %s", rc, err);
 }
 
+/* The importers' builder keeps out what the guest would refuse below
+ * vm.mmap_min_addr (Debian's, the guest's default): an mmap, an mremap's
+ * target, an exec segment, a heap growing there; the trace it writes
+ * replays under --check. Before, the fuzz corpus's strace input with an
+ * mmap at 0x1000 made a trace the guest refused. */
+static void test_builder_keeps_out_low_maps(void **state)
+{
+    (void)state;
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "bld");
+    struct trace_writer *w = trace_writer_open(path, K, V, 1);
+    assert_non_null(w);
+    struct build *b = build_new(w);
+    struct trace_seg segs[3] = { SEG[0], SEG[1], SEG[0] };
+    segs[2].start = 0x1000;
+    assert_int_equal(build_spawn(b, 1, 100), 0);
+    assert_int_equal(build_exec(b, 2, 100, "/x", segs, 3, 0x2000), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 1);
+    assert_int_equal(build_mmap(b, 3, 100, 0x1000, PAGE_SIZE, TRP_READ, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 2);
+    assert_int_equal(build_mmap(b, 4, 100, A, PAGE_SIZE, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_mremap(b, 5, 100, A, PAGE_SIZE, 0x8000, PAGE_SIZE), 0);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 3);
+    assert_int_equal(build_brk(b, 6, 100, 0x9000), 0);          /* the heap at 0x2000 cannot grow */
+    assert_int_equal(build_ref(b, 7, 100, 0x2000, TRR_WRITE), 0);
+    assert_int_equal(build_ref(b, 8, 100, A, TRR_WRITE), 0);
+    assert_int_equal(build_exit(b, 9, 100), 0);
+    assert_int_equal(build_finish(b), 0);
+    build_free(b);
+    assert_int_equal(trace_writer_commit(w), 0);
+    if (getenv("MEMVIRT")) {
+        snprintf(args, sizeof args, "run --trace %s --check --param sim.check_every=1 --quiet", path);
+        int rc = cli(args, err, sizeof err);
+        if (rc || *err)
+            fail_msg("exit %d: %s", rc, err);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -382,7 +422,7 @@ int main(void)
         cmocka_unit_test(test_protnone_touched_faults), cmocka_unit_test(test_protnone_fork_mremap_unmap),
         cmocka_unit_test(test_protnone_huge),           cmocka_unit_test(test_mmap_min_addr),
         cmocka_unit_test(test_rings_in_every_mode),     cmocka_unit_test(test_replays),
-        cmocka_unit_test(test_protnone_replay_checked),
+        cmocka_unit_test(test_protnone_replay_checked), cmocka_unit_test(test_builder_keeps_out_low_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
