@@ -11,7 +11,10 @@
  *    for: its struct page says another level, or an entry one level up
  *    names it;
  *  - a huge pmd mapping a page that is not a live huge page: the head lost
- *    its PG_huge flag, or its references, or the pmd names a 4 KiB page. */
+ *    its PG_huge flag, or its references, or the pmd names a 4 KiB page;
+ *  - PROT_NONE: a present leaf in a VMA with no access (what mprotect left
+ *    before PROTNONE entries), a PROTNONE leaf in a VMA with access, and a
+ *    PROTNONE leaf naming a freed page or left out of the count. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,6 +156,51 @@ static void test_huge_pmd_not_live_huge_page(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* ---- PROT_NONE leaves -------------------------------------------------------------- */
+
+static void test_protnone_leaves(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    uint64_t l1 = table_of(k, A, 1);
+    unsigned i = pt_index(A, 1);
+    pte_t e = kread_entry(k, l1, i);
+    uint64_t pfn = k->pv->entry_pfn(k, e);
+    assert_int_equal(sys_mprotect(k, p, A, PAGE_SIZE, 0), 0);
+    pte_t none = kread_entry(k, l1, i);
+    assert_true(pte_protnone(none));
+    expect_ok(k);
+    /* present again under the VMA with no access: readable by the hardware */
+    pte_store_direct(k, l1, i, (none & ~_PAGE_PROTNONE) | _PAGE_PRESENT);
+    expect_report(k, "is present in a VMA with no access");
+    pte_store_direct(k, l1, i, none);
+    expect_ok(k);
+    /* PROTNONE left in the neighbour, whose VMA allows read and write */
+    unsigned j = pt_index(A + PAGE_SIZE, 1);
+    pte_t n = kread_entry(k, l1, j);
+    pte_store_direct(k, l1, j, (n & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+    expect_report(k, "is PROTNONE in a VMA with access");
+    pte_store_direct(k, l1, j, n);
+    expect_ok(k);
+    /* a PROTNONE entry still counts: its page freed under it, or the
+     * entry dropped from rss */
+    struct page *pg = page_of(k, pfn);
+    uint32_t c = pg->count;
+    pg->count = 0;
+    char what[96];
+    snprintf(what, sizeof what, "pte maps frame %#llx which is not a live data page", (unsigned long long)pfn);
+    expect_report(k, what);
+    pg->count = c;
+    p->mm->rss--;
+    expect_report(k, "mapped 514 (rss 513)");
+    p->mm->rss++;
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -160,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_table_page_level_wrong),
         cmocka_unit_test(test_table_linked_at_wrong_level),
         cmocka_unit_test(test_huge_pmd_not_live_huge_page),
+        cmocka_unit_test(test_protnone_leaves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,13 @@
 /* check.c: the guest kernel's own consistency checks (run under --check):
  * the buddy allocator's invariants, and for every address space that its
  * page tables agree with its bookkeeping: each table page is a page-table page
- * of the right level, each mapped frame is an allocated page, every present
- * user leaf lies inside a VMA whose protection allows what the entry grants
- * (a write only where VM_WRITE, an instruction fetch only where VM_EXEC: an
- * entry moved to the wrong address, or left behind by an unmap, shows here),
- * and the counts of table pages and mapped pages match mm->pt_pages and
- * mm->rss. */
+ * of the right level, each mapped frame is an allocated page, every user leaf
+ * (present or PROTNONE) lies inside a VMA whose protection allows what the
+ * entry grants (a write only where VM_WRITE, an instruction fetch only where
+ * VM_EXEC, a present entry only where there is some access and a PROTNONE
+ * one only where there is none, as mprotect leaves them: an entry moved to
+ * the wrong address, or left behind by an unmap, shows here), and the counts
+ * of table pages and mapped pages match mm->pt_pages and mm->rss. */
 #include "guest/kernel.h"
 #include <stdio.h>
 
@@ -24,6 +25,10 @@ static void check_leaf(struct walkcount *w, uint64_t va, uint64_t size, pte_t e)
         why = "writable in a VMA without VM_WRITE";
     else if (!(e & _PAGE_NX) && !(v->flags & VM_EXEC))
         why = "executable in a VMA without VM_EXEC";
+    else if (pte_present(e) && !(v->flags & (VM_READ | VM_WRITE | VM_EXEC)))
+        why = "present in a VMA with no access (PROT_NONE: it must be PROTNONE)";
+    else if (pte_protnone(e) && (v->flags & (VM_READ | VM_WRITE | VM_EXEC)))
+        why = "PROTNONE in a VMA with access";
     if (why && !w->bad)
         snprintf(w->msg, w->len, "%s at %#llx (entry %#llx) is %s", size > PAGE_SIZE ? "huge pmd" : "pte",
                  (unsigned long long)va, (unsigned long long)e, why);
@@ -46,7 +51,7 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
     const pte_t *t = kmap_table(k, table);
     for (unsigned i = first; i <= last; i++) {
         pte_t e = t[i];
-        if (!pte_present(e))
+        if (lvl > 2 ? !pte_present(e) : !pte_mapped(e))
             continue;
         uint64_t va = base + ((uint64_t)i << level_shift(lvl));
         uint64_t pfn = k->pv->entry_pfn(k, e);

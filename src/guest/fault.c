@@ -87,6 +87,10 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
     unsigned idx = pt_index(page_va, 1);
     pte_t e = kread_entry(k, table, idx);
 
+    /* Linux's do_numa_page aside (not modelled), mprotect keeps a PROTNONE
+     * entry only in a VMA with no access, which faulted above. */
+    MV_ASSERT(!pte_protnone(e), "fault on a PROTNONE pte at %#llx of an accessible VMA",
+              (unsigned long long)va);
     if (pte_present(e)) {
         if (acc == ACC_WRITE && !(e & _PAGE_RW))
             do_wp_page(k, mm, v, page_va, table, idx, e);

@@ -35,6 +35,9 @@ struct kconfig {
      * address space may have (guest.max_map_count); 0 at boot, in a
      * kconfig made by hand, means DEFAULT_MAX_MAP_COUNT. */
     uint64_t max_map_count;
+    /* vm.mmap_min_addr (Linux mm/util.c, security/min_addr.c): no user
+     * mapping starts below it (guest.mmap_min_addr; Debian's 65536). */
+    uint64_t mmap_min_addr;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
     int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */
 };
@@ -261,6 +264,17 @@ void     pgd_free(struct kernel *k, struct mm *mm);
 void     lazy_mmu_enter(struct kernel *k);
 void     lazy_mmu_leave(struct kernel *k);
 #define  PT_TABLE_FLAGS (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY)
+/* PROT_NONE (Linux arch/x86/include/asm/pgtable_types.h _PAGE_PROTNONE): a
+ * user leaf of a VMA with no access is not present to the hardware, so every
+ * access faults, but keeps its frame, marked by the global bit (meaningless
+ * in a not-present entry); zap, fork, mremap, mprotect and the checks still
+ * see the page. pte_mapped is Linux's pte_present (present or PROTNONE);
+ * the hardware's present bit is pte_present (hw/pte.h). The frame is kept
+ * as make_entry gives it (under Xen PV Linux keeps a pseudo-physical frame
+ * in a not-present entry; Xen reads neither). */
+#define  _PAGE_PROTNONE _PAGE_GLOBAL
+static inline int pte_protnone(pte_t e) { return (e & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE; }
+static inline int pte_mapped(pte_t e) { return (e & (_PAGE_PRESENT | _PAGE_PROTNONE)) != 0; }
 
 /* TLB flushing (tlbflush.c), where Linux issues them. */
 void flush_tlb_page(struct kernel *k, struct mm *mm, uint64_t va);

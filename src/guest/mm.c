@@ -71,7 +71,8 @@ void tlb_finish_mmu(struct kernel *k, struct mm *mm, int fullmm)
     k->gather.nd = k->gather.nt = 0;
 }
 
-/* zap_pte_range over [start, end): clear every present PTE and queue its page. */
+/* zap_pte_range over [start, end): clear every present or PROTNONE PTE and
+ * queue its page. */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
     for (uint64_t va = start; va < end;) {
@@ -86,7 +87,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             continue;
         }
         pte_t pe = kread_entry(k, pmd, pi);
-        if (pte_present(pe) && (pe & _PAGE_PSE)) {
+        if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
             if (next - va == HPAGE_SIZE) {          /* zap_huge_pmd */
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, pmd, pi, 0);
@@ -105,7 +106,7 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             for (uint64_t a = va; a < next; a += PAGE_SIZE) {
                 unsigned idx = pt_index(a, 1);
                 pte_t e = tv[idx];
-                if (!pte_present(e))
+                if (!pte_mapped(e))
                     continue;
                 guest_site(this_cpu(k), SITE_ZAP_PTE);
                 pte_store_direct(k, table, idx, 0);
@@ -217,6 +218,10 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
     /* Too many mappings? (do_mmap: ">", so the count may reach max + 1) */
     if (t->mm->nvma > k->cfg.max_map_count)
         return -ENOMEM;
+    /* get_unmapped_area's security_mmap_addr: below vm.mmap_min_addr
+     * (no CAP_SYS_RAWIO in the guest's processes) */
+    if (addr < k->cfg.mmap_min_addr)
+        return -EPERM;
     /* MAP_FIXED: whatever was there goes first (mmap_region's munmap, with
      * its own limit). */
     if (munmap_over_map_count(k, t->mm, addr, addr + len))
@@ -235,22 +240,31 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
 }
 
 /* change_pte_range: drop write and exec at once; added write is granted
- * page by page by the write fault (COW-safe). */
+ * page by page by the write fault (COW-safe). No access at all makes the
+ * entry PROTNONE (pte_modify with PAGE_NONE): not present, frame kept; any
+ * access back makes it present again. */
 static pte_t change_prot(pte_t e, uint32_t vmf)
 {
+    if (!(vmf & (VM_READ | VM_WRITE | VM_EXEC)))
+        return (e & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE | _PAGE_NX;
+    if (pte_protnone(e))
+        e = (e & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
     if (!(vmf & VM_WRITE))
         e &= ~_PAGE_RW;
     return (vmf & VM_EXEC) ? (e & ~_PAGE_NX) : (e | _PAGE_NX);
 }
 
-/* pte_needs_flush (arch/x86/include/asm/tlbflush.h), for a present entry
- * rewritten: a new frame, a cleared present or dirty bit, a set NX, or any
- * change of the bits that shape the translation needs the old one flushed;
- * a widening (NX cleared) does not: a stale entry then only faults
- * spuriously, and the fault drops it. The accessed bit is ignored, as
- * mprotect asks. */
+/* pte_needs_flush (arch/x86/include/asm/tlbflush.h), for an entry
+ * rewritten: an entry that was not present (PROTNONE) needs none;
+ * otherwise a new frame, a cleared present or dirty bit, a set NX, or any
+ * change of the bits that shape the translation needs the old one
+ * flushed; a widening (NX cleared) does not: a stale entry then only
+ * faults spuriously, and the fault drops it. The accessed bit is ignored,
+ * as mprotect asks. */
 static int pte_needs_flush(pte_t old, pte_t new)
 {
+    if (!(old & _PAGE_PRESENT))   /* not present (PROTNONE): nothing cached to flush */
+        return 0;
     if (pte_frame(old) != pte_frame(new))
         return 1;
     pte_t diff = (old ^ new) & ~_PAGE_ACCESSED;
@@ -271,7 +285,7 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
             unsigned pi;
             uint64_t pmd = pmd_table(k, mm, a, 0, &pi);
             pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-            if (pte_present(pe) && (pe & _PAGE_PSE)) {
+            if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
                 uint64_t hs = a & ~(HPAGE_SIZE - 1);
                 if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
                     pte_t n = change_prot(pe, vmf);
@@ -297,7 +311,7 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
         }
         unsigned idx = pt_index(a, 1);
         pte_t e = kread_entry(k, table, idx);
-        if (!pte_present(e))
+        if (!pte_mapped(e))
             continue;
         pte_t n = change_prot(e, vmf);
         if (n != e) {
@@ -379,8 +393,9 @@ long sys_brk(struct kernel *k, struct task *t, uint64_t brk)
             return (long)mm->brk;
         unmap_region(k, mm, new, old);
     } else if (new > old) {
-        /* do_brk_flags: too many mappings, or the range is taken */
-        if (mm->nvma > k->cfg.max_map_count || vma_intersects(mm, old, new))
+        /* check_brk_limits (below vm.mmap_min_addr), do_brk_flags: too many
+         * mappings, or the range is taken */
+        if (old < k->cfg.mmap_min_addr || mm->nvma > k->cfg.max_map_count || vma_intersects(mm, old, new))
             return (long)mm->brk;
         struct vma v = { .start = old, .end = new, .flags = VM_READ | VM_WRITE };
         int rc = vma_insert(k, mm, &v);

@@ -37,7 +37,7 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, o, 0, &pi);
         pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-        if (pte_present(pe) && (pe & _PAGE_PSE))
+        if (pte_mapped(pe) && (pe & _PAGE_PSE))
             split_huge_pmd(k, mm, o);          /* moved page by page below */
         uint64_t st = pte_table(k, mm, o, 0);
         if (!st) {
@@ -49,7 +49,7 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
         for (; off < end; off += PAGE_SIZE) {
             unsigned si = pt_index(old + off, 1);
             pte_t e = kread_entry(k, st, si);
-            if (!pte_present(e))
+            if (!pte_mapped(e))
                 continue;
             guest_site(this_cpu(k), SITE_MREMAP_PTE);
             pte_store_direct(k, st, si, 0);    /* ptep_get_and_clear */
@@ -99,6 +99,8 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
     /* move_vma */
     if (new_addr < addr + old_len && addr < new_addr + new_len)
         return -EINVAL;                           /* overlapping source and target */
+    if (new_addr < k->cfg.mmap_min_addr)
+        return -EPERM;                            /* mremap_to: get_unmapped_area, vm.mmap_min_addr */
     /* move_vma: "avoid failure later on in do_munmap: which may split one
      * vma into three before unmapping" (vm.max_map_count) */
     if (mm->nvma + 3 >= k->cfg.max_map_count)

@@ -23,6 +23,8 @@ static const struct param_def kdefs[] = {
     KP(pt_cache_total, "256", 0, 1 << 30, "PiBooster: ...and in_pool+in_use exceeds this many pages"),
     KP(max_map_count, "65530", 1, 2147483647, "vm.max_map_count: mappings an address space may hold (Linux's "
        "default); past it mmap and the splits of munmap, mprotect and mremap fail with ENOMEM"),
+    KP(mmap_min_addr, "65536", 0, 1ull << 47, "vm.mmap_min_addr: lowest address a mapping may start at "
+       "(Debian's default); mmap, mremap and exec below it fail with EPERM"),
 };
 #undef KP
 const struct param_group kconfig_params = {

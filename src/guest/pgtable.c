@@ -147,7 +147,7 @@ uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)
     if (!pmd)
         return 0;
     pte_t e = kread_entry(k, pmd, i);
-    if (pte_present(e)) {
+    if (pte_mapped(e)) {
         if (e & _PAGE_PSE)
             return 0;                 /* a huge page maps the whole region */
         return k->pv->entry_pfn(k, e);

@@ -62,7 +62,7 @@ struct task *kernel_spawn(struct kernel *k, uint32_t pid)
     return t;
 }
 
-/* copy_pte_range for one VMA: share every present page with the child,
+/* copy_pte_range for one VMA: share every present or PROTNONE page with the child,
  * write-protecting private writable ones in both (copy-on-write). */
 static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, const struct vma *v)
 {
@@ -79,7 +79,7 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             continue;
         }
         pte_t pe = kread_entry(k, pmd, pi);
-        if (pte_present(pe) && (pe & _PAGE_PSE)) {
+        if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
             copy_huge_pmd(k, dst, src, va, cow);
             va = next;
             continue;
@@ -94,7 +94,7 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
         for (uint64_t a = va; a < next; a += PAGE_SIZE) {
             unsigned idx = pt_index(a, 1);
             pte_t e = sv[idx];
-            if (!pte_present(e))
+            if (!pte_mapped(e))
                 continue;
             stat_charge(k->st, CYC_kernel, k->cost->pte_copy);
             if (cow && (e & _PAGE_RW)) {
@@ -166,6 +166,13 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l)
 {
     stat_inc(k->st, CNT_exec);
     stat_charge(k->st, CYC_kernel, k->cost->syscall + k->cost->exec_fixed);
+    /* load_elf_binary's elf_map (vm_mmap) and the stack's setup refuse a
+     * segment below vm.mmap_min_addr with EPERM. Linux finds it after the
+     * point of no return and kills the task; here it is found before
+     * anything changes and the exec fails (a replay stops there). */
+    for (unsigned i = 0; i < l->nseg; i++)
+        if (l->seg[i].start < k->cfg.mmap_min_addr && (l->seg[i].len || l->seg[i].kind != SEG_HEAP))
+            return -EPERM;
     struct mm *mm = mm_alloc(k);
     const struct segment *stack = NULL;
 

@@ -48,6 +48,8 @@ int do_huge_pmd_fault(struct kernel *k, struct mm *mm, struct vma *v, uint64_t v
     unsigned i;
     uint64_t pmd = pmd_table(k, mm, hs, 1, &i);
     pte_t e = kread_entry(k, pmd, i);
+    MV_ASSERT(!pte_protnone(e), "huge fault on a PROTNONE pmd at %#llx of an accessible VMA",
+              (unsigned long long)va);
     if (!pte_present(e)) {
         uint64_t head = kalloc_huge(k, PG_anon);
         v->flags |= VM_ANONVMA;
@@ -99,7 +101,7 @@ void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va)
     if (!pmd)
         return;
     pte_t e = kread_entry(k, pmd, i);
-    if (!pte_present(e) || !(e & _PAGE_PSE))
+    if (!pte_mapped(e) || !(e & _PAGE_PSE))
         return;
     uint64_t head = k->pv->entry_pfn(k, e);
     if (page_of(k, head)->count > 1) {
@@ -107,7 +109,7 @@ void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va)
         uint64_t n = huge_copy(k);
         page_put(k, head);
         head = n;
-        e = (e & PTE_FLAGS_MASK) | (k->pv->make_entry(k, head, 0) & PTE_FRAME_MASK);
+        e = (e & PTE_FLAGS_MASK) | (k->pv->make_entry(k, head, e & PTE_FLAGS_MASK) & PTE_FRAME_MASK);
     }
     /* The private huge page becomes 512 ordinary pages. */
     page_of(k, head)->flags &= (uint8_t)~PG_huge;

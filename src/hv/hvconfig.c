@@ -10,7 +10,8 @@ static const struct param_def hv_defs[] = {
     PARAM_U64(struct hvbase, nic_mbps, "0", 0, 1e6, "NIC receive traffic alongside the workload, Mbit/s"),
     PARAM_U64(struct hvbase, disk_mbps, "0", 0, 1e6, "disk traffic alongside the workload, Mbit/s"),
     PARAM_U64(struct hvbase, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
-    PARAM_U64(struct hvbase, nic_ring, "256", 1, 4096, "NIC receive/transmit ring buffers, 4 KiB each"),
+    PARAM_U64(struct hvbase, nic_ring, "256", 1, 4096,
+              "NIC receive/transmit ring buffers, 4 KiB each, from guest RAM in every mode (native too)"),
 };
 const struct param_group hv_params = { "hv", hv_defs, sizeof hv_defs / sizeof hv_defs[0],
                                        "the domain: machine memory and passthrough devices" };

@@ -9,7 +9,10 @@
 #include <string.h>
 
 /* The drivers give each device its buffers: a NIC receive and transmit
- * ring, a disk request ring. */
+ * ring, a disk request ring. A native Linux's drivers hold the same
+ * buffers, so they come out of guest RAM in every mode (the same
+ * guest.ram_mb leaves the same memory to the workload); only a hypervisor
+ * is told where they are (to map them for its devices). */
 #define DISK_RING 64
 static void give_rings(struct machine *m)
 {
@@ -19,7 +22,8 @@ static void give_rings(struct machine *m)
     kernel_dma_buffers(&m->k, nic, rx);
     kernel_dma_buffers(&m->k, nic, tx);
     kernel_dma_buffers(&m->k, DISK_RING, disk);
-    hv_set_rings(m->hv, rx, tx, nic, disk, DISK_RING);
+    if (m->hv)
+        hv_set_rings(m->hv, rx, tx, nic, disk, DISK_RING);
     free(rx);
     free(tx);
 }
@@ -57,8 +61,8 @@ int machine_init(struct machine *m, const struct sim_config *cfg, const struct m
         return -1;
     m->booted = 1;
     kernel_instruments(&m->k, &m->ins);
+    give_rings(m);
     if (m->hv) {
-        give_rings(m);
         hv_booted(m->hv);
         hv_instruments(m->hv, &m->ins);
     }

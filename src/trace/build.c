@@ -359,7 +359,7 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
     for (uint32_t i = 0; i < n; i++) {
         const struct trace_seg *s = &segs[i];
         uint64_t len = page_up(s->len);
-        if (!range_ok(s->start, len) ||
+        if (!range_ok(s->start, len) || s->start < TRACE_MMAP_MIN_ADDR ||
             (s->kind == TRS_FILE && (s->pgoff > TRACE_FILE_PAGES || len / PAGE > TRACE_FILE_PAGES - s->pgoff))) {
             b->cnt[BC_CALL_REFUSED]++;
             continue;
@@ -455,7 +455,7 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
     len = page_up(len);
     if (!tk)
         return 0;
-    if (!range_ok(addr, len) || (!(flags & TRM_ANON) && (pgoff > TRACE_FILE_PAGES ||
+    if (!range_ok(addr, len) || addr < TRACE_MMAP_MIN_ADDR || (!(flags & TRM_ANON) && (pgoff > TRACE_FILE_PAGES ||
                                                           len / PAGE > TRACE_FILE_PAGES - pgoff))) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
@@ -526,7 +526,7 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
         uint64_t oa = page_up(mm->brk), na = page_up(brk);
         struct trace_rec r = { .t = t, .pid = pid };
         if (na > oa) {
-            if (vintersects(mm, oa, na))
+            if (oa < TRACE_MMAP_MIN_ADDR || vintersects(mm, oa, na))
                 return 0;
             struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
             vmap(mm, &v);
@@ -551,7 +551,7 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
     if (na < oa) {
         vunmap(mm, na, oa);
     } else if (na > oa) {
-        if (vintersects(mm, oa, na))
+        if (oa < TRACE_MMAP_MIN_ADDR || vintersects(mm, oa, na))
             return 0;
         struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
         vmap(mm, &v);
@@ -577,7 +577,7 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
     if (ok && new_addr == addr && new_len > len)
         ok = addr + len == v->end && !vintersects(mm, addr + len, addr + new_len);
     if (ok && new_addr != addr)
-        ok = !(new_addr < addr + len && addr < new_addr + new_len);
+        ok = !(new_addr < addr + len && addr < new_addr + new_len) && new_addr >= TRACE_MMAP_MIN_ADDR;
     if (ok && !(v->flags & TRM_ANON))
         ok = v->pgoff + (addr - v->start) / PAGE + new_len / PAGE <= TRACE_FILE_PAGES;
     if (!ok) {

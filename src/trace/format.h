@@ -58,6 +58,7 @@ enum { TRR_READ = 0, TRR_WRITE = 1, TRR_EXEC = 2 };
 enum { TRS_FILE = 0, TRS_ANON = 1, TRS_STACK = 2 };
 
 #define TRACE_USER_END (1ull << 47)        /* x86-64 user half (4-level paging) */
+#define TRACE_MMAP_MIN_ADDR 65536ull       /* vm.mmap_min_addr as Debian sets it (the guest's default) */
 #define TRACE_MAX_SEGS 512                 /* per exec */
 #define TRACE_MAX_REFS 4096                /* per TR_REFS record */
 #define TRACE_MAX_STR 4096                 /* strings: paths, header values */
