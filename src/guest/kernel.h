@@ -68,11 +68,12 @@ struct page {
 #define VM_GROWSDOWN 0x10
 #define VM_ANONVMA  0x20   /* has (had) anonymous/COW pages: fork must copy its ptes */
 #define VM_HUGEPAGE 0x40   /* back aligned 2 MiB regions with huge pages (THP) */
+#define VM_SHMEM    0x80   /* shared anonymous memory: `file` is a shmem object id (shmem.c) */
 
 struct vma {
     uint64_t start, end;   /* [start, end), page aligned */
     uint32_t flags;        /* VM_* */
-    uint32_t file;         /* 0: anonymous; else inode number */
+    uint32_t file;         /* 0: anonymous; else inode number (VM_SHMEM: shmem object id) */
     uint64_t pgoff;        /* file offset of start, in pages */
 };
 
@@ -170,6 +171,11 @@ struct kernel {
     struct task *current;
     uint64_t next_mm_id;
     struct pagecache *pcache;
+    /* shared anonymous memory (shmem.c): its own page cache, which reclaim
+     * never scans, and its objects by id (1..nshm; id 0 is unused) */
+    struct pagecache *shm_cache;
+    struct shmem_obj *shm;
+    uint32_t nshm, capshm, shm_free;
     /* Out of memory (page_alloc.c, after reclaim): where the kernel's caller
      * set up to be returned to (longjmp), abandoning the operation under
      * way: the run is over, the kernel is only shut down after it. NULL:
