@@ -242,6 +242,8 @@ uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc);
 /* The L2 table covering va (allocating missing levels if alloc; 0 if absent)
  * and the index of va's entry in it. */
 uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
+/* The same one level up: the L3 table covering va and va's index in it. */
+uint64_t pud_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
 /* Split the huge mapping of va's 2 MiB region into 512 PTEs (thp.c). */
 void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va);
 /* Huge-page faults and copy (thp.c): 1 if handled. */
