@@ -5,7 +5,10 @@
  * mremap shrinks, grows in place and moves mappings carrying the pages (the
  * frame at the new address is the frame that was at the old one), also
  * across a 2 MiB boundary that falls at another offset in the target than
- * in the source (each page-table page is filled up to its own boundary). */
+ * in the source (each page-table page is filled up to its own boundary).
+ * A move of whole 2 MiB or 1 GiB extents at aligned addresses relinks the
+ * page-table page itself (Linux move_normal_pmd/pud): no table is allocated
+ * or freed, no entry copied, and under Xen PV the table stays pinned. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,12 +191,73 @@ static void test_mremap(void **state)
     }
 }
 
+/* Move npmd touched 2 MiB extents (lvl 2: relink L1 tables) or one 1 GiB
+ * extent (lvl 3: relink its L2 table) between aligned addresses of one
+ * 512 GiB region: the tables at the target are the source's frames, and no
+ * table is allocated or freed by the move. */
+static void mremap_relink(const char *mode, uint64_t src, uint64_t dst, uint64_t len, unsigned lvl)
+{
+    struct tmachine *t = tm_boot(mode);
+    struct kernel *k = K(t);
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, src, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)src);
+    const uint64_t step = 8 * PG * 61;           /* a few pages in every 2 MiB */
+    uint64_t f[600], n = 0;
+    for (uint64_t off = 0; off < len && n < 600; off += step)
+        f[n++] = acc_ok(t, src + off, ACC_WRITE);
+    uint64_t tab[2] = { tm_guest_table(t, src, lvl - 1), tm_guest_table(t, src + len - PG, lvl - 1) };
+    uint64_t l1a = k->st->cnt[CNT_pt_alloc_l1], l1f = k->st->cnt[CNT_pt_free_l1];
+    uint64_t l2a = k->st->cnt[CNT_pt_alloc_l2], l2f = k->st->cnt[CNT_pt_free_l2];
+    uint64_t writes0 = k->st->cnt[CNT_pte_writes];
+    assert_int_equal(sys_mremap(k, p, src, len, dst, len), (long)dst);
+    assert_int_equal(k->st->cnt[CNT_pt_alloc_l1], l1a);
+    assert_int_equal(k->st->cnt[CNT_pt_free_l1], l1f);
+    /* two entries written per relinked table (clear, link); moving 2 MiB
+     * tables into another 1 GiB also links a new L2 there and frees the
+     * emptied source L2 (one entry each); a relinked L2 needs neither */
+    if (lvl == 2) {
+        assert_int_equal(k->st->cnt[CNT_pt_alloc_l2] - l2a, 1);
+        assert_int_equal(k->st->cnt[CNT_pt_free_l2] - l2f, 1);
+        assert_int_equal(k->st->cnt[CNT_pte_writes] - writes0, 2 * (len / HPAGE_SIZE) + 2);
+    } else {
+        assert_int_equal(k->st->cnt[CNT_pt_alloc_l2], l2a);
+        assert_int_equal(k->st->cnt[CNT_pt_free_l2], l2f);
+        assert_int_equal(k->st->cnt[CNT_pte_writes] - writes0, 2);
+    }
+    assert_int_equal(tm_guest_table(t, dst, lvl - 1), tab[0]);
+    assert_int_equal(tm_guest_table(t, dst + len - PG, lvl - 1), tab[1]);
+    if (!strncmp(mode, "pv", 2))
+        assert_true(page_of(k, tab[0])->flags & PG_pinned);
+    kcheck(t);
+    n = 0;
+    for (uint64_t off = 0; off < len && n < 600; off += step)
+        if (acc_ok(t, dst + off, ACC_READ) != f[n++])
+            fail_msg("%s: page at +%#llx lost its frame", mode, (unsigned long long)off);
+    uint64_t m;
+    assert_int_equal(user_access(k, src, ACC_READ, &m), -EFAULT);
+    kcheck(t);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+static void test_mremap_relink(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < mode_count(); i++) {
+        const char *m = mode_at(i)->name;
+        mremap_relink(m, 0x10000000ull, 0x40000000ull, 2 * HPAGE_SIZE, 2);   /* the review's t6 */
+        mremap_relink(m, 0x40000000ull, 0x80000000ull, 1ull << 30, 3);
+    }
+}
+
 int main(void)
 {
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clone_vm),
         cmocka_unit_test(test_mremap),
+        cmocka_unit_test(test_mremap_relink),
         cmocka_unit_test(test_file_offset_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

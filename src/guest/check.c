@@ -7,9 +7,14 @@
  * VM_EXEC, a present entry only where there is some access and a PROTNONE
  * one only where there is none, as mprotect leaves them: an entry moved to
  * the wrong address, or left behind by an unmap, shows here), and the counts
- * of table pages and mapped pages match mm->pt_pages and mm->rss. */
+ * of table pages and mapped pages match mm->pt_pages and mm->rss; and every
+ * shmem object's reference count is the number of VMAs that map it, over
+ * every address space. */
 #include "guest/kernel.h"
+#include "guest/shmem.h"
+#include "lib/err.h"
 #include <stdio.h>
+#include <stdlib.h>
 
 struct walkcount { struct mm *mm; uint64_t tables, leaves; int bad; char *msg; unsigned len; };
 
@@ -81,6 +86,53 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
     }
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(struct mm *const *)a, y = (uintptr_t)*(struct mm *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Each address space once (threads share one), its shmem VMAs counted per
+ * object, against the objects' references. */
+static int check_shmem(struct kernel *k, char *msg, unsigned len)
+{
+    if (!k->nshm)
+        return 0;
+    struct mm **mms = mv_calloc(k->ntasks + 1, sizeof *mms);
+    uint32_t n = 0, *refs = mv_calloc(k->nshm + 1, sizeof *refs);
+    for (unsigned h = 0; h < TASK_HASH; h++)
+        for (struct task *t = k->tasks[h]; t; t = t->next)
+            if (t->mm)
+                mms[n++] = t->mm;
+    qsort(mms, n, sizeof *mms, cmp_ptr);
+    int bad = 0;
+    for (uint32_t i = 0; i < n && !bad; i++) {
+        if (i && mms[i] == mms[i - 1])
+            continue;
+        for (uint32_t j = 0; j < mms[i]->nvma; j++) {
+            const struct vma *v = &mms[i]->vma[j];
+            if (!(v->flags & VM_SHMEM))
+                continue;
+            if (!shmem_refs(k, v->file)) {
+                snprintf(msg, len, "vma [%#llx, %#llx) maps shmem object %u, which is free",
+                         (unsigned long long)v->start, (unsigned long long)v->end, v->file);
+                bad = 1;
+                break;
+            }
+            refs[v->file]++;
+        }
+    }
+    for (uint32_t id = 1; id <= k->nshm && !bad; id++)
+        if (shmem_refs(k, id) != refs[id]) {
+            snprintf(msg, len, "shmem object %u has %u references, %u VMAs map it", id,
+                     shmem_refs(k, id), refs[id]);
+            bad = 1;
+        }
+    free(mms);
+    free(refs);
+    return bad ? -1 : 0;
+}
+
 int kernel_check(struct kernel *k, char *msg, unsigned len)
 {
     if (buddy_check(&k->buddy, msg, len))
@@ -108,5 +160,5 @@ int kernel_check(struct kernel *k, char *msg, unsigned len)
             }
         }
     }
-    return 0;
+    return check_shmem(k, msg, len);
 }

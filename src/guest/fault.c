@@ -2,9 +2,11 @@
  * do_user_addr_fault, mm/memory.c handle_mm_fault: do_anonymous_page,
  * do_fault, do_wp_page). Demand-zero, the shared zero page, page-cache pages,
  * private file COW, and copy-on-write after fork (reuse when the page is ours
- * alone, copy otherwise). */
+ * alone, copy otherwise). Shared anonymous memory is shmem (shmem.c): its
+ * faults are file faults, through the object's own cache. */
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
+#include "guest/shmem.h"
 #include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
@@ -22,6 +24,8 @@ static pte_t user_flags(const struct vma *v, int writable)
 static uint64_t file_page(struct kernel *k, const struct vma *v, uint64_t va)
 {
     uint64_t pgoff = v->pgoff + ((va - v->start) >> PAGE_SHIFT);
+    if (v->flags & VM_SHMEM)
+        return shmem_page(k, v->file, pgoff);      /* shmem_fault */
     uint64_t pfn = pagecache_lookup(k->pcache, v->file, pgoff);
     if (pfn == UINT64_MAX) {
         /* Read from the file: a page-cache page, referenced by the cache. */

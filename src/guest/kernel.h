@@ -71,11 +71,12 @@ struct page {
 #define VM_GROWSDOWN 0x10
 #define VM_ANONVMA  0x20   /* has (had) anonymous/COW pages: fork must copy its ptes */
 #define VM_HUGEPAGE 0x40   /* back aligned 2 MiB regions with huge pages (THP) */
+#define VM_SHMEM    0x80   /* shared anonymous memory: `file` is a shmem object id (shmem.c) */
 
 struct vma {
     uint64_t start, end;   /* [start, end), page aligned */
     uint32_t flags;        /* VM_* */
-    uint32_t file;         /* 0: anonymous; else inode number */
+    uint32_t file;         /* 0: anonymous; else inode number (VM_SHMEM: shmem object id) */
     uint64_t pgoff;        /* file offset of start, in pages */
 };
 
@@ -185,6 +186,11 @@ struct kernel {
     struct task *current;
     uint64_t next_mm_id;
     struct pagecache *pcache;
+    /* shared anonymous memory (shmem.c): its own page cache, which reclaim
+     * never scans, and its objects by id (1..nshm; id 0 is unused) */
+    struct pagecache *shm_cache;
+    struct shmem_obj *shm;
+    uint32_t nshm, capshm, shm_free;
     /* Out of memory (page_alloc.c, after reclaim): where the kernel's caller
      * set up to be returned to (longjmp), abandoning the operation under
      * way: the run is over, the kernel is only shut down after it. NULL:
@@ -251,6 +257,8 @@ uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc);
 /* The L2 table covering va (allocating missing levels if alloc; 0 if absent)
  * and the index of va's entry in it. */
 uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
+/* The same one level up: the L3 table covering va and va's index in it. */
+uint64_t pud_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
 /* Split the huge mapping of va's 2 MiB region into 512 PTEs (thp.c). */
 void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va);
 /* Huge-page faults and copy (thp.c): 1 if handled. */

@@ -2,6 +2,7 @@
  * calls (Linux kernel/fork.c mm_alloc/mmput, mm/mmap.c exit_mmap, do_munmap,
  * do_brk, mm/mprotect.c, mm/memory.c zap_pte_range, mm/mmu_gather.c). */
 #include "guest/kernel.h"
+#include "guest/shmem.h"
 #include "guest/sites.h"
 #include "lib/err.h"
 #include <errno.h>
@@ -156,8 +157,11 @@ static void exit_mmap(struct kernel *k, struct mm *mm)
         k->pv->exit_mmap(k, mm);
     for (uint32_t i = 0; i < mm->nvma; i++)
         zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
-    for (uint32_t i = 0; i < mm->nvma; i++)
+    for (uint32_t i = 0; i < mm->nvma; i++) {
         stat_charge(k->st, CYC_kernel, k->cost->vma_op);
+        if (mm->vma[i].flags & VM_SHMEM)
+            shmem_put(k, mm->vma[i].file);
+    }
     mm->nvma = 0;
     free_pgtables(k, mm, 0, USER_VA_END);
     tlb_finish_mmu(k, mm, 1);
@@ -231,6 +235,13 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
                      .file = file, .pgoff = pgoff };
     if (flags & MAP_SHARED)
         v.flags |= VM_SHARED;
+    if ((flags & MAP_SHARED) && (flags & MAP_ANON)) {
+        /* shmem_zero_setup: backed by a new anonymous shmem object, so a
+         * fork shares the pages faulted after it too (the offset is 0) */
+        v.file = shmem_zero_setup(k);
+        v.pgoff = 0;
+        v.flags |= VM_SHMEM;
+    }
     if ((flags & MAP_HUGETLB) && k->pv->huge_capable)
         v.flags |= VM_HUGEPAGE;                /* else THP is unavailable: 4K pages */
     int rc = vma_insert(k, t->mm, &v);

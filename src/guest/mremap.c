@@ -18,46 +18,103 @@ static int range_ok(uint64_t addr, uint64_t len)
     return !(addr & (PAGE_SIZE - 1)) && len && addr + len > addr && addr + len <= USER_VA_END;
 }
 
-/* move_page_tables: every present entry of [old, old + len) to the same
- * offset at new, one L1's worth at a time: the destination table is found
- * or allocated first, then the entries move in lazy MMU mode (Linux
- * allocates with alloc_new_pmd before move_ptes enters lazy mode: a Xen
- * guest batches its table writes there, so a table allocated inside would
- * not yet be linked when the next entry looks for it). */
+#define PUD_SIZE (1ull << 30)
+
+/* get_extent: from o (n at the same offset) up to the nearer of the next
+ * size boundary of either address and the end of the move (left bytes). */
+static uint64_t get_extent(uint64_t o, uint64_t n, uint64_t left, uint64_t size)
+{
+    uint64_t e = size - (o & (size - 1)), en = size - (n & (size - 1));
+    if (e > left)
+        e = left;
+    return e < en ? e : en;
+}
+
+/* move_normal_pmd (lvl 2) / move_normal_pud (lvl 3): the entry of o at
+ * level lvl names a whole table whose range moves entirely (the caller
+ * checked the extent); relink that table under n's entry instead of
+ * copying what it maps. Refused (0) when o has no such entry or n's entry
+ * is in use. pmd_clear and pmd_populate are set_pmd under paravirt (a Xen
+ * PV guest: one mmu_update each), and pmd_populate first calls
+ * paravirt_alloc_pte (Xen: the table is already pinned, so only its
+ * direct-map entry is made read-only again, no second pin). */
+static int move_normal_entry(struct kernel *k, struct mm *mm, uint64_t o, uint64_t n, unsigned lvl)
+{
+    unsigned oi, ni;
+    uint64_t ot = lvl == 2 ? pmd_table(k, mm, o, 0, &oi) : pud_table(k, mm, o, 0, &oi);
+    pte_t e = ot ? kread_entry(k, ot, oi) : 0;
+    if (!pte_present(e) || (e & _PAGE_PSE))
+        return 0;
+    uint64_t nt = lvl == 2 ? pmd_table(k, mm, n, 1, &ni) : pud_table(k, mm, n, 1, &ni);
+    if (pte_present(kread_entry(k, nt, ni)))
+        return 0;                              /* WARN_ON_ONCE(!pmd_none(*new_pmd)) */
+    uint64_t child = k->pv->entry_pfn(k, e);
+    guest_site(this_cpu(k), SITE_MREMAP_PMD);
+    set_entry(k, mm, ot, lvl, oi, 0);          /* pmd_clear */
+    if (k->pv->alloc_pt)
+        k->pv->alloc_pt(k, mm, child, lvl - 1);
+    guest_site(this_cpu(k), SITE_MREMAP_PMD);
+    set_entry(k, mm, nt, lvl, ni, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
+    flush_tlb_range(k, mm, o, o + (1ull << level_shift(lvl)));
+    return 1;
+}
+
+/* move_ptes: the mapped entries (present or PROTNONE) of [o, o + len), within one L1 table, to
+ * the same offsets at n; the destination table is found or allocated first,
+ * then the entries move in lazy MMU mode (Linux allocates with pte_alloc
+ * before move_ptes enters lazy mode: a Xen guest batches its table writes
+ * there, so a table allocated inside would not yet be linked when the next
+ * entry looks for it). The old range is flushed if anything moved. */
+static void move_ptes(struct kernel *k, struct mm *mm, uint64_t st, uint64_t o, uint64_t n, uint64_t len)
+{
+    uint64_t dt = pte_table(k, mm, n, 1);
+    int moved = 0;
+    lazy_mmu_enter(k);
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+        unsigned si = pt_index(o + off, 1);
+        pte_t e = kread_entry(k, st, si);
+        if (!pte_mapped(e))                    /* present or PROTNONE */
+            continue;
+        guest_site(this_cpu(k), SITE_MREMAP_PTE);
+        pte_store_direct(k, st, si, 0);        /* ptep_get_and_clear */
+        set_entry(k, mm, dt, 1, pt_index(n + off, 1), e);
+        moved = 1;
+    }
+    lazy_mmu_leave(k);
+    if (moved)
+        flush_tlb_range(k, mm, o, o + len);
+}
+
+/* move_page_tables: [old, old + len) to the same offsets at new, one
+ * extent at a time, as Linux (CONFIG_HAVE_MOVE_PUD and HAVE_MOVE_PMD, both
+ * selected by x86): an extent that is a whole 1 GiB at both addresses
+ * relinks its L2 table, a whole 2 MiB its L1 table (no table allocated,
+ * no entry copied, one flush of the old range); anything else moves entry
+ * by entry. Linux's realignment of a mutually misaligned start down to a
+ * 2 MiB boundary (try_realign_addr, 6.7 on) is not modelled; a huge page
+ * is split and moved page by page (Linux moves the huge entry whole). */
 static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint64_t new, uint64_t len)
 {
-    for (uint64_t off = 0; off < len;) {
+    uint64_t extent;
+    for (uint64_t off = 0; off < len; off += extent) {
         uint64_t o = old + off, n = new + off;
-        uint64_t end = len;
-        uint64_t bo = ((o | (HPAGE_SIZE - 1)) + 1) - old, bn = ((n | (HPAGE_SIZE - 1)) + 1) - new;
-        if (bo < end)
-            end = bo;
-        if (bn < end)
-            end = bn;
+        extent = get_extent(o, n, len - off, PUD_SIZE);
+        if (extent == PUD_SIZE && move_normal_entry(k, mm, o, n, 3))
+            continue;
+        extent = get_extent(o, n, len - off, HPAGE_SIZE);
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, o, 0, &pi);
         pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-        if (pte_mapped(pe) && (pe & _PAGE_PSE))
+        if (!pte_mapped(pe))
+            continue;                          /* get_old_pmd: nothing here */
+        if (pe & _PAGE_PSE)
             split_huge_pmd(k, mm, o);          /* moved page by page below */
-        uint64_t st = pte_table(k, mm, o, 0);
-        if (!st) {
-            off = end;
+        else if (extent == HPAGE_SIZE && move_normal_entry(k, mm, o, n, 2))
             continue;
-        }
-        uint64_t dt = pte_table(k, mm, n, 1);
-        lazy_mmu_enter(k);
-        for (; off < end; off += PAGE_SIZE) {
-            unsigned si = pt_index(old + off, 1);
-            pte_t e = kread_entry(k, st, si);
-            if (!pte_mapped(e))
-                continue;
-            guest_site(this_cpu(k), SITE_MREMAP_PTE);
-            pte_store_direct(k, st, si, 0);    /* ptep_get_and_clear */
-            set_entry(k, mm, dt, 1, pt_index(new + off, 1), e);
-        }
-        lazy_mmu_leave(k);
+        uint64_t st = pte_table(k, mm, o, 0);
+        if (st)
+            move_ptes(k, mm, st, o, n, extent);
     }
-    flush_tlb_range(k, mm, old, old + len);
 }
 
 long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_len,

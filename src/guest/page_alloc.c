@@ -5,6 +5,7 @@
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
 #include "guest/ptcache.h"
+#include "guest/shmem.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,7 @@ uint64_t kernel_shutdown(struct kernel *k)
         free(k->pcache);
         k->pcache = NULL;
     }
+    shmem_destroy(k);
     ptcache_destroy(k);
     if (k->mm_new) {             /* a run that failed while building it */
         free(k->mm_new->vma);

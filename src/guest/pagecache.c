@@ -123,6 +123,16 @@ static void remove_entry(struct pagecache *pc, uint32_t e)
     pc->used--;
 }
 
+uint64_t pagecache_remove(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
+{
+    uint32_t e = pc->slot[find_slot(pc, make_key(inode, pgoff))];
+    if (!e)
+        return UINT64_MAX;
+    uint64_t pfn = pc->ent[e].pfn;
+    remove_entry(pc, e);
+    return pfn;
+}
+
 uint64_t pagecache_reclaim(struct pagecache *pc, uint64_t nr, int (*try_free)(void *arg, uint64_t pfn),
                            void *arg, uint64_t *scanned)
 {

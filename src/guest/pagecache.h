@@ -27,6 +27,9 @@ void     pagecache_destroy(struct pagecache *pc);
  * (mark_page_accessed). */
 uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff);
 void     pagecache_insert(struct pagecache *pc, uint32_t inode, uint64_t pgoff, uint64_t pfn);
+/* Take the page at (inode, pgoff) out of the cache: its frame, or
+ * UINT64_MAX if none was cached (the caller drops the cache's reference). */
+uint64_t pagecache_remove(struct pagecache *pc, uint32_t inode, uint64_t pgoff);
 /* Call fn on every cached page (shutdown). */
 void     pagecache_for_each(const struct pagecache *pc, void (*fn)(void *arg, uint64_t pfn), void *arg);
 /* shrink_page_list over the LRU, oldest first: offer each page to

@@ -118,10 +118,12 @@ void lazy_mmu_leave(struct kernel *k)
         k->pv->lazy_mmu_leave(k);
 }
 
-uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx)
+/* The table of level `stop` covering va (missing levels above it allocated
+ * if alloc, else 0), and va's index in it. */
+static uint64_t table_at(struct kernel *k, struct mm *mm, uint64_t va, unsigned stop, int alloc, unsigned *idx)
 {
     uint64_t table = mm->pgd;
-    for (unsigned lvl = 4; lvl > 2; lvl--) {
+    for (unsigned lvl = 4; lvl > stop; lvl--) {
         unsigned i = pt_index(va, lvl);
         pte_t e = kread_entry(k, table, i);
         if (!pte_present(e)) {
@@ -136,8 +138,18 @@ uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsi
             table = k->pv->entry_pfn(k, e);
         }
     }
-    *idx = pt_index(va, 2);
+    *idx = pt_index(va, stop);
     return table;
+}
+
+uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx)
+{
+    return table_at(k, mm, va, 2, alloc, idx);
+}
+
+uint64_t pud_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx)
+{
+    return table_at(k, mm, va, 3, alloc, idx);
 }
 
 uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)

@@ -260,13 +260,18 @@ static void xen_pgd_free(struct kernel *k, struct mm *mm)
     }
 }
 
+/* xen_alloc_ptpage: a table about to be linked into a pinned mm is made
+ * read-only and, an L1, pinned; one already pinned (a table mremap moves
+ * whole, move_normal_pmd) is not pinned again (Linux checks PagePinned). */
 static void xen_alloc_pt(struct kernel *k, struct mm *mm, uint64_t pfn, unsigned lvl)
 {
     if (!mm->pinned)
         return;
-    page_of(k, pfn)->flags |= PG_pinned;
+    struct page *p = page_of(k, pfn);
+    int was_pinned = (p->flags & PG_pinned) != 0;
+    p->flags |= PG_pinned;
     queue_dmap(k, pfn, 0, 0);
-    if (lvl == 1)
+    if (lvl == 1 && !was_pinned)
         queue_ext(k, MMUEXT_PIN_L1_TABLE, p2m(k, pfn), 0, 0);
     mc_issue(k);
 }

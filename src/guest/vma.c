@@ -4,6 +4,7 @@
  * maple tree: a syscall visits only the VMAs its range meets (vma_index, a
  * binary search), never the whole list. */
 #include "guest/kernel.h"
+#include "guest/shmem.h"
 #include "lib/err.h"
 #include <string.h>
 
@@ -29,7 +30,7 @@ struct vma *find_vma(struct mm *mm, uint64_t va)
     return NULL;
 }
 
-static void vma_insert_at(struct mm *mm, uint32_t i, const struct vma *v)
+static void vma_insert_at(struct kernel *k, struct mm *mm, uint32_t i, const struct vma *v)
 {
     if (mm->nvma == mm->cap) {
         mm->cap = mm->cap ? mm->cap * 2 : 16;
@@ -38,6 +39,8 @@ static void vma_insert_at(struct mm *mm, uint32_t i, const struct vma *v)
     memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
     mm->vma[i] = *v;
     mm->nvma++;
+    if (mm->vma[i].flags & VM_SHMEM)
+        shmem_get(k, mm->vma[i].file);       /* the new VMA's reference (get_file) */
 }
 
 int vma_insert(struct kernel *k, struct mm *mm, const struct vma *v)
@@ -47,7 +50,7 @@ int vma_insert(struct kernel *k, struct mm *mm, const struct vma *v)
     uint32_t i = vma_index(mm, v->start);
     if (i < mm->nvma && mm->vma[i].start < v->end)
         return -1;
-    vma_insert_at(mm, i, v);
+    vma_insert_at(k, mm, i, v);
     stat_charge(k->st, CYC_kernel, k->cost->vma_op);
     return 0;
 }
@@ -62,7 +65,7 @@ void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr)
     if (hi.file)
         hi.pgoff += (addr - v->start) >> PAGE_SHIFT;
     v->end = addr;
-    vma_insert_at(mm, (uint32_t)(v - mm->vma) + 1, &hi);
+    vma_insert_at(k, mm, (uint32_t)(v - mm->vma) + 1, &hi);
     stat_charge(k->st, CYC_kernel, k->cost->vma_op);
 }
 
@@ -90,6 +93,8 @@ void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
         if (can_merge(&mm->vma[w], &mm->vma[r])) {
             mm->vma[w].end = mm->vma[r].end;
             mm->vma[w].flags |= mm->vma[r].flags & VM_ANONVMA;
+            if (mm->vma[r].flags & VM_SHMEM)
+                shmem_put(k, mm->vma[r].file);   /* the absorbed VMA's reference */
             stat_charge(k->st, CYC_kernel, k->cost->vma_op);
         } else if (++w != r) {
             mm->vma[w] = mm->vma[r];
@@ -116,6 +121,8 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
     while (j < mm->nvma && mm->vma[j].end <= end) {
         MV_ASSERT(mm->vma[j].start >= start, "vma straddles a split point");
         stat_charge(k->st, CYC_kernel, k->cost->vma_op);
+        if (mm->vma[j].flags & VM_SHMEM)
+            shmem_put(k, mm->vma[j].file);       /* fput */
         j++;
     }
     /* one move for the whole run, not one per VMA (none when nothing

@@ -1,0 +1,103 @@
+/* shmem.c: shared anonymous memory as anonymous shmem objects (see
+ * shmem.h; Linux mm/shmem.c). A free object's id is reused, the last freed
+ * first: the same run always hands out the same ids. */
+#include "guest/kernel.h"
+#include "guest/pagecache.h"
+#include "guest/shmem.h"
+#include "lib/err.h"
+#include <stdlib.h>
+
+static struct shmem_obj *obj(struct kernel *k, uint32_t id)
+{
+    MV_ASSERT(id && id <= k->nshm && k->shm[id].refs != UINT32_MAX, "no shmem object %u", id);
+    return &k->shm[id];
+}
+
+uint32_t shmem_zero_setup(struct kernel *k)
+{
+    if (!k->shm_cache) {
+        k->shm_cache = mv_calloc(1, sizeof *k->shm_cache);
+        pagecache_init(k->shm_cache);
+    }
+    uint32_t id = k->shm_free;
+    if (id) {
+        k->shm_free = (uint32_t)k->shm[id].pages;
+    } else {
+        if (k->nshm + 1 >= k->capshm) {
+            MV_ASSERT(k->capshm < (1u << 30), "%u shmem objects", k->nshm);
+            k->capshm = k->capshm ? k->capshm * 2 : 16;
+            k->shm = mv_realloc(k->shm, k->capshm * sizeof *k->shm);
+        }
+        id = ++k->nshm;
+    }
+    k->shm[id] = (struct shmem_obj){ .refs = 0, .pages = 0 };
+    return id;
+}
+
+void shmem_get(struct kernel *k, uint32_t id)
+{
+    obj(k, id)->refs++;
+}
+
+/* shmem_evict_inode: the last mapping went; every page leaves the cache.
+ * Pages still queued in an mmu_gather keep their own reference until it
+ * finishes. */
+void shmem_put(struct kernel *k, uint32_t id)
+{
+    struct shmem_obj *o = obj(k, id);
+    MV_ASSERT(o->refs > 0, "shmem object %u put with no reference", id);
+    if (--o->refs)
+        return;
+    for (uint64_t pgoff = 0; pgoff < o->pages; pgoff++) {
+        uint64_t pfn = pagecache_remove(k->shm_cache, id, pgoff);
+        if (pfn != UINT64_MAX)
+            page_put(k, pfn);
+    }
+    o->refs = UINT32_MAX;      /* free */
+    o->pages = k->shm_free;
+    k->shm_free = id;
+}
+
+uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff)
+{
+    struct shmem_obj *o = obj(k, id);
+    uint64_t pfn = pagecache_lookup(k->shm_cache, id, pgoff);
+    if (pfn == UINT64_MAX) {
+        /* shmem_get_folio: a new page, cleared, the cache's reference */
+        pfn = kalloc_page(k, PG_cache);
+        stat_inc(k->st, CNT_page_zero);
+        stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);
+        pagecache_insert(k->shm_cache, id, pgoff, pfn);
+        if (pgoff >= o->pages)
+            o->pages = pgoff + 1;
+    }
+    return pfn;
+}
+
+uint32_t shmem_refs(struct kernel *k, uint32_t id)
+{
+    return id && id <= k->nshm && k->shm[id].refs != UINT32_MAX ? k->shm[id].refs : 0;
+}
+
+uint64_t shmem_cached(struct kernel *k)
+{
+    return k->shm_cache ? k->shm_cache->used : 0;
+}
+
+static void drop_cached(void *arg, uint64_t pfn)
+{
+    page_put(arg, pfn);
+}
+
+void shmem_destroy(struct kernel *k)
+{
+    if (k->shm_cache) {
+        pagecache_for_each(k->shm_cache, drop_cached, k);
+        pagecache_destroy(k->shm_cache);
+        free(k->shm_cache);
+        k->shm_cache = NULL;
+    }
+    free(k->shm);
+    k->shm = NULL;
+    k->nshm = k->capshm = k->shm_free = 0;
+}

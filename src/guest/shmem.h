@@ -1,0 +1,33 @@
+/* shmem.h: shared anonymous memory (Linux mm/shmem.c: shmem_zero_setup,
+ * shmem_get_folio, shmem_evict_inode). An mmap of MAP_SHARED|MAP_ANONYMOUS
+ * gets its own anonymous object, as Linux gives it an unlinked shmem file:
+ * its pages live in a page cache of their own, found by (object, offset), so
+ * every process that inherits the mapping by fork faults in the same pages.
+ * Each VMA that maps an object holds a reference to it (vma.c takes and drops
+ * them); when the last goes, its pages leave the cache and are freed once
+ * unmapped. Without swap shmem pages cannot be dropped, so this cache is
+ * never offered to reclaim (page_alloc.c shrinks only the file cache). */
+#ifndef MV_GUEST_SHMEM_H
+#define MV_GUEST_SHMEM_H
+#include <stdint.h>
+
+struct kernel;
+struct shmem_obj {
+    uint32_t refs;          /* VMAs mapping it; 0: free (next free id in `pages`) */
+    uint64_t pages;         /* offsets [0, pages) may hold a page (the highest faulted + 1) */
+};
+
+/* A new object with no reference yet (the caller inserts its VMA). */
+uint32_t shmem_zero_setup(struct kernel *k);
+void     shmem_get(struct kernel *k, uint32_t id);
+void     shmem_put(struct kernel *k, uint32_t id);
+/* The object's page at pgoff, allocated zeroed on first use (shmem_fault);
+ * the cache holds one reference to it. */
+uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff);
+/* Objects alive and pages cached (for kernel_check and tests). */
+uint32_t shmem_refs(struct kernel *k, uint32_t id);
+uint64_t shmem_cached(struct kernel *k);
+/* Shutdown: drop the cache's references and free the tables. */
+void     shmem_destroy(struct kernel *k);
+
+#endif
