@@ -9,7 +9,9 @@
  *    (hardware, shadow, oracle) faults with PFEC_RSVD and the guest kernel
  *    kills the task, where they used to reach three different frames;
  *  - an emulated user write to a protected table costs what a trapped
- *    store costs (cost.shadow_emulate) and counts toward write flooding. */
+ *    store costs (cost.shadow_emulate) and counts toward write flooding;
+ *  - the guest's clear of a page-table frame the shadow still protects
+ *    traps like any of its stores, until flooding unshadows the frame. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -271,6 +273,84 @@ static void test_misaligned_pde_ssp(void **state) { (void)state; misaligned_pde(
 static void test_misaligned_pde_hap(void **state) { (void)state; misaligned_pde("hap"); }
 static void test_misaligned_pde_selective(void **state) { (void)state; misaligned_pde("selective"); }
 
+/* A user mapping of the L1 table that maps it (a self-map): a user write
+ * through it is emulated (the walk itself uses the frame, so it stays
+ * protected) and costs and counts what a trapped store does: the emulation
+ * (cost.shadow_emulate), and one write toward flooding, so that two more
+ * stores unshadow the table (tsp.flood_threshold=3). */
+static void test_emulated_user_write_charged_and_counted(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp");
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, C, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)C);
+    uint64_t mfn;
+    assert_int_equal(user_access(k, C, ACC_WRITE, &mfn), 0);
+    uint64_t T = pte_table(k, p->mm, C, 0), V = C + 8 * PAGE_SIZE;
+    assert_true(traps(t, T));
+    pte_store_direct(k, T, pt_index(V, 1),
+                     pte_make(T, _PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX));
+    uint64_t hv = t->m.st.cyc[CYC_hypervisor], pf = t->m.st.cnt[CNT_vm_exits_pf];
+    assert_int_equal(user_access(k, V + 16, ACC_WRITE, &mfn), 0);
+    assert_int_equal(mfn, pfn_to_mfn(&t->m.hv->dom, T));
+    assert_int_equal(t->m.st.cnt[CNT_vm_exits_pf], pf + 1);          /* emulated: one exit */
+    assert_true(t->m.st.cyc[CYC_hypervisor] - hv >= t->cfg.cost.shadow_emulate);
+    assert_true(traps(t, T));
+    pte_store_direct(k, T, 300, 0);
+    assert_true(traps(t, T));
+    pte_store_direct(k, T, 301, 0);                                   /* the third write: flooded */
+    assert_false(traps(t, T));
+    pte_store_direct(k, T, pt_index(V, 1), 0);
+    cpu_flush_all(&t->m.cpu);
+    check_ok(t);
+    do_exit(k, p);
+    check_ok(t);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* A page-table frame the guest frees while the shadow still protects it
+ * (something still points to it): the clear that drops its contents goes
+ * through the vCPU, and its stores trap until write flooding unshadows
+ * the frame, as a real clear_page's would; under hap nothing traps. */
+static void freed_table_clear(const char *mode, uint64_t want_exits)
+{
+    struct tmachine *t = boot(mode);
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    assert_int_equal(sys_mmap(k, p, C, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)C);
+    uint64_t mfn;
+    assert_int_equal(user_access(k, C, ACC_WRITE, &mfn), 0);
+    unsigned i2;
+    uint64_t pmd = pmd_table(k, p->mm, C, 0, &i2);
+    /* a scratch L1 table of the kernel's, linked for E and walked */
+    struct mm scratch = { .id = 999 };
+    uint64_t T = pt_alloc(k, &scratch, 1);
+    uint64_t data = pte_frame(kread_entry(k, pte_table(k, p->mm, C, 0), pt_index(C, 1)));
+    pte_store_direct(k, T, 0, pte_make(data, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED));
+    pte_store_direct(k, pmd, pt_index(E, 2), pte_make(T, _PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_ACCESSED));
+    assert_int_equal(user_access(k, E, ACC_READ, &mfn), 0);
+    int shadowed = traps(t, T);
+    uint64_t exits = t->m.st.cnt[CNT_vm_exits_pt_write];
+    pt_free(k, &scratch, T, 1);
+    assert_int_equal(t->m.st.cnt[CNT_vm_exits_pt_write] - exits, want_exits);
+    assert_false(traps(t, T));
+    if (shadowed)
+        assert_true(want_exits > 0);
+    pte_store_direct(k, pmd, pt_index(E, 2), 0);
+    cpu_flush_all(&t->m.cpu);
+    check_ok(t);
+    do_exit(k, p);
+    check_ok(t);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+static void test_freed_table_clear_traps_tsp(void **state) { (void)state; freed_table_clear("tsp", 3); }
+static void test_freed_table_clear_traps_selective(void **state) { (void)state; freed_table_clear("selective", 3); }
+static void test_freed_table_clear_hap(void **state) { (void)state; freed_table_clear("hap", 0); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +363,10 @@ int main(void)
         cmocka_unit_test(test_misaligned_pde_ssp),
         cmocka_unit_test(test_misaligned_pde_hap),
         cmocka_unit_test(test_misaligned_pde_selective),
+        cmocka_unit_test(test_emulated_user_write_charged_and_counted),
+        cmocka_unit_test(test_freed_table_clear_traps_tsp),
+        cmocka_unit_test(test_freed_table_clear_traps_selective),
+        cmocka_unit_test(test_freed_table_clear_hap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

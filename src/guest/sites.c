@@ -17,4 +17,5 @@ const char *const guest_site_names[SITE__N] = {
     [SITE_FLUSH_LOCAL] = "flush_local",
     [SITE_INVLPG] = "invlpg",
     [SITE_MREMAP_PTE] = "mremap_pte",
+    [SITE_CLEAR_PAGE] = "clear_page",
 };

@@ -26,6 +26,7 @@ enum guest_site {
     SITE_FLUSH_LOCAL,     /* flush_tlb_local: CR3 reload */
     SITE_INVLPG,          /* flush_tlb_mm_range: the INVLPG loop */
     SITE_MREMAP_PTE,      /* move_ptes: clear the old entry, set the new one */
+    SITE_CLEAR_PAGE,      /* clear_page / copy_page into a write-protected frame */
     SITE__N
 };
 
