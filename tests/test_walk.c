@@ -128,6 +128,11 @@ static void test_refs_2m(void **state)
     pmem_write(m, L2T, I2, pte_make(DATA_2M | 1, LF | _PAGE_PSE));
     assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_2M + I1);
+    /* bits 20:13 are reserved: a walk through such an entry faults */
+    pmem_write(m, L2T, I2, pte_make(DATA_2M | 2, LF | _PAGE_PSE));
+    assert_true(walk4(m, VA, ACC_READ, 1, 0, &r) & PFEC_RSVD);
+    pmem_write(m, L2T, I2, pte_make(DATA_2M | 256, LF | _PAGE_PSE));
+    assert_true(walk4(m, VA, ACC_READ, 1, 0, &r) & PFEC_RSVD);
 }
 
 static void test_refs_1g(void **state)
@@ -146,10 +151,15 @@ static void test_refs_1g(void **state)
     assert_int_equal(r.frame, DATA_1G + 511 * 512 + 511);
     assert_int_equal(walk4(m, va_of(I4, I3, 0, 0, 0), ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_1G);
-    /* low frame bits of a 1G entry are ignored too */
-    pmem_write(m, L3T, I3, pte_make(DATA_1G | 0x1ff, LF | _PAGE_PSE));
+    /* bit 12 of a 1G entry is PAT, not part of the base; bits 29:13 are
+     * reserved: set, the walk faults with PFEC_RSVD (SDM 4.5) */
+    pmem_write(m, L3T, I3, pte_make(DATA_1G | 1, LF | _PAGE_PSE));
     assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_1G + I2 * 512 + I1);
+    pmem_write(m, L3T, I3, pte_make(DATA_1G | 0x1ff, LF | _PAGE_PSE));
+    assert_true(walk4(m, VA, ACC_READ, 1, 0, &r) & PFEC_RSVD);
+    pmem_write(m, L3T, I3, pte_make(DATA_1G | (1ull << 17), LF | _PAGE_PSE));
+    assert_true(walk4(m, VA, ACC_READ, 1, 0, &r) & PFEC_RSVD);
 }
 
 static void test_pwc(void **state)

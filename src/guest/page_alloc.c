@@ -6,6 +6,7 @@
 #include "guest/pagecache.h"
 #include "guest/ptcache.h"
 #include "guest/shmem.h"
+#include "guest/sites.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +121,43 @@ void buddy_put_page(struct kernel *k, uint64_t pfn)
     buddy_put_pages(k, pfn, 0);
 }
 
+/* The first stores of a clear_page (or copy_page) into frame pfn while the
+ * hypervisor write-protects it: each goes through the vCPU and traps (tsp:
+ * an exit, emulated and counted toward write flooding), until the frame
+ * stops being protected (flooding unshadowed it; tsp.unsync took an L1
+ * out of sync); the rest of the page is written natively. Where nothing is
+ * protected (native, hap, an unshadowed frame) no store traps and this
+ * adds nothing. A Xen PV kernel clears through its direct map, which Xen
+ * keeps writable for pages that are not tables: only the native backend's
+ * stores are trapped this way. The page's contents (zero, or a copy memvirt
+ * does not model) are left to the caller. */
+void clear_page_stores(struct kernel *k, uint64_t pfn)
+{
+    struct cpu *c = this_cpu(k);
+    if (k->pv != &pv_native_ops || !c->vmm || !c->vmm->store_traps || !c->vmm->store_traps(c->vmm_ctx, pfn))
+        return;
+    uint16_t site = c->site;
+    guest_site(c, SITE_CLEAR_PAGE);
+    for (unsigned i = 0; i < PTRS_PER_TABLE && c->vmm->store_traps(c->vmm_ctx, pfn); i++)
+        cpu_store(c, pfn, i, 0);
+    c->site = site;
+}
+
+/* Data pages the CPU fills (anonymous: cleared or copied; page cache: the
+ * file's contents copied in); a DMA buffer is the device's to fill. */
+static void kalloc_fill(struct kernel *k, uint64_t pfn, unsigned n, unsigned flags)
+{
+    for (unsigned i = 0; (flags & (PG_anon | PG_cache)) && i < n; i++)
+        clear_page_stores(k, pfn + i);
+}
+
 uint64_t kalloc_huge(struct kernel *k, unsigned flags)
 {
     uint64_t pfn = buddy_get_pages(k, 9);
     struct page *p = page_of(k, pfn);
     MV_ASSERT(!(p->flags & PG_used), "buddy handed out a used page %#llx", (unsigned long long)pfn);
     *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | PG_huge | (flags & 0xff)) };
+    kalloc_fill(k, pfn, 512, flags);
     if (!(flags & KALLOC_NOZERO)) {          /* clear_huge_page */
         stat_add(k->st, CNT_page_zero, 512);
         stat_charge(k->st, CYC_zero_copy, 512 * k->cost->page_zero);
@@ -141,6 +173,7 @@ uint64_t kalloc_page(struct kernel *k, unsigned flags)
     struct page *p = page_of(k, pfn);
     MV_ASSERT(!(p->flags & PG_used), "buddy handed out a used page %#llx", (unsigned long long)pfn);
     *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | (flags & 0xff)) };
+    kalloc_fill(k, pfn, 1, flags);
     if ((flags & PG_anon) && !(flags & KALLOC_NOZERO)) {
         stat_inc(k->st, CNT_page_zero);
         stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);

@@ -12,6 +12,7 @@
 
 uint64_t buddy_get_page(struct kernel *k);
 void     buddy_put_page(struct kernel *k, uint64_t pfn);
+void     clear_page_stores(struct kernel *k, uint64_t pfn);
 
 uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
 {
@@ -33,7 +34,9 @@ uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
     if (k->ptc)
         ptcache_account(k, lvl, +1);
 
-    /* __GFP_ZERO: the guest clears the page before use. */
+    /* __GFP_ZERO: the guest clears the page before use (its first stores
+     * trap while the hypervisor still write-protects the frame). */
+    clear_page_stores(k, pfn);
     pmem_zero(this_cpu(k)->mem, cpu_gfn_to_mfn(this_cpu(k), pfn));
     stat_inc(k->st, CNT_page_zero);
     stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);
@@ -49,8 +52,9 @@ uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
 }
 
 /* A page leaves page-table use for good: tell the hypervisor if it holds the
- * cache flag, drop its contents (memvirt backs only live tables) and give it
- * back to the buddy allocator. */
+ * cache flag, drop its contents (memvirt backs only live tables; the stores
+ * of that clear trap while the frame is write-protected) and give it back
+ * to the buddy allocator. */
 void pt_page_release(struct kernel *k, uint64_t pfn, int hv_done)
 {
     struct page *p = page_of(k, pfn);
@@ -58,6 +62,10 @@ void pt_page_release(struct kernel *k, uint64_t pfn, int hv_done)
         k->pv->ptcache_release(k, &pfn, 1);
     p->flags = 0;
     p->count = 0;
+    /* the contents dropped as a clear would: through the vCPU while the
+     * frame is still write-protected (Xen unshadows a table the guest
+     * clears before freeing it; KVM's flooding does the same after a few) */
+    clear_page_stores(k, pfn);
     pmem_zero(this_cpu(k)->mem, cpu_gfn_to_mfn(this_cpu(k), pfn));
     buddy_put_page(k, pfn);
 }

@@ -27,6 +27,7 @@ enum guest_site {
     SITE_INVLPG,          /* flush_tlb_mm_range: the INVLPG loop */
     SITE_MREMAP_PTE,      /* move_ptes: clear the old entry, set the new one */
     SITE_MREMAP_PMD,      /* move_normal_pmd/pud: unlink a whole table, link it at the target */
+    SITE_CLEAR_PAGE,      /* clear_page / copy_page into a write-protected frame */
     SITE__N
 };
 

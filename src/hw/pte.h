@@ -41,6 +41,15 @@ static inline uint64_t pte_frame(pte_t e) { return (e & PTE_FRAME_MASK) >> PAGE_
 static inline pte_t pte_make(uint64_t frame, uint64_t flags) { return (frame << PAGE_SHIFT) | flags; }
 static inline int pte_present(pte_t e) { return (e & _PAGE_PRESENT) != 0; }
 static inline int pte_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl <= 3 && (e & _PAGE_PSE)); }
+/* A large-page leaf (level 2 or 3) whose frame bits below the page size
+ * are set: bits 20:13 of a 2 MiB PDE, 29:13 of a 1 GiB PDPTE (bit 12 is
+ * PAT) are reserved, and x86 faults on them with PFEC_RSVD (SDM 4.5,
+ * "reserved bits"). Every walk of guest tables (the hardware's, the
+ * oracle's, the shadow's) refuses such an entry the same way. */
+static inline int pte_large_rsvd(pte_t e, unsigned lvl)
+{
+    return lvl > 1 && (pte_frame(e) & (((1ull << (9 * (lvl - 1))) - 1) & ~1ull)) != 0;
+}
 /* Is none of the eight entries t[0..7] present? (scans that pass over
  * empty stretches of a table eight entries at a time) */
 static inline int pte_none_present8(const pte_t *t)

@@ -100,6 +100,8 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
             return walk_fault(fmt, acc, user);
         perms = perms_combine(perms, fmt_perms(fmt, e));
         if (fmt_leaf(fmt, e, lvl)) {
+            if (fmt == PTF_X86 && lvl > 1 && pte_large_rsvd(e, lvl))
+                return walk_fault(fmt, acc, user) | PFEC_RSVD;   /* reserved frame bits */
             if (!(p->flags & WALK_NOCHECK)) {
                 /* user needs U, a write W, an exec no NX: one mask and compare */
                 const uint8_t need = (uint8_t)((user ? TLB_U : 0) | (acc == ACC_WRITE ? TLB_W : 0));
@@ -109,7 +111,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
             }
             unsigned size = lvl - 1;
             uint64_t base = pte_frame(e);
-            if (size) /* large page: frame bits below the page size must be zero */
+            if (size) /* large page: its low frame bit is PAT, the others were checked zero */
                 base &= ~((1ull << (9 * size)) - 1);
             if (fmt == PTF_X86 && (p->flags & WALK_SET_AD) &&
                 (!(e & _PAGE_ACCESSED) || (acc == ACC_WRITE && !(e & _PAGE_DIRTY)))) {

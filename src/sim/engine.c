@@ -214,9 +214,10 @@ static int segv_error(struct run *r, struct task *t, uint64_t va, enum access ac
                         (unsigned long long)v->start, (unsigned long long)v->end, v->flags & VM_READ ? 'r' : '-',
                         v->flags & VM_WRITE ? 'w' : '-', v->flags & VM_EXEC ? 'x' : '-');
     }
-    if (r->m.k.segv_code == KSEGV_PTBAD)
-        return mv_error("%s: pid %u: reference to %#llx (%s) met a page-table entry with a reserved bit set: "
-                        "segmentation fault", where(r, w, sizeof w), t->pid, (unsigned long long)va, kind);
+    if (r->m.k.segv_code == KSEGV_PTBAD)   /* Linux: pgtable_bad, "Corrupted page table", an oops */
+        return mv_error("%s: mode %s: pid %u: reference to %#llx (%s) met a page-table entry with a reserved "
+                        "bit set: corrupted page table, the task killed", where(r, w, sizeof w), r->out->mode,
+                        t->pid, (unsigned long long)va, kind);
     return mv_error("%s: pid %u: reference to %#llx (%s) is not mapped: segmentation fault",
                     where(r, w, sizeof w), t->pid, (unsigned long long)va, kind);
 }

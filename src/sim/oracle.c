@@ -165,18 +165,21 @@ static uint32_t reference(struct machine *m, struct mm *mm, uint64_t va, enum ac
         w &= !!(e & _PAGE_RW);
         u &= !!(e & _PAGE_USER);
         nx |= !!(e & _PAGE_NX);
-        uint64_t gfn = k->pv->entry_pfn(k, e);
         if (pte_leaf(e, lvl)) {
+            if (pte_large_rsvd(e, lvl))
+                return pfec | PFEC_RSVD;   /* reserved frame bits of a large page */
             if (!u || (acc == ACC_WRITE && !w) || (acc == ACC_EXEC && nx))
                 return pfec | PFEC_P;
             unsigned sz = lvl - 1;
+            /* the page's first frame: a large page's low frame bit is PAT */
+            uint64_t gfn = k->pv->entry_pfn(k, e & ~(((1ull << (9 * sz)) - 1) << PAGE_SHIFT));
             uint64_t off = (va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1);
             *mfn = machine_p2m(m, gfn + off);
             *size = sz;
             *perms = (uint8_t)((w ? TLB_W : 0) | (u ? TLB_U : 0) | (nx ? TLB_NX : 0));
             return *mfn == UINT64_MAX ? (pfec | PFEC_RSVD) : 0;
         }
-        table = gfn;
+        table = k->pv->entry_pfn(k, e);
     }
     return pfec | PFEC_RSVD;
 }

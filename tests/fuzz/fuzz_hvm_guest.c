@@ -17,7 +17,8 @@
  * with frames drawn from sets that matter (its own pages, its tables, the
  * kernel's root, frame 0 and 1, the last frame, frames beyond memory, a
  * 2^36 frame, the largest frame an entry can name). After every operation
- * nothing may abort (an MV_ASSERT is an abort, which libFuzzer reports)
+ * nothing may abort (an MV_ASSERT is an abort, which libFuzzer reports),
+ * a fault the hypervisor resolved must not recur unchanged on the retry,
  * and the mode's invariants must hold (hv_check). Under lazy sync (ssp,
  * and tsp or selective with tsp.unsync) a shadow may be as stale as the
  * TLB until the guest's flush (shadow_check.c, invariant 3), so there the
@@ -162,20 +163,30 @@ static pte_t pick_value(struct fz *f, struct in *in)
     return pte_make(frame, flags) | ((kind & 0x40) ? _PAGE_NX : 0) | _PAGE_PRESENT;
 }
 
-/* A user access and the faults it raises, up to three tries. */
+/* A user access and the faults it raises, up to three tries. A fault the
+ * hypervisor hid (resolved) must not come back the same on the retry: a
+ * hidden fault that changed nothing, repeated, is a finding (the guest
+ * kernel's fault loop would give up on it and abort the simulator). */
 static long access(struct fz *f, struct in *in, uint64_t va)
 {
     enum access acc = (enum access)(u8(in) % 3);
     uint64_t mfn;
     long rc = 0;
+    uint32_t hidden = 0;
     for (int tries = 0; tries < 3; tries++) {
         if (cpu_prefetching(f->c))
             cpu_prefetch(f->c, va);
         uint32_t pfec = cpu_access(f->c, va, acc, &mfn);
         if (!pfec)
             break;
+        if (hidden == pfec) {
+            fprintf(stderr, "fuzz_hvm_guest: access to %#llx (%d) faults again with error code %#x after the "
+                    "hypervisor resolved that fault\n", (unsigned long long)va, (int)acc, pfec);
+            abort();
+        }
         if ((rc = cpu_raise_pf(f->c, va, pfec, &mfn)) != 1)
             break;
+        hidden = pfec;
     }
     return rc;
 }
@@ -255,6 +266,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     build(f);
+    for (unsigned i = 0; f->trace && i < f->nframe; i++)
+        fprintf(stderr, "frame %u: %#llx%s\n", i, (unsigned long long)f->frame[i], i < NTREE ? " (tree)" : "");
     char msg[512];
     uint64_t now = 0;
     unsigned n = 0, op = 0;

@@ -12,10 +12,25 @@ static inline uint64_t hslot(const struct shadow *s, uint64_t gfn, unsigned leve
     return ((gfn * 4 + level) * 0x9e3779b97f4a7c15ull >> 20) & s->hmask;
 }
 
+/* The level a page is hashed under: an fl1 shadow under 0, apart from the
+ * L1 shadow of the same frame (a guest may use that frame as a table). */
+static inline unsigned hlevel(const struct shadow_page *sp)
+{
+    return (sp->flags & SP_FL1) ? 0 : sp->level;
+}
+
 struct shadow_page *sp_find(const struct shadow *s, uint64_t gfn, unsigned level)
 {
     for (struct shadow_page *sp = s->hash[hslot(s, gfn, level)]; sp; sp = sp->hnext)
-        if (sp->gfn == gfn && sp->level == level)
+        if (sp->gfn == gfn && sp->level == level && !(sp->flags & SP_FL1))
+            return sp;
+    return NULL;
+}
+
+static struct shadow_page *sp_find_fl1(const struct shadow *s, uint64_t gfn)
+{
+    for (struct shadow_page *sp = s->hash[hslot(s, gfn, 0)]; sp; sp = sp->hnext)
+        if (sp->gfn == gfn && (sp->flags & SP_FL1))
             return sp;
     return NULL;
 }
@@ -50,7 +65,7 @@ static void hash_grow(struct shadow *s)
     for (uint64_t i = 0; i < oldn; i++)
         for (struct shadow_page *sp = old[i], *next; sp; sp = next) {
             next = sp->hnext;
-            uint64_t j = hslot(s, sp->gfn, sp->level);
+            uint64_t j = hslot(s, sp->gfn, hlevel(sp));
             sp->hnext = h[j];
             h[j] = sp;
         }
@@ -145,7 +160,7 @@ void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync)
 
 /* ---- pages ------------------------------------------------------------------ */
 
-struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level)
+static struct shadow_page *sp_new(struct shadow *s, uint64_t gfn, unsigned level, uint8_t flags)
 {
     uint64_t smfn = hv_alloc_frame(s->h);
     MV_ASSERT(smfn != UINT64_MAX, "shadow pool: no frame after prealloc");
@@ -153,8 +168,9 @@ struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level)
     sp->gfn = gfn;
     sp->smfn = smfn;
     sp->level = (uint8_t)level;
+    sp->flags = flags;
     sp->sync_gen = s->sync_gen;
-    uint64_t j = hslot(s, gfn, level);
+    uint64_t j = hslot(s, gfn, hlevel(sp));
     sp->hnext = s->hash[j];
     s->hash[j] = sp;
     *(struct shadow_page **)sparse_get(&s->by_smfn, smfn) = sp;
@@ -162,10 +178,22 @@ struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level)
         s->max_pages = s->npages;
     if (s->npages > s->hmask + 1)
         hash_grow(s);
-    gfn_synced(s, gfn, +1);
     s->h->st->cnt[CNT_shadow_pages_alloc]++;
     hv_charge(s->h, s->h->cost->shadow_page);
     return sp;
+}
+
+struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level)
+{
+    struct shadow_page *sp = sp_new(s, gfn, level, 0);
+    gfn_synced(s, gfn, +1);
+    return sp;
+}
+
+struct shadow_page *sp_get_fl1(struct shadow *s, uint64_t gfn)
+{
+    struct shadow_page *sp = sp_find_fl1(s, gfn);
+    return sp ? sp : sp_new(s, gfn, 1, SP_FL1);   /* shadows no guest table: protects nothing */
 }
 
 static void parent_add(struct shadow_page *sp, uint64_t smfn, unsigned idx)
@@ -242,9 +270,9 @@ void sp_zap(struct shadow *s, struct shadow_page *sp)
         s->cur_root = NULL;
     if (sp->flags & SP_UNSYNC)
         gfn_state(s, sp->gfn)->unsync--;
-    else
+    else if (!(sp->flags & SP_FL1))
         gfn_synced(s, sp->gfn, -1);
-    struct shadow_page **pp = &s->hash[hslot(s, sp->gfn, sp->level)];
+    struct shadow_page **pp = &s->hash[hslot(s, sp->gfn, hlevel(sp))];
     while (*pp != sp)
         pp = &(*pp)->hnext;
     *pp = sp->hnext;
@@ -458,23 +486,40 @@ void shadow_instruments(struct shadow *s, struct mv_instruments *in)
 
 /* ---- what a shadow entry for a guest entry is --------------------------------- */
 
+int shadow_extent_protected(const struct shadow *s, uint64_t gfn)
+{
+    for (uint64_t i = 0; s->protect && i < 512; i++)
+        if (shadow_protected(s, gfn + i))
+            return 1;
+    return 0;
+}
+
+/* A 2 MiB leaf is writable only if no frame of its extent is protected: a
+ * caller that must give write access there splinters it (fl1, shadow.h). */
 pte_t shadow_entry_of(struct shadow *s, pte_t g, unsigned lvl)
 {
+    if (pte_large_rsvd(g, lvl))
+        return 0;                      /* reserved frame bits: the walk faults */
     uint64_t gfn = pte_frame(g);
     if (lvl == 2)
-        gfn &= ~511ull;
+        gfn &= ~511ull;                /* bit 12 of a 2 MiB entry is PAT */
     uint64_t mfn = pfn_to_mfn(&s->h->dom, gfn);
     if (mfn == UINT64_MAX || (lvl == 2 && pfn_to_mfn(&s->h->dom, gfn + 511) != mfn + 511))
         return 0;
     pte_t e = pte_make(mfn, _PAGE_PRESENT | _PAGE_ACCESSED | (g & (_PAGE_USER | _PAGE_NX | _PAGE_GLOBAL)));
     if (lvl == 2)
         e |= _PAGE_PSE;
-    if ((g & _PAGE_RW) && (g & _PAGE_DIRTY) && !shadow_protected(s, gfn)) {
-        int prot = 0;
-        for (uint64_t i = 1; lvl == 2 && s->protect && i < 512 && !prot; i++)
-            prot = shadow_protected(s, gfn + i);
-        if (!prot)
-            e |= _PAGE_RW | _PAGE_DIRTY;
-    }
+    if ((g & _PAGE_RW) && (g & _PAGE_DIRTY) &&
+        !(lvl == 2 ? shadow_extent_protected(s, gfn) : shadow_protected(s, gfn)))
+        e |= _PAGE_RW | _PAGE_DIRTY;
     return e;
+}
+
+pte_t shadow_fl1_entry(struct shadow *s, uint64_t gfn)
+{
+    uint64_t mfn = pfn_to_mfn(&s->h->dom, gfn);
+    if (mfn == UINT64_MAX)
+        return 0;
+    return pte_make(mfn, _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_USER |
+                             (shadow_protected(s, gfn) ? 0 : _PAGE_RW | _PAGE_DIRTY));
 }

@@ -34,6 +34,18 @@
  * Zapping a shadow page flushes the hardware TLB and paging-structure caches
  * before its frame is reused.
  *
+ * A guest 2 MiB page whose extent holds a write-protected table frame
+ * cannot be mapped by one writable 2 MiB shadow leaf; it is splintered, as
+ * Xen does (sh_page_fault's "splintering a superpage"): the shadow L2 entry
+ * points to an fl1 shadow, a shadow L1 of 4 KiB leaves that shadows no guest
+ * table (keyed by the 2 MiB page's first frame, flag SP_FL1, never
+ * protecting a frame), filled at faults like any L1 shadow, whose leaves are
+ * writable except where a frame is protected. memvirt splinters only where
+ * KVM would map 4 KiB too (kvm_mmu_hugepage_adjust: a write-tracked frame in
+ * the extent) and keeps one 2 MiB leaf elsewhere, as KVM; the link to the
+ * fl1 carries the guest entry's permissions (writable only once it is
+ * dirty, as Xen's l2e_propagate_from_guest for a superpage).
+ *
  * Simplification: a guest 1 GiB page is not shadowed (its fault is given to
  * the guest with PFEC_RSVD); memvirt's guest kernel never maps one. */
 #ifndef MV_HV_SHADOW_SHADOW_H
@@ -43,6 +55,7 @@
 #define SHADOW_PREV_ROOTS 3   /* KVM_MMU_NUM_PREV_ROOTS */
 #define SP_ROOT    0x1   /* a cached root (shadow of a guest L4 loaded in CR3) */
 #define SP_UNSYNC  0x2   /* tsp.unsync: written without write protection, resync at a flush */
+#define SP_FL1     0x4   /* an fl1 shadow: the 4 KiB splinters of a guest 2 MiB page (below) */
 
 struct sp_parent {
     uint64_t smfn;       /* the parent shadow page's frame */
@@ -130,6 +143,11 @@ uint64_t shadow_pool_frames(const struct hvconfig *cfg, uint64_t guest_frames);
 struct shadow_page *sp_find(const struct shadow *s, uint64_t gfn, unsigned level);
 /* A new shadow page of guest table gfn (call shadow_prealloc first). */
 struct shadow_page *sp_alloc(struct shadow *s, uint64_t gfn, unsigned level);
+/* The fl1 shadow of the guest 2 MiB page that begins at gfn: found, or new
+ * (empty; call shadow_prealloc first). */
+struct shadow_page *sp_get_fl1(struct shadow *s, uint64_t gfn);
+/* Does a 2 MiB page at gfn (aligned) hold a write-protected frame? */
+int  shadow_extent_protected(const struct shadow *s, uint64_t gfn);
 /* Entry idx of sp points to child, with guest entry g's permissions. */
 void sp_link(struct shadow *s, struct shadow_page *sp, unsigned idx, struct shadow_page *child, pte_t g);
 /* Clear entry idx of sp; a child left with no parent (not a root) is zapped. */
@@ -209,6 +227,10 @@ void shadow_instruments(struct shadow *s, struct mv_instruments *in);
 
 /* Entries. */
 pte_t shadow_entry_of(struct shadow *s, pte_t g, unsigned lvl);  /* 0: cannot map */
+/* Entry for frame gfn in an fl1 shadow (0: cannot map): user, executable
+ * and writable unless gfn is protected; the link above narrows it to the
+ * guest entry's permissions. */
+pte_t shadow_fl1_entry(struct shadow *s, uint64_t gfn);
 void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
 
 /* Traditional shadow paging (tsp.c) on a shadow s: the tsp.* configuration,

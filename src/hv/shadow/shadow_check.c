@@ -13,8 +13,12 @@
  *     from the loaded root, which the guest's flushes have synced (a guest
  *     must flush after narrowing a translation it uses; shadows of address
  *     spaces not loaded may be stale until their next load flushes them);
+ *     An fl1 shadow (a splintered guest 2 MiB page) maps the page's frames
+ *     in order, and the entry linking to it stands for a guest 2 MiB entry
+ *     of that page with reserved frame bits clear.
  *  4. write protection (tsp): a frame is protected exactly when it has an
- *     in-sync shadow, and no writable leaf maps a protected frame.
+ *     in-sync shadow (an fl1 shadows no table and protects nothing), and no
+ *     writable leaf maps a protected frame.
  * Then the I/O invariants every HVM mode shares (hv/hvm.c). */
 #include "hv/hvm.h"
 #include "hv/shadow/shadow.h"
@@ -35,16 +39,32 @@ static int entry_matches_guest(struct shadow *s, const struct shadow_page *sp, u
                                char *msg, unsigned len)
 {
     const struct domain *d = &s->h->dom;
-    pte_t g = pmem_read(s->h->mem, pfn_to_mfn(d, sp->gfn), i);
     const char *why = NULL;
+    if (sp->flags & SP_FL1) {
+        /* an fl1 shadow has no guest table: entry i maps frame i of the
+         * guest 2 MiB page, the link above it bears the guest's permissions */
+        if (pte_frame(se) != pfn_to_mfn(d, sp->gfn + i)) {
+            snprintf(msg, len, "fl1 shadow of guest 2 MiB page %#llx, entry %u (%#llx): it maps another frame "
+                     "than the page's", (unsigned long long)sp->gfn, i, (unsigned long long)se);
+            return -1;
+        }
+        return 0;
+    }
+    pte_t g = pmem_read(s->h->mem, pfn_to_mfn(d, sp->gfn), i);
     if (!pte_present(g)) {
         why = "the guest entry is not present";
     } else if (!within(se, g)) {
         why = "it grants a permission the guest entry does not";
+    } else if (is_leaf(g, sp->level) && pte_large_rsvd(g, sp->level)) {
+        why = "the guest entry has reserved frame bits set";
     } else if (!is_leaf(se, sp->level)) {
         const struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
-        if (is_leaf(g, sp->level) || !child || child->gfn != pte_frame(g))
+        if (child && (child->flags & SP_FL1)) {
+            if (!is_leaf(g, sp->level) || child->gfn != (pte_frame(g) & ~511ull))
+                why = "it points to the fl1 shadow of another guest 2 MiB page";
+        } else if (is_leaf(g, sp->level) || !child || child->gfn != pte_frame(g)) {
             why = "it points to the shadow of another guest table";
+        }
     } else {
         uint64_t gfn = pte_frame(g) & (sp->level == 2 ? ~511ull : ~0ull);
         if (!is_leaf(g, sp->level) || pfn_to_mfn(d, gfn) != pte_frame(se))
@@ -150,7 +170,7 @@ int shadow_check(struct shadow *s, char *msg, unsigned len)
         for (struct shadow_page *sp = s->hash[b]; sp && !bad; sp = sp->hnext) {
             n++;
             int in_sync = !(sp->flags & SP_UNSYNC);
-            if (in_sync)
+            if (in_sync && !(sp->flags & SP_FL1))   /* an fl1 protects no frame */
                 (*(uint16_t *)sparse_get(&synced, sp->gfn))++;
             bad = check_page(s, sp, s->protect && in_sync, msg, len) != 0;
         }

@@ -46,6 +46,8 @@ static uint32_t guest_walk(struct shadow *s, uint64_t root, uint64_t va, enum ac
         nx |= !!(e & _PAGE_NX);
         if (lvl == 1 || (e & _PAGE_PSE)) {
             w->leaf = lvl;
+            if (pte_large_rsvd(e, lvl))
+                return pfec | PFEC_RSVD;   /* reserved frame bits, as the hardware walker */
             if ((user && !us) || (acc == ACC_WRITE && !wr) || (acc == ACC_EXEC && nx))
                 return pfec | PFEC_P;
             return 0;
@@ -85,7 +87,7 @@ static struct shadow_page *fill_path(struct shadow *s, struct shadow_page *root,
         struct shadow_page *child = NULL;
         if (pte_present(se)) {
             child = sp_of_smfn(s, pte_frame(se));
-            if (!child || child->gfn != want || child->level != lvl - 1 ||
+            if (!child || child->gfn != want || child->level != lvl - 1 || (child->flags & SP_FL1) ||
                 perms_of(se) != perms_of(w->e[lvl])) {
                 sp_unlink(s, sp, idx);
                 child = NULL;
@@ -105,13 +107,36 @@ static struct shadow_page *fill_path(struct shadow *s, struct shadow_page *root,
     return sp;
 }
 
+/* Entry idx of the L2 shadow l2 points to the fl1 shadow of guest 2 MiB
+ * entry g, linked with g's permissions (what it pointed to before is
+ * unlinked); the fl1 is returned. */
+static struct shadow_page *splinter(struct shadow *s, struct shadow_page *l2, unsigned idx, pte_t g)
+{
+    uint64_t base = pte_frame(g) & ~511ull;
+    pte_t se = pmem_read(s->h->mem, l2->smfn, idx);
+    if (pte_present(se) && !pte_leaf(se, 2)) {
+        struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
+        if (child && (child->flags & SP_FL1) && child->gfn == base && perms_of(se) == perms_of(g))
+            return child;
+    }
+    if (pte_present(se))
+        sp_unlink(s, l2, idx);     /* a 2 MiB leaf (made read-only when the frame was protected), or a link */
+    struct shadow_page *fl1 = sp_get_fl1(s, base);
+    sp_link(s, l2, idx, fl1, g);
+    return fl1;
+}
+
 int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
     int user = (pfec & PFEC_U) != 0;
     struct gwalk w = { .leaf = 1 };
-    if (guest_walk(s, c->cr3, va, acc, user, &w)) {
+    uint32_t gpfec = guest_walk(s, c->cr3, va, acc, user, &w);
+    if (gpfec) {
+        /* the guest's walk's error code, not the shadow's (KVM injects
+         * walker->fault): a reserved bit the guest set shows as such */
         s->h->st->cnt[CNT_pf_injected]++;
+        c->inject_pfec = gpfec;
         return 0;
     }
     if (!s->cur_root) {
@@ -123,7 +148,7 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
     shadow_prealloc(s, 4);
     struct shadow_page *leaf = fill_path(s, s->cur_root, va, &w);
     /* A write to a write-protected guest table through a user mapping. */
-    uint64_t target = pte_frame(w.e[w.leaf]) + (w.leaf == 2 ? pt_index(va, 1) : 0);
+    uint64_t target = w.leaf == 2 ? (pte_frame(w.e[2]) & ~511ull) + pt_index(va, 1) : pte_frame(w.e[1]);
     if (acc == ACC_WRITE && shadow_protected(s, target)) {
         int on_path = 0;
         for (unsigned lvl = 4; lvl >= w.leaf; lvl--)
@@ -134,14 +159,27 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
         shadow_flush_hw(s, c);
         return 2;
     }
-    pte_t spte = shadow_entry_of(s, w.e[w.leaf], w.leaf);
+    pte_t g = w.e[w.leaf], spte;
+    unsigned idx = pt_index(va, w.leaf);
+    if (w.leaf == 2 && (g & _PAGE_RW) && (g & _PAGE_DIRTY) && shadow_extent_protected(s, pte_frame(g) & ~511ull)) {
+        /* a writable 2 MiB page over a protected table frame: splinter
+         * it (shadow.h) so that only that frame is read-only */
+        leaf = splinter(s, leaf, idx, g);
+        idx = pt_index(va, 1);
+        spte = shadow_fl1_entry(s, (pte_frame(g) & ~511ull) + idx);
+    } else {
+        spte = shadow_entry_of(s, g, w.leaf);
+        pte_t se = pmem_read(s->h->mem, leaf->smfn, idx);
+        if (spte && pte_present(se) && !pte_leaf(se, w.leaf))
+            sp_unlink(s, leaf, idx);   /* a link (an fl1, a stale table shadow) becomes a leaf */
+    }
     if (!spte) {                   /* the guest maps a frame it does not have: a reserved-bit fault */
         s->h->st->cnt[CNT_pf_injected]++;
         c->inject_pfec = pfec | PFEC_RSVD;
         shadow_flush_hw(s, c);
         return 0;
     }
-    sp_set(s, leaf, pt_index(va, w.leaf), spte);
+    sp_set(s, leaf, idx, spte);
     s->h->st->cnt[CNT_shadow_fill]++;
     shadow_flush_hw(s, c);
     return 1;

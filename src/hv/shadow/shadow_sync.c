@@ -45,7 +45,7 @@ static struct shadow_page *resync_entry_spec(struct shadow *s, struct shadow_pag
     int g_table = pte_present(g) && !g_leaf && !(lvl >= 3 && (g & _PAGE_PSE));
     if (pte_present(se) && !is_leaf(se, lvl)) {
         struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
-        if (g_table && child && child->gfn == pte_frame(g) && perms_of(se) == perms_of(g))
+        if (g_table && child && !(child->flags & SP_FL1) && child->gfn == pte_frame(g) && perms_of(se) == perms_of(g))
             return child;
         sp_unlink(s, sp, idx);
         se = 0;

@@ -50,10 +50,22 @@ int tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn
 int tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     hv_exit(h, HV_VMEXIT, EXIT_PF);
-    int r = shadow_page_fault(s, c, va, pfec, mfn);
-    if (r != 2)                 /* given to the guest, or not a write to a page table */
+    int rc = shadow_page_fault(s, c, va, pfec, mfn);
+    if (rc != 2) {              /* given to the guest, or not a write to a page table */
         shadow_flood_fault_reset(s);
-    return r;
+        return rc;
+    }
+    /* A user write emulated into a protected table: charged and propagated
+     * as a trapped store is (KVM runs kvm_mmu_pte_write on it, write-flooding
+     * detection included). memvirt does not model user data, so the word
+     * written keeps its value. */
+    hv_charge(h, h->cost->shadow_emulate);
+    uint64_t gfn = mfn_to_pfn(&h->dom, *mfn);
+    unsigned idx = (unsigned)((va & (PAGE_SIZE - 1)) >> 3);
+    if (shadow_protected(s, gfn))
+        shadow_write(s, gfn, idx, pmem_read(h->mem, *mfn, idx));
+    shadow_flush_hw(s, c);
+    return rc;
 }
 
 int tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
