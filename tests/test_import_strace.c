@@ -6,6 +6,7 @@
  *  - xargs -P4: two vforks unfinished, the children speak before either
  *    returns: each child is the child of the vfork that returned its pid
  *    (was: both given to the oldest unfinished vfork);
+ *  - clone's flags (were read from its first argument only);
  *  - a clone3(CLONE_THREAD) unfinished, its thread vforks: the thread's
  *    child is the thread's, not the clone3's (was: an unfinished fork
  *    adopted every later unknown task);
@@ -187,6 +188,20 @@ static void test_thread_vfork(void **state)
     assert_int_equal(t->flags, TRF_VM | TRF_THREAD);
     assert_int_equal(v->pid, 101);                 /* was 100: the clone3 adopted it too */
     assert_int_equal(v->flags, TRF_VM | TRF_VFORK);
+}
+
+/* clone's flags are its second argument (were read from its first only) */
+static void test_clone_flags(void **state)
+{
+    (void)state;
+    static const char log[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7f /* 1 var */) = 0\n"
+        "100 1700000000.000002 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 101\n";
+    struct got g;
+    assert_int_equal(import1(log, &g), 0);
+    const struct trace_rec *f = fork_of(&g, 101);
+    assert_non_null(f);
+    assert_int_equal(f->flags, TRF_VM | TRF_VFORK);
 }
 
 /* race.c of the attack review: 4 threads mmap, touch, mprotect, munmap */
@@ -421,6 +436,7 @@ int main(void)
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xargs_parents),       cmocka_unit_test(test_thread_vfork),
+        cmocka_unit_test(test_clone_flags),
         cmocka_unit_test(test_munmap_race),         cmocka_unit_test(test_raw_numbers),
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
