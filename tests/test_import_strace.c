@@ -10,6 +10,8 @@
  *  - a clone3(CLONE_THREAD) unfinished, its thread vforks: the thread's
  *    child is the thread's, not the clone3's (was: an unfinished fork
  *    adopted every later unknown task);
+ *  - a thread's execve, taken up by the leader ("superseded by execve"):
+ *    the exec happens (was: lost, the new image's calls in the old one);
  *  - four threads mmap, mprotect and munmap: a munmap still unfinished in
  *    one thread while another maps the range again unmaps at its entry
  *    (was: at its return, deleting the new mapping and refusing the next
@@ -202,6 +204,40 @@ static void test_clone_flags(void **state)
     const struct trace_rec *f = fork_of(&g, 101);
     assert_non_null(f);
     assert_int_equal(f->flags, TRF_VM | TRF_VFORK);
+}
+
+/* python3: a thread calls execve while the main thread waits */
+static const char thread_exec_log[] =
+    "27072 1796068704.140719 execve(\"/usr/bin/python3\", [\"/usr/bin/python3\", \"te.py\"], 0x7ffc99a4a2c8 "
+    "/* 37 vars */) = 0\n"
+    "27072 1796068704.244090 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
+    "CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f7b23ad3990, parent_tid=0x7f7b23ad3990, "
+    "exit_signal=0, stack=0x7f7b232d3000, stack_size=0x7fff80, tls=0x7f7b23ad36c0} => {parent_tid=[27073]}, 88) = "
+    "27073\n"
+    "27073 1796068704.263539 mmap(NULL, 16384, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = "
+    "0x7f7b232cf000\n"
+    "27072 1796068704.263762 futex(0xa5b8f0, FUTEX_WAIT_BITSET_PRIVATE, 0, {tv_sec=73612, tv_nsec=708896683}, "
+    "FUTEX_BITSET_MATCH_ANY <unfinished ...>\n"
+    "27073 1796068704.263777 execve(\"/bin/true\", [\"/bin/true\"], 0x7ffc27c94860 /* 37 vars */ <unfinished ...>\n"
+    "27072 1796068704.263916 <... futex resumed>) = ?\n"
+    "27072 1796068704.264665 +++ superseded by execve in pid 27073 +++\n"
+    "27072 1796068704.264686 <... execve resumed>) = 0\n"
+    "27072 1796068704.264722 brk(NULL)       = 0x55788fe04000\n"
+    "27072 1796068704.265272 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = "
+    "0x7f5aa6b2d000\n";
+
+static void test_thread_exec(void **state)
+{
+    (void)state;
+    struct got g;
+    assert_int_equal(import1(thread_exec_log, &g), 0);
+    const struct trace_rec *e = find(&g, TR_EXEC, 27072, 1);
+    assert_non_null(e);                            /* was: the thread's execve lost */
+    assert_non_null(find(&g, TR_EXIT, 27073, 0));  /* the thread took the leader's pid */
+    const struct trace_rec *m = find(&g, TR_MMAP, 27072, 0);
+    assert_non_null(m);
+    assert_true(m > e);                            /* in the new image */
+    assert_int_equal(g.refused, 0);
 }
 
 /* race.c of the attack review: 4 threads mmap, touch, mprotect, munmap */
@@ -436,7 +472,7 @@ int main(void)
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xargs_parents),       cmocka_unit_test(test_thread_vfork),
-        cmocka_unit_test(test_clone_flags),
+        cmocka_unit_test(test_clone_flags),         cmocka_unit_test(test_thread_exec),
         cmocka_unit_test(test_munmap_race),         cmocka_unit_test(test_raw_numbers),
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),

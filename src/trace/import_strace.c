@@ -14,7 +14,8 @@
  * close-on-exec ones.
  *
  * An interrupted call ("<unfinished ...>") is taken up again at its
- * "<... resumed>" line; its time is the entry's. munmap is applied at its
+ * "<... resumed>" line; its time is the entry's (an execve by a thread is
+ * resumed by the leader whose pid the thread takes: "superseded"). munmap is applied at its
  * entry: the kernel unmaps before it returns, and another thread may map
  * the range again (and print that) before strace shows the return.
  *
@@ -547,6 +548,30 @@ static int munmap_at_entry(struct strace_tasks *c, struct stid *p, uint64_t t)
     return rc;
 }
 
+/* "N +++ superseded by execve in pid T +++": thread T of process N called
+ * execve; Linux gave it N's pid (de_thread), ending the leader and the
+ * other threads. T's unfinished execve becomes N's, whose "<... execve
+ * resumed>" follows; T is gone. */
+static int superseded(struct strace_tasks *c, struct stid *p, const char *tid_text, uint64_t t)
+{
+    struct import_line x = { "", 0, tid_text, tid_text };
+    uint64_t old;
+    if (import_dec(&x, &old) || old > UINT32_MAX || old == p->tid)
+        return 0;
+    struct stid *q = stid_find(c, (uint32_t)old);
+    if (!q || q->held)
+        return 0;
+    if (q->pending && !strncmp(q->pending, "execve", 6)) {
+        char *text = q->pending;
+        uint64_t tq = q->pending_t;
+        q->pending = NULL;
+        pending_set(c, p, text, tq);                /* what the leader was in never returns */
+    }
+    int rc = build_exit(c->b, t, q->tid);
+    stid_drop(c, q);
+    return rc;
+}
+
 static const char *const used[] = { "mmap", "munmap", "mprotect", "brk", "mremap", "openat", "open", "close",
                                     "fork", "vfork", "clone", "clone3", "execve", "execveat" };
 
@@ -560,6 +585,9 @@ static int dispatch(struct strace_tasks *c, struct import_line *l, struct stid *
             stid_drop(c, p);
             return rc;
         }
+        const char *sup = strstr(s, "superseded by execve in pid ");
+        if (sup)
+            return superseded(c, p, sup + strlen("superseded by execve in pid "), t);
         import_unknown(c->st, l);
         return 0;
     }
@@ -609,6 +637,8 @@ static int dispatch(struct strace_tasks *c, struct import_line *l, struct stid *
         return -1;
     }
     char *unf = strstr(text, " <unfinished ...>");
+    if (!unf)
+        unf = strstr(text, " <pid changed to ");   /* strace -ff: an execve in a thread, taken up by its leader */
     if (unf) {
         *unf = 0;
         pending_set(c, p, text, t);
