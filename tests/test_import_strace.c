@@ -467,6 +467,49 @@ static void test_killed_forks(void **state)
 #undef LINE
 }
 
+/* Lines held for tasks without a known parent stay under the bound: past
+ * it they are counted and left out, and a task with none held is not kept;
+ * a task whose lines were held is still replayed when its clone returns. */
+static void test_hold_bound(void **state)
+{
+    (void)state;
+    struct trace_writer *w = trace_writer_mem(K, V, 1);
+    struct build *b = build_new(w);
+    struct import_stats st = { 0 };
+    struct strace_tasks *c = strace_tasks_new(b, &st);
+    strace_tasks_hold_max(c, 4096);
+    char line[256];
+    struct import_line l = { "gen", 0, line, line };
+    uint64_t t = 1700000000ull * 1000000000ull;
+#define LINE(tid, ...)                                                                                            \
+    do {                                                                                                          \
+        snprintf(line, sizeof line, __VA_ARGS__);                                                                 \
+        l.lineno++;                                                                                               \
+        l.p = line;                                                                                               \
+        assert_int_equal(strace_task_line(c, &l, (tid), t += 1000), 0);                                           \
+    } while (0)
+    LINE(100, "execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0");
+    LINE(100, "clone(child_stack=NULL, flags=SIGCHLD) = 101");
+    LINE(100, "vfork( <unfinished ...>");
+    LINE(101, "vfork( <unfinished ...>");
+    LINE(200, "mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000");   /* held */
+    for (unsigned i = 0; i < 1000; i++)
+        LINE(300 + i, "mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000");
+    assert_true(st.held_over > 900);
+    assert_true(strace_tasks_count(c) < 100);      /* the tasks with nothing held are not kept */
+    LINE(100, "<... vfork resumed>) = 200");
+    strace_tasks_end(c);
+    assert_int_equal(build_finish(b), 0);
+    build_free(b);
+    struct got g;
+    read_back(w, &g);
+    const struct trace_rec *f = fork_of(&g, 200);
+    assert_non_null(f);
+    assert_int_equal(f->pid, 100);
+    assert_non_null(find(&g, TR_MMAP, 200, 0));    /* its held line, replayed */
+#undef LINE
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -476,7 +519,7 @@ int main(void)
         cmocka_unit_test(test_munmap_race),         cmocka_unit_test(test_raw_numbers),
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
-        cmocka_unit_test(test_killed_forks),
+        cmocka_unit_test(test_killed_forks),        cmocka_unit_test(test_hold_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,7 @@ struct strace_tasks {
     size_t nh, n;
     struct list forks;             /* unfinished, unclaimed forks of known tasks, oldest first */
     struct list waiting, strays;   /* held tasks */
-    uint64_t hbytes;
+    uint64_t hbytes, hold_max;     /* bytes of lines held, and their bound */
     struct ready *ready, *ready_tail;
     uint64_t seq;                  /* lines handled */
     int64_t first;                 /* the first pid seen: spawned */
@@ -271,8 +271,10 @@ static void start_hold(struct strace_tasks *c, struct stid *p)
 static void hold(struct strace_tasks *c, struct stid *p, const struct import_line *l, uint64_t t)
 {
     size_t n = strlen(l->text) + 1;
-    if (c->hbytes + n > HOLD_MAX) {
+    if (c->hbytes + n > c->hold_max) {
         c->st->held_over++;
+        if (!p->hn)
+            stid_drop(c, p);                        /* nothing held: not even the task is kept */
         return;
     }
     struct hline *h = mv_malloc(sizeof *h + n);
@@ -745,11 +747,13 @@ struct strace_tasks *strace_tasks_new(struct build *b, struct import_stats *st)
     c->nh = 1024;
     c->h = mv_calloc(c->nh, sizeof *c->h);
     c->first = -1;
+    c->hold_max = HOLD_MAX;
     return c;
 }
 
 uint64_t strace_tasks_forks_unfinished(const struct strace_tasks *c) { return c->forks.n; }
 uint64_t strace_tasks_count(const struct strace_tasks *c) { return c->n; }
+void strace_tasks_hold_max(struct strace_tasks *c, uint64_t bytes) { c->hold_max = bytes; }
 
 void strace_tasks_end(struct strace_tasks *c)
 {

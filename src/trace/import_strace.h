@@ -18,6 +18,8 @@ int strace_task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid
 /* For tests: the forks unfinished and unclaimed, and the tasks followed. */
 uint64_t strace_tasks_forks_unfinished(const struct strace_tasks *c);
 uint64_t strace_tasks_count(const struct strace_tasks *c);
+/* For tests: bound the lines held for tasks waiting for a parent (64 MiB). */
+void strace_tasks_hold_max(struct strace_tasks *c, uint64_t bytes);
 /* The input ended: count the lines still held (their tasks' parents never
  * showed) in st, free everything. */
 void strace_tasks_end(struct strace_tasks *c);

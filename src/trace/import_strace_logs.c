@@ -57,7 +57,7 @@ static int head(struct slog *s, struct import_stats *st, int several)
     if (!*l->p)
         return 1;
     const char *msg = strstr(l->p, "strace: Process ");
-    if (msg) {
+    if (msg && (strstr(msg, " attached") || strstr(msg, " detached"))) {
         l->p = msg;
         return import_malformed(l, "a call, not strace's own message (strace writes those among the calls on "
                                    "standard error: record with strace -f -ttt -o LOG)");
