@@ -204,9 +204,17 @@ int import_strace_files(struct build *b, FILE **f, const char *const *names, uns
         }
     for (unsigned i = nh; i-- > 0;)
         sift_down(h, nh, i, merge);
+    /* one set of tasks for merged logs; logs read one after the other are
+     * separate recordings, each with its first task */
     struct strace_tasks *c = strace_tasks_new(b, st);
+    unsigned cur = nh ? h[0]->idx : 0;
     while (!rc && nh) {
         struct slog *x = h[0];
+        if (x->idx != cur && !merge) {
+            strace_tasks_end(c);
+            c = strace_tasks_new(b, st);
+            cur = x->idx;
+        }
         rc = strace_task_line(c, &x->l, x->tid, x->t);
         int r = rc ? 0 : advance(x, st, several);
         if (r < 0)
