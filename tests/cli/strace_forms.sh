@@ -2,7 +2,7 @@
 # strace_forms.sh: `trace import --from strace` on the forms strace writes,
 # from real logs of strace 6.1 on this machine (tests/data/strace/,
 # docs/traces.md): strace -ff's LOG.PID files import as their three
-# processes, in any order given; strace's output on standard error (with
+# processes, in any order given; two -f logs import one after the other; strace's output on standard error (with
 # -qq: "[pid N]" on some lines only; without: "Process N attached" cut into
 # a call's line), -r's relative times, -t's clock times and pid-less logs
 # given together without their .PID names are refused with one line naming
@@ -50,6 +50,14 @@ cp "$D/ff/log.32022" "$tmp/b.log"
 bad "-ff logs without their .PID names" "a.log:1:1: .*strace -ff names each of its logs LOG.PID" "$tmp/a.log" "$tmp/b.log"
 bad "a -ff log with an -f log" "sh.txt:1:1: .*a line without a pid, as in the other logs" \
     "$SRC/tests/fuzz/corpus/strace/sh.txt" "$D/ff/log.32021"
+
+# two strace -f logs: one after the other, each with its own first process
+sh="$SRC/tests/fuzz/corpus/strace/sh.txt"
+"$MV" trace import --from strace "$sh" -o "$tmp/one.mvt" 2>/dev/null || fail "import sh.txt"
+"$MV" trace import --from strace "$sh" "$sh" -o "$tmp/two.mvt" 2>/dev/null || fail "import sh.txt twice"
+one=$("$MV" trace info "$tmp/one.mvt" | awk '/^processes/{print $2}')
+two=$("$MV" trace info "$tmp/two.mvt" | awk '/^processes/{print $2}')
+[ -n "$one" ] && [ "$two" = $((2 * one)) ] || fail "sh.txt twice: $two processes, expected twice $one"
 
 # strace -f -qq -ttt sh -c '/bin/true & /bin/true; wait; /bin/true' 2>stderr.log
 bad "stderr form with -qq" "stderr.log:52:1: .*\[pid N\] on some lines only: record with strace -f -ttt -o LOG" \
