@@ -65,8 +65,8 @@ int cmd_trace_import(int argc, char **argv)
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs("usage: memvirt trace import --from strace|perf|lackey FILE... [-o FILE] [options]\n"
                   "Turns the logs of a tool into a trace (docs/traces.md says how to make each log).\n\n"
-                  "  --from T             strace (strace -f -ttt), perf (perf script of syscall tracepoints\n"
-                  "                       and page faults) or lackey (valgrind --tool=lackey)\n"
+                  "  --from T             strace (strace -f -ttt -o LOG, or the LOG.PID files of -ff), perf (perf script\n"
+                  "                       of syscall tracepoints and page faults) or lackey (valgrind --tool=lackey)\n"
                   "  -o FILE              the trace to write (default: memvirt.mvt); written only whole\n"
                   "  --sample N           lackey: keep every Nth reference (default: 1, all)\n"
                   "  --window START:LEN   lackey: keep LEN references from the START-th (e.g. 1M:100k)\n"
@@ -148,11 +148,11 @@ int cmd_trace_import(int argc, char **argv)
     int irc = 0;
     if (!strcmp(from, "lackey"))
         irc = import_lackey(b, fs, files, nfiles, &o, &st);
+    else if (!strcmp(from, "strace"))           /* all at once: strace -ff's logs are merged by time */
+        irc = import_strace_files(b, fs, files, nfiles, &o, &st);
     for (unsigned i = 0; i < nfiles; i++) {
         if (!irc && !strcmp(from, "perf"))
             irc = import_perf(b, fs[i], files[i], &o, &st);
-        else if (!irc && !strcmp(from, "strace"))
-            irc = import_strace(b, fs[i], files[i], &o, &st);
         /* read to its end unless an error came first: then its perf script's
          * status is the verdict on that file (the first failure is the one said) */
         if (import_close(fs[i], child[i], files[i], !irc))

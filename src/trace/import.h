@@ -3,7 +3,8 @@
  *   perf    `perf script` output of a recording made as docs/traces.md says
  *           (page faults, the mmap/task records and the memory syscall
  *           tracepoints); a perf.data file is run through `perf script`;
- *   strace  `strace -f -ttt` output (with or without -y);
+ *   strace  `strace -f -ttt -o LOG` output (with or without -y), or the
+ *           LOG.PID files of `strace -ff -ttt -o LOG`, merged by time;
  *   lackey  valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes logs.
  * A line of a kind the importer does not use is counted (import_report says
  * how many, and shows the first); a line of a kind it uses whose fields do
@@ -27,6 +28,8 @@ struct import_stats {
     uint64_t refs, refs_kept;     /* lackey: references read, and kept by --sample/--window */
     uint64_t refs_most;           /* lackey: the most references one process made */
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
+    uint64_t orphan_tasks, orphan_lines;  /* strace: tasks no fork in the log made (their lines left out) */
+    uint64_t held_over;           /* strace: lines of tasks waiting for a parent, past the bound (left out) */
     uint64_t first_unknown_line;
     char first_unknown[120];
     char first_unknown_file[256];
@@ -36,6 +39,10 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
                 struct import_stats *st);
 int import_strace(struct build *b, FILE *f, const char *name, const struct import_opts *o,
                   struct import_stats *st);
+/* Several strace logs: strace -ff's LOG.PID files (lines without a pid)
+ * merged by time; otherwise one after the other. */
+int import_strace_files(struct build *b, FILE **f, const char *const *names, unsigned n,
+                        const struct import_opts *o, struct import_stats *st);
 /* One lackey log per process; files are replayed in the order the processes
  * started (a child runs to its end where its parent forked it). */
 int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned n,

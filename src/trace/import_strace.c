@@ -1,4 +1,5 @@
-/* import_strace.c: `strace -f -ttt [-y]` output into a trace (import.h).
+/* import_strace.c: the tasks of a strace log (import_strace.h), and their
+ * calls into builder events.
  *
  * strace shows the process tree (fork, vfork, clone with its flags, clone3,
  * execve, exit_group and "+++ exited"/"+++ killed" lines) and the memory
@@ -7,37 +8,173 @@
  * strace alone has the calls, the heap and the libraries, and each exec gets
  * a default stack. Files are named by path (-y, or the path an earlier
  * open/openat returned the descriptor for): dev 0 and a hash of the path
- * stand for the file's identity (trace/fdtab.h). An interrupted call
- * ("<unfinished ...>") is taken up again at its "<... resumed>" line; its
- * time is the entry's. A child may speak before its parent's clone returns:
- * it is then the child of a task whose clone, fork or vfork is unfinished,
- * found on the list of those (not by a scan of every task seen). */
+ * stand for the file's identity (trace/fdtab.h). Threads (CLONE_THREAD or
+ * CLONE_FILES) share one descriptor table, as they share Linux's
+ * files_struct; fork and vfork copy it; exec unshares it and closes the
+ * close-on-exec ones.
+ *
+ * An interrupted call ("<unfinished ...>") is taken up again at its
+ * "<... resumed>" line; its time is the entry's (an execve by a thread is
+ * resumed by the leader whose pid the thread takes: "superseded"). munmap is applied at its
+ * entry: the kernel unmaps before it returns, and another thread may map
+ * the range again (and print that) before strace shows the return.
+ *
+ * A new task may speak before the clone that made it returns. With exactly
+ * one fork, vfork or clone unfinished (and no task waiting for a parent),
+ * it is that call's child, and the call is marked as having made it. With
+ * several, nobody can tell yet: its lines are held until a call returns its
+ * pid (then they are replayed, under that parent) or until one call is left
+ * for one waiting task. Held lines are bounded (HOLD_MAX bytes); what is
+ * never claimed is counted and reported. Every lookup is a hash or a list
+ * head: no line walks the tasks. */
+#include "trace/import_strace.h"
 #include "lib/err.h"
 #include "trace/fdtab.h"
-#include "trace/import.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define NH 4096
 #define MAXARGS 8
+#define HOLD_MAX (64u << 20)
+
+/* A descriptor table shared by the tasks of one files_struct. */
+struct sfiles {
+    struct fdtab *t;
+    unsigned refs;
+};
+
+/* A line held until its task's parent is known. */
+struct hline {
+    struct hline *next;
+    const char *name;
+    uint64_t lineno, t;
+    uint32_t tid;
+    size_t off;                    /* where the call begins in text */
+    char text[];
+};
+
+enum { FREE_TASK, WAITING, STRAY };   /* held: no (WAITING: not yet) known parent */
 
 struct stid {
     uint32_t tid;
-    char *pending;            /* "name(args" of an unfinished call */
+    uint32_t claimed;              /* the child its unfinished fork was given when that child spoke */
+    unsigned char forking;         /* on the list of unfinished, unclaimed forks */
+    unsigned char held;            /* FREE_TASK, WAITING or STRAY (no fork was unfinished when it spoke) */
+    unsigned char applied;         /* its unfinished call (munmap) was applied at its entry */
+    char *pending;                 /* "name(args" of an unfinished call */
     uint64_t pending_t;
-    struct fdtab *fd;         /* its descriptors (NULL: none known); copied on fork */
-    struct stid *next;
-    struct stid *fprev, *fnext;   /* on the list of unfinished forks */
-    int forking;
+    uint64_t seq;                  /* forking: when its fork began; held: when it first spoke */
+    struct sfiles *fd;             /* NULL: none known */
+    struct stid *next;             /* hash chain */
+    struct stid *lprev, *lnext;    /* on the forks list, or a held list */
+    struct hline *hl, **hl_tail;
+    uint64_t hbytes, hn;
 };
 
-struct sctx {
+struct list {
+    struct stid *head, *tail;
+    uint64_t n;
+};
+
+struct ready {
+    struct ready *next;
+    struct hline *hl;
+};
+
+struct strace_tasks {
     struct build *b;
     struct import_stats *st;
-    struct stid *h[NH];
-    struct stid *forks, *forks_tail;   /* tasks whose clone/fork/vfork is unfinished, oldest first */
-    int64_t first;            /* the first pid seen: spawned */
+    struct stid **h;
+    size_t nh, n;
+    struct list forks;             /* unfinished, unclaimed forks of known tasks, oldest first */
+    struct list waiting, strays;   /* held tasks */
+    uint64_t hbytes, hold_max;     /* bytes of lines held, and their bound */
+    struct ready *ready, *ready_tail;
+    uint64_t seq;                  /* lines handled */
+    int64_t first;                 /* the first pid seen: spawned */
 };
+
+static void list_add(struct list *l, struct stid *p)
+{
+    p->lprev = l->tail;
+    p->lnext = NULL;
+    *(l->tail ? &l->tail->lnext : &l->head) = p;
+    l->tail = p;
+    l->n++;
+}
+
+static void list_del(struct list *l, struct stid *p)
+{
+    *(p->lprev ? &p->lprev->lnext : &l->head) = p->lnext;
+    *(p->lnext ? &p->lnext->lprev : &l->tail) = p->lprev;
+    p->lprev = p->lnext = NULL;
+    l->n--;
+}
+
+static size_t slot(const struct strace_tasks *c, uint32_t tid)
+{
+    return (size_t)((tid * 2654435761u) & (c->nh - 1));
+}
+
+static struct stid *stid_find(const struct strace_tasks *c, uint32_t tid)
+{
+    for (struct stid *p = c->h[slot(c, tid)]; p; p = p->next)
+        if (p->tid == tid)
+            return p;
+    return NULL;
+}
+
+static struct stid *stid_get(struct strace_tasks *c, uint32_t tid)
+{
+    struct stid *p = stid_find(c, tid);
+    if (p)
+        return p;
+    if (c->n >= 2 * c->nh) {                       /* grow: chains stay short */
+        struct stid **old = c->h;
+        size_t on = c->nh;
+        c->nh *= 4;
+        c->h = mv_calloc(c->nh, sizeof *c->h);
+        for (size_t i = 0; i < on; i++)
+            for (struct stid *q = old[i], *nx; q; q = nx) {
+                nx = q->next;
+                q->next = c->h[slot(c, q->tid)];
+                c->h[slot(c, q->tid)] = q;
+            }
+        free(old);
+    }
+    p = mv_calloc(1, sizeof *p);
+    p->tid = tid;
+    p->hl_tail = &p->hl;
+    p->next = c->h[slot(c, tid)];
+    c->h[slot(c, tid)] = p;
+    c->n++;
+    return p;
+}
+
+static void files_put(struct sfiles *s)
+{
+    if (s && !--s->refs) {
+        fdtab_free(s->t);
+        free(s);
+    }
+}
+
+static struct sfiles *files_of(struct stid *p)
+{
+    if (!p->fd) {
+        p->fd = mv_calloc(1, sizeof *p->fd);
+        p->fd->t = fdtab_new();
+        p->fd->refs = 1;
+    }
+    return p->fd;
+}
+
+static void free_lines(struct hline *h)
+{
+    for (struct hline *n; h; h = n) {
+        n = h->next;
+        free(h);
+    }
+}
 
 static const char *const fork_calls[] = { "clone(", "clone3(", "fork(", "vfork(" };
 
@@ -49,71 +186,152 @@ static int fork_call(const char *text)
     return -1;
 }
 
+/* The TRF_* flags of fork call k whose text (its arguments, whole) is text. */
+static uint32_t fork_flags(int k, const char *text)
+{
+    if (k == 3)
+        return TRF_VM | TRF_VFORK;
+    if (k == 2)
+        return 0;
+    return (strstr(text, "CLONE_VM") ? TRF_VM : 0) | (strstr(text, "CLONE_VFORK") ? TRF_VFORK : 0) |
+           (strstr(text, "CLONE_THREAD") ? TRF_THREAD : 0);
+}
+
 /* p's pending call changed: keep the list of unfinished forks in step. */
-static void pending_set(struct sctx *c, struct stid *p, char *text, uint64_t t)
+static void pending_set(struct strace_tasks *c, struct stid *p, char *text, uint64_t t)
 {
     free(p->pending);
     p->pending = text;
     p->pending_t = t;
+    p->applied = 0;
+    p->claimed = 0;
     int f = text && fork_call(text) >= 0;
-    if (f == p->forking)
-        return;
-    if (f) {
-        p->fprev = c->forks_tail;
-        p->fnext = NULL;
-        *(c->forks_tail ? &c->forks_tail->fnext : &c->forks) = p;
-        c->forks_tail = p;
-    } else {
-        *(p->fprev ? &p->fprev->fnext : &c->forks) = p->fnext;
-        *(p->fnext ? &p->fnext->fprev : &c->forks_tail) = p->fprev;
-        p->fprev = p->fnext = NULL;
+    if (f && !p->forking) {
+        p->seq = c->seq;
+        list_add(&c->forks, p);
+    } else if (!f && p->forking) {
+        list_del(&c->forks, p);
     }
-    p->forking = f;
+    p->forking = (unsigned char)f;
 }
 
-static struct stid *stid_of(struct sctx *c, uint32_t tid)
+/* Task p is gone (exited, killed): forget it, its unfinished call with it. */
+static void stid_drop(struct strace_tasks *c, struct stid *p)
 {
-    struct stid **pp = &c->h[tid % NH];
-    for (struct stid *p = *pp; p; p = p->next)
-        if (p->tid == tid)
-            return p;
-    struct stid *p = mv_calloc(1, sizeof *p);
-    p->tid = tid;
-    p->next = *pp;
-    *pp = p;
-    return p;
+    pending_set(c, p, NULL, 0);
+    if (p->held)
+        list_del(p->held == WAITING ? &c->waiting : &c->strays, p);
+    c->hbytes -= p->hbytes;
+    free_lines(p->hl);
+    files_put(p->fd);
+    struct stid **pp = &c->h[slot(c, p->tid)];
+    while (*pp != p)
+        pp = &(*pp)->next;
+    *pp = p->next;
+    c->n--;
+    free(p);
 }
 
-static void free_all(struct sctx *c)
+/* child (a tid) was made by parent's fork call (text: its arguments). */
+static int fork_child(struct strace_tasks *c, struct stid *parent, uint32_t child, uint64_t t, uint32_t flags,
+                      const char *text)
 {
-    for (unsigned i = 0; i < NH; i++)
-        for (struct stid *p = c->h[i], *n; p; p = n) {
-            n = p->next;
-            fdtab_free(p->fd);
-            free(p->pending);
-            free(p);
-        }
+    struct stid *ch = stid_get(c, child);
+    struct sfiles *old = ch->fd;
+    if ((flags & TRF_THREAD) || strstr(text, "CLONE_FILES")) {
+        ch->fd = files_of(parent);                 /* one files_struct */
+        ch->fd->refs++;
+    } else if (parent->fd) {
+        ch->fd = mv_calloc(1, sizeof *ch->fd);     /* a copy, replacing a dead task's */
+        ch->fd->t = fdtab_copy(parent->fd->t);
+        ch->fd->refs = 1;
+    } else {
+        ch->fd = NULL;
+    }
+    files_put(old);
+    return build_fork(c->b, t, parent->tid, child, flags);
 }
 
-/* Split "a, b, {c, d}, "e,f"" at top-level commas. Returns the count. */
+/* Task p spoke while q's fork is unfinished: it is q's child. */
+static int claim(struct strace_tasks *c, struct stid *q, struct stid *p)
+{
+    list_del(&c->forks, q);
+    q->forking = 0;
+    q->claimed = p->tid;
+    return fork_child(c, q, p->tid, q->pending_t, fork_flags(fork_call(q->pending), q->pending), q->pending);
+}
+
+static void start_hold(struct strace_tasks *c, struct stid *p)
+{
+    p->held = c->forks.n ? WAITING : STRAY;
+    p->seq = c->seq;
+    list_add(p->held == WAITING ? &c->waiting : &c->strays, p);
+}
+
+static void hold(struct strace_tasks *c, struct stid *p, const struct import_line *l, uint64_t t)
+{
+    size_t n = strlen(l->text) + 1;
+    if (c->hbytes + n > c->hold_max) {
+        c->st->held_over++;
+        if (!p->hn)
+            stid_drop(c, p);                        /* nothing held: not even the task is kept */
+        return;
+    }
+    struct hline *h = mv_malloc(sizeof *h + n);
+    h->next = NULL;
+    h->name = l->name;
+    h->lineno = l->lineno;
+    h->t = t;
+    h->tid = p->tid;
+    h->off = (size_t)(l->p - l->text);
+    memcpy(h->text, l->text, n);
+    *p->hl_tail = h;
+    p->hl_tail = &h->next;
+    p->hbytes += n;
+    p->hn++;
+    c->hbytes += n;
+}
+
+/* p's parent is known now: replay its held lines (after the current line). */
+static void release(struct strace_tasks *c, struct stid *p)
+{
+    list_del(p->held == WAITING ? &c->waiting : &c->strays, p);
+    p->held = FREE_TASK;
+    c->hbytes -= p->hbytes;
+    struct ready *r = mv_malloc(sizeof *r);
+    r->next = NULL;
+    r->hl = p->hl;
+    *(c->ready_tail ? &c->ready_tail->next : &c->ready) = r;
+    c->ready_tail = r;
+    p->hl = NULL;
+    p->hl_tail = &p->hl;
+    p->hbytes = p->hn = 0;
+}
+
+/* Split "a, b, {c, d}, "e,f", 3</p, (q>" at top-level commas. strace -y
+ * prints a descriptor's path after it, unquoted, in <...>, escaping '>' and
+ * '\' in it (as \76 and \\): so NAME<...> ends at the first '>' not escaped.
+ * Returns the count. */
 static unsigned split_args(char *s, char **arg, unsigned max)
 {
     unsigned n = 0, depth = 0;
-    int quote = 0;
+    int quote = 0, path = 0;
     char *start = s;
     for (char *p = s;; p++) {
         char ch = *p;
-        if (quote) {
+        if (quote || path) {
             if (ch == '\\' && p[1])
                 p++;
-            else if (ch == '"')
-                quote = 0;
+            else if ((quote && ch == '"') || (path && ch == '>'))
+                quote = path = 0;
             else if (!ch)
                 break;
             continue;
         }
         if (ch == '"')
             quote = 1;
+        else if (ch == '<' && p > s && (strchr("0123456789_", p[-1]) || (p[-1] >= 'A' && p[-1] <= 'Z')))
+            path = 1;
         else if (ch == '(' || ch == '[' || ch == '{')
             depth++;
         else if ((ch == ')' || ch == ']' || ch == '}') && depth)
@@ -147,10 +365,30 @@ static int num(const char *s, uint64_t *v)
     return 0;
 }
 
-static uint32_t prot_of(const char *s)
+/* PROT_* names, or (strace -X raw) the number: x86-64's PROT_READ 1,
+ * PROT_WRITE 2, PROT_EXEC 4. */
+static int prot_of(const char *s, uint32_t *prot)
 {
-    return (strstr(s, "PROT_READ") ? TRP_READ : 0) | (strstr(s, "PROT_WRITE") ? TRP_WRITE : 0) |
-           (strstr(s, "PROT_EXEC") ? TRP_EXEC : 0);
+    uint64_t v;
+    if (strstr(s, "PROT_"))
+        v = (strstr(s, "PROT_READ") ? 1 : 0) | (strstr(s, "PROT_WRITE") ? 2 : 0) | (strstr(s, "PROT_EXEC") ? 4 : 0);
+    else if (num(s, &v) || v >> 32)
+        return -1;
+    *prot = (v & 1 ? TRP_READ : 0) | (v & 2 ? TRP_WRITE : 0) | (v & 4 ? TRP_EXEC : 0);
+    return 0;
+}
+
+/* MAP_* names, or the number: MAP_SHARED 0x01 (MAP_SHARED_VALIDATE 0x03),
+ * MAP_ANONYMOUS 0x20. */
+static int mflags_of(const char *s, uint32_t *fl)
+{
+    uint64_t v;
+    if (strstr(s, "MAP_"))
+        v = (strstr(s, "MAP_ANON") ? 0x20 : 0) | (strstr(s, "MAP_SHARED") ? 1 : 0);
+    else if (num(s, &v) || v >> 32)
+        return -1;
+    *fl = (v & 0x20 ? TRM_ANON : 0) | (v & 1 ? TRM_SHARED : 0);
+    return 0;
 }
 
 /* The path a descriptor argument names: "3</path>" (-y) or an earlier open. */
@@ -166,34 +404,49 @@ static int fd_path(struct stid *p, const char *arg, const char **path, size_t *n
         return 0;
     }
     uint64_t fd;
-    if (num(arg, &fd) || !(*path = fdtab_path(p->fd, fd)))
+    if (num(arg, &fd) || !(*path = fdtab_path(p->fd ? p->fd->t : NULL, fd)))
         return -1;
     *n = strlen(*path);
     return 0;
 }
 
-/* One complete call: name, its arguments (text, modified), its result. */
-static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t t, const char *name, char *args,
-                const char *ret)
+/* One complete call: name, its arguments (text, modified), its result.
+ * base: where name is in l->text (NULL when the line was a resumption):
+ * an error then points at the argument at fault. */
+static int call(struct strace_tasks *c, struct import_line *l, struct stid *p, uint64_t t, char *name, char *args,
+                const char *ret, uint32_t claimed, const char *base)
 {
     uint64_t r;
     int ok = ret && !num(ret, &r) && !(r >= (uint64_t)-4095);
+    int fk = fork_call(name);                     /* name still holds "name(args" here */
+    uint32_t fflags = fk >= 0 ? fork_flags(fk, args) : 0;
+    args[-1] = 0;
     char *a[MAXARGS] = { 0 };   /* the slots past na stay NULL, never a previous line's */
     unsigned na = split_args(args, a, MAXARGS);
     uint64_t v[5];
-#define NEED(cond, what) do { if (!(cond)) return import_malformed(l, what); } while (0)
+#define NEED(cond, at, what)                                                                                      \
+    do {                                                                                                          \
+        if (!(cond)) {                                                                                            \
+            if (base && (at))                                                                                     \
+                l->p = base + ((const char *)(at) - name);                                                        \
+            return import_malformed(l, what);                                                                     \
+        }                                                                                                         \
+    } while (0)
     if (!strcmp(name, "mmap")) {
         if (!ok)
             return 0;
-        NEED(na == 6 && !num(a[1], &v[1]) && !num(a[5], &v[4]), "mmap(addr, len, prot, flags, fd, offset)");
-        int anon = strstr(a[3], "MAP_ANON") != NULL;
+        NEED(na == 6 && !num(a[1], &v[1]) && !num(a[5], &v[4]), args, "mmap(addr, len, prot, flags, fd, offset)");
+        uint32_t prot, fl;
+        NEED(!prot_of(a[2], &prot), a[2], "mmap's protection: PROT_* names or a number");
+        NEED(!mflags_of(a[3], &fl), a[3], "mmap's flags: MAP_* names or a number");
         uint64_t ino = 0;
-        if (!anon) {
+        if (!(fl & TRM_ANON)) {
             const char *path;
             size_t n;
             if (fd_path(p, a[4], &path, &n)) {
                 uint64_t fd;
-                NEED(!num(a[4], &fd), "a file descriptor");
+                NEED(!num(a[4], &fd) && fd <= INT32_MAX, a[4],
+                     "a file descriptor (a mapping without MAP_ANONYMOUS needs one: Linux fails fd -1 with EBADF)");
                 char buf[32];
                 n = (size_t)snprintf(buf, sizeof buf, "fd:%u:%llu", p->tid, (unsigned long long)fd);
                 ino = import_path_hash(buf, n);
@@ -201,62 +454,64 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
                 ino = import_path_hash(path, n);
             }
         }
-        return build_mmap(c->b, t, p->tid, r, v[1], prot_of(a[2]),
-                          (anon ? TRM_ANON : 0) | (strstr(a[3], "MAP_SHARED") ? TRM_SHARED : 0), 0, ino, v[4] >> 12);
+        return build_mmap(c->b, t, p->tid, r, v[1], prot, fl, 0, ino, v[4] >> 12);
     }
     if (!strcmp(name, "munmap")) {
-        NEED(na == 2 && !num(a[0], &v[0]) && !num(a[1], &v[1]), "munmap(addr, len)");
+        NEED(na == 2 && !num(a[0], &v[0]) && !num(a[1], &v[1]), args, "munmap(addr, len)");
         return ok && r == 0 ? build_munmap(c->b, t, p->tid, v[0], v[1]) : 0;
     }
     if (!strcmp(name, "mprotect")) {
-        NEED(na == 3 && !num(a[0], &v[0]) && !num(a[1], &v[1]), "mprotect(addr, len, prot)");
-        return ok && r == 0 ? build_mprotect(c->b, t, p->tid, v[0], v[1], prot_of(a[2])) : 0;
+        uint32_t prot = 0;
+        NEED(na == 3 && !num(a[0], &v[0]) && !num(a[1], &v[1]), args, "mprotect(addr, len, prot)");
+        NEED(!prot_of(a[2], &prot), a[2], "mprotect's protection: PROT_* names or a number");
+        return ok && r == 0 ? build_mprotect(c->b, t, p->tid, v[0], v[1], prot) : 0;
     }
     if (!strcmp(name, "brk")) {
-        NEED(na == 1 && ok, "brk(addr) = address");
+        NEED(na == 1 && ok, args, "brk(addr) = address");
         return build_brk(c->b, t, p->tid, r);
     }
     if (!strcmp(name, "mremap")) {
-        NEED(na >= 4 && !num(a[0], &v[0]) && !num(a[1], &v[1]) && !num(a[2], &v[2]),
+        NEED(na >= 4 && !num(a[0], &v[0]) && !num(a[1], &v[1]) && !num(a[2], &v[2]), args,
              "mremap(addr, old_len, new_len, flags...)");
         return ok ? build_mremap(c->b, t, p->tid, v[0], v[1], r, v[2]) : 0;
     }
     if (!strcmp(name, "openat") || !strcmp(name, "open")) {
-        const char *pa = a[!strcmp(name, "openat") ? 1 : 0];
-        if (ok && na >= 2 && *pa == '"') {
+        int at = !strcmp(name, "openat");
+        const char *pa = a[at];
+        if (ok && na >= (unsigned)at + 2 && *pa == '"') {
             const char *q = strrchr(pa + 1, '"');
-            if (!p->fd)
-                p->fd = fdtab_new();
+            uint64_t fl = 0;
+            int cloexec = strstr(a[at + 1], "O_CLOEXEC") || (!num(a[at + 1], &fl) && (fl & 02000000));
             if (q)
-                fdtab_open(p->fd, r, pa + 1, (size_t)(q - pa - 1), 0);
+                fdtab_open(files_of(p)->t, r, pa + 1, (size_t)(q - pa - 1), cloexec);
         }
         return 0;
     }
-    if (!strcmp(name, "fork") || !strcmp(name, "vfork") || !strcmp(name, "clone") || !strcmp(name, "clone3")) {
-        if (!ok || r > UINT32_MAX)
+    if (!strcmp(name, "close")) {
+        if (ok && na == 1 && p->fd && !num(a[0], &v[0]))
+            fdtab_close(p->fd->t, v[0]);
+        return 0;
+    }
+    if (fk >= 0) {
+        if (!ok || r > UINT32_MAX || !r)
             return 0;
-        uint32_t flags = 0;
-        if (!strcmp(name, "vfork"))
-            flags = TRF_VM | TRF_VFORK;
-        else if (strcmp(name, "fork"))
-            flags = (strstr(args, "CLONE_VM") ? TRF_VM : 0) | (strstr(args, "CLONE_VFORK") ? TRF_VFORK : 0) |
-                    (strstr(args, "CLONE_THREAD") ? TRF_THREAD : 0);
         if (c->first < 0)
             c->first = p->tid;
         if (!build_known(c->b, p->tid) && build_spawn(c->b, t, p->tid))
             return -1;
-        if (build_known(c->b, (uint32_t)r))
+        if (claimed == r || build_known(c->b, (uint32_t)r))
             return 0;                               /* forked when the child first spoke */
-        struct stid *ch = stid_of(c, (uint32_t)r);
-        if (p->fd && !(flags & TRF_THREAD) && !ch->fd)
-            ch->fd = fdtab_copy(p->fd);
-        return build_fork(c->b, t, p->tid, (uint32_t)r, flags);
+        struct stid *ch = stid_find(c, (uint32_t)r);
+        int rc = fork_child(c, p, (uint32_t)r, t, fflags, args);
+        if (!rc && ch && ch->held)
+            release(c, ch);                         /* its lines, held until now */
+        return rc;
     }
     if (!strcmp(name, "execve") || !strcmp(name, "execveat")) {
         if (!ok || r != 0)
             return 0;
         int at = !strcmp(name, "execveat");   /* its path is the second argument */
-        NEED(!at || na >= 2, "execveat(dirfd, path, argv, envp, flags)");
+        NEED(!at || na >= 2, args, "execveat(dirfd, path, argv, envp, flags)");
         const char *pa = na ? a[at] : "";
         char path[512] = "";
         if (*pa == '"') {
@@ -264,72 +519,77 @@ static int call(struct sctx *c, struct import_line *l, struct stid *p, uint64_t 
             size_t n = q ? (size_t)(q - pa - 1) : 0;
             snprintf(path, sizeof path, "%.*s", (int)(n < 500 ? n : 500), pa + 1);
         }
+        if (p->fd) {                                /* exec unshares the table, then closes O_CLOEXEC */
+            if (p->fd->refs > 1) {
+                struct sfiles *own = mv_calloc(1, sizeof *own);
+                own->t = fdtab_copy(p->fd->t);
+                own->refs = 1;
+                files_put(p->fd);
+                p->fd = own;
+            }
+            fdtab_exec(p->fd->t);
+        }
         return build_exec(c->b, t, p->tid, path, NULL, 0, 0);
     }
     return 0;
 #undef NEED
 }
 
-static int line(struct sctx *c, struct import_line *l)
+/* munmap(addr, len <unfinished ...>: unmap now (see the top). */
+static int munmap_at_entry(struct strace_tasks *c, struct stid *p, uint64_t t)
 {
-    uint64_t tid = 0, sec, frac;
-    import_skip_space(l);
-    if (!*l->p)
-        return 0;
-    if (import_lit(l, "[pid")) {
-        import_skip_space(l);
-        if (import_dec(l, &tid) || !import_lit(l, "]"))
-            return import_malformed(l, "[pid N]");
-    } else {
-        const char *save = l->p;
-        if (import_dec(l, &tid) || *l->p != ' ' || !strchr(l->p, '.')) {
-            l->p = save;
-            tid = 0;
-        }
+    char *copy = mv_strdup(p->pending + strlen("munmap("));
+    char *a[2];
+    uint64_t addr, len;
+    int rc = 0;
+    if (split_args(copy, a, 2) == 2 && !num(a[0], &addr) && !num(a[1], &len)) {
+        p->applied = 1;
+        rc = build_munmap(c->b, t, p->tid, addr, len);
     }
-    if (tid > UINT32_MAX)
-        return import_malformed(l, "a pid below 2^32");
-    import_skip_space(l);
-    const char *ts = l->p;
-    if (import_dec(l, &sec) || !import_lit(l, ".")) {
-        l->p = ts;
-        size_t w = strspn(l->p, "abcdefghijklmnopqrstuvwxyz0123456789_");
-        if (w && l->p[w] == '(')                    /* a call without its time */
-            return import_malformed(l, "a timestamp (record with strace -f -ttt)");
-        import_unknown(c->st, l);
+    free(copy);
+    return rc;
+}
+
+/* "N +++ superseded by execve in pid T +++": thread T of process N called
+ * execve; Linux gave it N's pid (de_thread), ending the leader and the
+ * other threads. T's unfinished execve becomes N's, whose "<... execve
+ * resumed>" follows; T is gone. */
+static int superseded(struct strace_tasks *c, struct stid *p, const char *tid_text, uint64_t t)
+{
+    struct import_line x = { "", 0, tid_text, tid_text };
+    uint64_t old;
+    if (import_dec(&x, &old) || old > UINT32_MAX || old == p->tid)
         return 0;
+    struct stid *q = stid_find(c, (uint32_t)old);
+    if (!q || q->held)
+        return 0;
+    if (q->pending && !strncmp(q->pending, "execve", 6)) {
+        char *text = q->pending;
+        uint64_t tq = q->pending_t;
+        q->pending = NULL;
+        pending_set(c, p, text, tq);                /* what the leader was in never returns */
     }
-    const char *fs = l->p;
-    if (import_dec(l, &frac) || l->p - fs > 9 || sec > 1ull << 34)
-        return import_malformed(l, "a -ttt timestamp SECONDS.MICROSECONDS");
-    for (long n = l->p - fs; n < 9; n++)
-        frac *= 10;
-    uint64_t t = sec * 1000000000ull + frac;
-    import_skip_space(l);
-    if (c->first < 0)
-        c->first = (int64_t)tid;
-    struct stid *p = stid_of(c, (uint32_t)tid);
+    int rc = build_exit(c->b, t, q->tid);
+    stid_drop(c, q);
+    return rc;
+}
+
+static const char *const used[] = { "mmap", "munmap", "mprotect", "brk", "mremap", "openat", "open", "close",
+                                    "fork", "vfork", "clone", "clone3", "execve", "execveat" };
+
+/* A line of task p, whose parent is known (or which is the first task). */
+static int dispatch(struct strace_tasks *c, struct import_line *l, struct stid *p, uint64_t t)
+{
     const char *s = l->p;
-    /* A child may speak before its parent's clone returns: it is the child
-     * of the task whose clone/fork is still unfinished. */
-    if (c->first != (int64_t)tid && !build_known(c->b, (uint32_t)tid)) {
-        for (struct stid *q = c->forks; q; q = q->fnext) {
-            int k = fork_call(q->pending);
-            if (!build_known(c->b, q->tid))
-                continue;
-            uint32_t fl = k == 3 ? TRF_VM | TRF_VFORK
-                          : k == 2 ? 0
-                                   : (strstr(q->pending, "CLONE_VM") ? TRF_VM : 0) |
-                                         (strstr(q->pending, "CLONE_VFORK") ? TRF_VFORK : 0) |
-                                         (strstr(q->pending, "CLONE_THREAD") ? TRF_THREAD : 0);
-            if (build_fork(c->b, q->pending_t, q->tid, (uint32_t)tid, fl))
-                return -1;
-            break;
-        }
-    }
     if (!strncmp(s, "+++ ", 4)) {
-        if (strstr(s, "exited with") || strstr(s, "killed by"))
-            return build_exit(c->b, t, (uint32_t)tid);
+        if (strstr(s, "exited with") || strstr(s, "killed by")) {
+            int rc = build_exit(c->b, t, p->tid);
+            stid_drop(c, p);
+            return rc;
+        }
+        const char *sup = strstr(s, "superseded by execve in pid ");
+        if (sup)
+            return superseded(c, p, sup + strlen("superseded by execve in pid "), t);
         import_unknown(c->st, l);
         return 0;
     }
@@ -337,6 +597,8 @@ static int line(struct sctx *c, struct import_line *l)
         return 0;                                   /* signals */
     char *text = NULL;
     uint64_t tcall = t;
+    uint32_t claimed = 0;
+    const char *base = s;
     if (!strncmp(s, "<... ", 5)) {
         const char *res = strstr(s, " resumed>");
         if (!res)
@@ -350,7 +612,14 @@ static int line(struct sctx *c, struct import_line *l)
         memcpy(text, p->pending, a);
         memcpy(text + a, res + 9, b + 1);
         tcall = p->pending_t;
+        claimed = p->claimed;
+        int applied = p->applied;
         pending_set(c, p, NULL, 0);
+        base = NULL;
+        if (applied) {                              /* munmap, done at its entry */
+            free(text);
+            return 0;
+        }
     } else {
         text = mv_strdup(s);
     }
@@ -362,11 +631,20 @@ static int line(struct sctx *c, struct import_line *l)
         import_unknown(c->st, l);
         return 0;
     }
+    /* the first task is spawned at its first call, unless that is the
+     * execve that starts it */
+    if (c->first == (int64_t)p->tid && !build_known(c->b, p->tid) && strncmp(text, "execve(", 7) &&
+        build_spawn(c->b, tcall, p->tid)) {
+        free(text);
+        return -1;
+    }
     char *unf = strstr(text, " <unfinished ...>");
+    if (!unf)
+        unf = strstr(text, " <pid changed to ");   /* strace -ff: an execve in a thread, taken up by its leader */
     if (unf) {
         *unf = 0;
         pending_set(c, p, text, t);
-        return 0;
+        return strncmp(text, "munmap(", 7) ? 0 : munmap_at_entry(c, p, t);
     }
     /* the arguments end at the last ") = " (or ") " before "= ?") */
     char *eq = NULL, *res = NULL;
@@ -381,8 +659,6 @@ static int line(struct sctx *c, struct import_line *l)
     }
     if (!eq) {
         *paren = 0;
-        static const char *const used[] = { "mmap", "munmap", "mprotect", "brk", "mremap", "openat", "open",
-                                            "fork", "vfork", "clone", "clone3", "execve", "execveat" };
         int ours = 0;
         for (unsigned i = 0; i < sizeof used / sizeof used[0]; i++)
             ours |= !strcmp(text, used[i]);
@@ -395,36 +671,109 @@ static int line(struct sctx *c, struct import_line *l)
         return 0;                                   /* exit_group: the "+++ exited" line ends the task */
     }
     *eq = 0;
-    *paren = 0;
-    if (c->first == (int64_t)tid && !build_known(c->b, (uint32_t)tid) && strcmp(text, "execve") &&
-        build_spawn(c->b, tcall, (uint32_t)tid)) {
-        free(text);
-        return -1;
-    }
-    int rc = call(c, l, p, tcall, text, paren + 1, res);
+    int rc = call(c, l, p, tcall, text, paren + 1, res, claimed, base);
     free(text);
     return rc;
 }
 
-int import_strace(struct build *b, FILE *f, const char *name, const struct import_opts *o, struct import_stats *st)
+/* A line of task tid: its own, held, or taken by the one fork unfinished. */
+static int task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid, uint64_t t)
 {
-    (void)o;
-    struct sctx *c = mv_calloc(1, sizeof *c);
+    c->seq++;
+    if (c->first < 0)
+        c->first = tid;
+    struct stid *p = stid_get(c, tid);
+    if (p->held) {
+        hold(c, p, l, t);
+        return 0;
+    }
+    if ((int64_t)tid != c->first && !build_known(c->b, tid)) {
+        if (!c->waiting.n && c->forks.n == 1) {
+            if (claim(c, c->forks.head, p))
+                return -1;
+        } else {
+            start_hold(c, p);
+            hold(c, p, l, t);
+            return 0;
+        }
+    }
+    return dispatch(c, l, p, t);
+}
+
+int strace_task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid, uint64_t t)
+{
+    int rc = task_line(c, l, tid, t);
+    for (;;) {
+        while (c->ready) {                          /* held lines whose task's parent is now known */
+            struct ready *r = c->ready;
+            if (!(c->ready = r->next))
+                c->ready_tail = NULL;
+            struct hline *h = r->hl;
+            free(r);
+            for (struct hline *n; h; h = n) {
+                n = h->next;
+                if (!rc) {
+                    struct import_line hl = { h->name, h->lineno, h->text, h->text + h->off };
+                    rc = task_line(c, &hl, h->tid, h->t);
+                }
+                free(h);
+            }
+        }
+        if (rc)
+            return rc;
+        if (c->waiting.n && !c->forks.n) {          /* no fork left to have made them */
+            while (c->waiting.head) {
+                struct stid *p = c->waiting.head;
+                list_del(&c->waiting, p);
+                p->held = STRAY;
+                list_add(&c->strays, p);
+            }
+        } else if (c->waiting.n == 1 && c->forks.n == 1 && c->forks.head->seq < c->waiting.head->seq) {
+            struct stid *p = c->waiting.head;       /* one fork left, one task waiting: its child */
+            if (claim(c, c->forks.head, p))
+                return -1;
+            release(c, p);
+            continue;
+        }
+        return 0;
+    }
+}
+
+struct strace_tasks *strace_tasks_new(struct build *b, struct import_stats *st)
+{
+    struct strace_tasks *c = mv_calloc(1, sizeof *c);
     c->b = b;
     c->st = st;
+    c->nh = 1024;
+    c->h = mv_calloc(c->nh, sizeof *c->h);
     c->first = -1;
-    char *buf = NULL;
-    size_t cap = 0, len;
-    int rc = 0;
-    struct import_line l = { name, 0, NULL, NULL };
-    while (!rc && import_getline(f, &buf, &cap, &len, st)) {
-        l.lineno++;
-        st->lines++;
-        l.text = l.p = buf;
-        rc = line(c, &l);
+    c->hold_max = HOLD_MAX;
+    return c;
+}
+
+uint64_t strace_tasks_forks_unfinished(const struct strace_tasks *c) { return c->forks.n; }
+uint64_t strace_tasks_count(const struct strace_tasks *c) { return c->n; }
+void strace_tasks_hold_max(struct strace_tasks *c, uint64_t bytes) { c->hold_max = bytes; }
+
+void strace_tasks_end(struct strace_tasks *c)
+{
+    for (struct ready *r = c->ready, *n; r; r = n) {
+        n = r->next;
+        free_lines(r->hl);
+        free(r);
     }
-    free(buf);
-    free_all(c);
+    for (size_t i = 0; i < c->nh; i++)
+        for (struct stid *p = c->h[i], *n; p; p = n) {
+            n = p->next;
+            if (p->held && p->hn) {
+                c->st->orphan_tasks++;
+                c->st->orphan_lines += p->hn;
+            }
+            free_lines(p->hl);
+            files_put(p->fd);
+            free(p->pending);
+            free(p);
+        }
+    free(c->h);
     free(c);
-    return rc;
 }

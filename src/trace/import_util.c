@@ -153,6 +153,12 @@ void import_report(const struct import_stats *st, FILE *out, const char *who)
     if (st->cut)
         fprintf(out, "%s: %llu lines longer than 1 MiB were read as their first 1 MiB\n", who,
                 (unsigned long long)st->cut);
+    if (st->orphan_tasks)
+        fprintf(out, "%s: %llu lines of %llu tasks left out: no clone, fork or vfork in the log returned their pid\n",
+                who, (unsigned long long)st->orphan_lines, (unsigned long long)st->orphan_tasks);
+    if (st->held_over)
+        fprintf(out, "%s: %llu lines of tasks waiting for their parent's clone to return left out (over 64 MiB "
+                "held)\n", who, (unsigned long long)st->held_over);
     if (st->lost)
         fprintf(out, "%s: perf lost %llu events: the trace misses what they recorded\n", who,
                 (unsigned long long)st->lost);
