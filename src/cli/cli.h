@@ -15,7 +15,7 @@
     "exit status:\n"                                                                               \
     "  0  success\n"                                                                               \
     "  1  a run failed: a --check violation, a workload error, an output that could not be\n"    \
-    "     written (standard output too), the host out of memory\n"                                \
+    "     written (standard output too), the host out of memory or of open files\n"       \
     "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
     "  3  the simulated guest ran out of memory (raise guest.ram_mb)\n"
 

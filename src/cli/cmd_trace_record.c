@@ -12,9 +12,8 @@
  * recorded time again (trace/import_perf.c).
  * --refs all runs CMD under valgrind's lackey (--trace-mem=yes
  * --trace-syscalls=yes --trace-children=yes), one log per process image,
- * with --sample / --window choosing which references to keep; every log is
- * opened at once (the soft limit on open files is raised to the hard one
- * for that; the program keeps its own), and one that cannot be is an error.
+ * with --sample / --window choosing which references to keep; the logs are
+ * read one at a time (import_lackey.c), and one that cannot be is an error.
  *
  * The logs go to a temporary directory that is removed afterwards; the
  * trace appears under its name only once complete. A trace written to
@@ -38,7 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -104,23 +102,6 @@ static pid_t find_tracer(pid_t perf)
     return found;
 }
 
-/* The open-file limit memvirt was started with: record raises its own soft
- * limit to the hard one (--refs all opens every process's log at once), and
- * the recorders and the program get the original back (perf script, which
- * reads one file, runs with the raised one: harmless). */
-static struct rlimit nofile_orig;
-static int nofile_raised;
-
-static void raise_nofile(void)
-{
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
-        return;
-    nofile_orig = r;
-    r.rlim_cur = r.rlim_max;
-    nofile_raised = !setrlimit(RLIMIT_NOFILE, &r);
-}
-
 /* The terminal's foreground group to pgrp (SIGTTOU blocked: we may be in
  * the background of it by then). */
 static void give_terminal(pid_t pgrp)
@@ -155,8 +136,6 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         setpgid(0, 0);
         if (tty)
             give_terminal(getpid());        /* before exec: the parent's may come too late */
-        if (nofile_raised)
-            setrlimit(RLIMIT_NOFILE, &nofile_orig);
         /* our handlers back to the default (exec would do it, but a signal
          * before it would run them here); an ignored signal stays ignored */
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -338,8 +317,6 @@ int cmd_trace_record(int argc, char **argv)
         return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
                         sampling, refs), EXIT_USAGE;
 
-    raise_nofile();
-
     /* The output first: a trace that cannot be written is known before the
      * program runs. The header says what is recorded, and when it started. */
     struct utsname u;
@@ -467,28 +444,16 @@ int cmd_trace_record(int argc, char **argv)
     if (all) {
         DIR *d = opendir(tmpdir);
         char **names = NULL;
-        FILE **fs = NULL;
         unsigned nf = 0;
         int bad = 0;
         struct dirent *e;
         if (!d)
             bad = mv_error("trace record: cannot read the logs' directory '%s': %s", tmpdir, strerror(errno));
-        /* every log, or none: a process whose log cannot be opened would be
-         * missing from the trace (too many open files, say) */
         while (d && !bad && (e = readdir(d)))
             if (!strncmp(e->d_name, "lackey.", 7)) {
                 names = mv_realloc(names, (nf + 1) * sizeof *names);
-                fs = mv_realloc(fs, (nf + 1) * sizeof *fs);
                 names[nf] = mv_malloc(strlen(tmpdir) + strlen(e->d_name) + 2);
-                sprintf(names[nf], "%s/%s", tmpdir, e->d_name);
-                fs[nf] = fopen(names[nf], "r");
-                if (fs[nf]) {
-                    nf++;
-                } else {
-                    bad = mv_error("trace record: cannot open valgrind's log '%s': %s", names[nf],
-                                   strerror(errno));
-                    free(names[nf]);
-                }
+                sprintf(names[nf++], "%s/%s", tmpdir, e->d_name);
             }
         if (d)
             closedir(d);
@@ -499,18 +464,14 @@ int cmd_trace_record(int argc, char **argv)
                 char *tn = names[y];
                 names[y] = names[y - 1];
                 names[y - 1] = tn;
-                FILE *tf = fs[y];
-                fs[y] = fs[y - 1];
-                fs[y - 1] = tf;
             }
-        irc = bad ? -1 : nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
+        /* each log opened by the importer when its turn comes: one that
+         * cannot be is an error (a process would be missing) */
+        irc = bad ? -1 : nf ? import_lackey(b, NULL, (const char *const *)names, nf, &o, &st)
                  : mv_error("trace record: valgrind wrote no log (exit status %d; see its messages above)", status);
-        for (unsigned k = 0; k < nf; k++) {
-            fclose(fs[k]);
+        for (unsigned k = 0; k < nf; k++)
             free(names[k]);
-        }
         free(names);
-        free(fs);
     } else {
         pid_t child = 0;
         FILE *f = access(perfdata, R_OK) ? NULL : import_open_perf(perfdata, &child);

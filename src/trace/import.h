@@ -37,7 +37,12 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
 int import_strace(struct build *b, FILE *f, const char *name, const struct import_opts *o,
                   struct import_stats *st);
 /* One lackey log per process; files are replayed in the order the processes
- * started (a child runs to its end where its parent forked it). */
+ * started (a child runs to its end where its parent forked it). f: the
+ * logs' streams, all open (tests, fuzzing); or NULL: each log is opened by
+ * its name when it is read and closed after, so that at most one log per
+ * level of the process tree is open at once (a `make` of a thousand
+ * processes needs no thousand descriptors); each must then be a regular
+ * file, the same one on both reads (a header scan, then the replay). */
 int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned n,
                   const struct import_opts *o, struct import_stats *st);
 
@@ -45,6 +50,10 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
  * through `perf script` with the fields the importer reads (*child: its
  * pid; 0 for a text file). NULL after mv_error; close with import_close. */
 FILE *import_open_perf(const char *path, pid_t *child);
+/* The checks import_open_perf makes before it reads (the file opens; a
+ * perf.data is a regular file), the file closed again: 0, or -1 after
+ * mv_error. */
+int   import_check_perf(const char *path);
 /* Close f (any input: child 0 for a plain file) and reap its perf script
  * child. report: the input was read to its end, so the child's exit status
  * is its verdict: 0, or -1 after one mv_error naming path. !report (an
@@ -58,6 +67,14 @@ void import_report(const struct import_stats *st, FILE *out, const char *who);
  * process events are meaningful. Nothing when one was kept, or none read. */
 void import_warn_window(const struct import_stats *st, const struct import_opts *o, const char *window,
                         const char *who);
+
+/* Open an input: NULL after one mv_error naming path ("cannot open
+ * 'PATH': reason"). A failure that is the host's (out of file descriptors,
+ * EMFILE/ENFILE, or memory) is remembered: import_host_failure(0) then
+ * returns 1, and the command exits 1 (a resource failure), not 2 (bad
+ * input). import_host_failure(err) remembers err if it is one of those. */
+FILE *import_fopen(const char *path, const char *mode);
+int   import_host_failure(int err);
 
 /* Helpers shared by the importers (import_util.c). */
 struct import_line {

@@ -484,14 +484,13 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     return rc;
 }
 
-FILE *import_open_perf(const char *path, pid_t *child)
+/* The input opened, and whether it is a perf.data (*data) rather than text. */
+static FILE *open_input(const char *path, int *data)
 {
-    *child = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mv_error("cannot open '%s': %s", path, strerror(errno));
+    *data = 0;
+    FILE *f = import_fopen(path, "rb");
+    if (!f)
         return NULL;
-    }
     char magic[8] = { 0 };
     size_t n = fread(magic, 1, sizeof magic, f);
     if (n < 8 || memcmp(magic, "PERFILE2", 8)) {
@@ -507,12 +506,33 @@ FILE *import_open_perf(const char *path, pid_t *child)
                  "device)", path);
         return NULL;
     }
+    *data = 1;
+    return f;
+}
+
+int import_check_perf(const char *path)
+{
+    int data;
+    FILE *f = open_input(path, &data);
+    if (f)
+        fclose(f);
+    return f ? 0 : -1;
+}
+
+FILE *import_open_perf(const char *path, pid_t *child)
+{
+    *child = 0;
+    int data;
+    FILE *f = open_input(path, &data);
+    if (!f || !data)
+        return f;
     fclose(f);
     /* close-on-exec: a later file's perf script must not hold this pipe
      * open (closed early, this child then blocked on a full pipe forever) */
     int fd[2];
     if (pipe2(fd, O_CLOEXEC))
-        return mv_error("cannot run perf script on '%s': %s", path, strerror(errno)), NULL;
+        return import_host_failure(errno), mv_error("cannot run perf script on '%s': %s", path, strerror(errno)),
+               NULL;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fd[1], 1);                     /* the copy is not close-on-exec */

@@ -6,7 +6,8 @@
 # kernel's VmPTE for every process image. --refs all (valgrind lackey) on a
 # small program and on a shell pipeline (a process tree: forks, not
 # threads, each child with its exec), and on 15 processes with few
-# open files allowed (every process is in the trace, or it is an error). Interrupted while the program runs
+# open files allowed (the logs are read one at a time: every process is in
+# the trace). Interrupted while the program runs
 # or while its logs are imported, record removes what it wrote (output and
 # logs) and stops the program; -o may not be the program; the program gets the signal dispositions
 # record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
@@ -138,10 +139,11 @@ if command -v valgrind >/dev/null; then
     done
     "$MV" compare --trace "$tmp/pipe.mvt" --check --quiet >/dev/null 2>"$tmp/err" \
         || fail "--refs all pipeline replay: $(head -c 300 "$tmp/err")"
-    # one log per process, all open at once: record raises its soft limit
-    # on open files to the hard one (the program keeps its own: 16), and a
-    # log it still cannot open is an error naming it, not a process left
-    # out of the trace (with a limit of 16, 12 of 15 images were missing)
+    # one log per process, read one at a time (one open per level of the
+    # process tree): 15 processes under a limit of 16 open files, or of 20
+    # for record too (it opened every log at once: "cannot open valgrind's
+    # log ...: Too many open files"; earlier still, 12 of 15 images were
+    # missing); the program keeps the limit it was given
     trues() { echo "for i in $(echo $(seq "$1")); do /bin/true; done"; }
     (ulimit -Sn 16; "$MV" trace record --refs all --sample 1000 -o "$tmp/nf.mvt" -- /bin/sh -c "$(trues 14); ulimit -n" \
         >"$tmp/out" 2>"$tmp/err") || fail "record --refs all with ulimit -Sn 16: $(cat "$tmp/err")"
@@ -149,12 +151,9 @@ if command -v valgrind >/dev/null; then
     "$MV" trace info "$tmp/nf.mvt" 2>&1 | grep -q "spawn 1 fork 14 exec 15 exit 15 " \
         || fail "ulimit -Sn 16: expected 15 processes, each with its exec: $("$MV" trace info "$tmp/nf.mvt" 2>&1 | grep 'by kind')"
     (ulimit -n 20; "$MV" trace record --refs all --sample 1000 -o "$tmp/nf2.mvt" -- /bin/sh -c "$(trues 14)" \
-        >/dev/null 2>"$tmp/err")
-    rc=$?
-    [ $rc -eq 1 ] || fail "record --refs all with ulimit -n 20 (too few for the logs): exit $rc, expected 1"
-    grep -q "^memvirt: trace record: cannot open valgrind's log '.*/lackey\.[0-9.]*': Too many open files (.*MEMVIRT_KEEP_LOGS=1" \
-        "$tmp/err" || fail "ulimit -n 20: expected an error naming the log: $(tail -3 "$tmp/err")"
-    [ -e "$tmp/nf2.mvt" ] && fail "ulimit -n 20: a trace was written"
+        >/dev/null 2>"$tmp/err") || fail "record --refs all with ulimit -n 20: $(tail -3 "$tmp/err")"
+    "$MV" trace info "$tmp/nf2.mvt" 2>&1 | grep -q "spawn 1 fork 14 exec 15 exit 15 " \
+        || fail "ulimit -n 20: expected 15 processes, each with its exec: $("$MV" trace info "$tmp/nf2.mvt" 2>&1 | grep 'by kind')"
     [ -z "$(ls -A "$TMPDIR")" ] || fail "ulimit -n 20: logs left: $(ls "$TMPDIR")"
 else
     fail "valgrind is missing (scripts/setup installs it)"
