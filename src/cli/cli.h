@@ -57,6 +57,9 @@ int cli_parse_jobs(const char *text, unsigned *jobs);
  * `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>
 void cli_guard_output(const char *tmp_path, pid_t group);
+/* Until called again (0: no more): on those signals also kill this process
+ * group (trace record: the program's, apart from the recorders'). */
+void cli_guard_group(pid_t group);
 /* Until called again (NULL: no more): on those signals also remove dir and
  * the files it holds now. */
 void cli_guard_dir(const char *dir);

@@ -17,6 +17,8 @@
 struct import_opts {
     uint64_t delay_ns;      /* perf: strace held each execve and exit_group this long (record) */
     int skip_root;          /* perf: the first process is the recorder's helper, its children the roots */
+    int helper_execs;       /* perf, skip_root: execs each of those children makes before its program's
+                               (record's own image that joins the program's process group: 1) */
     uint64_t sample;        /* lackey: keep one data reference in `sample` (1: all) */
     uint64_t window_start;  /* lackey: skip this many references per process ... */
     uint64_t window_len;    /* ... then keep at most this many (0: no limit) */
@@ -27,6 +29,9 @@ struct import_stats {
     uint64_t refs, refs_kept;     /* lackey: references read, and kept by --sample/--window */
     uint64_t refs_most;           /* lackey: the most references one process made */
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
+    uint32_t prog;                /* perf, skip_root: the first process the helper started (0: none) */
+    int prog_exited;              /* ... its exit was recorded */
+    int prog_code_seen, prog_code;    /* ... its exit_group's status (none: killed by a signal) */
     uint64_t first_unknown_line;
     char first_unknown[120];
     char first_unknown_file[256];

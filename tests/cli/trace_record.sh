@@ -12,7 +12,10 @@
 # logs) and stops the program; -o may not be the program; the program gets the signal dispositions
 # record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
 # on standard output, the program writes to standard error; on a terminal
-# the program can read it and Ctrl-C interrupts the recording. A program that never ran, an output that
+# the program can read it and Ctrl-C interrupts the recording. The program
+# runs in a process group apart from the recorders': its own group signals
+# do not cut the recording short, its exit status or signal is said as it
+# was, and a recorder killed under it fails the recording. A program that never ran, an output that
 # cannot be written (found before the program runs), sampling options
 # without --refs all, an option without its value, -o '' and a program
 # starting with '-' are errors; one naming a removed log says how to keep it. Skips (exit 77) only if perf or strace
@@ -254,6 +257,56 @@ if command -v script >/dev/null; then
     [ -z "$(ls -A "$TMPDIR")" ] || fail "record on a terminal, Ctrl-C: logs left: $(ls "$TMPDIR")"
 else
     echo "trace_record.sh: script (util-linux) is missing: the terminal checks are skipped"
+fi
+
+# 4f. the program in a process group of its own, apart from the recorders:
+# a program signalling its own group (`kill -TERM 0`, as shells and build
+# tools do) no longer stops perf (the trace ended there, the program ran on,
+# and record said 0 with the recorder's status as the program's)
+"$MV" trace record -o "$tmp/grp.mvt" -- /bin/sh -c \
+    'trap "" TERM; /bin/true; kill -TERM 0; /bin/ls / >/dev/null; /bin/echo still-running >&2; /bin/true' \
+    2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || fail "record of a program that signals its group: exit $rc: $(tail -3 "$tmp/err")"
+grep -q "still running where the input ends" "$tmp/err" && fail "kill -TERM 0 cut the recording: $(cat "$tmp/err")"
+grep -q "written to .*grp.mvt\$" "$tmp/err" || fail "kill -TERM 0: the program (exit 0) said to end otherwise: $(tail -1 "$tmp/err")"
+"$MV" trace info "$tmp/grp.mvt" >"$tmp/info" 2>&1
+grep -q "processes  5 " "$tmp/info" && grep -q " /usr/bin/ls\$" "$tmp/info" && grep -q " /usr/bin/echo\$" "$tmp/info" \
+    || fail "kill -TERM 0: expected 5 processes, ls and echo among them: $(sed -n '/^processes/p;/^ *[0-9]/p' "$tmp/info")"
+# the program's own status, said truly: an exit status, a signal
+"$MV" trace record -o "$tmp/st.mvt" -- /bin/sh -c 'exit 3' 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "written to .*st.mvt (the program exited with status 3)\$" "$tmp/err" \
+    || fail "a program exiting 3: exit $rc: $(tail -1 "$tmp/err")"
+"$MV" trace record -o "$tmp/st.mvt" -- /bin/sh -c 'kill -TERM $$' 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "written to .*st.mvt (the program was killed by signal 15, " "$tmp/err" \
+    || fail "a program killed by SIGTERM: exit $rc: $(tail -1 "$tmp/err")"
+# a recorder killed under the program (strace: its parent) cuts the
+# recording short: exit 1, one line, nothing written
+rm -f "$tmp/cut.mvt"
+"$MV" trace record -o "$tmp/cut.mvt" -- /bin/sh -c 'kill -KILL $PPID; sleep 1; /bin/true' 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c '^memvirt:' "$tmp/err")" -eq 1 ] && grep -q "^memvirt: trace record: .*cut short" "$tmp/err" \
+    || fail "strace killed: exit $rc, expected 1 and one line: $(cat "$tmp/err")"
+[ -e "$tmp/cut.mvt" ] && fail "strace killed: a trace was written"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "strace killed: logs left: $(ls "$TMPDIR")"
+# on a terminal: the program's own SIGINT to its group is not a Ctrl-C
+# (the recording goes on), and a Ctrl-C still interrupts a recording of a
+# program that ignores it
+if command -v script >/dev/null; then
+    printf '' | timeout 60 script -qec "'$MV' trace record -o '$tmp/tint.mvt' -- /bin/sh -c 'trap \"\" INT; kill -INT 0; /bin/true'" \
+        /dev/null >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && [ -s "$tmp/tint.mvt" ] \
+        || fail "record on a terminal of kill -INT 0: exit $rc, expected 0 and a trace: $(tr -d '\r' <"$tmp/out")"
+    (sleep 2.5; printf '\003'; sleep 2) | timeout 60 script -qec \
+        "'$MV' trace record -o '$tmp/tign.mvt' -- /bin/sh -c 'trap \"\" INT; sleep 6.5'" /dev/null >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 130 ] || fail "Ctrl-C, a program that ignores SIGINT: exit $rc, expected 130: $(tr -d '\r' <"$tmp/out")"
+    [ -e "$tmp/tign.mvt" ] && fail "Ctrl-C, a program that ignores SIGINT: a trace was written"
+    sleep 0.5
+    pgrep -f "sleep 6.5\$" >/dev/null && fail "Ctrl-C, a program that ignores SIGINT: it still runs"
 fi
 
 # 5. bad input
