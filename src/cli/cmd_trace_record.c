@@ -5,7 +5,8 @@
  * --refs faults (default) runs
  *   perf record -e page-faults -c 1 -d (+ the page-fault and memory syscall
  *   tracepoints, the task and mmap records) -- strace -f --seccomp-bpf
- *   -e inject=execve,exit_group:delay_enter=HOLD -- CMD ARGS
+ *   -e inject=execve,exit_group:delay_enter=HOLD -- memvirt trace record
+ *   --exec-in-group PGID -- CMD ARGS
  * perf gives the whole recording in one clock and one order; strace only
  * holds each process at execve and exit_group so that the /proc watcher
  * (trace/ptwatch.c) reads its VmPTE there. The holds are taken out of the
@@ -18,9 +19,12 @@
  * The logs go to a temporary directory that is removed afterwards; the
  * trace appears under its name only once complete. A trace written to
  * standard output (-o /dev/stdout) has it to itself: the program's output
- * goes to standard error. On a terminal, the program's process group has
- * it while it runs (Ctrl-C there is an interrupt of the recording).
- * Interrupted, it removes what it wrote and stops the programs it started.
+ * goes to standard error. The program runs in a process group apart from
+ * the recorders' (record_pgrp.h: its own group signals do not stop them);
+ * on a terminal, that group has it while the program runs (a Ctrl-C there
+ * is an interrupt of the whole recording). Interrupted, it removes what it
+ * wrote and stops the programs it started. The last line says how the
+ * program ended; a recording cut short is an error.
  * The output may not be the program's own file. */
 #include "cli/cli.h"
 #include "cli/pyexec.h"
