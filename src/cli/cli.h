@@ -15,7 +15,7 @@
     "exit status:\n"                                                                               \
     "  0  success\n"                                                                               \
     "  1  a run failed: a --check violation, a workload error, an output that could not be\n"    \
-    "     written (standard output too), the host out of memory\n"                                \
+    "     written (standard output too), the host out of memory or of open files\n"       \
     "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
     "  3  the simulated guest ran out of memory (raise guest.ram_mb)\n"
 
@@ -57,6 +57,9 @@ int cli_parse_jobs(const char *text, unsigned *jobs);
  * `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>
 void cli_guard_output(const char *tmp_path, pid_t group);
+/* Until called again (0: no more): on those signals also kill this process
+ * group (trace record: the program's, apart from the recorders'). */
+void cli_guard_group(pid_t group);
 /* Until called again (NULL: no more): on those signals also remove dir and
  * the files it holds now. */
 void cli_guard_dir(const char *dir);

@@ -58,6 +58,7 @@ int cmd_trace(int argc, char **argv)
  * half-written output and die of the same signal. */
 static const char *volatile guarded_path;
 static volatile pid_t guarded_group;
+static volatile pid_t guarded_group2;     /* the recorded program's, apart from the recorders' */
 static volatile sig_atomic_t caught;
 /* A directory to remove with its files (listed beforehand: the handler may
  * only unlink and rmdir, which are async-signal-safe). */
@@ -68,6 +69,8 @@ static volatile unsigned nguarded_files;
 static void on_signal(int sig)
 {
     caught = sig;
+    if (guarded_group2 > 0)
+        kill(-guarded_group2, SIGKILL);
     if (guarded_group > 0) {
         kill(-guarded_group, SIGKILL);
         return;
@@ -147,6 +150,13 @@ void cli_guard_output(const char *tmp_path, pid_t group)
     guarded_path = tmp_path;
     guarded_group = group;
     if (tmp_path || group)
+        install();
+}
+
+void cli_guard_group(pid_t group)
+{
+    guarded_group2 = group;
+    if (group)
         install();
 }
 

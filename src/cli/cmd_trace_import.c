@@ -3,13 +3,17 @@
  * memvirt trace. Lines the importer does not use are counted and reported on
  * stderr; a malformed line, or logs that give no event at all, are bad input
  * (exit 2, file:line:column); the output appears only when the import
- * succeeded. */
+ * succeeded. Every input is checked to open before the output is made, then
+ * read one at a time: the host running out of descriptors (or memory) on
+ * the way is exit 1, naming the file. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include "lib/param.h"
 #include "trace/import.h"
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,19 +118,36 @@ int cmd_trace_import(int argc, char **argv)
             goto done;
     if (outset_add(&set, "-o", out))
         goto done;
+    /* every input opens (and a perf.data is a regular file) before the
+     * output is made. A regular file is then closed and opened again when
+     * its turn comes, so that only one is open at a time (lackey: one per
+     * level of the process tree): a thousand logs need no thousand
+     * descriptors, except strace's, which are read together (below). A
+     * pipe or FIFO cannot be opened twice: it stays open (and a lackey log,
+     * read twice, must be a regular file). */
     FILE **fs = mv_calloc(nfiles, sizeof *fs);
-    pid_t *child = mv_calloc(nfiles, sizeof *child);   /* each perf.data's perf script */
-    for (unsigned i = 0; i < nfiles; i++) {
-        fs[i] = !strcmp(from, "perf") ? import_open_perf(files[i], &child[i]) : fopen(files[i], "r");
-        if (!fs[i]) {
-            if (strcmp(from, "perf"))
-                mv_error("cannot open '%s': %s", files[i], strerror(errno));
-            for (unsigned j = 0; j < i; j++)
-                import_close(fs[j], child[j], files[j], 0);
-            free(fs);
-            free(child);
-            goto done;
+    pid_t *child = mv_calloc(nfiles, sizeof *child);   /* a kept perf.data's perf script */
+    int lackey = !strcmp(from, "lackey"), perf = !strcmp(from, "perf");
+    for (unsigned i = 0; i < nfiles && rc == EXIT_USAGE; i++) {
+        struct stat sb;
+        int reg = !stat(files[i], &sb) && S_ISREG(sb.st_mode);
+        if (lackey && !reg && !access(files[i], F_OK)) {
+            mv_error("lackey log '%s': not a regular file: a log is read twice (its header, then its references), "
+                     "so not a FIFO, pipe or device", files[i]);
+            rc = -1;
+        } else if (!reg && !lackey) {
+            if (!(fs[i] = perf ? import_open_perf(files[i], &child[i]) : import_fopen(files[i], "r")))
+                rc = -1;
+        } else if (perf ? import_check_perf(files[i]) : !(fs[i] = import_fopen(files[i], "r"))) {
+            rc = -1;
+        } else if (fs[i]) {
+            fclose(fs[i]);
+            fs[i] = NULL;
         }
+    }
+    if (rc != EXIT_USAGE) {
+        rc = import_host_failure(0) ? EXIT_FAIL : EXIT_USAGE;
+        goto close_inputs;
     }
     char command[512];
     snprintf(command, sizeof command, "memvirt trace import --from %s %s%s", from, files[0],
@@ -135,31 +156,36 @@ int cmd_trace_import(int argc, char **argv)
     const char *vals[] = { command, from };
     struct trace_writer *w = trace_writer_open_set(&set, 0, keys, vals, 2);
     if (!w) {
-        for (unsigned i = 0; i < nfiles; i++)
-            import_close(fs[i], child[i], files[i], 0);
-        free(fs);
-        free(child);
         rc = EXIT_FAIL;
-        goto done;
+        goto close_inputs;
     }
     cli_guard_output(trace_writer_tmp_path(w), 0);
     struct build *b = build_new(w);
     struct import_stats st = { 0 };
     int irc = 0;
-    if (!strcmp(from, "lackey"))
-        irc = import_lackey(b, fs, files, nfiles, &o, &st);
-    else if (!strcmp(from, "strace"))           /* all at once: strace -ff's logs are merged by time */
-        irc = import_strace_files(b, fs, files, nfiles, &o, &st);
-    for (unsigned i = 0; i < nfiles; i++) {
-        if (!irc && !strcmp(from, "perf"))
+    int strace = !strcmp(from, "strace");
+    if (lackey)
+        irc = import_lackey(b, NULL, files, nfiles, &o, &st);
+    if (strace) {
+        /* all at once: strace -ff's logs are merged by time, so every log is
+         * open while they are read (a log per process: as many descriptors) */
+        for (unsigned i = 0; i < nfiles && !irc; i++)
+            if (!fs[i] && !(fs[i] = import_fopen(files[i], "r")))
+                irc = -1;
+        if (!irc)
+            irc = import_strace_files(b, fs, files, nfiles, &o, &st);
+    }
+    for (unsigned i = 0; i < nfiles && !lackey; i++) {
+        if (perf && !irc && !fs[i] && !(fs[i] = import_open_perf(files[i], &child[i])))
+            irc = -1;
+        if (perf && !irc)
             irc = import_perf(b, fs[i], files[i], &o, &st);
         /* read to its end unless an error came first: then its perf script's
          * status is the verdict on that file (the first failure is the one said) */
-        if (import_close(fs[i], child[i], files[i], !irc))
+        if (fs[i] && import_close(fs[i], child[i], files[i], !irc))
             irc = -1;
+        fs[i] = NULL;
     }
-    free(fs);
-    free(child);
     /* nothing read was a line of that tool's log (an empty file, the wrong
      * --from): bad input, not an empty trace */
     if (!irc && st.unknown == st.lines) {
@@ -182,7 +208,8 @@ int cmd_trace_import(int argc, char **argv)
         cli_guard_output(NULL, 0);        /* before the path it names is freed */
         trace_writer_abort(w);
         build_free(b);
-        goto done;
+        rc = import_host_failure(0) ? EXIT_FAIL : EXIT_USAGE;   /* out of descriptors: not the input's fault */
+        goto close_inputs;
     }
     import_report(&st, stderr, "memvirt: trace import");
     import_warn_window(&st, &o, window_arg, "trace import");
@@ -193,6 +220,12 @@ int cmd_trace_import(int argc, char **argv)
     rc = trace_writer_commit(w) ? EXIT_FAIL : EXIT_OK;
     if (!rc)
         fprintf(stderr, "memvirt: trace import: %llu records written to %s\n", (unsigned long long)n, out);
+close_inputs:
+    for (unsigned i = 0; i < nfiles; i++)
+        if (fs[i])
+            import_close(fs[i], child[i], files[i], 0);
+    free(fs);
+    free(child);
 done:
     outset_free(&set);
     free(files);

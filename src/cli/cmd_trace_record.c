@@ -5,26 +5,30 @@
  * --refs faults (default) runs
  *   perf record -e page-faults -c 1 -d (+ the page-fault and memory syscall
  *   tracepoints, the task and mmap records) -- strace -f --seccomp-bpf
- *   -e inject=execve,exit_group:delay_enter=HOLD -- CMD ARGS
+ *   -e inject=execve,exit_group:delay_enter=HOLD -- memvirt trace record
+ *   --exec-in-group PGID -- CMD ARGS
  * perf gives the whole recording in one clock and one order; strace only
  * holds each process at execve and exit_group so that the /proc watcher
  * (trace/ptwatch.c) reads its VmPTE there. The holds are taken out of the
  * recorded time again (trace/import_perf.c).
  * --refs all runs CMD under valgrind's lackey (--trace-mem=yes
  * --trace-syscalls=yes --trace-children=yes), one log per process image,
- * with --sample / --window choosing which references to keep; every log is
- * opened at once (the soft limit on open files is raised to the hard one
- * for that; the program keeps its own), and one that cannot be is an error.
+ * with --sample / --window choosing which references to keep; the logs are
+ * read one at a time (import_lackey.c), and one that cannot be is an error.
  *
  * The logs go to a temporary directory that is removed afterwards; the
  * trace appears under its name only once complete. A trace written to
  * standard output (-o /dev/stdout) has it to itself: the program's output
- * goes to standard error. On a terminal, the program's process group has
- * it while it runs (Ctrl-C there is an interrupt of the recording).
- * Interrupted, it removes what it wrote and stops the programs it started.
+ * goes to standard error. The program runs in a process group apart from
+ * the recorders' (record_pgrp.h: its own group signals do not stop them);
+ * on a terminal, that group has it while the program runs (a Ctrl-C there
+ * is an interrupt of the whole recording). Interrupted, it removes what it
+ * wrote and stops the programs it started. The last line says how the
+ * program ended; a recording cut short is an error.
  * The output may not be the program's own file. */
 #include "cli/cli.h"
 #include "cli/pyexec.h"
+#include "cli/record_pgrp.h"
 #include "lib/outfile.h"
 #include "lib/err.h"
 #include "lib/param.h"
@@ -38,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -104,23 +107,6 @@ static pid_t find_tracer(pid_t perf)
     return found;
 }
 
-/* The open-file limit memvirt was started with: record raises its own soft
- * limit to the hard one (--refs all opens every process's log at once), and
- * the recorders and the program get the original back (perf script, which
- * reads one file, runs with the raised one: harmless). */
-static struct rlimit nofile_orig;
-static int nofile_raised;
-
-static void raise_nofile(void)
-{
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
-        return;
-    nofile_orig = r;
-    r.rlim_cur = r.rlim_max;
-    nofile_raised = !setrlimit(RLIMIT_NOFILE, &r);
-}
-
 /* The terminal's foreground group to pgrp (SIGTTOU blocked: we may be in
  * the background of it by then). */
 static void give_terminal(pid_t pgrp)
@@ -133,30 +119,30 @@ static void give_terminal(pid_t pgrp)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Run argv in its own process group; poll w (if any) until it ends, reaping
- * the orphans that come to us as subreaper on the way (reap_children keeps
- * the status of argv's own process if one of those waits returns it). An
- * interrupt (the handler has killed the group) ends the wait too. The exit
- * status, or -1 if it could not run. With out_on_stdout, the child's
- * standard output is our standard error. watch_ns: the interval between
- * polls of /proc (0: no watching). */
-
+/* Run argv: in a process group of its own (the recorders, perf with strace:
+ * the program joins group prog through record_pgrp_exec), or in prog
+ * itself (in_prog: valgrind, which is the program). Poll w (if any) until
+ * it ends, reaping the orphans that come to us as subreaper on the way
+ * (reap_children keeps the status of argv's own process if one of those
+ * waits returns it). An interrupt (the handler has killed both groups), or
+ * one from the terminal that the holder of prog passed on, ends the wait
+ * too. 0 with its wait status in *wstatus, or -1 if it could not run.
+ * With out_on_stdout, the child's standard output is our standard error.
+ * watch_ns: the interval between polls of /proc (0: no watching). tty:
+ * prog has the terminal (we are in its foreground). The holder of prog
+ * is released (reaped) here. */
 static int run_tool(char *const *argv, const char *tmp_path, const char *logdir, struct ptwatch **w, long watch_ns,
-                    int out_on_stdout)
+                    int out_on_stdout, pid_t prog, int relay_fd, int in_prog, int tty, int *wstatus)
 {
-    /* On the terminal, in the foreground: the program's group gets the
-     * terminal while it runs (one that reads it was stopped by SIGTTIN in
-     * the background, and record waited forever), and we take it back. */
-    int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     pid_t pid = fork();
-    if (pid < 0)
-        return mv_error("trace record: cannot fork: %s", strerror(errno));
-    if (pid == 0) {
-        setpgid(0, 0);
+    if (pid < 0) {
+        record_pgrp_release(prog, relay_fd);
         if (tty)
-            give_terminal(getpid());        /* before exec: the parent's may come too late */
-        if (nofile_raised)
-            setrlimit(RLIMIT_NOFILE, &nofile_orig);
+            give_terminal(getpgrp());
+        return mv_error("trace record: cannot fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        setpgid(0, in_prog ? prog : 0);
         /* our handlers back to the default (exec would do it, but a signal
          * before it would run them here); an ignored signal stays ignored */
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -172,35 +158,32 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    setpgid(pid, pid);
-    if (tty)
-        give_terminal(pid);
-    cli_guard_output(tmp_path, pid);
+    setpgid(pid, in_prog ? prog : pid);
+    cli_guard_output(tmp_path, in_prog ? prog : pid);
+    cli_guard_group(prog);
     pid_t tracer = 0;
-    int status = 0;
+    int status = 0, tsig = 0;
     for (;;) {
         if (tty) {
-            /* Ctrl-Z stopped the program's group, which has the terminal:
-             * stop with it as a shell's job does (we are the job the shell
-             * knows), and when the shell continues us, hand the terminal
-             * back and continue the group. (Where our group is orphaned,
-             * as under `script -c`, the kernel drops our stop and the
-             * group goes on at once.) Without this the terminal stayed
-             * with a stopped group and record waited forever. */
+            /* Ctrl-Z stopped the program's group, which has the terminal
+             * (its holder stops too): stop with it as a shell's job does
+             * (we are the job the shell knows), and when the shell
+             * continues us, hand the terminal back and continue the group.
+             * (Where our group is orphaned, as under `script -c`, the
+             * kernel drops our stop and the group goes on at once.)
+             * Without this the terminal stayed with a stopped group and
+             * record waited forever. */
             int st;
-            pid_t q = waitpid(pid, &st, WNOHANG | WUNTRACED);
-            if (q == pid && WIFSTOPPED(st)) {
+            if (waitpid(prog, &st, WNOHANG | WUNTRACED) == prog && WIFSTOPPED(st)) {
                 give_terminal(getpgrp());
                 raise(SIGTSTP);
-                give_terminal(pid);
-                kill(-pid, SIGCONT);
+                give_terminal(prog);
+                kill(-prog, SIGCONT);
                 continue;
             }
-            if (q == pid) {
-                status = st;
-                break;
-            }
         }
+        if ((tsig = record_pgrp_signal(relay_fd)))
+            break;
         if (reap_children(pid, &status) || cli_interrupted())
             break;
         if (watch_ns) {
@@ -212,20 +195,24 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         struct timespec ts = { 0, watch_ns ? watch_ns : 5000000 };
         nanosleep(&ts, NULL);
     }
-    if (tty) {
-        give_terminal(getpgrp());
-        /* Ctrl-C or Ctrl-\ went to the group that had the terminal (perf
-         * and valgrind die of it once they have finished): we were
-         * interrupted as much as it was */
-        if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGQUIT))
-            cli_interrupt(WTERMSIG(status));
+    /* Ctrl-C, Ctrl-\ or a hangup from the terminal went to the program's
+     * group (and its holder passed it on): we were interrupted as much as
+     * it was, the recorders too */
+    int late = record_pgrp_release(prog, relay_fd);
+    tsig = tsig ? tsig : late;
+    if (tsig && !cli_interrupted()) {
+        kill(-prog, SIGKILL);
+        kill(in_prog ? -prog : -pid, SIGKILL);
+        cli_interrupt(tsig);
     }
+    if (tty)
+        give_terminal(getpgrp());
     if (logdir)
         cli_guard_dir(logdir);             /* the logs are whole: an interrupt from now on removes them */
+    cli_guard_group(0);
     cli_guard_output(tmp_path, 0);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    *wstatus = status;
+    return 0;
 }
 
 /* Print the errors deferred while the logs were imported; one naming a file
@@ -251,6 +238,46 @@ static void say_errors(const char *tmpdir)
     free(m);
 }
 
+/* How the recorded program ended, from the recorder's wait status ws and
+ * (perf) what the recording holds of it: into end ("" for exit status 0,
+ * else " (the program exited with status N)" or "... was killed by signal
+ * N (NAME)"). A recording cut short fails: the program's exit never
+ * recorded (perf stopped before it); perf killed by a signal while some of
+ * the program's processes still ran (left: those the builder ended), or
+ * after the program exited by itself; perf ending with a status other
+ * than the program's. 0, or -1 after mv_error. */
+static int program_end(const struct import_stats *st, uint64_t left, int ws, int all, char *end, size_t n)
+{
+    int sig = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0, code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    char rec[96];
+    if (sig)
+        snprintf(rec, sizeof rec, "killed by signal %d (%s)", sig, strsignal(sig));
+    else
+        snprintf(rec, sizeof rec, "exit status %d", code);
+    if (!all) {
+        if (!st->prog_exited)
+            return mv_error("trace record: the recording ended before the program did (perf: %s): nothing written",
+                            rec);
+        if (sig && left)
+            return mv_error("trace record: perf was %s while %llu of the program's processes still ran: the "
+                            "recording is cut short: nothing written", rec, (unsigned long long)left);
+        if (st->prog_code_seen && (sig || code != st->prog_code))
+            return mv_error("trace record: perf ended with %s, the program with exit status %d: the recording "
+                            "may be cut short: nothing written", rec, st->prog_code);
+        if (st->prog_code_seen)
+            code = st->prog_code;
+        else if (!sig && code > 128)               /* strace's own, where its raise() did not end it */
+            sig = code - 128;
+    }
+    if (sig)
+        snprintf(end, n, " (the program was killed by signal %d, %s)", sig, strsignal(sig));
+    else if (code)
+        snprintf(end, n, " (the program exited with status %d)", code);
+    else
+        end[0] = 0;
+    return 0;
+}
+
 static char *join(char *const *argv)
 {
     size_t n = 1;
@@ -267,6 +294,8 @@ int cmd_trace_record(int argc, char **argv)
     const char *out = NULL, *refs = "faults";
     uint64_t hold_ms = 20;
     struct import_opts o = { .sample = 1 };
+    if (argc > 1 && !strcmp(argv[1], "--exec-in-group"))   /* record's own helper, run by strace */
+        return record_pgrp_exec(argc, argv);
     const char *sampling = NULL;          /* --sample or --window, given */
     const char *refs_arg = NULL, *hold_arg = NULL, *sample_arg = NULL, *window_arg = NULL;
     int i = 1;
@@ -338,8 +367,6 @@ int cmd_trace_record(int argc, char **argv)
         return mv_error("trace record: %s chooses among every reference: it goes with --refs all, not --refs %s",
                         sampling, refs), EXIT_USAGE;
 
-    raise_nofile();
-
     /* The output first: a trace that cannot be written is known before the
      * program runs. The header says what is recorded, and when it started. */
     struct utsname u;
@@ -397,7 +424,35 @@ int cmd_trace_record(int argc, char **argv)
         cli_guard_dir(tmpdir);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    /* Run the program under the recorders. */
+    /* Run the program under the recorders: the program in a process group
+     * of its own (record_pgrp.h), held from before it starts; on the
+     * terminal, in the foreground, that group has the terminal while it
+     * runs (one that reads it was stopped by SIGTTIN in the background,
+     * and record waited forever), and we take it back after. */
+    int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+    int relay_fd = -1;
+    pid_t holder = record_pgrp_hold(tty, &relay_fd);
+    char self[4096], group[32];
+    ssize_t sl = all ? 0 : readlink("/proc/self/exe", self, sizeof self - 1);
+    if (holder > 0 && (sl < 0 || sl >= (ssize_t)sizeof self - 1)) {
+        mv_error("trace record: cannot find memvirt's own binary (/proc/self/exe): %s",
+                 sl < 0 ? strerror(errno) : "its path is too long");
+        record_pgrp_release(holder, relay_fd);
+        holder = -1;
+    }
+    if (holder < 0) {
+        cli_guard_output(NULL, 0);
+        trace_writer_abort(tw);
+        outset_free(&set);
+        free(prog);
+        rm_dir(tmpdir);
+        cli_guard_dir(NULL);
+        return EXIT_FAIL;
+    }
+    self[sl > 0 ? sl : 0] = 0;
+    snprintf(group, sizeof group, "%ld", (long)holder);
+    if (tty)
+        give_terminal(holder);
     char perfdata[4200], logpat[4200], hold[64];
     snprintf(perfdata, sizeof perfdata, "%s/perf.data", tmpdir);
     snprintf(logpat, sizeof logpat, "--log-file=%s/lackey.%%p.%%n", tmpdir);
@@ -407,6 +462,7 @@ int cmd_trace_record(int argc, char **argv)
         ncmd++;
     const char **av = mv_calloc(64 + ncmd, sizeof *av);
     size_t n = 0;
+    char *inj = NULL;
     if (all) {
         /* not -q: the logs' "Command:" and "Parent PID:" lines tie the
          * process images together (import_lackey.c) */
@@ -420,13 +476,15 @@ int cmd_trace_record(int argc, char **argv)
             av[n++] = pre[k];
         for (size_t k = 0; k < sizeof perf_events / sizeof perf_events[0]; k++)
             av[n++] = perf_events[k];
+        inj = mv_malloc(strlen(hold) + 16);
+        sprintf(inj, "inject=%s", hold);
+        /* strace starts memvirt's own helper, which joins the program's
+         * group and execs the program (import_perf skips its image) */
         const char *st[] = { "--", "strace", "-f", "-qq", "--seccomp-bpf", "-o", "/dev/null",
-                             "-e", "trace=execve,exit_group", "-e", "inject=", "--" };
+                             "-e", "trace=execve,exit_group", "-e", inj, "--",
+                             self, "trace", "record", "--exec-in-group", group, "--" };
         for (size_t k = 0; k < sizeof st / sizeof st[0]; k++)
             av[n++] = st[k];
-        char *inj = mv_malloc(strlen(hold) + 16);
-        sprintf(inj, "inject=%s", hold);
-        av[n - 2] = inj;
     }
     for (size_t k = 0; k < ncmd; k++)
         av[n++] = cmd[k];
@@ -436,10 +494,13 @@ int cmd_trace_record(int argc, char **argv)
      * 1.1 s of CPU, a fifth of a core the program runs beside) */
     long poll_ns = (long)(hold_ms * 100000);
     poll_ns = poll_ns < 500000 ? 500000 : poll_ns > 5000000 ? 5000000 : poll_ns;
-    int status = run_tool((char *const *)av, trace_writer_tmp_path(tw),
-                          getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w, all ? 0 : poll_ns, out_on_stdout);
-    if (!all)
-        free((char *)av[n - ncmd - 2]);
+    int wstatus = 0;
+    int ran = run_tool((char *const *)av, trace_writer_tmp_path(tw), getenv("MEMVIRT_KEEP_LOGS") ? NULL : tmpdir, &w,
+                       all ? 0 : poll_ns, out_on_stdout, holder, relay_fd, all, tty, &wstatus);
+    /* the recorder's status: the program's as they pass it on (perf that
+     * of strace, strace and valgrind that of the program) */
+    int status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + (WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+    free(inj);
     free(av);
     int rc = EXIT_FAIL;
     if (cli_interrupted()) {
@@ -451,7 +512,7 @@ int cmd_trace_record(int argc, char **argv)
         cli_die_of_signal();
     }
     struct build *b = NULL;
-    if (status < 0) {
+    if (ran < 0) {
         mv_error("trace record: the recorder (%s) could not run '%s'", all ? "valgrind" : "perf and strace", cmd[0]);
         goto fail;
     }
@@ -467,28 +528,16 @@ int cmd_trace_record(int argc, char **argv)
     if (all) {
         DIR *d = opendir(tmpdir);
         char **names = NULL;
-        FILE **fs = NULL;
         unsigned nf = 0;
         int bad = 0;
         struct dirent *e;
         if (!d)
             bad = mv_error("trace record: cannot read the logs' directory '%s': %s", tmpdir, strerror(errno));
-        /* every log, or none: a process whose log cannot be opened would be
-         * missing from the trace (too many open files, say) */
         while (d && !bad && (e = readdir(d)))
             if (!strncmp(e->d_name, "lackey.", 7)) {
                 names = mv_realloc(names, (nf + 1) * sizeof *names);
-                fs = mv_realloc(fs, (nf + 1) * sizeof *fs);
                 names[nf] = mv_malloc(strlen(tmpdir) + strlen(e->d_name) + 2);
-                sprintf(names[nf], "%s/%s", tmpdir, e->d_name);
-                fs[nf] = fopen(names[nf], "r");
-                if (fs[nf]) {
-                    nf++;
-                } else {
-                    bad = mv_error("trace record: cannot open valgrind's log '%s': %s", names[nf],
-                                   strerror(errno));
-                    free(names[nf]);
-                }
+                sprintf(names[nf++], "%s/%s", tmpdir, e->d_name);
             }
         if (d)
             closedir(d);
@@ -499,24 +548,20 @@ int cmd_trace_record(int argc, char **argv)
                 char *tn = names[y];
                 names[y] = names[y - 1];
                 names[y - 1] = tn;
-                FILE *tf = fs[y];
-                fs[y] = fs[y - 1];
-                fs[y - 1] = tf;
             }
-        irc = bad ? -1 : nf ? import_lackey(b, fs, (const char *const *)names, nf, &o, &st)
+        /* each log opened by the importer when its turn comes: one that
+         * cannot be is an error (a process would be missing) */
+        irc = bad ? -1 : nf ? import_lackey(b, NULL, (const char *const *)names, nf, &o, &st)
                  : mv_error("trace record: valgrind wrote no log (exit status %d; see its messages above)", status);
-        for (unsigned k = 0; k < nf; k++) {
-            fclose(fs[k]);
+        for (unsigned k = 0; k < nf; k++)
             free(names[k]);
-        }
         free(names);
-        free(fs);
     } else {
         pid_t child = 0;
         FILE *f = access(perfdata, R_OK) ? NULL : import_open_perf(perfdata, &child);
         if (!f && access(perfdata, R_OK))
             mv_error("trace record: perf recorded nothing (exit status %d; see its messages above)", status);
-        struct import_opts po = { .delay_ns = hold_ms * 1000000ull, .skip_root = 1 };
+        struct import_opts po = { .delay_ns = hold_ms * 1000000ull, .skip_root = 1, .helper_execs = 1 };
         if (f) {
             irc = import_perf(b, f, perfdata, &po, &st);
             if (import_close(f, child, perfdata, !irc))
@@ -536,6 +581,9 @@ int cmd_trace_record(int argc, char **argv)
     if (!irc && !build_execs(b))
         irc = mv_error("trace record: '%s' never ran: no process image was recorded (exit status %d; see the "
                        "messages above)", cmd[0], status);
+    char end[128] = "";
+    if (!irc)
+        irc = program_end(&st, build_count(b, BC_LEFT_RUNNING), wstatus, all, end, sizeof end);
     mv_error_defer(0);
     say_errors(tmpdir);
     if (irc)
@@ -553,8 +601,7 @@ int cmd_trace_record(int argc, char **argv)
     tw = NULL;
     if (crc)
         goto out;
-    fprintf(stderr, "memvirt: trace record: %llu records written to %s%s\n", (unsigned long long)nrec, out,
-            status ? " (the program exited with a non-zero status)" : "");
+    fprintf(stderr, "memvirt: trace record: %llu records written to %s%s\n", (unsigned long long)nrec, out, end);
     rc = EXIT_OK;
     goto out;
 fail:

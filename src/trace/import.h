@@ -18,6 +18,8 @@
 struct import_opts {
     uint64_t delay_ns;      /* perf: strace held each execve and exit_group this long (record) */
     int skip_root;          /* perf: the first process is the recorder's helper, its children the roots */
+    int helper_execs;       /* perf, skip_root: execs each of those children makes before its program's
+                               (record's own image that joins the program's process group: 1) */
     uint64_t sample;        /* lackey: keep one data reference in `sample` (1: all) */
     uint64_t window_start;  /* lackey: skip this many references per process ... */
     uint64_t window_len;    /* ... then keep at most this many (0: no limit) */
@@ -30,6 +32,9 @@ struct import_stats {
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
     uint64_t orphan_tasks, orphan_lines;  /* strace: tasks no fork in the log made (their lines left out) */
     uint64_t held_over;           /* strace: lines of tasks waiting for a parent, past the bound (left out) */
+    uint32_t prog;                /* perf, skip_root: the first process the helper started (0: none) */
+    int prog_exited;              /* ... its exit was recorded */
+    int prog_code_seen, prog_code;    /* ... its exit_group's status (none: killed by a signal) */
     uint64_t first_unknown_line;
     char first_unknown[120];
     char first_unknown_file[256];
@@ -44,7 +49,12 @@ int import_strace(struct build *b, FILE *f, const char *name, const struct impor
 int import_strace_files(struct build *b, FILE **f, const char *const *names, unsigned n,
                         const struct import_opts *o, struct import_stats *st);
 /* One lackey log per process; files are replayed in the order the processes
- * started (a child runs to its end where its parent forked it). */
+ * started (a child runs to its end where its parent forked it). f: the
+ * logs' streams, all open (tests, fuzzing); or NULL: each log is opened by
+ * its name when it is read and closed after, so that at most one log per
+ * level of the process tree is open at once (a `make` of a thousand
+ * processes needs no thousand descriptors); each must then be a regular
+ * file, the same one on both reads (a header scan, then the replay). */
 int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned n,
                   const struct import_opts *o, struct import_stats *st);
 
@@ -52,6 +62,10 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
  * through `perf script` with the fields the importer reads (*child: its
  * pid; 0 for a text file). NULL after mv_error; close with import_close. */
 FILE *import_open_perf(const char *path, pid_t *child);
+/* The checks import_open_perf makes before it reads (the file opens; a
+ * perf.data is a regular file), the file closed again: 0, or -1 after
+ * mv_error. */
+int   import_check_perf(const char *path);
 /* Close f (any input: child 0 for a plain file) and reap its perf script
  * child. report: the input was read to its end, so the child's exit status
  * is its verdict: 0, or -1 after one mv_error naming path. !report (an
@@ -65,6 +79,14 @@ void import_report(const struct import_stats *st, FILE *out, const char *who);
  * process events are meaningful. Nothing when one was kept, or none read. */
 void import_warn_window(const struct import_stats *st, const struct import_opts *o, const char *window,
                         const char *who);
+
+/* Open an input: NULL after one mv_error naming path ("cannot open
+ * 'PATH': reason"). A failure that is the host's (out of file descriptors,
+ * EMFILE/ENFILE, or memory) is remembered: import_host_failure(0) then
+ * returns 1, and the command exits 1 (a resource failure), not 2 (bad
+ * input). import_host_failure(err) remembers err if it is one of those. */
+FILE *import_fopen(const char *path, const char *mode);
+int   import_host_failure(int err);
 
 /* Helpers shared by the importers (import_util.c). */
 struct import_line {

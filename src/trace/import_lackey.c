@@ -16,17 +16,25 @@
  * path (dev 0, a hash of the path), each process keeping its own descriptor
  * table (trace/fdtab.h). valgrind prints clone's flags in hex without "0x";
  * every other number it prints without "0x" is decimal. --sample N keeps one reference in N,
- * --window START:LEN the LEN references after the first START, per process. */
+ * --window START:LEN the LEN references after the first START, per process.
+ * Logs given by name are opened one at a time (a parent's stays open while
+ * the children it forked replay): a thousand processes need no thousand
+ * descriptors. */
 #include "lib/err.h"
 #include "trace/fdtab.h"
 #include "trace/import.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define O_CLOEXEC_BIT 0x80000       /* x86-64 O_CLOEXEC */
 
 struct lfile {
-    FILE *f;
+    FILE *f;                      /* open while it is read */
+    int own;                      /* opened here by name (closed after each read) */
+    dev_t dev;                    /* the file the header scan read */
+    ino_t ino;
     const char *name;
     uint32_t pid, ppid;
     char *cmd, *exec_to;          /* first word of Command; target of its execve */
@@ -51,9 +59,49 @@ static char *first_word(const char *s)
     return w;
 }
 
+/* A log opened by its name, for a read from its start: a regular file (it
+ * is read twice), and the second time the same file as the first. */
+static int lopen(struct lfile *lf, int again)
+{
+    if (!lf->own)
+        return 0;
+    if (!(lf->f = import_fopen(lf->name, "r")))
+        return -1;
+    struct stat sb;
+    if (fstat(fileno(lf->f), &sb)) {
+        int e = errno;
+        fclose(lf->f);
+        lf->f = NULL;
+        import_host_failure(e);
+        return mv_error("lackey log '%s': %s", lf->name, strerror(e));
+    }
+    const char *bad = !S_ISREG(sb.st_mode) ? "not a regular file: a log is read twice (its header, then its "
+                                             "references), so not a FIFO, pipe or device"
+                    : again && (sb.st_dev != lf->dev || sb.st_ino != lf->ino) ? "replaced while it was imported"
+                    : NULL;
+    if (bad) {
+        fclose(lf->f);
+        lf->f = NULL;
+        return mv_error("lackey log '%s': %s", lf->name, bad);
+    }
+    lf->dev = sb.st_dev;
+    lf->ino = sb.st_ino;
+    return 0;
+}
+
+static void lclose(struct lfile *lf)
+{
+    if (lf->own && lf->f) {
+        fclose(lf->f);
+        lf->f = NULL;
+    }
+}
+
 /* Header scan: pid, parent, command, and where its execve went. */
 static int scan(struct lfile *lf, struct import_stats *st)
 {
+    if (lopen(lf, 0))
+        return -1;
     char *buf = NULL;
     size_t cap = 0, len;
     while (import_getline(lf->f, &buf, &cap, &len, NULL)) {
@@ -77,6 +125,10 @@ static int scan(struct lfile *lf, struct import_stats *st)
     }
     free(buf);
     (void)st;
+    if (lf->own) {
+        lclose(lf);
+        return 0;
+    }
     if (fseek(lf->f, 0, SEEK_SET))
         return mv_error("lackey log '%s': cannot read it twice (a pipe?)", lf->name);
     return 0;
@@ -330,8 +382,10 @@ static int process(struct lctx *c, uint32_t pid, struct fdtab *fds)
             fdtab_exec(fds);
         if (!first || !build_known(c->b, pid))
             rc = build_exec(c->b, ++c->t, pid, next->cmd ? next->cmd : "", NULL, 0, 0);
-        if (!rc)
+        if (!rc && !(rc = lopen(next, 1))) {
             rc = replay(c, next, &nref, fds);
+            lclose(next);
+        }
         if (rc)
             break;
         first = 0;
@@ -349,7 +403,8 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
     struct lctx c = { b, o, st, mv_calloc(n ? n : 1, sizeof *c.lf), n, 0 };
     int rc = 0;
     for (unsigned i = 0; i < n && !rc; i++) {
-        c.lf[i].f = f[i];
+        c.lf[i].f = f ? f[i] : NULL;
+        c.lf[i].own = !f;
         c.lf[i].name = names[i];
         rc = scan(&c.lf[i], st);
     }
@@ -371,6 +426,7 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
                 rc = build_exit(b, ++c.t, lf->pid);
         }
     for (unsigned i = 0; i < n; i++) {
+        lclose(&c.lf[i]);
         free(c.lf[i].cmd);
         free(c.lf[i].exec_to);
     }

@@ -42,6 +42,7 @@ struct ptid {
     uint32_t fork_flags;
     enum exec_state xs;
     int helper;                       /* started by the skipped root, not yet exec'd */
+    int helper_execs;                 /* its execs still to come before the program's (o->helper_execs) */
     uint64_t last_raw;                /* recorded time of its last event */
     uint64_t xt;                      /* time of the exec */
     char *path;
@@ -62,6 +63,7 @@ struct pctx {
     struct ptid *h[NH];
     int64_t root;                     /* skipped helper process, or -1 */
     int root_seen;
+    uint32_t prog;                    /* the first process the skipped root started: the program */
     uint64_t shifted;                 /* strace's holds so far, taken out of the time */
 };
 
@@ -212,8 +214,6 @@ static int syscall_event(struct pctx *c, struct import_line *l, struct ptid *p, 
     int enter = !strncmp(ev, "sys_enter_", 10);
     enum call k = call_of(ev + 10 - (enter ? 0 : 1));
     if (enter) {
-        if (p->helper)
-            return 0;
         if (k != C_MMAP && k != C_OTHER && p->xs == X_WAIT_BRK && k != C_BRK && flush_exec(c, p, 0))
             return -1;
         p->call = k;
@@ -291,6 +291,8 @@ static int task_event(struct pctx *c, struct import_line *l, uint32_t pid, uint3
     if (!fork) {
         if (c->root >= 0 && a == (uint64_t)c->root)
             return 0;
+        if (c->prog && a == c->prog && b == c->prog)
+            c->st->prog_exited = 1;
         struct ptid *p = tid_of(c, (uint32_t)b);
         if (p->helper) {
             p->helper = 0;
@@ -302,7 +304,10 @@ static int task_event(struct pctx *c, struct import_line *l, uint32_t pid, uint3
     }
     if (c->root >= 0 && pa == (uint64_t)c->root) {
         if (a != pa) {                              /* a process the helper started: a root once it execs */
+            if (!c->prog)
+                c->prog = c->st->prog = (uint32_t)b;
             tid_of(c, (uint32_t)b)->helper = 1;
+            tid_of(c, (uint32_t)b)->helper_execs = c->o->helper_execs;
             tid_of(c, (uint32_t)b)->last_raw = tid_of(c, tid)->last_raw;
         }
         return 0;
@@ -326,6 +331,10 @@ static int record(struct pctx *c, struct import_line *l, uint32_t pid, uint32_t 
         }
         if (c->root >= 0 && pid == (uint64_t)c->root)
             return 0;
+        if (p->helper && p->helper_execs > 0) {
+            p->helper_execs--;                       /* the recorder's own helper image (record's setpgid) */
+            return 0;
+        }
         if (flush_exec(c, p, 0))
             return -1;
         tid_reset_exec(p);
@@ -450,8 +459,16 @@ static int line(struct pctx *c, struct import_line *l)
     if (nl > 13 && !strncmp(ev, "syscalls:sys_", 13)) {
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(nl - 9 < 63 ? nl - 9 : 63), ev + 9);
+        if (p->helper)
+            return 0;                              /* a copy of the helper, or its own image */
         if (p->xs == X_LAYOUT && strcmp(name, "sys_exit_execve"))
             p->xs = X_WAIT_BRK;
+        uint64_t code;
+        if (c->prog && pid == c->prog && !strcmp(name, "sys_enter_exit_group") &&
+            import_field(args, "error_code", &code) == 1) {
+            c->st->prog_code = (int)(code & 0xff);  /* exit_group's argument, as wait() gives it */
+            c->st->prog_code_seen = 1;
+        }
         return syscall_event(c, l, p, t, name, args);
     }
     import_unknown(c->st, l);
@@ -484,14 +501,13 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     return rc;
 }
 
-FILE *import_open_perf(const char *path, pid_t *child)
+/* The input opened, and whether it is a perf.data (*data) rather than text. */
+static FILE *open_input(const char *path, int *data)
 {
-    *child = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mv_error("cannot open '%s': %s", path, strerror(errno));
+    *data = 0;
+    FILE *f = import_fopen(path, "rb");
+    if (!f)
         return NULL;
-    }
     char magic[8] = { 0 };
     size_t n = fread(magic, 1, sizeof magic, f);
     if (n < 8 || memcmp(magic, "PERFILE2", 8)) {
@@ -507,12 +523,33 @@ FILE *import_open_perf(const char *path, pid_t *child)
                  "device)", path);
         return NULL;
     }
+    *data = 1;
+    return f;
+}
+
+int import_check_perf(const char *path)
+{
+    int data;
+    FILE *f = open_input(path, &data);
+    if (f)
+        fclose(f);
+    return f ? 0 : -1;
+}
+
+FILE *import_open_perf(const char *path, pid_t *child)
+{
+    *child = 0;
+    int data;
+    FILE *f = open_input(path, &data);
+    if (!f || !data)
+        return f;
     fclose(f);
     /* close-on-exec: a later file's perf script must not hold this pipe
      * open (closed early, this child then blocked on a full pipe forever) */
     int fd[2];
     if (pipe2(fd, O_CLOEXEC))
-        return mv_error("cannot run perf script on '%s': %s", path, strerror(errno)), NULL;
+        return import_host_failure(errno), mv_error("cannot run perf script on '%s': %s", path, strerror(errno)),
+               NULL;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fd[1], 1);                     /* the copy is not close-on-exec */

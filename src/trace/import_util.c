@@ -3,10 +3,33 @@
 #include "trace/import.h"
 #include "lib/err.h"
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LINE_MAX_LEN (1u << 20)
+
+static int host_failed;
+
+int import_host_failure(int err)
+{
+    if (err == EMFILE || err == ENFILE || err == ENOMEM)
+        host_failed = 1;
+    return host_failed;
+}
+
+FILE *import_fopen(const char *path, const char *mode)
+{
+    FILE *f = fopen(path, mode);
+    if (!f) {
+        int e = errno;
+        import_host_failure(e);
+        mv_error("cannot open '%s': %s%s", path, strerror(e),
+                 e == EMFILE || e == ENFILE ? " (the host's limit on open files, not the input's fault)" : "");
+        errno = e;
+    }
+    return f;
+}
 
 int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st)
 {
