@@ -4,8 +4,10 @@
  *
  * Values are checked one by one with the same functions `memvirt run` uses
  * (config_param, config_at, config_profile), so a bad one is reported at its
- * line and column; then every expanded run is checked as a whole
- * (config_validate: cross-parameter rules such as TLB geometry). */
+ * line and column; a value an axis already has, as the run would read it
+ * ('2K' after '2048'), is refused there too; a file a value names (a profile
+ * file, trace.file) is made absolute. Then every expanded run is checked as
+ * a whole (config_validate: cross-parameter rules such as TLB geometry). */
 #include "sim/sweep_plan.h"
 #include "lib/err.h"
 #include "lib/param.h"
