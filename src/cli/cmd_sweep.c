@@ -46,6 +46,7 @@ static void sweep_usage(FILE *f)
           "  --no-submit        write the batch scripts only\n"
           "spec format and more examples: docs/sweeps.md\n\n", f);
     fputs(EXIT_STATUS_HELP, f);
+    fputs("  130  interrupted (Ctrl-C): finished runs keep their results; the same command runs the rest\n", f);
     fputs("\nexample (a spec of --set axes alone; /dev/null is an empty spec file):\n"
           "  memvirt sweep /dev/null --set mode=native,pv --set workload=lmbench "
           "--set lmbench.iterations=2 --out study.runs -j 2\n"
