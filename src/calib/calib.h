@@ -189,7 +189,9 @@ int calib_write_profile(const char *path, struct profile *out, const struct cost
 /* verify.c: the native model's figure for each row of --verify under a
  * profile's costs, found before anything is measured: a profile under which
  * the model cannot run (the engine fails) is bad input. -1 after one
- * mv_error naming `path`, the row and the engine's reason. */
+ * mv_error naming `path`, the row and the engine's reason. The model runs
+ * in a forked child that pipes the figures back, so that this process
+ * stays as small as calibrate's when it then times fork. */
 struct verify_pred { double fork_exit, fork_exec, fork_sh, fault, tlb, chase; };
 int verify_predict(const struct cost *cost, const char *path, struct verify_pred *out);
 

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static void sweep_usage(FILE *f)
           "  --no-submit        write the batch scripts only\n"
           "spec format and more examples: docs/sweeps.md\n\n", f);
     fputs(EXIT_STATUS_HELP, f);
+    fputs("  130  interrupted (Ctrl-C): finished runs keep their results; the same command runs the rest\n", f);
     fputs("\nexample (a spec of --set axes alone; /dev/null is an empty spec file):\n"
           "  memvirt sweep /dev/null --set mode=native,pv --set workload=lmbench "
           "--set lmbench.iterations=2 --out study.runs -j 2\n"
@@ -112,6 +114,43 @@ static void default_dir(const char *spec, char *out, size_t len)
     snprintf(out, len, "%.*s.runs", n, base);
 }
 
+/* The absolute path dir has once made (mkdir_p): its longest existing
+ * prefix resolved (symlinks and all), the rest as given. 0, or -1 (errno)
+ * if no prefix resolves. */
+static int planned_realpath(const char *dir, char *out, size_t len)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    const char *rest = NULL;   /* the part not made yet, in dir */
+    for (;;) {
+        char *r = realpath(*buf ? buf : ".", NULL);
+        if (r) {
+            int n = snprintf(out, len, "%s%s%s", r, rest && strcmp(r, "/") ? "/" : "", rest ? rest : "");
+            free(r);
+            if (n >= (int)len) {
+                errno = ENAMETOOLONG;
+                return -1;
+            }
+            return 0;
+        }
+        if (errno != ENOENT)
+            return -1;
+        char *slash = strrchr(buf, '/');
+        while (slash && slash > buf && slash[-1] == '/')
+            slash--;
+        if (!slash) {
+            rest = dir;
+            buf[0] = 0;
+        } else {
+            rest = dir + (slash - buf) + strspn(dir + (slash - buf), "/");
+            slash[slash == buf] = 0;   /* "/x" -> "/" */
+        }
+    }
+}
+
 enum { O_OUT = 1, O_SET, O_LIST, O_SLURM, O_SBATCH, O_WAIT, O_NOSUBMIT, O_HELP };
 
 /* The merge command for dir, as a shell would take it: quoted when it holds
@@ -141,6 +180,15 @@ int cmd_sweep(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "merge"))
         return cli_exec_python("sweep merge", "merge.py", argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "one")) {
+        if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            fputs("usage: memvirt sweep one DIR INDEX\n"
+                  "Run the run of index INDEX (0-based) of the sweep in DIR, as DIR/sweep.tsv lists it, into\n"
+                  "DIR/runs/ID.json and ID.txt; nothing if its result there is current. What each GNU parallel\n"
+                  "job and Slurm array task of 'memvirt sweep' executes; 'memvirt sweep SPEC --list' shows the\n"
+                  "indices.\n\n", stdout);
+            fputs(EXIT_STATUS_HELP, stdout);
+            return EXIT_OK;
+        }
         if (argc != 4) {
             mv_error("sweep one: expected DIR INDEX");
             return EXIT_USAGE;
@@ -162,7 +210,7 @@ int cmd_sweep(int argc, char **argv)
     struct sweep_plan plan = { 0 };
     unsigned *pending = NULL;
     char *text = NULL;
-    int lock_fd = -1;
+    int lock_fd = -1, die_of = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
@@ -248,6 +296,17 @@ int cmd_sweep(int argc, char **argv)
         rc = EXIT_OK;
         goto done;
     }
+    /* #SBATCH lines cannot name every directory: refused before anything is
+     * made or written (the directory, its lock, a manifest in place of the
+     * last one) */
+    if (slurm) {
+        if (planned_realpath(dir, abs_dir, sizeof abs_dir)) {
+            mv_error("sweep: cannot resolve '%s': %s", dir, strerror(errno));
+            goto done;
+        }
+        if (sweep_slurm_dir_check(abs_dir))
+            goto done;
+    }
     char runs_dir[PATH_MAX + 8];
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", dir);
     if (mkdir_p(runs_dir))   /* an output directory that cannot be made: bad input, nothing has run */
@@ -292,7 +351,18 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     rc = slurm ? sweep_exec_slurm(&o, &plan, pending, npend) : sweep_exec_local(&o, pending, npend);
-    if (rc != EXIT_USAGE && (!slurm || (o.wait && o.submit))) {
+    if (!slurm && sweep_interrupted()) {
+        /* Ctrl-C: what is done stays done; the same command runs the rest */
+        int sig = sweep_interrupted();
+        unsigned left = sweep_pending(&plan, abs_dir, pending, 0);
+        fprintf(stderr, "sweep: interrupted (%s): %u runs: %u finished now, %u before, %u without a result; "
+                        "the same command runs those\n", strsignal(sig), plan.nruns, plan.nruns - left - before,
+                before, left);
+        if (sig == SIGINT)
+            rc = 130;   /* as a shell reports Ctrl-C, and as report and sweep merge end */
+        else
+            die_of = sig;
+    } else if (rc != EXIT_USAGE && (!slurm || (o.wait && o.submit))) {
         unsigned left = sweep_pending(&plan, abs_dir, pending, 0);
         if (left)
             /* a run killed by a signal (the OOM killer, scancel) says
@@ -317,5 +387,9 @@ done:
     sweep_spec_free(&spec);
     free(sets);
     free(o.sbatch);
+    if (die_of) {   /* SIGTERM, SIGHUP: end as the signal ends a process, once it has been said */
+        signal(die_of, SIG_DFL);
+        raise(die_of);
+    }
     return rc;
 }

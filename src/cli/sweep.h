@@ -29,7 +29,15 @@ char *sweep_planned_json(const char *args, char *why, size_t n);
 /* Path of run id's result: DIR/runs/ID.json (static buffer). */
 const char *sweep_result_path(const char *dir, const char *id, const char *ext);
 
+/* Can #SBATCH lines name the absolute directory abs (no space, no '%')?
+ * 0, or -1 after mv_error. */
+int sweep_slurm_dir_check(const char *abs);
+/* Run the pending runs through GNU parallel: an exit status, or 128+SIG
+ * when SIG (SIGINT, SIGTERM, SIGHUP) came while they ran: parallel was
+ * told, and has stopped them. */
 int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsigned n);
+/* The signal that stopped sweep_exec_local, or 0. */
+int sweep_interrupted(void);
 int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, const unsigned *pending, unsigned n);
 /* `memvirt sweep one DIR INDEX`. */
 int sweep_one(const char *dir, const char *index);

@@ -64,18 +64,49 @@ static int on_path(const char *prog)
     return found;
 }
 
+/* SIGINT, SIGTERM or SIGHUP while GNU parallel ran (sweep_interrupted), and
+ * parallel's pid, to pass the signal on to. */
+static volatile sig_atomic_t caught;
+static volatile pid_t spawned;
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void on_stop(int sig)
+{
+    if (!caught)
+        caught = sig;
+    if (spawned > 0)   /* Ctrl-C reached it too; a kill of memvirt alone did not */
+        kill(spawned, sig);
+}
+
+int sweep_interrupted(void) { return caught; }
+
 /* fork, exec argv (GNU parallel), wait: its exit status, or -1 after
- * mv_error. The child is told of our death (PR_SET_PDEATHSIG): a TERM to
- * memvirt alone (kill PID) must not leave parallel running the sweep as an
- * orphan; on TERM parallel starts no new run, and each run's own child is
- * tied to its `sweep one` the same way. */
+ * mv_error. The child is told of our death (PR_SET_PDEATHSIG): a KILL to
+ * memvirt alone must not leave parallel running the sweep as an orphan;
+ * each run's own child is tied to its `sweep one` the same way. SIGINT,
+ * SIGTERM and SIGHUP (each unless memvirt was started with it ignored, as
+ * a background job's SIGINT) are noted and passed on to parallel, which
+ * stops its runs and ends; the caller then says what became of the sweep
+ * (sweep_interrupted). */
 static int spawn(char *const *argv)
 {
+    struct sigaction old[3];
+    int set[3] = { 0 };
+    for (unsigned i = 0; i < 3; i++) {
+        struct sigaction sa = { 0 };
+        sa.sa_handler = on_stop;
+        sigemptyset(&sa.sa_mask);
+        if (!sigaction(stop_sigs[i], NULL, &old[i]) && (old[i].sa_flags & SA_SIGINFO || old[i].sa_handler != SIG_IGN))
+            set[i] = !sigaction(stop_sigs[i], &sa, NULL);
+    }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0)
-        return mv_error("sweep: fork: %s", strerror(errno));
+    int rc = -1;
+    if (pid < 0) {
+        mv_error("sweep: fork: %s", strerror(errno));
+        goto out;
+    }
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
@@ -85,11 +116,22 @@ static int spawn(char *const *argv)
         fprintf(stderr, "memvirt: sweep: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    spawned = pid;
+    if (caught)   /* before its pid was known */
+        kill(pid, caught);
     int st;
     while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return mv_error("sweep: waitpid: %s", strerror(errno));
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (errno != EINTR) {
+            mv_error("sweep: waitpid: %s", strerror(errno));
+            goto out;
+        }
+    rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+out:
+    spawned = 0;
+    for (unsigned i = 0; i < 3; i++)
+        if (set[i])
+            sigaction(stop_sigs[i], &old[i], NULL);
+    return rc;
 }
 
 /* Close f, written to path since errno was cleared: 0, or -1 after an
@@ -165,8 +207,13 @@ int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsign
     int st = spawn(argv);
     unsetenv("MEMVIRT_SWEEP_BIN");
     unsetenv("MEMVIRT_SWEEP_DIR");
+    if (caught)
+        return 128 + caught;
     if (st < 0 || st == 127)
         return EXIT_USAGE;
+    if (st == 255)   /* parallel's own error, a signal to it alone among them */
+        mv_warn("sweep: GNU parallel ended with exit status 255: it stopped early (a signal to it, or an error "
+                "of its own it said above)");
     return st ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -278,14 +325,18 @@ static void script_head(FILE *f, const struct sweep_opts *o, const char *spec, c
         fprintf(f, "#SBATCH %s\n", o->sbatch[i]);
 }
 
+int sweep_slurm_dir_check(const char *abs)
+{
+    if (strpbrk(abs, " \t\n%"))
+        return mv_error("sweep: --slurm: the directory '%s' has a space or '%%', which #SBATCH lines cannot hold",
+                        abs);
+    return 0;
+}
+
 int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, const unsigned *pending, unsigned n)
 {
-    for (const char *c = o->dir; *c; c++)
-        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '%') {
-            mv_error("sweep: --slurm: the directory '%s' has a space or '%%', which #SBATCH lines cannot hold",
-                     o->dir);
-            return EXIT_USAGE;
-        }
+    if (sweep_slurm_dir_check(o->dir))   /* cmd_sweep checked it before making it: a symlink changed since */
+        return EXIT_USAGE;
     char logs[PATH_MAX + 32];
     snprintf(logs, sizeof logs, "%s/slurm", o->dir);
     if (mkdir(logs, 0777) && errno != EEXIST) {

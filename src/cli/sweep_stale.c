@@ -52,8 +52,14 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
             json_object_foreach(json_object_get(plan, "params"), key, v)
                 if (!first && (!json_is_object(params) || !json_equal(v, json_object_get(params, key))))
                     first = key;
-            snprintf(why, sizeof why, "its parameters differ from the planned run's (first: %s; a profile "
-                     "file or a default changed)", first ? first : "a parameter it has and the plan has not");
+            /* what can change under the same arguments: a trace file (its
+             * digest), a profile file (cost.*), memvirt's defaults */
+            const char *cause = !first ? "a default changed"
+                              : !strncmp(first, "trace.", 6) ? "the trace file changed"
+                              : !strncmp(first, "cost.", 5) ? "a profile file or a default changed"
+                              : "a default changed";
+            snprintf(why, sizeof why, "its parameters differ from the planned run's (first: %s; %s)",
+                     first ? first : "a parameter it has and the plan has not", cause);
         } else {
             /* the rest of the run's configuration (mode, workload, seed,
              * profile, controls, --check): a manifest line edited by hand

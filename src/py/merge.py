@@ -7,8 +7,11 @@ the swept values as columns (docs/sweeps.md).
 The JSON keeps the result schema (docs/output.md), so `memvirt report`
 reads it: each run gains "index", "id", "sweep" (the swept values) and
 "header" (its result file's top-level keys). The CSV has one row per run:
-index, id, the swept values, sim_seconds, then counter.NAME, cycles.NAME and
-metric.NAME for every name any run has. Output depends only on the results,
+index, id, the swept values, status ('ok', or 'no result' for a run a --partial
+merge has no result of: its result cells empty), sim_seconds, then
+counter.NAME, cycles.NAME and metric.NAME for every name any run has; the
+JSON lists those runs under sweep.missing. Swept parameters are typed as
+--param reads them ('2K' is 2048). Output depends only on the results,
 so a sweep run locally and one run on Slurm merge to identical files."""
 import csv
 import io
@@ -25,19 +28,62 @@ CMD = "sweep merge"
 MAGIC = "# memvirt sweep manifest"
 
 
-def typed(text):
-    """A swept value as JSON: integers and decimals as numbers, '' as null."""
+SUFFIX = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40}
+BOOL = {"1": True, "true": True, "on": True, "yes": True, "0": False, "false": False, "off": False, "no": False}
+
+
+def typed(text, kind=None):
+    """A swept value as JSON, '' as null. kind: the type of the parameter
+    (int, float, bool: what its value is in a result's params), read as
+    --param reads it (src/lib/param.c): an integer with an optional binary
+    suffix K, M, G or T ('2K' is 2048), a decimal as JSON writes one ('2e-3'),
+    a boolean as 0/1/true/false/on/off/yes/no. Without a kind (not a
+    parameter, or no result says): plain integers and decimals as numbers."""
     if text == "":
         return None
-    if re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", text):
-        return int(text)
-    if re.fullmatch(r"-?[0-9]+\.[0-9]+([eE][-+]?[0-9]+)?", text):
-        return float(text)
+    if kind is int:
+        m = re.fullmatch(r"(0|[1-9][0-9]*)([kKmMgGtT]?)", text)
+        if m:
+            return int(m.group(1)) << SUFFIX[m.group(2).lower()]
+        kind = float   # a decimal parameter whose results all held whole numbers
+    if kind is float:
+        if re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
+            return float(text)
+    elif kind is bool:
+        if text.lower() in BOOL:
+            return BOOL[text.lower()]
+    elif kind is None:
+        if re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", text):
+            return int(text)
+        if re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
+            return float(text)
     return text
 
 
+def param_kinds(cols, docs):
+    """{column: int, float or bool} for the swept parameters whose value the
+    results' "params" hold as numbers or booleans (the seed: int). A
+    decimal parameter's whole values are written as integers (1.0 as 1):
+    one non-integer among the results makes the column float."""
+    kinds = {"seed": int}
+    for c in cols:
+        if "." not in c:
+            continue
+        seen = set()
+        for doc in docs:
+            v = doc["params"].get(c) if isinstance(doc.get("params"), dict) else None
+            seen.add(bool if isinstance(v, bool) else int if isinstance(v, int)
+                     else float if isinstance(v, float) else None)
+        seen.discard(None)
+        if seen == {bool}:
+            kinds[c] = bool
+        elif seen and seen <= {int, float}:
+            kinds[c] = float if float in seen else int
+    return kinds
+
+
 def read_manifest(path):
-    """(spec, columns, [(index, id, {col: value})])"""
+    """(spec, columns, [(index, id, {col: value text})])"""
     try:   # a spec name or swept value that is not UTF-8 (the sweep writes it as given, or '?') is shown as U+FFFD
         with open(path, encoding="utf-8", errors="replace") as f:
             lines = f.read().split("\n")
@@ -60,7 +106,7 @@ def read_manifest(path):
             raise InputError(f"{path}:{n}: {len(f)} fields, the header has {len(cols) + 3}")
         if f[0] != str(len(runs)) or not re.fullmatch(r"[0-9a-f]{16}", f[1]):
             raise InputError(f"{path}:{n}: malformed index or run id")
-        runs.append((len(runs), f[1], {c: typed(v) for c, v in zip(cols, f[2:-1])}))
+        runs.append((len(runs), f[1], dict(zip(cols, f[2:-1]))))
     return os.path.basename(spec), cols, runs
 
 
@@ -122,21 +168,32 @@ def main(argv):
         done = [r for r in runs if (r[0], r[1]) not in skip]
         if not done:
             die(CMD, f"{a.dir}: none of the {len(runs)} runs has a result yet", EXIT_FAIL)
-        merged = []
+        docs = []
         for index, rid, values in done:
             path = os.path.join(a.dir, "runs", f"{rid}.json")
             doc = mvresults.load(path)
             if len(doc["runs"]) != 1:
                 raise InputError(f"{path}: {len(doc['runs'])} runs, a sweep's result has one")
-            run = dict(doc["runs"][0])
-            run["index"], run["id"], run["sweep"] = index, rid, values
-            run["header"] = {k: v for k, v in doc.items() if k != "runs"}
-            merged.append(run)
+            docs.append(doc)
     except InputError as e:
         die(CMD, str(e))
-    warn_stale(merged)
+    kinds = param_kinds(cols, docs)
 
-    doc = {"memvirt": "1", "sweep": {"spec": spec, "columns": cols, "runs": len(runs), "merged": len(merged)},
+    def values_of(text):
+        return {c: typed(v, kinds.get(c)) for c, v in text.items()}
+    merged = []
+    for (index, rid, values), doc in zip(done, docs):
+        run = dict(doc["runs"][0])
+        run["index"], run["id"], run["sweep"] = index, rid, values_of(values)
+        run["header"] = {k: v for k, v in doc.items() if k != "runs"}
+        merged.append(run)
+    warn_stale(merged)
+    # the runs without a result (--partial): listed, so that no one reads the
+    # merge as the whole sweep
+    absent = [{"index": i, "id": rid, "sweep": values_of(v)} for i, rid, v in runs if (i, rid) in skip]
+
+    doc = {"memvirt": "1", "sweep": {"spec": spec, "columns": cols, "runs": len(runs), "merged": len(merged),
+                                     "missing": absent},
            "runs": merged}
     names = {part: [] for part in ("counters", "cycles", "metrics")}
     for run in merged:
@@ -146,11 +203,16 @@ def main(argv):
                     lst.append(k)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["index", "id"] + cols + ["sim_seconds"] + [f"counter.{k}" for k in names["counters"]]
+    w.writerow(["index", "id"] + cols + ["status", "sim_seconds"] + [f"counter.{k}" for k in names["counters"]]
                + [f"cycles.{k}" for k in names["cycles"]] + [f"metric.{k}" for k in names["metrics"]])
-    for run in merged:
-        w.writerow([run["index"], run["id"]] + [cell(run["sweep"].get(c)) for c in cols] + [cell(run["sim_seconds"])]
-                   + [cell(run[part].get(k)) for part in ("counters", "cycles", "metrics") for k in names[part]])
+    width = sum(len(v) for v in names.values()) + 1
+    rows = [(run["index"], [run["id"]] + [cell(run["sweep"].get(c)) for c in cols] + ["ok", cell(run["sim_seconds"])]
+             + [cell(run[part].get(k)) for part in ("counters", "cycles", "metrics") for k in names[part]])
+            for run in merged]
+    rows += [(m["index"], [m["id"]] + [cell(m["sweep"].get(c)) for c in cols] + ["no result"] + [""] * width)
+             for m in absent]
+    for index, row in sorted(rows, key=lambda r: r[0]):   # in the manifest's order, the missing in their place
+        w.writerow([index] + row)
     csv_path = a.csv or os.path.join(a.dir, "merged.csv")
     json_path = a.json or os.path.join(a.dir, "merged.json")
     try:
@@ -158,7 +220,8 @@ def main(argv):
                           (csv_path, out.getvalue())])
     except OSError as e:
         die(CMD, str(e), EXIT_FAIL)
-    say(f"sweep merge: {len(merged)} of {len(runs)} runs: {json_path}, {csv_path}")
+    say(f"sweep merge: {len(merged)} of {len(runs)} runs: {json_path}, {csv_path}"
+        + (f" ({len(absent)} without a result, listed in both: status 'no result')" if absent else ""))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,10 @@ class Run:
     def __init__(self, path, doc, run):
         self.path, self.doc, self.r = path, doc, run
         self.config = {}
-        self.config.update(mvresults.flatten({k: v for k, v in doc.items() if k != "runs"}))
+        top = {k: v for k, v in doc.items() if k != "runs"}
+        if isinstance(top.get("sweep"), dict):   # the runs without a result have a section of their own
+            top["sweep"] = {k: v for k, v in top["sweep"].items() if k != "missing"}
+        self.config.update(mvresults.flatten(top))
         self.config.update(mvresults.flatten(run.get("header", {})))
         self.config["mode"] = run["mode"]
         self.config["workload"] = run["workload"]
@@ -79,7 +82,7 @@ def label_runs(runs):
         p = [("group", r.r.get("sweep", {}).get("group")), ("mode", r.r["mode"]), ("workload", r.r["workload"])]
         for k, v in r.r.get("sweep", {}).items():
             if k not in ("group", "mode", "workload"):
-                p.append((k, f"{k.rsplit('.', 1)[-1]}={v}" if v is not None else None))
+                p.append((k, f"{k.rsplit('.', 1)[-1]}={fmt(v) if isinstance(v, bool) else v}" if v is not None else None))
         p.append(("file", shown(os.path.splitext(os.path.basename(r.path))[0])))
         return p
     allp = [dict(parts(r)) for r in runs]
@@ -193,6 +196,44 @@ class Report:
             self.use("metric", n)
             rows.append(("metric", n, named("metric", n, self.docs), [r.r["metrics"].get(n) for r in runs]))
         return rows
+
+    MISSING_SHOWN = 100
+
+    def section_missing(self):
+        """The runs a merged sweep has no result of (sweep merge --partial):
+        said first, each with its swept values, since no column shows them."""
+        h, seen = [], set()
+        for r in self.runs:
+            if r.path in seen:
+                continue
+            seen.add(r.path)
+            sw = r.doc.get("sweep")
+            if not isinstance(sw, dict):
+                continue
+            total, merged, missing = sw.get("runs"), sw.get("merged"), sw.get("missing")
+            missing = [m for m in missing if isinstance(m, dict)] if isinstance(missing, list) else []
+            counted = isinstance(total, int) and isinstance(merged, int) and not isinstance(total, bool)
+            n = total - merged if counted else len(missing)
+            if n <= 0 and not missing:
+                continue
+            name = esc(shown(os.path.basename(r.path)))
+            h.append(f"<p><strong>{n} of {total if counted else '?'} runs of the sweep merged in <code>{name}</code> "
+                     "have no result</strong>: they are in no table or plot of this page")
+            if not missing:
+                h.append(" (the file does not list them: merge the sweep again with this memvirt to see which)</p>")
+                continue
+            h.append(":</p><ul>")
+            for m in missing[:self.MISSING_SHOWN]:
+                vals = m.get("sweep") if isinstance(m.get("sweep"), dict) else {}
+                desc = ", ".join(f"{k}={fmt(v)}" for k, v in vals.items() if v is not None)
+                h.append(f"<li>run {esc(m.get('index'))} (id <code>{esc(m.get('id'))}</code>): {esc(desc)}</li>")
+            if len(missing) > self.MISSING_SHOWN:
+                h.append(f"<li>and {len(missing) - self.MISSING_SHOWN} more (the file's sweep.missing)</li>")
+            h.append("</ul>")
+        if not h:
+            return ""
+        return ('<section id="missing" class="missing"><h2>Runs without a result</h2>' + "".join(h)
+                + "</section>")
 
     def section_config(self):
         runs = self.runs
@@ -373,7 +414,7 @@ class Report:
 
     def page(self):
         rows = self.value_rows()
-        body = [self.section_config(), self.section_results(rows), self.section_relative(rows),
+        body = [self.section_missing(), self.section_config(), self.section_results(rows), self.section_relative(rows),
                 self.section_per_ref(), self.section_per_process(), self.section_plots(),
                 self.section_glossary()]
         nav = " · ".join(f'<a href="#{i}">{t}</a>' for i, t in (
@@ -398,6 +439,7 @@ tr.diff th{font-weight:bold}tr.time th{font-weight:bold}a{color:#1a5fb4;text-dec
 figure{margin:1em 0;break-inside:avoid}figcaption{font-size:12px;color:#444;max-width:900px}
 img.plot{max-width:100%;height:auto;display:block}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:0 1.5em}img.broken{outline:3px solid red}
+section.missing{border:2px solid #c01c28;padding:0 1em;background:#fff4f4}
 dt{margin-top:.4em}dd{margin-left:1.5em;color:#333}dd.undocumented{color:#b00}
 """
 

@@ -109,6 +109,10 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
 {
     if (!json_is_object(root))
         return mv_error("rerun: %s: expected a JSON object (a memvirt result)", name);
+    /* `sweep merge`'s JSON holds many runs, each with its own result */
+    if (json_is_object(json_object_get(root, "sweep")) && json_object_get(root, "runs"))
+        return mv_error("rerun: %s: a merged sweep (memvirt sweep merge), not one run's result: rerun one of its "
+                        "runs from DIR/runs/ID.json (the sweep's directory; ID is the run's id in the merge)", name);
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {

@@ -4,8 +4,10 @@
  *
  * Values are checked one by one with the same functions `memvirt run` uses
  * (config_param, config_at, config_profile), so a bad one is reported at its
- * line and column; then every expanded run is checked as a whole
- * (config_validate: cross-parameter rules such as TLB geometry). */
+ * line and column; a value an axis already has, as the run would read it
+ * ('2K' after '2048'), is refused there too; a file a value names (a profile
+ * file, trace.file) is made absolute. Then every expanded run is checked as
+ * a whole (config_validate: cross-parameter rules such as TLB geometry). */
 #include "sim/sweep_plan.h"
 #include "lib/err.h"
 #include "lib/param.h"
@@ -28,6 +30,7 @@ struct axis {
     enum key_kind kind;
     const char *wl;       /* K_PARAM of a workload's group: that workload; else NULL */
     const char **vals;    /* point into src tokens or registry names; NULL: not set */
+    const struct sweep_tok **toks;   /* the token each value comes from (the key's: none named it) */
     char **owned;         /* range expansions, freed with the axis */
     unsigned nvals, nowned;
     int col;
@@ -55,20 +58,30 @@ static const char *last_msg(void)
     return m;
 }
 
-static void axis_push(struct axis *a, const char *v)
+static void axis_push(struct axis *a, const char *v, const struct sweep_tok *t)
 {
     a->vals = mv_realloc(a->vals, (a->nvals + 1) * sizeof *a->vals);
+    a->toks = mv_realloc(a->toks, (a->nvals + 1) * sizeof *a->toks);
+    a->toks[a->nvals] = t;
     a->vals[a->nvals++] = v;
+}
+
+/* Keep v (malloc'd) with the axis, to be freed with it. */
+static const char *axis_own(struct axis *a, char *v)
+{
+    a->owned = mv_realloc(a->owned, (a->nowned + 1) * sizeof *a->owned);
+    a->owned[a->nowned++] = v;
+    return v;
 }
 
 /* A mode or workload name once: overlapping values ("*, pv", "@vmexits,
  * tsp") must not list one run twice in the manifest. */
-static void axis_push_name(struct axis *a, const char *v)
+static void axis_push_name(struct axis *a, const char *v, const struct sweep_tok *t)
 {
     for (unsigned i = 0; i < a->nvals; i++)
         if (!strcmp(a->vals[i], v))
             return;
-    axis_push(a, v);
+    axis_push(a, v, t);
 }
 
 static void axis_free(struct axis *a)
@@ -77,6 +90,7 @@ static void axis_free(struct axis *a)
         free(a->owned[i]);
     free(a->owned);
     free(a->vals);
+    free(a->toks);
 }
 
 static int key_kind(const struct ctx *c, const struct sweep_axis *sa, enum key_kind *k, const char **wl)
@@ -142,7 +156,7 @@ static int expand_names(const struct ctx *c, struct axis *a)
         int found = 0;
         for (unsigned i = 0; i < n; i++)
             if (name_matches(a, i, t->text)) {
-                axis_push_name(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name);
+                axis_push_name(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name, t);
                 found = 1;
             }
         if (!found) {
@@ -154,7 +168,7 @@ static int expand_names(const struct ctx *c, struct axis *a)
     if (!nincl)
         for (unsigned i = 0; i < n; i++)
             if (name_matches(a, i, "*"))
-                axis_push(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name);
+                axis_push(a, a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name, &a->src->key);
     for (unsigned v = 0; v < a->src->nvals; v++) {
         const struct sweep_tok *t = &a->src->vals[v];
         if (t->text[0] != '!')
@@ -175,8 +189,10 @@ static int expand_names(const struct ctx *c, struct axis *a)
             unsigned i = 0;
             while (i < n && strcmp(a->kind == K_MODE ? mode_at(i)->name : workloads[i]->name, a->vals[j]))
                 i++;
-            if (i == n || !name_matches(a, i, x))
+            if (i == n || !name_matches(a, i, x)) {
+                a->toks[k] = a->toks[j];
                 a->vals[k++] = a->vals[j];
+            }
         }
         a->nvals = k;
         if (!k) {
@@ -213,24 +229,27 @@ static int expand_range(const struct ctx *c, struct axis *a, const struct sweep_
     for (uint64_t x = lo; x <= hi; x++) {
         char *v = mv_malloc(24);
         snprintf(v, 24, "%llu", (unsigned long long)x);
-        a->owned = mv_realloc(a->owned, (a->nowned + 1) * sizeof *a->owned);
-        a->owned[a->nowned++] = v;
-        axis_push(a, v);
+        axis_push(a, axis_own(a, v), t);
     }
     return 1;
 }
 
-/* Check one value the way `memvirt run` would take it, for workload wl. */
-static int check_value(const struct axis *a, const char *wl, const char *v)
+/* Check one value the way `memvirt run` would take it, for workload wl;
+ * canon[] gets the value as the run would hold it (a parameter as memvirt
+ * writes it: '2K' and '2048' alike; a seed as a number), for finding a
+ * value given twice. */
+static int check_value(const struct axis *a, const char *wl, const char *v, char *canon, size_t clen)
 {
     struct sim_config cfg;
     int rc = 0;
+    snprintf(canon, clen, "%s", v);
     if (a->kind == K_SEED) {
         uint64_t x;
         const char *why = config_seed_problem(v, &x);   /* as `memvirt run` takes it */
         if (why)
             return mv_error("seed '%s' %s (expected a decimal integer from 0 to %lld)", v, why,
                             (long long)INT64_MAX);
+        snprintf(canon, clen, "%llu", (unsigned long long)x);
         return 0;
     }
     if (config_init(&cfg, wl))
@@ -244,10 +263,76 @@ static int check_value(const struct axis *a, const char *wl, const char *v)
         char *kv = mv_malloc(n);
         snprintf(kv, n, "%s=%s", a->src->key.text, v);
         rc = config_param(&cfg, kv);
+        if (!rc)
+            config_param_canon(&cfg, kv, canon, clen);
         free(kv);
     }
     config_free(&cfg);
     return rc;
+}
+
+/* Does value v of axis a name a file: a profile that is not a built-in
+ * name, or a parameter NAME.file (trace.file)? */
+static int names_file(const struct axis *a, const char *v)
+{
+    if (a->kind == K_PROFILE)
+        return cost_profile_find(v) < 0;
+    size_t n = strlen(a->src->key.text);
+    return a->kind == K_PARAM && n > 5 && !strcmp(a->src->key.text + n - 5, ".file");
+}
+
+/* A file a value names, relative to the directory `memvirt sweep` runs
+ * in, made absolute: every run reads it from wherever it is started (a
+ * Slurm task in the submitter's home, `sweep one` by hand elsewhere).
+ * The value itself when it is absolute or names no file there (the check
+ * that follows says so). */
+static const char *absolute_file(struct axis *a, const char *v)
+{
+    if (!*v || *v == '/' || !names_file(a, v))
+        return v;
+    char *abs = realpath(v, NULL);
+    return abs ? axis_own(a, abs) : v;
+}
+
+/* Two values of one axis that come to the same (canon[]): the same runs
+ * twice under two ids, or twice in the manifest under one, counted twice
+ * by the merge. Said at the later one's token. */
+struct seen { const char *canon; unsigned i; };
+static int by_canon(const void *x, const void *y)
+{
+    const struct seen *a = x, *b = y;
+    int c = strcmp(a->canon, b->canon);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int no_repeats(const struct ctx *c, const struct axis *a, unsigned base, char **canon, unsigned n)
+{
+    struct seen *s = mv_calloc(n + 1, sizeof *s);
+    for (unsigned i = 0; i < n; i++)
+        s[i] = (struct seen){ canon[i], base + i };
+    qsort(s, n, sizeof *s, by_canon);
+    unsigned later = a->nvals, first = 0;   /* the earliest value that repeats one before it */
+    for (unsigned k = 1; k < n; k++)
+        if (!strcmp(s[k].canon, s[k - 1].canon) && s[k].i < later) {
+            unsigned f = k - 1;
+            while (f > 0 && !strcmp(s[f - 1].canon, s[k].canon))
+                f--;
+            later = s[k].i;
+            first = s[f].i;
+        }
+    free(s);
+    if (later == a->nvals)
+        return 0;
+    const struct sweep_tok *t = a->toks[later], *e = a->toks[first];
+    const char *v = a->vals[later] ? a->vals[later] : "-";
+    char m[400];
+    if (t == e)
+        snprintf(m, sizeof m, "'%.60s' gives %s '%.60s' twice: each value once, or its runs are made twice",
+                 t->text, a->src->key.text, v);
+    else
+        snprintf(m, sizeof m, "%s '%.60s' is given twice (as '%.60s' at %u:%u and as '%.60s' here): each value "
+                 "once, or its runs are made twice", a->src->key.text, v, e->text, e->line, e->col, t->text);
+    return tok_err(c, t, m);
 }
 
 static int expand_values(const struct ctx *c, struct axis *a, const struct axis *wlaxis)
@@ -256,33 +341,59 @@ static int expand_values(const struct ctx *c, struct axis *a, const struct axis 
         return expand_names(c, a);
     /* the workload to check against: the parameter's own, or any the group runs */
     const char *wl = a->wl ? a->wl : wlaxis->vals[0];
-    for (unsigned v = 0; v < a->src->nvals; v++) {
+    char **canon = NULL;   /* canon[k]: of vals[base + k] */
+    unsigned ncanon = 0, base = a->nvals;
+    int rc = 0;
+    for (unsigned v = 0; v < a->src->nvals && !rc; v++) {
         const struct sweep_tok *t = &a->src->vals[v];
-        if (!strcmp(t->text, "-")) {
-            axis_push(a, NULL);
-            continue;
-        }
         unsigned first = a->nvals;
-        int r = (a->kind == K_SEED || a->kind == K_PARAM) ? expand_range(c, a, t) : 0;
-        if (r < 0)
-            return -1;
-        if (!r)
-            axis_push(a, t->text);
-        for (unsigned i = first; i < a->nvals; i++) {
-            int quiet = mv_error_quiet(1);
-            int bad = check_value(a, wl, a->vals[i]);
-            mv_error_quiet(quiet);
+        if (!strcmp(t->text, "-")) {
+            axis_push(a, NULL, t);
+        } else {
+            int r = (a->kind == K_SEED || a->kind == K_PARAM) ? expand_range(c, a, t) : 0;
+            if (r < 0) {
+                rc = -1;
+                break;
+            }
+            if (!r) {
+                axis_push(a, absolute_file(a, t->text), t);
+                if (strpbrk(a->vals[first], " \t")) {   /* a run's arguments are words split at spaces */
+                    char m[600];
+                    snprintf(m, sizeof m, "'%.60s' is '%.400s', with a space, which a run's arguments cannot hold",
+                             t->text, a->vals[first]);
+                    rc = tok_err(c, t, m);
+                    break;
+                }
+            }
+        }
+        canon = mv_realloc(canon, (a->nvals - base + 1) * sizeof *canon);
+        for (unsigned i = first; i < a->nvals && !rc; i++) {
+            char buf[PARAM_VALUE_MAX];
+            int bad = 0;
+            if (a->vals[i]) {
+                int quiet = mv_error_quiet(1);
+                bad = check_value(a, wl, a->vals[i], buf, sizeof buf);
+                mv_error_quiet(quiet);
+            } else {
+                snprintf(buf, sizeof buf, "\001-");   /* not set: like no value */
+            }
+            canon[ncanon++] = mv_strdup(buf);
             if (bad) {
                 char m[600];
                 snprintf(m, sizeof m, "%s", last_msg());
                 /* an unknown parameter is the key's fault, not the value's */
-                return tok_err(c, strstr(m, "unknown parameter") ? &a->src->key : t, m);
+                rc = tok_err(c, strstr(m, "unknown parameter") ? &a->src->key : t, m);
             }
         }
-        if (a->nvals > SWEEP_MAX_VALUES)
-            return tok_err(c, t, "too many values");
+        if (!rc && a->nvals > SWEEP_MAX_VALUES)
+            rc = tok_err(c, t, "too many values");
     }
-    return 0;
+    if (!rc)
+        rc = no_repeats(c, a, base, canon, ncanon);
+    for (unsigned i = 0; i < ncanon; i++)
+        free(canon[i]);
+    free(canon);
+    return rc;
 }
 
 static int col_index(struct sweep_plan *p, const char *key)
@@ -372,7 +483,14 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     if (c->g->name.text)
         return mv_error("%s:%u: group [%s], the run %s: %s", c->s->file, c->g->name.line, c->g->name.text, desc,
                         why);
-    return mv_error("%s: the run %s: %s", c->s->file, desc, why);
+    /* no group: at the workload value the run was made for */
+    const struct sweep_tok *wt = &ax[1].src->key;
+    for (unsigned j = 0; j < ax[1].nvals; j++)
+        if (!strcmp(ax[1].vals[j], val[1])) {
+            wt = ax[1].toks[j];
+            break;
+        }
+    return mv_error("%s:%u:%u: the run %s: %s", wt->where ? wt->where : c->s->file, wt->line, wt->col, desc, why);
 }
 
 /* The cartesian product of ax[i..]: a workload's parameter takes its values
@@ -436,7 +554,8 @@ static int expand_group(struct ctx *c)
             if (want == K_SEED) {
                 static const struct sweep_axis none = { .key = { .text = (char *)"seed" } };
                 ax[nax] = (struct axis){ .src = &none, .kind = K_SEED };
-                axis_push(&ax[nax++], NULL);
+                axis_push(&ax[nax], NULL, &ax[nax].src->key);
+                nax++;
                 continue;
             }
             const char *what = want == K_MODE ? "mode" : "workload";
@@ -473,7 +592,7 @@ static int expand_group(struct ctx *c)
             continue;
         if (ax[i].src->lenient) {
             ax[i].nvals = 0;
-            axis_push(&ax[i], NULL);
+            axis_push(&ax[i], NULL, &ax[i].src->key);
             continue;
         }
         char m[200];

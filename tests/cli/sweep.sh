@@ -52,7 +52,19 @@ bad 'mode = native\n  = 3\n'                             ':2:3' "expected KEY"
 bad 'mode = na\001tive\n'                                ':1:10' "control character"
 bad 'workload = lmbench\n'                               '' "no 'mode' line"
 bad 'workload = lmbench\n[a]\nseed = 1\n'                ':2' "group \\[a\\] has no 'mode'"
-bad "${ok}tlb.l2_entries = 1000\n"                       '' "tlb.l2_ways=12 does not divide tlb.l2_entries=1000"
+bad "${ok}tlb.l2_entries = 1000\n"                       ':2:12' "the run .*tlb.l2_ways=12 does not divide tlb.l2_entries=1000"
+# a value given twice on one axis (as memvirt reads it: 2K is 2048) made
+# its runs twice: two manifest lines with one id, counted twice by the merge
+bad "${ok}seed = 1..2, 2\n"                              ':3:14' "seed '2' is given twice (as '1..2' at 3:8 and as '2' here)"
+bad "${ok}seed = 1..3, 2..4\n"                           ':3:14' "seed '2' is given twice (as '1..3' at 3:8 and as '2..4' here)"
+bad "${ok}seed = 7, 07\n"                                ':3:11' "seed '07'"
+bad "${ok}lmbench.iterations = 2, 2\n"                   ':3:25' "lmbench.iterations '2' is given twice (as '2' at 3:22"
+bad "${ok}guest.ram_mb = 2048, 2K\n"                     ':3:22' "guest.ram_mb '2K' is given twice (as '2048' at 3:16"
+bad "${ok}guest.pcid = on, true\n"                       ':3:18' "guest.pcid 'true' is given twice"
+bad "${ok}lmbench.iterations = -, 2, -\n"                ':3:28' "lmbench.iterations '-' is given twice"
+bad "${ok}profile = default, default\n"                  ':3:20' "profile 'default' is given twice"
+"$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=1,1 --list 2>err; [ $? -eq 2 ] \
+    && grep -q -- "--set #3:1:8: seed '1' is given twice" err || die "a repeated --set value: $(cat err)"
 printf 'mode = native\0\n' > nul.sweep
 "$MV" sweep nul.sweep 2>err; [ $? -eq 2 ] && grep -q 'nul.sweep:1:14: NUL byte' err || die "NUL byte: $(cat err)"
 "$MV" sweep missing.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot read 'missing.sweep'" err || die "missing spec: $(cat err)"
@@ -89,6 +101,22 @@ printf 'workload = memwalk\n[a]\nmode = pv-pibooster\nat = 5m:ptcache=on\n[b]\nm
 "$MV" sweep /dev/null --set mode=native --set workload=forkstorm --set 'forkstorm.minutes=1,x' 2>err
 [ $? -eq 2 ] && grep -q -- "--set #3:1:21: forkstorm.minutes: malformed value 'x'" err || die "--set value error: $(cat err)"
 "$MV" sweep one . x 2>err; [ $? -eq 2 ] || die "sweep one with a bad index"
+"$MV" sweep one --help >out 2>err && grep -q '^usage: memvirt sweep one DIR INDEX' out && [ ! -s err ] \
+    || die "sweep one --help: $(cat out err)"
+# a directory #SBATCH lines cannot name is refused before anything is made
+# or written there (it made the directory, its lock and the manifest)
+"$MV" sweep ok.sweep --slurm --no-submit --out 'p%q.runs' 2>err; [ $? -eq 2 ] \
+    && grep -q "the directory '.*/p%q.runs' has a space or '%'" err || die "--slurm into p%q.runs: $(cat err)"
+[ ! -e 'p%q.runs' ] || die "a refused --slurm sweep made its directory: $(ls -A 'p%q.runs')"
+mkdir 'p q.runs' && echo keep > 'p q.runs/sweep.tsv'
+"$MV" sweep ok.sweep --slurm --no-submit --out 'p q.runs/sub/deeper' 2>err; [ $? -eq 2 ] \
+    && grep -q "has a space" err || die "--slurm under 'p q.runs': $(cat err)"
+"$MV" sweep ok.sweep --slurm --no-submit --out 'p q.runs' 2>err; [ $? -eq 2 ] || die "--slurm into 'p q.runs'"
+[ "$(ls -A 'p q.runs')" = sweep.tsv ] && [ "$(cat 'p q.runs/sweep.tsv')" = keep ] \
+    || die "a refused --slurm sweep wrote into an existing directory: $(ls -A 'p q.runs')"
+ln -s 'p q.runs' plain.runs   # a name without a space, resolving to one
+"$MV" sweep ok.sweep --slurm --no-submit --out plain.runs/new 2>err; [ $? -eq 2 ] \
+    && grep -q "has a space" err && [ ! -e 'p q.runs/new' ] || die "--slurm through a symlink: $(cat err)"
 "$MV" sweep one . 0 2>err; [ $? -eq 2 ] && grep -q "sweep.tsv" err || die "sweep one without a manifest: $(cat err)"
 
 # expansion: groups, a range, a glob, a workload's parameter only in its runs
@@ -158,7 +186,18 @@ rm "$first"
 "$MV" sweep merge s.runs 2>err; [ $? -eq 1 ] && grep -q '1 of 4 runs have no result' err || die "merge with a missing result: $(cat err)"
 [ ! -e s.runs/merged.csv ] || die "a failed merge wrote merged.csv"
 "$MV" sweep merge s.runs --partial 2>err || die "merge --partial: $(cat err)"
-[ "$(wc -l < s.runs/merged.csv)" -eq 4 ] || die "partial merge should have 3 rows"
+grep -q "3 of 4 runs: .*(1 without a result, listed in both: status 'no result')" err || die "merge --partial: $(cat err)"
+# the run without a result is a row of its own, said so (the CSV lacked it)
+[ "$(wc -l < s.runs/merged.csv)" -eq 5 ] && [ "$(grep -c ',ok,' s.runs/merged.csv)" -eq 3 ] \
+    && grep -q "^[0-3],$(basename "$first" .json),[a-z]*,lmbench,,[36],no result,*\$" s.runs/merged.csv \
+    || die "partial merge CSV: $(cut -c1-80 s.runs/merged.csv)"
+python3 - s.runs/merged.json "$(basename "$first" .json)" <<'EOF' || die "partial merge JSON: sweep.missing"
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["sweep"]["missing"]
+assert len(m) == 1 and m[0]["id"] == sys.argv[2] and m[0]["sweep"]["lmbench.iterations"] in (3, 6), m
+assert d["sweep"]["merged"] == 3 and len(d["runs"]) == 3
+EOF
 "$MV" sweep s.sweep -j 1 2>err || die "resumed sweep failed: $(cat err)"
 grep -q '1 finished now, 3 before' err || die "resumed summary: $(cat err)"
 "$MV" sweep merge s.runs --csv /nonexistent/m.csv 2>err; [ $? -eq 2 ] && grep -q "cannot write" err || die "unwritable CSV: $(cat err)"
@@ -180,8 +219,9 @@ ls -A s.runs | grep -q '^\.' && die "a failed merge left a temporary file: $(ls 
     && grep -qx "memvirt: sweep merge: --json given twice with different values ('a.json' and 'b.json')" err \
     && [ ! -e a.json ] && [ ! -e b.json ] || die "merge --json twice: $(cat err)"
 "$MV" sweep merge s.runs 2>/dev/null || die "merge failed"
-head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,sim_seconds,counter.refs,' \
+head -1 s.runs/merged.csv | grep -q '^index,id,mode,workload,seed,lmbench.iterations,status,sim_seconds,counter.refs,' \
     || die "CSV header: $(head -1 s.runs/merged.csv | cut -c1-200)"
+[ "$(cut -d, -f7 s.runs/merged.csv | sort -u | tr '\n' ' ')" = "ok status " ] || die "CSV status column"
 python3 - s.runs/merged.json <<'EOF' || die "merged JSON content"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -192,7 +232,33 @@ assert all(r["mode"] == r["sweep"]["mode"] for r in runs)
 assert all(r["sweep"]["seed"] is None for r in runs)
 assert runs[0]["counters"]["fork"] < runs[1]["counters"]["fork"]   # 3 vs 6 iterations
 assert d["sweep"]["columns"] == ["mode", "workload", "seed", "lmbench.iterations"]
+assert d["sweep"]["missing"] == []
 EOF
+# swept values as --param reads them: '1K' is 1024 and '15e-1' 1.5 (they
+# stayed strings: an axis '512, 1K' mixed types), also for a missing run
+cat > ty.sweep <<'EOF'
+mode = native
+workload = lmbench
+lmbench.iterations = 2
+guest.ram_mb = 512, 1K
+cost.cpi = 1, 15e-1
+EOF
+"$MV" sweep ty.sweep -j 2 2>err || die "typed sweep: $(cat err)"
+rm "ty.runs/runs/$(awk -F'\t' '$1 == "3" { print $2 }' ty.runs/sweep.tsv).json"
+"$MV" sweep merge ty.runs --partial 2>err || die "typed merge: $(cat err)"
+python3 - ty.runs/merged.json <<'EOF' || die "typed merge: values"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = [(r["sweep"]["guest.ram_mb"], r["sweep"]["cost.cpi"]) for r in d["runs"]]
+got += [(m["sweep"]["guest.ram_mb"], m["sweep"]["cost.cpi"]) for m in d["sweep"]["missing"]]
+assert got == [(512, 1.0), (512, 1.5), (1024, 1.0), (1024, 1.5)], got
+assert all(type(a) is int and type(b) is float for a, b in got), got
+assert all(r["sweep"]["guest.ram_mb"] == r["header"]["params"]["guest.ram_mb"] for r in d["runs"])
+EOF
+# a merged sweep is not one run's result: rerun says which file to rerun
+"$MV" rerun s.runs/merged.json 2>err; [ $? -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] \
+    && grep -q "s.runs/merged.json: a merged sweep .*rerun one of its runs from DIR/runs/ID.json" err \
+    || die "rerun of a merged sweep: $(cat err)"
 # the same sweep elsewhere merges to identical bytes
 "$MV" sweep s.sweep --out again 2>/dev/null && "$MV" sweep merge again 2>/dev/null || die "second copy"
 cmp s.runs/merged.json again/merged.json && cmp s.runs/merged.csv again/merged.csv || die "merge is not deterministic"
@@ -256,6 +322,13 @@ grep -q '"revision": "0000000-other"' "$pres" && die "sweep one re-used a result
 "$MV" sweep p.sweep 2>err && grep -q 'all 1 runs already finished' err || die "after sweep one: $(cat err)"
 sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/' "$pres"
 "$MV" sweep p.sweep 2>err && grep -q "written by memvirt revision 0000000-other" err || die "revision: $(cat err)"
+
+# a spec's relative file names (a profile file, trace.file) are the working
+# directory's, written absolute into the manifest: 'sweep one' from
+# elsewhere (a Slurm task, by hand) found no 'p.profile' (exit 2)
+"$MV" sweep p.sweep --out rel.runs --slurm --no-submit 2>err || die "relative profile: $(cat err)"
+grep -q -- "--profile $(pwd -P)/p.profile\$" rel.runs/sweep.tsv || die "the manifest's profile: $(tail -1 rel.runs/sweep.tsv)"
+(cd / && "$MV" sweep one "$tmp/rel.runs" 0) 2>err || die "sweep one from / with a relative profile: $(cat err)"
 
 # --slurm without a Slurm: the job arrays it writes. Slurm refuses array
 # indices at or above MaxArraySize (default 1001), so 1500 pending runs
@@ -323,6 +396,12 @@ cp "$SRCDIR/tests/data/shloop.mvt" t.mvt
     || die "trace sweep failed: $(cat err)"
 "$MV" sweep /dev/null --set mode=native --set workload=trace --set trace.file=t.mvt --out tr.runs -j 1 2>err &&
     grep -q 'all 1 runs already finished' err || die "a finished trace run is not current: $(cat err)"
+grep -q -- "--param trace.file=$(pwd -P)/t.mvt\$" tr.runs/sweep.tsv || die "the manifest's trace: $(tail -1 tr.runs/sweep.tsv)"
+# another trace under the same name: the stale result says the trace changed
+cp "$SRCDIR/tests/data/make.mvt" t.mvt
+"$MV" sweep /dev/null --set mode=native --set workload=trace --set trace.file=t.mvt --out tr.runs --slurm --no-submit \
+    2>err && grep -q "is stale: its parameters differ .*(first: trace\.[a-z_]*; the trace file changed)" err \
+    || die "a replaced trace: $(cat err)"
 
 # sweep one killed by a TERM to itself alone (kill PID): its run (a child)
 # ends too, and no temporary is left beside the results
@@ -366,6 +445,26 @@ for _ in $(seq 100); do pgrep -f "$orphans" >/dev/null || break; sleep 0.2; done
 if pgrep -f "$orphans" >/dev/null; then
     pkill -KILL -f "$orphans"
     die "a TERM to the sweep left parallel or its runs going (orphaned)"
+fi
+
+# Ctrl-C (SIGINT to the sweep's process group, as a terminal sends it):
+# the sweep says it was interrupted and how far it got, and exits 130 (it
+# exited 1, "see the messages above", with none above)
+set -m   # the sweep in a process group of its own, SIGINT not ignored
+"$MV" sweep long.sweep --set seed=1..4 --out int.runs -j 2 2>int.err &
+sw=$!
+set +m
+ints="$tmp/int.runs"
+for _ in $(seq 50); do pgrep -f "sweep one $ints" >/dev/null && break; sleep 0.1; done
+pgrep -f "sweep one $ints" >/dev/null || die "the sweep started no run (test broken?)"
+kill -INT -- "-$sw"
+wait "$sw"; rc=$?
+[ "$rc" -eq 130 ] && grep -q "^sweep: interrupted (Interrupt): 4 runs: 0 finished now, 0 before, 4 without a result" int.err \
+    && ! grep -q "see the messages above" int.err || die "Ctrl-C: exit $rc: $(cat int.err)"
+for _ in $(seq 100); do pgrep -f "$ints" >/dev/null || break; sleep 0.2; done
+if pgrep -f "$ints" >/dev/null; then
+    pkill -KILL -f "$ints"
+    die "Ctrl-C left parallel or its runs going"
 fi
 
 # hostile names stay data: a directory holding parallel's replacement

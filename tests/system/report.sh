@@ -223,6 +223,24 @@ assert mvdocs.explain(pat, "counter", "vm_exits_cr3") == "by reason"
 assert mvdocs.explain(pat, "counter", "vm_exits") is None
 EOF
 "$MV" report all/merged.json -o all.html 2>err || die "report of a merged sweep failed: $(cat err)"
+grep -q 'Runs without a result' all.html && die "a whole sweep's report says runs are missing"
+# a --partial merge: the page says which runs have no result (it showed
+# fewer columns, the count buried among the settings)
+cp -r all part && rm -f part/merged.*
+gone=$(awk -F'\t' '$1 == "1" { print $2 }' part/sweep.tsv)
+rm "part/runs/$gone.json"
+"$MV" sweep merge part --partial 2>/dev/null || die "partial merge failed"
+"$MV" report part/merged.json -o part.html 2>err || die "report of a partial merge failed: $(cat err)"
+n=$(($(wc -l < part/sweep.tsv) - 2))
+grep -q "<strong>1 of $n runs of the sweep merged in <code>merged.json</code> have no result</strong>" part.html \
+    && grep -q "<li>run 1 (id <code>$gone</code>): mode=[a-z-]*, workload=[a-z-]*" part.html \
+    || die "the partial merge's page does not name the missing run"
+# a file whose list is not there (an older merge) or malformed: the count alone
+python3 -c "
+import json; d = json.load(open('part/merged.json')); d['sweep']['missing'] = 'x'
+json.dump(d, open('odd.json', 'w'))"
+"$MV" report odd.json -o odd.html 2>err && grep -q "1 of $n runs .*have no result</strong>.*does not list them" odd.html \
+    || die "a merge without the list: $(cat err)"
 
 # the readers of outside input, fuzzed: mutated result files and manifests
 # give InputError (one line) or a document, never another exception
