@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # trace_import_files.sh: `memvirt trace import` of many input files under a
 # small limit on open files. The inputs are checked before the output is
-# made, then read one at a time (it opened all of them first: with
-# `ulimit -n 256`, 1100 strace logs failed at the 233rd, exit 2); lackey
-# logs keep one open per level of the process tree, not one per process.
+# made, then read: perf's one at a time, lackey's with one open per level
+# of the process tree, not one per process; strace's together (the logs of
+# `strace -ff` are merged by time), one descriptor each. (All were opened
+# first: with `ulimit -n 256`, 1100 strace logs failed at the 233rd, exit
+# 2.)
 # Running out of descriptors is the host's failure, not bad input: exit 1,
 # one line naming the file, and no output left (before the output is made,
 # and in the middle of an import). Needs no recorder: the logs are written
@@ -35,9 +37,15 @@ for i in $(seq 1 1100); do
         "$pid 1700000000.$(printf %06d "$i") exit_group(0) = ?" \
         "$pid 1700000000.$(printf %06d "$i") +++ exited with 0 +++" >"many/s.$i"
 done
+# read together, one descriptor each: past the limit, the host's failure
 (ulimit -n 256; exec "$MV" trace import --from strace many/s.* -o many.mvt) 2>err
 rc=$?
-[ $rc -eq 0 ] || fail "1100 strace logs with ulimit -n 256: exit $rc: $(tail -2 err)"
+[ $rc -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^memvirt: cannot open 'many/s\.[0-9]*': Too many open files" err \
+    || fail "1100 strace logs with ulimit -n 256: exit $rc, expected 1 and one line: $(tail -2 err)"
+[ -e many.mvt ] && fail "1100 strace logs with ulimit -n 256: a trace was written"
+(ulimit -n 1200; exec "$MV" trace import --from strace many/s.* -o many.mvt) 2>err
+rc=$?
+[ $rc -eq 0 ] || fail "1100 strace logs with ulimit -n 1200: exit $rc: $(tail -2 err)"
 "$MV" trace info many.mvt >info 2>&1 || fail "trace info of the 1100 logs' trace: $(tail -2 info)"
 grep -q "exec 1100 exit 1100 " info || fail "1100 logs: expected 1100 execs and exits: $(grep 'by kind' info)"
 

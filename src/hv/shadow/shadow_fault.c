@@ -154,6 +154,12 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
         for (unsigned lvl = 4; lvl >= w.leaf; lvl--)
             on_path |= w.table[lvl] == target;
         *mfn = pfn_to_mfn(&s->h->dom, target);
+        /* KVM's fetch installs the leaf before emulating, not
+         * speculatively: accessed (what last_updated_pte_accessed reads) */
+        unsigned li = pt_index(va, 1);
+        pte_t se = w.leaf == 1 ? pmem_read(s->h->mem, leaf->smfn, li) : 0;
+        if (pte_present(se) && !(se & _PAGE_ACCESSED))
+            pmem_write(s->h->mem, leaf->smfn, li, se | _PAGE_ACCESSED);
         if (!on_path)
             shadow_unshadow(s, target);
         shadow_flush_hw(s, c);
