@@ -4,8 +4,11 @@
  * stderr; a malformed line, or logs that give no event at all, are bad input
  * (exit 2, file:line:column); the output appears only when the import
  * succeeded. Every input is checked to open before the output is made, then
- * read one at a time: the host running out of descriptors (or memory) on
- * the way is exit 1, naming the file. */
+ * read: perf's one at a time, lackey's one per level of the process tree,
+ * strace's all together (LOG.PID logs of strace -ff are merged by time;
+ * separate -f logs, read one after the other, are held open too, which is
+ * a limit left: see docs/traces.md). The host running out of descriptors
+ * (or memory) on the way is exit 1, naming the file. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
