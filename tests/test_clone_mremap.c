@@ -23,58 +23,38 @@
 #define A 0x10000000ull
 #define K(t) (&(t)->m.k)
 
-static void kcheck(struct tmachine *t)
-{
-    char msg[512] = "";
-    if (kernel_check(K(t), msg, sizeof msg))
-        fail_msg("kernel_check: %s", msg);
-    if (machine_check(&t->m, msg, sizeof msg))
-        fail_msg("hypervisor check: %s", msg);
-}
-
-static uint64_t acc_ok(struct tmachine *t, uint64_t va, enum access acc)
-{
-    uint64_t mfn = UINT64_MAX, ref = UINT64_MAX;
-    int rc = user_access(K(t), va, acc, &mfn);
-    if (rc)
-        fail_msg("access %d to %#llx failed with %d", acc, (unsigned long long)va, rc);
-    assert_int_equal(oracle_translate(&t->m, K(t)->current->mm, va, acc, &ref), 0);
-    assert_int_equal(ref, mfn);
-    return mfn;
-}
-
 static void clone_vm(const char *mode)
 {
     struct tmachine *t = tm_boot(mode);
     struct task *p = kernel_spawn(K(t), 1);
     schedule_to(K(t), p);
     assert_int_equal(sys_mmap(K(t), p, A, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
-    uint64_t f = acc_ok(t, A, ACC_WRITE);
+    uint64_t f = tm_access_ok(t, A, ACC_WRITE);
     assert_int_equal(do_clone(K(t), p, 2, CLONE_VM), 2);
     struct task *th = task_find(K(t), 2);
     assert_ptr_equal(th->mm, p->mm);
     assert_int_equal(p->mm->users, 2);
     schedule_to(K(t), th);
-    assert_int_equal(acc_ok(t, A, ACC_WRITE), f);          /* the same page, no COW */
+    assert_int_equal(tm_access_ok(t, A, ACC_WRITE), f);          /* the same page, no COW */
     assert_int_equal(sys_mmap(K(t), th, A + 8 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
                      (long)(A + 8 * PG));
-    uint64_t g = acc_ok(t, A + 8 * PG, ACC_WRITE);
+    uint64_t g = tm_access_ok(t, A + 8 * PG, ACC_WRITE);
     schedule_to(K(t), p);
-    assert_int_equal(acc_ok(t, A + 8 * PG, ACC_READ), g);  /* the thread's mapping is the parent's */
+    assert_int_equal(tm_access_ok(t, A + 8 * PG, ACC_READ), g);  /* the thread's mapping is the parent's */
     /* a fork copies: a write makes a private page */
     assert_int_equal(do_clone(K(t), p, 3, 0), 3);
     struct task *c = task_find(K(t), 3);
     assert_ptr_not_equal(c->mm, p->mm);
     schedule_to(K(t), c);
-    assert_int_not_equal(acc_ok(t, A, ACC_WRITE), f);
-    kcheck(t);
+    assert_int_not_equal(tm_access_ok(t, A, ACC_WRITE), f);
+    tm_check_all(t);
     do_exit(K(t), p);                                       /* the thread keeps the mm alive */
     schedule_to(K(t), th);
     assert_int_equal(th->mm->users, 1);
-    assert_int_equal(acc_ok(t, A, ACC_READ), f);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), f);
     /* exec in a sharer gives it a new mm and drops its use of the old */
     do_exit(K(t), c);
-    kcheck(t);
+    tm_check_all(t);
     do_exit(K(t), th);
     assert_int_equal(tm_destroy(t), 0);
 }
@@ -96,7 +76,7 @@ static void mremap_cases(const char *mode)
     assert_int_equal(sys_mmap(K(t), p, A, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
     uint64_t f[8];
     for (int i = 0; i < 8; i++)
-        f[i] = acc_ok(t, A + (uint64_t)i * PG, ACC_WRITE);
+        f[i] = tm_access_ok(t, A + (uint64_t)i * PG, ACC_WRITE);
     /* shrink in place: the tail goes */
     assert_int_equal(sys_mremap(K(t), p, A, 8 * PG, A, 6 * PG), (long)A);
     assert_null(find_vma(mm, A + 6 * PG));
@@ -104,7 +84,7 @@ static void mremap_cases(const char *mode)
     /* grow in place into free space */
     assert_int_equal(sys_mremap(K(t), p, A, 6 * PG, A, 10 * PG), (long)A);
     assert_non_null(find_vma(mm, A + 9 * PG));
-    acc_ok(t, A + 9 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 9 * PG, ACC_WRITE);
     /* cannot grow over another mapping */
     assert_int_equal(sys_mmap(K(t), p, A + 12 * PG, PG, PROT_READ, MAP_PRIVATE | MAP_ANON, 0, 0), (long)(A + 12 * PG));
     assert_int_equal(sys_mremap(K(t), p, A, 10 * PG, A, 14 * PG), -ENOMEM);
@@ -113,18 +93,18 @@ static void mremap_cases(const char *mode)
     assert_int_equal(sys_mremap(K(t), p, A, 10 * PG, B, 10 * PG), (long)B);
     assert_null(find_vma(mm, A));
     for (int i = 0; i < 6; i++)
-        assert_int_equal(acc_ok(t, B + (uint64_t)i * PG, ACC_READ), f[i]);
-    kcheck(t);
+        assert_int_equal(tm_access_ok(t, B + (uint64_t)i * PG, ACC_READ), f[i]);
+    tm_check_all(t);
     /* a move that also shrinks, and one onto an existing mapping (MREMAP_FIXED) */
     assert_int_equal(sys_mremap(K(t), p, B, 10 * PG, A + 12 * PG, 2 * PG), (long)(A + 12 * PG));
-    assert_int_equal(acc_ok(t, A + 12 * PG, ACC_READ), f[0]);
-    assert_int_equal(acc_ok(t, A + 13 * PG, ACC_READ), f[1]);
+    assert_int_equal(tm_access_ok(t, A + 12 * PG, ACC_READ), f[0]);
+    assert_int_equal(tm_access_ok(t, A + 13 * PG, ACC_READ), f[1]);
     assert_int_equal(mm->rss, 2);
     /* refused: not mapped, overlapping source and target, bad alignment */
     assert_int_equal(sys_mremap(K(t), p, B, PG, B + PG, PG), -EFAULT);
     assert_int_equal(sys_mremap(K(t), p, A + 12 * PG, 2 * PG, A + 13 * PG, 2 * PG), -EINVAL);
     assert_int_equal(sys_mremap(K(t), p, A + 12 * PG + 1, PG, A, PG), -EINVAL);
-    kcheck(t);
+    tm_check_all(t);
     do_exit(K(t), p);
     assert_int_equal(tm_destroy(t), 0);
 }
@@ -141,17 +121,17 @@ static void mremap_move(const char *mode, uint64_t src, uint64_t dst, unsigned n
                      (long)src);
     uint64_t f[8];
     for (unsigned i = 0; i < npg; i++)
-        f[i] = acc_ok(t, src + i * PG, ACC_WRITE);
+        f[i] = tm_access_ok(t, src + i * PG, ACC_WRITE);
     assert_int_equal(sys_mremap(K(t), p, src, npg * PG, dst, npg * PG), (long)dst);
-    kcheck(t);
+    tm_check_all(t);
     for (unsigned i = 0; i < npg; i++)
-        if (acc_ok(t, dst + i * PG, ACC_READ) != f[i])
+        if (tm_access_ok(t, dst + i * PG, ACC_READ) != f[i])
             fail_msg("%s: page %u moved from %#llx to %#llx lost its frame", mode, i,
                      (unsigned long long)(src + i * PG), (unsigned long long)(dst + i * PG));
     uint64_t m;
     assert_int_equal(user_access(K(t), src, ACC_READ, &m), -EFAULT);
     assert_int_equal(p->mm->rss, npg);
-    kcheck(t);
+    tm_check_all(t);
     do_exit(K(t), p);
     assert_int_equal(tm_destroy(t), 0);
 }
@@ -169,11 +149,11 @@ static void test_file_offset_limit(void **state)
     assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, last + 1), -EOVERFLOW);
     assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, FILE_PAGES_MAX + 9), -EOVERFLOW);
     assert_int_equal(sys_mmap(K(t), p, A, 2 * PG, PROT_READ, MAP_PRIVATE, 5, last), (long)A);
-    acc_ok(t, A + PG, ACC_READ);
+    tm_access_ok(t, A + PG, ACC_READ);
     assert_int_equal(sys_mremap(K(t), p, A, 2 * PG, A, 3 * PG), -EINVAL);
     assert_int_equal(sys_mremap(K(t), p, A + PG, PG, A + 64 * PG, 2 * PG), -EINVAL);
     assert_int_equal(sys_mremap(K(t), p, A, 2 * PG, A + 64 * PG, 2 * PG), (long)(A + 64 * PG));
-    kcheck(t);
+    tm_check_all(t);
     do_exit(K(t), p);
     assert_int_equal(tm_destroy(t), 0);
 }
@@ -205,7 +185,7 @@ static void mremap_relink(const char *mode, uint64_t src, uint64_t dst, uint64_t
     const uint64_t step = 8 * PG * 61;           /* a few pages in every 2 MiB */
     uint64_t f[600], n = 0;
     for (uint64_t off = 0; off < len && n < 600; off += step)
-        f[n++] = acc_ok(t, src + off, ACC_WRITE);
+        f[n++] = tm_access_ok(t, src + off, ACC_WRITE);
     uint64_t tab[2] = { tm_guest_table(t, src, lvl - 1), tm_guest_table(t, src + len - PG, lvl - 1) };
     uint64_t l1a = k->st->cnt[CNT_pt_alloc_l1], l1f = k->st->cnt[CNT_pt_free_l1];
     uint64_t l2a = k->st->cnt[CNT_pt_alloc_l2], l2f = k->st->cnt[CNT_pt_free_l2];
@@ -229,14 +209,14 @@ static void mremap_relink(const char *mode, uint64_t src, uint64_t dst, uint64_t
     assert_int_equal(tm_guest_table(t, dst + len - PG, lvl - 1), tab[1]);
     if (!strncmp(mode, "pv", 2))
         assert_true(page_of(k, tab[0])->flags & PG_pinned);
-    kcheck(t);
+    tm_check_all(t);
     n = 0;
     for (uint64_t off = 0; off < len && n < 600; off += step)
-        if (acc_ok(t, dst + off, ACC_READ) != f[n++])
+        if (tm_access_ok(t, dst + off, ACC_READ) != f[n++])
             fail_msg("%s: page at +%#llx lost its frame", mode, (unsigned long long)off);
     uint64_t m;
     assert_int_equal(user_access(k, src, ACC_READ, &m), -EFAULT);
-    kcheck(t);
+    tm_check_all(t);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
 }

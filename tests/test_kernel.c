@@ -52,17 +52,6 @@ static uint64_t xlate(struct tmachine *t, struct task *task, uint64_t va)
 
 /* A user access by the current task that must succeed and agree with the
  * reference translation; returns the frame. */
-static uint64_t acc_ok(struct tmachine *t, uint64_t va, enum access acc)
-{
-    uint64_t mfn = UINT64_MAX, ref = UINT64_MAX;
-    int rc = user_access(K(t), va, acc, &mfn);
-    if (rc)
-        fail_msg("access %d to %#llx failed with %d", acc, (unsigned long long)va, rc);
-    assert_int_equal(oracle_translate(&t->m, K(t)->current->mm, va, acc, &ref), 0);
-    assert_int_equal(ref, mfn);
-    return mfn;
-}
-
 static void acc_fails(struct tmachine *t, uint64_t va, enum access acc)
 {
     uint64_t mfn = 0;
@@ -88,7 +77,7 @@ static uint64_t switch_and_write_page(struct tmachine *t, struct task *task)
 {
     schedule_to(K(t), task);
     mmap_anon(t, task, A, PG, PROT_READ | PROT_WRITE);
-    return acc_ok(t, A, ACC_WRITE);
+    return tm_access_ok(t, A, ACC_WRITE);
 }
 
 static void assert_vma(const struct mm *mm, uint32_t i, uint64_t start, uint64_t end)
@@ -170,7 +159,7 @@ static void test_vma_merge_and_munmap_split(void **state)
     kcheck(t);
 
     for (unsigned i = 0; i < 12; i++)
-        acc_ok(t, A + i * PG, ACC_WRITE);
+        tm_access_ok(t, A + i * PG, ACC_WRITE);
     assert_int_equal(mm->rss, 12);
     kcheck(t);
 
@@ -181,14 +170,14 @@ static void test_vma_merge_and_munmap_split(void **state)
     assert_vma(mm, 1, A + 7 * PG, A + 12 * PG);
     assert_int_equal(mm->rss, 11);
     acc_fails(t, A + 6 * PG, ACC_READ);
-    acc_ok(t, A + 5 * PG, ACC_READ);
-    acc_ok(t, A + 7 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 5 * PG, ACC_READ);
+    tm_access_ok(t, A + 7 * PG, ACC_WRITE);
     kcheck(t);
 
     /* mapping the hole again: [A, A+12p) is covered without a gap and the
      * new page demand-faults */
     mmap_anon(t, p, A + 6 * PG, PG, PROT_READ | PROT_WRITE);
-    acc_ok(t, A + 6 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 6 * PG, ACC_WRITE);
     assert_int_equal(mm->vma[0].start, A);
     for (uint32_t i = 1; i < mm->nvma; i++)
         assert_int_equal(mm->vma[i].start, mm->vma[i - 1].end);
@@ -226,7 +215,7 @@ static void test_mprotect_split_merge(void **state)
     mmap_anon(t, p, A, 12 * PG, PROT_READ | PROT_WRITE);
     uint64_t frames[12];
     for (unsigned i = 0; i < 12; i++)
-        frames[i] = acc_ok(t, A + i * PG, ACC_WRITE);
+        frames[i] = tm_access_ok(t, A + i * PG, ACC_WRITE);
 
     assert_int_equal(sys_mprotect(K(t), p, A + 4 * PG, 4 * PG, PROT_READ), 0);
     assert_int_equal(mm->nvma, 3);
@@ -240,9 +229,9 @@ static void test_mprotect_split_merge(void **state)
 
     /* the TLB was flushed: the writable translations are gone */
     acc_fails(t, A + 5 * PG, ACC_WRITE);
-    assert_int_equal(acc_ok(t, A + 5 * PG, ACC_READ), frames[5]);
-    assert_int_equal(acc_ok(t, A + 3 * PG, ACC_WRITE), frames[3]);
-    assert_int_equal(acc_ok(t, A + 8 * PG, ACC_WRITE), frames[8]);
+    assert_int_equal(tm_access_ok(t, A + 5 * PG, ACC_READ), frames[5]);
+    assert_int_equal(tm_access_ok(t, A + 3 * PG, ACC_WRITE), frames[3]);
+    assert_int_equal(tm_access_ok(t, A + 8 * PG, ACC_WRITE), frames[8]);
 
     /* and back: one VMA again */
     assert_int_equal(sys_mprotect(K(t), p, A + 4 * PG, 4 * PG, PROT_READ | PROT_WRITE), 0);
@@ -251,14 +240,14 @@ static void test_mprotect_split_merge(void **state)
     /* the write is granted again on the same page, without a new frame */
     uint64_t allocs = CNT(t, data_pages_alloc);
     for (unsigned i = 4; i < 8; i++)
-        assert_int_equal(acc_ok(t, A + i * PG, ACC_WRITE), frames[i]);
+        assert_int_equal(tm_access_ok(t, A + i * PG, ACC_WRITE), frames[i]);
     assert_int_equal(CNT(t, data_pages_alloc), allocs);
     kcheck(t);
 
     /* an unmapped page in the range: -ENOMEM, nothing changes */
     assert_int_equal(sys_mprotect(K(t), p, A + 10 * PG, 4 * PG, PROT_READ), -ENOMEM);
     assert_int_equal(mm->nvma, 1);
-    assert_int_equal(acc_ok(t, A + 11 * PG, ACC_WRITE), frames[11]);
+    assert_int_equal(tm_access_ok(t, A + 11 * PG, ACC_WRITE), frames[11]);
 
     /* removing exec / read-only at the edge splits in two */
     assert_int_equal(sys_mprotect(K(t), p, A, 2 * PG, PROT_READ), 0);
@@ -283,20 +272,20 @@ static void test_demand_zero_and_zero_page(void **state)
 
     /* a write to untouched memory: one fault, a new zeroed page */
     uint64_t data = k->data_pages;
-    uint64_t f0 = acc_ok(t, A, ACC_WRITE);
+    uint64_t f0 = tm_access_ok(t, A, ACC_WRITE);
     assert_int_equal(CNT(t, guest_pf), 1);
     assert_int_equal(CNT(t, pf_anon), 1);
     assert_int_equal(k->data_pages, data + 1);
     assert_int_not_equal(f0, k->zero_pfn);
     assert_true(page_of(k, f0)->flags & PG_anon);
     /* again: no fault */
-    assert_int_equal(acc_ok(t, A + 8, ACC_WRITE), f0);
-    assert_int_equal(acc_ok(t, A + 16, ACC_READ), f0);
+    assert_int_equal(tm_access_ok(t, A + 8, ACC_WRITE), f0);
+    assert_int_equal(tm_access_ok(t, A + 16, ACC_READ), f0);
     assert_int_equal(CNT(t, guest_pf), 1);
 
     /* reads of untouched memory map the shared zero page */
-    assert_int_equal(acc_ok(t, A + PG, ACC_READ), k->zero_pfn);
-    assert_int_equal(acc_ok(t, A + 2 * PG, ACC_READ), k->zero_pfn);
+    assert_int_equal(tm_access_ok(t, A + PG, ACC_READ), k->zero_pfn);
+    assert_int_equal(tm_access_ok(t, A + 2 * PG, ACC_READ), k->zero_pfn);
     assert_int_equal(CNT(t, guest_pf), 3);
     assert_int_equal(CNT(t, pf_anon), 3);
     assert_int_equal(k->data_pages, data + 1);
@@ -304,7 +293,7 @@ static void test_demand_zero_and_zero_page(void **state)
     kcheck(t);
 
     /* a write to a zero-page mapping gets a private page */
-    uint64_t f1 = acc_ok(t, A + PG, ACC_WRITE);
+    uint64_t f1 = tm_access_ok(t, A + PG, ACC_WRITE);
     assert_int_not_equal(f1, k->zero_pfn);
     assert_int_not_equal(f1, f0);
     assert_int_equal(CNT(t, pf_cow), 1);
@@ -312,7 +301,7 @@ static void test_demand_zero_and_zero_page(void **state)
     assert_int_equal(xlate(t, p, A + PG), f1);
     /* the other zero-page mapping is untouched */
     assert_int_equal(xlate(t, p, A + 2 * PG), k->zero_pfn);
-    assert_int_equal(acc_ok(t, A + 2 * PG, ACC_READ), k->zero_pfn);
+    assert_int_equal(tm_access_ok(t, A + 2 * PG, ACC_READ), k->zero_pfn);
     kcheck(t);
 
     /* munmap of zero-page mappings frees no data page */
@@ -330,11 +319,11 @@ static void test_no_zero_page(void **state)
     schedule_to(K(t), p);
     mmap_anon(t, p, A, 2 * PG, PROT_READ | PROT_WRITE);
     uint64_t data = K(t)->data_pages;
-    uint64_t f = acc_ok(t, A, ACC_READ);
+    uint64_t f = tm_access_ok(t, A, ACC_READ);
     assert_int_not_equal(f, K(t)->zero_pfn);
     assert_int_equal(K(t)->data_pages, data + 1);
     /* and the later write needs no copy */
-    assert_int_equal(acc_ok(t, A, ACC_WRITE), f);
+    assert_int_equal(tm_access_ok(t, A, ACC_WRITE), f);
     assert_int_equal(CNT(t, pf_cow), 0);
     finish(t);
 }
@@ -346,8 +335,8 @@ static void test_fork_cow(void **state)
     struct tmachine *t = boot_one(&p);
     struct kernel *k = K(t);
     mmap_anon(t, p, A, 4 * PG, PROT_READ | PROT_WRITE);
-    uint64_t f = acc_ok(t, A, ACC_WRITE);
-    assert_int_equal(acc_ok(t, A + PG, ACC_READ), k->zero_pfn);
+    uint64_t f = tm_access_ok(t, A, ACC_WRITE);
+    assert_int_equal(tm_access_ok(t, A + PG, ACC_READ), k->zero_pfn);
 
     assert_int_equal(do_fork(k, p, 2), 2);
     assert_int_equal(CNT(t, fork), 1);
@@ -371,7 +360,7 @@ static void test_fork_cow(void **state)
     /* the child writes: it gets a copy, the parent keeps the original */
     schedule_to(k, c);
     uint64_t allocs = CNT(t, data_pages_alloc);
-    uint64_t g = acc_ok(t, A, ACC_WRITE);
+    uint64_t g = tm_access_ok(t, A, ACC_WRITE);
     assert_int_not_equal(g, f);
     assert_int_equal(CNT(t, pf_cow), 1);
     assert_int_equal(CNT(t, page_copy), 1);
@@ -385,7 +374,7 @@ static void test_fork_cow(void **state)
     /* the parent writes: its page is its own again, reused in place */
     schedule_to(k, p);
     allocs = CNT(t, data_pages_alloc);
-    assert_int_equal(acc_ok(t, A, ACC_WRITE), f);
+    assert_int_equal(tm_access_ok(t, A, ACC_WRITE), f);
     assert_int_equal(CNT(t, pf_cow), 2);
     assert_int_equal(CNT(t, data_pages_alloc), allocs);
     assert_int_equal(CNT(t, page_copy), 1);
@@ -396,7 +385,7 @@ static void test_fork_cow(void **state)
 
     /* the child's zero-page mapping is still the zero page */
     schedule_to(k, c);
-    assert_int_equal(acc_ok(t, A + PG, ACC_READ), k->zero_pfn);
+    assert_int_equal(tm_access_ok(t, A + PG, ACC_READ), k->zero_pfn);
     finish(t);
 }
 
@@ -409,13 +398,13 @@ static void test_fork_parent_writes_first(void **state)
     struct tmachine *t = boot_one(&p);
     struct kernel *k = K(t);
     mmap_anon(t, p, A, PG, PROT_READ | PROT_WRITE);
-    uint64_t f = acc_ok(t, A, ACC_WRITE);
-    acc_ok(t, A, ACC_WRITE);   /* cached writable and dirty */
+    uint64_t f = tm_access_ok(t, A, ACC_WRITE);
+    tm_access_ok(t, A, ACC_WRITE);   /* cached writable and dirty */
     assert_int_equal(do_fork(k, p, 2), 2);
     struct task *c = task_find(k, 2);
     assert_ptr_equal(k->current, p);
     uint64_t pf = CNT(t, guest_pf);
-    uint64_t h = acc_ok(t, A, ACC_WRITE);
+    uint64_t h = tm_access_ok(t, A, ACC_WRITE);
     assert_int_equal(CNT(t, guest_pf), pf + 1);
     assert_int_not_equal(h, f);
     assert_int_equal(xlate(t, c, A), f);
@@ -423,7 +412,7 @@ static void test_fork_parent_writes_first(void **state)
     /* the child, alone with the original now, reuses it */
     schedule_to(k, c);
     uint64_t allocs = CNT(t, data_pages_alloc);
-    assert_int_equal(acc_ok(t, A, ACC_WRITE), f);
+    assert_int_equal(tm_access_ok(t, A, ACC_WRITE), f);
     assert_int_equal(CNT(t, data_pages_alloc), allocs);
     kcheck(t);
     finish(t);
@@ -440,34 +429,34 @@ static void test_shared_file_mapping(void **state)
     schedule_to(k, p1);
     mmap_ok(t, p1, A, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, FILE_INO, 0);
     assert_true(p1->mm->vma[0].flags & VM_SHARED);
-    uint64_t f = acc_ok(t, A, ACC_READ);
+    uint64_t f = tm_access_ok(t, A, ACC_READ);
     assert_int_equal(CNT(t, pf_file), 1);
     assert_int_not_equal(f, k->zero_pfn);
     assert_true(page_of(k, f)->flags & PG_cache);
-    uint64_t f1 = acc_ok(t, A + PG, ACC_READ);
+    uint64_t f1 = tm_access_ok(t, A + PG, ACC_READ);
     assert_int_not_equal(f1, f);
 
     /* another process, another address, the same file: the same frames */
     schedule_to(k, p2);
     mmap_ok(t, p2, B, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, FILE_INO, 0);
-    assert_int_equal(acc_ok(t, B, ACC_READ), f);
+    assert_int_equal(tm_access_ok(t, B, ACC_READ), f);
     /* a write through a shared mapping stays on the shared frame */
-    assert_int_equal(acc_ok(t, B, ACC_WRITE), f);
-    assert_int_equal(acc_ok(t, B + PG, ACC_WRITE), f1);
+    assert_int_equal(tm_access_ok(t, B, ACC_WRITE), f);
+    assert_int_equal(tm_access_ok(t, B + PG, ACC_WRITE), f1);
     schedule_to(k, p1);
-    assert_int_equal(acc_ok(t, A, ACC_WRITE), f);
+    assert_int_equal(tm_access_ok(t, A, ACC_WRITE), f);
     assert_int_equal(xlate(t, p2, B), f);
     kcheck(t);
 
     /* an offset mapping starts at the right page */
     schedule_to(k, p2);
     mmap_ok(t, p2, B + 0x100000, PG, PROT_READ, MAP_SHARED, FILE_INO, 1);
-    assert_int_equal(acc_ok(t, B + 0x100000, ACC_READ), f1);
+    assert_int_equal(tm_access_ok(t, B + 0x100000, ACC_READ), f1);
 
     /* a private mapping of the file reads the cached page, writes a copy */
     mmap_ok(t, p2, B + 0x200000, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, FILE_INO, 0);
-    assert_int_equal(acc_ok(t, B + 0x200000, ACC_READ), f);
-    uint64_t priv = acc_ok(t, B + 0x200000, ACC_WRITE);
+    assert_int_equal(tm_access_ok(t, B + 0x200000, ACC_READ), f);
+    uint64_t priv = tm_access_ok(t, B + 0x200000, ACC_WRITE);
     assert_int_not_equal(priv, f);
     assert_int_equal(xlate(t, p1, A), f);
     assert_int_equal(xlate(t, p2, B), f);
@@ -490,8 +479,8 @@ static void test_munmap_frees(void **state)
     const unsigned N = 64;
     mmap_anon(t, p, R, N * PG, PROT_READ | PROT_WRITE);
     for (unsigned i = 0; i < N; i++)
-        acc_ok(t, R + i * PG, ACC_WRITE);
-    assert_int_equal(acc_ok(t, R, ACC_READ), xlate(t, p, R));  /* cached in the TLB */
+        tm_access_ok(t, R + i * PG, ACC_WRITE);
+    assert_int_equal(tm_access_ok(t, R, ACC_READ), xlate(t, p, R));  /* cached in the TLB */
     kcheck(t);
 
     /* half of it: the data pages go, the tables stay (still in use) */
@@ -502,7 +491,7 @@ static void test_munmap_frees(void **state)
     assert_int_equal(mm->pt_pages, ptp);
     acc_fails(t, R + (N / 2) * PG, ACC_READ);
     acc_fails(t, R + (N - 1) * PG, ACC_WRITE);
-    acc_ok(t, R + (N / 2 - 1) * PG, ACC_READ);
+    tm_access_ok(t, R + (N / 2 - 1) * PG, ACC_READ);
     kcheck(t);
 
     /* the rest: the region's L3, L2 and L1 tables are freed too */
@@ -540,8 +529,8 @@ static void test_brk(void **state)
     uint64_t sb = mm->start_brk, b = mm->brk;
     assert_true(b > sb);
     assert_int_equal(b & (PG - 1), 0);
-    acc_ok(t, sb, ACC_WRITE);
-    acc_ok(t, b - 8, ACC_WRITE);
+    tm_access_ok(t, sb, ACC_WRITE);
+    tm_access_ok(t, b - 8, ACC_WRITE);
     acc_fails(t, b, ACC_WRITE);
     kcheck(t);
 
@@ -549,8 +538,8 @@ static void test_brk(void **state)
     assert_int_equal(sys_brk(k, p, b + 0x10000), (long)(b + 0x10000));
     assert_int_equal(mm->brk, b + 0x10000);
     for (uint64_t a = b; a < b + 0x10000; a += PG)
-        acc_ok(t, a, ACC_WRITE);
-    acc_ok(t, b + 0x10000 - 8, ACC_READ);
+        tm_access_ok(t, a, ACC_WRITE);
+    tm_access_ok(t, b + 0x10000 - 8, ACC_READ);
     acc_fails(t, b + 0x10000, ACC_READ);
     kcheck(t);
 
@@ -558,7 +547,7 @@ static void test_brk(void **state)
     uint64_t data = k->data_pages;
     assert_int_equal(sys_brk(k, p, sb + PG), (long)(sb + PG));
     assert_true(k->data_pages < data);
-    acc_ok(t, sb, ACC_READ);
+    tm_access_ok(t, sb, ACC_READ);
     acc_fails(t, sb + PG, ACC_READ);
     acc_fails(t, b, ACC_WRITE);
     acc_fails(t, b + 0x8000, ACC_WRITE);
@@ -570,7 +559,7 @@ static void test_brk(void **state)
     assert_int_equal(CNT(t, brk), 3);
     /* an unaligned break is kept as given; its page is usable */
     assert_int_equal(sys_brk(k, p, sb + PG + 100), (long)(sb + PG + 100));
-    acc_ok(t, sb + PG + 96, ACC_WRITE);
+    tm_access_ok(t, sb + PG + 96, ACC_WRITE);
     acc_fails(t, sb + 2 * PG, ACC_WRITE);
     kcheck(t);
     finish(t);
@@ -586,18 +575,18 @@ static void test_exec_and_exit_leave_nothing(void **state)
     /* the argument page at the top of the stack is mapped */
     assert_int_equal(p->mm->rss, 1);
     for (unsigned i = 0; i < 3; i++)
-        acc_ok(t, STACK_TOP - (i + 1) * PG, ACC_WRITE);
-    acc_ok(t, p->mm->start_brk, ACC_WRITE);
+        tm_access_ok(t, STACK_TOP - (i + 1) * PG, ACC_WRITE);
+    tm_access_ok(t, p->mm->start_brk, ACC_WRITE);
     kcheck(t);
 
     for (uint32_t pid = 2; pid < 6; pid++) {
         assert_int_equal(do_fork(k, p, pid), (long)pid);
         struct task *c = task_find(k, pid);
         schedule_to(k, c);
-        acc_ok(t, STACK_TOP - PG, ACC_WRITE);
+        tm_access_ok(t, STACK_TOP - PG, ACC_WRITE);
         if (pid % 2 == 0) {
             assert_int_equal(do_execve(k, c, layout_get("hello")), 0);
-            acc_ok(t, STACK_TOP - 2 * PG, ACC_WRITE);
+            tm_access_ok(t, STACK_TOP - 2 * PG, ACC_WRITE);
         }
         kcheck(t);
         schedule_to(k, p);
@@ -631,11 +620,11 @@ static void test_pcid_switch(void **state)
     uint64_t fl = CNT(t, tlb_flush_pcid), miss = CNT(t, tlb_miss), sw = CNT(t, ctx_switch);
     schedule_to(k, a);
     assert_int_equal(CNT(t, ctx_switch), sw + 1);
-    assert_int_equal(acc_ok(t, A, ACC_READ), fa);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), fa);
     schedule_to(k, b);
-    assert_int_equal(acc_ok(t, A, ACC_READ), fb);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), fb);
     schedule_to(k, a);
-    assert_int_equal(acc_ok(t, A, ACC_WRITE), fa);
+    assert_int_equal(tm_access_ok(t, A, ACC_WRITE), fa);
     assert_int_equal(CNT(t, tlb_flush_pcid), fl);
     assert_int_equal(CNT(t, tlb_flush_nonglobal), 0);
     assert_int_equal(CNT(t, tlb_miss), miss);
@@ -647,17 +636,17 @@ static void test_pcid_switch(void **state)
     flush_tlb_mm(k, b->mm);
     assert_int_equal(b->mm->tlb_gen, gen + 1);
     assert_int_equal(CNT(t, tlb_flush_pcid), fl);
-    assert_int_equal(acc_ok(t, A, ACC_READ), fa);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), fa);
     assert_int_equal(CNT(t, tlb_miss), miss);
     /* the switch to b flushes its PCID; its access walks again */
     schedule_to(k, b);
     assert_int_equal(CNT(t, tlb_flush_pcid), fl + 1);
-    assert_int_equal(acc_ok(t, A, ACC_READ), fb);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), fb);
     assert_int_equal(CNT(t, tlb_miss), miss + 1);
     /* a was not flushed */
     schedule_to(k, a);
     assert_int_equal(CNT(t, tlb_flush_pcid), fl + 1);
-    assert_int_equal(acc_ok(t, A, ACC_READ), fa);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), fa);
     assert_int_equal(CNT(t, tlb_miss), miss + 1);
     kcheck(t);
     finish(t);
@@ -676,7 +665,7 @@ static void test_no_pcid_switch_flushes(void **state)
     uint64_t fl = CNT(t, tlb_flush_nonglobal), miss = CNT(t, tlb_miss);
     schedule_to(k, a);
     assert_int_equal(CNT(t, tlb_flush_nonglobal), fl + 1);
-    assert_int_equal(acc_ok(t, A, ACC_READ), fa);
+    assert_int_equal(tm_access_ok(t, A, ACC_READ), fa);
     assert_int_equal(CNT(t, tlb_miss), miss + 1);
     assert_int_equal(CNT(t, tlb_flush_pcid), 0);
     finish(t);

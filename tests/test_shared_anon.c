@@ -22,26 +22,6 @@
 #define K(t) (&(t)->m.k)
 #define NPG 16
 
-static void kcheck(struct tmachine *t)
-{
-    char msg[512] = "";
-    if (kernel_check(K(t), msg, sizeof msg))
-        fail_msg("kernel_check: %s", msg);
-    if (machine_check(&t->m, msg, sizeof msg))
-        fail_msg("hypervisor check: %s", msg);
-}
-
-static uint64_t acc_ok(struct tmachine *t, uint64_t va, enum access acc)
-{
-    uint64_t mfn = UINT64_MAX, ref = UINT64_MAX;
-    int rc = user_access(K(t), va, acc, &mfn);
-    if (rc)
-        fail_msg("access %d to %#llx failed with %d", acc, (unsigned long long)va, rc);
-    assert_int_equal(oracle_translate(&t->m, K(t)->current->mm, va, acc, &ref), 0);
-    assert_int_equal(ref, mfn);
-    return mfn;
-}
-
 /* The attack review's t5: 16 shared pages, page 0 touched before the fork,
  * then the child and the parent write all 16: 16 data pages, not 31. */
 static void shared_after_fork(const char *mode)
@@ -52,37 +32,37 @@ static void shared_after_fork(const char *mode)
     schedule_to(k, p);
     uint64_t base = k->data_pages;
     assert_int_equal(sys_mmap(k, p, A, NPG * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0), (long)A);
-    uint64_t f0 = acc_ok(t, A, ACC_WRITE);
+    uint64_t f0 = tm_access_ok(t, A, ACC_WRITE);
     assert_int_equal(do_fork(k, p, 2), 2);
     struct task *c = task_find(k, 2);
     schedule_to(k, c);
     uint64_t f[NPG];
     for (unsigned i = 0; i < NPG; i++)
-        f[i] = acc_ok(t, A + i * PG, ACC_WRITE);
+        f[i] = tm_access_ok(t, A + i * PG, ACC_WRITE);
     assert_int_equal(f[0], f0);
-    kcheck(t);
+    tm_check_all(t);
     schedule_to(k, p);
     for (unsigned i = 0; i < NPG; i++)
-        if (acc_ok(t, A + i * PG, ACC_WRITE) != f[i])
+        if (tm_access_ok(t, A + i * PG, ACC_WRITE) != f[i])
             fail_msg("%s: page %u first touched by the child is not the parent's", mode, i);
     assert_int_equal(k->data_pages - base, NPG);
-    kcheck(t);
+    tm_check_all(t);
     /* the child unmaps half: the parent keeps every page */
     schedule_to(k, c);
     assert_int_equal(sys_munmap(k, c, A, NPG / 2 * PG), 0);
     do_exit(k, c);
     schedule_to(k, p);
     for (unsigned i = 0; i < NPG; i++)
-        assert_int_equal(acc_ok(t, A + i * PG, ACC_READ), f[i]);
+        assert_int_equal(tm_access_ok(t, A + i * PG, ACC_READ), f[i]);
     assert_int_equal(k->data_pages - base, NPG);
-    kcheck(t);
+    tm_check_all(t);
     /* a move keeps the object; the last unmap frees its pages */
     assert_int_equal(sys_mremap(k, p, A, NPG * PG, A + 0x40000000ull, NPG * PG), (long)(A + 0x40000000ull));
-    assert_int_equal(acc_ok(t, A + 0x40000000ull + 3 * PG, ACC_READ), f[3]);
+    assert_int_equal(tm_access_ok(t, A + 0x40000000ull + 3 * PG, ACC_READ), f[3]);
     assert_int_equal(sys_munmap(k, p, A + 0x40000000ull, NPG * PG), 0);
     assert_int_equal(k->data_pages, base);
     assert_int_equal(shmem_cached(k), 0);
-    kcheck(t);
+    tm_check_all(t);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
 }
@@ -107,15 +87,15 @@ static void test_distinct_objects(void **state)
     assert_int_equal(sys_mmap(k, p, A + PG, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0),
                      (long)(A + PG));
     assert_int_equal(p->mm->nvma, 2);                   /* not merged: other objects */
-    assert_int_not_equal(acc_ok(t, A, ACC_WRITE), acc_ok(t, A + PG, ACC_WRITE));
+    assert_int_not_equal(tm_access_ok(t, A, ACC_WRITE), tm_access_ok(t, A + PG, ACC_WRITE));
     assert_int_equal(sys_mmap(k, p, A + 4 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
                      (long)(A + 4 * PG));
     assert_int_equal(do_fork(k, p, 2), 2);
     schedule_to(k, task_find(k, 2));
-    uint64_t child = acc_ok(t, A + 4 * PG, ACC_WRITE);
+    uint64_t child = tm_access_ok(t, A + 4 * PG, ACC_WRITE);
     schedule_to(k, p);
-    assert_int_not_equal(acc_ok(t, A + 4 * PG, ACC_WRITE), child);
-    kcheck(t);
+    assert_int_not_equal(tm_access_ok(t, A + 4 * PG, ACC_WRITE), child);
+    tm_check_all(t);
     do_exit(k, task_find(k, 2));
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
@@ -133,8 +113,8 @@ static void test_not_reclaimed(void **state)
     struct task *p = kernel_spawn(k, 1);
     schedule_to(k, p);
     assert_int_equal(sys_mmap(k, p, A, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0), (long)A);
-    acc_ok(t, A, ACC_WRITE);
-    uint64_t f1 = acc_ok(t, A + PG, ACC_READ);          /* clean: never written */
+    tm_access_ok(t, A, ACC_WRITE);
+    uint64_t f1 = tm_access_ok(t, A + PG, ACC_READ);          /* clean: never written */
     assert_int_equal(sys_mremap(k, p, A, 2 * PG, A, PG), (long)A);
     /* read more file pages than the guest has frames: reclaim must run */
     const uint64_t F = 0x20000000ull, chunk = 1024;
@@ -142,13 +122,13 @@ static void test_not_reclaimed(void **state)
     for (uint64_t off = 0; off < 20 * chunk; off += chunk) {
         assert_int_equal(sys_mmap(k, p, F, chunk * PG, PROT_READ, MAP_PRIVATE, 7, off), (long)F);
         for (uint64_t i = 0; i < chunk; i++)
-            acc_ok(t, F + i * PG, ACC_READ);
+            tm_access_ok(t, F + i * PG, ACC_READ);
         assert_int_equal(sys_munmap(k, p, F, chunk * PG), 0);
     }
     assert_true(k->st->cnt[CNT_data_pages_free] - freed0 > 4096);   /* file pages were reclaimed */
     assert_int_equal(sys_mremap(k, p, A, PG, A, 2 * PG), (long)A);
-    assert_int_equal(acc_ok(t, A + PG, ACC_READ), f1);
-    kcheck(t);
+    assert_int_equal(tm_access_ok(t, A + PG, ACC_READ), f1);
+    tm_check_all(t);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
 }
@@ -164,7 +144,7 @@ static void test_check_catches_refs(void **state)
     schedule_to(k, p);
     assert_int_equal(sys_mmap(k, p, A, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0), (long)A);
     assert_int_equal(do_fork(k, p, 2), 2);
-    kcheck(t);
+    tm_check_all(t);
     uint32_t id = find_vma(p->mm, A)->file;
     assert_int_equal(shmem_refs(k, id), 2);
     char msg[512] = "";
@@ -174,7 +154,7 @@ static void test_check_catches_refs(void **state)
     k->shm[id].refs -= 2;
     assert_int_not_equal(kernel_check(k, msg, sizeof msg), 0);
     k->shm[id].refs++;
-    kcheck(t);
+    tm_check_all(t);
     do_exit(k, task_find(k, 2));
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);

@@ -30,27 +30,6 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANON)
 
-static void kcheck(struct tmachine *t)
-{
-    char msg[512] = "";
-    if (kernel_check(K(t), msg, sizeof msg))
-        fail_msg("kernel_check: %s", msg);
-    if (machine_check(&t->m, msg, sizeof msg))
-        fail_msg("hypervisor check: %s", msg);
-}
-
-/* An access that must succeed and give the reference translation. */
-static uint64_t acc_ok(struct tmachine *t, uint64_t va, enum access acc)
-{
-    uint64_t mfn = UINT64_MAX, ref = UINT64_MAX;
-    int rc = user_access(K(t), va, acc, &mfn);
-    if (rc)
-        fail_msg("access %d to %#llx failed with %d", acc, (unsigned long long)va, rc);
-    assert_int_equal(oracle_translate(&t->m, K(t)->current->mm, va, acc, &ref), 0);
-    assert_int_equal(ref, mfn);
-    return mfn;
-}
-
 /* The flushes the guest kernel asks for, counted at its paravirt flush
  * operations (a hypervisor may add flushes of its own: Xen when a freed
  * table's frame changes type, a shadow mode when a shadow page goes), and
@@ -105,7 +84,7 @@ static struct task *start(struct tmachine *t)
     struct task *p = kernel_spawn(K(t), 1);
     schedule_to(K(t), p);
     assert_int_equal(sys_mmap(K(t), p, KEEP, PG, RW, ANON, 0, 0), (long)KEEP);
-    acc_ok(t, KEEP, ACC_WRITE);
+    tm_access_ok(t, KEEP, ACC_WRITE);
     return p;
 }
 
@@ -117,7 +96,7 @@ static void munmap_scope(const char *mode)
 
     /* a one-page VMA alone in its 2 MiB: its PTE and its table go, one INVLPG */
     assert_int_equal(sys_mmap(K(t), p, A, PG, RW, ANON, 0, 0), (long)A);
-    acc_ok(t, A, ACC_WRITE);
+    tm_access_ok(t, A, ACC_WRITE);
     f = flushes(t);
     assert_int_equal(sys_munmap(K(t), p, A, PG), 0);
     expect(t, mode, f, 1, 0, "munmap freeing a table");
@@ -126,25 +105,25 @@ static void munmap_scope(const char *mode)
     /* the same 2 MiB mapped again elsewhere: a new table, which the walk
      * must find (no walk cache still points at the freed one) */
     assert_int_equal(sys_mmap(K(t), p, A + 256 * PG, PG, RW, ANON, 0, 0), (long)(A + 256 * PG));
-    acc_ok(t, A + 256 * PG, ACC_WRITE);
-    acc_ok(t, KEEP, ACC_READ);
-    kcheck(t);
+    tm_access_ok(t, A + 256 * PG, ACC_WRITE);
+    tm_access_ok(t, KEEP, ACC_READ);
+    tm_check_all(t);
     assert_int_equal(sys_munmap(K(t), p, A + 256 * PG, PG), 0);
 
     /* a neighbour keeps the table: one INVLPG */
     assert_int_equal(sys_mmap(K(t), p, A, PG, RW, ANON, 0, 0), (long)A);
     assert_int_equal(sys_mmap(K(t), p, A + 2 * PG, PG, RW, ANON, 0, 0), (long)(A + 2 * PG));
-    acc_ok(t, A, ACC_WRITE);
-    acc_ok(t, A + 2 * PG, ACC_WRITE);
+    tm_access_ok(t, A, ACC_WRITE);
+    tm_access_ok(t, A + 2 * PG, ACC_WRITE);
     f = flushes(t);
     assert_int_equal(sys_munmap(K(t), p, A, PG), 0);
     expect(t, mode, f, 1, 0, "munmap of one page");
     assert_int_equal(user_access(K(t), A, ACC_READ, &(uint64_t){ 0 }), -EFAULT);
-    acc_ok(t, A + 2 * PG, ACC_READ);
+    tm_access_ok(t, A + 2 * PG, ACC_READ);
 
     /* 1 MiB with one page touched: one INVLPG, not the whole range */
     assert_int_equal(sys_mmap(K(t), p, A + 16 * PG, 256 * PG, RW, ANON, 0, 0), (long)(A + 16 * PG));
-    acc_ok(t, A + 100 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 100 * PG, ACC_WRITE);
     f = flushes(t);
     assert_int_equal(sys_munmap(K(t), p, A + 16 * PG, 256 * PG), 0);
     expect(t, mode, f, 1, 0, "munmap of 1 MiB, one page touched");
@@ -157,20 +136,20 @@ static void munmap_scope(const char *mode)
 
     /* two pages 39 apart: the span is 40 pages, past the ceiling: one whole flush */
     assert_int_equal(sys_mmap(K(t), p, A + 16 * PG, 40 * PG, RW, ANON, 0, 0), (long)(A + 16 * PG));
-    acc_ok(t, A + 16 * PG, ACC_WRITE);
-    acc_ok(t, A + 55 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 16 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 55 * PG, ACC_WRITE);
     f = flushes(t);
     assert_int_equal(sys_munmap(K(t), p, A + 16 * PG, 40 * PG), 0);
     expect(t, mode, f, 0, 1, "munmap of a 40-page span");
     /* and 33 pages apart, at the ceiling: 33 INVLPGs */
     assert_int_equal(sys_mmap(K(t), p, A + 16 * PG, 40 * PG, RW, ANON, 0, 0), (long)(A + 16 * PG));
-    acc_ok(t, A + 16 * PG, ACC_WRITE);
-    acc_ok(t, A + 48 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 16 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 48 * PG, ACC_WRITE);
     f = flushes(t);
     assert_int_equal(sys_munmap(K(t), p, A + 16 * PG, 40 * PG), 0);
     expect(t, mode, f, 33, 0, "munmap of a 33-page span");
-    acc_ok(t, A + 2 * PG, ACC_READ);
-    kcheck(t);
+    tm_access_ok(t, A + 2 * PG, ACC_READ);
+    tm_check_all(t);
     assert_int_equal(t->m.st.cnt[CNT_oracle_stale], 0);
     do_exit(K(t), p);
     assert_int_equal(tm_destroy(t), 0);
@@ -194,8 +173,8 @@ static void huge_munmap(const char *mode, const char *ept_size)
         struct tmachine *t = tm_boot_params(mode, "memwalk", params);
         struct task *p = start(t);
         assert_int_equal(sys_mmap(K(t), p, A, 2 * HPAGE_SIZE, RW, ANON | MAP_HUGETLB, 0, 0), (long)A);
-        acc_ok(t, A + 5 * PG, ACC_WRITE);
-        acc_ok(t, A + HPAGE_SIZE + 7 * PG, ACC_WRITE);
+        tm_access_ok(t, A + 5 * PG, ACC_WRITE);
+        tm_access_ok(t, A + HPAGE_SIZE + 7 * PG, ACC_WRITE);
         unsigned pi;
         uint64_t pmd = pmd_table(K(t), p->mm, A, 0, &pi);
         if (!(kread_entry(K(t), pmd, pi) & _PAGE_PSE))
@@ -206,8 +185,8 @@ static void huge_munmap(const char *mode, const char *ept_size)
         assert_int_equal(user_access(K(t), A + 5 * PG, ACC_READ, &(uint64_t){ 0 }), -EFAULT);
         /* mapped again with 4 KiB pages: the old 2 MiB translation is gone */
         assert_int_equal(sys_mmap(K(t), p, A, PG, RW, ANON, 0, 0), (long)A);
-        acc_ok(t, A, ACC_WRITE);
-        kcheck(t);
+        tm_access_ok(t, A, ACC_WRITE);
+        tm_check_all(t);
         do_exit(K(t), p);
         assert_int_equal(tm_destroy(t), 0);
     }
@@ -231,8 +210,8 @@ static void test_invlpg_drops_walk_caches(void **state)
     struct tmachine *t = tm_boot("native");
     struct task *p = start(t);
     assert_int_equal(sys_mmap(K(t), p, A, PG, RW, ANON, 0, 0), (long)A);
-    acc_ok(t, A, ACC_WRITE);
-    acc_ok(t, KEEP, ACC_READ);   /* the walk to KEEP's page cached its upper entries */
+    tm_access_ok(t, A, ACC_WRITE);
+    tm_access_ok(t, KEEP, ACC_READ);   /* the walk to KEEP's page cached its upper entries */
     struct cpu *c = &t->m.cpu;
     uint64_t table;
     uint8_t perms;
@@ -250,8 +229,8 @@ static void mprotect_scope(const char *mode)
     struct task *p = start(t);
     struct mm *mm = p->mm;
     assert_int_equal(sys_mmap(K(t), p, A, 8 * PG, RW, ANON, 0, 0), (long)A);
-    uint64_t f2 = acc_ok(t, A + 2 * PG, ACC_WRITE);
-    acc_ok(t, A + 3 * PG, ACC_WRITE);
+    uint64_t f2 = tm_access_ok(t, A + 2 * PG, ACC_WRITE);
+    tm_access_ok(t, A + 3 * PG, ACC_WRITE);
     uint32_t nvma = mm->nvma;
     uint64_t writes = CNT(t, pte_writes);
     struct fl f = flushes(t);
@@ -263,7 +242,7 @@ static void mprotect_scope(const char *mode)
     expect(t, mode, f, 0, 0, "mprotect to the same protection");
     assert_int_equal(CNT(t, pte_writes), writes);
     assert_int_equal(mm->nvma, nvma);
-    assert_int_equal(acc_ok(t, A + 2 * PG, ACC_WRITE), f2);
+    assert_int_equal(tm_access_ok(t, A + 2 * PG, ACC_WRITE), f2);
 
     /* write taken away: the two mapped pages change and are flushed */
     f = flushes(t);
@@ -271,14 +250,14 @@ static void mprotect_scope(const char *mode)
     expect(t, mode, f, 2, 0, "mprotect dropping write");
     assert_int_equal(CNT(t, pte_writes), writes + 2);
     assert_int_equal(user_access(K(t), A + 2 * PG, ACC_WRITE, &(uint64_t){ 0 }), -EFAULT);
-    assert_int_equal(acc_ok(t, A + 2 * PG, ACC_READ), f2);
+    assert_int_equal(tm_access_ok(t, A + 2 * PG, ACC_READ), f2);
 
     /* exec added: the entries change (NX cleared), a widening: no flush */
     f = flushes(t);
     assert_int_equal(sys_mprotect(K(t), p, A, 8 * PG, PROT_READ | PROT_EXEC), 0);
     expect(t, mode, f, 0, 0, "mprotect adding exec");
     assert_int_equal(CNT(t, pte_writes), writes + 4);
-    assert_int_equal(acc_ok(t, A + 3 * PG, ACC_EXEC), acc_ok(t, A + 3 * PG, ACC_READ));
+    assert_int_equal(tm_access_ok(t, A + 3 * PG, ACC_EXEC), tm_access_ok(t, A + 3 * PG, ACC_READ));
 
     /* exec taken away again (NX set): flushed */
     f = flushes(t);
@@ -291,8 +270,8 @@ static void mprotect_scope(const char *mode)
     assert_int_equal(sys_mprotect(K(t), p, A + 5 * PG, 2 * PG, RW), 0);
     expect(t, mode, f, 0, 0, "mprotect of unmapped pages");
     assert_int_equal(mm->nvma, nvma + 2);
-    acc_ok(t, A + 5 * PG, ACC_WRITE);
-    kcheck(t);
+    tm_access_ok(t, A + 5 * PG, ACC_WRITE);
+    tm_check_all(t);
     assert_int_equal(t->m.st.cnt[CNT_oracle_stale], 0);
     do_exit(K(t), p);
     assert_int_equal(tm_destroy(t), 0);
@@ -316,14 +295,14 @@ static void thread_exit(const char *mode)
         struct task *th = task_find(k, 10 + i);
         uint64_t sw = CNT(t, ctx_switch);
         schedule_to(k, th);                   /* the same mm: no CR3 write */
-        acc_ok(t, KEEP + 8, ACC_WRITE);
+        tm_access_ok(t, KEEP + 8, ACC_WRITE);
         do_exit(k, th);                       /* p still uses the mm: CR3 stays */
         assert_ptr_equal(k->pcpu[0].loaded_mm, mm);
         assert_int_equal(mm->users, 1);
         schedule_to(k, p);
         assert_int_equal(CNT(t, ctx_switch), sw);
-        acc_ok(t, KEEP, ACC_READ);
-        kcheck(t);
+        tm_access_ok(t, KEEP, ACC_READ);
+        tm_check_all(t);
     }
     /* a thread exits while another process runs next: that one's switch */
     assert_int_equal(do_clone(k, p, 20, CLONE_VM), 20);
@@ -341,7 +320,7 @@ static void thread_exit(const char *mode)
     do_exit(k, p);
     assert_int_equal(CNT(t, ctx_switch), sw + 1);
     assert_ptr_equal(k->pcpu[0].loaded_mm, &k->init_mm);
-    kcheck(t);
+    tm_check_all(t);
     do_exit(k, q);
     assert_int_equal(tm_destroy(t), 0);
 }

@@ -12,6 +12,7 @@
 #include "sim/config.h"
 #include "sim/engine.h"
 #include "sim/machine.h"
+#include "sim/oracle.h"
 
 /* A booted machine with its configuration (heap-allocated: struct machine is
  * large). */
@@ -66,6 +67,30 @@ static inline struct task *tm_spawn_touching(struct tmachine *t, uint64_t va, un
     uint64_t mfn;
     assert_int_equal(user_access(k, va, ACC_WRITE, &mfn), 0);
     return p;
+}
+
+/* The guest kernel's and the hypervisor's self-checks, failing the test
+ * with their message. */
+static inline void tm_check_all(struct tmachine *t)
+{
+    char msg[512] = "";
+    if (kernel_check(&t->m.k, msg, sizeof msg))
+        fail_msg("kernel_check: %s", msg);
+    if (machine_check(&t->m, msg, sizeof msg))
+        fail_msg("hypervisor check: %s", msg);
+}
+
+/* A user access by the current task that must succeed and give the
+ * oracle's translation; its machine frame. */
+static inline uint64_t tm_access_ok(struct tmachine *t, uint64_t va, enum access acc)
+{
+    uint64_t mfn = UINT64_MAX, ref = UINT64_MAX;
+    int rc = user_access(&t->m.k, va, acc, &mfn);
+    if (rc)
+        fail_msg("access %d to %#llx failed with %d", acc, (unsigned long long)va, rc);
+    assert_int_equal(oracle_translate(&t->m, t->m.k.current->mm, va, acc, &ref), 0);
+    assert_int_equal(ref, mfn);
+    return mfn;
 }
 
 /* Guest frame of the level-lvl table covering va in the current mm. */
