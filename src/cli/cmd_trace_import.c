@@ -1,5 +1,5 @@
 /* cmd_trace_import.c: `memvirt trace import --from strace|perf|lackey FILE...
- * [-o FILE] [--sample N] [--window START:LEN]`: logs recorded elsewhere into a
+ * [-o FILE] [--sample N] [--window START:LEN] [--mmap-min-addr N]`: logs recorded elsewhere into a
  * memvirt trace. Lines the importer does not use are counted and reported on
  * stderr; a malformed line, or logs that give no event at all, are bad input
  * (exit 2, file:line:column); the output appears only when the import
@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include "lib/param.h"
+#include "trace/format.h"
 #include "trace/import.h"
 #include <errno.h>
 #include <sys/stat.h>
@@ -41,14 +42,16 @@ int cmd_trace_import(int argc, char **argv)
     unsigned nfiles = 0;
     struct import_opts o = { .sample = 1 };
     const char *sampling = NULL;          /* --sample or --window, given */
-    const char *sample_arg = NULL, *window_arg = NULL;
+    const char *sample_arg = NULL, *window_arg = NULL, *min_addr_arg = NULL;
+    uint64_t min_addr = TRACE_MMAP_MIN_ADDR;
     int rc = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
         /* an option that takes one value, given again: only with the same value */
         const char **once = !more ? NULL : !strcmp(a, "--from") ? &from : !strcmp(a, "--sample") ? &sample_arg
-                          : !strcmp(a, "--window") ? &window_arg : NULL;
+                          : !strcmp(a, "--window") ? &window_arg : !strcmp(a, "--mmap-min-addr") ? &min_addr_arg
+                          : NULL;
         if (once && cli_set_once("trace import", a, once, argv[i + 1]))
             goto done;
         if (!strcmp(a, "--from") && more) {
@@ -65,6 +68,12 @@ int cmd_trace_import(int argc, char **argv)
                 mv_error("--sample '%s': expected a positive integer", argv[i]);
                 goto done;
             }
+        } else if (!strcmp(a, "--mmap-min-addr") && more) {
+            if (param_parse_u64(argv[++i], &min_addr) || min_addr >= TRACE_USER_END) {
+                mv_error("--mmap-min-addr '%s': expected the recording kernel's vm.mmap_min_addr, a byte address "
+                         "below %#llx (e.g. 4096, 64K)", argv[i], (unsigned long long)TRACE_USER_END);
+                goto done;
+            }
         } else if (!strcmp(a, "--window") && more) {
             sampling = a;
             if (cli_parse_window(argv[++i], &o))
@@ -77,6 +86,9 @@ int cmd_trace_import(int argc, char **argv)
                   "  -o FILE              the trace to write (default: memvirt.mvt); written only whole\n"
                   "  --sample N           lackey: keep every Nth reference (default: 1, all)\n"
                   "  --window START:LEN   lackey: keep LEN references from the START-th (e.g. 1M:100k)\n"
+                  "  --mmap-min-addr N    the recording kernel's vm.mmap_min_addr (default: 65536, Debian's): calls\n"
+                  "                       below it are dropped; given, it goes in the trace's header, and a replay\n"
+                  "                       needs --param guest.mmap_min_addr=N to keep them\n"
                   "  --help               this text\n\n", stdout);
             fputs(EXIT_STATUS_HELP, stdout);
             fputs("\nexample:\n  memvirt trace import --from strace ls.strace -o ls.mvt\n", stdout);
@@ -155,15 +167,18 @@ int cmd_trace_import(int argc, char **argv)
     char command[512];
     snprintf(command, sizeof command, "memvirt trace import --from %s %s%s", from, files[0],
              nfiles > 1 ? " ..." : "");
-    const char *keys[] = { "command", "source" };
-    const char *vals[] = { command, from };
-    struct trace_writer *w = trace_writer_open_set(&set, 0, keys, vals, 2);
+    char min_addr_s[32];
+    snprintf(min_addr_s, sizeof min_addr_s, "%llu", (unsigned long long)min_addr);
+    const char *keys[] = { "command", "source", "mmap_min_addr" };
+    const char *vals[] = { command, from, min_addr_s };
+    struct trace_writer *w = trace_writer_open_set(&set, 0, keys, vals, min_addr_arg ? 3 : 2);
     if (!w) {
         rc = EXIT_FAIL;
         goto close_inputs;
     }
     cli_guard_output(trace_writer_tmp_path(w), 0);
     struct build *b = build_new(w);
+    build_set_mmap_min_addr(b, min_addr);
     struct import_stats st = { 0 };
     int irc = 0;
     int strace = !strcmp(from, "strace");

@@ -142,7 +142,9 @@ static void observe(void *ctx, struct kernel *k, const struct event *ev)
     }
 }
 
-static int replay(const char *path, struct info *in)
+/* The replay's guest takes the recording kernel's vm.mmap_min_addr where
+ * the trace's header gives it (min_addr, NULL: the guest's default). */
+static int replay(const char *path, const char *min_addr, struct info *in)
 {
     struct sim_config cfg;
     char kv[4200];
@@ -151,6 +153,10 @@ static int replay(const char *path, struct info *in)
     snprintf(kv, sizeof kv, "trace.file=%s", path);
     struct observer o = { in, { 0 } };
     int rc = config_param(&cfg, kv) || config_param(&cfg, "trace.idle=false");
+    if (!rc && min_addr) {
+        snprintf(kv, sizeof kv, "guest.mmap_min_addr=%.64s", min_addr);
+        rc = config_param(&cfg, kv);
+    }
     cfg.quiet = 1;
     cfg.observe = observe;
     cfg.observe_ctx = &o;
@@ -196,6 +202,8 @@ int cmd_trace_info(int argc, char **argv)
     if (!r)
         return EXIT_USAGE;
     printf("trace %s (format version %d)\n", path, TRACE_VERSION);
+    const char *hdr_min = trace_header_get(r, "mmap_min_addr");
+    char *min_addr = hdr_min ? mv_strdup(hdr_min) : NULL;   /* the reader is closed before the replay */
     for (unsigned i = 0; i < trace_header_count(r); i++)
         printf("  %-10s %s\n", trace_header_key(r, i), trace_header_value(r, i));
 
@@ -265,7 +273,8 @@ int cmd_trace_info(int argc, char **argv)
     printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
     map_free(&pages.words);
 
-    rc = replay(path, &in);
+    rc = replay(path, min_addr, &in);
+    free(min_addr);
     if (rc)
         ret = rc == ENGINE_GUEST_OOM ? EXIT_GUEST_OOM : EXIT_FAIL;
     printf("\npage-table pages per process image (PTE+PMD+PUD; VmPTE / 4 KiB on the real kernel)\n");

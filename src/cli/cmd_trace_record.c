@@ -33,6 +33,7 @@
 #include "lib/err.h"
 #include "lib/param.h"
 #include "lib/reap.h"
+#include "trace/format.h"
 #include "trace/import.h"
 #include "trace/ptwatch.h"
 #include <dirent.h>
@@ -375,11 +376,22 @@ int cmd_trace_record(int argc, char **argv)
     snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    const char *keys[] = { "command", "host", "kernel", "refs", "recorder", "recorded" };
+    /* this kernel's vm.mmap_min_addr: the calls it refused never succeed in
+     * the logs, and those below Debian's 65536 it allowed are kept */
+    uint64_t min_addr = TRACE_MMAP_MIN_ADDR;
+    char min_addr_s[32];
+    FILE *mf = fopen("/proc/sys/vm/mmap_min_addr", "r");
+    unsigned long long v;
+    if (mf && fscanf(mf, "%llu", &v) == 1 && v < TRACE_USER_END)
+        min_addr = v;
+    if (mf)
+        fclose(mf);
+    snprintf(min_addr_s, sizeof min_addr_s, "%llu", (unsigned long long)min_addr);
+    const char *keys[] = { "command", "host", "kernel", "refs", "recorder", "recorded", "mmap_min_addr" };
     const char *vals[] = { command, u.nodename, kernel, refs,
                            all ? "valgrind lackey (--trace-mem=yes --trace-syscalls=yes)"
                                : "perf record (page faults, mmap and task records, memory syscalls) + strace holds",
-                           when };
+                           when, min_addr_s };
     if (!strcmp(out, "-")) {
         free(command);
         return mv_error("trace record: -o '-': a trace is binary: give it a file name (or /dev/stdout to send "
@@ -394,7 +406,7 @@ int cmd_trace_record(int argc, char **argv)
         free(prog);
         return EXIT_USAGE;
     }
-    struct trace_writer *tw = trace_writer_open_set(&set, 0, keys, vals, 6);
+    struct trace_writer *tw = trace_writer_open_set(&set, 0, keys, vals, 7);
     free(command);
     if (!tw) {
         outset_free(&set);
@@ -522,6 +534,7 @@ int cmd_trace_record(int argc, char **argv)
      * errors wait for say_errors. */
     mv_error_defer(1);
     b = build_new(tw);
+    build_set_mmap_min_addr(b, min_addr);
     struct import_stats st = { 0 };
     uint64_t matched = 0;                  /* images whose VmPTE was read */
     int irc = -1;

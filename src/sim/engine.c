@@ -5,6 +5,7 @@
 #include "sim/engine.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
+#include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -398,9 +399,14 @@ static int dispatch(struct run *r, const struct event *ev)
     if (t && ev->type != EV_EXIT)
         kernel_exit_to_user(k);            /* the system call returns (SYSRET) */
     if (rc < 0 && ev->type != EV_FORK) {
-        char what[160], why[128];
-        return mv_error("%s: pid %u: %s, failed: %s", where(r, w, sizeof w), ev->pid,
-                        event_desc(ev, what, sizeof what), errno_text(rc, why, sizeof why));
+        char what[160], why[128], hint[200] = "";
+        /* below vm.mmap_min_addr: a trace from a kernel with a lower one */
+        if (rc == -EPERM && (ev->type == EV_MMAP || ev->type == EV_BRK || ev->type == EV_MREMAP || ev->type == EV_EXEC))
+            snprintf(hint, sizeof hint, "; the guest's vm.mmap_min_addr is %llu: a trace recorded with a lower one "
+                     "(`memvirt trace info` shows it) replays with --param guest.mmap_min_addr=N",
+                     (unsigned long long)k->cfg.mmap_min_addr);
+        return mv_error("%s: pid %u: %s, failed: %s%s", where(r, w, sizeof w), ev->pid,
+                        event_desc(ev, what, sizeof what), errno_text(rc, why, sizeof why), hint);
     }
     return 0;
 }

@@ -44,6 +44,7 @@ struct build {
     int have_t0, implicit;
     uint64_t cnt[BC__N];
     uint64_t execs;                  /* exec records written */
+    uint64_t mmap_min_addr;          /* the recording kernel's vm.mmap_min_addr */
 };
 
 static const char *const counter_doc[BC__N] = {
@@ -53,6 +54,8 @@ static const char *const counter_doc[BC__N] = {
     "stack expansions below the stack mapping",
     "events of processes not seen starting dropped",
     "mmap/mprotect/mremap calls (or exec mappings) a kernel would refuse dropped",
+    "mmap/brk/mremap calls (or exec mappings) below vm.mmap_min_addr dropped (a recording kernel with a lower "
+    "one: trace import --mmap-min-addr)",
     "processes started under a live pid (the old one was ended)",
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",
@@ -64,7 +67,13 @@ struct build *build_new(struct trace_writer *w)
 {
     struct build *b = mv_calloc(1, sizeof *b);
     b->w = w;
+    b->mmap_min_addr = TRACE_MMAP_MIN_ADDR;
     return b;
+}
+
+void build_set_mmap_min_addr(struct build *b, uint64_t addr)
+{
+    b->mmap_min_addr = addr;
 }
 
 static void mm_put(struct bmm *mm)
@@ -359,7 +368,11 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
     for (uint32_t i = 0; i < n; i++) {
         const struct trace_seg *s = &segs[i];
         uint64_t len = page_up(s->len);
-        if (!range_ok(s->start, len) || s->start < TRACE_MMAP_MIN_ADDR ||
+        if (range_ok(s->start, len) && s->start < b->mmap_min_addr) {
+            b->cnt[BC_BELOW_MIN_ADDR]++;
+            continue;
+        }
+        if (!range_ok(s->start, len) ||
             (s->kind == TRS_FILE && (s->pgoff > TRACE_FILE_PAGES || len / PAGE > TRACE_FILE_PAGES - s->pgoff))) {
             b->cnt[BC_CALL_REFUSED]++;
             continue;
@@ -455,8 +468,12 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
     len = page_up(len);
     if (!tk)
         return 0;
-    if (!range_ok(addr, len) || addr < TRACE_MMAP_MIN_ADDR || (!(flags & TRM_ANON) && (pgoff > TRACE_FILE_PAGES ||
-                                                          len / PAGE > TRACE_FILE_PAGES - pgoff))) {
+    if (range_ok(addr, len) && addr < b->mmap_min_addr) {
+        b->cnt[BC_BELOW_MIN_ADDR]++;
+        return 0;
+    }
+    if (!range_ok(addr, len) || (!(flags & TRM_ANON) && (pgoff > TRACE_FILE_PAGES ||
+                                                         len / PAGE > TRACE_FILE_PAGES - pgoff))) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
     }
@@ -526,7 +543,9 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
         uint64_t oa = page_up(mm->brk), na = page_up(brk);
         struct trace_rec r = { .t = t, .pid = pid };
         if (na > oa) {
-            if (oa < TRACE_MMAP_MIN_ADDR || vintersects(mm, oa, na))
+            if (oa < b->mmap_min_addr)
+                b->cnt[BC_BELOW_MIN_ADDR]++;
+            if (oa < b->mmap_min_addr || vintersects(mm, oa, na))
                 return 0;
             struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
             vmap(mm, &v);
@@ -551,7 +570,9 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
     if (na < oa) {
         vunmap(mm, na, oa);
     } else if (na > oa) {
-        if (oa < TRACE_MMAP_MIN_ADDR || vintersects(mm, oa, na))
+        if (oa < b->mmap_min_addr)
+            b->cnt[BC_BELOW_MIN_ADDR]++;
+        if (oa < b->mmap_min_addr || vintersects(mm, oa, na))
             return 0;
         struct bvma v = { oa, na, TRP_READ | TRP_WRITE, TRM_ANON, 0, 0, 0 };
         vmap(mm, &v);
@@ -577,7 +598,7 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
     if (ok && new_addr == addr && new_len > len)
         ok = addr + len == v->end && !vintersects(mm, addr + len, addr + new_len);
     if (ok && new_addr != addr)
-        ok = !(new_addr < addr + len && addr < new_addr + new_len) && new_addr >= TRACE_MMAP_MIN_ADDR;
+        ok = !(new_addr < addr + len && addr < new_addr + new_len) && new_addr >= b->mmap_min_addr;
     if (ok && !(v->flags & TRM_ANON))
         ok = v->pgoff + (addr - v->start) / PAGE + new_len / PAGE <= TRACE_FILE_PAGES;
     if (!ok) {
