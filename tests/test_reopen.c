@@ -12,9 +12,11 @@
  *    ends as an error (not as the log's end), a failure outside the input;
  *    the same reads without the change succeed;
  *  - strace -ff logs (merged by time) and -f logs (one after the other)
- *    imported by name under caps of 1 to 3 give the very trace they give
- *    held open; a log removed in the middle of a merge stops the import
- *    with one error naming it. */
+ *    imported by name under caps of 1 to 3, with 4 KiB and 64-byte
+ *    buffers, give the very trace they give held open; a log removed in
+ *    the middle of a merge stops the import with one error naming it.
+ * (tests/fuzz/fuzz_strace.c makes the same comparison on every input of
+ * several logs, with one descriptor and 16-byte buffers.) */
 #define _GNU_SOURCE   /* fopencookie */
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,7 +182,7 @@ static void test_reads_back(void **state)
     unsigned base = fds_open();
     unsigned caps[] = { 1, 2, 3, NLOG };
     for (unsigned c = 0; c < 4; c++) {
-        struct reopen_set *s = reopen_set_new(namep, NLOG, caps[c]);
+        struct reopen_set *s = reopen_set_new(namep, NLOG, caps[c], 0);
         unsigned most = read_all(s, base, 1);
         assert_true(most >= 1 && most <= caps[c]);
         assert_true(reopen_open_peak(s) <= caps[c]);
@@ -194,7 +196,7 @@ static void test_reads_back(void **state)
     }
     /* logs smaller than the buffer, read in turns of a line: each opened
      * once (read whole, then its descriptor freed), with one descriptor */
-    struct reopen_set *s = reopen_set_new(namep, 4, 1);
+    struct reopen_set *s = reopen_set_new(namep, 4, 1, 0);
     for (unsigned round = 0; round < 3; round++)
         for (unsigned i = 0; i < 4; i++) {
             int c;
@@ -232,7 +234,7 @@ static void test_host_limit_below_cap(void **state)
     low = old;
     low.rlim_cur = (rlim_t)top + 1 + 3;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    struct reopen_set *s = reopen_set_new(namep, NLOG, 100);
+    struct reopen_set *s = reopen_set_new(namep, NLOG, 100, 0);
     read_all(s, base, 0);
     unsigned peak = reopen_open_peak(s), opens = (unsigned)reopen_opens(s);
     reopen_set_free(s);
@@ -259,7 +261,7 @@ static void change_between(enum change how, const char *expect)
     put(a, big, 20000);
     put(b, big, 20000);
     const char *nm[2] = { a, b };
-    struct reopen_set *s = reopen_set_new(nm, 2, 1);
+    struct reopen_set *s = reopen_set_new(nm, 2, 1, 0);
     for (int k = 0; k < 100; k++)
         assert_int_equal(getc(reopen_stream(s, 0)), 'x');
     for (int k = 0; k < 100; k++)
@@ -377,12 +379,12 @@ static void make_ff(void)
 
 /* Import logs (n, names nm; held[i]: the stream to use, or NULL: by name)
  * with open_max max; the trace's bytes in *out (NULL when it failed). */
-static int import_with(const char *const *nm, FILE **held, unsigned n, unsigned max, unsigned char **out,
-                       size_t *len)
+static int import_with(const char *const *nm, FILE **held, unsigned n, unsigned max, unsigned buf,
+                       unsigned char **out, size_t *len)
 {
     struct trace_writer *w = trace_writer_mem(K, V, 1);
     struct build *b = build_new(w);
-    struct import_opts o = { .sample = 1, .open_max = max };
+    struct import_opts o = { .sample = 1, .open_max = max, .open_buf = buf };
     struct import_stats st = { 0 };
     int rc = import_strace_files(b, held, nm, n, &o, &st);
     if (!rc)
@@ -417,16 +419,17 @@ static void check_same(const char *const *nm, char **texts, unsigned n, unsigned
         held[i] = fmemopen(texts[i], strlen(texts[i]), "r");
     unsigned char *want, *got;
     size_t wl, gl;
-    assert_int_equal(import_with(nm, held, n, 0, &want, &wl), 0);
+    assert_int_equal(import_with(nm, held, n, 0, 0, &want, &wl), 0);
     for (unsigned i = 0; i < n; i++)
         fclose(held[i]);
     assert_true(records(want, wl) >= least);     /* a real trace, not an empty one */
-    for (unsigned max = 1; max <= 3; max++) {
-        assert_int_equal(import_with(nm, NULL, n, max, &got, &gl), 0);
-        assert_int_equal(gl, wl);
-        assert_memory_equal(got, want, wl);
-        free(got);
-    }
+    for (unsigned max = 1; max <= 3; max++)
+        for (unsigned buf = 0; buf <= 64; buf += 64) {    /* 4 KiB, and 64 bytes: reopened all the time */
+            assert_int_equal(import_with(nm, NULL, n, max, buf, &got, &gl), 0);
+            assert_int_equal(gl, wl);
+            assert_memory_equal(got, want, wl);
+            free(got);
+        }
     free(want);
 }
 
@@ -506,7 +509,7 @@ static void removed_in_merge(int remove)
     mv_error_defer(1);
     unsigned char *got;
     size_t gl;
-    int rc = import_with(np, held, NFF, 3, &got, &gl);
+    int rc = import_with(np, held, NFF, 3, 0, &got, &gl);
     mv_error_defer(0);
     char *said = mv_error_take();
     fclose(held[0]);

@@ -25,6 +25,7 @@ struct import_opts {
     uint64_t window_len;    /* ... then keep at most this many (0: no limit) */
     unsigned open_max;      /* strace: logs read by name, at most this many open at once (0: as the host's
                                limit allows, reopen_max_open in trace/reopen.h) */
+    unsigned open_buf;      /* ... each read through a buffer this large (0: 4 KiB; tests make it small) */
 };
 
 struct import_stats {

@@ -199,7 +199,8 @@ int import_strace_files(struct build *b, FILE **f, const char *const *names, uns
         held += f && f[i];
     /* the streams given stay open: they count against the cap */
     unsigned max = o && o->open_max ? o->open_max : reopen_max_open();
-    struct reopen_set *set = held < n ? reopen_set_new(names, n, max > held ? max - held : 1) : NULL;
+    struct reopen_set *set = held < n ? reopen_set_new(names, n, max > held ? max - held : 1, o ? o->open_buf : 0)
+                                      : NULL;
     for (unsigned i = 0; i < n && !rc; i++) {
         s[i].f = f && f[i] ? f[i] : NULL;
         if (!s[i].f) {

@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Each stream's buffer: what a log's FILE held when every log was open (a
- * regular file's st_blksize), so the logs read ahead take no more memory
- * than they did; a log is reopened once per this many bytes at most. */
-#define LOG_BUF 4096
+/* Each stream's buffer, REOPEN_BUF: what a log's FILE held when every log
+ * was open (a regular file's st_blksize), so the logs read ahead take no
+ * more memory than they did; a log is reopened once per this many bytes at
+ * most. */
 #define NONE UINT_MAX
 
 struct rlog {
@@ -44,7 +44,7 @@ struct rlog {
 struct reopen_set {
     const char *const *names;
     struct rlog *l;
-    unsigned n, max, open, peak;
+    unsigned n, max, open, peak, buf;
     unsigned lru, mru;        /* the ends of the open logs' list */
     unsigned long long opens;
     int failed;
@@ -223,9 +223,10 @@ static int lclose_stream(void *cookie)
     return 0;
 }
 
-struct reopen_set *reopen_set_new(const char *const *names, unsigned n, unsigned max)
+struct reopen_set *reopen_set_new(const char *const *names, unsigned n, unsigned max, unsigned buf)
 {
     struct reopen_set *s = mv_calloc(1, sizeof *s);
+    s->buf = buf ? buf : REOPEN_BUF;
     s->names = names;
     s->n = n;
     s->max = max ? max : 1;
@@ -251,8 +252,8 @@ FILE *reopen_stream(struct reopen_set *s, unsigned i)
         mv_error("cannot open '%s': %s", s->names[i], strerror(e));
         return NULL;
     }
-    r->buf = mv_malloc(LOG_BUF);
-    setvbuf(r->f, r->buf, _IOFBF, LOG_BUF);
+    r->buf = mv_malloc(s->buf);
+    setvbuf(r->f, r->buf, _IOFBF, s->buf);
     return r->f;
 }
 

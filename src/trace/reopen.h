@@ -20,8 +20,10 @@
 struct reopen_set;
 
 /* The logs names[0..n), none opened yet; at most max of them open at once
- * (max >= 1). names must outlive the set. */
-struct reopen_set *reopen_set_new(const char *const *names, unsigned n, unsigned max);
+ * (max >= 1), each read through a buffer of buf bytes (0: REOPEN_BUF; tests
+ * and fuzzing make it small, to reopen often). names must outlive the set. */
+#define REOPEN_BUF 4096
+struct reopen_set *reopen_set_new(const char *const *names, unsigned n, unsigned max, unsigned buf);
 /* Log i's stream: read it as any FILE (getc ...). Its first read opens the
  * log (a failure: "cannot open 'NAME': ...", as import_fopen says it). A
  * failure to open or read says one mv_error and then reads as the log's
