@@ -5,16 +5,22 @@
  * (exit 2, file:line:column); the output appears only when the import
  * succeeded. Every input is checked to open before the output is made, then
  * read: perf's one at a time, lackey's one per level of the process tree,
- * strace's all together (LOG.PID logs of strace -ff are merged by time;
- * separate -f logs, read one after the other, are held open too, which is
- * a limit left: see docs/traces.md). The host running out of descriptors
- * (or memory) on the way is exit 1, naming the file. */
+ * strace's together (LOG.PID logs of strace -ff are merged by time, -f logs
+ * read one after the other) but through a bounded cache of descriptors
+ * (trace/reopen.h): at most the host's limit on open files less a margin
+ * are open at once, the others closed and reopened at their offsets, so
+ * 5,000 logs import under `ulimit -n 64`. A pipe or FIFO cannot be reopened:
+ * it stays open and counts against that cap, and more of them than the cap
+ * are refused before any is opened (exit 2). The host running out of
+ * descriptors (or memory) on the way, or a log that changed or vanished
+ * between its openings, is exit 1, naming the file. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include "lib/param.h"
 #include "trace/format.h"
 #include "trace/import.h"
+#include "trace/reopen.h"
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,13 +139,29 @@ int cmd_trace_import(int argc, char **argv)
             goto done;
     if (outset_add(&set, "-o", out))
         goto done;
+    /* strace's pipes and FIFOs stay open while the logs are read together:
+     * more than the cap on open logs are refused before any is opened */
+    unsigned held = 0, cap = reopen_max_open();
+    const char *first_held = NULL;
+    for (unsigned i = 0; i < nfiles && !strcmp(from, "strace"); i++) {
+        struct stat sb;
+        if (!stat(files[i], &sb) && !S_ISREG(sb.st_mode) && !held++)
+            first_held = files[i];
+    }
+    if (held > cap) {
+        mv_error("trace import: %u of the strace logs ('%s' the first) are pipes, FIFOs or devices, which stay "
+                 "open while the logs are read: at most %u under this limit on open files (ulimit -n, less %d "
+                 "kept for the rest): give regular files, or raise the limit", held, first_held, cap,
+                 REOPEN_MARGIN);
+        goto done;
+    }
     /* every input opens (and a perf.data is a regular file) before the
      * output is made. A regular file is then closed and opened again when
      * its turn comes, so that only one is open at a time (lackey: one per
-     * level of the process tree): a thousand logs need no thousand
-     * descriptors, except strace's, which are read together (below). A
-     * pipe or FIFO cannot be opened twice: it stays open (and a lackey log,
-     * read twice, must be a regular file). */
+     * level of the process tree; strace: as many as the cap, below): a
+     * thousand logs need no thousand descriptors. A pipe or FIFO cannot be
+     * opened twice: it stays open (and a lackey log, read twice, must be a
+     * regular file). */
     FILE **fs = mv_calloc(nfiles, sizeof *fs);
     pid_t *child = mv_calloc(nfiles, sizeof *child);   /* a kept perf.data's perf script */
     int lackey = !strcmp(from, "lackey"), perf = !strcmp(from, "perf");
@@ -184,15 +206,11 @@ int cmd_trace_import(int argc, char **argv)
     int strace = !strcmp(from, "strace");
     if (lackey)
         irc = import_lackey(b, NULL, files, nfiles, &o, &st);
-    if (strace) {
-        /* all at once: strace -ff's logs are merged by time, so every log is
-         * open while they are read (a log per process: as many descriptors) */
-        for (unsigned i = 0; i < nfiles && !irc; i++)
-            if (!fs[i] && !(fs[i] = import_fopen(files[i], "r")))
-                irc = -1;
-        if (!irc)
-            irc = import_strace_files(b, fs, files, nfiles, &o, &st);
-    }
+    /* together (strace -ff's logs are merged by time): the pipes kept open
+     * in fs, the regular files (NULL there) opened by name, at most the cap
+     * at once */
+    if (strace)
+        irc = import_strace_files(b, fs, files, nfiles, &o, &st);
     for (unsigned i = 0; i < nfiles && !lackey; i++) {
         if (perf && !irc && !fs[i] && !(fs[i] = import_open_perf(files[i], &child[i])))
             irc = -1;

@@ -23,6 +23,9 @@ struct import_opts {
     uint64_t sample;        /* lackey: keep one data reference in `sample` (1: all) */
     uint64_t window_start;  /* lackey: skip this many references per process ... */
     uint64_t window_len;    /* ... then keep at most this many (0: no limit) */
+    unsigned open_max;      /* strace: logs read by name, at most this many open at once (0: as the host's
+                               limit allows, reopen_max_open in trace/reopen.h) */
+    unsigned open_buf;      /* ... each read through a buffer this large (0: 4 KiB; tests make it small) */
 };
 
 struct import_stats {
@@ -45,7 +48,12 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
 int import_strace(struct build *b, FILE *f, const char *name, const struct import_opts *o,
                   struct import_stats *st);
 /* Several strace logs: strace -ff's LOG.PID files (lines without a pid)
- * merged by time; otherwise one after the other. */
+ * merged by time; otherwise one after the other. f: the logs' streams, kept
+ * open throughout (a pipe or FIFO, which cannot be reopened; tests'
+ * memory streams); f NULL, or f[i] NULL: log i is a regular file, opened
+ * by its name when it is read, at most o->open_max such logs open at once
+ * (less the streams given), each closed and reopened at its offset as the
+ * others need room (trace/reopen.h): one descriptor per log is not needed. */
 int import_strace_files(struct build *b, FILE **f, const char *const *names, unsigned n,
                         const struct import_opts *o, struct import_stats *st);
 /* One lackey log per process; files are replayed in the order the processes
@@ -87,6 +95,9 @@ void import_warn_window(const struct import_stats *st, const struct import_opts 
  * input). import_host_failure(err) remembers err if it is one of those. */
 FILE *import_fopen(const char *path, const char *mode);
 int   import_host_failure(int err);
+/* A failure outside the input, remembered the same way: a log that changed
+ * or vanished while it was imported (trace/reopen.h), a read error. */
+void  import_fail_outside(void);
 
 /* Helpers shared by the importers (import_util.c). */
 struct import_line {

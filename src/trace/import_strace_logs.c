@@ -12,8 +12,13 @@
  *  - pid-less lines in one of several logs not named LOG.PID;
  *  - times that are not -ttt's seconds since 1970: -t and -tt clock times
  *    (HH:MM:SS), -r's time since the previous line (it starts at 0 and goes
- *    back and forth). */
+ *    back and forth).
+ * Logs given by name are read through trace/reopen.h: however many there
+ * are, at most o->open_max (by default what the host's limit on open files
+ * allows, less a margin) hold a descriptor at once; the others are reopened
+ * at their offsets when their turn comes. */
 #include "trace/import_strace.h"
+#include "trace/reopen.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@ enum { PF_NONE, PF_COLUMN, PF_BRACKET, PF_PIDLESS };
 
 struct slog {
     FILE *f;
+    struct reopen_set *set;        /* f is read through it (the log given by name), or NULL */
     char *buf;
     size_t cap, len;
     struct import_line l;
@@ -131,10 +137,21 @@ static int head(struct slog *s, struct import_stats *st, int several)
     return 0;
 }
 
-/* Read s up to its next timed line: 1 there, 0 at its end, -1 an error. */
+/* Read s up to its next timed line: 1 there, 0 at its end, -1 an error
+ * (a log read by name that could not be reopened, or read, ends early:
+ * that end is the error, not the log's). */
 static int advance(struct slog *s, struct import_stats *st, int several)
 {
-    while (import_getline(s->f, &s->buf, &s->cap, &s->len, st)) {
+    for (;;) {
+        int got = import_getline(s->f, &s->buf, &s->cap, &s->len, st);
+        if (s->set && reopen_failed(s->set))
+            return -1;
+        if (!got) {
+            if (s->set)
+                reopen_done(s->set, s->idx);   /* its descriptor and buffer, freed now */
+            s->f = NULL;
+            return 0;
+        }
         s->l.lineno++;
         st->lines++;
         s->l.text = s->l.p = s->buf;
@@ -174,13 +191,23 @@ static void sift_down(struct slog **h, unsigned n, unsigned i, int merge)
 int import_strace_files(struct build *b, FILE **f, const char *const *names, unsigned n,
                         const struct import_opts *o, struct import_stats *st)
 {
-    (void)o;
-    struct slog *s = mv_calloc(n, sizeof *s);
-    struct slog **h = mv_calloc(n, sizeof *h);
-    unsigned nh = 0;
+    struct slog *s = mv_calloc(n ? n : 1, sizeof *s);
+    struct slog **h = mv_calloc(n ? n : 1, sizeof *h);
+    unsigned nh = 0, held = 0;
     int rc = 0, several = n > 1, merge = 0;
-    for (unsigned i = 0; i < n; i++) {
-        s[i].f = f[i];
+    for (unsigned i = 0; i < n; i++)
+        held += f && f[i];
+    /* the streams given stay open: they count against the cap */
+    unsigned max = o && o->open_max ? o->open_max : reopen_max_open();
+    struct reopen_set *set = held < n ? reopen_set_new(names, n, max > held ? max - held : 1, o ? o->open_buf : 0)
+                                      : NULL;
+    for (unsigned i = 0; i < n && !rc; i++) {
+        s[i].f = f && f[i] ? f[i] : NULL;
+        if (!s[i].f) {
+            s[i].set = set;
+            if (!(s[i].f = reopen_stream(set, i)))
+                rc = -1;
+        }
         s[i].l.name = names[i];
         s[i].idx = i;
         s[i].suffix = pid_suffix(names[i]);
@@ -226,6 +253,7 @@ int import_strace_files(struct build *b, FILE **f, const char *const *names, uns
     strace_tasks_end(c);
     for (unsigned i = 0; i < n; i++)
         free(s[i].buf);
+    reopen_set_free(set);
     free(s);
     free(h);
     return rc;
