@@ -122,10 +122,13 @@ void buddy_put_page(struct kernel *k, uint64_t pfn)
 }
 
 /* The first stores of a clear_page (or copy_page) into frame pfn while the
- * hypervisor write-protects it: each goes through the vCPU and traps (tsp:
- * an exit, emulated and counted toward write flooding), until the frame
- * stops being protected (flooding unshadowed it; tsp.unsync took an L1
- * out of sync); the rest of the page is written natively. Where nothing is
+ * hypervisor write-protects it. They are a string instruction's (rep stos,
+ * rep movs), which KVM does not emulate: the first traps, the frame's
+ * shadows are zapped and the instruction is retried natively (tsp.retry,
+ * KVM's retry_instruction). Without that each store traps (an exit,
+ * emulated and counted toward write flooding) until the frame stops being
+ * protected (flooding unshadowed it; tsp.unsync took an L1 out of sync).
+ * The rest of the page is written natively. Where nothing is
  * protected (native, hap, an unshadowed frame) no store traps and this
  * adds nothing. A Xen PV kernel clears through its direct map, which Xen
  * keeps writable for pages that are not tables: only the native backend's
@@ -139,7 +142,7 @@ void clear_page_stores(struct kernel *k, uint64_t pfn)
     uint16_t site = c->site;
     guest_site(c, SITE_CLEAR_PAGE);
     for (unsigned i = 0; i < PTRS_PER_TABLE && c->vmm->store_traps(c->vmm_ctx, pfn); i++)
-        cpu_store(c, pfn, i, 0);
+        cpu_store_string(c, pfn, i, 0);
     c->site = site;
 }
 

@@ -53,6 +53,11 @@ static const struct param_def tsp_defs[] = {
                  "page with tsp.unsync (today's KVM, whose unsync L1s never count)"),
     PARAM_BOOL(struct tspconfig, unsync, "false",
                "KVM's unsync L1 shadows: the first write unprotects, a guest flush resyncs"),
+    PARAM_CHOICE(struct tspconfig, retry, "auto", "auto|true|false",
+                 "KVM's retry_instruction: a trapped store by an instruction that writes no page "
+                 "table (clear_page's rep stos, copy_page's rep movs) zaps the frame's shadows and is "
+                 "retried natively, one exit a page; false: each store is emulated until flooding; "
+                 "auto: true with the page flood detector, as both came with KVM 3.3"),
 };
 const struct param_group tsp_params = { "tsp", tsp_defs, sizeof tsp_defs / sizeof tsp_defs[0],
                                         "traditional shadow paging (modes tsp, selective)" };

@@ -34,6 +34,7 @@ struct tspconfig {
     uint64_t flood_threshold;  /* counted writes to a shadowed table before it is unshadowed */
     char     flood_detector[PARAM_STR_MAX]; /* auto | vcpu (KVM before 3.3) | page (KVM 3.3 on) */
     int      unsync;           /* KVM's unsync: leave written L1 shadows out of sync until a flush */
+    char     retry[PARAM_STR_MAX]; /* auto | true | false: KVM's retry_instruction (3.3 on) */
 };
 
 struct sspconfig {

@@ -188,6 +188,17 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
     return 0;
 }
 
+int cpu_store_string(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    if (idx < PTRS_PER_TABLE && c->vmm && c->vmm->store_traps && c->vmm->store_retry &&
+        c->vmm->store_traps(c->vmm_ctx, gfn) && c->vmm->store_retry(c->vmm_ctx, c, gfn) &&
+        c->vmm->store_traps(c->vmm_ctx, gfn))
+        /* retried, and still protected: the instruction faults again at
+         * the same address, which KVM then emulates (last_retry_eip) */
+        return c->vmm->store(c->vmm_ctx, c, gfn, idx, val);
+    return cpu_store(c, gfn, idx, val);   /* emulated if it traps, native if not */
+}
+
 void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
 {
     if (c->obs)

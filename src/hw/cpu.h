@@ -59,6 +59,12 @@ struct vmm_ops {
     int (*store_traps)(void *ctx, uint64_t gfn);
     /* Emulate a trapped store. 0 on success; otherwise the store faults. */
     int (*store)(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+    /* A trapped store by an instruction that writes no page table in the
+     * emulator's sense (the rep stos of clear_page, the rep movs of
+     * copy_page): return 1 if the hypervisor took the exit and stopped
+     * protecting the frame, so the instruction is retried natively (KVM's
+     * retry_instruction), 0 to have the store emulated by `store`. NULL: 0. */
+    int (*store_retry)(void *ctx, struct cpu *c, uint64_t gfn);
     /* Privileged instructions. Return 1 if intercepted (the handler did all
      * there is to do, including any hardware flush), 0 to let the CPU
      * execute it natively. write_cr3 returns -1 to refuse the load (#GP):
@@ -302,6 +308,9 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+/* A store by a string instruction (rep stos, rep movs): as cpu_store, but a
+ * trap may be retried natively (vmm_ops.store_retry). */
+int      cpu_store_string(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
 
 /* Privileged operations (trap if the hypervisor intercepts them). */
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);

@@ -54,6 +54,14 @@ int shadow_protected(const struct shadow *s, uint64_t gfn)
     return g && g->synced;
 }
 
+int shadow_unsyncable(const struct shadow *s, uint64_t gfn)
+{
+    for (unsigned lvl = 2; lvl <= 4; lvl++)
+        if (sp_find(s, gfn, lvl))
+            return 0;
+    return 1;
+}
+
 static void hash_grow(struct shadow *s)
 {
     uint64_t n = (s->hmask + 1) * 2;

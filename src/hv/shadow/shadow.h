@@ -109,6 +109,7 @@ struct shadow {
     struct hv *h;
     int protect;                 /* tsp: write-protect shadowed tables */
     int unsync;                  /* tsp.unsync */
+    int retry;                   /* tsp.retry resolved */
     uint64_t flood_threshold;
     int flood_per_vcpu;          /* tsp.flood_detector resolved: 1 vcpu, 0 page */
     struct flood_vcpu fv;
@@ -164,6 +165,8 @@ void sp_zap(struct shadow *s, struct shadow_page *sp);
 void shadow_unshadow(struct shadow *s, uint64_t gfn);
 /* Is guest frame gfn write-protected (tsp: it has an in-sync shadow)? */
 int  shadow_protected(const struct shadow *s, uint64_t gfn);
+/* Is every shadow of guest frame gfn an L1 (tsp.unsync can take it out of sync)? */
+int  shadow_unsyncable(const struct shadow *s, uint64_t gfn);
 
 /* The shadow root for guest root gfn, built if need be (MRU now). NULL if
  * gfn is not guest memory. */
@@ -239,6 +242,7 @@ void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
  * selective on its own while the guest is shadowed. */
 void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg);
 int  tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+int  tsp_handle_store_retry(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn);
 int  tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
 int  tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
 int  tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va,
