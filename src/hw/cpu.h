@@ -65,6 +65,9 @@ struct vmm_ops {
      * protecting the frame, so the instruction is retried natively (KVM's
      * retry_instruction), 0 to have the store emulated by `store`. NULL: 0. */
     int (*store_retry)(void *ctx, struct cpu *c, uint64_t gfn);
+    /* A further store of a string instruction the hypervisor is emulating
+     * (no new exit). NULL: each one is `store`, an exit of its own. */
+    int (*store_cont)(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
     /* Privileged instructions. Return 1 if intercepted (the handler did all
      * there is to do, including any hardware flush), 0 to let the CPU
      * execute it natively. write_cr3 returns -1 to refuse the load (#GP):
@@ -308,9 +311,10 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
-/* A store by a string instruction (rep stos, rep movs): as cpu_store, but a
- * trap may be retried natively (vmm_ops.store_retry). */
-int      cpu_store_string(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+/* A rep stosb (rep movsb) over a whole guest frame (cpu.c). */
+#define CPU_REP_RESTART_WORDS 128   /* KVM's emulator re-enters the guest every 1024 iterations
+                                       of a rep: 1 KiB of a byte-wise rep, 128 table words */
+void     cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val);
 
 /* Privileged operations (trap if the hypervisor intercepts them). */
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);

@@ -243,6 +243,7 @@ void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
 void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg);
 int  tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
 int  tsp_handle_store_retry(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn);
+int  tsp_handle_store_cont(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
 int  tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
 int  tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
 int  tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va,

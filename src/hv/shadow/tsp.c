@@ -73,6 +73,19 @@ int tsp_handle_store_retry(struct hv *h, struct shadow *s, struct cpu *c, uint64
     return 1;
 }
 
+/* The next iteration of a string instruction tsp is emulating (KVM's
+ * emulator restarting it without re-entering the guest, EMULATION_RESTART):
+ * propagated and counted toward flooding as a trapped store, without an
+ * exit. Only the first iteration's decode and emulation is charged
+ * (cost.shadow_emulate): the cost model has no per-iteration price. */
+int tsp_handle_store_cont(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    (void)h;
+    shadow_write(s, gfn, idx, val);
+    shadow_flush_hw(s, c);
+    return 0;
+}
+
 int tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     hv_exit(h, HV_VMEXIT, EXIT_PF);
@@ -143,6 +156,11 @@ static int tsp_store_retry(void *ctx, struct cpu *c, uint64_t gfn)
     return tsp_handle_store_retry(ctx, SH(ctx), c, gfn);
 }
 
+static int tsp_store_cont(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    return tsp_handle_store_cont(ctx, SH(ctx), c, gfn, idx, val);
+}
+
 static int tsp_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     return tsp_handle_page_fault(ctx, SH(ctx), c, va, pfec, mfn);
@@ -198,7 +216,7 @@ const struct paging_mode pm_tsp = {
     .instruments = tsp_instruments,
     .traps = {
         .name = "tsp", .g2m = tsp_g2m, .store_traps = tsp_store_traps, .store = tsp_store,
-        .store_retry = tsp_store_retry,
+        .store_retry = tsp_store_retry, .store_cont = tsp_store_cont,
         .page_fault = tsp_page_fault, .write_cr3 = tsp_write_cr3, .tlb_flush = tsp_tlb_flush,
     },
     .params = tsp_groups,
