@@ -79,6 +79,7 @@
     X(vm_exits_hypercall)  /* exits: hypercalls */                            \
     X(ssp_traps)        /* SSP: traps to the hardware mode (not VM exits) */  \
     X(shadow_fill)      /* shadow entries filled on a fault, hidden from the guest */ \
+    X(shadow_prefetch)  /* shadow entries filled ahead, beside a fault's (KVM's pte_prefetch) */ \
     X(pf_injected)      /* intercepted faults the hypervisor gave to the guest */ \
     X(shadow_sync)      /* shadow entries compared with the guest's at a flush (SSP) */ \
     X(shadow_pages_alloc) /* shadow page-table pages built */                \
