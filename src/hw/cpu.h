@@ -344,7 +344,12 @@ void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid);
 void cpu_hw_flush(struct cpu *c, int include_global);
 /* What the TLB does for one flush kind (no trap, no charge). */
 void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
-/* INVEPT (all contexts): forget every guest-physical translation. */
+/* INVEPT (all contexts): forget every guest-physical translation. No mode
+ * calls it today, rightly: an EPT entry, once made, is never removed,
+ * narrowed or pointed elsewhere while the domain lives (no ballooning,
+ * sharing or migration is modelled), so no cached translation can go
+ * stale. A hypervisor that changes the p2m under a live EPT must call it
+ * (the unit tests do, and the prefetch's memos depend on it). */
 void cpu_invept(struct cpu *c);
 
 #endif
