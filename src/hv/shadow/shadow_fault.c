@@ -149,8 +149,8 @@ static void prefetch(struct shadow *s, struct shadow_page *leaf, unsigned idx, c
     if (s->prefetch <= 1)
         return;
     unsigned first = idx & ~(s->prefetch - 1);
-    uint64_t gtable = pfn_to_mfn(&s->h->dom, w->table[1]);
     int fl1 = (leaf->flags & SP_FL1) != 0;
+    uint64_t gtable = fl1 ? UINT64_MAX : pfn_to_mfn(&s->h->dom, w->table[1]);   /* the walk went through it */
     if (!fl1)
         hv_charge(s->h, s->h->cost->shadow_entry);   /* the group's guest entries, read at once */
     for (unsigned i = first; i < first + s->prefetch; i++) {
