@@ -64,7 +64,8 @@ static const struct param_def tsp_defs[] = {
     PARAM_CHOICE(struct tspconfig, retry, "auto", "auto|true|false",
                  "KVM's retry_instruction: a trapped store by an instruction that writes no page "
                  "table (clear_page's rep stos, copy_page's rep movs) zaps the frame's shadows and is "
-                 "retried natively, one exit a page; false: each store is emulated until flooding; "
+                 "retried natively, one exit a page; false: the rep is emulated in the exit it took (until "
+                 "flooding unshadows the frame; an exit each 1 KiB while it stays protected); "
                  "auto: true with the page flood detector, as both came with KVM 3.3"),
 };
 const struct param_group tsp_params = { "tsp", tsp_defs, sizeof tsp_defs / sizeof tsp_defs[0],
