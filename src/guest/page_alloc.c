@@ -121,16 +121,15 @@ void buddy_put_page(struct kernel *k, uint64_t pfn)
     buddy_put_pages(k, pfn, 0);
 }
 
-/* The first stores of a clear_page (or copy_page) into frame pfn while the
- * hypervisor write-protects it: each goes through the vCPU and traps (tsp:
- * an exit, emulated and counted toward write flooding), until the frame
- * stops being protected (flooding unshadowed it; tsp.unsync took an L1
- * out of sync); the rest of the page is written natively. Where nothing is
- * protected (native, hap, an unshadowed frame) no store traps and this
- * adds nothing. A Xen PV kernel clears through its direct map, which Xen
- * keeps writable for pages that are not tables: only the native backend's
- * stores are trapped this way. The page's contents (zero, or a copy memvirt
- * does not model) are left to the caller. */
+/* clear_page (or copy_page) into frame pfn: a rep stosb (rep movsb),
+ * which traps while the hypervisor write-protects the frame (tsp: KVM
+ * retries it natively after zapping the frame's shadows, or emulates it in
+ * one exit per 1 KiB while the frame stays protected: cpu_store_string_page).
+ * Where nothing is protected (native, hap, an unshadowed frame) nothing
+ * traps and this adds nothing. A Xen PV kernel clears through its direct
+ * map, which Xen keeps writable for pages that are not tables: only the
+ * native backend's stores are trapped this way. The page's contents (zero,
+ * or a copy memvirt does not model) are left to the caller. */
 void clear_page_stores(struct kernel *k, uint64_t pfn)
 {
     struct cpu *c = this_cpu(k);
@@ -138,8 +137,7 @@ void clear_page_stores(struct kernel *k, uint64_t pfn)
         return;
     uint16_t site = c->site;
     guest_site(c, SITE_CLEAR_PAGE);
-    for (unsigned i = 0; i < PTRS_PER_TABLE && c->vmm->store_traps(c->vmm_ctx, pfn); i++)
-        cpu_store(c, pfn, i, 0);
+    cpu_store_string_page(c, pfn, 0);
     c->site = site;
 }
 

@@ -12,7 +12,6 @@
 
 uint64_t buddy_get_page(struct kernel *k);
 void     buddy_put_page(struct kernel *k, uint64_t pfn);
-void     clear_page_stores(struct kernel *k, uint64_t pfn);
 
 uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
 {

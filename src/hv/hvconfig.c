@@ -7,6 +7,10 @@
 
 static const struct param_def hv_defs[] = {
     PARAM_U64(struct hvbase, machine_mb, "0", 0, 1 << 24, "machine RAM in MiB (0: twice the guest RAM)"),
+    PARAM_CHOICE(struct hvbase, host_page_size, "auto", "auto|4k|2m",
+                 "host pages backing guest memory: no shadow or EPT leaf maps more (KVM's "
+                 "kvm_mmu_max_mapping_level), so under 4k a shadow maps a guest 2 MiB page as 4 KiB leaves; "
+                 "auto: hap.ept_page_size's"),
     PARAM_U64(struct hvbase, nic_mbps, "0", 0, 1e6, "NIC receive traffic alongside the workload, Mbit/s"),
     PARAM_U64(struct hvbase, disk_mbps, "0", 0, 1e6, "disk traffic alongside the workload, Mbit/s"),
     PARAM_U64(struct hvbase, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
@@ -37,6 +41,10 @@ static const struct param_def shadow_defs[] = {
               "shadow page pool: pages per 1000 guest frames (KVM's default: 20)"),
     PARAM_U64(struct shadowconfig, max_roots, "64", 0, 1 << 20,
               "shadow roots kept in the cache (0: as many as the pool holds)"),
+    PARAM_U64(struct shadowconfig, prefetch, "8", 0, 512,
+              "a fault on a guest L1 also fills the other unfilled entries of its aligned group of this "
+              "many, up to the first the guest has not used (KVM's pte_prefetch: 8; 0 or 1: off; a power "
+              "of two)"),
 };
 const struct param_group shadow_params = { "shadow", shadow_defs, sizeof shadow_defs / sizeof shadow_defs[0],
                                            "shadow paging (modes tsp, ssp, selective)" };
@@ -53,6 +61,12 @@ static const struct param_def tsp_defs[] = {
                  "page with tsp.unsync (today's KVM, whose unsync L1s never count)"),
     PARAM_BOOL(struct tspconfig, unsync, "false",
                "KVM's unsync L1 shadows: the first write unprotects, a guest flush resyncs"),
+    PARAM_CHOICE(struct tspconfig, retry, "auto", "auto|true|false",
+                 "KVM's retry_instruction: a trapped store by an instruction that writes no page "
+                 "table (clear_page's rep stos, copy_page's rep movs) zaps the frame's shadows and is "
+                 "retried natively, one exit a page; false: the rep is emulated in the exit it took (until "
+                 "flooding unshadows the frame; an exit each 1 KiB while it stays protected); "
+                 "auto: true with the page flood detector, as both came with KVM 3.3"),
 };
 const struct param_group tsp_params = { "tsp", tsp_defs, sizeof tsp_defs / sizeof tsp_defs[0],
                                         "traditional shadow paging (modes tsp, selective)" };
@@ -178,10 +192,22 @@ int hvconfig_validate_ntlb(const struct hapconfig *c)
                             c->ntlb_ways);
 }
 
+int hvconfig_host_2m(const struct hvconfig *h)
+{
+    return !strcmp(h->hv.host_page_size, "2m") ||
+           (!strcmp(h->hv.host_page_size, "auto") && !strcmp(h->hap.ept_page_size, "2m"));
+}
+
 int hvconfig_validate(const struct hvconfig *h)
 {
     if (hvconfig_validate_iommu(&h->iommu) || hvconfig_validate_ntlb(&h->hap))
         return -1;
+    if (!strcmp(h->hap.ept_page_size, "2m") && !hvconfig_host_2m(h))
+        return mv_error("--param hap.ept_page_size=2m: larger than the host's pages (hv.host_page_size=%s): no EPT "
+                        "leaf maps more than the host page behind it", h->hv.host_page_size);
+    if (h->shadow.prefetch & (h->shadow.prefetch - 1))
+        return mv_error("--param shadow.prefetch=%llu: not a power of two (the group is aligned, as KVM's 8)",
+                        (unsigned long long)h->shadow.prefetch);
     if (!strcmp(h->selective.policy, "alternate") && h->selective.dwell_ms >= h->selective.alternate_ms)
         return mv_error("--param selective.dwell_ms=%g: the time away must be shorter than "
                         "selective.alternate_ms=%g (a round trip starts every alternate_ms)",

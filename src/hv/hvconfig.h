@@ -11,6 +11,7 @@
 /* The domain: machine memory and the passthrough devices' traffic. */
 struct hvbase {
     uint64_t machine_mb;       /* machine RAM (0: twice the guest's) */
+    char     host_page_size[PARAM_STR_MAX]; /* auto | 4k | 2m: the host pages behind guest memory */
     uint64_t nic_mbps;         /* NIC traffic alongside the workload (0: none) */
     uint64_t disk_mbps;        /* disk traffic alongside the workload (0: none) */
     uint64_t dma_period_us;    /* device activity interval */
@@ -28,12 +29,14 @@ struct xenconfig {
 struct shadowconfig {
     uint64_t pool_permille;    /* shadow pages: this many per 1000 guest frames (KVM: 20) */
     uint64_t max_roots;        /* shadow roots kept (0: as many as the pool holds) */
+    uint64_t prefetch;         /* guest L1 entries filled with a fault's, an aligned group (KVM: 8) */
 };
 
 struct tspconfig {
     uint64_t flood_threshold;  /* counted writes to a shadowed table before it is unshadowed */
     char     flood_detector[PARAM_STR_MAX]; /* auto | vcpu (KVM before 3.3) | page (KVM 3.3 on) */
     int      unsync;           /* KVM's unsync: leave written L1 shadows out of sync until a flush */
+    char     retry[PARAM_STR_MAX]; /* auto | true | false: KVM's retry_instruction (3.3 on) */
 };
 
 struct sspconfig {
@@ -86,6 +89,8 @@ extern const struct param_group *const hv_groups[];
 extern const unsigned hv_ngroups;
 void *hvconfig_part(struct hvconfig *h, unsigned i);
 int   hvconfig_validate(const struct hvconfig *h);
+/* hv.host_page_size resolved: 1 if guest memory is backed by 2 MiB host pages. */
+int   hvconfig_host_2m(const struct hvconfig *h);
 /* The parameter of group `group` that sizes the hypervisor's own frames
  * (the shadow pool's shadow.pool_permille), if the group has one: its
  * setting ("shadow.pool_permille=20") into setting, what it sizes into doc;

@@ -188,6 +188,34 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
     return 0;
 }
 
+/* A string instruction over guest frame gfn (clear_page's rep stosb,
+ * copy_page's rep movsb), as KVM's shadow MMU meets it while the frame is
+ * write-protected. The first store traps. A hypervisor that retries such
+ * instructions (vmm_ops.store_retry) stops protecting the frame and the
+ * instruction runs natively. Otherwise it is emulated in that exit, each
+ * iteration a write the hypervisor sees (it may unprotect the frame, as
+ * write flooding does), and the emulator re-enters the guest every
+ * CPU_REP_RESTART_WORDS words (KVM: every 1024 iterations), where the next
+ * store traps again if the frame is still protected. Once it is not, the
+ * rest is native. memvirt models the stores' effect on the hypervisor
+ * (exits, emulated page-table writes), not the contents written (val). */
+void cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val)
+{
+    const struct vmm_ops *v = c->vmm;
+    if (!v || !v->store_traps || !v->store_traps(c->vmm_ctx, gfn))
+        return;
+    if (v->store_retry && v->store_retry(c->vmm_ctx, c, gfn) && !v->store_traps(c->vmm_ctx, gfn))
+        return;
+    /* retried and still protected: the instruction faults again at the
+     * same address, which KVM then emulates (last_retry_eip) */
+    for (unsigned i = 0; i < PTRS_PER_TABLE && v->store_traps(c->vmm_ctx, gfn); i++) {
+        if (i % CPU_REP_RESTART_WORDS == 0 || !v->store_cont)
+            v->store(c->vmm_ctx, c, gfn, i, val);
+        else
+            v->store_cont(c->vmm_ctx, c, gfn, i, val);
+    }
+}
+
 void cpu_arch_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid)
 {
     if (c->obs)

@@ -59,6 +59,15 @@ struct vmm_ops {
     int (*store_traps)(void *ctx, uint64_t gfn);
     /* Emulate a trapped store. 0 on success; otherwise the store faults. */
     int (*store)(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+    /* A trapped store by an instruction that writes no page table in the
+     * emulator's sense (the rep stos of clear_page, the rep movs of
+     * copy_page): return 1 if the hypervisor took the exit and stopped
+     * protecting the frame, so the instruction is retried natively (KVM's
+     * retry_instruction), 0 to have the store emulated by `store`. NULL: 0. */
+    int (*store_retry)(void *ctx, struct cpu *c, uint64_t gfn);
+    /* A further store of a string instruction the hypervisor is emulating
+     * (no new exit). NULL: each one is `store`, an exit of its own. */
+    int (*store_cont)(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
     /* Privileged instructions. Return 1 if intercepted (the handler did all
      * there is to do, including any hardware flush), 0 to let the CPU
      * execute it natively. write_cr3 returns -1 to refuse the load (#GP):
@@ -302,6 +311,10 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+/* A rep stosb (rep movsb) over a whole guest frame (cpu.c). */
+#define CPU_REP_RESTART_WORDS 128   /* KVM's emulator re-enters the guest every 1024 iterations
+                                       of a rep: 1 KiB of a byte-wise rep, 128 table words */
+void     cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val);
 
 /* Privileged operations (trap if the hypervisor intercepts them). */
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
@@ -331,7 +344,12 @@ void cpu_hw_invlpg(struct cpu *c, uint64_t va, uint16_t pcid);
 void cpu_hw_flush(struct cpu *c, int include_global);
 /* What the TLB does for one flush kind (no trap, no charge). */
 void cpu_hw_tlb_flush(struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
-/* INVEPT (all contexts): forget every guest-physical translation. */
+/* INVEPT (all contexts): forget every guest-physical translation. No mode
+ * calls it today, rightly: an EPT entry, once made, is never removed,
+ * narrowed or pointed elsewhere while the domain lives (no ballooning,
+ * sharing or migration is modelled), so no cached translation can go
+ * stale. A hypervisor that changes the p2m under a live EPT must call it
+ * (the unit tests do, and the prefetch's memos depend on it). */
 void cpu_invept(struct cpu *c);
 
 #endif

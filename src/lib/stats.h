@@ -79,11 +79,13 @@
     X(vm_exits_hypercall)  /* exits: hypercalls */                            \
     X(ssp_traps)        /* SSP: traps to the hardware mode (not VM exits) */  \
     X(shadow_fill)      /* shadow entries filled on a fault, hidden from the guest */ \
+    X(shadow_prefetch)  /* shadow entries filled ahead, beside a fault's (KVM's pte_prefetch) */ \
     X(pf_injected)      /* intercepted faults the hypervisor gave to the guest */ \
     X(shadow_sync)      /* shadow entries compared with the guest's at a flush (SSP) */ \
     X(shadow_pages_alloc) /* shadow page-table pages built */                \
     X(shadow_pages_free)  /* shadow page-table pages dropped */              \
     X(shadow_unprotect) /* guest frames that stopped being write-protected */ \
+    X(shadow_retry)     /* trapped string stores retried after zapping the frame's shadows (KVM's retry_instruction) */ \
     X(shadow_root_evict)  /* shadow roots evicted from the bounded cache */  \
     X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
     X(rootbuf_miss)     /* SSP: context switches that missed it */          \

@@ -91,6 +91,10 @@ expect_bad "nested TLB ways"        "hap.ntlb_ways=3 does not divide hap.ntlb_en
     run --mode hap --param hap.ntlb_ways=3 --json "$J"
 expect_bad "nested TLB sets"        "hap.ntlb_entries=48 with hap.ntlb_ways=4 gives 12 sets, not a power of two" \
     run --mode hap --param hap.ntlb_entries=48 --json "$J"
+expect_bad "EPT leaf above the host page" "hap.ept_page_size=2m: larger than the host's pages (hv.host_page_size=4k)" \
+    run --mode hap --param hap.ept_page_size=2m --param hv.host_page_size=4k --json "$J"
+expect_bad "shadow prefetch group"  "shadow.prefetch=3: not a power of two" \
+    run --mode tsp --param shadow.prefetch=3 --json "$J"
 expect_bad "unknown profile"        "nosuch;profile"       run --profile nosuch --json "$J"
 expect_bad "missing --param value"  "--param"              run --json "$J" --param
 expect_bad "missing --mode value"   "--mode"               run --json "$J" --mode

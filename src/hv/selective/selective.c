@@ -216,6 +216,16 @@ static int sel_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint6
     return tsp_handle_store(ctx, &SEL(ctx)->sh, c, gfn, idx, val);   /* only shadowed frames trap */
 }
 
+static int sel_store_retry(void *ctx, struct cpu *c, uint64_t gfn)
+{
+    return tsp_handle_store_retry(ctx, &SEL(ctx)->sh, c, gfn);   /* only shadowed frames trap */
+}
+
+static int sel_store_cont(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    return tsp_handle_store_cont(ctx, &SEL(ctx)->sh, c, gfn, idx, val);
+}
+
 static int sel_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     struct selective *s = SEL(ctx);
@@ -356,7 +366,7 @@ const struct paging_mode pm_selective = {
     .controls = sel_controls,
     .traps = {
         .name = "selective", .tlb_fill = sel_tlb_fill, .walk_kind = sel_walk_kind, .g2m = sel_g2m,
-        .store_traps = sel_store_traps, .store = sel_store, .page_fault = sel_page_fault, .write_cr3 = sel_write_cr3, .tlb_flush = sel_tlb_flush,
+        .store_traps = sel_store_traps, .store = sel_store, .store_retry = sel_store_retry, .store_cont = sel_store_cont, .page_fault = sel_page_fault, .write_cr3 = sel_write_cr3, .tlb_flush = sel_tlb_flush,
     },
     .params = sel_groups,
 };

@@ -3,6 +3,7 @@
  * (see shadow.h; KVM: kvm_mmu_get_page, kvm_mmu_prepare_zap_page,
  * mmu_page_add_parent_pte; Xen: sh_make_shadow, shadow_prealloc). */
 #include "hv/shadow/shadow.h"
+#include "hv/hvconfig.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,14 @@ int shadow_protected(const struct shadow *s, uint64_t gfn)
         return 0;
     const struct shadow_gfn *g = sparse_peek(&s->gfns, gfn);
     return g && g->synced;
+}
+
+int shadow_unsyncable(const struct shadow *s, uint64_t gfn)
+{
+    for (unsigned lvl = 2; lvl <= 4; lvl++)
+        if (sp_find(s, gfn, lvl))
+            return 0;
+    return 1;
 }
 
 static void hash_grow(struct shadow *s)
@@ -434,6 +443,8 @@ int shadow_init(struct shadow *s, struct hv *h)
     s->fv.gfn = s->fv.pte_smfn = UINT64_MAX;
     s->pool_max = shadow_pool_frames(h->cfg, h->dom.nr_pages);
     s->max_roots = h->cfg->shadow.max_roots;
+    s->host_2m = hvconfig_host_2m(h->cfg);
+    s->prefetch = (unsigned)h->cfg->shadow.prefetch;
     s->hmask = 255;
     s->hash = mv_calloc(s->hmask + 1, sizeof *s->hash);
     sparse_init(&s->by_smfn, h->nframes, sizeof(struct shadow_page *));

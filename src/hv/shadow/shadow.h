@@ -34,17 +34,21 @@
  * Zapping a shadow page flushes the hardware TLB and paging-structure caches
  * before its frame is reused.
  *
- * A guest 2 MiB page whose extent holds a write-protected table frame
- * cannot be mapped by one writable 2 MiB shadow leaf; it is splintered, as
- * Xen does (sh_page_fault's "splintering a superpage"): the shadow L2 entry
- * points to an fl1 shadow, a shadow L1 of 4 KiB leaves that shadows no guest
- * table (keyed by the 2 MiB page's first frame, flag SP_FL1, never
- * protecting a frame), filled at faults like any L1 shadow, whose leaves are
- * writable except where a frame is protected. memvirt splinters only where
- * KVM would map 4 KiB too (kvm_mmu_hugepage_adjust: a write-tracked frame in
- * the extent) and keeps one 2 MiB leaf elsewhere, as KVM; the link to the
- * fl1 carries the guest entry's permissions (writable only once it is
- * dirty, as Xen's l2e_propagate_from_guest for a superpage).
+ * No shadow leaf maps more than the host page behind it (hv.host_page_size,
+ * KVM's kvm_mmu_max_mapping_level). A guest 2 MiB page over 4 KiB host
+ * pages, or one whose extent holds a write-protected table frame (which one
+ * writable 2 MiB leaf cannot map), is splintered, as Xen does
+ * (sh_page_fault's "splintering a superpage"): the shadow L2 entry points to
+ * an fl1 shadow, a shadow L1 of 4 KiB leaves that shadows no guest table
+ * (keyed by the 2 MiB page's first frame, flag SP_FL1, never protecting a
+ * frame), filled at faults like any L1 shadow, whose leaves are writable
+ * except where a frame is protected. Over 2 MiB host pages memvirt
+ * splinters only where KVM would map 4 KiB too (kvm_mmu_hugepage_adjust: a
+ * write-tracked frame in the extent) and keeps one 2 MiB leaf elsewhere, as
+ * KVM; the link to the fl1 carries the guest entry's permissions (writable
+ * only once it is dirty, as Xen's l2e_propagate_from_guest for a
+ * superpage). A fault on an L1 shadow (an fl1 too) prefetches the rest of
+ * its aligned group of shadow.prefetch entries (shadow_fault.c).
  *
  * Simplification: a guest 1 GiB page is not shadowed (its fault is given to
  * the guest with PFEC_RSVD); memvirt's guest kernel never maps one. */
@@ -109,6 +113,9 @@ struct shadow {
     struct hv *h;
     int protect;                 /* tsp: write-protect shadowed tables */
     int unsync;                  /* tsp.unsync */
+    int retry;                   /* tsp.retry resolved */
+    int host_2m;                 /* hv.host_page_size resolved: guest 2 MiB pages get 2 MiB leaves */
+    unsigned prefetch;           /* shadow.prefetch (<= 1: off) */
     uint64_t flood_threshold;
     int flood_per_vcpu;          /* tsp.flood_detector resolved: 1 vcpu, 0 page */
     struct flood_vcpu fv;
@@ -164,6 +171,8 @@ void sp_zap(struct shadow *s, struct shadow_page *sp);
 void shadow_unshadow(struct shadow *s, uint64_t gfn);
 /* Is guest frame gfn write-protected (tsp: it has an in-sync shadow)? */
 int  shadow_protected(const struct shadow *s, uint64_t gfn);
+/* Is every shadow of guest frame gfn an L1 (tsp.unsync can take it out of sync)? */
+int  shadow_unsyncable(const struct shadow *s, uint64_t gfn);
 
 /* The shadow root for guest root gfn, built if need be (MRU now). NULL if
  * gfn is not guest memory. */
@@ -231,6 +240,8 @@ pte_t shadow_entry_of(struct shadow *s, pte_t g, unsigned lvl);  /* 0: cannot ma
  * and writable unless gfn is protected; the link above narrows it to the
  * guest entry's permissions. */
 pte_t shadow_fl1_entry(struct shadow *s, uint64_t gfn);
+/* The guest 2 MiB entry g as the link to its fl1 shadow carries it. */
+pte_t shadow_fl1_link_perms(pte_t g);
 void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
 
 /* Traditional shadow paging (tsp.c) on a shadow s: the tsp.* configuration,
@@ -239,6 +250,8 @@ void  sp_set(struct shadow *s, struct shadow_page *sp, unsigned idx, pte_t v);
  * selective on its own while the guest is shadowed. */
 void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg);
 int  tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
+int  tsp_handle_store_retry(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn);
+int  tsp_handle_store_cont(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
 int  tsp_handle_page_fault(struct hv *h, struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
 int  tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t root, uint16_t pcid, int noflush);
 int  tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb_flush_kind kind, uint64_t va,

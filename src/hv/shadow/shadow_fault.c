@@ -107,11 +107,19 @@ static struct shadow_page *fill_path(struct shadow *s, struct shadow_page *root,
     return sp;
 }
 
+/* The permissions the link to a splintered guest 2 MiB entry g carries:
+ * g's, writable only once g is dirty (the first write faults to set D). */
+pte_t shadow_fl1_link_perms(pte_t g)
+{
+    return (g & _PAGE_DIRTY) ? g : g & ~(pte_t)_PAGE_RW;
+}
+
 /* Entry idx of the L2 shadow l2 points to the fl1 shadow of guest 2 MiB
  * entry g, linked with g's permissions (what it pointed to before is
  * unlinked); the fl1 is returned. */
 static struct shadow_page *splinter(struct shadow *s, struct shadow_page *l2, unsigned idx, pte_t g)
 {
+    g = shadow_fl1_link_perms(g);
     uint64_t base = pte_frame(g) & ~511ull;
     pte_t se = pmem_read(s->h->mem, l2->smfn, idx);
     if (pte_present(se) && !pte_leaf(se, 2)) {
@@ -124,6 +132,44 @@ static struct shadow_page *splinter(struct shadow *s, struct shadow_page *l2, un
     struct shadow_page *fl1 = sp_get_fl1(s, base);
     sp_link(s, l2, idx, fl1, g);
     return fl1;
+}
+
+/* KVM's FNAME(pte_prefetch): with the faulting entry idx of L1 shadow
+ * leaf filled, fill the other entries of its aligned group of
+ * shadow.prefetch that are not present, in order, from the guest entries
+ * the walk read with it (gpte_changed reads the group at once), stopping
+ * at the first the guest has not used (not present, or Accessed clear:
+ * prefetch_invalid_gpte) or that maps no frame of the guest. A prefetched
+ * entry is speculative: Accessed clear, for the MMU to set at its first
+ * use (mmu_set_spte with prefetch). An fl1 shadow (a splintered guest
+ * 2 MiB page, KVM's direct shadow page) prefetches the neighbouring frames
+ * of the page (__direct_pte_prefetch). */
+static void prefetch(struct shadow *s, struct shadow_page *leaf, unsigned idx, const struct gwalk *w)
+{
+    if (s->prefetch <= 1)
+        return;
+    unsigned first = idx & ~(s->prefetch - 1);
+    int fl1 = (leaf->flags & SP_FL1) != 0;
+    uint64_t gtable = fl1 ? UINT64_MAX : pfn_to_mfn(&s->h->dom, w->table[1]);   /* the walk went through it */
+    if (!fl1)
+        hv_charge(s->h, s->h->cost->shadow_entry);   /* the group's guest entries, read at once */
+    for (unsigned i = first; i < first + s->prefetch; i++) {
+        if (i == idx || pte_present(pmem_read(s->h->mem, leaf->smfn, i)))
+            continue;
+        pte_t spte;
+        if (fl1) {
+            spte = shadow_fl1_entry(s, leaf->gfn + i);
+        } else {
+            pte_t g = pmem_read(s->h->mem, gtable, i);
+            if (!pte_present(g) || !(g & _PAGE_ACCESSED) || pte_large_rsvd(g, 1))
+                break;
+            spte = shadow_entry_of(s, g, 1);
+        }
+        if (!spte)
+            break;
+        sp_set(s, leaf, i, spte & ~(pte_t)_PAGE_ACCESSED);
+        s->h->st->cnt[CNT_shadow_prefetch]++;
+    }
 }
 
 int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
@@ -167,9 +213,11 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
     }
     pte_t g = w.e[w.leaf], spte;
     unsigned idx = pt_index(va, w.leaf);
-    if (w.leaf == 2 && (g & _PAGE_RW) && (g & _PAGE_DIRTY) && shadow_extent_protected(s, pte_frame(g) & ~511ull)) {
-        /* a writable 2 MiB page over a protected table frame: splinter
-         * it (shadow.h) so that only that frame is read-only */
+    if (w.leaf == 2 && !pte_large_rsvd(g, 2) &&
+        (!s->host_2m || ((g & _PAGE_RW) && (g & _PAGE_DIRTY) && shadow_extent_protected(s, pte_frame(g) & ~511ull)))) {
+        /* a guest 2 MiB page over 4 KiB host pages, or a writable one
+         * over a protected table frame: splinter it (shadow.h), into 4 KiB
+         * leaves, or so that only that frame is read-only */
         leaf = splinter(s, leaf, idx, g);
         idx = pt_index(va, 1);
         spte = shadow_fl1_entry(s, (pte_frame(g) & ~511ull) + idx);
@@ -187,6 +235,8 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
     }
     sp_set(s, leaf, idx, spte);
     s->h->st->cnt[CNT_shadow_fill]++;
+    if (leaf->level == 1)
+        prefetch(s, leaf, idx, &w);
     shadow_flush_hw(s, c);
     return 1;
 }

@@ -47,6 +47,10 @@ static struct shadow_page *resync_entry_spec(struct shadow *s, struct shadow_pag
         struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
         if (g_table && child && !(child->flags & SP_FL1) && child->gfn == pte_frame(g) && perms_of(se) == perms_of(g))
             return child;
+        /* a splintered guest 2 MiB page the guest still maps the same way */
+        if (g_leaf && lvl == 2 && !pte_large_rsvd(g, 2) && child && (child->flags & SP_FL1) &&
+            child->gfn == (pte_frame(g) & ~511ull) && perms_of(se) == perms_of(shadow_fl1_link_perms(g)))
+            return NULL;
         sp_unlink(s, sp, idx);
         se = 0;
     }
@@ -55,8 +59,9 @@ static struct shadow_page *resync_entry_spec(struct shadow *s, struct shadow_pag
         se = 0;
     }
     if (g_leaf) {
-        /* a leaf the guest has not used yet (A clear) is left to a fault */
-        pte_t v = (g & _PAGE_ACCESSED) ? shadow_entry_of(s, g, lvl) : 0;
+        /* a leaf the guest has not used yet (A clear), or a 2 MiB one over
+         * 4 KiB host pages (to be splintered), is left to a fault */
+        pte_t v = (g & _PAGE_ACCESSED) && (lvl == 1 || s->host_2m) ? shadow_entry_of(s, g, lvl) : 0;
         if (speculative)
             v &= ~_PAGE_ACCESSED;
         sp_set(s, sp, idx, v);

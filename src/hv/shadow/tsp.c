@@ -35,6 +35,7 @@ void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg)
     s->flood_threshold = cfg->tsp.flood_threshold;
     s->flood_per_vcpu = !strcmp(cfg->tsp.flood_detector, "vcpu") ||
                         (!strcmp(cfg->tsp.flood_detector, "auto") && !cfg->tsp.unsync);
+    s->retry = !strcmp(cfg->tsp.retry, "true") || (!strcmp(cfg->tsp.retry, "auto") && !s->flood_per_vcpu);
 }
 
 /* The handlers, on a shadow s: mode tsp's, and selective's while shadowed. */
@@ -42,6 +43,44 @@ int tsp_handle_store(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn
 {
     hv_exit(h, HV_VMEXIT, EXIT_PT_WRITE);
     hv_charge(h, h->cost->shadow_emulate);
+    shadow_write(s, gfn, idx, val);
+    shadow_flush_hw(s, c);
+    return 0;
+}
+
+/* A store by an instruction that writes no page table (clear_page's rep
+ * stos, copy_page's rep movs) to a protected frame: KVM's retry_instruction
+ * (Linux 3.3, commit 1cb3f3ae, in the series that brought the per-page
+ * flood counter; tsp.retry=auto follows tsp.flood_detector): the write faults (an exit), the emulator
+ * decodes the instruction, finds it is not one that writes page tables, and
+ * instead of emulating it zaps every shadow of the frame
+ * (kvm_mmu_unprotect_page) and lets the guest run the instruction again,
+ * natively: one exit a page instead of one a store until flooding. Not
+ * taken (0: emulate) with tsp.retry off, or where KVM's fault handler
+ * makes the frame writable first: with tsp.unsync, a frame shadowed only
+ * as L1 tables goes out of sync instead (mmu_try_to_unsync_pages). Nor for
+ * the current root: KVM would zap it and reload; memvirt keeps the current
+ * root's shadow (as flooding does), so its stores are emulated. */
+int tsp_handle_store_retry(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn)
+{
+    (void)c;
+    if (!s->retry || (s->unsync && shadow_unsyncable(s, gfn)) || (s->cur_root && s->cur_root->gfn == gfn))
+        return 0;
+    hv_exit(h, HV_VMEXIT, EXIT_PF);
+    hv_charge(h, h->cost->shadow_emulate);    /* the walk and the decode */
+    h->st->cnt[CNT_shadow_retry]++;
+    shadow_unshadow(s, gfn);
+    return 1;
+}
+
+/* The next iteration of a string instruction tsp is emulating (KVM's
+ * emulator restarting it without re-entering the guest, EMULATION_RESTART):
+ * propagated and counted toward flooding as a trapped store, without an
+ * exit. Only the first iteration's decode and emulation is charged
+ * (cost.shadow_emulate): the cost model has no per-iteration price. */
+int tsp_handle_store_cont(struct hv *h, struct shadow *s, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    (void)h;
     shadow_write(s, gfn, idx, val);
     shadow_flush_hw(s, c);
     return 0;
@@ -112,6 +151,16 @@ static int tsp_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint6
     return tsp_handle_store(ctx, SH(ctx), c, gfn, idx, val);
 }
 
+static int tsp_store_retry(void *ctx, struct cpu *c, uint64_t gfn)
+{
+    return tsp_handle_store_retry(ctx, SH(ctx), c, gfn);
+}
+
+static int tsp_store_cont(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
+{
+    return tsp_handle_store_cont(ctx, SH(ctx), c, gfn, idx, val);
+}
+
 static int tsp_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     return tsp_handle_page_fault(ctx, SH(ctx), c, va, pfec, mfn);
@@ -167,6 +216,7 @@ const struct paging_mode pm_tsp = {
     .instruments = tsp_instruments,
     .traps = {
         .name = "tsp", .g2m = tsp_g2m, .store_traps = tsp_store_traps, .store = tsp_store,
+        .store_retry = tsp_store_retry, .store_cont = tsp_store_cont,
         .page_fault = tsp_page_fault, .write_cr3 = tsp_write_cr3, .tlb_flush = tsp_tlb_flush,
     },
     .params = tsp_groups,
