@@ -59,7 +59,7 @@ static int pv_l1tf_check(struct xen *x, unsigned lvl, pte_t e)
     if (!x->cfg.l1tf_check || !l1tf_unsafe(x, lvl, e))
         return 0;
     domain_crash(x->h, "d%u L1TF-vulnerable L%ue %016llx - Crashing (xen.l1tf_check: a not-present entry "
-                 "naming RAM)", x->dom->id, lvl, (unsigned long long)e);
+                 "whose address may be cached, or with PSE)", x->dom->id, lvl, (unsigned long long)e);
     return 1;
 }
 
