@@ -2,7 +2,8 @@
  * writes (xen.l1tf_check; Xen's pv_l1tf_check_pte, is_l1tf_safe_maddr):
  *  - mmu_update of a not-present L1 entry naming a frame of RAM crashes the
  *    domain (-ERESTART, as mod_l1_entry returns it, the vCPU offline, Xen's
- *    log line kept) and writes nothing; the same for a ptwr store and for a
+ *    log line kept) and writes nothing, inside a multicall too (which stops
+ *    there); the same for a ptwr store and for a
  *    table validated with such an entry in it (PIN_L1: the validation is
  *    undone); PSE in a not-present L2 entry too;
  *  - what is safe passes: an address of 0, Linux's inverted PROTNONE entry,
@@ -100,6 +101,31 @@ static void test_mmu_update_checks_not_present(void **state)
     assert_int_equal(hc_mmu_update(t, l1, idx, pte_make(pfn, PROTNONE_FLAGS), NULL), -ERESTART);
     assert_int_equal(pmem_read(&t->m.mem, l1, idx), e);                /* the old entry stays */
     expect_crashed(t, "Crashing (xen.l1tf_check");
+    check_inv(t);
+    finish(t, &p, 1);
+}
+
+/* The same mmu_update inside a multicall: the multicall stops there (its
+ * -ERESTART is not re-entered: the domain is dead); before, it was
+ * re-entered for ever (found by make fuzz). */
+static void test_multicall_stops_at_crash(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv", NULL);
+    uint64_t l1, pfn;
+    unsigned idx;
+    struct task *p = setup(t, &l1, &idx, &pfn);
+    struct mmu_update u[2] = {
+        { (l1 << PAGE_SHIFT) | ((uint64_t)(idx + 1) << 3) | MMU_NORMAL_PT_UPDATE, pte_make(pfn, PROTNONE_FLAGS) },
+        { (l1 << PAGE_SHIFT) | ((uint64_t)(idx + 2) << 3) | MMU_NORMAL_PT_UPDATE, 0 },
+    };
+    struct mmu_update_args a0 = { &u[0], 1, 0 }, a1 = { &u[1], 1, 0 };
+    struct multicall_entry mc[2] = { { __HYPERVISOR_mmu_update, &a0, 0 }, { __HYPERVISOR_mmu_update, &a1, 0 } };
+    struct multicall_args m = { mc, 2 };
+    assert_int_equal(cpu_hypercall(&t->m.cpu, __HYPERVISOR_multicall, &m), -ERESTART);
+    assert_int_equal(pmem_read(&t->m.mem, l1, idx + 1), 0);
+    assert_int_equal(a1.done, 0);                 /* the second call never ran */
+    expect_crashed(t, "L1TF-vulnerable L1e");
     check_inv(t);
     finish(t, &p, 1);
 }
@@ -208,6 +234,7 @@ int main(void)
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mmu_update_checks_not_present),
+        cmocka_unit_test(test_multicall_stops_at_crash),
         cmocka_unit_test(test_ptwr_checks_not_present),
         cmocka_unit_test(test_validation_checks_not_present),
         cmocka_unit_test(test_check_off),
