@@ -13,8 +13,10 @@
  *  - a huge pmd mapping a page that is not a live huge page: the head lost
  *    its PG_huge flag, or its references, or the pmd names a 4 KiB page;
  *  - PROT_NONE: a present leaf in a VMA with no access (what mprotect left
- *    before PROTNONE entries), a PROTNONE leaf in a VMA with access, and a
- *    PROTNONE leaf naming a freed page or left out of the count. */
+ *    before PROTNONE entries), a PROTNONE leaf in a VMA with access, a
+ *    PROTNONE leaf whose frame is not inverted (L1TF) or names a frame
+ *    beyond guest memory, and a PROTNONE leaf naming a freed page or left
+ *    out of the count. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,16 +175,31 @@ static void test_protnone_leaves(void **state)
     assert_true(pte_protnone(none));
     expect_ok(k);
     /* present again under the VMA with no access: readable by the hardware */
-    pte_store_direct(k, l1, i, (none & ~_PAGE_PROTNONE) | _PAGE_PRESENT);
+    assert_int_equal(pte_frame(none), pte_frame(~(pfn << PAGE_SHIFT)));   /* the frame inverted */
+    pte_store_direct(k, l1, i, pte_make(pfn, ((none & PTE_FLAGS_MASK) & ~_PAGE_PROTNONE) | _PAGE_PRESENT));
     expect_report(k, "is present in a VMA with no access");
     pte_store_direct(k, l1, i, none);
     expect_ok(k);
-    /* PROTNONE left in the neighbour, whose VMA allows read and write */
+    /* PROTNONE left in the neighbour, whose VMA allows read and write
+     * (built as Linux builds one, its frame inverted) */
     unsigned j = pt_index(A + PAGE_SIZE, 1);
     pte_t n = kread_entry(k, l1, j);
-    pte_store_direct(k, l1, j, (n & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+    pte_t pn = k->pv->make_entry(k, k->pv->entry_pfn(k, n),
+                                 ((n & PTE_FLAGS_MASK) & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+    pte_store_direct(k, l1, j, pn);
     expect_report(k, "is PROTNONE in a VMA with access");
     pte_store_direct(k, l1, j, n);
+    expect_ok(k);
+    /* the PROT_NONE page's entry with its frame not inverted (a kernel
+     * without the L1TF mitigation wrote it), then inverted but naming a
+     * frame beyond guest memory */
+    pte_store_direct(k, l1, i, pte_make(pfn, none & PTE_FLAGS_MASK));
+    expect_report(k, "is PROTNONE with its frame not inverted");
+    pte_store_direct(k, l1, i, pte_make(k->nr_pages + 7, none & PTE_FLAGS_MASK) ^ PTE_FRAME_MASK);
+    char beyond[96];
+    snprintf(beyond, sizeof beyond, "maps frame %#llx beyond guest memory", (unsigned long long)(k->nr_pages + 7));
+    expect_report(k, beyond);
+    pte_store_direct(k, l1, i, none);
     expect_ok(k);
     /* a PROTNONE entry still counts: its page freed under it, or the
      * entry dropped from rss */

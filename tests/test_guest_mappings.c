@@ -5,7 +5,10 @@
  *    present, frame kept), so a read faults and the task gets SIGSEGV in
  *    every mode; mprotect back finds the same frame; fork shares it, mremap
  *    moves it, munmap and exit free it (--check counts every frame back);
- *    a huge pmd likewise;
+ *    a huge pmd likewise; the entry's frame stored inverted (Linux's L1TF
+ *    mitigation; under Xen PV the pseudo-physical frame), and a kernel
+ *    without it (guest.l1tf_invert=false) under pv is crashed by Xen's
+ *    L1TF check: the run fails with one line;
  *  - vm.mmap_min_addr: mmap, mremap, brk and exec below it refused (EPERM),
  *    guest.mmap_min_addr=0 allows page 0 again;
  *  - the drivers' ring buffers come out of guest RAM in every mode, so the
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "guest/kernel.h"
 #include "trace/build.h"
@@ -93,6 +97,57 @@ static void test_protnone_touched_faults(void **state)
     }
 }
 
+/* Linux's L1TF mitigation in every mode: PROT_NONE stores the entry's
+ * frame inverted (under Xen PV the pseudo-physical frame, not the machine
+ * one); back to read-write the entry names the same page again (the
+ * machine frame under PV), whose contents are untouched and no page is
+ * allocated. guest.l1tf_invert=false (a kernel before 4.19) keeps the
+ * frame as it is, natively. */
+static void test_protnone_inverted_round_trip(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m <= NMODES; m++) {
+        const char *const old_kernel[] = { "guest.l1tf_invert=false", NULL };
+        int invert = m < NMODES;
+        const char *mode = invert ? MODES[m] : "native";
+        struct tmachine *t = invert ? tm_boot(mode) : tm_boot_params(mode, "memwalk", old_kernel);
+        struct kernel *k = &t->m.k;
+        int pv = !strncmp(mode, "pv", 2);
+        struct task *p = tm_spawn_touching(t, A, 4);
+        uint64_t mfn0, mfn;
+        assert_int_equal(user_access(k, A, ACC_WRITE, &mfn0), 0);
+        pmem_write(&t->m.mem, mfn0, 7, 0x5ca1ab1e0ddba11ull);    /* the page's contents */
+        pte_t e0 = leaf(t, A);
+        uint64_t pfn = k->pv->entry_pfn(k, e0);
+        assert_int_equal(pte_frame(e0), pv ? mfn0 : pfn);
+        if (pv)
+            assert_true(pfn != mfn0);          /* the check below tells them apart */
+        uint64_t allocs = t->m.st.cnt[CNT_buddy_alloc];
+        assert_int_equal(sys_mprotect(k, p, A, 4 * PAGE_SIZE, 0), 0);
+        pte_t e = leaf(t, A);
+        uint64_t want = invert ? (~pfn & (PTE_FRAME_MASK >> PAGE_SHIFT)) : pfn;
+        if (!pte_protnone(e) || pte_frame(e) != want)
+            fail_msg("%s: PROTNONE pte %#llx, frame bits %#llx, expected %#llx (pfn %#llx)", mode,
+                     (unsigned long long)e, (unsigned long long)pte_frame(e), (unsigned long long)want,
+                     (unsigned long long)pfn);
+        assert_int_equal(k->pv->entry_pfn(k, e), pfn);
+        expect_checks(t);
+        assert_int_equal(user_access(k, A, ACC_READ, &mfn), -EFAULT);
+        assert_int_equal(sys_mprotect(k, p, A, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE), 0);
+        e = leaf(t, A);
+        assert_true(pte_present(e) && !(e & _PAGE_PROTNONE));
+        assert_int_equal(pte_frame(e), pv ? mfn0 : pfn);
+        assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
+        assert_int_equal(mfn, mfn0);
+        assert_int_equal(pmem_read(&t->m.mem, mfn0, 7), 0x5ca1ab1e0ddba11ull);
+        assert_int_equal(t->m.st.cnt[CNT_buddy_alloc], allocs);
+        expect_checks(t);
+        do_exit(k, p);
+        if (tm_destroy(t))
+            fail_msg("%s: frames leaked", mode);
+    }
+}
+
 /* A PROTNONE page through fork (shared, counted twice), mremap (moved with
  * its frame), munmap in the child and exit in the parent: every frame given
  * back, the checks passing at each step. */
@@ -148,9 +203,13 @@ static void test_protnone_huge(void **state)
         assert_int_equal(user_access(k, H + 5 * PAGE_SIZE, ACC_WRITE, &mfn0), 0);
         uint64_t l2 = tm_guest_table(t, H, 2);
         assert_true(pte_present(kread_entry(k, l2, pt_index(H, 2))));
+        uint64_t head = k->pv->entry_pfn(k, kread_entry(k, l2, pt_index(H, 2)));
         assert_int_equal(sys_mprotect(k, p, H, HUGE, 0), 0);
         pte_t pe = kread_entry(k, l2, pt_index(H, 2));
         assert_true(pte_protnone(pe) && (pe & _PAGE_PSE));
+        /* pfn_pmd's inversion: the 2 MiB frame's bits only, bits 12-20 clear */
+        assert_int_equal(pe & PTE_FRAME_MASK, ~(head << PAGE_SHIFT) & PMD_FRAME_MASK);
+        assert_int_equal(k->pv->entry_pfn(k, pe), head);
         expect_checks(t);
         assert_int_equal(user_access(k, H + 5 * PAGE_SIZE, ACC_READ, &mfn), -EFAULT);
         assert_int_equal(sys_mprotect(k, p, H, HUGE / 2, PROT_READ), 0);     /* splits */
@@ -376,6 +435,58 @@ static void test_protnone_replay_checked(void **state)
         fail_msg("exit %d: %s", rc, err);
 }
 
+/* A kernel without the L1TF inversion (guest.l1tf_invert=false) makes a
+ * written page PROT_NONE under pv: its mmu_update carries a not-present
+ * entry naming the page's pseudo-physical frame, which is guest RAM, and
+ * Xen's L1TF check crashes the domain. The run fails (exit 1) with one line
+ * naming the hypervisor's reason, and writes no output. Without the check
+ * (xen.l1tf_check=false) it runs to the end under --check, as it does
+ * natively. */
+static void test_protnone_old_kernel_under_xen(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], json[64], args[512], err[4096];
+    tu_tmpname(path, sizeof path, "l1tf");
+    tu_tmpname(json, sizeof json, "l1tfj");
+    unlink(json);                                                   /* the run must not make it */
+    uint64_t w[2] = { A | TRR_WRITE, (A + PAGE_SIZE) | TRR_WRITE };
+    struct trace_rec r[] = {
+        { .kind = TR_SPAWN, .pid = 100 },
+        { .kind = TR_EXEC, .pid = 100, .path = "/x", .seg = SEG, .nseg = 2 },
+        { .kind = TR_MMAP, .pid = 100, .addr = A, .len = 4 * PAGE_SIZE, .prot = TRP_READ | TRP_WRITE,
+          .flags = TRM_ANON },
+        { .kind = TR_REFS, .pid = 100, .ref = w, .nref = 2 },
+        { .kind = TR_MPROTECT, .pid = 100, .addr = A, .len = 4 * PAGE_SIZE, .prot = 0 },
+        { .kind = TR_MPROTECT, .pid = 100, .addr = A, .len = 4 * PAGE_SIZE, .prot = TRP_READ | TRP_WRITE },
+        { .kind = TR_REFS, .pid = 100, .ref = w, .nref = 2 },
+        { .kind = TR_EXIT, .pid = 100 },
+    };
+    write_trace(path, r, sizeof r / sizeof r[0]);
+    static const char *const pv_modes[] = { "pv", "pv-pibooster" };
+    for (unsigned m = 0; m < 2; m++) {
+        snprintf(args, sizeof args, "run --mode %s --trace %s --param guest.l1tf_invert=false --json %s --quiet",
+                 pv_modes[m], path, json);
+        int rc = cli(args, err, sizeof err);
+        if (rc != 1 || !strstr(err, "the hypervisor crashed the domain under ") ||
+            !strstr(err, "L1TF-vulnerable L1e") || !strstr(err, "Crashing") || strchr(err, '\n') != strrchr(err, '\n'))
+            fail_msg("%s: exit %d: %s", pv_modes[m], rc, err);
+        assert_int_equal(access(json, F_OK), -1);                  /* no output left */
+        snprintf(args, sizeof args, "run --mode %s --trace %s --param guest.l1tf_invert=false "
+                 "--param xen.l1tf_check=false --check --param sim.check_every=1 --quiet", pv_modes[m], path);
+        rc = cli(args, err, sizeof err);
+        if (rc || *err)
+            fail_msg("%s without the check: exit %d: %s", pv_modes[m], rc, err);
+    }
+    snprintf(args, sizeof args, "compare --trace %s --param guest.l1tf_invert=false --modes native,tsp,hap --check "
+             "--param sim.check_every=1 --quiet", path);
+    int rc = cli(args, err, sizeof err);
+    if (rc || *err)
+        fail_msg("hardware modes: exit %d: %s", rc, err);
+    unlink(path);
+}
+
 /* The importers' builder keeps out what the guest would refuse below
  * vm.mmap_min_addr (Debian's, the guest's default): an mmap, an mremap's
  * target, an exec segment, a heap growing there; the trace it writes
@@ -419,7 +530,8 @@ int main(void)
 {
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_protnone_touched_faults), cmocka_unit_test(test_protnone_fork_mremap_unmap),
+        cmocka_unit_test(test_protnone_touched_faults), cmocka_unit_test(test_protnone_inverted_round_trip),
+        cmocka_unit_test(test_protnone_fork_mremap_unmap), cmocka_unit_test(test_protnone_old_kernel_under_xen),
         cmocka_unit_test(test_protnone_huge),           cmocka_unit_test(test_mmap_min_addr),
         cmocka_unit_test(test_rings_in_every_mode),     cmocka_unit_test(test_replays),
         cmocka_unit_test(test_protnone_replay_checked), cmocka_unit_test(test_builder_keeps_out_low_maps),

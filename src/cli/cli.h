@@ -7,15 +7,17 @@
 
 /* Exit statuses shared by every subcommand. */
 #define EXIT_OK 0
-#define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error, an output not written,
-                            the host out of memory: lib/err.c exits directly) */
+#define EXIT_FAIL 1      /* a run failed (a --check violation, a workload error, the domain crashed by the
+                            hypervisor, an output not written, the host out of memory: lib/err.c exits
+                            directly) */
 #define EXIT_USAGE 2     /* bad input: one message naming it */
 #define EXIT_GUEST_OOM 3 /* the guest ran out of memory: every failed run did (engine_run_all) */
 #define EXIT_STATUS_HELP                                                                           \
     "exit status:\n"                                                                               \
     "  0  success\n"                                                                               \
-    "  1  a run failed: a --check violation, a workload error, an output that could not be\n"    \
-    "     written (standard output too), the host out of memory or of open files\n"       \
+    "  1  a run failed: a --check violation, a workload error, the domain crashed by the\n"      \
+    "     hypervisor, an output that could not be written (standard output too), the host\n"    \
+    "     out of memory or of open files\n"                                                       \
     "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
     "  3  the simulated guest ran out of memory (raise guest.ram_mb)\n"
 

@@ -6,7 +6,9 @@
  * entry grants (a write only where VM_WRITE, an instruction fetch only where
  * VM_EXEC, a present entry only where there is some access and a PROTNONE
  * one only where there is none, as mprotect leaves them: an entry moved to
- * the wrong address, or left behind by an unmap, shows here), and the counts
+ * the wrong address, or left behind by an unmap, shows here), a PROTNONE
+ * entry's frame inverted (Linux's L1TF mitigation, guest.l1tf_invert) and
+ * every frame inside guest memory, and the counts
  * of table pages and mapped pages match mm->pt_pages and mm->rss; and every
  * shmem object's reference count is the number of VMAs that map it, over
  * every address space. */
@@ -59,7 +61,23 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
         if (lvl > 2 ? !pte_present(e) : !pte_mapped(e))
             continue;
         uint64_t va = base + ((uint64_t)i << level_shift(lvl));
+        if (pte_protnone(e) && k->cfg.l1tf_invert && pte_frame(e) < k->nr_pages) {
+            /* Linux inverts a PROTNONE entry's frame (L1TF): one that names
+             * guest RAM as it is was written without the inversion */
+            if (!w->bad)
+                snprintf(w->msg, w->len, "%s at %#llx (entry %#llx) is PROTNONE with its frame not inverted",
+                         lvl == 2 ? "huge pmd" : "pte", (unsigned long long)va, (unsigned long long)e);
+            w->bad = 1;
+            continue;
+        }
         uint64_t pfn = k->pv->entry_pfn(k, e);
+        if (pfn >= k->nr_pages) {
+            if (!w->bad)
+                snprintf(w->msg, w->len, "L%u entry at %#llx (entry %#llx) maps frame %#llx beyond guest memory",
+                         lvl, (unsigned long long)va, (unsigned long long)e, (unsigned long long)pfn);
+            w->bad = 1;
+            continue;
+        }
         if (lvl == 2 && (e & _PAGE_PSE)) {
             struct page *p = page_of(k, pfn);
             if (!(p->flags & PG_huge) || !p->count) {

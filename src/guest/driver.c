@@ -11,6 +11,6 @@ void kernel_dma_buffers(struct kernel *k, unsigned n, uint64_t *bus)
     for (unsigned i = 0; i < n; i++) {
         uint64_t pfn = kalloc_page(k, 0);
         k->dma_buf[k->ndma_buf++] = pfn;
-        bus[i] = pte_frame(k->pv->make_entry(k, pfn, 0));
+        bus[i] = pte_frame(k->pv->make_entry(k, pfn, _PAGE_PRESENT));
     }
 }

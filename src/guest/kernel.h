@@ -38,6 +38,9 @@ struct kconfig {
     /* vm.mmap_min_addr (Linux mm/util.c, security/min_addr.c): no user
      * mapping starts below it (guest.mmap_min_addr; Debian's 65536). */
     uint64_t mmap_min_addr;
+    /* Linux 4.19's L1TF mitigation: a not-present entry's frame bits are
+     * stored inverted (guest.l1tf_invert; false: an older kernel). */
+    int      l1tf_invert;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
     int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */
 };
@@ -279,12 +282,29 @@ void     lazy_mmu_leave(struct kernel *k);
  * access faults, but keeps its frame, marked by the global bit (meaningless
  * in a not-present entry); zap, fork, mremap, mprotect and the checks still
  * see the page. pte_mapped is Linux's pte_present (present or PROTNONE);
- * the hardware's present bit is pte_present (hw/pte.h). The frame is kept
- * as make_entry gives it (under Xen PV Linux keeps a pseudo-physical frame
- * in a not-present entry; Xen reads neither). */
+ * the hardware's present bit is pte_present (hw/pte.h). */
 #define  _PAGE_PROTNONE _PAGE_GLOBAL
 static inline int pte_protnone(pte_t e) { return (e & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE; }
 static inline int pte_mapped(pte_t e) { return (e & (_PAGE_PRESENT | _PAGE_PROTNONE)) != 0; }
+/* Linux's L1TF mitigation (4.19 on, arch/x86/include/asm/pgtable-invert.h):
+ * a non-zero entry that is not present (PROTNONE; swap entries are not
+ * modelled) holds its frame bits inverted (__pte_needs_invert), so the
+ * address a speculating CPU would look up lies far above RAM. pfn_pte
+ * inverts by the flags it is given, pte_pfn undoes it by the entry's own
+ * (protnone_mask); a 2 MiB entry inverts only the bits of a 2 MiB frame
+ * (pfn_pmd, PHYSICAL_PMD_PAGE_MASK). Both backends' make_entry and
+ * entry_pfn go through it, so every reader of a PROTNONE entry's frame (zap,
+ * fork's copy, mremap, THP, mprotect making it present again, the
+ * self-check) gets the frame back. guest.l1tf_invert=false is a kernel
+ * before the mitigation: the frame as it is. */
+#define  PMD_FRAME_MASK (PTE_FRAME_MASK & ~((1ull << 21) - 1))
+static inline int pte_needs_invert(pte_t e) { return e && !(e & _PAGE_PRESENT); }
+static inline pte_t protnone_mask(const struct kernel *k, pte_t e)
+{
+    if (!k->cfg.l1tf_invert || !pte_needs_invert(e))
+        return 0;
+    return (e & _PAGE_PSE) ? PMD_FRAME_MASK : PTE_FRAME_MASK;
+}
 
 /* TLB flushing (tlbflush.c), where Linux issues them. */
 void flush_tlb_page(struct kernel *k, struct mm *mm, uint64_t va);
@@ -390,8 +410,8 @@ static inline void user_prefetch(struct kernel *k, uint64_t va)
 }
 
 /* Device drivers (driver.c): n pages of DMA buffers; bus[] receives the
- * addresses to program the device with (what make_entry puts in an entry:
- * machine frames under Xen PV, guest frames otherwise). Freed at shutdown. */
+ * addresses to program the device with (what make_entry puts in a present
+ * entry: machine frames under Xen PV, guest frames otherwise). Freed at shutdown. */
 void kernel_dma_buffers(struct kernel *k, unsigned n, uint64_t *bus);
 
 /* The kernel's gauges (tasks, data pages, page-table pages), and PiBooster's

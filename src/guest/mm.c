@@ -253,16 +253,25 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
 /* change_pte_range: drop write and exec at once; added write is granted
  * page by page by the write fault (COW-safe). No access at all makes the
  * entry PROTNONE (pte_modify with PAGE_NONE): not present, frame kept; any
- * access back makes it present again. */
-static pte_t change_prot(pte_t e, uint32_t vmf)
+ * access back makes it present again. pte_modify reads the frame through
+ * pte_pfn and builds the entry again (the L1TF inversion flipped on the way
+ * to or from PROTNONE, flip_protnone_guard; under Xen PV the machine frame
+ * of a present entry, the pseudo-physical one of a PROTNONE entry). */
+static pte_t change_prot(struct kernel *k, pte_t e, uint32_t vmf)
 {
-    if (!(vmf & (VM_READ | VM_WRITE | VM_EXEC)))
-        return (e & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE | _PAGE_NX;
-    if (pte_protnone(e))
-        e = (e & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
-    if (!(vmf & VM_WRITE))
-        e &= ~_PAGE_RW;
-    return (vmf & VM_EXEC) ? (e & ~_PAGE_NX) : (e | _PAGE_NX);
+    pte_t f = e & PTE_FLAGS_MASK;
+    if (!(vmf & (VM_READ | VM_WRITE | VM_EXEC))) {
+        f = (f & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE | _PAGE_NX;
+    } else {
+        if (pte_protnone(f))
+            f = (f & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
+        if (!(vmf & VM_WRITE))
+            f &= ~_PAGE_RW;
+        f = (vmf & VM_EXEC) ? (f & ~_PAGE_NX) : (f | _PAGE_NX);
+    }
+    if (f == (e & PTE_FLAGS_MASK))
+        return e;
+    return k->pv->make_entry(k, k->pv->entry_pfn(k, e), f);
 }
 
 /* pte_needs_flush (arch/x86/include/asm/tlbflush.h), for an entry
@@ -299,7 +308,7 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
             if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
                 uint64_t hs = a & ~(HPAGE_SIZE - 1);
                 if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
-                    pte_t n = change_prot(pe, vmf);
+                    pte_t n = change_prot(k, pe, vmf);
                     if (n != pe) {
                         guest_site(this_cpu(k), SITE_MPROTECT_PTE);
                         set_entry(k, mm, pmd, 2, pi, n);
@@ -324,7 +333,7 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
         pte_t e = kread_entry(k, table, idx);
         if (!pte_mapped(e))
             continue;
-        pte_t n = change_prot(e, vmf);
+        pte_t n = change_prot(k, e, vmf);
         if (n != e) {
             guest_site(this_cpu(k), SITE_MPROTECT_PTE);
             set_entry(k, mm, table, 1, idx, n);

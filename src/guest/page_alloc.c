@@ -27,6 +27,10 @@ static const struct param_def kdefs[] = {
        "default); past it mmap and the splits of munmap, mprotect and mremap fail with ENOMEM"),
     KP(mmap_min_addr, "65536", 0, 1ull << 47, "vm.mmap_min_addr: lowest address a mapping may start at "
        "(Debian's default); mmap, mremap and exec below it fail with EPERM"),
+    PARAM_BOOL(struct kconfig, l1tf_invert, "true",
+               "Linux 4.19+'s L1TF mitigation: a PROTNONE entry holds its frame bits inverted, so its "
+               "address lies above RAM (false: an older kernel keeps the frame as is, which Xen's "
+               "xen.l1tf_check refuses under pv)"),
 };
 #undef KP
 const struct param_group kconfig_params = {

@@ -5,14 +5,16 @@
 #include "guest/kernel.h"
 #include "lib/err.h"
 
+/* pfn_pte and pte_pfn, with the L1TF inversion of a not-present entry's
+ * frame (protnone_mask, kernel.h). */
 static pte_t native_make_entry(struct kernel *k, uint64_t pfn, uint64_t flags)
 {
-    return pte_make(pfn, flags);
+    return pte_make(pfn, flags) ^ protnone_mask(k, flags);
 }
 
 static uint64_t native_entry_pfn(struct kernel *k, pte_t e)
 {
-    return pte_frame(e);
+    return pte_frame(e ^ protnone_mask(k, e));
 }
 
 static void native_set_entry(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl,

@@ -3,7 +3,8 @@
  *
  * Page tables hold machine frames (direct paging): make_entry converts
  * through the p2m list the domain builder gave us, entry_pfn through the
- * read-only M2P. Updates are queued in a per-CPU multicall buffer (32
+ * read-only M2P; a not-present (PROTNONE) entry keeps the pseudo-physical
+ * frame, inverted (xen_make_pte converts present entries only). Updates are queued in a per-CPU multicall buffer (32
  * entries, 512 bytes of arguments); consecutive mmu_update (and mmuext_op)
  * requests merge into one entry. In lazy MMU mode nothing is sent until the
  * mode ends or the buffer fills; outside it every queued operation is issued
@@ -196,13 +197,23 @@ static void queue_dmap(struct kernel *k, uint64_t pfn, int rw, unsigned flags)
     s->a.uva.flags = flags;
 }
 
+/* xen_make_pte / xen_pte_val (pte_pfn_to_mfn, pte_mfn_to_pfn): only a
+ * present entry holds a machine frame; a not-present one (PROTNONE) keeps
+ * the pseudo-physical frame, inverted by the L1TF mitigation like any
+ * not-present entry (protnone_mask, kernel.h), and making it present again
+ * converts it through the p2m. Xen checks the not-present entries it is
+ * given against L1TF (xen.l1tf_check): an inverted frame passes. */
 static pte_t xen_make_entry(struct kernel *k, uint64_t pfn, uint64_t flags)
 {
+    if (!(flags & _PAGE_PRESENT))
+        return pte_make(pfn, flags) ^ protnone_mask(k, flags);
     return pte_make(p2m(k, pfn), flags);
 }
 
 static uint64_t xen_entry_pfn(struct kernel *k, pte_t e)
 {
+    if (!(e & _PAGE_PRESENT))
+        return pte_frame(e ^ protnone_mask(k, e));
     const struct xen_start_info *si = X(k)->si;
     uint64_t pfn = si->m2p(si->m2p_ctx, pte_frame(e));
     MV_ASSERT(pfn != UINT64_MAX, "entry %#llx maps a frame that is not ours", (unsigned long long)e);

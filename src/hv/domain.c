@@ -7,6 +7,8 @@
 #include "lib/err.h"
 #include "lib/rng.h"
 #include "hv/public/xen.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,6 +317,17 @@ void hv_booted(struct hv *h)
     if (h->pm->booted)
         h->pm->booted(h);
     cluster_reset(&h->cl);   /* the run's counters start now */
+}
+
+void domain_crash(struct hv *h, const char *fmt, ...)
+{
+    if (h->dom.crashed[0])
+        return;                        /* the first reason stands */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->dom.crashed, sizeof h->dom.crashed, fmt, ap);
+    va_end(ap);
+    h->cpu->offline = 1;
 }
 
 int hv_check(struct hv *h, char *msg, unsigned len)

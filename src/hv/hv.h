@@ -63,6 +63,7 @@ struct domain {
     struct vtd_domain vtd;
     int iommu_attached;      /* devices reach memory through the domain's I/O tables */
     struct xen_start_info si;/* what the builder hands a PV guest */
+    char crashed[192];       /* domain_crash: why ("" while the domain lives) */
 };
 
 struct hv {
@@ -109,6 +110,12 @@ void hv_destroy(struct hv *h);
 void hv_booted(struct hv *h);
 /* The paging mode's security invariants: 0, or -1 with a message. */
 int  hv_check(struct hv *h, char *msg, unsigned len);
+/* Xen's domain_crash: the domain is dead and its vCPU never runs again
+ * (cpu.h, offline: the trap under way does not return to the guest); why
+ * goes into dom.crashed, as Xen logs it. The hypervisor finishes the
+ * operation under way (undoing what it took) before the trap returns. */
+__attribute__((format(printf, 2, 3)))
+void domain_crash(struct hv *h, const char *fmt, ...);
 /* Register the hypervisor's gauges, metrics and controls. */
 void hv_instruments(struct hv *h, struct mv_instruments *in);
 

@@ -32,6 +32,11 @@ static const struct param_def xen_defs[] = {
     PARAM_U64(struct xenconfig, preempt_entries, "0", 0, 1e9,
               "preempt L2-L4 validation after this many entries (0: never)"),
     PARAM_BOOL(struct xenconfig, user_pgd, "true", "x86-64 PV: a separate user-mode L4 per address space"),
+    PARAM_BOOL(struct xenconfig, l1tf_check, "true",
+               "Xen's L1TF check (pv-l1tf, on by default for a domU on an L1TF-vulnerable host): a "
+               "not-present entry whose address names cacheable RAM, or with PSE above L1, crashes "
+               "the domain (Xen built without shadow paging; with it, Xen shadows the domain instead, "
+               "not modelled)"),
 };
 const struct param_group xen_params = { "xen", xen_defs, sizeof xen_defs / sizeof xen_defs[0],
                                         "Xen PV MMU (modes pv, pv-pibooster)" };

@@ -24,6 +24,7 @@ struct xenconfig {
     int      linear_pt;        /* allow same-level (linear) page-table entries */
     uint64_t preempt_entries;  /* preempt validation after this many entries (0: never) */
     int      user_pgd;         /* x86-64 PV: separate user-mode L4 per address space */
+    int      l1tf_check;       /* pv-l1tf: not-present entries naming cacheable RAM crash the domain */
 };
 
 struct shadowconfig {

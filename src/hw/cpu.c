@@ -175,12 +175,23 @@ uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx)
     return pmem_read(c->mem, mfn, idx);
 }
 
+/* The way back from a trap: a vCPU the hypervisor took offline does not
+ * return to the guest (cpu.h, offline). */
+static void trap_return(struct cpu *c)
+{
+    if (c->offline && c->offline_ret)
+        longjmp(*c->offline_ret, 1);
+}
+
 int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
     if (idx >= PTRS_PER_TABLE)
         return -1;
-    if (c->vmm && c->vmm->store_traps && c->vmm->store_traps(c->vmm_ctx, gfn))
-        return c->vmm->store(c->vmm_ctx, c, gfn, idx, val);
+    if (c->vmm && c->vmm->store_traps && c->vmm->store_traps(c->vmm_ctx, gfn)) {
+        int rc = c->vmm->store(c->vmm_ctx, c, gfn, idx, val);
+        trap_return(c);
+        return rc;
+    }
     uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
     if (!guest_frame_ok(c, mfn, idx))
         return -1;
@@ -258,8 +269,12 @@ void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
         cpu_arch_flush(c, FLUSH_INVPCID_NONGLOBAL, 0, 0);
     else if (!noflush)
         cpu_arch_flush(c, FLUSH_INVPCID_SINGLE, 0, pcid);
-    if (c->vmm && c->vmm->write_cr3 && c->vmm->write_cr3(c->vmm_ctx, c, root, pcid, noflush))
-        return;
+    if (c->vmm && c->vmm->write_cr3) {
+        int handled = c->vmm->write_cr3(c->vmm_ctx, c, root, pcid, noflush);
+        trap_return(c);
+        if (handled)
+            return;
+    }
     stat_charge(c->st, CYC_ctx_switch, c->cost->cr3_write);
     c->cr3 = root;
     cpu_hw_load_root(c, cpu_gfn_to_mfn(c, root), pcid, noflush);
@@ -366,7 +381,9 @@ long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
 {
     if (!c->vmm || !c->vmm->hypercall)
         return -38;   /* -ENOSYS: #UD on bare metal; the guest sees the call fail */
-    return c->vmm->hypercall(c->vmm_ctx, c, nr, arg);
+    long rc = c->vmm->hypercall(c->vmm_ctx, c, nr, arg);
+    trap_return(c);
+    return rc;
 }
 
 int cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)

@@ -20,6 +20,7 @@
 #include "hw/tlb.h"
 #include "hw/walk.h"
 #include "lib/stats.h"
+#include <setjmp.h>
 
 struct cpu;
 
@@ -173,6 +174,13 @@ struct cpu {
     struct cpu_pf pf;      /* host prefetch only (cpu_prefetch) */
     uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
                               to the hardware's; a hypervisor injecting the fault may change it) */
+    /* Taken offline for good by the hypervisor (Xen's domain_crash): the
+     * trap that did it (a hypercall, a trapped store, MOV CR3) does not
+     * return to the guest but to *offline_ret, which the simulator sets
+     * around each guest operation; without it (tests driving the traps
+     * directly) the trap returns its error and the caller sees `offline`. */
+    int offline;
+    jmp_buf *offline_ret;
 };
 
 /* The guest kernel returns to user mode (SYSRET after a system call, IRET

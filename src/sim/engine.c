@@ -417,16 +417,27 @@ static int dispatch(struct run *r, const struct event *ev)
  * like every other run error (so compare defers it as the others). */
 static int step(struct run *r, const struct event *ev)
 {
-    jmp_buf oom;
+    jmp_buf oom, crash;
     if (setjmp(oom)) {
         char w[4200];
         r->m.k.oom = NULL;
+        r->m.cpu.offline_ret = NULL;
         mv_error("%s: the guest ran out of memory under %s (guest.ram_mb=%llu); raise it with "
                  "--param guest.ram_mb=N", where(r, w, sizeof w), r->m.mode->name,
                  (unsigned long long)r->m.k.cfg.ram_mb);
         return ENGINE_GUEST_OOM;
     }
+    if (setjmp(crash)) {
+        /* The hypervisor crashed the domain (domain_crash): its vCPU never
+         * comes back, the operation under way is abandoned, the run fails. */
+        char w[4200];
+        r->m.k.oom = NULL;
+        r->m.cpu.offline_ret = NULL;
+        return mv_error("%s: the hypervisor crashed the domain under %s: %s", where(r, w, sizeof w),
+                        r->m.mode->name, r->m.hv->dom.crashed);
+    }
     r->m.k.oom = &oom;
+    r->m.cpu.offline_ret = &crash;
     scheduled(r);
     tick(r);
     if (r->cfg->observe)
@@ -437,6 +448,7 @@ static int step(struct run *r, const struct event *ev)
         tick(r);
     }
     r->m.k.oom = NULL;
+    r->m.cpu.offline_ret = NULL;
     return rc;
 }
 

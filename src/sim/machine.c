@@ -75,7 +75,8 @@ int machine_destroy(struct machine *m)
 {
     int rc = 0;
     if (m->booted) {
-        ptcache_disable(&m->k);
+        if (!(m->failed && m->cpu.offline))   /* a run whose domain crashed: its guest runs no more */
+            ptcache_disable(&m->k);
         uint64_t leaked = kernel_shutdown(&m->k);
         if (leaked && m->cfg->check && !m->failed)   /* after a failure, the first error stands */
             rc = mv_error("--check: %llu guest frames were never given back to the allocator",

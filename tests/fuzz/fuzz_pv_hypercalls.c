@@ -1,7 +1,8 @@
 /* fuzz_pv_hypercalls.c: a stateful libFuzzer target for the Xen PV
  * hypervisor (src/hv/pv/) under a hostile guest kernel. Each input boots a
  * PV guest (pv or pv-pibooster, with or without preemption, the window of
- * xen.h's restart_to_guest, linear page tables, IOMMU sync), builds a small
+ * xen.h's restart_to_guest, linear page tables, IOMMU sync, the L1TF
+ * check, which ends the input when it crashes the domain), builds a small
  * process address space with raw hypercalls (pinned, loaded as the user
  * base pointer), then reads the rest of the input as a sequence of guest
  * operations on its vCPU:
@@ -147,6 +148,7 @@ static int setup(struct fz *f, struct in *in)
         (h0 & 0x10) ? "xen.iommu_profile=xen-4.17" : "xen.iommu_profile=xen-4.2",
         (h0 & 0x20) ? "xen.iommu_sync=false" : "xen.iommu_sync=true",
         (h1 & 0x01) ? "iommu.caching_mode=true" : "iommu.caching_mode=false",
+        (h1 & 0x04) ? "xen.l1tf_check=false" : "xen.l1tf_check=true",
         NULL,
     };
     if (config_init(&f->cfg, "memwalk"))
@@ -627,7 +629,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct in in = { data, size };
     setup(f, &in);
     check(f);
-    for (f->step = 1; in.n && f->step <= 400; f->step++) {
+    /* a domain Xen crashed (its L1TF check) runs no more */
+    for (f->step = 1; in.n && f->step <= 400 && !f->x->dom->crashed[0]; f->step++) {
         op(f, &in);
         check(f);
     }

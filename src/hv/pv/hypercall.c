@@ -257,7 +257,8 @@ long do_ptcache_op(struct xen *x, struct ptcache_op_args *a)
 }
 
 /* A batch of hypercalls. A call that is preempted is re-entered at once,
- * unless the guest is to run before it is re-issued (xen.h: restart_to_guest):
+ * unless the guest is to run before it is re-issued (xen.h: restart_to_guest)
+ * or the call crashed the domain (its -ERESTART is never re-issued):
  * then the multicall returns -ERESTART with its arguments advanced to the
  * preempted call, as Xen's continuation rewrites the guest's call_list and
  * nr_calls (the preempted call's own progress is in its arguments). */
@@ -271,7 +272,7 @@ long do_multicall(struct xen *x, struct multicall_args *a)
             continue;
         }
         long rc = xen_dispatch(x, c->op, c->args);
-        while (rc == -ERESTART && !x->restart_to_guest) {
+        while (rc == -ERESTART && !x->restart_to_guest && !x->dom->crashed[0]) {
             /* the multicall's continuation: the guest re-issues it, a transition */
             x->continuations++;
             hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);

@@ -6,7 +6,9 @@
  * Simplifications (documented in docs/pv.md): one guest domain; Xen's own L4
  * slots are not modelled (the kernel half holds the guest's shared kernel
  * tables); preemption (xen.preempt_entries) applies to the table a hypercall
- * validates, not to nested child validations, which run to completion. */
+ * validates, not to nested child validations, which run to completion.
+ * The L1TF check of not-present entries (xen.l1tf_check) crashes the
+ * domain as a Xen built without shadow paging does. */
 #include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <errno.h>
@@ -27,6 +29,38 @@ uint64_t pte_disallowed(const struct xen *x, unsigned lvl)
     if (lvl == 1)
         allowed |= _PAGE_GLOBAL | (x->dom->iommu_attached ? PTE_CACHE_ATTRS : 0);
     return PTE_FLAGS_MASK & ~allowed;
+}
+
+/* Xen's L1TF safety of a not-present entry (asm/shadow.h is_l1tf_safe_maddr,
+ * pv_l1tf_check_pte; spec_ctrl.c l1tf_calculations): its address bits, as
+ * the L1D looks them up, must be 0 (mfn 0 holds nothing secret) or at or
+ * above the highest cacheable address; PSE is refused above L1 (a
+ * speculative superpage from mfn 0). memvirt's host: MAXPHYADDR 46 and an
+ * L1D as wide, for which Xen guesses nothing cacheable lies in the top
+ * quarter of the address space (3 << 44), raised to the top of machine
+ * memory if that were higher. Linux's inverted PROTNONE entries pass; a
+ * frame of RAM as it is does not. */
+#define L1TF_PADDR_BITS 46
+int l1tf_unsafe(const struct xen *x, unsigned lvl, pte_t e)
+{
+    const uint64_t mask = ((1ull << L1TF_PADDR_BITS) - 1) & ~(PAGE_SIZE - 1);
+    uint64_t safe = 3ull << (L1TF_PADDR_BITS - 2), top = x->nframes << PAGE_SHIFT;
+    if (top > safe)
+        safe = top;
+    uint64_t maddr = e & mask;
+    return (lvl > 1 && (e & _PAGE_PSE)) || (maddr != 0 && maddr < safe);
+}
+
+/* pv_l1tf_check_pte, on a not-present entry a PV guest writes or asks Xen
+ * to validate: with xen.l1tf_check (Xen's pv-l1tf for a domU), an unsafe
+ * one crashes the domain, logged as Xen logs it; 1 if it did. */
+static int pv_l1tf_check(struct xen *x, unsigned lvl, pte_t e)
+{
+    if (!x->cfg.l1tf_check || !l1tf_unsafe(x, lvl, e))
+        return 0;
+    domain_crash(x->h, "d%u L1TF-vulnerable L%ue %016llx - Crashing (xen.l1tf_check: a not-present entry "
+                 "whose address may be cached, or with PSE)", x->dom->id, lvl, (unsigned long long)e);
+    return 1;
 }
 
 static void init_chunk(struct xen *x, uint64_t base)
@@ -288,8 +322,13 @@ static int validate(struct xen *x, uint64_t mfn, unsigned type)
     xen_charge(x, x->cost->pv_scan);
     for (i = p->nr_validated; i < PTRS_PER_TABLE; i++) {
         pte_t e = t ? t[i] : 0;
-        if (!pte_present(e))
+        if (!pte_present(e)) {
+            if (e && pv_l1tf_check(x, type, e)) {
+                rc = -EINTR;           /* promote_lN_table: undone, the domain crashed */
+                break;
+            }
             continue;
+        }
         if ((rc = get_entry_refs(x, d, e, type, mfn)))
             break;
         if (type > 1 && x->validate_depth == 1 && x->preemptible && x->cfg.preempt_entries &&
@@ -341,6 +380,8 @@ int mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, uns
         int rc = get_entry_refs(x, d, val, lvl, table);
         if (rc)
             return rc;
+    } else if (pv_l1tf_check(x, lvl, val)) {
+        return -ERESTART;              /* as mod_lN_entry: the domain is crashed, nothing written */
     }
     pmem_write(x->mem, table, idx, val);
     if (pte_present(old))

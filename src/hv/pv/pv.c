@@ -35,7 +35,9 @@ static int pv_store_traps(void *ctx, uint64_t gfn)
 }
 
 /* ptwr: emulate a write to a read-only L1 with the checks of mmu_update.
- * Writes to other read-only pages are not emulated: the guest faults. */
+ * Writes to other read-only pages are not emulated: the guest faults. An
+ * unsafe not-present entry crashes the domain (Xen: X86EMUL_RETRY after
+ * domain_crash); the store is not done. */
 static int pv_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
     struct xen *x = XEN(ctx);
@@ -69,7 +71,7 @@ static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, 
     struct mmuext_op op = { .cmd = MMUEXT_NEW_BASEPTR, .mfn = mfn };
     struct mmuext_args a = { &op, 1, 0 };
     long rc = do_mmuext_op(x, &a);
-    while (rc == -ERESTART) {
+    while (rc == -ERESTART && !x->dom->crashed[0]) {
         /* Preempted validation of the new L4: Xen's emulation retries, the
          * guest executes the MOV again (another trap) and it resumes. */
         x->continuations++;
@@ -100,7 +102,7 @@ static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
     x->st->cnt[CNT_hypercalls]++;
     hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
     long rc = xen_dispatch(x, nr, arg);
-    while (rc == -ERESTART) {
+    while (rc == -ERESTART && !x->dom->crashed[0]) {
         /* A hypercall continuation: the guest re-executes the call, at once
          * (or, under the restart_to_guest hook, when it chooses to). */
         x->continuations++;

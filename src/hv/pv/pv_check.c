@@ -17,7 +17,9 @@
  *     type changes): no TLB entry grants write to a frame whose type is not
  *     writable (a 2M or 1G entry: to any frame it covers), and every
  *     paging-structure cache entry names a frame of the domain that is
- *     (still) typed as a page table. */
+ *     (still) typed as a page table;
+ *  6. with xen.l1tf_check, no not-present entry of a live table names
+ *     cacheable RAM (or has PSE above L1): Xen's L1TF check keeps them out. */
 #include "hv/pv/xen.h"
 #include "lib/err.h"
 #include <stdio.h>
@@ -53,8 +55,15 @@ static int count_table(struct xen *x, sparse_t *r, uint64_t mfn, const struct pa
     unsigned n = refs_held(p);
     for (unsigned i = 0; t && i < n; i++) {
         pte_t e = t[i];
-        if (!pte_present(e))
+        if (!pte_present(e)) {
+            if (e && x->cfg.l1tf_check && l1tf_unsafe(x, p->type, e)) {
+                snprintf(msg, len, "L%u table %#llx entry %u is not present but names address %#llx "
+                         "(L1TF-unsafe: xen.l1tf_check)", p->type, (unsigned long long)mfn, i,
+                         (unsigned long long)(e & PTE_FRAME_MASK));
+                return -1;
+            }
             continue;
+        }
         uint64_t tgt = pte_frame(e);
         if (tgt >= x->nframes || frame(x, tgt)->owner != x->dom->id) {
             snprintf(msg, len, "L%u table %#llx entry %u maps frame %#llx the domain does not own", p->type,

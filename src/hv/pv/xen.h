@@ -94,6 +94,8 @@ int  get_page_type(struct xen *x, uint64_t mfn, unsigned type);
 void put_page_type(struct xen *x, uint64_t mfn);
 int  get_page_and_type(struct xen *x, uint64_t mfn, struct domain *d, unsigned type);
 void put_page_and_type(struct xen *x, uint64_t mfn);
+/* Would Xen's L1TF check refuse not-present entry e of a level-lvl table? */
+int  l1tf_unsafe(const struct xen *x, unsigned lvl, pte_t e);
 /* The flags an entry of a level-lvl table may not have. */
 uint64_t pte_disallowed(const struct xen *x, unsigned lvl);
 int  mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, unsigned idx, pte_t val);
