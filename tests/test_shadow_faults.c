@@ -55,20 +55,9 @@ static int traps(struct tmachine *t, uint64_t gfn)
     return c->vmm && c->vmm->store_traps && c->vmm->store_traps(c->vmm_ctx, gfn);
 }
 
-/* The entry at level lvl of the hardware's (shadow) tables for va, and the
- * frame of the table holding it. */
 static pte_t hw_entry(struct tmachine *t, uint64_t va, unsigned lvl, uint64_t *table_out)
 {
-    uint64_t table = t->m.cpu.hw_root;
-    for (unsigned l = 4;; l--) {
-        pte_t e = pmem_read(&t->m.mem, table, pt_index(va, l));
-        if (l == lvl || !pte_present(e) || pte_leaf(e, l)) {
-            if (table_out)
-                *table_out = table;
-            return l == lvl ? e : 0;
-        }
-        table = pte_frame(e);
-    }
+    return tm_hw_entry(t, va, lvl, table_out);
 }
 
 static void check_ok(struct tmachine *t)

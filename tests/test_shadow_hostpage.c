@@ -39,17 +39,7 @@ static struct shadow *SH(struct tmachine *t, const char *mode)
     return strcmp(mode, "selective") ? t->m.hv->mode : &((struct selective *)t->m.hv->mode)->sh;
 }
 
-/* The hardware's (shadow) entry at level lvl for va, 0 if the walk stops above it. */
-static pte_t hw_entry(struct tmachine *t, uint64_t va, unsigned lvl)
-{
-    uint64_t table = t->m.cpu.hw_root;
-    for (unsigned l = 4;; l--) {
-        pte_t e = pmem_read(&t->m.mem, table, pt_index(va, l));
-        if (l == lvl || !pte_present(e) || pte_leaf(e, l))
-            return l == lvl ? e : 0;
-        table = pte_frame(e);
-    }
-}
+static pte_t hw_entry(struct tmachine *t, uint64_t va, unsigned lvl) { return tm_hw_entry(t, va, lvl, NULL); }
 
 static void check_ok(struct tmachine *t)
 {
@@ -137,10 +127,7 @@ static void test_prefetch_fills_the_group(void **state)
                     assert_int_equal(user_access(k, A + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
             /* drop the L1 shadow of A (under tsp a write-protected table) */
             struct shadow *sh = SH(t, modes[m]);
-            uint64_t table = p->mm->pgd;
-            for (unsigned l = 4; l > 1; l--)
-                table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(A, l)));
-            struct shadow_page *sp = sp_find(sh, table, 1);
+            struct shadow_page *sp = sp_find(sh, tm_guest_table(t, A, 1), 1);
             assert_non_null(sp);
             sp_zap(sh, sp);
             cpu_flush_all(&t->m.cpu);

@@ -35,15 +35,6 @@ static struct tmachine *boot(const char *p1)
 static uint64_t cnt(struct tmachine *t, enum mv_counter c) { return t->m.st.cnt[c]; }
 static struct shadow *SH(struct tmachine *t) { return t->m.hv->mode; }
 
-static uint64_t table_of(struct tmachine *t, struct mm *mm, uint64_t va, unsigned level)
-{
-    struct kernel *k = &t->m.k;
-    uint64_t table = mm->pgd;
-    for (unsigned l = 4; l > level; l--)
-        table = k->pv->entry_pfn(k, kread_entry(k, table, pt_index(va, l)));
-    return table;
-}
-
 /* Process 1 with A's L1 table emptied and shadowed; the flood threshold
  * back at KVM's 3. Returns the table's frame in *l1. */
 static struct task *proc(struct tmachine *t, uint64_t *l1)
@@ -57,9 +48,9 @@ static struct task *proc(struct tmachine *t, uint64_t *l1)
     assert_int_equal(sys_mmap(k, p, KEEP, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANON, 0, 0), (long)KEEP);
     for (unsigned i = 0; i < 8; i++)
         assert_int_equal(user_access(k, A + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
-    *l1 = table_of(t, p->mm, A, 1);
+    *l1 = tm_guest_table(t, A, 1);
     assert_int_equal(sys_munmap(k, p, A, 64 * PAGE_SIZE), 0);
-    assert_int_equal(table_of(t, p->mm, A, 1), *l1);         /* the table stays */
+    assert_int_equal(tm_guest_table(t, A, 1), *l1);         /* the table stays */
     for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
         assert_int_equal(kread_entry(k, *l1, i), 0);
     SH(t)->flood_threshold = 3;
@@ -164,7 +155,7 @@ static void test_unsync_takes_an_l1_out_of_sync_instead(void **state)
     assert_false(shadow_protected(SH(t), l1));
     assert_non_null(sp_find(SH(t), l1, 1));      /* out of sync, not zapped */
     /* an upper-level table cannot go out of sync: its clear is retried */
-    uint64_t l2 = table_of(t, p->mm, KEEP, 2), exits = cnt(t, CNT_vm_exits_pf);
+    uint64_t l2 = tm_guest_table(t, KEEP, 2), exits = cnt(t, CNT_vm_exits_pf);
     assert_false(shadow_unsyncable(SH(t), l2));
     assert_int_equal(tsp_handle_store_retry(t->m.hv, SH(t), this_cpu(&t->m.k), l2), 1);
     assert_int_equal(cnt(t, CNT_vm_exits_pf), exits + 1);

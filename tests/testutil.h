@@ -103,6 +103,23 @@ static inline uint64_t tm_guest_table(struct tmachine *t, uint64_t va, unsigned 
     return table;
 }
 
+/* The hardware's entry at level lvl for va (under hw_root: the guest's own
+ * tables, or their shadow), 0 if the walk stops above it; *table_out (if
+ * given) the machine frame of the table holding it. */
+static inline pte_t tm_hw_entry(struct tmachine *t, uint64_t va, unsigned lvl, uint64_t *table_out)
+{
+    uint64_t table = t->m.cpu.hw_root;
+    for (unsigned l = 4;; l--) {
+        pte_t e = pmem_read(&t->m.mem, table, pt_index(va, l));
+        if (l == lvl || !pte_present(e) || pte_leaf(e, l)) {
+            if (table_out)
+                *table_out = table;
+            return l == lvl ? e : 0;
+        }
+        table = pte_frame(e);
+    }
+}
+
 /* Machine frame of the L1 table the hardware walks for va (under hw_root:
  * the guest's own, or its shadow). */
 static inline uint64_t tm_hw_l1(struct tmachine *t, uint64_t va)
