@@ -186,9 +186,12 @@ int cmd_trace_import(int argc, char **argv)
         rc = import_host_failure(0) ? EXIT_FAIL : EXIT_USAGE;
         goto close_inputs;
     }
-    char command[512];
-    snprintf(command, sizeof command, "memvirt trace import --from %s %s%s", from, files[0],
-             nfiles > 1 ? " ..." : "");
+    /* the command, with the options that change what is imported */
+    char command[768];
+    snprintf(command, sizeof command, "memvirt trace import --from %s%s%s%s%s%s%s %s%s", from,
+             sample_arg ? " --sample " : "", sample_arg ? sample_arg : "", window_arg ? " --window " : "",
+             window_arg ? window_arg : "", min_addr_arg ? " --mmap-min-addr " : "", min_addr_arg ? min_addr_arg : "",
+             files[0], nfiles > 1 ? " ..." : "");
     char min_addr_s[32];
     snprintf(min_addr_s, sizeof min_addr_s, "%llu", (unsigned long long)min_addr);
     const char *keys[] = { "command", "source", "mmap_min_addr" };

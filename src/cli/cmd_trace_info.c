@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "guest/kernel.h"
 #include "lib/err.h"
+#include "lib/param.h"
 #include "sim/config.h"
 #include "sim/engine.h"
 #include "sim/machine.h"
@@ -203,9 +204,16 @@ int cmd_trace_info(int argc, char **argv)
         return EXIT_USAGE;
     printf("trace %s (format version %d)\n", path, TRACE_VERSION);
     const char *hdr_min = trace_header_get(r, "mmap_min_addr");
+    uint64_t min_v;
+    if (hdr_min && (param_parse_u64(hdr_min, &min_v) || min_v >= TRACE_USER_END)) {
+        mv_error("trace '%s': header mmap_min_addr '%s': not a byte address below %#llx (the recording kernel's "
+                 "vm.mmap_min_addr)", path, hdr_min, (unsigned long long)TRACE_USER_END);
+        trace_close(r);
+        return EXIT_USAGE;
+    }
     char *min_addr = hdr_min ? mv_strdup(hdr_min) : NULL;   /* the reader is closed before the replay */
     for (unsigned i = 0; i < trace_header_count(r); i++)
-        printf("  %-10s %s\n", trace_header_key(r, i), trace_header_value(r, i));
+        printf("  %-13s %s\n", trace_header_key(r, i), trace_header_value(r, i));
 
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
     struct pageset pages = { { 0 }, 0 };

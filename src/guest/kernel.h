@@ -235,8 +235,10 @@ static inline struct cpu *this_cpu(struct kernel *k) { return k->pcpu[0].cpu; }
 #define KALLOC_NOZERO 0x100                              /* caller fills it (COW copy) */
 uint64_t kalloc_page(struct kernel *k, unsigned flags);  /* zeroed if PG_anon */
 uint64_t kalloc_huge(struct kernel *k, unsigned flags);  /* 512 frames, head flagged PG_huge */
-/* clear_page's (copy_page's) stores that trap into a write-protected frame */
-void     clear_page_stores(struct kernel *k, uint64_t pfn);
+/* clear_page's (copy_page's) stores that trap into a write-protected frame:
+ * a rep of elem-byte iterations (clear_page_erms and copies from a file:
+ * 1; copy_page: 8) */
+void     clear_page_stores(struct kernel *k, uint64_t pfn, unsigned elem);
 void     page_get(struct kernel *k, uint64_t pfn);
 void     page_put(struct kernel *k, uint64_t pfn);
 

@@ -125,23 +125,25 @@ void buddy_put_page(struct kernel *k, uint64_t pfn)
     buddy_put_pages(k, pfn, 0);
 }
 
-/* clear_page (or copy_page) into frame pfn: a rep stosb (rep movsb),
- * which traps while the hypervisor write-protects the frame (tsp: KVM
- * retries it natively after zapping the frame's shadows, or emulates it in
- * one exit per 1 KiB while the frame stays protected: cpu_store_string_page).
+/* clear_page (or copy_page) into frame pfn: clear_page_erms's rep stosb
+ * (elem 1), copy_page's rep movsq (elem 8), a copy from a file's page
+ * cache rep movsb (copy_user_enhanced_fast_string, elem 1). It traps while
+ * the hypervisor write-protects the frame (tsp: KVM retries it natively
+ * after zapping the frame's shadows, or emulates it in one exit per 1024
+ * iterations while the frame stays protected: cpu_store_string_page).
  * Where nothing is protected (native, hap, an unshadowed frame) nothing
  * traps and this adds nothing. A Xen PV kernel clears through its direct
  * map, which Xen keeps writable for pages that are not tables: only the
  * native backend's stores are trapped this way. The page's contents (zero,
  * or a copy memvirt does not model) are left to the caller. */
-void clear_page_stores(struct kernel *k, uint64_t pfn)
+void clear_page_stores(struct kernel *k, uint64_t pfn, unsigned elem)
 {
     struct cpu *c = this_cpu(k);
     if (k->pv != &pv_native_ops || !c->vmm || !c->vmm->store_traps || !c->vmm->store_traps(c->vmm_ctx, pfn))
         return;
     uint16_t site = c->site;
     guest_site(c, SITE_CLEAR_PAGE);
-    cpu_store_string_page(c, pfn, 0);
+    cpu_store_string_page(c, pfn, 0, elem);
     c->site = site;
 }
 
@@ -149,8 +151,9 @@ void clear_page_stores(struct kernel *k, uint64_t pfn)
  * file's contents copied in); a DMA buffer is the device's to fill. */
 static void kalloc_fill(struct kernel *k, uint64_t pfn, unsigned n, unsigned flags)
 {
+    unsigned elem = (flags & KALLOC_NOZERO) && (flags & PG_anon) ? 8 : 1;   /* copy_page, or a clear or file copy */
     for (unsigned i = 0; (flags & (PG_anon | PG_cache)) && i < n; i++)
-        clear_page_stores(k, pfn + i);
+        clear_page_stores(k, pfn + i, elem);
 }
 
 uint64_t kalloc_huge(struct kernel *k, unsigned flags)

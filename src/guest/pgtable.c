@@ -35,7 +35,7 @@ uint64_t pt_alloc(struct kernel *k, struct mm *mm, unsigned lvl)
 
     /* __GFP_ZERO: the guest clears the page before use (its first stores
      * trap while the hypervisor still write-protects the frame). */
-    clear_page_stores(k, pfn);
+    clear_page_stores(k, pfn, 1);
     pmem_zero(this_cpu(k)->mem, cpu_gfn_to_mfn(this_cpu(k), pfn));
     stat_inc(k->st, CNT_page_zero);
     stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);
@@ -64,7 +64,7 @@ void pt_page_release(struct kernel *k, uint64_t pfn, int hv_done)
     /* the contents dropped as a clear would: through the vCPU while the
      * frame is still write-protected (Xen unshadows a table the guest
      * clears before freeing it; KVM's flooding does the same after a few) */
-    clear_page_stores(k, pfn);
+    clear_page_stores(k, pfn, 1);
     pmem_zero(this_cpu(k)->mem, cpu_gfn_to_mfn(this_cpu(k), pfn));
     buddy_put_page(k, pfn);
 }

@@ -206,13 +206,14 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
  * instruction runs natively. Otherwise it is emulated in that exit, each
  * iteration a write the hypervisor sees (it may unprotect the frame, as
  * write flooding does), and the emulator re-enters the guest every
- * CPU_REP_RESTART_WORDS words (KVM: every 1024 iterations), where the next
+ * CPU_REP_RESTART iterations (KVM: 1024; a byte-wise rep's 1 KiB), where the next
  * store traps again if the frame is still protected. Once it is not, the
  * rest is native. memvirt models the stores' effect on the hypervisor
  * (exits, emulated page-table writes), not the contents written (val). */
-void cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val)
+void cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val, unsigned elem)
 {
     const struct vmm_ops *v = c->vmm;
+    const unsigned restart_words = CPU_REP_RESTART * elem / 8;   /* table words between re-entries */
     if (!v || !v->store_traps || !v->store_traps(c->vmm_ctx, gfn))
         return;
     if (v->store_retry && v->store_retry(c->vmm_ctx, c, gfn) && !v->store_traps(c->vmm_ctx, gfn))
@@ -220,7 +221,7 @@ void cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val)
     /* retried and still protected: the instruction faults again at the
      * same address, which KVM then emulates (last_retry_eip) */
     for (unsigned i = 0; i < PTRS_PER_TABLE && v->store_traps(c->vmm_ctx, gfn); i++) {
-        if (i % CPU_REP_RESTART_WORDS == 0 || !v->store_cont)
+        if (i % restart_words == 0 || !v->store_cont)
             v->store(c->vmm_ctx, c, gfn, i, val);
         else
             v->store_cont(c->vmm_ctx, c, gfn, i, val);

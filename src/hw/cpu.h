@@ -319,10 +319,12 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
 uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
-/* A rep stosb (rep movsb) over a whole guest frame (cpu.c). */
-#define CPU_REP_RESTART_WORDS 128   /* KVM's emulator re-enters the guest every 1024 iterations
-                                       of a rep: 1 KiB of a byte-wise rep, 128 table words */
-void     cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val);
+/* A rep stos or rep movs of elem-byte iterations over a whole guest frame
+ * (cpu.c): clear_page_erms's rep stosb (1), copy_page's rep movsq (8). */
+#define CPU_REP_RESTART 1024        /* KVM's emulator re-enters the guest every 1024 iterations of a
+                                       rep: 1 KiB of a byte-wise rep (128 table words), 8 KiB of a
+                                       qword one (more than a page) */
+void     cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val, unsigned elem);
 
 /* Privileged operations (trap if the hypervisor intercepts them). */
 void cpu_write_cr3(struct cpu *c, uint64_t root, uint16_t pcid, int noflush);

@@ -593,12 +593,16 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
     if (!tk)
         return 0;
     struct bmm *mm = tk->mm;
+    if (new_addr != addr && new_addr < b->mmap_min_addr && range_ok(new_addr, new_len)) {
+        b->cnt[BC_BELOW_MIN_ADDR]++;   /* a move below vm.mmap_min_addr */
+        return 0;
+    }
     struct bvma *v = range_ok(addr, len) && range_ok(new_addr, new_len) ? vfind(mm, addr) : NULL;
     int ok = v && addr + len <= v->end;
     if (ok && new_addr == addr && new_len > len)
         ok = addr + len == v->end && !vintersects(mm, addr + len, addr + new_len);
     if (ok && new_addr != addr)
-        ok = !(new_addr < addr + len && addr < new_addr + new_len) && new_addr >= b->mmap_min_addr;
+        ok = !(new_addr < addr + len && addr < new_addr + new_len);
     if (ok && !(v->flags & TRM_ANON))
         ok = v->pgoff + (addr - v->start) / PAGE + new_len / PAGE <= TRACE_FILE_PAGES;
     if (!ok) {

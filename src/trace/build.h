@@ -21,7 +21,7 @@ enum build_counter {
     BC_STACK_GROW,        /* stack expansions below the stack mapping */
     BC_UNKNOWN_PID,       /* events of processes not seen starting (dropped) */
     BC_CALL_REFUSED,      /* mmap/mprotect/mremap (or exec mapping) a kernel would refuse (dropped) */
-    BC_BELOW_MIN_ADDR,    /* mmap/mremap (or exec mapping) below vm.mmap_min_addr (dropped) */
+    BC_BELOW_MIN_ADDR,    /* mmap/brk/mremap (or exec mapping) below vm.mmap_min_addr (dropped) */
     BC_PID_REUSED,        /* a new process under a pid still live: the old one ended */
     BC_LAYOUT_TRIMMED,    /* exec mappings beyond the format's limit, written as mmaps */
     BC_NO_STACK,          /* execs with no stack mapping: a default stack was given */

@@ -66,7 +66,9 @@ int tsp_handle_store_retry(struct hv *h, struct shadow *s, struct cpu *c, uint64
     (void)c;
     if (!s->retry || (s->unsync && shadow_unsyncable(s, gfn)) || (s->cur_root && s->cur_root->gfn == gfn))
         return 0;
-    hv_exit(h, HV_VMEXIT, EXIT_PF);
+    /* a trapped store to a protected table, as the emulated ones are
+     * counted (a #PF exit in both; shadow_retry tells them apart) */
+    hv_exit(h, HV_VMEXIT, EXIT_PT_WRITE);
     hv_charge(h, h->cost->shadow_emulate);    /* the walk and the decode */
     h->st->cnt[CNT_shadow_retry]++;
     shadow_unshadow(s, gfn);
