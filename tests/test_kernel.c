@@ -356,6 +356,9 @@ static void test_fork_cow(void **state)
     assert_int_equal(oracle_translate(&t->m, p->mm, A, ACC_WRITE, &dummy), PFEC_P | PFEC_W | PFEC_U);
     assert_int_equal(oracle_translate(&t->m, c->mm, A, ACC_WRITE, &dummy), PFEC_P | PFEC_W | PFEC_U);
     assert_int_equal(c->mm->rss, p->mm->rss);
+    /* the child's copy is old (copy_present_pte's pte_mkold), the parent's not */
+    assert_true(kread_entry(k, pte_table(k, p->mm, A, 0), pt_index(A, 1)) & _PAGE_ACCESSED);
+    assert_false(kread_entry(k, pte_table(k, c->mm, A, 0), pt_index(A, 1)) & _PAGE_ACCESSED);
 
     /* the child writes: it gets a copy, the parent keeps the original */
     schedule_to(k, c);

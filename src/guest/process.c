@@ -107,7 +107,7 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
                 page_get(k, pfn);
             dst->rss++;
             guest_site(this_cpu(k), SITE_FORK_COPY_PTE);
-            set_entry(k, dst, dt, 1, idx, e);       /* set_pte_at */
+            set_entry(k, dst, dt, 1, idx, e & ~(pte_t)_PAGE_ACCESSED);   /* pte_mkold, set_pte_at */
         }
         va = next;
     }
