@@ -200,7 +200,7 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 }
 
 /* A string instruction over guest frame gfn (clear_page's rep stosb,
- * copy_page's rep movsb), as KVM's shadow MMU meets it while the frame is
+ * copy_page's rep movsq), as KVM's shadow MMU meets it while the frame is
  * write-protected. The first store traps. A hypervisor that retries such
  * instructions (vmm_ops.store_retry) stops protecting the frame and the
  * instruction runs natively. Otherwise it is emulated in that exit, each
@@ -216,7 +216,9 @@ void cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val, unsigned e
     const unsigned restart_words = CPU_REP_RESTART * elem / 8;   /* table words between re-entries */
     if (!v || !v->store_traps || !v->store_traps(c->vmm_ctx, gfn))
         return;
-    if (v->store_retry && v->store_retry(c->vmm_ctx, c, gfn) && !v->store_traps(c->vmm_ctx, gfn))
+    int retried = v->store_retry && v->store_retry(c->vmm_ctx, c, gfn);
+    trap_return(c);
+    if (retried && !v->store_traps(c->vmm_ctx, gfn))
         return;
     /* retried and still protected: the instruction faults again at the
      * same address, which KVM then emulates (last_retry_eip) */
@@ -225,6 +227,7 @@ void cpu_store_string_page(struct cpu *c, uint64_t gfn, uint64_t val, unsigned e
             v->store(c->vmm_ctx, c, gfn, i, val);
         else
             v->store_cont(c->vmm_ctx, c, gfn, i, val);
+        trap_return(c);
     }
 }
 
