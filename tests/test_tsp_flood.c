@@ -72,14 +72,7 @@ static int store_any(struct tmachine *t, uint64_t gfn, unsigned idx)
 /* The same, where it must exit. */
 static void store(struct tmachine *t, uint64_t gfn, unsigned idx) { assert_true(store_any(t, gfn, idx)); }
 
-static void finish(struct tmachine *t, struct task *p)
-{
-    char msg[512] = "";
-    if (machine_check(&t->m, msg, sizeof msg))
-        fail_msg("invariants: %s", msg);
-    do_exit(&t->m.k, p);
-    assert_int_equal(tm_destroy(t), 0);
-}
+static void finish(struct tmachine *t, struct task *p) { tm_finish(t, p); }
 
 static void test_auto_picks_the_kvm_the_docs_name(void **state)
 {

@@ -58,14 +58,7 @@ static struct task *proc(struct tmachine *t, uint64_t *l1)
     return p;
 }
 
-static void finish(struct tmachine *t, struct task *p)
-{
-    char msg[512] = "";
-    if (machine_check(&t->m, msg, sizeof msg))
-        fail_msg("invariants: %s", msg);
-    do_exit(&t->m.k, p);
-    assert_int_equal(tm_destroy(t), 0);
-}
+static void finish(struct tmachine *t, struct task *p) { tm_finish(t, p); }
 
 struct delta { uint64_t pf, pt_write, retry; };
 

@@ -80,6 +80,17 @@ static inline void tm_check_all(struct tmachine *t)
         fail_msg("hypervisor check: %s", msg);
 }
 
+/* The end of a test of process p: the hypervisor's self-check, p's exit,
+ * and a shutdown that finds no frame leaked. */
+static inline void tm_finish(struct tmachine *t, struct task *p)
+{
+    char msg[512] = "";
+    if (machine_check(&t->m, msg, sizeof msg))
+        fail_msg("invariants: %s", msg);
+    do_exit(&t->m.k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 /* A user access by the current task that must succeed and give the
  * oracle's translation; its machine frame. */
 static inline uint64_t tm_access_ok(struct tmachine *t, uint64_t va, enum access acc)
