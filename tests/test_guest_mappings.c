@@ -305,27 +305,6 @@ static const struct trace_seg SEG[2] = {
     { 0x7fff0000000ull, 0x20000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
 };
 
-static void write_trace(const char *path, const struct trace_rec *r, unsigned n)
-{
-    struct trace_writer *w = trace_writer_open(path, K, V, 1);
-    assert_non_null(w);
-    for (unsigned i = 0; i < n; i++)
-        assert_int_equal(trace_write(w, &r[i]), 0);
-    assert_int_equal(trace_writer_commit(w), 0);
-}
-
-/* Run the command line; its stderr in err, its exit status returned. */
-static int cli(const char *args, char *err, size_t len)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 '%s' %s 2>&1 >/dev/null", getenv("MEMVIRT"), args);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(err, 1, len - 1, p);
-    err[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 /* The review's t9 (write, PROT_NONE, read) in every mode: the read is a
  * SIGSEGV, named as a PROT_NONE mapping's; t7 (mmap at 0) and t7b (an exec
  * segment at page 0) fail with EPERM, named as a refused call is. */
@@ -347,10 +326,10 @@ static void test_replays(void **state)
         { .kind = TR_REFS, .pid = 100, .ref = rd, .nref = 1 },
         { .kind = TR_EXIT, .pid = 100 },
     };
-    write_trace(path, t9, sizeof t9 / sizeof t9[0]);
+    tu_write_trace(path, t9, sizeof t9 / sizeof t9[0]);
     for (unsigned m = 0; m < NMODES; m++) {
         snprintf(args, sizeof args, "run --mode %s --trace %s --check --quiet", MODES[m], path);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (rc != 1 || !strstr(err, "record 6 at byte") ||
             !strstr(err, "pid 100: reference to 0x10000000 (read) reads a mapping with no access (PROT_NONE)"))
             fail_msg("t9 under %s: exit %d: %s", MODES[m], rc, err);
@@ -362,9 +341,9 @@ static void test_replays(void **state)
         { .kind = TR_REFS, .pid = 100, .ref = z, .nref = 2 },
         { .kind = TR_EXIT, .pid = 100 },
     };
-    write_trace(path, t7, sizeof t7 / sizeof t7[0]);
+    tu_write_trace(path, t7, sizeof t7 / sizeof t7[0]);
     snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
-    int rc = cli(args, err, sizeof err);
+    int rc = tu_cli(args, err, sizeof err);
     if (rc != 1 || !strstr(err, "record 3 at byte") ||
         !strstr(err, "pid 100: mmap at 0, length 0x1000, failed: Operation not permitted (EPERM)"))
         fail_msg("t7: exit %d: %s", rc, err);
@@ -376,13 +355,13 @@ static void test_replays(void **state)
         { .kind = TR_REFS, .pid = 100, .ref = z + 1, .nref = 1 },
         { .kind = TR_EXIT, .pid = 100 },
     };
-    write_trace(path, t7b, sizeof t7b / sizeof t7b[0]);
-    rc = cli(args, err, sizeof err);
+    tu_write_trace(path, t7b, sizeof t7b / sizeof t7b[0]);
+    rc = tu_cli(args, err, sizeof err);
     if (rc != 1 || !strstr(err, "record 2 at byte") ||
         !strstr(err, "pid 100: exec, failed: Operation not permitted (EPERM)"))
         fail_msg("t7b: exit %d: %s", rc, err);
     snprintf(args, sizeof args, "compare --trace %s --check --quiet --param guest.mmap_min_addr=0", path);
-    rc = cli(args, err, sizeof err);
+    rc = tu_cli(args, err, sizeof err);
     if (rc || *err)
         fail_msg("t7b with guest.mmap_min_addr=0: exit %d: %s", rc, err);
     unlink(path);
@@ -427,9 +406,9 @@ static void test_protnone_replay_checked(void **state)
         { .kind = TR_EXIT, .pid = 101 },
         { .kind = TR_EXIT, .pid = 100 },
     };
-    write_trace(path, r, sizeof r / sizeof r[0]);
+    tu_write_trace(path, r, sizeof r / sizeof r[0]);
     snprintf(args, sizeof args, "compare --trace %s --check --param sim.check_every=1 --quiet", path);
-    int rc = cli(args, err, sizeof err);
+    int rc = tu_cli(args, err, sizeof err);
     unlink(path);
     if (rc || *err)
         fail_msg("exit %d: %s", rc, err);
@@ -463,25 +442,25 @@ static void test_protnone_old_kernel_under_xen(void **state)
         { .kind = TR_REFS, .pid = 100, .ref = w, .nref = 2 },
         { .kind = TR_EXIT, .pid = 100 },
     };
-    write_trace(path, r, sizeof r / sizeof r[0]);
+    tu_write_trace(path, r, sizeof r / sizeof r[0]);
     static const char *const pv_modes[] = { "pv", "pv-pibooster" };
     for (unsigned m = 0; m < 2; m++) {
         snprintf(args, sizeof args, "run --mode %s --trace %s --param guest.l1tf_invert=false --json %s --quiet",
                  pv_modes[m], path, json);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (rc != 1 || !strstr(err, "the hypervisor crashed the domain under ") ||
             !strstr(err, "L1TF-vulnerable L1e") || !strstr(err, "Crashing") || strchr(err, '\n') != strrchr(err, '\n'))
             fail_msg("%s: exit %d: %s", pv_modes[m], rc, err);
         assert_int_equal(access(json, F_OK), -1);                  /* no output left */
         snprintf(args, sizeof args, "run --mode %s --trace %s --param guest.l1tf_invert=false "
                  "--param xen.l1tf_check=false --check --param sim.check_every=1 --quiet", pv_modes[m], path);
-        rc = cli(args, err, sizeof err);
+        rc = tu_cli(args, err, sizeof err);
         if (rc || *err)
             fail_msg("%s without the check: exit %d: %s", pv_modes[m], rc, err);
     }
     snprintf(args, sizeof args, "compare --trace %s --param guest.l1tf_invert=false --modes native,tsp,hap --check "
              "--param sim.check_every=1 --quiet", path);
-    int rc = cli(args, err, sizeof err);
+    int rc = tu_cli(args, err, sizeof err);
     if (rc || *err)
         fail_msg("hardware modes: exit %d: %s", rc, err);
     unlink(path);
@@ -521,7 +500,7 @@ static void test_builder_keeps_out_low_maps(void **state)
     assert_int_equal(trace_writer_commit(w), 0);
     if (getenv("MEMVIRT")) {
         snprintf(args, sizeof args, "run --trace %s --check --param sim.check_every=1 --quiet", path);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (rc || *err)
             fail_msg("exit %d: %s", rc, err);
     }
@@ -554,7 +533,7 @@ static void test_trace_info_min_addr_header(void **state)
         build_free(b);
         assert_int_equal(trace_writer_commit(w), 0);
         snprintf(args, sizeof args, "trace info %s", path);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (i < 3) {
             assert_int_equal(rc, 2);
             if (!strstr(err, "header mmap_min_addr") || strstr(err, "--param"))

@@ -35,34 +35,11 @@
 #include "trace/writer.h"
 #include "testutil.h"
 
-static const char *K[] = { "command" }, *V[] = { "test" };
 static const struct trace_seg SEG[2] = {
     { 0x400000, 0x2000, TRP_READ | TRP_EXEC, TRS_FILE, 0, 1, 2, 0 },
     { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
 };
 static uint64_t REF[2] = { 0x400000 | TRR_EXEC, 0x7fffffffe000ull | TRR_WRITE };
-
-static void write_trace(const char *path, const struct trace_rec *r, unsigned n)
-{
-    struct trace_writer *w = trace_writer_open(path, K, V, 1);
-    assert_non_null(w);
-    for (unsigned i = 0; i < n; i++)
-        assert_int_equal(trace_write(w, &r[i]), 0);
-    assert_int_equal(trace_writer_commit(w), 0);
-}
-
-/* Run the command line; its stderr in err, its exit status returned. */
-static int cli(const char *args, char *err, size_t len)
-{
-    const char *mv = getenv("MEMVIRT");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 '%s' %s 2>&1 >/dev/null", mv, args);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(err, 1, len - 1, p);
-    err[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static unsigned lines(const char *s)
 {
@@ -88,9 +65,9 @@ static void test_live_at_end(void **state)
         { .kind = TR_REFS, .pid = UINT32_MAX, .ref = REF, .nref = 2 },
         { .kind = TR_FORK, .pid = 1, .child = 7, .flags = TRF_VM | TRF_THREAD },
     };
-    write_trace(path, r, sizeof r / sizeof r[0]);
+    tu_write_trace(path, r, sizeof r / sizeof r[0]);
     snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
-    int rc = cli(args, err, sizeof err);
+    int rc = tu_cli(args, err, sizeof err);
     unlink(path);
     if (rc || *err)
         fail_msg("exit %d: %s", rc, err);
@@ -111,12 +88,12 @@ static void test_error_named_once(void **state)
         { .kind = TR_EXIT, .pid = 1 },
         { .kind = TR_REFS, .pid = 1, .ref = REF, .nref = 2 },          /* record 6: pid 1 is gone */
     };
-    write_trace(path, r, sizeof r / sizeof r[0]);
+    tu_write_trace(path, r, sizeof r / sizeof r[0]);
     snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
-    int rc = cli(args, err, sizeof err);
+    int rc = tu_cli(args, err, sizeof err);
     snprintf(args, sizeof args, "compare --trace %s --check --quiet --jobs 1", path);
     char err1[4096];
-    int rc1 = cli(args, err1, sizeof err1);
+    int rc1 = tu_cli(args, err1, sizeof err1);
     unlink(path);
     assert_int_equal(rc, 1);
     assert_int_equal(rc1, 1);
@@ -140,9 +117,9 @@ static void test_span_refused(void **state)
         { .kind = TR_REFS, .t = 10000000000000000ull, .pid = 1, .ref = REF, .nref = 2 },   /* 1e16 ns */
         { .kind = TR_EXIT, .t = 10000000000000000ull, .pid = 1 },
     };
-    write_trace(path, r, sizeof r / sizeof r[0]);
+    tu_write_trace(path, r, sizeof r / sizeof r[0]);
     snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
-    int rc = cli(args, err, sizeof err);
+    int rc = tu_cli(args, err, sizeof err);
     unlink(path);
     assert_int_equal(rc, 2);
     if (lines(err) != 1 || !strstr(err, "record 3 at byte") || !strstr(err, "longest span"))
@@ -163,7 +140,7 @@ static void test_huge_gap_stops_before_the_clock_wraps(void **state)
         { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
         { .kind = TR_REFS, .t = 1ull << 63, .pid = 1, .ref = REF, .nref = 2 },
     };
-    write_trace(path, r, sizeof r / sizeof r[0]);
+    tu_write_trace(path, r, sizeof r / sizeof r[0]);
     struct sim_config cfg;
     snprintf(kv, sizeof kv, "trace.file=%s", path);
     assert_int_equal(config_init(&cfg, "trace"), 0);
@@ -199,9 +176,9 @@ static void test_file_offsets(void **state)
             { .kind = TR_REFS, .pid = 1, .ref = ref, .nref = 2 },
             { .kind = TR_EXIT, .pid = 1 },
         };
-        write_trace(path, r, sizeof r / sizeof r[0]);
+        tu_write_trace(path, r, sizeof r / sizeof r[0]);
         snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (!over && (rc || *err))
             fail_msg("the last page of the largest file: exit %d: %s", rc, err);
         if (over && (rc != 2 || lines(err) != 1 || !strstr(err, "record 3 at byte") ||
@@ -235,9 +212,9 @@ static void test_syscall_error_named(void **state)
             cases[c].rec,
             { .kind = TR_EXIT, .pid = 1 },
         };
-        write_trace(path, r, sizeof r / sizeof r[0]);
+        tu_write_trace(path, r, sizeof r / sizeof r[0]);
         snprintf(args, sizeof args, "run --trace %s --quiet", path);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (rc != 1 || lines(err) != 1 || !strstr(err, "record 3 at byte") || !strstr(err, cases[c].want))
             fail_msg("expected exit 1 and one line naming record 3 and '%s': exit %d: %s", cases[c].want, rc, err);
     }
@@ -274,9 +251,9 @@ static void test_segv_reason(void **state)
             { .kind = TR_REFS, .pid = 1, .ref = ref, .nref = 1 },
             { .kind = TR_EXIT, .pid = 1 },
         };
-        write_trace(path, r, sizeof r / sizeof r[0]);
+        tu_write_trace(path, r, sizeof r / sizeof r[0]);
         snprintf(args, sizeof args, "run --trace %s --quiet", path);
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (rc != 1 || lines(err) != 1 || !strstr(err, "record 4 at byte") || !strstr(err, cases[c].want))
             fail_msg("expected exit 1 and one line naming record 4 and '%s': exit %d: %s", cases[c].want, rc, err);
     }
@@ -312,7 +289,7 @@ static void write_file_reader(const char *path, unsigned n, int dirty)
     }
     r[nr++] = (struct trace_rec){ .kind = TR_REFS, .pid = 1, .ref = kref, .nref = 16 };
     r[nr++] = (struct trace_rec){ .kind = TR_EXIT, .pid = 1 };
-    write_trace(path, r, nr);
+    tu_write_trace(path, r, nr);
     free(r);
 }
 
@@ -332,7 +309,7 @@ static void test_pagecache_reclaimed(void **state)
     for (int clustering = 0; clustering <= 1; clustering++) {
         snprintf(args, sizeof args, "compare --trace %s --check --quiet --param guest.ram_mb=64%s", path,
                  clustering ? " --clustering" : "");
-        int rc = cli(args, err, sizeof err);
+        int rc = tu_cli(args, err, sizeof err);
         if (rc || *err)
             fail_msg("%s: exit %d: %s", clustering ? "--clustering" : "every mode", rc, err);
     }
@@ -358,11 +335,11 @@ static void test_guest_oom_named(void **state)
     for (int j = 0; j < 3; j++) {
         snprintf(args, sizeof args, "compare --modes native,pv,hap --trace %s --check --quiet "
                  "--param guest.ram_mb=64 --jobs %d", path, j + 1);
-        rc[j] = cli(args, err[j], sizeof err[j]);
+        rc[j] = tu_cli(args, err[j], sizeof err[j]);
     }
     snprintf(args, sizeof args, "run --mode pv --trace %s --check --quiet --param guest.ram_mb=64", path);
     char err1[4096];
-    int rc1 = cli(args, err1, sizeof err1);
+    int rc1 = tu_cli(args, err1, sizeof err1);
     unlink(path);
     for (int j = 0; j < 3; j++) {
         assert_int_equal(rc[j], 3);

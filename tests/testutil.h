@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/err.h"
@@ -13,6 +14,7 @@
 #include "sim/engine.h"
 #include "sim/machine.h"
 #include "sim/oracle.h"
+#include "trace/writer.h"
 
 /* A booted machine with its configuration (heap-allocated: struct machine is
  * large). */
@@ -139,6 +141,30 @@ static inline uint64_t tm_hw_l1(struct tmachine *t, uint64_t va)
     for (unsigned l = 4; l > 1; l--)
         table = pte_frame(pmem_read(&t->m.mem, table, pt_index(va, l)));
     return table;
+}
+
+/* Records r[0..n) written as a trace file at path (header: command=test). */
+static inline void tu_write_trace(const char *path, const struct trace_rec *r, unsigned n)
+{
+    static const char *const k[] = { "command" }, *const v[] = { "test" };
+    struct trace_writer *w = trace_writer_open(path, k, v, 1);
+    assert_non_null(w);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(trace_write(w, &r[i]), 0);
+    assert_int_equal(trace_writer_commit(w), 0);
+}
+
+/* The memvirt of $MEMVIRT run with args: its standard error in err, its
+ * exit status returned (128: it did not exit). */
+static inline int tu_cli(const char *args, char *err, size_t len)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 '%s' %s 2>&1 >/dev/null", getenv("MEMVIRT"), args);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 static inline char *tu_slurp(const char *path, size_t *len)
