@@ -14,10 +14,10 @@ all: build
 setup:
 	@bash scripts/setup
 
-$(BUILD)/Makefile: CMakeLists.txt
+$(BUILD)/Makefile: CMakeLists.txt | setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
-$(BUILD_SAN)/Makefile: CMakeLists.txt
+$(BUILD_SAN)/Makefile: CMakeLists.txt | setup
 	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DMEMVIRT_SANITIZE=ON >/dev/null
 
 # The build's progress goes to a log, shown only if the build fails.
