@@ -6,7 +6,7 @@
  * the models below are the obvious form of the same hardware: an array of
  * entries, each with a valid bit and a 64-bit last-use stamp, searched way
  * by way. Both are driven side by side by the same random operations on
- * hundreds of random geometries (1 to 32 ways, absent structures, global
+ * hundreds of random geometries (1 to 256 ways, absent structures, global
  * entries, several PCIDs, 4K/2M/1G pages), once with the AVX2 set scans
  * and once with the scalar ones (hw_simd is switched between the halves),
  * and every lookup result and the number of valid entries after every
@@ -26,6 +26,7 @@
 #include "hw/tlb_body.h"
 #include "hw/simd.h"
 #include "hw/tlb.h"
+#include "hw/tlb_wide.h"
 #include "lib/rng.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,7 +252,9 @@ static unsigned ref_count(const struct ref_tlb *r)
 
 /* ---- the TLB driver ---------------------------------------------------- */
 
-static const unsigned WAYS[] = { 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 24, 32 };
+/* past 16 ways, the lists and index of tlb_wide.h (fully associative when
+ * one set) */
+static const unsigned WAYS[] = { 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 24, 32, 48, 64, 100, 128, 256 };
 
 static void random_array_geometry(rng_t *g, uint64_t *entries, uint64_t *ways)
 {
@@ -418,6 +421,13 @@ static int tlb_diff_one(rng_t *g, unsigned nops, unsigned geom)
                         bad = 1;
                     }
                 }
+            for (unsigned k = 0; k < 4 && !bad; k++) {
+                const char *why;
+                if (ta[k]->ways && !ta[k]->valid && tlb_wide_check(ta[k], &why)) {
+                    say("geometry %u op %u (%s): array %u: %s\n", geom, op, what, k, why);
+                    bad = 1;
+                }
+            }
         }
         if (bad) {
             const struct tlb_array *ta[4] = { &t.l1[0], &t.l1[1], &t.l1[2], &t.l2 };
@@ -618,9 +628,11 @@ static int pwc_diff_one(rng_t *g, unsigned nops, unsigned geom)
 
 struct ref_line { int valid; uint64_t line; uint64_t stamp; };
 
+static const unsigned DC_WAYS[] = { 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 24, 32 };
+
 static int dcache_diff_one(rng_t *g, unsigned nops, unsigned geom)
 {
-    unsigned ways = rng_below(g, 3) ? WAYS[rng_below(g, sizeof WAYS / sizeof WAYS[0])]
+    unsigned ways = rng_below(g, 3) ? DC_WAYS[rng_below(g, sizeof DC_WAYS / sizeof DC_WAYS[0])]
                                     : (unsigned)rng_range(g, 1, 64);
     /* capacity a whole number of KiB; now and then more than 2^13 sets, so
      * that the set hash folds set bits into set bits and a tag (the bits
@@ -779,6 +791,52 @@ static void test_dcache_matches_reference(void **state)
     both_scans(dcache_diff_one, 12, 150, OPS);
 }
 
+/* tlb_wide_check() catches each way the state of a wide set can break:
+ * an entry missing from the index or from its set's list, a wrong count,
+ * a wrong empty bit, a broken link. */
+static void test_wide_check_catches(void **state)
+{
+    (void)state;
+    const struct tlb_config c = { .l1_4k_entries = 128, .l1_4k_ways = 64 };
+    for (unsigned broken = 0; broken <= 5; broken++) {
+        struct tlb t;
+        assert_int_equal(tlb_init(&t, &c), 0);
+        struct tlb_array *a = &t.l1[PG_4K];
+        for (uint64_t p = 0; p < 100; p++) {
+            struct tlb_xlate x = { .frame = 1000 + p, .flags = TLB_W, .size = PG_4K };
+            tlb_insert(&t, p << 12, 1, &x);
+        }
+        const char *why = NULL;
+        assert_int_equal(tlb_wide_check(a, &why), 0);
+        size_t i = (size_t)a->lnext[a->lnext[128]];   /* the second most recent entry of set 0 */
+        assert_true(i < 64 && a->tag[i]);
+        switch (broken) {
+        case 0:
+            break;                                      /* intact: passes */
+        case 1:
+            a->hidx[tlb_wide_bucket(a, a->tag[i])] = 0;  /* a chain lost */
+            break;
+        case 2:
+            tlb_wide_unlink(a, i);                      /* off its list */
+            break;
+        case 3:
+            a->nvalid[0]--;
+            break;
+        case 4:
+            a->empty[0] |= 1ull << i;                  /* marked empty while valid */
+            break;
+        case 5:
+            a->lprev[a->lnext[i]] = (uint32_t)i + 1;   /* a link that disagrees */
+            break;
+        }
+        int r = tlb_wide_check(a, &why);
+        if (broken)
+            print_message("corruption %u caught: %s\n", broken, r ? why : "(not caught)");
+        assert_int_equal(r != 0, broken != 0);
+        tlb_destroy(&t);
+    }
+}
+
 /* The comparison bites: against a FIFO reference, every driver reports
  * differences (on most geometries; some, 1-way or never full, cannot tell
  * FIFO from LRU). */
@@ -805,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_pwc_matches_reference),
         cmocka_unit_test(test_dcache_matches_reference),
         cmocka_unit_test(test_wrong_reference_is_caught),
+        cmocka_unit_test(test_wide_check_catches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

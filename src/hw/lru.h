@@ -8,9 +8,10 @@
  * used way is the nibble at position ways-1; "already most recent" is one
  * compare, so a hit on the most recent way may skip the update exactly. A
  * bit per way says which ways hold an entry: a victim is the lowest-numbered
- * empty way, else the least recently used. Sets wider than 16 ways keep a
- * 64-bit use stamp per way instead (the victim search is then a scan; the
- * stamp never wraps, so the order stays exact however long the run). */
+ * empty way, else the least recently used. Wider TLB sets keep a recency
+ * list and an index instead (tlb_wide.h); wider data-cache sets a 64-bit
+ * use stamp per way (the victim search is then a scan; the stamp never
+ * wraps, so the order stays exact however long the run). */
 #ifndef MV_HW_LRU_H
 #define MV_HW_LRU_H
 #include <stdint.h>

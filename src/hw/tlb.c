@@ -4,6 +4,7 @@
 #include "hw/tlb.h"
 #include "hw/simd.h"
 #include "hw/tlb_body.h"
+#include "hw/tlb_wide.h"
 #include "lib/err.h"
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ static int array_init(struct tlb_array *a, uint64_t entries, uint64_t ways)
         for (uint32_t i = 0; i < a->sets; i++)
             a->order[i] = LRU_ORDER_INIT;
     } else {
-        a->used = mv_calloc(n, sizeof *a->used);
+        tlb_wide_init(a);
     }
     return 0;
 }
@@ -48,7 +49,8 @@ static void array_destroy(struct tlb_array *a)
     free(a->flags);
     free(a->order);
     free(a->valid);
-    free(a->used);
+    if (!a->order && a->ways)
+        tlb_wide_destroy(a);
     memset(a, 0, sizeof *a);
 }
 
@@ -139,6 +141,23 @@ static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, u
     uint64_t s = vpn & a->set_mask;
     size_t base = (size_t)s * a->ways;
     unsigned n = 0;
+    if (!a->valid) {   /* wide: the page's entries are one index chain */
+        uint32_t hit[64], nhit = 0;
+        for (uint32_t e = a->hidx[tlb_wide_bucket(a, tag)]; e; e = a->hnext[e - 1]) {
+            uint64_t t = a->tag[e - 1];
+            if ((a->flags[e - 1] & need) == need && (t == tag || ((a->flags[e - 1] & TLB_G) && !((t ^ tag) >> 13)))) {
+                if (nhit == 64)
+                    break;   /* (more than 64 entries of one page: the rest on another pass) */
+                hit[nhit++] = e - 1;
+            }
+        }
+        for (uint32_t k = 0; k < nhit; k++)
+            tlb_drop(a, s, (uint32_t)(hit[k] - base), hit[k]);
+        n = nhit;
+        if (nhit == 64)
+            n += flush_page_in(a, va, pcid, size, need);
+        return n;
+    }
     for (uint32_t w = 0; w < a->ways; w++) {
         uint64_t e = a->tag[base + w];
         if (tlb_entry_valid(a, s, w, base + w) && (a->flags[base + w] & need) == need &&
@@ -176,10 +195,12 @@ static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pci
     if (!valid)
         return 0;
     if (k == FL_ALL || (k == FL_NONGLOBAL && !a->nglobal)) {   /* everything goes */
-        if (a->valid)   /* the valid bits say it all: the tags may stay */
+        if (a->valid) {   /* the valid bits say it all: the tags may stay */
             memset(a->valid, 0, a->sets * sizeof *a->valid);
-        else
+        } else {
             memset(a->tag, 0, n * sizeof *a->tag);
+            tlb_wide_reset(a);
+        }
         a->mru = (uint32_t)n;
         a->nsize[0] = a->nsize[1] = a->nsize[2] = 0;
         a->nglobal = 0;

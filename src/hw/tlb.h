@@ -39,17 +39,21 @@
  * TLB_VA_MASK) >> pg_shift(size) (at most 36 bits). Replacement state
  * (lru.h): up to 16 ways, a recency order and a bit per valid way per set
  * (valid[]), which alone says which entries are valid, so a whole flush
- * clears valid[] and leaves the tags; wider, a 64-bit use stamp per entry
- * and tag 0 for an invalid entry. Slot sets * ways holds tag 0 always: mru
- * points there when no entry was touched since a flush. */
+ * clears valid[] and leaves the tags; wider, tag 0 for an invalid entry
+ * and the lists, bitmaps and index of tlb_wide.h. Slot sets * ways holds
+ * tag 0 always: mru points there when no entry was touched since a flush. */
 struct tlb_array {
     uint64_t *tag;       /* sets * ways; set s at [s * ways] */
     uint64_t *frame;     /* 4 KiB frame number of the page's first frame */
     uint8_t  *flags;     /* TLB_* */
     uint64_t *order;     /* per set (ways <= 16), else NULL */
     uint32_t *valid;     /* per set (ways <= 16): bit w = way w holds an entry */
-    uint64_t *used;      /* per entry (ways > 16): stamp of last use */
-    uint64_t clock;      /* the last stamp given (ways > 16) */
+    /* ways > 16 (tlb_wide.h), else NULL: */
+    uint32_t *lprev, *lnext;   /* recency lists: entries, then a sentinel per set */
+    uint32_t *nvalid;          /* per set: valid ways */
+    uint64_t *empty;           /* per set, ewords words: bit w = way w is empty */
+    uint32_t *hidx, *hnext;    /* page index: bucket -> entry + 1, entry -> next + 1 */
+    uint32_t ewords, hmask;
     uint32_t sets, ways, set_mask;
     uint32_t full;       /* valid[] of a full set (ways <= 16) */
     uint32_t mru;        /* the entry touched last, the most recent of its set */
@@ -111,6 +115,8 @@ static inline uint64_t tlb_tag_vpn(uint64_t tag) { return tag >> 15; }
 static inline uint16_t tlb_tag_pcid(uint64_t tag) { return (uint16_t)((tag >> 1) & 0xfff); }
 static inline unsigned tlb_tag_size(uint64_t tag) { return (tag >> 13) & 3; }
 
+void tlb_array_touch_wide(struct tlb_array *a, uint64_t s, size_t i);
+
 /* Make entry i (way w of set s) the most recent of its set. */
 static inline void tlb_array_touch(struct tlb_array *a, uint64_t s, uint32_t w, size_t i)
 {
@@ -118,7 +124,7 @@ static inline void tlb_array_touch(struct tlb_array *a, uint64_t s, uint32_t w, 
     if (__builtin_expect(a->order != NULL, 1))
         a->order[s] = lru_order_touch(a->order[s], w);
     else
-        a->used[i] = ++a->clock;
+        tlb_array_touch_wide(a, s, i);
 }
 
 long tlb_array_find_set(struct tlb_array *a, uint64_t vpn, uint64_t tag);

@@ -6,6 +6,7 @@
 #ifndef MV_HW_TLB_BODY_H
 #define MV_HW_TLB_BODY_H
 #include "hw/tlb.h"
+#include "hw/tlb_wide.h"
 #include "lib/err.h"
 
 
@@ -21,9 +22,11 @@ static inline void tlb_drop(struct tlb_array *a, uint64_t s, uint32_t w, size_t 
     a->nsize[tlb_tag_size(a->tag[i])]--;
     if (a->flags[i] & TLB_G)
         a->nglobal--;
-    a->tag[i] = 0;
     if (a->valid)
         a->valid[s] &= ~(1u << w);
+    else
+        tlb_wide_remove(a, s, w, i);
+    a->tag[i] = 0;
 }
 
 static inline void tlb_fill_x(struct tlb_xlate *x, const struct tlb_array *a, long i, uint64_t va)
@@ -48,16 +51,15 @@ TLB_BODY long tlb_match_way(const struct tlb_array *a, uint64_t s, size_t base, 
         uint32_t m = TAGS_MATCH(simd, t, a->ways, tag) & a->valid[s];
         return m ? __builtin_ctz(m) : -1;
     }
-    for (uint32_t w = 0; w < a->ways; w++)
-        if (t[w] == tag)
-            return w;
-    return -1;
+    return tlb_wide_match(a, base, tag);
 }
 
 /* A cached global entry for the same page as tag (any PCID), or -1. With
  * g set, any entry for the page if it or the new entry is global. */
 TLB_BODY long tlb_match_global(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, uint8_t g)
 {
+    if (!a->valid)
+        return tlb_wide_match_global(a, base, tag, g);
     const uint64_t *t = &a->tag[base];
     for (uint32_t w = 0; w < a->ways; w++)
         if (tlb_entry_valid(a, s, w, base + w) && ((a->flags[base + w] | g) & TLB_G) && !((t[w] ^ tag) >> 13))
@@ -88,15 +90,8 @@ TLB_BODY uint32_t tlb_victim(const struct tlb_array *a, uint64_t s, size_t base)
             return (uint32_t)__builtin_ctz(~v);
         return lru_order_oldest(a->order[s], a->ways);
     }
-    const uint64_t *t = &a->tag[base], *used = &a->used[base];
-    uint32_t best = 0;
-    for (uint32_t w = 0; w < a->ways; w++) {
-        if (!t[w])
-            return w;
-        if (used[w] < used[best])
-            best = w;
-    }
-    return best;
+    (void)base;
+    return tlb_wide_victim(a, s);
 }
 
 /* Put an entry into a's set for vpn. Unless `absent` (the caller knows no
@@ -123,16 +118,24 @@ TLB_BODY void tlb_install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, 
     if (w < 0)
         w = tlb_victim(a, s, base);
     size_t i = base + (size_t)w;
-    if (tlb_entry_valid(a, s, (uint32_t)w, i)) {
+    const int was = tlb_entry_valid(a, s, (uint32_t)w, i);
+    if (was) {
         a->nsize[tlb_tag_size(tags[i])]--;
         a->nglobal -= (fl[i] & TLB_G) != 0;
     }
     a->nsize[tlb_tag_size(tag)]++;
     a->nglobal += (flags & TLB_G) != 0;
-    tlb_array_touch(a, s, (uint32_t)w, i);
-    if (valid)
+    if (valid) {
+        tlb_array_touch(a, s, (uint32_t)w, i);
         valid[s] |= 1u << w;
-    tags[i] = tag;
+        tags[i] = tag;
+    } else {   /* re-indexed under the new tag, the most recent of its set */
+        if (was)
+            tlb_wide_remove(a, s, (uint32_t)w, i);
+        tags[i] = tag;
+        tlb_wide_add(a, s, (uint32_t)w, i, tag);
+        a->mru = (uint32_t)i;
+    }
     a->frame[i] = frame;
     fl[i] = flags;
 }
@@ -171,7 +174,11 @@ TLB_BODY int tlb_lookup_slow_body(struct tlb *t, uint64_t va, uint16_t pcid, str
     tlb_fill_x(x, &t->l2, i, va);
     unsigned size = x->size;
     uint64_t vpn = tlb_vpn(va, size);
-    tlb_install_body(&t->l1[size], vpn, t->l2.tag[i], t->l2.frame[i], t->l2.flags[i], 1, simd);
+    /* L1 missed this page for this PCID and as global; but a global entry
+     * from the STLB (of another PCID) aliases whatever L1 holds for the
+     * page under any PCID, so it goes in with the search */
+    tlb_install_body(&t->l1[size], vpn, t->l2.tag[i], t->l2.frame[i], t->l2.flags[i], !(t->l2.flags[i] & TLB_G),
+                     simd);
     return 2;
 }
 
@@ -206,7 +213,7 @@ TLB_BODY int tlb_lookup_slow_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, u
     x->frame = a->frame[i];
     x->flags = a->flags[i];
     x->size = PG_4K;
-    tlb_install_body(&t->l1[PG_4K], vpn, a->tag[i], a->frame[i], a->flags[i], 1, simd);
+    tlb_install_body(&t->l1[PG_4K], vpn, a->tag[i], a->frame[i], a->flags[i], !(a->flags[i] & TLB_G), simd);
     return 2;
 }
 
