@@ -398,6 +398,28 @@ static void test_lru_eviction(void **state)
     assert_int_equal(f->st.cnt[CNT_iotlb_miss], miss + 1);
 }
 
+/* LRU stays exact past 2^32 IOTLB uses: an entry of a cold set untouched
+ * for more than 2^32 uses elsewhere is still the older of its set (with
+ * 32-bit stamps its age wrapped to near zero and the younger one went). */
+static void test_lru_past_2_32_uses(void **state)
+{
+    struct io_fx *f = *state;
+    f->cfg.iotlb_entries = 4;
+    f->cfg.iotlb_ways = 2;                              /* 2 sets */
+    reinit(f);
+    for (uint64_t d = 0; d < 8; d += 2)
+        map(f, ROOT, d, 0x9000 + d, RW);                /* all in set 0 */
+    dma(f, 0, 0, NULL);                                 /* 0, then 2: 0 is the older */
+    dma(f, 2, 0, NULL);
+    f->io.tlb_stamp += (1ull << 32) - 1;                /* as if 2^32 - 1 uses of set 1 passed */
+    dma(f, 4, 0, NULL);                                 /* evicts 0, the least recently used */
+    uint64_t miss = f->st.cnt[CNT_iotlb_miss];
+    dma(f, 2, 0, NULL);
+    assert_int_equal(f->st.cnt[CNT_iotlb_miss], miss);  /* 2 stayed */
+    dma(f, 0, 0, NULL);
+    assert_int_equal(f->st.cnt[CNT_iotlb_miss], miss + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_walk_cost_and_psc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_superpage_l2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lru_eviction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lru_past_2_32_uses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

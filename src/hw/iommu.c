@@ -109,14 +109,16 @@ static long iotlb_find(struct iommu *io, uint64_t dfn, uint16_t did)
     return -1;
 }
 
-/* Called after a miss: an invalid way, else the least recently used one
- * (ages modulo 2^32, so a wrapped stamp still picks the right victim). */
+/* Called after a miss: an invalid way, else the least recently used one.
+ * (The stamps were 32 bits, their ages taken modulo 2^32: an entry left
+ * untouched for 2^32 IOTLB uses, as one in a cold set of a long DMA run
+ * can be, looked young. 64-bit stamps never wrap.) */
 static void iotlb_insert(struct iommu *io, uint64_t dfn, uint16_t did, uint64_t mfn, int w)
 {
     size_t base = (size_t)(dfn & (io->tlb_sets - 1)) * io->tlb_ways, v = base;
-    uint32_t oldest = 0;
+    uint64_t oldest = 0;
     for (uint32_t i = 0; i < io->tlb_ways; i++) {
-        uint32_t age = io->tlb_tag[base + i] ? io->tlb_stamp - io->tlb_lru[base + i] : UINT32_MAX;
+        uint64_t age = io->tlb_tag[base + i] ? io->tlb_stamp - io->tlb_lru[base + i] : UINT64_MAX;
         if (age > oldest || i == 0) {
             oldest = age;
             v = base + i;

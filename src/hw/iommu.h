@@ -58,9 +58,10 @@ struct iommu {
     struct iommu_context ctx[IOMMU_MAX_DEVICES];
     /* IOTLB: sets * ways, tag 0 invalid, else (dfn << 17) | (did << 1) | 1 */
     uint64_t *tlb_tag, *tlb_mfn;
-    uint32_t *tlb_lru;
+    uint64_t *tlb_lru;     /* stamp of last use: 64 bits never wrap */
     uint8_t  *tlb_w;
-    uint32_t tlb_sets, tlb_ways, tlb_stamp;
+    uint32_t tlb_sets, tlb_ways;
+    uint64_t tlb_stamp;
     struct pwc psc;
     /* invalidation queue */
     struct qi_desc *queue;
