@@ -3,7 +3,9 @@
  * do_fault, do_wp_page). Demand-zero, the shared zero page, page-cache pages,
  * private file COW, and copy-on-write after fork (reuse when the page is ours
  * alone, copy otherwise). Shared anonymous memory is shmem (shmem.c): its
- * faults are file faults, through the object's own cache. */
+ * faults are file faults, through the object's own cache; with no
+ * write-notify its pages map writable on any fault, and a fault past the
+ * object's size is SIGBUS. */
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
 #include "guest/shmem.h"
@@ -11,11 +13,13 @@
 #include "lib/err.h"
 #include <errno.h>
 
-static pte_t user_flags(const struct vma *v, int writable)
+static pte_t user_flags(const struct vma *v, int writable, int dirty)
 {
     pte_t f = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
     if (writable)
-        f |= _PAGE_RW | _PAGE_DIRTY;
+        f |= _PAGE_RW;
+    if (dirty)
+        f |= _PAGE_DIRTY;
     if (!(v->flags & VM_EXEC))
         f |= _PAGE_NX;
     return f;
@@ -68,7 +72,7 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
     pte_store_direct(k, table, idx, 0);        /* ptep_clear_flush */
     flush_tlb_page(k, mm, va);
     guest_site(this_cpu(k), SITE_WP_PTE);
-    set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, new, user_flags(v, 1)));
+    set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, new, user_flags(v, 1, 1)));
     if (old != k->zero_pfn)
         page_put(k, old);
 }
@@ -84,6 +88,16 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
         return -EFAULT;
     }
     stat_charge(k->st, CYC_fault, k->cost->fault_handle);
+    /* shmem_fault past the object's size (a mapping grown by mremap):
+     * VM_FAULT_SIGBUS, do_sigbus. No page there was ever mapped (the size
+     * never shrinks), so this is decided before the tables are walked;
+     * Linux has allocated the upper tables by then, memvirt allocates
+     * none (the process dies either way). */
+    if ((v->flags & VM_SHMEM) && v->pgoff + ((va - v->start) >> PAGE_SHIFT) >= shmem_size(k, v->file)) {
+        k->segv_code = KSIGBUS_ADRERR;
+        stat_inc(k->st, CNT_segv);
+        return -EFAULT;
+    }
     if ((v->flags & VM_HUGEPAGE) && do_huge_pmd_fault(k, mm, v, va, acc))
         return 0;
     uint64_t page_va = va & ~(PAGE_SIZE - 1);
@@ -102,7 +116,7 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
     }
 
     uint64_t pfn;
-    int writable = 0;
+    int writable = 0, dirty = 0;
     if (!v->file) {
         stat_inc(k->st, CNT_pf_anon);
         if (acc != ACC_WRITE && k->cfg.zero_page && !(v->flags & VM_SHARED)) {
@@ -110,7 +124,7 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
         } else {
             pfn = kalloc_page(k, PG_anon);
             v->flags |= VM_ANONVMA;
-            writable = (v->flags & VM_WRITE) != 0;
+            writable = dirty = (v->flags & VM_WRITE) != 0;
         }
     } else {
         stat_inc(k->st, CNT_pf_file);
@@ -125,18 +139,32 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
             stat_inc(k->st, CNT_page_copy);
             stat_charge(k->st, CYC_zero_copy, k->cost->page_copy);
             v->flags |= VM_ANONVMA;
-            writable = 1;
+            writable = dirty = 1;
         } else {
+            /* set_pte_range: the entry from vm_page_prot, made writable and
+             * dirty by a write fault (whose fault_dirty_shared_page marks
+             * the page dirty); a read fault maps it writable only where
+             * vm_page_prot carries write (shmem: vma_page_prot_writable),
+             * and dirty only if the page already is (Linux since 2025's
+             * "mm: set the pte dirty if the folio is already dirty"; a
+             * clean entry's first write has the hardware set Dirty, no
+             * fault). A regular file's read fault maps it read-only: the
+             * first write faults for write-notify (do_wp_page). */
             pfn = cache;
             page_get(k, pfn);
-            writable = acc == ACC_WRITE;   /* shared writable: write fault maps RW */
-            if (writable)
-                page_of(k, pfn)->dirty = 1;   /* set_page_dirty */
+            struct page *p = page_of(k, pfn);
+            if (acc == ACC_WRITE) {
+                writable = dirty = 1;
+                p->dirty = 1;
+            } else if (vma_page_prot_writable(v)) {
+                writable = 1;
+                dirty = p->dirty;
+            }
         }
     }
     mm->rss++;
     guest_site(this_cpu(k), SITE_FAULT_SET_PTE);
-    set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, pfn, user_flags(v, writable)));
+    set_entry(k, mm, table, 1, idx, k->pv->make_entry(k, pfn, user_flags(v, writable, dirty)));
     return 0;
 }
 

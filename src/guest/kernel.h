@@ -83,6 +83,20 @@ struct vma {
     uint64_t pgoff;        /* file offset of start, in pages */
 };
 
+/* Whether the VMA's vm_page_prot carries write, so that a fault of any
+ * kind, and mprotect, map its pages writable at once (mm/mmap.c
+ * vma_set_page_prot, vma_wants_writenotify): a shared writable mapping
+ * whose backing needs no write notification. Of memvirt's mappings that is
+ * shmem (no page_mkwrite, no writeback: no dirty accounting). A regular
+ * file's shared mapping keeps write-notify (its filesystem tracks dirty
+ * pages: the first write to a page takes a fault), and a private mapping
+ * is copy-on-write (do_anonymous_page adds write itself). */
+static inline int vma_page_prot_writable(const struct vma *v)
+{
+    const uint32_t want = VM_WRITE | VM_SHARED | VM_SHMEM;
+    return (v->flags & want) == want;
+}
+
 #define MAX_CPUS 64
 struct mm {
     uint64_t id;           /* unique, never reused */
@@ -202,7 +216,7 @@ struct kernel {
     struct mm *mm_new;           /* an mm being built (exec, fork), not yet a task's: shutdown frees it */
     int lazy_mmu;
     uint64_t data_pages;         /* data/page-cache frames in use */
-    int segv_code;               /* why the last fault gave SIGSEGV: KSEGV_*, as Linux's si_code (SEGV_MAPERR, SEGV_ACCERR) */
+    int segv_code;               /* why the last fault was fatal: KSEGV_* (SIGSEGV) or KSIGBUS_ADRERR, as Linux's si_code */
     /* mmu_gather: pages unmapped or tables unlinked, freed only after the TLB
      * flush that makes them unreachable (mm/mmu_gather.c). */
     uint64_t *dma_buf;           /* driver buffers (pfns) */
@@ -367,11 +381,15 @@ long sys_mremap(struct kernel *k, struct task *t, uint64_t addr, uint64_t old_le
 void do_munmap(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 int  munmap_over_map_count(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 
-/* Page faults (fault.c): 0 if resolved, -EFAULT (SIGSEGV) otherwise, the
- * reason then in k->segv_code, as Linux gives it in siginfo's si_code. */
-#define KSEGV_MAPERR 1   /* no VMA at the address */
-#define KSEGV_ACCERR 2   /* a VMA whose protection forbids the access */
-#define KSEGV_PTBAD  3   /* a page-table entry with a reserved bit set (Linux: pgtable_bad) */
+/* Page faults (fault.c): 0 if resolved, -EFAULT (a fatal signal) otherwise,
+ * the reason then in k->segv_code, as Linux gives it in siginfo's si_code.
+ * The signal kills the process: memvirt ends the run there with one line
+ * (sim/engine.c), as for every fault the kernel cannot resolve. */
+#define KSEGV_MAPERR 1   /* SIGSEGV: no VMA at the address */
+#define KSEGV_ACCERR 2   /* SIGSEGV: a VMA whose protection forbids the access */
+#define KSEGV_PTBAD  3   /* SIGSEGV: a page-table entry with a reserved bit set (Linux: pgtable_bad) */
+#define KSIGBUS_ADRERR 4 /* SIGBUS (BUS_ADRERR): a shmem page at or past the object's size
+                            (VM_FAULT_SIGBUS, arch/x86/mm/fault.c do_sigbus) */
 int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec);
 
 /* Processes (process.c). */

@@ -114,8 +114,14 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
                 tlb_span_add(&k->gather.span, a, PAGE_SIZE, 1);    /* tlb_remove_tlb_entry */
                 uint64_t pfn = k->pv->entry_pfn(k, e);
                 mm->rss--;
-                if (pfn != k->zero_pfn)
-                    tlb_remove_page(k, pfn);
+                if (pfn == k->zero_pfn)
+                    continue;
+                /* zap_present_pte: a file page's dirty entry marks the page
+                 * dirty (folio_mark_dirty); shmem's, written through an
+                 * entry a read fault mapped writable, is known no other way */
+                if ((e & _PAGE_DIRTY) && (page_of(k, pfn)->flags & PG_cache))
+                    page_of(k, pfn)->dirty = 1;
+                tlb_remove_page(k, pfn);
             }
             lazy_mmu_leave(k);
         }
@@ -236,9 +242,10 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
     if (flags & MAP_SHARED)
         v.flags |= VM_SHARED;
     if ((flags & MAP_SHARED) && (flags & MAP_ANON)) {
-        /* shmem_zero_setup: backed by a new anonymous shmem object, so a
-         * fork shares the pages faulted after it too (the offset is 0) */
-        v.file = shmem_zero_setup(k);
+        /* shmem_zero_setup: backed by a new anonymous shmem object of
+         * the mapping's length, so a fork shares the pages faulted after
+         * it too (the offset is 0) */
+        v.file = shmem_zero_setup(k, len >> PAGE_SHIFT);
         v.pgoff = 0;
         v.flags |= VM_SHMEM;
     }
@@ -251,14 +258,17 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
 }
 
 /* change_pte_range: drop write and exec at once; added write is granted
- * page by page by the write fault (COW-safe). No access at all makes the
+ * page by page by the write fault (COW-safe), except where vm_page_prot
+ * carries write (shmem, vma_page_prot_writable: pte_modify with
+ * PAGE_SHARED makes every entry writable at once). No access at all makes the
  * entry PROTNONE (pte_modify with PAGE_NONE): not present, frame kept; any
  * access back makes it present again. pte_modify reads the frame through
  * pte_pfn and builds the entry again (the L1TF inversion flipped on the way
  * to or from PROTNONE, flip_protnone_guard; under Xen PV the machine frame
  * of a present entry, the pseudo-physical one of a PROTNONE entry). */
-static pte_t change_prot(struct kernel *k, pte_t e, uint32_t vmf)
+static pte_t change_prot(struct kernel *k, pte_t e, const struct vma *v)
 {
+    const uint32_t vmf = v->flags;
     pte_t f = e & PTE_FLAGS_MASK;
     if (!(vmf & (VM_READ | VM_WRITE | VM_EXEC))) {
         f = (f & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE | _PAGE_NX;
@@ -267,6 +277,8 @@ static pte_t change_prot(struct kernel *k, pte_t e, uint32_t vmf)
             f = (f & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
         if (!(vmf & VM_WRITE))
             f &= ~_PAGE_RW;
+        else if (vma_page_prot_writable(v))
+            f |= _PAGE_RW;
         f = (vmf & VM_EXEC) ? (f & ~_PAGE_NX) : (f | _PAGE_NX);
     }
     if (f == (e & PTE_FLAGS_MASK))
@@ -297,8 +309,7 @@ static int pte_needs_flush(pte_t old, pte_t new)
  * entry whose protection changes, and add to span those whose old
  * translation must go (change_pte_range, change_huge_pmd; a huge page the
  * VMA covers only in part is split first, as change_pmd_range does). */
-static void change_protection(struct kernel *k, struct mm *mm, const struct vma *v, uint32_t vmf,
-                              struct tlb_span *span)
+static void change_protection(struct kernel *k, struct mm *mm, const struct vma *v, struct tlb_span *span)
 {
     for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
         if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
@@ -308,7 +319,7 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
             if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
                 uint64_t hs = a & ~(HPAGE_SIZE - 1);
                 if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
-                    pte_t n = change_prot(k, pe, vmf);
+                    pte_t n = change_prot(k, pe, v);
                     if (n != pe) {
                         guest_site(this_cpu(k), SITE_MPROTECT_PTE);
                         set_entry(k, mm, pmd, 2, pi, n);
@@ -333,7 +344,7 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
         pte_t e = kread_entry(k, table, idx);
         if (!pte_mapped(e))
             continue;
-        pte_t n = change_prot(k, e, vmf);
+        pte_t n = change_prot(k, e, v);
         if (n != e) {
             guest_site(this_cpu(k), SITE_MPROTECT_PTE);
             set_entry(k, mm, table, 1, idx, n);
@@ -388,7 +399,7 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
             vma_split_at(k, mm, ve);
             v = find_vma(mm, a);
             v->flags = (v->flags & ~rwx) | vmf;
-            change_protection(k, mm, v, vmf, &span);
+            change_protection(k, mm, v, &span);
             changed = 1;
         }
         a = ve;

@@ -5,7 +5,9 @@
  * final address: equal to the old one for a shrink or an in-place expansion,
  * another for a move (MREMAP_MAYMOVE or MREMAP_FIXED). A move carries the
  * present entries over to the new range (the pages stay where they are, as
- * in Linux), then unmaps the old range, whose entries are by then empty. */
+ * in Linux), then unmaps the old range, whose entries are by then empty.
+ * Growing a shared anonymous mapping grows the VMA only: its shmem object
+ * keeps its size, and a fault past that is SIGBUS (fault.c), as in Linux. */
 #include "guest/kernel.h"
 #include "guest/sites.h"
 #include "lib/err.h"

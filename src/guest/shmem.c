@@ -13,7 +13,7 @@ static struct shmem_obj *obj(struct kernel *k, uint32_t id)
     return &k->shm[id];
 }
 
-uint32_t shmem_zero_setup(struct kernel *k)
+uint32_t shmem_zero_setup(struct kernel *k, uint64_t size)
 {
     if (!k->shm_cache) {
         k->shm_cache = mv_calloc(1, sizeof *k->shm_cache);
@@ -30,7 +30,7 @@ uint32_t shmem_zero_setup(struct kernel *k)
         }
         id = ++k->nshm;
     }
-    k->shm[id] = (struct shmem_obj){ .refs = 0, .pages = 0 };
+    k->shm[id] = (struct shmem_obj){ .refs = 0, .pages = 0, .size = size };
     return id;
 }
 
@@ -61,6 +61,8 @@ void shmem_put(struct kernel *k, uint32_t id)
 uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff)
 {
     struct shmem_obj *o = obj(k, id);
+    MV_ASSERT(pgoff < o->size, "shmem object %u: page %llu past its size (%llu pages)", id,
+              (unsigned long long)pgoff, (unsigned long long)o->size);
     uint64_t pfn = pagecache_lookup(k->shm_cache, id, pgoff);
     if (pfn == UINT64_MAX) {
         /* shmem_get_folio: a new page, cleared, the cache's reference */
@@ -72,6 +74,11 @@ uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff)
             o->pages = pgoff + 1;
     }
     return pfn;
+}
+
+uint64_t shmem_size(struct kernel *k, uint32_t id)
+{
+    return obj(k, id)->size;
 }
 
 uint32_t shmem_refs(struct kernel *k, uint32_t id)

@@ -6,7 +6,13 @@
  * Each VMA that maps an object holds a reference to it (vma.c takes and drops
  * them); when the last goes, its pages leave the cache and are freed once
  * unmapped. Without swap shmem pages cannot be dropped, so this cache is
- * never offered to reclaim (page_alloc.c shrinks only the file cache). */
+ * never offered to reclaim (page_alloc.c shrinks only the file cache).
+ *
+ * The object's size (its i_size) is the length of the mmap that made it and
+ * never changes: the guest has no ftruncate, and mremap growing a mapping
+ * grows the VMA, not the object. A fault at an offset at or past it is
+ * SIGBUS (shmem_get_folio_gfp refuses it, shmem_fault answers
+ * VM_FAULT_SIGBUS). */
 #ifndef MV_GUEST_SHMEM_H
 #define MV_GUEST_SHMEM_H
 #include <stdint.h>
@@ -15,15 +21,19 @@ struct kernel;
 struct shmem_obj {
     uint32_t refs;          /* VMAs mapping it; 0: free (next free id in `pages`) */
     uint64_t pages;         /* offsets [0, pages) may hold a page (the highest faulted + 1) */
+    uint64_t size;          /* i_size in pages: offsets [0, size) can be faulted */
 };
 
-/* A new object with no reference yet (the caller inserts its VMA). */
-uint32_t shmem_zero_setup(struct kernel *k);
+/* A new object of size pages with no reference yet (the caller inserts
+ * its VMA). */
+uint32_t shmem_zero_setup(struct kernel *k, uint64_t size);
 void     shmem_get(struct kernel *k, uint32_t id);
 void     shmem_put(struct kernel *k, uint32_t id);
 /* The object's page at pgoff, allocated zeroed on first use (shmem_fault);
- * the cache holds one reference to it. */
+ * the cache holds one reference to it. The caller checked pgoff against
+ * shmem_size (past it the fault is SIGBUS). */
 uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff);
+uint64_t shmem_size(struct kernel *k, uint32_t id);
 /* Objects alive and pages cached (for kernel_check and tests). */
 uint32_t shmem_refs(struct kernel *k, uint32_t id);
 uint64_t shmem_cached(struct kernel *k);

@@ -3,6 +3,7 @@
  * translations and invariants under --check, and samples the time series. */
 #define _GNU_SOURCE   /* strerrorname_np */
 #include "sim/engine.h"
+#include "guest/shmem.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
 #include <errno.h>
@@ -198,13 +199,24 @@ static struct task *task_of(struct run *r, const struct event *ev)
  * random references over 1 GiB). */
 #define PREFETCH_AHEAD 8
 
-/* A reference the guest kernel answered with SIGSEGV, said as its reason
- * (k->segv_code): no mapping, a mapping that forbids the access, or a
- * corrupt page table. */
-static int segv_error(struct run *r, struct task *t, uint64_t va, enum access acc)
+/* A reference the guest kernel answered with a fatal signal, said as its
+ * reason (k->segv_code): SIGSEGV for no mapping, a mapping that forbids the
+ * access, or a corrupt page table; SIGBUS for shared memory past its
+ * object's size. The process dies: the run ends here. */
+static int fault_error(struct run *r, struct task *t, uint64_t va, enum access acc)
 {
     char w[4200];
     const char *kind = acc == ACC_WRITE ? "write" : acc == ACC_EXEC ? "exec" : "read";
+    if (r->m.k.segv_code == KSIGBUS_ADRERR) {   /* shmem_fault: VM_FAULT_SIGBUS */
+        const struct vma *v = find_vma(t->mm, va);
+        return mv_error("%s: pid %u: reference to %#llx (%s) lies past the end of the shared memory the mapping "
+                        "(%#llx-%#llx) maps: page %llu of an object of %llu pages (the length of the mmap that made "
+                        "it; mremap grows the mapping, not the object): bus error",
+                        where(r, w, sizeof w), t->pid, (unsigned long long)va, kind, (unsigned long long)v->start,
+                        (unsigned long long)v->end,
+                        (unsigned long long)(v->pgoff + ((va - v->start) >> PAGE_SHIFT)),
+                        (unsigned long long)shmem_size(&r->m.k, v->file));
+    }
     const struct vma *v = r->m.k.segv_code == KSEGV_ACCERR ? find_vma(t->mm, va) : NULL;
     if (v) {
         const char *what = acc == ACC_WRITE ? "writes to a read-only mapping"
@@ -237,7 +249,7 @@ static int do_access(struct run *r, struct task *t, const struct event *ev)
         enum access acc = acc_of[ref & (REF_WRITE | REF_EXEC)];
         uint64_t mfn;
         if (user_access(k, va, acc, &mfn))
-            return segv_error(r, t, va, acc);
+            return fault_error(r, t, va, acc);
         if (r->cfg->check) {
             char msg[512];
             r->m.st.cnt[CNT_oracle_checks]++;

@@ -24,7 +24,8 @@
  *   make fuzz                          libFuzzer, ASan and UBSan, FUZZ_SECONDS
  *   fuzz_pv_hypercalls FILE|DIR...     (without libFuzzer) replays inputs: the
  *                                      seed corpus in make test
- *   FUZZ_PV_TRACE=1                    prints every operation and its result */
+ *   FUZZ_PV_TRACE=1                    prints every operation and its result,
+ *                                      then how far the input got */
 #include "guest/ptcache.h"
 #include "hv/paging.h"
 #include "hv/pv/xen.h"
@@ -615,7 +616,16 @@ static void teardown(struct fz *f)
     config_free(&f->cfg);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* How far an input got: the operations replayed, the bytes left unread (a
+ * crashed domain or the 400-operation limit ends an input early) and, if
+ * Xen crashed the domain, why (test_pv_fuzz_corpus.c checks the corpus). */
+struct fz_end {
+    unsigned ops;
+    size_t unread;
+    char crashed[sizeof ((struct domain *)0)->crashed];   /* "" while the domain lives */
+};
+
+static struct fz_end fz_run(const uint8_t *data, size_t size)
 {
     static int quiet;
     if (!quiet) {
@@ -634,9 +644,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         op(f, &in);
         check(f);
     }
+    struct fz_end end = { .ops = f->step - 1, .unread = in.n };
+    snprintf(end.crashed, sizeof end.crashed, "%s", f->x->dom->crashed);
+    if (f->trace)
+        fprintf(stderr, "end: %u operations, %zu bytes unread, domain %s%s\n", end.ops, end.unread,
+                end.crashed[0] ? "crashed: " : "alive", end.crashed);
     teardown(f);
     free(f);
-    return 0;
+    return end;
 }
 
-
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_run(data, size);
+    return 0;
+}

@@ -6,10 +6,17 @@ that reaches a state worth mutating: a new table tree pinned with the
 preemption window open, PiBooster's cache flag and release, devices aimed at
 frames that are not the guest's, MOV CR3 of anything, ptwr stores.
 
-    tests/fuzz/gen_pv_seeds.py     (rewrites the seed-* files)
+It also writes, next to a corpus input that Xen's L1TF check ends by
+crashing the domain, a variant with the check off (header byte h1, bit
+0x04: xen.l1tf_check=false) whose every operation is replayed again; the
+input itself stays, for the crash path (tests/test_pv_fuzz_corpus.c checks
+that every crashing input has such a variant).
+
+    tests/fuzz/gen_pv_seeds.py                  (rewrites the seed-* files)
+    tests/fuzz/gen_pv_seeds.py --l1tf-off FILE  (writes FILE-l1tf-off)
 """
 import os
-import struct
+import sys
 
 # indices into the harness's frame sets (setup(): pool, tree, kernel, special)
 POOL = list(range(8))
@@ -25,11 +32,27 @@ PIN1, PIN2, PIN3, PIN4 = 0, 1, 2, 3
 UNPIN, BASE, UBASE, FLUSH, INVLPG = 8, 10, 11, 14, 15
 
 
-def header(pibooster=False, preempt=0, linear=True, xen417=False, sync=True, caching=False, window=False):
+H1_L1TF_OFF = 0x04
+
+
+def header(pibooster=False, preempt=0, linear=True, xen417=False, sync=True, caching=False, window=False,
+           l1tf_check=True):
     # preempt: 0, 1, 2 entries a slice (3 would need a third byte: 1-64)
     h0 = int(pibooster) | (preempt << 1) | (0 if linear else 8) | (16 if xen417 else 0) | (0 if sync else 32)
-    h1 = int(caching) | (2 if window else 0)
+    h1 = int(caching) | (2 if window else 0) | (0 if l1tf_check else H1_L1TF_OFF)
     return bytes([h0, h1])
+
+
+def l1tf_off(path):
+    """PATH-l1tf-off: the same input with the L1TF check off. Only the
+    header's bit changes, so every operation parses as before."""
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    if len(data) < 2 or data[1] & H1_L1TF_OFF:
+        sys.exit("gen_pv_seeds.py: %s: no header, or the L1TF check is already off" % path)
+    data[1] |= H1_L1TF_OFF
+    with open(path + "-l1tf-off", "wb") as f:
+        f.write(data)
 
 
 def val(mfn, preset):
@@ -115,6 +138,10 @@ SEEDS = {
 
 
 def main():
+    if sys.argv[1:2] == ["--l1tf-off"]:
+        for path in sys.argv[2:]:
+            l1tf_off(path)
+        return
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "pv_hypercalls")
     os.makedirs(out, exist_ok=True)
     for name, data in SEEDS.items():
