@@ -46,7 +46,10 @@ int dcache_init(struct dcache *c, const struct dcache_config *cfg, uint64_t max_
             c->order[i] = LRU_ORDER_INIT;
     } else {
         c->nvalid = mv_calloc(sets, sizeof *c->nvalid);
-        c->used = mv_calloc(lines, sizeof *c->used);
+        c->lprev = mv_calloc(sets * (c->ways + 1), sizeof *c->lprev);
+        c->lnext = mv_calloc(sets * (c->ways + 1), sizeof *c->lnext);
+        for (uint64_t s = 0; s < sets; s++)   /* each list empty: its sentinel alone */
+            c->lprev[s * (c->ways + 1) + c->ways] = c->lnext[s * (c->ways + 1) + c->ways] = (uint8_t)c->ways;
     }
     return 0;
 }
@@ -56,7 +59,8 @@ void dcache_destroy(struct dcache *c)
     free(c->tag);
     free(c->order);
     free(c->nvalid);
-    free(c->used);
+    free(c->lprev);
+    free(c->lnext);
     memset(c, 0, sizeof *c);
 }
 

@@ -20,7 +20,8 @@ struct dcache_config {
 extern const struct param_group dcache_params;   /* prefix "cache" */
 
 /* True LRU per set (hw/lru.h): up to 16 ways a recency order per set,
- * wider a 64-bit use stamp per line. Lines are never invalidated, so a
+ * wider a recency list per set (links of one byte: ways <= 255, the
+ * sentinel at index `ways`). Lines are never invalidated, so a
  * set's empty ways are always its last ones: the lowest is found from the
  * set's tags (up to 16 ways) or its count of valid ways (wider).
  *
@@ -34,8 +35,8 @@ struct dcache {
     uint32_t *tag;       /* (line >> set_bits) + 1; 0 = invalid */
     uint64_t *order;     /* per set (ways <= 16), else NULL */
     uint8_t  *nvalid;    /* per set (ways > 16): ways holding a line (ways 0..nvalid-1) */
-    uint64_t *used;      /* per line (ways > 16): stamp of last use */
-    uint64_t clock;
+    uint8_t  *lprev, *lnext;   /* per set (ways > 16), ways + 1 links each: the set's
+                                  valid ways, most recently used first */
     uint64_t mru_line;   /* line + 1 touched last, the most recent of its set; 0: none */
     uint32_t sets, ways, set_mask, set_bits;
 };

@@ -16,13 +16,31 @@ static inline uint64_t dcache_set(const struct dcache *c, uint64_t line)
     return (line ^ (line >> 13)) & c->set_mask;
 }
 
-static inline void dcache_touch(struct dcache *c, uint64_t s, uint32_t w, size_t i, uint64_t line)
+/* A set wider than 16 ways: way w (valid, or `fresh`: just filled and on
+ * no list yet) becomes the most recently used of set s. */
+static inline void dcache_list_touch(struct dcache *c, uint64_t s, uint32_t w, int fresh)
+{
+    uint8_t *prev = &c->lprev[s * (c->ways + 1)], *next = &c->lnext[s * (c->ways + 1)];
+    const uint8_t head = (uint8_t)c->ways;
+    if (next[head] == w)
+        return;
+    if (!fresh) {
+        next[prev[w]] = next[w];
+        prev[next[w]] = prev[w];
+    }
+    prev[w] = head;
+    next[w] = next[head];
+    prev[next[head]] = (uint8_t)w;
+    next[head] = (uint8_t)w;
+}
+
+static inline void dcache_touch(struct dcache *c, uint64_t s, uint32_t w, uint64_t line)
 {
     c->mru_line = line + 1;
     if (c->order)
         c->order[s] = lru_order_touch(c->order[s], w);
     else
-        c->used[i] = ++c->clock;
+        dcache_list_touch(c, s, w, 0);
 }
 
 /* Compiled twice (simd.h): simd is a constant in each copy. */
@@ -39,7 +57,7 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
     if (c->order) {
         uint32_t m = TAGS32_MATCH(simd, t, c->ways, key);
         if (m) {
-            dcache_touch(c, s, (uint32_t)__builtin_ctz(m), base + (uint32_t)__builtin_ctz(m), line);
+            dcache_touch(c, s, (uint32_t)__builtin_ctz(m), line);
             return 1;
         }
         /* a miss: the lowest empty way, else the least recently used.
@@ -56,27 +74,28 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
         }
         victim = (uint32_t)__builtin_ctz(TAGS32_MATCH(simd, t, c->ways, 0));
     } else {
-        uint32_t n = c->nvalid[s];
-        for (uint32_t w = 0; w < n; w++) {
-            if (t[w] == key) {
-                dcache_touch(c, s, w, base + w, line);
+        /* 16 ways a scan; an empty way's tag 0 matches no key */
+        for (uint32_t k = 0; k < c->ways; k += 16) {
+            uint32_t m = TAGS32_MATCH(simd, t + k, c->ways - k < 16 ? c->ways - k : 16, key);
+            if (m) {
+                dcache_touch(c, s, k + (uint32_t)__builtin_ctz(m), line);
                 return 1;
             }
         }
         /* a miss: the lowest empty way, else the least recently used */
+        uint32_t n = c->nvalid[s];
         if (n < c->ways) {
             victim = n;
             c->nvalid[s] = (uint8_t)(n + 1);
-        } else {
-            const uint64_t *used = &c->used[base];
-            victim = 0;
-            for (uint32_t w = 1; w < c->ways; w++)
-                if (used[w] < used[victim])
-                    victim = w;
+            t[victim] = key;
+            c->mru_line = line + 1;
+            dcache_list_touch(c, s, victim, 1);
+            return 0;
         }
+        victim = c->lprev[s * (c->ways + 1) + c->ways];
     }
     t[victim] = key;
-    dcache_touch(c, s, victim, base + victim, line);
+    dcache_touch(c, s, victim, line);
     return 0;
 }
 

@@ -9,9 +9,8 @@
  * compare, so a hit on the most recent way may skip the update exactly. A
  * bit per way says which ways hold an entry: a victim is the lowest-numbered
  * empty way, else the least recently used. Wider TLB sets keep a recency
- * list and an index instead (tlb_wide.h); wider data-cache sets a 64-bit
- * use stamp per way (the victim search is then a scan; the stamp never
- * wraps, so the order stays exact however long the run). */
+ * list and an index instead (tlb_wide.h), wider data-cache sets a recency
+ * list (dcache.h): both O(1) and exact however long the run. */
 #ifndef MV_HW_LRU_H
 #define MV_HW_LRU_H
 #include <stdint.h>
