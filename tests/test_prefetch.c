@@ -3,7 +3,8 @@
  * nothing else would notice one: here each target is compared with the
  * entry found by walking the tables independently, for the native walk and
  * for nested paging (4K and 2M EPT pages), and a stale memo is shown to be
- * forgotten at a TLB flush. */
+ * forgotten at a TLB flush; an L4 entry with bit 7 set (reserved, in the
+ * guest's tables and in the EPT) stops the peek as it stops the walk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -192,10 +193,67 @@ static void test_nested_peek_with_2m_ept_pages(void **state)
     nested("2m");
 }
 
+/* An L4 entry with bit 7 set is reserved (the walk refuses it, with a
+ * reserved-bit fault or, in the EPT, a misconfiguration: walk_tmpl.h):
+ * the peek stops there too, in the guest's tables and in the EPT, and
+ * finds the entries again once the bit is clear. */
+static void ps_in_l4(const char *mode)
+{
+    const char *const params[] = { "guest.ram_mb=256", NULL };
+    struct tmachine *t = tm_boot_params(mode, "memwalk", params);
+    struct task *p = touch_all(t);
+    struct kernel *k = &t->m.k;
+    struct cpu *c = this_cpu(k);
+    c->pf.backed = 0;
+    assert_true(cpu_prefetching(c));
+    const uint64_t *want, *want_ept, *leaf, *ept;
+    cpu_prefetch_targets(c, A, &want, &want_ept);
+    assert_non_null(want);
+    unsigned i4 = pt_index(A, 4);
+    pte_t e = kread_entry(k, p->mm->pgd, i4);
+    pte_store_direct(k, p->mm->pgd, i4, e | _PAGE_PSE);
+    flush_tlb_mm(k, p->mm);                /* the guest's flush; the memos go with it */
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_null(leaf);
+    assert_null(ept);
+    pte_store_direct(k, p->mm->pgd, i4, e);
+    flush_tlb_mm(k, p->mm);
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, want);
+    assert_ptr_equal(ept, want_ept);
+    if (c->pf.walk == CPU_WALK_2D) {
+        uint64_t x = pmem_read(c->mem, c->nested.eptp, 0);   /* all of guest RAM is under EPT L4 entry 0 */
+        pmem_write(c->mem, c->nested.eptp, 0, x | EPT_PS);
+        cpu_invept(c);
+        cpu_prefetch_targets(c, A, &leaf, &ept);
+        assert_null(leaf);
+        assert_null(ept);
+        pmem_write(c->mem, c->nested.eptp, 0, x);
+        cpu_invept(c);
+        cpu_prefetch_targets(c, A, &leaf, &ept);
+        assert_ptr_equal(leaf, want);
+    }
+    finish(t, p);
+}
+
+static void test_ps_in_l4_native(void **state)
+{
+    (void)state;
+    ps_in_l4("native");
+}
+
+static void test_ps_in_l4_nested(void **state)
+{
+    (void)state;
+    ps_in_l4("hap");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_native_peek_finds_the_leaf_entry),
+        cmocka_unit_test(test_ps_in_l4_native),
+        cmocka_unit_test(test_ps_in_l4_nested),
         cmocka_unit_test(test_flush_forgets_the_memo),
         cmocka_unit_test(test_empty_level2_table_native),
         cmocka_unit_test(test_empty_level2_table_nested),

@@ -1,14 +1,17 @@
 /* test_walk.c: the hardware page walker walk_1d() on tables built by hand in
  * machine memory: reference counts per page size, the paging-structure
  * caches, not-present and protection faults with their error codes,
- * Accessed/Dirty updates, WALK_NOCHECK, non-canonical addresses and the frame
- * arithmetic of large pages. */
+ * Accessed/Dirty updates, WALK_NOCHECK, non-canonical addresses, the frame
+ * arithmetic of large pages, and reserved bits: a large page's frame bits,
+ * PS in a PML4 entry (x86: #PF with P and RSVD), bit 7 of an EPT PML4 entry
+ * (an EPT misconfiguration). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "hw/ept.h"
 #include "hw/pmem.h"
 #include "hw/pte.h"
 #include "hw/pwc.h"
@@ -128,9 +131,10 @@ static void test_refs_2m(void **state)
     pmem_write(m, L2T, I2, pte_make(DATA_2M | 1, LF | _PAGE_PSE));
     assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
     assert_int_equal(r.frame, DATA_2M + I1);
-    /* bits 20:13 are reserved: a walk through such an entry faults */
+    /* bits 20:13 are reserved: a walk through such an entry faults, with
+     * P set (reserved bits are checked in present entries only, SDM 4.7) */
     pmem_write(m, L2T, I2, pte_make(DATA_2M | 2, LF | _PAGE_PSE));
-    assert_true(walk4(m, VA, ACC_READ, 1, 0, &r) & PFEC_RSVD);
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_RSVD | PFEC_U);
     pmem_write(m, L2T, I2, pte_make(DATA_2M | 256, LF | _PAGE_PSE));
     assert_true(walk4(m, VA, ACC_READ, 1, 0, &r) & PFEC_RSVD);
 }
@@ -429,6 +433,88 @@ static void test_table_outside_memory(void **state)
     assert_int_equal(r.refs, 0);
 }
 
+/* PS in a PML4 entry is reserved with 4-level paging (SDM 4.5): a walk
+ * that reads such a present entry faults there, with P and RSVD (SDM
+ * 4.7), after one reference, follows it nowhere and sets no Accessed bit
+ * in it; WALK_NOCHECK does not hide it. A not-present one is not checked. */
+static void test_pml4e_ps_reserved(void **state)
+{
+    struct pmem *m = *state;
+    struct walk_result r = { 0 };
+    map4k(m, LF);
+    pmem_write(m, ROOT, I4, pte_make(L3T, TF | _PAGE_PSE));
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_P | PFEC_RSVD | PFEC_U);
+    assert_int_equal(r.level, 4);
+    assert_int_equal(r.refs, 1);
+    assert_int_equal(r.leaf_table, ROOT);
+    assert_int_equal(walk4(m, VA, ACC_WRITE, 0, WALK_SET_AD, &r), PFEC_P | PFEC_RSVD | PFEC_W);
+    assert_int_equal(pmem_read(m, ROOT, I4), pte_make(L3T, TF | _PAGE_PSE));   /* Accessed still clear */
+    assert_int_equal(pmem_read(m, L3T, I3), pte_make(L2T, TF));                /* and nothing below read */
+    assert_int_equal(walk4(m, VA, ACC_EXEC, 1, WALK_NOCHECK, &r), PFEC_P | PFEC_RSVD | PFEC_U | PFEC_I);
+    /* Accessed set makes no difference */
+    pmem_write(m, ROOT, I4, pte_make(L3T, TF | _PAGE_PSE | _PAGE_ACCESSED));
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, WALK_SET_AD, &r), PFEC_P | PFEC_RSVD | PFEC_U);
+    /* not present: a plain not-present fault */
+    pmem_write(m, ROOT, I4, pte_make(L3T, (TF & ~_PAGE_PRESENT) | _PAGE_PSE));
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), PFEC_U);
+    /* PS clear again: the same tables translate */
+    pmem_write(m, ROOT, I4, pte_make(L3T, TF));
+    assert_int_equal(walk4(m, VA, ACC_READ, 1, 0, &r), 0);
+    assert_int_equal(r.frame, DATA);
+}
+
+/* A walk that starts below the root (a paging-structure cache hit) does
+ * not read the PML4 entry, as the hardware may use what it cached until
+ * the guest invalidates it; after the invalidation the walk reads it and
+ * faults. An entry with PS set is never cached. */
+static void test_pml4e_ps_and_the_walk_caches(void **state)
+{
+    struct pmem *m = *state;
+    struct walk_result r = { 0 };
+    struct pwc pwc;
+    map4k(m, LF);
+    pwc_init(&pwc, 2, 4, 32);
+    assert_int_equal(walk_1d(m, ROOT, VA, ACC_READ, 1, &pwc, 7, 0, &r), 0);
+    pmem_write(m, ROOT, I4, pte_make(L3T, TF | _PAGE_PSE));
+    assert_int_equal(walk_1d(m, ROOT, VA, ACC_READ, 1, &pwc, 7, 0, &r), 0);
+    assert_int_equal(r.pwc_level, 1);
+    pwc_flush_pcid(&pwc, 7);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(walk_1d(m, ROOT, VA, ACC_READ, 1, &pwc, 7, 0, &r), PFEC_P | PFEC_RSVD | PFEC_U);
+        assert_int_equal(r.pwc_level, 4);   /* the second walk too: nothing was cached */
+    }
+    pwc_destroy(&pwc);
+}
+
+/* The EPT format: bit 7 of an L4 entry is reserved, and a walk that reads
+ * it present stops with an EPT misconfiguration (SDM 29.3.3.1), not a
+ * violation; in an L3 it maps a 1 GiB page; a not-present entry (bits 2:0
+ * clear) is a violation whatever bit 7 says. */
+static void test_ept_pml4e_bit7_misconfig(void **state)
+{
+    struct pmem *m = *state;
+    struct walk_result r = { 0 };
+    const struct walk_params p = { .fmt = PTF_EPT };
+    pmem_write(m, ROOT, I4, ept_make(L3T, EPT_RWX));
+    pmem_write(m, L3T, I3, ept_make(L2T, EPT_RWX));
+    pmem_write(m, L2T, I2, ept_make(L1T, EPT_RWX));
+    pmem_write(m, L1T, I1, ept_make(DATA, EPT_RWX));
+    assert_int_equal(walk(m, ROOT, VA, ACC_READ, 0, &p, &r), 0);
+    assert_int_equal(r.frame, DATA);
+    pmem_write(m, ROOT, I4, ept_make(L3T, EPT_RWX | EPT_PS));
+    assert_int_equal(walk(m, ROOT, VA, ACC_READ, 0, &p, &r), WALK_EPT_MISCONFIG);
+    assert_int_equal(r.level, 4);
+    assert_int_equal(r.refs, 1);
+    assert_int_equal(walk(m, ROOT, VA, ACC_WRITE, 0, &p, &r), WALK_EPT_MISCONFIG);
+    pmem_write(m, ROOT, I4, ept_make(L3T, EPT_PS));                    /* not present */
+    assert_int_equal(walk(m, ROOT, VA, ACC_READ, 0, &p, &r), 1);
+    pmem_write(m, ROOT, I4, ept_make(L3T, EPT_RWX));
+    pmem_write(m, L3T, I3, ept_make(DATA_1G, EPT_RWX | EPT_PS));         /* a 1 GiB page */
+    assert_int_equal(walk(m, ROOT, VA, ACC_READ, 0, &p, &r), 0);
+    assert_int_equal(r.size, PG_1G);
+    assert_int_equal(r.frame, DATA_1G + I2 * 512 + I1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +530,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nocheck, setup, teardown),
         cmocka_unit_test_setup_teardown(test_noncanonical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_outside_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pml4e_ps_reserved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pml4e_ps_and_the_walk_caches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ept_pml4e_bit7_misconfig, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,7 +141,15 @@ static uint64_t table_at(struct kernel *k, struct mm *mm, uint64_t va, unsigned 
             set_entry(k, mm, table, lvl, i, k->pv->make_entry(k, child, PT_TABLE_FLAGS));
             table = child;
         } else {
-            MV_ASSERT(!(e & _PAGE_PSE), "1 GiB page in a user table at %#llx", (unsigned long long)va);
+            /* PS in a pgd entry is a reserved bit the kernel never sets:
+             * the MMU refuses such an entry (a user access through it
+             * faults with RSVD, and the task is killed: pgtable_bad), while
+             * the kernel's own walks follow the table it names.
+             * Simplification: Linux's walkers find it p4d_bad, report it and
+             * clear it, leaking the tables below; memvirt's kernel keeps
+             * them, so that its frame accounting stays exact
+             * (docs/shadow-nested.md, "Reserved bits"). */
+            MV_ASSERT(lvl == 4 || !(e & _PAGE_PSE), "1 GiB page in a user table at %#llx", (unsigned long long)va);
             table = k->pv->entry_pfn(k, e);
         }
     }
@@ -219,8 +227,9 @@ static int free_level(struct kernel *k, struct mm *mm, uint64_t table, unsigned 
     for (unsigned i = first; i <= last; i++) {
         uint64_t rs = base + i * span, re = rs + span;
         pte_t e = kread_entry(k, table, i);
-        if (!pte_present(e) || (e & _PAGE_PSE))
-            continue;                  /* a huge page is zapped, not freed here */
+        if (!pte_present(e) || pte_leaf(e, lvl))
+            continue;                  /* a huge page is zapped, not freed here (PS in a pgd entry is
+                                          no page: its tables are freed, as table_at follows them) */
         uint64_t child = k->pv->entry_pfn(k, e);
         if (lvl > 2)
             free_level(k, mm, child, lvl - 1, rs, start > rs ? start : rs, end < re ? end : re);

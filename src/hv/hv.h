@@ -39,6 +39,7 @@ enum exit_reason {
     EXIT_INVLPG,
     EXIT_FLUSH,          /* other TLB flushes: CR3 reload, CR4.PGE, INVPCID */
     EXIT_EPT_VIOLATION,
+    EXIT_EPT_MISCONFIG,  /* a reserved bit in an EPT entry (counted with the violations: exit.c) */
     EXIT_HYPERCALL,
     EXIT__N
 };

@@ -58,6 +58,14 @@ void cpu_destroy(struct cpu *c)
  * call it need not make. */
 #define CPU_BODY static inline __attribute__((always_inline))
 
+/* The way back from a trap: a vCPU the hypervisor took offline does not
+ * return to the guest (cpu.h, offline). */
+static void trap_return(struct cpu *c)
+{
+    if (c->offline && c->offline_ret)
+        longjmp(*c->offline_ret, 1);
+}
+
 CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                                    const int simd)
 {
@@ -117,8 +125,10 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
         pfec = c->vmm->tlb_fill(c->vmm_ctx, c, va, acc, user, &x);
     else
         pfec = native_fill_body(c, va, acc, user, &x, simd);
-    if (pfec)
+    if (pfec) {
+        trap_return(c);   /* an exit in the fill (an EPT misconfiguration) may have crashed the domain */
         return pfec;
+    }
     if (stale) {
         c->st->cnt[CNT_spurious_fault]++;
         stat_charge(c->st, CYC_fault, c->cost->fault_entry);
@@ -173,14 +183,6 @@ uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx)
     if (!guest_frame_ok(c, mfn, idx))
         return UINT64_MAX;
     return pmem_read(c->mem, mfn, idx);
-}
-
-/* The way back from a trap: a vCPU the hypervisor took offline does not
- * return to the guest (cpu.h, offline). */
-static void trap_return(struct cpu *c)
-{
-    if (c->offline && c->offline_ret)
-        longjmp(*c->offline_ret, 1);
 }
 
 int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)

@@ -175,10 +175,11 @@ struct cpu {
     uint32_t inject_pfec;  /* the error code of the page fault the guest is given (cpu_raise_pf sets it
                               to the hardware's; a hypervisor injecting the fault may change it) */
     /* Taken offline for good by the hypervisor (Xen's domain_crash): the
-     * trap that did it (a hypercall, a trapped store, MOV CR3) does not
-     * return to the guest but to *offline_ret, which the simulator sets
-     * around each guest operation; without it (tests driving the traps
-     * directly) the trap returns its error and the caller sees `offline`. */
+     * trap that did it (a hypercall, a trapped store, MOV CR3, an exit in
+     * a TLB fill that faulted) does not return to the guest but to
+     * *offline_ret, which the simulator sets around each guest operation;
+     * without it (tests driving the traps directly) the trap returns its
+     * error and the caller sees `offline`. */
     int offline;
     jmp_buf *offline_ret;
 };

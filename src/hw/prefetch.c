@@ -16,6 +16,9 @@
  *    leaf entry, then, PF_PENDING references later, when that entry has
  *    arrived and can be read without a stall, the EPT entry of the frame it
  *    maps. The upper levels are found as in 1D, in both dimensions.
+ * The peek stops where the walk does not go on to a table: at a large page,
+ * and at an L4 entry with bit 7 set, which the walk refuses (a reserved
+ * bit: walk_tmpl.h).
  */
 #include "hw/cpu.h"
 #include "hw/ept.h"
@@ -83,7 +86,7 @@ static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cp
     if (gpa >> 30 != mo->key || t != mo->root) {
         for (unsigned lvl = 4; lvl > 2; lvl--) {
             pte_t e = pmem_read(m, t, pt_index(gpa, lvl));
-            if (!ept_present(e) || ept_leaf(e, lvl))
+            if (!ept_present(e) || (e & EPT_PS))   /* a 1 GiB leaf, or reserved in an L4: the walk stops */
                 return NULL;
             t = pte_frame(e);
         }
@@ -128,7 +131,7 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
         uint64_t t = root;
         for (unsigned lvl = 4; lvl > 2; lvl--) {
             pte_t e = pmem_read(m, table_frame(c, t, walk), pt_index(va, lvl));
-            if (!pte_present(e) || pte_leaf(e, lvl))
+            if (!pte_present(e) || (e & _PAGE_PSE))   /* a 1 GiB leaf, or reserved in an L4 (pte_l4_rsvd) */
                 return NULL;
             t = pte_frame(e);
         }

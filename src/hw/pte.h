@@ -23,7 +23,7 @@ typedef uint64_t pte_t;
 #define _PAGE_PCD      (1ull << 4)
 #define _PAGE_ACCESSED (1ull << 5)
 #define _PAGE_DIRTY    (1ull << 6)
-#define _PAGE_PSE      (1ull << 7)   /* page size, in L2/L3 entries */
+#define _PAGE_PSE      (1ull << 7)   /* page size, in L2/L3 entries; reserved in an L4 (pte_l4_rsvd) */
 #define _PAGE_GLOBAL   (1ull << 8)
 #define _PAGE_AVAIL0   (1ull << 9)   /* software bits 9..11 */
 #define _PAGE_AVAIL1   (1ull << 10)
@@ -50,6 +50,14 @@ static inline int pte_large_rsvd(pte_t e, unsigned lvl)
 {
     return lvl > 1 && (pte_frame(e) & (((1ull << (9 * (lvl - 1))) - 1) & ~1ull)) != 0;
 }
+/* PS (bit 7) in a PML4 entry: reserved with 4-level paging (SDM 4.5, the
+ * PML4E format: "Reserved (must be 0)"; KVM's rsvd_bits_mask for level 4
+ * holds bit 7 whether or not the entry is taken for a leaf). A walk that
+ * reads such a present entry faults with PFEC_RSVD (and PFEC_P: reserved
+ * bits are checked only in present entries, SDM 4.7) and never follows it.
+ * The shadow's software walk and its check use this; the hardware walker
+ * (walk_tmpl.h), the oracle and the prefetch peek say it their own way. */
+static inline int pte_l4_rsvd(pte_t e, unsigned lvl) { return lvl == 4 && (e & _PAGE_PSE); }
 /* Is none of the eight entries t[0..7] present? (scans that pass over
  * empty stretches of a table eight entries at a time) */
 static inline int pte_none_present8(const pte_t *t)

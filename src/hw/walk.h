@@ -32,11 +32,16 @@
 #define PFEC_P    0x01   /* the fault was a protection violation (entry present) */
 #define PFEC_W    0x02   /* the access was a write */
 #define PFEC_U    0x04   /* the access came from user mode */
-#define PFEC_RSVD 0x08   /* reserved bit set / frame outside memory */
+#define PFEC_RSVD 0x08   /* reserved bit set (with PFEC_P: only a present entry's bits are
+                            checked, SDM 4.7) / frame outside memory (memvirt's) */
 #define PFEC_I    0x10   /* instruction fetch */
 /* Not an x86 bit: the walk stopped because its table-fetch step failed
  * (nested paging: an EPT violation on a guest table frame). */
 #define WALK_FETCH_FAILED 0x80000000u
+/* Not an x86 bit: an EPT walk met a present entry with a reserved bit set
+ * (bit 7 of an EPT PML4E), an EPT misconfiguration (SDM 29.3.3.1): a VM
+ * exit of its own, not a violation. An EPT walk returns it alone. */
+#define WALK_EPT_MISCONFIG 0x40000000u
 
 #define WALK_SET_AD  0x1  /* set Accessed/Dirty bits like the hardware does */
 #define WALK_NOCHECK 0x2  /* report the translation without checking permissions */
@@ -83,8 +88,11 @@ struct walk_result {
 
 /* Walk the tables under `root` (named as entries name frames: through the
  * fetch step) for va. Returns 0 on success, else a page-fault error code
- * (x86 bits; for EPT walks non-zero means an EPT violation, with PFEC_P if
- * an entry was present but denied the access) or WALK_FETCH_FAILED. */
+ * (x86 bits: PFEC_P | PFEC_RSVD for a reserved bit in a present entry, PS
+ * in an L4 or a large page's frame bits below its size; for EPT walks
+ * WALK_EPT_MISCONFIG for a reserved bit, else non-zero means an EPT
+ * violation, with PFEC_P if an entry was present but denied the access) or
+ * WALK_FETCH_FAILED. */
 uint32_t walk(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
               const struct walk_params *p, struct walk_result *r);
 

@@ -20,11 +20,22 @@
 #include "hw/cpu.h"
 
 /* Resolve va under nested paging. Returns 0 with *x filled, a guest
- * page-fault error code, or WALK_FETCH_FAILED for an EPT violation on the
- * guest-physical frame *viol_gfn (the hypervisor must handle it and the
- * access is retried). Its references, the guest's and the EPT walks',
- * go through the data cache as they are made and are charged. */
+ * page-fault error code, or WALK_FETCH_FAILED for an EPT exit on the
+ * guest-physical frame *viol_gfn: a violation (the hypervisor must handle
+ * it and the access is retried) or a misconfiguration (walk2d_ept_misconfig
+ * says which, as the exit reason in the VMCS does). Its references, the
+ * guest's and the EPT walks', go through the data cache as they are made
+ * and are charged. */
 uint32_t walk2d(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                 uint64_t *viol_gfn);
+/* The reason of the EPT exit walk2d just took on gfn: 1 for an EPT
+ * misconfiguration (an EPT entry on the way has a reserved bit set: bit 7
+ * of an L4, ept.h; the hypervisor wrote it, and a retry would meet it
+ * again), 0 for a violation. Simplification: it walks the EPT again
+ * without the EPT paging-structure caches, so where a stale one let the
+ * failed walk skip the L4 (memvirt's EPT entries change only when
+ * something writes them behind the hypervisor: there is no INVEPT), the
+ * reason is the one a walk without it meets. */
+int walk2d_ept_misconfig(struct cpu *c, uint64_t gfn);
 
 #endif

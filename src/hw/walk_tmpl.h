@@ -21,9 +21,12 @@ static inline int fmt_present(enum pt_format f, pte_t e)
     return f == PTF_EPT ? ept_present(e) : pte_present(e);
 }
 
+/* Does the walk stop at this present entry? x86: at a leaf. EPT: at a
+ * leaf or at bit 7 of an L4, reserved (a misconfiguration), which the leaf
+ * branch refuses: tested with the leaf bit, it costs an EPT walk nothing. */
 static inline int fmt_leaf(enum pt_format f, pte_t e, unsigned lvl)
 {
-    return f == PTF_EPT ? ept_leaf(e, lvl) : pte_leaf(e, lvl);
+    return f == PTF_EPT ? lvl == 1 || (e & EPT_PS) : pte_leaf(e, lvl);
 }
 
 /* An entry's permissions as TLB_W / TLB_U / TLB_NX bits. EPT has no user
@@ -47,6 +50,13 @@ static inline uint8_t perms_combine(uint8_t acc, uint8_t e)
 static inline uint32_t walk_fault(enum pt_format f, enum access acc, int user)
 {
     return f == PTF_EPT ? 1 : pfec_of(acc, user);
+}
+
+/* A reserved bit in a present entry: a #PF with P and RSVD (SDM 4.7), or
+ * an EPT misconfiguration. */
+static inline uint32_t walk_rsvd_fault(enum pt_format f, enum access acc, int user)
+{
+    return f == PTF_EPT ? WALK_EPT_MISCONFIG : pfec_of(acc, user) | PFEC_P | PFEC_RSVD;
 }
 
 /* ---- the walk --------------------------------------------------------------- */
@@ -100,8 +110,8 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
             return walk_fault(fmt, acc, user);
         perms = perms_combine(perms, fmt_perms(fmt, e));
         if (fmt_leaf(fmt, e, lvl)) {
-            if (fmt == PTF_X86 && lvl > 1 && pte_large_rsvd(e, lvl))
-                return walk_fault(fmt, acc, user) | PFEC_RSVD;   /* reserved frame bits */
+            if (lvl > 1 && (fmt == PTF_X86 ? pte_large_rsvd(e, lvl) : lvl == 4))
+                return walk_rsvd_fault(fmt, acc, user);   /* reserved frame bits; EPT: bit 7 of an L4 */
             if (!(p->flags & WALK_NOCHECK)) {
                 /* user needs U, a write W, an exec no NX: one mask and compare */
                 const uint8_t need = (uint8_t)((user ? TLB_U : 0) | (acc == ACC_WRITE ? TLB_W : 0));
@@ -124,8 +134,17 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
                                  (fmt == PTF_EPT || (e & _PAGE_DIRTY) ? TLB_D : 0));
             return 0;
         }
-        if (fmt == PTF_X86 && (p->flags & WALK_SET_AD) && !(e & _PAGE_ACCESSED))
-            pmem_write(m, table, idx, e | _PAGE_ACCESSED);
+        /* An entry the walk goes through: bit 7 set here is an L4's (at
+         * L2 and L3 it made the entry a leaf), a reserved bit (SDM 4.5).
+         * In the x86 format it is tested with Accessed, which the walk
+         * tests anyway: a walk pays for it only on an entry that is not
+         * accessed or has it set. */
+        if (fmt == PTF_X86 && __builtin_expect((e & (_PAGE_ACCESSED | _PAGE_PSE)) != _PAGE_ACCESSED, 0)) {
+            if (e & _PAGE_PSE)
+                return walk_rsvd_fault(fmt, acc, user);
+            if (p->flags & WALK_SET_AD)
+                pmem_write(m, table, idx, e | _PAGE_ACCESSED);
+        }
         uint64_t next = pte_frame(e);
         if (p->fetch && (r->fetch_code = p->fetch->fn(p->fetch->ctx, next, &next))) {
             r->fetch_frame = pte_frame(e);

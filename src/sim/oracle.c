@@ -162,12 +162,16 @@ static uint32_t reference(struct machine *m, struct mm *mm, uint64_t va, enum ac
         pte_t e = pmem_read(&m->mem, tm, pt_index(va, lvl));
         if (!pte_present(e))
             return pfec;
+        /* PS is reserved in a PML4 entry (SDM 4.5): a present one faults
+         * with P and RSVD (SDM 4.7), and is never followed */
+        if (lvl == 4 && (e & _PAGE_PSE))
+            return pfec | PFEC_P | PFEC_RSVD;
         w &= !!(e & _PAGE_RW);
         u &= !!(e & _PAGE_USER);
         nx |= !!(e & _PAGE_NX);
         if (pte_leaf(e, lvl)) {
             if (pte_large_rsvd(e, lvl))
-                return pfec | PFEC_RSVD;   /* reserved frame bits of a large page */
+                return pfec | PFEC_P | PFEC_RSVD;   /* reserved frame bits of a large page */
             if (!u || (acc == ACC_WRITE && !w) || (acc == ACC_EXEC && nx))
                 return pfec | PFEC_P;
             unsigned sz = lvl - 1;

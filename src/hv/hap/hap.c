@@ -50,6 +50,19 @@ static int ept_violation(struct hv *h, struct hap *a, uint64_t gfn)
     return ept_map(&a->ept, gfn) < 0 ? -1 : 0;
 }
 
+/* An EPT misconfiguration met on the way to gfn: an entry of the EPT has
+ * a reserved bit set, and the hypervisor wrote it. Xen
+ * (ept_handle_misconfiguration) crashes the domain when it cannot resolve
+ * one; KVM (handle_ept_misconfig) warns and fails KVM_RUN for one it did
+ * not make on purpose. memvirt makes none on purpose (no MMIO entries, no
+ * deferred recalculation): the domain is crashed. */
+static void ept_misconfig(struct hv *h, uint64_t gfn)
+{
+    hv_exit(h, HV_VMEXIT, EXIT_EPT_MISCONFIG);
+    domain_crash(h, "d%u EPT misconfiguration on the walk to gfn %#llx: an EPT entry has a reserved bit set",
+                 h->dom.id, (unsigned long long)gfn);
+}
+
 uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum access acc, int user,
                   struct tlb_xlate *x)
 {
@@ -58,6 +71,10 @@ uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum 
         uint32_t pfec = walk2d(c, va, acc, user, x, &gfn);
         if (pfec != WALK_FETCH_FAILED)
             return pfec;
+        if (walk2d_ept_misconfig(c, gfn)) {
+            ept_misconfig(h, gfn);
+            return pfec_of(acc, user) | PFEC_RSVD;   /* the access does not complete */
+        }
         if (ept_violation(h, a, gfn))
             return pfec_of(acc, user) | PFEC_RSVD;   /* not guest memory: the access faults */
         /* VM entry resumes the guest at the instruction that exited: it
@@ -197,6 +214,15 @@ int hap_check_state(struct hv *h, struct hap *a, char *msg, unsigned len)
                  (unsigned long long)full);
         return -1;
     }
+    /* no EPT L4 entry has reserved bit 7 set: a walk through it would be
+     * an EPT misconfiguration (the hardware's), which crashes the domain */
+    const uint64_t *l4 = pmem_table_peek(h->mem, e->root);
+    for (unsigned i = 0; l4 && i < PTRS_PER_TABLE; i++)
+        if (ept_present(l4[i]) && (l4[i] & EPT_PS)) {
+            snprintf(msg, len, "EPT L4 entry %u (%#llx) has reserved bit 7 set: a walk through it is an EPT "
+                     "misconfiguration", i, (unsigned long long)l4[i]);
+            return -1;
+        }
     struct ept_scan s = { h, msg, len, 0 };
     ept_for_each_leaf(&a->ept, ept_leaf_ok, &s);
     if (s.bad)

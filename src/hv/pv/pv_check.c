@@ -1,7 +1,9 @@
 /* pv_check.c: the security invariants of a PV domain (DESIGN.md), checked
  * under --check by recomputing them from memory, independently of the
  * bookkeeping that is supposed to maintain them:
- *  1. every entry of a live page table maps a frame the domain owns;
+ *  1. every entry of a live page table maps a frame the domain owns, with
+ *     only the flags Xen allows at its level (get_page_from_lNe's disallow
+ *     masks: no PSE above L1, so none in an L4 where it is reserved);
  *  2. no page table is mapped writable, by a guest entry or by the direct
  *     map;
  *  3. the reference counts are exact: every frame's general count, type
@@ -63,6 +65,13 @@ static int count_table(struct xen *x, sparse_t *r, uint64_t mfn, const struct pa
                 return -1;
             }
             continue;
+        }
+        if (e & pte_disallowed(x, p->type)) {
+            snprintf(msg, len, "L%u table %#llx entry %u (%#llx) has flags %#llx Xen disallows at that level%s",
+                     p->type, (unsigned long long)mfn, i, (unsigned long long)e,
+                     (unsigned long long)(e & pte_disallowed(x, p->type)),
+                     p->type == PGT_l4 && (e & _PAGE_PSE) ? " (PS in an L4: a reserved bit)" : "");
+            return -1;
         }
         uint64_t tgt = pte_frame(e);
         if (tgt >= x->nframes || frame(x, tgt)->owner != x->dom->id) {

@@ -15,7 +15,9 @@
  *     spaces not loaded may be stale until their next load flushes them);
  *     An fl1 shadow (a splintered guest 2 MiB page) maps the page's frames
  *     in order, and the entry linking to it stands for a guest 2 MiB entry
- *     of that page with reserved frame bits clear.
+ *     of that page with reserved frame bits clear. No shadow entry stands
+ *     for a guest entry with a reserved bit set (those frame bits, or PS in
+ *     an L4): the guest's walk faults there.
  *  4. write protection (tsp): a frame is protected exactly when it has an
  *     in-sync shadow (an fl1 shadows no table and protects nothing), and no
  *     writable leaf maps a protected frame.
@@ -57,6 +59,8 @@ static int entry_matches_guest(struct shadow *s, const struct shadow_page *sp, u
         why = "it grants a permission the guest entry does not";
     } else if (is_leaf(g, sp->level) && pte_large_rsvd(g, sp->level)) {
         why = "the guest entry has reserved frame bits set";
+    } else if (pte_l4_rsvd(g, sp->level)) {
+        why = "the guest entry has PS set, a reserved bit in an L4";
     } else if (!is_leaf(se, sp->level)) {
         const struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
         if (child && (child->flags & SP_FL1)) {

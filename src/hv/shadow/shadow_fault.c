@@ -39,7 +39,12 @@ static uint32_t guest_walk(struct shadow *s, uint64_t root, uint64_t va, enum ac
         w->e[lvl] = e;
         if (!pte_present(e))
             return pfec;
-        if ((e & _PAGE_PSE) && (lvl == 4 || lvl == 3))
+        /* a reserved bit, as the hardware walker: the guest gets P and
+         * RSVD (KVM: FNAME(walk_addr_generic), PFERR_RSVD_MASK |
+         * PFERR_PRESENT_MASK) */
+        if (pte_l4_rsvd(e, lvl))
+            return pfec | PFEC_P | PFEC_RSVD;   /* PS in an L4 */
+        if ((e & _PAGE_PSE) && lvl == 3)
             return pfec | PFEC_RSVD;   /* 1 GiB pages are not shadowed (shadow.h) */
         wr &= !!(e & _PAGE_RW);
         us &= !!(e & _PAGE_USER);
@@ -47,7 +52,7 @@ static uint32_t guest_walk(struct shadow *s, uint64_t root, uint64_t va, enum ac
         if (lvl == 1 || (e & _PAGE_PSE)) {
             w->leaf = lvl;
             if (pte_large_rsvd(e, lvl))
-                return pfec | PFEC_RSVD;   /* reserved frame bits, as the hardware walker */
+                return pfec | PFEC_P | PFEC_RSVD;   /* reserved frame bits, as the hardware walker */
             if ((user && !us) || (acc == ACC_WRITE && !wr) || (acc == ACC_EXEC && nx))
                 return pfec | PFEC_P;
             return 0;

@@ -42,6 +42,8 @@ static struct shadow_page *resync_entry_spec(struct shadow *s, struct shadow_pag
     pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
     unsigned lvl = sp->level;
     int g_leaf = pte_present(g) && is_leaf(g, lvl);
+    /* PS in an L3 is a 1 GiB page (not shadowed), in an L4 a reserved bit
+     * (pte_l4_rsvd): neither is a table to shadow */
     int g_table = pte_present(g) && !g_leaf && !(lvl >= 3 && (g & _PAGE_PSE));
     if (pte_present(se) && !is_leaf(se, lvl)) {
         struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
