@@ -63,8 +63,10 @@ figures: build
 
 # libFuzzer (clang, ASan, UBSan) on every target tests/fuzz/fuzz_*.c, each for
 # FUZZ_SECONDS, from a copy of its seed corpus and kept findings; FUZZ=NAME runs
-# one. A crash leaves its input in $(BUILD_FUZZ)/findings/: fix it, then keep it
-# in tests/fuzz/regressions/NAME/ (make test replays those).
+# one. scripts/fuzz configures $(BUILD_FUZZ) (again if it was configured
+# otherwise) and rebuilds what changed. A crash leaves its input in
+# $(BUILD_FUZZ)/findings/: fix it, then keep it in tests/fuzz/regressions/NAME/
+# (make test replays those).
 fuzz:
 	@bash scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
 

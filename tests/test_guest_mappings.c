@@ -10,7 +10,8 @@
  *    without it (guest.l1tf_invert=false) under pv is crashed by Xen's
  *    L1TF check: the run fails with one line;
  *  - vm.mmap_min_addr: mmap, mremap, brk and exec below it refused (EPERM),
- *    guest.mmap_min_addr=0 allows page 0 again;
+ *    guest.mmap_min_addr=0 allows page 0 again; a replay refused there names
+ *    the recording kernel's where the trace's header gives it;
  *  - the drivers' ring buffers come out of guest RAM in every mode, so the
  *    same guest.ram_mb leaves the workload the same free memory.
  * The replays of the review's traces (through $MEMVIRT) check how a run
@@ -545,6 +546,56 @@ static void test_trace_info_min_addr_header(void **state)
     }
 }
 
+/* A replay refused below the guest's vm.mmap_min_addr names the recording
+ * kernel's, where the trace's header gives it, and the --param that
+ * replays the trace; without it (no header key, or one that is not a byte
+ * address) the line says how to find it; a header above the call (the
+ * recording kernel would have refused it too: not a trace memvirt made)
+ * says so. The trace maps page 1 (0x1000). */
+static void test_replay_min_addr_hint(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    static const struct { const char *hdr, *param, *want; } c[] = {
+        { "4096", "", "; the guest's vm.mmap_min_addr is 65536, the recording kernel's was 4096 (the trace's "
+                      "header): replay with --param guest.mmap_min_addr=4096\n" },
+        { "4096", "--param guest.mmap_min_addr=8192", "; the guest's vm.mmap_min_addr is 8192, the recording "
+                      "kernel's was 4096 (the trace's header): replay with --param guest.mmap_min_addr=4096\n" },
+        { "0", "", "; the guest's vm.mmap_min_addr is 65536, the recording kernel's was 0 (the trace's header): "
+                   "replay with --param guest.mmap_min_addr=0\n" },
+        { "65536", "", "; the guest's vm.mmap_min_addr is 65536 and the recording kernel's was 65536 (the trace's "
+                       "header), above this call too: --param guest.mmap_min_addr=0 replays it anyway\n" },
+        { NULL, "", "; the guest's vm.mmap_min_addr is 65536: a trace recorded with a lower one (`memvirt trace "
+                    "info` shows it) replays with --param guest.mmap_min_addr=N\n" },
+        { "abc", "", "; the guest's vm.mmap_min_addr is 65536: a trace recorded with a lower one (`memvirt trace "
+                     "info` shows it) replays with --param guest.mmap_min_addr=N\n" },
+    };
+    for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char path[64], args[512], err[4096];
+        tu_tmpname(path, sizeof path, "hint");
+        const char *const keys[] = { "mmap_min_addr" }, *const v[] = { c[i].hdr };
+        struct trace_writer *w = trace_writer_open(path, keys, v, c[i].hdr ? 1 : 0);
+        assert_non_null(w);
+        struct build *b = build_new(w);
+        build_set_mmap_min_addr(b, 0);
+        assert_int_equal(build_spawn(b, 1, 100), 0);
+        assert_int_equal(build_exec(b, 2, 100, "/x", SEG, 2, 0), 0);
+        assert_int_equal(build_mmap(b, 3, 100, 0x1000, PAGE_SIZE, TRP_READ, TRM_ANON, 0, 0, 0), 0);
+        assert_int_equal(build_exit(b, 4, 100), 0);
+        assert_int_equal(build_finish(b), 0);
+        build_free(b);
+        assert_int_equal(trace_writer_commit(w), 0);
+        snprintf(args, sizeof args, "run --quiet --trace %s %s", path, c[i].param);
+        int rc = tu_cli(args, err, sizeof err);
+        const char *semi = strstr(err, "failed: Operation not permitted (EPERM)");
+        if (rc != 1 || !semi || strcmp(semi + strlen("failed: Operation not permitted (EPERM)"), c[i].want) ||
+            strchr(err, '\n') != err + strlen(err) - 1)
+            fail_msg("header %s %s: exit %d: %s", c[i].hdr ? c[i].hdr : "(none)", c[i].param, rc, err);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -552,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_protnone_touched_faults), cmocka_unit_test(test_protnone_inverted_round_trip),
         cmocka_unit_test(test_protnone_fork_mremap_unmap), cmocka_unit_test(test_protnone_old_kernel_under_xen),
         cmocka_unit_test(test_protnone_huge),           cmocka_unit_test(test_mmap_min_addr),
+        cmocka_unit_test(test_replay_min_addr_hint),
         cmocka_unit_test(test_rings_in_every_mode),     cmocka_unit_test(test_replays),
         cmocka_unit_test(test_protnone_replay_checked), cmocka_unit_test(test_builder_keeps_out_low_maps),
         cmocka_unit_test(test_trace_info_min_addr_header),

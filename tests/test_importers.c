@@ -6,11 +6,20 @@
  *    the child has run (a file it mmaps later is still known by its path);
  *    a thread's clone (flags 3d0f00, hex digits that are not decimal ones)
  *    is read and makes a thread;
+ *  - lackey logs read by name: a child's log removed, replaced, written to
+ *    (grown, or only its time changed) or made a FIFO between the header
+ *    scan and the reading of its references, or removed before the scan
+ *    (after cmd_trace_import's check): one line, "log 'NAME' changed while
+ *    it was imported: REASON", a failure outside the input (exit 1) as the
+ *    strace importer's (test_reopen.c); unchanged, the import succeeds;
  *  - strace: a child that speaks before its parent's clone returns is the
  *    child of the task whose fork is unfinished (the list of those), and a
  *    task whose clone has returned is no longer on it. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -136,6 +145,121 @@ static void test_lackey_thread(void **state)
     assert_int_equal(fk->flags, TRF_THREAD | TRF_VM);
 }
 
+enum lchange { L_NONE, L_REMOVE, L_REPLACE, L_GROW, L_TOUCH, L_FIFO };
+struct lk_change {
+    const char *path, *other;
+    enum lchange how;
+};
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void lk_change(void *ctx)
+{
+    const struct lk_change *c = ctx;
+    struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1000000000, 0 } };   /* a time apart from the first */
+    switch (c->how) {
+    case L_NONE:
+        break;
+    case L_REMOVE:
+        assert_int_equal(unlink(c->path), 0);
+        break;
+    case L_REPLACE:                   /* the same bytes, another file */
+        put_file(c->other, child_log);
+        assert_int_equal(rename(c->other, c->path), 0);
+        break;
+    case L_GROW: {
+        FILE *f = fopen(c->path, "a");
+        assert_non_null(f);
+        fputs("SYSCALL[101,1](12) sys_brk ( 0x0 ) --> [pre-success] Success(0x4c00000) \n", f);
+        assert_int_equal(fclose(f), 0);
+        break;
+    }
+    case L_TOUCH:
+        assert_int_equal(utimensat(AT_FDCWD, c->path, ts, 0), 0);
+        break;
+    case L_FIFO:                      /* not waited on: refused */
+        assert_int_equal(unlink(c->path), 0);
+        assert_int_equal(mkfifo(c->path, 0600), 0);
+        break;
+    }
+}
+
+static void lackey_changed(enum lchange how, int before_scan, const char *expect)
+{
+    char dir[] = "/tmp/memvirt-lackey.XXXXXX", parent[64], child[64], other[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(parent, sizeof parent, "%s/lackey.100.1", dir);
+    snprintf(child, sizeof child, "%s/lackey.101.1", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    put_file(parent, parent_log);
+    put_file(child, child_log);
+    const char *names[2] = { parent, child };
+    struct lk_change ch = { child, other, how };
+    struct trace_writer *w = trace_writer_mem(K, V, 1);
+    struct build *b = build_new(w);
+    struct import_opts o = { .sample = 1, .scanned = before_scan ? NULL : lk_change, .scanned_ctx = &ch };
+    struct import_stats st = { 0 };
+    if (before_scan)
+        lk_change(&ch);
+    import_failure_reset();
+    int quiet = mv_error_quiet(0);    /* the lines collected, not printed */
+    mv_error_defer(1);
+    int rc = import_lackey(b, NULL, names, 2, &o, &st);
+    mv_error_defer(0);
+    mv_error_quiet(quiet);
+    char *said = mv_error_take();
+    if (how == L_NONE) {
+        assert_int_equal(rc, 0);
+        assert_null(said);
+        assert_int_equal(build_finish(b), 0);
+        assert_int_equal(import_host_failure(0), 0);
+    } else {
+        char want[256];
+        snprintf(want, sizeof want, "memvirt: log '%s' changed while it was imported: %s\n", child, expect);
+        assert_int_equal(rc, -1);
+        assert_non_null(said);
+        assert_string_equal(said, want);                /* one line, naming the log and why */
+        assert_int_equal(import_host_failure(0), 1);    /* not the input's fault: exit 1, as strace's */
+    }
+    free(said);
+    build_free(b);
+    trace_writer_abort(w);
+    unlink(parent);
+    unlink(child);
+    unlink(other);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_lackey_unchanged(void **state) { (void)state; lackey_changed(L_NONE, 0, ""); }
+static void test_lackey_removed(void **state)   { (void)state; lackey_changed(L_REMOVE, 0, "No such file or directory"); }
+static void test_lackey_replaced(void **state)  { (void)state; lackey_changed(L_REPLACE, 0, "another file has its name now"); }
+static void test_lackey_grown(void **state)
+{
+    (void)state;
+    char expect[96];
+    snprintf(expect, sizeof expect, "its size went from %zu to %zu bytes", sizeof child_log - 1,
+             sizeof child_log - 1 + strlen("SYSCALL[101,1](12) sys_brk ( 0x0 ) --> [pre-success] Success(0x4c00000) \n"));
+    lackey_changed(L_GROW, 0, expect);
+}
+static void test_lackey_touched(void **state)
+{
+    (void)state;
+    lackey_changed(L_TOUCH, 0, "it was written to (its modification time changed)");
+}
+static void test_lackey_fifo(void **state)     { (void)state; lackey_changed(L_FIFO, 0, "it is not a regular file now"); }
+/* removed after the check, before its first opening (the header scan) */
+static void test_lackey_removed_before_scan(void **state)
+{
+    (void)state;
+    lackey_changed(L_REMOVE, 1, "No such file or directory");
+}
+
 static const char strace_log[] =
     "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
     "200 1700000000.000002 vfork( <unfinished ...>\n"          /* a task never seen starting */
@@ -175,6 +299,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lackey_fork),
         cmocka_unit_test(test_lackey_thread),
+        cmocka_unit_test(test_lackey_unchanged),
+        cmocka_unit_test(test_lackey_removed),
+        cmocka_unit_test(test_lackey_replaced),
+        cmocka_unit_test(test_lackey_grown),
+        cmocka_unit_test(test_lackey_touched),
+        cmocka_unit_test(test_lackey_fifo),
+        cmocka_unit_test(test_lackey_removed_before_scan),
         cmocka_unit_test(test_strace_early_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

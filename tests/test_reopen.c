@@ -10,7 +10,8 @@
  *  - a log changed between its openings (grown, rewritten at the same
  *    size, replaced, removed, made a FIFO): one error naming it, its read
  *    ends as an error (not as the log's end), a failure outside the input;
- *    the same reads without the change succeed;
+ *    the same reads without the change succeed; a log removed before its
+ *    first opening (after the command's check) is said the same way;
  *  - strace -ff logs (merged by time) and -f logs (one after the other)
  *    imported by name under caps of 1 to 3, with 4 KiB and 64-byte
  *    buffers, give the very trace they give held open; a log removed in
@@ -296,6 +297,7 @@ static void change_between(enum change how, const char *expect)
         assert_int_equal(mkfifo(a, 0600), 0);
         break;
     }
+    import_failure_reset();
     mv_error_defer(1);
     size_t n = 100;
     int c;
@@ -308,6 +310,7 @@ static void change_between(enum change how, const char *expect)
         assert_int_equal(n, 20000);
         assert_false(reopen_failed(s));
         assert_null(said);
+        assert_int_equal(import_host_failure(0), 0);
     } else {
         assert_int_equal(c, EOF);
         assert_int_equal(n, 4096);              /* what the buffer held, then the error */
@@ -332,6 +335,34 @@ static void test_rewritten(void **state)  { (void)state; change_between(SAME_SIZ
 static void test_replaced(void **state)   { (void)state; change_between(REPLACE, "another file has its name"); }
 static void test_removed(void **state)    { (void)state; change_between(REMOVE, "No such file or directory"); }
 static void test_made_fifo(void **state)  { (void)state; change_between(FIFO, "not a regular file now"); }
+
+/* A log removed before its first opening (after cmd_trace_import's check
+ * opened it): it changed while it was imported, a failure outside the
+ * input (exit 1), as at a reopening and as the lackey importer says it
+ * (test_importers.c); it was bad input (exit 2, "cannot open"). A log
+ * unopenable for want of descriptors is still the host's "cannot open". */
+static void test_removed_before_first_open(void **state)
+{
+    (void)state;
+    char a[96];
+    snprintf(a, sizeof a, "%s/gone.1", dir);
+    put(a, "x\n", 2);
+    const char *nm[1] = { a };
+    struct reopen_set *s = reopen_set_new(nm, 1, 1, 0);
+    assert_int_equal(unlink(a), 0);
+    import_failure_reset();
+    mv_error_defer(1);
+    assert_int_equal(getc(reopen_stream(s, 0)), EOF);
+    mv_error_defer(0);
+    char *said = mv_error_take(), want[256];
+    snprintf(want, sizeof want, "memvirt: log '%s' changed while it was imported: No such file or directory\n", a);
+    assert_true(reopen_failed(s));
+    assert_non_null(said);
+    assert_string_equal(said, want);
+    assert_int_equal(import_host_failure(0), 1);
+    free(said);
+    reopen_set_free(s);
+}
 
 /* ---- the strace importer ---- */
 
@@ -543,7 +574,7 @@ int main(void)
         cmocka_unit_test(test_strace_merge_intact), cmocka_unit_test(test_grown),
         cmocka_unit_test(test_rewritten),           cmocka_unit_test(test_replaced),
         cmocka_unit_test(test_removed),             cmocka_unit_test(test_made_fifo),
-        cmocka_unit_test(test_strace_log_removed),
+        cmocka_unit_test(test_strace_log_removed), cmocka_unit_test(test_removed_before_first_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -19,7 +19,8 @@
     "     hypervisor, an output that could not be written (standard output too), the host\n"    \
     "     out of memory or of open files\n"                                                       \
     "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
-    "  3  the simulated guest ran out of memory (raise guest.ram_mb)\n"
+    "  3  the simulated guest ran out of memory (raise guest.ram_mb); compare still prints the\n"  \
+    "     modes that completed, the others' columns saying 'guest OOM'\n"
 
 int cmd_run(int argc, char **argv);       /* run and compare */
 int cmd_rerun(int argc, char **argv);

@@ -7,8 +7,9 @@
  * output path that cannot be written) gets one message naming it and exit
  * status 2 before anything runs; a run that fails (a check, a workload error,
  * an output that could not be written after all) exits 1; a guest that runs
- * out of memory exits 3 (guest/page_alloc.c). Output files are written only
- * when everything succeeded, all of them or none. */
+ * out of memory exits 3 (guest/page_alloc.c): compare still prints the table
+ * of the modes that completed, the others' columns saying "guest OOM". Output
+ * files are written only when everything succeeded, all of them or none. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "sim/config.h"
@@ -223,14 +224,19 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         return EXIT_USAGE;
     }
     struct run_result *res = mv_calloc(nsel, sizeof *res);
-    int erc = engine_run_all(cfg, sel, nsel, res, jobs);   /* failed: no result is kept */
-    int ran = !erc;
-    int rc = ran ? EXIT_OK : erc == ENGINE_GUEST_OOM ? EXIT_GUEST_OOM : EXIT_FAIL;
+    /* failed: no result is kept, but where only guests ran out of memory
+     * the other modes' results are (guest_oom marks the rest) */
+    int erc = engine_run_all(cfg, sel, nsel, res, jobs);
+    unsigned done = 0;
+    for (unsigned i = 0; erc == ENGINE_GUEST_OOM && i < nsel; i++)
+        done += !res[i].guest_oom;
+    int ran = !erc || done;   /* results to show */
+    int rc = !erc ? EXIT_OK : erc == ENGINE_GUEST_OOM ? EXIT_GUEST_OOM : EXIT_FAIL;
     if (ran) {
         /* A control the run ended before never acted: say so, once each. */
         for (unsigned c = 0; c < cfg->nat; c++)
             for (unsigned i = 0; i < nsel; i++)
-                if (res[i].at_applied <= c) {
+                if (!res[i].guest_oom && res[i].at_applied <= c) {
                     mv_warn("--at %s was never applied: the run of %s ended first, at %.3f simulated seconds",
                             cfg->at[c].text, res[i].mode, res[i].sim_seconds);
                     break;
@@ -242,7 +248,9 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
             /* the table is lost: no output file either (all or none) */
             mv_error("standard output: cannot write: %s", errno ? strerror(errno) : "write error");
             rc = EXIT_FAIL;
-        } else if (report_files_commit(&rf, cfg, res, nsel)) {
+        } else if (rc == EXIT_OK && report_files_commit(&rf, cfg, res, nsel)) {
+            /* a mode without results: the table only, no output file (a
+             * result file holds every mode asked for, or is not written) */
             rc = EXIT_FAIL;
         }
     }

@@ -13,7 +13,8 @@
  * it stays open and counts against that cap, and more of them than the cap
  * are refused before any is opened (exit 2). The host running out of
  * descriptors (or memory) on the way, or a log that changed or vanished
- * between its openings, is exit 1, naming the file. */
+ * between its openings (the check here is one: a log removed after it is
+ * no bad input), is exit 1, naming the file, in every importer. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
@@ -215,7 +216,7 @@ int cmd_trace_import(int argc, char **argv)
     if (strace)
         irc = import_strace_files(b, fs, files, nfiles, &o, &st);
     for (unsigned i = 0; i < nfiles && !lackey; i++) {
-        if (perf && !irc && !fs[i] && !(fs[i] = import_open_perf(files[i], &child[i])))
+        if (perf && !irc && !fs[i] && !(fs[i] = import_reopen_perf(files[i], &child[i])))
             irc = -1;
         if (perf && !irc)
             irc = import_perf(b, fs[i], files[i], &o, &st);

@@ -411,12 +411,26 @@ static int dispatch(struct run *r, const struct event *ev)
     if (t && ev->type != EV_EXIT)
         kernel_exit_to_user(k);            /* the system call returns (SYSRET) */
     if (rc < 0 && ev->type != EV_FORK) {
-        char what[160], why[128], hint[200] = "";
-        /* below vm.mmap_min_addr: a trace from a kernel with a lower one */
-        if (rc == -EPERM && (ev->type == EV_MMAP || ev->type == EV_BRK || ev->type == EV_MREMAP || ev->type == EV_EXEC))
+        char what[160], why[128], hint[320] = "";
+        /* below vm.mmap_min_addr: a trace from a kernel with a lower one,
+         * named where the workload knows it (the trace's header) */
+        uint64_t rec_min;
+        unsigned long long g_min = (unsigned long long)k->cfg.mmap_min_addr;
+        int below = rc == -EPERM &&
+                    (ev->type == EV_MMAP || ev->type == EV_BRK || ev->type == EV_MREMAP || ev->type == EV_EXEC);
+        if (!below)
+            hint[0] = 0;
+        else if (!r->cfg->wl->recorded_mmap_min_addr || !r->cfg->wl->recorded_mmap_min_addr(r->wl, &rec_min))
             snprintf(hint, sizeof hint, "; the guest's vm.mmap_min_addr is %llu: a trace recorded with a lower one "
-                     "(`memvirt trace info` shows it) replays with --param guest.mmap_min_addr=N",
-                     (unsigned long long)k->cfg.mmap_min_addr);
+                     "(`memvirt trace info` shows it) replays with --param guest.mmap_min_addr=N", g_min);
+        else if (rec_min < g_min)
+            snprintf(hint, sizeof hint, "; the guest's vm.mmap_min_addr is %llu, the recording kernel's was %llu "
+                     "(the trace's header): replay with --param guest.mmap_min_addr=%llu", g_min,
+                     (unsigned long long)rec_min, (unsigned long long)rec_min);
+        else   /* the recording kernel refused it too: a trace not made by memvirt's importers or recorder */
+            snprintf(hint, sizeof hint, "; the guest's vm.mmap_min_addr is %llu and the recording kernel's was %llu "
+                     "(the trace's header), above this call too: --param guest.mmap_min_addr=0 replays it anyway",
+                     g_min, (unsigned long long)rec_min);
         return mv_error("%s: pid %u: %s, failed: %s%s", where(r, w, sizeof w), ev->pid,
                         event_desc(ev, what, sizeof what), errno_text(rc, why, sizeof why), hint);
     }

@@ -23,6 +23,7 @@ struct run_result {
     struct mv_metrics metrics;
     struct mv_timeline timeline;   /* decisions layers recorded (the selective mode's switches) */
     unsigned at_applied;       /* --at controls applied (cfg->at[0..at_applied-1]) */
+    int guest_oom;             /* engine_run_all: this run's guest ran out of memory; nothing else kept */
 };
 
 /* 0 on success; -1 after mv_error (bad event, check failure);
@@ -31,8 +32,11 @@ struct run_result {
 int  engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out);
 /* Each of modes[0..n-1] into out[i], up to `jobs` runs at a time in threads;
  * the results are those of runs one after another. -1 if any run failed
- * (each reported; then no result is kept), ENGINE_GUEST_OOM if every run
- * that failed ran the guest out of memory. */
+ * otherwise than by running the guest out of memory (each reported; then no
+ * result is kept). ENGINE_GUEST_OOM if every run that failed ran the guest
+ * out of memory: the other runs' results are kept (the caller frees them
+ * with run_result_free, as after 0) and each such run's out[i] has
+ * guest_oom set, its mode and workload, and nothing else. */
 int  engine_run_all(const struct sim_config *cfg, const struct mode_def *const *modes, unsigned n,
                     struct run_result *out, unsigned jobs);
 unsigned engine_default_jobs(void);   /* CPUs online */

@@ -5,7 +5,8 @@
  * number of threads or their timing. The runs' error lines are printed
  * after them, in mode order, each distinct line once: a fault of the
  * workload itself (a bad trace record) fails every mode the same way and
- * is said once, while a mode's own failure still shows. */
+ * is said once, while a mode's own failure still shows. A mode whose guest
+ * ran out of memory leaves the others' results (engine.h). */
 #include "sim/engine.h"
 #include "lib/err.h"
 #include <pthread.h>
@@ -97,10 +98,14 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
         failed |= rc[i] != 0;
         other |= rc[i] != 0 && rc[i] != ENGINE_GUEST_OOM;
     }
-    if (failed)   /* a failed run freed its own result; free the others' */
-        for (unsigned i = 0; i < n; i++)
-            if (!rc[i])
-                run_result_free(&out[i]);
+    /* A failed run freed its own result. A guest that ran out of memory is
+     * an outcome of the mode (its memory overhead), so the other modes'
+     * results stay for the table; any other failure keeps none. */
+    for (unsigned i = 0; failed && i < n; i++) {
+        if (!rc[i] && other)
+            run_result_free(&out[i]);
+        out[i].guest_oom = rc[i] == ENGINE_GUEST_OOM && !other;
+    }
     free(rc);
     return !failed ? 0 : other ? -1 : ENGINE_GUEST_OOM;
 }

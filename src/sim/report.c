@@ -20,6 +20,24 @@ static const enum mv_counter table_counters[] = {
     CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
 };
 
+/* A run whose guest ran out of memory (engine_run_all) has a column that
+ * says so in its first row and has '-' in every other. */
+static void cell_u64(FILE *f, const struct run_result *r, unsigned long long v)
+{
+    if (r->guest_oom)
+        fprintf(f, " %16s", "-");
+    else
+        fprintf(f, " %16llu", v);
+}
+
+static void cell_dbl(FILE *f, const struct run_result *r, double v)
+{
+    if (r->guest_oom)
+        fprintf(f, " %16s", "-");
+    else
+        fprintf(f, " %16.3f", v);
+}
+
 void report_table(FILE *f, const struct sim_config *cfg, const struct run_result *r, unsigned n)
 {
     fprintf(f, "workload %s, seed %llu, profile %s%s\n\n", cfg->wl->name, (unsigned long long)cfg->seed,
@@ -30,12 +48,16 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
     fputc('\n', f);
 
     fprintf(f, "%-28s", "simulated time (ms)");
-    for (unsigned i = 0; i < n; i++)
-        fprintf(f, " %16.3f", r[i].sim_seconds * 1e3);
+    for (unsigned i = 0; i < n; i++) {
+        if (r[i].guest_oom)
+            fprintf(f, " %16s", "guest OOM");
+        else
+            fprintf(f, " %16.3f", r[i].sim_seconds * 1e3);
+    }
     fputc('\n', f);
     fprintf(f, "%-28s", "busy time (ms)");
     for (unsigned i = 0; i < n; i++)
-        fprintf(f, " %16.3f", cost_us(&cfg->cost, r[i].st.now - r[i].st.cyc[CYC_idle]) / 1e3);
+        cell_dbl(f, &r[i], cost_us(&cfg->cost, r[i].st.now - r[i].st.cyc[CYC_idle]) / 1e3);
     fputc('\n', f);
 
     for (unsigned c = 0; c < sizeof table_counters / sizeof table_counters[0]; c++) {
@@ -47,7 +69,7 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
             continue;
         fprintf(f, "%-28s", mv_counter_names[id]);
         for (unsigned i = 0; i < n; i++)
-            fprintf(f, " %16llu", (unsigned long long)r[i].st.cnt[id]);
+            cell_u64(f, &r[i], (unsigned long long)r[i].st.cnt[id]);
         fputc('\n', f);
     }
     fprintf(f, "\ncycles by category (Mcycles)\n");
@@ -59,7 +81,7 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
             continue;
         fprintf(f, "  %-26s", mv_cycle_names[c]);
         for (unsigned i = 0; i < n; i++)
-            fprintf(f, " %16.3f", (double)r[i].st.cyc[c] / 1e6);
+            cell_dbl(f, &r[i], (double)r[i].st.cyc[c] / 1e6);
         fputc('\n', f);
     }
     /* metrics: the union of names, in first-seen order */

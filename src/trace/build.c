@@ -54,8 +54,8 @@ static const char *const counter_doc[BC__N] = {
     "stack expansions below the stack mapping",
     "events of processes not seen starting dropped",
     "mmap/mprotect/mremap calls (or exec mappings) a kernel would refuse dropped",
-    "mmap/brk/mremap calls (or exec mappings) below vm.mmap_min_addr dropped (a recording kernel with a lower "
-    "one: trace import --mmap-min-addr)",
+    ("mmap/brk/mremap calls (or exec mappings) below vm.mmap_min_addr dropped (a recording kernel with a lower "
+     "one: trace import --mmap-min-addr)"),   /* one string: clang's -Wstring-concatenation */
     "processes started under a live pid (the old one was ended)",
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",

@@ -26,6 +26,9 @@ struct import_opts {
     unsigned open_max;      /* strace: logs read by name, at most this many open at once (0: as the host's
                                limit allows, reopen_max_open in trace/reopen.h) */
     unsigned open_buf;      /* ... each read through a buffer this large (0: 4 KiB; tests make it small) */
+    void (*scanned)(void *ctx);   /* lackey, for tests: called between the header scan of the logs read by
+                                     name and the reading of their references (to change a log there) */
+    void *scanned_ctx;
 };
 
 struct import_stats {
@@ -74,6 +77,9 @@ FILE *import_open_perf(const char *path, pid_t *child);
  * perf.data is a regular file), the file closed again: 0, or -1 after
  * mv_error. */
 int   import_check_perf(const char *path);
+/* import_open_perf of a file import_check_perf passed: one that no longer
+ * opens changed while it was imported (below). */
+FILE *import_reopen_perf(const char *path, pid_t *child);
 /* Close f (any input: child 0 for a plain file) and reap its perf script
  * child. report: the input was read to its end, so the child's exit status
  * is its verdict: 0, or -1 after one mv_error naming path. !report (an
@@ -98,6 +104,31 @@ int   import_host_failure(int err);
 /* A failure outside the input, remembered the same way: a log that changed
  * or vanished while it was imported (trace/reopen.h), a read error. */
 void  import_fail_outside(void);
+/* For tests: forget a remembered failure. */
+void  import_failure_reset(void);
+
+/* Logs opened again by name. Every log was opened once before the import
+ * (cmd_trace_import's check; record's logs are its own), so a log opened
+ * later that is no longer there, or no longer the file it was when last
+ * looked at (the same device, inode, size and modification time), changed
+ * while it was imported: one line, "log 'NAME' changed while it was
+ * imported: REASON", a failure outside the input (exit 1), the same in
+ * every importer. */
+struct import_log_id {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+struct stat;
+void import_log_remember(struct import_log_id *id, const struct stat *sb);
+/* What differs between the file id was and sb (why holds the sentence if
+ * it needs one), or NULL: the same file. */
+const char *import_log_changed(const struct import_log_id *id, const struct stat *sb, char *why, size_t n);
+/* The log at path did not open (errno err): the host's failure (out of
+ * descriptors or memory) said as import_fopen says it, anything else as a
+ * change, with suffix after the reason. -1. */
+int import_log_gone(const char *path, int err, const char *suffix);
 
 /* Helpers shared by the importers (import_util.c). */
 struct import_line {

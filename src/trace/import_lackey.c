@@ -26,15 +26,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define O_CLOEXEC_BIT 0x80000       /* x86-64 O_CLOEXEC */
 
 struct lfile {
     FILE *f;                      /* open while it is read */
     int own;                      /* opened here by name (closed after each read) */
-    dev_t dev;                    /* the file the header scan read */
-    ino_t ino;
+    struct import_log_id id;      /* the file the header scan read */
     const char *name;
     uint32_t pid, ppid;
     char *cmd, *exec_to;          /* first word of Command; target of its execve */
@@ -59,39 +60,54 @@ static char *first_word(const char *s)
     return w;
 }
 
-/* A log opened by its name, for a read from its start: a regular file (it
- * is read twice), and the second time the same file as the first. */
+/* A log opened by its name, for a read from its start. It was a regular
+ * file when cmd_trace_import checked it (a log is read twice), and the
+ * second time it must be the file the header scan read: one no longer
+ * there, or another, changed while it was imported, as the strace
+ * importer's logs (import.h: exit 1). O_NONBLOCK: a FIFO put in its place
+ * is refused, not waited on. */
 static int lopen(struct lfile *lf, int again)
 {
     if (!lf->own)
         return 0;
-    if (!(lf->f = import_fopen(lf->name, "r")))
-        return -1;
+    int fd;
+    while ((fd = open(lf->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR)
+        ;
+    if (fd < 0)
+        return import_log_gone(lf->name, errno, "");
     struct stat sb;
-    if (fstat(fileno(lf->f), &sb)) {
+    if (fstat(fd, &sb)) {
         int e = errno;
-        fclose(lf->f);
-        lf->f = NULL;
-        import_host_failure(e);
-        return mv_error("lackey log '%s': %s", lf->name, strerror(e));
+        close(fd);
+        import_fail_outside();
+        return mv_error("cannot read '%s': %s", lf->name, strerror(e));
     }
-    const char *bad = !S_ISREG(sb.st_mode) ? "not a regular file: a log is read twice (its header, then its "
-                                             "references), so not a FIFO, pipe or device"
-                    : again && (sb.st_dev != lf->dev || sb.st_ino != lf->ino) ? "replaced while it was imported"
-                    : NULL;
+    char why[96];
+    const char *bad = !S_ISREG(sb.st_mode) ? "it is not a regular file now"
+                    : again ? import_log_changed(&lf->id, &sb, why, sizeof why) : NULL;
     if (bad) {
-        fclose(lf->f);
-        lf->f = NULL;
-        return mv_error("lackey log '%s': %s", lf->name, bad);
+        close(fd);
+        import_fail_outside();
+        return mv_error("log '%s' changed while it was imported: %s", lf->name, bad);
     }
-    lf->dev = sb.st_dev;
-    lf->ino = sb.st_ino;
+    if (!(lf->f = fdopen(fd, "r"))) {
+        int e = errno;
+        close(fd);
+        return import_log_gone(lf->name, e, "");
+    }
+    import_log_remember(&lf->id, &sb);
     return 0;
 }
 
+/* What the file is when closed: its second reading must find it so (a log
+ * still written while its header was scanned is judged from here, as the
+ * strace importer judges a log it closed). */
 static void lclose(struct lfile *lf)
 {
     if (lf->own && lf->f) {
+        struct stat sb;
+        if (!fstat(fileno(lf->f), &sb))
+            import_log_remember(&lf->id, &sb);
         fclose(lf->f);
         lf->f = NULL;
     }
@@ -186,7 +202,7 @@ static int child(struct lctx *c, uint64_t t, uint32_t pid, uint32_t ch, uint32_t
 {
     if (build_fork(c->b, t, pid, ch, flags))
         return -1;
-    return process(c, ch, fdtab_copy(fds)) || build_exit(c->b, ++c->t, ch);
+    return process(c, ch, fdtab_copy(fds)) || build_exit(c->b, ++c->t, ch) ? -1 : 0;
 }
 
 /* A complete system call of pid: text holds "sys_name ( args ) ... --> result". */
@@ -408,6 +424,8 @@ int import_lackey(struct build *b, FILE **f, const char *const *names, unsigned 
         c.lf[i].name = names[i];
         rc = scan(&c.lf[i], st);
     }
+    if (!rc && o->scanned)
+        o->scanned(o->scanned_ctx);
     build_implicit(b, 1);
     /* the roots first (their children follow where they were forked), then
      * any log no fork led to */

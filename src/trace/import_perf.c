@@ -501,11 +501,15 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     return rc;
 }
 
-/* The input opened, and whether it is a perf.data (*data) rather than text. */
-static FILE *open_input(const char *path, int *data)
+/* The input opened, and whether it is a perf.data (*data) rather than text.
+ * again: import_check_perf opened it before, so a failure to open it now is
+ * the log changing while it was imported (import.h), not bad input. */
+static FILE *open_input(const char *path, int *data, int again)
 {
     *data = 0;
-    FILE *f = import_fopen(path, "rb");
+    FILE *f = again ? fopen(path, "rb") : import_fopen(path, "rb");
+    if (!f && again)
+        import_log_gone(path, errno, "");
     if (!f)
         return NULL;
     char magic[8] = { 0 };
@@ -530,17 +534,17 @@ static FILE *open_input(const char *path, int *data)
 int import_check_perf(const char *path)
 {
     int data;
-    FILE *f = open_input(path, &data);
+    FILE *f = open_input(path, &data, 0);
     if (f)
         fclose(f);
     return f ? 0 : -1;
 }
 
-FILE *import_open_perf(const char *path, pid_t *child)
+static FILE *open_perf(const char *path, pid_t *child, int again)
 {
     *child = 0;
     int data;
-    FILE *f = open_input(path, &data);
+    FILE *f = open_input(path, &data, again);
     if (!f || !data)
         return f;
     fclose(f);
@@ -577,6 +581,16 @@ FILE *import_open_perf(const char *path, pid_t *child)
     }
     *child = pid;
     return f;
+}
+
+FILE *import_open_perf(const char *path, pid_t *child)
+{
+    return open_perf(path, child, 0);
+}
+
+FILE *import_reopen_perf(const char *path, pid_t *child)
+{
+    return open_perf(path, child, 1);
 }
 
 int import_close(FILE *f, pid_t child, const char *path, int report)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define LINE_MAX_LEN (1u << 20)
 
@@ -23,17 +24,61 @@ void import_fail_outside(void)
     host_failed = 1;
 }
 
+void import_failure_reset(void)
+{
+    host_failed = 0;
+}
+
+static void cannot_open(const char *path, int e)
+{
+    mv_error("cannot open '%s': %s%s", path, strerror(e),
+             e == EMFILE || e == ENFILE ? " (the host's limit on open files, not the input's fault)" : "");
+}
+
 FILE *import_fopen(const char *path, const char *mode)
 {
     FILE *f = fopen(path, mode);
     if (!f) {
         int e = errno;
         import_host_failure(e);
-        mv_error("cannot open '%s': %s%s", path, strerror(e),
-                 e == EMFILE || e == ENFILE ? " (the host's limit on open files, not the input's fault)" : "");
+        cannot_open(path, e);
         errno = e;
     }
     return f;
+}
+
+void import_log_remember(struct import_log_id *id, const struct stat *sb)
+{
+    id->dev = sb->st_dev;
+    id->ino = sb->st_ino;
+    id->size = sb->st_size;
+    id->mtime = sb->st_mtim;
+}
+
+const char *import_log_changed(const struct import_log_id *id, const struct stat *sb, char *why, size_t n)
+{
+    if (!S_ISREG(sb->st_mode))
+        return "it is not a regular file now";
+    if (sb->st_dev != id->dev || sb->st_ino != id->ino)
+        return "another file has its name now";
+    if (sb->st_size != id->size) {
+        snprintf(why, n, "its size went from %lld to %lld bytes", (long long)id->size, (long long)sb->st_size);
+        return why;
+    }
+    if (sb->st_mtim.tv_sec != id->mtime.tv_sec || sb->st_mtim.tv_nsec != id->mtime.tv_nsec)
+        return "it was written to (its modification time changed)";
+    return NULL;
+}
+
+int import_log_gone(const char *path, int err, const char *suffix)
+{
+    if (err == EMFILE || err == ENFILE || err == ENOMEM) {
+        import_host_failure(err);
+        cannot_open(path, err);
+        return -1;
+    }
+    import_fail_outside();
+    return mv_error("log '%s' changed while it was imported: %s%s", path, strerror(err), suffix);
 }
 
 int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st)

@@ -34,10 +34,7 @@ struct rlog {
     int opened;               /* opened once: the identity below is the file's */
     int eof;
     off_t off;                /* the next byte to read */
-    dev_t dev;                /* the file as it was when last closed (or first opened) */
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
+    struct import_log_id id;  /* the file as it was when last closed (or first opened) */
     unsigned prev, next;      /* the open logs, least recently read first */
 };
 
@@ -83,10 +80,7 @@ static void link_mru(struct rlog *r)
 
 static void remember(struct rlog *r, const struct stat *sb)
 {
-    r->dev = sb->st_dev;
-    r->ino = sb->st_ino;
-    r->size = sb->st_size;
-    r->mtime = sb->st_mtim;
+    import_log_remember(&r->id, sb);
 }
 
 /* Close r's descriptor, keeping what the file is now: a reopening must find
@@ -110,22 +104,6 @@ static int fail(struct reopen_set *s)
     return -1;
 }
 
-/* What differs between the file r was and sb, or NULL. */
-static const char *changed(const struct rlog *r, const struct stat *sb, char *why, size_t n)
-{
-    if (!S_ISREG(sb->st_mode))
-        return "it is not a regular file now";
-    if (sb->st_dev != r->dev || sb->st_ino != r->ino)
-        return "another file has its name now";
-    if (sb->st_size != r->size) {
-        snprintf(why, n, "its size went from %lld to %lld bytes", (long long)r->size, (long long)sb->st_size);
-        return why;
-    }
-    if (sb->st_mtim.tv_sec != r->mtime.tv_sec || sb->st_mtim.tv_nsec != r->mtime.tv_nsec)
-        return "it was written to (its modification time changed)";
-    return NULL;
-}
-
 #define CLOSED_FOR " (it was closed to stay within the limit on open files, and reopened to read on)"
 
 static int lopen(struct rlog *r)
@@ -146,14 +124,8 @@ static int lopen(struct rlog *r)
             lclose(&s->l[s->lru]);
             continue;
         }
-        if (!r->opened || e == EMFILE || e == ENFILE || e == ENOMEM) {
-            import_host_failure(e);
-            mv_error("cannot open '%s': %s%s", name, strerror(e),
-                     e == EMFILE || e == ENFILE ? " (the host's limit on open files, not the input's fault)" : "");
-        } else {
-            import_fail_outside();
-            mv_error("log '%s' changed while it was imported: %s" CLOSED_FOR, name, strerror(e));
-        }
+        /* its first opening too: the log was there when checked */
+        import_log_gone(name, e, r->opened ? CLOSED_FOR : "");
         return fail(s);
     }
     struct stat sb;
@@ -164,7 +136,7 @@ static int lopen(struct rlog *r)
         return mv_error("cannot read '%s': %s", name, strerror(e)), fail(s);
     }
     char why[96];
-    const char *bad = r->opened ? changed(r, &sb, why, sizeof why)
+    const char *bad = r->opened ? import_log_changed(&r->id, &sb, why, sizeof why)
                     : !S_ISREG(sb.st_mode) ? "it is not a regular file now" : NULL;
     if (bad) {
         close(fd);
@@ -210,7 +182,7 @@ static ssize_t lread(void *cookie, char *buf, size_t size)
      * size, this is its end, and the descriptor is freed now rather than
      * kept (or taken again) only to read nothing */
     struct stat sb;
-    if (r->off >= r->size && (fstat(r->fd, &sb) || (remember(r, &sb), r->off >= r->size))) {
+    if (r->off >= r->id.size && (fstat(r->fd, &sb) || (remember(r, &sb), r->off >= r->id.size))) {
         r->eof = 1;
         lclose(r);
     }

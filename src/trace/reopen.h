@@ -25,7 +25,9 @@ struct reopen_set;
 #define REOPEN_BUF 4096
 struct reopen_set *reopen_set_new(const char *const *names, unsigned n, unsigned max, unsigned buf);
 /* Log i's stream: read it as any FILE (getc ...). Its first read opens the
- * log (a failure: "cannot open 'NAME': ...", as import_fopen says it). A
+ * log: a log no longer there (or not a regular file) then changed while it
+ * was imported, as at a reopening (every log was opened once before:
+ * import.h); the host's failure is said as import_fopen says it. A
  * failure to open or read says one mv_error and then reads as the log's
  * end: after a read, reopen_failed says whether that end was one. */
 FILE *reopen_stream(struct reopen_set *s, unsigned i);

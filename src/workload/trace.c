@@ -473,6 +473,15 @@ static void tr_where(void *st, char *buf, size_t len)
                  (unsigned long long)trace_record_number(s->r), (unsigned long long)trace_record_offset(s->r));
 }
 
+/* The header's mmap_min_addr (trace import --mmap-min-addr, trace record):
+ * one that is not a byte address is not known here (trace info names it as
+ * the trace's fault). */
+static int tr_recorded_min_addr(void *st, uint64_t *addr)
+{
+    const char *v = trace_header_get(((struct trace_state *)st)->r, "mmap_min_addr");
+    return v && !param_parse_u64(v, addr) && *addr < TRACE_USER_END;
+}
+
 static double tr_progress(void *st)
 {
     return trace_progress(((struct trace_state *)st)->r);
@@ -503,4 +512,5 @@ const struct workload_def wl_trace = {
     .destroy = tr_destroy,
     .input_path = tr_input_path,
     .input_seal = tr_seal,
+    .recorded_mmap_min_addr = tr_recorded_min_addr,
 };

@@ -95,6 +95,10 @@ struct workload_def {
      * no longer has is an error. -1 after mv_error: bad input. */
     const char *(*input_path)(const void *cfg);
     int (*input_seal)(void *cfg, const char *base);
+    /* The vm.mmap_min_addr of the kernel the input was recorded on, where
+     * the input says (a trace's header): 1 and *addr; 0: not known. For the
+     * message of a mapping the guest refused below its own (may be NULL). */
+    int (*recorded_mmap_min_addr)(void *state, uint64_t *addr);
 };
 
 extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio, wl_trace;

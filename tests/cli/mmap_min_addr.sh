@@ -5,7 +5,8 @@
 #  - imported as is, the call is dropped and counted apart;
 #  - imported with --mmap-min-addr 4096, it is kept and the header says so;
 #    the replay then fails at it with exit 1 and a line naming
-#    guest.mmap_min_addr, and replays whole with that parameter at 4096;
+#    guest.mmap_min_addr and the header's 4096, and replays whole with that
+#    parameter at 4096;
 #  - a bad --mmap-min-addr is exit 2, one line, no output.
 #
 # usage: bash mmap_min_addr.sh /path/to/memvirt
@@ -43,8 +44,8 @@ grep -q '^  mmap_min_addr 4096$' "$tmp/info" || fail "the header does not give m
 rc=$?
 [ "$rc" -eq 1 ] || fail "replay at Debian's 65536: exit $rc, expected 1"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "replay at 65536: not one line: $(cat "$tmp/err")"
-grep -q 'mmap at 0x1000.*EPERM.*--param guest.mmap_min_addr' "$tmp/err" ||
-    fail "replay at 65536: the line does not name the call and the parameter: $(cat "$tmp/err")"
+grep -q "mmap at 0x1000.*EPERM); the guest's vm.mmap_min_addr is 65536, the recording kernel's was 4096 (the trace's header): replay with --param guest.mmap_min_addr=4096\$" "$tmp/err" ||
+    fail "replay at 65536: the line does not name the call, the trace's value and the parameter: $(cat "$tmp/err")"
 "$MV" run --quiet --trace "$tmp/low.mvt" --param guest.mmap_min_addr=4096 --check >/dev/null 2>"$tmp/err" ||
     fail "replay at 4096: $(cat "$tmp/err")"
 
