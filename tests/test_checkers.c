@@ -8,7 +8,9 @@
  *    never had; a hypervisor that drops the guest's flushes (PV included)
  *    and a guest that skips them, in whole --check runs;
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
- *    tables, a PTE outside every VMA or granting more than its VMA allows;
+ *    tables, a PTE outside every VMA or granting more than its VMA allows,
+ *    copy-on-write broken (a private writable PTE over a page not marked
+ *    exclusive, an exclusive page with another reference);
  *  - the PV invariants: a writable guest mapping of a live page table, a
  *    DMA-writable page-table frame, a stale IOTLB entry, a stale TLB or
  *    paging-structure cache entry, and every kind of general, type and
@@ -196,6 +198,21 @@ static void test_kernel_check(void **state)
     pmem_write(&t->m.mem, l1, pt_index(A, 1), pte_make(l1, e & PTE_FLAGS_MASK));
     assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
     pmem_write(&t->m.mem, l1, pt_index(A, 1), e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    /* copy-on-write broken: a private writable entry over an anonymous
+     * page not marked exclusive (as if a fork shared it), and a page
+     * marked exclusive that has another reference (as if a fork had not
+     * cleared the mark) */
+    struct page *pg = page_of(k, pte_frame(e));
+    assert_true((e & _PAGE_RW) && (pg->flags & PG_anon) && pg->anon_exclusive && pg->count == 1);
+    pg->anon_exclusive = 0;
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "not an exclusive anonymous one"));
+    pg->anon_exclusive = 1;
+    pg->count++;
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "marked exclusive"));
+    pg->count--;
     assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
