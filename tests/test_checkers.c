@@ -8,7 +8,9 @@
  *    never had; a hypervisor that drops the guest's flushes (PV included)
  *    and a guest that skips them, in whole --check runs;
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
- *    tables, a PTE outside every VMA or granting more than its VMA allows;
+ *    tables, a PTE outside every VMA or granting more than its VMA allows,
+ *    copy-on-write broken (a private writable PTE over a page not marked
+ *    exclusive, an exclusive page with another reference);
  *  - the PV invariants: a writable guest mapping of a live page table, a
  *    DMA-writable page-table frame, a stale IOTLB entry, a stale TLB or
  *    paging-structure cache entry, and every kind of general, type and
@@ -16,7 +18,8 @@
  *  - nested paging: an EPT entry to a frame the domain does not own;
  *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
  *    permissive than the guest, a writable leaf on a protected table, a
- *    broken link, wrong protection bookkeeping;
+ *    broken link, wrong protection bookkeeping, a writable leaf (or link
+ *    to a splintered 2 MiB page) over a clean guest entry;
  *  - the HVM I/O invariants: the IOMMU mapping a hypervisor frame;
  *  - and the engine: a run whose invariants break fails under --check, as
  *    does one whose buddy allocator is corrupt (kernel_check, run by the
@@ -195,6 +198,21 @@ static void test_kernel_check(void **state)
     pmem_write(&t->m.mem, l1, pt_index(A, 1), pte_make(l1, e & PTE_FLAGS_MASK));
     assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
     pmem_write(&t->m.mem, l1, pt_index(A, 1), e);
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    /* copy-on-write broken: a private writable entry over an anonymous
+     * page not marked exclusive (as if a fork shared it), and a page
+     * marked exclusive that has another reference (as if a fork had not
+     * cleared the mark) */
+    struct page *pg = page_of(k, pte_frame(e));
+    assert_true((e & _PAGE_RW) && (pg->flags & PG_anon) && pg->anon_exclusive && pg->count == 1);
+    pg->anon_exclusive = 0;
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "not an exclusive anonymous one"));
+    pg->anon_exclusive = 1;
+    pg->count++;
+    assert_int_equal(kernel_check(k, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "marked exclusive"));
+    pg->count--;
     assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
@@ -478,6 +496,89 @@ static void shadow_corruptions(const char *mode)
 
 static void test_shadow_check_tsp(void **state) { (void)state; shadow_corruptions("tsp"); }
 static void test_shadow_check_ssp(void **state) { (void)state; shadow_corruptions("ssp"); }
+
+/* A shadow entry standing for a guest leaf is writable only over a dirty
+ * guest entry (the hardware sets Dirty in the shadow, so the first write
+ * must fault for the hypervisor to set the guest's). Corrupted to writable
+ * over a clean guest entry, the checker reports it: a 4 KiB leaf over a
+ * shared anonymous page that a read mapped writable and clean, and the
+ * link to the fl1 splinters of a guest 2 MiB page the guest made clean.
+ * The mechanism keeps the rule: the write after the read faults and the
+ * shadow becomes writable with the guest's Dirty set; a guest that cleans
+ * an entry (a trapped store under tsp; under ssp a plain store, then the
+ * flush it owes) gets a read-only shadow back. */
+#define SHM 0x10000000ull
+#define HUGEVA 0x40000000ull
+static void writable_over_clean(const char *mode)
+{
+    const char *const p[] = { "guest.ram_mb=256", "selective.policy=fixed", "selective.start=shadow", NULL };
+    struct tmachine *t = tm_boot_params(mode, "memwalk", p);
+    struct kernel *k = &t->m.k;
+    struct pmem *m = &t->m.mem;
+    struct task *pr = kernel_spawn(k, 1);
+    schedule_to(k, pr);
+    char msg[512];
+    uint64_t mfn, st;
+    /* 4 KiB: a read of shared anonymous memory maps it writable and clean */
+    assert_int_equal(sys_mmap(k, pr, SHM, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0),
+                     (long)SHM);
+    assert_int_equal(user_access(k, SHM, ACC_READ, &mfn), 0);
+    pte_t g = kread_entry(k, tm_guest_table(t, SHM, 1), pt_index(SHM, 1));
+    assert_int_equal(g & (_PAGE_RW | _PAGE_DIRTY), _PAGE_RW);
+    pte_t se = tm_hw_entry(t, SHM, 1, &st);
+    assert_true(pte_present(se));
+    assert_false(se & _PAGE_RW);
+    assert_true(hv_ok(t));
+    pmem_write(m, st, pt_index(SHM, 1), se | _PAGE_RW | _PAGE_DIRTY);   /* the bug */
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "clean guest entry"));
+    pmem_write(m, st, pt_index(SHM, 1), se);
+    assert_true(hv_ok(t));
+    /* the write faults (hidden) and sets the guest's Dirty: now writable */
+    assert_int_equal(user_access(k, SHM, ACC_WRITE, &mfn), 0);
+    assert_true(kread_entry(k, tm_guest_table(t, SHM, 1), pt_index(SHM, 1)) & _PAGE_DIRTY);
+    assert_true(tm_hw_entry(t, SHM, 1, NULL) & _PAGE_RW);
+    assert_true(hv_ok(t));
+    /* a guest 2 MiB page, splintered over 4 KiB host pages: written, its
+     * entry dirty and the link to the splinters writable */
+    assert_int_equal(sys_mmap(k, pr, HUGEVA, 2ull << 20, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANON | MAP_HUGETLB, 0, 0), (long)HUGEVA);
+    assert_int_equal(user_access(k, HUGEVA, ACC_WRITE, &mfn), 0);
+    uint64_t pmd = tm_guest_table(t, HUGEVA, 2);
+    unsigned pi = pt_index(HUGEVA, 2);
+    pte_t gh = kread_entry(k, pmd, pi);
+    assert_true((gh & _PAGE_PSE) && (gh & _PAGE_RW) && (gh & _PAGE_DIRTY));
+    pte_t link = tm_hw_entry(t, HUGEVA, 2, &st);
+    assert_true(pte_present(link) && !(link & _PAGE_PSE) && (link & _PAGE_RW));
+    assert_true(tm_hw_entry(t, HUGEVA, 1, NULL) & _PAGE_RW);
+    /* the guest cleans its entry and flushes: the link becomes read-only */
+    pte_store_direct(k, pmd, pi, gh & ~(pte_t)_PAGE_DIRTY);
+    cpu_invlpg(&t->m.cpu, HUGEVA);
+    assert_int_equal(user_access(k, HUGEVA, ACC_READ, &mfn), 0);
+    link = tm_hw_entry(t, HUGEVA, 2, &st);
+    assert_true(pte_present(link) && !(link & _PAGE_PSE));
+    assert_false(link & _PAGE_RW);
+    assert_true(tm_hw_entry(t, HUGEVA, 1, NULL) & _PAGE_RW);   /* the splinter: narrowed by the link */
+    assert_true(hv_ok(t));
+    pmem_write(m, st, pi, link | _PAGE_RW);                       /* the bug */
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "clean guest entry"));
+    pmem_write(m, st, pi, link);
+    assert_true(hv_ok(t));
+    pte_store_direct(k, pmd, pi, gh);
+    cpu_invlpg(&t->m.cpu, HUGEVA);
+    do_exit(k, pr);
+    assert_true(hv_ok(t));
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+static void test_shadow_writable_over_clean(void **state)
+{
+    (void)state;
+    writable_over_clean("tsp");
+    writable_over_clean("ssp");
+    writable_over_clean("selective");
+}
 
 /* ---- the engine ------------------------------------------------------------------- */
 
@@ -898,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_shutdown_leak_check),
         cmocka_unit_test(test_cluster_check_runs),
         cmocka_unit_test(test_shadow_writable_huge_leaf),
+        cmocka_unit_test(test_shadow_writable_over_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -273,7 +273,10 @@ static void test_dirty_page_maps_dirty(void **state)
 
 /* mprotect read-only then back to read-write: shmem's entries become
  * writable at once (pte_modify with PAGE_SHARED), keeping Dirty as it was;
- * no write faults after. A private mapping's wait for their write fault. */
+ * no write faults after. So does a private mapping's entry of an anonymous
+ * page that is the process's alone (can_change_pte_writable:
+ * PageAnonExclusive); the other private cases (test_mprotect_writable.c)
+ * wait for their write fault. */
 static void test_mprotect_back_writable(void **state)
 {
     (void)state;
@@ -294,13 +297,18 @@ static void test_mprotect_back_writable(void **state)
     tm_access_ok(t, A, ACC_WRITE);
     tm_access_ok(t, A + PG, ACC_WRITE);
     assert_int_equal(cnt(t, CNT_guest_pf), pf);
-    /* private anonymous memory: still read-only until the write fault */
+    /* private anonymous memory, a page no fork shares: writable at once
+     * too, Dirty kept, and its write takes no fault */
     assert_int_equal(sys_mmap(k, p, A + 8 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
                      (long)(A + 8 * PG));
     tm_access_ok(t, A + 8 * PG, ACC_WRITE);
     assert_int_equal(sys_mprotect(k, p, A + 8 * PG, PG, PROT_READ), 0);
-    assert_int_equal(sys_mprotect(k, p, A + 8 * PG, PG, PROT_READ | PROT_WRITE), 0);
     assert_false(guest_pte(t, A + 8 * PG) & _PAGE_RW);
+    assert_int_equal(sys_mprotect(k, p, A + 8 * PG, PG, PROT_READ | PROT_WRITE), 0);
+    assert_int_equal(guest_pte(t, A + 8 * PG) & (_PAGE_RW | _PAGE_DIRTY), _PAGE_RW | _PAGE_DIRTY);
+    pf = cnt(t, CNT_guest_pf);
+    tm_access_ok(t, A + 8 * PG, ACC_WRITE);
+    assert_int_equal(cnt(t, CNT_guest_pf), pf);
     tm_check_all(t);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);

@@ -8,7 +8,11 @@
  * one only where there is none, as mprotect leaves them: an entry moved to
  * the wrong address, or left behind by an unmap, shows here), a PROTNONE
  * entry's frame inverted (Linux's L1TF mitigation, guest.l1tf_invert) and
- * every frame inside guest memory, and the counts
+ * every frame inside guest memory, copy-on-write kept (an anonymous page
+ * marked exclusive has no other reference, and a writable entry of a
+ * private mapping maps an exclusive anonymous page: a page shared since a
+ * fork, or a file's, would be written through by one process for all),
+ * and the counts
  * of table pages and mapped pages match mm->pt_pages and mm->rss; and every
  * shmem object's reference count is the number of VMAs that map it, over
  * every address space. */
@@ -20,13 +24,15 @@
 
 struct walkcount { struct mm *mm; uint64_t tables, leaves; int bad; char *msg; unsigned len; };
 
-/* The leaf mapping [va, va + size) with entry e: inside one VMA that allows
- * what e grants. */
-static void check_leaf(struct walkcount *w, uint64_t va, uint64_t size, pte_t e)
+/* The leaf mapping [va, va + size) of page p with entry e: inside one VMA
+ * that allows what e grants, copy-on-write kept. */
+static void check_leaf(struct walkcount *w, uint64_t va, uint64_t size, pte_t e, const struct page *p)
 {
     struct vma *v = find_vma(w->mm, va);
     const char *why = NULL;
-    if (!v || va + size > v->end)
+    if ((p->flags & PG_anon) && p->anon_exclusive && p->count != 1)
+        why = "an anonymous page marked exclusive (PageAnonExclusive) that has other references";
+    else if (!v || va + size > v->end)
         why = "outside every VMA";
     else if ((e & _PAGE_RW) && !(v->flags & VM_WRITE))
         why = "writable in a VMA without VM_WRITE";
@@ -36,6 +42,8 @@ static void check_leaf(struct walkcount *w, uint64_t va, uint64_t size, pte_t e)
         why = "present in a VMA with no access (PROT_NONE: it must be PROTNONE)";
     else if (pte_protnone(e) && (v->flags & (VM_READ | VM_WRITE | VM_EXEC)))
         why = "PROTNONE in a VMA with access";
+    else if ((e & _PAGE_RW) && !(v->flags & VM_SHARED) && !((p->flags & PG_anon) && p->anon_exclusive))
+        why = "writable in a private mapping over a page that is not an exclusive anonymous one";
     if (why && !w->bad)
         snprintf(w->msg, w->len, "%s at %#llx (entry %#llx) is %s", size > PAGE_SIZE ? "huge pmd" : "pte",
                  (unsigned long long)va, (unsigned long long)e, why);
@@ -87,7 +95,7 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
                 w->bad = 1;
             }
             w->leaves += 512;
-            check_leaf(w, va, HPAGE_SIZE, e);
+            check_leaf(w, va, HPAGE_SIZE, e, p);
         } else if (lvl == 1) {
             struct page *p = page_of(k, pfn);
             if (!(p->flags & PG_used) || (p->flags & PG_pgtable) || !p->count) {
@@ -97,7 +105,7 @@ static void count_level(struct kernel *k, uint64_t table, unsigned lvl, unsigned
                 w->bad = 1;
             }
             w->leaves++;
-            check_leaf(w, va, PAGE_SIZE, e);
+            check_leaf(w, va, PAGE_SIZE, e, p);
         } else {
             count_level(k, pfn, lvl - 1, 0, 511, va, w);
         }

@@ -54,6 +54,8 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
          * no flush, a stale read-only TLB entry just faults spuriously). */
         if (p->flags & PG_cache)
             p->dirty = 1;                      /* set_page_dirty */
+        else if (!(v->flags & VM_SHARED))
+            p->anon_exclusive = 1;             /* wp_can_reuse_anon_folio: SetPageAnonExclusive */
         guest_site(this_cpu(k), SITE_WP_PTE);
         set_entry(k, mm, table, 1, idx, e | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
         return;

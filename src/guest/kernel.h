@@ -63,7 +63,12 @@ struct page {
     uint8_t  level;        /* page-table level if PG_pgtable */
     uint8_t  dirty;        /* PG_cache: written through a shared mapping (no writeback is
                               modelled: it stays dirty, so reclaim never takes it) */
-    uint8_t  pad;
+    uint8_t  anon_exclusive;   /* PG_anon (a huge page: on its head): PageAnonExclusive, mapped
+                              by one address space alone, not shared copy-on-write. A new
+                              page has it (folio_add_new_anon_rmap's RMAP_EXCLUSIVE), fork
+                              clears it (folio_try_dup_anon_rmap), a write fault that
+                              reuses the page sets it again (do_wp_page); mprotect makes
+                              an entry of such a page writable at once */
 };
 
 /* Process address space. */

@@ -257,10 +257,32 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
     return (long)addr;
 }
 
-/* change_pte_range: drop write and exec at once; added write is granted
- * page by page by the write fault (COW-safe), except where vm_page_prot
- * carries write (shmem, vma_page_prot_writable: pte_modify with
- * PAGE_SHARED makes every entry writable at once). No access at all makes the
+/* can_change_pte_writable (mm/mprotect.c, Linux 5.19 on; for a huge pmd
+ * can_change_pmd_writable, the same rule): may mprotect make the entry
+ * (its new flags f) writable at once, as the write fault would without a
+ * second look? Asked where vma_wants_manual_pte_write_upgrade: a private
+ * writable mapping (copy-on-write), or a shared one that wants write-notify
+ * (of memvirt's, a regular file's: shmem's vm_page_prot carries write
+ * itself). In a private mapping only for an anonymous page that is
+ * exclusive (PageAnonExclusive: not shared copy-on-write since a fork; not
+ * the zero page, not a file's page); in a shared one only for a dirty
+ * entry (the filesystem was told of the write already). Linux's other
+ * refusals do not arise here: soft-dirty tracking (no clear_refs in the
+ * guest, so every VMA keeps VM_SOFTDIRTY) and userfaultfd write-protect. */
+static int can_change_pte_writable(struct kernel *k, pte_t e, pte_t f, const struct vma *v)
+{
+    if (!(v->flags & VM_SHARED)) {
+        const struct page *p = page_of(k, k->pv->entry_pfn(k, e));
+        return (p->flags & PG_anon) && p->anon_exclusive;
+    }
+    return (f & _PAGE_DIRTY) != 0;
+}
+
+/* change_pte_range: drop write and exec at once. Where vm_page_prot carries
+ * write (shmem, vma_page_prot_writable: pte_modify with PAGE_SHARED) every
+ * entry becomes writable at once; elsewhere (MM_CP_TRY_CHANGE_WRITABLE)
+ * those can_change_pte_writable allows, and the others wait for their
+ * write fault (COW, write-notify). No access at all makes the
  * entry PROTNONE (pte_modify with PAGE_NONE): not present, frame kept; any
  * access back makes it present again. pte_modify reads the frame through
  * pte_pfn and builds the entry again (the L1TF inversion flipped on the way
@@ -277,8 +299,8 @@ static pte_t change_prot(struct kernel *k, pte_t e, const struct vma *v)
             f = (f & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
         if (!(vmf & VM_WRITE))
             f &= ~_PAGE_RW;
-        else if (vma_page_prot_writable(v))
-            f |= _PAGE_RW;
+        else if (vma_page_prot_writable(v) || can_change_pte_writable(k, e, f, v))
+            f |= _PAGE_RW;   /* pte_mkwrite: Dirty as it was */
         f = (vmf & VM_EXEC) ? (f & ~_PAGE_NX) : (f | _PAGE_NX);
     }
     if (f == (e & PTE_FLAGS_MASK))

@@ -161,7 +161,8 @@ uint64_t kalloc_huge(struct kernel *k, unsigned flags)
     uint64_t pfn = buddy_get_pages(k, 9);
     struct page *p = page_of(k, pfn);
     MV_ASSERT(!(p->flags & PG_used), "buddy handed out a used page %#llx", (unsigned long long)pfn);
-    *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | PG_huge | (flags & 0xff)) };
+    *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | PG_huge | (flags & 0xff)),
+                        .anon_exclusive = (flags & PG_anon) != 0 };   /* see kalloc_page */
     kalloc_fill(k, pfn, 512, flags);
     if (!(flags & KALLOC_NOZERO)) {          /* clear_huge_page */
         stat_add(k->st, CNT_page_zero, 512);
@@ -177,7 +178,10 @@ uint64_t kalloc_page(struct kernel *k, unsigned flags)
     uint64_t pfn = buddy_get_page(k);
     struct page *p = page_of(k, pfn);
     MV_ASSERT(!(p->flags & PG_used), "buddy handed out a used page %#llx", (unsigned long long)pfn);
-    *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | (flags & 0xff)) };
+    /* an anonymous page is allocated for the one mapping the fault that
+     * asked for it makes: exclusive (folio_add_new_anon_rmap, RMAP_EXCLUSIVE) */
+    *p = (struct page){ .count = 1, .flags = (uint8_t)(PG_used | (flags & 0xff)),
+                        .anon_exclusive = (flags & PG_anon) != 0 };
     kalloc_fill(k, pfn, 1, flags);
     if ((flags & PG_anon) && !(flags & KALLOC_NOZERO)) {
         stat_inc(k->st, CNT_page_zero);

@@ -105,6 +105,8 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             uint64_t pfn = k->pv->entry_pfn(k, e);
             if (pfn != k->zero_pfn)
                 page_get(k, pfn);
+            if (page_of(k, pfn)->flags & PG_anon)
+                page_of(k, pfn)->anon_exclusive = 0;   /* folio_try_dup_anon_rmap_pte: shared now */
             dst->rss++;
             guest_site(this_cpu(k), SITE_FORK_COPY_PTE);
             set_entry(k, dst, dt, 1, idx, e & ~(pte_t)_PAGE_ACCESSED);   /* pte_mkold, set_pte_at */

@@ -7,7 +7,10 @@
  * Simplifications: no huge zero page (a read fault allocates, like a write);
  * splitting a huge page still shared copy-on-write first gives this address
  * space its own copy (Linux can map parts of a shared compound page), then
- * splits the private page into 512 ordinary pages. */
+ * splits the private page into 512 ordinary pages; the copy stands for the
+ * shared page Linux would keep mapping, so it is not marked exclusive
+ * (PageAnonExclusive): mprotect leaves its entries read-only, and the write
+ * fault reuses it (where Linux's would copy the still shared page). */
 #include "guest/kernel.h"
 #include "guest/sites.h"
 #include "lib/err.h"
@@ -65,6 +68,7 @@ int do_huge_pmd_fault(struct kernel *k, struct mm *mm, struct vma *v, uint64_t v
         uint64_t old = k->pv->entry_pfn(k, e);
         stat_inc(k->st, CNT_pf_cow);
         if (page_of(k, old)->count == 1) {
+            page_of(k, old)->anon_exclusive = 1;      /* SetPageAnonExclusive */
             guest_site(this_cpu(k), SITE_THP);
             set_entry(k, mm, pmd, 2, i, e | _PAGE_RW | _PAGE_DIRTY);
         } else {
@@ -88,6 +92,7 @@ void copy_huge_pmd(struct kernel *k, struct mm *dst, struct mm *src, uint64_t va
     }
     uint64_t dpmd = pmd_table(k, dst, va, 1, &di);
     page_get(k, k->pv->entry_pfn(k, e));
+    page_of(k, k->pv->entry_pfn(k, e))->anon_exclusive = 0;   /* folio_try_dup_anon_rmap_pmd */
     dst->rss += 512;
     guest_site(this_cpu(k), SITE_THP);
     set_entry(k, dst, dpmd, 2, di, e);
@@ -105,16 +110,21 @@ void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va)
         return;
     uint64_t head = k->pv->entry_pfn(k, e);
     if (page_of(k, head)->count > 1) {
-        /* still shared after fork: take a private copy first */
+        /* still shared after fork: take a private copy first; it stands
+         * for the shared page Linux would go on mapping, so it is not
+         * exclusive (see above) */
         uint64_t n = huge_copy(k);
         page_put(k, head);
         head = n;
+        page_of(k, head)->anon_exclusive = 0;
         e = (e & PTE_FLAGS_MASK) | (k->pv->make_entry(k, head, e & PTE_FLAGS_MASK) & PTE_FRAME_MASK);
     }
-    /* The private huge page becomes 512 ordinary pages. */
+    /* The private huge page becomes 512 ordinary pages, each as exclusive
+     * as it was (__split_huge_pmd_locked: RMAP_EXCLUSIVE per page). */
     page_of(k, head)->flags &= (uint8_t)~PG_huge;
     for (unsigned j = 1; j < 512; j++)
-        *page_of(k, head + j) = (struct page){ .count = 1, .flags = PG_used | PG_anon };
+        *page_of(k, head + j) = (struct page){ .count = 1, .flags = PG_used | PG_anon,
+                                               .anon_exclusive = page_of(k, head)->anon_exclusive };
     uint64_t l1 = pt_alloc(k, mm, 1);
     pte_t flags = (e & PTE_FLAGS_MASK & ~_PAGE_PSE);
     int own_lazy = !k->lazy_mmu;     /* mprotect calls us in lazy mode already */

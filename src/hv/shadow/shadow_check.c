@@ -18,6 +18,19 @@
  *     of that page with reserved frame bits clear. No shadow entry stands
  *     for a guest entry with a reserved bit set (those frame bits, or PS in
  *     an L4): the guest's walk faults there.
+ *     Dirty: an entry standing for a guest leaf (a 4 KiB or 2 MiB leaf, or
+ *     the link to the fl1 splinters of a guest 2 MiB page, which narrows
+ *     their write access to its own) is writable only if the guest entry is
+ *     dirty: the hardware sets Dirty in the shadow, never in the guest's
+ *     entry, so the first write must fault for the hypervisor to set it
+ *     (KVM's FNAME(protect_clean_gpte)); a writable shadow over a clean
+ *     entry loses the guest's Dirty bit. The window is the one above: the
+ *     guest clears Dirty only with a flush to follow (a TLB entry that is
+ *     already dirty need not set it again, SDM Vol. 3 "Accessed and Dirty
+ *     Flags"), so shadows that may be stale (ssp's and tsp.unsync's out of
+ *     the loaded tree, tsp.unsync's out-of-sync L1s but where the loaded
+ *     tree reaches them) may still be writable over a clean entry, as the
+ *     guest's TLB may be.
  *  4. write protection (tsp): a frame is protected exactly when it has an
  *     in-sync shadow (an fl1 shadows no table and protects nothing), and no
  *     writable leaf maps a protected frame.
@@ -57,6 +70,9 @@ static int entry_matches_guest(struct shadow *s, const struct shadow_page *sp, u
         why = "the guest entry is not present";
     } else if (!within(se, g)) {
         why = "it grants a permission the guest entry does not";
+    } else if (is_leaf(g, sp->level) && (se & _PAGE_RW) && !(g & _PAGE_DIRTY)) {
+        /* a leaf, or the link to the fl1 splinters of a guest 2 MiB page */
+        why = "it grants write on a clean guest entry (a write through it would not set the guest's Dirty bit)";
     } else if (is_leaf(g, sp->level) && pte_large_rsvd(g, sp->level)) {
         why = "the guest entry has reserved frame bits set";
     } else if (pte_l4_rsvd(g, sp->level)) {
