@@ -179,6 +179,10 @@ int cmd_sweep(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "merge"))
         return cli_exec_python("sweep merge", "merge.py", argc - 1, argv + 1);
+    /* not for people: what merge.py asks of the results it merges, in the
+     * C that --list's stale rule is written in */
+    if (argc == 3 && !strcmp(argv[1], "_foreign"))
+        return sweep_foreign(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "one")) {
         if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
             fputs("usage: memvirt sweep one DIR INDEX\n"
