@@ -6,7 +6,9 @@
 # absolute path with '.', a symlink: the manifest holds the resolved path),
 # and '-' (the default) beside the default's own value, also where the
 # default depends on another axis (cost.* on the profile). Each of these
-# planned the run twice, under two ids.
+# planned the run twice, under two ids. And one key given by two --sets
+# with different values is a contradiction naming both (the later was
+# taken silently).
 #
 # usage: bash sweep_same_run.sh /path/to/memvirt
 set -u
@@ -83,4 +85,25 @@ bad "${lm}seed = -, 1\n[a]\nlmbench.iterations = 2\n" 3:11 "seed '1' is given tw
 # '-' beside other values is fine, as is the same run in two groups (one id, run once)
 good "${lm}seed = -, 2\nlmbench.iterations = -, 3\nprofile = -, nested\n" 8
 good "${lm}[a]\nseed = -\n[b]\nseed = -, 2\n" 3
+# one key by two --sets: the later was taken silently (--set mode=hap --set
+# mode=tsp ran tsp alone); other values are a contradiction naming both,
+# the same values one axis (as `memvirt run` takes a --param given twice)
+printf "$lm" > ok.sweep
+"$MV" sweep ok.sweep --set mode=hap --set mode=tsp --list --out set.runs >o 2>err; rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] && [ ! -s o ] && grep -qxF "memvirt: --set #2:1:1: mode given twice with different values ('hap' at --set #1 and 'tsp' here): one --set per key" err \
+    || die "--set mode twice: exit $rc: $(cat err o)"
+"$MV" sweep ok.sweep --set mode=hap --set mode=tsp --out set.runs -j 1 2>err; [ $? -eq 2 ] && [ ! -e set.runs ] \
+    || die "--set mode twice made its directory: $(cat err)"
+"$MV" sweep ok.sweep --set mode=native --set seed=2 --set 'lmbench.iterations = 2,3' --set mode=native,pv --list 2>err; [ $? -eq 2 ] \
+    && grep -qF -- "--set #4:1:1: mode given twice with different values ('native' at --set #1 and 'native, pv' here)" err \
+    || die "--set mode twice, apart: $(cat err)"
+"$MV" sweep ok.sweep --set lmbench.iterations=2 --set lmbench.iterations=2K --list 2>err; [ $? -eq 2 ] \
+    && grep -qF -- "--set #2:1:1: lmbench.iterations given twice with different values ('2' at --set #1 and '2K' here)" err \
+    || die "--set lmbench.iterations twice: $(cat err)"
+"$MV" sweep ok.sweep --set mode=hap,tsp --set 'mode = hap, tsp' --list >list 2>err && [ ! -s err ] \
+    && [ "$(cut -f4 list | tr '\n' ' ')" = "--mode hap --workload lmbench --mode tsp --workload lmbench " ] \
+    || die "--set mode twice with the same values: $(cat list err)"
+# a --set still replaces the spec's own line of that key
+"$MV" sweep ok.sweep --set mode=hap --list >list 2>err && [ "$(cut -f4 list)" = "--mode hap --workload lmbench" ] \
+    || die "--set over the spec's mode: $(cat list err)"
 echo "sweep_same_run.sh: all checks passed"
