@@ -36,7 +36,7 @@ static void sweep_usage(FILE *f)
           "  --out DIR          where the manifest and results go (default: SPEC's name without\n"
           "                     its extension, plus .runs, in the current directory)\n"
           "  -j N               run N at a time through GNU parallel (default: one per core)\n"
-          "  --set KEY=VALUES   replace or add an axis, as a spec line would (repeatable)\n"
+          "  --set KEY=VALUES   replace or add an axis, as a spec line would (repeatable, one key each)\n"
           "  --list             print the runs (index, id, done, stale or pending, arguments); run nothing\n"
           "  --slurm            write DIR/sweep-K.sbatch, job arrays of the pending runs (each below the\n"
           "                     cluster's MaxArraySize, default 1001), and DIR/merge.sbatch, which runs\n"
@@ -179,6 +179,10 @@ int cmd_sweep(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "merge"))
         return cli_exec_python("sweep merge", "merge.py", argc - 1, argv + 1);
+    /* not for people: what merge.py asks of the results it merges, in the
+     * C that --list's stale rule is written in */
+    if (argc == 3 && !strcmp(argv[1], "_foreign"))
+        return sweep_foreign(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "one")) {
         if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
             fputs("usage: memvirt sweep one DIR INDEX\n"

@@ -24,8 +24,20 @@ unsigned sweep_pending(const struct sweep_plan *p, const char *dir, unsigned *ou
  * stderr, and that it runs again). sweep_stale.c. */
 int sweep_result_current(const char *dir, const struct sweep_run *r, int say);
 /* The configuration run arguments give today, as JSON text the way a
- * result records it (malloc'd), or NULL with why[] filled. sweep_planned.c. */
-char *sweep_planned_json(const char *args, char *why, size_t n);
+ * result records it (malloc'd), or NULL with why[] filled. files 0: without
+ * reading the files they name (a profile file's costs, a trace's digest
+ * are left at their defaults). sweep_planned.c. */
+char *sweep_planned_json(const char *args, int files, char *why, size_t n);
+/* Is done (a result's JSON document) a result of the run args describe:
+ * its mode, workload, seed, profile, controls and check flag those the
+ * arguments give, and so every parameter they set; a parameter they leave
+ * at its default too, unless done comes from another memvirt revision
+ * (whose defaults may differ) or the value comes from a file (a profile
+ * file's cost.*, the digest a run takes of its trace). Reads no file the
+ * arguments name. 1 if so; 0 with why[] saying the first difference
+ * ("its 'seed' is 1, WHOSE 7"; whose: "the planned run's"). sweep_stale.c. */
+struct json_t;
+int sweep_result_of(struct json_t *done, const char *args, const char *whose, char *why, size_t n);
 /* Path of run id's result: DIR/runs/ID.json (static buffer). */
 const char *sweep_result_path(const char *dir, const char *id, const char *ext);
 
@@ -39,6 +51,10 @@ int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsign
 /* The signal that stopped sweep_exec_local, or 0. */
 int sweep_interrupted(void);
 int sweep_exec_slurm(const struct sweep_opts *o, const struct sweep_plan *p, const unsigned *pending, unsigned n);
+/* `memvirt sweep _foreign DIR`, merge.py's helper: one line
+ * "INDEX<TAB>WHY" on stdout for each manifest line whose result in DIR is
+ * not of it (sweep_result_of). An exit status. sweep_stale.c. */
+int sweep_foreign(const char *dir);
 /* `memvirt sweep one DIR INDEX`. */
 int sweep_one(const char *dir, const char *index);
 

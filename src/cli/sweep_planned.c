@@ -12,8 +12,10 @@
 
 /* The configuration the run's arguments give ("--workload W --param k=v
  * ..."), as the JSON of its result would record it (malloc'd text), or
- * NULL with why[] filled. */
-char *sweep_planned_json(const char *args, char *why, size_t n)
+ * NULL with why[] filled. files 0: read no file the arguments name (a
+ * profile file is only named, its costs left at the defaults; a trace is
+ * not sealed, its digest left empty). */
+char *sweep_planned_json(const char *args, int files, char *why, size_t n)
 {
     /* pairs FLAG VALUE with a --workload (a manifest's line may be edited) */
     char unusable[200];
@@ -40,7 +42,12 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
             char *v = strtok_r(NULL, " ", &s2);
             if (!v)
                 break;
-            if (pass == 0 && !strcmp(w, "--profile"))
+            if (pass == 0 && !strcmp(w, "--profile") && !files && cost_profile_find(v) < 0) {
+                if (strlen(v) >= sizeof cfg.profile)
+                    rc = mv_error("--profile: name longer than %zu bytes", sizeof cfg.profile - 1);
+                else
+                    strcpy(cfg.profile, v);
+            } else if (pass == 0 && !strcmp(w, "--profile"))
                 rc = config_profile(&cfg, v);
             else if (pass == 1 && !strcmp(w, "--param"))
                 rc = config_param(&cfg, v);
@@ -53,7 +60,7 @@ char *sweep_planned_json(const char *args, char *why, size_t n)
     }
     /* as the run itself does (cmd_run.c): a workload's input file sealed
      * into its parameters (the trace's digest) */
-    if (!rc && cfg.wl->input_seal)
+    if (!rc && files && cfg.wl->input_seal)
         rc = cfg.wl->input_seal(cfg.wl_cfg, NULL);
     mv_error_quiet(quiet);
     if (rc) {

@@ -5,21 +5,30 @@
  * "params" (every effective parameter, the cost table a profile file gave
  * included) equal what the planned run would use today, and so does the rest
  * of its configuration (mode, workload, seed, profile, controls: a manifest
- * line edited by hand keeps its id); otherwise the run is run again. What a build system does with a target's inputs, applied to the
- * inputs that decide a simulation's outcome. */
+ * line edited by hand keeps its id, and a result copied under another
+ * run's id is not of its line); otherwise the run is run again. What a
+ * build system does with a target's inputs, applied to the inputs that
+ * decide a simulation's outcome. The part of the rule that reads no file
+ * (sweep_result_of) is also what `sweep merge` asks (sweep_foreign) before
+ * it takes a result as its line's. */
 #define _GNU_SOURCE
+#include "cli/cli.h"
 #include "cli/sweep.h"
 #include "lib/err.h"
+#include "hw/cost.h"
 #include "lib/version.h"
+#include "workload/workload.h"
 #include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* The planned run's configuration as a JSON document, or NULL (why[]). */
-static json_t *planned(const char *args, char *why, size_t n)
+static json_t *planned(const char *args, int files, char *why, size_t n)
 {
-    char *text = sweep_planned_json(args, why, n);
+    char *text = sweep_planned_json(args, files, why, n);
     if (!text)
         return NULL;
     json_error_t err;
@@ -27,6 +36,71 @@ static json_t *planned(const char *args, char *why, size_t n)
     free(text);
     MV_ASSERT(doc, "sweep: the planned configuration does not read back as JSON: %s", err.text);
     return doc;
+}
+
+/* A value as a message shows it: compact JSON, cut short. */
+static void shown(const json_t *v, char *buf, size_t n)
+{
+    char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    snprintf(buf, n, "%.*s%s", 80, t ? t : "(none)", t && strlen(t) > 80 ? "..." : "");
+    free(t);
+}
+
+static void differs(char *why, size_t n, const char *key, const json_t *got, const char *whose, const json_t *want)
+{
+    char a[100], b[100];
+    shown(got, a, sizeof a);
+    shown(want, b, sizeof b);
+    snprintf(why, n, "its '%s' is %s, %s %s", key, a, whose, b);
+}
+
+/* Does args set parameter key (--param KEY=...)? */
+static int sets_param(const char *args, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = args; (p = strstr(p, "--param ")); p += 8)
+        if (!strncmp(p + 8, key, kl) && p[8 + kl] == '=')
+            return 1;
+    return 0;
+}
+
+int sweep_result_of(json_t *done, const char *args, const char *whose, char *why, size_t n)
+{
+    why[0] = 0;
+    json_t *plan = planned(args, 0, why, n);
+    if (!plan)
+        return 0;   /* an edited line no run can be made of: why[] says so */
+    static const char *const keys[] = { "modes", "workload", "seed", "profile", "at", "check" };
+    for (unsigned i = 0; i < sizeof keys / sizeof keys[0] && !why[0]; i++)
+        if (!json_equal(json_object_get(done, keys[i]), json_object_get(plan, keys[i])))
+            differs(why, n, keys[i], json_object_get(done, keys[i]), whose, json_object_get(plan, keys[i]));
+    json_t *rev = json_object_get(done, "revision"), *params = json_object_get(done, "params");
+    /* defaults are this memvirt's: another revision's may differ */
+    int defaults = json_is_string(rev) && !strcmp(json_string_value(rev), mv_revision());
+    const char *profile = json_string_value(json_object_get(plan, "profile"));
+    int profile_file = profile && cost_profile_find(profile) < 0;
+    const struct workload_def *wl = workload_find(json_string_value(json_object_get(plan, "workload")));
+    size_t wll = wl && wl->input_seal ? strlen(wl->params->prefix) : 0;
+    const char *key;
+    json_t *want;
+    json_object_foreach(json_object_get(plan, "params"), key, want) {
+        if (why[0])
+            break;
+        if (!sets_param(args, key)) {
+            if (!defaults)
+                continue;
+            if (profile_file && !strncmp(key, "cost.", 5))
+                continue;   /* the profile file's */
+            if (wll && !strncmp(key, wl->params->prefix, wll) && key[wll] == '.' && json_is_string(want) &&
+                !*json_string_value(want))
+                continue;   /* what a run fills in of its input file (trace.digest) */
+        }
+        json_t *got = json_is_object(params) ? json_object_get(params, key) : NULL;
+        if (!got || !json_equal(got, want))
+            differs(why, n, key, got, whose, want);
+    }
+    json_decref(plan);
+    return !why[0];
 }
 
 int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
@@ -39,13 +113,18 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
     json_t *done = json_load_file(path, JSON_REJECT_DUPLICATES, &err), *plan = NULL;
     if (!done) {
         snprintf(why, sizeof why, "it does not read as JSON: line %d: %s", err.line, err.text);
-    } else if (!(plan = planned(r->args, why, sizeof why))) {
-        /* why[] says it */
     } else {
         json_t *rev = json_object_get(done, "revision"), *params = json_object_get(done, "params");
         if (!json_is_string(rev) || strcmp(json_string_value(rev), mv_revision()))
             snprintf(why, sizeof why, "written by memvirt revision %s, this is %s",
                      json_is_string(rev) ? json_string_value(rev) : "(none)", mv_revision());
+        /* of this run at all (what `sweep merge` checks too): a manifest
+         * line edited by hand keeps its id, and a result copied under
+         * another's id is not of its line */
+        else if (!sweep_result_of(done, r->args, "the planned run's", why, sizeof why))
+            ;   /* why[] says it */
+        else if (!(plan = planned(r->args, 1, why, sizeof why)))
+            ;   /* why[] says it */
         else if (!json_is_object(params) || !json_equal(params, json_object_get(plan, "params"))) {
             const char *key, *first = NULL;
             json_t *v;
@@ -60,17 +139,6 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
                               : "a default changed";
             snprintf(why, sizeof why, "its parameters differ from the planned run's (first: %s; %s)",
                      first ? first : "a parameter it has and the plan has not", cause);
-        } else {
-            /* the rest of the run's configuration (mode, workload, seed,
-             * profile, controls, --check): a manifest line edited by hand
-             * keeps its id, and the result under it must be of the line */
-            const char *key;
-            json_t *v;
-            json_object_foreach(plan, key, v)
-                if (!why[0] && strcmp(key, "version") && strcmp(key, "revision") && strcmp(key, "params") &&
-                    !json_equal(v, json_object_get(done, key)))
-                    snprintf(why, sizeof why, "its '%s' differs from the planned run's (the manifest line was "
-                             "edited?)", key);
         }
     }
     json_decref(done);
@@ -81,4 +149,40 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
         fprintf(stderr, "sweep: run %s (%s): the result in %s is stale: %s; running it again\n", r->id, r->args,
                 path, why);
     return 0;
+}
+
+/* sweep_foreign's visit of each manifest line. */
+struct foreign {
+    const char *dir;
+};
+
+static int foreign_line(void *ctx, unsigned long lineno, unsigned long ix, const char *id, const char *args)
+{
+    (void)lineno;
+    const struct foreign *f = ctx;
+    const char *path = sweep_result_path(f->dir, id, "json");
+    json_error_t err;
+    json_t *done = access(path, F_OK) ? NULL : json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!done)
+        return 0;   /* none, or one merge.py reports as it reads it */
+    char why[1200];
+    if (!sweep_result_of(done, args, "its manifest line's", why, sizeof why)) {
+        for (char *c = why; *c; c++)   /* one line, two fields */
+            if ((unsigned char)*c < 0x20)
+                *c = ' ';
+        printf("%lu\t%s\n", ix, why);
+    }
+    json_decref(done);
+    return 0;
+}
+
+int sweep_foreign(const char *dir)
+{
+    char manifest[PATH_MAX + 16];
+    snprintf(manifest, sizeof manifest, "%s/sweep.tsv", dir);
+    struct foreign f = { dir };
+    unsigned long nruns;
+    if (sweep_manifest_each(manifest, foreign_line, &f, &nruns))
+        return EXIT_USAGE;
+    return fflush(stdout) || ferror(stdout) ? EXIT_FAIL : EXIT_OK;
 }

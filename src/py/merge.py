@@ -11,8 +11,11 @@ index, id, the swept values, status ('ok', or 'no result' for a run a --partial
 merge has no result of: its result cells empty), sim_seconds, then
 counter.NAME, cycles.NAME and metric.NAME for every name any run has; the
 JSON lists those runs under sweep.missing. Swept parameters are typed as
---param reads them ('2K' is 2048). Output depends only on the results,
-so a sweep run locally and one run on Slurm merge to identical files."""
+--param reads them ('2K' is 2048). A result that is not of its manifest
+line (another run's, copied under its id; a line edited since) is left out
+with a warning, as a run without a result. Output depends only on the
+results, so a sweep run locally and one run on Slurm merge to identical
+files."""
 import csv
 import io
 import json
@@ -22,7 +25,7 @@ import subprocess
 import sys
 
 import mvresults
-from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, run, say, write_all_atomic
+from mvcommon import EXIT_FAIL, EXIT_USAGE, InputError, Parser, check_outputs, die, run, say, write_all_atomic
 
 CMD = "sweep merge"
 MAGIC = "# memvirt sweep manifest"
@@ -132,6 +135,30 @@ def this_revision():
     return m.group(1) if m else None
 
 
+def not_of_their_lines(d):
+    """{index: why} for every manifest line whose result is not of it: its
+    mode, workload, seed, profile, controls or parameters (as its JSON
+    records them) are not the line's. The test is `memvirt sweep --list`'s
+    stale rule without what needs files or another revision (sweep_stale.c),
+    asked of the memvirt that runs this merge."""
+    mv = os.environ.get("MEMVIRT_BIN")
+    if not mv:
+        raise InputError("MEMVIRT_BIN is not set: run this as 'memvirt sweep merge'")
+    try:
+        r = subprocess.run([mv, "sweep", "_foreign", d], capture_output=True)
+    except OSError as e:
+        raise InputError(f"cannot run '{mv}': {e.strerror}") from None
+    if r.returncode:
+        err = r.stderr.decode("utf-8", "surrogateescape").strip()
+        die(CMD, err.removeprefix("memvirt: ") or f"'{mv} sweep _foreign' failed (exit status {r.returncode})",
+            r.returncode if r.returncode in (EXIT_FAIL, EXIT_USAGE) else EXIT_FAIL)
+    out = {}
+    for line in r.stdout.decode("utf-8", "surrogateescape").splitlines():
+        index, why = line.split("\t", 1)
+        out[int(index)] = why
+    return out
+
+
 def warn_stale(merged):
     """Results written by another memvirt would be run again by a sweep
     (sweep_stale.c); merging them is allowed, but said."""
@@ -161,9 +188,19 @@ def main(argv):
                       [manifest] + [os.path.join(a.dir, "runs", f"{rid}.json") for _, rid, _ in runs])
         missing = [(i, rid) for i, rid, _ in runs
                    if not os.path.exists(os.path.join(a.dir, "runs", f"{rid}.json"))]
+        # a result that is not of its line (copied under another run's id,
+        # or a line edited since): left out, said, and counted as missing
+        foreign = not_of_their_lines(a.dir)
+        for i, rid, _ in runs:
+            if i in foreign:
+                say(f"memvirt: warning: sweep merge: {os.path.join(a.dir, 'runs', rid + '.json')} is not the result "
+                    f"of run {i}: {foreign[i]}; left out, as a run without a result ('memvirt sweep' runs it again)")
+                missing.append((i, rid))
+        missing.sort()
         if missing and not a.partial:
-            die(CMD, f"{a.dir}: {len(missing)} of {len(runs)} runs have no result yet (first: index {missing[0][0]}, "
-                     f"id {missing[0][1]}): run the sweep again, or merge with --partial", EXIT_FAIL)
+            why = f" ({len(foreign)} of them a result not theirs, said above)" if foreign else " yet"
+            die(CMD, f"{a.dir}: {len(missing)} of {len(runs)} runs have no result{why} (first: index "
+                     f"{missing[0][0]}, id {missing[0][1]}): run the sweep again, or merge with --partial", EXIT_FAIL)
         skip = set(missing)   # once: built per run, 70,000 runs took minutes
         done = [r for r in runs if (r[0], r[1]) not in skip]
         if not done:

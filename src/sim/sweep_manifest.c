@@ -101,7 +101,7 @@ static int count_fields(const char *s)
     return n;
 }
 
-int sweep_manifest_read(const char *path, unsigned long index, char id[17], char **args, unsigned long *nruns)
+int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsigned long *nruns)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -110,8 +110,7 @@ int sweep_manifest_read(const char *path, unsigned long index, char id[17], char
     size_t cap = 0;
     ssize_t len;
     unsigned long lineno = 0, runs = 0;
-    int fields = 0, rc = 0, found = 0;
-    *args = NULL;
+    int fields = 0, rc = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (len && line[len - 1] == '\n')
@@ -155,34 +154,57 @@ int sweep_manifest_read(const char *path, unsigned long index, char id[17], char
             rc = mv_error("%s:%lu: malformed run id", path, lineno);
             break;
         }
-        if (ix == index) {
-            memcpy(id, idf, 16);
-            id[16] = 0;
-            const char *a = strrchr(idend, '\t') + 1;
-            if (!*a) {
-                rc = mv_error("%s:%lu: no arguments", path, lineno);
-                break;
-            }
-            char why[200];
-            if (sweep_args_check(a, why, sizeof why)) {
-                rc = mv_error("%s:%lu: run %lu: %s", path, lineno, ix, why);
-                break;
-            }
-            *args = mv_strdup(a);
-            found = 1;
+        char id[17];
+        memcpy(id, idf, 16);
+        id[16] = 0;
+        if (fn(ctx, lineno, ix, id, strrchr(idend, '\t') + 1)) {
+            rc = -1;
+            break;
         }
         runs++;
     }
     if (!rc && lineno < 2)
         rc = mv_error("%s: not a sweep manifest (%s)", path, lineno ? "no header" : "empty");
-    if (!rc && !found)
-        rc = mv_error("%s: no run %lu (it lists %lu)", path, index, runs);
     free(line);
     fclose(f);
-    if (rc) {
-        free(*args);
-        *args = NULL;
-    }
     *nruns = runs;
+    return rc;
+}
+
+/* sweep_manifest_read's visit of each line: the one asked for, its
+ * arguments checked. */
+struct read_one {
+    const char *path;
+    unsigned long index;
+    char *id;
+    char *args;
+};
+
+static int read_one(void *ctx, unsigned long lineno, unsigned long ix, const char *id, const char *args)
+{
+    struct read_one *r = ctx;
+    if (ix != r->index)
+        return 0;
+    if (!*args)
+        return mv_error("%s:%lu: no arguments", r->path, lineno);
+    char why[200];
+    if (sweep_args_check(args, why, sizeof why))
+        return mv_error("%s:%lu: run %lu: %s", r->path, lineno, ix, why);
+    memcpy(r->id, id, 17);
+    r->args = mv_strdup(args);
+    return 0;
+}
+
+int sweep_manifest_read(const char *path, unsigned long index, char id[17], char **args, unsigned long *nruns)
+{
+    struct read_one r = { path, index, id, NULL };
+    int rc = sweep_manifest_each(path, read_one, &r, nruns);
+    if (!rc && !r.args)
+        rc = mv_error("%s: no run %lu (it lists %lu)", path, index, *nruns);
+    if (rc) {
+        free(r.args);
+        r.args = NULL;
+    }
+    *args = r.args;
     return rc;
 }

@@ -5,14 +5,18 @@
  * Values are checked one by one with the same functions `memvirt run` uses
  * (config_param, config_at, config_profile), so a bad one is reported at its
  * line and column; a value an axis already has, as the run would read it
- * ('2K' after '2048'), is refused there too; a file a value names (a profile
- * file, trace.file) is made absolute. Then every expanded run is checked as
- * a whole (config_validate: cross-parameter rules such as TLB geometry). */
+ * ('2K' after '2048', '1000ms:...' after '1s:...'), is refused there too; a
+ * file a value names (a profile file, trace.file) is made absolute and
+ * resolved. Then every expanded run is checked as a whole (config_validate:
+ * cross-parameter rules such as TLB geometry), and where an axis gives '-'
+ * beside other values, no two runs of a group may be the same run ('-' and
+ * the default's own value). */
 #include "sim/sweep_plan.h"
 #include "lib/err.h"
 #include "lib/param.h"
 #include "sim/config.h"
 #include "sim/machine.h"
+#include "sim/sweep_same.h"
 #include <fnmatch.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +44,9 @@ struct ctx {
     const struct sweep_spec *s;
     struct sweep_plan *p;
     const struct sweep_group *g;
+    struct sweep_same *same;   /* what each run of the group is (no_same_runs) */
+    unsigned nsame;
+    int same_wanted;      /* the group has an axis with '-' and another value */
 };
 
 static int tok_err(const struct ctx *c, const struct sweep_tok *t, const char *msg)
@@ -256,9 +263,11 @@ static int check_value(const struct axis *a, const char *wl, const char *v, char
         return -1;
     if (a->kind == K_PROFILE)
         rc = config_profile(&cfg, v);
-    else if (a->kind == K_AT)
+    else if (a->kind == K_AT) {
         rc = config_at(&cfg, v);
-    else {
+        if (!rc)   /* as the run holds it: '1000ms' is '1s', 'true' 'on', '1K' 1024 */
+            config_at_format(&cfg.at[0], canon, clen);
+    } else {
         size_t n = strlen(a->src->key.text) + strlen(v) + 2;
         char *kv = mv_malloc(n);
         snprintf(kv, n, "%s=%s", a->src->key.text, v);
@@ -284,11 +293,12 @@ static int names_file(const struct axis *a, const char *v)
 /* A file a value names, relative to the directory `memvirt sweep` runs
  * in, made absolute: every run reads it from wherever it is started (a
  * Slurm task in the submitter's home, `sweep one` by hand elsewhere).
- * The value itself when it is absolute or names no file there (the check
- * that follows says so). */
+ * Absolute ones are resolved the same way ('/x/./t.mvt', a symlink), so
+ * that two names of one file are one value. The value itself when it
+ * names no file (the check that follows says so). */
 static const char *absolute_file(struct axis *a, const char *v)
 {
-    if (!*v || *v == '/' || !names_file(a, v))
+    if (!*v || !names_file(a, v))
         return v;
     char *abs = realpath(v, NULL);
     return abs ? axis_own(a, abs) : v;
@@ -438,17 +448,17 @@ static void add_run(struct ctx *c, const struct axis *ax, unsigned nax, const ch
     snprintf(r->id, sizeof r->id, "%016llx", (unsigned long long)h);
 }
 
-/* Check a whole run as `memvirt run` will (cross-parameter rules, and those
- * of its mode). */
-static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, const char *const *val)
+/* The configuration run val[] (over ax[]) holds, every setting applied in
+ * the order `memvirt run` applies them: the profile, then parameters,
+ * controls and the seed. 0, or -1 after a quiet mv_error. */
+static int run_config(const struct axis *ax, unsigned nax, const char *const *val, struct sim_config *cfg)
 {
-    struct sim_config cfg;
-    const char *wl = val[1];
-    int rc = config_init(&cfg, wl);
-    int quiet = mv_error_quiet(1);
+    int rc = config_init(cfg, val[1]);
+    if (rc)
+        return rc;
     for (unsigned i = 0; i < nax && !rc; i++)
         if (val[i] && ax[i].kind == K_PROFILE)
-            rc = config_profile(&cfg, val[i]);
+            rc = config_profile(cfg, val[i]);
     for (unsigned i = 0; i < nax && !rc; i++) {
         if (!val[i])
             continue;
@@ -456,30 +466,56 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
             size_t n = strlen(ax[i].src->key.text) + strlen(val[i]) + 2;
             char *kv = mv_malloc(n);
             snprintf(kv, n, "%s=%s", ax[i].src->key.text, val[i]);
-            rc = config_param(&cfg, kv);
+            rc = config_param(cfg, kv);
             free(kv);
         } else if (ax[i].kind == K_AT) {
-            rc = config_at(&cfg, val[i]);
+            rc = config_at(cfg, val[i]);
+        } else if (ax[i].kind == K_SEED) {
+            rc = config_seed(val[i], &cfg->seed);
         }
     }
-    if (!rc)
+    if (rc)
+        config_free(cfg);
+    return rc;
+}
+
+/* "mode=native workload=lmbench ..." of run val[], for messages. */
+static void run_desc(const struct axis *ax, unsigned nax, const char *const *val, char *desc, size_t len)
+{
+    size_t n = 0;
+    desc[0] = 0;
+    for (unsigned i = 0; i < nax && n < len - 1; i++)
+        if (val[i])
+            n += (size_t)snprintf(desc + n, len - n, "%s%s=%s", n ? " " : "", ax[i].src->key.text, val[i]);
+}
+
+/* Check a whole run as `memvirt run` will (cross-parameter rules, and those
+ * of its mode); *same (same not NULL) gets what the run is, as run run. */
+static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, const char *const *val,
+                     struct sweep_same *same, unsigned run)
+{
+    struct sim_config cfg;
+    int quiet = mv_error_quiet(1);
+    int rc = run_config(ax, nax, val, &cfg);
+    if (!rc) {
         rc = config_validate(&cfg);
-    /* and against its mode (axes are ordered mode, workload, ...): a control
-     * it does not offer, guest.pt_cache=on, clustering without VM exits */
-    const struct mode_def *md = mode_find(val[0]);
-    if (!rc && md)
-        rc = mode_validate(md, &cfg);
+        /* and against its mode (axes are ordered mode, workload, ...): a
+         * control it does not offer, guest.pt_cache=on, clustering without
+         * VM exits */
+        const struct mode_def *md = mode_find(val[0]);
+        if (!rc && md)
+            rc = mode_validate(md, &cfg);
+        if (!rc && same)
+            *same = sweep_same_of(&cfg, val[0], run);
+        config_free(&cfg);
+    }
     mv_error_quiet(quiet);
-    config_free(&cfg);
     if (!rc)
         return 0;
     char why[600];
     snprintf(why, sizeof why, "%s", last_msg());
     char desc[400];
-    size_t n = 0;
-    for (unsigned i = 0; i < nax && n < sizeof desc - 1; i++)
-        if (val[i])
-            n += (size_t)snprintf(desc + n, sizeof desc - n, "%s%s=%s", n ? " " : "", ax[i].src->key.text, val[i]);
+    run_desc(ax, nax, val, desc, sizeof desc);
     if (c->g->name.text)
         return mv_error("%s:%u: group [%s], the run %s: %s", c->s->file, c->g->name.line, c->g->name.text, desc,
                         why);
@@ -493,16 +529,102 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     return mv_error("%s:%u:%u: the run %s: %s", wt->where ? wt->where : c->s->file, wt->line, wt->col, desc, why);
 }
 
+/* Run r's values over ax[] (what add_run kept of them, by column). */
+static void run_vals(const struct ctx *c, const struct axis *ax, unsigned nax, unsigned r, const char **val)
+{
+    for (unsigned i = 0; i < nax; i++)
+        val[i] = c->p->runs[r].vals[ax[i].col];
+}
+
+/* Where value v (NULL: '-') of axis a was given. */
+static unsigned value_at(const struct axis *a, const char *v)
+{
+    for (unsigned j = 0; j < a->nvals; j++)
+        if (v ? a->vals[j] && !strcmp(a->vals[j], v) : !a->vals[j])
+            return j;
+    return a->nvals;
+}
+
+/* no_same_runs' text of run r (sweep_same_first): what it is. */
+struct texts { const struct ctx *c; const struct axis *ax; unsigned nax; };
+
+static char *run_text(void *ctx, unsigned r)
+{
+    const struct texts *t = ctx;
+    const char *val[2 * SWEEP_MAX_AXES + 1];
+    run_vals(t->c, t->ax, t->nax, r, val);
+    struct sim_config cfg;
+    int quiet = mv_error_quiet(1);
+    int rc = run_config(t->ax, t->nax, val, &cfg);
+    mv_error_quiet(quiet);
+    if (rc)
+        return NULL;   /* (a profile file removed since it was checked) */
+    char *text = sweep_same_text(&cfg, val[0]);
+    config_free(&cfg);
+    return text;
+}
+
+/* No two runs of this group the same run (same[n]): two values of an
+ * axis that the per-value check cannot tell apart alone, '-' (the
+ * default) and the default's own value ('seed = -, 1'), also where the
+ * default depends on another axis (cost.* on the profile). A run
+ * repeated in another group has the same arguments, and runs once. */
+static int no_same_runs(const struct ctx *c, const struct axis *ax, unsigned nax, struct sweep_same *same, unsigned n)
+{
+    struct texts tx = { c, ax, nax };
+    unsigned earlier, later;
+    if (!sweep_same_first(same, n, run_text, &tx, &earlier, &later))
+        return 0;
+    const char *va[2 * SWEEP_MAX_AXES + 1], *vb[2 * SWEEP_MAX_AXES + 1];
+    run_vals(c, ax, nax, earlier, va);
+    run_vals(c, ax, nax, later, vb);
+    unsigned ndiff = 0, d = 0;
+    for (unsigned i = 0; i < nax; i++)
+        if (va[i] ? !vb[i] || strcmp(va[i], vb[i]) : !!vb[i]) {
+            ndiff++;
+            d = i;
+        }
+    char m[1200];
+    if (ndiff == 1) {
+        /* one axis: at the later of its two values, as a value given twice */
+        const struct axis *a = &ax[d];
+        unsigned ja = value_at(a, va[d]), jb = value_at(a, vb[d]);
+        MV_ASSERT(ja < a->nvals && jb < a->nvals, "sweep: a run's value is not on its axis");
+        unsigned je = ja < jb ? ja : jb, jl = ja < jb ? jb : ja;
+        const struct sweep_tok *e = a->toks[je], *t = a->toks[jl];
+        const char *ve = a->vals[je], *vl = a->vals[jl];
+        char db[400];   /* the run as the value given names it */
+        run_desc(ax, nax, vb[d] ? vb : va, db, sizeof db);
+        snprintf(m, sizeof m, "%s '%.60s' is given twice (as '%.60s'%s at %u:%u and as '%.60s'%s here; the run "
+                 "%s twice): each value once, or its runs are made twice", a->src->key.text, vl ? vl : "-",
+                 e->text, ve ? "" : ", the default,", e->line, e->col, t->text, vl ? "" : ", the default,", db);
+        return tok_err(c, t, m);
+    }
+    char da[400], db[400];
+    run_desc(ax, nax, va, da, sizeof da);
+    run_desc(ax, nax, vb, db, sizeof db);
+    snprintf(m, sizeof m, "the run %s is the run %s: each run once, or it is made twice", db, da);
+    if (c->g->name.text)
+        return mv_error("%s:%u: group [%s], %s", c->s->file, c->g->name.line, c->g->name.text, m);
+    const struct sweep_tok *wt = ax[1].toks[value_at(&ax[1], vb[1])];
+    return mv_error("%s:%u:%u: %s", wt->where ? wt->where : c->s->file, wt->line, wt->col, m);
+}
+
 /* The cartesian product of ax[i..]: a workload's parameter takes its values
  * only in runs of that workload. */
 static int product(struct ctx *c, const struct axis *ax, unsigned nax, unsigned i, const char **val)
 {
     if (i == nax) {
-        if (check_run(c, ax, nax, val))
+        struct sweep_same same;
+        if (check_run(c, ax, nax, val, c->same_wanted ? &same : NULL, c->p->nruns))
             return -1;
         if (c->p->nruns == SWEEP_MAX_RUNS)
             return mv_error("%s: more than %d runs", c->s->file, SWEEP_MAX_RUNS);
         add_run(c, ax, nax, val);
+        if (c->same_wanted) {
+            c->same = mv_realloc(c->same, (c->nsame + 1) * sizeof *c->same);
+            c->same[c->nsame++] = same;
+        }
         return 0;
     }
     if (ax[i].wl && strcmp(ax[i].wl, val[1])) {
@@ -615,7 +737,18 @@ static int expand_group(struct ctx *c)
         rc = mv_error("%s: %.0f runs, more than %d", c->s->file, total + c->p->nruns, SWEEP_MAX_RUNS);
         goto out;
     }
+    /* Two runs of the group can be the same run only where an axis gives
+     * '-' and another value: values given are told apart one by one (no
+     * later setting overrides one), so the runs' configurations are
+     * compared only then */
+    c->nsame = 0;
+    c->same_wanted = 0;
+    for (unsigned i = 0; i < nax; i++)
+        if (ax[i].nvals > 1 && value_at(&ax[i], NULL) < ax[i].nvals)
+            c->same_wanted = 1;
     rc = product(c, ax, nax, 0, val);
+    if (!rc)
+        rc = no_same_runs(c, ax, nax, c->same, c->nsame);
 out:
     for (unsigned i = 0; i < nax; i++)
         axis_free(&ax[i]);
@@ -642,7 +775,7 @@ int sweep_plan_build(const struct sweep_spec *s, struct sweep_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->spec = mv_strdup(s->file);
-    struct ctx c = { s, p, &s->common };
+    struct ctx c = { .s = s, .p = p, .g = &s->common };
     if (s->ngroups)
         col_index(p, "group");
     col_index(p, "mode");
@@ -661,6 +794,7 @@ int sweep_plan_build(const struct sweep_spec *s, struct sweep_plan *p)
         c.g = &s->groups[g];
         rc = expand_group(&c);
     }
+    free(c.same);
     if (rc)
         sweep_plan_free(p);
     return rc;

@@ -34,6 +34,12 @@ int  sweep_manifest_write(const struct sweep_plan *p, const char *path);
  * which sweep_args_check has passed. 0, or -1 after mv_error naming the file
  * and line. *nruns gets the count. */
 int  sweep_manifest_read(const char *path, unsigned long index, char id[17], char **args, unsigned long *nruns);
+/* Visit every run line of a manifest, in order, with its line number,
+ * index, id and arguments (as written: unchecked, possibly empty); a
+ * visit that returns non-zero (after mv_error) stops it. 0, or -1 after
+ * mv_error naming the file and line. *nruns gets the count read. */
+typedef int sweep_manifest_fn(void *ctx, unsigned long lineno, unsigned long index, const char *id, const char *args);
+int  sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsigned long *nruns);
 
 /* Are args (a manifest's last field, which a user may edit) arguments of
  * `memvirt run` as a sweep writes them: pairs FLAG VALUE of --mode and

@@ -253,12 +253,41 @@ fail:
     return -1;
 }
 
+/* The values of a as they were given ("a, b"), for messages. */
+static void values_text(const struct sweep_axis *a, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < a->nvals && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", a->vals[i].text);
+    if (len >= n && n > 4)
+        strcpy(buf + n - 4, "...");
+}
+
 int sweep_spec_set(struct sweep_spec *s, const char *where, const char *kv)
 {
     struct cursor c = { where, 1 };
     struct sweep_axis a;
     if (parse_axis(&c, kv, strlen(kv), &a))
         return -1;
+    /* a key two --sets give: the same values are one axis, other values a
+     * contradiction (the later one was taken, silently), as `memvirt run`
+     * takes a --param given twice */
+    struct sweep_axis *old = group_find(&s->common, a.key.text);
+    if (old && old->where) {
+        int same = old->nvals == a.nvals;
+        for (unsigned i = 0; same && i < a.nvals; i++)
+            same = !strcmp(old->vals[i].text, a.vals[i].text);
+        if (!same) {
+            char was[200], now[200];
+            values_text(old, was, sizeof was);
+            values_text(&a, now, sizeof now);
+            perr(&c, a.key.col, "%s given twice with different values ('%s' at %s and '%s' here): one --set per key",
+                 a.key.text, was, old->where, now);
+        }
+        axis_free(&a);
+        return same ? 0 : -1;
+    }
     a.lenient = 1;
     a.where = mv_strdup(where);   /* the plan reports a bad value where it was given */
     a.key.where = a.where;

@@ -46,7 +46,9 @@ struct sweep_spec {
  * mv_error "FILE:LINE:COL: ...". On error s is left empty. */
 int  sweep_spec_parse(struct sweep_spec *s, const char *file, const char *text, size_t len);
 /* Add one `KEY=VALUE, ...` (from --set) to the common lines, replacing that key
- * in the common lines and every group. where names it in messages. */
+ * in the common lines and every group. where names it in messages. A key an
+ * earlier --set gave is an error unless the values are the same (then
+ * nothing changes). */
 int  sweep_spec_set(struct sweep_spec *s, const char *where, const char *kv);
 void sweep_spec_free(struct sweep_spec *s);
 
