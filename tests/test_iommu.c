@@ -378,14 +378,22 @@ static void test_superpage_l2(void **state)
     assert_int_equal(dma(f, 0x424, 1, &mfn), -1);       /* read-only superpage */
 }
 
-static void test_lru_eviction(void **state)
+/* An IOTLB of 2 sets of 2 ways, DMA frames 0, 2, 4 and 6 mapped (all in
+ * set 0). */
+static struct io_fx *two_way_iotlb(void **state)
 {
     struct io_fx *f = *state;
     f->cfg.iotlb_entries = 4;
-    f->cfg.iotlb_ways = 2;                              /* 2 sets */
+    f->cfg.iotlb_ways = 2;
     reinit(f);
     for (uint64_t d = 0; d < 8; d += 2)
-        map(f, ROOT, d, 0x9000 + d, RW);                /* all in set 0 */
+        map(f, ROOT, d, 0x9000 + d, RW);
+    return f;
+}
+
+static void test_lru_eviction(void **state)
+{
+    struct io_fx *f = two_way_iotlb(state);
     dma(f, 0, 0, NULL);
     dma(f, 2, 0, NULL);
     dma(f, 0, 0, NULL);                                 /* 2 becomes LRU */
@@ -403,12 +411,7 @@ static void test_lru_eviction(void **state)
  * 32-bit stamps its age wrapped to near zero and the younger one went). */
 static void test_lru_past_2_32_uses(void **state)
 {
-    struct io_fx *f = *state;
-    f->cfg.iotlb_entries = 4;
-    f->cfg.iotlb_ways = 2;                              /* 2 sets */
-    reinit(f);
-    for (uint64_t d = 0; d < 8; d += 2)
-        map(f, ROOT, d, 0x9000 + d, RW);                /* all in set 0 */
+    struct io_fx *f = two_way_iotlb(state);
     dma(f, 0, 0, NULL);                                 /* 0, then 2: 0 is the older */
     dma(f, 2, 0, NULL);
     f->io.tlb_stamp += (1ull << 32) - 1;                /* as if 2^32 - 1 uses of set 1 passed */
