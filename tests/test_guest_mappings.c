@@ -512,6 +512,25 @@ static void test_builder_keeps_out_low_maps(void **state)
  * record): trace info's own replay takes it; a value that is not a byte
  * address is the trace's fault, named with the header key (exit 2), not a
  * --param the user never gave. */
+
+/* A trace at path whose one process maps a page at 0x1000 (below the
+ * usual vm.mmap_min_addr): its header's mmap_min_addr is hdr (none if
+ * NULL), and the importer's bound while building it is min_addr. */
+static void write_low_mmap_trace(const char *path, const char *hdr, uint64_t min_addr)
+{
+    const char *const keys[] = { "mmap_min_addr" }, *const v[] = { hdr };
+    struct trace_writer *w = trace_writer_open(path, keys, v, hdr ? 1 : 0);
+    assert_non_null(w);
+    struct build *b = build_new(w);
+    build_set_mmap_min_addr(b, min_addr);
+    assert_int_equal(build_spawn(b, 1, 100), 0);
+    assert_int_equal(build_exec(b, 2, 100, "/x", SEG, 2, 0), 0);
+    assert_int_equal(build_mmap(b, 3, 100, 0x1000, PAGE_SIZE, TRP_READ, TRM_ANON, 0, 0, 0), 0);
+    assert_int_equal(build_exit(b, 4, 100), 0);
+    assert_int_equal(build_finish(b), 0);
+    build_free(b);
+    assert_int_equal(trace_writer_commit(w), 0);
+}
 static void test_trace_info_min_addr_header(void **state)
 {
     (void)state;
@@ -521,18 +540,7 @@ static void test_trace_info_min_addr_header(void **state)
     for (unsigned i = 0; i < 4; i++) {
         char path[64], args[256], err[4096];
         tu_tmpname(path, sizeof path, "hdr");
-        const char *const keys[] = { "mmap_min_addr" }, *const v[] = { vals[i] };
-        struct trace_writer *w = trace_writer_open(path, keys, v, 1);
-        assert_non_null(w);
-        struct build *b = build_new(w);
-        build_set_mmap_min_addr(b, 4096);
-        assert_int_equal(build_spawn(b, 1, 100), 0);
-        assert_int_equal(build_exec(b, 2, 100, "/x", SEG, 2, 0), 0);
-        assert_int_equal(build_mmap(b, 3, 100, 0x1000, PAGE_SIZE, TRP_READ, TRM_ANON, 0, 0, 0), 0);
-        assert_int_equal(build_exit(b, 4, 100), 0);
-        assert_int_equal(build_finish(b), 0);
-        build_free(b);
-        assert_int_equal(trace_writer_commit(w), 0);
+        write_low_mmap_trace(path, vals[i], 4096);
         snprintf(args, sizeof args, "trace info %s", path);
         int rc = tu_cli(args, err, sizeof err);
         if (i < 3) {
@@ -574,18 +582,7 @@ static void test_replay_min_addr_hint(void **state)
     for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++) {
         char path[64], args[512], err[4096];
         tu_tmpname(path, sizeof path, "hint");
-        const char *const keys[] = { "mmap_min_addr" }, *const v[] = { c[i].hdr };
-        struct trace_writer *w = trace_writer_open(path, keys, v, c[i].hdr ? 1 : 0);
-        assert_non_null(w);
-        struct build *b = build_new(w);
-        build_set_mmap_min_addr(b, 0);
-        assert_int_equal(build_spawn(b, 1, 100), 0);
-        assert_int_equal(build_exec(b, 2, 100, "/x", SEG, 2, 0), 0);
-        assert_int_equal(build_mmap(b, 3, 100, 0x1000, PAGE_SIZE, TRP_READ, TRM_ANON, 0, 0, 0), 0);
-        assert_int_equal(build_exit(b, 4, 100), 0);
-        assert_int_equal(build_finish(b), 0);
-        build_free(b);
-        assert_int_equal(trace_writer_commit(w), 0);
+        write_low_mmap_trace(path, c[i].hdr, 0);
         snprintf(args, sizeof args, "run --quiet --trace %s %s", path, c[i].param);
         int rc = tu_cli(args, err, sizeof err);
         const char *semi = strstr(err, "failed: Operation not permitted (EPERM)");
