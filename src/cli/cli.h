@@ -11,16 +11,19 @@
                             hypervisor, an output not written, the host out of memory: lib/err.c exits
                             directly) */
 #define EXIT_USAGE 2     /* bad input: one message naming it */
-#define EXIT_GUEST_OOM 3 /* the guest ran out of memory: every failed run did (engine_run_all) */
+#define EXIT_GUEST_OOM 3 /* the guest ran out of memory: every failed run did (engine_run_all); a
+                            crashed domain among them is EXIT_FAIL */
 #define EXIT_STATUS_HELP                                                                           \
     "exit status:\n"                                                                               \
     "  0  success\n"                                                                               \
     "  1  a run failed: a --check violation, a workload error, the domain crashed by the\n"      \
-    "     hypervisor, an output that could not be written (standard output too), the host\n"    \
-    "     out of memory or of open files\n"                                                       \
+    "     hypervisor (compare still prints the modes that completed, the crashed ones'\n"      \
+    "     columns saying 'domain crashed'), an output that could not be written (standard\n"  \
+    "     output too), the host out of memory or of open files\n"                             \
     "  2  bad input: one 'memvirt: ...' line names it; nothing is run and no output is written\n"  \
     "  3  the simulated guest ran out of memory (raise guest.ram_mb); compare still prints the\n"  \
-    "     modes that completed, the others' columns saying 'guest OOM'\n"
+    "     modes that completed, the others' columns saying 'guest OOM' (a crashed domain\n"    \
+    "     beside them makes it 1)\n"
 
 int cmd_run(int argc, char **argv);       /* run and compare */
 int cmd_rerun(int argc, char **argv);

@@ -6,10 +6,12 @@
  * contradiction such as an option given twice with different values, an
  * output path that cannot be written) gets one message naming it and exit
  * status 2 before anything runs; a run that fails (a check, a workload error,
- * an output that could not be written after all) exits 1; a guest that runs
- * out of memory exits 3 (guest/page_alloc.c): compare still prints the table
- * of the modes that completed, the others' columns saying "guest OOM". Output
- * files are written only when everything succeeded, all of them or none. */
+ * an output that could not be written after all, the domain crashed by the
+ * hypervisor) exits 1; a guest that runs out of memory exits 3
+ * (guest/page_alloc.c). For those two, compare still prints the table of the
+ * modes that completed, the others' columns saying "guest OOM" or "domain
+ * crashed" (exit 1 if any crashed). Output files are written only when
+ * everything succeeded, all of them or none. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "sim/config.h"
@@ -225,18 +227,22 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
     }
     struct run_result *res = mv_calloc(nsel, sizeof *res);
     /* failed: no result is kept, but where only guests ran out of memory
-     * the other modes' results are (guest_oom marks the rest) */
+     * or domains were crashed the other modes' results are (failure marks
+     * the rest). Exit status 3 only if every failure was a guest out of
+     * memory; a crashed domain among them is a failed run (1), whatever
+     * the modes' order. */
     int erc = engine_run_all(cfg, sel, nsel, res, jobs);
+    int kept = erc == ENGINE_GUEST_OOM || erc == ENGINE_DOMAIN_CRASHED;
     unsigned done = 0;
-    for (unsigned i = 0; erc == ENGINE_GUEST_OOM && i < nsel; i++)
-        done += !res[i].guest_oom;
+    for (unsigned i = 0; kept && i < nsel; i++)
+        done += res[i].failure == RUN_COMPLETED;
     int ran = !erc || done;   /* results to show */
     int rc = !erc ? EXIT_OK : erc == ENGINE_GUEST_OOM ? EXIT_GUEST_OOM : EXIT_FAIL;
     if (ran) {
         /* A control the run ended before never acted: say so, once each. */
         for (unsigned c = 0; c < cfg->nat; c++)
             for (unsigned i = 0; i < nsel; i++)
-                if (!res[i].guest_oom && res[i].at_applied <= c) {
+                if (res[i].failure == RUN_COMPLETED && res[i].at_applied <= c) {
                     mv_warn("--at %s was never applied: the run of %s ended first, at %.3f simulated seconds",
                             cfg->at[c].text, res[i].mode, res[i].sim_seconds);
                     break;

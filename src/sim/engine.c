@@ -437,10 +437,13 @@ static int dispatch(struct run *r, const struct event *ev)
     return 0;
 }
 
-/* One event, with the guest kernel's out-of-memory path returning here: the
- * operation under way is abandoned (the kernel is only shut down after it)
- * and the run fails with the mode and the event named, through mv_error
- * like every other run error (so compare defers it as the others). */
+/* One event, with the guest kernel's out-of-memory path and the
+ * hypervisor's domain_crash returning here: the operation under way is
+ * abandoned (the kernel is only shut down after it) and the run fails with
+ * the mode and the event named, through mv_error like every other run
+ * error (so compare defers it as the others), and a status of its own
+ * (ENGINE_GUEST_OOM, ENGINE_DOMAIN_CRASHED) so compare keeps the others'
+ * results. */
 static int step(struct run *r, const struct event *ev)
 {
     jmp_buf oom, crash;
@@ -459,8 +462,9 @@ static int step(struct run *r, const struct event *ev)
         char w[4200];
         r->m.k.oom = NULL;
         r->m.cpu.offline_ret = NULL;
-        return mv_error("%s: the hypervisor crashed the domain under %s: %s", where(r, w, sizeof w),
-                        r->m.mode->name, r->m.hv->dom.crashed);
+        mv_error("%s: the hypervisor crashed the domain under %s: %s", where(r, w, sizeof w), r->m.mode->name,
+                 r->m.hv->dom.crashed);
+        return ENGINE_DOMAIN_CRASHED;
     }
     r->m.k.oom = &oom;
     r->m.cpu.offline_ret = &crash;

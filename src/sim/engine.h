@@ -14,6 +14,14 @@ struct series {
     double *gauge;             /* n x ngauge: values at the end of the interval */
 };
 
+/* A run that failed as an outcome of its mode, not of the input or of
+ * memvirt: the other modes' results stay beside it (engine_run_all). */
+enum run_failure {
+    RUN_COMPLETED,             /* a result */
+    RUN_GUEST_OOM,             /* the guest ran out of memory */
+    RUN_DOMAIN_CRASHED,        /* the hypervisor crashed the domain */
+};
+
 struct run_result {
     const char *mode;
     const char *workload;
@@ -23,20 +31,25 @@ struct run_result {
     struct mv_metrics metrics;
     struct mv_timeline timeline;   /* decisions layers recorded (the selective mode's switches) */
     unsigned at_applied;       /* --at controls applied (cfg->at[0..at_applied-1]) */
-    int guest_oom;             /* engine_run_all: this run's guest ran out of memory; nothing else kept */
+    enum run_failure failure;  /* engine_run_all: why this run has no result beside others that do */
 };
 
 /* 0 on success; -1 after mv_error (bad event, check failure);
- * ENGINE_GUEST_OOM after mv_error when the guest ran out of memory. */
+ * ENGINE_GUEST_OOM after mv_error when the guest ran out of memory;
+ * ENGINE_DOMAIN_CRASHED after mv_error when the hypervisor crashed the
+ * domain (domain_crash: Xen's L1TF check, an EPT misconfiguration). */
 #define ENGINE_GUEST_OOM (-3)
+#define ENGINE_DOMAIN_CRASHED (-4)
 int  engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out);
 /* Each of modes[0..n-1] into out[i], up to `jobs` runs at a time in threads;
  * the results are those of runs one after another. -1 if any run failed
- * otherwise than by running the guest out of memory (each reported; then no
- * result is kept). ENGINE_GUEST_OOM if every run that failed ran the guest
- * out of memory: the other runs' results are kept (the caller frees them
- * with run_result_free, as after 0) and each such run's out[i] has
- * guest_oom set, its mode and workload, and nothing else. */
+ * otherwise than by running the guest out of memory or by having its domain
+ * crashed (each reported; then no result is kept). Else, if a run failed,
+ * the other runs' results are kept (the caller frees them with
+ * run_result_free, as after 0) and each failed run's out[i] has its
+ * failure set, its mode and workload, and nothing else; the return is
+ * ENGINE_DOMAIN_CRASHED if any run's domain was crashed, ENGINE_GUEST_OOM
+ * if every failed run's guest ran out of memory (whatever the modes' order). */
 int  engine_run_all(const struct sim_config *cfg, const struct mode_def *const *modes, unsigned n,
                     struct run_result *out, unsigned jobs);
 unsigned engine_default_jobs(void);   /* CPUs online */

@@ -6,7 +6,8 @@
  * after them, in mode order, each distinct line once: a fault of the
  * workload itself (a bad trace record) fails every mode the same way and
  * is said once, while a mode's own failure still shows. A mode whose guest
- * ran out of memory leaves the others' results (engine.h). */
+ * ran out of memory or whose domain the hypervisor crashed leaves the
+ * others' results (engine.h). */
 #include "sim/engine.h"
 #include "lib/err.h"
 #include <pthread.h>
@@ -93,19 +94,23 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
             free(msg[i]);
         free(msg);
     }
-    int failed = 0, other = 0;
+    int failed = 0, crashed = 0, other = 0;
     for (unsigned i = 0; i < n; i++) {
         failed |= rc[i] != 0;
-        other |= rc[i] != 0 && rc[i] != ENGINE_GUEST_OOM;
+        crashed |= rc[i] == ENGINE_DOMAIN_CRASHED;
+        other |= rc[i] != 0 && rc[i] != ENGINE_GUEST_OOM && rc[i] != ENGINE_DOMAIN_CRASHED;
     }
-    /* A failed run freed its own result. A guest that ran out of memory is
-     * an outcome of the mode (its memory overhead), so the other modes'
-     * results stay for the table; any other failure keeps none. */
+    /* A failed run freed its own result. A guest that ran out of memory
+     * (the mode's memory overhead) and a domain the hypervisor crashed (the
+     * mode's hypervisor refusing what the guest did) are outcomes of the
+     * mode, so the other modes' results stay for the table; any other
+     * failure keeps none. */
     for (unsigned i = 0; failed && i < n; i++) {
         if (!rc[i] && other)
             run_result_free(&out[i]);
-        out[i].guest_oom = rc[i] == ENGINE_GUEST_OOM && !other;
+        out[i].failure = other || !rc[i] ? RUN_COMPLETED   /* else rc[i] is one of the two */
+                         : rc[i] == ENGINE_GUEST_OOM ? RUN_GUEST_OOM : RUN_DOMAIN_CRASHED;
     }
     free(rc);
-    return !failed ? 0 : other ? -1 : ENGINE_GUEST_OOM;
+    return !failed ? 0 : other ? -1 : crashed ? ENGINE_DOMAIN_CRASHED : ENGINE_GUEST_OOM;
 }

@@ -20,11 +20,25 @@ static const enum mv_counter table_counters[] = {
     CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
 };
 
-/* A run whose guest ran out of memory (engine_run_all) has a column that
- * says so in its first row and has '-' in every other. */
+/* A run that failed beside others that completed (engine_run_all: its
+ * guest ran out of memory, or the hypervisor crashed its domain) has a
+ * column that says so in its first row and has '-' in every other. */
+static const char *failure_text(const struct run_result *r)
+{
+    switch (r->failure) {
+    case RUN_GUEST_OOM:
+        return "guest OOM";
+    case RUN_DOMAIN_CRASHED:
+        return "domain crashed";
+    case RUN_COMPLETED:
+        break;
+    }
+    return NULL;
+}
+
 static void cell_u64(FILE *f, const struct run_result *r, unsigned long long v)
 {
-    if (r->guest_oom)
+    if (r->failure != RUN_COMPLETED)
         fprintf(f, " %16s", "-");
     else
         fprintf(f, " %16llu", v);
@@ -32,7 +46,7 @@ static void cell_u64(FILE *f, const struct run_result *r, unsigned long long v)
 
 static void cell_dbl(FILE *f, const struct run_result *r, double v)
 {
-    if (r->guest_oom)
+    if (r->failure != RUN_COMPLETED)
         fprintf(f, " %16s", "-");
     else
         fprintf(f, " %16.3f", v);
@@ -49,8 +63,8 @@ void report_table(FILE *f, const struct sim_config *cfg, const struct run_result
 
     fprintf(f, "%-28s", "simulated time (ms)");
     for (unsigned i = 0; i < n; i++) {
-        if (r[i].guest_oom)
-            fprintf(f, " %16s", "guest OOM");
+        if (failure_text(&r[i]))
+            fprintf(f, " %16s", failure_text(&r[i]));
         else
             fprintf(f, " %16.3f", r[i].sim_seconds * 1e3);
     }

@@ -1,6 +1,7 @@
 /* fuzz_checked_replay.h: replay a trace file in one mode under --check,
  * checking after every event (sim.check_every=1), as the trace fuzz targets
- * do. Returns engine_run's status: 0, or -1 with mv_last_error() set. */
+ * do. Returns engine_run's status: 0, or negative with mv_last_error() set
+ * (engine.h: -1, ENGINE_GUEST_OOM, ENGINE_DOMAIN_CRASHED). */
 #ifndef FUZZ_CHECKED_REPLAY_H
 #define FUZZ_CHECKED_REPLAY_H
 #include "sim/config.h"
