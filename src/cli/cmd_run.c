@@ -11,6 +11,7 @@
  * when everything succeeded, all of them or none. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/text.h"
 #include "sim/config.h"
 #include "sim/config_file.h"
 #include "sim/engine.h"
@@ -329,6 +330,8 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         workload = "trace";
+        if (text_utf8_name("--trace", trace))   /* said for what was given, before --param trace.file is */
+            goto out;
         trace_kv = mv_malloc(strlen(trace) + 16);
         sprintf(trace_kv, "trace.file=%s", trace);
         params[nparams++] = trace_kv;

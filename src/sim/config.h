@@ -89,7 +89,8 @@ const struct mv_control_def *control_def_find(const char *name);
 /* A control as config_at reads it back, in the largest exact time unit. */
 void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len);
 /* Cross-parameter checks (TLB geometry, memory sizes, the workload's own
- * checks, control times). -1 after mv_error. */
+ * checks, control times), and the names the results will hold (the
+ * profile, trace.file) valid UTF-8. -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
 /* Its TLB and data-cache part: a bad geometry named by its parameters. */
 int  config_validate_caches(const struct sim_config *c);
