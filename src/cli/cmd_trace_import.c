@@ -15,6 +15,7 @@
  * descriptors (or memory) on the way, or a log that changed or vanished
  * between its openings, is exit 1, naming the file. */
 #include "cli/cli.h"
+#include "cli/pyexec.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include "lib/param.h"
@@ -137,6 +138,13 @@ int cmd_trace_import(int argc, char **argv)
     for (unsigned i = 0; i < nfiles; i++)
         if (outset_input(&set, "the log", files[i]))
             goto done;
+    if (!strcmp(from, "perf")) {   /* perf script reads a perf.data: it is run too */
+        char *perf_prog = cli_find_program("perf");
+        int clash = perf_prog && outset_input(&set, "the perf program", perf_prog);
+        free(perf_prog);
+        if (clash)
+            goto done;
+    }
     if (outset_add(&set, "-o", out))
         goto done;
     /* strace's pipes and FIFOs stay open while the logs are read together:

@@ -136,7 +136,7 @@ grep -q "use '-'" "$tmp/stderr" && fail "calibrate -o '': suggests '-', which ca
 mkdir "$tmp/bin2"
 cp "$MV" "$(dirname "$MV")/memvirt-hello" "$tmp/bin2/"
 for o in memvirt memvirt-hello; do
-    MV="$tmp/bin2/memvirt" expect_bad "calibrate: -o its own $o" "an input of this command" \
+    MV="$tmp/bin2/memvirt" expect_bad "calibrate: -o its own $o" "it would be overwritten" \
         calibrate --reps 3 -o "$tmp/bin2/$o"
     cmp -s "$tmp/bin2/$o" "$(dirname "$MV")/$o" || fail "calibrate -o overwrote $o"
 done
