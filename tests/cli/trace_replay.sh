@@ -4,7 +4,8 @@
 # `trace info` finds memvirt's page-table pages within one page of the real
 # kernel's for every process image; the importers' sample logs import and
 # replay under every mode; bad traces (empty, truncated, corrupted, wrong
-# version, wrong magic) and malformed log lines are refused with one line
+# version, wrong magic), a trace that is no regular file (run and trace
+# info read it twice) and malformed log lines are refused with one line
 # naming the input and exit status 2, leaving no output behind.
 #
 # usage: bash trace_replay.sh /path/to/memvirt
@@ -109,7 +110,18 @@ timeout 30 "$MV" run --trace /dev/zero --json "$tmp/o.json" >"$tmp/out" 2>"$tmp/
 [ $? -eq 2 ] && grep -q "'/dev/zero': not a regular file" "$tmp/err" || fail "run --trace /dev/zero: exit or message: $(cat "$tmp/err")"
 mkdir -p "$tmp/dir.mvt"
 bad "run --trace DIR" "not a regular file (a directory)" run --trace "$tmp/dir.mvt" --json "$tmp/o.json"
-bad "trace info DIR" "dir.mvt': cannot read: Is a directory" trace info "$tmp/dir.mvt"
+# trace info reads it twice too (the table, then the replay): a pipe printed
+# half the table and failed "empty file", a FIFO without a writer blocked
+# for ever; refused before anything is printed, as run does
+bad "trace info DIR" "dir.mvt': not a regular file (a directory)" trace info "$tmp/dir.mvt"
+bad "trace info of a pipe" "not a regular file (a device, FIFO or socket)" trace info <(cat "$good")
+mkfifo "$tmp/fifo.mvt"
+timeout 30 "$MV" trace info "$tmp/fifo.mvt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+    grep -q "trace '$tmp/fifo.mvt': not a regular file (a device, FIFO or socket)" "$tmp/err" ||
+    fail "trace info of a FIFO without a writer: exit $rc (124: it blocked): $(cat "$tmp/err")"
+bad "trace info /dev/zero" "'/dev/zero': not a regular file" trace info /dev/zero
 bad "trace workload without a file" "no trace file" run --workload trace --json "$tmp/o.json"
 bad "--trace with another workload" "--trace" run --trace "$good" --workload lmbench --json "$tmp/o.json"
 
