@@ -139,6 +139,19 @@ bad "execveat without its path" "execveat.strace:3:.*execveat(dirfd, path" trace
 [ -e "$tmp/x.mvt" ] && fail "a failed import left its output"
 ls "$tmp" | grep -q 'x.mvt.' && fail "a failed import left a temporary file"
 bad "import without --from" "--from" trace import "$tmp/bad.perf" -o "$tmp/x.mvt"
+# one log twice, by its name or through a link (device and inode): its
+# processes were imported twice, as two trees
+printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n' >"$tmp/one.strace"
+ln -s one.strace "$tmp/link.strace"
+bad "a log given twice" "the log '$tmp/one.strace' is given twice: its processes would be imported twice" \
+    trace import --from strace "$tmp/one.strace" "$tmp/one.strace" -o "$tmp/x.mvt"
+bad "a log given twice, once through a link" "the log '$tmp/one.strace' is given twice (again as '$tmp/link.strace')" \
+    trace import --from strace "$tmp/one.strace" "$tmp/link.strace" -o "$tmp/x.mvt"
+bad "a lackey log given twice" "is given twice" trace import --from lackey "$tmp/bad.lackey" "$tmp/bad.lackey" -o "$tmp/x.mvt"
+[ -e "$tmp/x.mvt" ] && fail "a log given twice: a trace was written"
+cp "$tmp/one.strace" "$tmp/copy.strace"     # another file with the same lines is another log
+"$MV" trace import --from strace "$tmp/one.strace" "$tmp/copy.strace" -o "$tmp/two.mvt" 2>"$tmp/err" ||
+    fail "two logs with the same lines: $(cat "$tmp/err")"
 bad "import --sample from strace" "--from lackey" trace import --from strace --sample 4 "$tmp/odd.strace" -o "$tmp/x.mvt"
 bad "import --window from perf" "--from lackey" trace import --from perf --window 1:5 "$tmp/bad.perf" -o "$tmp/x.mvt"
 bad "unknown trace action" "frob" trace frob
