@@ -353,6 +353,7 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         cfg.hv.clustering.enable = 1;
+        cfg.clustering_opt = 1;
     }
     for (int i = 0; i < nats; i++)
         if (config_at(&cfg, ats[i]))

@@ -33,6 +33,7 @@ struct sim_config {
     uint64_t seed;
     int check;
     int quiet;
+    int clustering_opt;         /* --clustering given (messages name it; else --param clustering.enable) */
     char profile[CONFIG_PROFILE_MAX];   /* a built-in profile's name or a profile file's path */
     struct cost cost;
     struct tlb_config tlb;
