@@ -288,8 +288,13 @@ int cmd_run(int argc, char **argv)
         case O_PROFILE: if (cli_set_once(NULL, "--profile", &profile, optarg)) goto out; break;
         case O_SEED: {   /* twice: only the same seed, however written (1K and 1024 agree) */
             uint64_t a, b;
-            if (seed_arg && config_seed_valid(seed_arg, &a) && config_seed_valid(optarg, &b) && a == b)
-                break;
+            if (seed_arg && strcmp(seed_arg, optarg)) {
+                /* a malformed one ('01') is said as such, not as a second value */
+                if (config_seed(seed_arg, &a) || config_seed(optarg, &b))
+                    goto out;
+                if (a == b)
+                    break;
+            }
             if (cli_set_once(NULL, "--seed", &seed_arg, optarg))
                 goto out;
             break;
