@@ -275,7 +275,7 @@ int config_at(struct sim_config *c, const char *spec)
     if (!def)
         return mv_error("--at '%s': unknown control '%s' (see 'memvirt list')", spec, ctl.name);
     if (mv_control_parse(def, val, &ctl.value)) {
-        char what[64] = "on or off";
+        char what[96] = "on or off (any of " PARAM_BOOL_ALSO ")";   /* as a parameter takes them */
         if (def->type == CTL_U64)
             snprintf(what, sizeof what, "a decimal integer from 0 to %llu", (unsigned long long)(def->max ? def->max
                                                                                               : UINT64_MAX));
