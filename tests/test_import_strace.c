@@ -18,6 +18,8 @@
  *    mprotect);
  *  - strace -X raw: numeric protections and flags (was: every mapping
  *    PROT_NONE, anonymous ones file mappings of fd -1);
+ *  - -9223372036854775808, a value a call may return (was: a signed
+ *    negation that overflowed, undefined behaviour);
  *  - strace -y with a path holding ", " and "(" (was: a malformed line);
  *  - a thread maps a file its process opened: one table for both (was: the
  *    thread had none, and its mapping became another file);
@@ -317,6 +319,31 @@ static void test_file_mapping_without_fd(void **state)
     assert_int_equal(import1(badprot, &g), -1);
 }
 
+/* A negative number is read as its 64-bit two's complement, INT64_MIN
+ * too: a call that returned it is a call like any other, and a protection
+ * of that value (bits past 32) is malformed. The negation was signed and
+ * overflowed for -9223372036854775808 (UBSan: "negation of
+ * -9223372036854775808 cannot be represented in type 'long int'"): this
+ * test fails under the sanitizer build with the signed negation back. */
+static void test_int64_min(void **state)
+{
+    (void)state;
+    static const char ret_min[] =
+        "100 1796089100.449585 execve(\"/bin/true\", [\"true\"], 0x7ffc4148a1c0 /* 37 vars */) = 0\n"
+        "100 1796089100.450121 getuid() = -9223372036854775808\n"
+        "100 1796089100.450200 mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7fb8530da000\n"
+        "100 1796089100.460121 +++ exited with 0 +++\n";
+    static const char prot_min[] =
+        "100 1796089100.449585 execve(\"/bin/true\", [\"true\"], 0x7ffc4148a1c0 /* 37 vars */) = 0\n"
+        "100 1796089100.450200 mmap(NULL, 8192, -9223372036854775808, 0x22, -1, 0) = 0x7fb8530da000\n";
+    struct got g;
+    assert_int_equal(import1(ret_min, &g), 0);
+    const struct trace_rec *m = find(&g, TR_MMAP, 100, 0);
+    assert_non_null(m);
+    assert_int_equal(m->prot, TRP_READ | TRP_WRITE);
+    assert_int_equal(import1(prot_min, &g), -1);
+}
+
 /* strace -f -ttt -y: a path with ", " and "(" (and '>' escaped as \76) */
 static const char ypath_log[] =
     "32427 1796066906.022688 execve(\"/usr/bin/python3\", [\"python3\", \"-c\", \"\\nimport mmap\\nf=open('d, "
@@ -520,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
         cmocka_unit_test(test_killed_forks),        cmocka_unit_test(test_hold_bound),
+        cmocka_unit_test(test_int64_min),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

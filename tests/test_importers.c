@@ -14,7 +14,10 @@
  *    strace importer's (test_reopen.c); unchanged, the import succeeds;
  *  - strace: a child that speaks before its parent's clone returns is the
  *    child of the task whose fork is unfinished (the list of those), and a
- *    task whose clone has returned is no longer on it. */
+ *    task whose clone has returned is no longer on it;
+ *  - a field's negative value (perf's "lost: N", "error_code=N") is its
+ *    64-bit two's complement, INT64_MIN too (was: a signed negation that
+ *    overflowed, undefined behaviour the sanitizer build stops at). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -293,6 +296,20 @@ static void test_strace_early_child(void **state)
     assert_null(find(&g, TR_MMAP, 102, 0));        /* 100's clone has returned: 102 is unknown */
 }
 
+static void test_field_negative(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    assert_int_equal(import_field("x lost: -9223372036854775808 y", "lost", &v), 1);
+    assert_true(v == 0x8000000000000000ull);
+    assert_int_equal(import_field("error_code=-1", "error_code", &v), 1);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(import_field("error_code=-0x10", "error_code", &v), 1);
+    assert_true(v == (uint64_t)-16);
+    assert_int_equal(import_field("error_code=-", "error_code", &v), -1);
+    assert_int_equal(import_field("code=1", "error_code", &v), 0);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -307,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_lackey_fifo),
         cmocka_unit_test(test_lackey_removed_before_scan),
         cmocka_unit_test(test_strace_early_child),
+        cmocka_unit_test(test_field_negative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

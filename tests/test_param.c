@@ -1,7 +1,10 @@
 /* test_param.c: numbers on the command line and in result files are decimal
  * (lib/param.c), a parameter's canonical text reads back to the same value,
  * --at times are exact and bounded, and a control's canonical form reads back
- * to the same control (sim/config.c): what `memvirt rerun` relies on. */
+ * to the same control (sim/config.c): what `memvirt rerun` relies on; and
+ * the names a result holds (trace.file, the profile) are UTF-8, or the run
+ * is refused (config_validate) and the JSON writer refuses the document,
+ * since rerun, report and sweep merge cannot read it back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,8 +13,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/param.h"
 #include "lib/rng.h"
+#include "lib/text.h"
 #include "testutil.h"
 
 static void test_u64_decimal_only(void **state)
@@ -223,6 +228,65 @@ static void test_geometry_named_by_machine(void **state)
     mv_error_quiet(0);
 }
 
+/* Names in results are UTF-8: the check itself, the run refused before it
+ * starts, and the JSON writer's own refusal of a string that is not. */
+static void test_names_utf8(void **state)
+{
+    (void)state;
+    assert_int_equal(text_utf8_bad("/tmp/t.mvt"), -1);
+    assert_int_equal(text_utf8_bad("/tmp/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80.mvt"), -1);
+    assert_int_equal(text_utf8_bad("/tmp/t\xff.mvt"), 6);
+    assert_int_equal(text_utf8_bad("\xc0\x80"), 0);            /* overlong NUL */
+    assert_int_equal(text_utf8_bad("ab\xed\xa0\x80"), 2);     /* a surrogate */
+    assert_int_equal(text_utf8_bad("a\xe2\x82"), 1);           /* cut short */
+    assert_int_equal(text_utf8_bad("a\xc3\xa9\xe9"), 3);      /* Latin-1 after UTF-8 */
+
+    struct sim_config c;
+    mv_error_quiet(1);
+    assert_int_equal(config_init(&c, "trace"), 0);
+    assert_int_equal(config_param(&c, "trace.file=/tmp/\xc3\xa9.mvt"), 0);
+    assert_int_equal(config_validate(&c), -1);                             /* a name past the check: */
+    assert_null(strstr(mv_last_error(), "UTF-8"));                         /* the file is not there */
+    assert_non_null(strstr(mv_last_error(), "cannot open"));
+    assert_int_equal(config_param(&c, "trace.file=/tmp/t\xff.mvt"), 0);   /* trace info replays it */
+    assert_int_equal(config_validate(&c), -1);                             /* a run does not */
+    assert_non_null(strstr(mv_last_error(), "--param: trace.file: '/tmp/t\\xff.mvt': not valid UTF-8 (byte 0xff "
+                                            "at offset 6)"));
+    assert_int_equal(config_param(&c, "trace.file=/tmp/t.mvt"), 0);
+    strcpy(c.profile, "p\xfe");                                            /* behind config_profile's back */
+    assert_int_equal(config_validate(&c), -1);
+    assert_non_null(strstr(mv_last_error(), "--profile: 'p\\xfe'"));
+    assert_int_equal(config_profile(&c, "/tmp/p\xfe.profile"), -1);         /* before it is read */
+    assert_non_null(strstr(mv_last_error(), "not valid UTF-8"));
+    mv_error_quiet(0);
+    config_free(&c);
+
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    struct json j;
+    json_init(&j, f);
+    json_obj_begin(&j);
+    json_key(&j, "file");
+    json_str(&j, "/tmp/\xc3\xa9.mvt");
+    json_obj_end(&j);
+    assert_int_equal(json_finish(&j), 0);
+    json_init(&j, f);
+    json_obj_begin(&j);
+    json_key(&j, "file");
+    json_str(&j, "/tmp/t\xff.mvt");
+    json_obj_end(&j);
+    assert_int_equal(json_finish(&j), -1);
+    json_init(&j, f);
+    json_obj_begin(&j);
+    json_key(&j, "\xff");
+    json_u64(&j, 1);
+    json_obj_end(&j);
+    assert_int_equal(json_finish(&j), -1);
+    fclose(f);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_every_param_round_trips),
         cmocka_unit_test(test_at_times_exact),
         cmocka_unit_test(test_geometry_named_by_machine),
+        cmocka_unit_test(test_names_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,9 @@ static inline double calib_cycles(const struct calib *c, double ns) { return ns 
 
 /* timing.c: clocks, pinning, statistics. */
 int  calib_init(struct calib *c, int cpu, unsigned reps);
+/* --cpu TEXT names no CPU this process may run on: one mv_error naming
+ * those it may (its affinity, as ranges: "0-1", "0,2-3"). Returns -1. */
+int  calib_cpu_out_of_range(const char *text);
 void calib_stats(double *v, unsigned n, struct calib_stat *out);
 /* Run fn `reps` times after one warm-up run; each run returns ns per event. */
 void calib_repeat(const struct calib *c, double (*fn)(const struct calib *, void *), void *arg,

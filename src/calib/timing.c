@@ -113,6 +113,26 @@ static double core_rate(const struct calib *c, void *arg)
     return 100.0 * 20000.0 / calib_ns(c, t1 - t0);
 }
 
+int calib_cpu_out_of_range(const char *text)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    char list[512] = "";
+    size_t n = 0;
+    if (!sched_getaffinity(0, sizeof set, &set))
+        for (int i = 0; i < CPU_SETSIZE && n < sizeof list - 24; i++) {
+            if (!CPU_ISSET(i, &set))
+                continue;
+            int j = i;
+            while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, &set))
+                j++;
+            n += (size_t)snprintf(list + n, sizeof list - n, j > i ? "%s%d-%d" : "%s%d", n ? "," : "", i, j);
+            i = j;
+        }
+    return mv_error("calibrate: --cpu %s: out of range: this process may run on CPU %s (its affinity)", text,
+                    n ? list : "(none readable)");
+}
+
 int calib_init(struct calib *c, int cpu, unsigned reps)
 {
     cpu_set_t set;
@@ -127,7 +147,9 @@ int calib_init(struct calib *c, int cpu, unsigned reps)
             if (CPU_ISSET(i, &set))
                 cpu = i;
     } else if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) {
-        return mv_error("calibrate: --cpu %d: not a CPU this process may run on", cpu);
+        char text[16];
+        snprintf(text, sizeof text, "%d", cpu);
+        return calib_cpu_out_of_range(text);
     }
     c->other_cpu = -1;
     for (int i = 0; i < CPU_SETSIZE && c->other_cpu < 0; i++)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +57,8 @@ static int writable(const char *path, const char *hello)
     struct stat st;
     if (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))   /* outfile names a directory */
         return mv_error("calibrate: -o '%s': not a regular file: calibrate writes the profile into a file", path);
-    char exe[PATH_MAX] = "/proc/self/exe";
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0)
-        exe[n] = 0;
-    struct outset set = { 0 };
-    int rc = outset_input(&set, "the memvirt binary", exe) || outset_input(&set, "--hello", hello) ||
-             outset_add(&set, "-o", path) ? -1 : 0;
+    struct outset set = { 0 };   /* the running binary is refused by every output set */
+    int rc = outset_input(&set, "--hello", hello) || outset_add(&set, "-o", path) ? -1 : 0;
     outset_free(&set);
     return rc;
 }
@@ -134,13 +130,19 @@ int cmd_calibrate(int argc, char **argv)
             break;
         case O_VERIFY:
         case O_HELLO: break;   /* kept above */
-        case O_CPU:
-            if (param_parse_u64(optarg, &v) || v > 4095) {
-                mv_error("calibrate: --cpu: malformed CPU number '%s'", optarg);
+        case O_CPU: {
+            int prc = param_parse_u64(optarg, &v);
+            if (prc && prc != PARAM_TOO_BIG) {
+                mv_error("calibrate: --cpu: malformed CPU number '%s' (expected a decimal integer such as 0)", optarg);
+                return EXIT_USAGE;
+            }
+            if (prc || v >= CPU_SETSIZE) {   /* well-formed, and no CPU at all: said as for one not allowed */
+                calib_cpu_out_of_range(optarg);
                 return EXIT_USAGE;
             }
             cpu = (int)v;
             break;
+        }
         case O_REPS:
             if (param_parse_u64(optarg, &reps) || reps < 3 || reps > 1000) {
                 mv_error("calibrate: --reps: expected an integer from 3 to 1000, not '%s'", optarg);

@@ -14,6 +14,7 @@
  * everything succeeded, all of them or none. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/text.h"
 #include "sim/config.h"
 #include "sim/config_file.h"
 #include "sim/engine.h"
@@ -301,8 +302,13 @@ int cmd_run(int argc, char **argv)
         case O_PROFILE: if (cli_set_once(NULL, "--profile", &profile, optarg)) goto out; break;
         case O_SEED: {   /* twice: only the same seed, however written (1K and 1024 agree) */
             uint64_t a, b;
-            if (seed_arg && config_seed_valid(seed_arg, &a) && config_seed_valid(optarg, &b) && a == b)
-                break;
+            if (seed_arg && strcmp(seed_arg, optarg)) {
+                /* a malformed one ('01') is said as such, not as a second value */
+                if (config_seed(seed_arg, &a) || config_seed(optarg, &b))
+                    goto out;
+                if (a == b)
+                    break;
+            }
             if (cli_set_once(NULL, "--seed", &seed_arg, optarg))
                 goto out;
             break;
@@ -343,6 +349,8 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         workload = "trace";
+        if (text_utf8_name("--trace", trace))   /* said for what was given, before --param trace.file is */
+            goto out;
         trace_kv = mv_malloc(strlen(trace) + 16);
         sprintf(trace_kv, "trace.file=%s", trace);
         params[nparams++] = trace_kv;
@@ -364,6 +372,7 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         cfg.hv.clustering.enable = 1;
+        cfg.clustering_opt = 1;
     }
     for (int i = 0; i < nats; i++)
         if (config_at(&cfg, ats[i]))

@@ -16,6 +16,7 @@
  * between its openings (the check here is one: a log removed after it is
  * no bad input), is exit 1, naming the file, in every importer. */
 #include "cli/cli.h"
+#include "cli/pyexec.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include "lib/param.h"
@@ -138,6 +139,31 @@ int cmd_trace_import(int argc, char **argv)
     for (unsigned i = 0; i < nfiles; i++)
         if (outset_input(&set, "the log", files[i]))
             goto done;
+    /* a log given twice, by one name or two (a link): its processes would
+     * be imported twice, as two trees (as --modes hap,hap, refused) */
+    struct stat *ids = mv_calloc(nfiles, sizeof *ids);
+    int twice = 0;
+    for (unsigned i = 0; i < nfiles && !twice; i++) {
+        if (stat(files[i], &ids[i])) {   /* missing: said when it is opened */
+            ids[i].st_ino = 0;
+            continue;
+        }
+        for (unsigned k = 0; k < i && !twice; k++)
+            if (ids[k].st_ino && ids[k].st_dev == ids[i].st_dev && ids[k].st_ino == ids[i].st_ino)
+                twice = mv_error("trace import: the log '%s' is given twice%s%s%s: its processes would be imported "
+                                 "twice", files[k], strcmp(files[k], files[i]) ? " (again as '" : "",
+                                 strcmp(files[k], files[i]) ? files[i] : "", strcmp(files[k], files[i]) ? "')" : "");
+    }
+    free(ids);
+    if (twice)
+        goto done;
+    if (!strcmp(from, "perf")) {   /* perf script reads a perf.data: it is run too */
+        char *perf_prog = cli_find_program("perf");
+        int clash = perf_prog && outset_input(&set, "the perf program", perf_prog);
+        free(perf_prog);
+        if (clash)
+            goto done;
+    }
     if (outset_add(&set, "-o", out))
         goto done;
     /* strace's pipes and FIFOs stay open while the logs are read together:

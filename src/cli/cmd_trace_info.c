@@ -199,6 +199,10 @@ int cmd_trace_info(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *path = argv[1];
+    /* read twice (the table, then the replay): a pipe was empty the second
+     * time, after half the output; a FIFO with no writer blocked the open */
+    if (trace_check_regular(path))
+        return EXIT_USAGE;
     struct trace_reader *r = trace_open(path);
     if (!r)
         return EXIT_USAGE;

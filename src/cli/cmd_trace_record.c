@@ -400,6 +400,13 @@ int cmd_trace_record(int argc, char **argv)
     struct outset set = { 0 };
     char *prog = cli_find_program(cmd[0]);   /* an input: -o must not overwrite it */
     int clash = prog && outset_input(&set, "the program", prog);
+    /* nor the recorders it runs (memvirt itself, strace's helper, every set refuses) */
+    const char *recorders[] = { all ? "valgrind" : "perf", all ? NULL : "strace" };
+    for (unsigned k = 0; k < 2 && !clash; k++) {
+        char *r = recorders[k] ? cli_find_program(recorders[k]) : NULL;
+        clash = r && outset_input(&set, "the recorder", r);
+        free(r);
+    }
     if (clash || outset_add(&set, "-o", out)) {
         free(command);
         outset_free(&set);

@@ -11,7 +11,8 @@
  *   memvirt calibrate [-o PROFILE] | --verify PROFILE         this host's costs (src/calib/)
  *   memvirt trace record|import|info ...                     real programs as workloads
  *
- * An unknown subcommand is bad input: one message, exit status 2. A write to
+ * An unknown subcommand, or an argument after --version or --help, is bad
+ * input: one message, exit status 2. A write to
  * standard output that failed is exit status 1. */
 #include "cli/cli.h"
 #include "lib/err.h"
@@ -75,11 +76,17 @@ static int run(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+    int help = !strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help");
+    int version = !strcmp(cmd, "--version") || !strcmp(cmd, "version");
+    if ((help || version) && argc > 2) {   /* as every subcommand: nothing is ignored */
+        mv_error("%s: unexpected argument '%s' (see 'memvirt --help')", cmd, argv[2]);
+        return EXIT_USAGE;
+    }
+    if (help) {
         usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    if (version) {
         printf("memvirt %s (revision %s)\n", mv_version(), mv_revision());
         return EXIT_OK;
     }

@@ -1,5 +1,6 @@
 /* json.c: streaming JSON writer (see json.h). */
 #include "lib/json.h"
+#include "lib/text.h"
 #include <math.h>
 
 void json_init(struct json *j, FILE *f)
@@ -69,8 +70,14 @@ void json_obj_end(struct json *j) { close(j, '}'); }
 void json_arr_begin(struct json *j) { open(j, '['); }
 void json_arr_end(struct json *j) { close(j, ']'); }
 
-static void put_string(FILE *f, const char *s)
+/* A string that is not UTF-8 makes no JSON (RFC 8259 8.1): the document is
+ * in error (json_finish fails, and no such file is written). The commands
+ * refuse such names from the user before they run (config_validate). */
+static void put_string(struct json *j, const char *s)
 {
+    FILE *f = j->f;
+    if (text_utf8_bad(s) >= 0)
+        j->error = 1;
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
@@ -94,12 +101,12 @@ static void put_string(FILE *f, const char *s)
 void json_key(struct json *j, const char *k)
 {
     pre(j, 1);
-    put_string(j->f, k);
+    put_string(j, k);
     fputs(": ", j->f);
     j->after_key = 1;
 }
 
-void json_str(struct json *j, const char *s) { pre(j, 0); put_string(j->f, s); }
+void json_str(struct json *j, const char *s) { pre(j, 0); put_string(j, s); }
 void json_u64(struct json *j, uint64_t v) { pre(j, 0); fprintf(j->f, "%llu", (unsigned long long)v); }
 void json_i64(struct json *j, int64_t v) { pre(j, 0); fprintf(j->f, "%lld", (long long)v); }
 void json_bool(struct json *j, int v) { pre(j, 0); fputs(v ? "true" : "false", j->f); }

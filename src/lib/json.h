@@ -13,7 +13,7 @@ struct json {
     int depth;
     int first[JSON_MAX_DEPTH];   /* no element written yet at this depth */
     int after_key;               /* a key was written; its value comes next */
-    int error;                   /* misuse (unbalanced, value without key ...) */
+    int error;                   /* misuse (unbalanced, value without key ...), a string not UTF-8 */
 };
 
 void json_init(struct json *j, FILE *f);

@@ -233,6 +233,23 @@ static int clash_in(const struct outin *in, const struct outfile *o)
                     "output another name)", o->opt, o->path, in->opt, in->path);
 }
 
+/* The running binary, in every set: an output renamed over it replaced
+ * memvirt under its own feet (`run --json memvirt` exited 0 and left no
+ * program behind; a write to it in place fails with ETXTBSY, the rename
+ * does not). Its real name (/proc/self/exe, links resolved) for the
+ * message; nothing when /proc cannot tell. */
+static int clash_self(const struct outfile *o)
+{
+    struct stat st;
+    if (!o->exists || stat("/proc/self/exe", &st) || st.st_dev != o->dev || st.st_ino != o->ino)
+        return 0;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    return mv_error("%s '%s' is the memvirt binary%s%s%s that is running: it would be overwritten (give the "
+                    "output another name)", o->opt, o->path, n > 0 ? " '" : "", exe, n > 0 ? "'" : "");
+}
+
 int outset_input(struct outset *s, const char *opt, const char *path)
 {
     if (!path || !*path || !strcmp(path, "-"))
@@ -244,7 +261,7 @@ int outset_input(struct outset *s, const char *opt, const char *path)
     struct outin *in = &s->in[s->nin];
     memset(in, 0, sizeof *in);
     in->opt = opt;
-    in->path = path;
+    in->path = mv_strdup(path);   /* the caller's may be gone by the time an output names it */
     struct stat st;
     if (!stat(path, &st)) {
         in->exists = 1;
@@ -421,7 +438,7 @@ int outset_add(struct outset *s, const char *opt, const char *path)
     o->opt = opt;
     o->path = path;
     o->fd = -1;
-    if (classify(o))
+    if (classify(o) || clash_self(o))
         goto bad;
     for (unsigned i = 0; i < s->n; i++)
         if (same_file(&s->f[i], o)) {
@@ -606,8 +623,10 @@ void outset_free(struct outset *s)
 {
     for (unsigned i = 0; i < s->n; i++)
         outfile_free(&s->f[i]);
-    for (unsigned i = 0; i < s->nin; i++)
+    for (unsigned i = 0; i < s->nin; i++) {
         free(s->in[i].ident);
+        free(s->in[i].path);
+    }
     free(s->in);
     s->in = NULL;
     s->n = s->nin = s->in_cap = 0;

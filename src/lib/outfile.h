@@ -18,9 +18,11 @@
  * outset_add checks a path at once (the temporary file is created then, so an
  * unwritable place is found before the work) and rejects a path that is the
  * same file as another output (the same name, or the same device and inode
- * through other names, links or standard output). outset_input names an input
- * of the command: an output that is the same file is rejected (an input that
- * does not exist yet: the same name). Either order works.
+ * through other names, links or standard output), or that is the running
+ * memvirt binary (/proc/self/exe: renamed over, memvirt was gone after the
+ * command). outset_input names an input of the command: an output that is
+ * the same file is rejected (an input that does not exist yet: the same
+ * name). Either order works.
  *
  * The caller writes each output's content into outset_stream(); outset_commit
  * then opens the streams (a FIFO waits for its reader here), finishes every
@@ -58,7 +60,8 @@ struct outfile {
 };
 
 struct outin {
-    const char *opt, *path;
+    const char *opt;
+    char *path;               /* a copy */
     int exists;
     dev_t dev;
     ino_t ino;

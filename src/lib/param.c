@@ -153,7 +153,7 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     case P_BOOL: {
         int v;
         if (param_parse_bool(value, &v))
-            return mv_error("%s: %s.%s: malformed value '%s' (expected true or false)",
+            return mv_error("%s: %s.%s: malformed value '%s' (expected true or false; any of " PARAM_BOOL_ALSO ")",
                             where, g->prefix, d->name, value);
         memcpy(field, &v, sizeof v);
         return 0;

@@ -64,6 +64,9 @@ const struct param_def *param_find(const struct param_group *g, const char *name
 int param_parse_u64(const char *s, uint64_t *out);
 int param_parse_dbl(const char *s, double *out);
 int param_parse_bool(const char *s, int *out);
+/* What param_parse_bool takes besides the canonical pair (true/false for a
+ * parameter, on/off for a control), for messages: any case. */
+#define PARAM_BOOL_ALSO "on/off, true/false, yes/no, 1/0, in any case"
 
 /* The value of d in cfg as text that param_set reads back to the same value
  * (shortest exact form for doubles). */

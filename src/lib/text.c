@@ -1,5 +1,8 @@
 /* text.c: text made safe for line-based UTF-8 files (see text.h). */
 #include "lib/text.h"
+#include "lib/err.h"
+#include <stdlib.h>
+#include <string.h>
 
 /* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
  * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
@@ -47,4 +50,41 @@ void text_put_line_safe(FILE *f, const char *s)
         fwrite(p, 1, n, f);
         p += n;
     }
+}
+
+long text_utf8_bad(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned n = utf8_len(p);
+        if (!n)
+            return (long)((const char *)p - s);
+        p += n;
+    }
+    return -1;
+}
+
+int text_utf8_name(const char *what, const char *s)
+{
+    long bad = text_utf8_bad(s);
+    if (bad < 0)
+        return 0;
+    /* shown with every byte that is not UTF-8 as \xHH, the rest as given */
+    char *shown = mv_malloc(4 * strlen(s) + 1), *o = shown;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned n = utf8_len(p);
+        if (!n) {
+            o += sprintf(o, "\\x%02x", *p++);
+            continue;
+        }
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+    }
+    *o = 0;
+    mv_error("%s: '%s': not valid UTF-8 (byte 0x%02x at offset %ld): results are JSON, whose strings are "
+             "UTF-8, and the name must read back as the same file: rename the file, or link to it under a UTF-8 "
+             "name", what, shown, (unsigned char)s[bad], bad);
+    free(shown);
+    return -1;
 }

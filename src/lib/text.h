@@ -1,6 +1,6 @@
 /* text.h: text from the user made safe to write into line-based files
  * (a sweep's manifest and its Slurm scripts), which their readers take as
- * UTF-8 lines. */
+ * UTF-8 lines; and the check that a name may go into a JSON string. */
 #ifndef MV_LIB_TEXT_H
 #define MV_LIB_TEXT_H
 #include <stdio.h>
@@ -10,5 +10,18 @@
  * '?': the result is one line of valid UTF-8, whatever s held (a file name
  * may hold a newline or Latin-1 bytes). */
 void text_put_line_safe(FILE *f, const char *s);
+
+/* The offset of the first byte of s that is not part of a well-formed
+ * UTF-8 sequence (RFC 3629), or -1 if s is valid UTF-8 throughout. */
+long text_utf8_bad(const char *s);
+
+/* Refuse a name from the user that would go into a result's JSON (a trace
+ * file, a profile file) unless it is valid UTF-8: JSON strings are UTF-8
+ * (RFC 8259), and a byte escaped some other way would not read back as the
+ * same file name. `what` names where it came from ("--trace",
+ * "--param: trace.file"). 0, or -1 after one mv_error
+ * ("WHAT: 'NAME': not valid UTF-8 (byte 0xHH at offset N) ...") with
+ * every byte of the name that is not UTF-8 shown as \xHH. */
+int text_utf8_name(const char *what, const char *s);
 
 #endif

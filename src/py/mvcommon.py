@@ -295,14 +295,42 @@ def _sticky_denies(target, st):
     return bool(ds.st_mode & stat.S_ISVTX) and ds.st_uid != me
 
 
+def _programs():
+    """(what, path) of every file this command runs as: memvirt's binary (it
+    starts the scripts with MEMVIRT_BIN set), memvirt's scripts and the
+    interpreter. An output renamed over one of them replaced the program
+    under its own feet, as src/lib/outfile.c refuses for the binary."""
+    progs = []
+    mv = os.environ.get("MEMVIRT_BIN")
+    if mv:
+        progs.append(("the memvirt binary", mv))
+    here = os.path.dirname(os.path.abspath(__file__))
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if f and os.path.dirname(os.path.abspath(f)) == here:
+            progs.append(("memvirt's script", os.path.realpath(f)))
+    if sys.executable:
+        progs.append(("the Python interpreter", sys.executable))
+    return progs
+
+
 def check_outputs(outputs, inputs=()):
     """Check every (option, path) output before any work, as the C commands
     check theirs (src/lib/outfile.c): a directory, a missing or unwritable
     directory, anything but a regular file, device or FIFO, a file in a
     sticky directory that neither it nor the directory is ours, two outputs
-    that are one file, or an output that is one of the inputs is bad input
-    (InputError naming the option and the path). '-' is standard output."""
+    that are one file, an output that is one of the inputs, or one that is
+    the program running (memvirt's binary, its scripts, the interpreter) is
+    bad input (InputError naming the option and the path). '-' is standard
+    output."""
     seen = []
+    progs = []
+    for what, prog in _programs():
+        try:
+            pst = os.stat(prog)
+            progs.append((what, prog, (pst.st_dev, pst.st_ino)))
+        except OSError:
+            pass
     for opt, path in outputs:
         if not path:
             raise InputError(f"{opt}: empty file name (use '-' for standard output)")
@@ -342,6 +370,10 @@ def check_outputs(outputs, inputs=()):
                 raise InputError(f"{other_opt} '{other_path}' and {opt} '{path}' are the same file: "
                                  "give each output its own")
         seen.append((opt, path, ident))
+        for what, prog, pid in progs:
+            if pid == ident:
+                raise InputError(f"{opt} '{path}' is {what} '{prog}' that is running: it would be overwritten "
+                                 "(give the output another name)")
         for in_path in inputs:
             try:
                 ist = _stat(in_path)

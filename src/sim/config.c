@@ -1,6 +1,7 @@
 /* config.c: run configuration and --param routing (see config.h). */
 #include "sim/config.h"
 #include "lib/err.h"
+#include "lib/text.h"
 #include "sim/profile.h"
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,8 @@ int config_profile(struct sim_config *c, const char *profile)
 {
     if (strlen(profile) >= sizeof c->profile)
         return mv_error("--profile: name longer than %zu bytes", sizeof c->profile - 1);
+    if (text_utf8_name("--profile", profile))   /* before reading it: the results hold the name (validate_names) */
+        return -1;
     if (cost_profile_find(profile) >= 0) {
         if (cost_load_profile(&c->cost, profile))
             return -1;
@@ -272,7 +275,7 @@ int config_at(struct sim_config *c, const char *spec)
     if (!def)
         return mv_error("--at '%s': unknown control '%s' (see 'memvirt list')", spec, ctl.name);
     if (mv_control_parse(def, val, &ctl.value)) {
-        char what[64] = "on or off";
+        char what[96] = "on or off (any of " PARAM_BOOL_ALSO ")";   /* as a parameter takes them */
         if (def->type == CTL_U64)
             snprintf(what, sizeof what, "a decimal integer from 0 to %llu", (unsigned long long)(def->max ? def->max
                                                                                               : UINT64_MAX));
@@ -324,9 +327,34 @@ int config_validate_caches(const struct sim_config *c)
     return 0;
 }
 
+/* The names a run's results hold as given: the profile (a file's name) and
+ * every free-text parameter (trace.file). JSON strings are UTF-8, and a
+ * name escaped some other way would not read back as the same file, so
+ * rerun, report and sweep merge could not take the results: refused here,
+ * before the run. (trace info replays a trace by trace.file without this
+ * check: it writes no results.) */
+static int validate_names(const struct sim_config *c)
+{
+    if (text_utf8_name("--profile", c->profile))
+        return -1;
+    struct config_group g[CONFIG_MAX_GROUPS];
+    unsigned ng = config_groups(c, g);
+    for (unsigned i = 0; i < ng; i++)
+        for (size_t k = 0; k < g[i].g->n; k++) {
+            const struct param_def *d = &g[i].g->defs[k];
+            if (d->type != P_STR)
+                continue;
+            char what[160];
+            snprintf(what, sizeof what, "--param: %s.%s", g[i].g->prefix, d->name);
+            if (text_utf8_name(what, (const char *)g[i].cfg + d->off))
+                return -1;
+        }
+    return 0;
+}
+
 int config_validate(const struct sim_config *c)
 {
-    if (config_validate_caches(c))
+    if (validate_names(c) || config_validate_caches(c))
         return -1;
     /* The engine converts control times to cycles at the clock rate. */
     for (unsigned i = 0; i < c->nat; i++)

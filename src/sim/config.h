@@ -33,6 +33,7 @@ struct sim_config {
     uint64_t seed;
     int check;
     int quiet;
+    int clustering_opt;         /* --clustering given (messages name it; else --param clustering.enable) */
     char profile[CONFIG_PROFILE_MAX];   /* a built-in profile's name or a profile file's path */
     struct cost cost;
     struct tlb_config tlb;
@@ -89,7 +90,8 @@ const struct mv_control_def *control_def_find(const char *name);
 /* A control as config_at reads it back, in the largest exact time unit. */
 void config_at_format(const struct sched_ctl *ctl, char *buf, size_t len);
 /* Cross-parameter checks (TLB geometry, memory sizes, the workload's own
- * checks, control times). -1 after mv_error. */
+ * checks, control times), and the names the results will hold (the
+ * profile, trace.file) valid UTF-8. -1 after mv_error. */
 int  config_validate(const struct sim_config *c);
 /* Its TLB and data-cache part: a bad geometry named by its parameters. */
 int  config_validate_caches(const struct sim_config *c);

@@ -101,8 +101,8 @@ int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
             if (mode_has_vmexits(mode_at(i)) && strlen(list) + strlen(mode_at(i)->name) + 3 < sizeof list)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "",
                          mode_at(i)->name);
-        return mv_error("--clustering: mode %s has no hardware VM exits to cluster (the hardware-virtualized "
-                        "modes have: %s)", md->name, list);
+        return mv_error("%s: mode %s has no hardware VM exits to cluster (the hardware-virtualized modes have: %s)",
+                        cfg->clustering_opt ? "--clustering" : "--param clustering.enable=true", md->name, list);
     }
     for (unsigned i = 0; cfg->wl->control && cfg->wl->control(cfg->wl_cfg, i); i++) {
         const char *name = cfg->wl->control(cfg->wl_cfg, i);

@@ -14,6 +14,7 @@
 #include "sim/sweep_plan.h"
 #include "lib/err.h"
 #include "lib/param.h"
+#include "lib/text.h"
 #include "sim/config.h"
 #include "sim/machine.h"
 #include "sim/sweep_same.h"
@@ -371,6 +372,22 @@ static int expand_values(const struct ctx *c, struct axis *a, const struct axis 
                     char m[600];
                     snprintf(m, sizeof m, "'%.60s' is '%.400s', with a space, which a run's arguments cannot hold",
                              t->text, a->vals[first]);
+                    rc = tok_err(c, t, m);
+                    break;
+                }
+                /* a file's name goes into every run's result as it is (its
+                 * directory's too, made absolute): UTF-8, as `memvirt run`
+                 * takes it (config_validate) */
+                if (names_file(a, a->vals[first]) && text_utf8_bad(a->vals[first]) >= 0) {
+                    int given = text_utf8_bad(t->text) >= 0;   /* else its directory's name is at fault */
+                    char what[160];
+                    snprintf(what, sizeof what, given ? "%s" : "%s '%.60s', made absolute", a->src->key.text,
+                             t->text);
+                    int quiet = mv_error_quiet(1);
+                    text_utf8_name(what, given ? t->text : a->vals[first]);
+                    mv_error_quiet(quiet);
+                    char m[1200];
+                    snprintf(m, sizeof m, "%s", mv_last_error());
                     rc = tok_err(c, t, m);
                     break;
                 }

@@ -146,7 +146,9 @@ int  import_hex(struct import_line *l, uint64_t *v);           /* [0x]hex */
 int  import_dec(struct import_line *l, uint64_t *v);
 int  import_lit(struct import_line *l, const char *s);         /* consume s if it is there */
 /* Find "key" followed by a value (after '=' or ': '); parse it as hex or
- * decimal (0x prefix); 1 found, 0 absent, -1 malformed. */
+ * decimal (0x prefix), a leading '-' giving the 64-bit two's complement
+ * (as a kernel's negative long prints: -9223372036854775808 is
+ * 0x8000000000000000); 1 found, 0 absent, -1 malformed. */
 int  import_field(const char *from, const char *key, uint64_t *v);
 
 #endif

@@ -361,7 +361,7 @@ static int num(const char *s, uint64_t *v)
     if (rc || (*l.p && *l.p != '<' && *l.p != ' '))
         return -1;
     if (neg)
-        *v = (uint64_t)-(int64_t)*v;
+        *v = 0 - *v;   /* two's complement in unsigned arithmetic: -9223372036854775808 too (no signed overflow) */
     return 0;
 }
 

@@ -201,7 +201,7 @@ int import_field(const char *from, const char *key, uint64_t *v)
         if (rc)
             return -1;
         if (neg)
-            *v = (uint64_t)-(int64_t)*v;
+            *v = 0 - *v;   /* in unsigned arithmetic: INT64_MIN's digits negate without signed overflow */
         return 1;
     }
     return 0;

@@ -447,6 +447,15 @@ bad:
     return NULL;
 }
 
+int trace_check_regular(const char *path)
+{
+    struct stat st;
+    if (!stat(path, &st) && !S_ISREG(st.st_mode))
+        return mv_error("trace '%s': not a regular file (%s): give the trace's file", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+    return 0;
+}
+
 struct trace_reader *trace_open(const char *path)
 {
     struct trace_reader *r = mv_calloc(1, sizeof *r);

@@ -12,6 +12,13 @@ struct trace_reader;
 
 /* Open a file and read its header. NULL after mv_error. */
 struct trace_reader *trace_open(const char *path);
+/* A command that reads a trace more than once (run: digest, validate,
+ * replay; trace info: the table, then the replay) takes a regular file
+ * only: a device or FIFO would be read forever (/dev/zero), be empty the
+ * second time (a pipe), or block the open with no writer. -1 after
+ * mv_error ("trace 'P': not a regular file (...)"); 0 also when path does
+ * not exist (trace_open says so). */
+int trace_check_regular(const char *path);
 /* The same over bytes in memory (not copied; fuzzing and tests). */
 struct trace_reader *trace_open_mem(const void *data, size_t len, const char *name);
 void trace_close(struct trace_reader *r);

@@ -248,13 +248,9 @@ static int tr_seal(void *cfg, const char *base)
         if ((size_t)snprintf(p, sizeof p, "%s/%s", base, c->file) < sizeof p && !access(p, F_OK))
             strcpy(c->open, p);
     }
-    /* a run reads its trace more than once (digest, validate, replay): a
-     * device or FIFO would be read forever (/dev/zero) or be empty the
-     * second time */
-    struct stat st;
-    if (!stat(tr_path(c), &st) && !S_ISREG(st.st_mode))
-        return mv_error("trace '%s': not a regular file (%s): give the trace's file", tr_path(c),
-                        S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+    /* a run reads its trace more than once (digest, validate, replay) */
+    if (trace_check_regular(tr_path(c)))
+        return -1;
     char now[sizeof c->digest];
     if (digest_of(tr_path(c), now, sizeof now))
         return 0;

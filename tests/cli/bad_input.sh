@@ -106,6 +106,11 @@ expect_bad "record --refs twice"    "--refs given twice"   trace record --refs a
 expect_bad "--param twice, other values" "clustering.enable given twice" run --mode tsp --param clustering.enable=true \
     --param clustering.enable=0 --json "$J"
 expect_bad "--seed twice, other values" "--seed given twice" run --seed 1 --seed 2 --json "$J"
+# a malformed second (or first) seed is said to be malformed, not a second value
+expect_bad "--seed 1 --seed 01" "--seed: value '01' malformed" run --seed 1 --seed 01 --json "$J"
+expect_bad "--seed 01 --seed 1" "--seed: value '01' malformed" run --seed 01 --seed 1 --json "$J"
+expect_bad "--seed 1 --seed 2^63" "--seed: value '9223372036854775808' out of range" \
+    run --seed 1 --seed 9223372036854775808 --json "$J"
 # the same value written two ways is the same value
 TWICE=(run --mode tsp --workload lmbench --param lmbench.iterations=2 --quiet)
 "$MV" "${TWICE[@]}" --param clustering.enable=true --param clustering.enable=1 >/dev/null 2>"$tmp/err" ||

@@ -19,10 +19,16 @@ bad() {   # bad "what" "needle" args...
     grep -q -- "$needle" "$tmp/err" || fail "$what: message does not say '$needle': $(cat "$tmp/err")"
     [ ! -e "$tmp/out.json" ] || fail "$what: an output file was written"
 }
-bad "under native"       "mode native has no hardware VM exits" run --mode native "${lm[@]}" --clustering
+bad "under native"       "^memvirt: --clustering: mode native has no hardware VM exits" run --mode native "${lm[@]}" --clustering
 bad "under pv"           "mode pv has no hardware VM exits"     run --mode pv "${lm[@]}" --clustering
 bad "in a compare with pv-pibooster" "pv-pibooster"             compare --modes tsp,pv-pibooster "${lm[@]}" --clustering
-bad "param under pv"     "no hardware VM exits"                 run --mode pv "${lm[@]}" --param clustering.enable=true
+# the message names what was given: the parameter, not --clustering (which it blamed)
+bad "param under pv"     "^memvirt: --param clustering.enable=true: mode pv has no hardware VM exits" \
+    run --mode pv "${lm[@]}" --param clustering.enable=true
+bad "param in a compare" "^memvirt: --param clustering.enable=true: mode native has" \
+    compare --modes native,hap "${lm[@]}" --param clustering.enable=on
+bad "both under native"  "^memvirt: --clustering: mode native" \
+    run --mode native "${lm[@]}" --param clustering.enable=true --clustering
 bad "contradiction"      "contradicts"                          run --mode tsp "${lm[@]}" --clustering --param clustering.enable=false
 bad "takes no value"     "takes no value"                       run --mode tsp "${lm[@]}" --clustering=yes
 

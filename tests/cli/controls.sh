@@ -24,7 +24,17 @@ bad "--at in a compare with pv"       "mode pv has no control" compare --modes p
 bad "--at ptcache under tsp"          "no control 'ptcache'"  run --mode tsp "${fs[@]}" --at 5s:ptcache=on
 bad "workload control under pv"       "does not offer"         run --mode pv "${fs[@]}" --param forkstorm.ptcache_on_min=0.1
 bad "unknown control"                 "unknown control 'bogus'"     run --mode pv-pibooster "${fs[@]}" --at 5s:bogus=1
-bad "bad control value"               "on or off"              run --mode pv-pibooster "${fs[@]}" --at 5s:ptcache=maybe
+# the message names every form an on/off control takes, as a boolean
+# parameter does (it said "on or off" and took true, yes, 1 silently)
+bad "bad control value" "ptcache takes on or off (any of on/off, true/false, yes/no, 1/0, in any case), not 'maybe'" \
+    run --mode pv-pibooster "${fs[@]}" --at 5s:ptcache=maybe
+bad "bad boolean parameter" "guest.pcid: malformed value 'maybe' (expected true or false; any of on/off, true/false" \
+    run --mode pv-pibooster "${fs[@]}" --param guest.pcid=maybe
+"$MV" run --mode pv-pibooster "${fs[@]}" --at 1s:ptcache=TRUE --at 2s:ptcache=no --at 3s:ptcache=1 \
+    --json "$tmp/at.json" >/dev/null 2>"$tmp/err" || fail "ptcache=TRUE, no, 1: $(cat "$tmp/err")"
+tr -d ' \n' <"$tmp/at.json" | grep -q '"at":\["1s:ptcache=on","2s:ptcache=off","3s:ptcache=on"\]' ||
+    fail "ptcache=TRUE, no, 1 not read as on, off, on: $(grep -A4 '"at"' "$tmp/at.json")"
+rm -f "$tmp/at.json"
 # a message about an --at echoes the user's own text (it echoed a reformatted
 # one: 0ns:shadow=on as 0m:shadow=on)
 bad "--at a control the mode lacks"   "^memvirt: --at '0ns:shadow=on': mode pv-pibooster has no control 'shadow'\$" \

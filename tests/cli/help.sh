@@ -2,6 +2,7 @@
 # help.sh: every subcommand (as `memvirt --help` lists them) has --help on
 # stdout with exit status 0, naming its defaults, the exit statuses and an
 # example, and the example runs; --version names the version and revision;
+# --version and --help take no argument (exit 2, as `list extra`);
 # `memvirt list` gives every parameter's valid values.
 #
 # usage: bash help.sh /path/to/memvirt
@@ -55,6 +56,15 @@ done
 # --version
 v=$("$MV" --version) || fail "--version: exit status $?"
 echo "$v" | grep -Eq '^memvirt [0-9]+\.[0-9]+\.[0-9]+ \(revision [A-Za-z0-9._+-]+\)$' || fail "--version: '$v'"
+# an argument after --version or --help is refused, as after any command (it
+# was ignored, exit 0): exit 2, one line naming it, nothing on stdout
+for w in --version version --help -h help; do
+    "$MV" $w extra >"$tmp/stdout" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 2 ] && [ ! -s "$tmp/stdout" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -q "^memvirt: $w: unexpected argument 'extra' (see 'memvirt --help')$" "$tmp/err" ||
+        fail "memvirt $w extra: exit $rc: $(cat "$tmp/err")"
+done
 
 # list: every parameter line has a default and valid values
 "$MV" list >"$tmp/list" || fail "list: exit status $?"

@@ -97,7 +97,22 @@ expect_bad "calibrate: unknown option" "unknown option '--bogus'" calibrate --bo
 expect_bad "calibrate: stray argument" "unexpected argument 'stray'" calibrate -o "$tmp/out.profile" stray
 expect_bad "calibrate: too few reps" "--reps" calibrate --reps 2 -o "$tmp/out.profile"
 expect_bad "calibrate: malformed cpu" "--cpu: malformed CPU number 'x'" calibrate --cpu x -o "$tmp/out.profile"
-expect_bad "calibrate: a CPU not ours" "--cpu 4000: not a CPU" calibrate --cpu 4000 -o "$tmp/out.profile"
+# a CPU number that is well formed is out of range, not malformed, past the
+# CPUs there can be too (it said "malformed CPU number '99999'"); the message
+# names those allowed, in the kernel's list form (Cpus_allowed_list)
+allowed=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)
+expect_bad "calibrate: a CPU not ours" "--cpu 4000: out of range: this process may run on CPU $allowed (its affinity)" \
+    calibrate --cpu 4000 -o "$tmp/out.profile"
+expect_bad "calibrate: past any CPU" "--cpu 99999: out of range: this process may run on CPU" \
+    calibrate --cpu 99999 -o "$tmp/out.profile"
+expect_bad "calibrate: past 2^64" "--cpu 99999999999999999999999: out of range" \
+    calibrate --cpu 99999999999999999999999 -o "$tmp/out.profile"
+if command -v taskset >/dev/null && taskset -c 1 true 2>/dev/null; then
+    taskset -c 1 "$MV" calibrate --cpu 0 -o "$tmp/out.profile" >/dev/null 2>"$tmp/stderr"
+    rc=$?
+    [ "$rc" -eq 2 ] && grep -qx "memvirt: calibrate: --cpu 0: out of range: this process may run on CPU 1 (its affinity)" \
+        "$tmp/stderr" || fail "calibrate --cpu 0 pinned to CPU 1: exit $rc: $(cat "$tmp/stderr")"
+fi
 expect_bad "calibrate: missing -o value" "needs a value" calibrate -o
 expect_bad "calibrate: unwritable -o" "-o '$tmp/no/such/dir.profile': cannot write" \
     calibrate -o "$tmp/no/such/dir.profile"
@@ -136,7 +151,7 @@ grep -q "use '-'" "$tmp/stderr" && fail "calibrate -o '': suggests '-', which ca
 mkdir "$tmp/bin2"
 cp "$MV" "$(dirname "$MV")/memvirt-hello" "$tmp/bin2/"
 for o in memvirt memvirt-hello; do
-    MV="$tmp/bin2/memvirt" expect_bad "calibrate: -o its own $o" "an input of this command" \
+    MV="$tmp/bin2/memvirt" expect_bad "calibrate: -o its own $o" "it would be overwritten" \
         calibrate --reps 3 -o "$tmp/bin2/$o"
     cmp -s "$tmp/bin2/$o" "$(dirname "$MV")/$o" || fail "calibrate -o overwrote $o"
 done

@@ -54,10 +54,11 @@ bad "a -ff log with an -f log" "sh.txt:1:1: .*a line without a pid, as in the ot
 # two strace -f logs: one after the other, each with its own first process
 sh="$SRC/tests/fuzz/corpus/strace/sh.txt"
 "$MV" trace import --from strace "$sh" -o "$tmp/one.mvt" 2>/dev/null || fail "import sh.txt"
-"$MV" trace import --from strace "$sh" "$sh" -o "$tmp/two.mvt" 2>/dev/null || fail "import sh.txt twice"
+cp "$sh" "$tmp/sh2.txt"   # another log with the same lines (one file given twice is refused)
+"$MV" trace import --from strace "$sh" "$tmp/sh2.txt" -o "$tmp/two.mvt" 2>/dev/null || fail "import sh.txt and a copy"
 one=$("$MV" trace info "$tmp/one.mvt" | awk '/^processes/{print $2}')
 two=$("$MV" trace info "$tmp/two.mvt" | awk '/^processes/{print $2}')
-[ -n "$one" ] && [ "$two" = $((2 * one)) ] || fail "sh.txt twice: $two processes, expected twice $one"
+[ -n "$one" ] && [ "$two" = $((2 * one)) ] || fail "sh.txt and a copy: $two processes, expected twice $one"
 
 # strace -f -qq -ttt sh -c '/bin/true & /bin/true; wait; /bin/true' 2>stderr.log
 bad "stderr form with -qq" "stderr.log:52:1: .*\[pid N\] on some lines only: record with strace -f -ttt -o LOG" \

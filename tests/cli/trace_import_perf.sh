@@ -29,6 +29,7 @@ if ! rec p1.data true; then
 fi
 for i in 2 3 4 5; do rec p$i.data true || { fail "perf record p$i.data: $(cat probe.err)"; exit 1; }; done
 rec big.data dd if=/dev/zero of=/dev/null bs=8M count=1 || { fail "perf record big.data: $(cat probe.err)"; exit 1; }
+cp big.data big2.data   # another file (one given twice is refused)
 # a perf.data perf script refuses (its magic, then no header it can read)
 { printf 'PERFILE2'; head -c 5000 /dev/zero | tr '\0' 'x'; } > bad.data
 perf script -i bad.data >/dev/null 2>&1 && { fail "perf script reads bad.data: the test needs a file it refuses"; exit 1; }
@@ -43,16 +44,16 @@ bad() {
     [ "$(wc -l < err)" -eq 1 ] || fail "$what: expected one error line, got: $(cat err)"
     grep -q -- "$want" err || fail "$what: expected '$want', got: $(cat err)"
     [ ! -e out.mvt ] || fail "$what: wrote out.mvt"
-    [ -z "$(ls -A | grep -v '^\(p[0-9]\|big\|bad\)\.data$\|^out$\|^err$\|^probe.err$')" ] \
+    [ -z "$(ls -A | grep -v '^\(p[0-9]\|big2\?\|bad\)\.data$\|^out$\|^err$\|^probe.err$')" ] \
         || fail "$what: left files behind: $(ls -A)"
 }
 msg="perf script on 'bad.data' failed (exit status [0-9]*): not a perf.data it can read"
 bad "a corrupt 5th file"           "$msg" p1.data p2.data p3.data p4.data bad.data
 bad "a corrupt 6th file"           "$msg" p1.data p2.data p3.data p4.data p5.data bad.data
 bad "a corrupt 1st file"           "$msg" bad.data p1.data p2.data
-bad "a corrupt 1st of large files" "$msg" bad.data big.data big.data
+bad "a corrupt 1st of large files" "$msg" bad.data big.data big2.data
 bad "a missing 2nd file"           "cannot open 'missing.data'" p1.data missing.data
-bad "a missing 3rd file after large ones" "cannot open 'missing.data'" big.data big.data missing.data
+bad "a missing 3rd file after large ones" "cannot open 'missing.data'" big.data big2.data missing.data
 
 # a perf.data on a FIFO: perf script would open it again by name (it waited
 # forever, and was left behind): refused, one line

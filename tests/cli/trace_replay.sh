@@ -4,7 +4,8 @@
 # `trace info` finds memvirt's page-table pages within one page of the real
 # kernel's for every process image; the importers' sample logs import and
 # replay under every mode; bad traces (empty, truncated, corrupted, wrong
-# version, wrong magic) and malformed log lines are refused with one line
+# version, wrong magic), a trace that is no regular file (run and trace
+# info read it twice) and malformed log lines are refused with one line
 # naming the input and exit status 2, leaving no output behind.
 #
 # usage: bash trace_replay.sh /path/to/memvirt
@@ -109,7 +110,18 @@ timeout 30 "$MV" run --trace /dev/zero --json "$tmp/o.json" >"$tmp/out" 2>"$tmp/
 [ $? -eq 2 ] && grep -q "'/dev/zero': not a regular file" "$tmp/err" || fail "run --trace /dev/zero: exit or message: $(cat "$tmp/err")"
 mkdir -p "$tmp/dir.mvt"
 bad "run --trace DIR" "not a regular file (a directory)" run --trace "$tmp/dir.mvt" --json "$tmp/o.json"
-bad "trace info DIR" "dir.mvt': cannot read: Is a directory" trace info "$tmp/dir.mvt"
+# trace info reads it twice too (the table, then the replay): a pipe printed
+# half the table and failed "empty file", a FIFO without a writer blocked
+# for ever; refused before anything is printed, as run does
+bad "trace info DIR" "dir.mvt': not a regular file (a directory)" trace info "$tmp/dir.mvt"
+bad "trace info of a pipe" "not a regular file (a device, FIFO or socket)" trace info <(cat "$good")
+mkfifo "$tmp/fifo.mvt"
+timeout 30 "$MV" trace info "$tmp/fifo.mvt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+    grep -q "trace '$tmp/fifo.mvt': not a regular file (a device, FIFO or socket)" "$tmp/err" ||
+    fail "trace info of a FIFO without a writer: exit $rc (124: it blocked): $(cat "$tmp/err")"
+bad "trace info /dev/zero" "'/dev/zero': not a regular file" trace info /dev/zero
 bad "trace workload without a file" "no trace file" run --workload trace --json "$tmp/o.json"
 bad "--trace with another workload" "--trace" run --trace "$good" --workload lmbench --json "$tmp/o.json"
 
@@ -127,6 +139,19 @@ bad "execveat without its path" "execveat.strace:3:.*execveat(dirfd, path" trace
 [ -e "$tmp/x.mvt" ] && fail "a failed import left its output"
 ls "$tmp" | grep -q 'x.mvt.' && fail "a failed import left a temporary file"
 bad "import without --from" "--from" trace import "$tmp/bad.perf" -o "$tmp/x.mvt"
+# one log twice, by its name or through a link (device and inode): its
+# processes were imported twice, as two trees
+printf '100 1700000000.000001 execve("/bin/x", ["x"], 0x7f /* 1 var */) = 0\n' >"$tmp/one.strace"
+ln -s one.strace "$tmp/link.strace"
+bad "a log given twice" "the log '$tmp/one.strace' is given twice: its processes would be imported twice" \
+    trace import --from strace "$tmp/one.strace" "$tmp/one.strace" -o "$tmp/x.mvt"
+bad "a log given twice, once through a link" "the log '$tmp/one.strace' is given twice (again as '$tmp/link.strace')" \
+    trace import --from strace "$tmp/one.strace" "$tmp/link.strace" -o "$tmp/x.mvt"
+bad "a lackey log given twice" "is given twice" trace import --from lackey "$tmp/bad.lackey" "$tmp/bad.lackey" -o "$tmp/x.mvt"
+[ -e "$tmp/x.mvt" ] && fail "a log given twice: a trace was written"
+cp "$tmp/one.strace" "$tmp/copy.strace"     # another file with the same lines is another log
+"$MV" trace import --from strace "$tmp/one.strace" "$tmp/copy.strace" -o "$tmp/two.mvt" 2>"$tmp/err" ||
+    fail "two logs with the same lines: $(cat "$tmp/err")"
 bad "import --sample from strace" "--from lackey" trace import --from strace --sample 4 "$tmp/odd.strace" -o "$tmp/x.mvt"
 bad "import --window from perf" "--from lackey" trace import --from perf --window 1:5 "$tmp/bad.perf" -o "$tmp/x.mvt"
 bad "unknown trace action" "frob" trace frob
