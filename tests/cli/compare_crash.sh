@@ -24,7 +24,8 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
-header() { printf '==100== Lackey, an example Valgrind tool\n==100== Command: /bin/x\n==100== Parent PID: 99\n==100== \n'; }
+. "$(dirname "$0")/lib/oom_log.sh"
+header() { lackey_header; }
 protnone() {   # protnone ADDR: map 4 pages at ADDR, write two, make them PROT_NONE
     printf 'SYSCALL[100,1](9) sys_mmap ( 0x0, 16384, 3, 34, 4294967295, 0 ) --> [pre-success] Success(%#x)\n' "$1"
     printf ' S %x,8\n S %x,8\n' "$1" $(($1 + 4096))
@@ -117,16 +118,9 @@ cmp -s "$tmp/err1" "$tmp/err4" || fail "crash and ENOMEM: stderr differs between
 # a crash beside a guest out of memory (compare_oom.sh's workload: 4096 L1
 # tables unmapped, then 36 MiB written, which pv-pibooster's kept pool does
 # not fit in a 64 MiB guest), then the PROT_NONE, which crashes pv
-sparse=4096 dense=9216
 {
     header
-    printf 'SYSCALL[100,1](9) sys_mmap ( 0x0, %d, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x10000000000)\n' \
-        $((sparse * 2097152))
-    for ((i = 0; i < sparse; i++)); do printf ' S %x,8\n' $((0x10000000000 + i * 2097152)); done
-    printf 'SYSCALL[100,1](11) sys_munmap ( 0x10000000000, %d )[sync] --> Success(0x0)\n' $((sparse * 2097152))
-    printf 'SYSCALL[100,1](9) sys_mmap ( 0x0, %d, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x20000000000)\n' \
-        $((dense * 4096))
-    for ((i = 0; i < dense; i++)); do printf ' S %x,8\n' $((0x20000000000 + i * 4096)); done
+    table_churn
     protnone $((0x40000000000))
 } >"$tmp/mixed.log"
 "$MV" trace import --from lackey "$tmp/mixed.log" -o "$tmp/m.mvt" 2>"$tmp/err" || fail "import: $(cat "$tmp/err")"

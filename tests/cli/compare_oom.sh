@@ -21,16 +21,10 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
-sparse=4096 dense=9216
+. "$(dirname "$0")/lib/oom_log.sh"
 {
-    printf '==100== Lackey, an example Valgrind tool\n==100== Command: /bin/x\n==100== Parent PID: 99\n==100== \n'
-    printf 'SYSCALL[100,1](9) sys_mmap ( 0x0, %d, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x10000000000)\n' \
-        $((sparse * 2097152))
-    for ((i = 0; i < sparse; i++)); do printf ' S %x,8\n' $((0x10000000000 + i * 2097152)); done
-    printf 'SYSCALL[100,1](11) sys_munmap ( 0x10000000000, %d )[sync] --> Success(0x0)\n' $((sparse * 2097152))
-    printf 'SYSCALL[100,1](9) sys_mmap ( 0x0, %d, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x20000000000)\n' \
-        $((dense * 4096))
-    for ((i = 0; i < dense; i++)); do printf ' S %x,8\n' $((0x20000000000 + i * 4096)); done
+    lackey_header
+    table_churn
 } >"$tmp/tables.log"
 "$MV" trace import --from lackey "$tmp/tables.log" -o "$tmp/t.mvt" 2>"$tmp/err" || fail "import: $(cat "$tmp/err")"
 
