@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #define SUFFIX "-l1tf-off"
 
 struct input {
@@ -25,22 +27,6 @@ struct input {
     size_t size;
     struct fz_end end;
 };
-
-static size_t read_all(const char *path, uint8_t **data)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        fail_msg("cannot read %s", path);
-    size_t cap = 4096, n = 0, got;
-    uint8_t *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0)
-        if ((n += got) == cap)
-            buf = realloc(buf, cap *= 2);
-    fclose(fp);
-    assert_non_null(buf);
-    *data = buf;
-    return n;
-}
 
 /* Every input of the corpus, in name order, replayed once. */
 static unsigned load_corpus(struct input **out)
@@ -63,7 +49,9 @@ static unsigned load_corpus(struct input **out)
             char path[4400];
             snprintf(x->name, sizeof x->name, "%s", names[i]->d_name);
             snprintf(path, sizeof path, "%s/%s", dir, x->name);
-            x->size = read_all(path, &x->data);
+            x->data = (uint8_t *)tu_slurp(path, &x->size);
+            if (!x->data)
+                fail_msg("cannot read %s", path);
             x->end = fz_run(x->data, x->size);
         }
         free(names[i]);
