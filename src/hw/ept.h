@@ -21,6 +21,9 @@
 
 static inline int ept_present(pte_t e) { return (e & EPT_RWX) != 0; }
 static inline int ept_leaf(pte_t e, unsigned lvl) { return lvl == 1 || (lvl <= 3 && (e & EPT_PS)); }
+/* A present EPT L4 entry with bit 7 set: reserved, a walk through it is an
+ * EPT misconfiguration. */
+static inline int ept_l4_rsvd(pte_t e) { return ept_present(e) && (e & EPT_PS); }
 static inline pte_t ept_make(uint64_t frame, uint64_t flags) { return (frame << PAGE_SHIFT) | flags; }
 
 /* Guest-physical address bits a 4-level EPT translates (bits 47:0); a

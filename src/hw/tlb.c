@@ -142,20 +142,16 @@ static unsigned flush_page_in(struct tlb_array *a, uint64_t va, uint16_t pcid, u
     size_t base = (size_t)s * a->ways;
     unsigned n = 0;
     if (!a->valid) {   /* wide: the page's entries are one index chain */
-        uint32_t hit[64], nhit = 0;
-        for (uint32_t e = a->hidx[tlb_wide_bucket(a, tag)]; e; e = a->hnext[e - 1]) {
+        /* a drop relinks the entry before it, never the dropped entry's
+         * own next: the walk goes on from it */
+        for (uint32_t e = a->hidx[tlb_wide_bucket(a, tag)], nx; e; e = nx) {
             uint64_t t = a->tag[e - 1];
+            nx = a->hnext[e - 1];
             if ((a->flags[e - 1] & need) == need && (t == tag || ((a->flags[e - 1] & TLB_G) && !((t ^ tag) >> 13)))) {
-                if (nhit == 64)
-                    break;   /* (more than 64 entries of one page: the rest on another pass) */
-                hit[nhit++] = e - 1;
+                tlb_drop(a, s, (uint32_t)(e - 1 - base), e - 1);
+                n++;
             }
         }
-        for (uint32_t k = 0; k < nhit; k++)
-            tlb_drop(a, s, (uint32_t)(hit[k] - base), hit[k]);
-        n = nhit;
-        if (nhit == 64)
-            n += flush_page_in(a, va, pcid, size, need);
         return n;
     }
     for (uint32_t w = 0; w < a->ways; w++) {

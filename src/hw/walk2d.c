@@ -137,5 +137,5 @@ int walk2d_ept_misconfig(struct cpu *c, uint64_t gfn)
     if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))
         return 0;
     pte_t e = pmem_read(c->mem, c->nested.eptp, pt_index(gfn << PAGE_SHIFT, 4));
-    return ept_present(e) && (e & EPT_PS);
+    return ept_l4_rsvd(e);
 }

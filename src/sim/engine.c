@@ -419,7 +419,7 @@ static int dispatch(struct run *r, const struct event *ev)
         int below = rc == -EPERM &&
                     (ev->type == EV_MMAP || ev->type == EV_BRK || ev->type == EV_MREMAP || ev->type == EV_EXEC);
         if (!below)
-            hint[0] = 0;
+            ;   /* no hint */
         else if (!r->cfg->wl->recorded_mmap_min_addr || !r->cfg->wl->recorded_mmap_min_addr(r->wl, &rec_min))
             snprintf(hint, sizeof hint, "; the guest's vm.mmap_min_addr is %llu: a trace recorded with a lower one "
                      "(`memvirt trace info` shows it) replays with --param guest.mmap_min_addr=N", g_min);

@@ -218,7 +218,7 @@ int hap_check_state(struct hv *h, struct hap *a, char *msg, unsigned len)
      * an EPT misconfiguration (the hardware's), which crashes the domain */
     const uint64_t *l4 = pmem_table_peek(h->mem, e->root);
     for (unsigned i = 0; l4 && i < PTRS_PER_TABLE; i++)
-        if (ept_present(l4[i]) && (l4[i] & EPT_PS)) {
+        if (ept_l4_rsvd(l4[i])) {
             snprintf(msg, len, "EPT L4 entry %u (%#llx) has reserved bit 7 set: a walk through it is an EPT "
                      "misconfiguration", i, (unsigned long long)l4[i]);
             return -1;
