@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <string.h>
 
 #include "hv/shadow/shadow.h"
 #include "sim/oracle.h"
@@ -218,6 +219,101 @@ static void test_tsp_unsync_invlpg_previous_roots(void **state)
     finish(t, ps, 2);
 }
 
+/* tsp.oos_limit: at most N out-of-sync L1 shadows, in slots by guest frame
+ * as Xen's oos_hash_add places them; a page that finds its slot taken
+ * resyncs the one it displaces, which is write-protected again. The test
+ * writes once into each of eight L1 tables and follows the slots with its
+ * own copy of Xen's rule. */
+#define OOS_N 3
+#define OOS_TABLES 8
+static void test_tsp_oos_limit_slots_as_xen(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", "tsp.unsync=true", "tsp.oos_limit=3", NULL };
+    struct tmachine *t = tm_boot_params("tsp", "memwalk", params);
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    uint64_t l1[OOS_TABLES], mfn;
+    for (unsigned i = 0; i < OOS_TABLES; i++) {   /* one L1 table each, 2 MiB apart */
+        uint64_t va = A + i * (2ull << 20);
+        assert_int_equal(sys_mmap(k, p, va, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                         (long)va);
+        assert_int_equal(user_access(k, va, ACC_WRITE, &mfn), 0);
+        l1[i] = l1_of(t, p->mm, va);
+        assert_true(shadow_protected(SH(t), l1[i]));
+    }
+    uint64_t want[OOS_N] = { 0 }, evicts = cnt(t, CNT_shadow_oos_evict);
+    for (unsigned i = 0; i < OOS_TABLES; i++) {
+        /* Xen's rule, written out: home slot, punting an occupant at home */
+        uint64_t g = l1[i] + 1, crushed = 0;
+        unsigned idx = (unsigned)(l1[i] % OOS_N);
+        if (want[idx] && (want[idx] - 1) % OOS_N == idx) {
+            uint64_t home = want[idx];
+            want[idx] = g;
+            g = home;
+            idx = (idx + 1) % OOS_N;
+        }
+        crushed = want[idx];
+        want[idx] = g;
+        unsigned slot = pt_index(A + i * (2ull << 20), 1) + 1;   /* an entry beside the mapped page */
+        pte_store_direct(k, l1[i], slot, 0);                     /* trapped: out of sync */
+        assert_false(shadow_protected(SH(t), l1[i]));
+        assert_memory_equal(SH(t)->oos, want, sizeof want);
+        if (crushed) {
+            assert_true(shadow_protected(SH(t), crushed - 1));  /* resynced and protected again */
+            assert_int_equal(cnt(t, CNT_shadow_oos_evict), ++evicts);
+        } else {
+            assert_int_equal(cnt(t, CNT_shadow_oos_evict), evicts);
+        }
+        char msg[256] = "";
+        if (machine_check(&t->m, msg, sizeof msg))
+            fail_msg("after table %u: %s", i, msg);
+    }
+    assert_true(evicts >= OOS_TABLES - OOS_N);
+    unsigned out = 0;
+    for (unsigned i = 0; i < OOS_TABLES; i++)
+        out += !shadow_protected(SH(t), l1[i]);
+    assert_int_equal(out, OOS_N);                 /* the bound holds */
+    flush_tlb_mm(k, p->mm);                       /* a flush resyncs them all and empties the slots */
+    for (unsigned i = 0; i < OOS_TABLES; i++)
+        assert_true(shadow_protected(SH(t), l1[i]));
+    for (unsigned i = 0; i < OOS_N; i++)
+        assert_int_equal(SH(t)->oos[i], 0);
+    finish(t, &p, 1);
+}
+
+/* shadow_check's invariant 5 sees a slot lost, a slot naming an in-sync
+ * page, and a page in a slot that is not its home or the next. */
+static void test_tsp_oos_check_catches(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", "tsp.unsync=true", "tsp.oos_limit=5", NULL };
+    struct tmachine *t = tm_boot_params("tsp", "memwalk", params);
+    struct task *p = proc(t, 1, 1);
+    struct kernel *k = &t->m.k;
+    struct shadow *s = SH(t);
+    uint64_t l1 = l1_of(t, p->mm, A);
+    pte_store_direct(k, l1, 200, 0);
+    unsigned home = (unsigned)(l1 % 5), far = (home + 3) % 5;
+    assert_int_equal(s->oos[home], l1 + 1);
+    char msg[256] = "";
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    s->oos[home] = 0;                                       /* lost */
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "neither its home slot"));
+    s->oos[far] = l1 + 1;                                   /* in a slot it cannot be in */
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    s->oos[far] = 0;
+    s->oos[home] = l1 + 1;
+    s->oos[(home + 1) % 5] = l1 + 1 + 5;                    /* names a frame with no out-of-sync shadow */
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "no out-of-sync L1 shadow"));
+    s->oos[(home + 1) % 5] = 0;
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    finish(t, &p, 1);
+}
+
 static void test_ssp_stores_never_exit_flush_traps(void **state)
 {
     (void)state;
@@ -374,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_tsp_unsync_until_flush),
         cmocka_unit_test(test_tsp_unsync_cr3_load_resyncs_its_root),
         cmocka_unit_test(test_tsp_unsync_invlpg_previous_roots),
+        cmocka_unit_test(test_tsp_oos_limit_slots_as_xen),
+        cmocka_unit_test(test_tsp_oos_check_catches),
         cmocka_unit_test(test_ssp_stores_never_exit_flush_traps),
         cmocka_unit_test(test_faults_hidden_or_injected),
         cmocka_unit_test(test_ssp_root_buffer),

@@ -37,6 +37,7 @@ struct tspconfig {
     uint64_t flood_threshold;  /* counted writes to a shadowed table before it is unshadowed */
     char     flood_detector[PARAM_STR_MAX]; /* auto | vcpu (KVM before 3.3) | page (KVM 3.3 on) */
     int      unsync;           /* KVM's unsync: leave written L1 shadows out of sync until a flush */
+    uint64_t oos_limit;        /* out-of-sync L1 shadows at once (Xen: SHADOW_OOS_PAGES, 3); 0: no limit (KVM) */
     char     retry[PARAM_STR_MAX]; /* auto | true | false: KVM's retry_instruction (3.3 on) */
 };
 

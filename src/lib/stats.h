@@ -86,6 +86,7 @@
     X(shadow_pages_free)  /* shadow page-table pages dropped */              \
     X(shadow_unprotect) /* guest frames that stopped being write-protected */ \
     X(shadow_retry)     /* trapped string stores retried after zapping the frame's shadows (KVM's retry_instruction) */ \
+    X(shadow_oos_evict) /* out-of-sync L1 shadows resynced to make room (tsp.oos_limit: Xen's unsync_evict) */ \
     X(shadow_root_evict)  /* shadow roots evicted from the bounded cache */  \
     X(rootbuf_hit)      /* SSP: context switches served by the shadow-root buffer */ \
     X(rootbuf_miss)     /* SSP: context switches that missed it */          \

@@ -29,6 +29,11 @@ grep -q "clustering.window=5: no mode of this run reads it (it is read only with
 grep -q "xen.user_pgd=false: no mode of this run reads it (read by pv, pv-pibooster)" err ||
     fail "no warning for xen.* under native: $(cat err)"
 
+# tsp.oos_limit bounds out-of-sync shadows: without tsp.unsync there are none
+"$MV" run --mode tsp "${R[@]}" --param tsp.oos_limit=3 >/dev/null 2>err || fail "oos_limit run failed: $(cat err)"
+grep -qx "memvirt: warning: --param tsp.oos_limit=3: read only with tsp.unsync=true (out-of-sync shadows are what it bounds)" err ||
+    fail "no warning for tsp.oos_limit without tsp.unsync: $(cat err)"
+
 # read by a mode of the run, or the default value, or a group every mode
 # reads: nothing said
 quiet() { "$MV" "$@" >/dev/null 2>err || fail "$*: failed: $(cat err)"; ! grep -q warning err || fail "$*: $(cat err)"; }
@@ -36,4 +41,5 @@ quiet compare --modes native,selective "${R[@]}" --param tsp.unsync=true --param
 quiet run --mode hap "${R[@]}" --param tsp.unsync=false
 quiet run --mode native "${R[@]}" --param tlb.l1_4k_entries=32 --param hv.nic_ring=128
 quiet run --mode tsp "${R[@]}" --clustering --param clustering.window=5 --param shadow.max_roots=8
+quiet run --mode tsp "${R[@]}" --param tsp.unsync=true --param tsp.oos_limit=3
 finish unused_params.sh

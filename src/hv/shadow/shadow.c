@@ -153,6 +153,21 @@ static void gfn_synced(struct shadow *s, uint64_t gfn, int delta)
     }
 }
 
+/* tsp.oos_limit: gfn leaves its slot (it is in its home slot or the next:
+ * shadow_oos_add). */
+static void oos_forget(struct shadow *s, uint64_t gfn)
+{
+    if (!s->oos_n)
+        return;
+    uint32_t home = (uint32_t)(gfn % s->oos_n), next = (home + 1) % s->oos_n;
+    if (s->oos[home] == gfn + 1)
+        s->oos[home] = 0;
+    else if (s->oos[next] == gfn + 1)
+        s->oos[next] = 0;
+    else
+        MV_ASSERT(0, "out-of-sync shadow of gfn %#llx in no slot", (unsigned long long)gfn);
+}
+
 void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync)
 {
     struct shadow_gfn *g = gfn_state(s, sp->gfn);
@@ -164,7 +179,40 @@ void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync)
         sp->flags &= (uint8_t)~SP_UNSYNC;
         g->unsync--;
         gfn_synced(s, sp->gfn, +1);
+        oos_forget(s, sp->gfn);
     }
+}
+
+/* Xen's oos_hash_add: the new page takes its home slot (gfn % oos_n); an
+ * occupant that is at home there is punted to the next slot (with one
+ * slot, which Xen's SHADOW_OOS_PAGES never is, the occupant is crushed);
+ * whatever holds the slot finally taken is resynced ("crushed":
+ * _sh_resync) and so goes back in sync, write-protected. Xen keeps a
+ * snapshot of the guest page and fixup lists of writable mappings to
+ * resync cheaply; memvirt's resync compares every present shadow entry
+ * with the guest's (shadow_sync_page). */
+void shadow_oos_add(struct shadow *s, struct shadow_page *sp)
+{
+    MV_ASSERT(sp->level == 1 && !(sp->flags & (SP_UNSYNC | SP_FL1)), "only an in-sync L1 shadow goes out of sync");
+    if (s->oos_n) {
+        uint64_t gfn = sp->gfn + 1;   /* as the slots hold it */
+        uint32_t idx = (uint32_t)(sp->gfn % s->oos_n);
+        if (s->oos_n > 1 && s->oos[idx] && (s->oos[idx] - 1) % s->oos_n == idx) {
+            uint64_t home = s->oos[idx];   /* punt the occupant at home to the next slot */
+            s->oos[idx] = gfn;
+            gfn = home;
+            idx = (idx + 1) % s->oos_n;
+        }
+        if (s->oos[idx]) {
+            struct shadow_page *old = sp_find(s, s->oos[idx] - 1, 1);
+            MV_ASSERT(old && (old->flags & SP_UNSYNC), "oos slot %u names gfn %#llx, not out of sync", idx,
+                      (unsigned long long)(s->oos[idx] - 1));
+            s->h->st->cnt[CNT_shadow_oos_evict]++;
+            shadow_sync_page(s, old);           /* leaves its slot: oos_forget */
+        }
+        s->oos[idx] = gfn;
+    }
+    sp_mark_unsync(s, sp, 1);
 }
 
 /* ---- pages ------------------------------------------------------------------ */
@@ -277,9 +325,10 @@ void sp_zap(struct shadow *s, struct shadow_page *sp)
         s->nroots--;
     if (s->cur_root == sp)
         s->cur_root = NULL;
-    if (sp->flags & SP_UNSYNC)
+    if (sp->flags & SP_UNSYNC) {
         gfn_state(s, sp->gfn)->unsync--;
-    else if (!(sp->flags & SP_FL1))
+        oos_forget(s, sp->gfn);
+    } else if (!(sp->flags & SP_FL1))
         gfn_synced(s, sp->gfn, -1);
     struct shadow_page **pp = &s->hash[hslot(s, sp->gfn, hlevel(sp))];
     while (*pp != sp)
@@ -474,6 +523,7 @@ void shadow_destroy(struct shadow *s)
 {
     shadow_drop_all(s);
     free(s->hash);
+    free(s->oos);
     sparse_free(&s->by_smfn);
     sparse_free(&s->gfns);
 }

@@ -113,6 +113,13 @@ struct shadow {
     struct hv *h;
     int protect;                 /* tsp: write-protect shadowed tables */
     int unsync;                  /* tsp.unsync */
+    /* tsp.oos_limit: Xen's bound on out-of-sync L1 shadows (its per-vCPU
+     * oos[] of SHADOW_OOS_PAGES; memvirt's guest has one vCPU). Slot i
+     * holds gfn + 1 of an out-of-sync L1 shadow, 0 if empty; a gfn sits in
+     * its home slot gfn % oos_n or, punted by a later page of that home,
+     * the next one (shadow_oos_add). oos_n 0: no bound, no slots (KVM). */
+    uint64_t *oos;
+    uint32_t oos_n;
     int retry;                   /* tsp.retry resolved */
     int host_2m;                 /* hv.host_page_size resolved: guest 2 MiB pages get 2 MiB leaves */
     unsigned prefetch;           /* shadow.prefetch (<= 1: off) */
@@ -162,6 +169,10 @@ void sp_unlink(struct shadow *s, struct shadow_page *sp, unsigned idx);
 /* tsp.unsync: take sp out of sync (its frame stops being write-protected
  * when no in-sync shadow of it is left) or back in. */
 void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync);
+/* tsp.unsync: take L1 shadow sp out of sync at a trapped write; under
+ * tsp.oos_limit into a slot as Xen's oos_hash_add, the page it displaces
+ * resynced and back in sync (write-protected again). */
+void shadow_oos_add(struct shadow *s, struct shadow_page *sp);
 /* Make room in the pool for n more pages (evicting old roots). */
 void shadow_prealloc(struct shadow *s, unsigned n);
 struct shadow_page *sp_of_smfn(const struct shadow *s, uint64_t smfn);

@@ -34,6 +34,9 @@
  *  4. write protection (tsp): a frame is protected exactly when it has an
  *     in-sync shadow (an fl1 shadows no table and protects nothing), and no
  *     writable leaf maps a protected frame.
+ *  5. tsp.oos_limit: the slots name exactly the out-of-sync shadows, each
+ *     in its home slot (gfn % oos_limit) or the next, so at most
+ *     oos_limit are out of sync.
  * Then the I/O invariants every HVM mode shares (hv/hvm.c). */
 #include "hv/hvm.h"
 #include "hv/shadow/shadow.h"
@@ -180,6 +183,44 @@ static int check_reachable(struct shadow *s, struct shadow_page *sp, char *msg, 
     return 0;
 }
 
+/* Invariant 5: 0, or -1 with a message. */
+static int check_oos(const struct shadow *s, char *msg, unsigned len)
+{
+    uint64_t unsync = 0, slotted = 0;
+    for (uint64_t b = 0; b <= s->hmask; b++)
+        for (const struct shadow_page *sp = s->hash[b]; sp; sp = sp->hnext) {
+            if (!(sp->flags & SP_UNSYNC))
+                continue;
+            unsync++;
+            uint32_t home = (uint32_t)(sp->gfn % s->oos_n);
+            if (s->oos[home] != sp->gfn + 1 && s->oos[(home + 1) % s->oos_n] != sp->gfn + 1) {
+                snprintf(msg, len, "out-of-sync L1 shadow of guest frame %#llx is in neither its home slot %u "
+                         "nor the next (tsp.oos_limit=%u)", (unsigned long long)sp->gfn, home, s->oos_n);
+                return -1;
+            }
+        }
+    for (uint32_t i = 0; i < s->oos_n; i++) {
+        if (!s->oos[i])
+            continue;
+        slotted++;
+        uint64_t gfn = s->oos[i] - 1;
+        const struct shadow_page *sp = sp_find(s, gfn, 1);
+        uint32_t home = (uint32_t)(gfn % s->oos_n);
+        if (!sp || !(sp->flags & SP_UNSYNC) || (i != home && i != (home + 1) % s->oos_n)) {
+            snprintf(msg, len, "out-of-sync slot %u names guest frame %#llx, %s", i, (unsigned long long)gfn,
+                     !sp || !(sp->flags & SP_UNSYNC) ? "which has no out-of-sync L1 shadow"
+                                                     : "whose home is neither it nor the one before");
+            return -1;
+        }
+    }
+    if (slotted != unsync) {
+        snprintf(msg, len, "%llu out-of-sync slots taken for %llu out-of-sync shadows", (unsigned long long)slotted,
+                 (unsigned long long)unsync);
+        return -1;
+    }
+    return 0;
+}
+
 int shadow_check(struct shadow *s, char *msg, unsigned len)
 {
     sparse_t synced;
@@ -214,6 +255,8 @@ int shadow_check(struct shadow *s, char *msg, unsigned len)
         }
     }
     sparse_free(&synced);
+    if (!bad && s->oos_n)
+        bad = check_oos(s, msg, len) != 0;
     if (!bad && s->cur_root) {
         s->sync_gen++;
         bad = check_reachable(s, s->cur_root, msg, len) != 0;

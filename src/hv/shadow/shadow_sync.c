@@ -124,7 +124,7 @@ void shadow_write(struct shadow *s, uint64_t gfn, unsigned idx, uint64_t val)
         if (!sp || (sp->flags & SP_UNSYNC))
             continue;
         if (s->unsync && lvl == 1) {
-            sp_mark_unsync(s, sp, 1);
+            shadow_oos_add(s, sp);
             continue;
         }
         if (!s->flood_per_vcpu)

@@ -32,6 +32,10 @@ void tsp_shadow_config(struct shadow *s, const struct hvconfig *cfg)
 {
     s->protect = 1;
     s->unsync = cfg->tsp.unsync;
+    if (s->unsync && cfg->tsp.oos_limit) {
+        s->oos_n = (uint32_t)cfg->tsp.oos_limit;
+        s->oos = mv_calloc(s->oos_n, sizeof *s->oos);
+    }
     s->flood_threshold = cfg->tsp.flood_threshold;
     s->flood_per_vcpu = !strcmp(cfg->tsp.flood_detector, "vcpu") ||
                         (!strcmp(cfg->tsp.flood_detector, "auto") && !cfg->tsp.unsync);
