@@ -1,6 +1,8 @@
 /* test_dma.c: a NIC behind the IOMMU moving data through its rings: page
  * accounting, ring wrap-around, faulting buffers, direction vs permission,
- * and the device time (dma_page per page plus I/O walks). */
+ * the device time (dma_page per page plus I/O walks), and the device's queue
+ * (a server: a transfer starts when the one before is done; bytes count as
+ * moved when their transfer completes). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -137,6 +139,80 @@ static void test_no_context(void **state)
     dma_dev_destroy(&disk);
 }
 
+/* An idle device starts a transfer when given it; a busy one when it has
+ * finished what it has; completed + queued = given, and only completed
+ * transfers are retired. */
+static void test_queue_server(void **state)
+{
+    (void)state;
+    struct dma_queue q = { 0 };
+    dma_queue_add(&q, 100, 50, 4096);          /* idle: runs 100..150 */
+    assert_int_equal(q.free_at, 150);
+    assert_int_equal(q.max_wait, 0);
+    dma_queue_add(&q, 120, 50, 1000);          /* waits 30: runs 150..200 */
+    dma_queue_add(&q, 130, 50, 2000);          /* waits 70: runs 200..250 */
+    assert_int_equal(q.free_at, 250);
+    assert_int_equal(q.max_wait, 70);
+    dma_queue_retire(&q, 149);
+    assert_int_equal(q.done_bytes, 0);
+    assert_int_equal(q.queued_bytes, 7096);
+    dma_queue_retire(&q, 200);                 /* the first two done, the third not */
+    assert_int_equal(q.done_bytes, 5096);
+    assert_int_equal(q.queued_bytes, 2000);
+    dma_queue_add(&q, 1000, 10, 500);          /* idle again: no wait */
+    assert_int_equal(q.free_at, 1010);
+    assert_int_equal(q.max_wait, 70);
+    dma_queue_retire(&q, 1010);
+    assert_int_equal(q.done_bytes, 7596);
+    assert_int_equal(q.queued_bytes, 0);
+    assert_int_equal(q.n, 0);
+    /* device time past 2^64 cycles saturates: that transfer never completes */
+    dma_queue_add(&q, 2000, UINT64_MAX - 100, 300);
+    dma_queue_add(&q, 2001, 5000, 400);
+    assert_true(q.free_at == UINT64_MAX);
+    dma_queue_retire(&q, UINT64_MAX - 1);
+    assert_int_equal(q.queued_bytes, 700);
+    dma_queue_free(&q);
+}
+
+/* A backlog larger than the ring's first allocation, retired while it
+ * wraps: every byte is accounted, in order. */
+static void test_queue_backlog(void **state)
+{
+    (void)state;
+    struct dma_queue q = { 0 };
+    uint64_t given = 0;
+    for (uint64_t i = 0; i < 1000; i++) {
+        dma_queue_add(&q, i * 10, 25, i + 1);  /* 25 cycles of work every 10 */
+        given += i + 1;
+        if (i % 7 == 0)
+            dma_queue_retire(&q, i * 10);
+        assert_int_equal(q.done_bytes + q.queued_bytes, given);
+    }
+    assert_int_equal(q.free_at, 25000);        /* back to back from 0 */
+    assert_int_equal(q.max_wait, 999 * 25 - 999 * 10);
+    dma_queue_retire(&q, 24999);               /* all but the last */
+    assert_int_equal(q.queued_bytes, 1000);
+    dma_queue_retire(&q, 25000);
+    assert_int_equal(q.done_bytes, given);
+    dma_queue_free(&q);
+}
+
+/* dma_transfer's device time is what the queue is given. */
+static void test_transfer_time_queues(void **state)
+{
+    struct fx *f = *state;
+    uint64_t t1 = dma_transfer(&f->nic, &f->nic.rx, 3 * 4096, 1);
+    dma_queue_add(&f->nic.q, 0, t1, 3 * 4096);
+    uint64_t t2 = dma_transfer(&f->nic, &f->nic.rx, 4096, 1);
+    dma_queue_add(&f->nic.q, 1, t2, 4096);
+    assert_int_equal(f->nic.q.max_wait, t1 - 1);
+    assert_int_equal(f->nic.q.free_at, t1 + t2);
+    dma_queue_retire(&f->nic.q, t1 + t2 - 1);
+    assert_int_equal(f->nic.q.done_bytes, 3 * 4096);
+    assert_int_equal(f->nic.q.queued_bytes, 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +222,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmapped_slot_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_direction_vs_permission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_context, setup, teardown),
+        cmocka_unit_test(test_queue_server),
+        cmocka_unit_test(test_queue_backlog),
+        cmocka_unit_test_setup_teardown(test_transfer_time_queues, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,8 +136,70 @@ static void test_background_dma(void **state)
         common(&r);
         double mb = (double)r.st.cnt[CNT_dma_bytes] * 8 / 1e6 / r.sim_seconds;
         assert_true(mb > 250 && mb < 350);
+        /* the devices keep up: they carry what they were given, none of it
+         * waits for a device */
+        assert_true(tu_metric(&r, "dma_mbps") > mb * 0.999);
+        assert_true(tu_metric(&r, "dma_queued_bytes") < 200e6 / 8 / 1000);   /* one period's, at most */
+        assert_true(tu_metric(&r, "dma_max_wait_us") == 0);
         run_result_free(&r);
     }
+}
+
+/* What the devices completed by the end of a run, and what they still had
+ * queued, add up to what they were given (dma_bytes). */
+static void assert_dma_accounted(const struct run_result *r)
+{
+    double done = tu_metric(r, "dma_mbps") * 1e6 / 8 * r->sim_seconds;
+    double given = (double)r->st.cnt[CNT_dma_bytes];
+    assert_true(done + tu_metric(r, "dma_queued_bytes") > given - 1);
+    assert_true(done + tu_metric(r, "dma_queued_bytes") < given + 1);
+}
+
+/* A NIC far slower than its 88 Mbit/s (41.7 ms per page at 2.4 GHz, the
+ * IOTLB one entry, no page-selective invalidation) carries only what it
+ * completes: about 3 pages every 138 ms, under 1 Mbit/s; the rest queues. */
+static void test_dma_overloaded(void **state)
+{
+    (void)state;
+    const char *const p[] = { "forkstorm.minutes=0.05", "hv.nic_mbps=88", "iommu.psi=false",
+                              "iommu.iotlb_entries=1", "iommu.iotlb_ways=1", "cost.dma_page=100000000", NULL };
+    for (unsigned m = 0; m < 2; m++) {
+        struct run_result r;
+        run(pv_modes[m], "forkstorm", p, NULL, &r);
+        common(&r);
+        double offered = (double)r.st.cnt[CNT_dma_bytes] * 8 / 1e6 / r.sim_seconds;
+        assert_true(offered > 87);
+        assert_true(tu_metric(&r, "dma_mbps") > 0.3 && tu_metric(&r, "dma_mbps") < 1);
+        assert_true(tu_metric(&r, "dma_queued_bytes") > 0.95 * (double)r.st.cnt[CNT_dma_bytes]);
+        assert_true(tu_metric(&r, "dma_max_wait_us") > 1e6 * r.sim_seconds);   /* waits past the end */
+        assert_dma_accounted(&r);
+        run_result_free(&r);
+    }
+}
+
+/* The NIC's workload transfers (netio, 4 pages per ms) and its background
+ * traffic (hv.nic_mbps=88, 3 pages per ms) share one device: at 200 us a
+ * page each fits alone (80%, 60% busy), together they do not (140%). */
+static void test_dma_one_timeline(void **state)
+{
+    (void)state;
+    const char *const alone[] = { "netio.seconds=0.2", "cost.dma_page=480000", "cost.io_walk_ref=0", NULL };
+    const char *const both[] = { "netio.seconds=0.2", "cost.dma_page=480000", "cost.io_walk_ref=0",
+                                 "hv.nic_mbps=88", NULL };
+    struct run_result r;
+    run("pv", "netio", alone, NULL, &r);
+    assert_true(tu_metric(&r, "dma_mbps") > 99.9);
+    assert_true(tu_metric(&r, "dma_max_wait_us") == 0);
+    assert_dma_accounted(&r);
+    run_result_free(&r);
+    run("pv", "netio", both, NULL, &r);
+    double offered = (double)r.st.cnt[CNT_dma_bytes] * 8 / 1e6 / r.sim_seconds;
+    assert_true(offered > 185);
+    assert_true(tu_metric(&r, "dma_mbps") < 0.8 * offered);
+    assert_true(tu_metric(&r, "dma_queued_bytes") > 0);
+    assert_true(tu_metric(&r, "dma_max_wait_us") > 10000);
+    assert_dma_accounted(&r);
+    run_result_free(&r);
 }
 
 /* The cache switched on, retuned and switched off during one run. */
@@ -192,6 +254,8 @@ int main(void)
         cmocka_unit_test(test_memwalk),
         cmocka_unit_test(test_netio),
         cmocka_unit_test(test_background_dma),
+        cmocka_unit_test(test_dma_overloaded),
+        cmocka_unit_test(test_dma_one_timeline),
         cmocka_unit_test(test_runtime_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,6 +314,8 @@ void hv_destroy(struct hv *h)
 void hv_booted(struct hv *h)
 {
     h->next_dma = 0;
+    dma_queue_free(&h->nic.q);   /* the run's clock starts at 0 */
+    dma_queue_free(&h->disk.q);
     if (h->pm->booted)
         h->pm->booted(h);
     cluster_reset(&h->cl);   /* the run's counters start now */

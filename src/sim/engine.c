@@ -575,8 +575,21 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         }
         const uint64_t *c = r->m.st.cnt;
         if (c[CNT_dma_pages]) {
+            /* The rate is what the devices completed by the end of the run;
+             * what they were given and had not completed stays queued
+             * (dma_bytes = completed + queued). */
+            uint64_t done = 0, queued = 0, wait = 0;
+            for (int d = 0; d < 2; d++) {
+                struct dma_queue *q = machine_dma_queue(&r->m, d);
+                dma_queue_retire(q, r->m.st.now);
+                done += q->done_bytes;
+                queued += q->queued_bytes;
+                wait = q->max_wait > wait ? q->max_wait : wait;
+            }
             mv_metric_put(&out->metrics, "dma_mbps", out->sim_seconds > 0
-                          ? (double)c[CNT_dma_bytes] * 8 / 1e6 / out->sim_seconds : 0);
+                          ? (double)done * 8 / 1e6 / out->sim_seconds : 0);
+            mv_metric_put(&out->metrics, "dma_queued_bytes", (double)queued);
+            mv_metric_put(&out->metrics, "dma_max_wait_us", cost_us(&cfg->cost, wait));
             mv_metric_put(&out->metrics, "iotlb_miss_per_dma_page", (double)c[CNT_iotlb_miss] / (double)c[CNT_dma_pages]);
         }
         if (r->dma_ev_pages)

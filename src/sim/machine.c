@@ -91,6 +91,8 @@ int machine_destroy(struct machine *m)
         pv_xen_destroy(m->pv_ctx);
     m->pv_ctx = NULL;
     mv_instruments_free(&m->ins);
+    dma_queue_free(&m->native_dma[0]);
+    dma_queue_free(&m->native_dma[1]);
     cpu_destroy(&m->cpu);
     pmem_destroy(&m->mem);
     return rc;
@@ -112,15 +114,26 @@ uint64_t machine_dma(struct machine *m, const char *dev, uint64_t bytes, int wri
 {
     if (m->hv)
         return hv_dma(m->hv, dev, bytes, write);
-    /* No IOMMU: the device reaches memory directly. */
-    uint64_t pages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    /* No IOMMU: the device reaches memory directly, on its own timeline
+     * as behind one (hv/devices.c). */
+    uint64_t pages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT, busy = pages * m->cfg->cost.dma_page;
     m->st.cnt[CNT_dma_pages] += pages;
     m->st.cnt[CNT_dma_bytes] += bytes;
-    return pages * m->cfg->cost.dma_page;
+    dma_queue_add(machine_dma_queue(m, !strcmp(dev, "disk")), m->st.now, busy, bytes);
+    return busy;
 }
 
 void machine_devices(struct machine *m, uint64_t now)
 {
     if (m->hv)
         hv_tick(m->hv, now);
+    dma_queue_retire(&m->native_dma[0], now);
+    dma_queue_retire(&m->native_dma[1], now);
+}
+
+struct dma_queue *machine_dma_queue(struct machine *m, int disk)
+{
+    if (m->hv)
+        return disk ? &m->hv->disk.q : &m->hv->nic.q;
+    return &m->native_dma[disk != 0];
 }

@@ -33,6 +33,7 @@ struct machine {
     void *pv_ctx;
     struct hv *hv;                 /* the hypervisor, or NULL on bare metal */
     struct mv_instruments ins;     /* every layer's gauges, metrics and controls */
+    struct dma_queue native_dma[2];/* bare metal's NIC and disk timelines (no IOMMU) */
     int booted;
     int failed;                    /* the run failed: machine_destroy does not check for leaks */
 };
@@ -64,7 +65,10 @@ uint64_t machine_p2m(const struct machine *m, uint64_t gfn);
 int  machine_check(struct machine *m, char *msg, unsigned len);
 /* A DMA transfer of a workload event: device time in cycles. */
 uint64_t machine_dma(struct machine *m, const char *dev, uint64_t bytes, int write);
-/* Background device traffic up to simulated time now. */
+/* Background device traffic up to simulated time now, and the devices'
+ * transfers completed by then. */
 void machine_devices(struct machine *m, uint64_t now);
+/* A device's queue (0: the NIC, 1: the disk): what it moved and has queued. */
+struct dma_queue *machine_dma_queue(struct machine *m, int disk);
 
 #endif
