@@ -91,9 +91,8 @@ static void assert_vma(const struct mm *mm, uint32_t i, uint64_t start, uint64_t
 static void exit_all(struct tmachine *t)
 {
     struct kernel *k = K(t);
-    for (unsigned h = 0; h < TASK_HASH; h++)
-        while (k->tasks[h])
-            do_exit(k, k->tasks[h]);
+    while (k->tasks)   /* the tree's root node points to its task (tsearch) */
+        do_exit(k, *(struct task **)k->tasks);
     assert_int_equal(k->ntasks, 0);
     assert_null(k->current);
     assert_ptr_equal(k->pcpu[0].loaded_mm, &k->init_mm);
@@ -126,6 +125,57 @@ static struct tmachine *boot_one(struct task **p)
     schedule_to(K(t), *p);
     assert_ptr_equal(K(t)->current, *p);
     return t;
+}
+
+struct pid_walk {
+    uint32_t n, last;
+    int ordered;
+};
+
+static void walk_pid(struct task *t, void *arg)
+{
+    struct pid_walk *w = arg;
+    w->ordered &= !w->n || t->pid > w->last;
+    w->last = t->pid;
+    w->n++;
+}
+
+/* Threads whose pids share a remainder (what a hash by pid mod 1024 chained
+ * into one bucket, 20 s for 50,000 of them in a trace; now 0.06 s): every
+ * one found, the walk in pid order, exits in any order leave the rest. */
+static void test_many_tasks_colliding_pids(void **state)
+{
+    (void)state;
+    struct task *p;
+    struct tmachine *t = boot_one(&p);
+    struct kernel *k = K(t);
+    enum { N = 4000 };
+    for (uint32_t i = N; i > 0; i--)                /* descending, 1024 apart */
+        assert_int_equal(do_clone(k, p, 4096 + 1024 * i, CLONE_VM), 4096 + 1024 * i);
+    assert_int_equal(k->ntasks, N + 1);
+    for (uint32_t i = 1; i <= N; i++) {
+        struct task *c = task_find(k, 4096 + 1024 * i);
+        assert_non_null(c);
+        assert_int_equal(c->pid, 4096 + 1024 * i);
+        assert_ptr_equal(c->mm, p->mm);
+    }
+    assert_null(task_find(k, 4096));
+    assert_null(task_find(k, 4096 + 1024 * (N + 1)));
+    struct pid_walk w = { 0, 0, 1 };
+    task_for_each(k, walk_pid, &w);
+    assert_int_equal(w.n, N + 1);
+    assert_true(w.ordered);
+    for (uint32_t i = 1; i <= N; i += 2)            /* every other thread exits */
+        do_exit(k, task_find(k, 4096 + 1024 * i));
+    assert_int_equal(k->ntasks, N / 2 + 1);
+    for (uint32_t i = 1; i <= N; i++)
+        assert_true((task_find(k, 4096 + 1024 * i) != NULL) == !(i & 1));
+    w = (struct pid_walk){ 0, 0, 1 };
+    task_for_each(k, walk_pid, &w);
+    assert_int_equal(w.n, N / 2 + 1);
+    assert_true(w.ordered);
+    kcheck(t);
+    finish(t);
 }
 
 static void test_boot_and_shutdown(void **state)
@@ -690,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_exec_and_exit_leave_nothing),
         cmocka_unit_test(test_pcid_switch),
         cmocka_unit_test(test_no_pcid_switch_flushes),
+        cmocka_unit_test(test_many_tasks_colliding_pids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,18 +118,28 @@ static int cmp_ptr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+struct mm_list {
+    struct mm **mm;
+    uint32_t n;
+};
+
+static void collect_mm(struct task *t, void *arg)
+{
+    struct mm_list *l = arg;
+    if (t->mm)
+        l->mm[l->n++] = t->mm;
+}
+
 /* Each address space once (threads share one), its shmem VMAs counted per
  * object, against the objects' references. */
 static int check_shmem(struct kernel *k, char *msg, unsigned len)
 {
     if (!k->nshm)
         return 0;
-    struct mm **mms = mv_calloc(k->ntasks + 1, sizeof *mms);
-    uint32_t n = 0, *refs = mv_calloc(k->nshm + 1, sizeof *refs);
-    for (unsigned h = 0; h < TASK_HASH; h++)
-        for (struct task *t = k->tasks[h]; t; t = t->next)
-            if (t->mm)
-                mms[n++] = t->mm;
+    struct mm_list l = { mv_calloc(k->ntasks + 1, sizeof *l.mm), 0 };
+    task_for_each(k, collect_mm, &l);
+    struct mm **mms = l.mm;
+    uint32_t n = l.n, *refs = mv_calloc(k->nshm + 1, sizeof *refs);
     qsort(mms, n, sizeof *mms, cmp_ptr);
     int bad = 0;
     for (uint32_t i = 0; i < n && !bad; i++) {
@@ -159,32 +169,47 @@ static int check_shmem(struct kernel *k, char *msg, unsigned len)
     return bad ? -1 : 0;
 }
 
+struct task_check {
+    struct kernel *k;
+    char *msg;
+    unsigned len;
+    int bad;
+};
+
+/* One task's address space against its bookkeeping (the first failure
+ * stops the checks of the tasks after it). */
+static void check_task(struct task *t, void *arg)
+{
+    struct task_check *c = arg;
+    struct mm *mm = t->mm;
+    if (c->bad || !mm)
+        return;
+    struct walkcount w = { .mm = mm, .msg = c->msg, .len = c->len };
+    count_level(c->k, mm->pgd, 4, 0, 255, 0, &w);
+    if (w.bad) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s", c->msg);
+        snprintf(c->msg, c->len, "pid %u: %s", t->pid, detail);
+        c->bad = 1;
+        return;
+    }
+    /* the pgd itself and any backend extras (Xen's user pgd) */
+    uint64_t expect = mm->pt_pages - (mm->user_pgd ? 1 : 0);
+    if (w.tables != expect || w.leaves != mm->rss) {
+        snprintf(c->msg, c->len, "pid %u: tables %llu (bookkept %llu), mapped %llu (rss %llu)",
+                 t->pid, (unsigned long long)w.tables, (unsigned long long)expect,
+                 (unsigned long long)w.leaves, (unsigned long long)mm->rss);
+        c->bad = 1;
+    }
+}
+
 int kernel_check(struct kernel *k, char *msg, unsigned len)
 {
     if (buddy_check(&k->buddy, msg, len))
         return -1;
-    for (unsigned h = 0; h < TASK_HASH; h++) {
-        for (struct task *t = k->tasks[h]; t; t = t->next) {
-            struct mm *mm = t->mm;
-            if (!mm)
-                continue;
-            struct walkcount w = { .mm = mm, .msg = msg, .len = len };
-            count_level(k, mm->pgd, 4, 0, 255, 0, &w);
-            if (w.bad) {
-                char detail[256];
-                snprintf(detail, sizeof detail, "%s", msg);
-                snprintf(msg, len, "pid %u: %s", t->pid, detail);
-                return -1;
-            }
-            /* the pgd itself and any backend extras (Xen's user pgd) */
-            uint64_t expect = mm->pt_pages - (mm->user_pgd ? 1 : 0);
-            if (w.tables != expect || w.leaves != mm->rss) {
-                snprintf(msg, len, "pid %u: tables %llu (bookkept %llu), mapped %llu (rss %llu)",
-                         t->pid, (unsigned long long)w.tables, (unsigned long long)expect,
-                         (unsigned long long)w.leaves, (unsigned long long)mm->rss);
-                return -1;
-            }
-        }
-    }
+    struct task_check c = { k, msg, len, 0 };
+    task_for_each(k, check_task, &c);
+    if (c.bad)
+        return -1;
     return check_shmem(k, msg, len);
 }

@@ -7,16 +7,19 @@
 static double g_tasks(const void *ctx) { return ((const struct kernel *)ctx)->ntasks; }
 static double g_data(const void *ctx) { return (double)((const struct kernel *)ctx)->data_pages; }
 
+static void add_pt(struct task *t, void *arg)
+{
+    if (t->mm)
+        *(uint64_t *)arg += t->mm->pt_pages;
+}
+
 /* Page-table pages of every address space (an mm shared by tasks is
  * counted per task) and of the kernel's own. */
 static double g_pt(const void *ctx)
 {
     const struct kernel *k = ctx;
     uint64_t pt = k->init_mm.pt_pages;
-    for (unsigned h = 0; h < TASK_HASH; h++)
-        for (const struct task *t = k->tasks[h]; t; t = t->next)
-            if (t->mm)
-                pt += t->mm->pt_pages;
+    task_for_each((struct kernel *)k, add_pt, &pt);
     return (double)pt;
 }
 

@@ -2,12 +2,14 @@
  * (Linux mm/page_alloc.c, mm/swap.c put_page). Data pages come from the buddy
  * allocator one at a time; a page goes back to it when its last reference is
  * dropped. */
+#define _GNU_SOURCE   /* tdestroy */
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
 #include "guest/ptcache.h"
 #include "guest/shmem.h"
 #include "guest/sites.h"
 #include "lib/err.h"
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +38,16 @@ static const struct param_def kdefs[] = {
 const struct param_group kconfig_params = {
     "guest", kdefs, sizeof kdefs / sizeof kdefs[0], "guest kernel"
 };
+
+static void task_free(void *p)
+{
+    struct task *t = p;
+    if (t->mm && !--t->mm->users) {
+        free(t->mm->vma);
+        free(t->mm);
+    }
+    free(t);
+}
 
 /* Frames below this are the kernel image and boot data (16 MiB). */
 #define RESERVED_PFNS 4096
@@ -285,20 +297,11 @@ uint64_t kernel_shutdown(struct kernel *k)
     uint64_t used = k->buddy.npages - k->buddy.free_pages;
     uint64_t expected = k->init_mm.pt_pages + 1;   /* boot tables + zero page */
     uint64_t leaked = used > expected ? used - expected : 0;
-    for (unsigned i = 0; i < TASK_HASH; i++) {
-        struct task *t = k->tasks[i];
-        while (t) {
-            struct task *n = t->next;
-            /* a run that failed leaves tasks: their frames count as leaked
-             * above; the host memory of their mm goes with them */
-            if (t->mm && !--t->mm->users) {
-                free(t->mm->vma);
-                free(t->mm);
-            }
-            free(t);
-            t = n;
-        }
-    }
+    /* a run that failed leaves tasks: their frames count as leaked above;
+     * the host memory of their mm goes with them */
+    tdestroy(k->tasks, task_free);
+    k->tasks = NULL;
+    k->ntasks = 0;
     buddy_destroy(&k->buddy);
     sparse_free(&k->pages);
     free(k->init_mm.vma);
