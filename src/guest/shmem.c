@@ -19,6 +19,9 @@ uint32_t shmem_zero_setup(struct kernel *k, uint64_t size)
         k->shm_cache = mv_calloc(1, sizeof *k->shm_cache);
         pagecache_init(k->shm_cache);
     }
+    /* shmem_acct_size refused anything larger (sys_mmap): every offset
+     * fits the page cache's key */
+    MV_ASSERT(size <= FILE_PAGES_MAX, "shmem object of %llu pages", (unsigned long long)size);
     uint32_t id = k->shm_free;
     if (id) {
         k->shm_free = (uint32_t)k->shm[id].pages;
