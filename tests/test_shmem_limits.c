@@ -5,8 +5,11 @@
  * than RAM plus swap; one of exactly 2^32 pages is accepted and its last
  * page faults. The attack review's lackey log (a 32 TiB shared anonymous
  * mmap, then a load at offset 2^32 pages) imports, and its replay and
- * `trace info` fail with the guest's ENOMEM instead of aborting, as does an
- * exec's shared anonymous segment that large. */
+ * `trace info` fail with the guest's ENOMEM instead of aborting. Freeing an
+ * object costs one page-cache remove per page it holds, not one per offset
+ * up to its highest (a 16 TiB object with its last page touched, unmapped
+ * twelve times, took two minutes), and the pages still leave the cache in
+ * ascending offset order, which fixes the frames later allocations get. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +71,91 @@ static void test_object_past_cache_refused(void **state)
     assert_int_equal(shmem_cached(k), 1);
     assert_int_equal(sys_munmap(k, p, B, FILE_PAGES_MAX * PG), 0);
     assert_int_equal(shmem_cached(k), 0);
+    tm_check_all(t);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* The attack's 93-byte trace, in the kernel: map 16 TiB - 4 KiB of shared
+ * anonymous memory, touch its last page, unmap, twelve times. Each unmap
+ * takes the one page out of the cache with one remove (the old loop made
+ * 2^32 - 1 of them, about 10 s a cycle). An object faulted out of order
+ * costs one remove per page. */
+static void test_free_costs_cached_pages(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = K(t);
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    const uint64_t base = 0x100000000ull, size = (1ull << 44) - PG;
+    for (unsigned cyc = 0; cyc < 12; cyc++) {
+        assert_int_equal(sys_mmap(k, p, base, size, RW, SHANON, 0, 0), (long)base);
+        tm_access_ok(t, base + size - PG, ACC_WRITE);
+        uint64_t ops = k->shm_cache->ops;
+        assert_int_equal(sys_munmap(k, p, base, size), 0);
+        if (k->shm_cache->ops - ops != 1)
+            fail_msg("cycle %u: freeing an object of one cached page made %llu page-cache operations", cyc,
+                     (unsigned long long)(k->shm_cache->ops - ops));
+        assert_int_equal(shmem_cached(k), 0);
+    }
+    /* 64 pages of a 2^20-page object, touched in a scrambled order */
+    const uint64_t n = 1ull << 20;
+    assert_int_equal(sys_mmap(k, p, base, n * PG, RW, SHANON, 0, 0), (long)base);
+    for (uint64_t i = 0; i < 64; i++)
+        tm_access_ok(t, base + ((i * 40503) % 64) * (n / 64) * PG + i * PG, i & 1 ? ACC_WRITE : ACC_READ);
+    assert_int_equal(shmem_cached(k), 64);
+    uint64_t ops = k->shm_cache->ops;
+    assert_int_equal(sys_munmap(k, p, base, n * PG), 0);
+    assert_int_equal(k->shm_cache->ops - ops, 64);
+    assert_int_equal(shmem_cached(k), 0);
+    tm_check_all(t);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* The order pages leave the cache: ascending offsets, as the loop over the
+ * offsets had it (results depend on it: the buddy allocator hands out the
+ * frame freed last first). Pages 3, 0 and 2 are faulted in that order,
+ * each between two private pages, so no freed frame can coalesce with its
+ * buddy. A shrink unmaps 2 and 3 (the cache keeps them), and the munmap of
+ * the rest frees 2, then 3 (shmem_put), then 0 (its mmu_gather). Three new
+ * private pages then get 0's frame, 3's, 2's; freeing in fault order would
+ * give 0's, 2's, 3's. */
+static void test_free_order(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = K(t);
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    const uint64_t P = A + 16 * PG, S = A + PG;
+    assert_int_equal(sys_mmap(k, p, P, 8 * PG, RW, MAP_PRIVATE | MAP_ANON, 0, 0), (long)P);
+    assert_int_equal(sys_mmap(k, p, S, 4 * PG, RW, SHANON, 0, 0), (long)S);
+    uint64_t priv[4], f[4];
+    priv[0] = tm_access_ok(t, P, ACC_WRITE);                /* and the tables, kept by this mapping */
+    static const unsigned order[3] = { 3, 0, 2 };
+    for (unsigned i = 0; i < 3; i++) {
+        f[order[i]] = tm_access_ok(t, S + order[i] * PG, ACC_WRITE);
+        priv[i + 1] = tm_access_ok(t, P + (i + 1) * PG, ACC_WRITE);
+    }
+    for (unsigned i = 0; i < 3; i++) {                      /* each buddy stays allocated */
+        uint64_t b = f[order[i]] ^ 1;
+        if (b != priv[i] && b != priv[i + 1])
+            fail_msg("page %u's frame %#llx: its buddy %#llx is no private page", order[i],
+                     (unsigned long long)f[order[i]], (unsigned long long)b);
+    }
+    assert_int_equal(sys_mremap(k, p, S, 4 * PG, S, PG), (long)S);
+    assert_int_equal(shmem_cached(k), 3);
+    assert_int_equal(sys_munmap(k, p, S, PG), 0);
+    assert_int_equal(shmem_cached(k), 0);
+    uint64_t g[3];
+    for (unsigned i = 0; i < 3; i++)
+        g[i] = tm_access_ok(t, P + (4 + i) * PG, ACC_WRITE);
+    if (g[0] != f[0] || g[1] != f[3] || g[2] != f[2])
+        fail_msg("new pages got frames %#llx %#llx %#llx; want 0's %#llx, 3's %#llx, 2's %#llx",
+                 (unsigned long long)g[0], (unsigned long long)g[1], (unsigned long long)g[2],
+                 (unsigned long long)f[0], (unsigned long long)f[3], (unsigned long long)f[2]);
     tm_check_all(t);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
@@ -155,6 +243,8 @@ int main(void)
     mv_error_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_object_past_cache_refused),
+        cmocka_unit_test(test_free_costs_cached_pages),
+        cmocka_unit_test(test_free_order),
         cmocka_unit_test(test_lackey_replayed),
         cmocka_unit_test(test_exec_segment_replayed),
     };
