@@ -373,7 +373,9 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
 #define MAP_HUGETLB 0x40000   /* back with 2 MiB pages (THP-like, anonymous only) */
 /* The page cache keys a file page by a 32-bit offset: a mapping reaches at
  * most this far into its file (16 TiB), else mmap fails with EOVERFLOW and
- * mremap with EINVAL, as Linux's do past MAX_LFS_FILESIZE. */
+ * mremap with EINVAL, as Linux's do past MAX_LFS_FILESIZE. A shared
+ * anonymous mapping's shmem object is no larger (mmap fails with ENOMEM,
+ * as Linux's shmem_acct_size does past RAM plus swap). */
 #define FILE_PAGES_MAX (1ull << 32)
 long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, unsigned prot,
               unsigned flags, uint32_t file, uint64_t pgoff);

@@ -236,6 +236,18 @@ long sys_mmap(struct kernel *k, struct task *t, uint64_t addr, uint64_t len, uns
      * its own limit). */
     if (munmap_over_map_count(k, t->mm, addr, addr + len))
         return -ENOMEM;
+    /* shmem_zero_setup's shmem_acct_size: Linux charges the whole object
+     * to the commit limit (__vm_enough_memory), and under its default
+     * heuristic overcommit refuses with ENOMEM an object larger than RAM
+     * plus swap. memvirt refuses only one past what its page cache can key
+     * (FILE_PAGES_MAX pages, 16 TiB): beyond any guest's RAM (guest.ram_mb
+     * is at most 1 TiB, no swap), so whatever is refused here Linux refuses
+     * too; what lies between RAM and 16 TiB is accepted (as Linux with
+     * overcommit_memory=1 or MAP_NORESERVE would). Refused before the old
+     * range goes, so the call changes nothing (as Linux 6.12 on, whose
+     * mmap_region restores the gathered VMAs: vms_abort_munmap_vmas). */
+    if ((flags & MAP_SHARED) && (flags & MAP_ANON) && (len >> PAGE_SHIFT) > FILE_PAGES_MAX)
+        return -ENOMEM;
     unmap_region(k, t->mm, addr, addr + len);
     struct vma v = { .start = addr, .end = addr + len, .flags = prot_to_vm(prot),
                      .file = file, .pgoff = pgoff };

@@ -18,6 +18,7 @@ void pagecache_init(struct pagecache *pc)
     pc->ent = mv_calloc(pc->entcap, sizeof *pc->ent);
     pc->nent = 1;                   /* ent[0]: the LRU head */
     pc->free = 0;
+    pc->ops = 0;
 }
 
 void pagecache_destroy(struct pagecache *pc)
@@ -60,6 +61,7 @@ static uint64_t find_slot(const struct pagecache *pc, uint64_t key)
 
 uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
 {
+    pc->ops++;
     uint32_t e = pc->slot[find_slot(pc, make_key(inode, pgoff))];
     if (!e)
         return UINT64_MAX;
@@ -70,6 +72,7 @@ uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
 
 void pagecache_insert(struct pagecache *pc, uint32_t inode, uint64_t pgoff, uint64_t pfn)
 {
+    pc->ops++;
     uint64_t key = make_key(inode, pgoff);
     if ((pc->used + 1) * 2 > pc->cap) {
         uint64_t ocap = pc->cap;
@@ -125,6 +128,7 @@ static void remove_entry(struct pagecache *pc, uint32_t e)
 
 uint64_t pagecache_remove(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
 {
+    pc->ops++;
     uint32_t e = pc->slot[find_slot(pc, make_key(inode, pgoff))];
     if (!e)
         return UINT64_MAX;

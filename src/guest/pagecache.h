@@ -19,6 +19,7 @@ struct pagecache {
     uint64_t cap, used;     /* slots; cached pages */
     struct pc_entry *ent;   /* ent[0]: LRU head, oldest at ent[0].next */
     uint32_t nent, entcap, free;
+    uint64_t ops;           /* lookups, inserts and removes made (the tests count work by it) */
 };
 
 void     pagecache_init(struct pagecache *pc);

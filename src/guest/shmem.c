@@ -19,9 +19,12 @@ uint32_t shmem_zero_setup(struct kernel *k, uint64_t size)
         k->shm_cache = mv_calloc(1, sizeof *k->shm_cache);
         pagecache_init(k->shm_cache);
     }
+    /* shmem_acct_size refused anything larger (sys_mmap): every offset
+     * fits the page cache's key */
+    MV_ASSERT(size <= FILE_PAGES_MAX, "shmem object of %llu pages", (unsigned long long)size);
     uint32_t id = k->shm_free;
     if (id) {
-        k->shm_free = (uint32_t)k->shm[id].pages;
+        k->shm_free = k->shm[id].next_free;
     } else {
         if (k->nshm + 1 >= k->capshm) {
             MV_ASSERT(k->capshm < (1u << 30), "%u shmem objects", k->nshm);
@@ -30,7 +33,7 @@ uint32_t shmem_zero_setup(struct kernel *k, uint64_t size)
         }
         id = ++k->nshm;
     }
-    k->shm[id] = (struct shmem_obj){ .refs = 0, .pages = 0, .size = size };
+    k->shm[id] = (struct shmem_obj){ .refs = 0, .size = size };
     return id;
 }
 
@@ -39,22 +42,36 @@ void shmem_get(struct kernel *k, uint32_t id)
     obj(k, id)->refs++;
 }
 
-/* shmem_evict_inode: the last mapping went; every page leaves the cache.
- * Pages still queued in an mmu_gather keep their own reference until it
- * finishes. */
+static int cmp_pgoff(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* shmem_evict_inode: the last mapping went; every page leaves the cache,
+ * in ascending offset order (the order the frames return to the buddy
+ * allocator shapes later allocations, so it is fixed: the offsets are
+ * distinct, so the sort is deterministic). Pages still queued in an
+ * mmu_gather keep their own reference until it finishes. */
 void shmem_put(struct kernel *k, uint32_t id)
 {
     struct shmem_obj *o = obj(k, id);
     MV_ASSERT(o->refs > 0, "shmem object %u put with no reference", id);
     if (--o->refs)
         return;
-    for (uint64_t pgoff = 0; pgoff < o->pages; pgoff++) {
-        uint64_t pfn = pagecache_remove(k->shm_cache, id, pgoff);
-        if (pfn != UINT64_MAX)
-            page_put(k, pfn);
+    uint64_t i = 1;
+    while (i < o->npg && o->pgoff[i - 1] < o->pgoff[i])
+        i++;
+    if (i < o->npg)                      /* not faulted in ascending order */
+        qsort(o->pgoff, o->npg, sizeof *o->pgoff, cmp_pgoff);
+    for (i = 0; i < o->npg; i++) {
+        uint64_t pfn = pagecache_remove(k->shm_cache, id, o->pgoff[i]);
+        MV_ASSERT(pfn != UINT64_MAX, "shmem object %u: page %llu not cached", id,
+                  (unsigned long long)o->pgoff[i]);
+        page_put(k, pfn);
     }
-    o->refs = UINT32_MAX;      /* free */
-    o->pages = k->shm_free;
+    free(o->pgoff);
+    *o = (struct shmem_obj){ .refs = UINT32_MAX, .next_free = k->shm_free };   /* free */
     k->shm_free = id;
 }
 
@@ -70,8 +87,11 @@ uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff)
         stat_inc(k->st, CNT_page_zero);
         stat_charge(k->st, CYC_zero_copy, k->cost->page_zero);
         pagecache_insert(k->shm_cache, id, pgoff, pfn);
-        if (pgoff >= o->pages)
-            o->pages = pgoff + 1;
+        if (o->npg == o->cappg) {
+            o->cappg = o->cappg ? o->cappg * 2 : 4;
+            o->pgoff = mv_realloc(o->pgoff, o->cappg * sizeof *o->pgoff);
+        }
+        o->pgoff[o->npg++] = pgoff;
     }
     return pfn;
 }
@@ -104,6 +124,8 @@ void shmem_destroy(struct kernel *k)
         free(k->shm_cache);
         k->shm_cache = NULL;
     }
+    for (uint32_t id = 1; id <= k->nshm; id++)
+        free(k->shm[id].pgoff);           /* live objects' (a free one's is NULL) */
     free(k->shm);
     k->shm = NULL;
     k->nshm = k->capshm = k->shm_free = 0;

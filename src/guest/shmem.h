@@ -19,9 +19,16 @@
 
 struct kernel;
 struct shmem_obj {
-    uint32_t refs;          /* VMAs mapping it; 0: free (next free id in `pages`) */
-    uint64_t pages;         /* offsets [0, pages) may hold a page (the highest faulted + 1) */
+    uint32_t refs;          /* VMAs mapping it; UINT32_MAX: free */
+    uint32_t next_free;     /* a free object: the next free id (0: none) */
     uint64_t size;          /* i_size in pages: offsets [0, size) can be faulted */
+    /* The offsets of its cached pages, in the order they were faulted: a
+     * page leaves the cache only with its object (no swap, no truncate),
+     * so these are exactly the object's pages, and freeing it costs what
+     * it holds, not its highest offset (Linux's shmem_undo_range walks the
+     * mapping's xarray, which skips the holes too). */
+    uint64_t *pgoff;
+    uint64_t npg, cappg;
 };
 
 /* A new object of size pages with no reference yet (the caller inserts
