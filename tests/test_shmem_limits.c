@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <string.h>
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
 #include "guest/shmem.h"
@@ -166,6 +167,42 @@ static void test_free_order(void **state)
  * overcommit_memory=1 does), and replaying it, under every mode, and
  * `trace info` end with the guest's ENOMEM on that record, exit status 1,
  * instead of an abort. */
+/* kernel_check verifies the objects' offset lists: inside the object, and
+ * as many as the shmem cache holds; a list that lost an offset, gained
+ * one, or names one past the object's size is reported. */
+static void test_offset_lists_checked(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = K(t);
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    const uint64_t base = 0x100000000ull;
+    assert_int_equal(sys_mmap(k, p, base, 16 * PG, RW, SHANON, 0, 0), (long)base);
+    for (unsigned i = 0; i < 4; i++)
+        tm_access_ok(t, base + (3 * i + 1) * PG, ACC_WRITE);
+    char msg[256] = "";
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    struct shmem_obj *o = NULL;
+    for (uint32_t id = 1; id <= k->nshm; id++)
+        if (k->shm[id].npg)
+            o = &k->shm[id];
+    assert_non_null(o);
+    assert_int_equal(o->npg, 4);
+    o->npg--;                                           /* an offset lost */
+    assert_int_not_equal(kernel_check(k, msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "list 3 faulted pages, the shmem cache holds 4"));
+    o->npg++;
+    uint64_t keep = o->pgoff[2];
+    o->pgoff[2] = o->size;                              /* past the object */
+    assert_int_not_equal(kernel_check(k, msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "past its size 16 pages"));
+    o->pgoff[2] = keep;
+    assert_int_equal(kernel_check(k, msg, sizeof msg), 0);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 static void test_lackey_replayed(void **state)
 {
     (void)state;
@@ -245,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_object_past_cache_refused),
         cmocka_unit_test(test_free_costs_cached_pages),
         cmocka_unit_test(test_free_order),
+        cmocka_unit_test(test_offset_lists_checked),
         cmocka_unit_test(test_lackey_replayed),
         cmocka_unit_test(test_exec_segment_replayed),
     };

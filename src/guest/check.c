@@ -15,7 +15,8 @@
  * and the counts
  * of table pages and mapped pages match mm->pt_pages and mm->rss; and every
  * shmem object's reference count is the number of VMAs that map it, over
- * every address space. */
+ * every address space, and its list of faulted offsets lies inside it and,
+ * over all objects, counts the pages the shmem cache holds. */
 #include "guest/kernel.h"
 #include "guest/shmem.h"
 #include "lib/err.h"
@@ -158,12 +159,31 @@ static int check_shmem(struct kernel *k, char *msg, unsigned len)
             refs[v->file]++;
         }
     }
-    for (uint32_t id = 1; id <= k->nshm && !bad; id++)
+    uint64_t listed = 0;
+    for (uint32_t id = 1; id <= k->nshm && !bad; id++) {
         if (shmem_refs(k, id) != refs[id]) {
             snprintf(msg, len, "shmem object %u has %u references, %u VMAs map it", id,
                      shmem_refs(k, id), refs[id]);
             bad = 1;
         }
+        /* its list of faulted offsets: inside the object, and (summed
+         * below) exactly the pages the shmem cache holds */
+        const struct shmem_obj *o = &k->shm[id];
+        if (o->refs == UINT32_MAX)
+            continue;
+        listed += o->npg;
+        for (uint64_t i = 0; i < o->npg && !bad; i++)
+            if (o->pgoff[i] >= o->size) {
+                snprintf(msg, len, "shmem object %u lists offset %llu, past its size %llu pages", id,
+                         (unsigned long long)o->pgoff[i], (unsigned long long)o->size);
+                bad = 1;
+            }
+    }
+    if (!bad && listed != shmem_cached(k)) {
+        snprintf(msg, len, "shmem objects list %llu faulted pages, the shmem cache holds %llu",
+                 (unsigned long long)listed, (unsigned long long)shmem_cached(k));
+        bad = 1;
+    }
     free(mms);
     free(refs);
     return bad ? -1 : 0;

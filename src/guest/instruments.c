@@ -19,7 +19,7 @@ static double g_pt(const void *ctx)
 {
     const struct kernel *k = ctx;
     uint64_t pt = k->init_mm.pt_pages;
-    task_for_each((struct kernel *)k, add_pt, &pt);
+    task_for_each(k, add_pt, &pt);
     return (double)pt;
 }
 

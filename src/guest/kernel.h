@@ -203,7 +203,7 @@ struct kernel {
     uint64_t zero_pfn;
     /* The tasks by pid: a balanced tree (glibc's tsearch), so that no
      * choice of pids in a trace makes finding one cost more than log n
-     * (a hash by pid mod 1024 took 20 s for 50,000 threads whose pids
+     * (a hash by pid mod 1024 took 6-20 s for 50,000 threads whose pids
      * shared the remainder). */
     void *tasks;
     uint32_t ntasks;
@@ -405,7 +405,7 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec);
 struct layout;
 struct task *task_find(struct kernel *k, uint32_t pid);
 /* fn on every task, in pid order. */
-void task_for_each(struct kernel *k, void (*fn)(struct task *t, void *arg), void *arg);
+void task_for_each(const struct kernel *k, void (*fn)(struct task *t, void *arg), void *arg);
 struct task *kernel_spawn(struct kernel *k, uint32_t pid);     /* init-like task, empty mm */
 long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid);
 /* clone: with CLONE_VM the child shares the parent's address space (threads,

@@ -38,7 +38,7 @@ static void task_visit(const void *node, VISIT v, void *closure)
         w->fn(*(struct task *const *)node, w->arg);
 }
 
-void task_for_each(struct kernel *k, void (*fn)(struct task *t, void *arg), void *arg)
+void task_for_each(const struct kernel *k, void (*fn)(struct task *t, void *arg), void *arg)
 {
     struct task_walk w = { fn, arg };
     twalk_r(k->tasks, task_visit, &w);

@@ -71,8 +71,12 @@ void config_warn_unused(const struct sim_config *c, const struct mode_def *const
                         clustering ? "it is read only with" : "read by", who);
         }
     }
-    /* a tsp parameter read only with another set */
-    if (c->hv.tsp.oos_limit && !c->hv.tsp.unsync)
+    /* a tsp parameter read only with another set, in a run of a mode
+     * that reads tsp.* (else the warning above said it) */
+    int tsp_read = 0;
+    for (unsigned i = 0; i < nsel && !tsp_read; i++)
+        tsp_read = sel[i]->pm && lists(sel[i]->pm->params, "tsp");
+    if (tsp_read && c->hv.tsp.oos_limit && !c->hv.tsp.unsync)
         mv_warn("--param tsp.oos_limit=%llu: read only with tsp.unsync=true (out-of-sync shadows are what it "
                 "bounds)", (unsigned long long)c->hv.tsp.oos_limit);
     config_free(&d);

@@ -3,8 +3,10 @@
  * (mm/mmap.c, mm/mprotect.c, mm/mremap.c, kernel/fork.c: threads and vfork
  * share an mm, fork copies it, exec replaces it), used to keep out of the
  * trace what a kernel would refuse, and the trace records written. */
+#define _GNU_SOURCE   /* tdestroy, twalk_r */
 #include "trace/build.h"
 #include "lib/err.h"
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,6 @@
 #define BV_STACK 0x100            /* part of the stack (grows down) */
 #define BV_GROWSDOWN 0x200        /* the stack exec made (the guest's VM_GROWSDOWN VMA) */
 #define STACK_MAX (8ull << 20)    /* RLIMIT_STACK default: how far a stack may grow */
-#define NHASH 4096
 
 struct bvma {
     uint64_t start, end;
@@ -30,14 +31,17 @@ struct btask {
     uint32_t pid, seq;
     uint64_t stack_lo, stack_hi;   /* the initial stack of its current image */
     struct bmm *mm;
-    struct btask *next;
 };
 
 struct bimage { uint32_t pid, seq; uint64_t lo, hi; };
 
 struct build {
     struct trace_writer *w;
-    struct btask *tasks[NHASH];
+    /* the tasks by pid: a balanced tree (tsearch), as the guest keeps them,
+     * so that no choice of pids in a log makes a lookup cost more than
+     * log n (a hash by pid mod 4096 took 25 s to import 30,000 threads
+     * whose pids shared the remainder) */
+    void *tasks;
     struct bimage *img;
     uint64_t nimg, capimg;
     uint64_t t0, last;
@@ -84,16 +88,24 @@ static void mm_put(struct bmm *mm)
     }
 }
 
+static int btask_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct btask *)a)->pid, y = ((const struct btask *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+static void btask_free(void *p)
+{
+    struct btask *t = p;
+    mm_put(t->mm);
+    free(t);
+}
+
 void build_free(struct build *b)
 {
     if (!b)
         return;
-    for (unsigned h = 0; h < NHASH; h++)
-        for (struct btask *t = b->tasks[h], *n; t; t = n) {
-            n = t->next;
-            mm_put(t->mm);
-            free(t);
-        }
+    tdestroy(b->tasks, btask_free);
     free(b->img);
     free(b);
 }
@@ -113,10 +125,8 @@ static uint64_t rel(struct build *b, uint64_t t)
 
 static struct btask *task_of(struct build *b, uint32_t pid)
 {
-    for (struct btask *t = b->tasks[pid % NHASH]; t; t = t->next)
-        if (t->pid == pid)
-            return t;
-    return NULL;
+    struct btask key = { .pid = pid }, **t = tfind(&key, &b->tasks, btask_cmp);
+    return t ? *t : NULL;
 }
 
 void build_implicit(struct build *b, int on) { b->implicit = on; }
@@ -128,17 +138,14 @@ static struct btask *task_add(struct build *b, uint32_t pid, struct bmm *mm)
     struct btask *t = mv_calloc(1, sizeof *t);
     t->pid = pid;
     t->mm = mm;
-    t->next = b->tasks[pid % NHASH];
-    b->tasks[pid % NHASH] = t;
+    if (!tsearch(t, &b->tasks, btask_cmp))
+        mv_out_of_memory(0);
     return t;
 }
 
 static void task_del(struct build *b, struct btask *t)
 {
-    struct btask **pp = &b->tasks[t->pid % NHASH];
-    while (*pp != t)
-        pp = &(*pp)->next;
-    *pp = t->next;
+    MV_ASSERT(tdelete(t, &b->tasks, btask_cmp), "importer: task %u not in the tree", t->pid);
     mm_put(t->mm);
     free(t);
 }
@@ -700,32 +707,36 @@ int build_ptinfo(struct build *b, uint32_t pid, uint64_t start_stack, uint32_t a
     return 1;
 }
 
-static int cmp_u32(const void *a, const void *b)
+struct btask_list {
+    struct btask **t;
+    uint64_t n, cap;
+};
+
+/* twalk_r's visit: each task once (a leaf, or a node after its left
+ * subtree), in pid order. */
+static void collect_task(const void *node, VISIT v, void *closure)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    struct btask_list *l = closure;
+    if (v != postorder && v != leaf)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->t = mv_realloc(l->t, l->cap * sizeof *l->t);
+    }
+    l->t[l->n++] = *(struct btask *const *)node;
 }
 
 int build_finish(struct build *b)
 {
-    uint32_t *pids = NULL;
-    uint64_t n = 0, cap = 0;
-    for (unsigned h = 0; h < NHASH; h++)
-        for (struct btask *t = b->tasks[h]; t; t = t->next) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                pids = mv_realloc(pids, cap * sizeof *pids);
-            }
-            pids[n++] = t->pid;
-        }
-    if (n)
-        qsort(pids, n, sizeof *pids, cmp_u32);
+    /* the tasks left, lowest pid first */
+    struct btask_list l = { 0 };
+    twalk_r(b->tasks, collect_task, &l);
     int rc = 0;
-    for (uint64_t i = 0; i < n && !rc; i++) {
+    for (uint64_t i = 0; i < l.n && !rc; i++) {
         b->cnt[BC_LEFT_RUNNING]++;
-        rc = end_task(b, b->last, task_of(b, pids[i]));
+        rc = end_task(b, b->last, l.t[i]);
     }
-    free(pids);
+    free(l.t);
     return rc;
 }
 

@@ -25,11 +25,13 @@
  * several, nobody can tell yet: its lines are held until a call returns its
  * pid (then they are replayed, under that parent) or until one call is left
  * for one waiting task. Held lines are bounded (HOLD_MAX bytes); what is
- * never claimed is counted and reported. Every lookup is a hash or a list
- * head: no line walks the tasks. */
+ * never claimed is counted and reported. Every lookup is a balanced tree's
+ * (tasks by tid) or a list head: no line walks the tasks. */
+#define _GNU_SOURCE   /* twalk_r, tdestroy */
 #include "trace/import_strace.h"
 #include "lib/err.h"
 #include "trace/fdtab.h"
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +66,6 @@ struct stid {
     uint64_t pending_t;
     uint64_t seq;                  /* forking: when its fork began; held: when it first spoke */
     struct sfiles *fd;             /* NULL: none known */
-    struct stid *next;             /* hash chain */
     struct stid *lprev, *lnext;    /* on the forks list, or a held list */
     struct hline *hl, **hl_tail;
     uint64_t hbytes, hn;
@@ -83,8 +84,9 @@ struct ready {
 struct strace_tasks {
     struct build *b;
     struct import_stats *st;
-    struct stid **h;
-    size_t nh, n;
+    void *tree;                    /* the tasks by tid (tsearch): no choice of tids makes
+                                      a lookup cost more than log n */
+    size_t n;
     struct list forks;             /* unfinished, unclaimed forks of known tasks, oldest first */
     struct list waiting, strays;   /* held tasks */
     uint64_t hbytes, hold_max;     /* bytes of lines held, and their bound */
@@ -110,17 +112,16 @@ static void list_del(struct list *l, struct stid *p)
     l->n--;
 }
 
-static size_t slot(const struct strace_tasks *c, uint32_t tid)
+static int stid_cmp(const void *a, const void *b)
 {
-    return (size_t)((tid * 2654435761u) & (c->nh - 1));
+    uint32_t x = ((const struct stid *)a)->tid, y = ((const struct stid *)b)->tid;
+    return (x > y) - (x < y);
 }
 
 static struct stid *stid_find(const struct strace_tasks *c, uint32_t tid)
 {
-    for (struct stid *p = c->h[slot(c, tid)]; p; p = p->next)
-        if (p->tid == tid)
-            return p;
-    return NULL;
+    struct stid key = { .tid = tid }, **p = tfind(&key, &c->tree, stid_cmp);
+    return p ? *p : NULL;
 }
 
 static struct stid *stid_get(struct strace_tasks *c, uint32_t tid)
@@ -128,24 +129,11 @@ static struct stid *stid_get(struct strace_tasks *c, uint32_t tid)
     struct stid *p = stid_find(c, tid);
     if (p)
         return p;
-    if (c->n >= 2 * c->nh) {                       /* grow: chains stay short */
-        struct stid **old = c->h;
-        size_t on = c->nh;
-        c->nh *= 4;
-        c->h = mv_calloc(c->nh, sizeof *c->h);
-        for (size_t i = 0; i < on; i++)
-            for (struct stid *q = old[i], *nx; q; q = nx) {
-                nx = q->next;
-                q->next = c->h[slot(c, q->tid)];
-                c->h[slot(c, q->tid)] = q;
-            }
-        free(old);
-    }
     p = mv_calloc(1, sizeof *p);
     p->tid = tid;
     p->hl_tail = &p->hl;
-    p->next = c->h[slot(c, tid)];
-    c->h[slot(c, tid)] = p;
+    if (!tsearch(p, &c->tree, stid_cmp))
+        mv_out_of_memory(0);
     c->n++;
     return p;
 }
@@ -224,10 +212,7 @@ static void stid_drop(struct strace_tasks *c, struct stid *p)
     c->hbytes -= p->hbytes;
     free_lines(p->hl);
     files_put(p->fd);
-    struct stid **pp = &c->h[slot(c, p->tid)];
-    while (*pp != p)
-        pp = &(*pp)->next;
-    *pp = p->next;
+    MV_ASSERT(tdelete(p, &c->tree, stid_cmp), "strace import: tid %u not in the tree", p->tid);
     c->n--;
     free(p);
 }
@@ -744,8 +729,6 @@ struct strace_tasks *strace_tasks_new(struct build *b, struct import_stats *st)
     struct strace_tasks *c = mv_calloc(1, sizeof *c);
     c->b = b;
     c->st = st;
-    c->nh = 1024;
-    c->h = mv_calloc(c->nh, sizeof *c->h);
     c->first = -1;
     c->hold_max = HOLD_MAX;
     return c;
@@ -755,6 +738,26 @@ uint64_t strace_tasks_forks_unfinished(const struct strace_tasks *c) { return c-
 uint64_t strace_tasks_count(const struct strace_tasks *c) { return c->n; }
 void strace_tasks_hold_max(struct strace_tasks *c, uint64_t bytes) { c->hold_max = bytes; }
 
+/* twalk_r's visit: each task once, its held lines counted as orphans. */
+static void count_orphans(const void *node, VISIT v, void *closure)
+{
+    const struct stid *p = *(struct stid *const *)node;
+    struct import_stats *st = closure;
+    if ((v == postorder || v == leaf) && p->held && p->hn) {
+        st->orphan_tasks++;
+        st->orphan_lines += p->hn;
+    }
+}
+
+static void stid_free(void *q)
+{
+    struct stid *p = q;
+    free_lines(p->hl);
+    files_put(p->fd);
+    free(p->pending);
+    free(p);
+}
+
 void strace_tasks_end(struct strace_tasks *c)
 {
     for (struct ready *r = c->ready, *n; r; r = n) {
@@ -762,18 +765,7 @@ void strace_tasks_end(struct strace_tasks *c)
         free_lines(r->hl);
         free(r);
     }
-    for (size_t i = 0; i < c->nh; i++)
-        for (struct stid *p = c->h[i], *n; p; p = n) {
-            n = p->next;
-            if (p->held && p->hn) {
-                c->st->orphan_tasks++;
-                c->st->orphan_lines += p->hn;
-            }
-            free_lines(p->hl);
-            files_put(p->fd);
-            free(p->pending);
-            free(p);
-        }
-    free(c->h);
+    twalk_r(c->tree, count_orphans, c->st);
+    tdestroy(c->tree, stid_free);
     free(c);
 }

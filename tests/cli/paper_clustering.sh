@@ -12,7 +12,7 @@
 #         memwalk-gcc (the preset)         >= 6%  (15,827 -> 13,857: 12.4%)
 #         netio (2 s)                      fewer  (141 -> 134: 7 avoided)
 #       and busy time falls by at least 1% on the first four (measured
-#       speed-ups 1.036x, 1.152x, 1.029x, 1.036x). Not on netio: its 134
+#       speed-ups 1.036x, 1.151x, 1.029x, 1.036x). Not on netio: its 134
 #       exits in 0.4 ms save less than four translations cost
 #       (cost.bt_translate; the doc's 0.935x).
 #   4b  ssp, hap, selective: neither exits nor busy time go up. The doc finds
@@ -21,8 +21,8 @@
 #       equal on lmbench, the fault-heavy memwalk and netio.
 #   4c  tsp under --profile nested gains at least 1 point more speed-up than
 #       under the default profile (each exit is dearer there): lmbench
-#       measured 1.059x against 1.036x, the fault-heavy memwalk 1.215x
-#       against 1.152x.
+#       measured 1.059x against 1.036x, the fault-heavy memwalk 1.214x
+#       against 1.151x.
 # About 2 s of CPU. Normal build only (CMakeLists.txt).
 #
 # usage: bash paper_clustering.sh /path/to/memvirt

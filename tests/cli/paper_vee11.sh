@@ -29,8 +29,13 @@
 #   3   forced round trips (selective.policy=alternate, every 100 ms: 3 or 4
 #       in the mcf-like run of 1b): HAP->SP->HAP costs at most the paper's
 #       0.95% over staying nested (measured +0.001%); SP->HAP->SP, which
-#       rebuilds the shadows by faults, costs at least 1 point more than
-#       that (measured +5.37% over staying in shadow).
+#       rebuilds the shadows by faults, costs more (the direction, with
+#       half a point of margin; measured +5.37% over staying in shadow).
+#       docs/selective-clustering.md's claim 3 switches once a second on
+#       the full preset (+0.78%) and says memvirt does not reach the
+#       paper's 7.06%: here the round trips come ten times as often on a
+#       shorter run, so each rebuild weighs more; only the order of the
+#       two directions is the paper's claim checked.
 # About 6 s of CPU in all. Normal build only (CMakeLists.txt): the results
 # are the model's, the same in the sanitizer build (golden.sh checks that).
 #
@@ -99,7 +104,8 @@ o_sh = as_["selective"] / ss["selective"] - 1
 trips = (ahr["selective"]["metrics"]["selective_to_shadow"], asr["selective"]["metrics"]["selective_to_nested"])
 check(min(trips) >= 1, "3 round trips happened: HAP->SP->HAP %d, SP->HAP->SP %d" % trips)
 check(o_hap <= 0.0095, "3 HAP->SP->HAP: %+.3f%% <= 0.95%%" % (100 * o_hap))
-check(o_sh >= o_hap + 0.01, "3 SP->HAP->SP: %+.3f%% >= HAP->SP->HAP's + 1 point" % (100 * o_sh))
+check(o_sh >= o_hap + 0.005, "3 SP->HAP->SP: %+.3f%% > HAP->SP->HAP's %+.3f%% (by half a point)"
+      % (100 * o_sh, 100 * o_hap))
 sys.exit(1 if bad else 0)
 PY
 finish paper_vee11.sh

@@ -33,6 +33,8 @@ grep -q "xen.user_pgd=false: no mode of this run reads it (read by pv, pv-piboos
 "$MV" run --mode tsp "${R[@]}" --param tsp.oos_limit=3 >/dev/null 2>err || fail "oos_limit run failed: $(cat err)"
 grep -qx "memvirt: warning: --param tsp.oos_limit=3: read only with tsp.unsync=true (out-of-sync shadows are what it bounds)" err ||
     fail "no warning for tsp.oos_limit without tsp.unsync: $(cat err)"
+"$MV" run --mode hap "${R[@]}" --param tsp.oos_limit=3 >/dev/null 2>err || fail "oos_limit under hap failed: $(cat err)"
+[ "$(grep -c warning err)" -eq 1 ] || fail "tsp.oos_limit under hap: not one warning: $(cat err)"
 
 # read by a mode of the run, or the default value, or a group every mode
 # reads: nothing said
