@@ -5,8 +5,9 @@
  *    shadow entry after the flush that should have synced it (and the
  *    stale translation allowed before that flush, unless strict); an entry
  *    surviving a full or non-global flush; a stale entry with rights it
- *    never had; a hypervisor that drops the guest's flushes (PV included)
- *    and a guest that skips them, in whole --check runs;
+ *    never had (write, exec past NX, user on a supervisor page); a
+ *    hypervisor that drops the guest's flushes (PV included) and a guest
+ *    that skips them, in whole --check runs;
  *  - the guest kernel's self-check: bookkeeping that disagrees with the
  *    tables, a PTE outside every VMA or granting more than its VMA allows,
  *    copy-on-write broken (a private writable PTE over a page not marked
@@ -903,6 +904,73 @@ static void test_oracle_stale_rights(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* The reference's NX right: a page mprotect()ed read-only is NX; a TLB
+ * entry without NX lets an instruction fetch through, which the guest's
+ * tables (and the translation the oracle saw) never allowed. */
+static void test_oracle_stale_nx(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("native");
+    struct oracle *o = oracle_create(&t->m);
+    struct kernel *k = &t->m.k;
+    struct cpu *c = &t->m.cpu;
+    struct task *p = proc(t);
+    char msg[512];
+    uint64_t a, got;
+    assert_int_equal(sys_mprotect(k, p, A, 8 * PAGE_SIZE, PROT_READ), 0);
+    assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
+    assert_true(kread_entry(k, tm_guest_table(t, A, 1), pt_index(A, 1)) & _PAGE_NX);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);   /* remembered NX */
+    struct tlb_xlate x = { .frame = a, .flags = TLB_U | TLB_D, .size = PG_4K };
+    tlb_flush_page(&c->tlb, A, c->pcid);
+    tlb_insert(&c->tlb, A, c->pcid, &x);                         /* the bug: an executable entry */
+    assert_int_equal(user_access(k, A, ACC_EXEC, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_EXEC, got, msg, sizeof msg), -1);
+    if (!strstr(msg, "(exec): hardware translated to frame") || !strstr(msg, "do not allow the access"))
+        fail_msg("%s", msg);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);   /* a read is right */
+    tlb_flush_page(&c->tlb, A, c->pcid);
+    do_exit(k, p);
+    oracle_destroy(o);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* The reference's U/S right: the guest makes A's PTE supervisor-only and
+ * flushes it; a TLB entry that still says user lets a user read through. */
+static void test_oracle_stale_user(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("native");
+    struct oracle *o = oracle_create(&t->m);
+    struct kernel *k = &t->m.k;
+    struct cpu *c = &t->m.cpu;
+    struct task *p = proc(t);
+    char msg[512];
+    uint64_t a, got;
+    assert_int_equal(user_access(k, A, ACC_READ, &a), 0);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, a, msg, sizeof msg), 0);
+    uint64_t l1 = tm_guest_table(t, A, 1);
+    pte_t old = kread_entry(k, l1, pt_index(A, 1));
+    assert_true(old & _PAGE_USER);
+    pte_store_direct(k, l1, pt_index(A, 1), old & ~(pte_t)_PAGE_USER);
+    cpu_invlpg(c, A);                                            /* flushed: no unflushed user entry */
+    struct tlb_xlate x = { .frame = a, .flags = TLB_U | TLB_W | TLB_D | TLB_NX, .size = PG_4K };
+    tlb_insert(&c->tlb, A, c->pcid, &x);                         /* the bug: the entry survives */
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(got, a);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), -1);
+    if (!strstr(msg, "(read): hardware translated to frame") || !strstr(msg, "do not allow the access"))
+        fail_msg("%s", msg);
+    pte_store_direct(k, l1, pt_index(A, 1), old);
+    cpu_invlpg(c, A);
+    assert_int_equal(user_access(k, A, ACC_READ, &got), 0);
+    assert_int_equal(oracle_check(o, p->mm, A, ACC_READ, got, msg, sizeof msg), 0);   /* restored */
+    do_exit(k, p);
+    oracle_destroy(o);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 /* The buddy allocator's free lists broken after boot (their page count one
  * more than the blocks on them, a lost update): a --check run fails on the
  * guest kernel's self-check, run by the engine; without --check it runs. */
@@ -995,6 +1063,8 @@ int main(void)
         cmocka_unit_test(test_oracle_strict),
         cmocka_unit_test(test_oracle_window_ends_at_full_flush),
         cmocka_unit_test(test_oracle_stale_rights),
+        cmocka_unit_test(test_oracle_stale_nx),
+        cmocka_unit_test(test_oracle_stale_user),
         cmocka_unit_test(test_engine_runs_kernel_check),
         cmocka_unit_test(test_shutdown_leak_check),
         cmocka_unit_test(test_cluster_check_runs),

@@ -16,7 +16,10 @@
  *    before PROTNONE entries), a PROTNONE leaf in a VMA with access, a
  *    PROTNONE leaf whose frame is not inverted (L1TF) or names a frame
  *    beyond guest memory, and a PROTNONE leaf naming a freed page or left
- *    out of the count. */
+ *    out of the count;
+ *  - a present user pte naming a page-table page (the process's own L1);
+ *  - a huge pmd running past the end of its (THP) VMA;
+ *  - a shmem VMA naming a freed object, or none (id 0). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #include "guest/kernel.h"
+#include "guest/shmem.h"
 #include "testutil.h"
 
 #define A 0x400000ull              /* 4 KiB pages: L4 0, L3 0, L2 2 */
@@ -218,6 +222,114 @@ static void test_protnone_leaves(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* ---- leaves map live data pages -------------------------------------------------- */
+
+/* A present user pte naming the process's own L1 table (read-only, NX,
+ * inside its VMA), its page's count and rss raised as a real mapping would:
+ * the process could read its page tables. Only the page-table flag of the
+ * mapped page says it is no data page. */
+static void test_pte_maps_table_page(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    uint64_t l1 = table_of(k, A, 1);
+    unsigned i = pt_index(A + 2 * PAGE_SIZE, 1);   /* inside A's VMA, never touched */
+    assert_false(pte_mapped(kread_entry(k, l1, i)));
+    struct page *tp = page_of(k, l1);
+    assert_true((tp->flags & PG_used) && (tp->flags & PG_pgtable));
+    expect_ok(k);
+    pte_store_direct(k, l1, i, k->pv->make_entry(k, l1, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX));
+    tp->count++;
+    p->mm->rss++;
+    char what[96];
+    snprintf(what, sizeof what, "pte maps frame %#llx which is not a live data page", (unsigned long long)l1);
+    expect_report(k, what);
+    pte_store_direct(k, l1, i, 0);
+    tp->count--;
+    p->mm->rss--;
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- leaves inside their VMA --------------------------------------------------------- */
+
+/* H's VMA (a THP one) cut to its first 1 MiB without splitting the huge
+ * pmd (what vma_adjust_trans_huge exists to prevent): the huge leaf starts
+ * inside the VMA and runs past its end. */
+static void test_huge_pmd_past_vma_end(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    struct vma *v = find_vma(p->mm, H);
+    assert_non_null(v);
+    assert_true((v->flags & VM_HUGEPAGE) && v->start == H && v->end == H + HUGE);
+    pte_t pe = kread_entry(k, table_of(k, H, 2), pt_index(H, 2));
+    assert_true(pte_present(pe) && (pe & _PAGE_PSE));
+    expect_ok(k);
+    v->end -= HUGE / 2;
+    char what[96];
+    snprintf(what, sizeof what, "huge pmd at %#llx (entry %#llx) is outside every VMA", (unsigned long long)H,
+             (unsigned long long)pe);
+    expect_report(k, what);
+    v->end += HUGE / 2;
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
+/* ---- shmem objects ---------------------------------------------------------------- */
+
+#define S1 0x80000000ull
+#define S2 (S1 + 0x100000ull)
+
+/* A shmem VMA naming a freed object (its id, below nshm, free since S1's
+ * unmap) and one naming no object (id 0). The object it really maps loses
+ * the reference with it, so every object's count still agrees with the
+ * VMAs counted for it. Only id 0 escapes the reference counts (they are
+ * compared for ids 1..nshm): for the freed id they disagree as well. */
+static void test_vma_maps_free_shmem(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    assert_int_equal(sys_mmap(k, p, S1, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0),
+                     (long)S1);
+    assert_int_equal(sys_mmap(k, p, S2, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, 0, 0),
+                     (long)S2);
+    struct vma *v1 = find_vma(p->mm, S1);
+    assert_true(v1 && (v1->flags & VM_SHMEM));
+    uint32_t gone = v1->file;
+    assert_int_equal(sys_munmap(k, p, S1, 4 * PAGE_SIZE), 0);
+    assert_int_equal(shmem_refs(k, gone), 0);
+    assert_true(gone <= k->nshm);
+    struct vma *v = find_vma(p->mm, S2);
+    assert_true(v && (v->flags & VM_SHMEM) && v->start == S2);
+    uint32_t id = v->file;
+    assert_int_not_equal(id, gone);
+    assert_int_equal(shmem_refs(k, id), 1);
+    expect_ok(k);
+    char what[128];
+    for (unsigned c = 0; c < 2; c++) {
+        uint32_t bad = c ? gone : 0;   /* id 0 first: only this rule sees it */
+        v->file = bad;
+        k->shm[id].refs--;
+        snprintf(what, sizeof what, "vma [%#llx, %#llx) maps shmem object %u, which is free",
+                 (unsigned long long)S2, (unsigned long long)(S2 + 4 * PAGE_SIZE), bad);
+        expect_report(k, what);
+        v->file = id;
+        k->shm[id].refs++;
+        expect_ok(k);
+    }
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -226,6 +338,9 @@ int main(void)
         cmocka_unit_test(test_table_linked_at_wrong_level),
         cmocka_unit_test(test_huge_pmd_not_live_huge_page),
         cmocka_unit_test(test_protnone_leaves),
+        cmocka_unit_test(test_pte_maps_table_page),
+        cmocka_unit_test(test_huge_pmd_past_vma_end),
+        cmocka_unit_test(test_vma_maps_free_shmem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

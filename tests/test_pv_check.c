@@ -14,6 +14,8 @@
  *    reference taken as if the mapping were legal;
  *  - an L2, L3 or L4 entry naming a frame the domain does not own;
  *  - linear-entry counts that disagree with the tables;
+ *  - an L2 entry naming a writable data frame (type confusion), its
+ *    general and type references taken, seen by the writable type count;
  *  - a stale writable TLB entry for a table frame in the L1 2M and 1G TLBs
  *    and in the STLB (not only the L1 4K TLB), and a writable 2M entry
  *    whose first frame is plain memory but which covers tables. */
@@ -219,6 +221,36 @@ static void test_linear_entries_count(void **state)
     finish(t, &p, 1);
 }
 
+/* Type confusion: a validated L2's entry naming a writable data frame
+ * directly, as if it were an L1 (the guest could then write "page-table
+ * entries" Xen never validated). The frame's general and type counts are
+ * raised by the reference such an entry holds, so those rules agree; only
+ * the writable type count, which must equal the frame's writable mappings
+ * (an L2 entry is none), sees it. */
+static void test_l2_entry_to_writable_frame(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv", NULL);
+    struct task *p = spawn_proc(t, 1, VA0, NPAGES);
+    uint64_t d = data_mfn(t, p->mm, VA0);
+    struct page_info *f = frame(X(t), d);
+    assert_int_equal(f->type, PGT_writable);
+    check_inv(t);
+    uint64_t l2 = p2m(t, table_pfn(t, p->mm, VA0, 2));
+    unsigned i = free_slot(t, l2, 2, 1);
+    pmem_write(&t->m.mem, l2, i, pte_make(d, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED));
+    f->count++;
+    f->type_count++;
+    char what[128];
+    snprintf(what, sizeof what, "frame %#llx: writable type count %u but %u writable mappings",
+             (unsigned long long)d, f->type_count, f->type_count - 1);
+    expect_report(t, what);
+    pmem_write(&t->m.mem, l2, i, 0);
+    f->count--;
+    f->type_count--;
+    finish(t, &p, 1);
+}
+
 /* ---- 5: the TLBs ------------------------------------------------------------------ */
 
 /* A writable translation of size sz to the live L1 at va 0x7000000000, in
@@ -293,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_table_writable_through_direct_map),
         cmocka_unit_test(test_upper_entry_foreign_frame),
         cmocka_unit_test(test_linear_entries_count),
+        cmocka_unit_test(test_l2_entry_to_writable_frame),
         cmocka_unit_test(test_stale_tlb_l1_2m),
         cmocka_unit_test(test_stale_tlb_l1_1g),
         cmocka_unit_test(test_stale_tlb_stlb),
