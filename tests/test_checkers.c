@@ -421,12 +421,31 @@ static void test_hap_check(void **state)
 
 /* ---- shadow paging ------------------------------------------------------------------ */
 
+/* shadow_check's report of a corruption: it must name what is wrong (a
+ * corruption that trips another rule first would hide the one it is for). */
+static void expect_shadow_report(struct tmachine *t, const char *what)
+{
+    char msg[512] = "";
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    if (!strstr(msg, what))
+        fail_msg("shadow_check reported \"%s\", expected a message about \"%s\"", msg, what);
+}
+
+/* Each corruption breaks one rule and keeps every other one true (counts,
+ * parent records, the guest entry it stands for), and its report is
+ * expected by its message. */
+#define C (A + (2ull << 20))   /* under another guest L1 of the same L2 */
 static void shadow_corruptions(const char *mode)
 {
     struct tmachine *t = boot(mode);
     struct task *p = proc(t);
     struct shadow *s = t->m.hv->mode;
     struct pmem *m = &t->m.mem;
+    struct domain *d = &t->m.hv->dom;
+    uint64_t mfn;
+    assert_int_equal(sys_mmap(&t->m.k, p, C, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                     (long)C);
+    assert_int_equal(user_access(&t->m.k, C, ACC_WRITE, &mfn), 0);
     assert_true(hv_ok(t));
     uint64_t st = tm_hw_l1(t, A);
     unsigned i = pt_index(A, 1);
@@ -434,24 +453,30 @@ static void shadow_corruptions(const char *mode)
     assert_true(pte_present(se));
     /* a leaf to a frame the domain does not own */
     pmem_write(m, st, i, pte_make(hv_heap_free_frame(t->m.hv, 0), se & PTE_FLAGS_MASK));
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "which the domain does not own");
     /* a leaf granting write where the guest entry does not */
     uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t g = kread_entry(&t->m.k, l1, i);
-    pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g & ~(pte_t)_PAGE_RW);
+    pmem_write(m, pfn_to_mfn(d, l1), i, g & ~(pte_t)_PAGE_RW);
     pmem_write(m, st, i, se | _PAGE_RW);
-    assert_false(hv_ok(t));
-    pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g);
+    expect_shadow_report(t, "it grants a permission the guest entry does not");
+    pmem_write(m, pfn_to_mfn(d, l1), i, g);
     pmem_write(m, st, i, se);
+    assert_true(hv_ok(t));
+    /* a shadow leaf where the guest entry is not present: the guest's entry
+     * cleared behind the hypervisor's back (no trap, no flush) */
+    pmem_write(m, pfn_to_mfn(d, l1), i, 0);
+    expect_shadow_report(t, "the guest entry is not present");
+    pmem_write(m, pfn_to_mfn(d, l1), i, g);
     assert_true(hv_ok(t));
     /* a present-entry count that disagrees with the shadow table (sp_zap
      * stops its scan by it) */
     struct shadow_page *ssp = sp_of_smfn(s, st);
     assert_non_null(ssp);
     ssp->npresent++;
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "present entries, its count says");
     ssp->npresent -= 2;                 /* too few: a zap would stop early */
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "present entries, its count says");
     ssp->npresent++;
     assert_true(hv_ok(t));
     /* a parent record that does not point back (a zap unlinks by them),
@@ -464,35 +489,100 @@ static void shadow_corruptions(const char *mode)
     }
     ssp->parent[ssp->nparent] = (struct sp_parent){ ssp->parent[0].smfn, (uint16_t)(ssp->parent[0].idx ^ 1) };
     ssp->nparent++;
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "does not point to it");
     ssp->nparent--;
     assert_true(hv_ok(t));
-    /* a pointer to a frame that is no linked shadow page */
+    /* a pointer to a frame that is no shadow page (the shadow it pointed
+     * to left with no parent record, so that none is wrong) */
     uint64_t l2s = t->m.cpu.hw_root;
     for (unsigned l = 4; l > 2; l--)
         l2s = pte_frame(pmem_read(m, l2s, pt_index(A, l)));
-    pte_t pe = pmem_read(m, l2s, pt_index(A, 2));
-    pmem_write(m, l2s, pt_index(A, 2), pte_make(hv_heap_free_frame(t->m.hv, 2), pe & PTE_FLAGS_MASK));
-    assert_false(hv_ok(t));
-    pmem_write(m, l2s, pt_index(A, 2), pe);
+    unsigned j = pt_index(A, 2);
+    pte_t pe = pmem_read(m, l2s, j);
+    assert_int_equal(pte_frame(pe), st);
+    assert_int_equal(ssp->nparent, 1);
+    pmem_write(m, l2s, j, pte_make(hv_heap_free_frame(t->m.hv, 2), pe & PTE_FLAGS_MASK));
+    ssp->nparent = 0;
+    expect_shadow_report(t, "not a linked shadow page");
+    pmem_write(m, l2s, j, pe);
+    ssp->nparent = 1;
+    assert_true(hv_ok(t));
+    /* a pointer to the right shadow page, which does not list it as a parent
+     * (its records emptied, so that none is wrong) */
+    ssp->nparent = 0;
+    expect_shadow_report(t, "not a linked shadow page");
+    ssp->nparent = 1;
+    assert_true(hv_ok(t));
+    /* a link to the shadow of another guest table: the guest's L2 entry made
+     * to name the L1 of C, which has a shadow, the shadow L2 left alone */
+    uint64_t l2 = tm_guest_table(t, A, 2), l1c = tm_guest_table(t, C, 1);
+    assert_true(l1c != l1);
+    assert_non_null(sp_find(s, l1c, 1));
+    pte_t g2 = kread_entry(&t->m.k, l2, j);
+    pmem_write(m, pfn_to_mfn(d, l2), j, pte_make(l1c, g2 & PTE_FLAGS_MASK));
+    expect_shadow_report(t, "it points to the shadow of another guest table");
+    pmem_write(m, pfn_to_mfn(d, l2), j, g2);
+    assert_true(hv_ok(t));
+    /* a shadow page in a frame that is not the hypervisor's: moved to a
+     * domain frame (a data frame, with no table in it), its contents, its
+     * parent's link and the frame-to-page map moved along */
+    uint64_t dom_frame = pfn_to_mfn(d, t->m.k.pv->entry_pfn(&t->m.k, kread_entry(&t->m.k, l1, pt_index(B, 1))));
+    assert_null(pmem_table_peek(m, dom_frame));
+    pmem_copy(m, dom_frame, st);
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = NULL;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, dom_frame) = ssp;
+    ssp->smfn = dom_frame;
+    pmem_write(m, l2s, j, pte_make(dom_frame, pe & PTE_FLAGS_MASK));
+    expect_shadow_report(t, "not a hypervisor frame it owns");
+    pmem_write(m, l2s, j, pe);
+    ssp->smfn = st;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, dom_frame) = NULL;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = ssp;
+    pmem_zero(m, dom_frame);
+    assert_true(hv_ok(t));
+    /* a shadow page its frame does not lead to (the frame-to-page map lost
+     * it): unlinked first, its parent's entry cleared and counted, so that
+     * no link check looks it up */
+    struct shadow_page *sp2 = sp_of_smfn(s, l2s);
+    assert_non_null(sp2);
+    pmem_write(m, l2s, j, 0);
+    sp2->npresent--;
+    ssp->nparent = 0;
+    assert_true(hv_ok(t));                         /* an unlinked shadow is right */
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = NULL;
+    expect_shadow_report(t, "not a hypervisor frame it owns");
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = ssp;
+    ssp->nparent = 1;
+    sp2->npresent++;
+    pmem_write(m, l2s, j, pe);
+    assert_true(hv_ok(t));
     /* protection bookkeeping that disagrees with the shadows */
     struct shadow_gfn *sg = sparse_get(&s->gfns, l1);
     sg->synced++;
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "in-sync shadows counted");
     sg->synced--;
     assert_true(hv_ok(t));
     if (s->protect) {
-        /* a writable leaf on a write-protected guest table */
+        /* a writable leaf on a write-protected guest table, standing for a
+         * guest entry that maps it so (written directly: P|RW|U|D), the
+         * present count kept */
         assert_true(shadow_protected(s, l1));
-        pmem_write(m, st, i + 3, pte_make(pfn_to_mfn(&t->m.hv->dom, l1),
-                                          _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_DIRTY));
-        assert_false(hv_ok(t));
+        assert_false(pte_present(pmem_read(m, st, i + 3)));
+        assert_false(pte_present(kread_entry(&t->m.k, l1, i + 3)));
+        pte_t flags = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_DIRTY;
+        pmem_write(m, pfn_to_mfn(d, l1), i + 3, pte_make(l1, flags));
+        pmem_write(m, st, i + 3, pte_make(pfn_to_mfn(d, l1), flags));
+        ssp->npresent++;
+        expect_shadow_report(t, "a writable shadow leaf maps write-protected guest table");
         pmem_write(m, st, i + 3, 0);
+        ssp->npresent--;
+        pmem_write(m, pfn_to_mfn(d, l1), i + 3, 0);
         assert_true(hv_ok(t));
     }
     do_exit(&t->m.k, p);
     assert_int_equal(tm_destroy(t), 0);
 }
+#undef C
 
 static void test_shadow_check_tsp(void **state) { (void)state; shadow_corruptions("tsp"); }
 static void test_shadow_check_ssp(void **state) { (void)state; shadow_corruptions("ssp"); }
