@@ -700,31 +700,53 @@ static void test_engine_fails_on_broken_invariant(void **state)
     config_free(&cfg);
 }
 
-/* tsp: a writable 2 MiB shadow leaf covering a write-protected guest table
- * anywhere in its 512 frames (not only the first) is caught. */
+/* tsp over 2 MiB host pages (where a shadow 2 MiB leaf exists): a writable
+ * 2 MiB shadow leaf covering a write-protected guest table anywhere in its
+ * 512 frames (not only the first) is caught. The guest's 2 MiB leaf it
+ * stands for is written directly (dirty, writable), the shadow L2's present
+ * count kept, so that no other rule fires. */
 static void test_shadow_writable_huge_leaf(void **state)
 {
     (void)state;
-    struct tmachine *t = boot("tsp");
+    const char *const prm[] = { "guest.ram_mb=256", "hv.host_page_size=2m", NULL };
+    struct tmachine *t = tm_boot_params("tsp", "memwalk", prm);
     struct kernel *k = &t->m.k;
     struct task *p = proc(t);
+    struct domain *d = &t->m.hv->dom;
     uint64_t l2 = tm_guest_table(t, A, 2), l1 = tm_guest_table(t, A, 1);
     struct shadow *sh = t->m.hv->mode;
+    assert_true(sh->host_2m);
     assert_true(shadow_protected(sh, l1));
-    assert_true((l1 & 511) != 0);                  /* not the extent's first frame */
+    uint64_t ext = l1 & ~511ull;
+    unsigned first = 0;                            /* the extent's first protected frame */
+    while (!shadow_protected(sh, ext + first))
+        first++;
+    assert_true(first > 0);                        /* not the extent's first frame */
     uint64_t s2 = t->m.cpu.hw_root;
     for (unsigned l = 4; l > 2; l--)
         s2 = pte_frame(pmem_read(&t->m.mem, s2, pt_index(A, l)));
+    struct shadow_page *sp2 = sp_of_smfn(sh, s2);
+    assert_non_null(sp2);
     unsigned j = pt_index(A, 2) + 5;
+    assert_false(pte_present(pmem_read(&t->m.mem, s2, j)));
     pte_t fl = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
-    uint64_t ext = l1 & ~511ull;
-    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, pte_make(ext, fl));
+    pmem_write(&t->m.mem, pfn_to_mfn(d, l2), j, pte_make(ext, fl));
     assert_true(hv_ok(t));                         /* the guest's entry alone: no shadow yet */
-    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(&t->m.hv->dom, ext), fl));
-    assert_false(hv_ok(t));
+    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(d, ext), fl));
+    sp2->npresent++;
+    char msg[512] = "", want[128];
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), -1);
+    snprintf(want, sizeof want, "a writable shadow leaf maps write-protected guest table %#llx",
+             (unsigned long long)(ext + first));
+    if (!strstr(msg, want))
+        fail_msg("shadow_check reported \"%s\", expected \"%s\"", msg, want);
     assert_int_equal(shadow_entry_of(sh, pte_make(ext, fl), 2) & _PAGE_RW, 0);   /* what the mechanism gives */
+    /* read-only, the same leaf is right */
+    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(d, ext), fl & ~(pte_t)_PAGE_RW));
+    assert_true(hv_ok(t));
     pmem_write(&t->m.mem, s2, j, 0);
-    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, 0);
+    sp2->npresent--;
+    pmem_write(&t->m.mem, pfn_to_mfn(d, l2), j, 0);
     assert_true(hv_ok(t));
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
