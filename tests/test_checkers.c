@@ -17,9 +17,13 @@
  *    linear reference count that disagrees with the tables;
  *  - nested paging: an EPT entry to a frame the domain does not own;
  *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
- *    permissive than the guest, a writable leaf on a protected table, a
- *    broken link, wrong protection bookkeeping, a writable leaf (or link
- *    to a splintered 2 MiB page) over a clean guest entry;
+ *    permissive than the guest (in an address space not loaded too, under
+ *    tsp) or present where the guest entry is not, a link to the shadow of
+ *    another guest table, a writable leaf (4 KiB or 2 MiB) on a protected
+ *    table, a broken link, a shadow page outside the hypervisor's frames,
+ *    wrong counts and protection bookkeeping, a writable leaf (or link to a
+ *    splintered 2 MiB page) over a clean guest entry; each corruption
+ *    breaks one rule only and is expected by its message;
  *  - the HVM I/O invariants: the IOMMU mapping a hypervisor frame;
  *  - and the engine: a run whose invariants break fails under --check, as
  *    does one whose buddy allocator is corrupt (kernel_check, run by the
@@ -587,6 +591,50 @@ static void shadow_corruptions(const char *mode)
 static void test_shadow_check_tsp(void **state) { (void)state; shadow_corruptions("tsp"); }
 static void test_shadow_check_ssp(void **state) { (void)state; shadow_corruptions("ssp"); }
 
+/* tsp keeps every in-sync shadow in sync by write protection, so
+ * shadow_check compares each of them with the guest, not only the loaded
+ * tree: a shadow of a process not running, made to grant write over a
+ * read-only guest entry, is reported. (Under ssp it may be stale until its
+ * next load flushes it: not a case.) */
+#define RO (A + 16 * PAGE_SIZE)
+static void test_shadow_check_unloaded_tsp(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp");
+    struct kernel *k = &t->m.k;
+    struct shadow *s = t->m.hv->mode;
+    struct pmem *m = &t->m.mem;
+    struct task *p1 = proc(t);
+    uint64_t mfn;
+    assert_int_equal(sys_mmap(k, p1, RO, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANON, 0, 0), (long)RO);
+    assert_int_equal(user_access(k, RO, ACC_READ, &mfn), 0);
+    uint64_t l1 = tm_guest_table(t, RO, 1);
+    unsigned i = pt_index(RO, 1);
+    pte_t g = kread_entry(k, l1, i);
+    assert_true(pte_present(g) && !(g & _PAGE_RW));
+    struct task *p2 = kernel_spawn(k, 2);            /* p1's root stays cached, not loaded */
+    schedule_to(k, p2);
+    assert_int_equal(sys_mmap(k, p2, A, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
+    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
+    assert_true(k->current == p2);
+    struct shadow_page *sp = sp_find(s, l1, 1);
+    assert_non_null(sp);
+    assert_false(sp->flags & SP_UNSYNC);
+    assert_false(pte_present(tm_hw_entry(t, RO, 1, NULL)));   /* the loaded tree does not reach it */
+    pte_t se = pmem_read(m, sp->smfn, i);
+    assert_true(pte_present(se) && !(se & _PAGE_RW));
+    assert_true(hv_ok(t));
+    pmem_write(m, sp->smfn, i, se | _PAGE_RW);      /* the bug */
+    expect_shadow_report(t, "it grants a permission the guest entry does not");
+    pmem_write(m, sp->smfn, i, se);
+    assert_true(hv_ok(t));
+    do_exit(k, p2);
+    do_exit(k, p1);
+    assert_true(hv_ok(t));
+    assert_int_equal(tm_destroy(t), 0);
+}
+#undef RO
+
 /* A shadow entry standing for a guest leaf is writable only over a dirty
  * guest entry (the hardware sets Dirty in the shadow, so the first write
  * must fault for the hypervisor to set the guest's). Corrupted to writable
@@ -1101,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_hap_check),
         cmocka_unit_test(test_shadow_check_tsp),
         cmocka_unit_test(test_shadow_check_ssp),
+        cmocka_unit_test(test_shadow_check_unloaded_tsp),
         cmocka_unit_test(test_engine_fails_on_broken_invariant),
         cmocka_unit_test(test_oracle_catches_dropped_flushes),
         cmocka_unit_test(test_oracle_catches_skipped_guest_flush),
