@@ -18,9 +18,13 @@
  *    linear reference count that disagrees with the tables;
  *  - nested paging: an EPT entry to a frame the domain does not own;
  *  - shadow paging: a shadow leaf to a foreign frame, a shadow more
- *    permissive than the guest, a writable leaf on a protected table, a
- *    broken link, wrong protection bookkeeping, a writable leaf (or link
- *    to a splintered 2 MiB page) over a clean guest entry;
+ *    permissive than the guest (in an address space not loaded too, under
+ *    tsp) or present where the guest entry is not, a link to the shadow of
+ *    another guest table, a writable leaf (4 KiB or 2 MiB) on a protected
+ *    table, a broken link, a shadow page outside the hypervisor's frames,
+ *    wrong counts and protection bookkeeping, a writable leaf (or link to a
+ *    splintered 2 MiB page) over a clean guest entry; each corruption
+ *    breaks one rule only and is expected by its message;
  *  - the HVM I/O invariants: the IOMMU mapping a hypervisor frame;
  *  - and the engine: a run whose invariants break fails under --check, as
  *    does one whose buddy allocator is corrupt (kernel_check, run by the
@@ -422,12 +426,31 @@ static void test_hap_check(void **state)
 
 /* ---- shadow paging ------------------------------------------------------------------ */
 
+/* shadow_check's report of a corruption: it must name what is wrong (a
+ * corruption that trips another rule first would hide the one it is for). */
+static void expect_shadow_report(struct tmachine *t, const char *what)
+{
+    char msg[512] = "";
+    assert_int_not_equal(machine_check(&t->m, msg, sizeof msg), 0);
+    if (!strstr(msg, what))
+        fail_msg("shadow_check reported \"%s\", expected a message about \"%s\"", msg, what);
+}
+
+/* Each corruption breaks one rule and keeps every other one true (counts,
+ * parent records, the guest entry it stands for), and its report is
+ * expected by its message. */
+#define C (A + (2ull << 20))   /* under another guest L1 of the same L2 */
 static void shadow_corruptions(const char *mode)
 {
     struct tmachine *t = boot(mode);
     struct task *p = proc(t);
     struct shadow *s = t->m.hv->mode;
     struct pmem *m = &t->m.mem;
+    struct domain *d = &t->m.hv->dom;
+    uint64_t mfn;
+    assert_int_equal(sys_mmap(&t->m.k, p, C, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                     (long)C);
+    assert_int_equal(user_access(&t->m.k, C, ACC_WRITE, &mfn), 0);
     assert_true(hv_ok(t));
     uint64_t st = tm_hw_l1(t, A);
     unsigned i = pt_index(A, 1);
@@ -435,24 +458,30 @@ static void shadow_corruptions(const char *mode)
     assert_true(pte_present(se));
     /* a leaf to a frame the domain does not own */
     pmem_write(m, st, i, pte_make(hv_heap_free_frame(t->m.hv, 0), se & PTE_FLAGS_MASK));
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "which the domain does not own");
     /* a leaf granting write where the guest entry does not */
     uint64_t l1 = tm_guest_table(t, A, 1);
     pte_t g = kread_entry(&t->m.k, l1, i);
-    pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g & ~(pte_t)_PAGE_RW);
+    pmem_write(m, pfn_to_mfn(d, l1), i, g & ~(pte_t)_PAGE_RW);
     pmem_write(m, st, i, se | _PAGE_RW);
-    assert_false(hv_ok(t));
-    pmem_write(m, pfn_to_mfn(&t->m.hv->dom, l1), i, g);
+    expect_shadow_report(t, "it grants a permission the guest entry does not");
+    pmem_write(m, pfn_to_mfn(d, l1), i, g);
     pmem_write(m, st, i, se);
+    assert_true(hv_ok(t));
+    /* a shadow leaf where the guest entry is not present: the guest's entry
+     * cleared behind the hypervisor's back (no trap, no flush) */
+    pmem_write(m, pfn_to_mfn(d, l1), i, 0);
+    expect_shadow_report(t, "the guest entry is not present");
+    pmem_write(m, pfn_to_mfn(d, l1), i, g);
     assert_true(hv_ok(t));
     /* a present-entry count that disagrees with the shadow table (sp_zap
      * stops its scan by it) */
     struct shadow_page *ssp = sp_of_smfn(s, st);
     assert_non_null(ssp);
     ssp->npresent++;
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "present entries, its count says");
     ssp->npresent -= 2;                 /* too few: a zap would stop early */
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "present entries, its count says");
     ssp->npresent++;
     assert_true(hv_ok(t));
     /* a parent record that does not point back (a zap unlinks by them),
@@ -465,38 +494,147 @@ static void shadow_corruptions(const char *mode)
     }
     ssp->parent[ssp->nparent] = (struct sp_parent){ ssp->parent[0].smfn, (uint16_t)(ssp->parent[0].idx ^ 1) };
     ssp->nparent++;
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "does not point to it");
     ssp->nparent--;
     assert_true(hv_ok(t));
-    /* a pointer to a frame that is no linked shadow page */
+    /* a pointer to a frame that is no shadow page (the shadow it pointed
+     * to left with no parent record, so that none is wrong) */
     uint64_t l2s = t->m.cpu.hw_root;
     for (unsigned l = 4; l > 2; l--)
         l2s = pte_frame(pmem_read(m, l2s, pt_index(A, l)));
-    pte_t pe = pmem_read(m, l2s, pt_index(A, 2));
-    pmem_write(m, l2s, pt_index(A, 2), pte_make(hv_heap_free_frame(t->m.hv, 2), pe & PTE_FLAGS_MASK));
-    assert_false(hv_ok(t));
-    pmem_write(m, l2s, pt_index(A, 2), pe);
+    unsigned j = pt_index(A, 2);
+    pte_t pe = pmem_read(m, l2s, j);
+    assert_int_equal(pte_frame(pe), st);
+    assert_int_equal(ssp->nparent, 1);
+    pmem_write(m, l2s, j, pte_make(hv_heap_free_frame(t->m.hv, 2), pe & PTE_FLAGS_MASK));
+    ssp->nparent = 0;
+    expect_shadow_report(t, "not a linked shadow page");
+    pmem_write(m, l2s, j, pe);
+    ssp->nparent = 1;
+    assert_true(hv_ok(t));
+    /* a pointer to the right shadow page, which does not list it as a parent
+     * (its records emptied, so that none is wrong) */
+    ssp->nparent = 0;
+    expect_shadow_report(t, "not a linked shadow page");
+    ssp->nparent = 1;
+    assert_true(hv_ok(t));
+    /* a link to the shadow of another guest table: the guest's L2 entry made
+     * to name the L1 of C, which has a shadow, the shadow L2 left alone */
+    uint64_t l2 = tm_guest_table(t, A, 2), l1c = tm_guest_table(t, C, 1);
+    assert_true(l1c != l1);
+    assert_non_null(sp_find(s, l1c, 1));
+    pte_t g2 = kread_entry(&t->m.k, l2, j);
+    pmem_write(m, pfn_to_mfn(d, l2), j, pte_make(l1c, g2 & PTE_FLAGS_MASK));
+    expect_shadow_report(t, "it points to the shadow of another guest table");
+    pmem_write(m, pfn_to_mfn(d, l2), j, g2);
+    assert_true(hv_ok(t));
+    /* a shadow page in a frame that is not the hypervisor's: moved to a
+     * domain frame (a data frame, with no table in it), its contents, its
+     * parent's link and the frame-to-page map moved along */
+    uint64_t dom_frame = pfn_to_mfn(d, t->m.k.pv->entry_pfn(&t->m.k, kread_entry(&t->m.k, l1, pt_index(B, 1))));
+    assert_null(pmem_table_peek(m, dom_frame));
+    pmem_copy(m, dom_frame, st);
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = NULL;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, dom_frame) = ssp;
+    ssp->smfn = dom_frame;
+    pmem_write(m, l2s, j, pte_make(dom_frame, pe & PTE_FLAGS_MASK));
+    expect_shadow_report(t, "not a hypervisor frame it owns");
+    pmem_write(m, l2s, j, pe);
+    ssp->smfn = st;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, dom_frame) = NULL;
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = ssp;
+    pmem_zero(m, dom_frame);
+    assert_true(hv_ok(t));
+    /* a shadow page its frame does not lead to (the frame-to-page map lost
+     * it): unlinked first, its parent's entry cleared and counted, so that
+     * no link check looks it up */
+    struct shadow_page *sp2 = sp_of_smfn(s, l2s);
+    assert_non_null(sp2);
+    pmem_write(m, l2s, j, 0);
+    sp2->npresent--;
+    ssp->nparent = 0;
+    assert_true(hv_ok(t));                         /* an unlinked shadow is right */
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = NULL;
+    expect_shadow_report(t, "not a hypervisor frame it owns");
+    *(struct shadow_page **)sparse_get(&s->by_smfn, st) = ssp;
+    ssp->nparent = 1;
+    sp2->npresent++;
+    pmem_write(m, l2s, j, pe);
+    assert_true(hv_ok(t));
     /* protection bookkeeping that disagrees with the shadows */
     struct shadow_gfn *sg = sparse_get(&s->gfns, l1);
     sg->synced++;
-    assert_false(hv_ok(t));
+    expect_shadow_report(t, "in-sync shadows counted");
     sg->synced--;
     assert_true(hv_ok(t));
     if (s->protect) {
-        /* a writable leaf on a write-protected guest table */
+        /* a writable leaf on a write-protected guest table, standing for a
+         * guest entry that maps it so (written directly: P|RW|U|D), the
+         * present count kept */
         assert_true(shadow_protected(s, l1));
-        pmem_write(m, st, i + 3, pte_make(pfn_to_mfn(&t->m.hv->dom, l1),
-                                          _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_DIRTY));
-        assert_false(hv_ok(t));
+        assert_false(pte_present(pmem_read(m, st, i + 3)));
+        assert_false(pte_present(kread_entry(&t->m.k, l1, i + 3)));
+        pte_t flags = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_DIRTY;
+        pmem_write(m, pfn_to_mfn(d, l1), i + 3, pte_make(l1, flags));
+        pmem_write(m, st, i + 3, pte_make(pfn_to_mfn(d, l1), flags));
+        ssp->npresent++;
+        expect_shadow_report(t, "a writable shadow leaf maps write-protected guest table");
         pmem_write(m, st, i + 3, 0);
+        ssp->npresent--;
+        pmem_write(m, pfn_to_mfn(d, l1), i + 3, 0);
         assert_true(hv_ok(t));
     }
     do_exit(&t->m.k, p);
     assert_int_equal(tm_destroy(t), 0);
 }
+#undef C
 
 static void test_shadow_check_tsp(void **state) { (void)state; shadow_corruptions("tsp"); }
 static void test_shadow_check_ssp(void **state) { (void)state; shadow_corruptions("ssp"); }
+
+/* tsp keeps every in-sync shadow in sync by write protection, so
+ * shadow_check compares each of them with the guest, not only the loaded
+ * tree: a shadow of a process not running, made to grant write over a
+ * read-only guest entry, is reported. (Under ssp it may be stale until its
+ * next load flushes it: not a case.) */
+#define RO (A + 16 * PAGE_SIZE)
+static void test_shadow_check_unloaded_tsp(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("tsp");
+    struct kernel *k = &t->m.k;
+    struct shadow *s = t->m.hv->mode;
+    struct pmem *m = &t->m.mem;
+    struct task *p1 = proc(t);
+    uint64_t mfn;
+    assert_int_equal(sys_mmap(k, p1, RO, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANON, 0, 0), (long)RO);
+    assert_int_equal(user_access(k, RO, ACC_READ, &mfn), 0);
+    uint64_t l1 = tm_guest_table(t, RO, 1);
+    unsigned i = pt_index(RO, 1);
+    pte_t g = kread_entry(k, l1, i);
+    assert_true(pte_present(g) && !(g & _PAGE_RW));
+    struct task *p2 = kernel_spawn(k, 2);            /* p1's root stays cached, not loaded */
+    schedule_to(k, p2);
+    assert_int_equal(sys_mmap(k, p2, A, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0), (long)A);
+    assert_int_equal(user_access(k, A, ACC_WRITE, &mfn), 0);
+    assert_true(k->current == p2);
+    struct shadow_page *sp = sp_find(s, l1, 1);
+    assert_non_null(sp);
+    assert_false(sp->flags & SP_UNSYNC);
+    assert_false(pte_present(tm_hw_entry(t, RO, 1, NULL)));   /* the loaded tree does not reach it */
+    pte_t se = pmem_read(m, sp->smfn, i);
+    assert_true(pte_present(se) && !(se & _PAGE_RW));
+    assert_true(hv_ok(t));
+    pmem_write(m, sp->smfn, i, se | _PAGE_RW);      /* the bug */
+    expect_shadow_report(t, "it grants a permission the guest entry does not");
+    pmem_write(m, sp->smfn, i, se);
+    assert_true(hv_ok(t));
+    do_exit(k, p2);
+    do_exit(k, p1);
+    assert_true(hv_ok(t));
+    assert_int_equal(tm_destroy(t), 0);
+}
+#undef RO
 
 /* A shadow entry standing for a guest leaf is writable only over a dirty
  * guest entry (the hardware sets Dirty in the shadow, so the first write
@@ -611,31 +749,53 @@ static void test_engine_fails_on_broken_invariant(void **state)
     config_free(&cfg);
 }
 
-/* tsp: a writable 2 MiB shadow leaf covering a write-protected guest table
- * anywhere in its 512 frames (not only the first) is caught. */
+/* tsp over 2 MiB host pages (where a shadow 2 MiB leaf exists): a writable
+ * 2 MiB shadow leaf covering a write-protected guest table anywhere in its
+ * 512 frames (not only the first) is caught. The guest's 2 MiB leaf it
+ * stands for is written directly (dirty, writable), the shadow L2's present
+ * count kept, so that no other rule fires. */
 static void test_shadow_writable_huge_leaf(void **state)
 {
     (void)state;
-    struct tmachine *t = boot("tsp");
+    const char *const prm[] = { "guest.ram_mb=256", "hv.host_page_size=2m", NULL };
+    struct tmachine *t = tm_boot_params("tsp", "memwalk", prm);
     struct kernel *k = &t->m.k;
     struct task *p = proc(t);
+    struct domain *d = &t->m.hv->dom;
     uint64_t l2 = tm_guest_table(t, A, 2), l1 = tm_guest_table(t, A, 1);
     struct shadow *sh = t->m.hv->mode;
+    assert_true(sh->host_2m);
     assert_true(shadow_protected(sh, l1));
-    assert_true((l1 & 511) != 0);                  /* not the extent's first frame */
+    uint64_t ext = l1 & ~511ull;
+    unsigned first = 0;                            /* the extent's first protected frame */
+    while (!shadow_protected(sh, ext + first))
+        first++;
+    assert_true(first > 0);                        /* not the extent's first frame */
     uint64_t s2 = t->m.cpu.hw_root;
     for (unsigned l = 4; l > 2; l--)
         s2 = pte_frame(pmem_read(&t->m.mem, s2, pt_index(A, l)));
+    struct shadow_page *sp2 = sp_of_smfn(sh, s2);
+    assert_non_null(sp2);
     unsigned j = pt_index(A, 2) + 5;
+    assert_false(pte_present(pmem_read(&t->m.mem, s2, j)));
     pte_t fl = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
-    uint64_t ext = l1 & ~511ull;
-    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, pte_make(ext, fl));
+    pmem_write(&t->m.mem, pfn_to_mfn(d, l2), j, pte_make(ext, fl));
     assert_true(hv_ok(t));                         /* the guest's entry alone: no shadow yet */
-    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(&t->m.hv->dom, ext), fl));
-    assert_false(hv_ok(t));
+    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(d, ext), fl));
+    sp2->npresent++;
+    char msg[512] = "", want[128];
+    assert_int_equal(machine_check(&t->m, msg, sizeof msg), -1);
+    snprintf(want, sizeof want, "a writable shadow leaf maps write-protected guest table %#llx",
+             (unsigned long long)(ext + first));
+    if (!strstr(msg, want))
+        fail_msg("shadow_check reported \"%s\", expected \"%s\"", msg, want);
     assert_int_equal(shadow_entry_of(sh, pte_make(ext, fl), 2) & _PAGE_RW, 0);   /* what the mechanism gives */
+    /* read-only, the same leaf is right */
+    pmem_write(&t->m.mem, s2, j, pte_make(pfn_to_mfn(d, ext), fl & ~(pte_t)_PAGE_RW));
+    assert_true(hv_ok(t));
     pmem_write(&t->m.mem, s2, j, 0);
-    pmem_write(&t->m.mem, pfn_to_mfn(&t->m.hv->dom, l2), j, 0);
+    sp2->npresent--;
+    pmem_write(&t->m.mem, pfn_to_mfn(d, l2), j, 0);
     assert_true(hv_ok(t));
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
@@ -1057,6 +1217,7 @@ int main(void)
         cmocka_unit_test(test_hap_check),
         cmocka_unit_test(test_shadow_check_tsp),
         cmocka_unit_test(test_shadow_check_ssp),
+        cmocka_unit_test(test_shadow_check_unloaded_tsp),
         cmocka_unit_test(test_engine_fails_on_broken_invariant),
         cmocka_unit_test(test_oracle_catches_dropped_flushes),
         cmocka_unit_test(test_oracle_catches_skipped_guest_flush),
