@@ -1,5 +1,6 @@
 /* test_buddy.c: the guest buddy allocator: decomposition, split/merge, LIFO
- * order, exhaustion, alignment, randomized stress and large ranges. */
+ * order, exhaustion, alignment, randomized stress and large ranges; and
+ * buddy_check catching each of its invariants broken alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -265,16 +266,146 @@ static void test_check_detects_corruption(void **state)
 
     b.free_pages++;
     assert_int_equal(buddy_check(&b, msg, sizeof msg), -1);
-    assert_true(strlen(msg) > 0);
+    assert_non_null(strstr(msg, "free blocks hold 4095 pages, free_pages 4096"));
     b.free_pages--;
 
     msg[0] = 0;
     b.area[3].blocks[0] += 8; /* array now disagrees with the hash */
     assert_int_equal(buddy_check(&b, msg, sizeof msg), -1);
-    assert_true(strlen(msg) > 0);
+    assert_non_null(strstr(msg, "order 3: hash slot"));
+    assert_non_null(strstr(msg, "(frame 8) disagrees with array"));
     b.area[3].blocks[0] -= 8;
     assert_ok(&b);
     buddy_destroy(&b);
+}
+
+/* A copy of buddy.c's hash (hslot, hput): the corruptions below that move a
+ * block in the array re-index it so that only the intended invariant breaks.
+ * Were the two to drift apart, every such case would report "not found in
+ * hash" instead of its own message and fail. */
+static void rehash(struct buddy_area *a)
+{
+    unsigned bits = (unsigned)__builtin_ctzll(a->hcap);
+    uint64_t mask = a->hcap - 1;
+    memset(a->hkey, 0, a->hcap * sizeof *a->hkey);
+    a->hused = 0;
+    for (uint64_t i = 0; i < a->n; i++) {
+        uint64_t s = bits ? (a->blocks[i] * 0x9E3779B97F4A7C15ull) >> (64 - bits) : 0;
+        while (a->hkey[s])
+            s = (s + 1) & mask;
+        a->hkey[s] = a->blocks[i] + 1;
+        a->hval[s] = i;
+        a->hused++;
+    }
+}
+
+/* The slot of frame in a's hash (by a full scan). */
+static uint64_t slot_of(const struct buddy_area *a, uint64_t frame)
+{
+    for (uint64_t s = 0; s < a->hcap; s++)
+        if (a->hkey[s] == frame + 1)
+            return s;
+    fail_msg("frame %llu not in the hash", (unsigned long long)frame);
+    return 0;
+}
+
+static void add_block(struct buddy *b, unsigned k, uint64_t frame)
+{
+    struct buddy_area *a = &b->area[k];
+    if (a->n == a->cap) {    /* grown as buddy.c grows it (mv_realloc is realloc) */
+        a->cap = a->cap ? 2 * a->cap : 8;
+        a->blocks = realloc(a->blocks, a->cap * sizeof *a->blocks);
+        assert_non_null(a->blocks);
+    }
+    a->blocks[a->n++] = frame;
+    rehash(a);
+    b->free_pages += 1ull << k;
+}
+
+/* The state every corruption starts from: 4096 frames, an order-2 block at
+ * frame 0 allocated, so order 2 holds block 4 and orders 3..9 one block
+ * each (8, 16, ..., 512), order 10 blocks 1024, 2048, 3072; orders 0 and 1
+ * are empty (their hashes allocated, 16 slots). */
+static void c_hcap(struct buddy *b)      /* an empty order's capacity not a power of two */
+{
+    b->area[0].hcap = 12;
+}
+static void c_hval(struct buddy *b)      /* two slots' indices swapped */
+{
+    struct buddy_area *a = &b->area[10];
+    uint64_t s = slot_of(a, 1024), t = slot_of(a, 2048), v = a->hval[s];
+    a->hval[s] = a->hval[t];
+    a->hval[t] = v;
+}
+static void c_hused(struct buddy *b)     /* the occupied-slot count one too high */
+{
+    b->area[10].hused++;
+}
+static void c_unhashed(struct buddy *b)  /* block 1024 gone from the hash only: its slot now
+                                          * repeats 2048's, so the hash still holds as many
+                                          * entries as the array, each agreeing with it */
+{
+    struct buddy_area *a = &b->area[10];
+    uint64_t s = slot_of(a, 1024), t = slot_of(a, 2048);
+    a->hkey[s] = a->hkey[t];
+    a->hval[s] = a->hval[t];
+}
+static void c_misaligned(struct buddy *b) /* order-2 block 4 moved to 2 (over the allocated
+                                           * block, clear of block 8) */
+{
+    b->area[2].blocks[0] = 2;
+    rehash(&b->area[2]);
+}
+static void c_beyond(struct buddy *b)    /* order-2 block 4 moved to 4096, past npages */
+{
+    b->area[2].blocks[0] = 4096;
+    rehash(&b->area[2]);
+}
+static void c_unmerged(struct buddy *b)  /* the allocated block 0 freed without merging */
+{
+    add_block(b, 2, 0);
+}
+static void c_overlap(struct buddy *b)   /* frame 5 free at order 0 inside free order-2 block 4 */
+{
+    add_block(b, 0, 5);
+}
+
+/* One corruption per rule of buddy_check, each breaking that rule alone: with
+ * the rule switched off the check passes (seen for each), so its message is
+ * asserted. Not here: "sum > npages" with free_pages == sum (the last rule's
+ * second half) cannot be reached while blocks are in range and disjoint,
+ * which the rules before it check (see buddy_check). */
+static void test_check_catches_each_rule(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        void (*corrupt)(struct buddy *);
+        const char *msg;
+    } cases[] = {
+        { "hcap", c_hcap, "order 0: bad sizes n=0 cap=0 hcap=12" },
+        { "hval", c_hval, "disagrees with array" },
+        { "hused", c_hused, "order 10: hash holds 3 blocks in 3 slots, array 3, hused 4" },
+        { "unhashed", c_unhashed, "order 10: free block 1024 not found in hash" },
+        { "misaligned", c_misaligned, "order 2: free block 2 misaligned" },
+        { "beyond", c_beyond, "order 2: free block 4096 outside range" },
+        { "unmerged", c_unmerged, "order 2: free buddies" },
+        { "overlap", c_overlap, "free block 4 order 2 overlaps free block 5 order 0" },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct buddy b;
+        char msg[256] = "";
+        buddy_init(&b, 0, 4096);
+        assert_int_equal(buddy_alloc(&b, 2), 0);
+        assert_ok(&b);
+        cases[i].corrupt(&b);
+        int rc = buddy_check(&b, msg, sizeof msg);
+        print_message("%-10s -> %s\n", cases[i].what, rc ? msg : "(not caught)");
+        assert_int_equal(rc, -1);
+        if (!strstr(msg, cases[i].msg))
+            fail_msg("%s: expected \"%s\", got \"%s\"", cases[i].what, cases[i].msg, msg);
+        buddy_destroy(&b);
+    }
 }
 
 static uint64_t rng_state;
@@ -390,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_alignment),
         cmocka_unit_test(test_bad_free_aborts),
         cmocka_unit_test(test_check_detects_corruption),
+        cmocka_unit_test(test_check_catches_each_rule),
         cmocka_unit_test(test_stress_aligned),
         cmocka_unit_test(test_stress_unaligned),
         cmocka_unit_test(test_large_range),

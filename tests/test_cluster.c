@@ -199,21 +199,33 @@ static void test_check_catches(void **state)
     assert_non_null(strstr(msg, "twice"));
     e->h.cl.cache[1] = 1;
 
-    e->h.cl.ncache = 5;                                       /* more than the cache holds */
+    /* More cached than clustering.cache_sites allows: the array (4 slots)
+     * filled with distinct valid sites, the limit lowered to 3, so nothing
+     * but the count is wrong and every slot read is in bounds. */
+    e->h.cl.cache[2] = 3;
+    e->h.cl.cache[3] = 4;
+    e->h.cl.ncache = 4;
+    e->cfg.clustering.cache_sites = 3;
     assert_int_equal(cluster_check(&e->h.cl, &e->st, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "4 translations cached, more than clustering.cache_sites=3"));
+    e->cfg.clustering.cache_sites = 4;
+    assert_int_equal(cluster_check(&e->h.cl, &e->st, msg, sizeof msg), 0);
     e->h.cl.ncache = 2;
 
     e->h.cl.head = CLUSTER_SITES;                             /* the open cluster's site */
     assert_int_equal(cluster_check(&e->h.cl, &e->st, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "the open cluster's site"));
     e->h.cl.head = 2;
 
     e->h.cl.cache[0] = CLUSTER_SITES + 1;                     /* a cached site out of range */
     assert_int_equal(cluster_check(&e->h.cl, &e->st, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "cached translation 0 is of site"));
     e->h.cl.cache[0] = 2;
 
     e->h.cl.site[2].clusters += 5;                            /* more clusters than joins */
     e->st.cnt[CNT_clusters] += 5;
     assert_int_equal(cluster_check(&e->h.cl, &e->st, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "clusters but only"));
     e->h.cl.site[2].clusters -= 5;
     e->st.cnt[CNT_clusters] -= 5;
     assert_int_equal(cluster_check(&e->h.cl, &e->st, msg, sizeof msg), 0);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Set only by test_wrong_reference_is_caught: the reference then stamps an
  * entry when it is filled and never on a hit (FIFO), a wrong model. */
@@ -791,14 +792,47 @@ static void test_dcache_matches_reference(void **state)
     both_scans(dcache_diff_one, 12, 150, OPS);
 }
 
+/* Take entry i out of its index chain (bucket b). */
+static void wide_unchain(struct tlb_array *a, uint32_t b, size_t i)
+{
+    uint32_t *pp = &a->hidx[b];
+    while (*pp != i + 1) {
+        assert_true(*pp);
+        pp = &a->hnext[*pp - 1];
+    }
+    *pp = a->hnext[i];
+}
+
+/* Put entry i at the head of bucket b's chain. */
+static void wide_chain(struct tlb_array *a, uint32_t b, size_t i)
+{
+    a->hnext[i] = a->hidx[b];
+    a->hidx[b] = (uint32_t)(i + 1);
+}
+
 /* tlb_wide_check() catches each way the state of a wide set can break:
  * an entry missing from the index or from its set's list, a wrong count,
- * a wrong empty bit, a broken link. */
+ * a wrong empty bit, a broken link, an index chain that loops, an entry
+ * chained in another bucket, an entry in another page's set. Each breaks
+ * one rule alone (with that rule switched off the check passes, or for the
+ * loop never returns: the alarm turns that into a failure), so each
+ * asserts its rule's message. */
 static void test_wide_check_catches(void **state)
 {
     (void)state;
+    static const char *const want[] = {
+        NULL,
+        "the index misses a valid entry",
+        "a recency list misses a valid entry",
+        "a set's count of valid ways is wrong",
+        "a way's empty bit disagrees with its tag",
+        "a recency list holds an invalid or foreign entry, or its links disagree",
+        "an index chain leaves the array or loops",
+        "an index chain holds an invalid entry or one of another bucket",
+        "an entry sits in another page's set",
+    };
     const struct tlb_config c = { .l1_4k_entries = 128, .l1_4k_ways = 64 };
-    for (unsigned broken = 0; broken <= 5; broken++) {
+    for (unsigned broken = 0; broken < sizeof want / sizeof want[0]; broken++) {
         struct tlb t;
         assert_int_equal(tlb_init(&t, &c), 0);
         struct tlb_array *a = &t.l1[PG_4K];
@@ -809,12 +843,16 @@ static void test_wide_check_catches(void **state)
         const char *why = NULL;
         assert_int_equal(tlb_wide_check(a, &why), 0);
         size_t i = (size_t)a->lnext[a->lnext[128]];   /* the second most recent entry of set 0 */
+        size_t j = (size_t)a->lnext[a->lnext[129]];   /* and of set 1 */
         assert_true(i < 64 && a->tag[i]);
+        assert_true(j >= 64 && j < 128 && a->tag[j]);
+        uint32_t bi = tlb_wide_bucket(a, a->tag[i]), bj = tlb_wide_bucket(a, a->tag[j]);
+        uint64_t tag;
         switch (broken) {
         case 0:
             break;                                      /* intact: passes */
         case 1:
-            a->hidx[tlb_wide_bucket(a, a->tag[i])] = 0;  /* a chain lost */
+            a->hidx[bi] = 0;                            /* a chain lost */
             break;
         case 2:
             tlb_wide_unlink(a, i);                      /* off its list */
@@ -828,11 +866,31 @@ static void test_wide_check_catches(void **state)
         case 5:
             a->lprev[a->lnext[i]] = (uint32_t)i + 1;   /* a link that disagrees */
             break;
+        case 6:
+            a->hnext[i] = (uint32_t)i + 1;             /* i's chain loops back to i */
+            break;
+        case 7:
+            wide_unchain(a, bi, i);                    /* i chained in the next bucket */
+            wide_chain(a, (bi + 1) & a->hmask, i);
+            break;
+        case 8:                                         /* i and j swap pages (and sets), */
+            wide_unchain(a, bi, i);                    /* each indexed under its new page */
+            wide_unchain(a, bj, j);
+            tag = a->tag[i];
+            a->tag[i] = a->tag[j];
+            a->tag[j] = tag;
+            wide_chain(a, bj, i);
+            wide_chain(a, bi, j);
+            break;
         }
+        alarm(10);                                      /* a chain walk that never ends fails */
         int r = tlb_wide_check(a, &why);
+        alarm(0);
         if (broken)
             print_message("corruption %u caught: %s\n", broken, r ? why : "(not caught)");
         assert_int_equal(r != 0, broken != 0);
+        if (broken && strcmp(why, want[broken]))
+            fail_msg("corruption %u: expected \"%s\", got \"%s\"", broken, want[broken], why);
         tlb_destroy(&t);
     }
 }

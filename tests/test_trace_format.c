@@ -2,8 +2,11 @@
  * the importers' builder (src/trace/build.c): every record kind survives a
  * round trip; truncated, corrupted, wrong-version, wrong-magic and empty
  * inputs each give one clean error (every prefix and every single flipped
- * byte of a real trace is tried); a layout the guest could not load is
- * refused; a trace far larger than the reader's window streams through; and
+ * byte of a real trace is tried); well-framed streams (checksum intact)
+ * whose records are wrong are refused by the reader's own rules (end count,
+ * data after the end, a reference past user space); a layout the guest
+ * could not load is refused; a trace far larger than the reader's window
+ * streams through; and
  * the builder keeps out what a kernel would refuse, counting it. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <zstd.h>
 #include "trace/build.h"
 #include "trace/reader.h"
+#include "trace/varint.h"
 #include "trace/writer.h"
 #include "testutil.h"
 
@@ -266,6 +270,92 @@ static void test_frame_without_checksum(void **state)
     }
     free(raw);
     free(buf);
+}
+
+/* sample()'s records, decompressed: everything between the preamble and the
+ * zstd frame's end. */
+static unsigned char *sample_raw(size_t *rawlen)
+{
+    size_t len;
+    unsigned char *buf = sample(&len);
+    unsigned long long n = ZSTD_getFrameContentSize(buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE);
+    assert_true(n != ZSTD_CONTENTSIZE_ERROR && n != ZSTD_CONTENTSIZE_UNKNOWN);
+    unsigned char *raw = malloc(n + 64);      /* room for a record or two more */
+    assert_int_equal(ZSTD_decompress(raw, n, buf + TRACE_PREAMBLE, len - TRACE_PREAMBLE), n);
+    free(buf);
+    /* it ends with the end record: kind 0, count 12 */
+    assert_int_equal(raw[n - 2], TR_END);
+    assert_int_equal(raw[n - 1], 12);
+    *rawlen = n;
+    return raw;
+}
+
+/* Read raw records framed as a trace: the preamble, then one zstd frame with
+ * its checksum, so the checksum passes and only the reader's own rules can
+ * refuse the content. 0 if the whole trace reads, else -1 with the error
+ * containing want. */
+static int read_framed(const unsigned char *raw, size_t rawlen, const char *want)
+{
+    size_t cap = TRACE_PREAMBLE + ZSTD_compressBound(rawlen);
+    unsigned char *out = malloc(cap);
+    memcpy(out, TRACE_MAGIC, 8);
+    out[8] = TRACE_VERSION, out[9] = 0, out[10] = out[11] = 0;
+    ZSTD_CCtx *cz = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, 1);
+    size_t n = ZSTD_compress2(cz, out + TRACE_PREAMBLE, cap - TRACE_PREAMBLE, raw, rawlen);
+    assert_false(ZSTD_isError(n));
+    ZSTD_freeCCtx(cz);
+    int rc = read_all(out, TRACE_PREAMBLE + n);
+    free(out);
+    if (rc == 1 || (rc == 0) != (want == NULL))
+        fail_msg("expected %s, the reader returned %d (%s)", want ? want : "success", rc,
+                 rc ? mv_last_error() : "no error");
+    if (want && !strstr(mv_last_error(), want))
+        fail_msg("expected \"%s\", got \"%s\"", want, mv_last_error());
+    return rc;
+}
+
+/* A single-reference batch at addr (relative to 0), then the end record,
+ * in place of the sample's end record; returns the new length. */
+static size_t append_ref(unsigned char *raw, size_t rawlen, uint64_t addr)
+{
+    size_t n = rawlen - 2;
+    raw[n++] = TR_REFS;
+    n += varint_put(raw + n, 0);                                  /* dt */
+    n += varint_put(raw + n, 7);                                  /* pid */
+    n += varint_put(raw + n, 1);                                  /* one reference */
+    n += varint_put(raw + n, zigzag((int64_t)(addr >> 3)) << 2 | TRR_READ);
+    raw[n++] = TR_END;
+    n += varint_put(raw + n, 13);
+    return n;
+}
+
+/* Content the checksum cannot refuse, since it was framed that way: each
+ * rule of the reader that sees only the records refuses its case. */
+static void test_well_framed_bad_content(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *raw = sample_raw(&len);
+    read_framed(raw, len, NULL);                                  /* reframed as is: reads */
+
+    raw[len - 1] = 11;                                            /* the end record's count */
+    read_framed(raw, len, "record 13 at byte");
+    read_framed(raw, len, "the end record's count does not match the records read");
+    raw[len - 1] = 13;
+    read_framed(raw, len, "the end record's count does not match the records read");
+    raw[len - 1] = 12;
+
+    raw[len] = TR_END;                                            /* a second end record */
+    raw[len + 1] = 12;
+    read_framed(raw, len + 2, "data after the end record");
+    read_framed(raw, len + 1, "data after the end record");      /* one stray byte */
+
+    uint64_t top = TRACE_USER_END - 8;                            /* the last 8 bytes of user space */
+    read_framed(raw, append_ref(raw, len, top), NULL);
+    read_framed(raw, append_ref(raw, len, TRACE_USER_END), "reference outside the user address space");
+    read_framed(raw, append_ref(raw, len, 1ull << 60), "reference outside the user address space");
+    free(raw);
 }
 
 /* The reader refuses an exec layout the guest kernel could not load. */
@@ -561,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
         cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
         cmocka_unit_test(test_info_compares),       cmocka_unit_test(test_info_pages_per_process),
+        cmocka_unit_test(test_well_framed_bad_content),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -290,6 +290,9 @@ int buddy_check(const struct buddy *b, char *msg, unsigned msglen)
             FAIL("free block %llu order %u overlaps free block %llu order %u",
                  (unsigned long long)all[i - 1].frame, all[i - 1].order,
                  (unsigned long long)all[i].frame, all[i].order);
+    /* sum > npages cannot hold while free_pages == sum: blocks in range
+     * [base, base + npages) (which buddy_init keeps from wrapping) and
+     * disjoint, as checked above, hold at most npages. A backstop only. */
     if (sum != b->free_pages || sum > b->npages)
         FAIL("free blocks hold %llu pages, free_pages %llu, npages %llu",
              (unsigned long long)sum, (unsigned long long)b->free_pages,
