@@ -283,6 +283,45 @@ static void test_tsp_oos_limit_slots_as_xen(void **state)
     finish(t, &p, 1);
 }
 
+/* Under tsp.oos_limit the flush scope is Xen's: INVLPG drops the shadow
+ * entry of an out-of-sync L1 for the next fault to refill (sh_invlpg),
+ * where KVM's resyncs it; a flush of the current address space resyncs
+ * every out-of-sync page, another address space's too (Xen's
+ * shadow_resync_current_vcpu), where KVM's resyncs what the root reaches. */
+static void test_tsp_oos_xen_flush_scope(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", "tsp.unsync=true", "tsp.oos_limit=3", NULL };
+    struct tmachine *t = tm_boot_params("tsp", "memwalk", params);
+    struct task *ps[2] = { proc(t, 1, 2), NULL };
+    struct kernel *k = &t->m.k;
+    uint64_t l1a = l1_of(t, ps[0]->mm, A), mfn;
+    ps[1] = proc(t, 2, 2);                                   /* the loaded address space */
+    uint64_t l1b = l1_of(t, ps[1]->mm, A);
+    pte_store_direct(k, l1b, pt_index(A, 1), kread_entry(k, l1b, pt_index(A, 1)) & ~(pte_t)_PAGE_RW);
+    assert_false(shadow_protected(SH(t), l1b));              /* out of sync */
+    assert_true(shadow_leaf(t, A) & _PAGE_RW);               /* behind the guest */
+    uint64_t pf = cnt(t, CNT_vm_exits_pf);
+    cpu_invlpg(&t->m.cpu, A);
+    assert_false(pte_present(shadow_leaf(t, A)));            /* dropped, not resynced */
+    assert_true(pte_present(shadow_leaf(t, A + PAGE_SIZE))); /* its neighbour kept */
+    assert_false(shadow_protected(SH(t), l1b));              /* still out of sync */
+    assert_int_equal(user_access(k, A, ACC_READ, &mfn), 0);  /* a hidden fault refills it */
+    assert_int_equal(cnt(t, CNT_vm_exits_pf), pf + 1);
+    assert_true(pte_present(shadow_leaf(t, A)));
+    assert_false(shadow_leaf(t, A) & _PAGE_RW);
+    /* the address space not loaded: its L1 goes out of sync too, and a
+     * reload of the current CR3 brings both back */
+    pte_store_direct(k, l1a, 300, 0);
+    assert_false(shadow_protected(SH(t), l1a));
+    cpu_reload_cr3(&t->m.cpu);
+    assert_true(shadow_protected(SH(t), l1a));
+    assert_true(shadow_protected(SH(t), l1b));
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(SH(t)->oos[i], 0);
+    finish(t, ps, 2);
+}
+
 /* shadow_check's invariant 5 sees a slot lost, a slot naming an in-sync
  * page, and a page in a slot that is not its home or the next. */
 static void test_tsp_oos_check_catches(void **state)
@@ -472,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_tsp_unsync_invlpg_previous_roots),
         cmocka_unit_test(test_tsp_oos_limit_slots_as_xen),
         cmocka_unit_test(test_tsp_oos_check_catches),
+        cmocka_unit_test(test_tsp_oos_xen_flush_scope),
         cmocka_unit_test(test_ssp_stores_never_exit_flush_traps),
         cmocka_unit_test(test_faults_hidden_or_injected),
         cmocka_unit_test(test_ssp_root_buffer),

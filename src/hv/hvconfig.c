@@ -69,7 +69,9 @@ static const struct param_def tsp_defs[] = {
     PARAM_U64(struct tspconfig, oos_limit, "0", 0, 4096,
               "with tsp.unsync: out-of-sync L1 shadows kept at once, in slots by guest frame as Xen's "
               "oos_hash_add places them (3: Xen's SHADOW_OOS_PAGES, one vCPU's); a page that finds its "
-              "slots taken resyncs and write-protects again the one it displaces; 0: no limit (KVM)"),
+              "slots taken resyncs and write-protects again the one it displaces; flushes then take "
+              "Xen's scope (INVLPG drops the entry, other flushes resync every page); 0: no limit, "
+              "KVM's scope"),
     PARAM_CHOICE(struct tspconfig, retry, "auto", "auto|true|false",
                  "KVM's retry_instruction: a trapped store by an instruction that writes no page "
                  "table (clear_page's rep stos, copy_page's rep movs) zaps the frame's shadows and is "

@@ -237,6 +237,12 @@ void shadow_sync_all(struct shadow *s);
 void shadow_sync_unsync_va(struct shadow *s, uint64_t va);
 void shadow_sync_unsync_root(struct shadow *s, struct shadow_page *root);
 void shadow_sync_unsync(struct shadow *s);
+/* tsp.oos_limit, as Xen: INVLPG clears the entry for va of an out-of-sync
+ * L1 shadow on va's path under the current root, for the next fault to
+ * refill (sh_invlpg), the shadow staying out of sync; a CR3 load or any
+ * other flush resyncs every slotted page (shadow_resync_current_vcpu). */
+void shadow_oos_invlpg(struct shadow *s, uint64_t va);
+void shadow_oos_resync_all(struct shadow *s);
 
 /* Flush the hardware if a shadow page went away since the last call. */
 void shadow_flush_hw(struct shadow *s, struct cpu *c);

@@ -253,6 +253,35 @@ void shadow_sync_unsync_va(struct shadow *s, uint64_t va)
     }
 }
 
+void shadow_oos_invlpg(struct shadow *s, uint64_t va)
+{
+    struct shadow_page *sp = s->cur_root;
+    for (unsigned lvl = 4; sp && lvl >= 1; lvl--) {
+        unsigned idx = pt_index(va, lvl);
+        pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
+        if (!pte_present(se))
+            return;
+        if (sp->flags & SP_UNSYNC) {     /* an L1: "remove the shadow entry that maps this VA" */
+            sp_set(s, sp, idx, 0);
+            return;
+        }
+        if (is_leaf(se, lvl))
+            return;
+        sp = sp_of_smfn(s, pte_frame(se));
+    }
+}
+
+void shadow_oos_resync_all(struct shadow *s)
+{
+    for (uint32_t i = 0; i < s->oos_n; i++)
+        if (s->oos[i]) {
+            struct shadow_page *sp = sp_find(s, s->oos[i] - 1, 1);
+            MV_ASSERT(sp && (sp->flags & SP_UNSYNC), "oos slot %u names gfn %#llx, not out of sync", i,
+                      (unsigned long long)(s->oos[i] - 1));
+            shadow_sync_page(s, sp);     /* back in sync: its slot empties */
+        }
+}
+
 void shadow_sync_unsync_root(struct shadow *s, struct shadow_page *root)
 {
     if (!root)

@@ -119,7 +119,9 @@ int tsp_handle_write_cr3(struct hv *h, struct shadow *s, struct cpu *c, uint64_t
     struct shadow_page *sp = shadow_get_root(s, root);
     if (!sp)
         return -1;                          /* not guest memory: #GP */
-    if (s->unsync && !noflush)
+    if (s->unsync && s->oos_n)
+        shadow_oos_resync_all(s);           /* Xen: every CR3 write resyncs the vCPU's */
+    else if (s->unsync && !noflush)
         shadow_sync_unsync_root(s, sp);     /* KVM: KVM_REQ_MMU_SYNC, on the new root */
     shadow_load_root(s, c, sp, root, pcid, noflush);
     shadow_flush_hw(s, c);
@@ -130,7 +132,14 @@ int tsp_handle_tlb_flush(struct hv *h, struct shadow *s, struct cpu *c, enum tlb
                          uint16_t pcid)
 {
     hv_exit(h, HV_VMEXIT, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
-    if (s->unsync) {
+    if (s->unsync && s->oos_n) {
+        /* as Xen (tsp.oos_limit): INVLPG drops the one entry of an
+         * out-of-sync L1, any other flush resyncs them all */
+        if (kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR)
+            shadow_oos_invlpg(s, va);
+        else
+            shadow_oos_resync_all(s);
+    } else if (s->unsync) {
         /* as KVM: INVLPG resyncs one entry, under the current root and
          * the three previous ones, a flush of the current address space
          * what its root reaches (kvm_mmu_sync_roots). A flush of
