@@ -132,8 +132,9 @@ struct pid_walk {
     int ordered;
 };
 
-static void walk_pid(struct task *t, void *arg)
+static void walk_pid(void *task, void *arg)
 {
+    const struct task *t = task;
     struct pid_walk *w = arg;
     w->ordered &= !w->n || t->pid > w->last;
     w->last = t->pid;

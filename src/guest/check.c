@@ -124,8 +124,9 @@ struct mm_list {
     uint32_t n;
 };
 
-static void collect_mm(struct task *t, void *arg)
+static void collect_mm(void *task, void *arg)
 {
+    const struct task *t = task;
     struct mm_list *l = arg;
     if (t->mm)
         l->mm[l->n++] = t->mm;
@@ -198,8 +199,9 @@ struct task_check {
 
 /* One task's address space against its bookkeeping (the first failure
  * stops the checks of the tasks after it). */
-static void check_task(struct task *t, void *arg)
+static void check_task(void *task, void *arg)
 {
+    const struct task *t = task;
     struct task_check *c = arg;
     struct mm *mm = t->mm;
     if (c->bad || !mm)

@@ -7,8 +7,9 @@
 static double g_tasks(const void *ctx) { return ((const struct kernel *)ctx)->ntasks; }
 static double g_data(const void *ctx) { return (double)((const struct kernel *)ctx)->data_pages; }
 
-static void add_pt(struct task *t, void *arg)
+static void add_pt(void *task, void *arg)
 {
+    const struct task *t = task;
     if (t->mm)
         *(uint64_t *)arg += t->mm->pt_pages;
 }

@@ -119,7 +119,7 @@ struct mm {
 };
 
 struct task {
-    uint32_t pid;
+    uint32_t pid;          /* first: the key of the task tree (lib/tree.h) */
     uint32_t ppid;
     struct mm *mm;
 };
@@ -201,7 +201,7 @@ struct kernel {
     struct mm init_mm;           /* kernel-only address space (swapper_pg_dir) */
     uint64_t kernel_l3[4];       /* shared kernel-half tables */
     uint64_t zero_pfn;
-    /* The tasks by pid: a balanced tree (glibc's tsearch), so that no
+    /* The tasks by pid: a balanced tree (lib/tree.h), so that no
      * choice of pids in a trace makes finding one cost more than log n
      * (a hash by pid mod 1024 took 6-20 s for 50,000 threads whose pids
      * shared the remainder). */
@@ -404,8 +404,8 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec);
 /* Processes (process.c). */
 struct layout;
 struct task *task_find(struct kernel *k, uint32_t pid);
-/* fn on every task, in pid order. */
-void task_for_each(const struct kernel *k, void (*fn)(struct task *t, void *arg), void *arg);
+/* fn on every task (a struct task *), in pid order. */
+void task_for_each(const struct kernel *k, void (*fn)(void *task, void *arg), void *arg);
 struct task *kernel_spawn(struct kernel *k, uint32_t pid);     /* init-like task, empty mm */
 long do_fork(struct kernel *k, struct task *parent, uint32_t child_pid);
 /* clone: with CLONE_VM the child shares the parent's address space (threads,

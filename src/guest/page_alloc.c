@@ -2,14 +2,13 @@
  * (Linux mm/page_alloc.c, mm/swap.c put_page). Data pages come from the buddy
  * allocator one at a time; a page goes back to it when its last reference is
  * dropped. */
-#define _GNU_SOURCE   /* tdestroy */
 #include "guest/kernel.h"
 #include "guest/pagecache.h"
 #include "guest/ptcache.h"
 #include "guest/shmem.h"
 #include "guest/sites.h"
 #include "lib/err.h"
-#include <search.h>
+#include "lib/tree.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,7 +298,7 @@ uint64_t kernel_shutdown(struct kernel *k)
     uint64_t leaked = used > expected ? used - expected : 0;
     /* a run that failed leaves tasks: their frames count as leaked above;
      * the host memory of their mm goes with them */
-    tdestroy(k->tasks, task_free);
+    tree_destroy(k->tasks, task_free);
     k->tasks = NULL;
     k->ntasks = 0;
     buddy_destroy(&k->buddy);

@@ -4,44 +4,22 @@
  *
  * One vCPU: a task runs until the workload names another; the switch costs
  * the scheduler's work and a switch_mm. */
-#define _GNU_SOURCE   /* twalk_r */
 #include "guest/kernel.h"
 #include "guest/layout.h"
 #include "guest/sites.h"
 #include "lib/err.h"
+#include "lib/tree.h"
 #include <errno.h>
-#include <search.h>
 #include <stdlib.h>
-
-static int task_cmp(const void *a, const void *b)
-{
-    uint32_t x = ((const struct task *)a)->pid, y = ((const struct task *)b)->pid;
-    return (x > y) - (x < y);
-}
 
 struct task *task_find(struct kernel *k, uint32_t pid)
 {
-    struct task key = { .pid = pid };
-    struct task **t = tfind(&key, &k->tasks, task_cmp);
-    return t ? *t : NULL;
+    return tree_find(&k->tasks, pid);
 }
 
-struct task_walk {
-    void (*fn)(struct task *t, void *arg);
-    void *arg;
-};
-
-static void task_visit(const void *node, VISIT v, void *closure)
+void task_for_each(const struct kernel *k, void (*fn)(void *task, void *arg), void *arg)
 {
-    const struct task_walk *w = closure;
-    if (v == postorder || v == leaf)      /* once each, in key order */
-        w->fn(*(struct task *const *)node, w->arg);
-}
-
-void task_for_each(const struct kernel *k, void (*fn)(struct task *t, void *arg), void *arg)
-{
-    struct task_walk w = { fn, arg };
-    twalk_r(k->tasks, task_visit, &w);
+    tree_each(k->tasks, fn, arg);
 }
 
 static struct task *task_new(struct kernel *k, uint32_t pid, uint32_t ppid)
@@ -50,15 +28,14 @@ static struct task *task_new(struct kernel *k, uint32_t pid, uint32_t ppid)
     struct task *t = mv_calloc(1, sizeof *t);
     t->pid = pid;
     t->ppid = ppid;
-    if (!tsearch(t, &k->tasks, task_cmp))
-        mv_out_of_memory(0);
+    tree_insert(&k->tasks, t);
     k->ntasks++;
     return t;
 }
 
 static void task_delete(struct kernel *k, struct task *t)
 {
-    MV_ASSERT(tdelete(t, &k->tasks, task_cmp), "task %u not in the task tree", t->pid);
+    tree_delete(&k->tasks, t);
     k->ntasks--;
     free(t);
 }

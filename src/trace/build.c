@@ -3,10 +3,9 @@
  * (mm/mmap.c, mm/mprotect.c, mm/mremap.c, kernel/fork.c: threads and vfork
  * share an mm, fork copies it, exec replaces it), used to keep out of the
  * trace what a kernel would refuse, and the trace records written. */
-#define _GNU_SOURCE   /* tdestroy, twalk_r */
 #include "trace/build.h"
 #include "lib/err.h"
-#include <search.h>
+#include "lib/tree.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +27,7 @@ struct bmm {
 };
 
 struct btask {
-    uint32_t pid, seq;
+    uint32_t pid, seq;             /* pid first: the task tree's key (lib/tree.h) */
     uint64_t stack_lo, stack_hi;   /* the initial stack of its current image */
     struct bmm *mm;
 };
@@ -37,7 +36,7 @@ struct bimage { uint32_t pid, seq; uint64_t lo, hi; };
 
 struct build {
     struct trace_writer *w;
-    /* the tasks by pid: a balanced tree (tsearch), as the guest keeps them,
+    /* the tasks by pid: a balanced tree (lib/tree.h), as the guest keeps them,
      * so that no choice of pids in a log makes a lookup cost more than
      * log n (a hash by pid mod 4096 took 25 s to import 30,000 threads
      * whose pids shared the remainder) */
@@ -88,12 +87,6 @@ static void mm_put(struct bmm *mm)
     }
 }
 
-static int btask_cmp(const void *a, const void *b)
-{
-    uint32_t x = ((const struct btask *)a)->pid, y = ((const struct btask *)b)->pid;
-    return (x > y) - (x < y);
-}
-
 static void btask_free(void *p)
 {
     struct btask *t = p;
@@ -105,7 +98,7 @@ void build_free(struct build *b)
 {
     if (!b)
         return;
-    tdestroy(b->tasks, btask_free);
+    tree_destroy(b->tasks, btask_free);
     free(b->img);
     free(b);
 }
@@ -125,8 +118,7 @@ static uint64_t rel(struct build *b, uint64_t t)
 
 static struct btask *task_of(struct build *b, uint32_t pid)
 {
-    struct btask key = { .pid = pid }, **t = tfind(&key, &b->tasks, btask_cmp);
-    return t ? *t : NULL;
+    return tree_find(&b->tasks, pid);
 }
 
 void build_implicit(struct build *b, int on) { b->implicit = on; }
@@ -138,14 +130,13 @@ static struct btask *task_add(struct build *b, uint32_t pid, struct bmm *mm)
     struct btask *t = mv_calloc(1, sizeof *t);
     t->pid = pid;
     t->mm = mm;
-    if (!tsearch(t, &b->tasks, btask_cmp))
-        mv_out_of_memory(0);
+    tree_insert(&b->tasks, t);
     return t;
 }
 
 static void task_del(struct build *b, struct btask *t)
 {
-    MV_ASSERT(tdelete(t, &b->tasks, btask_cmp), "importer: task %u not in the tree", t->pid);
+    tree_delete(&b->tasks, t);
     mm_put(t->mm);
     free(t);
 }
@@ -712,25 +703,21 @@ struct btask_list {
     uint64_t n, cap;
 };
 
-/* twalk_r's visit: each task once (a leaf, or a node after its left
- * subtree), in pid order. */
-static void collect_task(const void *node, VISIT v, void *closure)
+static void collect_task(void *task, void *arg)
 {
-    struct btask_list *l = closure;
-    if (v != postorder && v != leaf)
-        return;
+    struct btask_list *l = arg;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
         l->t = mv_realloc(l->t, l->cap * sizeof *l->t);
     }
-    l->t[l->n++] = *(struct btask *const *)node;
+    l->t[l->n++] = task;
 }
 
 int build_finish(struct build *b)
 {
-    /* the tasks left, lowest pid first */
+    /* the tasks left, lowest pid first (collected: end_task changes the tree) */
     struct btask_list l = { 0 };
-    twalk_r(b->tasks, collect_task, &l);
+    tree_each(b->tasks, collect_task, &l);
     int rc = 0;
     for (uint64_t i = 0; i < l.n && !rc; i++) {
         b->cnt[BC_LEFT_RUNNING]++;

@@ -27,11 +27,10 @@
  * for one waiting task. Held lines are bounded (HOLD_MAX bytes); what is
  * never claimed is counted and reported. Every lookup is a balanced tree's
  * (tasks by tid) or a list head: no line walks the tasks. */
-#define _GNU_SOURCE   /* twalk_r, tdestroy */
 #include "trace/import_strace.h"
 #include "lib/err.h"
+#include "lib/tree.h"
 #include "trace/fdtab.h"
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +56,7 @@ struct hline {
 enum { FREE_TASK, WAITING, STRAY };   /* held: no (WAITING: not yet) known parent */
 
 struct stid {
-    uint32_t tid;
+    uint32_t tid;                  /* first: the task tree's key (lib/tree.h) */
     uint32_t claimed;              /* the child its unfinished fork was given when that child spoke */
     unsigned char forking;         /* on the list of unfinished, unclaimed forks */
     unsigned char held;            /* FREE_TASK, WAITING or STRAY (no fork was unfinished when it spoke) */
@@ -84,8 +83,8 @@ struct ready {
 struct strace_tasks {
     struct build *b;
     struct import_stats *st;
-    void *tree;                    /* the tasks by tid (tsearch): no choice of tids makes
-                                      a lookup cost more than log n */
+    void *tree;                    /* the tasks by tid (lib/tree.h): no choice of tids
+                                      makes a lookup cost more than log n */
     size_t n;
     struct list forks;             /* unfinished, unclaimed forks of known tasks, oldest first */
     struct list waiting, strays;   /* held tasks */
@@ -112,16 +111,9 @@ static void list_del(struct list *l, struct stid *p)
     l->n--;
 }
 
-static int stid_cmp(const void *a, const void *b)
-{
-    uint32_t x = ((const struct stid *)a)->tid, y = ((const struct stid *)b)->tid;
-    return (x > y) - (x < y);
-}
-
 static struct stid *stid_find(const struct strace_tasks *c, uint32_t tid)
 {
-    struct stid key = { .tid = tid }, **p = tfind(&key, &c->tree, stid_cmp);
-    return p ? *p : NULL;
+    return tree_find(&c->tree, tid);
 }
 
 static struct stid *stid_get(struct strace_tasks *c, uint32_t tid)
@@ -132,8 +124,7 @@ static struct stid *stid_get(struct strace_tasks *c, uint32_t tid)
     p = mv_calloc(1, sizeof *p);
     p->tid = tid;
     p->hl_tail = &p->hl;
-    if (!tsearch(p, &c->tree, stid_cmp))
-        mv_out_of_memory(0);
+    tree_insert(&c->tree, p);
     c->n++;
     return p;
 }
@@ -212,7 +203,7 @@ static void stid_drop(struct strace_tasks *c, struct stid *p)
     c->hbytes -= p->hbytes;
     free_lines(p->hl);
     files_put(p->fd);
-    MV_ASSERT(tdelete(p, &c->tree, stid_cmp), "strace import: tid %u not in the tree", p->tid);
+    tree_delete(&c->tree, p);
     c->n--;
     free(p);
 }
@@ -738,12 +729,12 @@ uint64_t strace_tasks_forks_unfinished(const struct strace_tasks *c) { return c-
 uint64_t strace_tasks_count(const struct strace_tasks *c) { return c->n; }
 void strace_tasks_hold_max(struct strace_tasks *c, uint64_t bytes) { c->hold_max = bytes; }
 
-/* twalk_r's visit: each task once, its held lines counted as orphans. */
-static void count_orphans(const void *node, VISIT v, void *closure)
+/* A task's held lines, never claimed, counted as orphans. */
+static void count_orphans(void *task, void *arg)
 {
-    const struct stid *p = *(struct stid *const *)node;
-    struct import_stats *st = closure;
-    if ((v == postorder || v == leaf) && p->held && p->hn) {
+    const struct stid *p = task;
+    struct import_stats *st = arg;
+    if (p->held && p->hn) {
         st->orphan_tasks++;
         st->orphan_lines += p->hn;
     }
@@ -765,7 +756,7 @@ void strace_tasks_end(struct strace_tasks *c)
         free_lines(r->hl);
         free(r);
     }
-    twalk_r(c->tree, count_orphans, c->st);
-    tdestroy(c->tree, stid_free);
+    tree_each(c->tree, count_orphans, c->st);
+    tree_destroy(c->tree, stid_free);
     free(c);
 }

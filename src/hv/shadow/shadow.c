@@ -183,6 +183,16 @@ void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync)
     }
 }
 
+struct shadow_page *shadow_oos_slot(const struct shadow *s, uint32_t i)
+{
+    if (!s->oos[i])
+        return NULL;
+    struct shadow_page *sp = sp_find(s, s->oos[i] - 1, 1);
+    MV_ASSERT(sp && (sp->flags & SP_UNSYNC), "oos slot %u names gfn %#llx, not out of sync", i,
+              (unsigned long long)(s->oos[i] - 1));
+    return sp;
+}
+
 /* Xen's oos_hash_add: the new page takes its home slot (gfn % oos_n); an
  * occupant that is at home there is punted to the next slot (with one
  * slot, which Xen's SHADOW_OOS_PAGES never is, the occupant is crushed);
@@ -203,10 +213,8 @@ void shadow_oos_add(struct shadow *s, struct shadow_page *sp)
             gfn = home;
             idx = (idx + 1) % s->oos_n;
         }
-        if (s->oos[idx]) {
-            struct shadow_page *old = sp_find(s, s->oos[idx] - 1, 1);
-            MV_ASSERT(old && (old->flags & SP_UNSYNC), "oos slot %u names gfn %#llx, not out of sync", idx,
-                      (unsigned long long)(s->oos[idx] - 1));
+        struct shadow_page *old = shadow_oos_slot(s, idx);
+        if (old) {
             s->h->st->cnt[CNT_shadow_oos_evict]++;
             shadow_sync_page(s, old);           /* leaves its slot: oos_forget */
         }

@@ -173,6 +173,8 @@ void sp_mark_unsync(struct shadow *s, struct shadow_page *sp, int unsync);
  * tsp.oos_limit into a slot as Xen's oos_hash_add, the page it displaces
  * resynced and back in sync (write-protected again). */
 void shadow_oos_add(struct shadow *s, struct shadow_page *sp);
+/* The out-of-sync shadow slot i holds, or NULL if it is empty. */
+struct shadow_page *shadow_oos_slot(const struct shadow *s, uint32_t i);
 /* Make room in the pool for n more pages (evicting old roots). */
 void shadow_prealloc(struct shadow *s, unsigned n);
 struct shadow_page *sp_of_smfn(const struct shadow *s, uint64_t smfn);

@@ -273,13 +273,11 @@ void shadow_oos_invlpg(struct shadow *s, uint64_t va)
 
 void shadow_oos_resync_all(struct shadow *s)
 {
-    for (uint32_t i = 0; i < s->oos_n; i++)
-        if (s->oos[i]) {
-            struct shadow_page *sp = sp_find(s, s->oos[i] - 1, 1);
-            MV_ASSERT(sp && (sp->flags & SP_UNSYNC), "oos slot %u names gfn %#llx, not out of sync", i,
-                      (unsigned long long)(s->oos[i] - 1));
+    for (uint32_t i = 0; i < s->oos_n; i++) {
+        struct shadow_page *sp = shadow_oos_slot(s, i);
+        if (sp)
             shadow_sync_page(s, sp);     /* back in sync: its slot empties */
-        }
+    }
 }
 
 void shadow_sync_unsync_root(struct shadow *s, struct shadow_page *root)
