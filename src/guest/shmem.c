@@ -59,7 +59,8 @@ void shmem_put(struct kernel *k, uint32_t id)
     MV_ASSERT(o->refs > 0, "shmem object %u put with no reference", id);
     if (--o->refs)
         return;
-    qsort(o->pgoff, o->npg, sizeof *o->pgoff, cmp_pgoff);
+    if (o->npg)                          /* an object never faulted has no list */
+        qsort(o->pgoff, o->npg, sizeof *o->pgoff, cmp_pgoff);
     for (uint64_t i = 0; i < o->npg; i++) {
         uint64_t pfn = pagecache_remove(k->shm_cache, id, o->pgoff[i]);
         MV_ASSERT(pfn != UINT64_MAX, "shmem object %u: page %llu not cached", id,
