@@ -88,11 +88,23 @@ static void assert_vma(const struct mm *mm, uint32_t i, uint64_t start, uint64_t
 }
 
 /* Exit every task; then nothing the tasks had may remain. */
+static void collect_task(void *task, void *arg)
+{
+    struct task ***next = arg;
+    *(*next)++ = task;
+}
+
+/* Every task exits, in pid order (collected first: the walk must not see
+ * the tree change under it). */
 static void exit_all(struct tmachine *t)
 {
     struct kernel *k = K(t);
-    while (k->tasks)   /* the tree's root node points to its task (tsearch) */
-        do_exit(k, *(struct task **)k->tasks);
+    struct task **all = mv_calloc(k->ntasks + 1, sizeof *all), **next = all;
+    task_for_each(k, collect_task, &next);
+    assert_int_equal(next - all, k->ntasks);
+    for (struct task **p = all; p < next; p++)
+        do_exit(k, *p);
+    free(all);
     assert_int_equal(k->ntasks, 0);
     assert_null(k->current);
     assert_ptr_equal(k->pcpu[0].loaded_mm, &k->init_mm);
