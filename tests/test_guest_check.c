@@ -19,7 +19,11 @@
  *    out of the count;
  *  - a present user pte naming a page-table page (the process's own L1);
  *  - a huge pmd running past the end of its (THP) VMA;
- *  - a shmem VMA naming a freed object, or none (id 0). */
+ *  - a shmem VMA naming a freed object, or none (id 0);
+ *  - the VMA tree broken: two VMAs' ranges swapped (out of order), one
+ *    run into the next (overlap), a range not page aligned, mm->nvma off
+ *    by one, the root coloured red (a tree no insertion or removal
+ *    leaves; lib/range_tree.h's test breaks each red-black rule). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -282,6 +286,65 @@ static void test_huge_pmd_past_vma_end(void **state)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* ---- the VMA tree ------------------------------------------------------------------- */
+
+#define V 0x10000000ull            /* seven one-page VMAs, a page apart, never touched */
+
+static void test_vma_tree_broken(void **state)
+{
+    (void)state;
+    struct tmachine *t = tm_boot("native");
+    struct kernel *k = &t->m.k;
+    struct task *p = proc(t);
+    struct mm *mm = p->mm;
+    for (unsigned i = 0; i < 7; i++)
+        assert_int_equal(sys_mmap(k, p, V + 2 * i * PAGE_SIZE, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANON, 0, 0),
+                         (long)(V + 2 * i * PAGE_SIZE));
+    assert_int_equal(mm->nvma, 9);
+    expect_ok(k);
+    struct vma *a = find_vma(mm, V + 4 * PAGE_SIZE), *b = find_vma(mm, V + 8 * PAGE_SIZE);
+    assert_non_null(a);
+    assert_non_null(b);
+    char what[128];
+
+    struct vma save = *a;                      /* swapped: b's range before a's in the walk */
+    a->start = b->start, a->end = b->end;
+    b->start = save.start, b->end = save.end;
+    snprintf(what, sizeof what, "pid 1: vma tree: range [%#llx, %#llx) is out of order after [%#llx, %#llx)",
+             (unsigned long long)(V + 6 * PAGE_SIZE), (unsigned long long)(V + 7 * PAGE_SIZE),
+             (unsigned long long)(V + 8 * PAGE_SIZE), (unsigned long long)(V + 9 * PAGE_SIZE));
+    expect_report(k, what);
+    b->start = a->start, b->end = a->end;
+    a->start = save.start, a->end = save.end;
+    expect_ok(k);
+
+    a->end += 2 * PAGE_SIZE;                   /* into the next one */
+    snprintf(what, sizeof what, "vma tree: range [%#llx, %#llx) overlaps [%#llx, %#llx) before it",
+             (unsigned long long)(V + 6 * PAGE_SIZE), (unsigned long long)(V + 7 * PAGE_SIZE),
+             (unsigned long long)(V + 4 * PAGE_SIZE), (unsigned long long)(V + 7 * PAGE_SIZE));
+    expect_report(k, what);
+    a->end = save.end;
+    expect_ok(k);
+
+    a->end -= 8;                               /* not page aligned */
+    snprintf(what, sizeof what, "vma [%#llx, %#llx) is not page aligned", (unsigned long long)a->start,
+             (unsigned long long)a->end);
+    expect_report(k, what);
+    a->end = save.end;
+
+    mm->nvma++;                                /* the count */
+    expect_report(k, "vma tree: 9 ranges in the tree, 10 counted");
+    mm->nvma--;
+    expect_ok(k);
+
+    RB_COLOR(RB_ROOT(&mm->mm_rb), vm_rb) = RB_RED;
+    expect_report(k, "vma tree: the root [");
+    RB_COLOR(RB_ROOT(&mm->mm_rb), vm_rb) = RB_BLACK;
+    expect_ok(k);
+    do_exit(k, p);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 /* ---- shmem objects ---------------------------------------------------------------- */
 
 #define S1 0x80000000ull
@@ -341,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_pte_maps_table_page),
         cmocka_unit_test(test_huge_pmd_past_vma_end),
         cmocka_unit_test(test_vma_maps_free_shmem),
+        cmocka_unit_test(test_vma_tree_broken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,11 +80,12 @@ static uint64_t switch_and_write_page(struct tmachine *t, struct task *task)
     return tm_access_ok(t, A, ACC_WRITE);
 }
 
-static void assert_vma(const struct mm *mm, uint32_t i, uint64_t start, uint64_t end)
+static void assert_vma(struct mm *mm, uint32_t i, uint64_t start, uint64_t end)
 {
     assert_true(i < mm->nvma);
-    assert_int_equal(mm->vma[i].start, start);
-    assert_int_equal(mm->vma[i].end, end);
+    assert_non_null(tm_vma(mm, i));
+    assert_int_equal(tm_vma(mm, i)->start, start);
+    assert_int_equal(tm_vma(mm, i)->end, end);
 }
 
 /* Exit every task; then nothing the tasks had may remain. */
@@ -217,7 +218,7 @@ static void test_vma_merge_and_munmap_split(void **state)
     mmap_anon(t, p, A + 8 * PG, 4 * PG, PROT_READ | PROT_WRITE);
     assert_int_equal(mm->nvma, 1);
     assert_vma(mm, 0, A, A + 12 * PG);
-    assert_int_equal(mm->vma[0].flags & (VM_READ | VM_WRITE | VM_EXEC), VM_READ | VM_WRITE);
+    assert_int_equal(tm_vma(mm, 0)->flags & (VM_READ | VM_WRITE | VM_EXEC), VM_READ | VM_WRITE);
     assert_int_equal(CNT(t, mmap), 3);
     kcheck(t);
 
@@ -241,10 +242,10 @@ static void test_vma_merge_and_munmap_split(void **state)
      * new page demand-faults */
     mmap_anon(t, p, A + 6 * PG, PG, PROT_READ | PROT_WRITE);
     tm_access_ok(t, A + 6 * PG, ACC_WRITE);
-    assert_int_equal(mm->vma[0].start, A);
+    assert_int_equal(tm_vma(mm, 0)->start, A);
     for (uint32_t i = 1; i < mm->nvma; i++)
-        assert_int_equal(mm->vma[i].start, mm->vma[i - 1].end);
-    assert_int_equal(mm->vma[mm->nvma - 1].end, A + 12 * PG);
+        assert_int_equal(tm_vma(mm, i)->start, tm_vma(mm, i - 1)->end);
+    assert_int_equal(tm_vma(mm, mm->nvma - 1)->end, A + 12 * PG);
     uint32_t n = mm->nvma;
 
     /* a different protection next to it does not merge */
@@ -285,9 +286,9 @@ static void test_mprotect_split_merge(void **state)
     assert_vma(mm, 0, A, A + 4 * PG);
     assert_vma(mm, 1, A + 4 * PG, A + 8 * PG);
     assert_vma(mm, 2, A + 8 * PG, A + 12 * PG);
-    assert_int_equal(mm->vma[0].flags & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
-    assert_int_equal(mm->vma[1].flags & (VM_READ | VM_WRITE), VM_READ);
-    assert_int_equal(mm->vma[2].flags & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+    assert_int_equal(tm_vma(mm, 0)->flags & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+    assert_int_equal(tm_vma(mm, 1)->flags & (VM_READ | VM_WRITE), VM_READ);
+    assert_int_equal(tm_vma(mm, 2)->flags & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
     kcheck(t);
 
     /* the TLB was flushed: the writable translations are gone */
@@ -494,7 +495,7 @@ static void test_shared_file_mapping(void **state)
 
     schedule_to(k, p1);
     mmap_ok(t, p1, A, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, FILE_INO, 0);
-    assert_true(p1->mm->vma[0].flags & VM_SHARED);
+    assert_true(tm_vma(p1->mm, 0)->flags & VM_SHARED);
     uint64_t f = tm_access_ok(t, A, ACC_READ);
     assert_int_equal(CNT(t, pf_file), 1);
     assert_int_not_equal(f, k->zero_pfn);

@@ -32,8 +32,8 @@ static void test_remapped_hole_merges(void **state)
     assert_int_equal(sys_mmap(k, p, A + 4 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
                      (long)(A + 4 * PG));
     assert_int_equal(p->mm->nvma, 1);
-    assert_int_equal(p->mm->vma[0].start, A);
-    assert_int_equal(p->mm->vma[0].end, A + 8 * PG);
+    assert_int_equal(tm_vma(p->mm, 0)->start, A);
+    assert_int_equal(tm_vma(p->mm, 0)->end, A + 8 * PG);
     do_exit(k, p);
     assert_int_equal(tm_destroy(t), 0);
 }

@@ -106,6 +106,16 @@ static inline uint64_t tm_access_ok(struct tmachine *t, uint64_t va, enum access
     return mfn;
 }
 
+/* The i-th VMA of mm in address order (a walk of its tree), NULL past the
+ * last. */
+static inline struct vma *tm_vma(struct mm *mm, uint32_t i)
+{
+    struct vma *v = vma_first(mm);
+    while (v && i--)
+        v = vma_next(v);
+    return v;
+}
+
 /* Guest frame of the level-lvl table covering va in the current mm. */
 static inline uint64_t tm_guest_table(struct tmachine *t, uint64_t va, unsigned lvl)
 {

@@ -1,5 +1,7 @@
 /* check.c: the guest kernel's own consistency checks (run under --check):
  * the buddy allocator's invariants, and for every address space that its
+ * VMAs are in order, disjoint, page aligned and as many as mm->nvma says,
+ * in a well-formed red-black tree (vma_tree_check), and that its
  * page tables agree with its bookkeeping: each table page is a page-table page
  * of the right level, each mapped frame is an allocated page, every user leaf
  * (present or PROTNONE) lies inside a VMA whose protection allows what the
@@ -147,8 +149,8 @@ static int check_shmem(struct kernel *k, char *msg, unsigned len)
     for (uint32_t i = 0; i < n && !bad; i++) {
         if (i && mms[i] == mms[i - 1])
             continue;
-        for (uint32_t j = 0; j < mms[i]->nvma; j++) {
-            const struct vma *v = &mms[i]->vma[j];
+        struct vma *v;
+        for_each_vma(mms[i], v) {
             if (!(v->flags & VM_SHMEM))
                 continue;
             if (!shmem_refs(k, v->file)) {
@@ -206,6 +208,13 @@ static void check_task(void *task, void *arg)
     struct mm *mm = t->mm;
     if (c->bad || !mm)
         return;
+    /* the VMAs first: the walk below looks leaves up in them */
+    char why[256];
+    if (vma_tree_check(mm, why, sizeof why)) {
+        snprintf(c->msg, c->len, "pid %u: %s", t->pid, why);
+        c->bad = 1;
+        return;
+    }
     struct walkcount w = { .mm = mm, .msg = c->msg, .len = c->len };
     count_level(c->k, mm->pgd, 4, 0, 255, 0, &w);
     if (w.bad) {

@@ -13,6 +13,7 @@
 #include "hw/cpu.h"
 #include "lib/instr.h"
 #include "lib/param.h"
+#include "lib/range_tree.h"
 #include "lib/sparse.h"
 #include <setjmp.h>
 #include <stdint.h>
@@ -102,13 +103,25 @@ static inline int vma_page_prot_writable(const struct vma *v)
     return (v->flags & want) == want;
 }
 
+/* A VMA in its address space's tree (vma.c; lib/range_tree.h): find_vma
+ * and the walks below hand out &node->vma, which stays where it is while
+ * other VMAs come and go (until its own is removed or merged away). */
+struct vma_node {
+    RB_ENTRY(vma_node) vm_rb;
+    struct vma vma;
+};
+RB_HEAD(vma_rb, vma_node);
+
 #define MAX_CPUS 64
 struct mm {
     uint64_t id;           /* unique, never reused */
     uint64_t pgd;          /* guest frame of the L4 */
     uint64_t user_pgd;     /* Xen PV x86-64: the user-mode L4 (0 if none) */
-    struct vma *vma;       /* sorted, non-overlapping */
-    uint32_t nvma, cap;
+    /* The VMAs, non-overlapping, by address: a red-black tree (Linux
+     * before 6.1: mm_rb; since: the maple tree mm_mt), and how many
+     * there are (Linux's map_count, which vm.max_map_count bounds). */
+    struct vma_rb mm_rb;
+    uint32_t nvma;
     uint64_t start_brk, brk;
     uint64_t rss;          /* data pages mapped */
     uint64_t pt_pages;     /* page-table pages, all levels */
@@ -343,7 +356,25 @@ void switch_mm(struct kernel *k, struct mm *prev, struct mm *next);
 struct mm *mm_alloc(struct kernel *k);
 void       mmput(struct kernel *k, struct mm *mm);
 struct vma *find_vma(struct mm *mm, uint64_t va);           /* vma containing va, or NULL */
-uint32_t vma_index(const struct mm *mm, uint64_t va);       /* first vma with end > va */
+/* The VMAs in address order (vma.c): the first; the first that ends past
+ * va (Linux's find_vma); the one after / before v (v: a VMA of the tree,
+ * never a copy); NULL past the ends. */
+struct vma *vma_first(struct mm *mm);
+struct vma *vma_first_after(struct mm *mm, uint64_t va);
+struct vma *vma_next(struct vma *v);
+struct vma *vma_prev(struct vma *v);
+/* Every VMA of mm; those that meet [start, end). The loop's body must not
+ * remove or merge v (Linux's for_each_vma, for_each_vma_range). */
+#define for_each_vma(mm, v) for ((v) = vma_first(mm); (v); (v) = vma_next(v))
+#define for_each_vma_range(mm, v, start, end) \
+    for ((v) = vma_first_after((mm), (start)); (v) && (v)->start < (end); (v) = vma_next(v))
+/* Free every VMA node of mm without accounting or shmem references (an
+ * mm that is only being freed: shutdown's). */
+void vma_tree_free(struct mm *mm);
+/* The tree's own consistency (kernel_check): order, disjoint page-aligned
+ * ranges, red-black shape, nvma; 0 or -1 with msg. Its depth, for tests. */
+int  vma_tree_check(struct mm *mm, char *msg, unsigned len);
+unsigned vma_tree_depth(struct mm *mm);
 int  vma_intersects(struct mm *mm, uint64_t start, uint64_t end);
 int  vma_insert(struct kernel *k, struct mm *mm, const struct vma *v); /* -1 if it overlaps */
 void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);

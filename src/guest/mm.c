@@ -129,14 +129,19 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
     }
 }
 
-/* unmap_region: zap, drop the VMAs, free the tables no VMA needs, flush, free. */
+/* unmap_region: zap, drop the VMAs, free the tables no VMA needs, flush,
+ * free. Where no VMA meets the range (an mmap into free space) there is
+ * nothing to split, zap or drop: one lookup says so. */
 static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
-    vma_split_at(k, mm, start);
-    vma_split_at(k, mm, end);
-    for (uint32_t i = vma_index(mm, start); i < mm->nvma && mm->vma[i].start < end; i++)
-        zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
-    vma_remove_range(k, mm, start, end);
+    if (vma_intersects(mm, start, end)) {
+        vma_split_at(k, mm, start);
+        vma_split_at(k, mm, end);
+        struct vma *v;
+        for_each_vma_range(mm, v, start, end)
+            zap_range(k, mm, v->start, v->end);
+        vma_remove_range(k, mm, start, end);
+    }
     free_pgtables(k, mm, start, end);
     tlb_finish_mmu(k, mm, 0);
 }
@@ -161,14 +166,15 @@ static void exit_mmap(struct kernel *k, struct mm *mm)
 {
     if (k->pv->exit_mmap)
         k->pv->exit_mmap(k, mm);
-    for (uint32_t i = 0; i < mm->nvma; i++)
-        zap_range(k, mm, mm->vma[i].start, mm->vma[i].end);
-    for (uint32_t i = 0; i < mm->nvma; i++) {
+    struct vma *v;
+    for_each_vma(mm, v)
+        zap_range(k, mm, v->start, v->end);
+    for_each_vma(mm, v) {
         stat_charge(k->st, CYC_kernel, k->cost->vma_op);
-        if (mm->vma[i].flags & VM_SHMEM)
-            shmem_put(k, mm->vma[i].file);
+        if (v->flags & VM_SHMEM)
+            shmem_put(k, v->file);
     }
-    mm->nvma = 0;
+    vma_tree_free(mm);
     free_pgtables(k, mm, 0, USER_VA_END);
     tlb_finish_mmu(k, mm, 1);
     MV_ASSERT(mm->rss == 0, "exit_mmap left %llu pages mapped", (unsigned long long)mm->rss);
@@ -183,7 +189,6 @@ void mmput(struct kernel *k, struct mm *mm)
         return;
     MV_ASSERT(k->pcpu[0].loaded_mm != mm, "mmput of the loaded mm");
     exit_mmap(k, mm);
-    free(mm->vma);
     free(mm);
 }
 

@@ -42,7 +42,7 @@ static void task_free(void *p)
 {
     struct task *t = p;
     if (t->mm && !--t->mm->users) {
-        free(t->mm->vma);
+        vma_tree_free(t->mm);
         free(t->mm);
     }
     free(t);
@@ -284,7 +284,7 @@ uint64_t kernel_shutdown(struct kernel *k)
     shmem_destroy(k);
     ptcache_destroy(k);
     if (k->mm_new) {             /* a run that failed while building it */
-        free(k->mm_new->vma);
+        vma_tree_free(k->mm_new);
         free(k->mm_new);
         k->mm_new = NULL;
     }
@@ -303,7 +303,7 @@ uint64_t kernel_shutdown(struct kernel *k)
     k->ntasks = 0;
     buddy_destroy(&k->buddy);
     sparse_free(&k->pages);
-    free(k->init_mm.vma);
+    vma_tree_free(&k->init_mm);
     free(k->gather.data);
     free(k->gather.tab);
     return leaked;

@@ -120,8 +120,8 @@ static struct mm *dup_mm(struct kernel *k, struct mm *old)
     mm->start_brk = old->start_brk;
     mm->brk = old->brk;
     lazy_mmu_enter(k);
-    for (uint32_t i = 0; i < old->nvma; i++) {
-        const struct vma *v = &old->vma[i];
+    struct vma *v;
+    for_each_vma(old, v) {
         int rc = vma_insert(k, mm, v);
         MV_ASSERT(rc == 0, "dup_mmap: overlapping vma");
         /* vma_needs_copy: only VMAs with anonymous pages; file pages refault */

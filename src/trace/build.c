@@ -5,7 +5,9 @@
  * trace what a kernel would refuse, and the trace records written. */
 #include "trace/build.h"
 #include "lib/err.h"
+#include "lib/range_tree.h"
 #include "lib/tree.h"
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +22,18 @@ struct bvma {
     uint64_t dev, ino, pgoff;
 };
 
+/* A VMA in its mm's tree (lib/range_tree.h, as the guest keeps them:
+ * guest/vma.c): no order of mmaps in a log makes the model quadratic. */
+struct bvma_node {
+    RB_ENTRY(bvma_node) rb;
+    struct bvma v;
+};
+RB_HEAD(bvma_rb, bvma_node);
+RANGE_TREE_GENERATE(bvma_rb, bvma_node, rb, v)
+
 struct bmm {
-    struct bvma *v;
-    uint32_t n, cap, users;
+    struct bvma_rb vmas;           /* by address */
+    uint32_t n, users;             /* n: VMAs in it */
     uint64_t start_brk, brk;
 };
 
@@ -79,10 +90,12 @@ void build_set_mmap_min_addr(struct build *b, uint64_t addr)
     b->mmap_min_addr = addr;
 }
 
+static void free_bvma(struct bvma_node *n) { free(n); }
+
 static void mm_put(struct bmm *mm)
 {
     if (mm && --mm->users == 0) {
-        free(mm->v);
+        bvma_rb_clear(&mm->vmas, free_bvma);
         free(mm);
     }
 }
@@ -150,36 +163,42 @@ static void add_image(struct build *b, uint32_t pid, uint32_t seq, uint64_t lo, 
     b->img[b->nimg++] = (struct bimage){ pid, seq, lo, hi };
 }
 
-/* ---- the VMA model: a sorted array of non-overlapping ranges ---- */
+/* ---- the VMA model: non-overlapping ranges in a red-black tree ---- */
 
-static uint32_t vidx(const struct bmm *mm, uint64_t va)   /* first with end > va */
+static struct bvma_node *bnode(struct bvma *v)
 {
-    uint32_t lo = 0, hi = mm->n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (mm->v[mid].end <= va)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (struct bvma_node *)((char *)v - offsetof(struct bvma_node, v));
+}
+static struct bvma *bv(struct bvma_node *n) { return n ? &n->v : NULL; }
+static struct bvma *vfirst(struct bmm *mm) { return bv(bvma_rb_first(&mm->vmas)); }
+static struct bvma *vnext(struct bvma *v) { return bv(bvma_rb_next(bnode(v))); }
+static struct bvma *vprev(struct bvma *v) { return bv(bvma_rb_prev(bnode(v))); }
+
+static struct bvma *vlower(const struct bmm *mm, uint64_t va)   /* first with end > va */
+{
+    return bv(bvma_rb_lower(&mm->vmas, va));
 }
 
 static struct bvma *vfind(struct bmm *mm, uint64_t va)
 {
-    uint32_t i = vidx(mm, va);
-    return i < mm->n && mm->v[i].start <= va ? &mm->v[i] : NULL;
+    return bv(bvma_rb_find(&mm->vmas, va));
 }
 
-static void vins_at(struct bmm *mm, uint32_t i, const struct bvma *v)
+/* Link a copy of v (its range free: the caller made it so). */
+static struct bvma *vins(struct bmm *mm, const struct bvma *v)
 {
-    if (mm->n == mm->cap) {
-        mm->cap = mm->cap ? mm->cap * 2 : 16;
-        mm->v = mv_realloc(mm->v, mm->cap * sizeof *mm->v);
-    }
-    memmove(&mm->v[i + 1], &mm->v[i], (mm->n - i) * sizeof *mm->v);
-    mm->v[i] = *v;
+    struct bvma_node *n = mv_malloc(sizeof *n);
+    n->v = *v;
+    bvma_rb_insert(&mm->vmas, n);
     mm->n++;
+    return &n->v;
+}
+
+static void vdel(struct bmm *mm, struct bvma *v)
+{
+    bvma_rb_remove(&mm->vmas, bnode(v));
+    mm->n--;
+    free(bnode(v));
 }
 
 static void vsplit(struct bmm *mm, uint64_t a)
@@ -192,26 +211,33 @@ static void vsplit(struct bmm *mm, uint64_t a)
     if (!(hi.flags & TRM_ANON))
         hi.pgoff += (a - v->start) / PAGE;
     v->end = a;
-    vins_at(mm, (uint32_t)(v - mm->v) + 1, &hi);
+    vins(mm, &hi);
+}
+
+static int vintersects(const struct bmm *mm, uint64_t s, uint64_t e)
+{
+    const struct bvma *v = vlower(mm, s);
+    return v && v->start < e;
 }
 
 static void vunmap(struct bmm *mm, uint64_t s, uint64_t e)
 {
+    if (!vintersects(mm, s, e))
+        return;                    /* nothing to split or remove: one lookup says so */
     vsplit(mm, s);
     vsplit(mm, e);
-    uint32_t i = vidx(mm, s), j = i;
-    while (j < mm->n && mm->v[j].end <= e)
-        j++;
-    if (j > i) {
-        memmove(&mm->v[i], &mm->v[j], (mm->n - j) * sizeof *mm->v);
-        mm->n -= j - i;
+    struct bvma *v = vlower(mm, s);
+    while (v && v->end <= e) {
+        struct bvma *next = vnext(v);
+        vdel(mm, v);
+        v = next;
     }
 }
 
 static void vmap(struct bmm *mm, const struct bvma *v)
 {
     vunmap(mm, v->start, v->end);
-    vins_at(mm, vidx(mm, v->start), v);
+    vins(mm, v);
 }
 
 /* vma_merge: neighbours that Linux (and the guest kernel, guest/vma.c)
@@ -234,24 +260,20 @@ static int vmergeable(const struct bvma *a, const struct bvma *b)
 
 static void vmerge(struct bmm *mm, uint64_t s, uint64_t e)
 {
-    uint32_t i = vidx(mm, s);
-    if (i > 0)
-        i--;
-    while (i + 1 < mm->n && mm->v[i].start <= e) {
-        if (vmergeable(&mm->v[i], &mm->v[i + 1])) {
-            mm->v[i].end = mm->v[i + 1].end;
-            memmove(&mm->v[i + 1], &mm->v[i + 2], (mm->n - i - 2) * sizeof *mm->v);
-            mm->n--;
+    struct bvma *v = vlower(mm, s), *r;
+    if (v && vprev(v))
+        v = vprev(v);
+    else if (!v)
+        v = bv(bvma_rb_last(&mm->vmas));
+    while (v && (r = vnext(v)) && v->start <= e) {
+        if (vmergeable(v, r)) {
+            uint64_t rend = r->end;
+            vdel(mm, r);
+            v->end = rend;
         } else {
-            i++;
+            v = r;
         }
     }
-}
-
-static int vintersects(const struct bmm *mm, uint64_t s, uint64_t e)
-{
-    uint32_t i = vidx(mm, s);
-    return i < mm->n && mm->v[i].start < e;
 }
 
 static int vcovered(struct bmm *mm, uint64_t s, uint64_t e)
@@ -272,13 +294,11 @@ static struct bmm *mm_new(void)
     return mm;
 }
 
-static struct bmm *mm_copy(const struct bmm *o)
+static struct bmm *mm_copy(struct bmm *o)
 {
     struct bmm *mm = mm_new();
-    mm->n = mm->cap = o->n;
-    mm->v = mv_malloc((o->n ? o->n : 1) * sizeof *mm->v);
-    if (o->n)
-        memcpy(mm->v, o->v, o->n * sizeof *mm->v);
+    for (struct bvma *v = vfirst(o); v; v = vnext(v))
+        vins(mm, v);
     mm->start_brk = o->start_brk;
     mm->brk = o->brk;
     return mm;
@@ -382,38 +402,37 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
     }
     /* One stack: the highest piece flagged as stack that can take the
      * arguments (read-write); else a default one. */
-    int stack = -1;
-    for (uint32_t i = 0; i < mm->n; i++)
-        if ((mm->v[i].flags & BV_STACK) && (mm->v[i].prot & (TRP_READ | TRP_WRITE)) == (TRP_READ | TRP_WRITE))
-            stack = (int)i;
-    if (stack < 0) {
+    struct bvma *stack = NULL;
+    for (struct bvma *v = vfirst(mm); v; v = vnext(v))
+        if ((v->flags & BV_STACK) && (v->prot & (TRP_READ | TRP_WRITE)) == (TRP_READ | TRP_WRITE))
+            stack = v;
+    if (!stack) {
         b->cnt[BC_NO_STACK]++;
         struct bvma v = { TRACE_USER_END - PAGE - (132ull << 10), TRACE_USER_END - PAGE,
                           TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
         vmap(mm, &v);
-        stack = (int)vidx(mm, v.start);
+        stack = vfind(mm, v.start);
     }
     mm->start_brk = mm->brk = start_brk < TRACE_USER_END ? start_brk : 0;
 
     struct trace_seg *out = mv_malloc((mm->n ? mm->n : 1) * sizeof *out);
     uint32_t nout = 0, nextra = 0;
     struct bvma *extra = mv_malloc((mm->n ? mm->n : 1) * sizeof *extra);
-    for (uint32_t i = 0; i < mm->n; i++) {
-        struct bvma *v = &mm->v[i];
-        if ((int)i != stack)
+    for (struct bvma *v = vfirst(mm); v; v = vnext(v)) {
+        if (v != stack)
             v->flags &= ~(uint32_t)BV_STACK;
-        if ((int)i != stack && nout >= TRACE_MAX_SEGS - 1) {
+        if (v != stack && nout >= TRACE_MAX_SEGS - 1) {
             extra[nextra++] = *v;
             continue;
         }
         out[nout++] = (struct trace_seg){
             .start = v->start, .len = v->end - v->start, .prot = v->prot,
-            .kind = (int)i == stack ? TRS_STACK : (v->flags & TRM_ANON) ? TRS_ANON : TRS_FILE,
+            .kind = v == stack ? TRS_STACK : (v->flags & TRM_ANON) ? TRS_ANON : TRS_FILE,
             .shared = (v->flags & TRM_SHARED) != 0, .dev = v->dev, .ino = v->ino, .pgoff = v->pgoff };
     }
     b->cnt[BC_LAYOUT_TRIMMED] += nextra;
-    mm->v[stack].flags |= BV_GROWSDOWN;
-    uint64_t slo = mm->v[stack].start, shi = mm->v[stack].end;
+    stack->flags |= BV_GROWSDOWN;
+    uint64_t slo = stack->start, shi = stack->end;
     vmerge(mm, 0, TRACE_USER_END);          /* as do_execve merges what it mapped */
     mm_put(tk->mm);
     tk->mm = mm;
@@ -515,8 +534,8 @@ int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uin
     }
     vsplit(tk->mm, addr);
     vsplit(tk->mm, addr + len);
-    for (uint32_t i = vidx(tk->mm, addr); i < tk->mm->n && tk->mm->v[i].start < addr + len; i++)
-        tk->mm->v[i].prot = prot & 7;
+    for (struct bvma *v = vlower(tk->mm, addr); v && v->start < addr + len; v = vnext(v))
+        v->prot = prot & 7;
     vmerge(tk->mm, addr, addr + len);
     struct trace_rec r = { .kind = TR_MPROTECT, .t = t, .pid = pid, .addr = addr, .len = len, .prot = prot & 7 };
     return put(b, &r);
@@ -647,11 +666,10 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
     struct bvma *v = vfind(mm, addr);
     if (!v) {
         /* expand_stack: a touch below the stack, within the stack limit */
-        uint32_t i = vidx(mm, addr);
+        struct bvma *up = vlower(mm, addr), *below = up ? vprev(up) : NULL;
         uint64_t pg = addr & ~(PAGE - 1);
-        if (i < mm->n && (mm->v[i].flags & BV_STACK) && mm->v[i].start - pg <= STACK_MAX &&
-            !(i > 0 && mm->v[i - 1].end > pg)) {
-            struct bvma g = { pg, mm->v[i].start, TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
+        if (up && (up->flags & BV_STACK) && up->start - pg <= STACK_MAX && !(below && below->end > pg)) {
+            struct bvma g = { pg, up->start, TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
             vmap(mm, &g);
             vmerge(mm, g.start, g.end);
             b->cnt[BC_STACK_GROW]++;
