@@ -351,7 +351,7 @@ static void test_vma_tree_broken(void **state)
 #define S2 (S1 + 0x100000ull)
 
 /* A shmem VMA naming a freed object (its id, below nshm, free since S1's
- * unmap) and one naming no object (id 0). The object it really maps loses
+ * unmap) and one naming no object (id 0, or past every id given). The object it really maps loses
  * the reference with it, so every object's count still agrees with the
  * VMAs counted for it. Only id 0 escapes the reference counts (they are
  * compared for ids 1..nshm): for the freed id they disagree as well. */
@@ -378,12 +378,16 @@ static void test_vma_maps_free_shmem(void **state)
     assert_int_equal(shmem_refs(k, id), 1);
     expect_ok(k);
     char what[128];
-    for (unsigned c = 0; c < 2; c++) {
-        uint32_t bad = c ? gone : 0;   /* id 0 first: only this rule sees it */
+    /* id 0 first: only this rule sees it; then the freed id; then one past
+     * every id ever given */
+    const uint32_t bads[3] = { 0, gone, k->nshm + 5 };
+    for (unsigned c = 0; c < 3; c++) {
+        uint32_t bad = bads[c];
         v->file = bad;
         k->shm[id].refs--;
-        snprintf(what, sizeof what, "vma [%#llx, %#llx) maps shmem object %u, which is free",
-                 (unsigned long long)S2, (unsigned long long)(S2 + 4 * PAGE_SIZE), bad);
+        snprintf(what, sizeof what, "vma [%#llx, %#llx) maps shmem object %u, which %s",
+                 (unsigned long long)S2, (unsigned long long)(S2 + 4 * PAGE_SIZE), bad,
+                 c == 1 ? "is free" : "was never created");
         expect_report(k, what);
         v->file = id;
         k->shm[id].refs++;

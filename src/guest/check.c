@@ -154,8 +154,9 @@ static int check_shmem(struct kernel *k, char *msg, unsigned len)
             if (!(v->flags & VM_SHMEM))
                 continue;
             if (!shmem_refs(k, v->file)) {
-                snprintf(msg, len, "vma [%#llx, %#llx) maps shmem object %u, which is free",
-                         (unsigned long long)v->start, (unsigned long long)v->end, v->file);
+                snprintf(msg, len, "vma [%#llx, %#llx) maps shmem object %u, which %s",
+                         (unsigned long long)v->start, (unsigned long long)v->end, v->file,
+                         v->file && v->file <= k->nshm ? "is free" : "was never created");
                 bad = 1;
                 break;
             }
