@@ -45,6 +45,11 @@ void schedule_to(struct kernel *k, struct task *t)
     if (k->current == t)
         return;
     stat_charge(k->st, CYC_ctx_switch, k->cost->ctx_switch);
+    /* The switch is made in the kernel, and t goes back to user mode from
+     * there. What brought the CPU into the kernel when the workload names
+     * no system call (a timer interrupt, a blocking call such as wait())
+     * is not modelled (docs/pv.md). */
+    k->in_kernel = 1;
     struct mm *prev = k->pcpu[0].loaded_mm;
     k->current = t;
     if (t->mm != prev)
