@@ -23,6 +23,8 @@
 # cost.pv_type_change = 150 status=default (not measured; the compiled default applies): Xen PV hypervisor work; no Xen here
 # cost.pv_emulate = 500 status=default (not measured; the compiled default applies): Xen PV hypervisor work; no Xen here
 # cost.pv_fault_bounce = 0 status=default (not measured; the compiled default applies): Xen PV hypervisor work; no Xen here
+# cost.pv_syscall_bounce = 0 status=default (not measured; the compiled default applies): Xen PV hypervisor work; no Xen here
+# cost.pv_iret = 0 status=default (not measured; the compiled default applies): Xen PV hypervisor work; no Xen here
 # cost.iotlb_inv = 1920 status=default (not measured; the compiled default applies): an IOMMU invalidation; the IOMMU is not visible from user space
 # cost.iotlb_inv_reg = 2400 status=default (not measured; the compiled default applies): an IOMMU invalidation; the IOMMU is not visible from user space
 # cost.iommu_pte = 60 status=default (not measured; the compiled default applies): an I/O page-table update; the IOMMU is not visible from user space

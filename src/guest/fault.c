@@ -195,6 +195,7 @@ int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *
             return 0;            /* the hypervisor emulated the access */
         if (hv)
             continue;            /* the hypervisor resolved it */
+        k->in_kernel = 1;        /* the fault enters the kernel (exc_page_fault) */
         if (do_page_fault(k, va, c->inject_pfec))
             return -EFAULT;
         kernel_exit_to_user(k);  /* IRET: the access is retried in user mode */

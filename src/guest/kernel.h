@@ -166,6 +166,10 @@ struct pv_mmu_ops {
     /* lazy MMU mode (batching) */
     void (*lazy_mmu_enter)(struct kernel *k);
     void (*lazy_mmu_leave)(struct kernel *k);
+    /* The return to user mode (Linux's paravirt iret: Xen's xen_iret, the
+     * iret hypercall; xen_sysret64 after a system call in kernels before
+     * 5.x, the same hypercall). NULL: SYSRET or IRET, nothing to add. */
+    void (*iret)(struct kernel *k);
     /* PiBooster: tell the hypervisor the cache is on / off, and release
      * cached pages (clear the flag, map back into the IOMMU, flush). */
     void (*ptcache_ctl)(struct kernel *k, int enable);
@@ -235,6 +239,9 @@ struct kernel {
     jmp_buf *oom;
     struct mm *mm_new;           /* an mm being built (exec, fork), not yet a task's: shutdown frees it */
     int lazy_mmu;
+    /* The CPU is in the kernel: entered from user mode (a system call, a
+     * fault) or switching tasks, and not yet back (kernel_exit_to_user). */
+    int in_kernel;
     uint64_t data_pages;         /* data/page-cache frames in use */
     int segv_code;               /* why the last fault was fatal: KSEGV_* (SIGSEGV) or KSIGBUS_ADRERR, as Linux's si_code */
     /* mmu_gather: pages unmapped or tables unlinked, freed only after the TLB
@@ -447,9 +454,30 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l);
 void do_exit(struct kernel *k, struct task *t);
 void schedule_to(struct kernel *k, struct task *t);
 
+/* The current task's system call: SYSCALL from its user code into the
+ * kernel (Linux: entry_SYSCALL_64; under Xen PV it enters Xen first, which
+ * bounces it to the kernel: xen_entry_SYSCALL_64). */
+static inline void kernel_syscall_entry(struct kernel *k)
+{
+    k->in_kernel = 1;
+    cpu_syscall(this_cpu(k));
+}
+
 /* Back to the current task's user code (Linux: syscall_exit_to_user_mode,
- * irqentry_exit_to_user_mode): SYSRET or IRET on its vCPU. */
-static inline void kernel_exit_to_user(struct kernel *k) { cpu_return_to_user(this_cpu(k)); }
+ * irqentry_exit_to_user_mode): SYSRET or IRET on its vCPU, through the
+ * paravirt iret if the kernel was entered since its last return (a Xen PV
+ * kernel's is a hypercall). A return with the CPU already in user mode (the
+ * simulator's return before each of a task's events, docs/pv.md) adds
+ * nothing but the count. */
+static inline void kernel_exit_to_user(struct kernel *k)
+{
+    if (k->in_kernel) {
+        k->in_kernel = 0;
+        if (k->pv->iret)
+            k->pv->iret(k);
+    }
+    cpu_return_to_user(this_cpu(k));
+}
 
 /* User access on behalf of the current task (the hot path, inline). Returns
  * 0, or -EFAULT if the fault could not be resolved. *mfn receives the frame.

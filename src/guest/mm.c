@@ -346,50 +346,62 @@ static int pte_needs_flush(pte_t old, pte_t new)
 
 /* change_protection over one VMA whose flags changed: rewrite each present
  * entry whose protection changes, and add to span those whose old
- * translation must go (change_pte_range, change_huge_pmd; a huge page the
- * VMA covers only in part is split first, as change_pmd_range does). */
+ * translation must go (change_pmd_range: a huge page the VMA covers whole
+ * goes through change_huge_pmd, one it covers in part is split first; then
+ * change_pte_range for the table of each 2 MiB). change_pte_range enters
+ * lazy MMU mode around its one table and leaves it after, so a Xen guest's
+ * batch is sent table by table (xen_leave_lazy_mmu flushes it). */
 static void change_protection(struct kernel *k, struct mm *mm, const struct vma *v, struct tlb_span *span)
 {
-    for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE) {
-        if ((a & (HPAGE_SIZE - 1)) == 0 || a == v->start) {
-            unsigned pi;
-            uint64_t pmd = pmd_table(k, mm, a, 0, &pi);
-            pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
-            if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
-                uint64_t hs = a & ~(HPAGE_SIZE - 1);
-                if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
-                    pte_t n = change_prot(k, pe, v);
-                    if (n != pe) {
-                        guest_site(this_cpu(k), SITE_MPROTECT_PTE);
-                        set_entry(k, mm, pmd, 2, pi, n);
-                        if (pte_needs_flush(pe, n))
-                            tlb_span_add(span, hs, HPAGE_SIZE, 2);
-                    }
-                    a = hs + HPAGE_SIZE - PAGE_SIZE;
-                    continue;
+    for (uint64_t va = v->start; va < v->end;) {
+        uint64_t next = (va | (HPAGE_SIZE - 1)) + 1;
+        if (next > v->end)
+            next = v->end;
+        unsigned pi;
+        uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
+        if (!pmd) {                                 /* nothing in this 1 GiB */
+            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
+            va = next > v->end || next == 0 ? v->end : next;
+            continue;
+        }
+        pte_t pe = kread_entry(k, pmd, pi);
+        if (pte_mapped(pe) && (pe & _PAGE_PSE)) {
+            uint64_t hs = va & ~(HPAGE_SIZE - 1);
+            if (hs >= v->start && hs + HPAGE_SIZE <= v->end) {   /* change_huge_pmd */
+                pte_t n = change_prot(k, pe, v);
+                if (n != pe) {
+                    guest_site(this_cpu(k), SITE_MPROTECT_PTE);
+                    set_entry(k, mm, pmd, 2, pi, n);
+                    if (pte_needs_flush(pe, n))
+                        tlb_span_add(span, hs, HPAGE_SIZE, 2);
                 }
-                split_huge_pmd(k, mm, a);
+                va = next;
+                continue;
+            }
+            split_huge_pmd(k, mm, va);
+        }
+        uint64_t table = pte_table(k, mm, va, 0);
+        if (!table) {                               /* nothing in this 2 MiB */
+            va = next;
+            continue;
+        }
+        const pte_t *tv = kmap_table(k, table);
+        lazy_mmu_enter(k);
+        for (uint64_t a = va; a < next; a += PAGE_SIZE) {
+            unsigned idx = pt_index(a, 1);
+            pte_t e = tv[idx];
+            if (!pte_mapped(e))
+                continue;
+            pte_t n = change_prot(k, e, v);
+            if (n != e) {
+                guest_site(this_cpu(k), SITE_MPROTECT_PTE);
+                set_entry(k, mm, table, 1, idx, n);
+                if (pte_needs_flush(e, n))
+                    tlb_span_add(span, a, PAGE_SIZE, 1);       /* tlb_flush_pte_range */
             }
         }
-        uint64_t table = pte_table(k, mm, a, 0);
-        if (!table) {
-            unsigned pi;
-            /* skip what has no table: the rest of the 2 MiB, or of the 1 GiB */
-            a |= (1ull << level_shift(pmd_table(k, mm, a, 0, &pi) ? 2 : 3)) - 1;
-            a -= PAGE_SIZE - 1;
-            continue;
-        }
-        unsigned idx = pt_index(a, 1);
-        pte_t e = kread_entry(k, table, idx);
-        if (!pte_mapped(e))
-            continue;
-        pte_t n = change_prot(k, e, v);
-        if (n != e) {
-            guest_site(this_cpu(k), SITE_MPROTECT_PTE);
-            set_entry(k, mm, table, 1, idx, n);
-            if (pte_needs_flush(e, n))
-                tlb_span_add(span, a, PAGE_SIZE, 1);           /* tlb_flush_pte_range */
-        }
+        lazy_mmu_leave(k);
+        va = next;
     }
 }
 
@@ -429,7 +441,6 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
      * the flush at the end covers only the entries that needed it. */
     struct tlb_span span = { 0 };
     int changed = 0;
-    lazy_mmu_enter(k);
     for (uint64_t a = addr; a < end;) {
         struct vma *v = find_vma(mm, a);
         uint64_t ve = v->end < end ? v->end : end;
@@ -443,7 +454,6 @@ long sys_mprotect(struct kernel *k, struct task *t, uint64_t addr, uint64_t len,
         }
         a = ve;
     }
-    lazy_mmu_leave(k);
     if (changed)
         vma_merge_around(k, mm, addr, end);
     tlb_span_flush(k, mm, &span);

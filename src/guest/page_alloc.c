@@ -238,6 +238,7 @@ int kernel_boot(struct kernel *k, const struct kconfig *cfg, struct cpu *cpu,
     k->pcpu[0].cpu = cpu;
     k->pv = pv;
     k->pv_ctx = pv_ctx;
+    k->in_kernel = 1;            /* the kernel runs first; its first return to user is the first task's */
     /* Whole 2 MiB extents, as a hypervisor hands memory out. */
     k->nr_pages = (cfg->ram_mb << (20 - PAGE_SHIFT)) & ~511ull;
     sparse_init(&k->pages, k->nr_pages, sizeof(struct page));

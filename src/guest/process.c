@@ -45,6 +45,11 @@ void schedule_to(struct kernel *k, struct task *t)
     if (k->current == t)
         return;
     stat_charge(k->st, CYC_ctx_switch, k->cost->ctx_switch);
+    /* The switch is made in the kernel, and t goes back to user mode from
+     * there. What brought the CPU into the kernel when the workload names
+     * no system call (a timer interrupt, a blocking call such as wait())
+     * is not modelled (docs/pv.md). */
+    k->in_kernel = 1;
     struct mm *prev = k->pcpu[0].loaded_mm;
     k->current = t;
     if (t->mm != prev)
@@ -88,8 +93,14 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             va = next;
             continue;
         }
+        /* copy_pte_range: the child's table is allocated first
+         * (pte_alloc_map_lock), then its entries are copied in lazy MMU
+         * mode, entered and left around this one table: leaving flushes a
+         * Xen guest's multicall batch (xen_leave_lazy_mmu), so each table's
+         * entries go to Xen in batches of their own. */
         uint64_t dt = pte_table(k, dst, va, 1);
         const pte_t *sv = kmap_table(k, st);
+        lazy_mmu_enter(k);
         for (uint64_t a = va; a < next; a += PAGE_SIZE) {
             unsigned idx = pt_index(a, 1);
             pte_t e = sv[idx];
@@ -110,6 +121,7 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             guest_site(this_cpu(k), SITE_FORK_COPY_PTE);
             set_entry(k, dst, dt, 1, idx, e & ~(pte_t)_PAGE_ACCESSED);   /* pte_mkold, set_pte_at */
         }
+        lazy_mmu_leave(k);
         va = next;
     }
 }
@@ -119,7 +131,6 @@ static struct mm *dup_mm(struct kernel *k, struct mm *old)
     struct mm *mm = mm_alloc(k);
     mm->start_brk = old->start_brk;
     mm->brk = old->brk;
-    lazy_mmu_enter(k);
     struct vma *v;
     for_each_vma(old, v) {
         int rc = vma_insert(k, mm, v);
@@ -128,7 +139,6 @@ static struct mm *dup_mm(struct kernel *k, struct mm *old)
         if (v->flags & VM_ANONVMA)
             copy_page_range(k, mm, old, v);
     }
-    lazy_mmu_leave(k);
     if (k->pv->dup_mmap)
         k->pv->dup_mmap(k, old, mm);
     flush_tlb_mm(k, old);

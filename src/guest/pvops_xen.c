@@ -429,6 +429,17 @@ static void xen_lazy_leave(struct kernel *k)
     mc_flush(k);
 }
 
+/* xen_iret: every return to user mode is the iret hypercall (Linux's
+ * xenpv_restore_regs_and_return_to_usermode; a system call's too, as the
+ * old xen_sysret64 was), made directly, not batched: nothing may be left
+ * in the multicall buffer by then. */
+static void xen_iret(struct kernel *k)
+{
+    MV_ASSERT(!X(k)->n, "return to user with %u hypercalls unsent", X(k)->n);
+    long rc = cpu_hypercall(this_cpu(k), __HYPERVISOR_iret, NULL);
+    MV_ASSERT(rc == 0, "iret refused (%ld)", rc);
+}
+
 static void xen_ptcache_ctl(struct kernel *k, int enable)
 {
     mc_flush(k);
@@ -466,6 +477,7 @@ const struct pv_mmu_ops pv_xen_ops = {
     .flush_tlb_local = xen_flush_local,
     .flush_tlb_multi = xen_flush_multi,
     .lazy_mmu_leave = xen_lazy_leave,
+    .iret = xen_iret,
     .ptcache_ctl = xen_ptcache_ctl,
     .ptcache_release = xen_ptcache_release,
     .pcid_capable = 0,

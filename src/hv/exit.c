@@ -19,6 +19,7 @@ static const enum mv_counter exit_counter[EXIT__N] = {
      * crashed (hap.c): it has no counter of its own */
     [EXIT_EPT_MISCONFIG] = CNT_vm_exits_ept_violation,
     [EXIT_HYPERCALL] = CNT_vm_exits_hypercall,
+    [EXIT_SYSCALL] = CNT_vm_exits_syscall,
 };
 
 /* Exits at a guest code site the monitor can handle inside a translated

@@ -41,6 +41,7 @@ enum exit_reason {
     EXIT_EPT_VIOLATION,
     EXIT_EPT_MISCONFIG,  /* a reserved bit in an EPT entry (counted with the violations: exit.c) */
     EXIT_HYPERCALL,
+    EXIT_SYSCALL,        /* a PV guest's system call, entering Xen on its way to the guest kernel */
     EXIT__N
 };
 

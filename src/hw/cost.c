@@ -44,6 +44,10 @@ static const struct param_def defs[] = {
                          "trap itself (cost.hypercall) (unverified)"),
     C(pv_fault_bounce, "0", "PV: bounce a guest page fault to the guest kernel, beyond the trap "
                             "itself (cost.hypercall; 0: the trap covers it) (unverified)"),
+    C(pv_syscall_bounce, "0", "PV: bounce a system call from user mode to the guest kernel, beyond the trap "
+                              "itself (cost.hypercall; 0: the trap covers it, as for a fault) (unverified)"),
+    C(pv_iret, "0", "PV: the iret hypercall's work returning to user mode, beyond the transition "
+                    "(cost.hypercall; 0: the transition covers it) (unverified)"),
     C(iotlb_inv, "1920", "queued IOTLB invalidation + wait (REFERENCE 5: ~800 ns at 2.4 GHz)"),
     C(iotlb_inv_reg, "2400", "register-based IOTLB invalidation incl. polling (unverified)"),
     C(iommu_pte, "60", "update one I/O page-table entry (unverified)"),

@@ -51,6 +51,8 @@ struct cost {
     uint64_t pv_type_change;  /* switch a frame's type */
     uint64_t pv_emulate;      /* PV: emulate a trapped write or instruction, beyond the trap */
     uint64_t pv_fault_bounce; /* PV: bounce a guest page fault to its kernel, beyond the trap */
+    uint64_t pv_syscall_bounce; /* PV: bounce a system call to the guest kernel, beyond the trap */
+    uint64_t pv_iret;         /* PV: the iret hypercall's work, beyond the transition */
     /* IOMMU */
     uint64_t iotlb_inv;       /* queued IOTLB invalidation + wait descriptor */
     uint64_t iotlb_inv_reg;   /* register-based invalidation */

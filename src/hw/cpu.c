@@ -392,6 +392,14 @@ long cpu_hypercall(struct cpu *c, unsigned nr, void *arg)
     return rc;
 }
 
+void cpu_syscall(struct cpu *c)
+{
+    if (!c->vmm || !c->vmm->syscall)
+        return;
+    c->vmm->syscall(c->vmm_ctx, c);
+    trap_return(c);
+}
+
 int cpu_raise_pf(struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     c->inject_pfec = pfec;

@@ -77,6 +77,11 @@ struct vmm_ops {
     int (*tlb_flush)(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint64_t va, uint16_t pcid);
     /* The hypercall instruction. Returns the hypercall's result. */
     long (*hypercall)(void *ctx, struct cpu *c, unsigned nr, void *arg);
+    /* SYSCALL from user mode, on its way to the guest kernel's entry point
+     * (Xen PV: it enters Xen, which bounces it to the kernel's registered
+     * callback). NULL: it enters the guest kernel directly, as on bare
+     * metal and in a hardware-virtualized guest (no VM exit). */
+    void (*syscall)(void *ctx, struct cpu *c);
     /* Which walk a TLB miss takes now, for the host prefetch only
      * (cpu_prefetch). NULL: CPU_WALK_1D without tlb_fill, else CPU_WALK_NONE. */
     enum cpu_walk (*walk_kind)(void *ctx);
@@ -334,6 +339,9 @@ void cpu_reload_cr3(struct cpu *c);  /* MOV CR3 of the loaded root: flush its PC
 void cpu_flush_all(struct cpu *c);   /* toggling CR4.PGE: everything */
 int  cpu_invpcid(struct cpu *c, enum tlb_flush_kind kind, uint16_t pcid, uint64_t va);  /* -1: #GP (bad type) */
 long cpu_hypercall(struct cpu *c, unsigned nr, void *arg);
+/* User code executes SYSCALL: into the guest kernel, through the
+ * hypervisor if it intercepts it. */
+void cpu_syscall(struct cpu *c);
 /* A page fault on the way to the guest: 1 if the hypervisor resolved it
  * (retry), 2 if it emulated the access (*mfn), 0 if the guest must handle it
  * (with error code c->inject_pfec). */

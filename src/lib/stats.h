@@ -53,6 +53,7 @@
     X(tlb_flush_remote) /* flush requests sent to other CPUs */               \
     X(vm_exits)                                                               \
     X(hypercalls)                                                             \
+    X(hc_iret)          /* Xen PV: iret hypercalls (the return to user mode) */ \
     X(iotlb_inv_psi)                                                          \
     X(iotlb_inv_dsi)                                                          \
     X(iotlb_inv_global)                                                       \
@@ -77,6 +78,7 @@
     X(vm_exits_flush)      /* exits: other TLB flushes (CR3 reload, CR4.PGE, INVPCID) */ \
     X(vm_exits_ept_violation) /* exits: EPT violations */                    \
     X(vm_exits_hypercall)  /* exits: hypercalls */                            \
+    X(vm_exits_syscall)    /* exits: a PV guest's system calls bounced through Xen */ \
     X(ssp_traps)        /* SSP: traps to the hardware mode (not VM exits) */  \
     X(shadow_fill)      /* shadow entries filled on a fault, hidden from the guest */ \
     X(shadow_prefetch)  /* shadow entries filled ahead, beside a fault's (KVM's pte_prefetch) */ \

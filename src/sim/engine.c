@@ -338,6 +338,11 @@ static int dispatch(struct run *r, const struct event *ev)
          * to CPL 3). Counted here as well as at the call's return, which an
          * exit has not. */
         kernel_exit_to_user(k);
+        /* A system call enters the kernel with SYSCALL (a Xen PV guest's
+         * through Xen); every event of a task but its references is one. */
+        if (ev->type == EV_FORK || ev->type == EV_EXEC || ev->type == EV_EXIT || ev->type == EV_MMAP ||
+            ev->type == EV_MUNMAP || ev->type == EV_MPROTECT || ev->type == EV_MREMAP || ev->type == EV_BRK)
+            kernel_syscall_entry(k);
     }
     switch (ev->type) {
     case EV_SPAWN:

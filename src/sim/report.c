@@ -14,9 +14,10 @@ static const enum mv_counter table_counters[] = {
     CNT_fork, CNT_exec, CNT_exit, CNT_pt_pages_alloc, CNT_pt_pages_free, CNT_ctx_switch,
     CNT_tlb_flush_page, CNT_tlb_flush_all, CNT_tlb_flush_nonglobal, CNT_tlb_flush_pcid,
     CNT_vm_exits, CNT_vm_exits_pt_write, CNT_vm_exits_pf, CNT_vm_exits_cr3, CNT_vm_exits_invlpg,
-    CNT_vm_exits_flush, CNT_vm_exits_ept_violation, CNT_vm_exits_hypercall, CNT_cluster_exits_avoided,
+    CNT_vm_exits_flush, CNT_vm_exits_ept_violation, CNT_vm_exits_hypercall, CNT_vm_exits_syscall,
+    CNT_cluster_exits_avoided,
     CNT_clusters, CNT_ssp_traps,
-    CNT_hypercalls, CNT_shadow_fill, CNT_pf_injected, CNT_iotlb_inv_psi, CNT_iotlb_inv_dsi,
+    CNT_hypercalls, CNT_hc_iret, CNT_shadow_fill, CNT_pf_injected, CNT_iotlb_inv_psi, CNT_iotlb_inv_dsi,
     CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
 };
 

@@ -399,9 +399,10 @@ static struct call *gen_call(struct fz *f, struct in *in, int depth)
         break;
     }
     case 6:
-        /* Any other hypercall number (-ENOSYS), or inside a multicall a nested
-         * one (refused). No arguments: memvirt passes arguments by host
-         * pointer, so a bad guest pointer (Xen's -EFAULT) has no model. */
+        /* Any other hypercall number (-ENOSYS; iret, 23, takes no arguments
+         * and succeeds, alone or inside a multicall), or inside a multicall
+         * a nested one (refused). No arguments: memvirt passes arguments by
+         * host pointer, so a bad guest pointer (Xen's -EFAULT) has no model. */
         c->nr = u8(in);
         if (c->nr == __HYPERVISOR_mmu_update || c->nr == __HYPERVISOR_mmuext_op ||
             c->nr == __HYPERVISOR_update_va_mapping || c->nr == __HYPERVISOR_multicall ||

@@ -10,6 +10,8 @@
 #define __HYPERVISOR_mmu_update        1
 #define __HYPERVISOR_multicall        13
 #define __HYPERVISOR_update_va_mapping 14
+#define __HYPERVISOR_iret             23   /* back to the guest's user mode (no arguments: its frame
+                                              is on the guest's stack, which memvirt does not model) */
 #define __HYPERVISOR_mmuext_op        26
 #define __HYPERVISOR_ptcache_op       48   /* PiBooster's new hypercall */
 

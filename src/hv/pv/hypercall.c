@@ -288,6 +288,22 @@ long do_multicall(struct xen *x, struct multicall_args *a)
     return 0;
 }
 
+/* The iret hypercall (Xen's do_iret, pv/iret.c): how a 64-bit PV kernel
+ * returns to user mode, after every system call (Linux's xen_iret; with
+ * VGCF_in_syscall from xen_sysret64 in kernels before 5.x) and every fault
+ * or interrupt. Xen restores the frame the guest left on its stack and,
+ * going back to ring 3, switches to the user L4 (toggle_guest_mode).
+ * Modelled: the transition (pv_hypercall), counted by kind in hc_iret, and
+ * the handler's work, cost.pv_iret. Simplified: no frame is read (memvirt
+ * keeps no guest registers), and the switch of L4 with its TLB flush is not
+ * charged (docs/pv.md, kernel/user mode switches). */
+static long do_iret(struct xen *x)
+{
+    x->st->cnt[CNT_hc_iret]++;
+    xen_charge(x, x->cost->pv_iret);
+    return 0;
+}
+
 long xen_dispatch(struct xen *x, unsigned nr, void *arg)
 {
     switch (nr) {
@@ -295,6 +311,7 @@ long xen_dispatch(struct xen *x, unsigned nr, void *arg)
     case __HYPERVISOR_mmuext_op: return do_mmuext_op(x, arg);
     case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(x, arg);
     case __HYPERVISOR_multicall: return do_multicall(x, arg);
+    case __HYPERVISOR_iret: return do_iret(x);
     case __HYPERVISOR_ptcache_op:   /* PiBooster's hypervisor only */
         return (x->h->pm->features & PM_PTCACHE) ? do_ptcache_op(x, arg) : -ENOSYS;
     default: return -ENOSYS;

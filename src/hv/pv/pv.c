@@ -1,7 +1,8 @@
 /* pv.c: Xen's PV paging modes, pv and pv-pibooster: the traps a PV guest
- * takes into Xen (x86 PV: faults bounced to the guest, writes to read-only
- * page tables emulated as ptwr, privileged instructions emulated,
- * hypercalls), the mode's state, invariants and statistics.
+ * takes into Xen (x86-64 PV: faults and system calls bounced to the guest
+ * kernel, writes to read-only page tables emulated as ptwr, privileged
+ * instructions emulated, hypercalls), the mode's state, invariants and
+ * statistics.
  *
  *   pv            the guest's page tables hold machine frames and are
  *                 validated by Xen (types, pinning, hypercalls); with a
@@ -56,6 +57,21 @@ static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, u
     hv_exit(x->h, HV_PV_TRAP, EXIT_PF);     /* #PF -> Xen -> guest's handler */
     xen_charge(x, x->cost->pv_fault_bounce);
     return 0;
+}
+
+/* A system call from user mode enters Xen (its SYSCALL entry point,
+ * lstar_enter), which bounces it to the guest kernel's registered callback:
+ * switch_to_kernel and create_bounce_frame, in xen/arch/x86/x86_64/entry.S.
+ * The transition is a PV trap (cost.hypercall), the bounce's work
+ * cost.pv_syscall_bounce; the switch to the kernel's L4 that
+ * create_bounce_frame makes (toggle_guest_mode) is not charged (docs/pv.md,
+ * kernel/user mode switches). The guest kernel returns with the iret
+ * hypercall. */
+static void pv_syscall(void *ctx, struct cpu *c)
+{
+    struct xen *x = XEN(ctx);
+    hv_exit(x->h, HV_PV_TRAP, EXIT_SYSCALL);
+    xen_charge(x, x->cost->pv_syscall_bounce);
 }
 
 /* MOV to CR3 from a PV kernel faults (#GP) and is emulated as NEW_BASEPTR;
@@ -181,7 +197,7 @@ static void pv_instruments(struct hv *h, struct mv_instruments *in)
         .name = "xen-pv", .page_fault = pv_page_fault, .g2m = pv_g2m,       \
         .store_traps = pv_store_traps, .store = pv_store,                   \
         .write_cr3 = pv_write_cr3, .tlb_flush = pv_tlb_flush,               \
-        .hypercall = pv_hypercall,                                          \
+        .hypercall = pv_hypercall, .syscall = pv_syscall,                   \
     }
 
 static const char *const xen_only[] = { "xen", NULL };   /* parameters only PV reads */
