@@ -641,6 +641,38 @@ static void test_info_pages_per_process(void **state)
         fail_msg("expected 5 pages touched:\n%s", out);
 }
 
+/* `trace info` keeps one row per process image: pids p and p + 2^31 are
+ * two (the image key pid << 32 | seq had a marker bit set at bit 63, which
+ * is the pid's bit 31: the two were one row, one VmPTE overwriting the
+ * other's). */
+static void test_info_images_by_pid(void **state)
+{
+    (void)state;
+    const char *mv = getenv("MEMVIRT");
+    if (!mv)
+        skip();
+    char path[64];
+    tu_tmpname(path, sizeof path, "imgkey");
+    struct trace_writer *w = trace_writer_open(path, K, V, 2);
+    const uint32_t pids[] = { 5, 5 + (1u << 31) };
+    for (unsigned j = 0; j < 2; j++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = pids[j] },
+            { .kind = TR_EXEC, .pid = pids[j], .path = j ? "/high" : "/low", .seg = INFO_SEG, .nseg = 2 },
+            { .kind = TR_EXIT, .pid = pids[j] },
+            { .kind = TR_PTINFO, .pid = pids[j], .pt = { 1, 0, (6 + j) * 4096 } },
+        };
+        for (unsigned i = 0; i < 4; i++)
+            assert_int_equal(trace_write(w, &r[i]), 0);
+    }
+    assert_int_equal(trace_writer_commit(w), 0);
+    char out[8192];
+    trace_info(mv, path, out, sizeof out);
+    if (!strstr(out, "        5    1         6 ") || !strstr(out, "  /low\n") ||
+        !strstr(out, "2147483653    1         7 ") || !strstr(out, "  /high\n"))
+        fail_msg("expected one row per pid (5: 6 pages, /low; 2147483653: 7 pages, /high):\n%s", out);
+}
+
 int main(void)
 {
     mv_error_quiet(1);
@@ -651,7 +683,7 @@ int main(void)
         cmocka_unit_test(test_abort_leaves_nothing), cmocka_unit_test(test_builder_filters),
         cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
         cmocka_unit_test(test_info_compares),       cmocka_unit_test(test_info_pages_per_process),
-        cmocka_unit_test(test_well_framed_bad_content),
+        cmocka_unit_test(test_well_framed_bad_content), cmocka_unit_test(test_info_images_by_pid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

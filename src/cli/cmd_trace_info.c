@@ -18,34 +18,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A u64 -> u64 map (open addressing; key 0 unused: keys get bit 63 set). */
-struct map { uint64_t *k, *v; uint64_t n, cap; };
+/* A u64 -> u64 map (open addressing). Every 64-bit key is usable: a slot's
+ * use is kept apart from its key (a marker bit in the key would clobber the
+ * key's own top bit, and the image key holds a full 32-bit pid there). */
+struct map { uint64_t *k, *v; unsigned char *used; uint64_t n, cap; };
 
 static uint64_t *map_slot(struct map *m, uint64_t key, int add)
 {
-    key |= 1ull << 63;
     if (add && 2 * (m->n + 1) > m->cap) {
         struct map o = *m;
         m->cap = o.cap ? o.cap * 2 : 1024;
         m->k = mv_calloc(m->cap, sizeof *m->k);
         m->v = mv_calloc(m->cap, sizeof *m->v);
+        m->used = mv_calloc(m->cap, sizeof *m->used);
         m->n = 0;
         for (uint64_t i = 0; i < o.cap; i++)
-            if (o.k[i])
-                *map_slot(m, o.k[i] & ~(1ull << 63), 1) = o.v[i];
+            if (o.used[i])
+                *map_slot(m, o.k[i], 1) = o.v[i];
         free(o.k);
         free(o.v);
+        free(o.used);
     }
     if (!m->cap)
         return NULL;
     uint64_t h = (key * 0x9e3779b97f4a7c15ull) >> 17;
     for (uint64_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->k[i] == key)
+        if (m->used[i] && m->k[i] == key)
             return &m->v[i];
-        if (!m->k[i]) {
+        if (!m->used[i]) {
             if (!add)
                 return NULL;
             m->k[i] = key;
+            m->used[i] = 1;
             m->n++;
             return &m->v[i];
         }
@@ -56,6 +60,7 @@ static void map_free(struct map *m)
 {
     free(m->k);
     free(m->v);
+    free(m->used);
 }
 
 /* Pages touched, counted per process: a sparse bitmap of (pid, page), one
@@ -63,10 +68,10 @@ static void map_free(struct map *m)
  * a run of touched pages costs a few bits each (a 16-byte entry, at most
  * half the map full, per 64 pages), and a lone page no more than the exact
  * set's entry did. The key keeps every bit of both: pid (32 bits) above
- * page / 64 (29 bits: pages lie below 2^35), below the map's marker bit. */
+ * page / 64 (29 bits: pages lie below 2^35). */
 #define PAGESET_WORD_SHIFT 29
 _Static_assert(TRACE_USER_END >> 12 >> 6 <= 1ull << PAGESET_WORD_SHIFT, "page / 64 fits its field");
-_Static_assert(32 + PAGESET_WORD_SHIFT < 63, "pid and page / 64 fit below the marker bit");
+_Static_assert(32 + PAGESET_WORD_SHIFT <= 64, "pid and page / 64 fit the key");
 struct pageset { struct map words; uint64_t n; };
 
 static void pageset_add(struct pageset *s, uint32_t pid, uint64_t addr)
