@@ -72,16 +72,29 @@ static void map_free(struct map *m)
 #define PAGESET_WORD_SHIFT 29
 _Static_assert(TRACE_USER_END >> 12 >> 6 <= 1ull << PAGESET_WORD_SHIFT, "page / 64 fits its field");
 _Static_assert(32 + PAGESET_WORD_SHIFT <= 64, "pid and page / 64 fit the key");
-struct pageset { struct map words; uint64_t n; };
+/* The set's memory is bounded: at most PAGESET_MAX_WORDS words (the map
+ * then holds 2^22 slots, 68 MB). A trace's references are compressed: 11 KB
+ * of them touching one page in 64 each across a 2^45-byte mapping made 12
+ * million words, 800 MB, and 42 KB made 3.2 GB. Past the bound the count
+ * stops, and `trace info` says it is a lower bound, naming the record
+ * where it stopped. A simplification: an exact count of distinct pages
+ * needs memory proportional to them, and this is only a summary line. */
+#define PAGESET_MAX_WORDS (1ull << 21)
+struct pageset { struct map words; uint64_t n; uint64_t full_at; };
 
-static void pageset_add(struct pageset *s, uint32_t pid, uint64_t addr)
+/* 0, or -1 when the page is not counted: the set is full. */
+static int pageset_add(struct pageset *s, uint32_t pid, uint64_t addr)
 {
     uint64_t page = addr >> 12, bit = 1ull << (page & 63);
-    uint64_t *w = map_slot(&s->words, (uint64_t)pid << PAGESET_WORD_SHIFT | page >> 6, 1);
+    uint64_t key = (uint64_t)pid << PAGESET_WORD_SHIFT | page >> 6;
+    uint64_t *w = map_slot(&s->words, key, s->words.n < PAGESET_MAX_WORDS);
+    if (!w)
+        return -1;
     if (!(*w & bit)) {
         *w |= bit;
         s->n++;
     }
+    return 0;
 }
 
 /* One process image: what the trace and the replay say of it. */
@@ -225,7 +238,7 @@ int cmd_trace_info(int argc, char **argv)
         printf("  %-13s %s\n", trace_header_key(r, i), trace_header_value(r, i));
 
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
-    struct pageset pages = { { 0 }, 0 };
+    struct pageset pages = { { 0 }, 0, 0 };
     struct info in = { 0 };
     struct trace_rec rec;
     int rc;
@@ -259,7 +272,8 @@ int cmd_trace_info(int argc, char **argv)
         case TR_REFS:
             for (uint32_t i = 0; i < rec.nref; i++) {
                 refs[TRACE_REF_KIND(rec.ref[i])]++;
-                pageset_add(&pages, rec.pid, TRACE_REF_ADDR(rec.ref[i]));
+                if (!pages.full_at && pageset_add(&pages, rec.pid, TRACE_REF_ADDR(rec.ref[i])))
+                    pages.full_at = trace_record_number(r);
             }
             break;
         case TR_PTINFO: {
@@ -287,7 +301,13 @@ int cmd_trace_info(int argc, char **argv)
     printf("references %llu (read %llu, write %llu, fetch %llu)\n",
            (unsigned long long)(refs[0] + refs[1] + refs[2]), (unsigned long long)refs[0],
            (unsigned long long)refs[1], (unsigned long long)refs[2]);
-    printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
+    if (pages.full_at)
+        printf("pages touched at least %llu (4 KiB pages, counted per process; the count stopped at record %llu, "
+               "past %llu distinct 64-page words, the bound on its memory)\n",
+               (unsigned long long)pages.n, (unsigned long long)pages.full_at,
+               (unsigned long long)PAGESET_MAX_WORDS);
+    else
+        printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
     map_free(&pages.words);
 
     rc = replay(path, min_addr, &in);
