@@ -18,34 +18,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A u64 -> u64 map (open addressing; key 0 unused: keys get bit 63 set). */
-struct map { uint64_t *k, *v; uint64_t n, cap; };
+/* A u64 -> u64 map (open addressing). Every 64-bit key is usable: a slot's
+ * use is kept apart from its key (a marker bit in the key would clobber the
+ * key's own top bit, and the image key holds a full 32-bit pid there). */
+struct map { uint64_t *k, *v; unsigned char *used; uint64_t n, cap; };
 
 static uint64_t *map_slot(struct map *m, uint64_t key, int add)
 {
-    key |= 1ull << 63;
     if (add && 2 * (m->n + 1) > m->cap) {
         struct map o = *m;
         m->cap = o.cap ? o.cap * 2 : 1024;
         m->k = mv_calloc(m->cap, sizeof *m->k);
         m->v = mv_calloc(m->cap, sizeof *m->v);
+        m->used = mv_calloc(m->cap, sizeof *m->used);
         m->n = 0;
         for (uint64_t i = 0; i < o.cap; i++)
-            if (o.k[i])
-                *map_slot(m, o.k[i] & ~(1ull << 63), 1) = o.v[i];
+            if (o.used[i])
+                *map_slot(m, o.k[i], 1) = o.v[i];
         free(o.k);
         free(o.v);
+        free(o.used);
     }
     if (!m->cap)
         return NULL;
     uint64_t h = (key * 0x9e3779b97f4a7c15ull) >> 17;
     for (uint64_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->k[i] == key)
+        if (m->used[i] && m->k[i] == key)
             return &m->v[i];
-        if (!m->k[i]) {
+        if (!m->used[i]) {
             if (!add)
                 return NULL;
             m->k[i] = key;
+            m->used[i] = 1;
             m->n++;
             return &m->v[i];
         }
@@ -56,6 +60,7 @@ static void map_free(struct map *m)
 {
     free(m->k);
     free(m->v);
+    free(m->used);
 }
 
 /* Pages touched, counted per process: a sparse bitmap of (pid, page), one
@@ -63,20 +68,33 @@ static void map_free(struct map *m)
  * a run of touched pages costs a few bits each (a 16-byte entry, at most
  * half the map full, per 64 pages), and a lone page no more than the exact
  * set's entry did. The key keeps every bit of both: pid (32 bits) above
- * page / 64 (29 bits: pages lie below 2^35), below the map's marker bit. */
+ * page / 64 (29 bits: pages lie below 2^35). */
 #define PAGESET_WORD_SHIFT 29
 _Static_assert(TRACE_USER_END >> 12 >> 6 <= 1ull << PAGESET_WORD_SHIFT, "page / 64 fits its field");
-_Static_assert(32 + PAGESET_WORD_SHIFT < 63, "pid and page / 64 fit below the marker bit");
-struct pageset { struct map words; uint64_t n; };
+_Static_assert(32 + PAGESET_WORD_SHIFT <= 64, "pid and page / 64 fit the key");
+/* The set's memory is bounded: at most PAGESET_MAX_WORDS words (the map
+ * then holds 2^22 slots, 68 MB). A trace's references are compressed: 11 KB
+ * of them touching one page in 64 each across a 2^45-byte mapping made 12
+ * million words, 800 MB, and 42 KB made 3.2 GB. Past the bound the count
+ * stops, and `trace info` says it is a lower bound, naming the record
+ * where it stopped. A simplification: an exact count of distinct pages
+ * needs memory proportional to them, and this is only a summary line. */
+#define PAGESET_MAX_WORDS (1ull << 21)
+struct pageset { struct map words; uint64_t n; uint64_t full_at; };
 
-static void pageset_add(struct pageset *s, uint32_t pid, uint64_t addr)
+/* 0, or -1 when the page is not counted: the set is full. */
+static int pageset_add(struct pageset *s, uint32_t pid, uint64_t addr)
 {
     uint64_t page = addr >> 12, bit = 1ull << (page & 63);
-    uint64_t *w = map_slot(&s->words, (uint64_t)pid << PAGESET_WORD_SHIFT | page >> 6, 1);
+    uint64_t key = (uint64_t)pid << PAGESET_WORD_SHIFT | page >> 6;
+    uint64_t *w = map_slot(&s->words, key, s->words.n < PAGESET_MAX_WORDS);
+    if (!w)
+        return -1;
     if (!(*w & bit)) {
         *w |= bit;
         s->n++;
     }
+    return 0;
 }
 
 /* One process image: what the trace and the replay say of it. */
@@ -220,7 +238,7 @@ int cmd_trace_info(int argc, char **argv)
         printf("  %-13s %s\n", trace_header_key(r, i), trace_header_value(r, i));
 
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
-    struct pageset pages = { { 0 }, 0 };
+    struct pageset pages = { { 0 }, 0, 0 };
     struct info in = { 0 };
     struct trace_rec rec;
     int rc;
@@ -254,7 +272,8 @@ int cmd_trace_info(int argc, char **argv)
         case TR_REFS:
             for (uint32_t i = 0; i < rec.nref; i++) {
                 refs[TRACE_REF_KIND(rec.ref[i])]++;
-                pageset_add(&pages, rec.pid, TRACE_REF_ADDR(rec.ref[i]));
+                if (!pages.full_at && pageset_add(&pages, rec.pid, TRACE_REF_ADDR(rec.ref[i])))
+                    pages.full_at = trace_record_number(r);
             }
             break;
         case TR_PTINFO: {
@@ -282,7 +301,13 @@ int cmd_trace_info(int argc, char **argv)
     printf("references %llu (read %llu, write %llu, fetch %llu)\n",
            (unsigned long long)(refs[0] + refs[1] + refs[2]), (unsigned long long)refs[0],
            (unsigned long long)refs[1], (unsigned long long)refs[2]);
-    printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
+    if (pages.full_at)
+        printf("pages touched at least %llu (4 KiB pages, counted per process; the count stopped at record %llu, "
+               "past %llu distinct 64-page words, the bound on its memory)\n",
+               (unsigned long long)pages.n, (unsigned long long)pages.full_at,
+               (unsigned long long)PAGESET_MAX_WORDS);
+    else
+        printf("pages touched %llu (4 KiB pages, counted per process)\n", (unsigned long long)pages.n);
     map_free(&pages.words);
 
     rc = replay(path, min_addr, &in);

@@ -4,10 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A path as opened, shared by the tables a fork copied it into: a copy
+ * takes a reference, not the string (1,000 open files of 4,000-byte paths
+ * copied at each of 500 forks reached 2 GB; now the memory is the log's). */
+struct fdpath {
+    unsigned long ref;
+    char s[];
+};
+
 struct fdtab {
-    char *path[FDTAB_MAX];
+    struct fdpath *path[FDTAB_MAX];
     unsigned char cloexec[FDTAB_MAX];
 };
+
+static void put(struct fdpath *p)
+{
+    if (p && !--p->ref)
+        free(p);
+}
 
 struct fdtab *fdtab_new(void) { return mv_calloc(1, sizeof(struct fdtab)); }
 
@@ -16,7 +30,8 @@ struct fdtab *fdtab_copy(const struct fdtab *t)
     struct fdtab *c = fdtab_new();
     for (unsigned i = 0; t && i < FDTAB_MAX; i++)
         if (t->path[i]) {
-            c->path[i] = mv_strdup(t->path[i]);
+            c->path[i] = t->path[i];
+            c->path[i]->ref++;
             c->cloexec[i] = t->cloexec[i];
         }
     return c;
@@ -27,7 +42,7 @@ void fdtab_free(struct fdtab *t)
     if (!t)
         return;
     for (unsigned i = 0; i < FDTAB_MAX; i++)
-        free(t->path[i]);
+        put(t->path[i]);
     free(t);
 }
 
@@ -35,10 +50,12 @@ void fdtab_open(struct fdtab *t, uint64_t fd, const char *path, size_t n, int cl
 {
     if (fd >= FDTAB_MAX)
         return;
-    free(t->path[fd]);
-    t->path[fd] = mv_malloc(n + 1);
-    memcpy(t->path[fd], path, n);
-    t->path[fd][n] = 0;
+    struct fdpath *p = mv_malloc(sizeof *p + n + 1);
+    p->ref = 1;
+    memcpy(p->s, path, n);
+    p->s[n] = 0;
+    put(t->path[fd]);
+    t->path[fd] = p;
     t->cloexec[fd] = cloexec != 0;
 }
 
@@ -46,9 +63,19 @@ void fdtab_close(struct fdtab *t, uint64_t fd)
 {
     if (fd >= FDTAB_MAX)
         return;
-    free(t->path[fd]);
+    put(t->path[fd]);
     t->path[fd] = NULL;
     t->cloexec[fd] = 0;
+}
+
+/* fdtab.h: the path bytes no other table shares. */
+size_t fdtab_path_bytes(const struct fdtab *t)
+{
+    size_t n = 0;
+    for (unsigned i = 0; t && i < FDTAB_MAX; i++)
+        if (t->path[i] && t->path[i]->ref == 1)
+            n += strlen(t->path[i]->s) + 1;
+    return n;
 }
 
 void fdtab_exec(struct fdtab *t)
@@ -60,7 +87,7 @@ void fdtab_exec(struct fdtab *t)
 
 const char *fdtab_path(const struct fdtab *t, uint64_t fd)
 {
-    return t && fd < FDTAB_MAX ? t->path[fd] : NULL;
+    return t && fd < FDTAB_MAX && t->path[fd] ? t->path[fd]->s : NULL;
 }
 
 uint64_t import_path_hash(const char *s, size_t n)
