@@ -234,10 +234,13 @@ static int expand_range(const struct ctx *c, struct axis *a, const struct sweep_
                  SWEEP_MAX_VALUES);
         return tok_err(c, t, m);
     }
-    for (uint64_t x = lo; x <= hi; x++) {
+    /* x <= hi alone would never end for B = 2^64-1 (x++ wraps to 0) */
+    for (uint64_t x = lo;; x++) {
         char *v = mv_malloc(24);
         snprintf(v, 24, "%llu", (unsigned long long)x);
         axis_push(a, axis_own(a, v), t);
+        if (x == hi)
+            break;
     }
     return 1;
 }
