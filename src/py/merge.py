@@ -90,7 +90,8 @@ def param_kinds(cols, docs):
 def read_manifest(path):
     """(spec, columns, [(index, id, {col: value text})])"""
     try:   # a spec name or swept value that is not UTF-8 (the sweep writes it as given, or '?') is shown as U+FFFD
-        with open(path, encoding="utf-8", errors="replace") as f:
+        # newline='': a line ends at '\n' alone, as `sweep one` reads it (sweep_manifest.c), not at a CR
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
             lines = f.read().split("\n")
         lines = [x[:-1] if x.endswith("\r") else x for x in lines]   # saved with CRLF line ends (an editor)
     except OSError as e:
@@ -99,6 +100,10 @@ def read_manifest(path):
         raise InputError(f"{path}:1: not a sweep manifest (it starts '{MAGIC}')")
     m = re.match(re.escape(MAGIC) + r" of (.*): \d+ runs;", lines[0])
     spec = m.group(1) if m else ""
+    for n, line in enumerate(lines[1:], start=2):
+        if "\r" in line:
+            raise InputError(f"{path}:{n}: a carriage return (CR) inside field {line[:line.index(chr(13))].count(chr(9)) + 1}: "
+                             "a manifest's fields hold none (a line ends at a newline)")
     if len(lines) < 2 or not lines[1].startswith("index\tid\t") or not lines[1].endswith("\targs"):
         raise InputError(f"{path}:2: expected the header 'index, id, ..., args'")
     cols = lines[1].split("\t")[2:-1]
