@@ -3,6 +3,7 @@
 #include "lib/err.h"
 #include "lib/text.h"
 #include "sim/profile.h"
+#include "workload/layouts.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -365,6 +366,18 @@ int config_validate(const struct sim_config *c)
         return -1;
     if (hvconfig_validate(&c->hv))
         return -1;
+    /* The built-in workloads exec built-in programs (workload/layouts.c),
+     * all mapped from the same address up: a vm.mmap_min_addr above it
+     * fails every exec with EPERM, as Linux would (a bad parameter for
+     * them, said before the run; a trace has its own layouts and is told
+     * at the call it fails, engine.c). */
+    if (c->wl && !c->wl->input_seal && c->guest.mmap_min_addr > layouts_lowest())
+        return mv_error("--param guest.mmap_min_addr=%llu: above the address workload %s's programs are mapped "
+                        "from (%llu, 0x%llx: their PIE image), so every exec would fail with EPERM, as on Linux; at "
+                        "most %llu for a built-in workload (a trace's own layout may need less)",
+                        (unsigned long long)c->guest.mmap_min_addr, c->wl->name,
+                        (unsigned long long)layouts_lowest(), (unsigned long long)layouts_lowest(),
+                        (unsigned long long)layouts_lowest());
     if (c->wl && c->wl->validate && c->wl->validate(c->wl_cfg, &c->guest))
         return -1;
     return 0;
