@@ -2,6 +2,7 @@
 #include "sim/config.h"
 #include "lib/err.h"
 #include "lib/text.h"
+#include "sim/engine.h"
 #include "sim/profile.h"
 #include "workload/layouts.h"
 #include <stdlib.h>
@@ -378,6 +379,18 @@ int config_validate(const struct sim_config *c)
                         (unsigned long long)c->guest.mmap_min_addr, c->wl->name,
                         (unsigned long long)layouts_lowest(), (unsigned long long)layouts_lowest(),
                         (unsigned long long)layouts_lowest());
+    /* A run whose span is known (a fixed duration) and needs more samples
+     * than any mode's series holds would fail when the series is full
+     * (engine.c): refused now, naming the parameter. Only where it surely
+     * fails: the fewest gauges a machine has give the most samples. */
+    double span_ms = c->wl && c->wl->span_s ? c->wl->span_s(c->wl_cfg) * 1000.0 : 0;
+    uint32_t most = engine_series_max(ENGINE_MIN_GAUGES);
+    if (span_ms > ((double)most + 1) * (double)c->sim.series_ms)
+        return mv_error("sim.series_ms=%llu is too fine for workload %s's %.6g simulated seconds: the time series "
+                        "holds at most %u samples, so it covers at most %.6g s; sim.series_ms must be at least %llu "
+                        "here", (unsigned long long)c->sim.series_ms, c->wl->name, span_ms / 1000.0, most,
+                        (double)most * (double)c->sim.series_ms / 1000.0,
+                        (unsigned long long)(span_ms / most) + 1);
     if (c->wl && c->wl->validate && c->wl->validate(c->wl_cfg, &c->guest))
         return -1;
     return 0;
