@@ -12,6 +12,7 @@ set -u
 MV=${1:?usage: sweep_trace_once.sh /path/to/memvirt}
 [ -x "$MV" ] || { echo "sweep_trace_once.sh: '$MV' is not an executable" >&2; exit 1; }
 MV=$(cd "$(dirname "$MV")" && pwd)/$(basename "$MV")
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"   # LeakSanitizer does not work under ptrace
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-sweep-trace.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
