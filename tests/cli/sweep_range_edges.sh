@@ -31,6 +31,11 @@ timeout 20 "$MV" sweep /dev/null --set mode=native --set workload=lmbench \
     --set lmbench.iterations=18446744073709551614..$MAX --list --out u.runs >out 2>err; rc=$?
 [ "$rc" -eq 2 ] && grep -qx "memvirt: --set #3:1:20: lmbench.iterations: value 18446744073709551614 out of range .*" err \
     || die "--set lmbench.iterations=..$MAX: exit $rc: $(head -c 300 err)"
+# a bound past 2^64-1: refused as a bad range, at its line and column, saying so
+printf 'mode=native\nworkload=lmbench\nseed=1..18446744073709551616\n' > u.sweep
+"$MV" sweep u.sweep --list --out u.runs >out 2>err; rc=$?
+[ "$rc" -eq 2 ] && grep -qx "memvirt: u.sweep:3:6: bad range '1..18446744073709551616' (A..B with A <= B and at most 10000 values, each at most 18446744073709551615)" err \
+    || die "seed=1..2^64: exit $rc: $(cat err)"
 # the top of the seeds a run takes: expanded, both ends
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=9223372036854775806..9223372036854775807 \
     --list --out u.runs >out 2>err || die "seed=2^63-2..2^63-1: $(cat err)"
