@@ -14,6 +14,7 @@
  * everything succeeded, all of them or none. */
 #include "cli/cli.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include "lib/text.h"
 #include "sim/config.h"
 #include "sim/config_file.h"
@@ -22,6 +23,7 @@
 #include "sim/report.h"
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,11 +251,21 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
                     break;
                 }
         FILE *table = report_files_use_stdout(&rf) ? stderr : stdout;
+        struct sigaction pipe_old;
+        outfile_sigpipe_hold(&pipe_old);   /* a reader gone is EPIPE, said below, not SIGPIPE */
+        clearerr(table);                   /* what failed before (a warning) is not the table's */
         report_table(table, cfg, res, nsel);
         errno = 0;
-        if (table == stdout && (fflush(stdout) || ferror(stdout))) {
-            /* the table is lost: no output file either (all or none) */
-            mv_error("standard output: cannot write: %s", errno ? strerror(errno) : "write error");
+        int lost = fflush(table) || ferror(table);
+        int e = errno;
+        outfile_sigpipe_release(&pipe_old);
+        if (lost) {
+            /* the table is lost: no output file either (all or none);
+             * also on standard error, where it goes when --json - takes
+             * standard output (said there all the same: the exit status
+             * is what is left) */
+            mv_error("standard %s: cannot write%s: %s", table == stdout ? "output" : "error",
+                     table == stdout ? "" : " the table", e ? strerror(e) : "write error");
             rc = EXIT_FAIL;
         } else if (rc == EXIT_OK && report_files_commit(&rf, cfg, res, nsel)) {
             /* a mode without results: the table only, no output file (a

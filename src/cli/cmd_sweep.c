@@ -234,6 +234,12 @@ int cmd_sweep(int argc, char **argv)
                 rc = EXIT_USAGE;
                 goto done;
             }
+            if (!optarg[strspn(optarg, " \t")]) {   /* a bare '#SBATCH ' line: no option, nothing sbatch takes */
+                mv_error("sweep: --sbatch option #%u is %s: give an #SBATCH option (--sbatch --partition=short)",
+                         o.nsbatch + 1, *optarg ? "blank" : "empty");
+                rc = EXIT_USAGE;
+                goto done;
+            }
             o.sbatch[o.nsbatch++] = optarg;
             break;
         case O_WAIT: o.wait = 1; break;

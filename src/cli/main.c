@@ -62,9 +62,13 @@ static int stdout_checked(int rc)
         return rc;
     }
     errno = 0;
-    if (!fflush(stdout) && !ferror(stdout))
-        return rc;
+    struct sigaction pipe_old;
+    outfile_sigpipe_hold(&pipe_old);   /* a reader gone: EPIPE, said here, not death by SIGPIPE */
+    int bad = fflush(stdout) || ferror(stdout);
     int e = errno;
+    outfile_sigpipe_release(&pipe_old);
+    if (!bad)
+        return rc;
     mv_error("standard output: cannot write: %s", e ? strerror(e) : "write error");
     return EXIT_FAIL;
 }

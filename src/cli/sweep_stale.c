@@ -162,11 +162,13 @@ static int foreign_line(void *ctx, unsigned long lineno, unsigned long ix, const
     const struct foreign *f = ctx;
     const char *path = sweep_result_path(f->dir, id, "json");
     json_error_t err;
-    json_t *done = access(path, F_OK) ? NULL : json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!done)
-        return 0;   /* none, or one merge.py reports as it reads it */
+    if (access(path, F_OK))
+        return 0;   /* none: merge.py finds it missing */
+    json_t *done = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     char why[1200];
-    if (!sweep_result_of(done, args, "its manifest line's", why, sizeof why)) {
+    if (!done)   /* stale for sweep_result_current too: run again, so not merged */
+        snprintf(why, sizeof why, "it does not read as JSON: line %d: %s", err.line, err.text);
+    if (!done || !sweep_result_of(done, args, "its manifest line's", why, sizeof why)) {
         for (char *c = why; *c; c++)   /* one line, two fields */
             if ((unsigned char)*c < 0x20)
                 *c = ' ';

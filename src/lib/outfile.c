@@ -76,6 +76,18 @@ void outfile_ignore_sigxfsz(void)
     }
 }
 
+void outfile_sigpipe_hold(struct sigaction *old)
+{
+    struct sigaction ign = { .sa_handler = SIG_IGN };
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, old);
+}
+
+void outfile_sigpipe_release(const struct sigaction *old)
+{
+    sigaction(SIGPIPE, old, NULL);
+}
+
 void outfile_exec_signals(void)
 {
     if (xfsz_ignored)

@@ -88,6 +88,15 @@ int  outset_input(struct outset *s, const char *opt, const char *path);
  * calls outfile_exec_signals() between fork and exec (an ignored signal
  * stays ignored across exec). */
 void outfile_ignore_sigxfsz(void);
+/* A reader gone (`memvirt compare | head -1`) while standard output is
+ * written must fail the write with EPIPE, which the writer reports (exit
+ * status 1), not end the process by SIGPIPE (141): SIGPIPE is ignored
+ * between hold and release (old: what it was), as outfile_commit does
+ * while it writes the outputs. Process-wide: call it where no other
+ * thread runs (the runs of -j are over when the table is written). */
+struct sigaction;
+void outfile_sigpipe_hold(struct sigaction *old);
+void outfile_sigpipe_release(const struct sigaction *old);
 /* At start: a standard descriptor (0, 1, 2) the process was started
  * without is opened on /dev/null the other way round, so that using it
  * still fails (EBADF) as a closed one does, while no file opened later can

@@ -12,8 +12,9 @@ merge has no result of: its result cells empty), sim_seconds, then
 counter.NAME, cycles.NAME and metric.NAME for every name any run has; the
 JSON lists those runs under sweep.missing. Swept parameters are typed as
 --param reads them ('2K' is 2048). A result that is not of its manifest
-line (another run's, copied under its id; a line edited since) is left out
-with a warning, as a run without a result. Output depends only on the
+line (another run's, copied under its id; a line edited since), or that does not read as JSON
+(stale to `sweep --list`), is left out with a warning, as a run without a
+result. Output depends only on the
 results, so a sweep run locally and one run on Slurm merge to identical
 files."""
 import csv
@@ -29,6 +30,7 @@ from mvcommon import EXIT_FAIL, EXIT_USAGE, InputError, Parser, check_outputs, d
 
 CMD = "sweep merge"
 MAGIC = "# memvirt sweep manifest"
+NOT_JSON = "it does not read as JSON"   # what `sweep _foreign` says of such a result (sweep_stale.c)
 
 
 SUFFIX = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40}
@@ -88,7 +90,8 @@ def param_kinds(cols, docs):
 def read_manifest(path):
     """(spec, columns, [(index, id, {col: value text})])"""
     try:   # a spec name or swept value that is not UTF-8 (the sweep writes it as given, or '?') is shown as U+FFFD
-        with open(path, encoding="utf-8", errors="replace") as f:
+        # newline='': a line ends at '\n' alone, as `sweep one` reads it (sweep_manifest.c), not at a CR
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
             lines = f.read().split("\n")
         lines = [x[:-1] if x.endswith("\r") else x for x in lines]   # saved with CRLF line ends (an editor)
     except OSError as e:
@@ -97,6 +100,10 @@ def read_manifest(path):
         raise InputError(f"{path}:1: not a sweep manifest (it starts '{MAGIC}')")
     m = re.match(re.escape(MAGIC) + r" of (.*): \d+ runs;", lines[0])
     spec = m.group(1) if m else ""
+    for n, line in enumerate(lines[1:], start=2):
+        if "\r" in line:
+            raise InputError(f"{path}:{n}: a carriage return (CR) inside field {line[:line.index(chr(13))].count(chr(9)) + 1}: "
+                             "a manifest's fields hold none (a line ends at a newline)")
     if len(lines) < 2 or not lines[1].startswith("index\tid\t") or not lines[1].endswith("\targs"):
         raise InputError(f"{path}:2: expected the header 'index, id, ..., args'")
     cols = lines[1].split("\t")[2:-1]
@@ -191,14 +198,18 @@ def main(argv):
         # a result that is not of its line (copied under another run's id,
         # or a line edited since): left out, said, and counted as missing
         foreign = not_of_their_lines(a.dir)
+        # and one that is not JSON (`sweep --list` calls it stale, `sweep` runs it again): the same
+        notjson = {i for i, why in foreign.items() if why.startswith(NOT_JSON)}
         for i, rid, _ in runs:
             if i in foreign:
-                say(f"memvirt: warning: sweep merge: {os.path.join(a.dir, 'runs', rid + '.json')} is not the result "
-                    f"of run {i}: {foreign[i]}; left out, as a run without a result ('memvirt sweep' runs it again)")
+                what = "is stale" if i in notjson else f"is not the result of run {i}"
+                say(f"memvirt: warning: sweep merge: {os.path.join(a.dir, 'runs', rid + '.json')} {what}: "
+                    f"{foreign[i]}; left out, as a run without a result ('memvirt sweep' runs it again)")
                 missing.append((i, rid))
         missing.sort()
         if missing and not a.partial:
-            why = f" ({len(foreign)} of them a result not theirs, said above)" if foreign else " yet"
+            kinds = "not theirs or not JSON" if notjson else "not theirs"
+            why = f" ({len(foreign)} of them a result {kinds}, said above)" if foreign else " yet"
             die(CMD, f"{a.dir}: {len(missing)} of {len(runs)} runs have no result{why} (first: index "
                      f"{missing[0][0]}, id {missing[0][1]}): run the sweep again, or merge with --partial", EXIT_FAIL)
         skip = set(missing)   # once: built per run, 70,000 runs took minutes

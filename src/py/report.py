@@ -479,7 +479,8 @@ def main(argv):
     p.add_argument("--baseline", metavar="RUN", help="label, mode or column number of the baseline column "
                    "(default: the first native run, else the first run)")
     p.add_argument("--title", default="memvirt report")
-    a = p.parse_args(argv)
+    # files and options in any order (a.json --title T b.json), as getopt's C commands take them
+    a = p.parse_intermixed_args(argv)
     runs, inputs = [], []
     try:
         check_outputs([("-o", a.output)], a.results)

@@ -2,7 +2,9 @@
 #include "sim/config.h"
 #include "lib/err.h"
 #include "lib/text.h"
+#include "sim/engine.h"
 #include "sim/profile.h"
+#include "workload/layouts.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -365,6 +367,30 @@ int config_validate(const struct sim_config *c)
         return -1;
     if (hvconfig_validate(&c->hv))
         return -1;
+    /* The built-in workloads exec built-in programs (workload/layouts.c),
+     * all mapped from the same address up: a vm.mmap_min_addr above it
+     * fails every exec with EPERM, as Linux would (a bad parameter for
+     * them, said before the run; a trace has its own layouts and is told
+     * at the call it fails, engine.c). */
+    if (c->wl && !c->wl->input_seal && c->guest.mmap_min_addr > layouts_lowest())
+        return mv_error("--param guest.mmap_min_addr=%llu: above the address workload %s's programs are mapped "
+                        "from (%llu, 0x%llx: their PIE image), so every exec would fail with EPERM, as on Linux; at "
+                        "most %llu for a built-in workload (a trace's own layout may need less)",
+                        (unsigned long long)c->guest.mmap_min_addr, c->wl->name,
+                        (unsigned long long)layouts_lowest(), (unsigned long long)layouts_lowest(),
+                        (unsigned long long)layouts_lowest());
+    /* A run whose span is known (a fixed duration) and needs more samples
+     * than any mode's series holds would fail when the series is full
+     * (engine.c): refused now, naming the parameter. Only where it surely
+     * fails: the fewest gauges a machine has give the most samples. */
+    double span_ms = c->wl && c->wl->span_s ? c->wl->span_s(c->wl_cfg) * 1000.0 : 0;
+    uint32_t most = engine_series_max(ENGINE_MIN_GAUGES);
+    if (span_ms > ((double)most + 1) * (double)c->sim.series_ms)
+        return mv_error("sim.series_ms=%llu is too fine for workload %s's %.6g simulated seconds: the time series "
+                        "holds at most %u samples, so it covers at most %.6g s; sim.series_ms must be at least %llu "
+                        "here", (unsigned long long)c->sim.series_ms, c->wl->name, span_ms / 1000.0, most,
+                        (double)most * (double)c->sim.series_ms / 1000.0,
+                        (unsigned long long)(span_ms / most) + 1);
     if (c->wl && c->wl->validate && c->wl->validate(c->wl_cfg, &c->guest))
         return -1;
     return 0;

@@ -71,6 +71,11 @@ static void sample(struct run *r, uint64_t at)
  * (a trace spanning days, at 1 ms) would otherwise grow without bound. */
 #define SERIES_MAX_BYTES (128u << 20)
 
+uint32_t engine_series_max(unsigned ngauge)
+{
+    return (uint32_t)(SERIES_MAX_BYTES / ((1 + CNT__N + (ngauge ? ngauge : 1)) * sizeof(uint64_t)));
+}
+
 static void tick(struct run *r)
 {
     while (r->m.st.now >= r->next_sample && !r->series_end) {
@@ -526,8 +531,7 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     r->next_sample = r->interval;
     out->series.interval_s = (double)cfg->sim.series_ms / 1000.0;
     out->series.ngauge = r->m.ins.ngauge;
-    r->series_max = (uint32_t)(SERIES_MAX_BYTES / ((1 + CNT__N + (r->m.ins.ngauge ? r->m.ins.ngauge : 1)) *
-                                                   sizeof(uint64_t)));
+    r->series_max = engine_series_max(r->m.ins.ngauge);
     out->series.gauge_name = mv_calloc(r->m.ins.ngauge + 1, sizeof *out->series.gauge_name);
     for (unsigned g = 0; g < r->m.ins.ngauge; g++)
         out->series.gauge_name[g] = r->m.ins.gauge[g].name;

@@ -54,5 +54,11 @@ int  engine_run_all(const struct sim_config *cfg, const struct mode_def *const *
                     struct run_result *out, unsigned jobs);
 unsigned engine_default_jobs(void);   /* CPUs online */
 void run_result_free(struct run_result *r);
+/* The most samples a run's time series holds with ngauge gauges (a memory
+ * limit); every machine has at least ENGINE_MIN_GAUGES, the guest
+ * kernel's (guest/instruments.c), so engine_series_max(ENGINE_MIN_GAUGES)
+ * bounds every mode's. */
+#define ENGINE_MIN_GAUGES 3
+uint32_t engine_series_max(unsigned ngauge);
 
 #endif

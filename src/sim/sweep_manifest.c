@@ -121,6 +121,15 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
             rc = mv_error("%s:%lu: NUL byte: not a sweep manifest", path, lineno);
             break;
         }
+        /* a line ends at '\n' alone (merge.py reads it so too); a CR left
+         * inside one is no part of any field a sweep writes */
+        char *cr = lineno > 1 ? strchr(line, '\r') : NULL;
+        if (cr) {
+            *cr = 0;
+            rc = mv_error("%s:%lu: a carriage return (CR) inside field %d: a manifest's fields hold none (a line "
+                          "ends at a newline)", path, lineno, count_fields(line));
+            break;
+        }
         if (lineno == 1) {
             if (strncmp(line, MANIFEST_MAGIC, strlen(MANIFEST_MAGIC))) {
                 rc = mv_error("%s:1: not a sweep manifest (it starts '%s')", path, MANIFEST_MAGIC);

@@ -221,23 +221,26 @@ static int expand_range(const struct ctx *c, struct axis *a, const struct sweep_
         return 0;
     char lo_s[32];
     uint64_t lo = 0, hi = 0;
-    int bad = ll >= sizeof lo_s;
+    int big = ll >= sizeof lo_s, bad = big;
     if (!bad) {
         memcpy(lo_s, t->text, ll);
         lo_s[ll] = 0;
-        bad = param_parse_u64(lo_s, &lo) || param_parse_u64(dots + 2, &hi) || hi < lo ||
-              hi - lo >= SWEEP_MAX_VALUES || a->nvals + (hi - lo) >= SWEEP_MAX_VALUES;
+        big = param_parse_u64(lo_s, &lo) || param_parse_u64(dots + 2, &hi);
+        bad = big || hi < lo || hi - lo >= SWEEP_MAX_VALUES || a->nvals + (hi - lo) >= SWEEP_MAX_VALUES;
     }
     if (bad) {
-        char m[160];
-        snprintf(m, sizeof m, "bad range '%.40s' (A..B with A <= B and at most %d values)", t->text,
-                 SWEEP_MAX_VALUES);
+        char m[200];
+        snprintf(m, sizeof m, "bad range '%.60s' (A..B with A <= B and at most %d values%s)", t->text,
+                 SWEEP_MAX_VALUES, big ? ", each at most 18446744073709551615" : "");
         return tok_err(c, t, m);
     }
-    for (uint64_t x = lo; x <= hi; x++) {
+    /* x <= hi alone would never end for B = 2^64-1 (x++ wraps to 0) */
+    for (uint64_t x = lo;; x++) {
         char *v = mv_malloc(24);
         snprintf(v, 24, "%llu", (unsigned long long)x);
         axis_push(a, axis_own(a, v), t);
+        if (x == hi)
+            break;
     }
     return 1;
 }

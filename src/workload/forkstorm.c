@@ -53,6 +53,11 @@ static const struct param_def defs[] = {
 static const struct param_group group = { "forkstorm", defs, sizeof defs / sizeof defs[0],
                                           "process churn (PiBooster busy setting)" };
 
+static double fs_span_s(const void *cfg)
+{
+    return ((const struct forkstorm_cfg *)cfg)->minutes * 60.0;   /* the churn ends then, processes after */
+}
+
 static int fs_validate(const void *cfg, const struct kconfig *guest)
 {
     const struct forkstorm_cfg *c = cfg;
@@ -366,4 +371,5 @@ const struct workload_def wl_forkstorm = {
     .progress = fs_progress,
     .destroy = fs_destroy,
     .control = fs_control,
+    .span_s = fs_span_s,
 };

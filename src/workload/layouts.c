@@ -78,9 +78,16 @@ static const struct program programs[] = {
 static struct layout layouts[NPROGRAMS];
 static pthread_once_t built = PTHREAD_ONCE_INIT;   /* runs may start in parallel threads */
 
+#define PIE_BASE 0x555555554000ull   /* where x86-64 Linux loads a PIE (ELF_ET_DYN_BASE) */
+
+uint64_t layouts_lowest(void)
+{
+    return PIE_BASE;   /* every program's image starts there, below its heap, libraries and stack */
+}
+
 static void build(void)
 {
-    const uint64_t pie = 0x555555554000ull, libtop = 0x7ffff8000000ull;
+    const uint64_t pie = PIE_BASE, libtop = 0x7ffff8000000ull;
     for (unsigned i = 0; i < NPROGRAMS; i++) {
         const struct program *p = &programs[i];
         struct layout *l = &layouts[i];

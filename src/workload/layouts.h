@@ -9,6 +9,9 @@
 #include "guest/layout.h"
 
 const struct layout *layout_get(const char *name);   /* NULL if unknown */
+/* The lowest address any built-in program maps (their PIE image's start):
+ * a guest whose vm.mmap_min_addr is above it refuses every exec of them. */
+uint64_t layouts_lowest(void);
 
 /* The parts of a layout a process touches: ranges and the access kind. */
 #define STACK_TOP 0x7ffffffff000ull

@@ -47,6 +47,15 @@ int memwalk_check(const struct memwalk_cfg *c, const struct kconfig *guest, cons
 {
     if (check_phase(prefix, "", c->ws_mb, c->remap_every, c->remap_kb, c->page_size, guest))
         return -1;
+    /* its working sets are fixed mappings at base_gb: below vm.mmap_min_addr the mmap fails (EPERM) */
+    for (int b = 0; b < 1 + !!c->phase_refs; b++) {
+        uint64_t gb = b ? c->b_base_gb : c->base_gb;
+        if (gb << 30 < guest->mmap_min_addr)
+            return mv_error("--param guest.mmap_min_addr=%llu: above %s.%sbase_gb=%llu (0x%llx), where the working "
+                            "set is mapped: the mmap would fail with EPERM, as on Linux",
+                            (unsigned long long)guest->mmap_min_addr, prefix, b ? "b_" : "", (unsigned long long)gb,
+                            (unsigned long long)(gb << 30));
+    }
     if (!c->phase_refs)
         return 0;
     if (check_phase(prefix, "b_", c->b_ws_mb, c->b_remap_every, c->b_remap_kb, c->page_size, guest))

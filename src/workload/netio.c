@@ -29,6 +29,11 @@ static const struct param_def defs[] = {
 };
 static const struct param_group group = { "netio", defs, sizeof defs / sizeof defs[0], "network stream receiver" };
 
+static double nio_span_s(const void *cfg)
+{
+    return ((const struct netio_cfg *)cfg)->seconds;
+}
+
 static int nio_validate(const void *cfg, const struct kconfig *guest)
 {
     const struct netio_cfg *c = cfg;
@@ -142,4 +147,5 @@ const struct workload_def wl_netio = {
     .next = net_next,
     .progress = net_progress,
     .destroy = net_destroy,
+    .span_s = nio_span_s,
 };

@@ -99,6 +99,11 @@ struct workload_def {
      * the input says (a trace's header): 1 and *addr; 0: not known. For the
      * message of a mapping the guest refused below its own (may be NULL). */
     int (*recorded_mmap_min_addr)(void *state, uint64_t *addr);
+    /* Simulated seconds the run lasts at least, known from the
+     * configuration alone (a fixed duration: forkstorm.minutes,
+     * netio.seconds), so that a time series too fine for it is refused
+     * before the run; 0 or NULL: not known. */
+    double (*span_s)(const void *cfg);
 };
 
 extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio, wl_trace;

@@ -62,5 +62,24 @@ done
     >/dev/null 2>&1
 [ $? -eq 2 ] || fail "--mmap-min-addr given twice with two values: accepted"
 
+# A built-in workload's programs are mapped from 0x555555554000 (a PIE), memwalk's working set
+# at memwalk.base_gb: a guest.mmap_min_addr above either is a bad parameter, refused before the
+# run (exit 2, naming it and why), not exit 1 with advice about traces.
+for w in lmbench forkstorm netio; do
+    "$MV" run --quiet --mode native --workload $w --param guest.mmap_min_addr=140737488355327 >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -q "^memvirt: --param guest.mmap_min_addr=140737488355327: above the address workload $w's programs are mapped from (93824992231424, 0x555555554000: their PIE image), so every exec would fail with EPERM" "$tmp/err" ||
+        fail "$w at mmap_min_addr 2^47-1: exit $rc: $(cat "$tmp/err")"
+done
+"$MV" run --quiet --mode native --workload lmbench --param lmbench.iterations=2 \
+    --param guest.mmap_min_addr=93824992231424 >/dev/null 2>"$tmp/err" || fail "lmbench at the PIE's address: $(cat "$tmp/err")"
+"$MV" run --quiet --mode native --workload memwalk --param guest.mmap_min_addr=17592186044417 >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] && grep -qx "memvirt: --param guest.mmap_min_addr=17592186044417: above memwalk.base_gb=16384 (0x100000000000), where the working set is mapped: the mmap would fail with EPERM, as on Linux" "$tmp/err" ||
+    fail "memwalk above its base: exit $rc: $(cat "$tmp/err")"
+"$MV" run --quiet --mode native --workload memwalk --param memwalk.refs=1000 \
+    --param guest.mmap_min_addr=17592186044416 >/dev/null 2>"$tmp/err" || fail "memwalk at its base: $(cat "$tmp/err")"
+
 [ "$failures" -eq 0 ] || { echo "mmap_min_addr.sh: $failures failure(s)" >&2; exit 1; }
 echo "mmap_min_addr.sh: ok"

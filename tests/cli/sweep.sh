@@ -493,6 +493,13 @@ done
 "$MV" sweep s.sweep --slurm --no-submit --sbatch "$(printf -- '--time=5\nhostname')" 2>err; [ $? -eq 2 ] \
     && grep -q -- "--sbatch option #1: a line break in '--time=5...'" err || die "--sbatch with a newline: $(cat err)"
 grep -q hostname s.runs/sweep-*.sbatch 2>/dev/null && die "--sbatch with a newline reached a batch script"
+# ... and an option: an empty or blank one would be a bare '#SBATCH ' line
+for bad in '' ' ' '	 '; do
+    rm -rf e.runs
+    "$MV" sweep s.sweep --slurm --no-submit --out e.runs --sbatch --time=5 --sbatch "$bad" 2>err; rc=$?
+    [ "$rc" -eq 2 ] && grep -qx "memvirt: sweep: --sbatch option #2 is \(empty\|blank\): give an #SBATCH option .*" err \
+        && [ ! -e e.runs ] || die "--sbatch '$bad': exit $rc: $(cat err)"
+done
 
 # a failing run (the guest runs out of memory): its message is shown, tagged
 # with its index, the others finish, and the sweep exits 1

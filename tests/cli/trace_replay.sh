@@ -217,13 +217,21 @@ need=$(( (518400000 + cap - 1) / (cap ? cap : 1) ))
     && grep -q "sim.series_ms must be at least the run's simulated span in ms / $cap (here at least $need," "$tmp/err" \
     && grep -q "memvirt trace info $span. gives the trace's span" "$tmp/err" \
     || fail "six-day trace at sim.series_ms=1: $(head -c 600 "$tmp/err")"
-# a built-in workload gets the same rule, and no word of traces
-"$MV" run --quiet --param forkstorm.minutes=10 --param sim.series_ms=1 >/dev/null 2>"$tmp/err"
-rc=$?
-[ "$rc" -eq 1 ] && [ "$(grep -c . "$tmp/err")" -eq 1 ] \
-    && grep -q "^memvirt: sim.series_ms=1 is too fine for this run: .* covers at most $covers simulated seconds, and the run went on past ${covers%.*}.[0-9]* s; .* (here at least 2, more the longer the run)$" "$tmp/err" \
-    && ! grep -q trace "$tmp/err" \
-    || fail "forkstorm at sim.series_ms=1: exit $rc: $(head -c 600 "$tmp/err")"
+# a built-in workload of a fixed duration (forkstorm.minutes, netio.seconds)
+# gets the same rule before the run: exit 2 naming the parameter, the
+# span and what is needed, no word of traces, no run (well under a second)
+for w in "forkstorm.minutes=10 600" "netio.seconds=600 600"; do
+    set -- $w
+    start=$(date +%s%N)
+    "$MV" run --quiet --workload "${1%%.*}" --param "$1" --param sim.series_ms=1 >/dev/null 2>"$tmp/err"
+    rc=$? ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$rc" -eq 2 ] && [ "$(grep -c . "$tmp/err")" -eq 1 ] \
+        && grep -qx "memvirt: sim.series_ms=1 is too fine for workload ${1%%.*}'s $2 simulated seconds: the time series holds at most [0-9]* samples, so it covers at most [0-9.]* s; sim.series_ms must be at least 4 here" "$tmp/err" \
+        && ! grep -q trace "$tmp/err" && [ "$ms" -lt 5000 ] \
+        || fail "$1 at sim.series_ms=1: exit $rc after $ms ms: $(head -c 600 "$tmp/err")"
+done
+"$MV" run --quiet --workload netio --param netio.seconds=600 --param sim.series_ms=4 >/dev/null 2>"$tmp/err" \
+    || fail "netio 600 s at sim.series_ms=4: $(head -c 600 "$tmp/err")"
 rss=$(tail -n 1 "$tmp/rss" 2>/dev/null)
 [ "${rss:-0}" -lt 1000000 ] || fail "six-day trace: max RSS $rss KB"   # it grew past 3 GB before the cap
 "$MV" run --trace "$span" --quiet --param sim.series_ms=60000 >/dev/null 2>"$tmp/err" \
