@@ -202,7 +202,7 @@ static void test_flushes(void **state)
         for (uint64_t i = 0; i < 70; i++) {
             assert_int_equal(look(&p, VA + (i << 21), 1, &t), 1);
             assert_int_equal(t, 1000 + i);
-            assert_int_equal(pwc_find(&p.lvl[2], pwc_tag(2, VA + (i << 21), 1)), (long)i);
+            assert_int_equal(pwc_find(&p.lvl[2], p.lvl[2].hmask, pwc_tag(2, VA + (i << 21), 1)), (long)i);
         }
         pwc_insert(&p, 2, VA + (70ull << 21), 1, 2000, 0);   /* evicts the least recent: entry 0 */
         assert_int_equal(look(&p, VA, 1, NULL), 4);
@@ -235,10 +235,10 @@ static void test_broken_index_chain_is_caught(void **state)
         pwc_init(&p, 0, 0, 4);
         pwc_insert(&p, 2, VA, 1, 100, 0);
         struct pwc_cache *c = &p.lvl[2];
-        long i = pwc_find(c, pwc_tag(2, VA, 1));
+        long i = pwc_find(c, c->hmask, pwc_tag(2, VA, 1));
         if (i < 0)
             _exit(3);                          /* the set-up itself failed */
-        c->hidx[pwc_hslot(c, c->tag[i])] = c->hnext[i];   /* unlink it */
+        c->hidx[pwc_hslot(c->hmask, c->tag[i])] = c->hnext[i];   /* unlink it */
         pwc_flush_pcid(&p, 1);                 /* looks for it in its chain */
         _exit(0);
     }

@@ -1,9 +1,29 @@
 /* cpu.c: the vCPU's MMU slow paths and privileged operations (see cpu.h). */
 #include "hw/cpu.h"
-#include "hw/dcache_body.h"
-#include "hw/tlb_body.h"
-#include "hw/walk_tmpl.h"
+#include "hw/cpu_miss.h"
 #include "lib/err.h"
+
+/* ---- the geometry the miss path was compiled for (geom.h) ---------------- */
+
+static int geom_is(const struct tlb_array *a, struct geom g) { return a->ways == g.ways && a->sets == g.sets; }
+
+static int pwc_geom_is(const struct pwc *p, struct pwc_geom g)
+{
+    return p->lvl[2].n == g.n[2] && p->lvl[3].n == g.n[3] && p->lvl[4].n == g.n[4];
+}
+
+int cpu_geom_default(const struct cpu *c)
+{
+    return geom_is(&c->tlb.l1[PG_4K], GEOM_L1_4K) && geom_is(&c->tlb.l2, GEOM_STLB) &&
+           c->dc.ways == GEOM_DCACHE.ways && c->dc.sets == GEOM_DCACHE.sets && pwc_geom_is(&c->pwc, GEOM_PWC);
+}
+
+int cpu_nested_geom_default(const struct cpu *c)
+{
+    const struct nested_mmu *n = &c->nested;
+    return c->geom_default && n->ntlb_on && geom_is(&n->ntlb.l1[PG_4K], GEOM_NTLB) &&
+           geom_is(&n->ntlb.l2, GEOM_ABSENT) && pwc_geom_is(&n->ept_pwc, GEOM_EPT_PWC);
+}
 
 int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
              const struct cost *cost, const struct tlb_config *tc, const struct dcache_config *dc)
@@ -18,6 +38,7 @@ int cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
         return -1;
     }
     pwc_init(&c->pwc, (uint32_t)tc->pwc_l4, (uint32_t)tc->pwc_l3, (uint32_t)tc->pwc_l2);
+    c->geom_default = cpu_geom_default(c);
     return 0;
 }
 
@@ -34,6 +55,7 @@ int cpu_enable_nested(struct cpu *c, uint64_t eptp, const struct nested_config *
     n->guest_pwc = nc->guest_pwc;
     n->eptp = eptp;
     n->enabled = 1;
+    n->geom_default = cpu_nested_geom_default(c);
     return 0;
 }
 
@@ -51,116 +73,34 @@ void cpu_destroy(struct cpu *c)
 }
 
 /* ---- the miss path ---------------------------------------------------------
- * A TLB miss is the simulator's second-hottest path. Its parts (the TLB
- * lookups and installs, the walk and its caches, the data-cache model each
- * walk reference goes through) are inline bodies compiled into it, twice
- * like every user of the AVX2 set scans (simd.h), so that a miss makes no
- * call it need not make. */
-#define CPU_BODY static inline __attribute__((always_inline))
-
-/* The way back from a trap: a vCPU the hypervisor took offline does not
- * return to the guest (cpu.h, offline). */
-static void trap_return(struct cpu *c)
-{
-    if (c->offline && c->offline_ret)
-        longjmp(*c->offline_ret, 1);
-}
-
-CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
-                                   const int simd)
-{
-    struct walk_result r = { .frame = 0 };   /* (gcc cannot see every path that returns 0 sets it) */
-    const struct walk_params p = { .fmt = PTF_X86, .flags = WALK_SET_AD, .pwc = &c->pwc, .tag = c->pcid,
-                                   .dc = &c->dc, .simd = simd };
-    uint32_t pfec = walk_tmpl(c->mem, c->hw_root, va, acc, user, &p, &r);
-    c->st->cnt[CNT_pwc_hit] += 4 - r.pwc_level;
-    cpu_charge_walk(c, r.refs, r.dc_miss);
-    if (pfec)
-        return pfec;
-    x->frame = r.frame;
-    x->flags = r.flags;
-    x->size = r.size;
-    return 0;
-}
-
-CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
-                                   const uint64_t tag, const int simd)
-{
-    struct tlb_xlate x;
-    int user = c->user_mode;
-    int hit, stale = 0;
-    const uint64_t vpn = tlb_tag_vpn(tag);
-    if (l1 >= 0) {
-        struct tlb_array *a = &c->tlb.l1[PG_4K];
-        x.frame = a->frame[l1];
-        x.flags = a->flags[l1];
-        x.size = PG_4K;
-        hit = 1;
-    } else {
-        hit = tlb_lookup_slow_4k_body(&c->tlb, va, vpn, tag, &x, simd);
-    }
-    if (hit) {
-        if (hit == 2) {
-            c->st->cnt[CNT_stlb_hit]++;
-            stat_charge(c->st, CYC_user, c->cost->stlb_hit);
-        }
-        if (tlb_perm_ok(x.flags, acc, user)) {
-            stat_charge(c->st, CYC_user, c->cost->ref);
-            *frame = x.frame;
-            return 0;
-        }
-        /* A write through a clean entry makes the MMU re-walk to set D (a
-         * microcode assist, not a fault). Otherwise the entry denies the
-         * access: the walk below decides whether that was a real fault or a
-         * spurious one (an upgrade the kernel need not flush, after which the
-         * fault handler finds nothing to do); either way the entry goes. */
-        stale = !(acc == ACC_WRITE && (x.flags & TLB_W) && !(x.flags & TLB_D));
-        tlb_flush_page(&c->tlb, va, c->pcid);
-    } else {
-        c->st->cnt[CNT_tlb_miss]++;
-    }
-    stat_charge(c->st, CYC_user, c->cost->ref);
-    uint32_t pfec;
-    if (c->vmm && c->vmm->tlb_fill)
-        pfec = c->vmm->tlb_fill(c->vmm_ctx, c, va, acc, user, &x);
-    else
-        pfec = native_fill_body(c, va, acc, user, &x, simd);
-    if (pfec) {
-        trap_return(c);   /* an exit in the fill (an EPT misconfiguration) may have crashed the domain */
-        return pfec;
-    }
-    if (stale) {
-        c->st->cnt[CNT_spurious_fault]++;
-        stat_charge(c->st, CYC_fault, c->cost->fault_entry);
-    }
-    tlb_insert_missed_4k_body(&c->tlb, va, vpn, tag, &x, simd);
-    *frame = x.frame;
-    return 0;
-}
+ * Its bodies are in cpu_miss.h: here the generic copies, with the AVX2 and
+ * the scalar scans; cpu_geom.c has the copy for the default geometry. */
 
 static HW_SIMD_TARGET uint32_t native_fill_avx2(struct cpu *c, uint64_t va, enum access acc, int user,
                                                 struct tlb_xlate *x)
 {
-    return native_fill_body(c, va, acc, user, x, 1);
+    return native_fill_body(c, va, acc, user, x, 1, 0);
 }
 static uint32_t native_fill_scalar(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
 {
-    return native_fill_body(c, va, acc, user, x, 0);
+    return native_fill_body(c, va, acc, user, x, 0, 0);
 }
 uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x)
 {
-    return hw_simd ? native_fill_avx2(c, va, acc, user, x) : native_fill_scalar(c, va, acc, user, x);
+    if (!hw_simd)
+        return native_fill_scalar(c, va, acc, user, x);
+    return c->geom_default ? cpu_native_fill_avx2_geom(c, va, acc, user, x) : native_fill_avx2(c, va, acc, user, x);
 }
 
-HW_SIMD_TARGET uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
-                                             uint64_t tag)
+HW_SIMD_TARGET CPU_COPY uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame,
+                                                      long l1, uint64_t tag)
 {
-    return access_slow_body(c, va, acc, frame, l1, tag, 1);
+    return access_slow_body(c, va, acc, frame, l1, tag, 1, 0);
 }
-uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
-                                uint64_t tag)
+CPU_COPY uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                         uint64_t tag)
 {
-    return access_slow_body(c, va, acc, frame, l1, tag, 0);
+    return access_slow_body(c, va, acc, frame, l1, tag, 0, 0);
 }
 
 uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)

@@ -128,6 +128,8 @@ struct nested_mmu {
     struct pwc ept_pwc;
     int ntlb_on;
     struct tlb ntlb;
+    int geom_default;     /* the CPU's and these structures have the default geometry (geom.h):
+                             the 2D walk takes the copy compiled for it */
     /* Not hardware: an EPT that exists in full from the domain's build but
      * is written on first need (hap.ept_populate=boot) is asked for gfn's
      * entry before an EPT walk reads it, so that the walk finds it present
@@ -187,12 +189,23 @@ struct cpu {
      * error and the caller sees `offline`. */
     int offline;
     jmp_buf *offline_ret;
+    /* Not hardware: the TLB, walk caches and data cache have the default
+     * geometry (geom.h), so the miss path takes the copy compiled for it
+     * (with the AVX2 scans; cpu_init decides). */
+    int geom_default;
 };
 
 /* The guest kernel returns to user mode (SYSRET after a system call, IRET
  * after a fault or interrupt). A monitor translating guest kernel code
  * cannot follow it there (hv/cluster.h). */
 static inline void cpu_return_to_user(struct cpu *c) { c->user_entries++; }
+
+/* Do the CPU's TLB, walk caches and data cache have the default geometry
+ * (geom.h)? And, with nested paging on, the nested TLB and EPT walk caches
+ * as well? cpu_init and cpu_enable_nested keep the answers in
+ * geom_default. */
+int cpu_geom_default(const struct cpu *c);
+int cpu_nested_geom_default(const struct cpu *c);
 
 /* Returns -1 if the TLB geometry is invalid (no message). */
 int  cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,
@@ -213,17 +226,22 @@ static inline void cpu_charge_walk(struct cpu *c, uint32_t n, uint32_t miss)
 }
 
 /* l1: index of the L1 4K entry that hit with too few permissions, or -1;
- * tag: va's 4K TLB tag under the current PCID. Two copies (simd.h), called
- * directly. */
+ * tag: va's 4K TLB tag under the current PCID. Two copies (simd.h), and a
+ * third for the default geometry (geom.h), called directly. */
 uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
                               uint64_t tag);
 uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
                                 uint64_t tag);
+/* The AVX2 copy compiled for the default geometry (geom.h). */
+uint32_t cpu_access_slow_avx2_geom(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+                                   uint64_t tag);
 static inline uint32_t cpu_access_slow(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
                                        uint64_t tag)
 {
-    return hw_simd ? cpu_access_slow_avx2(c, va, acc, frame, l1, tag)
-                   : cpu_access_slow_scalar(c, va, acc, frame, l1, tag);
+    if (!hw_simd)
+        return cpu_access_slow_scalar(c, va, acc, frame, l1, tag);
+    return c->geom_default ? cpu_access_slow_avx2_geom(c, va, acc, frame, l1, tag)
+                           : cpu_access_slow_avx2(c, va, acc, frame, l1, tag);
 }
 
 /* Does an entry with flags f allow the access? user: U; write: W and D (a

@@ -64,5 +64,5 @@ void dcache_destroy(struct dcache *c)
     memset(c, 0, sizeof *c);
 }
 
-HW_SIMD_TARGET int dcache_access_avx2(struct dcache *c, uint64_t addr) { return dcache_access_body(c, addr, 1); }
-int dcache_access_scalar(struct dcache *c, uint64_t addr) { return dcache_access_body(c, addr, 0); }
+HW_SIMD_TARGET int dcache_access_avx2(struct dcache *c, uint64_t addr) { return dcache_access_body(c, addr, 1, GEOM_ANY); }
+int dcache_access_scalar(struct dcache *c, uint64_t addr) { return dcache_access_body(c, addr, 0, GEOM_ANY); }

@@ -1,9 +1,11 @@
 /* dcache_body.h: the data-cache model's access as an inline body (see
  * dcache.h), for dcache.c's exported copies and for the CPU's miss path
- * (cpu.c), which compiles it into itself, twice (simd.h). */
+ * (cpu_miss.h), which compiles it into itself, twice (simd.h), and once
+ * more given the default geometry as constants (geom.h). */
 #ifndef MV_HW_DCACHE_BODY_H
 #define MV_HW_DCACHE_BODY_H
 #include "hw/dcache.h"
+#include "hw/geom.h"
 #include "hw/lru.h"
 #include "hw/simd.h"
 
@@ -11,9 +13,9 @@
  * consecutive frames' lines over the sets. x ^ (x >> 13) is a bijection of
  * 64-bit x, so the set and the bits above the set bits give the line back:
  * the tag need not hold the set bits. */
-static inline uint64_t dcache_set(const struct dcache *c, uint64_t line)
+static inline uint64_t dcache_set(uint32_t set_mask, uint64_t line)
 {
-    return (line ^ (line >> 13)) & c->set_mask;
+    return (line ^ (line >> 13)) & set_mask;
 }
 
 /* A set wider than 16 ways: way w (valid, or `fresh`: just filled and on
@@ -34,30 +36,37 @@ static inline void dcache_list_touch(struct dcache *c, uint64_t s, uint32_t w, i
     next[head] = (uint8_t)w;
 }
 
-static inline void dcache_touch(struct dcache *c, uint64_t s, uint32_t w, uint64_t line)
+/* narrow: the set has at most 16 ways (c->order). */
+static inline __attribute__((always_inline)) void dcache_touch(struct dcache *c, uint64_t s, uint32_t w,
+                                                               uint64_t line, int narrow)
 {
     c->mru_line = line + 1;
-    if (c->order)
+    if (narrow)
         c->order[s] = lru_order_touch(c->order[s], w);
     else
         dcache_list_touch(c, s, w, 0);
 }
 
-/* Compiled twice (simd.h): simd is a constant in each copy. */
-static inline __attribute__((always_inline)) int dcache_access_body(struct dcache *c, uint64_t addr, const int simd)
+/* Compiled twice (simd.h): simd is a constant in each copy; g is the
+ * cache's geometry as constants (geom.h), or GEOM_ANY: read c's. A cache
+ * of no sets (none) must not be given. */
+static inline __attribute__((always_inline)) int dcache_access_body(struct dcache *c, uint64_t addr, const int simd,
+                                                                    const struct geom g)
 {
     uint64_t line = addr >> 6;
     if (c->mru_line == line + 1)
         return 1;                         /* the most recent line of its set */
-    uint64_t s = dcache_set(c, line);
-    uint32_t key = (uint32_t)(line >> c->set_bits) + 1;
-    size_t base = (size_t)s * c->ways;
+    const uint32_t ways = geom_ways(g, c->ways);
+    uint64_t s = dcache_set(geom_mask(g, c->set_mask), line);
+    uint32_t key = (uint32_t)(line >> geom_bits(g, c->set_bits)) + 1;
+    size_t base = (size_t)s * ways;
     uint32_t *t = &c->tag[base];
     uint32_t victim;
-    if (c->order) {
-        uint32_t m = TAGS32_MATCH(simd, t, c->ways, key);
+    const int narrow = g.sets ? ways <= LRU_ORDER_WAYS : c->order != NULL;
+    if (narrow) {
+        uint32_t m = TAGS32_MATCH(simd, t, ways, key);
         if (m) {
-            dcache_touch(c, s, (uint32_t)__builtin_ctz(m), line);
+            dcache_touch(c, s, (uint32_t)__builtin_ctz(m), line, 1);
             return 1;
         }
         /* a miss: the lowest empty way, else the least recently used.
@@ -65,26 +74,26 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
          * ones: the set is full when its last way holds a line (a tag in
          * the line the scan just read, where a count would be a load from
          * another array). */
-        if (__builtin_expect(t[c->ways - 1] != 0, 1)) {
-            victim = lru_order_oldest(c->order[s], c->ways);
+        if (__builtin_expect(t[ways - 1] != 0, 1)) {
+            victim = lru_order_oldest(c->order[s], ways);
             t[victim] = key;
             c->mru_line = line + 1;
             c->order[s] = lru_order_touch_oldest(c->order[s], victim);
             return 0;
         }
-        victim = (uint32_t)__builtin_ctz(TAGS32_MATCH(simd, t, c->ways, 0));
+        victim = (uint32_t)__builtin_ctz(TAGS32_MATCH(simd, t, ways, 0));
     } else {
         /* 16 ways a scan; an empty way's tag 0 matches no key */
-        for (uint32_t k = 0; k < c->ways; k += 16) {
-            uint32_t m = TAGS32_MATCH(simd, t + k, c->ways - k < 16 ? c->ways - k : 16, key);
+        for (uint32_t k = 0; k < ways; k += 16) {
+            uint32_t m = TAGS32_MATCH(simd, t + k, ways - k < 16 ? ways - k : 16, key);
             if (m) {
-                dcache_touch(c, s, k + (uint32_t)__builtin_ctz(m), line);
+                dcache_touch(c, s, k + (uint32_t)__builtin_ctz(m), line, 0);
                 return 1;
             }
         }
         /* a miss: the lowest empty way, else the least recently used */
         uint32_t n = c->nvalid[s];
-        if (n < c->ways) {
+        if (n < ways) {
             victim = n;
             c->nvalid[s] = (uint8_t)(n + 1);
             t[victim] = key;
@@ -92,10 +101,10 @@ static inline __attribute__((always_inline)) int dcache_access_body(struct dcach
             dcache_list_touch(c, s, victim, 1);
             return 0;
         }
-        victim = c->lprev[s * (c->ways + 1) + c->ways];
+        victim = c->lprev[s * (ways + 1) + ways];
     }
     t[victim] = key;
-    dcache_touch(c, s, victim, line);
+    dcache_touch(c, s, victim, line, narrow);
     return 0;
 }
 

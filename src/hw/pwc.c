@@ -28,11 +28,8 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
         c->empty = mv_calloc(n[l] / 64 + 1, sizeof *c->empty);
         for (uint32_t i = 0; i < n[l]; i++)
             c->empty[i / 64] |= 1ull << (i % 64);
-        uint32_t h = 4;
-        while (h < 4 * n[l])
-            h <<= 1;
-        c->hmask = h - 1;
-        c->hidx = mv_calloc(h, sizeof *c->hidx);
+        c->hmask = pwc_hmask(n[l]);
+        c->hidx = mv_calloc(c->hmask + 1, sizeof *c->hidx);
         c->hnext = mv_calloc(n[l] ? n[l] : 1, sizeof *c->hnext);
     }
 }
@@ -60,11 +57,11 @@ void pwc_insert(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_
     if (!c->n)
         return;
     uint64_t tag = pwc_tag(lvl, va, pcid);
-    long v = c->valid ? pwc_find(c, tag) : -1;
+    long v = c->valid ? pwc_find(c, c->hmask, tag) : -1;
     if (v >= 0)
-        pwc_touch(c, (uint32_t)v);
+        pwc_touch(c, c->n, (uint32_t)v);
     else
-        v = pwc_place(c, tag);
+        v = pwc_place(c, c->n, c->hmask, tag);
     c->table[v] = table;
     c->perms[v] = perms;
 }
@@ -93,7 +90,7 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
         }
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu)) {
-                pwc_hindex_del(c, i);
+                pwc_hindex_del(c, c->hmask, i);
                 pwc_list_unlink(c, i);
                 c->tag[i] = 0;
                 c->empty[i / 64] |= 1ull << (i % 64);

@@ -10,6 +10,7 @@
  * disables a cache. */
 #ifndef MV_HW_PWC_H
 #define MV_HW_PWC_H
+#include "hw/geom.h"
 #include "hw/pte.h"
 #include "lib/err.h"
 #include <stdint.h>
@@ -61,7 +62,16 @@ static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, u
 void pwc_flush_pcid(struct pwc *p, uint16_t pcid);
 void pwc_flush_all(struct pwc *p);
 
-/* ---- the hot paths, inline (walk_tmpl.h instantiates them) ------------- */
+/* ---- the hot paths, inline (walk_tmpl.h instantiates them) -------------
+ * Each takes the cache's size n and hash mask: the cache's own, or
+ * constants of an instance compiled for one geometry (geom.h). */
+
+/* The hash mask of a cache of n entries: at least 4n buckets, a power of
+ * two (and at least 4). */
+static inline uint32_t pwc_hmask(uint32_t n)
+{
+    return n <= 1 ? 3 : (1u << (32 - __builtin_clz(4 * n - 1))) - 1;
+}
 
 static inline uint64_t pwc_tag(unsigned lvl, uint64_t va, uint16_t pcid)
 {
@@ -69,30 +79,30 @@ static inline uint64_t pwc_tag(unsigned lvl, uint64_t va, uint16_t pcid)
            ((uint64_t)(pcid & 0xfff) << 1) | 1;
 }
 
-static inline uint32_t pwc_hslot(const struct pwc_cache *c, uint64_t tag)
+static inline uint32_t pwc_hslot(uint32_t hmask, uint64_t tag)
 {
-    return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & c->hmask;
+    return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & hmask;
 }
 
-static inline long pwc_find(const struct pwc_cache *c, uint64_t tag)
+static inline long pwc_find(const struct pwc_cache *c, uint32_t hmask, uint64_t tag)
 {
-    for (uint16_t e = c->hidx[pwc_hslot(c, tag)]; e; e = c->hnext[e - 1])
+    for (uint16_t e = c->hidx[pwc_hslot(hmask, tag)]; e; e = c->hnext[e - 1])
         if (c->tag[e - 1] == tag)
             return e - 1;
     return -1;
 }
 
-static inline void pwc_hindex_add(struct pwc_cache *c, uint64_t tag, uint32_t slot)
+static inline void pwc_hindex_add(struct pwc_cache *c, uint32_t hmask, uint64_t tag, uint32_t slot)
 {
-    uint16_t *head = &c->hidx[pwc_hslot(c, tag)];
+    uint16_t *head = &c->hidx[pwc_hslot(hmask, tag)];
     c->hnext[slot] = *head;
     *head = (uint16_t)(slot + 1);
 }
 
 /* Take slot (indexed under its tag: every valid slot is) out of its chain. */
-static inline void pwc_hindex_del(struct pwc_cache *c, uint32_t slot)
+static inline void pwc_hindex_del(struct pwc_cache *c, uint32_t hmask, uint32_t slot)
 {
-    uint16_t *pp = &c->hidx[pwc_hslot(c, c->tag[slot])];
+    uint16_t *pp = &c->hidx[pwc_hslot(hmask, c->tag[slot])];
     while (*pp != slot + 1) {
         MV_ASSERT(*pp, "pwc slot %u missing from its index chain", slot);
         pp = &c->hnext[*pp - 1];
@@ -107,9 +117,10 @@ static inline void pwc_list_unlink(struct pwc_cache *c, uint32_t i)
     c->prev[nx] = pv;
 }
 
-static inline void pwc_list_push_head(struct pwc_cache *c, uint32_t i)
+/* The sentinel is slot n. */
+static inline void pwc_list_push_head(struct pwc_cache *c, uint32_t n, uint32_t i)
 {
-    uint16_t s = (uint16_t)c->n, h = c->next[s];
+    uint16_t s = (uint16_t)n, h = c->next[s];
     c->prev[i] = s;
     c->next[i] = h;
     c->prev[h] = (uint16_t)i;
@@ -117,74 +128,111 @@ static inline void pwc_list_push_head(struct pwc_cache *c, uint32_t i)
 }
 
 /* Make slot i the most recently used. */
-static inline void pwc_touch(struct pwc_cache *c, uint32_t i)
+static inline void pwc_touch(struct pwc_cache *c, uint32_t n, uint32_t i)
 {
-    if (c->next[c->n] != i) {
+    if (c->next[n] != i) {
         pwc_list_unlink(c, i);
-        pwc_list_push_head(c, i);
+        pwc_list_push_head(c, n, i);
     }
 }
 
 /* One level of pwc_lookup, for a constant l (the lookup is unrolled, so
- * that each level's tag shift is a constant). */
+ * that each level's tag shift is a constant). With the size known, an
+ * empty cache needs no test first: its index has no chain. */
 static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p, unsigned l, uint64_t va,
-                                                                  uint16_t pcid, uint64_t *table, uint8_t *perms)
+                                                                  uint16_t pcid, uint64_t *table, uint8_t *perms,
+                                                                  const struct pwc_geom g)
 {
     struct pwc_cache *c = &p->lvl[l];
-    if (!c->valid)
+    if (!g.n[l] && !c->valid)
         return 0;
-    long i = pwc_find(c, pwc_tag(l, va, pcid));
+    long i = pwc_find(c, g.n[l] ? pwc_hmask(g.n[l]) : c->hmask, pwc_tag(l, va, pcid));
     if (i < 0)
         return 0;
-    pwc_touch(c, (uint32_t)i);
+    pwc_touch(c, g.n[l] ? g.n[l] : c->n, (uint32_t)i);
     *table = c->table[i];
     *perms = c->perms[i];
     return 1;
 }
 
-static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
+static inline __attribute__((always_inline)) unsigned pwc_lookup_g(struct pwc *p, uint64_t va, uint16_t pcid,
+                                                                   uint64_t *table, uint8_t *perms,
+                                                                   const struct pwc_geom g)
 {
-    if (pwc_lookup_level(p, 2, va, pcid, table, perms))
+    if (pwc_lookup_level(p, 2, va, pcid, table, perms, g))
         return 1;
-    if (pwc_lookup_level(p, 3, va, pcid, table, perms))
+    if (pwc_lookup_level(p, 3, va, pcid, table, perms, g))
         return 2;
-    if (pwc_lookup_level(p, 4, va, pcid, table, perms))
+    if (pwc_lookup_level(p, 4, va, pcid, table, perms, g))
         return 3;
     return 4;
 }
 
+static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
+{
+    return pwc_lookup_g(p, va, pcid, table, perms, PWC_GEOM_ANY);
+}
+
 /* Put tag into the lowest empty slot, else the least recently used one. */
-static inline long pwc_place(struct pwc_cache *c, uint64_t tag)
+static inline __attribute__((always_inline)) long pwc_place(struct pwc_cache *c, uint32_t n, uint32_t hmask,
+                                                            uint64_t tag)
 {
     long v;
-    if (c->valid < c->n) {
+    if (c->valid < n) {
         uint32_t w = 0;
-        while (!c->empty[w])
-            w++;
+        if (n > 64)
+            while (!c->empty[w])
+                w++;
         v = w * 64 + __builtin_ctzll(c->empty[w]);
         c->empty[w] &= c->empty[w] - 1;
         c->valid++;
     } else {
-        v = c->prev[c->n];   /* the least recently used */
+        v = c->prev[n];   /* the least recently used */
         pwc_list_unlink(c, (uint32_t)v);
-        pwc_hindex_del(c, (uint32_t)v);
+        pwc_hindex_del(c, hmask, (uint32_t)v);
     }
     c->tag[v] = tag;
-    pwc_hindex_add(c, tag, (uint32_t)v);
-    pwc_list_push_head(c, (uint32_t)v);
+    pwc_hindex_add(c, hmask, tag, (uint32_t)v);
+    pwc_list_push_head(c, n, (uint32_t)v);
     return v;
+}
+
+/* pwc_insert_missed() at level lvl, its size n and hash mask. */
+static inline __attribute__((always_inline)) void pwc_insert_level(struct pwc *p, unsigned lvl, uint32_t n,
+                                                                   uint32_t hmask, uint64_t va, uint16_t pcid,
+                                                                   uint64_t table, uint8_t perms)
+{
+    struct pwc_cache *c = &p->lvl[lvl];
+    if (!n)
+        return;
+    long v = pwc_place(c, n, hmask, pwc_tag(lvl, va, pcid));
+    c->table[v] = table;
+    c->perms[v] = perms;
+}
+
+/* With the sizes known (g), each level is its own copy, so that its size,
+ * hash mask and tag shift are constants where the walker's level is not. */
+static inline __attribute__((always_inline)) void pwc_insert_missed_g(struct pwc *p, unsigned lvl, uint64_t va,
+                                                                      uint16_t pcid, uint64_t table, uint8_t perms,
+                                                                      const struct pwc_geom g)
+{
+    MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
+    if (!g.n[2] || !g.n[3] || !g.n[4]) {
+        struct pwc_cache *c = &p->lvl[lvl];
+        pwc_insert_level(p, lvl, c->n, c->hmask, va, pcid, table, perms);
+    } else if (lvl == 2) {
+        pwc_insert_level(p, 2, g.n[2], pwc_hmask(g.n[2]), va, pcid, table, perms);
+    } else if (lvl == 3) {
+        pwc_insert_level(p, 3, g.n[3], pwc_hmask(g.n[3]), va, pcid, table, perms);
+    } else {
+        pwc_insert_level(p, 4, g.n[4], pwc_hmask(g.n[4]), va, pcid, table, perms);
+    }
 }
 
 static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table,
                                      uint8_t perms)
 {
-    MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
-    struct pwc_cache *c = &p->lvl[lvl];
-    if (!c->n)
-        return;
-    long v = pwc_place(c, pwc_tag(lvl, va, pcid));
-    c->table[v] = table;
-    c->perms[v] = perms;
+    pwc_insert_missed_g(p, lvl, va, pcid, table, perms, PWC_GEOM_ANY);
 }
 
 #endif

@@ -78,11 +78,11 @@ int tlb_init(struct tlb *t, const struct tlb_config *c)
 
 static HW_SIMD_TARGET long find_set_avx2(struct tlb_array *a, uint64_t vpn, uint64_t tag)
 {
-    return tlb_find_set_body(a, vpn, tag, 1);
+    return tlb_find_set_body(a, vpn, tag, 1, GEOM_ANY);
 }
 static long find_set_scalar(struct tlb_array *a, uint64_t vpn, uint64_t tag)
 {
-    return tlb_find_set_body(a, vpn, tag, 0);
+    return tlb_find_set_body(a, vpn, tag, 0, GEOM_ANY);
 }
 static HW_SIMD_TARGET int lookup_avx2(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x)
 {

@@ -1,10 +1,12 @@
 /* tlb_body.h: the TLB's set scans and installs as inline bodies (see
  * tlb.h). tlb.c compiles them into its exported functions; the CPU's miss
- * path (cpu.c) compiles them into itself, twice like every user of the
- * AVX2 scans (simd.h), so that a TLB miss makes no call to look up or fill
+ * path (cpu_miss.h) compiles them into itself, twice like every user of
+ * the AVX2 scans (simd.h), and once more given the default geometry as
+ * constants (geom.h), so that a TLB miss makes no call to look up or fill
  * the TLB. Nothing here is part of the TLB's interface. */
 #ifndef MV_HW_TLB_BODY_H
 #define MV_HW_TLB_BODY_H
+#include "hw/geom.h"
 #include "hw/tlb.h"
 #include "hw/tlb_wide.h"
 #include "lib/err.h"
@@ -43,12 +45,37 @@ static inline void tlb_fill_x(struct tlb_xlate *x, const struct tlb_array *a, lo
 
 #define TLB_BODY static inline __attribute__((always_inline))
 
+/* g (geom.h): the array's geometry as constants in an instance compiled
+ * for one, or GEOM_ANY: read the array's. */
+
+/* Does the array keep sets of at most 16 ways (valid[], order[])? */
+TLB_BODY int tlb_narrow(const struct tlb_array *a, const struct geom g)
+{
+    return g.sets ? g.ways <= LRU_ORDER_WAYS : a->valid != NULL;
+}
+
+/* tlb_array_touch() (tlb.h) for geometry g. */
+TLB_BODY void tlb_array_touch_g(struct tlb_array *a, uint64_t s, uint32_t w, size_t i, const struct geom g)
+{
+    if (!g.sets) {
+        tlb_array_touch(a, s, w, i);
+        return;
+    }
+    a->mru = (uint32_t)i;
+    if (g.ways <= LRU_ORDER_WAYS)
+        a->order[s] = lru_order_touch(a->order[s], w);
+    else
+        tlb_array_touch_wide(a, s, i);
+}
+
 /* The way of set s (at base) whose tag is tag, or -1. */
-TLB_BODY long tlb_match_way(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, const int simd)
+TLB_BODY long tlb_match_way(const struct tlb_array *a, uint64_t s, size_t base, uint64_t tag, const int simd,
+                            const struct geom g)
 {
     const uint64_t *t = &a->tag[base];
-    if (a->ways <= LRU_ORDER_WAYS) {
-        uint32_t m = TAGS_MATCH(simd, t, a->ways, tag) & a->valid[s];
+    const uint32_t ways = geom_ways(g, a->ways);
+    if (ways <= LRU_ORDER_WAYS) {
+        uint32_t m = TAGS_MATCH(simd, t, ways, tag) & a->valid[s];
         return m ? __builtin_ctz(m) : -1;
     }
     return tlb_wide_match(a, base, tag);
@@ -67,28 +94,30 @@ TLB_BODY long tlb_match_global(const struct tlb_array *a, uint64_t s, size_t bas
     return -1;
 }
 
-TLB_BODY long tlb_find_set_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, const int simd)
+TLB_BODY long tlb_find_set_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, const int simd,
+                                const struct geom g)
 {
-    uint64_t s = vpn & a->set_mask;
-    size_t base = (size_t)s * a->ways;
-    long w = tlb_match_way(a, s, base, tag, simd);
+    uint64_t s = vpn & geom_mask(g, a->set_mask);
+    size_t base = (size_t)s * geom_ways(g, a->ways);
+    long w = tlb_match_way(a, s, base, tag, simd, g);
     if (w < 0 && __builtin_expect(a->nglobal != 0, 0))
         w = tlb_match_global(a, s, base, tag, 0);
     if (w < 0)
         return -1;
-    tlb_array_touch(a, s, (uint32_t)w, base + (size_t)w);
+    tlb_array_touch_g(a, s, (uint32_t)w, base + (size_t)w, g);
     return (long)(base + (size_t)w);
 }
 
 /* The way an entry for a new translation goes to in set s: the lowest
  * empty way, else the least recently used. */
-TLB_BODY uint32_t tlb_victim(const struct tlb_array *a, uint64_t s, size_t base)
+TLB_BODY uint32_t tlb_victim(const struct tlb_array *a, uint64_t s, size_t base, const struct geom g)
 {
-    if (a->valid) {
+    if (tlb_narrow(a, g)) {
+        const uint32_t ways = geom_ways(g, a->ways);
         uint32_t v = a->valid[s];
-        if (v != a->full)
+        if (v != (g.sets ? (1u << ways) - 1 : a->full))
             return (uint32_t)__builtin_ctz(~v);
-        return lru_order_oldest(a->order[s], a->ways);
+        return lru_order_oldest(a->order[s], ways);
     }
     (void)base;
     return tlb_wide_victim(a, s);
@@ -99,34 +128,35 @@ TLB_BODY uint32_t tlb_victim(const struct tlb_array *a, uint64_t s, size_t base)
  * flushed the page), such an entry is replaced in place. Otherwise the
  * victim is the lowest empty way, else the least recently used one. */
 TLB_BODY void tlb_install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame, uint8_t flags,
-                       int absent, const int simd)
+                       int absent, const int simd, const struct geom g)
 {
-    const uint32_t ways = a->ways;
+    const uint32_t ways = geom_ways(g, a->ways);
     if (!ways)
         return;
-    uint64_t s = vpn & a->set_mask;
+    uint64_t s = vpn & geom_mask(g, a->set_mask);
     size_t base = (size_t)s * ways;
     uint64_t *tags = a->tag;
     uint8_t *fl = a->flags;
+    const int narrow = tlb_narrow(a, g);
     uint32_t *valid = a->valid;
     long w = -1;
     if (!absent) {
-        w = tlb_match_way(a, s, base, tag, simd);
+        w = tlb_match_way(a, s, base, tag, simd, g);
         if (w < 0 && (a->nglobal || (flags & TLB_G)))
             w = tlb_match_global(a, s, base, tag, flags);
     }
     if (w < 0)
-        w = tlb_victim(a, s, base);
+        w = tlb_victim(a, s, base, g);
     size_t i = base + (size_t)w;
-    const int was = tlb_entry_valid(a, s, (uint32_t)w, i);
+    const int was = narrow ? (valid[s] >> w) & 1 : tags[i] != 0;
     if (was) {
         a->nsize[tlb_tag_size(tags[i])]--;
         a->nglobal -= (fl[i] & TLB_G) != 0;
     }
     a->nsize[tlb_tag_size(tag)]++;
     a->nglobal += (flags & TLB_G) != 0;
-    if (valid) {
-        tlb_array_touch(a, s, (uint32_t)w, i);
+    if (narrow) {
+        tlb_array_touch_g(a, s, (uint32_t)w, i, g);
         valid[s] |= 1u << w;
         tags[i] = tag;
     } else {   /* re-indexed under the new tag, the most recent of its set */
@@ -142,33 +172,35 @@ TLB_BODY void tlb_install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, 
 
 /* Probe a for (va, size) (tlb_probe_tag: for a caller that has its vpn and
  * tag); -1 if the array holds no entry of that size. */
-TLB_BODY long tlb_probe_tag(struct tlb_array *a, uint64_t vpn, uint64_t tag, unsigned size, const int simd)
+TLB_BODY long tlb_probe_tag(struct tlb_array *a, uint64_t vpn, uint64_t tag, unsigned size, const int simd,
+                            const struct geom g)
 {
     if (!a->nsize[size])
         return -1;
     if (a->tag[a->mru] == tag)
         return a->mru;
-    return tlb_find_set_body(a, vpn, tag, simd);
+    return tlb_find_set_body(a, vpn, tag, simd, g);
 }
 
-TLB_BODY long tlb_probe(struct tlb_array *a, uint64_t va, unsigned size, uint16_t pcid, const int simd)
+TLB_BODY long tlb_probe(struct tlb_array *a, uint64_t va, unsigned size, uint16_t pcid, const int simd,
+                        const struct geom g)
 {
     uint64_t vpn = tlb_vpn(va, size);
-    return tlb_probe_tag(a, vpn, tlb_tag(vpn, size, pcid), size, simd);
+    return tlb_probe_tag(a, vpn, tlb_tag(vpn, size, pcid), size, simd, g);
 }
 
 TLB_BODY int tlb_lookup_slow_body(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd)
 {
     long i;
     for (unsigned s = PG_2M; s <= PG_1G; s++) {
-        if ((i = tlb_probe(&t->l1[s], va, s, pcid, simd)) >= 0) {
+        if ((i = tlb_probe(&t->l1[s], va, s, pcid, simd, GEOM_ANY)) >= 0) {
             tlb_fill_x(x, &t->l1[s], i, va);
             return 1;
         }
     }
-    i = tlb_probe(&t->l2, va, PG_4K, pcid, simd);
+    i = tlb_probe(&t->l2, va, PG_4K, pcid, simd, GEOM_ANY);
     if (i < 0)
-        i = tlb_probe(&t->l2, va, PG_2M, pcid, simd);
+        i = tlb_probe(&t->l2, va, PG_2M, pcid, simd, GEOM_ANY);
     if (i < 0)
         return 0;
     tlb_fill_x(x, &t->l2, i, va);
@@ -178,15 +210,16 @@ TLB_BODY int tlb_lookup_slow_body(struct tlb *t, uint64_t va, uint16_t pcid, str
      * from the STLB (of another PCID) aliases whatever L1 holds for the
      * page under any PCID, so it goes in with the search */
     tlb_install_body(&t->l1[size], vpn, t->l2.tag[i], t->l2.frame[i], t->l2.flags[i], !(t->l2.flags[i] & TLB_G),
-                     simd);
+                     simd, GEOM_ANY);
     return 2;
 }
 
-/* tlb_lookup() (tlb.h) as a body. */
-TLB_BODY int tlb_lookup_body(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd)
+/* tlb_lookup() (tlb.h) as a body; g1: the L1 4K array's geometry. */
+TLB_BODY int tlb_lookup_body_g(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd,
+                               const struct geom g1)
 {
     struct tlb_array *a = &t->l1[PG_4K];
-    long i = tlb_probe(a, va, PG_4K, pcid, simd);
+    long i = tlb_probe(a, va, PG_4K, pcid, simd, g1);
     if (i >= 0) {
         x->frame = a->frame[i];
         x->flags = a->flags[i];
@@ -198,23 +231,35 @@ TLB_BODY int tlb_lookup_body(struct tlb *t, uint64_t va, uint16_t pcid, struct t
     return tlb_lookup_slow_body(t, va, pcid, x, simd);
 }
 
+TLB_BODY int tlb_lookup_body(struct tlb *t, uint64_t va, uint16_t pcid, struct tlb_xlate *x, const int simd)
+{
+    return tlb_lookup_body_g(t, va, pcid, x, simd, GEOM_ANY);
+}
+
 /* tlb_lookup_slow_body() for a caller that has va's 4K tag (of its PCID)
  * and vpn: with no 2M or 1G entry cached (the usual case) it is the STLB's
- * 4K probe alone, and an STLB hit goes into the L1 4K structure. */
-TLB_BODY int tlb_lookup_slow_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag, struct tlb_xlate *x,
-                                     const int simd)
+ * 4K probe alone, and an STLB hit goes into the L1 4K structure. g1, g2:
+ * the geometries of the L1 4K array and the STLB. */
+TLB_BODY int tlb_lookup_slow_4k_body_g(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag, struct tlb_xlate *x,
+                                       const int simd, const struct geom g1, const struct geom g2)
 {
     struct tlb_array *a = &t->l2;
     if (t->l1[PG_2M].nsize[PG_2M] | t->l1[PG_1G].nsize[PG_1G] | a->nsize[PG_2M])
         return tlb_lookup_slow_body(t, va, tlb_tag_pcid(tag), x, simd);
-    long i = tlb_probe_tag(a, vpn, tag, PG_4K, simd);
+    long i = tlb_probe_tag(a, vpn, tag, PG_4K, simd, g2);
     if (i < 0)
         return 0;
     x->frame = a->frame[i];
     x->flags = a->flags[i];
     x->size = PG_4K;
-    tlb_install_body(&t->l1[PG_4K], vpn, a->tag[i], a->frame[i], a->flags[i], !(a->flags[i] & TLB_G), simd);
+    tlb_install_body(&t->l1[PG_4K], vpn, a->tag[i], a->frame[i], a->flags[i], !(a->flags[i] & TLB_G), simd, g1);
     return 2;
+}
+
+TLB_BODY int tlb_lookup_slow_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag, struct tlb_xlate *x,
+                                     const int simd)
+{
+    return tlb_lookup_slow_4k_body_g(t, va, vpn, tag, x, simd, GEOM_ANY, GEOM_ANY);
 }
 
 TLB_BODY void tlb_insert_body(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x, int absent,
@@ -228,30 +273,31 @@ TLB_BODY void tlb_insert_body(struct tlb *t, uint64_t va, uint16_t pcid, const s
     /* a global entry may alias one of another PCID: only skip the search
      * when the new entry is not global */
     absent = absent && !(x->flags & TLB_G);
-    tlb_install_body(&t->l1[size], vpn, tag, base, x->flags, absent, simd);
+    tlb_install_body(&t->l1[size], vpn, tag, base, x->flags, absent, simd, GEOM_ANY);
     if (size == PG_4K || (size == PG_2M && t->l2_2m))
-        tlb_install_body(&t->l2, vpn, tag, base, x->flags, absent, simd);
+        tlb_install_body(&t->l2, vpn, tag, base, x->flags, absent, simd, GEOM_ANY);
 }
 
 /* The usual install after a miss: a 4K, non-global entry into a set of at
  * most 16 ways, none of which can hold it: no search, an O(1) victim. */
 TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t tag, uint64_t frame,
-                                     uint8_t flags)
+                                     uint8_t flags, const struct geom g)
 {
-    uint64_t s = vpn & a->set_mask;
+    const uint32_t ways = geom_ways(g, a->ways);
+    uint64_t s = vpn & geom_mask(g, a->set_mask);
     uint32_t v = a->valid[s];
     uint64_t o = a->order[s];
     uint32_t w;
     size_t i;
-    if (v != a->full) {                 /* the lowest empty way */
+    if (v != (g.sets ? (1u << ways) - 1 : a->full)) {   /* the lowest empty way */
         w = (uint32_t)__builtin_ctz(~v);
-        i = (size_t)s * a->ways + w;
+        i = (size_t)s * ways + w;
         a->valid[s] = v | (1u << w);
         a->order[s] = lru_order_touch(o, w);
         a->nsize[PG_4K]++;
     } else {                            /* the least recently used */
-        w = lru_order_oldest(o, a->ways);
-        i = (size_t)s * a->ways + w;
+        w = lru_order_oldest(o, ways);
+        i = (size_t)s * ways + w;
         unsigned old = tlb_tag_size(a->tag[i]);
         if (old != PG_4K) {             /* (a 4K entry replacing a 4K one changes no count) */
             a->nsize[old]--;
@@ -272,24 +318,38 @@ TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t 
  * vpn. The usual install, a 4K non-global entry into sets of at most 16
  * ways (t->fast4k), searches nothing (an absent structure takes nothing);
  * any other goes the general way, which picks the same victims. */
-TLB_BODY void tlb_insert_missed_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag,
-                                        const struct tlb_xlate *x, const int simd)
+TLB_BODY void tlb_insert_missed_4k_body_g(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag,
+                                          const struct tlb_xlate *x, const int simd, const struct geom g1,
+                                          const struct geom g2)
 {
-    if (x->size == PG_4K && !(x->flags & TLB_G) && t->fast4k) {
-        if (t->l1[PG_4K].ways)
-            tlb_install_missed_4k(&t->l1[PG_4K], vpn, tag, x->frame, x->flags);
-        if (t->l2.ways)
-            tlb_install_missed_4k(&t->l2, vpn, tag, x->frame, x->flags);
+    const int fast4k = g1.sets && g2.sets ? g1.ways <= LRU_ORDER_WAYS && g2.ways <= LRU_ORDER_WAYS : t->fast4k;
+    if (x->size == PG_4K && !(x->flags & TLB_G) && fast4k) {
+        if (geom_ways(g1, t->l1[PG_4K].ways))
+            tlb_install_missed_4k(&t->l1[PG_4K], vpn, tag, x->frame, x->flags, g1);
+        if (geom_ways(g2, t->l2.ways))
+            tlb_install_missed_4k(&t->l2, vpn, tag, x->frame, x->flags, g2);
         return;
     }
     tlb_insert_body(t, va, tlb_tag_pcid(tag), x, 1, simd);
 }
 
+TLB_BODY void tlb_insert_missed_4k_body(struct tlb *t, uint64_t va, uint64_t vpn, uint64_t tag,
+                                        const struct tlb_xlate *x, const int simd)
+{
+    tlb_insert_missed_4k_body_g(t, va, vpn, tag, x, simd, GEOM_ANY, GEOM_ANY);
+}
+
+TLB_BODY void tlb_insert_missed_body_g(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x,
+                                       const int simd, const struct geom g1, const struct geom g2)
+{
+    uint64_t vpn = tlb_vpn(va, PG_4K);
+    tlb_insert_missed_4k_body_g(t, va, vpn, tlb_tag(vpn, PG_4K, pcid), x, simd, g1, g2);
+}
+
 TLB_BODY void tlb_insert_missed_body(struct tlb *t, uint64_t va, uint16_t pcid, const struct tlb_xlate *x,
                                       const int simd)
 {
-    uint64_t vpn = tlb_vpn(va, PG_4K);
-    tlb_insert_missed_4k_body(t, va, vpn, tlb_tag(vpn, PG_4K, pcid), x, simd);
+    tlb_insert_missed_body_g(t, va, pcid, x, simd, GEOM_ANY, GEOM_ANY);
 }
 
 #endif

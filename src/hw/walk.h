@@ -24,6 +24,7 @@
 #ifndef MV_HW_WALK_H
 #define MV_HW_WALK_H
 #include "hw/dcache.h"
+#include "hw/geom.h"
 #include "hw/pmem.h"
 #include "hw/pwc.h"
 #include <stdint.h>
@@ -71,7 +72,11 @@ struct walk_params {
                                        the walk makes them, its misses counted in
                                        walk_result.dc_miss; NULL: none */
     int simd;                       /* the set scans dc uses (hw_simd; a constant in an instance) */
+    int geom;                       /* WALK_GEOM_*: pwc and dc have the default geometry, known
+                                       to an instance as constants (geom.h); 0: read theirs */
 };
+#define WALK_GEOM_CPU 1   /* the CPU's walk caches and data cache (GEOM_PWC, GEOM_DCACHE) */
+#define WALK_GEOM_EPT 2   /* the EPT walk caches and the CPU's data cache (GEOM_EPT_PWC, GEOM_DCACHE) */
 
 struct walk_result {
     uint64_t frame;      /* 4 KiB frame holding va, as the leaf names it (valid on success) */

@@ -2,7 +2,8 @@
  *
  * walk() is this body compiled once with its parameters unknown. A caller
  * on a hot path whose parameters are constants (the format, whether there
- * is a fetch step, a data cache, the set scans) includes this file and
+ * is a fetch step, a data cache, the set scans, the geometry of the walk
+ * caches and the data cache: walk_params.geom) includes this file and
  * calls walk_tmpl() with a constant struct walk_params: the compiler then
  * drops the branches of the other formats, as KVM's paging_tmpl.h is
  * instantiated once per format. One walker, written once; only where it is
@@ -66,6 +67,9 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
           struct walk_result *r)
 {
     const enum pt_format fmt = p->fmt;
+    const struct pwc_geom pg = p->geom == WALK_GEOM_CPU ? GEOM_PWC : p->geom == WALK_GEOM_EPT ? GEOM_EPT_PWC
+                                                                                              : PWC_GEOM_ANY;
+    const struct geom dg = p->geom ? GEOM_DCACHE : GEOM_ANY;
     uint8_t perms = TLB_W | TLB_U;
     unsigned lvl = 4;
     uint64_t table;
@@ -79,7 +83,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         r->leaf_table = root;
         return walk_fault(fmt, acc, user) | PFEC_RSVD;
     }
-    if (p->pwc && (lvl = pwc_lookup(p->pwc, va, p->tag, &table, &perms)) < 4) {
+    if (p->pwc && (lvl = pwc_lookup_g(p->pwc, va, p->tag, &table, &perms, pg)) < 4) {
         /* the cache holds the machine frame of a deeper table */
     } else {
         lvl = 4;
@@ -101,8 +105,8 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         unsigned idx = pt_index(va, lvl);
         pte_t e = pmem_read(m, table, idx);
         if (p->dc)
-            r->dc_miss += !(p->dc->sets &&
-                            dcache_access_body(p->dc, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), p->simd));
+            r->dc_miss += !((dg.sets || p->dc->sets) &&
+                            dcache_access_body(p->dc, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), p->simd, dg));
         r->refs++;
         r->level = (uint8_t)lvl;
         r->leaf_table = table;
@@ -152,7 +156,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         }
         table = next;
         if (p->pwc)   /* the lookup above missed at this level and below */
-            pwc_insert_missed(p->pwc, lvl, va, p->tag, table, perms);
+            pwc_insert_missed_g(p->pwc, lvl, va, p->tag, table, perms, pg);
     }
 }
 
