@@ -386,7 +386,7 @@ int  vma_intersects(struct mm *mm, uint64_t start, uint64_t end);
 int  vma_insert(struct kernel *k, struct mm *mm, const struct vma *v); /* -1 if it overlaps */
 void vma_split_at(struct kernel *k, struct mm *mm, uint64_t addr);
 void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
-void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end); /* split at both first */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 /* Queue a data page / a level-lvl table page that mapped the region at
  * addr for freeing after the flush; then flush what the gather's span

@@ -88,13 +88,12 @@ static int can_merge(const struct vma *a, const struct vma *b)
  * at or before end absorbs every mergeable neighbour after it. */
 void vma_merge_around(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
-    struct vma *w = vma_first_after(mm, start), *r;
-    if (w && vma_prev(w))
-        w = vma_prev(w);
-    else if (!w)
-        w = vma_of(vma_rb_last(&mm->mm_rb));
+    /* with no VMA ending past start, none after it can merge either */
+    struct vma *w = vma_first_after(mm, start), *r, *p;
     if (!w)
         return;
+    if ((p = vma_prev(w)))
+        w = p;
     while ((r = vma_next(w)) && w->start <= end) {
         if (can_merge(w, r)) {
             uint64_t rend = r->end;
@@ -117,10 +116,9 @@ int vma_intersects(struct mm *mm, uint64_t start, uint64_t end)
     return v && v->start < end;
 }
 
+/* The caller split the VMAs at start and end (unmap_region). */
 void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
-    vma_split_at(k, mm, start);
-    vma_split_at(k, mm, end);
     struct vma *v = vma_first_after(mm, start);
     while (v && v->end <= end) {
         MV_ASSERT(v->start >= start, "vma straddles a split point");

@@ -260,12 +260,13 @@ static int vmergeable(const struct bvma *a, const struct bvma *b)
 
 static void vmerge(struct bmm *mm, uint64_t s, uint64_t e)
 {
-    struct bvma *v = vlower(mm, s), *r;
-    if (v && vprev(v))
-        v = vprev(v);
-    else if (!v)
-        v = bv(bvma_rb_last(&mm->vmas));
-    while (v && (r = vnext(v)) && v->start <= e) {
+    /* with no VMA ending past s, none after it can merge either */
+    struct bvma *v = vlower(mm, s), *r, *p;
+    if (!v)
+        return;
+    if ((p = vprev(v)))
+        v = p;
+    while ((r = vnext(v)) && v->start <= e) {
         if (vmergeable(v, r)) {
             uint64_t rend = r->end;
             vdel(mm, r);
