@@ -18,7 +18,8 @@ int cpu_geom_default(const struct cpu *c)
            c->dc.ways == GEOM_DCACHE.ways && c->dc.sets == GEOM_DCACHE.sets && pwc_geom_is(&c->pwc, GEOM_PWC);
 }
 
-int cpu_nested_geom_default(const struct cpu *c)
+/* With nested paging on: the nested TLB and EPT walk caches as well. */
+static int cpu_nested_geom_default(const struct cpu *c)
 {
     const struct nested_mmu *n = &c->nested;
     return c->geom_default && n->ntlb_on && geom_is(&n->ntlb.l1[PG_4K], GEOM_NTLB) &&
@@ -92,12 +93,12 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
     return c->geom_default ? cpu_native_fill_avx2_geom(c, va, acc, user, x) : native_fill_avx2(c, va, acc, user, x);
 }
 
-HW_SIMD_TARGET CPU_COPY uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame,
+HW_SIMD_TARGET GEOM_COPY uint32_t cpu_access_slow_avx2(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame,
                                                       long l1, uint64_t tag)
 {
     return access_slow_body(c, va, acc, frame, l1, tag, 1, 0);
 }
-CPU_COPY uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
+GEOM_COPY uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum access acc, uint64_t *frame, long l1,
                                          uint64_t tag)
 {
     return access_slow_body(c, va, acc, frame, l1, tag, 0, 0);

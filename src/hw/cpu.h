@@ -201,11 +201,9 @@ struct cpu {
 static inline void cpu_return_to_user(struct cpu *c) { c->user_entries++; }
 
 /* Do the CPU's TLB, walk caches and data cache have the default geometry
- * (geom.h)? And, with nested paging on, the nested TLB and EPT walk caches
- * as well? cpu_init and cpu_enable_nested keep the answers in
- * geom_default. */
+ * (geom.h)? cpu_init keeps the answer in geom_default (and
+ * cpu_enable_nested its nested structures' in nested.geom_default). */
 int cpu_geom_default(const struct cpu *c);
-int cpu_nested_geom_default(const struct cpu *c);
 
 /* Returns -1 if the TLB geometry is invalid (no message). */
 int  cpu_init(struct cpu *c, unsigned id, struct pmem *mem, struct mv_stats *st,

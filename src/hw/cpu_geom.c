@@ -4,7 +4,7 @@
  * has the generic copies and chooses (cpu.h, cpu_access_slow). */
 #include "hw/cpu_miss.h"
 
-HW_SIMD_TARGET CPU_COPY uint32_t cpu_access_slow_avx2_geom(struct cpu *c, uint64_t va, enum access acc,
+HW_SIMD_TARGET GEOM_COPY uint32_t cpu_access_slow_avx2_geom(struct cpu *c, uint64_t va, enum access acc,
                                                           uint64_t *frame, long l1, uint64_t tag)
 {
     return access_slow_body(c, va, acc, frame, l1, tag, 1, 1);

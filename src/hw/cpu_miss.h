@@ -19,11 +19,6 @@
 #include "hw/walk_tmpl.h"
 
 #define CPU_BODY static inline __attribute__((always_inline))
-/* On each copy: every call in it that has a body here is inlined. gcc
- * otherwise leaves some helpers of the bodies (the walk caches' lookup,
- * the LRU touch, a set scan) calls, more of them as the bodies grew
- * their geometry parameters, with those as arguments, not constants. */
-#define CPU_COPY __attribute__((flatten))
 
 /* The way back from a trap: a vCPU the hypervisor took offline does not
  * return to the guest (cpu.h, offline). */
@@ -32,9 +27,6 @@ static inline void trap_return(struct cpu *c)
     if (c->offline && c->offline_ret)
         longjmp(*c->offline_ret, 1);
 }
-
-/* geom: compiled for the default geometry (geom.h), a constant in each copy. */
-#define GEOM_OF(geom, g) ((geom) ? (g) : GEOM_ANY)
 
 CPU_BODY uint32_t native_fill_body(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                                    const int simd, const int geom)

@@ -17,6 +17,12 @@
 #include <stdint.h>
 
 #define GEOM_INLINE static inline __attribute__((always_inline))
+/* On each compiled copy of the miss path or the 2D walk: every call in it
+ * that has a body in these headers is inlined. gcc otherwise leaves some
+ * helpers of the bodies (the walk caches' lookup, the LRU touch, a set
+ * scan) calls, more of them as the bodies grew their geometry parameters,
+ * with those as arguments, not constants. */
+#define GEOM_COPY __attribute__((flatten))
 
 /* A set-associative structure (a TLB array, the data cache): sets = 0
  * means not known, read the structure; else ways (0: absent) and sets
@@ -26,6 +32,9 @@ struct geom {
 };
 #define GEOM_ANY    ((struct geom){ 0, 0 })
 #define GEOM_ABSENT ((struct geom){ 0, 1 })
+/* geom: whether this copy is compiled for the default geometry (a
+ * constant in each copy): then g, else read the structure. */
+#define GEOM_OF(geom, g) ((geom) ? (g) : GEOM_ANY)
 
 GEOM_INLINE uint32_t geom_ways(struct geom g, uint32_t ways) { return g.sets ? g.ways : ways; }
 GEOM_INLINE uint32_t geom_mask(struct geom g, uint32_t set_mask) { return g.sets ? g.sets - 1 : set_mask; }

@@ -4,12 +4,12 @@
 #include "hw/walk2d.h"
 #include "hw/walk2d_body.h"
 
-static HW_SIMD_TARGET W2D_COPY uint32_t walk2d_avx2(struct cpu *c, uint64_t va, enum access acc, int user,
+static HW_SIMD_TARGET GEOM_COPY uint32_t walk2d_avx2(struct cpu *c, uint64_t va, enum access acc, int user,
                                                     struct tlb_xlate *x, uint64_t *viol_gfn)
 {
     return walk2d_body(c, va, acc, user, x, viol_gfn, 1, 0);
 }
-static W2D_COPY uint32_t walk2d_scalar(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
+static GEOM_COPY uint32_t walk2d_scalar(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                                        uint64_t *viol_gfn)
 {
     return walk2d_body(c, va, acc, user, x, viol_gfn, 0, 0);

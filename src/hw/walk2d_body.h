@@ -19,9 +19,6 @@
 #include "hw/walk_tmpl.h"
 
 #define W2D_BODY static inline __attribute__((always_inline))
-/* On each copy: every call in it that has a body here is inlined (as the
- * miss path's copies, cpu_miss.h). */
-#define W2D_COPY __attribute__((flatten))
 
 /* A 2D walk under way: its CPU, and its host-dimension references so far
  * (the EPT walks') with how many of them missed the data cache. */
@@ -29,9 +26,6 @@ struct walk2d {
     struct cpu *c;
     uint32_t host_refs, host_miss;
 };
-
-/* geom: compiled for the default geometry (geom.h), a constant in each copy. */
-#define GEOM_OF(geom, g) ((geom) ? (g) : GEOM_ANY)
 
 /* gfn's machine frame through the nested TLB, else an EPT walk (its
  * references counted in w). 0 and *mfn, *size; non-zero: an EPT violation. */

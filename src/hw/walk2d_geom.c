@@ -4,7 +4,7 @@
  * as constants. walk2d.c has the generic copies and chooses (walk2d). */
 #include "hw/walk2d_body.h"
 
-HW_SIMD_TARGET W2D_COPY uint32_t walk2d_avx2_geom(struct cpu *c, uint64_t va, enum access acc, int user,
+HW_SIMD_TARGET GEOM_COPY uint32_t walk2d_avx2_geom(struct cpu *c, uint64_t va, enum access acc, int user,
                                                  struct tlb_xlate *x, uint64_t *viol_gfn)
 {
     return walk2d_body(c, va, acc, user, x, viol_gfn, 1, 1);
