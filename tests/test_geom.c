@@ -334,16 +334,6 @@ static int drive(uint64_t seed, unsigned n, int simd, const struct tlb_config *t
 static const struct tlb_config DEFAULT_TLB = { 64, 4, 32, 4, 4, 4, 1536, 12, 1, 2, 4, 32 };
 static const struct dcache_config DEFAULT_DC = { 256, 16 };
 
-static int have_avx2(void)
-{
-#if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
-#else
-    return 0;
-#endif
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define OPS 20000
 #else
@@ -354,7 +344,7 @@ static void test_constants_do_what_the_generic_path_does(void **state)
 {
     (void)state;
     memset(&seen, 0, sizeof seen);
-    for (int simd = have_avx2() ? 1 : 0; simd >= 0; simd--)
+    for (int simd = hw_simd_host() ? 1 : 0; simd >= 0; simd--)
         assert_int_equal(drive(20 + (uint64_t)simd, OPS, simd, &DEFAULT_TLB, &DEFAULT_DC, 0), 0);
     print_message("TLB: L1 hits %lu, STLB hits %lu, misses %lu (general installs %lu); nested TLB hits %lu;"
                   " walk caches: PDE hits %lu, PDPTE %lu, PML4E %lu, none %lu; data cache %lu hits, %lu misses\n",
@@ -378,7 +368,7 @@ static void test_wrong_constants_are_caught(void **state)
     big_stlb.l2_entries = 3072;   /* 256 sets, the constants say 128 */
     const struct dcache_config big_dc = { 512, 16 };   /* 512 sets, the constants say 256 */
     quiet = 1;
-    for (int simd = have_avx2() ? 1 : 0; simd >= 0; simd--) {
+    for (int simd = hw_simd_host() ? 1 : 0; simd >= 0; simd--) {
         assert_int_equal(drive(30, 20000, simd, &big_l1, &DEFAULT_DC, 0), 1);
         assert_int_equal(drive(31, 20000, simd, &big_stlb, &DEFAULT_DC, 0), 1);
         assert_int_equal(drive(32, 20000, simd, &DEFAULT_TLB, &big_dc, 0), 1);

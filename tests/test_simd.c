@@ -101,15 +101,6 @@ static int child_choice(const char *value, char *err, size_t n)
     return WEXITSTATUS(status);
 }
 
-static int host_avx2(void)
-{
-#if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
-#else
-    return 0;
-#endif
-}
-
 static void test_env_selects_scalar(void **state)
 {
     (void)state;
@@ -122,7 +113,7 @@ static void test_env_values(void **state)
 {
     (void)state;
     char err[512];
-    int best = host_avx2() ? 11 : 10;
+    int best = hw_simd_host() ? 11 : 10;
     assert_int_equal(child_choice(NULL, err, sizeof err), best);
     assert_string_equal(err, "");
     assert_int_equal(child_choice("", err, sizeof err), best);

@@ -739,22 +739,12 @@ static unsigned run_diff(diff_fn f, uint64_t seed, unsigned ngeom, unsigned nops
     return bad;
 }
 
-static int have_avx2(void)
-{
-#if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
-#else
-    return 0;
-#endif
-}
-
 /* Run f under the AVX2 scans (if the host has them) and the scalar ones:
  * hw_simd is read at every call, so switching it between runs is enough. */
 static void both_scans(diff_fn f, uint64_t seed, unsigned ngeom, unsigned nops)
 {
     int saved = hw_simd;
-    if (have_avx2()) {
+    if (hw_simd_host()) {
         hw_simd = 1;
         assert_int_equal(run_diff(f, seed, ngeom, nops), 0);
     } else {

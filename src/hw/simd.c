@@ -30,15 +30,20 @@ int hw_simd_choose(const char *env, int host_avx2, char *warning, size_t n)
     return host_avx2;
 }
 
-__attribute__((constructor)) static void hw_simd_select(void)
+int hw_simd_host(void)
 {
-    int host = 0;
 #if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
     __builtin_cpu_init();
-    host = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+    return 0;
 #endif
+}
+
+__attribute__((constructor)) static void hw_simd_select(void)
+{
     char warning[200];
-    hw_simd = hw_simd_choose(getenv("MEMVIRT_SIMD"), host, warning, sizeof warning);
+    hw_simd = hw_simd_choose(getenv("MEMVIRT_SIMD"), hw_simd_host(), warning, sizeof warning);
     if (warning[0])
         fprintf(stderr, "memvirt: warning: %s\n", warning);
 }

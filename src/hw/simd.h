@@ -22,6 +22,9 @@ extern int hw_simd;   /* 1: the AVX2 set scans are in use */
  * warning (without the "memvirt: warning: " prefix) in warning[n], else an
  * empty string. The program's choice is this, made once at start. */
 int hw_simd_choose(const char *env, int host_avx2, char *warning, size_t n);
+/* Whether this host (and this build) can run the AVX2 scans: AVX2, BMI1
+ * and BMI2 (what HW_SIMD_TARGET compiles for). */
+int hw_simd_host(void);
 
 #if defined(__x86_64__) && !defined(MEMVIRT_NO_SIMD)
 #include <immintrin.h>
