@@ -597,15 +597,14 @@ int outset_commit(struct outset *s)
     /* A reader that went away must give an error, not kill us mid-commit;
      * only while writing: a signal while a FIFO's reader is awaited ends
      * the process as it would have (its temporaries removed). */
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &old);
+    struct sigaction old;
+    outfile_sigpipe_hold(&old);
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];
         if (o->kind != OUTFILE_REPLACE && write_all(o->fd, o->buf, o->len))
             rc = mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
     }
-    sigaction(SIGPIPE, &old, NULL);
+    outfile_sigpipe_release(&old);
     char done[1024] = "";
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];

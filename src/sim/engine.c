@@ -344,9 +344,9 @@ static int dispatch(struct run *r, const struct event *ev)
          * exit has not. */
         kernel_exit_to_user(k);
         /* A system call enters the kernel with SYSCALL (a Xen PV guest's
-         * through Xen); every event of a task but its references is one. */
-        if (ev->type == EV_FORK || ev->type == EV_EXEC || ev->type == EV_EXIT || ev->type == EV_MMAP ||
-            ev->type == EV_MUNMAP || ev->type == EV_MPROTECT || ev->type == EV_MREMAP || ev->type == EV_BRK)
+         * through Xen); every event of a task but its references is one
+         * (EV_END is never dispatched). */
+        if (ev->type != EV_ACCESS)
             kernel_syscall_entry(k);
     }
     switch (ev->type) {
@@ -531,6 +531,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     r->next_sample = r->interval;
     out->series.interval_s = (double)cfg->sim.series_ms / 1000.0;
     out->series.ngauge = r->m.ins.ngauge;
+    MV_ASSERT(r->m.ins.ngauge >= ENGINE_MIN_GAUGES, "%u gauges, fewer than ENGINE_MIN_GAUGES (config_validate's bound)",
+              r->m.ins.ngauge);
     r->series_max = engine_series_max(r->m.ins.ngauge);
     out->series.gauge_name = mv_calloc(r->m.ins.ngauge + 1, sizeof *out->series.gauge_name);
     for (unsigned g = 0; g < r->m.ins.ngauge; g++)
