@@ -19,7 +19,7 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
         struct pwc_cache *c = &p->lvl[l];
         MV_ASSERT(n[l] <= PWC_MAX, "pwc of %u entries", n[l]);
         c->n = n[l];
-        c->tag = mv_calloc(n[l] ? n[l] : 1, sizeof *c->tag);
+        c->tag = mv_calloc(n[l] + 1, sizeof *c->tag);   /* tag[n]: the sentinel's, 0 */
         c->table = mv_calloc(n[l] ? n[l] : 1, sizeof *c->table);
         c->perms = mv_calloc(n[l] ? n[l] : 1, sizeof *c->perms);
         c->prev = mv_calloc(n[l] + 1, sizeof *c->prev);

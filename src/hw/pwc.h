@@ -17,6 +17,8 @@
 
 /* One cache: n entries, struct-of-arrays so a lookup scans only tags.
  * tag 0 = invalid; else ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1.
+ * tag[n], the sentinel's, is always 0, so the head of an empty list
+ * matches no tag.
  * True LRU in O(1): the valid entries on a circular doubly linked list
  * through a sentinel (slot n), most recent first; a bitmap of empty slots
  * gives the lowest one. */
@@ -146,10 +148,18 @@ static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p,
     struct pwc_cache *c = &p->lvl[l];
     if (!g.n[l] && !c->valid)
         return 0;
-    long i = pwc_find(c, g.n[l] ? pwc_hmask(g.n[l]) : c->hmask, pwc_tag(l, va, pcid));
-    if (i < 0)
-        return 0;
-    pwc_touch(c, g.n[l] ? g.n[l] : c->n, (uint32_t)i);
+    const uint32_t n = g.n[l] ? g.n[l] : c->n;
+    const uint64_t tag = pwc_tag(l, va, pcid);
+    /* The most recent entry first: it needs neither the index nor a touch
+     * (an empty list's head is the sentinel, whose tag is 0). */
+    long i = c->next[n];
+    if (c->tag[i] != tag) {
+        i = pwc_find(c, g.n[l] ? pwc_hmask(g.n[l]) : c->hmask, tag);
+        if (i < 0)
+            return 0;
+        pwc_list_unlink(c, (uint32_t)i);
+        pwc_list_push_head(c, n, (uint32_t)i);
+    }
     *table = c->table[i];
     *perms = c->perms[i];
     return 1;
