@@ -32,12 +32,17 @@ static inline int fmt_leaf(enum pt_format f, pte_t e, unsigned lvl)
 
 /* An entry's permissions as TLB_W / TLB_U / TLB_NX bits. EPT has no user
  * bit (both privilege levels get what R/W/X grant). */
+/* The bits sit where shifts move them at once: x86 RW and USER (bits 1
+ * and 2) one place down onto W and U, NX (bit 63) onto TLB_NX; EPT's W
+ * (bit 1) onto W, and X (bit 2) already where TLB_NX is, inverted. */
+_Static_assert(TLB_W == 1 && TLB_U == 2 && TLB_NX == 4, "TLB permission bits");
+_Static_assert(_PAGE_RW == 2 && _PAGE_USER == 4 && _PAGE_NX == 1ull << 63, "x86 permission bits");
+_Static_assert(EPT_W == 2 && EPT_X == 4, "EPT permission bits");
 static inline uint8_t fmt_perms(enum pt_format f, pte_t e)
 {
     if (f == PTF_EPT)
-        return (uint8_t)(((e & EPT_W) ? TLB_W : 0) | TLB_U | ((e & EPT_X) ? 0 : TLB_NX));
-    return (uint8_t)(((e & _PAGE_RW) ? TLB_W : 0) | ((e & _PAGE_USER) ? TLB_U : 0) |
-                     ((e & _PAGE_NX) ? TLB_NX : 0));
+        return (uint8_t)(((e >> 1) & TLB_W) | TLB_U | (~e & TLB_NX));
+    return (uint8_t)(((e >> 1) & (TLB_W | TLB_U)) | ((e >> 61) & TLB_NX));
 }
 
 /* Permissions combine as W and U intersect, NX unites. */
