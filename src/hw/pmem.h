@@ -32,13 +32,29 @@ struct pmem {
     uint32_t nchunks, capchunks, chunk_used;
 };
 
+static inline int pmem_valid(const struct pmem *m, uint64_t frame) { return frame < m->nframes; }
+
 void pmem_init(struct pmem *m, uint64_t nframes);
 void pmem_destroy(struct pmem *m);
 
+/* A frame's slot. The directory's chunks hold uint64_t slots (pmem_init),
+ * so the slot is found by a shift, not sparse_peek's multiply by the
+ * element size. */
 static inline uint64_t pmem_slot(const struct pmem *m, uint64_t frame)
 {
-    const uint64_t *slot = (const uint64_t *)sparse_peek(&m->frames, frame);
-    return slot ? *slot : 0;
+    uint64_t d = frame >> SPARSE_CHUNK_SHIFT;
+    if (d >= m->frames.ndir)
+        return 0;
+    const uint64_t *chunk = (const uint64_t *)m->frames.dir[d];
+    return chunk ? chunk[frame & (SPARSE_CHUNK - 1)] : 0;
+}
+
+/* The same for a frame below nframes (pmem_valid), which the directory
+ * covers: no bound test. The walkers test pmem_valid first. */
+static inline uint64_t pmem_slot_valid(const struct pmem *m, uint64_t frame)
+{
+    const uint64_t *chunk = (const uint64_t *)m->frames.dir[frame >> SPARSE_CHUNK_SHIFT];
+    return chunk ? chunk[frame & (SPARSE_CHUNK - 1)] : 0;
 }
 
 /* Back a linear frame with its words (the slot then points to them). */
@@ -63,12 +79,23 @@ static inline uint64_t *pmem_table(struct pmem *m, uint64_t frame)
     return s && !(s & 1) ? (uint64_t *)(uintptr_t)s : pmem_table_slow(m, frame);
 }
 
-static inline uint64_t pmem_read(const struct pmem *m, uint64_t frame, unsigned idx)
+/* Word idx of the frame with slot s. */
+static inline uint64_t pmem_slot_word(uint64_t s, unsigned idx)
 {
-    uint64_t s = pmem_slot(m, frame);
     if (__builtin_expect(s & 1, 0))
         return s + ((uint64_t)idx << PAGE_SHIFT);   /* s is the first entry, present */
     return s ? ((const uint64_t *)(uintptr_t)s)[idx] : 0;
+}
+
+static inline uint64_t pmem_read(const struct pmem *m, uint64_t frame, unsigned idx)
+{
+    return pmem_slot_word(pmem_slot(m, frame), idx);
+}
+
+/* pmem_read of a frame the caller found pmem_valid. */
+static inline uint64_t pmem_read_valid(const struct pmem *m, uint64_t frame, unsigned idx)
+{
+    return pmem_slot_word(pmem_slot_valid(m, frame), idx);
 }
 
 static inline void pmem_write(struct pmem *m, uint64_t frame, unsigned idx, uint64_t v)
@@ -87,6 +114,5 @@ void pmem_zero(struct pmem *m, uint64_t frame);
 /* Copy a frame's contents (both frames become backed if src is). */
 void pmem_copy(struct pmem *m, uint64_t dst, uint64_t src);
 
-static inline int pmem_valid(const struct pmem *m, uint64_t frame) { return frame < m->nframes; }
 
 #endif

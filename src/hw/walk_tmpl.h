@@ -108,7 +108,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
             return walk_fault(fmt, acc, user) | PFEC_RSVD;
         }
         unsigned idx = pt_index(va, lvl);
-        pte_t e = pmem_read(m, table, idx);
+        pte_t e = pmem_read_valid(m, table, idx);   /* tested just above */
         if (p->dc)
             r->dc_miss += !((dg.sets || p->dc->sets) &&
                             dcache_access_body(p->dc, (table << PAGE_SHIFT) | ((uint64_t)idx << 3), p->simd, dg));
