@@ -48,6 +48,13 @@ struct vmm_ops {
      * or a page-fault error code. Counts and charges its own references. */
     uint32_t (*tlb_fill)(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
                          struct tlb_xlate *x);
+    /* Set beside tlb_fill by a hypervisor whose tlb_fill is walk2d() and,
+     * when that stops on an EPT exit, the exit's handling: the CPU then
+     * makes the 2D walk itself and calls this only on an exit, on the
+     * guest frame gfn the walk stopped at, to handle it and finish the miss
+     * as tlb_fill would. It saves a miss the calls through tlb_fill. */
+    uint32_t (*walk2d_exit)(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
+                            struct tlb_xlate *x, uint64_t gfn);
     /* A page fault raised for the guest. Return 1 if the hypervisor resolved
      * it (the access is retried), 2 if it emulated the access (it completed,
      * on machine frame *mfn), 0 to deliver it to the guest kernel. */

@@ -16,6 +16,7 @@
 #include "hw/dcache_body.h"
 #include "hw/geom.h"
 #include "hw/tlb_body.h"
+#include "hw/walk2d.h"
 #include "hw/walk_tmpl.h"
 
 #define CPU_BODY static inline __attribute__((always_inline))
@@ -85,10 +86,17 @@ CPU_BODY uint32_t access_slow_body(struct cpu *c, uint64_t va, enum access acc, 
     }
     stat_charge(c->st, CYC_user, c->cost->ref);
     uint32_t pfec;
-    if (c->vmm && c->vmm->tlb_fill)
-        pfec = c->vmm->tlb_fill(c->vmm_ctx, c, va, acc, user, &x);
-    else
+    if (__builtin_expect(!c->vmm, 1) || (!c->vmm->walk2d_exit && !c->vmm->tlb_fill)) {
         pfec = native_fill_body(c, va, acc, user, &x, simd, geom);
+    } else if (c->vmm->walk2d_exit) {   /* nested paging: the hypervisor only on an exit */
+        uint64_t gfn;
+        pfec = simd && geom && c->nested.geom_default ? walk2d_avx2_geom(c, va, acc, user, &x, &gfn)
+                                                       : walk2d(c, va, acc, user, &x, &gfn);
+        if (pfec == WALK_FETCH_FAILED)
+            pfec = c->vmm->walk2d_exit(c->vmm_ctx, c, va, acc, user, &x, gfn);
+    } else {
+        pfec = c->vmm->tlb_fill(c->vmm_ctx, c, va, acc, user, &x);
+    }
     if (pfec) {
         trap_return(c);   /* an exit in the fill (an EPT misconfiguration) may have crashed the domain */
         return pfec;

@@ -127,8 +127,4 @@ W2D_BODY uint32_t walk2d_body(struct cpu *c, uint64_t va, enum access acc, int u
     return pfec;
 }
 
-/* walk2d() for the default geometry, with the AVX2 scans (walk2d_geom.c). */
-uint32_t walk2d_avx2_geom(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
-                          uint64_t *viol_gfn);
-
 #endif

@@ -63,14 +63,12 @@ static void ept_misconfig(struct hv *h, uint64_t gfn)
                  h->dom.id, (unsigned long long)gfn);
 }
 
-uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum access acc, int user,
-                  struct tlb_xlate *x)
+/* The 2D walk of a miss stopped on an EPT exit on gfn: take the exit,
+ * and walk again until the miss ends. */
+static uint32_t hap_exit(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum access acc, int user,
+                         struct tlb_xlate *x, uint64_t gfn)
 {
     for (;;) {
-        uint64_t gfn;
-        uint32_t pfec = walk2d(c, va, acc, user, x, &gfn);
-        if (pfec != WALK_FETCH_FAILED)
-            return pfec;
         if (walk2d_ept_misconfig(c, gfn)) {
             ept_misconfig(h, gfn);
             return pfec_of(acc, user) | PFEC_RSVD;   /* the access does not complete */
@@ -83,7 +81,18 @@ uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum 
          * after a page fault is (cpu_access_slow). */
         c->st->cnt[CNT_tlb_miss]++;
         stat_charge(c->st, CYC_user, c->cost->ref);
+        uint32_t pfec = walk2d(c, va, acc, user, x, &gfn);
+        if (pfec != WALK_FETCH_FAILED)
+            return pfec;
     }
+}
+
+uint32_t hap_fill(struct hv *h, struct hap *a, struct cpu *c, uint64_t va, enum access acc, int user,
+                  struct tlb_xlate *x)
+{
+    uint64_t gfn;
+    uint32_t pfec = walk2d(c, va, acc, user, x, &gfn);
+    return pfec == WALK_FETCH_FAILED ? hap_exit(h, a, c, va, acc, user, x, gfn) : pfec;
 }
 
 uint64_t hap_translate(struct hv *h, struct hap *a, uint64_t gfn)
@@ -120,6 +129,12 @@ static uint32_t hap_tlb_fill(void *ctx, struct cpu *c, uint64_t va, enum access 
                              struct tlb_xlate *x)
 {
     return hap_fill(ctx, HAP(ctx), c, va, acc, user, x);
+}
+
+static uint32_t hap_walk2d_exit(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
+                                struct tlb_xlate *x, uint64_t gfn)
+{
+    return hap_exit(ctx, HAP(ctx), c, va, acc, user, x, gfn);
 }
 
 static enum cpu_walk hap_walk_kind(void *ctx) { return CPU_WALK_2D; }
@@ -264,6 +279,6 @@ const struct paging_mode pm_hap = {
     .destroy = hap_destroy,
     .check = hap_check,
     .instruments = hap_instruments,
-    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .g2m = hap_g2m, .walk_kind = hap_walk_kind },
+    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .walk2d_exit = hap_walk2d_exit, .g2m = hap_g2m, .walk_kind = hap_walk_kind },
     .params = hap_groups,
 };
