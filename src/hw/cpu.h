@@ -52,7 +52,9 @@ struct vmm_ops {
      * when that stops on an EPT exit, the exit's handling: the CPU then
      * makes the 2D walk itself and calls this only on an exit, on the
      * guest frame gfn the walk stopped at, to handle it and finish the miss
-     * as tlb_fill would. It saves a miss the calls through tlb_fill. */
+     * as tlb_fill would. It saves a miss the calls through tlb_fill.
+     * tlb_fill must still be set: whether it is says whether the CPU walks
+     * its own tables (cpu_prefetching). */
     uint32_t (*walk2d_exit)(void *ctx, struct cpu *c, uint64_t va, enum access acc, int user,
                             struct tlb_xlate *x, uint64_t gfn);
     /* A page fault raised for the guest. Return 1 if the hypervisor resolved

@@ -39,8 +39,9 @@ uint32_t walk2d(struct cpu *c, uint64_t va, enum access acc, int user, struct tl
 int walk2d_ept_misconfig(struct cpu *c, uint64_t gfn);
 /* walk2d() as it is compiled for the default geometry with the AVX2 scans
  * (walk2d_geom.c): what walk2d() calls for a CPU whose nested structures
- * have that geometry (nested_mmu.geom_default) on a host with AVX2, for a
- * caller that has chosen already (the miss path's AVX2 copies). */
+ * have that geometry (nested_mmu.geom_default) while the AVX2 scans are
+ * in use (hw_simd), for a caller that has chosen already (the miss path's
+ * AVX2 copies). */
 uint32_t walk2d_avx2_geom(struct cpu *c, uint64_t va, enum access acc, int user, struct tlb_xlate *x,
                           uint64_t *viol_gfn);
 

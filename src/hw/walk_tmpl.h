@@ -30,14 +30,15 @@ static inline int fmt_leaf(enum pt_format f, pte_t e, unsigned lvl)
     return f == PTF_EPT ? lvl == 1 || (e & EPT_PS) : pte_leaf(e, lvl);
 }
 
-/* An entry's permissions as TLB_W / TLB_U / TLB_NX bits. EPT has no user
- * bit (both privilege levels get what R/W/X grant). */
-/* The bits sit where shifts move them at once: x86 RW and USER (bits 1
- * and 2) one place down onto W and U, NX (bit 63) onto TLB_NX; EPT's W
- * (bit 1) onto W, and X (bit 2) already where TLB_NX is, inverted. */
+/* fmt_perms moves the bits by shifts: x86 RW and USER (bits 1 and 2) one
+ * place down onto W and U, NX (bit 63) onto TLB_NX; EPT's W (bit 1) onto
+ * W, and X (bit 2) already where TLB_NX is, inverted. */
 _Static_assert(TLB_W == 1 && TLB_U == 2 && TLB_NX == 4, "TLB permission bits");
 _Static_assert(_PAGE_RW == 2 && _PAGE_USER == 4 && _PAGE_NX == 1ull << 63, "x86 permission bits");
 _Static_assert(EPT_W == 2 && EPT_X == 4, "EPT permission bits");
+
+/* An entry's permissions as TLB_W / TLB_U / TLB_NX bits. EPT has no user
+ * bit (both privilege levels get what R/W/X grant). */
 static inline uint8_t fmt_perms(enum pt_format f, pte_t e)
 {
     if (f == PTF_EPT)
