@@ -37,24 +37,18 @@ static inline int pmem_valid(const struct pmem *m, uint64_t frame) { return fram
 void pmem_init(struct pmem *m, uint64_t nframes);
 void pmem_destroy(struct pmem *m);
 
-/* A frame's slot. The directory's chunks hold uint64_t slots (pmem_init),
- * so the slot is found by a shift, not sparse_peek's multiply by the
- * element size. */
+/* A frame's slot (the directory holds uint64_t slots: pmem_init). */
 static inline uint64_t pmem_slot(const struct pmem *m, uint64_t frame)
 {
-    uint64_t d = frame >> SPARSE_CHUNK_SHIFT;
-    if (d >= m->frames.ndir)
-        return 0;
-    const uint64_t *chunk = (const uint64_t *)m->frames.dir[d];
-    return chunk ? chunk[frame & (SPARSE_CHUNK - 1)] : 0;
+    return sparse_peek_u64(&m->frames, frame);
 }
 
-/* The same for a frame below nframes (pmem_valid), which the directory
- * covers: no bound test. The walkers test pmem_valid first. */
+/* The same for a frame below nframes (pmem_valid), the limit the
+ * directory was made for: no bound test. The walkers test pmem_valid
+ * first. */
 static inline uint64_t pmem_slot_valid(const struct pmem *m, uint64_t frame)
 {
-    const uint64_t *chunk = (const uint64_t *)m->frames.dir[frame >> SPARSE_CHUNK_SHIFT];
-    return chunk ? chunk[frame & (SPARSE_CHUNK - 1)] : 0;
+    return sparse_peek_u64_in(&m->frames, frame);
 }
 
 /* Back a linear frame with its words (the slot then points to them). */
@@ -113,6 +107,5 @@ void pmem_zero(struct pmem *m, uint64_t frame);
 
 /* Copy a frame's contents (both frames become backed if src is). */
 void pmem_copy(struct pmem *m, uint64_t dst, uint64_t src);
-
 
 #endif

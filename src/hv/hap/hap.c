@@ -279,6 +279,7 @@ const struct paging_mode pm_hap = {
     .destroy = hap_destroy,
     .check = hap_check,
     .instruments = hap_instruments,
-    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .walk2d_exit = hap_walk2d_exit, .g2m = hap_g2m, .walk_kind = hap_walk_kind },
+    .traps = { .name = "hap", .tlb_fill = hap_tlb_fill, .walk2d_exit = hap_walk2d_exit, .g2m = hap_g2m,
+               .walk_kind = hap_walk_kind },
     .params = hap_groups,
 };
