@@ -3,7 +3,7 @@
  * nothing else would notice one: here each target is compared with the
  * entry found by walking the tables independently, for the native walk and
  * for nested paging (4K and 2M EPT pages), and a stale memo is shown to be
- * forgotten at a TLB flush; an L4 entry with bit 7 set (reserved, in the
+ * forgotten at a TLB flush, the leaf tables a 2D peek keeps at INVEPT; an L4 entry with bit 7 set (reserved, in the
  * guest's tables and in the EPT) stops the peek as it stops the walk. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +193,49 @@ static void test_nested_peek_with_2m_ept_pages(void **state)
     nested("2m");
 }
 
+/* A 2D peek keeps the host words of the guest leaf tables it found
+ * through the EPT (struct pf_leaves), and uses them while the level-2
+ * entry stays the same; at INVEPT they are forgotten with the memo. Here
+ * A's leaf table moves to another machine frame under the guest's feet:
+ * the peek reads the kept words until INVEPT, the new frame after it. */
+static void test_nested_leaf_tables_forgotten_at_invept(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", NULL };
+    struct tmachine *t = tm_boot_params("hap", "memwalk", params);
+    struct task *p = touch_all(t);
+    struct cpu *c = this_cpu(&t->m.k);
+    struct pmem *m = c->mem;
+    c->pf.backed = 0;
+    assert_true(cpu_prefetching(c));
+    const uint64_t *leaf, *ept;
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_non_null(leaf);
+    uint64_t gfn = c->cr3;   /* down to the guest frame of A's leaf table */
+    for (unsigned lvl = 4; lvl > 1; lvl--)
+        gfn = pte_frame(pmem_read(m, pte_frame(*ept_entry_of(c, gfn)), pt_index(A, lvl)));
+    const struct walk_params wp = { .fmt = PTF_EPT, .flags = WALK_NOCHECK };
+    struct walk_result r;
+    assert_int_equal(walk(m, c->nested.eptp, gfn << PAGE_SHIFT, ACC_READ, 0, &wp, &r), 0);
+    assert_int_equal(r.level, 1);
+    const unsigned ei = pt_index(gfn << PAGE_SHIFT, 1);
+    const pte_t x = pmem_read(m, r.leaf_table, ei);
+    const uint64_t old = pte_frame(x), moved = m->nframes - 1;
+    assert_ptr_equal(leaf, pmem_table_peek(m, old) + pt_index(A, 1));
+    assert_null(pmem_table_peek(m, moved));   /* a frame nothing uses */
+    pmem_copy(m, moved, old);
+    pmem_write(m, r.leaf_table, ei, (x & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, pmem_table_peek(m, old) + pt_index(A, 1));
+    cpu_invept(c);
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, pmem_table_peek(m, moved) + pt_index(A, 1));
+    pmem_write(m, r.leaf_table, ei, x);   /* back as it was, for the teardown */
+    pmem_zero(m, moved);
+    cpu_invept(c);
+    finish(t, p);
+}
+
 /* An L4 entry with bit 7 set is reserved (the walk refuses it, with a
  * reserved-bit fault or, in the EPT, a misconfiguration: walk_tmpl.h):
  * the peek stops there too, in the guest's tables and in the EPT, and
@@ -259,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_empty_level2_table_nested),
         cmocka_unit_test(test_nested_peek_finds_guest_and_ept_entries),
         cmocka_unit_test(test_nested_peek_with_2m_ept_pages),
+        cmocka_unit_test(test_nested_leaf_tables_forgotten_at_invept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,6 +109,15 @@ struct pf_memo {
     const uint64_t *pd;
     uint64_t key, root;
 };
+/* 2D: beside each guest memo, the host words of the leaf tables its
+ * level-2 entries point to, each under the entry it was found from
+ * (pde[i] 0: none), so that a peek need not translate a leaf table's
+ * guest frame through the EPT again while its level-2 entry stays the
+ * same. Emptied whenever its memo is taken anew (a forgotten memo is). */
+struct pf_leaves {
+    uint64_t pde[PTRS_PER_TABLE];
+    const uint64_t *words[PTRS_PER_TABLE];
+};
 #define PF_PENDING 4   /* 2D: references between a guest entry's prefetch and the read of it */
 #define PF_MEMOS 4     /* memos per space, one per 1 GiB region (key % 4): a working set
                           may straddle regions, and guest tables and data lie apart */
@@ -118,6 +127,7 @@ struct cpu_pf {
     enum cpu_walk walk;    /* what the pages are peeked for, set by cpu_prefetching() */
     struct pf_memo g[PF_MEMOS];   /* the guest's tables (or hw_root's) */
     struct pf_memo e[PF_MEMOS];   /* the EPT's */
+    struct pf_leaves gl[PF_MEMOS];   /* 2D: g[i]'s leaf tables */
     /* 2D: the guest leaf entries prefetched for the last PF_PENDING pages,
      * whose EPT entries are prefetched once they have arrived */
     const uint64_t *pending[PF_PENDING];

@@ -139,11 +139,25 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
         if (!pd)                 /* an empty table: the memo keeps what it had */
             return NULL;
         *mo = (struct pf_memo){ .pd = pd, .key = va >> 30, .root = root };
+        if (walk == CPU_WALK_2D)
+            memset(c->pf.gl[mo - c->pf.g].pde, 0, sizeof c->pf.gl[0].pde);
     }
-    pte_t e = mo->pd[pt_index(va, 2)];
+    const unsigned i = pt_index(va, 2);
+    pte_t e = mo->pd[i];
     if (!pte_present(e) || pte_leaf(e, 2))
         return NULL;
-    const uint64_t *leaf = words(m, table_frame(c, pte_frame(e), walk));
+    if (walk == CPU_WALK_2D) {   /* the leaf table's words as kept, else through the EPT */
+        struct pf_leaves *l = &c->pf.gl[mo - c->pf.g];
+        if (l->pde[i] != e) {   /* (a present entry is not 0) */
+            const uint64_t *t = words(m, table_frame(c, pte_frame(e), walk));
+            if (!t)
+                return NULL;
+            l->pde[i] = e;
+            l->words[i] = t;
+        }
+        return l->words[i] + pt_index(va, 1);
+    }
+    const uint64_t *leaf = words(m, pte_frame(e));
     return leaf ? leaf + pt_index(va, 1) : NULL;
 }
 
