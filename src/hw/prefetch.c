@@ -15,7 +15,12 @@
  *  - 2D (nested paging: the guest's tables through the EPT): the guest's
  *    leaf entry, then, PF_PENDING references later, when that entry has
  *    arrived and can be read without a stall, the EPT entry of the frame it
- *    maps. The upper levels are found as in 1D, in both dimensions.
+ *    maps. The upper levels are found as in 1D, in both dimensions; the
+ *    host words of the guest's leaf tables are kept beside the memo
+ *    (struct pf_leaves), so that the EPT translation of a leaf table's
+ *    frame is made once, not at every peek. (Kept for the 1D walk and the
+ *    EPT's leaf tables too, in place of pmem's directory, they saved no
+ *    instruction and no time: docs/performance.md.)
  * The peek stops where the walk does not go on to a table: at a large page,
  * and at an L4 entry with bit 7 set, which the walk refuses (a reserved
  * bit: walk_tmpl.h).
