@@ -38,6 +38,18 @@ static void finish(struct tmachine *t, struct task *p)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* A machine of the given mode with A's pages touched by task *p, its CPU
+ * peeking whatever the host's L2 (pf.backed 0): the CPU. */
+static struct cpu *peeking(const char *mode, const char *const *params, struct tmachine **t, struct task **p)
+{
+    *t = tm_boot_params(mode, "memwalk", params);
+    *p = touch_all(*t);
+    struct cpu *c = this_cpu(&(*t)->m.k);
+    c->pf.backed = 0;
+    assert_true(cpu_prefetching(c));
+    return c;
+}
+
 /* The 1D walk's leaf entry for va, found by walk(). */
 static const uint64_t *leaf_1d(struct cpu *c, uint64_t va)
 {
@@ -51,11 +63,9 @@ static void test_native_peek_finds_the_leaf_entry(void **state)
 {
     (void)state;
     const char *const params[] = { "guest.ram_mb=256", NULL };
-    struct tmachine *t = tm_boot_params("native", "memwalk", params);
-    struct task *p = touch_all(t);
-    struct cpu *c = this_cpu(&t->m.k);
-    c->pf.backed = 0;                      /* whatever the host's L2 */
-    assert_true(cpu_prefetching(c));
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking("native", params, &t, &p);
     assert_int_equal(c->pf.walk, CPU_WALK_1D);
     for (unsigned i = 0; i < PAGES; i += 37) {
         uint64_t va = A + (uint64_t)i * PAGE_SIZE;
@@ -78,11 +88,9 @@ static void test_flush_forgets_the_memo(void **state)
 {
     (void)state;
     const char *const params[] = { "guest.ram_mb=256", NULL };
-    struct tmachine *t = tm_boot_params("native", "memwalk", params);
-    struct task *p = touch_all(t);
-    struct cpu *c = this_cpu(&t->m.k);
-    c->pf.backed = 0;
-    assert_true(cpu_prefetching(c));
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking("native", params, &t, &p);
     const uint64_t *leaf, *ept;
     cpu_prefetch_targets(c, A, &leaf, &ept);
     assert_ptr_equal(leaf, leaf_1d(c, A));
@@ -106,12 +114,10 @@ static void test_flush_forgets_the_memo(void **state)
 static void empty_pd(const char *mode)
 {
     const char *const params[] = { "guest.ram_mb=256", NULL };
-    struct tmachine *t = tm_boot_params(mode, "memwalk", params);
-    struct task *p = touch_all(t);
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking(mode, params, &t, &p);
     struct kernel *k = &t->m.k;
-    struct cpu *c = this_cpu(k);
-    c->pf.backed = 0;
-    assert_true(cpu_prefetching(c));
     const uint64_t B = A + ((uint64_t)PF_MEMOS << 30);   /* B's region shares A's memo */
     const uint64_t *leaf, *ept, *want;
     cpu_prefetch_targets(c, A, &want, &ept);
@@ -154,11 +160,9 @@ static void nested(const char *ept_page_size)
     char eps[64];
     snprintf(eps, sizeof eps, "hap.ept_page_size=%s", ept_page_size);
     const char *const params[] = { "guest.ram_mb=256", eps, NULL };
-    struct tmachine *t = tm_boot_params("hap", "memwalk", params);
-    struct task *p = touch_all(t);
-    struct cpu *c = this_cpu(&t->m.k);
-    c->pf.backed = 0;
-    assert_true(cpu_prefetching(c));
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking("hap", params, &t, &p);
     assert_int_equal(c->pf.walk, CPU_WALK_2D);
     for (unsigned i = 0; i < PAGES; i += 37) {
         uint64_t va = A + (uint64_t)i * PAGE_SIZE;
@@ -202,12 +206,10 @@ static void test_nested_leaf_tables_forgotten_at_invept(void **state)
 {
     (void)state;
     const char *const params[] = { "guest.ram_mb=256", NULL };
-    struct tmachine *t = tm_boot_params("hap", "memwalk", params);
-    struct task *p = touch_all(t);
-    struct cpu *c = this_cpu(&t->m.k);
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking("hap", params, &t, &p);
     struct pmem *m = c->mem;
-    c->pf.backed = 0;
-    assert_true(cpu_prefetching(c));
     const uint64_t *leaf, *ept;
     cpu_prefetch_targets(c, A, &leaf, &ept);
     assert_non_null(leaf);
@@ -243,12 +245,10 @@ static void test_nested_leaf_tables_forgotten_at_invept(void **state)
 static void ps_in_l4(const char *mode)
 {
     const char *const params[] = { "guest.ram_mb=256", NULL };
-    struct tmachine *t = tm_boot_params(mode, "memwalk", params);
-    struct task *p = touch_all(t);
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking(mode, params, &t, &p);
     struct kernel *k = &t->m.k;
-    struct cpu *c = this_cpu(k);
-    c->pf.backed = 0;
-    assert_true(cpu_prefetching(c));
     const uint64_t *want, *want_ept, *leaf, *ept;
     cpu_prefetch_targets(c, A, &want, &want_ept);
     assert_non_null(want);
