@@ -3,8 +3,10 @@
  * nothing else would notice one: here each target is compared with the
  * entry found by walking the tables independently, for the native walk and
  * for nested paging (4K and 2M EPT pages), and a stale memo is shown to be
- * forgotten at a TLB flush, the leaf tables a 2D peek keeps at INVEPT; an L4 entry with bit 7 set (reserved, in the
- * guest's tables and in the EPT) stops the peek as it stops the walk. */
+ * forgotten at a TLB flush, the leaf tables a 2D peek keeps at INVEPT and
+ * when their level-2 entry changes; an L4 entry with bit 7 set (reserved,
+ * in the guest's tables and in the EPT) stops the peek as it stops the
+ * walk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,14 +147,46 @@ static void test_empty_level2_table_nested(void **state)
     empty_pd("hap");
 }
 
-/* The EPT entry mapping gfn, found by walk() over the EPT. */
-static const uint64_t *ept_entry_of(struct cpu *c, uint64_t gfn)
+/* Where the EPT entry mapping gfn is, found by walk() over the EPT: the
+ * machine frame of its table and its index there. */
+static void ept_entry_at(struct cpu *c, uint64_t gfn, uint64_t *table, unsigned *idx)
 {
     const struct walk_params wp = { .fmt = PTF_EPT, .flags = WALK_NOCHECK };
     struct walk_result r;
     uint64_t gpa = gfn << PAGE_SHIFT;
     assert_int_equal(walk(c->mem, c->nested.eptp, gpa, ACC_READ, 0, &wp, &r), 0);
-    return pmem_table_peek(c->mem, r.leaf_table) + pt_index(gpa, r.level);
+    *table = r.leaf_table;
+    *idx = pt_index(gpa, r.level);
+}
+
+/* The EPT entry mapping gfn. */
+static const uint64_t *ept_entry_of(struct cpu *c, uint64_t gfn)
+{
+    uint64_t table;
+    unsigned idx;
+    ept_entry_at(c, gfn, &table, &idx);
+    return pmem_table_peek(c->mem, table) + idx;
+}
+
+/* The machine frame the EPT maps gfn to (ept_2m: its pages are 2 MiB). */
+static uint64_t mfn_of(struct cpu *c, uint64_t gfn, int ept_2m)
+{
+    return pte_frame(*ept_entry_of(c, gfn)) + (gfn & 511) * (uint64_t)ept_2m;
+}
+
+/* The guest frame of va's leaf table, read down the guest's tables, which
+ * name guest frames, each through the EPT; *pd gets the machine frame of
+ * the level-2 table that names it. */
+static uint64_t leaf_table_gfn(struct cpu *c, uint64_t va, int ept_2m, uint64_t *pd)
+{
+    uint64_t gfn = c->cr3;
+    for (unsigned lvl = 4; lvl > 1; lvl--) {
+        *pd = mfn_of(c, gfn, ept_2m);
+        pte_t e = pmem_read(c->mem, *pd, pt_index(va, lvl));
+        assert_true(pte_present(e));
+        gfn = pte_frame(e);
+    }
+    return gfn;
 }
 
 static void nested(const char *ept_page_size)
@@ -164,18 +198,10 @@ static void nested(const char *ept_page_size)
     struct task *p;
     struct cpu *c = peeking("hap", params, &t, &p);
     assert_int_equal(c->pf.walk, CPU_WALK_2D);
+    const int ept_2m = ept_page_size[0] == '2';
     for (unsigned i = 0; i < PAGES; i += 37) {
-        uint64_t va = A + (uint64_t)i * PAGE_SIZE;
-        /* the guest's leaf entry: its tables name guest frames, each read
-         * through the EPT */
-        uint64_t gfn = c->cr3;
-        for (unsigned lvl = 4; lvl > 1; lvl--) {
-            pte_t e = pmem_read(c->mem, pte_frame(*ept_entry_of(c, gfn)) + (gfn & 511) * (ept_page_size[0] == '2'),
-                                pt_index(va, lvl));
-            assert_true(pte_present(e));
-            gfn = pte_frame(e);
-        }
-        uint64_t mfn = pte_frame(*ept_entry_of(c, gfn)) + (gfn & 511) * (ept_page_size[0] == '2');
+        uint64_t va = A + (uint64_t)i * PAGE_SIZE, pd;
+        uint64_t mfn = mfn_of(c, leaf_table_gfn(c, va, ept_2m, &pd), ept_2m);
         const uint64_t *want = pmem_table_peek(c->mem, mfn) + pt_index(va, 1);
         const uint64_t *leaf, *ept;
         cpu_prefetch_targets(c, va, &leaf, &ept);
@@ -198,11 +224,13 @@ static void test_nested_peek_with_2m_ept_pages(void **state)
 }
 
 /* A 2D peek keeps the host words of the guest leaf tables it found
- * through the EPT (struct pf_leaves), and uses them while the level-2
- * entry stays the same; at INVEPT they are forgotten with the memo. Here
- * A's leaf table moves to another machine frame under the guest's feet:
- * the peek reads the kept words until INVEPT, the new frame after it. */
-static void test_nested_leaf_tables_forgotten_at_invept(void **state)
+ * through the EPT (struct pf_leaves), each under the level-2 entry that
+ * names the table, and forgets them with the memo at INVEPT. Here A's
+ * leaf table moves to another machine frame under the peek: the kept
+ * words, stale by then, are read until INVEPT, the new frame's after it;
+ * moved back without INVEPT, the new frame's until the level-2 entry
+ * changes (a software bit). */
+static void test_nested_kept_leaf_tables(void **state)
 {
     (void)state;
     const char *const params[] = { "guest.ram_mb=256", NULL };
@@ -210,29 +238,32 @@ static void test_nested_leaf_tables_forgotten_at_invept(void **state)
     struct task *p;
     struct cpu *c = peeking("hap", params, &t, &p);
     struct pmem *m = c->mem;
-    const uint64_t *leaf, *ept;
-    cpu_prefetch_targets(c, A, &leaf, &ept);
-    assert_non_null(leaf);
-    uint64_t gfn = c->cr3;   /* down to the guest frame of A's leaf table */
-    for (unsigned lvl = 4; lvl > 1; lvl--)
-        gfn = pte_frame(pmem_read(m, pte_frame(*ept_entry_of(c, gfn)), pt_index(A, lvl)));
-    const struct walk_params wp = { .fmt = PTF_EPT, .flags = WALK_NOCHECK };
-    struct walk_result r;
-    assert_int_equal(walk(m, c->nested.eptp, gfn << PAGE_SHIFT, ACC_READ, 0, &wp, &r), 0);
-    assert_int_equal(r.level, 1);
-    const unsigned ei = pt_index(gfn << PAGE_SHIFT, 1);
-    const pte_t x = pmem_read(m, r.leaf_table, ei);
+    uint64_t pd, et;
+    unsigned ei;
+    ept_entry_at(c, leaf_table_gfn(c, A, 0, &pd), &et, &ei);
+    const pte_t x = pmem_read(m, et, ei), e = pmem_read(m, pd, pt_index(A, 2));
     const uint64_t old = pte_frame(x), moved = m->nframes - 1;
-    assert_ptr_equal(leaf, pmem_table_peek(m, old) + pt_index(A, 1));
-    assert_null(pmem_table_peek(m, moved));   /* a frame nothing uses */
-    pmem_copy(m, moved, old);
-    pmem_write(m, r.leaf_table, ei, (x & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
+    const uint64_t *leaf, *ept, *at_old = pmem_table_peek(m, old) + pt_index(A, 1);
     cpu_prefetch_targets(c, A, &leaf, &ept);
-    assert_ptr_equal(leaf, pmem_table_peek(m, old) + pt_index(A, 1));
+    assert_ptr_equal(leaf, at_old);
+    /* the copy goes to an unbacked frame, the machine's last, and is
+     * dropped before the teardown */
+    assert_null(pmem_table_peek(m, moved));
+    pmem_copy(m, moved, old);
+    const uint64_t *at_moved = pmem_table_peek(m, moved) + pt_index(A, 1);
+    pmem_write(m, et, ei, (x & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, at_old);
     cpu_invept(c);
     cpu_prefetch_targets(c, A, &leaf, &ept);
-    assert_ptr_equal(leaf, pmem_table_peek(m, moved) + pt_index(A, 1));
-    pmem_write(m, r.leaf_table, ei, x);   /* back as it was, for the teardown */
+    assert_ptr_equal(leaf, at_moved);
+    pmem_write(m, et, ei, x);
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, at_moved);
+    pmem_write(m, pd, pt_index(A, 2), e ^ _PAGE_AVAIL0);
+    cpu_prefetch_targets(c, A, &leaf, &ept);
+    assert_ptr_equal(leaf, at_old);
+    pmem_write(m, pd, pt_index(A, 2), e);   /* all back as it was, for the teardown */
     pmem_zero(m, moved);
     cpu_invept(c);
     finish(t, p);
@@ -302,7 +333,7 @@ int main(void)
         cmocka_unit_test(test_empty_level2_table_nested),
         cmocka_unit_test(test_nested_peek_finds_guest_and_ept_entries),
         cmocka_unit_test(test_nested_peek_with_2m_ept_pages),
-        cmocka_unit_test(test_nested_leaf_tables_forgotten_at_invept),
+        cmocka_unit_test(test_nested_kept_leaf_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

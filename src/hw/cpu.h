@@ -113,7 +113,12 @@ struct pf_memo {
  * level-2 entries point to, each under the entry it was found from
  * (pde[i] 0: none), so that a peek need not translate a leaf table's
  * guest frame through the EPT again while its level-2 entry stays the
- * same. Emptied whenever its memo is taken anew (a forgotten memo is). */
+ * same. Emptied whenever its memo is taken anew (a forgotten memo is:
+ * at INVEPT, so an EPT change followed by INVEPT is seen). What they
+ * assume beyond that, as the memos do: the EPT changes only with an
+ * INVEPT after it (hap's only adds entries), and a table frame keeps its
+ * host page while a level-2 entry names it. Either broken, kept words
+ * read another table's, which only misdirects a prefetch. */
 struct pf_leaves {
     uint64_t pde[PTRS_PER_TABLE];
     const uint64_t *words[PTRS_PER_TABLE];
@@ -127,11 +132,11 @@ struct cpu_pf {
     enum cpu_walk walk;    /* what the pages are peeked for, set by cpu_prefetching() */
     struct pf_memo g[PF_MEMOS];   /* the guest's tables (or hw_root's) */
     struct pf_memo e[PF_MEMOS];   /* the EPT's */
-    struct pf_leaves gl[PF_MEMOS];   /* 2D: g[i]'s leaf tables */
     /* 2D: the guest leaf entries prefetched for the last PF_PENDING pages,
      * whose EPT entries are prefetched once they have arrived */
     const uint64_t *pending[PF_PENDING];
     unsigned next;
+    struct pf_leaves gl[PF_MEMOS];   /* 2D: g[i]'s leaf tables (last: 32 KiB) */
 };
 
 /* Nested paging hardware (Intel EPT / AMD NPT), off until a hypervisor

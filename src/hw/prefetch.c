@@ -18,9 +18,7 @@
  *    maps. The upper levels are found as in 1D, in both dimensions; the
  *    host words of the guest's leaf tables are kept beside the memo
  *    (struct pf_leaves), so that the EPT translation of a leaf table's
- *    frame is made once, not at every peek. (Kept for the 1D walk and the
- *    EPT's leaf tables too, in place of pmem's directory, they saved no
- *    instruction and no time: docs/performance.md.)
+ *    frame is made once, not at every peek.
  * The peek stops where the walk does not go on to a table: at a large page,
  * and at an L4 entry with bit 7 set, which the walk refuses (a reserved
  * bit: walk_tmpl.h).
@@ -131,7 +129,8 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
                                                                         const enum cpu_walk walk)
 {
     const struct pmem *m = c->mem;
-    struct pf_memo *mo = &c->pf.g[(va >> 30) % PF_MEMOS];
+    const unsigned slot = (va >> 30) % PF_MEMOS;
+    struct pf_memo *mo = &c->pf.g[slot];
     if (va >> 30 != mo->key || root != mo->root) {
         uint64_t t = root;
         for (unsigned lvl = 4; lvl > 2; lvl--) {
@@ -145,14 +144,14 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
             return NULL;
         *mo = (struct pf_memo){ .pd = pd, .key = va >> 30, .root = root };
         if (walk == CPU_WALK_2D)
-            memset(c->pf.gl[mo - c->pf.g].pde, 0, sizeof c->pf.gl[0].pde);
+            memset(c->pf.gl[slot].pde, 0, sizeof c->pf.gl[slot].pde);
     }
     const unsigned i = pt_index(va, 2);
     pte_t e = mo->pd[i];
     if (!pte_present(e) || pte_leaf(e, 2))
         return NULL;
     if (walk == CPU_WALK_2D) {   /* the leaf table's words as kept, else through the EPT */
-        struct pf_leaves *l = &c->pf.gl[mo - c->pf.g];
+        struct pf_leaves *l = &c->pf.gl[slot];
         if (l->pde[i] != e) {   /* (a present entry is not 0) */
             const uint64_t *t = words(m, table_frame(c, pte_frame(e), walk));
             if (!t)
