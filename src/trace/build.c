@@ -74,6 +74,8 @@ static const char *const counter_doc[BC__N] = {
     "exec mappings beyond the format's limit written as mmaps",
     "execs without a stack mapping given a default stack",
     "pages outside every traced mapping given an implicit mapping",
+    ("references outside every mapping below vm.mmap_min_addr dropped (no stack growth or implicit mapping "
+     "there: a recording kernel with a lower one: trace import --mmap-min-addr)"),
     "processes still running where the input ends (made to exit there)",
 };
 
@@ -669,6 +671,12 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
         /* expand_stack: a touch below the stack, within the stack limit */
         struct bvma *up = vlower(mm, addr), *below = up ? vprev(up) : NULL;
         uint64_t pg = addr & ~(PAGE - 1);
+        /* Neither the stack (expand_downwards) nor a mapping can go below
+         * vm.mmap_min_addr: the replay's mmap would fail with EPERM. */
+        if (pg < b->mmap_min_addr) {
+            b->cnt[BC_REF_BELOW_MIN_ADDR]++;
+            return 0;
+        }
         if (up && (up->flags & BV_STACK) && up->start - pg <= STACK_MAX && !(below && below->end > pg)) {
             struct bvma g = { pg, up->start, TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
             vmap(mm, &g);

@@ -7,6 +7,7 @@
 #    the replay then fails at it with exit 1 and a line naming
 #    guest.mmap_min_addr and the header's 4096, and replays whole with that
 #    parameter at 4096;
+#  - a lackey reference below it gets no implicit mapping: dropped, counted;
 #  - a bad --mmap-min-addr is exit 2, one line, no output.
 #
 # usage: bash mmap_min_addr.sh /path/to/memvirt
@@ -48,6 +49,27 @@ grep -q "mmap at 0x1000.*EPERM); the guest's vm.mmap_min_addr is 65536, the reco
     fail "replay at 65536: the line does not name the call, the trace's value and the parameter: $(cat "$tmp/err")"
 "$MV" run --quiet --trace "$tmp/low.mvt" --param guest.mmap_min_addr=4096 --check >/dev/null 2>"$tmp/err" ||
     fail "replay at 4096: $(cat "$tmp/err")"
+
+# A lackey log's references outside every mapping get an implicit mapping,
+# but not below vm.mmap_min_addr, where the replay's mmap would fail: there
+# they are dropped and counted. Page 0 is below both limits, page 0x1000
+# only below the default one.
+printf '==100== Command: /bin/true\n==100== Parent PID: 99\n==100== \nI  0000001a,5\n L 00001008,8\n S 7f0000001000,8\n==100== \n' \
+    >"$tmp/lk.100.log"
+for lim in default 4K; do
+    opt=() par=()
+    [ "$lim" = 4K ] && opt=(--mmap-min-addr 4K) par=(--param guest.mmap_min_addr=4096)
+    want=2 maps=1
+    [ "$lim" = 4K ] && want=1 maps=2
+    "$MV" trace import --from lackey "$tmp/lk.100.log" "${opt[@]}" -o "$tmp/lk.mvt" 2>"$tmp/err" ||
+        fail "lackey import ($lim): $(cat "$tmp/err")"
+    grep -q "^memvirt: trace import: $want references outside every mapping below vm.mmap_min_addr dropped" "$tmp/err" ||
+        fail "lackey import ($lim): not $want low references dropped: $(cat "$tmp/err")"
+    grep -q "^memvirt: trace import: $maps pages outside every traced mapping given an implicit mapping" "$tmp/err" ||
+        fail "lackey import ($lim): not $maps implicit mappings: $(cat "$tmp/err")"
+    "$MV" run --quiet --check --trace "$tmp/lk.mvt" "${par[@]}" >/dev/null 2>"$tmp/err" ||
+        fail "lackey replay ($lim): $(cat "$tmp/err")"
+done
 
 for v in x -1 1e20 140737488355328; do
     rm -f "$tmp/x.mvt"
