@@ -2,6 +2,7 @@
 #include "sim/report.h"
 #include "lib/err.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "sim/config_file.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -55,8 +56,11 @@ static void cell_dbl(FILE *f, const struct run_result *r, double v)
 
 void report_table(FILE *f, const struct sim_config *cfg, const struct run_result *r, unsigned n)
 {
-    fprintf(f, "workload %s, seed %llu, profile %s%s\n\n", cfg->wl->name, (unsigned long long)cfg->seed,
-            cfg->profile, cfg->check ? ", checked" : "");
+    /* The profile is a file's name (or a rerun result's label): its
+     * control characters would break the table or drive the terminal. */
+    fprintf(f, "workload %s, seed %llu, profile ", cfg->wl->name, (unsigned long long)cfg->seed);
+    text_put_line_safe(f, cfg->profile);
+    fprintf(f, "%s\n\n", cfg->check ? ", checked" : "");
     fprintf(f, "%-28s", "");
     for (unsigned i = 0; i < n; i++)
         fprintf(f, " %16s", r[i].mode);

@@ -157,6 +157,24 @@ for o in memvirt memvirt-hello; do
 done
 expect_bad "calibrate: -o the --hello program" "is --hello '$tmp/bin2/memvirt-hello', an input" \
     calibrate --reps 3 --hello "$tmp/bin2/memvirt-hello" -o "$tmp/bin2/memvirt-hello"
+# A profile file's name with a newline and an escape: the JSON keeps it
+# (escaped), the table's header line shows '?' for each control character,
+# in a run and in a rerun of its result.
+odd="$tmp/$(printf 'a\nb\033[31m.profile')"
+cp "$(dirname "$0")/../../profiles/this-host.profile" "$odd" || fail "copying the profile"
+for cmd in run rerun; do
+    if [ $cmd = run ]; then
+        "$MV" run --profile "$odd" --workload lmbench --param lmbench.iterations=1 --json "$tmp/odd.json" \
+            >"$tmp/table" 2>"$tmp/err" || fail "run with an odd profile name: $(cat "$tmp/err")"
+    else
+        "$MV" rerun "$tmp/odd.json" >"$tmp/table" 2>/dev/null || fail "rerun with an odd profile name"
+    fi
+    head -1 "$tmp/table" | grep -qx "workload lmbench, seed 1, profile $tmp/a?b?\[31m.profile" ||
+        fail "$cmd: the table's header is not one line with '?' for the control characters: $(head -2 "$tmp/table" | cat -A)"
+done
+grep -qF '"profile": "'"$tmp"'/a\nb\u001b[31m.profile"' "$tmp/odd.json" ||
+    fail "the JSON does not keep the profile's name: $(grep '"profile"' "$tmp/odd.json")"
+
 "$MV" calibrate --help >"$tmp/help" 2>&1 || fail "calibrate --help failed"
 grep -q -- "--verify PROFILE" "$tmp/help" || fail "calibrate --help does not describe --verify"
 "$MV" --help | grep -q calibrate || fail "memvirt --help does not list calibrate"
