@@ -14,7 +14,7 @@
 
 #define KP(f, d, lo, hi, doc) PARAM_U64(struct kconfig, f, d, lo, hi, doc)
 static const struct param_def kdefs[] = {
-    KP(ram_mb, "2048", 64, 1 << 20, "guest RAM in MiB (memvirt memory does not grow with it)"),
+    KP(ram_mb, "2048", 64, 1 << 20, "guest RAM in MiB (memvirt's own memory grows by about 18 KB per GiB of it, 40-45 KB under a hypervisor: docs/performance.md)"),
     PARAM_BOOL(struct kconfig, pcid, "true", "use PCIDs (6 ASIDs per CPU, as Linux) where the backend can"),
     KP(flush_ceiling, "33", 0, 1 << 20, "tlb_single_page_flush_ceiling: pages above this flush the whole TLB"),
     KP(kernel_pgd_slots, "2", 0, 4, "kernel-half pgd entries shared by every address space"),
