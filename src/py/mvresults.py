@@ -33,11 +33,27 @@ def _pairs(pairs):
 NUM_MAX = 1e300
 
 
+class _LongInt:
+    """An integer literal of more digits than any number in range has:
+    kept as text, since Python converts one of over 4,300 digits only with
+    a ValueError about its own limit, and longer ones in quadratic time."""
+
+    def __init__(self, text):
+        self.text = text
+
+
+def _int(text):
+    return _LongInt(text) if len(text) > 400 else int(text)
+
+
 def _is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and -NUM_MAX <= v <= NUM_MAX
 
 
 def _num(v, where):
+    if isinstance(v, _LongInt):
+        raise InputError(f"{where}: {v.text[:20]}... ({len(v.text.lstrip('-'))} digits) is out of range "
+                         f"(beyond ±{NUM_MAX:g}: no memvirt run writes it)")
     if not _is_num(v):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:   # 1e400 is read as inf
             text = f"{v:g}" if isinstance(v, float) else (str(v)[:20] + f"... ({len(str(v))} digits)"
@@ -67,7 +83,8 @@ def _check_run(run, where):
         _str(run[key], f"{where}.{key}")
     if "sim_seconds" not in run:
         raise InputError(f"{where}: no 'sim_seconds'")
-    _num(run["sim_seconds"], f"{where}.sim_seconds")
+    if _num(run["sim_seconds"], f"{where}.sim_seconds") < 0:
+        raise InputError(f"{where}.sim_seconds: {run['sim_seconds']} is negative: no memvirt run writes it")
     for part in ("counters", "cycles", "metrics"):
         if part not in run:
             raise InputError(f"{where}: no '{part}'")
@@ -102,7 +119,7 @@ def parse(path, raw):
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
     try:
-        doc = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_pairs)
+        doc = json.loads(text, parse_constant=_no_constants, parse_int=_int, object_pairs_hook=_pairs)
     except json.JSONDecodeError as e:
         raise InputError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
     except ValueError as e:

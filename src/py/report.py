@@ -14,6 +14,7 @@ import argparse
 import base64
 import html
 import os
+import stat
 import sys
 
 import mvdocs
@@ -471,6 +472,25 @@ example:
 """
 
 
+def refuse_twice(paths):
+    """A result given twice, by one name or two (a link), would show its
+    runs twice, as `--modes hap,hap` and a log given twice to `trace
+    import` are refused. A path that cannot be read is left to load()."""
+    seen = {}
+    for i, path in enumerate(paths):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        k = seen.setdefault((st.st_dev, st.st_ino), i)
+        if k != i:
+            first = paths[k]
+            again = f" (again as '{path}')" if path != first else ""
+            raise InputError(f"the result '{first}' is given twice{again}: its runs would be shown twice")
+
+
 def main(argv):
     p = Parser(CMD, description="one self-contained HTML page from memvirt result files",
                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
@@ -484,6 +504,7 @@ def main(argv):
     runs, inputs = [], []
     try:
         check_outputs([("-o", a.output)], a.results)
+        refuse_twice(a.results)
         for path in a.results:
             doc = mvresults.load(path)
             inputs.append((path, len(doc["runs"])))

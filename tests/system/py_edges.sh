@@ -144,7 +144,22 @@ make("huge_series.json", lambda r: r["series"]["counters"]["refs"].__setitem__(0
 make("huge_int.json", lambda r: r["cycles"].update(user=10 ** 400))
 # within range, but the busy-time bar (cycles / (total / sim_seconds)) is not
 make("huge_bar.json", lambda r: r["cycles"].update(user=1e300, total=1e-300))
+make("neg_time.json", lambda r: r.update(sim_seconds=-1))
+# beyond Python's 4,300-digit limit on converting an integer (its ValueError named sys.set_int_max_str_digits)
+make("long_int.json", lambda r: r["cycles"].update(user=7))
+text = open("long_int.json").read().replace('"user": 7', '"user": 7' + "0" * 5000)
+open("long_int.json", "w").write(text)
 EOF
+"$MV" report neg_time.json -o huge.html 2>err
+one_line "report of a negative sim_seconds" 2 "^memvirt: report: neg_time.json: runs\[0\]\.sim_seconds: -1 is negative" $?
+"$MV" report long_int.json -o huge.html 2>err
+one_line "report of an integer of 5001 digits" 2 "^memvirt: report: long_int.json: runs\[0\]\.cycles\.user: 70000000000000000000\.\.\. \(5001 digits\) is out of range" $?
+# one result twice, by its name or through a link: its runs would show twice
+ln -s lm.json lm_link.json
+"$MV" report lm.json lm.json -o huge.html 2>err
+one_line "report of one result twice" 2 "^memvirt: report: the result 'lm.json' is given twice: its runs would be shown twice\$" $?
+"$MV" report lm.json --title t lm_link.json -o huge.html 2>err
+one_line "report of one result and a link to it" 2 "^memvirt: report: the result 'lm.json' is given twice \(again as 'lm_link.json'\)" $?
 "$MV" report huge_cycles.json -o huge.html 2>err
 one_line "report of cycles 1e308" 2 "^memvirt: report: huge_cycles.json: runs\[0\]\.cycles\.user: 1e\+308 is out of range" $?
 "$MV" report huge_series.json -o huge.html 2>err
