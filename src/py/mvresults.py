@@ -33,17 +33,18 @@ def _pairs(pairs):
 NUM_MAX = 1e300
 
 
-class _LongInt:
-    """An integer literal of more digits than any number in range has:
-    kept as text, since Python converts one of over 4,300 digits only with
-    a ValueError about its own limit, and longer ones in quadratic time."""
-
-    def __init__(self, text):
-        self.text = text
+class _LongInt(Exception):
+    """An integer literal of over 1,000 digits (far beyond any number in
+    range: 1e300 has 301), refused as it is read, with where it is: Python
+    converts one of over 4,300 digits only with a ValueError about its own
+    limit, and longer ones in quadratic time. A checked value of fewer
+    digits beyond the range is refused by _num, naming its place."""
 
 
 def _int(text):
-    return _LongInt(text) if len(text) > 400 else int(text)
+    if len(text) > 1000:
+        raise _LongInt(text)
+    return int(text)
 
 
 def _is_num(v):
@@ -51,9 +52,6 @@ def _is_num(v):
 
 
 def _num(v, where):
-    if isinstance(v, _LongInt):
-        raise InputError(f"{where}: {v.text[:20]}... ({len(v.text.lstrip('-'))} digits) is out of range "
-                         f"(beyond ±{NUM_MAX:g}: no memvirt run writes it)")
     if not _is_num(v):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:   # 1e400 is read as inf
             text = f"{v:g}" if isinstance(v, float) else (str(v)[:20] + f"... ({len(str(v))} digits)"
@@ -120,6 +118,12 @@ def parse(path, raw):
         raise InputError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
     try:
         doc = json.loads(text, parse_constant=_no_constants, parse_int=_int, object_pairs_hook=_pairs)
+    except _LongInt as e:
+        lit = e.args[0]
+        at = text.find(lit)   # where it is: the first such literal (the decoder does not say)
+        line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        raise InputError(f"{path}:{line}:{col}: an integer of {len(lit.lstrip('-'))} digits ({lit[:20]}...) is "
+                         f"out of range (beyond ±{NUM_MAX:g}: no memvirt run writes it)") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
     except ValueError as e:
