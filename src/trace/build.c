@@ -671,13 +671,10 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
         /* expand_stack: a touch below the stack, within the stack limit */
         struct bvma *up = vlower(mm, addr), *below = up ? vprev(up) : NULL;
         uint64_t pg = addr & ~(PAGE - 1);
-        /* Neither the stack (expand_downwards) nor a mapping can go below
-         * vm.mmap_min_addr: the replay's mmap would fail with EPERM. */
-        if (pg < b->mmap_min_addr) {
-            b->cnt[BC_REF_BELOW_MIN_ADDR]++;
-            return 0;
-        }
-        if (up && (up->flags & BV_STACK) && up->start - pg <= STACK_MAX && !(below && below->end > pg)) {
+        /* Neither the stack (expand_downwards) nor an implicit mapping can
+         * go below vm.mmap_min_addr: the replay's mmap would fail with EPERM. */
+        const int low = pg < b->mmap_min_addr;
+        if (!low && up && (up->flags & BV_STACK) && up->start - pg <= STACK_MAX && !(below && below->end > pg)) {
             struct bvma g = { pg, up->start, TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
             vmap(mm, &g);
             vmerge(mm, g.start, g.end);
@@ -687,6 +684,9 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
             if (put(b, &r))
                 return -1;
             v = vfind(mm, addr);
+        } else if (b->implicit && low) {
+            b->cnt[BC_REF_BELOW_MIN_ADDR]++;
+            return 0;
         } else if (b->implicit) {
             struct bvma g = { pg, pg + PAGE, 7, TRM_ANON, 0, 0, 0 };
             vmap(mm, &g);

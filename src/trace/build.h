@@ -26,7 +26,7 @@ enum build_counter {
     BC_LAYOUT_TRIMMED,    /* exec mappings beyond the format's limit, written as mmaps */
     BC_NO_STACK,          /* execs with no stack mapping: a default stack was given */
     BC_IMPLICIT,          /* pages given an implicit mapping (build_implicit) */
-    BC_REF_BELOW_MIN_ADDR, /* references below vm.mmap_min_addr, where neither could map (dropped) */
+    BC_REF_BELOW_MIN_ADDR, /* references below vm.mmap_min_addr, where no implicit mapping can go (dropped) */
     BC_LEFT_RUNNING,      /* processes still alive where the input ends (ended by build_finish) */
     BC__N
 };
