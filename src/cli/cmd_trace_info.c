@@ -11,6 +11,7 @@
 #include "guest/kernel.h"
 #include "lib/err.h"
 #include "lib/param.h"
+#include "lib/text.h"
 #include "sim/config.h"
 #include "sim/engine.h"
 #include "sim/machine.h"
@@ -224,7 +225,12 @@ int cmd_trace_info(int argc, char **argv)
     struct trace_reader *r = trace_open(path);
     if (!r)
         return EXIT_USAGE;
-    printf("trace %s (format version %d)\n", path, TRACE_VERSION);
+    /* The trace's name, its header's values (the import's command line
+     * names the logs) and the exec paths come from outside: their control
+     * characters are shown as '?', never sent to the terminal. */
+    fputs("trace ", stdout);
+    text_put_line_safe(stdout, path);
+    printf(" (format version %d)\n", TRACE_VERSION);
     const char *hdr_min = trace_header_get(r, "mmap_min_addr");
     uint64_t min_v;
     if (hdr_min && (param_parse_u64(hdr_min, &min_v) || min_v >= TRACE_USER_END)) {
@@ -234,8 +240,13 @@ int cmd_trace_info(int argc, char **argv)
         return EXIT_USAGE;
     }
     char *min_addr = hdr_min ? mv_strdup(hdr_min) : NULL;   /* the reader is closed before the replay */
-    for (unsigned i = 0; i < trace_header_count(r); i++)
-        printf("  %-13s %s\n", trace_header_key(r, i), trace_header_value(r, i));
+    for (unsigned i = 0; i < trace_header_count(r); i++) {
+        fputs("  ", stdout);
+        text_put_line_safe(stdout, trace_header_key(r, i));
+        printf("%*s ", (int)(strlen(trace_header_key(r, i)) < 13 ? 13 - strlen(trace_header_key(r, i)) : 0), "");
+        text_put_line_safe(stdout, trace_header_value(r, i));
+        putchar('\n');
+    }
 
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
     struct pageset pages = { { 0 }, 0, 0 };
@@ -333,7 +344,9 @@ int cmd_trace_info(int argc, char **argv)
         } else {
             printf(" %6s", "");
         }
-        printf("  %s%s\n", at ? "*" : "", im->path ? im->path : "(forked, no exec)");
+        printf("  %s", at ? "*" : "");
+        text_put_line_safe(stdout, im->path ? im->path : "(forked, no exec)");
+        putchar('\n');
     }
     if (compared)
         printf("within one page: %llu of %llu images\n", (unsigned long long)within, (unsigned long long)compared);

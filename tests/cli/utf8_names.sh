@@ -68,7 +68,18 @@ cmp -s <(grep -v '"revision"' "r$E.json") <(grep -v '"revision"' again.json) || 
     fail "a UTF-8 profile name refused"
 
 # --- trace info writes no JSON: any name ------------------------------------
+# It reads the file whatever its name, and shows the name (and the header's
+# values, the import's command line naming the logs) with every control
+# character and byte that is not UTF-8 as '?': nothing reaches the terminal raw.
 "$MV" trace info "t$FF.mvt" >"$tmp/info" 2>"$tmp/err" || fail "trace info t\\xff.mvt: $(cat "$tmp/err")"
-grep -q "^trace t$FF.mvt" "$tmp/info" || fail "trace info t\\xff.mvt: $(head -1 "$tmp/info")"
+grep -qx "trace t?.mvt (format version [0-9]*)" "$tmp/info" || fail "trace info t\\xff.mvt: $(head -1 "$tmp/info" | cat -A)"
+ESC=$(printf '\033')
+printf '==100== Command: /bin/true\n==100== Parent PID: 99\n==100== \n S 7f0000001000,8\n==100== \n' >"lk$ESC[31m.100.log"
+"$MV" trace import --from lackey "lk$ESC[31m.100.log" -o "e$ESC[31m.mvt" 2>"$tmp/err" || fail "import lk\\e.100.log: $(cat "$tmp/err")"
+"$MV" trace info "e$ESC[31m.mvt" >"$tmp/info" 2>"$tmp/err" || fail "trace info e\\e.mvt: $(cat "$tmp/err")"
+grep -q "$ESC" "$tmp/info" && fail "trace info wrote an escape: $(cat -A "$tmp/info" | grep -F '^[')"
+grep -qx "trace e?\\[31m.mvt (format version [0-9]*)" "$tmp/info" || fail "trace info e\\e.mvt: $(head -1 "$tmp/info" | cat -A)"
+grep -qx "  command       memvirt trace import --from lackey lk?\\[31m.100.log" "$tmp/info" ||
+    fail "trace info e\\e.mvt: the command: $(grep command "$tmp/info" | cat -A)"
 
 finish utf8_names
