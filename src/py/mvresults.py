@@ -42,7 +42,7 @@ class _LongInt(Exception):
 
 
 def _int(text):
-    if len(text) > 1000:
+    if len(text.lstrip("-")) > 1000:
         raise _LongInt(text)
     return int(text)
 
