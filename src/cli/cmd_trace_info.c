@@ -241,9 +241,11 @@ int cmd_trace_info(int argc, char **argv)
     }
     char *min_addr = hdr_min ? mv_strdup(hdr_min) : NULL;   /* the reader is closed before the replay */
     for (unsigned i = 0; i < trace_header_count(r); i++) {
+        const char *key = trace_header_key(r, i);
+        const size_t len = strlen(key);
         fputs("  ", stdout);
-        text_put_line_safe(stdout, trace_header_key(r, i));
-        printf("%*s ", (int)(strlen(trace_header_key(r, i)) < 13 ? 13 - strlen(trace_header_key(r, i)) : 0), "");
+        text_put_line_safe(stdout, key);
+        printf("%*s ", len < 13 ? (int)(13 - len) : 0, "");   /* as "%-13s " */
         text_put_line_safe(stdout, trace_header_value(r, i));
         putchar('\n');
     }
