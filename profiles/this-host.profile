@@ -13,6 +13,7 @@
 # cost.ref = 1 status=default (not measured; the compiled default applies): a reference that hits the TLB; memvirt models translation, not the data access
 # cost.buddy_step = 40 status=default (not measured; the compiled default applies): a split or merge inside the allocator; not separable from user space
 # cost.pt_free_path = 350 status=default (not measured; the compiled default applies): freeing page-table pages is not separable from munmap and exit from user space
+# cost.fault_around_page = 150 status=default (not measured; the compiled default applies): the entry came after this profile was measured (2026-12-02); memvirt calibrate measures it now
 # cost.pte_write = 4 status=default (not measured; the compiled default applies): one store; not separable from the kernel paths that make it
 # cost.vm_exit = 2550 status=default (not measured; the compiled default applies): /dev/kvm here (kvm_pvm) does not run guest code natively: a 2-instruction loop takes 1113 ns per iteration, so the guest is emulated and there is no hardware VM exit to time; measured.vm_exit_* are emulator figures
 # cost.hypercall = 1000 status=default (not measured; the compiled default applies): a Xen PV hypercall; no Xen here

@@ -41,6 +41,68 @@ static uint64_t file_page(struct kernel *k, const struct vma *v, uint64_t va)
     return pfn;
 }
 
+/* fault_around_bytes in pages, as Linux's debugfs setter keeps it: rounded
+ * down to a power of two, at least one (one: no fault-around). */
+static unsigned fault_around_pages(const struct kernel *k)
+{
+    uint64_t b = k->cfg.fault_around_bytes >> PAGE_SHIFT;
+    unsigned n = 1;
+    while ((uint64_t)n * 2 <= b)
+        n *= 2;
+    return n;
+}
+
+/* do_fault_around with filemap_map_pages (Linux mm/memory.c, mm/filemap.c),
+ * before a read fault on a file page reads it: in the fault's window of
+ * fault_around_pages entries (aligned to its size, inside the VMA and the
+ * PTE table), map every page the file's cache (shmem's, below its size)
+ * already holds, where the entry is still none. Returns 1 if that mapped
+ * the faulting page (VM_FAULT_NOPAGE): the fault is done. No page is read,
+ * and none is marked accessed (the LRU order stays). Each entry is set as
+ * the fault's own would be (set_pte_range: read-only unless vm_page_prot
+ * carries write, dirty only if the page is), by its own set_ptes: Linux
+ * enters and leaves lazy MMU mode around each, so under Xen PV each is one
+ * mmu_update, and under tsp each store to the write-protected table traps. */
+static int fault_around(struct kernel *k, struct mm *mm, struct vma *v, uint64_t va, uint64_t table)
+{
+    uint64_t nr = fault_around_pages(k);
+    if (nr <= 1)
+        return 0;
+    uint64_t pte_off = pt_index(va, 1), vma_off = (va - v->start) >> PAGE_SHIFT;
+    uint64_t vma_pages = (v->end - v->start) >> PAGE_SHIFT;
+    uint64_t from = pte_off & ~(nr - 1), first = pte_off - (vma_off < pte_off ? vma_off : pte_off);
+    if (from < first)
+        from = first;                                 /* not below the VMA's start */
+    uint64_t to = from + nr;                          /* nr entries from there, as Linux counts them */
+    if (to > PTRS_PER_TABLE)
+        to = PTRS_PER_TABLE;
+    if (to > pte_off + vma_pages - vma_off)
+        to = pte_off + vma_pages - vma_off;           /* nor past its end */
+    uint64_t base = va - (pte_off << PAGE_SHIFT);     /* the table's first address */
+    int writable = vma_page_prot_writable(v), hit = 0;
+    for (uint64_t i = from; i < to; i++) {
+        if (kread_entry(k, table, (unsigned)i))
+            continue;                                 /* not none: left to its own fault */
+        uint64_t addr = base + (i << PAGE_SHIFT), pgoff = v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
+        uint64_t pfn = (v->flags & VM_SHMEM) ? shmem_peek(k, v->file, pgoff)
+                                             : pagecache_peek(k->pcache, v->file, pgoff);
+        if (pfn == UINT64_MAX)
+            continue;
+        page_get(k, pfn);
+        mm->rss++;
+        if (i == pte_off) {
+            hit = 1;
+        } else {
+            stat_inc(k->st, CNT_pf_around);
+            stat_charge(k->st, CYC_fault, k->cost->fault_around_page);
+        }
+        guest_site(this_cpu(k), SITE_FAULT_AROUND);
+        set_entry(k, mm, table, 1, (unsigned)i,
+                  k->pv->make_entry(k, pfn, user_flags(v, writable, writable && page_of(k, pfn)->dirty)));
+    }
+    return hit;
+}
+
 /* do_wp_page: a write to a present, read-only PTE of a writable VMA. */
 static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t va,
                        uint64_t table, unsigned idx, pte_t e)
@@ -130,6 +192,8 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
         }
     } else {
         stat_inc(k->st, CNT_pf_file);
+        if (acc != ACC_WRITE && fault_around(k, mm, v, page_va, table))
+            return 0;                      /* do_read_fault: map_pages mapped it */
         uint64_t cache = file_page(k, v, page_va);
         if (acc == ACC_WRITE && !(v->flags & VM_SHARED)) {
             /* do_cow_fault: a private copy of the file page, held while

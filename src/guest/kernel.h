@@ -42,6 +42,12 @@ struct kconfig {
     /* Linux 4.19's L1TF mitigation: a not-present entry's frame bits are
      * stored inverted (guest.l1tf_invert; false: an older kernel). */
     int      l1tf_invert;
+    /* fault_around_bytes (Linux mm/memory.c, its debugfs file): a read
+     * fault on a file page also maps the pages of its aligned window of this
+     * many bytes that are already cached (guest.fault_around_bytes; rounded
+     * down to a power of two, as Linux does; a page or less: off, the
+     * default, as before Linux 3.15 brought it with 64 KiB). */
+    uint64_t fault_around_bytes;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */
     int      ptcache_offered;   /* the hypervisor has PiBooster's cache flag */
 };

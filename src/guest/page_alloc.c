@@ -32,6 +32,10 @@ static const struct param_def kdefs[] = {
                "Linux 4.19+'s L1TF mitigation: a PROTNONE entry holds its frame bits inverted, so its "
                "address lies above RAM (false: an older kernel keeps the frame as is, which Xen's "
                "xen.l1tf_check refuses under pv)"),
+    KP(fault_around_bytes, "4096", 0, 2097152, "fault_around_bytes: a read fault on a file page also maps the "
+       "cached pages of its aligned window of this size (rounded down to a power of two, as Linux; "
+       "4096 or less: off, memvirt's default, as in the kernels before Linux 3.15 that the papers ran; "
+       "65536 since)"),
 };
 #undef KP
 const struct param_group kconfig_params = {

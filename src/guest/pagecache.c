@@ -70,6 +70,13 @@ uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
     return pc->ent[e].pfn;
 }
 
+uint64_t pagecache_peek(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
+{
+    pc->ops++;
+    uint32_t e = pc->slot[find_slot(pc, make_key(inode, pgoff))];
+    return e ? pc->ent[e].pfn : UINT64_MAX;
+}
+
 void pagecache_insert(struct pagecache *pc, uint32_t inode, uint64_t pgoff, uint64_t pfn)
 {
     pc->ops++;

@@ -27,6 +27,9 @@ void     pagecache_destroy(struct pagecache *pc);
 /* UINT64_MAX: miss. A hit moves the page to the young end of the LRU
  * (mark_page_accessed). */
 uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff);
+/* The same without touching the LRU order (filemap_map_pages finds pages
+ * without marking them accessed). */
+uint64_t pagecache_peek(struct pagecache *pc, uint32_t inode, uint64_t pgoff);
 void     pagecache_insert(struct pagecache *pc, uint32_t inode, uint64_t pgoff, uint64_t pfn);
 /* Take the page at (inode, pgoff) out of the cache: its frame, or
  * UINT64_MAX if none was cached (the caller drops the cache's reference). */

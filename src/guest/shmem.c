@@ -98,6 +98,14 @@ uint64_t shmem_size(struct kernel *k, uint32_t id)
     return obj(k, id)->size;
 }
 
+uint64_t shmem_peek(struct kernel *k, uint32_t id, uint64_t pgoff)
+{
+    /* No page at or past the object's size is ever cached (its faults are
+     * SIGBUS and it never shrinks), so Linux's i_size test in
+     * next_uptodate_folio has nothing to refuse here. */
+    return pagecache_peek(k->shm_cache, id, pgoff);
+}
+
 uint32_t shmem_refs(struct kernel *k, uint32_t id)
 {
     return id && id <= k->nshm && k->shm[id].refs != UINT32_MAX ? k->shm[id].refs : 0;

@@ -41,6 +41,9 @@ void     shmem_put(struct kernel *k, uint32_t id);
  * shmem_size (past it the fault is SIGBUS). */
 uint64_t shmem_page(struct kernel *k, uint32_t id, uint64_t pgoff);
 uint64_t shmem_size(struct kernel *k, uint32_t id);
+/* The object's page at pgoff if it has one, else UINT64_MAX; nothing is
+ * allocated and the LRU order stays (filemap_map_pages on its mapping). */
+uint64_t shmem_peek(struct kernel *k, uint32_t id, uint64_t pgoff);
 /* Objects alive and pages cached (for kernel_check and tests). */
 uint32_t shmem_refs(struct kernel *k, uint32_t id);
 uint64_t shmem_cached(struct kernel *k);

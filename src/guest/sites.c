@@ -19,4 +19,5 @@ const char *const guest_site_names[SITE__N] = {
     [SITE_MREMAP_PTE] = "mremap_pte",
     [SITE_MREMAP_PMD] = "mremap_pmd",
     [SITE_CLEAR_PAGE] = "clear_page",
+    [SITE_FAULT_AROUND] = "fault_around",
 };

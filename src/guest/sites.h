@@ -28,6 +28,7 @@ enum guest_site {
     SITE_MREMAP_PTE,      /* move_ptes: clear the old entry, set the new one */
     SITE_MREMAP_PMD,      /* move_normal_pmd/pud: unlink a whole table, link it at the target */
     SITE_CLEAR_PAGE,      /* clear_page / copy_page into a write-protected frame */
+    SITE_FAULT_AROUND,    /* filemap_map_pages: set_pte_range of each page mapped around a read fault */
     SITE__N
 };
 

@@ -19,6 +19,8 @@ static const struct param_def defs[] = {
     C(cr3_write, "150", "MOV to CR3 (unverified)"),
     C(fault_entry, "700", "exception entry/exit and fault dispatch (unverified)"),
     C(fault_handle, "600", "handle_mm_fault bookkeeping per fault (unverified)"),
+    C(fault_around_page, "150", "fault-around: map one more cached file page, the PTE store aside: "
+      "page-cache walk, reference and mapcount (unverified)"),
     C(syscall, "250", "system-call entry/exit (unverified)"),
     C(page_zero, "400", "clear one 4 KiB page (unverified)"),
     C(page_copy, "800", "copy one 4 KiB page (unverified)"),

@@ -27,6 +27,7 @@ struct cost {
     /* guest kernel */
     uint64_t fault_entry;     /* exception entry/exit + fault dispatch */
     uint64_t fault_handle;    /* handle_mm_fault bookkeeping per fault */
+    uint64_t fault_around_page; /* fault-around: map one more cached file page (no PTE store) */
     uint64_t syscall;         /* system-call entry/exit */
     uint64_t page_zero;       /* clear one 4 KiB page */
     uint64_t page_copy;       /* copy one 4 KiB page */

@@ -3,7 +3,8 @@
  * One struct mv_stats per simulated machine. Counters count events; cycle
  * buckets hold the simulated cycles charged for them, by category, and their sum
  * is the run's simulated time. Names are part of the output schema
- * (docs/output.md): add new ones at the end of a list, never rename. */
+ * (docs/output.md): add new ones beside the ones they belong with, never
+ * rename or remove one. */
 #ifndef MV_LIB_STATS_H
 #define MV_LIB_STATS_H
 #include <stdint.h>
@@ -20,6 +21,7 @@
     X(pf_anon)          /* demand-zero faults */                              \
     X(pf_file)          /* faults on file-backed pages */                     \
     X(pf_cow)           /* copy-on-write breaks (copy or reuse) */            \
+    X(pf_around)        /* file pages a read fault mapped beside its own (fault-around) */ \
     X(segv)             /* faults the kernel could not resolve */             \
     X(fork)                                                                   \
     X(exec)                                                                   \

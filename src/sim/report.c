@@ -12,6 +12,7 @@
 /* Rows of the table, in order; a row shows when any run has it non-zero. */
 static const enum mv_counter table_counters[] = {
     CNT_refs, CNT_instructions, CNT_tlb_miss, CNT_walk_refs, CNT_walk_refs_guest, CNT_walk_refs_host, CNT_guest_pf,
+    CNT_pf_around,
     CNT_fork, CNT_exec, CNT_exit, CNT_pt_pages_alloc, CNT_pt_pages_free, CNT_ctx_switch,
     CNT_tlb_flush_page, CNT_tlb_flush_all, CNT_tlb_flush_nonglobal, CNT_tlb_flush_pcid,
     CNT_vm_exits, CNT_vm_exits_pt_write, CNT_vm_exits_pf, CNT_vm_exits_cr3, CNT_vm_exits_invlpg,
