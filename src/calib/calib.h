@@ -79,6 +79,13 @@ struct page_result { struct calib_stat clear_hot, clear_cold, copy_hot, copy_col
 void bench_page(const struct calib *c, struct page_result *out);
 struct fault_result { struct calib_stat read_zero, write_anon, write_new_pte, cow_zero; };
 void bench_fault(const struct calib *c, struct fault_result *out);
+/* bench_fault_around: the host's own fault-around. window: the pages one
+ * read fault maps of a file whose every page is cached (pages touched over
+ * minor faults taken; 1: the host does not fault around, and nothing is
+ * timed); full, sparse: ns per read fault, one fault per window, on a file
+ * all cached and on one with only the faulting pages cached. */
+struct fault_around_result { unsigned window; struct calib_stat full, sparse; int ok; };
+void bench_fault_around(const struct calib *c, struct fault_around_result *out);
 struct proc_result {
     struct calib_stat fork_only, fork_heap, fork_exit, fork_exec, fork_sh, mmap_munmap;
     uint64_t heap_pages;    /* touched heap pages for fork_heap */

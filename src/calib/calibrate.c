@@ -123,6 +123,8 @@ static const char *default_reason(const char *name)
         { "shadow_", "shadow-paging hypervisor work; no shadow-paging hypervisor here" },
         { "ept_fill", "a hypervisor's EPT violation handling; not visible from a guest or from user space" },
         { "bt_", "binary translation of guest code; no binary translator here" },
+        { "fault_around_page", "this host maps one page a read fault (no fault-around: measured.fault_around_pages), "
+                               "or no memfd could be made" },
     };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         if (!strncmp(name, reasons[i].prefix, strlen(reasons[i].prefix)))
@@ -326,6 +328,19 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     raw(r, "measured.fault_write_new_pte_ns", fl.write_new_pte.med, "ns", &fl.write_new_pte,
         "first write, one page per 2 MiB: each also allocates a page-table page");
     raw(r, "measured.fault_cow_zero_ns", fl.cow_zero.med, "ns", &fl.cow_zero, "write after read: copy-on-write of the zero page");
+    struct fault_around_result fa;
+    bench_fault_around(c, &fa);
+    raw(r, "measured.fault_around_pages", fa.window, "pages", NULL,
+        "pages one read fault maps of a shmem file all cached: the host's fault_around_bytes / 4096");
+    if (fa.ok) {
+        struct calib_stat d;
+        diff_stat(&fa.full, &fa.sparse, fa.window - 1, &d);
+        snprintf(buf, sizeof buf, "one read fault per %u-page window of a shared mapping of a memfd, every page cached "
+                 "(%.0f ns) less only the faulting page cached (%.0f ns), per extra page", fa.window, fa.full.med,
+                 fa.sparse.med);
+        measured(r, "fault_around_page", "measured", &d, 1, buf, "includes the entry's store, which the model charges "
+                 "apart (cost.pte_write natively)");
+    }
 
     calib_log(c, "TLB flushes ...\n");
     struct flush_result tf;
