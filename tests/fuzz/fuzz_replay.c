@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (trace_writer_commit(w))
         abort();
-    if (fuzz_checked_replay(path, mode_find("native"))) {
+    if (fuzz_checked_replay(path, mode_find("native"), NULL)) {
         fprintf(stderr, "replay failed: %s\n", mv_last_error());
         abort();
     }
