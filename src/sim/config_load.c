@@ -43,7 +43,9 @@ static const char *get_str(const char *name, json_t *root, const char *key)
     return json_string_value(v);
 }
 
-static int load_params(const char *name, json_t *params, struct sim_config *c)
+/* revision: the one that wrote the result; a parameter missing from one of
+ * another revision is most likely one that revision did not have. */
+static int load_params(const char *name, json_t *params, struct sim_config *c, const char *revision)
 {
     char where[1024];
     snprintf(where, sizeof where, "rerun: %s: params", name);
@@ -98,8 +100,13 @@ static int load_params(const char *name, json_t *params, struct sim_config *c)
         for (size_t k = 0; k < g[i].g->n; k++) {
             char full[96];
             snprintf(full, sizeof full, "%s.%s", g[i].g->prefix, g[i].g->defs[k].name);
-            if (!json_object_get(params, full))
+            if (!json_object_get(params, full)) {
+                if (strcmp(revision, mv_revision()))
+                    return mv_error("%s: no value for '%s': the result was written by memvirt revision %s, "
+                                    "this is %s, which has that parameter: rerun it with the revision that "
+                                    "wrote it, or run its command again", where, full, revision, mv_revision());
                 return mv_error("%s: no value for '%s'", where, full);
+            }
         }
     return 0;
 }
@@ -162,7 +169,7 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
     json_t *params = json_object_get(root, "params");
     if (!params || !json_is_object(params))
         return mv_error("rerun: %s: params: expected an object of every parameter's value", name);
-    if (load_params(name, params, c))
+    if (load_params(name, params, c, revision))
         return -1;
     /* clock_ghz repeats cost.clock_ghz as json_dbl writes it (9 digits) */
     json_t *clock = json_object_get(root, "clock_ghz");

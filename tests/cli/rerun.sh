@@ -97,6 +97,7 @@ alter unknown_key   'd["speed"] = 1'
 alter unknown_param 'd["params"]["tlb.l3_entries"] = 5'
 alter other_wl      'd["params"]["memwalk.ws_mb"] = 5'
 alter missing_param 'del d["params"]["guest.pcid"]'
+alter older_rev   'del d["params"]["guest.pcid"]; d["revision"] = "0123456789ab"'
 alter bad_range     'd["params"]["tlb.l2_ways"] = 0'
 alter bad_type      'd["params"]["tlb.l2_ways"] = 2.5'
 alter bad_bool      'd["params"]["guest.pcid"] = "yes"'
@@ -121,6 +122,8 @@ expect_bad "unknown key"          "unknown_key.json;speed"                 rerun
 expect_bad "unknown parameter"    "unknown_param.json;tlb.l3_entries"  rerun "$tmp/unknown_param.json" --json "$J"
 expect_bad "other workload's"     "other_wl.json;memwalk.ws_mb"        rerun "$tmp/other_wl.json" --json "$J"
 expect_bad "missing parameter"    "missing_param.json;guest.pcid"      rerun "$tmp/missing_param.json" --json "$J"
+expect_bad "one another revision lacked" "older_rev.json;guest.pcid;revision 0123456789ab;the revision that wrote it" \
+    rerun "$tmp/older_rev.json" --json "$J"
 expect_bad "out of range"         "bad_range.json;tlb.l2_ways;range"   rerun "$tmp/bad_range.json" --json "$J"
 expect_bad "wrong type"           "bad_type.json;tlb.l2_ways;integer"  rerun "$tmp/bad_type.json" --json "$J"
 expect_bad "bool as string"       "bad_bool.json;guest.pcid"           rerun "$tmp/bad_bool.json" --json "$J"
