@@ -76,6 +76,25 @@ static struct task *spawn_current(struct tmachine *t)
     return p;
 }
 
+/* Process p, current, maps npages of INO (from offset 0) at table index
+ * first of B and reads the page at index `read`: the pages mapped around it. */
+static uint64_t map_and_read(struct tmachine *t, struct task *p, uint64_t first, uint64_t npages, uint64_t read)
+{
+    assert_int_equal(sys_mmap(&t->m.k, p, B + first * PG, npages * PG, PROT_READ, MAP_PRIVATE, INO, 0),
+                     (long)(B + first * PG));
+    uint64_t around = CNT(t, pf_around);
+    tm_access_ok(t, B + read * PG, ACC_READ);
+    return CNT(t, pf_around) - around;
+}
+
+/* Entries [lo, hi) of B's table present, the others of [0, upto) none. */
+static void expect_mapped(struct tmachine *t, uint64_t lo, uint64_t hi, uint64_t upto)
+{
+    for (uint64_t i = 0; i < upto; i++)
+        if ((i >= lo && i < hi) != (pte_present(leaf(t, B + i * PG)) != 0))
+            fail_msg("index %llu: entry %#llx", (unsigned long long)i, (unsigned long long)leaf(t, B + i * PG));
+}
+
 static void collect(void *task, void *arg)
 {
     struct task ***next = arg;
@@ -143,18 +162,12 @@ static void test_clamped_to_vma(void **state)
 {
     (void)state;
     struct tmachine *t = boot("native", "65536");
-    struct kernel *k = &t->m.k;
     struct task *f = fill(t, INO, 16, ~0ull);
     fill(t, INO2, 16, ~0ull);
     struct task *p = spawn_current(t);
-    assert_int_equal(sys_mmap(k, p, B + 3 * PG, 10 * PG, PROT_READ, MAP_PRIVATE, INO, 0), (long)(B + 3 * PG));
-    assert_int_equal(sys_mmap(k, p, B + 13 * PG, 3 * PG, PROT_READ, MAP_PRIVATE, INO2, 0), (long)(B + 13 * PG));
-    uint64_t around = CNT(t, pf_around);
-    tm_access_ok(t, B + 5 * PG, ACC_READ);
-    assert_int_equal(CNT(t, pf_around) - around, 9);
-    for (uint64_t i = 0; i < 16; i++)
-        if ((i >= 3 && i < 13) != (pte_present(leaf(t, B + i * PG)) != 0))
-            fail_msg("index %llu: entry %#llx", (unsigned long long)i, (unsigned long long)leaf(t, B + i * PG));
+    assert_int_equal(sys_mmap(&t->m.k, p, B + 13 * PG, 3 * PG, PROT_READ, MAP_PRIVATE, INO2, 0), (long)(B + 13 * PG));
+    assert_int_equal(map_and_read(t, p, 3, 10, 5), 9);
+    expect_mapped(t, 3, 13, 16);
     /* each entry maps its own file page */
     uint64_t pf = CNT(t, guest_pf);
     for (uint64_t i = 3; i < 13; i++)
@@ -170,16 +183,9 @@ static void test_window_shifted(void **state)
 {
     (void)state;
     struct tmachine *t = boot("pv", "65536");
-    struct kernel *k = &t->m.k;
     fill(t, INO, 40, ~0ull);
-    struct task *p = spawn_current(t);
-    assert_int_equal(sys_mmap(k, p, B + 3 * PG, 40 * PG, PROT_READ, MAP_PRIVATE, INO, 0), (long)(B + 3 * PG));
-    uint64_t around = CNT(t, pf_around);
-    tm_access_ok(t, B + 5 * PG, ACC_READ);
-    assert_int_equal(CNT(t, pf_around) - around, 15);
-    for (uint64_t i = 0; i < 48; i++)
-        if ((i >= 3 && i < 19) != (pte_present(leaf(t, B + i * PG)) != 0))
-            fail_msg("index %llu: entry %#llx", (unsigned long long)i, (unsigned long long)leaf(t, B + i * PG));
+    assert_int_equal(map_and_read(t, spawn_current(t), 3, 40, 5), 15);
+    expect_mapped(t, 3, 19, 48);
     finish(t);
 }
 
