@@ -29,7 +29,7 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
     io_fx_init(&f->hw);
     assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, io_fx_alloc_frame, io_fx_free_frame, &f->hw), 0);
-    vtd_assign_device(&f->vd, NIC);
+    vtd_assign_device(&f->vd, &f->hw.io, NIC);
     uint64_t dfns[NBUF];
     for (unsigned i = 0; i < NBUF; i++) {
         dfns[i] = BUF0 + i;

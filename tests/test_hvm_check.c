@@ -31,11 +31,13 @@
 
 #define A 0x400000ull
 
-static struct tmachine *boot(const char *mode)
+static struct tmachine *boot_units(const char *mode, const char *units)
 {
-    const char *const p[] = { "guest.ram_mb=256", NULL };
+    const char *const p[] = { "guest.ram_mb=256", units, NULL };
     return tm_boot_params(mode, "memwalk", p);
 }
+
+static struct tmachine *boot(const char *mode) { return boot_units(mode, NULL); }
 
 /* A running process with two pages at A written. */
 static struct task *proc(struct tmachine *t)
@@ -144,12 +146,12 @@ static void test_shadow_leaf_maps_shadow_table(void **state)
 
 /* An IOTLB entry of the domain for device frame 7 translating to a
  * hypervisor frame, then to another of the guest's own frames. */
-static void iotlb_wrong_frame(const char *mode)
+static void iotlb_wrong_frame(const char *mode, unsigned unit)
 {
-    struct tmachine *t = boot(mode);
+    struct tmachine *t = boot_units(mode, unit ? "iommu.units=2" : NULL);
     struct task *p = proc(t);
     struct hv *h = t->m.hv;
-    struct iommu *io = &h->iommu;
+    struct iommu *io = hv_iommu_unit(h, unit);
     uint64_t tag = io->tlb_tag[0], tmfn = io->tlb_mfn[0];
     uint8_t w = io->tlb_w[0];
     expect_ok(t);
@@ -161,6 +163,7 @@ static void iotlb_wrong_frame(const char *mode)
     expect_report(t, "an IOTLB entry maps dfn 0x7 to frame");
     io->tlb_mfn[0] = pfn_to_mfn(&h->dom, 8);
     expect_report(t, "an IOTLB entry maps dfn 0x7 to frame");
+    expect_report(t, unit ? "(VT-d unit 1)" : "(VT-d unit 0)");
     io->tlb_tag[0] = tag;
     io->tlb_mfn[0] = tmfn;
     io->tlb_w[0] = w;
@@ -168,9 +171,10 @@ static void iotlb_wrong_frame(const char *mode)
     done(t, p);
 }
 
-static void test_iotlb_wrong_frame_hap(void **state) { (void)state; iotlb_wrong_frame("hap"); }
-static void test_iotlb_wrong_frame_tsp(void **state) { (void)state; iotlb_wrong_frame("tsp"); }
-static void test_iotlb_wrong_frame_ssp(void **state) { (void)state; iotlb_wrong_frame("ssp"); }
+static void test_iotlb_wrong_frame_hap(void **state) { (void)state; iotlb_wrong_frame("hap", 0); }
+static void test_iotlb_wrong_frame_tsp(void **state) { (void)state; iotlb_wrong_frame("tsp", 0); }
+static void test_iotlb_wrong_frame_ssp(void **state) { (void)state; iotlb_wrong_frame("ssp", 0); }
+static void test_iotlb_wrong_frame_second_unit(void **state) { (void)state; iotlb_wrong_frame("hap", 1); }
 
 /* ---- nested paging: every frame of a huge EPT leaf -------------------------------- */
 
@@ -216,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_iotlb_wrong_frame_hap),
         cmocka_unit_test(test_iotlb_wrong_frame_tsp),
         cmocka_unit_test(test_iotlb_wrong_frame_ssp),
+        cmocka_unit_test(test_iotlb_wrong_frame_second_unit),
         cmocka_unit_test(test_ept_huge_leaf_later_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

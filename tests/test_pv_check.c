@@ -101,24 +101,28 @@ static void test_writable_frame_not_in_iommu(void **state)
     finish(t, &p, 1);
 }
 
-static void test_stale_iotlb_ptcache_frame(void **state)
+/* unit: the VT-d unit to break (1: the disk's, with iommu.units=2). */
+static void stale_iotlb_ptcache_frame(unsigned unit)
 {
-    (void)state;
-    struct tmachine *t = boot("pv-pibooster", NULL);
+    struct tmachine *t = boot("pv-pibooster", unit ? "iommu.units=2" : NULL);
     struct task *p;
     uint64_t mfn = pooled_frame(t, &p);
-    struct iommu *io = &X(t)->h->iommu;
+    struct iommu *io = hv_iommu_unit(X(t)->h, unit);
     uint64_t tag = io->tlb_tag[0], tmfn = io->tlb_mfn[0];
     uint8_t w = io->tlb_w[0];
     io->tlb_tag[0] = (mfn << 17) | ((uint64_t)X(t)->dom->id << 1) | 1;
     io->tlb_mfn[0] = mfn;
     io->tlb_w[0] = 1;
     expect_report(t, "stale IOTLB entry grants DMA write to PiBooster-cached frame");
+    expect_report(t, unit ? "(VT-d unit 1)" : "(VT-d unit 0)");
     io->tlb_tag[0] = tag;
     io->tlb_mfn[0] = tmfn;
     io->tlb_w[0] = w;
     finish(t, &p, 1);
 }
+
+static void test_stale_iotlb_ptcache_frame(void **state) { (void)state; stale_iotlb_ptcache_frame(0); }
+static void test_stale_iotlb_second_unit(void **state) { (void)state; stale_iotlb_ptcache_frame(1); }
 
 /* ---- 2 and 3: writable mappings and counts ---------------------------------------- */
 
@@ -322,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_ptcache_frame_dma_writable),
         cmocka_unit_test(test_writable_frame_not_in_iommu),
         cmocka_unit_test(test_stale_iotlb_ptcache_frame),
+        cmocka_unit_test(test_stale_iotlb_second_unit),
         cmocka_unit_test(test_table_writable_through_direct_map),
         cmocka_unit_test(test_upper_entry_foreign_frame),
         cmocka_unit_test(test_linear_entries_count),

@@ -184,7 +184,7 @@ static void test_destroy_detaches(void **state)
 {
     struct fx *f = *state;
     vtd_map_page(&f->vd, 3, 0x8000, 1);
-    vtd_assign_device(&f->vd, DEV);
+    vtd_assign_device(&f->vd, &f->hw.io, DEV);
     uint64_t mfn;
     assert_int_equal(iommu_dma(&f->hw.io, DEV, 3, 1, &mfn), 0);
     assert_int_equal(iommu_iotlb_count(&f->hw.io), 1);
@@ -197,7 +197,7 @@ static void test_destroy_detaches(void **state)
 static void test_assign_device(void **state)
 {
     struct fx *f = *state;
-    vtd_assign_device(&f->vd, DEV);
+    vtd_assign_device(&f->vd, &f->hw.io, DEV);
     assert_true(f->hw.io.ctx[DEV].present);
     assert_int_equal(f->hw.io.ctx[DEV].did, DID);
     assert_int_equal(f->hw.io.ctx[DEV].root, f->vd.root);
@@ -259,7 +259,7 @@ static void test_unmap_flush_blocks_dma(void **state)
 {
     struct fx *f = *state;
     uint64_t mfn;
-    vtd_assign_device(&f->vd, DEV);
+    vtd_assign_device(&f->vd, &f->hw.io, DEV);
     vtd_flush(&f->vd, 9, vtd_map_page(&f->vd, 9, 0x8009, 1), 0);
     assert_int_equal(iommu_dma(&f->hw.io, DEV, 9, 1, &mfn), 0);
     vtd_flush(&f->vd, 9, vtd_unmap_page(&f->vd, 9), 0);
@@ -315,8 +315,8 @@ static void test_map_extent_equals_pages(void **state)
     assert_int_equal(la.sum, lb.sum);
     assert_int_equal(a->hw.mem.linear, 3);          /* visiting the leaves backs nothing */
     /* DMA: the same translations, IOTLB misses and I/O walk references */
-    vtd_assign_device(&a->vd, DEV);
-    vtd_assign_device(&b->vd, DEV);
+    vtd_assign_device(&a->vd, a->vd.io, DEV);
+    vtd_assign_device(&b->vd, b->vd.io, DEV);
     for (unsigned x = 0; x < 3; x++)
         for (uint64_t i = 0; i < 512; i += 37) {
             uint64_t ma, mb;

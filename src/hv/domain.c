@@ -262,14 +262,17 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
      * flush at the end): PV devices see machine addresses (dfn = mfn), HVM
      * devices guest-physical ones (dfn = gfn). The paging mode may change
      * the mappings later (PV: with page types). */
-    if (iommu_init(&h->iommu, mem, st, cost, &cfg->iommu))
-        return hvconfig_validate_iommu(&cfg->iommu) ? -1 : mv_error("--param iommu.*: invalid IOMMU configuration");
+    for (unsigned u = 0; u < hv_iommu_units(h); u++)
+        if (iommu_init(hv_iommu_unit(h, u), mem, st, cost, &cfg->iommu))
+            return hvconfig_validate_iommu(&cfg->iommu) ? -1
+                                                        : mv_error("--param iommu.*: invalid IOMMU configuration");
     if (vtd_domain_init(&d->vtd, &h->iommu, d->id, vtd_alloc, vtd_free, h))
         return mv_error("hv: no memory for the IOMMU root table");
+    struct iommu *disk_unit = hv_iommu_unit(h, hv_iommu_units(h) - 1);
     dma_dev_init(&h->nic, &h->iommu, 1, "nic");
-    dma_dev_init(&h->disk, &h->iommu, 2, "disk");
-    vtd_assign_device(&d->vtd, h->nic.id);
-    vtd_assign_device(&d->vtd, h->disk.id);
+    dma_dev_init(&h->disk, disk_unit, 2, "disk");
+    vtd_assign_device(&d->vtd, &h->iommu, h->nic.id);
+    vtd_assign_device(&d->vtd, disk_unit, h->disk.id);
     d->iommu_attached = pm->iommu_attached(cfg);
     if (d->iommu_attached) {
         /* extent by extent, in pfn order: the tables are built as a page
@@ -278,7 +281,7 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
             uint64_t mfn = pfn_to_mfn(d, pfn);
             vtd_map_extent(&d->vtd, pm->dfn_is_gfn ? pfn : mfn, mfn, 1);
         }
-        iommu_invalidate(&h->iommu, INV_DSI, d->id, 0, 0);
+        vtd_flush_domain(&d->vtd);
     }
 
     /* start_info: the guest's size, its p2m, a read-only view of the m2p. */
@@ -303,6 +306,7 @@ void hv_destroy(struct hv *h)
     dma_dev_destroy(&h->disk);
     vtd_domain_destroy(&h->dom.vtd);
     iommu_destroy(&h->iommu);
+    iommu_destroy(&h->iommu_unit1);
     free(h->dom.p2m_extent);
     sparse_free(&h->dom.m2p);
     free(h->heap);

@@ -83,7 +83,8 @@ struct hv {
     struct hv_heap_run { uint64_t first, n; } *heap;
     uint64_t nheap, nruns, capruns, heap_used, heap_max;
     uint64_t heap_reserved;  /* of heap_used, frames promised but not taken yet (hv_reserve_frames) */
-    struct iommu iommu;
+    struct iommu iommu;      /* VT-d unit 0: the NIC's, and the disk's unless iommu.units is 2 */
+    struct iommu iommu_unit1; /* the disk's unit when iommu.units is 2 (else unused) */
     struct dma_dev nic, disk;
     uint64_t next_dma;       /* background device traffic: next period */
     int disk_dir;
@@ -138,6 +139,9 @@ static inline int hv_owns(const struct hv *h, uint64_t mfn) { return mfn_to_pfn(
 /* Heap frames free for anyone to take: those not promised to a
  * reservation (hv_reserve_frames). */
 static inline uint64_t hv_heap_available(const struct hv *h) { return h->nheap - h->heap_reserved; }
+/* VT-d unit u, u < iommu.units. */
+static inline struct iommu *hv_iommu_unit(struct hv *h, unsigned u) { return u ? &h->iommu_unit1 : &h->iommu; }
+static inline unsigned hv_iommu_units(const struct hv *h) { return (unsigned)h->cfg->iommu.units; }
 
 /* A zeroed frame from the hypervisor's heap (UINT64_MAX: none left), and
  * back. The heap is bounded; heap_used counts frames out. */

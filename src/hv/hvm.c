@@ -46,15 +46,17 @@ int hvm_check(struct hv *h, uint64_t *io_gen_checked, char *msg, unsigned len)
             return -1;
         *io_gen_checked = d->vtd.gen + 1;
     }
-    const struct iommu *io = &h->iommu;
-    for (uint64_t i = 0; i < (uint64_t)io->tlb_sets * io->tlb_ways; i++) {
-        if (!io->tlb_tag[i])
-            continue;
-        uint64_t dfn = io->tlb_tag[i] >> 17, mfn = io->tlb_mfn[i];
-        if (pfn_to_mfn(d, dfn) != mfn) {
-            snprintf(msg, len, "an IOTLB entry maps dfn %#llx to frame %#llx, not the guest's frame",
-                     (unsigned long long)dfn, (unsigned long long)mfn);
-            return -1;
+    for (unsigned u = 0; u < hv_iommu_units(h); u++) {
+        const struct iommu *io = hv_iommu_unit(h, u);
+        for (uint64_t i = 0; i < (uint64_t)io->tlb_sets * io->tlb_ways; i++) {
+            if (!io->tlb_tag[i])
+                continue;
+            uint64_t dfn = io->tlb_tag[i] >> 17, mfn = io->tlb_mfn[i];
+            if (pfn_to_mfn(d, dfn) != mfn) {
+                snprintf(msg, len, "an IOTLB entry maps dfn %#llx to frame %#llx, not the guest's frame (VT-d unit %u)",
+                         (unsigned long long)dfn, (unsigned long long)mfn, u);
+                return -1;
+            }
         }
     }
     return 0;

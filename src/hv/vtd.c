@@ -120,15 +120,28 @@ int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_
 {
     int need = (flags & VTD_MODIFIED) ||
                ((flags & VTD_ADDED) && (vd->io->cfg.caching_mode || flush_on_map));
-    if (need)
-        iommu_invalidate(vd->io, INV_PSI, vd->did, dfn, 0);
+    for (unsigned u = 0; need && u < vd->nunits; u++)
+        iommu_invalidate(vd->unit[u], INV_PSI, vd->did, dfn, 0);
     return need;
 }
 
-void vtd_assign_device(struct vtd_domain *vd, unsigned dev)
+void vtd_assign_device(struct vtd_domain *vd, struct iommu *io, unsigned dev)
 {
-    iommu_set_context(vd->io, dev, vd->did, vd->root);
-    iommu_invalidate(vd->io, INV_DSI, vd->did, 0, 0);
+    unsigned u = 0;
+    while (u < vd->nunits && vd->unit[u] != io)
+        u++;
+    if (u == vd->nunits) {
+        MV_ASSERT(vd->nunits < VTD_MAX_UNITS, "domain %u behind more than %d VT-d units", vd->did, VTD_MAX_UNITS);
+        vd->unit[vd->nunits++] = io;
+    }
+    iommu_set_context(io, dev, vd->did, vd->root);
+    iommu_invalidate(io, INV_DSI, vd->did, 0, 0);
+}
+
+void vtd_flush_domain(struct vtd_domain *vd)
+{
+    for (unsigned u = 0; u < vd->nunits; u++)
+        iommu_invalidate(vd->unit[u], INV_DSI, vd->did, 0, 0);
 }
 
 int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *writable)
@@ -195,16 +208,20 @@ void vtd_domain_destroy(struct vtd_domain *vd)
 {
     if (vd->root == UINT64_MAX)
         return;
-    int detached = 0;
-    for (unsigned d = 0; d < IOMMU_MAX_DEVICES; d++) {
-        const struct iommu_context *c = &vd->io->ctx[d];
-        if (c->present && c->did == vd->did && c->root == vd->root) {
-            iommu_clear_context(vd->io, d);
-            detached = 1;
+    for (unsigned u = 0; u < vd->nunits; u++) {
+        struct iommu *io = vd->unit[u];
+        int detached = 0;
+        for (unsigned d = 0; d < IOMMU_MAX_DEVICES; d++) {
+            const struct iommu_context *c = &io->ctx[d];
+            if (c->present && c->did == vd->did && c->root == vd->root) {
+                iommu_clear_context(io, d);
+                detached = 1;
+            }
         }
+        if (detached)
+            iommu_invalidate(io, INV_DSI, vd->did, 0, 0);
     }
-    if (detached)
-        iommu_invalidate(vd->io, INV_DSI, vd->did, 0, 0);
+    vd->nunits = 0;
     free_tree(vd, vd->root, 4);
     vd->root = UINT64_MAX;
     vd->table_pages = 0;

@@ -18,8 +18,14 @@
 #define VTD_ADDED    0x1
 #define VTD_MODIFIED 0x2
 
+#define VTD_MAX_UNITS 2
+
 struct vtd_domain {
-    struct iommu *io;
+    struct iommu *io;                   /* the first unit: memory, statistics, costs */
+    /* The units serving a device of the domain (Xen's iommu_bitmap), in
+     * the order their first device was assigned; each is invalidated. */
+    struct iommu *unit[VTD_MAX_UNITS];
+    unsigned nunits;
     uint16_t did;
     uint64_t root;                      /* machine frame of the I/O L4 */
     uint64_t (*alloc_frame)(void *ctx); /* a zeroed machine frame for a table; UINT64_MAX: none */
@@ -35,8 +41,11 @@ int  vtd_domain_init(struct vtd_domain *vd, struct iommu *io, uint16_t did,
                      uint64_t (*alloc_frame)(void *), void (*free_frame)(void *, uint64_t), void *ctx);
 /* Free every I/O table frame. */
 void vtd_domain_destroy(struct vtd_domain *vd);
-/* Attach a device to the domain (context entry + DSI). */
-void vtd_assign_device(struct vtd_domain *vd, unsigned dev);
+/* Attach device dev, behind unit io, to the domain (context entry + DSI on
+ * that unit); the unit joins those the domain's invalidations go to. */
+void vtd_assign_device(struct vtd_domain *vd, struct iommu *io, unsigned dev);
+/* A domain-selective invalidation on every unit of the domain. */
+void vtd_flush_domain(struct vtd_domain *vd);
 
 /* Map dfn -> mfn (writable or read-only). Returns flush flags; identical
  * re-map returns 0. Charges iommu_pte per entry written. */
@@ -48,8 +57,9 @@ unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int wri
 void vtd_map_extent(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable);
 /* Unmap dfn. Returns VTD_MODIFIED if a present entry was cleared, else 0. */
 unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn);
-/* Issue the invalidation the flags need (see the file comment). Returns 1 if
- * an invalidation was issued. */
+/* Issue the invalidation the flags need (see the file comment), on every
+ * unit of the domain, each waited for (Xen's iommu_flush_iotlb over the
+ * domain's iommu_bitmap). Returns 1 if an invalidation was issued. */
 int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_map);
 
 /* Software lookup (no caches, no charge): 0 and *mfn / *writable, or -1. */

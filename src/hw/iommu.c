@@ -21,6 +21,9 @@ static const struct param_def defs[] = {
     PARAM_BOOL(struct iommu_config, queued, "true", "queued invalidation (else IOTLB registers)"),
     U(qi_entries, "256", 2, 1 << 15,
       "invalidation queue length in descriptors (Xen 4.2: one 4 KiB page of 16-byte descriptors)"),
+    U(units, "1", 1, 2, "VT-d units the domain's two passthrough devices sit behind (2: the NIC and the disk "
+      "behind different units, each with its own IOTLB and queue; Xen invalidates every unit the domain "
+      "uses, each waited for)"),
 };
 #undef U
 

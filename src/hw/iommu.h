@@ -31,6 +31,11 @@ struct iommu_config {
     int      caching_mode;             /* CAP.CM: not-present entries may be cached */
     int      queued;                   /* queued invalidation (else registers) */
     uint64_t qi_entries;               /* invalidation queue length in descriptors */
+    /* Not of one unit but of the platform: how many units the domain's two
+     * passthrough devices sit behind (the NIC behind the first, the disk
+     * behind the second when 2). Each unit keeps its own IOTLB, caches and
+     * queue; Xen invalidates every unit serving a device of the domain. */
+    uint64_t units;
 };
 extern const struct param_group iommu_params;   /* prefix "iommu" */
 

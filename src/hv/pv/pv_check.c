@@ -248,16 +248,18 @@ int pv_check(struct xen *x, char *msg, unsigned len)
             bad = check_iommu(x, mfn, p, msg, len);
     }
     /* No IOTLB entry may grant write access to a protected frame. */
-    struct iommu *io = &x->h->iommu;
-    for (uint64_t i = 0; !bad && i < (uint64_t)io->tlb_sets * io->tlb_ways; i++) {
-        if (!io->tlb_tag[i] || !io->tlb_w[i])
-            continue;
-        uint64_t mfn = io->tlb_mfn[i];
-        struct page_info *p = frame(x, mfn);
-        if (pgt_is_table(p->type) || (p->flags & PGF_ptcache)) {
-            snprintf(msg, len, "a stale IOTLB entry grants DMA write to %s frame %#llx",
-                     (p->flags & PGF_ptcache) ? "PiBooster-cached" : "page-table", (unsigned long long)mfn);
-            bad = 1;
+    for (unsigned u = 0; !bad && u < hv_iommu_units(x->h); u++) {
+        struct iommu *io = hv_iommu_unit(x->h, u);
+        for (uint64_t i = 0; !bad && i < (uint64_t)io->tlb_sets * io->tlb_ways; i++) {
+            if (!io->tlb_tag[i] || !io->tlb_w[i])
+                continue;
+            uint64_t mfn = io->tlb_mfn[i];
+            struct page_info *p = frame(x, mfn);
+            if (pgt_is_table(p->type) || (p->flags & PGF_ptcache)) {
+                snprintf(msg, len, "a stale IOTLB entry grants DMA write to %s frame %#llx (VT-d unit %u)",
+                         (p->flags & PGF_ptcache) ? "PiBooster-cached" : "page-table", (unsigned long long)mfn, u);
+                bad = 1;
+            }
         }
     }
     if (!bad)
