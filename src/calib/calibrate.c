@@ -124,7 +124,7 @@ static const char *default_reason(const char *name)
         { "ept_fill", "a hypervisor's EPT violation handling; not visible from a guest or from user space" },
         { "bt_", "binary translation of guest code; no binary translator here" },
         { "fault_around_page", "this host maps one page a read fault (no fault-around: measured.fault_around_pages), "
-                               "or no memfd could be made" },
+                               "or no memfd could be made, or its shmem filled the sparse file's holes (large folios)" },
     };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         if (!strncmp(name, reasons[i].prefix, strlen(reasons[i].prefix)))
@@ -338,8 +338,8 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
         snprintf(buf, sizeof buf, "one read fault per %u-page window of a shared mapping of a memfd, every page cached "
                  "(%.0f ns) less only the faulting page cached (%.0f ns), per extra page", fa.window, fa.full.med,
                  fa.sparse.med);
-        measured(r, "fault_around_page", "measured", &d, 1, buf, "includes the entry's store, which the model charges "
-                 "apart (cost.pte_write natively)");
+        measured(r, "fault_around_page", "bound", &d, 1, buf, "upper bound: includes the entry's store, which the "
+                 "model charges apart (cost.pte_write natively, more on a virtual host, whose store may trap)");
     }
 
     calib_log(c, "TLB flushes ...\n");
