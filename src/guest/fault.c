@@ -62,7 +62,7 @@ static unsigned fault_around_pages(const struct kernel *k)
  * the fault's own would be (set_pte_range: read-only unless vm_page_prot
  * carries write, dirty only if the page is), by its own set_ptes: Linux
  * enters and leaves lazy MMU mode around each, so under Xen PV each is one
- * mmu_update, and under tsp each store to the write-protected table traps. */
+ * mmu_update, and under tsp a store to a table still shadowed traps. */
 static int fault_around(struct kernel *k, struct mm *mm, struct vma *v, uint64_t va, uint64_t table)
 {
     uint64_t nr = fault_around_pages(k);

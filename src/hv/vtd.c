@@ -19,6 +19,8 @@ int vtd_domain_init(struct vtd_domain *vd, struct iommu *io, uint16_t did,
 {
     memset(vd, 0, sizeof *vd);
     vd->io = io;
+    vd->unit[0] = io;          /* the first unit serves the domain from the start */
+    vd->nunits = 1;
     vd->did = did;
     vd->alloc_frame = alloc_frame;
     vd->free_frame = free_frame;

@@ -22,8 +22,9 @@
 
 struct vtd_domain {
     struct iommu *io;                   /* the first unit: memory, statistics, costs */
-    /* The units serving a device of the domain (Xen's iommu_bitmap), in
-     * the order their first device was assigned; each is invalidated. */
+    /* The units serving the domain (Xen's iommu_bitmap): the first unit,
+     * then each other unit a device was assigned behind; each is
+     * invalidated. */
     struct iommu *unit[VTD_MAX_UNITS];
     unsigned nunits;
     uint16_t did;
