@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 #include "hv/hv.h"
+#include "hv/pv/xen.h"
 
 #define VA 0x10000000ull
 
@@ -81,11 +82,34 @@ static void test_devices_behind_their_units(void **state)
     }
 }
 
+/* The second unit really forgets: the disk caches a writable translation
+ * of a guest frame in unit 1; the frame becoming a page table (writable ->
+ * L1, as a pin makes it) must leave neither device able to write it. An
+ * invalidation sent twice to the first unit instead counts the same and
+ * fails here. */
+static void test_second_unit_forgets(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv", "iommu.units=2");
+    struct hv *h = t->m.hv;
+    struct task *p = tm_spawn_touching(t, VA, 1);
+    uint64_t mfn = tm_access_ok(t, VA, ACC_WRITE), out;
+    assert_int_equal(iommu_dma(hv_iommu_unit(h, 1), h->disk.id, mfn, 1, &out), 0);   /* cached, writable */
+    assert_int_equal(iommu_dma(hv_iommu_unit(h, 0), h->nic.id, mfn, 1, &out), 0);
+    iommu_sync_type_change(XEN(h), &h->dom, mfn, PGT_writable, PGT_l1);
+    assert_int_equal(iommu_dma(hv_iommu_unit(h, 1), h->disk.id, mfn, 1, &out), -1);
+    assert_int_equal(iommu_dma(hv_iommu_unit(h, 0), h->nic.id, mfn, 1, &out), -1);
+    iommu_sync_type_change(XEN(h), &h->dom, mfn, PGT_l1, PGT_writable);          /* as it was */
+    assert_int_equal(iommu_dma(hv_iommu_unit(h, 1), h->disk.id, mfn, 1, &out), 0);
+    tm_finish(t, p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_unit_invalidated),
         cmocka_unit_test(test_devices_behind_their_units),
+        cmocka_unit_test(test_second_unit_forgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,9 +22,10 @@
 
 struct vtd_domain {
     struct iommu *io;                   /* the first unit: memory, statistics, costs */
-    /* The units serving the domain (Xen's iommu_bitmap): the first unit,
-     * then each other unit a device was assigned behind; each is
-     * invalidated. */
+    /* The units serving the domain (Xen's iommu_bitmap, whose bit a unit
+     * gets when a device behind it is attached): the first unit from the
+     * start, standing for the NIC that is always behind it, then each
+     * other unit a device is assigned behind; each is invalidated. */
     struct iommu *unit[VTD_MAX_UNITS];
     unsigned nunits;
     uint16_t did;

@@ -150,6 +150,7 @@ static int setup(struct fz *f, struct in *in)
         (h0 & 0x20) ? "xen.iommu_sync=false" : "xen.iommu_sync=true",
         (h1 & 0x01) ? "iommu.caching_mode=true" : "iommu.caching_mode=false",
         (h1 & 0x04) ? "xen.l1tf_check=false" : "xen.l1tf_check=true",
+        (h1 & 0x08) ? "iommu.units=2" : "iommu.units=1",
         NULL,
     };
     if (config_init(&f->cfg, "memwalk"))

@@ -36,10 +36,11 @@ H1_L1TF_OFF = 0x04
 
 
 def header(pibooster=False, preempt=0, linear=True, xen417=False, sync=True, caching=False, window=False,
-           l1tf_check=True):
+           l1tf_check=True, two_units=False):
     # preempt: 0, 1, 2 entries a slice (3 would need a third byte: 1-64)
+    # two_units: iommu.units=2 (the disk behind a second VT-d unit)
     h0 = int(pibooster) | (preempt << 1) | (0 if linear else 8) | (16 if xen417 else 0) | (0 if sync else 32)
-    h1 = int(caching) | (2 if window else 0) | (0 if l1tf_check else H1_L1TF_OFF)
+    h1 = int(caching) | (2 if window else 0) | (0 if l1tf_check else H1_L1TF_OFF) | (8 if two_units else 0)
     return bytes([h0, h1])
 
 
