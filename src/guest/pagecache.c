@@ -59,10 +59,16 @@ static uint64_t find_slot(const struct pagecache *pc, uint64_t key)
     return i;
 }
 
-uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
+/* The entry of (inode, pgoff), 0 if none; one lookup counted. */
+static uint32_t entry_of(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
 {
     pc->ops++;
-    uint32_t e = pc->slot[find_slot(pc, make_key(inode, pgoff))];
+    return pc->slot[find_slot(pc, make_key(inode, pgoff))];
+}
+
+uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
+{
+    uint32_t e = entry_of(pc, inode, pgoff);
     if (!e)
         return UINT64_MAX;
     lru_del(pc, e);
@@ -72,8 +78,7 @@ uint64_t pagecache_lookup(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
 
 uint64_t pagecache_peek(struct pagecache *pc, uint32_t inode, uint64_t pgoff)
 {
-    pc->ops++;
-    uint32_t e = pc->slot[find_slot(pc, make_key(inode, pgoff))];
+    uint32_t e = entry_of(pc, inode, pgoff);
     return e ? pc->ent[e].pfn : UINT64_MAX;
 }
 
