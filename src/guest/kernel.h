@@ -289,9 +289,12 @@ void     clear_page_stores(struct kernel *k, uint64_t pfn, unsigned elem);
 void     page_get(struct kernel *k, uint64_t pfn);
 void     page_put(struct kernel *k, uint64_t pfn);
 
-/* Guest kernel loads of table entries. */
+/* Guest kernel loads of table entries. The kernel never indexes past a
+ * table (the CPU would answer such a load with all ones, which a caller
+ * testing for a none entry would take for a present one and skip). */
 static inline pte_t kread_entry(struct kernel *k, uint64_t table, unsigned idx)
 {
+    MV_ASSERT(idx < PTRS_PER_TABLE, "kernel read of entry %u of table %#llx", idx, (unsigned long long)table);
     return cpu_load(this_cpu(k), table, idx);
 }
 

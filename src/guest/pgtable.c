@@ -124,6 +124,8 @@ const pte_t *kmap_table(struct kernel *k, uint64_t table)
 
 void set_entry(struct kernel *k, struct mm *mm, uint64_t table, unsigned lvl, unsigned idx, pte_t e)
 {
+    MV_ASSERT(idx < PTRS_PER_TABLE, "kernel store to entry %u of an L%u table %#llx", idx, lvl,
+              (unsigned long long)table);
     stat_inc(k->st, CNT_pte_writes);
     k->pv->set_entry(k, mm, table, lvl, idx, e);
 }
