@@ -290,6 +290,24 @@ static char *join(char *const *argv)
     return s;
 }
 
+/* Why execvp could not run name (prog: cli_find_program's answer), or
+ * NULL if it can. */
+static const char *program_unrunnable(const char *prog)
+{
+    if (!prog)
+        return "no such program in PATH (give its path if it is not on it)";
+    struct stat st;
+    if (stat(prog, &st))
+        return strerror(errno);
+    if (S_ISDIR(st.st_mode))
+        return "it is a directory";
+    if (!S_ISREG(st.st_mode))
+        return "it is not a regular file";
+    if (access(prog, X_OK))
+        return "it is not executable";
+    return NULL;
+}
+
 int cmd_trace_record(int argc, char **argv)
 {
     const char *out = NULL, *refs = "faults";
@@ -397,8 +415,16 @@ int cmd_trace_record(int argc, char **argv)
         return mv_error("trace record: -o '-': a trace is binary: give it a file name (or /dev/stdout to send "
                         "it down a pipe)"), EXIT_USAGE;
     }
-    struct outset set = { 0 };
+    /* A program that cannot be run is bad input, known before any recorder
+     * starts: as execvp would find it (a path as given, else along PATH). */
     char *prog = cli_find_program(cmd[0]);   /* an input: -o must not overwrite it */
+    const char *why = program_unrunnable(prog);
+    if (why) {
+        free(command);
+        free(prog);
+        return mv_error("trace record: cannot run '%s': %s", cmd[0], why), EXIT_USAGE;
+    }
+    struct outset set = { 0 };
     int clash = prog && outset_input(&set, "the program", prog);
     /* nor the recorders it runs (memvirt itself, strace's helper, every set refuses) */
     const char *recorders[] = { all ? "valgrind" : "perf", all ? NULL : "strace" };

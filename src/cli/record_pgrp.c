@@ -129,15 +129,15 @@ int record_pgrp_exec(int argc, char **argv)
     long g = argc >= 5 ? strtol(argv[2], &end, 10) : 0;
     if (argc < 5 || errno || *end || g <= 0 || strcmp(argv[3], "--")) {
         fprintf(stderr, "memvirt: trace record --exec-in-group PGID -- CMD ARGS: (memvirt's own, for record)\n");
-        return 127;
+        _exit(127);
     }
     if (setpgid(0, (pid_t)g)) {
         fprintf(stderr, "memvirt: trace record: cannot join the program's process group %ld: %s\n", g,
                 strerror(errno));
-        return 127;
+        _exit(127);
     }
     outfile_exec_signals();
     execvp(argv[4], argv + 4);
     fprintf(stderr, "memvirt: trace record: cannot run %s: %s\n", argv[4], strerror(errno));
-    return 127;
+    _exit(127);   /* as a shell does; not exit(): no atexit handler of ours may run under strace */
 }

@@ -15,7 +15,8 @@
 # the program can read it and Ctrl-C interrupts the recording. The program
 # runs in a process group apart from the recorders': its own group signals
 # do not cut the recording short, its exit status or signal is said as it
-# was, and a recorder killed under it fails the recording. A program that never ran, an output that
+# was, and a recorder killed under it fails the recording. A program that cannot be run (exit 2,
+# before any recorder starts) or whose exec fails, an output that
 # cannot be written (found before the program runs), sampling options
 # without --refs all, an option without its value, -o '' and a program
 # starting with '-' are errors; one naming a removed log says how to keep it. Skips (exit 77) only if perf or strace
@@ -314,12 +315,28 @@ if command -v script >/dev/null; then
 fi
 
 # 5. bad input
-"$MV" trace record -o "$tmp/ne.mvt" -- /nonexistent/prog 2>"$tmp/err"
+# a program that cannot be run: one line, exit 2, before any recorder starts
+printf 'not run\n' >"$tmp/noexec"
+for how in /nonexistent/prog:"No such file" no-such-prog-zz:"no such program in PATH" \
+           "$tmp":"is a directory" "$tmp/noexec":"not executable"; do
+    "$MV" trace record -o "$tmp/ne.mvt" -- "${how%%:*}" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cannot run '${how%%:*}': .*${how#*:}" "$tmp/err" \
+        || fail "record of ${how%%:*}: exit $rc, expected 2 and one line: $(cat "$tmp/err")"
+    [ -e "$tmp/ne.mvt" ] && fail "record of ${how%%:*} left a trace"
+done
+# one whose exec fails all the same (its interpreter is missing): it never
+# ran, which the recording says; the helper leaves by _exit(127), so the
+# status is a shell's
+printf '#!/nonexistent/interpreter\n' >"$tmp/badinterp"
+chmod +x "$tmp/badinterp"
+"$MV" trace record -o "$tmp/ne.mvt" -- "$tmp/badinterp" 2>"$tmp/err"
 rc=$?
-[ $rc -ne 0 ] || fail "record of a program that does not exist exited 0"
-grep -q "never ran" "$tmp/err" || fail "record of a missing program: $(cat "$tmp/err")"
-[ -e "$tmp/ne.mvt" ] && fail "record of a missing program left a trace"
-[ -z "$(ls -A "$TMPDIR")" ] || fail "record of a missing program left its logs: $(ls "$TMPDIR")"
+[ $rc -ne 0 ] || fail "record of a program whose exec fails exited 0"
+grep -q "never ran.*exit status 127" "$tmp/err" || fail "record of a program whose exec fails: $(cat "$tmp/err")"
+grep -q "Sanitizer" "$tmp/err" && fail "record of a program whose exec fails: a sanitizer spoke: $(cat "$tmp/err")"
+[ -e "$tmp/ne.mvt" ] && fail "record of a program whose exec fails left a trace"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "record of a program whose exec fails left its logs: $(ls "$TMPDIR")"
 "$MV" trace record -o "$tmp/nodir/x.mvt" -- /bin/sh -c "touch '$tmp/ran'" 2>"$tmp/err"
 [ $? -eq 2 ] || fail "record to an unwritable output: not exit 2"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nodir/x.mvt" "$tmp/err" || fail "unwritable output: $(cat "$tmp/err")"
