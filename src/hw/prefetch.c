@@ -55,7 +55,7 @@ __attribute__((constructor)) static void prefetch_select(void)
                                           l2 > 0 ? (uint64_t)l2 / PAGE_SIZE : 256,   /* unknown: 1 MiB */
                                           warning, sizeof warning);
     if (warning[0])
-        fprintf(stderr, "memvirt: warning: %s\n", warning);
+        mv_warn("%s", warning);
 }
 
 uint64_t cpu_prefetch_threshold(void) { return prefetch_backed; }

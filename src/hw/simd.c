@@ -6,6 +6,7 @@
  * never depend on the choice, only speed does, so a bad value warns rather
  * than stops the run. */
 #include "hw/simd.h"
+#include "lib/err.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,5 +46,5 @@ __attribute__((constructor)) static void hw_simd_select(void)
     char warning[200];
     hw_simd = hw_simd_choose(getenv("MEMVIRT_SIMD"), hw_simd_host(), warning, sizeof warning);
     if (warning[0])
-        fprintf(stderr, "memvirt: warning: %s\n", warning);
+        mv_warn("%s", warning);
 }

@@ -1,5 +1,6 @@
 /* err.c: error reporting, assertion failure and checked allocation. */
 #include "lib/err.h"
+#include "lib/text.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,12 +30,18 @@ void mv_assert_fail(const char *file, int line, const char *cond, const char *fm
 static void say(const char *kind, const char *msg)
 {
     /* one line whatever a name in it holds: control bytes (a newline in a
-     * file name) shown escaped, as \n, \t, \r or \xHH */
+     * file name, a terminal's escape), C1 controls and bytes that are not
+     * UTF-8 shown escaped, as \n, \t, \r or \xHH; UTF-8 text as it is */
     char raw[sizeof context + 1024 + 32], line[4 * sizeof raw + 16];
     snprintf(raw, sizeof raw, "%s%s%s", context, kind, msg);
     size_t k = 0;
     for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
-        if (*p >= 0x20 && *p != 0x7f)
+        unsigned n = *p >= 0x80 ? text_utf8_len(p) : 1;
+        if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {   /* (U+0080..U+009F: the C1 controls) */
+            memcpy(line + k, p, n);
+            k += n;
+            p += n - 1;
+        } else if (*p >= 0x20 && *p < 0x7f)
             line[k++] = (char)*p;
         else if (*p == '\n' || *p == '\t' || *p == '\r')
             k += (size_t)sprintf(line + k, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');

@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
- * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
-static unsigned utf8_len(const unsigned char *s)
+unsigned text_utf8_len(const unsigned char *s)
 {
     unsigned char c = s[0];
     unsigned n;
@@ -41,7 +39,7 @@ void text_put_line_safe(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        unsigned n = utf8_len(p);
+        unsigned n = text_utf8_len(p);
         if (!n || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
             fputc('?', f);
             p++;
@@ -56,7 +54,7 @@ long text_utf8_bad(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        unsigned n = utf8_len(p);
+        unsigned n = text_utf8_len(p);
         if (!n)
             return (long)((const char *)p - s);
         p += n;
@@ -72,7 +70,7 @@ int text_utf8_name(const char *what, const char *s)
     /* shown with every byte that is not UTF-8 as \xHH, the rest as given */
     char *shown = mv_malloc(4 * strlen(s) + 1), *o = shown;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned n = utf8_len(p);
+        unsigned n = text_utf8_len(p);
         if (!n) {
             o += sprintf(o, "\\x%02x", *p++);
             continue;

@@ -11,6 +11,10 @@
  * may hold a newline or Latin-1 bytes). */
 void text_put_line_safe(FILE *f, const char *s);
 
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+unsigned text_utf8_len(const unsigned char *s);
+
 /* The offset of the first byte of s that is not part of a well-formed
  * UTF-8 sequence (RFC 3629), or -1 if s is valid UTF-8 throughout. */
 long text_utf8_bad(const char *s);

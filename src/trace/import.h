@@ -42,7 +42,7 @@ struct import_stats {
     int prog_exited;              /* ... its exit was recorded */
     int prog_code_seen, prog_code;    /* ... its exit_group's status (none: killed by a signal) */
     uint64_t first_unknown_line;
-    char first_unknown[120];
+    char first_unknown[420];     /* its first 100 bytes, each not UTF-8 text as \xHH */
     char first_unknown_file[256];
 };
 
@@ -136,9 +136,13 @@ struct import_line {
     uint64_t lineno;
     const char *text, *p;    /* the line and the cursor */
 };
-/* The next line (without its newline) into *buf; 0 at the end. A line over
- * 1 MiB keeps its first 1 MiB, and is counted in st->cut (st may be NULL). */
+/* The next line (without its newline) into *buf: 1, or 0 at the end. A
+ * line over 1 MiB keeps its first 1 MiB, and is counted in st->cut (st may
+ * be NULL). -1 if the read failed (errno says why) or the line ran past
+ * 64 MiB without a newline (errno EFBIG): import_read_failed says it. */
 int  import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st);
+/* "NAME:LINENO: ..." for import_getline's -1 with errno err. -1. */
+int  import_read_failed(const char *name, uint64_t lineno, int err);
 void import_unknown(struct import_stats *st, const struct import_line *l);
 int  import_malformed(const struct import_line *l, const char *expected);
 void import_skip_space(struct import_line *l);

@@ -152,8 +152,11 @@ static int scan(struct lfile *lf, struct import_stats *st)
         return -1;
     char *buf = NULL;
     size_t cap = 0, len;
-    while (import_getline(lf->f, &buf, &cap, &len, NULL)) {
+    uint64_t lineno = 0;
+    int got;
+    while ((got = import_getline(lf->f, &buf, &cap, &len, NULL)) > 0) {
         const char *p;
+        lineno++;
         if (buf[0] == '=' && buf[1] == '=') {
             unsigned long pid = strtoul(buf + 2, NULL, 10);
             if (!lf->pid && pid && pid <= UINT32_MAX)
@@ -171,8 +174,14 @@ static int scan(struct lfile *lf, struct import_stats *st)
             lf->exec_to[n] = 0;
         }
     }
+    int err = errno;
     free(buf);
     (void)st;
+    if (got < 0) {
+        if (lf->own)
+            lclose(lf);
+        return import_read_failed(lf->name, lineno + 1, err);
+    }
     if (lf->own) {
         lclose(lf);
         return 0;
@@ -319,7 +328,8 @@ static int replay(struct lctx *c, struct frame *f)
     size_t cap = 0, len;
     int rc = 0;
     struct import_line l = { lf->name, f->lineno, NULL, NULL };
-    while (!rc && !c->spawn && import_getline(lf->f, &buf, &cap, &len, c->st)) {
+    int got = 0;
+    while (!rc && !c->spawn && (got = import_getline(lf->f, &buf, &cap, &len, c->st)) > 0) {
         l.lineno++;
         c->st->lines++;
         l.text = l.p = buf;
@@ -384,6 +394,8 @@ static int replay(struct lctx *c, struct frame *f)
         }
     }
     f->lineno = l.lineno;
+    if (!rc && got < 0)
+        rc = import_read_failed(lf->name, l.lineno + 1, errno);
     free(buf);
     if (c->spawn && !rc)
         return 0;

@@ -486,12 +486,15 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     size_t cap = 0, len;
     int rc = 0;
     struct import_line l = { name, 0, NULL, NULL };
-    while (!rc && import_getline(f, &buf, &cap, &len, st)) {
+    int got;
+    while (!rc && (got = import_getline(f, &buf, &cap, &len, st)) > 0) {
         l.lineno++;
         st->lines++;
         l.text = l.p = buf;
         rc = line(c, &l);
     }
+    if (!rc && got < 0)
+        rc = import_read_failed(name, l.lineno + 1, errno);
     for (unsigned i = 0; i < NH && !rc; i++)
         for (struct ptid *p = c->h[i]; p && !rc; p = p->next)
             rc = flush_exec(c, p, 0);

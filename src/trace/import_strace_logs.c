@@ -20,6 +20,7 @@
 #include "trace/import_strace.h"
 #include "trace/reopen.h"
 #include "lib/err.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +147,8 @@ static int advance(struct slog *s, struct import_stats *st, int several)
         int got = import_getline(s->f, &s->buf, &s->cap, &s->len, st);
         if (s->set && reopen_failed(s->set))
             return -1;
+        if (got < 0)
+            return import_read_failed(s->l.name, s->l.lineno + 1, errno);
         if (!got) {
             if (s->set)
                 reopen_done(s->set, s->idx);   /* its descriptor and buffer, freed now */

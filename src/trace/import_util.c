@@ -2,6 +2,7 @@
  * the importers (import.h). */
 #include "trace/import.h"
 #include "lib/err.h"
+#include "lib/text.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +10,9 @@
 #include <sys/stat.h>
 
 #define LINE_MAX_LEN (1u << 20)
+/* No log line is this long: a line that has not ended by then is not a
+ * log's (a device of zeros would be read for ever). */
+#define LINE_LIMIT (64ull << 20)
 
 static int host_failed;
 
@@ -84,8 +88,13 @@ int import_log_gone(const char *path, int err, const char *suffix)
 int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st)
 {
     size_t n = 0;
+    uint64_t all = 0;
     int c, cut = 0;
     while ((c = getc(f)) != EOF && c != '\n') {
+        if (++all > LINE_LIMIT) {
+            errno = EFBIG;
+            return -1;
+        }
         if (n + 2 > *cap) {
             *cap = *cap ? *cap * 2 : 256;
             *buf = mv_realloc(*buf, *cap);
@@ -95,6 +104,8 @@ int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_
         else
             cut = 1;
     }
+    if (c == EOF && ferror(f))
+        return -1;   /* (errno as the read left it) */
     if (cut && st)
         st->cut++;
     if (c == EOF && n == 0)
@@ -110,11 +121,43 @@ int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_
     return 1;
 }
 
+int import_read_failed(const char *name, uint64_t lineno, int err)
+{
+    if (err == EFBIG)
+        return mv_error("%s:%llu: a line of more than %llu MiB without a newline: not a log", name,
+                        (unsigned long long)lineno, LINE_LIMIT >> 20);
+    import_host_failure(err);
+    return mv_error("%s:%llu: cannot read it: %s", name, (unsigned long long)lineno, strerror(err));
+}
+
+/* The first 100 bytes of s into out (of n bytes), each control byte and
+ * each byte that is not UTF-8 as \xHH: a line the importer did not
+ * understand may be anything. */
+static void shown(char *out, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && p - (const unsigned char *)s < 100;) {
+        unsigned m = text_utf8_len(p);
+        if (m == 1 && *p >= 0x20 && *p < 0x7f && k + 2 < n) {
+            out[k++] = (char)*p++;
+        } else if (m > 1 && !(p[0] == 0xc2 && p[1] < 0xa0) && k + m + 1 < n) {
+            memcpy(out + k, p, m);
+            k += m;
+            p += m;
+        } else if (k + 5 < n) {
+            k += (size_t)snprintf(out + k, n - k, "\\x%02x", *p++);
+        } else {
+            break;
+        }
+    }
+    out[k] = 0;
+}
+
 void import_unknown(struct import_stats *st, const struct import_line *l)
 {
     if (!st->unknown++) {
         st->first_unknown_line = l->lineno;
-        snprintf(st->first_unknown, sizeof st->first_unknown, "%.100s", l->text);
+        shown(st->first_unknown, sizeof st->first_unknown, l->text);
         snprintf(st->first_unknown_file, sizeof st->first_unknown_file, "%s", l->name);
     }
 }

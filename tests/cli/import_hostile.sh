@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# import_hostile.sh: inputs a hostile user (or a slip of the hand) gives
+# `memvirt trace import`, and text from outside that reaches a message.
+# - /dev/zero as a strace or perf log: a line that never ends was read for
+#   ever (100% CPU, no message); now a line past 64 MiB without a newline
+#   is refused: exit 2, one line naming the file and line.
+# - a directory as a log was called "empty": now "is a directory", exit 2.
+# - the first line lackey did not understand, and the MEMVIRT_SIMD and
+#   MEMVIRT_PREFETCH warnings, echoed their bytes raw (a terminal's escape
+#   sequences, bytes that are not UTF-8): now every control byte, C1
+#   control and byte that is not UTF-8 is shown as \xHH, and UTF-8 text is
+#   kept as it is.
+#
+# usage: bash import_hostile.sh /path/to/memvirt
+set -u
+MV=${1:?usage: import_hostile.sh /path/to/memvirt}
+[ -x "$MV" ] || { echo "import_hostile.sh: '$MV' is not an executable" >&2; exit 1; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-hostile.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# raw: does file $1 hold a byte a terminal would act on, or one that is
+# not UTF-8? (iconv refuses what is not UTF-8; the C1 controls are U+0080
+# to U+009F, encoded c2 80 to c2 9f)
+raw() {
+    LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$1" && return 0
+    LC_ALL=C grep -q "$(printf '\302[\200-\237]')" "$1" && return 0
+    ! iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1
+}
+
+# 1. endless input: refused, not read for ever
+for from in strace perf; do
+    timeout 120 "$MV" trace import --from "$from" /dev/zero -o "$tmp/z.mvt" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "--from $from /dev/zero: exit $rc, expected 2: $(head -c 300 "$tmp/err")"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^memvirt: /dev/zero:1: a line of more than 64 MiB" "$tmp/err" \
+        || fail "--from $from /dev/zero: $(head -c 300 "$tmp/err")"
+    [ -e "$tmp/z.mvt" ] && fail "--from $from /dev/zero left an output"
+done
+# a long line that ends is still read (its first 1 MiB): not refused for its length
+{ printf 'x%.0s' $(seq 1 2000000); echo; } >"$tmp/long.log"
+"$MV" trace import --from strace "$tmp/long.log" -o "$tmp/l.mvt" 2>"$tmp/err"
+grep -q "64 MiB" "$tmp/err" && fail "a 2 MB line was refused as endless: $(head -c 300 "$tmp/err")"
+grep -q "none of the 1 lines" "$tmp/err" || fail "a 2 MB line: $(head -c 300 "$tmp/err")"
+
+# 2. a directory
+for from in strace perf lackey; do
+    "$MV" trace import --from "$from" "$tmp" -o "$tmp/d.mvt" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "'$tmp' is a directory, not a $from log" "$tmp/err" \
+        || fail "--from $from DIR: exit $rc: $(cat "$tmp/err")"
+done
+
+# 3. bytes from outside, escaped in messages
+python3 -c '
+import random, sys
+r = random.Random(7)
+sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(20000)))' >"$tmp/rand.log"
+"$MV" trace import --from lackey "$tmp/rand.log" -o "$tmp/r.mvt" >"$tmp/out" 2>"$tmp/err"
+[ -s "$tmp/err" ] || fail "lackey, random bytes: nothing said"
+raw "$tmp/err" && fail "lackey, random bytes: raw bytes in the message: $(cat -v "$tmp/err")"
+grep -q '\\x' "$tmp/err" || fail "lackey, random bytes: no byte shown as \\xHH: $(cat -v "$tmp/err")"
+# a line of UTF-8 text and one with a C1 control (CSI, c2 9b) and an escape
+printf 'caf\303\251 na\303\257ve\n\302\233\033[31mred\n' >"$tmp/text.log"
+"$MV" trace import --from lackey "$tmp/text.log" -o "$tmp/t.mvt" >"$tmp/out" 2>"$tmp/err"
+raw "$tmp/err" && fail "lackey, a C1 control: raw bytes in the message: $(cat -v "$tmp/err")"
+grep -q "$(printf 'caf\303\251 na\303\257ve')" "$tmp/err" || fail "lackey, UTF-8 text not kept: $(cat -v "$tmp/err")"
+for var in MEMVIRT_SIMD MEMVIRT_PREFETCH; do
+    env "$var=$(printf '\033[31mjunk\377\302\233')" "$MV" list modes >/dev/null 2>"$tmp/err"
+    grep -q "warning: $var='\\\\x1b\[31mjunk\\\\xff\\\\xc2\\\\x9b'" "$tmp/err" \
+        || fail "$var with an escape: $(cat -v "$tmp/err")"
+    raw "$tmp/err" && fail "$var with an escape: raw bytes in the warning: $(cat -v "$tmp/err")"
+done
+
+[ $failures -eq 0 ] && echo "import_hostile.sh: all checks passed"
+[ $failures -eq 0 ]
