@@ -6,7 +6,8 @@
  *    byte offset, is said once by compare (not once per mode), and is not
  *    followed by a leak report;
  *  - a trace spanning more than a week of recorded time is refused before
- *    any run; a huge time gap no longer overflows the conversion to cycles
+ *    any run, by trace info too, at the same record; a header
+ *    mmap_min_addr that is not a user address is refused by all alike; a huge time gap no longer overflows the conversion to cycles
  *    (the engine run directly, past that check: the sanitizer build aborts
  *    on the undefined conversion) nor makes the time series sample for
  *    ever once the clock is at 2^64 cycles;
@@ -111,6 +112,26 @@ static void test_error_named_once(void **state)
     assert_null(strstr(err, "never given back"));
 }
 
+/* memvirt args: exit status, standard error in err, and whether anything
+ * reached standard output (*out_bytes). */
+static int cli_both(const char *args, char *err, size_t len, long *out_bytes)
+{
+    char out[64], cmd[1024];
+    tu_tmpname(out, sizeof out, "stdout");
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 '%s' %.512s 2>&1 >'%s'", getenv("MEMVIRT"), args, out);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = 0;
+    int st = pclose(p);
+    free(tu_slurp(out, &n));
+    unlink(out);
+    *out_bytes = (long)n;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Every command that reads a trace refuses the same record the same way:
+ * one line naming record 3, exit 2, nothing on standard output (trace info
+ * took a span of 2^64 - 1 ns and printed its table; run refused it). */
 static void test_span_refused(void **state)
 {
     (void)state;
@@ -118,19 +139,69 @@ static void test_span_refused(void **state)
         skip();
     char path[64], args[256], err[4096];
     tu_tmpname(path, sizeof path, "span");
+    const uint64_t far[2] = { 10000000000000000ull, UINT64_MAX };   /* 1e16 ns; the longest gap a record holds */
+    for (unsigned f = 0; f < 2; f++) {
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = 1 },
+            { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
+            { .kind = TR_REFS, .t = far[f], .pid = 1, .ref = REF, .nref = 2 },
+            { .kind = TR_EXIT, .t = far[f], .pid = 1 },
+        };
+        tu_write_trace(path, r, sizeof r / sizeof r[0]);
+        const char *const cmds[] = { "compare --trace %s --check --quiet", "run --trace %s --mode hap --quiet",
+                                     "trace info %s" };
+        for (unsigned c = 0; c < 3; c++) {
+            long out;
+            snprintf(args, sizeof args, cmds[c], path);
+            int rc = cli_both(args, err, sizeof err, &out);
+            if (rc != 2 || out || lines(err) != 1 || !strstr(err, "record 3 at byte") || !strstr(err, "longest span"))
+                fail_msg("%s: exit %d, %ld bytes on stdout, expected 2, none, one line naming record 3 and the "
+                         "span: %s", args, rc, out, err);
+        }
+    }
+    unlink(path);
+}
+
+/* A header mmap_min_addr that is not a byte address in the user half is
+ * refused by every command alike, before anything is printed (trace info
+ * printed its first line first; run and compare took it silently). */
+static void test_bad_header_min_addr(void **state)
+{
+    (void)state;
+    if (!getenv("MEMVIRT"))
+        skip();
+    char path[64], args[256], err[4096];
+    tu_tmpname(path, sizeof path, "hdrmin");
     struct trace_rec r[] = {
         { .kind = TR_SPAWN, .pid = 1 },
         { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = SEG, .nseg = 2 },
-        { .kind = TR_REFS, .t = 10000000000000000ull, .pid = 1, .ref = REF, .nref = 2 },   /* 1e16 ns */
-        { .kind = TR_EXIT, .t = 10000000000000000ull, .pid = 1 },
+        { .kind = TR_REFS, .pid = 1, .ref = REF, .nref = 2 },
+        { .kind = TR_EXIT, .pid = 1 },
     };
-    tu_write_trace(path, r, sizeof r / sizeof r[0]);
-    snprintf(args, sizeof args, "compare --trace %s --check --quiet", path);
-    int rc = tu_cli(args, err, sizeof err);
+    const char *const vals[] = { "-5", "99999999999999999999999", "140737488355328", "4K", "0" };
+    for (unsigned v = 0; v < 5; v++) {
+        const char *const k[] = { "command", "mmap_min_addr" }, *const val[] = { "test", vals[v] };
+        struct trace_writer *w = trace_writer_open(path, k, val, 2);
+        assert_non_null(w);
+        for (unsigned i = 0; i < sizeof r / sizeof r[0]; i++)
+            assert_int_equal(trace_write(w, &r[i]), 0);
+        assert_int_equal(trace_writer_commit(w), 0);
+        const int good = v >= 3;   /* 4K (param syntax, as --mmap-min-addr takes) and 0 */
+        const char *const cmds[] = { "compare --trace %s --quiet", "run --trace %s --mode native --quiet",
+                                     "trace info %s" };
+        for (unsigned c = 0; c < 3; c++) {
+            long out;
+            snprintf(args, sizeof args, cmds[c], path);
+            int rc = cli_both(args, err, sizeof err, &out);
+            if (good && (rc || *err))
+                fail_msg("mmap_min_addr %s: %s: exit %d: %s", vals[v], args, rc, err);
+            if (!good && (rc != 2 || out || lines(err) != 1 || !strstr(err, "header (record 0): mmap_min_addr '") ||
+                          !strstr(err, vals[v])))
+                fail_msg("mmap_min_addr %s: %s: exit %d, %ld bytes on stdout, expected 2, none, one line: %s",
+                         vals[v], args, rc, out, err);
+        }
+    }
     unlink(path);
-    assert_int_equal(rc, 2);
-    if (lines(err) != 1 || !strstr(err, "record 3 at byte") || !strstr(err, "longest span"))
-        fail_msg("expected one line naming record 3 and the span: %s", err);
 }
 
 /* Straight to the engine (no validation): a gap of 2^63 ns at 2+ GHz is
@@ -415,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_file_offsets),       cmocka_unit_test(test_syscall_error_named),
         cmocka_unit_test(test_segv_reason),        cmocka_unit_test(test_pagecache_reclaimed),
         cmocka_unit_test(test_guest_oom_named),    cmocka_unit_test(test_repeated_fork_exit),
+        cmocka_unit_test(test_bad_header_min_addr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

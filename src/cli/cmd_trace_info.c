@@ -225,31 +225,10 @@ int cmd_trace_info(int argc, char **argv)
     struct trace_reader *r = trace_open(path);
     if (!r)
         return EXIT_USAGE;
-    /* The trace's name, its header's values (the import's command line
-     * names the logs) and the exec paths come from outside: their control
-     * characters are shown as '?', never sent to the terminal. */
-    fputs("trace ", stdout);
-    text_put_line_safe(stdout, path);
-    printf(" (format version %d)\n", TRACE_VERSION);
+    /* The header's mmap_min_addr (trace_open refused one that is not a
+     * byte address) sets the replay's guest; the reader is closed by then */
     const char *hdr_min = trace_header_get(r, "mmap_min_addr");
-    uint64_t min_v;
-    if (hdr_min && (param_parse_u64(hdr_min, &min_v) || min_v >= TRACE_USER_END)) {
-        mv_error("trace '%s': header mmap_min_addr '%s': not a byte address below %#llx (the recording kernel's "
-                 "vm.mmap_min_addr)", path, hdr_min, (unsigned long long)TRACE_USER_END);
-        trace_close(r);
-        return EXIT_USAGE;
-    }
-    char *min_addr = hdr_min ? mv_strdup(hdr_min) : NULL;   /* the reader is closed before the replay */
-    for (unsigned i = 0; i < trace_header_count(r); i++) {
-        const char *key = trace_header_key(r, i);
-        const size_t len = strlen(key);
-        fputs("  ", stdout);
-        text_put_line_safe(stdout, key);
-        printf("%*s ", len < 13 ? (int)(13 - len) : 0, "");   /* as "%-13s " */
-        text_put_line_safe(stdout, trace_header_value(r, i));
-        putchar('\n');
-    }
-
+    char *min_addr = hdr_min ? mv_strdup(hdr_min) : NULL;
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
     struct pageset pages = { { 0 }, 0, 0 };
     struct info in = { 0 };
@@ -297,11 +276,35 @@ int cmd_trace_info(int argc, char **argv)
         default:
             break;
         }
+        if (trace_check_span(r, &rec)) {
+            rc = -1;
+            break;
+        }
+    }
+    /* Nothing is printed until the whole trace has been read: a trace
+     * refused at any record says so on standard error alone. The trace's
+     * name, its header's values (the import's command line names the logs)
+     * and the exec paths come from outside: their control characters are
+     * shown as '?', never sent to the terminal. */
+    if (rc >= 0) {
+        fputs("trace ", stdout);
+        text_put_line_safe(stdout, path);
+        printf(" (format version %d)\n", TRACE_VERSION);
+        for (unsigned i = 0; i < trace_header_count(r); i++) {
+            const char *key = trace_header_key(r, i);
+            const size_t len = strlen(key);
+            fputs("  ", stdout);
+            text_put_line_safe(stdout, key);
+            printf("%*s ", len < 13 ? (int)(13 - len) : 0, "");   /* as "%-13s " */
+            text_put_line_safe(stdout, trace_header_value(r, i));
+            putchar('\n');
+        }
     }
     trace_close(r);
     int ret = EXIT_OK;
     if (rc < 0) {
         map_free(&pages.words);
+        free(min_addr);
         ret = EXIT_USAGE;
         goto out;
     }

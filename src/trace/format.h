@@ -64,6 +64,11 @@ enum { TRS_FILE = 0, TRS_ANON = 1, TRS_STACK = 2 };
 #define TRACE_MAX_STR 4096                 /* strings: paths, header values */
 #define TRACE_MAX_HDR 32                   /* header entries */
 #define TRACE_FILE_PAGES (1ull << 32)      /* a file mapping ends within 2^32 pages (16 TiB) of its file */
+/* The longest recorded time a replayed trace may span: a week. Recordings
+ * are seconds to hours; a span of months or more is a damaged or hostile
+ * file, and replaying it would keep a sample of every counter per
+ * time-series interval (by default a simulated minute) for all of it. */
+#define TRACE_SPAN_MAX (7ull * 24 * 3600 * 1000000000ull)
 
 struct trace_seg {
     uint64_t start, len;                   /* page aligned */

@@ -4,6 +4,7 @@
  * verifies the frame's content checksum at the end. */
 #include "trace/reader.h"
 #include "lib/err.h"
+#include "lib/param.h"
 #include "trace/varint.h"
 #include <errno.h>
 #include <stdio.h>
@@ -356,6 +357,16 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec)
     return 1;
 }
 
+int trace_check_span(const struct trace_reader *r, const struct trace_rec *rec)
+{
+    if (rec->t <= TRACE_SPAN_MAX)
+        return 0;
+    return mv_error("trace '%s': record %llu at byte %llu of the decompressed stream: its time, %.0f s after the "
+                    "trace's start, is past the longest span memvirt replays (%llu s, a week)",
+                    r->name, (unsigned long long)r->nrec, (unsigned long long)r->last_off, (double)rec->t / 1e9,
+                    TRACE_SPAN_MAX / 1000000000ull);
+}
+
 static struct trace_reader *start(struct trace_reader *r)
 {
     unsigned char pre[TRACE_PREAMBLE];
@@ -441,6 +452,13 @@ static struct trace_reader *start(struct trace_reader *r)
         goto bad;
     }
     r->lo = (size_t)(c.p - r->buf);
+    const char *min_addr = trace_header_get(r, "mmap_min_addr");
+    uint64_t v;
+    if (min_addr && (param_parse_u64(min_addr, &v) || v >= TRACE_USER_END)) {
+        mv_error("trace '%s': header (record 0): mmap_min_addr '%.64s': not a byte address below %#llx (the "
+                 "recording kernel's vm.mmap_min_addr)", r->name, min_addr, (unsigned long long)TRACE_USER_END);
+        goto bad;
+    }
     return r;
 bad:
     trace_close(r);

@@ -10,7 +10,9 @@
 
 struct trace_reader;
 
-/* Open a file and read its header. NULL after mv_error. */
+/* Open a file and read its header. NULL after mv_error, also for a header
+ * whose mmap_min_addr is not a byte address in the user half (every
+ * command refuses such a trace alike). */
 struct trace_reader *trace_open(const char *path);
 /* A command that reads a trace more than once (run: digest, validate,
  * replay; trace info: the table, then the replay) takes a regular file
@@ -26,6 +28,11 @@ void trace_close(struct trace_reader *r);
 /* Next record into *rec (pointers valid until the next call): 1, or 0 after
  * the end record (the checksum verified), or -1 after mv_error. */
 int trace_next(struct trace_reader *r, struct trace_rec *rec);
+/* The record trace_next just returned is within TRACE_SPAN_MAX of the
+ * trace's start: 0, or -1 after mv_error naming it. Separate from
+ * trace_next so tests can take a longer trace to the engine; every command
+ * checks it (run's validation, trace info). */
+int trace_check_span(const struct trace_reader *r, const struct trace_rec *rec);
 
 /* The last record trace_next returned: its number (the header is record 0,
  * as in the reader's errors) and its byte offset in the decompressed

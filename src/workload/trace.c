@@ -25,12 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The longest recorded time a trace may span: a week. Recordings are
- * seconds to hours; a span of months or more is a damaged or hostile file,
- * and replaying it would keep a sample of every counter per time-series
- * interval (by default a simulated minute) for all of it. */
-#define TRACE_SPAN_MAX (7ull * 24 * 3600 * 1000000000ull)
-
 struct trace_cfg {
     char file[4096];
     char digest[64];
@@ -243,14 +237,38 @@ static int digest_of(const char *path, char *out, size_t len)
     return 0;
 }
 
+/* d is a digest as digest_of writes one: BYTES:fnv1a64:HEX, the size in
+ * decimal and the hash in 16 lower-case hex digits. */
+static int digest_well_formed(const char *d)
+{
+    const char *p = d;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p == d || p - d > 20 || strncmp(p, ":fnv1a64:", 9))
+        return 0;
+    p += 9;
+    unsigned n = 0;
+    for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+        n++;
+    return n == 16 && !*p;
+}
+
 /* Which file, and is it the one the run recorded (workload.h). A file that
- * cannot be read is left to tr_validate to report. */
+ * cannot be read is left to tr_validate to report. A digest given must be
+ * one (a run compares it byte for byte with the file's); a result always
+ * records one, so a rerun of a result without one is of an altered file. */
 static int tr_seal(void *cfg, const char *base)
 {
     struct trace_cfg *c = cfg;
     c->open[0] = 0;
     if (!c->file[0])
         return 0;
+    if (c->digest[0] && !digest_well_formed(c->digest))
+        return mv_error("trace.digest '%s': malformed: expected BYTES:fnv1a64:HEX (the size, then 16 lower-case "
+                        "hex digits), as a run records it", c->digest);
+    if (base && !c->digest[0])
+        return mv_error("trace.digest is empty: a result records its trace's (BYTES:fnv1a64:HEX), so this one was "
+                        "altered");
     if (base && c->file[0] != '/' && access(c->file, F_OK)) {
         char p[sizeof c->open];
         if ((size_t)snprintf(p, sizeof p, "%s/%s", base, c->file) < sizeof p && !access(p, F_OK))
@@ -325,12 +343,8 @@ static int tr_validate(const void *cfg, const struct kconfig *guest)
     struct trace_rec rec;
     int rc;
     while ((rc = trace_next(r, &rec)) == 1)
-        if (rec.t > TRACE_SPAN_MAX) {
-            rc = mv_error("trace '%s': record %llu at byte %llu of the decompressed stream: its time, %.0f s "
-                          "after the first, is past the longest span memvirt replays (%llu s, a week)",
-                          tr_path(c), (unsigned long long)trace_record_number(r),
-                          (unsigned long long)trace_record_offset(r), (double)rec.t / 1e9,
-                          TRACE_SPAN_MAX / 1000000000ull);
+        if (trace_check_span(r, &rec)) {
+            rc = -1;
             break;
         }
     trace_close(r);
@@ -514,9 +528,8 @@ static void tr_where(void *st, char *buf, size_t len)
                  (unsigned long long)trace_record_number(s->r), (unsigned long long)trace_record_offset(s->r));
 }
 
-/* The header's mmap_min_addr (trace import --mmap-min-addr, trace record):
- * one that is not a byte address is not known here (trace info names it as
- * the trace's fault). */
+/* The header's mmap_min_addr (trace import --mmap-min-addr, trace record);
+ * trace_open refused one that is not a byte address in the user half. */
 static int tr_recorded_min_addr(void *st, uint64_t *addr)
 {
     const char *v = trace_header_get(((struct trace_state *)st)->r, "mmap_min_addr");

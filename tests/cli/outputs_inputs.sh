@@ -190,6 +190,16 @@ cp "$W/t.orig" "$W/tr/t.mvt" && printf 'x' >>"$W/tr/t.mvt"
 expect_bad "rerun, the trace grown" "not the file the run replayed" rerun ../tr/tr.json --json "$J"
 expect_bad "run, a given digest" "not the file the run replayed" \
     run --trace "$W/tr/t.mvt" --param trace.digest=1:fnv1a64:0000000000000000 --json "$J"
+# a digest that is not one, or none where a result always has one: altered
+expect_bad "run, a malformed digest" "trace.digest 'xyz': malformed" \
+    run --trace "$W/tr/t.mvt" --param trace.digest=xyz --json "$J"
+expect_bad "run, digest of 15 hex digits" "malformed" \
+    run --trace "$W/tr/t.mvt" --param trace.digest=1:fnv1a64:000000000000000 --json "$J"
+sed 's/"trace.digest": "[^"]*"/"trace.digest": ""/' "$W/tr/tr.json" >"$W/tr/nodigest.json"
+grep -q '"trace.digest": ""' "$W/tr/nodigest.json" || fail "test setup: no trace.digest emptied"
+expect_bad "rerun, the digest emptied" "nodigest.json;trace.digest is empty" rerun ../tr/nodigest.json --json "$J"
+sed 's/"trace.digest": "[^"]*"/"trace.digest": "xyz"/' "$W/tr/tr.json" >"$W/tr/baddigest.json"
+expect_bad "rerun, a malformed digest" "baddigest.json;malformed" rerun ../tr/baddigest.json --json "$J"
 # another file of the trace's name in the working directory: the one beside
 # the result, whose digest matches, is replayed
 cp "$W/t.orig" "$W/tr/t.mvt"
