@@ -48,6 +48,7 @@ static void run_usage(FILE *f, int compare)
           "                           docs/traces.md)\n"
           "  --param prefix.name=V    set a parameter (repeatable; 'memvirt list' shows each default\n"
           "                           and valid range); numbers are decimal, integers may end in K, M, G, T\n"
+          "                           (either case: 2k is 2K, 2048)\n"
           "  --at TIME:NAME=VALUE     at simulated TIME (a decimal number with unit ns, us, ms, s or m)\n"
           "                           apply a control the mode offers ('memvirt list' shows them; e.g.\n"
           "                           pv-pibooster: ptcache=on|off, ptcache_ratio=N, ptcache_total=N)\n"

@@ -14,7 +14,7 @@
 #define PARAM_STR_MAX 32
 
 enum param_type {
-    P_U64,    /* uint64_t; decimal digits, optional K/M/G/T binary suffix */
+    P_U64,    /* uint64_t; decimal digits, optional K/M/G/T binary suffix (either case) */
     P_DBL,    /* double; decimal as JSON writes it (-1.5, 2e-3) */
     P_BOOL,   /* int; 0/1/true/false/on/off/yes/no */
     P_CHOICE, /* char[PARAM_STR_MAX]; one of the '|'-separated choices */

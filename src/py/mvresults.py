@@ -73,6 +73,22 @@ def _str(v, where):
     return v
 
 
+def _check_numbers(doc, path):
+    """Every number anywhere in the document within ±NUM_MAX: the report
+    shows the top-level settings and each run's configuration as they are
+    (a seed of 1e400 was shown as 'inf'; rerun refuses it)."""
+    stack = [(doc, path + ":")]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, dict):
+            items = [(x, f"{where} {k}" if where.endswith(":") else f"{where}.{k}") for k, x in v.items()]
+            stack.extend(reversed(items))   # (the first in the file is named first)
+        elif isinstance(v, list):
+            stack.extend(reversed([(x, f"{where}[{i}]") for i, x in enumerate(v)]))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            _num(v, where)
+
+
 def _check_run(run, where):
     _obj(run, where)
     for key in ("mode", "workload"):
@@ -143,6 +159,7 @@ def parse(path, raw):
         raise InputError(f"{path}: 'runs' is not a non-empty array")
     for i, run in enumerate(doc["runs"]):
         _check_run(run, f"{path}: runs[{i}]")
+    _check_numbers(doc, path)
     return doc
 
 

@@ -145,6 +145,12 @@ make("huge_int.json", lambda r: r["cycles"].update(user=10 ** 400))
 # within range, but the busy-time bar (cycles / (total / sim_seconds)) is not
 make("huge_bar.json", lambda r: r["cycles"].update(user=1e300, total=1e-300))
 make("neg_time.json", lambda r: r.update(sim_seconds=-1))
+# outside the runs' checked parts: the top-level seed (shown as 'inf') and a run's configuration
+make("huge_seed.json", lambda r: None)
+text = open("huge_seed.json").read()
+assert '"seed": ' in text
+open("huge_seed.json", "w").write(text.replace('"seed": ', '"seed": 1e400, "was": ', 1))
+make("huge_param.json", lambda r: r.setdefault("config", {}).update(x=-1e301))
 # beyond Python's 4,300-digit limit on converting an integer (its ValueError named sys.set_int_max_str_digits)
 make("long_int.json", lambda r: r["cycles"].update(user=7))
 text = open("long_int.json").read().replace('"user": 7', '"user": 7' + "0" * 5000)
@@ -166,6 +172,10 @@ one_line "report of cycles 1e308" 2 "^memvirt: report: huge_cycles.json: runs\[0
 one_line "report of a series value 1e308" 2 "^memvirt: report: huge_series.json: runs\[0\]\.series\.counters\.refs\[0\]: 1e\+308 is out of range" $?
 "$MV" report huge_int.json -o huge.html 2>err
 one_line "report of an integer of 401 digits" 2 "^memvirt: report: huge_int.json: runs\[0\]\.cycles\.user: 1000000000.* is out of range" $?
+"$MV" report huge_seed.json -o huge.html 2>err
+one_line "report of a seed 1e400" 2 "^memvirt: report: huge_seed.json: seed: inf is out of range" $?
+"$MV" report huge_param.json -o huge.html 2>err
+one_line "report of a configured -1e301" 2 "^memvirt: report: huge_param.json: runs\[0\]\.config\.x: -1e\+301 is out of range" $?
 [ ! -e huge.html ] || die "report of out-of-range numbers wrote a page"
 "$MV" report huge_bar.json -o huge.html 2>err && [ ! -s err ] && [ -s huge.html ] \
     || die "report of a bar beyond what a plot can draw: exit or stderr: $(cat err)"
