@@ -287,9 +287,36 @@ static void test_names_utf8(void **state)
     free(buf);
 }
 
+/* text_escape: what a message line shows of text from outside. */
+static void test_text_escape(void **state)
+{
+    (void)state;
+    char out[64];
+    static const struct { const char *in; size_t max; const char *want; } c[] = {
+        { "plain text", SIZE_MAX, "plain text" },
+        { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", SIZE_MAX, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+        { "a\nb\tc\rd", SIZE_MAX, "a\\nb\\tc\\rd" },
+        { "\x1b[31m\x7f", SIZE_MAX, "\\x1b[31m\\x7f" },
+        { "\xc2\x9b\xc2\xa0", SIZE_MAX, "\\xc2\\x9b\xc2\xa0" },      /* CSI (C1) escaped, NBSP kept */
+        { "t\xff\xc0\x80\xed\xa0\x80", SIZE_MAX, "t\\xff\\xc0\\x80\\xed\\xa0\\x80" },   /* not UTF-8 */
+        { "abcdef", 3, "abc" },
+        { "ab\xc3\xa9", 3, "ab" },                                       /* a sequence past max_in is left out */
+        { "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14", SIZE_MAX,
+          "\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x0b\\x0c\\x0e\\x0f\\x10\\x11\\x12" },   /* 60 bytes: a 16th would not fit in 64 with the NUL */
+    };
+    for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++) {
+        size_t k = text_escape(out, sizeof out, c[i].in, c[i].max);
+        if (strcmp(out, c[i].want) || k != strlen(out))
+            fail_msg("case %u: got '%s' (%zu), expected '%s'", i, out, k, c[i].want);
+    }
+    assert_int_equal(text_escape(out, 1, "abc", SIZE_MAX), 0);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_escape),
         cmocka_unit_test(test_u64_decimal_only),
         cmocka_unit_test(test_dbl_decimal_only),
         cmocka_unit_test(test_dbl_format_round_trip),

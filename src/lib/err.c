@@ -34,21 +34,7 @@ static void say(const char *kind, const char *msg)
      * UTF-8 shown escaped, as \n, \t, \r or \xHH; UTF-8 text as it is */
     char raw[sizeof context + 1024 + 32], line[4 * sizeof raw + 16];
     snprintf(raw, sizeof raw, "%s%s%s", context, kind, msg);
-    size_t k = 0;
-    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
-        unsigned n = *p >= 0x80 ? text_utf8_len(p) : 1;
-        if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {   /* (U+0080..U+009F: the C1 controls) */
-            memcpy(line + k, p, n);
-            k += n;
-            p += n - 1;
-        } else if (*p >= 0x20 && *p < 0x7f)
-            line[k++] = (char)*p;
-        else if (*p == '\n' || *p == '\t' || *p == '\r')
-            k += (size_t)sprintf(line + k, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
-        else
-            k += (size_t)sprintf(line + k, "\\x%02x", *p);
-    }
-    line[k] = 0;
+    size_t k = text_escape(line, sizeof line, raw, SIZE_MAX);
     if (deferring) {
         deferred = mv_realloc(deferred, ndeferred + k + 12);
         ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s\n", line);

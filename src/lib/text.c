@@ -1,6 +1,7 @@
 /* text.c: text made safe for line-based UTF-8 files (see text.h). */
 #include "lib/text.h"
 #include "lib/err.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,39 @@ void text_put_line_safe(FILE *f, const char *s)
         fwrite(p, 1, n, f);
         p += n;
     }
+}
+
+size_t text_escape(char *out, size_t cap, const char *s, size_t max_in)
+{
+    size_t k = 0, used = 0;
+    const unsigned char *in = (const unsigned char *)s;
+    while (cap && used < max_in && in[used]) {
+        const unsigned char *p = in + used;
+        unsigned n = text_utf8_len(p);
+        char esc[8];
+        const char *put = (const char *)p;
+        size_t len = n;
+        if (n > 1 && p[0] == 0xc2 && p[1] < 0xa0)   /* a C1 control */
+            n = 0;
+        if (n == 1 && (*p < 0x20 || *p == 0x7f))
+            n = 0;
+        if (!n) {
+            if (*p == '\n' || *p == '\t' || *p == '\r')
+                len = (size_t)snprintf(esc, sizeof esc, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
+            else
+                len = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
+            put = esc;
+            n = 1;
+        }
+        if (max_in - used < n || k + len + 1 > cap)
+            break;
+        memcpy(out + k, put, len);
+        k += len;
+        used += n;
+    }
+    if (cap)
+        out[k] = 0;
+    return k;
 }
 
 long text_utf8_bad(const char *s)

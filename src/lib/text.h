@@ -3,6 +3,7 @@
  * UTF-8 lines; and the check that a name may go into a JSON string. */
 #ifndef MV_LIB_TEXT_H
 #define MV_LIB_TEXT_H
+#include <stddef.h>
 #include <stdio.h>
 
 /* Write s to f with every control character (below 0x20, and 0x7f) and
@@ -14,6 +15,14 @@ void text_put_line_safe(FILE *f, const char *s);
 /* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
  * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
 unsigned text_utf8_len(const unsigned char *s);
+
+/* s, at most its first max_in bytes, into out (cap bytes, always
+ * NUL-terminated; it stops before what would not fit) as one line safe
+ * for a terminal: printable ASCII and well-formed UTF-8 as they are; a
+ * newline, tab and carriage return as \n, \t, \r; every other control
+ * byte, C1 control (U+0080..U+009F) and byte that is not UTF-8 as \xHH.
+ * The length written. */
+size_t text_escape(char *out, size_t cap, const char *s, size_t max_in);
 
 /* The offset of the first byte of s that is not part of a well-formed
  * UTF-8 sequence (RFC 3629), or -1 if s is valid UTF-8 throughout. */

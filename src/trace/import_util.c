@@ -130,34 +130,12 @@ int import_read_failed(const char *name, uint64_t lineno, int err)
     return mv_error("%s:%llu: cannot read it: %s", name, (unsigned long long)lineno, strerror(err));
 }
 
-/* The first 100 bytes of s into out (of n bytes), each control byte and
- * each byte that is not UTF-8 as \xHH: a line the importer did not
- * understand may be anything. */
-static void shown(char *out, size_t n, const char *s)
-{
-    size_t k = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && p - (const unsigned char *)s < 100;) {
-        unsigned m = text_utf8_len(p);
-        if (m == 1 && *p >= 0x20 && *p < 0x7f && k + 2 < n) {
-            out[k++] = (char)*p++;
-        } else if (m > 1 && !(p[0] == 0xc2 && p[1] < 0xa0) && k + m + 1 < n) {
-            memcpy(out + k, p, m);
-            k += m;
-            p += m;
-        } else if (k + 5 < n) {
-            k += (size_t)snprintf(out + k, n - k, "\\x%02x", *p++);
-        } else {
-            break;
-        }
-    }
-    out[k] = 0;
-}
-
 void import_unknown(struct import_stats *st, const struct import_line *l)
 {
     if (!st->unknown++) {
         st->first_unknown_line = l->lineno;
-        shown(st->first_unknown, sizeof st->first_unknown, l->text);
+        /* (the first 100 bytes: a line the importer did not understand may be anything) */
+        text_escape(st->first_unknown, sizeof st->first_unknown, l->text, 100);
         snprintf(st->first_unknown_file, sizeof st->first_unknown_file, "%s", l->name);
     }
 }
