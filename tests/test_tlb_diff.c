@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Set only by test_wrong_reference_is_caught: the reference then stamps an
@@ -424,7 +426,7 @@ static int tlb_diff_one(rng_t *g, unsigned nops, unsigned geom)
                 }
             for (unsigned k = 0; k < 4 && !bad; k++) {
                 const char *why;
-                if (ta[k]->ways && !ta[k]->valid && tlb_wide_check(ta[k], &why)) {
+                if ((ta[k]->ways && !ta[k]->valid && tlb_wide_check(ta[k], &why)) || tlb_occ_check(ta[k], &why)) {
                     say("geometry %u op %u (%s): array %u: %s\n", geom, op, what, k, why);
                     bad = 1;
                 }
@@ -885,6 +887,85 @@ static void test_wide_check_catches(void **state)
     }
 }
 
+/* tlb_occ_check() catches each way the list of occupied sets can break,
+ * narrow (valid bits) and wide (tags) alike; and with a set off the list,
+ * a whole flush finds fewer entries than the array counts and asserts. */
+static void test_occ_check_catches(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        NULL,
+        "a set holding an entry is not listed as occupied: a flush would miss it",
+        "the occupied sets marked and those listed differ in number",
+        "a listed set is not marked as occupied (or is past the array)",
+        "more sets listed as occupied than the array has",
+    };
+    const struct tlb_config cfgs[2] = { { .l1_4k_entries = 64, .l1_4k_ways = 4 },
+                                        { .l1_4k_entries = 256, .l1_4k_ways = 32 } };   /* 16 and 8 sets */
+    for (unsigned c = 0; c < 2; c++)
+        for (unsigned broken = 0; broken < sizeof want / sizeof want[0]; broken++) {
+            struct tlb t;
+            assert_int_equal(tlb_init(&t, &cfgs[c]), 0);
+            struct tlb_array *a = &t.l1[PG_4K];
+            for (uint64_t p = 0; p < 6; p++) {   /* sets 0..5 (pages 0..5: one a set) */
+                struct tlb_xlate x = { .frame = 1000 + p, .flags = TLB_W, .size = PG_4K };
+                tlb_insert(&t, p << 12, 1, &x);
+            }
+            const char *why = NULL;
+            assert_int_equal(tlb_occ_check(a, &why), 0);
+            assert_int_equal(a->nocc, 6);
+            switch (broken) {
+            case 0:
+                break;
+            case 1:                              /* set 3 off the list, as if never marked */
+                for (uint32_t o = 0; o < a->nocc; o++)
+                    if (a->occ[o] == 3)
+                        a->occ[o] = a->occ[--a->nocc];
+                a->inocc[3] = 0;
+                break;
+            case 2:
+                a->inocc[a->sets - 1] = 1;          /* marked, not listed */
+                break;
+            case 3:
+                a->occ[0] = a->sets;                /* a listed set past the array */
+                break;
+            case 4:
+                a->nocc = a->sets + 1;
+                break;
+            }
+            int r = tlb_occ_check(a, &why);
+            assert_int_equal(r != 0, broken != 0);
+            if (broken && strcmp(why, want[broken]))
+                fail_msg("geometry %u corruption %u: expected \"%s\", got \"%s\"", c, broken, want[broken], why);
+            if (broken == 1) {   /* the flush would leave set 3's entry behind: it says so */
+                pid_t pid = fork();
+                assert_true(pid >= 0);
+                if (!pid) {
+                    if (!freopen("/dev/null", "w", stderr))
+                        _exit(3);
+                    tlb_flush_all(&t);
+                    _exit(0);
+                }
+                int st;
+                assert_int_equal(waitpid(pid, &st, 0), pid);
+                if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGABRT)
+                    fail_msg("geometry %u: a flush with set 3 unlisted did not abort (status %#x)", c, st);
+                a->occ[a->nocc++] = 3;
+                a->inocc[3] = 1;
+            }
+            if (broken >= 2) {
+                a->nocc = 6;
+                a->inocc[a->sets - 1] = 0;
+                a->occ[0] = 0;
+                for (uint32_t o = 1; o < 6; o++)
+                    a->occ[o] = o;
+                for (uint32_t s2 = 0; s2 < 6; s2++)
+                    a->inocc[s2] = 1;
+            }
+            tlb_destroy(&t);
+        }
+}
+
 /* The comparison bites: against a FIFO reference, every driver reports
  * differences (on most geometries; some, 1-way or never full, cannot tell
  * FIFO from LRU). */
@@ -912,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_dcache_matches_reference),
         cmocka_unit_test(test_wrong_reference_is_caught),
         cmocka_unit_test(test_wide_check_catches),
+        cmocka_unit_test(test_occ_check_catches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

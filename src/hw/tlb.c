@@ -30,6 +30,8 @@ static int array_init(struct tlb_array *a, uint64_t entries, uint64_t ways)
     a->frame = mv_calloc(n ? n : 1, sizeof *a->frame);
     a->flags = mv_calloc(n ? n : 1, sizeof *a->flags);
     a->mru = (uint32_t)n;        /* the slot whose tag stays 0 */
+    a->occ = mv_calloc(a->sets, sizeof *a->occ);
+    a->inocc = mv_calloc(a->sets, sizeof *a->inocc);
     a->full = (uint32_t)((1ull << (a->ways <= LRU_ORDER_WAYS ? a->ways : 0)) - 1);
     if (a->ways <= LRU_ORDER_WAYS) {
         a->order = mv_calloc(a->sets, sizeof *a->order);
@@ -49,6 +51,8 @@ static void array_destroy(struct tlb_array *a)
     free(a->flags);
     free(a->order);
     free(a->valid);
+    free(a->occ);
+    free(a->inocc);
     if (!a->order && a->ways)
         tlb_wide_destroy(a);
     memset(a, 0, sizeof *a);
@@ -184,37 +188,94 @@ unsigned tlb_flush_page(struct tlb *t, uint64_t va, uint16_t pcid)
 
 enum flush_kind { FL_PCID, FL_NONGLOBAL, FL_ALL };
 
+int tlb_occ_check(const struct tlb_array *a, const char **why)
+{
+    if (a->nocc > a->sets) {
+        *why = "more sets listed as occupied than the array has";
+        return -1;
+    }
+    uint32_t marked = 0;
+    for (uint32_t s = 0; s < a->sets; s++)
+        marked += a->inocc[s] != 0;
+    if (marked != a->nocc) {
+        *why = "the occupied sets marked and those listed differ in number";
+        return -1;
+    }
+    for (uint32_t o = 0; o < a->nocc; o++)
+        if (a->occ[o] >= a->sets || !a->inocc[a->occ[o]]) {
+            *why = "a listed set is not marked as occupied (or is past the array)";
+            return -1;
+        }
+    /* (marked == nocc and every listed set marked: no set listed twice) */
+    for (uint32_t s = 0; s < a->sets; s++) {
+        int holds = 0;
+        for (uint32_t w = 0; w < a->ways && !holds; w++)
+            holds = tlb_slot_valid(a, (size_t)s * a->ways + w);
+        if (holds && !a->inocc[s]) {
+            *why = "a set holding an entry is not listed as occupied: a flush would miss it";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Does flush k drop entry i? */
+static int flush_drops(const struct tlb_array *a, size_t i, enum flush_kind k, uint16_t pcid)
+{
+    if (k == FL_ALL)
+        return 1;
+    return !(a->flags[i] & TLB_G) && (k == FL_NONGLOBAL || ((a->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu));
+}
+
+/* Visits the listed sets only (occ[]); a set left empty leaves the list. */
 static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pcid)
 {
-    size_t n = (size_t)a->sets * a->ways;
     unsigned valid = a->nsize[0] + a->nsize[1] + a->nsize[2];
     if (!valid)
         return 0;
-    if (k == FL_ALL || (k == FL_NONGLOBAL && !a->nglobal)) {   /* everything goes */
-        if (a->valid) {   /* the valid bits say it all: the tags may stay */
-            memset(a->valid, 0, a->sets * sizeof *a->valid);
-        } else {
-            memset(a->tag, 0, n * sizeof *a->tag);
-            tlb_wide_reset(a);
+    if (k == FL_NONGLOBAL && !a->nglobal)
+        k = FL_ALL;   /* everything goes */
+    const size_t n = (size_t)a->sets * a->ways;
+    unsigned dropped = 0;
+    for (uint32_t o = 0; o < a->nocc;) {
+        const uint32_t s = a->occ[o];
+        const size_t base = (size_t)s * a->ways;
+        if (a->valid) {
+            if (k == FL_ALL) {   /* the valid bits say it all: the tags may stay */
+                dropped += (unsigned)__builtin_popcount(a->valid[s]);
+                a->valid[s] = 0;
+            } else {
+                for (uint32_t v = a->valid[s]; v; v &= v - 1) {
+                    uint32_t w = (uint32_t)__builtin_ctz(v);
+                    if (flush_drops(a, base + w, k, pcid)) {
+                        tlb_drop(a, s, w, base + w);
+                        dropped++;
+                    }
+                }
+            }
+        } else {   /* the set's recency list holds its valid entries */
+            const size_t head = n + s;
+            for (uint32_t i = a->lnext[head], next; i != head; i = next) {
+                next = a->lnext[i];
+                if (flush_drops(a, i, k, pcid)) {
+                    tlb_drop(a, s, (uint32_t)(i - base), i);
+                    dropped++;
+                }
+            }
         }
+        if (a->valid ? !a->valid[s] : !a->nvalid[s]) {
+            a->inocc[s] = 0;
+            a->occ[o] = a->occ[--a->nocc];
+        } else {
+            o++;
+        }
+    }
+    if (k == FL_ALL) {
+        MV_ASSERT(dropped == valid && !a->nocc, "tlb flush: %u of %u entries found in the listed sets", dropped,
+                  valid);
         a->mru = (uint32_t)n;
         a->nsize[0] = a->nsize[1] = a->nsize[2] = 0;
         a->nglobal = 0;
-        return valid;
-    }
-    unsigned dropped = 0;
-    for (uint64_t s = 0; s < a->sets; s++) {
-        for (uint32_t w = 0; w < a->ways; w++) {
-            size_t i = (size_t)s * a->ways + w;
-            uint64_t e = a->tag[i];
-            if (!tlb_entry_valid(a, s, w, i))
-                continue;
-            int global = (a->flags[i] & TLB_G) != 0;
-            if (!global && (k == FL_NONGLOBAL || ((e >> 1) & 0xfff) == (pcid & 0xfffu))) {
-                tlb_drop(a, s, w, i);
-                dropped++;
-            }
-        }
     }
     return dropped;
 }

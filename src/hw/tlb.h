@@ -59,7 +59,25 @@ struct tlb_array {
     uint32_t mru;        /* the entry touched last, the most recent of its set */
     uint32_t nglobal;    /* valid global entries */
     uint32_t nsize[3];   /* valid entries per page size */
+    /* The sets that may hold entries: every set holding one is in occ[]
+     * once (inocc[s] says it is), and a set emptied by INVLPG may stay
+     * listed until the next flush looks at it. Flushes visit these sets
+     * only, so a flush costs what the guest used since the last one, not
+     * the array's size (a 12M-entry STLB made every CR3 write scan 12M
+     * slots). */
+    uint32_t *occ;
+    uint8_t  *inocc;
+    uint32_t nocc;
 };
+
+/* Set s is about to hold an entry: list it. */
+static inline void tlb_occ_mark(struct tlb_array *a, uint64_t s)
+{
+    if (!a->inocc[s]) {
+        a->inocc[s] = 1;
+        a->occ[a->nocc++] = (uint32_t)s;
+    }
+}
 
 struct tlb_config {
     uint64_t l1_4k_entries, l1_4k_ways;
@@ -128,6 +146,10 @@ static inline void tlb_array_touch(struct tlb_array *a, uint64_t s, uint32_t w, 
 }
 
 long tlb_array_find_set(struct tlb_array *a, uint64_t vpn, uint64_t tag);
+/* The occupancy list's invariant (struct tlb_array): every set holding a
+ * valid entry listed, each listed set once and marked so. 0, or -1 with
+ * *why set. */
+int tlb_occ_check(const struct tlb_array *a, const char **why);
 
 /* Index of the entry of set `vpn & set_mask` matching tag (or, if global
  * entries exist, a global entry for the same page), making it the most

@@ -155,6 +155,7 @@ TLB_BODY void tlb_install_body(struct tlb_array *a, uint64_t vpn, uint64_t tag, 
     }
     a->nsize[tlb_tag_size(tag)]++;
     a->nglobal += (flags & TLB_G) != 0;
+    tlb_occ_mark(a, s);
     if (narrow) {
         tlb_array_touch_g(a, s, (uint32_t)w, i, g);
         valid[s] |= 1u << w;
@@ -292,6 +293,8 @@ TLB_BODY void tlb_install_missed_4k(struct tlb_array *a, uint64_t vpn, uint64_t 
     if (v != (g.sets ? (1u << ways) - 1 : a->full)) {   /* the lowest empty way */
         w = (uint32_t)__builtin_ctz(~v);
         i = (size_t)s * ways + w;
+        if (!v)
+            tlb_occ_mark(a, s);
         a->valid[s] = v | (1u << w);
         a->order[s] = lru_order_touch(o, w);
         a->nsize[PG_4K]++;
