@@ -220,6 +220,21 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
     mv_error_quiet(q);
     if (rc)
         return rethrow(name, "configuration");
+    /* the results themselves are not read back (the rerun makes its own),
+     * but a result holds one run per mode, in the modes' order: anything
+     * else is not a result memvirt wrote */
+    json_t *runs = json_object_get(root, "runs");
+    if (!runs)
+        return mv_error("rerun: %s: no 'runs' (not a memvirt result?)", name);
+    if (!json_is_array(runs) || json_array_size(runs) != *nsel)
+        return mv_error("rerun: %s: runs: expected an array of %u run%s, one per mode in modes", name, *nsel,
+                        *nsel == 1 ? "" : "s");
+    json_array_foreach(runs, i, x) {
+        json_t *m = json_is_object(x) ? json_object_get(x, "mode") : NULL;
+        if (!m || !json_is_string(m) || strcmp(json_string_value(m), sel[i]->name))
+            return mv_error("rerun: %s: runs[%zu]: expected the run of mode '%s' (modes[%zu])", name, i,
+                            sel[i]->name, i);
+    }
 
     if (strcmp(version, mv_version()) || strcmp(revision, mv_revision()) || !strcmp(revision, "unknown"))
         mv_warn("rerun: %s was written by memvirt %s (revision %s), this is %s (revision %s): the results "

@@ -114,11 +114,19 @@ alter clock         'd["clock_ghz"] = 3'
 alter contradiction 'd["params"]["guest.ram_mb"] = 64; d["params"]["lmbench.heap_kb"] = 70000'
 alter pt_cache      'd["modes"] = ["pv"]; d["params"]["guest.pt_cache"] = "on"'
 alter not_object    'd = [d]'
+alter runs_string   'd["runs"] = "x"'
+alter runs_gone     'del d["runs"]'
+alter runs_empty    'd["runs"] = []'
+alter runs_other    'd["runs"][0]["mode"] = "hap" if d["runs"][0]["mode"] != "hap" else "pv"'
 printf '{\n  "memvirt": "1",\n  "seed": tru\n}\n' >"$tmp/syntax.json"
 printf '{"memvirt": "1", "memvirt": "1"}' >"$tmp/dupkey.json"
 printf '' >"$tmp/empty.json"
 printf '{"memvirt": "1"}' >"$tmp/schema_only.json"   # four keys missing: one line, for the first
 expect_bad "unknown key"          "unknown_key.json;speed"                 rerun "$tmp/unknown_key.json" --json "$J"
+expect_bad "runs not an array"    "runs_string.json;runs: expected an array" rerun "$tmp/runs_string.json" --json "$J"
+expect_bad "no runs"              "runs_gone.json;no 'runs'"              rerun "$tmp/runs_gone.json" --json "$J"
+expect_bad "no run in runs"       "runs_empty.json;runs: expected an array" rerun "$tmp/runs_empty.json" --json "$J"
+expect_bad "another mode's run"   "runs_other.json;runs[0]: expected the run of mode" rerun "$tmp/runs_other.json" --json "$J"
 expect_bad "unknown parameter"    "unknown_param.json;tlb.l3_entries"  rerun "$tmp/unknown_param.json" --json "$J"
 expect_bad "other workload's"     "other_wl.json;memwalk.ws_mb"        rerun "$tmp/other_wl.json" --json "$J"
 expect_bad "missing parameter"    "missing_param.json;guest.pcid"      rerun "$tmp/missing_param.json" --json "$J"
