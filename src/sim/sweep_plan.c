@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum key_kind { K_MODE = SWEEP_MODE, K_WORKLOAD = SWEEP_WORKLOAD, K_SEED = SWEEP_SEED, K_PROFILE = SWEEP_PROFILE,
                 K_AT = SWEEP_AT, K_PARAM = SWEEP_PARAM };
@@ -263,6 +264,11 @@ static int check_value(const struct axis *a, const char *wl, const char *v, char
         snprintf(canon, clen, "%llu", (unsigned long long)x);
         return 0;
     }
+    struct stat st;
+    if (a->kind == K_PROFILE && cost_profile_find(v) < 0 && !stat(v, &st) && !S_ISREG(st.st_mode))
+        /* read when the sweep is planned, and again by every run */
+        return mv_error("profile '%s': not a regular file (%s): a sweep reads it once per run, so give a "
+                        "profile file", v, S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
     if (config_init(&cfg, wl))
         return -1;
     if (a->kind == K_PROFILE)

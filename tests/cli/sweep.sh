@@ -157,6 +157,14 @@ expect_bad "excluding everything" 'mode = pv, !p*\nworkload = lmbench\n' "x.swee
 expect_bad "a bare '!'" 'mode = *, !\nworkload = lmbench\n' "x.sweep:1:11: expected a name or a glob after '!'"
 expect_bad "an unknown set" 'mode = @exits\nworkload = lmbench\n' "x.sweep:1:8: unknown mode set '@exits'"
 expect_bad "a workload set" 'mode = native\nworkload = @vmexits\n' "x.sweep:2:12: unknown workload set"
+# a profile read once per run: a FIFO (here with no writer: it blocked the
+# planning for ever) or a directory is refused before it is opened
+mkfifo prof.fifo && mkdir -p prof.dir
+expect_bad "a FIFO profile" 'mode = native\nworkload = lmbench\nprofile = prof.fifo\n' \
+    "x.sweep:3:11: profile '.*prof.fifo': not a regular file (a device, FIFO or socket)"
+expect_bad "a directory profile" 'mode = native\nworkload = lmbench\nprofile = prof.dir\n' \
+    "x.sweep:3:11: profile '.*prof.dir': not a regular file (a directory)"
+rm -rf prof.fifo prof.dir
 
 # --set replaces an axis everywhere, and may name a workload the sweep does not run
 "$MV" sweep g.sweep --list --set seed=7 --set memwalk.refs=10 >list2 2>err || die "--set: $(cat err)"
