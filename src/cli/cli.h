@@ -54,8 +54,9 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
  * the prefix when cmd is NULL). */
 int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value);
 /* A -j/--jobs value: a decimal integer from 1 to CLI_MAX_JOBS, digits only
- * (no sign, space, leading zero or size suffix). 0 with *jobs set, or -1
- * (no message: each command words its own). */
+ * (no sign, space, leading zero or size suffix). 0 with *jobs set, -1 if
+ * it is not such a number, -2 if it is one out of range (no message: each
+ * command words its own). */
 #define CLI_MAX_JOBS 1024
 int cli_parse_jobs(const char *text, unsigned *jobs);
 /* Until called again: on SIGINT/SIGTERM/SIGHUP (each unless memvirt was

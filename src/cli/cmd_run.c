@@ -137,12 +137,14 @@ int cli_parse_jobs(const char *text, unsigned *jobs)
 {
     unsigned v = 0;
     size_t n = strspn(text, "0123456789");
-    if (!n || text[n] || text[0] == '0' || n > 4)
+    if (!n || text[n] || (text[0] == '0' && n > 1))
         return -1;
+    if (n > 4)
+        return -2;
     for (size_t i = 0; i < n; i++)
         v = v * 10 + (unsigned)(text[i] - '0');
-    if (v > CLI_MAX_JOBS)
-        return -1;
+    if (v < 1 || v > CLI_MAX_JOBS)
+        return -2;
     *jobs = v;
     return 0;
 }
@@ -161,8 +163,9 @@ static int params_agree(const struct sim_config *cfg, const char **params, int n
             if (strncmp(params[k], params[i], kl + 1) || !strcmp(params[k], params[i]))
                 continue;
             char a[PARAM_STR_MAX + 4096], b[sizeof a];
-            if (!config_param_canon(cfg, params[k], a, sizeof a) && !config_param_canon(cfg, params[i], b, sizeof b) &&
-                !strcmp(a, b))
+            if (config_param_canon(cfg, params[k], a, sizeof a) || config_param_canon(cfg, params[i], b, sizeof b))
+                continue;   /* a value that is not one: config_param names it */
+            if (!strcmp(a, b))
                 continue;
             return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
                             params[i], strchr(params[k], '=') + 1, eq + 1);
@@ -351,8 +354,10 @@ int cmd_run(int argc, char **argv)
     }
 
     unsigned jobs = engine_default_jobs();
-    if (jobs_arg && cli_parse_jobs(jobs_arg, &jobs)) {
-        mv_error("--jobs: malformed value '%s' (expected a decimal integer from 1 to %d)", jobs_arg, CLI_MAX_JOBS);
+    int jrc = jobs_arg ? cli_parse_jobs(jobs_arg, &jobs) : 0;
+    if (jrc) {
+        mv_error("--jobs: %s value '%s' (expected a decimal integer from 1 to %d)",
+                 jrc == -2 ? "out-of-range" : "malformed", jobs_arg, CLI_MAX_JOBS);
         goto out;
     }
     /* --trace FILE: the workload trace, with its file parameter. */

@@ -261,8 +261,10 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     unsigned njobs;
-    if (jobs && cli_parse_jobs(jobs, &njobs)) {   /* what GNU parallel gets: a plain count */
-        mv_error("sweep: -j '%s': expected a decimal integer from 1 to %d", jobs, CLI_MAX_JOBS);
+    int jrc = jobs ? cli_parse_jobs(jobs, &njobs) : 0;   /* what GNU parallel gets: a plain count */
+    if (jrc) {
+        mv_error("sweep: -j '%s': %sexpected a decimal integer from 1 to %d", jobs,
+                 jrc == -2 ? "out of range: " : "", CLI_MAX_JOBS);
         goto done;
     }
     if (out && !*out) {   /* "" would make the sweep in /runs */

@@ -16,10 +16,12 @@ cmp -s "$tmp/1.csv" "$tmp/4.csv" || fail "CSV differs between --jobs 1 and --job
 cmp -s "$tmp/1.txt" "$tmp/4.txt" || fail "table differs between --jobs 1 and --jobs 4"
 # only what the message says it takes: a decimal integer from 1 to 1024 (1k,
 # a parameter's size suffix, was taken as 1024)
-for bad in 0 -1 x 2000 1025 1k 1K 01 +2 ' 2' '2 ' 0x2 1.0; do
+# (a number outside 1..1024 is called out of range, anything else malformed)
+for bad in 0 -1 x 2000 1025 100000 1k 1K 01 +2 ' 2' '2 ' 0x2 1.0; do
     "$MV" "${args[@]}" --jobs "$bad" >/dev/null 2>"$tmp/err"; rc=$?
     [ "$rc" -eq 2 ] || fail "--jobs '$bad': exit status $rc, expected 2"
-    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--jobs: malformed value '$bad' (expected a decimal integer from 1 to 1024)" "$tmp/err" \
+    case $bad in 0 | 2000 | 1025 | 100000) what=out-of-range ;; *) what=malformed ;; esac
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "--jobs: $what value '$bad' (expected a decimal integer from 1 to 1024)" "$tmp/err" \
         || fail "--jobs '$bad': expected one line naming the option and value: $(cat "$tmp/err")"
 done
 "$MV" "${args[@]}" --jobs 1024 >/dev/null 2>"$tmp/err" || fail "--jobs 1024 refused: $(cat "$tmp/err")"
