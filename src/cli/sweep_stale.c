@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The planned run's configuration as a JSON document, or NULL (why[]). */
@@ -55,6 +56,33 @@ static void differs(char *why, size_t n, const char *key, const json_t *got, con
 }
 
 /* Does args set parameter key (--param KEY=...)? */
+/* Why the result at path did not load (err: jansson's): a directory, a
+ * device or a NUL byte named as such (jansson calls each an early end of
+ * file), else jansson's own line and message. */
+static void unreadable(const char *path, const json_error_t *err, char *why, size_t n)
+{
+    struct stat st;
+    if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+        snprintf(why, n, "it does not read as JSON: it is %s, not a result file",
+                 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    long at = -1, i = 0;
+    int c;
+    while (f && (c = getc(f)) != EOF && at < 0) {
+        if (!c)
+            at = i;
+        i++;
+    }
+    if (f)
+        fclose(f);
+    if (at >= 0)
+        snprintf(why, n, "it does not read as JSON: a NUL byte at byte %ld", at);
+    else
+        snprintf(why, n, "it does not read as JSON: line %d: %s", err->line, err->text);
+}
+
 static int sets_param(const char *args, const char *key)
 {
     size_t kl = strlen(key);
@@ -112,7 +140,7 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
     json_error_t err;
     json_t *done = json_load_file(path, JSON_REJECT_DUPLICATES, &err), *plan = NULL;
     if (!done) {
-        snprintf(why, sizeof why, "it does not read as JSON: line %d: %s", err.line, err.text);
+        unreadable(path, &err, why, sizeof why);
     } else {
         json_t *rev = json_object_get(done, "revision"), *params = json_object_get(done, "params");
         if (!json_is_string(rev) || strcmp(json_string_value(rev), mv_revision()))
@@ -167,7 +195,7 @@ static int foreign_line(void *ctx, unsigned long lineno, unsigned long ix, const
     json_t *done = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     char why[1200];
     if (!done)   /* stale for sweep_result_current too: run again, so not merged */
-        snprintf(why, sizeof why, "it does not read as JSON: line %d: %s", err.line, err.text);
+        unreadable(path, &err, why, sizeof why);
     if (!done || !sweep_result_of(done, args, "its manifest line's", why, sizeof why)) {
         for (char *c = why; *c; c++)   /* one line, two fields */
             if ((unsigned char)*c < 0x20)

@@ -40,6 +40,17 @@ for bad in 'garbage' '{"a": 1, "a": 2}' '{"runs": ['; do
         || die "merge of '$bad': the error: $(cat err)"
     [ ! -e R/merged.csv ] || die "merge of '$bad' wrote merged.csv"
 done
+# a directory in its place, and a file of NUL bytes: named as such (jansson
+# called both an early end of file: "'[' or '{' expected near end of file")
+rm -f "$f" R/merged.* && mkdir "$f"
+"$MV" sweep merge R --partial 2>err || die "merge --partial, a directory: $(cat err)"
+grep -q "$f is stale: it does not read as JSON: it is a directory, not a result file; left out" err \
+    || die "a directory: $(cat err)"
+rmdir "$f" && rm -f R/merged.*
+head -c 100 /dev/zero > "$f"
+"$MV" sweep merge R --partial 2>err || die "merge --partial, NUL bytes: $(cat err)"
+grep -q "$f is stale: it does not read as JSON: a NUL byte at byte 0; left out" err || die "NUL bytes: $(cat err)"
+rm -f R/merged.*
 # '{}' as before: not its line's result
 echo '{}' > "$f"
 "$MV" sweep merge R --partial 2>err || die "merge --partial of {}: $(cat err)"
