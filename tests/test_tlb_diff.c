@@ -899,6 +899,7 @@ static void test_occ_check_catches(void **state)
         "the occupied sets marked and those listed differ in number",
         "a listed set is not marked as occupied (or is past the array)",
         "more sets listed as occupied than the array has",
+        "a set is listed twice",
     };
     const struct tlb_config cfgs[2] = { { .l1_4k_entries = 64, .l1_4k_ways = 4 },
                                         { .l1_4k_entries = 256, .l1_4k_ways = 32 } };   /* 16 and 8 sets */
@@ -932,6 +933,11 @@ static void test_occ_check_catches(void **state)
             case 4:
                 a->nocc = a->sets + 1;
                 break;
+            case 5:                              /* set 3 twice, set 5 (holding one) marked, not listed */
+                for (uint32_t o = 0; o < a->nocc; o++)
+                    if (a->occ[o] == 5)
+                        a->occ[o] = 3;
+                break;
             }
             int r = tlb_occ_check(a, &why);
             assert_int_equal(r != 0, broken != 0);
@@ -953,7 +959,7 @@ static void test_occ_check_catches(void **state)
                 a->occ[a->nocc++] = 3;
                 a->inocc[3] = 1;
             }
-            if (broken >= 2) {
+            if (broken >= 2) {   /* (set 5's entry listed again: the flush at destroy finds it) */
                 a->nocc = 6;
                 a->inocc[a->sets - 1] = 0;
                 a->occ[0] = 0;

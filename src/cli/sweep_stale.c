@@ -57,8 +57,9 @@ static void differs(char *why, size_t n, const char *key, const json_t *got, con
 
 /* Does args set parameter key (--param KEY=...)? */
 /* Why the result at path did not load (err: jansson's): a directory, a
- * device or a NUL byte named as such (jansson calls each an early end of
- * file), else jansson's own line and message. */
+ * device or a NUL byte where jansson stopped reading named as such
+ * (jansson calls each an early end of file), else jansson's own line and
+ * message. */
 static void unreadable(const char *path, const json_error_t *err, char *why, size_t n)
 {
     struct stat st;
@@ -70,7 +71,7 @@ static void unreadable(const char *path, const json_error_t *err, char *why, siz
     FILE *f = fopen(path, "rb");
     long at = -1, i = 0;
     int c;
-    while (f && (c = getc(f)) != EOF && at < 0) {
+    while (f && i <= (long)err->position && (c = getc(f)) != EOF && at < 0) {
         if (!c)
             at = i;
         i++;

@@ -201,12 +201,20 @@ int tlb_occ_check(const struct tlb_array *a, const char **why)
         *why = "the occupied sets marked and those listed differ in number";
         return -1;
     }
-    for (uint32_t o = 0; o < a->nocc; o++)
+    uint8_t *seen = mv_calloc(a->sets, 1);
+    for (uint32_t o = 0; o < a->nocc; o++) {
         if (a->occ[o] >= a->sets || !a->inocc[a->occ[o]]) {
             *why = "a listed set is not marked as occupied (or is past the array)";
+            free(seen);
             return -1;
         }
-    /* (marked == nocc and every listed set marked: no set listed twice) */
+        if (seen[a->occ[o]]++) {
+            *why = "a set is listed twice";
+            free(seen);
+            return -1;
+        }
+    }
+    free(seen);
     for (uint32_t s = 0; s < a->sets; s++) {
         int holds = 0;
         for (uint32_t w = 0; w < a->ways && !holds; w++)
@@ -253,6 +261,18 @@ static unsigned flush_array(struct tlb_array *a, enum flush_kind k, uint16_t pci
                     }
                 }
             }
+        } else if (k == FL_ALL) {   /* every entry of the set goes: no chain walked */
+            const size_t head = n + s;
+            for (uint32_t i = a->lnext[head], next; i != head; i = next) {
+                next = a->lnext[i];
+                const uint32_t w = (uint32_t)(i - base);
+                a->hidx[tlb_wide_bucket(a, a->tag[i])] = 0;   /* its chain goes whole */
+                a->empty[(size_t)s * a->ewords + w / 64] |= 1ull << (w % 64);
+                a->tag[i] = 0;
+                dropped++;
+            }
+            a->lprev[head] = a->lnext[head] = (uint32_t)head;
+            a->nvalid[s] = 0;
         } else {   /* the set's recency list holds its valid entries */
             const size_t head = n + s;
             for (uint32_t i = a->lnext[head], next; i != head; i = next) {

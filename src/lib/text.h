@@ -21,7 +21,8 @@ unsigned text_utf8_len(const unsigned char *s);
  * for a terminal: printable ASCII and well-formed UTF-8 as they are; a
  * newline, tab and carriage return as \n, \t, \r; every other control
  * byte, C1 control (U+0080..U+009F) and byte that is not UTF-8 as \xHH.
- * The length written. */
+ * The length written. s must end with a NUL even past max_in (a UTF-8
+ * sequence starting before max_in is read whole to see if it is one). */
 size_t text_escape(char *out, size_t cap, const char *s, size_t max_in);
 
 /* The offset of the first byte of s that is not part of a well-formed

@@ -193,7 +193,7 @@ expect_bad "run, a given digest" "not the file the run replayed" \
 # a digest that is not one, or none where a result always has one: altered
 expect_bad "run, a malformed digest" "trace.digest 'xyz': malformed" \
     run --trace "$W/tr/t.mvt" --param trace.digest=xyz --json "$J"
-expect_bad "run, digest of 15 hex digits" "malformed" \
+expect_bad "run, digest of 15 hex digits" "trace.digest '1:fnv1a64:000000000000000': malformed" \
     run --trace "$W/tr/t.mvt" --param trace.digest=1:fnv1a64:000000000000000 --json "$J"
 sed 's/"trace.digest": "[^"]*"/"trace.digest": ""/' "$W/tr/tr.json" >"$W/tr/nodigest.json"
 grep -q '"trace.digest": ""' "$W/tr/nodigest.json" || fail "test setup: no trace.digest emptied"
