@@ -194,11 +194,11 @@ int cmd_trace_import(int argc, char **argv)
     int lackey = !strcmp(from, "lackey"), perf = !strcmp(from, "perf");
     for (unsigned i = 0; i < nfiles && rc == EXIT_USAGE; i++) {
         struct stat sb;
-        int reg = !stat(files[i], &sb) && S_ISREG(sb.st_mode);
-        if (!reg && !stat(files[i], &sb) && S_ISDIR(sb.st_mode)) {
+        int there = !stat(files[i], &sb), reg = there && S_ISREG(sb.st_mode);
+        if (there && S_ISDIR(sb.st_mode)) {
             mv_error("trace import: '%s' is a directory, not a %s log", files[i], from);
             rc = -1;
-        } else if (lackey && !reg && !access(files[i], F_OK)) {
+        } else if (lackey && there && !reg) {
             mv_error("lackey log '%s': not a regular file: a log is read twice (its header, then its references), "
                      "so not a FIFO, pipe or device", files[i]);
             rc = -1;

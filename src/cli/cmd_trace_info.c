@@ -10,7 +10,6 @@
 #include "cli/cli.h"
 #include "guest/kernel.h"
 #include "lib/err.h"
-#include "lib/param.h"
 #include "lib/text.h"
 #include "sim/config.h"
 #include "sim/engine.h"

@@ -55,7 +55,6 @@ static void differs(char *why, size_t n, const char *key, const json_t *got, con
     snprintf(why, n, "its '%s' is %s, %s %s", key, a, whose, b);
 }
 
-/* Does args set parameter key (--param KEY=...)? */
 /* Why the result at path did not load (err: jansson's): a directory, a
  * device or a NUL byte where jansson stopped reading named as such
  * (jansson calls each an early end of file), else jansson's own line and
@@ -84,6 +83,7 @@ static void unreadable(const char *path, const json_error_t *err, char *why, siz
         snprintf(why, n, "it does not read as JSON: line %d: %s", err->line, err->text);
 }
 
+/* Does args set parameter key (--param KEY=...)? */
 static int sets_param(const char *args, const char *key)
 {
     size_t kl = strlen(key);

@@ -533,7 +533,7 @@ static void tr_where(void *st, char *buf, size_t len)
 static int tr_recorded_min_addr(void *st, uint64_t *addr)
 {
     const char *v = trace_header_get(((struct trace_state *)st)->r, "mmap_min_addr");
-    return v && !param_parse_u64(v, addr) && *addr < TRACE_USER_END;
+    return v && !param_parse_u64(v, addr);
 }
 
 static double tr_progress(void *st)
