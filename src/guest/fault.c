@@ -245,7 +245,10 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
         return -EFAULT;
     }
     enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
-    return handle_mm_fault(k, k->current->mm, va, acc);
+    int rc = handle_mm_fault(k, k->current->mm, va, acc);
+    if (!rc && k->cfg.flush_after_fault)   /* update_mmu_cache, as RISC-V's */
+        flush_tlb_page(k, k->current->mm, va & ~(uint64_t)(PAGE_SIZE - 1));
+    return rc;
 }
 
 int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn, uint32_t pfec)

@@ -36,6 +36,10 @@ static const struct param_def kdefs[] = {
        "cached pages of its aligned window of this size (rounded down to a power of two, as Linux; "
        "4096 or less: off, memvirt's default, as in the kernels before Linux 3.15 that the papers ran; "
        "65536 since)"),
+    PARAM_BOOL(struct kconfig, flush_after_fault, "false",
+               "after each page fault it handles, flush the page from the TLB, as RISC-V Linux's "
+               "update_mmu_cache does (x86 Linux does not: no TLB caches a not-present entry); "
+               "SSP's premise, every page-table update followed by a flush (see ssp.flush_fill)"),
 };
 #undef KP
 const struct param_group kconfig_params = {

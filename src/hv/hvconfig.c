@@ -88,6 +88,10 @@ static const struct param_def ssp_defs[] = {
     PARAM_BOOL(struct sspconfig, fault_trap, "false",
                "page faults (shadow fills, injection) handled in the hardware-mode trap like the "
                "flushes, as a software-refilled TLB allows, instead of by a VM exit (unverified)"),
+    PARAM_BOOL(struct sspconfig, flush_fill, "false",
+               "an intercepted INVLPG also fills the entry the shadow lacks where the guest's tables map "
+               "the page (a guest walk per such flush): with guest.flush_after_fault, a fault's retry "
+               "hits instead of exiting to fill"),
 };
 const struct param_group ssp_params = { "ssp", ssp_defs, sizeof ssp_defs / sizeof ssp_defs[0],
                                         "swift shadow paging (mode ssp)" };

@@ -44,6 +44,7 @@ struct tspconfig {
 struct sspconfig {
     uint64_t rootbuf_entries;  /* shadow page-table base address buffer (0: none) */
     int      fault_trap;       /* page faults handled in the hardware-mode trap, not by a VM exit */
+    int      flush_fill;       /* an INVLPG also fills an entry the shadow lacks (shadow_fill_va) */
 };
 
 struct hapconfig {

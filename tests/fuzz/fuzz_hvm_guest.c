@@ -79,6 +79,7 @@ static int boot(struct fz *f, uint8_t h0, uint8_t h1)
         (h1 & 16) ? "hap.ept_populate=boot" : "hap.ept_populate=fault",
         (h1 & 32) ? "tsp.flood_detector=page" : "tsp.flood_detector=vcpu",
         (h1 & 64) ? ((h1 & 128) ? "tsp.oos_limit=1" : "tsp.oos_limit=3") : "tsp.oos_limit=0",
+        (h0 & 128) ? "ssp.flush_fill=true" : "ssp.flush_fill=false",
         "memwalk.ws_mb=4", "guest.ram_mb=64", NULL,
     };
     if (config_init(&f->cfg, "memwalk"))

@@ -211,6 +211,13 @@ void shadow_load_root_hv(struct shadow *s, struct cpu *c, struct shadow_page *ro
  * hidden fault: the access is retried), 2 if it emulated the access (done,
  * machine frame in *mfn), 0 to give it to the guest. */
 int  shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn);
+/* SSP's sync at an INVLPG for an entry the shadow lacks: if the guest's
+ * tables map va by a 4 KiB leaf whose path the guest has used (Accessed
+ * set at every level), fill its shadow entry under the current root, as a
+ * prefetched entry (Accessed clear), and count a shadow_sync. A guest that
+ * flushes after installing an entry (guest.flush_after_fault, as RISC-V
+ * Linux does) then retries without a fault. Returns whether it filled. */
+int  shadow_fill_va(struct shadow *s, uint64_t va);
 
 /* tsp: a trapped guest store of val to entry idx of guest table gfn:
  * emulate it and bring the shadows along. */

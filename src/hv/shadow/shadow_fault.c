@@ -245,3 +245,28 @@ int shadow_page_fault(struct shadow *s, struct cpu *c, uint64_t va, uint32_t pfe
     shadow_flush_hw(s, c);
     return 1;
 }
+
+int shadow_fill_va(struct shadow *s, uint64_t va)
+{
+    struct shadow_page *root = s->cur_root;
+    struct gwalk w = { .leaf = 1 };
+    if (!root || guest_walk(s, root->gfn, va, ACC_READ, 0, &w) || w.leaf != 1)
+        return 0;
+    /* the guest's Accessed bits already set on the whole path: an access
+     * through the shadow then owes the guest no A bit (KVM's prefetch asks
+     * the same of the leaf: prefetch_invalid_gpte) */
+    for (unsigned lvl = 4; lvl >= 1; lvl--)
+        if (!(w.e[lvl] & _PAGE_ACCESSED))
+            return 0;
+    pte_t g = w.e[1], spte;
+    if (pte_large_rsvd(g, 1) || !(spte = shadow_entry_of(s, g, 1)))
+        return 0;
+    shadow_prealloc(s, 4);   /* (it empties the current root rather than evict it) */
+    struct shadow_page *leaf = fill_path(s, s->cur_root, va, &w);
+    unsigned idx = pt_index(va, 1);
+    if (pte_present(pmem_read(s->h->mem, leaf->smfn, idx)))
+        return 0;
+    sp_set(s, leaf, idx, spte & ~(pte_t)_PAGE_ACCESSED);   /* speculative, as a prefetched entry */
+    s->h->st->cnt[CNT_shadow_sync]++;
+    return 1;
+}

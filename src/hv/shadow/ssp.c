@@ -12,7 +12,10 @@
  * fault exits and fills the shadow from the guest's tables, as in tsp (the
  * paper does not say which of its exits remain; with ssp.fault_trap the
  * faults take the hardware-mode trap as well, as a processor whose TLB is
- * refilled by software, like Sunway's, would allow).
+ * refilled by software, like Sunway's, would allow). With ssp.flush_fill an
+ * INVLPG also fills the entry the shadow lacks, so a guest that flushes
+ * after installing an entry (guest.flush_after_fault: RISC-V Linux's
+ * eager flush in update_mmu_cache) takes one exit per fault, not two.
  *
  * A shadow page-table base address buffer (ssp.rootbuf_entries) maps guest
  * roots to shadow roots in hardware: a CR3 write with NOFLUSH to a buffered
@@ -133,6 +136,8 @@ static int ssp_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uin
         struct shadow_page *r = root_of_pcid(p, c, kind == FLUSH_INVLPG ? c->pcid : pcid);
         if (r)
             shadow_sync_va(s, r, va);
+        if (r && r == s->cur_root && h->cfg->ssp.flush_fill)
+            shadow_fill_va(s, va);   /* a new entry the flush announces */
         break;
     }
     case FLUSH_CR3_RELOAD:
