@@ -3,7 +3,8 @@
  * a hardware VM exit (cost.vm_exit), a PV guest's trap or hypercall into
  * the hypervisor (cost.hypercall), or SSP's trap to the highest-privilege
  * mode (cost.ssp_trap, counted in ssp_traps: it is not a VM exit). With
- * clustering on, a VM exit at a guest code site goes to the cluster first. */
+ * clustering on, a VM exit at a guest code site goes to the cluster first.
+ * Without VPIDs (hv.vpid false) a VM exit flushes the guest's TLB. */
 #include "hv/hv.h"
 #include "lib/err.h"
 
@@ -59,6 +60,10 @@ void hv_exit(struct hv *h, enum hv_transition t, enum exit_reason r)
         break;
     }
     stat_charge(h->st, CYC_exits, cycles);
+    /* without VPIDs the exit and the entry after it flush the guest's
+     * linear and combined translations, global ones too */
+    if (t == HV_VMEXIT && !h->cfg->hv.vpid)
+        cpu_hw_flush(h->cpu, 1);
     if (cluster)
         cluster_open(&h->cl, h->st, h->cost, h->cpu->site, h->cpu->user_entries);
 }

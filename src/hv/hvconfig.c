@@ -16,6 +16,12 @@ static const struct param_def hv_defs[] = {
     PARAM_U64(struct hvbase, dma_period_us, "1000", 1, 1e9, "device activity interval in microseconds"),
     PARAM_U64(struct hvbase, nic_ring, "256", 1, 4096,
               "NIC receive/transmit ring buffers, 4 KiB each, from guest RAM in every mode (native too)"),
+    PARAM_BOOL(struct hvbase, vpid, "true",
+               "VPIDs tag the guest's TLB entries, so VM exits and entries keep them (Intel since Nehalem); "
+               "false: every VM exit and entry flushes the guest's linear and combined translations and its "
+               "paging-structure caches, global ones too, as VMX without VPIDs does; the guest-physical "
+               "ones (nested TLB, EPT walk caches) stay (SDM vol. 3, 28.3.3.3). A PV guest's traps are not "
+               "VM exits"),
 };
 const struct param_group hv_params = { "hv", hv_defs, sizeof hv_defs / sizeof hv_defs[0],
                                        "the domain: machine memory and passthrough devices" };

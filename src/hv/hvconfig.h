@@ -16,6 +16,7 @@ struct hvbase {
     uint64_t disk_mbps;        /* disk traffic alongside the workload (0: none) */
     uint64_t dma_period_us;    /* device activity interval */
     uint64_t nic_ring;         /* NIC ring buffers (pages) per direction */
+    int      vpid;             /* VM exits keep the guest's TLB entries (false: each exit flushes them) */
 };
 
 struct xenconfig {
