@@ -43,6 +43,26 @@ static const char *get_str(const char *name, json_t *root, const char *key)
     return json_string_value(v);
 }
 
+/* Parameters added after results were first written whose default is what
+ * every revision before them did: a result of another revision that lacks
+ * one takes its default (with a warning), so that yesterday's results can
+ * be rerun today. Only a parameter whose default kept every statistic of
+ * the revision before it belongs here (the goldens unchanged when it came:
+ * tests/cli/rerun_compat.sh reruns them without these keys). */
+static const char *const added_keeping_old[] = {
+    "tsp.oos_limit",                                                     /* 2026-12-01 */
+    "iommu.units", "guest.fault_around_bytes", "cost.fault_around_page", /* 2026-12-02 */
+    "guest.flush_after_fault", "ssp.flush_fill", "hv.vpid",              /* 2026-12-03 */
+};
+
+static int added_keeping_old_default(const char *full)
+{
+    for (size_t i = 0; i < sizeof added_keeping_old / sizeof added_keeping_old[0]; i++)
+        if (!strcmp(added_keeping_old[i], full))
+            return 1;
+    return 0;
+}
+
 /* revision: the one that wrote the result; a parameter missing from one of
  * another revision is most likely one that revision did not have. */
 static int load_params(const char *name, json_t *params, struct sim_config *c, const char *revision)
@@ -95,12 +115,20 @@ static int load_params(const char *name, json_t *params, struct sim_config *c, c
         if (param_set(g[gi].g, g[gi].cfg, d->name, text, where))
             return -1;
     }
-    /* Every parameter must be there: a missing one would silently be the default. */
+    /* Every parameter must be there: a missing one would silently be the
+     * default. Except one added since another revision wrote the result,
+     * whose default keeps what that revision did (added_keeping_old). */
+    char defaulted[512] = "";
     for (unsigned i = 0; i < ng; i++)
         for (size_t k = 0; k < g[i].g->n; k++) {
             char full[96];
             snprintf(full, sizeof full, "%s.%s", g[i].g->prefix, g[i].g->defs[k].name);
             if (!json_object_get(params, full)) {
+                if (strcmp(revision, mv_revision()) && added_keeping_old_default(full)) {
+                    size_t n = strlen(defaulted);
+                    snprintf(defaulted + n, sizeof defaulted - n, "%s%s", n ? ", " : "", full);
+                    continue;   /* config_init set its default */
+                }
                 if (strcmp(revision, mv_revision()))
                     return mv_error("%s: no value for '%s': the result was written by memvirt revision %s, "
                                     "this is %s, which has that parameter: rerun it with the revision that "
@@ -108,6 +136,10 @@ static int load_params(const char *name, json_t *params, struct sim_config *c, c
                 return mv_error("%s: no value for '%s'", where, full);
             }
         }
+    if (defaulted[0])
+        mv_warn("%s: no value for %s, which came after memvirt revision %s wrote the result: using %s, "
+                "what that revision did", where, defaulted, revision,
+                strchr(defaulted, ',') ? "their defaults" : "its default");
     return 0;
 }
 
