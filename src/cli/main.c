@@ -61,11 +61,18 @@ static int stdout_checked(int rc)
         fflush(stdout);
         return rc;
     }
+    /* A write that failed while the command printed left stdout's error
+     * flag and, in errno, its reason, unless a later call changed it: kept
+     * if it is a reason a write gives, else "write error" (coreutils says
+     * no more in that case) */
+    int early = ferror(stdout), e0 = errno;
     errno = 0;
     struct sigaction pipe_old;
     outfile_sigpipe_hold(&pipe_old);   /* a reader gone: EPIPE, said here, not death by SIGPIPE */
     int bad = fflush(stdout) || ferror(stdout);
     int e = errno;
+    if (!e && early && (e0 == ENOSPC || e0 == EPIPE || e0 == EIO || e0 == EFBIG || e0 == EDQUOT || e0 == EBADF))
+        e = e0;
     outfile_sigpipe_release(&pipe_old);
     if (!bad)
         return rc;
