@@ -344,6 +344,27 @@ static void test_int64_min(void **state)
     assert_int_equal(import1(prot_min, &g), -1);
 }
 
+/* (size_t)-1, 18446744073709551615, in a failed call: the last numbers
+ * below 2^64 were refused as too large (the bound was 2^64 - 10), and the
+ * import stopped at a real strace line; 2^64 itself is still refused. */
+static void test_size_max(void **state)
+{
+    (void)state;
+    static const char log[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+        "100 1700000000.000002 munmap(0x7f0000000000, 18446744073709551615) = -1 EINVAL (Invalid argument)\n"
+        "100 1700000000.000003 mprotect(0x7f0000000000, 18446744073709551610, PROT_READ) = -1 EINVAL (Invalid argument)\n"
+        "100 1700000000.000004 mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7fb8530da000\n";
+    static const char past[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+        "100 1700000000.000002 munmap(0x7f0000000000, 18446744073709551616) = -1 EINVAL (Invalid argument)\n";
+    struct got g;
+    assert_int_equal(import1(log, &g), 0);
+    assert_non_null(find(&g, TR_MMAP, 100, 0));
+    assert_null(find(&g, TR_MUNMAP, 100, 0));   /* failed calls change nothing */
+    assert_int_equal(import1(past, &g), -1);
+}
+
 /* strace -f -ttt -y: a path with ", " and "(" (and '>' escaped as \76) */
 static const char ypath_log[] =
     "32427 1796066906.022688 execve(\"/usr/bin/python3\", [\"python3\", \"-c\", \"\\nimport mmap\\nf=open('d, "
@@ -632,7 +653,8 @@ int main(void)
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
         cmocka_unit_test(test_killed_forks),        cmocka_unit_test(test_hold_bound),
-        cmocka_unit_test(test_int64_min),           cmocka_unit_test(test_colliding_tids),
+        cmocka_unit_test(test_int64_min),
+        cmocka_unit_test(test_size_max),           cmocka_unit_test(test_colliding_tids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

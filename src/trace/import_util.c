@@ -177,9 +177,10 @@ int import_dec(struct import_line *l, uint64_t *v)
     uint64_t x = 0;
     unsigned n = 0;
     for (; isdigit((unsigned char)*p); p++, n++) {
-        if (x > (UINT64_MAX - 9) / 10)
+        uint64_t d = (uint64_t)(*p - '0');
+        if (x > (UINT64_MAX - d) / 10)   /* (2^64-1 itself fits: a failed call's (size_t)-1) */
             return -1;
-        x = x * 10 + (uint64_t)(*p - '0');
+        x = x * 10 + d;
     }
     if (!n)
         return -1;
