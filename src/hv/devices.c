@@ -43,6 +43,12 @@ static void devices(struct hv *h, uint64_t now)
             if (c->disk_mbps)
                 transfer(h, &h->disk, h->next_dma, (uint64_t)((double)c->disk_mbps * 1e6 / 8 * secs),
                          h->disk_dir ^= 1);
+            /* what completed by the period's end leaves the queue now, not
+             * after a long gap's last period: a device that keeps up holds
+             * a transfer or two however long the gap (the counts are the
+             * same: completions are retired in order whenever retired) */
+            dma_queue_retire(&h->nic.q, h->next_dma);
+            dma_queue_retire(&h->disk.q, h->next_dma);
         }
     }
     dma_queue_retire(&h->nic.q, now);
