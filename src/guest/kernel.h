@@ -320,6 +320,11 @@ uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc);
 uint64_t pmd_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
 /* The same one level up: the L3 table covering va and va's index in it. */
 uint64_t pud_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsigned *idx);
+/* Where va's 1 GiB has no L2 table (pmd_table found none): the end of the
+ * empty stretch, the next 1 GiB boundary, or the next 512 GiB one where
+ * va's L4 entry is empty too (Linux's walkers skip pgd_none and p4d_none
+ * entries whole); at most end. */
+uint64_t pt_none_end(struct kernel *k, struct mm *mm, uint64_t va, uint64_t end);
 /* Split the huge mapping of va's 2 MiB region into 512 PTEs (thp.c). */
 void split_huge_pmd(struct kernel *k, struct mm *mm, uint64_t va);
 /* Huge-page faults and copy (thp.c): 1 if handled. */

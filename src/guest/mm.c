@@ -82,9 +82,8 @@ void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
             next = end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
-        if (!pmd) {                                 /* pud_none: nothing in this 1 GiB */
-            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
-            va = next > end || next == 0 ? end : next;
+        if (!pmd) {                                 /* nothing in this 1 GiB, or 512 GiB */
+            va = pt_none_end(k, mm, va, end);
             continue;
         }
         pte_t pe = kread_entry(k, pmd, pi);
@@ -359,9 +358,8 @@ static void change_protection(struct kernel *k, struct mm *mm, const struct vma 
             next = v->end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, mm, va, 0, &pi);
-        if (!pmd) {                                 /* nothing in this 1 GiB */
-            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
-            va = next > v->end || next == 0 ? v->end : next;
+        if (!pmd) {                                 /* nothing in this 1 GiB, or 512 GiB */
+            va = pt_none_end(k, mm, va, v->end);
             continue;
         }
         pte_t pe = kread_entry(k, pmd, pi);

@@ -185,6 +185,14 @@ uint64_t pud_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc, unsi
     return table_at(k, mm, va, 3, alloc, idx);
 }
 
+uint64_t pt_none_end(struct kernel *k, struct mm *mm, uint64_t va, uint64_t end)
+{
+    unsigned i;
+    unsigned shift = pud_table(k, mm, va, 0, &i) ? level_shift(3) : level_shift(4);
+    uint64_t next = (va | ((1ull << shift) - 1)) + 1;
+    return next > end || next == 0 ? end : next;
+}
+
 uint64_t pte_table(struct kernel *k, struct mm *mm, uint64_t va, int alloc)
 {
     unsigned i;

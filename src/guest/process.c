@@ -77,9 +77,8 @@ static void copy_page_range(struct kernel *k, struct mm *dst, struct mm *src, co
             next = v->end;
         unsigned pi;
         uint64_t pmd = pmd_table(k, src, va, 0, &pi);
-        if (!pmd) {                                 /* nothing in this 1 GiB */
-            next = (va | ((1ull << level_shift(3)) - 1)) + 1;
-            va = next > v->end || next == 0 ? v->end : next;
+        if (!pmd) {                                 /* nothing in this 1 GiB, or 512 GiB */
+            va = pt_none_end(k, src, va, v->end);
             continue;
         }
         pte_t pe = kread_entry(k, pmd, pi);
