@@ -103,6 +103,19 @@ int sweep_result_of(json_t *done, const char *args, const char *whose, char *why
     for (unsigned i = 0; i < sizeof keys / sizeof keys[0] && !why[0]; i++)
         if (!json_equal(json_object_get(done, keys[i]), json_object_get(plan, keys[i])))
             differs(why, n, keys[i], json_object_get(done, keys[i]), whose, json_object_get(plan, keys[i]));
+    /* its runs: one per mode of its modes, in that order, as every result
+     * holds them (a run's mode edited to another was merged as that mode) */
+    json_t *modes = json_object_get(done, "modes"), *runs = json_object_get(done, "runs");
+    if (!why[0] && (!json_is_array(runs) || !json_is_array(modes) || json_array_size(runs) != json_array_size(modes)))
+        snprintf(why, n, "its 'runs' is not one run per mode of its 'modes'");
+    for (size_t i = 0; !why[0] && json_is_array(runs) && i < json_array_size(runs); i++) {
+        json_t *r = json_array_get(runs, i), *m = json_is_object(r) ? json_object_get(r, "mode") : NULL;
+        if (!json_equal(m, json_array_get(modes, i))) {
+            char key[48];
+            snprintf(key, sizeof key, "runs[%zu].mode", i);
+            differs(why, n, key, m, "its modes entry is", json_array_get(modes, i));
+        }
+    }
     json_t *rev = json_object_get(done, "revision"), *params = json_object_get(done, "params");
     /* defaults are this memvirt's: another revision's may differ */
     int defaults = json_is_string(rev) && !strcmp(json_string_value(rev), mv_revision());

@@ -92,6 +92,16 @@ cp -r clean V && sed -i 's/"revision": "[^"]*"/"revision": "0000000-other"/; s/"
 grep -q '"lmbench.warmup": 9,' "V/runs/$(id_of V 0).json" || die "test broken: no warmup to edit"
 "$MV" sweep merge V 2>err && grep -q "warning: sweep merge: 1 of 4 results were written by another memvirt" err \
     && ! grep -q "is not the result" err || die "another revision's default: $(cat err)"
+# a result whose run is of another mode than its own 'modes' says (an
+# attack run: merged as a pv row under sweep.mode native, exit 0)
+cp -r clean M && python3 - "M/runs/$(id_of M 0).json" <<'EOF' || die "test broken: editing runs[0].mode"
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["runs"][0]["mode"] = "pv"
+json.dump(r, open(sys.argv[1], "w"), indent=2)
+EOF
+"$MV" sweep merge M 2>err; [ $? -eq 1 ] && grep -q "is not the result of run 0: its 'runs\[0\].mode' is \"pv\", its modes entry is \"native\";" err \
+    || die "a run of another mode than its result's modes: $(cat err)"
 # a hand-edited line whose old result stayed under its id
 cp -r clean E && sed -i '3s/--mode native/--mode hap/' E/sweep.tsv
 "$MV" sweep merge E 2>err; [ $? -eq 1 ] && grep -q "is not the result of run 0: its 'modes' is \[\"native\"\], its manifest line's \[\"hap\"\];" err \
