@@ -103,4 +103,12 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) != 2:
+        print("usage: selective_clustering_summary.py DIR", file=sys.stderr)
+        sys.exit(2)
+    try:
+        main()
+    except (OSError, ValueError, KeyError, IndexError) as e:   # a directory without the results
+        print(f"selective_clustering_summary.py: {sys.argv[1:]}: not the results of the experiment's script "
+              f"({type(e).__name__}: {e})", file=sys.stderr)
+        sys.exit(2)
