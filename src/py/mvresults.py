@@ -149,6 +149,9 @@ def parse(path, raw):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    if text.startswith("\ufeff"):   # (Python's own message says to decode with utf-8-sig)
+        raise InputError(f"{path}:1:1: invalid JSON: a byte-order mark (EF BB BF) before the document; "
+                         "memvirt writes none and JSON allows none (RFC 8259)")
     try:
         doc = json.loads(text, parse_constant=_no_constants, parse_int=_int, object_pairs_hook=_pairs)
     except _LongInt as e:

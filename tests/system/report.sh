@@ -52,6 +52,9 @@ bad "nocycles.json: runs\[2\]: no 'cycles'" nocycles.json -o out.html
 bad "dup.json: invalid JSON: duplicate key 'mode'" dup.json -o out.html
 bad "binary.json: not UTF-8" binary.json -o out.html
 bad "nan.json: invalid JSON: 'NaN'" nan.json -o out.html
+# a byte-order mark named as such (it was Python's "decode using utf-8-sig")
+printf '\xef\xbb\xbf{"runs": []}' > bom.json
+bad "bom.json:1:1: invalid JSON: a byte-order mark" bom.json -o out.html
 # a lone surrogate escape is not text (it was a traceback drawing the label)
 printf '{"runs": [{"mode": "a\\ud800", "workload": "w"}]}' > surrogate.json
 bad "surrogate.json: invalid JSON: a string holds a lone surrogate" surrogate.json -o out.html
