@@ -11,6 +11,8 @@ the rows that change between the columns are the ones that depend on the
 cost figures."""
 import sys
 
+from script_main import script_main
+
 from pibooster_summary import pct, run
 
 
@@ -66,9 +68,6 @@ def clock(d):
 
 
 def main():
-    if len(sys.argv) not in (3, 5):
-        print("usage: pibooster_compare.py DIR_A DIR_B [LABEL_A LABEL_B]", file=sys.stderr)
-        sys.exit(2)
     a, b = sys.argv[1], sys.argv[2]
     la, lb = (sys.argv[3], sys.argv[4]) if len(sys.argv) == 5 else (a, b)
     fa, fb = figures(a), figures(b)
@@ -79,9 +78,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (OSError, ValueError, KeyError, IndexError) as e:   # a directory without the results
-        print(f"pibooster_compare.py: {sys.argv[1:]}: not the results of the experiment's script "
-              f"({type(e).__name__}: {e})", file=sys.stderr)
-        sys.exit(2)
+    script_main(main, "pibooster_compare.py", "DIR_A DIR_B [LABEL_A LABEL_B]", (2, 4))

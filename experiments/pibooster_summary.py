@@ -4,6 +4,8 @@ results experiments/pibooster.sh left in a directory."""
 import json
 import sys
 
+from script_main import script_main
+
 
 def run(d, name, mode=None):
     doc = json.load(open(f"{d}/{name}.json"))
@@ -110,12 +112,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print("usage: pibooster_summary.py DIR MINUTES_WITH_THE_CACHE_ON", file=sys.stderr)
-        sys.exit(2)
-    try:
-        main()
-    except (OSError, ValueError, KeyError, IndexError) as e:   # a directory without the results
-        print(f"pibooster_summary.py: {sys.argv[1:]}: not the results of the experiment's script "
-              f"({type(e).__name__}: {e})", file=sys.stderr)
-        sys.exit(2)
+    script_main(main, "pibooster_summary.py", "DIR MINUTES_WITH_THE_CACHE_ON", (2,))

@@ -5,6 +5,8 @@ import json
 import os
 import sys
 
+from script_main import script_main
+
 
 def load(d, name):
     with open(os.path.join(d, name + ".json")) as f:
@@ -103,12 +105,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: selective_clustering_summary.py DIR", file=sys.stderr)
-        sys.exit(2)
-    try:
-        main()
-    except (OSError, ValueError, KeyError, IndexError) as e:   # a directory without the results
-        print(f"selective_clustering_summary.py: {sys.argv[1:]}: not the results of the experiment's script "
-              f"({type(e).__name__}: {e})", file=sys.stderr)
-        sys.exit(2)
+    script_main(main, "selective_clustering_summary.py", "DIR", (1,))
