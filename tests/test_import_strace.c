@@ -365,6 +365,27 @@ static void test_size_max(void **state)
     assert_int_equal(import1(past, &g), -1);
 }
 
+/* A line of the first task after its "+++ exited" is a stranger's (no
+ * fork returned its pid again), left out as one: it brought the first task
+ * back as a second spawned process (an attack run). */
+static void test_first_task_after_exit(void **state)
+{
+    (void)state;
+    static const char log[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+        "100 1700000000.000002 exit_group(0) = ?\n"
+        "100 1700000000.000003 +++ exited with 0 +++\n"
+        "100 1700000000.000004 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = "
+        "0x7f0000000000\n";
+    struct got g;
+    assert_int_equal(import1(log, &g), 0);
+    assert_non_null(find(&g, TR_SPAWN, 100, 0));
+    assert_null(find(&g, TR_SPAWN, 100, 1));
+    assert_null(find(&g, TR_MMAP, 100, 0));
+    assert_non_null(find(&g, TR_EXIT, 100, 0));
+    assert_null(find(&g, TR_EXIT, 100, 1));
+}
+
 /* strace -f -ttt -y: a path with ", " and "(" (and '>' escaped as \76) */
 static const char ypath_log[] =
     "32427 1796066906.022688 execve(\"/usr/bin/python3\", [\"python3\", \"-c\", \"\\nimport mmap\\nf=open('d, "
@@ -654,7 +675,8 @@ int main(void)
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
         cmocka_unit_test(test_killed_forks),        cmocka_unit_test(test_hold_bound),
         cmocka_unit_test(test_int64_min),
-        cmocka_unit_test(test_size_max),           cmocka_unit_test(test_colliding_tids),
+        cmocka_unit_test(test_size_max),
+        cmocka_unit_test(test_first_task_after_exit),           cmocka_unit_test(test_colliding_tids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

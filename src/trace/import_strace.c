@@ -91,7 +91,7 @@ struct strace_tasks {
     uint64_t hbytes, hold_max;     /* bytes of lines held, and their bound */
     struct ready *ready, *ready_tail;
     uint64_t seq;                  /* lines handled */
-    int64_t first;                 /* the first pid seen: spawned */
+    int64_t first;                 /* the first pid seen: spawned (-1: none yet; INT64_MAX: it is gone) */
 };
 
 static void list_add(struct list *l, struct stid *p)
@@ -197,6 +197,8 @@ static void pending_set(struct strace_tasks *c, struct stid *p, char *text, uint
 /* Task p is gone (exited, killed): forget it, its unfinished call with it. */
 static void stid_drop(struct strace_tasks *c, struct stid *p)
 {
+    if ((int64_t)p->tid == c->first)
+        c->first = INT64_MAX;   /* no tid: a line of it after its exit is a stranger's, not a new first task */
     pending_set(c, p, NULL, 0);
     if (p->held)
         list_del(p->held == WAITING ? &c->waiting : &c->strays, p);
