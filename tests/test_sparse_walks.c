@@ -5,10 +5,11 @@
  * walkers skip pgd_none, p4d_none and pud_none; before, they stepped every
  * 1 GiB (zap, fork, mprotect) or every 2 MiB (mremap), and a two-record
  * trace of a 32 TiB mremap took seconds. What is checked here is that the
- * skips stop where population resumes: pages in five places (the start, a
- * second 1 GiB, a 1 GiB after an empty one, a second 512 GiB and the last
- * page) are each shared by a
- * fork, write-protected by mprotect, carried by a move and freed by munmap,
+ * skips stop where population resumes: pages in six places (the start, a
+ * second 1 GiB, a 1 GiB after an empty one, a second 512 GiB, a fourth one
+ * after a single empty 512 GiB, and the last page) are each shared by a
+ * fork, write-protected by mprotect, carried by a move (to an address
+ * aligned differently at every level) and freed by munmap,
  * in every mode, under the oracle. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,9 +24,11 @@
 #define K(t) (&(t)->m.k)
 #define A 0x10000000ull                 /* 256 MiB */
 #define LEN (2048ull << 30)             /* 2 TiB: five L4 entries from A */
-#define B (A + (4096ull << 30))         /* the move's target, 4 TiB on */
+/* the move's target, 4 TiB on and misaligned with A at every level */
+#define B (A + (4096ull << 30) + (300ull << 30) + (6ull << 20) + 4 * PAGE_SIZE)
 
-static const uint64_t offs[] = { 0, (1ull << 30) + (2ull << 20), 5ull << 30, 600ull << 30, LEN - PAGE_SIZE };
+static const uint64_t offs[] = { 0, (1ull << 30) + (2ull << 20), 5ull << 30, 600ull << 30, 1541ull << 30,
+                                  LEN - PAGE_SIZE };
 #define N (sizeof offs / sizeof offs[0])
 
 static pte_t guest_pte(struct tmachine *t, uint64_t va)

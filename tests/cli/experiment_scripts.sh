@@ -11,7 +11,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-exp.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 for s in pibooster_summary selective_clustering_summary shadow_nested_summary pibooster_compare; do
-    for args in "" "$tmp $tmp" "$tmp 3"; do
+    for args in "" "$tmp" "$tmp $tmp" "$tmp 3"; do
         # shellcheck disable=SC2086
         python3 "$here/experiments/$s.py" $args >"$tmp/out" 2>"$tmp/err"
         rc=$?

@@ -28,7 +28,7 @@ older() {
     /usr/bin/python3 - "$@" <<'PY'
 import json, sys
 out, src, rev, keys = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-defaults = {"tsp.oos_limit": 0, "iommu.units": 1, "guest.fault_around_bytes": 4096,
+defaults = {"iommu.units": 1, "guest.fault_around_bytes": 4096,
             "cost.fault_around_page": 150, "guest.flush_after_fault": False, "ssp.flush_fill": False,
             "hv.vpid": True}
 r = json.load(open(src))
