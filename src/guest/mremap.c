@@ -21,7 +21,6 @@ static int range_ok(uint64_t addr, uint64_t len)
 }
 
 #define PUD_SIZE (1ull << 30)
-#define PGD_SIZE (1ull << 39)
 
 /* get_extent: from o (n at the same offset) up to the nearer of the next
  * size boundary of either address and the end of the move (left bytes). */
@@ -104,20 +103,18 @@ static void move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint
         extent = get_extent(o, n, len - off, PUD_SIZE);
         if (extent == PUD_SIZE && move_normal_entry(k, mm, o, n, 3))
             continue;
-        /* get_old_pud: o's L3 entry empty, nothing to move in its 1 GiB
-         * extent, which Linux skips as a whole; where even o's L4 entry is
-         * empty, memvirt skips the 512 GiB it would map (a 32 TiB move
-         * over unpopulated space stepped every 2 MiB) */
-        unsigned ui;
-        uint64_t pud = pud_table(k, mm, o, 0, &ui);
-        if (!pud || !pte_present(kread_entry(k, pud, ui))) {
-            extent = get_extent(o, n, len - off, pud ? PUD_SIZE : PGD_SIZE);
+        /* get_old_pud: o's L3 entry empty (no L2 table), nothing to move
+         * up to the end of the empty stretch (its 1 GiB, which Linux skips
+         * as a whole, or its L4 entry's 512 GiB: pt_none_end); a 32 TiB
+         * move over unpopulated space stepped every 2 MiB */
+        unsigned pi;
+        uint64_t pmd = pmd_table(k, mm, o, 0, &pi);
+        if (!pmd) {
+            extent = pt_none_end(k, mm, o, old + len) - o;
             continue;
         }
         extent = get_extent(o, n, len - off, HPAGE_SIZE);
-        unsigned pi;
-        uint64_t pmd = pmd_table(k, mm, o, 0, &pi);
-        pte_t pe = pmd ? kread_entry(k, pmd, pi) : 0;
+        pte_t pe = kread_entry(k, pmd, pi);
         if (!pte_mapped(pe))
             continue;                          /* get_old_pmd: nothing here */
         if (pe & _PAGE_PSE)
