@@ -99,6 +99,10 @@ static int fault_around(struct kernel *k, struct mm *mm, struct vma *v, uint64_t
         guest_site(this_cpu(k), SITE_FAULT_AROUND);
         set_entry(k, mm, table, 1, (unsigned)i,
                   k->pv->make_entry(k, pfn, user_flags(v, writable, writable && page_of(k, pfn)->dirty)));
+        /* update_mmu_cache_range over the pages set_pte_range mapped (the
+         * faulting page's flush is handle_mm_fault's, below) */
+        if (i != pte_off && k->cfg.flush_after_fault)
+            flush_tlb_page(k, mm, addr);
     }
     return hit;
 }
@@ -141,7 +145,7 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
         page_put(k, old);
 }
 
-int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc)
+static int __handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc)
 {
     struct vma *v = find_vma(mm, va);
     if (!v || (acc == ACC_WRITE && !(v->flags & VM_WRITE)) ||
@@ -234,6 +238,20 @@ int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access ac
     return 0;
 }
 
+/* With guest.flush_after_fault, the guest flushes the page a fault has
+ * mapped, as RISC-V Linux's update_mmu_cache does (an SFENCE.VMA after
+ * installing an entry, in every fault handler: the user fault's, and
+ * get_user_pages' on exec's new stack; on an mm not loaded here the flush
+ * is the generation bump flush_tlb_page makes). x86 Linux flushes nothing
+ * when an entry becomes present. */
+int handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc)
+{
+    int rc = __handle_mm_fault(k, mm, va, acc);
+    if (!rc && k->cfg.flush_after_fault)
+        flush_tlb_page(k, mm, va & ~(uint64_t)(PAGE_SIZE - 1));
+    return rc;
+}
+
 int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
 {
     stat_inc(k->st, CNT_guest_pf);
@@ -245,10 +263,7 @@ int do_page_fault(struct kernel *k, uint64_t va, uint32_t pfec)
         return -EFAULT;
     }
     enum access acc = (pfec & PFEC_W) ? ACC_WRITE : (pfec & PFEC_I) ? ACC_EXEC : ACC_READ;
-    int rc = handle_mm_fault(k, k->current->mm, va, acc);
-    if (!rc && k->cfg.flush_after_fault)   /* update_mmu_cache, as RISC-V's */
-        flush_tlb_page(k, k->current->mm, va & ~(uint64_t)(PAGE_SIZE - 1));
-    return rc;
+    return handle_mm_fault(k, k->current->mm, va, acc);
 }
 
 int user_access_fault(struct kernel *k, uint64_t va, enum access acc, uint64_t *mfn, uint32_t pfec)

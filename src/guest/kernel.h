@@ -48,8 +48,9 @@ struct kconfig {
      * down to a power of two, as Linux does; a page or less: off, the
      * default, as before Linux 3.15 brought it with 64 KiB). */
     uint64_t fault_around_bytes;
-    /* Flush the faulting page after handling a fault, as RISC-V Linux's
-     * update_mmu_cache (an eager SFENCE.VMA) does and x86's does not
+    /* Flush each page a fault maps (the faulting one, and those
+     * fault-around maps) after mapping it, as RISC-V Linux's
+     * update_mmu_cache_range (an eager SFENCE.VMA) does and x86's does not
      * (guest.flush_after_fault). */
     int      flush_after_fault;
     /* Not a parameter: what the hypervisor offers (Xen: XENVER_get_features). */

@@ -37,7 +37,8 @@ static const struct param_def kdefs[] = {
        "4096 or less: off, memvirt's default, as in the kernels before Linux 3.15 that the papers ran; "
        "65536 since)"),
     PARAM_BOOL(struct kconfig, flush_after_fault, "false",
-               "after each page fault it handles, flush the page from the TLB, as RISC-V Linux's "
+               "after each page fault it handles, flush the page it mapped from the TLB (and each page "
+               "fault-around mapped), as RISC-V Linux's "
                "update_mmu_cache does (x86 Linux does not: no TLB caches a not-present entry); "
                "SSP's premise, every page-table update followed by a flush (see ssp.flush_fill)"),
 };

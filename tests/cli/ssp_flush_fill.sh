@@ -13,7 +13,12 @@
 #     the fills.
 #  4. Off (the default), the fill changes nothing: the flag alone, without
 #     the guest's flushes, gives the same counters.
-# About 3 s of CPU.
+#  5. With fault-around (guest.fault_around_bytes=65536) the guest flushes
+#     every page a fault maps, as update_mmu_cache_range does: tsp's INVLPG
+#     exits grow by guest_pf + pf_around, and ssp with the fill still takes
+#     about one exit per fault (the pages mapped around it filled at their
+#     flush, so none of them faults into the hypervisor later).
+# About 4 s of CPU.
 #
 # usage: bash ssp_flush_fill.sh /path/to/memvirt
 set -u
@@ -35,6 +40,9 @@ cmp base --modes tsp,ssp "${lm[@]}"
 cmp flush --modes tsp,ssp "${lm[@]}" "${ff[@]}"
 cmp both --modes tsp,ssp "${lm[@]}" "${ff[@]}" "${fill[@]}"
 cmp fillonly --modes ssp "${lm[@]}" "${fill[@]}"
+fa=(--param guest.fault_around_bytes=65536)
+cmp fa_base --modes tsp "${lm[@]}" "${fa[@]}"
+cmp fa_both --check --modes tsp,ssp "${lm[@]}" "${fa[@]}" "${ff[@]}" "${fill[@]}"
 [ "$failures" -eq 0 ] || finish ssp_flush_fill.sh
 
 /usr/bin/python3 - "$tmp" <<'PY' || fail "SSP's fill at the guest's flush (above)"
@@ -61,6 +69,14 @@ for name, r, lo, hi in (("without the fill", flush, 1.8, 2.2), ("with the fill",
 fills = both["ssp"]["shadow_sync"] - flush["ssp"]["shadow_sync"]
 want(fills >= 0.8 * pf, "ssp fills at the flush: %d more shadow_sync (%d faults)" % (fills, pf))
 want(fillonly["ssp"] == base["ssp"], "ssp.flush_fill alone, the guest not flushing: the same counters")
+fa_base, fa_both = runs("fa_base"), runs("fa_both")
+fpf, around = fa_both["tsp"]["guest_pf"], fa_both["tsp"]["pf_around"]
+want(around > fpf, "fault-around maps pages (%d around %d faults)" % (around, fpf))
+extra = fa_both["tsp"]["vm_exits_invlpg"] - fa_base["tsp"]["vm_exits_invlpg"]
+want(extra == fpf + around,
+     "tsp, fault-around: one INVLPG exit per page mapped (%d more, %d faults + %d around)" % (extra, fpf, around))
+per = fa_both["ssp"]["vm_exits_pf"] / fpf
+want(0.9 <= per <= 1.2, "ssp, fault-around, both: %.3f fault exits per guest fault, expected 0.9 to 1.2" % per)
 cut = 1 - both["ssp"]["vm_exits"] / base["tsp"]["vm_exits"]
 want(cut >= 0.23, "ssp with both against the default tsp: %.1f%% fewer VM exits (paper: 23-56%%)" % (100 * cut))
 sys.exit(1 if bad else 0)
