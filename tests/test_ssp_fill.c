@@ -4,13 +4,17 @@
  * path (Accessed set at every level): a leaf with Accessed clear (a fork's
  * child's entries, say) gets no shadow entry, since an access through one
  * would never set the guest's Accessed bit. A filled leaf is speculative
- * (Accessed clear in the shadow); without ssp.flush_fill nothing is filled. */
+ * (Accessed clear in the shadow); without ssp.flush_fill nothing is filled.
+ * An INVLPG of an entry the shadow already holds makes no room for a fill:
+ * with the shadow pool full, no root is evicted and the current root's
+ * subtrees stay. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "guest/kernel.h"
+#include "hv/shadow/shadow.h"
 #include "testutil.h"
 
 #define VA 0x10000000ull
@@ -68,11 +72,32 @@ static void test_fill_off(void **state)
     fill(0);
 }
 
+static void test_present_no_room(void **state)
+{
+    (void)state;
+    const char *const p[] = { "guest.ram_mb=256", "ssp.flush_fill=true", NULL };
+    struct tmachine *t = tm_boot_params("ssp", "memwalk", p);
+    struct task *pr = tm_spawn_touching(t, VA, 4);
+    struct shadow *s = t->m.hv->mode;
+    assert_true(pte_present(tm_hw_entry(t, VA, 1, NULL)));
+    uint64_t evicted = t->m.st.cnt[CNT_shadow_root_evict], pages = s->npages, max = s->pool_max;
+    s->pool_max = s->npages;   /* full: a preallocation would have to evict */
+    cpu_invlpg(&t->m.cpu, VA);
+    assert_true(pte_present(tm_hw_entry(t, VA, 1, NULL)));
+    assert_int_equal(t->m.st.cnt[CNT_shadow_root_evict], evicted);
+    assert_int_equal(s->npages, pages);
+    s->pool_max = max;
+    tm_check_all(t);
+    do_exit(&t->m.k, pr);
+    assert_int_equal(tm_destroy(t), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_on),
         cmocka_unit_test(test_fill_off),
+        cmocka_unit_test(test_present_no_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,6 +79,32 @@ static void guest_set_ad(struct shadow *s, struct gwalk *w, uint64_t va, enum ac
 
 static int perms_of(pte_t e) { return (int)(e & (_PAGE_RW | _PAGE_USER | _PAGE_NX)); }
 
+/* Whether the shadow link in entry idx of sp, se, is the one fill_path
+ * keeps for the guest walk's entry g of level lvl: to the shadow of the
+ * table g points to, with g's permissions. Its child, or NULL. */
+static struct shadow_page *path_child(const struct shadow *s, pte_t se, unsigned lvl, pte_t g)
+{
+    if (!pte_present(se))
+        return NULL;
+    struct shadow_page *child = sp_of_smfn(s, pte_frame(se));
+    if (!child || child->gfn != pte_frame(g) || child->level != lvl - 1 || (child->flags & SP_FL1) ||
+        perms_of(se) != perms_of(g))
+        return NULL;
+    return child;
+}
+
+/* The shadow page at the end of va's path under root when every link of
+ * it is already the one fill_path would make from w; else NULL. Reads
+ * only. */
+static struct shadow_page *intact_path(const struct shadow *s, struct shadow_page *root, uint64_t va,
+                                       const struct gwalk *w)
+{
+    struct shadow_page *sp = root;
+    for (unsigned lvl = 4; sp && lvl > w->leaf; lvl--)
+        sp = path_child(s, pmem_read(s->h->mem, sp->smfn, pt_index(va, lvl)), lvl, w->e[lvl]);
+    return sp;
+}
+
 /* Build or fix the shadow path of va under root from the guest walk w. */
 static struct shadow_page *fill_path(struct shadow *s, struct shadow_page *root, uint64_t va,
                                      const struct gwalk *w)
@@ -89,15 +115,9 @@ static struct shadow_page *fill_path(struct shadow *s, struct shadow_page *root,
         unsigned idx = pt_index(va, lvl);
         pte_t se = pmem_read(s->h->mem, sp->smfn, idx);
         uint64_t want = pte_frame(w->e[lvl]);
-        struct shadow_page *child = NULL;
-        if (pte_present(se)) {
-            child = sp_of_smfn(s, pte_frame(se));
-            if (!child || child->gfn != want || child->level != lvl - 1 || (child->flags & SP_FL1) ||
-                perms_of(se) != perms_of(w->e[lvl])) {
-                sp_unlink(s, sp, idx);
-                child = NULL;
-            }
-        }
+        struct shadow_page *child = path_child(s, se, lvl, w->e[lvl]);
+        if (pte_present(se) && !child)
+            sp_unlink(s, sp, idx);
         if (!child) {
             child = sp_find(s, want, lvl - 1);
             if (child)
@@ -261,9 +281,14 @@ int shadow_fill_va(struct shadow *s, uint64_t va)
     pte_t g = w.e[1], spte;
     if (pte_large_rsvd(g, 1) || !(spte = shadow_entry_of(s, g, 1)))
         return 0;
-    shadow_prealloc(s, 4);   /* (it empties the current root rather than evict it) */
-    struct shadow_page *leaf = fill_path(s, s->cur_root, va, &w);
+    /* An entry the shadow already holds needs nothing: looked for before
+     * the preallocation, which may evict a root to make room */
     unsigned idx = pt_index(va, 1);
+    struct shadow_page *leaf = intact_path(s, s->cur_root, va, &w);
+    if (leaf && pte_present(pmem_read(s->h->mem, leaf->smfn, idx)))
+        return 0;
+    shadow_prealloc(s, 4);   /* (it empties the current root rather than evict it) */
+    leaf = fill_path(s, s->cur_root, va, &w);
     if (pte_present(pmem_read(s->h->mem, leaf->smfn, idx)))
         return 0;
     sp_set(s, leaf, idx, spte & ~(pte_t)_PAGE_ACCESSED);   /* speculative, as a prefetched entry */
