@@ -361,7 +361,17 @@ int cmd_trace_record(int argc, char **argv)
                   "  --sample N           --refs all: keep every Nth reference (default: 1)\n"
                   "  --window START:LEN   --refs all: keep LEN references from the START-th\n"
                   "  --help               this text\n\n", stdout);
-            fputs(EXIT_STATUS_HELP, stdout);
+            /* its own statuses: no run, so none of a run's failures */
+            fputs("exit status:\n"
+                  "  0  the trace was written (whatever the program's own exit status: the last line\n"
+                  "     says it)\n"
+                  "  1  the recording failed, nothing written: the program never ran, a recorder\n"
+                  "     failed or recorded nothing, the recording was cut short, the trace could not\n"
+                  "     be written, the host out of memory or of open files\n"
+                  "  2  bad input: one 'memvirt: ...' line names it (an option, a program that cannot\n"
+                  "     be run, an output that cannot be written); nothing is run or written\n"
+                  "  128+N  interrupted by signal N (130: Ctrl-C), the program stopped and nothing\n"
+                  "     left behind\n", stdout);
             fputs("\nexample:\n  memvirt trace record -o ls.mvt -- ls -l /\n", stdout);
             return EXIT_OK;
         } else {
