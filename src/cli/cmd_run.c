@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void run_usage(FILE *f, int compare)
 {
@@ -149,9 +150,19 @@ int cli_parse_jobs(const char *text, unsigned *jobs)
     return 0;
 }
 
+/* Do a and b, values of a parameter NAME.file (trace.file), name one
+ * existing file ('t.mvt' and './t.mvt', a symlink to it), as a sweep
+ * takes them? */
+static int same_file(const char *key, size_t kl, const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return kl > 5 && !strncmp(key + kl - 5, ".file", 5) && !stat(a, &sa) && !stat(b, &sb) &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* --param k=v given twice for the same k: only with the same value, as
- * memvirt reads it ('true' and '1' agree; a value that does not parse is
- * left to config_param to name). */
+ * memvirt reads it ('true' and '1' agree; two names of one file agree; a
+ * value that does not parse is left to config_param to name). */
 static int params_agree(const struct sim_config *cfg, const char **params, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -165,7 +176,7 @@ static int params_agree(const struct sim_config *cfg, const char **params, int n
             char a[PARAM_STR_MAX + 4096], b[sizeof a];
             if (config_param_canon(cfg, params[k], a, sizeof a) || config_param_canon(cfg, params[i], b, sizeof b))
                 continue;   /* a value that is not one: config_param names it */
-            if (!strcmp(a, b))
+            if (!strcmp(a, b) || same_file(params[i], kl, strchr(params[k], '=') + 1, eq + 1))
                 continue;
             return mv_error("--param %.*s given twice with different values ('%s' and '%s')", (int)kl,
                             params[i], strchr(params[k], '=') + 1, eq + 1);

@@ -45,6 +45,15 @@ expect_bad "a parameter twice"        "--param;tlb.l2_ways;'12';'6'" run "${LM[@
 expect_bad "a control twice"          "--at;ptcache_ratio=100;ptcache_ratio=200" run "${LM[@]}" --at 1s:ptcache_ratio=100 --at 1000ms:ptcache_ratio=200 --json "$J"
 expect_ok  "same seed twice"          run "${LM[@]}" --seed 3 --seed 3
 expect_ok  "same parameter twice"     run "${LM[@]}" --param tlb.l2_ways=12 --param tlb.l2_ways=12
+# a file parameter: two names of one file are one value (as a sweep takes
+# them); a copy is another file
+cp "$(dirname "$0")/../fuzz/corpus/trace/record_sh.mvt" "$tmp/t.mvt" && cp "$tmp/t.mvt" "$tmp/copy.mvt" &&
+    ln -s t.mvt "$tmp/link.mvt" || fail "trace files for the same-file cases"
+expect_ok  "one trace by two names"   run --quiet --trace "$tmp/t.mvt" --param trace.file="$tmp/./link.mvt"
+expect_bad "two traces"               "--param;trace.file;copy.mvt;t.mvt" \
+    run --quiet --trace "$tmp/t.mvt" --param trace.file="$tmp/copy.mvt" --json "$J"
+expect_bad "a trace and a missing one" "--param;trace.file;none.mvt;t.mvt" \
+    run --quiet --trace "$tmp/t.mvt" --param trace.file="$tmp/none.mvt" --json "$J"
 
 # percentages that sum past 100, sizes that do not fit
 expect_bad "forkstorm shares past 100" "forkstorm.browser_pct;forkstorm.helper_pct;100" \
