@@ -480,6 +480,20 @@ int sweep_one(const char *dir, const char *index)
         free(args);
         return EXIT_OK;   /* finished before, and still current: resubmitted sweeps skip it */
     }
+    /* Not a result, and stale (above): a FIFO, device or socket where the
+     * result goes (or a link to one) would take the run's output, or
+     * block it for ever (a FIFO without a reader). It goes, as a stale
+     * result is replaced; a directory stays, and the run says so. */
+    struct stat rst;
+    if (!stat(json, &rst) && !S_ISREG(rst.st_mode) && !S_ISDIR(rst.st_mode)) {
+        if (unlink(json)) {
+            mv_error("sweep one: '%s' is not a regular file and cannot be removed: %s", json, strerror(errno));
+            free(args);
+            return EXIT_FAIL;
+        }
+        fprintf(stderr, "memvirt: warning: sweep one: '%s' was not a regular file: removed, the run's result "
+                        "goes there\n", json);
+    }
     /* argv of `memvirt run`: its words, then where the results go */
     char **av = mv_calloc(strlen(args) / 2 + 8, sizeof *av);
     int ac = 0;

@@ -18,6 +18,8 @@
 #include "hw/cost.h"
 #include "lib/version.h"
 #include "workload/workload.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -81,6 +83,30 @@ static void unreadable(const char *path, const json_error_t *err, char *why, siz
         snprintf(why, n, "it does not read as JSON: a NUL byte at byte %ld", at);
     else
         snprintf(why, n, "it does not read as JSON: line %d: %s", err->line, err->text);
+}
+
+/* A result file of the sweep directory, read as JSON: NULL, with err
+ * set, when it is not one. Opened without blocking and read only if it
+ * is a regular file: a FIFO put in its place (no writer) would otherwise
+ * hang every command that reads the directory; unreadable() says what it
+ * is. */
+static json_t *load_result(const char *path, json_error_t *err)
+{
+    int fd;
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR)
+        ;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        memset(err, 0, sizeof *err);
+        err->line = -1;
+        snprintf(err->text, sizeof err->text, "%s", fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    json_t *j = json_loadfd(fd, JSON_REJECT_DUPLICATES, err);
+    close(fd);
+    return j;
 }
 
 /* Does args set parameter key (--param KEY=...)? */
@@ -152,7 +178,7 @@ int sweep_result_current(const char *dir, const struct sweep_run *r, int say)
         return 0;
     char why[1200] = "";
     json_error_t err;
-    json_t *done = json_load_file(path, JSON_REJECT_DUPLICATES, &err), *plan = NULL;
+    json_t *done = load_result(path, &err), *plan = NULL;
     if (!done) {
         unreadable(path, &err, why, sizeof why);
     } else {
@@ -206,7 +232,7 @@ static int foreign_line(void *ctx, unsigned long lineno, unsigned long ix, const
     json_error_t err;
     if (access(path, F_OK))
         return 0;   /* none: merge.py finds it missing */
-    json_t *done = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    json_t *done = load_result(path, &err);
     char why[1200];
     if (!done)   /* stale for sweep_result_current too: run again, so not merged */
         unreadable(path, &err, why, sizeof why);

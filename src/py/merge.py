@@ -22,6 +22,7 @@ import io
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -91,7 +92,15 @@ def read_manifest(path):
     """(spec, columns, [(index, id, {col: value text})])"""
     try:   # a spec name or swept value that is not UTF-8 (the sweep writes it as given, or '?') is shown as U+FFFD
         # newline='': a line ends at '\n' alone, as `sweep one` reads it (sweep_manifest.c), not at a CR
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        # opened without blocking and read only as a regular file: a FIFO in
+        # its place (no writer) would hang the merge
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise InputError(f"cannot read '{path}': {'a directory' if stat.S_ISDIR(mode) else 'not a regular file'}, "
+                             "not a sweep manifest (a sweep writes it as a file)")
+        with open(fd, encoding="utf-8", errors="replace", newline="") as f:
             lines = f.read().split("\n")
         lines = [x[:-1] if x.endswith("\r") else x for x in lines]   # saved with CRLF line ends (an editor)
     except OSError as e:

@@ -9,6 +9,7 @@
 #include "sim/machine.h"
 #include "sim/sweep_plan.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -103,9 +104,29 @@ static int count_fields(const char *s)
 
 int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsigned long *nruns)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    /* opened without blocking, and read only as a regular file: a FIFO
+     * in its place (no writer) would hang the command */
+    int fd;
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR)
+        ;
+    if (fd < 0)
         return mv_error("cannot read '%s': %s (run 'memvirt sweep SPEC' first)", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st)) {
+        int e = errno;
+        close(fd);
+        return mv_error("cannot read '%s': %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return mv_error("cannot read '%s': %s, not a sweep manifest (a sweep writes it as a file)", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return mv_error("cannot read '%s': %s", path, strerror(errno));
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
