@@ -237,6 +237,14 @@ int cmd_trace_import(int argc, char **argv)
     struct import_stats st = { 0 };
     int irc = 0;
     int strace = !strcmp(from, "strace");
+    /* each log's lines and those not understood (perf's by difference,
+     * one log after the other) */
+    uint64_t *flines = mv_calloc(nfiles, sizeof *flines), *funknown = mv_calloc(nfiles, sizeof *funknown);
+    if (strace || lackey) {
+        st.file_lines = flines;
+        st.file_unknown = funknown;
+        st.nfiles = nfiles;
+    }
     if (lackey)
         irc = import_lackey(b, NULL, files, nfiles, &o, &st);
     /* together (strace -ff's logs are merged by time): the pipes kept open
@@ -247,8 +255,12 @@ int cmd_trace_import(int argc, char **argv)
     for (unsigned i = 0; i < nfiles && !lackey; i++) {
         if (perf && !irc && !fs[i] && !(fs[i] = import_reopen_perf(files[i], &child[i])))
             irc = -1;
-        if (perf && !irc)
+        if (perf && !irc) {
+            uint64_t lines0 = st.lines, unknown0 = st.unknown;
             irc = import_perf(b, fs[i], files[i], &o, &st);
+            flines[i] = st.lines - lines0;
+            funknown[i] = st.unknown - unknown0;
+        }
         /* read to its end unless an error came first: then its perf script's
          * status is the verdict on that file (the first failure is the one said) */
         if (fs[i] && import_close(fs[i], child[i], files[i], !irc))
@@ -267,6 +279,15 @@ int cmd_trace_import(int argc, char **argv)
                      from);
         irc = -1;
     }
+    /* nor may one log be of another kind among good ones (a strace log
+     * given to --from perf with a perf log): each log given has a line of
+     * that tool's log, or none at all */
+    for (unsigned i = 0; i < nfiles && !irc && nfiles > 1; i++)
+        if (flines[i] && funknown[i] == flines[i])
+            irc = mv_error("trace import: none of the %llu lines of '%s' is a %s log line, where another log given "
+                           "has them: is it a %s log?", (unsigned long long)flines[i], files[i], from, from);
+    free(flines);
+    free(funknown);
     if (!irc)
         irc = build_finish(b);
     if (!irc && !trace_writer_count(w))   /* lines, some understood, but not one event: nothing to replay */

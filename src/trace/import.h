@@ -44,6 +44,11 @@ struct import_stats {
     uint64_t first_unknown_line;
     char first_unknown[420];     /* its first 100 bytes, each not UTF-8 text as \xHH */
     char first_unknown_file[256];
+    /* Lines read and not understood in each log given (by its index;
+     * strace and lackey, where the caller sets them: NULL, not counted),
+     * so that one log of the wrong kind among good ones is told. */
+    uint64_t *file_lines, *file_unknown;
+    unsigned nfiles;
 };
 
 int import_perf(struct build *b, FILE *f, const char *name, const struct import_opts *o,
@@ -135,7 +140,15 @@ struct import_line {
     const char *name;        /* file */
     uint64_t lineno;
     const char *text, *p;    /* the line and the cursor */
+    unsigned file;           /* its index among the logs given */
 };
+/* A line read from log `file` (the stats' per-log count too). */
+static inline void import_count_line(struct import_stats *st, unsigned file)
+{
+    st->lines++;
+    if (st->file_lines && file < st->nfiles)
+        st->file_lines[file]++;
+}
 /* The next line (without its newline) into *buf: 1, or 0 at the end. A
  * line over 1 MiB keeps its first 1 MiB, and is counted in st->cut (st may
  * be NULL). -1 if the read failed (errno says why) or the line ran past

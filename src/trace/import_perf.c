@@ -485,7 +485,7 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     char *buf = NULL;
     size_t cap = 0, len;
     int rc = 0;
-    struct import_line l = { name, 0, NULL, NULL };
+    struct import_line l = { name, 0, NULL, NULL, 0 };
     int got;
     while (!rc && (got = import_getline(f, &buf, &cap, &len, st)) > 0) {
         l.lineno++;

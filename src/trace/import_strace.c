@@ -49,6 +49,7 @@ struct hline {
     const char *name;
     uint64_t lineno, t;
     uint32_t tid;
+    unsigned file;                 /* the log's index (import_line) */
     size_t off;                    /* where the call begins in text */
     char text[];
 };
@@ -259,6 +260,7 @@ static void hold(struct strace_tasks *c, struct stid *p, const struct import_lin
     h->next = NULL;
     h->name = l->name;
     h->lineno = l->lineno;
+    h->file = l->file;
     h->t = t;
     h->tid = p->tid;
     h->off = (size_t)(l->p - l->text);
@@ -331,7 +333,7 @@ static unsigned split_args(char *s, char **arg, unsigned max)
 
 static int num(const char *s, uint64_t *v)
 {
-    struct import_line l = { "", 0, s, s };
+    struct import_line l = { "", 0, s, s, 0 };
     int neg = *s == '-';
     if (neg)
         l.p++;
@@ -534,7 +536,7 @@ static int munmap_at_entry(struct strace_tasks *c, struct stid *p, uint64_t t)
  * resumed>" follows; T is gone. */
 static int superseded(struct strace_tasks *c, struct stid *p, const char *tid_text, uint64_t t)
 {
-    struct import_line x = { "", 0, tid_text, tid_text };
+    struct import_line x = { "", 0, tid_text, tid_text, 0 };
     uint64_t old;
     if (import_dec(&x, &old) || old > UINT32_MAX || old == p->tid)
         return 0;
@@ -691,7 +693,7 @@ int strace_task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid
             for (struct hline *n; h; h = n) {
                 n = h->next;
                 if (!rc) {
-                    struct import_line hl = { h->name, h->lineno, h->text, h->text + h->off };
+                    struct import_line hl = { h->name, h->lineno, h->text, h->text + h->off, h->file };
                     rc = task_line(c, &hl, h->tid, h->t);
                 }
                 free(h);

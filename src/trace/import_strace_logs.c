@@ -156,7 +156,7 @@ static int advance(struct slog *s, struct import_stats *st, int several)
             return 0;
         }
         s->l.lineno++;
-        st->lines++;
+        import_count_line(st, s->l.file);
         s->l.text = s->l.p = s->buf;
         int rc = head(s, st, several);
         if (rc <= 0)
@@ -212,6 +212,7 @@ int import_strace_files(struct build *b, FILE **f, const char *const *names, uns
                 rc = -1;
         }
         s[i].l.name = names[i];
+        s[i].l.file = i;
         s[i].idx = i;
         s[i].suffix = pid_suffix(names[i]);
     }

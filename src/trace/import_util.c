@@ -132,6 +132,8 @@ int import_read_failed(const char *name, uint64_t lineno, int err)
 
 void import_unknown(struct import_stats *st, const struct import_line *l)
 {
+    if (st->file_unknown && l->file < st->nfiles)
+        st->file_unknown[l->file]++;
     if (!st->unknown++) {
         st->first_unknown_line = l->lineno;
         /* (the first 100 bytes: a line the importer did not understand may be anything) */
@@ -213,7 +215,7 @@ int import_field(const char *from, const char *key, uint64_t *v)
             continue;
         while (*q == ' ')
             q++;
-        struct import_line l = { "", 0, q, q };
+        struct import_line l = { "", 0, q, q, 0 };
         int neg = 0;
         if (*l.p == '-') {
             neg = 1;

@@ -10,6 +10,10 @@
 #   sequences, bytes that are not UTF-8): now every control byte, C1
 #   control and byte that is not UTF-8 is shown as \xHH, and UTF-8 text is
 #   kept as it is.
+# - a log of another tool beside a good one (a strace log given to --from
+#   perf with a perf log): the check that some line is the tool's was made
+#   over all logs together (exit 0, its lines counted as skipped); now each
+#   log must have one: exit 2, one line naming the log. Two good logs pass.
 #
 # usage: bash import_hostile.sh /path/to/memvirt
 set -u
@@ -72,6 +76,32 @@ for var in MEMVIRT_SIMD MEMVIRT_PREFETCH; do
     grep -q "warning: $var='\\\\x1b\[31mjunk\\\\xff\\\\xc2\\\\x9b'" "$tmp/err" \
         || fail "$var with an escape: $(cat -v "$tmp/err")"
     raw "$tmp/err" && fail "$var with an escape: raw bytes in the warning: $(cat -v "$tmp/err")"
+done
+
+# 4. one log of the wrong tool among good ones
+corpus=$(cd "$(dirname "$0")/../fuzz/corpus" && pwd)
+for c in "perf perf/tree.txt strace/sh.txt:strace/sh.txt" "perf strace/sh.txt perf/tree.txt:strace/sh.txt" \
+         "strace strace/sh.txt lackey/sh.log:lackey/sh.log" "lackey lackey/sh.log strace/sh.txt:strace/sh.txt" \
+         "strace strace/sh.txt strace/threads.txt:" "perf perf/tree.txt perf/record_head.txt:"; do
+    args=${c%%:*} bad=${c#*:}
+    # shellcheck disable=SC2086
+    set -- $args
+    from=$1
+    shift
+    logs=()
+    for l in "$@"; do logs+=("$corpus/$l"); done
+    rm -f "$tmp/m.mvt"
+    "$MV" trace import --from "$from" "${logs[@]}" -o "$tmp/m.mvt" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ -z "$bad" ]; then
+        [ $rc -eq 0 ] && [ -s "$tmp/m.mvt" ] || fail "--from $from $*: exit $rc, expected 0: $(cat "$tmp/err")"
+        continue
+    fi
+    [ $rc -eq 2 ] || fail "--from $from $*: exit $rc, expected 2: $(cat "$tmp/err")"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -q "^memvirt: trace import: none of the [0-9]* lines of '$corpus/$bad' is a $from log line, where another log given has them" "$tmp/err" \
+        || fail "--from $from $*: $(cat "$tmp/err")"
+    [ -e "$tmp/m.mvt" ] && fail "--from $from $*: a trace was written"
 done
 
 [ $failures -eq 0 ] && echo "import_hostile.sh: all checks passed"
