@@ -196,11 +196,13 @@ def main(argv):
     p.add_argument("--json", metavar="FILE", help="default: DIR/merged.json")
     p.add_argument("--partial", action="store_true", help="merge the runs that have a result, skip the rest")
     a = p.parse_args(argv)
+    # the defaults only where the option is not given ('' is a name, refused)
+    json_path = os.path.join(a.dir, "merged.json") if a.json is None else a.json
+    csv_path = os.path.join(a.dir, "merged.csv") if a.csv is None else a.csv
     try:
         manifest = os.path.join(a.dir, "sweep.tsv")
         spec, cols, runs = read_manifest(manifest)
-        check_outputs([("--json", a.json or os.path.join(a.dir, "merged.json")),
-                       ("--csv", a.csv or os.path.join(a.dir, "merged.csv"))],
+        check_outputs([("--json", json_path), ("--csv", csv_path)],
                       [manifest] + [os.path.join(a.dir, "runs", f"{rid}.json") for _, rid, _ in runs])
         missing = [(i, rid) for i, rid, _ in runs
                    if not os.path.exists(os.path.join(a.dir, "runs", f"{rid}.json"))]
@@ -270,8 +272,6 @@ def main(argv):
              for m in absent]
     for index, row in sorted(rows, key=lambda r: r[0]):   # in the manifest's order, the missing in their place
         w.writerow([index] + row)
-    csv_path = a.csv or os.path.join(a.dir, "merged.csv")
-    json_path = a.json or os.path.join(a.dir, "merged.json")
     try:
         write_all_atomic([(json_path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n"),
                           (csv_path, out.getvalue())])

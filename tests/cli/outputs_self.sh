@@ -60,6 +60,12 @@ if [ -x /usr/bin/python3 ] || command -v python3 >/dev/null; then
     if command -v parallel >/dev/null && "$MV" sweep s.sweep --out sw -j 1 >/dev/null 2>&1; then
         expect_bad "sweep merge --json" "sweep merge: --json '$MV' $SELF" sweep merge sw --json "$MV"
         intact "sweep merge"
+        # an empty name is refused as every other command refuses it (it
+        # was taken as 'not given': the default file written, exit 0)
+        for opt in --json --csv; do
+            expect_bad "sweep merge $opt ''" "sweep merge: $opt: empty file name" sweep merge sw "$opt" ''
+            [ -e sw/merged.json ] || [ -e sw/merged.csv ] && fail "sweep merge $opt '': wrote the default file"
+        done
     fi
 fi
 
