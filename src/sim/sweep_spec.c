@@ -3,6 +3,7 @@
  * checked by sweep_plan.c against the registries. */
 #include "sim/sweep_spec.h"
 #include "lib/err.h"
+#include "lib/text.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,13 @@ static int parse_header(const struct cursor *c, struct sweep_spec *s, const char
             return perr(c, (unsigned)i + 1, "character '%s' not allowed in a group name",
                         ch == '\t' ? "\\t" : ch == '[' ? "[" : ch == '"' ? "\"" : "control");
     }
+    /* the name goes into the results' JSON and CSV, which are UTF-8 */
+    char *name = dup_n(line + n0, n1 - n0);
+    long bad = text_utf8_bad(name);
+    free(name);
+    if (bad >= 0)
+        return perr(c, (unsigned)(n0 + (size_t)bad) + 1, "byte 0x%02x: a group name is UTF-8 text",
+                    (unsigned char)line[n0 + (size_t)bad]);
     for (unsigned g = 0; g < s->ngroups; g++)
         if (strlen(s->groups[g].name.text) == n1 - n0 && !memcmp(s->groups[g].name.text, line + n0, n1 - n0))
             return perr(c, (unsigned)n0 + 1, "group '%s' given twice (first on line %u)", s->groups[g].name.text,
