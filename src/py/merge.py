@@ -116,7 +116,7 @@ def read_manifest(path):
     if len(lines) < 2 or not lines[1].startswith("index\tid\t") or not lines[1].endswith("\targs"):
         raise InputError(f"{path}:2: expected the header 'index, id, ..., args'")
     cols = lines[1].split("\t")[2:-1]
-    runs = []
+    runs, first = [], {}
     for n, line in enumerate(lines[2:], start=3):
         if line == "" and n == len(lines):
             break
@@ -125,6 +125,10 @@ def read_manifest(path):
             raise InputError(f"{path}:{n}: {len(f)} fields, the header has {len(cols) + 3}")
         if f[0] != str(len(runs)) or not re.fullmatch(r"[0-9a-f]{16}", f[1]):
             raise InputError(f"{path}:{n}: malformed index or run id")
+        if f[1] in first:   # two lines of one id would share one result file (sweep_manifest.c says the same)
+            raise InputError(f"{path}:{n}: run id {f[1]} given twice (first on line {first[f[1]]}): a manifest "
+                             "lists each run once (run 'memvirt sweep SPEC' to write it again)")
+        first[f[1]] = n
         runs.append((len(runs), f[1], dict(zip(cols, f[2:-1]))))
     return os.path.basename(spec), cols, runs
 

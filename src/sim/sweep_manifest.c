@@ -10,6 +10,7 @@
 #include "sim/sweep_plan.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -102,8 +103,43 @@ static int count_fields(const char *s)
     return n;
 }
 
+/* The run ids seen so far, with their lines: an open-addressed table
+ * (line 0: an empty slot), at most half full. */
+struct idset {
+    uint64_t *id;
+    unsigned long *line;
+    size_t cap, n;
+};
+
+/* Add id (of line lineno): 0, or the line that had it already. */
+static unsigned long idset_add(struct idset *s, uint64_t id, unsigned long lineno)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        struct idset g = { mv_calloc(s->cap ? 2 * s->cap : 1024, sizeof *g.id), NULL, s->cap ? 2 * s->cap : 1024,
+                           0 };
+        g.line = mv_calloc(g.cap, sizeof *g.line);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->line[i])
+                idset_add(&g, s->id[i], s->line[i]);
+        free(s->id);
+        free(s->line);
+        *s = g;
+    }
+    for (size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (!s->line[i]) {
+            s->id[i] = id;
+            s->line[i] = lineno;
+            s->n++;
+            return 0;
+        }
+        if (s->id[i] == id)
+            return s->line[i];
+    }
+}
+
 int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsigned long *nruns)
 {
+    struct idset seen = { 0 };
     /* opened without blocking, and read only as a regular file: a FIFO
      * in its place (no writer) would hang the command */
     int fd;
@@ -187,6 +223,13 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
         char id[17];
         memcpy(id, idf, 16);
         id[16] = 0;
+        /* each run once: two lines of one id would share one result file */
+        unsigned long first = idset_add(&seen, strtoull(id, NULL, 16), lineno);
+        if (first) {
+            rc = mv_error("%s:%lu: run id %s given twice (first on line %lu): a manifest lists each run once "
+                          "(run 'memvirt sweep SPEC' to write it again)", path, lineno, id, first);
+            break;
+        }
         if (fn(ctx, lineno, ix, id, strrchr(idend, '\t') + 1)) {
             rc = -1;
             break;
@@ -196,6 +239,8 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
     if (!rc && lineno < 2)
         rc = mv_error("%s: not a sweep manifest (%s)", path, lineno ? "no header" : "empty");
     free(line);
+    free(seen.id);
+    free(seen.line);
     fclose(f);
     *nruns = runs;
     return rc;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# sweep_manifest_dup.sh: a manifest line edited to another line's run id.
+# `sweep one` of either line wrote the one result file both share, and the
+# merge then counted one run without a result for ever ("run the sweep
+# again" could not settle it). Now `sweep one` and `sweep merge` refuse
+# the manifest naming both lines, exit 2; `memvirt sweep SPEC`, which
+# writes the manifest from the spec, makes a good one again.
+#
+# usage: bash sweep_manifest_dup.sh /path/to/memvirt
+set -u
+MV=${1:?usage: sweep_manifest_dup.sh /path/to/memvirt}
+[ -x "$MV" ] || { echo "sweep_manifest_dup.sh: '$MV' is not an executable" >&2; exit 1; }
+MV=$(cd "$(dirname "$MV")" && pwd)/$(basename "$MV")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-sweep-dup.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+die() { echo "FAIL: $*" >&2; exit 1; }
+cd "$tmp" || exit 1
+
+printf 'mode = native\nworkload = lmbench\nlmbench.iterations = 2\nseed = 1, 2\n' > r.sweep
+"$MV" sweep r.sweep --out R -j 1 2>err || die "sweep failed: $(cat err)"
+id0=$(awk -F'\t' '$1 == 0 { print $2 }' R/sweep.tsv)
+id1=$(awk -F'\t' '$1 == 1 { print $2 }' R/sweep.tsv)
+rm -f R/merged.* && sed -i "s/^1\t$id1\t/1\t$id0\t/" R/sweep.tsv
+want="R/sweep.tsv:4: run id $id0 given twice (first on line 3): a manifest lists each run once"
+for cmd in "one R 0" "one R 1" "merge R"; do
+    # shellcheck disable=SC2086
+    "$MV" sweep $cmd >/dev/null 2>err; rc=$?
+    prefix=memvirt:
+    [ "$cmd" = "merge R" ] && prefix="memvirt: sweep merge:"
+    [ "$rc" -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^$prefix $want" err \
+        || die "sweep $cmd: exit $rc, expected 2 and one line: $(cat err)"
+done
+[ -e R/merged.json ] && die "the merge wrote a result"
+# the sweep writes the manifest again, and all is well
+"$MV" sweep r.sweep --out R -j 1 2>err || die "the sweep again: $(cat err)"
+"$MV" sweep merge R 2>err || die "merge after the sweep: $(cat err)"
+echo "sweep_manifest_dup: ok"
