@@ -125,10 +125,12 @@ def read_manifest(path):
             raise InputError(f"{path}:{n}: {len(f)} fields, the header has {len(cols) + 3}")
         if f[0] != str(len(runs)) or not re.fullmatch(r"[0-9a-f]{16}", f[1]):
             raise InputError(f"{path}:{n}: malformed index or run id")
-        if f[1] in first:   # two lines of one id would share one result file (sweep_manifest.c says the same)
-            raise InputError(f"{path}:{n}: run id {f[1]} given twice (first on line {first[f[1]]}): a manifest "
-                             "lists each run once (run 'memvirt sweep SPEC' to write it again)")
-        first[f[1]] = n
+        # one id on two lines: a run two groups make (the same arguments, one
+        # result), else lines that would share one result file (sweep_manifest.c)
+        if f[1] in first and first[f[1]][1] != f[-1]:
+            raise InputError(f"{path}:{n}: run id {f[1]} is line {first[f[1]][0]}'s, whose arguments differ: the "
+                             "two would share one result file (run 'memvirt sweep SPEC' to write the manifest again)")
+        first.setdefault(f[1], (n, f[-1]))
         runs.append((len(runs), f[1], dict(zip(cols, f[2:-1]))))
     return os.path.basename(spec), cols, runs
 

@@ -103,37 +103,51 @@ static int count_fields(const char *s)
     return n;
 }
 
-/* The run ids seen so far, with their lines: an open-addressed table
- * (line 0: an empty slot), at most half full. */
+/* The run ids seen so far, each with a hash of its line's arguments and
+ * the line: an open-addressed table (line 0: an empty slot), at most half
+ * full. One id on two lines is a run two groups make (the same arguments,
+ * one result); with other arguments, the lines would share one result
+ * file (an id edited by hand). */
 struct idset {
-    uint64_t *id;
+    uint64_t *id, *args;
     unsigned long *line;
     size_t cap, n;
 };
 
-/* Add id (of line lineno): 0, or the line that had it already. */
-static unsigned long idset_add(struct idset *s, uint64_t id, unsigned long lineno)
+static uint64_t args_hash(const char *a)
+{
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a 64 */
+    for (; *a; a++)
+        h = (h ^ (unsigned char)*a) * 0x100000001b3ull;
+    return h;
+}
+
+/* Add id with arguments hashed to args (line lineno): 0, or the line that
+ * had the id already with other arguments. */
+static unsigned long idset_add(struct idset *s, uint64_t id, uint64_t args, unsigned long lineno)
 {
     if (2 * (s->n + 1) > s->cap) {
-        struct idset g = { mv_calloc(s->cap ? 2 * s->cap : 1024, sizeof *g.id), NULL, s->cap ? 2 * s->cap : 1024,
-                           0 };
-        g.line = mv_calloc(g.cap, sizeof *g.line);
+        size_t cap = s->cap ? 2 * s->cap : 1024;
+        struct idset g = { mv_calloc(cap, sizeof *g.id), mv_calloc(cap, sizeof *g.args),
+                           mv_calloc(cap, sizeof *g.line), cap, 0 };
         for (size_t i = 0; i < s->cap; i++)
             if (s->line[i])
-                idset_add(&g, s->id[i], s->line[i]);
+                idset_add(&g, s->id[i], s->args[i], s->line[i]);
         free(s->id);
+        free(s->args);
         free(s->line);
         *s = g;
     }
     for (size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (!s->line[i]) {
             s->id[i] = id;
+            s->args[i] = args;
             s->line[i] = lineno;
             s->n++;
             return 0;
         }
         if (s->id[i] == id)
-            return s->line[i];
+            return s->args[i] == args ? 0 : s->line[i];
     }
 }
 
@@ -223,11 +237,12 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
         char id[17];
         memcpy(id, idf, 16);
         id[16] = 0;
-        /* each run once: two lines of one id would share one result file */
-        unsigned long first = idset_add(&seen, strtoull(id, NULL, 16), lineno);
+        const char *args = strrchr(idend, '\t') + 1;
+        unsigned long first = idset_add(&seen, strtoull(id, NULL, 16), args_hash(args), lineno);
         if (first) {
-            rc = mv_error("%s:%lu: run id %s given twice (first on line %lu): a manifest lists each run once "
-                          "(run 'memvirt sweep SPEC' to write it again)", path, lineno, id, first);
+            rc = mv_error("%s:%lu: run id %s is line %lu's, whose arguments differ: the two would share one "
+                          "result file (run 'memvirt sweep SPEC' to write the manifest again)", path, lineno, id,
+                          first);
             break;
         }
         if (fn(ctx, lineno, ix, id, strrchr(idend, '\t') + 1)) {
@@ -240,6 +255,7 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
         rc = mv_error("%s: not a sweep manifest (%s)", path, lineno ? "no header" : "empty");
     free(line);
     free(seen.id);
+    free(seen.args);
     free(seen.line);
     fclose(f);
     *nruns = runs;

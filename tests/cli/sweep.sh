@@ -64,6 +64,8 @@ bad "${ok}guest.ram_mb = 2048, 2K\n"                     ':3:22' "guest.ram_mb '
 bad "${ok}guest.pcid = on, true\n"                       ':3:18' "guest.pcid 'true' is given twice"
 bad "${ok}lmbench.iterations = -, 2, -\n"                ':3:28' "lmbench.iterations '-' is given twice"
 bad "${ok}profile = default, default\n"                  ':3:20' "profile 'default' is given twice"
+bad "${ok}seed = 1..10000\nlmbench.iterations = 1..30\n"  ':3:1' "300000 runs, more than 100000 (the most values, 10000, are seed's here)"
+bad "${ok}[g]\nseed = 1..10000\nlmbench.iterations = 1..30\n" ':4:1' "300000 runs with group \\[g\\], more than 100000"
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=1,1 --list 2>err; [ $? -eq 2 ] \
     && grep -q -- "--set #3:1:8: seed '1' is given twice" err || die "a repeated --set value: $(cat err)"
 printf 'mode = native\0\n' > nul.sweep

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# sweep_manifest_dup.sh: a manifest line edited to another line's run id.
+# sweep_manifest_dup.sh: a manifest line edited to another line's run id
+# (its arguments differing: a run two groups make has one id on two lines
+# with the same arguments, and runs once, tests/cli/sweep.sh).
 # `sweep one` of either line wrote the one result file both share, and the
 # merge then counted one run without a result for ever ("run the sweep
 # again" could not settle it). Now `sweep one` and `sweep merge` refuse
@@ -21,7 +23,7 @@ printf 'mode = native\nworkload = lmbench\nlmbench.iterations = 2\nseed = 1, 2\n
 id0=$(awk -F'\t' '$1 == 0 { print $2 }' R/sweep.tsv)
 id1=$(awk -F'\t' '$1 == 1 { print $2 }' R/sweep.tsv)
 rm -f R/merged.* && sed -i "s/^1\t$id1\t/1\t$id0\t/" R/sweep.tsv
-want="R/sweep.tsv:4: run id $id0 given twice (first on line 3): a manifest lists each run once"
+want="R/sweep.tsv:4: run id $id0 is line 3's, whose arguments differ: the two would share one result file"
 for cmd in "one R 0" "one R 1" "merge R"; do
     # shellcheck disable=SC2086
     "$MV" sweep $cmd >/dev/null 2>err; rc=$?
