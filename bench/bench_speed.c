@@ -264,7 +264,8 @@ int main(int argc, char **argv)
             rows = argv[++i];
         else {
             fprintf(stderr, "usage: bench_speed [--reps N (1-%d)] [--scale F] [--minutes M] "
-                            "[--rows seq,rand64,rand1g,hap,forkstorm]\n", MAX_REPS);
+                            "[--rows seq,rand64,rand1g,hap,forkstorm]\n"
+                            "       bench_speed --refloop PATTERN WS_MB REFS [plain|walk-caches|2d]\n", MAX_REPS);
             return 2;
         }
     }

@@ -465,6 +465,10 @@ int sweep_one(const char *dir, const char *index)
         mv_error("sweep one: INDEX '%s': expected a non-negative integer", index);
         return EXIT_USAGE;
     }
+    if (index[0] == '0' && index[1]) {   /* as every other number memvirt reads: '010' is not 8, nor 10 */
+        mv_error("sweep one: INDEX '%s': a leading zero (write it as 'memvirt sweep SPEC --list' shows it)", index);
+        return EXIT_USAGE;
+    }
     char manifest[PATH_MAX + 16], id[17];
     snprintf(manifest, sizeof manifest, "%s/sweep.tsv", dir);
     char *args;

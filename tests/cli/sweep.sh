@@ -502,6 +502,10 @@ for bad in +1 ' 1' -0 1x ''; do
     "$MV" sweep one s.runs "$bad" 2>err; [ $? -eq 2 ] && grep -q "INDEX '$bad': expected a non-negative integer" err \
         || die "sweep one '$bad': $(cat err)"
 done
+for bad in 00 01; do
+    "$MV" sweep one s.runs "$bad" 2>err; [ $? -eq 2 ] && grep -q "INDEX '$bad': a leading zero" err \
+        || die "sweep one '$bad': $(cat err)"
+done
 "$MV" sweep s.sweep --slurm --no-submit --sbatch "$(printf -- '--time=5\nhostname')" 2>err; [ $? -eq 2 ] \
     && grep -q -- "--sbatch option #1: a line break in '--time=5...'" err || die "--sbatch with a newline: $(cat err)"
 grep -q hostname s.runs/sweep-*.sbatch 2>/dev/null && die "--sbatch with a newline reached a batch script"
