@@ -63,6 +63,7 @@ static char *read_file(const char *path, size_t *len)
     size_t cap = 4096, n = 0;
     char *buf = mv_malloc(cap);
     size_t got;
+    errno = 0;
     while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
         if (n == cap) {
@@ -76,10 +77,10 @@ static char *read_file(const char *path, size_t *len)
             buf = mv_realloc(buf, cap);
         }
     }
-    int err = ferror(f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;   /* (fread's failure leaves its errno) */
     fclose(f);
     if (err) {
-        mv_error("sweep: cannot read '%s'", path);
+        mv_error("sweep: cannot read '%s': %s", path, err == EISDIR ? "it is a directory, not a spec" : strerror(err));
         free(buf);
         return NULL;
     }

@@ -5,6 +5,7 @@
 #include "sim/engine.h"
 #include "sim/profile.h"
 #include "workload/layouts.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -361,8 +362,10 @@ int config_validate(const struct sim_config *c)
     /* The engine converts control times to cycles at the clock rate. */
     for (unsigned i = 0; i < c->nat; i++)
         if ((double)c->at[i].ns * c->cost.clock_ghz >= 0x1p64)
-            return mv_error("--at '%s': time too large: %.0f cycles at %g GHz do not fit in 64 bits",
-                            c->at[i].text, (double)c->at[i].ns * c->cost.clock_ghz, c->cost.clock_ghz);
+            return mv_error("--at '%s': time too large: about %.3g cycles at %g GHz, past 2^64 (at this clock "
+                            "a control comes at most %.0f s in)", c->at[i].text,
+                            (double)c->at[i].ns * c->cost.clock_ghz, c->cost.clock_ghz,
+                            floor(0x1p64 / (c->cost.clock_ghz * 1e9)));
     if (hvconfig_validate_memory(&c->hv, c->guest.ram_mb))
         return -1;
     if (hvconfig_validate(&c->hv))
