@@ -145,7 +145,8 @@ static void do_wp_page(struct kernel *k, struct mm *mm, struct vma *v, uint64_t 
         page_put(k, old);
 }
 
-static int __handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va, enum access acc)
+static inline __attribute__((always_inline)) int __handle_mm_fault(struct kernel *k, struct mm *mm, uint64_t va,
+                                                                  enum access acc)
 {
     struct vma *v = find_vma(mm, va);
     if (!v || (acc == ACC_WRITE && !(v->flags & VM_WRITE)) ||

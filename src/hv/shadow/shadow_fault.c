@@ -95,9 +95,10 @@ static struct shadow_page *path_child(const struct shadow *s, pte_t se, unsigned
 
 /* The shadow page at the end of va's path under root when every link of
  * it is already the one fill_path would make from w; else NULL. Reads
- * only. */
-static struct shadow_page *intact_path(const struct shadow *s, struct shadow_page *root, uint64_t va,
-                                       const struct gwalk *w)
+ * only. (Not inlined: in shadow_fill_va it made gcc leave guest_walk out
+ * of line in shadow_page_fault, 1.3% more host instructions for ssp.) */
+static __attribute__((noinline)) struct shadow_page *intact_path(const struct shadow *s, struct shadow_page *root,
+                                                                 uint64_t va, const struct gwalk *w)
 {
     struct shadow_page *sp = root;
     for (unsigned lvl = 4; sp && lvl > w->leaf; lvl--)
