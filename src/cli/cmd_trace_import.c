@@ -256,9 +256,9 @@ int cmd_trace_import(int argc, char **argv)
         if (perf && !irc && !fs[i] && !(fs[i] = import_reopen_perf(files[i], &child[i])))
             irc = -1;
         if (perf && !irc) {
-            uint64_t lines0 = st.lines, unknown0 = st.unknown;
+            uint64_t lines0 = st.lines - st.blank, unknown0 = st.unknown;
             irc = import_perf(b, fs[i], files[i], &o, &st);
-            flines[i] = st.lines - lines0;
+            flines[i] = st.lines - st.blank - lines0;
             funknown[i] = st.unknown - unknown0;
         }
         /* read to its end unless an error came first: then its perf script's
@@ -269,14 +269,14 @@ int cmd_trace_import(int argc, char **argv)
     }
     /* nothing read was a line of that tool's log (an empty file, the wrong
      * --from): bad input, not an empty trace */
-    if (!irc && st.unknown == st.lines) {
-        if (st.lines)
+    if (!irc && st.unknown == st.lines - st.blank) {
+        if (st.unknown)
             mv_error("trace import: none of the %llu lines read is a %s log line (the first, %s:%llu: %s): is "
-                     "--from %s right?", (unsigned long long)st.lines, from, st.first_unknown_file,
+                     "--from %s right?", (unsigned long long)st.unknown, from, st.first_unknown_file,
                      (unsigned long long)st.first_unknown_line, st.first_unknown, from);
         else
-            mv_error("trace import: %s%s: empty: no %s log line to import", files[0], nfiles > 1 ? " ..." : "",
-                     from);
+            mv_error("trace import: %s%s: %s: no %s log line to import", files[0], nfiles > 1 ? " ..." : "",
+                     st.lines ? "blank lines alone" : "empty", from);
         irc = -1;
     }
     /* nor may one log be of another kind among good ones (a strace log

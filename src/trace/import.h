@@ -13,6 +13,7 @@
 #define MV_TRACE_IMPORT_H
 #include "trace/build.h"
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 struct import_opts {
@@ -33,6 +34,7 @@ struct import_opts {
 
 struct import_stats {
     uint64_t lines, unknown, lost;
+    uint64_t blank;               /* lines of spaces, tabs and CRs alone (no tool's, and no other's) */
     uint64_t refs, refs_kept;     /* lackey: references read, and kept by --sample/--window */
     uint64_t refs_most;           /* lackey: the most references one process made */
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
@@ -44,9 +46,10 @@ struct import_stats {
     uint64_t first_unknown_line;
     char first_unknown[420];     /* its first 100 bytes, each not UTF-8 text as \xHH */
     char first_unknown_file[256];
-    /* Lines read and not understood in each log given (by its index;
-     * strace and lackey, where the caller sets them: NULL, not counted),
-     * so that one log of the wrong kind among good ones is told. */
+    /* Lines read (blank ones aside) and not understood in each log given
+     * (by its index; strace and lackey, where the caller sets them: NULL,
+     * not counted), so that one log of the wrong kind among good ones is
+     * told. */
     uint64_t *file_lines, *file_unknown;
     unsigned nfiles;
 };
@@ -142,11 +145,15 @@ struct import_line {
     const char *text, *p;    /* the line and the cursor */
     unsigned file;           /* its index among the logs given */
 };
-/* A line read from log `file` (the stats' per-log count too). */
-static inline void import_count_line(struct import_stats *st, unsigned file)
+/* Line text read from log `file`: counted, and as blank or in the log's
+ * own count. A blank line says nothing of what a log is (perf script
+ * puts them between samples; an editor leaves one at the end). */
+static inline void import_count_line(struct import_stats *st, unsigned file, const char *text)
 {
     st->lines++;
-    if (st->file_lines && file < st->nfiles)
+    if (!text[strspn(text, " \t\r")])
+        st->blank++;
+    else if (st->file_lines && file < st->nfiles)
         st->file_lines[file]++;
 }
 /* The next line (without its newline) into *buf: 1, or 0 at the end. A

@@ -331,7 +331,7 @@ static int replay(struct lctx *c, struct frame *f)
     int got = 0;
     while (!rc && !c->spawn && (got = import_getline(lf->f, &buf, &cap, &len, c->st)) > 0) {
         l.lineno++;
-        import_count_line(c->st, l.file);
+        import_count_line(c->st, l.file, buf);
         l.text = l.p = buf;
         char k0 = buf[0], k1 = buf[1];
         if ((k0 == 'I' && k1 == ' ') || (k0 == ' ' && (k1 == 'L' || k1 == 'S' || k1 == 'M') && buf[2] == ' ')) {

@@ -489,7 +489,7 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     int got;
     while (!rc && (got = import_getline(f, &buf, &cap, &len, st)) > 0) {
         l.lineno++;
-        st->lines++;
+        import_count_line(st, 0, buf);   /* (perf's logs counted one at a time by the caller) */
         l.text = l.p = buf;
         rc = line(c, &l);
     }

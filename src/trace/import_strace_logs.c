@@ -156,7 +156,7 @@ static int advance(struct slog *s, struct import_stats *st, int several)
             return 0;
         }
         s->l.lineno++;
-        import_count_line(st, s->l.file);
+        import_count_line(st, s->l.file, s->buf);
         s->l.text = s->l.p = s->buf;
         int rc = head(s, st, several);
         if (rc <= 0)

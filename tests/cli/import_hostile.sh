@@ -104,5 +104,22 @@ for c in "perf perf/tree.txt strace/sh.txt:strace/sh.txt" "perf strace/sh.txt pe
     [ -e "$tmp/m.mvt" ] && fail "--from $from $*: a trace was written"
 done
 
+# the same with a blank line in the wrong log (a blank line is no tool's:
+# it let such a log through), and a log of blank lines alone
+{ head -3 "$corpus/lackey/sh.log"; echo; tail -n +4 "$corpus/lackey/sh.log"; } >"$tmp/blank.log"
+rm -f "$tmp/m.mvt"
+"$MV" trace import --from strace "$corpus/strace/sh.txt" "$tmp/blank.log" -o "$tmp/m.mvt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "none of the [0-9]* lines of '$tmp/blank.log' is a strace log line" "$tmp/err" \
+    || fail "a lackey log with a blank line as strace's: exit $rc: $(cat "$tmp/err")"
+[ -e "$tmp/m.mvt" ] && fail "a lackey log with a blank line as strace's: a trace was written"
+printf '\n  \n\t\n' >"$tmp/blanks"
+for from in strace perf lackey; do
+    "$MV" trace import --from "$from" "$tmp/blanks" -o "$tmp/m.mvt" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && grep -q "blanks: blank lines alone: no $from log line to import" "$tmp/err" \
+        || fail "--from $from, blank lines alone: exit $rc: $(cat "$tmp/err")"
+done
+
 [ $failures -eq 0 ] && echo "import_hostile.sh: all checks passed"
 [ $failures -eq 0 ]

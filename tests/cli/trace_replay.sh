@@ -172,8 +172,10 @@ bad "import an empty strace log" "empty.log: empty" trace import --from strace "
 bad "import an empty lackey log" "empty.log: empty" trace import --from lackey "$tmp/empty.log" -o "$tmp/x.mvt"
 bad "import strace as perf" "none of the 2 lines read is a perf log line.*--from perf right" trace import --from perf "$tmp/odd.strace" -o "$tmp/x.mvt"
 bad "import strace as lackey" "none of the 2 lines read is a lackey log line" trace import --from lackey "$tmp/odd.strace" -o "$tmp/x.mvt"
-printf '\n\nnot a log line\n' >"$tmp/blank.log"   # blank lines are not "not understood", yet give no event
-bad "import no event" "blank.log: no event to import from its 3 lines" trace import --from strace "$tmp/blank.log" -o "$tmp/x.mvt"
+printf '\n\nnot a log line\n' >"$tmp/blank.log"   # blank lines are no tool's: the one other line decides
+bad "import blank lines and one other" "none of the 1 lines read is a strace log line (the first, .*blank.log:3: not a log line)" trace import --from strace "$tmp/blank.log" -o "$tmp/x.mvt"
+printf '1 1700000000.000001 +++ exited with 0 +++\n' >"$tmp/noevent.log"   # a strace line, but no event to replay
+bad "import no event" "noevent.log: no event to import from its 1 lines" trace import --from strace "$tmp/noevent.log" -o "$tmp/x.mvt"
 bad "import binary as perf" "is --from perf right" trace import --from perf "$tmp/empty.mvt" "$tmp/trunc.mvt" -o "$tmp/x.mvt"
 [ -e "$tmp/x.mvt" ] && fail "a refused import left its output"
 
