@@ -125,6 +125,14 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv)
     return mv_error("%s: unknown option '%.*s' (see 'memvirt %s --help')", cmd, len, word, cmd);
 }
 
+/* Do a and b name one existing file (the same device and inode: 't.mvt'
+ * and './t.mvt', a link to it, a hard link too)? */
+static int one_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int cli_set_once(const char *cmd, const char *opt, const char **slot, const char *value)
 {
     if (*slot && strcmp(*slot, value))
@@ -151,13 +159,11 @@ int cli_parse_jobs(const char *text, unsigned *jobs)
 }
 
 /* Do a and b, values of a parameter NAME.file (trace.file), name one
- * existing file ('t.mvt' and './t.mvt', a symlink to it), as a sweep
- * takes them? */
+ * existing file? (A sweep, which resolves names, takes two names of one
+ * file as one value too, but a hard link as another.) */
 static int same_file(const char *key, size_t kl, const char *a, const char *b)
 {
-    struct stat sa, sb;
-    return kl > 5 && !strncmp(key + kl - 5, ".file", 5) && !stat(a, &sa) && !stat(b, &sb) &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return kl > 5 && !strncmp(key + kl - 5, ".file", 5) && one_file(a, b);
 }
 
 /* --param k=v given twice for the same k: only with the same value, as
@@ -346,7 +352,10 @@ int cmd_run(int argc, char **argv)
         case O_AT: ats[nats++] = optarg; break;
         case 'j':   /* -j N, as sweep has it */
         case O_JOBS: if (cli_set_once(NULL, "--jobs", &jobs_arg, optarg)) goto out; break;
-        case O_TRACE: if (cli_set_once(NULL, "--trace", &trace, optarg)) goto out; break;
+        case O_TRACE:   /* two names of one trace are one value */
+            if (!(trace && one_file(trace, optarg)) && cli_set_once(NULL, "--trace", &trace, optarg))
+                goto out;
+            break;
         case O_CHECK: check = 1; break;
         case O_CLUSTERING: clustering = 1; break;
         case O_QUIET: quiet = 1; break;

@@ -69,6 +69,10 @@ static void unreadable(const char *path, const json_error_t *err, char *why, siz
                  S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
         return;
     }
+    if (err->line < 0) {   /* load_result's own: the file did not open */
+        snprintf(why, n, "it cannot be read: %s", err->text);
+        return;
+    }
     FILE *f = fopen(path, "rb");
     long at = -1, i = 0;
     int c;

@@ -760,21 +760,18 @@ static int expand_group(struct ctx *c)
         total += runs;
     }
     if (total + c->p->nruns > SWEEP_MAX_RUNS) {
-        /* said at the axis with the most values (a given one, not a
-         * default's), the one to cut first */
+        /* said at the axis with the most values, the one to cut first
+         * (every axis has a source: one not given has the key of its
+         * default) */
         unsigned big = 0;
         for (unsigned i = 0; i < nax; i++)
-            if (ax[i].src && ax[i].nvals > ax[big].nvals)
+            if (ax[i].nvals > ax[big].nvals)
                 big = i;
         char m[300];
-        if (ax[big].src) {
-            snprintf(m, sizeof m, "%.0f runs%s%s%s, more than %d (the most values, %u, are %.60s's here)",
-                     total + c->p->nruns, g->name.text ? " with group [" : "", g->name.text ? g->name.text : "",
-                     g->name.text ? "]" : "", SWEEP_MAX_RUNS, ax[big].nvals, ax[big].src->key.text);
-            rc = tok_err(c, &ax[big].src->key, m);
-        } else {
-            rc = mv_error("%s: %.0f runs, more than %d", c->s->file, total + c->p->nruns, SWEEP_MAX_RUNS);
-        }
+        snprintf(m, sizeof m, "%.0f runs%s%s%s, more than %d (the most values, %u, are %.60s's here)",
+                 total + c->p->nruns, g->name.text ? " with group [" : "", g->name.text ? g->name.text : "",
+                 g->name.text ? "]" : "", SWEEP_MAX_RUNS, ax[big].nvals, ax[big].src->key.text);
+        rc = tok_err(c, &ax[big].src->key, m);
         goto out;
     }
     /* Two runs of the group can be the same run only where an axis gives

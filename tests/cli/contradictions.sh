@@ -50,6 +50,8 @@ expect_ok  "same parameter twice"     run "${LM[@]}" --param tlb.l2_ways=12 --pa
 cp "$(dirname "$0")/../fuzz/corpus/trace/record_sh.mvt" "$tmp/t.mvt" && cp "$tmp/t.mvt" "$tmp/copy.mvt" &&
     ln -s t.mvt "$tmp/link.mvt" || fail "trace files for the same-file cases"
 expect_ok  "one trace by two names"   run --quiet --trace "$tmp/t.mvt" --param trace.file="$tmp/./link.mvt"
+expect_ok  "--trace twice by two names" run --quiet --trace "$tmp/t.mvt" --trace "$tmp/./link.mvt"
+expect_bad "--trace, two traces"       "--trace;given twice;copy.mvt" run --quiet --trace "$tmp/t.mvt" --trace "$tmp/copy.mvt" --json "$J"
 expect_bad "two traces"               "--param;trace.file;copy.mvt;t.mvt" \
     run --quiet --trace "$tmp/t.mvt" --param trace.file="$tmp/copy.mvt" --json "$J"
 expect_bad "a trace and a missing one" "--param;trace.file;none.mvt;t.mvt" \
