@@ -19,7 +19,7 @@
 #include "lib/version.h"
 #include "workload/workload.h"
 #include <errno.h>
-#include <fcntl.h>
+#include "lib/outfile.h"
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -96,11 +96,9 @@ static void unreadable(const char *path, const json_error_t *err, char *why, siz
  * is. */
 static json_t *load_result(const char *path, json_error_t *err)
 {
-    int fd;
-    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR)
-        ;
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    int fd = infile_open_nonblock(path, &st);
+    if (fd < 0 || !S_ISREG(st.st_mode)) {
         memset(err, 0, sizeof *err);
         err->line = -1;
         snprintf(err->text, sizeof err->text, "%s", fd < 0 ? strerror(errno) : "not a regular file");

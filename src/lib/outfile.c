@@ -293,6 +293,20 @@ int outset_input(struct outset *s, const char *opt, const char *path)
     return 0;
 }
 
+int infile_open_nonblock(const char *path, struct stat *st)
+{
+    int fd;
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR)
+        ;
+    if (fd >= 0 && fstat(fd, st)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 /* ---- outputs ------------------------------------------------------------ */
 
 /* Create o's temporary file beside its target: ".NAME.XXXXXX", NAME cut

@@ -80,6 +80,14 @@ int  outset_add(struct outset *s, const char *opt, const char *path);
 /* `path` (option `opt`) is read by the command. -1 after mv_error (an
  * output is the same file). */
 int  outset_input(struct outset *s, const char *opt, const char *path);
+
+struct stat;
+/* An input opened for reading without blocking on it (a FIFO put where a
+ * file should be, with no writer, is not waited on; on a regular file the
+ * flag changes nothing), an interrupted open retried, and its fstat in
+ * *st, for the caller to refuse what is not a regular file: the
+ * descriptor, or -1 with errno. */
+int  infile_open_nonblock(const char *path, struct stat *st);
 /* Past a file-size limit a write fails with EFBIG, which every writer
  * reports with the file's name, instead of SIGXFSZ ending the process (as
  * Python and coreutils' sort do): outfile_ignore_sigxfsz() ignores SIGXFSZ

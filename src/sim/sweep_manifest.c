@@ -9,7 +9,7 @@
 #include "sim/machine.h"
 #include "sim/sweep_plan.h"
 #include <errno.h>
-#include <fcntl.h>
+#include "lib/outfile.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,14 +114,6 @@ struct idset {
     size_t cap, n;
 };
 
-static uint64_t args_hash(const char *a)
-{
-    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a 64 */
-    for (; *a; a++)
-        h = (h ^ (unsigned char)*a) * 0x100000001b3ull;
-    return h;
-}
-
 /* Add id with arguments hashed to args (line lineno): 0, or the line that
  * had the id already with other arguments. */
 static unsigned long idset_add(struct idset *s, uint64_t id, uint64_t args, unsigned long lineno)
@@ -156,17 +148,10 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
     struct idset seen = { 0 };
     /* opened without blocking, and read only as a regular file: a FIFO
      * in its place (no writer) would hang the command */
-    int fd;
-    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR)
-        ;
+    struct stat st;
+    int fd = infile_open_nonblock(path, &st);
     if (fd < 0)
         return mv_error("cannot read '%s': %s (run 'memvirt sweep SPEC' first)", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st)) {
-        int e = errno;
-        close(fd);
-        return mv_error("cannot read '%s': %s", path, strerror(e));
-    }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return mv_error("cannot read '%s': %s, not a sweep manifest (a sweep writes it as a file)", path,
@@ -238,7 +223,7 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
         memcpy(id, idf, 16);
         id[16] = 0;
         const char *args = strrchr(idend, '\t') + 1;
-        unsigned long first = idset_add(&seen, strtoull(id, NULL, 16), args_hash(args), lineno);
+        unsigned long first = idset_add(&seen, strtoull(id, NULL, 16), sweep_args_hash(args), lineno);
         if (first) {
             rc = mv_error("%s:%lu: run id %s is line %lu's, whose arguments differ: the two would share one "
                           "result file (run 'memvirt sweep SPEC' to write the manifest again)", path, lineno, id,

@@ -468,10 +468,15 @@ static void add_run(struct ctx *c, const struct axis *ax, unsigned nax, const ch
                                ax[i].kind == K_PARAM ? "=" : "", val[i]);
     }
     r->args = args;
+    snprintf(r->id, sizeof r->id, "%016llx", (unsigned long long)sweep_args_hash(args));
+}
+
+uint64_t sweep_args_hash(const char *args)
+{
     uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a 64 */
     for (const char *s = args; *s; s++)
         h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    snprintf(r->id, sizeof r->id, "%016llx", (unsigned long long)h);
+    return h;
 }
 
 /* The configuration run val[] (over ax[]) holds, every setting applied in

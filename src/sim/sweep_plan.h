@@ -8,6 +8,7 @@
 #ifndef MV_SIM_SWEEP_PLAN_H
 #define MV_SIM_SWEEP_PLAN_H
 #include "sim/sweep_spec.h"
+#include <stdint.h>
 
 struct sweep_run {
     char id[17];          /* 16 hex digits: FNV-1a 64 of args */
@@ -26,6 +27,9 @@ struct sweep_plan {
 /* Check every key and value (messages "FILE:LINE:COL: ..."), then expand.
  * 0, or -1 after one mv_error. */
 int  sweep_plan_build(const struct sweep_spec *s, struct sweep_plan *p);
+/* A run's id is this hash (FNV-1a, 64 bits) of its arguments' text, in
+ * 16 hex digits. */
+uint64_t sweep_args_hash(const char *args);
 void sweep_plan_free(struct sweep_plan *p);
 
 /* Write the manifest atomically (path.tmp, then rename). 0 or -1 after mv_error. */

@@ -145,13 +145,20 @@ struct import_line {
     const char *text, *p;    /* the line and the cursor */
     unsigned file;           /* its index among the logs given */
 };
+/* Is text a blank line (spaces, tabs and CRs alone)? It says nothing of
+ * what a log is (perf script puts them between samples; an editor leaves
+ * one at the end): no tool's line, and no other's. */
+static inline int import_blank(const char *text)
+{
+    return !text[strspn(text, " \t\r")];
+}
+
 /* Line text read from log `file`: counted, and as blank or in the log's
- * own count. A blank line says nothing of what a log is (perf script
- * puts them between samples; an editor leaves one at the end). */
+ * own count. */
 static inline void import_count_line(struct import_stats *st, unsigned file, const char *text)
 {
     st->lines++;
-    if (!text[strspn(text, " \t\r")])
+    if (import_blank(text))
         st->blank++;
     else if (st->file_lines && file < st->nfiles)
         st->file_lines[file]++;

@@ -132,8 +132,8 @@ int import_read_failed(const char *name, uint64_t lineno, int err)
 
 void import_unknown(struct import_stats *st, const struct import_line *l)
 {
-    if (!l->text[strspn(l->text, " \t\r")])
-        return;   /* a blank line: counted as one (import_count_line), no tool's and no other's */
+    if (import_blank(l->text))
+        return;   /* counted as blank (import_count_line) */
     if (st->file_unknown && l->file < st->nfiles)
         st->file_unknown[l->file]++;
     if (!st->unknown++) {
