@@ -95,7 +95,8 @@ static const struct param_def ssp_defs[] = {
                "page faults (shadow fills, injection) handled in the hardware-mode trap like the "
                "flushes, as a software-refilled TLB allows, instead of by a VM exit (unverified)"),
     PARAM_BOOL(struct sspconfig, flush_fill, "false",
-               "an intercepted INVLPG (or INVPCID of one address) also fills the entry the shadow lacks where the guest's tables map "
+               "an intercepted INVLPG (or INVPCID of one address) also fills the entry the shadow lacks "
+               "where the guest's tables map "
                "the page (a guest walk per such flush): with guest.flush_after_fault, a fault's retry "
                "hits instead of exiting to fill"),
 };
