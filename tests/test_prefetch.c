@@ -3,8 +3,9 @@
  * nothing else would notice one: here each target is compared with the
  * entry found by walking the tables independently, for the native walk and
  * for nested paging (4K and 2M EPT pages), and a stale memo is shown to be
- * forgotten at a TLB flush, the leaf tables a 2D peek keeps at INVEPT and
- * when their level-2 entry changes; an L4 entry with bit 7 set (reserved,
+ * forgotten at a TLB flush, the leaf tables a peek keeps when their
+ * level-2 entry changes (and, 2D, at INVEPT), with the frame-index words
+ * it prefetches beside them; an L4 entry with bit 7 set (reserved,
  * in the guest's tables and in the EPT) stops the peek as it stops the
  * walk. */
 #include <setjmp.h>
@@ -52,13 +53,29 @@ static struct cpu *peeking(const char *mode, const char *const *params, struct t
     return c;
 }
 
-/* The 1D walk's leaf entry for va, found by walk(). */
-static const uint64_t *leaf_1d(struct cpu *c, uint64_t va)
+/* The 1D walk's leaf table for va, found by walk(). */
+static uint64_t leaf_table_1d(struct cpu *c, uint64_t va)
 {
     struct walk_result r;
     assert_int_equal(walk_1d(c->mem, c->hw_root, va, ACC_READ, 1, NULL, 0, 0, &r), 0);
     assert_int_equal(r.level, 1);
-    return pmem_table_peek(c->mem, r.leaf_table) + pt_index(va, 1);
+    return r.leaf_table;
+}
+
+/* The 1D walk's leaf entry for va. */
+static const uint64_t *leaf_1d(struct cpu *c, uint64_t va)
+{
+    return pmem_table_peek(c->mem, leaf_table_1d(c, va)) + pt_index(va, 1);
+}
+
+/* Where pmem's frame index keeps frame's slot: what the walk reads first
+ * to find a table's words, and the peek prefetches with its entry. */
+static const uint64_t *slot_of(struct cpu *c, uint64_t frame)
+{
+    const uint64_t *r = sparse_ref_u64(&c->mem->frames, frame);
+    assert_non_null(r);
+    assert_int_equal(*r, pmem_slot(c->mem, frame));
+    return r;
 }
 
 static void test_native_peek_finds_the_leaf_entry(void **state)
@@ -71,15 +88,17 @@ static void test_native_peek_finds_the_leaf_entry(void **state)
     assert_int_equal(c->pf.walk, CPU_WALK_1D);
     for (unsigned i = 0; i < PAGES; i += 37) {
         uint64_t va = A + (uint64_t)i * PAGE_SIZE;
-        const uint64_t *leaf, *ept;
-        cpu_prefetch_targets(c, va, &leaf, &ept);
+        const uint64_t *leaf, *ept, *slot;
+        cpu_prefetch_targets(c, va, &leaf, &ept, &slot);
         assert_ptr_equal(leaf, leaf_1d(c, va));
+        assert_ptr_equal(slot, slot_of(c, leaf_table_1d(c, va)));
         assert_null(ept);
     }
     /* an unmapped region has no leaf entry to find */
-    const uint64_t *leaf, *ept;
-    cpu_prefetch_targets(c, 0x7f0000000000ull, &leaf, &ept);
+    const uint64_t *leaf, *ept, *slot;
+    cpu_prefetch_targets(c, 0x7f0000000000ull, &leaf, &ept, &slot);
     assert_null(leaf);
+    assert_null(slot);
     finish(t, p);
 }
 
@@ -94,16 +113,16 @@ static void test_flush_forgets_the_memo(void **state)
     struct task *p;
     struct cpu *c = peeking("native", params, &t, &p);
     const uint64_t *leaf, *ept;
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, leaf_1d(c, A));
     static const uint64_t junk[PTRS_PER_TABLE];   /* no entry present */
     struct pf_memo *mo = &c->pf.g[(A >> 30) % PF_MEMOS];
     assert_int_equal(mo->key, A >> 30);
     mo->pd = junk;
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_null(leaf);                     /* the stale memo misdirects the peek */
     flush_tlb_mm(&t->m.k, p->mm);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, leaf_1d(c, A));
     finish(t, p);
 }
@@ -122,13 +141,13 @@ static void empty_pd(const char *mode)
     struct kernel *k = &t->m.k;
     const uint64_t B = A + ((uint64_t)PF_MEMOS << 30);   /* B's region shares A's memo */
     const uint64_t *leaf, *ept, *want;
-    cpu_prefetch_targets(c, A, &want, &ept);
+    cpu_prefetch_targets(c, A, &want, &ept, NULL);
     assert_non_null(want);
     unsigned idx;
     assert_int_not_equal(pmd_table(k, p->mm, B, 1, &idx), 0);
-    cpu_prefetch_targets(c, B, &leaf, &ept);
+    cpu_prefetch_targets(c, B, &leaf, &ept, NULL);
     assert_null(leaf);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, want);
     user_prefetch(k, B + PAGE_SIZE);
     user_prefetch(k, A + PAGE_SIZE);
@@ -203,9 +222,10 @@ static void nested(const char *ept_page_size)
         uint64_t va = A + (uint64_t)i * PAGE_SIZE, pd;
         uint64_t mfn = mfn_of(c, leaf_table_gfn(c, va, ept_2m, &pd), ept_2m);
         const uint64_t *want = pmem_table_peek(c->mem, mfn) + pt_index(va, 1);
-        const uint64_t *leaf, *ept;
-        cpu_prefetch_targets(c, va, &leaf, &ept);
+        const uint64_t *leaf, *ept, *slot;
+        cpu_prefetch_targets(c, va, &leaf, &ept, &slot);
         assert_ptr_equal(leaf, want);
+        assert_ptr_equal(slot, slot_of(c, mfn));
         assert_ptr_equal(ept, ept_entry_of(c, pte_frame(*want)));
     }
     finish(t, p);
@@ -244,7 +264,7 @@ static void test_nested_kept_leaf_tables(void **state)
     const pte_t x = pmem_read(m, et, ei), e = pmem_read(m, pd, pt_index(A, 2));
     const uint64_t old = pte_frame(x), moved = m->nframes - 1;
     const uint64_t *leaf, *ept, *at_old = pmem_table_peek(m, old) + pt_index(A, 1);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_old);
     /* the copy goes to an unbacked frame, the machine's last, and is
      * dropped before the teardown */
@@ -252,20 +272,60 @@ static void test_nested_kept_leaf_tables(void **state)
     pmem_copy(m, moved, old);
     const uint64_t *at_moved = pmem_table_peek(m, moved) + pt_index(A, 1);
     pmem_write(m, et, ei, (x & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_old);
     cpu_invept(c);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_moved);
     pmem_write(m, et, ei, x);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_moved);
     pmem_write(m, pd, pt_index(A, 2), e ^ _PAGE_AVAIL0);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_old);
     pmem_write(m, pd, pt_index(A, 2), e);   /* all back as it was, for the teardown */
     pmem_zero(m, moved);
     cpu_invept(c);
+    finish(t, p);
+}
+
+/* A 1D peek keeps the host words of the leaf tables too, and where
+ * pmem indexes their frames, each under the level-2 entry that names the
+ * table: A's leaf table moved to another frame (its level-2 entry
+ * rewritten, no flush) is found there at once, and found back where it
+ * was when the entry is restored. */
+static void test_native_kept_leaf_tables(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.ram_mb=256", NULL };
+    struct tmachine *t;
+    struct task *p;
+    struct cpu *c = peeking("native", params, &t, &p);
+    struct pmem *m = c->mem;
+    const uint64_t old = leaf_table_1d(c, A), moved = m->nframes - 1;
+    const uint64_t *leaf, *ept, *slot, *at_old = leaf_1d(c, A);
+    cpu_prefetch_targets(c, A, &leaf, &ept, &slot);
+    assert_ptr_equal(leaf, at_old);
+    assert_ptr_equal(slot, slot_of(c, old));
+    /* the level-2 entry naming A's leaf table, under hw_root */
+    uint64_t pd = c->hw_root;
+    for (unsigned lvl = 4; lvl > 2; lvl--)
+        pd = pte_frame(pmem_read(m, pd, pt_index(A, lvl)));
+    const pte_t e = pmem_read(m, pd, pt_index(A, 2));
+    assert_int_equal(pte_frame(e), old);
+    /* the copy goes to an unbacked frame, the machine's last, and is
+     * dropped before the teardown */
+    assert_null(pmem_table_peek(m, moved));
+    pmem_copy(m, moved, old);
+    pmem_write(m, pd, pt_index(A, 2), (e & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
+    cpu_prefetch_targets(c, A, &leaf, &ept, &slot);
+    assert_ptr_equal(leaf, pmem_table_peek(m, moved) + pt_index(A, 1));
+    assert_ptr_equal(slot, slot_of(c, moved));
+    pmem_write(m, pd, pt_index(A, 2), e);
+    cpu_prefetch_targets(c, A, &leaf, &ept, &slot);
+    assert_ptr_equal(leaf, at_old);
+    assert_ptr_equal(slot, slot_of(c, old));
+    pmem_zero(m, moved);
     finish(t, p);
 }
 
@@ -281,30 +341,30 @@ static void ps_in_l4(const char *mode)
     struct cpu *c = peeking(mode, params, &t, &p);
     struct kernel *k = &t->m.k;
     const uint64_t *want, *want_ept, *leaf, *ept;
-    cpu_prefetch_targets(c, A, &want, &want_ept);
+    cpu_prefetch_targets(c, A, &want, &want_ept, NULL);
     assert_non_null(want);
     unsigned i4 = pt_index(A, 4);
     pte_t e = kread_entry(k, p->mm->pgd, i4);
     pte_store_direct(k, p->mm->pgd, i4, e | _PAGE_PSE);
     flush_tlb_mm(k, p->mm);                /* the guest's flush; the memos go with it */
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_null(leaf);
     assert_null(ept);
     pte_store_direct(k, p->mm->pgd, i4, e);
     flush_tlb_mm(k, p->mm);
-    cpu_prefetch_targets(c, A, &leaf, &ept);
+    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, want);
     assert_ptr_equal(ept, want_ept);
     if (c->pf.walk == CPU_WALK_2D) {
         uint64_t x = pmem_read(c->mem, c->nested.eptp, 0);   /* all of guest RAM is under EPT L4 entry 0 */
         pmem_write(c->mem, c->nested.eptp, 0, x | EPT_PS);
         cpu_invept(c);
-        cpu_prefetch_targets(c, A, &leaf, &ept);
+        cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
         assert_null(leaf);
         assert_null(ept);
         pmem_write(c->mem, c->nested.eptp, 0, x);
         cpu_invept(c);
-        cpu_prefetch_targets(c, A, &leaf, &ept);
+        cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
         assert_ptr_equal(leaf, want);
     }
     finish(t, p);
@@ -334,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_nested_peek_finds_guest_and_ept_entries),
         cmocka_unit_test(test_nested_peek_with_2m_ept_pages),
         cmocka_unit_test(test_nested_kept_leaf_tables),
+        cmocka_unit_test(test_native_kept_leaf_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,12 +109,13 @@ struct pf_memo {
     const uint64_t *pd;
     uint64_t key, root;
 };
-/* 2D: beside each guest memo, the host words of the leaf tables its
- * level-2 entries point to, each under the entry it was found from
- * (pde[i] 0: none), so that a peek need not translate a leaf table's
- * guest frame through the EPT again while its level-2 entry stays the
- * same. Emptied whenever its memo is taken anew (a forgotten memo is:
- * at INVEPT, so an EPT change followed by INVEPT is seen). What they
+/* Beside each memo, the host words of the leaf tables its level-2
+ * entries point to, each under the entry it was found from (pde[i] 0:
+ * none), so that a peek need not look a leaf table's frame up in pmem
+ * (nor, for a guest table in 2D, translate it through the EPT) again
+ * while its level-2 entry stays the same. Emptied whenever its memo is taken anew (a
+ * forgotten memo is: at INVEPT, so an EPT change followed by INVEPT is
+ * seen). What they
  * assume beyond that, as the memos do: the EPT changes only with an
  * INVEPT after it (hap's only adds entries), and a table frame keeps its
  * host page while a level-2 entry names it. Either broken, kept words
@@ -122,6 +123,7 @@ struct pf_memo {
 struct pf_leaves {
     uint64_t pde[PTRS_PER_TABLE];
     const uint64_t *words[PTRS_PER_TABLE];
+    const uint64_t *slot[PTRS_PER_TABLE];   /* pmem's index word for the table's frame */
 };
 #define PF_PENDING 4   /* 2D: references between a guest entry's prefetch and the read of it */
 #define PF_MEMOS 4     /* memos per space, one per 1 GiB region (key % 4): a working set
@@ -136,7 +138,8 @@ struct cpu_pf {
      * whose EPT entries are prefetched once they have arrived */
     const uint64_t *pending[PF_PENDING];
     unsigned next;
-    struct pf_leaves gl[PF_MEMOS];   /* 2D: g[i]'s leaf tables (last: 32 KiB) */
+    struct pf_leaves gl[PF_MEMOS];   /* g[i]'s leaf tables */
+    struct pf_leaves el[PF_MEMOS];   /* 2D: e[i]'s (last: 96 KiB in all) */
 };
 
 /* Nested paging hardware (Intel EPT / AMD NPT), off until a hypervisor
@@ -345,9 +348,12 @@ static inline int cpu_prefetching(struct cpu *c)
 }
 /* What cpu_prefetch() finds for va, as it finds it (the memos used and
  * filled), for tests: *leaf the leaf entry (1D: under hw_root; 2D: the
- * guest's), and, 2D, *ept the EPT entry of the frame that entry maps; NULL
- * where the peek finds none. cpu_prefetching() must have said yes. */
-void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept);
+ * guest's), *slot (if slot is not NULL) the word of pmem's frame index
+ * for the machine frame of that entry's table, and, 2D, *ept the EPT
+ * entry of the frame the leaf entry maps; NULL where the peek finds none.
+ * cpu_prefetching() must have said yes. */
+void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept,
+                          const uint64_t **slot);
 static inline void cpu_prefetch(struct cpu *c, uint64_t va)
 {
     uint64_t vpn = tlb_vpn(va, PG_4K);

@@ -11,14 +11,17 @@
  *
  *  - 1D (native, PV and shadow paging: the walk of hw_root): the leaf
  *    entry. Its table is found from the level-2 table of the page's 1 GiB
- *    region, remembered between peeks (struct pf_memo).
+ *    region, remembered between peeks (struct pf_memo), and the host words
+ *    of each leaf table under it are kept beside the memo (struct
+ *    pf_leaves): pmem's frame index for a leaf table's frame is itself a
+ *    load that misses the host caches over a large working set, and the
+ *    peek stalled on it.
  *  - 2D (nested paging: the guest's tables through the EPT): the guest's
  *    leaf entry, then, PF_PENDING references later, when that entry has
  *    arrived and can be read without a stall, the EPT entry of the frame it
  *    maps. The upper levels are found as in 1D, in both dimensions; the
- *    host words of the guest's leaf tables are kept beside the memo
- *    (struct pf_leaves), so that the EPT translation of a leaf table's
- *    frame is made once, not at every peek.
+ *    kept words of the guest's leaf tables also spare the EPT translation
+ *    of a leaf table's frame at every peek.
  * The peek stops where the walk does not go on to a table: at a large page,
  * and at an L4 entry with bit 7 set, which the walk refuses (a reserved
  * bit: walk_tmpl.h).
@@ -77,15 +80,58 @@ static const uint64_t *words(const struct pmem *m, uint64_t frame)
     return s && !(s & 1) ? (const uint64_t *)(uintptr_t)s : NULL;
 }
 
-/* The EPT entry that maps gfn: in its leaf table (4K), or in the level-2
- * table (a 2M page); NULL if the EPT has none the peek can find. */
-static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cpu *c, uint64_t gfn)
+/* The same, and where pmem's frame index keeps the frame's slot (*slot),
+ * which the walk reads before the words. */
+static const uint64_t *words_at(const struct pmem *m, uint64_t frame, const uint64_t **slot)
+{
+    const uint64_t *r = sparse_ref_u64(&m->frames, frame);
+    uint64_t s = r ? *r : 0;
+    *slot = r;
+    return s && !(s & 1) ? (const uint64_t *)(uintptr_t)s : NULL;
+}
+
+static uint64_t ept_frame(struct cpu *c, uint64_t gfn);
+
+/* A table frame of the walked space as the walk reads it: a machine frame
+ * (1D), or a guest frame translated through the EPT (2D). */
+static inline uint64_t table_frame(struct cpu *c, uint64_t f, const enum cpu_walk walk)
+{
+    return walk == CPU_WALK_2D ? ept_frame(c, f) : f;
+}
+
+/* Leaf table i under a memo's level-2 table, named there by entry e (of
+ * the guest's tables, walk, or the EPT's, CPU_WALK_1D): its words as kept
+ * in l, else found in pmem (in 2D through the EPT) and kept; *frame_slot
+ * where pmem indexes the table's machine frame. NULL if the frame holds
+ * nothing. */
+static inline __attribute__((always_inline)) const uint64_t *kept_leaf(struct cpu *c, struct pf_leaves *l,
+                                                                       unsigned i, pte_t e,
+                                                                       const enum cpu_walk walk,
+                                                                       const uint64_t **frame_slot)
+{
+    if (l->pde[i] != e) {   /* (a present entry is not 0) */
+        const uint64_t *t = words_at(c->mem, table_frame(c, pte_frame(e), walk), &l->slot[i]);
+        if (!t)
+            return NULL;
+        l->pde[i] = e;
+        l->words[i] = t;
+    }
+    *frame_slot = l->slot[i];
+    return l->words[i];
+}
+
+/* The EPT entry that maps gfn: in its leaf table (4K; *frame_slot where
+ * pmem indexes that table's frame), or in the level-2 table (a 2M page;
+ * *frame_slot NULL); NULL if the EPT has none the peek can find. */
+static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cpu *c, uint64_t gfn,
+                                                                       const uint64_t **frame_slot)
 {
     const struct pmem *m = c->mem;
     uint64_t gpa = gfn << PAGE_SHIFT, t = c->nested.eptp;
     if (gfn >> (EPT_GPA_BITS - PAGE_SHIFT))
         return NULL;
-    struct pf_memo *mo = &c->pf.e[(gpa >> 30) % PF_MEMOS];
+    const unsigned slot = (gpa >> 30) % PF_MEMOS;
+    struct pf_memo *mo = &c->pf.e[slot];
     if (gpa >> 30 != mo->key || t != mo->root) {
         for (unsigned lvl = 4; lvl > 2; lvl--) {
             pte_t e = pmem_read(m, t, pt_index(gpa, lvl));
@@ -97,36 +143,36 @@ static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cp
         if (!pd)                 /* an empty table: the memo keeps what it had */
             return NULL;
         *mo = (struct pf_memo){ .pd = pd, .key = gpa >> 30, .root = c->nested.eptp };
+        memset(c->pf.el[slot].pde, 0, sizeof c->pf.el[slot].pde);
     }
-    const uint64_t *e2 = &mo->pd[pt_index(gpa, 2)];
-    if (!ept_present(*e2))
+    const unsigned i = pt_index(gpa, 2);
+    const uint64_t *e2 = &mo->pd[i];
+    pte_t e = *e2;
+    *frame_slot = NULL;
+    if (!ept_present(e))
         return NULL;
-    if (ept_leaf(*e2, 2))
+    if (ept_leaf(e, 2))
         return e2;
-    const uint64_t *leaf = words(m, pte_frame(*e2));
+    const uint64_t *leaf = kept_leaf(c, &c->pf.el[slot], i, e, CPU_WALK_1D, frame_slot);
     return leaf ? leaf + pt_index(gpa, 1) : NULL;
 }
 
 /* The machine frame the EPT maps gfn to, or UINT64_MAX. */
 static uint64_t ept_frame(struct cpu *c, uint64_t gfn)
 {
-    const uint64_t *p = ept_entry(c, gfn);
+    const uint64_t *frame_slot;
+    const uint64_t *p = ept_entry(c, gfn, &frame_slot);
     if (!p || !ept_present(*p))
         return UINT64_MAX;
     return pte_frame(*p) + ((*p & EPT_PS) ? gfn & (PTRS_PER_TABLE - 1) : 0);
 }
 
-/* A table frame of the walked space as the walk reads it: a machine frame
- * (1D), or a guest frame translated through the EPT (2D). */
-static inline uint64_t table_frame(struct cpu *c, uint64_t f, const enum cpu_walk walk)
-{
-    return walk == CPU_WALK_2D ? ept_frame(c, f) : f;
-}
-
-/* The host address of va's leaf entry in the tables under root, or NULL.
- * Inlined into each caller, with walk a constant. */
+/* The host address of va's leaf entry in the tables under root, or NULL;
+ * *frame_slot: where pmem keeps the leaf table's slot (set when not NULL
+ * is returned). Inlined into each caller, with walk a constant. */
 static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct cpu *c, uint64_t root, uint64_t va,
-                                                                        const enum cpu_walk walk)
+                                                                        const enum cpu_walk walk,
+                                                                        const uint64_t **frame_slot)
 {
     const struct pmem *m = c->mem;
     const unsigned slot = (va >> 30) % PF_MEMOS;
@@ -143,25 +189,13 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
         if (!pd)                 /* an empty table: the memo keeps what it had */
             return NULL;
         *mo = (struct pf_memo){ .pd = pd, .key = va >> 30, .root = root };
-        if (walk == CPU_WALK_2D)
-            memset(c->pf.gl[slot].pde, 0, sizeof c->pf.gl[slot].pde);
+        memset(c->pf.gl[slot].pde, 0, sizeof c->pf.gl[slot].pde);
     }
     const unsigned i = pt_index(va, 2);
     pte_t e = mo->pd[i];
     if (!pte_present(e) || pte_leaf(e, 2))
         return NULL;
-    if (walk == CPU_WALK_2D) {   /* the leaf table's words as kept, else through the EPT */
-        struct pf_leaves *l = &c->pf.gl[slot];
-        if (l->pde[i] != e) {   /* (a present entry is not 0) */
-            const uint64_t *t = words(m, table_frame(c, pte_frame(e), walk));
-            if (!t)
-                return NULL;
-            l->pde[i] = e;
-            l->words[i] = t;
-        }
-        return l->words[i] + pt_index(va, 1);
-    }
-    const uint64_t *leaf = words(m, pte_frame(e));
+    const uint64_t *leaf = kept_leaf(c, &c->pf.gl[slot], i, e, walk, frame_slot);
     return leaf ? leaf + pt_index(va, 1) : NULL;
 }
 
@@ -169,35 +203,48 @@ void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
 {
     c->pf.vpn = vpn;
     uint64_t va = vpn << PAGE_SHIFT;
+    const uint64_t *slot;
     if (c->pf.walk != CPU_WALK_2D) {
-        const uint64_t *p = leaf_entry(c, c->hw_root, va, CPU_WALK_1D);
-        if (p)
+        const uint64_t *p = leaf_entry(c, c->hw_root, va, CPU_WALK_1D, &slot);
+        if (p) {
+            __builtin_prefetch(slot);
             __builtin_prefetch(p);
+        }
         return;
     }
     /* the guest entry prefetched PF_PENDING pages ago has arrived: the EPT
      * entry of the frame it maps is next */
     const uint64_t *g = c->pf.pending[c->pf.next];
     if (g && pte_present(*g)) {
-        const uint64_t *p = ept_entry(c, pte_frame(*g));
-        if (p)
+        const uint64_t *p = ept_entry(c, pte_frame(*g), &slot);
+        if (p) {
+            if (slot)
+                __builtin_prefetch(slot);
             __builtin_prefetch(p);
+        }
     }
-    g = leaf_entry(c, c->cr3, va, CPU_WALK_2D);
-    if (g)
+    g = leaf_entry(c, c->cr3, va, CPU_WALK_2D, &slot);
+    if (g) {
+        __builtin_prefetch(slot);
         __builtin_prefetch(g);
+    }
     c->pf.pending[c->pf.next] = g;
     c->pf.next = (c->pf.next + 1) % PF_PENDING;
 }
 
-void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept)
+void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept,
+                          const uint64_t **slot)
 {
+    const uint64_t *frame_slot = NULL;
     *ept = NULL;
     if (c->pf.walk != CPU_WALK_2D) {
-        *leaf = leaf_entry(c, c->hw_root, va, CPU_WALK_1D);
-        return;
+        *leaf = leaf_entry(c, c->hw_root, va, CPU_WALK_1D, &frame_slot);
+    } else {
+        *leaf = leaf_entry(c, c->cr3, va, CPU_WALK_2D, &frame_slot);
+        const uint64_t *ept_slot;
+        if (*leaf && pte_present(**leaf))
+            *ept = ept_entry(c, pte_frame(**leaf), &ept_slot);
     }
-    *leaf = leaf_entry(c, c->cr3, va, CPU_WALK_2D);
-    if (*leaf && pte_present(**leaf))
-        *ept = ept_entry(c, pte_frame(**leaf));
+    if (slot)
+        *slot = *leaf ? frame_slot : NULL;
 }

@@ -56,6 +56,16 @@ static inline uint64_t sparse_peek_u64(const sparse_t *s, uint64_t idx)
     return chunk ? chunk[idx & (SPARSE_CHUNK - 1)] : 0;
 }
 
+/* Where element idx of a sparse_t of uint64_t elements lies, or NULL if
+ * its chunk is untouched. A chunk never moves while the sparse_t lives. */
+static inline const uint64_t *sparse_ref_u64(const sparse_t *s, uint64_t idx)
+{
+    uint64_t d = idx >> SPARSE_CHUNK_SHIFT;
+    if (d >= s->ndir || !s->dir[d])
+        return NULL;
+    return (const uint64_t *)s->dir[d] + (idx & (SPARSE_CHUNK - 1));
+}
+
 static inline void *sparse_get(sparse_t *s, uint64_t idx)
 {
     void *p = sparse_peek(s, idx);
