@@ -473,7 +473,10 @@ int sweep_one(const char *dir, const char *index)
     snprintf(manifest, sizeof manifest, "%s/sweep.tsv", dir);
     char *args;
     unsigned long nruns;
-    if (sweep_manifest_read(manifest, ix, id, &args, &nruns))
+    mv_error_context("sweep one: ");   /* the manifest's reader serves other commands too */
+    int bad = sweep_manifest_read(manifest, ix, id, &args, &nruns);
+    mv_error_context(NULL);
+    if (bad)
         return EXIT_USAGE;
     char json[PATH_MAX + 64], txt[PATH_MAX + 64], tmp[PATH_MAX + 72];
     snprintf(json, sizeof json, "%s", sweep_result_path(dir, id, "json"));

@@ -541,7 +541,7 @@ edited() { cp m.tsv m.runs/sweep.tsv; sed -i "3s$1" m.runs/sweep.tsv; }
 bad_line() {
     edited "$1"
     "$MV" sweep one m.runs 0 >out 2>err; rc=$?
-    [ "$rc" -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] && grep -q "^memvirt: m.runs/sweep.tsv:3: .*$2" err \
+    [ "$rc" -eq 2 ] && [ "$(wc -l < err)" -eq 1 ] && grep -q "^memvirt: sweep one: m.runs/sweep.tsv:3: .*$2" err \
         || die "manifest line 3 edited with s$1: exit $rc, expected 2 and one line naming m.runs/sweep.tsv:3 and '$2': $(cat err)"
 }
 bad_line '|--workload lmbench ||'                  'no --workload'
@@ -582,6 +582,11 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["modes"]==
 
 # corrupt manifests are reported by line
 printf 'garbage\n' > s.runs/sweep.tsv
-"$MV" sweep one s.runs 0 2>err; [ $? -eq 2 ] && grep -q 'sweep.tsv:1: not a sweep manifest' err || die "bad manifest: $(cat err)"
+"$MV" sweep one s.runs 0 2>err; [ $? -eq 2 ] && grep -q '^memvirt: sweep one: .*sweep.tsv:1: not a sweep manifest' err \
+    || die "bad manifest: $(cat err)"
+# and a missing one names the command as well
+"$MV" sweep one s.nonexistent 0 2>err; [ $? -eq 2 ] \
+    && grep -qx "memvirt: sweep one: cannot read 's.nonexistent/sweep.tsv': No such file or directory (run 'memvirt sweep SPEC' first)" err \
+    || die "missing manifest: $(cat err)"
 "$MV" sweep merge s.runs 2>err; [ $? -eq 2 ] && grep -q 'sweep.tsv:1: not a sweep manifest' err || die "merge of a bad manifest: $(cat err)"
 echo "sweep.sh: all checks passed"

@@ -21,7 +21,7 @@ printf 'mode = native\nworkload = lmbench\nlmbench.iterations = 2\nseed = 1, 2\n
 check() {   # $1: sed expression; $2: line; $3: field
     rm -rf C && cp -r R C && sed -i "$1" C/sweep.tsv
     "$MV" sweep one C 0 >/dev/null 2>err; rc=$?
-    [ "$rc" -eq 2 ] && grep -qx "memvirt: C/sweep.tsv:$2: a carriage return (CR) inside field $3: .*" err \
+    [ "$rc" -eq 2 ] && grep -qx "memvirt: sweep one: C/sweep.tsv:$2: a carriage return (CR) inside field $3: .*" err \
         || die "sweep one, '$1': exit $rc: $(cat err)"
     "$MV" sweep merge C 2>err; rc=$?
     [ "$rc" -eq 2 ] && grep -qx "memvirt: sweep merge: C/sweep.tsv:$2: a carriage return (CR) inside field $3: .*" err \

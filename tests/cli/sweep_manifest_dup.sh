@@ -27,8 +27,7 @@ want="R/sweep.tsv:4: run id $id0 is line 3's, whose arguments differ: the two wo
 for cmd in "one R 0" "one R 1" "merge R"; do
     # shellcheck disable=SC2086
     "$MV" sweep $cmd >/dev/null 2>err; rc=$?
-    prefix=memvirt:
-    [ "$cmd" = "merge R" ] && prefix="memvirt: sweep merge:"
+    prefix="memvirt: sweep ${cmd%% *}:"   # each command names itself
     [ "$rc" -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^$prefix $want" err \
         || die "sweep $cmd: exit $rc, expected 2 and one line: $(cat err)"
 done
