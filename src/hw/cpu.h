@@ -113,13 +113,13 @@ struct pf_memo {
  * entries point to, each under the entry it was found from (pde[i] 0:
  * none), so that a peek need not look a leaf table's frame up in pmem
  * (nor, for a guest table in 2D, translate it through the EPT) again
- * while its level-2 entry stays the same. Emptied whenever its memo is taken anew (a
- * forgotten memo is: at INVEPT, so an EPT change followed by INVEPT is
- * seen). What they
- * assume beyond that, as the memos do: the EPT changes only with an
- * INVEPT after it (hap's only adds entries), and a table frame keeps its
- * host page while a level-2 entry names it. Either broken, kept words
- * read another table's, which only misdirects a prefetch. */
+ * while its level-2 entry stays the same. Emptied whenever its memo is
+ * taken anew (a forgotten memo is: at INVEPT, so an EPT change followed
+ * by INVEPT is seen). What they assume beyond that, as the memos do: the
+ * EPT changes only with an INVEPT after it (hap's only adds entries),
+ * and a table frame keeps its host page while a level-2 entry names it.
+ * Either broken, kept words read another table's, which only misdirects
+ * a prefetch. */
 struct pf_leaves {
     uint64_t pde[PTRS_PER_TABLE];
     const uint64_t *words[PTRS_PER_TABLE];

@@ -73,21 +73,21 @@ void cpu_prefetch_walk(struct cpu *c, enum cpu_walk w)
 }
 
 /* The host words of a backed table frame, or NULL (any frame number,
- * UINT64_MAX too: pmem's frame index is bounds-checked, as pmem_read's). */
-static const uint64_t *words(const struct pmem *m, uint64_t frame)
-{
-    uint64_t s = pmem_slot(m, frame);
-    return s && !(s & 1) ? (const uint64_t *)(uintptr_t)s : NULL;
-}
-
-/* The same, and where pmem's frame index keeps the frame's slot (*slot),
- * which the walk reads before the words. */
+ * UINT64_MAX too: pmem's frame index is bounds-checked, as pmem_read's),
+ * and where that index keeps the frame's slot (*slot), which the walk
+ * reads before the words. */
 static const uint64_t *words_at(const struct pmem *m, uint64_t frame, const uint64_t **slot)
 {
     const uint64_t *r = sparse_ref_u64(&m->frames, frame);
     uint64_t s = r ? *r : 0;
     *slot = r;
     return s && !(s & 1) ? (const uint64_t *)(uintptr_t)s : NULL;
+}
+
+static const uint64_t *words(const struct pmem *m, uint64_t frame)
+{
+    const uint64_t *slot;
+    return words_at(m, frame, &slot);
 }
 
 static uint64_t ept_frame(struct cpu *c, uint64_t gfn);
