@@ -41,6 +41,17 @@ static void finish(struct tmachine *t, struct task *p)
     assert_int_equal(tm_destroy(t), 0);
 }
 
+/* cpu_prefetch_targets(): *leaf, *ept, and if slot is not NULL *slot. */
+static void peek(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept, const uint64_t **slot)
+{
+    struct cpu_pf_targets t;
+    cpu_prefetch_targets(c, va, &t);
+    *leaf = t.leaf;
+    *ept = t.ept;
+    if (slot)
+        *slot = t.slot;
+}
+
 /* A machine of the given mode with A's pages touched by task *p, its CPU
  * peeking whatever the host's L2 (pf.backed 0): the CPU. */
 static struct cpu *peeking(const char *mode, const char *const *params, struct tmachine **t, struct task **p)
@@ -70,12 +81,24 @@ static const uint64_t *leaf_1d(struct cpu *c, uint64_t va)
 
 /* Where pmem's frame index keeps frame's slot: what the walk reads first
  * to find a table's words, and the peek prefetches with its entry. */
-static const uint64_t *slot_of(struct cpu *c, uint64_t frame)
+static const uint64_t *slot_of_pmem(const struct pmem *m, uint64_t frame)
 {
-    const uint64_t *r = sparse_ref_u64(&c->mem->frames, frame);
+    const uint64_t *r = sparse_ref_u64(&m->frames, frame);
     assert_non_null(r);
-    assert_int_equal(*r, pmem_slot(c->mem, frame));
+    assert_int_equal(*r, pmem_slot(m, frame));
     return r;
+}
+
+static const uint64_t *slot_of(struct cpu *c, uint64_t frame) { return slot_of_pmem(c->mem, frame); }
+
+/* Point pmem's slot for frame at other's words (a test's way to see
+ * whether the peek reads the slot or kept what it read); the slot's value
+ * before. */
+static uint64_t repoint_slot(struct pmem *m, uint64_t frame, uint64_t other)
+{
+    uint64_t *w = (uint64_t *)(uintptr_t)slot_of_pmem(m, frame), was = *w;
+    *w = (uint64_t)(uintptr_t)pmem_table_peek(m, other);
+    return was;
 }
 
 static void test_native_peek_finds_the_leaf_entry(void **state)
@@ -89,14 +112,14 @@ static void test_native_peek_finds_the_leaf_entry(void **state)
     for (unsigned i = 0; i < PAGES; i += 37) {
         uint64_t va = A + (uint64_t)i * PAGE_SIZE;
         const uint64_t *leaf, *ept, *slot;
-        cpu_prefetch_targets(c, va, &leaf, &ept, &slot);
+        peek(c, va, &leaf, &ept, &slot);
         assert_ptr_equal(leaf, leaf_1d(c, va));
         assert_ptr_equal(slot, slot_of(c, leaf_table_1d(c, va)));
         assert_null(ept);
     }
     /* an unmapped region has no leaf entry to find */
     const uint64_t *leaf, *ept, *slot;
-    cpu_prefetch_targets(c, 0x7f0000000000ull, &leaf, &ept, &slot);
+    peek(c, 0x7f0000000000ull, &leaf, &ept, &slot);
     assert_null(leaf);
     assert_null(slot);
     finish(t, p);
@@ -113,16 +136,16 @@ static void test_flush_forgets_the_memo(void **state)
     struct task *p;
     struct cpu *c = peeking("native", params, &t, &p);
     const uint64_t *leaf, *ept;
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, leaf_1d(c, A));
     static const uint64_t junk[PTRS_PER_TABLE];   /* no entry present */
     struct pf_memo *mo = &c->pf.g[(A >> 30) % PF_MEMOS];
     assert_int_equal(mo->key, A >> 30);
     mo->pd = junk;
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_null(leaf);                     /* the stale memo misdirects the peek */
     flush_tlb_mm(&t->m.k, p->mm);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, leaf_1d(c, A));
     finish(t, p);
 }
@@ -141,13 +164,13 @@ static void empty_pd(const char *mode)
     struct kernel *k = &t->m.k;
     const uint64_t B = A + ((uint64_t)PF_MEMOS << 30);   /* B's region shares A's memo */
     const uint64_t *leaf, *ept, *want;
-    cpu_prefetch_targets(c, A, &want, &ept, NULL);
+    peek(c, A, &want, &ept, NULL);
     assert_non_null(want);
     unsigned idx;
     assert_int_not_equal(pmd_table(k, p->mm, B, 1, &idx), 0);
-    cpu_prefetch_targets(c, B, &leaf, &ept, NULL);
+    peek(c, B, &leaf, &ept, NULL);
     assert_null(leaf);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, want);
     user_prefetch(k, B + PAGE_SIZE);
     user_prefetch(k, A + PAGE_SIZE);
@@ -222,11 +245,20 @@ static void nested(const char *ept_page_size)
         uint64_t va = A + (uint64_t)i * PAGE_SIZE, pd;
         uint64_t mfn = mfn_of(c, leaf_table_gfn(c, va, ept_2m, &pd), ept_2m);
         const uint64_t *want = pmem_table_peek(c->mem, mfn) + pt_index(va, 1);
-        const uint64_t *leaf, *ept, *slot;
-        cpu_prefetch_targets(c, va, &leaf, &ept, &slot);
-        assert_ptr_equal(leaf, want);
-        assert_ptr_equal(slot, slot_of(c, mfn));
-        assert_ptr_equal(ept, ept_entry_of(c, pte_frame(*want)));
+        struct cpu_pf_targets pt;
+        cpu_prefetch_targets(c, va, &pt);
+        assert_ptr_equal(pt.leaf, want);
+        assert_ptr_equal(pt.slot, slot_of(c, mfn));
+        /* the EPT entry of the data frame, after its table's index word
+         * (a 2M EPT page's entry is in the level-2 table: none) */
+        uint64_t et;
+        unsigned ei;
+        ept_entry_at(c, pte_frame(*want), &et, &ei);
+        assert_ptr_equal(pt.ept, pmem_table_peek(c->mem, et) + ei);
+        if (ept_2m)
+            assert_null(pt.ept_slot);
+        else
+            assert_ptr_equal(pt.ept_slot, slot_of(c, et));
     }
     finish(t, p);
 }
@@ -249,7 +281,8 @@ static void test_nested_peek_with_2m_ept_pages(void **state)
  * leaf table moves to another machine frame under the peek: the kept
  * words, stale by then, are read until INVEPT, the new frame's after it;
  * moved back without INVEPT, the new frame's until the level-2 entry
- * changes (a software bit). */
+ * changes (a software bit). The EPT's own leaf tables are kept the same
+ * way, until INVEPT. */
 static void test_nested_kept_leaf_tables(void **state)
 {
     (void)state;
@@ -264,7 +297,7 @@ static void test_nested_kept_leaf_tables(void **state)
     const pte_t x = pmem_read(m, et, ei), e = pmem_read(m, pd, pt_index(A, 2));
     const uint64_t old = pte_frame(x), moved = m->nframes - 1;
     const uint64_t *leaf, *ept, *at_old = pmem_table_peek(m, old) + pt_index(A, 1);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_old);
     /* the copy goes to an unbacked frame, the machine's last, and is
      * dropped before the teardown */
@@ -272,20 +305,40 @@ static void test_nested_kept_leaf_tables(void **state)
     pmem_copy(m, moved, old);
     const uint64_t *at_moved = pmem_table_peek(m, moved) + pt_index(A, 1);
     pmem_write(m, et, ei, (x & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_old);
     cpu_invept(c);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_moved);
     pmem_write(m, et, ei, x);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_moved);
     pmem_write(m, pd, pt_index(A, 2), e ^ _PAGE_AVAIL0);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, at_old);
     pmem_write(m, pd, pt_index(A, 2), e);   /* all back as it was, for the teardown */
     pmem_zero(m, moved);
     cpu_invept(c);
+    /* the EPT's leaf tables are kept too, until INVEPT: pmem's slot for
+     * the table holding the data frame's EPT entry pointed at a copy */
+    peek(c, A, &leaf, &ept, NULL);
+    assert_non_null(ept);
+    uint64_t dt;
+    unsigned di;
+    ept_entry_at(c, pte_frame(*leaf), &dt, &di);
+    assert_ptr_equal(ept, pmem_table_peek(m, dt) + di);
+    const uint64_t copy = m->nframes - 2;
+    assert_null(pmem_table_peek(m, copy));
+    pmem_copy(m, copy, dt);
+    uint64_t was = repoint_slot(m, dt, copy);
+    peek(c, A, &leaf, &ept, NULL);
+    assert_ptr_equal(ept, (const uint64_t *)(uintptr_t)was + di);
+    cpu_invept(c);
+    peek(c, A, &leaf, &ept, NULL);
+    assert_ptr_equal(ept, pmem_table_peek(m, copy) + di);
+    *(uint64_t *)(uintptr_t)slot_of(c, dt) = was;
+    cpu_invept(c);
+    pmem_zero(m, copy);
     finish(t, p);
 }
 
@@ -293,7 +346,9 @@ static void test_nested_kept_leaf_tables(void **state)
  * pmem indexes their frames, each under the level-2 entry that names the
  * table: A's leaf table moved to another frame (its level-2 entry
  * rewritten, no flush) is found there at once, and found back where it
- * was when the entry is restored. */
+ * was when the entry is restored. The words are kept: pmem's slot for
+ * the table's frame pointed elsewhere, the peek reads the kept words
+ * until a flush forgets its memo, and the new ones after it. */
 static void test_native_kept_leaf_tables(void **state)
 {
     (void)state;
@@ -304,7 +359,7 @@ static void test_native_kept_leaf_tables(void **state)
     struct pmem *m = c->mem;
     const uint64_t old = leaf_table_1d(c, A), moved = m->nframes - 1;
     const uint64_t *leaf, *ept, *slot, *at_old = leaf_1d(c, A);
-    cpu_prefetch_targets(c, A, &leaf, &ept, &slot);
+    peek(c, A, &leaf, &ept, &slot);
     assert_ptr_equal(leaf, at_old);
     assert_ptr_equal(slot, slot_of(c, old));
     /* the level-2 entry naming A's leaf table, under hw_root */
@@ -318,13 +373,23 @@ static void test_native_kept_leaf_tables(void **state)
     assert_null(pmem_table_peek(m, moved));
     pmem_copy(m, moved, old);
     pmem_write(m, pd, pt_index(A, 2), (e & ~PTE_FRAME_MASK) | (moved << PAGE_SHIFT));
-    cpu_prefetch_targets(c, A, &leaf, &ept, &slot);
+    peek(c, A, &leaf, &ept, &slot);
     assert_ptr_equal(leaf, pmem_table_peek(m, moved) + pt_index(A, 1));
     assert_ptr_equal(slot, slot_of(c, moved));
     pmem_write(m, pd, pt_index(A, 2), e);
-    cpu_prefetch_targets(c, A, &leaf, &ept, &slot);
+    peek(c, A, &leaf, &ept, &slot);
     assert_ptr_equal(leaf, at_old);
     assert_ptr_equal(slot, slot_of(c, old));
+    uint64_t was = repoint_slot(m, old, moved);
+    peek(c, A, &leaf, &ept, &slot);
+    assert_ptr_equal(leaf, at_old);
+    flush_tlb_mm(&t->m.k, p->mm);
+    peek(c, A, &leaf, &ept, &slot);
+    assert_ptr_equal(leaf, pmem_table_peek(m, moved) + pt_index(A, 1));
+    *(uint64_t *)(uintptr_t)slot_of(c, old) = was;
+    flush_tlb_mm(&t->m.k, p->mm);
+    peek(c, A, &leaf, &ept, &slot);
+    assert_ptr_equal(leaf, at_old);
     pmem_zero(m, moved);
     finish(t, p);
 }
@@ -341,30 +406,30 @@ static void ps_in_l4(const char *mode)
     struct cpu *c = peeking(mode, params, &t, &p);
     struct kernel *k = &t->m.k;
     const uint64_t *want, *want_ept, *leaf, *ept;
-    cpu_prefetch_targets(c, A, &want, &want_ept, NULL);
+    peek(c, A, &want, &want_ept, NULL);
     assert_non_null(want);
     unsigned i4 = pt_index(A, 4);
     pte_t e = kread_entry(k, p->mm->pgd, i4);
     pte_store_direct(k, p->mm->pgd, i4, e | _PAGE_PSE);
     flush_tlb_mm(k, p->mm);                /* the guest's flush; the memos go with it */
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_null(leaf);
     assert_null(ept);
     pte_store_direct(k, p->mm->pgd, i4, e);
     flush_tlb_mm(k, p->mm);
-    cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+    peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(leaf, want);
     assert_ptr_equal(ept, want_ept);
     if (c->pf.walk == CPU_WALK_2D) {
         uint64_t x = pmem_read(c->mem, c->nested.eptp, 0);   /* all of guest RAM is under EPT L4 entry 0 */
         pmem_write(c->mem, c->nested.eptp, 0, x | EPT_PS);
         cpu_invept(c);
-        cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+        peek(c, A, &leaf, &ept, NULL);
         assert_null(leaf);
         assert_null(ept);
         pmem_write(c->mem, c->nested.eptp, 0, x);
         cpu_invept(c);
-        cpu_prefetch_targets(c, A, &leaf, &ept, NULL);
+        peek(c, A, &leaf, &ept, NULL);
         assert_ptr_equal(leaf, want);
     }
     finish(t, p);

@@ -347,13 +347,15 @@ static inline int cpu_prefetching(struct cpu *c)
     return w != CPU_WALK_NONE;
 }
 /* What cpu_prefetch() finds for va, as it finds it (the memos used and
- * filled), for tests: *leaf the leaf entry (1D: under hw_root; 2D: the
- * guest's), *slot (if slot is not NULL) the word of pmem's frame index
- * for the machine frame of that entry's table, and, 2D, *ept the EPT
- * entry of the frame the leaf entry maps; NULL where the peek finds none.
- * cpu_prefetching() must have said yes. */
-void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept,
-                          const uint64_t **slot);
+ * filled), for tests: the leaf entry (1D: under hw_root; 2D: the
+ * guest's) and the word of pmem's frame index for the machine frame of
+ * its table; 2D, the EPT entry of the frame the leaf entry maps and the
+ * index word of that EPT entry's table (none for a 2M EPT page). NULL
+ * where the peek finds none. cpu_prefetching() must have said yes. */
+struct cpu_pf_targets {
+    const uint64_t *leaf, *slot, *ept, *ept_slot;
+};
+void cpu_prefetch_targets(struct cpu *c, uint64_t va, struct cpu_pf_targets *t);
 static inline void cpu_prefetch(struct cpu *c, uint64_t va)
 {
     uint64_t vpn = tlb_vpn(va, PG_4K);

@@ -15,13 +15,16 @@
  *    of each leaf table under it are kept beside the memo (struct
  *    pf_leaves): pmem's frame index for a leaf table's frame is itself a
  *    load that misses the host caches over a large working set, and the
- *    peek stalled on it.
+ *    peek stalled on it. The word of that index the walk will read for
+ *    the table is prefetched with the entry, as the walk stalled on it
+ *    once the peek no longer read it.
  *  - 2D (nested paging: the guest's tables through the EPT): the guest's
  *    leaf entry, then, PF_PENDING references later, when that entry has
  *    arrived and can be read without a stall, the EPT entry of the frame it
- *    maps. The upper levels are found as in 1D, in both dimensions; the
- *    kept words of the guest's leaf tables also spare the EPT translation
- *    of a leaf table's frame at every peek.
+ *    maps, each with its table's index word. The upper levels are found as
+ *    in 1D, in both dimensions; the kept words of the guest's leaf tables
+ *    also spare the EPT translation of a leaf table's frame at every peek,
+ *    and the EPT's leaf tables are kept as well.
  * The peek stops where the walk does not go on to a table: at a large page,
  * and at an L4 entry with bit 7 set, which the walk refuses (a reserved
  * bit: walk_tmpl.h).
@@ -93,14 +96,16 @@ static const uint64_t *words(const struct pmem *m, uint64_t frame)
 static uint64_t ept_frame(struct cpu *c, uint64_t gfn);
 
 /* A table frame of the walked space as the walk reads it: a machine frame
- * (1D), or a guest frame translated through the EPT (2D). */
+ * (1D), or a guest frame translated through the EPT (2D). The EPT's own
+ * tables name machine frames, as a 1D walk's do. */
+#define EPT_TABLES CPU_WALK_1D
 static inline uint64_t table_frame(struct cpu *c, uint64_t f, const enum cpu_walk walk)
 {
     return walk == CPU_WALK_2D ? ept_frame(c, f) : f;
 }
 
 /* Leaf table i under a memo's level-2 table, named there by entry e (of
- * the guest's tables, walk, or the EPT's, CPU_WALK_1D): its words as kept
+ * the guest's tables, walk, or the EPT's, EPT_TABLES): its words as kept
  * in l, else found in pmem (in 2D through the EPT) and kept; *frame_slot
  * where pmem indexes the table's machine frame. NULL if the frame holds
  * nothing. */
@@ -110,11 +115,12 @@ static inline __attribute__((always_inline)) const uint64_t *kept_leaf(struct cp
                                                                        const uint64_t **frame_slot)
 {
     if (l->pde[i] != e) {   /* (a present entry is not 0) */
-        const uint64_t *t = words_at(c->mem, table_frame(c, pte_frame(e), walk), &l->slot[i]);
+        const uint64_t *slot, *t = words_at(c->mem, table_frame(c, pte_frame(e), walk), &slot);
         if (!t)
-            return NULL;
+            return NULL;   /* what was kept stays, whole */
         l->pde[i] = e;
         l->words[i] = t;
+        l->slot[i] = slot;
     }
     *frame_slot = l->slot[i];
     return l->words[i];
@@ -153,7 +159,7 @@ static inline __attribute__((always_inline)) const uint64_t *ept_entry(struct cp
         return NULL;
     if (ept_leaf(e, 2))
         return e2;
-    const uint64_t *leaf = kept_leaf(c, &c->pf.el[slot], i, e, CPU_WALK_1D, frame_slot);
+    const uint64_t *leaf = kept_leaf(c, &c->pf.el[slot], i, e, EPT_TABLES, frame_slot);
     return leaf ? leaf + pt_index(gpa, 1) : NULL;
 }
 
@@ -218,8 +224,7 @@ void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
     if (g && pte_present(*g)) {
         const uint64_t *p = ept_entry(c, pte_frame(*g), &slot);
         if (p) {
-            if (slot)
-                __builtin_prefetch(slot);
+            __builtin_prefetch(slot);   /* NULL for a 2M EPT page: a prefetch of nothing, harmless */
             __builtin_prefetch(p);
         }
     }
@@ -232,19 +237,17 @@ void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
     c->pf.next = (c->pf.next + 1) % PF_PENDING;
 }
 
-void cpu_prefetch_targets(struct cpu *c, uint64_t va, const uint64_t **leaf, const uint64_t **ept,
-                          const uint64_t **slot)
+void cpu_prefetch_targets(struct cpu *c, uint64_t va, struct cpu_pf_targets *t)
 {
-    const uint64_t *frame_slot = NULL;
-    *ept = NULL;
+    const uint64_t *slot = NULL, *ept_slot = NULL;
+    *t = (struct cpu_pf_targets){ 0 };
     if (c->pf.walk != CPU_WALK_2D) {
-        *leaf = leaf_entry(c, c->hw_root, va, CPU_WALK_1D, &frame_slot);
+        t->leaf = leaf_entry(c, c->hw_root, va, CPU_WALK_1D, &slot);
     } else {
-        *leaf = leaf_entry(c, c->cr3, va, CPU_WALK_2D, &frame_slot);
-        const uint64_t *ept_slot;
-        if (*leaf && pte_present(**leaf))
-            *ept = ept_entry(c, pte_frame(**leaf), &ept_slot);
+        t->leaf = leaf_entry(c, c->cr3, va, CPU_WALK_2D, &slot);
+        if (t->leaf && pte_present(*t->leaf))
+            t->ept = ept_entry(c, pte_frame(*t->leaf), &ept_slot);
     }
-    if (slot)
-        *slot = *leaf ? frame_slot : NULL;
+    t->slot = t->leaf ? slot : NULL;
+    t->ept_slot = t->ept ? ept_slot : NULL;
 }
