@@ -545,11 +545,11 @@ int sweep_one(const char *dir, const char *index)
          * edited into it that the run refuses); run ix is on line ix + 3:
          * the reader takes only consecutive indices after the two header
          * lines */
-        char where[PATH_MAX + 64];
-        snprintf(where, sizeof where, "%s:%lu: run %lu: ", manifest, ix + 3, ix);
+        char where[PATH_MAX + 96];
+        snprintf(where, sizeof where, "sweep one: %s:%lu: run %lu: ", manifest, ix + 3, ix);
         mv_error_context(where);
         if (!freopen(tmp, "w", stdout)) {
-            mv_error("sweep one: cannot write '%s': %s", tmp, strerror(errno));
+            mv_error("cannot write '%s': %s", tmp, strerror(errno));   /* after the context */
             _exit(EXIT_FAIL);
         }
         int st = cmd_run(ac, av);

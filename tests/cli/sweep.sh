@@ -563,7 +563,7 @@ cp -r s.runs crlf.runs && sed -i 's/$/\r/' crlf.runs/sweep.tsv
 # a value the run itself refuses names the line too (it came without one)
 edited '|$| --at zz|'
 "$MV" sweep one m.runs 0 2>err; rc=$?
-[ "$rc" -eq 2 ] && grep -q "^memvirt: m.runs/sweep.tsv:3: run 0: --at 'zz': " err \
+[ "$rc" -eq 2 ] && grep -q "^memvirt: sweep one: m.runs/sweep.tsv:3: run 0: --at 'zz': " err \
     || die "a manifest line edited to a bad --at: exit $rc: $(cat err)"
 edited '|$| --seed 7|'
 "$MV" sweep one m.runs 0 2>err || die "a manifest line edited to another seed: $(cat err)"
