@@ -338,7 +338,7 @@ static void test_netio_native_device(void **state)
 static void test_netio_large_slice(void **state)
 {
     (void)state;
-    const char *const params[] = { "netio.seconds=0.001", "netio.link_mbps=1000000",
+    const char *const params[] = { "netio.seconds=8.796093", "netio.link_mbps=1000000",
                                    "netio.slice_us=8796093", NULL };
     struct gen g;
     gen_open(&g, "netio", params);
@@ -365,12 +365,55 @@ static void test_netio_large_slice(void **state)
             break;
         }
     }
-    /* one slice covers the 1 ms run */
+    /* one slice covers the run */
     assert_int_equal(dma, 1);
     assert_int_equal(idle, 1);
     assert_int_equal(refs, 1ull << 32);
     assert_int_equal(batches, (1ull << 32) / 4096);
     gen_close(&g);
+}
+
+/* netio: a slice longer than the run is cut at the run's end, with what
+ * the link carries until then: 1 ms at 1 Tbit/s is 125000000 bytes, 30518
+ * pages, and the run's time ends at 1 ms (a whole slice of 100 ms was
+ * streamed, and time ran to 100 ms). 2.5 ms of 1 ms slices: two whole and
+ * a half. */
+static void netio_slices(const char *seconds, const char *slice_us, unsigned want_n, const uint64_t *want_len,
+                         uint64_t want_end_ns)
+{
+    const char *const params[] = { seconds, "netio.link_mbps=1000000", slice_us, NULL };
+    struct gen g;
+    gen_open(&g, "netio", params);
+    struct event ev;
+    uint64_t refs = 0, want_refs = 0, last_idle = 0;
+    unsigned n = 0;
+    for (gen_next(&g, &ev); ev.type != EV_END; gen_next(&g, &ev)) {
+        if (ev.type == EV_DMA) {
+            assert_true(n < want_n);
+            assert_int_equal(ev.len, want_len[n]);
+            want_refs += (want_len[n] + 4095) / 4096 * 16;
+            n++;
+        } else if (ev.type == EV_ACCESS) {
+            refs += ev.n;
+        } else if (ev.type == EV_IDLE_UNTIL) {
+            last_idle = ev.ns;
+        }
+    }
+    assert_int_equal(n, want_n);
+    assert_int_equal(refs, want_refs);
+    assert_int_equal(last_idle, want_end_ns);
+    gen_close(&g);
+}
+
+static void test_netio_slice_cut_at_the_end(void **state)
+{
+    (void)state;
+    const uint64_t one[] = { 125000000 };
+    netio_slices("netio.seconds=0.001", "netio.slice_us=100000", 1, one, 1000000);
+    const uint64_t three[] = { 125000000, 125000000, 62500000 };
+    netio_slices("netio.seconds=0.0025", "netio.slice_us=1000", 3, three, 2500000);
+    netio_slices("netio.seconds=0.003", "netio.slice_us=1000", 3, (const uint64_t[]){ 125000000, 125000000,
+                                                                                        125000000 }, 3000000);
 }
 
 /* forkstorm: a burst of burst_refs references makes that many, in events of
@@ -501,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_memwalk_byte_stride),
         cmocka_unit_test(test_netio_native_device),
         cmocka_unit_test(test_netio_large_slice),
+        cmocka_unit_test(test_netio_slice_cut_at_the_end),
         cmocka_unit_test(test_forkstorm_large_burst),
         cmocka_unit_test(test_report_json_deterministic),
     };

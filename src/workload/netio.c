@@ -5,8 +5,10 @@
  * 64-byte line of the first KiB, per 4 KiB received). A slice's references
  * are handed out in access events of at most 4096 from one fixed buffer,
  * however much the slice carries (at 1 Tbit/s a slice of seconds is billions
- * of them). The engine reports the achieved rate (dma_mbps) and IOTLB misses
- * per page. */
+ * of them). A slice longer than what is left of the run is cut at its end,
+ * with what the link carries in that time: the run streams `seconds`,
+ * whatever the slice. The engine reports the achieved rate (dma_mbps) and
+ * IOTLB misses per page. */
 #include "guest/kernel.h"
 #include "lib/err.h"
 #include "workload/evq.h"
@@ -51,21 +53,28 @@ struct netio {
     struct netio_cfg c;
     struct evq q;
     uint64_t now_ns, end_ns, slice_ns;
-    uint64_t per_slice, pos;
+    uint64_t per_slice, pos;       /* per_slice: bytes a whole slice carries */
     uint64_t left;                 /* pages of this slice not yet copied out */
+    uint64_t cur_ns;               /* this slice's length: slice_ns, or less for the last */
     uint64_t refs[BATCH];
     int stage;
 };
+
+/* What a link of mbps Mbit/s carries in ns nanoseconds, in bytes (at
+ * least one). */
+static uint64_t link_bytes(uint64_t mbps, uint64_t ns)
+{
+    uint64_t b = (uint64_t)((double)mbps * 1e6 / 8 * (double)ns / 1e9);
+    return b ? b : 1;
+}
 
 static void *net_create(const void *cfg, uint64_t seed)
 {
     struct netio *s = mv_calloc(1, sizeof *s);
     s->c = *(const struct netio_cfg *)cfg;
-    s->end_ns = (uint64_t)(s->c.seconds * 1e9);
+    s->end_ns = (uint64_t)(s->c.seconds * 1e9 + 0.5);   /* 0.3 s is 300000000 ns, not one less */
     s->slice_ns = s->c.slice_us * 1000;
-    s->per_slice = (uint64_t)((double)s->c.link_mbps * 1e6 / 8 * (double)s->c.slice_us / 1e6);
-    if (!s->per_slice)
-        s->per_slice = 1;
+    s->per_slice = link_bytes(s->c.link_mbps, s->slice_ns);
     (void)seed;
     return s;
 }
@@ -107,7 +116,7 @@ static void net_next(void *st, struct event *ev)
             s->pos = pos;
             evq_push(&s->q, (struct event){ .type = EV_ACCESS, .pid = 1, .batch = s->refs, .n = n });
             if (!s->left) {
-                s->now_ns += s->slice_ns;
+                s->now_ns += s->cur_ns;
                 evq_push(&s->q, (struct event){ .type = EV_IDLE_UNTIL, .ns = s->now_ns });
             }
             continue;
@@ -118,9 +127,12 @@ static void net_next(void *st, struct event *ev)
             continue;
         }
         /* One slice: the NIC delivers, the receiver copies out every 4 KiB
-         * page of it (the last one partly filled). */
-        evq_push(&s->q, (struct event){ .type = EV_DMA, .name = "nic", .len = s->per_slice, .flags = 1 });
-        s->left = (s->per_slice + 4095) >> 12;
+         * page of it (the last one partly filled). The last slice ends with
+         * the run. */
+        s->cur_ns = s->end_ns - s->now_ns < s->slice_ns ? s->end_ns - s->now_ns : s->slice_ns;
+        uint64_t bytes = s->cur_ns == s->slice_ns ? s->per_slice : link_bytes(s->c.link_mbps, s->cur_ns);
+        evq_push(&s->q, (struct event){ .type = EV_DMA, .name = "nic", .len = bytes, .flags = 1 });
+        s->left = (bytes + 4095) >> 12;
     }
 }
 
