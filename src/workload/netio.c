@@ -60,11 +60,11 @@ struct netio {
     int stage;
 };
 
-/* What a link of mbps Mbit/s carries in ns nanoseconds, in bytes (at
+/* What a link of mbps Mbit/s carries in us microseconds, in bytes (at
  * least one). */
-static uint64_t link_bytes(uint64_t mbps, uint64_t ns)
+static uint64_t link_bytes(uint64_t mbps, double us)
 {
-    uint64_t b = (uint64_t)((double)mbps * 1e6 / 8 * (double)ns / 1e9);
+    uint64_t b = (uint64_t)((double)mbps * 1e6 / 8 * us / 1e6);
     return b ? b : 1;
 }
 
@@ -74,7 +74,7 @@ static void *net_create(const void *cfg, uint64_t seed)
     s->c = *(const struct netio_cfg *)cfg;
     s->end_ns = (uint64_t)(s->c.seconds * 1e9 + 0.5);   /* 0.3 s is 300000000 ns, not one less */
     s->slice_ns = s->c.slice_us * 1000;
-    s->per_slice = link_bytes(s->c.link_mbps, s->slice_ns);
+    s->per_slice = link_bytes(s->c.link_mbps, (double)s->c.slice_us);
     (void)seed;
     return s;
 }
@@ -130,7 +130,7 @@ static void net_next(void *st, struct event *ev)
          * page of it (the last one partly filled). The last slice ends with
          * the run. */
         s->cur_ns = s->end_ns - s->now_ns < s->slice_ns ? s->end_ns - s->now_ns : s->slice_ns;
-        uint64_t bytes = s->cur_ns == s->slice_ns ? s->per_slice : link_bytes(s->c.link_mbps, s->cur_ns);
+        uint64_t bytes = s->cur_ns == s->slice_ns ? s->per_slice : link_bytes(s->c.link_mbps, (double)s->cur_ns / 1e3);
         evq_push(&s->q, (struct event){ .type = EV_DMA, .name = "nic", .len = bytes, .flags = 1 });
         s->left = (bytes + 4095) >> 12;
     }
