@@ -101,6 +101,12 @@ static uint64_t repoint_slot(struct pmem *m, uint64_t frame, uint64_t other)
     return was;
 }
 
+/* Undo repoint_slot(), which returned was. */
+static void repoint_back(struct pmem *m, uint64_t frame, uint64_t was)
+{
+    *(uint64_t *)(uintptr_t)slot_of_pmem(m, frame) = was;
+}
+
 static void test_native_peek_finds_the_leaf_entry(void **state)
 {
     (void)state;
@@ -336,7 +342,7 @@ static void test_nested_kept_leaf_tables(void **state)
     cpu_invept(c);
     peek(c, A, &leaf, &ept, NULL);
     assert_ptr_equal(ept, pmem_table_peek(m, copy) + di);
-    *(uint64_t *)(uintptr_t)slot_of(c, dt) = was;
+    repoint_back(m, dt, was);
     cpu_invept(c);
     pmem_zero(m, copy);
     finish(t, p);
@@ -386,7 +392,7 @@ static void test_native_kept_leaf_tables(void **state)
     flush_tlb_mm(&t->m.k, p->mm);
     peek(c, A, &leaf, &ept, &slot);
     assert_ptr_equal(leaf, pmem_table_peek(m, moved) + pt_index(A, 1));
-    *(uint64_t *)(uintptr_t)slot_of(c, old) = was;
+    repoint_back(m, old, was);
     flush_tlb_mm(&t->m.k, p->mm);
     peek(c, A, &leaf, &ept, &slot);
     assert_ptr_equal(leaf, at_old);

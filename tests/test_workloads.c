@@ -412,8 +412,8 @@ static void test_netio_slice_cut_at_the_end(void **state)
     netio_slices("netio.seconds=0.001", "netio.slice_us=100000", 1, one, 1000000);
     const uint64_t three[] = { 125000000, 125000000, 62500000 };
     netio_slices("netio.seconds=0.0025", "netio.slice_us=1000", 3, three, 2500000);
-    netio_slices("netio.seconds=0.003", "netio.slice_us=1000", 3, (const uint64_t[]){ 125000000, 125000000,
-                                                                                        125000000 }, 3000000);
+    const uint64_t whole[] = { 125000000, 125000000, 125000000 };
+    netio_slices("netio.seconds=0.003", "netio.slice_us=1000", 3, whole, 3000000);
 }
 
 /* forkstorm: a burst of burst_refs references makes that many, in events of

@@ -95,10 +95,11 @@ static const uint64_t *words(const struct pmem *m, uint64_t frame)
 
 static uint64_t ept_frame(struct cpu *c, uint64_t gfn);
 
-/* A table frame of the walked space as the walk reads it: a machine frame
- * (1D), or a guest frame translated through the EPT (2D). The EPT's own
- * tables name machine frames, as a 1D walk's do. */
+/* The EPT's own tables name machine frames, as a 1D walk's do. */
 #define EPT_TABLES CPU_WALK_1D
+
+/* A table frame of the walked space as the walk reads it: a machine frame
+ * (1D), or a guest frame translated through the EPT (2D). */
 static inline uint64_t table_frame(struct cpu *c, uint64_t f, const enum cpu_walk walk)
 {
     return walk == CPU_WALK_2D ? ept_frame(c, f) : f;

@@ -30,7 +30,8 @@ if [ -x /usr/bin/time ]; then
     trap 'rm -rf "$tmp"' EXIT
     for slice in 1000 100000; do
         /usr/bin/time -f %M -o "$tmp/rss.$slice" "$MV" run --quiet --mode native --workload netio \
-            --param netio.seconds="$((slice / 1000))e-3" --param netio.link_mbps=1000000 --param netio.slice_us=$slice \
+            --param netio.seconds="$((slice / 1000))e-3" --param netio.link_mbps=1000000 \
+            --param netio.slice_us=$slice \
             >"$tmp/out.$slice" || fail "netio.slice_us=$slice failed"
     done
     small=$(tail -n 1 "$tmp/rss.1000") large=$(tail -n 1 "$tmp/rss.100000")
