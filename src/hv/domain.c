@@ -96,13 +96,6 @@ int hv_check_memory(const struct hvconfig *cfg, const struct paging_mode *pm, ui
                     *setting ? ", or a smaller " : "", (int)strcspn(setting, "="), setting);
 }
 
-uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn)
-{
-    if (pfn >= d->nr_pages)
-        return UINT64_MAX;
-    return d->p2m_extent[pfn >> P2M_EXTENT_SHIFT] + (pfn & 511);
-}
-
 /* Heap extents are marked in the m2p with a value no domain extent has. */
 #define M2P_HEAP UINT64_MAX
 

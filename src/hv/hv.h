@@ -131,8 +131,14 @@ void hv_set_site_names(struct hv *h, const char *const *names, unsigned n);
 /* Hypervisor work, charged to the `hypervisor` bucket. */
 static inline void hv_charge(struct hv *h, uint64_t cycles) { stat_charge(h->st, CYC_hypervisor, cycles); }
 
-/* The domain's p2m (authoritative, side-effect free): UINT64_MAX outside it. */
-uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn);
+/* The domain's p2m (authoritative, side-effect free): UINT64_MAX outside it
+ * (inline: the shadow modes ask it for every guest table they read). */
+static inline uint64_t pfn_to_mfn(const struct domain *d, uint64_t pfn)
+{
+    if (pfn >= d->nr_pages)
+        return UINT64_MAX;
+    return d->p2m_extent[pfn >> P2M_EXTENT_SHIFT] + (pfn & ((1u << P2M_EXTENT_SHIFT) - 1));
+}
 uint64_t mfn_to_pfn(const struct domain *d, uint64_t mfn);
 static inline int hv_owns(const struct hv *h, uint64_t mfn) { return mfn_to_pfn(&h->dom, mfn) != UINT64_MAX; }
 

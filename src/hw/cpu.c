@@ -104,28 +104,6 @@ GEOM_COPY uint32_t cpu_access_slow_scalar(struct cpu *c, uint64_t va, enum acces
     return access_slow_body(c, va, acc, frame, l1, tag, 0, 0);
 }
 
-uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)
-{
-    if (c->vmm && c->vmm->g2m)
-        return c->vmm->g2m(c->vmm_ctx, c, gfn);
-    return gfn;
-}
-
-/* A frame the guest does not have (beyond its memory, or beyond the
- * machine's): nothing answers a load (all ones), a store faults. */
-static int guest_frame_ok(const struct cpu *c, uint64_t mfn, unsigned idx)
-{
-    return mfn < c->mem->nframes && idx < PTRS_PER_TABLE;
-}
-
-uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx)
-{
-    uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
-    if (!guest_frame_ok(c, mfn, idx))
-        return UINT64_MAX;
-    return pmem_read(c->mem, mfn, idx);
-}
-
 int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
     if (idx >= PTRS_PER_TABLE)
@@ -136,7 +114,7 @@ int cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
         return rc;
     }
     uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
-    if (!guest_frame_ok(c, mfn, idx))
+    if (!cpu_guest_frame_ok(c, mfn, idx))
         return -1;
     pmem_write(c->mem, mfn, idx, val);
     return 0;

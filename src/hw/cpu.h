@@ -370,8 +370,21 @@ uint32_t cpu_native_fill(struct cpu *c, uint64_t va, enum access acc, int user, 
  * trap; stores trap to the hypervisor if it write-protects the frame. A
  * frame the guest does not have reads as all ones and a store to it faults
  * (returns non-zero), as does a store the hypervisor refuses. */
-uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn);
-uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx);
+static inline uint64_t cpu_gfn_to_mfn(struct cpu *c, uint64_t gfn)
+{
+    return c->vmm && c->vmm->g2m ? c->vmm->g2m(c->vmm_ctx, c, gfn) : gfn;
+}
+/* (a frame the guest does not have: beyond its memory, or the machine's) */
+static inline int cpu_guest_frame_ok(const struct cpu *c, uint64_t mfn, unsigned idx)
+{
+    return mfn < c->mem->nframes && idx < PTRS_PER_TABLE;
+}
+/* (inline, as the two above: the guest kernel reads its tables through it) */
+static inline uint64_t cpu_load(struct cpu *c, uint64_t gfn, unsigned idx)
+{
+    uint64_t mfn = cpu_gfn_to_mfn(c, gfn);
+    return cpu_guest_frame_ok(c, mfn, idx) ? pmem_read(c->mem, mfn, idx) : UINT64_MAX;
+}
 int      cpu_store(struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val);
 /* A rep stos or rep movs of elem-byte iterations over a whole guest frame
  * (cpu.c): clear_page_erms's rep stosb (1), copy_page's rep movsq (8). */
