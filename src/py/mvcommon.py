@@ -339,6 +339,18 @@ def check_outputs(outputs, inputs=()):
                 if other == "-":
                     raise InputError(f"{other_opt} '-' and {opt} '-' are the same file: give each output its own")
             seen.append((opt, path, "-"))
+            try:   # standard output may be an input, redirected to it (>> in.json)
+                ost = os.fstat(1)
+            except OSError:
+                continue
+            for in_path in inputs:
+                try:
+                    ist = _stat(in_path)
+                except OSError:
+                    ist = None
+                if ist is not None and (ist.st_dev, ist.st_ino) == (ost.st_dev, ost.st_ino):
+                    raise InputError(f"{opt} '-' is the input '{in_path}': it would be overwritten "
+                                     "(give the output another name)")
             continue
         if path.endswith("/"):
             raise InputError(f"{opt} '{path}': cannot write: it names a directory")

@@ -219,6 +219,10 @@ cp s.runs/sweep.tsv manifest.keep
 "$MV" sweep merge s.runs --csv s.runs/sweep.tsv 2>err; [ $? -eq 2 ] && grep -q "is the input 's.runs/sweep.tsv'" err \
     || die "merge --csv onto the manifest: $(cat err)"
 cmp -s manifest.keep s.runs/sweep.tsv || die "merge overwrote its manifest"
+"$MV" sweep merge s.runs --json - >> s.runs/sweep.tsv 2>err; [ $? -eq 2 ] \
+    && grep -q "^memvirt: sweep merge: --json '-' is the input 's.runs/sweep.tsv'" err \
+    || die "merge --json - >> the manifest: $(cat err)"
+cmp -s manifest.keep s.runs/sweep.tsv || die "merge appended to its manifest"
 "$MV" sweep merge s.runs --json m.json --csv m.json 2>err; [ $? -eq 2 ] && grep -q "are the same file" err \
     || die "merge --json and --csv one file: $(cat err)"
 # a device is written through, never replaced; a write that fails is exit 1 and leaves no file

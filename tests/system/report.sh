@@ -70,6 +70,9 @@ bad "-o '.': cannot write: it is a directory" fs.json -o .
 cp lm.json in.json && ln -s in.json in-link.json
 bad "-o 'in.json' is the input 'in.json'" fs.json in.json -o in.json
 bad "-o 'in-link.json' is the input 'in.json'" in.json -o in-link.json
+# ... nor standard output appended to one (it was: exit 0, the page at the end of the input)
+"$MV" report in.json -o - >> in.json 2>err; [ $? -eq 2 ] && grep -q "^memvirt: report: -o '-' is the input 'in.json'" err \
+    || die "report -o - >> in.json: exit status or message: $(cat err)"
 cmp -s lm.json in.json || die "report overwrote its input"
 # a device is written through, not replaced by a regular file (as root, /dev/full
 # itself became one); a write that fails after the page is made is exit 1
