@@ -76,7 +76,7 @@ int param_parse_dbl(const char *s, double *out)
         return -1;
     if (!isfinite(v))
         return PARAM_TOO_BIG;
-    *out = v;
+    *out = v == 0 ? 0.0 : v;   /* -0 (or an underflow below it) is 0: results write 0, and rerun reads 0 back */
     return 0;
 }
 
@@ -194,6 +194,8 @@ void param_defaults(const struct param_group *g, void *cfg)
 
 void param_format_dbl(double v, char *buf, size_t len)
 {
+    if (v == 0)
+        v = 0.0;   /* never "-0": param_parse_dbl reads no negative zero */
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)

@@ -31,6 +31,8 @@ same_run() {
 }
 
 same_run plain run --workload lmbench --param lmbench.iterations=3
+# a negative zero is 0 (the result wrote -0, which rerun read back as 0)
+same_run negzero run --workload lmbench --param lmbench.iterations=2 --param lmbench.touch=-0
 # a result file whose name starts with '-' is given after '--' (it was
 # dropped: "which result?")
 cp "$R/plain.json" "$R/-dash.json"
