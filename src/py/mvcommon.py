@@ -8,6 +8,7 @@ import atexit
 import contextlib
 import errno
 import os
+import re
 import signal
 import stat
 import sys
@@ -35,6 +36,17 @@ def shown(name):
     """A file name (or any text from the command line) as text that UTF-8 can
     hold, for a page or a JSON file: bytes that are not UTF-8 become U+FFFD."""
     return raw(name).decode("utf-8", "replace")
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROLS_PLOT = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text, plot=False):
+    """text with the control characters a page cannot show (a NUL is an
+    HTML parse error) as U+FFFD; tab, newline and carriage return are kept
+    unless plot (matplotlib has no glyph for them)."""
+    return (_CONTROLS_PLOT if plot else _CONTROLS).sub("\ufffd", text)
 
 
 def say(line):

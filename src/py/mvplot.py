@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 
-from mvcommon import EXIT_FAIL, at_end, command, die
+from mvcommon import EXIT_FAIL, at_end, command, die, printable
 
 
 def _config_dir():
@@ -41,6 +41,7 @@ try:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.text
 except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a venv): one line, not a traceback
     given = os.environ.get("MEMVIRT_PYTHON")
     die(command(), f"cannot import matplotlib ({e}) in {sys.executable or 'python3'}"
@@ -87,6 +88,8 @@ def colors(n):
 def svg(fig):
     """The figure as SVG bytes; closes it."""
     buf = io.BytesIO()
+    for t in fig.findobj(matplotlib.text.Text):   # labels from result files may hold control characters
+        t.set_text(printable(t.get_text(), plot=True))
     fig.savefig(buf, format="svg", bbox_inches=None if getattr(fig, "_mv_fixed", False) else "tight",
                 metadata={"Date": None})
     plt.close(fig)
@@ -181,7 +184,7 @@ def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy
             bottom = [b + v if v == v else b for b, v in zip(bottom, values)]
     ax.set_xticks(range(len(categories)))
     long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
-    ax.set_xticklabels(categories, rotation=30 if long_ else 0, ha="right" if long_ else "center")
+    ax.set_xticklabels([printable(c, plot=True) for c in categories], rotation=30 if long_ else 0, ha="right" if long_ else "center")
     if logy:
         _symlog(ax)
     ax.set_title(title + (NOT_DRAWN if dropped else ""))

@@ -19,13 +19,13 @@ import sys
 
 import mvdocs
 import mvresults
-from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, run, shown, write_atomic
+from mvcommon import EXIT_FAIL, InputError, Parser, check_outputs, die, printable, run, shown, write_atomic
 
 CMD = "report"
 
 
 def esc(x):
-    return html.escape(str(x), quote=True)
+    return html.escape(printable(str(x)), quote=True)
 
 
 def fmt(v):

@@ -58,6 +58,20 @@ bad "bom.json:1:1: invalid JSON: a byte-order mark" bom.json -o out.html
 # a lone surrogate escape is not text (it was a traceback drawing the label)
 printf '{"runs": [{"mode": "a\\ud800", "workload": "w"}]}' > surrogate.json
 bad "surrogate.json: invalid JSON: a string holds a lone surrogate" surrogate.json -o out.html
+# control characters in a label or setting are shown as U+FFFD: a NUL was written
+# raw into the page (an HTML parse error) and matplotlib warned on stderr
+sed 's/"mode": "native"/"mode": "nat\\u0000ive"/; s/"profile": "default"/"profile": "def\\u0001ault"/' lm.json > ctl.json
+grep -q 'nat\\u0000ive' ctl.json || die "ctl.json: the mode was not altered"
+"$MV" report ctl.json -o ctl.html 2>err || die "report of control characters: $(cat err)"
+[ ! -s err ] || die "report of control characters wrote to stderr: $(cat err)"
+python3 - ctl.html <<'EOF' || die "control characters reached the page"
+import base64, re, sys
+page = open(sys.argv[1], "rb").read()
+svgs = [base64.b64decode(m) for m in re.findall(rb"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)]
+ctl = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+assert not ctl.search(page) and not any(ctl.search(s) for s in svgs)
+assert "nat\ufffdive".encode() in page and "def\ufffdault".encode() in page
+EOF
 bad "the following arguments are required: -o" fs.json
 # an option given twice with different values is an error, not the last taken
 bad "-o given twice with different values \\('a.html' and 'out.html'\\)" fs.json -o a.html -o out.html
