@@ -54,7 +54,7 @@ def typed(text, kind=None):
         kind = float   # a decimal parameter whose results all held whole numbers
     if kind is float:
         if re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
-            return float(text)
+            return float(text) + 0.0   # -0 is 0, as the run took it (param_parse_dbl)
     elif kind is bool:
         if text.lower() in BOOL:
             return BOOL[text.lower()]
@@ -62,7 +62,7 @@ def typed(text, kind=None):
         if re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", text):
             return int(text)
         if re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
-            return float(text)
+            return float(text) + 0.0
     return text
 
 

@@ -223,6 +223,25 @@ cmp -s manifest.keep s.runs/sweep.tsv || die "merge overwrote its manifest"
     && grep -q "^memvirt: sweep merge: --json '-' is the input 's.runs/sweep.tsv'" err \
     || die "merge --json - >> the manifest: $(cat err)"
 cmp -s manifest.keep s.runs/sweep.tsv || die "merge appended to its manifest"
+# ... and standard output is not another output either: the JSON went to the
+# CSV's old file, unlinked when the CSV was renamed over it, without a word
+"$MV" sweep merge s.runs >/dev/null 2>err || die "merge: $(cat err)"
+cp s.runs/merged.csv merged.keep
+"$MV" sweep merge s.runs --json - >> s.runs/merged.csv 2>err; [ $? -eq 2 ] \
+    && grep -q "^memvirt: sweep merge: --json '-' and --csv 's.runs/merged.csv' are the same file" err \
+    || die "merge --json - >> its CSV: $(cat err)"
+cmp -s merged.keep s.runs/merged.csv || die "merge --json - >> its CSV changed the CSV"
+# a swept -0 is 0 in the merge as in the run (it was -0.0 beside the run's 0)
+"$MV" sweep /dev/null --set mode=native --set workload=lmbench --set lmbench.iterations=2 --set lmbench.touch=-0 \
+    --out nz.runs -j 1 >/dev/null 2>err && "$MV" sweep merge nz.runs >/dev/null 2>>err || die "sweep of -0: $(cat err)"
+python3 - nz.runs <<'EOF' || die "a swept -0 merged as a negative zero"
+import json, math, sys
+d = json.load(open(sys.argv[1] + "/merged.json"))
+v = d["runs"][0]["sweep"]["lmbench.touch"]
+assert v == 0 and math.copysign(1, v) == 1, v
+row = open(sys.argv[1] + "/merged.csv").read().splitlines()[1]
+assert ",-0" not in row, row
+EOF
 "$MV" sweep merge s.runs --json m.json --csv m.json 2>err; [ $? -eq 2 ] && grep -q "are the same file" err \
     || die "merge --json and --csv one file: $(cat err)"
 # a device is written through, never replaced; a write that fails is exit 1 and leaves no file
