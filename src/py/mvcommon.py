@@ -38,14 +38,18 @@ def shown(name):
     return raw(name).decode("utf-8", "replace")
 
 
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROLS_PLOT = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Unicode's noncharacters: U+FDD0-FDEF and the last two of every plane
+_NONCHARS = "\ufdd0-\ufdef" + "".join(chr(p << 16 | 0xfffe) + chr(p << 16 | 0xffff) for p in range(17))
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _NONCHARS + "]")
+_CONTROLS_PLOT = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f" + _NONCHARS + "]")
 
 
 def printable(text, plot=False):
-    """text with the control characters a page cannot show (a NUL is an
-    HTML parse error) as U+FFFD; tab, newline and carriage return are kept
-    unless plot (matplotlib has no glyph for them)."""
+    """text with the characters a page may not hold (a NUL, another
+    control, a noncharacter: HTML parse errors) as U+FFFD. Tab, newline
+    and carriage return are kept on a page; in a plot a newline only (a
+    line break there; matplotlib has no glyph for a tab or carriage
+    return)."""
     return (_CONTROLS_PLOT if plot else _CONTROLS).sub("\ufffd", text)
 
 
@@ -346,51 +350,16 @@ def check_outputs(outputs, inputs=()):
     for opt, path in outputs:
         if not path:
             raise InputError(f"{opt}: empty file name (use '-' for standard output)")
+        ident = "-" if path == "-" else _output_ident(opt, path)
         if path == "-":
-            for other_opt, other_path, other in seen:
-                if other == "-":
-                    raise InputError(f"{other_opt} '-' and {opt} '-' are the same file: give each output its own")
-            seen.append((opt, path, "-"))
-            try:   # standard output may be an input, redirected to it (>> in.json)
+            try:   # the file standard output is (> x.csv, >> in.json); a terminal or /dev/null is no file
                 ost = os.fstat(1)
+                if not stat.S_ISCHR(ost.st_mode):
+                    ident = (ost.st_dev, ost.st_ino)
             except OSError:
-                continue
-            for in_path in inputs:
-                try:
-                    ist = _stat(in_path)
-                except OSError:
-                    ist = None
-                if ist is not None and (ist.st_dev, ist.st_ino) == (ost.st_dev, ost.st_ino):
-                    raise InputError(f"{opt} '-' is the input '{in_path}': it would be overwritten "
-                                     "(give the output another name)")
-            continue
-        if path.endswith("/"):
-            raise InputError(f"{opt} '{path}': cannot write: it names a directory")
-        try:
-            st = _stat(path)
-        except OSError as e:
-            raise InputError(f"{opt} '{path}': cannot write: {e.strerror}") from None
-        if st is not None and stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{opt} '{path}': cannot write: it is a directory")
-        if st is not None and not stat.S_ISREG(st.st_mode) and not _is_stream(st):
-            raise InputError(f"{opt} '{path}': cannot write: not a regular file, device or FIFO")
-        if st is not None and not os.access(path, os.W_OK):
-            raise InputError(f"{opt} '{path}': cannot write: Permission denied")
-        target = os.path.realpath(path)   # a new name through a dangling link: where the link leads
-        if st is not None and stat.S_ISREG(st.st_mode) and _sticky_denies(target, st):
-            raise InputError(f"{opt} '{path}': cannot replace it: its directory is sticky (as /tmp is) and "
-                             "neither the file nor the directory is yours")
-        if not _is_stream(st):
-            try:   # what the write will do: a temporary file beside the target
-                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".memvirt.")
-                os.close(fd)
-                os.unlink(tmp)
-            except OSError as e:
-                raise InputError(f"{opt} '{path}': cannot write: cannot create a file in its directory: "
-                                 f"{e.strerror}") from None
-        ident = (st.st_dev, st.st_ino) if st is not None else target
+                pass
         for other_opt, other_path, other in seen:
-            if other == ident:
+            if other == ident or other_path == path == "-":
                 raise InputError(f"{other_opt} '{other_path}' and {opt} '{path}' are the same file: "
                                  "give each output its own")
         seen.append((opt, path, ident))
@@ -406,6 +375,37 @@ def check_outputs(outputs, inputs=()):
             if (ist is not None and (ist.st_dev, ist.st_ino) == ident) or os.path.realpath(in_path) == ident:
                 raise InputError(f"{opt} '{path}' is the input '{in_path}': it would be overwritten "
                                  "(give the output another name)")
+
+
+def _output_ident(opt, path):
+    """check_outputs for one named output: what may not be written there
+    (InputError), else what identifies its file, (device, inode), or the
+    path a new file will have."""
+    if path.endswith("/"):
+        raise InputError(f"{opt} '{path}': cannot write: it names a directory")
+    try:
+        st = _stat(path)
+    except OSError as e:
+        raise InputError(f"{opt} '{path}': cannot write: {e.strerror}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{opt} '{path}': cannot write: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode) and not _is_stream(st):
+        raise InputError(f"{opt} '{path}': cannot write: not a regular file, device or FIFO")
+    if st is not None and not os.access(path, os.W_OK):
+        raise InputError(f"{opt} '{path}': cannot write: Permission denied")
+    target = os.path.realpath(path)   # a new name through a dangling link: where the link leads
+    if st is not None and stat.S_ISREG(st.st_mode) and _sticky_denies(target, st):
+        raise InputError(f"{opt} '{path}': cannot replace it: its directory is sticky (as /tmp is) and "
+                         "neither the file nor the directory is yours")
+    if not _is_stream(st):
+        try:   # what the write will do: a temporary file beside the target
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".memvirt.")
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as e:
+            raise InputError(f"{opt} '{path}': cannot write: cannot create a file in its directory: "
+                             f"{e.strerror}") from None
+    return (st.st_dev, st.st_ino) if st is not None else target
 
 
 def write_stdout(data):

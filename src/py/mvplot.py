@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 
 from mvcommon import EXIT_FAIL, at_end, command, die, printable
 
@@ -48,6 +49,10 @@ except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a ve
         + (f" (MEMVIRT_PYTHON={given})" if given else "")
         + ": run scripts/setup, which installs Debian's python3-matplotlib for /usr/bin/python3"
         + (", and unset MEMVIRT_PYTHON" if given else ""), EXIT_FAIL)
+
+# A character of a result file's label that the font lacks is drawn as a
+# box; matplotlib's warning about it was two lines of Python on stderr.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
 
 plt.rcParams.update({
     "svg.hashsalt": "memvirt",

@@ -58,9 +58,11 @@ bad "bom.json:1:1: invalid JSON: a byte-order mark" bom.json -o out.html
 # a lone surrogate escape is not text (it was a traceback drawing the label)
 printf '{"runs": [{"mode": "a\\ud800", "workload": "w"}]}' > surrogate.json
 bad "surrogate.json: invalid JSON: a string holds a lone surrogate" surrogate.json -o out.html
-# control characters in a label or setting are shown as U+FFFD: a NUL was written
-# raw into the page (an HTML parse error) and matplotlib warned on stderr
-sed 's/"mode": "native"/"mode": "nat\\u0000ive"/; s/"profile": "default"/"profile": "def\\u0001ault"/' lm.json > ctl.json
+# control characters and noncharacters in a label or setting are shown as U+FFFD:
+# a NUL was written raw into the page (an HTML parse error) and matplotlib warned
+# on stderr, as it did for a character its font lacks (U+E000: drawn as a box)
+sed 's/"mode": "native"/"mode": "nat\\u0000ive\\ue000"/; s/"profile": "default"/"profile": "def\\u0001ault"/
+     s/"workload": "lmbench"/"workload": "lm\\uffffbench\\ue000"/' lm.json > ctl.json
 grep -q 'nat\\u0000ive' ctl.json || die "ctl.json: the mode was not altered"
 "$MV" report ctl.json -o ctl.html 2>err || die "report of control characters: $(cat err)"
 [ ! -s err ] || die "report of control characters wrote to stderr: $(cat err)"
@@ -70,7 +72,8 @@ page = open(sys.argv[1], "rb").read()
 svgs = [base64.b64decode(m) for m in re.findall(rb"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)]
 ctl = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 assert not ctl.search(page) and not any(ctl.search(s) for s in svgs)
-assert "nat\ufffdive".encode() in page and "def\ufffdault".encode() in page
+assert "nat\ufffdive\ue000".encode() in page and "def\ufffdault".encode() in page
+assert "\uffff".encode() not in page and "lm\ufffdbench\ue000".encode() in page
 EOF
 bad "the following arguments are required: -o" fs.json
 # an option given twice with different values is an error, not the last taken
@@ -87,6 +90,9 @@ bad "-o 'in-link.json' is the input 'in.json'" in.json -o in-link.json
 # ... nor standard output appended to one (it was: exit 0, the page at the end of the input)
 "$MV" report in.json -o - >> in.json 2>err; [ $? -eq 2 ] && grep -q "^memvirt: report: -o '-' is the input 'in.json'" err \
     || die "report -o - >> in.json: exit status or message: $(cat err)"
+# a terminal or /dev/null is no file to overwrite: read as an input, written as the page
+"$MV" report /dev/null -o - >/dev/null 2>err; [ $? -eq 2 ] && grep -q "^memvirt: report: /dev/null:1:1: invalid JSON" err \
+    || die "report /dev/null -o - >/dev/null: $(cat err)"
 cmp -s lm.json in.json || die "report overwrote its input"
 # a device is written through, not replaced by a regular file (as root, /dev/full
 # itself became one); a write that fails after the page is made is exit 1
