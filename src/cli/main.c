@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct subcommand {
     const char *name;
@@ -108,9 +109,37 @@ static int run(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* The stack: the soft limit raised to STACK_WANT where the hard one
+ * allows (the programs memvirt starts, Python and GNU parallel, inherit
+ * it). Below STACK_NEED, one line and the host-limit status: `ulimit -s
+ * 48` was a stack overflow in the engine, a crash that left the outputs'
+ * temporary files behind; the engine and the commands need less than
+ * 64 KiB, Python 128 KiB. */
+#define STACK_WANT ((rlim_t)8 << 20)
+#define STACK_NEED ((rlim_t)256 << 10)
+static int stack_ok(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= STACK_WANT)
+        return 1;
+    rlim_t want = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < STACK_WANT ? rl.rlim_max : STACK_WANT;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        if (!setrlimit(RLIMIT_STACK, &rl))
+            getrlimit(RLIMIT_STACK, &rl);
+    }
+    if (rl.rlim_cur >= STACK_NEED)
+        return 1;
+    mv_error("the stack size limit (ulimit -s) is %llu KiB: memvirt needs at least %llu KiB",
+             (unsigned long long)(rl.rlim_cur >> 10), (unsigned long long)(STACK_NEED >> 10));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     outfile_guard_stdio();      /* before anything opens a file */
     outfile_ignore_sigxfsz();   /* a file-size limit is a write error each writer reports */
+    if (!stack_ok())
+        return EXIT_FAIL;
     return stdout_checked(run(argc, argv));
 }

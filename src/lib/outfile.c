@@ -326,8 +326,10 @@ static int make_tmp(struct outfile *o)
         int e = errno;
         free(o->tmp);
         o->tmp = NULL;
-        return mv_error("%s '%s': cannot write: cannot create a file in its directory: %s", o->opt, o->path,
-                        strerror(e));
+        mv_error("%s '%s': cannot write: cannot create a file in its directory: %s", o->opt, o->path, strerror(e));
+        if (e == EMFILE || e == ENFILE || e == ENOMEM)
+            exit(1);   /* the host's limits, not bad input: exit status 1, as out of memory (err.c) */
+        return -1;
     }
     if (track(o->tmp)) {
         close(fd);

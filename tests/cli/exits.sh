@@ -20,6 +20,31 @@ grep -q "ran out of memory" "$tmp/err" || fail "guest out of memory: message: $(
 [ ! -e "$tmp/oom.json" ] && [ ! -e "$tmp/oom.json.tmp" ] && [ ! -e "$tmp/oom.csv" ] \
     || fail "guest out of memory left an output file"
 
+# a small stack limit: raised where the hard limit allows, else one line and
+# status 1 (at 48 KiB the engine overflowed it: a crash, temporary files left)
+(ulimit -s 128; exec "$MV" run --quiet --workload memwalk --param memwalk.refs=2000 --json "$tmp/stk.json") \
+    >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] \
+    && grep -qx "memvirt: the stack size limit (ulimit -s) is 128 KiB: memvirt needs at least 256 KiB" "$tmp/err" \
+    || fail "ulimit -s 128: exit status $rc, expected 1 and one line: $(cat "$tmp/err")"
+[ -z "$(ls -A "$tmp" | grep stk)" ] || fail "ulimit -s 128 left a file: $(ls -A "$tmp")"
+(ulimit -S -s 48; exec "$MV" run --quiet --workload memwalk --param memwalk.refs=2000 --json "$tmp/stk.json") \
+    >/dev/null 2>"$tmp/err" || fail "a soft stack limit of 48 KiB was not raised: $(cat "$tmp/err")"
+(ulimit -s 256; exec "$MV" compare --quiet --modes native,hap --workload memwalk --param memwalk.refs=2000) \
+    >/dev/null 2>"$tmp/err" || fail "ulimit -s 256: $(cat "$tmp/err")"
+
+# out of open files for an output's temporary file: the host's limit, status 1
+# (it was 2, bad input), no file left
+# (LeakSanitizer's report at exit needs descriptors of its own)
+(ulimit -n 4; ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    exec "$MV" run --quiet --workload lmbench --param lmbench.iterations=2 --json "$tmp/fd.json" \
+    --csv "$tmp/fd.csv") >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "Too many open files" "$tmp/err" \
+    || fail "ulimit -n 4: exit status $rc, expected 1 and one line: $(cat "$tmp/err")"
+[ -z "$(ls -A "$tmp" | grep fd)" ] || fail "ulimit -n 4 left a file: $(ls -A "$tmp")"
+
 # standard output that cannot be written
 stdout_fails() {   # stdout_fails WHAT REASON CMD...: CMD with stdout redirected by the caller
     local what=$1 reason=$2 rc
