@@ -18,6 +18,7 @@ result. Output depends only on the
 results, so a sweep run locally and one run on Slurm merge to identical
 files."""
 import csv
+import errno
 import io
 import json
 import os
@@ -169,6 +170,8 @@ def not_of_their_lines(d):
     try:
         r = subprocess.run([mv, "sweep", "_foreign", d], capture_output=True)
     except OSError as e:
+        if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):   # the host's limits: status 1
+            die(CMD, f"cannot run '{mv}': {e.strerror}", EXIT_FAIL)
         raise InputError(f"cannot run '{mv}': {e.strerror}") from None
     if r.returncode:
         err = r.stderr.decode("utf-8", "surrogateescape").strip()

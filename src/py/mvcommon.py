@@ -200,6 +200,15 @@ def run(main, argv):
         say(f"memvirt: {command()}: " + (f"'{shown(str(e.filename))}': {e.strerror}"
                                          if e.filename and e.strerror else str(e)))
         status = EXIT_FAIL
+    except MemoryError:   # the host out of memory (ulimit -v): one line, as the C commands say it
+        say(f"memvirt: {command()}: out of memory")
+        status = EXIT_FAIL
+    except RuntimeError as e:
+        if "can't start new thread" not in str(e):   # anything else is a bug: its traceback
+            raise
+        say(f"memvirt: {command()}: cannot start a thread (the host's limit on processes, ulimit -u, "
+            "or out of memory)")
+        status = EXIT_FAIL
     _clean_up()
     late = [p for p in _pending if p != signal.SIGINT]
     if sig is None and late:
@@ -403,6 +412,8 @@ def _output_ident(opt, path):
             os.close(fd)
             os.unlink(tmp)
         except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):   # the host's limits, not the path
+                raise
             raise InputError(f"{opt} '{path}': cannot write: cannot create a file in its directory: "
                              f"{e.strerror}") from None
     return (st.st_dev, st.st_ino) if st is not None else target

@@ -44,6 +44,8 @@ try:
     import matplotlib.pyplot as plt
     import matplotlib.text
 except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a venv): one line, not a traceback
+    if "failed to map segment" in str(e) or "Cannot allocate memory" in str(e):   # ulimit -v: not a setup matter
+        die(command(), f"out of memory (loading matplotlib: {e})", EXIT_FAIL)
     given = os.environ.get("MEMVIRT_PYTHON")
     die(command(), f"cannot import matplotlib ({e}) in {sys.executable or 'python3'}"
         + (f" (MEMVIRT_PYTHON={given})" if given else "")

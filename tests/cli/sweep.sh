@@ -231,6 +231,11 @@ cp s.runs/merged.csv merged.keep
     && grep -q "^memvirt: sweep merge: --json '-' and --csv 's.runs/merged.csv' are the same file" err \
     || die "merge --json - >> its CSV: $(cat err)"
 cmp -s merged.keep s.runs/merged.csv || die "merge --json - >> its CSV changed the CSV"
+# out of open files is the host's limit, status 1 (it was 2, bad input)
+(ulimit -n 6; exec "$MV" sweep merge s.runs --json fd.json --csv fd.csv) 2>err; rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l < err)" -eq 1 ] && grep -q "Too many open files" err \
+    || die "merge under ulimit -n 6: exit $rc, expected 1 and one line: $(cat err)"
+[ ! -e fd.json ] && [ ! -e fd.csv ] || die "merge under ulimit -n 6 wrote an output"
 # a swept -0 is 0 in the merge as in the run (it was -0.0 beside the run's 0)
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set lmbench.iterations=2 --set lmbench.touch=-0 \
     --out nz.runs -j 1 >/dev/null 2>err && "$MV" sweep merge nz.runs >/dev/null 2>>err || die "sweep of -0: $(cat err)"

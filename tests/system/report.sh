@@ -90,6 +90,14 @@ bad "-o 'in-link.json' is the input 'in.json'" in.json -o in-link.json
 # ... nor standard output appended to one (it was: exit 0, the page at the end of the input)
 "$MV" report in.json -o - >> in.json 2>err; [ $? -eq 2 ] && grep -q "^memvirt: report: -o '-' is the input 'in.json'" err \
     || die "report -o - >> in.json: exit status or message: $(cat err)"
+# the host out of memory (ulimit -v) is one line and status 1 at any limit: it was a
+# traceback of MemoryError, or "cannot import matplotlib ... run scripts/setup"
+for v in 40000 60000 80000 100000; do
+    ( ulimit -v $v; exec "$MV" report lm.json -o mem.html ) 2>err; rc=$?
+    [ "$rc" -eq 1 ] && [ "$(wc -l < err)" -eq 1 ] && grep -q "^memvirt: report: out of memory" err \
+        || die "report under ulimit -v $v: exit $rc, expected 1 and one line: $(cat err)"
+    [ ! -e mem.html ] || die "report under ulimit -v $v left a page"
+done
 # a terminal or /dev/null is no file to overwrite: read as an input, written as the page
 "$MV" report /dev/null -o - >/dev/null 2>err; [ $? -eq 2 ] && grep -q "^memvirt: report: /dev/null:1:1: invalid JSON" err \
     || die "report /dev/null -o - >/dev/null: $(cat err)"
