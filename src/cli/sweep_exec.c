@@ -72,10 +72,15 @@ static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
 static void on_stop(int sig)
 {
+    int again = caught != 0;
     if (!caught)
         caught = sig;
-    if (spawned > 0)   /* Ctrl-C reached it too; a kill of memvirt alone did not */
-        kill(spawned, sig);
+    /* Ctrl-C reached it too; a kill of memvirt alone did not. A second
+     * signal kills it: a parallel that cannot fork (ulimit -u) retried
+     * for ever, deaf to TERM and INT. Its runs die with it (each `sweep
+     * one` is told of its parent's death). */
+    if (spawned > 0)
+        kill(spawned, again ? SIGKILL : sig);
 }
 
 int sweep_interrupted(void) { return caught; }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# sweep_stop.sh: a sweep is stopped by a signal to memvirt even when GNU
+# parallel does not stop. Under `ulimit -u` a parallel that could not fork
+# retried for ever and took no notice of TERM or INT, which memvirt passes
+# on to it: the sweep never ended. The first TERM is passed on as before;
+# a second one kills parallel, and memvirt says what became of the sweep.
+# Here a stand-in for parallel that ignores TERM, INT and HUP, found first
+# on PATH, plays the stuck one.
+#
+# usage: bash sweep_stop.sh /path/to/memvirt
+set -u
+MV=${1:?usage: sweep_stop.sh /path/to/memvirt}
+[ -x "$MV" ] || { echo "sweep_stop.sh: '$MV' is not an executable" >&2; exit 1; }
+MV=$(cd "$(dirname "$MV")" && pwd)/$(basename "$MV")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-sweep-stop.XXXXXX") || exit 1
+trap '[ -s "$tmp/parallel.pid" ] && kill -KILL "$(cat "$tmp/parallel.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
+die() { echo "FAIL: $*" >&2; exit 1; }
+cd "$tmp" || exit 1
+
+mkdir bin
+# (exec keeps the ignored signals: only KILL ends it)
+printf '#!/bin/sh\ntrap "" TERM INT HUP\necho $$ > "%s/parallel.pid"\nexec sleep 600\n' "$tmp" > bin/parallel
+chmod +x bin/parallel
+
+PATH="$tmp/bin:$PATH" "$MV" sweep /dev/null --set mode=native,pv --set workload=lmbench \
+    --set lmbench.iterations=2 --out s.runs -j 2 2>err &
+pid=$!
+for _ in $(seq 100); do [ -s parallel.pid ] && break; sleep 0.1; done
+[ -s parallel.pid ] || die "the stand-in parallel never started: $(cat err)"
+ppid_=$(cat parallel.pid)
+kill -TERM "$pid"
+sleep 1
+kill -0 "$pid" 2>/dev/null || die "memvirt ended on one TERM though parallel did not: $(cat err)"
+kill -TERM "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "a second TERM did not end the sweep"; }
+wait "$pid"
+rc=$?
+[ "$rc" -eq 143 ] || die "exit status $rc, expected 143 (128 + TERM): $(cat err)"
+grep -q "^sweep: interrupted (Terminated): 2 runs: 0 finished now, 0 before, 2 without a result" err \
+    || die "what became of the sweep: $(cat err)"
+sleep 0.2
+kill -0 "$ppid_" 2>/dev/null && die "the stand-in parallel was left running"
+echo "sweep_stop.sh: all checks passed"
