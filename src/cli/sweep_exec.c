@@ -131,6 +131,9 @@ static int spawn(char *const *argv)
             goto out;
         }
     rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (WIFSIGNALED(st) && !caught)   /* it says nothing then: a file-size limit (SIGXFSZ), say */
+        mv_warn("sweep: %s was killed by signal %d (%s)%s", argv[0], WTERMSIG(st), strsignal(WTERMSIG(st)),
+                WTERMSIG(st) == SIGXFSZ ? ": a file-size limit (ulimit -f)" : "");
 out:
     spawned = 0;
     for (unsigned i = 0; i < 3; i++)

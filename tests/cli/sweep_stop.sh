@@ -5,7 +5,8 @@
 # on to it: the sweep never ended. The first TERM is passed on as before;
 # a second one kills parallel, and memvirt says what became of the sweep.
 # Here a stand-in for parallel that ignores TERM, INT and HUP, found first
-# on PATH, plays the stuck one.
+# on PATH, plays the stuck one. And parallel killed by a signal of its own
+# is said.
 #
 # usage: bash sweep_stop.sh /path/to/memvirt
 set -u
@@ -41,4 +42,12 @@ grep -q "^sweep: interrupted (Terminated): 2 runs: 0 finished now, 0 before, 2 w
     || die "what became of the sweep: $(cat err)"
 sleep 0.2
 kill -0 "$ppid_" 2>/dev/null && die "the stand-in parallel was left running"
+
+# parallel killed by a signal of its own, a file-size limit's SIGXFSZ: said
+# (the summary pointed at "the messages above", and there were none)
+(ulimit -f 1; exec "$MV" sweep /dev/null --set mode=native,pv --set workload=lmbench --set lmbench.iterations=2 \
+    --out f.runs -j 2) 2>err
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "^memvirt: warning: sweep: parallel was killed by signal 25 (File size limit exceeded)" err \
+    || die "parallel killed by SIGXFSZ: exit $rc: $(cat err)"
 echo "sweep_stop.sh: all checks passed"
