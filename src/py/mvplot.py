@@ -56,6 +56,11 @@ except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a ve
 # box; matplotlib's warning about it was two lines of Python on stderr.
 warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
 
+# matplotlib's own defaults, whatever a matplotlibrc (the working
+# directory's, $MATPLOTLIBRC, ~/.config/matplotlib) says: a page is the same
+# bytes for the same inputs on any host (one with axes.formatter.use_locale
+# drew 0,14 for 0.14 under a German locale)
+matplotlib.rcdefaults()
 plt.rcParams.update({
     "svg.hashsalt": "memvirt",
     "svg.fonttype": "none",      # text stays text: small files, sharp at any zoom

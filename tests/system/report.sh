@@ -132,6 +132,13 @@ fi
 "$MV" report fs.json -o a.html --baseline pv 2>err || die "report failed: $(cat err)"
 "$MV" report lm.json -o b1.html && "$MV" report lm.json -o b2.html || die "lmbench report failed"
 cmp b1.html b2.html || die "the same inputs gave different pages"
+# ... whatever a matplotlibrc says (one in the working directory and one named by
+# $MATPLOTLIBRC changed the fonts and lines; with axes.formatter.use_locale, a
+# German locale's commas)
+mkdir rc && printf 'font.family: monospace\nlines.linewidth: 5\naxes.formatter.use_locale: True\n' > rc/matplotlibrc
+(cd rc && "$MV" report ../lm.json -o ../b3.html) && MATPLOTLIBRC="$PWD/rc/matplotlibrc" "$MV" report lm.json -o b4.html \
+    || die "report beside a matplotlibrc failed"
+cmp b1.html b3.html && cmp b1.html b4.html || die "a matplotlibrc changed the page"
 python3 - a.html fs.json <<'EOF' || die "page content"
 import json, re, sys
 page, doc = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
