@@ -196,6 +196,8 @@ int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsign
         argv[a++] = "-j";
         argv[a++] = (char *)o->jobs;
     }
+    argv[a++] = "--tmpdir";      /* its temporary files beside the results: a TMPDIR it cannot write */
+    argv[a++] = (char *)o->dir;  /* was a Perl error of parallel's and every run without a result */
     argv[a++] = "--joblog";
     argv[a++] = joblog;
     /* The command is a template in which parallel replaces {}, {.}, {=perl=}

@@ -609,6 +609,12 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["modes"]==
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=9223372036854775808 --list 2>err; [ $? -eq 2 ] \
     && grep -q -- "--set #3:1:6: seed '9223372036854775808' out of range" err || die "seed 2^63: $(cat err)"
 
+# parallel's temporary files go beside the results, not to TMPDIR (one that
+# could not be written was a Perl error of parallel's and no result at all)
+TMPDIR=/nonexistent/tmp "$MV" sweep /dev/null --set mode=native,pv --set workload=lmbench --set lmbench.iterations=2 \
+    --out tmpdir.runs -j 2 2>err || die "sweep with TMPDIR unwritable: $(cat err)"
+[ "$(ls tmpdir.runs/runs/*.json | wc -l)" -eq 2 ] || die "sweep with TMPDIR unwritable: results: $(ls tmpdir.runs/runs)"
+
 # corrupt manifests are reported by line
 printf 'garbage\n' > s.runs/sweep.tsv
 "$MV" sweep one s.runs 0 2>err; [ $? -eq 2 ] && grep -q '^memvirt: sweep one: .*sweep.tsv:1: not a sweep manifest' err \
