@@ -114,7 +114,9 @@ static int run(int argc, char **argv)
  * it). Below STACK_NEED, one line and the host-limit status: `ulimit -s
  * 48` was a stack overflow in the engine, a crash that left the outputs'
  * temporary files behind; the engine and the commands need less than
- * 64 KiB, Python 128 KiB. */
+ * 64 KiB, Python 128 KiB. The run threads get RUN_STACK whatever the
+ * limit was (sim/parallel.c: glibc sizes new threads by the limit as it
+ * was at start). */
 #define STACK_WANT ((rlim_t)8 << 20)
 #define STACK_NEED ((rlim_t)256 << 10)
 static int stack_ok(void)
@@ -123,11 +125,9 @@ static int stack_ok(void)
     if (getrlimit(RLIMIT_STACK, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= STACK_WANT)
         return 1;
     rlim_t want = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < STACK_WANT ? rl.rlim_max : STACK_WANT;
-    if (want > rl.rlim_cur) {
-        rl.rlim_cur = want;
-        if (!setrlimit(RLIMIT_STACK, &rl))
-            getrlimit(RLIMIT_STACK, &rl);
-    }
+    struct rlimit raised = { want, rl.rlim_max };
+    if (want > rl.rlim_cur && !setrlimit(RLIMIT_STACK, &raised) && !getrlimit(RLIMIT_STACK, &raised))
+        rl = raised;   /* else (a sandbox refusing it) the limit is what it was */
     if (rl.rlim_cur >= STACK_NEED)
         return 1;
     mv_error("the stack size limit (ulimit -s) is %llu KiB: memvirt needs at least %llu KiB",

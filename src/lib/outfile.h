@@ -75,7 +75,9 @@ struct outset {
     unsigned nin, in_cap;
 };
 
-/* Check `path` (named by option `opt`) and add it. -1 after mv_error. */
+/* Check `path` (named by option `opt`) and add it. -1 after mv_error;
+ * out of open files or memory for its temporary file, the message and
+ * exit status 1 (the host's limit, not bad input). */
 int  outset_add(struct outset *s, const char *opt, const char *path);
 /* `path` (option `opt`) is read by the command. -1 after mv_error (an
  * output is the same file). */

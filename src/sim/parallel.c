@@ -16,6 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A run thread's stack: the engine needs far less (a run went through
+ * in 64 KiB); the rest is address space never touched. */
+#define RUN_STACK ((size_t)16 << 20)
+
 struct pool {
     const struct sim_config *cfg;
     const struct mode_def *const *modes;
@@ -81,8 +85,19 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
         /* the threads the host lets us start (a process or memory limit
          * may refuse some); this one works too, so there is always one,
          * and the runs are taken from the pool whoever runs them */
-        while (started + 1 < jobs && !pthread_create(&t[started], NULL, worker, &p))
+        /* each with a stack of RUN_STACK: glibc's default is the stack
+         * limit as it was when memvirt started, which main() may have had
+         * to raise (`ulimit -S -s 20` was a crash in these threads) */
+        pthread_attr_t attr;
+        int sized = !pthread_attr_init(&attr);
+        if (sized && pthread_attr_setstacksize(&attr, RUN_STACK)) {
+            pthread_attr_destroy(&attr);
+            sized = 0;
+        }
+        while (started + 1 < jobs && !pthread_create(&t[started], sized ? &attr : NULL, worker, &p))
             started++;
+        if (sized)
+            pthread_attr_destroy(&attr);
         worker(&p);
         for (unsigned i = 0; i < started; i++)
             pthread_join(t[i], NULL);

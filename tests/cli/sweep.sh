@@ -232,8 +232,8 @@ cp s.runs/merged.csv merged.keep
     || die "merge --json - >> its CSV: $(cat err)"
 cmp -s merged.keep s.runs/merged.csv || die "merge --json - >> its CSV changed the CSV"
 # out of open files is the host's limit, status 1 (it was 2, bad input)
-(for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done   # the runner's
- ulimit -n 6; exec "$MV" sweep merge s.runs --json fd.json --csv fd.csv) 2>err; rc=$?
+(. "$SRCDIR/tests/cli/lib/close_fds.sh"; ulimit -n 6
+ exec "$MV" sweep merge s.runs --json fd.json --csv fd.csv) 2>err; rc=$?
 [ "$rc" -eq 1 ] && [ "$(wc -l < err)" -eq 1 ] && grep -q "Too many open files" err \
     || die "merge under ulimit -n 6: exit $rc, expected 1 and one line: $(cat err)"
 [ ! -e fd.json ] && [ ! -e fd.csv ] || die "merge under ulimit -n 6 wrote an output"
