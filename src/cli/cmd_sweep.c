@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +198,14 @@ int cmd_sweep(int argc, char **argv)
         if (argc != 4) {
             mv_error("sweep one: expected DIR INDEX");
             return EXIT_USAGE;
+        }
+        /* a job of the GNU parallel a local sweep started (sweep_exec.c):
+         * it ends with that parallel, killed at a second Ctrl-C, rather
+         * than run on as an orphan beside the sweep run again */
+        if (getenv("MEMVIRT_SWEEP_BIN") && getenv("PARALLEL_PID")) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() == 1)   /* parallel gone before that */
+                return EXIT_FAIL;
         }
         return sweep_one(argv[2], argv[3]);
     }

@@ -78,7 +78,7 @@ static void on_stop(int sig)
     /* Ctrl-C reached it too; a kill of memvirt alone did not. A second
      * signal kills it: a parallel that cannot fork (ulimit -u) retried
      * for ever, deaf to TERM and INT. Its runs die with it (each `sweep
-     * one` is told of its parent's death). */
+     * one` it started is told of its parent's death: cmd_sweep.c). */
     if (spawned > 0)
         kill(spawned, again ? SIGKILL : sig);
 }
@@ -100,7 +100,9 @@ static int spawn(char *const *argv)
     for (unsigned i = 0; i < 3; i++) {
         struct sigaction sa = { 0 };
         sa.sa_handler = on_stop;
-        sigemptyset(&sa.sa_mask);
+        sigemptyset(&sa.sa_mask);   /* one stop signal at a time: the second is seen as the second */
+        for (unsigned j = 0; j < 3; j++)
+            sigaddset(&sa.sa_mask, stop_sigs[j]);
         if (!sigaction(stop_sigs[i], NULL, &old[i]) && (old[i].sa_flags & SA_SIGINFO || old[i].sa_handler != SIG_IGN))
             set[i] = !sigaction(stop_sigs[i], &sa, NULL);
     }
@@ -133,7 +135,7 @@ static int spawn(char *const *argv)
     rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (WIFSIGNALED(st) && !caught)   /* it says nothing then: a file-size limit (SIGXFSZ), say */
         mv_warn("sweep: %s was killed by signal %d (%s)%s", argv[0], WTERMSIG(st), strsignal(WTERMSIG(st)),
-                WTERMSIG(st) == SIGXFSZ ? ": a file-size limit (ulimit -f)" : "");
+                WTERMSIG(st) == SIGXFSZ ? " (ulimit -f)" : "");
 out:
     spawned = 0;
     for (unsigned i = 0; i < 3; i++)

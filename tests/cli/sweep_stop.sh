@@ -42,6 +42,23 @@ grep -q "^sweep: interrupted (Terminated): 2 runs: 0 finished now, 0 before, 2 w
     || die "what became of the sweep: $(cat err)"
 sleep 0.2
 kill -0 "$ppid_" 2>/dev/null && die "the stand-in parallel was left running"
+rm parallel.pid   # (its pid may be another process's by the end)
+
+# with the real parallel, a run it started ends with it: two signals at once
+# (TERM and HUP) killed parallel and left its `sweep one` running on as an orphan, which
+# wrote its result after memvirt had said the sweep was stopped
+"$MV" sweep /dev/null --set mode=native --set workload=memwalk --set memwalk.refs=400000000 \
+    --out long.runs -j 1 2>err &
+pid=$!
+for _ in $(seq 200); do pgrep -f "sweep one $tmp/long.runs" >/dev/null && break; sleep 0.1; done
+pgrep -f "sweep one $tmp/long.runs" >/dev/null || die "the long run never started: $(cat err)"
+kill -TERM "$pid"; kill -HUP "$pid"   # (two TERMs may arrive as one; INT is ignored in a background job)
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "TERM and HUP did not end the sweep"; }
+wait "$pid"
+for _ in $(seq 50); do pgrep -f "sweep one $tmp/long.runs" >/dev/null || break; sleep 0.1; done
+pgrep -f "sweep one $tmp/long.runs" >/dev/null && { pkill -KILL -f "sweep one $tmp/long.runs"; \
+    die "a run of the stopped sweep was left running"; }
 
 # parallel killed by a signal of its own, a file-size limit's SIGXFSZ: said
 # (the summary pointed at "the messages above", and there were none)
