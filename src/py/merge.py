@@ -18,7 +18,6 @@ result. Output depends only on the
 results, so a sweep run locally and one run on Slurm merge to identical
 files."""
 import csv
-import errno
 import io
 import json
 import os
@@ -28,7 +27,8 @@ import subprocess
 import sys
 
 import mvresults
-from mvcommon import EXIT_FAIL, EXIT_USAGE, InputError, Parser, check_outputs, die, run, say, write_all_atomic
+from mvcommon import (EXIT_FAIL, EXIT_USAGE, HOST_LIMITS, InputError, Parser, check_outputs, die, run, say,
+                      write_all_atomic)
 
 CMD = "sweep merge"
 MAGIC = "# memvirt sweep manifest"
@@ -170,7 +170,7 @@ def not_of_their_lines(d):
     try:
         r = subprocess.run([mv, "sweep", "_foreign", d], capture_output=True)
     except OSError as e:
-        if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):   # the host's limits: status 1
+        if e.errno in HOST_LIMITS:   # status 1, not bad input
             die(CMD, f"cannot run '{mv}': {e.strerror}", EXIT_FAIL)
         raise InputError(f"cannot run '{mv}': {e.strerror}") from None
     if r.returncode:

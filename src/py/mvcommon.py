@@ -339,6 +339,10 @@ def _programs():
     return progs
 
 
+# errnos that are the host's limits (open files, memory, processes), not bad input
+HOST_LIMITS = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN)
+
+
 def check_outputs(outputs, inputs=()):
     """Check every (option, path) output before any work, as the C commands
     check theirs (src/lib/outfile.c): a directory, a missing or unwritable
@@ -412,8 +416,8 @@ def _output_ident(opt, path):
             os.close(fd)
             os.unlink(tmp)
         except OSError as e:
-            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):   # the host's limits, not the path
-                raise
+            if e.errno in HOST_LIMITS:   # the host's, not the path's: exit status 1, naming the output
+                raise OSError(e.errno, e.strerror, path) from None
             raise InputError(f"{opt} '{path}': cannot write: cannot create a file in its directory: "
                              f"{e.strerror}") from None
     return (st.st_dev, st.st_ino) if st is not None else target

@@ -44,7 +44,10 @@ try:
     import matplotlib.pyplot as plt
     import matplotlib.text
 except ImportError as e:   # a Python that is not Debian's (MEMVIRT_PYTHON, a venv): one line, not a traceback
-    if "failed to map segment" in str(e) or "Cannot allocate memory" in str(e):   # ulimit -v: not a setup matter
+    import resource   # ulimit -v (the loader's "failed to map segment"): not a matter of setup
+    limited = any(resource.getrlimit(r)[0] != resource.RLIM_INFINITY
+                  for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA))
+    if "Cannot allocate memory" in str(e) or (limited and "failed to map segment" in str(e)):
         die(command(), f"out of memory (loading matplotlib: {e})", EXIT_FAIL)
     given = os.environ.get("MEMVIRT_PYTHON")
     die(command(), f"cannot import matplotlib ({e}) in {sys.executable or 'python3'}"
