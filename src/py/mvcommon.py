@@ -363,14 +363,7 @@ def check_outputs(outputs, inputs=()):
     for opt, path in outputs:
         if not path:
             raise InputError(f"{opt}: empty file name (use '-' for standard output)")
-        ident = "-" if path == "-" else _output_ident(opt, path)
-        if path == "-":
-            try:   # the file standard output is (> x.csv, >> in.json); a terminal or /dev/null is no file
-                ost = os.fstat(1)
-                if not stat.S_ISCHR(ost.st_mode):
-                    ident = (ost.st_dev, ost.st_ino)
-            except OSError:
-                pass
+        ident = _stdout_ident() if path == "-" else _output_ident(opt, path)
         for other_opt, other_path, other in seen:
             if other == ident or other_path == path == "-":
                 raise InputError(f"{other_opt} '{other_path}' and {opt} '{path}' are the same file: "
@@ -388,6 +381,17 @@ def check_outputs(outputs, inputs=()):
             if (ist is not None and (ist.st_dev, ist.st_ino) == ident) or os.path.realpath(in_path) == ident:
                 raise InputError(f"{opt} '{path}' is the input '{in_path}': it would be overwritten "
                                  "(give the output another name)")
+
+
+def _stdout_ident():
+    """What identifies the file standard output is (> x.csv, >> in.json):
+    (device, inode), or '-' for a terminal or /dev/null, which are no file
+    to overwrite."""
+    try:
+        st = os.fstat(1)
+    except OSError:
+        return "-"
+    return "-" if stat.S_ISCHR(st.st_mode) else (st.st_dev, st.st_ino)
 
 
 def _output_ident(opt, path):

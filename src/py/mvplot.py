@@ -199,7 +199,8 @@ def bars(title, categories, groups, ylabel, size=(6.4, 2.6), stacked=False, logy
             bottom = [b + v if v == v else b for b, v in zip(bottom, values)]
     ax.set_xticks(range(len(categories)))
     long_ = max((len(c) for c in categories), default=0) * len(categories) > 48
-    ax.set_xticklabels([printable(c, plot=True) for c in categories], rotation=30 if long_ else 0, ha="right" if long_ else "center")
+    ax.set_xticklabels([printable(c, plot=True) for c in categories], rotation=30 if long_ else 0,
+                       ha="right" if long_ else "center")
     if logy:
         _symlog(ax)
     ax.set_title(title + (NOT_DRAWN if dropped else ""))
