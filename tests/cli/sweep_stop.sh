@@ -14,7 +14,17 @@ MV=${1:?usage: sweep_stop.sh /path/to/memvirt}
 [ -x "$MV" ] || { echo "sweep_stop.sh: '$MV' is not an executable" >&2; exit 1; }
 MV=$(cd "$(dirname "$MV")" && pwd)/$(basename "$MV")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvirt-sweep-stop.XXXXXX") || exit 1
-trap '[ -s "$tmp/parallel.pid" ] && kill -KILL "$(cat "$tmp/parallel.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
+# On the way out, whatever a failed check left running goes too: the
+# background memvirt, the stand-in parallel, and any process whose command
+# line names this directory (the real parallel, its `sweep one`).
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    [ -s "$tmp/parallel.pid" ] && kill -KILL "$(cat "$tmp/parallel.pid")" 2>/dev/null
+    pkill -KILL -f "$tmp" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 die() { echo "FAIL: $*" >&2; exit 1; }
 cd "$tmp" || exit 1
 
@@ -37,6 +47,7 @@ for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "a second TERM did not end the sweep"; }
 wait "$pid"
 rc=$?
+pid=   # (ended: its number may be another process's by the exit)
 [ "$rc" -eq 143 ] || die "exit status $rc, expected 143 (128 + TERM): $(cat err)"
 grep -q "^sweep: interrupted (Terminated): 2 runs: 0 finished now, 0 before, 2 without a result" err \
     || die "what became of the sweep: $(cat err)"
@@ -56,6 +67,7 @@ kill -TERM "$pid"; kill -HUP "$pid"   # (two TERMs may arrive as one; INT is ign
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "TERM and HUP did not end the sweep"; }
 wait "$pid"
+pid=
 for _ in $(seq 50); do pgrep -f "sweep one $tmp/long.runs" >/dev/null || break; sleep 0.1; done
 pgrep -f "sweep one $tmp/long.runs" >/dev/null && { pkill -KILL -f "sweep one $tmp/long.runs"; \
     die "a run of the stopped sweep was left running"; }
