@@ -29,6 +29,7 @@ static struct {
     unsigned calls;                        /* mmu_update hypercalls (each entry of a multicall counts) */
     unsigned requests;                     /* their requests */
     unsigned mixed;                        /* calls whose requests name more than one table */
+    unsigned most;                         /* the most requests in one call */
     uint64_t table[64];                    /* the table (machine frame) of each call */
 } seen;
 
@@ -44,6 +45,8 @@ static void note_mmu_update(const struct mmu_update_args *a)
         seen.table[seen.calls] = first;
     seen.calls++;
     seen.requests += a->count;
+    if (a->count > seen.most)
+        seen.most = a->count;
 }
 
 static long watch_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
@@ -131,11 +134,42 @@ static void test_mprotect_sends_each_table_apart(void **state)
     finish(t, tasks, 1);
 }
 
+/* A table with more entries than a batch holds: Linux's multicall buffer
+ * takes 31 mmu_updates of 16 bytes (its argument area of 512 bytes is
+ * never filled to the last byte: `argidx + size >= MC_ARGS`), so 32
+ * entries take two calls, and 63 three. */
+static void test_mprotect_batches_31_updates(void **state)
+{
+    (void)state;
+    static const unsigned pages[] = { 31, 32, 63 }, calls[] = { 1, 2, 3 };
+    for (unsigned c = 0; c < 3; c++) {
+        struct tmachine *t = boot("pv", NULL);
+        struct kernel *k = K(t);
+        struct task *p = kernel_spawn(k, 1);
+        schedule_to(k, p);
+        assert_int_equal(sys_mmap(k, p, BASE, HPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, 0, 0),
+                         (long)BASE);
+        for (unsigned i = 0; i < pages[c]; i++) {
+            uint64_t mfn;
+            assert_int_equal(user_access(k, BASE + i * PAGE_SIZE, ACC_WRITE, &mfn), 0);
+        }
+        watch(t);
+        assert_int_equal(sys_mprotect(k, p, BASE, HPAGE_SIZE, PROT_READ), 0);
+        unwatch(t);
+        assert_int_equal(seen.requests, pages[c]);
+        assert_int_equal(seen.calls, calls[c]);
+        assert_int_equal(seen.most, 31 < pages[c] ? 31 : pages[c]);
+        struct task *tasks[] = { p };
+        finish(t, tasks, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fork_sends_each_table_apart),
         cmocka_unit_test(test_mprotect_sends_each_table_apart),
+        cmocka_unit_test(test_mprotect_batches_31_updates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Linux's multicall buffer (arch/x86/xen/multicalls.h): 32 entries and a
+ * 512-byte argument area. Its tests are `argidx + size >= MC_ARGS`
+ * (__xen_mc_entry, xen_mc_extend_args), so the area never fills to the
+ * last byte: 31 mmu_updates of 16 bytes, or 21 mmuext_ops of 24, per batch. */
 #define MC_BATCH 32
 #define MC_ARGS 512
 #define PAGE_KERNEL    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
@@ -146,7 +150,7 @@ static void mc_issue(struct kernel *k)
 static struct mc_slot *mc_entry(struct kernel *k, enum mc_kind kind, unsigned bytes)
 {
     struct xen_pv *x = X(k);
-    if (x->n == MC_BATCH || x->arg_bytes + bytes > MC_ARGS)
+    if (x->n == MC_BATCH || x->arg_bytes + bytes >= MC_ARGS)
         mc_flush(k);
     struct mc_slot *s = &x->slot[x->n++];
     memset(s, 0, sizeof *s);
@@ -160,7 +164,7 @@ static void queue_mmu_update(struct kernel *k, uint64_t ptr, uint64_t val)
 {
     struct xen_pv *x = X(k);
     struct mc_slot *s = x->n ? &x->slot[x->n - 1] : NULL;
-    if (!s || s->kind != MC_MMU || x->arg_bytes + sizeof(struct mmu_update) > MC_ARGS) {
+    if (!s || s->kind != MC_MMU || x->arg_bytes + sizeof(struct mmu_update) >= MC_ARGS) {
         s = mc_entry(k, MC_MMU, sizeof(struct mmu_update));
         s->a.mmu.req = &x->mmu[x->nmmu];
     }
@@ -173,7 +177,7 @@ static void queue_ext(struct kernel *k, unsigned cmd, uint64_t mfn, uint64_t va,
 {
     struct xen_pv *x = X(k);
     struct mc_slot *s = x->n ? &x->slot[x->n - 1] : NULL;
-    if (!s || s->kind != MC_EXT || x->arg_bytes + sizeof(struct mmuext_op) > MC_ARGS) {
+    if (!s || s->kind != MC_EXT || x->arg_bytes + sizeof(struct mmuext_op) >= MC_ARGS) {
         s = mc_entry(k, MC_EXT, sizeof(struct mmuext_op));
         s->a.ext.op = &x->ext[x->next];
     }
