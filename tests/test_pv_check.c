@@ -9,6 +9,7 @@
  * every other test still passing (tests/test_checkers.c covers the rest):
  *  - a PiBooster-cached frame (writable type) left DMA-writable;
  *  - a writable frame missing from the IOMMU, or mapped to another frame;
+ *  - an I/O superpage (Xen 4.17's driver) covering a page-table frame;
  *  - a stale writable IOTLB entry for a PiBooster-cached frame;
  *  - a live table mapped writable through the direct map, its type
  *    reference taken as if the mapping were legal;
@@ -37,6 +38,22 @@ static void expect_report(struct tmachine *t, const char *what)
         fail_msg("pv_check passed; expected a report about \"%s\"", what);
     if (!strstr(msg, what))
         fail_msg("pv_check reported \"%s\"; expected a report about \"%s\"", msg, what);
+}
+
+/* The I/O page tables' level-2 entry for frame mfn (1:1, a PV domain), and
+ * where it is kept (*table, *idx). */
+static pte_t io_l2_entry(struct tmachine *t, uint64_t mfn, uint64_t *table, unsigned *idx)
+{
+    const struct vtd_domain *vd = &X(t)->dom->vtd;
+    uint64_t tb = vd->root, va = mfn << PAGE_SHIFT;
+    for (unsigned lvl = 4; lvl > 2; lvl--) {
+        pte_t e = pmem_read(&t->m.mem, tb, pt_index(va, lvl));
+        assert_true(pte_present(e) && !pte_leaf(e, lvl));
+        tb = pte_frame(e);
+    }
+    *table = tb;
+    *idx = pt_index(va, 2);
+    return pmem_read(&t->m.mem, tb, *idx);
 }
 
 /* A frame of the PiBooster pool: writable to Xen, flagged, out of the IOMMU.
@@ -79,6 +96,29 @@ static void test_ptcache_frame_dma_writable(void **state)
     expect_report(t, "PiBooster-cached frame");
     expect_report(t, "is DMA-writable through the IOMMU");
     vtd_unmap_page(&X(t)->dom->vtd, mfn);
+    finish(t, &p, 1);
+}
+
+/* Xen 4.17's driver: the domain's memory is mapped with I/O superpages,
+ * split around each page-table frame. A superpage that covers one again
+ * (a coalesce that missed a table among its pages) is caught. */
+static void test_io_superpage_covers_table(void **state)
+{
+    (void)state;
+    struct tmachine *t = boot("pv", "xen.iommu_profile=xen-4.17");
+    struct task *p = spawn_proc(t, 1, VA0, NPAGES);
+    uint64_t l1 = p2m(t, table_pfn(t, p->mm, VA0, 1)), table;
+    unsigned idx;
+    pte_t e = io_l2_entry(t, l1, &table, &idx);
+    assert_false(pte_leaf(e, 2));                    /* split: a table of 4 KiB entries */
+    assert_false(io_mapped(t, l1, NULL));
+    assert_int_equal(X(t)->dom->vtd.sp_level, 3);
+    assert_true(X(t)->dom->vtd.table_pages < X(t)->dom->nr_pages / 512);   /* fewer than 4 KiB entries need */
+    check_inv(t);
+    pmem_write(&t->m.mem, table, idx, pte_make(l1 & ~511ull, _PAGE_PRESENT | _PAGE_RW | _PAGE_PSE));
+    expect_report(t, "page-table frame");
+    expect_report(t, "is DMA-writable through the IOMMU");
+    pmem_write(&t->m.mem, table, idx, e);
     finish(t, &p, 1);
 }
 
@@ -325,6 +365,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ptcache_frame_dma_writable),
         cmocka_unit_test(test_writable_frame_not_in_iommu),
+        cmocka_unit_test(test_io_superpage_covers_table),
         cmocka_unit_test(test_stale_iotlb_ptcache_frame),
         cmocka_unit_test(test_stale_iotlb_second_unit),
         cmocka_unit_test(test_table_writable_through_direct_map),

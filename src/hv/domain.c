@@ -266,6 +266,8 @@ int hv_create(struct hv *h, struct pmem *mem, struct cpu *cpu, struct mv_stats *
     dma_dev_init(&h->disk, disk_unit, 2, "disk");
     vtd_assign_device(&d->vtd, &h->iommu, h->nic.id);
     vtd_assign_device(&d->vtd, disk_unit, h->disk.id);
+    if (pm->iommu_driver)
+        pm->iommu_driver(cfg, &d->vtd);
     d->iommu_attached = pm->iommu_attached(cfg);
     if (d->iommu_attached) {
         /* extent by extent, in pfn order: the tables are built as a page

@@ -32,6 +32,12 @@ static const struct param_def xen_defs[] = {
                  "account of 4.2.1 (the 4.2.2 source flushes in neither direction without "
                  "caching mode, a stale-IOTLB hole fixed later); xen-4.17 on unmap only "
                  "(map too with iommu.caching_mode)"),
+    PARAM_CHOICE(struct xenconfig, iommu_superpages, "auto", "auto|off|2m|1g",
+                 "I/O superpages of Xen 4.17's VT-d driver (iommu=superpages, on by default): a full, "
+                 "contiguous I/O table becomes one 2 MiB (or 1 GiB) entry with a domain-wide IOTLB "
+                 "invalidation, a superpage met by a map or unmap is split back into a table, and an "
+                 "unmap frees a table it empties; 2m or 1g: the largest page the unit takes (CAP.SLLPS); "
+                 "auto: 1g with xen.iommu_profile=xen-4.17, off with xen-4.2 (whose driver has none of it)"),
     PARAM_BOOL(struct xenconfig, iommu_sync, "true",
                "keep the IOMMU in sync with page types (PV guest with a passthrough device)"),
     PARAM_BOOL(struct xenconfig, linear_pt, "true", "allow linear (same-level) page-table entries (pv-linear-pt)"),

@@ -21,6 +21,7 @@ struct hvbase {
 
 struct xenconfig {
     char     iommu_profile[PARAM_STR_MAX]; /* xen-4.2 | xen-4.17 */
+    char     iommu_superpages[PARAM_STR_MAX]; /* auto | off | 2m | 1g (Xen 4.17's driver) */
     int      iommu_sync;       /* keep the IOMMU in sync with page types (passthrough PV) */
     int      linear_pt;        /* allow same-level (linear) page-table entries */
     uint64_t preempt_entries;  /* preempt validation after this many entries (0: never) */

@@ -22,6 +22,10 @@ struct paging_mode {
     int dfn_is_gfn;           /* devices see guest-physical addresses (HVM); else machine (PV) */
     /* The domain's devices are behind the IOMMU in this configuration? */
     int (*iommu_attached)(const struct hvconfig *cfg);
+    /* Set the VT-d driver's behaviour (struct vtd_domain: superpages,
+     * freeing emptied tables) before the domain's I/O tables are built.
+     * NULL: Xen 4.2's driver, 4 KiB entries only. */
+    void (*iommu_driver)(const struct hvconfig *cfg, struct vtd_domain *vd);
     /* Hypervisor frames the mode needs beyond the I/O tables. */
     uint64_t (*heap_frames)(const struct hvconfig *cfg, uint64_t guest_frames);
     int  (*init)(struct hv *h);            /* -1 after mv_error */

@@ -9,7 +9,9 @@
  * was cleared; vtd_flush() then turns the flags into an invalidation:
  * MODIFIED -> PSI of that page; ADDED alone -> nothing, unless the unit
  * reports caching mode or the caller asks to flush on map (the behaviour of
- * the xen-4.2 profile, REFERENCE.md §2). */
+ * the xen-4.2 profile, REFERENCE.md §2); ALL (a table replaced by a
+ * superpage, or freed empty: Xen's IOMMU_FLUSHF_all) -> a domain-wide
+ * invalidation instead. */
 #ifndef MV_HV_VTD_H
 #define MV_HV_VTD_H
 #include "hw/iommu.h"
@@ -17,6 +19,7 @@
 
 #define VTD_ADDED    0x1
 #define VTD_MODIFIED 0x2
+#define VTD_ALL      0x4
 
 #define VTD_MAX_UNITS 2
 
@@ -33,8 +36,14 @@ struct vtd_domain {
     uint64_t (*alloc_frame)(void *ctx); /* a zeroed machine frame for a table; UINT64_MAX: none */
     void (*free_frame)(void *ctx, uint64_t mfn);
     void *frame_ctx;
+    /* Xen 4.17's driver (vtd.c): the largest level of the superpages it
+     * builds by coalescing full tables (1: none, 2: 2 MiB, 3: 1 GiB), and
+     * whether an unmap frees a table it leaves empty. Both 1 and 0 (Xen
+     * 4.2's driver) unless set before the first map. */
+    unsigned sp_level;
+    int free_empty;
     uint64_t table_pages;               /* I/O page-table frames in use */
-    uint64_t mapped;                    /* present leaf entries */
+    uint64_t mapped;                    /* present 4 KiB pages */
     uint64_t gen;                       /* bumped by every change to the tables */
 };
 
@@ -55,7 +64,8 @@ unsigned vtd_map_page(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int wri
 /* Map the 512 pages of a 2 MiB extent, dfn..dfn+511 -> mfn..mfn+511 (both
  * aligned): the same tables, charges and counts as vtd_map_page on each
  * page in turn, but an L1 table it fills whole stays unbacked (a linear
- * frame) until one of its entries changes. */
+ * frame) until one of its entries changes. With superpages, one 2 MiB
+ * entry instead (Xen maps an aligned run with the largest page it can). */
 void vtd_map_extent(struct vtd_domain *vd, uint64_t dfn, uint64_t mfn, int writable);
 /* Unmap dfn. Returns VTD_MODIFIED if a present entry was cleared, else 0. */
 unsigned vtd_unmap_page(struct vtd_domain *vd, uint64_t dfn);
@@ -66,7 +76,7 @@ int vtd_flush(struct vtd_domain *vd, uint64_t dfn, unsigned flags, int flush_on_
 
 /* Software lookup (no caches, no charge): 0 and *mfn / *writable, or -1. */
 int vtd_lookup(const struct vtd_domain *vd, uint64_t dfn, uint64_t *mfn, int *writable);
-/* Visit every present leaf (4 KiB; the driver builds no superpages). */
+/* Visit every present 4 KiB page (each page of a superpage in turn). */
 void vtd_for_each_leaf(const struct vtd_domain *vd, void (*fn)(void *ctx, uint64_t dfn, pte_t e), void *ctx);
 
 #endif

@@ -60,6 +60,8 @@
     X(iotlb_inv_dsi)                                                          \
     X(iotlb_inv_global)                                                       \
     X(iotlb_miss)                                                             \
+    X(iommu_pt_shatters)  /* I/O superpages split into a table (Xen 4.17) */  \
+    X(iommu_pt_coalesces) /* I/O tables replaced by a superpage (Xen 4.17) */ \
     X(dma_faults)                                                             \
     X(oracle_checks)    /* translations verified by --check */                \
     X(pt_pin_cycles)    /* Xen PV: cycles pinning address spaces */           \

@@ -20,7 +20,7 @@ static const enum mv_counter table_counters[] = {
     CNT_cluster_exits_avoided,
     CNT_clusters, CNT_ssp_traps,
     CNT_hypercalls, CNT_hc_iret, CNT_shadow_fill, CNT_pf_injected, CNT_iotlb_inv_psi, CNT_iotlb_inv_dsi,
-    CNT_iotlb_inv_global, CNT_iotlb_miss, CNT_dma_faults,
+    CNT_iotlb_inv_global, CNT_iommu_pt_shatters, CNT_iommu_pt_coalesces, CNT_iotlb_miss, CNT_dma_faults,
 };
 
 /* A run that failed beside others that completed (engine_run_all: its

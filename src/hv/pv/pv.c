@@ -138,6 +138,17 @@ static int pv_iommu_attached(const struct hvconfig *cfg)
     return cfg->xen.iommu_sync;
 }
 
+/* Xen 4.17's VT-d driver coalesces and splits I/O superpages and frees the
+ * tables an unmap empties (the pt-contig-markers series); 4.2's does none
+ * of it. */
+static void pv_iommu_driver(const struct hvconfig *cfg, struct vtd_domain *vd)
+{
+    const char *sp = cfg->xen.iommu_superpages;
+    int v417 = !strcmp(cfg->xen.iommu_profile, "xen-4.17");
+    vd->sp_level = !strcmp(sp, "2m") ? 2 : !strcmp(sp, "1g") || (!strcmp(sp, "auto") && v417) ? 3 : 1;
+    vd->free_empty = v417;
+}
+
 static int pv_init(struct hv *h)
 {
     struct xen *x = mv_calloc(1, sizeof *x);
@@ -207,6 +218,7 @@ const struct paging_mode pm_pv = {
     .doc = "Xen PV MMU: direct paging, page types, validation, pinning; IOMMU follows page types",
     .features = PM_PV_MMU,
     .iommu_attached = pv_iommu_attached,
+    .iommu_driver = pv_iommu_driver,
     .init = pv_init,
     .destroy = pv_destroy,
     .booted = pv_booted,
@@ -221,6 +233,7 @@ const struct paging_mode pm_pv_pibooster = {
     .doc = "pv plus PiBooster: guest page-table cache pools and the hypervisor's cache flag",
     .features = PM_PV_MMU | PM_PTCACHE,
     .iommu_attached = pv_iommu_attached,
+    .iommu_driver = pv_iommu_driver,
     .init = pv_init,
     .destroy = pv_destroy,
     .booted = pv_booted,
