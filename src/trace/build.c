@@ -77,6 +77,9 @@ static const char *const counter_doc[BC__N] = {
     ("references outside every mapping below vm.mmap_min_addr dropped (no stack growth or implicit mapping "
      "there: a recording kernel with a lower one: trace import --mmap-min-addr)"),
     "processes still running where the input ends (made to exit there)",
+    "mprotect calls of length 0 dropped (Linux returns 0 and changes nothing)",
+    ("mremap calls of old length 0 dropped (on shared memory Linux makes a second mapping of the same "
+     "pages, which the format cannot say)"),
 };
 
 struct build *build_new(struct trace_writer *w)
@@ -531,6 +534,10 @@ int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uin
     len = page_up(len);
     if (!tk)
         return 0;
+    if (!len && !(addr & (PAGE - 1))) {   /* do_mprotect_pkey: `if (!len) return 0` */
+        b->cnt[BC_NOOP]++;
+        return 0;
+    }
     if (!range_ok(addr, len) || !vcovered(tk->mm, addr, addr + len)) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
@@ -615,6 +622,10 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
     struct bmm *mm = tk->mm;
     if (new_addr != addr && new_addr < b->mmap_min_addr && range_ok(new_addr, new_len)) {
         b->cnt[BC_BELOW_MIN_ADDR]++;   /* a move below vm.mmap_min_addr */
+        return 0;
+    }
+    if (!len && !(addr & (PAGE - 1)) && new_len) {   /* mremap's duplicate of a shared mapping */
+        b->cnt[BC_MREMAP_DUP]++;
         return 0;
     }
     struct bvma *v = range_ok(addr, len) && range_ok(new_addr, new_len) ? vfind(mm, addr) : NULL;

@@ -28,6 +28,8 @@ enum build_counter {
     BC_IMPLICIT,          /* pages given an implicit mapping (build_implicit) */
     BC_REF_BELOW_MIN_ADDR, /* references below vm.mmap_min_addr, where no implicit mapping can go (dropped) */
     BC_LEFT_RUNNING,      /* processes still alive where the input ends (ended by build_finish) */
+    BC_NOOP,              /* mprotect of length 0: Linux returns 0 and changes nothing (dropped) */
+    BC_MREMAP_DUP,        /* mremap of old length 0: a second mapping of shared memory (not modelled) */
     BC__N
 };
 
