@@ -151,8 +151,11 @@ static void test_unmap_shatters(void **state)
     for (unsigned i = 0; i < 512; i++)
         vtd_map_page(&f->vd, DFN + i, MFN + i, 1);
     assert_int_equal(f->vd.table_pages, 2);
+    uint64_t c0 = f->hw.st.cyc[CYC_iommu];
     unsigned flags = vtd_unmap_page(&f->vd, DFN + 5);
     assert_int_equal(flags, VTD_MODIFIED);
+    /* the split: 64 lines of entries flushed and the parent's entry; the unmap: one entry */
+    assert_int_equal(f->hw.st.cyc[CYC_iommu] - c0, (64 + 1 + 1) * f->hw.cost.iommu_pte);
     assert_int_equal(cnt(f, CNT_iommu_pt_shatters), 1);
     assert_int_equal(f->vd.table_pages, 3);
     assert_int_equal(f->vd.mapped, 511);
