@@ -10,21 +10,23 @@ from script_main import script_main
 
 def runs(d, name):
     with open(os.path.join(d, name + ".json")) as f:
-        return {r["mode"]: r for r in json.load(f)["runs"]}
+        doc = json.load(f)
+    for r in doc["runs"]:
+        r["clock_ghz"] = doc["clock_ghz"]     # the run's own clock (a profile may change it)
+    return {r["mode"]: r for r in doc["runs"]}
 
 
-def busy_ms(r, ghz):
+def busy_ms(r):
     c = r["cycles"]
-    return (c["total"] - c["idle"]) / (ghz * 1e6)
+    return (c["total"] - c["idle"]) / (r["clock_ghz"] * 1e6)
 
 
 def main():
     d = sys.argv[1]
-    ghz = 2.4
     print("### 1. The 2D walk: references and walk cycles per TLB miss (random, 256 MiB)\n")
     print("| configuration | refs / miss | guest | host | walk cycles / miss | busy ms | busy vs nothing cached |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    none_busy = {"4k": busy_ms(runs(d, "walk_none")["hap"], ghz), "2m": busy_ms(runs(d, "walk_none_2m")["hap"], ghz)}
+    none_busy = {"4k": busy_ms(runs(d, "walk_none")["hap"]), "2m": busy_ms(runs(d, "walk_none_2m")["hap"])}
     rows = [("native (1D)", "walk_all", "native"), ("hap, nothing cached", "walk_none", "hap"),
             ("hap, guest PWC only", "walk_gpwc", "hap"), ("hap, EPT PWC only", "walk_eptpwc", "hap"),
             ("hap, nested TLB only", "walk_ntlb", "hap"), ("hap, all but the guest PWC", "walk_no_gpwc", "hap"),
@@ -35,7 +37,7 @@ def main():
         c = runs(d, f)[m]
         n = c["counters"]
         miss = max(1, n["tlb_miss"])
-        b = busy_ms(c, ghz)
+        b = busy_ms(c)
         ref = none_busy["2m" if f.endswith("_2m") else "4k"]
         print("| %s | %.2f | %.2f | %.2f | %.1f | %.1f | %s |" % (
             label, n["walk_refs"] / miss, n["walk_refs_guest"] / miss, n["walk_refs_host"] / miss,
@@ -50,10 +52,10 @@ def main():
                      ("fault_ft", "memwalk fault-heavy, ssp.fault_trap")]:
         rs = runs(d, f)
         base_f = {"tlb_2m": "tlb", "fs_ft": "fs", "lm_ft": "lm", "fault_ft": "fault"}.get(f, f)
-        nat = busy_ms(runs(d, base_f)["native"], ghz)
+        nat = busy_ms(runs(d, base_f)["native"])
         for m, r in rs.items():
             n = r["counters"]
-            b = busy_ms(r, ghz)
+            b = busy_ms(r)
             print("| %s | %s | %.1f | %.2f | %d | %d | %d | %d | %d | %d | %d | %d |" % (
                 label, m, b, b / nat, n["vm_exits"], n["vm_exits_pt_write"], n["vm_exits_pf"], n["vm_exits_cr3"],
                 n["vm_exits_invlpg"], n["vm_exits_flush"], n["vm_exits_ept_violation"], n["ssp_traps"]))
