@@ -20,9 +20,12 @@
  * the level it needs splits it first into a table of 512 entries
  * ("shatter", addr_to_dma_page_maddr), which asks for a flush of the
  * address (IOMMU_FLUSHF_modified). And an unmap that leaves a table
- * empty frees it and clears its parent's entry, up to level 3
- * (dma_pte_clear_one), again with a domain-wide flush. memvirt scans the
- * table where Xen reads its markers: the same outcome, at host cost only. */
+ * empty frees it and clears its parent's entry, again with a domain-wide
+ * flush, and goes on up while ++level < the unit's levels: on a 4-level
+ * unit it frees L1 and L2 tables but never an L3 (intel_iommu_unmap_page;
+ * the markers live in xen/arch/x86/include/asm/pt-contig-markers.h).
+ * memvirt scans the table where Xen reads its markers: the same outcome,
+ * at host cost only. */
 #include "hv/vtd.h"
 #include "lib/err.h"
 #include <string.h>
@@ -164,13 +167,15 @@ static unsigned coalesce(struct vtd_domain *vd, const uint64_t path[5], uint64_t
     return flags;
 }
 
-/* After an unmap cleared an entry of path[lvl]: an empty table is freed
- * and its parent's entry cleared, up to level 3 (the root stays). */
+/* After an unmap cleared an entry of path[lvl]: an empty L1 or L2 table
+ * is freed and its parent's entry cleared. Xen's loop
+ * (while markers say empty && ++level < min_pt_levels) stops before it
+ * would free an L3, so an empty L3 stays, as does the root. */
 static unsigned free_emptied(struct vtd_domain *vd, const uint64_t path[5], uint64_t dfn, unsigned lvl)
 {
     struct pmem *m = vd->io->mem;
     unsigned flags = 0;
-    for (; lvl < 4; lvl++) {
+    for (; lvl + 1 < 4; lvl++) {
         for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
             if (pte_present(pmem_read(m, path[lvl], i)))
                 return flags;
