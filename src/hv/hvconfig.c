@@ -233,6 +233,11 @@ int hvconfig_validate(const struct hvconfig *h)
     if (!strcmp(h->hap.ept_page_size, "2m") && !hvconfig_host_2m(h))
         return mv_error("--param hap.ept_page_size=2m: larger than the host's pages (hv.host_page_size=%s): no EPT "
                         "leaf maps more than the host page behind it", h->hv.host_page_size);
+    if (!strcmp(h->xen.iommu_profile, "xen-4.2") && strcmp(h->xen.iommu_superpages, "auto") &&
+        strcmp(h->xen.iommu_superpages, "off"))
+        return mv_error("--param xen.iommu_superpages=%s: Xen 4.2's VT-d driver has no I/O superpages "
+                        "(xen.iommu_profile=xen-4.2); they came with 4.17's (xen.iommu_profile=xen-4.17)",
+                        h->xen.iommu_superpages);
     if (h->shadow.prefetch & (h->shadow.prefetch - 1))
         return mv_error("--param shadow.prefetch=%llu: not a power of two (the group is aligned, as KVM's 8)",
                         (unsigned long long)h->shadow.prefetch);

@@ -93,6 +93,8 @@ expect_bad "nested TLB sets"        "hap.ntlb_entries=48 with hap.ntlb_ways=4 gi
     run --mode hap --param hap.ntlb_entries=48 --json "$J"
 expect_bad "EPT leaf above the host page" "hap.ept_page_size=2m: larger than the host's pages (hv.host_page_size=4k)" \
     run --mode hap --param hap.ept_page_size=2m --param hv.host_page_size=4k --json "$J"
+expect_bad "I/O superpages on 4.2"   "xen.iommu_superpages=2m: Xen 4.2's VT-d driver has no I/O superpages" \
+    run --mode pv --param xen.iommu_superpages=2m --json "$J"
 expect_bad "shadow prefetch group"  "shadow.prefetch=3: not a power of two" \
     run --mode tsp --param shadow.prefetch=3 --json "$J"
 expect_bad "unknown profile"        "nosuch;profile"       run --profile nosuch --json "$J"
