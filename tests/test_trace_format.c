@@ -463,6 +463,7 @@ static void test_builder_filters(void **state)
     assert_int_equal(build_mprotect(b, 105, 5, 0x800000, 0x1000, 1), 0);      /* unmapped: refused */
     assert_int_equal(build_mprotect(b, 105, 5, 0x800000, 0, 1), 0);           /* length 0: Linux's no-op */
     assert_int_equal(build_mprotect(b, 105, 5, 0x800010, 0, 1), 0);           /* unaligned: EINVAL */
+    assert_int_equal(build_mprotect(b, 105, 5, 0x400000, ~0ull - 10, 1), 0);   /* rounds up to 0: ENOMEM */
     assert_int_equal(build_mremap(b, 105, 5, 0x400000, 0, 0x900000, 0x1000), 0);   /* a duplicate */
     assert_int_equal(build_brk(b, 106, 5, 0x610000), 0);
     assert_int_equal(build_ref(b, 107, 5, 0x608000, TRR_WRITE), 0);           /* the heap */
@@ -483,7 +484,7 @@ static void test_builder_filters(void **state)
     assert_int_equal(build_count(b, BC_REF_PROT), 1);
     assert_int_equal(build_count(b, BC_REF_UNMAPPED), 2);
     assert_int_equal(build_count(b, BC_STACK_GROW), 1);
-    assert_int_equal(build_count(b, BC_CALL_REFUSED), 2);
+    assert_int_equal(build_count(b, BC_CALL_REFUSED), 3);
     assert_int_equal(build_count(b, BC_NOOP), 1);
     assert_int_equal(build_count(b, BC_MREMAP_DUP), 1);
     assert_int_equal(build_count(b, BC_UNKNOWN_PID), 1);

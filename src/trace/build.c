@@ -531,13 +531,16 @@ int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uin
 {
     t = rel(b, t);
     struct btask *tk = actor(b, pid);
-    len = page_up(len);
     if (!tk)
         return 0;
-    if (!len && !(addr & (PAGE - 1))) {   /* do_mprotect_pkey: `if (!len) return 0` */
+    /* do_mprotect_pkey: a misaligned start is EINVAL, then `if (!len)
+     * return 0`, and only then the length rounds up (a length that wraps
+     * there is ENOMEM, refused below as an empty range) */
+    if (!len && !(addr & (PAGE - 1))) {
         b->cnt[BC_NOOP]++;
         return 0;
     }
+    len = page_up(len);
     if (!range_ok(addr, len) || !vcovered(tk->mm, addr, addr + len)) {
         b->cnt[BC_CALL_REFUSED]++;
         return 0;
