@@ -330,6 +330,23 @@ static size_t append_ref(unsigned char *raw, size_t rawlen, uint64_t addr)
     return n;
 }
 
+/* An anonymous mmap of thread 7 at page `page`, `pages` long, then the end
+ * record, in place of the sample's end record; returns the new length. */
+static size_t append_mmap(unsigned char *raw, size_t rawlen, uint64_t page, uint64_t pages)
+{
+    size_t n = rawlen - 2;
+    raw[n++] = TR_MMAP;
+    n += varint_put(raw + n, 0);                                  /* dt */
+    n += varint_put(raw + n, 7);                                  /* pid */
+    n += varint_put(raw + n, page);
+    n += varint_put(raw + n, pages);
+    n += varint_put(raw + n, TRP_READ | TRP_WRITE);
+    n += varint_put(raw + n, TRM_ANON);
+    raw[n++] = TR_END;
+    n += varint_put(raw + n, 13);
+    return n;
+}
+
 /* Content the checksum cannot refuse, since it was framed that way: each
  * rule of the reader that sees only the records refuses its case. */
 static void test_well_framed_bad_content(void **state)
@@ -355,6 +372,12 @@ static void test_well_framed_bad_content(void **state)
     read_framed(raw, append_ref(raw, len, top), NULL);
     read_framed(raw, append_ref(raw, len, TRACE_USER_END), "reference outside the user address space");
     read_framed(raw, append_ref(raw, len, 1ull << 60), "reference outside the user address space");
+    /* a bad field of a record names the record's kind and thread */
+    read_framed(raw, append_mmap(raw, len, 0x400, 2), NULL);
+    read_framed(raw, append_mmap(raw, len, 0x400, 0), "record 13 at byte");
+    read_framed(raw, append_mmap(raw, len, 0x400, 0), "(mmap, thread 7): empty range (a length of 0 pages)");
+    read_framed(raw, append_mmap(raw, len, (TRACE_USER_END >> 12) - 1, 2),
+                "(mmap, thread 7): range runs past the end of the user address space");
     free(raw);
 }
 

@@ -165,7 +165,7 @@ static void range(struct cur *c, uint64_t *addr, uint64_t *len)
     uint64_t n = get(c, PAGES_MAX, "length outside the user address space");
     if (!c->bad && (n == 0 || s + n > PAGES_MAX)) {
         c->bad = 1;
-        c->why = n ? "range runs past the end of the user address space" : "empty range";
+        c->why = n ? "range runs past the end of the user address space" : "empty range (a length of 0 pages)";
     }
     *addr = s << 12;
     *len = n << 12;
@@ -308,6 +308,14 @@ static int bad_record(struct trace_reader *r, uint64_t off, const char *why)
                     (unsigned long long)r->nrec + 1, (unsigned long long)off, why);
 }
 
+/* A record whose kind and thread were read: the message names them too. */
+static int bad_body(struct trace_reader *r, uint64_t off, const struct trace_rec *rec, const char *why)
+{
+    return mv_error("trace '%s': record %llu at byte %llu of the decompressed stream (%s, thread %u): %s", r->name,
+                    (unsigned long long)r->nrec + 1, (unsigned long long)off, trace_kind_name(rec->kind),
+                    (unsigned)rec->pid, why);
+}
+
 int trace_next(struct trace_reader *r, struct trace_rec *rec)
 {
     if (r->ended)
@@ -345,10 +353,11 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec)
         c.bad = 1;
         c.why = "time overflows";
     }
-    if (!c.bad)
-        parse_body(&c, rec);
     if (c.bad)
         return bad_record(r, off, c.why);
+    parse_body(&c, rec);
+    if (c.bad)
+        return bad_body(r, off, rec, c.why);
     r->t += dt;
     rec->t = r->t;
     r->lo = (size_t)(c.p - r->buf);
