@@ -134,10 +134,11 @@ STEP int ntlb_step(struct tlb *t, const struct tlb_op *o, struct tlb_xlate *x, c
 /* The walk caches as a walk uses them: a lookup, then an install of every
  * level the walk reads below the deepest hit (the level a variable, as in
  * the walker's loop). */
-STEP unsigned pwc_step(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms, const int geom)
+STEP unsigned pwc_step(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms, const int simd,
+                       const int geom)
 {
     const struct pwc_geom g = geom ? GEOM_PWC : PWC_GEOM_ANY;
-    unsigned l = pwc_lookup_g(p, va, pcid, table, perms, g);
+    unsigned l = pwc_lookup_g(p, va, pcid, table, perms, g, simd);
     for (unsigned lv = l; lv >= 2; lv--)
         pwc_insert_missed_g(p, lv, va, pcid, (va >> 12) * 7 + lv, (uint8_t)(lv & 7), g);
     return l;
@@ -153,7 +154,7 @@ STEP int dc_step(struct dcache *d, uint64_t addr, const int simd, const int geom
     static HW_SIMD_TARGET ret name##_avx2 params { return geom ? name args(1, 1) : name args(1, 0); }      \
     static ret name##_scalar params { return geom ? name args(0, 1) : name args(0, 0); }
 #define TLB_ARGS(s, g) (t, o, x, s, g)
-#define PWC_ARGS(s, g) (p, va, pcid, table, perms, g)
+#define PWC_ARGS(s, g) (p, va, pcid, table, perms, s, g)
 #define DC_ARGS(s, g) (d, addr, s, g)
 FOUR(tlb_step, int, (struct tlb * t, const struct tlb_op *o, struct tlb_xlate *x, int geom), TLB_ARGS)
 FOUR(ntlb_step, int, (struct tlb * t, const struct tlb_op *o, struct tlb_xlate *x, int geom), TLB_ARGS)

@@ -9,6 +9,7 @@
 #include "hw/tlb.h"
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -222,7 +223,8 @@ static void test_flushes(void **state)
  * of its chain behind the cache's back must stop the program at the next
  * eviction or PCID flush that looks for it (an assertion), not walk off
  * the chain. (A flush of everything empties the index at once and looks
- * for nothing.) In a child, since the assertion aborts. */
+ * for nothing.) In a child, since the assertion aborts. A cache of more
+ * than PWC_SCAN_MAX entries: smaller ones have no index. */
 static void test_broken_index_chain_is_caught(void **state)
 {
     (void)state;
@@ -232,7 +234,7 @@ static void test_broken_index_chain_is_caught(void **state)
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);   /* the assertion's message */
         struct pwc p;
-        pwc_init(&p, 0, 0, 4);
+        pwc_init(&p, 0, 0, PWC_SCAN_MAX + 1);
         pwc_insert(&p, 2, VA, 1, 100, 0);
         struct pwc_cache *c = &p.lvl[2];
         long i = pwc_find(c, c->hmask, pwc_tag(2, VA, 1));
@@ -246,6 +248,113 @@ static void test_broken_index_chain_is_caught(void **state)
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
+/* ---- against a plain model ------------------------------------------------
+ * Each level a list of n slots with a use stamp: a hit or insert stamps
+ * the slot, a new entry takes the lowest empty slot, else the oldest
+ * stamp's. The cache must hold the same tag in the same slot after every
+ * step, whether it scans (n <= PWC_SCAN_MAX; with the AVX2 scan where the
+ * host has it, and without) or keeps an index. */
+struct model {
+    uint32_t n[5];
+    uint64_t tag[5][PWC_SCAN_MAX * 2 + 8], table[5][PWC_SCAN_MAX * 2 + 8], stamp[5][PWC_SCAN_MAX * 2 + 8];
+    uint64_t now;
+};
+
+static int model_lookup(struct model *m, uint64_t va, uint16_t pcid, uint64_t *table)
+{
+    for (unsigned l = 2; l <= 4; l++)
+        for (uint32_t i = 0; i < m->n[l]; i++)
+            if (m->tag[l][i] == pwc_tag(l, va, pcid)) {
+                m->stamp[l][i] = ++m->now;
+                *table = m->table[l][i];
+                return (int)l - 1;
+            }
+    return 4;
+}
+
+static void model_insert(struct model *m, unsigned l, uint64_t va, uint16_t pcid, uint64_t table)
+{
+    uint64_t tag = pwc_tag(l, va, pcid);
+    long v = -1;
+    for (uint32_t i = 0; i < m->n[l] && v < 0; i++)
+        if (m->tag[l][i] == tag)
+            v = i;
+    for (uint32_t i = 0; i < m->n[l] && v < 0; i++)
+        if (!m->tag[l][i])
+            v = i;
+    if (v < 0) {
+        v = 0;
+        for (uint32_t i = 1; i < m->n[l]; i++)
+            if (m->stamp[l][i] < m->stamp[l][v])
+                v = i;
+    }
+    if (!m->n[l])
+        return;
+    m->tag[l][v] = tag;
+    m->table[l][v] = table;
+    m->stamp[l][v] = ++m->now;
+}
+
+static HW_SIMD_TARGET unsigned lookup_avx2(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *t, uint8_t *perms)
+{
+    return pwc_lookup_g(p, va, pcid, t, perms, PWC_GEOM_ANY, 1);
+}
+
+static void test_against_model(void **state)
+{
+    (void)state;
+    static const uint32_t sizes[][3] = { { 2, 4, 32 }, { 1, 3, 17 }, { 4, 16, 33 }, { 8, 40, 64 }, { 0, 2, 5 } };
+    for (int simd = 0; simd <= hw_simd_host(); simd++)
+        for (unsigned z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            struct pwc p;
+            static struct model m;
+            memset(&m, 0, sizeof m);
+            m.n[4] = sizes[z][0], m.n[3] = sizes[z][1], m.n[2] = sizes[z][2];
+            pwc_init(&p, m.n[4], m.n[3], m.n[2]);
+            uint64_t x = 0x9e3779b97f4a7c15ull * (z + 1);
+            for (unsigned step = 0; step < 20000; step++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                /* few enough 2 MiB regions, GiBs and 512 GiBs that entries
+                 * are hit, missed and evicted at every level */
+                uint64_t va = ((x >> 8) % 3) << 39 | ((x >> 12) % 6) << 30 | ((x >> 20) % 80) << 21;
+                uint16_t pcid = (uint16_t)((x >> 40) % 3);
+                unsigned op = (unsigned)(x >> 50) % 100;
+                if (op < 60) {
+                    uint64_t t = 0, tm = 0;
+                    uint8_t perms;
+                    unsigned l = simd ? lookup_avx2(&p, va, pcid, &t, &perms) : pwc_lookup(&p, va, pcid, &t, &perms);
+                    assert_int_equal(l, model_lookup(&m, va, pcid, &tm));
+                    if (l < 4)
+                        assert_int_equal(t, tm);
+                    for (unsigned lv = l; lv >= 2; lv--) {   /* what a walk then caches */
+                        pwc_insert_missed(&p, lv, va, pcid, step * 8 + lv, 0);
+                        model_insert(&m, lv, va, pcid, step * 8 + lv);
+                    }
+                } else if (op < 90) {
+                    unsigned lv = 2 + (unsigned)(x >> 30) % 3;
+                    pwc_insert(&p, lv, va, pcid, step, 0);
+                    model_insert(&m, lv, va, pcid, step);
+                } else if (op < 98) {
+                    pwc_flush_pcid(&p, pcid);
+                    for (unsigned l = 2; l <= 4; l++)
+                        for (uint32_t i = 0; i < m.n[l]; i++)
+                            if (m.tag[l][i] && ((m.tag[l][i] >> 1) & 0xfff) == pcid)
+                                m.tag[l][i] = 0;
+                } else {
+                    pwc_flush_all(&p);
+                    memset(m.tag, 0, sizeof m.tag);
+                }
+                for (unsigned l = 2; l <= 4; l++)
+                    for (uint32_t i = 0; i < m.n[l]; i++)
+                        if (p.lvl[l].tag[i] != m.tag[l][i])
+                            fail_msg("simd %d sizes %u/%u/%u step %u: level %u slot %u holds %#llx, the model %#llx",
+                                     simd, m.n[4], m.n[3], m.n[2], step, l, i,
+                                     (unsigned long long)p.lvl[l].tag[i], (unsigned long long)m.tag[l][i]);
+            }
+            pwc_destroy(&p);
+        }
 }
 
 static void test_disabled(void **state)
@@ -281,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_pcid_isolation),
         cmocka_unit_test(test_flushes),
         cmocka_unit_test(test_disabled),
+        cmocka_unit_test(test_against_model),
         cmocka_unit_test(test_broken_index_chain_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

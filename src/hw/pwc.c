@@ -2,9 +2,9 @@
  *
  * Three small fully associative LRU caches of non-leaf entries: PML4E
  * (va[47:39]), PDPTE (va[47:30]) and PDE (va[47:21]), each PCID-tagged. A hit
- * lets the walker skip the levels above the cached entry. A hash index finds
- * an entry and a recency list keeps true LRU, so nothing scans the cache
- * except a flush. */
+ * lets the walker skip the levels above the cached entry. A recency list
+ * keeps true LRU; a small cache is scanned whole at once, a large one has
+ * a hash index (pwc.h). */
 #include "hw/pwc.h"
 #include "hw/pte.h"
 #include "lib/err.h"
@@ -19,7 +19,8 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
         struct pwc_cache *c = &p->lvl[l];
         MV_ASSERT(n[l] <= PWC_MAX, "pwc of %u entries", n[l]);
         c->n = n[l];
-        c->tag = mv_calloc(n[l] + 1, sizeof *c->tag);   /* tag[n]: the sentinel's, 0 */
+        /* tag[n]: the sentinel's, 0; and room for a scan in groups of 4 */
+        c->tag = mv_calloc(n[l] + 1 + HW_SIMD_PAD, sizeof *c->tag);
         c->table = mv_calloc(n[l] ? n[l] : 1, sizeof *c->table);
         c->perms = mv_calloc(n[l] ? n[l] : 1, sizeof *c->perms);
         c->prev = mv_calloc(n[l] + 1, sizeof *c->prev);
@@ -90,7 +91,8 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
         }
         for (uint32_t i = 0; i < c->n; i++)
             if (c->tag[i] && ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu)) {
-                pwc_hindex_del(c, c->hmask, i);
+                if (c->n > PWC_SCAN_MAX)
+                    pwc_hindex_del(c, c->hmask, i);
                 pwc_list_unlink(c, i);
                 c->tag[i] = 0;
                 c->empty[i / 64] |= 1ull << (i % 64);

@@ -12,6 +12,7 @@
 #define MV_HW_PWC_H
 #include "hw/geom.h"
 #include "hw/pte.h"
+#include "hw/simd.h"
 #include "lib/err.h"
 #include <stdint.h>
 
@@ -21,7 +22,14 @@
  * matches no tag.
  * True LRU in O(1): the valid entries on a circular doubly linked list
  * through a sentinel (slot n), most recent first; a bitmap of empty slots
- * gives the lowest one. */
+ * gives the lowest one.
+ * A cache of at most PWC_SCAN_MAX entries (every default size) keeps no
+ * chains, only a hint per bucket: the slot last given or found a tag of
+ * that bucket, never taken back (a stale hint fails its tag compare). A
+ * lookup tries the hint, then compares the tag with all n slots at once
+ * (eight AVX2 compares for the 32-entry PDE cache): an insert or an
+ * eviction then costs one store, not a chain's upkeep. Its tag array is
+ * padded to whole groups of four. Either way the same entry is found. */
 struct pwc_cache {
     uint64_t *tag;
     uint64_t *table;   /* frame of the next-level table */
@@ -34,10 +42,11 @@ struct pwc_cache {
      * of slots (slot + 1; 0 ends a chain): hidx[] the first of each
      * bucket, hnext[] the next after each slot. An entry leaves its chain
      * in a few steps, however full the table. */
-    uint16_t *hidx, *hnext;
+    uint16_t *hidx, *hnext;   /* n <= PWC_SCAN_MAX: hidx[] hints, hnext[] unused */
     uint32_t hmask;
 };
 #define PWC_MAX 4096u
+#define PWC_SCAN_MAX 32u
 
 /* lvl[4]: PML4E cache, lvl[3]: PDPTE cache, lvl[2]: PDE cache (index = level
  * of the cached entry). lvl[0], lvl[1] unused. */
@@ -86,12 +95,36 @@ static inline uint32_t pwc_hslot(uint32_t hmask, uint64_t tag)
     return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & hmask;
 }
 
-static inline long pwc_find(const struct pwc_cache *c, uint32_t hmask, uint64_t tag)
+/* Bit i set for each slot i < n (n <= PWC_SCAN_MAX) holding tag: every
+ * slot at once, no index. Empty slots hold tag 0, which no tag is. */
+static inline __attribute__((always_inline)) uint32_t pwc_scan(const struct pwc_cache *c, uint32_t n, uint64_t tag,
+                                                               int simd)
 {
+    if (n > 16)
+        return TAGS_MATCH(simd, c->tag, 16, tag) | TAGS_MATCH(simd, c->tag + 16, n - 16, tag) << 16;
+    return TAGS_MATCH(simd, c->tag, n, tag);
+}
+
+/* The slot holding tag in a cache of n entries, or -1. */
+static inline __attribute__((always_inline)) long pwc_find_n(const struct pwc_cache *c, uint32_t n, uint32_t hmask,
+                                                             uint64_t tag, int simd)
+{
+    if (n <= PWC_SCAN_MAX) {
+        uint16_t h = c->hidx[pwc_hslot(hmask, tag)];
+        if (h && c->tag[h - 1] == tag)
+            return h - 1;
+        uint32_t m = pwc_scan(c, n, tag, simd);
+        return m ? __builtin_ctz(m) : -1;
+    }
     for (uint16_t e = c->hidx[pwc_hslot(hmask, tag)]; e; e = c->hnext[e - 1])
         if (c->tag[e - 1] == tag)
             return e - 1;
     return -1;
+}
+
+static inline long pwc_find(const struct pwc_cache *c, uint32_t hmask, uint64_t tag)
+{
+    return pwc_find_n(c, c->n, hmask, tag, 0);
 }
 
 static inline void pwc_hindex_add(struct pwc_cache *c, uint32_t hmask, uint64_t tag, uint32_t slot)
@@ -143,7 +176,7 @@ static inline void pwc_touch(struct pwc_cache *c, uint32_t n, uint32_t i)
  * empty cache needs no test first: its index has no chain. */
 static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p, unsigned l, uint64_t va,
                                                                   uint16_t pcid, uint64_t *table, uint8_t *perms,
-                                                                  const struct pwc_geom g)
+                                                                  const struct pwc_geom g, int simd)
 {
     struct pwc_cache *c = &p->lvl[l];
     if (!g.n[l] && !c->valid)
@@ -154,9 +187,12 @@ static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p,
      * (an empty list's head is the sentinel, whose tag is 0). */
     long i = c->next[n];
     if (c->tag[i] != tag) {
-        i = pwc_find(c, g.n[l] ? pwc_hmask(g.n[l]) : c->hmask, tag);
+        const uint32_t hmask = g.n[l] ? pwc_hmask(g.n[l]) : c->hmask;
+        i = pwc_find_n(c, n, hmask, tag, simd);
         if (i < 0)
             return 0;
+        if (n <= PWC_SCAN_MAX)
+            c->hidx[pwc_hslot(hmask, tag)] = (uint16_t)(i + 1);   /* the hint for the next time */
         pwc_list_unlink(c, (uint32_t)i);
         pwc_list_push_head(c, n, (uint32_t)i);
     }
@@ -165,22 +201,24 @@ static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p,
     return 1;
 }
 
+/* simd: the AVX2 scans may be used (a constant where this is compiled
+ * twice, as the TLB's set scans). */
 static inline __attribute__((always_inline)) unsigned pwc_lookup_g(struct pwc *p, uint64_t va, uint16_t pcid,
                                                                    uint64_t *table, uint8_t *perms,
-                                                                   const struct pwc_geom g)
+                                                                   const struct pwc_geom g, int simd)
 {
-    if (pwc_lookup_level(p, 2, va, pcid, table, perms, g))
+    if (pwc_lookup_level(p, 2, va, pcid, table, perms, g, simd))
         return 1;
-    if (pwc_lookup_level(p, 3, va, pcid, table, perms, g))
+    if (pwc_lookup_level(p, 3, va, pcid, table, perms, g, simd))
         return 2;
-    if (pwc_lookup_level(p, 4, va, pcid, table, perms, g))
+    if (pwc_lookup_level(p, 4, va, pcid, table, perms, g, simd))
         return 3;
     return 4;
 }
 
 static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perms)
 {
-    return pwc_lookup_g(p, va, pcid, table, perms, PWC_GEOM_ANY);
+    return pwc_lookup_g(p, va, pcid, table, perms, PWC_GEOM_ANY, 0);
 }
 
 /* Put tag into the lowest empty slot, else the least recently used one. */
@@ -199,10 +237,14 @@ static inline __attribute__((always_inline)) long pwc_place(struct pwc_cache *c,
     } else {
         v = c->prev[n];   /* the least recently used */
         pwc_list_unlink(c, (uint32_t)v);
-        pwc_hindex_del(c, hmask, (uint32_t)v);
+        if (n > PWC_SCAN_MAX)
+            pwc_hindex_del(c, hmask, (uint32_t)v);
     }
     c->tag[v] = tag;
-    pwc_hindex_add(c, hmask, tag, (uint32_t)v);
+    if (n > PWC_SCAN_MAX)
+        pwc_hindex_add(c, hmask, tag, (uint32_t)v);
+    else
+        c->hidx[pwc_hslot(hmask, tag)] = (uint16_t)(v + 1);
     pwc_list_push_head(c, n, (uint32_t)v);
     return v;
 }

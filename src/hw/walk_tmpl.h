@@ -89,7 +89,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         r->leaf_table = root;
         return walk_fault(fmt, acc, user) | PFEC_RSVD;
     }
-    if (p->pwc && (lvl = pwc_lookup_g(p->pwc, va, p->tag, &table, &perms, pg)) < 4) {
+    if (p->pwc && (lvl = pwc_lookup_g(p->pwc, va, p->tag, &table, &perms, pg, p->simd)) < 4) {
         /* the cache holds the machine frame of a deeper table */
     } else {
         lvl = 4;
