@@ -16,31 +16,13 @@
 struct fx {
     struct io_fx hw;                     /* the IOMMU unit under the driver */
     struct vtd_domain vd;
-    uint64_t allocs, frees, limit;       /* the counting frame allocator */
 };
-
-static uint64_t alloc_frame(void *ctx)
-{
-    struct fx *f = ctx;
-    if (f->allocs == f->limit)
-        return UINT64_MAX;
-    f->allocs++;
-    return f->hw.next_frame++;
-}
-
-static void free_frame(void *ctx, uint64_t mfn)
-{
-    struct fx *f = ctx;
-    assert_true(mfn >= 0x1000 && mfn < f->hw.next_frame);
-    f->frees++;
-}
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     io_fx_init(&f->hw);
-    f->limit = UINT64_MAX;
-    assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, alloc_frame, free_frame, f), 0);
+    assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, io_fx_count_alloc, io_fx_count_free, &f->hw), 0);
     *state = f;
     return 0;
 }
@@ -62,13 +44,13 @@ static uint64_t invs(const struct fx *f)
 static void test_init_root(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(f->allocs, 1);
+    assert_int_equal(f->hw.allocs, 1);
     assert_int_equal(f->vd.root, 0x1000);
     assert_int_equal(f->vd.table_pages, 0);
     assert_int_equal(f->vd.mapped, 0);
-    struct fx g = { .hw.next_frame = 0x1000, .limit = 0 };
+    struct fx g = { .hw.next_frame = 0x1000, .hw.limit = 0 };
     struct vtd_domain vd;
-    assert_int_equal(vtd_domain_init(&vd, &f->hw.io, DID + 1, alloc_frame, free_frame, &g), -1);
+    assert_int_equal(vtd_domain_init(&vd, &f->hw.io, DID + 1, io_fx_count_alloc, io_fx_count_free, &g.hw), -1);
 }
 
 static void test_map_lookup(void **state)
@@ -145,7 +127,7 @@ static void test_table_pages(void **state)
     uint64_t c0 = f->hw.st.cyc[CYC_iommu];
     vtd_map_page(&f->vd, 0, 0x8000, 1);
     assert_int_equal(f->vd.table_pages, 3);               /* L3, L2, L1 */
-    assert_int_equal(f->allocs, 4);                       /* plus the root */
+    assert_int_equal(f->hw.allocs, 4);                       /* plus the root */
     assert_int_equal(f->hw.st.cyc[CYC_iommu] - c0, 4 * f->hw.cost.iommu_pte);  /* 3 links + leaf */
     vtd_map_page(&f->vd, 1, 0x8001, 1);
     assert_int_equal(f->vd.table_pages, 3);
@@ -155,7 +137,7 @@ static void test_table_pages(void **state)
     assert_int_equal(f->vd.table_pages, 6);
     vtd_map_page(&f->vd, 1ull << 27, 0x8004, 1);          /* 512 GiB away: L3 + L2 + L1 */
     assert_int_equal(f->vd.table_pages, 9);
-    assert_int_equal(f->allocs, 10);
+    assert_int_equal(f->hw.allocs, 10);
     vtd_unmap_page(&f->vd, 512);                          /* tables are kept */
     assert_int_equal(f->vd.table_pages, 9);
 }
@@ -171,13 +153,13 @@ static void test_destroy_frees_all(void **state)
     assert_int_equal(tables, 7);
     assert_true(f->hw.mem.backed > 0);
     vtd_domain_destroy(&f->vd);
-    assert_int_equal(f->frees, tables + 1);
-    assert_int_equal(f->frees, f->allocs);
+    assert_int_equal(f->hw.frees, tables + 1);
+    assert_int_equal(f->hw.frees, f->hw.allocs);
     assert_int_equal(f->vd.table_pages, 0);
     assert_int_equal(f->vd.mapped, 0);
     assert_int_equal(f->hw.mem.backed, 0);                /* frames handed back zeroed */
     vtd_domain_destroy(&f->vd);                           /* idempotent (teardown too) */
-    assert_int_equal(f->frees, tables + 1);
+    assert_int_equal(f->hw.frees, tables + 1);
 }
 
 static void test_destroy_detaches(void **state)
@@ -292,7 +274,7 @@ static void test_map_extent_equals_pages(void **state)
             vtd_map_page(&b->vd, EXT_DFN[x] + i, EXT_MFN[x] + i, 1);
     }
     assert_int_equal(a->vd.table_pages, b->vd.table_pages);
-    assert_int_equal(a->allocs, b->allocs);
+    assert_int_equal(a->hw.allocs, b->hw.allocs);
     assert_int_equal(a->vd.mapped, b->vd.mapped);
     assert_int_equal(a->vd.mapped, 3 * 512);
     assert_int_equal(a->vd.gen, b->vd.gen);
@@ -356,7 +338,7 @@ static void test_map_extent_then_change(void **state)
     vtd_domain_destroy(&f->vd);
     assert_int_equal(f->hw.mem.linear, 0);
     assert_int_equal(f->hw.mem.backed, 0);
-    assert_int_equal(f->frees, f->allocs);
+    assert_int_equal(f->hw.frees, f->hw.allocs);
 }
 
 /* An extent whose L1 table exists already is mapped page by page. */

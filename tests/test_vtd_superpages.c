@@ -24,28 +24,13 @@
 struct fx {
     struct io_fx hw;
     struct vtd_domain vd;
-    uint64_t allocs, frees;
 };
-
-static uint64_t alloc_frame(void *ctx)
-{
-    struct fx *f = ctx;
-    f->allocs++;
-    return f->hw.next_frame++;
-}
-
-static void free_frame(void *ctx, uint64_t mfn)
-{
-    struct fx *f = ctx;
-    assert_true(mfn >= 0x1000 && mfn < f->hw.next_frame);
-    f->frees++;
-}
 
 static struct fx *fx_new(unsigned sp_level, int free_empty)
 {
     struct fx *f = calloc(1, sizeof *f);
     io_fx_init(&f->hw);
-    assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, alloc_frame, free_frame, f), 0);
+    assert_int_equal(vtd_domain_init(&f->vd, &f->hw.io, DID, io_fx_count_alloc, io_fx_count_free, &f->hw), 0);
     f->vd.sp_level = sp_level;
     f->vd.free_empty = free_empty;
     return f;
@@ -54,7 +39,7 @@ static struct fx *fx_new(unsigned sp_level, int free_empty)
 static void fx_free(struct fx *f)
 {
     vtd_domain_destroy(&f->vd);
-    assert_int_equal(f->frees, f->allocs);   /* every table frame came back */
+    assert_int_equal(f->hw.frees, f->hw.allocs);   /* every table frame came back */
     io_fx_destroy(&f->hw);
     free(f);
 }
@@ -102,7 +87,7 @@ static void test_coalesce_2m(void **state)
     unsigned flags = vtd_map_page(&f->vd, DFN + 511, MFN + 511, 1);
     assert_int_equal(flags, VTD_ADDED | VTD_MODIFIED | VTD_ALL);
     assert_int_equal(f->vd.table_pages, 2);                 /* the L1 is gone */
-    assert_int_equal(f->frees, 1);
+    assert_int_equal(f->hw.frees, 1);
     assert_int_equal(cnt(f, CNT_iommu_pt_coalesces), 1);
     assert_true(l2_entry(f, DFN) & _PAGE_PSE);
     assert_int_equal(f->vd.mapped, 512);
