@@ -318,8 +318,14 @@ static void test_against_model(void **state)
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 /* few enough 2 MiB regions, GiBs and 512 GiBs that entries
                  * are hit, missed and evicted at every level */
-                uint64_t va = ((x >> 8) % 3) << 39 | ((x >> 12) % 6) << 30 | ((x >> 20) % 80) << 21;
-                uint16_t pcid = (uint16_t)((x >> 40) % 3);
+                uint64_t va = ((x >> 8) % 2) << 39 | ((x >> 12) % 3) << 30 | ((x >> 20) % 12) << 21;
+                uint16_t pcid = (uint16_t)((x >> 40) % 2);
+                /* now and then the hints go (they are only hints): the
+                 * hits after it are found by the scan, in every slot */
+                if (step % 64 == 0)
+                    for (unsigned l = 2; l <= 4; l++)
+                        if (p.lvl[l].n <= PWC_SCAN_MAX)
+                            memset(p.lvl[l].hidx, 0, (p.lvl[l].hmask + 1) * sizeof *p.lvl[l].hidx);
                 unsigned op = (unsigned)(x >> 50) % 100;
                 if (op < 60) {
                     uint64_t t = 0, tm = 0;

@@ -225,7 +225,9 @@ static void test_unmap_frees_empty_tables(void **state)
         assert_int_equal(f->vd.table_pages, fe ? 1 : 5);
         expect_map(f, 2 * GIB, UINT64_MAX, 0);
         /* and a map under the kept L3 needs only a new L2 and L1 */
+        uint64_t allocs = f->hw.allocs;
         vtd_map_page(&f->vd, DFN, MFN, 1);
+        assert_int_equal(f->hw.allocs - allocs, fe ? 2 : 0);
         assert_int_equal(f->vd.table_pages, fe ? 3 : 5);
         expect_map(f, DFN, MFN, 1);
         fx_free(f);

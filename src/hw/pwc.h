@@ -37,8 +37,8 @@ struct pwc_cache {
     uint16_t *prev, *next;   /* the recency list: n + 1 links, next[n] the most recent */
     uint64_t *empty;   /* bit i: slot i holds no entry */
     uint32_t n, valid;
-    /* An index from tag to entry, so a lookup does not scan a fully
-     * associative cache: a hash table of at least 4n buckets, each a chain
+    /* Above PWC_SCAN_MAX entries, an index from tag to entry, so a lookup
+     * does not scan a large cache: a hash table of at least 4n buckets, each a chain
      * of slots (slot + 1; 0 ends a chain): hidx[] the first of each
      * bucket, hnext[] the next after each slot. An entry leaves its chain
      * in a few steps, however full the table. */
@@ -173,7 +173,8 @@ static inline void pwc_touch(struct pwc_cache *c, uint32_t n, uint32_t i)
 
 /* One level of pwc_lookup, for a constant l (the lookup is unrolled, so
  * that each level's tag shift is a constant). With the size known, an
- * empty cache needs no test first: its index has no chain. */
+ * empty cache needs no test first: the head is the sentinel, no chain or
+ * hint names a slot whose tag matches, and a scan finds none. */
 static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p, unsigned l, uint64_t va,
                                                                   uint16_t pcid, uint64_t *table, uint8_t *perms,
                                                                   const struct pwc_geom g, int simd)

@@ -349,12 +349,10 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec)
     }
     uint64_t dt = get(&c, UINT64_MAX, "");
     rec->pid = (uint32_t)get(&c, UINT32_MAX, "thread id above 2^32");
-    if (!c.bad && dt > UINT64_MAX - r->t) {
-        c.bad = 1;
-        c.why = "time overflows";
-    }
     if (c.bad)
         return bad_record(r, off, c.why);
+    if (dt > UINT64_MAX - r->t)
+        return bad_body(r, off, rec, "time overflows");
     parse_body(&c, rec);
     if (c.bad)
         return bad_body(r, off, rec, c.why);

@@ -95,6 +95,8 @@ expect_bad "EPT leaf above the host page" "hap.ept_page_size=2m: larger than the
     run --mode hap --param hap.ept_page_size=2m --param hv.host_page_size=4k --json "$J"
 expect_bad "I/O superpages on 4.2"   "xen.iommu_superpages=2m: Xen 4.2's VT-d driver has no I/O superpages" \
     run --mode pv --param xen.iommu_superpages=2m --json "$J"
+expect_bad "1G I/O pages on 4.2"     "xen.iommu_superpages=1g: Xen 4.2's VT-d driver has no I/O superpages" \
+    run --mode pv --param xen.iommu_profile=xen-4.2 --param xen.iommu_superpages=1g --json "$J"
 expect_bad "shadow prefetch group"  "shadow.prefetch=3: not a power of two" \
     run --mode tsp --param shadow.prefetch=3 --json "$J"
 expect_bad "unknown profile"        "nosuch;profile"       run --profile nosuch --json "$J"
