@@ -316,7 +316,8 @@ static inline uint32_t cpu_access(struct cpu *c, uint64_t va, enum access acc, u
  * what the host's L2 cache holds (below that the entries are in the host's
  * caches anyway, and the peek cost a 64 MiB random stream 15%), and the
  * paging mode's walk is one the CPU knows (struct vmm_ops, walk_kind). */
-void cpu_prefetch_slow(struct cpu *c, uint64_t vpn);
+void cpu_prefetch_1d(struct cpu *c, uint64_t vpn);   /* the peek of a walk other than 2D */
+void cpu_prefetch_2d(struct cpu *c, uint64_t vpn);
 /* The environment may say otherwise, read once at start: MEMVIRT_PREFETCH
  * unset, empty or "auto" is the above; "on" prefetches whatever the
  * tables' size, "off" never (to test the hint, or to time without it); any
@@ -359,8 +360,12 @@ void cpu_prefetch_targets(struct cpu *c, uint64_t va, struct cpu_pf_targets *t);
 static inline void cpu_prefetch(struct cpu *c, uint64_t va)
 {
     uint64_t vpn = tlb_vpn(va, PG_4K);
-    if (vpn != c->pf.vpn)
-        cpu_prefetch_slow(c, vpn);
+    if (vpn == c->pf.vpn)
+        return;
+    if (c->pf.walk != CPU_WALK_2D)
+        cpu_prefetch_1d(c, vpn);
+    else
+        cpu_prefetch_2d(c, vpn);
 }
 
 /* The native 1D walk of hw_root, filling *x; charges walk cycles. */

@@ -206,19 +206,25 @@ static inline __attribute__((always_inline)) const uint64_t *leaf_entry(struct c
     return leaf ? leaf + pt_index(va, 1) : NULL;
 }
 
-void cpu_prefetch_slow(struct cpu *c, uint64_t vpn)
+/* Two functions, not one with a branch: the 2D peek needs registers the
+ * 1D one does not, and a function shared by both saved and restored them
+ * at every 1D peek too. */
+void cpu_prefetch_1d(struct cpu *c, uint64_t vpn)
+{
+    c->pf.vpn = vpn;
+    const uint64_t *slot;
+    const uint64_t *p = leaf_entry(c, c->hw_root, vpn << PAGE_SHIFT, CPU_WALK_1D, &slot);
+    if (p) {
+        __builtin_prefetch(slot);
+        __builtin_prefetch(p);
+    }
+}
+
+void cpu_prefetch_2d(struct cpu *c, uint64_t vpn)
 {
     c->pf.vpn = vpn;
     uint64_t va = vpn << PAGE_SHIFT;
     const uint64_t *slot;
-    if (c->pf.walk != CPU_WALK_2D) {
-        const uint64_t *p = leaf_entry(c, c->hw_root, va, CPU_WALK_1D, &slot);
-        if (p) {
-            __builtin_prefetch(slot);
-            __builtin_prefetch(p);
-        }
-        return;
-    }
     /* the guest entry prefetched PF_PENDING pages ago has arrived: the EPT
      * entry of the frame it maps is next */
     const uint64_t *g = c->pf.pending[c->pf.next];
