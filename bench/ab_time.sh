@@ -2,7 +2,8 @@
 # ab_time.sh: which of two memvirt binaries runs one command faster, on a
 # shared host. Runs `OLD run --quiet ARGS` and `NEW run --quiet ARGS`
 # alternately, N times each, and prints the fastest user CPU time of each
-# and their ratio new/old (below 1: NEW is faster). The fastest of several
+# and their ratio new/old (below 1: NEW is faster), the ratio only when
+# both took at least a second (times are to 0.01 s). The fastest of several
 # runs is the one the host disturbed least; alternating spreads a slow
 # spell over both. Set-up (mapping and prefaulting) is in both times, so
 # give enough references that it is small beside them.
@@ -17,6 +18,9 @@ NEW=${2:?new binary}
 N=${3:?repetitions}
 shift 3
 case $N in '' | *[!0-9]*) echo "ab_time.sh: N='$N' is not a number" >&2; exit 2 ;; esac
+N=$((10#$N))
+[ "$N" -ge 1 ] || { echo "ab_time.sh: N must be at least 1" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "ab_time.sh: needs /usr/bin/time (scripts/setup installs it)" >&2; exit 2; }
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 # user seconds of one run; its output discarded, a failure stops the script
@@ -34,4 +38,4 @@ for ((i = 0; i < N; i++)); do
 done
 awk -v o="$best_old" -v n="$best_new" 'BEGIN {
     printf "old %.2f s, new %.2f s (user, fastest of each): new/old ", o, n
-    if (o > 0) printf "%.3f\n", n / o; else print "n/a (too short to time: give more references)" }'
+    if (o >= 1 && n >= 1) printf "%.3f\n", n / o; else print "n/a (under a second: give more references)" }'

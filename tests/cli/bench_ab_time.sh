@@ -14,12 +14,25 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
+# a run too short to time: the times, no ratio
 bash "$here/bench/ab_time.sh" "$MV" "$MV" 2 --mode native --workload memwalk --param memwalk.refs=1000 \
-    >"$tmp/out" 2>"$tmp/err" || fail "a good run exited $?: $(cat "$tmp/err")"
-grep -Eq '^old [0-9]+\.[0-9]{2} s, new [0-9]+\.[0-9]{2} s \(user, fastest of each\): new/old ([0-9]+\.[0-9]{3}|n/a \(too short to time: give more references\))$' "$tmp/out" ||
-    fail "unexpected output: $(cat "$tmp/out")"
+    >"$tmp/out" 2>"$tmp/err" || fail "a short run exited $?: $(cat "$tmp/err")"
+grep -Eq '^old 0\.[0-9]{2} s, new 0\.[0-9]{2} s \(user, fastest of each\): new/old n/a \(under a second: give more references\)$' "$tmp/out" ||
+    fail "a short run: unexpected output: $(cat "$tmp/out")"
 
-for n in x 2a ""; do
+# the ratio, from two stand-ins that burn 1.0 and 1.5 s of user time whatever
+# their arguments (a memvirt run that long would slow the suite more)
+for b in 1.0 1.5; do
+    printf '#!/usr/bin/env python3\nimport os\nwhile os.times().user < %s:\n    sum(range(100000))\n' "$b" >"$tmp/burn$b"
+    chmod +x "$tmp/burn$b"
+done
+bash "$here/bench/ab_time.sh" "$tmp/burn1.0" "$tmp/burn1.5" 1 --mode native >"$tmp/out" 2>"$tmp/err" ||
+    fail "a timed pair exited $?: $(cat "$tmp/err")"
+ratio=$(sed -En 's/^old 1\.[0-9]{2} s, new 1\.[0-9]{2} s \(user, fastest of each\): new\/old ([0-9]+\.[0-9]{3})$/\1/p' "$tmp/out")
+awk -v r="$ratio" 'BEGIN { exit !(r != "" && r >= 1.3 && r <= 1.7) }' ||
+    fail "a timed pair (1.0 s, 1.5 s): want a ratio near 1.5, got: $(cat "$tmp/out")"
+
+for n in x 2a "" 0 00; do
     bash "$here/bench/ab_time.sh" "$MV" "$MV" "$n" --mode native >"$tmp/out" 2>"$tmp/err"
     rc=$?
     { [ "$rc" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ]; } ||
