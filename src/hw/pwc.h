@@ -27,8 +27,9 @@
  * chains, only a hint per bucket: the slot last given or found a tag of
  * that bucket, never taken back (a stale hint fails its tag compare). A
  * lookup tries the hint, then compares the tag with all n slots at once
- * (eight AVX2 compares for the 32-entry PDE cache): an insert or an
- * eviction then costs one store, not a chain's upkeep. Its tag array is
+ * (eight AVX2 compares for the 32-entry PDE cache): the index's upkeep
+ * at an insert or an eviction is then one store (the hint), not a
+ * chain's (the recency list is kept the same either way). Its tag array is
  * padded to whole groups of four. Either way the same entry is found. */
 struct pwc_cache {
     uint64_t *tag;
