@@ -147,6 +147,24 @@ static void test_errors(void **state)
     assert_int_equal(parse(&p, text), 0);
     profile_free(&p);
     free(text);
+    /* PROFILE_MAX_ENTRIES entries load; one more is refused at its line,
+     * comments and blank lines between them not counted. */
+    size_t cap = 64 + (PROFILE_MAX_ENTRIES + 1) * 40;
+    text = malloc(cap);
+    size_t at = (size_t)sprintf(text, "memvirt-cost-profile 1\n");
+    for (int i = 0; i < PROFILE_MAX_ENTRIES; i++)
+        at += (size_t)sprintf(text + at, "measured.m%d = %d\n#\n\n", i, i);
+    assert_int_equal(parse(&p, text), 0);
+    assert_int_equal(p.n, PROFILE_MAX_ENTRIES);
+    profile_free(&p);
+    sprintf(text + at, "host.x = y\n");
+    assert_int_equal(parse(&p, text), -1);
+    char want[160];
+    snprintf(want, sizeof want, "t.profile:%d:1: more than %d entries (a profile holds one line per cost "
+             "entry, host fact or measurement)", 2 + 3 * PROFILE_MAX_ENTRIES, PROFILE_MAX_ENTRIES);
+    assert_string_equal(mv_last_error(), want);
+    assert_int_equal(p.n, 0);
+    free(text);
     mv_error_quiet(0);
 }
 

@@ -181,6 +181,9 @@ static int parse_entry(struct profile *p, const struct pctx *c, const char *s)
 {
     const char *e = c->e;
     char buf[80];
+    if (p->n >= PROFILE_MAX_ENTRIES)
+        return perr(c, s, "more than %d entries (a profile holds one line per cost entry, "
+                    "host fact or measurement)", PROFILE_MAX_ENTRIES);
     size_t kl = name_len(s, e, 1);
     if (!kl)
         return perr(c, s, "expected a key (cost.NAME, host.NAME or measured.NAME)");

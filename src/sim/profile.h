@@ -30,6 +30,10 @@
 #define PROFILE_VALUE_MAX 512
 #define PROFILE_LINE_MAX 16384   /* room for the longest line profile_write can write */
 #define PROFILE_MAX_ATTRS 8
+/* Entries (non-comment lines after the header) a profile may hold. calibrate
+ * writes about a hundred; the bound keeps a hostile file's parse linear in
+ * practice (the duplicate-key check is a scan) and its memory near 5 MB. */
+#define PROFILE_MAX_ENTRIES 1024
 
 struct profile_attr {
     char name[16];
