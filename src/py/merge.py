@@ -124,8 +124,10 @@ def read_manifest(path):
         f = line.split("\t")
         if len(f) != len(cols) + 3:
             raise InputError(f"{path}:{n}: {len(f)} fields, the header has {len(cols) + 3}")
-        if f[0] != str(len(runs)) or not re.fullmatch(r"[0-9a-f]{16}", f[1]):
-            raise InputError(f"{path}:{n}: malformed index or run id")
+        if f[0] != str(len(runs)):
+            raise InputError(f"{path}:{n}: index '{f[0]}', expected {len(runs)}")
+        if not re.fullmatch(r"[0-9a-f]{16}", f[1]):
+            raise InputError(f"{path}:{n}: malformed run id")
         # one id on two lines: a run two groups make (the same arguments, one
         # result), else lines that would share one result file (sweep_manifest.c)
         if f[1] in first and first[f[1]][1] != f[-1]:

@@ -207,10 +207,12 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
         }
         char *tab = strchr(line, '\t');
         *tab = 0;
-        char *end;
-        errno = 0;
-        unsigned long ix = strtoul(line, &end, 10);
-        if (*end || end == line || errno || ix != runs) {
+        /* the index exactly as the writer writes it: strtoul would take
+         * "00", "+0" or " 0" too, which merge (src/py/merge.py) refuses */
+        char want[24];
+        snprintf(want, sizeof want, "%lu", runs);
+        unsigned long ix = runs;
+        if (strcmp(line, want)) {
             rc = mv_error("%s:%lu: index '%s', expected %lu", path, lineno, line, runs);
             break;
         }

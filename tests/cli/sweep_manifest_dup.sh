@@ -6,7 +6,8 @@
 # merge then counted one run without a result for ever ("run the sweep
 # again" could not settle it). Now `sweep one` and `sweep merge` refuse
 # the manifest naming both lines, exit 2; `memvirt sweep SPEC`, which
-# writes the manifest from the spec, makes a good one again.
+# writes the manifest from the spec, makes a good one again. An index
+# written as the writer never writes one ("00") is refused by both as well.
 #
 # usage: bash sweep_manifest_dup.sh /path/to/memvirt
 set -u
@@ -32,6 +33,22 @@ for cmd in "one R 0" "one R 1" "merge R"; do
         || die "sweep $cmd: exit $rc, expected 2 and one line: $(cat err)"
 done
 [ -e R/merged.json ] && die "the merge wrote a result"
+# an index written otherwise than the writer writes it: "00", "+0" and " 0"
+# are 0 to strtoul, and `sweep one R 0` once ran such a line that merge
+# refused; both refuse it now, with the same words
+"$MV" sweep r.sweep --out R -j 1 2>err || die "the sweep again: $(cat err)"
+for bad in 00 +0 ' 0'; do
+    cp R/sweep.tsv R/good.tsv
+    sed -i "s/^0\t/$bad\t/" R/sweep.tsv
+    for cmd in "one R 0" "merge R"; do
+        # shellcheck disable=SC2086
+        "$MV" sweep $cmd >/dev/null 2>err; rc=$?
+        [ "$rc" -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] \
+            && grep -qF "memvirt: sweep ${cmd%% *}: R/sweep.tsv:3: index '$bad', expected 0" err \
+            || die "index '$bad': sweep $cmd: exit $rc, expected 2 and one line: $(cat err)"
+    done
+    mv R/good.tsv R/sweep.tsv
+done
 # the sweep writes the manifest again, and all is well
 "$MV" sweep r.sweep --out R -j 1 2>err || die "the sweep again: $(cat err)"
 "$MV" sweep merge R 2>err || die "merge after the sweep: $(cat err)"
