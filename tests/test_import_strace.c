@@ -319,6 +319,70 @@ static void test_file_mapping_without_fd(void **state)
     assert_int_equal(import1(badprot, &g), -1);
 }
 
+/* Flags are names and numbers joined by '|', each name matched whole:
+ * "PROT_FOO|PROT_WRITE" was PROT_WRITE (the names were found by substring),
+ * and "MAP_ANONYMOUSX" anonymous. Unused MAP_* names and a huge-page
+ * size are taken (strace prints dozens); an unknown PROT_* name is not. */
+static void test_flag_tokens(void **state)
+{
+    (void)state;
+    static const struct { const char *prot, *flags; uint32_t p, f; } good[] = {
+        { "PROT_READ|PROT_WRITE", "MAP_PRIVATE|MAP_ANONYMOUS", TRP_READ | TRP_WRITE, TRM_ANON },
+        { "PROT_NONE", "MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_STACK", 0, TRM_ANON },
+        { "PROT_READ|PROT_EXEC|0x10", "MAP_SHARED|MAP_ANON", TRP_READ | TRP_EXEC, TRM_ANON | TRM_SHARED },
+        { "PROT_READ|PROT_GROWSDOWN", "MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|21<<MAP_HUGE_SHIFT", TRP_READ, TRM_ANON },
+        { "0x3", "MAP_SHARED_VALIDATE|MAP_ANONYMOUS|MAP_SOMETHING_NEW", TRP_READ | TRP_WRITE, TRM_ANON | TRM_SHARED },
+    };
+    static const struct { const char *prot, *flags; } bad[] = {
+        { "PROT_FOO|PROT_WRITE", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_WRITEX", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_READ||PROT_WRITE", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_READ|", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_READ|READ", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_READ|0x100000000", "MAP_PRIVATE|MAP_ANONYMOUS" },
+        { "PROT_READ", "MAP_PRIVATE|MAP_anonymous" },
+        { "PROT_READ", "MAP_PRIVATE|ANONYMOUS" },
+        { "PROT_READ", "MAP_PRIVATE|x<<MAP_HUGE_SHIFT" },
+        { "PROT_READ", "MAP_PRIVATE|<<MAP_HUGE_SHIFT" },
+    };
+    char log[512];
+    struct got g;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(log, sizeof log,
+                 "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+                 "100 1700000000.000002 mmap(NULL, 4096, %s, %s, -1, 0) = 0x7f0000000000\n",
+                 good[i].prot, good[i].flags);
+        if (import1(log, &g))
+            fail_msg("good case %zu refused: %s", i, mv_last_error());
+        const struct trace_rec *m = find(&g, TR_MMAP, 100, 0);
+        assert_non_null(m);
+        assert_int_equal(m->prot, good[i].p);
+        assert_int_equal(m->flags, good[i].f);
+    }
+    mv_error_quiet(1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(log, sizeof log,
+                 "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+                 "100 1700000000.000002 mmap(NULL, 4096, %s, %s, -1, 0) = 0x7f0000000000\n",
+                 bad[i].prot, bad[i].flags);
+        if (import1(log, &g) != -1)
+            fail_msg("bad case %zu (%s, %s) accepted", i, bad[i].prot, bad[i].flags);
+        const char *want = strstr(bad[i].prot, "PROT_READ") == bad[i].prot && !strcmp(bad[i].prot, "PROT_READ")
+                               ? "mmap's flags" : "mmap's protection";
+        if (!strstr(mv_last_error(), want))
+            fail_msg("bad case %zu: '%s' does not name %s", i, mv_last_error(), want);
+    }
+    /* a thread without its parent's memory: clone(2) says EINVAL */
+    static const char thread_novm[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+        "100 1700000000.000002 clone(child_stack=0x7f00, flags=CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101\n";
+    assert_int_equal(import1(thread_novm, &g), -1);
+    assert_non_null(strstr(mv_last_error(), "t.strace:2:"));
+    assert_non_null(strstr(mv_last_error(), "clone's flags: CLONE_THREAD only with CLONE_VM"));
+    mv_error_quiet(0);
+}
+
 /* A negative number is read as its 64-bit two's complement, INT64_MIN
  * too: a call that returned it is a call like any other, and a protection
  * of that value (bits past 32) is malformed. The negation was signed and
@@ -671,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_fdtab_copies_share_paths),
         cmocka_unit_test(test_clone_flags),         cmocka_unit_test(test_thread_exec),
         cmocka_unit_test(test_munmap_race),         cmocka_unit_test(test_raw_numbers),
+        cmocka_unit_test(test_flag_tokens),
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
         cmocka_unit_test(test_killed_forks),        cmocka_unit_test(test_hold_bound),

@@ -148,6 +148,26 @@ static void test_lackey_thread(void **state)
     assert_int_equal(fk->flags, TRF_THREAD | TRF_VM);
 }
 
+/* An access of 0 bytes is none lackey writes: refused at its size, as
+ * any other malformed reference line is (it was taken as a read). */
+static void test_lackey_size_zero(void **state)
+{
+    (void)state;
+    static const char log[] = "==100== Command: /bin/x\n L 04222cac,8\n L 04222cb0,0\n";
+    FILE *f[1] = { fmemopen((void *)log, sizeof log - 1, "r") };
+    const char *names[1] = { "lackey.100" };
+    struct trace_writer *w = trace_writer_mem(K, V, 1);
+    struct build *b = build_new(w);
+    struct import_opts o = { .sample = 1 };
+    struct import_stats st = { 0 };
+    assert_int_equal(import_lackey(b, f, names, 1, &o, &st), -1);
+    assert_string_equal(mv_last_error(),
+                        "lackey.100:3:13: malformed line: expected ADDRESS,SIZE with a SIZE of at least 1, not 0");
+    build_free(b);
+    trace_writer_abort(w);
+    fclose(f[0]);
+}
+
 enum lchange { L_NONE, L_REMOVE, L_REPLACE, L_GROW, L_TOUCH, L_FIFO };
 struct lk_change {
     const char *path, *other;
@@ -335,6 +355,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lackey_fork),
         cmocka_unit_test(test_lackey_thread),
+        cmocka_unit_test(test_lackey_size_zero),
         cmocka_unit_test_teardown(test_lackey_unchanged, lk_teardown),
         cmocka_unit_test_teardown(test_lackey_removed, lk_teardown),
         cmocka_unit_test_teardown(test_lackey_replaced, lk_teardown),

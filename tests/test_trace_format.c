@@ -347,6 +347,21 @@ static size_t append_mmap(unsigned char *raw, size_t rawlen, uint64_t page, uint
     return n;
 }
 
+/* A fork by thread 7 of child 99 with `flags`, then the end record, in
+ * place of the sample's end record; returns the new length. */
+static size_t append_fork(unsigned char *raw, size_t rawlen, uint32_t flags)
+{
+    size_t n = rawlen - 2;
+    raw[n++] = TR_FORK;
+    n += varint_put(raw + n, 0);                                  /* dt */
+    n += varint_put(raw + n, 7);                                  /* pid */
+    n += varint_put(raw + n, 99);                                 /* child */
+    n += varint_put(raw + n, flags);
+    raw[n++] = TR_END;
+    n += varint_put(raw + n, 13);
+    return n;
+}
+
 /* Content the checksum cannot refuse, since it was framed that way: each
  * rule of the reader that sees only the records refuses its case. */
 static void test_well_framed_bad_content(void **state)
@@ -378,6 +393,14 @@ static void test_well_framed_bad_content(void **state)
     read_framed(raw, append_mmap(raw, len, 0x400, 0), "(mmap, thread 7): empty range (a length of 0 pages)");
     read_framed(raw, append_mmap(raw, len, (TRACE_USER_END >> 12) - 1, 2),
                 "(mmap, thread 7): range runs past the end of the user address space");
+    /* a thread shares its parent's memory: clone(2) refuses CLONE_THREAD
+     * without CLONE_VM (EINVAL), and the reader the record */
+    read_framed(raw, append_fork(raw, len, TRF_THREAD | TRF_VM), NULL);
+    read_framed(raw, append_fork(raw, len, TRF_VM | TRF_VFORK), NULL);
+    read_framed(raw, append_fork(raw, len, 0), NULL);
+    read_framed(raw, append_fork(raw, len, TRF_THREAD),
+                "(fork, thread 7): a thread (CLONE_THREAD) that does not share its parent's memory (no CLONE_VM)");
+    read_framed(raw, append_fork(raw, len, TRF_THREAD | TRF_VFORK), "no CLONE_VM");
     free(raw);
 }
 

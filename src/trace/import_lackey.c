@@ -338,8 +338,13 @@ static int replay(struct lctx *c, struct frame *f)
             l.p = buf + 2;
             import_skip_space(&l);
             uint64_t addr, size;
-            if (import_hex(&l, &addr) || !import_lit(&l, ",") || import_dec(&l, &size))
+            const char *size_at = NULL;
+            if (import_hex(&l, &addr) || !import_lit(&l, ",") || !(size_at = l.p) || import_dec(&l, &size))
                 rc = import_malformed(&l, "ADDRESS,SIZE");
+            else if (!size) {   /* lackey writes an access's size in bytes, at least 1 */
+                l.p = size_at;
+                rc = import_malformed(&l, "ADDRESS,SIZE with a SIZE of at least 1, not 0");
+            }
             uint64_t i = (*nref)++;
             c->st->refs++;
             if (*nref > c->st->refs_most)

@@ -31,6 +31,7 @@
 #include "lib/err.h"
 #include "lib/tree.h"
 #include "trace/fdtab.h"
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -310,8 +311,10 @@ static unsigned split_args(char *s, char **arg, unsigned max)
         }
         if (ch == '"')
             quote = 1;
-        else if (ch == '<' && p > s && (strchr("0123456789_", p[-1]) || (p[-1] >= 'A' && p[-1] <= 'Z')))
-            path = 1;
+        else if (ch == '<' && p[1] != '<' && p > s && (strchr("0123456789_", p[-1]) || (p[-1] >= 'A' && p[-1] <= 'Z')))
+            path = 1;   /* "3</path>" (-y), not "21<<MAP_HUGE_SHIFT" */
+        else if (ch == '<' && p[1] == '<')
+            p++;
         else if (ch == '(' || ch == '[' || ch == '{')
             depth++;
         else if ((ch == ')' || ch == ']' || ch == '}') && depth)
@@ -345,27 +348,93 @@ static int num(const char *s, uint64_t *v)
     return 0;
 }
 
-/* PROT_* names, or (strace -X raw) the number: x86-64's PROT_READ 1,
- * PROT_WRITE 2, PROT_EXEC 4. */
+/* Flags as strace prints them: names and numbers joined by '|'
+ * ("PROT_READ|PROT_WRITE", "MAP_PRIVATE|MAP_ANONYMOUS|0x40000",
+ * "MAP_HUGETLB|21<<MAP_HUGE_SHIFT"), or one number (strace -X raw). A
+ * name from `names` (each exactly) adds its bits; another name with the
+ * same prefix is taken only when `any_name` (a flag the model has no use
+ * for: strace knows dozens of MAP_* ones, and new kernels add more);
+ * anything else is refused. Each name is matched whole: "PROT_WRITEX"
+ * is not PROT_WRITE. */
+struct flag_name {
+    const char *name;
+    uint64_t bits;
+};
+
+static int flags_of(const char *s, const char *prefix, const struct flag_name *names, int any_name, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t pl = strlen(prefix);
+    const char *t = s;
+    for (;;) {
+        size_t n = strcspn(t, "|");
+        if (!n)
+            return -1;
+        uint64_t x;
+        if (!strncmp(t, prefix, pl)) {
+            size_t k = pl;
+            while (k < n && (isupper((unsigned char)t[k]) || isdigit((unsigned char)t[k]) || t[k] == '_'))
+                k++;
+            if (k != n || k == pl)
+                return -1;
+            const struct flag_name *f = names;
+            while (f->name && (strlen(f->name) != n || strncmp(f->name, t, n)))
+                f++;
+            if (!f->name && !any_name)
+                return -1;
+            v |= f->name ? f->bits : 0;
+        } else if (n > 16 && !strncmp(t + n - 16, "<<MAP_HUGE_SHIFT", 16) && !strcmp(prefix, "MAP_")) {
+            /* a huge page size, log2 in the top bits: the model maps huge
+             * pages by the mapping's own hint, not this */
+            size_t d = 0;
+            while (isdigit((unsigned char)t[d]))
+                d++;
+            if (!d || d + 16 != n)
+                return -1;
+        } else {
+            char num_buf[32];
+            if (n >= sizeof num_buf)
+                return -1;
+            memcpy(num_buf, t, n);
+            num_buf[n] = 0;
+            if (num(num_buf, &x))
+                return -1;
+            v |= x;
+        }
+        if (!t[n])
+            break;
+        t += n + 1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* x86-64's PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4; strace's other names
+ * (some of other architectures) are known and have no effect here. */
 static int prot_of(const char *s, uint32_t *prot)
 {
+    static const struct flag_name names[] = {
+        { "PROT_NONE", 0 }, { "PROT_READ", 1 }, { "PROT_WRITE", 2 }, { "PROT_EXEC", 4 }, { "PROT_SEM", 8 },
+        { "PROT_GROWSDOWN", 0x01000000 }, { "PROT_GROWSUP", 0x02000000 }, { "PROT_SAO", 0x10 },
+        { "PROT_ADI", 0x10 }, { "PROT_BTI", 0x10 }, { "PROT_MTE", 0x20 }, { NULL, 0 },
+    };
     uint64_t v;
-    if (strstr(s, "PROT_"))
-        v = (strstr(s, "PROT_READ") ? 1 : 0) | (strstr(s, "PROT_WRITE") ? 2 : 0) | (strstr(s, "PROT_EXEC") ? 4 : 0);
-    else if (num(s, &v) || v >> 32)
+    if (flags_of(s, "PROT_", names, 0, &v) || v >> 32)
         return -1;
     *prot = (v & 1 ? TRP_READ : 0) | (v & 2 ? TRP_WRITE : 0) | (v & 4 ? TRP_EXEC : 0);
     return 0;
 }
 
-/* MAP_* names, or the number: MAP_SHARED 0x01 (MAP_SHARED_VALIDATE 0x03),
- * MAP_ANONYMOUS 0x20. */
+/* MAP_SHARED 0x01 (MAP_SHARED_VALIDATE 0x03), MAP_ANONYMOUS 0x20 (also
+ * spelled MAP_ANON); every other MAP_* name is taken and has no effect. */
 static int mflags_of(const char *s, uint32_t *fl)
 {
+    static const struct flag_name names[] = {
+        { "MAP_SHARED", 1 }, { "MAP_SHARED_VALIDATE", 3 }, { "MAP_ANONYMOUS", 0x20 }, { "MAP_ANON", 0x20 },
+        { NULL, 0 },
+    };
     uint64_t v;
-    if (strstr(s, "MAP_"))
-        v = (strstr(s, "MAP_ANON") ? 0x20 : 0) | (strstr(s, "MAP_SHARED") ? 1 : 0);
-    else if (num(s, &v) || v >> 32)
+    if (flags_of(s, "MAP_", names, 1, &v) || v >> 32)
         return -1;
     *fl = (v & 0x20 ? TRM_ANON : 0) | (v & 1 ? TRM_SHARED : 0);
     return 0;
@@ -475,6 +544,10 @@ static int call(struct strace_tasks *c, struct import_line *l, struct stid *p, u
     if (fk >= 0) {
         if (!ok || r > UINT32_MAX || !r)
             return 0;
+        /* clone(2) fails a thread of its own memory with EINVAL: one that
+         * returned a child is no log strace wrote (the trace reader refuses
+         * such a fork record too) */
+        NEED(!(fflags & TRF_THREAD) || (fflags & TRF_VM), args, "clone's flags: CLONE_THREAD only with CLONE_VM");
         if (c->first < 0)
             c->first = p->tid;
         if (!build_known(c->b, p->tid) && build_spawn(c->b, t, p->tid))

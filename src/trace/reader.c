@@ -242,6 +242,10 @@ static void parse_body(struct cur *c, struct trace_rec *rec)
     case TR_FORK:
         rec->child = (uint32_t)get(c, UINT32_MAX, "child id above 2^32");
         rec->flags = (uint32_t)get(c, TRF_VM | TRF_VFORK | TRF_THREAD, "unknown fork flags");
+        if (!c->bad && (rec->flags & TRF_THREAD) && !(rec->flags & TRF_VM)) {
+            c->bad = 1;   /* clone(2): CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM */
+            c->why = "a thread (CLONE_THREAD) that does not share its parent's memory (no CLONE_VM)";
+        }
         break;
     case TR_EXEC:
         parse_exec(c, rec);
