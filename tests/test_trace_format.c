@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <zstd.h>
 #include "trace/build.h"
 #include "trace/reader.h"
@@ -313,6 +314,33 @@ static int read_framed(const unsigned char *raw, size_t rawlen, const char *want
     if (want && !strstr(mv_last_error(), want))
         fail_msg("expected \"%s\", got \"%s\"", want, mv_last_error());
     return rc;
+}
+
+/* A header of two entries, then the end record: keys a and b. */
+static size_t header_only(unsigned char *raw, const char *a, const char *b)
+{
+    size_t n = 0;
+    raw[n++] = TR_HEADER;
+    n += varint_put(raw + n, 2);
+    const char *s[4] = { a, "1", b, "2" };
+    for (int i = 0; i < 4; i++) {
+        n += varint_put(raw + n, strlen(s[i]));
+        memcpy(raw + n, s[i], strlen(s[i]));
+        n += strlen(s[i]);
+    }
+    raw[n++] = TR_END;
+    n += varint_put(raw + n, 0);
+    return n;
+}
+
+/* A key given twice in the header: which value holds? Refused. */
+static void test_duplicate_header_key(void **state)
+{
+    (void)state;
+    unsigned char raw[64];
+    read_framed(raw, header_only(raw, "source", "command"), NULL);
+    read_framed(raw, header_only(raw, "source", "source"), "header (record 0)");
+    read_framed(raw, header_only(raw, "source", "source"), "duplicate header key 'source'");
 }
 
 /* A single-reference batch at addr (relative to 0), then the end record,
@@ -657,6 +685,44 @@ static void test_info_compares(void **state)
     assert_non_null(strstr(out, "        9         6     -3  /wrong"));
 }
 
+/* Page-table figures of an image the trace never made are refused at
+ * their record: they were a row of a process that never ran. */
+static void test_info_phantom_image(void **state)
+{
+    (void)state;
+    const char *mv = getenv("MEMVIRT");
+    if (!mv)
+        skip();
+    static const struct { uint32_t pid, seq; } bad[] = { { 3, 0 }, { 1, 2 } };   /* never spawned; exec'd once */
+    for (unsigned b = 0; b < 2; b++) {
+        char path[64], cmd[512], err[1024];
+        tu_tmpname(path, sizeof path, "phantom");
+        struct trace_writer *w = trace_writer_open(path, K, V, 2);
+        struct trace_rec r[] = {
+            { .kind = TR_SPAWN, .pid = 1 },
+            { .kind = TR_EXEC, .pid = 1, .path = "/x", .seg = INFO_SEG, .nseg = 2 },
+            { .kind = TR_EXIT, .pid = 1 },
+            { .kind = TR_PTINFO, .pid = 1, .pt = { 1, 0, 6 * 4096 } },          /* its own: fine */
+            { .kind = TR_PTINFO, .pid = bad[b].pid, .pt = { bad[b].seq, 0, 4096 } },
+        };
+        for (unsigned i = 0; i < 5; i++)
+            assert_int_equal(trace_write(w, &r[i]), 0);
+        assert_int_equal(trace_writer_commit(w), 0);
+        snprintf(cmd, sizeof cmd, "'%s' trace info '%s' 2>&1 >/dev/null", mv, path);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(err, 1, sizeof err - 1, p);
+        err[n] = 0;
+        assert_int_equal(WEXITSTATUS(pclose(p)), 2);   /* bad input, as any refused trace */
+        char want[200];
+        snprintf(want, sizeof want, "(ptinfo, thread %u): page-table figures of image %u of a process the trace "
+                 "never started or exec'd that often", bad[b].pid, bad[b].seq);
+        if (!strstr(err, want) || !strstr(err, "record 5 at byte"))
+            fail_msg("case %u: got '%s'", b, err);
+        unlink(path);
+    }
+}
+
 /* `trace info` counts pages per process: pids whose keys once collided
  * (pid << 36 lost bits 28 and up and shared bit 63 with the map's marker:
  * 1, 1 + 2^27, 1 + 2^28 and 1 + 2^31 were one process) each count their own
@@ -775,7 +841,8 @@ int main(void)
         cmocka_unit_test(test_builder_merges),      cmocka_unit_test(test_frame_without_checksum),
         cmocka_unit_test(test_info_compares),       cmocka_unit_test(test_info_pages_per_process),
         cmocka_unit_test(test_well_framed_bad_content), cmocka_unit_test(test_info_images_by_pid),
-        cmocka_unit_test(test_info_pages_bounded),
+        cmocka_unit_test(test_info_pages_bounded),  cmocka_unit_test(test_info_phantom_image),
+        cmocka_unit_test(test_duplicate_header_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,13 +268,26 @@ int cmd_trace_info(int argc, char **argv)
             }
             break;
         case TR_PTINFO: {
-            struct image *im = image(&in, rec.pid, rec.pt.seq, 1);
+            /* the figures of an image the trace made (a spawn or fork is
+             * image 0, each exec the next): one of another would be a row of
+             * a process that never ran */
+            struct image *im = image(&in, rec.pid, rec.pt.seq, 0);
+            if (!im) {
+                mv_error("trace '%s': record %llu at byte %llu of the decompressed stream (ptinfo, thread %u): "
+                         "page-table figures of image %u of a process the trace never started or exec'd that often",
+                         trace_name(r), (unsigned long long)trace_record_number(r),
+                         (unsigned long long)trace_record_offset(r), rec.pid, rec.pt.seq);
+                rc = -1;
+                break;
+            }
             im->real[rec.pt.at] = (int64_t)(rec.pt.bytes / 4096);
             break;
         }
         default:
             break;
         }
+        if (rc < 0)
+            break;
         if (trace_check_span(r, &rec)) {
             rc = -1;
             break;

@@ -35,6 +35,7 @@ struct trace_reader {
     int ended;
     unsigned nhdr;
     char *hkey[TRACE_MAX_HDR], *hval[TRACE_MAX_HDR];
+    char why_buf[96];               /* a reason naming what the file holds */
     char *path;
     struct trace_seg *seg;
     uint64_t *refs;
@@ -453,6 +454,12 @@ static struct trace_reader *start(struct trace_reader *r)
     for (unsigned i = 0; i < r->nhdr && !c.bad; i++) {
         get_str(&c, &r->hkey[i]);
         get_str(&c, &r->hval[i]);
+        for (unsigned j = 0; j < i && !c.bad; j++)   /* which value would hold? (at most 32 keys) */
+            if (!strcmp(r->hkey[j], r->hkey[i])) {
+                c.bad = 1;
+                snprintf(r->why_buf, sizeof r->why_buf, "duplicate header key '%.64s'", r->hkey[i]);
+                c.why = r->why_buf;
+            }
     }
     if (c.bad) {
         for (unsigned i = 0; i < r->nhdr; i++)
