@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local char last_error[1024];   /* each run thread keeps its own */
+static _Thread_local char last_error[MV_ERROR_MAX];   /* each run thread keeps its own */
 static int error_quiet;
 static _Thread_local int deferring;           /* keep this thread's messages for later */
 static _Thread_local char *deferred;
@@ -32,7 +32,7 @@ static void say(const char *kind, const char *msg)
     /* one line whatever a name in it holds: control bytes (a newline in a
      * file name, a terminal's escape), C1 controls and bytes that are not
      * UTF-8 shown escaped, as \n, \t, \r or \xHH; UTF-8 text as it is */
-    char raw[sizeof context + 1024 + 32], line[4 * sizeof raw + 16];
+    char raw[sizeof context + MV_ERROR_MAX + 32], line[4 * sizeof raw + 16];
     snprintf(raw, sizeof raw, "%s%s%s", context, kind, msg);
     size_t k = text_escape(line, sizeof line, raw, SIZE_MAX);
     if (deferring) {
@@ -70,7 +70,7 @@ void mv_warn(const char *fmt, ...)
 {
     if (error_quiet)
         return;
-    char msg[1024];
+    char msg[MV_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

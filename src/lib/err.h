@@ -20,6 +20,10 @@
 __attribute__((noreturn, format(printf, 4, 5)))
 void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...);
 
+/* The longest message kept, in bytes: room for a path of PATH_MAX (4096)
+ * and more besides, so that a long name never cuts off the reason after it. */
+#define MV_ERROR_MAX 8192
+
 /* Formats "memvirt: <message>" into the process's error buffer and prints it
  * to stderr. Returns -1 so callers can `return mv_error(...)`. */
 __attribute__((format(printf, 1, 2)))

@@ -24,9 +24,10 @@ static const char *const top_keys[] = {
 /* Report an error a config_* call kept quiet, with the file and key before it. */
 static int rethrow(const char *name, const char *key)
 {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", mv_last_error());
-    return mv_error("rerun: %s: %s: %s", name, key, msg);
+    char *msg = mv_strdup(mv_last_error());
+    mv_error("rerun: %s: %s: %s", name, key, msg);
+    free(msg);
+    return -1;
 }
 
 static const char *get_str(const char *name, json_t *root, const char *key)

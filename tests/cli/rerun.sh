@@ -110,6 +110,7 @@ alter dup_modes     'd["modes"] = ["pv", "pv"]'
 alter bad_mode      'd["modes"] = ["hvm"]'
 alter bad_wl        'd["workload"] = "spec"'
 alter bad_profile   'd["profile"] = ""'   # a profile file is a label: only an empty one is wrong
+alter long_profile  'd["profile"] = "p" * 1100'   # the reason comes after it: it was cut at 1,024 bytes
 alter bad_at        'd["at"] = ["5x:ptcache=on"]'
 alter schema        'd["memvirt"] = "2"'
 alter clock         'd["clock_ghz"] = 3'
@@ -144,6 +145,8 @@ expect_bad "a mode twice"         "dup_modes.json;modes[1];twice"      rerun "$t
 expect_bad "unknown mode"         "bad_mode.json;modes[0]"             rerun "$tmp/bad_mode.json" --json "$J"
 expect_bad "unknown workload"     "bad_wl.json;workload;spec"          rerun "$tmp/bad_wl.json" --json "$J"
 expect_bad "empty profile"        "bad_profile.json;profile"           rerun "$tmp/bad_profile.json" --json "$J"
+expect_bad "long profile label"   "long_profile.json;profile;not a profile name or file name memvirt writes" \
+    rerun "$tmp/long_profile.json" --json "$J"
 expect_bad "bad control"          "bad_at.json;at[0];5x"               rerun "$tmp/bad_at.json" --json "$J"
 expect_bad "other schema"         "schema.json;memvirt;'2'"            rerun "$tmp/schema.json" --json "$J"
 expect_bad "clock disagrees"      "clock.json;clock_ghz"               rerun "$tmp/clock.json" --json "$J"
