@@ -29,7 +29,10 @@ int cmd_list(int argc, char **argv)
             mv_error("list: option '--help' takes no value");
             return EXIT_USAGE;
         }
-        mv_error("list: unexpected argument '%s' (see 'memvirt list --help')", argv[1]);
+        int i = 1;   /* the argument at fault: not a --help before it */
+        while (i + 1 < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")))
+            i++;
+        mv_error("list: unexpected argument '%s' (see 'memvirt list --help')", argv[i]);
         return EXIT_USAGE;
     }
     printf("modes:\n");

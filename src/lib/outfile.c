@@ -326,7 +326,15 @@ static int make_tmp(struct outfile *o)
         int e = errno;
         free(o->tmp);
         o->tmp = NULL;
-        mv_error("%s '%s': cannot write: cannot create a file in its directory: %s", o->opt, o->path, strerror(e));
+        /* ENOENT from a directory that is there: one that takes no new
+         * files (/proc's, /sys's); "No such file or directory" alone
+         * misleads, the file being there */
+        char *d2 = dir_of(o->target);
+        struct stat dst;
+        int there = e == ENOENT && !stat(d2, &dst) && S_ISDIR(dst.st_mode);
+        free(d2);
+        mv_error("%s '%s': cannot write: cannot create a file in its directory: %s", o->opt, o->path,
+                 there ? "the directory takes no new files (as those of /proc and /sys)" : strerror(e));
         if (e == EMFILE || e == ENFILE || e == ENOMEM)
             exit(1);   /* the host's limits, not bad input: exit status 1, as out of memory (err.c) */
         return -1;

@@ -422,8 +422,11 @@ def _output_ident(opt, path):
         except OSError as e:
             if e.errno in HOST_LIMITS:   # the host's, not the path's: exit status 1, naming the output
                 raise OSError(e.errno, e.strerror, path) from None
+            why = e.strerror
+            if e.errno == errno.ENOENT and os.path.isdir(os.path.dirname(target) or "."):
+                why = "the directory takes no new files (as those of /proc and /sys)"   # as outfile.c says
             raise InputError(f"{opt} '{path}': cannot write: cannot create a file in its directory: "
-                             f"{e.strerror}") from None
+                             f"{why}") from None
     return (st.st_dev, st.st_ino) if st is not None else target
 
 

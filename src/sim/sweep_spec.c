@@ -112,7 +112,8 @@ static int parse_axis(const struct cursor *c, const char *line, size_t len, stru
         i++;
     char b[8];
     if (k1 == k0)
-        return perr(c, (unsigned)k0 + 1, "expected KEY = VALUE, VALUE, ... or [group], found %s", show(line[k0], b));
+        return perr(c, (unsigned)k0 + 1, "expected KEY = VALUE, VALUE, ... or [group], found %s",
+                    k0 == len ? "nothing" : show(line[k0], b));
     if (i == len || line[i] != '=') {
         if (i < len && is_key_char(line[i]))
             return perr(c, (unsigned)i + 1, "expected '=' after key '%.*s'", (int)(k1 - k0), line + k0);

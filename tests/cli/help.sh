@@ -66,6 +66,14 @@ for w in --version version --help -h help; do
         fail "memvirt $w extra: exit $rc: $(cat "$tmp/err")"
 done
 
+# the argument at fault is named, not a --help before it
+for a in "--help extra" "-h --help extra" "extra --help"; do
+    w=${a##* }; [ "$w" = --help ] && w=extra
+    # shellcheck disable=SC2086
+    "$MV" list $a >/dev/null 2>"$tmp/err"; rc=$?
+    [ "$rc" -eq 2 ] && grep -qx "memvirt: list: unexpected argument '$w' (see 'memvirt list --help')" "$tmp/err" \
+        || fail "list $a: exit $rc: $(cat "$tmp/err")"
+done
 # list: every parameter line has a default and valid values
 "$MV" list >"$tmp/list" || fail "list: exit status $?"
 awk '/^  [a-z]+\.[a-z_0-9]+ / {

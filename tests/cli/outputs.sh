@@ -148,6 +148,9 @@ expect_bad "a directory"       "--csv;directory"          "${DOOMED[@]}" --csv "
 expect_bad "empty path"        "--json;empty"             "${DOOMED[@]}" --json ""
 expect_bad "trailing slash"    "new/;directory"           "${DOOMED[@]}" --json "$W/new/"
 expect_bad "file as directory" "reg.json/x.json"          "${DOOMED[@]}" --json "$W/reg.json/x.json"
+# a directory that takes no new files: creating one there is ENOENT, which
+# alone ("No such file or directory") misled, the file being there
+expect_bad "a /proc file"      "/proc/self/status;the directory takes no new files" "${DOOMED[@]}" --json /proc/self/status
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$W/sock"
 expect_bad "a socket"          "sock;not a regular file"  "${DOOMED[@]}" --json "$W/sock"
 

@@ -68,6 +68,12 @@ bad "${ok}seed = 1..10000\nlmbench.iterations = 1..30\n"  ':3:1' "300000 runs, m
 bad "${ok}[g]\nseed = 1..10000\nlmbench.iterations = 1..30\n" ':4:1' "300000 runs with group \\[g\\], more than 100000"
 "$MV" sweep /dev/null --set mode=native --set workload=lmbench --set seed=1,1 --list 2>err; [ $? -eq 2 ] \
     && grep -q -- "--set #3:1:8: seed '1' is given twice" err || die "a repeated --set value: $(cat err)"
+# an empty --set found nothing (it said "found 0x00", the string's end)
+for empty in '' '  '; do
+    "$MV" sweep /dev/null --set "$empty" --list 2>err; [ $? -eq 2 ] \
+        && grep -qx -- "memvirt: --set #1:1:$(( ${#empty} + 1 )): expected KEY = VALUE, VALUE, ... or \[group\], found nothing" err \
+        || die "--set '$empty': $(cat err)"
+done
 printf 'mode = native\0\n' > nul.sweep
 "$MV" sweep nul.sweep 2>err; [ $? -eq 2 ] && grep -q 'nul.sweep:1:14: NUL byte' err || die "NUL byte: $(cat err)"
 "$MV" sweep missing.sweep 2>err; [ $? -eq 2 ] && grep -q "cannot read 'missing.sweep'" err || die "missing spec: $(cat err)"
