@@ -140,6 +140,24 @@ static int read_all(const unsigned char *buf, size_t len)
     return rc;
 }
 
+/* Bytes after the zstd frame: refused, naming the first of them. */
+static void test_bytes_after_the_frame(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = sample(&len);
+    buf = realloc(buf, len + 3);
+    memcpy(buf + len, "xyz", 3);
+    for (size_t extra = 1; extra <= 3; extra++) {
+        assert_int_equal(read_all(buf, len + extra), -1);
+        char want[128];
+        snprintf(want, sizeof want, "trace 't': corrupted: bytes after the end of the compressed data, from byte %zu",
+                 len);
+        assert_string_equal(mv_last_error(), want);
+    }
+    free(buf);
+}
+
 static void test_every_prefix_is_an_error(void **state)
 {
     (void)state;
@@ -842,7 +860,7 @@ int main(void)
         cmocka_unit_test(test_info_compares),       cmocka_unit_test(test_info_pages_per_process),
         cmocka_unit_test(test_well_framed_bad_content), cmocka_unit_test(test_info_images_by_pid),
         cmocka_unit_test(test_info_pages_bounded),  cmocka_unit_test(test_info_phantom_image),
-        cmocka_unit_test(test_duplicate_header_key),
+        cmocka_unit_test(test_duplicate_header_key), cmocka_unit_test(test_bytes_after_the_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

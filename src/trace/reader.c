@@ -101,7 +101,8 @@ static int fill(struct trace_reader *r)
             if (read_input(r))
                 return -1;
             if (r->inpos < r->inlen)
-                return fail(r, "trace '%s': corrupted: %s", "bytes after the end of the compressed data");
+                return mv_error("trace '%s': corrupted: bytes after the end of the compressed data, from byte %llu",
+                                r->name, (unsigned long long)(r->comp_read - (r->inlen - r->inpos) + TRACE_PREAMBLE));
         }
         if (r->hi - r->lo >= WIN_NEED)
             break;
