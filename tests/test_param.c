@@ -79,13 +79,29 @@ static void test_dbl_decimal_only(void **state)
         assert_int_equal(param_parse_dbl(big[i], &v), PARAM_TOO_BIG);
         assert_true(v == 99);
     }
-    /* a negative zero, written or underflowed to, is 0: results wrote -0,
-     * which a JSON reader takes as the integer 0, so rerun wrote 0 */
-    static const char *const zero[] = { "-0", "-0.0", "-0e-5", "-1e-400", "0.0" };
+    /* a negative zero is 0: results wrote -0, which a JSON reader takes
+     * as the integer 0, so rerun wrote 0 */
+    static const char *const zero[] = { "-0", "-0.0", "-0e-5", "0e-400", "0.0", "-0.000e9" };
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++) {
         double v = 99;
         assert_int_equal(param_parse_dbl(zero[i], &v), 0);
         assert_true(v == 0 && !signbit(v));
+    }
+    /* a number that is not 0 but rounds to it was taken as 0 (cost.cpi =
+     * 1e-400 a free instruction, while 1e309 was refused); the smallest
+     * denormal, and what rounds up to it, are numbers */
+    static const char *const tiny[] = { "1e-400", "-1e-400", "0.0001e-320", "2e-324", "0.000000001e-316" };
+    for (size_t i = 0; i < sizeof tiny / sizeof tiny[0]; i++) {
+        double v = 99;
+        if (param_parse_dbl(tiny[i], &v) != PARAM_TOO_SMALL)
+            fail_msg("'%s' not refused as too small", tiny[i]);
+        assert_true(v == 99);
+    }
+    static const char *const denormal[] = { "5e-324", "3e-324", "4.9406564584124654e-324", "1e-320" };
+    for (size_t i = 0; i < sizeof denormal / sizeof denormal[0]; i++) {
+        double v = 0;
+        assert_int_equal(param_parse_dbl(denormal[i], &v), 0);
+        assert_true(v > 0);
     }
 }
 

@@ -41,7 +41,8 @@ int param_parse_u64(const char *s, uint64_t *out)
 
 /* A decimal number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
  * (no '+', no hex, no leading zeros, no inf/nan), finite as a double; one
- * beyond the largest double (1e309) is PARAM_TOO_BIG. */
+ * beyond the largest double (1e309) is PARAM_TOO_BIG, a non-zero one that
+ * rounds to 0 (1e-400) PARAM_TOO_SMALL. */
 int param_parse_dbl(const char *s, double *out)
 {
     if (!s)
@@ -76,7 +77,9 @@ int param_parse_dbl(const char *s, double *out)
         return -1;
     if (!isfinite(v))
         return PARAM_TOO_BIG;
-    *out = v == 0 ? 0.0 : v;   /* -0 (or an underflow below it) is 0: results write 0, and rerun reads 0 back */
+    if (v == 0 && strpbrk(s, "123456789") && strpbrk(s, "123456789") < (strpbrk(s, "eE") ? strpbrk(s, "eE") : p))
+        return PARAM_TOO_SMALL;   /* a non-zero digit before the exponent, and it rounded to 0 */
+    *out = v == 0 ? 0.0 : v;   /* -0 is 0: results write 0, and rerun reads 0 back */
     return 0;
 }
 
@@ -141,6 +144,9 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
         if (prc == PARAM_TOO_BIG)
             return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
                             where, g->prefix, d->name, value, d->min, d->max);
+        if (prc == PARAM_TOO_SMALL)
+            return mv_error("%s: %s.%s: value %s is too close to 0 for a double (it would be 0: write 0 if that "
+                            "is meant)", where, g->prefix, d->name, value);
         if (prc)
             return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal number such as 0.5 or 2e-3)",
                             where, g->prefix, d->name, value);
@@ -194,6 +200,7 @@ void param_defaults(const struct param_group *g, void *cfg)
 
 void param_format_dbl(double v, char *buf, size_t len)
 {
+    MV_ASSERT(buf && len, "no room to format %g", v);   /* (and gcc 12's -fsanitize builds see buf is not NULL) */
     if (v == 0)
         v = 0.0;   /* never "-0": param_parse_dbl reads no negative zero */
     for (int prec = 15; prec <= 17; prec++) {

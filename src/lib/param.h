@@ -58,9 +58,13 @@ const struct param_def *param_find(const struct param_group *g, const char *name
 
 /* Parse helpers, shared with the CLI. Return 0, -1 if the text is not a
  * number of the form, or PARAM_TOO_BIG if it is one too large for the type
- * (u64: past 2^64 - 1, digits or suffix; dbl: past the largest double). No
+ * (u64: past 2^64 - 1, digits or suffix; dbl: past the largest double), or
+ * PARAM_TOO_SMALL (dbl) for one below the smallest denormal (5e-324). No
  * message; *out is untouched unless 0 is returned. */
 #define PARAM_TOO_BIG (-2)
+/* dbl: a number that is not zero as written but so close to it that it
+ * rounds to 0 (1e-400): taking it as 0 would change what was asked for */
+#define PARAM_TOO_SMALL (-3)
 int param_parse_u64(const char *s, uint64_t *out);
 int param_parse_dbl(const char *s, double *out);
 int param_parse_bool(const char *s, int *out);

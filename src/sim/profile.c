@@ -124,7 +124,10 @@ static size_t name_len(const char *p, const char *e, int dots)
 static int check_number(const struct pctx *c, const char *at, const char *what, const char *v, double *out)
 {
     double d;
-    if (param_parse_dbl(v, &d))
+    int prc = param_parse_dbl(v, &d);
+    if (prc == PARAM_TOO_SMALL)
+        return perr(c, at, "%s: number '%s' is too close to 0 for a double (it would be 0)", what, v);
+    if (prc)
         return perr(c, at, "%s: malformed number '%s'", what, v);
     if (out)
         *out = d;
