@@ -8,8 +8,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LINKS 40   /* as the kernel's MAXSYMLINKS */
@@ -311,17 +313,46 @@ int infile_open_nonblock(const char *path, struct stat *st)
 
 /* Create o's temporary file beside its target: ".NAME.XXXXXX", NAME cut
  * short so that the whole stays within NAME_MAX. */
-static int make_tmp(struct outfile *o)
+static char *tmp_template(const struct outfile *o)
 {
     char *d = dir_of(o->target), *b = base_of(o->target);
     size_t room = NAME_MAX - 8;   /* '.', '.', XXXXXX */
     if (strlen(b) > room)
         b[room] = 0;
-    o->tmp = mv_malloc(strlen(d) + strlen(b) + 12);
-    sprintf(o->tmp, "%s%s.%s.XXXXXX", d, strcmp(d, "/") ? "/" : "", b);
+    char *t = mv_malloc(strlen(d) + strlen(b) + 12);
+    sprintf(t, "%s%s.%s.XXXXXX", d, strcmp(d, "/") ? "/" : "", b);
     free(d);
     free(b);
-    int fd = mkostemp(o->tmp, O_CLOEXEC);
+    return t;
+}
+
+/* Can a file without a name be given one (linkat through /proc/self/fd)?
+ * Without /proc, or with a kernel or file system that has no O_TMPFILE,
+ * the temporary file is named from the start. */
+static int proc_fd_usable(void)
+{
+    static int ok = -1;
+    if (ok < 0)
+        ok = !access("/proc/self/fd", X_OK);
+    return ok;
+}
+
+static int make_tmp(struct outfile *o)
+{
+    /* Nameless while the run goes (O_TMPFILE): a process killed by a signal
+     * it cannot catch (SIGKILL, the OOM killer) leaves nothing behind; the
+     * file gets its name in the commit (finish_tmp), just before the rename. */
+    int fd = -1;
+    if (proc_fd_usable()) {
+        char *d = dir_of(o->target);
+        fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        free(d);
+        o->anon = fd >= 0;
+    }
+    if (fd < 0) {
+        o->tmp = tmp_template(o);
+        fd = mkostemp(o->tmp, O_CLOEXEC);
+    }
     if (fd < 0) {
         int e = errno;
         free(o->tmp);
@@ -339,7 +370,7 @@ static int make_tmp(struct outfile *o)
             exit(1);   /* the host's limits, not bad input: exit status 1, as out of memory (err.c) */
         return -1;
     }
-    if (track(o->tmp)) {
+    if (o->tmp && track(o->tmp)) {
         close(fd);
         unlink(o->tmp);
         free(o->tmp);
@@ -586,11 +617,50 @@ static int open_stream(struct outfile *o)
     return 0;
 }
 
-/* Finish a temporary file: its content flushed to the disk. */
+/* Give the nameless temporary file (fd) a name beside its target:
+ * ".NAME.XXXXXX" as mkostemp would make it, another on a clash. */
+static int name_tmp(struct outfile *o, int fd)
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    char *t = tmp_template(o);
+    char *x = t + strlen(t) - 6;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t r = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 40 ^ (uintptr_t)o;
+    for (int tries = 0; tries < 1000; tries++) {
+        for (int i = 0; i < 6; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;   /* an LCG: names, not secrets */
+            x[i] = digits[(r >> 33) % (sizeof digits - 1)];
+        }
+        if (!linkat(AT_FDCWD, proc, AT_FDCWD, t, AT_SYMLINK_FOLLOW)) {
+            o->tmp = t;
+            o->anon = 0;
+            if (track(o->tmp))
+                return mv_error("%s '%s': too many output files at once", o->opt, o->path);
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int e = errno;
+    free(t);
+    return mv_error("%s '%s': cannot write: cannot name the file in its directory: %s", o->opt, o->path,
+                    strerror(e));
+}
+
+/* Finish a temporary file: its content flushed to the disk, and a name
+ * given to one that has none. */
 static int finish_tmp(struct outfile *o)
 {
     int rc = fflush(o->out) || ferror(o->out) || fsync(fileno(o->out));
     int e = errno;
+    if (!rc && o->anon && name_tmp(o, fileno(o->out))) {
+        fclose(o->out);
+        o->out = NULL;
+        return -1;
+    }
     if (fclose(o->out) && !rc) {
         rc = 1;
         e = errno;
@@ -612,12 +682,14 @@ int outset_commit(struct outset *s)
             rc = mv_error("%s '%s': out of memory formatting the output", o->opt, o->path);
         o->out = NULL;
     }
-    for (unsigned i = 0; i < s->n && !rc; i++)
-        if (s->f[i].kind != OUTFILE_REPLACE)
-            rc = open_stream(&s->f[i]);
+    /* the files named before a FIFO's reader is awaited: a signal while
+     * it is (a TERM) finds them and removes them (on_signal) */
     for (unsigned i = 0; i < s->n && !rc; i++)
         if (s->f[i].kind == OUTFILE_REPLACE)
             rc = finish_tmp(&s->f[i]);
+    for (unsigned i = 0; i < s->n && !rc; i++)
+        if (s->f[i].kind != OUTFILE_REPLACE)
+            rc = open_stream(&s->f[i]);
     /* A reader that went away must give an error, not kill us mid-commit;
      * only while writing: a signal while a FIFO's reader is awaited ends
      * the process as it would have (its temporaries removed). */

@@ -9,11 +9,15 @@
  *                          gets the data, /dev/stdout into a pipe works
  *   a symbolic link        followed as the kernel follows it (stat): what it
  *                          points to is written; a dangling link creates its target
- *   a regular file, or     replaced atomically: a uniquely named temporary
- *   a new name             file (mkstemp) is created in the same directory
- *                          (found with realpath) when the output is added,
- *                          written at commit, fsync'd and renamed over it,
- *                          keeping an existing file's mode
+ *   a regular file, or     replaced atomically: a temporary file is created
+ *   a new name             in the same directory (found with realpath) when
+ *                          the output is added, without a name (O_TMPFILE,
+ *                          where the kernel, the file system and /proc allow;
+ *                          else named at once, mkstemp), written and fsync'd
+ *                          at commit, named ".NAME.XXXXXX" (linkat) and
+ *                          renamed over it, keeping an existing file's mode.
+ *                          A process killed during the work (SIGKILL, the
+ *                          OOM killer) leaves nothing behind
  *
  * outset_add checks a path at once (the temporary file is created then, so an
  * unwritable place is found before the work) and rejects a path that is the
@@ -25,8 +29,8 @@
  * name). Either order works.
  *
  * The caller writes each output's content into outset_stream(); outset_commit
- * then opens the streams (a FIFO waits for its reader here), finishes every
- * temporary file, writes the streams, and renames the temporaries in the
+ * then finishes (and names) every temporary file, opens the streams (a FIFO
+ * waits for its reader here), writes the streams, and renames the temporaries in the
  * order the outputs were added. If anything fails before the first rename,
  * no output is changed and no temporary file is left. A rename itself
  * failing after an earlier one succeeded (the disk removed, the directory
@@ -55,7 +59,8 @@ struct outfile {
     FILE *out;                /* content: the temporary file, or memory */
     char *buf;                /* memory content (STDOUT, STREAM) */
     size_t len;
-    char *tmp;                /* REPLACE: the temporary file */
+    char *tmp;                /* REPLACE: the temporary file's name (NULL while it has none) */
+    int anon;                 /* REPLACE: the temporary file has no name yet (O_TMPFILE) */
     int fd;                   /* STREAM during commit: the open file */
 };
 

@@ -11,6 +11,7 @@
 #                     directory or file (as an unprivileged user): rejected
 #                     before the run (exit 2 although the run would fail)
 #   all or none       a CSV that cannot be written leaves no JSON behind
+#   SIGKILL           during the run: nothing left (the temporary file is nameless)
 #   a write that fails a regular file on a full disk (here a file-size limit: EFBIG):
 #                     exit 1, the system's reason named, the old file kept
 #
@@ -178,5 +179,17 @@ if [ "${as_user[0]:-}" != skip ]; then
     MV=$MV_SAVED
     [ "$(cat "$W/ro_file.json")" = old ] || fail "a read-only file was replaced"
 fi
+
+# killed by a signal no process can catch: nothing left beside the output
+# (the temporary file has no name until the commit; it was a 0-byte
+# .killed.json.XXXXXX, made before the run)
+mkdir -p "$W/kill"
+"$MV" run --quiet --workload memwalk --param memwalk.refs=4000000000 --json "$W/kill/killed.json" \
+    --csv "$W/kill/killed.csv" >/dev/null 2>&1 &
+kpid=$!
+sleep 1
+kill -KILL "$kpid" 2>/dev/null
+wait "$kpid" 2>/dev/null
+[ -z "$(ls -A "$W/kill")" ] || fail "SIGKILL during the run left: $(ls -A "$W/kill")"
 
 finish outputs.sh

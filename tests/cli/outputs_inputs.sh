@@ -126,7 +126,7 @@ for sig in $sigs; do
     rm -rf "$W/sig" && mkdir -p "$W/sig" && mkfifo "$W/sig/fifo"
     "$MV" "${RUN[@]}" --csv "$W/sig/out.csv" --json "$W/sig/fifo" >/dev/null 2>&1 &
     bg=$!
-    for _ in $(seq 50); do   # the temporary exists from the start; the run ends in well under 1 s
+    for _ in $(seq 50); do   # the temporary is named in the commit, before the FIFO is opened; the run ends in well under 1 s
         [ -n "$(find "$W/sig" -name '.out.csv.*')" ] && break
         sleep 0.1
     done
