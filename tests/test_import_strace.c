@@ -319,6 +319,40 @@ static void test_file_mapping_without_fd(void **state)
     assert_int_equal(import1(badprot, &g), -1);
 }
 
+/* -X raw's clone flags are a number: a thread (0x3d0f00 has CLONE_VM and
+ * CLONE_THREAD) was imported as a fork, the names not being there. -X
+ * verbose writes the names after the number in a C comment: the number
+ * holds (PROT_WRITE's "*" "/" once failed the whole-name check). */
+static void test_raw_and_verbose_forms(void **state)
+{
+    (void)state;
+    static const char raw[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+        "100 1700000000.000003 clone(child_stack=NULL, flags=0x1200011, child_tidptr=0x7f40) = 102\n"
+        "100 1700000000.000004 clone(child_stack=0x7f00, flags=0x3d0f00, parent_tid=0x7f10, tls=0x7f20) = 103\n";
+    static const char verbose[] =
+        "100 1700000000.000001 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */) = 0\n"
+        "100 1700000000.000002 mmap(NULL, 8192, 0x3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, "
+        "-1, 0) = 0x7f0000000000\n"
+        "100 1700000000.000003 clone(child_stack=0x7f00, flags=0x3d0f00 /* CLONE_VM|CLONE_FS|CLONE_FILES|"
+        "CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID */, "
+        "parent_tid=0x7f10, tls=0x7f20, child_tidptr=0x7f10) = 101\n";
+    struct got g;
+    assert_int_equal(import1(raw, &g), 0);
+    const struct trace_rec *f2 = fork_of(&g, 102), *f3 = fork_of(&g, 103);
+    assert_non_null(f2);
+    assert_non_null(f3);
+    assert_int_equal(f2->flags, 0);                       /* fork: SIGCHLD and the tid flags */
+    assert_int_equal(f3->flags, TRF_THREAD | TRF_VM);     /* pthread_create */
+    assert_int_equal(import1(verbose, &g), 0);
+    const struct trace_rec *m = find(&g, TR_MMAP, 100, 0), *t = fork_of(&g, 101);
+    assert_non_null(m);
+    assert_non_null(t);
+    assert_int_equal(m->prot, TRP_READ | TRP_WRITE);
+    assert_int_equal(m->flags, TRM_ANON);
+    assert_int_equal(t->flags, TRF_THREAD | TRF_VM);
+}
+
 /* Flags are names and numbers joined by '|', each name matched whole:
  * "PROT_FOO|PROT_WRITE" was PROT_WRITE (the names were found by substring),
  * and "MAP_ANONYMOUSX" anonymous. Unused MAP_* names and a huge-page
@@ -736,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_clone_flags),         cmocka_unit_test(test_thread_exec),
         cmocka_unit_test(test_munmap_race),         cmocka_unit_test(test_raw_numbers),
         cmocka_unit_test(test_flag_tokens),
+        cmocka_unit_test(test_raw_and_verbose_forms),
         cmocka_unit_test(test_file_mapping_without_fd), cmocka_unit_test(test_y_paths),
         cmocka_unit_test(test_thread_fd_table),     cmocka_unit_test(test_ff_logs),
         cmocka_unit_test(test_killed_forks),        cmocka_unit_test(test_hold_bound),

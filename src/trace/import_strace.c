@@ -174,6 +174,18 @@ static uint32_t fork_flags(int k, const char *text)
         return TRF_VM | TRF_VFORK;
     if (k == 2)
         return 0;
+    /* -X raw ("flags=0x10d00") and -X verbose (the same, then the names
+     * in a C comment): x86-64's CLONE_VM 0x100, CLONE_VFORK 0x4000,
+     * CLONE_THREAD 0x10000 */
+    const char *f = strstr(text, "flags=0x");
+    if (f) {
+        f += 6;
+        size_t n = 2 + strspn(f + 2, "0123456789abcdef");
+        if (n > 2 && n <= 18) {
+            uint64_t v = strtoull(f, NULL, 16);
+            return (v & 0x100 ? TRF_VM : 0) | (v & 0x4000 ? TRF_VFORK : 0) | (v & 0x10000 ? TRF_THREAD : 0);
+        }
+    }
     return (strstr(text, "CLONE_VM") ? TRF_VM : 0) | (strstr(text, "CLONE_VFORK") ? TRF_VFORK : 0) |
            (strstr(text, "CLONE_THREAD") ? TRF_THREAD : 0);
 }
@@ -350,7 +362,8 @@ static int num(const char *s, uint64_t *v)
 
 /* Flags as strace prints them: names and numbers joined by '|'
  * ("PROT_READ|PROT_WRITE", "MAP_PRIVATE|MAP_ANONYMOUS|0x40000",
- * "MAP_HUGETLB|21<<MAP_HUGE_SHIFT"), or one number (strace -X raw). A
+ * "MAP_HUGETLB|21<<MAP_HUGE_SHIFT"), or one number (strace -X raw; -X
+ * verbose writes the names after it in a C comment, which must close). A
  * name from `names` (each exactly) adds its bits; another name with the
  * same prefix is taken only when `any_name` (a flag the model has no use
  * for: strace knows dozens of MAP_* ones, and new kernels add more);
@@ -366,6 +379,18 @@ static int flags_of(const char *s, const char *prefix, const struct flag_name *n
     uint64_t v = 0;
     size_t pl = strlen(prefix);
     const char *t = s;
+    const char *cmt = strstr(s, " /* ");
+    if (cmt) {   /* -X verbose: the number, then the names in a C comment: the number holds */
+        size_t n = (size_t)(cmt - s), cl = strlen(cmt);
+        char num_buf[32];
+        if (n >= sizeof num_buf || cl < 7 || strcmp(cmt + cl - 3, " */"))
+            return -1;
+        memcpy(num_buf, s, n);
+        num_buf[n] = 0;
+        if (num(num_buf, out))
+            return -1;
+        return 0;
+    }
     for (;;) {
         size_t n = strcspn(t, "|");
         if (!n)
