@@ -332,8 +332,8 @@ static char *tmp_template(const struct outfile *o)
 static int proc_fd_usable(void)
 {
     static int ok = -1;
-    if (ok < 0)
-        ok = !access("/proc/self/fd", X_OK);
+    if (ok < 0)   /* MEMVIRT_NAMED_TEMPS=1: the named path, for the tests of its cleanup */
+        ok = !access("/proc/self/fd", X_OK) && !getenv("MEMVIRT_NAMED_TEMPS");
     return ok;
 }
 
@@ -343,7 +343,10 @@ static int make_tmp(struct outfile *o)
      * it cannot catch (SIGKILL, the OOM killer) leaves nothing behind; the
      * file gets its name in the commit (finish_tmp), just before the rename. */
     int fd = -1;
-    if (proc_fd_usable()) {
+    char *t = tmp_template(o);
+    size_t tl = strlen(t);
+    free(t);
+    if (proc_fd_usable() && tl < PATH_MAX) {   /* too long a name: mkostemp says so now, not after the run */
         char *d = dir_of(o->target);
         fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
         free(d);
@@ -634,13 +637,26 @@ static int name_tmp(struct outfile *o, int fd)
             r = r * 6364136223846793005ull + 1442695040888963407ull;   /* an LCG: names, not secrets */
             x[i] = digits[(r >> 33) % (sizeof digits - 1)];
         }
-        if (!linkat(AT_FDCWD, proc, AT_FDCWD, t, AT_SYMLINK_FOLLOW)) {
+        /* the handled signals held from the name to its tracking: one
+         * between them would leave the name behind (on_signal) */
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+        int linked = !linkat(AT_FDCWD, proc, AT_FDCWD, t, AT_SYMLINK_FOLLOW);
+        int e = errno, full = linked && track(t);
+        if (full)
+            unlink(t);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (linked) {
+            if (full) {
+                free(t);
+                return mv_error("%s '%s': too many output files at once", o->opt, o->path);
+            }
             o->tmp = t;
             o->anon = 0;
-            if (track(o->tmp))
-                return mv_error("%s '%s': too many output files at once", o->opt, o->path);
             return 0;
         }
+        errno = e;
         if (errno != EEXIST)
             break;
     }
@@ -682,14 +698,14 @@ int outset_commit(struct outset *s)
             rc = mv_error("%s '%s': out of memory formatting the output", o->opt, o->path);
         o->out = NULL;
     }
-    /* the files named before a FIFO's reader is awaited: a signal while
-     * it is (a TERM) finds them and removes them (on_signal) */
-    for (unsigned i = 0; i < s->n && !rc; i++)
-        if (s->f[i].kind == OUTFILE_REPLACE)
-            rc = finish_tmp(&s->f[i]);
+    /* the streams opened first: the temporary files stay nameless while a
+     * FIFO's reader is awaited, however long */
     for (unsigned i = 0; i < s->n && !rc; i++)
         if (s->f[i].kind != OUTFILE_REPLACE)
             rc = open_stream(&s->f[i]);
+    for (unsigned i = 0; i < s->n && !rc; i++)
+        if (s->f[i].kind == OUTFILE_REPLACE)
+            rc = finish_tmp(&s->f[i]);
     /* A reader that went away must give an error, not kill us mid-commit;
      * only while writing: a signal while a FIFO's reader is awaited ends
      * the process as it would have (its temporaries removed). */

@@ -17,7 +17,9 @@
  *                          at commit, named ".NAME.XXXXXX" (linkat) and
  *                          renamed over it, keeping an existing file's mode.
  *                          A process killed during the work (SIGKILL, the
- *                          OOM killer) leaves nothing behind
+ *                          OOM killer) leaves nothing behind. The
+ *                          environment's MEMVIRT_NAMED_TEMPS=1 names it at
+ *                          once (for the tests of the named path's cleanup)
  *
  * outset_add checks a path at once (the temporary file is created then, so an
  * unwritable place is found before the work) and rejects a path that is the
@@ -29,8 +31,8 @@
  * name). Either order works.
  *
  * The caller writes each output's content into outset_stream(); outset_commit
- * then finishes (and names) every temporary file, opens the streams (a FIFO
- * waits for its reader here), writes the streams, and renames the temporaries in the
+ * then opens the streams (a FIFO waits for its reader here), finishes (and
+ * names) every temporary file, writes the streams, and renames the temporaries in the
  * order the outputs were added. If anything fails before the first rename,
  * no output is changed and no temporary file is left. A rename itself
  * failing after an earlier one succeeded (the disk removed, the directory

@@ -9,6 +9,9 @@ MV=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "exits.sh: $*" >&2; exit 1; }
+# temporaries named from the start (as where O_TMPFILE is not to be had):
+# the exits below must remove them; nameless ones would pass unexamined
+export MEMVIRT_NAMED_TEMPS=1
 
 # (a working set as large as the guest's RAM passes the configuration check,
 # but the kernel's own 16 MiB leave too little for it)
