@@ -395,7 +395,7 @@ static int expand_values(const struct ctx *c, struct axis *a, const struct axis 
                     int quiet = mv_error_quiet(1);
                     text_utf8_name(what, given ? t->text : a->vals[first]);
                     mv_error_quiet(quiet);
-                    char m[1200];
+                    char m[MV_ERROR_MAX];
                     snprintf(m, sizeof m, "%s", mv_last_error());
                     rc = tok_err(c, t, m);
                     break;
@@ -415,7 +415,7 @@ static int expand_values(const struct ctx *c, struct axis *a, const struct axis 
             }
             canon[ncanon++] = mv_strdup(buf);
             if (bad) {
-                char m[600];
+                char m[MV_ERROR_MAX];
                 snprintf(m, sizeof m, "%s", last_msg());
                 /* an unknown parameter is the key's fault, not the value's */
                 rc = tok_err(c, strstr(m, "unknown parameter") ? &a->src->key : t, m);
@@ -543,7 +543,7 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     mv_error_quiet(quiet);
     if (!rc)
         return 0;
-    char why[600];
+    char why[MV_ERROR_MAX];
     snprintf(why, sizeof why, "%s", last_msg());
     char desc[400];
     run_desc(ax, nax, val, desc, sizeof desc);
