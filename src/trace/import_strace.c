@@ -244,13 +244,16 @@ static int fork_child(struct strace_tasks *c, struct stid *parent, uint32_t chil
     return build_fork(c->b, t, parent->tid, child, flags);
 }
 
-/* Task p spoke while q's fork is unfinished: it is q's child. */
-static int claim(struct strace_tasks *c, struct stid *q, struct stid *p)
+/* Task p spoke, at line l, while q's fork is unfinished: it is q's child. */
+static int claim(struct strace_tasks *c, struct stid *q, struct stid *p, struct import_line *l)
 {
     list_del(&c->forks, q);
     q->forking = 0;
     q->claimed = p->tid;
-    return fork_child(c, q, p->tid, q->pending_t, fork_flags(fork_call(q->pending), q->pending), q->pending);
+    uint32_t fl = fork_flags(fork_call(q->pending), q->pending);
+    if ((fl & TRF_THREAD) && !(fl & TRF_VM))   /* as call() refuses a finished one: EINVAL in Linux */
+        return import_malformed(l, "a task whose parent's unfinished clone has CLONE_THREAD only with CLONE_VM");
+    return fork_child(c, q, p->tid, q->pending_t, fl, q->pending);
 }
 
 static void start_hold(struct strace_tasks *c, struct stid *p)
@@ -443,8 +446,8 @@ static int prot_of(const char *s, uint32_t *prot)
         { "PROT_GROWSDOWN", 0x01000000 }, { "PROT_GROWSUP", 0x02000000 }, { "PROT_SAO", 0x10 },
         { "PROT_ADI", 0x10 }, { "PROT_BTI", 0x10 }, { "PROT_MTE", 0x20 }, { NULL, 0 },
     };
-    uint64_t v;
-    if (flags_of(s, "PROT_", names, 0, &v) || v >> 32)
+    uint64_t v;   /* bits past those: mmap ignores them (its prot is an unsigned long; calc_vm_prot_bits) */
+    if (flags_of(s, "PROT_", names, 0, &v))
         return -1;
     *prot = (v & 1 ? TRP_READ : 0) | (v & 2 ? TRP_WRITE : 0) | (v & 4 ? TRP_EXEC : 0);
     return 0;
@@ -458,8 +461,8 @@ static int mflags_of(const char *s, uint32_t *fl)
         { "MAP_SHARED", 1 }, { "MAP_SHARED_VALIDATE", 3 }, { "MAP_ANONYMOUS", 0x20 }, { "MAP_ANON", 0x20 },
         { NULL, 0 },
     };
-    uint64_t v;
-    if (flags_of(s, "MAP_", names, 1, &v) || v >> 32)
+    uint64_t v;   /* unknown bits: ignored by mmap (MAP_PRIVATE and MAP_SHARED) */
+    if (flags_of(s, "MAP_", names, 1, &v))
         return -1;
     *fl = (v & 0x20 ? TRM_ANON : 0) | (v & 1 ? TRM_SHARED : 0);
     return 0;
@@ -537,7 +540,9 @@ static int call(struct strace_tasks *c, struct import_line *l, struct stid *p, u
     if (!strcmp(name, "mprotect")) {
         uint32_t prot = 0;
         NEED(na == 3 && !num(a[0], &v[0]) && !num(a[1], &v[1]), args, "mprotect(addr, len, prot)");
-        NEED(!prot_of(a[2], &prot), a[2], "mprotect's protection: PROT_* names or a number");
+        /* a failed call's protection is what the kernel refused (EINVAL for
+         * unknown bits): read only that of one that succeeded */
+        NEED(!(ok && r == 0) || !prot_of(a[2], &prot), a[2], "mprotect's protection: PROT_* names or a number");
         return ok && r == 0 ? build_mprotect(c->b, t, p->tid, v[0], v[1], prot) : 0;
     }
     if (!strcmp(name, "brk")) {
@@ -767,7 +772,7 @@ static int task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid
     }
     if ((int64_t)tid != c->first && !build_known(c->b, tid)) {
         if (!c->waiting.n && c->forks.n == 1) {
-            if (claim(c, c->forks.head, p))
+            if (claim(c, c->forks.head, p, l))
                 return -1;
         } else {
             start_hold(c, p);
@@ -808,7 +813,7 @@ int strace_task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid
             }
         } else if (c->waiting.n == 1 && c->forks.n == 1 && c->forks.head->seq < c->waiting.head->seq) {
             struct stid *p = c->waiting.head;       /* one fork left, one task waiting: its child */
-            if (claim(c, c->forks.head, p))
+            if (claim(c, c->forks.head, p, l))
                 return -1;
             release(c, p);
             continue;
