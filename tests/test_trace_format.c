@@ -658,17 +658,25 @@ static const struct trace_seg INFO_SEG[2] = {
     { 0x7ffffffde000ull, 0x21000, TRP_READ | TRP_WRITE, TRS_STACK, 0, 0, 0, 0 },
 };
 
-/* `memvirt trace info PATH` into out (it must exit 0); PATH removed. */
-static void trace_info(const char *mv, const char *path, char *out, size_t len)
+/* `memvirt trace info PATH` with its standard output (`err`: its standard
+ * error instead) into out; PATH removed. Its wait status. */
+static int trace_info_status(const char *mv, const char *path, int err, char *out, size_t len)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' trace info '%s'", mv, path);
+    snprintf(cmd, sizeof cmd, "'%s' trace info '%s' %s", mv, path, err ? "2>&1 >/dev/null" : "2>/dev/null");
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, len - 1, p);
     out[n] = 0;
-    assert_int_equal(pclose(p), 0);
+    int st = pclose(p);
     unlink(path);
+    return st;
+}
+
+/* The same, and it must exit 0. */
+static void trace_info(const char *mv, const char *path, char *out, size_t len)
+{
+    assert_int_equal(trace_info_status(mv, path, 0, out, len), 0);
 }
 
 /* `trace info` compares the guest's page-table pages with the recorded
@@ -713,7 +721,7 @@ static void test_info_phantom_image(void **state)
         skip();
     static const struct { uint32_t pid, seq; } bad[] = { { 3, 0 }, { 1, 2 } };   /* never spawned; exec'd once */
     for (unsigned b = 0; b < 2; b++) {
-        char path[64], cmd[512], err[1024];
+        char path[64], err[1024];
         tu_tmpname(path, sizeof path, "phantom");
         struct trace_writer *w = trace_writer_open(path, K, V, 2);
         struct trace_rec r[] = {
@@ -726,18 +734,13 @@ static void test_info_phantom_image(void **state)
         for (unsigned i = 0; i < 5; i++)
             assert_int_equal(trace_write(w, &r[i]), 0);
         assert_int_equal(trace_writer_commit(w), 0);
-        snprintf(cmd, sizeof cmd, "'%s' trace info '%s' 2>&1 >/dev/null", mv, path);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        size_t n = fread(err, 1, sizeof err - 1, p);
-        err[n] = 0;
-        assert_int_equal(WEXITSTATUS(pclose(p)), 2);   /* bad input, as any refused trace */
+        int st = trace_info_status(mv, path, 1, err, sizeof err);
+        assert_int_equal(WEXITSTATUS(st), 2);   /* bad input, as any refused trace */
         char want[200];
         snprintf(want, sizeof want, "(ptinfo, thread %u): page-table figures of image %u of a process the trace "
                  "never started or exec'd that often", bad[b].pid, bad[b].seq);
         if (!strstr(err, want) || !strstr(err, "record 5 at byte"))
             fail_msg("case %u: got '%s'", b, err);
-        unlink(path);
     }
 }
 
@@ -820,7 +823,7 @@ static void test_info_pages_bounded(void **state)
     const char *mv = getenv("MEMVIRT");
     if (!mv)
         skip();
-    char path[64], cmd[512], out[8192];
+    char path[64], out[8192];
     tu_tmpname(path, sizeof path, "sparse");
     struct trace_writer *w = trace_writer_open(path, K, V, 2);
     const uint64_t base = 0x100000000000ull, stride = 64 * 4096;
@@ -835,13 +838,7 @@ static void test_info_pages_bounded(void **state)
     for (uint64_t i = 0; i < (1u << 21) + 4096; i++)
         assert_int_equal(trace_write_ref(w, 0, 100, (base + i * stride) | TRR_READ), 0);
     assert_int_equal(trace_writer_commit(w), 0);
-    snprintf(cmd, sizeof cmd, "'%s' trace info '%s' 2>/dev/null", mv, path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    unlink(path);
+    int st = trace_info_status(mv, path, 0, out, sizeof out);
     if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3))
         fail_msg("trace info: status %d:\n%s", st, out);
     if (!strstr(out, "pages touched at least 2097152 (") || !strstr(out, "the count stopped at record "))

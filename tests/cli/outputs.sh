@@ -195,17 +195,11 @@ fi
 # (where the file system has no O_TMPFILE, the named one is left, as
 # docs/output.md says: nothing to check there)
 mkdir -p "$W/kill"
-if python3 -c 'import os, sys
-os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' "$W/kill" 2>/dev/null; then
+if tmpfile_ok "$W/kill"; then
     "$MV" run --quiet --workload memwalk --param memwalk.refs=4000000000 --json "$W/kill/killed.json" \
         --csv "$W/kill/killed.csv" >/dev/null 2>&1 &
-    kpid=$!
     sleep 1
-    kill -0 "$kpid" 2>/dev/null || fail "SIGKILL during the run: the run had ended (test broken?)"
-    kill -KILL "$kpid"
-    wait "$kpid"
-    rc=$?
-    [ "$rc" -eq 137 ] || fail "SIGKILL during the run: exit status $rc, expected 137"
+    kill_running $! "SIGKILL during the run"
     [ -z "$(ls -A "$W/kill")" ] || fail "SIGKILL during the run left: $(ls -A "$W/kill")"
 fi
 

@@ -9,6 +9,8 @@
 #       stdout, and leave the output directory $out empty (no file, no
 #       temporary). Use "$J" / "$C" (in $out) as --json / --csv paths.
 #   finish NAME                  exit 1 if anything failed
+#   tmpfile_ok DIR               DIR's file system makes nameless files (O_TMPFILE)
+#   kill_running PID WHAT        PID, still running, is killed (SIGKILL) and dies of it
 failures=0
 out="$tmp/out"
 mkdir -p "$out"
@@ -65,4 +67,18 @@ finish() {
         exit 1
     fi
     echo "$1: all checks passed"
+}
+
+tmpfile_ok() {
+    python3 -c 'import os, sys
+os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' "$1" 2>/dev/null
+}
+
+kill_running() {
+    local pid=$1 what=$2 rc
+    kill -0 "$pid" 2>/dev/null || fail "$what: the run had ended (test broken?)"
+    kill -KILL "$pid"
+    wait "$pid"
+    rc=$?
+    [ "$rc" -eq 137 ] || fail "$what: exit status $rc, expected 137 (SIGKILL)"
 }
