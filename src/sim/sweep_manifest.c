@@ -211,7 +211,6 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
          * "00", "+0" or " 0" too, which merge (src/py/merge.py) refuses */
         char want[24];
         snprintf(want, sizeof want, "%lu", runs);
-        unsigned long ix = runs;
         if (strcmp(line, want)) {
             rc = mv_error("%s:%lu: index '%s', expected %lu", path, lineno, line, runs);
             break;
@@ -232,7 +231,7 @@ int sweep_manifest_each(const char *path, sweep_manifest_fn *fn, void *ctx, unsi
                           first);
             break;
         }
-        if (fn(ctx, lineno, ix, id, strrchr(idend, '\t') + 1)) {
+        if (fn(ctx, lineno, runs, id, strrchr(idend, '\t') + 1)) {
             rc = -1;
             break;
         }

@@ -377,6 +377,17 @@ struct flag_name {
     uint64_t bits;
 };
 
+/* The number t[0..n) (num's forms), not NUL-terminated where it stands. */
+static int token_num(const char *t, size_t n, uint64_t *v)
+{
+    char buf[32];
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, t, n);
+    buf[n] = 0;
+    return num(buf, v);
+}
+
 static int flags_of(const char *s, const char *prefix, const struct flag_name *names, int any_name, uint64_t *out)
 {
     uint64_t v = 0;
@@ -384,15 +395,10 @@ static int flags_of(const char *s, const char *prefix, const struct flag_name *n
     const char *t = s;
     const char *cmt = strstr(s, " /* ");
     if (cmt) {   /* -X verbose: the number, then the names in a C comment: the number holds */
-        size_t n = (size_t)(cmt - s), cl = strlen(cmt);
-        char num_buf[32];
-        if (n >= sizeof num_buf || cl < 7 || strcmp(cmt + cl - 3, " */"))
+        size_t cl = strlen(cmt);
+        if (cl < 7 || strcmp(cmt + cl - 3, " */"))
             return -1;
-        memcpy(num_buf, s, n);
-        num_buf[n] = 0;
-        if (num(num_buf, out))
-            return -1;
-        return 0;
+        return token_num(s, (size_t)(cmt - s), out);
     }
     for (;;) {
         size_t n = strcspn(t, "|");
@@ -420,12 +426,7 @@ static int flags_of(const char *s, const char *prefix, const struct flag_name *n
             if (!d || d + 16 != n)
                 return -1;
         } else {
-            char num_buf[32];
-            if (n >= sizeof num_buf)
-                return -1;
-            memcpy(num_buf, t, n);
-            num_buf[n] = 0;
-            if (num(num_buf, &x))
+            if (token_num(t, n, &x))
                 return -1;
             v |= x;
         }

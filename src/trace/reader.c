@@ -68,6 +68,12 @@ static int read_input(struct trace_reader *r)
     return 0;
 }
 
+/* The file offset of the next compressed byte not yet decompressed. */
+static uint64_t comp_pos(const struct trace_reader *r)
+{
+    return r->comp_read - (r->inlen - r->inpos) + TRACE_PREAMBLE;
+}
+
 /* Keep at least WIN_NEED bytes ahead of lo, unless the frame has ended. */
 static int fill(struct trace_reader *r)
 {
@@ -94,7 +100,7 @@ static int fill(struct trace_reader *r)
                             "checksum mismatch");
             return mv_error("trace '%s': corrupted: %s near compressed byte %llu", r->name,
                             ZSTD_getErrorName(rc),
-                            (unsigned long long)(r->comp_read - (r->inlen - r->inpos) + TRACE_PREAMBLE));
+                            (unsigned long long)comp_pos(r));
         }
         if (rc == 0) {
             r->frame_done = 1;
@@ -102,7 +108,7 @@ static int fill(struct trace_reader *r)
                 return -1;
             if (r->inpos < r->inlen)
                 return mv_error("trace '%s': corrupted: bytes after the end of the compressed data, from byte %llu",
-                                r->name, (unsigned long long)(r->comp_read - (r->inlen - r->inpos) + TRACE_PREAMBLE));
+                                r->name, (unsigned long long)comp_pos(r));
         }
         if (r->hi - r->lo >= WIN_NEED)
             break;
