@@ -490,7 +490,7 @@ int sweep_one(const char *dir, const char *index)
     mv_error_context(NULL);
     if (bad)
         return EXIT_USAGE;
-    char json[PATH_MAX + 64], txt[PATH_MAX + 64], tmp[PATH_MAX + 72];
+    char json[PATH_MAX + 64], txt[PATH_MAX + 64];
     snprintf(json, sizeof json, "%s", sweep_result_path(dir, id, "json"));
     snprintf(txt, sizeof txt, "%s", sweep_result_path(dir, id, "txt"));
     struct sweep_run planned = { .args = args };
@@ -503,15 +503,19 @@ int sweep_one(const char *dir, const char *index)
      * result goes (or a link to one) would take the run's output, or
      * block it for ever (a FIFO without a reader). It goes, as a stale
      * result is replaced; a directory stays, and the run says so. */
-    struct stat rst;
-    if (!stat(json, &rst) && !S_ISREG(rst.st_mode) && !S_ISDIR(rst.st_mode)) {
-        if (unlink(json)) {
-            mv_error("sweep one: '%s' is not a regular file and cannot be removed: %s", json, strerror(errno));
+    const char *result[2] = { json, txt };
+    for (int k = 0; k < 2; k++) {
+        struct stat rst;
+        if (stat(result[k], &rst) || S_ISREG(rst.st_mode) || S_ISDIR(rst.st_mode))
+            continue;
+        if (unlink(result[k])) {
+            mv_error("sweep one: '%s' is not a regular file and cannot be removed: %s", result[k],
+                     strerror(errno));
             free(args);
             return EXIT_FAIL;
         }
-        fprintf(stderr, "memvirt: warning: sweep one: '%s' was not a regular file: removed, the run's result "
-                        "goes there\n", json);
+        fprintf(stderr, "memvirt: warning: sweep one: '%s' was not a regular file: removed, the run's %s "
+                        "goes there\n", result[k], k ? "table" : "result");
     }
     /* argv of `memvirt run`: its words, then where the results go */
     char **av = mv_calloc(strlen(args) / 2 + 8, sizeof *av);
@@ -523,17 +527,18 @@ int sweep_one(const char *dir, const char *index)
     av[ac++] = "--json";
     av[ac++] = json;
     av[ac] = NULL;
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", txt);   /* unique: an existing X.tmp is not ours */
-    int tfd = mkstemp(tmp);
-    if (tfd < 0) {
+    /* The run's table goes to a temporary file of outfile's, nameless
+     * while the run goes where the host allows (so that a SIGKILL, an OOM
+     * kill or Slurm's time limit leaves nothing beside the results), and
+     * replaces the table only when the run succeeded. */
+    struct outset os = { .n = 0 };
+    if (outset_add(&os, "sweep one", txt)) {
+        outset_free(&os);
         free(av);
         free(args);
-        mv_error("sweep one: cannot write beside '%s': %s", txt, strerror(errno));
         return EXIT_FAIL;
     }
-    fchmod(tfd, 0644);
-    close(tfd);
-    outfile_track_temp(tmp);   /* a signal to this process removes it (Slurm's scancel, a time limit) */
+    int tfd = fileno(outset_stream(&os, 0));
     /* the run in a child: a guest out of memory exits from deep inside it,
      * and its table must not stay behind half-written */
     fflush(NULL);
@@ -541,8 +546,7 @@ int sweep_one(const char *dir, const char *index)
     pid_t pid = fork();
     if (pid < 0) {
         mv_error("sweep one: fork: %s", strerror(errno));
-        outfile_untrack_temp(tmp);
-        unlink(tmp);
+        outset_free(&os);
         free(av);
         free(args);
         return EXIT_FAIL;
@@ -560,8 +564,8 @@ int sweep_one(const char *dir, const char *index)
         char where[PATH_MAX + 96];
         snprintf(where, sizeof where, "sweep one: %s:%lu: run %lu: ", manifest, ix + 3, ix);
         mv_error_context(where);
-        if (!freopen(tmp, "w", stdout)) {
-            mv_error("cannot write '%s': %s", tmp, strerror(errno));   /* after the context */
+        if (dup2(tfd, STDOUT_FILENO) < 0) {
+            mv_error("cannot write '%s': %s", txt, strerror(errno));   /* after the context */
             _exit(EXIT_FAIL);
         }
         int st = cmd_run(ac, av);
@@ -573,11 +577,9 @@ int sweep_one(const char *dir, const char *index)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (rc == EXIT_OK)
-        rename(tmp, txt);
-    else
-        unlink(tmp);
-    outfile_untrack_temp(tmp);
+    if (rc == EXIT_OK && outset_commit(&os))
+        rc = EXIT_FAIL;
+    outset_free(&os);   /* a failed run's table: discarded */
     free(av);
     free(args);
     return rc;
