@@ -279,6 +279,52 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
     return 0;
 }
 
+/* jansson refuses a number too large for a double but reads one too small
+ * (1e-400) as 0, where --param refuses it: the first such number of
+ * valid JSON text buf, by line and column (1-based), or 0 if none. A
+ * result memvirt wrote has none (it writes each double exactly). */
+static int json_underflow(const char *buf, size_t len, unsigned *line, unsigned *col)
+{
+    unsigned ln = 1;
+    size_t bol = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = buf[i];
+        if (ch == '\n') {
+            ln++;
+            bol = i + 1;
+        } else if (ch == '"') {   /* a string: skip it, escapes included */
+            for (i++; i < len && buf[i] != '"'; i++)
+                i += buf[i] == '\\';
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            size_t j = i;
+            int nonzero = 0;
+            while (j < len && strchr("+-.eE0123456789", buf[j])) {
+                if (!nonzero && buf[j] >= '1' && buf[j] <= '9')
+                    nonzero = 1;
+                if (buf[j] == 'e' || buf[j] == 'E')   /* the exponent's digits say nothing of zero */
+                    for (; j + 1 < len && strchr("+-0123456789", buf[j + 1]); j++)
+                        ;
+                j++;
+            }
+            if (nonzero) {
+                char small[64], *tok = j - i < sizeof small ? small : mv_malloc(j - i + 1);
+                memcpy(tok, buf + i, j - i);
+                tok[j - i] = 0;
+                int zero = strtod(tok, NULL) == 0;
+                if (tok != small)
+                    free(tok);
+                if (zero) {
+                    *line = ln;
+                    *col = (unsigned)(i - bol + 1);
+                    return 1;
+                }
+            }
+            i = j - 1;
+        }
+    }
+    return 0;
+}
+
 static int load_buf(const char *name, const char *base, const char *buf, size_t len, struct sim_config *c,
                     const struct mode_def **sel, unsigned *nsel)
 {
@@ -287,6 +333,12 @@ static int load_buf(const char *name, const char *base, const char *buf, size_t 
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     if (!root)
         return mv_error("rerun: %s:%d:%d: %s", name, err.line, err.column, err.text);
+    unsigned ul, uc;
+    if (json_underflow(buf, len, &ul, &uc)) {
+        json_decref(root);
+        return mv_error("rerun: %s:%u:%u: a non-zero number too small for a double (it would be read as 0)", name,
+                        ul, uc);
+    }
     int rc = load(name, base, root, c, sel, nsel);
     json_decref(root);
     return rc;

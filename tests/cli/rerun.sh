@@ -164,6 +164,17 @@ head -c 3000000 /dev/zero >"$tmp/zeros"
 expect_bad "binary input"         "-: NUL byte at byte 0"              rerun - --json "$J" <"$tmp/zeros"
 printf '{"memvirt": "1"\0}' >"$tmp/nul.json"
 expect_bad "a NUL byte"           "nul.json;NUL byte at byte 15"       rerun "$tmp/nul.json" --json "$J"
+# a number too small for a double: jansson reads it as 0, which --param
+# refuses to take for 1e-400 (and a parameter of valid 0 would have run)
+python3 - "$tmp/good.json" "$tmp/tiny.json" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+t = re.sub(r'("cost\.[a-z_0-9]+": )[0-9][0-9.e+-]*', lambda m: m.group(1) + "1e-400", s, count=1)
+assert t != s
+open(sys.argv[2], "w").write(t)
+PY
+line=$(grep -n '1e-400' "$tmp/tiny.json" | cut -d: -f1)
+expect_bad "a number underflowing" "tiny.json:$line:;too small for a double" rerun "$tmp/tiny.json" --json "$J"
 expect_bad "no file"              "rerun"                              rerun --json "$J"
 expect_bad "two files"            "rerun;extra.json"                   rerun "$tmp/good.json" extra.json --json "$J"
 expect_bad "a CSV given"          "plain.csv"                          rerun "$R/plain.csv" --json "$J"
