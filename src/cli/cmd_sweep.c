@@ -193,6 +193,10 @@ int cmd_sweep(int argc, char **argv)
                   "job and Slurm array task of 'memvirt sweep' executes; 'memvirt sweep SPEC --list' shows the\n"
                   "indices.\n\n", stdout);
             fputs(EXIT_STATUS_HELP, stdout);
+            fputs("\nexample (run 0 of a sweep planned for Slurm, by hand):\n"
+                  "  memvirt sweep /dev/null --set mode=native --set workload=lmbench --out study.runs --slurm "
+                  "--no-submit\n"
+                  "  memvirt sweep one study.runs 0\n", stdout);
             return EXIT_OK;
         }
         if (argc != 4) {

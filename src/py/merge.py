@@ -17,6 +17,7 @@ line (another run's, copied under its id; a line edited since), or that does not
 result. Output depends only on the
 results, so a sweep run locally and one run on Slurm merge to identical
 files."""
+import argparse
 import csv
 import io
 import json
@@ -200,8 +201,22 @@ def warn_stale(merged):
         say(f"memvirt: warning: sweep merge: the results come from {len(set(revs))} memvirt revisions")
 
 
+EPILOG = """exit status:
+  0  success: both files are written
+  1  a run has no result (without --partial), or a file could not be written
+  2  bad input: one 'memvirt: ...' line names it (no manifest, an altered result, an output path
+     that cannot be written or that is one of the inputs); nothing is written
+  130  interrupted (Ctrl-C): nothing is written
+
+example:
+  memvirt sweep /dev/null --set mode=native,pv --set workload=lmbench --set lmbench.iterations=2 --out study.runs
+  memvirt sweep merge study.runs --csv study.csv
+"""
+
+
 def main(argv):
-    p = Parser(CMD, description="one CSV and one JSON file of every result of a sweep")
+    p = Parser(CMD, description="one CSV and one JSON file of every result of a sweep",
+               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--csv", metavar="FILE", help="default: DIR/merged.csv")
     p.add_argument("--json", metavar="FILE", help="default: DIR/merged.json")

@@ -43,6 +43,21 @@ for c in $cmds; do
     done
     run_examples "$tmp/h" "$c --help"
 done
+# the actions of trace and sweep too (sweep merge's help was argparse's
+# alone, without exit statuses or an example); their examples run where
+# they need no recorder
+for c in "trace record" "trace import" "trace info" "sweep one" "sweep merge"; do
+    "$MV" $c --help >"$tmp/h" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 0 ] || { fail "$c --help: exit status $rc"; continue; }
+    [ -s "$tmp/err" ] && fail "$c --help: wrote to stderr"
+    grep -q "^usage: memvirt $c" "$tmp/h" || fail "$c --help: no usage line"
+    for code in 0 1 2; do
+        grep -q "^  $code  " "$tmp/h" || fail "$c --help: exit status $code not explained"
+    done
+    grep -q '^example' "$tmp/h" || fail "$c --help: no example"
+    case $c in sweep*) run_examples "$tmp/h" "$c --help" ;; esac
+done
 # run and compare state their defaults
 for c in run compare; do
     "$MV" $c --help >"$tmp/h"
