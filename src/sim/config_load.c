@@ -58,6 +58,7 @@ static const char *get_str(const char *name, json_t *root, const char *key)
 static const char *const added_keeping_old[] = {
     "iommu.units", "guest.fault_around_bytes", "cost.fault_around_page", /* 2026-12-02 */
     "guest.flush_after_fault", "ssp.flush_fill", "hv.vpid",              /* 2026-12-03 */
+    "xen.xpti",                                                          /* 2026-12-05 */
 };
 
 static int added_keeping_old_default(const char *full)

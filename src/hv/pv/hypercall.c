@@ -50,17 +50,21 @@ long do_mmu_update(struct xen *x, struct mmu_update_args *a)
 /* On the way back to the guest: if NEW_BASEPTR / NEW_USER_BASEPTR changed
  * the tables, load the one the guest's user mode runs on (one CR3 load,
  * which flushes the non-global TLB entries: PV guests use no PCIDs). */
-void xen_return_to_guest(struct xen *x)
+void xen_return_to_guest(struct xen *x, int toggled)
 {
     struct domain *d = x->dom;
-    if (!x->root_dirty)
+    if (!x->root_dirty) {
+        xpti_return(x, toggled);
         return;
+    }
     x->root_dirty = 0;
+    x->xpti_root_changed = 1;   /* write_ptbase: root_pgt_changed */
     uint64_t root = x->guest_table_user ? x->guest_table_user : x->guest_table;
     stat_charge(x->st, CYC_ctx_switch, x->cost->cr3_write);
     x->cpu->cr3 = mfn_to_pfn(d, x->guest_table);
     cpu_hw_load_root(x->cpu, root, 0, 0);
     x->cpu_flush_stamp = ++x->tlbclock;
+    xpti_return(x, toggled);
 }
 
 /* NEW_BASEPTR / NEW_USER_BASEPTR (Xen's new_guest_cr3): the slot holds its
@@ -275,7 +279,7 @@ long do_multicall(struct xen *x, struct multicall_args *a)
         while (rc == -ERESTART && !x->restart_to_guest && !x->dom->crashed[0]) {
             /* the multicall's continuation: the guest re-issues it, a transition */
             x->continuations++;
-            hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
+            xen_trap(x, EXIT_HYPERCALL);
             rc = xen_dispatch(x, c->op, c->args);
         }
         if (rc == -ERESTART) {

@@ -368,12 +368,18 @@ int mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, uns
 {
     pte_t old = pmem_read(x->mem, table, idx);
     xen_charge(x, x->cost->pv_validate_entry);
+    /* XPTI: a write to an L4 the CPU has loaded is copied on the way back
+     * (do_mmu_update sets root_pgt_changed after a successful write to the
+     * current guest_table; the user L4 is copied at the toggle that loads
+     * it anyway) */
+    int loaded_l4 = lvl == 4 && (table == x->guest_table || table == x->guest_table_user);
     /* Fast path: same frame, same presence and writability: no reference changes. */
     if (pte_present(old) && pte_present(val) && pte_frame(old) == pte_frame(val) &&
         ((old ^ val) & _PAGE_RW) == 0) {
         if (val & pte_disallowed(x, lvl))
             return -EINVAL;
         pmem_write(x->mem, table, idx, val);
+        x->xpti_root_changed |= loaded_l4;
         return 0;
     }
     if (pte_present(val)) {
@@ -386,6 +392,7 @@ int mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, uns
     pmem_write(x->mem, table, idx, val);
     if (pte_present(old))
         put_entry_refs(x, old, lvl, table);
+    x->xpti_root_changed |= loaded_l4;
     return 0;
 }
 

@@ -11,7 +11,8 @@
  *                 the ptcache_op hypercall (the guest runs its page-table
  *                 cache when the hypervisor offers it).
  *
- * Every trap is a ring transition into Xen: hv_exit(HV_PV_TRAP, reason). */
+ * Every trap is a ring transition into Xen, xen_trap (hv_exit(HV_PV_TRAP,
+ * reason) and XPTI's switch, xpti.c), and ends with xen_return_to_guest. */
 #include "hv/paging.h"
 #include "hv/pv/xen.h"
 #include "lib/err.h"
@@ -42,20 +43,22 @@ static int pv_store_traps(void *ctx, uint64_t gfn)
 static int pv_store(void *ctx, struct cpu *c, uint64_t gfn, unsigned idx, uint64_t val)
 {
     struct xen *x = XEN(ctx);
-    hv_exit(x->h, HV_PV_TRAP, EXIT_PT_WRITE);
+    xen_trap(x, EXIT_PT_WRITE);
     xen_charge(x, x->cost->pv_emulate);
     uint64_t mfn = pfn_to_mfn(x->dom, gfn);
     struct page_info *p = frame(x, mfn);
-    if (p->type != PGT_l1 || !p->type_count || !(p->flags & PGF_validated))
-        return -EFAULT;
-    return mod_entry(x, x->dom, mfn, 1, idx, val);
+    int rc = p->type != PGT_l1 || !p->type_count || !(p->flags & PGF_validated) ? -EFAULT
+                                                                                : mod_entry(x, x->dom, mfn, 1, idx, val);
+    xen_return_to_guest(x, 0);
+    return rc;
 }
 
 static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, uint64_t *mfn)
 {
     struct xen *x = XEN(ctx);
-    hv_exit(x->h, HV_PV_TRAP, EXIT_PF);     /* #PF -> Xen -> guest's handler */
+    xen_trap(x, EXIT_PF);     /* #PF -> Xen -> guest's handler */
     xen_charge(x, x->cost->pv_fault_bounce);
+    xen_return_to_guest(x, 1);   /* to the guest kernel's handler */
     return 0;
 }
 
@@ -70,8 +73,9 @@ static int pv_page_fault(void *ctx, struct cpu *c, uint64_t va, uint32_t pfec, u
 static void pv_syscall(void *ctx, struct cpu *c)
 {
     struct xen *x = XEN(ctx);
-    hv_exit(x->h, HV_PV_TRAP, EXIT_SYSCALL);
+    xen_trap(x, EXIT_SYSCALL);
     xen_charge(x, x->cost->pv_syscall_bounce);
+    xen_return_to_guest(x, 1);   /* to the guest kernel's callback */
 }
 
 /* MOV to CR3 from a PV kernel faults (#GP) and is emulated as NEW_BASEPTR;
@@ -79,11 +83,13 @@ static void pv_syscall(void *ctx, struct cpu *c)
 static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, int noflush)
 {
     struct xen *x = XEN(ctx);
-    hv_exit(x->h, HV_PV_TRAP, EXIT_CR3);
+    xen_trap(x, EXIT_CR3);
     xen_charge(x, x->cost->pv_emulate);
     uint64_t mfn = pfn_to_mfn(x->dom, root);
-    if (mfn == UINT64_MAX)
+    if (mfn == UINT64_MAX) {
+        xen_return_to_guest(x, 0);
         return -1;
+    }
     struct mmuext_op op = { .cmd = MMUEXT_NEW_BASEPTR, .mfn = mfn };
     struct mmuext_args a = { &op, 1, 0 };
     long rc = do_mmuext_op(x, &a);
@@ -91,10 +97,10 @@ static int pv_write_cr3(void *ctx, struct cpu *c, uint64_t root, uint16_t pcid, 
         /* Preempted validation of the new L4: Xen's emulation retries, the
          * guest executes the MOV again (another trap) and it resumes. */
         x->continuations++;
-        hv_exit(x->h, HV_PV_TRAP, EXIT_CR3);
+        xen_trap(x, EXIT_CR3);
         rc = do_mmuext_op(x, &a);
     }
-    xen_return_to_guest(x);
+    xen_return_to_guest(x, 0);
     return rc ? -1 : 1;
 }
 
@@ -104,11 +110,12 @@ static int pv_tlb_flush(void *ctx, struct cpu *c, enum tlb_flush_kind kind, uint
 {
     struct xen *x = XEN(ctx);
     int one_page = kind == FLUSH_INVLPG || kind == FLUSH_INVPCID_ADDR;
-    hv_exit(x->h, HV_PV_TRAP, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
+    xen_trap(x, kind == FLUSH_INVLPG ? EXIT_INVLPG : EXIT_FLUSH);
     xen_charge(x, x->cost->pv_emulate);
     cpu_hw_tlb_flush(c, kind, va, c->pcid);
     if (!one_page)
         x->cpu_flush_stamp = ++x->tlbclock;
+    xen_return_to_guest(x, 0);
     return 1;
 }
 
@@ -116,7 +123,7 @@ static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
 {
     struct xen *x = XEN(ctx);
     x->st->cnt[CNT_hypercalls]++;
-    hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
+    xen_trap(x, EXIT_HYPERCALL);
     long rc = xen_dispatch(x, nr, arg);
     while (rc == -ERESTART && !x->dom->crashed[0]) {
         /* A hypercall continuation: the guest re-executes the call, at once
@@ -124,10 +131,10 @@ static long pv_hypercall(void *ctx, struct cpu *c, unsigned nr, void *arg)
         x->continuations++;
         if (x->restart_to_guest)
             break;
-        hv_exit(x->h, HV_PV_TRAP, EXIT_HYPERCALL);
+        xen_trap(x, EXIT_HYPERCALL);
         rc = xen_dispatch(x, nr, arg);
     }
-    xen_return_to_guest(x);
+    xen_return_to_guest(x, nr == __HYPERVISOR_iret);   /* the iret goes back to user mode */
     return rc;
 }
 
@@ -161,6 +168,7 @@ static int pv_init(struct hv *h)
     x->dom = &h->dom;
     x->cfg = h->cfg->xen;
     x->flush_on_map = !strcmp(x->cfg.iommu_profile, "xen-4.2");
+    x->xpti = xpti_mode(x->cfg.xpti);
     x->nframes = h->nframes;
     x->tlbclock = 1;
     x->cpu_flush_stamp = 1;
@@ -182,6 +190,7 @@ static void pv_booted(struct hv *h)
 {
     struct xen *x = h->mode;
     x->flag_set = x->flag_skips = x->released = x->continuations = 0;
+    x->xpti_copies = x->xpti_flushes = 0;
 }
 
 static int pv_mode_check(struct hv *h, char *msg, unsigned len)
@@ -196,6 +205,10 @@ static void pv_metrics(const void *ctx, struct mv_metrics *out)
     mv_metric_put(out, "xen_ptcache_flag_skips", (double)x->flag_skips);
     mv_metric_put(out, "xen_ptcache_released", (double)x->released);
     mv_metric_put(out, "xen_continuations", (double)x->continuations);
+    if (x->xpti != XPTI_OFF) {   /* only then: results without XPTI stay as they were */
+        mv_metric_put(out, "xen_xpti_l4_copies", (double)x->xpti_copies);
+        mv_metric_put(out, "xen_xpti_flushes", (double)x->xpti_flushes);
+    }
 }
 
 static void pv_instruments(struct hv *h, struct mv_instruments *in)

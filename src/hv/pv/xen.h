@@ -74,6 +74,11 @@ struct xen {
     int preemptible;         /* the validation under way may be preempted (PIN ops) */
     int validate_depth;      /* nesting of validations (only the outermost is preempted) */
     int root_dirty;          /* a base pointer changed: reload on return to the guest */
+    /* XPTI (xpti.c): enum xpti_mode; the guest's L4 changed since the
+     * per-CPU copy was taken (Xen: root_pgt_changed); its statistics */
+    int xpti;
+    int xpti_root_changed;
+    uint64_t xpti_copies, xpti_flushes;
     /* Test hook (tests, tests/fuzz): a preempted hypercall returns -ERESTART
      * to the guest, its progress recorded in its arguments, instead of being
      * re-entered at once. The guest runs before it re-issues the call, as
@@ -108,7 +113,18 @@ long do_update_va_mapping(struct xen *x, struct update_va_mapping_args *a);
 long do_multicall(struct xen *x, struct multicall_args *a);
 long do_ptcache_op(struct xen *x, struct ptcache_op_args *a);
 long xen_dispatch(struct xen *x, unsigned nr, void *arg);
-void xen_return_to_guest(struct xen *x);
+/* The way back to the guest after a trap (restore_all_guest): the base
+ * pointers reloaded if they changed, XPTI's L4 copy if due; toggled: the
+ * trap switched between the guest's user and kernel modes (a fault or a
+ * system call bounced to the kernel, the iret back to user mode). */
+void xen_return_to_guest(struct xen *x, int toggled);
+
+/* XPTI (xpti.c): xen.xpti's value; every PV trap into Xen (hv_exit and,
+ * under XPTI, its CR3 switches); XPTI's part of the way back. */
+enum xpti_mode { XPTI_OFF, XPTI_ON, XPTI_PCID };
+int  xpti_mode(const char *v);
+void xen_trap(struct xen *x, enum exit_reason r);
+void xpti_return(struct xen *x, int toggled);
 
 /* IOMMU coupling (iommu_sync.c). */
 void iommu_sync_type_change(struct xen *x, struct domain *d, uint64_t mfn, unsigned old, unsigned new_type);
