@@ -3,7 +3,8 @@
  * guest's translations, the L4 copy on the way back when due) and pcid
  * (the same copies, no flush). Each trap here is a hypercall the guest
  * kernel makes (mmuext_op INVLPG_LOCAL of a page the test never touches,
- * or an mmu_update), or a user-mode fault bounced to the guest kernel. */
+ * or an mmu_update, or a NEW_BASEPTR), a system call, or a user-mode
+ * fault bounced to the guest kernel. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +99,36 @@ static void test_l4_copied_when_due(void **state)
     finish(t, tasks, 1);
 }
 
+/* A system call bounced to the guest kernel switches to the kernel's L4:
+ * exactly one copy. NEW_BASEPTR reloads the tables (write_ptbase): exactly
+ * one copy, even when the base pointer is the one already loaded. */
+static void test_syscall_and_baseptr_copy_once(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m < 2; m++) {
+        struct tmachine *t = boot("pv", m ? "xen.xpti=on" : "xen.xpti=pcid");
+        struct xen *x = X(t);
+        struct task *p = spawn_proc(t, 1, VA, 1);
+        uint64_t copies = x->xpti_copies, sys = cnt(t, CNT_vm_exits_syscall);
+        cpu_syscall(&t->m.cpu);
+        assert_int_equal(cnt(t, CNT_vm_exits_syscall) - sys, 1);
+        assert_int_equal(x->xpti_copies - copies, 1);
+
+        copies = x->xpti_copies;
+        uint64_t exits = cnt(t, CNT_vm_exits);
+        assert_int_equal(hc_ext(t, MMUEXT_NEW_BASEPTR, x->guest_table), 0);
+        assert_int_equal(cnt(t, CNT_vm_exits) - exits, 1);
+        assert_int_equal(x->xpti_copies - copies, 1);
+
+        /* and the next hypercall, with nothing changed, copies nothing */
+        copies = x->xpti_copies;
+        assert_int_equal(hc_invlpg_far(t), 0);
+        assert_int_equal(x->xpti_copies, copies);
+        struct task *tasks[] = { p };
+        finish(t, tasks, 1);
+    }
+}
+
 /* Off: no XPTI work at all, and its statistics stay zero. */
 static void test_off_does_nothing(void **state)
 {
@@ -117,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trap_flushes_only_without_pcids),
         cmocka_unit_test(test_l4_copied_when_due),
+        cmocka_unit_test(test_syscall_and_baseptr_copy_once),
         cmocka_unit_test(test_off_does_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,12 +50,13 @@ static const struct param_def xen_defs[] = {
                "the domain (Xen built without shadow paging; with it, Xen shadows the domain instead, "
                "not modelled)"),
     PARAM_CHOICE(struct xenconfig, xpti, "off", "off|on|pcid",
-                 "Xen's page-table isolation for PV guests (XPTI, Xen 4.10 on; on by default for a domU on "
+                 "Xen's page-table isolation for PV guests (XPTI, Xen 4.10.1 on; on by default for a domU on "
                  "an Intel host Meltdown affects): every trap switches CR3 to Xen's tables and back to a "
                  "per-CPU copy of the guest's L4, copied again after the guest's user/kernel switch or an "
                  "L4 change, with no global pages; on: without PCIDs, each trap flushes the guest's TLB "
-                 "and paging-structure caches; pcid: Xen 4.11's PCIDs for it (pcid=xpti): no flush; off: "
-                 "Xen before 4.10 (the paper's 4.2), or a host Meltdown does not affect (AMD)"),
+                 "and paging-structure caches; pcid: Xen 4.11's PCIDs for it (pcid=xpti, Xen's default given "
+                 "PCID and INVPCID): no flush; off: Xen before XPTI (the paper's 4.2), or a host Meltdown "
+                 "does not affect (AMD)"),
 };
 const struct param_group xen_params = { "xen", xen_defs, sizeof xen_defs / sizeof xen_defs[0],
                                         "Xen PV MMU (modes pv, pv-pibooster)" };

@@ -27,7 +27,7 @@ struct xenconfig {
     uint64_t preempt_entries;  /* preempt validation after this many entries (0: never) */
     int      user_pgd;         /* x86-64 PV: separate user-mode L4 per address space */
     int      l1tf_check;       /* pv-l1tf: not-present entries naming cacheable RAM crash the domain */
-    char     xpti[PARAM_STR_MAX]; /* off | on | pcid: page-table isolation (Xen 4.10 on, xpti.c) */
+    char     xpti[PARAM_STR_MAX]; /* off | on | pcid: page-table isolation (Xen 4.10.1 on, xpti.c) */
 };
 
 struct shadowconfig {

@@ -368,11 +368,11 @@ int mod_entry(struct xen *x, struct domain *d, uint64_t table, unsigned lvl, uns
 {
     pte_t old = pmem_read(x->mem, table, idx);
     xen_charge(x, x->cost->pv_validate_entry);
-    /* XPTI: a write to an L4 the CPU has loaded is copied on the way back
+    /* XPTI: a write to the loaded kernel L4 is copied on the way back
      * (do_mmu_update sets root_pgt_changed after a successful write to the
-     * current guest_table; the user L4 is copied at the toggle that loads
-     * it anyway) */
-    int loaded_l4 = lvl == 4 && (table == x->guest_table || table == x->guest_table_user);
+     * current vCPU's guest_table, and only that one; the user L4 is copied
+     * at the toggle that loads it anyway) */
+    int loaded_l4 = lvl == 4 && table == x->guest_table;
     /* Fast path: same frame, same presence and writability: no reference changes. */
     if (pte_present(old) && pte_present(val) && pte_frame(old) == pte_frame(val) &&
         ((old ^ val) & _PAGE_RW) == 0) {

@@ -1,6 +1,8 @@
-/* xpti.c: Xen's page-table isolation for 64-bit PV guests (XPTI, Xen 4.10
- * on; `xpti=` on Xen's command line, on by default for a domU on an Intel
- * host that Meltdown affects: xen/arch/x86/spec_ctrl.c).
+/* xpti.c: Xen's page-table isolation for 64-bit PV guests (XPTI, with the
+ * XSA-254 fixes: 4.10.1 on; `xpti=` on Xen's command line, on by default
+ * for a domU on an Intel host that Meltdown affects:
+ * xen/arch/x86/spec_ctrl.c). Modelled as in Xen 4.11 (and 4.10.2), which
+ * copies the L4 only when it changed; 4.10.1 copied it at every exit.
  *
  * Under XPTI a PV guest runs on a per-CPU root page table, a copy of its
  * L4's guest slots beside the few Xen mappings entry needs. Every entry
@@ -13,7 +15,7 @@
  * _toggle_guest_pt). Xen runs such a guest without global pages. Without
  * PCIDs (xen.xpti=on) each of the two CR3 writes flushes the TLB and the
  * paging-structure caches; with them (xen.xpti=pcid: Xen 4.11's pcid=xpti,
- * given INVPCID) the guest's and Xen's translations carry different PCIDs
+ * its default where the CPU has PCID and INVPCID) the guest's and Xen's translations carry different PCIDs
  * and survive. Those CR3 writes, done in entry.S, do not tick Xen's TLB
  * clock, so they do not spare it a flush its page-type filter asks for.
  *
@@ -24,7 +26,10 @@
  * the way back the L4 copy when it is due (cost.pv_scan: a table's
  * entries, about a cycle each; counted in xen_xpti_l4_copies). Simplified:
  * the copy is charged whole (Xen copies the guest's slots, all but
- * Xen's 16), and nothing Xen itself maps is modelled in the TLB. */
+ * Xen's 16), and nothing Xen itself maps is modelled in the TLB. Not
+ * modelled (docs/pv.md): the local flushes current Xen adds after L2-L4
+ * writes (XSA-286), interrupts and upcalls, and a continued hypercall's
+ * intermediate returns (one copy per call). */
 #include "hv/pv/xen.h"
 #include <string.h>
 
