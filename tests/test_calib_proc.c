@@ -1,7 +1,8 @@
 /* test_calib_proc.c: how calibrate runs the program it times (--hello,
  * src/calib/bench_proc.c). The figures are not checked, only that the
  * program asked for is what runs (its path is a path, never shell text),
- * with /dev/null as its input, and that one that does not exit is killed. */
+ * with /dev/null as its input, that one that does not exit is killed, and
+ * that the profile's notes say what kind of program it was. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +101,40 @@ static void test_hello_time_limit(void **state)
     assert_true(t1.tv_sec - t0.tv_sec < 20);   /* once: the repetitions do not wait again */
 }
 
+/* The notes named "the static memvirt-hello" whatever --hello ran. */
+static void test_hello_described(void **state)
+{
+    (void)state;
+    char hello[300], script[300], buf[512];
+    snprintf(hello, sizeof hello, "%s/memvirt-hello", dir);
+    copy_hello(hello);
+    struct calib c = { .hello = hello };
+    assert_int_equal(calib_hello_describe(&c, buf, sizeof buf), 0);
+    assert_string_equal(buf, "the static memvirt-hello");
+    c.hello_given = 1;
+    assert_int_equal(calib_hello_describe(&c, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "--hello '"));
+    assert_non_null(strstr(buf, "(a static ELF executable)"));
+
+    c.hello = "/bin/sh";   /* Debian's dash: dynamically linked */
+    assert_int_equal(calib_hello_describe(&c, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--hello '/bin/sh' (a dynamically linked ELF executable)"));
+
+    snprintf(script, sizeof script, "%s/script", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nexit 0\n", f);
+    fclose(f);
+    c.hello = script;
+    assert_int_equal(calib_hello_describe(&c, buf, sizeof buf), -1);
+    assert_non_null(strstr(buf, "(not an ELF executable this can read)"));
+    c.hello_given = 0;   /* a default that is not static is not called static */
+    assert_int_equal(calib_hello_describe(&c, buf, sizeof buf), -1);
+    assert_null(strstr(buf, "static"));
+    unlink(script);
+    unlink(hello);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -108,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_hello_is_a_path),
         cmocka_unit_test(test_hello_stdin),
         cmocka_unit_test(test_hello_time_limit),
+        cmocka_unit_test(test_hello_described),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (chdir(dir) == 0) {   /* what the tests made, failed or not */

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "calib/calib.h"
 #include "lib/err.h"
+#include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,4 +217,44 @@ int calib_hello_hung(const struct calib *c)
 {
     return mv_error("calibrate: --hello '%s' did not exit within %u s: the program timed must exit at once "
                     "(it was killed)", c->hello, c->hello_limit_s);
+}
+
+/* Whether path is an ELF executable, and whether it names an interpreter
+ * (PT_INTERP: the dynamic linker, so it maps ld.so and its libraries).
+ * 0: static, 1: dynamic, -1: not a 64-bit ELF file this can read. */
+static int elf_dynamic(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), dyn = -1;
+    Elf64_Ehdr eh;
+    if (fd < 0)
+        return -1;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096) {
+        dyn = 0;
+        for (unsigned i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph) {
+                dyn = -1;
+                break;
+            }
+            if (ph.p_type == PT_INTERP)
+                dyn = 1;
+        }
+    }
+    close(fd);
+    return dyn;
+}
+
+int calib_hello_describe(const struct calib *c, char *buf, size_t n)
+{
+    int dyn = c->hello ? elf_dynamic(c->hello) : -1;
+    const char *kind = dyn == 0 ? "a static ELF executable"
+                     : dyn == 1 ? "a dynamically linked ELF executable"
+                                : "not an ELF executable this can read";
+    if (!c->hello_given && dyn == 0)
+        snprintf(buf, n, "the static memvirt-hello");
+    else
+        snprintf(buf, n, "%s '%s' (%s)", c->hello_given ? "--hello" : "memvirt-hello",
+                 c->hello ? c->hello : "memvirt-hello", kind);
+    return dyn;
 }

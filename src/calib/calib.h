@@ -28,7 +28,8 @@ struct calib {
     double tsc_ghz;         /* TSC ticks per nanosecond */
     double core_ghz;        /* the core's clock: cycles per nanosecond */
     struct calib_stat tsc, core;
-    const char *hello;      /* the static program fork+execve runs */
+    const char *hello;      /* the program fork+execve runs: memvirt-hello, or --hello's */
+    int hello_given;        /* hello came from --hello, not the default */
     unsigned hello_limit_s; /* how long it may take to exit (calib_init: CALIB_HELLO_LIMIT_S) */
     FILE *log;              /* progress and findings (stderr) */
 };
@@ -99,6 +100,12 @@ struct proc_result {
 void bench_proc(const struct calib *c, struct proc_result *out, int with_sh);
 /* The error for proc_result.hung: one line naming c->hello. Returns -1. */
 int  calib_hello_hung(const struct calib *c);
+/* What the program fork+execve runs is, for the profile's notes: "the
+ * static memvirt-hello", or "--hello 'PATH' (a static ELF executable)",
+ * "(a dynamically linked ELF executable)", "(not an ELF executable this
+ * can read)". Returns 0 for a static ELF executable, 1 for a dynamically
+ * linked one, -1 otherwise. */
+int  calib_hello_describe(const struct calib *c, char *buf, size_t n);
 /* The page walk. bench_chase: a pointer chase over `ws` bytes, one cache
  * line per 4 KiB page in a random cyclic order, on 4 KiB pages and on
  * 2 MiB pages (THP), alternating repetitions; diff is 4 KiB minus 2 MiB per

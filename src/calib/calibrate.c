@@ -14,6 +14,7 @@
 #include "lib/outfile.h"
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 struct calrun {
     struct calib *c;
@@ -285,9 +286,15 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
     }
     raw(r, "measured.fork_ns", pr.fork_only.med, "ns", &pr.fork_only, "the parent's fork(), the child exits at once");
     raw(r, "measured.fork_exit_ns", pr.fork_exit.med, "ns", &pr.fork_exit, "fork, child _exit(0), waitpid");
-    if (pr.exec_ok)
-        raw(r, "measured.fork_execve_ns", pr.fork_exec.med, "ns", &pr.fork_exec,
-            "fork, execve of the static memvirt-hello, its exit, waitpid");
+    char hello_is[PROFILE_VALUE_MAX / 2], what[PROFILE_VALUE_MAX];
+    int hello_dyn = calib_hello_describe(c, hello_is, sizeof hello_is);
+    if (pr.exec_ok) {
+        snprintf(what, sizeof what, "fork, execve of %s, its exit, waitpid", hello_is);
+        raw(r, "measured.fork_execve_ns", pr.fork_exec.med, "ns", &pr.fork_exec, what);
+    } else if (c->hello && !access(c->hello, X_OK)) {   /* else cmd_calibrate said it is not runnable */
+        calib_log(c, "note: %s could not be executed or did not exit with status 0: fork+execve is not "
+                  "measured, and cost.exec_fixed keeps its default\n", hello_is);
+    }
     raw(r, "measured.mmap_munmap_ns", pr.mmap_munmap.med, "ns", &pr.mmap_munmap,
         "mmap and munmap of one untouched anonymous page at a fixed, isolated address");
     raw(r, "measured.fork_heap_ns", pr.fork_heap.med, "ns", &pr.fork_heap, "the parent's fork() with 64 MiB of written heap");
@@ -455,13 +462,20 @@ int calibrate_run(struct calib *c, const char *out_path, const char *cmdline)
            "the model's fork in lmbench (the parent's side) equals the host's fork()", buf);
     fitted(r, "exit_fixed", &MQ_FORK_EXIT, &pr.fork_exit,
            "the model's lmbench fork+exit equals the host's fork, _exit, waitpid loop", NULL);
-    if (pr.exec_ok)
-        fitted(r, "exec_fixed", &MQ_FORK_EXEC, &pr.fork_exec,
-               "the model's lmbench fork+execve equals the host's fork, execve of a tiny static program, exit, waitpid",
-               "the host program is static; the model's hello maps libc, libm and ld.so: the difference is absorbed here");
-    else
+    if (pr.exec_ok) {
+        snprintf(what, sizeof what, "the model's lmbench fork+execve equals the host's fork, execve of %s, exit, "
+                 "waitpid", hello_is);
+        fitted(r, "exec_fixed", &MQ_FORK_EXEC, &pr.fork_exec, what,
+               hello_dyn == 0 ? "the host program is static; the model's hello maps libc, libm and ld.so: the "
+                                "difference is absorbed here"
+               : hello_dyn == 1 ? "the host program is dynamically linked, as the model's hello (libc, libm, "
+                                  "ld.so); what it loads and does besides is absorbed here"
+                                : "the host program is not an ELF executable (a script?): its interpreter's "
+                                  "start-up is absorbed here");
+    } else {
         snprintf(rec_of(r, "exec_fixed")->note, PROFILE_VALUE_MAX,
-                 "the static test program (memvirt-hello, beside the memvirt binary) could not be run");
+                 "%s could not be run, or did not exit with status 0", hello_is);
+    }
 
     calib_log(c, "VM exits through /dev/kvm ...\n");
     struct kvm_result kv;

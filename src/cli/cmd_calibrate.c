@@ -181,7 +181,7 @@ int cmd_calibrate(int argc, char **argv)
             return EXIT_USAGE;
     }
     char *def_hello = hello ? NULL : default_hello();
-    struct calib cal = { .log = stderr, .hello = hello ? hello : def_hello };
+    struct calib cal = { .log = stderr, .hello = hello ? hello : def_hello, .hello_given = hello != NULL };
     if (!verify && writable(out = out ? out : "this-host.profile", cal.hello)) {
         free(def_hello);
         return EXIT_USAGE;
