@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "calib/calib.h"
 #include "cli/cli.h"
+#include "hw/cost.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include <errno.h>
@@ -173,6 +174,11 @@ int cmd_calibrate(int argc, char **argv)
     struct verify_pred pred;
     if (verify) {   /* a bad profile is bad input: refuse it before measuring */
         struct profile p;
+        if (access(verify, F_OK) && cost_profile_find(verify) >= 0) {
+            mv_error("calibrate: --verify '%s': no such file; '%s' is a built-in profile, and --verify checks a "
+                     "profile file (one `memvirt calibrate -o FILE` wrote)", verify, verify);
+            return EXIT_USAGE;
+        }
         if (profile_load(&p, verify))
             return EXIT_USAGE;
         int bad = verify_predict(&p.cost, verify, &pred);

@@ -118,6 +118,8 @@ expect_bad "calibrate: unwritable -o" "-o '$tmp/no/such/dir.profile': cannot wri
     calibrate -o "$tmp/no/such/dir.profile"
 expect_bad "calibrate: -o and --verify" "give one of them" calibrate -o "$tmp/out.profile" --verify "$P"
 expect_bad "calibrate --verify: no file" "$tmp/none.profile: cannot read profile" calibrate --verify "$tmp/none.profile"
+expect_bad "calibrate --verify: a built-in profile" "'nested' is a built-in profile, and --verify checks a profile file" \
+    calibrate --verify nested
 expect_bad "calibrate --verify: malformed" "$tmp/bad.profile:2:16" calibrate --verify "$tmp/bad.profile"
 # an option that takes one value given twice with different values is refused
 # (the first --verify was silently dropped); a --hello program that cannot be
