@@ -330,6 +330,11 @@ static int load_buf(const char *name, const char *base, const char *buf, size_t 
                     const struct mode_def **sel, unsigned *nsel)
 {
     memset(c, 0, sizeof *c);
+    /* an editor's byte-order mark: jansson's message showed it as itself,
+     * invisible ("expected near ''") */
+    if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+        return mv_error("rerun: %s:1:1: starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not "
+                        "allow: save the file without it", name);
     json_error_t err;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     if (!root)

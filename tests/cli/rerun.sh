@@ -175,6 +175,9 @@ open(sys.argv[2], "w").write(t)
 PY
 line=$(grep -n '1e-400' "$tmp/tiny.json" | cut -d: -f1)
 expect_bad "a number underflowing" "tiny.json:$line:;too small for a double" rerun "$tmp/tiny.json" --json "$J"
+# a byte-order mark an editor added: named, not shown as an invisible character
+{ printf '\357\273\277'; cat "$tmp/good.json"; } >"$tmp/bom.json"
+expect_bad "a byte-order mark"    "bom.json:1:1:;byte-order mark"      rerun "$tmp/bom.json" --json "$J"
 expect_bad "no file"              "rerun"                              rerun --json "$J"
 expect_bad "two files"            "rerun;extra.json"                   rerun "$tmp/good.json" extra.json --json "$J"
 expect_bad "a CSV given"          "plain.csv"                          rerun "$R/plain.csv" --json "$J"
