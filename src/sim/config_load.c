@@ -22,6 +22,18 @@ static const char *const top_keys[] = {
 };
 
 /* Report an error a config_* call kept quiet, with the file and key before it. */
+/* A version or revision from the file, as a message shows it: at most
+ * LABEL_MAX - 1 bytes ("..." ends one cut short), so an edited one of
+ * 10,000 characters does not fill the terminal. */
+#define LABEL_MAX 68
+static const char *cut(const char *s, char buf[LABEL_MAX])
+{
+    if (strlen(s) < LABEL_MAX)
+        return s;
+    snprintf(buf, LABEL_MAX, "%.*s...", LABEL_MAX - 4, s);
+    return buf;
+}
+
 static int rethrow(const char *name, const char *key)
 {
     char *msg = mv_strdup(mv_last_error());
@@ -135,10 +147,12 @@ static int load_params(const char *name, json_t *params, struct sim_config *c, c
                     snprintf(defaulted + n, sizeof defaulted - n, "%s%s", n ? ", " : "", full);
                     continue;   /* config_init set its default */
                 }
+                char r[LABEL_MAX];
                 if (strcmp(revision, mv_revision()))
                     return mv_error("%s: no value for '%s': the result was written by memvirt revision %s, "
                                     "this is %s, which has that parameter: rerun it with the revision that "
-                                    "wrote it, or run its command again", where, full, revision, mv_revision());
+                                    "wrote it, or run its command again", where, full, cut(revision, r),
+                                    mv_revision());
                 return mv_error("%s: no value for '%s'", where, full);
             }
         }
@@ -274,9 +288,11 @@ static int load(const char *name, const char *base, json_t *root, struct sim_con
                             sel[i]->name, i);
     }
 
-    if (strcmp(version, mv_version()) || strcmp(revision, mv_revision()) || !strcmp(revision, "unknown"))
+    if (strcmp(version, mv_version()) || strcmp(revision, mv_revision()) || !strcmp(revision, "unknown")) {
+        char vb[LABEL_MAX], rb[LABEL_MAX];
         mv_warn("rerun: %s was written by memvirt %s (revision %s), this is %s (revision %s): the results "
-                "may differ", name, version, revision, mv_version(), mv_revision());
+                "may differ", name, cut(version, vb), cut(revision, rb), mv_version(), mv_revision());
+    }
     return 0;
 }
 

@@ -190,4 +190,10 @@ alter oldrev 'd["revision"] = "0000000"'
 grep -q '^memvirt: warning: rerun: .*oldrev.json was written by memvirt .* (revision 0000000)' "$tmp/stderr" \
     || fail "older revision: no warning: $(cat "$tmp/stderr")"
 
+# an edited revision of 10,000 characters is cut short in the warning
+alter longrev 'd["revision"] = "r" * 10000'
+"$MV" rerun "$tmp/longrev.json" --quiet >/dev/null 2>"$tmp/stderr" || fail "long revision: rerun failed"
+grep -q '(revision rrrr*\.\.\.), this is' "$tmp/stderr" && [ "$(wc -c <"$tmp/stderr")" -lt 400 ] \
+    || fail "long revision: not cut short: $(head -c 300 "$tmp/stderr")"
+
 finish rerun.sh
