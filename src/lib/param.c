@@ -141,9 +141,10 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
     case P_DBL: {
         double v;
         int prc = param_parse_dbl(value, &v);
+        char range[72];
+        param_range(d, range, sizeof range);
         if (prc == PARAM_TOO_BIG)
-            return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
-                            where, g->prefix, d->name, value, d->min, d->max);
+            return mv_error("%s: %s.%s: value %s out of range %s", where, g->prefix, d->name, value, range);
         if (prc == PARAM_TOO_SMALL)
             return mv_error("%s: %s.%s: value %s is too close to 0 for a double (it would be 0: write 0 if that "
                             "is meant)", where, g->prefix, d->name, value);
@@ -151,8 +152,7 @@ static int set_one(const struct param_group *g, const struct param_def *d, void 
             return mv_error("%s: %s.%s: malformed value '%s' (expected a decimal number such as 0.5 or 2e-3)",
                             where, g->prefix, d->name, value);
         if (v < d->min || v > d->max)
-            return mv_error("%s: %s.%s: value %s out of range [%g, %g]",
-                            where, g->prefix, d->name, value, d->min, d->max);
+            return mv_error("%s: %s.%s: value %s out of range %s", where, g->prefix, d->name, value, range);
         memcpy(field, &v, sizeof v);
         return 0;
     }
@@ -226,7 +226,13 @@ void param_range(const struct param_def *d, char *buf, size_t len)
 {
     switch (d->type) {
     case P_U64: snprintf(buf, len, "[%.0f, %.0f]", d->min, d->max); return;
-    case P_DBL: snprintf(buf, len, "[%g, %g]", d->min, d->max); return;
+    case P_DBL: {   /* as a value is written (1000000000, not %g's 1e+09) */
+        char lo[25], hi[25];   /* %.17g of any double fits */
+        param_format_dbl(d->min, lo, sizeof lo);
+        param_format_dbl(d->max, hi, sizeof hi);
+        snprintf(buf, len, "[%s, %s]", lo, hi);
+        return;
+    }
     case P_BOOL: snprintf(buf, len, "true|false"); return;
     case P_CHOICE: snprintf(buf, len, "%s", d->choices); return;
     case P_STR: snprintf(buf, len, "text"); return;
@@ -238,7 +244,7 @@ void param_print_group(FILE *f, const struct param_group *g)
 {
     for (size_t i = 0; i < g->n; i++) {
         const struct param_def *d = &g->defs[i];
-        char name[96], range[64];
+        char name[96], range[72];
         snprintf(name, sizeof name, "%s.%s", g->prefix, d->name);
         param_range(d, range, sizeof range);
         fprintf(f, "  %-34s %-10s %-22s %s\n", name, *d->def ? d->def : "\"\"", range, d->doc);

@@ -51,6 +51,10 @@ expect_bad "suffix past 2^64"       "memwalk.refs;value 16777216T out of range [
     run --workload memwalk --param memwalk.refs=16777216T --json "$J"
 expect_bad "number past a double"   "forkstorm.minutes;value 1e309 out of range [0.01, 10000]" \
     run --param forkstorm.minutes=1e309 --json "$J"
+# a decimal range is written as a value is, not as %g's 1e+06
+expect_bad "decimal range as written" "forkstorm.rate_per_min;value 2e6 out of range [0.1, 1000000]" \
+    run --workload forkstorm --param forkstorm.rate_per_min=2e6 --json "$J"
+"$MV" list 2>&1 | grep -q 'e+0' && fail "memvirt list writes a range with an exponent: $("$MV" list | grep 'e+0' | head -2)"
 expect_bad "malformed, not big"     "memwalk.refs;malformed value '18446744073709551616x'" \
     run --workload memwalk --param memwalk.refs=18446744073709551616x --json "$J"
 expect_bad "malformed boolean"      "guest.pcid;maybe"     run --param guest.pcid=maybe --json "$J"
