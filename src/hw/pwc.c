@@ -32,6 +32,7 @@ void pwc_init(struct pwc *p, uint32_t n_l4, uint32_t n_l3, uint32_t n_l2)
         c->hmask = pwc_hmask(n[l]);
         c->hidx = mv_calloc(c->hmask + 1, sizeof *c->hidx);
         c->hnext = mv_calloc(n[l] ? n[l] : 1, sizeof *c->hnext);
+        c->fp = mv_calloc(PWC_SCAN_MAX, sizeof *c->fp);   /* a scan reads 32 keys */
     }
 }
 
@@ -46,6 +47,7 @@ void pwc_destroy(struct pwc *p)
         free(p->lvl[l].empty);
         free(p->lvl[l].hidx);
         free(p->lvl[l].hnext);
+        free(p->lvl[l].fp);
     }
     memset(p, 0, sizeof *p);
 }
@@ -73,6 +75,7 @@ static void reset(struct pwc_cache *c)
 {
     memset(c->tag, 0, c->n * sizeof *c->tag);
     memset(c->hidx, 0, (c->hmask + 1) * sizeof *c->hidx);
+    memset(c->fp, 0, PWC_SCAN_MAX * sizeof *c->fp);
     c->prev[c->n] = c->next[c->n] = (uint16_t)c->n;
     for (uint32_t i = 0; i < c->n; i += 64)
         c->empty[i / 64] = c->n - i >= 64 ? ~0ull : (1ull << (c->n - i)) - 1;
@@ -93,6 +96,8 @@ static void flush(struct pwc *p, int all, uint16_t pcid)
             if (c->tag[i] && ((c->tag[i] >> 1) & 0xfff) == (pcid & 0xfffu)) {
                 if (c->n > PWC_SCAN_MAX)
                     pwc_hindex_del(c, c->hmask, i);
+                else
+                    c->fp[i] = 0;
                 pwc_list_unlink(c, i);
                 c->tag[i] = 0;
                 c->empty[i / 64] |= 1ull << (i % 64);

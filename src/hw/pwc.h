@@ -26,11 +26,16 @@
  * A cache of at most PWC_SCAN_MAX entries (every default size) keeps no
  * chains, only a hint per bucket: the slot last given or found a tag of
  * that bucket, never taken back (a stale hint fails its tag compare). A
- * lookup tries the hint, then compares the tag with all n slots at once
- * (eight AVX2 compares for the 32-entry PDE cache): the index's upkeep
- * at an insert or an eviction is then one store (the hint), not a
- * chain's (the recency list is kept the same either way). Its tag array is
- * padded to whole groups of four. Either way the same entry is found. */
+ * lookup tries the hint, then compares the tag with all n slots at once:
+ * with AVX2, a 16-bit key of each tag (fp[], pwc_fp) for all 32 slots in
+ * two compares, each slot whose key matches then checked by its whole tag
+ * (a key is never 0, an empty slot's key is 0; a slot whose key matches
+ * but not its tag, one lookup in tens of thousands, costs a compare);
+ * without, the tags one by one. The index's upkeep at an insert or an
+ * eviction is then two stores (the hint and the key), not a chain's (the
+ * recency list is kept the same either way). Its tag array is padded to
+ * whole groups of four, its key array to 32. Either way the same entry is
+ * found. */
 struct pwc_cache {
     uint64_t *tag;
     uint64_t *table;   /* frame of the next-level table */
@@ -44,6 +49,7 @@ struct pwc_cache {
      * bucket, hnext[] the next after each slot. An entry leaves its chain
      * in a few steps, however full the table. */
     uint16_t *hidx, *hnext;   /* n <= PWC_SCAN_MAX: hidx[] hints, hnext[] unused */
+    uint16_t *fp;             /* n <= PWC_SCAN_MAX: each slot's key (pwc_fp), 0 if empty; else unused */
     uint32_t hmask;
 };
 #define PWC_MAX 4096u
@@ -96,6 +102,13 @@ static inline uint32_t pwc_hslot(uint32_t hmask, uint64_t tag)
     return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> 40) & hmask;
 }
 
+/* A tag's 16-bit key for the scan: the top of the same product (so the
+ * compiler computes it once with the hint's bucket), never 0. */
+static inline uint16_t pwc_fp(uint64_t tag)
+{
+    return (uint16_t)((tag * 0x9e3779b97f4a7c15ull) >> 48) | 1;
+}
+
 /* Bit i set for each slot i < n (n <= PWC_SCAN_MAX) holding tag: every
  * slot at once, no index. Empty slots hold tag 0, which no tag is. */
 static inline __attribute__((always_inline)) uint32_t pwc_scan(const struct pwc_cache *c, uint32_t n, uint64_t tag,
@@ -114,6 +127,15 @@ static inline __attribute__((always_inline)) long pwc_find_n(const struct pwc_ca
         uint16_t h = c->hidx[pwc_hslot(hmask, tag)];
         if (h && c->tag[h - 1] == tag)
             return h - 1;
+        if (simd) {
+            uint32_t m = keys16_match32_avx2(c->fp, pwc_fp(tag));
+            if (n < 32)
+                m &= (1u << n) - 1;
+            for (; m; m &= m - 1)
+                if (c->tag[__builtin_ctz(m)] == tag)
+                    return __builtin_ctz(m);
+            return -1;
+        }
         uint32_t m = pwc_scan(c, n, tag, simd);
         return m ? __builtin_ctz(m) : -1;
     }
@@ -243,10 +265,12 @@ static inline __attribute__((always_inline)) long pwc_place(struct pwc_cache *c,
             pwc_hindex_del(c, hmask, (uint32_t)v);
     }
     c->tag[v] = tag;
-    if (n > PWC_SCAN_MAX)
+    if (n > PWC_SCAN_MAX) {
         pwc_hindex_add(c, hmask, tag, (uint32_t)v);
-    else
+    } else {
         c->hidx[pwc_hslot(hmask, tag)] = (uint16_t)(v + 1);
+        c->fp[v] = pwc_fp(tag);
+    }
     pwc_list_push_head(c, n, (uint32_t)v);
     return v;
 }

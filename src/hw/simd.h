@@ -75,8 +75,25 @@ static inline HW_SIMD_TARGET uint32_t tags32_match_avx2(const uint32_t *t, uint3
     default: return tags32_match_avx2_n(t, ways, key);
     }
 }
+
+/* Bit i set for each of the 32 16-bit keys t[0..31] equal to key: two
+ * compares, their results packed to bytes (packs interleaves the two
+ * halves by 128-bit lane; the permute puts them back in order). */
+static inline HW_SIMD_TARGET uint32_t keys16_match32_avx2(const uint16_t *t, uint16_t key)
+{
+    __m256i k = _mm256_set1_epi16((short)key);
+    __m256i a = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)t), k);
+    __m256i b = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)(t + 16)), k);
+    __m256i ab = _mm256_permute4x64_epi64(_mm256_packs_epi16(a, b), 0xd8);
+    return (uint32_t)_mm256_movemask_epi8(ab);
+}
 #else
 #define HW_SIMD_TARGET
+static inline uint32_t keys16_match32_avx2(const uint16_t *t, uint16_t key)
+{
+    (void)t, (void)key;
+    __builtin_unreachable();
+}
 static inline uint32_t tags32_match_avx2(const uint32_t *t, uint32_t ways, uint32_t key)
 {
     (void)t, (void)ways, (void)key;
