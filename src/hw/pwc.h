@@ -24,17 +24,18 @@
  * through a sentinel (slot n), most recent first; a bitmap of empty slots
  * gives the lowest one.
  * A cache of at most PWC_SCAN_MAX entries (every default size) keeps no
- * chains, only a hint per bucket: the slot last given or found a tag of
- * that bucket, never taken back (a stale hint fails its tag compare). A
- * lookup tries the hint, then compares the tag with all n slots at once:
- * with AVX2, a 16-bit key of each tag (fp[], pwc_fp) for all 32 slots in
- * two compares, each slot whose key matches then checked by its whole tag
- * (a key is never 0, an empty slot's key is 0; a slot whose key matches
- * but not its tag, one lookup in tens of thousands, costs a compare);
- * without, the tags one by one. The index's upkeep at an insert or an
- * eviction is then two stores (the hint and the key), not a chain's (the
- * recency list is kept the same either way). Its tag array is padded to
- * whole groups of four, its key array to 32. Either way the same entry is
+ * chains. With AVX2 a lookup compares a 16-bit key of its tag (fp[],
+ * pwc_fp) with those of all 32 slots in two compares, and checks each slot
+ * whose key matches by its whole tag (a key is never 0, an empty slot's key
+ * is 0; a slot whose key matches but not its tag, one lookup in tens of
+ * thousands, costs a compare). Without AVX2 it tries a hint per bucket
+ * first, the slot last given or found a tag of that bucket by a scalar
+ * lookup or an insert that is not the AVX2 walk's, never taken back (a
+ * stale or missing hint fails its tag compare), then the tags one by one.
+ * The index's upkeep at an insert or an eviction is then a store or two
+ * (the key, and the hint where it is read), not a chain's (the recency
+ * list is kept the same either way). Its tag array is padded to whole
+ * groups of four, its key array to 32. Either way the same entry is
  * found. */
 struct pwc_cache {
     uint64_t *tag;
@@ -124,9 +125,6 @@ static inline __attribute__((always_inline)) long pwc_find_n(const struct pwc_ca
                                                              uint64_t tag, int simd)
 {
     if (n <= PWC_SCAN_MAX) {
-        uint16_t h = c->hidx[pwc_hslot(hmask, tag)];
-        if (h && c->tag[h - 1] == tag)
-            return h - 1;
         if (simd) {
             uint32_t m = keys16_match32_avx2(c->fp, pwc_fp(tag));
             if (n < 32)
@@ -136,6 +134,9 @@ static inline __attribute__((always_inline)) long pwc_find_n(const struct pwc_ca
                     return __builtin_ctz(m);
             return -1;
         }
+        uint16_t h = c->hidx[pwc_hslot(hmask, tag)];
+        if (h && c->tag[h - 1] == tag)
+            return h - 1;
         uint32_t m = pwc_scan(c, n, tag, simd);
         return m ? __builtin_ctz(m) : -1;
     }
@@ -215,7 +216,7 @@ static inline __attribute__((always_inline)) int pwc_lookup_level(struct pwc *p,
         i = pwc_find_n(c, n, hmask, tag, simd);
         if (i < 0)
             return 0;
-        if (n <= PWC_SCAN_MAX)
+        if (n <= PWC_SCAN_MAX && !simd)
             c->hidx[pwc_hslot(hmask, tag)] = (uint16_t)(i + 1);   /* the hint for the next time */
         pwc_list_unlink(c, (uint32_t)i);
         pwc_list_push_head(c, n, (uint32_t)i);
@@ -245,9 +246,10 @@ static inline unsigned pwc_lookup(struct pwc *p, uint64_t va, uint16_t pcid, uin
     return pwc_lookup_g(p, va, pcid, table, perms, PWC_GEOM_ANY, 0);
 }
 
-/* Put tag into the lowest empty slot, else the least recently used one. */
-static inline __attribute__((always_inline)) long pwc_place(struct pwc_cache *c, uint32_t n, uint32_t hmask,
-                                                            uint64_t tag)
+/* Put tag into the lowest empty slot, else the least recently used one.
+ * simd: the caller's lookups are the AVX2 ones, which read no hint. */
+static inline __attribute__((always_inline)) long pwc_place_s(struct pwc_cache *c, uint32_t n, uint32_t hmask,
+                                                              uint64_t tag, const int simd)
 {
     long v;
     if (c->valid < n) {
@@ -268,43 +270,57 @@ static inline __attribute__((always_inline)) long pwc_place(struct pwc_cache *c,
     if (n > PWC_SCAN_MAX) {
         pwc_hindex_add(c, hmask, tag, (uint32_t)v);
     } else {
-        c->hidx[pwc_hslot(hmask, tag)] = (uint16_t)(v + 1);
+        if (!simd)
+            c->hidx[pwc_hslot(hmask, tag)] = (uint16_t)(v + 1);
         c->fp[v] = pwc_fp(tag);
     }
     pwc_list_push_head(c, n, (uint32_t)v);
     return v;
 }
 
+static inline long pwc_place(struct pwc_cache *c, uint32_t n, uint32_t hmask, uint64_t tag)
+{
+    return pwc_place_s(c, n, hmask, tag, 0);
+}
+
 /* pwc_insert_missed() at level lvl, its size n and hash mask. */
 static inline __attribute__((always_inline)) void pwc_insert_level(struct pwc *p, unsigned lvl, uint32_t n,
                                                                    uint32_t hmask, uint64_t va, uint16_t pcid,
-                                                                   uint64_t table, uint8_t perms)
+                                                                   uint64_t table, uint8_t perms, const int simd)
 {
     struct pwc_cache *c = &p->lvl[lvl];
     if (!n)
         return;
-    long v = pwc_place(c, n, hmask, pwc_tag(lvl, va, pcid));
+    long v = pwc_place_s(c, n, hmask, pwc_tag(lvl, va, pcid), simd);
     c->table[v] = table;
     c->perms[v] = perms;
 }
 
 /* With the sizes known (g), each level is its own copy, so that its size,
- * hash mask and tag shift are constants where the walker's level is not. */
-static inline __attribute__((always_inline)) void pwc_insert_missed_g(struct pwc *p, unsigned lvl, uint64_t va,
-                                                                      uint16_t pcid, uint64_t table, uint8_t perms,
-                                                                      const struct pwc_geom g)
+ * hash mask and tag shift are constants where the walker's level is not.
+ * simd: as for pwc_place_s. */
+static inline __attribute__((always_inline)) void pwc_insert_missed_gs(struct pwc *p, unsigned lvl, uint64_t va,
+                                                                       uint16_t pcid, uint64_t table, uint8_t perms,
+                                                                       const struct pwc_geom g, const int simd)
 {
     MV_ASSERT(lvl >= 2 && lvl <= 4, "pwc level %u", lvl);
     if (!g.n[2] || !g.n[3] || !g.n[4]) {
         struct pwc_cache *c = &p->lvl[lvl];
-        pwc_insert_level(p, lvl, c->n, c->hmask, va, pcid, table, perms);
+        pwc_insert_level(p, lvl, c->n, c->hmask, va, pcid, table, perms, simd);
     } else if (lvl == 2) {
-        pwc_insert_level(p, 2, g.n[2], pwc_hmask(g.n[2]), va, pcid, table, perms);
+        pwc_insert_level(p, 2, g.n[2], pwc_hmask(g.n[2]), va, pcid, table, perms, simd);
     } else if (lvl == 3) {
-        pwc_insert_level(p, 3, g.n[3], pwc_hmask(g.n[3]), va, pcid, table, perms);
+        pwc_insert_level(p, 3, g.n[3], pwc_hmask(g.n[3]), va, pcid, table, perms, simd);
     } else {
-        pwc_insert_level(p, 4, g.n[4], pwc_hmask(g.n[4]), va, pcid, table, perms);
+        pwc_insert_level(p, 4, g.n[4], pwc_hmask(g.n[4]), va, pcid, table, perms, simd);
     }
+}
+
+static inline __attribute__((always_inline)) void pwc_insert_missed_g(struct pwc *p, unsigned lvl, uint64_t va,
+                                                                      uint16_t pcid, uint64_t table, uint8_t perms,
+                                                                      const struct pwc_geom g)
+{
+    pwc_insert_missed_gs(p, lvl, va, pcid, table, perms, g, 0);
 }
 
 static inline void pwc_insert_missed(struct pwc *p, unsigned lvl, uint64_t va, uint16_t pcid, uint64_t table,

@@ -162,7 +162,7 @@ walk_tmpl(struct pmem *m, uint64_t root, uint64_t va, enum access acc, int user,
         }
         table = next;
         if (p->pwc)   /* the lookup above missed at this level and below */
-            pwc_insert_missed_g(p->pwc, lvl, va, p->tag, table, perms, pg);
+            pwc_insert_missed_gs(p->pwc, lvl, va, p->tag, table, perms, pg, p->simd);
     }
 }
 
