@@ -609,7 +609,7 @@ static int pwc_diff_one(rng_t *g, unsigned nops, unsigned geom)
         for (unsigned l = 2; l <= 4 && !bad; l++)
             for (unsigned i = 0; i < r.n[l] && !bad; i++) {
                 const struct ref_pwc_entry *e = &r.e[l][i];
-                uint64_t tag = e->valid ? (e->key << 13) | ((uint64_t)e->pcid << 1) | 1 : 0;
+                uint64_t tag = e->valid ? (e->key << (12 + 9 * (l - 1))) | ((uint64_t)e->pcid << 1) | 1 : 0;
                 if (p.lvl[l].tag[i] != tag || (tag && (p.lvl[l].table[i] != e->table || p.lvl[l].perms[i] != e->perms))) {
                     say("pwc geometry %u op %u: level %u slot %u: tag %#llx, reference %#llx\n", geom, op, l, i,
                         (unsigned long long)p.lvl[l].tag[i], (unsigned long long)tag);

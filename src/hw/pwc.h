@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* One cache: n entries, struct-of-arrays so a lookup scans only tags.
- * tag 0 = invalid; else ((va >> level_shift(lvl)) << 13) | (pcid << 1) | 1.
+ * tag 0 = invalid; else va[47:level_shift(lvl)] in place | (pcid << 1) | 1.
  * tag[n], the sentinel's, is always 0, so the head of an empty list
  * matches no tag.
  * True LRU in O(1): the valid entries on a circular doubly linked list
@@ -92,9 +92,11 @@ static inline uint32_t pwc_hmask(uint32_t n)
     return n <= 1 ? 3 : (1u << (32 - __builtin_clz(4 * n - 1))) - 1;
 }
 
+/* va's bits [47:level_shift(lvl)] where they are (level_shift >= 21 > 13,
+ * so they never meet the PCID's bits): one mask, no shifts. */
 static inline uint64_t pwc_tag(unsigned lvl, uint64_t va, uint16_t pcid)
 {
-    return (((va & ((1ull << VA_BITS) - 1)) >> level_shift(lvl)) << 13) |
+    return (va & ((1ull << VA_BITS) - 1) & ~((1ull << level_shift(lvl)) - 1)) |
            ((uint64_t)(pcid & 0xfff) << 1) | 1;
 }
 
