@@ -206,6 +206,12 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         kill(in_prog ? -prog : -pid, SIGKILL);
         cli_interrupt(tsig);
     }
+    /* interrupted: the recorder was killed (SIGKILL to its group, by the
+     * handler or just above); wait until it is gone, so that nothing of it
+     * still writes into the log directory the caller removes */
+    if (cli_interrupted())
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
     if (tty)
         give_terminal(getpgrp());
     if (logdir)
@@ -521,7 +527,9 @@ int cmd_trace_record(int argc, char **argv)
     if (all) {
         /* not -q: the logs' "Command:" and "Parent PID:" lines tie the
          * process images together (import_lackey.c) */
-        const char *vg[] = { "valgrind", "--tool=lackey", "--trace-mem=yes", "--trace-syscalls=yes",
+        /* --vgdb=no: no gdbserver, so no vgdb FIFOs in TMPDIR, which a
+         * valgrind killed by an interrupt left behind */
+        const char *vg[] = { "valgrind", "--tool=lackey", "--vgdb=no", "--trace-mem=yes", "--trace-syscalls=yes",
                              "--trace-children=yes", logpat };
         for (size_t k = 0; k < sizeof vg / sizeof vg[0]; k++)
             av[n++] = vg[k];

@@ -181,6 +181,26 @@ ls -A "$tmp" | grep -q '^\.int\.mvt\.' && fail "an interrupted record left a tem
 sleep 0.5
 pgrep -f "sleep $nap\$" >/dev/null && fail "the recorded program still runs after the interrupt"
 
+# 4a. --refs all interrupted (SIGTERM): valgrind's logs and its vgdb FIFOs
+# (vgdb-pipe-* in TMPDIR, left by a valgrind killed with its gdbserver on)
+# go too; the log directory went only if valgrind was gone before it was
+# removed
+if command -v valgrind >/dev/null; then
+    nap=8.$$
+    "$MV" trace record --refs all -o "$tmp/intv.mvt" -- /bin/sleep "$nap" 2>"$tmp/err" &
+    rec=$!
+    sleep 4
+    kill -TERM "$rec"
+    wait "$rec"
+    rc=$?
+    [ "$rc" -ne 0 ] || fail "an interrupted record --refs all exited 0"
+    [ -e "$tmp/intv.mvt" ] && fail "an interrupted record --refs all left its output"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record --refs all left files in TMPDIR: $(ls "$TMPDIR")"
+    rm -rf "${TMPDIR:?}"/* "$TMPDIR"/.[!.]* 2>/dev/null
+    sleep 0.5
+    pgrep -f "sleep $nap\$" >/dev/null && fail "the program recorded with --refs all still runs after the interrupt"
+fi
+
 # 4b. interrupted while importing (perf script runs as record's child):
 # the output's temporary file and the recorders' logs go too
 (trap - INT; exec "$MV" trace record -o "$tmp/int2.mvt" -- /usr/bin/python3 -c "b = b'x' * (48 << 20)") 2>"$tmp/err" &
