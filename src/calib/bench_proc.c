@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "calib/calib.h"
 #include "lib/err.h"
+#include "lib/outfile.h"
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -84,6 +85,7 @@ static pid_t child(const struct job *j)
             _exit(127);
         dup2(j->devnull, 0);   /* not calibrate's input: /bin/cat as --hello waited on it */
         dup2(j->devnull, 1);
+        outfile_exec_signals();   /* SIGPIPE and SIGXFSZ as calibrate found them */
         if (j->op == FORK_EXEC)
             execl(j->hello, "hello", (char *)NULL);
         else   /* the path is an argument, never shell text (a space, a ';') */

@@ -23,7 +23,6 @@
 #include "sim/report.h"
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,14 +271,12 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
                     break;
                 }
         FILE *table = report_files_use_stdout(&rf) ? stderr : stdout;
-        struct sigaction pipe_old;
-        outfile_sigpipe_hold(&pipe_old);   /* a reader gone is EPIPE, said below, not SIGPIPE */
+        /* a reader gone is EPIPE (main ignores SIGPIPE), said below */
         clearerr(table);                   /* what failed before (a warning) is not the table's */
         report_table(table, cfg, res, nsel);
         errno = 0;
         int lost = fflush(table) || ferror(table);
         int e = errno;
-        outfile_sigpipe_release(&pipe_old);
         if (lost) {
             /* the table is lost: no output file either (all or none);
              * also on standard error, where it goes when --json - takes

@@ -13,13 +13,13 @@
  *
  * An unknown subcommand, or an argument after --version or --help, is bad
  * input: one message, exit status 2. A write to
- * standard output that failed is exit status 1. */
+ * standard output that failed, a reader gone too (SIGPIPE is ignored), is
+ * one line here for every command and exit status 1. */
 #include "cli/cli.h"
 #include "lib/err.h"
 #include "lib/outfile.h"
 #include "lib/version.h"
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -53,8 +53,9 @@ static void usage(FILE *f)
 }
 
 /* Tables and listings go to standard output. A write there that failed (a
- * full disk, a closed descriptor, EPIPE when SIGPIPE is ignored) is an
- * error of the command, as coreutils' close_stdout makes it: exit status 1
+ * full disk, a closed descriptor, a reader gone: EPIPE, SIGPIPE being
+ * ignored from the start) is an error of the command, as coreutils'
+ * close_stdout makes it: one line here for every command, exit status 1
  * unless the command already failed. */
 static int stdout_checked(int rc)
 {
@@ -68,13 +69,10 @@ static int stdout_checked(int rc)
      * no more in that case) */
     int early = ferror(stdout), e0 = errno;
     errno = 0;
-    struct sigaction pipe_old;
-    outfile_sigpipe_hold(&pipe_old);   /* a reader gone: EPIPE, said here, not death by SIGPIPE */
     int bad = fflush(stdout) || ferror(stdout);
     int e = errno;
     if (!e && early && (e0 == ENOSPC || e0 == EPIPE || e0 == EIO || e0 == EFBIG || e0 == EDQUOT || e0 == EBADF))
         e = e0;
-    outfile_sigpipe_release(&pipe_old);
     if (!bad)
         return rc;
     mv_error("standard output: cannot write: %s", e ? strerror(e) : "write error");
@@ -139,6 +137,7 @@ int main(int argc, char **argv)
 {
     outfile_guard_stdio();      /* before anything opens a file */
     outfile_ignore_sigxfsz();   /* a file-size limit is a write error each writer reports */
+    outfile_ignore_sigpipe();   /* a reader gone too (EPIPE), said by stdout_checked at the end */
     if (!stack_ok())
         return EXIT_FAIL;
     return stdout_checked(run(argc, argv));

@@ -272,7 +272,7 @@ static unsigned max_array_size(void)
     if (!on_path("scontrol"))
         return n;
     fflush(NULL);
-    FILE *f = popen("scontrol show config 2>/dev/null", "r");
+    FILE *f = outfile_popen("scontrol show config 2>/dev/null", "r");   /* SIGPIPE at its default there */
     if (!f)
         return n;
     char line[512];

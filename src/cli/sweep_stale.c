@@ -256,5 +256,5 @@ int sweep_foreign(const char *dir)
     unsigned long nruns;
     if (sweep_manifest_each(manifest, foreign_line, &f, &nruns))
         return EXIT_USAGE;
-    return fflush(stdout) || ferror(stdout) ? EXIT_FAIL : EXIT_OK;
+    return EXIT_OK;   /* a write to standard output that failed: main says so (exit 1) */
 }

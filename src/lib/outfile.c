@@ -43,8 +43,9 @@ static void on_signal(int sig)
  * one; and at exit (a guest out of memory exits from deep inside a run) and
  * quick exit (the host out of memory, lib/err.c). The signals are those
  * that end the process by default: asked to stop or quit, a reader gone
- * (SIGPIPE), a file-size or CPU-time limit (SIGXFSZ where it is not
- * ignored, SIGXCPU), a timer or user signal nobody handles, an abort (a
+ * (SIGPIPE where it is not ignored; memvirt ignores it but while a FIFO's
+ * reader is awaited, open_stream), a file-size or CPU-time limit (SIGXFSZ
+ * where it is not ignored, SIGXCPU), a timer or user signal nobody handles, an abort (a
  * broken invariant) and a crash; each is raised again once the temporaries
  * are gone, so the process ends as it would have. */
 static void install(void)
@@ -68,32 +69,52 @@ static void install(void)
 }
 
 static int xfsz_ignored;   /* by outfile_ignore_sigxfsz: its default was SIG_DFL */
+static int pipe_ignored;   /* by outfile_ignore_sigpipe: the same */
+
+/* Ignore sig where it has its default action: 1 if so. */
+static int ignore_default(int sig)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+        return 0;
+    signal(sig, SIG_IGN);
+    return 1;
+}
 
 void outfile_ignore_sigxfsz(void)
 {
-    struct sigaction old;
-    if (!sigaction(SIGXFSZ, NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) {
-        signal(SIGXFSZ, SIG_IGN);
-        xfsz_ignored = 1;
-    }
+    xfsz_ignored |= ignore_default(SIGXFSZ);
 }
 
-void outfile_sigpipe_hold(struct sigaction *old)
+void outfile_ignore_sigpipe(void)
 {
-    struct sigaction ign = { .sa_handler = SIG_IGN };
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, old);
-}
-
-void outfile_sigpipe_release(const struct sigaction *old)
-{
-    sigaction(SIGPIPE, old, NULL);
+    pipe_ignored |= ignore_default(SIGPIPE);
 }
 
 void outfile_exec_signals(void)
 {
     if (xfsz_ignored)
         signal(SIGXFSZ, SIG_DFL);
+    if (pipe_ignored)
+        signal(SIGPIPE, SIG_DFL);
+}
+
+FILE *outfile_popen(const char *command, const char *type)
+{
+    struct sigaction xfsz_old, pipe_old, dfl = { .sa_handler = SIG_DFL };
+    sigemptyset(&dfl.sa_mask);
+    if (xfsz_ignored)
+        sigaction(SIGXFSZ, &dfl, &xfsz_old);
+    if (pipe_ignored)
+        sigaction(SIGPIPE, &dfl, &pipe_old);
+    FILE *f = popen(command, type);   /* its child inherits them as the fork leaves them */
+    int e = errno;
+    if (pipe_ignored)
+        sigaction(SIGPIPE, &pipe_old, NULL);
+    if (xfsz_ignored)
+        sigaction(SIGXFSZ, &xfsz_old, NULL);
+    errno = e;
+    return f;
 }
 
 static int stdio_closed[3];   /* by outfile_guard_stdio */
@@ -609,9 +630,20 @@ static int open_stream(struct outfile *o)
         o->fd = STDERR_FILENO;
         return 0;
     }
+    /* a FIFO's reader may be awaited here, however long, with nothing
+     * written: SIGPIPE ends the process (its temporaries removed) as it
+     * would have, were it not ignored for the writes (outfile_ignore_sigpipe) */
+    struct sigaction pipe_old, rm = { .sa_handler = on_signal };
+    sigemptyset(&rm.sa_mask);
+    if (pipe_ignored)
+        sigaction(SIGPIPE, &rm, &pipe_old);
     int fd;
     while ((fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0 && errno == EINTR)
         ;
+    int e = errno;
+    if (pipe_ignored)
+        sigaction(SIGPIPE, &pipe_old, NULL);
+    errno = e;
     if (fd < 0)
         return mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
     o->fd = fd;
@@ -706,17 +738,13 @@ int outset_commit(struct outset *s)
     for (unsigned i = 0; i < s->n && !rc; i++)
         if (s->f[i].kind == OUTFILE_REPLACE)
             rc = finish_tmp(&s->f[i]);
-    /* A reader that went away must give an error, not kill us mid-commit;
-     * only while writing: a signal while a FIFO's reader is awaited ends
-     * the process as it would have (its temporaries removed). */
-    struct sigaction old;
-    outfile_sigpipe_hold(&old);
+    /* A reader that went away is an error (EPIPE: SIGPIPE is ignored,
+     * outfile_ignore_sigpipe), not the end of us mid-commit. */
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];
         if (o->kind != OUTFILE_REPLACE && write_all(o->fd, o->buf, o->len))
             rc = mv_error("%s '%s': cannot write: %s", o->opt, o->path, strerror(errno));
     }
-    outfile_sigpipe_release(&old);
     char done[1024] = "";
     for (unsigned i = 0; i < s->n && !rc; i++) {
         struct outfile *o = &s->f[i];

@@ -101,19 +101,25 @@ int  infile_open_nonblock(const char *path, struct stat *st);
  * reports with the file's name, instead of SIGXFSZ ending the process (as
  * Python and coreutils' sort do): outfile_ignore_sigxfsz() ignores SIGXFSZ
  * where it has its default action (a parent's choice to catch it is not
- * changed). A program memvirt starts must find it as memvirt did: a child
- * calls outfile_exec_signals() between fork and exec (an ignored signal
- * stays ignored across exec). */
+ * changed). */
 void outfile_ignore_sigxfsz(void);
-/* A reader gone (`memvirt compare | head -1`) while standard output is
- * written must fail the write with EPIPE, which the writer reports (exit
- * status 1), not end the process by SIGPIPE (141): SIGPIPE is ignored
- * between hold and release (old: what it was), as outfile_commit does
- * while it writes the outputs. Process-wide: call it where no other
- * thread runs (the runs of -j are over when the table is written). */
-struct sigaction;
-void outfile_sigpipe_hold(struct sigaction *old);
-void outfile_sigpipe_release(const struct sigaction *old);
+/* A reader gone (`memvirt list | true`, `memvirt compare | head -1`) must
+ * fail the write with EPIPE, which the writer reports (exit status 1: the
+ * end of main checks standard output for every command), not end the
+ * process by SIGPIPE (141) with no word, half a listing written:
+ * outfile_ignore_sigpipe() ignores SIGPIPE for the whole process, once at
+ * start (main), where it has its default action. The one exception is the
+ * wait for a FIFO's reader at commit (nothing is written then): there a
+ * SIGPIPE removes the temporaries and ends the process, as it would have.
+ * A program memvirt starts must find both signals as memvirt did (an
+ * ignored signal stays ignored across exec; GNU parallel, Python, strace,
+ * perf and the recorded program rely on SIGPIPE's default): a child calls
+ * outfile_exec_signals() between fork and exec; outfile_popen is popen
+ * with them so (the parent holds them at their defaults while it forks:
+ * call it where no other thread runs). */
+void outfile_ignore_sigpipe(void);
+void outfile_exec_signals(void);
+FILE *outfile_popen(const char *command, const char *type);
 /* At start: a standard descriptor (0, 1, 2) the process was started
  * without is opened on /dev/null the other way round, so that using it
  * still fails (EBADF) as a closed one does, while no file opened later can
@@ -121,7 +127,6 @@ void outfile_sigpipe_release(const struct sigaction *old);
  * (close-on-exec: programs memvirt starts find it closed). Outputs treat
  * such a standard output as absent. */
 void outfile_guard_stdio(void);
-void outfile_exec_signals(void);
 /* The stream to write output i's content into. */
 FILE *outset_stream(struct outset *s, unsigned i);
 /* The error for output i when a write to its stream failed (ferror): one

@@ -116,7 +116,7 @@ no_tmp_left "$W" "long name"
 # --- a signal while the commit waits for a FIFO's reader ---------------------
 # TERM, and the others that end a process by default (a crash, an abort:
 # those left temporaries behind): the process dies of the signal, its
-# temporaries gone. (SIGPIPE is ignored while outputs are committed.) (SIGXFSZ memvirt ignores: past a file-size
+# temporaries gone. (SIGPIPE ends it there too: outputs_stdio.sh.) (SIGXFSZ memvirt ignores: past a file-size
 # limit a write fails with EFBIG, and outputs.sh sees it reported.)
 # (AddressSanitizer keeps SIGSEGV for itself, and an address-space limit
 # starves its shadow memory: those two cases are for the normal build)
