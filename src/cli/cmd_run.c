@@ -244,6 +244,8 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
     const char *wl_in = cfg->wl->input_path ? cfg->wl->input_path(cfg->wl_cfg) : NULL;
     if (!bad && wl_in)
         bad = outset_input(&rf.set, "--trace", wl_in);
+    if (!bad)   /* the table on standard error (below), not into an output that is it */
+        bad = outset_stderr_clash(&rf.set, "the table");
     if (bad) {
         report_files_close(&rf);
         return EXIT_USAGE;

@@ -584,18 +584,44 @@ static int is_stderr(const struct outfile *o)
     return o->kind == OUTFILE_STREAM && o->exists && is_stdio(STDERR_FILENO, o->dev, o->ino);
 }
 
-int outset_uses_stdout(const struct outset *s)
+/* The output that takes standard output, or -1. */
+static int stdout_taker(const struct outset *s)
 {
     struct stat st;
     int have = !stdio_stat(STDOUT_FILENO, &st);
     for (unsigned i = 0; i < s->n; i++) {
         const struct outfile *o = &s->f[i];
         if (o->kind == OUTFILE_STDOUT)
-            return 1;
+            return (int)i;
         /* stdout redirected to the same pipe or file: keep them apart (a
          * terminal is shared without harm) */
         if (have && is_stdout(o, &st) && !S_ISCHR(st.st_mode))
-            return 1;
+            return (int)i;
+    }
+    return -1;
+}
+
+int outset_uses_stdout(const struct outset *s)
+{
+    return stdout_taker(s) >= 0;
+}
+
+int outset_stderr_clash(const struct outset *s, const char *what)
+{
+    int t = stdout_taker(s);
+    struct stat se;
+    if (t < 0 || stdio_stat(STDERR_FILENO, &se) || S_ISCHR(se.st_mode))
+        return 0;   /* what goes to stdout; nothing to mix with; a terminal, /dev/null */
+    const struct outfile *taker = &s->f[t];
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct outfile *o = &s->f[i];
+        if (!o->exists || o->dev != se.st_dev || o->ino != se.st_ino)
+            continue;
+        if ((int)i == t)
+            return mv_error("%s '%s' takes standard output, which is standard error's file too, where %s then "
+                            "goes: give standard error or the output another file", o->opt, o->path, what);
+        return mv_error("%s '%s' is standard error, where %s goes when %s '%s' takes standard output: give "
+                        "each its own file", o->opt, o->path, what, taker->opt, taker->path);
     }
     return 0;
 }

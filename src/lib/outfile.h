@@ -137,6 +137,15 @@ int  outset_stream_failed(const struct outset *s, unsigned i);
 const char *outset_tmp_path(const struct outset *s, unsigned i);
 /* 1 if an output goes to standard output (the caller keeps stdout for it). */
 int  outset_uses_stdout(const struct outset *s);
+/* Where an output takes standard output, the caller sends `what` (run's
+ * "the table") to standard error instead: an output that is standard
+ * error's file (/dev/stderr, /proc/self/fd/2, the file or pipe 2> goes
+ * to), or standard output being that file (--json - 2>&1), would get it
+ * mixed into its content. -1 after mv_error (bad input: check it before
+ * the work), naming the option and the clash; a terminal or /dev/null as
+ * standard error is shared without harm, as outset_uses_stdout shares
+ * standard output. */
+int  outset_stderr_clash(const struct outset *s, const char *what);
 /* Write every output, all or none. -1 after mv_error. */
 int  outset_commit(struct outset *s);
 /* Free everything; an uncommitted output is discarded. */

@@ -8,6 +8,12 @@
 #   stdout /dev/full  exit 1, the old file kept
 #   /dev/stdout, /dev/stderr as --json when they are a log file: the document
 #                     is appended there, the log not replaced
+#   standard error as an output while another takes standard output (the
+#                     table then on standard error: --json /dev/stderr --csv -,
+#                     /proc/self/fd/2, the file 2> goes to, --json - 2>&1):
+#                     exit 2, one line, nothing written (an attack round: the
+#                     table and the document were mixed there, exit 0); run,
+#                     compare and rerun alike; /dev/null as stderr is no clash
 #   SIGXCPU           (a CPU-time limit) ends the run with no temporary left
 #   SIGPIPE           while a FIFO's reader is awaited ends the process
 #   threads           refused by a process limit: the runs go on in fewer
@@ -71,6 +77,38 @@ rc=$?
 [ "$rc" -eq 0 ] || fail "/dev/stderr as a log: exit $rc"
 [ "$(head -1 "$W/log2")" = "previous line" ] || fail "/dev/stderr as a log: the log was replaced"
 grep -q '"memvirt": "1"' "$W/log2" || fail "/dev/stderr as a log: no document in it"
+
+# standard error as an output where another takes standard output: the
+# table goes to standard error then, and would be mixed into the output
+LM=(--workload lmbench --param lmbench.iterations=2 --quiet)
+"$MV" run "${LM[@]}" --json "$W/r.json" >/dev/null 2>&1 || fail "lmbench reference run failed"
+CLASH="standard error, where the table goes when"
+expect_bad "run --json /dev/stderr --csv -" "--json '/dev/stderr' is $CLASH --csv '-' takes standard output" \
+    run --mode pv "${LM[@]}" --json /dev/stderr --csv -
+expect_bad "run --csv /proc/self/fd/2 --json -" "--csv '/proc/self/fd/2' is $CLASH --json '-'" \
+    run "${LM[@]}" --json - --csv /proc/self/fd/2
+expect_bad "compare --json (the file 2> goes to) --csv -" "--json '$tmp/stderr' is $CLASH --csv '-'" \
+    compare --modes native,hap "${LM[@]}" --csv - --json "$tmp/stderr"
+expect_bad "rerun --json /dev/stderr --csv -" "--json '/dev/stderr' is $CLASH --csv '-'" \
+    rerun "$W/r.json" --quiet --json /dev/stderr --csv -
+# standard output itself standard error's file: a log, a pipe
+for how in log pipe; do
+    rm -rf "$W/two" && mkdir "$W/two"
+    if [ $how = log ]; then
+        "$MV" run "${LM[@]}" --json - --csv "$W/two/c.csv" >"$W/both" 2>&1; rc=$?
+    else
+        "$MV" run "${LM[@]}" --json - --csv "$W/two/c.csv" 2>&1 | cat >"$W/both"; rc=${PIPESTATUS[0]}
+    fi
+    [ "$rc" -eq 2 ] || fail "--json - 2>&1 ($how): exit $rc, expected 2: $(head -c 200 "$W/both")"
+    [ "$(wc -l <"$W/both")" -eq 1 ] &&
+        grep -q "^memvirt: --json '-' takes standard output, which is standard error's file too" "$W/both" ||
+        fail "--json - 2>&1 ($how): $(head -c 300 "$W/both")"
+    [ -z "$(ls -A "$W/two")" ] || fail "--json - 2>&1 ($how): left $(ls -A "$W/two")"
+done
+# /dev/null as standard error is shared without harm, as a terminal
+"$MV" run "${LM[@]}" --json - --csv /dev/stderr >"$W/doc.json" 2>/dev/null ||
+    fail "--json - --csv /dev/stderr 2>/dev/null: exit $?"
+grep -q '"memvirt"' "$W/doc.json" || fail "--json - --csv /dev/stderr 2>/dev/null: no document"
 
 # a CPU-time limit ends a long run: its temporary goes with it
 mkdir -p "$W/x"
