@@ -234,10 +234,10 @@ static void test_geometry_named_by_machine(void **state)
 {
     (void)state;
     static const struct { const char *mode, *param, *msg; } cases[] = {
-        { "native", "tlb.l2_entries=1000", "--param tlb.l2_ways=12 does not divide tlb.l2_entries=1000" },
-        { "native", "cache.ptw_kb=48", "cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 gives 48 sets" },
-        { "pv", "iommu.iotlb_entries=96", "iommu.iotlb_entries=96 with iommu.iotlb_ways=4 gives 24 sets" },
-        { "hap", "hap.ntlb_entries=48", "hap.ntlb_entries=48 with hap.ntlb_ways=4 gives 12 sets" },
+        { "native", "tlb.l2_entries=1000", "--param tlb.l2_entries=1000 is not a multiple of tlb.l2_ways=12 (the default)" },
+        { "native", "cache.ptw_kb=48", "cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 (the default) gives 48 sets" },
+        { "pv", "iommu.iotlb_entries=96", "iommu.iotlb_entries=96 with iommu.iotlb_ways=4 (the default) gives 24 sets" },
+        { "hap", "hap.ntlb_entries=48", "hap.ntlb_entries=48 with hap.ntlb_ways=4 (the default) gives 12 sets" },
     };
     mv_error_quiet(1);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -253,6 +253,34 @@ static void test_geometry_named_by_machine(void **state)
         tm_destroy(t);
     }
     mv_error_quiet(0);
+}
+
+/* A message naming a value the user may not have given says when it is
+ * the default (param_show), whatever the type, and only then. */
+static void test_show_marks_defaults(void **state)
+{
+    (void)state;
+    struct sim_config c;
+    char buf[PARAM_SHOW_MAX];
+    assert_int_equal(config_init(&c, "memwalk"), 0);
+    assert_string_equal(param_show(&tlb_params, &c.tlb, "l1_4k_ways", buf, sizeof buf),
+                        "tlb.l1_4k_ways=4 (the default)");
+    assert_string_equal(param_show(&selective_params, &c.hv.selective, "tlb_upper", buf, sizeof buf),
+                        "selective.tlb_upper=10 (the default)");
+    assert_string_equal(param_show(&selective_params, &c.hv.selective, "policy", buf, sizeof buf),
+                        "selective.policy=dynamic (the default)");
+    assert_int_equal(config_param(&c, "tlb.l1_4k_ways=8"), 0);
+    assert_int_equal(config_param(&c, "selective.tlb_upper=10.5"), 0);
+    assert_int_equal(config_param(&c, "selective.policy=fixed"), 0);
+    assert_string_equal(param_show(&tlb_params, &c.tlb, "l1_4k_ways", buf, sizeof buf), "tlb.l1_4k_ways=8");
+    assert_string_equal(param_show(&selective_params, &c.hv.selective, "tlb_upper", buf, sizeof buf),
+                        "selective.tlb_upper=10.5");
+    assert_string_equal(param_show(&selective_params, &c.hv.selective, "policy", buf, sizeof buf),
+                        "selective.policy=fixed");
+    /* the default's value given explicitly is the default value all the same */
+    assert_int_equal(config_param(&c, "tlb.l2_entries=1536"), 0);
+    assert_true(param_is_default(param_find(&tlb_params, "l2_entries"), &c.tlb));
+    config_free(&c);
 }
 
 /* Names in results are UTF-8: the check itself, the run refused before it
@@ -350,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_every_param_round_trips),
         cmocka_unit_test(test_at_times_exact),
         cmocka_unit_test(test_geometry_named_by_machine),
+        cmocka_unit_test(test_show_marks_defaults),
         cmocka_unit_test(test_names_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

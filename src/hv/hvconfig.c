@@ -213,8 +213,7 @@ int hvconfig_validate_iommu(const struct iommu_config *c)
 {
     if (!c->iotlb_entries)
         return mv_error("--param iommu.iotlb_entries=0: the IOTLB needs at least one entry");
-    if (param_check_sets("iommu.iotlb_entries", c->iotlb_entries, c->iotlb_entries, "entries", "iommu.iotlb_ways",
-                         c->iotlb_ways))
+    if (param_check_sets(&iommu_params, c, "iotlb_entries", c->iotlb_entries, "entries", "iotlb_ways"))
         return -1;
     if (c->qi_entries < 2)
         return mv_error("--param iommu.qi_entries=%llu: the invalidation queue needs at least 2 descriptors "
@@ -224,8 +223,7 @@ int hvconfig_validate_iommu(const struct iommu_config *c)
 
 int hvconfig_validate_ntlb(const struct hapconfig *c)
 {
-    return param_check_sets("hap.ntlb_entries", c->ntlb_entries, c->ntlb_entries, "entries", "hap.ntlb_ways",
-                            c->ntlb_ways);
+    return param_check_sets(&hap_params, c, "ntlb_entries", c->ntlb_entries, "entries", "ntlb_ways");
 }
 
 int hvconfig_host_2m(const struct hvconfig *h)
@@ -249,9 +247,10 @@ int hvconfig_validate(const struct hvconfig *h)
     if (h->shadow.prefetch & (h->shadow.prefetch - 1))
         return mv_error("--param shadow.prefetch=%llu: not a power of two (the group is aligned, as KVM's 8)",
                         (unsigned long long)h->shadow.prefetch);
+    char a[PARAM_SHOW_MAX], b[PARAM_SHOW_MAX];
     if (!strcmp(h->selective.policy, "alternate") && h->selective.dwell_ms >= h->selective.alternate_ms)
-        return mv_error("--param selective.dwell_ms=%g: the time away must be shorter than "
-                        "selective.alternate_ms=%g (a round trip starts every alternate_ms)",
-                        h->selective.dwell_ms, h->selective.alternate_ms);
+        return mv_error("--param %s: the time away must be shorter than %s: a round trip starts every alternate_ms",
+                        param_show(&selective_params, &h->selective, "dwell_ms", a, sizeof a),
+                        param_show(&selective_params, &h->selective, "alternate_ms", b, sizeof b));
     return 0;
 }

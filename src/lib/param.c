@@ -251,37 +251,92 @@ void param_print_group(FILE *f, const struct param_group *g)
     }
 }
 
-int param_check_sets(const char *entries_key, uint64_t entries, uint64_t n, const char *unit, const char *ways_key,
-                     uint64_t ways)
+int param_is_default(const struct param_def *d, const void *cfg)
 {
-    char what[160];   /* "tlb.l2_entries=1536" or "cache.ptw_kb=256 (4096 64-byte lines)" */
-    if (n == entries)
-        snprintf(what, sizeof what, "%s=%llu", entries_key, (unsigned long long)entries);
-    else
-        snprintf(what, sizeof what, "%s=%llu (%llu %s)", entries_key, (unsigned long long)entries,
-                 (unsigned long long)n, unit);
+    size_t field = d->type == P_STR ? (size_t)d->max : d->type == P_CHOICE ? PARAM_STR_MAX : sizeof(uint64_t);
+    char *def = mv_calloc(1, d->off + field);
+    int quiet = mv_error_quiet(1);
+    int rc = set_one(&(struct param_group){ "", d, 1, "" }, d, def, d->def, "default");
+    mv_error_quiet(quiet);
+    MV_ASSERT(rc == 0, "bad default for %s", d->name);
+    char *a = mv_malloc(2 * PARAM_VALUE_MAX);
+    param_format(d, cfg, a, PARAM_VALUE_MAX);
+    param_format(d, def, a + PARAM_VALUE_MAX, PARAM_VALUE_MAX);
+    int same = !strcmp(a, a + PARAM_VALUE_MAX);
+    free(a);
+    free(def);
+    return same;
+}
+
+const char *param_show(const struct param_group *g, const void *cfg, const char *name, char *buf, size_t len)
+{
+    const struct param_def *d = param_find(g, name);
+    MV_ASSERT(d, "no parameter %s.%s", g->prefix, name);
+    char v[PARAM_VALUE_MAX];
+    param_format(d, cfg, v, sizeof v);
+    snprintf(buf, len, "%s.%s=%s%s", g->prefix, name, v, param_is_default(d, cfg) ? " (the default)" : "");
+    return buf;
+}
+
+static uint64_t u64_of(const struct param_group *g, const void *cfg, const char *name)
+{
+    const struct param_def *d = param_find(g, name);
+    MV_ASSERT(d && d->type == P_U64, "no integer parameter %s.%s", g->prefix, name);
+    uint64_t v;
+    memcpy(&v, (const char *)cfg + d->off, sizeof v);
+    return v;
+}
+
+int param_check_sets(const struct param_group *g, const void *cfg, const char *entries_name, uint64_t n,
+                     const char *unit, const char *ways_name)
+{
+    uint64_t entries = u64_of(g, cfg, entries_name), ways = u64_of(g, cfg, ways_name);
     if (n == 0)
         return 0;   /* absent */
+    int edef = param_is_default(param_find(g, entries_name), cfg);
+    int wdef = param_is_default(param_find(g, ways_name), cfg);
+    char ekey[96], wkey[96], what[256], wshow[192];
+    snprintf(ekey, sizeof ekey, "%s.%s", g->prefix, entries_name);
+    snprintf(wkey, sizeof wkey, "%s.%s", g->prefix, ways_name);
+    /* "tlb.l2_entries=1536", "cache.ptw_kb=256 (4096 64-byte lines)", each
+     * with "the default" where it is */
+    if (n == entries)
+        snprintf(what, sizeof what, "%s=%llu%s", ekey, (unsigned long long)entries, edef ? " (the default)" : "");
+    else
+        snprintf(what, sizeof what, "%s=%llu (%s%llu %s)", ekey, (unsigned long long)entries,
+                 edef ? "the default: " : "", (unsigned long long)n, unit);
+    snprintf(wshow, sizeof wshow, "%s=%llu%s", wkey, (unsigned long long)ways, wdef ? " (the default)" : "");
+    /* the user gave the entries, not the ways: the message leads with them */
+    int by_entries = wdef && !edef;
     if (ways == 0)
-        return mv_error("--param %s=0: a structure of %s needs at least one way", ways_key, what);
+        return mv_error("--param %s=0: a structure of %s needs at least one way", wkey, what);
     if (ways > n)
-        return mv_error("--param %s=%llu is more than %s: the number of %s must be a multiple of the ways",
-                        ways_key, (unsigned long long)ways, what, unit);
+        return by_entries
+                   ? mv_error("--param %s: fewer %s than %s: the number of %s must be a multiple of the ways", what,
+                              unit, wshow, unit)
+                   : mv_error("--param %s is more than %s: the number of %s must be a multiple of the ways", wshow,
+                              what, unit);
     if (n % ways)
-        return mv_error("--param %s=%llu does not divide %s: the number of %s must be a multiple of the ways",
-                        ways_key, (unsigned long long)ways, what, unit);
+        return by_entries
+                   ? mv_error("--param %s is not a multiple of %s: the number of %s must be a multiple of the ways",
+                              what, wshow, unit)
+                   : mv_error("--param %s does not divide %s: the number of %s must be a multiple of the ways", wshow,
+                              what, unit);
     uint64_t sets = n / ways;
     if (sets & (sets - 1)) {
         uint64_t lo = 1;
         while (lo * 2 < sets)
             lo *= 2;
-        char hint[96] = "";
+        char hint[160] = "";
         if (n == entries)   /* the next valid counts below and above, at these ways */
-            snprintf(hint, sizeof hint, " (%s=%llu or %llu would do)", entries_key, (unsigned long long)(lo * ways),
+            snprintf(hint, sizeof hint, " (%s=%llu or %llu would do)", ekey, (unsigned long long)(lo * ways),
                      (unsigned long long)(2 * lo * ways));
-        return mv_error("--param %s with %s=%llu gives %llu sets, not a power of two: the number of sets "
-                        "(%s / ways) must be 1, 2, 4, 8 ...%s", what, ways_key, (unsigned long long)ways,
-                        (unsigned long long)sets, unit, hint);
+        /* the user gave the ways, not the entries: the message leads with them */
+        if (edef && !wdef)
+            return mv_error("--param %s with %s gives %llu sets, not a power of two: the number of sets "
+                            "(%s / ways) must be 1, 2, 4, 8 ...%s", wshow, what, (unsigned long long)sets, unit, hint);
+        return mv_error("--param %s with %s gives %llu sets, not a power of two: the number of sets "
+                        "(%s / ways) must be 1, 2, 4, 8 ...%s", what, wshow, (unsigned long long)sets, unit, hint);
     }
     return 0;
 }

@@ -80,15 +80,30 @@ void param_format_dbl(double v, char *buf, size_t len);
 /* The valid values of d: "[min, max]", "true|false" or the choices. */
 void param_range(const struct param_def *d, char *buf, size_t len);
 
+/* Whether d's value in cfg is its default (the table's, as param_defaults
+ * sets it): a message about a value the user may never have given says so. */
+int param_is_default(const struct param_def *d, const void *cfg);
+
+/* "prefix.name=value" of parameter `name` of g in cfg, as param_format
+ * writes the value, with " (the default)" after it where param_is_default:
+ * for a message naming a parameter beside the one at fault, which may be
+ * one the user never gave. Returns buf. */
+#define PARAM_SHOW_MAX 192   /* room for any numeric or choice parameter's */
+const char *param_show(const struct param_group *g, const void *cfg, const char *name, char *buf, size_t len);
+
 /* A set-associative structure (TLB, cache) of n entries in sets of `ways`
- * ways, as parameters give it: entries_key=entries (n itself, or a size n
- * is derived from, as cache.ptw_kb gives lines; `unit` names what n counts)
- * and ways_key=ways. n must be a multiple of ways and n / ways a power of
- * two; n = 0 is an absent structure. 0 if so, else -1 after one message
- * naming both parameters, their values and the rule broken, e.g.
- * "--param tlb.l1_4k_ways=3 does not divide tlb.l1_4k_entries=64: ...". */
-int param_check_sets(const char *entries_key, uint64_t entries, uint64_t n, const char *unit, const char *ways_key,
-                     uint64_t ways);
+ * ways, as group g's parameters in cfg give it: entries_name (n itself, or
+ * a size n is derived from, as cache.ptw_kb gives lines; `unit` names what
+ * n counts) and ways_name, both P_U64. n must be a multiple of ways and n /
+ * ways a power of two; n = 0 is an absent structure. 0 if so, else -1
+ * after one message naming both parameters, their values and the rule
+ * broken. It leads with the one the user gave (of two, the ways; a value
+ * left at its default is marked so, as param_show does), e.g.
+ * "--param tlb.l1_4k_ways=3 does not divide tlb.l1_4k_entries=64 (the
+ * default): ..." or "--param tlb.l1_4k_entries=6 is not a multiple of
+ * tlb.l1_4k_ways=4 (the default): ...". */
+int param_check_sets(const struct param_group *g, const void *cfg, const char *entries_name, uint64_t n,
+                     const char *unit, const char *ways_name);
 
 /* Print "prefix.name  default  valid-values  doc" lines for `memvirt list`. */
 void param_print_group(FILE *f, const struct param_group *g);

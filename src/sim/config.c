@@ -307,15 +307,12 @@ int config_at(struct sim_config *c, const char *spec)
 int config_validate_caches(const struct sim_config *c)
 {
     const struct tlb_config *t = &c->tlb;
-    if (param_check_sets("tlb.l1_4k_entries", t->l1_4k_entries, t->l1_4k_entries, "entries", "tlb.l1_4k_ways",
-                         t->l1_4k_ways) ||
-        param_check_sets("tlb.l1_2m_entries", t->l1_2m_entries, t->l1_2m_entries, "entries", "tlb.l1_2m_ways",
-                         t->l1_2m_ways) ||
-        param_check_sets("tlb.l1_1g_entries", t->l1_1g_entries, t->l1_1g_entries, "entries", "tlb.l1_1g_ways",
-                         t->l1_1g_ways) ||
-        param_check_sets("tlb.l2_entries", t->l2_entries, t->l2_entries, "entries", "tlb.l2_ways", t->l2_ways) ||
-        param_check_sets("cache.ptw_kb", c->dcache.ptw_kb, c->dcache.ptw_kb * 1024 / 64, "64-byte lines",
-                         "cache.ptw_ways", c->dcache.ptw_ways))
+    if (param_check_sets(&tlb_params, t, "l1_4k_entries", t->l1_4k_entries, "entries", "l1_4k_ways") ||
+        param_check_sets(&tlb_params, t, "l1_2m_entries", t->l1_2m_entries, "entries", "l1_2m_ways") ||
+        param_check_sets(&tlb_params, t, "l1_1g_entries", t->l1_1g_entries, "entries", "l1_1g_ways") ||
+        param_check_sets(&tlb_params, t, "l2_entries", t->l2_entries, "entries", "l2_ways") ||
+        param_check_sets(&dcache_params, &c->dcache, "ptw_kb", c->dcache.ptw_kb * 1024 / 64, "64-byte lines",
+                         "ptw_ways"))
         return -1;
     /* what the hardware itself refuses beyond that (sizes the parameters' ranges already bound) */
     struct tlb tl;

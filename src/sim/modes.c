@@ -111,13 +111,16 @@ int mode_validate(const struct mode_def *md, const struct sim_config *cfg)
                             cfg->wl->name, name, md->name);
     }
     uint64_t frames = machine_frames(cfg, md), sets = cfg->dcache.ptw_kb * 16 / cfg->dcache.ptw_ways;
-    if (sets && sets < dcache_min_sets(frames))
-        return mv_error("--param cache.ptw_kb=%llu, cache.ptw_ways=%llu: too few sets (%llu) to tag the lines of "
+    if (sets && sets < dcache_min_sets(frames)) {
+        char kb[PARAM_SHOW_MAX], ways[PARAM_SHOW_MAX];
+        return mv_error("--param %s, %s: too few sets (%llu) to tag the lines of "
                         "mode %s's %llu MiB machine in the model's 32-bit tags; it needs at least %llu (a larger "
                         "cache.ptw_kb or fewer ways)",
-                        (unsigned long long)cfg->dcache.ptw_kb, (unsigned long long)cfg->dcache.ptw_ways,
+                        param_show(&dcache_params, &cfg->dcache, "ptw_kb", kb, sizeof kb),
+                        param_show(&dcache_params, &cfg->dcache, "ptw_ways", ways, sizeof ways),
                         (unsigned long long)sets, md->name, (unsigned long long)(frames >> (20 - PAGE_SHIFT)),
                         (unsigned long long)dcache_min_sets(frames));
+    }
     if (md->pm && hv_check_memory(&cfg->hv, md->pm, (cfg->guest.ram_mb << (20 - PAGE_SHIFT)) & ~511ull))
         return -1;
     return 0;

@@ -62,10 +62,11 @@ static int fs_validate(const void *cfg, const struct kconfig *guest)
 {
     const struct forkstorm_cfg *c = cfg;
     (void)guest;
+    char a[PARAM_SHOW_MAX], b[PARAM_SHOW_MAX];
     if (c->browser_pct + c->helper_pct > 100)
-        return mv_error("--param forkstorm.browser_pct=%llu, forkstorm.helper_pct=%llu: they are shares "
-                        "of the same fork+exec creations and sum past 100",
-                        (unsigned long long)c->browser_pct, (unsigned long long)c->helper_pct);
+        return mv_error("--param %s, %s: they are shares of the same fork+exec creations and sum past 100",
+                        param_show(&group, c, "browser_pct", a, sizeof a),
+                        param_show(&group, c, "helper_pct", b, sizeof b));
     return 0;
 }
 

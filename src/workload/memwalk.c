@@ -17,6 +17,7 @@
 #include "workload/layouts.h"
 #include "workload/memwalk.h"
 #include "workload/touch.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,55 +26,66 @@ static const struct param_def defs[] = {
 };
 static const struct param_group group = { "memwalk", defs, sizeof defs / sizeof defs[0], "memory access kernels" };
 
-static int check_phase(const char *prefix, const char *p, uint64_t ws_mb, uint64_t remap_every, uint64_t remap_kb,
-                       const char *page_size, const struct kconfig *guest)
+/* "prefix.[p]name=value", "(the default)" after a value the user did not give. */
+static const char *show(const struct param_group *g, const void *cfg, const char *p, const char *name, char *buf,
+                        size_t len)
 {
+    char full[64];
+    snprintf(full, sizeof full, "%s%s", p, name);
+    return param_show(g, cfg, full, buf, len);
+}
+
+/* The checks of one phase's kernel: p is "" (phase A, or the only one) or "b_". */
+static int check_phase(const struct param_group *g, const struct memwalk_cfg *c, const char *p, uint64_t ws_mb,
+                       uint64_t remap_every, uint64_t remap_kb, const struct kconfig *guest)
+{
+    char a[PARAM_SHOW_MAX], b[PARAM_SHOW_MAX];
     if (ws_mb > guest->ram_mb)
-        return mv_error("--param %s.%sws_mb=%llu: the working set is larger than the guest's RAM "
-                        "(guest.ram_mb=%llu)", prefix, p, (unsigned long long)ws_mb,
-                        (unsigned long long)guest->ram_mb);
+        return mv_error("--param %s: the working set is larger than the guest's RAM, %s",
+                        show(g, c, p, "ws_mb", a, sizeof a), param_show(&kconfig_params, guest, "ram_mb", b, sizeof b));
     if (remap_every && remap_kb > ws_mb << 10)
-        return mv_error("--param %s.%sremap_kb=%llu: the remapped chunk is larger than the working set "
-                        "(%s.%sws_mb=%llu)", prefix, p, (unsigned long long)remap_kb, prefix, p,
-                        (unsigned long long)ws_mb);
-    unsigned page_kb = !strcmp(page_size, "2m") ? 2048 : 4;
+        return mv_error("--param %s: the remapped chunk is larger than the working set, %s",
+                        show(g, c, p, "remap_kb", a, sizeof a), show(g, c, p, "ws_mb", b, sizeof b));
+    unsigned page_kb = !strcmp(c->page_size, "2m") ? 2048 : 4;
     if (remap_every && remap_kb % page_kb)
-        return mv_error("--param %s.%sremap_kb=%llu: not a whole number of pages (%s.page_size=%s: "
-                        "a multiple of %u)", prefix, p, (unsigned long long)remap_kb, prefix, page_size, page_kb);
+        return mv_error("--param %s: not a whole number of pages of %s (a multiple of %u)",
+                        show(g, c, p, "remap_kb", a, sizeof a), show(g, c, "", "page_size", b, sizeof b), page_kb);
     return 0;
 }
 
-int memwalk_check(const struct memwalk_cfg *c, const struct kconfig *guest, const char *prefix)
+int memwalk_check(const struct memwalk_cfg *c, const struct kconfig *guest, const struct param_group *g)
 {
-    if (check_phase(prefix, "", c->ws_mb, c->remap_every, c->remap_kb, c->page_size, guest))
+    char a[PARAM_SHOW_MAX], b[PARAM_SHOW_MAX], r[PARAM_SHOW_MAX];
+    if (check_phase(g, c, "", c->ws_mb, c->remap_every, c->remap_kb, guest))
         return -1;
     /* its working sets are fixed mappings at base_gb: below vm.mmap_min_addr the mmap fails (EPERM) */
-    for (int b = 0; b < 1 + !!c->phase_refs; b++) {
-        uint64_t gb = b ? c->b_base_gb : c->base_gb;
+    for (int ph = 0; ph < 1 + !!c->phase_refs; ph++) {
+        uint64_t gb = ph ? c->b_base_gb : c->base_gb;
         if (gb << 30 < guest->mmap_min_addr)
-            return mv_error("--param guest.mmap_min_addr=%llu: above %s.%sbase_gb=%llu (0x%llx), where the working "
-                            "set is mapped: the mmap would fail with EPERM, as on Linux",
-                            (unsigned long long)guest->mmap_min_addr, prefix, b ? "b_" : "", (unsigned long long)gb,
-                            (unsigned long long)(gb << 30));
+            return mv_error("--param %s: above 0x%llx, where %s maps the working set: the mmap would fail "
+                            "with EPERM, as on Linux",
+                            param_show(&kconfig_params, guest, "mmap_min_addr", a, sizeof a),
+                            (unsigned long long)(gb << 30), show(g, c, ph ? "b_" : "", "base_gb", b, sizeof b));
     }
     if (!c->phase_refs)
         return 0;
-    if (check_phase(prefix, "b_", c->b_ws_mb, c->b_remap_every, c->b_remap_kb, c->page_size, guest))
+    if (check_phase(g, c, "b_", c->b_ws_mb, c->b_remap_every, c->b_remap_kb, guest))
         return -1;
     if (c->ws_mb + c->b_ws_mb > guest->ram_mb)
-        return mv_error("--param %s.ws_mb=%llu and %s.b_ws_mb=%llu: the two working sets are larger than the "
-                        "guest's RAM (guest.ram_mb=%llu)", prefix, (unsigned long long)c->ws_mb, prefix,
-                        (unsigned long long)c->b_ws_mb, (unsigned long long)guest->ram_mb);
+        return mv_error("--param %s and %s: the two working sets are larger than the guest's RAM, %s",
+                        show(g, c, "", "ws_mb", a, sizeof a), show(g, c, "b_", "ws_mb", b, sizeof b),
+                        param_show(&kconfig_params, guest, "ram_mb", r, sizeof r));
     uint64_t a_end = c->base_gb + ((c->ws_mb + 1023) >> 10), b_end = c->b_base_gb + ((c->b_ws_mb + 1023) >> 10);
     if (c->base_gb < b_end && c->b_base_gb < a_end)
-        return mv_error("--param %s.b_base_gb=%llu: phase B's working set overlaps phase A's", prefix,
-                        (unsigned long long)c->b_base_gb);
+        return mv_error("--param %s: phase B's working set overlaps phase A's, at %s with %s",
+                        show(g, c, "b_", "base_gb", a, sizeof a), show(g, c, "", "base_gb", b, sizeof b),
+                        show(g, c, "", "ws_mb", r, sizeof r));
     return 0;
 }
 
 static int mw_validate(const void *cfg, const struct kconfig *guest)
 {
-    return memwalk_check(cfg, guest, "memwalk");
+    return memwalk_check(cfg, guest, &group);
 }
 
 #define BATCH 4096

@@ -64,8 +64,8 @@ void   memwalk_next(void *st, struct event *ev);
 double memwalk_progress(void *st);
 double memwalk_instr_per_ref(void *st);
 void   memwalk_destroy(void *st);
-/* The configuration's cross-checks, messages naming parameters as
- * PREFIX.name. -1 after mv_error. */
-int    memwalk_check(const struct memwalk_cfg *c, const struct kconfig *guest, const char *prefix);
+/* The configuration's cross-checks, messages naming parameters as g's
+ * (prefix.name, the defaults marked so). -1 after mv_error. */
+int    memwalk_check(const struct memwalk_cfg *c, const struct kconfig *guest, const struct param_group *g);
 
 #endif

@@ -28,7 +28,7 @@
                                                    d_doc };                                              \
     static int id##_validate(const void *cfg, const struct kconfig *guest)                               \
     {                                                                                                    \
-        return memwalk_check(cfg, guest, d_prefix);                                                      \
+        return memwalk_check(cfg, guest, &id##_group);                                                      \
     }                                                                                                    \
     const struct workload_def wl_##id = {                                                                \
         .name = d_prefix, .doc = d_doc, .params = &id##_group, .cfg_size = sizeof(struct memwalk_cfg),      \

@@ -75,25 +75,25 @@ expect_bad "unknown short, sweep 2" "sweep: unknown option '-z'" sweep /dev/null
 expect_bad "seed out of range"      "--seed;'9223372036854775808' out of range" run --seed 9223372036854775808 --json "$J"
 expect_bad "seed past 2^64"         "--seed;'18446744073709551616' out of range" run --seed 18446744073709551616 --json "$J"
 # a bad geometry names the parameters at fault, their values and the rule
-expect_bad "invalid TLB geometry"   "--param tlb.l2_ways=12 does not divide tlb.l2_entries=100;multiple of the ways" \
+expect_bad "invalid TLB geometry"   "--param tlb.l2_entries=100 is not a multiple of tlb.l2_ways=12 (the default);multiple of the ways" \
     run --param tlb.l2_entries=100 --json "$J"
-expect_bad "TLB ways past entries"  "tlb.l1_4k_ways=128 is more than tlb.l1_4k_entries=64" \
+expect_bad "TLB ways past entries"  "--param tlb.l1_4k_ways=128 is more than tlb.l1_4k_entries=64 (the default)" \
     run --param tlb.l1_4k_ways=128 --json "$J"
-expect_bad "TLB sets not 2^n"       "tlb.l1_2m_entries=24 with tlb.l1_2m_ways=4 gives 6 sets, not a power of two;tlb.l1_2m_entries=16 or 32" \
+expect_bad "TLB sets not 2^n"       "--param tlb.l1_2m_entries=24 with tlb.l1_2m_ways=4 (the default) gives 6 sets, not a power of two;tlb.l1_2m_entries=16 or 32" \
     run --param tlb.l1_2m_entries=24 --json "$J"
-expect_bad "cache ways"             "cache.ptw_ways=3 does not divide cache.ptw_kb=256 (4096 64-byte lines)" \
+expect_bad "cache ways"             "--param cache.ptw_ways=3 does not divide cache.ptw_kb=256 (the default: 4096 64-byte lines)" \
     run --param cache.ptw_ways=3 --json "$J"
-expect_bad "cache sets not 2^n"     "cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 gives 48 sets, not a power of two" \
+expect_bad "cache sets not 2^n"     "--param cache.ptw_kb=48 (768 64-byte lines) with cache.ptw_ways=16 (the default) gives 48 sets, not a power of two" \
     run --param cache.ptw_kb=48 --json "$J"
-expect_bad "cache tags too narrow"  "cache.ptw_kb=1, cache.ptw_ways=16: too few sets (1) to tag the lines of mode pv's 1048576 MiB machine;it needs at least 8" \
+expect_bad "cache tags too narrow"  "cache.ptw_kb=1, cache.ptw_ways=16 (the default): too few sets (1) to tag the lines of mode pv's 1048576 MiB machine;it needs at least 8" \
     run --mode pv --param cache.ptw_kb=1 --param hv.machine_mb=1048576 --json "$J"
-expect_bad "IOTLB ways"             "iommu.iotlb_ways=3 does not divide iommu.iotlb_entries=64" \
+expect_bad "IOTLB ways"             "--param iommu.iotlb_ways=3 does not divide iommu.iotlb_entries=64 (the default)" \
     run --mode pv --param iommu.iotlb_ways=3 --json "$J"
-expect_bad "IOTLB sets not 2^n"     "iommu.iotlb_entries=96 with iommu.iotlb_ways=4 gives 24 sets, not a power of two" \
+expect_bad "IOTLB sets not 2^n"     "--param iommu.iotlb_entries=96 with iommu.iotlb_ways=4 (the default) gives 24 sets, not a power of two" \
     run --mode pv --param iommu.iotlb_entries=96 --json "$J"
-expect_bad "nested TLB ways"        "hap.ntlb_ways=3 does not divide hap.ntlb_entries=32" \
+expect_bad "nested TLB ways"        "--param hap.ntlb_ways=3 does not divide hap.ntlb_entries=32 (the default)" \
     run --mode hap --param hap.ntlb_ways=3 --json "$J"
-expect_bad "nested TLB sets"        "hap.ntlb_entries=48 with hap.ntlb_ways=4 gives 12 sets, not a power of two" \
+expect_bad "nested TLB sets"        "--param hap.ntlb_entries=48 with hap.ntlb_ways=4 (the default) gives 12 sets, not a power of two" \
     run --mode hap --param hap.ntlb_entries=48 --json "$J"
 expect_bad "EPT leaf above the host page" "hap.ept_page_size=2m: larger than the host's pages (hv.host_page_size=4k)" \
     run --mode hap --param hap.ept_page_size=2m --param hv.host_page_size=4k --json "$J"

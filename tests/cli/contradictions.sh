@@ -74,6 +74,24 @@ expect_bad "remap chunk not whole pages" "memwalk.remap_kb=6;multiple of 4" \
     run --workload memwalk --param memwalk.remap_every=100 --param memwalk.remap_kb=6 --json "$J"
 expect_ok  "remap chunk of whole huge pages" run --workload memwalk --param memwalk.page_size=2m --param memwalk.ws_mb=8 \
     --param memwalk.remap_every=100 --param memwalk.remap_kb=4096 --param memwalk.refs=1000 --quiet
+# a value the user never gave is named as the default it is, and a
+# geometry's message leads with the parameter given (attack round: both
+# quoted a default as if it had been passed)
+expect_bad "remap chunk left at its default" \
+    "--param memwalk-phases.remap_kb=256 (the default): not a whole number of pages of memwalk-phases.page_size=2m" \
+    run --workload memwalk-phases --param memwalk-phases.page_size=2m --json "$J"
+expect_bad "TLB entries against the default ways" \
+    "--param tlb.l1_4k_entries=6 is not a multiple of tlb.l1_4k_ways=4 (the default)" \
+    run "${LM[@]}" --param tlb.l1_4k_entries=6 --json "$J"
+expect_bad "TLB entries below the default ways" \
+    "--param tlb.l1_4k_entries=2: fewer entries than tlb.l1_4k_ways=4 (the default)" \
+    run "${LM[@]}" --param tlb.l1_4k_entries=2 --json "$J"
+expect_bad "STLB ways against the default entries" \
+    "--param tlb.l2_ways=8 with tlb.l2_entries=1536 (the default) gives 192 sets" \
+    run "${LM[@]}" --param tlb.l2_ways=8 --json "$J"
+expect_bad "working set past the default guest RAM" \
+    "--param memwalk.ws_mb=4096: the working set is larger than the guest's RAM, guest.ram_mb=2048 (the default)" \
+    run --workload memwalk --param memwalk.ws_mb=4096 --json "$J"
 expect_bad "lmbench heap past guest RAM" "lmbench.heap_kb;guest.ram_mb=64" \
     run --workload lmbench --param guest.ram_mb=64 --param lmbench.heap_kb=65537 --json "$J"
 expect_bad "netio buffer past guest RAM" "netio.buf_kb;guest.ram_mb=64" \

@@ -53,7 +53,7 @@ bad 'mode = native\n  = 3\n'                             ':2:3' "expected KEY"
 bad 'mode = na\001tive\n'                                ':1:10' "control character"
 bad 'workload = lmbench\n'                               '' "no 'mode' line"
 bad 'workload = lmbench\n[a]\nseed = 1\n'                ':2' "group \\[a\\] has no 'mode'"
-bad "${ok}tlb.l2_entries = 1000\n"                       ':2:12' "the run .*tlb.l2_ways=12 does not divide tlb.l2_entries=1000"
+bad "${ok}tlb.l2_entries = 1000\n"                       ':2:12' "the run .*tlb.l2_entries=1000 is not a multiple of tlb.l2_ways=12 (the default)"
 # a value given twice on one axis (as memvirt reads it: 2K is 2048) made
 # its runs twice: two manifest lines with one id, counted twice by the merge
 bad "${ok}seed = 1..2, 2\n"                              ':3:14' "seed '2' is given twice (as '1..2' at 3:8 and as '2' here)"
