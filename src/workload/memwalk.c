@@ -43,10 +43,17 @@ static int check_phase(const struct param_group *g, const struct memwalk_cfg *c,
     if (ws_mb > guest->ram_mb)
         return mv_error("--param %s: the working set is larger than the guest's RAM, %s",
                         show(g, c, p, "ws_mb", a, sizeof a), param_show(&kconfig_params, guest, "ram_mb", b, sizeof b));
+    /* 2 MiB pages: a working set of whole ones, or its tail would be 4 KiB
+     * pages (a huge page maps only a 2 MiB region the mapping covers
+     * entirely), not the huge-page run asked for */
+    int huge = !strcmp(c->page_size, "2m");
+    if (huge && ws_mb % 2)
+        return mv_error("--param %s: not a whole number of pages of %s (a multiple of 2 MiB)",
+                        show(g, c, p, "ws_mb", a, sizeof a), show(g, c, "", "page_size", b, sizeof b));
     if (remap_every && remap_kb > ws_mb << 10)
         return mv_error("--param %s: the remapped chunk is larger than the working set, %s",
                         show(g, c, p, "remap_kb", a, sizeof a), show(g, c, p, "ws_mb", b, sizeof b));
-    unsigned page_kb = !strcmp(c->page_size, "2m") ? 2048 : 4;
+    unsigned page_kb = huge ? 2048 : 4;
     if (remap_every && remap_kb % page_kb)
         return mv_error("--param %s: not a whole number of pages of %s (a multiple of %u)",
                         show(g, c, p, "remap_kb", a, sizeof a), show(g, c, "", "page_size", b, sizeof b), page_kb);

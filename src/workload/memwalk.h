@@ -49,7 +49,8 @@ struct memwalk_cfg {
         PARAM_U64(struct memwalk_cfg, refs, d_refs, 1, 1e12, "references to make"),                          \
         PARAM_U64(struct memwalk_cfg, write_pct, d_write, 0, 100, "percent of references that write"),    \
         PARAM_CHOICE(struct memwalk_cfg, page_size, d_page, "4k|2m",                                     \
-                     "page size of the working set (2m: huge pages)"),                                      \
+                     "page size of the working sets (2m: huge pages; each working set then a whole "           \
+                     "number of them, an even number of MiB)"),                                      \
         PARAM_U64(struct memwalk_cfg, remap_every, d_remap_every, 0, 1e12,                                    \
                   "references between remaps of a chunk (0: never)"),                                       \
         PARAM_U64(struct memwalk_cfg, remap_kb, d_remap_kb, 4, 1 << 30, "size of a remapped chunk in KiB"),   \

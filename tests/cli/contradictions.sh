@@ -72,6 +72,19 @@ expect_bad "remap chunk not whole huge pages" "memwalk.remap_kb=512;2048" \
     run --workload memwalk --param memwalk.page_size=2m --param memwalk.remap_every=100 --param memwalk.remap_kb=512 --json "$J"
 expect_bad "remap chunk not whole pages" "memwalk.remap_kb=6;multiple of 4" \
     run --workload memwalk --param memwalk.remap_every=100 --param memwalk.remap_kb=6 --json "$J"
+# a working set of huge pages is whole 2 MiB pages: an odd ws_mb left a
+# 4 KiB tail, or (1 MiB) no huge page at all, without a word (attack round)
+expect_bad "working set not whole huge pages" "--param memwalk.ws_mb=3: not a whole number of pages of memwalk.page_size=2m" \
+    run --workload memwalk --param memwalk.page_size=2m --param memwalk.ws_mb=3 --json "$J"
+expect_bad "working set below one huge page" "memwalk.ws_mb=1;memwalk.page_size=2m" \
+    run --workload memwalk --param memwalk.page_size=2m --param memwalk.ws_mb=1 --json "$J"
+expect_bad "phase B's working set not whole huge pages" \
+    "--param memwalk-phases.b_ws_mb=5: not a whole number of pages of memwalk-phases.page_size=2m" \
+    run --workload memwalk-phases --param memwalk-phases.page_size=2m --param memwalk-phases.remap_kb=2048 \
+    --param memwalk-phases.b_ws_mb=5 --json "$J"
+expect_ok  "phases on whole huge pages" run --workload memwalk-phases --param memwalk-phases.page_size=2m \
+    --param memwalk-phases.remap_kb=2048 --param memwalk-phases.refs=2000 --param memwalk-phases.phase_refs=1000 \
+    --param memwalk-phases.b_phase_refs=500 --quiet
 expect_ok  "remap chunk of whole huge pages" run --workload memwalk --param memwalk.page_size=2m --param memwalk.ws_mb=8 \
     --param memwalk.remap_every=100 --param memwalk.remap_kb=4096 --param memwalk.refs=1000 --quiet
 # a value the user never gave is named as the default it is, and a
