@@ -96,7 +96,8 @@ int  config_validate(const struct sim_config *c);
 /* Its TLB and data-cache part: a bad geometry named by its parameters. */
 int  config_validate_caches(const struct sim_config *c);
 /* Warn (stderr) about each parameter set away from its default in a group
- * that no mode of sel[] reads (config_unused.c); the run is unchanged. */
+ * that no mode of sel[] reads, and what the workload says it will never act
+ * on (workload_def.warn) (config_unused.c); the run is unchanged. */
 struct mode_def;
 void config_warn_unused(const struct sim_config *c, const struct mode_def *const *sel, unsigned nsel);
 /* Every parameter group, for listing. */

@@ -7,7 +7,9 @@
  * kind read (struct paging_mode.params); clustering's are read only with
  * --clustering. A group of that kind that no selected mode reads, given a
  * value other than its default, gets one warning per parameter naming the
- * modes that would read it. The run itself is unchanged. */
+ * modes that would read it. So does a setting the workload will never act
+ * on (workload_def.warn: forkstorm's cache switch timed after its churn
+ * ends). The run itself is unchanged. */
 #include "hv/paging.h"
 #include "lib/err.h"
 #include "sim/config.h"
@@ -79,5 +81,8 @@ void config_warn_unused(const struct sim_config *c, const struct mode_def *const
     if (tsp_read && c->hv.tsp.oos_limit && !c->hv.tsp.unsync)
         mv_warn("--param tsp.oos_limit=%llu: read only with tsp.unsync=true (out-of-sync shadows are what it "
                 "bounds)", (unsigned long long)c->hv.tsp.oos_limit);
+    /* the workload's own: a setting it will never act on */
+    if (c->wl->warn)
+        c->wl->warn(c->wl_cfg);
     config_free(&d);
 }

@@ -29,8 +29,8 @@ struct forkstorm_cfg {
     double   touch;          /* fraction of each segment touched */
     uint64_t burst_ms;       /* a live process runs every burst_ms */
     uint64_t burst_refs;     /* references per burst */
-    double   ptcache_on_min; /* minute to enable the PiBooster cache; <0: never */
-    double   ptcache_off_min;/* minute to disable it; <0: never */
+    double   ptcache_on_min; /* minute to enable the PiBooster cache; -1: never */
+    double   ptcache_off_min;/* minute to disable it; -1: never */
 };
 
 #define P(f, d, lo, hi, doc) PARAM_DBL(struct forkstorm_cfg, f, d, lo, hi, doc)
@@ -45,8 +45,10 @@ static const struct param_def defs[] = {
     P(touch, "0.25", 0, 1, "fraction of each segment a process touches"),
     U(burst_ms, "1000", 1, 1e9, "a live process runs a burst every burst_ms"),
     U(burst_refs, "400", 0, 1e9, "references per burst"),
-    P(ptcache_on_min, "-1", -1, 1e6, "minute at which to enable the PiBooster cache (-1: never)"),
-    P(ptcache_off_min, "-1", -1, 1e6, "minute at which to disable it (-1: never)"),
+    P(ptcache_on_min, "-1", -1, 1e6,
+      "minute at which to enable the PiBooster cache (-1: never; another minute than ptcache_off_min; "
+      "one past forkstorm.minutes is never reached: a warning)"),
+    P(ptcache_off_min, "-1", -1, 1e6, "minute at which to disable it (-1: never; as ptcache_on_min)"),
 };
 #undef P
 #undef U
@@ -58,6 +60,14 @@ static double fs_span_s(const void *cfg)
     return ((const struct forkstorm_cfg *)cfg)->minutes * 60.0;   /* the churn ends then, processes after */
 }
 
+static const double NS_PER_MIN = 60e9;
+
+/* When a switch at minute `min` comes, in the generator's nanoseconds. */
+static uint64_t min_ns(double min)
+{
+    return (uint64_t)(min * NS_PER_MIN);
+}
+
 static int fs_validate(const void *cfg, const struct kconfig *guest)
 {
     const struct forkstorm_cfg *c = cfg;
@@ -67,7 +77,32 @@ static int fs_validate(const void *cfg, const struct kconfig *guest)
         return mv_error("--param %s, %s: they are shares of the same fork+exec creations and sum past 100",
                         param_show(&group, c, "browser_pct", a, sizeof a),
                         param_show(&group, c, "helper_pct", b, sizeof b));
+    /* -1 is never; no other negative value is a minute */
+    static const char *const sw[] = { "ptcache_on_min", "ptcache_off_min" };
+    const double at[] = { c->ptcache_on_min, c->ptcache_off_min };
+    for (unsigned i = 0; i < 2; i++)
+        if (at[i] < 0 && at[i] != -1)
+            return mv_error("--param %s: not a minute of the run (0 or more), nor -1 (never)",
+                            param_show(&group, c, sw[i], a, sizeof a));
+    /* on and off at one time: which would win is no answer (as --at refuses two values of a control at one time) */
+    if (at[0] >= 0 && at[1] >= 0 && min_ns(at[0]) == min_ns(at[1]))
+        return mv_error("--param %s and %s: the cache switched on and off at the same time: they contradict "
+                        "each other", param_show(&group, c, sw[0], a, sizeof a),
+                        param_show(&group, c, sw[1], b, sizeof b));
     return 0;
+}
+
+/* A switch after the churn ends is never made: the run ends first. */
+static void fs_warn(const void *cfg)
+{
+    const struct forkstorm_cfg *c = cfg;
+    static const char *const sw[] = { "ptcache_on_min", "ptcache_off_min" };
+    const double at[] = { c->ptcache_on_min, c->ptcache_off_min };
+    char a[PARAM_SHOW_MAX], b[PARAM_SHOW_MAX];
+    for (unsigned i = 0; i < 2; i++)
+        if (at[i] >= 0 && min_ns(at[i]) > min_ns(c->minutes))
+            mv_warn("--param %s will never be applied: the run's churn ends first, at %s",
+                    param_show(&group, c, sw[i], a, sizeof a), param_show(&group, c, "minutes", b, sizeof b));
 }
 
 enum { IT_ARRIVAL, IT_EXIT, IT_BURST, IT_CTL_ON, IT_CTL_OFF, IT_END };
@@ -156,20 +191,18 @@ static struct proc *proc_new(struct forkstorm *s)
     return p;
 }
 
-static const double NS_PER_MIN = 60e9;
-
 static void *fs_create(const void *cfg, uint64_t seed)
 {
     struct forkstorm *s = mv_calloc(1, sizeof *s);
     s->c = *(const struct forkstorm_cfg *)cfg;
     rng_seed(&s->rng, seed, 0x464b53);
-    s->end_ns = (uint64_t)(s->c.minutes * NS_PER_MIN);
+    s->end_ns = min_ns(s->c.minutes);
     proc_new(s);                      /* pid 0: unused */
     heap_push(s, (uint64_t)rng_exp(&s->rng, NS_PER_MIN / s->c.rate_per_min), IT_ARRIVAL, 0);
     if (s->c.ptcache_on_min >= 0)
-        heap_push(s, (uint64_t)(s->c.ptcache_on_min * NS_PER_MIN), IT_CTL_ON, 0);
+        heap_push(s, min_ns(s->c.ptcache_on_min), IT_CTL_ON, 0);
     if (s->c.ptcache_off_min >= 0)
-        heap_push(s, (uint64_t)(s->c.ptcache_off_min * NS_PER_MIN), IT_CTL_OFF, 0);
+        heap_push(s, min_ns(s->c.ptcache_off_min), IT_CTL_OFF, 0);
     heap_push(s, s->end_ns, IT_END, 0);
     return s;
 }
@@ -373,4 +406,5 @@ const struct workload_def wl_forkstorm = {
     .destroy = fs_destroy,
     .control = fs_control,
     .span_s = fs_span_s,
+    .warn = fs_warn,
 };

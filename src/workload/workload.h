@@ -104,6 +104,11 @@ struct workload_def {
      * netio.seconds), so that a time series too fine for it is refused
      * before the run; 0 or NULL: not known. */
     double (*span_s)(const void *cfg);
+    /* Warnings (mv_warn, one line each) about a valid configuration: a
+     * setting the run will never act on (a control timed after the
+     * workload ends). Said once before the run, with the parameters no
+     * mode reads (config_warn_unused); NULL: none. */
+    void (*warn)(const void *cfg);
 };
 
 extern const struct workload_def wl_forkstorm, wl_lmbench, wl_memwalk, wl_netio, wl_trace;

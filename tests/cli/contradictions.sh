@@ -178,4 +178,26 @@ grep -q '^memvirt: warning: --at 90m:ptcache=off was never applied' "$tmp/stderr
     || fail "early control: run failed"
 [ -s "$tmp/stderr" ] && fail "early control: unexpected warning: $(cat "$tmp/stderr")"
 
+# forkstorm's cache switch as --at's (attack round): on and off at one time
+# is refused, as two --at values at one time are; -1 is never and no other
+# negative value is a minute; a switch the run ends before gets one warning
+FS=(--mode pv-pibooster --param guest.pt_cache=off --param forkstorm.minutes=0.02 --quiet)
+expect_bad "cache on and off at one minute" \
+    "--param forkstorm.ptcache_on_min=0.01 and forkstorm.ptcache_off_min=0.01;same time" \
+    run "${FS[@]}" --param forkstorm.ptcache_on_min=0.01 --param forkstorm.ptcache_off_min=0.01 --json "$J"
+expect_bad "cache on at a negative minute" "--param forkstorm.ptcache_on_min=-0.5;-1 (never)" \
+    run "${FS[@]}" --param forkstorm.ptcache_on_min=-0.5 --json "$J"
+expect_bad "cache off at a negative minute" "--param forkstorm.ptcache_off_min=-0.25;-1 (never)" \
+    run "${FS[@]}" --param forkstorm.ptcache_off_min=-0.25 --json "$J"
+expect_ok  "cache on, then off" run "${FS[@]}" --param forkstorm.ptcache_on_min=0.005 --param forkstorm.ptcache_off_min=0.01
+expect_ok  "cache on as the churn ends" run "${FS[@]}" --param forkstorm.ptcache_on_min=0.02
+"$MV" run "${FS[@]}" --param forkstorm.ptcache_on_min=0.005 --param forkstorm.ptcache_off_min=1 --json "$J" \
+    >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+[ "$rc" -eq 0 ] || fail "late forkstorm switch: exit status $rc: $(cat "$tmp/stderr")"
+[ "$(wc -l <"$tmp/stderr")" -eq 1 ] || fail "late forkstorm switch: expected one warning line, got: $(cat "$tmp/stderr")"
+grep -qx 'memvirt: warning: --param forkstorm.ptcache_off_min=1 will never be applied: the run.s churn ends first, at forkstorm.minutes=0.02' \
+    "$tmp/stderr" || fail "late forkstorm switch: warning does not name it: $(cat "$tmp/stderr")"
+[ -s "$J" ] || fail "late forkstorm switch: no JSON written"
+
 finish contradictions.sh
