@@ -142,18 +142,22 @@ static const struct param_def sel_defs[] = {
                  "from the start mode to the other every alternate_ms"),
     PARAM_CHOICE(struct selconfig, start, "hap", "hap|shadow",
                  "the mode the guest starts in (and, policy=fixed, stays in)"),
-    S(sample_ms, "5000", 0.001, 1e9, "sampling period, simulated ms (VEE'11: 5 s)"),
-    PARAM_U64(struct selconfig, history, "3", 1, 64, "samples kept as history (VEE'11: 3)"),
-    S(pf_upper, "5000e-7", 0, 1e9, "guest page faults per 1,000 instructions: upper bound (VEE'11)"),
-    S(pf_lower, "100e-7", 0, 1e9, "guest page faults per 1,000 instructions: lower bound (VEE'11)"),
-    S(tlb_upper, "10", 0, 1e9, "TLB misses per 1,000 instructions: upper bound (VEE'11)"),
-    S(tlb_lower, "0.1", 0, 1e9, "TLB misses per 1,000 instructions: lower bound (VEE'11)"),
-    S(ratio_upper, "200e-7", 0, 1e9, "page faults per TLB miss: upper bound (VEE'11)"),
-    S(ratio_lower, "150e-7", 0, 1e9, "page faults per TLB miss: lower bound (VEE'11)"),
-    S(bound_share, "0.8", 0, 1, "rules 1-2: one rate high switches only if the other is under this share of "
-      "its upper bound (VEE'11: 80%)"),
+    S(sample_ms, "5000", 0.001, 1e9, "policy=dynamic: sampling period, simulated ms (VEE'11: 5 s)"),
+    PARAM_U64(struct selconfig, history, "3", 1, 64, "policy=dynamic: samples kept as history (VEE'11: 3)"),
+    S(pf_upper, "5000e-7", 0, 1e9, "policy=dynamic: guest page faults per 1,000 instructions: upper bound (VEE'11)"),
+    S(pf_lower, "100e-7", 0, 1e9,
+      "policy=dynamic: guest page faults per 1,000 instructions: lower bound (VEE'11; at most pf_upper)"),
+    S(tlb_upper, "10", 0, 1e9, "policy=dynamic: TLB misses per 1,000 instructions: upper bound (VEE'11)"),
+    S(tlb_lower, "0.1", 0, 1e9,
+      "policy=dynamic: TLB misses per 1,000 instructions: lower bound (VEE'11; at most tlb_upper)"),
+    S(ratio_upper, "200e-7", 0, 1e9, "policy=dynamic: page faults per TLB miss: upper bound (VEE'11)"),
+    S(ratio_lower, "150e-7", 0, 1e9,
+      "policy=dynamic: page faults per TLB miss: lower bound (VEE'11; at most ratio_upper)"),
+    S(bound_share, "0.8", 0, 1, "policy=dynamic: rules 1-2: one rate high switches only if the other is under "
+      "this share of its upper bound (VEE'11: 80%)"),
     S(alternate_ms, "1000", 0.001, 1e9, "policy=alternate: a round trip to the other mode this often"),
-    S(dwell_ms, "0", 0, 1e9, "policy=alternate: time spent in the other mode (0: straight back)"),
+    S(dwell_ms, "0", 0, 1e9,
+      "policy=alternate: time spent in the other mode (0: straight back; less than alternate_ms)"),
 };
 #undef S
 const struct param_group selective_params = { "selective", sel_defs, sizeof sel_defs / sizeof sel_defs[0],
@@ -252,5 +256,31 @@ int hvconfig_validate(const struct hvconfig *h)
         return mv_error("--param %s: the time away must be shorter than %s: a round trip starts every alternate_ms",
                         param_show(&selective_params, &h->selective, "dwell_ms", a, sizeof a),
                         param_show(&selective_params, &h->selective, "alternate_ms", b, sizeof b));
+    /* each rate's band: a lower bound above its upper one has no reading (a rate both above and below) */
+    static const char *const band[][2] = { { "pf_lower", "pf_upper" }, { "tlb_lower", "tlb_upper" },
+                                           { "ratio_lower", "ratio_upper" } };
+    const double lo[] = { h->selective.pf_lower, h->selective.tlb_lower, h->selective.ratio_lower };
+    const double hi[] = { h->selective.pf_upper, h->selective.tlb_upper, h->selective.ratio_upper };
+    for (unsigned i = 0; i < 3; i++) {
+        if (lo[i] <= hi[i])
+            continue;
+        const struct selconfig *sc = &h->selective;
+        param_show(&selective_params, sc, band[i][0], a, sizeof a);
+        param_show(&selective_params, sc, band[i][1], b, sizeof b);
+        /* led by the one given, where the other is the default */
+        if (param_is_default(param_find(&selective_params, band[i][0]), sc) &&
+            !param_is_default(param_find(&selective_params, band[i][1]), sc))
+            return mv_error("--param %s: below %s: an upper bound must not be below its lower bound", b, a);
+        return mv_error("--param %s: above %s: a lower bound must not be above its upper bound", a, b);
+    }
     return 0;
+}
+
+const char *selconfig_policy_reading(const char *name)
+{
+    if (!strcmp(name, "policy") || !strcmp(name, "start"))
+        return NULL;   /* every policy */
+    if (!strcmp(name, "alternate_ms") || !strcmp(name, "dwell_ms"))
+        return "alternate";
+    return "dynamic";   /* the sampling and VEE'11's rules */
 }

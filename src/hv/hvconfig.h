@@ -60,7 +60,7 @@ struct hapconfig {
 
 /* selective: VEE'11's policy and its thresholds (per 1,000 instructions). */
 struct selconfig {
-    char     policy[PARAM_STR_MAX];  /* dynamic | hap | shadow | alternate */
+    char     policy[PARAM_STR_MAX];  /* dynamic | fixed | alternate */
     char     start[PARAM_STR_MAX];   /* hap | shadow */
     double   sample_ms;
     uint64_t history;
@@ -95,6 +95,10 @@ extern const struct param_group *const hv_groups[];
 extern const unsigned hv_ngroups;
 void *hvconfig_part(struct hvconfig *h, unsigned i);
 int   hvconfig_validate(const struct hvconfig *h);
+/* The selective.policy that alone reads parameter selective.`name`
+ * ("dynamic": the sampling and VEE'11's rules; "alternate": the forced
+ * round trips), or NULL if every policy reads it (policy, start). */
+const char *selconfig_policy_reading(const char *name);
 /* hv.host_page_size resolved: 1 if guest memory is backed by 2 MiB host pages. */
 int   hvconfig_host_2m(const struct hvconfig *h);
 /* The parameter of group `group` that sizes the hypervisor's own frames

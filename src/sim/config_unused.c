@@ -7,9 +7,11 @@
  * kind read (struct paging_mode.params); clustering's are read only with
  * --clustering. A group of that kind that no selected mode reads, given a
  * value other than its default, gets one warning per parameter naming the
- * modes that would read it. So does a setting the workload will never act
- * on (workload_def.warn: forkstorm's cache switch timed after its churn
- * ends). The run itself is unchanged. */
+ * modes that would read it; so does one that only another setting of the
+ * mode reads (tsp.oos_limit without tsp.unsync, selective.dwell_ms under a
+ * selective.policy other than alternate), and a setting the workload will
+ * never act on (workload_def.warn: forkstorm's cache switch timed after
+ * its churn ends). The run itself is unchanged. */
 #include "hv/paging.h"
 #include "lib/err.h"
 #include "sim/config.h"
@@ -81,6 +83,21 @@ void config_warn_unused(const struct sim_config *c, const struct mode_def *const
     if (tsp_read && c->hv.tsp.oos_limit && !c->hv.tsp.unsync)
         mv_warn("--param tsp.oos_limit=%llu: read only with tsp.unsync=true (out-of-sync shadows are what it "
                 "bounds)", (unsigned long long)c->hv.tsp.oos_limit);
+    /* a selective parameter only another selective.policy reads, in a run
+     * of a mode that reads selective.* (else the warning above said it) */
+    int sel_read = 0;
+    for (unsigned i = 0; i < nsel && !sel_read; i++)
+        sel_read = sel[i]->pm && lists(sel[i]->pm->params, "selective");
+    for (size_t p = 0; sel_read && p < selective_params.n; p++) {
+        const struct param_def *def = &selective_params.defs[p];
+        const char *policy = selconfig_policy_reading(def->name);
+        if (!policy || !strcmp(policy, c->hv.selective.policy) || param_is_default(def, &c->hv.selective))
+            continue;
+        char v[PARAM_VALUE_MAX];
+        param_format(def, &c->hv.selective, v, sizeof v);
+        mv_warn("--param selective.%s=%s: read only with selective.policy=%s (this run's is %s)", def->name, v,
+                policy, c->hv.selective.policy);
+    }
     /* the workload's own: a setting it will never act on */
     if (c->wl->warn)
         c->wl->warn(c->wl_cfg);
