@@ -56,7 +56,7 @@ static void run_usage(FILE *f, int compare)
           "                           a warning)\n"
           "  --profile P              cost profile: a built-in name ('memvirt list' shows them) or a\n"
           "                           profile file from 'memvirt calibrate' (default: default)\n"
-          "  --seed N                 random seed, 0 to %lld (default: 1)\n"
+          "  --seed N                 random seed, decimal digits, 0 to %lld (default: 1)\n"
           "  --check                  verify every translation and the invariants (default: off)\n"
           "  --clustering             exit clustering in the hardware-virtualized modes (the same as\n"
           "                           --param clustering.enable=true; compare's default modes become those)\n"
@@ -332,7 +332,7 @@ int cmd_run(int argc, char **argv)
             break;
         case O_WORKLOAD: if (cli_set_once(NULL, "--workload", &workload, optarg)) goto out; break;
         case O_PROFILE: if (cli_set_once(NULL, "--profile", &profile, optarg)) goto out; break;
-        case O_SEED: {   /* twice: only the same seed, however written (1K and 1024 agree) */
+        case O_SEED: {   /* twice: only the same seed (digits only, so written one way) */
             uint64_t a, b;
             if (seed_arg && strcmp(seed_arg, optarg)) {
                 /* a malformed one ('01') is said as such, not as a second value */

@@ -72,6 +72,10 @@ int config_init(struct sim_config *c, const char *workload)
 const char *config_seed_problem(const char *text, uint64_t *seed)
 {
     uint64_t v;
+    /* digits only, as the message says: a seed names a random stream, it
+     * is no size, so no K/M/G/T suffix (1K was taken as 1024) */
+    if (text[strspn(text, "0123456789")])
+        return "malformed";
     int rc = param_parse_u64(text, &v);
     if (rc == PARAM_TOO_BIG || (!rc && v > INT64_MAX))
         return "out of range";

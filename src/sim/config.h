@@ -61,7 +61,7 @@ unsigned config_groups(const struct sim_config *c, struct config_group *out);
  * workload is unknown. */
 int  config_init(struct sim_config *c, const char *workload);
 /* A --seed value as `memvirt run` takes it (a decimal integer from 0 to
- * INT64_MAX) into *seed; -1 after mv_error ("--seed: value 'x' malformed
+ * INT64_MAX: digits only, no leading zero, no suffix) into *seed; -1 after mv_error ("--seed: value 'x' malformed
  * ..." or "... out of range ..."). */
 int  config_seed(const char *text, uint64_t *seed);
 /* The same rule, without a message: NULL and *seed set if text is one, else

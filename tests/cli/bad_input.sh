@@ -125,7 +125,9 @@ TWICE=(run --mode tsp --workload lmbench --param lmbench.iterations=2 --quiet)
     fail "--param true and 1 refused: $(cat "$tmp/err")"
 "$MV" "${TWICE[@]}" --param guest.ram_mb=4K --param guest.ram_mb=4096 >/dev/null 2>"$tmp/err" ||
     fail "--param 4K and 4096 refused: $(cat "$tmp/err")"
-"$MV" "${TWICE[@]}" --seed 1K --seed 1024 >/dev/null 2>"$tmp/err" || fail "--seed 1K and 1024 refused: $(cat "$tmp/err")"
+"$MV" "${TWICE[@]}" --seed 1024 --seed 1024 >/dev/null 2>"$tmp/err" || fail "--seed 1024 twice refused: $(cat "$tmp/err")"
+# a seed is digits only, as its message says (attack round: 1K was taken as 1024)
+expect_bad "--seed 1K --seed 1024" "--seed: value '1K' malformed (expected a decimal integer" "${TWICE[@]}" --seed 1K --seed 1024 --json "$J"
 expect_bad "record --hold-ms twice" "--hold-ms given twice" trace record --hold-ms 5 --hold-ms 6 -o "$J" -- /bin/true
 
 # list: succeeds, quietly, and names what exists

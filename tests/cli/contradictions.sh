@@ -145,6 +145,8 @@ expect_bad "float leading zero"     "lmbench.touch;00.5"   run "${LM[@]}" --para
 expect_bad "infinite float"         "lmbench.touch;inf"    run "${LM[@]}" --param lmbench.touch=inf --json "$J"
 expect_bad "octal-looking seed"     "--seed;'07'"          run "${LM[@]}" --seed 07 --json "$J"
 expect_bad "seed past 2^63-1"       "--seed;9223372036854775808" run "${LM[@]}" --seed 9223372036854775808 --json "$J"
+expect_bad "seed with a suffix"      "--seed: value '1K' malformed (expected a decimal integer" run "${LM[@]}" --seed 1K --json "$J"
+expect_bad "seed with a small suffix" "--seed: value '2k' malformed" run "${LM[@]}" --seed 2k --json "$J"
 expect_ok  "decimal forms"          run "${LM[@]}" --seed 9223372036854775807 --param tlb.l2_ways=12 \
     --param lmbench.touch=0.5 --param lmbench.heap_kb=1K --param cost.clock_ghz=2.4e0
 expect_ok  "negative float where allowed" run --param forkstorm.ptcache_on_min=-1 --param forkstorm.minutes=0.02 --quiet

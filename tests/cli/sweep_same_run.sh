@@ -68,6 +68,8 @@ mkdir 'sp ace' && cp p.profile 'sp ace/x.profile' && ln -s 'sp ace/x.profile' sp
 bad "${lm}profile = $here/sp.profile\n" 3:11 "'$here/sp.profile' is '$here/sp ace/x.profile', with a space"
 
 # '-' is the default: beside the default's own value, the same run
+# a seed is digits only, as --seed takes it (1K was taken as 1024)
+bad "${lm}seed = 1K\n"           3:8 "seed '1K' malformed (expected a decimal integer from 0 to 9223372036854775807)"
 bad "${lm}seed = -, 1\n"        3:11 "seed '1' is given twice (as '-', the default, at 3:8 and as '1' here; the run mode=native workload=lmbench seed=1 twice)"
 bad "${lm}seed = 1, -\n"        3:11 "seed '-' is given twice (as '1' at 3:8 and as '-', the default, here"
 bad "${lm}profile = default, -\n" 3:20 "profile '-' is given twice (as 'default' at 3:11 and as '-', the default, here"
