@@ -7,7 +7,8 @@
  * line and column; a value an axis already has, as the run would read it
  * ('2K' after '2048', '1000ms:...' after '1s:...'), is refused there too; a
  * file a value names (a profile file, trace.file) is made absolute and
- * resolved. Then every expanded run is checked as a whole (config_validate:
+ * resolved. Then every expanded run is checked as a whole (its input file sealed:
+ * a trace.digest the trace does not have is refused; config_validate:
  * cross-parameter rules such as TLB geometry), and where an axis gives '-'
  * beside other values, no two runs of a group may be the same run ('-' and
  * the default's own value). */
@@ -529,7 +530,13 @@ static int check_run(const struct ctx *c, const struct axis *ax, unsigned nax, c
     int quiet = mv_error_quiet(1);
     int rc = run_config(ax, nax, val, &cfg);
     if (!rc) {
-        rc = config_validate(&cfg);
+        /* as the run will (cmd_run.c), before validating: a workload's
+         * input file sealed, so that a trace.digest the file does not have
+         * is refused here, before anything is made, not by every run (the
+         * digest is memoized per file: still one read of the trace) */
+        rc = cfg.wl->input_seal ? cfg.wl->input_seal(cfg.wl_cfg, NULL) : 0;
+        if (!rc)
+            rc = config_validate(&cfg);
         /* and against its mode (axes are ordered mode, workload, ...): a
          * control it does not offer, guest.pt_cache=on, clustering without
          * VM exits */
