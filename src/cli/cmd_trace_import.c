@@ -77,9 +77,13 @@ int cmd_trace_import(int argc, char **argv)
                 goto done;
             }
         } else if (!strcmp(a, "--mmap-min-addr") && more) {
-            if (param_parse_u64(argv[++i], &min_addr) || min_addr >= TRACE_USER_END) {
+            /* at most what the reader takes in the header: above it no
+             * exec's stack could be mapped, and no exec would replay */
+            if (param_parse_u64(argv[++i], &min_addr) || min_addr > TRACE_MMAP_MIN_ADDR_MAX) {
                 mv_error("--mmap-min-addr '%s': expected the recording kernel's vm.mmap_min_addr, a byte address "
-                         "below %#llx (e.g. 4096, 64K)", argv[i], (unsigned long long)TRACE_USER_END);
+                         "of at most %llu (%#llx: above it not even an exec's default stack could be mapped; "
+                         "e.g. 4096, 64K)", argv[i], (unsigned long long)TRACE_MMAP_MIN_ADDR_MAX,
+                         (unsigned long long)TRACE_MMAP_MIN_ADDR_MAX);
                 goto done;
             }
         } else if (!strcmp(a, "--window") && more) {

@@ -416,7 +416,7 @@ int cmd_trace_record(int argc, char **argv)
     char min_addr_s[32];
     FILE *mf = fopen("/proc/sys/vm/mmap_min_addr", "r");
     unsigned long long v;
-    if (mf && fscanf(mf, "%llu", &v) == 1 && v < TRACE_USER_END)
+    if (mf && fscanf(mf, "%llu", &v) == 1 && v <= TRACE_MMAP_MIN_ADDR_MAX)   /* as the reader takes it */
         min_addr = v;
     if (mf)
         fclose(mf);

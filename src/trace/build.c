@@ -59,6 +59,8 @@ struct build {
     uint64_t cnt[BC__N];
     uint64_t execs;                  /* exec records written */
     uint64_t mmap_min_addr;          /* the recording kernel's vm.mmap_min_addr */
+    const char *at_name;             /* where the events come from now (build_at), for messages */
+    uint64_t at_line;
 };
 
 static const char *const counter_doc[BC__N] = {
@@ -121,17 +123,44 @@ void build_free(struct build *b)
     free(b);
 }
 
-static uint64_t rel(struct build *b, uint64_t t)
+void build_at(struct build *b, const char *name, uint64_t line)
+{
+    b->at_name = name;
+    b->at_line = line;
+}
+
+/* *t, in the importer's clock, made the trace's: since the first event,
+ * never going back. -1 after mv_error for a time past the longest span a
+ * trace may have (TRACE_SPAN_MAX), which the reader refuses: said at the
+ * input's line (build_at) of the first event past it. */
+static int rel(struct build *b, uint64_t *t)
 {
     if (!b->have_t0) {
-        b->t0 = t;
+        b->t0 = *t;
         b->have_t0 = 1;
     }
-    t = t < b->t0 ? 0 : t - b->t0;
-    if (t < b->last)
-        t = b->last;
-    b->last = t;
-    return t;
+    uint64_t r = *t < b->t0 ? 0 : *t - b->t0;
+    if (r < b->last)
+        r = b->last;
+    if (r > TRACE_SPAN_MAX) {
+        char where[300] = "trace import";
+        if (b->at_name && b->at_line)
+            snprintf(where, sizeof where, "%s:%llu", b->at_name, (unsigned long long)b->at_line);
+        else if (b->at_name)
+            snprintf(where, sizeof where, "%s", b->at_name);
+        char secs[40];   /* to the nanosecond, without trailing zeros: 604800.000001 is past 604800 */
+        int n = snprintf(secs, sizeof secs, "%llu.%09llu", (unsigned long long)(r / 1000000000ull),
+                         (unsigned long long)(r % 1000000000ull));
+        while (secs[n - 1] == '0')
+            secs[--n] = 0;
+        if (secs[n - 1] == '.')
+            secs[--n] = 0;
+        return mv_error("%s: an event %s s after the first, past the longest span a trace may have (%llu s, "
+                        "a week: memvirt replays no longer)", where, secs, TRACE_SPAN_MAX / 1000000000ull);
+    }
+    b->last = r;
+    *t = r;
+    return 0;
 }
 
 static struct btask *task_of(struct build *b, uint32_t pid)
@@ -330,7 +359,8 @@ static int end_task(struct build *b, uint64_t t, struct btask *tk)
 
 int build_spawn(struct build *b, uint64_t t, uint32_t pid)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *old = task_of(b, pid);
     if (old) {
         b->cnt[BC_PID_REUSED]++;
@@ -344,7 +374,8 @@ int build_spawn(struct build *b, uint64_t t, uint32_t pid)
 
 int build_fork(struct build *b, uint64_t t, uint32_t parent, uint32_t child, uint32_t flags)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *p = task_of(b, parent);
     if (!p || parent == child) {
         b->cnt[BC_UNKNOWN_PID]++;
@@ -387,7 +418,8 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
             return -1;
         tk = task_of(b, pid);
     }
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct bmm *mm = mm_new();
     for (uint32_t i = 0; i < n; i++) {
         const struct trace_seg *s = &segs[i];
@@ -414,7 +446,7 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
             stack = v;
     if (!stack) {
         b->cnt[BC_NO_STACK]++;
-        struct bvma v = { TRACE_USER_END - PAGE - (132ull << 10), TRACE_USER_END - PAGE,
+        struct bvma v = { TRACE_DEFAULT_STACK_START, TRACE_USER_END - PAGE,
                           TRP_READ | TRP_WRITE, TRM_ANON | BV_STACK, 0, 0, 0 };
         vmap(mm, &v);
         stack = vfind(mm, v.start);
@@ -465,7 +497,8 @@ int build_exec(struct build *b, uint64_t t, uint32_t pid, const char *path,
 
 int build_exit(struct build *b, uint64_t t, uint32_t pid)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = task_of(b, pid);
     if (!tk) {
         b->cnt[BC_UNKNOWN_PID]++;
@@ -486,7 +519,8 @@ static struct btask *actor(struct build *b, uint32_t pid)
 int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot,
                uint32_t flags, uint64_t dev, uint64_t ino, uint64_t pgoff)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = actor(b, pid);
     len = page_up(len);
     if (!tk)
@@ -513,7 +547,8 @@ int build_mmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_
 
 int build_munmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_t len)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = actor(b, pid);
     len = page_up(len);
     if (!tk)
@@ -529,7 +564,8 @@ int build_munmap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
 
 int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = actor(b, pid);
     if (!tk)
         return 0;
@@ -556,7 +592,8 @@ int build_mprotect(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uin
 
 int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = actor(b, pid);
     if (!tk)
         return 0;
@@ -616,7 +653,8 @@ int build_brk(struct build *b, uint64_t t, uint32_t pid, uint64_t brk)
 int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint64_t len,
                  uint64_t new_addr, uint64_t new_len)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = actor(b, pid);
     len = page_up(len);
     new_len = page_up(new_len);
@@ -671,7 +709,8 @@ int build_mremap(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, uint6
 
 int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned kind)
 {
-    t = rel(b, t);
+    if (rel(b, &t))
+        return -1;
     struct btask *tk = actor(b, pid);
     if (!tk)
         return 0;
@@ -728,6 +767,8 @@ int build_ref(struct build *b, uint64_t t, uint32_t pid, uint64_t addr, unsigned
 
 int build_ptinfo(struct build *b, uint32_t pid, uint64_t start_stack, uint32_t at, uint64_t bytes)
 {
+    if (bytes > TRACE_MAX_PT_BYTES)
+        return 1;                                  /* no real kernel's: the reader would refuse it */
     for (uint64_t i = b->nimg; i-- > 0;) {
         const struct bimage *im = &b->img[i];
         if (im->pid == pid && start_stack >= im->lo && start_stack < im->hi) {

@@ -38,11 +38,17 @@ struct build *build_new(struct trace_writer *w);
  * Debian's 65536): calls and exec mappings below it are dropped, as that
  * kernel would have refused them, and counted apart. */
 void build_set_mmap_min_addr(struct build *b, uint64_t addr);
+/* Where the events that follow come from (an input's name and line; line
+ * 0: the input alone; name NULL: not known), for the messages of bad
+ * input the builder finds itself (a time past the span a trace may have).
+ * name must last until the next build_at or the last event. */
+void build_at(struct build *b, const char *name, uint64_t line);
 /* Frees b; the writer stays the caller's. */
 void build_free(struct build *b);
 
 /* Times are in the importer's clock (ns); the first one seen is time 0 and
- * they never go backwards. */
+ * they never go backwards. One more than TRACE_SPAN_MAX (a week) after the
+ * first is bad input: -1 after mv_error naming build_at's position. */
 int build_spawn(struct build *b, uint64_t t, uint32_t pid);
 int build_fork(struct build *b, uint64_t t, uint32_t parent, uint32_t child, uint32_t flags);
 /* segs: the mappings exec made, in the order made (later ones replace what

@@ -59,11 +59,21 @@ enum { TRS_FILE = 0, TRS_ANON = 1, TRS_STACK = 2 };
 
 #define TRACE_USER_END (1ull << 47)        /* x86-64 user half (4-level paging) */
 #define TRACE_MMAP_MIN_ADDR 65536ull       /* vm.mmap_min_addr as Debian sets it (the guest's default) */
+/* The stack an importer gives an exec whose log shows none (strace's, or one
+ * whose stack lay below vm.mmap_min_addr): 132 KiB under the top page of
+ * the user half. */
+#define TRACE_DEFAULT_STACK_START (TRACE_USER_END - 4096 - (132ull << 10))
+/* The highest vm.mmap_min_addr a trace may record (its header's
+ * mmap_min_addr; trace import --mmap-min-addr): above it not even that
+ * stack could be mapped, and no exec of the trace would replay (the guest
+ * refuses it with EPERM, as Linux would). The reader refuses more. */
+#define TRACE_MMAP_MIN_ADDR_MAX TRACE_DEFAULT_STACK_START
 #define TRACE_MAX_SEGS 512                 /* per exec */
 #define TRACE_MAX_REFS 4096                /* per TR_REFS record */
 #define TRACE_MAX_STR 4096                 /* strings: paths, header values */
 #define TRACE_MAX_HDR 32                   /* header entries */
 #define TRACE_FILE_PAGES (1ull << 32)      /* a file mapping ends within 2^32 pages (16 TiB) of its file */
+#define TRACE_MAX_PT_BYTES (1ull << 50)    /* a TR_PTINFO's page-table bytes */
 /* The longest recorded time a replayed trace may span: a week. Recordings
  * are seconds to hours; a span of months or more is a damaged or hostile
  * file, and replaying it would keep a sample of every counter per

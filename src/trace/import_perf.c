@@ -491,8 +491,10 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
         l.lineno++;
         import_count_line(st, 0, buf);   /* (perf's logs counted one at a time by the caller) */
         l.text = l.p = buf;
+        build_at(b, name, l.lineno);
         rc = line(c, &l);
     }
+    build_at(b, name, 0);   /* the execs held to the end: the log's, no line's */
     if (!rc && got < 0)
         rc = import_read_failed(name, l.lineno + 1, errno);
     for (unsigned i = 0; i < NH && !rc; i++)

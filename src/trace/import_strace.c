@@ -764,6 +764,7 @@ static int dispatch(struct strace_tasks *c, struct import_line *l, struct stid *
 static int task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid, uint64_t t)
 {
     c->seq++;
+    build_at(c->b, l->name, l->lineno);   /* the events of this line (a held one: its own) */
     if (c->first < 0)
         c->first = tid;
     struct stid *p = stid_get(c, tid);
@@ -814,6 +815,7 @@ int strace_task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid
             }
         } else if (c->waiting.n == 1 && c->forks.n == 1 && c->forks.head->seq < c->waiting.head->seq) {
             struct stid *p = c->waiting.head;       /* one fork left, one task waiting: its child */
+            build_at(c->b, l->name, l->lineno);
             if (claim(c, c->forks.head, p, l))
                 return -1;
             release(c, p);

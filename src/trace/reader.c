@@ -307,7 +307,7 @@ static void parse_body(struct cur *c, struct trace_rec *rec)
     case TR_PTINFO:
         rec->pt.seq = (uint32_t)get(c, UINT32_MAX, "image number above 2^32");
         rec->pt.at = (uint32_t)get(c, 1, "unknown page-table sample point");
-        rec->pt.bytes = get(c, 1ull << 50, "page-table size too large");
+        rec->pt.bytes = get(c, TRACE_MAX_PT_BYTES, "page-table size too large");
         break;
     default:
         break;
@@ -479,9 +479,11 @@ static struct trace_reader *start(struct trace_reader *r)
     r->lo = (size_t)(c.p - r->buf);
     const char *min_addr = trace_header_get(r, "mmap_min_addr");
     uint64_t v;
-    if (min_addr && (param_parse_u64(min_addr, &v) || v >= TRACE_USER_END)) {
-        mv_error("trace '%s': header (record 0): mmap_min_addr '%.64s': not a byte address below %#llx (the "
-                 "recording kernel's vm.mmap_min_addr)", r->name, min_addr, (unsigned long long)TRACE_USER_END);
+    if (min_addr && (param_parse_u64(min_addr, &v) || v > TRACE_MMAP_MIN_ADDR_MAX)) {
+        mv_error("trace '%s': header (record 0): mmap_min_addr '%.64s': not a byte address of at most %llu "
+                 "(%#llx) (the recording kernel's vm.mmap_min_addr: above it not even an exec's default stack "
+                 "could be mapped)", r->name, min_addr, (unsigned long long)TRACE_MMAP_MIN_ADDR_MAX,
+                 (unsigned long long)TRACE_MMAP_MIN_ADDR_MAX);
         goto bad;
     }
     return r;

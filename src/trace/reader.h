@@ -11,8 +11,8 @@
 struct trace_reader;
 
 /* Open a file and read its header. NULL after mv_error, also for a header
- * whose mmap_min_addr is not a byte address in the user half (every
- * command refuses such a trace alike). */
+ * whose mmap_min_addr is not a byte address of at most
+ * TRACE_MMAP_MIN_ADDR_MAX (every command refuses such a trace alike). */
 struct trace_reader *trace_open(const char *path);
 /* A command that reads a trace more than once (run: digest, validate,
  * replay; trace info: the table, then the replay) takes a regular file

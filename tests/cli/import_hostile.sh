@@ -14,6 +14,13 @@
 #   perf with a perf log): the check that some line is the tool's was made
 #   over all logs together (exit 0, its lines counted as skipped); now each
 #   log must have one: exit 2, one line naming the log. Two good logs pass.
+# - limits the trace reader holds a trace to, which the import did not
+#   check, so that it wrote traces `trace info` then refused (exit 2) or
+#   could not replay (exit 1): a strace log spanning more than a week
+#   (TRACE_SPAN_MAX) is refused at the line of the first event past it;
+#   --mmap-min-addr above the address of the stack an exec is given
+#   (140737488216064; 2^47 - 1 was taken) is refused; below it, whatever
+#   imports has `trace info` succeed.
 #
 # usage: bash import_hostile.sh /path/to/memvirt
 set -u
@@ -119,6 +126,47 @@ for from in strace perf lackey; do
     rc=$?
     [ $rc -eq 2 ] && grep -q "blanks: blank lines alone: no $from log line to import" "$tmp/err" \
         || fail "--from $from, blank lines alone: exit $rc: $(cat "$tmp/err")"
+done
+
+# 5. what the import writes, the reader takes and the replay runs
+cat >"$tmp/span.strace" <<'LOG'
+100 1796068568.000001 execve("/bin/x", ["x"], 0x7ffd2657570 /* 1 var */) = 0
+100 1796068568.000003 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f7c49499000
+100 1796068568.000004 getpid() = 100
+100 1796673368.000001 getpid() = 100
+100 1796673368.000002 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f7c49497000
+100 1796673368.000004 exit_group(0)                 = ?
+100 1796673368.000005 +++ exited with 0 +++
+LOG
+rm -f "$tmp/s.mvt"
+"$MV" trace import --from strace "$tmp/span.strace" -o "$tmp/s.mvt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "a log past a week: exit $rc, expected 2: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+    grep -q "^memvirt: $tmp/span.strace:5: an event 604800.000001 s after the first, past the longest span a trace may have (604800 s" "$tmp/err" \
+    || fail "a log past a week: $(cat "$tmp/err")"
+[ -e "$tmp/s.mvt" ] && fail "a log past a week: a trace was written"
+# a week exactly (the last event, line 7's exit, is 604800 s after the first)
+sed 's/^100 1796673368\.00000[0-9]/100 1796673368.000001/' "$tmp/span.strace" >"$tmp/week.strace"
+"$MV" trace import --from strace "$tmp/week.strace" -o "$tmp/w.mvt" >"$tmp/out" 2>"$tmp/err" ||
+    fail "a log of a week exactly: $(cat "$tmp/err")"
+"$MV" trace info "$tmp/w.mvt" >"$tmp/out" 2>"$tmp/err" || fail "trace info of a week exactly: $(cat "$tmp/err")"
+
+for v in 140737488355327 140737488216065; do
+    rm -f "$tmp/m.mvt"
+    "$MV" trace import --from strace "$corpus/strace/sh.txt" --mmap-min-addr $v -o "$tmp/m.mvt" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -q -- "^memvirt: --mmap-min-addr '$v': .*at most 140737488216064" "$tmp/err" \
+        || fail "--mmap-min-addr $v: exit $rc: $(cat "$tmp/err")"
+    [ -e "$tmp/m.mvt" ] && fail "--mmap-min-addr $v: a trace was written"
+done
+for log in "$corpus"/strace/*; do
+    for v in 0 65536 139637976727552 140737488216064; do
+        "$MV" trace import --from strace "$log" --mmap-min-addr $v -o "$tmp/m.mvt" >"$tmp/out" 2>"$tmp/err" || continue
+        "$MV" trace info "$tmp/m.mvt" >"$tmp/out" 2>"$tmp/err" ||
+            fail "$(basename "$log") imported with --mmap-min-addr $v: trace info fails: $(cat "$tmp/err")"
+    done
 done
 
 [ $failures -eq 0 ] && echo "import_hostile.sh: all checks passed"
