@@ -617,7 +617,7 @@ static void test_killed_forks(void **state)
     struct import_stats st = { 0 };
     struct strace_tasks *c = strace_tasks_new(b, &st);
     char line[256];
-    struct import_line l = { "gen", 0, line, line, 0 };
+    struct import_line l = { "gen", 0, line, line, 0, 0 };
     uint64_t t = 1700000000ull * 1000000000ull;
 #define LINE(tid, ...)                                                                                            \
     do {                                                                                                          \
@@ -661,7 +661,7 @@ static void test_hold_bound(void **state)
     struct strace_tasks *c = strace_tasks_new(b, &st);
     strace_tasks_hold_max(c, 4096);
     char line[256];
-    struct import_line l = { "gen", 0, line, line, 0 };
+    struct import_line l = { "gen", 0, line, line, 0, 0 };
     uint64_t t = 1700000000ull * 1000000000ull;
 #define LINE(tid, ...)                                                                                            \
     do {                                                                                                          \

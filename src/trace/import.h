@@ -40,6 +40,7 @@ struct import_stats {
     uint64_t cut;                 /* lines longer than 1 MiB, read as their first 1 MiB */
     uint64_t orphan_tasks, orphan_lines;  /* strace: tasks no fork in the log made (their lines left out) */
     uint64_t held_over;           /* strace: lines of tasks waiting for a parent, past the bound (left out) */
+    uint64_t fork_live;           /* strace: forks that returned the pid of a task still alive (left out) */
     uint32_t prog;                /* perf, skip_root: the first process the helper started (0: none) */
     int prog_exited;              /* ... its exit was recorded */
     int prog_code_seen, prog_code;    /* ... its exit_group's status (none: killed by a signal) */
@@ -144,6 +145,7 @@ struct import_line {
     uint64_t lineno;
     const char *text, *p;    /* the line and the cursor */
     unsigned file;           /* its index among the logs given */
+    int cut;                 /* the line ran past 1 MiB: text is its first 1 MiB (import_getline's 2) */
 };
 /* Is text a blank line (spaces, tabs and CRs alone)? It says nothing of
  * what a log is (perf script puts them between samples; an editor leaves
@@ -164,9 +166,10 @@ static inline void import_count_line(struct import_stats *st, unsigned file, con
         st->file_lines[file]++;
 }
 /* The next line (without its newline) into *buf: 1, or 0 at the end. A
- * line over 1 MiB keeps its first 1 MiB, and is counted in st->cut (st may
- * be NULL). -1 if the read failed (errno says why) or the line ran past
- * 64 MiB without a newline (errno EFBIG): import_read_failed says it. */
+ * line over 1 MiB keeps its first 1 MiB, is counted in st->cut (st may be
+ * NULL) and returns 2 (import_line's cut: a malformed one says so). -1 if
+ * the read failed (errno says why) or the line ran past 64 MiB without a
+ * newline (errno EFBIG): import_read_failed says it. */
 int  import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_stats *st);
 /* "NAME:LINENO: ..." for import_getline's -1 with errno err. -1. */
 int  import_read_failed(const char *name, uint64_t lineno, int err);

@@ -202,7 +202,7 @@ static int args(const char *s, uint64_t *v, unsigned max, const char **path, siz
     p += 3;
     unsigned n = 0;
     while (*p && *p != ')' && n < max) {
-        struct import_line l = { "", 0, p, p, 0 };
+        struct import_line l = { "", 0, p, p, 0, 0 };
         if (((p[0] == '0' && p[1] == 'x') || (hex_first && !n) ? import_hex(&l, &v[n]) : import_dec(&l, &v[n])))
             return -1;
         p = l.p;
@@ -231,7 +231,7 @@ static int result(const char *s, uint64_t *r)
     const char *ok = strstr(p, "Success(");
     if (!ok)
         return 0;
-    struct import_line l = { "", 0, ok + 8, ok + 8, 0 };
+    struct import_line l = { "", 0, ok + 8, ok + 8, 0, 0 };
     return import_hex(&l, r) ? -1 : 1;
 }
 
@@ -327,12 +327,13 @@ static int replay(struct lctx *c, struct frame *f)
     char *buf = NULL;
     size_t cap = 0, len;
     int rc = 0;
-    struct import_line l = { lf->name, f->lineno, NULL, NULL, (unsigned)(lf - c->lf) };
+    struct import_line l = { lf->name, f->lineno, NULL, NULL, (unsigned)(lf - c->lf), 0 };
     int got = 0;
     while (!rc && !c->spawn && (got = import_getline(lf->f, &buf, &cap, &len, c->st)) > 0) {
         l.lineno++;
         import_count_line(c->st, l.file, buf);
         l.text = l.p = buf;
+        l.cut = got == 2;
         char k0 = buf[0], k1 = buf[1];
         if ((k0 == 'I' && k1 == ' ') || (k0 == ' ' && (k1 == 'L' || k1 == 'S' || k1 == 'M') && buf[2] == ' ')) {
             l.p = buf + 2;

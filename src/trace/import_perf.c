@@ -485,12 +485,13 @@ int import_perf(struct build *b, FILE *f, const char *name, const struct import_
     char *buf = NULL;
     size_t cap = 0, len;
     int rc = 0;
-    struct import_line l = { name, 0, NULL, NULL, 0 };
+    struct import_line l = { name, 0, NULL, NULL, 0, 0 };
     int got;
     while (!rc && (got = import_getline(f, &buf, &cap, &len, st)) > 0) {
         l.lineno++;
         import_count_line(st, 0, buf);   /* (perf's logs counted one at a time by the caller) */
         l.text = l.p = buf;
+        l.cut = got == 2;
         build_at(b, name, l.lineno);
         rc = line(c, &l);
     }

@@ -51,6 +51,7 @@ struct hline {
     uint64_t lineno, t;
     uint32_t tid;
     unsigned file;                 /* the log's index (import_line) */
+    int cut;                       /* import_line's */
     size_t off;                    /* where the call begins in text */
     char text[];
 };
@@ -277,6 +278,7 @@ static void hold(struct strace_tasks *c, struct stid *p, const struct import_lin
     h->name = l->name;
     h->lineno = l->lineno;
     h->file = l->file;
+    h->cut = l->cut;
     h->t = t;
     h->tid = p->tid;
     h->off = (size_t)(l->p - l->text);
@@ -351,7 +353,7 @@ static unsigned split_args(char *s, char **arg, unsigned max)
 
 static int num(const char *s, uint64_t *v)
 {
-    struct import_line l = { "", 0, s, s, 0 };
+    struct import_line l = { "", 0, s, s, 0, 0 };
     int neg = *s == '-';
     if (neg)
         l.p++;
@@ -583,8 +585,12 @@ static int call(struct strace_tasks *c, struct import_line *l, struct stid *p, u
             c->first = p->tid;
         if (!build_known(c->b, p->tid) && build_spawn(c->b, t, p->tid))
             return -1;
-        if (claimed == r || build_known(c->b, (uint32_t)r))
+        if (claimed == r)
             return 0;                               /* forked when the child first spoke */
+        if (build_known(c->b, (uint32_t)r)) {
+            c->st->fork_live++;                     /* a pid reused, or an exit lost: left out, counted */
+            return 0;
+        }
         struct stid *ch = stid_find(c, (uint32_t)r);
         int rc = fork_child(c, p, (uint32_t)r, t, fflags, args);
         if (!rc && ch && ch->held)
@@ -640,7 +646,7 @@ static int munmap_at_entry(struct strace_tasks *c, struct stid *p, uint64_t t)
  * resumed>" follows; T is gone. */
 static int superseded(struct strace_tasks *c, struct stid *p, const char *tid_text, uint64_t t)
 {
-    struct import_line x = { "", 0, tid_text, tid_text, 0 };
+    struct import_line x = { "", 0, tid_text, tid_text, 0, 0 };
     uint64_t old;
     if (import_dec(&x, &old) || old > UINT32_MAX || old == p->tid)
         return 0;
@@ -690,6 +696,17 @@ static int dispatch(struct strace_tasks *c, struct import_line *l, struct stid *
         if (!p->pending) {
             import_unknown(c->st, l);               /* the start was not in the log */
             return 0;
+        }
+        /* the call resumed is the one this task left unfinished: another
+         * name is no log strace wrote (joined, its result would be taken
+         * as the unfinished call's) */
+        size_t rn = (size_t)(res - (s + 5)), pn = strcspn(p->pending, "(");
+        if (rn && (rn != pn || strncmp(s + 5, p->pending, pn))) {
+            char what[200];
+            snprintf(what, sizeof what, "<... %.*s resumed>, the call this task left unfinished (not %.*s)",
+                     (int)(pn < 60 ? pn : 60), p->pending, (int)(rn < 60 ? rn : 60), s + 5);
+            l->p = s + 5;
+            return import_malformed(l, what);
         }
         size_t a = strlen(p->pending), b = strlen(res + 9);
         text = mv_malloc(a + b + 1);
@@ -798,7 +815,7 @@ int strace_task_line(struct strace_tasks *c, struct import_line *l, uint32_t tid
             for (struct hline *n; h; h = n) {
                 n = h->next;
                 if (!rc) {
-                    struct import_line hl = { h->name, h->lineno, h->text, h->text + h->off, h->file };
+                    struct import_line hl = { h->name, h->lineno, h->text, h->text + h->off, h->file, h->cut };
                     rc = task_line(c, &hl, h->tid, h->t);
                 }
                 free(h);

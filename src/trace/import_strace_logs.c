@@ -158,6 +158,7 @@ static int advance(struct slog *s, struct import_stats *st, int several)
         s->l.lineno++;
         import_count_line(st, s->l.file, s->buf);
         s->l.text = s->l.p = s->buf;
+        s->l.cut = got == 2;
         int rc = head(s, st, several);
         if (rc <= 0)
             return rc ? -1 : 1;

@@ -118,7 +118,7 @@ int import_getline(FILE *f, char **buf, size_t *cap, size_t *len, struct import_
         n--;
     (*buf)[n] = 0;
     *len = n;
-    return 1;
+    return cut ? 2 : 1;
 }
 
 int import_read_failed(const char *name, uint64_t lineno, int err)
@@ -146,8 +146,11 @@ void import_unknown(struct import_stats *st, const struct import_line *l)
 
 int import_malformed(const struct import_line *l, const char *expected)
 {
-    return mv_error("%s:%llu:%llu: malformed line: expected %s", l->name, (unsigned long long)l->lineno,
-                    (unsigned long long)(l->p - l->text) + 1, expected);
+    /* what is missing may be past the cut: say so */
+    return mv_error("%s:%llu:%llu: malformed line: expected %s%s", l->name, (unsigned long long)l->lineno,
+                    (unsigned long long)(l->p - l->text) + 1, expected,
+                    l->cut ? " (the line is longer than 1 MiB, the longest read: only its first 1 MiB was read)"
+                           : "");
 }
 
 void import_skip_space(struct import_line *l)
@@ -217,7 +220,7 @@ int import_field(const char *from, const char *key, uint64_t *v)
             continue;
         while (*q == ' ')
             q++;
-        struct import_line l = { "", 0, q, q, 0 };
+        struct import_line l = { "", 0, q, q, 0, 0 };
         int neg = 0;
         if (*l.p == '-') {
             neg = 1;
@@ -255,6 +258,10 @@ void import_report(const struct import_stats *st, FILE *out, const char *who)
     if (st->orphan_tasks)
         fprintf(out, "%s: %llu lines of %llu tasks left out: no clone, fork or vfork in the log returned their pid\n",
                 who, (unsigned long long)st->orphan_lines, (unsigned long long)st->orphan_tasks);
+    if (st->fork_live)
+        fprintf(out, "%s: %llu clone, fork or vfork calls left out: each returned the pid of a task still alive "
+                "(its exit is not in the log, or the pid was reused): that task's lines stay its own\n", who,
+                (unsigned long long)st->fork_live);
     if (st->held_over)
         fprintf(out, "%s: %llu lines of tasks waiting for their parent's clone to return left out (over 64 MiB "
                 "held)\n", who, (unsigned long long)st->held_over);

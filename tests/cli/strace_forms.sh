@@ -7,6 +7,15 @@
 # a call's line), -r's relative times, -t's clock times and pid-less logs
 # given together without their .PID names are refused with one line naming
 # the file, line and column, exit 2 and no output.
+# Found by an attack round:
+#  - a clone returning the pid of a task still alive (its exit lost, or the
+#    pid reused) was left out silently: now counted, one summary line;
+#  - "<... mmap resumed>" after a clone left "<unfinished ...>" by the same
+#    task was joined to it (the clone taken to return the mmap's address):
+#    now refused, naming both calls;
+#  - a line past the 1 MiB read was refused for what its cut-off end lacks
+#    ("expected NAME(ARGS) = RESULT"), with no word of the cut: now the
+#    message says the line is longer than 1 MiB.
 #
 # usage: bash strace_forms.sh /path/to/memvirt
 set -u
@@ -69,6 +78,45 @@ bad "stderr form" "attached.log:49:.*strace's own message.*-o LOG" "$D/attached.
 bad "strace -r" "relative.log:1:12: .*strace -r's time since the previous line: record with -ttt" "$D/relative.log"
 # strace -f -t -o clock.log sh -c /bin/true
 bad "strace -t" "clock.log:1:7: .*a clock time, strace -t or -tt: record with -ttt" "$D/clock.log"
+
+# a clone that returns the pid of a task still alive: left out, and said
+cat >"$tmp/live.strace" <<'LOG'
+100 1796068568.000001 execve("/bin/x", ["x"], 0x7ffd2657570 /* 1 var */) = 0
+100 1796068568.000002 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0) = 200
+200 1796068568.000003 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f7c49499000
+100 1796068568.000004 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0) = 200
+100 1796068568.000005 exit_group(0)                 = ?
+100 1796068568.000006 +++ exited with 0 +++
+LOG
+"$MV" trace import --from strace "$tmp/live.strace" -o "$tmp/live.mvt" >"$tmp/out" 2>"$tmp/err" ||
+    fail "a clone returning a live pid: $(cat "$tmp/err")"
+grep -q "^memvirt: trace import: 1 clone, fork or vfork calls left out: each returned the pid of a task still alive" \
+    "$tmp/err" || fail "a clone returning a live pid is not counted: $(cat "$tmp/err")"
+"$MV" trace info "$tmp/live.mvt" >"$tmp/info" 2>&1 || fail "a clone returning a live pid: trace info: $(cat "$tmp/info")"
+grep -q 'fork 1 exec 1 exit 2' "$tmp/info" || fail "a clone returning a live pid: $(grep 'by kind' "$tmp/info")"
+
+# a call resumed under another name than the one left unfinished
+cat >"$tmp/resumed.strace" <<'LOG'
+100 1796068568.000001 execve("/bin/x", ["x"], 0x7ffd2657570 /* 1 var */) = 0
+100 1796068568.000002 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0 <unfinished ...>
+100 1796068568.000004 <... mmap resumed>) = 0x7f7c49499000
+100 1796068568.000005 exit_group(0)                 = ?
+100 1796068568.000006 +++ exited with 0 +++
+LOG
+bad "a clone resumed as mmap" \
+    "resumed.strace:3:28: malformed line: expected <... clone resumed>, the call this task left unfinished (not mmap)" \
+    "$tmp/resumed.strace"
+# resumed under its own name, it imports
+sed 's/<\.\.\. mmap resumed>) = 0x7f7c49499000/<... clone resumed>) = 200/' "$tmp/resumed.strace" >"$tmp/clone.strace"
+"$MV" trace import --from strace "$tmp/clone.strace" -o "$tmp/clone.mvt" >"$tmp/out" 2>"$tmp/err" ||
+    fail "a clone resumed as clone: $(cat "$tmp/err")"
+
+# a call's line past the 1 MiB read: the message says the line was cut
+python3 -c "
+print('100 1796068568.000001 execve(\"/bin/x\", [\"x\", \"' + 'A' * (1 << 20) + '\"], 0x7ffd2657570 /* 1 var */) = 0')
+print('100 1796068568.000005 exit_group(0)                 = ?')" >"$tmp/long.strace"
+bad "a line longer than 1 MiB" "long.strace:1:23: malformed line: expected NAME(ARGS) = RESULT (the line is longer than 1 MiB" \
+    "$tmp/long.strace"
 
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "strace_forms.sh: all passed"
