@@ -166,40 +166,31 @@ fi
 # 4. interrupted: nothing half-written, the program stopped (a background
 # job of a shell without job control starts with SIGINT ignored, which
 # record respects: trap - INT gives it the default a terminal's job has)
-# (a sleep of a length no other process here has: this test's own)
-nap=7.$$
-(trap - INT; exec "$MV" trace record -o "$tmp/int.mvt" -- /bin/sleep "$nap") 2>"$tmp/err" &
-rec=$!
-sleep 2
-kill -INT "$rec"
-wait "$rec"
-rc=$?
-[ "$rc" -ne 0 ] || fail "an interrupted record exited 0"
-[ -e "$tmp/int.mvt" ] && fail "an interrupted record left its output"
-ls -A "$tmp" | grep -q '^\.int\.mvt\.' && fail "an interrupted record left a temporary file"
-[ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record left its logs: $(ls "$TMPDIR")"
-sleep 0.5
-pgrep -f "sleep $nap\$" >/dev/null && fail "the recorded program still runs after the interrupt"
-
-# 4a. --refs all interrupted (SIGTERM): valgrind's logs and its vgdb FIFOs
-# (vgdb-pipe-* in TMPDIR, left by a valgrind killed with its gdbserver on)
-# go too; the log directory went only if valgrind was gone before it was
-# removed
-if command -v valgrind >/dev/null; then
-    nap=8.$$
-    "$MV" trace record --refs all -o "$tmp/intv.mvt" -- /bin/sleep "$nap" 2>"$tmp/err" &
+# (a sleep of a length no other process here has: this test's own).
+# interrupted SIG SECONDS NAME [--refs all]: record a sleep, send SIG after
+# SECONDS, check what is left. With --refs all (SIGTERM): valgrind's logs
+# and its vgdb FIFOs (vgdb-pipe-* in TMPDIR, left by a valgrind killed with
+# its gdbserver on) go too; the log directory went only if valgrind was
+# gone before it was removed.
+interrupted() {
+    local sig=$1 after=$2 name=$3 nap=$(($2 + 5)).$$ rec rc
+    shift 3
+    (trap - INT; exec "$MV" trace record "$@" -o "$tmp/$name.mvt" -- /bin/sleep "$nap") 2>"$tmp/err" &
     rec=$!
-    sleep 4
-    kill -TERM "$rec"
+    sleep "$after"
+    kill -"$sig" "$rec"
     wait "$rec"
     rc=$?
-    [ "$rc" -ne 0 ] || fail "an interrupted record --refs all exited 0"
-    [ -e "$tmp/intv.mvt" ] && fail "an interrupted record --refs all left its output"
-    [ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record --refs all left files in TMPDIR: $(ls "$TMPDIR")"
+    [ "$rc" -ne 0 ] || fail "an interrupted record $* exited 0"
+    [ -e "$tmp/$name.mvt" ] && fail "an interrupted record $* left its output"
+    ls -A "$tmp" | grep -q "^\.$name\.mvt\." && fail "an interrupted record $* left a temporary file"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "an interrupted record $* left files in TMPDIR: $(ls "$TMPDIR")"
     rm -rf "${TMPDIR:?}"/* "$TMPDIR"/.[!.]* 2>/dev/null
     sleep 0.5
-    pgrep -f "sleep $nap\$" >/dev/null && fail "the program recorded with --refs all still runs after the interrupt"
-fi
+    pgrep -f "sleep $nap\$" >/dev/null && fail "the program recorded with record $* still runs after the interrupt"
+}
+interrupted INT 2 int
+command -v valgrind >/dev/null && interrupted TERM 4 intv --refs all
 
 # 4b. interrupted while importing (perf script runs as record's child):
 # the output's temporary file and the recorders' logs go too
