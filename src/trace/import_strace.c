@@ -699,8 +699,8 @@ static int dispatch(struct strace_tasks *c, struct import_line *l, struct stid *
         }
         /* the call resumed is the one this task left unfinished: another
          * name is no log strace wrote (joined, its result would be taken
-         * as the unfinished call's) */
-        size_t rn = (size_t)(res - (s + 5)), pn = strcspn(p->pending, "(");
+         * as the unfinished call's); '<... resumed>' names none */
+        size_t rn = res > s + 5 ? (size_t)(res - (s + 5)) : 0, pn = strcspn(p->pending, "(");
         if (rn && (rn != pn || strncmp(s + 5, p->pending, pn))) {
             char what[200];
             snprintf(what, sizeof what, "<... %.*s resumed>, the call this task left unfinished (not %.*s)",

@@ -110,6 +110,11 @@ bad "a clone resumed as mmap" \
 sed 's/<\.\.\. mmap resumed>) = 0x7f7c49499000/<... clone resumed>) = 200/' "$tmp/resumed.strace" >"$tmp/clone.strace"
 "$MV" trace import --from strace "$tmp/clone.strace" -o "$tmp/clone.mvt" >"$tmp/out" 2>"$tmp/err" ||
     fail "a clone resumed as clone: $(cat "$tmp/err")"
+# and with no name ('<... resumed>', no name to compare: taken as the
+# unfinished call's; the length of the absent name once underflowed)
+sed 's/<\.\.\. mmap resumed>) = 0x7f7c49499000/<... resumed>) = 200/' "$tmp/resumed.strace" >"$tmp/noname.strace"
+"$MV" trace import --from strace "$tmp/noname.strace" -o "$tmp/noname.mvt" >"$tmp/out" 2>"$tmp/err" ||
+    fail "a clone resumed with no name: $(cat "$tmp/err")"
 
 # a call's line past the 1 MiB read: the message says the line was cut
 python3 -c "
