@@ -237,7 +237,6 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
     for (unsigned i = 0; i < nsel; i++)
         if (mode_validate(sel[i], cfg))
             return EXIT_USAGE;
-    config_warn_unused(cfg, sel, nsel);
     int bad = report_files_open(&rf, json, csv);
     for (unsigned i = 0; !bad && inputs && inputs[i]; i += 2)
         bad = outset_input(&rf.set, inputs[i], inputs[i + 1]);
@@ -250,6 +249,8 @@ int cli_run_modes(struct sim_config *cfg, const struct mode_def *const *sel, uns
         report_files_close(&rf);
         return EXIT_USAGE;
     }
+    /* after every refusal above: bad input is one line, with no warning before it */
+    config_warn_unused(cfg, sel, nsel);
     struct run_result *res = mv_calloc(nsel, sizeof *res);
     /* failed: no result is kept, but where only guests ran out of memory
      * or domains were crashed the other modes' results are (failure marks

@@ -256,12 +256,14 @@ int hvconfig_validate(const struct hvconfig *h)
         return mv_error("--param %s: the time away must be shorter than %s: a round trip starts every alternate_ms",
                         param_show(&selective_params, &h->selective, "dwell_ms", a, sizeof a),
                         param_show(&selective_params, &h->selective, "alternate_ms", b, sizeof b));
-    /* each rate's band: a lower bound above its upper one has no reading (a rate both above and below) */
+    /* each rate's band: a lower bound above its upper one has no reading (a
+     * rate both above and below); only the dynamic policy reads them (the
+     * others warn of them as unread: cli's config_warn_unused) */
     static const char *const band[][2] = { { "pf_lower", "pf_upper" }, { "tlb_lower", "tlb_upper" },
                                            { "ratio_lower", "ratio_upper" } };
     const double lo[] = { h->selective.pf_lower, h->selective.tlb_lower, h->selective.ratio_lower };
     const double hi[] = { h->selective.pf_upper, h->selective.tlb_upper, h->selective.ratio_upper };
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < 3 && !strcmp(h->selective.policy, "dynamic"); i++) {
         if (lo[i] <= hi[i])
             continue;
         const struct selconfig *sc = &h->selective;

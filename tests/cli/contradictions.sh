@@ -239,5 +239,14 @@ sel_warn "sampling under the alternate policy" \
     --param selective.policy=alternate --param selective.sample_ms=1
 expect_ok  "dwell under the alternate policy" run "${SL[@]}" --param selective.policy=alternate \
     --param selective.alternate_ms=5 --param selective.dwell_ms=0.2
+# a band only the dynamic policy reads, upside down under another policy:
+# unread, so warned of as such, not refused (review finding: refused)
+sel_warn "TLB band upside down under the fixed policy" \
+    "--param selective.tlb_lower=20: read only with selective.policy=dynamic (this run's is fixed)" \
+    --param selective.policy=fixed --param selective.tlb_lower=20
+# bad input is one line: a warning due for the run does not come before the
+# refusal of its outputs (review finding: it did)
+expect_bad "a warned run refused for its outputs" "--json '/dev/stderr' is standard error" \
+    run "${SL[@]}" --param selective.dwell_ms=0.2 --json /dev/stderr --csv -
 
 finish contradictions.sh
