@@ -209,9 +209,22 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
     /* interrupted: the recorder was killed (SIGKILL to its group, by the
      * handler or just above); wait until it is gone, so that nothing of it
      * still writes into the log directory the caller removes */
-    if (cli_interrupted())
+    if (cli_interrupted()) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
+        /* and the rest of its killed group that came to us as subreaper
+         * (valgrind's traced children), for up to a second: a log of theirs
+         * written late kept the directory from going */
+        for (int k = 0; k < 200; k++) {
+            pid_t r = waitpid(-1, NULL, WNOHANG);
+            if (r < 0 && errno != EINTR)
+                break;                     /* ECHILD: none left */
+            if (r == 0) {
+                struct timespec ts = { 0, 5000000 };
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
     if (tty)
         give_terminal(getpgrp());
     if (logdir)

@@ -22,7 +22,7 @@ for l in $links; do
 done
 
 # 2. the all-modes figures name every mode
-modes=$("$MV" list | awk '/^modes:/{m=1;next} m&&/^$/{exit} m{print $1}')
+modes=$("$MV" list | awk '/^modes:/{m=1;next} m&&/^$/{m=0} m{print $1}')
 [ -n "$modes" ] || bad "memvirt list printed no modes"
 for f in exits_by_reason lmbench_latency pt_alloc_per_level walk_refs_per_miss; do
     svg="$SRC/docs/figures/$f.svg"

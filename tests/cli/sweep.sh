@@ -434,7 +434,7 @@ grep -qx '#SBATCH --array=0,2' small.runs/sweep-1.sbatch && grep -qx 'OFFSET=3' 
 [ "$(covered small.runs 3 | tr '\n' ' ')" = "0 1 2 3 5 6 7 " ] || die "MaxArraySize 3: $(covered small.runs 3 | tr '\n' ' ')"
 
 # overlapping values list each run once: '*, pv' is every mode, once each
-nm=$("$MV" list | awk '/^modes:/{m=1;next} m&&/^$/{exit} m{print $1}' | wc -l)
+nm=$("$MV" list | awk '/^modes:/{m=1;next} m&&/^$/{m=0} m{print $1}' | wc -l)
 nl=$("$MV" sweep /dev/null --set 'mode=*,pv' --set workload=lmbench --list | wc -l)
 [ "$nl" -eq "$nm" ] || die "mode = *, pv lists $nl runs for $nm modes"
 nl=$("$MV" sweep /dev/null --set 'mode=@vmexits,@vmexits' --set workload=lmbench,lmbench --list | wc -l)
