@@ -263,7 +263,9 @@ int hvconfig_validate(const struct hvconfig *h)
                                            { "ratio_lower", "ratio_upper" } };
     const double lo[] = { h->selective.pf_lower, h->selective.tlb_lower, h->selective.ratio_lower };
     const double hi[] = { h->selective.pf_upper, h->selective.tlb_upper, h->selective.ratio_upper };
-    for (unsigned i = 0; i < 3 && !strcmp(h->selective.policy, "dynamic"); i++) {
+    if (strcmp(h->selective.policy, "dynamic"))
+        return 0;
+    for (unsigned i = 0; i < 3; i++) {
         if (lo[i] <= hi[i])
             continue;
         const struct selconfig *sc = &h->selective;
