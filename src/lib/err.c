@@ -12,6 +12,7 @@ static _Thread_local int deferring;           /* keep this thread's messages for
 static _Thread_local char *deferred;
 static _Thread_local size_t ndeferred;
 static char context[512];                      /* mv_error_context: the whole process's */
+static void (*_Atomic around)(int before);     /* mv_error_hook */
 
 void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -39,7 +40,12 @@ static void say(const char *kind, const char *msg)
         deferred = mv_realloc(deferred, ndeferred + k + 12);
         ndeferred += (size_t)sprintf(deferred + ndeferred, "memvirt: %s\n", line);
     } else {
+        void (*hook)(int) = around;
+        if (hook)
+            hook(1);
         fprintf(stderr, "memvirt: %s\n", line);
+        if (hook)
+            hook(0);
     }
 }
 
@@ -57,6 +63,8 @@ int mv_error(const char *fmt, ...)
 }
 
 void mv_error_defer(int on) { deferring = on; }
+
+void mv_error_hook(void (*hook)(int before)) { around = hook; }
 
 char *mv_error_take(void)
 {

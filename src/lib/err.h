@@ -52,6 +52,9 @@ void  mv_error_defer(int on);
  * NULL or "" for none. */
 void  mv_error_context(const char *ctx);
 char *mv_error_take(void);
+/* hook(1) before each message printed to stderr and hook(0) after it, from
+ * the printing thread (the progress display clears its line; NULL: none). */
+void  mv_error_hook(void (*hook)(int before));
 
 void *mv_calloc(size_t n, size_t size);
 void *mv_calloc_lines(size_t n, size_t size);   /* mv_calloc, 64-byte aligned */

@@ -6,6 +6,7 @@
 #include "guest/shmem.h"
 #include "lib/err.h"
 #include "sim/oracle.h"
+#include "sim/progress.h"
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -33,19 +34,12 @@ struct run {
     uint64_t dma_busy;          /* device cycles of EV_DMA transfers */
     uint64_t dma_ev_pages;      /* pages those transfers moved */
     unsigned next_at;           /* next --at control to apply */
-    double wall0, wall_last;
-    int progress;
+    struct progress *shown;     /* the progress display this run reports to, or NULL */
+    unsigned shown_slot;        /* its place there */
     struct oracle *oracle;      /* under --check */
     void *wl;                   /* the workload's generator */
     double instr, compute;      /* exact running totals (counters and cycles take their integer parts) */
 };
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void sample(struct run *r, uint64_t at)
 {
@@ -492,21 +486,19 @@ static int step(struct run *r, const struct event *ev)
     return rc;
 }
 
-static void show_progress(struct run *r, void *wl, int final)
+static void report_progress(struct run *r, void *wl)
 {
-    double now = wall_now();
-    if (!final && (now - r->wall0 < 1.0 || now - r->wall_last < 0.25))
-        return;
-    r->wall_last = now;
-    double frac = r->cfg->wl->progress ? r->cfg->wl->progress(wl) : 0;
-    fprintf(stderr, "\r%-14s %-10s %5.1f%%  sim %.2fs  %llu refs", r->m.mode->name, r->cfg->wl->name,
-            100.0 * (frac > 1 ? 1 : frac), (double)r->m.st.now / (r->cfg->cost.clock_ghz * 1e9),
-            (unsigned long long)r->m.st.cnt[CNT_refs]);
-    if (final)
-        fputs("\r\033[K", stderr);
+    progress_set(r->shown, r->shown_slot, r->cfg->wl->progress ? r->cfg->wl->progress(wl) : 0,
+                 (double)r->m.st.now / (r->cfg->cost.clock_ghz * 1e9), r->m.st.cnt[CNT_refs]);
 }
 
 int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out)
+{
+    return engine_run_shown(cfg, mode, out, NULL, 0);
+}
+
+int engine_run_shown(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out,
+                     struct progress *shown, unsigned slot)
 {
     memset(out, 0, sizeof *out);
     out->mode = mode->name;
@@ -537,8 +529,8 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
     out->series.gauge_name = mv_calloc(r->m.ins.ngauge + 1, sizeof *out->series.gauge_name);
     for (unsigned g = 0; g < r->m.ins.ngauge; g++)
         out->series.gauge_name[g] = r->m.ins.gauge[g].name;
-    r->progress = !cfg->quiet && isatty(2);
-    r->wall0 = r->wall_last = wall_now();
+    r->shown = shown;
+    r->shown_slot = slot;
 
     void *wl = cfg->wl->create(cfg->wl_cfg, cfg->seed);
     r->wl = wl;
@@ -565,13 +557,11 @@ int engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct
         }
         if (cfg->check && r->events % cfg->sim.check_every == 0 && (rc = full_check(r)))
             break;
-        if (r->progress && (r->events & 1023) == 0)
-            show_progress(r, wl, 0);
+        if (r->shown && (r->events & 1023) == 0)
+            report_progress(r, wl);
     }
     if (!rc && cfg->check)
         rc = full_check(r);
-    if (r->progress && wl)
-        show_progress(r, wl, 1);
     if (!rc) {
         if (r->m.st.now > r->last.now || out->series.n == 0)
             sample(r, r->m.st.now);

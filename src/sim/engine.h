@@ -41,6 +41,11 @@ struct run_result {
 #define ENGINE_GUEST_OOM (-3)
 #define ENGINE_DOMAIN_CRASHED (-4)
 int  engine_run(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out);
+/* engine_run, reporting how far it is to slot `slot` of a progress
+ * display (progress.h; NULL: none): engine_run_all's. */
+struct progress;
+int  engine_run_shown(const struct sim_config *cfg, const struct mode_def *mode, struct run_result *out,
+                      struct progress *shown, unsigned slot);
 /* Each of modes[0..n-1] into out[i], up to `jobs` runs at a time in threads;
  * the results are those of runs one after another. -1 if any run failed
  * otherwise than by running the guest out of memory or by having its domain

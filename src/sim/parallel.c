@@ -10,6 +10,7 @@
  * others' results (engine.h). */
 #include "sim/engine.h"
 #include "lib/err.h"
+#include "sim/progress.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct pool {
     struct run_result *out;
     int *rc;
     char **msg;                     /* each run's error lines (NULL: printed as they come) */
+    struct progress *shown;         /* the progress display, or NULL */
     unsigned n;
     atomic_uint next;
 };
@@ -35,7 +37,8 @@ static void *worker(void *arg)
     struct pool *p = arg;
     for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
         mv_error_defer(p->msg != NULL);
-        p->rc[i] = engine_run(p->cfg, p->modes[i], &p->out[i]);
+        p->rc[i] = engine_run_shown(p->cfg, p->modes[i], &p->out[i], p->shown, i);
+        progress_done(p->shown, i);
         if (p->msg)
             p->msg[i] = mv_error_take();
         mv_error_defer(0);
@@ -70,16 +73,17 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
                    struct run_result *out, unsigned jobs)
 {
     int *rc = mv_calloc(n ? n : 1, sizeof *rc);
-    struct sim_config quiet = *cfg;
     char **msg = n > 1 ? mv_calloc(n, sizeof *msg) : NULL;
-    struct pool p = { cfg, modes, out, rc, msg, n, 0 };
+    const char **names = mv_calloc(n ? n : 1, sizeof *names);
+    for (unsigned i = 0; i < n; i++)
+        names[i] = modes[i]->name;
+    /* one line for all the runs, drawn by a thread of its own */
+    struct pool p = { cfg, modes, out, rc, msg, progress_start(cfg->wl->name, names, n, cfg->quiet), n, 0 };
     if (jobs > n)
         jobs = n;
     if (jobs <= 1) {
         worker(&p);
     } else {
-        quiet.quiet = 1;                 /* one progress line cannot show several runs */
-        p.cfg = &quiet;
         pthread_t *t = mv_calloc(jobs, sizeof *t);
         unsigned started = 0;
         /* the threads the host lets us start (a process or memory limit
@@ -103,6 +107,8 @@ int engine_run_all(const struct sim_config *cfg, const struct mode_def *const *m
             pthread_join(t[i], NULL);
         free(t);
     }
+    progress_stop(p.shown);
+    free(names);
     if (msg) {
         print_once(msg, n);
         for (unsigned i = 0; i < n; i++)
