@@ -198,6 +198,8 @@ int sweep_exec_local(const struct sweep_opts *o, const unsigned *pending, unsign
         argv[a++] = "-j";
         argv[a++] = (char *)o->jobs;
     }
+    if (isatty(STDERR_FILENO))
+        argv[a++] = "--bar";     /* on a terminal, its progress bar: runs done and the time left */
     argv[a++] = "--tmpdir";      /* its temporary files beside the results: a TMPDIR it cannot write */
     argv[a++] = (char *)o->dir;  /* was a Perl error of parallel's and every run without a result */
     argv[a++] = "--joblog";

@@ -4,7 +4,7 @@
 # the same byte for byte as without a terminal; compare with two jobs
 # shows one line for its runs (it showed none) with the time left; the
 # line is cleared at the end, so the terminal is left clean; --quiet
-# shows nothing. The line appears after a second, so where a run is
+# shows nothing; a sweep shows GNU parallel's bar. The line appears after a second, so where a run is
 # over sooner (a fast host) only what does not depend on time is checked.
 #
 # usage: bash progress.sh /path/to/memvirt
@@ -74,6 +74,17 @@ fi
 on_tty quiet "${RUN[@]}" --quiet
 cmp -s "$tmp/quiet.out" "$tmp/run.plain" || fail "run --quiet: the table differs under a terminal"
 [ -z "$(tty_bytes quiet | tr -d '\n')" ] || fail "run --quiet wrote to the terminal: $(tty_bytes quiet | head -c 300)"
+
+# a sweep on a terminal: GNU parallel's progress bar (runs done, time
+# left); elsewhere none
+if command -v parallel >/dev/null; then
+    SW=(sweep /dev/null --set mode=native,pv --set workload=lmbench --set lmbench.iterations=2 -j 2)
+    on_tty sweep "${SW[@]}" --out "$tmp/a.runs"
+    grep -aq "100% 2:0=" "$tmp/sweep.tty" || fail "sweep on a terminal showed no progress bar: $(head -c 300 "$tmp/sweep.tty")"
+    grep -aq "sweep: 2 runs: 2 finished now" "$tmp/sweep.tty" || fail "sweep on a terminal: no summary"
+    "$MV" "${SW[@]}" --out "$tmp/b.runs" >"$tmp/sweep.out" 2>"$tmp/sweep.err" || fail "sweep without a terminal failed"
+    grep -q "%" "$tmp/sweep.err" && fail "sweep without a terminal drew a bar: $(head -c 300 "$tmp/sweep.err")"
+fi
 
 [ "$failures" -eq 0 ] || exit 1
 echo "progress.sh: ok"
