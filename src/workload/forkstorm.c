@@ -68,6 +68,14 @@ static uint64_t min_ns(double min)
     return (uint64_t)(min * NS_PER_MIN);
 }
 
+/* The cache's two switches: their parameters, and their minutes (-1: never). */
+static const char *const switch_param[2] = { "ptcache_on_min", "ptcache_off_min" };
+static void switch_minutes(const struct forkstorm_cfg *c, double at[2])
+{
+    at[0] = c->ptcache_on_min;
+    at[1] = c->ptcache_off_min;
+}
+
 static int fs_validate(const void *cfg, const struct kconfig *guest)
 {
     const struct forkstorm_cfg *c = cfg;
@@ -78,8 +86,9 @@ static int fs_validate(const void *cfg, const struct kconfig *guest)
                         param_show(&group, c, "browser_pct", a, sizeof a),
                         param_show(&group, c, "helper_pct", b, sizeof b));
     /* -1 is never; no other negative value is a minute */
-    static const char *const sw[] = { "ptcache_on_min", "ptcache_off_min" };
-    const double at[] = { c->ptcache_on_min, c->ptcache_off_min };
+    const char *const *sw = switch_param;
+    double at[2];
+    switch_minutes(c, at);
     for (unsigned i = 0; i < 2; i++)
         if (at[i] < 0 && at[i] != -1)
             return mv_error("--param %s: not a minute of the run (0 or more), nor -1 (never)",
@@ -96,8 +105,9 @@ static int fs_validate(const void *cfg, const struct kconfig *guest)
 static void fs_warn(const void *cfg)
 {
     const struct forkstorm_cfg *c = cfg;
-    static const char *const sw[] = { "ptcache_on_min", "ptcache_off_min" };
-    const double at[] = { c->ptcache_on_min, c->ptcache_off_min };
+    const char *const *sw = switch_param;
+    double at[2];
+    switch_minutes(c, at);
     char a[PARAM_SHOW_MAX], b[PARAM_SHOW_MAX];
     for (unsigned i = 0; i < 2; i++)
         if (at[i] >= 0 && min_ns(at[i]) > min_ns(c->minutes))
