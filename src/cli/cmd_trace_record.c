@@ -462,7 +462,10 @@ int cmd_trace_record(int argc, char **argv)
         clash = r && outset_input(&set, "the recorder", r);
         free(r);
     }
-    if (clash || outset_add(&set, "-o", out)) {
+    /* its messages and the program's output go to standard error: not
+     * into the trace (-o /dev/stderr, /dev/stdout 2>&1) */
+    if (clash || outset_add(&set, "-o", out) ||
+        outset_stderr_shared(&set, "memvirt's messages and the program's output")) {
         free(command);
         outset_free(&set);
         free(prog);

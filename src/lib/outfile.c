@@ -606,24 +606,39 @@ int outset_uses_stdout(const struct outset *s)
     return stdout_taker(s) >= 0;
 }
 
-int outset_stderr_clash(const struct outset *s, const char *what)
+/* An output that is standard error's file, where what goes: t is the
+ * output taking standard output (what goes to standard error because of
+ * it), or -1 where what always goes there. */
+static int stderr_clash(const struct outset *s, int t, const char *what)
 {
-    int t = stdout_taker(s);
     struct stat se;
-    if (t < 0 || stdio_stat(STDERR_FILENO, &se) || S_ISCHR(se.st_mode))
-        return 0;   /* what goes to stdout; nothing to mix with; a terminal, /dev/null */
-    const struct outfile *taker = &s->f[t];
+    if (stdio_stat(STDERR_FILENO, &se) || S_ISCHR(se.st_mode))
+        return 0;   /* nothing to mix with; a terminal, /dev/null */
     for (unsigned i = 0; i < s->n; i++) {
         const struct outfile *o = &s->f[i];
         if (!o->exists || o->dev != se.st_dev || o->ino != se.st_ino)
             continue;
+        if (t < 0)
+            return mv_error("%s '%s' is standard error's file, which gets %s too: give the output another file",
+                            o->opt, o->path, what);
         if ((int)i == t)
             return mv_error("%s '%s' takes standard output, which is standard error's file too, where %s then "
                             "goes: give standard error or the output another file", o->opt, o->path, what);
         return mv_error("%s '%s' is standard error, where %s goes when %s '%s' takes standard output: give "
-                        "each its own file", o->opt, o->path, what, taker->opt, taker->path);
+                        "each its own file", o->opt, o->path, what, s->f[t].opt, s->f[t].path);
     }
     return 0;
+}
+
+int outset_stderr_clash(const struct outset *s, const char *what)
+{
+    int t = stdout_taker(s);
+    return t < 0 ? 0 : stderr_clash(s, t, what);   /* what goes to stdout otherwise */
+}
+
+int outset_stderr_shared(const struct outset *s, const char *what)
+{
+    return stderr_clash(s, -1, what);
 }
 
 static int write_all(int fd, const char *buf, size_t len)

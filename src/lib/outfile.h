@@ -146,6 +146,11 @@ int  outset_uses_stdout(const struct outset *s);
  * standard error is shared without harm, as outset_uses_stdout shares
  * standard output. */
 int  outset_stderr_clash(const struct outset *s, const char *what);
+/* The same where `what` goes to standard error whatever takes standard
+ * output (trace record's and import's messages, the recorded program's
+ * output: a binary trace must not get them): an output that is standard
+ * error's file, by any name, /dev/stdout with 2>&1 too. */
+int  outset_stderr_shared(const struct outset *s, const char *what);
 /* Write every output, all or none. -1 after mv_error. */
 int  outset_commit(struct outset *s);
 /* Free everything; an uncommitted output is discarded. */

@@ -14,6 +14,12 @@
 #                     exit 2, one line, nothing written (an attack round: the
 #                     table and the document were mixed there, exit 0); run,
 #                     compare and rerun alike; /dev/null as stderr is no clash
+#   a trace's -o that is standard error's file (trace record and import:
+#                     their messages, and the recorded program's output, go
+#                     there whatever -o is: -o /dev/stderr, /proc/self/fd/2,
+#                     the file 2> goes to, /dev/stdout with 2>&1): exit 2,
+#                     one line, nothing written (the binary trace had the
+#                     messages mixed into it, exit 0); /dev/null is no clash
 #   SIGXCPU           (a CPU-time limit) ends the run with no temporary left
 #   SIGPIPE           while a FIFO's reader is awaited ends the process
 #   threads           refused by a process limit: the runs go on in fewer
@@ -109,6 +115,42 @@ done
 "$MV" run "${LM[@]}" --json - --csv /dev/stderr >"$W/doc.json" 2>/dev/null ||
     fail "--json - --csv /dev/stderr 2>/dev/null: exit $?"
 grep -q '"memvirt"' "$W/doc.json" || fail "--json - --csv /dev/stderr 2>/dev/null: no document"
+
+# a trace's -o on standard error's file: trace record and trace import
+# write their messages there, and record the program's output, whatever
+# takes standard output (refused before any recorder starts: no perf needed)
+printf '%s\n' '100 1700000000.000001 execve("/bin/true", ["/bin/true"], 0x7ffe /* 1 var */) = 0' \
+    '100 1700000000.000002 exit_group(0) = ?' '100 1700000000.000003 +++ exited with 0 +++' >"$W/s.log"
+"$MV" trace import --from strace "$W/s.log" -o "$W/s.mvt" 2>/dev/null || fail "the strace log does not import"
+SHARED="is standard error's file, which gets memvirt's messages"
+for how in /dev/stderr /proc/self/fd/2 file; do
+    o=$how
+    [ $how = file ] && o=$tmp/stderr
+    expect_bad "trace record -o $how (standard error's file)" "-o '$o' $SHARED and the program's output" \
+        trace record -o "$o" -- /bin/true
+    expect_bad "trace import -o $how (standard error's file)" "-o '$o' $SHARED" \
+        trace import --from strace "$W/s.log" -o "$o"
+done
+# the trace on standard output, which is standard error's file (2>&1): a log, a pipe
+for cmd in "record -o /dev/stdout -- /bin/echo hello" "import --from strace $W/s.log -o /dev/stdout"; do
+    for how in log pipe; do
+        if [ $how = log ]; then
+            # shellcheck disable=SC2086
+            "$MV" trace $cmd >"$W/both" 2>&1; rc=$?
+        else
+            # shellcheck disable=SC2086
+            "$MV" trace $cmd 2>&1 | cat >"$W/both"; rc=${PIPESTATUS[0]}
+        fi
+        [ "$rc" -eq 2 ] || fail "trace $cmd 2>&1 ($how): exit $rc, expected 2: $(head -c 200 "$W/both")"
+        [ "$(wc -l <"$W/both")" -eq 1 ] && grep -q "^memvirt: -o '/dev/stdout' $SHARED" "$W/both" ||
+            fail "trace $cmd 2>&1 ($how): $(head -c 300 "$W/both" | tr -cd '[:print:]\n')"
+    done
+done
+# /dev/null as standard error takes nothing from the trace
+"$MV" trace import --from strace "$W/s.log" -o /dev/stderr 2>/dev/null ||
+    fail "trace import -o /dev/stderr 2>/dev/null: exit $?"
+"$MV" trace import --from strace "$W/s.log" -o /dev/stdout 2>/dev/null | cmp -s - "$W/s.mvt" ||
+    fail "trace import -o /dev/stdout 2>/dev/null: not the trace"
 
 # a CPU-time limit ends a long run: its temporary goes with it
 mkdir -p "$W/x"
