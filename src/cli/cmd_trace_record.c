@@ -43,7 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,6 +77,42 @@ static void rm_dir(const char *dir)
         closedir(d);
     }
     rmdir(dir);
+}
+
+/* Could a recorder not write the whole of its log in dir? A file there as
+ * large as the file-size limit (ulimit -f: perf and valgrind die of
+ * SIGXFSZ at it), or dir's file system full (perf then ends with status
+ * 255 and says nothing; valgrind drops the rest of its log, often at a
+ * line's end, and goes on): the logs read as a program that never ran, a
+ * malformed line or a shorter recording. Full is less than LOGS_ROOM left
+ * by the end: valgrind's own temporary files there (each process's cmdline
+ * and auxv) are gone, their room free again. 1 with the reason in why. */
+#define LOGS_ROOM (1024 * 1024)
+static int logs_cut(const char *dir, char *why, size_t n)
+{
+    struct rlimit rl;
+    int limited = !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY;
+    DIR *d = limited ? opendir(dir) : NULL;
+    struct dirent *e;
+    int cut = 0;
+    while (d && !cut && (e = readdir(d))) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (!stat(p, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= (uint64_t)rl.rlim_cur)
+            cut = snprintf(why, n, "the log '%s' reached the file-size limit (ulimit -f, %llu bytes): raise it",
+                           e->d_name, (unsigned long long)rl.rlim_cur) > 0;
+    }
+    if (d)
+        closedir(d);
+    struct statvfs vs;
+    if (cut || statvfs(dir, &vs))
+        return cut;
+    uint64_t blocks = geteuid() ? vs.f_bavail : vs.f_bfree;   /* root writes into the reserve */
+    if (blocks < LOGS_ROOM / (vs.f_frsize ? vs.f_frsize : 1) || (vs.f_files && !vs.f_ffree))
+        cut = snprintf(why, n, "the file system of '%s' is full (less than 1 MiB left): give TMPDIR a place with "
+                       "room", dir) > 0;
+    return cut;
 }
 
 /* The child strace of perf (the tracer to watch), once it exists. */
@@ -593,6 +631,12 @@ int cmd_trace_record(int argc, char **argv)
     struct build *b = NULL;
     if (ran < 0) {
         mv_error("trace record: the recorder (%s) could not run '%s'", all ? "valgrind" : "perf and strace", cmd[0]);
+        goto fail;
+    }
+    /* before the logs are read: cut, they would blame the program or a line */
+    char cut[4400];
+    if (logs_cut(tmpdir, cut, sizeof cut)) {
+        mv_error("trace record: the recorders' logs were cut short, nothing written: %s", cut);
         goto fail;
     }
 
