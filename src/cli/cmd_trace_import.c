@@ -299,10 +299,11 @@ int cmd_trace_import(int argc, char **argv)
                        "--from %s right?", files[0], nfiles > 1 ? " ..." : "", (unsigned long long)st.lines,
                        (unsigned long long)st.unknown, from);
     if (irc) {
+        /* out of descriptors, the output's disk full: not the input's fault */
+        rc = import_host_failure(0) || trace_writer_failed(w) ? EXIT_FAIL : EXIT_USAGE;
         cli_guard_output(NULL, 0);        /* before the path it names is freed */
         trace_writer_abort(w);
         build_free(b);
-        rc = import_host_failure(0) ? EXIT_FAIL : EXIT_USAGE;   /* out of descriptors: not the input's fault */
         goto close_inputs;
     }
     import_report(&st, stderr, "memvirt: trace import");

@@ -32,7 +32,7 @@ struct trace_writer {
     unsigned char *out;
     size_t outcap;
     uint64_t last_t, count;
-    int failed;
+    int failed;                /* a write of the output failed */
     /* pending references of one pid */
     uint32_t ref_pid;
     uint64_t ref_t;
@@ -43,8 +43,10 @@ struct trace_writer {
 static int sink(struct trace_writer *w, const void *p, size_t n)
 {
     if (w->f) {
-        if (fwrite(p, 1, n, w->f) != n)
+        if (fwrite(p, 1, n, w->f) != n) {
+            w->failed = 1;
             return mv_error("cannot write '%s': %s", w->path, strerror(errno));
+        }
         return 0;
     }
     if (w->memlen + n > w->memcap) {
@@ -301,6 +303,11 @@ int trace_write(struct trace_writer *w, const struct trace_rec *r)
     int rc = emit(w, rec, k);
     free(rec);
     return rc;
+}
+
+int trace_writer_failed(const struct trace_writer *w)
+{
+    return w->failed;
 }
 
 uint64_t trace_writer_count(const struct trace_writer *w) { return w->count + (w->nrefs ? 1 : 0); }

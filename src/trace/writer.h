@@ -30,6 +30,9 @@ int trace_write_ref(struct trace_writer *w, uint64_t t, uint32_t pid, uint64_t r
 
 /* Records written so far (header and end excluded). */
 uint64_t trace_writer_count(const struct trace_writer *w);
+/* 1 once a write of the output failed (a full disk, a file-size limit):
+ * the host's failure, not the input's. */
+int trace_writer_failed(const struct trace_writer *w);
 /* Path of the temporary file (signal handlers unlink it); NULL in memory. */
 const char *trace_writer_tmp_path(const struct trace_writer *w);
 
