@@ -493,6 +493,10 @@ int cmd_trace_record(int argc, char **argv)
     }
     struct outset set = { 0 };
     int clash = prog && outset_input(&set, "the program", prog);
+    /* nor the file the program reads as its standard input (-- sort <data) */
+    struct stat in;
+    if (!clash && !fstat(STDIN_FILENO, &in) && S_ISREG(in.st_mode))
+        clash = outset_input(&set, "the program's standard input", "/dev/stdin");
     /* nor the recorders it runs (memvirt itself, strace's helper, every set refuses) */
     const char *recorders[] = { all ? "valgrind" : "perf", all ? NULL : "strace" };
     for (unsigned k = 0; k < 2 && !clash; k++) {

@@ -20,6 +20,9 @@
 #                     the file 2> goes to, /dev/stdout with 2>&1): exit 2,
 #                     one line, nothing written (the binary trace had the
 #                     messages mixed into it, exit 0); /dev/null is no clash
+#   trace record's -o the file the program reads as standard input
+#                     (-- cat <FILE): exit 2, the file kept (an attack round:
+#                     it was replaced by the trace)
 #   SIGXCPU           (a CPU-time limit) ends the run with no temporary left
 #   SIGPIPE           while a FIFO's reader is awaited ends the process
 #   threads           refused by a process limit: the runs go on in fewer
@@ -151,6 +154,15 @@ done
     fail "trace import -o /dev/stderr 2>/dev/null: exit $?"
 "$MV" trace import --from strace "$W/s.log" -o /dev/stdout 2>/dev/null | cmp -s - "$W/s.mvt" ||
     fail "trace import -o /dev/stdout 2>/dev/null: not the trace"
+
+# the file the recorded program reads as its standard input is an input
+cp "$W/s.log" "$out/in.txt"
+"$MV" trace record -o "$out/in.txt" -- /bin/cat <"$out/in.txt" >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+[ "$rc" -eq 2 ] || fail "trace record -o (its standard input): exit $rc, expected 2: $(head -c 300 "$tmp/stderr")"
+[ "$(wc -l <"$tmp/stderr")" -eq 1 ] && grep -q "^memvirt: -o '$out/in.txt' is the program's standard input '/dev/stdin', \
+an input of this command" "$tmp/stderr" || fail "trace record -o (its standard input): $(cat "$tmp/stderr")"
+cmp -s "$out/in.txt" "$W/s.log" || fail "trace record -o (its standard input): the file was replaced"
 
 # a CPU-time limit ends a long run: its temporary goes with it
 mkdir -p "$W/x"
