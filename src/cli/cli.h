@@ -59,7 +59,12 @@ int cli_set_once(const char *cmd, const char *opt, const char **slot, const char
  * command words its own). */
 #define CLI_MAX_JOBS 1024
 int cli_parse_jobs(const char *text, unsigned *jobs);
-/* Until called again: on SIGINT/SIGTERM/SIGHUP (each unless memvirt was
+/* The signals the guards below catch: those sent to end a process that
+ * end it by default (SIGINT, SIGTERM, SIGHUP, SIGQUIT, a CPU-time limit's
+ * SIGXCPU, a timer or user signal nobody handles), not a crash's. */
+extern const int cli_stop_sigs[];
+extern const unsigned cli_nstop_sigs;
+/* Until called again: on one of cli_stop_sigs (each unless memvirt was
  * started with it ignored) unlink tmp_path and kill the process group
  * `group` (0: none), then die of the signal (cmd_trace.c). */
 #include <sys/types.h>

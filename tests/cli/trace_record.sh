@@ -7,7 +7,7 @@
 # small program and on a shell pipeline (a process tree: forks, not
 # threads, each child with its exec), and on 15 processes with few
 # open files allowed (the logs are read one at a time: every process is in
-# the trace). Interrupted while the program runs
+# the trace). Interrupted (SIGINT, SIGTERM, SIGUSR1) while the program runs
 # or while its logs are imported, record removes what it wrote (output and
 # logs) and stops the program; -o may not be the program; the program gets the signal dispositions
 # record was given (an ignored SIGHUP, SIGXFSZ not ignored); with the trace
@@ -191,6 +191,10 @@ interrupted() {
 }
 interrupted INT 2 int
 command -v valgrind >/dev/null && interrupted TERM 4 intv --refs all
+# any signal that ends a process by default (a batch system's SIGUSR1, a
+# timer's SIGALRM): record died of it with its logs left in TMPDIR and the
+# program, perf and strace running on (an attack round)
+interrupted USR1 2 usr1
 
 # 4b. interrupted while importing (perf script runs as record's child):
 # the output's temporary file and the recorders' logs go too
