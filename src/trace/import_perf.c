@@ -616,9 +616,9 @@ int import_close(FILE *f, pid_t child, const char *path, int report)
         return 0;
     if (r < 0)
         return mv_error("perf script on '%s': waitpid: %s", path, strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return mv_error("perf script on '%s' failed: cannot run perf (scripts/setup installs Debian's linux-perf)",
-                        path);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)   /* the host's, not the input's */
+        return import_fail_outside(), mv_error("perf script on '%s' failed: cannot run perf (scripts/setup installs "
+                                               "Debian's linux-perf)", path);
     if (WIFEXITED(status) && WEXITSTATUS(status))
         return mv_error("perf script on '%s' failed (exit status %d): not a perf.data it can read (run "
                         "'perf script -i %s' to see why)", path, WEXITSTATUS(status), path);

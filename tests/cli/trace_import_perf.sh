@@ -6,7 +6,9 @@
 # error line, naming its file, and nothing is written; a later file that
 # cannot be opened is one line too (a perf script left unread added "exit
 # status -1"), and does not hang on perf scripts with more to write. A
-# perf.data on a FIFO is refused (perf script, reopening it, hung).
+# perf.data on a FIFO is refused (perf script, reopening it, hung). perf
+# missing from PATH is the host's failure, exit 1 (an attack round: it was
+# 2, as if the perf.data were bad).
 # Skips (exit 77) only if perf truly cannot record here.
 #
 # usage: bash trace_import_perf.sh /path/to/memvirt
@@ -72,6 +74,14 @@ pgrep -f "perf script -i $tmp/fifo.data" >/dev/null \
     && { fail "a perf.data on a FIFO: perf script left behind"; pkill -f "perf script -i $tmp/fifo.data"; }
 kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
 rm -f fifo.data
+
+# perf not on PATH: the host's failure, not the perf.data's: exit 1, one line
+PATH=/nonexistent "$MV" trace import --from perf p1.data -o out.mvt >out 2>err
+rc=$?
+[ "$rc" -eq 1 ] || fail "perf missing: exit $rc, expected 1: $(cat err)"
+[ "$(wc -l < err)" -eq 1 ] && grep -q "^memvirt: perf script on 'p1.data' failed: cannot run perf (scripts/setup" err \
+    || fail "perf missing: $(cat err)"
+[ ! -e out.mvt ] || fail "perf missing: wrote out.mvt"
 
 # five and more good files import whole
 "$MV" trace import --from perf p1.data p2.data p3.data p4.data p5.data big.data -o six.mvt 2>err \
