@@ -498,19 +498,26 @@ int cmd_trace_record(int argc, char **argv)
         clash = outset_input(&set, "the program's standard input", "/dev/stdin");
     /* nor the recorders it runs (memvirt itself, strace's helper, every set refuses) */
     const char *recorders[] = { all ? "valgrind" : "perf", all ? NULL : "strace" };
+    const char *missing = NULL;   /* a recorder not on PATH: said after the bad input */
     for (unsigned k = 0; k < 2 && !clash; k++) {
         char *r = recorders[k] ? cli_find_program(recorders[k]) : NULL;
+        if (!r && recorders[k] && !missing)
+            missing = recorders[k];
         clash = r && outset_input(&set, "the recorder", r);
         free(r);
     }
     /* its messages and the program's output go to standard error: not
      * into the trace (-o /dev/stderr, /dev/stdout 2>&1) */
-    if (clash || outset_add(&set, "-o", out) ||
-        outset_stderr_shared(&set, "memvirt's messages and the program's output")) {
+    int refused = clash || outset_add(&set, "-o", out) ||
+                  outset_stderr_shared(&set, "memvirt's messages and the program's output");
+    if (!refused && missing)   /* the host's: neither the command's fault nor the program's */
+        mv_error("trace record: cannot run %s: no such program in PATH (scripts/setup installs Debian's %s)",
+                 missing, !strcmp(missing, "perf") ? "linux-perf" : missing);
+    if (refused || missing) {
         free(command);
         outset_free(&set);
         free(prog);
-        return EXIT_USAGE;
+        return refused ? EXIT_USAGE : EXIT_FAIL;
     }
     struct trace_writer *tw = trace_writer_open_set(&set, 0, keys, vals, 7);
     free(command);

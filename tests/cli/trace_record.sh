@@ -15,7 +15,8 @@
 # the program can read it and Ctrl-C interrupts the recording. The program
 # runs in a process group apart from the recorders': its own group signals
 # do not cut the recording short, its exit status or signal is said as it
-# was, and a recorder killed under it fails the recording. A program that cannot be run (exit 2,
+# was, and a recorder killed under it fails the recording; a recorder not
+# on PATH is exit 1, one line. A program that cannot be run (exit 2,
 # before any recorder starts) or whose exec fails, an output that
 # cannot be written (found before the program runs), sampling options
 # without --refs all, an option without its value, -o '' and a program
@@ -339,6 +340,26 @@ for how in /nonexistent/prog:"No such file" no-such-prog-zz:"no such program in 
     [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cannot run '${how%%:*}': .*${how#*:}" "$tmp/err" \
         || fail "record of ${how%%:*}: exit $rc, expected 2 and one line: $(cat "$tmp/err")"
     [ -e "$tmp/ne.mvt" ] && fail "record of ${how%%:*} left a trace"
+done
+# a recorder not on PATH (perf, strace; valgrind for --refs all): the host's
+# failure, exit 1, one line naming it, before the program runs (an attack
+# round: two lines, "cannot run perf" from the child and "perf recorded
+# nothing ... see its messages above")
+mkdir -p "$tmp/perfonly"
+ln -sf "$(command -v perf)" "$tmp/perfonly/perf"
+for how in /nonexistent:perf:linux-perf "$tmp/perfonly":strace:strace "$tmp/perfonly":valgrind:valgrind; do
+    refs=faults
+    [ "${how#*:}" = valgrind:valgrind ] && refs=all
+    PATH=${how%%:*} "$MV" trace record --refs $refs -o "$tmp/ne.mvt" -- /bin/sh -c "touch '$tmp/ran'" 2>"$tmp/err"
+    rc=$?
+    how=${how#*:}
+    [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^memvirt: trace record: cannot run ${how%%:*}: no \
+such program in PATH (scripts/setup installs Debian's ${how#*:})" "$tmp/err" ||
+        fail "record without ${how%%:*}: exit $rc, expected 1 and one line: $(cat "$tmp/err")"
+    [ -e "$tmp/ran" ] && fail "record without ${how%%:*} ran the program"
+    [ -e "$tmp/ne.mvt" ] && fail "record without ${how%%:*} left a trace"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "record without ${how%%:*} left its logs: $(ls "$TMPDIR")"
+    rm -f "$tmp/ran"
 done
 # one whose exec fails all the same (its interpreter is missing): it never
 # ran, which the recording says; the helper leaves by _exit(127), so the
