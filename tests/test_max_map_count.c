@@ -132,6 +132,35 @@ static void test_mremap_move_past_limit(void **state)
     done(t, p);
 }
 
+/* execve maps the image through do_mmap's test (elf_map's vm_mmap), so an
+ * image of more mappings than the limit fails with ENOMEM. It was mapped
+ * whatever the limit: the first call refused was the heap's brk after it,
+ * and the run ended on a fault in that heap. */
+static void test_exec_past_limit(void **state)
+{
+    (void)state;
+    const char *const params[] = { "guest.max_map_count=3", NULL };
+    struct tmachine *t = tm_boot_params("native", "memwalk", params);
+    struct kernel *k = &t->m.k;
+    struct task *p = kernel_spawn(k, 1);
+    schedule_to(k, p);
+    /* the stack and four mappings no two of which merge */
+    struct layout l = { .name = "four", .nseg = 5 };
+    for (unsigned i = 0; i < 4; i++)
+        l.seg[i] = (struct segment){ 0x400000 + 2 * i * PG, PG, PROT_READ, SEG_ANON, 0, 0 };
+    l.seg[4] = (struct segment){ 0x7fff0000000ull, 32 * PG, RW, SEG_STACK, 0, 0 };
+    /* the stack, then 1, 2, 3 mappings: map_count == max is not "too many" */
+    assert_int_equal(do_execve(k, p, &l), -ENOMEM);
+    assert_int_equal(p->mm->nvma, 4);
+    assert_null(find_vma(p->mm, 0x400000 + 6 * PG));
+    /* three fit */
+    l.seg[3] = l.seg[4];
+    l.nseg = 4;
+    assert_int_equal(do_execve(k, p, &l), 0);
+    assert_int_equal(p->mm->nvma, 4);
+    done(t, p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_munmap_split_past_limit),
         cmocka_unit_test(test_mprotect_split_past_limit),
         cmocka_unit_test(test_mremap_move_past_limit),
+        cmocka_unit_test(test_exec_past_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,7 +210,11 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l)
     if (old)
         mmput(k, old);
 
-    /* load_elf_binary and ld.so: map the image and the libraries. */
+    /* load_elf_binary and ld.so: map the image and the libraries, each
+     * mapping through do_mmap's vm.max_map_count test (map_count > max:
+     * ENOMEM) and merged with its neighbours as mmap_region merges it. Past
+     * the point of no return, as in Linux (which kills the task): the exec
+     * fails and the run stops there. */
     for (unsigned i = 0; i < l->nseg; i++) {
         const struct segment *s = &l->seg[i];
         if (s->kind == SEG_STACK)
@@ -226,10 +230,12 @@ long do_execve(struct kernel *k, struct task *t, const struct layout *l)
             if (!s->len)
                 continue;
         }
+        if (mm->nvma > k->cfg.max_map_count)
+            return -ENOMEM;
         rc = vma_insert(k, mm, &v);
         MV_ASSERT(rc == 0, "layout %s: segment %u overlaps another", l->name, i);
+        vma_merge_around(k, mm, v.start, v.end);
     }
-    vma_merge_around(k, mm, 0, USER_VA_END);
     return 0;
 }
 
