@@ -373,9 +373,16 @@ static int dispatch(struct run *r, const struct event *ev)
     case EV_MREMAP:
         rc = sys_mremap(k, t, ev->addr, ev->len, ev->new_addr, ev->new_len);
         break;
-    case EV_BRK:
-        sys_brk(k, t, ev->addr);
+    case EV_BRK: {
+        /* brk returns the break it leaves: a growth it refused (below
+         * vm.mmap_min_addr, too many mappings, the range taken) leaves the
+         * old one, which the C library's brk and sbrk report as ENOMEM; a
+         * program that used the heap anyway would fault on it. */
+        uint64_t before = t->mm->brk;
+        if ((uint64_t)sys_brk(k, t, ev->addr) != ev->addr && ev->addr > before)
+            rc = ((before + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) < k->cfg.mmap_min_addr ? -EPERM : -ENOMEM;
         break;
+    }
     case EV_ACCESS:
         return do_access(r, t, ev);
     case EV_IDLE_UNTIL:
@@ -422,7 +429,11 @@ static int dispatch(struct run *r, const struct event *ev)
         unsigned long long g_min = (unsigned long long)k->cfg.mmap_min_addr;
         int below = rc == -EPERM &&
                     (ev->type == EV_MMAP || ev->type == EV_BRK || ev->type == EV_MREMAP || ev->type == EV_EXEC);
-        if (!below)
+        if (!below && rc == -ENOMEM && t && t->mm && (uint64_t)t->mm->nvma + 3 >= k->cfg.max_map_count)
+            snprintf(hint, sizeof hint, "; the address space holds %u mappings and the guest's vm.max_map_count "
+                     "is %llu: raise it with --param guest.max_map_count=N", t->mm->nvma,
+                     (unsigned long long)k->cfg.max_map_count);
+        else if (!below)
             ;   /* no hint */
         else if (!r->cfg->wl->recorded_mmap_min_addr || !r->cfg->wl->recorded_mmap_min_addr(r->wl, &rec_min))
             snprintf(hint, sizeof hint, "; the guest's vm.mmap_min_addr is %llu: a trace recorded with a lower one "
