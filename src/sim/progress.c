@@ -167,6 +167,9 @@ static void *display(void *arg)
     while (!p->stop) {
         if (pthread_cond_timedwait(&p->wake, &lock, &next) != 0 && !p->stop) {
             draw(p);
+            /* from now, not from the last slot: after a stop (Ctrl-Z) the
+             * slots missed are not drawn in a burst */
+            clock_gettime(CLOCK_MONOTONIC, &next);
             next.tv_nsec += PROGRESS_EVERY_NS;
             if (next.tv_nsec >= 1000000000L) {
                 next.tv_nsec -= 1000000000L;
@@ -195,9 +198,9 @@ struct progress *progress_start(const char *workload, const char *const *names, 
     for (unsigned i = 0; i < n; i++)
         p->slot[i].name = names[i];
     pthread_condattr_t ca;
-    int ok = !pthread_condattr_init(&ca);
-    ok = ok && !pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) && !pthread_cond_init(&p->wake, &ca);
-    if (ok)
+    int attr = !pthread_condattr_init(&ca);
+    int ok = attr && !pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) && !pthread_cond_init(&p->wake, &ca);
+    if (attr)
         pthread_condattr_destroy(&ca);
     if (!ok || pthread_create(&p->thread, NULL, display, p)) {   /* no display, the runs go on */
         if (ok)
