@@ -86,8 +86,11 @@ static void rm_dir(const char *dir)
  * line's end, and goes on): the logs read as a program that never ran, a
  * malformed line or a shorter recording. Full is less than LOGS_ROOM left
  * by the end: valgrind's own temporary files there (each process's cmdline
- * and auxv) are gone, their room free again. 1 with the reason in why. */
-#define LOGS_ROOM (1024 * 1024)
+ * and auxv, a block or two each) are gone, their room free again. A
+ * heuristic both ways: a whole recording that leaves less is refused, and
+ * a program of many processes under valgrind may free more (1 MiB refused
+ * whole recordings on a small TMPDIR). 1 with the reason in why. */
+#define LOGS_ROOM (64 * 1024)
 static int logs_cut(const char *dir, char *why, size_t n)
 {
     struct rlimit rl;
@@ -110,8 +113,8 @@ static int logs_cut(const char *dir, char *why, size_t n)
         return cut;
     uint64_t blocks = geteuid() ? vs.f_bavail : vs.f_bfree;   /* root writes into the reserve */
     if (blocks < LOGS_ROOM / (vs.f_frsize ? vs.f_frsize : 1) || (vs.f_files && !vs.f_ffree))
-        cut = snprintf(why, n, "the file system of '%s' is full (less than 1 MiB left): give TMPDIR a place with "
-                       "room", dir) > 0;
+        cut = snprintf(why, n, "the file system of '%s' is full (less than 64 KiB left), so the logs are "
+                       "likely cut: give TMPDIR a place with room", dir) > 0;
     return cut;
 }
 
