@@ -2,7 +2,8 @@
  * the time left as it is written, no display where standard error is not
  * a terminal, and on a terminal (a pseudo-terminal put in place of
  * standard error) a line redrawn in place, cleared before a message so
- * that the message has a line of its own, and cleared at the end. */
+ * that the message has a line of its own, cleared before a message that
+ * ends the process and not drawn again, and cleared at the end. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void eta_is(double elapsed, double frac, const char *want)
@@ -143,12 +145,67 @@ static void test_on_a_terminal(void **state)
     assert_memory_equal(out + k - 4, "\r\033[K", 4);
 }
 
+/* A message that ends the process (mv_error_fatal, as an assertion, the
+ * host's or the guest's out of memory call it): in a child whose standard
+ * error is the terminal, the line is cleared before it and never drawn
+ * again, though the display's thread runs on until the exit. */
+static void test_fatal_message(void **state)
+{
+    (void)state;
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) || unlockpt(master))
+        skip();
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char b;
+        dup2(slave, STDERR_FILENO);
+        const char *names[] = { "hap" };
+        struct progress *p = progress_start("memwalk", names, 1, 0);
+        progress_set(p, 0, 0.5, 1, 10);
+        if (read(go[0], &b, 1) != 1)
+            _exit(9);
+        mv_error_fatal();
+        fputs("memvirt: the end\n", stderr);
+        usleep(700000);   /* the display would redraw within 250 ms */
+        _exit(3);
+    }
+    close(go[0]);
+    char out[16384];
+    size_t k = read_until(master, out, sizeof out, 0, 0, "left\033[K");
+    assert_int_equal(write(go[1], "x", 1), 1);
+    size_t from = k;
+    k = read_until(master, out, sizeof out, k, from, "the end\r\n");
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    close(slave);
+    k = read_until(master, out, sizeof out, k, k, "(never)");   /* whatever came up to the exit */
+    close(master);
+    close(go[1]);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    const char *line = strstr(out, "\rhap ");
+    if (!line)
+        fail_msg("no progress line in: %s", out);
+    const char *msg = strstr(out, "memvirt: the end");
+    assert_non_null(msg);
+    assert_true(msg - out >= 4);
+    assert_memory_equal(msg - 4, "\r\033[K", 4);
+    if (strstr(msg, "\rhap "))
+        fail_msg("the line came back after the last message: %s", msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eta),
         cmocka_unit_test(test_not_a_terminal),
         cmocka_unit_test(test_on_a_terminal),
+        cmocka_unit_test(test_fatal_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

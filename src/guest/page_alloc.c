@@ -123,6 +123,7 @@ static uint64_t buddy_get_pages(struct kernel *k, unsigned order)
     }
     if (k->oom)
         longjmp(*k->oom, 1);
+    mv_error_fatal();
     fprintf(stderr, "memvirt: the guest ran out of memory (guest.ram_mb=%llu); "
                     "raise it with --param guest.ram_mb=N\n", (unsigned long long)k->cfg.ram_mb);
     exit(3);

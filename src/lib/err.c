@@ -14,9 +14,17 @@ static _Thread_local size_t ndeferred;
 static char context[512];                      /* mv_error_context: the whole process's */
 static void (*_Atomic around)(int before);     /* mv_error_hook */
 
+void mv_error_fatal(void)
+{
+    void (*hook)(int) = around;
+    if (hook)
+        hook(2);
+}
+
 void mv_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
     va_list ap;
+    mv_error_fatal();
     fprintf(stderr, "memvirt: internal invariant broken at %s:%d: %s: ", file, line, cond);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -100,6 +108,7 @@ int mv_error_quiet(int quiet)
  * handler). */
 _Noreturn void mv_out_of_memory(size_t size)
 {
+    mv_error_fatal();
     if (size)
         fprintf(stderr, "memvirt: out of memory allocating %zu bytes\n", size);
     else

@@ -55,6 +55,10 @@ char *mv_error_take(void);
 /* hook(1) before each message printed to stderr and hook(0) after it, from
  * the printing thread (the progress display clears its line; NULL: none). */
 void  mv_error_hook(void (*hook)(int before));
+/* A message that ends the process comes next (a broken invariant, the host
+ * or the guest out of memory): hook(2), from which nothing returns to the
+ * display (the progress line is cleared and stays off). */
+void  mv_error_fatal(void);
 
 void *mv_calloc(size_t n, size_t size);
 void *mv_calloc_lines(size_t n, size_t size);   /* mv_calloc, 64-byte aligned */

@@ -81,10 +81,19 @@ void progress_eta(char *buf, size_t n, double elapsed, double frac)
     }
 }
 
-/* Clear the line before a message, and let the next redraw restore it. */
+/* Clear the line before a message, and let the next redraw restore it.
+ * Before a message that ends the process (2): clear it and keep the lock,
+ * so that nothing draws it again; if another thread holds the lock (the
+ * display in a draw), clear it anyway: the process is ending. */
 static void around_message(int before)
 {
-    if (before) {
+    if (before == 2) {
+        int mine = !pthread_mutex_trylock(&lock);
+        if (drawn || !mine)
+            fputs("\r\033[K", stderr);
+        if (mine)
+            drawn = 0;
+    } else if (before) {
         pthread_mutex_lock(&lock);
         if (drawn) {
             fputs("\r\033[K", stderr);
