@@ -200,7 +200,7 @@ static void show_pages(int64_t v)
 int cmd_trace_info(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        fputs("usage: memvirt trace info FILE\n"
+        fputs("usage: memvirt trace info [--] FILE\n"
               "Shows a trace's header, its events by kind, processes and threads, time span, pages\n"
               "touched, and for each process image the page-table pages the real kernel reported\n"
               "(VmPTE) beside memvirt's count on replay (docs/traces.md).\n\n", stdout);
@@ -208,7 +208,10 @@ int cmd_trace_info(int argc, char **argv)
         fputs("\nexample:\n  memvirt trace info ls.mvt\n", stdout);
         return EXIT_OK;
     }
-    if (argc == 2 && argv[1][0] == '-' && argv[1][1]) {   /* ./-name for a file named so */
+    if (argc >= 2 && !strcmp(argv[1], "--")) {   /* the end of the options: a file may start with '-' */
+        argv++;
+        argc--;
+    } else if (argc == 2 && argv[1][0] == '-' && argv[1][1]) {   /* ./-name or -- -name for a file named so */
         mv_error("trace info: unknown option '%s' (see 'memvirt trace info --help')", argv[1]);
         return EXIT_USAGE;
     }

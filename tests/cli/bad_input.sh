@@ -110,6 +110,8 @@ expect_bad "stray argument"         "stray"                run --json "$J" stray
 expect_bad "list with an argument"  "extra"                list extra
 expect_bad "trace without action"   "trace;which action"   trace
 expect_bad "trace info option"      "trace info;--bogus"   trace info --bogus
+expect_bad "trace info -- alone"    "trace info;one trace file" trace info --
+expect_bad "trace info -- A B"     "trace info;one trace file" trace info -- a b
 expect_bad "record --refs twice"    "--refs given twice"   trace record --refs all --refs faults -o "$J" -- /bin/true
 expect_bad "--param twice, other values" "clustering.enable given twice" run --mode tsp --param clustering.enable=true \
     --param clustering.enable=0 --json "$J"
