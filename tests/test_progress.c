@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,10 +150,10 @@ static void test_on_a_terminal(void **state)
 /* A message that ends the process (mv_error_fatal, as an assertion, the
  * host's or the guest's out of memory call it): in a child whose standard
  * error is the terminal, the line is cleared before it and never drawn
- * again, though the display's thread runs on until the exit. */
-static void test_fatal_message(void **state)
+ * again, though the display's thread runs on until the exit. how 0: the
+ * call itself, then 700 ms before the exit; 1: a broken MV_ASSERT. */
+static void fatal_message(int how)
 {
-    (void)state;
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0 || grantpt(master) || unlockpt(master))
         skip();
@@ -164,12 +166,15 @@ static void test_fatal_message(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         char b;
+        struct rlimit none = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &none);   /* no core file from the abort */
         dup2(slave, STDERR_FILENO);
         const char *names[] = { "hap" };
         struct progress *p = progress_start("memwalk", names, 1, 0);
         progress_set(p, 0, 0.5, 1, 10);
         if (read(go[0], &b, 1) != 1)
             _exit(9);
+        MV_ASSERT(how == 0, "the end");
         mv_error_fatal();
         fputs("memvirt: the end\n", stderr);
         usleep(700000);   /* the display would redraw within 250 ms */
@@ -187,16 +192,32 @@ static void test_fatal_message(void **state)
     k = read_until(master, out, sizeof out, k, k, "(never)");   /* whatever came up to the exit */
     close(master);
     close(go[1]);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    if (how == 0)
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    else
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     const char *line = strstr(out, "\rhap ");
     if (!line)
         fail_msg("no progress line in: %s", out);
-    const char *msg = strstr(out, "memvirt: the end");
-    assert_non_null(msg);
+    const char *msg = strstr(out, how == 0 ? "memvirt: the end" : "memvirt: internal invariant broken");
+    if (!msg)
+        fail_msg("no message in: %s", out);
     assert_true(msg - out >= 4);
     assert_memory_equal(msg - 4, "\r\033[K", 4);
     if (strstr(msg, "\rhap "))
         fail_msg("the line came back after the last message: %s", msg);
+}
+
+static void test_fatal_message(void **state)
+{
+    (void)state;
+    fatal_message(0);
+}
+
+static void test_fatal_assertion(void **state)
+{
+    (void)state;
+    fatal_message(1);
 }
 
 int main(void)
@@ -206,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_not_a_terminal),
         cmocka_unit_test(test_on_a_terminal),
         cmocka_unit_test(test_fatal_message),
+        cmocka_unit_test(test_fatal_assertion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,14 +82,25 @@ void progress_eta(char *buf, size_t n, double elapsed, double frac)
 }
 
 /* Clear the line before a message, and let the next redraw restore it.
- * Before a message that ends the process (2): clear it and keep the lock,
- * so that nothing draws it again; if another thread holds the lock (the
- * display in a draw), clear it anyway: the process is ending. */
+ * Before a message that ends the process (2): no draw from now on
+ * (`ending`, read by the display under the lock); wait up to half a second
+ * for a draw under way to end, then clear the line and keep the lock. If
+ * the lock does not come (this thread holds it), clear it anyway: the
+ * process is ending. */
+static atomic_int ending;
 static void around_message(int before)
 {
     if (before == 2) {
-        int mine = !pthread_mutex_trylock(&lock);
-        if (drawn || !mine)
+        atomic_store(&ending, 1);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 500000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_nsec -= 1000000000L;
+            until.tv_sec++;
+        }
+        int mine = !pthread_mutex_timedlock(&lock, &until);
+        if (!mine || drawn)
             fputs("\r\033[K", stderr);
         if (mine)
             drawn = 0;
@@ -173,8 +184,8 @@ static void *display(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &next);
     next.tv_sec += (time_t)PROGRESS_FIRST;
     pthread_mutex_lock(&lock);
-    while (!p->stop) {
-        if (pthread_cond_timedwait(&p->wake, &lock, &next) != 0 && !p->stop) {
+    while (!p->stop && !atomic_load(&ending)) {   /* ending: no draw, the process ends */
+        if (pthread_cond_timedwait(&p->wake, &lock, &next) != 0 && !p->stop && !atomic_load(&ending)) {
             draw(p);
             /* from now, not from the last slot: after a stop (Ctrl-Z) the
              * slots missed are not drawn in a burst */
@@ -186,7 +197,7 @@ static void *display(void *arg)
             }
         }
     }
-    if (drawn) {
+    if (drawn && !atomic_load(&ending)) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
         drawn = 0;
