@@ -88,17 +88,25 @@ void progress_eta(char *buf, size_t n, double elapsed, double frac)
  * the lock does not come (this thread holds it), clear it anyway: the
  * process is ending. */
 static atomic_int ending;
+
+/* The clock's time now plus ns (under a second). */
+static struct timespec clock_after(clockid_t clk, long ns)
+{
+    struct timespec t;
+    clock_gettime(clk, &t);
+    t.tv_nsec += ns;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_nsec -= 1000000000L;
+        t.tv_sec++;
+    }
+    return t;
+}
+
 static void around_message(int before)
 {
     if (before == 2) {
         atomic_store(&ending, 1);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_nsec -= 1000000000L;
-            until.tv_sec++;
-        }
+        struct timespec until = clock_after(CLOCK_REALTIME, 500000000L);
         int mine = !pthread_mutex_timedlock(&lock, &until);
         if (!mine || drawn)
             fputs("\r\033[K", stderr);
@@ -189,12 +197,7 @@ static void *display(void *arg)
             draw(p);
             /* from now, not from the last slot: after a stop (Ctrl-Z) the
              * slots missed are not drawn in a burst */
-            clock_gettime(CLOCK_MONOTONIC, &next);
-            next.tv_nsec += PROGRESS_EVERY_NS;
-            if (next.tv_nsec >= 1000000000L) {
-                next.tv_nsec -= 1000000000L;
-                next.tv_sec++;
-            }
+            next = clock_after(CLOCK_MONOTONIC, PROGRESS_EVERY_NS);
         }
     }
     if (drawn && !atomic_load(&ending)) {
