@@ -59,14 +59,10 @@ int cli_set_once(const char *cmd, const char *opt, const char **slot, const char
  * command words its own). */
 #define CLI_MAX_JOBS 1024
 int cli_parse_jobs(const char *text, unsigned *jobs);
-/* The signals the guards below catch: those sent to end a process that
- * end it by default (SIGINT, SIGTERM, SIGHUP, SIGQUIT, a CPU-time limit's
- * SIGXCPU, a timer or user signal nobody handles), not a crash's. */
-extern const int cli_stop_sigs[];
-extern const unsigned cli_nstop_sigs;
-/* Until called again: on one of cli_stop_sigs (each unless memvirt was
- * started with it ignored) unlink tmp_path and kill the process group
- * `group` (0: none), then die of the signal (cmd_trace.c). */
+/* Until called again: on one of outfile_stop_sigs (lib/outfile.h; each
+ * unless memvirt was started with it ignored) unlink tmp_path and kill
+ * the process group `group` (0: none), then die of the signal
+ * (cmd_trace.c). */
 #include <sys/types.h>
 void cli_guard_output(const char *tmp_path, pid_t group);
 /* Until called again (0: no more): on those signals also kill this process

@@ -53,16 +53,13 @@ int cmd_trace(int argc, char **argv)
     return EXIT_USAGE;
 }
 
-/* Interrupted (a signal of cli_stop_sigs): while programs we started run,
+/* Interrupted (a signal of outfile_stop_sigs): while programs we started run,
  * stop them and let the caller clean up (cli_interrupted); otherwise
  * remove the half-written output and die of the same signal. Not only
  * SIGINT, SIGTERM and SIGHUP: lib/outfile removes its temporaries on the
  * others too, and record died of them with the recorders' logs left in
  * TMPDIR and the recorders and the program running on (a batch system's
  * SIGUSR1 or SIGXCPU). */
-const int cli_stop_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGXCPU, SIGALRM, SIGVTALRM, SIGPROF,
-                              SIGUSR1, SIGUSR2, SIGIO, SIGPWR };
-const unsigned cli_nstop_sigs = sizeof cli_stop_sigs / sizeof cli_stop_sigs[0];
 static const char *volatile guarded_path;
 static volatile pid_t guarded_group;
 static volatile pid_t guarded_group2;     /* the recorded program's, apart from the recorders' */
@@ -103,12 +100,12 @@ static void install(void)
 {
     static int installed;
     if (!installed) {
-        for (unsigned i = 0; i < cli_nstop_sigs; i++) {
+        for (unsigned i = 0; i < outfile_nstop_sigs; i++) {
             struct sigaction old, sa = { 0 };
             sa.sa_handler = on_signal;
             sigemptyset(&sa.sa_mask);
-            if (!sigaction(cli_stop_sigs[i], NULL, &old) && (old.sa_flags & SA_SIGINFO || old.sa_handler != SIG_IGN))
-                sigaction(cli_stop_sigs[i], &sa, NULL);
+            if (!sigaction(outfile_stop_sigs[i], NULL, &old) && (old.sa_flags & SA_SIGINFO || old.sa_handler != SIG_IGN))
+                sigaction(outfile_stop_sigs[i], &sa, NULL);
         }
         installed = 1;
     }

@@ -187,10 +187,10 @@ static int run_tool(char *const *argv, const char *tmp_path, const char *logdir,
         setpgid(0, in_prog ? prog : 0);
         /* our handlers back to the default (exec would do it, but a signal
          * before it would run them here); an ignored signal stays ignored */
-        for (unsigned k = 0; k < cli_nstop_sigs; k++) {
+        for (unsigned k = 0; k < outfile_nstop_sigs; k++) {
             struct sigaction old;
-            if (!sigaction(cli_stop_sigs[k], NULL, &old) && old.sa_handler != SIG_IGN)
-                signal(cli_stop_sigs[k], SIG_DFL);
+            if (!sigaction(outfile_stop_sigs[k], NULL, &old) && old.sa_handler != SIG_IGN)
+                signal(outfile_stop_sigs[k], SIG_DFL);
         }
         outfile_exec_signals();
         if (out_on_stdout)

@@ -32,6 +32,10 @@ void outfile_unlink_temps(void)
     }
 }
 
+const int outfile_stop_sigs[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGXCPU, SIGALRM,
+                                  SIGVTALRM, SIGPROF, SIGUSR1, SIGUSR2, SIGIO,   SIGPWR };
+const unsigned outfile_nstop_sigs = sizeof outfile_stop_sigs / sizeof outfile_stop_sigs[0];
+
 static void on_signal(int sig)
 {
     outfile_unlink_temps();
@@ -56,15 +60,16 @@ static void install(void)
     done = 1;
     atexit(outfile_unlink_temps);
     at_quick_exit(outfile_unlink_temps);
-    static const int sigs[] = { SIGINT,  SIGTERM, SIGHUP,  SIGPIPE, SIGXFSZ, SIGXCPU, SIGQUIT,  SIGALRM,
-                                SIGVTALRM, SIGPROF, SIGUSR1, SIGUSR2, SIGIO,   SIGPWR,  SIGSYS,   SIGTRAP,
-                                SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL };
-    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    /* besides the stop signals: a reader gone, a file-size limit, a crash */
+    static const int more[] = { SIGPIPE, SIGXFSZ, SIGSYS, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+    const unsigned nmore = sizeof more / sizeof more[0];
+    for (unsigned i = 0; i < outfile_nstop_sigs + nmore; i++) {
+        int sig = i < outfile_nstop_sigs ? outfile_stop_sigs[i] : more[i - outfile_nstop_sigs];
         struct sigaction old, sa = { 0 };
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
-        if (!sigaction(sigs[i], NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
-            sigaction(sigs[i], &sa, NULL);
+        if (!sigaction(sig, NULL, &old) && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+            sigaction(sig, &sa, NULL);
     }
 }
 

@@ -103,6 +103,13 @@ int  infile_open_nonblock(const char *path, struct stat *st);
  * where it has its default action (a parent's choice to catch it is not
  * changed). */
 void outfile_ignore_sigxfsz(void);
+/* The signals sent to end a process that end it by default: SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, a CPU-time limit's SIGXCPU, a timer or user
+ * signal nobody handles; not a crash's, nor SIGPIPE's or SIGXFSZ's. The
+ * temporaries are removed on these and on those (outfile.c); the CLI's
+ * guards stop the programs they started on these (cli.h). */
+extern const int outfile_stop_sigs[];
+extern const unsigned outfile_nstop_sigs;
 /* A reader gone (`memvirt list | true`, `memvirt compare | head -1`) must
  * fail the write with EPIPE, which the writer reports (exit status 1: the
  * end of main checks standard output for every command), not end the
