@@ -168,7 +168,8 @@ int cmd_trace_import(int argc, char **argv)
         if (clash)
             goto done;
     }
-    if (outset_add(&set, "-o", out) || outset_stderr_shared(&set, "memvirt's messages"))
+    if (outset_add(&set, "-o", out) || outset_stderr_shared(&set, "memvirt's messages") ||
+        outset_refuse_terminal(&set, "a trace"))
         goto done;
     /* strace's pipes and FIFOs stay open while the logs are read together:
      * more than the cap on open logs are refused before any is opened */

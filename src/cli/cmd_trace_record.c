@@ -512,7 +512,8 @@ int cmd_trace_record(int argc, char **argv)
     /* its messages and the program's output go to standard error: not
      * into the trace (-o /dev/stderr, /dev/stdout 2>&1) */
     int refused = clash || outset_add(&set, "-o", out) ||
-                  outset_stderr_shared(&set, "memvirt's messages and the program's output");
+                  outset_stderr_shared(&set, "memvirt's messages and the program's output") ||
+                  outset_refuse_terminal(&set, "a trace");
     if (!refused && missing)   /* the host's: neither the command's fault nor the program's */
         mv_error("trace record: cannot run %s: no such program in PATH (scripts/setup installs Debian's %s)",
                  missing, !strcmp(missing, "perf") ? "linux-perf" : missing);

@@ -646,6 +646,24 @@ int outset_stderr_shared(const struct outset *s, const char *what)
     return stderr_clash(s, -1, what);
 }
 
+int outset_refuse_terminal(const struct outset *s, const char *what)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct outfile *o = &s->f[i];
+        int fd = -1;
+        if (o->kind == OUTFILE_STDOUT)
+            fd = STDOUT_FILENO;
+        else if (o->kind == OUTFILE_STREAM && o->exists)
+            fd = is_stdio(STDOUT_FILENO, o->dev, o->ino)   ? STDOUT_FILENO
+                 : is_stdio(STDERR_FILENO, o->dev, o->ino) ? STDERR_FILENO
+                                                           : -1;
+        if (fd >= 0 && isatty(fd))
+            return mv_error("%s '%s': %s is binary, and standard %s is a terminal: redirect it, or name a file",
+                            o->opt, o->path, what, fd == STDOUT_FILENO ? "output" : "error");
+    }
+    return 0;
+}
+
 static int write_all(int fd, const char *buf, size_t len)
 {
     while (len) {

@@ -158,6 +158,12 @@ int  outset_stderr_clash(const struct outset *s, const char *what);
  * output: a binary trace must not get them): an output that is standard
  * error's file, by any name, /dev/stdout with 2>&1 too. */
 int  outset_stderr_shared(const struct outset *s, const char *what);
+/* Binary content (`what`: "a trace") is not written to a terminal, as
+ * gzip and zstd refuse to: an output that is '-', or standard output's
+ * or standard error's file by another name, while that is a terminal. -1
+ * after mv_error (bad input), naming the option and the path. A terminal
+ * named otherwise (/dev/tty) is taken as asked for. */
+int  outset_refuse_terminal(const struct outset *s, const char *what);
 /* Write every output, all or none. -1 after mv_error. */
 int  outset_commit(struct outset *s);
 /* Free everything; an uncommitted output is discarded. */
