@@ -14,6 +14,7 @@
 #include "sim/config.h"
 #include "sim/engine.h"
 #include "sim/machine.h"
+#include "trace/check.h"
 #include "trace/reader.h"
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,7 @@ int cmd_trace_info(int argc, char **argv)
     uint64_t kinds[TR__N] = { 0 }, refs[3] = { 0 }, nrec = 0, last_t = 0, procs = 0, threads = 0;
     struct pageset pages = { { 0 }, 0, 0 };
     struct info in = { 0 };
+    struct trace_check ck = { 0 };
     struct trace_rec rec;
     int rc;
     while ((rc = trace_next(r, &rec)) == 1) {
@@ -271,27 +273,16 @@ int cmd_trace_info(int argc, char **argv)
             }
             break;
         case TR_PTINFO: {
-            /* the figures of an image the trace made (a spawn or fork is
-             * image 0, each exec the next): one of another would be a row of
-             * a process that never ran */
+            /* an image the trace made: trace_check_record refused others */
             struct image *im = image(&in, rec.pid, rec.pt.seq, 0);
-            if (!im) {
-                mv_error("trace '%s': record %llu at byte %llu of the decompressed stream (ptinfo, thread %u): "
-                         "page-table figures of image %u of a process the trace never started or exec'd that often",
-                         trace_name(r), (unsigned long long)trace_record_number(r),
-                         (unsigned long long)trace_record_offset(r), rec.pid, rec.pt.seq);
-                rc = -1;
-                break;
-            }
-            im->real[rec.pt.at] = (int64_t)(rec.pt.bytes / 4096);
+            if (im)
+                im->real[rec.pt.at] = (int64_t)(rec.pt.bytes / 4096);
             break;
         }
         default:
             break;
         }
-        if (rc < 0)
-            break;
-        if (trace_check_span(r, &rec)) {
+        if (trace_check_record(&ck, r, &rec)) {
             rc = -1;
             break;
         }
@@ -316,6 +307,7 @@ int cmd_trace_info(int argc, char **argv)
         }
     }
     trace_close(r);
+    trace_check_free(&ck);
     int ret = EXIT_OK;
     if (rc < 0) {
         map_free(&pages.words);

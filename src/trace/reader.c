@@ -5,6 +5,7 @@
 #include "trace/reader.h"
 #include "lib/err.h"
 #include "lib/param.h"
+#include "trace/check.h"
 #include "trace/varint.h"
 #include <errno.h>
 #include <stdio.h>
@@ -572,11 +573,16 @@ int trace_verify(const char *path)
     struct trace_reader *r = trace_open(path);
     if (!r)
         return -1;
+    struct trace_check ck = { 0 };
     struct trace_rec rec;
     int rc;
     while ((rc = trace_next(r, &rec)) == 1)
-        ;
+        if (trace_check_record(&ck, r, &rec)) {
+            rc = -1;
+            break;
+        }
     trace_close(r);
+    trace_check_free(&ck);
     return rc;
 }
 

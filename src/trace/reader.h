@@ -31,7 +31,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec);
 /* The record trace_next just returned is within TRACE_SPAN_MAX of the
  * trace's start: 0, or -1 after mv_error naming it. Separate from
  * trace_next so tests can take a longer trace to the engine; every command
- * checks it (run's validation, trace info). */
+ * checks it, with the rest of check.h (trace_check_record). */
 int trace_check_span(const struct trace_reader *r, const struct trace_rec *rec);
 
 /* The last record trace_next returned: its number (the header is record 0,
@@ -50,7 +50,8 @@ const char *trace_header_get(const struct trace_reader *r, const char *key);  /*
 /* Fraction of the compressed input consumed (0..1). */
 double trace_progress(const struct trace_reader *r);
 
-/* Read a whole file through, checking everything. 0 or -1 after mv_error. */
+/* Read a whole file through, checking everything (check.h too). 0 or -1
+ * after mv_error. */
 int trace_verify(const char *path);
 
 #endif
