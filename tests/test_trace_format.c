@@ -743,6 +743,9 @@ static void test_info_phantom_image(void **state)
         { 2, 0, 0 },   /* a thread: no image 0 */
         { 1, 1, 1 },   /* its own, after its exit */
         { 4, 2, 1 },   /* made by the pid's first holder, which exec'd twice */
+        { 0, 0, 1 },   /* pid 0 and 2^32 - 1 are pids like others (the table keys on them) */
+        { UINT32_MAX, 0, 1 },
+        { UINT32_MAX, 1, 0 },
     };
     for (unsigned b = 0; b < sizeof c / sizeof c[0]; b++) {
         char path[64], err[1024];
@@ -760,6 +763,10 @@ static void test_info_phantom_image(void **state)
             { .kind = TR_SPAWN, .pid = 4 },   /* pid 4 again: images 0 only, so far */
             { .kind = TR_EXIT, .pid = 4 },
             { .kind = TR_EXIT, .pid = 1 },
+            { .kind = TR_SPAWN, .pid = 0 },
+            { .kind = TR_EXIT, .pid = 0 },
+            { .kind = TR_SPAWN, .pid = UINT32_MAX },
+            { .kind = TR_EXIT, .pid = UINT32_MAX },
             { .kind = TR_PTINFO, .pid = 1, .pt = { 1, 0, 6 * 4096 } },   /* its own: fine */
             { .kind = TR_PTINFO, .pid = c[b].pid, .pt = { c[b].seq, 0, 4096 } },
         };

@@ -162,7 +162,8 @@ int  outset_stderr_shared(const struct outset *s, const char *what);
  * gzip and zstd refuse to: an output that is '-', or standard output's
  * or standard error's file by another name, while that is a terminal. -1
  * after mv_error (bad input), naming the option and the path. A terminal
- * named otherwise (/dev/tty) is taken as asked for. */
+ * reached by another file (/dev/tty, where standard output is
+ * /dev/pts/N) is taken as asked for. */
 int  outset_refuse_terminal(const struct outset *s, const char *what);
 /* Write every output, all or none. -1 after mv_error. */
 int  outset_commit(struct outset *s);

@@ -4,39 +4,47 @@
 #include "lib/err.h"
 #include <stdlib.h>
 
-static uint32_t slot_of(uint64_t key, uint32_t cap) { return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1); }
+#define COUNT_MAX 0x7fffffffu   /* where cur and max stop */
+
+static uint64_t slot_of(uint32_t pid, uint64_t cap) { return (pid * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1); }
+static int in_use(const struct trace_check *ck, uint64_t i) { return (ck->used[i >> 6] >> (i & 63)) & 1; }
+
+/* The slot of pid, or where it goes (not in use). */
+static uint64_t find(const struct trace_check *ck, uint32_t pid)
+{
+    uint64_t j = slot_of(pid, ck->cap);
+    while (in_use(ck, j) && ck->slot[j].pid != pid)
+        j = (j + 1) & (ck->cap - 1);
+    return j;
+}
 
 /* pid's entry; added (with no image) when add, else NULL if absent. */
 static struct trace_check_pid *entry(struct trace_check *ck, uint32_t pid, int add)
 {
-    const uint64_t key = (uint64_t)pid + 1;
-    if (ck->cap) {
-        for (uint32_t j = slot_of(key, ck->cap); ck->pid[j].key; j = (j + 1) & (ck->cap - 1))
-            if (ck->pid[j].key == key)
-                return &ck->pid[j];
-    }
+    uint64_t j;
+    if (ck->cap && in_use(ck, j = find(ck, pid)))
+        return &ck->slot[j];
     if (!add)
         return NULL;
-    if (2 * (ck->n + 1) > ck->cap) {
-        uint32_t ncap = ck->cap ? ck->cap * 2 : 64;
-        struct trace_check_pid *np = mv_calloc(ncap, sizeof *np);
-        for (uint32_t i = 0; i < ck->cap; i++)
-            if (ck->pid[i].key) {
-                uint32_t j = slot_of(ck->pid[i].key, ncap);
-                while (np[j].key)
-                    j = (j + 1) & (ncap - 1);
-                np[j] = ck->pid[i];
+    if (4 * (ck->n + 1) > 3 * ck->cap) {
+        struct trace_check old = *ck;
+        ck->cap = old.cap ? old.cap * 2 : 64;
+        ck->slot = mv_malloc(ck->cap * sizeof *ck->slot);
+        ck->used = mv_calloc(ck->cap / 64, sizeof *ck->used);
+        for (uint64_t i = 0; i < old.cap; i++)
+            if (in_use(&old, i)) {
+                uint64_t k = find(ck, old.slot[i].pid);
+                ck->slot[k] = old.slot[i];
+                ck->used[k >> 6] |= 1ull << (k & 63);
             }
-        free(ck->pid);
-        ck->pid = np;
-        ck->cap = ncap;
+        free(old.slot);
+        free(old.used);
     }
-    uint32_t j = slot_of(key, ck->cap);
-    while (ck->pid[j].key)
-        j = (j + 1) & (ck->cap - 1);
-    ck->pid[j] = (struct trace_check_pid){ .key = key };
+    j = find(ck, pid);
+    ck->slot[j] = (struct trace_check_pid){ .pid = pid };
+    ck->used[j >> 6] |= 1ull << (j & 63);
     ck->n++;
-    return &ck->pid[j];
+    return &ck->slot[j];
 }
 
 /* A new holder of pid: a process (image 0) or a thread (none yet). */
@@ -44,7 +52,7 @@ static void new_holder(struct trace_check *ck, uint32_t pid, int process)
 {
     struct trace_check_pid *e = entry(ck, pid, 1);
     e->cur = 0;
-    e->has0 |= (uint8_t)(process != 0);
+    e->max2 |= process != 0;
 }
 
 int trace_check_record(struct trace_check *ck, const struct trace_reader *r, const struct trace_rec *rec)
@@ -61,14 +69,14 @@ int trace_check_record(struct trace_check *ck, const struct trace_reader *r, con
         break;
     case TR_EXEC:
         e = entry(ck, rec->pid, 1);
-        if (e->cur < UINT32_MAX)   /* (2^32 execs of one pid: a trace of over 2^32 records) */
+        if (e->cur < COUNT_MAX)
             e->cur++;
-        if (e->cur > e->max)
-            e->max = e->cur;
+        if (e->cur > e->max2 >> 1)
+            e->max2 = e->cur << 1 | (e->max2 & 1);
         break;
     case TR_PTINFO:
         e = entry(ck, rec->pid, 0);
-        if (!e || (rec->pt.seq ? rec->pt.seq > e->max : !e->has0))
+        if (!e || (rec->pt.seq ? rec->pt.seq > e->max2 >> 1 && e->max2 >> 1 < COUNT_MAX : !(e->max2 & 1)))
             return mv_error("trace '%s': record %llu at byte %llu of the decompressed stream (ptinfo, thread %u): "
                             "page-table figures of image %u of a process the trace never started or exec'd that "
                             "often",
@@ -83,6 +91,7 @@ int trace_check_record(struct trace_check *ck, const struct trace_reader *r, con
 
 void trace_check_free(struct trace_check *ck)
 {
-    free(ck->pid);
+    free(ck->slot);
+    free(ck->used);
     *ck = (struct trace_check){ 0 };
 }

@@ -6,7 +6,7 @@
 # while that is a terminal exit 2 with one line naming the option and the
 # path, write no byte of the trace, and (record) run nothing. The same
 # names redirected to a file or pipe still carry the trace, and a terminal
-# named as itself (/dev/tty) is taken as asked for. Run under a
+# reached by another file (/dev/tty) is taken as asked for. Run under a
 # pseudo-terminal by script(1). (Before, the compressed bytes went to the
 # terminal.)
 #
