@@ -16,7 +16,6 @@
  * the record (tr_where). */
 #include "guest/kernel.h"
 #include "lib/err.h"
-#include "trace/check.h"
 #include "trace/reader.h"
 #include "workload/evq.h"
 #include <pthread.h>
@@ -338,19 +337,7 @@ static int tr_validate(const void *cfg, const struct kconfig *guest)
         if (hit)
             return 0;
     }
-    struct trace_reader *r = trace_open(tr_path(c));
-    if (!r)
-        return -1;
-    struct trace_check ck = { 0 };
-    struct trace_rec rec;
-    int rc;
-    while ((rc = trace_next(r, &rec)) == 1)
-        if (trace_check_record(&ck, r, &rec)) {
-            rc = -1;
-            break;
-        }
-    trace_close(r);
-    trace_check_free(&ck);
+    int rc = trace_verify(tr_path(c));
     /* valid, and the file is still what was validated: remember it */
     if (!rc && known && !stat(tr_path(c), &after) && after.st_dev == before.st_dev && after.st_ino == before.st_ino &&
         after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
